@@ -1,0 +1,383 @@
+//! Baselines: writing SageMaker's `statistics.json`/`constraints.json` from a profile, and
+//! loading a baseline folder (driftwatch's or SageMaker's) into reference distributions.
+//!
+//! A driftwatch baseline folder holds `statistics.json`, `constraints.json` and `profile.json`
+//! (the lossless profile with exact histograms). A SageMaker baseline folder holds only the first
+//! two; numeric references then come from the KLL sketch data in `statistics.json`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::error::{one_line, Error, Result};
+use crate::formats::sagemaker::*;
+use crate::profile::{bin_edges, ColumnProfile, DatasetProfile, InferredType, Kll, Role, DEFAULT_BINS};
+
+/// File names inside a baseline folder.
+pub const STATISTICS: &str = "statistics.json";
+/// Constraints file name.
+pub const CONSTRAINTS: &str = "constraints.json";
+/// driftwatch's profile file name.
+pub const PROFILE: &str = "profile.json";
+/// Most categorical buckets written per feature.
+pub const MAX_BUCKETS: usize = 1000;
+/// Most values in a suggested string domain.
+pub const MAX_DOMAIN: usize = 20;
+
+/// SageMaker's ten equal-width display buckets between min and max, counted from the sketch.
+pub fn kll_buckets(kll: &Kll, min: f64, max: f64) -> Vec<KllBucket> {
+    if kll.is_empty() {
+        return Vec::new();
+    }
+    if !(max > min) {
+        return vec![KllBucket { lower_bound: min, upper_bound: max, count: kll.n as f64 }];
+    }
+    let w = (max - min) / 10.0;
+    (0..10)
+        .map(|i| {
+            let lo = min + w * i as f64;
+            let hi = if i == 9 { max } else { min + w * (i + 1) as f64 };
+            let below_hi = if i == 9 { kll.n } else { kll.weight_below(hi) };
+            KllBucket { lower_bound: lo, upper_bound: hi, count: (below_hi - kll.weight_below(lo)) as f64 }
+        })
+        .collect()
+}
+
+fn common(c: &ColumnProfile) -> Common {
+    Common { num_present: c.present() as f64, num_missing: c.missing as f64, extra: BTreeMap::new() }
+}
+
+/// SageMaker `statistics.json` for a profile.
+pub fn statistics(p: &DatasetProfile) -> Statistics {
+    let features = p
+        .columns
+        .iter()
+        .map(|c| {
+            let t = c.inferred_type();
+            let mut f = FeatureStatistics {
+                name: c.name.clone(),
+                inferred_type: t.as_str().to_string(),
+                numerical_statistics: None,
+                string_statistics: None,
+                extra: BTreeMap::new(),
+            };
+            if t.is_numeric() {
+                let m = &c.moments;
+                f.numerical_statistics = Some(NumericalStatistics {
+                    common: common(c),
+                    mean: m.mean(),
+                    sum: m.total(),
+                    std_dev: m.std_dev(),
+                    min: m.min,
+                    max: m.max,
+                    distribution: (!c.kll.is_empty()).then(|| NumericDistribution {
+                        kll: Some(KllDistribution {
+                            buckets: kll_buckets(&c.kll, m.min.unwrap_or(0.0), m.max.unwrap_or(0.0)),
+                            sketch: Some(KllSketchJson {
+                                parameters: KllParameters { c: c.kll.c, k: c.kll.k as f64 },
+                                data: c.kll.levels.iter().map(|l| l.iter().map(|&v| LenientF64(v)).collect()).collect(),
+                            }),
+                            extra: BTreeMap::new(),
+                        }),
+                        extra: BTreeMap::new(),
+                    }),
+                    extra: BTreeMap::new(),
+                });
+            } else {
+                let buckets: Vec<CategoricalBucket> = c
+                    .categories
+                    .top(MAX_BUCKETS)
+                    .into_iter()
+                    .map(|(value, count)| CategoricalBucket { value, count: count as f64 })
+                    .collect();
+                f.string_statistics = Some(StringStatistics {
+                    common: common(c),
+                    distinct_count: (c.present() > 0).then(|| distinct_estimate(c)),
+                    distribution: (!buckets.is_empty()).then(|| StringDistribution {
+                        categorical: Some(CategoricalDistribution { buckets }),
+                        extra: BTreeMap::new(),
+                    }),
+                    extra: BTreeMap::new(),
+                });
+            }
+            f
+        })
+        .collect();
+    Statistics {
+        version: 0.0,
+        dataset: Dataset { item_count: p.rows as f64, extra: BTreeMap::new() },
+        features,
+        extra: BTreeMap::new(),
+    }
+}
+
+/// Distinct values: exact while categories are exact, the HLL estimate otherwise.
+pub fn distinct_estimate(c: &ColumnProfile) -> f64 {
+    if c.categories.is_exact() && !c.categories.exact.is_empty() {
+        c.categories.exact.len() as f64
+    } else {
+        c.hll.estimate().round()
+    }
+}
+
+/// The default `monitoring_config` driftwatch suggests (SageMaker container values).
+pub fn default_monitoring_config() -> MonitoringConfig {
+    MonitoringConfig {
+        evaluate_constraints: Some("Enabled".into()),
+        emit_metrics: Some("Enabled".into()),
+        datatype_check_threshold: Some(1.0),
+        domain_content_threshold: Some(1.0),
+        distribution_constraints: Some(DistributionConstraints {
+            perform_comparison: Some("Enabled".into()),
+            comparison_threshold: Some(0.1),
+            comparison_method: Some("Robust".into()),
+            categorical_comparison_threshold: Some(0.1),
+            categorical_drift_method: Some("LInfinity".into()),
+            extra: BTreeMap::new(),
+        }),
+        extra: BTreeMap::new(),
+    }
+}
+
+/// Suggested constraints, as SageMaker/Deequ suggest them: the observed completeness,
+/// `is_non_negative` for numbers whose minimum is `>= 0`, a domain for strings with at most
+/// [`MAX_DOMAIN`] values that repeat (distinct/present ≤ 0.1, or booleans). Timestamp and
+/// identifier columns get a per-feature override that turns drift comparison off.
+pub fn suggest_constraints(p: &DatasetProfile) -> Constraints {
+    let features = p
+        .columns
+        .iter()
+        .map(|c| {
+            let t = c.inferred_type();
+            let num_constraints = (t.is_numeric() && c.moments.n > 0).then(|| NumConstraints {
+                is_non_negative: Some(c.moments.min.is_some_and(|m| m >= 0.0) && c.neg_inf == 0),
+                extra: BTreeMap::new(),
+            });
+            let distinct = c.categories.exact.len();
+            let string_constraints = (matches!(t, InferredType::String | InferredType::Boolean)
+                && c.categories.is_exact()
+                && distinct > 0
+                && distinct <= MAX_DOMAIN
+                && (t == InferredType::Boolean || distinct as f64 <= 0.1 * c.present() as f64))
+                .then(|| StringConstraints {
+                    domains: Some(c.categories.exact.keys().cloned().collect()),
+                    extra: BTreeMap::new(),
+                });
+            let monitoring_config_overrides = (c.role != Role::Feature).then(|| MonitoringConfig {
+                distribution_constraints: Some(DistributionConstraints {
+                    perform_comparison: Some("Disabled".into()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            });
+            FeatureConstraints {
+                name: c.name.clone(),
+                inferred_type: Some(t.as_str().to_string()),
+                completeness: c.completeness(),
+                num_constraints,
+                string_constraints,
+                monitoring_config_overrides,
+                extra: BTreeMap::new(),
+            }
+        })
+        .collect();
+    Constraints { version: 0.0, features, monitoring_config: Some(default_monitoring_config()), extra: BTreeMap::new() }
+}
+
+/// Numeric bin edges for every numeric column of a first-pass profile.
+pub fn plan_edges(p: &DatasetProfile) -> BTreeMap<String, Vec<f64>> {
+    p.columns
+        .iter()
+        .filter(|c| c.inferred_type().is_numeric() && !c.kll.is_empty())
+        .map(|c| (c.name.clone(), bin_edges(&c.kll, DEFAULT_BINS)))
+        .collect()
+}
+
+/// What a baseline says about one feature's distribution.
+#[derive(Debug, Clone)]
+pub enum Reference {
+    /// Numeric: weights over `edges`' bins.
+    Numeric {
+        /// Interior bin edges.
+        edges: Vec<f64>,
+        /// Weight per bin (`edges.len() + 1`), exact counts or sketch estimates.
+        weights: Vec<f64>,
+        /// Baseline minimum.
+        min: Option<f64>,
+        /// Baseline population standard deviation.
+        std_dev: Option<f64>,
+        /// The baseline's sketch (SageMaker's L∞ is computed on sketches).
+        kll: Kll,
+        /// True when the weights are exact counts (driftwatch baseline).
+        exact: bool,
+    },
+    /// Categorical: count per value.
+    Categorical {
+        /// Count per value.
+        counts: BTreeMap<String, f64>,
+    },
+    /// No usable distribution, and why.
+    Unavailable(String),
+}
+
+/// A loaded baseline.
+#[derive(Debug, Clone)]
+pub struct Baseline {
+    /// Folder it came from.
+    pub dir: PathBuf,
+    /// Its `statistics.json`.
+    pub statistics: Statistics,
+    /// Its `constraints.json` (suggested from the statistics when the folder has none).
+    pub constraints: Constraints,
+    /// driftwatch's profile, when the folder has one.
+    pub profile: Option<DatasetProfile>,
+    /// Notes for the report (a missing constraints file, say).
+    pub notes: Vec<String>,
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::Baseline { path: path.into(), message: one_line(e) })?;
+    serde_json::from_str(&text).map_err(|e| Error::Baseline { path: path.into(), message: format!("invalid: {}", one_line(e)) })
+}
+
+impl Baseline {
+    /// Loads a baseline folder (or the folder of a given `statistics.json`).
+    pub fn load(path: &Path) -> Result<Baseline> {
+        let dir = if path.is_file() { path.parent().unwrap_or(Path::new(".")).to_path_buf() } else { path.to_path_buf() };
+        if !dir.is_dir() {
+            return Err(Error::Baseline { path: dir, message: "baseline folder not found".into() });
+        }
+        let stats_path = dir.join(STATISTICS);
+        if !stats_path.is_file() {
+            return Err(Error::Baseline { path: stats_path, message: "baseline has no statistics.json".into() });
+        }
+        let statistics: Statistics = read_json(&stats_path)?;
+        let profile_path = dir.join(PROFILE);
+        let profile: Option<DatasetProfile> = if profile_path.is_file() { Some(read_json(&profile_path)?) } else { None };
+        let mut notes = Vec::new();
+        let constraints_path = dir.join(CONSTRAINTS);
+        let constraints = if constraints_path.is_file() {
+            read_json(&constraints_path)?
+        } else {
+            notes.push(format!("{} not found: using driftwatch's default monitoring_config", constraints_path.display()));
+            Constraints { version: 0.0, features: Vec::new(), monitoring_config: Some(default_monitoring_config()), extra: BTreeMap::new() }
+        };
+        Ok(Baseline { dir, statistics, constraints, profile, notes })
+    }
+
+    /// Where the baseline came from, for the report.
+    pub fn source(&self) -> &'static str {
+        if self.profile.is_some() {
+            "driftwatch"
+        } else {
+            "sagemaker"
+        }
+    }
+
+    /// Feature names in the baseline's order.
+    pub fn feature_names(&self) -> Vec<String> {
+        self.statistics.features.iter().map(|f| f.name.clone()).collect()
+    }
+
+    /// The baseline's inferred type for a feature (constraints first, then statistics).
+    pub fn inferred_type(&self, name: &str) -> InferredType {
+        self.constraints
+            .features
+            .iter()
+            .find(|f| f.name == name)
+            .and_then(|f| f.inferred_type.as_deref())
+            .or_else(|| self.statistics.features.iter().find(|f| f.name == name).map(|f| f.inferred_type.as_str()))
+            .map_or(InferredType::Unknown, InferredType::parse)
+    }
+
+    /// The feature's constraints entry.
+    pub fn feature_constraints(&self, name: &str) -> Option<&FeatureConstraints> {
+        self.constraints.features.iter().find(|f| f.name == name)
+    }
+
+    /// Effective monitoring settings for a feature.
+    pub fn config(&self, name: &str) -> EffectiveConfig {
+        EffectiveConfig::resolve(
+            self.constraints.monitoring_config.as_ref(),
+            self.feature_constraints(name).and_then(|f| f.monitoring_config_overrides.as_ref()),
+        )
+    }
+
+    /// The reference distribution of a feature.
+    pub fn reference(&self, name: &str) -> Reference {
+        let t = self.inferred_type(name);
+        if let Some(col) = self.profile.as_ref().and_then(|p| p.column(name)) {
+            if t.is_numeric() {
+                return match &col.histogram {
+                    Some(h) if h.total() > 0 => Reference::Numeric {
+                        edges: h.edges.clone(),
+                        weights: h.counts.iter().map(|&c| c as f64).collect(),
+                        min: col.moments.min,
+                        std_dev: col.moments.std_dev(),
+                        kll: col.kll.clone(),
+                        exact: true,
+                    },
+                    _ => Reference::Unavailable("baseline has no finite values".into()),
+                };
+            }
+            if !col.categories.is_exact() {
+                return Reference::Unavailable(format!(
+                    "more than {} distinct values: kept out of categorical drift",
+                    crate::profile::MAX_EXACT_CATEGORIES
+                ));
+            }
+            if col.categories.exact.is_empty() {
+                return Reference::Unavailable("baseline has no present values".into());
+            }
+            return Reference::Categorical {
+                counts: col.categories.exact.iter().map(|(k, v)| (k.clone(), *v as f64)).collect(),
+            };
+        }
+        let Some(f) = self.statistics.features.iter().find(|f| f.name == name) else {
+            return Reference::Unavailable("not in the baseline".into());
+        };
+        if let Some(ns) = &f.numerical_statistics {
+            let Some(sk) = ns.distribution.as_ref().and_then(|d| d.kll.as_ref()).and_then(|k| k.sketch.as_ref()) else {
+                return Reference::Unavailable("baseline statistics have no KLL sketch".into());
+            };
+            let levels = sk.data.iter().map(|l| l.iter().map(|v| v.0).collect()).collect();
+            let kll = Kll::from_levels(sk.parameters.k.max(8.0) as usize, sk.parameters.c, levels);
+            if kll.is_empty() {
+                return Reference::Unavailable("baseline sketch is empty".into());
+            }
+            let edges = bin_edges(&kll, DEFAULT_BINS);
+            let mut weights = Vec::with_capacity(edges.len() + 1);
+            let mut prev = 0u64;
+            for &e in &edges {
+                let w = kll.weight_below(e);
+                weights.push((w - prev) as f64);
+                prev = w;
+            }
+            weights.push((kll.n - prev) as f64);
+            return Reference::Numeric { edges, weights, min: ns.min, std_dev: ns.std_dev, kll, exact: false };
+        }
+        if let Some(ss) = &f.string_statistics {
+            let counts: BTreeMap<String, f64> = ss
+                .distribution
+                .as_ref()
+                .and_then(|d| d.categorical.as_ref())
+                .map(|c| c.buckets.iter().map(|b| (b.value.clone(), b.count)).collect())
+                .unwrap_or_default();
+            if counts.is_empty() {
+                return Reference::Unavailable("baseline statistics have no categorical buckets".into());
+            }
+            return Reference::Categorical { counts };
+        }
+        Reference::Unavailable("baseline statistics have neither numerical nor string statistics".into())
+    }
+
+    /// Histogram edges to compute on the current data, per numeric feature.
+    pub fn edges(&self) -> BTreeMap<String, Vec<f64>> {
+        self.feature_names()
+            .into_iter()
+            .filter_map(|n| match self.reference(&n) {
+                Reference::Numeric { edges, .. } => Some((n, edges)),
+                _ => None,
+            })
+            .collect()
+    }
+}

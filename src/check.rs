@@ -1,0 +1,110 @@
+//! Constraint checks: the baseline's constraints against the current profile and drift, giving
+//! SageMaker's violations (`data_type_check`, `completeness_check`, `baseline_drift_check`,
+//! `missing_column_check`, `extra_column_check`, `categorical_values_check`) plus driftwatch's
+//! `non_negative_check` for the `is_non_negative` constraint.
+//!
+//! Descriptions follow SageMaker's container: `Value: <observed> does not meet the constraint
+//! requirement! ` for the ratio checks, and a distance-versus-threshold sentence for drift.
+
+use crate::baseline::Baseline;
+use crate::drift::FeatureDrift;
+use crate::formats::sagemaker::Violation;
+use crate::profile::{DatasetProfile, InferredType};
+
+fn ratio_violation(feature: &str, check: &str, value: f64) -> Violation {
+    Violation {
+        feature_name: feature.to_string(),
+        constraint_check_type: check.to_string(),
+        description: format!("Value: {value} does not meet the constraint requirement! "),
+    }
+}
+
+/// Evaluates every constraint. Features appear in the baseline's order, then extra columns.
+pub fn check(baseline: &Baseline, current: &DatasetProfile, drift: &[FeatureDrift]) -> Vec<Violation> {
+    let mut out = Vec::new();
+    let names = baseline.feature_names();
+    let present: Vec<&str> = names.iter().filter(|n| current.column(n).is_some()).map(String::as_str).collect();
+    let extra: Vec<&str> =
+        current.columns.iter().map(|c| c.name.as_str()).filter(|n| !names.iter().any(|b| b == n)).collect();
+    let current_count = current.columns.len();
+    for name in &names {
+        let cfg = baseline.config(name);
+        let Some(col) = current.column(name) else {
+            if cfg.evaluate_constraints {
+                out.push(Violation {
+                    feature_name: name.clone(),
+                    constraint_check_type: "missing_column_check".into(),
+                    description: format!(
+                        "There are missing columns in current dataset. Number of columns in current dataset: {current_count}, Number of columns in baseline constraints: {}",
+                        names.len()
+                    ),
+                });
+            }
+            continue;
+        };
+        if cfg.evaluate_constraints {
+            let expected = baseline.inferred_type(name);
+            let typed = col.types.total();
+            if expected != InferredType::Unknown && typed > 0 {
+                let share = col.types.conforming(expected) as f64 / typed as f64;
+                if share < cfg.datatype_check_threshold {
+                    out.push(ratio_violation(name, "data_type_check", share));
+                }
+            }
+            let fc = baseline.feature_constraints(name);
+            if let (Some(req), Some(obs)) = (fc.and_then(|f| f.completeness), col.completeness()) {
+                if obs < req {
+                    out.push(ratio_violation(name, "completeness_check", obs));
+                }
+            }
+            let non_neg = fc.and_then(|f| f.num_constraints.as_ref()).and_then(|n| n.is_non_negative).unwrap_or(false);
+            if non_neg && (col.moments.min.is_some_and(|m| m < 0.0) || col.neg_inf > 0) {
+                let negative = col.neg_inf + col.kll.weight_below(0.0);
+                let share = 1.0 - negative as f64 / col.present().max(1) as f64;
+                out.push(Violation {
+                    feature_name: name.clone(),
+                    constraint_check_type: "non_negative_check".into(),
+                    description: format!(
+                        "Value: {share} does not meet the constraint requirement! Minimum observed: {}",
+                        col.moments.min.map_or("-inf".to_string(), |m| m.to_string())
+                    ),
+                });
+            }
+            if let Some(domain) = fc.and_then(|f| f.string_constraints.as_ref()).and_then(|s| s.domains.as_ref()) {
+                if col.categories.is_exact() && col.present() > 0 {
+                    let inside: u64 = col.categories.exact.iter().filter(|(k, _)| domain.contains(k)).map(|(_, v)| v).sum();
+                    let share = inside as f64 / col.present() as f64;
+                    if share < cfg.domain_content_threshold {
+                        out.push(ratio_violation(name, "categorical_values_check", share));
+                    }
+                }
+            }
+        }
+        if let Some(d) = drift.iter().find(|d| &d.name == name && d.drifted()) {
+            out.push(Violation {
+                feature_name: name.clone(),
+                constraint_check_type: "baseline_drift_check".into(),
+                description: format!(
+                    "Baseline drift distance: {} exceeds threshold: {}",
+                    d.distance.unwrap_or(f64::NAN),
+                    d.threshold.unwrap_or(f64::NAN)
+                ),
+            });
+        }
+    }
+    let global = baseline.config("");
+    if global.evaluate_constraints {
+        for name in extra {
+            out.push(Violation {
+                feature_name: name.to_string(),
+                constraint_check_type: "extra_column_check".into(),
+                description: format!(
+                    "There are extra columns in current dataset. Number of columns in current dataset: {current_count}, Number of columns in baseline constraints: {}",
+                    names.len()
+                ),
+            });
+        }
+    }
+    let _ = present;
+    out
+}

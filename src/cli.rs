@@ -1,0 +1,73 @@
+//! Command-line flags, kept as close to what the user types as possible; `main.rs` turns them
+//! into validated [`driftwatch::pipeline::JobOptions`].
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// driftwatch: data-quality and drift monitoring for ML models at full volume.
+#[derive(Debug, Parser)]
+#[command(name = "driftwatch", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Profile training data into a baseline (statistics.json, constraints.json, profile.json).
+    Baseline {
+        /// Shared flags.
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Compare captures with a baseline; exit 0 clean, 1 violations, 2 error.
+    Monitor {
+        /// Baseline folder: driftwatch's, or SageMaker's statistics.json + constraints.json.
+        #[arg(long, short = 'b', value_name = "DIR")]
+        baseline: PathBuf,
+        /// Shared flags.
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+}
+
+/// Which backend runs the data-parallel kernels.
+#[derive(Debug, Clone, Copy, ValueEnum, Default)]
+pub enum BackendArg {
+    /// A hardware GPU if there is one, else the CPU.
+    #[default]
+    Auto,
+    /// The CPU (rayon).
+    Cpu,
+    /// A GPU adapter, software ones included; fails without one.
+    Gpu,
+}
+
+/// Flags shared by the jobs.
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// Parquet files, folders (read recursively, hive partitions included) or glob patterns.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<String>,
+    /// Output folder.
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub output: PathBuf,
+    /// Only these columns (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    pub columns: Option<Vec<String>>,
+    /// Backend for the data-parallel kernels.
+    #[arg(long, value_enum, default_value_t = BackendArg::Auto)]
+    pub backend: BackendArg,
+    /// Worker threads (default: one per core).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Stop at the first unreadable input instead of skipping it.
+    #[arg(long)]
+    pub strict: bool,
+    /// Never draw the progress bar.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}

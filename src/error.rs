@@ -1,0 +1,48 @@
+//! driftwatch's error type: every message names the file, column or flag to look at.
+
+use std::path::PathBuf;
+
+/// Errors of the driftwatch library.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An input file could not be read as Parquet, or a path did not exist.
+    #[error("{path}: {message}")]
+    Input {
+        /// The file or path.
+        path: PathBuf,
+        /// What went wrong, in one line.
+        message: String,
+    },
+    /// None of the inputs could be read.
+    #[error("no readable input: {0}")]
+    NoInput(String),
+    /// A baseline folder or file is missing or malformed.
+    #[error("{path}: {message}")]
+    Baseline {
+        /// The file or folder.
+        path: PathBuf,
+        /// What went wrong, in one line.
+        message: String,
+    },
+    /// An output could not be written.
+    #[error("{path}: cannot write: {source}")]
+    Output {
+        /// The output path.
+        path: PathBuf,
+        /// The underlying I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A flag or option has an invalid value.
+    #[error("{0}")]
+    Usage(String),
+}
+
+/// Result alias for the library.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Flattens any error into one line (Parquet errors can carry newlines).
+pub fn one_line(e: impl std::fmt::Display) -> String {
+    e.to_string().split_whitespace().collect::<Vec<_>>().join(" ")
+}

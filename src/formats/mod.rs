@@ -1,0 +1,3 @@
+//! File formats driftwatch reads and writes besides its own profile.
+
+pub mod sagemaker;

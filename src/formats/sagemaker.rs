@@ -1,0 +1,484 @@
+//! SageMaker Model Monitor's `statistics.json`, `constraints.json` and
+//! `constraint_violations.json`.
+//!
+//! Readers are lenient where SageMaker's own files are: counts written as floats (`24.0`),
+//! numbers written as strings (`"NaN"`, `"Infinity"`), per-feature overrides spelled
+//! `monitoringConfigOverrides` or `monitoring_config_overrides`, and the documentation's
+//! `comparion_method` typo. Fields driftwatch does not model are kept in `extra` and written back,
+//! so a SageMaker file round-trips. Writers never emit NaN or infinities: such values are left out.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+
+/// Accepts a JSON number, or a string holding one (`"NaN"`, `"Infinity"`, `"1.5"`).
+pub fn lenient_f64<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    match Value::deserialize(d)? {
+        Value::Number(n) => n.as_f64().ok_or_else(|| serde::de::Error::custom("number out of range")),
+        Value::String(s) => parse_number_str(&s).ok_or_else(|| serde::de::Error::custom(format!("not a number: {s:?}"))),
+        other => Err(serde::de::Error::custom(format!("expected a number, found {other}"))),
+    }
+}
+
+fn parse_number_str(s: &str) -> Option<f64> {
+    match s.trim() {
+        "NaN" | "nan" => Some(f64::NAN),
+        "Infinity" | "+Infinity" | "inf" => Some(f64::INFINITY),
+        "-Infinity" | "-inf" => Some(f64::NEG_INFINITY),
+        t => t.parse().ok(),
+    }
+}
+
+/// Optional variant of [`lenient_f64`]; `null` is `None`.
+pub fn lenient_opt_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    match Value::deserialize(d)? {
+        Value::Null => Ok(None),
+        Value::Number(n) => Ok(n.as_f64()),
+        Value::String(s) => parse_number_str(&s).map(Some).ok_or_else(|| serde::de::Error::custom(format!("not a number: {s:?}"))),
+        other => Err(serde::de::Error::custom(format!("expected a number, found {other}"))),
+    }
+}
+
+/// Serializes an optional float, writing non-finite values as absent-equivalent `null`.
+fn ser_opt_f64<S: serde::Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(x) if x.is_finite() => s.serialize_f64(*x),
+        _ => s.serialize_none(),
+    }
+}
+
+/// Writes a count as an integer when it is one (SageMaker writes `100`, reads `100.0` too).
+fn ser_count<S: serde::Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+    if v.is_finite() && v.fract() == 0.0 && v.abs() < 9.0e15 {
+        s.serialize_i64(*v as i64)
+    } else if v.is_finite() {
+        s.serialize_f64(*v)
+    } else {
+        s.serialize_none()
+    }
+}
+
+fn is_none_or_nonfinite(v: &Option<f64>) -> bool {
+    !matches!(v, Some(x) if x.is_finite())
+}
+
+/// `statistics.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Statistics {
+    /// Format version (SageMaker writes `0.0`).
+    #[serde(deserialize_with = "lenient_f64")]
+    pub version: f64,
+    /// Dataset-level figures.
+    pub dataset: Dataset,
+    /// One entry per feature.
+    pub features: Vec<FeatureStatistics>,
+    /// Fields not modelled here.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+/// `dataset` of `statistics.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Dataset {
+    /// Rows.
+    #[serde(deserialize_with = "lenient_f64", serialize_with = "ser_count")]
+    pub item_count: f64,
+    /// Fields not modelled here.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+/// One feature of `statistics.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeatureStatistics {
+    /// Feature name.
+    pub name: String,
+    /// `Integral`, `Fractional`, `String`, `Boolean` or `Unknown`.
+    pub inferred_type: String,
+    /// Present for numeric features.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub numerical_statistics: Option<NumericalStatistics>,
+    /// Present for string features.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub string_statistics: Option<StringStatistics>,
+    /// Fields not modelled here.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+/// `common` counts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Common {
+    /// Present values.
+    #[serde(deserialize_with = "lenient_f64", serialize_with = "ser_count")]
+    pub num_present: f64,
+    /// Missing values.
+    #[serde(deserialize_with = "lenient_f64", serialize_with = "ser_count")]
+    pub num_missing: f64,
+    /// Fields not modelled here.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+/// `numerical_statistics`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NumericalStatistics {
+    /// Present and missing counts.
+    pub common: Common,
+    /// Mean.
+    #[serde(default, deserialize_with = "lenient_opt_f64", serialize_with = "ser_opt_f64", skip_serializing_if = "is_none_or_nonfinite")]
+    pub mean: Option<f64>,
+    /// Sum.
+    #[serde(default, deserialize_with = "lenient_opt_f64", serialize_with = "ser_opt_f64", skip_serializing_if = "is_none_or_nonfinite")]
+    pub sum: Option<f64>,
+    /// Population standard deviation.
+    #[serde(default, deserialize_with = "lenient_opt_f64", serialize_with = "ser_opt_f64", skip_serializing_if = "is_none_or_nonfinite")]
+    pub std_dev: Option<f64>,
+    /// Minimum.
+    #[serde(default, deserialize_with = "lenient_opt_f64", serialize_with = "ser_opt_f64", skip_serializing_if = "is_none_or_nonfinite")]
+    pub min: Option<f64>,
+    /// Maximum.
+    #[serde(default, deserialize_with = "lenient_opt_f64", serialize_with = "ser_opt_f64", skip_serializing_if = "is_none_or_nonfinite")]
+    pub max: Option<f64>,
+    /// KLL distribution.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distribution: Option<NumericDistribution>,
+    /// Fields not modelled here.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+/// `distribution` of a numeric feature.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NumericDistribution {
+    /// The KLL section.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kll: Option<KllDistribution>,
+    /// Fields not modelled here.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+/// `kll`: display buckets and the sketch itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KllDistribution {
+    /// Ten equal-width buckets between min and max.
+    #[serde(default)]
+    pub buckets: Vec<KllBucket>,
+    /// The sketch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sketch: Option<KllSketchJson>,
+    /// Fields not modelled here.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+/// One display bucket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KllBucket {
+    /// Lower bound.
+    #[serde(deserialize_with = "lenient_f64")]
+    pub lower_bound: f64,
+    /// Upper bound.
+    #[serde(deserialize_with = "lenient_f64")]
+    pub upper_bound: f64,
+    /// Estimated count.
+    #[serde(deserialize_with = "lenient_f64")]
+    pub count: f64,
+}
+
+/// `sketch`: Deequ KLL parameters and compactor levels.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KllSketchJson {
+    /// `{c, k}`.
+    pub parameters: KllParameters,
+    /// Levels, lowest first; an item on level `h` weighs `2^h`.
+    #[serde(default)]
+    pub data: Vec<Vec<LenientF64>>,
+}
+
+/// A float that also parses from `"NaN"`-style strings.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct LenientF64(#[serde(deserialize_with = "lenient_f64")] pub f64);
+
+/// KLL parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KllParameters {
+    /// Capacity decay.
+    #[serde(deserialize_with = "lenient_f64")]
+    pub c: f64,
+    /// Sketch size (SageMaker writes `2048.0`).
+    #[serde(deserialize_with = "lenient_f64")]
+    pub k: f64,
+}
+
+/// `string_statistics`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StringStatistics {
+    /// Present and missing counts.
+    pub common: Common,
+    /// Distinct values (estimated).
+    #[serde(default, deserialize_with = "lenient_opt_f64", serialize_with = "ser_opt_f64", skip_serializing_if = "is_none_or_nonfinite")]
+    pub distinct_count: Option<f64>,
+    /// Categorical distribution.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distribution: Option<StringDistribution>,
+    /// Fields not modelled here.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+/// `distribution` of a string feature.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StringDistribution {
+    /// Categorical buckets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub categorical: Option<CategoricalDistribution>,
+    /// Fields not modelled here.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+/// `categorical`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CategoricalDistribution {
+    /// One bucket per value.
+    #[serde(default)]
+    pub buckets: Vec<CategoricalBucket>,
+}
+
+/// One value and its count.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CategoricalBucket {
+    /// The value.
+    pub value: String,
+    /// Its count.
+    #[serde(deserialize_with = "lenient_f64")]
+    pub count: f64,
+}
+
+/// `constraints.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Constraints {
+    /// Format version.
+    #[serde(default, deserialize_with = "lenient_f64")]
+    pub version: f64,
+    /// Per-feature constraints.
+    #[serde(default)]
+    pub features: Vec<FeatureConstraints>,
+    /// Job-wide settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monitoring_config: Option<MonitoringConfig>,
+    /// Fields not modelled here.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+/// One feature's constraints.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeatureConstraints {
+    /// Feature name.
+    pub name: String,
+    /// Expected type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inferred_type: Option<String>,
+    /// Required share of present values.
+    #[serde(default, deserialize_with = "lenient_opt_f64", serialize_with = "ser_opt_f64", skip_serializing_if = "is_none_or_nonfinite")]
+    pub completeness: Option<f64>,
+    /// Numeric constraints.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub num_constraints: Option<NumConstraints>,
+    /// String constraints.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub string_constraints: Option<StringConstraints>,
+    /// Per-feature overrides of `monitoring_config`, in either spelling SageMaker uses.
+    #[serde(default, rename = "monitoringConfigOverrides", alias = "monitoring_config_overrides", skip_serializing_if = "Option::is_none")]
+    pub monitoring_config_overrides: Option<MonitoringConfig>,
+    /// Fields not modelled here.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+/// `num_constraints`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NumConstraints {
+    /// Values must be `>= 0`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_non_negative: Option<bool>,
+    /// Fields not modelled here.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+/// `string_constraints`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StringConstraints {
+    /// Allowed values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domains: Option<Vec<String>>,
+    /// Fields not modelled here.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+/// `monitoring_config`, also the shape of per-feature overrides (every field optional).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MonitoringConfig {
+    /// `Enabled` or `Disabled`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evaluate_constraints: Option<String>,
+    /// `Enabled` or `Disabled`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emit_metrics: Option<String>,
+    /// Minimum share of values of the baseline's type.
+    #[serde(default, deserialize_with = "lenient_opt_f64", serialize_with = "ser_opt_f64", skip_serializing_if = "is_none_or_nonfinite")]
+    pub datatype_check_threshold: Option<f64>,
+    /// Minimum share of values within the baseline's domain.
+    #[serde(default, deserialize_with = "lenient_opt_f64", serialize_with = "ser_opt_f64", skip_serializing_if = "is_none_or_nonfinite")]
+    pub domain_content_threshold: Option<f64>,
+    /// Drift settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distribution_constraints: Option<DistributionConstraints>,
+    /// Fields not modelled here.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+/// `distribution_constraints`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DistributionConstraints {
+    /// `Enabled` or `Disabled`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub perform_comparison: Option<String>,
+    /// Numeric drift threshold.
+    #[serde(default, deserialize_with = "lenient_opt_f64", serialize_with = "ser_opt_f64", skip_serializing_if = "is_none_or_nonfinite")]
+    pub comparison_threshold: Option<f64>,
+    /// `Simple` or `Robust`.
+    #[serde(default, alias = "comparion_method", skip_serializing_if = "Option::is_none")]
+    pub comparison_method: Option<String>,
+    /// Categorical drift threshold.
+    #[serde(default, deserialize_with = "lenient_opt_f64", serialize_with = "ser_opt_f64", skip_serializing_if = "is_none_or_nonfinite")]
+    pub categorical_comparison_threshold: Option<f64>,
+    /// `LInfinity` or `ChiSquared`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub categorical_drift_method: Option<String>,
+    /// Fields not modelled here.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+/// `constraint_violations.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Violations {
+    /// The violations found.
+    pub violations: Vec<Violation>,
+}
+
+/// One violation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Violation {
+    /// The feature (or column) concerned.
+    pub feature_name: String,
+    /// One of SageMaker's check types.
+    pub constraint_check_type: String,
+    /// SageMaker-style description.
+    pub description: String,
+}
+
+/// The effective settings for one feature: `monitoring_config` with the feature's overrides on
+/// top, and SageMaker's documented defaults underneath.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EffectiveConfig {
+    /// Constraints are evaluated at all.
+    pub evaluate_constraints: bool,
+    /// Minimum share of values of the baseline's type.
+    pub datatype_check_threshold: f64,
+    /// Minimum share of values within the baseline's domain.
+    pub domain_content_threshold: f64,
+    /// Drift is checked.
+    pub perform_comparison: bool,
+    /// Numeric drift threshold.
+    pub comparison_threshold: f64,
+    /// `true` for `Robust`.
+    pub robust: bool,
+    /// Categorical drift threshold.
+    pub categorical_comparison_threshold: f64,
+    /// `true` for `ChiSquared`, `false` for `LInfinity`.
+    pub chi_squared: bool,
+}
+
+fn enabled(v: &Option<String>, default: bool) -> bool {
+    v.as_deref().map_or(default, |s| !s.eq_ignore_ascii_case("disabled"))
+}
+
+impl EffectiveConfig {
+    /// Resolves global config and per-feature overrides.
+    pub fn resolve(global: Option<&MonitoringConfig>, over: Option<&MonitoringConfig>) -> Self {
+        let pick_f = |f: &dyn Fn(&MonitoringConfig) -> Option<f64>, d: f64| {
+            over.and_then(f).or_else(|| global.and_then(f)).unwrap_or(d)
+        };
+        let pick_s = |f: &dyn Fn(&MonitoringConfig) -> Option<String>| over.and_then(f).or_else(|| global.and_then(f));
+        let dist = |f: fn(&DistributionConstraints) -> Option<f64>| {
+            move |m: &MonitoringConfig| m.distribution_constraints.as_ref().and_then(f)
+        };
+        let dist_s = |f: fn(&DistributionConstraints) -> Option<String>| {
+            move |m: &MonitoringConfig| m.distribution_constraints.as_ref().and_then(f)
+        };
+        EffectiveConfig {
+            evaluate_constraints: enabled(&pick_s(&|m| m.evaluate_constraints.clone()), true),
+            datatype_check_threshold: pick_f(&|m| m.datatype_check_threshold, 1.0),
+            domain_content_threshold: pick_f(&|m| m.domain_content_threshold, 1.0),
+            perform_comparison: enabled(&pick_s(&dist_s(|d| d.perform_comparison.clone())), true),
+            comparison_threshold: pick_f(&dist(|d| d.comparison_threshold), 0.1),
+            robust: pick_s(&dist_s(|d| d.comparison_method.clone())).is_none_or(|s| s.eq_ignore_ascii_case("robust")),
+            categorical_comparison_threshold: pick_f(&dist(|d| d.categorical_comparison_threshold), 0.1),
+            chi_squared: pick_s(&dist_s(|d| d.categorical_drift_method.clone()))
+                .is_some_and(|s| s.eq_ignore_ascii_case("chisquared")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_as_floats_and_nan_strings_parse() {
+        let s: NumericalStatistics = serde_json::from_str(
+            r#"{"common":{"num_present":24.0,"num_missing":0},"mean":"NaN","min":1.0,"max":"Infinity"}"#,
+        )
+        .unwrap();
+        assert_eq!(s.common.num_present, 24.0);
+        assert!(s.mean.unwrap().is_nan());
+        assert_eq!(s.max, Some(f64::INFINITY));
+        // Non-finite values are not written back as NaN literals.
+        let out = serde_json::to_string(&s).unwrap();
+        assert!(!out.contains("NaN") && !out.contains("inf"), "{out}");
+    }
+
+    #[test]
+    fn overrides_both_spellings_and_typo() {
+        for key in ["monitoringConfigOverrides", "monitoring_config_overrides"] {
+            let f: FeatureConstraints = serde_json::from_str(&format!(
+                r#"{{"name":"a","{key}":{{"distribution_constraints":{{"comparison_threshold":0.3,"comparion_method":"Simple"}}}}}}"#
+            ))
+            .unwrap();
+            let e = EffectiveConfig::resolve(None, f.monitoring_config_overrides.as_ref());
+            assert_eq!(e.comparison_threshold, 0.3);
+            assert!(!e.robust);
+        }
+    }
+
+    #[test]
+    fn effective_defaults_and_disabled() {
+        let g: MonitoringConfig = serde_json::from_str(
+            r#"{"evaluate_constraints":"Disabled","distribution_constraints":{"perform_comparison":"Disabled","categorical_drift_method":"ChiSquared"}}"#,
+        )
+        .unwrap();
+        let e = EffectiveConfig::resolve(Some(&g), None);
+        assert!(!e.evaluate_constraints && !e.perform_comparison && e.chi_squared && e.robust);
+        assert_eq!(e.comparison_threshold, 0.1);
+    }
+}

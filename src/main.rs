@@ -1,0 +1,97 @@
+//! The driftwatch binary: parses flags, runs a job from the library, maps the outcome to an exit
+//! code (0 clean, 1 violations, 2 error). Errors are one line on stderr.
+
+mod cli;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use cli::{BackendArg, Cli, Command, CommonArgs};
+use driftwatch::backend::BackendChoice;
+use driftwatch::pipeline::{run_baseline, run_monitor, JobOptions};
+
+fn options(c: CommonArgs) -> anyhow::Result<JobOptions> {
+    if let Some(n) = c.threads {
+        if n == 0 {
+            anyhow::bail!("--threads: must be at least 1");
+        }
+        rayon::ThreadPoolBuilder::new().num_threads(n).build_global()?;
+    }
+    if let Some(cols) = &c.columns {
+        if cols.iter().any(|s| s.is_empty()) {
+            anyhow::bail!("--columns: empty column name");
+        }
+    }
+    Ok(JobOptions {
+        inputs: c.inputs,
+        output: c.output,
+        columns: c.columns,
+        backend: match c.backend {
+            BackendArg::Auto => BackendChoice::Auto,
+            BackendArg::Cpu => BackendChoice::Cpu,
+            BackendArg::Gpu => BackendChoice::Gpu,
+        },
+        progress: !c.quiet,
+        strict: c.strict,
+    })
+}
+
+fn run() -> anyhow::Result<u8> {
+    let cli = Cli::parse();
+    let started = std::time::Instant::now();
+    match cli.command {
+        Command::Baseline { common } => {
+            let opts = options(common)?;
+            let out = run_baseline(&opts)?;
+            for sk in &out.skipped {
+                eprintln!("driftwatch: skipped {}: {}", sk.path, sk.error);
+            }
+            for d in &out.schema_differences {
+                eprintln!("driftwatch: schema: {d}");
+            }
+            eprintln!(
+                "driftwatch: baseline of {} rows, {} columns from {} files in {:.2}s on {}; wrote {}",
+                out.profile.rows,
+                out.profile.columns.len(),
+                out.files,
+                started.elapsed().as_secs_f64(),
+                out.backend,
+                opts.output.display()
+            );
+            Ok(if out.skipped.is_empty() { 0 } else { 2 })
+        }
+        Command::Monitor { baseline, common } => {
+            let opts = options(common)?;
+            let out = run_monitor(&opts, &baseline)?;
+            print!("{}", out.markdown);
+            for sk in &out.report.current.skipped {
+                eprintln!("driftwatch: skipped {}: {}", sk.path, sk.error);
+            }
+            eprintln!(
+                "driftwatch: monitored {} rows in {:.2}s on {}; wrote {}",
+                out.report.current.rows,
+                started.elapsed().as_secs_f64(),
+                out.report.backend,
+                opts.output.display()
+            );
+            Ok(if !out.report.current.skipped.is_empty() {
+                2
+            } else if !out.report.violations.is_empty() {
+                1
+            } else {
+                0
+            })
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            let msg = e.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
+            eprintln!("driftwatch: error: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}

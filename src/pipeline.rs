@@ -1,0 +1,247 @@
+//! The two jobs, end to end: `baseline` and `monitor`.
+//!
+//! Both scan the inputs, profile them on the chosen backend, and write their outputs atomically
+//! into the output folder. Unreadable inputs are skipped and reported (or, with `strict`, stop
+//! the job); the caller turns the outcome into an exit code.
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::backend::{self, BackendChoice};
+use crate::baseline::{self, Baseline};
+use crate::drift;
+use crate::engine::{profile_files, Request};
+use crate::error::{Error, Result};
+use crate::profile::accumulate::ColumnPlan;
+use crate::profile::DatasetProfile;
+use crate::report::{self, to_json, write_atomic, InputSummary, MonitorReport, Summary};
+use crate::scan::{scan, Scan, Skipped};
+
+/// Options shared by the jobs (validated from the CLI flags).
+#[derive(Debug, Clone)]
+pub struct JobOptions {
+    /// Input paths, folders or globs.
+    pub inputs: Vec<String>,
+    /// Output folder.
+    pub output: PathBuf,
+    /// Column projection.
+    pub columns: Option<Vec<String>>,
+    /// Backend choice.
+    pub backend: BackendChoice,
+    /// Show a progress bar (only drawn when stderr is a terminal).
+    pub progress: bool,
+    /// Stop at the first unreadable input.
+    pub strict: bool,
+}
+
+/// What a baseline run produced.
+#[derive(Debug)]
+pub struct BaselineOutcome {
+    /// The baseline profile.
+    pub profile: DatasetProfile,
+    /// Inputs left out.
+    pub skipped: Vec<Skipped>,
+    /// Files profiled.
+    pub files: usize,
+    /// Schema differences between files.
+    pub schema_differences: Vec<String>,
+    /// Files written.
+    pub written: Vec<PathBuf>,
+    /// The backend that ran.
+    pub backend: String,
+}
+
+/// What a monitoring run produced.
+#[derive(Debug)]
+pub struct MonitorOutcome {
+    /// The report (also written as `drift.json`).
+    pub report: MonitorReport,
+    /// The Markdown summary.
+    pub markdown: String,
+    /// Files written.
+    pub written: Vec<PathBuf>,
+}
+
+fn progress_bar(enabled: bool, total: u64, what: &str) -> ProgressBar {
+    if !enabled || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    pb.set_style(
+        ProgressStyle::with_template("{msg} [{bar:30}] {human_pos}/{human_len} rows  {per_sec}  ETA {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    pb.set_message(what.to_string());
+    pb.enable_steady_tick(Duration::from_millis(200));
+    pb
+}
+
+fn scan_inputs(opts: &JobOptions) -> Result<Scan> {
+    let s = scan(&opts.inputs);
+    if opts.strict {
+        if let Some(sk) = s.skipped.first() {
+            return Err(Error::Input { path: sk.path.clone().into(), message: sk.error.clone() });
+        }
+    }
+    if s.files.is_empty() {
+        let why = s.skipped.iter().map(|k| format!("{}: {}", k.path, k.error)).collect::<Vec<_>>().join("; ");
+        return Err(Error::NoInput(if why.is_empty() { "no input given".into() } else { why }));
+    }
+    if let Some(cols) = &opts.columns {
+        for c in cols {
+            if !s.columns.iter().any(|u| &u.name == c) {
+                return Err(Error::Usage(format!("--columns: no column named '{c}' in any input")));
+            }
+        }
+    }
+    Ok(s)
+}
+
+fn strict_check(opts: &JobOptions, skipped: &[Skipped]) -> Result<()> {
+    match skipped.first() {
+        Some(sk) if opts.strict => Err(Error::Input { path: sk.path.clone().into(), message: sk.error.clone() }),
+        _ => Ok(()),
+    }
+}
+
+/// Profiles the inputs into a baseline: `statistics.json`, `constraints.json`, `profile.json`.
+///
+/// The inputs are read twice: first for moments and sketches, then for exact counts over bin
+/// edges taken from the first pass's quantiles.
+pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
+    let (backend, backend_note) = backend::select(opts.backend).map_err(Error::Usage)?;
+    let s = scan_inputs(opts)?;
+    let cols = opts.columns.as_deref();
+    let no_plans = HashMap::new();
+    let pb = progress_bar(opts.progress, s.rows(), "baseline 1/2");
+    let req = Request { columns: cols, plans: &no_plans, default_plan: ColumnPlan::default(), backend: backend.as_ref(), progress: &pb };
+    let (mut profile, mut skipped) = profile_files(&s.files, &req);
+    pb.finish_and_clear();
+    strict_check(opts, &skipped)?;
+    let failed: Vec<&str> = skipped.iter().map(|k| k.path.as_str()).collect();
+    let good: Vec<_> = s.files.iter().filter(|f| !failed.contains(&f.path.display().to_string().as_str())).cloned().collect();
+    if good.is_empty() {
+        return Err(Error::NoInput(skipped.iter().map(|k| format!("{}: {}", k.path, k.error)).collect::<Vec<_>>().join("; ")));
+    }
+
+    let edges = baseline::plan_edges(&profile);
+    if !edges.is_empty() {
+        let plans: HashMap<String, ColumnPlan> = edges
+            .iter()
+            .map(|(k, e)| (k.clone(), ColumnPlan { edges: Some(e.clone()), histogram_only: true }))
+            .collect();
+        let names: Vec<String> = edges.keys().cloned().collect();
+        let pb = progress_bar(opts.progress, good.iter().map(|f| f.rows).sum(), "baseline 2/2");
+        let req = Request { columns: Some(&names), plans: &plans, default_plan: ColumnPlan::default(), backend: backend.as_ref(), progress: &pb };
+        let (second, failed2) = profile_files(&good, &req);
+        pb.finish_and_clear();
+        if let Some(f) = failed2.first() {
+            return Err(Error::Input { path: f.path.clone().into(), message: format!("failed on the second pass: {}", f.error) });
+        }
+        for c in &mut profile.columns {
+            if let Some(h) = second.column(&c.name).and_then(|x| x.histogram.clone()) {
+                c.histogram = Some(h);
+            }
+        }
+    }
+    let mut all_skipped = s.skipped.clone();
+    all_skipped.append(&mut skipped);
+    let stats = baseline::statistics(&profile);
+    let constraints = baseline::suggest_constraints(&profile);
+    let mut written = Vec::new();
+    for (name, bytes) in [
+        (baseline::STATISTICS, to_json(&stats)),
+        (baseline::CONSTRAINTS, to_json(&constraints)),
+        (baseline::PROFILE, to_json(&profile)),
+    ] {
+        let p = opts.output.join(name);
+        write_atomic(&p, &bytes)?;
+        written.push(p);
+    }
+    Ok(BaselineOutcome {
+        profile,
+        skipped: all_skipped,
+        files: good.len(),
+        schema_differences: s.schema_differences,
+        written,
+        backend: backend_note,
+    })
+}
+
+/// Monitors the inputs against a baseline folder.
+pub fn run_monitor(opts: &JobOptions, baseline_dir: &std::path::Path) -> Result<MonitorOutcome> {
+    let base = Baseline::load(baseline_dir)?;
+    let (backend, backend_note) = backend::select(opts.backend).map_err(Error::Usage)?;
+    let s = scan_inputs(opts)?;
+    let plans: HashMap<String, ColumnPlan> = base
+        .edges()
+        .into_iter()
+        .map(|(k, e)| (k, ColumnPlan { edges: Some(e), histogram_only: false }))
+        .collect();
+    let pb = progress_bar(opts.progress, s.rows(), "monitor");
+    let req = Request {
+        columns: opts.columns.as_deref(),
+        plans: &plans,
+        default_plan: ColumnPlan::default(),
+        backend: backend.as_ref(),
+        progress: &pb,
+    };
+    let (current, skipped) = profile_files(&s.files, &req);
+    pb.finish_and_clear();
+    strict_check(opts, &skipped)?;
+    let files_ok = s.files.len() - skipped.len();
+    if files_ok == 0 {
+        return Err(Error::NoInput(skipped.iter().map(|k| format!("{}: {}", k.path, k.error)).collect::<Vec<_>>().join("; ")));
+    }
+    let mut names = base.feature_names();
+    if let Some(cols) = &opts.columns {
+        names.retain(|n| cols.contains(n));
+    }
+    let features: Vec<drift::FeatureDrift> = names.iter().map(|n| drift::feature(&base, n, current.column(n))).collect();
+    let mut violations = crate::check::check(&base, &current, &features);
+    if opts.columns.is_some() {
+        // A projection is not a missing column.
+        violations.retain(|v| v.constraint_check_type != "missing_column_check" || names.contains(&v.feature_name));
+    }
+    let mut all_skipped = s.skipped.clone();
+    all_skipped.extend(skipped);
+    let summary = Summary {
+        features_compared: features.iter().filter(|f| f.status != "skipped").count(),
+        features_drifted: features.iter().filter(|f| f.drifted()).count(),
+        features_skipped: features.iter().filter(|f| f.status == "skipped").count(),
+        violations: violations.len(),
+    };
+    let report = MonitorReport {
+        driftwatch_version: env!("CARGO_PKG_VERSION"),
+        backend: backend_note,
+        baseline_source: base.source().into(),
+        baseline: base.dir.display().to_string(),
+        baseline_notes: base.notes.clone(),
+        baseline_rows: base.statistics.dataset.item_count.max(0.0) as u64,
+        current: InputSummary { files: files_ok, rows: current.rows, skipped: all_skipped, schema_differences: s.schema_differences },
+        summary,
+        features,
+        violations: violations.clone(),
+    };
+    let stats = baseline::statistics(&current);
+    let out = &opts.output;
+    let mut written = Vec::new();
+    for (name, bytes) in [
+        ("statistics.json", to_json(&stats)),
+        ("constraint_violations.json", to_json(&crate::formats::sagemaker::Violations { violations })),
+        ("drift.json", to_json(&report)),
+        ("profile.json", to_json(&current)),
+        ("report.html", report::html::render(&report).into_bytes()),
+    ] {
+        let p = out.join(name);
+        write_atomic(&p, &bytes)?;
+        written.push(p);
+    }
+    let markdown = report::markdown::render(&report);
+    Ok(MonitorOutcome { report, markdown, written })
+}

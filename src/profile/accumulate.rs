@@ -1,0 +1,356 @@
+//! Folding Arrow arrays into a [`ColumnProfile`]: one fused pass per column and batch.
+//!
+//! Numeric arrays are read as `f64` (integers beyond 2^53 lose precision there, as in every f64
+//! statistic); NaN and ±∞ are counted apart; the finite values feed the moments, the sketches and
+//! the backend's histogram kernel in one go. Text is typed per value like SageMaker (`"42"` is
+//! Integral, `"4.2"` Fractional, `"n/a"` String) and handled once per distinct value: dictionary
+//! arrays are counted by key and each dictionary string is looked at once. Distinct values are
+//! visited in a fixed order so that results never depend on hashing.
+
+use std::collections::HashMap;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::Float64Type;
+use arrow_array::{Array, ArrayRef, BooleanArray, Float64Array};
+use arrow_schema::DataType;
+
+use super::{ColumnProfile, Histogram};
+use crate::backend::Backend;
+
+/// What to compute for one column.
+#[derive(Debug, Clone, Default)]
+pub struct ColumnPlan {
+    /// Histogram edges; `None` computes no histogram.
+    pub edges: Option<Vec<f64>>,
+    /// Only fill the histogram (a baseline's second pass).
+    pub histogram_only: bool,
+}
+
+/// How a text value classifies.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TextKind {
+    /// A whole number, with its value.
+    Integral(f64),
+    /// Another number (including `NaN`, `inf`), with its value.
+    Fractional(f64),
+    /// `true` or `false`.
+    Boolean,
+    /// Anything else.
+    String,
+}
+
+/// Classifies one text value as SageMaker (Deequ) types values in text data.
+pub fn classify(s: &str) -> TextKind {
+    let t = s.trim();
+    if t.is_empty() {
+        return TextKind::String;
+    }
+    if t.eq_ignore_ascii_case("true") || t.eq_ignore_ascii_case("false") {
+        return TextKind::Boolean;
+    }
+    let digits = t.strip_prefix(['+', '-']).unwrap_or(t);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        if let Ok(v) = t.parse::<f64>() {
+            return TextKind::Integral(v);
+        }
+    }
+    match t.parse::<f64>() {
+        Ok(v) => TextKind::Fractional(v),
+        Err(_) => TextKind::String,
+    }
+}
+
+/// True for Arrow types driftwatch profiles as numbers.
+pub fn is_numeric_type(t: &DataType) -> bool {
+    t.is_numeric() || t.is_temporal()
+}
+
+/// True for Arrow types read as text.
+pub fn is_text_type(t: &DataType) -> bool {
+    match t {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => true,
+        DataType::Dictionary(_, v) => is_text_type(v),
+        _ => false,
+    }
+}
+
+/// Folds one array into the column's profile.
+pub fn accumulate(
+    col: &mut ColumnProfile,
+    array: &ArrayRef,
+    plan: &ColumnPlan,
+    backend: &dyn Backend,
+    scratch: &mut Vec<f64>,
+) {
+    let len = array.len() as u64;
+    let nulls = array.logical_null_count() as u64;
+    col.rows += len;
+    col.missing += nulls;
+    if plan.edges.is_some() && col.histogram.is_none() {
+        col.histogram = plan.edges.clone().map(Histogram::new);
+    }
+    let dt = array.data_type();
+    if is_text_type(dt) {
+        text(col, array, plan, backend);
+    } else if matches!(dt, DataType::Boolean) {
+        boolean(col, array.as_boolean(), plan);
+    } else if is_numeric_type(dt) {
+        numeric(col, array, plan, backend, scratch);
+    }
+    // Other types (lists, structs, binary): counted as rows and missing only, type Unknown.
+}
+
+fn to_f64(array: &ArrayRef) -> Option<Float64Array> {
+    if let Some(a) = array.as_primitive_opt::<Float64Type>() {
+        return Some(a.clone());
+    }
+    let src = if array.data_type().is_temporal() {
+        arrow_cast::cast(array, &DataType::Int64).ok()?
+    } else {
+        array.clone()
+    };
+    arrow_cast::cast(&src, &DataType::Float64).ok().map(|a| a.as_primitive::<Float64Type>().clone())
+}
+
+fn numeric(
+    col: &mut ColumnProfile,
+    array: &ArrayRef,
+    plan: &ColumnPlan,
+    backend: &dyn Backend,
+    scratch: &mut Vec<f64>,
+) {
+    let dt = array.data_type();
+    let integral = dt.is_integer() || dt.is_temporal() || matches!(dt, DataType::Decimal128(_, 0) | DataType::Decimal256(_, 0));
+    let Some(values) = to_f64(array) else { return };
+    scratch.clear();
+    let (mut nan, mut pinf, mut ninf) = (0u64, 0u64, 0u64);
+    let mut push = |v: f64| {
+        if v.is_finite() {
+            scratch.push(v);
+        } else if v.is_nan() {
+            nan += 1;
+        } else if v > 0.0 {
+            pinf += 1;
+        } else {
+            ninf += 1;
+        }
+    };
+    if values.null_count() == 0 {
+        values.values().iter().for_each(|&v| push(v));
+    } else {
+        values.iter().flatten().for_each(push);
+    }
+    let present = (scratch.len() as u64) + nan + pinf + ninf;
+    if integral {
+        col.types.integral += present;
+    } else {
+        col.types.fractional += present;
+    }
+    col.nan += nan;
+    col.pos_inf += pinf;
+    col.neg_inf += ninf;
+    if !plan.histogram_only {
+        col.moments.update_slice(scratch);
+        for &v in scratch.iter() {
+            col.kll.update(v);
+            col.hll.update_f64(v);
+        }
+    }
+    if let Some(h) = &mut col.histogram {
+        backend.histogram(scratch, &h.edges, &mut h.counts);
+    }
+}
+
+fn boolean(col: &mut ColumnProfile, array: &BooleanArray, plan: &ColumnPlan) {
+    let t = array.true_count() as u64;
+    let f = array.false_count() as u64;
+    col.types.boolean += t + f;
+    if plan.histogram_only {
+        return;
+    }
+    for (name, n) in [("true", t), ("false", f)] {
+        if n > 0 {
+            col.categories.add(name, n);
+            col.hll.update_str(name);
+        }
+    }
+}
+
+/// Uniform access to the three Arrow string layouts.
+enum Strings<'a> {
+    Utf8(&'a arrow_array::StringArray),
+    Large(&'a arrow_array::LargeStringArray),
+    View(&'a arrow_array::StringViewArray),
+}
+
+impl<'a> Strings<'a> {
+    fn of(a: &'a dyn Array) -> Option<Self> {
+        match a.data_type() {
+            DataType::Utf8 => Some(Strings::Utf8(a.as_string::<i32>())),
+            DataType::LargeUtf8 => Some(Strings::Large(a.as_string::<i64>())),
+            DataType::Utf8View => Some(Strings::View(a.as_string_view())),
+            _ => None,
+        }
+    }
+    fn len(&self) -> usize {
+        match self {
+            Strings::Utf8(a) => a.len(),
+            Strings::Large(a) => a.len(),
+            Strings::View(a) => a.len(),
+        }
+    }
+    fn get(&self, i: usize) -> Option<&'a str> {
+        match self {
+            Strings::Utf8(a) => a.is_valid(i).then(|| a.value(i)),
+            Strings::Large(a) => a.is_valid(i).then(|| a.value(i)),
+            Strings::View(a) => a.is_valid(i).then(|| a.value(i)),
+        }
+    }
+}
+
+fn text(col: &mut ColumnProfile, array: &ArrayRef, plan: &ColumnPlan, backend: &dyn Backend) {
+    let _ = backend;
+    if let Some(dict) = array.as_any_dictionary_opt() {
+        let Some(values) = Strings::of(dict.values().as_ref()) else { return };
+        let keys = dict.normalized_keys();
+        let mut counts = vec![0u64; values.len()];
+        let key_nulls = dict.keys().logical_nulls();
+        match key_nulls {
+            None => keys.iter().for_each(|&k| counts[k] += 1),
+            Some(n) => keys.iter().enumerate().filter(|(i, _)| n.is_valid(*i)).for_each(|(_, &k)| counts[k] += 1),
+        }
+        for (i, &c) in counts.iter().enumerate() {
+            if c > 0 {
+                if let Some(s) = values.get(i) {
+                    text_value(col, s, c, plan);
+                }
+            }
+        }
+        return;
+    }
+    let Some(strings) = Strings::of(array.as_ref()) else { return };
+    let mut distinct: HashMap<&str, u64> = HashMap::new();
+    for i in 0..strings.len() {
+        if let Some(s) = strings.get(i) {
+            *distinct.entry(s).or_insert(0) += 1;
+        }
+    }
+    let mut distinct: Vec<(&str, u64)> = distinct.into_iter().collect();
+    distinct.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    for (s, c) in distinct {
+        text_value(col, s, c, plan);
+    }
+}
+
+fn text_value(col: &mut ColumnProfile, s: &str, count: u64, plan: &ColumnPlan) {
+    let kind = classify(s);
+    let number = match kind {
+        TextKind::Integral(v) => {
+            col.types.integral += count;
+            Some(v)
+        }
+        TextKind::Fractional(v) => {
+            col.types.fractional += count;
+            Some(v)
+        }
+        TextKind::Boolean => {
+            col.types.boolean += count;
+            None
+        }
+        TextKind::String => {
+            col.types.string += count;
+            None
+        }
+    };
+    if !plan.histogram_only {
+        col.categories.add(s, count);
+        col.hll.update_str(s);
+    }
+    let Some(v) = number else { return };
+    if v.is_nan() {
+        col.nan += count;
+    } else if v.is_infinite() {
+        if v > 0.0 {
+            col.pos_inf += count;
+        } else {
+            col.neg_inf += count;
+        }
+    } else {
+        if !plan.histogram_only {
+            col.moments.update_repeated(v, count);
+            col.kll.update_n(v, count);
+        }
+        if let Some(h) = &mut col.histogram {
+            h.counts[Histogram::bin(&h.edges, v)] += count;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::cpu::CpuBackend;
+    use crate::profile::{InferredType, Role};
+    use arrow_array::{DictionaryArray, Int32Array, StringArray};
+    use arrow_array::types::Int32Type;
+    use std::sync::Arc;
+
+    fn run(a: ArrayRef, plan: &ColumnPlan) -> ColumnProfile {
+        let mut c = ColumnProfile::new("c", "x", Role::Feature);
+        accumulate(&mut c, &a, plan, &CpuBackend, &mut Vec::new());
+        c
+    }
+
+    #[test]
+    fn classify_values() {
+        assert_eq!(classify("42"), TextKind::Integral(42.0));
+        assert_eq!(classify(" -7 "), TextKind::Integral(-7.0));
+        assert_eq!(classify("4.5"), TextKind::Fractional(4.5));
+        assert_eq!(classify("1e3"), TextKind::Fractional(1000.0));
+        assert!(matches!(classify("NaN"), TextKind::Fractional(v) if v.is_nan()));
+        assert_eq!(classify("True"), TextKind::Boolean);
+        assert_eq!(classify("n/a"), TextKind::String);
+        assert_eq!(classify(""), TextKind::String);
+    }
+
+    #[test]
+    fn numeric_with_nulls_nan_inf() {
+        let a: ArrayRef = Arc::new(Float64Array::from(vec![
+            Some(1.0), None, Some(f64::NAN), Some(3.0), Some(f64::INFINITY), Some(f64::NEG_INFINITY),
+        ]));
+        let c = run(a, &ColumnPlan { edges: Some(vec![2.0]), histogram_only: false });
+        assert_eq!((c.rows, c.missing, c.nan, c.pos_inf, c.neg_inf), (6, 1, 1, 1, 1));
+        assert_eq!(c.moments.mean(), Some(2.0));
+        assert_eq!(c.types.fractional, 5);
+        assert_eq!(c.histogram.unwrap().counts, vec![1, 1]);
+    }
+
+    #[test]
+    fn numeric_all_null() {
+        let a: ArrayRef = Arc::new(Int32Array::from(vec![None, None]));
+        let c = run(a, &ColumnPlan::default());
+        assert_eq!((c.rows, c.missing), (2, 2));
+        assert_eq!(c.moments.mean(), None);
+        assert_eq!(c.inferred_type(), InferredType::Unknown);
+    }
+
+    #[test]
+    fn text_typed_per_value() {
+        let a: ArrayRef = Arc::new(StringArray::from(vec![Some("1"), Some("2.5"), Some("n/a"), None, Some("1")]));
+        let c = run(a, &ColumnPlan::default());
+        assert_eq!(c.types.integral, 2);
+        assert_eq!(c.types.fractional, 1);
+        assert_eq!(c.types.string, 1);
+        assert_eq!(c.inferred_type(), InferredType::String);
+        assert_eq!(c.moments.n, 3);
+        assert_eq!(c.categories.exact.get("1"), Some(&2));
+    }
+
+    #[test]
+    fn dictionary_counts_by_key() {
+        let d: DictionaryArray<Int32Type> = vec![Some("a"), Some("b"), None, Some("a")].into_iter().collect();
+        let c = run(Arc::new(d), &ColumnPlan::default());
+        assert_eq!((c.rows, c.missing), (4, 1));
+        assert_eq!(c.categories.top(2), vec![("a".to_string(), 2), ("b".to_string(), 1)]);
+    }
+}

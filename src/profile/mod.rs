@@ -1,0 +1,499 @@
+//! The profile: driftwatch's mergeable, lossless summary of a dataset.
+//!
+//! A [`DatasetProfile`] holds one [`ColumnProfile`] per column: counts (rows, missing, per-value
+//! types, NaN and ±∞), exact [`Moments`], a [`Kll`] quantile sketch, an [`Hll`] distinct-count
+//! sketch, exact category counts for text and boolean columns (a frequent-items sketch past
+//! [`MAX_EXACT_CATEGORIES`]), and an exact histogram over fixed bin edges when the caller gives
+//! edges (the baseline's, see [`bin_edges`]).
+//!
+//! Profiles merge: a row group, a file, a shard each produce one and [`DatasetProfile::merge`]
+//! combines them. driftwatch always merges in input order, so the bytes written do not depend on
+//! the thread count. This module knows nothing of Parquet, drift metrics or report formats.
+
+pub mod accumulate;
+pub mod kll;
+pub mod moments;
+pub mod sketches;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub use kll::Kll;
+pub use moments::Moments;
+pub use sketches::{Frequent, Hll};
+
+/// Past this many distinct values a column's categories are tracked by a frequent-items sketch
+/// (approximate counts) instead of exactly, and the column is kept out of categorical drift.
+pub const MAX_EXACT_CATEGORIES: usize = 10_000;
+/// Number of bins driftwatch aims for when it derives edges from a baseline's quantiles.
+pub const DEFAULT_BINS: usize = 256;
+/// Version of the profile format written to `profile.json`.
+pub const PROFILE_VERSION: u32 = 1;
+
+/// The data type of a column, inferred from its values as SageMaker (Deequ) does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord, Hash)]
+pub enum InferredType {
+    /// Whole numbers.
+    Integral,
+    /// Numbers with a fraction (or floating-point storage).
+    Fractional,
+    /// Text, or a mix that is not all numbers.
+    String,
+    /// `true`/`false` values.
+    Boolean,
+    /// No present value to infer from.
+    Unknown,
+}
+
+impl InferredType {
+    /// SageMaker's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InferredType::Integral => "Integral",
+            InferredType::Fractional => "Fractional",
+            InferredType::String => "String",
+            InferredType::Boolean => "Boolean",
+            InferredType::Unknown => "Unknown",
+        }
+    }
+
+    /// Parses SageMaker's spelling.
+    pub fn parse(s: &str) -> InferredType {
+        match s {
+            "Integral" => InferredType::Integral,
+            "Fractional" => InferredType::Fractional,
+            "String" => InferredType::String,
+            "Boolean" => InferredType::Boolean,
+            _ => InferredType::Unknown,
+        }
+    }
+
+    /// True for the numeric types.
+    pub fn is_numeric(self) -> bool {
+        matches!(self, InferredType::Integral | InferredType::Fractional)
+    }
+}
+
+/// How present values classified, one by one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct TypeCounts {
+    /// Values that are whole numbers (integer storage, or text such as `"42"`).
+    pub integral: u64,
+    /// Values that are other numbers (float storage, or text such as `"4.2"`, `"NaN"`).
+    pub fractional: u64,
+    /// `true`/`false` values.
+    pub boolean: u64,
+    /// Everything else that is present.
+    pub string: u64,
+}
+
+impl TypeCounts {
+    fn merge(&mut self, o: &TypeCounts) {
+        self.integral += o.integral;
+        self.fractional += o.fractional;
+        self.boolean += o.boolean;
+        self.string += o.string;
+    }
+
+    /// Deequ's rule: any string (or booleans mixed with numbers) makes the column String; then
+    /// Boolean, Fractional, Integral in that order; Unknown when nothing is present.
+    pub fn inferred(&self) -> InferredType {
+        let numbers = self.integral + self.fractional;
+        if self.string > 0 || (self.boolean > 0 && numbers > 0) {
+            InferredType::String
+        } else if self.boolean > 0 {
+            InferredType::Boolean
+        } else if self.fractional > 0 {
+            InferredType::Fractional
+        } else if self.integral > 0 {
+            InferredType::Integral
+        } else {
+            InferredType::Unknown
+        }
+    }
+
+    /// Number of present values that conform to type `t` (any value conforms to String).
+    pub fn conforming(&self, t: InferredType) -> u64 {
+        match t {
+            InferredType::Integral => self.integral,
+            InferredType::Fractional => self.integral + self.fractional,
+            InferredType::Boolean => self.boolean,
+            InferredType::String | InferredType::Unknown => self.total(),
+        }
+    }
+
+    /// All present values.
+    pub fn total(&self) -> u64 {
+        self.integral + self.fractional + self.boolean + self.string
+    }
+}
+
+/// What a column is for. Timestamps and identifiers are profiled for data quality but kept out of
+/// drift unless asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// A model input or output.
+    #[default]
+    Feature,
+    /// A date or time column.
+    Timestamp,
+    /// An identifier such as `inference_id`.
+    Identifier,
+}
+
+impl Role {
+    /// Guesses the role from the column's name and Arrow type.
+    pub fn guess(name: &str, is_temporal: bool) -> Role {
+        let lower = name.to_ascii_lowercase();
+        if is_temporal {
+            Role::Timestamp
+        } else if lower == "id" || lower.ends_with("_id") || lower == "inferenceid" || lower == "eventid" {
+            Role::Identifier
+        } else {
+            Role::Feature
+        }
+    }
+}
+
+/// An exact histogram over fixed edges.
+///
+/// With `k` edges there are `k + 1` bins: bin `i` holds the finite values `v` for which exactly
+/// `i` edges are `<= v`, so the first bin is `(-∞, e0)`, the last `[e(k-1), +∞)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Histogram {
+    /// Sorted, distinct, finite interior edges.
+    pub edges: Vec<f64>,
+    /// Exact counts, `edges.len() + 1` of them.
+    pub counts: Vec<u64>,
+}
+
+impl Histogram {
+    /// An all-zero histogram over `edges`.
+    pub fn new(edges: Vec<f64>) -> Self {
+        let n = edges.len() + 1;
+        Histogram { edges, counts: vec![0; n] }
+    }
+
+    /// Bin of a finite value.
+    #[inline]
+    pub fn bin(edges: &[f64], v: f64) -> usize {
+        edges.partition_point(|&e| e <= v)
+    }
+
+    /// Sum of counts.
+    pub fn total(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+}
+
+/// Category counts of a text or boolean column.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Categories {
+    /// Exact counts per value while the column has at most [`MAX_EXACT_CATEGORIES`] values.
+    pub exact: BTreeMap<String, u64>,
+    /// Set once the cap is passed: approximate counts from then on, `exact` is emptied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frequent: Option<Frequent>,
+}
+
+impl Categories {
+    /// Adds `count` occurrences of `value`.
+    pub fn add(&mut self, value: &str, count: u64) {
+        if let Some(f) = &mut self.frequent {
+            f.update(value, count);
+            return;
+        }
+        if let Some(c) = self.exact.get_mut(value) {
+            *c += count;
+        } else {
+            self.exact.insert(value.to_string(), count);
+            self.spill_if_needed();
+        }
+    }
+
+    fn spill_if_needed(&mut self) {
+        if self.exact.len() > MAX_EXACT_CATEGORIES {
+            let mut f = Frequent::default();
+            for (k, v) in std::mem::take(&mut self.exact) {
+                f.update(&k, v);
+            }
+            self.frequent = Some(f);
+        }
+    }
+
+    /// Merges another column's categories.
+    pub fn merge(&mut self, o: &Categories) {
+        match (&mut self.frequent, &o.frequent) {
+            (Some(a), Some(b)) => a.merge(b),
+            (Some(a), None) => o.exact.iter().for_each(|(k, v)| a.update(k, *v)),
+            (None, Some(b)) => {
+                let mut f = b.clone();
+                for (k, v) in std::mem::take(&mut self.exact) {
+                    f.update(&k, v);
+                }
+                self.frequent = Some(f);
+            }
+            (None, None) => {
+                for (k, v) in &o.exact {
+                    *self.exact.entry(k.clone()).or_insert(0) += v;
+                }
+                self.spill_if_needed();
+            }
+        }
+    }
+
+    /// True while counts are exact.
+    pub fn is_exact(&self) -> bool {
+        self.frequent.is_none()
+    }
+
+    /// The `n` most frequent values, most frequent first, ties broken by value.
+    pub fn top(&self, n: usize) -> Vec<(String, u64)> {
+        if let Some(f) = &self.frequent {
+            return f.top(n);
+        }
+        let mut v: Vec<(String, u64)> = self.exact.iter().map(|(k, c)| (k.clone(), *c)).collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        v.truncate(n);
+        v
+    }
+}
+
+/// Everything driftwatch knows about one column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColumnProfile {
+    /// Column name.
+    pub name: String,
+    /// The Arrow data type read, as Arrow prints it (`Float64`, `Dictionary(Int32, Utf8)`, …).
+    pub arrow_type: String,
+    /// What the column is for.
+    pub role: Role,
+    /// Rows seen (present + missing).
+    pub rows: u64,
+    /// Null values, plus the rows of files that lack the column.
+    pub missing: u64,
+    /// Per-value type classification of present values.
+    pub types: TypeCounts,
+    /// NaN values (counted apart, never in moments, sketches or histograms).
+    pub nan: u64,
+    /// +∞ values.
+    pub pos_inf: u64,
+    /// −∞ values.
+    pub neg_inf: u64,
+    /// Exact moments of the finite numeric values.
+    pub moments: Moments,
+    /// Quantile sketch of the finite numeric values.
+    pub kll: Kll,
+    /// Distinct-count sketch of the present values.
+    pub hll: Hll,
+    /// Category counts (text and boolean columns).
+    pub categories: Categories,
+    /// Exact histogram of the finite numeric values over fixed edges.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub histogram: Option<Histogram>,
+}
+
+impl ColumnProfile {
+    /// An empty profile.
+    pub fn new(name: &str, arrow_type: &str, role: Role) -> Self {
+        ColumnProfile {
+            name: name.to_string(),
+            arrow_type: arrow_type.to_string(),
+            role,
+            rows: 0,
+            missing: 0,
+            types: TypeCounts::default(),
+            nan: 0,
+            pos_inf: 0,
+            neg_inf: 0,
+            moments: Moments::default(),
+            kll: Kll::default(),
+            hll: Hll::default(),
+            categories: Categories::default(),
+            histogram: None,
+        }
+    }
+
+    /// Present (non-missing) values.
+    pub fn present(&self) -> u64 {
+        self.rows - self.missing
+    }
+
+    /// Inferred type of the column.
+    pub fn inferred_type(&self) -> InferredType {
+        self.types.inferred()
+    }
+
+    /// Share of present values among rows, `None` with zero rows.
+    pub fn completeness(&self) -> Option<f64> {
+        (self.rows > 0).then(|| self.present() as f64 / self.rows as f64)
+    }
+
+    /// An empty copy with the same name, type, role and histogram edges.
+    pub fn empty_like(&self) -> Self {
+        let mut c = ColumnProfile::new(&self.name, &self.arrow_type, self.role);
+        c.histogram = self.histogram.as_ref().map(|h| Histogram::new(h.edges.clone()));
+        c
+    }
+
+    /// Merges another profile of the same column.
+    pub fn merge(&mut self, o: &ColumnProfile) {
+        if self.arrow_type != o.arrow_type && !self.arrow_type.split(" | ").any(|t| t == o.arrow_type) {
+            self.arrow_type = format!("{} | {}", self.arrow_type, o.arrow_type);
+        }
+        self.rows += o.rows;
+        self.missing += o.missing;
+        self.types.merge(&o.types);
+        self.nan += o.nan;
+        self.pos_inf += o.pos_inf;
+        self.neg_inf += o.neg_inf;
+        self.moments.merge(&o.moments);
+        self.kll.merge(&o.kll);
+        self.hll.merge(&o.hll);
+        self.categories.merge(&o.categories);
+        match (&mut self.histogram, &o.histogram) {
+            (Some(a), Some(b)) if a.edges == b.edges => {
+                a.counts.iter_mut().zip(&b.counts).for_each(|(x, y)| *x += y)
+            }
+            (None, Some(b)) if self.rows == o.rows => self.histogram = Some(b.clone()),
+            _ => {}
+        }
+    }
+
+    /// Adds `n` rows in which this column does not exist (a file without it).
+    pub fn add_absent_rows(&mut self, n: u64) {
+        self.rows += n;
+        self.missing += n;
+    }
+}
+
+/// A profile of a whole dataset: one entry per column, in schema order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatasetProfile {
+    /// Profile format version.
+    pub version: u32,
+    /// Rows profiled.
+    pub rows: u64,
+    /// Columns in first-seen order.
+    pub columns: Vec<ColumnProfile>,
+}
+
+impl Default for DatasetProfile {
+    fn default() -> Self {
+        DatasetProfile { version: PROFILE_VERSION, rows: 0, columns: Vec::new() }
+    }
+}
+
+impl DatasetProfile {
+    /// The column called `name`.
+    pub fn column(&self, name: &str) -> Option<&ColumnProfile> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    /// Merges another dataset profile. Columns that one side lacks count as missing for the
+    /// other side's rows, so completeness stays honest across files with different schemas.
+    pub fn merge(&mut self, o: &DatasetProfile) {
+        let mut seen = vec![false; o.columns.len()];
+        for c in &mut self.columns {
+            match o.columns.iter().position(|x| x.name == c.name) {
+                Some(i) => {
+                    seen[i] = true;
+                    c.merge(&o.columns[i]);
+                }
+                None => c.add_absent_rows(o.rows),
+            }
+        }
+        for (i, oc) in o.columns.iter().enumerate() {
+            if !seen[i] {
+                let mut c = oc.empty_like();
+                c.add_absent_rows(self.rows);
+                c.merge(oc);
+                self.columns.push(c);
+            }
+        }
+        self.rows += o.rows;
+    }
+}
+
+/// Bin edges for a numeric column from its quantile sketch: the distinct quantiles at ranks
+/// `i / bins` for `i` in `1..bins`. Integer columns with few values get one bin per value.
+pub fn bin_edges(kll: &Kll, bins: usize) -> Vec<f64> {
+    if kll.is_empty() || bins < 2 {
+        return Vec::new();
+    }
+    let ranks: Vec<f64> = (1..bins).map(|i| i as f64 / bins as f64).collect();
+    let mut edges = kll.quantiles(&ranks);
+    // Quantiles are lower ends of bins; the minimum belongs to the first bin's interior.
+    if let Some((lo, _)) = kll.min_max() {
+        edges.retain(|&e| e > lo);
+    }
+    edges.dedup();
+    edges
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn types_inferred_like_deequ() {
+        let t = |i, f, b, s| TypeCounts { integral: i, fractional: f, boolean: b, string: s }.inferred();
+        assert_eq!(t(3, 0, 0, 0), InferredType::Integral);
+        assert_eq!(t(3, 1, 0, 0), InferredType::Fractional);
+        assert_eq!(t(3, 1, 0, 1), InferredType::String);
+        assert_eq!(t(0, 0, 2, 0), InferredType::Boolean);
+        assert_eq!(t(1, 0, 2, 0), InferredType::String);
+        assert_eq!(t(0, 0, 0, 0), InferredType::Unknown);
+    }
+
+    #[test]
+    fn histogram_bins_edges_inclusive_lower() {
+        let e = [1.0, 2.0, 3.0];
+        assert_eq!(Histogram::bin(&e, 0.5), 0);
+        assert_eq!(Histogram::bin(&e, 1.0), 1);
+        assert_eq!(Histogram::bin(&e, 2.5), 2);
+        assert_eq!(Histogram::bin(&e, 3.0), 3);
+        assert_eq!(Histogram::bin(&e, f64::MAX), 3);
+    }
+
+    #[test]
+    fn dataset_merge_absent_columns_count_missing() {
+        let mut a = DatasetProfile { rows: 10, ..Default::default() };
+        let mut ca = ColumnProfile::new("x", "Int64", Role::Feature);
+        ca.rows = 10;
+        a.columns.push(ca);
+        let mut b = DatasetProfile { rows: 5, ..Default::default() };
+        let mut cb = ColumnProfile::new("y", "Utf8", Role::Feature);
+        cb.rows = 5;
+        cb.missing = 1;
+        b.columns.push(cb);
+        a.merge(&b);
+        assert_eq!(a.rows, 15);
+        let x = a.column("x").unwrap();
+        assert_eq!((x.rows, x.missing), (15, 5));
+        let y = a.column("y").unwrap();
+        assert_eq!((y.rows, y.missing), (15, 11));
+    }
+
+    #[test]
+    fn categories_spill_past_cap() {
+        let mut c = Categories::default();
+        for i in 0..=MAX_EXACT_CATEGORIES {
+            c.add(&i.to_string(), 1);
+        }
+        assert!(!c.is_exact());
+        c.add("0", 100);
+        assert_eq!(c.top(1)[0].0, "0");
+    }
+
+    #[test]
+    fn bin_edges_integer_column() {
+        let mut k = Kll::default();
+        for i in 0..1000 {
+            k.update((i % 4) as f64);
+        }
+        assert_eq!(bin_edges(&k, 256), vec![1.0, 2.0, 3.0]);
+    }
+}

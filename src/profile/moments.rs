@@ -1,0 +1,150 @@
+//! Exact moments with Chan's parallel merge.
+//!
+//! Mean and the sum of squared deviations (`m2`) are combined pairwise with Chan, Golub and
+//! LeVeque's update, which is numerically stable and associative up to rounding. driftwatch always
+//! merges partial moments in input order (file, then row group), so the rounding is the same
+//! whatever the number of threads. The plain sum is kept apart with Neumaier's compensated
+//! summation, as SageMaker reports `sum` beside `mean`.
+
+use serde::{Deserialize, Serialize};
+
+/// Count, mean, m2, compensated sum, min and max of finite values.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Moments {
+    /// Number of finite values.
+    pub n: u64,
+    /// Running mean.
+    pub mean: f64,
+    /// Sum of squared deviations from the mean.
+    pub m2: f64,
+    /// Neumaier sum: running total.
+    pub sum: f64,
+    /// Neumaier sum: compensation term.
+    pub sum_c: f64,
+    /// Smallest finite value, `None` when `n == 0`.
+    pub min: Option<f64>,
+    /// Largest finite value, `None` when `n == 0`.
+    pub max: Option<f64>,
+}
+
+impl Moments {
+    /// Adds a slice of finite values (the caller filters NaN and ±∞).
+    pub fn update_slice(&mut self, values: &[f64]) {
+        if values.is_empty() {
+            return;
+        }
+        let mut batch = Moments::default();
+        let n = values.len() as f64;
+        let (mut s, mut c) = (0.0f64, 0.0f64);
+        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+        for &v in values {
+            let t = s + v;
+            c += if s.abs() >= v.abs() { (s - t) + v } else { (v - t) + s };
+            s = t;
+            lo = lo.min(v);
+            hi = hi.max(v);
+        }
+        let mean = (s + c) / n;
+        let m2: f64 = values.iter().map(|&v| (v - mean) * (v - mean)).sum();
+        batch.n = values.len() as u64;
+        batch.mean = mean;
+        batch.m2 = m2;
+        batch.sum = s;
+        batch.sum_c = c;
+        batch.min = Some(lo);
+        batch.max = Some(hi);
+        self.merge(&batch);
+    }
+
+    /// Adds `count` copies of one value.
+    pub fn update_repeated(&mut self, v: f64, count: u64) {
+        if count == 0 || !v.is_finite() {
+            return;
+        }
+        let b = Moments {
+            n: count,
+            mean: v,
+            m2: 0.0,
+            sum: v * count as f64,
+            sum_c: 0.0,
+            min: Some(v),
+            max: Some(v),
+        };
+        self.merge(&b);
+    }
+
+    /// Chan's merge of two partial results.
+    pub fn merge(&mut self, o: &Moments) {
+        if o.n == 0 {
+            return;
+        }
+        if self.n == 0 {
+            *self = o.clone();
+            return;
+        }
+        let (na, nb) = (self.n as f64, o.n as f64);
+        let n = na + nb;
+        let delta = o.mean - self.mean;
+        self.mean += delta * nb / n;
+        self.m2 += o.m2 + delta * delta * na * nb / n;
+        self.n += o.n;
+        // Neumaier addition of the other's total and compensation.
+        for v in [o.sum, o.sum_c] {
+            let t = self.sum + v;
+            self.sum_c += if self.sum.abs() >= v.abs() { (self.sum - t) + v } else { (v - t) + self.sum };
+            self.sum = t;
+        }
+        self.min = Some(self.min.map_or(o.min.unwrap_or(f64::INFINITY), |m| m.min(o.min.unwrap_or(m))));
+        self.max = Some(self.max.map_or(o.max.unwrap_or(f64::NEG_INFINITY), |m| m.max(o.max.unwrap_or(m))));
+    }
+
+    /// The compensated sum, `None` when empty.
+    pub fn total(&self) -> Option<f64> {
+        (self.n > 0).then_some(self.sum + self.sum_c)
+    }
+
+    /// Mean, `None` when empty.
+    pub fn mean(&self) -> Option<f64> {
+        (self.n > 0).then_some(self.mean)
+    }
+
+    /// Population standard deviation (as SageMaker reports), `None` when empty.
+    pub fn std_dev(&self) -> Option<f64> {
+        (self.n > 0).then(|| (self.m2 / self.n as f64).max(0.0).sqrt())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn moments_hand_computed() {
+        let mut m = Moments::default();
+        m.update_slice(&[2.0, 4.0, 4.0, 4.0]);
+        m.update_slice(&[5.0, 5.0, 7.0, 9.0]);
+        assert_eq!(m.n, 8);
+        assert_eq!(m.mean(), Some(5.0));
+        assert_eq!(m.std_dev(), Some(2.0));
+        assert_eq!(m.total(), Some(40.0));
+        assert_eq!((m.min, m.max), (Some(2.0), Some(9.0)));
+    }
+
+    #[test]
+    fn moments_empty() {
+        let m = Moments::default();
+        assert_eq!(m.mean(), None);
+        assert_eq!(m.std_dev(), None);
+        assert_eq!(m.total(), None);
+    }
+
+    #[test]
+    fn moments_repeated_equals_slice() {
+        let mut a = Moments::default();
+        a.update_repeated(3.5, 4);
+        let mut b = Moments::default();
+        b.update_slice(&[3.5; 4]);
+        assert_eq!(a.mean(), b.mean());
+        assert_eq!(a.std_dev(), Some(0.0));
+    }
+}

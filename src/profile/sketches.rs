@@ -1,0 +1,184 @@
+//! Serializable wrappers over Apache DataSketches' HLL and frequent-items sketches.
+//!
+//! Both are stored in driftwatch's profile as the sketches' own binary images, hex-encoded, so a
+//! profile written to disk merges later exactly as if it had never left memory.
+
+use datasketches::frequencies::{ErrorType, FrequentItemsSketch};
+use datasketches::hll::{HllSketch, HllType, HllUnion};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// log2 of the HLL register count: 4096 registers, about 1.6% relative standard error.
+pub const HLL_LG_K: u8 = 12;
+/// Map size of the frequent-items sketch used past the exact-category cap.
+pub const FREQUENT_MAP_SIZE: usize = 4096;
+
+fn to_hex(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(HEX[(b >> 4) as usize] as char);
+        s.push(HEX[(b & 15) as usize] as char);
+    }
+    s
+}
+
+fn from_hex(s: &str) -> Result<Vec<u8>, String> {
+    if s.len() % 2 != 0 {
+        return Err("odd-length hex string".into());
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).map_err(|e| e.to_string()))
+        .collect()
+}
+
+/// HyperLogLog distinct-count sketch (DataSketches, HLL_8, lg_k = 12).
+#[derive(Debug, Clone)]
+pub struct Hll(pub HllSketch);
+
+impl Default for Hll {
+    fn default() -> Self {
+        Hll(HllSketch::new(HLL_LG_K, HllType::Hll8).expect("valid HLL parameters"))
+    }
+}
+
+impl PartialEq for Hll {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.serialize() == other.0.serialize()
+    }
+}
+
+impl Hll {
+    /// Adds a string value.
+    #[inline]
+    pub fn update_str(&mut self, s: &str) {
+        self.0.update(s);
+    }
+    /// Adds a numeric value; `-0.0` and `0.0` count as one value.
+    #[inline]
+    pub fn update_f64(&mut self, v: f64) {
+        let v = if v == 0.0 { 0.0 } else { v };
+        self.0.update(v.to_bits());
+    }
+    /// Union with another sketch.
+    pub fn merge(&mut self, other: &Hll) {
+        if other.0.is_empty() {
+            return;
+        }
+        let mut u = HllUnion::new(HLL_LG_K).expect("valid HLL parameters");
+        u.update(&self.0);
+        u.update(&other.0);
+        self.0 = u.to_sketch(HllType::Hll8);
+    }
+    /// Estimated number of distinct values.
+    pub fn estimate(&self) -> f64 {
+        self.0.estimate()
+    }
+}
+
+impl Serialize for Hll {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&to_hex(&self.0.serialize()))
+    }
+}
+
+impl<'de> Deserialize<'de> for Hll {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let bytes = from_hex(&s).map_err(serde::de::Error::custom)?;
+        HllSketch::deserialize(&bytes).map(Hll).map_err(|e| serde::de::Error::custom(e.to_string()))
+    }
+}
+
+/// Frequent-items sketch over strings, used once a column has too many distinct values to count
+/// exactly. Its counts are estimates with a stated maximum error.
+#[derive(Debug, Clone)]
+pub struct Frequent(pub FrequentItemsSketch<String>);
+
+impl Default for Frequent {
+    fn default() -> Self {
+        Frequent(FrequentItemsSketch::new(FREQUENT_MAP_SIZE).expect("valid map size"))
+    }
+}
+
+impl PartialEq for Frequent {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.serialize() == other.0.serialize()
+    }
+}
+
+impl Frequent {
+    /// Adds `count` occurrences of a value.
+    pub fn update(&mut self, s: &str, count: u64) {
+        self.0.update_with_count(s.to_string(), count);
+    }
+    /// Merges another sketch.
+    pub fn merge(&mut self, other: &Frequent) {
+        self.0.merge(&other.0);
+    }
+    /// The most frequent items with estimated counts, most frequent first, ties by value.
+    pub fn top(&self, n: usize) -> Vec<(String, u64)> {
+        let mut rows: Vec<(String, u64)> = self
+            .0
+            .frequent_items(ErrorType::NoFalseNegatives)
+            .into_iter()
+            .map(|r| (r.item().clone(), r.estimate()))
+            .collect();
+        rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        rows.truncate(n);
+        rows
+    }
+}
+
+impl Serialize for Frequent {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&to_hex(&self.0.serialize()))
+    }
+}
+
+impl<'de> Deserialize<'de> for Frequent {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let bytes = from_hex(&s).map_err(serde::de::Error::custom)?;
+        FrequentItemsSketch::<String>::deserialize(&bytes)
+            .map(Frequent)
+            .map_err(|e| serde::de::Error::custom(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hll_roundtrip_and_estimate() {
+        let mut h = Hll::default();
+        for i in 0..1000 {
+            h.update_f64(i as f64);
+        }
+        let json = serde_json::to_string(&h).unwrap();
+        let back: Hll = serde_json::from_str(&json).unwrap();
+        assert_eq!(h, back);
+        assert!((back.estimate() - 1000.0).abs() < 40.0);
+    }
+
+    #[test]
+    fn hll_merge_union() {
+        let (mut a, mut b) = (Hll::default(), Hll::default());
+        for i in 0..500 {
+            a.update_f64(i as f64);
+            b.update_f64((i + 250) as f64);
+        }
+        a.merge(&b);
+        assert!((a.estimate() - 750.0).abs() < 30.0);
+    }
+
+    #[test]
+    fn frequent_roundtrip() {
+        let mut f = Frequent::default();
+        f.update("a", 5);
+        f.update("b", 2);
+        let back: Frequent = serde_json::from_str(&serde_json::to_string(&f).unwrap()).unwrap();
+        assert_eq!(back.top(1), vec![("a".to_string(), 5)]);
+    }
+}

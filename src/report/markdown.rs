@@ -1,0 +1,67 @@
+//! The short Markdown summary printed on stdout, for CI logs.
+
+use super::{escape, MonitorReport};
+
+fn md(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+fn num(v: Option<f64>) -> String {
+    v.map_or("–".into(), |x| format!("{x:.4}"))
+}
+
+/// Renders the summary.
+pub fn render(r: &MonitorReport) -> String {
+    let _ = escape;
+    let s = &r.summary;
+    let mut o = String::new();
+    let verdict = if s.violations == 0 { "no violations" } else { "violations found" };
+    o.push_str(&format!("## driftwatch monitor: {verdict}\n\n"));
+    o.push_str(&format!(
+        "- current: {} rows in {} files ({} skipped); baseline: {} ({} rows)\n- backend: {}\n- features: {} compared, {} drifted, {} skipped; {} violations\n",
+        r.current.rows,
+        r.current.files,
+        r.current.skipped.len(),
+        md(&r.baseline_source),
+        r.baseline_rows,
+        md(&r.backend),
+        s.features_compared,
+        s.features_drifted,
+        s.features_skipped,
+        s.violations
+    ));
+    for sk in &r.current.skipped {
+        o.push_str(&format!("- skipped `{}`: {}\n", md(&sk.path), md(&sk.error)));
+    }
+    o.push_str("\n| feature | kind | status | method | distance | threshold | PSI | JS |\n|---|---|---|---|---|---|---|---|\n");
+    for f in &r.features {
+        let (psi, js) = match (&f.numeric, &f.categorical) {
+            (Some(n), _) => (Some(n.psi), Some(n.js_distance)),
+            (_, Some(c)) => (Some(c.psi), Some(c.js_distance)),
+            _ => (None, None),
+        };
+        let status = match f.status {
+            "drift" => "**drift**".to_string(),
+            "skipped" => format!("skipped ({})", md(f.reason.as_deref().unwrap_or(""))),
+            s => s.to_string(),
+        };
+        o.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            md(&f.name),
+            f.kind,
+            status,
+            f.method.as_deref().unwrap_or("–"),
+            num(f.distance),
+            num(f.threshold),
+            num(psi),
+            num(js)
+        ));
+    }
+    if !r.violations.is_empty() {
+        o.push_str("\n| violation | feature | description |\n|---|---|---|\n");
+        for v in &r.violations {
+            o.push_str(&format!("| {} | {} | {} |\n", v.constraint_check_type, md(&v.feature_name), md(v.description.trim())));
+        }
+    }
+    o
+}

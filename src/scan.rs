@@ -1,0 +1,280 @@
+//! Scanning: turning paths, directories, globs and hive-partitioned folders into Parquet files,
+//! reading their footers, and unifying their schemas.
+//!
+//! A path that does not exist, or a file that is not readable Parquet, is recorded as skipped
+//! with a one-line reason; the others go on. Columns missing from some files, or stored with
+//! different types, are reported as schema differences, not errors.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::error::one_line;
+
+/// An input that could not be used, and why.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Skipped {
+    /// The path as found.
+    pub path: String,
+    /// One-line reason.
+    pub error: String,
+}
+
+/// A readable Parquet file with its footer.
+#[derive(Debug, Clone)]
+pub struct ScannedFile {
+    /// Path of the file.
+    pub path: PathBuf,
+    /// Hive partition values from the folder names (`dt=2026-11-01`), outermost first.
+    pub partitions: Vec<(String, String)>,
+    /// Footer and Arrow schema, with text columns read as dictionaries.
+    pub meta: ArrowReaderMetadata,
+    /// Rows in the file.
+    pub rows: u64,
+}
+
+impl ScannedFile {
+    /// Number of row groups.
+    pub fn row_groups(&self) -> usize {
+        self.meta.metadata().num_row_groups()
+    }
+    /// Rows in one row group.
+    pub fn row_group_rows(&self, rg: usize) -> u64 {
+        self.meta.metadata().row_group(rg).num_rows().max(0) as u64
+    }
+}
+
+/// A column of the unified schema.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnifiedColumn {
+    /// Column name.
+    pub name: String,
+    /// Arrow type as first seen.
+    #[serde(skip)]
+    pub data_type: DataType,
+    /// Number of files that have the column.
+    pub files: usize,
+}
+
+/// The result of scanning the inputs.
+#[derive(Debug, Clone, Default)]
+pub struct Scan {
+    /// Readable files, sorted by path within each input, inputs in the order given.
+    pub files: Vec<ScannedFile>,
+    /// Inputs that could not be used.
+    pub skipped: Vec<Skipped>,
+    /// The union of the files' columns, in first-seen order.
+    pub columns: Vec<UnifiedColumn>,
+    /// Human-readable schema differences between files.
+    pub schema_differences: Vec<String>,
+}
+
+impl Scan {
+    /// Total rows of the readable files.
+    pub fn rows(&self) -> u64 {
+        self.files.iter().map(|f| f.rows).sum()
+    }
+}
+
+fn is_data_file(p: &Path) -> bool {
+    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    !(name.starts_with('.') || name.starts_with('_') || name.ends_with(".crc") || name.ends_with(".tmp"))
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            let hidden = p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.') || n.starts_with('_'));
+            if !hidden {
+                walk(&p, out)?;
+            }
+        } else if is_data_file(&p) {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// Hive partition values (`key=value` folder names) on a path.
+pub fn hive_partitions(path: &Path) -> Vec<(String, String)> {
+    path.parent()
+        .into_iter()
+        .flat_map(|p| p.components())
+        .filter_map(|c| {
+            let s = c.as_os_str().to_str()?;
+            let (k, v) = s.split_once('=')?;
+            (!k.is_empty()).then(|| (k.to_string(), v.to_string()))
+        })
+        .collect()
+}
+
+/// Expands inputs into candidate files: files as given, directories recursively (hidden files,
+/// `_SUCCESS` and `.crc` files left out), glob patterns. Missing paths are skipped.
+pub fn expand(inputs: &[String]) -> (Vec<PathBuf>, Vec<Skipped>) {
+    let mut files = Vec::new();
+    let mut skipped = Vec::new();
+    for input in inputs {
+        let p = Path::new(input);
+        if p.is_file() {
+            files.push(p.to_path_buf());
+        } else if p.is_dir() {
+            let mut found = Vec::new();
+            match walk(p, &mut found) {
+                Ok(()) if found.is_empty() => {
+                    skipped.push(Skipped { path: input.clone(), error: "directory holds no files".into() })
+                }
+                Ok(()) => files.extend(found),
+                Err(e) => skipped.push(Skipped { path: input.clone(), error: one_line(e) }),
+            }
+        } else if input.contains(['*', '?', '[']) {
+            match glob::glob(input) {
+                Ok(paths) => {
+                    let mut found: Vec<PathBuf> = Vec::new();
+                    for entry in paths.flatten() {
+                        if entry.is_dir() {
+                            let _ = walk(&entry, &mut found);
+                        } else if is_data_file(&entry) {
+                            found.push(entry);
+                        }
+                    }
+                    found.sort();
+                    if found.is_empty() {
+                        skipped.push(Skipped { path: input.clone(), error: "pattern matches no file".into() });
+                    }
+                    files.extend(found);
+                }
+                Err(e) => skipped.push(Skipped { path: input.clone(), error: format!("bad glob pattern: {}", one_line(e)) }),
+            }
+        } else {
+            skipped.push(Skipped { path: input.clone(), error: "no such file or directory".into() });
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    files.retain(|f| seen.insert(f.clone()));
+    (files, skipped)
+}
+
+/// The schema with every text column read as `Dictionary(Int32, Utf8)`, so that Parquet
+/// dictionary pages stay dictionaries in Arrow and strings are looked at once per dictionary.
+fn dictionary_schema(schema: &Schema) -> Option<SchemaRef> {
+    let mut changed = false;
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| match f.data_type() {
+            DataType::Utf8 | DataType::LargeUtf8 => {
+                changed = true;
+                f.as_ref().clone().with_data_type(DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)))
+            }
+            _ => f.as_ref().clone(),
+        })
+        .collect();
+    changed.then(|| Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone())))
+}
+
+/// Reads one file's footer.
+pub fn open(path: &Path) -> Result<ScannedFile, String> {
+    let file = File::open(path).map_err(one_line)?;
+    let len = file.metadata().map_err(one_line)?.len();
+    if len == 0 {
+        return Err("empty file (0 bytes), not Parquet".into());
+    }
+    if len < 12 {
+        return Err(format!("not a Parquet file ({len} bytes, too short for a footer)"));
+    }
+    let meta = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new()).map_err(|e| {
+        let m = one_line(&e);
+        if m.contains("magic") || m.contains("Corrupt footer") {
+            format!("not a Parquet file or truncated: {m}")
+        } else {
+            m
+        }
+    })?;
+    let meta = match dictionary_schema(meta.schema()) {
+        Some(s) => ArrowReaderMetadata::try_new(meta.metadata().clone(), ArrowReaderOptions::new().with_schema(s))
+            .unwrap_or(meta),
+        None => meta,
+    };
+    let rows = meta.metadata().file_metadata().num_rows().max(0) as u64;
+    Ok(ScannedFile { path: path.to_path_buf(), partitions: hive_partitions(path), meta, rows })
+}
+
+fn type_family(t: &DataType) -> &'static str {
+    match t {
+        DataType::Dictionary(_, v) => type_family(v),
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => "text",
+        t if t.is_numeric() => "number",
+        t if t.is_temporal() => "time",
+        DataType::Boolean => "boolean",
+        _ => "other",
+    }
+}
+
+/// Expands the inputs, reads every footer in parallel and unifies the schemas.
+pub fn scan(inputs: &[String]) -> Scan {
+    let (paths, mut skipped) = expand(inputs);
+    let opened: Vec<(PathBuf, Result<ScannedFile, String>)> =
+        paths.into_par_iter().map(|p| { let r = open(&p); (p, r) }).collect();
+    let mut files = Vec::new();
+    for (p, r) in opened {
+        match r {
+            Ok(f) => files.push(f),
+            Err(e) => skipped.push(Skipped { path: p.display().to_string(), error: e }),
+        }
+    }
+    let mut columns: Vec<UnifiedColumn> = Vec::new();
+    let mut differences = Vec::new();
+    for f in &files {
+        for field in f.meta.schema().fields() {
+            match columns.iter_mut().find(|c| c.name == *field.name()) {
+                Some(c) => {
+                    c.files += 1;
+                    if type_family(&c.data_type) != type_family(field.data_type()) {
+                        differences.push(format!(
+                            "column '{}' is {} in {} but {} in earlier files",
+                            field.name(),
+                            field.data_type(),
+                            f.path.display(),
+                            c.data_type
+                        ));
+                    }
+                }
+                None => columns.push(UnifiedColumn { name: field.name().clone(), data_type: field.data_type().clone(), files: 1 }),
+            }
+        }
+    }
+    for c in &columns {
+        if c.files < files.len() {
+            differences.push(format!("column '{}' is missing from {} of {} files", c.name, files.len() - c.files, files.len()));
+        }
+    }
+    Scan { files, skipped, columns, schema_differences: differences }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hive_partitions_parsed() {
+        let p = Path::new("/lake/captures/dt=2026-11-01/hour=03/part-0.parquet");
+        assert_eq!(
+            hive_partitions(p),
+            vec![("dt".to_string(), "2026-11-01".to_string()), ("hour".to_string(), "03".to_string())]
+        );
+    }
+
+    #[test]
+    fn expand_missing_path_skipped() {
+        let (files, skipped) = expand(&["/definitely/not/here.parquet".to_string()]);
+        assert!(files.is_empty());
+        assert_eq!(skipped[0].error, "no such file or directory");
+    }
+}
