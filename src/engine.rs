@@ -47,8 +47,11 @@ fn empty_profile(file: &ScannedFile, cols: &[usize], req: &Request) -> DatasetPr
 fn profile_unit(file: &ScannedFile, rg: usize, req: &Request) -> Result<DatasetProfile, String> {
     let cols = projection(file, req.columns);
     let mut p = empty_profile(file, &cols, req);
-    let plans: Vec<&ColumnPlan> =
-        p.columns.iter().map(|c| req.plans.get(&c.name).unwrap_or(&req.default_plan)).collect();
+    let plans: Vec<&ColumnPlan> = p
+        .columns
+        .iter()
+        .map(|c| req.plans.get(&c.name).unwrap_or(&req.default_plan))
+        .collect();
     let mut scratch = Vec::new();
     for_each_batch(file, rg, &cols, |batch| {
         p.rows += batch.num_rows() as u64;
@@ -62,8 +65,11 @@ fn profile_unit(file: &ScannedFile, rg: usize, req: &Request) -> Result<DatasetP
 
 /// Profiles `files`. Returns the merged profile and the files left out with their reasons.
 pub fn profile_files(files: &[ScannedFile], req: &Request) -> (DatasetProfile, Vec<Skipped>) {
-    let units: Vec<(usize, usize)> =
-        files.iter().enumerate().flat_map(|(fi, f)| (0..f.row_groups()).map(move |rg| (fi, rg))).collect();
+    let units: Vec<(usize, usize)> = files
+        .iter()
+        .enumerate()
+        .flat_map(|(fi, f)| (0..f.row_groups()).map(move |rg| (fi, rg)))
+        .collect();
     let mut remaining: Vec<usize> = files.iter().map(|f| f.row_groups()).collect();
     let mut state: Vec<Option<Result<DatasetProfile, String>>> = files
         .iter()
@@ -72,11 +78,17 @@ pub fn profile_files(files: &[ScannedFile], req: &Request) -> (DatasetProfile, V
     let mut total = DatasetProfile::default();
     let mut skipped = Vec::new();
     let mut next_file = 0usize;
-    let mut finalize = |upto: usize, state: &mut Vec<Option<Result<DatasetProfile, String>>>, remaining: &[usize], next: &mut usize| {
+    let mut finalize = |upto: usize,
+                        state: &mut Vec<Option<Result<DatasetProfile, String>>>,
+                        remaining: &[usize],
+                        next: &mut usize| {
         while *next < upto.min(files.len()) && remaining[*next] == 0 {
             match state[*next].take() {
                 Some(Ok(p)) => total.merge(&p),
-                Some(Err(e)) => skipped.push(Skipped { path: files[*next].path.display().to_string(), error: e }),
+                Some(Err(e)) => skipped.push(Skipped {
+                    path: files[*next].path.display().to_string(),
+                    error: e,
+                }),
                 None => {}
             }
             *next += 1;
@@ -93,7 +105,9 @@ pub fn profile_files(files: &[ScannedFile], req: &Request) -> (DatasetProfile, V
             .collect();
         for (&(fi, _), r) in window.iter().zip(results) {
             remaining[fi] -= 1;
-            let slot = state[fi].as_mut().expect("file state present until finalized");
+            let slot = state[fi]
+                .as_mut()
+                .expect("file state present until finalized");
             match (slot, r) {
                 (Ok(acc), Ok(p)) => acc.merge(&p),
                 (slot @ Ok(_), Err(e)) => *slot = Err(e),
@@ -109,6 +123,9 @@ pub fn profile_files(files: &[ScannedFile], req: &Request) -> (DatasetProfile, V
 /// Names of the columns whose values are numbers (numeric Arrow types, or text whose values are
 /// numbers) in a profile.
 pub fn numeric_columns(p: &DatasetProfile) -> Vec<String> {
-    p.columns.iter().filter(|c| c.inferred_type().is_numeric()).map(|c| c.name.clone()).collect()
+    p.columns
+        .iter()
+        .filter(|c| c.inferred_type().is_numeric())
+        .map(|c| c.name.clone())
+        .collect()
 }
-

@@ -15,7 +15,9 @@ fn options(c: CommonArgs) -> anyhow::Result<JobOptions> {
         if n == 0 {
             anyhow::bail!("--threads: must be at least 1");
         }
-        rayon::ThreadPoolBuilder::new().num_threads(n).build_global()?;
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()?;
     }
     if let Some(cols) = &c.columns {
         if cols.iter().any(|s| s.is_empty()) {
@@ -89,7 +91,11 @@ fn main() -> ExitCode {
     match run() {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            let msg = e.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
+            let msg = e
+                .to_string()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
             eprintln!("driftwatch: error: {msg}");
             ExitCode::from(2)
         }

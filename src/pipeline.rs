@@ -72,9 +72,11 @@ fn progress_bar(enabled: bool, total: u64, what: &str) -> ProgressBar {
     }
     let pb = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
     pb.set_style(
-        ProgressStyle::with_template("{msg} [{bar:30}] {human_pos}/{human_len} rows  {per_sec}  ETA {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{msg} [{bar:30}] {human_pos}/{human_len} rows  {per_sec}  ETA {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
     );
     pb.set_message(what.to_string());
     pb.enable_steady_tick(Duration::from_millis(200));
@@ -85,17 +87,31 @@ fn scan_inputs(opts: &JobOptions) -> Result<Scan> {
     let s = scan(&opts.inputs);
     if opts.strict {
         if let Some(sk) = s.skipped.first() {
-            return Err(Error::Input { path: sk.path.clone().into(), message: sk.error.clone() });
+            return Err(Error::Input {
+                path: sk.path.clone().into(),
+                message: sk.error.clone(),
+            });
         }
     }
     if s.files.is_empty() {
-        let why = s.skipped.iter().map(|k| format!("{}: {}", k.path, k.error)).collect::<Vec<_>>().join("; ");
-        return Err(Error::NoInput(if why.is_empty() { "no input given".into() } else { why }));
+        let why = s
+            .skipped
+            .iter()
+            .map(|k| format!("{}: {}", k.path, k.error))
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Err(Error::NoInput(if why.is_empty() {
+            "no input given".into()
+        } else {
+            why
+        }));
     }
     if let Some(cols) = &opts.columns {
         for c in cols {
             if !s.columns.iter().any(|u| &u.name == c) {
-                return Err(Error::Usage(format!("--columns: no column named '{c}' in any input")));
+                return Err(Error::Usage(format!(
+                    "--columns: no column named '{c}' in any input"
+                )));
             }
         }
     }
@@ -104,7 +120,10 @@ fn scan_inputs(opts: &JobOptions) -> Result<Scan> {
 
 fn strict_check(opts: &JobOptions, skipped: &[Skipped]) -> Result<()> {
     match skipped.first() {
-        Some(sk) if opts.strict => Err(Error::Input { path: sk.path.clone().into(), message: sk.error.clone() }),
+        Some(sk) if opts.strict => Err(Error::Input {
+            path: sk.path.clone().into(),
+            message: sk.error.clone(),
+        }),
         _ => Ok(()),
     }
 }
@@ -119,29 +138,67 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
     let cols = opts.columns.as_deref();
     let no_plans = HashMap::new();
     let pb = progress_bar(opts.progress, s.rows(), "baseline 1/2");
-    let req = Request { columns: cols, plans: &no_plans, default_plan: ColumnPlan::default(), backend: backend.as_ref(), progress: &pb };
+    let req = Request {
+        columns: cols,
+        plans: &no_plans,
+        default_plan: ColumnPlan::default(),
+        backend: backend.as_ref(),
+        progress: &pb,
+    };
     let (mut profile, mut skipped) = profile_files(&s.files, &req);
     pb.finish_and_clear();
     strict_check(opts, &skipped)?;
     let failed: Vec<&str> = skipped.iter().map(|k| k.path.as_str()).collect();
-    let good: Vec<_> = s.files.iter().filter(|f| !failed.contains(&f.path.display().to_string().as_str())).cloned().collect();
+    let good: Vec<_> = s
+        .files
+        .iter()
+        .filter(|f| !failed.contains(&f.path.display().to_string().as_str()))
+        .cloned()
+        .collect();
     if good.is_empty() {
-        return Err(Error::NoInput(skipped.iter().map(|k| format!("{}: {}", k.path, k.error)).collect::<Vec<_>>().join("; ")));
+        return Err(Error::NoInput(
+            skipped
+                .iter()
+                .map(|k| format!("{}: {}", k.path, k.error))
+                .collect::<Vec<_>>()
+                .join("; "),
+        ));
     }
 
     let edges = baseline::plan_edges(&profile);
     if !edges.is_empty() {
         let plans: HashMap<String, ColumnPlan> = edges
             .iter()
-            .map(|(k, e)| (k.clone(), ColumnPlan { edges: Some(e.clone()), histogram_only: true }))
+            .map(|(k, e)| {
+                (
+                    k.clone(),
+                    ColumnPlan {
+                        edges: Some(e.clone()),
+                        histogram_only: true,
+                    },
+                )
+            })
             .collect();
         let names: Vec<String> = edges.keys().cloned().collect();
-        let pb = progress_bar(opts.progress, good.iter().map(|f| f.rows).sum(), "baseline 2/2");
-        let req = Request { columns: Some(&names), plans: &plans, default_plan: ColumnPlan::default(), backend: backend.as_ref(), progress: &pb };
+        let pb = progress_bar(
+            opts.progress,
+            good.iter().map(|f| f.rows).sum(),
+            "baseline 2/2",
+        );
+        let req = Request {
+            columns: Some(&names),
+            plans: &plans,
+            default_plan: ColumnPlan::default(),
+            backend: backend.as_ref(),
+            progress: &pb,
+        };
         let (second, failed2) = profile_files(&good, &req);
         pb.finish_and_clear();
         if let Some(f) = failed2.first() {
-            return Err(Error::Input { path: f.path.clone().into(), message: format!("failed on the second pass: {}", f.error) });
+            return Err(Error::Input {
+                path: f.path.clone().into(),
+                message: format!("failed on the second pass: {}", f.error),
+            });
         }
         for c in &mut profile.columns {
             if let Some(h) = second.column(&c.name).and_then(|x| x.histogram.clone()) {
@@ -181,7 +238,15 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: &std::path::Path) -> Result<
     let plans: HashMap<String, ColumnPlan> = base
         .edges()
         .into_iter()
-        .map(|(k, e)| (k, ColumnPlan { edges: Some(e), histogram_only: false }))
+        .map(|(k, e)| {
+            (
+                k,
+                ColumnPlan {
+                    edges: Some(e),
+                    histogram_only: false,
+                },
+            )
+        })
         .collect();
     let pb = progress_bar(opts.progress, s.rows(), "monitor");
     let req = Request {
@@ -196,17 +261,28 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: &std::path::Path) -> Result<
     strict_check(opts, &skipped)?;
     let files_ok = s.files.len() - skipped.len();
     if files_ok == 0 {
-        return Err(Error::NoInput(skipped.iter().map(|k| format!("{}: {}", k.path, k.error)).collect::<Vec<_>>().join("; ")));
+        return Err(Error::NoInput(
+            skipped
+                .iter()
+                .map(|k| format!("{}: {}", k.path, k.error))
+                .collect::<Vec<_>>()
+                .join("; "),
+        ));
     }
     let mut names = base.feature_names();
     if let Some(cols) = &opts.columns {
         names.retain(|n| cols.contains(n));
     }
-    let features: Vec<drift::FeatureDrift> = names.iter().map(|n| drift::feature(&base, n, current.column(n))).collect();
+    let features: Vec<drift::FeatureDrift> = names
+        .iter()
+        .map(|n| drift::feature(&base, n, current.column(n)))
+        .collect();
     let mut violations = crate::check::check(&base, &current, &features);
     if opts.columns.is_some() {
         // A projection is not a missing column.
-        violations.retain(|v| v.constraint_check_type != "missing_column_check" || names.contains(&v.feature_name));
+        violations.retain(|v| {
+            v.constraint_check_type != "missing_column_check" || names.contains(&v.feature_name)
+        });
     }
     let mut all_skipped = s.skipped.clone();
     all_skipped.extend(skipped);
@@ -223,7 +299,12 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: &std::path::Path) -> Result<
         baseline: base.dir.display().to_string(),
         baseline_notes: base.notes.clone(),
         baseline_rows: base.statistics.dataset.item_count.max(0.0) as u64,
-        current: InputSummary { files: files_ok, rows: current.rows, skipped: all_skipped, schema_differences: s.schema_differences },
+        current: InputSummary {
+            files: files_ok,
+            rows: current.rows,
+            skipped: all_skipped,
+            schema_differences: s.schema_differences,
+        },
         summary,
         features,
         violations: violations.clone(),
@@ -233,7 +314,10 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: &std::path::Path) -> Result<
     let mut written = Vec::new();
     for (name, bytes) in [
         ("statistics.json", to_json(&stats)),
-        ("constraint_violations.json", to_json(&crate::formats::sagemaker::Violations { violations })),
+        (
+            "constraint_violations.json",
+            to_json(&crate::formats::sagemaker::Violations { violations }),
+        ),
         ("drift.json", to_json(&report)),
         ("profile.json", to_json(&current)),
         ("report.html", report::html::render(&report).into_bytes()),
@@ -243,5 +327,9 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: &std::path::Path) -> Result<
         written.push(p);
     }
     let markdown = report::markdown::render(&report);
-    Ok(MonitorOutcome { report, markdown, written })
+    Ok(MonitorOutcome {
+        report,
+        markdown,
+        written,
+    })
 }

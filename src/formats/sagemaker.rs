@@ -15,9 +15,14 @@ use serde_json::Value;
 /// Accepts a JSON number, or a string holding one (`"NaN"`, `"Infinity"`, `"1.5"`).
 pub fn lenient_f64<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     match Value::deserialize(d)? {
-        Value::Number(n) => n.as_f64().ok_or_else(|| serde::de::Error::custom("number out of range")),
-        Value::String(s) => parse_number_str(&s).ok_or_else(|| serde::de::Error::custom(format!("not a number: {s:?}"))),
-        other => Err(serde::de::Error::custom(format!("expected a number, found {other}"))),
+        Value::Number(n) => n
+            .as_f64()
+            .ok_or_else(|| serde::de::Error::custom("number out of range")),
+        Value::String(s) => parse_number_str(&s)
+            .ok_or_else(|| serde::de::Error::custom(format!("not a number: {s:?}"))),
+        other => Err(serde::de::Error::custom(format!(
+            "expected a number, found {other}"
+        ))),
     }
 }
 
@@ -35,8 +40,12 @@ pub fn lenient_opt_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D
     match Value::deserialize(d)? {
         Value::Null => Ok(None),
         Value::Number(n) => Ok(n.as_f64()),
-        Value::String(s) => parse_number_str(&s).map(Some).ok_or_else(|| serde::de::Error::custom(format!("not a number: {s:?}"))),
-        other => Err(serde::de::Error::custom(format!("expected a number, found {other}"))),
+        Value::String(s) => parse_number_str(&s)
+            .map(Some)
+            .ok_or_else(|| serde::de::Error::custom(format!("not a number: {s:?}"))),
+        other => Err(serde::de::Error::custom(format!(
+            "expected a number, found {other}"
+        ))),
     }
 }
 
@@ -127,19 +136,44 @@ pub struct NumericalStatistics {
     /// Present and missing counts.
     pub common: Common,
     /// Mean.
-    #[serde(default, deserialize_with = "lenient_opt_f64", serialize_with = "ser_opt_f64", skip_serializing_if = "is_none_or_nonfinite")]
+    #[serde(
+        default,
+        deserialize_with = "lenient_opt_f64",
+        serialize_with = "ser_opt_f64",
+        skip_serializing_if = "is_none_or_nonfinite"
+    )]
     pub mean: Option<f64>,
     /// Sum.
-    #[serde(default, deserialize_with = "lenient_opt_f64", serialize_with = "ser_opt_f64", skip_serializing_if = "is_none_or_nonfinite")]
+    #[serde(
+        default,
+        deserialize_with = "lenient_opt_f64",
+        serialize_with = "ser_opt_f64",
+        skip_serializing_if = "is_none_or_nonfinite"
+    )]
     pub sum: Option<f64>,
     /// Population standard deviation.
-    #[serde(default, deserialize_with = "lenient_opt_f64", serialize_with = "ser_opt_f64", skip_serializing_if = "is_none_or_nonfinite")]
+    #[serde(
+        default,
+        deserialize_with = "lenient_opt_f64",
+        serialize_with = "ser_opt_f64",
+        skip_serializing_if = "is_none_or_nonfinite"
+    )]
     pub std_dev: Option<f64>,
     /// Minimum.
-    #[serde(default, deserialize_with = "lenient_opt_f64", serialize_with = "ser_opt_f64", skip_serializing_if = "is_none_or_nonfinite")]
+    #[serde(
+        default,
+        deserialize_with = "lenient_opt_f64",
+        serialize_with = "ser_opt_f64",
+        skip_serializing_if = "is_none_or_nonfinite"
+    )]
     pub min: Option<f64>,
     /// Maximum.
-    #[serde(default, deserialize_with = "lenient_opt_f64", serialize_with = "ser_opt_f64", skip_serializing_if = "is_none_or_nonfinite")]
+    #[serde(
+        default,
+        deserialize_with = "lenient_opt_f64",
+        serialize_with = "ser_opt_f64",
+        skip_serializing_if = "is_none_or_nonfinite"
+    )]
     pub max: Option<f64>,
     /// KLL distribution.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -220,7 +254,12 @@ pub struct StringStatistics {
     /// Present and missing counts.
     pub common: Common,
     /// Distinct values (estimated).
-    #[serde(default, deserialize_with = "lenient_opt_f64", serialize_with = "ser_opt_f64", skip_serializing_if = "is_none_or_nonfinite")]
+    #[serde(
+        default,
+        deserialize_with = "lenient_opt_f64",
+        serialize_with = "ser_opt_f64",
+        skip_serializing_if = "is_none_or_nonfinite"
+    )]
     pub distinct_count: Option<f64>,
     /// Categorical distribution.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -285,7 +324,12 @@ pub struct FeatureConstraints {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inferred_type: Option<String>,
     /// Required share of present values.
-    #[serde(default, deserialize_with = "lenient_opt_f64", serialize_with = "ser_opt_f64", skip_serializing_if = "is_none_or_nonfinite")]
+    #[serde(
+        default,
+        deserialize_with = "lenient_opt_f64",
+        serialize_with = "ser_opt_f64",
+        skip_serializing_if = "is_none_or_nonfinite"
+    )]
     pub completeness: Option<f64>,
     /// Numeric constraints.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -294,7 +338,12 @@ pub struct FeatureConstraints {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub string_constraints: Option<StringConstraints>,
     /// Per-feature overrides of `monitoring_config`, in either spelling SageMaker uses.
-    #[serde(default, rename = "monitoringConfigOverrides", alias = "monitoring_config_overrides", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "monitoringConfigOverrides",
+        alias = "monitoring_config_overrides",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub monitoring_config_overrides: Option<MonitoringConfig>,
     /// Fields not modelled here.
     #[serde(flatten)]
@@ -333,10 +382,20 @@ pub struct MonitoringConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub emit_metrics: Option<String>,
     /// Minimum share of values of the baseline's type.
-    #[serde(default, deserialize_with = "lenient_opt_f64", serialize_with = "ser_opt_f64", skip_serializing_if = "is_none_or_nonfinite")]
+    #[serde(
+        default,
+        deserialize_with = "lenient_opt_f64",
+        serialize_with = "ser_opt_f64",
+        skip_serializing_if = "is_none_or_nonfinite"
+    )]
     pub datatype_check_threshold: Option<f64>,
     /// Minimum share of values within the baseline's domain.
-    #[serde(default, deserialize_with = "lenient_opt_f64", serialize_with = "ser_opt_f64", skip_serializing_if = "is_none_or_nonfinite")]
+    #[serde(
+        default,
+        deserialize_with = "lenient_opt_f64",
+        serialize_with = "ser_opt_f64",
+        skip_serializing_if = "is_none_or_nonfinite"
+    )]
     pub domain_content_threshold: Option<f64>,
     /// Drift settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -353,13 +412,27 @@ pub struct DistributionConstraints {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub perform_comparison: Option<String>,
     /// Numeric drift threshold.
-    #[serde(default, deserialize_with = "lenient_opt_f64", serialize_with = "ser_opt_f64", skip_serializing_if = "is_none_or_nonfinite")]
+    #[serde(
+        default,
+        deserialize_with = "lenient_opt_f64",
+        serialize_with = "ser_opt_f64",
+        skip_serializing_if = "is_none_or_nonfinite"
+    )]
     pub comparison_threshold: Option<f64>,
     /// `Simple` or `Robust`.
-    #[serde(default, alias = "comparion_method", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "comparion_method",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub comparison_method: Option<String>,
     /// Categorical drift threshold.
-    #[serde(default, deserialize_with = "lenient_opt_f64", serialize_with = "ser_opt_f64", skip_serializing_if = "is_none_or_nonfinite")]
+    #[serde(
+        default,
+        deserialize_with = "lenient_opt_f64",
+        serialize_with = "ser_opt_f64",
+        skip_serializing_if = "is_none_or_nonfinite"
+    )]
     pub categorical_comparison_threshold: Option<f64>,
     /// `LInfinity` or `ChiSquared`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -410,7 +483,8 @@ pub struct EffectiveConfig {
 }
 
 fn enabled(v: &Option<String>, default: bool) -> bool {
-    v.as_deref().map_or(default, |s| !s.eq_ignore_ascii_case("disabled"))
+    v.as_deref()
+        .map_or(default, |s| !s.eq_ignore_ascii_case("disabled"))
 }
 
 impl EffectiveConfig {
@@ -419,7 +493,9 @@ impl EffectiveConfig {
         let pick_f = |f: &dyn Fn(&MonitoringConfig) -> Option<f64>, d: f64| {
             over.and_then(f).or_else(|| global.and_then(f)).unwrap_or(d)
         };
-        let pick_s = |f: &dyn Fn(&MonitoringConfig) -> Option<String>| over.and_then(f).or_else(|| global.and_then(f));
+        let pick_s = |f: &dyn Fn(&MonitoringConfig) -> Option<String>| {
+            over.and_then(f).or_else(|| global.and_then(f))
+        };
         let dist = |f: fn(&DistributionConstraints) -> Option<f64>| {
             move |m: &MonitoringConfig| m.distribution_constraints.as_ref().and_then(f)
         };
@@ -432,8 +508,12 @@ impl EffectiveConfig {
             domain_content_threshold: pick_f(&|m| m.domain_content_threshold, 1.0),
             perform_comparison: enabled(&pick_s(&dist_s(|d| d.perform_comparison.clone())), true),
             comparison_threshold: pick_f(&dist(|d| d.comparison_threshold), 0.1),
-            robust: pick_s(&dist_s(|d| d.comparison_method.clone())).is_none_or(|s| s.eq_ignore_ascii_case("robust")),
-            categorical_comparison_threshold: pick_f(&dist(|d| d.categorical_comparison_threshold), 0.1),
+            robust: pick_s(&dist_s(|d| d.comparison_method.clone()))
+                .is_none_or(|s| s.eq_ignore_ascii_case("robust")),
+            categorical_comparison_threshold: pick_f(
+                &dist(|d| d.categorical_comparison_threshold),
+                0.1,
+            ),
             chi_squared: pick_s(&dist_s(|d| d.categorical_drift_method.clone()))
                 .is_some_and(|s| s.eq_ignore_ascii_case("chisquared")),
         }

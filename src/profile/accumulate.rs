@@ -109,7 +109,9 @@ fn to_f64(array: &ArrayRef) -> Option<Float64Array> {
     } else {
         array.clone()
     };
-    arrow_cast::cast(&src, &DataType::Float64).ok().map(|a| a.as_primitive::<Float64Type>().clone())
+    arrow_cast::cast(&src, &DataType::Float64)
+        .ok()
+        .map(|a| a.as_primitive::<Float64Type>().clone())
 }
 
 fn numeric(
@@ -120,7 +122,9 @@ fn numeric(
     scratch: &mut Vec<f64>,
 ) {
     let dt = array.data_type();
-    let integral = dt.is_integer() || dt.is_temporal() || matches!(dt, DataType::Decimal128(_, 0) | DataType::Decimal256(_, 0));
+    let integral = dt.is_integer()
+        || dt.is_temporal()
+        || matches!(dt, DataType::Decimal128(_, 0) | DataType::Decimal256(_, 0));
     let Some(values) = to_f64(array) else { return };
     scratch.clear();
     let (mut nan, mut pinf, mut ninf) = (0u64, 0u64, 0u64);
@@ -211,13 +215,19 @@ impl<'a> Strings<'a> {
 fn text(col: &mut ColumnProfile, array: &ArrayRef, plan: &ColumnPlan, backend: &dyn Backend) {
     let _ = backend;
     if let Some(dict) = array.as_any_dictionary_opt() {
-        let Some(values) = Strings::of(dict.values().as_ref()) else { return };
+        let Some(values) = Strings::of(dict.values().as_ref()) else {
+            return;
+        };
         let keys = dict.normalized_keys();
         let mut counts = vec![0u64; values.len()];
         let key_nulls = dict.keys().logical_nulls();
         match key_nulls {
             None => keys.iter().for_each(|&k| counts[k] += 1),
-            Some(n) => keys.iter().enumerate().filter(|(i, _)| n.is_valid(*i)).for_each(|(_, &k)| counts[k] += 1),
+            Some(n) => keys
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| n.is_valid(*i))
+                .for_each(|(_, &k)| counts[k] += 1),
         }
         for (i, &c) in counts.iter().enumerate() {
             if c > 0 {
@@ -228,7 +238,9 @@ fn text(col: &mut ColumnProfile, array: &ArrayRef, plan: &ColumnPlan, backend: &
         }
         return;
     }
-    let Some(strings) = Strings::of(array.as_ref()) else { return };
+    let Some(strings) = Strings::of(array.as_ref()) else {
+        return;
+    };
     let mut distinct: HashMap<&str, u64> = HashMap::new();
     for i in 0..strings.len() {
         if let Some(s) = strings.get(i) {
@@ -291,8 +303,8 @@ mod tests {
     use super::*;
     use crate::backend::cpu::CpuBackend;
     use crate::profile::{InferredType, Role};
-    use arrow_array::{DictionaryArray, Int32Array, StringArray};
     use arrow_array::types::Int32Type;
+    use arrow_array::{DictionaryArray, Int32Array, StringArray};
     use std::sync::Arc;
 
     fn run(a: ArrayRef, plan: &ColumnPlan) -> ColumnProfile {
@@ -316,10 +328,24 @@ mod tests {
     #[test]
     fn numeric_with_nulls_nan_inf() {
         let a: ArrayRef = Arc::new(Float64Array::from(vec![
-            Some(1.0), None, Some(f64::NAN), Some(3.0), Some(f64::INFINITY), Some(f64::NEG_INFINITY),
+            Some(1.0),
+            None,
+            Some(f64::NAN),
+            Some(3.0),
+            Some(f64::INFINITY),
+            Some(f64::NEG_INFINITY),
         ]));
-        let c = run(a, &ColumnPlan { edges: Some(vec![2.0]), histogram_only: false });
-        assert_eq!((c.rows, c.missing, c.nan, c.pos_inf, c.neg_inf), (6, 1, 1, 1, 1));
+        let c = run(
+            a,
+            &ColumnPlan {
+                edges: Some(vec![2.0]),
+                histogram_only: false,
+            },
+        );
+        assert_eq!(
+            (c.rows, c.missing, c.nan, c.pos_inf, c.neg_inf),
+            (6, 1, 1, 1, 1)
+        );
         assert_eq!(c.moments.mean(), Some(2.0));
         assert_eq!(c.types.fractional, 5);
         assert_eq!(c.histogram.unwrap().counts, vec![1, 1]);
@@ -336,7 +362,13 @@ mod tests {
 
     #[test]
     fn text_typed_per_value() {
-        let a: ArrayRef = Arc::new(StringArray::from(vec![Some("1"), Some("2.5"), Some("n/a"), None, Some("1")]));
+        let a: ArrayRef = Arc::new(StringArray::from(vec![
+            Some("1"),
+            Some("2.5"),
+            Some("n/a"),
+            None,
+            Some("1"),
+        ]));
         let c = run(a, &ColumnPlan::default());
         assert_eq!(c.types.integral, 2);
         assert_eq!(c.types.fractional, 1);
@@ -348,9 +380,14 @@ mod tests {
 
     #[test]
     fn dictionary_counts_by_key() {
-        let d: DictionaryArray<Int32Type> = vec![Some("a"), Some("b"), None, Some("a")].into_iter().collect();
+        let d: DictionaryArray<Int32Type> = vec![Some("a"), Some("b"), None, Some("a")]
+            .into_iter()
+            .collect();
         let c = run(Arc::new(d), &ColumnPlan::default());
         assert_eq!((c.rows, c.missing), (4, 1));
-        assert_eq!(c.categories.top(2), vec![("a".to_string(), 2), ("b".to_string(), 1)]);
+        assert_eq!(
+            c.categories.top(2),
+            vec![("a".to_string(), 2), ("b".to_string(), 1)]
+        );
     }
 }

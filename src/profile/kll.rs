@@ -53,18 +53,36 @@ fn splitmix(state: &mut u64) -> u64 {
 impl Kll {
     /// An empty sketch with the given parameters.
     pub fn new(k: usize, c: f64) -> Self {
-        Kll { k: k.max(8), c, n: 0, levels: vec![Vec::new()], rng: SEED }
+        Kll {
+            k: k.max(8),
+            c,
+            n: 0,
+            levels: vec![Vec::new()],
+            rng: SEED,
+        }
     }
 
     /// Builds a sketch from levels as SageMaker stores them (level `h` items weigh `2^h`).
     pub fn from_levels(k: usize, c: f64, levels: Vec<Vec<f64>>) -> Self {
-        let mut levels: Vec<Vec<f64>> =
-            levels.into_iter().map(|l| l.into_iter().filter(|v| v.is_finite()).collect()).collect();
+        let mut levels: Vec<Vec<f64>> = levels
+            .into_iter()
+            .map(|l| l.into_iter().filter(|v| v.is_finite()).collect())
+            .collect();
         if levels.is_empty() {
             levels.push(Vec::new());
         }
-        let n = levels.iter().enumerate().map(|(h, l)| (l.len() as u64) << h.min(63)).sum();
-        Kll { k: k.max(8), c, n, levels, rng: SEED }
+        let n = levels
+            .iter()
+            .enumerate()
+            .map(|(h, l)| (l.len() as u64) << h.min(63))
+            .sum();
+        Kll {
+            k: k.max(8),
+            c,
+            n,
+            levels,
+            rng: SEED,
+        }
     }
 
     /// True when no value was inserted.
@@ -74,7 +92,9 @@ impl Kll {
 
     fn capacity(&self, h: usize) -> usize {
         let depth = self.levels.len() - 1 - h;
-        ((self.k as f64) * self.c.powi(depth as i32)).ceil().max(2.0) as usize
+        ((self.k as f64) * self.c.powi(depth as i32))
+            .ceil()
+            .max(2.0) as usize
     }
 
     fn total_capacity(&self) -> usize {
@@ -107,14 +127,20 @@ impl Kll {
 
     fn compress(&mut self) {
         while self.retained() > self.total_capacity() || self.level_over_capacity().is_some() {
-            let Some(h) = self.level_over_capacity() else { break };
+            let Some(h) = self.level_over_capacity() else {
+                break;
+            };
             if h + 1 == self.levels.len() {
                 self.levels.push(Vec::new());
             }
             let mut level = std::mem::take(&mut self.levels[h]);
             level.sort_by(f64::total_cmp);
             // An odd item stays behind so that weights are conserved exactly.
-            let keep = if level.len() % 2 == 1 { level.pop() } else { None };
+            let keep = if level.len() % 2 == 1 {
+                level.pop()
+            } else {
+                None
+            };
             let offset = (splitmix(&mut self.rng) & 1) as usize;
             let promoted: Vec<f64> = level.iter().skip(offset).step_by(2).copied().collect();
             self.levels[h + 1].extend(promoted);

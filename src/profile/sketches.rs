@@ -86,7 +86,9 @@ impl<'de> Deserialize<'de> for Hll {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
         let bytes = from_hex(&s).map_err(serde::de::Error::custom)?;
-        HllSketch::deserialize(&bytes).map(Hll).map_err(|e| serde::de::Error::custom(e.to_string()))
+        HllSketch::deserialize(&bytes)
+            .map(Hll)
+            .map_err(|e| serde::de::Error::custom(e.to_string()))
     }
 }
 

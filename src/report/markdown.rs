@@ -15,7 +15,11 @@ pub fn render(r: &MonitorReport) -> String {
     let _ = escape;
     let s = &r.summary;
     let mut o = String::new();
-    let verdict = if s.violations == 0 { "no violations" } else { "violations found" };
+    let verdict = if s.violations == 0 {
+        "no violations"
+    } else {
+        "violations found"
+    };
     o.push_str(&format!("## driftwatch monitor: {verdict}\n\n"));
     o.push_str(&format!(
         "- current: {} rows in {} files ({} skipped); baseline: {} ({} rows)\n- backend: {}\n- features: {} compared, {} drifted, {} skipped; {} violations\n",
@@ -31,7 +35,11 @@ pub fn render(r: &MonitorReport) -> String {
         s.violations
     ));
     for sk in &r.current.skipped {
-        o.push_str(&format!("- skipped `{}`: {}\n", md(&sk.path), md(&sk.error)));
+        o.push_str(&format!(
+            "- skipped `{}`: {}\n",
+            md(&sk.path),
+            md(&sk.error)
+        ));
     }
     o.push_str("\n| feature | kind | status | method | distance | threshold | PSI | JS |\n|---|---|---|---|---|---|---|---|\n");
     for f in &r.features {
@@ -60,7 +68,12 @@ pub fn render(r: &MonitorReport) -> String {
     if !r.violations.is_empty() {
         o.push_str("\n| violation | feature | description |\n|---|---|---|\n");
         for v in &r.violations {
-            o.push_str(&format!("| {} | {} | {} |\n", v.constraint_check_type, md(&v.feature_name), md(v.description.trim())));
+            o.push_str(&format!(
+                "| {} | {} | {} |\n",
+                v.constraint_check_type,
+                md(&v.feature_name),
+                md(v.description.trim())
+            ));
         }
     }
     o

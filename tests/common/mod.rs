@@ -1,0 +1,54 @@
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, RecordBatch};
+use assert_cmd::Command;
+use parquet::arrow::ArrowWriter;
+use parquet::file::properties::WriterProperties;
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The driftwatch binary, with no progress bar.
+pub fn driftwatch() -> Command {
+    let mut c = Command::cargo_bin("driftwatch").expect("binary built");
+    c.env_remove("RAYON_NUM_THREADS");
+    c
+}
+
+/// Writes columns to a Parquet file with small row groups.
+pub fn write_parquet(path: &Path, cols: Vec<(&str, ArrayRef)>, row_group: usize) {
+    let batch = RecordBatch::try_from_iter(cols).unwrap();
+    let props = WriterProperties::builder()
+        .set_max_row_group_row_count(Some(row_group))
+        .build();
+    let mut w =
+        ArrowWriter::try_new(File::create(path).unwrap(), batch.schema(), Some(props)).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+}
+
+/// Reads a JSON output.
+pub fn json(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: invalid JSON: {e}", path.display()))
+}
+
+/// Shorthand for an Arc'd array.
+pub fn arr<A: arrow_array::Array + 'static>(a: A) -> ArrayRef {
+    Arc::new(a)
+}
+
+/// The shared SageMaker fixtures folder, when present.
+pub fn fixtures() -> Option<PathBuf> {
+    let p = root().join("../shared/fixtures/sagemaker");
+    if p.is_dir() {
+        Some(p)
+    } else {
+        eprintln!("skipped: ../shared/fixtures/sagemaker not found");
+        None
+    }
+}

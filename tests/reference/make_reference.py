@@ -1,0 +1,191 @@
+"""Makes driftwatch's reference figures with numpy/scipy, independently of the Rust code.
+
+Writes:
+  tests/data/reference_metrics.json  drift metrics on binned and categorical inputs
+  tests/data/stats_input.parquet     a table with nulls, NaN, +-inf, numeric text, an all-null column
+  tests/data/stats_expected.json     numpy's statistics of that table
+
+Run from the repository root:  python3 tests/reference/make_reference.py
+(needs numpy, scipy, pyarrow; the outputs are committed, so tests do not need Python).
+"""
+import json
+import math
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from scipy import stats
+from scipy.spatial.distance import jensenshannon
+
+EPS = 1e-6
+C_ALPHA = 1.8
+
+
+def smooth(p):
+    return (p + EPS) / (1.0 + len(p) * EPS)
+
+
+def numeric_case(name, edges, base, cur, lowest, base_std):
+    base = np.asarray(base, dtype=float)
+    cur = np.asarray(cur, dtype=float)
+    n, m = base.sum(), cur.sum()
+    p, q = base / n, cur / m
+    cdf_gap = np.abs(np.cumsum(p) - np.cumsum(q))[:-1]
+    linf = float(cdf_gap.max()) if len(cdf_gap) else 0.0
+    ps, qs = smooth(p), smooth(q)
+    positions = np.concatenate([[min(lowest, edges[0])], edges])
+    w1 = stats.wasserstein_distance(positions, positions, u_weights=base, v_weights=cur)
+    return {
+        "name": name,
+        "edges": list(map(float, edges)),
+        "base": base.tolist(),
+        "cur": cur.tolist(),
+        "lowest": float(lowest),
+        "base_std": float(base_std),
+        "expected": {
+            "linf_simple": linf,
+            "linf_robust": max(0.0, linf - C_ALPHA * math.sqrt((n + m) / (n * m))),
+            "ks_pvalue": float(stats.kstwobign.sf(math.sqrt(n * m / (n + m)) * linf)),
+            "psi": float(np.sum((qs - ps) * np.log(qs / ps))),
+            "kl_divergence": float(stats.entropy(qs, ps)),
+            "js_distance": float(jensenshannon(p, q, base=2)),
+            "hellinger": float(np.sqrt(max(0.0, 1.0 - np.sum(np.sqrt(p * q))))),
+            "wasserstein": float(w1),
+            "wasserstein_normalized": float(w1 / base_std),
+        },
+    }
+
+
+def pool(obs, exp):
+    small = exp < 5.0
+    cells_o, cells_e = list(obs[~small]), list(exp[~small])
+    if small.any():
+        po, pe = obs[small].sum(), exp[small].sum()
+        if pe < 5.0 and cells_e:
+            i = int(np.argmin(cells_e))
+            cells_o[i] += po
+            cells_e[i] += pe
+        else:
+            cells_o.append(po)
+            cells_e.append(pe)
+    return np.array(cells_o), np.array(cells_e)
+
+
+def categorical_case(name, base, cur, unseen):
+    base = np.asarray(base, dtype=float)
+    cur = np.asarray(cur, dtype=float)
+    n, m = base.sum(), cur.sum()
+    p, q = base / n, cur / m
+    linf = float(np.abs(p - q).max())
+    ps, qs = smooth(p), smooth(q)
+    o, e = pool(cur, p * m)
+    chi = stats.chisquare(o, e) if len(o) > 1 else None
+    return {
+        "name": name,
+        "base": base.tolist(),
+        "cur": cur.tolist(),
+        "unseen": unseen,
+        "expected": {
+            "linf_simple": linf,
+            "linf_robust": max(0.0, linf - C_ALPHA * math.sqrt((n + m) / (n * m))),
+            "psi": float(np.sum((qs - ps) * np.log(qs / ps))),
+            "chi2_statistic": float(chi.statistic) if chi is not None else 0.0,
+            "chi2_dof": len(o) - 1,
+            "chi2_pvalue": float(chi.pvalue) if chi is not None else 1.0,
+            "js_distance": float(jensenshannon(p, q, base=2)),
+            "unseen_share": float(q[np.array(unseen)].sum()),
+        },
+    }
+
+
+def binned(rng, base_sample, cur_sample, bins):
+    edges = np.unique(np.quantile(base_sample, np.arange(1, bins) / bins))
+    edges = edges[edges > base_sample.min()]
+    b = np.bincount(np.searchsorted(edges, base_sample, side="right"), minlength=len(edges) + 1)
+    c = np.bincount(np.searchsorted(edges, cur_sample, side="right"), minlength=len(edges) + 1)
+    lowest = min(base_sample.min(), cur_sample.min())
+    return edges, b, c, lowest, base_sample.std()
+
+
+def main():
+    rng = np.random.default_rng(20261128)
+    numeric = []
+    base = rng.normal(0.0, 1.0, 50_000)
+    for name, cur in [
+        ("normal_same", rng.normal(0.0, 1.0, 40_000)),
+        ("normal_shift_0.1", rng.normal(0.1, 1.0, 40_000)),
+        ("normal_scale_1.5", rng.normal(0.0, 1.5, 30_000)),
+        ("normal_small_current", rng.normal(0.3, 1.0, 200)),
+    ]:
+        numeric.append(numeric_case(name, *binned(rng, base, cur, 100)))
+    expo = rng.exponential(2.0, 20_000)
+    numeric.append(numeric_case("exponential_vs_lognormal", *binned(rng, expo, rng.lognormal(0.5, 0.6, 20_000), 50)))
+    # Hand-made counts with empty bins on both sides.
+    numeric.append(numeric_case("empty_bins", [0.0, 1.0, 2.0, 3.0], [10, 0, 30, 60, 0], [0, 5, 5, 80, 10], -1.0, 1.2))
+
+    categorical = [
+        categorical_case("same_shape", [600, 300, 100], [590, 310, 100], [False, False, False]),
+        categorical_case("shifted", [600, 300, 100, 0], [350, 350, 200, 100], [False, False, False, True]),
+        categorical_case("small_cells", [500, 400, 60, 30, 10, 0], [480, 420, 50, 25, 20, 5], [False] * 5 + [True]),
+        categorical_case("many_small", [1000] + [3] * 10, [900] + [10] * 10, [False] * 11),
+    ]
+    with open("tests/data/reference_metrics.json", "w") as f:
+        json.dump({"numeric": numeric, "categorical": categorical}, f, indent=1)
+
+    # Statistics reference.
+    n = 5000
+    f = rng.normal(10.0, 3.0, n)
+    f[rng.random(n) < 0.01] = np.nan
+    f[:3] = [np.inf, -np.inf, np.inf]
+    f_null = rng.random(n) < 0.05
+    i = rng.integers(-1000, 1000, n)
+    i_null = rng.random(n) < 0.1
+    words = np.array(["alpha", "beta", "gamma", "delta"])
+    s = words[rng.integers(0, 4, n)]
+    numtext = np.array([f"{v:.3f}" for v in rng.normal(5.0, 2.0, n)], dtype=object)
+    numtext[rng.random(n) < 0.02] = "n/a"
+    table = pa.table(
+        {
+            "f": pa.array(f, mask=f_null),
+            "i": pa.array(i, mask=i_null),
+            "s": pa.array(s).dictionary_encode(),
+            "numtext": pa.array(numtext.tolist(), type=pa.string()),
+            "allnull": pa.array([None] * n, type=pa.float64()),
+        }
+    )
+    pq.write_table(table, "tests/data/stats_input.parquet", row_group_size=1000)
+
+    def num_stats(values, null_mask):
+        present = values[~null_mask]
+        fin = present[np.isfinite(present)]
+        return {
+            "rows": n,
+            "missing": int(null_mask.sum()),
+            "nan": int(np.isnan(present).sum()),
+            "pos_inf": int(np.isposinf(present).sum()),
+            "neg_inf": int(np.isneginf(present).sum()),
+            "count": int(fin.size),
+            "mean": float(fin.mean()),
+            "std_dev": float(fin.std()),
+            "sum": float(math.fsum(fin)),
+            "min": float(fin.min()),
+            "max": float(fin.max()),
+        }
+
+    is_num = np.array([t != "n/a" for t in numtext])
+    parsed = np.array([float(t) for t in numtext[is_num]])
+    numtext_stats = num_stats(parsed, np.zeros(parsed.size, dtype=bool))
+    numtext_stats.update({"rows": n, "missing": 0, "string_values": int((~is_num).sum())})
+    expected = {
+        "f": num_stats(f, f_null),
+        "i": num_stats(i.astype(float), i_null),
+        "numtext": numtext_stats,
+        "s": {w: int((s == w).sum()) for w in words},
+        "allnull": {"rows": n, "missing": n},
+    }
+    with open("tests/data/stats_expected.json", "w") as fh:
+        json.dump(expected, fh, indent=1)
+
+
+if __name__ == "__main__":
+    main()

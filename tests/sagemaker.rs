@@ -1,0 +1,264 @@
+use std::path::Path;
+
+use arrow_array::Float64Array;
+use driftwatch::formats::sagemaker::{Constraints, Statistics, Violations};
+use serde_json::Value;
+
+use crate::common::*;
+
+/// Compares JSON values, numbers as f64 (SageMaker writes `100` and `100.0` alike).
+fn same_json(a: &Value, b: &Value, at: &str) {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => assert_eq!(x.as_f64(), y.as_f64(), "{at}"),
+        (Value::Object(x), Value::Object(y)) => {
+            assert_eq!(
+                x.keys().collect::<Vec<_>>().len(),
+                y.keys().collect::<Vec<_>>().len(),
+                "{at}: keys {:?} vs {:?}",
+                x.keys(),
+                y.keys()
+            );
+            for (k, v) in x {
+                same_json(
+                    v,
+                    y.get(k).unwrap_or_else(|| panic!("{at}.{k} missing")),
+                    &format!("{at}.{k}"),
+                );
+            }
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            assert_eq!(x.len(), y.len(), "{at}");
+            for (i, (v, w)) in x.iter().zip(y).enumerate() {
+                same_json(v, w, &format!("{at}[{i}]"));
+            }
+        }
+        _ => assert_eq!(a, b, "{at}"),
+    }
+}
+
+fn roundtrip<T: serde::de::DeserializeOwned + serde::Serialize + PartialEq + std::fmt::Debug>(
+    path: &Path,
+) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let parsed: T =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let written = serde_json::to_string_pretty(&parsed).unwrap();
+    let back: T = serde_json::from_str(&written).unwrap();
+    assert_eq!(parsed, back, "{}", path.display());
+    same_json(
+        &serde_json::from_str::<Value>(&text).unwrap(),
+        &serde_json::from_str::<Value>(&written).unwrap(),
+        "$",
+    );
+}
+
+#[test]
+fn real_sagemaker_files_parse_and_roundtrip() {
+    let Some(dir) = fixtures() else { return };
+    roundtrip::<Statistics>(&dir.join("data_quality_statistics.json"));
+    roundtrip::<Statistics>(&dir.join("data_quality_statistics_string_feature.json"));
+    roundtrip::<Constraints>(&dir.join("data_quality_constraints.json"));
+    roundtrip::<Violations>(&dir.join("data_quality_constraint_violations.json"));
+}
+
+fn sagemaker_baseline(dir: &Path) -> Option<std::path::PathBuf> {
+    let fx = fixtures()?;
+    let base = dir.join("sm");
+    std::fs::create_dir_all(&base).unwrap();
+    std::fs::copy(
+        fx.join("data_quality_statistics.json"),
+        base.join("statistics.json"),
+    )
+    .unwrap();
+    std::fs::copy(
+        fx.join("data_quality_constraints.json"),
+        base.join("constraints.json"),
+    )
+    .unwrap();
+    Some(base)
+}
+
+/// The fixture's sketches hold every baseline value (100 rows, one level), so the same values
+/// give an L∞ of exactly 0 and values beyond the baseline's range an L∞ of 1.
+#[test]
+fn monitor_against_a_real_sagemaker_baseline() {
+    let d = tempfile::tempdir().unwrap();
+    let Some(base) = sagemaker_baseline(d.path()) else {
+        return;
+    };
+    let stats: Value = json(&base.join("statistics.json"));
+    let mut same_cols = Vec::new();
+    let mut shifted_cols = Vec::new();
+    let names: Vec<String> = (0..6).map(|i| format!("_c{i}")).collect();
+    for (i, f) in stats["features"].as_array().unwrap().iter().enumerate() {
+        let data: Vec<f64> = f["numerical_statistics"]["distribution"]["kll"]["sketch"]["data"][0]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        same_cols.push((names[i].as_str(), arr(Float64Array::from(data.clone()))));
+        shifted_cols.push((
+            names[i].as_str(),
+            arr(Float64Array::from(
+                data.iter().map(|v| v + 1000.0).collect::<Vec<_>>(),
+            )),
+        ));
+    }
+    let same = d.path().join("same.parquet");
+    write_parquet(&same, same_cols, 40);
+    let run = d.path().join("run");
+    driftwatch()
+        .args(["monitor", "-q", "-b"])
+        .arg(&base)
+        .arg("-o")
+        .arg(&run)
+        .arg(&same)
+        .assert()
+        .code(0);
+    let dj = json(&run.join("drift.json"));
+    assert_eq!(dj["baseline_source"], "sagemaker");
+    for f in dj["features"].as_array().unwrap() {
+        assert_eq!(f["kind"], "numeric");
+        assert_eq!(
+            f["numeric"]["linf_simple"].as_f64(),
+            Some(0.0),
+            "{}",
+            f["name"]
+        );
+    }
+    let shifted = d.path().join("shifted.parquet");
+    write_parquet(&shifted, shifted_cols, 40);
+    let run2 = d.path().join("run2");
+    driftwatch()
+        .args(["monitor", "-q", "-b"])
+        .arg(&base)
+        .arg("-o")
+        .arg(&run2)
+        .arg(&shifted)
+        .assert()
+        .code(1);
+    let v = json(&run2.join("constraint_violations.json"));
+    let drift: Vec<&Value> = v["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["constraint_check_type"] == "baseline_drift_check")
+        .collect();
+    assert_eq!(drift.len(), 6);
+    let dj = json(&run2.join("drift.json"));
+    for f in dj["features"].as_array().unwrap() {
+        assert_eq!(f["numeric"]["linf_simple"].as_f64(), Some(1.0));
+        // Robust: 1 − 1.8·sqrt(200/10000).
+        let robust = 1.0 - 1.8 * (200.0f64 / 10000.0).sqrt();
+        assert!((f["distance"].as_f64().unwrap() - robust).abs() < 1e-12);
+    }
+}
+
+/// A SageMaker-format baseline written by hand: counts as floats, "NaN" strings, a string
+/// feature with categorical buckets, a per-feature override in the snake_case spelling.
+#[test]
+fn hand_written_sagemaker_baseline() {
+    let d = tempfile::tempdir().unwrap();
+    let base = d.path().join("b");
+    std::fs::create_dir_all(&base).unwrap();
+    std::fs::write(
+        base.join("statistics.json"),
+        r#"{"version": 0.0, "dataset": {"item_count": 10.0}, "features": [
+          {"name": "color", "inferred_type": "String", "string_statistics": {"common": {"num_present": 10.0, "num_missing": 0.0},
+            "distinct_count": 2.0, "distribution": {"categorical": {"buckets": [{"value": "red", "count": 5.0}, {"value": "blue", "count": 5.0}]}}}},
+          {"name": "v", "inferred_type": "Fractional", "numerical_statistics": {"common": {"num_present": 10.0, "num_missing": 0.0},
+            "mean": "NaN", "sum": 55.0, "std_dev": 2.87, "min": 1.0, "max": 10.0,
+            "distribution": {"kll": {"buckets": [], "sketch": {"parameters": {"c": 0.64, "k": 2048.0},
+              "data": [[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0]]}}}}}]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        base.join("constraints.json"),
+        r#"{"version": 0.0, "features": [
+            {"name": "color", "inferred_type": "String", "completeness": 1.0, "string_constraints": {"domains": ["red", "blue"]},
+             "monitoring_config_overrides": {"distribution_constraints": {"categorical_comparison_threshold": 0.6}}},
+            {"name": "v", "inferred_type": "Fractional", "completeness": 1.0, "num_constraints": {"is_non_negative": true}}],
+          "monitoring_config": {"evaluate_constraints": "Enabled", "datatype_check_threshold": 1.0, "domain_content_threshold": 1.0,
+            "distribution_constraints": {"perform_comparison": "Enabled", "comparison_threshold": 0.1, "comparison_method": "Simple"}}}"#,
+    )
+    .unwrap();
+    let cur = d.path().join("cur.parquet");
+    write_parquet(
+        &cur,
+        vec![
+            (
+                "color",
+                arr(arrow_array::StringArray::from(vec![
+                    "red", "red", "red", "red", "green", "blue", "blue", "blue", "blue", "blue",
+                ])),
+            ),
+            (
+                "v",
+                arr(Float64Array::from(vec![
+                    1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, -10.0,
+                ])),
+            ),
+        ],
+        5,
+    );
+    let run = d.path().join("run");
+    driftwatch()
+        .args(["monitor", "-q", "-b"])
+        .arg(&base)
+        .arg("-o")
+        .arg(&run)
+        .arg(&cur)
+        .assert()
+        .code(1);
+    let v = json(&run.join("constraint_violations.json"));
+    let got: Vec<(String, String, String)> = v["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["feature_name"].as_str().unwrap().into(),
+                x["constraint_check_type"].as_str().unwrap().into(),
+                x["description"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    // 9 of 10 colors in the domain; one negative value.
+    assert!(
+        got.contains(&(
+            "color".into(),
+            "categorical_values_check".into(),
+            "Value: 0.9 does not meet the constraint requirement! ".into()
+        )),
+        "{got:?}"
+    );
+    assert!(
+        got.iter()
+            .any(|g| g.0 == "v" && g.1 == "non_negative_check"),
+        "{got:?}"
+    );
+    // The color frequencies move by at most 0.1 (< the 0.6 override); v's CDFs differ by 0.1 at
+    // most, not above the 0.1 threshold (Simple): no drift.
+    assert!(
+        !got.iter().any(|g| g.1 == "baseline_drift_check"),
+        "{got:?}"
+    );
+    let dj = json(&run.join("drift.json"));
+    let color = dj["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "color")
+        .unwrap();
+    assert_eq!(color["threshold"], 0.6);
+    assert!((color["categorical"]["unseen_share"].as_f64().unwrap() - 0.1).abs() < 1e-12);
+    let vf = dj["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "v")
+        .unwrap();
+    assert_eq!(vf["method"], "linf_simple");
+    assert!((vf["distance"].as_f64().unwrap() - 0.1).abs() < 1e-12);
+}

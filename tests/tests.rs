@@ -1,0 +1,15 @@
+//! driftwatch's integration tests, compiled as one binary.
+
+/// Helpers: writing Parquet files, running the binary, reading JSON outputs.
+mod common;
+
+/// The CLI end to end: the README's commands, exit codes, determinism, bad inputs.
+mod cli;
+/// `profile(A ∪ B) == merge(profile(A), profile(B))`, by proptest.
+mod merge;
+/// Drift metrics against scipy/numpy figures stored in `tests/data/reference_metrics.json`.
+mod reference_metrics;
+/// Profile statistics against numpy figures stored in `tests/data/stats_expected.json`.
+mod reference_stats;
+/// SageMaker formats: real fixtures from `../shared/fixtures/` and hand-written files.
+mod sagemaker;
