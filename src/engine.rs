@@ -53,12 +53,22 @@ fn profile_unit(file: &ScannedFile, rg: usize, req: &Request) -> Result<DatasetP
         .map(|c| req.plans.get(&c.name).unwrap_or(&req.default_plan))
         .collect();
     let mut scratch = Vec::new();
+    let mut failure: Option<String> = None;
     for_each_batch(file, rg, &cols, |batch| {
+        if failure.is_some() {
+            return;
+        }
         p.rows += batch.num_rows() as u64;
         for (i, col) in p.columns.iter_mut().enumerate() {
-            accumulate(col, batch.column(i), plans[i], req.backend, &mut scratch);
+            if let Err(e) = accumulate(col, batch.column(i), plans[i], req.backend, &mut scratch) {
+                failure = Some(format!("column '{}': {e}", col.name));
+                return;
+            }
         }
     })?;
+    if let Some(e) = failure {
+        return Err(e);
+    }
     req.progress.inc(file.row_group_rows(rg));
     Ok(p)
 }

@@ -8,7 +8,7 @@ use proptest::prelude::*;
 
 fn profile(a: ArrayRef, plan: &ColumnPlan) -> ColumnProfile {
     let mut c = ColumnProfile::new("c", "t", Role::Feature);
-    accumulate(&mut c, &a, plan, &CpuBackend, &mut Vec::new());
+    accumulate(&mut c, &a, plan, &CpuBackend, &mut Vec::new()).unwrap();
     c
 }
 

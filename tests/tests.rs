@@ -13,3 +13,5 @@ mod reference_metrics;
 mod reference_stats;
 /// SageMaker formats: real fixtures from `../shared/fixtures/` and hand-written files.
 mod sagemaker;
+/// The same kernel tests on the CPU and GPU backends.
+mod parity;

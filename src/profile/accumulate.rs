@@ -10,12 +10,12 @@
 use std::collections::HashMap;
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::Float64Type;
+use arrow_array::types::{Float64Type, Int32Type};
 use arrow_array::{Array, ArrayRef, BooleanArray, Float64Array};
 use arrow_schema::DataType;
 
 use super::{ColumnProfile, Histogram};
-use crate::backend::Backend;
+use crate::backend::{Backend, NumericSummary};
 
 /// What to compute for one column.
 #[derive(Debug, Clone, Default)]
@@ -74,14 +74,14 @@ pub fn is_text_type(t: &DataType) -> bool {
     }
 }
 
-/// Folds one array into the column's profile.
+/// Folds one array into the column's profile. Fails only when the backend does (a GPU error).
 pub fn accumulate(
     col: &mut ColumnProfile,
     array: &ArrayRef,
     plan: &ColumnPlan,
     backend: &dyn Backend,
     scratch: &mut Vec<f64>,
-) {
+) -> Result<(), String> {
     let len = array.len() as u64;
     let nulls = array.logical_null_count() as u64;
     col.rows += len;
@@ -91,13 +91,14 @@ pub fn accumulate(
     }
     let dt = array.data_type();
     if is_text_type(dt) {
-        text(col, array, plan, backend);
+        text(col, array, plan, backend)?;
     } else if matches!(dt, DataType::Boolean) {
         boolean(col, array.as_boolean(), plan);
     } else if is_numeric_type(dt) {
-        numeric(col, array, plan, backend, scratch);
+        numeric(col, array, plan, backend, scratch)?;
     }
     // Other types (lists, structs, binary): counted as rows and missing only, type Unknown.
+    Ok(())
 }
 
 fn to_f64(array: &ArrayRef) -> Option<Float64Array> {
@@ -120,12 +121,21 @@ fn numeric(
     plan: &ColumnPlan,
     backend: &dyn Backend,
     scratch: &mut Vec<f64>,
-) {
+) -> Result<(), String> {
     let dt = array.data_type();
     let integral = dt.is_integer()
         || dt.is_temporal()
         || matches!(dt, DataType::Decimal128(_, 0) | DataType::Decimal256(_, 0));
-    let Some(values) = to_f64(array) else { return };
+    let Some(values) = to_f64(array) else { return Ok(()) };
+    if let Some(h) = &mut col.histogram {
+        // The backend's kernel: exact bins of the finite values, on the CPU or the GPU.
+        let mut s = NumericSummary::new(h.edges.len());
+        backend.histogram(values.values(), values.nulls().map(|n| n.inner()), &h.edges, &mut s)?;
+        h.counts.iter_mut().zip(&s.counts).for_each(|(a, b)| *a += b);
+    }
+    if plan.histogram_only {
+        return Ok(());
+    }
     scratch.clear();
     let (mut nan, mut pinf, mut ninf) = (0u64, 0u64, 0u64);
     let mut push = |v: f64| {
@@ -153,16 +163,12 @@ fn numeric(
     col.nan += nan;
     col.pos_inf += pinf;
     col.neg_inf += ninf;
-    if !plan.histogram_only {
-        col.moments.update_slice(scratch);
-        for &v in scratch.iter() {
-            col.kll.update(v);
-            col.hll.update_f64(v);
-        }
+    col.moments.update_slice(scratch);
+    for &v in scratch.iter() {
+        col.kll.update(v);
+        col.hll.update_f64(v);
     }
-    if let Some(h) = &mut col.histogram {
-        backend.histogram(scratch, &h.edges, &mut h.counts);
-    }
+    Ok(())
 }
 
 fn boolean(col: &mut ColumnProfile, array: &BooleanArray, plan: &ColumnPlan) {
@@ -212,22 +218,19 @@ impl<'a> Strings<'a> {
     }
 }
 
-fn text(col: &mut ColumnProfile, array: &ArrayRef, plan: &ColumnPlan, backend: &dyn Backend) {
-    let _ = backend;
+fn text(col: &mut ColumnProfile, array: &ArrayRef, plan: &ColumnPlan, backend: &dyn Backend) -> Result<(), String> {
     if let Some(dict) = array.as_any_dictionary_opt() {
-        let Some(values) = Strings::of(dict.values().as_ref()) else {
-            return;
-        };
-        let keys = dict.normalized_keys();
+        let Some(values) = Strings::of(dict.values().as_ref()) else { return Ok(()) };
         let mut counts = vec![0u64; values.len()];
         let key_nulls = dict.keys().logical_nulls();
-        match key_nulls {
-            None => keys.iter().for_each(|&k| counts[k] += 1),
-            Some(n) => keys
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| n.is_valid(*i))
-                .for_each(|(_, &k)| counts[k] += 1),
+        let validity = key_nulls.as_ref().map(|n| n.inner());
+        // The backend's key-count kernel. Int32 keys (what the scanner asks Parquet for) go as
+        // they are; other key types are normalized first.
+        if let Some(d) = array.as_dictionary_opt::<Int32Type>() {
+            backend.key_counts(bytemuck::cast_slice(d.keys().values().as_ref()), validity, &mut counts)?;
+        } else {
+            let keys: Vec<u32> = dict.normalized_keys().into_iter().map(|k| k as u32).collect();
+            backend.key_counts(&keys, validity, &mut counts)?;
         }
         for (i, &c) in counts.iter().enumerate() {
             if c > 0 {
@@ -236,11 +239,9 @@ fn text(col: &mut ColumnProfile, array: &ArrayRef, plan: &ColumnPlan, backend: &
                 }
             }
         }
-        return;
+        return Ok(());
     }
-    let Some(strings) = Strings::of(array.as_ref()) else {
-        return;
-    };
+    let Some(strings) = Strings::of(array.as_ref()) else { return Ok(()) };
     let mut distinct: HashMap<&str, u64> = HashMap::new();
     for i in 0..strings.len() {
         if let Some(s) = strings.get(i) {
@@ -252,6 +253,7 @@ fn text(col: &mut ColumnProfile, array: &ArrayRef, plan: &ColumnPlan, backend: &
     for (s, c) in distinct {
         text_value(col, s, c, plan);
     }
+    Ok(())
 }
 
 fn text_value(col: &mut ColumnProfile, s: &str, count: u64, plan: &ColumnPlan) {
@@ -309,7 +311,7 @@ mod tests {
 
     fn run(a: ArrayRef, plan: &ColumnPlan) -> ColumnProfile {
         let mut c = ColumnProfile::new("c", "x", Role::Feature);
-        accumulate(&mut c, &a, plan, &CpuBackend, &mut Vec::new());
+        accumulate(&mut c, &a, plan, &CpuBackend, &mut Vec::new()).unwrap();
         c
     }
 
