@@ -32,6 +32,12 @@ pub enum Command {
         #[command(flatten)]
         common: CommonArgs,
     },
+    /// List the GPU adapters wgpu finds: name, API, type, driver, compute limits.
+    Devices {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Which backend runs the data-parallel kernels.

@@ -62,6 +62,35 @@ fn run() -> anyhow::Result<u8> {
             );
             Ok(if out.skipped.is_empty() { 0 } else { 2 })
         }
+        Command::Devices { json } => {
+            let list = driftwatch::backend::gpu::list_adapters();
+            if json {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else if list.is_empty() {
+                println!("no adapter found: wgpu sees no Vulkan, Metal or DirectX 12 device");
+            } else {
+                for a in &list {
+                    println!(
+                        "adapter: {}\n  api: {}  type: {}  hardware: {}  compute: {}\n  driver: {} {}\n  max storage binding: {} MiB  max buffer: {} MiB  workgroups/dim: {}  invocations/workgroup: {}  workgroup memory: {} KiB  f64: {}  i64: {}",
+                        a.name,
+                        a.backend,
+                        a.device_type,
+                        a.hardware,
+                        a.compute,
+                        a.driver,
+                        a.driver_info,
+                        a.max_storage_buffer_binding_size >> 20,
+                        a.max_buffer_size >> 20,
+                        a.max_compute_workgroups_per_dimension,
+                        a.max_compute_invocations_per_workgroup,
+                        a.max_compute_workgroup_storage_size >> 10,
+                        a.shader_f64,
+                        a.shader_int64
+                    );
+                }
+            }
+            Ok(0)
+        }
         Command::Monitor { baseline, common } => {
             let opts = options(common)?;
             let out = run_monitor(&opts, &baseline)?;

@@ -477,13 +477,64 @@ fn html_report_escapes_user_strings() {
 }
 
 #[test]
-fn gpu_backend_request_fails_clearly_without_one() {
+fn gpu_adapter_that_matches_nothing_is_a_clear_error() {
     let d = tempfile::tempdir().unwrap();
     driftwatch()
+        .env("WGPU_ADAPTER_NAME", "no-such-adapter-anywhere")
         .args(["baseline", "-q", "--backend", "gpu", "-o"])
         .arg(d.path().join("b"))
         .arg(root().join("data/baseline.parquet"))
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("--backend gpu"));
+        .stderr(predicate::str::contains("--backend gpu").and(predicate::str::contains("WGPU_ADAPTER_NAME")));
+    assert!(!d.path().join("b").exists());
+}
+
+/// `--backend gpu` writes the same files as `--backend cpu`; only the backend named in
+/// drift.json and the report differs.
+#[test]
+fn gpu_and_cpu_backends_write_the_same_files() {
+    if crate::parity::gpu().is_none() {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let mut outs = Vec::new();
+    for backend in ["cpu", "gpu"] {
+        let cwd = d.path().join(backend);
+        std::fs::create_dir_all(&cwd).unwrap();
+        driftwatch()
+            .current_dir(&cwd)
+            .args(["baseline", "-q", "--backend", backend, "-o", "base"])
+            .arg(root().join("data/baseline.parquet"))
+            .assert()
+            .success();
+        driftwatch()
+            .current_dir(&cwd)
+            .args(["monitor", "-q", "--backend", backend, "-b", "base", "-o", "run"])
+            .arg(root().join("data/current.parquet"))
+            .assert()
+            .code(1);
+        let mut drift = json(&cwd.join("run/drift.json"));
+        assert!(drift["backend"].as_str().unwrap().starts_with(backend), "{}", drift["backend"]);
+        drift["backend"] = serde_json::Value::Null;
+        let files: Vec<Vec<u8>> = ["base/statistics.json", "base/constraints.json", "base/profile.json", "run/statistics.json", "run/constraint_violations.json", "run/profile.json"]
+            .iter()
+            .map(|f| std::fs::read(cwd.join(f)).unwrap())
+            .collect();
+        outs.push((files, drift));
+    }
+    assert!(outs[0].0 == outs[1].0, "JSON outputs differ between backends");
+    assert_eq!(outs[0].1, outs[1].1);
+}
+
+#[test]
+fn devices_lists_adapters() {
+    let a = driftwatch().args(["devices", "--json"]).assert().success();
+    let v: serde_json::Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
+    let list = v.as_array().unwrap();
+    if crate::parity::gpu().is_some() {
+        assert!(!list.is_empty());
+        assert!(list[0]["max_storage_buffer_binding_size"].as_u64().unwrap() > 0);
+    }
+    driftwatch().arg("devices").assert().success().stdout(predicate::str::contains("adapter"));
 }
