@@ -32,6 +32,27 @@ pub enum Command {
         #[command(flatten)]
         common: CommonArgs,
     },
+    /// Measure throughput per stage and backend on a generated capture.
+    Bench {
+        /// Rows per generated capture.
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: usize,
+        /// Rows per row group.
+        #[arg(long, default_value_t = 131_072)]
+        row_group: usize,
+        /// Backends to measure: cpu, gpu, or all (gpu only when an adapter is found).
+        #[arg(long, default_value = "all")]
+        backend: String,
+        /// Keep the generated files in this folder (and reuse them next time).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Repetitions; the best time is reported.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Print JSON instead of a Markdown table.
+        #[arg(long)]
+        json: bool,
+    },
     /// List the GPU adapters wgpu finds: name, API, type, driver, compute limits.
     Devices {
         /// Print JSON instead of a table.

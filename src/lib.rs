@@ -36,5 +36,7 @@ pub mod pipeline;
 pub mod profile;
 pub mod report;
 pub mod scan;
+pub mod bench;
+pub mod synth;
 
 pub use error::{Error, Result};

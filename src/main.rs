@@ -62,6 +62,32 @@ fn run() -> anyhow::Result<u8> {
             );
             Ok(if out.skipped.is_empty() { 0 } else { 2 })
         }
+        Command::Bench { rows, row_group, backend, dir, runs, json } => {
+            if rows == 0 || row_group == 0 || runs == 0 {
+                anyhow::bail!("--rows, --row-group and --runs must be at least 1");
+            }
+            let backends = match backend.as_str() {
+                "cpu" => vec![BackendChoice::Cpu],
+                "gpu" => vec![BackendChoice::Gpu],
+                "all" => {
+                    let mut v = vec![BackendChoice::Cpu];
+                    if driftwatch::backend::gpu::GpuBackend::new(true).is_ok() {
+                        v.push(BackendChoice::Gpu);
+                    } else {
+                        eprintln!("driftwatch bench: no GPU adapter found, measuring the CPU only");
+                    }
+                    v
+                }
+                other => anyhow::bail!("--backend: expected cpu, gpu or all, got '{other}'"),
+            };
+            let report = driftwatch::bench::run(&driftwatch::bench::BenchOptions { rows, row_group, backends, dir, runs })?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", driftwatch::bench::markdown(&report));
+            }
+            Ok(0)
+        }
         Command::Devices { json } => {
             let list = driftwatch::backend::gpu::list_adapters();
             if json {

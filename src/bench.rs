@@ -1,0 +1,267 @@
+//! `driftwatch bench`: throughput per stage and backend on a generated capture.
+//!
+//! Generates (or reuses) a baseline and a drifted current capture with [`crate::synth`], then
+//! times, best of `runs`:
+//! - **decode**: every row group of the current file decoded in parallel, nothing else — the
+//!   floor any Parquet-reading monitor sits on;
+//! - **profile**: the current capture's batches, already in memory, folded into a profile on the
+//!   backend (histograms over the baseline's edges, counts, moments, sketches);
+//! - **compare**: the comparison kernel over every numeric feature's bins, in one call;
+//! - **end to end**: `monitor` on the file: scan, decode, profile, compare, check, write.
+//!
+//! Rates are rows per second and GB per second of uncompressed Arrow data (the decoded batches'
+//! buffer sizes).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use arrow_array::RecordBatch;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::backend::{self, Backend, BackendChoice, BinnedPair};
+use crate::baseline::{Baseline, Reference};
+use crate::decode::{for_each_batch, projection};
+use crate::error::{Error, Result};
+use crate::pipeline::{run_baseline, run_monitor, JobOptions};
+use crate::profile::accumulate::{accumulate, ColumnPlan};
+use crate::profile::{ColumnProfile, DatasetProfile, Histogram, Role};
+use crate::scan::{scan, ScannedFile};
+use crate::synth::{write_capture, CaptureSpec};
+
+/// What to measure.
+#[derive(Debug, Clone)]
+pub struct BenchOptions {
+    /// Rows per capture.
+    pub rows: usize,
+    /// Rows per row group.
+    pub row_group: usize,
+    /// Backends to measure.
+    pub backends: Vec<BackendChoice>,
+    /// Where the captures go (kept); a temporary folder when `None`.
+    pub dir: Option<PathBuf>,
+    /// Repetitions; the best time counts.
+    pub runs: usize,
+}
+
+/// One measured stage.
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchRow {
+    /// decode, profile, compare or end-to-end.
+    pub stage: String,
+    /// Backend that ran it.
+    pub backend: String,
+    /// Best time, seconds.
+    pub seconds: f64,
+    /// Rows processed per run.
+    pub rows: u64,
+    /// Uncompressed Arrow bytes processed per run.
+    pub bytes: u64,
+}
+
+impl BenchRow {
+    /// Rows per second.
+    pub fn rows_per_s(&self) -> f64 {
+        self.rows as f64 / self.seconds
+    }
+    /// GB (1e9 bytes) per second.
+    pub fn gb_per_s(&self) -> f64 {
+        self.bytes as f64 / self.seconds / 1e9
+    }
+}
+
+/// Everything measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchReport {
+    /// The current capture.
+    pub file: String,
+    /// Its size on disk.
+    pub file_bytes: u64,
+    /// Rows.
+    pub rows: u64,
+    /// Columns.
+    pub columns: usize,
+    /// Uncompressed Arrow bytes.
+    pub arrow_bytes: u64,
+    /// Threads in rayon's pool.
+    pub threads: usize,
+    /// Measured stages.
+    pub stages: Vec<BenchRow>,
+}
+
+fn best<T>(runs: usize, mut f: impl FnMut() -> Result<T>) -> Result<(f64, T)> {
+    let mut best = f64::INFINITY;
+    let mut last = None;
+    for _ in 0..runs.max(1) {
+        let t = Instant::now();
+        let v = f()?;
+        best = best.min(t.elapsed().as_secs_f64());
+        last = Some(v);
+    }
+    Ok((best, last.expect("at least one run")))
+}
+
+/// Decodes every row group of `files` in parallel; returns rows and Arrow bytes.
+pub fn decode_all(files: &[ScannedFile], keep: bool) -> Result<(u64, u64, Vec<RecordBatch>)> {
+    let units: Vec<(usize, usize)> =
+        files.iter().enumerate().flat_map(|(i, f)| (0..f.row_groups()).map(move |g| (i, g))).collect();
+    let parts: Vec<std::result::Result<(u64, u64, Vec<RecordBatch>), String>> = units
+        .par_iter()
+        .map(|&(i, g)| {
+            let cols = projection(&files[i], None);
+            let (mut rows, mut bytes, mut kept) = (0u64, 0u64, Vec::new());
+            for_each_batch(&files[i], g, &cols, |b| {
+                rows += b.num_rows() as u64;
+                bytes += b.get_array_memory_size() as u64;
+                if keep {
+                    kept.push(b.clone());
+                }
+            })?;
+            Ok((rows, bytes, kept))
+        })
+        .collect();
+    let (mut rows, mut bytes, mut batches) = (0, 0, Vec::new());
+    for p in parts {
+        let (r, b, k) = p.map_err(|e| Error::Input { path: files[0].path.clone(), message: e })?;
+        rows += r;
+        bytes += b;
+        batches.extend(k);
+    }
+    Ok((rows, bytes, batches))
+}
+
+fn profile_batches(batches: &[RecordBatch], plans: &HashMap<String, ColumnPlan>, backend: &dyn Backend) -> Result<DatasetProfile> {
+    let parts: Vec<std::result::Result<DatasetProfile, String>> = batches
+        .par_iter()
+        .map(|b| {
+            let mut p = DatasetProfile { rows: b.num_rows() as u64, ..Default::default() };
+            let mut scratch = Vec::new();
+            for (i, field) in b.schema().fields().iter().enumerate() {
+                let plan = plans.get(field.name()).cloned().unwrap_or_default();
+                let mut c = ColumnProfile::new(field.name(), &field.data_type().to_string(), Role::guess(field.name(), field.data_type().is_temporal()));
+                c.histogram = plan.edges.clone().map(Histogram::new);
+                accumulate(&mut c, b.column(i), &plan, backend, &mut scratch)?;
+                p.columns.push(c);
+            }
+            Ok(p)
+        })
+        .collect();
+    let mut total = DatasetProfile::default();
+    for p in parts {
+        total.merge(&p.map_err(Error::Usage)?);
+    }
+    Ok(total)
+}
+
+/// Runs the benchmark.
+pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
+    let tmp;
+    let dir = match &opts.dir {
+        Some(d) => d.clone(),
+        None => {
+            tmp = std::env::temp_dir().join(format!("driftwatch-bench-{}", std::process::id()));
+            tmp.clone()
+        }
+    };
+    let base_path = dir.join(format!("baseline-{}.parquet", opts.rows));
+    let cur_path = dir.join(format!("current-{}.parquet", opts.rows));
+    for (path, seed, drifted) in [(&base_path, 1, false), (&cur_path, 2, true)] {
+        if !path.is_file() {
+            eprintln!("driftwatch bench: generating {} ({} rows)", path.display(), opts.rows);
+            write_capture(path, &CaptureSpec { rows: opts.rows, seed, drifted, row_group: opts.row_group })?;
+        }
+    }
+    let base_dir = dir.join(format!("baseline-{}", opts.rows));
+    if !base_dir.join("profile.json").is_file() {
+        eprintln!("driftwatch bench: baselining {}", base_path.display());
+        run_baseline(&JobOptions {
+            inputs: vec![base_path.display().to_string()],
+            output: base_dir.clone(),
+            columns: None,
+            backend: BackendChoice::Cpu,
+            progress: false,
+            strict: true,
+        })?;
+    }
+    let baseline = Baseline::load(&base_dir)?;
+    let plans: HashMap<String, ColumnPlan> =
+        baseline.edges().into_iter().map(|(k, e)| (k, ColumnPlan { edges: Some(e), histogram_only: false })).collect();
+    let s = scan(&[cur_path.display().to_string()]);
+    if let Some(sk) = s.skipped.first() {
+        return Err(Error::Input { path: sk.path.clone().into(), message: sk.error.clone() });
+    }
+    let (decode_s, (rows, bytes, _)) = best(opts.runs, || decode_all(&s.files, false))?;
+    let mut stages = vec![BenchRow { stage: "decode".into(), backend: "arrow-rs".into(), seconds: decode_s, rows, bytes }];
+    let (_, _, batches) = decode_all(&s.files, true)?;
+    for &choice in &opts.backends {
+        let (backend, _) = backend::select(choice).map_err(Error::Usage)?;
+        let name = backend.name();
+        let (t, current) = best(opts.runs, || profile_batches(&batches, &plans, backend.as_ref()))?;
+        stages.push(BenchRow { stage: "profile".into(), backend: name.clone(), seconds: t, rows, bytes });
+        let pairs: Vec<BinnedPair> = baseline
+            .feature_names()
+            .iter()
+            .filter_map(|n| match (baseline.reference(n), current.column(n).and_then(|c| c.histogram.as_ref())) {
+                (Reference::Numeric { edges, weights, min, .. }, Some(h)) => Some(BinnedPair {
+                    edges,
+                    base: weights,
+                    cur: h.counts.iter().map(|&c| c as f64).collect(),
+                    lowest: min.unwrap_or(0.0),
+                }),
+                _ => None,
+            })
+            .collect();
+        let (t, _) = best(opts.runs, || backend.compare(&pairs).map_err(Error::Usage))?;
+        stages.push(BenchRow { stage: format!("compare ({} features)", pairs.len()), backend: name.clone(), seconds: t, rows, bytes });
+        let out = dir.join("bench-run");
+        let (t, _) = best(opts.runs, || {
+            run_monitor(
+                &JobOptions {
+                    inputs: vec![cur_path.display().to_string()],
+                    output: out.clone(),
+                    columns: None,
+                    backend: choice,
+                    progress: false,
+                    strict: true,
+                },
+                &base_dir,
+            )
+        })?;
+        stages.push(BenchRow { stage: "end to end (monitor)".into(), backend: name, seconds: t, rows, bytes });
+    }
+    drop(batches);
+    if opts.dir.is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    Ok(BenchReport {
+        file: cur_path.display().to_string(),
+        file_bytes: s.files[0].meta.metadata().row_groups().iter().map(|g| g.compressed_size().max(0) as u64).sum(),
+        rows,
+        columns: s.columns.len(),
+        arrow_bytes: bytes,
+        threads: rayon::current_num_threads(),
+        stages,
+    })
+}
+
+/// The report as a Markdown table.
+pub fn markdown(r: &BenchReport) -> String {
+    let mut o = format!(
+        "driftwatch bench: {} rows × {} columns, {:.2} GB as Arrow, {:.2} GB Parquet, {} threads\n\n| stage | backend | best s | rows/s | GB/s |\n|---|---|---|---|---|\n",
+        r.rows,
+        r.columns,
+        r.arrow_bytes as f64 / 1e9,
+        r.file_bytes as f64 / 1e9,
+        r.threads
+    );
+    for s in &r.stages {
+        let (rate, gb) = if s.stage.starts_with("compare") {
+            ("–".to_string(), "–".to_string())
+        } else {
+            (format!("{:.3e}", s.rows_per_s()), format!("{:.3}", s.gb_per_s()))
+        };
+        o.push_str(&format!("| {} | {} | {:.4} | {rate} | {gb} |\n", s.stage, s.backend, s.seconds));
+    }
+    o
+}
