@@ -25,6 +25,7 @@
 
 pub mod backend;
 pub mod baseline;
+pub mod bench;
 pub mod check;
 pub mod compare;
 pub mod decode;
@@ -36,7 +37,6 @@ pub mod pipeline;
 pub mod profile;
 pub mod report;
 pub mod scan;
-pub mod bench;
 pub mod synth;
 
 pub use error::{Error, Result};

@@ -62,7 +62,14 @@ fn run() -> anyhow::Result<u8> {
             );
             Ok(if out.skipped.is_empty() { 0 } else { 2 })
         }
-        Command::Bench { rows, row_group, backend, dir, runs, json } => {
+        Command::Bench {
+            rows,
+            row_group,
+            backend,
+            dir,
+            runs,
+            json,
+        } => {
             if rows == 0 || row_group == 0 || runs == 0 {
                 anyhow::bail!("--rows, --row-group and --runs must be at least 1");
             }
@@ -80,7 +87,13 @@ fn run() -> anyhow::Result<u8> {
                 }
                 other => anyhow::bail!("--backend: expected cpu, gpu or all, got '{other}'"),
             };
-            let report = driftwatch::bench::run(&driftwatch::bench::BenchOptions { rows, row_group, backends, dir, runs })?;
+            let report = driftwatch::bench::run(&driftwatch::bench::BenchOptions {
+                rows,
+                row_group,
+                backends,
+                dir,
+                runs,
+            })?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {

@@ -486,7 +486,10 @@ fn gpu_adapter_that_matches_nothing_is_a_clear_error() {
         .arg(root().join("data/baseline.parquet"))
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("--backend gpu").and(predicate::str::contains("WGPU_ADAPTER_NAME")));
+        .stderr(
+            predicate::str::contains("--backend gpu")
+                .and(predicate::str::contains("WGPU_ADAPTER_NAME")),
+        );
     assert!(!d.path().join("b").exists());
 }
 
@@ -510,20 +513,43 @@ fn gpu_and_cpu_backends_write_the_same_files() {
             .success();
         driftwatch()
             .current_dir(&cwd)
-            .args(["monitor", "-q", "--backend", backend, "-b", "base", "-o", "run"])
+            .args([
+                "monitor",
+                "-q",
+                "--backend",
+                backend,
+                "-b",
+                "base",
+                "-o",
+                "run",
+            ])
             .arg(root().join("data/current.parquet"))
             .assert()
             .code(1);
         let mut drift = json(&cwd.join("run/drift.json"));
-        assert!(drift["backend"].as_str().unwrap().starts_with(backend), "{}", drift["backend"]);
+        assert!(
+            drift["backend"].as_str().unwrap().starts_with(backend),
+            "{}",
+            drift["backend"]
+        );
         drift["backend"] = serde_json::Value::Null;
-        let files: Vec<Vec<u8>> = ["base/statistics.json", "base/constraints.json", "base/profile.json", "run/statistics.json", "run/constraint_violations.json", "run/profile.json"]
-            .iter()
-            .map(|f| std::fs::read(cwd.join(f)).unwrap())
-            .collect();
+        let files: Vec<Vec<u8>> = [
+            "base/statistics.json",
+            "base/constraints.json",
+            "base/profile.json",
+            "run/statistics.json",
+            "run/constraint_violations.json",
+            "run/profile.json",
+        ]
+        .iter()
+        .map(|f| std::fs::read(cwd.join(f)).unwrap())
+        .collect();
         outs.push((files, drift));
     }
-    assert!(outs[0].0 == outs[1].0, "JSON outputs differ between backends");
+    assert!(
+        outs[0].0 == outs[1].0,
+        "JSON outputs differ between backends"
+    );
     assert_eq!(outs[0].1, outs[1].1);
 }
 
@@ -536,5 +562,9 @@ fn devices_lists_adapters() {
         assert!(!list.is_empty());
         assert!(list[0]["max_storage_buffer_binding_size"].as_u64().unwrap() > 0);
     }
-    driftwatch().arg("devices").assert().success().stdout(predicate::str::contains("adapter"));
+    driftwatch()
+        .arg("devices")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("adapter"));
 }

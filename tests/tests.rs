@@ -7,11 +7,11 @@ mod common;
 mod cli;
 /// `profile(A ∪ B) == merge(profile(A), profile(B))`, by proptest.
 mod merge;
+/// The same kernel tests on the CPU and GPU backends.
+mod parity;
 /// Drift metrics against scipy/numpy figures stored in `tests/data/reference_metrics.json`.
 mod reference_metrics;
 /// Profile statistics against numpy figures stored in `tests/data/stats_expected.json`.
 mod reference_stats;
 /// SageMaker formats: real fixtures from `../shared/fixtures/` and hand-written files.
 mod sagemaker;
-/// The same kernel tests on the CPU and GPU backends.
-mod parity;

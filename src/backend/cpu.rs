@@ -14,7 +14,12 @@ use crate::profile::Histogram;
 pub struct CpuBackend;
 
 /// CPU twin of `shaders/histogram.wgsl`.
-pub fn histogram(values: &[f64], validity: Option<&BooleanBuffer>, edges: &[f64], out: &mut NumericSummary) {
+pub fn histogram(
+    values: &[f64],
+    validity: Option<&BooleanBuffer>,
+    edges: &[f64],
+    out: &mut NumericSummary,
+) {
     debug_assert_eq!(out.counts.len(), edges.len() + 1);
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
     let mut any = false;
@@ -92,12 +97,23 @@ impl Backend for CpuBackend {
         "cpu".into()
     }
 
-    fn histogram(&self, values: &[f64], validity: Option<&BooleanBuffer>, edges: &[f64], out: &mut NumericSummary) -> Result<(), String> {
+    fn histogram(
+        &self,
+        values: &[f64],
+        validity: Option<&BooleanBuffer>,
+        edges: &[f64],
+        out: &mut NumericSummary,
+    ) -> Result<(), String> {
         histogram(values, validity, edges, out);
         Ok(())
     }
 
-    fn key_counts(&self, keys: &[u32], validity: Option<&BooleanBuffer>, counts: &mut [u64]) -> Result<u64, String> {
+    fn key_counts(
+        &self,
+        keys: &[u32],
+        validity: Option<&BooleanBuffer>,
+        counts: &mut [u64],
+    ) -> Result<u64, String> {
         Ok(key_counts(keys, validity, counts))
     }
 
@@ -113,7 +129,12 @@ mod tests {
     #[test]
     fn histogram_hand_computed() {
         let mut s = NumericSummary::new(2);
-        histogram(&[-1.0, 0.0, 0.5, 1.0, 7.0, -0.0, f64::NAN, f64::NEG_INFINITY], None, &[0.0, 1.0], &mut s);
+        histogram(
+            &[-1.0, 0.0, 0.5, 1.0, 7.0, -0.0, f64::NAN, f64::NEG_INFINITY],
+            None,
+            &[0.0, 1.0],
+            &mut s,
+        );
         // -0.0 == 0.0, so it lands with 0.0 in [0, 1).
         assert_eq!(s.counts, vec![1, 3, 2]);
         assert_eq!((s.nan, s.neg_inf, s.pos_inf, s.nulls), (1, 1, 0, 0));

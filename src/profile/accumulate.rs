@@ -14,7 +14,7 @@ use arrow_array::types::{Float64Type, Int32Type};
 use arrow_array::{Array, ArrayRef, BooleanArray, Float64Array};
 use arrow_schema::DataType;
 
-use super::{ColumnProfile, Histogram};
+use super::{ColumnProfile, Histogram, Role};
 use crate::backend::{Backend, NumericSummary};
 
 /// What to compute for one column.
@@ -126,12 +126,22 @@ fn numeric(
     let integral = dt.is_integer()
         || dt.is_temporal()
         || matches!(dt, DataType::Decimal128(_, 0) | DataType::Decimal256(_, 0));
-    let Some(values) = to_f64(array) else { return Ok(()) };
+    let Some(values) = to_f64(array) else {
+        return Ok(());
+    };
     if let Some(h) = &mut col.histogram {
         // The backend's kernel: exact bins of the finite values, on the CPU or the GPU.
         let mut s = NumericSummary::new(h.edges.len());
-        backend.histogram(values.values(), values.nulls().map(|n| n.inner()), &h.edges, &mut s)?;
-        h.counts.iter_mut().zip(&s.counts).for_each(|(a, b)| *a += b);
+        backend.histogram(
+            values.values(),
+            values.nulls().map(|n| n.inner()),
+            &h.edges,
+            &mut s,
+        )?;
+        h.counts
+            .iter_mut()
+            .zip(&s.counts)
+            .for_each(|(a, b)| *a += b);
     }
     if plan.histogram_only {
         return Ok(());
@@ -164,9 +174,14 @@ fn numeric(
     col.pos_inf += pinf;
     col.neg_inf += ninf;
     col.moments.update_slice(scratch);
+    let mut prev = f64::NAN;
     for &v in scratch.iter() {
         col.kll.update(v);
-        col.hll.update_f64(v);
+        // A repeat of the previous value cannot change the distinct count: skip its hash.
+        if v != prev {
+            col.hll.update_f64(v);
+            prev = v;
+        }
     }
     Ok(())
 }
@@ -218,18 +233,33 @@ impl<'a> Strings<'a> {
     }
 }
 
-fn text(col: &mut ColumnProfile, array: &ArrayRef, plan: &ColumnPlan, backend: &dyn Backend) -> Result<(), String> {
+fn text(
+    col: &mut ColumnProfile,
+    array: &ArrayRef,
+    plan: &ColumnPlan,
+    backend: &dyn Backend,
+) -> Result<(), String> {
     if let Some(dict) = array.as_any_dictionary_opt() {
-        let Some(values) = Strings::of(dict.values().as_ref()) else { return Ok(()) };
+        let Some(values) = Strings::of(dict.values().as_ref()) else {
+            return Ok(());
+        };
         let mut counts = vec![0u64; values.len()];
         let key_nulls = dict.keys().logical_nulls();
         let validity = key_nulls.as_ref().map(|n| n.inner());
         // The backend's key-count kernel. Int32 keys (what the scanner asks Parquet for) go as
         // they are; other key types are normalized first.
         if let Some(d) = array.as_dictionary_opt::<Int32Type>() {
-            backend.key_counts(bytemuck::cast_slice(d.keys().values().as_ref()), validity, &mut counts)?;
+            backend.key_counts(
+                bytemuck::cast_slice(d.keys().values().as_ref()),
+                validity,
+                &mut counts,
+            )?;
         } else {
-            let keys: Vec<u32> = dict.normalized_keys().into_iter().map(|k| k as u32).collect();
+            let keys: Vec<u32> = dict
+                .normalized_keys()
+                .into_iter()
+                .map(|k| k as u32)
+                .collect();
             backend.key_counts(&keys, validity, &mut counts)?;
         }
         for (i, &c) in counts.iter().enumerate() {
@@ -241,7 +271,9 @@ fn text(col: &mut ColumnProfile, array: &ArrayRef, plan: &ColumnPlan, backend: &
         }
         return Ok(());
     }
-    let Some(strings) = Strings::of(array.as_ref()) else { return Ok(()) };
+    let Some(strings) = Strings::of(array.as_ref()) else {
+        return Ok(());
+    };
     let mut distinct: HashMap<&str, u64> = HashMap::new();
     for i in 0..strings.len() {
         if let Some(s) = strings.get(i) {
@@ -277,7 +309,10 @@ fn text_value(col: &mut ColumnProfile, s: &str, count: u64, plan: &ColumnPlan) {
         }
     };
     if !plan.histogram_only {
-        col.categories.add(s, count);
+        // Identifiers are all distinct: their values are not worth counting one by one.
+        if col.role != Role::Identifier {
+            col.categories.add(s, count);
+        }
         col.hll.update_str(s);
     }
     let Some(v) = number else { return };
@@ -304,7 +339,7 @@ fn text_value(col: &mut ColumnProfile, s: &str, count: u64, plan: &ColumnPlan) {
 mod tests {
     use super::*;
     use crate::backend::cpu::CpuBackend;
-    use crate::profile::{InferredType, Role};
+    use crate::profile::InferredType;
     use arrow_array::types::Int32Type;
     use arrow_array::{DictionaryArray, Int32Array, StringArray};
     use std::sync::Arc;

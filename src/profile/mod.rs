@@ -183,7 +183,7 @@ impl Histogram {
         }
     }
 
-    /// Bin of a finite value.
+    /// Bin of a finite value: the number of edges `<= v`.
     #[inline]
     pub fn bin(edges: &[f64], v: f64) -> usize {
         edges.partition_point(|&e| e <= v)
