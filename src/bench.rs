@@ -211,6 +211,7 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
             backend: BackendChoice::Cpu,
             progress: false,
             strict: true,
+            resume: false,
         })?;
     }
     let baseline = Baseline::load(&base_dir)?;
@@ -300,6 +301,7 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
                     backend: choice,
                     progress: false,
                     strict: true,
+                    resume: false,
                 },
                 &base_dir,
             )

@@ -94,6 +94,10 @@ pub struct CommonArgs {
     /// Stop at the first unreadable input instead of skipping it.
     #[arg(long)]
     pub strict: bool,
+    /// Continue an interrupted run: files already profiled (saved in a checkpoint in the output
+    /// folder) are not read again, and the result is the same as an uninterrupted run's.
+    #[arg(long)]
+    pub resume: bool,
     /// Never draw the progress bar.
     #[arg(long, short = 'q')]
     pub quiet: bool,

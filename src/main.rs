@@ -35,6 +35,7 @@ fn options(c: CommonArgs) -> anyhow::Result<JobOptions> {
         },
         progress: !c.quiet,
         strict: c.strict,
+        resume: c.resume,
     })
 }
 
@@ -47,6 +48,12 @@ fn run() -> anyhow::Result<u8> {
             let out = run_baseline(&opts)?;
             for sk in &out.skipped {
                 eprintln!("driftwatch: skipped {}: {}", sk.path, sk.error);
+            }
+            if out.resumed > 0 {
+                eprintln!(
+                    "driftwatch: resumed: {} files taken from the checkpoint",
+                    out.resumed
+                );
             }
             for d in &out.schema_differences {
                 eprintln!("driftwatch: schema: {d}");

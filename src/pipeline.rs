@@ -14,7 +14,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::backend::{self, BackendChoice};
 use crate::baseline::{self, Baseline};
 use crate::drift;
-use crate::engine::{profile_files, Request};
+use crate::engine::{profile_files, Checkpoint, Request};
 use crate::error::{Error, Result};
 use crate::profile::accumulate::ColumnPlan;
 use crate::profile::DatasetProfile;
@@ -36,6 +36,8 @@ pub struct JobOptions {
     pub progress: bool,
     /// Stop at the first unreadable input.
     pub strict: bool,
+    /// Continue an interrupted run from its checkpoint in the output folder.
+    pub resume: bool,
 }
 
 /// What a baseline run produced.
@@ -47,6 +49,8 @@ pub struct BaselineOutcome {
     pub skipped: Vec<Skipped>,
     /// Files profiled.
     pub files: usize,
+    /// Files taken from a checkpoint (`--resume`).
+    pub resumed: usize,
     /// Schema differences between files.
     pub schema_differences: Vec<String>,
     /// Files written.
@@ -118,6 +122,34 @@ fn scan_inputs(opts: &JobOptions) -> Result<Scan> {
     Ok(s)
 }
 
+/// A checkpoint in the output folder for one pass of a job, keyed by what the pass computes.
+fn checkpoint(opts: &JobOptions, pass: &str, plans: &HashMap<String, ColumnPlan>) -> Checkpoint {
+    let mut plan_keys: Vec<String> = plans
+        .iter()
+        .map(|(k, p)| format!("{k}:{:?}:{}", p.edges, p.histogram_only))
+        .collect();
+    plan_keys.sort();
+    let text = format!("{pass}|{:?}|{}", opts.columns, plan_keys.join("|"));
+    // FNV-1a: a stable fingerprint (std's hasher is randomized per process).
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+    }
+    Checkpoint {
+        path: opts
+            .output
+            .join(format!(".driftwatch-checkpoint-{pass}.json")),
+        resume: opts.resume,
+        key: format!("{h:016x}"),
+    }
+}
+
+fn remove_checkpoints(cps: &[&Checkpoint]) {
+    for cp in cps {
+        let _ = std::fs::remove_file(&cp.path);
+    }
+}
+
 fn strict_check(opts: &JobOptions, skipped: &[Skipped]) -> Result<()> {
     match skipped.first() {
         Some(sk) if opts.strict => Err(Error::Input {
@@ -145,8 +177,10 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
         backend: backend.as_ref(),
         progress: &pb,
     };
-    let (mut profile, mut skipped) = profile_files(&s.files, &req);
+    let cp1 = checkpoint(opts, "baseline-1", &no_plans);
+    let first = profile_files(&s.files, &req, Some(&cp1));
     pb.finish_and_clear();
+    let (mut profile, mut skipped) = (first.profile, first.skipped);
     strict_check(opts, &skipped)?;
     let failed: Vec<&str> = skipped.iter().map(|k| k.path.as_str()).collect();
     let good: Vec<_> = s
@@ -165,6 +199,7 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
         ));
     }
 
+    let mut checkpoints = vec![cp1];
     let edges = baseline::plan_edges(&profile);
     if !edges.is_empty() {
         let plans: HashMap<String, ColumnPlan> = edges
@@ -192,8 +227,11 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
             backend: backend.as_ref(),
             progress: &pb,
         };
-        let (second, failed2) = profile_files(&good, &req);
+        let cp2 = checkpoint(opts, "baseline-2", &plans);
+        let out2 = profile_files(&good, &req, Some(&cp2));
         pb.finish_and_clear();
+        let (second, failed2) = (out2.profile, out2.skipped);
+        checkpoints.push(cp2);
         if let Some(f) = failed2.first() {
             return Err(Error::Input {
                 path: f.path.clone().into(),
@@ -220,10 +258,12 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
         write_atomic(&p, &bytes)?;
         written.push(p);
     }
+    remove_checkpoints(&checkpoints.iter().collect::<Vec<_>>());
     Ok(BaselineOutcome {
         profile,
         skipped: all_skipped,
         files: good.len(),
+        resumed: first.resumed,
         schema_differences: s.schema_differences,
         written,
         backend: backend_note,
@@ -256,8 +296,10 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: &std::path::Path) -> Result<
         backend: backend.as_ref(),
         progress: &pb,
     };
-    let (current, skipped) = profile_files(&s.files, &req);
+    let cp = checkpoint(opts, "monitor", &plans);
+    let outcome = profile_files(&s.files, &req, Some(&cp));
     pb.finish_and_clear();
+    let (current, skipped) = (outcome.profile, outcome.skipped);
     strict_check(opts, &skipped)?;
     let files_ok = s.files.len() - skipped.len();
     if files_ok == 0 {
@@ -302,8 +344,10 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: &std::path::Path) -> Result<
         current: InputSummary {
             files: files_ok,
             rows: current.rows,
+            resumed_files: outcome.resumed,
             skipped: all_skipped,
             schema_differences: s.schema_differences,
+            per_file: outcome.files,
         },
         summary,
         features,
@@ -326,6 +370,7 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: &std::path::Path) -> Result<
         write_atomic(&p, &bytes)?;
         written.push(p);
     }
+    remove_checkpoints(&[&cp]);
     let markdown = report::markdown::render(&report);
     Ok(MonitorOutcome {
         report,

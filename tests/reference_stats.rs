@@ -23,6 +23,7 @@ fn statistics_match_numpy() {
         backend: BackendChoice::Cpu,
         progress: false,
         strict: true,
+        resume: false,
     };
     let out = run_baseline(&opts).unwrap();
     let want = json(&root().join("tests/data/stats_expected.json"));

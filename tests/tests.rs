@@ -13,5 +13,7 @@ mod parity;
 mod reference_metrics;
 /// Profile statistics against numpy figures stored in `tests/data/stats_expected.json`.
 mod reference_stats;
+/// `--resume`: checkpoints of interrupted runs.
+mod resume;
 /// SageMaker formats: real fixtures from `../shared/fixtures/` and hand-written files.
 mod sagemaker;

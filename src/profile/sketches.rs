@@ -44,8 +44,33 @@ impl Default for Hll {
 
 impl PartialEq for Hll {
     fn eq(&self, other: &Self) -> bool {
-        self.0.serialize() == other.0.serialize()
+        canonical(self.0.serialize()) == canonical(other.0.serialize())
     }
+}
+
+/// The binary image of a sketch with its coupons in sorted order. In the sparse (list and set)
+/// modes DataSketches writes coupons in hash-table order, which depends on insertion history;
+/// sorted, the image depends only on the set of coupons, and reading it back gives a sketch whose
+/// layout depends only on that set too.
+fn canonical(mut bytes: Vec<u8>) -> Vec<u8> {
+    const COMPACT: u8 = 8;
+    let start = match bytes.first() {
+        Some(2) => 8,  // list mode preamble
+        Some(3) => 12, // hash-set mode preamble
+        _ => return bytes,
+    };
+    if bytes.len() < start || bytes[5] & COMPACT == 0 || (bytes.len() - start) % 4 != 0 {
+        return bytes;
+    }
+    let mut coupons: Vec<u32> = bytes[start..]
+        .chunks_exact(4)
+        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    coupons.sort_unstable();
+    for (dst, c) in bytes[start..].chunks_exact_mut(4).zip(coupons) {
+        dst.copy_from_slice(&c.to_le_bytes());
+    }
+    bytes
 }
 
 impl Hll {
@@ -68,7 +93,11 @@ impl Hll {
         let mut u = HllUnion::new(HLL_LG_K).expect("valid HLL parameters");
         u.update(&self.0);
         u.update(&other.0);
-        self.0 = u.to_sketch(HllType::Hll8);
+        // Normalized through its canonical image: a sketch read back from a profile or
+        // checkpoint has exactly this layout, so later unions give the same bytes whether or not
+        // the sketch went through a file (what makes `--resume` byte-identical).
+        let merged = u.to_sketch(HllType::Hll8);
+        self.0 = HllSketch::deserialize(&canonical(merged.serialize())).unwrap_or(merged);
     }
     /// Estimated number of distinct values.
     pub fn estimate(&self) -> f64 {
@@ -78,7 +107,7 @@ impl Hll {
 
 impl Serialize for Hll {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&to_hex(&self.0.serialize()))
+        s.serialize_str(&to_hex(&canonical(self.0.serialize())))
     }
 }
 

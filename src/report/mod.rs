@@ -10,6 +10,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::drift::FeatureDrift;
+use crate::engine::FileResult;
 use crate::error::{Error, Result};
 use crate::formats::sagemaker::Violation;
 use crate::scan::Skipped;
@@ -21,10 +22,14 @@ pub struct InputSummary {
     pub files: usize,
     /// Rows profiled.
     pub rows: u64,
+    /// Files taken from a checkpoint of an interrupted run (`--resume`).
+    pub resumed_files: usize,
     /// Inputs left out, with reasons.
     pub skipped: Vec<Skipped>,
     /// Schema differences between files.
     pub schema_differences: Vec<String>,
+    /// Every readable file in order: rows, partitions, status.
+    pub per_file: Vec<FileResult>,
 }
 
 /// Counts for the verdict.
