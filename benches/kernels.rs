@@ -44,18 +44,13 @@ fn histogram(c: &mut Criterion) {
     g.sample_size(10);
     for (name, b) in backends() {
         for (label, validity) in [("no_nulls", None), ("half_nulls", Some(&nulls))] {
-            g.bench_with_input(
-                BenchmarkId::new(name, label),
-                &validity,
-                |bench, validity| {
-                    bench.iter(|| {
-                        let mut s = NumericSummary::new(edges.len());
-                        b.histogram(black_box(&v), *validity, &edges, &mut s)
-                            .unwrap();
-                        s
-                    })
-                },
-            );
+            g.bench_with_input(BenchmarkId::new(name, label), &validity, |bench, validity| {
+                bench.iter(|| {
+                    let mut s = NumericSummary::new(edges.len());
+                    b.histogram(black_box(&v), *validity, &edges, &mut s).unwrap();
+                    s
+                })
+            });
         }
     }
     g.finish();
@@ -63,27 +58,20 @@ fn histogram(c: &mut Criterion) {
 
 fn categorical(c: &mut Criterion) {
     let mut r = Rng(3);
-    let keys: Vec<u32> = (0..N)
-        .map(|_| (r.uniform() * r.uniform() * 5000.0) as u32)
-        .collect();
+    let keys: Vec<u32> = (0..N).map(|_| (r.uniform() * r.uniform() * 5000.0) as u32).collect();
     let nulls = half_null(N);
     let mut g = c.benchmark_group("key_counts_5000_keys");
     g.throughput(Throughput::Bytes((N * 4) as u64));
     g.sample_size(10);
     for (name, b) in backends() {
         for (label, validity) in [("no_nulls", None), ("half_nulls", Some(&nulls))] {
-            g.bench_with_input(
-                BenchmarkId::new(name, label),
-                &validity,
-                |bench, validity| {
-                    bench.iter(|| {
-                        let mut counts = vec![0u64; 5000];
-                        b.key_counts(black_box(&keys), *validity, &mut counts)
-                            .unwrap();
-                        counts
-                    })
-                },
-            );
+            g.bench_with_input(BenchmarkId::new(name, label), &validity, |bench, validity| {
+                bench.iter(|| {
+                    let mut counts = vec![0u64; 5000];
+                    b.key_counts(black_box(&keys), *validity, &mut counts).unwrap();
+                    counts
+                })
+            });
         }
     }
     g.finish();
@@ -103,9 +91,7 @@ fn compare(c: &mut Criterion) {
     g.throughput(Throughput::Bytes((1024 * 256 * 16) as u64));
     g.sample_size(10);
     for (name, b) in backends() {
-        g.bench_function(name, |bench| {
-            bench.iter(|| b.compare(black_box(&pairs)).unwrap())
-        });
+        g.bench_function(name, |bench| bench.iter(|| b.compare(black_box(&pairs)).unwrap()));
     }
     g.finish();
 }

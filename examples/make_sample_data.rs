@@ -8,8 +8,7 @@ use std::sync::Arc;
 
 use arrow_array::types::Int32Type;
 use arrow_array::{
-    ArrayRef, DictionaryArray, Float64Array, Int64Array, RecordBatch, StringArray,
-    TimestampMillisecondArray,
+    ArrayRef, DictionaryArray, Float64Array, Int64Array, RecordBatch, StringArray, TimestampMillisecondArray,
 };
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
@@ -58,18 +57,9 @@ fn make(rows: usize, seed: u64, drifted: bool) -> RecordBatch {
     let mut channel = Vec::new();
     let mut prediction = Vec::new();
     let plans_base = [("basic", 0.6), ("plus", 0.3), ("premium", 0.1)];
-    let plans_drift = [
-        ("basic", 0.35),
-        ("plus", 0.35),
-        ("premium", 0.2),
-        ("enterprise", 0.1),
-    ];
+    let plans_drift = [("basic", 0.35), ("plus", 0.35), ("premium", 0.2), ("enterprise", 0.1)];
     let channels = [("web", 0.5), ("mobile", 0.4), ("store", 0.1)];
-    let start = if drifted {
-        1_793_491_200_000i64
-    } else {
-        1_780_272_000_000
-    };
+    let start = if drifted { 1_793_491_200_000i64 } else { 1_780_272_000_000 };
     for i in 0..rows {
         id.push(format!("{:08x}-{:04x}", seed as u32 ^ i as u32, i % 65536));
         time.push(start + i as i64 * 1000);
@@ -81,14 +71,9 @@ fn make(rows: usize, seed: u64, drifted: bool) -> RecordBatch {
         } else {
             Some(((10.8 + shift + 0.5 * r.normal()).exp() * 100.0).round() / 100.0)
         });
-        score.push(Some(
-            (650.0 + 80.0 * r.normal()).round().clamp(300.0, 850.0),
-        ));
+        score.push(Some((650.0 + 80.0 * r.normal()).round().clamp(300.0, 850.0)));
         tenure.push(Some((r.uniform() * 120.0) as i64));
-        plan.push(
-            r.pick(if drifted { &plans_drift } else { &plans_base })
-                .to_string(),
-        );
+        plan.push(r.pick(if drifted { &plans_drift } else { &plans_base }).to_string());
         channel.push(r.pick(&channels).to_string());
         let p = 1.0 / (1.0 + (-(r.normal() + if drifted { 0.6 } else { 0.0 })).exp());
         prediction.push(Some((p * 1e6).round() / 1e6));
@@ -96,10 +81,7 @@ fn make(rows: usize, seed: u64, drifted: bool) -> RecordBatch {
     let plan: DictionaryArray<Int32Type> = plan.iter().map(|s| s.as_str()).collect();
     let cols: Vec<(&str, ArrayRef)> = vec![
         ("inference_id", Arc::new(StringArray::from(id))),
-        (
-            "event_time",
-            Arc::new(TimestampMillisecondArray::from(time)),
-        ),
+        ("event_time", Arc::new(TimestampMillisecondArray::from(time))),
         ("age", Arc::new(Int64Array::from(age))),
         ("income", Arc::new(Float64Array::from(income))),
         ("credit_score", Arc::new(Float64Array::from(score))),
@@ -116,12 +98,7 @@ fn write(path: &str, batch: &RecordBatch) {
         .set_compression(Compression::SNAPPY)
         .set_max_row_group_row_count(Some(5_000))
         .build();
-    let mut w = ArrowWriter::try_new(
-        File::create(path).expect("create"),
-        batch.schema(),
-        Some(props),
-    )
-    .expect("writer");
+    let mut w = ArrowWriter::try_new(File::create(path).expect("create"), batch.schema(), Some(props)).expect("writer");
     w.write(batch).expect("write");
     w.close().expect("close");
     eprintln!("wrote {path}: {} rows", batch.num_rows());

@@ -10,9 +10,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{one_line, Error, Result};
 use crate::formats::sagemaker::*;
-use crate::profile::{
-    bin_edges, ColumnProfile, DatasetProfile, InferredType, Kll, Role, DEFAULT_BINS,
-};
+use crate::profile::{bin_edges, ColumnProfile, DatasetProfile, InferredType, Kll, Role, DEFAULT_BINS};
 
 /// File names inside a baseline folder.
 pub const STATISTICS: &str = "statistics.json";
@@ -31,37 +29,21 @@ pub fn kll_buckets(kll: &Kll, min: f64, max: f64) -> Vec<KllBucket> {
         return Vec::new();
     }
     if !(max > min) {
-        return vec![KllBucket {
-            lower_bound: min,
-            upper_bound: max,
-            count: kll.n as f64,
-        }];
+        return vec![KllBucket { lower_bound: min, upper_bound: max, count: kll.n as f64 }];
     }
     let w = (max - min) / 10.0;
     (0..10)
         .map(|i| {
             let lo = min + w * i as f64;
-            let hi = if i == 9 {
-                max
-            } else {
-                min + w * (i + 1) as f64
-            };
+            let hi = if i == 9 { max } else { min + w * (i + 1) as f64 };
             let below_hi = if i == 9 { kll.n } else { kll.weight_below(hi) };
-            KllBucket {
-                lower_bound: lo,
-                upper_bound: hi,
-                count: (below_hi - kll.weight_below(lo)) as f64,
-            }
+            KllBucket { lower_bound: lo, upper_bound: hi, count: (below_hi - kll.weight_below(lo)) as f64 }
         })
         .collect()
 }
 
 fn common(c: &ColumnProfile) -> Common {
-    Common {
-        num_present: c.present() as f64,
-        num_missing: c.missing as f64,
-        extra: BTreeMap::new(),
-    }
+    Common { num_present: c.present() as f64, num_missing: c.missing as f64, extra: BTreeMap::new() }
 }
 
 /// SageMaker `statistics.json` for a profile.
@@ -89,22 +71,10 @@ pub fn statistics(p: &DatasetProfile) -> Statistics {
                     max: m.max,
                     distribution: (!c.kll.is_empty()).then(|| NumericDistribution {
                         kll: Some(KllDistribution {
-                            buckets: kll_buckets(
-                                &c.kll,
-                                m.min.unwrap_or(0.0),
-                                m.max.unwrap_or(0.0),
-                            ),
+                            buckets: kll_buckets(&c.kll, m.min.unwrap_or(0.0), m.max.unwrap_or(0.0)),
                             sketch: Some(KllSketchJson {
-                                parameters: KllParameters {
-                                    c: c.kll.c,
-                                    k: c.kll.k as f64,
-                                },
-                                data: c
-                                    .kll
-                                    .levels
-                                    .iter()
-                                    .map(|l| l.iter().map(|&v| LenientF64(v)).collect())
-                                    .collect(),
+                                parameters: KllParameters { c: c.kll.c, k: c.kll.k as f64 },
+                                data: c.kll.levels.iter().map(|l| l.iter().map(|&v| LenientF64(v)).collect()).collect(),
                             }),
                             extra: BTreeMap::new(),
                         }),
@@ -117,10 +87,7 @@ pub fn statistics(p: &DatasetProfile) -> Statistics {
                     .categories
                     .top(MAX_BUCKETS)
                     .into_iter()
-                    .map(|(value, count)| CategoricalBucket {
-                        value,
-                        count: count as f64,
-                    })
+                    .map(|(value, count)| CategoricalBucket { value, count: count as f64 })
                     .collect();
                 f.string_statistics = Some(StringStatistics {
                     common: common(c),
@@ -137,10 +104,7 @@ pub fn statistics(p: &DatasetProfile) -> Statistics {
         .collect();
     Statistics {
         version: 0.0,
-        dataset: Dataset {
-            item_count: p.rows as f64,
-            extra: BTreeMap::new(),
-        },
+        dataset: Dataset { item_count: p.rows as f64, extra: BTreeMap::new() },
         features,
         extra: BTreeMap::new(),
     }
@@ -216,12 +180,7 @@ pub fn suggest_constraints(p: &DatasetProfile) -> Constraints {
             }
         })
         .collect();
-    Constraints {
-        version: 0.0,
-        features,
-        monitoring_config: Some(default_monitoring_config()),
-        extra: BTreeMap::new(),
-    }
+    Constraints { version: 0.0, features, monitoring_config: Some(default_monitoring_config()), extra: BTreeMap::new() }
 }
 
 /// Numeric bin edges for every numeric column of a first-pass profile.
@@ -276,44 +235,28 @@ pub struct Baseline {
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::Baseline {
-        path: path.into(),
-        message: one_line(e),
-    })?;
-    serde_json::from_str(&text).map_err(|e| Error::Baseline {
-        path: path.into(),
-        message: format!("invalid: {}", one_line(e)),
-    })
+    let text =
+        std::fs::read_to_string(path).map_err(|e| Error::Baseline { path: path.into(), message: one_line(e) })?;
+    serde_json::from_str(&text)
+        .map_err(|e| Error::Baseline { path: path.into(), message: format!("invalid: {}", one_line(e)) })
 }
 
 impl Baseline {
     /// Loads a baseline folder (or the folder of a given `statistics.json`).
     pub fn load(path: &Path) -> Result<Baseline> {
-        let dir = if path.is_file() {
-            path.parent().unwrap_or(Path::new(".")).to_path_buf()
-        } else {
-            path.to_path_buf()
-        };
+        let dir =
+            if path.is_file() { path.parent().unwrap_or(Path::new(".")).to_path_buf() } else { path.to_path_buf() };
         if !dir.is_dir() {
-            return Err(Error::Baseline {
-                path: dir,
-                message: "baseline folder not found".into(),
-            });
+            return Err(Error::Baseline { path: dir, message: "baseline folder not found".into() });
         }
         let stats_path = dir.join(STATISTICS);
         if !stats_path.is_file() {
-            return Err(Error::Baseline {
-                path: stats_path,
-                message: "baseline has no statistics.json".into(),
-            });
+            return Err(Error::Baseline { path: stats_path, message: "baseline has no statistics.json".into() });
         }
         let statistics: Statistics = read_json(&stats_path)?;
         let profile_path = dir.join(PROFILE);
-        let profile: Option<DatasetProfile> = if profile_path.is_file() {
-            Some(read_json(&profile_path)?)
-        } else {
-            None
-        };
+        let profile: Option<DatasetProfile> =
+            if profile_path.is_file() { Some(read_json(&profile_path)?) } else { None };
         let mut notes = Vec::new();
         let constraints_path = dir.join(CONSTRAINTS);
         let constraints = if constraints_path.is_file() {
@@ -330,13 +273,7 @@ impl Baseline {
                 extra: BTreeMap::new(),
             }
         };
-        Ok(Baseline {
-            dir,
-            statistics,
-            constraints,
-            profile,
-            notes,
-        })
+        Ok(Baseline { dir, statistics, constraints, profile, notes })
     }
 
     /// Where the baseline came from, for the report.
@@ -350,11 +287,7 @@ impl Baseline {
 
     /// Feature names in the baseline's order.
     pub fn feature_names(&self) -> Vec<String> {
-        self.statistics
-            .features
-            .iter()
-            .map(|f| f.name.clone())
-            .collect()
+        self.statistics.features.iter().map(|f| f.name.clone()).collect()
     }
 
     /// The baseline's inferred type for a feature (constraints first, then statistics).
@@ -364,13 +297,7 @@ impl Baseline {
             .iter()
             .find(|f| f.name == name)
             .and_then(|f| f.inferred_type.as_deref())
-            .or_else(|| {
-                self.statistics
-                    .features
-                    .iter()
-                    .find(|f| f.name == name)
-                    .map(|f| f.inferred_type.as_str())
-            })
+            .or_else(|| self.statistics.features.iter().find(|f| f.name == name).map(|f| f.inferred_type.as_str()))
             .map_or(InferredType::Unknown, InferredType::parse)
     }
 
@@ -383,8 +310,7 @@ impl Baseline {
     pub fn config(&self, name: &str) -> EffectiveConfig {
         EffectiveConfig::resolve(
             self.constraints.monitoring_config.as_ref(),
-            self.feature_constraints(name)
-                .and_then(|f| f.monitoring_config_overrides.as_ref()),
+            self.feature_constraints(name).and_then(|f| f.monitoring_config_overrides.as_ref()),
         )
     }
 
@@ -415,31 +341,17 @@ impl Baseline {
                 return Reference::Unavailable("baseline has no present values".into());
             }
             return Reference::Categorical {
-                counts: col
-                    .categories
-                    .exact
-                    .iter()
-                    .map(|(k, v)| (k.clone(), *v as f64))
-                    .collect(),
+                counts: col.categories.exact.iter().map(|(k, v)| (k.clone(), *v as f64)).collect(),
             };
         }
         let Some(f) = self.statistics.features.iter().find(|f| f.name == name) else {
             return Reference::Unavailable("not in the baseline".into());
         };
         if let Some(ns) = &f.numerical_statistics {
-            let Some(sk) = ns
-                .distribution
-                .as_ref()
-                .and_then(|d| d.kll.as_ref())
-                .and_then(|k| k.sketch.as_ref())
-            else {
+            let Some(sk) = ns.distribution.as_ref().and_then(|d| d.kll.as_ref()).and_then(|k| k.sketch.as_ref()) else {
                 return Reference::Unavailable("baseline statistics have no KLL sketch".into());
             };
-            let levels = sk
-                .data
-                .iter()
-                .map(|l| l.iter().map(|v| v.0).collect())
-                .collect();
+            let levels = sk.data.iter().map(|l| l.iter().map(|v| v.0).collect()).collect();
             let kll = Kll::from_levels(sk.parameters.k.max(8.0) as usize, sk.parameters.c, levels);
             if kll.is_empty() {
                 return Reference::Unavailable("baseline sketch is empty".into());
@@ -453,37 +365,21 @@ impl Baseline {
                 prev = w;
             }
             weights.push((kll.n - prev) as f64);
-            return Reference::Numeric {
-                edges,
-                weights,
-                min: ns.min,
-                std_dev: ns.std_dev,
-                kll,
-                exact: false,
-            };
+            return Reference::Numeric { edges, weights, min: ns.min, std_dev: ns.std_dev, kll, exact: false };
         }
         if let Some(ss) = &f.string_statistics {
             let counts: BTreeMap<String, f64> = ss
                 .distribution
                 .as_ref()
                 .and_then(|d| d.categorical.as_ref())
-                .map(|c| {
-                    c.buckets
-                        .iter()
-                        .map(|b| (b.value.clone(), b.count))
-                        .collect()
-                })
+                .map(|c| c.buckets.iter().map(|b| (b.value.clone(), b.count)).collect())
                 .unwrap_or_default();
             if counts.is_empty() {
-                return Reference::Unavailable(
-                    "baseline statistics have no categorical buckets".into(),
-                );
+                return Reference::Unavailable("baseline statistics have no categorical buckets".into());
             }
             return Reference::Categorical { counts };
         }
-        Reference::Unavailable(
-            "baseline statistics have neither numerical nor string statistics".into(),
-        )
+        Reference::Unavailable("baseline statistics have neither numerical nor string statistics".into())
     }
 
     /// Histogram edges to compute on the current data, per numeric feature.

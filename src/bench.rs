@@ -104,11 +104,8 @@ fn best<T>(runs: usize, mut f: impl FnMut() -> Result<T>) -> Result<(f64, T)> {
 
 /// Decodes every row group of `files` in parallel; returns rows and Arrow bytes.
 pub fn decode_all(files: &[ScannedFile], keep: bool) -> Result<(u64, u64, Vec<RecordBatch>)> {
-    let units: Vec<(usize, usize)> = files
-        .iter()
-        .enumerate()
-        .flat_map(|(i, f)| (0..f.row_groups()).map(move |g| (i, g)))
-        .collect();
+    let units: Vec<(usize, usize)> =
+        files.iter().enumerate().flat_map(|(i, f)| (0..f.row_groups()).map(move |g| (i, g))).collect();
     let parts: Vec<std::result::Result<(u64, u64, Vec<RecordBatch>), String>> = units
         .par_iter()
         .map(|&(i, g)| {
@@ -126,10 +123,7 @@ pub fn decode_all(files: &[ScannedFile], keep: bool) -> Result<(u64, u64, Vec<Re
         .collect();
     let (mut rows, mut bytes, mut batches) = (0, 0, Vec::new());
     for p in parts {
-        let (r, b, k) = p.map_err(|e| Error::Input {
-            path: files[0].path.clone(),
-            message: e,
-        })?;
+        let (r, b, k) = p.map_err(|e| Error::Input { path: files[0].path.clone(), message: e })?;
         rows += r;
         bytes += b;
         batches.extend(k);
@@ -145,10 +139,7 @@ fn profile_batches(
     let parts: Vec<std::result::Result<DatasetProfile, String>> = batches
         .par_iter()
         .map(|b| {
-            let mut p = DatasetProfile {
-                rows: b.num_rows() as u64,
-                ..Default::default()
-            };
+            let mut p = DatasetProfile { rows: b.num_rows() as u64, ..Default::default() };
             let mut scratch = Vec::new();
             for (i, field) in b.schema().fields().iter().enumerate() {
                 let plan = plans.get(field.name()).cloned().unwrap_or_default();
@@ -185,20 +176,8 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
     let cur_path = dir.join(format!("current-{}.parquet", opts.rows));
     for (path, seed, drifted) in [(&base_path, 1, false), (&cur_path, 2, true)] {
         if !path.is_file() {
-            eprintln!(
-                "driftwatch bench: generating {} ({} rows)",
-                path.display(),
-                opts.rows
-            );
-            write_capture(
-                path,
-                &CaptureSpec {
-                    rows: opts.rows,
-                    seed,
-                    drifted,
-                    row_group: opts.row_group,
-                },
-            )?;
+            eprintln!("driftwatch bench: generating {} ({} rows)", path.display(), opts.rows);
+            write_capture(path, &CaptureSpec { rows: opts.rows, seed, drifted, row_group: opts.row_group })?;
         }
     }
     let base_dir = dir.join(format!("baseline-{}", opts.rows));
@@ -215,72 +194,32 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
         })?;
     }
     let baseline = Baseline::load(&base_dir)?;
-    let plans: HashMap<String, ColumnPlan> = baseline
-        .edges()
-        .into_iter()
-        .map(|(k, e)| {
-            (
-                k,
-                ColumnPlan {
-                    edges: Some(e),
-                    histogram_only: false,
-                },
-            )
-        })
-        .collect();
+    let plans: HashMap<String, ColumnPlan> =
+        baseline.edges().into_iter().map(|(k, e)| (k, ColumnPlan { edges: Some(e), histogram_only: false })).collect();
     let s = scan(&[cur_path.display().to_string()]);
     if let Some(sk) = s.skipped.first() {
-        return Err(Error::Input {
-            path: sk.path.clone().into(),
-            message: sk.error.clone(),
-        });
+        return Err(Error::Input { path: sk.path.clone().into(), message: sk.error.clone() });
     }
     let (decode_s, (rows, bytes, _)) = best(opts.runs, || decode_all(&s.files, false))?;
-    let mut stages = vec![BenchRow {
-        stage: "decode".into(),
-        backend: "arrow-rs".into(),
-        seconds: decode_s,
-        rows,
-        bytes,
-    }];
+    let mut stages =
+        vec![BenchRow { stage: "decode".into(), backend: "arrow-rs".into(), seconds: decode_s, rows, bytes }];
     let (_, _, batches) = decode_all(&s.files, true)?;
     for &choice in &opts.backends {
         let (backend, _) = backend::select(choice).map_err(Error::Usage)?;
         let name = backend.name();
-        let (t, current) = best(opts.runs, || {
-            profile_batches(&batches, &plans, backend.as_ref())
-        })?;
-        stages.push(BenchRow {
-            stage: "profile".into(),
-            backend: name.clone(),
-            seconds: t,
-            rows,
-            bytes,
-        });
+        let (t, current) = best(opts.runs, || profile_batches(&batches, &plans, backend.as_ref()))?;
+        stages.push(BenchRow { stage: "profile".into(), backend: name.clone(), seconds: t, rows, bytes });
         let pairs: Vec<BinnedPair> = baseline
             .feature_names()
             .iter()
-            .filter_map(|n| {
-                match (
-                    baseline.reference(n),
-                    current.column(n).and_then(|c| c.histogram.as_ref()),
-                ) {
-                    (
-                        Reference::Numeric {
-                            edges,
-                            weights,
-                            min,
-                            ..
-                        },
-                        Some(h),
-                    ) => Some(BinnedPair {
-                        edges,
-                        base: weights,
-                        cur: h.counts.iter().map(|&c| c as f64).collect(),
-                        lowest: min.unwrap_or(0.0),
-                    }),
-                    _ => None,
-                }
+            .filter_map(|n| match (baseline.reference(n), current.column(n).and_then(|c| c.histogram.as_ref())) {
+                (Reference::Numeric { edges, weights, min, .. }, Some(h)) => Some(BinnedPair {
+                    edges,
+                    base: weights,
+                    cur: h.counts.iter().map(|&c| c as f64).collect(),
+                    lowest: min.unwrap_or(0.0),
+                }),
+                _ => None,
             })
             .collect();
         let (t, _) = best(opts.runs, || backend.compare(&pairs).map_err(Error::Usage))?;
@@ -306,13 +245,7 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
                 &base_dir,
             )
         })?;
-        stages.push(BenchRow {
-            stage: "end to end (monitor)".into(),
-            backend: name,
-            seconds: t,
-            rows,
-            bytes,
-        });
+        stages.push(BenchRow { stage: "end to end (monitor)".into(), backend: name, seconds: t, rows, bytes });
     }
     drop(batches);
     if opts.dir.is_none() {
@@ -320,13 +253,7 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
     }
     Ok(BenchReport {
         file: cur_path.display().to_string(),
-        file_bytes: s.files[0]
-            .meta
-            .metadata()
-            .row_groups()
-            .iter()
-            .map(|g| g.compressed_size().max(0) as u64)
-            .sum(),
+        file_bytes: s.files[0].meta.metadata().row_groups().iter().map(|g| g.compressed_size().max(0) as u64).sum(),
         rows,
         columns: s.columns.len(),
         arrow_bytes: bytes,
@@ -349,15 +276,9 @@ pub fn markdown(r: &BenchReport) -> String {
         let (rate, gb) = if s.stage.starts_with("compare") {
             ("–".to_string(), "–".to_string())
         } else {
-            (
-                format!("{:.3e}", s.rows_per_s()),
-                format!("{:.3}", s.gb_per_s()),
-            )
+            (format!("{:.3e}", s.rows_per_s()), format!("{:.3}", s.gb_per_s()))
         };
-        o.push_str(&format!(
-            "| {} | {} | {:.4} | {rate} | {gb} |\n",
-            s.stage, s.backend, s.seconds
-        ));
+        o.push_str(&format!("| {} | {} | {:.4} | {rate} | {gb} |\n", s.stage, s.backend, s.seconds));
     }
     o
 }

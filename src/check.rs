@@ -20,24 +20,12 @@ fn ratio_violation(feature: &str, check: &str, value: f64) -> Violation {
 }
 
 /// Evaluates every constraint. Features appear in the baseline's order, then extra columns.
-pub fn check(
-    baseline: &Baseline,
-    current: &DatasetProfile,
-    drift: &[FeatureDrift],
-) -> Vec<Violation> {
+pub fn check(baseline: &Baseline, current: &DatasetProfile, drift: &[FeatureDrift]) -> Vec<Violation> {
     let mut out = Vec::new();
     let names = baseline.feature_names();
-    let present: Vec<&str> = names
-        .iter()
-        .filter(|n| current.column(n).is_some())
-        .map(String::as_str)
-        .collect();
-    let extra: Vec<&str> = current
-        .columns
-        .iter()
-        .map(|c| c.name.as_str())
-        .filter(|n| !names.iter().any(|b| b == n))
-        .collect();
+    let present: Vec<&str> = names.iter().filter(|n| current.column(n).is_some()).map(String::as_str).collect();
+    let extra: Vec<&str> =
+        current.columns.iter().map(|c| c.name.as_str()).filter(|n| !names.iter().any(|b| b == n)).collect();
     let current_count = current.columns.len();
     for name in &names {
         let cfg = baseline.config(name);
@@ -69,10 +57,7 @@ pub fn check(
                     out.push(ratio_violation(name, "completeness_check", obs));
                 }
             }
-            let non_neg = fc
-                .and_then(|f| f.num_constraints.as_ref())
-                .and_then(|n| n.is_non_negative)
-                .unwrap_or(false);
+            let non_neg = fc.and_then(|f| f.num_constraints.as_ref()).and_then(|n| n.is_non_negative).unwrap_or(false);
             if non_neg && (col.moments.min.is_some_and(|m| m < 0.0) || col.neg_inf > 0) {
                 let negative = col.neg_inf + col.kll.weight_below(0.0);
                 let share = 1.0 - negative as f64 / col.present().max(1) as f64;
@@ -85,18 +70,10 @@ pub fn check(
                     ),
                 });
             }
-            if let Some(domain) = fc
-                .and_then(|f| f.string_constraints.as_ref())
-                .and_then(|s| s.domains.as_ref())
-            {
+            if let Some(domain) = fc.and_then(|f| f.string_constraints.as_ref()).and_then(|s| s.domains.as_ref()) {
                 if col.categories.is_exact() && col.present() > 0 {
-                    let inside: u64 = col
-                        .categories
-                        .exact
-                        .iter()
-                        .filter(|(k, _)| domain.contains(k))
-                        .map(|(_, v)| v)
-                        .sum();
+                    let inside: u64 =
+                        col.categories.exact.iter().filter(|(k, _)| domain.contains(k)).map(|(_, v)| v).sum();
                     let share = inside as f64 / col.present() as f64;
                     if share < cfg.domain_content_threshold {
                         out.push(ratio_violation(name, "categorical_values_check", share));

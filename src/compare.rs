@@ -126,9 +126,7 @@ pub fn kolmogorov_sf(z: f64) -> f64 {
 
 fn smooth(p: &[f64]) -> Vec<f64> {
     let b = p.len() as f64;
-    p.iter()
-        .map(|x| (x + EPSILON) / (1.0 + b * EPSILON))
-        .collect()
+    p.iter().map(|x| (x + EPSILON) / (1.0 + b * EPSILON)).collect()
 }
 
 fn psi_kl(p: &[f64], q: &[f64]) -> (f64, f64) {
@@ -167,13 +165,7 @@ fn hellinger(p: &[f64], q: &[f64]) -> f64 {
 /// `edges` are the interior edges (`base.len() == cur.len() == edges.len() + 1`); `lowest` is
 /// the smaller of the two minima (the first bin's position for Wasserstein); `base_std` the
 /// baseline's standard deviation.
-pub fn numeric(
-    edges: &[f64],
-    base: &[f64],
-    cur: &[f64],
-    lowest: f64,
-    base_std: Option<f64>,
-) -> Option<NumericMetrics> {
+pub fn numeric(edges: &[f64], base: &[f64], cur: &[f64], lowest: f64, base_std: Option<f64>) -> Option<NumericMetrics> {
     if base.len() != cur.len() || base.len() != edges.len() + 1 {
         return None;
     }
@@ -190,11 +182,7 @@ pub fn numeric(
         let d = (cb * m - cc * n).abs() / (n * m);
         if k + 1 < p.len() {
             linf = linf.max(d);
-            let x0 = if k == 0 {
-                lowest.min(edges[0])
-            } else {
-                edges[k - 1]
-            };
+            let x0 = if k == 0 { lowest.min(edges[0]) } else { edges[k - 1] };
             wass += d * (edges[k] - x0).max(0.0);
         }
     }
@@ -231,9 +219,7 @@ pub fn pool_small_cells(obs: &[f64], exp: &[f64]) -> (Vec<f64>, Vec<f64>) {
     }
     if pooled {
         if pe < CHI2_MIN_EXPECTED && !cells.is_empty() {
-            let i = (0..cells.len())
-                .min_by(|&a, &b| cells[a].1.total_cmp(&cells[b].1))
-                .expect("non-empty");
+            let i = (0..cells.len()).min_by(|&a, &b| cells[a].1.total_cmp(&cells[b].1)).expect("non-empty");
             cells[i].0 += po;
             cells[i].1 += pe;
         } else {
@@ -251,11 +237,7 @@ pub fn categorical(base: &[f64], cur: &[f64], unseen: &[bool]) -> Option<Categor
     }
     let (p, n) = proportions(base)?;
     let (q, m) = proportions(cur)?;
-    let linf = p
-        .iter()
-        .zip(&q)
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0, f64::max);
+    let linf = p.iter().zip(&q).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
     let (psi, _) = psi_kl(&p, &q);
     let exp: Vec<f64> = p.iter().map(|x| x * m).collect();
     let (o, e) = pool_small_cells(cur, &exp);
@@ -264,19 +246,8 @@ pub fn categorical(base: &[f64], cur: &[f64], unseen: &[bool]) -> Option<Categor
     let (stat, pvalue) = if unbounded {
         (None, 0.0)
     } else {
-        let s: f64 = o
-            .iter()
-            .zip(&e)
-            .filter(|(_, e)| **e > 0.0)
-            .map(|(o, e)| (o - e) * (o - e) / e)
-            .sum();
-        let pv = if dof == 0 {
-            1.0
-        } else {
-            ChiSquared::new(dof as f64)
-                .map(|d| d.sf(s))
-                .unwrap_or(f64::NAN)
-        };
+        let s: f64 = o.iter().zip(&e).filter(|(_, e)| **e > 0.0).map(|(o, e)| (o - e) * (o - e) / e).sum();
+        let pv = if dof == 0 { 1.0 } else { ChiSquared::new(dof as f64).map(|d| d.sf(s)).unwrap_or(f64::NAN) };
         (Some(s), pv)
     };
     Some(CategoricalMetrics {
@@ -287,12 +258,7 @@ pub fn categorical(base: &[f64], cur: &[f64], unseen: &[bool]) -> Option<Categor
         chi2_dof: dof,
         chi2_pvalue: pvalue,
         js_distance: js_distance(&p, &q),
-        unseen_share: q
-            .iter()
-            .zip(unseen)
-            .filter(|(_, u)| **u)
-            .map(|(x, _)| x)
-            .sum(),
+        unseen_share: q.iter().zip(unseen).filter(|(_, u)| **u).map(|(x, _)| x).sum(),
     })
 }
 
@@ -302,14 +268,7 @@ mod tests {
 
     #[test]
     fn numeric_identical_is_zero() {
-        let m = numeric(
-            &[1.0, 2.0],
-            &[10.0, 20.0, 30.0],
-            &[1.0, 2.0, 3.0],
-            0.0,
-            Some(1.0),
-        )
-        .unwrap();
+        let m = numeric(&[1.0, 2.0], &[10.0, 20.0, 30.0], &[1.0, 2.0, 3.0], 0.0, Some(1.0)).unwrap();
         assert!(m.linf_simple.abs() < 1e-15);
         assert_eq!(m.linf_robust, 0.0);
         assert!(m.psi.abs() < 1e-12 && m.js_distance.abs() < 1e-7 && m.wasserstein.abs() < 1e-15);
@@ -319,14 +278,7 @@ mod tests {
     #[test]
     fn numeric_hand_computed_shift() {
         // All baseline mass in bin 0, all current mass in bin 2: CDFs differ by 1 at both edges.
-        let m = numeric(
-            &[1.0, 2.0],
-            &[4.0, 0.0, 0.0],
-            &[0.0, 0.0, 4.0],
-            0.0,
-            Some(2.0),
-        )
-        .unwrap();
+        let m = numeric(&[1.0, 2.0], &[4.0, 0.0, 0.0], &[0.0, 0.0, 4.0], 0.0, Some(2.0)).unwrap();
         assert_eq!(m.linf_simple, 1.0);
         // 1 − 1.8·sqrt(8/16) < 0: four values a side are too few for the robust distance.
         assert_eq!(m.linf_robust, 0.0);

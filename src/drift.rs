@@ -110,12 +110,7 @@ pub fn kll_linf(a: &Kll, b: &Kll) -> Option<f64> {
     let (wa, wb) = (cum(&ia), cum(&ib));
     let (n, m) = (a.n as u128, b.n as u128);
     // |Wa/n − Wb/m| = |Wa·m − Wb·n| / (n·m), exact in integers and rounded once.
-    let max = wa
-        .iter()
-        .zip(&wb)
-        .map(|(x, y)| (x * m).abs_diff(y * n))
-        .max()
-        .unwrap_or(0);
+    let max = wa.iter().zip(&wb).map(|(x, y)| (x * m).abs_diff(y * n)).max().unwrap_or(0);
     Some(max as f64 / (n * m) as f64)
 }
 
@@ -124,37 +119,15 @@ const CHART_BINS: usize = 20;
 fn regroup(labels_edges: &[f64], base: &[f64], cur: &[f64]) -> Chart {
     let nb = base.len();
     let group = nb.div_ceil(CHART_BINS).max(1);
-    let (tb, tc): (f64, f64) = (
-        base.iter().sum::<f64>().max(1e-300),
-        cur.iter().sum::<f64>().max(1e-300),
-    );
-    let mut chart = Chart {
-        labels: Vec::new(),
-        baseline: Vec::new(),
-        current: Vec::new(),
-    };
-    let fmt = |v: f64| {
-        format!("{:.4}", v)
-            .trim_end_matches('0')
-            .trim_end_matches('.')
-            .to_string()
-    };
+    let (tb, tc): (f64, f64) = (base.iter().sum::<f64>().max(1e-300), cur.iter().sum::<f64>().max(1e-300));
+    let mut chart = Chart { labels: Vec::new(), baseline: Vec::new(), current: Vec::new() };
+    let fmt = |v: f64| format!("{:.4}", v).trim_end_matches('0').trim_end_matches('.').to_string();
     for start in (0..nb).step_by(group) {
         let end = (start + group).min(nb);
-        let lo = if start == 0 {
-            "−∞".to_string()
-        } else {
-            fmt(labels_edges[start - 1])
-        };
-        let hi = if end == nb {
-            "+∞".to_string()
-        } else {
-            fmt(labels_edges[end - 1])
-        };
+        let lo = if start == 0 { "−∞".to_string() } else { fmt(labels_edges[start - 1]) };
+        let hi = if end == nb { "+∞".to_string() } else { fmt(labels_edges[end - 1]) };
         chart.labels.push(format!("[{lo}, {hi})"));
-        chart
-            .baseline
-            .push(base[start..end].iter().sum::<f64>() / tb);
+        chart.baseline.push(base[start..end].iter().sum::<f64>() / tb);
         chart.current.push(cur[start..end].iter().sum::<f64>() / tc);
     }
     chart
@@ -171,21 +144,12 @@ pub fn feature(baseline: &Baseline, name: &str, current: Option<&ColumnProfile>)
     }
     let mut out = match baseline.reference(name) {
         Reference::Unavailable(why) => return FeatureDrift::skipped(name, why),
-        Reference::Numeric {
-            edges,
-            weights,
-            min,
-            std_dev,
-            kll,
-            exact,
-        } => {
+        Reference::Numeric { edges, weights, min, std_dev, kll, exact } => {
             let Some(h) = cur.histogram.as_ref().filter(|h| h.edges == edges) else {
                 return FeatureDrift::skipped(name, "current values are not numeric");
             };
             let counts: Vec<f64> = h.counts.iter().map(|&c| c as f64).collect();
-            let lowest = min
-                .unwrap_or(f64::INFINITY)
-                .min(cur.moments.min.unwrap_or(f64::INFINITY));
+            let lowest = min.unwrap_or(f64::INFINITY).min(cur.moments.min.unwrap_or(f64::INFINITY));
             let Some(mut m) = compare::numeric(&edges, &weights, &counts, lowest, std_dev) else {
                 return FeatureDrift::skipped(name, "no finite current values");
             };
@@ -196,21 +160,14 @@ pub fn feature(baseline: &Baseline, name: &str, current: Option<&ColumnProfile>)
                     m.linf_robust = (l - robust_allowance(kll.n as f64, cur.kll.n as f64)).max(0.0);
                 }
             }
-            let (method, distance) = if cfg.robust {
-                ("linf_robust", m.linf_robust)
-            } else {
-                ("linf_simple", m.linf_simple)
-            };
+            let (method, distance) =
+                if cfg.robust { ("linf_robust", m.linf_robust) } else { ("linf_simple", m.linf_simple) };
             FeatureDrift {
                 kind: "numeric",
                 method: Some(method.into()),
                 distance: Some(distance),
                 threshold: Some(cfg.comparison_threshold),
-                status: if distance > cfg.comparison_threshold {
-                    "drift"
-                } else {
-                    "ok"
-                },
+                status: if distance > cfg.comparison_threshold { "drift" } else { "ok" },
                 baseline_count: Some(weights.iter().sum()),
                 current_count: Some(counts.iter().sum()),
                 chart: Some(regroup(&edges, &weights, &counts)),
@@ -220,56 +177,28 @@ pub fn feature(baseline: &Baseline, name: &str, current: Option<&ColumnProfile>)
         }
         Reference::Categorical { counts } => {
             if !cur.categories.is_exact() {
-                return FeatureDrift::skipped(
-                    name,
-                    "current data has too many distinct values for categorical drift",
-                );
+                return FeatureDrift::skipped(name, "current data has too many distinct values for categorical drift");
             }
             let mut keys: Vec<String> = counts.keys().cloned().collect();
-            keys.extend(
-                cur.categories
-                    .exact
-                    .keys()
-                    .filter(|k| !counts.contains_key(*k))
-                    .cloned(),
-            );
-            let base: Vec<f64> = keys
-                .iter()
-                .map(|k| counts.get(k).copied().unwrap_or(0.0))
-                .collect();
-            let curv: Vec<f64> = keys
-                .iter()
-                .map(|k| cur.categories.exact.get(k).copied().unwrap_or(0) as f64)
-                .collect();
+            keys.extend(cur.categories.exact.keys().filter(|k| !counts.contains_key(*k)).cloned());
+            let base: Vec<f64> = keys.iter().map(|k| counts.get(k).copied().unwrap_or(0.0)).collect();
+            let curv: Vec<f64> =
+                keys.iter().map(|k| cur.categories.exact.get(k).copied().unwrap_or(0) as f64).collect();
             let unseen: Vec<bool> = keys.iter().map(|k| !counts.contains_key(k)).collect();
             let Some(m) = compare::categorical(&base, &curv, &unseen) else {
                 return FeatureDrift::skipped(name, "no present current values");
             };
             let (method, distance, drift) = if cfg.chi_squared {
-                (
-                    "chi2_pvalue",
-                    m.chi2_pvalue,
-                    m.chi2_pvalue < cfg.categorical_comparison_threshold,
-                )
+                ("chi2_pvalue", m.chi2_pvalue, m.chi2_pvalue < cfg.categorical_comparison_threshold)
             } else if cfg.robust {
-                (
-                    "linf_robust",
-                    m.linf_robust,
-                    m.linf_robust > cfg.categorical_comparison_threshold,
-                )
+                ("linf_robust", m.linf_robust, m.linf_robust > cfg.categorical_comparison_threshold)
             } else {
-                (
-                    "linf_simple",
-                    m.linf_simple,
-                    m.linf_simple > cfg.categorical_comparison_threshold,
-                )
+                ("linf_simple", m.linf_simple, m.linf_simple > cfg.categorical_comparison_threshold)
             };
             let (tb, tc) = (base.iter().sum::<f64>(), curv.iter().sum::<f64>());
             let mut order: Vec<usize> = (0..keys.len()).collect();
             order.sort_by(|&a, &b| {
-                (base[b] / tb + curv[b] / tc)
-                    .total_cmp(&(base[a] / tb + curv[a] / tc))
-                    .then(a.cmp(&b))
+                (base[b] / tb + curv[b] / tc).total_cmp(&(base[a] / tb + curv[a] / tc)).then(a.cmp(&b))
             });
             order.truncate(CHART_BINS);
             let chart = Chart {

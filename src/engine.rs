@@ -52,11 +52,8 @@ fn empty_profile(file: &ScannedFile, cols: &[usize], req: &Request) -> DatasetPr
 fn profile_unit(file: &ScannedFile, rg: usize, req: &Request) -> Result<DatasetProfile, String> {
     let cols = projection(file, req.columns);
     let mut p = empty_profile(file, &cols, req);
-    let plans: Vec<&ColumnPlan> = p
-        .columns
-        .iter()
-        .map(|c| req.plans.get(&c.name).unwrap_or(&req.default_plan))
-        .collect();
+    let plans: Vec<&ColumnPlan> =
+        p.columns.iter().map(|c| req.plans.get(&c.name).unwrap_or(&req.default_plan)).collect();
     let mut scratch = Vec::new();
     let mut failure: Option<String> = None;
     for_each_batch(file, rg, &cols, |batch| {
@@ -155,9 +152,7 @@ pub struct Outcome {
 fn load_checkpoint(cp: &Checkpoint, stamps: &[FileStamp]) -> Option<CheckpointState> {
     let text = std::fs::read_to_string(&cp.path).ok()?;
     let state: CheckpointState = serde_json::from_str(&text).ok()?;
-    (state.key == cp.key
-        && state.done.len() <= stamps.len()
-        && state.done[..] == stamps[..state.done.len()])
+    (state.key == cp.key && state.done.len() <= stamps.len() && state.done[..] == stamps[..state.done.len()])
         .then_some(state)
 }
 
@@ -171,22 +166,11 @@ fn save_checkpoint(cp: &Checkpoint, state: &CheckpointState) {
 /// Profiles `files`, folding them in order. With a checkpoint, progress is saved every few
 /// seconds (and at the end) so that an interrupted run can resume; resuming skips the files
 /// already folded and gives the same result as an uninterrupted run.
-pub fn profile_files(
-    files: &[ScannedFile],
-    req: &Request,
-    checkpoint: Option<&Checkpoint>,
-) -> Outcome {
-    let stamps: Vec<FileStamp> = if checkpoint.is_some() {
-        files.iter().map(|f| FileStamp::of(&f.path)).collect()
-    } else {
-        Vec::new()
-    };
-    let mut cp_state = CheckpointState {
-        key: String::new(),
-        done: Vec::new(),
-        results: Vec::new(),
-        total: DatasetProfile::default(),
-    };
+pub fn profile_files(files: &[ScannedFile], req: &Request, checkpoint: Option<&Checkpoint>) -> Outcome {
+    let stamps: Vec<FileStamp> =
+        if checkpoint.is_some() { files.iter().map(|f| FileStamp::of(&f.path)).collect() } else { Vec::new() };
+    let mut cp_state =
+        CheckpointState { key: String::new(), done: Vec::new(), results: Vec::new(), total: DatasetProfile::default() };
     if let Some(cp) = checkpoint {
         cp_state.key = cp.key.clone();
         if cp.resume {
@@ -197,23 +181,15 @@ pub fn profile_files(
     }
     let start = cp_state.done.len();
     let resumed = start;
-    req.progress
-        .inc(files[..start].iter().map(|f| f.rows).sum());
+    req.progress.inc(files[..start].iter().map(|f| f.rows).sum());
     let mut skipped: Vec<Skipped> = cp_state
         .results
         .iter()
         .filter(|r| r.status != "ok")
-        .map(|r| Skipped {
-            path: r.path.clone(),
-            error: r.error.clone().unwrap_or_default(),
-        })
+        .map(|r| Skipped { path: r.path.clone(), error: r.error.clone().unwrap_or_default() })
         .collect();
-    let units: Vec<(usize, usize)> = files
-        .iter()
-        .enumerate()
-        .skip(start)
-        .flat_map(|(fi, f)| (0..f.row_groups()).map(move |rg| (fi, rg)))
-        .collect();
+    let units: Vec<(usize, usize)> =
+        files.iter().enumerate().skip(start).flat_map(|(fi, f)| (0..f.row_groups()).map(move |rg| (fi, rg))).collect();
     let mut remaining: Vec<usize> = files.iter().map(|f| f.row_groups()).collect();
     // Per-file partial results, created when a file's first row group is done.
     let mut state: HashMap<usize, Result<DatasetProfile, String>> = HashMap::new();
@@ -226,9 +202,7 @@ pub fn profile_files(
         let mut progressed = false;
         while *next < files.len() && remaining[*next] == 0 {
             let f = &files[*next];
-            let p = state
-                .remove(next)
-                .unwrap_or_else(|| Ok(empty_profile(f, &projection(f, req.columns), req)));
+            let p = state.remove(next).unwrap_or_else(|| Ok(empty_profile(f, &projection(f, req.columns), req)));
             let path = f.path.display().to_string();
             let result = match p {
                 Ok(p) => {
@@ -242,10 +216,7 @@ pub fn profile_files(
                     }
                 }
                 Err(e) => {
-                    skipped.push(Skipped {
-                        path: path.clone(),
-                        error: e.clone(),
-                    });
+                    skipped.push(Skipped { path: path.clone(), error: e.clone() });
                     FileResult {
                         path,
                         rows: 0,
@@ -292,12 +263,7 @@ pub fn profile_files(
         finalize(&mut state, &remaining, &mut next_file, false);
     }
     finalize(&mut state, &remaining, &mut next_file, true);
-    Outcome {
-        profile: cp_state.total,
-        skipped,
-        files: cp_state.results,
-        resumed,
-    }
+    Outcome { profile: cp_state.total, skipped, files: cp_state.results, resumed }
 }
 
 /// How often a checkpoint is written.
@@ -306,9 +272,5 @@ const CHECKPOINT_EVERY: Duration = Duration::from_secs(2);
 /// Names of the columns whose values are numbers (numeric Arrow types, or text whose values are
 /// numbers) in a profile.
 pub fn numeric_columns(p: &DatasetProfile) -> Vec<String> {
-    p.columns
-        .iter()
-        .filter(|c| c.inferred_type().is_numeric())
-        .map(|c| c.name.clone())
-        .collect()
+    p.columns.iter().filter(|c| c.inferred_type().is_numeric()).map(|c| c.name.clone()).collect()
 }

@@ -44,8 +44,5 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 /// Flattens any error into one line (Parquet errors can carry newlines).
 pub fn one_line(e: impl std::fmt::Display) -> String {
-    e.to_string()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+    e.to_string().split_whitespace().collect::<Vec<_>>().join(" ")
 }

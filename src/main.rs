@@ -15,9 +15,7 @@ fn options(c: CommonArgs) -> anyhow::Result<JobOptions> {
         if n == 0 {
             anyhow::bail!("--threads: must be at least 1");
         }
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build_global()?;
+        rayon::ThreadPoolBuilder::new().num_threads(n).build_global()?;
     }
     if let Some(cols) = &c.columns {
         if cols.iter().any(|s| s.is_empty()) {
@@ -50,10 +48,7 @@ fn run() -> anyhow::Result<u8> {
                 eprintln!("driftwatch: skipped {}: {}", sk.path, sk.error);
             }
             if out.resumed > 0 {
-                eprintln!(
-                    "driftwatch: resumed: {} files taken from the checkpoint",
-                    out.resumed
-                );
+                eprintln!("driftwatch: resumed: {} files taken from the checkpoint", out.resumed);
             }
             for d in &out.schema_differences {
                 eprintln!("driftwatch: schema: {d}");
@@ -69,14 +64,7 @@ fn run() -> anyhow::Result<u8> {
             );
             Ok(if out.skipped.is_empty() { 0 } else { 2 })
         }
-        Command::Bench {
-            rows,
-            row_group,
-            backend,
-            dir,
-            runs,
-            json,
-        } => {
+        Command::Bench { rows, row_group, backend, dir, runs, json } => {
             if rows == 0 || row_group == 0 || runs == 0 {
                 anyhow::bail!("--rows, --row-group and --runs must be at least 1");
             }
@@ -94,13 +82,8 @@ fn run() -> anyhow::Result<u8> {
                 }
                 other => anyhow::bail!("--backend: expected cpu, gpu or all, got '{other}'"),
             };
-            let report = driftwatch::bench::run(&driftwatch::bench::BenchOptions {
-                rows,
-                row_group,
-                backends,
-                dir,
-                runs,
-            })?;
+            let report =
+                driftwatch::bench::run(&driftwatch::bench::BenchOptions { rows, row_group, backends, dir, runs })?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
@@ -166,11 +149,7 @@ fn main() -> ExitCode {
     match run() {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            let msg = e
-                .to_string()
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ");
+            let msg = e.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
             eprintln!("driftwatch: error: {msg}");
             ExitCode::from(2)
         }

@@ -76,11 +76,9 @@ fn progress_bar(enabled: bool, total: u64, what: &str) -> ProgressBar {
     }
     let pb = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
     pb.set_style(
-        ProgressStyle::with_template(
-            "{msg} [{bar:30}] {human_pos}/{human_len} rows  {per_sec}  ETA {eta}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> "),
+        ProgressStyle::with_template("{msg} [{bar:30}] {human_pos}/{human_len} rows  {per_sec}  ETA {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
     );
     pb.set_message(what.to_string());
     pb.enable_steady_tick(Duration::from_millis(200));
@@ -91,31 +89,17 @@ fn scan_inputs(opts: &JobOptions) -> Result<Scan> {
     let s = scan(&opts.inputs);
     if opts.strict {
         if let Some(sk) = s.skipped.first() {
-            return Err(Error::Input {
-                path: sk.path.clone().into(),
-                message: sk.error.clone(),
-            });
+            return Err(Error::Input { path: sk.path.clone().into(), message: sk.error.clone() });
         }
     }
     if s.files.is_empty() {
-        let why = s
-            .skipped
-            .iter()
-            .map(|k| format!("{}: {}", k.path, k.error))
-            .collect::<Vec<_>>()
-            .join("; ");
-        return Err(Error::NoInput(if why.is_empty() {
-            "no input given".into()
-        } else {
-            why
-        }));
+        let why = s.skipped.iter().map(|k| format!("{}: {}", k.path, k.error)).collect::<Vec<_>>().join("; ");
+        return Err(Error::NoInput(if why.is_empty() { "no input given".into() } else { why }));
     }
     if let Some(cols) = &opts.columns {
         for c in cols {
             if !s.columns.iter().any(|u| &u.name == c) {
-                return Err(Error::Usage(format!(
-                    "--columns: no column named '{c}' in any input"
-                )));
+                return Err(Error::Usage(format!("--columns: no column named '{c}' in any input")));
             }
         }
     }
@@ -124,10 +108,8 @@ fn scan_inputs(opts: &JobOptions) -> Result<Scan> {
 
 /// A checkpoint in the output folder for one pass of a job, keyed by what the pass computes.
 fn checkpoint(opts: &JobOptions, pass: &str, plans: &HashMap<String, ColumnPlan>) -> Checkpoint {
-    let mut plan_keys: Vec<String> = plans
-        .iter()
-        .map(|(k, p)| format!("{k}:{:?}:{}", p.edges, p.histogram_only))
-        .collect();
+    let mut plan_keys: Vec<String> =
+        plans.iter().map(|(k, p)| format!("{k}:{:?}:{}", p.edges, p.histogram_only)).collect();
     plan_keys.sort();
     let text = format!("{pass}|{:?}|{}", opts.columns, plan_keys.join("|"));
     // FNV-1a: a stable fingerprint (std's hasher is randomized per process).
@@ -136,9 +118,7 @@ fn checkpoint(opts: &JobOptions, pass: &str, plans: &HashMap<String, ColumnPlan>
         h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
     }
     Checkpoint {
-        path: opts
-            .output
-            .join(format!(".driftwatch-checkpoint-{pass}.json")),
+        path: opts.output.join(format!(".driftwatch-checkpoint-{pass}.json")),
         resume: opts.resume,
         key: format!("{h:016x}"),
     }
@@ -152,10 +132,7 @@ fn remove_checkpoints(cps: &[&Checkpoint]) {
 
 fn strict_check(opts: &JobOptions, skipped: &[Skipped]) -> Result<()> {
     match skipped.first() {
-        Some(sk) if opts.strict => Err(Error::Input {
-            path: sk.path.clone().into(),
-            message: sk.error.clone(),
-        }),
+        Some(sk) if opts.strict => Err(Error::Input { path: sk.path.clone().into(), message: sk.error.clone() }),
         _ => Ok(()),
     }
 }
@@ -183,19 +160,11 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
     let (mut profile, mut skipped) = (first.profile, first.skipped);
     strict_check(opts, &skipped)?;
     let failed: Vec<&str> = skipped.iter().map(|k| k.path.as_str()).collect();
-    let good: Vec<_> = s
-        .files
-        .iter()
-        .filter(|f| !failed.contains(&f.path.display().to_string().as_str()))
-        .cloned()
-        .collect();
+    let good: Vec<_> =
+        s.files.iter().filter(|f| !failed.contains(&f.path.display().to_string().as_str())).cloned().collect();
     if good.is_empty() {
         return Err(Error::NoInput(
-            skipped
-                .iter()
-                .map(|k| format!("{}: {}", k.path, k.error))
-                .collect::<Vec<_>>()
-                .join("; "),
+            skipped.iter().map(|k| format!("{}: {}", k.path, k.error)).collect::<Vec<_>>().join("; "),
         ));
     }
 
@@ -204,22 +173,10 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
     if !edges.is_empty() {
         let plans: HashMap<String, ColumnPlan> = edges
             .iter()
-            .map(|(k, e)| {
-                (
-                    k.clone(),
-                    ColumnPlan {
-                        edges: Some(e.clone()),
-                        histogram_only: true,
-                    },
-                )
-            })
+            .map(|(k, e)| (k.clone(), ColumnPlan { edges: Some(e.clone()), histogram_only: true }))
             .collect();
         let names: Vec<String> = edges.keys().cloned().collect();
-        let pb = progress_bar(
-            opts.progress,
-            good.iter().map(|f| f.rows).sum(),
-            "baseline 2/2",
-        );
+        let pb = progress_bar(opts.progress, good.iter().map(|f| f.rows).sum(), "baseline 2/2");
         let req = Request {
             columns: Some(&names),
             plans: &plans,
@@ -275,19 +232,8 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: &std::path::Path) -> Result<
     let base = Baseline::load(baseline_dir)?;
     let (backend, backend_note) = backend::select(opts.backend).map_err(Error::Usage)?;
     let s = scan_inputs(opts)?;
-    let plans: HashMap<String, ColumnPlan> = base
-        .edges()
-        .into_iter()
-        .map(|(k, e)| {
-            (
-                k,
-                ColumnPlan {
-                    edges: Some(e),
-                    histogram_only: false,
-                },
-            )
-        })
-        .collect();
+    let plans: HashMap<String, ColumnPlan> =
+        base.edges().into_iter().map(|(k, e)| (k, ColumnPlan { edges: Some(e), histogram_only: false })).collect();
     let pb = progress_bar(opts.progress, s.rows(), "monitor");
     let req = Request {
         columns: opts.columns.as_deref(),
@@ -304,27 +250,19 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: &std::path::Path) -> Result<
     let files_ok = s.files.len() - skipped.len();
     if files_ok == 0 {
         return Err(Error::NoInput(
-            skipped
-                .iter()
-                .map(|k| format!("{}: {}", k.path, k.error))
-                .collect::<Vec<_>>()
-                .join("; "),
+            skipped.iter().map(|k| format!("{}: {}", k.path, k.error)).collect::<Vec<_>>().join("; "),
         ));
     }
     let mut names = base.feature_names();
     if let Some(cols) = &opts.columns {
         names.retain(|n| cols.contains(n));
     }
-    let features: Vec<drift::FeatureDrift> = names
-        .iter()
-        .map(|n| drift::feature(&base, n, current.column(n)))
-        .collect();
+    let features: Vec<drift::FeatureDrift> =
+        names.iter().map(|n| drift::feature(&base, n, current.column(n))).collect();
     let mut violations = crate::check::check(&base, &current, &features);
     if opts.columns.is_some() {
         // A projection is not a missing column.
-        violations.retain(|v| {
-            v.constraint_check_type != "missing_column_check" || names.contains(&v.feature_name)
-        });
+        violations.retain(|v| v.constraint_check_type != "missing_column_check" || names.contains(&v.feature_name));
     }
     let mut all_skipped = s.skipped.clone();
     all_skipped.extend(skipped);
@@ -358,10 +296,7 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: &std::path::Path) -> Result<
     let mut written = Vec::new();
     for (name, bytes) in [
         ("statistics.json", to_json(&stats)),
-        (
-            "constraint_violations.json",
-            to_json(&crate::formats::sagemaker::Violations { violations }),
-        ),
+        ("constraint_violations.json", to_json(&crate::formats::sagemaker::Violations { violations })),
         ("drift.json", to_json(&report)),
         ("profile.json", to_json(&current)),
         ("report.html", report::html::render(&report).into_bytes()),
@@ -372,9 +307,5 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: &std::path::Path) -> Result<
     }
     remove_checkpoints(&[&cp]);
     let markdown = report::markdown::render(&report);
-    Ok(MonitorOutcome {
-        report,
-        markdown,
-        written,
-    })
+    Ok(MonitorOutcome { report, markdown, written })
 }

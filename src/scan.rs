@@ -83,23 +83,16 @@ impl Scan {
 
 fn is_data_file(p: &Path) -> bool {
     let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    !(name.starts_with('.')
-        || name.starts_with('_')
-        || name.ends_with(".crc")
-        || name.ends_with(".tmp"))
+    !(name.starts_with('.') || name.starts_with('_') || name.ends_with(".crc") || name.ends_with(".tmp"))
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
     entries.sort();
     for p in entries {
         if p.is_dir() {
-            let hidden = p
-                .file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with('.') || n.starts_with('_'));
+            let hidden =
+                p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.') || n.starts_with('_'));
             if !hidden {
                 walk(&p, out)?;
             }
@@ -135,15 +128,11 @@ pub fn expand(inputs: &[String]) -> (Vec<PathBuf>, Vec<Skipped>) {
         } else if p.is_dir() {
             let mut found = Vec::new();
             match walk(p, &mut found) {
-                Ok(()) if found.is_empty() => skipped.push(Skipped {
-                    path: input.clone(),
-                    error: "directory holds no files".into(),
-                }),
+                Ok(()) if found.is_empty() => {
+                    skipped.push(Skipped { path: input.clone(), error: "directory holds no files".into() })
+                }
                 Ok(()) => files.extend(found),
-                Err(e) => skipped.push(Skipped {
-                    path: input.clone(),
-                    error: one_line(e),
-                }),
+                Err(e) => skipped.push(Skipped { path: input.clone(), error: one_line(e) }),
             }
         } else if input.contains(['*', '?', '[']) {
             match glob::glob(input) {
@@ -158,23 +147,16 @@ pub fn expand(inputs: &[String]) -> (Vec<PathBuf>, Vec<Skipped>) {
                     }
                     found.sort();
                     if found.is_empty() {
-                        skipped.push(Skipped {
-                            path: input.clone(),
-                            error: "pattern matches no file".into(),
-                        });
+                        skipped.push(Skipped { path: input.clone(), error: "pattern matches no file".into() });
                     }
                     files.extend(found);
                 }
-                Err(e) => skipped.push(Skipped {
-                    path: input.clone(),
-                    error: format!("bad glob pattern: {}", one_line(e)),
-                }),
+                Err(e) => {
+                    skipped.push(Skipped { path: input.clone(), error: format!("bad glob pattern: {}", one_line(e)) })
+                }
             }
         } else {
-            skipped.push(Skipped {
-                path: input.clone(),
-                error: "no such file or directory".into(),
-            });
+            skipped.push(Skipped { path: input.clone(), error: "no such file or directory".into() });
         }
     }
     let mut seen = std::collections::HashSet::new();
@@ -192,10 +174,9 @@ fn dictionary_schema(schema: &Schema) -> Option<SchemaRef> {
         .map(|f| match f.data_type() {
             DataType::Utf8 | DataType::LargeUtf8 => {
                 changed = true;
-                f.as_ref().clone().with_data_type(DataType::Dictionary(
-                    Box::new(DataType::Int32),
-                    Box::new(DataType::Utf8),
-                ))
+                f.as_ref()
+                    .clone()
+                    .with_data_type(DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)))
             }
             _ => f.as_ref().clone(),
         })
@@ -211,9 +192,7 @@ pub fn open(path: &Path) -> Result<ScannedFile, String> {
         return Err("empty file (0 bytes), not Parquet".into());
     }
     if len < 12 {
-        return Err(format!(
-            "not a Parquet file ({len} bytes, too short for a footer)"
-        ));
+        return Err(format!("not a Parquet file ({len} bytes, too short for a footer)"));
     }
     let meta = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new()).map_err(|e| {
         let m = one_line(&e);
@@ -224,20 +203,12 @@ pub fn open(path: &Path) -> Result<ScannedFile, String> {
         }
     })?;
     let meta = match dictionary_schema(meta.schema()) {
-        Some(s) => ArrowReaderMetadata::try_new(
-            meta.metadata().clone(),
-            ArrowReaderOptions::new().with_schema(s),
-        )
-        .unwrap_or(meta),
+        Some(s) => ArrowReaderMetadata::try_new(meta.metadata().clone(), ArrowReaderOptions::new().with_schema(s))
+            .unwrap_or(meta),
         None => meta,
     };
     let rows = meta.metadata().file_metadata().num_rows().max(0) as u64;
-    Ok(ScannedFile {
-        path: path.to_path_buf(),
-        partitions: hive_partitions(path),
-        meta,
-        rows,
-    })
+    Ok(ScannedFile { path: path.to_path_buf(), partitions: hive_partitions(path), meta, rows })
 }
 
 fn type_family(t: &DataType) -> &'static str {
@@ -265,10 +236,7 @@ pub fn scan(inputs: &[String]) -> Scan {
     for (p, r) in opened {
         match r {
             Ok(f) => files.push(f),
-            Err(e) => skipped.push(Skipped {
-                path: p.display().to_string(),
-                error: e,
-            }),
+            Err(e) => skipped.push(Skipped { path: p.display().to_string(), error: e }),
         }
     }
     let mut columns: Vec<UnifiedColumn> = Vec::new();
@@ -306,12 +274,7 @@ pub fn scan(inputs: &[String]) -> Scan {
             ));
         }
     }
-    Scan {
-        files,
-        skipped,
-        columns,
-        schema_differences: differences,
-    }
+    Scan { files, skipped, columns, schema_differences: differences }
 }
 
 #[cfg(test)]
@@ -323,10 +286,7 @@ mod tests {
         let p = Path::new("/lake/captures/dt=2026-11-01/hour=03/part-0.parquet");
         assert_eq!(
             hive_partitions(p),
-            vec![
-                ("dt".to_string(), "2026-11-01".to_string()),
-                ("hour".to_string(), "03".to_string())
-            ]
+            vec![("dt".to_string(), "2026-11-01".to_string()), ("hour".to_string(), "03".to_string())]
         );
     }
 

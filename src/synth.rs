@@ -73,42 +73,26 @@ pub struct CaptureSpec {
 
 const SEGMENTS: [&str; 4] = ["consumer", "smb", "enterprise", "public"];
 const DEVICES: [&str; 3] = ["web", "ios", "android"];
-const COUNTRIES: [&str; 12] = [
-    "US", "DE", "FR", "GB", "IN", "BR", "JP", "CA", "ES", "IT", "MX", "NL",
-];
+const COUNTRIES: [&str; 12] = ["US", "DE", "FR", "GB", "IN", "BR", "JP", "CA", "ES", "IT", "MX", "NL"];
 const MODELS: [&str; 2] = ["v41", "v42"];
 const ZIPS: usize = 5000;
 
 fn dict(keys: Vec<Option<i32>>, values: &[String]) -> ArrayRef {
     let v = Arc::new(StringArray::from(values.to_vec()));
-    Arc::new(
-        DictionaryArray::<Int32Type>::try_new(Int32Array::from(keys), v)
-            .expect("keys within the dictionary"),
-    )
+    Arc::new(DictionaryArray::<Int32Type>::try_new(Int32Array::from(keys), v).expect("keys within the dictionary"))
 }
 
 fn chunk(spec: &CaptureSpec, index: usize, start: usize, rows: usize) -> RecordBatch {
-    let mut r = Rng(spec
-        .seed
-        .wrapping_mul(0x1000_0001)
-        .wrapping_add(index as u64));
+    let mut r = Rng(spec.seed.wrapping_mul(0x1000_0001).wrapping_add(index as u64));
     let d = spec.drifted;
     let null = |r: &mut Rng, p: f64| r.uniform() < p;
     let mut f: Vec<Vec<Option<f64>>> = vec![Vec::with_capacity(rows); 8];
     let mut ints: Vec<Vec<Option<i64>>> = vec![Vec::with_capacity(rows); 4];
     let mut cats: Vec<Vec<Option<i32>>> = vec![Vec::with_capacity(rows); 5];
     let mut returning = Vec::with_capacity(rows);
-    let (mut pred, mut label, mut time, mut ids) = (
-        Vec::with_capacity(rows),
-        Vec::with_capacity(rows),
-        Vec::with_capacity(rows),
-        Vec::with_capacity(rows),
-    );
-    let t0 = if d {
-        1_793_491_200_000i64
-    } else {
-        1_780_272_000_000
-    };
+    let (mut pred, mut label, mut time, mut ids) =
+        (Vec::with_capacity(rows), Vec::with_capacity(rows), Vec::with_capacity(rows), Vec::with_capacity(rows));
+    let t0 = if d { 1_793_491_200_000i64 } else { 1_780_272_000_000 };
     for i in 0..rows {
         let row = start + i;
         ids.push(format!("{:016x}", (spec.seed << 40) ^ row as u64));
@@ -131,46 +115,25 @@ fn chunk(spec: &CaptureSpec, index: usize, start: usize, rows: usize) -> RecordB
                 2 => (r.uniform() * r.uniform() * 10_000.0) as i64,
                 _ => (r.uniform() * 7.0) as i64,
             };
-            col.push(if k == 2 && null(&mut r, 0.03) {
-                None
-            } else {
-                Some(v)
-            });
+            col.push(if k == 2 && null(&mut r, 0.03) { None } else { Some(v) });
         }
-        let seg_w: &[f64] = if d {
-            &[0.4, 0.3, 0.2, 0.1]
-        } else {
-            &[0.55, 0.25, 0.15, 0.05]
-        };
+        let seg_w: &[f64] = if d { &[0.4, 0.3, 0.2, 0.1] } else { &[0.55, 0.25, 0.15, 0.05] };
         cats[0].push(Some(r.pick(seg_w) as i32));
         cats[1].push(Some(r.pick(&[0.5, 0.3, 0.2]) as i32));
-        cats[2].push(if null(&mut r, 0.01) {
-            None
-        } else {
-            Some((r.uniform() * COUNTRIES.len() as f64) as i32)
-        });
+        cats[2].push(if null(&mut r, 0.01) { None } else { Some((r.uniform() * COUNTRIES.len() as f64) as i32) });
         cats[3].push(Some(if d { 1 } else { r.pick(&[0.9, 0.1]) as i32 }));
         cats[4].push(Some(((r.uniform() * r.uniform()) * ZIPS as f64) as i32));
         let logit = f[0][i].unwrap_or(0.0) * 0.05 + r.normal() - 0.5;
         let p = 1.0 / (1.0 + (-logit).exp());
-        returning.push(if null(&mut r, 0.05) {
-            None
-        } else {
-            Some(r.uniform() < if d { 0.3 } else { 0.6 })
-        });
+        returning.push(if null(&mut r, 0.05) { None } else { Some(r.uniform() < if d { 0.3 } else { 0.6 }) });
         pred.push(Some(p));
         label.push(Some((r.uniform() < p) as i64));
     }
     let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    let zips: Vec<String> = (0..ZIPS)
-        .map(|z| format!("{:05}", 10_000 + z * 17))
-        .collect();
+    let zips: Vec<String> = (0..ZIPS).map(|z| format!("{:05}", 10_000 + z * 17)).collect();
     let mut cols: Vec<(String, ArrayRef)> = vec![
         ("inference_id".into(), Arc::new(StringArray::from(ids))),
-        (
-            "event_time".into(),
-            Arc::new(TimestampMillisecondArray::from(time)),
-        ),
+        ("event_time".into(), Arc::new(TimestampMillisecondArray::from(time))),
     ];
     for (k, v) in f.into_iter().enumerate() {
         cols.push((format!("f{k}"), Arc::new(Float64Array::from(v))));
@@ -179,27 +142,12 @@ fn chunk(spec: &CaptureSpec, index: usize, start: usize, rows: usize) -> RecordB
         cols.push((format!("i{k}"), Arc::new(Int64Array::from(v))));
     }
     let mut cats = cats.into_iter();
-    cols.push((
-        "segment".into(),
-        dict(cats.next().unwrap(), &names(&SEGMENTS)),
-    ));
-    cols.push((
-        "device".into(),
-        dict(cats.next().unwrap(), &names(&DEVICES)),
-    ));
-    cols.push((
-        "country".into(),
-        dict(cats.next().unwrap(), &names(&COUNTRIES)),
-    ));
-    cols.push((
-        "model_version".into(),
-        dict(cats.next().unwrap(), &names(&MODELS)),
-    ));
+    cols.push(("segment".into(), dict(cats.next().unwrap(), &names(&SEGMENTS))));
+    cols.push(("device".into(), dict(cats.next().unwrap(), &names(&DEVICES))));
+    cols.push(("country".into(), dict(cats.next().unwrap(), &names(&COUNTRIES))));
+    cols.push(("model_version".into(), dict(cats.next().unwrap(), &names(&MODELS))));
     cols.push(("zip".into(), dict(cats.next().unwrap(), &zips)));
-    cols.push((
-        "returning".into(),
-        Arc::new(arrow_array::BooleanArray::from(returning)),
-    ));
+    cols.push(("returning".into(), Arc::new(arrow_array::BooleanArray::from(returning))));
     cols.push(("prediction".into(), Arc::new(Float64Array::from(pred))));
     cols.push(("label".into(), Arc::new(Int64Array::from(label))));
     RecordBatch::try_from_iter_with_nullable(cols.into_iter().map(|(n, a)| (n, a, true)))
@@ -208,22 +156,14 @@ fn chunk(spec: &CaptureSpec, index: usize, start: usize, rows: usize) -> RecordB
 
 /// Writes a synthetic capture of 22 columns to `path`; returns the file's size in bytes.
 pub fn write_capture(path: &Path, spec: &CaptureSpec) -> Result<u64> {
-    let err = |e: &dyn std::fmt::Display| Error::Output {
-        path: path.into(),
-        source: std::io::Error::other(one_line(e)),
-    };
+    let err =
+        |e: &dyn std::fmt::Display| Error::Output { path: path.into(), source: std::io::Error::other(one_line(e)) };
     if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|source| Error::Output {
-            path: dir.into(),
-            source,
-        })?;
+        std::fs::create_dir_all(dir).map_err(|source| Error::Output { path: dir.into(), source })?;
     }
     // Written under a temporary name and renamed, so an interrupted run leaves no partial file.
     let tmp = path.with_extension("parquet.tmp");
-    let file = File::create(&tmp).map_err(|source| Error::Output {
-        path: tmp.clone(),
-        source,
-    })?;
+    let file = File::create(&tmp).map_err(|source| Error::Output { path: tmp.clone(), source })?;
     let group = spec.row_group.max(1);
     let props = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
@@ -234,25 +174,15 @@ pub fn write_capture(path: &Path, spec: &CaptureSpec) -> Result<u64> {
     let starts: Vec<usize> = (0..spec.rows).step_by(group).collect();
     let threads = rayon::current_num_threads().max(1) * 2;
     for window in starts.chunks(threads) {
-        let batches: Vec<RecordBatch> = window
-            .par_iter()
-            .map(|&s| chunk(spec, s / group, s, group.min(spec.rows - s)))
-            .collect();
+        let batches: Vec<RecordBatch> =
+            window.par_iter().map(|&s| chunk(spec, s / group, s, group.min(spec.rows - s))).collect();
         for b in batches {
             w.write(&b).map_err(|e| err(&e))?;
         }
     }
     w.close().map_err(|e| err(&e))?;
-    std::fs::rename(&tmp, path).map_err(|source| Error::Output {
-        path: path.into(),
-        source,
-    })?;
-    std::fs::metadata(path)
-        .map(|m| m.len())
-        .map_err(|source| Error::Output {
-            path: path.into(),
-            source,
-        })
+    std::fs::rename(&tmp, path).map_err(|source| Error::Output { path: path.into(), source })?;
+    std::fs::metadata(path).map(|m| m.len()).map_err(|source| Error::Output { path: path.into(), source })
 }
 
 #[cfg(test)]
@@ -262,20 +192,12 @@ mod tests {
     #[test]
     fn capture_is_reproducible_and_sized() {
         let d = tempfile::tempdir().unwrap();
-        let spec = CaptureSpec {
-            rows: 2500,
-            seed: 9,
-            drifted: false,
-            row_group: 1000,
-        };
+        let spec = CaptureSpec { rows: 2500, seed: 9, drifted: false, row_group: 1000 };
         let (a, b) = (d.path().join("a.parquet"), d.path().join("b.parquet"));
         write_capture(&a, &spec).unwrap();
         write_capture(&b, &spec).unwrap();
         assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
         let f = crate::scan::open(&a).unwrap();
-        assert_eq!(
-            (f.rows, f.row_groups(), f.meta.schema().fields().len()),
-            (2500, 3, 22)
-        );
+        assert_eq!((f.rows, f.row_groups(), f.meta.schema().fields().len()), (2500, 3, 22));
     }
 }

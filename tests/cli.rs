@@ -7,12 +7,7 @@ use crate::common::*;
 
 fn sample_baseline(dir: &Path) -> std::path::PathBuf {
     let base = dir.join("base");
-    driftwatch()
-        .args(["baseline", "-q", "-o"])
-        .arg(&base)
-        .arg(root().join("data/baseline.parquet"))
-        .assert()
-        .success();
+    driftwatch().args(["baseline", "-q", "-o"]).arg(&base).arg(root().join("data/baseline.parquet")).assert().success();
     base
 }
 
@@ -32,20 +27,13 @@ fn readme_commands_find_the_drift_in_the_sample_data() {
         .arg(root().join("data/current.parquet"))
         .assert()
         .code(1)
-        .stdout(predicate::str::contains(
-            "## driftwatch monitor: violations found",
-        ));
+        .stdout(predicate::str::contains("## driftwatch monitor: violations found"));
     let v = json(&run.join("constraint_violations.json"));
     let checks: Vec<(String, String)> = v["violations"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|x| {
-            (
-                x["feature_name"].as_str().unwrap().into(),
-                x["constraint_check_type"].as_str().unwrap().into(),
-            )
-        })
+        .map(|x| (x["feature_name"].as_str().unwrap().into(), x["constraint_check_type"].as_str().unwrap().into()))
         .collect();
     // The generator shifts income, plan and prediction, and adds a new plan value.
     for (f, c) in [
@@ -55,19 +43,11 @@ fn readme_commands_find_the_drift_in_the_sample_data() {
         ("plan", "categorical_values_check"),
         ("income", "completeness_check"),
     ] {
-        assert!(
-            checks.contains(&(f.into(), c.into())),
-            "missing {f} {c} in {checks:?}"
-        );
+        assert!(checks.contains(&(f.into(), c.into())), "missing {f} {c} in {checks:?}");
     }
     // Unchanged features do not drift.
     for f in ["credit_score", "tenure_months", "channel"] {
-        assert!(
-            !checks
-                .iter()
-                .any(|(n, c)| n == f && c == "baseline_drift_check"),
-            "{f} drifted"
-        );
+        assert!(!checks.iter().any(|(n, c)| n == f && c == "baseline_drift_check"), "{f} drifted");
     }
     let drift = json(&run.join("drift.json"));
     let feats = drift["features"].as_array().unwrap();
@@ -114,37 +94,24 @@ fn outputs_identical_whatever_the_thread_count() {
             .success();
         driftwatch()
             .current_dir(&cwd)
-            .args([
-                "monitor",
-                "-q",
-                "--threads",
-                threads,
-                "-b",
-                "base",
-                "-o",
-                "run",
-            ])
+            .args(["monitor", "-q", "--threads", threads, "-b", "base", "-o", "run"])
             .arg(root().join("data/current.parquet"))
             .assert()
             .code(1);
-        let files: Vec<Vec<u8>> = [
-            "base/statistics.json",
-            "base/constraints.json",
-            "base/profile.json",
-        ]
-        .iter()
-        .chain(
-            [
-                "run/statistics.json",
-                "run/drift.json",
-                "run/constraint_violations.json",
-                "run/report.html",
-                "run/profile.json",
-            ]
-            .iter(),
-        )
-        .map(|f| std::fs::read(cwd.join(f)).unwrap())
-        .collect();
+        let files: Vec<Vec<u8>> = ["base/statistics.json", "base/constraints.json", "base/profile.json"]
+            .iter()
+            .chain(
+                [
+                    "run/statistics.json",
+                    "run/drift.json",
+                    "run/constraint_violations.json",
+                    "run/report.html",
+                    "run/profile.json",
+                ]
+                .iter(),
+            )
+            .map(|f| std::fs::read(cwd.join(f)).unwrap())
+            .collect();
         outs.push(files);
     }
     assert!(outs[0] == outs[1] && outs[1] == outs[2]);
@@ -168,18 +135,10 @@ fn bad_inputs_are_one_line_errors_naming_the_file() {
         (&missing, "no such file"),
     ] {
         let out = d.path().join("out");
-        let a = driftwatch()
-            .args(["baseline", "-q", "-o"])
-            .arg(&out)
-            .arg(path)
-            .assert()
-            .code(2);
+        let a = driftwatch().args(["baseline", "-q", "-o"]).arg(&out).arg(path).assert().code(2);
         let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
         assert_eq!(err.trim_end().lines().count(), 1, "{err}");
-        assert!(
-            err.contains(needle) && err.contains(path.file_name().unwrap().to_str().unwrap()),
-            "{err}"
-        );
+        assert!(err.contains(needle) && err.contains(path.file_name().unwrap().to_str().unwrap()), "{err}");
         assert!(!err.contains("panicked"), "{err}");
         assert!(!out.exists(), "no output for a failed run");
     }
@@ -202,21 +161,13 @@ fn good_inputs_are_processed_and_bad_ones_reported() {
         .assert()
         .code(2);
     let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
-    assert!(
-        err.contains("skipped") && err.contains("bad.parquet"),
-        "{err}"
-    );
+    assert!(err.contains("skipped") && err.contains("bad.parquet"), "{err}");
     let drift = json(&run.join("drift.json"));
     assert_eq!(drift["current"]["files"], 1);
     assert_eq!(drift["current"]["rows"], 20000);
-    assert!(drift["current"]["skipped"][0]["path"]
-        .as_str()
-        .unwrap()
-        .ends_with("bad.parquet"));
-    let names: Vec<_> = std::fs::read_dir(&run)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
+    assert!(drift["current"]["skipped"][0]["path"].as_str().unwrap().ends_with("bad.parquet"));
+    let names: Vec<_> =
+        std::fs::read_dir(&run).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
     // --strict stops at the bad file.
     driftwatch()
@@ -243,14 +194,8 @@ fn baseline_folder_without_statistics_is_an_error() {
         .arg(root().join("data/current.parquet"))
         .assert()
         .code(2)
-        .stderr(
-            predicate::str::contains("statistics.json").and(predicate::str::contains("nobase")),
-        );
-    std::fs::write(
-        d.path().join("nobase/statistics.json"),
-        b"{\"version\": 0.0, \"dataset\": ",
-    )
-    .unwrap();
+        .stderr(predicate::str::contains("statistics.json").and(predicate::str::contains("nobase")));
+    std::fs::write(d.path().join("nobase/statistics.json"), b"{\"version\": 0.0, \"dataset\": ").unwrap();
     driftwatch()
         .args(["monitor", "-q", "-b"])
         .arg(d.path().join("nobase"))
@@ -269,49 +214,18 @@ fn zero_rows_all_null_nan_and_inf_are_handled() {
     write_parquet(
         &f,
         vec![
-            (
-                "x",
-                arr(Float64Array::from(vec![
-                    Some(1.0),
-                    Some(f64::NAN),
-                    Some(f64::INFINITY),
-                    None,
-                    Some(3.0),
-                ])),
-            ),
+            ("x", arr(Float64Array::from(vec![Some(1.0), Some(f64::NAN), Some(f64::INFINITY), None, Some(3.0)]))),
             ("nothing", arr(Float64Array::from(vec![None::<f64>; 5]))),
-            (
-                "flag",
-                arr(BooleanArray::from(vec![
-                    Some(true),
-                    Some(false),
-                    Some(true),
-                    None,
-                    Some(true),
-                ])),
-            ),
+            ("flag", arr(BooleanArray::from(vec![Some(true), Some(false), Some(true), None, Some(true)]))),
         ],
         2,
     );
     let zero = d.path().join("zero.parquet");
-    write_parquet(
-        &zero,
-        vec![("x", arr(Float64Array::from(Vec::<f64>::new())))],
-        2,
-    );
+    write_parquet(&zero, vec![("x", arr(Float64Array::from(Vec::<f64>::new())))], 2);
     let base = d.path().join("base");
-    driftwatch()
-        .args(["baseline", "-q", "-o"])
-        .arg(&base)
-        .arg(&f)
-        .arg(&zero)
-        .assert()
-        .success();
+    driftwatch().args(["baseline", "-q", "-o"]).arg(&base).arg(&f).arg(&zero).assert().success();
     let text = std::fs::read_to_string(base.join("statistics.json")).unwrap();
-    assert!(
-        !text.contains("NaN") && !text.contains("Infinity"),
-        "no non-JSON numbers"
-    );
+    assert!(!text.contains("NaN") && !text.contains("Infinity"), "no non-JSON numbers");
     let s = json(&base.join("statistics.json"));
     let feats = s["features"].as_array().unwrap();
     let x = &feats[0]["numerical_statistics"];
@@ -324,33 +238,15 @@ fn zero_rows_all_null_nan_and_inf_are_handled() {
     assert_eq!(nothing["inferred_type"], "Unknown");
     let p = json(&base.join("profile.json"));
     let px = &p["columns"][0];
-    assert_eq!(
-        (px["nan"].as_u64(), px["pos_inf"].as_u64()),
-        (Some(1), Some(1))
-    );
+    assert_eq!((px["nan"].as_u64(), px["pos_inf"].as_u64()), (Some(1), Some(1)));
     let flag = feats.iter().find(|f| f["name"] == "flag").unwrap();
     assert_eq!(flag["inferred_type"], "Boolean");
     // The zero-row file alone is a valid, empty baseline.
     let zbase = d.path().join("zbase");
-    driftwatch()
-        .args(["baseline", "-q", "-o"])
-        .arg(&zbase)
-        .arg(&zero)
-        .assert()
-        .success();
-    assert_eq!(
-        json(&zbase.join("statistics.json"))["dataset"]["item_count"],
-        0
-    );
+    driftwatch().args(["baseline", "-q", "-o"]).arg(&zbase).arg(&zero).assert().success();
+    assert_eq!(json(&zbase.join("statistics.json"))["dataset"]["item_count"], 0);
     // Monitoring the edge file against itself gives no drift and valid JSON.
-    driftwatch()
-        .args(["monitor", "-q", "-b"])
-        .arg(&base)
-        .arg("-o")
-        .arg(d.path().join("run"))
-        .arg(&f)
-        .assert()
-        .code(0);
+    driftwatch().args(["monitor", "-q", "-b"]).arg(&base).arg("-o").arg(d.path().join("run")).arg(&f).assert().code(0);
     let dj = std::fs::read_to_string(d.path().join("run/drift.json")).unwrap();
     serde_json::from_str::<serde_json::Value>(&dj).unwrap();
 }
@@ -362,19 +258,12 @@ fn schemas_are_unified_and_missing_columns_count_as_missing() {
     std::fs::create_dir_all(&dir).unwrap();
     write_parquet(
         &dir.join("a.parquet"),
-        vec![
-            ("x", arr(Int64Array::from(vec![1, 2, 3]))),
-            ("y", arr(StringArray::from(vec!["a", "b", "a"]))),
-        ],
+        vec![("x", arr(Int64Array::from(vec![1, 2, 3]))), ("y", arr(StringArray::from(vec!["a", "b", "a"])))],
         10,
     );
     let dir2 = d.path().join("lake/dt=2026-11-02");
     std::fs::create_dir_all(&dir2).unwrap();
-    write_parquet(
-        &dir2.join("b.parquet"),
-        vec![("x", arr(Int64Array::from(vec![4, 5])))],
-        10,
-    );
+    write_parquet(&dir2.join("b.parquet"), vec![("x", arr(Int64Array::from(vec![4, 5])))], 10);
     let base = d.path().join("base");
     driftwatch()
         .args(["baseline", "-q", "-o"])
@@ -382,16 +271,11 @@ fn schemas_are_unified_and_missing_columns_count_as_missing() {
         .arg(d.path().join("lake"))
         .assert()
         .success()
-        .stderr(predicate::str::contains(
-            "column 'y' is missing from 1 of 2 files",
-        ));
+        .stderr(predicate::str::contains("column 'y' is missing from 1 of 2 files"));
     let s = json(&base.join("statistics.json"));
     assert_eq!(s["dataset"]["item_count"], 5);
     let y = &s["features"][1]["string_statistics"]["common"];
-    assert_eq!(
-        (y["num_present"].as_u64(), y["num_missing"].as_u64()),
-        (Some(3), Some(2))
-    );
+    assert_eq!((y["num_present"].as_u64(), y["num_missing"].as_u64()), (Some(3), Some(2)));
     // Globs reach the same files.
     let g = d.path().join("glob");
     driftwatch()
@@ -414,12 +298,8 @@ fn columns_projection_and_bad_flag() {
         .assert()
         .success();
     let s = json(&base.join("statistics.json"));
-    let names: Vec<_> = s["features"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["name"].as_str().unwrap().to_string())
-        .collect();
+    let names: Vec<_> =
+        s["features"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap().to_string()).collect();
     assert_eq!(names, ["age", "plan"]);
     driftwatch()
         .args(["baseline", "-q", "--columns", "nope", "-o"])
@@ -427,52 +307,21 @@ fn columns_projection_and_bad_flag() {
         .arg(root().join("data/baseline.parquet"))
         .assert()
         .code(2)
-        .stderr(predicate::str::contains(
-            "--columns: no column named 'nope'",
-        ));
+        .stderr(predicate::str::contains("--columns: no column named 'nope'"));
 }
 
 #[test]
 fn html_report_escapes_user_strings() {
     let d = tempfile::tempdir().unwrap();
     let f = d.path().join("x.parquet");
-    write_parquet(
-        &f,
-        vec![(
-            "<script>alert(1)</script>",
-            arr(StringArray::from(vec!["<b>bold</b>"; 50])),
-        )],
-        10,
-    );
+    write_parquet(&f, vec![("<script>alert(1)</script>", arr(StringArray::from(vec!["<b>bold</b>"; 50])))], 10);
     let base = d.path().join("base");
-    driftwatch()
-        .args(["baseline", "-q", "-o"])
-        .arg(&base)
-        .arg(&f)
-        .assert()
-        .success();
+    driftwatch().args(["baseline", "-q", "-o"]).arg(&base).arg(&f).assert().success();
     let g = d.path().join("y.parquet");
-    write_parquet(
-        &g,
-        vec![(
-            "<script>alert(1)</script>",
-            arr(StringArray::from(vec!["<i>new</i>"; 50])),
-        )],
-        10,
-    );
-    driftwatch()
-        .args(["monitor", "-q", "-b"])
-        .arg(&base)
-        .arg("-o")
-        .arg(d.path().join("run"))
-        .arg(&g)
-        .assert()
-        .code(1);
+    write_parquet(&g, vec![("<script>alert(1)</script>", arr(StringArray::from(vec!["<i>new</i>"; 50])))], 10);
+    driftwatch().args(["monitor", "-q", "-b"]).arg(&base).arg("-o").arg(d.path().join("run")).arg(&g).assert().code(1);
     let html = std::fs::read_to_string(d.path().join("run/report.html")).unwrap();
-    assert!(
-        !html.contains("<script>") && !html.contains("<i>new"),
-        "unescaped user string"
-    );
+    assert!(!html.contains("<script>") && !html.contains("<i>new"), "unescaped user string");
     assert!(html.contains("&lt;script&gt;") && html.contains("&lt;i&gt;new"));
 }
 
@@ -486,10 +335,7 @@ fn gpu_adapter_that_matches_nothing_is_a_clear_error() {
         .arg(root().join("data/baseline.parquet"))
         .assert()
         .code(2)
-        .stderr(
-            predicate::str::contains("--backend gpu")
-                .and(predicate::str::contains("WGPU_ADAPTER_NAME")),
-        );
+        .stderr(predicate::str::contains("--backend gpu").and(predicate::str::contains("WGPU_ADAPTER_NAME")));
     assert!(!d.path().join("b").exists());
 }
 
@@ -513,25 +359,12 @@ fn gpu_and_cpu_backends_write_the_same_files() {
             .success();
         driftwatch()
             .current_dir(&cwd)
-            .args([
-                "monitor",
-                "-q",
-                "--backend",
-                backend,
-                "-b",
-                "base",
-                "-o",
-                "run",
-            ])
+            .args(["monitor", "-q", "--backend", backend, "-b", "base", "-o", "run"])
             .arg(root().join("data/current.parquet"))
             .assert()
             .code(1);
         let mut drift = json(&cwd.join("run/drift.json"));
-        assert!(
-            drift["backend"].as_str().unwrap().starts_with(backend),
-            "{}",
-            drift["backend"]
-        );
+        assert!(drift["backend"].as_str().unwrap().starts_with(backend), "{}", drift["backend"]);
         drift["backend"] = serde_json::Value::Null;
         let files: Vec<Vec<u8>> = [
             "base/statistics.json",
@@ -546,10 +379,7 @@ fn gpu_and_cpu_backends_write_the_same_files() {
         .collect();
         outs.push((files, drift));
     }
-    assert!(
-        outs[0].0 == outs[1].0,
-        "JSON outputs differ between backends"
-    );
+    assert!(outs[0].0 == outs[1].0, "JSON outputs differ between backends");
     assert_eq!(outs[0].1, outs[1].1);
 }
 
@@ -562,9 +392,5 @@ fn devices_lists_adapters() {
         assert!(!list.is_empty());
         assert!(list[0]["max_storage_buffer_binding_size"].as_u64().unwrap() > 0);
     }
-    driftwatch()
-        .arg("devices")
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("adapter"));
+    driftwatch().arg("devices").assert().success().stdout(predicate::str::contains("adapter"));
 }

@@ -16,17 +16,11 @@ fn same(whole: &ColumnProfile, merged: &ColumnProfile) {
     assert_eq!(whole.rows, merged.rows);
     assert_eq!(whole.missing, merged.missing);
     assert_eq!(whole.types, merged.types);
-    assert_eq!(
-        (whole.nan, whole.pos_inf, whole.neg_inf),
-        (merged.nan, merged.pos_inf, merged.neg_inf)
-    );
+    assert_eq!((whole.nan, whole.pos_inf, whole.neg_inf), (merged.nan, merged.pos_inf, merged.neg_inf));
     assert_eq!(whole.categories, merged.categories);
     assert_eq!(whole.histogram, merged.histogram);
     assert_eq!(whole.moments.n, merged.moments.n);
-    assert_eq!(
-        (whole.moments.min, whole.moments.max),
-        (merged.moments.min, merged.moments.max)
-    );
+    assert_eq!((whole.moments.min, whole.moments.max), (merged.moments.min, merged.moments.max));
     let close = |a: Option<f64>, b: Option<f64>| match (a, b) {
         (Some(x), Some(y)) => (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0),
         (None, None) => true,
@@ -37,18 +31,8 @@ fn same(whole: &ColumnProfile, merged: &ColumnProfile) {
     assert!(close(whole.moments.total(), merged.moments.total()));
     assert_eq!(whole.kll.n, merged.kll.n);
     // Below the sketch's capacity both hold every value exactly.
-    let mut a: Vec<f64> = whole
-        .kll
-        .weighted_items()
-        .into_iter()
-        .map(|x| x.0)
-        .collect();
-    let mut b: Vec<f64> = merged
-        .kll
-        .weighted_items()
-        .into_iter()
-        .map(|x| x.0)
-        .collect();
+    let mut a: Vec<f64> = whole.kll.weighted_items().into_iter().map(|x| x.0).collect();
+    let mut b: Vec<f64> = merged.kll.weighted_items().into_iter().map(|x| x.0).collect();
     a.sort_by(f64::total_cmp);
     b.sort_by(f64::total_cmp);
     assert_eq!(a, b);

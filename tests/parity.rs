@@ -40,12 +40,7 @@ fn reference(values: &[f64], validity: Option<&BooleanBuffer>, edges: &[f64]) ->
     s
 }
 
-fn check_histogram(
-    b: &dyn Backend,
-    values: &[f64],
-    validity: Option<&BooleanBuffer>,
-    edges: &[f64],
-) -> NumericSummary {
+fn check_histogram(b: &dyn Backend, values: &[f64], validity: Option<&BooleanBuffer>, edges: &[f64]) -> NumericSummary {
     let mut s = NumericSummary::new(edges.len());
     b.histogram(values, validity, edges, &mut s).unwrap();
     let want = reference(values, validity, edges);
@@ -57,9 +52,7 @@ fn lcg(n: usize, seed: u64) -> Vec<f64> {
     let mut x = seed;
     (0..n)
         .map(|_| {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             ((x >> 11) as f64 / (1u64 << 53) as f64) * 200.0 - 100.0
         })
         .collect()
@@ -155,21 +148,14 @@ fn gpu_chunked_dispatches_match() {
 #[test]
 fn key_counts_small_and_large_dictionaries() {
     for n_keys in [1usize, 7, 2048, 2049, 70_000] {
-        let keys: Vec<u32> = (0..150_000u64)
-            .map(|i| ((i * 2654435761) % n_keys as u64) as u32)
-            .collect();
+        let keys: Vec<u32> = (0..150_000u64).map(|i| ((i * 2654435761) % n_keys as u64) as u32).collect();
         let bits = BooleanBuffer::from((0..keys.len()).map(|i| i % 11 != 0).collect::<Vec<_>>());
         let mut want = vec![0u64; n_keys];
         let want_nulls = cpu::key_counts(&keys, Some(&bits), &mut want);
         on_every_backend(|b| {
             let mut got = vec![0u64; n_keys];
             let nulls = b.key_counts(&keys, Some(&bits), &mut got).unwrap();
-            assert_eq!(
-                (nulls, &got),
-                (want_nulls, &want),
-                "{} with {n_keys} keys",
-                b.name()
-            );
+            assert_eq!((nulls, &got), (want_nulls, &want), "{} with {n_keys} keys", b.name());
             let mut all = vec![0u64; n_keys];
             assert_eq!(b.key_counts(&keys, None, &mut all).unwrap(), 0);
             assert_eq!(all.iter().sum::<u64>(), keys.len() as u64);
@@ -183,25 +169,11 @@ fn compare_kernel_agrees_with_f64_reference() {
     for f in 0..40u64 {
         let bins = 2 + (f as usize * 7) % 257;
         let edges: Vec<f64> = (1..bins).map(|i| i as f64 * 0.5 - 10.0).collect();
-        let base: Vec<f64> = (0..bins)
-            .map(|i| ((i as u64 * 31 + f) % 17) as f64 * 100.0)
-            .collect();
-        let cur: Vec<f64> = (0..bins)
-            .map(|i| ((i as u64 * 13 + 2 * f) % 11) as f64 * 70.0)
-            .collect();
-        pairs.push(BinnedPair {
-            edges,
-            base,
-            cur,
-            lowest: -12.0,
-        });
+        let base: Vec<f64> = (0..bins).map(|i| ((i as u64 * 31 + f) % 17) as f64 * 100.0).collect();
+        let cur: Vec<f64> = (0..bins).map(|i| ((i as u64 * 13 + 2 * f) % 11) as f64 * 70.0).collect();
+        pairs.push(BinnedPair { edges, base, cur, lowest: -12.0 });
     }
-    pairs.push(BinnedPair {
-        edges: vec![1.0],
-        base: vec![0.0, 0.0],
-        cur: vec![1.0, 1.0],
-        lowest: 0.0,
-    });
+    pairs.push(BinnedPair { edges: vec![1.0], base: vec![0.0, 0.0], cur: vec![1.0, 1.0], lowest: 0.0 });
     let want = cpu::compare(&pairs);
     on_every_backend(|b| {
         let got = b.compare(&pairs).unwrap();
@@ -226,9 +198,6 @@ fn compare_kernel_agrees_with_f64_reference() {
                 }
             }
         }
-        eprintln!(
-            "{}: worst relative difference of the comparison kernel (values > 1e-3): {worst:.2e}",
-            b.name()
-        );
+        eprintln!("{}: worst relative difference of the comparison kernel (values > 1e-3): {worst:.2e}", b.name());
     });
 }

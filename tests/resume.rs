@@ -14,24 +14,13 @@ use indicatif::ProgressBar;
 fn resume_equals_uninterrupted_run() {
     let d = tempfile::tempdir().unwrap();
     for i in 0..6 {
-        let spec = CaptureSpec {
-            rows: 3000 + 500 * i,
-            seed: 10 + i as u64,
-            drifted: i % 2 == 1,
-            row_group: 1000,
-        };
+        let spec = CaptureSpec { rows: 3000 + 500 * i, seed: 10 + i as u64, drifted: i % 2 == 1, row_group: 1000 };
         write_capture(&d.path().join(format!("part-{i}.parquet")), &spec).unwrap();
     }
     let s = scan(&[d.path().display().to_string()]);
     assert_eq!(s.files.len(), 6);
-    let plans: HashMap<String, ColumnPlan> = [(
-        "f0".to_string(),
-        ColumnPlan {
-            edges: Some(vec![-1.0, 0.0, 1.0]),
-            histogram_only: false,
-        },
-    )]
-    .into();
+    let plans: HashMap<String, ColumnPlan> =
+        [("f0".to_string(), ColumnPlan { edges: Some(vec![-1.0, 0.0, 1.0]), histogram_only: false })].into();
     let pb = ProgressBar::hidden();
     let req = Request {
         columns: None,
@@ -42,47 +31,21 @@ fn resume_equals_uninterrupted_run() {
     };
     let whole = profile_files(&s.files, &req, None);
 
-    let cp = Checkpoint {
-        path: d.path().join("out/.checkpoint.json"),
-        resume: false,
-        key: "job".into(),
-    };
+    let cp = Checkpoint { path: d.path().join("out/.checkpoint.json"), resume: false, key: "job".into() };
     let prefix = profile_files(&s.files[..4], &req, Some(&cp));
     assert!(cp.path.is_file(), "checkpoint written");
     assert_eq!(prefix.files.len(), 4);
 
-    let resumed = profile_files(
-        &s.files,
-        &req,
-        Some(&Checkpoint {
-            resume: true,
-            ..cp.clone()
-        }),
-    );
+    let resumed = profile_files(&s.files, &req, Some(&Checkpoint { resume: true, ..cp.clone() }));
     assert_eq!(resumed.resumed, 4);
-    let (a, b) = (
-        serde_json::to_string(&resumed.profile).unwrap(),
-        serde_json::to_string(&whole.profile).unwrap(),
-    );
+    let (a, b) = (serde_json::to_string(&resumed.profile).unwrap(), serde_json::to_string(&whole.profile).unwrap());
     assert!(a == b, "resumed profile differs from the uninterrupted one");
     assert_eq!(resumed.files, whole.files);
 
     // A checkpoint of another job (different key) or of changed files is ignored.
-    let other = profile_files(
-        &s.files,
-        &req,
-        Some(&Checkpoint {
-            resume: true,
-            key: "other".into(),
-            ..cp.clone()
-        }),
-    );
+    let other = profile_files(&s.files, &req, Some(&Checkpoint { resume: true, key: "other".into(), ..cp.clone() }));
     assert_eq!(other.resumed, 0);
     std::fs::write(&s.files[0].path, b"changed").unwrap();
-    let changed = profile_files(
-        &s.files[1..],
-        &req,
-        Some(&Checkpoint { resume: true, ..cp }),
-    );
+    let changed = profile_files(&s.files[1..], &req, Some(&Checkpoint { resume: true, ..cp }));
     assert_eq!(changed.resumed, 0);
 }

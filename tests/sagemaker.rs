@@ -19,11 +19,7 @@ fn same_json(a: &Value, b: &Value, at: &str) {
                 y.keys()
             );
             for (k, v) in x {
-                same_json(
-                    v,
-                    y.get(k).unwrap_or_else(|| panic!("{at}.{k} missing")),
-                    &format!("{at}.{k}"),
-                );
+                same_json(v, y.get(k).unwrap_or_else(|| panic!("{at}.{k} missing")), &format!("{at}.{k}"));
             }
         }
         (Value::Array(x), Value::Array(y)) => {
@@ -36,20 +32,13 @@ fn same_json(a: &Value, b: &Value, at: &str) {
     }
 }
 
-fn roundtrip<T: serde::de::DeserializeOwned + serde::Serialize + PartialEq + std::fmt::Debug>(
-    path: &Path,
-) {
+fn roundtrip<T: serde::de::DeserializeOwned + serde::Serialize + PartialEq + std::fmt::Debug>(path: &Path) {
     let text = std::fs::read_to_string(path).unwrap();
-    let parsed: T =
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let parsed: T = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let written = serde_json::to_string_pretty(&parsed).unwrap();
     let back: T = serde_json::from_str(&written).unwrap();
     assert_eq!(parsed, back, "{}", path.display());
-    same_json(
-        &serde_json::from_str::<Value>(&text).unwrap(),
-        &serde_json::from_str::<Value>(&written).unwrap(),
-        "$",
-    );
+    same_json(&serde_json::from_str::<Value>(&text).unwrap(), &serde_json::from_str::<Value>(&written).unwrap(), "$");
 }
 
 #[test]
@@ -65,16 +54,8 @@ fn sagemaker_baseline(dir: &Path) -> Option<std::path::PathBuf> {
     let fx = fixtures()?;
     let base = dir.join("sm");
     std::fs::create_dir_all(&base).unwrap();
-    std::fs::copy(
-        fx.join("data_quality_statistics.json"),
-        base.join("statistics.json"),
-    )
-    .unwrap();
-    std::fs::copy(
-        fx.join("data_quality_constraints.json"),
-        base.join("constraints.json"),
-    )
-    .unwrap();
+    std::fs::copy(fx.join("data_quality_statistics.json"), base.join("statistics.json")).unwrap();
+    std::fs::copy(fx.join("data_quality_constraints.json"), base.join("constraints.json")).unwrap();
     Some(base)
 }
 
@@ -98,46 +79,23 @@ fn monitor_against_a_real_sagemaker_baseline() {
             .map(|v| v.as_f64().unwrap())
             .collect();
         same_cols.push((names[i].as_str(), arr(Float64Array::from(data.clone()))));
-        shifted_cols.push((
-            names[i].as_str(),
-            arr(Float64Array::from(
-                data.iter().map(|v| v + 1000.0).collect::<Vec<_>>(),
-            )),
-        ));
+        shifted_cols
+            .push((names[i].as_str(), arr(Float64Array::from(data.iter().map(|v| v + 1000.0).collect::<Vec<_>>()))));
     }
     let same = d.path().join("same.parquet");
     write_parquet(&same, same_cols, 40);
     let run = d.path().join("run");
-    driftwatch()
-        .args(["monitor", "-q", "-b"])
-        .arg(&base)
-        .arg("-o")
-        .arg(&run)
-        .arg(&same)
-        .assert()
-        .code(0);
+    driftwatch().args(["monitor", "-q", "-b"]).arg(&base).arg("-o").arg(&run).arg(&same).assert().code(0);
     let dj = json(&run.join("drift.json"));
     assert_eq!(dj["baseline_source"], "sagemaker");
     for f in dj["features"].as_array().unwrap() {
         assert_eq!(f["kind"], "numeric");
-        assert_eq!(
-            f["numeric"]["linf_simple"].as_f64(),
-            Some(0.0),
-            "{}",
-            f["name"]
-        );
+        assert_eq!(f["numeric"]["linf_simple"].as_f64(), Some(0.0), "{}", f["name"]);
     }
     let shifted = d.path().join("shifted.parquet");
     write_parquet(&shifted, shifted_cols, 40);
     let run2 = d.path().join("run2");
-    driftwatch()
-        .args(["monitor", "-q", "-b"])
-        .arg(&base)
-        .arg("-o")
-        .arg(&run2)
-        .arg(&shifted)
-        .assert()
-        .code(1);
+    driftwatch().args(["monitor", "-q", "-b"]).arg(&base).arg("-o").arg(&run2).arg(&shifted).assert().code(1);
     let v = json(&run2.join("constraint_violations.json"));
     let drift: Vec<&Value> = v["violations"]
         .as_array()
@@ -193,24 +151,12 @@ fn hand_written_sagemaker_baseline() {
                     "red", "red", "red", "red", "green", "blue", "blue", "blue", "blue", "blue",
                 ])),
             ),
-            (
-                "v",
-                arr(Float64Array::from(vec![
-                    1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, -10.0,
-                ])),
-            ),
+            ("v", arr(Float64Array::from(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, -10.0]))),
         ],
         5,
     );
     let run = d.path().join("run");
-    driftwatch()
-        .args(["monitor", "-q", "-b"])
-        .arg(&base)
-        .arg("-o")
-        .arg(&run)
-        .arg(&cur)
-        .assert()
-        .code(1);
+    driftwatch().args(["monitor", "-q", "-b"]).arg(&base).arg("-o").arg(&run).arg(&cur).assert().code(1);
     let v = json(&run.join("constraint_violations.json"));
     let got: Vec<(String, String, String)> = v["violations"]
         .as_array()
@@ -233,32 +179,15 @@ fn hand_written_sagemaker_baseline() {
         )),
         "{got:?}"
     );
-    assert!(
-        got.iter()
-            .any(|g| g.0 == "v" && g.1 == "non_negative_check"),
-        "{got:?}"
-    );
+    assert!(got.iter().any(|g| g.0 == "v" && g.1 == "non_negative_check"), "{got:?}");
     // The color frequencies move by at most 0.1 (< the 0.6 override); v's CDFs differ by 0.1 at
     // most, not above the 0.1 threshold (Simple): no drift.
-    assert!(
-        !got.iter().any(|g| g.1 == "baseline_drift_check"),
-        "{got:?}"
-    );
+    assert!(!got.iter().any(|g| g.1 == "baseline_drift_check"), "{got:?}");
     let dj = json(&run.join("drift.json"));
-    let color = dj["features"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["name"] == "color")
-        .unwrap();
+    let color = dj["features"].as_array().unwrap().iter().find(|f| f["name"] == "color").unwrap();
     assert_eq!(color["threshold"], 0.6);
     assert!((color["categorical"]["unseen_share"].as_f64().unwrap() - 0.1).abs() < 1e-12);
-    let vf = dj["features"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["name"] == "v")
-        .unwrap();
+    let vf = dj["features"].as_array().unwrap().iter().find(|f| f["name"] == "v").unwrap();
     assert_eq!(vf["method"], "linf_simple");
     assert!((vf["distance"].as_f64().unwrap() - 0.1).abs() < 1e-12);
 }

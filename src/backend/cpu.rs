@@ -14,12 +14,7 @@ use crate::profile::Histogram;
 pub struct CpuBackend;
 
 /// CPU twin of `shaders/histogram.wgsl`.
-pub fn histogram(
-    values: &[f64],
-    validity: Option<&BooleanBuffer>,
-    edges: &[f64],
-    out: &mut NumericSummary,
-) {
+pub fn histogram(values: &[f64], validity: Option<&BooleanBuffer>, edges: &[f64], out: &mut NumericSummary) {
     debug_assert_eq!(out.counts.len(), edges.len() + 1);
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
     let mut any = false;
@@ -57,6 +52,18 @@ pub fn histogram(
         // -0.0 and 0.0 compare equal; report 0.0 for either, as the GPU's keys do.
         out.observe_min_max(lo + 0.0, hi + 0.0);
     }
+}
+
+/// Bins of ascending finite values: one binary search per edge instead of one per value. Bin `i`
+/// holds the values with `e(i-1) <= v < e(i)`, as [`histogram`] does (-0.0 equals 0.0 under `<`).
+pub fn histogram_sorted(sorted: &[f64], edges: &[f64], counts: &mut [u64]) {
+    let mut prev = 0usize;
+    for (i, &e) in edges.iter().enumerate() {
+        let at = prev + sorted[prev..].partition_point(|&v| v < e);
+        counts[i] += (at - prev) as u64;
+        prev = at;
+    }
+    counts[edges.len()] += (sorted.len() - prev) as u64;
 }
 
 /// CPU twin of `shaders/categorical.wgsl`.
@@ -108,12 +115,12 @@ impl Backend for CpuBackend {
         Ok(())
     }
 
-    fn key_counts(
-        &self,
-        keys: &[u32],
-        validity: Option<&BooleanBuffer>,
-        counts: &mut [u64],
-    ) -> Result<u64, String> {
+    fn histogram_sorted(&self, sorted: &[f64], edges: &[f64], counts: &mut [u64]) -> bool {
+        histogram_sorted(sorted, edges, counts);
+        true
+    }
+
+    fn key_counts(&self, keys: &[u32], validity: Option<&BooleanBuffer>, counts: &mut [u64]) -> Result<u64, String> {
         Ok(key_counts(keys, validity, counts))
     }
 
@@ -129,12 +136,7 @@ mod tests {
     #[test]
     fn histogram_hand_computed() {
         let mut s = NumericSummary::new(2);
-        histogram(
-            &[-1.0, 0.0, 0.5, 1.0, 7.0, -0.0, f64::NAN, f64::NEG_INFINITY],
-            None,
-            &[0.0, 1.0],
-            &mut s,
-        );
+        histogram(&[-1.0, 0.0, 0.5, 1.0, 7.0, -0.0, f64::NAN, f64::NEG_INFINITY], None, &[0.0, 1.0], &mut s);
         // -0.0 == 0.0, so it lands with 0.0 in [0, 1).
         assert_eq!(s.counts, vec![1, 3, 2]);
         assert_eq!((s.nan, s.neg_inf, s.pos_inf, s.nulls), (1, 1, 0, 0));
@@ -150,6 +152,19 @@ mod tests {
         let mut e = NumericSummary::new(3);
         histogram(&[], None, &[1.0, 2.0, 3.0], &mut e);
         assert_eq!(e, NumericSummary::new(3));
+    }
+
+    #[test]
+    fn histogram_sorted_matches_histogram() {
+        let mut v = vec![-3.0, -0.0, 0.0, 0.5, 1.0, 1.0, 2.0, 9.0, f64::MAX, -f64::MAX];
+        v.sort_by(f64::total_cmp);
+        for edges in [vec![], vec![0.0], vec![-1.0, 0.0, 1.0, 2.0], vec![100.0]] {
+            let mut a = NumericSummary::new(edges.len());
+            histogram(&v, None, &edges, &mut a);
+            let mut b = vec![0u64; edges.len() + 1];
+            histogram_sorted(&v, &edges, &mut b);
+            assert_eq!(a.counts, b, "{edges:?}");
+        }
     }
 
     #[test]

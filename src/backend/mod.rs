@@ -39,10 +39,7 @@ pub struct NumericSummary {
 impl NumericSummary {
     /// Zero counts for `edges` interior edges.
     pub fn new(n_edges: usize) -> Self {
-        NumericSummary {
-            counts: vec![0; n_edges + 1],
-            ..Default::default()
-        }
+        NumericSummary { counts: vec![0; n_edges + 1], ..Default::default() }
     }
 
     /// Folds in a finite minimum and maximum.
@@ -103,13 +100,16 @@ pub trait Backend: Send + Sync {
         out: &mut NumericSummary,
     ) -> Result<(), String>;
 
+    /// Adds to `counts` the bins of `sorted`, finite values already in ascending order (the CPU
+    /// profile sorts each batch for its quantile sketch anyway). Returns `false` when the backend
+    /// prefers its [`Backend::histogram`] kernel on the raw values instead (the GPU).
+    fn histogram_sorted(&self, sorted: &[f64], edges: &[f64], counts: &mut [u64]) -> bool {
+        let _ = (sorted, edges, counts);
+        false
+    }
+
     /// Adds to `counts` (one per dictionary key) the keys of the valid rows; returns the nulls.
-    fn key_counts(
-        &self,
-        keys: &[u32],
-        validity: Option<&BooleanBuffer>,
-        counts: &mut [u64],
-    ) -> Result<u64, String>;
+    fn key_counts(&self, keys: &[u32], validity: Option<&BooleanBuffer>, counts: &mut [u64]) -> Result<u64, String>;
 
     /// Bin-based drift metrics for a batch of features.
     fn compare(&self, pairs: &[BinnedPair]) -> Result<Vec<BinMetrics>, String>;
@@ -133,10 +133,7 @@ pub fn select(choice: BackendChoice) -> Result<(Box<dyn Backend>, String), Strin
         BackendChoice::Cpu => Ok((Box::new(cpu::CpuBackend), "cpu (requested)".into())),
         BackendChoice::Auto => match gpu::GpuBackend::new(false) {
             Ok(g) => {
-                let note = format!(
-                    "gpu: {} (auto: hardware adapter found)",
-                    g.adapter_summary()
-                );
+                let note = format!("gpu: {} (auto: hardware adapter found)", g.adapter_summary());
                 Ok((Box::new(g), note))
             }
             Err(why) => Ok((Box::new(cpu::CpuBackend), format!("cpu (auto: {why})"))),

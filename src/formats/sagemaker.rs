@@ -15,14 +15,11 @@ use serde_json::Value;
 /// Accepts a JSON number, or a string holding one (`"NaN"`, `"Infinity"`, `"1.5"`).
 pub fn lenient_f64<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     match Value::deserialize(d)? {
-        Value::Number(n) => n
-            .as_f64()
-            .ok_or_else(|| serde::de::Error::custom("number out of range")),
-        Value::String(s) => parse_number_str(&s)
-            .ok_or_else(|| serde::de::Error::custom(format!("not a number: {s:?}"))),
-        other => Err(serde::de::Error::custom(format!(
-            "expected a number, found {other}"
-        ))),
+        Value::Number(n) => n.as_f64().ok_or_else(|| serde::de::Error::custom("number out of range")),
+        Value::String(s) => {
+            parse_number_str(&s).ok_or_else(|| serde::de::Error::custom(format!("not a number: {s:?}")))
+        }
+        other => Err(serde::de::Error::custom(format!("expected a number, found {other}"))),
     }
 }
 
@@ -40,12 +37,10 @@ pub fn lenient_opt_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D
     match Value::deserialize(d)? {
         Value::Null => Ok(None),
         Value::Number(n) => Ok(n.as_f64()),
-        Value::String(s) => parse_number_str(&s)
-            .map(Some)
-            .ok_or_else(|| serde::de::Error::custom(format!("not a number: {s:?}"))),
-        other => Err(serde::de::Error::custom(format!(
-            "expected a number, found {other}"
-        ))),
+        Value::String(s) => {
+            parse_number_str(&s).map(Some).ok_or_else(|| serde::de::Error::custom(format!("not a number: {s:?}")))
+        }
+        other => Err(serde::de::Error::custom(format!("expected a number, found {other}"))),
     }
 }
 
@@ -420,11 +415,7 @@ pub struct DistributionConstraints {
     )]
     pub comparison_threshold: Option<f64>,
     /// `Simple` or `Robust`.
-    #[serde(
-        default,
-        alias = "comparion_method",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, alias = "comparion_method", skip_serializing_if = "Option::is_none")]
     pub comparison_method: Option<String>,
     /// Categorical drift threshold.
     #[serde(
@@ -483,8 +474,7 @@ pub struct EffectiveConfig {
 }
 
 fn enabled(v: &Option<String>, default: bool) -> bool {
-    v.as_deref()
-        .map_or(default, |s| !s.eq_ignore_ascii_case("disabled"))
+    v.as_deref().map_or(default, |s| !s.eq_ignore_ascii_case("disabled"))
 }
 
 impl EffectiveConfig {
@@ -493,9 +483,7 @@ impl EffectiveConfig {
         let pick_f = |f: &dyn Fn(&MonitoringConfig) -> Option<f64>, d: f64| {
             over.and_then(f).or_else(|| global.and_then(f)).unwrap_or(d)
         };
-        let pick_s = |f: &dyn Fn(&MonitoringConfig) -> Option<String>| {
-            over.and_then(f).or_else(|| global.and_then(f))
-        };
+        let pick_s = |f: &dyn Fn(&MonitoringConfig) -> Option<String>| over.and_then(f).or_else(|| global.and_then(f));
         let dist = |f: fn(&DistributionConstraints) -> Option<f64>| {
             move |m: &MonitoringConfig| m.distribution_constraints.as_ref().and_then(f)
         };
@@ -508,12 +496,8 @@ impl EffectiveConfig {
             domain_content_threshold: pick_f(&|m| m.domain_content_threshold, 1.0),
             perform_comparison: enabled(&pick_s(&dist_s(|d| d.perform_comparison.clone())), true),
             comparison_threshold: pick_f(&dist(|d| d.comparison_threshold), 0.1),
-            robust: pick_s(&dist_s(|d| d.comparison_method.clone()))
-                .is_none_or(|s| s.eq_ignore_ascii_case("robust")),
-            categorical_comparison_threshold: pick_f(
-                &dist(|d| d.categorical_comparison_threshold),
-                0.1,
-            ),
+            robust: pick_s(&dist_s(|d| d.comparison_method.clone())).is_none_or(|s| s.eq_ignore_ascii_case("robust")),
+            categorical_comparison_threshold: pick_f(&dist(|d| d.categorical_comparison_threshold), 0.1),
             chi_squared: pick_s(&dist_s(|d| d.categorical_drift_method.clone()))
                 .is_some_and(|s| s.eq_ignore_ascii_case("chisquared")),
         }

@@ -105,14 +105,9 @@ fn to_f64(array: &ArrayRef) -> Option<Float64Array> {
     if let Some(a) = array.as_primitive_opt::<Float64Type>() {
         return Some(a.clone());
     }
-    let src = if array.data_type().is_temporal() {
-        arrow_cast::cast(array, &DataType::Int64).ok()?
-    } else {
-        array.clone()
-    };
-    arrow_cast::cast(&src, &DataType::Float64)
-        .ok()
-        .map(|a| a.as_primitive::<Float64Type>().clone())
+    let src =
+        if array.data_type().is_temporal() { arrow_cast::cast(array, &DataType::Int64).ok()? } else { array.clone() };
+    arrow_cast::cast(&src, &DataType::Float64).ok().map(|a| a.as_primitive::<Float64Type>().clone())
 }
 
 fn numeric(
@@ -123,28 +118,20 @@ fn numeric(
     scratch: &mut Vec<f64>,
 ) -> Result<(), String> {
     let dt = array.data_type();
-    let integral = dt.is_integer()
-        || dt.is_temporal()
-        || matches!(dt, DataType::Decimal128(_, 0) | DataType::Decimal256(_, 0));
-    let Some(values) = to_f64(array) else {
-        return Ok(());
+    let integral =
+        dt.is_integer() || dt.is_temporal() || matches!(dt, DataType::Decimal128(_, 0) | DataType::Decimal256(_, 0));
+    let Some(values) = to_f64(array) else { return Ok(()) };
+    let kernel = |col: &mut ColumnProfile| -> Result<(), String> {
+        if let Some(h) = &mut col.histogram {
+            // The backend's kernel: exact bins of the finite values, on the CPU or the GPU.
+            let mut s = NumericSummary::new(h.edges.len());
+            backend.histogram(values.values(), values.nulls().map(|n| n.inner()), &h.edges, &mut s)?;
+            h.counts.iter_mut().zip(&s.counts).for_each(|(a, b)| *a += b);
+        }
+        Ok(())
     };
-    if let Some(h) = &mut col.histogram {
-        // The backend's kernel: exact bins of the finite values, on the CPU or the GPU.
-        let mut s = NumericSummary::new(h.edges.len());
-        backend.histogram(
-            values.values(),
-            values.nulls().map(|n| n.inner()),
-            &h.edges,
-            &mut s,
-        )?;
-        h.counts
-            .iter_mut()
-            .zip(&s.counts)
-            .for_each(|(a, b)| *a += b);
-    }
     if plan.histogram_only {
-        return Ok(());
+        return kernel(col);
     }
     scratch.clear();
     let (mut nan, mut pinf, mut ninf) = (0u64, 0u64, 0u64);
@@ -174,10 +161,19 @@ fn numeric(
     col.pos_inf += pinf;
     col.neg_inf += ninf;
     col.moments.update_slice(scratch);
+    // The sketch sorts the batch; the distinct count then hashes each run of equal values once,
+    // and the CPU bins the sorted values with one search per edge.
+    col.kll.update_batch(scratch);
+    let sorted = scratch.len() >= 64;
+    let binned = match &mut col.histogram {
+        Some(h) if sorted => backend.histogram_sorted(scratch, &h.edges, &mut h.counts),
+        _ => false,
+    };
+    if !binned {
+        kernel(col)?;
+    }
     let mut prev = f64::NAN;
     for &v in scratch.iter() {
-        col.kll.update(v);
-        // A repeat of the previous value cannot change the distinct count: skip its hash.
         if v != prev {
             col.hll.update_f64(v);
             prev = v;
@@ -233,12 +229,7 @@ impl<'a> Strings<'a> {
     }
 }
 
-fn text(
-    col: &mut ColumnProfile,
-    array: &ArrayRef,
-    plan: &ColumnPlan,
-    backend: &dyn Backend,
-) -> Result<(), String> {
+fn text(col: &mut ColumnProfile, array: &ArrayRef, plan: &ColumnPlan, backend: &dyn Backend) -> Result<(), String> {
     if let Some(dict) = array.as_any_dictionary_opt() {
         let Some(values) = Strings::of(dict.values().as_ref()) else {
             return Ok(());
@@ -249,17 +240,9 @@ fn text(
         // The backend's key-count kernel. Int32 keys (what the scanner asks Parquet for) go as
         // they are; other key types are normalized first.
         if let Some(d) = array.as_dictionary_opt::<Int32Type>() {
-            backend.key_counts(
-                bytemuck::cast_slice(d.keys().values().as_ref()),
-                validity,
-                &mut counts,
-            )?;
+            backend.key_counts(bytemuck::cast_slice(d.keys().values().as_ref()), validity, &mut counts)?;
         } else {
-            let keys: Vec<u32> = dict
-                .normalized_keys()
-                .into_iter()
-                .map(|k| k as u32)
-                .collect();
+            let keys: Vec<u32> = dict.normalized_keys().into_iter().map(|k| k as u32).collect();
             backend.key_counts(&keys, validity, &mut counts)?;
         }
         for (i, &c) in counts.iter().enumerate() {
@@ -372,17 +355,8 @@ mod tests {
             Some(f64::INFINITY),
             Some(f64::NEG_INFINITY),
         ]));
-        let c = run(
-            a,
-            &ColumnPlan {
-                edges: Some(vec![2.0]),
-                histogram_only: false,
-            },
-        );
-        assert_eq!(
-            (c.rows, c.missing, c.nan, c.pos_inf, c.neg_inf),
-            (6, 1, 1, 1, 1)
-        );
+        let c = run(a, &ColumnPlan { edges: Some(vec![2.0]), histogram_only: false });
+        assert_eq!((c.rows, c.missing, c.nan, c.pos_inf, c.neg_inf), (6, 1, 1, 1, 1));
         assert_eq!(c.moments.mean(), Some(2.0));
         assert_eq!(c.types.fractional, 5);
         assert_eq!(c.histogram.unwrap().counts, vec![1, 1]);
@@ -399,13 +373,7 @@ mod tests {
 
     #[test]
     fn text_typed_per_value() {
-        let a: ArrayRef = Arc::new(StringArray::from(vec![
-            Some("1"),
-            Some("2.5"),
-            Some("n/a"),
-            None,
-            Some("1"),
-        ]));
+        let a: ArrayRef = Arc::new(StringArray::from(vec![Some("1"), Some("2.5"), Some("n/a"), None, Some("1")]));
         let c = run(a, &ColumnPlan::default());
         assert_eq!(c.types.integral, 2);
         assert_eq!(c.types.fractional, 1);
@@ -417,14 +385,9 @@ mod tests {
 
     #[test]
     fn dictionary_counts_by_key() {
-        let d: DictionaryArray<Int32Type> = vec![Some("a"), Some("b"), None, Some("a")]
-            .into_iter()
-            .collect();
+        let d: DictionaryArray<Int32Type> = vec![Some("a"), Some("b"), None, Some("a")].into_iter().collect();
         let c = run(Arc::new(d), &ColumnPlan::default());
         assert_eq!((c.rows, c.missing), (4, 1));
-        assert_eq!(
-            c.categories.top(2),
-            vec![("a".to_string(), 2), ("b".to_string(), 1)]
-        );
+        assert_eq!(c.categories.top(2), vec![("a".to_string(), 2), ("b".to_string(), 1)]);
     }
 }

@@ -149,11 +149,7 @@ impl Role {
         let lower = name.to_ascii_lowercase();
         if is_temporal {
             Role::Timestamp
-        } else if lower == "id"
-            || lower.ends_with("_id")
-            || lower == "inferenceid"
-            || lower == "eventid"
-        {
+        } else if lower == "id" || lower.ends_with("_id") || lower == "inferenceid" || lower == "eventid" {
             Role::Identifier
         } else {
             Role::Feature
@@ -177,10 +173,7 @@ impl Histogram {
     /// An all-zero histogram over `edges`.
     pub fn new(edges: Vec<f64>) -> Self {
         let n = edges.len() + 1;
-        Histogram {
-            edges,
-            counts: vec![0; n],
-        }
+        Histogram { edges, counts: vec![0; n] }
     }
 
     /// Bin of a finite value: the number of edges `<= v`.
@@ -341,18 +334,13 @@ impl ColumnProfile {
     /// An empty copy with the same name, type, role and histogram edges.
     pub fn empty_like(&self) -> Self {
         let mut c = ColumnProfile::new(&self.name, &self.arrow_type, self.role);
-        c.histogram = self
-            .histogram
-            .as_ref()
-            .map(|h| Histogram::new(h.edges.clone()));
+        c.histogram = self.histogram.as_ref().map(|h| Histogram::new(h.edges.clone()));
         c
     }
 
     /// Merges another profile of the same column.
     pub fn merge(&mut self, o: &ColumnProfile) {
-        if self.arrow_type != o.arrow_type
-            && !self.arrow_type.split(" | ").any(|t| t == o.arrow_type)
-        {
+        if self.arrow_type != o.arrow_type && !self.arrow_type.split(" | ").any(|t| t == o.arrow_type) {
             self.arrow_type = format!("{} | {}", self.arrow_type, o.arrow_type);
         }
         self.rows += o.rows;
@@ -366,11 +354,7 @@ impl ColumnProfile {
         self.hll.merge(&o.hll);
         self.categories.merge(&o.categories);
         match (&mut self.histogram, &o.histogram) {
-            (Some(a), Some(b)) if a.edges == b.edges => a
-                .counts
-                .iter_mut()
-                .zip(&b.counts)
-                .for_each(|(x, y)| *x += y),
+            (Some(a), Some(b)) if a.edges == b.edges => a.counts.iter_mut().zip(&b.counts).for_each(|(x, y)| *x += y),
             (None, Some(b)) if self.rows == o.rows => self.histogram = Some(b.clone()),
             _ => {}
         }
@@ -396,11 +380,7 @@ pub struct DatasetProfile {
 
 impl Default for DatasetProfile {
     fn default() -> Self {
-        DatasetProfile {
-            version: PROFILE_VERSION,
-            rows: 0,
-            columns: Vec::new(),
-        }
+        DatasetProfile { version: PROFILE_VERSION, rows: 0, columns: Vec::new() }
     }
 }
 
@@ -457,15 +437,7 @@ mod tests {
 
     #[test]
     fn types_inferred_like_deequ() {
-        let t = |i, f, b, s| {
-            TypeCounts {
-                integral: i,
-                fractional: f,
-                boolean: b,
-                string: s,
-            }
-            .inferred()
-        };
+        let t = |i, f, b, s| TypeCounts { integral: i, fractional: f, boolean: b, string: s }.inferred();
         assert_eq!(t(3, 0, 0, 0), InferredType::Integral);
         assert_eq!(t(3, 1, 0, 0), InferredType::Fractional);
         assert_eq!(t(3, 1, 0, 1), InferredType::String);
@@ -486,17 +458,11 @@ mod tests {
 
     #[test]
     fn dataset_merge_absent_columns_count_missing() {
-        let mut a = DatasetProfile {
-            rows: 10,
-            ..Default::default()
-        };
+        let mut a = DatasetProfile { rows: 10, ..Default::default() };
         let mut ca = ColumnProfile::new("x", "Int64", Role::Feature);
         ca.rows = 10;
         a.columns.push(ca);
-        let mut b = DatasetProfile {
-            rows: 5,
-            ..Default::default()
-        };
+        let mut b = DatasetProfile { rows: 5, ..Default::default() };
         let mut cb = ColumnProfile::new("y", "Utf8", Role::Feature);
         cb.rows = 5;
         cb.missing = 1;

@@ -68,11 +68,7 @@ impl Moments {
         let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
         for &v in values {
             let t = s + v;
-            c += if s.abs() >= v.abs() {
-                (s - t) + v
-            } else {
-                (v - t) + s
-            };
+            c += if s.abs() >= v.abs() { (s - t) + v } else { (v - t) + s };
             s = t;
             lo = lo.min(v);
             hi = hi.max(v);
@@ -94,15 +90,7 @@ impl Moments {
         if count == 0 || !v.is_finite() {
             return;
         }
-        let b = Moments {
-            n: count,
-            mean: v,
-            m2: 0.0,
-            sum: v * count as f64,
-            sum_c: 0.0,
-            min: Some(v),
-            max: Some(v),
-        };
+        let b = Moments { n: count, mean: v, m2: 0.0, sum: v * count as f64, sum_c: 0.0, min: Some(v), max: Some(v) };
         self.merge(&b);
     }
 
@@ -124,19 +112,11 @@ impl Moments {
         // Neumaier addition of the other's total and compensation.
         for v in [o.sum, o.sum_c] {
             let t = self.sum + v;
-            self.sum_c += if self.sum.abs() >= v.abs() {
-                (self.sum - t) + v
-            } else {
-                (v - t) + self.sum
-            };
+            self.sum_c += if self.sum.abs() >= v.abs() { (self.sum - t) + v } else { (v - t) + self.sum };
             self.sum = t;
         }
-        self.min = Some(self.min.map_or(o.min.unwrap_or(f64::INFINITY), |m| {
-            m.min(o.min.unwrap_or(m))
-        }));
-        self.max = Some(self.max.map_or(o.max.unwrap_or(f64::NEG_INFINITY), |m| {
-            m.max(o.max.unwrap_or(m))
-        }));
+        self.min = Some(self.min.map_or(o.min.unwrap_or(f64::INFINITY), |m| m.min(o.min.unwrap_or(m))));
+        self.max = Some(self.max.map_or(o.max.unwrap_or(f64::NEG_INFINITY), |m| m.max(o.max.unwrap_or(m))));
     }
 
     /// The compensated sum, `None` when empty.

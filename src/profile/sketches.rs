@@ -26,10 +26,7 @@ fn from_hex(s: &str) -> Result<Vec<u8>, String> {
     if s.len() % 2 != 0 {
         return Err("odd-length hex string".into());
     }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).map_err(|e| e.to_string()))
-        .collect()
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).map_err(|e| e.to_string())).collect()
 }
 
 /// HyperLogLog distinct-count sketch (DataSketches, HLL_8, lg_k = 12).
@@ -62,10 +59,8 @@ fn canonical(mut bytes: Vec<u8>) -> Vec<u8> {
     if bytes.len() < start || bytes[5] & COMPACT == 0 || (bytes.len() - start) % 4 != 0 {
         return bytes;
     }
-    let mut coupons: Vec<u32> = bytes[start..]
-        .chunks_exact(4)
-        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-        .collect();
+    let mut coupons: Vec<u32> =
+        bytes[start..].chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
     coupons.sort_unstable();
     for (dst, c) in bytes[start..].chunks_exact_mut(4).zip(coupons) {
         dst.copy_from_slice(&c.to_le_bytes());
@@ -115,9 +110,7 @@ impl<'de> Deserialize<'de> for Hll {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
         let bytes = from_hex(&s).map_err(serde::de::Error::custom)?;
-        HllSketch::deserialize(&bytes)
-            .map(Hll)
-            .map_err(|e| serde::de::Error::custom(e.to_string()))
+        HllSketch::deserialize(&bytes).map(Hll).map_err(|e| serde::de::Error::custom(e.to_string()))
     }
 }
 

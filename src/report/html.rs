@@ -8,13 +8,7 @@ use crate::drift::Chart;
 fn svg(chart: &Chart) -> String {
     let n = chart.labels.len().max(1);
     let (w, h, pad, bottom) = (640.0f64, 220.0f64, 40.0f64, 60.0f64);
-    let max = chart
-        .baseline
-        .iter()
-        .chain(&chart.current)
-        .copied()
-        .fold(0.0f64, f64::max)
-        .max(1e-12);
+    let max = chart.baseline.iter().chain(&chart.current).copied().fold(0.0f64, f64::max).max(1e-12);
     let slot = (w - pad * 2.0) / n as f64;
     let bar = slot * 0.4;
     let mut s = format!(
@@ -22,19 +16,10 @@ fn svg(chart: &Chart) -> String {
         h + bottom,
         h + bottom
     );
-    s.push_str(&format!(
-        "<line x1=\"{pad}\" y1=\"{h}\" x2=\"{}\" y2=\"{h}\" stroke=\"#888\"/>",
-        w - pad
-    ));
+    s.push_str(&format!("<line x1=\"{pad}\" y1=\"{h}\" x2=\"{}\" y2=\"{h}\" stroke=\"#888\"/>", w - pad));
     for i in 0..chart.labels.len() {
         let x = pad + slot * i as f64;
-        for (j, (v, color)) in [
-            (chart.baseline[i], "#4a78b5"),
-            (chart.current[i], "#e07b39"),
-        ]
-        .iter()
-        .enumerate()
-        {
+        for (j, (v, color)) in [(chart.baseline[i], "#4a78b5"), (chart.current[i], "#e07b39")].iter().enumerate() {
             let bh = (v / max) * (h - 20.0);
             s.push_str(&format!(
                 "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{color}\"><title>{} {}: {:.4}</title></rect>",
@@ -94,11 +79,7 @@ pub fn render(r: &MonitorReport) -> String {
     if !r.current.skipped.is_empty() {
         o.push_str("<h2>Skipped inputs</h2><ul>");
         for sk in &r.current.skipped {
-            o.push_str(&format!(
-                "<li><code>{}</code>: {}</li>",
-                escape(&sk.path),
-                escape(&sk.error)
-            ));
+            o.push_str(&format!("<li><code>{}</code>: {}</li>", escape(&sk.path), escape(&sk.error)));
         }
         o.push_str("</ul>");
     }
@@ -134,9 +115,7 @@ pub fn render(r: &MonitorReport) -> String {
     }
     o.push_str("</table>");
     if !r.violations.is_empty() {
-        o.push_str(
-            "<h2>Violations</h2><table><tr><th>check</th><th>feature</th><th>description</th></tr>",
-        );
+        o.push_str("<h2>Violations</h2><table><tr><th>check</th><th>feature</th><th>description</th></tr>");
         for v in &r.violations {
             o.push_str(&format!(
                 "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",

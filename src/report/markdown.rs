@@ -15,11 +15,7 @@ pub fn render(r: &MonitorReport) -> String {
     let _ = escape;
     let s = &r.summary;
     let mut o = String::new();
-    let verdict = if s.violations == 0 {
-        "no violations"
-    } else {
-        "violations found"
-    };
+    let verdict = if s.violations == 0 { "no violations" } else { "violations found" };
     o.push_str(&format!("## driftwatch monitor: {verdict}\n\n"));
     o.push_str(&format!(
         "- current: {} rows in {} files ({} skipped); baseline: {} ({} rows)\n- backend: {}\n- features: {} compared, {} drifted, {} skipped; {} violations\n",
@@ -35,13 +31,11 @@ pub fn render(r: &MonitorReport) -> String {
         s.violations
     ));
     for sk in &r.current.skipped {
-        o.push_str(&format!(
-            "- skipped `{}`: {}\n",
-            md(&sk.path),
-            md(&sk.error)
-        ));
+        o.push_str(&format!("- skipped `{}`: {}\n", md(&sk.path), md(&sk.error)));
     }
-    o.push_str("\n| feature | kind | status | method | distance | threshold | PSI | JS |\n|---|---|---|---|---|---|---|---|\n");
+    o.push_str(
+        "\n| feature | kind | status | method | distance | threshold | PSI | JS |\n|---|---|---|---|---|---|---|---|\n",
+    );
     for f in &r.features {
         let (psi, js) = match (&f.numeric, &f.categorical) {
             (Some(n), _) => (Some(n.psi), Some(n.js_distance)),

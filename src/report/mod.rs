@@ -87,23 +87,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         return out
             .write_all(bytes)
             .and_then(|_| out.flush())
-            .map_err(|source| Error::Output {
-                path: path.into(),
-                source,
-            });
+            .map_err(|source| Error::Output { path: path.into(), source });
     }
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|source| Error::Output {
-        path: dir.into(),
-        source,
-    })?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|source| Error::Output { path: dir.into(), source })?;
+    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
@@ -113,10 +101,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     })();
     if let Err(source) = result {
         let _ = std::fs::remove_file(&tmp);
-        return Err(Error::Output {
-            path: path.into(),
-            source,
-        });
+        return Err(Error::Output { path: path.into(), source });
     }
     Ok(())
 }
@@ -143,10 +128,7 @@ mod tests {
 
     #[test]
     fn escape_html() {
-        assert_eq!(
-            escape("<b a='x'>&\"</b>"),
-            "&lt;b a=&#39;x&#39;&gt;&amp;&quot;&lt;/b&gt;"
-        );
+        assert_eq!(escape("<b a='x'>&\"</b>"), "&lt;b a=&#39;x&#39;&gt;&amp;&quot;&lt;/b&gt;");
     }
 
     #[test]
@@ -155,10 +137,7 @@ mod tests {
         let p = d.path().join("sub/out.json");
         write_atomic(&p, b"{}").unwrap();
         assert_eq!(std::fs::read(&p).unwrap(), b"{}");
-        let names: Vec<_> = std::fs::read_dir(d.path().join("sub"))
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
+        let names: Vec<_> = std::fs::read_dir(d.path().join("sub")).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names.len(), 1);
     }
 }

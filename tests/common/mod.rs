@@ -22,11 +22,8 @@ pub fn driftwatch() -> Command {
 /// Writes columns to a Parquet file with small row groups.
 pub fn write_parquet(path: &Path, cols: Vec<(&str, ArrayRef)>, row_group: usize) {
     let batch = RecordBatch::try_from_iter(cols).unwrap();
-    let props = WriterProperties::builder()
-        .set_max_row_group_row_count(Some(row_group))
-        .build();
-    let mut w =
-        ArrowWriter::try_new(File::create(path).unwrap(), batch.schema(), Some(props)).unwrap();
+    let props = WriterProperties::builder().set_max_row_group_row_count(Some(row_group)).build();
+    let mut w = ArrowWriter::try_new(File::create(path).unwrap(), batch.schema(), Some(props)).unwrap();
     w.write(&batch).unwrap();
     w.close().unwrap();
 }

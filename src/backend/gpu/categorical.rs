@@ -32,75 +32,31 @@ pub(super) fn run(
         let end = (start + chunk).min(keys.len());
         let n = end - start;
         let groups = ctx.workgroups(n, PER_INVOCATION);
-        let params = CategoricalParams {
-            n: n as u32,
-            n_keys: n_keys as u32,
-            has_validity: validity.is_some() as u32,
-            _pad: 0,
-        };
+        let params =
+            CategoricalParams { n: n as u32, n_keys: n_keys as u32, has_validity: validity.is_some() as u32, _pad: 0 };
         let params_buf = pool.get(dev, "categorical.params", 16, U::UNIFORM | U::COPY_DST);
-        let keys_buf = pool.get(
-            dev,
-            "categorical.keys",
-            (n * 4) as u64,
-            U::STORAGE | U::COPY_DST,
-        );
-        let validity_buf = pool.get(
-            dev,
-            "categorical.validity",
-            (n.div_ceil(32) * 4) as u64,
-            U::STORAGE | U::COPY_DST,
-        );
+        let keys_buf = pool.get(dev, "categorical.keys", (n * 4) as u64, U::STORAGE | U::COPY_DST);
+        let validity_buf = pool.get(dev, "categorical.validity", (n.div_ceil(32) * 4) as u64, U::STORAGE | U::COPY_DST);
         let counts_bytes = (slots * 4) as u64;
-        let counts_buf = pool.get(
-            dev,
-            "categorical.counts",
-            counts_bytes,
-            U::STORAGE | U::COPY_SRC | U::COPY_DST,
-        );
-        let staging = pool.get(
-            dev,
-            "categorical.staging",
-            counts_bytes,
-            U::MAP_READ | U::COPY_DST,
-        );
-        ctx.queue
-            .write_buffer(&params_buf, 0, bytemuck::bytes_of(&params));
-        ctx.queue
-            .write_buffer(&keys_buf, 0, bytemuck::cast_slice(&keys[start..end]));
+        let counts_buf = pool.get(dev, "categorical.counts", counts_bytes, U::STORAGE | U::COPY_SRC | U::COPY_DST);
+        let staging = pool.get(dev, "categorical.staging", counts_bytes, U::MAP_READ | U::COPY_DST);
+        ctx.queue.write_buffer(&params_buf, 0, bytemuck::bytes_of(&params));
+        ctx.queue.write_buffer(&keys_buf, 0, bytemuck::cast_slice(&keys[start..end]));
         if let Some(bits) = validity {
-            ctx.queue.write_buffer(
-                &validity_buf,
-                0,
-                bytemuck::cast_slice(&validity_words(bits, start, n)),
-            );
+            ctx.queue.write_buffer(&validity_buf, 0, bytemuck::cast_slice(&validity_words(bits, start, n)));
         }
         let layout = ctx.categorical.get_bind_group_layout(0);
         let bind = dev.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("categorical"),
             layout: &layout,
             entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: params_buf.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: keys_buf.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 2,
-                    resource: validity_buf.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 3,
-                    resource: counts_buf.as_entire_binding(),
-                },
+                wgpu::BindGroupEntry { binding: 0, resource: params_buf.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 1, resource: keys_buf.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 2, resource: validity_buf.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 3, resource: counts_buf.as_entire_binding() },
             ],
         });
-        let mut enc = dev.create_command_encoder(&wgpu::CommandEncoderDescriptor {
-            label: Some("categorical"),
-        });
+        let mut enc = dev.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("categorical") });
         enc.clear_buffer(&counts_buf, 0, None);
         {
             let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {

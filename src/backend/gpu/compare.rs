@@ -13,11 +13,7 @@ fn split(x: f64) -> [f32; 2] {
     [hi, (x - hi as f64) as f32]
 }
 
-pub(super) fn run(
-    ctx: &Context,
-    pool: &mut Pool,
-    pairs: &[BinnedPair],
-) -> Result<Vec<BinMetrics>, String> {
+pub(super) fn run(ctx: &Context, pool: &mut Pool, pairs: &[BinnedPair]) -> Result<Vec<BinMetrics>, String> {
     if pairs.is_empty() {
         return Ok(Vec::new());
     }
@@ -26,10 +22,7 @@ pub(super) fn run(
     let mut usable = Vec::with_capacity(pairs.len());
     for p in pairs {
         let (tb, tc): (f64, f64) = (p.base.iter().sum(), p.cur.iter().sum());
-        let ok = tb > 0.0
-            && tc > 0.0
-            && p.base.len() == p.cur.len()
-            && p.base.len() == p.edges.len() + 1;
+        let ok = tb > 0.0 && tc > 0.0 && p.base.len() == p.cur.len() && p.base.len() == p.edges.len() + 1;
         usable.push(ok);
         let start = base.len() as u32;
         let len = if ok { p.base.len() } else { 0 };
@@ -37,109 +30,52 @@ pub(super) fn run(
             base.push(split(p.base[k] / tb));
             cur.push(split(p.cur[k] / tc));
             let w = if k + 1 < len {
-                let x0 = if k == 0 {
-                    p.lowest.min(p.edges[0])
-                } else {
-                    p.edges[k - 1]
-                };
+                let x0 = if k == 0 { p.lowest.min(p.edges[0]) } else { p.edges[k - 1] };
                 (p.edges[k] - x0).max(0.0)
             } else {
                 0.0
             };
             widths.push(w as f32);
         }
-        slices.push(FeatureSlice {
-            start,
-            len: len as u32,
-        });
+        slices.push(FeatureSlice { start, len: len as u32 });
     }
     let dev = &ctx.device;
     use wgpu::BufferUsages as U;
     let n = pairs.len();
-    let params = CompareParams {
-        n_features: n as u32,
-        _pad: [0; 3],
-    };
+    let params = CompareParams { n_features: n as u32, _pad: [0; 3] };
     let params_buf = pool.get(dev, "compare.params", 16, U::UNIFORM | U::COPY_DST);
-    let slices_buf = pool.get(
-        dev,
-        "compare.features",
-        (n * 8) as u64,
-        U::STORAGE | U::COPY_DST,
-    );
+    let slices_buf = pool.get(dev, "compare.features", (n * 8) as u64, U::STORAGE | U::COPY_DST);
     let bins = base.len().max(1);
-    let base_buf = pool.get(
-        dev,
-        "compare.base",
-        (bins * 8) as u64,
-        U::STORAGE | U::COPY_DST,
-    );
-    let cur_buf = pool.get(
-        dev,
-        "compare.cur",
-        (bins * 8) as u64,
-        U::STORAGE | U::COPY_DST,
-    );
-    let widths_buf = pool.get(
-        dev,
-        "compare.widths",
-        (bins * 4) as u64,
-        U::STORAGE | U::COPY_DST,
-    );
+    let base_buf = pool.get(dev, "compare.base", (bins * 8) as u64, U::STORAGE | U::COPY_DST);
+    let cur_buf = pool.get(dev, "compare.cur", (bins * 8) as u64, U::STORAGE | U::COPY_DST);
+    let widths_buf = pool.get(dev, "compare.widths", (bins * 4) as u64, U::STORAGE | U::COPY_DST);
     let out_bytes = (n * COMPARE_METRICS * 4) as u64;
     let out_buf = pool.get(dev, "compare.out", out_bytes, U::STORAGE | U::COPY_SRC);
     let staging = pool.get(dev, "compare.staging", out_bytes, U::MAP_READ | U::COPY_DST);
-    ctx.queue
-        .write_buffer(&params_buf, 0, bytemuck::bytes_of(&params));
-    ctx.queue
-        .write_buffer(&slices_buf, 0, bytemuck::cast_slice(&slices));
+    ctx.queue.write_buffer(&params_buf, 0, bytemuck::bytes_of(&params));
+    ctx.queue.write_buffer(&slices_buf, 0, bytemuck::cast_slice(&slices));
     if !base.is_empty() {
-        ctx.queue
-            .write_buffer(&base_buf, 0, bytemuck::cast_slice(&base));
-        ctx.queue
-            .write_buffer(&cur_buf, 0, bytemuck::cast_slice(&cur));
-        ctx.queue
-            .write_buffer(&widths_buf, 0, bytemuck::cast_slice(&widths));
+        ctx.queue.write_buffer(&base_buf, 0, bytemuck::cast_slice(&base));
+        ctx.queue.write_buffer(&cur_buf, 0, bytemuck::cast_slice(&cur));
+        ctx.queue.write_buffer(&widths_buf, 0, bytemuck::cast_slice(&widths));
     }
     let layout = ctx.compare.get_bind_group_layout(0);
     let bind = dev.create_bind_group(&wgpu::BindGroupDescriptor {
         label: Some("compare"),
         layout: &layout,
         entries: &[
-            wgpu::BindGroupEntry {
-                binding: 0,
-                resource: params_buf.as_entire_binding(),
-            },
-            wgpu::BindGroupEntry {
-                binding: 1,
-                resource: slices_buf.as_entire_binding(),
-            },
-            wgpu::BindGroupEntry {
-                binding: 2,
-                resource: base_buf.as_entire_binding(),
-            },
-            wgpu::BindGroupEntry {
-                binding: 3,
-                resource: cur_buf.as_entire_binding(),
-            },
-            wgpu::BindGroupEntry {
-                binding: 4,
-                resource: widths_buf.as_entire_binding(),
-            },
-            wgpu::BindGroupEntry {
-                binding: 5,
-                resource: out_buf.as_entire_binding(),
-            },
+            wgpu::BindGroupEntry { binding: 0, resource: params_buf.as_entire_binding() },
+            wgpu::BindGroupEntry { binding: 1, resource: slices_buf.as_entire_binding() },
+            wgpu::BindGroupEntry { binding: 2, resource: base_buf.as_entire_binding() },
+            wgpu::BindGroupEntry { binding: 3, resource: cur_buf.as_entire_binding() },
+            wgpu::BindGroupEntry { binding: 4, resource: widths_buf.as_entire_binding() },
+            wgpu::BindGroupEntry { binding: 5, resource: out_buf.as_entire_binding() },
         ],
     });
-    let mut enc = dev.create_command_encoder(&wgpu::CommandEncoderDescriptor {
-        label: Some("compare"),
-    });
+    let mut enc = dev.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("compare") });
     {
-        let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-            label: Some("compare"),
-            timestamp_writes: None,
-        });
+        let mut pass =
+            enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("compare"), timestamp_writes: None });
         pass.set_pipeline(&ctx.compare);
         pass.set_bind_group(0, &bind, &[]);
         pass.dispatch_workgroups((n as u32).div_ceil(COMPARE_WORKGROUP), 1, 1);

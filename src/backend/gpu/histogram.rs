@@ -22,10 +22,7 @@ pub(super) fn run(
     out: &mut NumericSummary,
 ) -> Result<(), String> {
     if edges.len() + 1 > HISTOGRAM_MAX_BINS {
-        return Err(format!(
-            "histogram: {} bins exceed the GPU kernel's {HISTOGRAM_MAX_BINS}",
-            edges.len() + 1
-        ));
+        return Err(format!("histogram: {} bins exceed the GPU kernel's {HISTOGRAM_MAX_BINS}", edges.len() + 1));
     }
     if values.is_empty() {
         return Ok(());
@@ -34,15 +31,9 @@ pub(super) fn run(
     use wgpu::BufferUsages as U;
     let slots = edges.len() + 1 + HISTOGRAM_SPECIALS;
     let keys: Vec<[u32; 2]> = edges.iter().map(|&e| f64_key(e)).collect();
-    let edges_buf = pool.get(
-        dev,
-        "histogram.edges",
-        (keys.len().max(1) * 8) as u64,
-        U::STORAGE | U::COPY_DST,
-    );
+    let edges_buf = pool.get(dev, "histogram.edges", (keys.len().max(1) * 8) as u64, U::STORAGE | U::COPY_DST);
     if !keys.is_empty() {
-        ctx.queue
-            .write_buffer(&edges_buf, 0, bytemuck::cast_slice(&keys));
+        ctx.queue.write_buffer(&edges_buf, 0, bytemuck::cast_slice(&keys));
     }
     for start in (0..values.len()).step_by(chunk) {
         let end = (start + chunk).min(values.len());
@@ -55,89 +46,36 @@ pub(super) fn run(
             _pad: 0,
         };
         let params_buf = pool.get(dev, "histogram.params", 16, U::UNIFORM | U::COPY_DST);
-        let values_buf = pool.get(
-            dev,
-            "histogram.values",
-            (n * 8) as u64,
-            U::STORAGE | U::COPY_DST,
-        );
-        let validity_buf = pool.get(
-            dev,
-            "histogram.validity",
-            (n.div_ceil(32) * 4) as u64,
-            U::STORAGE | U::COPY_DST,
-        );
-        let counts_buf = pool.get(
-            dev,
-            "histogram.counts",
-            (slots * 4) as u64,
-            U::STORAGE | U::COPY_SRC | U::COPY_DST,
-        );
+        let values_buf = pool.get(dev, "histogram.values", (n * 8) as u64, U::STORAGE | U::COPY_DST);
+        let validity_buf = pool.get(dev, "histogram.validity", (n.div_ceil(32) * 4) as u64, U::STORAGE | U::COPY_DST);
+        let counts_buf = pool.get(dev, "histogram.counts", (slots * 4) as u64, U::STORAGE | U::COPY_SRC | U::COPY_DST);
         let minmax_bytes = groups as u64 * 16;
-        let minmax_buf = pool.get(
-            dev,
-            "histogram.minmax",
-            minmax_bytes,
-            U::STORAGE | U::COPY_SRC,
-        );
+        let minmax_buf = pool.get(dev, "histogram.minmax", minmax_bytes, U::STORAGE | U::COPY_SRC);
         let counts_bytes = (slots * 4) as u64;
-        let staging = pool.get(
-            dev,
-            "histogram.staging",
-            counts_bytes + minmax_bytes,
-            U::MAP_READ | U::COPY_DST,
-        );
-        ctx.queue
-            .write_buffer(&params_buf, 0, bytemuck::bytes_of(&params));
-        ctx.queue
-            .write_buffer(&values_buf, 0, bytemuck::cast_slice(&values[start..end]));
+        let staging = pool.get(dev, "histogram.staging", counts_bytes + minmax_bytes, U::MAP_READ | U::COPY_DST);
+        ctx.queue.write_buffer(&params_buf, 0, bytemuck::bytes_of(&params));
+        ctx.queue.write_buffer(&values_buf, 0, bytemuck::cast_slice(&values[start..end]));
         if let Some(bits) = validity {
-            ctx.queue.write_buffer(
-                &validity_buf,
-                0,
-                bytemuck::cast_slice(&validity_words(bits, start, n)),
-            );
+            ctx.queue.write_buffer(&validity_buf, 0, bytemuck::cast_slice(&validity_words(bits, start, n)));
         }
         let layout = ctx.histogram.get_bind_group_layout(0);
         let bind = dev.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("histogram"),
             layout: &layout,
             entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: params_buf.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: values_buf.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 2,
-                    resource: validity_buf.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 3,
-                    resource: edges_buf.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 4,
-                    resource: counts_buf.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 5,
-                    resource: minmax_buf.as_entire_binding(),
-                },
+                wgpu::BindGroupEntry { binding: 0, resource: params_buf.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 1, resource: values_buf.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 2, resource: validity_buf.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 3, resource: edges_buf.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 4, resource: counts_buf.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 5, resource: minmax_buf.as_entire_binding() },
             ],
         });
-        let mut enc = dev.create_command_encoder(&wgpu::CommandEncoderDescriptor {
-            label: Some("histogram"),
-        });
+        let mut enc = dev.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("histogram") });
         enc.clear_buffer(&counts_buf, 0, None);
         {
-            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some("histogram"),
-                timestamp_writes: None,
-            });
+            let mut pass = enc
+                .begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("histogram"), timestamp_writes: None });
             pass.set_pipeline(&ctx.histogram);
             pass.set_bind_group(0, &bind, &[]);
             pass.dispatch_workgroups(groups, 1, 1);

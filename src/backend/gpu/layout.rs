@@ -66,11 +66,7 @@ pub const COMPARE_WORKGROUP: u32 = 64;
 /// `f64_key` in `shaders/common.wgsl`.
 pub fn f64_key(v: f64) -> [u32; 2] {
     let bits = if v == 0.0 { 0u64 } else { v.to_bits() };
-    let k = if bits >> 63 == 1 {
-        !bits
-    } else {
-        bits | (1u64 << 63)
-    };
+    let k = if bits >> 63 == 1 { !bits } else { bits | (1u64 << 63) };
     [(k >> 32) as u32, k as u32]
 }
 
@@ -95,18 +91,7 @@ mod tests {
 
     #[test]
     fn keys_preserve_order() {
-        let vals = [
-            f64::MIN,
-            -1e300,
-            -1.0,
-            -f64::MIN_POSITIVE,
-            -5e-324,
-            0.0,
-            5e-324,
-            1.0,
-            1e300,
-            f64::MAX,
-        ];
+        let vals = [f64::MIN, -1e300, -1.0, -f64::MIN_POSITIVE, -5e-324, 0.0, 5e-324, 1.0, 1e300, f64::MAX];
         for w in vals.windows(2) {
             assert!(f64_key(w[0]) < f64_key(w[1]), "{} < {}", w[0], w[1]);
         }

@@ -75,9 +75,7 @@ pub struct AdapterReport {
 /// libwayland complains about an unset `XDG_RUNTIME_DIR` while wgpu enumerates adapters without
 /// a display; point it at a private folder so that stderr stays clean.
 fn quiet_wayland() {
-    let ok = std::env::var_os("XDG_RUNTIME_DIR")
-        .map(PathBuf::from)
-        .is_some_and(|p| p.is_dir());
+    let ok = std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from).is_some_and(|p| p.is_dir());
     if !ok {
         let dir = std::env::temp_dir().join(format!("driftwatch-runtime-{}", std::process::id()));
         if std::fs::create_dir_all(&dir).is_ok() {
@@ -97,12 +95,7 @@ fn instance() -> wgpu::Instance {
 }
 
 fn is_hardware(t: wgpu::DeviceType) -> bool {
-    matches!(
-        t,
-        wgpu::DeviceType::DiscreteGpu
-            | wgpu::DeviceType::IntegratedGpu
-            | wgpu::DeviceType::VirtualGpu
-    )
+    matches!(t, wgpu::DeviceType::DiscreteGpu | wgpu::DeviceType::IntegratedGpu | wgpu::DeviceType::VirtualGpu)
 }
 
 fn report(a: &wgpu::Adapter) -> AdapterReport {
@@ -115,10 +108,7 @@ fn report(a: &wgpu::Adapter) -> AdapterReport {
         device_type: format!("{:?}", info.device_type),
         driver: info.driver.clone(),
         driver_info: info.driver_info.clone(),
-        compute: a
-            .get_downlevel_capabilities()
-            .flags
-            .contains(wgpu::DownlevelFlags::COMPUTE_SHADERS),
+        compute: a.get_downlevel_capabilities().flags.contains(wgpu::DownlevelFlags::COMPUTE_SHADERS),
         hardware: is_hardware(info.device_type),
         max_storage_buffer_binding_size: limits.max_storage_buffer_binding_size as u64,
         max_buffer_size: limits.max_buffer_size,
@@ -192,9 +182,7 @@ pub struct GpuBackend {
 
 impl std::fmt::Debug for GpuBackend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GpuBackend")
-            .field("adapter", &self.ctx.report.name)
-            .finish()
+        f.debug_struct("GpuBackend").field("adapter", &self.ctx.report.name).finish()
     }
 }
 
@@ -221,22 +209,16 @@ impl GpuBackend {
         let mut found = adapters();
         if let Ok(want) = std::env::var("WGPU_ADAPTER_NAME") {
             let names: Vec<String> = found.iter().map(|a| a.get_info().name).collect();
-            found.retain(|a| {
-                a.get_info()
-                    .name
-                    .to_lowercase()
-                    .contains(&want.to_lowercase())
-            });
+            found.retain(|a| a.get_info().name.to_lowercase().contains(&want.to_lowercase()));
             if found.is_empty() {
-                return Err(format!(
-                    "WGPU_ADAPTER_NAME={want:?} matches no adapter (found: {})",
-                    names.join(", ")
-                ));
+                return Err(format!("WGPU_ADAPTER_NAME={want:?} matches no adapter (found: {})", names.join(", ")));
             }
         }
         found.retain(|a| report(a).compute);
         if found.is_empty() {
-            return Err("no GPU adapter found (install a Vulkan driver, e.g. mesa-vulkan-drivers for a software one)".into());
+            return Err(
+                "no GPU adapter found (install a Vulkan driver, e.g. mesa-vulkan-drivers for a software one)".into()
+            );
         }
         found.sort_by_key(|a| match a.get_info().device_type {
             wgpu::DeviceType::DiscreteGpu => 0,
@@ -265,12 +247,7 @@ impl GpuBackend {
         let sink = errors.clone();
         device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
             if let Ok(mut v) = sink.lock() {
-                v.push(
-                    e.to_string()
-                        .split_whitespace()
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                );
+                v.push(e.to_string().split_whitespace().collect::<Vec<_>>().join(" "));
             }
         }));
         let histogram = pipeline(&device, "histogram", HISTOGRAM_WGSL);
@@ -279,22 +256,9 @@ impl GpuBackend {
         let binding = (limits.max_storage_buffer_binding_size as u64).min(limits.max_buffer_size);
         // f64 values: 8 bytes each; a multiple of 32 so that validity words split cleanly.
         let max_chunk_values = (((binding / 8).min(1 << 24)) as usize / 32 * 32).max(32);
-        let ctx = Context {
-            device,
-            queue,
-            histogram,
-            categorical,
-            compare,
-            report,
-            max_chunk_values,
-            errors,
-        };
+        let ctx = Context { device, queue, histogram, categorical, compare, report, max_chunk_values, errors };
         ctx.check()?;
-        Ok(GpuBackend {
-            chunk_values: ctx.max_chunk_values,
-            ctx,
-            pool: Mutex::default(),
-        })
+        Ok(GpuBackend { chunk_values: ctx.max_chunk_values, ctx, pool: Mutex::default() })
     }
 
     /// Adapter name, API and type, for messages and reports.
@@ -318,17 +282,11 @@ impl GpuBackend {
 
 impl Context {
     fn check(&self) -> Result<(), String> {
-        let mut e = self
-            .errors
-            .lock()
-            .map_err(|_| "GPU error log poisoned".to_string())?;
+        let mut e = self.errors.lock().map_err(|_| "GPU error log poisoned".to_string())?;
         if e.is_empty() {
             Ok(())
         } else {
-            Err(format!(
-                "GPU error: {}",
-                e.drain(..).collect::<Vec<_>>().join("; ")
-            ))
+            Err(format!("GPU error: {}", e.drain(..).collect::<Vec<_>>().join("; ")))
         }
     }
 
@@ -345,16 +303,9 @@ impl Context {
         slice.map_async(wgpu::MapMode::Read, move |r| {
             let _ = tx.send(r);
         });
-        self.device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| format!("GPU poll failed: {e}"))?;
-        rx.recv()
-            .map_err(|_| "GPU readback lost".to_string())?
-            .map_err(|e| format!("GPU readback failed: {e}"))?;
-        let bytes = slice
-            .get_mapped_range()
-            .map_err(|e| format!("GPU readback failed: {e}"))?
-            .to_vec();
+        self.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| format!("GPU poll failed: {e}"))?;
+        rx.recv().map_err(|_| "GPU readback lost".to_string())?.map_err(|e| format!("GPU readback failed: {e}"))?;
+        let bytes = slice.get_mapped_range().map_err(|e| format!("GPU readback failed: {e}"))?.to_vec();
         staging.unmap();
         self.check()?;
         Ok(bytes)
@@ -362,9 +313,7 @@ impl Context {
 
     fn workgroups(&self, n: usize, per_invocation: usize) -> u32 {
         let per_group = layout::WORKGROUP as usize * per_invocation;
-        (n.div_ceil(per_group).max(1) as u32)
-            .min(self.device.limits().max_compute_workgroups_per_dimension)
-            .min(65_535)
+        (n.div_ceil(per_group).max(1) as u32).min(self.device.limits().max_compute_workgroups_per_dimension).min(65_535)
     }
 }
 
@@ -390,46 +339,17 @@ impl Backend for GpuBackend {
         edges: &[f64],
         out: &mut NumericSummary,
     ) -> Result<(), String> {
-        let mut pool = self
-            .pool
-            .lock()
-            .map_err(|_| "GPU buffer pool poisoned".to_string())?;
-        histogram::run(
-            &self.ctx,
-            &mut pool,
-            self.chunk_values,
-            values,
-            validity,
-            edges,
-            out,
-        )
+        let mut pool = self.pool.lock().map_err(|_| "GPU buffer pool poisoned".to_string())?;
+        histogram::run(&self.ctx, &mut pool, self.chunk_values, values, validity, edges, out)
     }
 
-    fn key_counts(
-        &self,
-        keys: &[u32],
-        validity: Option<&BooleanBuffer>,
-        counts: &mut [u64],
-    ) -> Result<u64, String> {
-        let mut pool = self
-            .pool
-            .lock()
-            .map_err(|_| "GPU buffer pool poisoned".to_string())?;
-        categorical::run(
-            &self.ctx,
-            &mut pool,
-            self.chunk_values,
-            keys,
-            validity,
-            counts,
-        )
+    fn key_counts(&self, keys: &[u32], validity: Option<&BooleanBuffer>, counts: &mut [u64]) -> Result<u64, String> {
+        let mut pool = self.pool.lock().map_err(|_| "GPU buffer pool poisoned".to_string())?;
+        categorical::run(&self.ctx, &mut pool, self.chunk_values, keys, validity, counts)
     }
 
     fn compare(&self, pairs: &[BinnedPair]) -> Result<Vec<BinMetrics>, String> {
-        let mut pool = self
-            .pool
-            .lock()
-            .map_err(|_| "GPU buffer pool poisoned".to_string())?;
+        let mut pool = self.pool.lock().map_err(|_| "GPU buffer pool poisoned".to_string())?;
         compare::run(&self.ctx, &mut pool, pairs)
     }
 }
@@ -443,23 +363,13 @@ mod tests {
     #[test]
     fn shaders_validate_with_naga() {
         use wgpu::naga;
-        for (name, src) in [
-            ("histogram", HISTOGRAM_WGSL),
-            ("categorical", CATEGORICAL_WGSL),
-            ("compare", COMPARE_WGSL),
-        ] {
-            let module = naga::front::wgsl::parse_str(&kernel_source(src))
-                .unwrap_or_else(|e| panic!("{name}: {e}"));
-            naga::valid::Validator::new(
-                naga::valid::ValidationFlags::all(),
-                naga::valid::Capabilities::empty(),
-            )
-            .validate(&module)
-            .unwrap_or_else(|e| panic!("{name}: {e:?}"));
-            assert!(
-                module.entry_points.iter().any(|e| e.name == "main"),
-                "{name}: no main"
-            );
+        for (name, src) in [("histogram", HISTOGRAM_WGSL), ("categorical", CATEGORICAL_WGSL), ("compare", COMPARE_WGSL)]
+        {
+            let module = naga::front::wgsl::parse_str(&kernel_source(src)).unwrap_or_else(|e| panic!("{name}: {e}"));
+            naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::empty())
+                .validate(&module)
+                .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+            assert!(module.entry_points.iter().any(|e| e.name == "main"), "{name}: no main");
         }
     }
 
@@ -476,18 +386,10 @@ mod tests {
             let mut got: Vec<(u32, String)> = module
                 .global_variables
                 .iter()
-                .filter_map(|(_, g)| {
-                    g.binding
-                        .as_ref()
-                        .map(|b| (b.binding, g.name.clone().unwrap_or_default()))
-                })
+                .filter_map(|(_, g)| g.binding.as_ref().map(|b| (b.binding, g.name.clone().unwrap_or_default())))
                 .collect();
             got.sort();
-            let want: Vec<(u32, String)> = want
-                .iter()
-                .enumerate()
-                .map(|(i, n)| (i as u32, n.to_string()))
-                .collect();
+            let want: Vec<(u32, String)> = want.iter().enumerate().map(|(i, n)| (i as u32, n.to_string())).collect();
             assert_eq!(got, want, "{name}");
         }
     }
