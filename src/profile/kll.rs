@@ -393,6 +393,25 @@ mod tests {
     }
 
     #[test]
+    fn kll_batches_keep_rank_error_small() {
+        let n = 1_000_000u64;
+        let mut s = Kll::default();
+        let all: Vec<f64> = (0..n).map(|i| ((i * 2_654_435_761) % n) as f64).collect();
+        for chunk in all.chunks(65_536) {
+            s.update_batch(&mut chunk.to_vec());
+        }
+        assert_eq!(s.n, n);
+        assert_eq!(s.weighted_items().iter().map(|x| x.1).sum::<u64>(), n);
+        for l in s.levels.iter().skip(1) {
+            assert!(l.windows(2).all(|w| w[0] <= w[1]));
+        }
+        for q in [0.001, 0.1, 0.5, 0.9, 0.999] {
+            let v = s.quantiles(&[q])[0];
+            assert!((v / n as f64 - q).abs() < 0.005, "q{q}: {v}");
+        }
+    }
+
+    #[test]
     fn kll_empty_and_nonfinite() {
         let mut s = Kll::default();
         s.update(f64::NAN);
