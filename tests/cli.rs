@@ -339,6 +339,41 @@ fn gpu_adapter_that_matches_nothing_is_a_clear_error() {
     assert!(!d.path().join("b").exists());
 }
 
+/// Runs `baseline` then `monitor` with `backend` in `dir/<backend>` (relative paths, so that the
+/// paths written in reports agree), and returns the JSON outputs and drift.json without the
+/// backend's name.
+fn both_jobs(dir: &Path, backend: &str, base: &Path, cur: &Path) -> (Vec<Vec<u8>>, serde_json::Value) {
+    let cwd = dir.join(backend);
+    std::fs::create_dir_all(&cwd).unwrap();
+    driftwatch()
+        .current_dir(&cwd)
+        .args(["baseline", "-q", "--backend", backend, "-o", "base"])
+        .arg(base)
+        .assert()
+        .success();
+    driftwatch()
+        .current_dir(&cwd)
+        .args(["monitor", "-q", "--backend", backend, "-b", "base", "-o", "run"])
+        .arg(cur)
+        .assert()
+        .code(1);
+    let mut drift = json(&cwd.join("run/drift.json"));
+    assert!(drift["backend"].as_str().unwrap().starts_with(backend), "{}", drift["backend"]);
+    drift["backend"] = serde_json::Value::Null;
+    let files = [
+        "base/statistics.json",
+        "base/constraints.json",
+        "base/profile.json",
+        "run/statistics.json",
+        "run/constraint_violations.json",
+        "run/profile.json",
+    ]
+    .iter()
+    .map(|f| std::fs::read(cwd.join(f)).unwrap())
+    .collect();
+    (files, drift)
+}
+
 /// `--backend gpu` writes the same files as `--backend cpu`; only the backend named in
 /// drift.json and the report differs.
 #[test]
@@ -347,40 +382,28 @@ fn gpu_and_cpu_backends_write_the_same_files() {
         return;
     }
     let d = tempfile::tempdir().unwrap();
-    let mut outs = Vec::new();
-    for backend in ["cpu", "gpu"] {
-        let cwd = d.path().join(backend);
-        std::fs::create_dir_all(&cwd).unwrap();
-        driftwatch()
-            .current_dir(&cwd)
-            .args(["baseline", "-q", "--backend", backend, "-o", "base"])
-            .arg(root().join("data/baseline.parquet"))
-            .assert()
-            .success();
-        driftwatch()
-            .current_dir(&cwd)
-            .args(["monitor", "-q", "--backend", backend, "-b", "base", "-o", "run"])
-            .arg(root().join("data/current.parquet"))
-            .assert()
-            .code(1);
-        let mut drift = json(&cwd.join("run/drift.json"));
-        assert!(drift["backend"].as_str().unwrap().starts_with(backend), "{}", drift["backend"]);
-        drift["backend"] = serde_json::Value::Null;
-        let files: Vec<Vec<u8>> = [
-            "base/statistics.json",
-            "base/constraints.json",
-            "base/profile.json",
-            "run/statistics.json",
-            "run/constraint_violations.json",
-            "run/profile.json",
-        ]
-        .iter()
-        .map(|f| std::fs::read(cwd.join(f)).unwrap())
-        .collect();
-        outs.push((files, drift));
+    let (base, cur) = (root().join("data/baseline.parquet"), root().join("data/current.parquet"));
+    let cpu = both_jobs(d.path(), "cpu", &base, &cur);
+    let gpu = both_jobs(d.path(), "gpu", &base, &cur);
+    assert!(cpu.0 == gpu.0, "JSON outputs differ between backends");
+    assert_eq!(cpu.1, gpu.1);
+}
+
+/// The same on generated captures with many row groups, dictionaries, nulls and identifiers.
+#[test]
+fn gpu_and_cpu_backends_agree_on_a_generated_capture() {
+    if crate::parity::gpu().is_none() {
+        return;
     }
-    assert!(outs[0].0 == outs[1].0, "JSON outputs differ between backends");
-    assert_eq!(outs[0].1, outs[1].1);
+    use driftwatch::synth::{write_capture, CaptureSpec};
+    let d = tempfile::tempdir().unwrap();
+    let (base, cur) = (d.path().join("base.parquet"), d.path().join("cur.parquet"));
+    write_capture(&base, &CaptureSpec { rows: 400_000, seed: 1, drifted: false, row_group: 65_536 }).unwrap();
+    write_capture(&cur, &CaptureSpec { rows: 400_000, seed: 2, drifted: true, row_group: 65_536 }).unwrap();
+    let cpu = both_jobs(d.path(), "cpu", &base, &cur);
+    let gpu = both_jobs(d.path(), "gpu", &base, &cur);
+    assert!(cpu.0 == gpu.0, "JSON outputs differ between backends on the generated capture");
+    assert_eq!(cpu.1, gpu.1);
 }
 
 #[test]

@@ -39,8 +39,8 @@ pub fn histogram(values: &[f64], validity: Option<&BooleanBuffer>, edges: &[f64]
     match validity {
         None => values.iter().for_each(|&v| one(v, out)),
         Some(bits) => {
-            for (i, &v) in values.iter().enumerate() {
-                if bits.value(i) {
+            for (&v, valid) in values.iter().zip(bits.iter()) {
+                if valid {
                     one(v, out);
                 } else {
                     out.nulls += 1;
@@ -70,12 +70,16 @@ pub fn histogram_sorted(sorted: &[f64], edges: &[f64], counts: &mut [u64]) {
 pub fn key_counts(keys: &[u32], validity: Option<&BooleanBuffer>, counts: &mut [u64]) -> u64 {
     let n = counts.len();
     let mut nulls = 0;
-    for (i, &k) in keys.iter().enumerate() {
-        if validity.is_none_or(|b| b.value(i)) && (k as usize) < n {
+    let mut one = |k: u32, valid: bool| {
+        if valid && (k as usize) < n {
             counts[k as usize] += 1;
         } else {
             nulls += 1;
         }
+    };
+    match validity {
+        None => keys.iter().for_each(|&k| one(k, true)),
+        Some(bits) => keys.iter().zip(bits.iter()).for_each(|(&k, v)| one(k, v)),
     }
     nulls
 }

@@ -45,30 +45,15 @@ pub(super) fn run(
         if let Some(bits) = validity {
             ctx.queue.write_buffer(&validity_buf, 0, bytemuck::cast_slice(&validity_words(bits, start, n)));
         }
-        let layout = ctx.categorical.get_bind_group_layout(0);
-        let bind = dev.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("categorical"),
-            layout: &layout,
-            entries: &[
-                wgpu::BindGroupEntry { binding: 0, resource: params_buf.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 1, resource: keys_buf.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 2, resource: validity_buf.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 3, resource: counts_buf.as_entire_binding() },
-            ],
-        });
-        let mut enc = dev.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("categorical") });
-        enc.clear_buffer(&counts_buf, 0, None);
-        {
-            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some("categorical"),
-                timestamp_writes: None,
-            });
-            pass.set_pipeline(&ctx.categorical);
-            pass.set_bind_group(0, &bind, &[]);
-            pass.dispatch_workgroups(groups, 1, 1);
-        }
-        enc.copy_buffer_to_buffer(&counts_buf, 0, &staging, 0, counts_bytes);
-        let bytes = ctx.submit_and_read(enc, &staging, counts_bytes)?;
+        let bytes = ctx.run(
+            &ctx.categorical,
+            "categorical",
+            &[&params_buf, &keys_buf, &validity_buf, &counts_buf],
+            groups,
+            Some(&counts_buf),
+            &[(&counts_buf, counts_bytes)],
+            &staging,
+        )?;
         let words: &[u32] = bytemuck::cast_slice(&bytes);
         for (o, &c) in counts.iter_mut().zip(&words[..n_keys]) {
             *o += c as u64;

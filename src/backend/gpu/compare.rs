@@ -59,29 +59,15 @@ pub(super) fn run(ctx: &Context, pool: &mut Pool, pairs: &[BinnedPair]) -> Resul
         ctx.queue.write_buffer(&cur_buf, 0, bytemuck::cast_slice(&cur));
         ctx.queue.write_buffer(&widths_buf, 0, bytemuck::cast_slice(&widths));
     }
-    let layout = ctx.compare.get_bind_group_layout(0);
-    let bind = dev.create_bind_group(&wgpu::BindGroupDescriptor {
-        label: Some("compare"),
-        layout: &layout,
-        entries: &[
-            wgpu::BindGroupEntry { binding: 0, resource: params_buf.as_entire_binding() },
-            wgpu::BindGroupEntry { binding: 1, resource: slices_buf.as_entire_binding() },
-            wgpu::BindGroupEntry { binding: 2, resource: base_buf.as_entire_binding() },
-            wgpu::BindGroupEntry { binding: 3, resource: cur_buf.as_entire_binding() },
-            wgpu::BindGroupEntry { binding: 4, resource: widths_buf.as_entire_binding() },
-            wgpu::BindGroupEntry { binding: 5, resource: out_buf.as_entire_binding() },
-        ],
-    });
-    let mut enc = dev.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("compare") });
-    {
-        let mut pass =
-            enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("compare"), timestamp_writes: None });
-        pass.set_pipeline(&ctx.compare);
-        pass.set_bind_group(0, &bind, &[]);
-        pass.dispatch_workgroups((n as u32).div_ceil(COMPARE_WORKGROUP), 1, 1);
-    }
-    enc.copy_buffer_to_buffer(&out_buf, 0, &staging, 0, out_bytes);
-    let bytes = ctx.submit_and_read(enc, &staging, out_bytes)?;
+    let bytes = ctx.run(
+        &ctx.compare,
+        "compare",
+        &[&params_buf, &slices_buf, &base_buf, &cur_buf, &widths_buf, &out_buf],
+        (n as u32).div_ceil(COMPARE_WORKGROUP),
+        None,
+        &[(&out_buf, out_bytes)],
+        &staging,
+    )?;
     let vals: &[f32] = bytemuck::cast_slice(&bytes);
     Ok(vals
         .chunks_exact(COMPARE_METRICS)

@@ -58,31 +58,15 @@ pub(super) fn run(
         if let Some(bits) = validity {
             ctx.queue.write_buffer(&validity_buf, 0, bytemuck::cast_slice(&validity_words(bits, start, n)));
         }
-        let layout = ctx.histogram.get_bind_group_layout(0);
-        let bind = dev.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("histogram"),
-            layout: &layout,
-            entries: &[
-                wgpu::BindGroupEntry { binding: 0, resource: params_buf.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 1, resource: values_buf.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 2, resource: validity_buf.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 3, resource: edges_buf.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 4, resource: counts_buf.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 5, resource: minmax_buf.as_entire_binding() },
-            ],
-        });
-        let mut enc = dev.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("histogram") });
-        enc.clear_buffer(&counts_buf, 0, None);
-        {
-            let mut pass = enc
-                .begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("histogram"), timestamp_writes: None });
-            pass.set_pipeline(&ctx.histogram);
-            pass.set_bind_group(0, &bind, &[]);
-            pass.dispatch_workgroups(groups, 1, 1);
-        }
-        enc.copy_buffer_to_buffer(&counts_buf, 0, &staging, 0, counts_bytes);
-        enc.copy_buffer_to_buffer(&minmax_buf, 0, &staging, counts_bytes, minmax_bytes);
-        let bytes = ctx.submit_and_read(enc, &staging, counts_bytes + minmax_bytes)?;
+        let bytes = ctx.run(
+            &ctx.histogram,
+            "histogram",
+            &[&params_buf, &values_buf, &validity_buf, &edges_buf, &counts_buf, &minmax_buf],
+            groups,
+            Some(&counts_buf),
+            &[(&counts_buf, counts_bytes), (&minmax_buf, minmax_bytes)],
+            &staging,
+        )?;
         let words: &[u32] = bytemuck::cast_slice(&bytes);
         // One dispatch counts at most `chunk` (< 2^32) values, so no u32 counter has wrapped;
         // widen to u64 here.

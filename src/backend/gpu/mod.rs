@@ -311,6 +311,49 @@ impl Context {
         Ok(bytes)
     }
 
+    /// Binds `buffers` to the kernel's bindings 0, 1, 2… in order, zeroes `clear`, dispatches
+    /// `groups` workgroups, copies each `(buffer, bytes)` of `readback` one after the other into
+    /// `staging`, and returns those bytes.
+    fn run(
+        &self,
+        pipeline: &wgpu::ComputePipeline,
+        label: &str,
+        buffers: &[&wgpu::Buffer],
+        groups: u32,
+        clear: Option<&wgpu::Buffer>,
+        readback: &[(&wgpu::Buffer, u64)],
+        staging: &wgpu::Buffer,
+    ) -> Result<Vec<u8>, String> {
+        let layout = pipeline.get_bind_group_layout(0);
+        let entries: Vec<wgpu::BindGroupEntry> = buffers
+            .iter()
+            .enumerate()
+            .map(|(i, b)| wgpu::BindGroupEntry { binding: i as u32, resource: b.as_entire_binding() })
+            .collect();
+        let bind = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some(label),
+            layout: &layout,
+            entries: &entries,
+        });
+        let mut enc = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(label) });
+        if let Some(b) = clear {
+            enc.clear_buffer(b, 0, None);
+        }
+        {
+            let mut pass =
+                enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some(label), timestamp_writes: None });
+            pass.set_pipeline(pipeline);
+            pass.set_bind_group(0, &bind, &[]);
+            pass.dispatch_workgroups(groups, 1, 1);
+        }
+        let mut offset = 0;
+        for (b, bytes) in readback {
+            enc.copy_buffer_to_buffer(b, 0, staging, offset, *bytes);
+            offset += bytes;
+        }
+        self.submit_and_read(enc, staging, offset)
+    }
+
     fn workgroups(&self, n: usize, per_invocation: usize) -> u32 {
         let per_group = layout::WORKGROUP as usize * per_invocation;
         (n.div_ceil(per_group).max(1) as u32).min(self.device.limits().max_compute_workgroups_per_dimension).min(65_535)
