@@ -244,6 +244,12 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
 impl Baseline {
     /// Loads a baseline folder (or the folder of a given `statistics.json`).
     pub fn load(path: &Path) -> Result<Baseline> {
+        if path.is_file() && path.file_name().is_some_and(|n| n != STATISTICS) {
+            return Err(Error::Baseline {
+                path: path.into(),
+                message: "expected a baseline folder (statistics.json, constraints.json), not a file; make one with `driftwatch baseline`".into(),
+            });
+        }
         let dir =
             if path.is_file() { path.parent().unwrap_or(Path::new(".")).to_path_buf() } else { path.to_path_buf() };
         if !dir.is_dir() {

@@ -32,12 +32,35 @@ pub fn projection(file: &ScannedFile, wanted: Option<&[String]>) -> Vec<usize> {
 }
 
 /// Decodes row group `rg` of `file`, projected on `columns`, calling `each` with every batch.
+///
+/// # Errors
+/// A one-line message naming the row group and, when one column alone fails to decode (invalid
+/// UTF-8, a corrupt page), that column.
 pub fn for_each_batch(
     file: &ScannedFile,
     rg: usize,
     columns: &[usize],
     mut each: impl FnMut(&RecordBatch),
 ) -> Result<(), String> {
+    match decode(file, rg, columns, &mut each) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            // Only on failure: decode the columns one by one to name the culprit.
+            let culprit = if columns.len() > 1 {
+                columns.iter().find(|&&c| decode(file, rg, &[c], &mut |_| {}).is_err())
+            } else {
+                columns.first()
+            };
+            let name = culprit.map(|&c| file.meta.schema().field(c).name().clone());
+            Err(match name {
+                Some(n) => format!("row group {rg}, column '{n}': {e}"),
+                None => format!("row group {rg}: {e}"),
+            })
+        }
+    }
+}
+
+fn decode(file: &ScannedFile, rg: usize, columns: &[usize], each: &mut dyn FnMut(&RecordBatch)) -> Result<(), String> {
     let handle = File::open(&file.path).map_err(one_line)?;
     let mask = ProjectionMask::roots(file.meta.parquet_schema(), columns.iter().copied());
     let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(handle, file.meta.clone())
@@ -45,10 +68,9 @@ pub fn for_each_batch(
         .with_projection(mask)
         .with_batch_size(BATCH_ROWS)
         .build()
-        .map_err(|e| format!("row group {rg}: {}", one_line(e)))?;
+        .map_err(one_line)?;
     for batch in reader {
-        let batch = batch.map_err(|e| format!("row group {rg}: {}", one_line(e)))?;
-        each(&batch);
+        each(&batch.map_err(one_line)?);
     }
     Ok(())
 }

@@ -124,9 +124,33 @@ fn checkpoint(opts: &JobOptions, pass: &str, plans: &HashMap<String, ColumnPlan>
     }
 }
 
-fn remove_checkpoints(cps: &[&Checkpoint]) {
-    for cp in cps {
-        let _ = std::fs::remove_file(&cp.path);
+/// Tidies the output folder when a job returns, successfully or not: its checkpoints go (only
+/// an interrupted process leaves them, for `--resume`), and a folder the job created and left
+/// empty goes too, so that a failed run leaves nothing behind.
+struct OutputGuard {
+    dir: PathBuf,
+    created: bool,
+    checkpoints: Vec<PathBuf>,
+}
+
+impl OutputGuard {
+    fn new(dir: &std::path::Path) -> Self {
+        OutputGuard { dir: dir.to_path_buf(), created: !dir.exists(), checkpoints: Vec::new() }
+    }
+    fn track(&mut self, cp: &Checkpoint) {
+        self.checkpoints.push(cp.path.clone());
+    }
+}
+
+impl Drop for OutputGuard {
+    fn drop(&mut self) {
+        for p in &self.checkpoints {
+            let _ = std::fs::remove_file(p);
+        }
+        if self.created {
+            // Fails, as it should, when the folder holds outputs.
+            let _ = std::fs::remove_dir(&self.dir);
+        }
     }
 }
 
@@ -154,7 +178,9 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
         backend: backend.as_ref(),
         progress: &pb,
     };
+    let mut guard = OutputGuard::new(&opts.output);
     let cp1 = checkpoint(opts, "baseline-1", &no_plans);
+    guard.track(&cp1);
     let first = profile_files(&s.files, &req, Some(&cp1));
     pb.finish_and_clear();
     let (mut profile, mut skipped) = (first.profile, first.skipped);
@@ -168,7 +194,6 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
         ));
     }
 
-    let mut checkpoints = vec![cp1];
     let edges = baseline::plan_edges(&profile);
     if !edges.is_empty() {
         let plans: HashMap<String, ColumnPlan> = edges
@@ -185,10 +210,10 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
             progress: &pb,
         };
         let cp2 = checkpoint(opts, "baseline-2", &plans);
+        guard.track(&cp2);
         let out2 = profile_files(&good, &req, Some(&cp2));
         pb.finish_and_clear();
         let (second, failed2) = (out2.profile, out2.skipped);
-        checkpoints.push(cp2);
         if let Some(f) = failed2.first() {
             return Err(Error::Input {
                 path: f.path.clone().into(),
@@ -215,7 +240,6 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
         write_atomic(&p, &bytes)?;
         written.push(p);
     }
-    remove_checkpoints(&checkpoints.iter().collect::<Vec<_>>());
     Ok(BaselineOutcome {
         profile,
         skipped: all_skipped,
@@ -242,7 +266,9 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: &std::path::Path) -> Result<
         backend: backend.as_ref(),
         progress: &pb,
     };
+    let mut guard = OutputGuard::new(&opts.output);
     let cp = checkpoint(opts, "monitor", &plans);
+    guard.track(&cp);
     let outcome = profile_files(&s.files, &req, Some(&cp));
     pb.finish_and_clear();
     let (current, skipped) = (outcome.profile, outcome.skipped);
@@ -305,7 +331,6 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: &std::path::Path) -> Result<
         write_atomic(&p, &bytes)?;
         written.push(p);
     }
-    remove_checkpoints(&[&cp]);
     let markdown = report::markdown::render(&report);
     Ok(MonitorOutcome { report, markdown, written })
 }

@@ -145,6 +145,21 @@ fn bad_inputs_are_one_line_errors_naming_the_file() {
 }
 
 #[test]
+fn non_utf8_text_names_the_file_and_column() {
+    let d = tempfile::tempdir().unwrap();
+    let a = driftwatch()
+        .args(["baseline", "-q", "-o"])
+        .arg(d.path().join("out"))
+        .arg(root().join("tests/data/bad_utf8.parquet"))
+        .assert()
+        .code(2);
+    let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("bad_utf8.parquet") && err.contains("column 'name'") && err.contains("UTF-8"), "{err}");
+    assert!(!d.path().join("out").exists());
+}
+
+#[test]
 fn good_inputs_are_processed_and_bad_ones_reported() {
     let d = tempfile::tempdir().unwrap();
     let base = sample_baseline(d.path());
@@ -205,6 +220,16 @@ fn baseline_folder_without_statistics_is_an_error() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("statistics.json: invalid"));
+    // Training data given as --baseline by mistake.
+    driftwatch()
+        .args(["monitor", "-q", "-b"])
+        .arg(root().join("data/baseline.parquet"))
+        .arg("-o")
+        .arg(d.path().join("run"))
+        .arg(root().join("data/current.parquet"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("expected a baseline folder"));
 }
 
 #[test]

@@ -4,6 +4,7 @@ Writes:
   tests/data/reference_metrics.json  drift metrics on binned and categorical inputs
   tests/data/stats_input.parquet     a table with nulls, NaN, +-inf, numeric text, an all-null column
   tests/data/stats_expected.json     numpy's statistics of that table
+  tests/data/bad_utf8.parquet        a text column holding bytes that are not UTF-8
 
 Run from the repository root:  python3 tests/reference/make_reference.py
 (needs numpy, scipy, pyarrow; the outputs are committed, so tests do not need Python).
@@ -187,5 +188,12 @@ def main():
         json.dump(expected, fh, indent=1)
 
 
+def bad_utf8():
+    raw = pa.array([b"ok", b"\xff\xfebad", b"fine"], type=pa.binary())
+    text = pa.Array.from_buffers(pa.string(), len(raw), raw.buffers())
+    pq.write_table(pa.table({"name": text, "x": [1.0, 2.0, 3.0]}), "tests/data/bad_utf8.parquet")
+
+
 if __name__ == "__main__":
     main()
+    bad_utf8()
