@@ -54,6 +54,12 @@ pub fn classify(s: &str) -> TextKind {
             return TextKind::Integral(v);
         }
     }
+    // Only strings made of number characters, or short ones (NaN, inf, infinity), can parse:
+    // most text is rejected on its first letter without running the float parser.
+    let numberish = digits.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'));
+    if !numberish && digits.len() > 8 {
+        return TextKind::String;
+    }
     match t.parse::<f64>() {
         Ok(v) => TextKind::Fractional(v),
         Err(_) => TextKind::String,

@@ -64,17 +64,51 @@ impl Moments {
         }
         let mut batch = Moments::default();
         let n = values.len() as f64;
-        let (mut s, mut c) = (0.0f64, 0.0f64);
-        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-        for &v in values {
-            let t = s + v;
-            c += if s.abs() >= v.abs() { (s - t) + v } else { (v - t) + s };
-            s = t;
-            lo = lo.min(v);
-            hi = hi.max(v);
+        // Four independent lanes (Neumaier sums, then squared deviations) so that the loop is
+        // not one long dependency chain; lanes are combined in a fixed order, so results stay
+        // deterministic.
+        let neumaier = |s: &mut f64, c: &mut f64, v: f64| {
+            let t = *s + v;
+            *c += if s.abs() >= v.abs() { (*s - t) + v } else { (v - t) + *s };
+            *s = t;
+        };
+        let (mut s4, mut c4) = ([0.0f64; 4], [0.0f64; 4]);
+        let (mut lo, mut hi) = ([f64::INFINITY; 4], [f64::NEG_INFINITY; 4]);
+        let chunks = values.chunks_exact(4);
+        let rest = chunks.remainder();
+        for q in chunks {
+            for l in 0..4 {
+                neumaier(&mut s4[l], &mut c4[l], q[l]);
+                lo[l] = lo[l].min(q[l]);
+                hi[l] = hi[l].max(q[l]);
+            }
         }
+        for (l, &v) in rest.iter().enumerate() {
+            neumaier(&mut s4[l], &mut c4[l], v);
+            lo[l] = lo[l].min(v);
+            hi[l] = hi[l].max(v);
+        }
+        let (mut s, mut c) = (0.0f64, 0.0f64);
+        for l in 0..4 {
+            neumaier(&mut s, &mut c, s4[l]);
+            neumaier(&mut s, &mut c, c4[l]);
+        }
+        let lo = lo.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = hi.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let mean = (s + c) / n;
-        let m2: f64 = values.iter().map(|&v| (v - mean) * (v - mean)).sum();
+        let mut m4 = [0.0f64; 4];
+        let chunks = values.chunks_exact(4);
+        let rest = chunks.remainder();
+        for q in chunks {
+            for l in 0..4 {
+                let d = q[l] - mean;
+                m4[l] += d * d;
+            }
+        }
+        for (l, &v) in rest.iter().enumerate() {
+            m4[l] += (v - mean) * (v - mean);
+        }
+        let m2 = (m4[0] + m4[1]) + (m4[2] + m4[3]);
         batch.n = values.len() as u64;
         batch.mean = mean;
         batch.m2 = m2;
