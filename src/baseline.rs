@@ -28,7 +28,7 @@ pub fn kll_buckets(kll: &Kll, min: f64, max: f64) -> Vec<KllBucket> {
     if kll.is_empty() {
         return Vec::new();
     }
-    if !(max > min) {
+    if max <= min || max.is_nan() || min.is_nan() {
         return vec![KllBucket { lower_bound: min, upper_bound: max, count: kll.n as f64 }];
     }
     let w = (max - min) / 10.0;

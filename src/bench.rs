@@ -102,11 +102,14 @@ fn best<T>(runs: usize, mut f: impl FnMut() -> Result<T>) -> Result<(f64, T)> {
     Ok((best, last.expect("at least one run")))
 }
 
+/// Rows, Arrow bytes and (when kept) the batches of a decode.
+type Decoded = (u64, u64, Vec<RecordBatch>);
+
 /// Decodes every row group of `files` in parallel; returns rows and Arrow bytes.
-pub fn decode_all(files: &[ScannedFile], keep: bool) -> Result<(u64, u64, Vec<RecordBatch>)> {
+pub fn decode_all(files: &[ScannedFile], keep: bool) -> Result<Decoded> {
     let units: Vec<(usize, usize)> =
         files.iter().enumerate().flat_map(|(i, f)| (0..f.row_groups()).map(move |g| (i, g))).collect();
-    let parts: Vec<std::result::Result<(u64, u64, Vec<RecordBatch>), String>> = units
+    let parts: Vec<std::result::Result<Decoded, String>> = units
         .par_iter()
         .map(|&(i, g)| {
             let cols = projection(&files[i], None);

@@ -86,9 +86,9 @@ fn chunk(spec: &CaptureSpec, index: usize, start: usize, rows: usize) -> RecordB
     let mut r = Rng(spec.seed.wrapping_mul(0x1000_0001).wrapping_add(index as u64));
     let d = spec.drifted;
     let null = |r: &mut Rng, p: f64| r.uniform() < p;
-    let mut f: Vec<Vec<Option<f64>>> = vec![Vec::with_capacity(rows); 8];
-    let mut ints: Vec<Vec<Option<i64>>> = vec![Vec::with_capacity(rows); 4];
-    let mut cats: Vec<Vec<Option<i32>>> = vec![Vec::with_capacity(rows); 5];
+    let mut f: Vec<Vec<Option<f64>>> = (0..8).map(|_| Vec::with_capacity(rows)).collect();
+    let mut ints: Vec<Vec<Option<i64>>> = (0..4).map(|_| Vec::with_capacity(rows)).collect();
+    let mut cats: Vec<Vec<Option<i32>>> = (0..5).map(|_| Vec::with_capacity(rows)).collect();
     let mut returning = Vec::with_capacity(rows);
     let (mut pred, mut label, mut time, mut ids) =
         (Vec::with_capacity(rows), Vec::with_capacity(rows), Vec::with_capacity(rows), Vec::with_capacity(rows));

@@ -23,7 +23,7 @@ fn to_hex(bytes: &[u8]) -> String {
 }
 
 fn from_hex(s: &str) -> Result<Vec<u8>, String> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return Err("odd-length hex string".into());
     }
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).map_err(|e| e.to_string())).collect()
@@ -56,7 +56,7 @@ fn canonical(mut bytes: Vec<u8>) -> Vec<u8> {
         Some(3) => 12, // hash-set mode preamble
         _ => return bytes,
     };
-    if bytes.len() < start || bytes[5] & COMPACT == 0 || (bytes.len() - start) % 4 != 0 {
+    if bytes.len() < start || bytes[5] & COMPACT == 0 || !(bytes.len() - start).is_multiple_of(4) {
         return bytes;
     }
     let mut coupons: Vec<u32> =

@@ -110,7 +110,7 @@ fn report(a: &wgpu::Adapter) -> AdapterReport {
         driver_info: info.driver_info.clone(),
         compute: a.get_downlevel_capabilities().flags.contains(wgpu::DownlevelFlags::COMPUTE_SHADERS),
         hardware: is_hardware(info.device_type),
-        max_storage_buffer_binding_size: limits.max_storage_buffer_binding_size as u64,
+        max_storage_buffer_binding_size: limits.max_storage_buffer_binding_size,
         max_buffer_size: limits.max_buffer_size,
         max_compute_workgroups_per_dimension: limits.max_compute_workgroups_per_dimension,
         max_compute_invocations_per_workgroup: limits.max_compute_invocations_per_workgroup,
@@ -253,7 +253,7 @@ impl GpuBackend {
         let histogram = pipeline(&device, "histogram", HISTOGRAM_WGSL);
         let categorical = pipeline(&device, "categorical", CATEGORICAL_WGSL);
         let compare = pipeline(&device, "compare", COMPARE_WGSL);
-        let binding = (limits.max_storage_buffer_binding_size as u64).min(limits.max_buffer_size);
+        let binding = limits.max_storage_buffer_binding_size.min(limits.max_buffer_size);
         // f64 values: 8 bytes each; a multiple of 32 so that validity words split cleanly.
         let max_chunk_values = (((binding / 8).min(1 << 24)) as usize / 32 * 32).max(32);
         let ctx = Context { device, queue, histogram, categorical, compare, report, max_chunk_values, errors };
@@ -314,6 +314,7 @@ impl Context {
     /// Binds `buffers` to the kernel's bindings 0, 1, 2… in order, zeroes `clear`, dispatches
     /// `groups` workgroups, copies each `(buffer, bytes)` of `readback` one after the other into
     /// `staging`, and returns those bytes.
+    #[allow(clippy::too_many_arguments, reason = "one call site per kernel, each naming every part of its dispatch")]
     fn run(
         &self,
         pipeline: &wgpu::ComputePipeline,
