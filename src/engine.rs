@@ -54,19 +54,28 @@ fn profile_unit(file: &ScannedFile, rg: usize, req: &Request) -> Result<DatasetP
     let mut p = empty_profile(file, &cols, req);
     let plans: Vec<&ColumnPlan> =
         p.columns.iter().map(|c| req.plans.get(&c.name).unwrap_or(&req.default_plan)).collect();
-    let mut scratch = Vec::new();
+    // One scratch buffer per column: the columns of a batch are folded in parallel too, so that
+    // a file with a single row group still keeps every core busy. Each column's fold stays
+    // sequential, so results do not depend on scheduling.
+    let mut scratch: Vec<Vec<f64>> = vec![Vec::new(); p.columns.len()];
     let mut failure: Option<String> = None;
     for_each_batch(file, rg, &cols, |batch| {
         if failure.is_some() {
             return;
         }
         p.rows += batch.num_rows() as u64;
-        for (i, col) in p.columns.iter_mut().enumerate() {
-            if let Err(e) = accumulate(col, batch.column(i), plans[i], req.backend, &mut scratch) {
-                failure = Some(format!("column '{}': {e}", col.name));
-                return;
-            }
-        }
+        let errors: Vec<String> = p
+            .columns
+            .par_iter_mut()
+            .zip(scratch.par_iter_mut())
+            .enumerate()
+            .filter_map(|(i, (col, buf))| {
+                accumulate(col, batch.column(i), plans[i], req.backend, buf)
+                    .err()
+                    .map(|e| format!("column '{}': {e}", col.name))
+            })
+            .collect();
+        failure = errors.into_iter().next();
     })?;
     if let Some(e) = failure {
         return Err(e);
