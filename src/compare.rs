@@ -258,7 +258,8 @@ pub fn categorical(base: &[f64], cur: &[f64], unseen: &[bool]) -> Option<Categor
         chi2_dof: dof,
         chi2_pvalue: pvalue,
         js_distance: js_distance(&p, &q),
-        unseen_share: q.iter().zip(unseen).filter(|(_, u)| **u).map(|(x, _)| x).sum(),
+        // `+ 0.0`: an empty f64 sum is -0.0, which would print as "-0.0".
+        unseen_share: q.iter().zip(unseen).filter(|(_, u)| **u).map(|(x, _)| x).sum::<f64>() + 0.0,
     })
 }
 
@@ -302,6 +303,12 @@ mod tests {
         assert_eq!(m.linf_simple, 0.5);
         // The pooled unseen cell joins the only other cell, so no cell is unbounded: 1 cell, dof 0.
         assert_eq!(m.chi2_dof, 0);
+    }
+
+    #[test]
+    fn categorical_nothing_unseen_is_positive_zero() {
+        let m = categorical(&[5.0, 5.0], &[4.0, 6.0], &[false, false]).unwrap();
+        assert_eq!(m.unseen_share.to_bits(), 0.0f64.to_bits());
     }
 
     #[test]
