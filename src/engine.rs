@@ -277,9 +277,3 @@ pub fn profile_files(files: &[ScannedFile], req: &Request, checkpoint: Option<&C
 
 /// How often a checkpoint is written.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(2);
-
-/// Names of the columns whose values are numbers (numeric Arrow types, or text whose values are
-/// numbers) in a profile.
-pub fn numeric_columns(p: &DatasetProfile) -> Vec<String> {
-    p.columns.iter().filter(|c| c.inferred_type().is_numeric()).map(|c| c.name.clone()).collect()
-}
