@@ -23,7 +23,6 @@ fn ratio_violation(feature: &str, check: &str, value: f64) -> Violation {
 pub fn check(baseline: &Baseline, current: &DatasetProfile, drift: &[FeatureDrift]) -> Vec<Violation> {
     let mut out = Vec::new();
     let names = baseline.feature_names();
-    let present: Vec<&str> = names.iter().filter(|n| current.column(n).is_some()).map(String::as_str).collect();
     let extra: Vec<&str> =
         current.columns.iter().map(|c| c.name.as_str()).filter(|n| !names.iter().any(|b| b == n)).collect();
     let current_count = current.columns.len();
@@ -106,6 +105,5 @@ pub fn check(baseline: &Baseline, current: &DatasetProfile, drift: &[FeatureDrif
             });
         }
     }
-    let _ = present;
     out
 }
