@@ -313,6 +313,29 @@ fn schemas_are_unified_and_missing_columns_count_as_missing() {
 }
 
 #[test]
+fn resume_without_a_checkpoint_runs_normally_and_leaves_none() {
+    let d = tempfile::tempdir().unwrap();
+    let base = sample_baseline(d.path());
+    let run = d.path().join("run");
+    driftwatch()
+        .args(["monitor", "-q", "--resume", "-b"])
+        .arg(&base)
+        .arg("-o")
+        .arg(&run)
+        .arg(root().join("data"))
+        .assert()
+        .code(1);
+    let drift = json(&run.join("drift.json"));
+    assert_eq!(drift["current"]["resumed_files"], 0);
+    let per_file = drift["current"]["per_file"].as_array().unwrap();
+    assert_eq!(per_file.len(), 2);
+    assert!(per_file.iter().all(|f| f["status"] == "ok" && f["rows"] == 20000));
+    let names: Vec<_> =
+        std::fs::read_dir(&run).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    assert!(names.iter().all(|n| !n.contains("checkpoint")), "{names:?}");
+}
+
+#[test]
 fn columns_projection_and_bad_flag() {
     let d = tempfile::tempdir().unwrap();
     let base = d.path().join("base");
