@@ -40,7 +40,7 @@ pub enum Command {
         /// Rows per row group.
         #[arg(long, default_value_t = 131_072)]
         row_group: usize,
-        /// Backends to measure: cpu, gpu, or all (gpu only when an adapter is found).
+        /// Backends to measure: auto, cpu, gpu, or all (cpu, then gpu when an adapter is found).
         #[arg(long, default_value = "all")]
         backend: String,
         /// Keep the generated files in this folder (and reuse them next time).

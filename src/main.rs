@@ -71,6 +71,7 @@ fn run() -> anyhow::Result<u8> {
             let backends = match backend.as_str() {
                 "cpu" => vec![BackendChoice::Cpu],
                 "gpu" => vec![BackendChoice::Gpu],
+                "auto" => vec![BackendChoice::Auto],
                 "all" => {
                     let mut v = vec![BackendChoice::Cpu];
                     if driftwatch::backend::gpu::GpuBackend::new(true).is_ok() {
@@ -80,7 +81,7 @@ fn run() -> anyhow::Result<u8> {
                     }
                     v
                 }
-                other => anyhow::bail!("--backend: expected cpu, gpu or all, got '{other}'"),
+                other => anyhow::bail!("--backend: expected auto, cpu, gpu or all, got '{other}'"),
             };
             let report =
                 driftwatch::bench::run(&driftwatch::bench::BenchOptions { rows, row_group, backends, dir, runs })?;
