@@ -164,15 +164,19 @@ pub fn expand(inputs: &[String]) -> (Vec<PathBuf>, Vec<Skipped>) {
     (files, skipped)
 }
 
-/// The schema with every text column read as `Dictionary(Int32, Utf8)`, so that Parquet
-/// dictionary pages stay dictionaries in Arrow and strings are looked at once per dictionary.
+/// The schema with every text column but identifiers read as `Dictionary(Int32, Utf8)`, so that
+/// Parquet dictionary pages stay dictionaries in Arrow and strings are looked at once per
+/// dictionary.
 fn dictionary_schema(schema: &Schema) -> Option<SchemaRef> {
     let mut changed = false;
     let fields: Vec<Field> = schema
         .fields()
         .iter()
         .map(|f| match f.data_type() {
-            DataType::Utf8 | DataType::LargeUtf8 => {
+            // Identifiers are all distinct: a dictionary would only be built to be thrown away.
+            DataType::Utf8 | DataType::LargeUtf8
+                if crate::profile::Role::guess(f.name(), false) != crate::profile::Role::Identifier =>
+            {
                 changed = true;
                 f.as_ref()
                     .clone()

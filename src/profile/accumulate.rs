@@ -263,6 +263,15 @@ fn text(col: &mut ColumnProfile, array: &ArrayRef, plan: &ColumnPlan, backend: &
     let Some(strings) = Strings::of(array.as_ref()) else {
         return Ok(());
     };
+    if col.role == Role::Identifier {
+        // All distinct: no point in grouping equal values first.
+        for i in 0..strings.len() {
+            if let Some(s) = strings.get(i) {
+                text_value(col, s, 1, plan);
+            }
+        }
+        return Ok(());
+    }
     let mut distinct: HashMap<&str, u64> = HashMap::new();
     for i in 0..strings.len() {
         if let Some(s) = strings.get(i) {
