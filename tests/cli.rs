@@ -144,6 +144,37 @@ fn bad_inputs_are_one_line_errors_naming_the_file() {
     }
 }
 
+/// Bytes flipped anywhere in a valid file: never a panic, always exit 0 (the damage fell where
+/// Parquet cannot see it) or 2 with a one-line error naming the file.
+#[test]
+fn corrupted_files_never_panic() {
+    let d = tempfile::tempdir().unwrap();
+    let good = std::fs::read(root().join("data/baseline.parquet")).unwrap();
+    let mut state = 12345u64;
+    for round in 0..24 {
+        let mut bytes = good.clone();
+        for _ in 0..(1 + round % 5) * 3 {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let at = 4 + (state >> 33) as usize % (bytes.len() - 8);
+            bytes[at] ^= (state >> 17) as u8 | 1;
+        }
+        let f = d.path().join(format!("broken-{round}.parquet"));
+        std::fs::write(&f, &bytes).unwrap();
+        let a = driftwatch().args(["baseline", "-q", "-o"]).arg(d.path().join(format!("out-{round}"))).arg(&f).assert();
+        let out = a.get_output();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "round {round}: {err}");
+        match out.status.code() {
+            Some(0) => {}
+            Some(2) => {
+                assert_eq!(err.trim_end().lines().count(), 1, "round {round}: {err}");
+                assert!(err.contains(&format!("broken-{round}.parquet")), "round {round}: {err}");
+            }
+            other => panic!("round {round}: exit {other:?}: {err}"),
+        }
+    }
+}
+
 #[test]
 fn non_utf8_text_names_the_file_and_column() {
     let d = tempfile::tempdir().unwrap();
