@@ -378,7 +378,13 @@ impl Baseline {
                 .distribution
                 .as_ref()
                 .and_then(|d| d.categorical.as_ref())
-                .map(|c| c.buckets.iter().filter(|b| b.count.is_finite() && b.count > 0.0).map(|b| (b.value.clone(), b.count)).collect())
+                .map(|c| {
+                    c.buckets
+                        .iter()
+                        .filter(|b| b.count.is_finite() && b.count > 0.0)
+                        .map(|b| (b.value.clone(), b.count))
+                        .collect()
+                })
                 .unwrap_or_default();
             if counts.is_empty() {
                 return Reference::Unavailable("baseline statistics have no categorical buckets".into());
