@@ -237,7 +237,8 @@ pub fn categorical(base: &[f64], cur: &[f64], unseen: &[bool]) -> Option<Categor
     }
     let (p, n) = proportions(base)?;
     let (q, m) = proportions(cur)?;
-    let linf = p.iter().zip(&q).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+    // |b/n − c/m| as |b·m − c·n| / (n·m): one rounding, as for the numeric L∞.
+    let linf = base.iter().zip(cur).map(|(b, c)| (b * m - c * n).abs()).fold(0.0, f64::max) / (n * m);
     let (psi, _) = psi_kl(&p, &q);
     let exp: Vec<f64> = p.iter().map(|x| x * m).collect();
     let (o, e) = pool_small_cells(cur, &exp);
