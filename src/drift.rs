@@ -63,11 +63,16 @@ pub struct Chart {
 
 impl FeatureDrift {
     fn skipped(name: &str, reason: impl Into<String>) -> Self {
+        FeatureDrift { status: "skipped", reason: Some(reason.into()), ..FeatureDrift::compared(name, "none") }
+    }
+
+    /// A compared feature with no metrics yet; callers fill them in.
+    fn compared(name: &str, kind: &'static str) -> Self {
         FeatureDrift {
             name: name.to_string(),
-            kind: "none",
-            status: "skipped",
-            reason: Some(reason.into()),
+            kind,
+            status: "ok",
+            reason: None,
             method: None,
             distance: None,
             threshold: None,
@@ -142,8 +147,8 @@ pub fn feature(baseline: &Baseline, name: &str, current: Option<&ColumnProfile>)
     if !cfg.perform_comparison {
         return FeatureDrift::skipped(name, "perform_comparison is Disabled for this feature");
     }
-    let mut out = match baseline.reference(name) {
-        Reference::Unavailable(why) => return FeatureDrift::skipped(name, why),
+    match baseline.reference(name) {
+        Reference::Unavailable(why) => FeatureDrift::skipped(name, why),
         Reference::Numeric { edges, weights, min, std_dev, kll, exact } => {
             let Some(h) = cur.histogram.as_ref().filter(|h| h.edges == edges) else {
                 return FeatureDrift::skipped(name, "current values are not numeric");
@@ -163,7 +168,6 @@ pub fn feature(baseline: &Baseline, name: &str, current: Option<&ColumnProfile>)
             let (method, distance) =
                 if cfg.robust { ("linf_robust", m.linf_robust) } else { ("linf_simple", m.linf_simple) };
             FeatureDrift {
-                kind: "numeric",
                 method: Some(method.into()),
                 distance: Some(distance),
                 threshold: Some(cfg.comparison_threshold),
@@ -172,7 +176,7 @@ pub fn feature(baseline: &Baseline, name: &str, current: Option<&ColumnProfile>)
                 current_count: Some(counts.iter().sum()),
                 chart: Some(regroup(&edges, &weights, &counts)),
                 numeric: Some(m),
-                ..FeatureDrift::skipped(name, "")
+                ..FeatureDrift::compared(name, "numeric")
             }
         }
         Reference::Categorical { counts } => {
@@ -207,7 +211,6 @@ pub fn feature(baseline: &Baseline, name: &str, current: Option<&ColumnProfile>)
                 current: order.iter().map(|&i| curv[i] / tc).collect(),
             };
             FeatureDrift {
-                kind: "categorical",
                 method: Some(method.into()),
                 distance: Some(distance),
                 threshold: Some(cfg.categorical_comparison_threshold),
@@ -216,10 +219,8 @@ pub fn feature(baseline: &Baseline, name: &str, current: Option<&ColumnProfile>)
                 current_count: Some(tc),
                 chart: Some(chart),
                 categorical: Some(m),
-                ..FeatureDrift::skipped(name, "")
+                ..FeatureDrift::compared(name, "categorical")
             }
         }
-    };
-    out.reason = None;
-    out
+    }
 }

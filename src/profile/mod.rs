@@ -343,6 +343,7 @@ impl ColumnProfile {
         if self.arrow_type != o.arrow_type && !self.arrow_type.split(" | ").any(|t| t == o.arrow_type) {
             self.arrow_type = format!("{} | {}", self.arrow_type, o.arrow_type);
         }
+        let was_empty = self.rows == 0;
         self.rows += o.rows;
         self.missing += o.missing;
         self.types.merge(&o.types);
@@ -355,7 +356,8 @@ impl ColumnProfile {
         self.categories.merge(&o.categories);
         match (&mut self.histogram, &o.histogram) {
             (Some(a), Some(b)) if a.edges == b.edges => a.counts.iter_mut().zip(&b.counts).for_each(|(x, y)| *x += y),
-            (None, Some(b)) if self.rows == o.rows => self.histogram = Some(b.clone()),
+            // Only an empty profile adopts the other's edges; counts on different edges never mix.
+            (None, Some(b)) if was_empty => self.histogram = Some(b.clone()),
             _ => {}
         }
     }

@@ -1,6 +1,6 @@
 //! The short Markdown summary printed on stdout, for CI logs.
 
-use super::{escape, MonitorReport};
+use super::MonitorReport;
 
 fn md(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
@@ -12,7 +12,6 @@ fn num(v: Option<f64>) -> String {
 
 /// Renders the summary.
 pub fn render(r: &MonitorReport) -> String {
-    let _ = escape;
     let s = &r.summary;
     let mut o = String::new();
     let verdict = if s.violations == 0 { "no violations" } else { "violations found" };

@@ -71,8 +71,9 @@ pub struct MonitorReport {
     pub violations: Vec<Violation>,
 }
 
-/// Serializes to pretty JSON, refusing non-finite numbers (serde_json would write `null`
-/// silently; every driftwatch float that can be non-finite is an `Option` instead).
+/// Serializes to pretty JSON with a final newline. serde_json writes a non-finite f64 as
+/// `null`; driftwatch's models keep such values out (`Option` fields, or the string forms of
+/// `profile::moments::nonfinite`), so the output is always strict JSON.
 pub fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
     let mut v = serde_json::to_vec_pretty(value).expect("driftwatch models always serialize");
     v.push(b'\n');
