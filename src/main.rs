@@ -3,6 +3,11 @@
 
 mod cli;
 
+/// mimalloc keeps freed batch buffers for reuse: with the system allocator every decoded 512 KiB
+/// column chunk came back as fresh pages, and the page faults took about 7% of a monitor run.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::process::ExitCode;
 
 use clap::Parser;

@@ -144,39 +144,54 @@ impl Kll {
     /// from a seeded random offset, as a compaction does) until it fits the level it lands on,
     /// and merged there. Compacting one sorted run adds at most its level's weight of rank error,
     /// as a compaction of the same items inside the sketch would, so accuracy stays that of KLL;
-    /// the cost is one sort per batch instead of many small ones. `values` is reordered.
+    /// the cost is one sort per batch instead of many small ones. `values` is overwritten.
     pub fn update_batch(&mut self, values: &mut [f64]) {
+        if values.len() >= 64 {
+            // A radix sort: a few linear passes instead of a comparison sort's log n per value.
+            radsort::sort(values);
+        }
+        self.update_sorted(values);
+    }
+
+    /// [`Kll::update_batch`] for a batch already sorted in ascending order (callers that also
+    /// need the sorted values sort once for both). The batch is compacted in place, so its
+    /// contents are overwritten.
+    pub fn update_sorted(&mut self, values: &mut [f64]) {
         if values.len() < 64 {
             values.iter().for_each(|&v| self.update(v));
             return;
         }
-        // A radix sort: a few linear passes instead of a comparison sort's log n per value.
-        radsort::sort(values);
+        debug_assert!(values.windows(2).all(|w| w[0] <= w[1]), "update_sorted needs a sorted batch");
         self.n += values.len() as u64;
         if self.caps.len() != self.levels.len() {
             self.refresh_caps();
         }
-        let mut run: Vec<f64> = values.to_vec();
+        let mut len = values.len();
         let mut h = 0usize;
-        // Halve while the run is larger than the level it would join can hold.
-        while run.len() > self.capacity_at(h) {
-            if run.len() % 2 == 1 {
-                let v = run.pop().expect("odd length");
-                self.push_sorted(h, v);
+        // Halve while the run is larger than the level it would join can hold. Every kept item
+        // moves to a lower index, so the halving runs in place.
+        while len > self.capacity_at(h) {
+            if len % 2 == 1 {
+                len -= 1;
+                self.push_sorted(h, values[len]);
             }
             let offset = (splitmix(&mut self.rng) & 1) as usize;
-            run = run.iter().skip(offset).step_by(2).copied().collect();
+            for i in 0..len / 2 {
+                values[i] = values[offset + 2 * i];
+            }
+            len /= 2;
             h += 1;
         }
+        let run = &values[..len];
         while self.levels.len() <= h {
             self.levels.push(Vec::new());
             self.refresh_caps();
         }
         if h == 0 {
-            self.levels[0].extend_from_slice(&run);
+            self.levels[0].extend_from_slice(run);
         } else {
             let mine = std::mem::take(&mut self.levels[h]);
-            self.levels[h] = merge_sorted(mine, &run);
+            self.levels[h] = merge_sorted(mine, run);
         }
         self.compress();
     }

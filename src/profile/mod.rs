@@ -286,7 +286,8 @@ pub struct ColumnProfile {
     pub moments: Moments,
     /// Quantile sketch of the finite numeric values.
     pub kll: Kll,
-    /// Distinct-count sketch of the present values.
+    /// Distinct-count sketch of the present text and boolean values (numbers are not hashed:
+    /// SageMaker reports distinct counts for string features only).
     pub hll: Hll,
     /// Category counts (text and boolean columns).
     pub categories: Categories,
