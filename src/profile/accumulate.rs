@@ -97,7 +97,7 @@ pub fn accumulate(
     }
     let dt = array.data_type();
     if is_text_type(dt) {
-        text(col, array, plan, backend)?;
+        text(col, array, plan, backend, scratch)?;
     } else if matches!(dt, DataType::Boolean) {
         boolean(col, array.as_boolean(), plan);
     } else if is_numeric_type(dt) {
@@ -263,7 +263,35 @@ impl<'a> Strings<'a> {
     }
 }
 
-fn text(col: &mut ColumnProfile, array: &ArrayRef, plan: &ColumnPlan, backend: &dyn Backend) -> Result<(), String> {
+fn text(
+    col: &mut ColumnProfile,
+    array: &ArrayRef,
+    plan: &ColumnPlan,
+    backend: &dyn Backend,
+    scratch: &mut Vec<f64>,
+) -> Result<(), String> {
+    // Numbers found in the text, with their counts: they go to the quantile sketch as one sorted
+    // batch at the end, like a numeric column's values, instead of one insertion per row.
+    let mut numbers: Vec<(f64, u64)> = Vec::new();
+    text_values(col, array, plan, backend, &mut numbers)?;
+    if !numbers.is_empty() {
+        numbers.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        scratch.clear();
+        for (v, c) in numbers {
+            scratch.extend(std::iter::repeat_n(v, c as usize));
+        }
+        col.kll.update_sorted(scratch);
+    }
+    Ok(())
+}
+
+fn text_values(
+    col: &mut ColumnProfile,
+    array: &ArrayRef,
+    plan: &ColumnPlan,
+    backend: &dyn Backend,
+    numbers: &mut Vec<(f64, u64)>,
+) -> Result<(), String> {
     if let Some(dict) = array.as_any_dictionary_opt() {
         let Some(values) = Strings::of(dict.values().as_ref()) else {
             return Ok(());
@@ -282,7 +310,7 @@ fn text(col: &mut ColumnProfile, array: &ArrayRef, plan: &ColumnPlan, backend: &
         for (i, &c) in counts.iter().enumerate() {
             if c > 0 {
                 if let Some(s) = values.get(i) {
-                    text_value(col, s, c, plan);
+                    text_value(col, s, c, plan, numbers);
                 }
             }
         }
@@ -295,7 +323,7 @@ fn text(col: &mut ColumnProfile, array: &ArrayRef, plan: &ColumnPlan, backend: &
         // All distinct: no point in grouping equal values first.
         for i in 0..strings.len() {
             if let Some(s) = strings.get(i) {
-                text_value(col, s, 1, plan);
+                text_value(col, s, 1, plan, numbers);
             }
         }
         return Ok(());
@@ -309,12 +337,12 @@ fn text(col: &mut ColumnProfile, array: &ArrayRef, plan: &ColumnPlan, backend: &
     let mut distinct: Vec<(&str, u64)> = distinct.into_iter().collect();
     distinct.sort_unstable_by(|a, b| a.0.cmp(b.0));
     for (s, c) in distinct {
-        text_value(col, s, c, plan);
+        text_value(col, s, c, plan, numbers);
     }
     Ok(())
 }
 
-fn text_value(col: &mut ColumnProfile, s: &str, count: u64, plan: &ColumnPlan) {
+fn text_value(col: &mut ColumnProfile, s: &str, count: u64, plan: &ColumnPlan, numbers: &mut Vec<(f64, u64)>) {
     let kind = classify(s);
     let number = match kind {
         TextKind::Integral(v) => {
@@ -353,7 +381,7 @@ fn text_value(col: &mut ColumnProfile, s: &str, count: u64, plan: &ColumnPlan) {
     } else {
         if !plan.histogram_only {
             col.moments.update_repeated(v, count);
-            col.kll.update_n(v, count);
+            numbers.push((v, count));
         }
         if let Some(h) = &mut col.histogram {
             h.counts[Histogram::bin(&h.edges, v)] += count;

@@ -220,13 +220,6 @@ impl Kll {
         }
     }
 
-    /// Inserts `count` copies of a value.
-    pub fn update_n(&mut self, v: f64, count: u64) {
-        for _ in 0..count {
-            self.update(v);
-        }
-    }
-
     fn compress(&mut self) {
         if self.caps.len() != self.levels.len() {
             self.refresh_caps();
