@@ -270,8 +270,9 @@ fn text(
     backend: &dyn Backend,
     scratch: &mut Vec<f64>,
 ) -> Result<(), String> {
-    // Numbers found in the text, with their counts: they go to the quantile sketch as one sorted
-    // batch at the end, like a numeric column's values, instead of one insertion per row.
+    // Finite numbers found in the text, with their counts: they go to the moments and the
+    // quantile sketch as one sorted batch at the end, like a numeric column's values, instead of
+    // one update per row.
     let mut numbers: Vec<(f64, u64)> = Vec::new();
     text_values(col, array, plan, backend, &mut numbers)?;
     if !numbers.is_empty() {
@@ -280,6 +281,7 @@ fn text(
         for (v, c) in numbers {
             scratch.extend(std::iter::repeat_n(v, c as usize));
         }
+        col.moments.update_slice(scratch);
         col.kll.update_sorted(scratch);
     }
     Ok(())
@@ -380,7 +382,6 @@ fn text_value(col: &mut ColumnProfile, s: &str, count: u64, plan: &ColumnPlan, n
         }
     } else {
         if !plan.histogram_only {
-            col.moments.update_repeated(v, count);
             numbers.push((v, count));
         }
         if let Some(h) = &mut col.histogram {

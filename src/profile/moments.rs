@@ -119,15 +119,6 @@ impl Moments {
         self.merge(&batch);
     }
 
-    /// Adds `count` copies of one value.
-    pub fn update_repeated(&mut self, v: f64, count: u64) {
-        if count == 0 || !v.is_finite() {
-            return;
-        }
-        let b = Moments { n: count, mean: v, m2: 0.0, sum: v * count as f64, sum_c: 0.0, min: Some(v), max: Some(v) };
-        self.merge(&b);
-    }
-
     /// Chan's merge of two partial results.
     pub fn merge(&mut self, o: &Moments) {
         if o.n == 0 {
@@ -191,15 +182,5 @@ mod tests {
         assert_eq!(m.mean(), None);
         assert_eq!(m.std_dev(), None);
         assert_eq!(m.total(), None);
-    }
-
-    #[test]
-    fn moments_repeated_equals_slice() {
-        let mut a = Moments::default();
-        a.update_repeated(3.5, 4);
-        let mut b = Moments::default();
-        b.update_slice(&[3.5; 4]);
-        assert_eq!(a.mean(), b.mean());
-        assert_eq!(a.std_dev(), Some(0.0));
     }
 }
