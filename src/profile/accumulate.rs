@@ -494,4 +494,25 @@ mod tests {
             assert_eq!(bits(&got), bits(&want));
         }
     }
+
+    #[test]
+    fn numbers_in_text_profile_like_a_numeric_column() {
+        // 3000 rows of 5 distinct numeric strings (and some text): moments and quantiles must be
+        // those of the same numbers in a Float64 column.
+        let pick = |i: usize| ["1.5", "-2", "7", "1.5", "40", "n/a"][i % 6];
+        let text: Vec<Option<&str>> = (0..3000).map(|i| Some(pick(i * 7 % 11))).collect();
+        let nums: Vec<Option<f64>> = text.iter().map(|s| s.and_then(|s| s.parse().ok())).collect();
+        let d: DictionaryArray<Int32Type> = text.iter().copied().collect();
+        let t = run(Arc::new(d), &ColumnPlan::default());
+        let n = run(Arc::new(Float64Array::from(nums.clone())), &ColumnPlan::default());
+        let present: Vec<f64> = nums.into_iter().flatten().collect();
+        let mean = present.iter().sum::<f64>() / present.len() as f64;
+        assert_eq!(t.moments.n, present.len() as u64);
+        assert!((t.moments.mean().unwrap() - mean).abs() < 1e-12);
+        assert!((t.moments.std_dev().unwrap() - n.moments.std_dev().unwrap()).abs() < 1e-12);
+        assert_eq!((t.moments.min, t.moments.max), (Some(-2.0), Some(40.0)));
+        assert_eq!(t.kll.n, n.kll.n);
+        let ranks = [0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0];
+        assert_eq!(t.kll.quantiles(&ranks), n.kll.quantiles(&ranks));
+    }
 }
