@@ -438,6 +438,40 @@ pub fn bin_edges(kll: &Kll, bins: usize) -> Vec<f64> {
 mod tests {
     use super::*;
 
+    /// Categories of one "row group": `n` values drawn from a skewed range, past the exact cap.
+    fn partial_categories(seed: u64, n: u64) -> Categories {
+        let mut c = Categories::default();
+        let mut x = seed;
+        for _ in 0..n {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            let u = (x >> 11) as f64 / (1u64 << 53) as f64;
+            c.add(&format!("v{}", (u * u * 40_000.0) as u64), 1 + (x >> 60));
+        }
+        c
+    }
+
+    #[test]
+    fn frequent_categories_resume_like_an_uninterrupted_run() {
+        // A run folds three partial results; a resumed one reads the first two back from a
+        // checkpoint before folding the third. Past the exact cap the counts come from a
+        // frequent-items sketch whose purges must not depend on how it was stored.
+        // Partial results below and above the cap, so that every branch of the merge is taken.
+        let parts: Vec<Categories> = [(1, 30_000), (2, 4_000), (3, 60_000), (4, 9_000), (5, 30_000)]
+            .map(|(s, n)| partial_categories(s, n))
+            .into();
+        let mut whole = Categories::default();
+        parts.iter().for_each(|p| whole.merge(p));
+        assert!(!whole.is_exact());
+        for stop in 1..parts.len() {
+            let mut first = Categories::default();
+            parts[..stop].iter().for_each(|p| first.merge(p));
+            let mut resumed: Categories = serde_json::from_str(&serde_json::to_string(&first).unwrap()).unwrap();
+            parts[stop..].iter().for_each(|p| resumed.merge(p));
+            assert_eq!(serde_json::to_string(&resumed).unwrap(), serde_json::to_string(&whole).unwrap(), "{stop}");
+            assert_eq!(resumed.top(50), whole.top(50));
+        }
+    }
+
     #[test]
     fn types_inferred_like_deequ() {
         let t = |i, f, b, s| TypeCounts { integral: i, fractional: f, boolean: b, string: s }.inferred();
