@@ -1,8 +1,8 @@
 //! The profile: driftwatch's mergeable, lossless summary of a dataset.
 //!
 //! A [`DatasetProfile`] holds one [`ColumnProfile`] per column: counts (rows, missing, per-value
-//! types, NaN and ±∞), exact [`Moments`], a [`Kll`] quantile sketch, an [`Hll`] distinct-count
-//! sketch, exact category counts for text and boolean columns (a frequent-items sketch past
+//! types, NaN and ±∞), exact [`Moments`], a [`Kll`] quantile sketch, for text and boolean values
+//! an [`Hll`] distinct-count sketch and exact category counts (a frequent-items sketch past
 //! [`MAX_EXACT_CATEGORIES`]), and an exact histogram over fixed bin edges when the caller gives
 //! edges (the baseline's, see [`bin_edges`]).
 //!
