@@ -111,7 +111,8 @@ fn checkpoint(opts: &JobOptions, pass: &str, plans: &HashMap<String, ColumnPlan>
     let mut plan_keys: Vec<String> =
         plans.iter().map(|(k, p)| format!("{k}:{:?}:{}", p.edges, p.histogram_only)).collect();
     plan_keys.sort();
-    let text = format!("{pass}|{:?}|{}", opts.columns, plan_keys.join("|"));
+    // The version too: another build's partial profiles may not fold the same way.
+    let text = format!("{}|{pass}|{:?}|{}", env!("CARGO_PKG_VERSION"), opts.columns, plan_keys.join("|"));
     // FNV-1a: a stable fingerprint (std's hasher is randomized per process).
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in text.bytes() {
