@@ -170,7 +170,7 @@ fn numeric(
     // One radix sort serves both the histogram (the CPU bins a sorted batch with one search per
     // edge) and the quantile sketch (which compacts the sorted batch).
     // Numbers are not hashed into the distinct-count sketch: SageMaker reports distinct counts
-    // for string features only, and hashing every value cost a sixth of the profile's time.
+    // for string features only, and hashing every number would cost about a sixth of the time.
     let sorted = scratch.len() >= 64;
     if sorted {
         sort_batch(scratch, integral);
@@ -191,7 +191,7 @@ fn numeric(
 /// when it already is (event times in capture order), by counting for whole numbers in a range
 /// narrower than the batch (labels, codes, small counts), by radix sort otherwise. The result is
 /// the same as the radix sort's.
-pub fn sort_batch(values: &mut [f64], integral: bool) {
+fn sort_batch(values: &mut [f64], integral: bool) {
     if values.is_sorted_by(|a, b| a.total_cmp(b).is_le()) {
         return;
     }

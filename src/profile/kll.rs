@@ -140,22 +140,13 @@ impl Kll {
         }
     }
 
-    /// Inserts a batch of finite values at once: the batch is sorted, halved (every other item
-    /// from a seeded random offset, as a compaction does) until it fits the level it lands on,
-    /// and merged there. Compacting one sorted run adds at most its level's weight of rank error,
-    /// as a compaction of the same items inside the sketch would, so accuracy stays that of KLL;
-    /// the cost is one sort per batch instead of many small ones. `values` is overwritten.
-    pub fn update_batch(&mut self, values: &mut [f64]) {
-        if values.len() >= 64 {
-            // A radix sort: a few linear passes instead of a comparison sort's log n per value.
-            radsort::sort(values);
-        }
-        self.update_sorted(values);
-    }
-
-    /// [`Kll::update_batch`] for a batch already sorted in ascending order (callers that also
-    /// need the sorted values sort once for both). The batch is compacted in place, so its
-    /// contents are overwritten.
+    /// Inserts a batch of finite values sorted in ascending order: the batch is halved (every
+    /// other item from a seeded random offset, as a compaction does) until it fits the level it
+    /// lands on, and merged there. Compacting one sorted run adds at most its level's weight of
+    /// rank error, as a compaction of the same items inside the sketch would, so accuracy stays
+    /// that of KLL; the cost is the caller's one sort per batch (which the exact histogram reuses)
+    /// instead of many small ones. The batch is compacted in place, so its contents are
+    /// overwritten.
     pub fn update_sorted(&mut self, values: &mut [f64]) {
         if values.len() < 64 {
             values.iter().for_each(|&v| self.update(v));
@@ -406,7 +397,9 @@ mod tests {
         let mut s = Kll::default();
         let all: Vec<f64> = (0..n).map(|i| ((i * 2_654_435_761) % n) as f64).collect();
         for chunk in all.chunks(65_536) {
-            s.update_batch(&mut chunk.to_vec());
+            let mut batch = chunk.to_vec();
+            batch.sort_by(f64::total_cmp);
+            s.update_sorted(&mut batch);
         }
         assert_eq!(s.n, n);
         assert_eq!(s.weighted_items().iter().map(|x| x.1).sum::<u64>(), n);

@@ -452,10 +452,10 @@ mod tests {
 
     #[test]
     fn frequent_categories_resume_like_an_uninterrupted_run() {
-        // A run folds three partial results; a resumed one reads the first two back from a
-        // checkpoint before folding the third. Past the exact cap the counts come from a
-        // frequent-items sketch whose purges must not depend on how it was stored.
-        // Partial results below and above the cap, so that every branch of the merge is taken.
+        // A run folds partial results in order; a resumed one reads the first few back from a
+        // checkpoint, then folds the rest. Past the exact cap the counts come from a
+        // frequent-items sketch whose purges must not depend on how it was stored. Partial
+        // results below and above the cap, so that every branch of the merge is taken.
         let parts: Vec<Categories> = [(1, 30_000), (2, 4_000), (3, 60_000), (4, 9_000), (5, 30_000)]
             .map(|(s, n)| partial_categories(s, n))
             .into();
