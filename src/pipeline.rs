@@ -11,15 +11,16 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::backend::Backend;
 use crate::backend::{self, BackendChoice};
 use crate::baseline::{self, Baseline};
 use crate::drift;
-use crate::engine::{profile_files, Checkpoint, Request};
+use crate::engine::{profile_files, Checkpoint, Outcome, Request};
 use crate::error::{Error, Result};
 use crate::profile::accumulate::ColumnPlan;
 use crate::profile::DatasetProfile;
 use crate::report::{self, to_json, write_atomic, InputSummary, MonitorReport, Summary};
-use crate::scan::{scan, Scan, Skipped};
+use crate::scan::{scan, Scan, ScannedFile, Skipped};
 
 /// Options shared by the jobs (validated from the CLI flags).
 #[derive(Debug, Clone)]
@@ -106,6 +107,26 @@ fn scan_inputs(opts: &JobOptions) -> Result<Scan> {
     Ok(s)
 }
 
+/// One pass over `files`: a progress bar labelled `label`, a checkpoint named `pass` that the
+/// output guard removes with the run's other temporary files, and the files profiled.
+fn profile_pass(
+    opts: &JobOptions,
+    guard: &mut OutputGuard,
+    files: &[ScannedFile],
+    columns: Option<&[String]>,
+    plans: &HashMap<String, ColumnPlan>,
+    backend: &dyn Backend,
+    (pass, label): (&str, &str),
+) -> Outcome {
+    let pb = progress_bar(opts.progress, files.iter().map(|f| f.rows).sum(), label);
+    let req = Request { columns, plans, default_plan: ColumnPlan::default(), backend, progress: &pb };
+    let cp = checkpoint(opts, pass, plans);
+    guard.track(&cp);
+    let outcome = profile_files(files, &req, Some(&cp));
+    pb.finish_and_clear();
+    outcome
+}
+
 /// A checkpoint in the output folder for one pass of a job, keyed by what the pass computes.
 fn checkpoint(opts: &JobOptions, pass: &str, plans: &HashMap<String, ColumnPlan>) -> Checkpoint {
     let mut plan_keys: Vec<String> =
@@ -171,19 +192,9 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
     let s = scan_inputs(opts)?;
     let cols = opts.columns.as_deref();
     let no_plans = HashMap::new();
-    let pb = progress_bar(opts.progress, s.rows(), "baseline 1/2");
-    let req = Request {
-        columns: cols,
-        plans: &no_plans,
-        default_plan: ColumnPlan::default(),
-        backend: backend.as_ref(),
-        progress: &pb,
-    };
     let mut guard = OutputGuard::new(&opts.output);
-    let cp1 = checkpoint(opts, "baseline-1", &no_plans);
-    guard.track(&cp1);
-    let first = profile_files(&s.files, &req, Some(&cp1));
-    pb.finish_and_clear();
+    let first =
+        profile_pass(opts, &mut guard, &s.files, cols, &no_plans, backend.as_ref(), ("baseline-1", "baseline 1/2"));
     let (mut profile, mut skipped) = (first.profile, first.skipped);
     strict_check(opts, &skipped)?;
     let failed: Vec<&str> = skipped.iter().map(|k| k.path.as_str()).collect();
@@ -202,18 +213,15 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
             .map(|(k, e)| (k.clone(), ColumnPlan { edges: Some(e.clone()), histogram_only: true }))
             .collect();
         let names: Vec<String> = edges.keys().cloned().collect();
-        let pb = progress_bar(opts.progress, good.iter().map(|f| f.rows).sum(), "baseline 2/2");
-        let req = Request {
-            columns: Some(&names),
-            plans: &plans,
-            default_plan: ColumnPlan::default(),
-            backend: backend.as_ref(),
-            progress: &pb,
-        };
-        let cp2 = checkpoint(opts, "baseline-2", &plans);
-        guard.track(&cp2);
-        let out2 = profile_files(&good, &req, Some(&cp2));
-        pb.finish_and_clear();
+        let out2 = profile_pass(
+            opts,
+            &mut guard,
+            &good,
+            Some(&names),
+            &plans,
+            backend.as_ref(),
+            ("baseline-2", "baseline 2/2"),
+        );
         let (second, failed2) = (out2.profile, out2.skipped);
         if let Some(f) = failed2.first() {
             return Err(Error::Input {
@@ -259,19 +267,16 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: &std::path::Path) -> Result<
     let s = scan_inputs(opts)?;
     let plans: HashMap<String, ColumnPlan> =
         base.edges().into_iter().map(|(k, e)| (k, ColumnPlan { edges: Some(e), histogram_only: false })).collect();
-    let pb = progress_bar(opts.progress, s.rows(), "monitor");
-    let req = Request {
-        columns: opts.columns.as_deref(),
-        plans: &plans,
-        default_plan: ColumnPlan::default(),
-        backend: backend.as_ref(),
-        progress: &pb,
-    };
     let mut guard = OutputGuard::new(&opts.output);
-    let cp = checkpoint(opts, "monitor", &plans);
-    guard.track(&cp);
-    let outcome = profile_files(&s.files, &req, Some(&cp));
-    pb.finish_and_clear();
+    let outcome = profile_pass(
+        opts,
+        &mut guard,
+        &s.files,
+        opts.columns.as_deref(),
+        &plans,
+        backend.as_ref(),
+        ("monitor", "monitor"),
+    );
     let (current, skipped) = (outcome.profile, outcome.skipped);
     strict_check(opts, &skipped)?;
     let files_ok = s.files.len() - skipped.len();
