@@ -83,6 +83,89 @@ fn splitmix(state: &mut u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// Batches smaller than this are inserted value by value, in stream order.
+pub const MIN_BATCH: usize = 64;
+
+/// Capacity of level `h` in a sketch of `levels` levels; a level not created yet would hold `k`.
+fn level_capacity(k: usize, c: f64, levels: usize, h: usize) -> usize {
+    if h < levels {
+        ((k as f64) * c.powi((levels - 1 - h) as i32)).ceil().max(2.0) as usize
+    } else {
+        k
+    }
+}
+
+/// The part of a sketch's state that decides how a batch is compacted: its size parameters,
+/// its number of levels and its coin. It does not depend on the values the sketch holds, so
+/// the order statistics a batch contributes are known from the batch's size alone.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SketchPlan {
+    k: usize,
+    c: f64,
+    levels: usize,
+    rng: u64,
+}
+
+/// The order statistics of a sorted batch that the sketch keeps (see [`SketchPlan::select`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selection {
+    /// Values in the batch.
+    pub n: usize,
+    /// Items set aside on the way, as `(level, rank)`, in the order they were taken (each rank
+    /// larger than every rank taken after it).
+    pub odd: Vec<(usize, usize)>,
+    /// The kept run: ranks `first + i * stride` for `i < len` ...
+    pub first: usize,
+    /// ... at this stride (a power of two) ...
+    pub stride: usize,
+    /// ... this many of them ...
+    pub len: usize,
+    /// ... joining this level.
+    pub level: usize,
+    /// Coin flips drawn.
+    pub coins: usize,
+    levels_before: usize,
+}
+
+impl Selection {
+    /// Every rank kept, in ascending order: the run, then the odd items (last taken first).
+    pub fn ranks(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.len).map(|i| self.first + i * self.stride).chain(self.odd.iter().rev().map(|&(_, r)| r))
+    }
+
+    /// Number of ranks kept.
+    pub fn count(&self) -> usize {
+        self.len + self.odd.len()
+    }
+}
+
+impl SketchPlan {
+    /// Which order statistics of a sorted batch of `n >= MIN_BATCH` values the sketch keeps:
+    /// the batch is halved, from a random offset each time, until it fits the level it lands
+    /// on; when a run has an odd length its last item is first set aside on its level.
+    pub fn select(&self, n: usize) -> Selection {
+        debug_assert!(n >= MIN_BATCH);
+        let mut rng = self.rng;
+        let mut levels = self.levels;
+        let (mut first, mut stride, mut len, mut h, mut coins) = (0usize, 1usize, n, 0usize, 0usize);
+        let mut odd = Vec::new();
+        while len > level_capacity(self.k, self.c, levels, h) {
+            if len % 2 == 1 {
+                len -= 1;
+                odd.push((h, first + len * stride));
+                levels = levels.max(h + 1);
+            }
+            let offset = (splitmix(&mut rng) & 1) as usize;
+            coins += 1;
+            first += offset * stride;
+            stride *= 2;
+            len /= 2;
+            h += 1;
+        }
+        Selection { n, odd, first, stride, len, level: h, coins, levels_before: self.levels }
+    }
+}
+
 impl Kll {
     /// An empty sketch with the given parameters.
     pub fn new(k: usize, c: f64) -> Self {
@@ -109,8 +192,7 @@ impl Kll {
 
     fn refresh_caps(&mut self) {
         let h = self.levels.len();
-        self.caps =
-            (0..h).map(|l| ((self.k as f64) * self.c.powi((h - 1 - l) as i32)).ceil().max(2.0) as usize).collect();
+        self.caps = (0..h).map(|l| level_capacity(self.k, self.c, h, l)).collect();
     }
 
     /// True when no value was inserted.
@@ -121,8 +203,7 @@ impl Kll {
     fn capacity(&self, h: usize) -> usize {
         if self.caps.len() != self.levels.len() {
             // A deserialized sketch, before its first compaction: derive on the fly.
-            let depth = self.levels.len() - 1 - h;
-            return ((self.k as f64) * self.c.powi(depth as i32)).ceil().max(2.0) as usize;
+            return level_capacity(self.k, self.c, self.levels.len(), h);
         }
         self.caps[h]
     }
@@ -144,36 +225,48 @@ impl Kll {
     /// other item from a seeded random offset, as a compaction does) until it fits the level it
     /// lands on, and merged there. Compacting one sorted run adds at most its level's weight of
     /// rank error, as a compaction of the same items inside the sketch would, so accuracy stays
-    /// that of KLL; the cost is the caller's one sort per batch (which the exact histogram reuses)
-    /// instead of many small ones. The batch is compacted in place, so its contents are
-    /// overwritten.
-    pub fn update_sorted(&mut self, values: &mut [f64]) {
-        if values.len() < 64 {
+    /// that of KLL. Batches of fewer than [`MIN_BATCH`] values are inserted one by one.
+    ///
+    /// Only the order statistics that the halving keeps matter: [`Kll::plan`] and
+    /// [`SketchPlan::select`] name them before the values are seen, so that a caller can find
+    /// them without sorting the batch, and [`Kll::update_selected`] inserts them. This method is
+    /// that path for a batch that is already sorted.
+    pub fn update_sorted(&mut self, values: &[f64]) {
+        if values.len() < MIN_BATCH {
             values.iter().for_each(|&v| self.update(v));
             return;
         }
-        debug_assert!(values.windows(2).all(|w| w[0] <= w[1]), "update_sorted needs a sorted batch");
-        self.n += values.len() as u64;
+        debug_assert!(values.is_sorted_by(|a, b| a.total_cmp(b).is_le()), "update_sorted needs a sorted batch");
+        let sel = self.plan().select(values.len());
+        let picked: Vec<f64> = sel.ranks().map(|r| values[r]).collect();
+        self.update_selected(&sel, &picked);
+    }
+
+    /// What decides how the next batch is compacted (see [`SketchPlan::select`]).
+    pub fn plan(&self) -> SketchPlan {
+        SketchPlan { k: self.k, c: self.c, levels: self.levels.len(), rng: self.rng }
+    }
+
+    /// Inserts a batch of `sel.n` values given only the order statistics `sel` names:
+    /// `values[i]` is the value of rank `sel.ranks().nth(i)` in the batch sorted in ascending
+    /// (total) order. `sel` must come from this sketch's current [`Kll::plan`]. The result is the
+    /// same as [`Kll::update_sorted`] on the whole sorted batch.
+    pub fn update_selected(&mut self, sel: &Selection, values: &[f64]) {
+        debug_assert_eq!(values.len(), sel.len + sel.odd.len());
+        debug_assert_eq!(self.plan().levels, sel.levels_before);
+        self.n += sel.n as u64;
         if self.caps.len() != self.levels.len() {
             self.refresh_caps();
         }
-        let mut len = values.len();
-        let mut h = 0usize;
-        // Halve while the run is larger than the level it would join can hold. Every kept item
-        // moves to a lower index, so the halving runs in place.
-        while len > self.capacity_at(h) {
-            if len % 2 == 1 {
-                len -= 1;
-                self.push_sorted(h, values[len]);
-            }
-            let offset = (splitmix(&mut self.rng) & 1) as usize;
-            for i in 0..len / 2 {
-                values[i] = values[offset + 2 * i];
-            }
-            len /= 2;
-            h += 1;
+        // Odd items were set aside largest first; their ranks follow the run's in `values`.
+        let (run, odd) = values.split_at(sel.len);
+        for (&(h, _), &v) in sel.odd.iter().zip(odd.iter().rev()) {
+            self.push_sorted(h, v);
         }
-        let run = &values[..len];
+        for _ in 0..sel.coins {
+            splitmix(&mut self.rng);
+        }
+        let h = sel.level;
         while self.levels.len() <= h {
             self.levels.push(Vec::new());
             self.refresh_caps();
@@ -185,16 +278,6 @@ impl Kll {
             self.levels[h] = merge_sorted(mine, run);
         }
         self.compress();
-    }
-
-    /// Capacity of level `h`, also for a level not created yet.
-    fn capacity_at(&self, h: usize) -> usize {
-        if h < self.levels.len() {
-            self.capacity(h)
-        } else {
-            // A new top level would have capacity k; lower ones shrink accordingly.
-            self.k
-        }
     }
 
     fn push_sorted(&mut self, h: usize, v: f64) {
@@ -420,5 +503,71 @@ mod tests {
         assert!(s.is_empty());
         assert_eq!(s.cdf(1.0), None);
         assert!(s.quantiles(&[0.5]).is_empty());
+    }
+
+    /// The halving as it was first written: on the sorted batch itself, in place. The
+    /// selection path must keep exactly the same items.
+    fn reference_update_sorted(s: &mut Kll, values: &mut [f64]) {
+        if values.len() < MIN_BATCH {
+            values.iter().for_each(|&v| s.update(v));
+            return;
+        }
+        s.n += values.len() as u64;
+        if s.caps.len() != s.levels.len() {
+            s.refresh_caps();
+        }
+        let mut len = values.len();
+        let mut h = 0usize;
+        while len > level_capacity(s.k, s.c, s.levels.len(), h) {
+            if len % 2 == 1 {
+                len -= 1;
+                s.push_sorted(h, values[len]);
+            }
+            let offset = (splitmix(&mut s.rng) & 1) as usize;
+            for i in 0..len / 2 {
+                values[i] = values[offset + 2 * i];
+            }
+            len /= 2;
+            h += 1;
+        }
+        let run = values[..len].to_vec();
+        while s.levels.len() <= h {
+            s.levels.push(Vec::new());
+            s.refresh_caps();
+        }
+        if h == 0 {
+            s.levels[0].extend_from_slice(&run);
+        } else {
+            let mine = std::mem::take(&mut s.levels[h]);
+            s.levels[h] = merge_sorted(mine, &run);
+        }
+        s.compress();
+    }
+
+    #[test]
+    fn selection_keeps_what_the_in_place_halving_keeps() {
+        // Batch sizes odd and even, small and large, on small and default sketches: the
+        // selected order statistics give the very same sketch as halving the sorted batch.
+        for k in [64usize, 200, DEFAULT_K] {
+            let (mut a, mut b) = (Kll::new(k, DEFAULT_C), Kll::new(k, DEFAULT_C));
+            let mut x = 5u64;
+            for round in 0..120usize {
+                let n = [1usize, 63, 64, 65, 999, 4097, 65_536, 131_071][round % 8] + round;
+                let mut batch: Vec<f64> = (0..n)
+                    .map(|_| {
+                        x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                        ((x >> 11) % 10_007) as f64 - 5000.0
+                    })
+                    .collect();
+                if n >= MIN_BATCH {
+                    batch.sort_by(f64::total_cmp);
+                }
+                let sel = a.plan().select(n.max(MIN_BATCH));
+                assert!(sel.ranks().zip(sel.ranks().skip(1)).all(|(p, q)| p < q));
+                a.update_sorted(&batch);
+                reference_update_sorted(&mut b, &mut batch);
+                assert_eq!(a, b, "k {k}, round {round}, n {n}");
+            }
+        }
     }
 }
