@@ -4,6 +4,8 @@
 //! Parallelism comes from the caller, which profiles row groups on rayon's pool; each kernel
 //! here is a tight sequential loop over one batch.
 
+pub mod select;
+
 use arrow_buffer::BooleanBuffer;
 
 use super::{Backend, BinMetrics, BinnedPair, NumericSummary};

@@ -1,0 +1,385 @@
+//! Exact bins and order statistics of a batch, without sorting it.
+//!
+//! A numeric batch feeds two things that look as if they need the batch sorted: the exact
+//! histogram over the baseline's edges, and the few order statistics that the quantile sketch
+//! keeps (about one value in 2^h, see [`crate::profile::kll::SketchPlan::select`]). Neither
+//! does. Values are spread over up to 8,192 buckets by a monotone map (linear in value, or
+//! linear in the bits of the value when it spans many orders of magnitude), one counting pass
+//! and one scatter pass:
+//! - a bucket that holds no edge lies inside one histogram bin: its count goes there whole;
+//! - a bucket that holds no wanted rank is not looked at again.
+//!
+//! Only the buckets holding an edge or a wanted rank (a few hundred, a few percent of the
+//! values) are gathered, and treated the same way, down to slices small enough to sort. The
+//! result is exactly that of sorting the batch, binning it and reading the ranks off; the cost
+//! is two passes over the values instead of a radix sort's eight.
+//!
+//! Why the map is safe: it is monotone (never decreasing in the value), so a value in a bucket
+//! below an edge's bucket is below the edge, and one in a bucket above it is at or above it.
+//! -0.0 is mapped as 0.0, as the edges compare it; ranks use the total order (-0.0 before 0.0),
+//! which the final sorts of small slices provide.
+
+use std::ops::Range;
+
+/// Bits of the widest bucket map (8,192 buckets: 32 KiB of counters, in L1/L2).
+const MAX_BITS: u32 = 13;
+/// Slices this small are sorted.
+const SMALL: usize = 32;
+/// Deeper than this a slice is sorted (only inputs crafted against the maps get there).
+const MAX_DEPTH: usize = 6;
+
+/// Buffers reused from batch to batch, one set per depth.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    levels: Vec<Level>,
+}
+
+#[derive(Debug, Default)]
+struct Level {
+    counts: Vec<u32>,
+    dest: Vec<u32>,
+    buf: Vec<f64>,
+    edge_buckets: Vec<u32>,
+    marked: Vec<Marked>,
+    ranks: Vec<usize>,
+}
+
+#[derive(Debug, Clone)]
+struct Marked {
+    /// The bucket.
+    bucket: usize,
+    /// Offset of the bucket's values in the level's buffer.
+    offset: usize,
+    /// Values in the bucket.
+    count: usize,
+    /// Rank of its first value in the slice.
+    start: usize,
+    /// Its edges (indices into the slice's edges).
+    edges: Range<usize>,
+    /// Its wanted ranks (indices into the slice's ranks).
+    ranks: Range<usize>,
+}
+
+/// Order-preserving key of a finite f64 whose -0.0 was made 0.0.
+#[inline(always)]
+fn order_key(v: f64) -> u64 {
+    let b = (v + 0.0).to_bits();
+    b ^ ((((b as i64) >> 63) as u64) | (1u64 << 63))
+}
+
+/// A monotone map from `[lo, hi]` onto `0..buckets`.
+#[derive(Debug, Clone, Copy)]
+enum Map {
+    /// Linear in the value.
+    Value { lo: f64, scale: f64 },
+    /// Linear in the order-preserving bits: a constant number of buckets per octave.
+    Key { lo: u64, shift: u32 },
+}
+
+impl Map {
+    fn new(lo: f64, hi: f64, bits: u32, by_key: bool) -> Map {
+        let buckets = (1u64 << bits) as f64;
+        let span = hi - lo;
+        if by_key || !span.is_finite() {
+            let (klo, khi) = (order_key(lo), order_key(hi));
+            let width = 64 - (khi - klo).leading_zeros();
+            Map::Key { lo: klo, shift: width.saturating_sub(bits) }
+        } else {
+            // Slightly under buckets/span, so that hi itself maps below `buckets`.
+            Map::Value { lo, scale: buckets / span * (1.0 - 1.0 / (1u64 << 20) as f64) }
+        }
+    }
+
+    /// Bucket of a value in `[lo, hi]`.
+    #[inline(always)]
+    fn bucket(self, v: f64, mask: usize) -> usize {
+        match self {
+            Map::Value { lo, scale } => ((v - lo) * scale) as u32 as usize & mask,
+            Map::Key { lo, shift } => ((order_key(v) - lo) >> shift) as usize & mask,
+        }
+    }
+}
+
+/// Adds to `bins` (`edges.len() + 1` of them) the exact histogram of `values` over `edges`
+/// (bin `i` holds the values with exactly `i` edges `<=` them) and writes into `out[i]` the
+/// value of rank `ranks[i]` in `values` sorted in ascending total order. `values` are finite,
+/// `edges` sorted and finite, `ranks` strictly ascending and below `values.len()`. `values` is
+/// reordered.
+pub fn bin_and_select(
+    values: &mut [f64],
+    edges: &[f64],
+    bins: &mut [u64],
+    ranks: &[usize],
+    out: &mut [f64],
+    scratch: &mut Scratch,
+) {
+    debug_assert_eq!(bins.len(), edges.len() + 1);
+    debug_assert_eq!(ranks.len(), out.len());
+    debug_assert!(ranks.windows(2).all(|w| w[0] < w[1]) && ranks.last().is_none_or(|&r| r < values.len()));
+    if values.is_empty() {
+        return;
+    }
+    let (lo, hi) = min_max(values);
+    if scratch.levels.len() < MAX_DEPTH {
+        scratch.levels.resize_with(MAX_DEPTH, Level::default);
+    }
+    solve(values, lo, hi, edges, 0, bins, ranks, out, &mut scratch.levels);
+}
+
+fn min_max(values: &[f64]) -> (f64, f64) {
+    let mut lo = [f64::INFINITY; 4];
+    let mut hi = [f64::NEG_INFINITY; 4];
+    let chunks = values.chunks_exact(4);
+    let rest = chunks.remainder();
+    for q in chunks {
+        for l in 0..4 {
+            lo[l] = if q[l] < lo[l] { q[l] } else { lo[l] };
+            hi[l] = if q[l] > hi[l] { q[l] } else { hi[l] };
+        }
+    }
+    for &v in rest {
+        lo[0] = if v < lo[0] { v } else { lo[0] };
+        hi[0] = if v > hi[0] { v } else { hi[0] };
+    }
+    (lo.iter().copied().fold(f64::INFINITY, f64::min), hi.iter().copied().fold(f64::NEG_INFINITY, f64::max))
+}
+
+/// Sorts the slice, bins it with one walk over the edges, and reads the ranks off.
+fn leaf(values: &mut [f64], edges: &[f64], base: usize, bins: &mut [u64], ranks: &[usize], out: &mut [f64]) {
+    values.sort_unstable_by(f64::total_cmp);
+    let mut p = 0;
+    for &v in values.iter() {
+        while p < edges.len() && edges[p] <= v {
+            p += 1;
+        }
+        bins[base + p] += 1;
+    }
+    for (o, &r) in out.iter_mut().zip(ranks) {
+        *o = values[r];
+    }
+}
+
+#[allow(clippy::too_many_arguments, reason = "one recursive step: the slice, its edges and ranks, and where results go")]
+fn solve(
+    values: &mut [f64],
+    lo: f64,
+    hi: f64,
+    edges: &[f64],
+    bin_base: usize,
+    bins: &mut [u64],
+    ranks: &[usize],
+    out: &mut [f64],
+    levels: &mut [Level],
+) {
+    let n = values.len();
+    // Edges below the slice count for every value; edges above it for none.
+    let below = edges.partition_point(|&e| e < lo);
+    let above = edges.partition_point(|&e| e <= hi);
+    let (edges, base) = (&edges[below..above.max(below)], bin_base + below);
+    if edges.is_empty() && ranks.is_empty() {
+        bins[base] += n as u64;
+        return;
+    }
+    let Some((level, deeper)) = levels.split_first_mut() else {
+        return leaf(values, edges, base, bins, ranks, out);
+    };
+    if n <= SMALL {
+        return leaf(values, edges, base, bins, ranks, out);
+    }
+    if lo == hi {
+        if lo == 0.0 {
+            // -0.0 and 0.0 together: one bin, but two values in the total order.
+            return leaf(values, edges, base, bins, ranks, out);
+        }
+        // Every value equal: every edge in range equals it too.
+        bins[base + edges.len()] += n as u64;
+        out.iter_mut().for_each(|o| *o = lo);
+        return;
+    }
+    let bits = (n / 8).max(16).ilog2().min(MAX_BITS);
+    let buckets = 1usize << bits;
+    let mask = buckets - 1;
+    let mut map = Map::new(lo, hi, bits, concentrated(values, lo, hi));
+    level.counts.clear();
+    level.counts.resize(buckets, 0);
+    count(values, map, mask, &mut level.counts);
+    if matches!(map, Map::Value { .. }) && level.counts.iter().any(|&c| c as usize == n) {
+        // Rounding put everything in one bucket: the bits always separate two values.
+        map = Map::new(lo, hi, bits, true);
+        level.counts.iter_mut().for_each(|c| *c = 0);
+        count(values, map, mask, &mut level.counts);
+    }
+    level.edge_buckets.clear();
+    level.edge_buckets.extend(edges.iter().map(|&e| map.bucket(e, mask) as u32));
+    // Buckets without an edge or a wanted rank are done; the others are gathered.
+    level.marked.clear();
+    let (mut ep, mut rp, mut start, mut total) = (0usize, 0usize, 0usize, 0usize);
+    for (b, &c) in level.counts.iter().enumerate() {
+        let c = c as usize;
+        let e0 = ep;
+        while ep < edges.len() && level.edge_buckets[ep] as usize == b {
+            ep += 1;
+        }
+        let r0 = rp;
+        while rp < ranks.len() && ranks[rp] < start + c {
+            rp += 1;
+        }
+        if c > 0 {
+            if ep > e0 || rp > r0 {
+                level.marked.push(Marked { bucket: b, offset: total, count: c, start, edges: e0..ep, ranks: r0..rp });
+                total += c;
+            } else {
+                bins[base + e0] += c as u64;
+            }
+        }
+        start += c;
+    }
+    // Scatter: values of unmarked buckets all land in a scratch area past `total`.
+    level.dest.clear();
+    level.dest.resize(buckets, total as u32);
+    for m in &level.marked {
+        level.dest[m.bucket] = m.offset as u32;
+    }
+    if level.buf.len() < total + n {
+        level.buf.resize(total + n, 0.0);
+    }
+    scatter(values, map, mask, &mut level.dest, &mut level.buf);
+    for m in &level.marked {
+        let slice = &mut level.buf[m.offset..m.offset + m.count];
+        level.ranks.clear();
+        level.ranks.extend(ranks[m.ranks.clone()].iter().map(|r| r - m.start));
+        let (sub_edges, sub_base) = (&edges[m.edges.clone()], base + m.edges.start);
+        let out = &mut out[m.ranks.clone()];
+        if m.count <= SMALL {
+            leaf(slice, sub_edges, sub_base, bins, &level.ranks, out);
+        } else {
+            let (l, h) = min_max(slice);
+            solve(slice, l, h, sub_edges, sub_base, bins, &level.ranks, out, deeper);
+        }
+    }
+}
+
+/// True when a linear map would crowd most values into a few buckets (long tails, outliers):
+/// judged on every 16th value of a large slice.
+fn concentrated(values: &[f64], lo: f64, hi: f64) -> bool {
+    if values.len() < 1024 {
+        return false;
+    }
+    let map = Map::new(lo, hi, 6, false);
+    let mut counts = [0u32; 64];
+    let mut sampled = 0;
+    for &v in values.iter().step_by(16) {
+        counts[map.bucket(v, 63)] += 1;
+        sampled += 1;
+    }
+    counts.iter().any(|&c| 2 * c > sampled)
+}
+
+fn count(values: &[f64], map: Map, mask: usize, counts: &mut [u32]) {
+    match map {
+        Map::Value { .. } => values.iter().for_each(|&v| counts[map.bucket(v, mask)] += 1),
+        Map::Key { .. } => values.iter().for_each(|&v| counts[map.bucket(v, mask)] += 1),
+    }
+}
+
+fn scatter(values: &[f64], map: Map, mask: usize, dest: &mut [u32], buf: &mut [f64]) {
+    let mut put = |v: f64| {
+        let b = map.bucket(v, mask);
+        let d = dest[b];
+        buf[d as usize] = v;
+        dest[b] = d + 1;
+    };
+    match map {
+        Map::Value { .. } => values.iter().for_each(|&v| put(v)),
+        Map::Key { .. } => values.iter().for_each(|&v| put(v)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The reference: sort, bin with one search per value, read the ranks off.
+    fn reference(values: &[f64], edges: &[f64], ranks: &[usize]) -> (Vec<u64>, Vec<u64>) {
+        let mut sorted = values.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let mut bins = vec![0u64; edges.len() + 1];
+        for &v in values {
+            bins[edges.partition_point(|&e| e <= v)] += 1;
+        }
+        (bins, ranks.iter().map(|&r| sorted[r].to_bits()).collect())
+    }
+
+    fn lcg(seed: u64) -> impl FnMut() -> f64 {
+        let mut x = seed;
+        move || {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            (x >> 11) as f64 / (1u64 << 53) as f64
+        }
+    }
+
+    #[test]
+    fn bins_and_ranks_equal_sorting() {
+        let mut u = lcg(17);
+        let mut normal = {
+            let mut u = lcg(3);
+            move || (-2.0 * u().max(1e-300).ln()).sqrt() * (std::f64::consts::TAU * u()).cos()
+        };
+        let n = 70_001;
+        let cases: Vec<(&str, Vec<f64>)> = vec![
+            ("normal", (0..n).map(|_| normal()).collect()),
+            ("shifted normal", (0..n).map(|_| 50.0 + 6.0 * normal()).collect()),
+            ("lognormal", (0..n).map(|_| (5.0 * normal()).exp().min(1e12)).collect()),
+            ("negative lognormal", (0..n).map(|_| -(3.0 * normal()).exp()).collect()),
+            ("small integers", (0..n).map(|_| (u() * 100.0).floor()).collect()),
+            ("skewed integers", (0..n).map(|_| (u() * u() * 10_000.0).floor()).collect()),
+            ("constant", vec![7.25; n]),
+            ("zeros of both signs", (0..n).map(|i| if i % 3 == 0 { -0.0 } else { 0.0 }).collect()),
+            ("zeros and ones", (0..n).map(|i| [-0.0, 0.0, 1.0, -1.0][i % 4]).collect()),
+            ("one outlier", (0..n).map(|i| if i == 5 { 1e300 } else { normal() }).collect()),
+            ("extremes", (0..n).map(|i| [f64::MAX, -f64::MAX, 5e-324, -5e-324, 1.0][i % 5]).collect()),
+            ("subnormals", (0..n).map(|_| u() * 1e-310 - 5e-311).collect()),
+            ("sorted timestamps", (0..n).map(|i| 1.78e12 + 37.0 * i as f64).collect()),
+            ("two far clusters", (0..n).map(|i| if i % 2 == 0 { 1e-200 * u() } else { 1e200 * (1.0 + u()) }).collect()),
+        ];
+        let mut scratch = Scratch::default();
+        for (name, values) in &cases {
+            // Quantile edges of the data itself, edges around it, and none.
+            let mut sorted = values.clone();
+            sorted.sort_by(f64::total_cmp);
+            let mut quantile_edges: Vec<f64> = (1..256).map(|i| sorted[i * values.len() / 256]).collect();
+            quantile_edges.dedup();
+            let edge_sets: Vec<Vec<f64>> = vec![
+                quantile_edges,
+                vec![-1e308, -1.0, -0.0, 0.5, 1.0, 7.25, 1e3, 1.78e12 + 37.0 * 999.0, 1e308],
+                vec![],
+            ];
+            for (stride, first) in [(256usize, 77usize), (1, 0), (4096, 4095), (0, 0)] {
+                let ranks: Vec<usize> =
+                    if stride == 0 { Vec::new() } else { (first..values.len()).step_by(stride).collect() };
+                for edges in &edge_sets {
+                    let (want_bins, want_ranks) = reference(values, edges, &ranks);
+                    let mut work = values.clone();
+                    let mut bins = vec![0u64; edges.len() + 1];
+                    let mut out = vec![f64::NAN; ranks.len()];
+                    bin_and_select(&mut work, edges, &mut bins, &ranks, &mut out, &mut scratch);
+                    assert_eq!(bins, want_bins, "{name}: bins, {} edges, stride {stride}", edges.len());
+                    let got: Vec<u64> = out.iter().map(|v| v.to_bits()).collect();
+                    assert!(got == want_ranks, "{name}: ranks, {} edges, stride {stride}", edges.len());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn small_and_empty_batches() {
+        let mut scratch = Scratch::default();
+        let mut bins = vec![0u64; 2];
+        bin_and_select(&mut [], &[1.0], &mut bins, &[], &mut [], &mut scratch);
+        assert_eq!(bins, vec![0, 0]);
+        let mut v = vec![3.0, -1.0, 1.0, 2.0];
+        let mut out = [0.0; 2];
+        bin_and_select(&mut v, &[1.0], &mut bins, &[0, 3], &mut out, &mut scratch);
+        assert_eq!((bins, out), (vec![1, 3], [-1.0, 3.0]));
+    }
+}
