@@ -1,19 +1,30 @@
-//! Criterion benchmarks of the backend kernels, CPU and GPU side by side in each group, with
+//! Criterion benchmarks of what the backends do, CPU and GPU side by side in each group, with
 //! `Throughput::Bytes`, over fixed-seed inputs with 0% and 50% nulls.
 //!
 //! `cargo bench --bench kernels`. The GPU rows appear when wgpu finds an adapter (Mesa's
 //! lavapipe counts: it measures correctness, not speed).
+//! - `fold_numeric`: 8 float columns of 65,536 rows folded by the engine (counts, moments,
+//!   256-bin histograms, quantile sketches), as `monitor` does per batch;
+//! - `fold_dictionary`: a 5,000-entry text dictionary column, key counts and typing;
+//! - `bins_and_sketch_values`: the CPU's bucket selection against the radix sort it replaced,
+//!   on one batch of 65,536 values;
+//! - `compare`: the comparison kernel over 1,024 features.
 
 use std::hint::black_box;
+use std::sync::Arc;
 
-use arrow_buffer::BooleanBuffer;
+use arrow_array::types::Int32Type;
+use arrow_array::{ArrayRef, DictionaryArray, Float64Array, RecordBatch, StringArray};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use driftwatch::backend::cpu::CpuBackend;
+use driftwatch::backend::cpu::{select, CpuBackend};
 use driftwatch::backend::gpu::GpuBackend;
-use driftwatch::backend::{Backend, BinnedPair, NumericSummary};
+use driftwatch::backend::{Backend, BinnedPair};
+use driftwatch::engine::{ProfilePlan, Profiler};
+use driftwatch::profile::Kll;
 use driftwatch::synth::Rng;
 
-const N: usize = 4 << 20;
+const ROWS: usize = 65_536;
+const BATCHES: usize = 8;
 
 fn backends() -> Vec<(&'static str, Box<dyn Backend>)> {
     let mut v: Vec<(&'static str, Box<dyn Backend>)> = vec![("cpu", Box::new(CpuBackend))];
@@ -24,56 +35,110 @@ fn backends() -> Vec<(&'static str, Box<dyn Backend>)> {
     v
 }
 
-fn values(n: usize) -> Vec<f64> {
-    let mut r = Rng(42);
-    (0..n).map(|_| r.normal() * 3.0 + 1.0).collect()
+fn values(n: usize, seed: u64, null_share: f64) -> Vec<Option<f64>> {
+    let mut r = Rng(seed);
+    (0..n).map(|_| (r.uniform() >= null_share).then(|| r.normal() * 3.0 + 1.0)).collect()
 }
 
-fn half_null(n: usize) -> BooleanBuffer {
-    let mut r = Rng(7);
-    BooleanBuffer::from((0..n).map(|_| r.uniform() < 0.5).collect::<Vec<_>>())
+fn edges() -> Arc<[f64]> {
+    let mut e: Vec<f64> = values(255, 99, 0.0).into_iter().flatten().collect();
+    e.sort_by(f64::total_cmp);
+    e.into()
 }
 
-fn histogram(c: &mut Criterion) {
-    let v = values(N);
-    let mut edges: Vec<f64> = values(255);
-    edges.sort_by(f64::total_cmp);
-    let nulls = half_null(N);
-    let mut g = c.benchmark_group("histogram_f64_256_bins");
-    g.throughput(Throughput::Bytes((N * 8) as u64));
+/// Folds `batches` with one profiler, as the file engine does per row group.
+fn fold(batches: &[RecordBatch], plan: &ProfilePlan, b: &dyn Backend) {
+    let mut p = Profiler::new(plan, batches[0].schema(), b).unwrap();
+    for batch in batches {
+        p.update(black_box(batch)).unwrap();
+    }
+    black_box(p.finish().unwrap());
+}
+
+fn fold_numeric(c: &mut Criterion) {
+    let mut g = c.benchmark_group("fold_numeric_8_columns_256_bins");
+    g.throughput(Throughput::Bytes((BATCHES * ROWS * 8 * 8) as u64));
     g.sample_size(10);
-    for (name, b) in backends() {
-        for (label, validity) in [("no_nulls", None), ("half_nulls", Some(&nulls))] {
-            g.bench_with_input(BenchmarkId::new(name, label), &validity, |bench, validity| {
-                bench.iter(|| {
-                    let mut s = NumericSummary::new(edges.len());
-                    b.histogram(black_box(&v), *validity, &edges, &mut s).unwrap();
-                    s
-                })
+    for (label, nulls) in [("no_nulls", 0.0), ("half_nulls", 0.5)] {
+        let batches: Vec<RecordBatch> = (0..BATCHES)
+            .map(|i| {
+                RecordBatch::try_from_iter((0..8).map(|k| {
+                    (format!("f{k}"), Arc::new(Float64Array::from(values(ROWS, (i * 8 + k) as u64, nulls))) as ArrayRef)
+                }))
+                .unwrap()
+            })
+            .collect();
+        let plan = ProfilePlan { edges: (0..8).map(|k| (format!("f{k}"), edges())).collect(), ..Default::default() };
+        for (name, b) in backends() {
+            g.bench_with_input(BenchmarkId::new(name, label), &batches, |bench, batches| {
+                bench.iter(|| fold(batches, &plan, b.as_ref()))
             });
         }
     }
     g.finish();
 }
 
-fn categorical(c: &mut Criterion) {
+fn fold_dictionary(c: &mut Criterion) {
     let mut r = Rng(3);
-    let keys: Vec<u32> = (0..N).map(|_| (r.uniform() * r.uniform() * 5000.0) as u32).collect();
-    let nulls = half_null(N);
-    let mut g = c.benchmark_group("key_counts_5000_keys");
-    g.throughput(Throughput::Bytes((N * 4) as u64));
+    let words: Vec<String> = (0..5000).map(|i| format!("v{i}")).collect();
+    let batches: Vec<RecordBatch> = (0..BATCHES)
+        .map(|_| {
+            let keys: Vec<Option<i32>> =
+                (0..ROWS).map(|_| (r.uniform() >= 0.1).then(|| (r.uniform() * r.uniform() * 5000.0) as i32)).collect();
+            let d =
+                DictionaryArray::<Int32Type>::try_new(keys.into(), Arc::new(StringArray::from(words.clone()))).unwrap();
+            RecordBatch::try_from_iter([("category", Arc::new(d) as ArrayRef)]).unwrap()
+        })
+        .collect();
+    let mut g = c.benchmark_group("fold_dictionary_5000_entries");
+    g.throughput(Throughput::Bytes((BATCHES * ROWS * 4) as u64));
     g.sample_size(10);
     for (name, b) in backends() {
-        for (label, validity) in [("no_nulls", None), ("half_nulls", Some(&nulls))] {
-            g.bench_with_input(BenchmarkId::new(name, label), &validity, |bench, validity| {
-                bench.iter(|| {
-                    let mut counts = vec![0u64; 5000];
-                    b.key_counts(black_box(&keys), *validity, &mut counts).unwrap();
-                    counts
-                })
-            });
-        }
+        g.bench_function(name, |bench| bench.iter(|| fold(&batches, &ProfilePlan::default(), b.as_ref())));
     }
+    g.finish();
+}
+
+fn bins_and_sketch_values(c: &mut Criterion) {
+    let v: Vec<f64> = values(ROWS, 1, 0.0).into_iter().flatten().collect();
+    let e = edges();
+    // The order statistics a well-filled sketch keeps of a batch this size.
+    let mut kll = Kll::default();
+    for i in 0..40 {
+        let mut b: Vec<f64> = values(ROWS, 1000 + i, 0.0).into_iter().flatten().collect();
+        b.sort_by(f64::total_cmp);
+        kll.update_sorted(&b);
+    }
+    let sel = kll.plan().select(ROWS);
+    let ranks: Vec<usize> = sel.ranks().collect();
+    let mut g = c.benchmark_group("bins_and_sketch_values_65536");
+    g.throughput(Throughput::Bytes((ROWS * 8) as u64));
+    g.bench_function("bucket_selection", |bench| {
+        let mut scratch = select::Scratch::default();
+        bench.iter(|| {
+            let mut work = v.clone();
+            let mut bins = vec![0u64; e.len() + 1];
+            let mut out = vec![0.0; ranks.len()];
+            select::bin_and_select(&mut work, &e, &mut bins, &ranks, &mut out, &mut scratch);
+            black_box((bins, out))
+        })
+    });
+    g.bench_function("radix_sort_then_search", |bench| {
+        bench.iter(|| {
+            let mut work = v.clone();
+            radsort::sort(&mut work);
+            let mut bins = vec![0u64; e.len() + 1];
+            let mut prev = 0;
+            for (i, &x) in e.iter().enumerate() {
+                let at = prev + work[prev..].partition_point(|&y| y < x);
+                bins[i] = (at - prev) as u64;
+                prev = at;
+            }
+            bins[e.len()] = (work.len() - prev) as u64;
+            let out: Vec<f64> = ranks.iter().map(|&r| work[r]).collect();
+            black_box((bins, out))
+        })
+    });
     g.finish();
 }
 
@@ -96,5 +161,5 @@ fn compare(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, histogram, categorical, compare);
+criterion_group!(benches, fold_numeric, fold_dictionary, bins_and_sketch_values, compare);
 criterion_main!(benches);

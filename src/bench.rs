@@ -5,14 +5,15 @@
 //! - **decode**: every row group of the current file decoded in parallel, nothing else — the
 //!   floor any Parquet-reading monitor sits on;
 //! - **profile**: the current capture's batches, already in memory, folded into a profile on the
-//!   backend (histograms over the baseline's edges, counts, moments, sketches);
+//!   backend (histograms over the baseline's edges, counts, moments, sketches) by the engine's
+//!   [`profile_batches`], as a library user would drive it: the same [`crate::engine::Profiler`]
+//!   and backend folders the file engine uses;
 //! - **compare**: the comparison kernel over every numeric feature's bins, in one call;
 //! - **end to end**: `monitor` on the file: scan, decode, profile, compare, check, write.
 //!
 //! Rates are rows per second and GB per second of uncompressed Arrow data (the decoded batches'
 //! buffer sizes).
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -20,13 +21,12 @@ use arrow_array::RecordBatch;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::backend::{self, Backend, BackendChoice, BinnedPair};
+use crate::backend::{self, BackendChoice, BinnedPair};
 use crate::baseline::{Baseline, Reference};
 use crate::decode::{for_each_batch, projection};
+use crate::engine::{profile_batches, ProfilePlan};
 use crate::error::{Error, Result};
 use crate::pipeline::{run_baseline, run_monitor, JobOptions};
-use crate::profile::accumulate::{accumulate, ColumnPlan};
-use crate::profile::{ColumnProfile, DatasetProfile, Histogram, Role};
 use crate::scan::{scan, ScannedFile};
 use crate::synth::{write_capture, CaptureSpec};
 
@@ -109,7 +109,7 @@ type Decoded = (u64, u64, Vec<RecordBatch>);
 pub fn decode_all(files: &[ScannedFile], keep: bool) -> Result<Decoded> {
     let units: Vec<(usize, usize)> =
         files.iter().enumerate().flat_map(|(i, f)| (0..f.row_groups()).map(move |g| (i, g))).collect();
-    let parts: Vec<std::result::Result<Decoded, String>> = units
+    let parts: Vec<Result<Decoded>> = units
         .par_iter()
         .map(|&(i, g)| {
             let cols = projection(&files[i], None);
@@ -126,43 +126,12 @@ pub fn decode_all(files: &[ScannedFile], keep: bool) -> Result<Decoded> {
         .collect();
     let (mut rows, mut bytes, mut batches) = (0, 0, Vec::new());
     for p in parts {
-        let (r, b, k) = p.map_err(|e| Error::Input { path: files[0].path.clone(), message: e })?;
+        let (r, b, k) = p?;
         rows += r;
         bytes += b;
         batches.extend(k);
     }
     Ok((rows, bytes, batches))
-}
-
-fn profile_batches(
-    batches: &[RecordBatch],
-    plans: &HashMap<String, ColumnPlan>,
-    backend: &dyn Backend,
-) -> Result<DatasetProfile> {
-    let parts: Vec<std::result::Result<DatasetProfile, String>> = batches
-        .par_iter()
-        .map(|b| {
-            let mut p = DatasetProfile { rows: b.num_rows() as u64, ..Default::default() };
-            let mut scratch = Vec::new();
-            for (i, field) in b.schema().fields().iter().enumerate() {
-                let plan = plans.get(field.name()).cloned().unwrap_or_default();
-                let mut c = ColumnProfile::new(
-                    field.name(),
-                    &field.data_type().to_string(),
-                    Role::guess(field.name(), field.data_type().is_temporal()),
-                );
-                c.histogram = plan.edges.clone().map(Histogram::new);
-                accumulate(&mut c, b.column(i), &plan, backend, &mut scratch)?;
-                p.columns.push(c);
-            }
-            Ok(p)
-        })
-        .collect();
-    let mut total = DatasetProfile::default();
-    for p in parts {
-        total.merge(&p.map_err(Error::Usage)?);
-    }
-    Ok(total)
 }
 
 /// Runs the benchmark.
@@ -197,8 +166,9 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
         })?;
     }
     let baseline = Baseline::load(&base_dir)?;
-    let plans: HashMap<String, ColumnPlan> =
-        baseline.edges().into_iter().map(|(k, e)| (k, ColumnPlan { edges: Some(e), histogram_only: false })).collect();
+    // The monitor's plan: every column, the baseline's edges.
+    let plan =
+        ProfilePlan { edges: baseline.edges().into_iter().map(|(k, e)| (k, e.into())).collect(), ..Default::default() };
     let s = scan(&[cur_path.display().to_string()]);
     if let Some(sk) = s.skipped.first() {
         return Err(Error::Input { path: sk.path.clone().into(), message: sk.error.clone() });
@@ -208,9 +178,10 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
         vec![BenchRow { stage: "decode".into(), backend: "arrow-rs".into(), seconds: decode_s, rows, bytes }];
     let (_, _, batches) = decode_all(&s.files, true)?;
     for &choice in &opts.backends {
-        let (backend, _) = backend::select(choice).map_err(Error::Usage)?;
+        let (backend, _) = backend::select(choice)?;
         let name = backend.name();
-        let (t, current) = best(opts.runs, || profile_batches(&batches, &plans, backend.as_ref()))?;
+        let (t, current) = best(opts.runs, || profile_batches(&batches, &plan, backend.as_ref()))?;
+        let current = current.into_whole();
         stages.push(BenchRow { stage: "profile".into(), backend: name.clone(), seconds: t, rows, bytes });
         let pairs: Vec<BinnedPair> = baseline
             .feature_names()
@@ -225,7 +196,7 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
                 _ => None,
             })
             .collect();
-        let (t, _) = best(opts.runs, || backend.compare(&pairs).map_err(Error::Usage))?;
+        let (t, _) = best(opts.runs, || backend.compare(&pairs))?;
         stages.push(BenchRow {
             stage: format!("compare ({} features)", pairs.len()),
             backend: name.clone(),

@@ -10,11 +10,11 @@ use arrow_array::RecordBatch;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ProjectionMask;
 
-use crate::error::one_line;
+use crate::error::{one_line, Error, Result};
 use crate::scan::ScannedFile;
 
-/// Rows per decoded batch.
-pub const BATCH_ROWS: usize = 65_536;
+/// Rows per decoded batch: what a backend folds at once.
+pub const BATCH_ROWS: usize = crate::backend::MAX_BATCH_ROWS;
 
 /// Root column indices of `file` for the wanted names (all columns when `None`).
 pub fn projection(file: &ScannedFile, wanted: Option<&[String]>) -> Vec<usize> {
@@ -34,14 +34,14 @@ pub fn projection(file: &ScannedFile, wanted: Option<&[String]>) -> Vec<usize> {
 /// Decodes row group `rg` of `file`, projected on `columns`, calling `each` with every batch.
 ///
 /// # Errors
-/// A one-line message naming the row group and, when one column alone fails to decode (invalid
-/// UTF-8, a corrupt page), that column.
+/// [`Error::Decode`], in one line naming the row group and, when one column alone fails to
+/// decode (invalid UTF-8, a corrupt page), that column.
 pub fn for_each_batch(
     file: &ScannedFile,
     rg: usize,
     columns: &[usize],
     mut each: impl FnMut(&RecordBatch),
-) -> Result<(), String> {
+) -> Result<()> {
     match decode(file, rg, columns, &mut each) {
         Ok(()) => Ok(()),
         Err(e) => {
@@ -52,15 +52,20 @@ pub fn for_each_batch(
                 columns.first()
             };
             let name = culprit.map(|&c| file.meta.schema().field(c).name().clone());
-            Err(match name {
+            Err(Error::Decode(match name {
                 Some(n) => format!("row group {rg}, column '{n}': {e}"),
                 None => format!("row group {rg}: {e}"),
-            })
+            }))
         }
     }
 }
 
-fn decode(file: &ScannedFile, rg: usize, columns: &[usize], each: &mut dyn FnMut(&RecordBatch)) -> Result<(), String> {
+fn decode(
+    file: &ScannedFile,
+    rg: usize,
+    columns: &[usize],
+    each: &mut dyn FnMut(&RecordBatch),
+) -> std::result::Result<(), String> {
     let handle = File::open(&file.path).map_err(one_line)?;
     let mask = ProjectionMask::roots(file.meta.parquet_schema(), columns.iter().copied());
     let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(handle, file.meta.clone())

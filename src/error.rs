@@ -1,4 +1,5 @@
-//! driftwatch's error type: every message names the file, column or flag to look at.
+//! driftwatch's error type: one variant per boundary of the data flow, every message naming the
+//! file, column or flag to look at.
 
 use std::path::PathBuf;
 
@@ -17,6 +18,17 @@ pub enum Error {
     /// None of the inputs could be read.
     #[error("no readable input: {0}")]
     NoInput(String),
+    /// A row group or batch could not be decoded into Arrow arrays.
+    #[error("{0}")]
+    Decode(String),
+    /// A batch does not fit the profiler it was given to (another schema).
+    #[error("column '{column}': {message}")]
+    Schema {
+        /// The column.
+        column: String,
+        /// What differs, in one line.
+        message: String,
+    },
     /// A baseline folder or file is missing or malformed.
     #[error("{path}: {message}")]
     Baseline {
@@ -25,6 +37,9 @@ pub enum Error {
         /// What went wrong, in one line.
         message: String,
     },
+    /// The backend failed: no adapter, a device lost, a shader rejected.
+    #[error("{0}")]
+    Backend(String),
     /// An output could not be written.
     #[error("{path}: cannot write: {source}")]
     Output {

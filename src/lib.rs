@@ -33,6 +33,8 @@ pub mod drift;
 pub mod engine;
 pub mod error;
 pub mod formats;
+pub mod ledger;
+pub mod output;
 pub mod pipeline;
 pub mod profile;
 pub mod report;

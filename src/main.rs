@@ -44,6 +44,8 @@ fn options(c: CommonArgs) -> anyhow::Result<JobOptions> {
 
 fn run() -> anyhow::Result<u8> {
     let cli = Cli::parse();
+    // Before any thread starts: it changes the process's environment.
+    driftwatch::backend::gpu::quiet_wayland();
     let started = std::time::Instant::now();
     match cli.command {
         Command::Baseline { common } => {

@@ -4,7 +4,6 @@
 //! into the output folder. Unreadable inputs are skipped and reported (or, with `strict`, stop
 //! the job); the caller turns the outcome into an exit code.
 
-use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -15,11 +14,11 @@ use crate::backend::Backend;
 use crate::backend::{self, BackendChoice};
 use crate::baseline::{self, Baseline};
 use crate::drift;
-use crate::engine::{profile_files, Checkpoint, Outcome, Request};
+use crate::engine::{profile_files, Checkpoint, Outcome, ProfilePlan, Request};
 use crate::error::{Error, Result};
-use crate::profile::accumulate::ColumnPlan;
+use crate::output::{to_json, write_atomic};
 use crate::profile::DatasetProfile;
-use crate::report::{self, to_json, write_atomic, InputSummary, MonitorReport, Summary};
+use crate::report::{self, InputSummary, MonitorReport, Summary};
 use crate::scan::{scan, Scan, ScannedFile, Skipped};
 
 /// Options shared by the jobs (validated from the CLI flags).
@@ -113,14 +112,13 @@ fn profile_pass(
     opts: &JobOptions,
     guard: &mut OutputGuard,
     files: &[ScannedFile],
-    columns: Option<&[String]>,
-    plans: &HashMap<String, ColumnPlan>,
+    plan: &ProfilePlan,
     backend: &dyn Backend,
     (pass, label): (&str, &str),
 ) -> Outcome {
     let pb = progress_bar(opts.progress, files.iter().map(|f| f.rows).sum(), label);
-    let req = Request { columns, plans, default_plan: ColumnPlan::default(), backend, progress: &pb };
-    let cp = checkpoint(opts, pass, plans);
+    let req = Request { plan, backend, progress: &pb };
+    let cp = checkpoint(opts, pass, plan);
     guard.track(&cp);
     let outcome = profile_files(files, &req, Some(&cp));
     pb.finish_and_clear();
@@ -128,12 +126,11 @@ fn profile_pass(
 }
 
 /// A checkpoint in the output folder for one pass of a job, keyed by what the pass computes.
-fn checkpoint(opts: &JobOptions, pass: &str, plans: &HashMap<String, ColumnPlan>) -> Checkpoint {
-    let mut plan_keys: Vec<String> =
-        plans.iter().map(|(k, p)| format!("{k}:{:?}:{}", p.edges, p.histogram_only)).collect();
-    plan_keys.sort();
+fn checkpoint(opts: &JobOptions, pass: &str, plan: &ProfilePlan) -> Checkpoint {
+    let edges: Vec<String> = plan.edges.iter().map(|(k, e)| format!("{k}:{e:?}")).collect();
     // The version too: another build's partial profiles may not fold the same way.
-    let text = format!("{}|{pass}|{:?}|{}", env!("CARGO_PKG_VERSION"), opts.columns, plan_keys.join("|"));
+    let text =
+        format!("{}|{pass}|{:?}|{}|{}", env!("CARGO_PKG_VERSION"), plan.columns, plan.histogram_only, edges.join("|"));
     // FNV-1a: a stable fingerprint (std's hasher is randomized per process).
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in text.bytes() {
@@ -188,13 +185,11 @@ fn strict_check(opts: &JobOptions, skipped: &[Skipped]) -> Result<()> {
 /// The inputs are read twice: first for moments and sketches, then for exact counts over bin
 /// edges taken from the first pass's quantiles.
 pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
-    let (backend, backend_note) = backend::select(opts.backend).map_err(Error::Usage)?;
+    let (backend, backend_note) = backend::select(opts.backend)?;
     let s = scan_inputs(opts)?;
-    let cols = opts.columns.as_deref();
-    let no_plans = HashMap::new();
     let mut guard = OutputGuard::new(&opts.output);
-    let first =
-        profile_pass(opts, &mut guard, &s.files, cols, &no_plans, backend.as_ref(), ("baseline-1", "baseline 1/2"));
+    let plan = ProfilePlan { columns: opts.columns.clone(), ..Default::default() };
+    let first = profile_pass(opts, &mut guard, &s.files, &plan, backend.as_ref(), ("baseline-1", "baseline 1/2"));
     let (mut profile, mut skipped) = (first.profile, first.skipped);
     strict_check(opts, &skipped)?;
     let failed: Vec<&str> = skipped.iter().map(|k| k.path.as_str()).collect();
@@ -208,20 +203,13 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
 
     let edges = baseline::plan_edges(&profile);
     if !edges.is_empty() {
-        let plans: HashMap<String, ColumnPlan> = edges
-            .iter()
-            .map(|(k, e)| (k.clone(), ColumnPlan { edges: Some(e.clone()), histogram_only: true }))
-            .collect();
-        let names: Vec<String> = edges.keys().cloned().collect();
-        let out2 = profile_pass(
-            opts,
-            &mut guard,
-            &good,
-            Some(&names),
-            &plans,
-            backend.as_ref(),
-            ("baseline-2", "baseline 2/2"),
-        );
+        let plan = ProfilePlan {
+            columns: Some(edges.keys().cloned().collect()),
+            edges: edges.into_iter().map(|(k, e)| (k, e.into())).collect(),
+            histogram_only: true,
+            ..Default::default()
+        };
+        let out2 = profile_pass(opts, &mut guard, &good, &plan, backend.as_ref(), ("baseline-2", "baseline 2/2"));
         let (second, failed2) = (out2.profile, out2.skipped);
         if let Some(f) = failed2.first() {
             return Err(Error::Input {
@@ -263,20 +251,15 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
 /// Monitors the inputs against a baseline folder.
 pub fn run_monitor(opts: &JobOptions, baseline_dir: &std::path::Path) -> Result<MonitorOutcome> {
     let base = Baseline::load(baseline_dir)?;
-    let (backend, backend_note) = backend::select(opts.backend).map_err(Error::Usage)?;
+    let (backend, backend_note) = backend::select(opts.backend)?;
     let s = scan_inputs(opts)?;
-    let plans: HashMap<String, ColumnPlan> =
-        base.edges().into_iter().map(|(k, e)| (k, ColumnPlan { edges: Some(e), histogram_only: false })).collect();
+    let plan = ProfilePlan {
+        columns: opts.columns.clone(),
+        edges: base.edges().into_iter().map(|(k, e)| (k, e.into())).collect(),
+        ..Default::default()
+    };
     let mut guard = OutputGuard::new(&opts.output);
-    let outcome = profile_pass(
-        opts,
-        &mut guard,
-        &s.files,
-        opts.columns.as_deref(),
-        &plans,
-        backend.as_ref(),
-        ("monitor", "monitor"),
-    );
+    let outcome = profile_pass(opts, &mut guard, &s.files, &plan, backend.as_ref(), ("monitor", "monitor"));
     let (current, skipped) = (outcome.profile, outcome.skipped);
     strict_check(opts, &skipped)?;
     let files_ok = s.files.len() - skipped.len();

@@ -1,15 +1,22 @@
 use std::sync::Arc;
 
-use arrow_array::{ArrayRef, Float64Array, StringArray};
+use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray};
 use driftwatch::backend::cpu::CpuBackend;
-use driftwatch::profile::accumulate::{accumulate, ColumnPlan};
-use driftwatch::profile::{ColumnProfile, Role};
+use driftwatch::engine::{ProfilePlan, Profiler};
+use driftwatch::profile::ColumnProfile;
 use proptest::prelude::*;
 
-fn profile(a: ArrayRef, plan: &ColumnPlan) -> ColumnProfile {
-    let mut c = ColumnProfile::new("c", "t", Role::Feature);
-    accumulate(&mut c, &a, plan, &CpuBackend, &mut Vec::new()).unwrap();
-    c
+/// A plan with histogram edges for column `c`.
+fn plan(edges: &[f64]) -> ProfilePlan {
+    ProfilePlan { edges: [("c".to_string(), edges.to_vec().into())].into(), ..Default::default() }
+}
+
+/// The profile of one array as column `c`, through the engine.
+fn profile(a: ArrayRef, plan: &ProfilePlan) -> ColumnProfile {
+    let batch = RecordBatch::try_from_iter([("c", a)]).unwrap();
+    let mut p = Profiler::new(plan, batch.schema(), &CpuBackend).unwrap();
+    p.update(&batch).unwrap();
+    p.finish().unwrap().into_whole().columns.remove(0)
 }
 
 fn same(whole: &ColumnProfile, merged: &ColumnProfile) {
@@ -53,7 +60,7 @@ proptest! {
     #[test]
     fn numeric_profiles_merge(values in prop::collection::vec(value(), 0..400), cut in 0usize..400) {
         let cut = cut.min(values.len());
-        let plan = ColumnPlan { edges: Some(vec![-1000.0, -1.0, 0.0, 1.0, 1000.0]), histogram_only: false };
+        let plan = plan(&[-1000.0, -1.0, 0.0, 1.0, 1000.0]);
         let whole = profile(Arc::new(Float64Array::from(values.clone())), &plan);
         let mut merged = profile(Arc::new(Float64Array::from(values[..cut].to_vec())), &plan);
         merged.merge(&profile(Arc::new(Float64Array::from(values[cut..].to_vec())), &plan));
@@ -63,7 +70,7 @@ proptest! {
     #[test]
     fn text_profiles_merge(values in prop::collection::vec(prop::option::of("[a-c]{0,2}|-?[0-9]{1,3}(\\.[0-9])?|n/a"), 0..300), cut in 0usize..300) {
         let cut = cut.min(values.len());
-        let plan = ColumnPlan { edges: Some(vec![0.0, 10.0, 100.0]), histogram_only: false };
+        let plan = plan(&[0.0, 10.0, 100.0]);
         let arr = |v: &[Option<String>]| -> ArrayRef { Arc::new(StringArray::from(v.to_vec())) };
         let whole = profile(arr(&values), &plan);
         let mut merged = profile(arr(&values[..cut]), &plan);

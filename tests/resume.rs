@@ -1,8 +1,5 @@
-use std::collections::HashMap;
-
 use driftwatch::backend::cpu::CpuBackend;
-use driftwatch::engine::{profile_files, Checkpoint, Request};
-use driftwatch::profile::accumulate::ColumnPlan;
+use driftwatch::engine::{profile_files, Checkpoint, ProfilePlan, Request};
 use driftwatch::scan::scan;
 use driftwatch::synth::{write_capture, CaptureSpec};
 use indicatif::ProgressBar;
@@ -19,16 +16,9 @@ fn resume_equals_uninterrupted_run() {
     }
     let s = scan(&[d.path().display().to_string()]);
     assert_eq!(s.files.len(), 6);
-    let plans: HashMap<String, ColumnPlan> =
-        [("f0".to_string(), ColumnPlan { edges: Some(vec![-1.0, 0.0, 1.0]), histogram_only: false })].into();
+    let plan = ProfilePlan { edges: [("f0".to_string(), vec![-1.0, 0.0, 1.0].into())].into(), ..Default::default() };
     let pb = ProgressBar::hidden();
-    let req = Request {
-        columns: None,
-        plans: &plans,
-        default_plan: ColumnPlan::default(),
-        backend: &CpuBackend,
-        progress: &pb,
-    };
+    let req = Request { plan: &plan, backend: &CpuBackend, progress: &pb };
     let whole = profile_files(&s.files, &req, None);
 
     let cp = Checkpoint { path: d.path().join("out/.checkpoint.json"), resume: false, key: "job".into() };

@@ -1,53 +1,37 @@
-//! Backends: where the data-parallel part of profiling runs.
+//! Backends: where the per-value work of profiling runs.
 //!
-//! The heavy, data-parallel kernels sit behind the narrow [`Backend`] trait: a numeric histogram
-//! over fixed edges with null/NaN/±∞ counts and min/max, dictionary-key counts, and the drift
-//! metrics computed from bins for a batch of features. [`cpu::CpuBackend`] (rayon) is the
-//! reference; [`gpu::GpuBackend`] runs the same kernels as WGSL compute shaders through wgpu and
-//! gives identical counts. Sketches and exact moments always run on the CPU beside the backend.
+//! The engine hands a backend whole Arrow record batches. A [`Folder`], made once per stream of
+//! batches from a [`FoldPlan`], folds every profiled column of a batch in one call and returns a
+//! [`BatchFold`]: null/NaN/±∞ counts, moments, exact histogram bins, the values the quantile
+//! sketch keeps, dictionary key counts. [`cpu::CpuBackend`] (rayon) is the reference;
+//! [`gpu::GpuBackend`] runs the per-value work (binning, sorting for the sketch, key counts) as
+//! WGSL compute shaders through wgpu, with one submission per batch. Both give identical folds,
+//! so profiles and every output file are the same whichever runs.
 //!
 //! # Design
-//! Kernels add into caller-owned `u64` counters, so a backend can be fed batch after batch and
-//! partial results merge by addition. Counts, min/max and histograms must be identical across
-//! backends; the comparison kernel may compute in `f32` on a GPU (see [`BinMetrics`]), so the
-//! metrics written to JSON always come from [`crate::compare`]'s `f64` code whatever the backend.
+//! - The unit of work is a batch, not a kernel: a backend sees all columns at once, so a GPU
+//!   uploads a batch once and submits once, and a CPU folds the columns in parallel.
+//! - What is cheap where the data is decoded stays there: moments are summed on the host by one
+//!   shared routine, so they are bit-identical across backends.
+//! - The quantile sketch needs only a few order statistics of each batch. The CPU finds them
+//!   without sorting ([`cpu::select`]); the GPU sorts on the device and hands the sorted values
+//!   back, since its results arrive after later batches were pushed.
+//! - Counts, min/max and histograms must be identical across backends; the comparison kernel
+//!   may compute in `f32` on a GPU (see [`BinMetrics`]), so the metrics written to JSON always
+//!   come from [`crate::compare`]'s `f64` code whatever the backend.
 
 pub mod cpu;
+pub mod fold;
 pub mod gpu;
 
-use arrow_buffer::BooleanBuffer;
+use std::sync::Arc;
 
-/// Counts of one numeric batch (or many, merged).
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct NumericSummary {
-    /// Histogram counts, `edges.len() + 1` bins.
-    pub counts: Vec<u64>,
-    /// Null values.
-    pub nulls: u64,
-    /// NaN values.
-    pub nan: u64,
-    /// +∞ values.
-    pub pos_inf: u64,
-    /// −∞ values.
-    pub neg_inf: u64,
-    /// Smallest finite value.
-    pub min: Option<f64>,
-    /// Largest finite value.
-    pub max: Option<f64>,
-}
+use arrow_array::RecordBatch;
 
-impl NumericSummary {
-    /// Zero counts for `edges` interior edges.
-    pub fn new(n_edges: usize) -> Self {
-        NumericSummary { counts: vec![0; n_edges + 1], ..Default::default() }
-    }
+pub use fold::{BatchFold, ColumnFold, ColumnKind, ColumnTask, FoldPlan, NumericFold, SketchFeed};
 
-    /// Folds in a finite minimum and maximum.
-    pub fn observe_min_max(&mut self, lo: f64, hi: f64) {
-        self.min = Some(self.min.map_or(lo, |m| if lo < m { lo } else { m }));
-        self.max = Some(self.max.map_or(hi, |m| if hi > m { hi } else { m }));
-    }
-}
+use crate::error::{Error, Result};
+use crate::profile::kll::SketchPlan;
 
 /// One feature's binned distributions for the comparison kernel.
 #[derive(Debug, Clone, PartialEq)]
@@ -84,35 +68,35 @@ pub struct BinMetrics {
 /// difference is at most `GPU_METRIC_TOLERANCE · max(1, |cpu value|)`.
 pub const GPU_METRIC_TOLERANCE: f64 = 1e-6;
 
-/// The data-parallel kernels of profiling.
+/// The most rows a batch handed to a folder has: the profiler slices larger batches, for every
+/// backend alike, so that sketches and sums see the same batches whichever backend runs.
+pub const MAX_BATCH_ROWS: usize = 65_536;
+
+/// Folds the batches of one stream (one per worker thread), keeping its buffers and the
+/// batches in flight.
+pub trait Folder: Send {
+    /// Starts folding `batch` (every column its plan names). `sketches[i]` is the current plan
+    /// of task `i`'s quantile sketch when the task feeds one. Returns the folds that are
+    /// complete, in push order: this batch's at once for a synchronous backend, an earlier
+    /// batch's for one that keeps work in flight. A folder that returns a fold after a later
+    /// push must not depend on `sketches` (the sketch moves on when each fold is applied): it
+    /// returns [`SketchFeed::Sorted`].
+    fn push(&mut self, batch: &RecordBatch, sketches: &[Option<SketchPlan>]) -> Result<Vec<BatchFold>>;
+
+    /// Completes every batch still in flight and returns their folds, in push order.
+    fn flush(&mut self) -> Result<Vec<BatchFold>>;
+}
+
+/// Where profiling's per-value work runs.
 pub trait Backend: Send + Sync {
     /// Short name reported to the user (`cpu`, `gpu: <adapter>`).
     fn name(&self) -> String;
 
-    /// Adds `values` (with Arrow `validity`, `None` when all are valid) into `out`: the bin of
-    /// every finite value over `edges` (bin `i` holds the values with exactly `i` edges `<= v`,
-    /// and -0.0 counts as 0.0), nulls, NaN, ±∞, and the finite min/max.
-    fn histogram(
-        &self,
-        values: &[f64],
-        validity: Option<&BooleanBuffer>,
-        edges: &[f64],
-        out: &mut NumericSummary,
-    ) -> Result<(), String>;
-
-    /// Adds to `counts` the bins of `sorted`, finite values already in ascending order (the CPU
-    /// profile sorts each batch for its quantile sketch anyway). Returns `false` when the backend
-    /// prefers its [`Backend::histogram`] kernel on the raw values instead (the GPU).
-    fn histogram_sorted(&self, sorted: &[f64], edges: &[f64], counts: &mut [u64]) -> bool {
-        let _ = (sorted, edges, counts);
-        false
-    }
-
-    /// Adds to `counts` (one per dictionary key) the keys of the valid rows; returns the nulls.
-    fn key_counts(&self, keys: &[u32], validity: Option<&BooleanBuffer>, counts: &mut [u64]) -> Result<u64, String>;
+    /// A folder for one stream of batches that all have the columns `plan` refers to.
+    fn folder(&self, plan: Arc<FoldPlan>) -> Result<Box<dyn Folder + '_>>;
 
     /// Bin-based drift metrics for a batch of features.
-    fn compare(&self, pairs: &[BinnedPair]) -> Result<Vec<BinMetrics>, String>;
+    fn compare(&self, pairs: &[BinnedPair]) -> Result<Vec<BinMetrics>>;
 }
 
 /// Which backend the user asked for.
@@ -128,7 +112,7 @@ pub enum BackendChoice {
 }
 
 /// Resolves the user's choice to a backend; the string says which one and why.
-pub fn select(choice: BackendChoice) -> Result<(Box<dyn Backend>, String), String> {
+pub fn select(choice: BackendChoice) -> Result<(Box<dyn Backend>, String)> {
     match choice {
         BackendChoice::Cpu => Ok((Box::new(cpu::CpuBackend), "cpu (requested)".into())),
         BackendChoice::Auto => match gpu::GpuBackend::new(false) {
@@ -143,7 +127,7 @@ pub fn select(choice: BackendChoice) -> Result<(Box<dyn Backend>, String), Strin
                 let note = format!("gpu: {} (requested)", g.adapter_summary());
                 Ok((Box::new(g), note))
             }
-            Err(why) => Err(format!("--backend gpu: {why}")),
+            Err(why) => Err(Error::Backend(format!("--backend gpu: {why}"))),
         },
     }
 }

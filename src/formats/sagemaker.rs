@@ -9,40 +9,10 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// Accepts a JSON number, or a string holding one (`"NaN"`, `"Infinity"`, `"1.5"`).
-pub fn lenient_f64<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-    match Value::deserialize(d)? {
-        Value::Number(n) => n.as_f64().ok_or_else(|| serde::de::Error::custom("number out of range")),
-        Value::String(s) => {
-            parse_number_str(&s).ok_or_else(|| serde::de::Error::custom(format!("not a number: {s:?}")))
-        }
-        other => Err(serde::de::Error::custom(format!("expected a number, found {other}"))),
-    }
-}
-
-fn parse_number_str(s: &str) -> Option<f64> {
-    match s.trim() {
-        "NaN" | "nan" => Some(f64::NAN),
-        "Infinity" | "+Infinity" | "inf" => Some(f64::INFINITY),
-        "-Infinity" | "-inf" => Some(f64::NEG_INFINITY),
-        t => t.parse().ok(),
-    }
-}
-
-/// Optional variant of [`lenient_f64`]; `null` is `None`.
-pub fn lenient_opt_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
-    match Value::deserialize(d)? {
-        Value::Null => Ok(None),
-        Value::Number(n) => Ok(n.as_f64()),
-        Value::String(s) => {
-            parse_number_str(&s).map(Some).ok_or_else(|| serde::de::Error::custom(format!("not a number: {s:?}")))
-        }
-        other => Err(serde::de::Error::custom(format!("expected a number, found {other}"))),
-    }
-}
+pub use crate::output::{lenient_f64, lenient_opt_f64};
 
 /// Serializes an optional float, writing non-finite values as absent-equivalent `null`.
 fn ser_opt_f64<S: serde::Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {

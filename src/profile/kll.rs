@@ -482,7 +482,7 @@ mod tests {
         for chunk in all.chunks(65_536) {
             let mut batch = chunk.to_vec();
             batch.sort_by(f64::total_cmp);
-            s.update_sorted(&mut batch);
+            s.update_sorted(&batch);
         }
         assert_eq!(s.n, n);
         assert_eq!(s.weighted_items().iter().map(|x| x.1).sum::<u64>(), n);

@@ -10,7 +10,6 @@
 //! combines them. driftwatch always merges in input order, so the bytes written do not depend on
 //! the thread count. This module knows nothing of Parquet, drift metrics or report formats.
 
-pub mod accumulate;
 pub mod kll;
 pub mod moments;
 pub mod sketches;

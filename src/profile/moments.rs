@@ -6,32 +6,9 @@
 //! whatever the number of threads. The plain sum is kept apart with Neumaier's compensated
 //! summation, as SageMaker reports `sum` beside `mean`.
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
-/// Serde for f64 fields that may legitimately be non-finite (a sum of values near `f64::MAX`
-/// overflows): finite values as JSON numbers, others as the strings `"NaN"`, `"Infinity"`,
-/// `"-Infinity"`, so the profile stays valid, lossless JSON.
-pub mod nonfinite {
-    use super::*;
-
-    /// Serializes one f64.
-    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
-        if v.is_finite() {
-            s.serialize_f64(*v)
-        } else if v.is_nan() {
-            s.serialize_str("NaN")
-        } else if *v > 0.0 {
-            s.serialize_str("Infinity")
-        } else {
-            s.serialize_str("-Infinity")
-        }
-    }
-
-    /// Deserializes one f64 from a number or one of those strings.
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-        crate::formats::sagemaker::lenient_f64(d)
-    }
-}
+use crate::output::nonfinite;
 
 /// Count, mean, m2, compensated sum, min and max of finite values.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -1,74 +1,201 @@
-//! The CPU backend: the reference implementation of every kernel, each the twin of a WGSL
-//! shader of the same name in `shaders/`.
+//! The CPU backend: the reference fold, on rayon.
 //!
-//! Parallelism comes from the caller, which profiles row groups on rayon's pool; each kernel
-//! here is a tight sequential loop over one batch.
+//! A [`CpuFolder`] folds the columns of a batch in parallel (so that a file with a single row
+//! group still keeps every core busy); each column's fold is one sequential pass, so results
+//! never depend on scheduling. Numeric columns: one pass filters nulls, NaN and ±∞ and sums the
+//! moments, then [`select::bin_and_select`] bins the finite values and picks the order
+//! statistics the quantile sketch keeps, without sorting the batch. Each function here is the
+//! twin of the WGSL kernel of the same name in `shaders/`.
 
 pub mod select;
 
-use arrow_buffer::BooleanBuffer;
+use std::sync::Arc;
 
-use super::{Backend, BinMetrics, BinnedPair, NumericSummary};
-use crate::profile::Histogram;
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Float64Type, Int32Type};
+use arrow_array::{Array, ArrayRef, Float64Array, RecordBatch};
+use arrow_buffer::BooleanBuffer;
+use arrow_schema::DataType;
+use rayon::prelude::*;
+
+use super::{Backend, BatchFold, BinMetrics, BinnedPair, ColumnFold, ColumnKind, ColumnTask, FoldPlan, Folder};
+use super::{NumericFold, SketchFeed};
+use crate::error::Result;
+use crate::profile::kll::{SketchPlan, MIN_BATCH};
+use crate::profile::Moments;
 
 /// The rayon CPU backend.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CpuBackend;
 
-/// CPU twin of `shaders/histogram.wgsl`.
-pub fn histogram(values: &[f64], validity: Option<&BooleanBuffer>, edges: &[f64], out: &mut NumericSummary) {
-    debug_assert_eq!(out.counts.len(), edges.len() + 1);
-    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    let mut any = false;
-    let mut one = |v: f64, out: &mut NumericSummary| {
+/// Buffers of one column, reused from batch to batch.
+#[derive(Debug, Default)]
+struct ColumnScratch {
+    finite: Vec<f64>,
+    select: select::Scratch,
+    keys: Vec<u32>,
+}
+
+/// Folds batches on the calling thread and rayon's pool, one batch at a time.
+#[derive(Debug)]
+pub struct CpuFolder {
+    plan: Arc<FoldPlan>,
+    scratch: Vec<ColumnScratch>,
+}
+
+impl CpuFolder {
+    /// A folder for `plan`.
+    pub fn new(plan: Arc<FoldPlan>) -> CpuFolder {
+        let scratch = plan.columns.iter().map(|_| ColumnScratch::default()).collect();
+        CpuFolder { plan, scratch }
+    }
+}
+
+impl Folder for CpuFolder {
+    fn push(&mut self, batch: &RecordBatch, sketches: &[Option<SketchPlan>]) -> Result<Vec<BatchFold>> {
+        let columns: Vec<ColumnFold> = self
+            .plan
+            .columns
+            .par_iter()
+            .zip(self.scratch.par_iter_mut())
+            .zip(sketches.par_iter())
+            .map(|((task, scratch), sketch)| fold_column(batch.column(task.index), task, sketch.as_ref(), scratch))
+            .collect();
+        Ok(vec![BatchFold { batch: batch.clone(), columns }])
+    }
+
+    fn flush(&mut self) -> Result<Vec<BatchFold>> {
+        Ok(Vec::new())
+    }
+}
+
+fn fold_column(array: &ArrayRef, task: &ColumnTask, sketch: Option<&SketchPlan>, s: &mut ColumnScratch) -> ColumnFold {
+    match task.kind {
+        ColumnKind::Numeric { .. } => match as_f64(array) {
+            Some(values) => ColumnFold::Numeric(Box::new(numeric(&values, task, sketch, s))),
+            None => ColumnFold::Host,
+        },
+        ColumnKind::Keys => ColumnFold::Keys(dictionary_counts(array, &mut s.keys)),
+        ColumnKind::Boolean => {
+            let b = array.as_boolean();
+            ColumnFold::Boolean { trues: b.true_count() as u64, falses: b.false_count() as u64 }
+        }
+        ColumnKind::Host => ColumnFold::Host,
+    }
+}
+
+/// A numeric array as `f64` (integers beyond 2^53 lose precision there, as in every f64
+/// statistic; dates and times as their integer value). `None` for a type Arrow cannot cast.
+pub fn as_f64(array: &ArrayRef) -> Option<Float64Array> {
+    if let Some(a) = array.as_primitive_opt::<Float64Type>() {
+        return Some(a.clone());
+    }
+    let src =
+        if array.data_type().is_temporal() { arrow_cast::cast(array, &DataType::Int64).ok()? } else { array.clone() };
+    arrow_cast::cast(&src, &DataType::Float64).ok().map(|a| a.as_primitive::<Float64Type>().clone())
+}
+
+/// The finite values of `values` into `finite`, and the counts of NaN, +∞ and −∞ (nulls are
+/// skipped). Shared by every backend: what the host does where the data is decoded.
+pub fn split_finite(values: &Float64Array, finite: &mut Vec<f64>) -> (u64, u64, u64) {
+    finite.clear();
+    finite.reserve(values.len());
+    let (mut nan, mut pinf, mut ninf) = (0u64, 0u64, 0u64);
+    let mut push = |v: f64| {
         if v.is_finite() {
-            out.counts[Histogram::bin(edges, v)] += 1;
-            if v < lo {
-                lo = v;
-            }
-            if v > hi {
-                hi = v;
-            }
-            any = true;
+            finite.push(v);
         } else if v.is_nan() {
-            out.nan += 1;
+            nan += 1;
         } else if v > 0.0 {
-            out.pos_inf += 1;
+            pinf += 1;
         } else {
-            out.neg_inf += 1;
+            ninf += 1;
         }
     };
-    match validity {
-        None => values.iter().for_each(|&v| one(v, out)),
-        Some(bits) => {
-            for (&v, valid) in values.iter().zip(bits.iter()) {
-                if valid {
-                    one(v, out);
-                } else {
-                    out.nulls += 1;
-                }
+    match values.nulls().filter(|n| n.null_count() > 0) {
+        None => values.values().iter().for_each(|&v| push(v)),
+        Some(n) => n.inner().iter().zip(values.values().iter()).for_each(|(valid, &v)| {
+            if valid {
+                push(v)
+            }
+        }),
+    }
+    (nan, pinf, ninf)
+}
+
+/// The CPU fold of a numeric column: counts and moments in one pass over the values, then bins
+/// and the sketch's order statistics from [`select::bin_and_select`].
+fn numeric(
+    values: &Float64Array,
+    task: &ColumnTask,
+    sketch: Option<&SketchPlan>,
+    s: &mut ColumnScratch,
+) -> NumericFold {
+    let (nan, pos_inf, neg_inf) = split_finite(values, &mut s.finite);
+    let finite = &mut s.finite;
+    let mut fold = NumericFold {
+        nulls: values.null_count() as u64,
+        finite: finite.len() as u64,
+        nan,
+        pos_inf,
+        neg_inf,
+        moments: Moments::default(),
+        bins: task.edges.as_ref().map(|e| vec![0u64; e.len() + 1]),
+        sketch: SketchFeed::None,
+    };
+    if !task.histogram_only {
+        fold.moments.update_slice(finite);
+    }
+    let edges: &[f64] = task.edges.as_deref().unwrap_or(&[]);
+    let mut unused = [0u64];
+    let bins: &mut [u64] = match &mut fold.bins {
+        Some(b) => b,
+        None => &mut unused,
+    };
+    match sketch.filter(|_| task.sketched()) {
+        Some(plan) if finite.len() >= MIN_BATCH => {
+            let selection = plan.select(finite.len());
+            let ranks: Vec<usize> = selection.ranks().collect();
+            let mut kept = vec![0.0; ranks.len()];
+            select::bin_and_select(finite, edges, bins, &ranks, &mut kept, &mut s.select);
+            fold.sketch = SketchFeed::Selected(selection, kept);
+        }
+        sketched => {
+            if sketched.is_some() {
+                fold.sketch = SketchFeed::Values(finite.clone());
+            }
+            if task.edges.is_some() {
+                select::bin_and_select(finite, edges, bins, &[], &mut [], &mut s.select);
             }
         }
     }
-    if any {
-        // -0.0 and 0.0 compare equal; report 0.0 for either, as the GPU's keys do.
-        out.observe_min_max(lo + 0.0, hi + 0.0);
-    }
+    fold
 }
 
-/// Bins of ascending finite values: one binary search per edge instead of one per value. Bin `i`
-/// holds the values with `e(i-1) <= v < e(i)`, as [`histogram`] does (-0.0 equals 0.0 under `<`).
-pub fn histogram_sorted(sorted: &[f64], edges: &[f64], counts: &mut [u64]) {
-    let mut prev = 0usize;
-    for (i, &e) in edges.iter().enumerate() {
-        let at = prev + sorted[prev..].partition_point(|&v| v < e);
-        counts[i] += (at - prev) as u64;
-        prev = at;
+/// Rows per dictionary entry of a text dictionary array (null keys not counted).
+fn dictionary_counts(array: &ArrayRef, keys: &mut Vec<u32>) -> Vec<u64> {
+    let Some(dict) = array.as_any_dictionary_opt() else { return Vec::new() };
+    let mut counts = vec![0u64; dict.values().len()];
+    if counts.is_empty() {
+        // No entry: every key is null (Arrow's key normalization needs an entry).
+        return counts;
     }
-    counts[edges.len()] += (sorted.len() - prev) as u64;
+    let key_nulls = dict.keys().logical_nulls();
+    let validity = key_nulls.as_ref().map(|n| n.inner());
+    // Int32 keys (what the scanner asks Parquet for) are counted as they are; other key types
+    // are normalized first.
+    if let Some(d) = array.as_dictionary_opt::<Int32Type>() {
+        key_counts(bytemuck::cast_slice(d.keys().values().as_ref()), validity, &mut counts);
+    } else {
+        keys.clear();
+        keys.extend(dict.normalized_keys().into_iter().map(|k| k as u32));
+        key_counts(keys, validity, &mut counts);
+    }
+    counts
 }
 
-/// CPU twin of `shaders/categorical.wgsl`.
+/// CPU twin of `shaders/categorical.wgsl`: adds to `counts` (one per dictionary key) the keys
+/// of the valid rows; returns the rows not counted (null, or a key out of range).
 pub fn key_counts(keys: &[u32], validity: Option<&BooleanBuffer>, counts: &mut [u64]) -> u64 {
     let n = counts.len();
     let mut nulls = 0;
@@ -110,27 +237,11 @@ impl Backend for CpuBackend {
         "cpu".into()
     }
 
-    fn histogram(
-        &self,
-        values: &[f64],
-        validity: Option<&BooleanBuffer>,
-        edges: &[f64],
-        out: &mut NumericSummary,
-    ) -> Result<(), String> {
-        histogram(values, validity, edges, out);
-        Ok(())
+    fn folder(&self, plan: Arc<FoldPlan>) -> Result<Box<dyn Folder + '_>> {
+        Ok(Box::new(CpuFolder::new(plan)))
     }
 
-    fn histogram_sorted(&self, sorted: &[f64], edges: &[f64], counts: &mut [u64]) -> bool {
-        histogram_sorted(sorted, edges, counts);
-        true
-    }
-
-    fn key_counts(&self, keys: &[u32], validity: Option<&BooleanBuffer>, counts: &mut [u64]) -> Result<u64, String> {
-        Ok(key_counts(keys, validity, counts))
-    }
-
-    fn compare(&self, pairs: &[BinnedPair]) -> Result<Vec<BinMetrics>, String> {
+    fn compare(&self, pairs: &[BinnedPair]) -> Result<Vec<BinMetrics>> {
         Ok(compare(pairs))
     }
 }
@@ -140,44 +251,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn histogram_hand_computed() {
-        let mut s = NumericSummary::new(2);
-        histogram(&[-1.0, 0.0, 0.5, 1.0, 7.0, -0.0, f64::NAN, f64::NEG_INFINITY], None, &[0.0, 1.0], &mut s);
-        // -0.0 == 0.0, so it lands with 0.0 in [0, 1).
-        assert_eq!(s.counts, vec![1, 3, 2]);
-        assert_eq!((s.nan, s.neg_inf, s.pos_inf, s.nulls), (1, 1, 0, 0));
-        assert_eq!((s.min, s.max), (Some(-1.0), Some(7.0)));
-    }
-
-    #[test]
-    fn histogram_with_nulls_and_empty() {
-        let mut s = NumericSummary::new(0);
-        let bits = BooleanBuffer::from(vec![true, false, true]);
-        histogram(&[1.0, 99.0, 2.0], Some(&bits), &[], &mut s);
-        assert_eq!((s.counts.clone(), s.nulls), (vec![2], 1));
-        let mut e = NumericSummary::new(3);
-        histogram(&[], None, &[1.0, 2.0, 3.0], &mut e);
-        assert_eq!(e, NumericSummary::new(3));
-    }
-
-    #[test]
-    fn histogram_sorted_matches_histogram() {
-        let mut v = vec![-3.0, -0.0, 0.0, 0.5, 1.0, 1.0, 2.0, 9.0, f64::MAX, -f64::MAX];
-        v.sort_by(f64::total_cmp);
-        for edges in [vec![], vec![0.0], vec![-1.0, 0.0, 1.0, 2.0], vec![100.0]] {
-            let mut a = NumericSummary::new(edges.len());
-            histogram(&v, None, &edges, &mut a);
-            let mut b = vec![0u64; edges.len() + 1];
-            histogram_sorted(&v, &edges, &mut b);
-            assert_eq!(a.counts, b, "{edges:?}");
-        }
-    }
-
-    #[test]
     fn key_counts_with_nulls() {
         let mut c = vec![0u64; 3];
         let bits = BooleanBuffer::from(vec![true, true, false, true]);
         assert_eq!(key_counts(&[0, 2, 1, 2], Some(&bits), &mut c), 1);
         assert_eq!(c, vec![1, 0, 2]);
+    }
+
+    #[test]
+    fn numeric_fold_counts_and_bins() {
+        let a: ArrayRef = Arc::new(Float64Array::from(vec![
+            Some(1.0),
+            None,
+            Some(f64::NAN),
+            Some(3.0),
+            Some(-0.0),
+            Some(f64::INFINITY),
+            Some(f64::NEG_INFINITY),
+        ]));
+        let task = ColumnTask {
+            index: 0,
+            kind: ColumnKind::Numeric { integral: false },
+            edges: Some(vec![0.0, 2.0].into()),
+            histogram_only: false,
+        };
+        let ColumnFold::Numeric(f) = fold_column(&a, &task, None, &mut ColumnScratch::default()) else { panic!() };
+        assert_eq!((f.nulls, f.finite, f.nan, f.pos_inf, f.neg_inf), (1, 3, 1, 1, 1));
+        // -0.0 counts as 0.0: it lands in [0, 2) with 1.0.
+        assert_eq!(f.bins, Some(vec![0, 2, 1]));
+        assert_eq!(f.moments.mean(), Some(4.0 / 3.0));
     }
 }

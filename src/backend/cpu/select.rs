@@ -159,7 +159,10 @@ fn leaf(values: &mut [f64], edges: &[f64], base: usize, bins: &mut [u64], ranks:
     }
 }
 
-#[allow(clippy::too_many_arguments, reason = "one recursive step: the slice, its edges and ranks, and where results go")]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one recursive step: the slice, its edges and ranks, and where results go"
+)]
 fn solve(
     values: &mut [f64],
     lo: f64,

@@ -1,8 +1,9 @@
 //! Binds and dispatches `shaders/compare.wgsl`: every feature's metrics in one dispatch.
 
 use super::layout::{CompareParams, FeatureSlice, COMPARE_METRICS, COMPARE_WORKGROUP};
-use super::{Context, Pool};
+use super::Context;
 use crate::backend::{BinMetrics, BinnedPair};
+use crate::error::{Error, Result};
 
 /// Binding names in order, checked against the shader by a unit test.
 pub const BINDINGS: &[&str] = &["params", "features", "base", "cur", "widths", "out"];
@@ -13,7 +14,17 @@ fn split(x: f64) -> [f32; 2] {
     [hi, (x - hi as f64) as f32]
 }
 
-pub(super) fn run(ctx: &Context, pool: &mut Pool, pairs: &[BinnedPair]) -> Result<Vec<BinMetrics>, String> {
+fn buffer(ctx: &Context, label: &str, size: u64, usage: wgpu::BufferUsages) -> wgpu::Buffer {
+    ctx.device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some(label),
+        size: size.max(16),
+        usage,
+        mapped_at_creation: false,
+    })
+}
+
+/// Every feature's metrics in one dispatch. Buffers are made per call: a run compares once.
+pub(super) fn run(ctx: &Context, pairs: &[BinnedPair]) -> Result<Vec<BinMetrics>> {
     if pairs.is_empty() {
         return Ok(Vec::new());
     }
@@ -39,19 +50,18 @@ pub(super) fn run(ctx: &Context, pool: &mut Pool, pairs: &[BinnedPair]) -> Resul
         }
         slices.push(FeatureSlice { start, len: len as u32 });
     }
-    let dev = &ctx.device;
     use wgpu::BufferUsages as U;
     let n = pairs.len();
     let params = CompareParams { n_features: n as u32, _pad: [0; 3] };
-    let params_buf = pool.get(dev, "compare.params", 16, U::UNIFORM | U::COPY_DST);
-    let slices_buf = pool.get(dev, "compare.features", (n * 8) as u64, U::STORAGE | U::COPY_DST);
+    let params_buf = buffer(ctx, "compare.params", 16, U::UNIFORM | U::COPY_DST);
+    let slices_buf = buffer(ctx, "compare.features", (n * 8) as u64, U::STORAGE | U::COPY_DST);
     let bins = base.len().max(1);
-    let base_buf = pool.get(dev, "compare.base", (bins * 8) as u64, U::STORAGE | U::COPY_DST);
-    let cur_buf = pool.get(dev, "compare.cur", (bins * 8) as u64, U::STORAGE | U::COPY_DST);
-    let widths_buf = pool.get(dev, "compare.widths", (bins * 4) as u64, U::STORAGE | U::COPY_DST);
+    let base_buf = buffer(ctx, "compare.base", (bins * 8) as u64, U::STORAGE | U::COPY_DST);
+    let cur_buf = buffer(ctx, "compare.cur", (bins * 8) as u64, U::STORAGE | U::COPY_DST);
+    let widths_buf = buffer(ctx, "compare.widths", (bins * 4) as u64, U::STORAGE | U::COPY_DST);
     let out_bytes = (n * COMPARE_METRICS * 4) as u64;
-    let out_buf = pool.get(dev, "compare.out", out_bytes, U::STORAGE | U::COPY_SRC);
-    let staging = pool.get(dev, "compare.staging", out_bytes, U::MAP_READ | U::COPY_DST);
+    let out_buf = buffer(ctx, "compare.out", out_bytes, U::STORAGE | U::COPY_SRC);
+    let staging = buffer(ctx, "compare.staging", out_bytes, U::MAP_READ | U::COPY_DST);
     ctx.queue.write_buffer(&params_buf, 0, bytemuck::bytes_of(&params));
     ctx.queue.write_buffer(&slices_buf, 0, bytemuck::cast_slice(&slices));
     if !base.is_empty() {
@@ -59,15 +69,33 @@ pub(super) fn run(ctx: &Context, pool: &mut Pool, pairs: &[BinnedPair]) -> Resul
         ctx.queue.write_buffer(&cur_buf, 0, bytemuck::cast_slice(&cur));
         ctx.queue.write_buffer(&widths_buf, 0, bytemuck::cast_slice(&widths));
     }
-    let bytes = ctx.run(
-        &ctx.compare,
-        "compare",
-        &[&params_buf, &slices_buf, &base_buf, &cur_buf, &widths_buf, &out_buf],
-        (n as u32).div_ceil(COMPARE_WORKGROUP),
-        None,
-        &[(&out_buf, out_bytes)],
-        &staging,
-    )?;
+    let layout = ctx.compare.get_bind_group_layout(0);
+    let buffers = [&params_buf, &slices_buf, &base_buf, &cur_buf, &widths_buf, &out_buf];
+    let entries: Vec<wgpu::BindGroupEntry> = buffers
+        .iter()
+        .enumerate()
+        .map(|(i, b)| wgpu::BindGroupEntry { binding: i as u32, resource: b.as_entire_binding() })
+        .collect();
+    let bind = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: Some("compare"),
+        layout: &layout,
+        entries: &entries,
+    });
+    let mut enc = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("compare") });
+    {
+        let mut pass =
+            enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("compare"), timestamp_writes: None });
+        pass.set_pipeline(&ctx.compare);
+        pass.set_bind_group(0, &bind, &[]);
+        pass.dispatch_workgroups((n as u32).div_ceil(COMPARE_WORKGROUP), 1, 1);
+    }
+    enc.copy_buffer_to_buffer(&out_buf, 0, &staging, 0, out_bytes);
+    let submission = ctx.queue.submit([enc.finish()]);
+    let slice = staging.slice(..out_bytes);
+    slice.map_async(wgpu::MapMode::Read, |_| {});
+    ctx.wait(submission)?;
+    let bytes = slice.get_mapped_range().map_err(|e| Error::Backend(format!("GPU readback failed: {e}")))?.to_vec();
+    staging.unmap();
     let vals: &[f32] = bytemuck::cast_slice(&bytes);
     Ok(vals
         .chunks_exact(COMPARE_METRICS)

@@ -3,32 +3,64 @@
 
 use bytemuck::{Pod, Zeroable};
 
-/// Kept in sync with `HistogramParams` in `shaders/histogram.wgsl`.
+/// One column of the histogram kernel. Kept in sync with `HistogramColumn` in
+/// `shaders/histogram.wgsl`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Pod, Zeroable)]
-pub struct HistogramParams {
-    /// Values in this dispatch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Pod, Zeroable)]
+pub struct HistogramColumn {
+    /// First value of the column in the values buffer (in f64s).
+    pub values_at: u32,
+    /// Values in this batch.
     pub n: u32,
+    /// First edge of the column in the edges buffer.
+    pub edges_at: u32,
     /// Interior edges.
     pub n_edges: u32,
-    /// 1 when the validity binding is meaningful.
-    pub has_validity: u32,
-    /// Padding to 16 bytes (uniform layout).
+    /// First bin of the column in the counts buffer.
+    pub counts_at: u32,
+    /// Padding to 32 bytes.
+    pub _pad: [u32; 3],
+}
+
+/// One column of the categorical kernel. Kept in sync with `KeyColumn` in
+/// `shaders/categorical.wgsl`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Pod, Zeroable)]
+pub struct KeyColumn {
+    /// First key of the column in the keys buffer.
+    pub keys_at: u32,
+    /// Keys in this batch.
+    pub n: u32,
+    /// Dictionary size (keys at or past it are not counted).
+    pub n_keys: u32,
+    /// First count of the column in the counts buffer.
+    pub counts_at: u32,
+}
+
+/// One column of the sort kernel. Kept in sync with `SortColumn` in `shaders/sort.wgsl`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Pod, Zeroable)]
+pub struct SortColumn {
+    /// First value of the column in the values buffer (in f64s).
+    pub values_at: u32,
+    /// Values in this batch.
+    pub n: u32,
+    /// First key of the column's power-of-two region in the keys buffer.
+    pub keys_at: u32,
+    /// Padding to 16 bytes.
     pub _pad: u32,
 }
 
-/// Kept in sync with `CategoricalParams` in `shaders/categorical.wgsl`.
+/// One step of the bitonic network. Kept in sync with `SortStep` in `shaders/sort.wgsl`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Pod, Zeroable)]
-pub struct CategoricalParams {
-    /// Keys in this dispatch.
-    pub n: u32,
-    /// Dictionary size.
-    pub n_keys: u32,
-    /// 1 when the validity binding is meaningful.
-    pub has_validity: u32,
+#[derive(Debug, Clone, Copy, Default, PartialEq, Pod, Zeroable)]
+pub struct SortStep {
+    /// The stage: pairs are ascending when this bit of their first index is 0.
+    pub k: u32,
+    /// The distance between the two items of a pair.
+    pub j: u32,
     /// Padding to 16 bytes.
-    pub _pad: u32,
+    pub _pad: [u32; 2],
 }
 
 /// Kept in sync with `CompareParams` in `shaders/compare.wgsl`.
@@ -51,26 +83,34 @@ pub struct FeatureSlice {
     pub len: u32,
 }
 
-/// Extra counters after the bins in the histogram's `counts`: null, NaN, +∞, −∞.
-pub const HISTOGRAM_SPECIALS: usize = 4;
 /// Largest number of bins the histogram kernel holds in workgroup memory (`MAX_BINS`).
 pub const HISTOGRAM_MAX_BINS: usize = 1024;
 /// Metrics per feature written by the comparison kernel (`METRICS`).
 pub const COMPARE_METRICS: usize = 6;
-/// Workgroup size of the histogram and categorical kernels (`WG`).
+/// Workgroup size of the histogram, categorical and sort kernels (`WG`).
 pub const WORKGROUP: u32 = 256;
+/// Keys a workgroup of the sort kernel sorts in its memory (`BLOCK`).
+pub const SORT_BLOCK: usize = 2048;
+/// Dictionaries up to this size are counted in workgroup memory (`LOCAL`).
+pub const CATEGORICAL_LOCAL: usize = 2048;
 /// Workgroup size of the comparison kernel.
 pub const COMPARE_WORKGROUP: u32 = 64;
 
-/// Order-preserving key of an f64 as `[high, low]` words; -0.0 maps to 0.0's key. Twin of
-/// `f64_key` in `shaders/common.wgsl`.
-pub fn f64_key(v: f64) -> [u32; 2] {
-    let bits = if v == 0.0 { 0u64 } else { v.to_bits() };
+/// Order-preserving key of an f64 in the total order (-0.0 before 0.0) as `[high, low]` words.
+/// Twin of `order_key` in `shaders/common.wgsl`.
+pub fn order_key(v: f64) -> [u32; 2] {
+    let bits = v.to_bits();
     let k = if bits >> 63 == 1 { !bits } else { bits | (1u64 << 63) };
     [(k >> 32) as u32, k as u32]
 }
 
-/// Inverse of [`f64_key`].
+/// Order-preserving key of an f64 as `[high, low]` words; -0.0 maps to 0.0's key, as the bins
+/// compare. Twin of `f64_key` in `shaders/common.wgsl`.
+pub fn f64_key(v: f64) -> [u32; 2] {
+    order_key(v + 0.0)
+}
+
+/// Inverse of [`order_key`].
 pub fn key_to_f64(hi: u32, lo: u32) -> f64 {
     let k = ((hi as u64) << 32) | lo as u64;
     let bits = if k >> 63 == 1 { k & !(1u64 << 63) } else { !k };
@@ -83,8 +123,10 @@ mod tests {
 
     #[test]
     fn layout_sizes_match_wgsl() {
-        assert_eq!(std::mem::size_of::<HistogramParams>(), 16);
-        assert_eq!(std::mem::size_of::<CategoricalParams>(), 16);
+        assert_eq!(std::mem::size_of::<HistogramColumn>(), 32);
+        assert_eq!(std::mem::size_of::<KeyColumn>(), 16);
+        assert_eq!(std::mem::size_of::<SortColumn>(), 16);
+        assert_eq!(std::mem::size_of::<SortStep>(), 16);
         assert_eq!(std::mem::size_of::<CompareParams>(), 16);
         assert_eq!(std::mem::size_of::<FeatureSlice>(), 8);
     }
@@ -96,8 +138,9 @@ mod tests {
             assert!(f64_key(w[0]) < f64_key(w[1]), "{} < {}", w[0], w[1]);
         }
         assert_eq!(f64_key(-0.0), f64_key(0.0));
-        for v in vals {
-            let [h, l] = f64_key(v);
+        assert!(order_key(-0.0) < order_key(0.0));
+        for v in vals.into_iter().chain([-0.0]) {
+            let [h, l] = order_key(v);
             assert_eq!(key_to_f64(h, l).to_bits(), v.to_bits());
         }
     }

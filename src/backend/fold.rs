@@ -1,0 +1,147 @@
+//! What a backend is asked to compute for each batch, and what it gives back.
+//!
+//! A [`FoldPlan`] names, once for a stream of batches, the task of every profiled column: its
+//! kind, its histogram edges, whether only the histogram is wanted. For each batch a backend
+//! returns a [`BatchFold`]: per column exactly what the profile consumes — counts, moments,
+//! histogram bins, the values its quantile sketch keeps, dictionary key counts. Text is typed
+//! value by value on the host (see [`crate::engine`]); the backend only counts dictionary keys.
+
+use std::sync::Arc;
+
+use arrow_array::RecordBatch;
+use arrow_schema::DataType;
+
+use crate::profile::kll::Selection;
+use crate::profile::Moments;
+
+/// How a column is folded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnKind {
+    /// Integers, floats, decimals, dates, times and timestamps, read as `f64`.
+    Numeric {
+        /// Whole numbers by storage (integers, dates and times, decimals of scale 0).
+        integral: bool,
+    },
+    /// A dictionary of text: its keys are counted, each distinct string is typed once.
+    Keys,
+    /// `true`/`false` values.
+    Boolean,
+    /// Left to the host: plain text (typed value by value), and types not profiled beyond
+    /// rows and nulls (lists, structs, binary).
+    Host,
+}
+
+/// True for Arrow types read as text.
+pub fn is_text_type(t: &DataType) -> bool {
+    match t {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => true,
+        DataType::Dictionary(_, v) => is_text_type(v),
+        _ => false,
+    }
+}
+
+impl ColumnKind {
+    /// The kind of a column of type `t`.
+    pub fn of(t: &DataType) -> ColumnKind {
+        match t {
+            DataType::Dictionary(_, v) if is_text_type(v) => ColumnKind::Keys,
+            DataType::Boolean => ColumnKind::Boolean,
+            t if t.is_numeric() || t.is_temporal() => ColumnKind::Numeric {
+                integral: t.is_integer()
+                    || t.is_temporal()
+                    || matches!(t, DataType::Decimal32(_, 0) | DataType::Decimal64(_, 0))
+                    || matches!(t, DataType::Decimal128(_, 0) | DataType::Decimal256(_, 0)),
+            },
+            _ => ColumnKind::Host,
+        }
+    }
+}
+
+/// One profiled column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnTask {
+    /// Position of the column in the batches.
+    pub index: usize,
+    /// How it is folded.
+    pub kind: ColumnKind,
+    /// Exact histogram over these edges (sorted, finite, distinct), when given.
+    pub edges: Option<Arc<[f64]>>,
+    /// Only counts and the histogram: no moments, no sketch (a baseline's second pass).
+    pub histogram_only: bool,
+}
+
+impl ColumnTask {
+    /// True when the column feeds a quantile sketch.
+    pub fn sketched(&self) -> bool {
+        matches!(self.kind, ColumnKind::Numeric { .. }) && !self.histogram_only
+    }
+}
+
+/// The tasks of every profiled column, for every batch of a stream.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FoldPlan {
+    /// One task per profiled column.
+    pub columns: Vec<ColumnTask>,
+}
+
+/// The finite values a numeric column's batch gives its quantile sketch.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SketchFeed {
+    /// Nothing (no sketch for this column).
+    None,
+    /// Fewer than [`crate::profile::kll::MIN_BATCH`] values, in stream order.
+    Values(Vec<f64>),
+    /// The order statistics named by the sketch's plan: `values[i]` has rank
+    /// `selection.ranks().nth(i)`.
+    Selected(Selection, Vec<f64>),
+    /// Every finite value, in ascending total order.
+    Sorted(Vec<f64>),
+}
+
+/// One numeric column of one batch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NumericFold {
+    /// Null values.
+    pub nulls: u64,
+    /// Finite values.
+    pub finite: u64,
+    /// NaN values.
+    pub nan: u64,
+    /// +∞ values.
+    pub pos_inf: u64,
+    /// −∞ values.
+    pub neg_inf: u64,
+    /// Moments of the finite values (empty for a histogram-only task).
+    pub moments: Moments,
+    /// Exact counts over the task's edges, `edges.len() + 1` bins.
+    pub bins: Option<Vec<u64>>,
+    /// What the quantile sketch takes.
+    pub sketch: SketchFeed,
+}
+
+/// One column of one batch.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ColumnFold {
+    /// A numeric column.
+    Numeric(Box<NumericFold>),
+    /// A text dictionary: rows per dictionary entry (index = key); null keys are not counted.
+    Keys(Vec<u64>),
+    /// A boolean column.
+    Boolean {
+        /// `true` values.
+        trues: u64,
+        /// `false` values.
+        falses: u64,
+    },
+    /// Nothing from the backend: the host reads the column itself.
+    Host,
+}
+
+/// Every profiled column of one batch, in [`FoldPlan`] order.
+#[derive(Debug, Clone)]
+pub struct BatchFold {
+    /// The batch (the host reads text columns from it).
+    pub batch: RecordBatch,
+    /// One fold per task.
+    pub columns: Vec<ColumnFold>,
+}

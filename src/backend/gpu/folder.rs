@@ -1,0 +1,681 @@
+//! [`GpuFolder`]: one submission per batch, two batches in flight.
+//!
+//! The host does what is cheap where the data is decoded, in one pass per column shared with
+//! the CPU backend ([`crate::backend::cpu::split_finite`] and the moments): nulls, NaN and ±∞
+//! are counted, the finite values summed and uploaded. The device then bins them over the
+//! edges (`histogram.wgsl`), counts dictionary keys (`categorical.wgsl`) and sorts every
+//! sketched column (`sort.wgsl`), all recorded in one command buffer; the counts and the sorted
+//! values are copied to a mapped buffer in the same submission. While the device works on a
+//! batch, the host prepares and uploads the next one into the other set of buffers; a set is
+//! waited for only when it is needed again, and only its own submission is waited for, with no
+//! lock held.
+//!
+//! Buffers, bind groups, the bin edges and the sort's step parameters are made once per plan;
+//! a finished folder hands them to the next folder of the same plan.
+
+use std::sync::{Arc, Mutex};
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::Int32Type;
+use arrow_array::{Array, ArrayRef, RecordBatch};
+use rayon::prelude::*;
+
+use super::layout::{f64_key, HISTOGRAM_MAX_BINS, SORT_BLOCK, WORKGROUP};
+use super::layout::{key_to_f64, HistogramColumn, KeyColumn, SortColumn, SortStep};
+use super::{Context, GpuBackend};
+use crate::backend::cpu::{as_f64, split_finite};
+use crate::backend::{BatchFold, ColumnFold, ColumnKind, FoldPlan, Folder, NumericFold, SketchFeed, MAX_BATCH_ROWS};
+use crate::error::{Error, Result};
+use crate::profile::kll::{SketchPlan, MIN_BATCH};
+use crate::profile::Moments;
+
+/// Binding names of `shaders/histogram.wgsl`, in order, checked against the shader by a test.
+pub const HISTOGRAM_BINDINGS: &[&str] = &["columns", "values", "edges", "counts"];
+/// Binding names of `shaders/categorical.wgsl`.
+pub const CATEGORICAL_BINDINGS: &[&str] = &["columns", "keys", "counts"];
+/// Binding names of `shaders/sort.wgsl`.
+pub const SORT_BINDINGS: &[&str] = &["step", "columns", "values", "keys"];
+/// Values each invocation of the histogram and categorical kernels handles, on average.
+const PER_INVOCATION: usize = 16;
+/// A key that sorts after every value's (padding, and null dictionary keys).
+const NO_KEY: u32 = u32::MAX;
+
+/// Where a task's data lives in the buffers.
+#[derive(Debug, Clone, Copy, Default)]
+struct Place {
+    /// Numeric: its region of the values buffer (in f64s).
+    values_at: Option<u32>,
+    /// Numeric with edges: its entry in the histogram's column list.
+    binned: Option<usize>,
+    /// Numeric with a sketch: its entry in the sort's column list.
+    sorted: Option<usize>,
+    /// Dictionary: its entry in the categorical column list.
+    keyed: Option<usize>,
+}
+
+/// The layout of a plan's buffers.
+#[derive(Debug, Clone)]
+struct Layout {
+    places: Vec<Place>,
+    /// Histogram columns, each with its edges and bins placed.
+    histogram: Vec<HistogramColumn>,
+    n_numeric: usize,
+    n_keyed: usize,
+    n_sorted: usize,
+    /// Bins of every histogram column.
+    bins: usize,
+    max_rows: usize,
+}
+
+impl Layout {
+    fn of(plan: &FoldPlan, max_rows: usize) -> Result<Layout> {
+        let mut l = Layout {
+            places: Vec::new(),
+            histogram: Vec::new(),
+            n_numeric: 0,
+            n_keyed: 0,
+            n_sorted: 0,
+            bins: 0,
+            max_rows,
+        };
+        let mut edges_at = 0usize;
+        for t in &plan.columns {
+            let mut p = Place::default();
+            match t.kind {
+                ColumnKind::Numeric { .. } if t.edges.is_some() || t.sketched() => {
+                    p.values_at = Some((l.n_numeric * max_rows) as u32);
+                    l.n_numeric += 1;
+                    if let Some(e) = &t.edges {
+                        if e.len() + 1 > HISTOGRAM_MAX_BINS {
+                            return Err(Error::Backend(format!(
+                                "{} bins exceed the GPU histogram's {HISTOGRAM_MAX_BINS}",
+                                e.len() + 1
+                            )));
+                        }
+                        p.binned = Some(l.histogram.len());
+                        l.histogram.push(HistogramColumn {
+                            values_at: p.values_at.unwrap_or(0),
+                            n: 0,
+                            edges_at: edges_at as u32,
+                            n_edges: e.len() as u32,
+                            counts_at: l.bins as u32,
+                            _pad: [0; 3],
+                        });
+                        edges_at += e.len();
+                        l.bins += e.len() + 1;
+                    }
+                    if t.sketched() {
+                        p.sorted = Some(l.n_sorted);
+                        l.n_sorted += 1;
+                    }
+                }
+                ColumnKind::Keys => {
+                    p.keyed = Some(l.n_keyed);
+                    l.n_keyed += 1;
+                }
+                _ => {}
+            }
+            l.places.push(p);
+        }
+        Ok(l)
+    }
+
+    /// Bytes of the largest binding.
+    fn largest_binding(&self) -> u64 {
+        let values = (self.n_numeric * self.max_rows * 8) as u64;
+        let keys = (self.n_sorted * self.max_rows * 8) as u64;
+        let dict = (self.n_keyed * self.max_rows * 4) as u64;
+        values.max(keys).max(dict)
+    }
+}
+
+/// One set of buffers: a batch is prepared, computed and read back in it.
+struct Slot {
+    values: wgpu::Buffer,
+    hist_columns: wgpu::Buffer,
+    hist_counts: wgpu::Buffer,
+    keys: wgpu::Buffer,
+    key_columns: wgpu::Buffer,
+    key_counts: wgpu::Buffer,
+    /// Capacity of `key_counts`, in counts (dictionaries vary in size from batch to batch).
+    key_capacity: usize,
+    sort_columns: wgpu::Buffer,
+    sort_keys: wgpu::Buffer,
+    readback: wgpu::Buffer,
+    histogram_bind: wgpu::BindGroup,
+    categorical_bind: wgpu::BindGroup,
+    sort_bind: wgpu::BindGroup,
+    pending: Option<Pending>,
+}
+
+/// A batch in flight in a slot.
+struct Pending {
+    submission: wgpu::SubmissionIndex,
+    batch: RecordBatch,
+    /// The host's part of each column's fold.
+    folds: Vec<ColumnFold>,
+    /// Per sorted column: values read back (0 when the host keeps them), and where (bytes).
+    sorted: Vec<(usize, u64)>,
+    /// Per dictionary column: its size and where its counts start in the readback (bytes).
+    keyed: Vec<(usize, u64)>,
+    readback_len: u64,
+    mapped: Arc<Mutex<Option<std::result::Result<(), wgpu::BufferAsyncError>>>>,
+}
+
+/// Everything a folder of one plan allocates once.
+pub struct Resources {
+    plan: Arc<FoldPlan>,
+    layout: Layout,
+    /// The sort's step parameters, one per dispatch, at `step_stride` bytes apart (held with the
+    /// bind groups that use them, as are the edges).
+    _steps: wgpu::Buffer,
+    step_stride: u64,
+    /// `(k, j)` of each step, in recording order (the first is the local sort's).
+    step_list: Vec<(usize, usize)>,
+    _edges: wgpu::Buffer,
+    slots: [Slot; 2],
+}
+
+/// Folds a stream of batches on the GPU.
+pub struct GpuFolder<'b> {
+    gpu: &'b GpuBackend,
+    res: Option<Resources>,
+    /// Per task: host buffers reused from batch to batch.
+    scratch: Vec<(Vec<f64>, Vec<u32>)>,
+    /// The slot the next batch goes to (the other one holds the previous batch).
+    next_slot: usize,
+}
+
+fn buffer(ctx: &Context, label: &str, size: usize, usage: wgpu::BufferUsages) -> wgpu::Buffer {
+    ctx.device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some(label),
+        size: (size.max(64) as u64).next_multiple_of(16),
+        usage,
+        mapped_at_creation: false,
+    })
+}
+
+fn bind(
+    ctx: &Context,
+    label: &str,
+    layout: &wgpu::BindGroupLayout,
+    entries: &[wgpu::BindingResource],
+) -> wgpu::BindGroup {
+    let entries: Vec<wgpu::BindGroupEntry> = entries
+        .iter()
+        .enumerate()
+        .map(|(i, r)| wgpu::BindGroupEntry { binding: i as u32, resource: r.clone() })
+        .collect();
+    ctx.device.create_bind_group(&wgpu::BindGroupDescriptor { label: Some(label), layout, entries: &entries })
+}
+
+use wgpu::BufferUsages as U;
+
+impl Slot {
+    fn new(ctx: &Context, l: &Layout, edges: &wgpu::Buffer, steps: &wgpu::Buffer) -> Slot {
+        let key_capacity = 1024;
+        let values = buffer(ctx, "fold.values", l.n_numeric * l.max_rows * 8, U::STORAGE | U::COPY_DST);
+        let hist_columns = buffer(ctx, "fold.histogram_columns", l.histogram.len() * 32, U::STORAGE | U::COPY_DST);
+        let hist_counts = buffer(ctx, "fold.histogram_counts", l.bins * 4, U::STORAGE | U::COPY_SRC | U::COPY_DST);
+        let keys = buffer(ctx, "fold.keys", l.n_keyed * l.max_rows * 4, U::STORAGE | U::COPY_DST);
+        let key_columns = buffer(ctx, "fold.key_columns", l.n_keyed * 16, U::STORAGE | U::COPY_DST);
+        let key_counts = buffer(ctx, "fold.key_counts", key_capacity * 4, U::STORAGE | U::COPY_SRC | U::COPY_DST);
+        let sort_columns = buffer(ctx, "fold.sort_columns", l.n_sorted * 16, U::STORAGE | U::COPY_DST);
+        let sort_keys = buffer(ctx, "fold.sort_keys", l.n_sorted * l.max_rows * 8, U::STORAGE | U::COPY_SRC);
+        let readback = buffer(ctx, "fold.readback", Self::readback_size(l, key_capacity), U::MAP_READ | U::COPY_DST);
+        let histogram_bind = bind(
+            ctx,
+            "histogram",
+            &ctx.histogram.get_bind_group_layout(0),
+            &[
+                hist_columns.as_entire_binding(),
+                values.as_entire_binding(),
+                edges.as_entire_binding(),
+                hist_counts.as_entire_binding(),
+            ],
+        );
+        let categorical_bind = Self::categorical_bind(ctx, &key_columns, &keys, &key_counts);
+        let sort_bind = bind(
+            ctx,
+            "sort",
+            &ctx.sort.layout,
+            &[
+                wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                    buffer: steps,
+                    offset: 0,
+                    size: wgpu::BufferSize::new(std::mem::size_of::<SortStep>() as u64),
+                }),
+                sort_columns.as_entire_binding(),
+                values.as_entire_binding(),
+                sort_keys.as_entire_binding(),
+            ],
+        );
+        Slot {
+            values,
+            hist_columns,
+            hist_counts,
+            keys,
+            key_columns,
+            key_counts,
+            key_capacity,
+            sort_columns,
+            sort_keys,
+            readback,
+            histogram_bind,
+            categorical_bind,
+            sort_bind,
+            pending: None,
+        }
+    }
+
+    fn readback_size(l: &Layout, key_capacity: usize) -> usize {
+        l.bins * 4 + key_capacity * 4 + l.n_sorted * l.max_rows * 8
+    }
+
+    fn categorical_bind(
+        ctx: &Context,
+        columns: &wgpu::Buffer,
+        keys: &wgpu::Buffer,
+        counts: &wgpu::Buffer,
+    ) -> wgpu::BindGroup {
+        bind(
+            ctx,
+            "categorical",
+            &ctx.categorical.get_bind_group_layout(0),
+            &[columns.as_entire_binding(), keys.as_entire_binding(), counts.as_entire_binding()],
+        )
+    }
+
+    /// Makes room for `n` dictionary counts (the slot is idle).
+    fn reserve_keys(&mut self, ctx: &Context, l: &Layout, n: usize) {
+        if n <= self.key_capacity {
+            return;
+        }
+        self.key_capacity = n.next_power_of_two();
+        self.key_counts = buffer(ctx, "fold.key_counts", self.key_capacity * 4, U::STORAGE | U::COPY_SRC | U::COPY_DST);
+        self.readback =
+            buffer(ctx, "fold.readback", Self::readback_size(l, self.key_capacity), U::MAP_READ | U::COPY_DST);
+        self.categorical_bind = Self::categorical_bind(ctx, &self.key_columns, &self.keys, &self.key_counts);
+    }
+}
+
+impl Resources {
+    fn new(ctx: &Context, plan: Arc<FoldPlan>) -> Result<Resources> {
+        let limit = ctx.limits.max_storage_buffer_binding_size.min(ctx.limits.max_buffer_size);
+        let rows = MAX_BATCH_ROWS;
+        let layout = Layout::of(&plan, rows)?;
+        if layout.largest_binding() > limit {
+            return Err(Error::Backend(format!(
+                "{} numeric columns need more than this GPU's largest binding ({} MiB): profile fewer columns (--columns) or use --backend cpu",
+                layout.n_numeric,
+                limit >> 20
+            )));
+        }
+        // The edges of the binned columns, in the order the layout placed them (text columns
+        // with edges are binned on the host, value by distinct value).
+        let all_edges: Vec<[u32; 2]> = plan
+            .columns
+            .iter()
+            .zip(&layout.places)
+            .filter(|(_, p)| p.binned.is_some())
+            .flat_map(|(t, _)| t.edges.iter().flat_map(|e| e.iter().map(|&x| f64_key(x))))
+            .collect();
+        let edges = buffer(ctx, "fold.edges", all_edges.len() * 8, U::STORAGE | U::COPY_DST);
+        if !all_edges.is_empty() {
+            ctx.queue.write_buffer(&edges, 0, bytemuck::cast_slice(&all_edges));
+        }
+        // The sort's steps for the largest region; a smaller region uses a prefix of them.
+        let mut step_list = vec![(0usize, 0usize)];
+        let mut k = 2 * SORT_BLOCK;
+        while k <= rows {
+            let mut j = k / 2;
+            while j >= SORT_BLOCK {
+                step_list.push((k, j));
+                j /= 2;
+            }
+            step_list.push((k, 0));
+            k *= 2;
+        }
+        let step_stride =
+            (std::mem::size_of::<SortStep>() as u64).max(ctx.limits.min_uniform_buffer_offset_alignment as u64);
+        let mut bytes = vec![0u8; step_list.len() * step_stride as usize];
+        for (i, &(k, j)) in step_list.iter().enumerate() {
+            let s = SortStep { k: k as u32, j: j as u32, _pad: [0; 2] };
+            let at = i * step_stride as usize;
+            bytes[at..at + 16].copy_from_slice(bytemuck::bytes_of(&s));
+        }
+        let steps = buffer(ctx, "fold.sort_steps", bytes.len(), U::UNIFORM | U::COPY_DST);
+        ctx.queue.write_buffer(&steps, 0, &bytes);
+        let slots = [Slot::new(ctx, &layout, &edges, &steps), Slot::new(ctx, &layout, &edges, &steps)];
+        Ok(Resources { plan, layout, _steps: steps, step_stride, step_list, _edges: edges, slots })
+    }
+}
+
+impl<'b> GpuFolder<'b> {
+    /// A folder for `plan`, with the buffers of a finished folder of the same plan when there is
+    /// one.
+    pub fn new(gpu: &'b GpuBackend, plan: Arc<FoldPlan>) -> Result<GpuFolder<'b>> {
+        let reused = {
+            let mut spare = gpu.spare.lock().map_err(|_| Error::Backend("GPU buffer list poisoned".into()))?;
+            spare.iter().position(|r| r.plan == plan).map(|i| spare.swap_remove(i))
+        };
+        let res = match reused {
+            Some(r) => r,
+            None => Resources::new(&gpu.ctx, plan.clone())?,
+        };
+        let scratch = plan.columns.iter().map(|_| (Vec::new(), Vec::new())).collect();
+        Ok(GpuFolder { gpu, res: Some(res), scratch, next_slot: 0 })
+    }
+
+    fn res(&mut self) -> &mut Resources {
+        self.res.as_mut().expect("resources held until drop")
+    }
+
+    /// Waits for a slot's batch and reads its results.
+    fn complete(&mut self, slot: usize) -> Result<Option<BatchFold>> {
+        let ctx = &self.gpu.ctx;
+        let res = self.res.as_mut().expect("resources held until drop");
+        let Some(p) = res.slots[slot].pending.take() else { return Ok(None) };
+        ctx.wait(p.submission)?;
+        let mapped = p.mapped.lock().map_err(|_| Error::Backend("GPU readback poisoned".into()))?.take();
+        match mapped {
+            Some(Ok(())) => {}
+            Some(Err(e)) => return Err(Error::Backend(format!("GPU readback failed: {e}"))),
+            None => return Err(Error::Backend("GPU readback did not complete".into())),
+        }
+        let readback = &res.slots[slot].readback;
+        let mut folds = p.folds;
+        {
+            let view = readback
+                .slice(..p.readback_len.max(4))
+                .get_mapped_range()
+                .map_err(|e| Error::Backend(format!("GPU readback failed: {e}")))?;
+            let words: &[u32] = bytemuck::cast_slice(&view);
+            for (i, fold) in folds.iter_mut().enumerate() {
+                let place = res.layout.places[i];
+                match fold {
+                    ColumnFold::Numeric(f) => {
+                        if let (Some(h), Some(bins)) = (place.binned, f.bins.as_mut()) {
+                            let col = &res.layout.histogram[h];
+                            let at = col.counts_at as usize;
+                            for (b, &c) in bins.iter_mut().zip(&words[at..at + col.n_edges as usize + 1]) {
+                                *b = c as u64;
+                            }
+                        }
+                        if let Some(s) = place.sorted {
+                            let (n, at) = p.sorted[s];
+                            if n > 0 {
+                                let w = &words[at as usize / 4..at as usize / 4 + 2 * n];
+                                let sorted: Vec<f64> = w.chunks_exact(2).map(|k| key_to_f64(k[0], k[1])).collect();
+                                f.sketch = SketchFeed::Sorted(sorted);
+                            }
+                        }
+                    }
+                    ColumnFold::Keys(counts) => {
+                        if let Some(q) = place.keyed {
+                            let (n, at) = p.keyed[q];
+                            *counts = words[at as usize / 4..at as usize / 4 + n].iter().map(|&c| c as u64).collect();
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        readback.unmap();
+        Ok(Some(BatchFold { batch: p.batch, columns: folds }))
+    }
+}
+
+/// Keys of a text dictionary as u32, with null keys as [`NO_KEY`]; the dictionary's size.
+fn dictionary_keys(array: &ArrayRef, out: &mut Vec<u32>) -> usize {
+    out.clear();
+    let Some(dict) = array.as_any_dictionary_opt() else { return 0 };
+    if dict.values().is_empty() {
+        // No entry: every key is null (Arrow's key normalization needs an entry).
+        return 0;
+    }
+    let nulls = dict.keys().logical_nulls();
+    if let Some(d) = array.as_dictionary_opt::<Int32Type>() {
+        out.extend(d.keys().values().iter().map(|&k| k as u32));
+    } else {
+        out.extend(dict.normalized_keys().into_iter().map(|k| k as u32));
+    }
+    if let Some(n) = nulls {
+        for (k, valid) in out.iter_mut().zip(n.iter()) {
+            if !valid {
+                *k = NO_KEY;
+            }
+        }
+    }
+    dict.values().len()
+}
+
+impl Folder for GpuFolder<'_> {
+    fn push(&mut self, batch: &RecordBatch, _sketches: &[Option<SketchPlan>]) -> Result<Vec<BatchFold>> {
+        let slot = self.next_slot;
+        self.next_slot = 1 - slot;
+        let mut done = Vec::new();
+        if let Some(f) = self.complete(slot)? {
+            done.push(f);
+        }
+        if batch.num_rows() > MAX_BATCH_ROWS {
+            return Err(Error::Backend(format!(
+                "a batch of {} rows exceeds the {MAX_BATCH_ROWS} a folder takes (the profiler slices batches)",
+                batch.num_rows()
+            )));
+        }
+        let ctx = &self.gpu.ctx;
+        let res = self.res.as_mut().expect("resources held until drop");
+        let plan = res.plan.clone();
+        let layout = &res.layout;
+        // The host's pass over each column, uploading as it goes (the queue takes writes from
+        // any thread; they land before this batch's submission).
+        let s = &res.slots[slot];
+        let prepared: Vec<(ColumnFold, usize)> = plan
+            .columns
+            .par_iter()
+            .zip(self.scratch.par_iter_mut())
+            .zip(layout.places.par_iter())
+            .map(|((task, (finite, keys)), place)| {
+                let array = batch.column(task.index);
+                match task.kind {
+                    ColumnKind::Numeric { .. } => {
+                        let Some(values) = as_f64(array) else { return (ColumnFold::Host, 0) };
+                        let (nan, pos_inf, neg_inf) = split_finite(&values, finite);
+                        let mut fold = NumericFold {
+                            nulls: values.null_count() as u64,
+                            finite: finite.len() as u64,
+                            nan,
+                            pos_inf,
+                            neg_inf,
+                            moments: Moments::default(),
+                            bins: task.edges.as_ref().map(|e| vec![0u64; e.len() + 1]),
+                            sketch: SketchFeed::None,
+                        };
+                        if task.sketched() {
+                            fold.moments.update_slice(finite);
+                            if finite.len() < MIN_BATCH {
+                                fold.sketch = SketchFeed::Values(finite.clone());
+                            }
+                        }
+                        if let Some(at) = place.values_at.filter(|_| !finite.is_empty()) {
+                            ctx.queue.write_buffer(&s.values, at as u64 * 8, bytemuck::cast_slice(finite));
+                        }
+                        (ColumnFold::Numeric(Box::new(fold)), finite.len())
+                    }
+                    ColumnKind::Keys => {
+                        let n_keys = dictionary_keys(array, keys);
+                        if let Some(q) = place.keyed.filter(|_| !keys.is_empty()) {
+                            let at = (q * layout.max_rows * 4) as u64;
+                            ctx.queue.write_buffer(&s.keys, at, bytemuck::cast_slice(keys));
+                        }
+                        (ColumnFold::Keys(vec![0; n_keys]), keys.len())
+                    }
+                    ColumnKind::Boolean => {
+                        let b = array.as_boolean();
+                        (ColumnFold::Boolean { trues: b.true_count() as u64, falses: b.false_count() as u64 }, 0)
+                    }
+                    ColumnKind::Host => (ColumnFold::Host, 0),
+                }
+            })
+            .collect();
+        // Dictionary sizes vary from batch to batch: place their counts now.
+        let mut key_columns = Vec::with_capacity(layout.n_keyed);
+        let mut keyed = Vec::with_capacity(layout.n_keyed);
+        let mut hist_columns = layout.histogram.clone();
+        let mut sort_columns = Vec::with_capacity(layout.n_sorted);
+        let (mut key_total, mut max_keys, mut max_binned, mut max_sorted) = (0usize, 0usize, 0usize, 0usize);
+        for ((fold, n), place) in prepared.iter().zip(&layout.places) {
+            if let (Some(q), ColumnFold::Keys(c)) = (place.keyed, fold) {
+                key_columns.push(KeyColumn {
+                    keys_at: (q * layout.max_rows) as u32,
+                    n: *n as u32,
+                    n_keys: c.len() as u32,
+                    counts_at: key_total as u32,
+                });
+                key_total += c.len();
+                max_keys = max_keys.max(*n);
+            }
+            if let Some(h) = place.binned {
+                hist_columns[h].n = *n as u32;
+                max_binned = max_binned.max(*n);
+            }
+            if let Some(si) = place.sorted {
+                sort_columns.push(SortColumn {
+                    values_at: place.values_at.unwrap_or(0),
+                    n: *n as u32,
+                    keys_at: (si * layout.max_rows) as u32,
+                    _pad: 0,
+                });
+                max_sorted = max_sorted.max(*n);
+            }
+        }
+        let layout = layout.clone();
+        res.slots[slot].reserve_keys(ctx, &layout, key_total);
+        let s = &res.slots[slot];
+        if !hist_columns.is_empty() {
+            ctx.queue.write_buffer(&s.hist_columns, 0, bytemuck::cast_slice(&hist_columns));
+        }
+        if !key_columns.is_empty() {
+            ctx.queue.write_buffer(&s.key_columns, 0, bytemuck::cast_slice(&key_columns));
+        }
+        if !sort_columns.is_empty() {
+            ctx.queue.write_buffer(&s.sort_columns, 0, bytemuck::cast_slice(&sort_columns));
+        }
+        let mut enc = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("fold") });
+        enc.clear_buffer(&s.hist_counts, 0, None);
+        enc.clear_buffer(&s.key_counts, 0, None);
+        // The region each column is sorted in: the smallest power of two that holds the largest.
+        let region = max_sorted.max(SORT_BLOCK).next_power_of_two();
+        {
+            let mut pass =
+                enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("fold"), timestamp_writes: None });
+            if max_binned > 0 {
+                pass.set_pipeline(&ctx.histogram);
+                pass.set_bind_group(0, &s.histogram_bind, &[]);
+                pass.dispatch_workgroups(ctx.workgroups(max_binned, PER_INVOCATION), hist_columns.len() as u32, 1);
+            }
+            if max_keys > 0 && key_total > 0 {
+                pass.set_pipeline(&ctx.categorical);
+                pass.set_bind_group(0, &s.categorical_bind, &[]);
+                pass.dispatch_workgroups(ctx.workgroups(max_keys, PER_INVOCATION), key_columns.len() as u32, 1);
+            }
+            if max_sorted >= MIN_BATCH {
+                let cols = sort_columns.len() as u32;
+                let blocks = (region / SORT_BLOCK) as u32;
+                let pairs_groups = (region / 2 / WORKGROUP as usize) as u32;
+                for (i, &(k, j)) in res.step_list.iter().enumerate() {
+                    if k > region {
+                        break;
+                    }
+                    let offset = (i as u64 * res.step_stride) as u32;
+                    match (k, j) {
+                        (0, _) => {
+                            pass.set_pipeline(&ctx.sort.local_sort);
+                            pass.set_bind_group(0, &s.sort_bind, &[offset]);
+                            pass.dispatch_workgroups(blocks, cols, 1);
+                        }
+                        (_, 0) => {
+                            pass.set_pipeline(&ctx.sort.local_merge);
+                            pass.set_bind_group(0, &s.sort_bind, &[offset]);
+                            pass.dispatch_workgroups(blocks, cols, 1);
+                        }
+                        _ => {
+                            pass.set_pipeline(&ctx.sort.global_step);
+                            pass.set_bind_group(0, &s.sort_bind, &[offset]);
+                            pass.dispatch_workgroups(pairs_groups, cols, 1);
+                        }
+                    }
+                }
+            }
+        }
+        // Results to the mapped buffer: bins, key counts, then each sorted column's values.
+        let mut at = 0u64;
+        let bins_bytes = (layout.bins * 4) as u64;
+        if bins_bytes > 0 {
+            enc.copy_buffer_to_buffer(&s.hist_counts, 0, &s.readback, 0, bins_bytes);
+        }
+        at += bins_bytes;
+        for c in &key_columns {
+            keyed.push((c.n_keys as usize, at + c.counts_at as u64 * 4));
+        }
+        if key_total > 0 {
+            enc.copy_buffer_to_buffer(&s.key_counts, 0, &s.readback, at, key_total as u64 * 4);
+        }
+        at += key_total as u64 * 4;
+        let mut sorted = Vec::with_capacity(sort_columns.len());
+        for c in &sort_columns {
+            let n = c.n as usize;
+            if n >= MIN_BATCH {
+                let bytes = n as u64 * 8;
+                enc.copy_buffer_to_buffer(&s.sort_keys, c.keys_at as u64 * 8, &s.readback, at, bytes);
+                sorted.push((n, at));
+                at += bytes;
+            } else {
+                sorted.push((0, 0));
+            }
+        }
+        let submission = ctx.queue.submit([enc.finish()]);
+        let mapped: Arc<Mutex<Option<std::result::Result<(), wgpu::BufferAsyncError>>>> = Arc::default();
+        let sink = mapped.clone();
+        let readback_len = at.max(4);
+        s.readback.slice(..readback_len).map_async(wgpu::MapMode::Read, move |r| {
+            if let Ok(mut m) = sink.lock() {
+                *m = Some(r);
+            }
+        });
+        let folds = prepared.into_iter().map(|(f, _)| f).collect();
+        let res = self.res();
+        res.slots[slot].pending =
+            Some(Pending { submission, batch: batch.clone(), folds, sorted, keyed, readback_len, mapped });
+        Ok(done)
+    }
+
+    fn flush(&mut self) -> Result<Vec<BatchFold>> {
+        // The slot pushed to first holds the older batch: the one `next_slot` points at.
+        let first = self.next_slot;
+        let mut done = Vec::new();
+        for slot in [first, 1 - first] {
+            if let Some(f) = self.complete(slot)? {
+                done.push(f);
+            }
+        }
+        Ok(done)
+    }
+}
+
+impl Drop for GpuFolder<'_> {
+    fn drop(&mut self) {
+        let Some(res) = self.res.take() else { return };
+        if res.slots.iter().any(|s| s.pending.is_some()) {
+            return;
+        }
+        if let Ok(mut spare) = self.gpu.spare.lock() {
+            // A few sets per plan at most: one per thread that folds at the same time.
+            if spare.len() >= 4 * rayon::current_num_threads().max(1) {
+                spare.remove(0);
+            }
+            spare.push(res);
+        }
+    }
+}

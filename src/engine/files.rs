@@ -1,0 +1,311 @@
+//! The file engine: decodes the row groups of Parquet files in parallel and folds them into one
+//! profile.
+//!
+//! Every row group goes through its own [`Profiler`] and becomes a partial [`DatasetProfile`];
+//! partials are folded in input order (file by file, row group by row group), so the result,
+//! floating-point rounding and sketch contents included, is the same whatever the number of
+//! threads. A file whose any row group fails to decode is left out whole and reported, never
+//! half counted. Progress can be checkpointed so that an interrupted audit resumes where it
+//! stopped.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use indicatif::ProgressBar;
+use rayon::prelude::*;
+
+use super::{ProfilePlan, Profiler};
+use crate::backend::Backend;
+use crate::decode::{for_each_batch, projection};
+use crate::error::one_line;
+use crate::ledger::{FileResult, FileStatus};
+use crate::output::write_atomic;
+use crate::profile::DatasetProfile;
+use crate::scan::{ScannedFile, Skipped};
+
+/// What to profile.
+pub struct Request<'a> {
+    /// Columns, roles, edges.
+    pub plan: &'a ProfilePlan,
+    /// Where the per-value work runs.
+    pub backend: &'a dyn Backend,
+    /// Progress, advanced by rows.
+    pub progress: &'a ProgressBar,
+}
+
+/// The planned columns of `file`, and its Arrow schema projected on them.
+fn file_columns(file: &ScannedFile, plan: &ProfilePlan) -> (Vec<usize>, arrow_schema::SchemaRef) {
+    let cols = projection(file, plan.columns.as_deref());
+    let schema = Arc::new(file.meta.schema().project(&cols).expect("projection of the file's own columns"));
+    (cols, schema)
+}
+
+fn empty_profile(file: &ScannedFile, req: &Request) -> DatasetProfile {
+    req.plan.empty_profile(&file_columns(file, req.plan).1)
+}
+
+/// Why a row group could not be profiled, in one line.
+type UnitError = String;
+
+fn profile_unit(file: &ScannedFile, rg: usize, req: &Request) -> Result<DatasetProfile, UnitError> {
+    let (cols, schema) = file_columns(file, req.plan);
+    let mut profiler = Profiler::new(req.plan, schema, req.backend).map_err(one_line)?;
+    let mut failure: Option<UnitError> = None;
+    for_each_batch(file, rg, &cols, |batch| {
+        if failure.is_none() {
+            if let Err(e) = profiler.update(batch) {
+                failure = Some(one_line(e));
+            }
+        }
+    })
+    .map_err(one_line)?;
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    let profile = profiler.finish().map_err(one_line)?.into_whole();
+    req.progress.inc(file.row_group_rows(rg));
+    Ok(profile)
+}
+
+/// Where a run saves its progress, and whether to pick it up.
+#[derive(Debug, Clone)]
+pub struct Checkpoint {
+    /// The checkpoint file (written atomically, under a temporary name then renamed).
+    pub path: PathBuf,
+    /// Continue from an existing checkpoint of the same job.
+    pub resume: bool,
+    /// Identifies the job (pass, projection, bin edges): a checkpoint of another job is ignored.
+    pub key: String,
+}
+
+/// A file as it was when profiled: resuming requires the same path, size and modification time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileStamp {
+    /// Path.
+    pub path: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Modification time, nanoseconds since the epoch.
+    pub mtime_ns: u128,
+}
+
+impl FileStamp {
+    fn of(path: &Path) -> FileStamp {
+        let meta = std::fs::metadata(path).ok();
+        FileStamp {
+            path: path.display().to_string(),
+            size: meta.as_ref().map_or(0, |m| m.len()),
+            mtime_ns: meta
+                .and_then(|m| m.modified().ok())
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos()),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct CheckpointState {
+    key: String,
+    done: Vec<FileStamp>,
+    results: Vec<FileResult>,
+    total: DatasetProfile,
+}
+
+/// The result of profiling files.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// Merged profile of the readable files.
+    pub profile: DatasetProfile,
+    /// Files left out, with reasons.
+    pub skipped: Vec<Skipped>,
+    /// Every file, in order, with its outcome.
+    pub files: Vec<FileResult>,
+    /// Files taken from a checkpoint instead of being read again.
+    pub resumed: usize,
+}
+
+fn load_checkpoint(cp: &Checkpoint, stamps: &[FileStamp]) -> Option<CheckpointState> {
+    let text = std::fs::read_to_string(&cp.path).ok()?;
+    let state: CheckpointState = serde_json::from_str(&text).ok()?;
+    (state.key == cp.key && state.done.len() <= stamps.len() && state.done[..] == stamps[..state.done.len()])
+        .then_some(state)
+}
+
+fn save_checkpoint(cp: &Checkpoint, state: &CheckpointState) {
+    // A checkpoint that cannot be written only costs the ability to resume.
+    if let Ok(bytes) = serde_json::to_vec(state) {
+        let _ = write_atomic(&cp.path, &bytes);
+    }
+}
+
+/// The fold of one file while its row groups come in.
+enum FileFold {
+    /// No row group done yet.
+    Waiting,
+    /// The row groups done so far, merged in order.
+    Partial(DatasetProfile),
+    /// A row group failed: the file is left out whole.
+    Failed(UnitError),
+}
+
+/// The state of a run over files: what is folded, what is pending, when it was last saved.
+struct Run<'a> {
+    files: &'a [ScannedFile],
+    req: &'a Request<'a>,
+    checkpoint: Option<&'a Checkpoint>,
+    stamps: Vec<FileStamp>,
+    /// Everything folded so far, in file order (what a checkpoint holds).
+    state: CheckpointState,
+    skipped: Vec<Skipped>,
+    /// Per file from the first one not folded yet.
+    folds: Vec<FileFold>,
+    /// Row groups still to come per file.
+    remaining: Vec<usize>,
+    /// Files taken from a checkpoint.
+    resumed: usize,
+    /// The first file not folded yet.
+    next: usize,
+    last_save: Instant,
+}
+
+impl<'a> Run<'a> {
+    /// Starts a run, from the checkpoint when one of this job is there and resuming is asked.
+    fn start(files: &'a [ScannedFile], req: &'a Request<'a>, checkpoint: Option<&'a Checkpoint>) -> Self {
+        let stamps: Vec<FileStamp> =
+            if checkpoint.is_some() { files.iter().map(|f| FileStamp::of(&f.path)).collect() } else { Vec::new() };
+        let fresh = CheckpointState {
+            key: checkpoint.map(|c| c.key.clone()).unwrap_or_default(),
+            done: Vec::new(),
+            results: Vec::new(),
+            total: DatasetProfile::default(),
+        };
+        let state = checkpoint.filter(|c| c.resume).and_then(|c| load_checkpoint(c, &stamps)).unwrap_or(fresh);
+        let resumed = state.done.len();
+        req.progress.inc(files[..resumed].iter().map(|f| f.rows).sum());
+        let skipped = state
+            .results
+            .iter()
+            .filter(|r| r.status != FileStatus::Ok)
+            .map(|r| Skipped { path: r.path.clone(), error: r.error.clone().unwrap_or_default() })
+            .collect();
+        Run {
+            files,
+            req,
+            checkpoint,
+            stamps,
+            state,
+            skipped,
+            folds: files.iter().map(|_| FileFold::Waiting).collect(),
+            remaining: files.iter().map(|f| f.row_groups()).collect(),
+            resumed,
+            next: resumed,
+            last_save: Instant::now(),
+        }
+    }
+
+    /// The row groups still to profile, in order.
+    fn units(&self) -> Vec<(usize, usize)> {
+        (self.resumed..self.files.len())
+            .flat_map(|fi| (0..self.files[fi].row_groups()).map(move |rg| (fi, rg)))
+            .collect()
+    }
+
+    fn failed(&self, fi: usize) -> bool {
+        matches!(self.folds[fi], FileFold::Failed(_))
+    }
+
+    /// Records a row group's result (`None`: not read, its file had already failed).
+    fn record(&mut self, fi: usize, result: Option<Result<DatasetProfile, UnitError>>) {
+        self.remaining[fi] -= 1;
+        let fold = std::mem::replace(&mut self.folds[fi], FileFold::Waiting);
+        self.folds[fi] = match (fold, result) {
+            (FileFold::Failed(e), _) | (_, Some(Err(e))) => FileFold::Failed(e),
+            (FileFold::Waiting, Some(Ok(p))) => FileFold::Partial(p),
+            (FileFold::Partial(mut acc), Some(Ok(p))) => {
+                acc.merge(&p);
+                FileFold::Partial(acc)
+            }
+            (fold, None) => fold,
+        };
+    }
+
+    /// Folds, in order, every file whose row groups are all in; saves a checkpoint when due.
+    fn fold_completed(&mut self, force: bool) {
+        let mut progressed = false;
+        let mut next = self.next;
+        while next < self.files.len() && self.remaining[next] == 0 {
+            let f = &self.files[next];
+            let path = f.path.display().to_string();
+            let fold = std::mem::replace(&mut self.folds[next], FileFold::Waiting);
+            let result = match fold {
+                FileFold::Waiting => {
+                    // A file without row groups: its columns, no rows.
+                    self.state.total.merge(&empty_profile(f, self.req));
+                    FileResult { path, rows: 0, partitions: f.partitions.clone(), status: FileStatus::Ok, error: None }
+                }
+                FileFold::Partial(p) => {
+                    self.state.total.merge(&p);
+                    FileResult {
+                        path,
+                        rows: p.rows,
+                        partitions: f.partitions.clone(),
+                        status: FileStatus::Ok,
+                        error: None,
+                    }
+                }
+                FileFold::Failed(e) => {
+                    self.skipped.push(Skipped { path: path.clone(), error: e.clone() });
+                    FileResult {
+                        path,
+                        rows: 0,
+                        partitions: f.partitions.clone(),
+                        status: FileStatus::Skipped,
+                        error: Some(e),
+                    }
+                }
+            };
+            self.state.results.push(result);
+            if let Some(st) = self.stamps.get(next) {
+                self.state.done.push(st.clone());
+            }
+            next += 1;
+            progressed = true;
+        }
+        self.next = next;
+        if let Some(cp) = self.checkpoint {
+            if force || (progressed && self.last_save.elapsed() >= CHECKPOINT_EVERY) {
+                save_checkpoint(cp, &self.state);
+                self.last_save = Instant::now();
+            }
+        }
+    }
+
+    fn outcome(self) -> Outcome {
+        Outcome { profile: self.state.total, skipped: self.skipped, files: self.state.results, resumed: self.resumed }
+    }
+}
+
+/// Profiles `files`, folding them in order. With a checkpoint, progress is saved every few
+/// seconds (and at the end) so that an interrupted run can resume; resuming skips the files
+/// already folded and gives the same result as an uninterrupted run.
+pub fn profile_files(files: &[ScannedFile], req: &Request, checkpoint: Option<&Checkpoint>) -> Outcome {
+    let mut run = Run::start(files, req, checkpoint);
+    // A few row groups per thread in flight at a time: memory stays flat, every core busy.
+    let chunk = (rayon::current_num_threads() * 4).max(4);
+    for window in run.units().chunks(chunk) {
+        let results: Vec<Option<Result<DatasetProfile, UnitError>>> =
+            window.par_iter().map(|&(fi, rg)| (!run.failed(fi)).then(|| profile_unit(&files[fi], rg, req))).collect();
+        for (&(fi, _), r) in window.iter().zip(results) {
+            run.record(fi, r);
+        }
+        run.fold_completed(false);
+    }
+    run.fold_completed(true);
+    run.outcome()
+}
+
+/// How often a checkpoint is written.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(2);

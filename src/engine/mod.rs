@@ -1,0 +1,26 @@
+//! The profiling engine: Arrow record batches in, profiles keyed by segment out.
+//!
+//! ```text
+//! Source ──RecordBatch──► Profiler::update ──► Folder::push (backend) ──► apply ──► ProfileSet
+//!                         (plan: columns,      one call per batch:          host: text,   {segment →
+//!                          roles, edges,       counts, moments, bins,        sketches      DatasetProfile}
+//!                          segment key)        sketch values, key counts
+//! ```
+//!
+//! A [`Profiler`] is built from a [`ProfilePlan`] and the schema of the batches it will see. It
+//! takes batches from any source ([`Profiler::update`]), hands each to the backend's folder in
+//! one call, applies what comes back to the profile of the batch's segment, and gives a
+//! [`ProfileSet`] ([`Profiler::finish`]). Profile sets merge ([`ProfileSet::merge`]): a row
+//! group, a file, a window, a shard on another machine each give one, and merging them in a
+//! fixed order gives the same bytes whatever the number of threads.
+//!
+//! [`files`] drives profilers over Parquet files (row groups in parallel, files folded in
+//! order, checkpoints for resumable audits); [`profile_batches`] over batches already in memory.
+
+pub mod files;
+mod profiler;
+mod text;
+
+pub use files::{profile_files, Checkpoint, FileStamp, Outcome, Request};
+pub use profiler::{profile_batches, ProfilePlan, ProfileSet, Profiler, Segment, SegmentKey};
+pub use text::{classify, TextKind};

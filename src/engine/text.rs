@@ -1,0 +1,254 @@
+//! The host's part of folding a batch: applying a backend's [`ColumnFold`] to a column's
+//! profile, and typing text.
+//!
+//! Text is typed per value like SageMaker (`"42"` is Integral, `"4.2"` Fractional, `"n/a"`
+//! String) and handled once per distinct value: the backend counts dictionary keys, and each
+//! dictionary string is looked at once; plain text columns are grouped here. Distinct values are
+//! visited in a fixed order so that results never depend on hashing. Numbers found in text feed
+//! the moments and the quantile sketch like a numeric column's values.
+
+use std::collections::HashMap;
+
+use arrow_array::cast::AsArray;
+use arrow_array::{Array, ArrayRef};
+use arrow_schema::DataType;
+
+use crate::backend::{ColumnFold, NumericFold, SketchFeed};
+use crate::profile::{ColumnProfile, Histogram, Role};
+
+/// How a text value classifies.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TextKind {
+    /// A whole number, with its value.
+    Integral(f64),
+    /// Another number (including `NaN`, `inf`), with its value.
+    Fractional(f64),
+    /// `true` or `false`.
+    Boolean,
+    /// Anything else.
+    String,
+}
+
+/// Classifies one text value as SageMaker (Deequ) types values in text data.
+pub fn classify(s: &str) -> TextKind {
+    let t = s.trim();
+    if t.is_empty() {
+        return TextKind::String;
+    }
+    if t.eq_ignore_ascii_case("true") || t.eq_ignore_ascii_case("false") {
+        return TextKind::Boolean;
+    }
+    let digits = t.strip_prefix(['+', '-']).unwrap_or(t);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        if let Ok(v) = t.parse::<f64>() {
+            return TextKind::Integral(v);
+        }
+    }
+    // Only strings made of number characters, or short ones (NaN, inf, infinity), can parse:
+    // most text is rejected on its first letter without running the float parser.
+    let numberish = digits.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'));
+    if !numberish && digits.len() > 8 {
+        return TextKind::String;
+    }
+    match t.parse::<f64>() {
+        Ok(v) => TextKind::Fractional(v),
+        Err(_) => TextKind::String,
+    }
+}
+
+/// Applies one column's fold of a batch (`array` is the column) to its profile.
+pub(super) fn apply_column(col: &mut ColumnProfile, array: &ArrayRef, fold: ColumnFold, histogram_only: bool) {
+    col.rows += array.len() as u64;
+    col.missing += array.logical_null_count() as u64;
+    match fold {
+        ColumnFold::Numeric(f) => numeric(col, *f, array.data_type(), histogram_only),
+        ColumnFold::Keys(counts) => {
+            let Some(values) = array.as_any_dictionary_opt().and_then(|d| Strings::of(d.values().as_ref())) else {
+                return;
+            };
+            let mut text = TextFold::new(col, histogram_only);
+            for (i, &c) in counts.iter().enumerate() {
+                if c > 0 {
+                    if let Some(s) = values.get(i) {
+                        text.value(s, c);
+                    }
+                }
+            }
+            text.finish();
+        }
+        ColumnFold::Boolean { trues, falses } => {
+            col.types.boolean += trues + falses;
+            if !histogram_only {
+                for (name, n) in [("true", trues), ("false", falses)] {
+                    if n > 0 {
+                        col.categories.add(name, n);
+                        col.hll.update_str(name);
+                    }
+                }
+            }
+        }
+        ColumnFold::Host => {
+            if let Some(strings) = Strings::of(array.as_ref()) {
+                plain_text(col, &strings, histogram_only);
+            }
+            // Other types (lists, structs, binary): counted as rows and missing only.
+        }
+    }
+}
+
+fn numeric(col: &mut ColumnProfile, f: NumericFold, t: &DataType, histogram_only: bool) {
+    if let (Some(h), Some(bins)) = (&mut col.histogram, &f.bins) {
+        h.counts.iter_mut().zip(bins).for_each(|(a, b)| *a += b);
+    }
+    if histogram_only {
+        return;
+    }
+    let present = f.finite + f.nan + f.pos_inf + f.neg_inf;
+    if matches!(crate::backend::ColumnKind::of(t), crate::backend::ColumnKind::Numeric { integral: true }) {
+        col.types.integral += present;
+    } else {
+        col.types.fractional += present;
+    }
+    col.nan += f.nan;
+    col.pos_inf += f.pos_inf;
+    col.neg_inf += f.neg_inf;
+    col.moments.merge(&f.moments);
+    match f.sketch {
+        SketchFeed::None => {}
+        SketchFeed::Values(v) => v.iter().for_each(|&x| col.kll.update(x)),
+        SketchFeed::Selected(sel, v) => col.kll.update_selected(&sel, &v),
+        SketchFeed::Sorted(v) => col.kll.update_sorted(&v),
+    }
+}
+
+/// Uniform access to the three Arrow string layouts.
+enum Strings<'a> {
+    Utf8(&'a arrow_array::StringArray),
+    Large(&'a arrow_array::LargeStringArray),
+    View(&'a arrow_array::StringViewArray),
+}
+
+impl<'a> Strings<'a> {
+    fn of(a: &'a dyn Array) -> Option<Self> {
+        match a.data_type() {
+            DataType::Utf8 => Some(Strings::Utf8(a.as_string::<i32>())),
+            DataType::LargeUtf8 => Some(Strings::Large(a.as_string::<i64>())),
+            DataType::Utf8View => Some(Strings::View(a.as_string_view())),
+            _ => None,
+        }
+    }
+    fn len(&self) -> usize {
+        match self {
+            Strings::Utf8(a) => a.len(),
+            Strings::Large(a) => a.len(),
+            Strings::View(a) => a.len(),
+        }
+    }
+    fn get(&self, i: usize) -> Option<&'a str> {
+        match self {
+            Strings::Utf8(a) => a.is_valid(i).then(|| a.value(i)),
+            Strings::Large(a) => a.is_valid(i).then(|| a.value(i)),
+            Strings::View(a) => a.is_valid(i).then(|| a.value(i)),
+        }
+    }
+}
+
+fn plain_text(col: &mut ColumnProfile, strings: &Strings, histogram_only: bool) {
+    let identifier = col.role == Role::Identifier;
+    let mut text = TextFold::new(col, histogram_only);
+    if identifier {
+        // All distinct: no point in grouping equal values first.
+        for i in 0..strings.len() {
+            if let Some(s) = strings.get(i) {
+                text.value(s, 1);
+            }
+        }
+    } else {
+        let mut distinct: HashMap<&str, u64> = HashMap::new();
+        for i in 0..strings.len() {
+            if let Some(s) = strings.get(i) {
+                *distinct.entry(s).or_insert(0) += 1;
+            }
+        }
+        let mut distinct: Vec<(&str, u64)> = distinct.into_iter().collect();
+        distinct.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        for (s, c) in distinct {
+            text.value(s, c);
+        }
+    }
+    text.finish();
+}
+
+/// Folds distinct text values of one batch into a column's profile.
+struct TextFold<'c> {
+    col: &'c mut ColumnProfile,
+    histogram_only: bool,
+    /// Finite numbers found in the text, with their counts: they go to the moments and the
+    /// quantile sketch as one sorted batch at the end, like a numeric column's values.
+    numbers: Vec<(f64, u64)>,
+}
+
+impl<'c> TextFold<'c> {
+    fn new(col: &'c mut ColumnProfile, histogram_only: bool) -> Self {
+        TextFold { col, histogram_only, numbers: Vec::new() }
+    }
+
+    fn value(&mut self, s: &str, count: u64) {
+        let col = &mut *self.col;
+        let number = match classify(s) {
+            TextKind::Integral(v) => {
+                col.types.integral += count;
+                Some(v)
+            }
+            TextKind::Fractional(v) => {
+                col.types.fractional += count;
+                Some(v)
+            }
+            TextKind::Boolean => {
+                col.types.boolean += count;
+                None
+            }
+            TextKind::String => {
+                col.types.string += count;
+                None
+            }
+        };
+        if !self.histogram_only {
+            // Identifiers are all distinct: their values are not worth counting one by one.
+            if col.role != Role::Identifier {
+                col.categories.add(s, count);
+            }
+            col.hll.update_str(s);
+        }
+        let Some(v) = number else { return };
+        if v.is_nan() {
+            col.nan += count;
+        } else if v.is_infinite() {
+            if v > 0.0 {
+                col.pos_inf += count;
+            } else {
+                col.neg_inf += count;
+            }
+        } else {
+            if !self.histogram_only {
+                self.numbers.push((v, count));
+            }
+            if let Some(h) = &mut col.histogram {
+                h.counts[Histogram::bin(&h.edges, v)] += count;
+            }
+        }
+    }
+
+    fn finish(mut self) {
+        if self.numbers.is_empty() {
+            return;
+        }
+        self.numbers.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        let mut values = Vec::new();
+        for &(v, c) in &self.numbers {
+            values.extend(std::iter::repeat_n(v, c as usize));
+        }
+        self.col.moments.update_slice(&values);
+        self.col.kll.update_sorted(&values);
+    }
+}

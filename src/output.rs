@@ -1,0 +1,118 @@
+//! Writing outputs and reading numbers back: atomic file writes, pretty JSON, and lenient JSON
+//! numbers. Every stage that writes or reads a file uses these; none of them knows a stage.
+
+use std::io::Write;
+use std::path::Path;
+
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+
+/// Serializes to pretty JSON with a final newline. serde_json writes a non-finite f64 as
+/// `null`; driftwatch's models keep such values out (`Option` fields, or the string forms of
+/// [`nonfinite`]), so the output is always strict JSON.
+pub fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
+    let mut v = serde_json::to_vec_pretty(value).expect("driftwatch models always serialize");
+    v.push(b'\n');
+    v
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so that a
+/// reader never sees a half-written file. `-` writes to stdout.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    if path.as_os_str() == "-" {
+        let mut out = std::io::stdout().lock();
+        return out
+            .write_all(bytes)
+            .and_then(|_| out.flush())
+            .map_err(|source| Error::Output { path: path.into(), source });
+    }
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|source| Error::Output { path: dir.into(), source })?;
+    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(source) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::Output { path: path.into(), source });
+    }
+    Ok(())
+}
+
+/// Accepts a JSON number, or a string holding one (`"NaN"`, `"Infinity"`, `"1.5"`).
+pub fn lenient_f64<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
+    match Value::deserialize(d)? {
+        Value::Number(n) => n.as_f64().ok_or_else(|| serde::de::Error::custom("number out of range")),
+        Value::String(s) => {
+            parse_number_str(&s).ok_or_else(|| serde::de::Error::custom(format!("not a number: {s:?}")))
+        }
+        other => Err(serde::de::Error::custom(format!("expected a number, found {other}"))),
+    }
+}
+
+/// Optional variant of [`lenient_f64`]; `null` is `None`.
+pub fn lenient_opt_f64<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<f64>, D::Error> {
+    match Value::deserialize(d)? {
+        Value::Null => Ok(None),
+        Value::Number(n) => Ok(n.as_f64()),
+        Value::String(s) => {
+            parse_number_str(&s).map(Some).ok_or_else(|| serde::de::Error::custom(format!("not a number: {s:?}")))
+        }
+        other => Err(serde::de::Error::custom(format!("expected a number, found {other}"))),
+    }
+}
+
+fn parse_number_str(s: &str) -> Option<f64> {
+    match s.trim() {
+        "NaN" | "nan" => Some(f64::NAN),
+        "Infinity" | "+Infinity" | "inf" => Some(f64::INFINITY),
+        "-Infinity" | "-inf" => Some(f64::NEG_INFINITY),
+        t => t.parse().ok(),
+    }
+}
+
+/// Serde for f64 fields that may legitimately be non-finite (a sum of values near `f64::MAX`
+/// overflows): finite values as JSON numbers, others as the strings `"NaN"`, `"Infinity"`,
+/// `"-Infinity"`, so the profile stays valid, lossless JSON.
+pub mod nonfinite {
+    use serde::{Deserializer, Serializer};
+
+    /// Serializes one f64.
+    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if v.is_finite() {
+            s.serialize_f64(*v)
+        } else if v.is_nan() {
+            s.serialize_str("NaN")
+        } else if *v > 0.0 {
+            s.serialize_str("Infinity")
+        } else {
+            s.serialize_str("-Infinity")
+        }
+    }
+
+    /// Deserializes one f64 from a number or one of those strings.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        super::lenient_f64(d)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn write_atomic_leaves_no_temp() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("sub/out.json");
+        write_atomic(&p, b"{}").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"{}");
+        let names: Vec<_> = std::fs::read_dir(d.path().join("sub")).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names.len(), 1);
+    }
+}
