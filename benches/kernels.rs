@@ -119,7 +119,7 @@ fn bins_and_sketch_values(c: &mut Criterion) {
             let mut work = v.clone();
             let mut bins = vec![0u64; e.len() + 1];
             let mut out = vec![0.0; ranks.len()];
-            select::bin_and_select(&mut work, &e, &mut bins, &ranks, &mut out, &mut scratch);
+            select::bin_and_select(&mut work, None, false, &e, &mut bins, &ranks, &mut out, &mut scratch);
             black_box((bins, out))
         })
     });

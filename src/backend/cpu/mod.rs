@@ -43,11 +43,43 @@ pub struct CpuFolder {
     scratch: Vec<ColumnScratch>,
 }
 
+thread_local! {
+    /// Buffers of the folders that finished on this thread, for the next ones: a file engine
+    /// makes a folder per row group, and fresh buffers would be zeroed pages every time.
+    static SPARE: std::cell::RefCell<Vec<ColumnScratch>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 impl CpuFolder {
     /// A folder for `plan`.
     pub fn new(plan: Arc<FoldPlan>) -> CpuFolder {
-        let scratch = plan.columns.iter().map(|_| ColumnScratch::default()).collect();
+        let n = plan.columns.len();
+        let mut scratch: Vec<ColumnScratch> = SPARE.with(|s| {
+            s.try_borrow_mut()
+                .map(|mut s| {
+                    let at = s.len().saturating_sub(n);
+                    s.split_off(at)
+                })
+                .unwrap_or_default()
+        });
+        scratch.resize_with(n, ColumnScratch::default);
         CpuFolder { plan, scratch }
+    }
+}
+
+impl Drop for CpuFolder {
+    fn drop(&mut self) {
+        let mine = std::mem::take(&mut self.scratch);
+        SPARE.with(|s| {
+            if let Ok(mut s) = s.try_borrow_mut() {
+                s.extend(mine);
+                // Enough for the widest plan seen lately; older buffers go.
+                let keep = 4 * self.plan.columns.len().max(16);
+                if s.len() > keep {
+                    let extra = s.len() - keep;
+                    s.drain(..extra);
+                }
+            }
+        });
     }
 }
 
@@ -131,6 +163,7 @@ fn numeric(
     sketch: Option<&SketchPlan>,
     s: &mut ColumnScratch,
 ) -> NumericFold {
+    let whole = matches!(task.kind, ColumnKind::Numeric { integral: true });
     let (nan, pos_inf, neg_inf) = split_finite(values, &mut s.finite);
     let finite = &mut s.finite;
     let mut fold = NumericFold {
@@ -146,6 +179,7 @@ fn numeric(
     if !task.histogram_only {
         fold.moments.update_slice(finite);
     }
+    let bounds = fold.moments.min.zip(fold.moments.max);
     let edges: &[f64] = task.edges.as_deref().unwrap_or(&[]);
     let mut unused = [0u64];
     let bins: &mut [u64] = match &mut fold.bins {
@@ -157,7 +191,7 @@ fn numeric(
             let selection = plan.select(finite.len());
             let ranks: Vec<usize> = selection.ranks().collect();
             let mut kept = vec![0.0; ranks.len()];
-            select::bin_and_select(finite, edges, bins, &ranks, &mut kept, &mut s.select);
+            select::bin_and_select(finite, bounds, whole, edges, bins, &ranks, &mut kept, &mut s.select);
             fold.sketch = SketchFeed::Selected(selection, kept);
         }
         sketched => {
@@ -165,7 +199,7 @@ fn numeric(
                 fold.sketch = SketchFeed::Values(finite.clone());
             }
             if task.edges.is_some() {
-                select::bin_and_select(finite, edges, bins, &[], &mut [], &mut s.select);
+                select::bin_and_select(finite, bounds, whole, edges, bins, &[], &mut [], &mut s.select);
             }
         }
     }
