@@ -122,12 +122,12 @@ pub fn distinct_estimate(c: &ColumnProfile) -> f64 {
 /// The default `monitoring_config` driftwatch suggests (SageMaker container values).
 pub fn default_monitoring_config() -> MonitoringConfig {
     MonitoringConfig {
-        evaluate_constraints: Some("Enabled".into()),
-        emit_metrics: Some("Enabled".into()),
+        evaluate_constraints: Some(Switch::Enabled),
+        emit_metrics: Some(Switch::Enabled),
         datatype_check_threshold: Some(1.0),
         domain_content_threshold: Some(1.0),
         distribution_constraints: Some(DistributionConstraints {
-            perform_comparison: Some("Enabled".into()),
+            perform_comparison: Some(Switch::Enabled),
             comparison_threshold: Some(0.1),
             comparison_method: Some("Robust".into()),
             categorical_comparison_threshold: Some(0.1),
@@ -164,7 +164,7 @@ pub fn suggest_constraints(p: &DatasetProfile) -> Constraints {
                 });
             let monitoring_config_overrides = (c.role != Role::Feature).then(|| MonitoringConfig {
                 distribution_constraints: Some(DistributionConstraints {
-                    perform_comparison: Some("Disabled".into()),
+                    perform_comparison: Some(Switch::Disabled),
                     ..Default::default()
                 }),
                 ..Default::default()

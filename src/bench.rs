@@ -27,6 +27,7 @@ use crate::decode::{for_each_batch, projection};
 use crate::engine::{profile_batches, ProfilePlan};
 use crate::error::{Error, Result};
 use crate::pipeline::{run_baseline, run_monitor, JobOptions};
+use crate::profile::Role;
 use crate::scan::{scan, ScannedFile};
 use crate::synth::{write_capture, CaptureSpec};
 
@@ -169,7 +170,7 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
     // The monitor's plan: every column, the baseline's edges.
     let plan =
         ProfilePlan { edges: baseline.edges().into_iter().map(|(k, e)| (k, e.into())).collect(), ..Default::default() };
-    let s = scan(&[cur_path.display().to_string()]);
+    let s = scan(&[cur_path.display().to_string()], &Role::is_identifier_name);
     if let Some(sk) = s.skipped.first() {
         return Err(Error::Input { path: sk.path.clone().into(), message: sk.error.clone() });
     }

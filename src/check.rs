@@ -8,13 +8,13 @@
 
 use crate::baseline::Baseline;
 use crate::drift::FeatureDrift;
-use crate::formats::sagemaker::Violation;
+use crate::formats::sagemaker::{CheckType, Violation};
 use crate::profile::{DatasetProfile, InferredType};
 
-fn ratio_violation(feature: &str, check: &str, value: f64) -> Violation {
+fn ratio_violation(feature: &str, check: CheckType, value: f64) -> Violation {
     Violation {
         feature_name: feature.to_string(),
-        constraint_check_type: check.to_string(),
+        constraint_check_type: check,
         description: format!("Value: {value} does not meet the constraint requirement! "),
     }
 }
@@ -32,7 +32,7 @@ pub fn check(baseline: &Baseline, current: &DatasetProfile, drift: &[FeatureDrif
             if cfg.evaluate_constraints {
                 out.push(Violation {
                     feature_name: name.clone(),
-                    constraint_check_type: "missing_column_check".into(),
+                    constraint_check_type: CheckType::MissingColumnCheck,
                     description: format!(
                         "There are missing columns in current dataset. Number of columns in current dataset: {current_count}, Number of columns in baseline constraints: {}",
                         names.len()
@@ -47,13 +47,13 @@ pub fn check(baseline: &Baseline, current: &DatasetProfile, drift: &[FeatureDrif
             if expected != InferredType::Unknown && typed > 0 {
                 let share = col.types.conforming(expected) as f64 / typed as f64;
                 if share < cfg.datatype_check_threshold {
-                    out.push(ratio_violation(name, "data_type_check", share));
+                    out.push(ratio_violation(name, CheckType::DataTypeCheck, share));
                 }
             }
             let fc = baseline.feature_constraints(name);
             if let (Some(req), Some(obs)) = (fc.and_then(|f| f.completeness), col.completeness()) {
                 if obs < req {
-                    out.push(ratio_violation(name, "completeness_check", obs));
+                    out.push(ratio_violation(name, CheckType::CompletenessCheck, obs));
                 }
             }
             let non_neg = fc.and_then(|f| f.num_constraints.as_ref()).and_then(|n| n.is_non_negative).unwrap_or(false);
@@ -62,7 +62,7 @@ pub fn check(baseline: &Baseline, current: &DatasetProfile, drift: &[FeatureDrif
                 let share = 1.0 - negative as f64 / col.present().max(1) as f64;
                 out.push(Violation {
                     feature_name: name.clone(),
-                    constraint_check_type: "non_negative_check".into(),
+                    constraint_check_type: CheckType::NonNegativeCheck,
                     description: format!(
                         "Value: {share} does not meet the constraint requirement! Minimum observed: {}",
                         col.moments.min.map_or("-inf".to_string(), |m| m.to_string())
@@ -75,7 +75,7 @@ pub fn check(baseline: &Baseline, current: &DatasetProfile, drift: &[FeatureDrif
                         col.categories.exact.iter().filter(|(k, _)| domain.contains(k)).map(|(_, v)| v).sum();
                     let share = inside as f64 / col.present() as f64;
                     if share < cfg.domain_content_threshold {
-                        out.push(ratio_violation(name, "categorical_values_check", share));
+                        out.push(ratio_violation(name, CheckType::CategoricalValuesCheck, share));
                     }
                 }
             }
@@ -83,7 +83,7 @@ pub fn check(baseline: &Baseline, current: &DatasetProfile, drift: &[FeatureDrif
         if let Some(d) = drift.iter().find(|d| &d.name == name && d.drifted()) {
             out.push(Violation {
                 feature_name: name.clone(),
-                constraint_check_type: "baseline_drift_check".into(),
+                constraint_check_type: CheckType::BaselineDriftCheck,
                 description: format!(
                     "Baseline drift distance: {} exceeds threshold: {}",
                     d.distance.unwrap_or(f64::NAN),
@@ -97,7 +97,7 @@ pub fn check(baseline: &Baseline, current: &DatasetProfile, drift: &[FeatureDrif
         for name in extra {
             out.push(Violation {
                 feature_name: name.to_string(),
-                constraint_check_type: "extra_column_check".into(),
+                constraint_check_type: CheckType::ExtraColumnCheck,
                 description: format!(
                     "There are extra columns in current dataset. Number of columns in current dataset: {current_count}, Number of columns in baseline constraints: {}",
                     names.len()

@@ -40,9 +40,9 @@ pub enum Command {
         /// Rows per row group.
         #[arg(long, default_value_t = 131_072)]
         row_group: usize,
-        /// Backends to measure: auto, cpu, gpu, or all (cpu, then gpu when an adapter is found).
-        #[arg(long, default_value = "all")]
-        backend: String,
+        /// Backends to measure: all (cpu, then gpu when an adapter is found), auto, cpu or gpu.
+        #[arg(long, value_enum, default_value_t = BenchBackendArg::All)]
+        backend: BenchBackendArg,
         /// Keep the generated files in this folder (and reuse them next time).
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
@@ -66,6 +66,20 @@ pub enum Command {
 pub enum BackendArg {
     /// A hardware GPU if there is one, else the CPU.
     #[default]
+    Auto,
+    /// The CPU (rayon).
+    Cpu,
+    /// A GPU adapter, software ones included; fails without one.
+    Gpu,
+}
+
+/// Which backends `bench` measures.
+#[derive(Debug, Clone, Copy, ValueEnum, Default, PartialEq, Eq)]
+pub enum BenchBackendArg {
+    /// The CPU, then a GPU when one is found (software adapters included).
+    #[default]
+    All,
+    /// What `--backend auto` picks.
     Auto,
     /// The CPU (rayon).
     Cpu,

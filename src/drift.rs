@@ -12,15 +12,59 @@ use crate::baseline::{Baseline, Reference};
 use crate::compare::{self, robust_allowance, CategoricalMetrics, NumericMetrics};
 use crate::profile::{ColumnProfile, Kll};
 
+/// The verdict on one feature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// The distance passed its threshold.
+    Drift,
+    /// Compared, within the threshold.
+    Ok,
+    /// Not compared (see the reason).
+    Skipped,
+}
+
+/// How a feature was compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FeatureKind {
+    /// On histograms over the baseline's bins.
+    Numeric,
+    /// On counts per value.
+    Categorical,
+    /// Not compared.
+    None,
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Verdict::Drift => "drift",
+            Verdict::Ok => "ok",
+            Verdict::Skipped => "skipped",
+        })
+    }
+}
+
+impl std::fmt::Display for FeatureKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            FeatureKind::Numeric => "numeric",
+            FeatureKind::Categorical => "categorical",
+            FeatureKind::None => "none",
+        })
+    }
+}
+
 /// Drift of one feature.
 #[derive(Debug, Clone, Serialize)]
 pub struct FeatureDrift {
     /// Feature name.
     pub name: String,
-    /// `numeric`, `categorical` or `none`.
-    pub kind: &'static str,
-    /// `drift`, `ok` or `skipped`.
-    pub status: &'static str,
+    /// How it was compared.
+    pub kind: FeatureKind,
+    /// The verdict.
+    pub status: Verdict,
     /// Why the feature was skipped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -63,15 +107,19 @@ pub struct Chart {
 
 impl FeatureDrift {
     fn skipped(name: &str, reason: impl Into<String>) -> Self {
-        FeatureDrift { status: "skipped", reason: Some(reason.into()), ..FeatureDrift::compared(name, "none") }
+        FeatureDrift {
+            status: Verdict::Skipped,
+            reason: Some(reason.into()),
+            ..FeatureDrift::compared(name, FeatureKind::None)
+        }
     }
 
     /// A compared feature with no metrics yet; callers fill them in.
-    fn compared(name: &str, kind: &'static str) -> Self {
+    fn compared(name: &str, kind: FeatureKind) -> Self {
         FeatureDrift {
             name: name.to_string(),
             kind,
-            status: "ok",
+            status: Verdict::Ok,
             reason: None,
             method: None,
             distance: None,
@@ -86,7 +134,7 @@ impl FeatureDrift {
 
     /// True when the verdict is drift.
     pub fn drifted(&self) -> bool {
-        self.status == "drift"
+        self.status == Verdict::Drift
     }
 }
 
@@ -171,12 +219,12 @@ pub fn feature(baseline: &Baseline, name: &str, current: Option<&ColumnProfile>)
                 method: Some(method.into()),
                 distance: Some(distance),
                 threshold: Some(cfg.comparison_threshold),
-                status: if distance > cfg.comparison_threshold { "drift" } else { "ok" },
+                status: if distance > cfg.comparison_threshold { Verdict::Drift } else { Verdict::Ok },
                 baseline_count: Some(weights.iter().sum()),
                 current_count: Some(counts.iter().sum()),
                 chart: Some(regroup(&edges, &weights, &counts)),
                 numeric: Some(m),
-                ..FeatureDrift::compared(name, "numeric")
+                ..FeatureDrift::compared(name, FeatureKind::Numeric)
             }
         }
         Reference::Categorical { counts } => {
@@ -214,12 +262,12 @@ pub fn feature(baseline: &Baseline, name: &str, current: Option<&ColumnProfile>)
                 method: Some(method.into()),
                 distance: Some(distance),
                 threshold: Some(cfg.categorical_comparison_threshold),
-                status: if drift { "drift" } else { "ok" },
+                status: if drift { Verdict::Drift } else { Verdict::Ok },
                 baseline_count: Some(tb),
                 current_count: Some(tc),
                 chart: Some(chart),
                 categorical: Some(m),
-                ..FeatureDrift::compared(name, "categorical")
+                ..FeatureDrift::compared(name, FeatureKind::Categorical)
             }
         }
     }

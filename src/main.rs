@@ -11,7 +11,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;
 
 use clap::Parser;
-use cli::{BackendArg, Cli, Command, CommonArgs};
+use cli::{BackendArg, BenchBackendArg, Cli, Command, CommonArgs};
 use driftwatch::backend::BackendChoice;
 use driftwatch::pipeline::{run_baseline, run_monitor, JobOptions};
 
@@ -46,111 +46,121 @@ fn run() -> anyhow::Result<u8> {
     let cli = Cli::parse();
     // Before any thread starts: it changes the process's environment.
     driftwatch::backend::gpu::quiet_wayland();
-    let started = std::time::Instant::now();
     match cli.command {
-        Command::Baseline { common } => {
-            let opts = options(common)?;
-            let out = run_baseline(&opts)?;
-            for sk in &out.skipped {
-                eprintln!("driftwatch: skipped {}: {}", sk.path, sk.error);
-            }
-            if out.resumed > 0 {
-                eprintln!("driftwatch: resumed: {} files taken from the checkpoint", out.resumed);
-            }
-            for d in &out.schema_differences {
-                eprintln!("driftwatch: schema: {d}");
-            }
-            eprintln!(
-                "driftwatch: baseline of {} rows, {} columns from {} files in {:.2}s on {}; wrote {}",
-                out.profile.rows,
-                out.profile.columns.len(),
-                out.files,
-                started.elapsed().as_secs_f64(),
-                out.backend,
-                opts.output.display()
-            );
-            Ok(if out.skipped.is_empty() { 0 } else { 2 })
-        }
+        Command::Baseline { common } => baseline(options(common)?),
+        Command::Monitor { baseline, common } => monitor(options(common)?, &baseline),
         Command::Bench { rows, row_group, backend, dir, runs, json } => {
-            if rows == 0 || row_group == 0 || runs == 0 {
-                anyhow::bail!("--rows, --row-group and --runs must be at least 1");
-            }
-            let backends = match backend.as_str() {
-                "cpu" => vec![BackendChoice::Cpu],
-                "gpu" => vec![BackendChoice::Gpu],
-                "auto" => vec![BackendChoice::Auto],
-                "all" => {
-                    let mut v = vec![BackendChoice::Cpu];
-                    if driftwatch::backend::gpu::GpuBackend::new(true).is_ok() {
-                        v.push(BackendChoice::Gpu);
-                    } else {
-                        eprintln!("driftwatch bench: no GPU adapter found, measuring the CPU only");
-                    }
-                    v
-                }
-                other => anyhow::bail!("--backend: expected auto, cpu, gpu or all, got '{other}'"),
-            };
-            let report =
-                driftwatch::bench::run(&driftwatch::bench::BenchOptions { rows, row_group, backends, dir, runs })?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                print!("{}", driftwatch::bench::markdown(&report));
-            }
-            Ok(0)
+            bench(rows, row_group, backend, dir, runs, json)
         }
-        Command::Devices { json } => {
-            let list = driftwatch::backend::gpu::list_adapters();
-            if json {
-                println!("{}", serde_json::to_string_pretty(&list)?);
-            } else if list.is_empty() {
-                println!("no adapter found: wgpu sees no Vulkan, Metal or DirectX 12 device");
-            } else {
-                for a in &list {
-                    println!(
-                        "adapter: {}\n  api: {}  type: {}  hardware: {}  compute: {}\n  driver: {} {}\n  max storage binding: {} MiB  max buffer: {} MiB  workgroups/dim: {}  invocations/workgroup: {}  workgroup memory: {} KiB  f64: {}  i64: {}",
-                        a.name,
-                        a.backend,
-                        a.device_type,
-                        a.hardware,
-                        a.compute,
-                        a.driver,
-                        a.driver_info,
-                        a.max_storage_buffer_binding_size >> 20,
-                        a.max_buffer_size >> 20,
-                        a.max_compute_workgroups_per_dimension,
-                        a.max_compute_invocations_per_workgroup,
-                        a.max_compute_workgroup_storage_size >> 10,
-                        a.shader_f64,
-                        a.shader_int64
-                    );
-                }
-            }
-            Ok(0)
-        }
-        Command::Monitor { baseline, common } => {
-            let opts = options(common)?;
-            let out = run_monitor(&opts, &baseline)?;
-            print!("{}", out.markdown);
-            for sk in &out.report.current.skipped {
-                eprintln!("driftwatch: skipped {}: {}", sk.path, sk.error);
-            }
-            eprintln!(
-                "driftwatch: monitored {} rows in {:.2}s on {}; wrote {}",
-                out.report.current.rows,
-                started.elapsed().as_secs_f64(),
-                out.report.backend,
-                opts.output.display()
-            );
-            Ok(if !out.report.current.skipped.is_empty() {
-                2
-            } else if !out.report.violations.is_empty() {
-                1
-            } else {
-                0
-            })
-        }
+        Command::Devices { json } => devices(json),
     }
+}
+
+fn baseline(opts: JobOptions) -> anyhow::Result<u8> {
+    let started = std::time::Instant::now();
+    let out = run_baseline(&opts)?;
+    for sk in &out.skipped {
+        eprintln!("driftwatch: skipped {}: {}", sk.path, sk.error);
+    }
+    if out.resumed > 0 {
+        eprintln!("driftwatch: resumed: {} files taken from the checkpoint", out.resumed);
+    }
+    for d in &out.schema_differences {
+        eprintln!("driftwatch: schema: {d}");
+    }
+    let (rows, columns, files) = (out.profile.rows, out.profile.columns.len(), out.files);
+    let seconds = started.elapsed().as_secs_f64();
+    eprintln!(
+        "driftwatch: baseline of {rows} rows, {columns} columns from {files} files in {seconds:.2}s on {}; wrote {}",
+        out.backend,
+        opts.output.display()
+    );
+    Ok(if out.skipped.is_empty() { 0 } else { 2 })
+}
+
+fn monitor(opts: JobOptions, baseline: &std::path::Path) -> anyhow::Result<u8> {
+    let started = std::time::Instant::now();
+    let out = run_monitor(&opts, baseline)?;
+    print!("{}", out.markdown);
+    for sk in &out.report.current.skipped {
+        eprintln!("driftwatch: skipped {}: {}", sk.path, sk.error);
+    }
+    let (rows, seconds) = (out.report.current.rows, started.elapsed().as_secs_f64());
+    eprintln!(
+        "driftwatch: monitored {rows} rows in {seconds:.2}s on {}; wrote {}",
+        out.report.backend,
+        opts.output.display()
+    );
+    Ok(if !out.report.current.skipped.is_empty() {
+        2
+    } else if !out.report.violations.is_empty() {
+        1
+    } else {
+        0
+    })
+}
+
+fn bench(
+    rows: usize,
+    row_group: usize,
+    backend: BenchBackendArg,
+    dir: Option<std::path::PathBuf>,
+    runs: usize,
+    json: bool,
+) -> anyhow::Result<u8> {
+    if rows == 0 || row_group == 0 || runs == 0 {
+        anyhow::bail!("--rows, --row-group and --runs must be at least 1");
+    }
+    let backends = match backend {
+        BenchBackendArg::Cpu => vec![BackendChoice::Cpu],
+        BenchBackendArg::Gpu => vec![BackendChoice::Gpu],
+        BenchBackendArg::Auto => vec![BackendChoice::Auto],
+        BenchBackendArg::All => {
+            if driftwatch::backend::gpu::list_adapters().iter().any(|a| a.compute) {
+                vec![BackendChoice::Cpu, BackendChoice::Gpu]
+            } else {
+                eprintln!("driftwatch bench: no GPU adapter found, measuring the CPU only");
+                vec![BackendChoice::Cpu]
+            }
+        }
+    };
+    let report = driftwatch::bench::run(&driftwatch::bench::BenchOptions { rows, row_group, backends, dir, runs })?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", driftwatch::bench::markdown(&report));
+    }
+    Ok(0)
+}
+
+fn devices(json: bool) -> anyhow::Result<u8> {
+    let list = driftwatch::backend::gpu::list_adapters();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&list)?);
+        return Ok(0);
+    }
+    if list.is_empty() {
+        println!("no adapter found: wgpu sees no Vulkan, Metal or DirectX 12 device");
+    }
+    for a in &list {
+        println!("adapter: {}", a.name);
+        println!("  api: {}  type: {}  hardware: {}  compute: {}", a.backend, a.device_type, a.hardware, a.compute);
+        println!("  driver: {} {}", a.driver, a.driver_info);
+        println!(
+            "  max storage binding: {} MiB  max buffer: {} MiB  workgroups/dim: {}  invocations/workgroup: {}",
+            a.max_storage_buffer_binding_size >> 20,
+            a.max_buffer_size >> 20,
+            a.max_compute_workgroups_per_dimension,
+            a.max_compute_invocations_per_workgroup
+        );
+        println!(
+            "  workgroup memory: {} KiB  f64: {}  i64: {}",
+            a.max_compute_workgroup_storage_size >> 10,
+            a.shader_f64,
+            a.shader_int64
+        );
+    }
+    Ok(0)
 }
 
 fn main() -> ExitCode {

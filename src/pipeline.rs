@@ -13,11 +13,12 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::backend::Backend;
 use crate::backend::{self, BackendChoice};
 use crate::baseline::{self, Baseline};
-use crate::drift;
+use crate::drift::{self, Verdict};
 use crate::engine::{profile_files, Checkpoint, Outcome, ProfilePlan, Request};
 use crate::error::{Error, Result};
+use crate::formats::sagemaker::CheckType;
 use crate::output::{to_json, write_atomic};
-use crate::profile::DatasetProfile;
+use crate::profile::{DatasetProfile, Role};
 use crate::report::{self, InputSummary, MonitorReport, Summary};
 use crate::scan::{scan, Scan, ScannedFile, Skipped};
 
@@ -86,7 +87,7 @@ fn progress_bar(enabled: bool, total: u64, what: &str) -> ProgressBar {
 }
 
 fn scan_inputs(opts: &JobOptions) -> Result<Scan> {
-    let s = scan(&opts.inputs);
+    let s = scan(&opts.inputs, &Role::is_identifier_name);
     if opts.strict {
         if let Some(sk) = s.skipped.first() {
             return Err(Error::Input { path: sk.path.clone().into(), message: sk.error.clone() });
@@ -277,14 +278,15 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: &std::path::Path) -> Result<
     let mut violations = crate::check::check(&base, &current, &features);
     if opts.columns.is_some() {
         // A projection is not a missing column.
-        violations.retain(|v| v.constraint_check_type != "missing_column_check" || names.contains(&v.feature_name));
+        violations
+            .retain(|v| v.constraint_check_type != CheckType::MissingColumnCheck || names.contains(&v.feature_name));
     }
     let mut all_skipped = s.skipped.clone();
     all_skipped.extend(skipped);
     let summary = Summary {
-        features_compared: features.iter().filter(|f| f.status != "skipped").count(),
+        features_compared: features.iter().filter(|f| f.status != Verdict::Skipped).count(),
         features_drifted: features.iter().filter(|f| f.drifted()).count(),
-        features_skipped: features.iter().filter(|f| f.status == "skipped").count(),
+        features_skipped: features.iter().filter(|f| f.status == Verdict::Skipped).count(),
         violations: violations.len(),
     };
     let report = MonitorReport {

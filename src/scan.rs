@@ -164,19 +164,21 @@ pub fn expand(inputs: &[String]) -> (Vec<PathBuf>, Vec<Skipped>) {
     (files, skipped)
 }
 
-/// The schema with every text column but identifiers read as `Dictionary(Int32, Utf8)`, so that
-/// Parquet dictionary pages stay dictionaries in Arrow and strings are looked at once per
+/// Which text columns to read as plain strings rather than dictionaries: a test on the column's
+/// name. The caller decides (driftwatch's pipeline says identifiers, which are all distinct, so
+/// that no dictionary is built to be thrown away).
+pub type PlainText = dyn Fn(&str) -> bool + Sync;
+
+/// The schema with every text column but the plain ones read as `Dictionary(Int32, Utf8)`, so
+/// that Parquet dictionary pages stay dictionaries in Arrow and strings are looked at once per
 /// dictionary.
-fn dictionary_schema(schema: &Schema) -> Option<SchemaRef> {
+fn dictionary_schema(schema: &Schema, plain: &PlainText) -> Option<SchemaRef> {
     let mut changed = false;
     let fields: Vec<Field> = schema
         .fields()
         .iter()
         .map(|f| match f.data_type() {
-            // Identifiers are all distinct: a dictionary would only be built to be thrown away.
-            DataType::Utf8 | DataType::LargeUtf8
-                if crate::profile::Role::guess(f.name(), false) != crate::profile::Role::Identifier =>
-            {
+            DataType::Utf8 | DataType::LargeUtf8 if !plain(f.name()) => {
                 changed = true;
                 f.as_ref()
                     .clone()
@@ -188,8 +190,8 @@ fn dictionary_schema(schema: &Schema) -> Option<SchemaRef> {
     changed.then(|| Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone())))
 }
 
-/// Reads one file's footer.
-pub fn open(path: &Path) -> Result<ScannedFile, String> {
+/// Reads one file's footer; text columns are read as dictionaries but for the `plain` ones.
+pub fn open(path: &Path, plain: &PlainText) -> Result<ScannedFile, String> {
     let file = File::open(path).map_err(one_line)?;
     let len = file.metadata().map_err(one_line)?.len();
     if len == 0 {
@@ -206,7 +208,7 @@ pub fn open(path: &Path) -> Result<ScannedFile, String> {
             m
         }
     })?;
-    let meta = match dictionary_schema(meta.schema()) {
+    let meta = match dictionary_schema(meta.schema(), plain) {
         Some(s) => ArrowReaderMetadata::try_new(meta.metadata().clone(), ArrowReaderOptions::new().with_schema(s))
             .unwrap_or(meta),
         None => meta,
@@ -226,13 +228,14 @@ fn type_family(t: &DataType) -> &'static str {
     }
 }
 
-/// Expands the inputs, reads every footer in parallel and unifies the schemas.
-pub fn scan(inputs: &[String]) -> Scan {
+/// Expands the inputs, reads every footer in parallel and unifies the schemas. Text columns are
+/// read as dictionaries but for the `plain` ones.
+pub fn scan(inputs: &[String], plain: &PlainText) -> Scan {
     let (paths, mut skipped) = expand(inputs);
     let opened: Vec<(PathBuf, Result<ScannedFile, String>)> = paths
         .into_par_iter()
         .map(|p| {
-            let r = open(&p);
+            let r = open(&p, plain);
             (p, r)
         })
         .collect();

@@ -197,7 +197,7 @@ mod tests {
         write_capture(&a, &spec).unwrap();
         write_capture(&b, &spec).unwrap();
         assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
-        let f = crate::scan::open(&a).unwrap();
+        let f = crate::scan::open(&a, &|_| false).unwrap();
         assert_eq!((f.rows, f.row_groups(), f.meta.schema().fields().len()), (2500, 3, 22));
     }
 }

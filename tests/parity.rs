@@ -18,14 +18,18 @@ use driftwatch::profile::DatasetProfile;
 /// The GPU backend (software adapters included), opened once for the whole test binary.
 pub fn gpu() -> Option<&'static GpuBackend> {
     static GPU: OnceLock<Option<GpuBackend>> = OnceLock::new();
-    GPU.get_or_init(|| match GpuBackend::new(true) {
-        Ok(g) => Some(g),
-        Err(e) => {
-            if std::env::var("DRIFTWATCH_REQUIRE_GPU").as_deref() == Ok("1") {
-                panic!("DRIFTWATCH_REQUIRE_GPU=1 but no GPU adapter: {e}");
+    GPU.get_or_init(|| {
+        // Keeps libwayland quiet on machines without a display (the binary does this at start).
+        driftwatch::backend::gpu::quiet_wayland();
+        match GpuBackend::new(true) {
+            Ok(g) => Some(g),
+            Err(e) => {
+                if std::env::var("DRIFTWATCH_REQUIRE_GPU").as_deref() == Ok("1") {
+                    panic!("DRIFTWATCH_REQUIRE_GPU=1 but no GPU adapter: {e}");
+                }
+                eprintln!("skipped GPU tests: {e}");
+                None
             }
-            eprintln!("skipped GPU tests: {e}");
-            None
         }
     })
     .as_ref()

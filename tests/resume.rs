@@ -1,5 +1,6 @@
 use driftwatch::backend::cpu::CpuBackend;
 use driftwatch::engine::{profile_files, Checkpoint, ProfilePlan, Request};
+use driftwatch::profile::Role;
 use driftwatch::scan::scan;
 use driftwatch::synth::{write_capture, CaptureSpec};
 use indicatif::ProgressBar;
@@ -14,7 +15,7 @@ fn resume_equals_uninterrupted_run() {
         let spec = CaptureSpec { rows: 3000 + 500 * i, seed: 10 + i as u64, drifted: i % 2 == 1, row_group: 1000 };
         write_capture(&d.path().join(format!("part-{i}.parquet")), &spec).unwrap();
     }
-    let s = scan(&[d.path().display().to_string()]);
+    let s = scan(&[d.path().display().to_string()], &Role::is_identifier_name);
     assert_eq!(s.files.len(), 6);
     let plan = ProfilePlan { edges: [("f0".to_string(), vec![-1.0, 0.0, 1.0].into())].into(), ..Default::default() };
     let pb = ProgressBar::hidden();

@@ -340,12 +340,12 @@ pub struct StringConstraints {
 /// `monitoring_config`, also the shape of per-feature overrides (every field optional).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct MonitoringConfig {
-    /// `Enabled` or `Disabled`.
+    /// Whether constraints are evaluated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub evaluate_constraints: Option<String>,
-    /// `Enabled` or `Disabled`.
+    pub evaluate_constraints: Option<Switch>,
+    /// Whether metrics are emitted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub emit_metrics: Option<String>,
+    pub emit_metrics: Option<Switch>,
     /// Minimum share of values of the baseline's type.
     #[serde(
         default,
@@ -373,9 +373,9 @@ pub struct MonitoringConfig {
 /// `distribution_constraints`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DistributionConstraints {
-    /// `Enabled` or `Disabled`.
+    /// Whether drift is checked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub perform_comparison: Option<String>,
+    pub perform_comparison: Option<Switch>,
     /// Numeric drift threshold.
     #[serde(
         default,
@@ -416,9 +416,58 @@ pub struct Violation {
     /// The feature (or column) concerned.
     pub feature_name: String,
     /// One of SageMaker's check types.
-    pub constraint_check_type: String,
+    pub constraint_check_type: CheckType,
     /// SageMaker-style description.
     pub description: String,
+}
+
+/// SageMaker's `Enabled`/`Disabled` settings (read in any letter case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Switch {
+    /// On.
+    Enabled,
+    /// Off.
+    Disabled,
+}
+
+impl<'de> Deserialize<'de> for Switch {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if s.eq_ignore_ascii_case("enabled") {
+            Ok(Switch::Enabled)
+        } else if s.eq_ignore_ascii_case("disabled") {
+            Ok(Switch::Disabled)
+        } else {
+            Err(serde::de::Error::custom(format!("expected \"Enabled\" or \"Disabled\", found {s:?}")))
+        }
+    }
+}
+
+/// SageMaker's constraint check types, and driftwatch's `non_negative_check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckType {
+    /// Too few values of the baseline's type.
+    DataTypeCheck,
+    /// Too many missing values.
+    CompletenessCheck,
+    /// The distribution drifted from the baseline's.
+    BaselineDriftCheck,
+    /// A baseline column is missing.
+    MissingColumnCheck,
+    /// A column the baseline does not have.
+    ExtraColumnCheck,
+    /// Too many values outside the baseline's domain.
+    CategoricalValuesCheck,
+    /// Negative values where the baseline has none (`is_non_negative`).
+    NonNegativeCheck,
+}
+
+impl std::fmt::Display for CheckType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let v = serde_json::to_value(self).map_err(|_| std::fmt::Error)?;
+        f.write_str(v.as_str().unwrap_or_default())
+    }
 }
 
 /// The effective settings for one feature: `monitoring_config` with the feature's overrides on
@@ -443,8 +492,8 @@ pub struct EffectiveConfig {
     pub chi_squared: bool,
 }
 
-fn enabled(v: &Option<String>, default: bool) -> bool {
-    v.as_deref().map_or(default, |s| !s.eq_ignore_ascii_case("disabled"))
+fn enabled(v: Option<Switch>, default: bool) -> bool {
+    v.map_or(default, |s| s == Switch::Enabled)
 }
 
 impl EffectiveConfig {
@@ -454,6 +503,8 @@ impl EffectiveConfig {
             over.and_then(f).or_else(|| global.and_then(f)).unwrap_or(d)
         };
         let pick_s = |f: &dyn Fn(&MonitoringConfig) -> Option<String>| over.and_then(f).or_else(|| global.and_then(f));
+        let pick_switch =
+            |f: &dyn Fn(&MonitoringConfig) -> Option<Switch>| over.and_then(f).or_else(|| global.and_then(f));
         let dist = |f: fn(&DistributionConstraints) -> Option<f64>| {
             move |m: &MonitoringConfig| m.distribution_constraints.as_ref().and_then(f)
         };
@@ -461,10 +512,13 @@ impl EffectiveConfig {
             move |m: &MonitoringConfig| m.distribution_constraints.as_ref().and_then(f)
         };
         EffectiveConfig {
-            evaluate_constraints: enabled(&pick_s(&|m| m.evaluate_constraints.clone()), true),
+            evaluate_constraints: enabled(pick_switch(&|m| m.evaluate_constraints), true),
             datatype_check_threshold: pick_f(&|m| m.datatype_check_threshold, 1.0),
             domain_content_threshold: pick_f(&|m| m.domain_content_threshold, 1.0),
-            perform_comparison: enabled(&pick_s(&dist_s(|d| d.perform_comparison.clone())), true),
+            perform_comparison: enabled(
+                pick_switch(&|m| m.distribution_constraints.as_ref().and_then(|d| d.perform_comparison)),
+                true,
+            ),
             comparison_threshold: pick_f(&dist(|d| d.comparison_threshold), 0.1),
             robust: pick_s(&dist_s(|d| d.comparison_method.clone())).is_none_or(|s| s.eq_ignore_ascii_case("robust")),
             categorical_comparison_threshold: pick_f(&dist(|d| d.categorical_comparison_threshold), 0.1),

@@ -143,6 +143,12 @@ pub enum Role {
 }
 
 impl Role {
+    /// True for the names of identifier columns (`id`, `*_id`, `inferenceId`, `eventId`): all
+    /// distinct, read as plain text and kept out of value counts.
+    pub fn is_identifier_name(name: &str) -> bool {
+        Role::guess(name, false) == Role::Identifier
+    }
+
     /// Guesses the role from the column's name and Arrow type.
     pub fn guess(name: &str, is_temporal: bool) -> Role {
         let lower = name.to_ascii_lowercase();

@@ -119,7 +119,7 @@ pub fn render(r: &MonitorReport) -> String {
         for v in &r.violations {
             o.push_str(&format!(
                 "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-                escape(&v.constraint_check_type),
+                v.constraint_check_type,
                 escape(&v.feature_name),
                 escape(&v.description)
             ));

@@ -1,6 +1,7 @@
 //! The short Markdown summary printed on stdout, for CI logs.
 
 use super::MonitorReport;
+use crate::drift::Verdict;
 
 fn md(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
@@ -42,9 +43,9 @@ pub fn render(r: &MonitorReport) -> String {
             _ => (None, None),
         };
         let status = match f.status {
-            "drift" => "**drift**".to_string(),
-            "skipped" => format!("skipped ({})", md(f.reason.as_deref().unwrap_or(""))),
-            s => s.to_string(),
+            Verdict::Drift => "**drift**".to_string(),
+            Verdict::Skipped => format!("skipped ({})", md(f.reason.as_deref().unwrap_or(""))),
+            Verdict::Ok => "ok".to_string(),
         };
         o.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
