@@ -252,3 +252,105 @@ impl<'c> TextFold<'c> {
         self.col.kll.update_sorted(&values);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::cpu::CpuBackend;
+    use crate::engine::{ProfilePlan, Profiler};
+    use crate::profile::InferredType;
+    use arrow_array::types::Int32Type;
+    use arrow_array::{DictionaryArray, Float64Array, Int32Array, RecordBatch, StringArray};
+    use std::sync::Arc;
+
+    /// The profile of one array as column `c`, with histogram `edges`.
+    fn run(a: ArrayRef, edges: Option<Vec<f64>>) -> ColumnProfile {
+        let batch = RecordBatch::try_from_iter([("c", a)]).unwrap();
+        let plan = ProfilePlan {
+            edges: edges.map(|e| ("c".to_string(), e.into())).into_iter().collect(),
+            ..Default::default()
+        };
+        let mut p = Profiler::new(&plan, batch.schema(), &CpuBackend).unwrap();
+        p.update(&batch).unwrap();
+        p.finish().unwrap().into_whole().columns.remove(0)
+    }
+
+    #[test]
+    fn classify_values() {
+        assert_eq!(classify("42"), TextKind::Integral(42.0));
+        assert_eq!(classify(" -7 "), TextKind::Integral(-7.0));
+        assert_eq!(classify("4.5"), TextKind::Fractional(4.5));
+        assert_eq!(classify("1e3"), TextKind::Fractional(1000.0));
+        assert!(matches!(classify("NaN"), TextKind::Fractional(v) if v.is_nan()));
+        assert_eq!(classify("True"), TextKind::Boolean);
+        assert_eq!(classify("n/a"), TextKind::String);
+        assert_eq!(classify(""), TextKind::String);
+    }
+
+    #[test]
+    fn numeric_with_nulls_nan_inf() {
+        let a: ArrayRef = Arc::new(Float64Array::from(vec![
+            Some(1.0),
+            None,
+            Some(f64::NAN),
+            Some(3.0),
+            Some(f64::INFINITY),
+            Some(f64::NEG_INFINITY),
+        ]));
+        let c = run(a, Some(vec![2.0]));
+        assert_eq!((c.rows, c.missing, c.nan, c.pos_inf, c.neg_inf), (6, 1, 1, 1, 1));
+        assert_eq!(c.moments.mean(), Some(2.0));
+        assert_eq!(c.types.fractional, 5);
+        assert_eq!(c.histogram.unwrap().counts, vec![1, 1]);
+    }
+
+    #[test]
+    fn numeric_all_null() {
+        let c = run(Arc::new(Int32Array::from(vec![None, None])), None);
+        assert_eq!((c.rows, c.missing), (2, 2));
+        assert_eq!(c.moments.mean(), None);
+        assert_eq!(c.inferred_type(), InferredType::Unknown);
+    }
+
+    #[test]
+    fn text_typed_per_value() {
+        let a: ArrayRef = Arc::new(StringArray::from(vec![Some("1"), Some("2.5"), Some("n/a"), None, Some("1")]));
+        let c = run(a, None);
+        assert_eq!(c.types.integral, 2);
+        assert_eq!(c.types.fractional, 1);
+        assert_eq!(c.types.string, 1);
+        assert_eq!(c.inferred_type(), InferredType::String);
+        assert_eq!(c.moments.n, 3);
+        assert_eq!(c.categories.exact.get("1"), Some(&2));
+    }
+
+    #[test]
+    fn dictionary_counts_by_key() {
+        let d: DictionaryArray<Int32Type> = vec![Some("a"), Some("b"), None, Some("a")].into_iter().collect();
+        let c = run(Arc::new(d), None);
+        assert_eq!((c.rows, c.missing), (4, 1));
+        assert_eq!(c.categories.top(2), vec![("a".to_string(), 2), ("b".to_string(), 1)]);
+    }
+
+    #[test]
+    fn numbers_in_text_profile_like_a_numeric_column() {
+        // 3000 rows of 5 distinct numeric strings (and some text): moments and quantiles must be
+        // those of the same numbers in a Float64 column.
+        let pick = |i: usize| ["1.5", "-2", "7", "1.5", "40", "n/a"][i % 6];
+        let text: Vec<Option<&str>> = (0..3000).map(|i| Some(pick(i * 7 % 11))).collect();
+        let nums: Vec<Option<f64>> = text.iter().map(|s| s.and_then(|s| s.parse().ok())).collect();
+        let d: DictionaryArray<Int32Type> = text.iter().copied().collect();
+        let t = run(Arc::new(d), Some(vec![0.0, 5.0]));
+        let n = run(Arc::new(Float64Array::from(nums.clone())), Some(vec![0.0, 5.0]));
+        let present: Vec<f64> = nums.into_iter().flatten().collect();
+        let mean = present.iter().sum::<f64>() / present.len() as f64;
+        assert_eq!(t.moments.n, present.len() as u64);
+        assert!((t.moments.mean().unwrap() - mean).abs() < 1e-12);
+        assert!((t.moments.std_dev().unwrap() - n.moments.std_dev().unwrap()).abs() < 1e-12);
+        assert_eq!((t.moments.min, t.moments.max), (Some(-2.0), Some(40.0)));
+        assert_eq!(t.histogram, n.histogram);
+        assert_eq!(t.kll.n, n.kll.n);
+        let ranks = [0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0];
+        assert_eq!(t.kll.quantiles(&ranks), n.kll.quantiles(&ranks));
+    }
+}
