@@ -174,6 +174,88 @@ impl Drop for OutputGuard {
     }
 }
 
+/// Jobs smaller than this run on the CPU under `--backend auto` without a measurement: a GPU's
+/// set-up (device, pipelines, buffers) and transfers cannot pay off on them.
+pub const AUTO_MIN_ROWS: u64 = 2_000_000;
+/// Rows of the job's own data that `--backend auto` folds on both backends to choose.
+pub const AUTO_SAMPLE_ROWS: usize = 1 << 20;
+
+/// The first rows of the job's first file, as the profiler will see them.
+fn sample(files: &[ScannedFile], plan: &ProfilePlan, rows: usize) -> Vec<arrow_array::RecordBatch> {
+    let mut out = Vec::new();
+    let mut n = 0;
+    let Some(f) = files.first() else { return out };
+    let cols = crate::decode::projection(f, plan.columns.as_deref());
+    for rg in 0..f.row_groups() {
+        if n >= rows {
+            break;
+        }
+        let _ = crate::decode::for_each_batch(f, rg, &cols, |b| {
+            if n < rows {
+                n += b.num_rows();
+                out.push(b.clone());
+            }
+        });
+    }
+    out
+}
+
+/// Seconds each backend takes to fold `batches` the way the job will (in parallel, merged in
+/// order); the first fold of a backend (buffers made, shaders warmed) is not counted.
+pub fn measure(
+    batches: &[arrow_array::RecordBatch],
+    plan: &ProfilePlan,
+    backends: &[&dyn Backend],
+) -> Result<Vec<f64>> {
+    let mut out = Vec::new();
+    for b in backends {
+        crate::engine::profile_batches(&batches[..batches.len().min(2)], plan, *b)?;
+        let t = std::time::Instant::now();
+        crate::engine::profile_batches(batches, plan, *b)?;
+        out.push(t.elapsed().as_secs_f64());
+    }
+    Ok(out)
+}
+
+/// Resolves `--backend` for a job. `cpu` and `gpu` are taken as asked. `auto` takes the CPU
+/// when there is no hardware GPU or the job is under [`AUTO_MIN_ROWS`] rows; otherwise it folds
+/// the first [`AUTO_SAMPLE_ROWS`] rows of the job on both and keeps the faster. The string says
+/// which backend runs and why.
+pub fn choose_backend(
+    choice: BackendChoice,
+    files: &[ScannedFile],
+    plan: &ProfilePlan,
+) -> Result<(Box<dyn Backend>, String)> {
+    if choice != BackendChoice::Auto {
+        return backend::select(choice);
+    }
+    let gpu = match backend::gpu::GpuBackend::new(false) {
+        Ok(g) => g,
+        Err(why) => return Ok((Box::new(backend::cpu::CpuBackend), format!("cpu (auto: {why})"))),
+    };
+    let rows: u64 = files.iter().map(|f| f.rows).sum();
+    if rows < AUTO_MIN_ROWS {
+        return Ok((
+            Box::new(backend::cpu::CpuBackend),
+            format!("cpu (auto: {rows} rows, under the {AUTO_MIN_ROWS} where a GPU can pay off)"),
+        ));
+    }
+    let batches = sample(files, plan, AUTO_SAMPLE_ROWS);
+    if batches.is_empty() {
+        return Ok((Box::new(backend::cpu::CpuBackend), "cpu (auto: no rows to measure)".into()));
+    }
+    let sampled: usize = batches.iter().map(|b| b.num_rows()).sum();
+    let cpu = backend::cpu::CpuBackend;
+    let t = measure(&batches, plan, &[&cpu, &gpu])?;
+    let why = format!("auto: {sampled} rows of the job folded in {:.3} s on the GPU, {:.3} s on the CPU", t[1], t[0]);
+    Ok(if t[1] < t[0] {
+        let note = format!("gpu: {} ({why})", gpu.adapter_summary());
+        (Box::new(gpu), note)
+    } else {
+        (Box::new(cpu), format!("cpu ({why})"))
+    })
+}
+
 fn strict_check(opts: &JobOptions, skipped: &[Skipped]) -> Result<()> {
     match skipped.first() {
         Some(sk) if opts.strict => Err(Error::Input { path: sk.path.clone().into(), message: sk.error.clone() }),
@@ -186,10 +268,10 @@ fn strict_check(opts: &JobOptions, skipped: &[Skipped]) -> Result<()> {
 /// The inputs are read twice: first for moments and sketches, then for exact counts over bin
 /// edges taken from the first pass's quantiles.
 pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
-    let (backend, backend_note) = backend::select(opts.backend)?;
     let s = scan_inputs(opts)?;
     let mut guard = OutputGuard::new(&opts.output);
     let plan = ProfilePlan { columns: opts.columns.clone(), ..Default::default() };
+    let (backend, backend_note) = choose_backend(opts.backend, &s.files, &plan)?;
     let first = profile_pass(opts, &mut guard, &s.files, &plan, backend.as_ref(), ("baseline-1", "baseline 1/2"));
     let (mut profile, mut skipped) = (first.profile, first.skipped);
     strict_check(opts, &skipped)?;
@@ -252,13 +334,13 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
 /// Monitors the inputs against a baseline folder.
 pub fn run_monitor(opts: &JobOptions, baseline_dir: &std::path::Path) -> Result<MonitorOutcome> {
     let base = Baseline::load(baseline_dir)?;
-    let (backend, backend_note) = backend::select(opts.backend)?;
     let s = scan_inputs(opts)?;
     let plan = ProfilePlan {
         columns: opts.columns.clone(),
         edges: base.edges().into_iter().map(|(k, e)| (k, e.into())).collect(),
         ..Default::default()
     };
+    let (backend, backend_note) = choose_backend(opts.backend, &s.files, &plan)?;
     let mut guard = OutputGuard::new(&opts.output);
     let outcome = profile_pass(opts, &mut guard, &s.files, &plan, backend.as_ref(), ("monitor", "monitor"));
     let (current, skipped) = (outcome.profile, outcome.skipped);

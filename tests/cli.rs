@@ -503,3 +503,27 @@ fn devices_lists_adapters() {
         None => assert!(list.is_empty() || text.contains("adapter: "), "{text}"),
     }
 }
+
+/// `--backend auto` (the default) says what it chose and why; without a hardware GPU, or on a
+/// job this small, that is the CPU.
+#[test]
+fn auto_backend_says_what_it_chose() {
+    let d = tempfile::tempdir().unwrap();
+    driftwatch()
+        .args(["baseline", "-q", "-o"])
+        .arg(d.path().join("base"))
+        .arg(root().join("data/baseline.parquet"))
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("on cpu (auto: "));
+    driftwatch()
+        .args(["monitor", "-q", "-b"])
+        .arg(d.path().join("base"))
+        .arg("-o")
+        .arg(d.path().join("run"))
+        .arg(root().join("data/current.parquet"))
+        .assert()
+        .code(1);
+    let backend = json(&d.path().join("run/drift.json"))["backend"].as_str().unwrap().to_string();
+    assert!(backend.starts_with("cpu (auto: "), "{backend}");
+}

@@ -322,3 +322,18 @@ fn compare_kernel_agrees_with_f64_reference() {
         eprintln!("{}: worst relative difference of the comparison kernel (values > 1e-3): {worst:.2e}", b.name());
     }
 }
+
+#[test]
+fn auto_measures_both_backends_on_the_jobs_rows() {
+    // What `--backend auto` does with a hardware GPU: fold the job's first rows on each backend
+    // and time it. Here on whatever adapter there is, to check that the measurement runs.
+    let batches: Vec<RecordBatch> = (0..3).map(|i| every_type(5_000, 300 + i)).collect();
+    let plan = plan_for(&batches[0]);
+    let mut backends: Vec<&dyn Backend> = vec![&CpuBackend];
+    if let Some(g) = gpu() {
+        backends.push(g);
+    }
+    let t = driftwatch::pipeline::measure(&batches, &plan, &backends).unwrap();
+    assert_eq!(t.len(), backends.len());
+    assert!(t.iter().all(|&s| s > 0.0 && s.is_finite()), "{t:?}");
+}
