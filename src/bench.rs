@@ -29,7 +29,7 @@ use crate::error::{Error, Result};
 use crate::pipeline::{run_baseline, run_monitor, JobOptions};
 use crate::profile::Role;
 use crate::scan::{scan, ScannedFile};
-use crate::synth::{write_capture, CaptureSpec};
+use crate::synth::{write_capture, CaptureSpec, Shape};
 
 /// What to measure.
 #[derive(Debug, Clone)]
@@ -44,6 +44,8 @@ pub struct BenchOptions {
     pub dir: Option<PathBuf>,
     /// Repetitions; the best time counts.
     pub runs: usize,
+    /// Which columns the generated captures have.
+    pub shape: Shape,
 }
 
 /// One measured stage.
@@ -145,15 +147,20 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
             tmp.clone()
         }
     };
-    let base_path = dir.join(format!("baseline-{}.parquet", opts.rows));
-    let cur_path = dir.join(format!("current-{}.parquet", opts.rows));
+    let prefix = match opts.shape {
+        Shape::Capture => "",
+        Shape::Floats => "floats-",
+    };
+    let base_path = dir.join(format!("{prefix}baseline-{}.parquet", opts.rows));
+    let cur_path = dir.join(format!("{prefix}current-{}.parquet", opts.rows));
     for (path, seed, drifted) in [(&base_path, 1, false), (&cur_path, 2, true)] {
         if !path.is_file() {
             eprintln!("driftwatch bench: generating {} ({} rows)", path.display(), opts.rows);
-            write_capture(path, &CaptureSpec { rows: opts.rows, seed, drifted, row_group: opts.row_group })?;
+            let spec = CaptureSpec { rows: opts.rows, seed, drifted, row_group: opts.row_group, shape: opts.shape };
+            write_capture(path, &spec)?;
         }
     }
-    let base_dir = dir.join(format!("baseline-{}", opts.rows));
+    let base_dir = dir.join(format!("{prefix}baseline-{}", opts.rows));
     if !base_dir.join("profile.json").is_file() {
         eprintln!("driftwatch bench: baselining {}", base_path.display());
         run_baseline(&JobOptions {

@@ -49,6 +49,10 @@ pub enum Command {
         /// Repetitions; the best time is reported.
         #[arg(long, default_value_t = 3)]
         runs: usize,
+        /// Which columns the generated captures have: a 22-column model capture, or 12 columns
+        /// of mostly floats.
+        #[arg(long, value_enum, default_value_t = ShapeArg::Capture)]
+        shape: ShapeArg,
         /// Print JSON instead of a Markdown table.
         #[arg(long)]
         json: bool,
@@ -71,6 +75,16 @@ pub enum BackendArg {
     Cpu,
     /// A GPU adapter, software ones included; fails without one.
     Gpu,
+}
+
+/// The columns of `bench`'s generated captures.
+#[derive(Debug, Clone, Copy, ValueEnum, Default, PartialEq, Eq)]
+pub enum ShapeArg {
+    /// 22 columns: floats, integers, dictionaries, a boolean, an identifier, a timestamp.
+    #[default]
+    Capture,
+    /// 12 columns: 8 float64, 2 integers, 2 text dictionaries.
+    Floats,
 }
 
 /// Which backends `bench` measures.

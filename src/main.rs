@@ -11,9 +11,10 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;
 
 use clap::Parser;
-use cli::{BackendArg, BenchBackendArg, Cli, Command, CommonArgs};
+use cli::{BackendArg, BenchBackendArg, Cli, Command, CommonArgs, ShapeArg};
 use driftwatch::backend::BackendChoice;
 use driftwatch::pipeline::{run_baseline, run_monitor, JobOptions};
+use driftwatch::synth::Shape;
 
 fn options(c: CommonArgs) -> anyhow::Result<JobOptions> {
     if let Some(n) = c.threads {
@@ -49,8 +50,13 @@ fn run() -> anyhow::Result<u8> {
     match cli.command {
         Command::Baseline { common } => baseline(options(common)?),
         Command::Monitor { baseline, common } => monitor(options(common)?, &baseline),
-        Command::Bench { rows, row_group, backend, dir, runs, json } => {
-            bench(rows, row_group, backend, dir, runs, json)
+        Command::Bench { rows, row_group, backend, dir, runs, shape, json } => {
+            let shape = match shape {
+                ShapeArg::Capture => Shape::Capture,
+                ShapeArg::Floats => Shape::Floats,
+            };
+            let opts = driftwatch::bench::BenchOptions { rows, row_group, backends: Vec::new(), dir, runs, shape };
+            bench(opts, backend, json)
         }
         Command::Devices { json } => devices(json),
     }
@@ -100,18 +106,11 @@ fn monitor(opts: JobOptions, baseline: &std::path::Path) -> anyhow::Result<u8> {
     })
 }
 
-fn bench(
-    rows: usize,
-    row_group: usize,
-    backend: BenchBackendArg,
-    dir: Option<std::path::PathBuf>,
-    runs: usize,
-    json: bool,
-) -> anyhow::Result<u8> {
-    if rows == 0 || row_group == 0 || runs == 0 {
+fn bench(mut opts: driftwatch::bench::BenchOptions, backend: BenchBackendArg, json: bool) -> anyhow::Result<u8> {
+    if opts.rows == 0 || opts.row_group == 0 || opts.runs == 0 {
         anyhow::bail!("--rows, --row-group and --runs must be at least 1");
     }
-    let backends = match backend {
+    opts.backends = match backend {
         BenchBackendArg::Cpu => vec![BackendChoice::Cpu],
         BenchBackendArg::Gpu => vec![BackendChoice::Gpu],
         BenchBackendArg::Auto => vec![BackendChoice::Auto],
@@ -124,7 +123,7 @@ fn bench(
             }
         }
     };
-    let report = driftwatch::bench::run(&driftwatch::bench::BenchOptions { rows, row_group, backends, dir, runs })?;
+    let report = driftwatch::bench::run(&opts)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

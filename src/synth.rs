@@ -58,8 +58,19 @@ impl Rng {
     }
 }
 
+/// Which columns a capture has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Shape {
+    /// 22 columns of a model's capture: floats, integers, dictionaries, a boolean, an
+    /// identifier, a timestamp, a prediction and a label.
+    #[default]
+    Capture,
+    /// 12 columns where floats dominate: 8 float64 features, 2 integers, 2 text dictionaries.
+    Floats,
+}
+
 /// What to generate.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct CaptureSpec {
     /// Rows.
     pub rows: usize,
@@ -69,6 +80,8 @@ pub struct CaptureSpec {
     pub drifted: bool,
     /// Rows per row group.
     pub row_group: usize,
+    /// Which columns.
+    pub shape: Shape,
 }
 
 const SEGMENTS: [&str; 4] = ["consumer", "smb", "enterprise", "public"];
@@ -82,7 +95,50 @@ fn dict(keys: Vec<Option<i32>>, values: &[String]) -> ArrayRef {
     Arc::new(DictionaryArray::<Int32Type>::try_new(Int32Array::from(keys), v).expect("keys within the dictionary"))
 }
 
+/// The float-heavy shape: 8 float64 features (normal, skewed, long-tailed, a few nulls), 2
+/// integers, 2 text dictionaries.
+fn float_chunk(spec: &CaptureSpec, index: usize, rows: usize) -> RecordBatch {
+    let mut r = Rng(spec.seed.wrapping_mul(0x2000_0003).wrapping_add(index as u64));
+    let d = spec.drifted;
+    let mut cols: Vec<(String, ArrayRef)> = Vec::new();
+    for k in 0..8 {
+        let (mu, sigma) = (k as f64 * 5.0 - 10.0, 0.5 + k as f64);
+        let shift = if d && k % 4 == 0 { 0.3 * sigma } else { 0.0 };
+        let v: Vec<Option<f64>> = (0..rows)
+            .map(|_| {
+                let x = mu + shift + sigma * r.normal();
+                if k == 2 && r.uniform() < 0.02 {
+                    None
+                } else if k == 6 {
+                    Some((x / 10.0).exp())
+                } else if k == 7 {
+                    Some(x.abs().sqrt() * x.signum())
+                } else {
+                    Some(x)
+                }
+            })
+            .collect();
+        cols.push((format!("x{k}"), Arc::new(Float64Array::from(v))));
+    }
+    let n0: Vec<Option<i64>> = (0..rows).map(|_| Some((r.uniform() * 1000.0) as i64)).collect();
+    let n1: Vec<Option<i64>> =
+        (0..rows).map(|_| Some((r.normal() * 200.0 + if d { 5100.0 } else { 5000.0 }).round() as i64)).collect();
+    cols.push(("n0".into(), Arc::new(Int64Array::from(n0))));
+    cols.push(("n1".into(), Arc::new(Int64Array::from(n1))));
+    let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let seg_w: &[f64] = if d { &[0.4, 0.3, 0.2, 0.1] } else { &[0.55, 0.25, 0.15, 0.05] };
+    let segs: Vec<Option<i32>> = (0..rows).map(|_| Some(r.pick(seg_w) as i32)).collect();
+    let countries: Vec<Option<i32>> = (0..rows).map(|_| Some((r.uniform() * COUNTRIES.len() as f64) as i32)).collect();
+    cols.push(("segment".into(), dict(segs, &names(&SEGMENTS))));
+    cols.push(("country".into(), dict(countries, &names(&COUNTRIES))));
+    RecordBatch::try_from_iter_with_nullable(cols.into_iter().map(|(n, a)| (n, a, true)))
+        .expect("columns of equal length")
+}
+
 fn chunk(spec: &CaptureSpec, index: usize, start: usize, rows: usize) -> RecordBatch {
+    if spec.shape == Shape::Floats {
+        return float_chunk(spec, index, rows);
+    }
     let mut r = Rng(spec.seed.wrapping_mul(0x1000_0001).wrapping_add(index as u64));
     let d = spec.drifted;
     let null = |r: &mut Rng, p: f64| r.uniform() < p;
@@ -154,7 +210,8 @@ fn chunk(spec: &CaptureSpec, index: usize, start: usize, rows: usize) -> RecordB
         .expect("columns of equal length")
 }
 
-/// Writes a synthetic capture of 22 columns to `path`; returns the file's size in bytes.
+/// Writes a synthetic capture (22 columns, or 12 for [`Shape::Floats`]) to `path`; returns the
+/// file's size in bytes.
 pub fn write_capture(path: &Path, spec: &CaptureSpec) -> Result<u64> {
     let err =
         |e: &dyn std::fmt::Display| Error::Output { path: path.into(), source: std::io::Error::other(one_line(e)) };
@@ -192,12 +249,16 @@ mod tests {
     #[test]
     fn capture_is_reproducible_and_sized() {
         let d = tempfile::tempdir().unwrap();
-        let spec = CaptureSpec { rows: 2500, seed: 9, drifted: false, row_group: 1000 };
+        let spec = CaptureSpec { rows: 2500, seed: 9, drifted: false, row_group: 1000, ..Default::default() };
         let (a, b) = (d.path().join("a.parquet"), d.path().join("b.parquet"));
         write_capture(&a, &spec).unwrap();
         write_capture(&b, &spec).unwrap();
         assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
         let f = crate::scan::open(&a, &|_| false).unwrap();
         assert_eq!((f.rows, f.row_groups(), f.meta.schema().fields().len()), (2500, 3, 22));
+        let floats = d.path().join("f.parquet");
+        write_capture(&floats, &CaptureSpec { shape: Shape::Floats, ..spec }).unwrap();
+        let f = crate::scan::open(&floats, &|_| false).unwrap();
+        assert_eq!((f.rows, f.row_groups(), f.meta.schema().fields().len()), (2500, 3, 12));
     }
 }

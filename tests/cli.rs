@@ -477,8 +477,16 @@ fn gpu_and_cpu_backends_agree_on_a_generated_capture() {
     use driftwatch::synth::{write_capture, CaptureSpec};
     let d = tempfile::tempdir().unwrap();
     let (base, cur) = (d.path().join("base.parquet"), d.path().join("cur.parquet"));
-    write_capture(&base, &CaptureSpec { rows: 400_000, seed: 1, drifted: false, row_group: 65_536 }).unwrap();
-    write_capture(&cur, &CaptureSpec { rows: 400_000, seed: 2, drifted: true, row_group: 65_536 }).unwrap();
+    write_capture(
+        &base,
+        &CaptureSpec { rows: 400_000, seed: 1, drifted: false, row_group: 65_536, ..Default::default() },
+    )
+    .unwrap();
+    write_capture(
+        &cur,
+        &CaptureSpec { rows: 400_000, seed: 2, drifted: true, row_group: 65_536, ..Default::default() },
+    )
+    .unwrap();
     let cpu = both_jobs(d.path(), "cpu", &base, &cur);
     let gpu = both_jobs(d.path(), "gpu", &base, &cur);
     assert!(cpu.0 == gpu.0, "JSON outputs differ between backends on the generated capture");

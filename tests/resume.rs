@@ -12,7 +12,13 @@ use indicatif::ProgressBar;
 fn resume_equals_uninterrupted_run() {
     let d = tempfile::tempdir().unwrap();
     for i in 0..6 {
-        let spec = CaptureSpec { rows: 3000 + 500 * i, seed: 10 + i as u64, drifted: i % 2 == 1, row_group: 1000 };
+        let spec = CaptureSpec {
+            rows: 3000 + 500 * i,
+            seed: 10 + i as u64,
+            drifted: i % 2 == 1,
+            row_group: 1000,
+            ..Default::default()
+        };
         write_capture(&d.path().join(format!("part-{i}.parquet")), &spec).unwrap();
     }
     let s = scan(&[d.path().display().to_string()], &Role::is_identifier_name);
