@@ -14,7 +14,7 @@ use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::error::one_line;
+use crate::error::{one_line, Error, Result};
 
 /// An input that could not be used, and why.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -191,7 +191,14 @@ fn dictionary_schema(schema: &Schema, plain: &PlainText) -> Option<SchemaRef> {
 }
 
 /// Reads one file's footer; text columns are read as dictionaries but for the `plain` ones.
-pub fn open(path: &Path, plain: &PlainText) -> Result<ScannedFile, String> {
+///
+/// # Errors
+/// [`Error::Input`] naming the file, with why it is not readable Parquet in one line.
+pub fn open(path: &Path, plain: &PlainText) -> Result<ScannedFile> {
+    footer(path, plain).map_err(|message| Error::Input { path: path.to_path_buf(), message })
+}
+
+fn footer(path: &Path, plain: &PlainText) -> std::result::Result<ScannedFile, String> {
     let file = File::open(path).map_err(one_line)?;
     let len = file.metadata().map_err(one_line)?.len();
     if len == 0 {
@@ -232,10 +239,10 @@ fn type_family(t: &DataType) -> &'static str {
 /// read as dictionaries but for the `plain` ones.
 pub fn scan(inputs: &[String], plain: &PlainText) -> Scan {
     let (paths, mut skipped) = expand(inputs);
-    let opened: Vec<(PathBuf, Result<ScannedFile, String>)> = paths
+    let opened: Vec<(PathBuf, std::result::Result<ScannedFile, String>)> = paths
         .into_par_iter()
         .map(|p| {
-            let r = open(&p, plain);
+            let r = footer(&p, plain);
             (p, r)
         })
         .collect();
