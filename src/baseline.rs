@@ -358,7 +358,12 @@ impl Baseline {
                 return Reference::Unavailable("baseline statistics have no KLL sketch".into());
             };
             let levels = sk.data.iter().map(|l| l.iter().map(|v| v.0).collect()).collect();
-            let kll = Kll::from_levels(sk.parameters.k.max(8.0) as usize, sk.parameters.c, levels);
+            let Some(kll) = Kll::from_levels(sk.parameters.k.max(8.0) as usize, sk.parameters.c, levels) else {
+                return Reference::Unavailable(format!(
+                    "baseline sketch has {} levels: its weights do not fit in 64 bits",
+                    sk.data.len()
+                ));
+            };
             if kll.is_empty() {
                 return Reference::Unavailable("baseline sketch is empty".into());
             }

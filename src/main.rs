@@ -1,5 +1,6 @@
 //! The driftwatch binary: parses flags, runs a job from the library, maps the outcome to an exit
-//! code (0 clean, 1 violations, 2 error). Errors are one line on stderr.
+//! code (0 clean, 1 violations, 2 error, 3 nothing profiled: the inputs hold no row). Errors are
+//! one line on stderr.
 
 mod cli;
 
@@ -15,6 +16,9 @@ use cli::{BackendArg, BenchBackendArg, Cli, Command, CommonArgs, ShapeArg};
 use driftwatch::backend::BackendChoice;
 use driftwatch::pipeline::{run_baseline, run_monitor, JobOptions};
 use driftwatch::synth::Shape;
+
+/// Exit code of a run that read no row: never a clean pass.
+const NOTHING_PROFILED: u8 = 3;
 
 fn options(c: CommonArgs) -> anyhow::Result<JobOptions> {
     if let Some(n) = c.threads {
@@ -81,7 +85,14 @@ fn baseline(opts: JobOptions) -> anyhow::Result<u8> {
         out.backend,
         opts.output.display()
     );
-    Ok(if out.skipped.is_empty() { 0 } else { 2 })
+    Ok(if !out.skipped.is_empty() {
+        2
+    } else if rows == 0 {
+        eprintln!("driftwatch: nothing to baseline: the inputs hold 0 rows");
+        NOTHING_PROFILED
+    } else {
+        0
+    })
 }
 
 fn monitor(opts: JobOptions, baseline: &std::path::Path) -> anyhow::Result<u8> {
@@ -99,6 +110,10 @@ fn monitor(opts: JobOptions, baseline: &std::path::Path) -> anyhow::Result<u8> {
     );
     Ok(if !out.report.current.skipped.is_empty() {
         2
+    } else if rows == 0 {
+        // Never a clean pass: nothing was looked at.
+        eprintln!("driftwatch: nothing monitored: the inputs hold 0 rows");
+        NOTHING_PROFILED
     } else if !out.report.violations.is_empty() {
         1
     } else {

@@ -86,21 +86,50 @@ fn is_data_file(p: &Path) -> bool {
     !(name.starts_with('.') || name.starts_with('_') || name.ends_with(".crc") || name.ends_with(".tmp"))
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    entries.sort();
-    for p in entries {
+/// The entries of one folder, sorted by name; an entry that cannot be read is an error.
+fn entries(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut v = std::fs::read_dir(dir)?.map(|e| e.map(|e| e.path())).collect::<std::io::Result<Vec<_>>>()?;
+    v.sort();
+    Ok(v)
+}
+
+/// The data files under `dir`, depth first in name order (hidden and `_` folders left out).
+/// Links are followed, but a folder reached twice (a link loop, or two links to one folder) is
+/// read once; a folder that cannot be read is reported in `errors` and the walk goes on. The
+/// walk keeps its own stack, so depth costs no recursion.
+fn walk(dir: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<Skipped>) {
+    let mut seen: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
+    let mut enter = |d: &Path, errors: &mut Vec<Skipped>| -> Option<std::vec::IntoIter<PathBuf>> {
+        let key = std::fs::canonicalize(d).unwrap_or_else(|_| d.to_path_buf());
+        if !seen.insert(key) {
+            return None;
+        }
+        match entries(d) {
+            Ok(e) => Some(e.into_iter()),
+            Err(e) => {
+                errors.push(Skipped { path: d.display().to_string(), error: one_line(e) });
+                None
+            }
+        }
+    };
+    let mut stack: Vec<std::vec::IntoIter<PathBuf>> = enter(dir, errors).into_iter().collect();
+    while let Some(top) = stack.last_mut() {
+        let Some(p) = top.next() else {
+            stack.pop();
+            continue;
+        };
         if p.is_dir() {
             let hidden =
                 p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.') || n.starts_with('_'));
             if !hidden {
-                walk(&p, out)?;
+                if let Some(e) = enter(&p, errors) {
+                    stack.push(e);
+                }
             }
         } else if is_data_file(&p) {
             out.push(p);
         }
     }
-    Ok(())
 }
 
 /// Hive partition values (`key=value` folder names) on a path.
@@ -127,29 +156,34 @@ pub fn expand(inputs: &[String]) -> (Vec<PathBuf>, Vec<Skipped>) {
             files.push(p.to_path_buf());
         } else if p.is_dir() {
             let mut found = Vec::new();
-            match walk(p, &mut found) {
-                Ok(()) if found.is_empty() => {
-                    skipped.push(Skipped { path: input.clone(), error: "directory holds no files".into() })
-                }
-                Ok(()) => files.extend(found),
-                Err(e) => skipped.push(Skipped { path: input.clone(), error: one_line(e) }),
+            let mut errors = Vec::new();
+            walk(p, &mut found, &mut errors);
+            if found.is_empty() && errors.is_empty() {
+                skipped.push(Skipped { path: input.clone(), error: "directory holds no files".into() })
             }
+            files.extend(found);
+            skipped.extend(errors);
         } else if input.contains(['*', '?', '[']) {
             match glob::glob(input) {
                 Ok(paths) => {
                     let mut found: Vec<PathBuf> = Vec::new();
-                    for entry in paths.flatten() {
-                        if entry.is_dir() {
-                            let _ = walk(&entry, &mut found);
-                        } else if is_data_file(&entry) {
-                            found.push(entry);
+                    let mut errors = Vec::new();
+                    for entry in paths {
+                        match entry {
+                            Ok(e) if e.is_dir() => walk(&e, &mut found, &mut errors),
+                            Ok(e) if is_data_file(&e) => found.push(e),
+                            Ok(_) => {}
+                            // A path the pattern reached but could not read.
+                            Err(e) => errors
+                                .push(Skipped { path: e.path().display().to_string(), error: one_line(e.error()) }),
                         }
                     }
                     found.sort();
-                    if found.is_empty() {
+                    if found.is_empty() && errors.is_empty() {
                         skipped.push(Skipped { path: input.clone(), error: "pattern matches no file".into() });
                     }
                     files.extend(found);
+                    skipped.extend(errors);
                 }
                 Err(e) => {
                     skipped.push(Skipped { path: input.clone(), error: format!("bad glob pattern: {}", one_line(e)) })
@@ -309,5 +343,32 @@ mod tests {
         let (files, skipped) = expand(&["/definitely/not/here.parquet".to_string()]);
         assert!(files.is_empty());
         assert_eq!(skipped[0].error, "no such file or directory");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn walk_survives_link_loops_and_deep_folders() {
+        let d = tempfile::tempdir().unwrap();
+        let a = d.path().join("a");
+        std::fs::create_dir_all(a.join("b")).unwrap();
+        std::fs::write(a.join("b/x.parquet"), b"x").unwrap();
+        // a/b/up -> a, a/self -> a: following them would never end.
+        std::os::unix::fs::symlink(&a, a.join("b/up")).unwrap();
+        std::os::unix::fs::symlink(&a, a.join("self")).unwrap();
+        let (files, skipped) = expand(&[a.display().to_string()]);
+        assert_eq!(files, vec![a.join("b/x.parquet")]);
+        assert!(skipped.is_empty(), "{skipped:?}");
+        // A deep folder is walked by the walk's own stack.
+        let mut deep = d.path().join("deep");
+        for _ in 0..200 {
+            deep.push("d");
+        }
+        std::fs::create_dir_all(&deep).unwrap();
+        std::fs::write(deep.join("y.parquet"), b"y").unwrap();
+        let (files, _) = expand(&[d.path().join("deep").display().to_string()]);
+        assert_eq!(files, vec![deep.join("y.parquet")]);
+        // The same through a glob.
+        let (files, skipped) = expand(&[format!("{}/a*", d.path().display())]);
+        assert_eq!((files.len(), skipped.len()), (1, 0));
     }
 }

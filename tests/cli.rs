@@ -297,10 +297,28 @@ fn zero_rows_all_null_nan_and_inf_are_handled() {
     assert_eq!((px["nan"].as_u64(), px["pos_inf"].as_u64()), (Some(1), Some(1)));
     let flag = feats.iter().find(|f| f["name"] == "flag").unwrap();
     assert_eq!(flag["inferred_type"], "Boolean");
-    // The zero-row file alone is a valid, empty baseline.
+    // The zero-row file alone makes an empty baseline, written, but never a clean exit: 3 says
+    // that nothing was profiled.
     let zbase = d.path().join("zbase");
-    driftwatch().args(["baseline", "-q", "-o"]).arg(&zbase).arg(&zero).assert().success();
+    driftwatch()
+        .args(["baseline", "-q", "-o"])
+        .arg(&zbase)
+        .arg(&zero)
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("0 rows"));
     assert_eq!(json(&zbase.join("statistics.json"))["dataset"]["item_count"], 0);
+    // Monitoring zero rows is not a pass either, whatever the baseline.
+    driftwatch()
+        .args(["monitor", "-q", "-b"])
+        .arg(&base)
+        .arg("-o")
+        .arg(d.path().join("zrun"))
+        .arg(&zero)
+        .assert()
+        .code(3)
+        .stdout(predicate::str::contains("nothing monitored").and(predicate::str::contains("no violations").not()))
+        .stderr(predicate::str::contains("nothing monitored"));
     // Monitoring the edge file against itself gives no drift and valid JSON.
     driftwatch().args(["monitor", "-q", "-b"]).arg(&base).arg("-o").arg(d.path().join("run")).arg(&f).assert().code(0);
     let dj = std::fs::read_to_string(d.path().join("run/drift.json")).unwrap();

@@ -175,7 +175,8 @@ impl Kll {
     }
 
     /// Builds a sketch from levels as SageMaker stores them (level `h` items weigh `2^h`).
-    pub fn from_levels(k: usize, c: f64, levels: Vec<Vec<f64>>) -> Self {
+    /// `None` when the weights do not fit in 64 bits (more levels than any real sketch has).
+    pub fn from_levels(k: usize, c: f64, levels: Vec<Vec<f64>>) -> Option<Self> {
         let mut levels: Vec<Vec<f64>> =
             levels.into_iter().map(|l| l.into_iter().filter(|v| v.is_finite()).collect()).collect();
         if levels.is_empty() {
@@ -184,10 +185,14 @@ impl Kll {
         for l in levels.iter_mut().skip(1) {
             l.sort_unstable_by(f64::total_cmp);
         }
-        let n = levels.iter().enumerate().map(|(h, l)| (l.len() as u64) << h.min(63)).sum();
+        let mut n = 0u64;
+        for (h, l) in levels.iter().enumerate() {
+            let w = u32::try_from(h).ok().and_then(|h| 1u64.checked_shl(h)).filter(|&w| w < 1 << 62)?;
+            n = n.checked_add((l.len() as u64).checked_mul(w)?)?;
+        }
         let mut s = Kll { k: k.max(8), c, n, levels, rng: SEED, caps: Vec::new() };
         s.refresh_caps();
-        s
+        Some(s)
     }
 
     fn refresh_caps(&mut self) {
@@ -493,6 +498,18 @@ mod tests {
             let v = s.quantiles(&[q])[0];
             assert!((v / n as f64 - q).abs() < 0.005, "q{q}: {v}");
         }
+    }
+
+    #[test]
+    fn levels_past_64_bits_of_weight_are_refused() {
+        let ok = Kll::from_levels(200, DEFAULT_C, vec![vec![1.0], vec![2.0, 3.0]]).unwrap();
+        assert_eq!((ok.n, ok.quantiles(&[0.5])), (5, vec![2.0]));
+        let mut levels = vec![Vec::new(); 70];
+        levels[69].push(1.0);
+        assert!(Kll::from_levels(200, DEFAULT_C, levels).is_none());
+        let mut levels = vec![Vec::new(); 62];
+        levels[61] = vec![1.0; 8];
+        assert!(Kll::from_levels(200, DEFAULT_C, levels).is_none(), "8 * 2^61 overflows");
     }
 
     #[test]

@@ -22,11 +22,19 @@ fn to_hex(bytes: &[u8]) -> String {
     s
 }
 
+/// Decodes a hex string; any other character (non-ASCII included) is an error, never a panic.
 fn from_hex(s: &str) -> Result<Vec<u8>, String> {
-    if !s.len().is_multiple_of(2) {
+    let digit = |c: u8| match c {
+        b'0'..=b'9' => Ok(c - b'0'),
+        b'a'..=b'f' => Ok(c - b'a' + 10),
+        b'A'..=b'F' => Ok(c - b'A' + 10),
+        _ => Err(format!("not a hex digit: {:?}", c as char)),
+    };
+    let b = s.as_bytes();
+    if !b.len().is_multiple_of(2) {
         return Err("odd-length hex string".into());
     }
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).map_err(|e| e.to_string())).collect()
+    b.chunks_exact(2).map(|p| Ok(digit(p[0])? << 4 | digit(p[1])?)).collect()
 }
 
 /// HyperLogLog distinct-count sketch (DataSketches, HLL_8, lg_k = 12).
@@ -167,6 +175,30 @@ impl<'de> Deserialize<'de> for Frequent {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hex_rejects_what_is_not_hex_without_panicking() {
+        assert_eq!(from_hex("00ff7A").unwrap(), vec![0, 255, 122]);
+        for bad in ["é0", "0é", "zz", "abc", "éé", "0\u{1F600}"] {
+            assert!(from_hex(bad).is_err(), "{bad}");
+        }
+        // Sketch images that are hex but not a sketch are named errors too.
+        let mut x = 7u64;
+        for len in [0usize, 1, 2, 7, 8, 40, 41, 300] {
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| {
+                    x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                    (x >> 56) as u8
+                })
+                .collect();
+            let json = format!("\"{}\"", to_hex(&bytes));
+            let hll = std::panic::catch_unwind(|| serde_json::from_str::<Hll>(&json).is_err());
+            assert!(matches!(hll, Ok(true)), "HLL image of {len} random bytes");
+            let fi = std::panic::catch_unwind(|| serde_json::from_str::<Frequent>(&json).is_err());
+            assert!(matches!(fi, Ok(true)), "frequent-items image of {len} random bytes");
+        }
+        assert!(serde_json::from_str::<Hll>("\"é0\"").is_err());
+    }
 
     #[test]
     fn hll_roundtrip_and_estimate() {

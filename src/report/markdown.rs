@@ -15,7 +15,13 @@ fn num(v: Option<f64>) -> String {
 pub fn render(r: &MonitorReport) -> String {
     let s = &r.summary;
     let mut o = String::new();
-    let verdict = if s.violations == 0 { "no violations" } else { "violations found" };
+    let verdict = if r.current.rows == 0 {
+        "nothing monitored (0 rows read)"
+    } else if s.violations == 0 {
+        "no violations"
+    } else {
+        "violations found"
+    };
     o.push_str(&format!("## driftwatch monitor: {verdict}\n\n"));
     o.push_str(&format!(
         "- current: {} rows in {} files ({} skipped); baseline: {} ({} rows)\n- backend: {}\n- features: {} compared, {} drifted, {} skipped; {} violations\n",
