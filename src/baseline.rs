@@ -337,6 +337,10 @@ impl Baseline {
                     _ => Reference::Unavailable("baseline has no finite values".into()),
                 };
             }
+            if col.present() > 0 && col.types.total() == 0 {
+                // Present values of a type driftwatch does not profile (maps, unions...).
+                return Reference::Unavailable(format!("type {} is not profiled", col.arrow_type));
+            }
             if !col.categories.is_exact() {
                 return Reference::Unavailable(format!(
                     "more than {} distinct values: kept out of categorical drift",

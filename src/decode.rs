@@ -16,7 +16,13 @@ use crate::scan::ScannedFile;
 /// Rows per decoded batch: what a backend folds at once.
 pub const BATCH_ROWS: usize = crate::backend::MAX_BATCH_ROWS;
 
-/// Root column indices of `file` for the wanted names (all columns when `None`).
+/// True when `wanted` names root column `root`, or a field inside it (`root.child`).
+pub fn names_root(wanted: &str, root: &str) -> bool {
+    wanted == root || wanted.strip_prefix(root).is_some_and(|rest| rest.starts_with('.'))
+}
+
+/// Root column indices of `file` for the wanted names (all columns when `None`); a name inside a
+/// struct column (`parent.child`) selects its root.
 pub fn projection(file: &ScannedFile, wanted: Option<&[String]>) -> Vec<usize> {
     let schema = file.meta.schema();
     match wanted {
@@ -25,7 +31,7 @@ pub fn projection(file: &ScannedFile, wanted: Option<&[String]>) -> Vec<usize> {
             .fields()
             .iter()
             .enumerate()
-            .filter(|(_, f)| names.iter().any(|n| n == f.name()))
+            .filter(|(_, f)| names.iter().any(|n| names_root(n, f.name())))
             .map(|(i, _)| i)
             .collect(),
     }

@@ -99,7 +99,7 @@ fn scan_inputs(opts: &JobOptions) -> Result<Scan> {
     }
     if let Some(cols) = &opts.columns {
         for c in cols {
-            if !s.columns.iter().any(|u| &u.name == c) {
+            if !s.columns.iter().any(|u| crate::decode::names_root(c, &u.name)) {
                 return Err(Error::Usage(format!("--columns: no column named '{c}' in any input")));
             }
         }

@@ -553,3 +553,82 @@ fn auto_backend_says_what_it_chose() {
     let backend = json(&d.path().join("run/drift.json"))["backend"].as_str().unwrap().to_string();
     assert!(backend.starts_with("cpu (auto: "), "{backend}");
 }
+
+/// Struct columns are flattened into `parent.child` features, lists and binary values profiled
+/// by their lengths, and a type driftwatch does not profile (a map) is skipped with its type as
+/// the reason, never "no present values".
+#[test]
+fn structs_lists_binary_and_other_types() {
+    use arrow_array::types::Int32Type;
+    use arrow_array::{Array, BinaryArray, Int32Array, ListArray, MapArray, StructArray};
+    use arrow_buffer::NullBuffer;
+    use arrow_schema::{DataType, Field, Fields};
+    use std::sync::Arc;
+    let d = tempfile::tempdir().unwrap();
+    let n = 600usize;
+    let city: Arc<dyn Array> = Arc::new(StringArray::from((0..n).map(|i| ["Oslo", "Lima"][i % 2]).collect::<Vec<_>>()));
+    let zip: Arc<dyn Array> = Arc::new(Int32Array::from((0..n).map(|i| i as i32).collect::<Vec<_>>()));
+    let fields =
+        Fields::from(vec![Field::new("city", DataType::Utf8, false), Field::new("zip", DataType::Int32, false)]);
+    // Every tenth address is null: its children count as missing.
+    let parents = NullBuffer::from((0..n).map(|i| i % 10 != 0).collect::<Vec<_>>());
+    let address = StructArray::new(fields, vec![city, zip], Some(parents));
+    let tags = ListArray::from_iter_primitive::<Int32Type, _, _>((0..n).map(|i| {
+        if i % 5 == 0 {
+            None
+        } else {
+            Some((0..(i % 4) as i32).map(Some).collect::<Vec<_>>())
+        }
+    }));
+    let blob = BinaryArray::from((0..n).map(|i| Some(&b"abcdefgh"[..i % 9])).collect::<Vec<Option<&[u8]>>>());
+    let offsets: Vec<u32> = (0..=n as u32).collect();
+    let map = MapArray::new_from_strings(
+        (0..n).map(|i| ["k", "j"][i % 2]),
+        &Int32Array::from((0..n as i32).collect::<Vec<_>>()),
+        &offsets,
+    )
+    .unwrap();
+    let f = d.path().join("nested.parquet");
+    write_parquet(
+        &f,
+        vec![("address", arr(address)), ("tags", arr(tags)), ("blob", arr(blob)), ("attrs", arr(map))],
+        250,
+    );
+    let base = d.path().join("base");
+    driftwatch().args(["baseline", "-q", "-o"]).arg(&base).arg(&f).assert().success();
+    let stats = json(&base.join("statistics.json"));
+    let feature = |name: &str| stats["features"].as_array().unwrap().iter().find(|x| x["name"] == name).cloned();
+    let city = feature("address.city").expect("address.city");
+    assert_eq!(city["inferred_type"], "String");
+    assert_eq!(city["string_statistics"]["common"]["num_missing"], 60);
+    let zip = feature("address.zip").expect("address.zip");
+    assert_eq!(zip["numerical_statistics"]["common"]["num_present"], 540);
+    // Lists by length: 0..3 items, every fifth list null.
+    let tags = feature("tags").unwrap();
+    assert_eq!(tags["inferred_type"], "Integral");
+    let lens: Vec<f64> = (0..n).filter(|i| i % 5 != 0).map(|i| (i % 4) as f64).collect();
+    let mean = lens.iter().sum::<f64>() / lens.len() as f64;
+    assert!((tags["numerical_statistics"]["mean"].as_f64().unwrap() - mean).abs() < 1e-12);
+    assert_eq!(tags["numerical_statistics"]["common"]["num_missing"], 120);
+    let blob = feature("blob").unwrap();
+    assert_eq!(
+        (blob["numerical_statistics"]["min"].as_f64(), blob["numerical_statistics"]["max"].as_f64()),
+        (Some(0.0), Some(8.0))
+    );
+    // The map: rows counted, skipped from drift with its type named.
+    driftwatch().args(["monitor", "-q", "-b"]).arg(&base).arg("-o").arg(d.path().join("run")).arg(&f).assert().code(0);
+    let drift = json(&d.path().join("run/drift.json"));
+    let attrs = drift["features"].as_array().unwrap().iter().find(|x| x["name"] == "attrs").unwrap().clone();
+    assert_eq!(attrs["status"], "skipped");
+    assert!(attrs["reason"].as_str().unwrap().contains("Map"), "{attrs}");
+    // A projection on a struct's child reads that struct.
+    driftwatch()
+        .args(["baseline", "-q", "--columns", "address.zip", "-o"])
+        .arg(d.path().join("proj"))
+        .arg(&f)
+        .assert()
+        .success();
+    let p = json(&d.path().join("proj/statistics.json"));
+    let names: Vec<&str> = p["features"].as_array().unwrap().iter().map(|x| x["name"].as_str().unwrap()).collect();
+    assert_eq!(names, vec!["address.zip"]);
+}

@@ -134,6 +134,33 @@ fn every_type(n: usize, seed: u64) -> RecordBatch {
         ("dict_u64", dict(&DataType::UInt64)),
         ("request_id", Arc::new(StringArray::from(ids))),
         ("all_null", Arc::new(Float64Array::from(vec![None::<f64>; n]))),
+        // Lists and binary values by length; a struct flattened into two columns.
+        (
+            "list",
+            Arc::new(ListArray::from_iter_primitive::<arrow_array::types::Int32Type, _, _>(
+                ints.iter().map(|v| v.map(|x| (0..x.rem_euclid(5) as i32).map(Some).collect::<Vec<_>>())),
+            )),
+        ),
+        ("binary", Arc::new(BinaryArray::from(text.iter().map(|t| t.map(|s| s.as_bytes())).collect::<Vec<_>>()))),
+        (
+            "binary_view",
+            Arc::new(BinaryViewArray::from(text.iter().map(|t| t.map(|s| s.as_bytes())).collect::<Vec<_>>())),
+        ),
+        (
+            "point",
+            Arc::new(StructArray::new(
+                vec![
+                    arrow_schema::Field::new("x", DataType::Float64, true),
+                    arrow_schema::Field::new("label", DataType::Utf8, true),
+                ]
+                .into(),
+                vec![
+                    Arc::new(Float64Array::from(floats.iter().map(|v| v.map(|x| x + 1.0)).collect::<Vec<_>>())),
+                    Arc::new(StringArray::from(text.clone())),
+                ],
+                Some(arrow_buffer::NullBuffer::from((0..n).map(|i| i % 9 != 4).collect::<Vec<_>>())),
+            )),
+        ),
         // A numeric column after text columns with edges: each column's edges stay its own.
         ("f64_last", Arc::new(Float64Array::from(floats.iter().map(|v| v.map(|x| x * 0.5)).collect::<Vec<_>>()))),
     ];
@@ -157,6 +184,7 @@ fn plan_for(batch: &RecordBatch) -> ProfilePlan {
             plan.edges.insert(f.name().clone(), edges.into());
         }
     }
+    plan.edges.insert("point.x".into(), edges.iter().map(|e| e * 1.5).collect::<Vec<_>>().into());
     plan
 }
 

@@ -17,7 +17,8 @@ use crate::profile::Moments;
 /// How a column is folded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ColumnKind {
-    /// Integers, floats, decimals, dates, times and timestamps, read as `f64`.
+    /// Integers, floats, decimals, dates, times and timestamps, read as `f64`; lists and binary
+    /// values, read as their lengths.
     Numeric {
         /// Whole numbers by storage (integers, dates and times, decimals of scale 0).
         integral: bool,
@@ -27,7 +28,7 @@ pub enum ColumnKind {
     /// `true`/`false` values.
     Boolean,
     /// Left to the host: plain text (typed value by value), and types not profiled beyond
-    /// rows and nulls (lists, structs, binary).
+    /// rows and nulls (maps, unions; structs are flattened by the profiler first).
     Host,
 }
 
@@ -40,12 +41,30 @@ pub fn is_text_type(t: &DataType) -> bool {
     }
 }
 
+/// True for Arrow types profiled by the length of each value: lists and binary values.
+pub fn is_length_type(t: &DataType) -> bool {
+    matches!(
+        t,
+        DataType::List(_)
+            | DataType::LargeList(_)
+            | DataType::FixedSizeList(_, _)
+            | DataType::ListView(_)
+            | DataType::LargeListView(_)
+            | DataType::Binary
+            | DataType::LargeBinary
+            | DataType::BinaryView
+            | DataType::FixedSizeBinary(_)
+    )
+}
+
 impl ColumnKind {
-    /// The kind of a column of type `t`.
+    /// The kind of a column of type `t`. Lists and binary values are profiled by their lengths,
+    /// as whole numbers.
     pub fn of(t: &DataType) -> ColumnKind {
         match t {
             DataType::Dictionary(_, v) if is_text_type(v) => ColumnKind::Keys,
             DataType::Boolean => ColumnKind::Boolean,
+            t if is_length_type(t) => ColumnKind::Numeric { integral: true },
             t if t.is_numeric() || t.is_temporal() => ColumnKind::Numeric {
                 integral: t.is_integer()
                     || t.is_temporal()

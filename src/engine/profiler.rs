@@ -46,23 +46,38 @@ pub struct ProfilePlan {
     pub segment: SegmentKey,
 }
 
+/// The schema a profiler sees for batches of `schema`: struct columns flattened, recursively, into
+/// `parent.child` columns (a null parent makes its children null).
+pub fn flat_schema(schema: &SchemaRef) -> SchemaRef {
+    if !schema.fields().iter().any(|f| matches!(f.data_type(), DataType::Struct(_))) {
+        return schema.clone();
+    }
+    RecordBatch::new_empty(schema.clone()).normalize(".", None).map(|b| b.schema()).unwrap_or_else(|_| schema.clone())
+}
+
 impl ProfilePlan {
+    /// True when column `name` is planned: no projection, its name, or a struct it is in.
+    fn wants(&self, name: &str) -> bool {
+        self.columns.as_ref().is_none_or(|c| {
+            c.iter().any(|n| n == name || name.strip_prefix(n.as_str()).is_some_and(|rest| rest.starts_with('.')))
+        })
+    }
+
     /// The role of a column.
     pub fn role(&self, name: &str, t: &DataType) -> Role {
         self.roles.get(name).copied().unwrap_or_else(|| Role::guess(name, t.is_temporal()))
     }
 
-    /// Positions in `schema` of the planned columns, in schema order.
+    /// Positions in `schema` (flattened) of the planned columns, in schema order.
     pub fn projection(&self, schema: &Schema) -> Vec<usize> {
-        (0..schema.fields().len())
-            .filter(|&i| self.columns.as_ref().is_none_or(|c| c.iter().any(|n| n == schema.field(i).name())))
-            .collect()
+        (0..schema.fields().len()).filter(|&i| self.wants(schema.field(i).name())).collect()
     }
 
-    /// An empty profile of the planned columns of `schema`.
-    pub fn empty_profile(&self, schema: &Schema) -> DatasetProfile {
+    /// An empty profile of the planned columns of `schema` (struct columns flattened).
+    pub fn empty_profile(&self, schema: &SchemaRef) -> DatasetProfile {
+        let schema = flat_schema(schema);
         let mut p = DatasetProfile::default();
-        for i in self.projection(schema) {
+        for i in self.projection(&schema) {
             let f = schema.field(i);
             let mut c = ColumnProfile::new(f.name(), &f.data_type().to_string(), self.role(f.name(), f.data_type()));
             c.histogram = self.edges.get(f.name()).map(|e| Histogram::new(e.to_vec()));
@@ -141,6 +156,9 @@ impl ProfileSet {
 /// assert_eq!(profile.column("x").unwrap().moments.mean(), Some(3.0));
 /// ```
 pub struct Profiler<'b> {
+    /// The schema of the batches given.
+    input: SchemaRef,
+    /// The schema folded: `input` with struct columns flattened.
     schema: SchemaRef,
     tasks: Arc<FoldPlan>,
     histogram_only: bool,
@@ -158,10 +176,11 @@ impl std::fmt::Debug for Profiler<'_> {
 
 impl<'b> Profiler<'b> {
     /// A profiler of the batches of `schema`, folding on `backend`.
-    pub fn new(plan: &ProfilePlan, schema: SchemaRef, backend: &'b dyn Backend) -> Result<Self> {
+    pub fn new(plan: &ProfilePlan, input: SchemaRef, backend: &'b dyn Backend) -> Result<Self> {
+        let schema = flat_schema(&input);
         let tasks = Arc::new(plan.fold_plan(&schema));
         let folder = backend.folder(tasks.clone())?;
-        let template = plan.empty_profile(&schema);
+        let template = plan.empty_profile(&input);
         let mut set = ProfileSet::default();
         match plan.segment {
             SegmentKey::Whole => {
@@ -169,6 +188,7 @@ impl<'b> Profiler<'b> {
             }
         }
         Ok(Profiler {
+            input,
             schema,
             tasks,
             histogram_only: plan.histogram_only,
@@ -183,6 +203,15 @@ impl<'b> Profiler<'b> {
     /// names and types). Batches longer than [`MAX_BATCH_ROWS`] are folded in slices of that
     /// many rows.
     pub fn update(&mut self, batch: &RecordBatch) -> Result<()> {
+        let flat;
+        let batch = if Arc::ptr_eq(&self.input, &self.schema) {
+            batch
+        } else {
+            flat = batch
+                .normalize(".", None)
+                .map_err(|e| Error::Schema { column: "(struct)".into(), message: crate::error::one_line(e) })?;
+            &flat
+        };
         self.check_schema(batch)?;
         let most = MAX_BATCH_ROWS;
         if batch.num_rows() <= most {

@@ -117,14 +117,35 @@ fn fold_column(array: &ArrayRef, task: &ColumnTask, sketch: Option<&SketchPlan>,
 }
 
 /// A numeric array as `f64` (integers beyond 2^53 lose precision there, as in every f64
-/// statistic; dates and times as their integer value). `None` for a type Arrow cannot cast.
+/// statistic; dates and times as their integer value; lists and binary values as their
+/// lengths). `None` for a type Arrow cannot cast.
 pub fn as_f64(array: &ArrayRef) -> Option<Float64Array> {
     if let Some(a) = array.as_primitive_opt::<Float64Type>() {
         return Some(a.clone());
     }
+    if super::fold::is_length_type(array.data_type()) {
+        return lengths(array);
+    }
     let src =
         if array.data_type().is_temporal() { arrow_cast::cast(array, &DataType::Int64).ok()? } else { array.clone() };
     arrow_cast::cast(&src, &DataType::Float64).ok().map(|a| a.as_primitive::<Float64Type>().clone())
+}
+
+/// The length of each value of a list or binary array, nulls kept.
+fn lengths(array: &ArrayRef) -> Option<Float64Array> {
+    let n = array.len();
+    let v: Vec<f64> = match array.data_type() {
+        DataType::List(_) => array.as_list::<i32>().offsets().lengths().map(|l| l as f64).collect(),
+        DataType::LargeList(_) => array.as_list::<i64>().offsets().lengths().map(|l| l as f64).collect(),
+        DataType::ListView(_) => array.as_list_view::<i32>().sizes().iter().map(|&l| l as f64).collect(),
+        DataType::LargeListView(_) => array.as_list_view::<i64>().sizes().iter().map(|&l| l as f64).collect(),
+        DataType::Binary => array.as_binary::<i32>().offsets().lengths().map(|l| l as f64).collect(),
+        DataType::LargeBinary => array.as_binary::<i64>().offsets().lengths().map(|l| l as f64).collect(),
+        DataType::BinaryView => array.as_binary_view().views().iter().map(|&v| (v as u32) as f64).collect(),
+        DataType::FixedSizeList(_, l) | DataType::FixedSizeBinary(l) => vec![*l as f64; n],
+        _ => return None,
+    };
+    Some(Float64Array::new(v.into(), array.logical_nulls()))
 }
 
 /// The finite values of `values` into `finite`, and the counts of NaN, +∞ and −∞ (nulls are
