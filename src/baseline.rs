@@ -188,7 +188,7 @@ pub fn plan_edges(p: &DatasetProfile) -> BTreeMap<String, Vec<f64>> {
     p.columns
         .iter()
         .filter(|c| c.inferred_type().is_numeric() && !c.kll.is_empty())
-        .map(|c| (c.name.clone(), bin_edges(&c.kll, DEFAULT_BINS)))
+        .map(|c| (c.name.clone(), bin_edges(&c.kll, DEFAULT_BINS, c.moments.min.zip(c.moments.max))))
         .collect()
 }
 
@@ -371,7 +371,7 @@ impl Baseline {
             if kll.is_empty() {
                 return Reference::Unavailable("baseline sketch is empty".into());
             }
-            let edges = bin_edges(&kll, DEFAULT_BINS);
+            let edges = bin_edges(&kll, DEFAULT_BINS, ns.min.zip(ns.max));
             let mut weights = Vec::with_capacity(edges.len() + 1);
             let mut prev = 0u64;
             for &e in &edges {

@@ -632,3 +632,39 @@ fn structs_lists_binary_and_other_types() {
     let names: Vec<&str> = p["features"].as_array().unwrap().iter().map(|x| x["name"].as_str().unwrap()).collect();
     assert_eq!(names, vec!["address.zip"]);
 }
+
+/// A feature constant in the baseline (all 1) and constant at another value in the capture (all
+/// 2) drifts, with every distance at its maximum; a capture beyond the baseline's range shows
+/// its whole shift (exact KS 1.0), not what fits in the open end bins.
+#[test]
+fn shifts_outside_the_baseline_range_are_seen() {
+    let d = tempfile::tempdir().unwrap();
+    let rows = 2000;
+    let (base, cur) = (d.path().join("base.parquet"), d.path().join("cur.parquet"));
+    write_parquet(
+        &base,
+        vec![
+            ("constant", arr(Float64Array::from(vec![1.0; rows]))),
+            ("binary", arr(Int64Array::from((0..rows as i64).map(|i| i % 2).collect::<Vec<_>>()))),
+        ],
+        500,
+    );
+    write_parquet(
+        &cur,
+        vec![
+            ("constant", arr(Float64Array::from(vec![2.0; rows]))),
+            ("binary", arr(Int64Array::from(vec![5i64; rows]))),
+        ],
+        500,
+    );
+    let b = d.path().join("b");
+    driftwatch().args(["baseline", "-q", "-o"]).arg(&b).arg(&base).assert().success();
+    driftwatch().args(["monitor", "-q", "-b"]).arg(&b).arg("-o").arg(d.path().join("run")).arg(&cur).assert().code(1);
+    let drift = json(&d.path().join("run/drift.json"));
+    for name in ["constant", "binary"] {
+        let f = drift["features"].as_array().unwrap().iter().find(|x| x["name"] == name).unwrap().clone();
+        assert_eq!(f["status"], "drift", "{f}");
+        assert_eq!(f["numeric"]["ks_statistic"], 1.0, "{f}");
+        assert_eq!(f["numeric"]["linf_simple"], 1.0, "{f}");
+    }
+}

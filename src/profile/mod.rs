@@ -424,18 +424,31 @@ impl DatasetProfile {
 }
 
 /// Bin edges for a numeric column from its quantile sketch: the distinct quantiles at ranks
-/// `i / bins` for `i` in `1..bins`. Integer columns with few values get one bin per value.
-pub fn bin_edges(kll: &Kll, bins: usize) -> Vec<f64> {
+/// `i / bins` for `i` in `1..bins`, between the column's minimum and maximum (`bounds`, exact
+/// when known, else the sketch's). Integer columns with few values get one bin per value.
+///
+/// The minimum itself and the next number above the maximum are edges too, so that values
+/// below the baseline's range and values above it each land in a bin of their own: a constant
+/// feature that changes value, or a capture beyond the baseline's range, shows as a shift of
+/// the whole mass instead of staying in the open end bins.
+pub fn bin_edges(kll: &Kll, bins: usize, bounds: Option<(f64, f64)>) -> Vec<f64> {
     if kll.is_empty() || bins < 2 {
         return Vec::new();
     }
+    let Some((lo, hi)) = bounds.filter(|(a, b)| a.is_finite() && b.is_finite() && a <= b).or_else(|| kll.min_max())
+    else {
+        return Vec::new();
+    };
     let ranks: Vec<f64> = (1..bins).map(|i| i as f64 / bins as f64).collect();
     let mut edges = kll.quantiles(&ranks);
-    // Quantiles are lower ends of bins; the minimum belongs to the first bin's interior.
-    if let Some((lo, _)) = kll.min_max() {
-        edges.retain(|&e| e > lo);
-    }
+    // Quantiles are lower ends of bins; the minimum opens the first bin of the range.
+    edges.retain(|&e| e > lo && e <= hi);
     edges.dedup();
+    edges.insert(0, lo + 0.0);
+    let above = hi.next_up();
+    if above.is_finite() && edges.last().is_some_and(|&e| above > e) {
+        edges.push(above);
+    }
     edges
 }
 
@@ -534,6 +547,10 @@ mod tests {
         for i in 0..1000 {
             k.update((i % 4) as f64);
         }
-        assert_eq!(bin_edges(&k, 256), vec![1.0, 2.0, 3.0]);
+        // One bin per value, and one below the minimum and one above the maximum.
+        assert_eq!(bin_edges(&k, 256, Some((0.0, 3.0))), vec![0.0, 1.0, 2.0, 3.0, 3.0f64.next_up()]);
+        let mut c = Kll::default();
+        (0..1000).for_each(|_| c.update(1.0));
+        assert_eq!(bin_edges(&c, 256, Some((1.0, 1.0))), vec![1.0, 1.0f64.next_up()]);
     }
 }
