@@ -176,17 +176,13 @@ pub fn split_finite(values: &Float64Array, finite: &mut Vec<f64>) -> (u64, u64, 
     (nan, pinf, ninf)
 }
 
-/// The CPU fold of a numeric column: counts and moments in one pass over the values, then bins
-/// and the sketch's order statistics from [`select::bin_and_select`].
-fn numeric(
-    values: &Float64Array,
-    task: &ColumnTask,
-    sketch: Option<&SketchPlan>,
-    s: &mut ColumnScratch,
-) -> NumericFold {
-    let whole = matches!(task.kind, ColumnKind::Numeric { integral: true });
-    let (nan, pos_inf, neg_inf) = split_finite(values, &mut s.finite);
-    let finite = &mut s.finite;
+/// What every backend does with a numeric column where it was decoded, in one shared routine so
+/// that the results are bit-identical: the finite values into `finite`, nulls, NaN and ±∞
+/// counted, the moments summed (unless only the histogram is wanted), zeroed bins, and a batch
+/// too small to compact given to the sketch as it is. The backend then fills the bins and, for
+/// larger batches, what the sketch keeps.
+pub fn numeric_host_pass(values: &Float64Array, task: &ColumnTask, finite: &mut Vec<f64>) -> NumericFold {
+    let (nan, pos_inf, neg_inf) = split_finite(values, finite);
     let mut fold = NumericFold {
         nulls: values.null_count() as u64,
         finite: finite.len() as u64,
@@ -197,9 +193,26 @@ fn numeric(
         bins: task.edges.as_ref().map(|e| vec![0u64; e.len() + 1]),
         sketch: SketchFeed::None,
     };
-    if !task.histogram_only {
+    if task.sketched() {
         fold.moments.update_slice(finite);
+        if finite.len() < MIN_BATCH {
+            fold.sketch = SketchFeed::Values(finite.clone());
+        }
     }
+    fold
+}
+
+/// The CPU fold of a numeric column: the shared host pass, then bins and the sketch's order
+/// statistics from [`select::bin_and_select`], without sorting the batch.
+fn numeric(
+    values: &Float64Array,
+    task: &ColumnTask,
+    sketch: Option<&SketchPlan>,
+    s: &mut ColumnScratch,
+) -> NumericFold {
+    let whole = matches!(task.kind, ColumnKind::Numeric { integral: true });
+    let mut fold = numeric_host_pass(values, task, &mut s.finite);
+    let finite = &mut s.finite;
     let bounds = fold.moments.min.zip(fold.moments.max);
     let edges: &[f64] = task.edges.as_deref().unwrap_or(&[]);
     let mut unused = [0u64];
@@ -207,22 +220,18 @@ fn numeric(
         Some(b) => b,
         None => &mut unused,
     };
-    match sketch.filter(|_| task.sketched()) {
-        Some(plan) if finite.len() >= MIN_BATCH => {
+    match sketch.filter(|_| task.sketched() && finite.len() >= MIN_BATCH) {
+        Some(plan) => {
             let selection = plan.select(finite.len());
             let ranks: Vec<usize> = selection.ranks().collect();
             let mut kept = vec![0.0; ranks.len()];
             select::bin_and_select(finite, bounds, whole, edges, bins, &ranks, &mut kept, &mut s.select);
             fold.sketch = SketchFeed::Selected(selection, kept);
         }
-        sketched => {
-            if sketched.is_some() {
-                fold.sketch = SketchFeed::Values(finite.clone());
-            }
-            if task.edges.is_some() {
-                select::bin_and_select(finite, bounds, whole, edges, bins, &[], &mut [], &mut s.select);
-            }
+        None if task.edges.is_some() => {
+            select::bin_and_select(finite, bounds, whole, edges, bins, &[], &mut [], &mut s.select);
         }
+        None => {}
     }
     fold
 }

@@ -23,11 +23,10 @@ use rayon::prelude::*;
 use super::layout::{f64_key, HISTOGRAM_MAX_BINS, SORT_BLOCK, WORKGROUP};
 use super::layout::{key_to_f64, HistogramColumn, KeyColumn, SortColumn, SortStep};
 use super::{Context, GpuBackend};
-use crate::backend::cpu::{as_f64, split_finite};
-use crate::backend::{BatchFold, ColumnFold, ColumnKind, FoldPlan, Folder, NumericFold, SketchFeed, MAX_BATCH_ROWS};
+use crate::backend::cpu::{as_f64, numeric_host_pass};
+use crate::backend::{BatchFold, ColumnFold, ColumnKind, FoldPlan, Folder, SketchFeed, MAX_BATCH_ROWS};
 use crate::error::{Error, Result};
 use crate::profile::kll::{SketchPlan, MIN_BATCH};
-use crate::profile::Moments;
 
 /// Binding names of `shaders/histogram.wgsl`, in order, checked against the shader by a test.
 pub const HISTOGRAM_BINDINGS: &[&str] = &["columns", "values", "edges", "counts"];
@@ -481,23 +480,7 @@ impl Folder for GpuFolder<'_> {
                 match task.kind {
                     ColumnKind::Numeric { .. } => {
                         let Some(values) = as_f64(array) else { return (ColumnFold::Host, 0) };
-                        let (nan, pos_inf, neg_inf) = split_finite(&values, finite);
-                        let mut fold = NumericFold {
-                            nulls: values.null_count() as u64,
-                            finite: finite.len() as u64,
-                            nan,
-                            pos_inf,
-                            neg_inf,
-                            moments: Moments::default(),
-                            bins: task.edges.as_ref().map(|e| vec![0u64; e.len() + 1]),
-                            sketch: SketchFeed::None,
-                        };
-                        if task.sketched() {
-                            fold.moments.update_slice(finite);
-                            if finite.len() < MIN_BATCH {
-                                fold.sketch = SketchFeed::Values(finite.clone());
-                            }
-                        }
+                        let fold = numeric_host_pass(&values, task, finite);
                         if let Some(at) = place.values_at.filter(|_| !finite.is_empty()) {
                             ctx.queue.write_buffer(&s.values, at as u64 * 8, bytemuck::cast_slice(finite));
                         }
