@@ -10,7 +10,8 @@
 //! A [`Profiler`] is built from a [`ProfilePlan`] and the schema of the batches it will see. It
 //! takes batches from any source ([`Profiler::update`]), hands each to the backend's folder in
 //! one call, applies what comes back to the profile of the batch's segment, and gives a
-//! [`ProfileSet`] ([`Profiler::finish`]). Profile sets merge ([`ProfileSet::merge`]): a row
+//! [`ProfileSet`] ([`Profiler::finish`]). Today every row is in one segment; [`window`] holds
+//! the calendar windows (and the reading of time columns) that rows will be keyed by. Profile sets merge ([`ProfileSet::merge`]): a row
 //! group, a file, a window, a shard on another machine each give one, and merging them in a
 //! fixed order gives the same bytes whatever the number of threads.
 //!
@@ -20,6 +21,7 @@
 pub mod files;
 mod profiler;
 mod text;
+pub mod window;
 
 pub use files::{profile_files, Checkpoint, FileStamp, Outcome, Request};
 pub use profiler::{profile_batches, ProfilePlan, ProfileSet, Profiler, Segment, SegmentKey};

@@ -1,0 +1,221 @@
+//! Time windows: which window of the calendar a row's time falls in.
+//!
+//! Windows are aligned to the calendar in UTC: `15m` and `1h` windows start on the quarter and
+//! the hour, `1d` at midnight, week windows (`7d`, `1w`, `2w`…) on Monday at midnight (ISO
+//! weeks), month windows (`1mo`, `3mo`…) on the first of the month. Other lengths are counted from
+//! the Unix epoch. A row's time comes from a timestamp column (any unit, any zone: the instant
+//! is what counts), a date column, or an epoch number whose unit is read from its magnitude.
+
+use std::str::FromStr;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Float64Type, Int64Type};
+use arrow_array::{Array, ArrayRef};
+use arrow_schema::{DataType, TimeUnit};
+use chrono::{DateTime, Datelike, NaiveDate};
+
+use crate::error::{Error, Result};
+
+const MINUTE: i64 = 60_000;
+const HOUR: i64 = 60 * MINUTE;
+const DAY: i64 = 24 * HOUR;
+const WEEK: i64 = 7 * DAY;
+/// 1970-01-05, the first Monday after the epoch: week windows start on Mondays.
+const MONDAY: i64 = 4 * DAY;
+
+/// A window length, aligned to the calendar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Window {
+    /// A fixed length in milliseconds, counted from `origin` (the epoch, or a Monday for weeks).
+    Fixed {
+        /// Length, milliseconds.
+        ms: i64,
+        /// A window boundary, milliseconds since the epoch.
+        origin: i64,
+    },
+    /// Calendar months: `n` of them, starting in January, April… for `3mo`.
+    Months(u32),
+}
+
+impl FromStr for Window {
+    type Err = Error;
+
+    /// `15m`, `1h`, `1d`, `7d`, `1w`, `1mo`: a whole number and a unit (`m` minutes, `h` hours,
+    /// `d` days, `w` weeks, `mo` months).
+    fn from_str(s: &str) -> Result<Window> {
+        let bad = || Error::Usage(format!("--window: expected a length such as 15m, 1h, 1d, 7d or 1mo, got {s:?}"));
+        let t = s.trim();
+        let split = t.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+        let (n, unit) = t.split_at(split);
+        let n: i64 = n.parse().map_err(|_| bad())?;
+        if n <= 0 {
+            return Err(bad());
+        }
+        let fixed = |unit_ms: i64| {
+            let ms = n.checked_mul(unit_ms).ok_or_else(bad)?;
+            let origin = if ms % WEEK == 0 { MONDAY } else { 0 };
+            Ok(Window::Fixed { ms, origin })
+        };
+        match unit {
+            "m" | "min" => fixed(MINUTE),
+            "h" => fixed(HOUR),
+            "d" => fixed(DAY),
+            "w" => fixed(WEEK),
+            "mo" => u32::try_from(n).ok().filter(|&m| m <= 1200).map(Window::Months).ok_or_else(bad),
+            _ => Err(bad()),
+        }
+    }
+}
+
+impl Window {
+    /// Start of the window holding instant `t` (milliseconds since the epoch).
+    pub fn start(&self, t: i64) -> i64 {
+        match *self {
+            Window::Fixed { ms, origin } => origin + (t - origin).div_euclid(ms) * ms,
+            Window::Months(n) => {
+                let Some(d) = DateTime::from_timestamp_millis(t) else { return t };
+                let months = d.year() as i64 * 12 + d.month0() as i64;
+                let first = months - months.rem_euclid(n as i64);
+                month_start(first).unwrap_or(t)
+            }
+        }
+    }
+
+    /// End of the window that starts at `start` (the next window's start).
+    pub fn end(&self, start: i64) -> i64 {
+        match *self {
+            Window::Fixed { ms, .. } => start.saturating_add(ms),
+            Window::Months(n) => {
+                let Some(d) = DateTime::from_timestamp_millis(start) else { return start };
+                let months = d.year() as i64 * 12 + d.month0() as i64 + n as i64;
+                month_start(months).unwrap_or(start)
+            }
+        }
+    }
+}
+
+/// Midnight UTC on the first day of month `months` (counted as `year * 12 + month0`).
+fn month_start(months: i64) -> Option<i64> {
+    let (y, m) = (months.div_euclid(12), months.rem_euclid(12) as u32 + 1);
+    let d = NaiveDate::from_ymd_opt(i32::try_from(y).ok()?, m, 1)?;
+    Some(d.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis())
+}
+
+/// An instant as an ISO 8601 UTC timestamp (`2026-11-28T14:00:00Z`).
+pub fn iso(ms: i64) -> String {
+    DateTime::from_timestamp_millis(ms).map_or_else(|| ms.to_string(), |d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+}
+
+/// True for the types a time column may have.
+pub fn is_time_type(t: &DataType) -> bool {
+    matches!(t, DataType::Timestamp(_, _) | DataType::Date32 | DataType::Date64) || t.is_integer() || t.is_floating()
+}
+
+/// Milliseconds since the epoch of each row of a time column; `None` for a null, or a number
+/// that is not an instant (NaN, ±∞, out of range). Epoch numbers are read as seconds below
+/// 10^11, milliseconds below 10^14, microseconds below 10^17 and nanoseconds above (10^11 s,
+/// 10^14 ms and 10^17 µs are all in the year 5138, so no real capture is ambiguous).
+///
+/// # Errors
+/// [`Error::Usage`] when the column is not a timestamp, a date or a number.
+pub fn times_ms(column: &str, array: &ArrayRef) -> Result<Vec<Option<i64>>> {
+    let per_ms = |unit: &TimeUnit| match unit {
+        TimeUnit::Second => -1000,
+        TimeUnit::Millisecond => 1,
+        TimeUnit::Microsecond => 1000,
+        TimeUnit::Nanosecond => 1_000_000,
+    };
+    let scale = |v: i64, f: i64| if f < 0 { v.checked_mul(-f) } else { Some(v.div_euclid(f)) };
+    let ints = |a: &ArrayRef| -> Result<arrow_array::Int64Array> {
+        arrow_cast::cast(a, &DataType::Int64)
+            .map(|a| a.as_primitive::<Int64Type>().clone())
+            .map_err(|e| Error::Usage(format!("--time-column '{column}': {}", crate::error::one_line(e))))
+    };
+    match array.data_type() {
+        DataType::Timestamp(unit, _) => {
+            let f = per_ms(unit);
+            Ok(ints(array)?.iter().map(|v| v.and_then(|v| scale(v, f))).collect())
+        }
+        DataType::Date32 => Ok(ints(array)?.iter().map(|v| v.and_then(|d| d.checked_mul(DAY))).collect()),
+        DataType::Date64 => Ok(ints(array)?.iter().collect()),
+        t if t.is_integer() || t.is_floating() => {
+            let f = arrow_cast::cast(array, &DataType::Float64)
+                .map_err(|e| Error::Usage(format!("--time-column '{column}': {}", crate::error::one_line(e))))?;
+            Ok(f.as_primitive::<Float64Type>().iter().map(|v| v.and_then(epoch_ms)).collect())
+        }
+        t => Err(Error::Usage(format!(
+            "--time-column '{column}' is {t}: expected a timestamp, a date or an epoch number"
+        ))),
+    }
+}
+
+/// An epoch number in milliseconds, its unit read from its magnitude.
+fn epoch_ms(v: f64) -> Option<i64> {
+    if !v.is_finite() {
+        return None;
+    }
+    let a = v.abs();
+    let ms = if a >= 1e17 {
+        v / 1e6
+    } else if a >= 1e14 {
+        v / 1e3
+    } else if a >= 1e11 {
+        v
+    } else {
+        v * 1e3
+    };
+    (ms.abs() < 8.64e15).then(|| ms.floor() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::{Date32Array, Float64Array, Int64Array, TimestampMicrosecondArray, TimestampSecondArray};
+    use std::sync::Arc;
+
+    fn at(s: &str) -> i64 {
+        DateTime::parse_from_rfc3339(s).unwrap().timestamp_millis()
+    }
+
+    #[test]
+    fn windows_align_to_the_calendar() {
+        let w = |s: &str| s.parse::<Window>().unwrap();
+        let t = at("2026-11-28T14:37:12.5Z");
+        assert_eq!(iso(w("15m").start(t)), "2026-11-28T14:30:00Z");
+        assert_eq!(iso(w("1h").start(t)), "2026-11-28T14:00:00Z");
+        assert_eq!(iso(w("1d").start(t)), "2026-11-28T00:00:00Z");
+        // 2026-11-28 is a Saturday: its ISO week began on Monday the 23rd.
+        assert_eq!(iso(w("7d").start(t)), "2026-11-23T00:00:00Z");
+        assert_eq!(w("7d"), w("1w"));
+        assert_eq!(iso(w("1mo").start(t)), "2026-11-01T00:00:00Z");
+        assert_eq!(iso(w("1mo").end(w("1mo").start(t))), "2026-12-01T00:00:00Z");
+        assert_eq!(iso(w("3mo").start(t)), "2026-10-01T00:00:00Z");
+        // A leap February, the turn of a year, and instants before the epoch.
+        let feb = w("1mo").start(at("2028-02-29T23:59:59Z"));
+        assert_eq!((iso(feb), iso(w("1mo").end(feb))), ("2028-02-01T00:00:00Z".into(), "2028-03-01T00:00:00Z".into()));
+        assert_eq!(iso(w("1mo").end(w("1mo").start(at("2026-12-31T23:00:00Z")))), "2027-01-01T00:00:00Z");
+        assert_eq!(iso(w("1h").start(at("1969-12-31T23:59:59Z"))), "1969-12-31T23:00:00Z");
+        assert_eq!(iso(w("7d").start(at("1970-01-01T00:00:00Z"))), "1969-12-29T00:00:00Z");
+        for bad in ["", "h", "0h", "-1h", "1y", "1.5h", "99999999999999999h"] {
+            assert!(bad.parse::<Window>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn times_from_timestamps_dates_and_epoch_numbers() {
+        let t = at("2026-11-28T14:37:12Z");
+        let secs: ArrayRef = Arc::new(TimestampSecondArray::from(vec![Some(t / 1000), None]).with_timezone("+05:00"));
+        assert_eq!(times_ms("t", &secs).unwrap(), vec![Some(t), None]);
+        let micros: ArrayRef = Arc::new(TimestampMicrosecondArray::from(vec![t * 1000 + 999]));
+        assert_eq!(times_ms("t", &micros).unwrap(), vec![Some(t)]);
+        let days: ArrayRef = Arc::new(Date32Array::from(vec![20_420]));
+        assert_eq!(times_ms("t", &days).unwrap(), vec![Some(20_420 * DAY)]);
+        // Epoch numbers in seconds, milliseconds, microseconds, nanoseconds.
+        let n: ArrayRef = Arc::new(Int64Array::from(vec![t / 1000, t, t * 1000, t * 1_000_000]));
+        assert_eq!(times_ms("t", &n).unwrap(), vec![Some(t); 4]);
+        let f: ArrayRef = Arc::new(Float64Array::from(vec![Some(f64::NAN), Some(1.78e9), None]));
+        assert_eq!(times_ms("t", &f).unwrap(), vec![None, Some(1_780_000_000_000), None]);
+        let text: ArrayRef = Arc::new(arrow_array::StringArray::from(vec!["x"]));
+        assert!(times_ms("when", &text).unwrap_err().to_string().contains("'when'"));
+    }
+}
