@@ -11,9 +11,10 @@
 //! takes batches from any source ([`Profiler::update`]), hands each to the backend's folder in
 //! one call, applies what comes back to the profile of the batch's segment, and gives a
 //! [`ProfileSet`] ([`Profiler::finish`]). Today every row is in one segment; [`window`] holds
-//! the calendar windows (and the reading of time columns) that rows will be keyed by. Profile sets merge ([`ProfileSet::merge`]): a row
-//! group, a file, a window, a shard on another machine each give one, and merging them in a
-//! fixed order gives the same bytes whatever the number of threads.
+//! the calendar windows (and the reading of time columns) that rows will be keyed by. Profile
+//! sets merge ([`ProfileSet::merge`]): a row group, a file, a window, a shard on another machine
+//! each give one, and merging them in a fixed order gives the same bytes whatever the number of
+//! threads.
 //!
 //! [`files`] drives profilers over Parquet files (row groups in parallel, files folded in
 //! order, checkpoints for resumable audits); [`profile_batches`] over batches already in memory.
