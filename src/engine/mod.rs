@@ -25,5 +25,7 @@ mod text;
 pub mod window;
 
 pub use files::{profile_files, Checkpoint, FileStamp, Outcome, Request};
-pub use profiler::{profile_batches, ProfilePlan, ProfileSet, Profiler, Segment, SegmentKey};
+pub use profiler::{
+    flat_schema, profile_batches, ProfilePlan, ProfileSet, Profiler, Segment, SegmentKey, BATCHES_PER_PROFILER,
+};
 pub use text::{classify, TextKind};
