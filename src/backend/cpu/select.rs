@@ -68,6 +68,16 @@ fn order_key(v: f64) -> u64 {
     b ^ ((((b as i64) >> 63) as u64) | (1u64 << 63))
 }
 
+#[inline(always)]
+fn by_value(v: f64, lo: f64, scale: f64, mask: usize) -> usize {
+    ((v - lo) * scale) as u32 as usize & mask
+}
+
+#[inline(always)]
+fn by_key(v: f64, lo: u64, shift: u32, mask: usize) -> usize {
+    ((order_key(v) - lo) >> shift) as usize & mask
+}
+
 /// A monotone map from `[lo, hi]` onto `0..buckets`.
 #[derive(Debug, Clone, Copy)]
 enum Map {
@@ -95,8 +105,18 @@ impl Map {
     #[inline(always)]
     fn bucket(self, v: f64, mask: usize) -> usize {
         match self {
-            Map::Value { lo, scale } => ((v - lo) * scale) as u32 as usize & mask,
-            Map::Key { lo, shift } => ((order_key(v) - lo) >> shift) as usize & mask,
+            Map::Value { lo, scale } => by_value(v, lo, scale, mask),
+            Map::Key { lo, shift } => by_key(v, lo, shift, mask),
+        }
+    }
+
+    /// Calls `f(bucket, value)` for every value, with the map's kind chosen once outside the
+    /// loop (a pass over the batch is the hot path).
+    #[inline(always)]
+    fn each(self, values: &[f64], mask: usize, mut f: impl FnMut(usize, f64)) {
+        match self {
+            Map::Value { lo, scale } => values.iter().for_each(|&v| f(((v - lo) * scale) as u32 as usize & mask, v)),
+            Map::Key { lo, shift } => values.iter().for_each(|&v| f(((order_key(v) - lo) >> shift) as usize & mask, v)),
         }
     }
 }
@@ -230,16 +250,7 @@ fn leaf(values: &mut [f64], edges: &[f64], base: usize, bins: &mut [u64], ranks:
         _ => {}
     }
     values.sort_unstable_by(f64::total_cmp);
-    let mut p = 0;
-    for &v in values.iter() {
-        while p < edges.len() && edges[p] <= v {
-            p += 1;
-        }
-        bins[base + p] += 1;
-    }
-    for (o, &r) in out.iter_mut().zip(ranks) {
-        *o = values[r];
-    }
+    sorted(values, edges, &mut bins[base..=base + edges.len()], ranks, out);
 }
 
 #[allow(
@@ -362,23 +373,15 @@ fn concentrated(values: &[f64], lo: f64, hi: f64) -> bool {
 }
 
 fn count(values: &[f64], map: Map, mask: usize, counts: &mut [u32]) {
-    match map {
-        Map::Value { .. } => values.iter().for_each(|&v| counts[map.bucket(v, mask)] += 1),
-        Map::Key { .. } => values.iter().for_each(|&v| counts[map.bucket(v, mask)] += 1),
-    }
+    map.each(values, mask, |b, _| counts[b] += 1);
 }
 
 fn scatter(values: &[f64], map: Map, mask: usize, dest: &mut [u32], buf: &mut [f64]) {
-    let mut put = |v: f64| {
-        let b = map.bucket(v, mask);
+    map.each(values, mask, |b, v| {
         let d = dest[b];
         buf[d as usize] = v;
         dest[b] = d + 1;
-    };
-    match map {
-        Map::Value { .. } => values.iter().for_each(|&v| put(v)),
-        Map::Key { .. } => values.iter().for_each(|&v| put(v)),
-    }
+    });
 }
 
 #[cfg(test)]
