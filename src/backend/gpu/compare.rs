@@ -92,8 +92,8 @@ pub(super) fn run(ctx: &Context, pairs: &[BinnedPair]) -> Result<Vec<BinMetrics>
     enc.copy_buffer_to_buffer(&out_buf, 0, &staging, 0, out_bytes);
     let submission = ctx.queue.submit([enc.finish()]);
     let slice = staging.slice(..out_bytes);
-    slice.map_async(wgpu::MapMode::Read, |_| {});
-    ctx.wait(submission)?;
+    let mapped = super::map_read(slice);
+    ctx.wait_mapped(submission, &mapped)?;
     let bytes = slice.get_mapped_range().map_err(|e| Error::Backend(format!("GPU readback failed: {e}")))?.to_vec();
     staging.unmap();
     let vals: &[f32] = bytemuck::cast_slice(&bytes);

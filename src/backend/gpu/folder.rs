@@ -13,7 +13,7 @@
 //! Buffers, bind groups, the bin edges and the sort's step parameters are made once per plan;
 //! a finished folder hands them to the next folder of the same plan.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::Int32Type;
@@ -22,7 +22,7 @@ use rayon::prelude::*;
 
 use super::layout::{f64_key, HISTOGRAM_MAX_BINS, SORT_BLOCK, WORKGROUP};
 use super::layout::{key_to_f64, HistogramColumn, KeyColumn, SortColumn, SortStep};
-use super::{Context, GpuBackend};
+use super::{map_read, Context, GpuBackend, MapReport};
 use crate::backend::cpu::{as_f64, numeric_host_pass};
 use crate::backend::{BatchFold, ColumnFold, ColumnKind, FoldPlan, Folder, SketchFeed, MAX_BATCH_ROWS};
 use crate::error::{Error, Result};
@@ -158,7 +158,7 @@ struct Pending {
     /// Per dictionary column: its size and where its counts start in the readback (bytes).
     keyed: Vec<(usize, u64)>,
     readback_len: u64,
-    mapped: Arc<Mutex<Option<std::result::Result<(), wgpu::BufferAsyncError>>>>,
+    mapped: MapReport,
 }
 
 /// Everything a folder of one plan allocates once.
@@ -375,13 +375,7 @@ impl<'b> GpuFolder<'b> {
         let ctx = &self.gpu.ctx;
         let res = self.res.as_mut().expect("resources held until drop");
         let Some(p) = res.slots[slot].pending.take() else { return Ok(None) };
-        ctx.wait(p.submission)?;
-        let mapped = p.mapped.lock().map_err(|_| Error::Backend("GPU readback poisoned".into()))?.take();
-        match mapped {
-            Some(Ok(())) => {}
-            Some(Err(e)) => return Err(Error::Backend(format!("GPU readback failed: {e}"))),
-            None => return Err(Error::Backend("GPU readback did not complete".into())),
-        }
+        ctx.wait_mapped(p.submission, &p.mapped)?;
         let readback = &res.slots[slot].readback;
         let mut folds = p.folds;
         {
@@ -469,7 +463,7 @@ impl Folder for GpuFolder<'_> {
         let layout = &res.layout;
         // The host's pass over each column, uploading as it goes (the queue takes writes from
         // any thread; they land before this batch's submission).
-        let s = &res.slots[slot];
+        let (values_buf, keys_buf) = (&res.slots[slot].values, &res.slots[slot].keys);
         let prepared: Vec<(ColumnFold, usize)> = plan
             .columns
             .par_iter()
@@ -482,7 +476,7 @@ impl Folder for GpuFolder<'_> {
                         let Some(values) = as_f64(array) else { return (ColumnFold::Host, 0) };
                         let fold = numeric_host_pass(&values, task, finite);
                         if let Some(at) = place.values_at.filter(|_| !finite.is_empty()) {
-                            ctx.queue.write_buffer(&s.values, at as u64 * 8, bytemuck::cast_slice(finite));
+                            ctx.queue.write_buffer(values_buf, at as u64 * 8, bytemuck::cast_slice(finite));
                         }
                         (ColumnFold::Numeric(Box::new(fold)), finite.len())
                     }
@@ -490,7 +484,7 @@ impl Folder for GpuFolder<'_> {
                         let n_keys = dictionary_keys(array, keys);
                         if let Some(q) = place.keyed.filter(|_| !keys.is_empty()) {
                             let at = (q * layout.max_rows * 4) as u64;
-                            ctx.queue.write_buffer(&s.keys, at, bytemuck::cast_slice(keys));
+                            ctx.queue.write_buffer(keys_buf, at, bytemuck::cast_slice(keys));
                         }
                         (ColumnFold::Keys(vec![0; n_keys]), keys.len())
                     }
@@ -619,14 +613,8 @@ impl Folder for GpuFolder<'_> {
             }
         }
         let submission = ctx.queue.submit([enc.finish()]);
-        let mapped: Arc<Mutex<Option<std::result::Result<(), wgpu::BufferAsyncError>>>> = Arc::default();
-        let sink = mapped.clone();
         let readback_len = at.max(4);
-        s.readback.slice(..readback_len).map_async(wgpu::MapMode::Read, move |r| {
-            if let Ok(mut m) = sink.lock() {
-                *m = Some(r);
-            }
-        });
+        let mapped = map_read(s.readback.slice(..readback_len));
         let folds = prepared.into_iter().map(|(f, _)| f).collect();
         let res = self.res();
         res.slots[slot].pending =

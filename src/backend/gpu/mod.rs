@@ -131,6 +131,18 @@ pub fn list_adapters() -> Vec<AdapterReport> {
     adapters().iter().map(report).collect()
 }
 
+/// Where a buffer's `map_async` callback reports (see [`Context::wait_mapped`]).
+pub(crate) type MapReport = std::sync::mpsc::Receiver<std::result::Result<(), wgpu::BufferAsyncError>>;
+
+/// Asks for `slice` to be mapped for reading; the result arrives on the returned receiver.
+pub(crate) fn map_read(slice: wgpu::BufferSlice<'_>) -> MapReport {
+    let (tx, rx) = std::sync::mpsc::channel();
+    slice.map_async(wgpu::MapMode::Read, move |r| {
+        let _ = tx.send(r);
+    });
+    rx
+}
+
 /// The sort kernel's three entry points, sharing one bind group layout with a dynamic offset.
 pub(crate) struct SortPipelines {
     pub layout: wgpu::BindGroupLayout,
@@ -327,6 +339,26 @@ impl Context {
             .poll(wgpu::PollType::Wait { submission_index: Some(submission), timeout: None })
             .map_err(|e| Error::Backend(format!("GPU poll failed: {e}")))?;
         self.check()
+    }
+
+    /// Waits for `submission`, then for the mapping of a buffer it wrote to be reported on `rx`.
+    /// Another thread's poll may be the one that runs the mapping's callback, a moment after
+    /// this thread's wait returned: the report is awaited, not assumed.
+    pub(crate) fn wait_mapped(&self, submission: wgpu::SubmissionIndex, rx: &MapReport) -> Result<()> {
+        self.wait(submission)?;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            match rx.recv_timeout(std::time::Duration::from_millis(1)) {
+                Ok(Ok(())) => return Ok(()),
+                Ok(Err(e)) => return Err(Error::Backend(format!("GPU readback failed: {e}"))),
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) if std::time::Instant::now() < deadline => {
+                    self.device
+                        .poll(wgpu::PollType::Poll)
+                        .map_err(|e| Error::Backend(format!("GPU poll failed: {e}")))?;
+                }
+                Err(_) => return Err(Error::Backend("GPU readback did not complete".into())),
+            }
+        }
     }
 
     /// Workgroups along x for `n` items, `per_invocation` each on average, within the limits.
