@@ -116,7 +116,7 @@ fn profile_pass(
     plan: &ProfilePlan,
     backend: &dyn Backend,
     (pass, label): (&str, &str),
-) -> Outcome {
+) -> Result<Outcome> {
     let pb = progress_bar(opts.progress, files.iter().map(|f| f.rows).sum(), label);
     let req = Request { plan, backend, progress: &pb };
     let cp = checkpoint(opts, pass, plan);
@@ -130,8 +130,14 @@ fn profile_pass(
 fn checkpoint(opts: &JobOptions, pass: &str, plan: &ProfilePlan) -> Checkpoint {
     let edges: Vec<String> = plan.edges.iter().map(|(k, e)| format!("{k}:{e:?}")).collect();
     // The version too: another build's partial profiles may not fold the same way.
-    let text =
-        format!("{}|{pass}|{:?}|{}|{}", env!("CARGO_PKG_VERSION"), plan.columns, plan.histogram_only, edges.join("|"));
+    let text = format!(
+        "{}|{pass}|{:?}|{}|{:?}|{}",
+        env!("CARGO_PKG_VERSION"),
+        plan.columns,
+        plan.histogram_only,
+        plan.segment,
+        edges.join("|")
+    );
     // FNV-1a: a stable fingerprint (std's hasher is randomized per process).
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in text.bytes() {
@@ -185,7 +191,7 @@ fn sample(files: &[ScannedFile], plan: &ProfilePlan, rows: usize) -> Vec<arrow_a
     let mut out = Vec::new();
     let mut n = 0;
     let Some(f) = files.first() else { return out };
-    let cols = crate::decode::projection(f, plan.columns.as_deref());
+    let cols = crate::decode::projection(f, plan.decoded().as_deref());
     for rg in 0..f.row_groups() {
         if n >= rows {
             break;
@@ -272,7 +278,7 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
     let mut guard = OutputGuard::new(&opts.output);
     let plan = ProfilePlan { columns: opts.columns.clone(), ..Default::default() };
     let (backend, backend_note) = choose_backend(opts.backend, &s.files, &plan)?;
-    let first = profile_pass(opts, &mut guard, &s.files, &plan, backend.as_ref(), ("baseline-1", "baseline 1/2"));
+    let first = profile_pass(opts, &mut guard, &s.files, &plan, backend.as_ref(), ("baseline-1", "baseline 1/2"))?;
     let (mut profile, mut skipped) = (first.profile, first.skipped);
     strict_check(opts, &skipped)?;
     let failed: Vec<&str> = skipped.iter().map(|k| k.path.as_str()).collect();
@@ -292,7 +298,7 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
             histogram_only: true,
             ..Default::default()
         };
-        let out2 = profile_pass(opts, &mut guard, &good, &plan, backend.as_ref(), ("baseline-2", "baseline 2/2"));
+        let out2 = profile_pass(opts, &mut guard, &good, &plan, backend.as_ref(), ("baseline-2", "baseline 2/2"))?;
         let (second, failed2) = (out2.profile, out2.skipped);
         if let Some(f) = failed2.first() {
             return Err(Error::Input {
@@ -342,7 +348,7 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: &std::path::Path) -> Result<
     };
     let (backend, backend_note) = choose_backend(opts.backend, &s.files, &plan)?;
     let mut guard = OutputGuard::new(&opts.output);
-    let outcome = profile_pass(opts, &mut guard, &s.files, &plan, backend.as_ref(), ("monitor", "monitor"));
+    let outcome = profile_pass(opts, &mut guard, &s.files, &plan, backend.as_ref(), ("monitor", "monitor"))?;
     let (current, skipped) = (outcome.profile, outcome.skipped);
     strict_check(opts, &skipped)?;
     let files_ok = s.files.len() - skipped.len();

@@ -26,23 +26,24 @@ fn resume_equals_uninterrupted_run() {
     let plan = ProfilePlan { edges: [("f0".to_string(), vec![-1.0, 0.0, 1.0].into())].into(), ..Default::default() };
     let pb = ProgressBar::hidden();
     let req = Request { plan: &plan, backend: &CpuBackend, progress: &pb };
-    let whole = profile_files(&s.files, &req, None);
+    let whole = profile_files(&s.files, &req, None).unwrap();
 
     let cp = Checkpoint { path: d.path().join("out/.checkpoint.json"), resume: false, key: "job".into() };
-    let prefix = profile_files(&s.files[..4], &req, Some(&cp));
+    let prefix = profile_files(&s.files[..4], &req, Some(&cp)).unwrap();
     assert!(cp.path.is_file(), "checkpoint written");
     assert_eq!(prefix.files.len(), 4);
 
-    let resumed = profile_files(&s.files, &req, Some(&Checkpoint { resume: true, ..cp.clone() }));
+    let resumed = profile_files(&s.files, &req, Some(&Checkpoint { resume: true, ..cp.clone() })).unwrap();
     assert_eq!(resumed.resumed, 4);
     let (a, b) = (serde_json::to_string(&resumed.profile).unwrap(), serde_json::to_string(&whole.profile).unwrap());
     assert!(a == b, "resumed profile differs from the uninterrupted one");
     assert_eq!(resumed.files, whole.files);
 
     // A checkpoint of another job (different key) or of changed files is ignored.
-    let other = profile_files(&s.files, &req, Some(&Checkpoint { resume: true, key: "other".into(), ..cp.clone() }));
+    let other =
+        profile_files(&s.files, &req, Some(&Checkpoint { resume: true, key: "other".into(), ..cp.clone() })).unwrap();
     assert_eq!(other.resumed, 0);
     std::fs::write(&s.files[0].path, b"changed").unwrap();
-    let changed = profile_files(&s.files[1..], &req, Some(&Checkpoint { resume: true, ..cp }));
+    let changed = profile_files(&s.files[1..], &req, Some(&Checkpoint { resume: true, ..cp })).unwrap();
     assert_eq!(changed.resumed, 0);
 }

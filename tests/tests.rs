@@ -17,3 +17,5 @@ mod reference_stats;
 mod resume;
 /// SageMaker formats: real fixtures from `../shared/fixtures/` and hand-written files.
 mod sagemaker;
+/// Time windows: rows keyed by window, light profiles beside the whole, both backends.
+mod windows;

@@ -85,14 +85,32 @@ pub struct ColumnTask {
     pub kind: ColumnKind,
     /// Exact histogram over these edges (sorted, finite, distinct), when given.
     pub edges: Option<Arc<[f64]>>,
-    /// Only counts and the histogram: no moments, no sketch (a baseline's second pass).
-    pub histogram_only: bool,
+    /// How much of the column's profile is computed.
+    pub detail: Detail,
+}
+
+/// How much of a profile a fold computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Detail {
+    /// Everything: counts, moments, histogram, quantile and distinct sketches, categories.
+    #[default]
+    Full,
+    /// Counts, moments, histogram and categories, no sketch: the profile of a time window,
+    /// small enough to keep thousands of.
+    Light,
+    /// Only counts and the histogram (a baseline's second pass).
+    HistogramOnly,
 }
 
 impl ColumnTask {
     /// True when the column feeds a quantile sketch.
     pub fn sketched(&self) -> bool {
-        matches!(self.kind, ColumnKind::Numeric { .. }) && !self.histogram_only
+        matches!(self.kind, ColumnKind::Numeric { .. }) && self.detail == Detail::Full
+    }
+
+    /// True when the column's moments are summed.
+    pub fn moments(&self) -> bool {
+        self.detail != Detail::HistogramOnly
     }
 }
 

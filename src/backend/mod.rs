@@ -28,7 +28,7 @@ use std::sync::Arc;
 
 use arrow_array::RecordBatch;
 
-pub use fold::{BatchFold, ColumnFold, ColumnKind, ColumnTask, FoldPlan, NumericFold, SketchFeed};
+pub use fold::{BatchFold, ColumnFold, ColumnKind, ColumnTask, Detail, FoldPlan, NumericFold, SketchFeed};
 
 use crate::error::{Error, Result};
 use crate::profile::kll::SketchPlan;

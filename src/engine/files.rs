@@ -17,10 +17,10 @@ use serde::{Deserialize, Serialize};
 use indicatif::ProgressBar;
 use rayon::prelude::*;
 
-use super::{ProfilePlan, Profiler};
+use super::{ProfilePlan, ProfileSet, Profiler, Segment, SegmentKey};
 use crate::backend::Backend;
 use crate::decode::{for_each_batch, projection};
-use crate::error::one_line;
+use crate::error::{one_line, Error, Result};
 use crate::ledger::{FileResult, FileStatus};
 use crate::output::write_atomic;
 use crate::profile::DatasetProfile;
@@ -38,7 +38,7 @@ pub struct Request<'a> {
 
 /// The planned columns of `file`, and its Arrow schema projected on them.
 fn file_columns(file: &ScannedFile, plan: &ProfilePlan) -> (Vec<usize>, arrow_schema::SchemaRef) {
-    let cols = projection(file, plan.columns.as_deref());
+    let cols = projection(file, plan.decoded().as_deref());
     let schema = Arc::new(file.meta.schema().project(&cols).expect("projection of the file's own columns"));
     (cols, schema)
 }
@@ -50,7 +50,7 @@ fn empty_profile(file: &ScannedFile, req: &Request) -> DatasetProfile {
 /// Why a row group could not be profiled, in one line.
 type UnitError = String;
 
-fn profile_unit(file: &ScannedFile, rg: usize, req: &Request) -> Result<DatasetProfile, UnitError> {
+fn profile_unit(file: &ScannedFile, rg: usize, req: &Request) -> std::result::Result<ProfileSet, UnitError> {
     let (cols, schema) = file_columns(file, req.plan);
     let mut profiler = Profiler::new(req.plan, schema, req.backend).map_err(one_line)?;
     let mut failure: Option<UnitError> = None;
@@ -65,9 +65,9 @@ fn profile_unit(file: &ScannedFile, rg: usize, req: &Request) -> Result<DatasetP
     if let Some(e) = failure {
         return Err(e);
     }
-    let profile = profiler.finish().map_err(one_line)?.into_whole();
+    let set = profiler.finish().map_err(one_line)?;
     req.progress.inc(file.row_group_rows(rg));
-    Ok(profile)
+    Ok(set)
 }
 
 /// Where a run saves its progress, and whether to pick it up.
@@ -111,7 +111,7 @@ struct CheckpointState {
     key: String,
     done: Vec<FileStamp>,
     results: Vec<FileResult>,
-    total: DatasetProfile,
+    total: ProfileSet,
 }
 
 /// The result of profiling files.
@@ -119,6 +119,8 @@ struct CheckpointState {
 pub struct Outcome {
     /// Merged profile of the readable files.
     pub profile: DatasetProfile,
+    /// The other segments' profiles (time windows, untimed rows), when the plan keys rows.
+    pub segments: ProfileSet,
     /// Files left out, with reasons.
     pub skipped: Vec<Skipped>,
     /// Every file, in order, with its outcome.
@@ -146,7 +148,7 @@ enum FileFold {
     /// No row group done yet.
     Waiting,
     /// The row groups done so far, merged in order.
-    Partial(DatasetProfile),
+    Partial(ProfileSet),
     /// A row group failed: the file is left out whole.
     Failed(UnitError),
 }
@@ -180,7 +182,7 @@ impl<'a> Run<'a> {
             key: checkpoint.map(|c| c.key.clone()).unwrap_or_default(),
             done: Vec::new(),
             results: Vec::new(),
-            total: DatasetProfile::default(),
+            total: ProfileSet::default(),
         };
         let state = checkpoint.filter(|c| c.resume).and_then(|c| load_checkpoint(c, &stamps)).unwrap_or(fresh);
         let resumed = state.done.len();
@@ -218,7 +220,7 @@ impl<'a> Run<'a> {
     }
 
     /// Records a row group's result (`None`: not read, its file had already failed).
-    fn record(&mut self, fi: usize, result: Option<Result<DatasetProfile, UnitError>>) {
+    fn record(&mut self, fi: usize, result: Option<std::result::Result<ProfileSet, UnitError>>) {
         self.remaining[fi] -= 1;
         let fold = std::mem::replace(&mut self.folds[fi], FileFold::Waiting);
         self.folds[fi] = match (fold, result) {
@@ -243,14 +245,14 @@ impl<'a> Run<'a> {
             let result = match fold {
                 FileFold::Waiting => {
                     // A file without row groups: its columns, no rows.
-                    self.state.total.merge(&empty_profile(f, self.req));
+                    self.state.total.merge(&ProfileSet::whole(empty_profile(f, self.req)));
                     FileResult { path, rows: 0, partitions: f.partitions.clone(), status: FileStatus::Ok, error: None }
                 }
                 FileFold::Partial(p) => {
                     self.state.total.merge(&p);
                     FileResult {
                         path,
-                        rows: p.rows,
+                        rows: p.segments.get(&Segment::Whole).map_or(0, |w| w.rows),
                         partitions: f.partitions.clone(),
                         status: FileStatus::Ok,
                         error: None,
@@ -283,28 +285,48 @@ impl<'a> Run<'a> {
         }
     }
 
+    /// An error when the folded windows passed the plan's limit.
+    fn over_limit(&self) -> Result<()> {
+        let SegmentKey::Window { column, window, limit } = &self.req.plan.segment else { return Ok(()) };
+        let windows = self.state.total.windows().count();
+        if windows > *limit {
+            return Err(Error::Usage(format!(
+                "time column '{column}': {windows} windows of {window} so far, more than the {limit} allowed; use a longer --window or raise --max-windows"
+            )));
+        }
+        Ok(())
+    }
+
     fn outcome(self) -> Outcome {
-        Outcome { profile: self.state.total, skipped: self.skipped, files: self.state.results, resumed: self.resumed }
+        let (profile, segments) = self.state.total.split_whole();
+        Outcome { profile, segments, skipped: self.skipped, files: self.state.results, resumed: self.resumed }
     }
 }
 
 /// Profiles `files`, folding them in order. With a checkpoint, progress is saved every few
 /// seconds (and at the end) so that an interrupted run can resume; resuming skips the files
 /// already folded and gives the same result as an uninterrupted run.
-pub fn profile_files(files: &[ScannedFile], req: &Request, checkpoint: Option<&Checkpoint>) -> Outcome {
+///
+/// Unreadable files are left out and reported in the outcome.
+///
+/// # Errors
+/// [`Error::Usage`] when rows are keyed by time and the windows pass the plan's limit (memory
+/// grows with windows × features × bins).
+pub fn profile_files(files: &[ScannedFile], req: &Request, checkpoint: Option<&Checkpoint>) -> Result<Outcome> {
     let mut run = Run::start(files, req, checkpoint);
     // A few row groups per thread in flight at a time: memory stays flat, every core busy.
     let chunk = (rayon::current_num_threads() * 4).max(4);
     for window in run.units().chunks(chunk) {
-        let results: Vec<Option<Result<DatasetProfile, UnitError>>> =
+        let results: Vec<Option<std::result::Result<ProfileSet, UnitError>>> =
             window.par_iter().map(|&(fi, rg)| (!run.failed(fi)).then(|| profile_unit(&files[fi], rg, req))).collect();
         for (&(fi, _), r) in window.iter().zip(results) {
             run.record(fi, r);
         }
         run.fold_completed(false);
+        run.over_limit()?;
     }
     run.fold_completed(true);
-    run.outcome()
+    Ok(run.outcome())
 }
 
 /// How often a checkpoint is written.

@@ -9,26 +9,43 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::text::apply_column;
-use crate::backend::{Backend, BatchFold, ColumnKind, ColumnTask, FoldPlan, Folder, MAX_BATCH_ROWS};
+use super::window::{self, Window};
+use crate::backend::{Backend, BatchFold, ColumnKind, ColumnTask, Detail, FoldPlan, Folder, MAX_BATCH_ROWS};
 use crate::error::{Error, Result};
 use crate::profile::kll::SketchPlan;
 use crate::profile::{ColumnProfile, DatasetProfile, Histogram, Role};
 
 /// What rows are keyed by. Every row of a batch goes to the segment its key gives; each segment
 /// gets its own profile.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum SegmentKey {
     /// Nothing: all rows in one segment, [`Segment::Whole`].
     #[default]
     Whole,
+    /// The calendar window of each row's time, beside the whole: every row is in
+    /// [`Segment::Whole`] (full detail) and in the light profile ([`Detail::Light`]: counts,
+    /// moments, histogram, categories, no sketch) of its [`Segment::Window`], or of
+    /// [`Segment::Untimed`] when its time is null or not an instant.
+    Window {
+        /// The time column (a timestamp, a date, an epoch number or ISO 8601 text).
+        column: String,
+        /// The window length.
+        window: Window,
+        /// Most windows one profiler keeps: past it, [`Profiler::update`] fails, naming it.
+        limit: usize,
+    },
 }
 
-/// The key of one profile in a [`ProfileSet`].
+/// The key of one profile in a [`ProfileSet`]. Windows sort in time order after the whole.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Segment {
     /// All rows.
     Whole,
+    /// The rows of the window that starts at this instant (milliseconds since the epoch, UTC).
+    Window(i64),
+    /// The rows whose time is null or not an instant.
+    Untimed,
 }
 
 /// What to profile: the columns, their roles and bin edges, and the segment key.
@@ -63,6 +80,18 @@ impl ProfilePlan {
         })
     }
 
+    /// The columns to decode for this plan: the planned ones and the time column (every column
+    /// when `None`).
+    pub fn decoded(&self) -> Option<Vec<String>> {
+        let mut cols = self.columns.clone()?;
+        if let SegmentKey::Window { column, .. } = &self.segment {
+            if !cols.contains(column) {
+                cols.push(column.clone());
+            }
+        }
+        Some(cols)
+    }
+
     /// The role of a column.
     pub fn role(&self, name: &str, t: &DataType) -> Role {
         self.roles.get(name).copied().unwrap_or_else(|| Role::guess(name, t.is_temporal()))
@@ -86,7 +115,16 @@ impl ProfilePlan {
         p
     }
 
-    fn fold_plan(&self, schema: &Schema) -> FoldPlan {
+    /// The detail of the [`Segment::Whole`] profile.
+    fn detail(&self) -> Detail {
+        if self.histogram_only {
+            Detail::HistogramOnly
+        } else {
+            Detail::Full
+        }
+    }
+
+    fn fold_plan(&self, schema: &Schema, detail: Detail) -> FoldPlan {
         let columns = self
             .projection(schema)
             .into_iter()
@@ -96,7 +134,7 @@ impl ProfilePlan {
                     index: i,
                     kind: ColumnKind::of(f.data_type()),
                     edges: self.edges.get(f.name()).cloned(),
-                    histogram_only: self.histogram_only,
+                    detail,
                 }
             })
             .collect();
@@ -107,11 +145,31 @@ impl ProfilePlan {
 /// Profiles keyed by segment.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProfileSet {
-    /// One profile per segment, in key order.
+    /// One profile per segment, in key order (in JSON, a list of `[segment, profile]` pairs).
+    #[serde(with = "pairs")]
     pub segments: BTreeMap<Segment, DatasetProfile>,
 }
 
+/// A map whose keys are not strings, as a JSON list of pairs.
+mod pairs {
+    use super::{BTreeMap, DatasetProfile, Segment};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(m: &BTreeMap<Segment, DatasetProfile>, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(m.iter())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<Segment, DatasetProfile>, D::Error> {
+        Ok(Vec::<(Segment, DatasetProfile)>::deserialize(d)?.into_iter().collect())
+    }
+}
+
 impl ProfileSet {
+    /// A set of one profile, the whole.
+    pub fn whole(p: DatasetProfile) -> ProfileSet {
+        ProfileSet { segments: BTreeMap::from([(Segment::Whole, p)]) }
+    }
+
     /// Merges another set: profiles of the same segment merge, others are added.
     pub fn merge(&mut self, other: &ProfileSet) {
         for (k, p) in &other.segments {
@@ -124,20 +182,30 @@ impl ProfileSet {
         }
     }
 
-    /// The profile of all rows: the [`Segment::Whole`] profile, or the merge of every segment
-    /// in key order.
-    pub fn into_whole(mut self) -> DatasetProfile {
+    /// The profile of all rows: the [`Segment::Whole`] profile (windows are other views of
+    /// the same rows), or the merge of every segment in key order when there is none.
+    pub fn into_whole(self) -> DatasetProfile {
+        self.split_whole().0
+    }
+
+    /// The profile of all rows (see [`ProfileSet::into_whole`]) and the other segments.
+    pub fn split_whole(mut self) -> (DatasetProfile, ProfileSet) {
         if let Some(p) = self.segments.remove(&Segment::Whole) {
-            if self.segments.is_empty() {
-                return p;
-            }
-            self.segments.insert(Segment::Whole, p);
+            return (p, self);
         }
         let mut all = DatasetProfile::default();
         for p in self.segments.values() {
             all.merge(p);
         }
-        all
+        (all, self)
+    }
+
+    /// The window profiles, in time order: start (milliseconds since the epoch) and profile.
+    pub fn windows(&self) -> impl Iterator<Item = (i64, &DatasetProfile)> {
+        self.segments.iter().filter_map(|(k, p)| match k {
+            Segment::Window(start) => Some((*start, p)),
+            _ => None,
+        })
     }
 }
 
@@ -160,48 +228,118 @@ pub struct Profiler<'b> {
     input: SchemaRef,
     /// The schema folded: `input` with struct columns flattened.
     schema: SchemaRef,
-    tasks: Arc<FoldPlan>,
-    histogram_only: bool,
-    folder: Box<dyn Folder + 'b>,
     template: DatasetProfile,
     set: ProfileSet,
+    /// The whole profile's fold.
+    whole: Stream<'b>,
+    /// The windows' fold, when rows are keyed by time.
+    windows: Option<Windows<'b>>,
+}
+
+/// Batches going through one folder, and the segment each was pushed for.
+struct Stream<'b> {
+    tasks: Arc<FoldPlan>,
+    detail: Detail,
+    folder: Box<dyn Folder + 'b>,
     in_flight: VecDeque<Segment>,
+}
+
+/// How rows are keyed by time.
+struct Windows<'b> {
+    /// The time column's position in the folded schema (`None`: not in these batches), and its
+    /// name.
+    time: Option<usize>,
+    column: String,
+    window: Window,
+    limit: usize,
+    stream: Stream<'b>,
 }
 
 impl std::fmt::Debug for Profiler<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Profiler").field("columns", &self.tasks.columns.len()).field("set", &self.set).finish()
+        f.debug_struct("Profiler").field("columns", &self.whole.tasks.columns.len()).field("set", &self.set).finish()
+    }
+}
+
+impl<'b> Stream<'b> {
+    fn new(plan: &ProfilePlan, schema: &Schema, detail: Detail, backend: &'b dyn Backend) -> Result<Self> {
+        let tasks = Arc::new(plan.fold_plan(schema, detail));
+        let folder = backend.folder(tasks.clone())?;
+        Ok(Stream { tasks, detail, folder, in_flight: VecDeque::new() })
+    }
+
+    /// Pushes a batch for `segment` (whose profile exists in `set`) and applies what is done.
+    fn push(&mut self, set: &mut ProfileSet, segment: Segment, batch: &RecordBatch) -> Result<()> {
+        let profile = &set.segments[&segment];
+        let sketches: Vec<Option<SketchPlan>> =
+            self.tasks.columns.iter().zip(&profile.columns).map(|(t, c)| t.sketched().then(|| c.kll.plan())).collect();
+        self.in_flight.push_back(segment);
+        let done = self.folder.push(batch, &sketches)?;
+        done.into_iter().for_each(|f| self.apply(set, f));
+        Ok(())
+    }
+
+    fn flush(&mut self, set: &mut ProfileSet) -> Result<()> {
+        let done = self.folder.flush()?;
+        done.into_iter().for_each(|f| self.apply(set, f));
+        debug_assert!(self.in_flight.is_empty());
+        Ok(())
+    }
+
+    fn apply(&mut self, set: &mut ProfileSet, fold: BatchFold) {
+        let segment = self.in_flight.pop_front().expect("a fold per pushed batch");
+        let profile = set.segments.get_mut(&segment).expect("segment created on push");
+        profile.rows += fold.batch.num_rows() as u64;
+        let detail = self.detail;
+        let batch = &fold.batch;
+        profile
+            .columns
+            .par_iter_mut()
+            .zip(self.tasks.columns.par_iter())
+            .zip(fold.columns.into_par_iter())
+            .for_each(|((col, task), f)| apply_column(col, batch.column(task.index), f, detail));
     }
 }
 
 impl<'b> Profiler<'b> {
     /// A profiler of the batches of `schema`, folding on `backend`.
+    ///
+    /// # Errors
+    /// [`Error::Schema`] when the plan keys rows by a time column that `schema` lacks or that
+    /// holds no instants; [`Error::Backend`] when the backend cannot fold the plan.
     pub fn new(plan: &ProfilePlan, input: SchemaRef, backend: &'b dyn Backend) -> Result<Self> {
         let schema = flat_schema(&input);
-        let tasks = Arc::new(plan.fold_plan(&schema));
-        let folder = backend.folder(tasks.clone())?;
+        let whole = Stream::new(plan, &schema, plan.detail(), backend)?;
         let template = plan.empty_profile(&input);
         let mut set = ProfileSet::default();
-        match plan.segment {
-            SegmentKey::Whole => {
-                set.segments.insert(Segment::Whole, template.clone());
+        set.segments.insert(Segment::Whole, template.clone());
+        let windows = match &plan.segment {
+            SegmentKey::Whole => None,
+            SegmentKey::Window { column, window, limit } => {
+                // Batches without the time column: all their rows are untimed.
+                let time = schema.column_with_name(column).map(|(i, _)| i);
+                if let Some(t) = time.map(|i| schema.field(i).data_type()).filter(|t| !window::is_time_type(t)) {
+                    return Err(Error::Schema {
+                        column: column.clone(),
+                        message: format!(
+                            "time column is {t}: expected a timestamp, a date, an epoch number or ISO 8601 text"
+                        ),
+                    });
+                }
+                let stream = Stream::new(plan, &schema, Detail::Light, backend)?;
+                Some(Windows { time, column: column.clone(), window: *window, limit: *limit, stream })
             }
-        }
-        Ok(Profiler {
-            input,
-            schema,
-            tasks,
-            histogram_only: plan.histogram_only,
-            folder,
-            template,
-            set,
-            in_flight: VecDeque::new(),
-        })
+        };
+        Ok(Profiler { input, schema, template, set, whole, windows })
     }
 
     /// Folds one batch. It must have the profiler's schema (the planned columns, with the same
     /// names and types). Batches longer than [`MAX_BATCH_ROWS`] are folded in slices of that
     /// many rows.
+    ///
+    /// # Errors
+    /// [`Error::Schema`] for a batch of another schema; [`Error::Usage`] when rows are keyed by
+    /// time and the profiler would hold more windows than the plan's limit.
     pub fn update(&mut self, batch: &RecordBatch) -> Result<()> {
         let flat;
         let batch = if Arc::ptr_eq(&self.input, &self.schema) {
@@ -224,21 +362,38 @@ impl<'b> Profiler<'b> {
     }
 
     fn fold(&mut self, batch: &RecordBatch) -> Result<()> {
-        let segment = Segment::Whole;
-        let profile = self.set.segments.entry(segment.clone()).or_insert_with(|| self.template.clone());
-        let sketches: Vec<Option<SketchPlan>> =
-            self.tasks.columns.iter().zip(&profile.columns).map(|(t, c)| t.sketched().then(|| c.kll.plan())).collect();
-        self.in_flight.push_back(segment);
-        let done = self.folder.push(batch, &sketches)?;
-        done.into_iter().for_each(|f| self.apply(f));
+        self.whole.push(&mut self.set, Segment::Whole, batch)?;
+        let Some(w) = &mut self.windows else { return Ok(()) };
+        let groups = match w.time {
+            Some(t) => window::group(&window::times_ms(&w.column, batch.column(t))?, &w.window),
+            None => vec![(Segment::Untimed, None)],
+        };
+        for (segment, rows) in groups {
+            if !self.set.segments.contains_key(&segment) {
+                if self.set.segments.len() > w.limit {
+                    return Err(Error::Usage(format!(
+                        "time column '{}': more than {} windows of {}; use a longer --window or raise --max-windows",
+                        w.column, w.limit, w.window
+                    )));
+                }
+                self.set.segments.insert(segment.clone(), self.template.clone());
+            }
+            let part = match rows {
+                None => batch.clone(),
+                Some(idx) => arrow_select::take::take_record_batch(batch, &idx)
+                    .map_err(|e| Error::Schema { column: w.column.clone(), message: crate::error::one_line(e) })?,
+            };
+            w.stream.push(&mut self.set, segment, &part)?;
+        }
         Ok(())
     }
 
     /// Completes the batches in flight and returns the profiles.
     pub fn finish(mut self) -> Result<ProfileSet> {
-        let done = self.folder.flush()?;
-        done.into_iter().for_each(|f| self.apply(f));
-        debug_assert!(self.in_flight.is_empty());
+        self.whole.flush(&mut self.set)?;
+        if let Some(w) = &mut self.windows {
+            w.stream.flush(&mut self.set)?;
+        }
         Ok(self.set)
     }
 
@@ -247,9 +402,10 @@ impl<'b> Profiler<'b> {
         if Arc::ptr_eq(&got, &self.schema) || got.fields() == self.schema.fields() {
             return Ok(());
         }
-        for t in &self.tasks.columns {
-            let want = self.schema.field(t.index);
-            match got.fields().get(t.index) {
+        let time = self.windows.as_ref().and_then(|w| w.time);
+        for index in self.whole.tasks.columns.iter().map(|t| t.index).chain(time) {
+            let want = self.schema.field(index);
+            match got.fields().get(index) {
                 Some(f) if f.name() == want.name() && f.data_type() == want.data_type() => {}
                 Some(f) if f.name() == want.name() => {
                     return Err(Error::Schema {
@@ -266,20 +422,6 @@ impl<'b> Profiler<'b> {
             }
         }
         Ok(())
-    }
-
-    fn apply(&mut self, fold: BatchFold) {
-        let segment = self.in_flight.pop_front().expect("a fold per pushed batch");
-        let profile = self.set.segments.get_mut(&segment).expect("segment created on push");
-        profile.rows += fold.batch.num_rows() as u64;
-        let histogram_only = self.histogram_only;
-        let batch = &fold.batch;
-        profile
-            .columns
-            .par_iter_mut()
-            .zip(self.tasks.columns.par_iter())
-            .zip(fold.columns.into_par_iter())
-            .for_each(|((col, task), f)| apply_column(col, batch.column(task.index), f, histogram_only));
     }
 }
 

@@ -13,7 +13,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::{Array, ArrayRef};
 use arrow_schema::DataType;
 
-use crate::backend::{ColumnFold, NumericFold, SketchFeed};
+use crate::backend::{ColumnFold, Detail, NumericFold, SketchFeed};
 use crate::profile::{ColumnProfile, Histogram, Role};
 
 /// How a text value classifies.
@@ -57,16 +57,16 @@ pub fn classify(s: &str) -> TextKind {
 }
 
 /// Applies one column's fold of a batch (`array` is the column) to its profile.
-pub(super) fn apply_column(col: &mut ColumnProfile, array: &ArrayRef, fold: ColumnFold, histogram_only: bool) {
+pub(super) fn apply_column(col: &mut ColumnProfile, array: &ArrayRef, fold: ColumnFold, detail: Detail) {
     col.rows += array.len() as u64;
     col.missing += array.logical_null_count() as u64;
     match fold {
-        ColumnFold::Numeric(f) => numeric(col, *f, array.data_type(), histogram_only),
+        ColumnFold::Numeric(f) => numeric(col, *f, array.data_type(), detail),
         ColumnFold::Keys(counts) => {
             let Some(values) = array.as_any_dictionary_opt().and_then(|d| Strings::of(d.values().as_ref())) else {
                 return;
             };
-            let mut text = TextFold::new(col, histogram_only);
+            let mut text = TextFold::new(col, detail);
             for (i, &c) in counts.iter().enumerate() {
                 if c > 0 {
                     if let Some(s) = values.get(i) {
@@ -78,29 +78,31 @@ pub(super) fn apply_column(col: &mut ColumnProfile, array: &ArrayRef, fold: Colu
         }
         ColumnFold::Boolean { trues, falses } => {
             col.types.boolean += trues + falses;
-            if !histogram_only {
+            if detail != Detail::HistogramOnly {
                 for (name, n) in [("true", trues), ("false", falses)] {
                     if n > 0 {
                         col.categories.add(name, n);
-                        col.hll.update_str(name);
+                        if detail == Detail::Full {
+                            col.hll.update_str(name);
+                        }
                     }
                 }
             }
         }
         ColumnFold::Host => {
             if let Some(strings) = Strings::of(array.as_ref()) {
-                plain_text(col, &strings, histogram_only);
+                plain_text(col, &strings, detail);
             }
             // Other types (lists, structs, binary): counted as rows and missing only.
         }
     }
 }
 
-fn numeric(col: &mut ColumnProfile, f: NumericFold, t: &DataType, histogram_only: bool) {
+fn numeric(col: &mut ColumnProfile, f: NumericFold, t: &DataType, detail: Detail) {
     if let (Some(h), Some(bins)) = (&mut col.histogram, &f.bins) {
         h.counts.iter_mut().zip(bins).for_each(|(a, b)| *a += b);
     }
-    if histogram_only {
+    if detail == Detail::HistogramOnly {
         return;
     }
     let present = f.finite + f.nan + f.pos_inf + f.neg_inf;
@@ -153,9 +155,9 @@ impl<'a> Strings<'a> {
     }
 }
 
-fn plain_text(col: &mut ColumnProfile, strings: &Strings, histogram_only: bool) {
+fn plain_text(col: &mut ColumnProfile, strings: &Strings, detail: Detail) {
     let identifier = col.role == Role::Identifier;
-    let mut text = TextFold::new(col, histogram_only);
+    let mut text = TextFold::new(col, detail);
     if identifier {
         // All distinct: no point in grouping equal values first.
         for i in 0..strings.len() {
@@ -182,15 +184,15 @@ fn plain_text(col: &mut ColumnProfile, strings: &Strings, histogram_only: bool) 
 /// Folds distinct text values of one batch into a column's profile.
 struct TextFold<'c> {
     col: &'c mut ColumnProfile,
-    histogram_only: bool,
+    detail: Detail,
     /// Finite numbers found in the text, with their counts: they go to the moments and the
     /// quantile sketch as one sorted batch at the end, like a numeric column's values.
     numbers: Vec<(f64, u64)>,
 }
 
 impl<'c> TextFold<'c> {
-    fn new(col: &'c mut ColumnProfile, histogram_only: bool) -> Self {
-        TextFold { col, histogram_only, numbers: Vec::new() }
+    fn new(col: &'c mut ColumnProfile, detail: Detail) -> Self {
+        TextFold { col, detail, numbers: Vec::new() }
     }
 
     fn value(&mut self, s: &str, count: u64) {
@@ -213,12 +215,14 @@ impl<'c> TextFold<'c> {
                 None
             }
         };
-        if !self.histogram_only {
+        if self.detail != Detail::HistogramOnly {
             // Identifiers are all distinct: their values are not worth counting one by one.
             if col.role != Role::Identifier {
                 col.categories.add(s, count);
             }
-            col.hll.update_str(s);
+            if self.detail == Detail::Full {
+                col.hll.update_str(s);
+            }
         }
         let Some(v) = number else { return };
         if v.is_nan() {
@@ -230,7 +234,7 @@ impl<'c> TextFold<'c> {
                 col.neg_inf += count;
             }
         } else {
-            if !self.histogram_only {
+            if self.detail != Detail::HistogramOnly {
                 self.numbers.push((v, count));
             }
             if let Some(h) = &mut col.histogram {
@@ -249,7 +253,9 @@ impl<'c> TextFold<'c> {
             values.extend(std::iter::repeat_n(v, c as usize));
         }
         self.col.moments.update_slice(&values);
-        self.col.kll.update_sorted(&values);
+        if self.detail == Detail::Full {
+            self.col.kll.update_sorted(&values);
+        }
     }
 }
 

@@ -10,7 +10,10 @@ use std::str::FromStr;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, Int64Type};
-use arrow_array::{Array, ArrayRef};
+use arrow_array::{Array, ArrayRef, UInt32Array};
+use std::collections::BTreeMap;
+
+use super::Segment;
 use arrow_schema::{DataType, TimeUnit};
 use chrono::{DateTime, Datelike, NaiveDate};
 
@@ -67,6 +70,18 @@ impl FromStr for Window {
     }
 }
 
+impl std::fmt::Display for Window {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Window::Fixed { ms, .. } if ms % DAY == 0 => write!(f, "{}d", ms / DAY),
+            Window::Fixed { ms, .. } if ms % HOUR == 0 => write!(f, "{}h", ms / HOUR),
+            Window::Fixed { ms, .. } if ms % MINUTE == 0 => write!(f, "{}m", ms / MINUTE),
+            Window::Fixed { ms, .. } => write!(f, "{ms}ms"),
+            Window::Months(n) => write!(f, "{n}mo"),
+        }
+    }
+}
+
 impl Window {
     /// Start of the window holding instant `t` (milliseconds since the epoch).
     pub fn start(&self, t: i64) -> i64 {
@@ -106,9 +121,43 @@ pub fn iso(ms: i64) -> String {
     DateTime::from_timestamp_millis(ms).map_or_else(|| ms.to_string(), |d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string())
 }
 
-/// True for the types a time column may have.
+/// True for the types a time column may have: timestamps, dates, epoch numbers, and text
+/// holding ISO 8601 timestamps.
 pub fn is_time_type(t: &DataType) -> bool {
-    matches!(t, DataType::Timestamp(_, _) | DataType::Date32 | DataType::Date64) || t.is_integer() || t.is_floating()
+    matches!(t, DataType::Timestamp(_, _) | DataType::Date32 | DataType::Date64)
+        || t.is_integer()
+        || t.is_floating()
+        || crate::backend::fold::is_text_type(t)
+}
+
+/// The rows of a batch grouped by the segment their time gives (`times` from [`times_ms`]):
+/// [`Segment::Window`] by window start, [`Segment::Untimed`] for rows without an instant. In
+/// key order; the row indices are `None` when every row is in the one segment.
+pub fn group(times: &[Option<i64>], window: &Window) -> Vec<(Segment, Option<UInt32Array>)> {
+    let mut keys: Vec<Option<i64>> = Vec::with_capacity(times.len());
+    // Rows of one window usually come together: its bounds are computed once per run.
+    let mut last: Option<(i64, i64)> = None;
+    for t in times {
+        keys.push(t.map(|t| match last {
+            Some((start, end)) if start <= t && t < end => start,
+            _ => {
+                let start = window.start(t);
+                last = Some((start, window.end(start)));
+                start
+            }
+        }));
+    }
+    let segment = |k: Option<i64>| k.map_or(Segment::Untimed, Segment::Window);
+    match keys.first() {
+        None => return Vec::new(),
+        Some(&first) if keys.iter().all(|&k| k == first) => return vec![(segment(first), None)],
+        _ => {}
+    }
+    let mut rows: BTreeMap<Segment, Vec<u32>> = BTreeMap::new();
+    for (i, &k) in keys.iter().enumerate() {
+        rows.entry(segment(k)).or_default().push(i as u32);
+    }
+    rows.into_iter().map(|(k, v)| (k, Some(UInt32Array::from(v)))).collect()
 }
 
 /// Milliseconds since the epoch of each row of a time column; `None` for a null, or a number
@@ -138,13 +187,22 @@ pub fn times_ms(column: &str, array: &ArrayRef) -> Result<Vec<Option<i64>>> {
         }
         DataType::Date32 => Ok(ints(array)?.iter().map(|v| v.and_then(|d| d.checked_mul(DAY))).collect()),
         DataType::Date64 => Ok(ints(array)?.iter().collect()),
+        t if crate::backend::fold::is_text_type(t) => {
+            // ISO 8601 / RFC 3339 text; without an offset it is read as UTC. Text that is not
+            // a timestamp is a null here: counted as untimed, never guessed.
+            let utc = DataType::Timestamp(TimeUnit::Millisecond, Some("+00:00".into()));
+            let opts = arrow_cast::CastOptions { safe: true, ..Default::default() };
+            let t = arrow_cast::cast::cast_with_options(array, &utc, &opts)
+                .map_err(|e| Error::Usage(format!("--time-column '{column}': {}", crate::error::one_line(e))))?;
+            Ok(ints(&t)?.iter().collect())
+        }
         t if t.is_integer() || t.is_floating() => {
             let f = arrow_cast::cast(array, &DataType::Float64)
                 .map_err(|e| Error::Usage(format!("--time-column '{column}': {}", crate::error::one_line(e))))?;
             Ok(f.as_primitive::<Float64Type>().iter().map(|v| v.and_then(epoch_ms)).collect())
         }
         t => Err(Error::Usage(format!(
-            "--time-column '{column}' is {t}: expected a timestamp, a date or an epoch number"
+            "--time-column '{column}' is {t}: expected a timestamp, a date, an epoch number or ISO 8601 text"
         ))),
     }
 }
@@ -202,6 +260,25 @@ mod tests {
     }
 
     #[test]
+    fn rows_group_by_window_in_key_order() {
+        let h: Window = "1h".parse().unwrap();
+        let t = at("2026-11-28T14:00:00Z");
+        let times = [Some(t + 5), Some(t - 1), None, Some(t + HOUR - 1), Some(t - HOUR)];
+        let g = group(&times, &h);
+        let keys: Vec<Segment> = g.iter().map(|(k, _)| k.clone()).collect();
+        assert_eq!(keys, vec![Segment::Window(t - HOUR), Segment::Window(t), Segment::Untimed]);
+        let rows: Vec<Vec<u32>> = g.iter().map(|(_, r)| r.as_ref().unwrap().values().to_vec()).collect();
+        assert_eq!(rows, vec![vec![1, 4], vec![0, 3], vec![2]]);
+        // One window: no row indices, the batch goes whole.
+        assert_eq!(group(&[Some(t), Some(t + 1)], &h), vec![(Segment::Window(t), None)]);
+        assert!(group(&[], &h).is_empty());
+        // Month windows: bounds found once per run of rows, right across a month's end.
+        let m: Window = "1mo".parse().unwrap();
+        let g = group(&[Some(at("2026-11-30T23:59:59Z")), Some(at("2026-12-01T00:00:00Z"))], &m);
+        assert_eq!(g[1].0, Segment::Window(at("2026-12-01T00:00:00Z")));
+    }
+
+    #[test]
     fn times_from_timestamps_dates_and_epoch_numbers() {
         let t = at("2026-11-28T14:37:12Z");
         let secs: ArrayRef = Arc::new(TimestampSecondArray::from(vec![Some(t / 1000), None]).with_timezone("+05:00"));
@@ -215,7 +292,21 @@ mod tests {
         assert_eq!(times_ms("t", &n).unwrap(), vec![Some(t); 4]);
         let f: ArrayRef = Arc::new(Float64Array::from(vec![Some(f64::NAN), Some(1.78e9), None]));
         assert_eq!(times_ms("t", &f).unwrap(), vec![None, Some(1_780_000_000_000), None]);
-        let text: ArrayRef = Arc::new(arrow_array::StringArray::from(vec!["x"]));
-        assert!(times_ms("when", &text).unwrap_err().to_string().contains("'when'"));
+        let text: ArrayRef = Arc::new(arrow_array::StringArray::from(vec![
+            Some("2026-11-28T14:37:12Z"),
+            Some("2026-11-28T19:37:12+05:00"),
+            Some("2026-11-28 14:37:12"),
+            Some("yesterday"),
+            None,
+        ]));
+        assert_eq!(times_ms("t", &text).unwrap(), vec![Some(t), Some(t), Some(t), None, None]);
+        let dict: ArrayRef = Arc::new(
+            vec![Some("2026-11-28T14:37:12Z"), None]
+                .into_iter()
+                .collect::<arrow_array::DictionaryArray<arrow_array::types::Int32Type>>(),
+        );
+        assert_eq!(times_ms("t", &dict).unwrap(), vec![Some(t), None]);
+        let binary: ArrayRef = Arc::new(arrow_array::BinaryArray::from(vec![&b"x"[..]]));
+        assert!(times_ms("when", &binary).unwrap_err().to_string().contains("'when'"));
     }
 }

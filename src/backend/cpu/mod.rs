@@ -193,8 +193,10 @@ pub fn numeric_host_pass(values: &Float64Array, task: &ColumnTask, finite: &mut 
         bins: task.edges.as_ref().map(|e| vec![0u64; e.len() + 1]),
         sketch: SketchFeed::None,
     };
-    if task.sketched() {
+    if task.moments() {
         fold.moments.update_slice(finite);
+    }
+    if task.sketched() {
         if finite.len() < MIN_BATCH {
             fold.sketch = SketchFeed::Values(finite.clone());
         }
@@ -337,7 +339,7 @@ mod tests {
             index: 0,
             kind: ColumnKind::Numeric { integral: false },
             edges: Some(vec![0.0, 2.0].into()),
-            histogram_only: false,
+            detail: crate::backend::Detail::Full,
         };
         let ColumnFold::Numeric(f) = fold_column(&a, &task, None, &mut ColumnScratch::default()) else { panic!() };
         assert_eq!((f.nulls, f.finite, f.nan, f.pos_inf, f.neg_inf), (1, 3, 1, 1, 1));
