@@ -327,7 +327,7 @@ impl Baseline {
             if t.is_numeric() {
                 return match &col.histogram {
                     Some(h) if h.total() > 0 => Reference::Numeric {
-                        edges: h.edges.clone(),
+                        edges: h.edges.to_vec(),
                         weights: h.counts.iter().map(|&c| c as f64).collect(),
                         min: col.moments.min,
                         std_dev: col.moments.std_dev(),

@@ -171,6 +171,7 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
             progress: false,
             strict: true,
             resume: false,
+            windows: None,
         })?;
     }
     let baseline = Baseline::load(&base_dir)?;
@@ -223,6 +224,7 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
                     progress: false,
                     strict: true,
                     resume: false,
+                    windows: None,
                 },
                 &base_dir,
             )

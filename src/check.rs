@@ -19,6 +19,16 @@ fn ratio_violation(feature: &str, check: CheckType, value: f64) -> Violation {
     }
 }
 
+/// Finite values below zero: from the quantile sketch, or, in a window's light profile (no
+/// sketch), the histogram's bins below its last edge at or under zero — exact when the baseline
+/// minimum, the first edge, is 0.
+fn negatives(col: &crate::profile::ColumnProfile) -> u64 {
+    if !col.kll.is_empty() {
+        return col.kll.weight_below(0.0);
+    }
+    col.histogram.as_ref().map_or(0, |h| h.counts[..h.edges.partition_point(|&e| e <= 0.0)].iter().sum())
+}
+
 /// Evaluates every constraint. Features appear in the baseline's order, then extra columns.
 pub fn check(baseline: &Baseline, current: &DatasetProfile, drift: &[FeatureDrift]) -> Vec<Violation> {
     let mut out = Vec::new();
@@ -58,7 +68,7 @@ pub fn check(baseline: &Baseline, current: &DatasetProfile, drift: &[FeatureDrif
             }
             let non_neg = fc.and_then(|f| f.num_constraints.as_ref()).and_then(|n| n.is_non_negative).unwrap_or(false);
             if non_neg && (col.moments.min.is_some_and(|m| m < 0.0) || col.neg_inf > 0) {
-                let negative = col.neg_inf + col.kll.weight_below(0.0);
+                let negative = col.neg_inf + negatives(col);
                 let share = 1.0 - negative as f64 / col.present().max(1) as f64;
                 out.push(Violation {
                     feature_name: name.clone(),
@@ -106,4 +116,25 @@ pub fn check(baseline: &Baseline, current: &DatasetProfile, drift: &[FeatureDrif
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::{ColumnProfile, Histogram, Role};
+
+    #[test]
+    fn negatives_of_a_light_profile_come_from_the_histogram() {
+        let mut c = ColumnProfile::new("x", "Float64", Role::Feature);
+        c.histogram = Some(Histogram { edges: vec![-1.0, 0.0, 1.0].into(), counts: vec![3, 4, 5, 6] });
+        // (-∞, -1) and [-1, 0) are below zero.
+        assert_eq!(negatives(&c), 7);
+        c.histogram = Some(Histogram { edges: vec![0.0, 2.0].into(), counts: vec![2, 9, 1] });
+        assert_eq!(negatives(&c), 2);
+        c.histogram = Some(Histogram { edges: vec![0.5, 2.0].into(), counts: vec![2, 9, 1] });
+        assert_eq!(negatives(&c), 0, "no edge at or under zero: nothing known to be negative");
+        // With a sketch, the sketch counts.
+        c.kll.update_sorted(&[-3.0, -2.0, 5.0]);
+        assert_eq!(negatives(&c), 2);
+    }
 }

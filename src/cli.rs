@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use driftwatch::engine::window::Window;
 
 /// driftwatch: data-quality and drift monitoring for ML models at full volume.
 #[derive(Debug, Parser)]
@@ -28,6 +29,19 @@ pub enum Command {
         /// Baseline folder: driftwatch's, or SageMaker's statistics.json + constraints.json.
         #[arg(long, short = 'b', value_name = "DIR")]
         baseline: PathBuf,
+        /// Also judge every time window: calendar-aligned in UTC, `15m`, `1h`, `1d`, `7d`/`1w`
+        /// (ISO weeks), `1mo`, `3mo`. Writes windows.csv, windows.parquet and
+        /// windows/yyyy/mm/dd/hh/constraint_violations.json.
+        #[arg(long, value_name = "LENGTH")]
+        window: Option<Window>,
+        /// The time of each row for --window: a timestamp, a date, an epoch number (seconds to
+        /// nanoseconds, read from its magnitude) or ISO 8601 text [default: a SageMaker
+        /// capture's inferenceTime].
+        #[arg(long, value_name = "COLUMN", requires = "window")]
+        time_column: Option<String>,
+        /// Most windows a run may hold: memory grows with windows × features × bins.
+        #[arg(long, value_name = "N", default_value_t = driftwatch::timeline::DEFAULT_MAX_WINDOWS, requires = "window")]
+        max_windows: usize,
         /// Shared flags.
         #[command(flatten)]
         common: CommonArgs,

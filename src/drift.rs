@@ -186,8 +186,17 @@ fn regroup(labels_edges: &[f64], base: &[f64], cur: &[f64]) -> Chart {
     chart
 }
 
-/// Compares one feature.
+/// Compares one feature, with the binned distributions the HTML report draws.
 pub fn feature(baseline: &Baseline, name: &str, current: Option<&ColumnProfile>) -> FeatureDrift {
+    judge(baseline, name, current, true)
+}
+
+/// Compares one feature, without the chart (a time window's verdict).
+pub fn feature_without_chart(baseline: &Baseline, name: &str, current: Option<&ColumnProfile>) -> FeatureDrift {
+    judge(baseline, name, current, false)
+}
+
+fn judge(baseline: &Baseline, name: &str, current: Option<&ColumnProfile>, charts: bool) -> FeatureDrift {
     let Some(cur) = current else {
         return FeatureDrift::skipped(name, "missing from the current data");
     };
@@ -198,7 +207,7 @@ pub fn feature(baseline: &Baseline, name: &str, current: Option<&ColumnProfile>)
     match baseline.reference(name) {
         Reference::Unavailable(why) => FeatureDrift::skipped(name, why),
         Reference::Numeric { edges, weights, min, std_dev, kll, exact } => {
-            let Some(h) = cur.histogram.as_ref().filter(|h| h.edges == edges) else {
+            let Some(h) = cur.histogram.as_ref().filter(|h| h.edges[..] == edges[..]) else {
                 return FeatureDrift::skipped(name, "current values are not numeric");
             };
             let counts: Vec<f64> = h.counts.iter().map(|&c| c as f64).collect();
@@ -222,7 +231,7 @@ pub fn feature(baseline: &Baseline, name: &str, current: Option<&ColumnProfile>)
                 status: if distance > cfg.comparison_threshold { Verdict::Drift } else { Verdict::Ok },
                 baseline_count: Some(weights.iter().sum()),
                 current_count: Some(counts.iter().sum()),
-                chart: Some(regroup(&edges, &weights, &counts)),
+                chart: charts.then(|| regroup(&edges, &weights, &counts)),
                 numeric: Some(m),
                 ..FeatureDrift::compared(name, FeatureKind::Numeric)
             }
@@ -253,11 +262,11 @@ pub fn feature(baseline: &Baseline, name: &str, current: Option<&ColumnProfile>)
                 (base[b] / tb + curv[b] / tc).total_cmp(&(base[a] / tb + curv[a] / tc)).then(a.cmp(&b))
             });
             order.truncate(CHART_BINS);
-            let chart = Chart {
+            let chart = charts.then(|| Chart {
                 labels: order.iter().map(|&i| keys[i].clone()).collect(),
                 baseline: order.iter().map(|&i| base[i] / tb).collect(),
                 current: order.iter().map(|&i| curv[i] / tc).collect(),
-            };
+            });
             FeatureDrift {
                 method: Some(method.into()),
                 distance: Some(distance),
@@ -265,7 +274,7 @@ pub fn feature(baseline: &Baseline, name: &str, current: Option<&ColumnProfile>)
                 status: if drift { Verdict::Drift } else { Verdict::Ok },
                 baseline_count: Some(tb),
                 current_count: Some(tc),
-                chart: Some(chart),
+                chart,
                 categorical: Some(m),
                 ..FeatureDrift::compared(name, FeatureKind::Categorical)
             }

@@ -40,5 +40,6 @@ pub mod profile;
 pub mod report;
 pub mod scan;
 pub mod synth;
+pub mod timeline;
 
 pub use error::{Error, Result};

@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use cli::{BackendArg, BenchBackendArg, Cli, Command, CommonArgs, ShapeArg};
 use driftwatch::backend::BackendChoice;
-use driftwatch::pipeline::{run_baseline, run_monitor, JobOptions};
+use driftwatch::pipeline::{run_baseline, run_monitor, JobOptions, TimeOptions};
 use driftwatch::synth::Shape;
 
 /// Exit code of a run that read no row: never a clean pass.
@@ -44,6 +44,7 @@ fn options(c: CommonArgs) -> anyhow::Result<JobOptions> {
         progress: !c.quiet,
         strict: c.strict,
         resume: c.resume,
+        windows: None,
     })
 }
 
@@ -53,7 +54,14 @@ fn run() -> anyhow::Result<u8> {
     driftwatch::backend::gpu::quiet_wayland();
     match cli.command {
         Command::Baseline { common } => baseline(options(common)?),
-        Command::Monitor { baseline, common } => monitor(options(common)?, &baseline),
+        Command::Monitor { baseline, window, time_column, max_windows, common } => {
+            let mut opts = options(common)?;
+            if max_windows == 0 {
+                anyhow::bail!("--max-windows: must be at least 1");
+            }
+            opts.windows = window.map(|window| TimeOptions { column: time_column, window, limit: max_windows });
+            monitor(opts, &baseline)
+        }
         Command::Bench { rows, row_group, backend, dir, runs, shape, json } => {
             let shape = match shape {
                 ShapeArg::Capture => Shape::Capture,
@@ -114,7 +122,7 @@ fn monitor(opts: JobOptions, baseline: &std::path::Path) -> anyhow::Result<u8> {
         // Never a clean pass: nothing was looked at.
         eprintln!("driftwatch: nothing monitored: the inputs hold 0 rows");
         NOTHING_PROFILED
-    } else if !out.report.violations.is_empty() {
+    } else if !out.report.violations.is_empty() || driftwatch::timeline::any_violation(&out.windows) {
         1
     } else {
         0

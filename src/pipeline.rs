@@ -14,6 +14,8 @@ use crate::backend::Backend;
 use crate::backend::{self, BackendChoice};
 use crate::baseline::{self, Baseline};
 use crate::drift::{self, Verdict};
+use crate::engine::window::{self, Window};
+use crate::engine::SegmentKey;
 use crate::engine::{profile_files, Checkpoint, Outcome, ProfilePlan, Request};
 use crate::error::{Error, Result};
 use crate::formats::sagemaker::CheckType;
@@ -21,6 +23,7 @@ use crate::output::{to_json, write_atomic};
 use crate::profile::{DatasetProfile, Role};
 use crate::report::{self, InputSummary, MonitorReport, Summary};
 use crate::scan::{scan, Scan, ScannedFile, Skipped};
+use crate::timeline::{self, WindowOptions, WindowResult};
 
 /// Options shared by the jobs (validated from the CLI flags).
 #[derive(Debug, Clone)]
@@ -39,6 +42,19 @@ pub struct JobOptions {
     pub strict: bool,
     /// Continue an interrupted run from its checkpoint in the output folder.
     pub resume: bool,
+    /// Key rows by time window (`monitor` only).
+    pub windows: Option<TimeOptions>,
+}
+
+/// How `monitor` keys rows by time, as asked: the column may be left to find.
+#[derive(Debug, Clone)]
+pub struct TimeOptions {
+    /// The time column; `None`: a SageMaker capture's `inferenceTime`.
+    pub column: Option<String>,
+    /// The window length.
+    pub window: Window,
+    /// Most windows the run may hold.
+    pub limit: usize,
 }
 
 /// What a baseline run produced.
@@ -67,6 +83,8 @@ pub struct MonitorOutcome {
     pub report: MonitorReport,
     /// The Markdown summary.
     pub markdown: String,
+    /// Per-window verdicts, when rows were keyed by time.
+    pub windows: Vec<WindowResult>,
     /// Files written.
     pub written: Vec<PathBuf>,
 }
@@ -337,19 +355,59 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
     })
 }
 
+/// Names of the time column of SageMaker's data captures, flattened.
+const CAPTURE_TIME: [&str; 2] = ["inferenceTime", "eventMetadata.inferenceTime"];
+
+/// The time column of a windowed run: the one asked for, which must be in the inputs, or a
+/// capture's `inferenceTime`.
+fn time_column(t: &TimeOptions, s: &Scan) -> Result<WindowOptions> {
+    let flat: Vec<(String, arrow_schema::DataType)> = s
+        .files
+        .iter()
+        .flat_map(|f| {
+            let schema = crate::engine::flat_schema(f.meta.schema());
+            schema.fields().iter().map(|x| (x.name().clone(), x.data_type().clone())).collect::<Vec<_>>()
+        })
+        .collect();
+    let wrong = flat.iter().find(|(c, ty)| Some(c) == t.column.as_ref() && !window::is_time_type(ty));
+    if let Some((c, ty)) = wrong {
+        return Err(Error::Usage(format!(
+            "--time-column '{c}' is {ty}: expected a timestamp, a date, an epoch number or ISO 8601 text"
+        )));
+    }
+    let column = match &t.column {
+        Some(c) if flat.iter().any(|(f, _)| f == c) => c.clone(),
+        Some(c) => return Err(Error::Usage(format!("--time-column: no column named '{c}' in any input"))),
+        None => {
+            CAPTURE_TIME.iter().find(|n| flat.iter().any(|(f, _)| f == *n)).map(|n| n.to_string()).ok_or_else(|| {
+                Error::Usage(
+                    "--window: name the time column with --time-column (the inputs have no inferenceTime)".into(),
+                )
+            })?
+        }
+    };
+    Ok(WindowOptions { column, window: t.window, limit: t.limit })
+}
+
 /// Monitors the inputs against a baseline folder.
 pub fn run_monitor(opts: &JobOptions, baseline_dir: &std::path::Path) -> Result<MonitorOutcome> {
     let base = Baseline::load(baseline_dir)?;
     let s = scan_inputs(opts)?;
+    let windows = opts.windows.as_ref().map(|t| time_column(t, &s)).transpose()?;
     let plan = ProfilePlan {
         columns: opts.columns.clone(),
         edges: base.edges().into_iter().map(|(k, e)| (k, e.into())).collect(),
+        segment: windows.as_ref().map_or(SegmentKey::Whole, |w| SegmentKey::Window {
+            column: w.column.clone(),
+            window: w.window,
+            limit: w.limit,
+        }),
         ..Default::default()
     };
     let (backend, backend_note) = choose_backend(opts.backend, &s.files, &plan)?;
     let mut guard = OutputGuard::new(&opts.output);
     let outcome = profile_pass(opts, &mut guard, &s.files, &plan, backend.as_ref(), ("monitor", "monitor"))?;
-    let (current, skipped) = (outcome.profile, outcome.skipped);
+    let (current, skipped, segments) = (outcome.profile, outcome.skipped, outcome.segments);
     strict_check(opts, &skipped)?;
     let files_ok = s.files.len() - skipped.len();
     if files_ok == 0 {
@@ -395,10 +453,26 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: &std::path::Path) -> Result<
         summary,
         features,
         violations: violations.clone(),
+        windows: None,
     };
+    let mut report = report;
+    let mut window_results = Vec::new();
+    let mut written = Vec::new();
+    if let Some(w) = &windows {
+        let untimed = segments.segments.get(&crate::engine::Segment::Untimed).map_or(0, |p| p.rows);
+        if segments.windows().next().is_none() && untimed > 0 {
+            return Err(Error::Usage(format!(
+                "--time-column '{}': none of the {untimed} rows holds a time (a timestamp, a date, an epoch number or ISO 8601 text)",
+                w.column
+            )));
+        }
+        window_results = timeline::evaluate(&base, &names, &segments, &w.window);
+        let table = timeline::table(&window_results, &segments)?;
+        written.extend(timeline::write(&opts.output, &w.window, &window_results, &table)?);
+        report.windows = Some(timeline::summary(w, &segments, &window_results));
+    }
     let stats = baseline::statistics(&current);
     let out = &opts.output;
-    let mut written = Vec::new();
     for (name, bytes) in [
         ("statistics.json", to_json(&stats)),
         ("constraint_violations.json", to_json(&crate::formats::sagemaker::Violations { violations })),
@@ -411,5 +485,5 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: &std::path::Path) -> Result<
         written.push(p);
     }
     let markdown = report::markdown::render(&report);
-    Ok(MonitorOutcome { report, markdown, written })
+    Ok(MonitorOutcome { report, markdown, written, windows: window_results })
 }

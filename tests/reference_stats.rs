@@ -18,6 +18,7 @@ fn statistics_match_numpy() {
         progress: false,
         strict: true,
         resume: false,
+        windows: None,
     };
     let out = run_baseline(&opts).unwrap();
     let want = json(&root().join("tests/data/stats_expected.json"));

@@ -47,3 +47,37 @@ fn resume_equals_uninterrupted_run() {
     let changed = profile_files(&s.files[1..], &req, Some(&Checkpoint { resume: true, ..cp })).unwrap();
     assert_eq!(changed.resumed, 0);
 }
+
+/// The same with rows keyed by time window: the checkpoint keeps every window (their bin edges
+/// written once, with the whole profile's) and resuming gives the uninterrupted run's windows.
+#[test]
+fn windowed_resume_equals_uninterrupted_run() {
+    let d = tempfile::tempdir().unwrap();
+    for i in 0..4 {
+        let spec = CaptureSpec { rows: 4000, seed: 30 + i as u64, row_group: 1500, ..Default::default() };
+        write_capture(&d.path().join(format!("part-{i}.parquet")), &spec).unwrap();
+    }
+    let s = scan(&[d.path().display().to_string()], &Role::is_identifier_name);
+    let plan = ProfilePlan {
+        edges: [("f0".to_string(), vec![-1.0, 0.0, 1.0].into())].into(),
+        segment: driftwatch::engine::SegmentKey::Window {
+            column: "event_time".into(),
+            window: "1m".parse().unwrap(),
+            limit: 10_000,
+        },
+        ..Default::default()
+    };
+    let pb = ProgressBar::hidden();
+    let req = Request { plan: &plan, backend: &CpuBackend, progress: &pb };
+    let whole = profile_files(&s.files, &req, None).unwrap();
+    assert!(whole.segments.windows().count() > 1, "the capture spans several windows");
+    let cp = Checkpoint { path: d.path().join("out/.checkpoint.json"), resume: false, key: "job".into() };
+    profile_files(&s.files[..2], &req, Some(&cp)).unwrap();
+    let text = std::fs::read_to_string(&cp.path).unwrap();
+    assert_eq!(text.matches("[-1.0,0.0,1.0]").count(), 1, "edges written once");
+    let resumed = profile_files(&s.files, &req, Some(&Checkpoint { resume: true, ..cp })).unwrap();
+    assert_eq!(resumed.resumed, 2);
+    assert_eq!(serde_json::to_string(&resumed.segments).unwrap(), serde_json::to_string(&whole.segments).unwrap());
+    let f0 = resumed.segments.windows().next().unwrap().1.column("f0").unwrap();
+    assert_eq!(&f0.histogram.as_ref().unwrap().edges[..], &[-1.0, 0.0, 1.0]);
+}

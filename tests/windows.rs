@@ -166,3 +166,159 @@ fn a_time_column_of_another_type_is_refused() {
     assert!(e.contains("'t'") || e.contains("t:"), "{e}");
     assert!(e.contains("Boolean"), "{e}");
 }
+
+/// A day of hourly captures over three files, rows of all hours mixed in each file: `x` is
+/// shifted by 5 from `from_hour` on, every 50th row has no time.
+fn hourly_files(dir: &std::path::Path, hours: i64, from_hour: i64) -> u64 {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut untimed = 0;
+    for f in 0..3 {
+        let n = 6000;
+        let (mut t, mut x, mut c) = (Vec::new(), Vec::new(), Vec::new());
+        for i in 0..n {
+            let k = (i * 7919 + f * 31) % n;
+            let hour = (k as i64 * hours) / n as i64;
+            let timed = i % 50 != 7;
+            untimed += u64::from(!timed);
+            t.push(timed.then_some(DAY0 + hour * HOUR + (k as i64 % 3600) * 1000));
+            let base = ((k * 37) % 1000) as f64 / 100.0;
+            x.push(if hour >= from_hour { base + 5.0 } else { base });
+            c.push(["red", "green", "blue"][k % 3]);
+        }
+        crate::common::write_parquet(
+            &dir.join(format!("part-{f}.parquet")),
+            vec![
+                ("t", arr(TimestampMillisecondArray::from(t))),
+                ("x", arr(Float64Array::from(x))),
+                ("c", arr(arrow_array::StringArray::from(c))),
+            ],
+            2500,
+        );
+    }
+    untimed
+}
+
+fn csv_rows(path: &std::path::Path) -> Vec<BTreeMap<String, String>> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    lines.map(|l| header.iter().zip(l.split(',')).map(|(h, v)| (h.to_string(), v.to_string())).collect()).collect()
+}
+
+#[test]
+fn monitor_judges_every_window_and_finds_the_injected_hours() {
+    let d = tempfile::tempdir().unwrap();
+    hourly_files(&d.path().join("train"), 6, 99);
+    let untimed = hourly_files(&d.path().join("cur"), 6, 3);
+    let base = d.path().join("base");
+    crate::common::driftwatch()
+        .args(["baseline", "-q", "-o"])
+        .arg(&base)
+        .arg(d.path().join("train"))
+        .assert()
+        .success();
+    let out = d.path().join("out");
+    crate::common::driftwatch()
+        .args(["monitor", "-q", "--window", "1h", "--time-column", "t", "-b"])
+        .arg(&base)
+        .arg("-o")
+        .arg(&out)
+        .arg(d.path().join("cur"))
+        .assert()
+        .code(1)
+        .stdout(predicates::str::contains("windows: 6 of 1h on `t`"));
+    let rows = csv_rows(&out.join("windows.csv"));
+    // One row per (window, feature): 6 hours × 3 features (t, x, c).
+    assert_eq!(rows.len(), 18);
+    let mut timed = 0;
+    for hour in 0..6 {
+        let start = driftwatch::engine::window::iso(DAY0 + hour * HOUR);
+        let x = rows.iter().find(|r| r["window_start"] == start && r["feature"] == "x").unwrap();
+        let want = if hour >= 3 { "drift" } else { "ok" };
+        assert_eq!(x["status"], want, "hour {hour}: {x:?}");
+        assert_eq!(x["window_end"], driftwatch::engine::window::iso(DAY0 + (hour + 1) * HOUR));
+        let c = rows.iter().find(|r| r["window_start"] == start && r["feature"] == "c").unwrap();
+        assert_eq!(c["status"], "ok", "hour {hour}: {c:?}");
+        timed += x["rows"].parse::<u64>().unwrap();
+        // SageMaker's hourly layout, one folder per window.
+        let v = crate::common::json(&out.join(format!("windows/2026/11/28/{hour:02}/constraint_violations.json")));
+        let drifted = v["violations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["feature_name"] == "x" && v["constraint_check_type"] == "baseline_drift_check");
+        assert_eq!(drifted, hour >= 3, "hour {hour}");
+    }
+    let drift = crate::common::json(&out.join("drift.json"));
+    assert_eq!(drift["windows"]["untimed_rows"], untimed);
+    assert_eq!(timed + untimed, 18_000);
+    assert_eq!(drift["windows"]["windows_with_drift"], 3);
+    // The Parquet table holds the same rows.
+    let file = std::fs::File::open(out.join("windows.parquet")).unwrap();
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
+    assert_eq!(reader.metadata().file_metadata().num_rows(), 18);
+}
+
+#[test]
+fn a_window_holding_every_row_judges_like_the_whole_run() {
+    let d = tempfile::tempdir().unwrap();
+    hourly_files(&d.path().join("train"), 6, 99);
+    hourly_files(&d.path().join("cur"), 6, 3);
+    let base = d.path().join("base");
+    crate::common::driftwatch()
+        .args(["baseline", "-q", "-o"])
+        .arg(&base)
+        .arg(d.path().join("train"))
+        .assert()
+        .success();
+    let out = d.path().join("out");
+    crate::common::driftwatch()
+        .args(["monitor", "-q", "--window", "1d", "--time-column", "t", "-b"])
+        .arg(&base)
+        .arg("-o")
+        .arg(&out)
+        .arg(d.path().join("cur"))
+        .assert()
+        .code(1);
+    let rows = csv_rows(&out.join("windows.csv"));
+    let drift = crate::common::json(&out.join("drift.json"));
+    for f in drift["features"].as_array().unwrap().iter().filter(|f| f["status"] != "skipped") {
+        let name = f["name"].as_str().unwrap();
+        let w = rows.iter().find(|r| r["feature"] == name).unwrap();
+        assert_eq!(w["status"], f["status"].as_str().unwrap(), "{name}");
+        // Untimed rows are in the whole run, not in the window: close, not equal.
+        let (a, b) = (w["distance"].parse::<f64>().unwrap(), f["distance"].as_f64().unwrap());
+        assert!((a - b).abs() < 0.02, "{name}: window {a}, whole {b}");
+    }
+}
+
+#[test]
+fn window_flags_are_checked() {
+    let d = tempfile::tempdir().unwrap();
+    hourly_files(&d.path().join("cur"), 2, 99);
+    let base = d.path().join("base");
+    crate::common::driftwatch().args(["baseline", "-q", "-o"]).arg(&base).arg(d.path().join("cur")).assert().success();
+    let monitor = |args: &[&str]| {
+        let mut c = crate::common::driftwatch();
+        c.args(["monitor", "-q", "-b"])
+            .arg(&base)
+            .arg("-o")
+            .arg(d.path().join("out"))
+            .args(args)
+            .arg(d.path().join("cur"));
+        c.assert()
+    };
+    monitor(&["--window", "1h", "--time-column", "nope"])
+        .code(2)
+        .stderr(predicates::str::contains("no column named 'nope'"));
+    monitor(&["--window", "1h", "--time-column", "c"])
+        .code(2)
+        .stderr(predicates::str::contains("none of the 18000 rows holds a time"));
+    monitor(&["--window", "1h"]).code(2).stderr(predicates::str::contains("--time-column"));
+    monitor(&["--window", "1y", "--time-column", "t"]).code(2).stderr(predicates::str::contains("15m, 1h"));
+    monitor(&["--time-column", "t"]).code(2);
+    monitor(&["--window", "1m", "--time-column", "t", "--max-windows", "10"])
+        .code(2)
+        .stderr(predicates::str::contains("--max-windows"));
+    assert!(!d.path().join("out").exists(), "a failed run leaves no output folder");
+}

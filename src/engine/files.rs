@@ -131,14 +131,19 @@ pub struct Outcome {
 
 fn load_checkpoint(cp: &Checkpoint, stamps: &[FileStamp]) -> Option<CheckpointState> {
     let text = std::fs::read_to_string(&cp.path).ok()?;
-    let state: CheckpointState = serde_json::from_str(&text).ok()?;
+    let mut state: CheckpointState = serde_json::from_str(&text).ok()?;
+    state.total.share_whole_edges();
     (state.key == cp.key && state.done.len() <= stamps.len() && state.done[..] == stamps[..state.done.len()])
         .then_some(state)
 }
 
-fn save_checkpoint(cp: &Checkpoint, state: &CheckpointState) {
+fn save_checkpoint(cp: &Checkpoint, state: &mut CheckpointState) {
+    // Windows' edges are the whole profile's: written once.
+    let edges = state.total.take_segment_edges();
+    let bytes = serde_json::to_vec(state);
+    state.total.put_back_edges(edges);
     // A checkpoint that cannot be written only costs the ability to resume.
-    if let Ok(bytes) = serde_json::to_vec(state) {
+    if let Ok(bytes) = bytes {
         let _ = write_atomic(&cp.path, &bytes);
     }
 }
@@ -171,6 +176,9 @@ struct Run<'a> {
     /// The first file not folded yet.
     next: usize,
     last_save: Instant,
+    /// Time between checkpoints: [`CHECKPOINT_EVERY`], or ten times what the last save took
+    /// (a run with thousands of windows has a large checkpoint).
+    every: Duration,
 }
 
 impl<'a> Run<'a> {
@@ -205,6 +213,7 @@ impl<'a> Run<'a> {
             resumed,
             next: resumed,
             last_save: Instant::now(),
+            every: CHECKPOINT_EVERY,
         }
     }
 
@@ -278,8 +287,10 @@ impl<'a> Run<'a> {
         }
         self.next = next;
         if let Some(cp) = self.checkpoint {
-            if force || (progressed && self.last_save.elapsed() >= CHECKPOINT_EVERY) {
-                save_checkpoint(cp, &self.state);
+            if force || (progressed && self.last_save.elapsed() >= self.every) {
+                let started = Instant::now();
+                save_checkpoint(cp, &mut self.state);
+                self.every = CHECKPOINT_EVERY.max(started.elapsed() * 10);
                 self.last_save = Instant::now();
             }
         }
@@ -314,8 +325,11 @@ impl<'a> Run<'a> {
 /// grows with windows × features × bins).
 pub fn profile_files(files: &[ScannedFile], req: &Request, checkpoint: Option<&Checkpoint>) -> Result<Outcome> {
     let mut run = Run::start(files, req, checkpoint);
-    // A few row groups per thread in flight at a time: memory stays flat, every core busy.
-    let chunk = (rayon::current_num_threads() * 4).max(4);
+    // A few row groups per thread in flight at a time: memory stays flat, every core busy. With
+    // windows, a row group out of time order holds a profile of every window it touches: one
+    // per thread.
+    let per_thread = if matches!(req.plan.segment, SegmentKey::Whole) { 4 } else { 1 };
+    let chunk = (rayon::current_num_threads() * per_thread).max(per_thread * 2);
     for window in run.units().chunks(chunk) {
         let results: Vec<Option<std::result::Result<ProfileSet, UnitError>>> =
             window.par_iter().map(|&(fi, rg)| (!run.failed(fi)).then(|| profile_unit(&files[fi], rg, req))).collect();

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::text::apply_column;
 use super::window::{self, Window};
+use crate::backend::cpu::{self, ColumnScratch};
 use crate::backend::{Backend, BatchFold, ColumnKind, ColumnTask, Detail, FoldPlan, Folder, MAX_BATCH_ROWS};
 use crate::error::{Error, Result};
 use crate::profile::kll::SketchPlan;
@@ -109,7 +110,7 @@ impl ProfilePlan {
         for i in self.projection(&schema) {
             let f = schema.field(i);
             let mut c = ColumnProfile::new(f.name(), &f.data_type().to_string(), self.role(f.name(), f.data_type()));
-            c.histogram = self.edges.get(f.name()).map(|e| Histogram::new(e.to_vec()));
+            c.histogram = self.edges.get(f.name()).map(|e| Histogram::new(e.clone()));
             p.columns.push(c);
         }
         p
@@ -200,6 +201,49 @@ impl ProfileSet {
         (all, self)
     }
 
+    /// Takes the histogram edges out of every profile but the whole's (windows share the
+    /// plan's edges, and a checkpoint need not repeat them thousands of times); returns them
+    /// for [`ProfileSet::put_back_edges`].
+    pub fn take_segment_edges(&mut self) -> Vec<Arc<[f64]>> {
+        let empty: Arc<[f64]> = Arc::from(Vec::new());
+        let mut taken = Vec::new();
+        for (_, p) in self.segments.iter_mut().filter(|(k, _)| **k != Segment::Whole) {
+            for h in p.columns.iter_mut().filter_map(|c| c.histogram.as_mut()) {
+                taken.push(std::mem::replace(&mut h.edges, empty.clone()));
+            }
+        }
+        taken
+    }
+
+    /// Undoes [`ProfileSet::take_segment_edges`].
+    pub fn put_back_edges(&mut self, taken: Vec<Arc<[f64]>>) {
+        let mut taken = taken.into_iter();
+        for (_, p) in self.segments.iter_mut().filter(|(k, _)| **k != Segment::Whole) {
+            for h in p.columns.iter_mut().filter_map(|c| c.histogram.as_mut()) {
+                if let Some(e) = taken.next() {
+                    h.edges = e;
+                }
+            }
+        }
+    }
+
+    /// Gives the segments' histograms whose edges were taken out the edges of the whole
+    /// profile's column of the same name (after loading a checkpoint).
+    pub fn share_whole_edges(&mut self) {
+        let Some(whole) = self.segments.remove(&Segment::Whole) else { return };
+        for p in self.segments.values_mut() {
+            for c in &mut p.columns {
+                let edges = whole.column(&c.name).and_then(|w| w.histogram.as_ref()).map(|h| h.edges.clone());
+                if let (Some(h), Some(e)) = (c.histogram.as_mut(), edges) {
+                    if h.edges.is_empty() && h.counts.len() == e.len() + 1 {
+                        h.edges = e;
+                    }
+                }
+            }
+        }
+        self.segments.insert(Segment::Whole, whole);
+    }
+
     /// The window profiles, in time order: start (milliseconds since the epoch) and profile.
     pub fn windows(&self) -> impl Iterator<Item = (i64, &DatasetProfile)> {
         self.segments.iter().filter_map(|(k, p)| match k {
@@ -233,7 +277,7 @@ pub struct Profiler<'b> {
     /// The whole profile's fold.
     whole: Stream<'b>,
     /// The windows' fold, when rows are keyed by time.
-    windows: Option<Windows<'b>>,
+    windows: Option<Windows>,
 }
 
 /// Batches going through one folder, and the segment each was pushed for.
@@ -245,14 +289,16 @@ struct Stream<'b> {
 }
 
 /// How rows are keyed by time.
-struct Windows<'b> {
+struct Windows {
     /// The time column's position in the folded schema (`None`: not in these batches), and its
     /// name.
     time: Option<usize>,
     column: String,
     window: Window,
     limit: usize,
-    stream: Stream<'b>,
+    /// The light tasks, folded on the host by the CPU kernels, a window's rows at a time.
+    tasks: Arc<FoldPlan>,
+    scratch: Vec<ColumnScratch>,
 }
 
 impl std::fmt::Debug for Profiler<'_> {
@@ -326,8 +372,9 @@ impl<'b> Profiler<'b> {
                         ),
                     });
                 }
-                let stream = Stream::new(plan, &schema, Detail::Light, backend)?;
-                Some(Windows { time, column: column.clone(), window: *window, limit: *limit, stream })
+                let tasks = Arc::new(plan.fold_plan(&schema, Detail::Light));
+                let scratch = tasks.columns.iter().map(|_| ColumnScratch::default()).collect();
+                Some(Windows { time, column: column.clone(), window: *window, limit: *limit, tasks, scratch })
             }
         };
         Ok(Profiler { input, schema, template, set, whole, windows })
@@ -366,10 +413,10 @@ impl<'b> Profiler<'b> {
         let Some(w) = &mut self.windows else { return Ok(()) };
         let groups = match w.time {
             Some(t) => window::group(&window::times_ms(&w.column, batch.column(t))?, &w.window),
-            None => vec![(Segment::Untimed, None)],
+            None => window::Groups { segments: vec![(Segment::Untimed, 0..batch.num_rows())], order: None },
         };
-        for (segment, rows) in groups {
-            if !self.set.segments.contains_key(&segment) {
+        for (segment, _) in &groups.segments {
+            if !self.set.segments.contains_key(segment) {
                 if self.set.segments.len() > w.limit {
                     return Err(Error::Usage(format!(
                         "time column '{}': more than {} windows of {}; use a longer --window or raise --max-windows",
@@ -378,12 +425,33 @@ impl<'b> Profiler<'b> {
                 }
                 self.set.segments.insert(segment.clone(), self.template.clone());
             }
-            let part = match rows {
-                None => batch.clone(),
-                Some(idx) => arrow_select::take::take_record_batch(batch, &idx)
-                    .map_err(|e| Error::Schema { column: w.column.clone(), message: crate::error::one_line(e) })?,
-            };
-            w.stream.push(&mut self.set, segment, &part)?;
+        }
+        let grouped = match &groups.order {
+            None => batch.clone(),
+            Some(order) => arrow_select::take::take_record_batch(batch, order)
+                .map_err(|e| Error::Schema { column: w.column.clone(), message: crate::error::one_line(e) })?,
+        };
+        // Each column in parallel, each window's rows in turn: windows of a few rows (rows out
+        // of time order) cost a slice and a pass, not a batch's worth of set-up.
+        let mut profiles: Vec<DatasetProfile> =
+            groups.segments.iter().map(|(k, _)| self.set.segments.remove(k).expect("inserted above")).collect();
+        let mut per_column: Vec<Vec<&mut ColumnProfile>> = w.tasks.columns.iter().map(|_| Vec::new()).collect();
+        for (p, (_, rows)) in profiles.iter_mut().zip(&groups.segments) {
+            p.rows += rows.len() as u64;
+            p.columns.iter_mut().zip(per_column.iter_mut()).for_each(|(c, list)| list.push(c));
+        }
+        per_column.into_par_iter().zip(w.tasks.columns.par_iter()).zip(w.scratch.par_iter_mut()).for_each(
+            |((columns, task), scratch)| {
+                let array = grouped.column(task.index);
+                for (col, (_, rows)) in columns.into_iter().zip(&groups.segments) {
+                    let part = array.slice(rows.start, rows.len());
+                    let f = cpu::fold_column(&part, task, None, scratch);
+                    apply_column(col, &part, f, Detail::Light);
+                }
+            },
+        );
+        for ((k, _), p) in groups.segments.into_iter().zip(profiles) {
+            self.set.segments.insert(k, p);
         }
         Ok(())
     }
@@ -391,9 +459,6 @@ impl<'b> Profiler<'b> {
     /// Completes the batches in flight and returns the profiles.
     pub fn finish(mut self) -> Result<ProfileSet> {
         self.whole.flush(&mut self.set)?;
-        if let Some(w) = &mut self.windows {
-            w.stream.flush(&mut self.set)?;
-        }
         Ok(self.set)
     }
 

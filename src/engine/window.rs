@@ -83,6 +83,11 @@ impl std::fmt::Display for Window {
 }
 
 impl Window {
+    /// True for windows shorter than an hour.
+    pub fn is_sub_hour(&self) -> bool {
+        matches!(*self, Window::Fixed { ms, .. } if ms < HOUR)
+    }
+
     /// Start of the window holding instant `t` (milliseconds since the epoch).
     pub fn start(&self, t: i64) -> i64 {
         match *self {
@@ -131,9 +136,17 @@ pub fn is_time_type(t: &DataType) -> bool {
 }
 
 /// The rows of a batch grouped by the segment their time gives (`times` from [`times_ms`]):
-/// [`Segment::Window`] by window start, [`Segment::Untimed`] for rows without an instant. In
-/// key order; the row indices are `None` when every row is in the one segment.
-pub fn group(times: &[Option<i64>], window: &Window) -> Vec<(Segment, Option<UInt32Array>)> {
+/// [`Segment::Window`] by window start, [`Segment::Untimed`] for rows without an instant.
+pub struct Groups {
+    /// Each segment, in key order, with its rows' range in `order`.
+    pub segments: Vec<(Segment, std::ops::Range<usize>)>,
+    /// The batch's row indices, grouped by segment (rows of a segment in batch order); `None`
+    /// when the rows are grouped already (one segment, or rows sorted by time).
+    pub order: Option<UInt32Array>,
+}
+
+/// Groups the rows of a batch by segment.
+pub fn group(times: &[Option<i64>], window: &Window) -> Groups {
     let mut keys: Vec<Option<i64>> = Vec::with_capacity(times.len());
     // Rows of one window usually come together: its bounds are computed once per run.
     let mut last: Option<(i64, i64)> = None;
@@ -148,16 +161,30 @@ pub fn group(times: &[Option<i64>], window: &Window) -> Vec<(Segment, Option<UIn
         }));
     }
     let segment = |k: Option<i64>| k.map_or(Segment::Untimed, Segment::Window);
-    match keys.first() {
-        None => return Vec::new(),
-        Some(&first) if keys.iter().all(|&k| k == first) => return vec![(segment(first), None)],
-        _ => {}
+    // Untimed (`None`) sorts last, like the segment.
+    let rank = |k: Option<i64>| k.map_or((1, 0), |s| (0, s));
+    if keys.windows(2).all(|w| rank(w[0]) <= rank(w[1])) {
+        let mut segments: Vec<(Segment, std::ops::Range<usize>)> = Vec::new();
+        let mut from = 0;
+        for i in 1..=keys.len() {
+            if i == keys.len() || keys[i] != keys[from] {
+                segments.push((segment(keys[from]), from..i));
+                from = i;
+            }
+        }
+        return Groups { segments, order: None };
     }
-    let mut rows: BTreeMap<Segment, Vec<u32>> = BTreeMap::new();
+    let mut rows: BTreeMap<(u8, i64), Vec<u32>> = BTreeMap::new();
     for (i, &k) in keys.iter().enumerate() {
-        rows.entry(segment(k)).or_default().push(i as u32);
+        rows.entry(rank(k)).or_default().push(i as u32);
     }
-    rows.into_iter().map(|(k, v)| (k, Some(UInt32Array::from(v)))).collect()
+    let (mut segments, mut order) = (Vec::with_capacity(rows.len()), Vec::with_capacity(keys.len()));
+    for ((untimed, start), idx) in rows {
+        let k = (untimed == 0).then_some(start);
+        segments.push((segment(k), order.len()..order.len() + idx.len()));
+        order.extend(idx);
+    }
+    Groups { segments, order: Some(UInt32Array::from(order)) }
 }
 
 /// Milliseconds since the epoch of each row of a time column; `None` for a null, or a number
@@ -265,17 +292,22 @@ mod tests {
         let t = at("2026-11-28T14:00:00Z");
         let times = [Some(t + 5), Some(t - 1), None, Some(t + HOUR - 1), Some(t - HOUR)];
         let g = group(&times, &h);
-        let keys: Vec<Segment> = g.iter().map(|(k, _)| k.clone()).collect();
+        let keys: Vec<Segment> = g.segments.iter().map(|(k, _)| k.clone()).collect();
         assert_eq!(keys, vec![Segment::Window(t - HOUR), Segment::Window(t), Segment::Untimed]);
-        let rows: Vec<Vec<u32>> = g.iter().map(|(_, r)| r.as_ref().unwrap().values().to_vec()).collect();
-        assert_eq!(rows, vec![vec![1, 4], vec![0, 3], vec![2]]);
-        // One window: no row indices, the batch goes whole.
-        assert_eq!(group(&[Some(t), Some(t + 1)], &h), vec![(Segment::Window(t), None)]);
-        assert!(group(&[], &h).is_empty());
+        assert_eq!(g.order.unwrap().values().to_vec(), vec![1, 4, 0, 3, 2]);
+        assert_eq!(g.segments.iter().map(|(_, r)| r.clone()).collect::<Vec<_>>(), vec![0..2, 2..4, 4..5]);
+        // Rows in time order: ranges of the batch as it is.
+        let g = group(&[Some(t - 1), Some(t), Some(t + 1), None], &h);
+        assert!(g.order.is_none());
+        assert_eq!(
+            g.segments,
+            vec![(Segment::Window(t - HOUR), 0..1), (Segment::Window(t), 1..3), (Segment::Untimed, 3..4)]
+        );
+        assert!(group(&[], &h).segments.is_empty());
         // Month windows: bounds found once per run of rows, right across a month's end.
         let m: Window = "1mo".parse().unwrap();
         let g = group(&[Some(at("2026-11-30T23:59:59Z")), Some(at("2026-12-01T00:00:00Z"))], &m);
-        assert_eq!(g[1].0, Segment::Window(at("2026-12-01T00:00:00Z")));
+        assert_eq!(g.segments[1].0, Segment::Window(at("2026-12-01T00:00:00Z")));
     }
 
     #[test]

@@ -168,15 +168,17 @@ impl Role {
 /// `i` edges are `<= v`, so the first bin is `(-∞, e0)`, the last `[e(k-1), +∞)`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Histogram {
-    /// Sorted, distinct, finite interior edges.
-    pub edges: Vec<f64>,
+    /// Sorted, distinct, finite interior edges (shared by the profiles of one plan: a window's
+    /// histogram does not copy them).
+    pub edges: std::sync::Arc<[f64]>,
     /// Exact counts, `edges.len() + 1` of them.
     pub counts: Vec<u64>,
 }
 
 impl Histogram {
     /// An all-zero histogram over `edges`.
-    pub fn new(edges: Vec<f64>) -> Self {
+    pub fn new(edges: impl Into<std::sync::Arc<[f64]>>) -> Self {
+        let edges = edges.into();
         let n = edges.len() + 1;
         Histogram { edges, counts: vec![0; n] }
     }

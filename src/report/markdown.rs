@@ -36,6 +36,19 @@ pub fn render(r: &MonitorReport) -> String {
         s.features_skipped,
         s.violations
     ));
+    if let Some(w) = &r.windows {
+        o.push_str(&format!(
+            "- windows: {} of {} on `{}` (UTC, {} to {}), {} with violations, {} with drift; {} rows without a time; per window: windows.csv\n",
+            w.windows,
+            w.window,
+            md(&w.time_column),
+            w.first_start.as_deref().unwrap_or("–"),
+            w.last_end.as_deref().unwrap_or("–"),
+            w.windows_with_violations,
+            w.windows_with_drift,
+            w.untimed_rows
+        ));
+    }
     for sk in &r.current.skipped {
         o.push_str(&format!("- skipped `{}`: {}\n", md(&sk.path), md(&sk.error)));
     }

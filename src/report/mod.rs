@@ -65,6 +65,9 @@ pub struct MonitorReport {
     pub features: Vec<FeatureDrift>,
     /// The violations also written to `constraint_violations.json`.
     pub violations: Vec<Violation>,
+    /// The time windows, when rows were keyed by time (details in `windows.csv`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub windows: Option<crate::timeline::WindowsSummary>,
 }
 
 /// Escapes text for HTML.

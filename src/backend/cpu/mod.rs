@@ -30,7 +30,7 @@ pub struct CpuBackend;
 
 /// Buffers of one column, reused from batch to batch.
 #[derive(Debug, Default)]
-struct ColumnScratch {
+pub struct ColumnScratch {
     finite: Vec<f64>,
     select: select::Scratch,
     keys: Vec<u32>,
@@ -101,7 +101,14 @@ impl Folder for CpuFolder {
     }
 }
 
-fn fold_column(array: &ArrayRef, task: &ColumnTask, sketch: Option<&SketchPlan>, s: &mut ColumnScratch) -> ColumnFold {
+/// The CPU fold of one column of a batch (`sketch`: what its quantile sketch keeps, for a
+/// sketched task).
+pub fn fold_column(
+    array: &ArrayRef,
+    task: &ColumnTask,
+    sketch: Option<&SketchPlan>,
+    s: &mut ColumnScratch,
+) -> ColumnFold {
     match task.kind {
         ColumnKind::Numeric { .. } => match as_f64(array) {
             Some(values) => ColumnFold::Numeric(Box::new(numeric(&values, task, sketch, s))),

@@ -1,0 +1,246 @@
+//! Drift per time window: each window's light profile against the baseline, with SageMaker's
+//! violations per window, written as one table row per (window, feature) in `windows.csv` and
+//! `windows.parquet`, and one folder per window in SageMaker's hourly layout
+//! (`windows/yyyy/mm/dd/hh/constraint_violations.json`).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow_array::builder::{Float64Builder, StringBuilder, TimestampMillisecondBuilder, UInt64Builder};
+use arrow_array::{ArrayRef, RecordBatch};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::baseline::Baseline;
+use crate::drift::{self, FeatureDrift, Verdict};
+use crate::engine::window::{iso, Window};
+use crate::engine::{ProfileSet, Segment};
+use crate::error::{one_line, Error, Result};
+use crate::formats::sagemaker::{CheckType, Violation, Violations};
+use crate::output::{to_json, write_atomic};
+use crate::profile::DatasetProfile;
+
+/// How a monitoring run keys rows by time.
+#[derive(Debug, Clone)]
+pub struct WindowOptions {
+    /// The time column.
+    pub column: String,
+    /// The window length.
+    pub window: Window,
+    /// Most windows a run may hold (memory grows with windows × features × bins).
+    pub limit: usize,
+}
+
+/// Most windows a run holds unless told otherwise: a year of 15-minute windows fits.
+pub const DEFAULT_MAX_WINDOWS: usize = 100_000;
+
+/// The verdicts of one window.
+#[derive(Debug, Clone)]
+pub struct WindowResult {
+    /// Start, milliseconds since the epoch (UTC).
+    pub start: i64,
+    /// End (the next window's start).
+    pub end: i64,
+    /// Rows in the window.
+    pub rows: u64,
+    /// Drift per feature, in the baseline's order.
+    pub features: Vec<FeatureDrift>,
+    /// SageMaker's violations for the window.
+    pub violations: Vec<Violation>,
+}
+
+/// What `drift.json` says of the windows.
+#[derive(Debug, Clone, Serialize)]
+pub struct WindowsSummary {
+    /// The time column.
+    pub time_column: String,
+    /// The window length (`1h`, `1d`…).
+    pub window: String,
+    /// What each window was compared with.
+    pub reference: String,
+    /// Windows with at least one row.
+    pub windows: usize,
+    /// Rows whose time is null or not an instant: in the whole run's profile, in no window.
+    pub untimed_rows: u64,
+    /// Windows with at least one violation.
+    pub windows_with_violations: usize,
+    /// Windows where at least one feature drifted.
+    pub windows_with_drift: usize,
+    /// Start of the first window (ISO 8601, UTC).
+    pub first_start: Option<String>,
+    /// End of the last window.
+    pub last_end: Option<String>,
+}
+
+/// Compares every window of `set` with the baseline: drift of the features `names` and the
+/// constraints, as [`drift::feature`] and [`crate::check::check`] do for a whole run. Windows
+/// carry no quantile sketch, so on a SageMaker baseline their L∞ is taken between histograms
+/// over the baseline sketch's bins (the whole run's L∞ is taken between sketches).
+pub fn evaluate(base: &Baseline, names: &[String], set: &ProfileSet, window: &Window) -> Vec<WindowResult> {
+    let windows: Vec<(i64, &DatasetProfile)> = set.windows().collect();
+    windows
+        .par_iter()
+        .map(|&(start, p)| {
+            let features: Vec<FeatureDrift> =
+                names.iter().map(|n| drift::feature_without_chart(base, n, p.column(n))).collect();
+            let mut violations = crate::check::check(base, p, &features);
+            // A projection is not a missing column, and windows hold only the planned columns.
+            violations.retain(|v| {
+                v.constraint_check_type != CheckType::MissingColumnCheck || names.contains(&v.feature_name)
+            });
+            WindowResult { start, end: window.end(start), rows: p.rows, features, violations }
+        })
+        .collect()
+}
+
+/// The summary of `results` for `drift.json`.
+pub fn summary(opts: &WindowOptions, set: &ProfileSet, results: &[WindowResult]) -> WindowsSummary {
+    WindowsSummary {
+        time_column: opts.column.clone(),
+        window: opts.window.to_string(),
+        reference: "baseline".into(),
+        windows: results.len(),
+        untimed_rows: set.segments.get(&Segment::Untimed).map_or(0, |p| p.rows),
+        windows_with_violations: results.iter().filter(|r| !r.violations.is_empty()).count(),
+        windows_with_drift: results.iter().filter(|r| r.features.iter().any(|f| f.drifted())).count(),
+        first_start: results.first().map(|r| iso(r.start)),
+        last_end: results.last().map(|r| iso(r.end)),
+    }
+}
+
+/// Names of the metric columns of the windows table: every drift metric of `drift.json`.
+const METRICS: [&str; 14] = [
+    "linf_simple",
+    "linf_robust",
+    "ks_statistic",
+    "ks_pvalue",
+    "psi",
+    "js_distance",
+    "hellinger",
+    "wasserstein",
+    "wasserstein_normalized",
+    "kl_divergence",
+    "chi2_statistic",
+    "chi2_dof",
+    "chi2_pvalue",
+    "unseen_share",
+];
+
+/// A metric of a feature's drift by name, from its numeric or categorical metrics.
+fn metric(f: &FeatureDrift, name: &str) -> Option<f64> {
+    let value = match (&f.numeric, &f.categorical) {
+        (Some(m), _) => serde_json::to_value(m).ok()?,
+        (_, Some(m)) => serde_json::to_value(m).ok()?,
+        _ => return None,
+    };
+    value.get(name).and_then(|v| v.as_f64())
+}
+
+/// One row per (window, feature), windows in time order, features in the baseline's order.
+pub fn table(results: &[WindowResult], set: &ProfileSet) -> Result<RecordBatch> {
+    let utc = "+00:00";
+    let mut start = TimestampMillisecondBuilder::new().with_timezone(utc);
+    let mut end = TimestampMillisecondBuilder::new().with_timezone(utc);
+    let mut feature = StringBuilder::new();
+    let mut rows = UInt64Builder::new();
+    let (mut completeness, mut mean, mut std_dev) =
+        (Float64Builder::new(), Float64Builder::new(), Float64Builder::new());
+    let (mut status, mut method, mut reason) = (StringBuilder::new(), StringBuilder::new(), StringBuilder::new());
+    let (mut distance, mut threshold) = (Float64Builder::new(), Float64Builder::new());
+    let mut violations = UInt64Builder::new();
+    let mut metrics: Vec<Float64Builder> = METRICS.iter().map(|_| Float64Builder::new()).collect();
+    for r in results {
+        let profile = &set.segments[&Segment::Window(r.start)];
+        for f in &r.features {
+            let col = profile.column(&f.name);
+            start.append_value(r.start);
+            end.append_value(r.end);
+            feature.append_value(&f.name);
+            rows.append_value(col.map_or(0, |c| c.rows));
+            completeness.append_option(col.and_then(|c| c.completeness()));
+            mean.append_option(col.and_then(|c| c.moments.mean()));
+            std_dev.append_option(col.and_then(|c| c.moments.std_dev()));
+            status.append_value(f.status.to_string());
+            method.append_option(f.method.as_deref());
+            reason.append_option(f.reason.as_deref());
+            distance.append_option(f.distance);
+            threshold.append_option(f.threshold);
+            violations.append_value(r.violations.iter().filter(|v| v.feature_name == f.name).count() as u64);
+            for (b, name) in metrics.iter_mut().zip(METRICS) {
+                b.append_option(metric(f, name));
+            }
+        }
+    }
+    let mut columns: Vec<(&str, ArrayRef)> = vec![
+        ("window_start", Arc::new(start.finish())),
+        ("window_end", Arc::new(end.finish())),
+        ("feature", Arc::new(feature.finish())),
+        ("rows", Arc::new(rows.finish())),
+        ("completeness", Arc::new(completeness.finish())),
+        ("mean", Arc::new(mean.finish())),
+        ("std_dev", Arc::new(std_dev.finish())),
+        ("status", Arc::new(status.finish())),
+        ("method", Arc::new(method.finish())),
+        ("distance", Arc::new(distance.finish())),
+        ("threshold", Arc::new(threshold.finish())),
+        ("violations", Arc::new(violations.finish())),
+        ("reason", Arc::new(reason.finish())),
+    ];
+    for (b, name) in metrics.iter_mut().zip(METRICS) {
+        columns.push((name, Arc::new(b.finish())));
+    }
+    RecordBatch::try_from_iter(columns)
+        .map_err(|e| Error::Output { path: "windows".into(), source: std::io::Error::other(one_line(e)) })
+}
+
+/// The folder of one window in SageMaker's hourly layout: `yyyy/mm/dd/hh`, with the minute
+/// below it for windows shorter than an hour.
+pub fn folder(start: i64, window: &Window) -> PathBuf {
+    let fmt = if window.is_sub_hour() { "%Y/%m/%d/%H/%M" } else { "%Y/%m/%d/%H" };
+    let d = chrono::DateTime::from_timestamp_millis(start).unwrap_or_default();
+    PathBuf::from(d.format(fmt).to_string())
+}
+
+/// Writes `windows.csv`, `windows.parquet` and each window's `constraint_violations.json`
+/// under `dir`; every file is written whole or not at all.
+pub fn write(dir: &Path, window: &Window, results: &[WindowResult], table: &RecordBatch) -> Result<Vec<PathBuf>> {
+    let mut written = Vec::new();
+    let output_error = |path: &Path, e: &dyn std::fmt::Display| Error::Output {
+        path: path.into(),
+        source: std::io::Error::other(one_line(e)),
+    };
+    let csv_path = dir.join("windows.csv");
+    let mut csv = Vec::new();
+    {
+        let mut w =
+            arrow_csv::WriterBuilder::new().with_timestamp_tz_format("%Y-%m-%dT%H:%M:%SZ".into()).build(&mut csv);
+        w.write(table).map_err(|e| output_error(&csv_path, &e))?;
+    }
+    write_atomic(&csv_path, &csv)?;
+    written.push(csv_path);
+    let pq_path = dir.join("windows.parquet");
+    let mut pq = Vec::new();
+    {
+        let mut w = parquet::arrow::ArrowWriter::try_new(&mut pq, table.schema(), None)
+            .map_err(|e| output_error(&pq_path, &e))?;
+        w.write(table).map_err(|e| output_error(&pq_path, &e))?;
+        w.close().map_err(|e| output_error(&pq_path, &e))?;
+    }
+    write_atomic(&pq_path, &pq)?;
+    written.push(pq_path);
+    // Thousands of small files: written in parallel, each still whole or not at all.
+    let folders: Vec<PathBuf> = results
+        .par_iter()
+        .map(|r| {
+            let p = dir.join("windows").join(folder(r.start, window)).join("constraint_violations.json");
+            write_atomic(&p, &to_json(&Violations { violations: r.violations.clone() })).map(|_| p)
+        })
+        .collect::<Result<_>>()?;
+    written.extend(folders);
+    Ok(written)
+}
+
+/// True when any window drifted or broke a constraint.
+pub fn any_violation(results: &[WindowResult]) -> bool {
+    results.iter().any(|r| !r.violations.is_empty() || r.features.iter().any(|f| f.status == Verdict::Drift))
+}
