@@ -219,6 +219,41 @@ pub enum Reference {
     Unavailable(String),
 }
 
+impl Reference {
+    /// The distribution of a profiled column (a baseline's, or a time window's) taken as the
+    /// reference for a feature of type `t`; `what` names it in the reasons (`baseline`,
+    /// `previous window`…).
+    pub fn of_column(t: InferredType, col: &ColumnProfile, what: &str) -> Reference {
+        if t.is_numeric() {
+            return match &col.histogram {
+                Some(h) if h.total() > 0 => Reference::Numeric {
+                    edges: h.edges.to_vec(),
+                    weights: h.counts.iter().map(|&c| c as f64).collect(),
+                    min: col.moments.min,
+                    std_dev: col.moments.std_dev(),
+                    kll: col.kll.clone(),
+                    exact: true,
+                },
+                _ => Reference::Unavailable(format!("{what} has no finite values")),
+            };
+        }
+        if col.present() > 0 && col.types.total() == 0 {
+            // Present values of a type driftwatch does not profile (maps, unions...).
+            return Reference::Unavailable(format!("type {} is not profiled", col.arrow_type));
+        }
+        if !col.categories.is_exact() {
+            return Reference::Unavailable(format!(
+                "more than {} distinct values: kept out of categorical drift",
+                crate::profile::MAX_EXACT_CATEGORIES
+            ));
+        }
+        if col.categories.exact.is_empty() {
+            return Reference::Unavailable(format!("{what} has no present values"));
+        }
+        Reference::Categorical { counts: col.categories.exact.iter().map(|(k, v)| (k.clone(), *v as f64)).collect() }
+    }
+}
+
 /// A loaded baseline.
 #[derive(Debug, Clone)]
 pub struct Baseline {
@@ -242,6 +277,19 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
 }
 
 impl Baseline {
+    /// A baseline made from a profile of the inputs themselves (a run without `-b`): its
+    /// statistics, the constraints suggested from them, and the profile; `what` says where it
+    /// came from.
+    pub fn from_profile(profile: DatasetProfile, what: &str) -> Baseline {
+        Baseline {
+            dir: PathBuf::from(what),
+            statistics: statistics(&profile),
+            constraints: suggest_constraints(&profile),
+            profile: Some(profile),
+            notes: vec![format!("no baseline given: constraints suggested from {what}")],
+        }
+    }
+
     /// Loads a baseline folder (or the folder of a given `statistics.json`).
     pub fn load(path: &Path) -> Result<Baseline> {
         if path.is_file() && path.file_name().is_some_and(|n| n != STATISTICS) {
@@ -324,35 +372,7 @@ impl Baseline {
     pub fn reference(&self, name: &str) -> Reference {
         let t = self.inferred_type(name);
         if let Some(col) = self.profile.as_ref().and_then(|p| p.column(name)) {
-            if t.is_numeric() {
-                return match &col.histogram {
-                    Some(h) if h.total() > 0 => Reference::Numeric {
-                        edges: h.edges.to_vec(),
-                        weights: h.counts.iter().map(|&c| c as f64).collect(),
-                        min: col.moments.min,
-                        std_dev: col.moments.std_dev(),
-                        kll: col.kll.clone(),
-                        exact: true,
-                    },
-                    _ => Reference::Unavailable("baseline has no finite values".into()),
-                };
-            }
-            if col.present() > 0 && col.types.total() == 0 {
-                // Present values of a type driftwatch does not profile (maps, unions...).
-                return Reference::Unavailable(format!("type {} is not profiled", col.arrow_type));
-            }
-            if !col.categories.is_exact() {
-                return Reference::Unavailable(format!(
-                    "more than {} distinct values: kept out of categorical drift",
-                    crate::profile::MAX_EXACT_CATEGORIES
-                ));
-            }
-            if col.categories.exact.is_empty() {
-                return Reference::Unavailable("baseline has no present values".into());
-            }
-            return Reference::Categorical {
-                counts: col.categories.exact.iter().map(|(k, v)| (k.clone(), *v as f64)).collect(),
-            };
+            return Reference::of_column(t, col, "baseline");
         }
         let Some(f) = self.statistics.features.iter().find(|f| f.name == name) else {
             return Reference::Unavailable("not in the baseline".into());

@@ -226,7 +226,7 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
                     resume: false,
                     windows: None,
                 },
-                &base_dir,
+                Some(&base_dir),
             )
         })?;
         stages.push(BenchRow { stage: "end to end (monitor)".into(), backend: name, seconds: t, rows, bytes });

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use driftwatch::engine::window::Window;
+use driftwatch::timeline::WindowReference;
 
 /// driftwatch: data-quality and drift monitoring for ML models at full volume.
 #[derive(Debug, Parser)]
@@ -26,9 +27,10 @@ pub enum Command {
     },
     /// Compare captures with a baseline; exit 0 clean, 1 violations, 2 error.
     Monitor {
-        /// Baseline folder: driftwatch's, or SageMaker's statistics.json + constraints.json.
+        /// Baseline folder: driftwatch's, or SageMaker's statistics.json + constraints.json
+        /// (optional when --reference compares windows with one another).
         #[arg(long, short = 'b', value_name = "DIR")]
-        baseline: PathBuf,
+        baseline: Option<PathBuf>,
         /// Also judge every time window: calendar-aligned in UTC, `15m`, `1h`, `1d`, `7d`/`1w`
         /// (ISO weeks), `1mo`, `3mo`. Writes windows.csv, windows.parquet and
         /// windows/yyyy/mm/dd/hh/constraint_violations.json.
@@ -39,6 +41,12 @@ pub enum Command {
         /// capture's inferenceTime].
         #[arg(long, value_name = "COLUMN", requires = "window")]
         time_column: Option<String>,
+        /// What each window is compared with: baseline, previous (the window before),
+        /// rolling:N (the N windows before, merged) or window:START..END (the windows starting
+        /// in that range, merged; dates or ISO 8601 times, UTC). Without -b, the bin edges and
+        /// constraints come from the inputs themselves.
+        #[arg(long, value_name = "REF", default_value = "baseline", requires = "window")]
+        reference: WindowReference,
         /// Most windows a run may hold: memory grows with windows × features × bins.
         #[arg(long, value_name = "N", default_value_t = driftwatch::timeline::DEFAULT_MAX_WINDOWS, requires = "window")]
         max_windows: usize,

@@ -106,7 +106,8 @@ pub struct Chart {
 }
 
 impl FeatureDrift {
-    fn skipped(name: &str, reason: impl Into<String>) -> Self {
+    /// A feature left out of the comparison, and why.
+    pub fn skipped(name: &str, reason: impl Into<String>) -> Self {
         FeatureDrift {
             status: Verdict::Skipped,
             reason: Some(reason.into()),
@@ -196,7 +197,28 @@ pub fn feature_without_chart(baseline: &Baseline, name: &str, current: Option<&C
     judge(baseline, name, current, false)
 }
 
+/// Compares one feature with another reference than the baseline's distribution (a previous
+/// time window, say), under the baseline's monitoring settings; no chart.
+pub fn feature_against(
+    baseline: &Baseline,
+    name: &str,
+    reference: Reference,
+    current: Option<&ColumnProfile>,
+) -> FeatureDrift {
+    judge_reference(baseline, name, || reference, current, false)
+}
+
 fn judge(baseline: &Baseline, name: &str, current: Option<&ColumnProfile>, charts: bool) -> FeatureDrift {
+    judge_reference(baseline, name, || baseline.reference(name), current, charts)
+}
+
+fn judge_reference(
+    baseline: &Baseline,
+    name: &str,
+    reference: impl FnOnce() -> Reference,
+    current: Option<&ColumnProfile>,
+    charts: bool,
+) -> FeatureDrift {
     let Some(cur) = current else {
         return FeatureDrift::skipped(name, "missing from the current data");
     };
@@ -204,7 +226,7 @@ fn judge(baseline: &Baseline, name: &str, current: Option<&ColumnProfile>, chart
     if !cfg.perform_comparison {
         return FeatureDrift::skipped(name, "perform_comparison is Disabled for this feature");
     }
-    match baseline.reference(name) {
+    match reference() {
         Reference::Unavailable(why) => FeatureDrift::skipped(name, why),
         Reference::Numeric { edges, weights, min, std_dev, kll, exact } => {
             let Some(h) = cur.histogram.as_ref().filter(|h| h.edges[..] == edges[..]) else {

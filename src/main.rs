@@ -54,13 +54,14 @@ fn run() -> anyhow::Result<u8> {
     driftwatch::backend::gpu::quiet_wayland();
     match cli.command {
         Command::Baseline { common } => baseline(options(common)?),
-        Command::Monitor { baseline, window, time_column, max_windows, common } => {
+        Command::Monitor { baseline, window, time_column, reference, max_windows, common } => {
             let mut opts = options(common)?;
             if max_windows == 0 {
                 anyhow::bail!("--max-windows: must be at least 1");
             }
-            opts.windows = window.map(|window| TimeOptions { column: time_column, window, limit: max_windows });
-            monitor(opts, &baseline)
+            opts.windows =
+                window.map(|window| TimeOptions { column: time_column, window, limit: max_windows, reference });
+            monitor(opts, baseline.as_deref())
         }
         Command::Bench { rows, row_group, backend, dir, runs, shape, json } => {
             let shape = match shape {
@@ -103,7 +104,7 @@ fn baseline(opts: JobOptions) -> anyhow::Result<u8> {
     })
 }
 
-fn monitor(opts: JobOptions, baseline: &std::path::Path) -> anyhow::Result<u8> {
+fn monitor(opts: JobOptions, baseline: Option<&std::path::Path>) -> anyhow::Result<u8> {
     let started = std::time::Instant::now();
     let out = run_monitor(&opts, baseline)?;
     print!("{}", out.markdown);

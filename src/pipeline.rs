@@ -23,7 +23,7 @@ use crate::output::{to_json, write_atomic};
 use crate::profile::{DatasetProfile, Role};
 use crate::report::{self, InputSummary, MonitorReport, Summary};
 use crate::scan::{scan, Scan, ScannedFile, Skipped};
-use crate::timeline::{self, WindowOptions, WindowResult};
+use crate::timeline::{self, WindowOptions, WindowReference, WindowResult};
 
 /// Options shared by the jobs (validated from the CLI flags).
 #[derive(Debug, Clone)]
@@ -55,6 +55,8 @@ pub struct TimeOptions {
     pub window: Window,
     /// Most windows the run may hold.
     pub limit: usize,
+    /// What each window is compared with.
+    pub reference: WindowReference,
 }
 
 /// What a baseline run produced.
@@ -386,27 +388,42 @@ fn time_column(t: &TimeOptions, s: &Scan) -> Result<WindowOptions> {
             })?
         }
     };
-    Ok(WindowOptions { column, window: t.window, limit: t.limit })
+    Ok(WindowOptions { column, window: t.window, limit: t.limit, reference: t.reference })
 }
 
-/// Monitors the inputs against a baseline folder.
-pub fn run_monitor(opts: &JobOptions, baseline_dir: &std::path::Path) -> Result<MonitorOutcome> {
-    let base = Baseline::load(baseline_dir)?;
+/// Monitors the inputs against a baseline folder or, with time windows compared with one
+/// another (`--reference previous`, `rolling:N`, `window:…`), without one: then the inputs are
+/// read twice (first for the bin edges), and the constraints are those suggested from the
+/// inputs themselves.
+pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) -> Result<MonitorOutcome> {
+    let loaded = baseline_dir.map(Baseline::load).transpose()?;
     let s = scan_inputs(opts)?;
     let windows = opts.windows.as_ref().map(|t| time_column(t, &s)).transpose()?;
-    let plan = ProfilePlan {
-        columns: opts.columns.clone(),
-        edges: base.edges().into_iter().map(|(k, e)| (k, e.into())).collect(),
-        segment: windows.as_ref().map_or(SegmentKey::Whole, |w| SegmentKey::Window {
-            column: w.column.clone(),
-            window: w.window,
-            limit: w.limit,
-        }),
-        ..Default::default()
-    };
-    let (backend, backend_note) = choose_backend(opts.backend, &s.files, &plan)?;
+    if loaded.is_none() && windows.as_ref().is_none_or(|w| w.reference == WindowReference::Baseline) {
+        return Err(Error::Usage(
+            "-b/--baseline is required, unless --window compares windows with one another (--reference previous, rolling:N or window:START..END)".into(),
+        ));
+    }
+    let segment = windows.as_ref().map_or(SegmentKey::Whole, |w| SegmentKey::Window {
+        column: w.column.clone(),
+        window: w.window,
+        limit: w.limit,
+    });
+    let first = ProfilePlan { columns: opts.columns.clone(), ..Default::default() };
+    let (backend, backend_note) = choose_backend(opts.backend, &s.files, &first)?;
     let mut guard = OutputGuard::new(&opts.output);
-    let outcome = profile_pass(opts, &mut guard, &s.files, &plan, backend.as_ref(), ("monitor", "monitor"))?;
+    let edges = match &loaded {
+        Some(b) => b.edges(),
+        None => {
+            // Bin edges from the inputs' own quantiles: a first pass.
+            let p = profile_pass(opts, &mut guard, &s.files, &first, backend.as_ref(), ("monitor-1", "monitor 1/2"))?;
+            strict_check(opts, &p.skipped)?;
+            baseline::plan_edges(&p.profile)
+        }
+    };
+    let plan = ProfilePlan { edges: edges.into_iter().map(|(k, e)| (k, e.into())).collect(), segment, ..first };
+    let label = if loaded.is_some() { "monitor" } else { "monitor 2/2" };
+    let outcome = profile_pass(opts, &mut guard, &s.files, &plan, backend.as_ref(), ("monitor", label))?;
     let (current, skipped, segments) = (outcome.profile, outcome.skipped, outcome.segments);
     strict_check(opts, &skipped)?;
     let files_ok = s.files.len() - skipped.len();
@@ -415,13 +432,22 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: &std::path::Path) -> Result<
             skipped.iter().map(|k| format!("{}: {}", k.path, k.error)).collect::<Vec<_>>().join("; "),
         ));
     }
+    let base = match loaded {
+        Some(b) => b,
+        None => Baseline::from_profile(current.clone(), "the inputs themselves"),
+    };
     let mut names = base.feature_names();
     if let Some(cols) = &opts.columns {
         names.retain(|n| cols.contains(n));
     }
-    let features: Vec<drift::FeatureDrift> =
-        names.iter().map(|n| drift::feature(&base, n, current.column(n))).collect();
-    let mut violations = crate::check::check(&base, &current, &features);
+    let features: Vec<drift::FeatureDrift> = if baseline_dir.is_some() {
+        names.iter().map(|n| drift::feature(&base, n, current.column(n))).collect()
+    } else {
+        let why = "no baseline given: the windows are compared with one another (windows.csv)";
+        names.iter().map(|n| drift::FeatureDrift::skipped(n, why)).collect()
+    };
+    let mut violations =
+        if baseline_dir.is_some() { crate::check::check(&base, &current, &features) } else { Vec::new() };
     if opts.columns.is_some() {
         // A projection is not a missing column.
         violations
@@ -438,10 +464,10 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: &std::path::Path) -> Result<
     let report = MonitorReport {
         driftwatch_version: env!("CARGO_PKG_VERSION"),
         backend: backend_note,
-        baseline_source: base.source().into(),
+        baseline_source: if baseline_dir.is_some() { base.source().into() } else { "none".into() },
         baseline: base.dir.display().to_string(),
         baseline_notes: base.notes.clone(),
-        baseline_rows: base.statistics.dataset.item_count.max(0.0) as u64,
+        baseline_rows: if baseline_dir.is_some() { base.statistics.dataset.item_count.max(0.0) as u64 } else { 0 },
         current: InputSummary {
             files: files_ok,
             rows: current.rows,
@@ -466,7 +492,7 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: &std::path::Path) -> Result<
                 w.column
             )));
         }
-        window_results = timeline::evaluate(&base, &names, &segments, &w.window);
+        window_results = timeline::evaluate(&base, &names, &segments, &w.window, w.reference)?;
         let table = timeline::table(&window_results, &segments)?;
         written.extend(timeline::write(&opts.output, &w.window, &window_results, &table)?);
         report.windows = Some(timeline::summary(w, &segments, &window_results));

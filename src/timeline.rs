@@ -11,7 +11,7 @@ use arrow_array::{ArrayRef, RecordBatch};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::baseline::Baseline;
+use crate::baseline::{Baseline, Reference};
 use crate::drift::{self, FeatureDrift, Verdict};
 use crate::engine::window::{iso, Window};
 use crate::engine::{ProfileSet, Segment};
@@ -29,6 +29,85 @@ pub struct WindowOptions {
     pub window: Window,
     /// Most windows a run may hold (memory grows with windows × features × bins).
     pub limit: usize,
+    /// What each window is compared with.
+    pub reference: WindowReference,
+}
+
+/// What each window is compared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WindowReference {
+    /// The baseline (`-b`).
+    #[default]
+    Baseline,
+    /// The window before it (the last earlier window holding rows).
+    Previous,
+    /// The merge of the N windows before it (those holding rows).
+    Rolling(usize),
+    /// The merge of the windows starting in `[from, to)` (milliseconds since the epoch).
+    Range {
+        /// First instant.
+        from: i64,
+        /// Instant past the range.
+        to: i64,
+    },
+}
+
+impl std::fmt::Display for WindowReference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            WindowReference::Baseline => f.write_str("baseline"),
+            WindowReference::Previous => f.write_str("previous"),
+            WindowReference::Rolling(n) => write!(f, "rolling:{n}"),
+            WindowReference::Range { from, to } => write!(f, "window:{}..{}", iso(from), iso(to)),
+        }
+    }
+}
+
+/// An instant written as ISO 8601 (`2026-11-28T14:00:00Z`, with or without seconds or an
+/// offset; without an offset it is UTC) or a date (`2026-11-28`: midnight UTC).
+pub fn parse_instant(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if let Ok(d) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Some(d.timestamp_millis());
+    }
+    for fmt in ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"] {
+        if let Ok(d) = chrono::NaiveDateTime::parse_from_str(s, fmt) {
+            return Some(d.and_utc().timestamp_millis());
+        }
+    }
+    let d = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
+    Some(d.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis())
+}
+
+impl std::str::FromStr for WindowReference {
+    type Err = Error;
+
+    /// `baseline`, `previous`, `rolling:N`, `window:START..END`.
+    fn from_str(s: &str) -> Result<Self> {
+        let bad = |why: &str| {
+            Error::Usage(format!(
+                "--reference: {why}; expected baseline, previous, rolling:N or window:START..END (e.g. window:2026-01-01..2026-02-01), got {s:?}"
+            ))
+        };
+        match s.trim() {
+            "baseline" => Ok(WindowReference::Baseline),
+            "previous" => Ok(WindowReference::Previous),
+            t if t.starts_with("rolling:") => match t["rolling:".len()..].parse::<usize>() {
+                Ok(n) if n > 0 => Ok(WindowReference::Rolling(n)),
+                _ => Err(bad("N must be a whole number of windows, at least 1")),
+            },
+            t if t.starts_with("window:") => {
+                let (a, b) = t["window:".len()..].split_once("..").ok_or_else(|| bad("no '..' in the range"))?;
+                let from = parse_instant(a).ok_or_else(|| bad("START is not a date or an ISO 8601 time"))?;
+                let to = parse_instant(b).ok_or_else(|| bad("END is not a date or an ISO 8601 time"))?;
+                if to <= from {
+                    return Err(bad("END must come after START"));
+                }
+                Ok(WindowReference::Range { from, to })
+            }
+            _ => Err(bad("unknown reference")),
+        }
+    }
 }
 
 /// Most windows a run holds unless told otherwise: a year of 15-minute windows fits.
@@ -72,17 +151,63 @@ pub struct WindowsSummary {
     pub last_end: Option<String>,
 }
 
-/// Compares every window of `set` with the baseline: drift of the features `names` and the
-/// constraints, as [`drift::feature`] and [`crate::check::check`] do for a whole run. Windows
-/// carry no quantile sketch, so on a SageMaker baseline their L∞ is taken between histograms
-/// over the baseline sketch's bins (the whole run's L∞ is taken between sketches).
-pub fn evaluate(base: &Baseline, names: &[String], set: &ProfileSet, window: &Window) -> Vec<WindowResult> {
+/// Compares every window of `set` with its reference: drift of the features `names` (against
+/// the baseline, the previous window, a rolling merge of earlier windows or a fixed range of
+/// windows) and the baseline's constraints, as [`drift::feature`] and [`crate::check::check`]
+/// do for a whole run. Windows carry no quantile sketch, so on a SageMaker baseline their L∞ is
+/// taken between histograms over the baseline sketch's bins (the whole run's L∞ is taken
+/// between sketches).
+///
+/// # Errors
+/// [`Error::Usage`] when a `window:START..END` reference holds no window with rows.
+pub fn evaluate(
+    base: &Baseline,
+    names: &[String],
+    set: &ProfileSet,
+    window: &Window,
+    reference: WindowReference,
+) -> Result<Vec<WindowResult>> {
     let windows: Vec<(i64, &DatasetProfile)> = set.windows().collect();
-    windows
-        .par_iter()
-        .map(|&(start, p)| {
-            let features: Vec<FeatureDrift> =
-                names.iter().map(|n| drift::feature_without_chart(base, n, p.column(n))).collect();
+    let fixed = match reference {
+        WindowReference::Range { from, to } => {
+            let inside: Vec<&DatasetProfile> =
+                windows.iter().filter(|(s, _)| (from..to).contains(s)).map(|&(_, p)| p).collect();
+            if inside.is_empty() {
+                return Err(Error::Usage(format!(
+                    "--reference {reference}: no window of the inputs starts in that range"
+                )));
+            }
+            Some(merged(&inside))
+        }
+        _ => None,
+    };
+    Ok((0..windows.len())
+        .into_par_iter()
+        .map(|i| {
+            let (start, p) = windows[i];
+            let earlier = |n: usize| -> Option<DatasetProfile> {
+                (i > 0).then(|| merged(&windows[i.saturating_sub(n)..i].iter().map(|&(_, p)| p).collect::<Vec<_>>()))
+            };
+            let (against, what): (Option<DatasetProfile>, &str) = match reference {
+                WindowReference::Baseline => (None, "baseline"),
+                WindowReference::Previous => (earlier(1), "previous window"),
+                WindowReference::Rolling(n) => (earlier(n), "rolling windows"),
+                WindowReference::Range { .. } => (fixed.clone(), "reference windows"),
+            };
+            let features: Vec<FeatureDrift> = names
+                .iter()
+                .map(|n| match (reference, &against) {
+                    (WindowReference::Baseline, _) => drift::feature_without_chart(base, n, p.column(n)),
+                    (_, None) => FeatureDrift::skipped(n, format!("no {what}: the first window")),
+                    (_, Some(r)) => {
+                        let reference = match r.column(n) {
+                            Some(c) => Reference::of_column(base.inferred_type(n), c, what),
+                            None => Reference::Unavailable(format!("missing from the {what}")),
+                        };
+                        drift::feature_against(base, n, reference, p.column(n))
+                    }
+                })
+                .collect();
             let mut violations = crate::check::check(base, p, &features);
             // A projection is not a missing column, and windows hold only the planned columns.
             violations.retain(|v| {
@@ -90,7 +215,16 @@ pub fn evaluate(base: &Baseline, names: &[String], set: &ProfileSet, window: &Wi
             });
             WindowResult { start, end: window.end(start), rows: p.rows, features, violations }
         })
-        .collect()
+        .collect())
+}
+
+/// The merge of window profiles, in order.
+fn merged(profiles: &[&DatasetProfile]) -> DatasetProfile {
+    let mut all = DatasetProfile::default();
+    for p in profiles {
+        all.merge(p);
+    }
+    all
 }
 
 /// The summary of `results` for `drift.json`.
@@ -98,7 +232,7 @@ pub fn summary(opts: &WindowOptions, set: &ProfileSet, results: &[WindowResult])
     WindowsSummary {
         time_column: opts.column.clone(),
         window: opts.window.to_string(),
-        reference: "baseline".into(),
+        reference: opts.reference.to_string(),
         windows: results.len(),
         untimed_rows: set.segments.get(&Segment::Untimed).map_or(0, |p| p.rows),
         windows_with_violations: results.iter().filter(|r| !r.violations.is_empty()).count(),
@@ -243,4 +377,41 @@ pub fn write(dir: &Path, window: &Window, results: &[WindowResult], table: &Reco
 /// True when any window drifted or broke a constraint.
 pub fn any_violation(results: &[WindowResult]) -> bool {
     results.iter().any(|r| !r.violations.is_empty() || r.features.iter().any(|f| f.status == Verdict::Drift))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_parse_and_print() {
+        let r = |s: &str| s.parse::<WindowReference>();
+        assert_eq!(r("baseline").unwrap(), WindowReference::Baseline);
+        assert_eq!(r("previous").unwrap(), WindowReference::Previous);
+        assert_eq!(r("rolling:24").unwrap(), WindowReference::Rolling(24));
+        let w = r("window:2026-01-01..2026-02-01T12:30").unwrap();
+        assert_eq!(w.to_string(), "window:2026-01-01T00:00:00Z..2026-02-01T12:30:00Z");
+        assert_eq!(r(&w.to_string()).unwrap(), w);
+        let offset = r("window:2026-01-01T02:00:00+02:00..2026-01-02").unwrap();
+        assert_eq!(offset, r("window:2026-01-01..2026-01-02").unwrap());
+        for bad in [
+            "",
+            "prev",
+            "rolling:0",
+            "rolling:-1",
+            "rolling:x",
+            "window:2026-01-01",
+            "window:x..2026-01-01",
+            "window:2026-02-01..2026-01-01",
+        ] {
+            assert!(r(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn window_folders_follow_the_hourly_layout() {
+        let t = parse_instant("2026-11-28T14:45:00Z").unwrap();
+        assert_eq!(folder(t, &"1h".parse().unwrap()), PathBuf::from("2026/11/28/14"));
+        assert_eq!(folder(t, &"15m".parse().unwrap()), PathBuf::from("2026/11/28/14/45"));
+    }
 }

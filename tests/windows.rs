@@ -322,3 +322,73 @@ fn window_flags_are_checked() {
         .stderr(predicates::str::contains("--max-windows"));
     assert!(!d.path().join("out").exists(), "a failed run leaves no output folder");
 }
+
+/// The status of feature `x` per hour in a run's windows.csv.
+fn x_status(out: &std::path::Path, hours: i64) -> Vec<String> {
+    let rows = csv_rows(&out.join("windows.csv"));
+    (0..hours)
+        .map(|h| {
+            let start = driftwatch::engine::window::iso(DAY0 + h * HOUR);
+            rows.iter().find(|r| r["window_start"] == start && r["feature"] == "x").unwrap()["status"].clone()
+        })
+        .collect()
+}
+
+#[test]
+fn windows_compare_with_one_another_without_a_baseline() {
+    let d = tempfile::tempdir().unwrap();
+    hourly_files(&d.path().join("cur"), 6, 3);
+    let run = |reference: &str| {
+        let out = d.path().join(reference.replace(':', "_"));
+        crate::common::driftwatch()
+            .args(["monitor", "-q", "--window", "1h", "--time-column", "t", "--reference", reference, "-o"])
+            .arg(&out)
+            .arg(d.path().join("cur"))
+            .assert()
+            .code(1);
+        out
+    };
+    // The window before: the change is seen once, where it happens; the first window has none.
+    let out = run("previous");
+    assert_eq!(x_status(&out, 6), ["skipped", "ok", "ok", "drift", "ok", "ok"]);
+    let rows = csv_rows(&out.join("windows.csv"));
+    assert!(rows[0]["reason"].contains("first window"), "{:?}", rows[0]);
+    let drift = crate::common::json(&out.join("drift.json"));
+    assert_eq!(drift["windows"]["reference"], "previous");
+    assert_eq!(drift["baseline_source"], "none");
+    // Two windows before, merged: the first two windows after the change differ from them.
+    assert_eq!(x_status(&run("rolling:2"), 6), ["skipped", "ok", "ok", "drift", "drift", "ok"]);
+    // A fixed range: the first three hours.
+    let range = format!(
+        "window:{}..{}",
+        driftwatch::engine::window::iso(DAY0),
+        driftwatch::engine::window::iso(DAY0 + 3 * HOUR)
+    );
+    assert_eq!(x_status(&run(&range), 6), ["ok", "ok", "ok", "drift", "drift", "drift"]);
+    // A range holding no window is an error, as is comparing with a baseline that is not given.
+    crate::common::driftwatch()
+        .args([
+            "monitor",
+            "-q",
+            "--window",
+            "1h",
+            "--time-column",
+            "t",
+            "--reference",
+            "window:2020-01-01..2020-02-01",
+            "-o",
+        ])
+        .arg(d.path().join("none"))
+        .arg(d.path().join("cur"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("no window of the inputs starts in that range"));
+    crate::common::driftwatch()
+        .args(["monitor", "-q", "--window", "1h", "--time-column", "t", "-o"])
+        .arg(d.path().join("none"))
+        .arg(d.path().join("cur"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("-b/--baseline is required"));
+    assert!(!d.path().join("none").exists());
+}

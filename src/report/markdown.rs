@@ -17,7 +17,7 @@ pub fn render(r: &MonitorReport) -> String {
     let mut o = String::new();
     let verdict = if r.current.rows == 0 {
         "nothing monitored (0 rows read)"
-    } else if s.violations == 0 {
+    } else if s.violations == 0 && r.windows.as_ref().is_none_or(|w| w.windows_with_violations == 0) {
         "no violations"
     } else {
         "violations found"
