@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use driftwatch::changepoint::Method as ChangeMethod;
 use driftwatch::engine::window::Window;
 use driftwatch::timeline::WindowReference;
 
@@ -49,6 +50,26 @@ pub enum Command {
         reference: WindowReference,
         /// Most windows a run may hold: memory grows with windows × features × bins.
         #[arg(long, value_name = "N", default_value_t = driftwatch::timeline::DEFAULT_MAX_WINDOWS, requires = "window")]
+        max_windows: usize,
+        /// Shared flags.
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Find change points in the per-window series of the inputs (mean, standard deviation,
+    /// completeness of every feature), without a baseline; writes changepoints.json.
+    Changepoints {
+        /// Window length, calendar-aligned in UTC: 15m, 1h, 1d, 7d/1w, 1mo…
+        #[arg(long, value_name = "LENGTH")]
+        window: Window,
+        /// The time of each row [default: a SageMaker capture's inferenceTime].
+        #[arg(long, value_name = "COLUMN")]
+        time_column: Option<String>,
+        /// Detector: pelt (offline segmentation, exact optimum), binseg (offline binary
+        /// segmentation: faster, can miss a short burst) or page-hinkley (online test).
+        #[arg(long, value_name = "METHOD", default_value = "pelt")]
+        method: ChangeMethod,
+        /// Most windows a run may hold.
+        #[arg(long, value_name = "N", default_value_t = driftwatch::timeline::DEFAULT_MAX_WINDOWS)]
         max_windows: usize,
         /// Shared flags.
         #[command(flatten)]

@@ -63,6 +63,15 @@ fn run() -> anyhow::Result<u8> {
                 window.map(|window| TimeOptions { column: time_column, window, limit: max_windows, reference });
             monitor(opts, baseline.as_deref())
         }
+        Command::Changepoints { window, time_column, method, max_windows, common } => {
+            let mut opts = options(common)?;
+            if max_windows == 0 {
+                anyhow::bail!("--max-windows: must be at least 1");
+            }
+            let reference = driftwatch::timeline::WindowReference::Previous;
+            opts.windows = Some(TimeOptions { column: time_column, window, limit: max_windows, reference });
+            changepoints(opts, method)
+        }
         Command::Bench { rows, row_group, backend, dir, runs, shape, json } => {
             let shape = match shape {
                 ShapeArg::Capture => Shape::Capture,
@@ -125,6 +134,45 @@ fn monitor(opts: JobOptions, baseline: Option<&std::path::Path>) -> anyhow::Resu
         NOTHING_PROFILED
     } else if !out.report.violations.is_empty() || driftwatch::timeline::any_violation(&out.windows) {
         1
+    } else {
+        0
+    })
+}
+
+fn changepoints(opts: JobOptions, method: driftwatch::changepoint::Method) -> anyhow::Result<u8> {
+    let started = std::time::Instant::now();
+    let out = driftwatch::pipeline::run_changepoints(&opts, method)?;
+    println!(
+        "## driftwatch changepoints: {} change points ({method}) in {} series over {} windows\n",
+        out.changes.len(),
+        out.series,
+        out.windows
+    );
+    if !out.changes.is_empty() {
+        println!("| feature | series | window_index | window_start |\n|---|---|---|---|");
+        for c in out.changes.iter().take(100) {
+            println!("| {} | {} | {} | {} |", c.feature.replace('|', "\\|"), c.series, c.window_index, c.window_start);
+        }
+        if out.changes.len() > 100 {
+            println!("\n({} more in changepoints.json)", out.changes.len() - 100);
+        }
+    }
+    for sk in &out.skipped {
+        eprintln!("driftwatch: skipped {}: {}", sk.path, sk.error);
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    eprintln!(
+        "driftwatch: {} rows ({} without a time) in {} windows in {seconds:.2}s on {}; wrote {}",
+        out.rows,
+        out.untimed_rows,
+        out.windows,
+        out.backend,
+        opts.output.display()
+    );
+    Ok(if !out.skipped.is_empty() {
+        2
+    } else if out.rows == 0 {
+        NOTHING_PROFILED
     } else {
         0
     })

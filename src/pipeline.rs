@@ -13,6 +13,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::backend::Backend;
 use crate::backend::{self, BackendChoice};
 use crate::baseline::{self, Baseline};
+use crate::changepoint::{self, ChangePoint, Method as ChangeMethod};
 use crate::drift::{self, Verdict};
 use crate::engine::window::{self, Window};
 use crate::engine::SegmentKey;
@@ -357,6 +358,88 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
     })
 }
 
+/// The change points file.
+pub const CHANGEPOINTS: &str = "changepoints.json";
+
+/// The change points of `series`, in the order of the features `names`, then series, then time.
+fn find_changes(
+    names: &[String],
+    series: &[changepoint::Series],
+    segments: &crate::engine::ProfileSet,
+    method: ChangeMethod,
+) -> Vec<ChangePoint> {
+    let starts: Vec<i64> = segments.windows().map(|w| w.0).collect();
+    let mut changes = changepoint::find(series, method, &|i| window::iso(starts[i]));
+    changes.sort_by_key(|c| names.iter().position(|n| *n == c.feature).unwrap_or(usize::MAX));
+    changes
+}
+
+/// What a change-point run found.
+#[derive(Debug)]
+pub struct ChangepointsOutcome {
+    /// The change points, also written to `changepoints.json`.
+    pub changes: Vec<ChangePoint>,
+    /// Windows holding rows.
+    pub windows: usize,
+    /// Rows read.
+    pub rows: u64,
+    /// Rows without a time.
+    pub untimed_rows: u64,
+    /// Inputs left out.
+    pub skipped: Vec<Skipped>,
+    /// The backend that ran.
+    pub backend: String,
+    /// The series searched.
+    pub series: usize,
+}
+
+/// Finds change points in the per-window series of the inputs (mean, standard deviation and
+/// completeness of every feature), without a baseline: one pass over the inputs.
+pub fn run_changepoints(opts: &JobOptions, method: ChangeMethod) -> Result<ChangepointsOutcome> {
+    let s = scan_inputs(opts)?;
+    let t = opts.windows.as_ref().ok_or_else(|| Error::Usage("changepoints: --window is required".into()))?;
+    let w = time_column(t, &s)?;
+    let plan = ProfilePlan {
+        columns: opts.columns.clone(),
+        // The whole run only counts rows: the windows hold what the series need.
+        histogram_only: true,
+        segment: SegmentKey::Window { column: w.column.clone(), window: w.window, limit: w.limit },
+        ..Default::default()
+    };
+    let (backend, backend_note) = choose_backend(opts.backend, &s.files, &plan)?;
+    let mut guard = OutputGuard::new(&opts.output);
+    let outcome = profile_pass(opts, &mut guard, &s.files, &plan, backend.as_ref(), ("changepoints", "changepoints"))?;
+    strict_check(opts, &outcome.skipped)?;
+    if outcome.skipped.len() == s.files.len() {
+        return Err(Error::NoInput(
+            outcome.skipped.iter().map(|k| format!("{}: {}", k.path, k.error)).collect::<Vec<_>>().join("; "),
+        ));
+    }
+    let segments = outcome.segments;
+    let untimed_rows = segments.segments.get(&crate::engine::Segment::Untimed).map_or(0, |p| p.rows);
+    if segments.windows().next().is_none() && untimed_rows > 0 {
+        return Err(Error::Usage(format!(
+            "--time-column '{}': none of the {untimed_rows} rows holds a time (a timestamp, a date, an epoch number or ISO 8601 text)",
+            w.column
+        )));
+    }
+    let names: Vec<String> = outcome.profile.columns.iter().map(|c| c.name.clone()).collect();
+    let series = changepoint::profile_series(&names, &segments.windows().map(|w| w.1).collect::<Vec<_>>());
+    let changes = find_changes(&names, &series, &segments, method);
+    write_atomic(&opts.output.join(CHANGEPOINTS), &to_json(&changes))?;
+    let mut skipped = s.skipped.clone();
+    skipped.extend(outcome.skipped);
+    Ok(ChangepointsOutcome {
+        windows: segments.windows().count(),
+        rows: outcome.profile.rows,
+        untimed_rows,
+        series: series.len(),
+        changes,
+        skipped,
+        backend: backend_note,
+    })
+}
+
 /// Names of the time column of SageMaker's data captures, flattened.
 const CAPTURE_TIME: [&str; 2] = ["inferenceTime", "eventMetadata.inferenceTime"];
 
@@ -495,7 +578,15 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
         window_results = timeline::evaluate(&base, &names, &segments, &w.window, w.reference)?;
         let table = timeline::table(&window_results, &segments)?;
         written.extend(timeline::write(&opts.output, &w.window, &window_results, &table)?);
-        report.windows = Some(timeline::summary(w, &segments, &window_results));
+        let mut series = changepoint::profile_series(&names, &segments.windows().map(|w| w.1).collect::<Vec<_>>());
+        series.extend(timeline::drift_series(&window_results));
+        let changes = find_changes(&names, &series, &segments, ChangeMethod::Pelt);
+        let p = opts.output.join(CHANGEPOINTS);
+        write_atomic(&p, &to_json(&changes))?;
+        written.push(p);
+        let mut summary = timeline::summary(w, &segments, &window_results);
+        summary.change_points = changes.len();
+        report.windows = Some(summary);
     }
     let stats = baseline::statistics(&current);
     let out = &opts.output;

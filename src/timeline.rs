@@ -149,6 +149,8 @@ pub struct WindowsSummary {
     pub first_start: Option<String>,
     /// End of the last window.
     pub last_end: Option<String>,
+    /// Change points found in the windows' series (`changepoints.json`).
+    pub change_points: usize,
 }
 
 /// Compares every window of `set` with its reference: drift of the features `names` (against
@@ -239,6 +241,7 @@ pub fn summary(opts: &WindowOptions, set: &ProfileSet, results: &[WindowResult])
         windows_with_drift: results.iter().filter(|r| r.features.iter().any(|f| f.drifted())).count(),
         first_start: results.first().map(|r| iso(r.start)),
         last_end: results.last().map(|r| iso(r.end)),
+        change_points: 0,
     }
 }
 
@@ -372,6 +375,29 @@ pub fn write(dir: &Path, window: &Window, results: &[WindowResult], table: &Reco
         .collect::<Result<_>>()?;
     written.extend(folders);
     Ok(written)
+}
+
+/// The drift-distance series of every feature over the windows: `psi`, where the window was
+/// compared.
+pub fn drift_series(results: &[WindowResult]) -> Vec<crate::changepoint::Series> {
+    let Some(first) = results.first() else { return Vec::new() };
+    first
+        .features
+        .iter()
+        .enumerate()
+        .map(|(j, f)| crate::changepoint::Series {
+            feature: f.name.clone(),
+            name: "psi".into(),
+            points: results
+                .iter()
+                .enumerate()
+                .filter_map(|(i, r)| {
+                    r.features.get(j).and_then(|f| metric(f, "psi")).filter(|v| v.is_finite()).map(|v| (i, v))
+                })
+                .collect(),
+        })
+        .filter(|s| !s.points.is_empty())
+        .collect()
 }
 
 /// True when any window drifted or broke a constraint.

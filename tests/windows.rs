@@ -253,6 +253,16 @@ fn monitor_judges_every_window_and_finds_the_injected_hours() {
     assert_eq!(drift["windows"]["untimed_rows"], untimed);
     assert_eq!(timed + untimed, 18_000);
     assert_eq!(drift["windows"]["windows_with_drift"], 3);
+    // The shift starts at hour 3: in x's mean and in its PSI against the baseline.
+    let changes = crate::common::json(&out.join("changepoints.json"));
+    let at: Vec<(String, u64)> = changes
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["feature"] == "x")
+        .map(|c| (c["series"].as_str().unwrap().to_string(), c["window_index"].as_u64().unwrap()))
+        .collect();
+    assert!(at.contains(&("mean".into(), 3)) && at.contains(&("psi".into(), 3)), "{at:?}");
     // The Parquet table holds the same rows.
     let file = std::fs::File::open(out.join("windows.parquet")).unwrap();
     let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
@@ -391,4 +401,37 @@ fn windows_compare_with_one_another_without_a_baseline() {
         .code(2)
         .stderr(predicates::str::contains("-b/--baseline is required"));
     assert!(!d.path().join("none").exists());
+}
+
+#[test]
+fn change_points_land_on_the_injected_hour() {
+    let d = tempfile::tempdir().unwrap();
+    hourly_files(&d.path().join("cur"), 48, 30);
+    for (method, tolerance) in [("pelt", 0), ("binseg", 0), ("page-hinkley", 2)] {
+        let out = d.path().join(method);
+        crate::common::driftwatch()
+            .args(["changepoints", "-q", "--window", "1h", "--time-column", "t", "--method", method, "-o"])
+            .arg(&out)
+            .arg(d.path().join("cur"))
+            .assert()
+            .success()
+            .stdout(predicates::str::contains(format!("({method})")));
+        let found = crate::common::json(&out.join("changepoints.json"));
+        let found = found.as_array().unwrap();
+        assert!(!found.is_empty(), "{method}: nothing found");
+        for c in found {
+            // Only the mean of x moves; the change is at hour 30.
+            assert_eq!((c["feature"].as_str(), c["series"].as_str()), (Some("x"), Some("mean")), "{method}: {c}");
+            let i = c["window_index"].as_u64().unwrap();
+            assert!(i.abs_diff(30) <= tolerance, "{method}: {c}");
+            assert_eq!(c["window_start"], driftwatch::engine::window::iso(DAY0 + i as i64 * HOUR));
+        }
+    }
+    crate::common::driftwatch()
+        .args(["changepoints", "-q", "--window", "1h", "--time-column", "t", "--method", "nope", "-o"])
+        .arg(d.path().join("bad"))
+        .arg(d.path().join("cur"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("binseg, pelt or page-hinkley"));
 }

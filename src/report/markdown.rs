@@ -38,7 +38,7 @@ pub fn render(r: &MonitorReport) -> String {
     ));
     if let Some(w) = &r.windows {
         o.push_str(&format!(
-            "- windows: {} of {} on `{}` (UTC, {} to {}), {} with violations, {} with drift; {} rows without a time; per window: windows.csv\n",
+            "- windows: {} of {} on `{}` (UTC, {} to {}), {} with violations, {} with drift; {} rows without a time; per window: windows.csv; {} change points: changepoints.json\n",
             w.windows,
             w.window,
             md(&w.time_column),
@@ -46,7 +46,8 @@ pub fn render(r: &MonitorReport) -> String {
             w.last_end.as_deref().unwrap_or("–"),
             w.windows_with_violations,
             w.windows_with_drift,
-            w.untimed_rows
+            w.untimed_rows,
+            w.change_points
         ));
     }
     for sk in &r.current.skipped {
