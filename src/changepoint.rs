@@ -235,6 +235,76 @@ pub fn page_hinkley(x: &[f64], delta: f64, lambda: f64) -> Vec<usize> {
     out
 }
 
+/// Scores of detected change points against human annotations, as the Turing change-point
+/// benchmark (van den Burg & Williams, 2020) defines them: positions are 0-based, and 0 counts
+/// as a change point in every set.
+pub mod score {
+    use std::collections::BTreeSet;
+
+    /// Annotated points matched by predicted ones within `margin`, each prediction used once:
+    /// every annotated point, in ascending order, takes the nearest prediction left (the smaller
+    /// one on a tie).
+    pub fn true_positives(annotated: &BTreeSet<usize>, predicted: &BTreeSet<usize>, margin: usize) -> usize {
+        let mut left = predicted.clone();
+        let mut hits = 0;
+        for &tau in annotated {
+            let near =
+                left.range(tau.saturating_sub(margin)..=tau + margin).min_by_key(|&&x| (x.abs_diff(tau), x)).copied();
+            if let Some(x) = near {
+                left.remove(&x);
+                hits += 1;
+            }
+        }
+        hits
+    }
+
+    /// F1 over several annotators: precision against the union of the annotations, recall
+    /// averaged over annotators. Returns `(f1, precision, recall)`.
+    pub fn f1(annotations: &[Vec<usize>], predicted: &[usize], margin: usize) -> (f64, f64, f64) {
+        let with_zero = |v: &[usize]| v.iter().copied().chain([0]).collect::<BTreeSet<usize>>();
+        let x = with_zero(predicted);
+        let tks: Vec<BTreeSet<usize>> = annotations.iter().map(|a| with_zero(a)).collect();
+        let all: BTreeSet<usize> = tks.iter().flatten().copied().collect();
+        let p = true_positives(&all, &x, margin) as f64 / x.len() as f64;
+        let r = tks.iter().map(|t| true_positives(t, &x, margin) as f64 / t.len() as f64).sum::<f64>()
+            / tks.len().max(1) as f64;
+        let f = if p + r > 0.0 { p * r / (0.5 * r + 0.5 * p) } else { 0.0 };
+        (f, p, r)
+    }
+
+    /// The segments `[start, end)` of `0..n` cut at `points`.
+    fn segments(points: &[usize], n: usize) -> Vec<(usize, usize)> {
+        let cuts: BTreeSet<usize> = points.iter().copied().filter(|&p| p > 0 && p < n).collect();
+        let mut out = Vec::with_capacity(cuts.len() + 1);
+        let mut start = 0;
+        for c in cuts {
+            out.push((start, c));
+            start = c;
+        }
+        out.push((start, n));
+        out
+    }
+
+    /// How well the segmentation cut at `predicted` covers the annotators' segmentations of a
+    /// series of `n` points: per annotator, `Σ |A|·max J(A, A') / n` over its segments `A` (J
+    /// the Jaccard index with the predicted segments `A'`), averaged over annotators.
+    pub fn covering(annotations: &[Vec<usize>], predicted: &[usize], n: usize) -> f64 {
+        let mine = segments(predicted, n);
+        let jaccard = |a: (usize, usize), b: (usize, usize)| {
+            let inter = a.1.min(b.1).saturating_sub(a.0.max(b.0));
+            inter as f64 / (a.1.max(b.1) - a.0.min(b.0)) as f64
+        };
+        let single = |truth: &[(usize, usize)]| {
+            truth
+                .iter()
+                .map(|&a| (a.1 - a.0) as f64 * mine.iter().map(|&b| jaccard(a, b)).fold(0.0, f64::max))
+                .sum::<f64>()
+                / n as f64
+        };
+        annotations.iter().map(|a| single(&segments(a, n))).sum::<f64>() / annotations.len().max(1) as f64
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -322,6 +392,29 @@ mod tests {
         assert_eq!(found.len(), 2, "{found:?}");
         assert!(found[0].abs_diff(200) <= 5 && found[1].abs_diff(450) <= 5, "{found:?}");
         assert!(detect(&noise(600, 3), Method::PageHinkley).is_empty());
+    }
+
+    /// The examples of the benchmark's own metric code (its doctests), with the values it gives.
+    #[test]
+    fn scores_match_the_benchmark_code() {
+        use std::collections::BTreeSet;
+        let set = |v: &[usize]| v.iter().copied().collect::<BTreeSet<usize>>();
+        let t = set(&[1, 10, 20, 23]);
+        assert_eq!(score::true_positives(&t, &set(&[3, 8, 20]), 5), 3);
+        assert_eq!(score::true_positives(&t, &set(&[1, 3, 8, 20]), 5), 3);
+        assert_eq!(score::true_positives(&t, &set(&[1, 3, 5, 8, 20]), 5), 3);
+        assert_eq!(score::true_positives(&set(&[]), &set(&[1, 2, 3]), 5), 0);
+        let f = |a: &[&[usize]], x: &[usize]| score::f1(&a.iter().map(|v| v.to_vec()).collect::<Vec<_>>(), x, 5).0;
+        assert_eq!(f(&[&[10, 20], &[11, 20], &[10], &[0, 5]], &[10, 20]), 1.0);
+        assert_eq!(f(&[&[], &[10], &[50]], &[10]), 0.9090909090909091);
+        assert_eq!(f(&[&[], &[10], &[50]], &[]), 0.8);
+        let c =
+            |a: &[&[usize]], x: &[usize], n| score::covering(&a.iter().map(|v| v.to_vec()).collect::<Vec<_>>(), x, n);
+        assert!((c(&[&[10, 20], &[10], &[0, 5]], &[10, 20], 45) - 0.7962962962962963).abs() < 1e-15);
+        assert!((c(&[&[], &[10], &[40]], &[10], 45) - 0.7954144620811286).abs() < 1e-15);
+        assert!((c(&[&[], &[10], &[40]], &[], 45) - 0.8189300411522634).abs() < 1e-15);
+        // Perfect agreement covers fully.
+        assert_eq!(c(&[&[3, 7]], &[3, 7], 10), 1.0);
     }
 
     #[test]
