@@ -172,6 +172,7 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
             strict: true,
             resume: false,
             windows: None,
+            metrics: None,
         })?;
     }
     let baseline = Baseline::load(&base_dir)?;
@@ -225,6 +226,7 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
                     strict: true,
                     resume: false,
                     windows: None,
+                    metrics: None,
                 },
                 Some(&base_dir),
             )

@@ -51,6 +51,23 @@ pub enum Command {
         /// Most windows a run may hold: memory grows with windows × features × bins.
         #[arg(long, value_name = "N", default_value_t = driftwatch::timeline::DEFAULT_MAX_WINDOWS, requires = "window")]
         max_windows: usize,
+        /// Write CloudWatch Embedded Metric Format (JSON Lines) here: a record per window (or
+        /// for the run), SageMaker's namespace and metric names.
+        #[arg(long, value_name = "FILE")]
+        emf: Option<PathBuf>,
+        /// Write a Prometheus text file here (for node_exporter's textfile collector): the last
+        /// window's (or the run's) values.
+        #[arg(long, value_name = "FILE")]
+        prometheus: Option<PathBuf>,
+        /// The endpoint the metrics are attributed to.
+        #[arg(long, value_name = "NAME", default_value = "driftwatch")]
+        endpoint: String,
+        /// The monitoring schedule the metrics are attributed to.
+        #[arg(long, value_name = "NAME", default_value = "driftwatch")]
+        schedule: String,
+        /// EMF dimension set (comma-separated): Endpoint, MonitoringSchedule, Feature.
+        #[arg(long, value_name = "NAMES", value_delimiter = ',', default_value = "Endpoint,MonitoringSchedule")]
+        emf_dimensions: Vec<String>,
         /// Shared flags.
         #[command(flatten)]
         common: CommonArgs,

@@ -35,6 +35,7 @@ pub mod engine;
 pub mod error;
 pub mod formats;
 pub mod ledger;
+pub mod metrics;
 pub mod output;
 pub mod pipeline;
 pub mod profile;

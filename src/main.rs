@@ -45,6 +45,7 @@ fn options(c: CommonArgs) -> anyhow::Result<JobOptions> {
         strict: c.strict,
         resume: c.resume,
         windows: None,
+        metrics: None,
     })
 }
 
@@ -54,8 +55,25 @@ fn run() -> anyhow::Result<u8> {
     driftwatch::backend::gpu::quiet_wayland();
     match cli.command {
         Command::Baseline { common } => baseline(options(common)?),
-        Command::Monitor { baseline, window, time_column, reference, max_windows, common } => {
+        Command::Monitor {
+            baseline,
+            window,
+            time_column,
+            reference,
+            max_windows,
+            emf,
+            prometheus,
+            endpoint,
+            schedule,
+            emf_dimensions,
+            common,
+        } => {
             let mut opts = options(common)?;
+            let labels = driftwatch::metrics::Labels { endpoint, schedule, dimensions: emf_dimensions };
+            labels.check()?;
+            if emf.is_some() || prometheus.is_some() {
+                opts.metrics = Some(driftwatch::pipeline::MetricsOptions { emf, prometheus, labels });
+            }
             if max_windows == 0 {
                 anyhow::bail!("--max-windows: must be at least 1");
             }

@@ -45,6 +45,19 @@ pub struct JobOptions {
     pub resume: bool,
     /// Key rows by time window (`monitor` only).
     pub windows: Option<TimeOptions>,
+    /// Metrics files to write (`monitor` only).
+    pub metrics: Option<MetricsOptions>,
+}
+
+/// Metrics files a monitoring run writes, and how they are labelled.
+#[derive(Debug, Clone)]
+pub struct MetricsOptions {
+    /// CloudWatch Embedded Metric Format, JSON Lines: a record per window (or for the run).
+    pub emf: Option<PathBuf>,
+    /// Prometheus text file: the last window's (or the run's) values.
+    pub prometheus: Option<PathBuf>,
+    /// Endpoint, schedule and EMF dimension set.
+    pub labels: crate::metrics::Labels,
 }
 
 /// How `monitor` keys rows by time, as asked: the column may be left to find.
@@ -567,6 +580,7 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
     let mut report = report;
     let mut window_results = Vec::new();
     let mut written = Vec::new();
+    let mut points = vec![crate::metrics::Point::of(chrono::Utc::now().timestamp_millis(), &report.features, &current)];
     if let Some(w) = &windows {
         let untimed = segments.segments.get(&crate::engine::Segment::Untimed).map_or(0, |p| p.rows);
         if segments.windows().next().is_none() && untimed > 0 {
@@ -584,6 +598,16 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
         let p = opts.output.join(CHANGEPOINTS);
         write_atomic(&p, &to_json(&changes))?;
         written.push(p);
+        points = window_results
+            .iter()
+            .map(|r| {
+                crate::metrics::Point::of(
+                    r.end,
+                    &r.features,
+                    &segments.segments[&crate::engine::Segment::Window(r.start)],
+                )
+            })
+            .collect();
         let mut summary = timeline::summary(w, &segments, &window_results);
         summary.change_points = changes.len();
         report.windows = Some(summary);
@@ -600,6 +624,17 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
         let p = out.join(name);
         write_atomic(&p, &bytes)?;
         written.push(p);
+    }
+    if let Some(m) = &opts.metrics {
+        if let Some(p) = &m.emf {
+            write_atomic(p, crate::metrics::emf(&points, &m.labels).as_bytes())?;
+            written.push(p.clone());
+        }
+        if let (Some(p), Some(last)) = (&m.prometheus, points.last()) {
+            let windows = report.windows.as_ref().map(|w| w.windows);
+            write_atomic(p, crate::metrics::prometheus(last, &m.labels, windows).as_bytes())?;
+            written.push(p.clone());
+        }
     }
     let markdown = report::markdown::render(&report);
     Ok(MonitorOutcome { report, markdown, written, windows: window_results })

@@ -19,6 +19,7 @@ fn statistics_match_numpy() {
         strict: true,
         resume: false,
         windows: None,
+        metrics: None,
     };
     let out = run_baseline(&opts).unwrap();
     let want = json(&root().join("tests/data/stats_expected.json"));

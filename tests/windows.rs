@@ -435,3 +435,111 @@ fn change_points_land_on_the_injected_hour() {
         .code(2)
         .stderr(predicates::str::contains("binseg, pelt or page-hinkley"));
 }
+
+/// True when a tool the tests drive must be there (CI sets DRIFTWATCH_REQUIRE_TOOLS=1);
+/// otherwise a missing tool skips its check, saying so.
+fn tool(name: &str) -> bool {
+    let found = std::process::Command::new(name).arg("--version").output().is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var("DRIFTWATCH_REQUIRE_TOOLS").as_deref() != Ok("1"),
+            "DRIFTWATCH_REQUIRE_TOOLS=1 but {name} is not installed"
+        );
+        eprintln!("skipped: {name} not installed");
+    }
+    found
+}
+
+#[test]
+fn metrics_for_cloudwatch_and_prometheus() {
+    let d = tempfile::tempdir().unwrap();
+    hourly_files(&d.path().join("train"), 6, 99);
+    hourly_files(&d.path().join("cur"), 6, 3);
+    let base = d.path().join("base");
+    crate::common::driftwatch()
+        .args(["baseline", "-q", "-o"])
+        .arg(&base)
+        .arg(d.path().join("train"))
+        .assert()
+        .success();
+    let out = d.path().join("out");
+    let (emf, prom) = (d.path().join("metrics/emf.jsonl"), d.path().join("metrics/driftwatch.prom"));
+    crate::common::driftwatch()
+        .args([
+            "monitor",
+            "-q",
+            "--window",
+            "1h",
+            "--time-column",
+            "t",
+            "--endpoint",
+            "fraud-v2",
+            "--schedule",
+            "hourly",
+            "-b",
+        ])
+        .arg(&base)
+        .arg("--emf")
+        .arg(&emf)
+        .arg("--prometheus")
+        .arg(&prom)
+        .arg("-o")
+        .arg(&out)
+        .arg(d.path().join("cur"))
+        .assert()
+        .code(1);
+    let rows = csv_rows(&out.join("windows.csv"));
+    let records: Vec<serde_json::Value> =
+        std::fs::read_to_string(&emf).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    // One record per window: 3 features × at most 4 metrics fit one directive.
+    assert_eq!(records.len(), 6);
+    for (hour, r) in records.iter().enumerate() {
+        let end = DAY0 + (hour as i64 + 1) * HOUR;
+        assert_eq!(r["_aws"]["Timestamp"], end);
+        assert_eq!(r["_aws"]["CloudWatchMetrics"][0]["Namespace"], "aws/sagemaker/Endpoints/data-metrics");
+        assert_eq!((r["Endpoint"].as_str(), r["MonitoringSchedule"].as_str()), (Some("fraud-v2"), Some("hourly")));
+        let start = driftwatch::engine::window::iso(DAY0 + hour as i64 * HOUR);
+        let x = rows.iter().find(|w| w["window_start"] == start && w["feature"] == "x").unwrap();
+        let distance: f64 = x["distance"].parse().unwrap();
+        assert_eq!(r["feature_baseline_drift_x"].as_f64().unwrap(), distance);
+        assert_eq!(r["feature_non_null_x"].as_f64().unwrap(), x["rows"].parse::<f64>().unwrap());
+        for m in r["_aws"]["CloudWatchMetrics"][0]["Metrics"].as_array().unwrap() {
+            assert!(r[m["Name"].as_str().unwrap()].is_number());
+        }
+    }
+    let text = std::fs::read_to_string(&prom).unwrap();
+    assert!(text.contains("driftwatch_windows{endpoint=\"fraud-v2\",monitoring_schedule=\"hourly\"} 6"), "{text}");
+    if tool("promtool") {
+        let mut check = std::process::Command::new("promtool")
+            .args(["check", "metrics"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        check.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+        let o = check.wait_with_output().unwrap();
+        assert!(
+            o.status.success(),
+            "promtool: {}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(
+            o.stdout.is_empty() && o.stderr.is_empty(),
+            "promtool lint: {}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    crate::common::driftwatch()
+        .args(["monitor", "-q", "--emf-dimensions", "Endpoint,Model", "-b"])
+        .arg(&base)
+        .arg("-o")
+        .arg(d.path().join("bad"))
+        .arg(d.path().join("cur"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("unknown dimension \"Model\""));
+}

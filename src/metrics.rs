@@ -1,0 +1,288 @@
+//! Metrics out: CloudWatch Embedded Metric Format (JSON Lines) with SageMaker Model Monitor's
+//! names, and a Prometheus/OpenMetrics text file for node_exporter's textfile collector.
+//!
+//! Per feature and window (or per run without windows), as SageMaker's data-quality monitor
+//! publishes them: `feature_baseline_drift_<f>` (the drift distance against the reference),
+//! `feature_completeness_<f>`, `feature_non_null_<f>` (present values) and `feature_data_<f>`
+//! (the mean of a numeric feature).
+
+use serde_json::{json, Map, Value};
+
+use crate::drift::FeatureDrift;
+use crate::profile::DatasetProfile;
+
+/// CloudWatch namespace SageMaker uses for endpoints' data-quality metrics.
+pub const NAMESPACE: &str = "aws/sagemaker/Endpoints/data-metrics";
+/// Most metrics in one EMF directive.
+pub const EMF_MAX_METRICS: usize = 100;
+/// Most dimensions in one EMF dimension set.
+pub const EMF_MAX_DIMENSIONS: usize = 30;
+
+/// The values of one feature at one point in time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeatureValues {
+    /// Feature name.
+    pub feature: String,
+    /// Drift distance against the reference, when compared.
+    pub drift: Option<f64>,
+    /// Completeness, when the feature had rows.
+    pub completeness: Option<f64>,
+    /// Present (non-null) values.
+    pub non_null: u64,
+    /// Mean of the finite values of a numeric feature.
+    pub mean: Option<f64>,
+}
+
+/// The metrics of one window (or of a whole run).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Point {
+    /// When: the end of the window, milliseconds since the epoch.
+    pub at_ms: i64,
+    /// Per feature.
+    pub features: Vec<FeatureValues>,
+}
+
+impl Point {
+    /// The metrics of `features` (a run's or a window's verdicts) over `profile`.
+    pub fn of(at_ms: i64, features: &[FeatureDrift], profile: &DatasetProfile) -> Point {
+        Point {
+            at_ms,
+            features: features
+                .iter()
+                .map(|f| {
+                    let c = profile.column(&f.name);
+                    FeatureValues {
+                        feature: f.name.clone(),
+                        drift: f.distance.filter(|d| d.is_finite()),
+                        completeness: c.and_then(|c| c.completeness()),
+                        non_null: c.map_or(0, |c| c.present()),
+                        mean: c.and_then(|c| c.moments.mean()).filter(|m| m.is_finite()),
+                    }
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Where the metrics are attributed: EMF dimensions and Prometheus labels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Labels {
+    /// The endpoint (dimension `Endpoint`, label `endpoint`).
+    pub endpoint: String,
+    /// The monitoring schedule (dimension `MonitoringSchedule`, label `monitoring_schedule`).
+    pub schedule: String,
+    /// The EMF dimension set: names among `Endpoint`, `MonitoringSchedule` and `Feature`
+    /// (with `Feature`, one record per feature).
+    pub dimensions: Vec<String>,
+}
+
+impl Labels {
+    /// Checks the dimension set.
+    ///
+    /// # Errors
+    /// [`crate::Error::Usage`] for an unknown or repeated name, or more than
+    /// [`EMF_MAX_DIMENSIONS`].
+    pub fn check(&self) -> crate::Result<()> {
+        let bad = |why: String| Err(crate::Error::Usage(format!("--emf-dimensions: {why}")));
+        if self.dimensions.len() > EMF_MAX_DIMENSIONS {
+            return bad(format!("at most {EMF_MAX_DIMENSIONS} dimensions"));
+        }
+        for (i, d) in self.dimensions.iter().enumerate() {
+            if !["Endpoint", "MonitoringSchedule", "Feature"].contains(&d.as_str()) {
+                return bad(format!("unknown dimension {d:?}: expected Endpoint, MonitoringSchedule or Feature"));
+            }
+            if self.dimensions[..i].contains(d) {
+                return bad(format!("{d} given twice"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The named metrics of one feature.
+fn named(f: &FeatureValues) -> Vec<(String, f64)> {
+    let mut out = Vec::new();
+    if let Some(d) = f.drift {
+        out.push((format!("feature_baseline_drift_{}", f.feature), d));
+    }
+    if let Some(c) = f.completeness {
+        out.push((format!("feature_completeness_{}", f.feature), c));
+    }
+    out.push((format!("feature_non_null_{}", f.feature), f.non_null as f64));
+    if let Some(m) = f.mean {
+        out.push((format!("feature_data_{}", f.feature), m));
+    }
+    out
+}
+
+/// One EMF record holding `metrics`.
+fn emf_record(at_ms: i64, labels: &Labels, feature: Option<&str>, metrics: &[(String, f64)]) -> Value {
+    let mut root = Map::new();
+    let directive = json!({
+        "Namespace": NAMESPACE,
+        "Dimensions": [labels.dimensions],
+        "Metrics": metrics.iter().map(|(n, _)| json!({"Name": n, "Unit": "None"})).collect::<Vec<_>>(),
+    });
+    root.insert("_aws".into(), json!({"Timestamp": at_ms, "CloudWatchMetrics": [directive]}));
+    for d in &labels.dimensions {
+        let v = match d.as_str() {
+            "Endpoint" => labels.endpoint.clone(),
+            "MonitoringSchedule" => labels.schedule.clone(),
+            _ => feature.unwrap_or_default().to_string(),
+        };
+        root.insert(d.clone(), Value::String(v));
+    }
+    for (n, v) in metrics {
+        root.insert(n.clone(), json!(v));
+    }
+    Value::Object(root)
+}
+
+/// The points as EMF JSON Lines: one record per point (per point and feature when `Feature`
+/// is a dimension), split so that no directive holds more than [`EMF_MAX_METRICS`] metrics.
+pub fn emf(points: &[Point], labels: &Labels) -> String {
+    let per_feature = labels.dimensions.iter().any(|d| d == "Feature");
+    let mut out = String::new();
+    let mut push = |v: Value| {
+        out.push_str(&v.to_string());
+        out.push('\n');
+    };
+    for p in points {
+        if per_feature {
+            for f in &p.features {
+                for chunk in named(f).chunks(EMF_MAX_METRICS) {
+                    push(emf_record(p.at_ms, labels, Some(&f.feature), chunk));
+                }
+            }
+        } else {
+            let all: Vec<(String, f64)> = p.features.iter().flat_map(named).collect();
+            for chunk in all.chunks(EMF_MAX_METRICS) {
+                push(emf_record(p.at_ms, labels, None, chunk));
+            }
+        }
+    }
+    out
+}
+
+/// A label value escaped for the Prometheus text format.
+fn label(v: &str) -> String {
+    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+/// The latest point as a Prometheus text file (the textfile collector takes no timestamps:
+/// the file holds the current state, and a scrape attributes it to its own time).
+pub fn prometheus(point: &Point, labels: &Labels, windows: Option<usize>) -> String {
+    let base = format!("endpoint=\"{}\",monitoring_schedule=\"{}\"", label(&labels.endpoint), label(&labels.schedule));
+    let mut out = String::new();
+    let families: [(&str, &str, &dyn Fn(&FeatureValues) -> Option<f64>); 4] = [
+        ("driftwatch_feature_baseline_drift", "Drift distance of the feature against its reference.", &|f| f.drift),
+        ("driftwatch_feature_completeness", "Share of the feature's rows holding a value.", &|f| f.completeness),
+        ("driftwatch_feature_non_null", "Values present in the feature.", &|f| Some(f.non_null as f64)),
+        ("driftwatch_feature_mean", "Mean of the feature's finite values.", &|f| f.mean),
+    ];
+    for (name, help, get) in families {
+        out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n"));
+        for f in &point.features {
+            if let Some(v) = get(f) {
+                out.push_str(&format!("{name}{{{base},feature=\"{}\"}} {}\n", label(&f.feature), number(v)));
+            }
+        }
+    }
+    out.push_str(
+        "# HELP driftwatch_last_window_end_timestamp_seconds End of the window (or run) these values describe.\n",
+    );
+    out.push_str("# TYPE driftwatch_last_window_end_timestamp_seconds gauge\n");
+    out.push_str(&format!(
+        "driftwatch_last_window_end_timestamp_seconds{{{base}}} {}\n",
+        number(point.at_ms as f64 / 1000.0)
+    ));
+    if let Some(n) = windows {
+        out.push_str("# HELP driftwatch_windows Windows judged by the run.\n# TYPE driftwatch_windows gauge\n");
+        out.push_str(&format!("driftwatch_windows{{{base}}} {n}\n"));
+    }
+    out
+}
+
+/// A number as Prometheus writes it.
+fn number(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else if v.is_infinite() {
+        if v > 0.0 { "+Inf" } else { "-Inf" }.into()
+    } else {
+        format!("{v}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(features: usize) -> Point {
+        Point {
+            at_ms: 1_795_827_600_000,
+            features: (0..features)
+                .map(|i| FeatureValues {
+                    feature: format!("f{i}"),
+                    drift: Some(0.5),
+                    completeness: Some(1.0),
+                    non_null: 10,
+                    mean: Some(i as f64),
+                })
+                .collect(),
+        }
+    }
+
+    fn labels(dims: &[&str]) -> Labels {
+        Labels {
+            endpoint: "ep".into(),
+            schedule: "hourly".into(),
+            dimensions: dims.iter().map(|d| d.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn emf_records_respect_the_directive_limits() {
+        // 30 features × 4 metrics = 120 metrics: two records of at most 100.
+        let text = emf(&[point(30)], &labels(&["Endpoint", "MonitoringSchedule"]));
+        let records: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(records.len(), 2);
+        let mut names = 0;
+        for r in &records {
+            let d = &r["_aws"]["CloudWatchMetrics"][0];
+            assert_eq!(d["Namespace"], NAMESPACE);
+            assert_eq!(d["Dimensions"], json!([["Endpoint", "MonitoringSchedule"]]));
+            assert_eq!(r["Endpoint"], "ep");
+            assert_eq!(r["_aws"]["Timestamp"], 1_795_827_600_000i64);
+            let metrics = d["Metrics"].as_array().unwrap();
+            assert!(metrics.len() <= EMF_MAX_METRICS);
+            for m in metrics {
+                assert!(r[m["Name"].as_str().unwrap()].is_number(), "{m}");
+            }
+            names += metrics.len();
+        }
+        assert_eq!(names, 120);
+        assert_eq!(records[0]["feature_baseline_drift_f0"], 0.5);
+        assert_eq!(records[1]["feature_data_f29"], 29.0);
+        // With the Feature dimension: a record per feature, naming it.
+        let text = emf(&[point(3)], &labels(&["Endpoint", "Feature"]));
+        let records: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(records.len(), 3);
+        assert_eq!(records[2]["Feature"], "f2");
+        assert!(labels(&["Endpoint", "Nope"]).check().is_err());
+        assert!(labels(&["Feature", "Feature"]).check().is_err());
+        assert!(labels(&["Endpoint", "MonitoringSchedule", "Feature"]).check().is_ok());
+    }
+
+    #[test]
+    fn prometheus_text_escapes_labels() {
+        let mut p = point(1);
+        p.features[0].feature = "a\"b\\c".into();
+        let text = prometheus(&p, &labels(&[]), Some(3));
+        assert!(text.contains(r#"feature="a\"b\\c""#), "{text}");
+        assert!(text.contains("driftwatch_windows{endpoint=\"ep\",monitoring_schedule=\"hourly\"} 3"));
+        assert!(text.contains(
+            "driftwatch_last_window_end_timestamp_seconds{endpoint=\"ep\",monitoring_schedule=\"hourly\"} 1795827600"
+        ));
+    }
+}
