@@ -576,6 +576,7 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
         features,
         violations: violations.clone(),
         windows: None,
+        timeline: None,
     };
     let mut report = report;
     let mut window_results = Vec::new();
@@ -610,6 +611,7 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
             .collect();
         let mut summary = timeline::summary(w, &segments, &window_results);
         summary.change_points = changes.len();
+        report.timeline = Some(timeline::for_report(&window_results, &changes));
         report.windows = Some(summary);
     }
     let stats = baseline::statistics(&current);

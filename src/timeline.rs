@@ -400,6 +400,38 @@ pub fn drift_series(results: &[WindowResult]) -> Vec<crate::changepoint::Series>
         .collect()
 }
 
+/// The per-window series the HTML report draws: each feature's drift distance, threshold and
+/// verdict per window, and its change points.
+pub fn for_report(results: &[WindowResult], changes: &[crate::changepoint::ChangePoint]) -> crate::report::Timeline {
+    let names: Vec<&str> =
+        results.first().map(|r| r.features.iter().map(|f| f.name.as_str()).collect()).unwrap_or_default();
+    crate::report::Timeline {
+        starts: results.iter().map(|r| r.start).collect(),
+        features: names
+            .iter()
+            .enumerate()
+            .map(|(j, name)| {
+                fn of(r: &WindowResult, j: usize) -> Option<&FeatureDrift> {
+                    r.features.get(j)
+                }
+                let first = results.iter().filter_map(|r| of(r, j)).find(|f| f.method.is_some());
+                let mut at: Vec<usize> =
+                    changes.iter().filter(|c| c.feature == *name).map(|c| c.window_index).collect();
+                at.sort_unstable();
+                at.dedup();
+                crate::report::TimelineFeature {
+                    name: name.to_string(),
+                    metric: first.and_then(|f| f.method.clone()).unwrap_or_default(),
+                    threshold: first.and_then(|f| f.threshold),
+                    values: results.iter().map(|r| of(r, j).and_then(|f| f.distance)).collect(),
+                    status: results.iter().map(|r| of(r, j).map_or(Verdict::Skipped, |f| f.status)).collect(),
+                    changes: at,
+                }
+            })
+            .collect(),
+    }
+}
+
 /// True when any window drifted or broke a constraint.
 pub fn any_violation(results: &[WindowResult]) -> bool {
     results.iter().any(|r| !r.violations.is_empty() || r.features.iter().any(|f| f.status == Verdict::Drift))

@@ -51,6 +51,133 @@ fn svg(chart: &Chart) -> String {
     s
 }
 
+/// Most columns drawn for the windows: beyond, consecutive windows share a column (their
+/// minimum, mean and maximum are drawn; a column with any drifted window is marked drifted).
+pub const TIMELINE_COLUMNS: usize = 600;
+
+/// Windows `[from, to)` per drawn column, for `n` windows.
+pub fn columns(n: usize) -> Vec<(usize, usize)> {
+    let per = n.div_ceil(TIMELINE_COLUMNS).max(1);
+    (0..n).step_by(per).map(|a| (a, (a + per).min(n))).collect()
+}
+
+fn day(ms: i64) -> String {
+    crate::engine::window::iso(ms).replace('T', " ").trim_end_matches(":00Z").to_string()
+}
+
+/// A feature's metric over the windows: a min–max band and a mean line per column, the
+/// threshold dashed, change points as red rules.
+fn timeline_svg(t: &super::Timeline, f: &super::TimelineFeature) -> String {
+    let cols = columns(t.starts.len());
+    let (w, h, left, top) = (TIMELINE_COLUMNS as f64 + 60.0, 140.0f64, 50.0f64, 10.0f64);
+    let max = f.values.iter().flatten().copied().chain(f.threshold).fold(0.0f64, f64::max).max(1e-12) * 1.05;
+    let y = |v: f64| top + h - (v / max) * h;
+    let dx = TIMELINE_COLUMNS as f64 / cols.len().max(1) as f64;
+    let right = left + TIMELINE_COLUMNS as f64;
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{0}\" viewBox=\"0 0 {w} {0}\" role=\"img\"><line x1=\"{left}\" y1=\"{1}\" x2=\"{right}\" y2=\"{1}\" stroke=\"#888\"/>",
+        h + 40.0,
+        top + h,
+    );
+    let mut line = String::new();
+    for (i, &(a, b)) in cols.iter().enumerate() {
+        let vals: Vec<f64> = f.values[a..b].iter().flatten().copied().collect();
+        if vals.is_empty() {
+            continue;
+        }
+        let (lo, hi) = vals.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| (l.min(v), h.max(v)));
+        let mean = vals.iter().sum::<f64>() / vals.len() as f64;
+        let x = left + dx * i as f64;
+        let drifted = f.status[a..b].iter().filter(|s| **s == crate::drift::Verdict::Drift).count();
+        s.push_str(&format!(
+            "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{:.2}\" height=\"{:.1}\" fill=\"{}\" opacity=\"0.5\"><title>{} – {}: {} {:.4} (min {:.4}, max {:.4}), {drifted} of {} windows drifted</title></rect>",
+            y(hi),
+            dx.max(1.0),
+            (y(lo) - y(hi)).max(1.0),
+            if drifted > 0 { "#e07b39" } else { "#4a78b5" },
+            day(t.starts[a]),
+            day(t.starts[b - 1]),
+            escape(&f.metric),
+            mean,
+            lo,
+            hi,
+            b - a
+        ));
+        line.push_str(&format!("{}{x:.1},{:.1}", if line.is_empty() { "" } else { " " }, y(mean)));
+    }
+    s.push_str(&format!("<polyline points=\"{line}\" fill=\"none\" stroke=\"#222\" stroke-width=\"1\"/>"));
+    if let Some(th) = f.threshold.filter(|&th| th <= max) {
+        s.push_str(&format!(
+            "<line x1=\"{left}\" y1=\"{0:.1}\" x2=\"{right}\" y2=\"{0:.1}\" stroke=\"#c00\" stroke-dasharray=\"4 3\"><title>threshold {th}</title></line>",
+            y(th),
+        ));
+    }
+    let per = cols.first().map_or(1, |c| c.1 - c.0);
+    for &c in &f.changes {
+        let x = left + dx * (c / per) as f64 + dx / 2.0;
+        s.push_str(&format!(
+            "<line x1=\"{x:.1}\" y1=\"{top}\" x2=\"{x:.1}\" y2=\"{}\" stroke=\"#c00\" stroke-width=\"1.5\"><title>change point: window {c}, {}</title></line>",
+            top + h,
+            day(t.starts[c])
+        ));
+    }
+    s.push_str(&format!(
+        "<text x=\"2\" y=\"{0:.1}\" font-size=\"10\">{1:.3}</text><text x=\"2\" y=\"{2:.1}\" font-size=\"10\">0</text><text x=\"{left}\" y=\"{3:.1}\" font-size=\"10\">{4}</text><text x=\"{right}\" y=\"{3:.1}\" font-size=\"10\" text-anchor=\"end\">{5}</text></svg>",
+        top + 10.0,
+        max,
+        top + h,
+        top + h + 16.0,
+        t.starts.first().map(|&m| day(m)).unwrap_or_default(),
+        t.starts.last().map(|&m| day(m)).unwrap_or_default()
+    ));
+    s
+}
+
+/// Features × windows: a cell per feature and column, red when a window in it drifted, green
+/// when all were compared within threshold, grey when none was compared.
+pub fn heatmap_svg(t: &super::Timeline) -> String {
+    let cols = columns(t.starts.len());
+    let (cell_h, left) = (14.0f64, 160.0f64);
+    let dx = TIMELINE_COLUMNS as f64 / cols.len().max(1) as f64;
+    let (w, h) = (left + TIMELINE_COLUMNS as f64, cell_h * t.features.len() as f64 + 20.0);
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" role=\"img\">"
+    );
+    for (r, f) in t.features.iter().enumerate() {
+        let yy = cell_h * r as f64;
+        let name: String = f.name.chars().take(24).collect();
+        s.push_str(&format!("<text x=\"0\" y=\"{:.1}\" font-size=\"10\">{}</text>", yy + 10.0, escape(&name)));
+        for (i, &(a, b)) in cols.iter().enumerate() {
+            let drifted = f.status[a..b].iter().filter(|v| **v == crate::drift::Verdict::Drift).count();
+            let compared = f.status[a..b].iter().filter(|v| **v != crate::drift::Verdict::Skipped).count();
+            let color = if drifted > 0 {
+                "#d9534f"
+            } else if compared > 0 {
+                "#8cc68c"
+            } else {
+                "#ddd"
+            };
+            s.push_str(&format!(
+                "<rect class=\"cell\" data-drifted=\"{drifted}\" x=\"{:.2}\" y=\"{yy:.1}\" width=\"{:.2}\" height=\"{:.1}\" fill=\"{color}\"><title>{}: {} – {}, {drifted} of {} windows drifted</title></rect>",
+                left + dx * i as f64,
+                dx.max(0.5),
+                cell_h - 2.0,
+                escape(&f.name),
+                day(t.starts[a]),
+                day(t.starts[b - 1]),
+                b - a
+            ));
+        }
+    }
+    s.push_str(&format!(
+        "<text x=\"{left}\" y=\"{0:.1}\" font-size=\"10\">{1}</text><text x=\"{w}\" y=\"{0:.1}\" font-size=\"10\" text-anchor=\"end\">{2}</text></svg>",
+        h - 4.0,
+        t.starts.first().map(|&m| day(m)).unwrap_or_default(),
+        t.starts.last().map(|&m| day(m)).unwrap_or_default()
+    ));
+    s
+}
+
 fn num(v: Option<f64>) -> String {
     v.map_or("–".into(), |x| format!("{x:.4}"))
 }
@@ -126,6 +253,33 @@ pub fn render(r: &MonitorReport) -> String {
         }
         o.push_str("</table>");
     }
+    if let (Some(t), Some(w)) = (&r.timeline, &r.windows) {
+        let per = columns(t.starts.len()).first().map_or(1, |c| c.1 - c.0);
+        o.push_str(&format!(
+            "<h2>Timeline</h2><p>{} windows of {} on <code>{}</code> against the {}: {} with violations, {} with drift, {} change points.{}</p>",
+            w.windows,
+            escape(&w.window),
+            escape(&w.time_column),
+            escape(&w.reference),
+            w.windows_with_violations,
+            w.windows_with_drift,
+            w.change_points,
+            if per > 1 {
+                format!(" Each column holds {per} consecutive windows (their range, mean and drifted count); windows.csv has every window.")
+            } else {
+                String::new()
+            }
+        ));
+        o.push_str(&heatmap_svg(t));
+        for f in t.features.iter().filter(|f| f.values.iter().any(Option::is_some)) {
+            o.push_str(&format!(
+                "<div class=\"feature\"><h3>{} — {} per window</h3>{}</div>",
+                escape(&f.name),
+                escape(&f.metric),
+                timeline_svg(t, f)
+            ));
+        }
+    }
     o.push_str("<h2>Distributions</h2>");
     for f in &r.features {
         if let Some(chart) = &f.chart {
@@ -140,4 +294,44 @@ pub fn render(r: &MonitorReport) -> String {
     }
     o.push_str("</body></html>\n");
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::drift::Verdict;
+    use crate::report::{Timeline, TimelineFeature};
+
+    #[test]
+    fn a_year_of_hourly_windows_fits_and_keeps_every_drift() {
+        let n = 8760;
+        let drifted = [5usize, 2000, 2001, 8759];
+        let t = Timeline {
+            starts: (0..n as i64).map(|i| 1_735_689_600_000 + i * 3_600_000).collect(),
+            features: vec![TimelineFeature {
+                name: "x<1>".into(),
+                metric: "linf_robust".into(),
+                threshold: Some(0.1),
+                values: (0..n).map(|i| Some(if drifted.contains(&i) { 0.5 } else { 0.01 })).collect(),
+                status: (0..n).map(|i| if drifted.contains(&i) { Verdict::Drift } else { Verdict::Ok }).collect(),
+                changes: vec![2000],
+            }],
+        };
+        let cols = columns(n);
+        assert!(cols.len() <= TIMELINE_COLUMNS);
+        assert_eq!(cols.iter().map(|c| c.1 - c.0).sum::<usize>(), n, "every window in a column");
+        let heat = heatmap_svg(&t);
+        assert_eq!(heat.matches("class=\"cell\"").count(), cols.len());
+        // Every drifted window shows: the columns holding one are red, with the count.
+        let red: usize = heat.matches("fill=\"#d9534f\"").count();
+        let want = cols.iter().filter(|c| drifted.iter().any(|d| (c.0..c.1).contains(d))).count();
+        assert_eq!(red, want);
+        let counted: usize =
+            heat.split("data-drifted=\"").skip(1).map(|s| s[..s.find('"').unwrap()].parse::<usize>().unwrap()).sum();
+        assert_eq!(counted, drifted.len());
+        assert!(heat.contains("x&lt;1&gt;") && !heat.contains("x<1>"));
+        let line = timeline_svg(&t, &t.features[0]);
+        assert!(line.contains("change point: window 2000"));
+        assert!(line.contains("threshold 0.1"));
+    }
 }

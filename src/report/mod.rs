@@ -68,6 +68,36 @@ pub struct MonitorReport {
     /// The time windows, when rows were keyed by time (details in `windows.csv`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub windows: Option<crate::timeline::WindowsSummary>,
+    /// Per-window series for the HTML report's timeline (not written to JSON: windows.csv
+    /// holds them).
+    #[serde(skip)]
+    pub timeline: Option<Timeline>,
+}
+
+/// What the HTML report draws of the windows.
+#[derive(Debug, Clone, Default)]
+pub struct Timeline {
+    /// Window starts, milliseconds since the epoch, in time order.
+    pub starts: Vec<i64>,
+    /// Per feature, in the baseline's order.
+    pub features: Vec<TimelineFeature>,
+}
+
+/// One feature's verdicts over the windows.
+#[derive(Debug, Clone, Default)]
+pub struct TimelineFeature {
+    /// Feature name.
+    pub name: String,
+    /// The metric drawn (the verdict's method).
+    pub metric: String,
+    /// Its threshold.
+    pub threshold: Option<f64>,
+    /// Its value per window (`None`: not compared).
+    pub values: Vec<Option<f64>>,
+    /// The verdict per window.
+    pub status: Vec<crate::drift::Verdict>,
+    /// Window indices of the change points found in this feature's series.
+    pub changes: Vec<usize>,
 }
 
 /// Escapes text for HTML.
