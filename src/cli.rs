@@ -92,6 +92,28 @@ pub enum Command {
         #[command(flatten)]
         common: CommonArgs,
     },
+    /// Set each feature's drift threshold from past windows judged normal, at a chosen
+    /// false-alarm rate; the output folder is a baseline with the calibrated constraints.
+    Calibrate {
+        /// The baseline to calibrate.
+        #[arg(long, short = 'b', value_name = "DIR")]
+        baseline: PathBuf,
+        /// Window length, calendar-aligned in UTC: 15m, 1h, 1d, 7d/1w, 1mo…
+        #[arg(long, value_name = "LENGTH")]
+        window: Window,
+        /// The time of each row [default: a SageMaker capture's inferenceTime].
+        #[arg(long, value_name = "COLUMN")]
+        time_column: Option<String>,
+        /// Chance that a normal window raises a false alarm on a feature.
+        #[arg(long, value_name = "RATE", default_value_t = 0.01)]
+        false_alarm_rate: f64,
+        /// Most windows a run may hold.
+        #[arg(long, value_name = "N", default_value_t = driftwatch::timeline::DEFAULT_MAX_WINDOWS)]
+        max_windows: usize,
+        /// Shared flags.
+        #[command(flatten)]
+        common: CommonArgs,
+    },
     /// Measure throughput per stage and backend on a generated capture.
     Bench {
         /// Rows per generated capture.

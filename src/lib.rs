@@ -26,6 +26,7 @@
 pub mod backend;
 pub mod baseline;
 pub mod bench;
+pub mod calibrate;
 pub mod changepoint;
 pub mod check;
 pub mod compare;

@@ -90,6 +90,15 @@ fn run() -> anyhow::Result<u8> {
             opts.windows = Some(TimeOptions { column: time_column, window, limit: max_windows, reference });
             changepoints(opts, method)
         }
+        Command::Calibrate { baseline, window, time_column, false_alarm_rate, max_windows, common } => {
+            let mut opts = options(common)?;
+            if max_windows == 0 {
+                anyhow::bail!("--max-windows: must be at least 1");
+            }
+            let reference = driftwatch::timeline::WindowReference::Baseline;
+            opts.windows = Some(TimeOptions { column: time_column, window, limit: max_windows, reference });
+            calibrate(opts, &baseline, false_alarm_rate)
+        }
         Command::Bench { rows, row_group, backend, dir, runs, shape, json } => {
             let shape = match shape {
                 ShapeArg::Capture => Shape::Capture,
@@ -194,6 +203,35 @@ fn changepoints(opts: JobOptions, method: driftwatch::changepoint::Method) -> an
     } else {
         0
     })
+}
+
+fn calibrate(opts: JobOptions, baseline: &std::path::Path, rate: f64) -> anyhow::Result<u8> {
+    let out = driftwatch::pipeline::run_calibrate(&opts, baseline, rate)?;
+    println!(
+        "## driftwatch calibrate: thresholds at a false-alarm rate of {rate} per window and feature, from {} windows\n",
+        out.windows
+    );
+    println!("| feature | method | windows | threshold before | calibrated | expected false-alarm rate | history past it |\n|---|---|---|---|---|---|---|");
+    for c in &out.calibrations {
+        println!(
+            "| {} | {} | {} | {} | {:.6} | {:.4} | {} |",
+            c.feature.replace('|', "\\|"),
+            c.method,
+            c.windows,
+            c.previous.map_or("–".into(), |p| p.to_string()),
+            c.threshold,
+            c.expected_false_alarm_rate,
+            c.alarms_in_history
+        );
+    }
+    for c in out.calibrations.iter().filter(|c| c.note.is_some()) {
+        println!("\n- {}: {}", c.feature, c.note.as_deref().unwrap_or_default());
+    }
+    for sk in &out.skipped {
+        eprintln!("driftwatch: skipped {}: {}", sk.path, sk.error);
+    }
+    eprintln!("driftwatch: calibrated on {}; wrote {}", out.backend, opts.output.display());
+    Ok(if out.skipped.is_empty() { 0 } else { 2 })
 }
 
 fn bench(mut opts: driftwatch::bench::BenchOptions, backend: BenchBackendArg, json: bool) -> anyhow::Result<u8> {

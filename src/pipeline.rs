@@ -453,6 +453,98 @@ pub fn run_changepoints(opts: &JobOptions, method: ChangeMethod) -> Result<Chang
     })
 }
 
+/// What a calibration run found and wrote.
+#[derive(Debug)]
+pub struct CalibrateOutcome {
+    /// Per feature: the calibrated threshold and its expected false-alarm rate.
+    pub calibrations: Vec<crate::calibrate::Calibration>,
+    /// Windows of history judged.
+    pub windows: usize,
+    /// Inputs left out.
+    pub skipped: Vec<Skipped>,
+    /// The backend that ran.
+    pub backend: String,
+    /// Files written.
+    pub written: Vec<PathBuf>,
+}
+
+/// What `calibration.json` holds.
+#[derive(serde::Serialize)]
+struct CalibrationFile<'a> {
+    false_alarm_rate: f64,
+    windows: usize,
+    window: String,
+    time_column: &'a str,
+    baseline: String,
+    features: &'a [crate::calibrate::Calibration],
+}
+
+/// Sets each feature's drift threshold from a history of windows judged normal, at the
+/// false-alarm rate `rate` per window and feature: the output folder becomes a baseline (the
+/// baseline's statistics, its constraints with the calibrated thresholds in
+/// `monitoring_config_overrides`) plus `calibration.json`.
+pub fn run_calibrate(opts: &JobOptions, baseline_dir: &std::path::Path, rate: f64) -> Result<CalibrateOutcome> {
+    if !(rate > 0.0 && rate < 1.0) {
+        return Err(Error::Usage(format!("--false-alarm-rate: expected a rate between 0 and 1, got {rate}")));
+    }
+    let base = Baseline::load(baseline_dir)?;
+    let s = scan_inputs(opts)?;
+    let t = opts.windows.as_ref().ok_or_else(|| Error::Usage("calibrate: --window is required".into()))?;
+    let w = time_column(t, &s)?;
+    let plan = ProfilePlan {
+        columns: opts.columns.clone(),
+        edges: base.edges().into_iter().map(|(k, e)| (k, e.into())).collect(),
+        histogram_only: true,
+        segment: SegmentKey::Window { column: w.column.clone(), window: w.window, limit: w.limit },
+        ..Default::default()
+    };
+    let (backend, backend_note) = choose_backend(opts.backend, &s.files, &plan)?;
+    let mut guard = OutputGuard::new(&opts.output);
+    let outcome = profile_pass(opts, &mut guard, &s.files, &plan, backend.as_ref(), ("calibrate", "calibrate"))?;
+    strict_check(opts, &outcome.skipped)?;
+    if outcome.skipped.len() == s.files.len() {
+        return Err(Error::NoInput(
+            outcome.skipped.iter().map(|k| format!("{}: {}", k.path, k.error)).collect::<Vec<_>>().join("; "),
+        ));
+    }
+    let mut names = base.feature_names();
+    if let Some(cols) = &opts.columns {
+        names.retain(|n| cols.contains(n));
+    }
+    let results = timeline::evaluate(&base, &names, &outcome.segments, &w.window, WindowReference::Baseline)?;
+    if results.is_empty() {
+        return Err(Error::Usage(format!("--time-column '{}': no row of the history holds a time", w.column)));
+    }
+    let calibrations = crate::calibrate::calibrate(&results, rate);
+    let mut constraints = base.constraints.clone();
+    crate::calibrate::apply(&mut constraints, &calibrations);
+    let file = CalibrationFile {
+        false_alarm_rate: rate,
+        windows: results.len(),
+        window: w.window.to_string(),
+        time_column: &w.column,
+        baseline: base.dir.display().to_string(),
+        features: &calibrations,
+    };
+    let mut files = vec![
+        (baseline::STATISTICS, to_json(&base.statistics)),
+        (baseline::CONSTRAINTS, to_json(&constraints)),
+        ("calibration.json", to_json(&file)),
+    ];
+    if let Some(p) = &base.profile {
+        files.push((baseline::PROFILE, to_json(p)));
+    }
+    let mut written = Vec::new();
+    for (name, bytes) in files {
+        let p = opts.output.join(name);
+        write_atomic(&p, &bytes)?;
+        written.push(p);
+    }
+    let mut skipped = s.skipped.clone();
+    skipped.extend(outcome.skipped);
+    Ok(CalibrateOutcome { calibrations, windows: results.len(), skipped, backend: backend_note, written })
+}
+
 /// Names of the time column of SageMaker's data captures, flattened.
 const CAPTURE_TIME: [&str; 2] = ["inferenceTime", "eventMetadata.inferenceTime"];
 

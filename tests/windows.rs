@@ -543,3 +543,79 @@ fn metrics_for_cloudwatch_and_prometheus() {
         .code(2)
         .stderr(predicates::str::contains("unknown dimension \"Model\""));
 }
+
+#[test]
+fn calibrate_sets_thresholds_at_the_false_alarm_rate() {
+    let d = tempfile::tempdir().unwrap();
+    hourly_files(&d.path().join("train"), 6, 99);
+    hourly_files(&d.path().join("history"), 48, 99);
+    let base = d.path().join("base");
+    crate::common::driftwatch()
+        .args(["baseline", "-q", "-o"])
+        .arg(&base)
+        .arg(d.path().join("train"))
+        .assert()
+        .success();
+    // The history judged with the baseline as it is: x's distance per window.
+    let judged = d.path().join("judged");
+    crate::common::driftwatch()
+        .args(["monitor", "-q", "--window", "1h", "--time-column", "t", "-b"])
+        .arg(&base)
+        .arg("-o")
+        .arg(&judged)
+        .arg(d.path().join("history"))
+        .assert()
+        .code(predicates::ord::lt(2));
+    let mut distances: Vec<f64> = csv_rows(&judged.join("windows.csv"))
+        .iter()
+        .filter(|r| r["feature"] == "x")
+        .map(|r| r["distance"].parse().unwrap())
+        .collect();
+    assert_eq!(distances.len(), 48);
+    distances.sort_by(f64::total_cmp);
+    let cal = d.path().join("calibrated");
+    crate::common::driftwatch()
+        .args(["calibrate", "-q", "--window", "1h", "--time-column", "t", "--false-alarm-rate", "0.1", "-b"])
+        .arg(&base)
+        .arg("-o")
+        .arg(&cal)
+        .arg(d.path().join("history"))
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("| x |"));
+    let report = crate::common::json(&cal.join("calibration.json"));
+    let x = report["features"].as_array().unwrap().iter().find(|f| f["feature"] == "x").unwrap().clone();
+    // k = ⌈0.9 · 49⌉ = 45: the 45th smallest of the 48 distances, exceeded with 4/49.
+    assert_eq!(x["threshold"].as_f64().unwrap(), distances[44]);
+    assert!((x["expected_false_alarm_rate"].as_f64().unwrap() - 4.0 / 49.0).abs() < 1e-12);
+    let past = distances.iter().filter(|&&v| v > distances[44]).count();
+    assert_eq!(x["alarms_in_history"], past);
+    // The output is a baseline whose constraints carry the threshold: monitoring the history
+    // with it flags exactly the windows past it.
+    let c = crate::common::json(&cal.join("constraints.json"));
+    let over = c["features"].as_array().unwrap().iter().find(|f| f["name"] == "x").unwrap()
+        ["monitoringConfigOverrides"]
+        .clone();
+    assert_eq!(over["distribution_constraints"]["comparison_threshold"].as_f64().unwrap(), distances[44]);
+    let again = d.path().join("again");
+    crate::common::driftwatch()
+        .args(["monitor", "-q", "--window", "1h", "--time-column", "t", "-b"])
+        .arg(&cal)
+        .arg("-o")
+        .arg(&again)
+        .arg(d.path().join("history"))
+        .assert()
+        .code(predicates::ord::lt(2));
+    let drifted =
+        csv_rows(&again.join("windows.csv")).iter().filter(|r| r["feature"] == "x" && r["status"] == "drift").count();
+    assert_eq!(drifted, past);
+    crate::common::driftwatch()
+        .args(["calibrate", "-q", "--window", "1h", "--time-column", "t", "--false-alarm-rate", "1.5", "-b"])
+        .arg(&base)
+        .arg("-o")
+        .arg(d.path().join("bad"))
+        .arg(d.path().join("history"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--false-alarm-rate"));
+}
