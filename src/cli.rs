@@ -114,6 +114,54 @@ pub enum Command {
         #[command(flatten)]
         common: CommonArgs,
     },
+    /// Follow a folder of arriving capture files (SageMaker's yyyy/mm/dd/hh layout): profile
+    /// each file once complete, and judge each window once the clock passes its end plus a
+    /// grace period. Survives restarts (state in the output folder).
+    Watch {
+        /// Baseline folder.
+        #[arg(long, short = 'b', value_name = "DIR")]
+        baseline: PathBuf,
+        /// Output folder (window folders, windows.csv, the watch state).
+        #[arg(long, short = 'o', value_name = "DIR")]
+        output: PathBuf,
+        /// Window length, calendar-aligned in UTC.
+        #[arg(long, value_name = "LENGTH", default_value = "1h")]
+        window: Window,
+        /// The time of each row.
+        #[arg(long, value_name = "COLUMN")]
+        time_column: String,
+        /// How long after its end a window is closed (late files still count until then).
+        #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = driftwatch::watch::parse_duration)]
+        grace: std::time::Duration,
+        /// A file is complete when FILE.done exists, or when its size and time have not changed
+        /// for this long.
+        #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = driftwatch::watch::parse_duration)]
+        settle: std::time::Duration,
+        /// Time between looks at the folder.
+        #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = driftwatch::watch::parse_duration)]
+        poll: std::time::Duration,
+        /// Look once (fold what is complete, close what is due) and exit.
+        #[arg(long)]
+        once: bool,
+        /// Append CloudWatch EMF records here, one per closed window.
+        #[arg(long, value_name = "FILE")]
+        emf: Option<PathBuf>,
+        /// Rewrite a Prometheus text file here with the last closed window's values.
+        #[arg(long, value_name = "FILE")]
+        prometheus: Option<PathBuf>,
+        /// The endpoint the metrics are attributed to.
+        #[arg(long, value_name = "NAME", default_value = "driftwatch")]
+        endpoint: String,
+        /// The monitoring schedule the metrics are attributed to.
+        #[arg(long, value_name = "NAME", default_value = "driftwatch")]
+        schedule: String,
+        /// EMF dimension set (comma-separated): Endpoint, MonitoringSchedule, Feature.
+        #[arg(long, value_name = "NAMES", value_delimiter = ',', default_value = "Endpoint,MonitoringSchedule")]
+        emf_dimensions: Vec<String>,
+        /// The folder files arrive in.
+        #[arg(value_name = "INPUT_DIR")]
+        input: PathBuf,
+    },
     /// Measure throughput per stage and backend on a generated capture.
     Bench {
         /// Rows per generated capture.

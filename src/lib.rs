@@ -44,5 +44,6 @@ pub mod report;
 pub mod scan;
 pub mod synth;
 pub mod timeline;
+pub mod watch;
 
 pub use error::{Error, Result};

@@ -99,6 +99,51 @@ fn run() -> anyhow::Result<u8> {
             opts.windows = Some(TimeOptions { column: time_column, window, limit: max_windows, reference });
             calibrate(opts, &baseline, false_alarm_rate)
         }
+        Command::Watch {
+            baseline,
+            output,
+            window,
+            time_column,
+            grace,
+            settle,
+            poll,
+            once,
+            emf,
+            prometheus,
+            endpoint,
+            schedule,
+            emf_dimensions,
+            input,
+        } => {
+            let labels = driftwatch::metrics::Labels { endpoint, schedule, dimensions: emf_dimensions };
+            labels.check()?;
+            let metrics = (emf.is_some() || prometheus.is_some()).then(|| driftwatch::pipeline::MetricsOptions {
+                emf,
+                prometheus,
+                labels,
+            });
+            if !input.is_dir() {
+                anyhow::bail!("{}: not a folder", input.display());
+            }
+            let opts = driftwatch::watch::WatchOptions {
+                input,
+                output,
+                time_column,
+                window,
+                grace,
+                settle,
+                poll,
+                once,
+                metrics,
+            };
+            let base = driftwatch::baseline::Baseline::load(&baseline)?;
+            let cpu = driftwatch::backend::cpu::CpuBackend;
+            let mut w = driftwatch::watch::Watcher::new(opts, base, &cpu)?;
+            w.run()?;
+            let (late, untimed) = w.dropped();
+            eprintln!("driftwatch watch: {late} late rows, {untimed} rows without a time so far");
+            Ok(0)
+        }
         Command::Bench { rows, row_group, backend, dir, runs, shape, json } => {
             let shape = match shape {
                 ShapeArg::Capture => Shape::Capture,

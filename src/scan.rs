@@ -132,6 +132,14 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<Skipped>) {
     }
 }
 
+/// The data files under `dir` (see the walk's rules: hidden and `_` entries left out, links
+/// followed once), and the folders that could not be read.
+pub fn data_files(dir: &Path) -> (Vec<PathBuf>, Vec<Skipped>) {
+    let (mut files, mut errors) = (Vec::new(), Vec::new());
+    walk(dir, &mut files, &mut errors);
+    (files, errors)
+}
+
 /// Hive partition values (`key=value` folder names) on a path.
 pub fn hive_partitions(path: &Path) -> Vec<(String, String)> {
     path.parent()

@@ -365,16 +365,20 @@ pub fn write(dir: &Path, window: &Window, results: &[WindowResult], table: &Reco
     }
     write_atomic(&pq_path, &pq)?;
     written.push(pq_path);
+    written.extend(write_folders(dir, window, results)?);
+    Ok(written)
+}
+
+/// Writes each window's `windows/yyyy/mm/dd/hh/constraint_violations.json` under `dir`.
+pub fn write_folders(dir: &Path, window: &Window, results: &[WindowResult]) -> Result<Vec<PathBuf>> {
     // Thousands of small files: written in parallel, each still whole or not at all.
-    let folders: Vec<PathBuf> = results
+    results
         .par_iter()
         .map(|r| {
             let p = dir.join("windows").join(folder(r.start, window)).join("constraint_violations.json");
             write_atomic(&p, &to_json(&Violations { violations: r.violations.clone() })).map(|_| p)
         })
-        .collect::<Result<_>>()?;
-    written.extend(folders);
-    Ok(written)
+        .collect()
 }
 
 /// The drift-distance series of every feature over the windows: `psi`, where the window was

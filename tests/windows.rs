@@ -619,3 +619,117 @@ fn calibrate_sets_thresholds_at_the_false_alarm_rate() {
         .code(2)
         .stderr(predicates::str::contains("--false-alarm-rate"));
 }
+
+/// Parquet bytes of `rows` rows in each hour starting at `starts` (ms), x shifted by `shift`.
+fn capture_bytes(starts: &[i64], rows: usize, shift: f64) -> Vec<u8> {
+    let (mut t, mut x, mut c) = (Vec::new(), Vec::new(), Vec::new());
+    for &s in starts {
+        for i in 0..rows {
+            t.push(s + (i as i64 * 997) % HOUR);
+            x.push(((i * 37) % 1000) as f64 / 100.0 + shift);
+            c.push(["red", "green", "blue"][i % 3]);
+        }
+    }
+    let batch = RecordBatch::try_from_iter([
+        ("t", arr(TimestampMillisecondArray::from(t))),
+        ("x", arr(Float64Array::from(x))),
+        ("c", arr(arrow_array::StringArray::from(c))),
+    ])
+    .unwrap();
+    let mut out = Vec::new();
+    let mut w = parquet::arrow::ArrowWriter::try_new(&mut out, batch.schema(), None).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    out
+}
+
+/// Waits until `done` holds, up to 30 s.
+fn wait_for(what: &str, done: impl Fn() -> bool) {
+    let t = std::time::Instant::now();
+    while !done() {
+        assert!(t.elapsed() < std::time::Duration::from_secs(30), "timed out waiting for {what}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn watch_follows_arriving_files_and_survives_a_restart() {
+    let d = tempfile::tempdir().unwrap();
+    let (input, out, base) = (d.path().join("in"), d.path().join("out"), d.path().join("base"));
+    std::fs::create_dir_all(&input).unwrap();
+    let train = d.path().join("train.parquet");
+    std::fs::write(&train, capture_bytes(&[DAY0, DAY0 + HOUR], 600, 0.0)).unwrap();
+    crate::common::driftwatch().args(["baseline", "-q", "-o"]).arg(&base).arg(&train).assert().success();
+    let watch = |once: bool| {
+        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("driftwatch"));
+        c.args([
+            "watch",
+            "--time-column",
+            "t",
+            "--window",
+            "1h",
+            "--grace",
+            "0s",
+            "--settle",
+            "1500ms",
+            "--poll",
+            "100ms",
+            "-b",
+        ])
+        .arg(&base)
+        .arg("-o")
+        .arg(&out)
+        .arg(&input)
+        .stderr(std::process::Stdio::piped());
+        if once {
+            c.arg("--once");
+        }
+        c
+    };
+    let mut live = watch(false).spawn().unwrap();
+    // A file written in two parts (hours 0 and 1, the second drifted), the second part well
+    // within the settle time: it is read once, whole.
+    let hour_dir = input.join("2026/11/28/00");
+    std::fs::create_dir_all(&hour_dir).unwrap();
+    let a = capture_bytes(&[DAY0, DAY0 + HOUR], 400, 0.0);
+    let b = capture_bytes(&[DAY0 + 2 * HOUR], 300, 6.0);
+    let path_a = hour_dir.join("a.parquet");
+    std::fs::write(&path_a, &a[..a.len() / 2]).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    {
+        use std::io::Write;
+        std::fs::OpenOptions::new().append(true).open(&path_a).unwrap().write_all(&a[a.len() / 2..]).unwrap();
+    }
+    // A file with a completion marker, and one whose window is still open (tomorrow).
+    let path_b = input.join("2026/11/28/02/b.parquet");
+    std::fs::create_dir_all(path_b.parent().unwrap()).unwrap();
+    std::fs::write(&path_b, &b).unwrap();
+    std::fs::write(format!("{}.done", path_b.display()), b"").unwrap();
+    let future = chrono::Utc::now().timestamp_millis() + 48 * HOUR;
+    std::fs::write(input.join("later.parquet"), capture_bytes(&[future], 50, 0.0)).unwrap();
+    let folder = |h: i64| out.join(format!("windows/2026/11/28/{h:02}/constraint_violations.json"));
+    wait_for("three closed windows", || (0..3).all(|h| folder(h).is_file()));
+    live.kill().unwrap();
+    live.wait().unwrap();
+    let rows = csv_rows(&out.join("windows.csv"));
+    let x_rows = |h: i64| {
+        let start = driftwatch::engine::window::iso(DAY0 + h * HOUR);
+        rows.iter()
+            .find(|r| r["window_start"] == start && r["feature"] == "x")
+            .map(|r| (r["rows"].clone(), r["status"].clone()))
+    };
+    assert_eq!(x_rows(0), Some(("400".into(), "ok".into())));
+    assert_eq!(x_rows(1), Some(("400".into(), "ok".into())));
+    assert_eq!(x_rows(2), Some(("300".into(), "drift".into())));
+    assert_eq!(rows.len(), 9, "the open window of tomorrow is not closed");
+    let v = crate::common::json(&folder(2));
+    assert!(v["violations"].as_array().unwrap().iter().any(|v| v["feature_name"] == "x"));
+    // Restarted: nothing is counted twice; a file for a closed window is late, not folded.
+    std::fs::write(input.join("2026/11/28/00/late.parquet"), capture_bytes(&[DAY0], 10, 0.0)).unwrap();
+    std::fs::write(input.join("2026/11/28/00/late.parquet.done"), b"").unwrap();
+    let o = watch(true).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("10 late rows"), "{}", String::from_utf8_lossy(&o.stderr));
+    let again = csv_rows(&out.join("windows.csv"));
+    assert_eq!(again, rows);
+}

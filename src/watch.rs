@@ -1,0 +1,376 @@
+//! Live monitoring: follows a folder where capture files arrive (SageMaker writes them under
+//! `yyyy/mm/dd/hh/`), profiles each file once it is complete into the windows its rows fall in,
+//! and closes a window once the clock has passed its end plus a grace period: then the window
+//! is judged against the baseline and its outputs and metrics are written.
+//!
+//! A file is complete when a marker `<file>.done` exists next to it, or when its size and
+//! modification time have not changed for the settle time. Everything folded is saved after
+//! each file in one state file, written atomically, that holds the files done and the open
+//! windows together: a restart picks up exactly where the last save left, so no file is counted
+//! twice or missed. A file that fails to read is retried when it changes. Rows of a window
+//! already closed are counted as late, never folded into a window already reported.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::backend::Backend;
+use crate::baseline::Baseline;
+use crate::engine::window::Window;
+use crate::engine::{profile_files, FileStamp, ProfilePlan, ProfileSet, Request, Segment, SegmentKey};
+use crate::error::{Error, Result};
+use crate::output::write_atomic;
+use crate::profile::Role;
+use crate::timeline::{self, WindowReference, WindowResult};
+
+/// How to watch.
+#[derive(Debug, Clone)]
+pub struct WatchOptions {
+    /// The folder files arrive in.
+    pub input: PathBuf,
+    /// Where outputs and the state go.
+    pub output: PathBuf,
+    /// The time column.
+    pub time_column: String,
+    /// Window length.
+    pub window: Window,
+    /// How long after a window's end it is closed.
+    pub grace: Duration,
+    /// How long a file's size and time must stay put for it to count as complete.
+    pub settle: Duration,
+    /// Time between looks at the folder.
+    pub poll: Duration,
+    /// Stop after one look (process what is complete, close what is due).
+    pub once: bool,
+    /// Metrics files: EMF lines appended per closed window, Prometheus text rewritten.
+    pub metrics: Option<crate::pipeline::MetricsOptions>,
+}
+
+/// The name of the state file in the output folder.
+pub const STATE: &str = ".driftwatch-watch-state.json";
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct State {
+    /// What the state belongs to: baseline, time column, window.
+    key: String,
+    /// Files folded, as they were.
+    done: Vec<FileStamp>,
+    /// Files that failed, as they were, and why (retried when they change).
+    failed: Vec<(FileStamp, String)>,
+    /// Windows still open.
+    open: ProfileSet,
+    /// Starts of the windows closed.
+    closed: BTreeSet<i64>,
+    /// Rows that came for a window already closed.
+    late_rows: u64,
+    /// Rows without a time.
+    untimed_rows: u64,
+    /// The rows of windows.csv so far.
+    table: Vec<String>,
+}
+
+/// What one look at the folder did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Pass {
+    /// Files folded.
+    pub files: usize,
+    /// Files that failed.
+    pub failed: usize,
+    /// Windows closed.
+    pub closed: usize,
+    /// Windows with violations among them.
+    pub with_violations: usize,
+}
+
+/// A watcher: its options, baseline, backend and state.
+pub struct Watcher<'b> {
+    opts: WatchOptions,
+    base: Baseline,
+    names: Vec<String>,
+    plan: ProfilePlan,
+    backend: &'b dyn Backend,
+    state: State,
+    /// Files seen but not yet complete: their stamp and since when it has not changed.
+    pending: BTreeMap<PathBuf, (FileStamp, Instant)>,
+}
+
+fn stamp(path: &Path) -> FileStamp {
+    let meta = std::fs::metadata(path).ok();
+    FileStamp {
+        path: path.display().to_string(),
+        size: meta.as_ref().map_or(0, |m| m.len()),
+        mtime_ns: meta
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos()),
+    }
+}
+
+impl<'b> Watcher<'b> {
+    /// A watcher, resuming from the state in the output folder when there is one.
+    ///
+    /// # Errors
+    /// [`Error::Usage`] when the output folder holds the state of another watch (another
+    /// baseline, time column or window); [`Error::Baseline`] for a bad baseline.
+    pub fn new(opts: WatchOptions, base: Baseline, backend: &'b dyn Backend) -> Result<Self> {
+        let key = format!(
+            "{}|{}|{}|{}",
+            env!("CARGO_PKG_VERSION"),
+            std::fs::canonicalize(&base.dir).unwrap_or(base.dir.clone()).display(),
+            opts.time_column,
+            opts.window
+        );
+        let path = opts.output.join(STATE);
+        let state = match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                let mut s: State = serde_json::from_str(&text).map_err(|e| {
+                    Error::Usage(format!(
+                        "{}: unreadable watch state ({}); remove it to start over",
+                        path.display(),
+                        crate::error::one_line(e)
+                    ))
+                })?;
+                if s.key != key {
+                    return Err(Error::Usage(format!(
+                        "{} belongs to another watch (baseline, time column or window differ); use another output folder",
+                        path.display()
+                    )));
+                }
+                s.open.share_whole_edges();
+                s
+            }
+            Err(_) => State { key, ..State::default() },
+        };
+        let plan = ProfilePlan {
+            edges: base.edges().into_iter().map(|(k, e)| (k, e.into())).collect(),
+            histogram_only: true,
+            segment: SegmentKey::Window { column: opts.time_column.clone(), window: opts.window, limit: usize::MAX },
+            ..Default::default()
+        };
+        let names = base.feature_names();
+        Ok(Watcher { opts, base, names, plan, backend, state, pending: BTreeMap::new() })
+    }
+
+    fn save(&mut self) -> Result<()> {
+        let edges = self.state.open.take_segment_edges();
+        let bytes = serde_json::to_vec(&self.state);
+        self.state.open.put_back_edges(edges);
+        let bytes = bytes.map_err(|e| Error::Output { path: STATE.into(), source: std::io::Error::other(e) })?;
+        write_atomic(&self.opts.output.join(STATE), &bytes)
+    }
+
+    /// Files complete now and not folded yet, in name order.
+    fn complete_files(&mut self) -> Vec<PathBuf> {
+        let (files, _) = crate::scan::data_files(&self.opts.input);
+        let now = Instant::now();
+        let mut ready = Vec::new();
+        for f in files.into_iter().filter(|f| !f.to_string_lossy().ends_with(".done")) {
+            let st = stamp(&f);
+            if self.state.done.iter().any(|d| d.path == st.path) || self.state.failed.iter().any(|(d, _)| *d == st) {
+                continue;
+            }
+            let marker = PathBuf::from(format!("{}.done", f.display())).is_file();
+            let since = match self.pending.get(&f) {
+                Some((s, t)) if *s == st => *t,
+                _ => {
+                    self.pending.insert(f.clone(), (st.clone(), now));
+                    now
+                }
+            };
+            if marker || now.duration_since(since) >= self.opts.settle {
+                ready.push(f);
+            }
+        }
+        ready
+    }
+
+    /// Folds one complete file into the open windows and saves the state.
+    fn fold(&mut self, path: &Path) -> Result<bool> {
+        let st = stamp(path);
+        let s = crate::scan::scan(&[path.display().to_string()], &Role::is_identifier_name);
+        self.pending.remove(path);
+        self.state.failed.retain(|(d, _)| d.path != st.path);
+        let outcome = match s.files.first() {
+            None => Err(s.skipped.first().map_or("unreadable".into(), |k| k.error.clone())),
+            Some(_) => {
+                let pb = indicatif::ProgressBar::hidden();
+                let req = Request { plan: &self.plan, backend: self.backend, progress: &pb };
+                let o = profile_files(&s.files, &req, None)?;
+                match o.skipped.first() {
+                    Some(k) => Err(k.error.clone()),
+                    None => Ok(o.segments),
+                }
+            }
+        };
+        let ok = match outcome {
+            Err(e) => {
+                eprintln!("driftwatch watch: {}: {e} (retried when the file changes)", path.display());
+                self.state.failed.push((st, e));
+                false
+            }
+            Ok(set) => {
+                for (k, p) in set.segments {
+                    match k {
+                        Segment::Window(start) if self.state.closed.contains(&start) => self.state.late_rows += p.rows,
+                        Segment::Window(_) => {
+                            let mut one = ProfileSet::default();
+                            one.segments.insert(k, p);
+                            self.state.open.merge(&one);
+                        }
+                        Segment::Untimed => self.state.untimed_rows += p.rows,
+                        Segment::Whole => {}
+                    }
+                }
+                self.state.done.push(st);
+                true
+            }
+        };
+        self.save()?;
+        Ok(ok)
+    }
+
+    /// Closes the open windows whose end plus the grace period is past `now_ms`, writing their
+    /// outputs; returns what was closed.
+    fn close_due(&mut self, now_ms: i64) -> Result<Vec<WindowResult>> {
+        let grace = self.opts.grace.as_millis() as i64;
+        let due: Vec<i64> = self
+            .state
+            .open
+            .windows()
+            .map(|w| w.0)
+            .filter(|&s| self.opts.window.end(s).saturating_add(grace) <= now_ms)
+            .collect();
+        if due.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut set = ProfileSet::default();
+        for s in &due {
+            if let Some(p) = self.state.open.segments.remove(&Segment::Window(*s)) {
+                set.segments.insert(Segment::Window(*s), p);
+            }
+        }
+        let results = timeline::evaluate(&self.base, &self.names, &set, &self.opts.window, WindowReference::Baseline)?;
+        timeline::write_folders(&self.opts.output, &self.opts.window, &results)?;
+        let table = timeline::table(&results, &set)?;
+        let mut csv = Vec::new();
+        {
+            let mut w = arrow_csv::WriterBuilder::new()
+                .with_header(false)
+                .with_timestamp_tz_format("%Y-%m-%dT%H:%M:%SZ".into())
+                .build(&mut csv);
+            w.write(&table)
+                .map_err(|e| Error::Output { path: "windows.csv".into(), source: std::io::Error::other(e) })?;
+        }
+        self.state.table.extend(String::from_utf8_lossy(&csv).lines().map(str::to_string));
+        let header = timeline::table(&[], &ProfileSet::default())?
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect::<Vec<_>>()
+            .join(",");
+        let mut all = header;
+        for line in &self.state.table {
+            all.push('\n');
+            all.push_str(line);
+        }
+        all.push('\n');
+        write_atomic(&self.opts.output.join("windows.csv"), all.as_bytes())?;
+        if let Some(m) = &self.opts.metrics {
+            let points: Vec<crate::metrics::Point> = results
+                .iter()
+                .map(|r| crate::metrics::Point::of(r.end, &r.features, &set.segments[&Segment::Window(r.start)]))
+                .collect();
+            if let Some(p) = &m.emf {
+                use std::io::Write;
+                let text = crate::metrics::emf(&points, &m.labels);
+                let mut f = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(p)
+                    .map_err(|source| Error::Output { path: p.clone(), source })?;
+                f.write_all(text.as_bytes()).map_err(|source| Error::Output { path: p.clone(), source })?;
+            }
+            if let (Some(p), Some(last)) = (&m.prometheus, points.last()) {
+                let windows = Some(self.state.closed.len() + results.len());
+                write_atomic(p, crate::metrics::prometheus(last, &m.labels, windows).as_bytes())?;
+            }
+        }
+        self.state.closed.extend(due);
+        self.save()?;
+        Ok(results)
+    }
+
+    /// One look at the folder: folds the files complete now, closes the windows due.
+    pub fn pass(&mut self) -> Result<Pass> {
+        let mut pass = Pass::default();
+        for f in self.complete_files() {
+            if self.fold(&f)? {
+                pass.files += 1;
+            } else {
+                pass.failed += 1;
+            }
+        }
+        let closed = self.close_due(chrono::Utc::now().timestamp_millis())?;
+        pass.closed = closed.len();
+        pass.with_violations = closed.iter().filter(|r| !r.violations.is_empty()).count();
+        for r in &closed {
+            eprintln!(
+                "driftwatch watch: closed {} ({} rows): {} violations",
+                crate::engine::window::iso(r.start),
+                r.rows,
+                r.violations.len()
+            );
+        }
+        Ok(pass)
+    }
+
+    /// Late and untimed rows so far.
+    pub fn dropped(&self) -> (u64, u64) {
+        (self.state.late_rows, self.state.untimed_rows)
+    }
+
+    /// Looks at the folder every poll interval until stopped (or once).
+    pub fn run(&mut self) -> Result<()> {
+        loop {
+            let started = Instant::now();
+            self.pass()?;
+            if self.opts.once {
+                return Ok(());
+            }
+            std::thread::sleep(self.opts.poll.saturating_sub(started.elapsed()));
+        }
+    }
+}
+
+/// Parses a duration: a whole number and `ms`, `s`, `m` or `h` (`500ms`, `30s`, `5m`).
+pub fn parse_duration(s: &str) -> Result<Duration> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (n, unit) = t.split_at(split);
+    let n: u64 =
+        n.parse().map_err(|_| Error::Usage(format!("expected a duration such as 500ms, 30s or 5m, got {s:?}")))?;
+    let ms = match unit {
+        "ms" => n,
+        "s" | "" => n * 1000,
+        "m" => n * 60_000,
+        "h" => n * 3_600_000,
+        _ => return Err(Error::Usage(format!("expected a duration such as 500ms, 30s or 5m, got {s:?}"))),
+    };
+    Ok(Duration::from_millis(ms))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("30s").unwrap(), Duration::from_secs(30));
+        assert_eq!(parse_duration("5m").unwrap(), Duration::from_secs(300));
+        assert!(parse_duration("5y").is_err() && parse_duration("x").is_err());
+    }
+}
