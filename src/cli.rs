@@ -37,11 +37,20 @@ pub enum Command {
         /// windows/yyyy/mm/dd/hh/constraint_violations.json.
         #[arg(long, value_name = "LENGTH")]
         window: Option<Window>,
+        /// Align windows to the calendar of this time zone (IANA name, e.g. Europe/Paris):
+        /// days start at local midnight, a day of a daylight-saving change lasts 23 or 25 hours.
+        /// Outputs stay in UTC.
+        #[arg(long, value_name = "ZONE", default_value = "UTC", value_parser = parse_tz)]
+        tz: chrono_tz::Tz,
         /// The time of each row for --window: a timestamp, a date, an epoch number (seconds to
         /// nanoseconds, read from its magnitude) or ISO 8601 text [default: a SageMaker
         /// capture's inferenceTime].
         #[arg(long, value_name = "COLUMN", requires = "window")]
         time_column: Option<String>,
+        /// Take each file's time from its hive partition folders (dt=2026-11-28/hour=14, or
+        /// year=/month=/day=/hour=) instead of a column: the partitions are the windows' source.
+        #[arg(long, requires = "window", conflicts_with = "time_column")]
+        time_from_partitions: bool,
         /// What each window is compared with: baseline, previous (the window before),
         /// rolling:N (the N windows before, merged) or window:START..END (the windows starting
         /// in that range, merged; dates or ISO 8601 times, UTC). Without -b, the bin edges and
@@ -78,9 +87,17 @@ pub enum Command {
         /// Window length, calendar-aligned in UTC: 15m, 1h, 1d, 7d/1w, 1mo…
         #[arg(long, value_name = "LENGTH")]
         window: Window,
+        /// Align windows to the calendar of this time zone (IANA name, e.g. Europe/Paris):
+        /// days start at local midnight, a day of a daylight-saving change lasts 23 or 25 hours.
+        /// Outputs stay in UTC.
+        #[arg(long, value_name = "ZONE", default_value = "UTC", value_parser = parse_tz)]
+        tz: chrono_tz::Tz,
         /// The time of each row [default: a SageMaker capture's inferenceTime].
         #[arg(long, value_name = "COLUMN")]
         time_column: Option<String>,
+        /// Take each file's time from its hive partition folders (dt=…/hour=…) instead.
+        #[arg(long, conflicts_with = "time_column")]
+        time_from_partitions: bool,
         /// Detector: pelt (offline segmentation, exact optimum), binseg (offline binary
         /// segmentation: faster, can miss a short burst) or page-hinkley (online test).
         #[arg(long, value_name = "METHOD", default_value = "pelt")]
@@ -101,9 +118,17 @@ pub enum Command {
         /// Window length, calendar-aligned in UTC: 15m, 1h, 1d, 7d/1w, 1mo…
         #[arg(long, value_name = "LENGTH")]
         window: Window,
+        /// Align windows to the calendar of this time zone (IANA name, e.g. Europe/Paris):
+        /// days start at local midnight, a day of a daylight-saving change lasts 23 or 25 hours.
+        /// Outputs stay in UTC.
+        #[arg(long, value_name = "ZONE", default_value = "UTC", value_parser = parse_tz)]
+        tz: chrono_tz::Tz,
         /// The time of each row [default: a SageMaker capture's inferenceTime].
         #[arg(long, value_name = "COLUMN")]
         time_column: Option<String>,
+        /// Take each file's time from its hive partition folders (dt=…/hour=…) instead.
+        #[arg(long, conflicts_with = "time_column")]
+        time_from_partitions: bool,
         /// Chance that a normal window raises a false alarm on a feature.
         #[arg(long, value_name = "RATE", default_value_t = 0.01)]
         false_alarm_rate: f64,
@@ -127,6 +152,11 @@ pub enum Command {
         /// Window length, calendar-aligned in UTC.
         #[arg(long, value_name = "LENGTH", default_value = "1h")]
         window: Window,
+        /// Align windows to the calendar of this time zone (IANA name, e.g. Europe/Paris):
+        /// days start at local midnight, a day of a daylight-saving change lasts 23 or 25 hours.
+        /// Outputs stay in UTC.
+        #[arg(long, value_name = "ZONE", default_value = "UTC", value_parser = parse_tz)]
+        tz: chrono_tz::Tz,
         /// The time of each row.
         #[arg(long, value_name = "COLUMN")]
         time_column: String,
@@ -193,6 +223,12 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// Parses an IANA time zone name.
+fn parse_tz(s: &str) -> Result<chrono_tz::Tz, String> {
+    s.parse::<chrono_tz::Tz>()
+        .map_err(|_| format!("unknown time zone {s:?}: expected an IANA name such as UTC or Europe/Paris"))
 }
 
 /// Which backend runs the data-parallel kernels.

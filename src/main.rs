@@ -49,6 +49,15 @@ fn options(c: CommonArgs) -> anyhow::Result<JobOptions> {
     })
 }
 
+/// The time column asked for, or the stand-in for hive partitions.
+fn time_source(column: Option<String>, from_partitions: bool) -> Option<String> {
+    if from_partitions {
+        Some(driftwatch::engine::PARTITION_TIME.to_string())
+    } else {
+        column
+    }
+}
+
 fn run() -> anyhow::Result<u8> {
     let cli = Cli::parse();
     // Before any thread starts: it changes the process's environment.
@@ -58,7 +67,9 @@ fn run() -> anyhow::Result<u8> {
         Command::Monitor {
             baseline,
             window,
+            tz,
             time_column,
+            time_from_partitions,
             reference,
             max_windows,
             emf,
@@ -77,11 +88,17 @@ fn run() -> anyhow::Result<u8> {
             if max_windows == 0 {
                 anyhow::bail!("--max-windows: must be at least 1");
             }
-            opts.windows =
-                window.map(|window| TimeOptions { column: time_column, window, limit: max_windows, reference });
+            opts.windows = window.map(|window| TimeOptions {
+                column: time_source(time_column, time_from_partitions),
+                window: window.in_tz(tz),
+                limit: max_windows,
+                reference,
+            });
             monitor(opts, baseline.as_deref())
         }
-        Command::Changepoints { window, time_column, method, max_windows, common } => {
+        Command::Changepoints { window, tz, time_column, time_from_partitions, method, max_windows, common } => {
+            let time_column = time_source(time_column, time_from_partitions);
+            let window = window.in_tz(tz);
             let mut opts = options(common)?;
             if max_windows == 0 {
                 anyhow::bail!("--max-windows: must be at least 1");
@@ -90,7 +107,18 @@ fn run() -> anyhow::Result<u8> {
             opts.windows = Some(TimeOptions { column: time_column, window, limit: max_windows, reference });
             changepoints(opts, method)
         }
-        Command::Calibrate { baseline, window, time_column, false_alarm_rate, max_windows, common } => {
+        Command::Calibrate {
+            baseline,
+            window,
+            tz,
+            time_column,
+            time_from_partitions,
+            false_alarm_rate,
+            max_windows,
+            common,
+        } => {
+            let time_column = time_source(time_column, time_from_partitions);
+            let window = window.in_tz(tz);
             let mut opts = options(common)?;
             if max_windows == 0 {
                 anyhow::bail!("--max-windows: must be at least 1");
@@ -103,6 +131,7 @@ fn run() -> anyhow::Result<u8> {
             baseline,
             output,
             window,
+            tz,
             time_column,
             grace,
             settle,
@@ -125,6 +154,7 @@ fn run() -> anyhow::Result<u8> {
             if !input.is_dir() {
                 anyhow::bail!("{}: not a folder", input.display());
             }
+            let window = window.in_tz(tz);
             let opts = driftwatch::watch::WatchOptions {
                 input,
                 output,

@@ -566,6 +566,14 @@ fn time_column(t: &TimeOptions, s: &Scan) -> Result<WindowOptions> {
         )));
     }
     let column = match &t.column {
+        Some(c) if c == crate::engine::PARTITION_TIME => {
+            if !s.files.iter().any(|f| crate::scan::partition_time(&f.partitions).is_some()) {
+                return Err(Error::Usage(
+                    "--time-from-partitions: no input is in a hive partition naming a date (dt=2026-11-28/hour=14, or year=/month=/day=)".into(),
+                ));
+            }
+            c.clone()
+        }
         Some(c) if flat.iter().any(|(f, _)| f == c) => c.clone(),
         Some(c) => return Err(Error::Usage(format!("--time-column: no column named '{c}' in any input"))),
         None => {

@@ -140,6 +140,29 @@ pub fn data_files(dir: &Path) -> (Vec<PathBuf>, Vec<Skipped>) {
     (files, errors)
 }
 
+/// The time a file's hive partitions name, in milliseconds since the epoch (UTC): a date
+/// (`dt`, `date`, `ds`: `2026-11-28` or `20261128`) or `year`/`month`/`day`, refined by `hour`
+/// (`hr`, `hh`) and `minute` (`min`). `None` when the partitions name no date.
+pub fn partition_time(partitions: &[(String, String)]) -> Option<i64> {
+    let get = |keys: &[&str]| {
+        partitions.iter().rev().find(|(k, _)| keys.iter().any(|n| k.eq_ignore_ascii_case(n))).map(|(_, v)| v.trim())
+    };
+    let num = |keys: &[&str]| get(keys).and_then(|v| v.parse::<u32>().ok());
+    let date = match get(&["dt", "date", "ds"]) {
+        Some(v) => chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
+            .or_else(|_| chrono::NaiveDate::parse_from_str(v, "%Y%m%d"))
+            .ok()?,
+        None => chrono::NaiveDate::from_ymd_opt(
+            num(&["year", "yyyy"])? as i32,
+            num(&["month", "mm"])?,
+            num(&["day", "dd"])?,
+        )?,
+    };
+    let hour = num(&["hour", "hr", "hh"]).unwrap_or(0);
+    let minute = num(&["minute", "min"]).unwrap_or(0);
+    Some(date.and_hms_opt(hour, minute, 0)?.and_utc().timestamp_millis())
+}
+
 /// Hive partition values (`key=value` folder names) on a path.
 pub fn hive_partitions(path: &Path) -> Vec<(String, String)> {
     path.parent()
@@ -335,6 +358,24 @@ pub fn scan(inputs: &[String], plain: &PlainText) -> Scan {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn partition_times() {
+        let p = |v: &[(&str, &str)]| {
+            partition_time(&v.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>())
+        };
+        let t = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().timestamp_millis();
+        assert_eq!(p(&[("dt", "2026-11-28"), ("hour", "14")]), Some(t("2026-11-28T14:00:00Z")));
+        assert_eq!(p(&[("ds", "20261128")]), Some(t("2026-11-28T00:00:00Z")));
+        assert_eq!(
+            p(&[("year", "2026"), ("month", "11"), ("day", "28"), ("hr", "3"), ("minute", "15")]),
+            Some(t("2026-11-28T03:15:00Z"))
+        );
+        assert_eq!(p(&[("region", "eu")]), None);
+        assert_eq!(p(&[("dt", "yesterday")]), None);
+        assert_eq!(p(&[("dt", "2026-11-28"), ("hour", "25")]), None);
+    }
+
     use super::*;
 
     #[test]

@@ -733,3 +733,41 @@ fn watch_follows_arriving_files_and_survives_a_restart() {
     let again = csv_rows(&out.join("windows.csv"));
     assert_eq!(again, rows);
 }
+
+#[test]
+fn hive_partitions_are_windows() {
+    let d = tempfile::tempdir().unwrap();
+    let train = d.path().join("train.parquet");
+    std::fs::write(&train, capture_bytes(&[DAY0], 600, 0.0)).unwrap();
+    let base = d.path().join("base");
+    crate::common::driftwatch().args(["baseline", "-q", "-o"]).arg(&base).arg(&train).assert().success();
+    for h in 0..6i64 {
+        let dir = d.path().join(format!("cur/dt=2026-11-28/hour={h:02}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        // The rows' own times all say midnight: the partition decides.
+        std::fs::write(dir.join("part-0.parquet"), capture_bytes(&[DAY0], 200, if h >= 3 { 6.0 } else { 0.0 }))
+            .unwrap();
+    }
+    let out = d.path().join("out");
+    crate::common::driftwatch()
+        .args(["monitor", "-q", "--window", "1h", "--time-from-partitions", "-b"])
+        .arg(&base)
+        .arg("-o")
+        .arg(&out)
+        .arg(d.path().join("cur"))
+        .assert()
+        .code(1);
+    assert_eq!(x_status(&out, 6), ["ok", "ok", "ok", "drift", "drift", "drift"]);
+    let drift = crate::common::json(&out.join("drift.json"));
+    assert_eq!(drift["windows"]["time_column"], "(hive partitions)");
+    // Inputs without such partitions: a clear error.
+    crate::common::driftwatch()
+        .args(["monitor", "-q", "--window", "1h", "--time-from-partitions", "-b"])
+        .arg(&base)
+        .arg("-o")
+        .arg(d.path().join("none"))
+        .arg(&train)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("hive partition naming a date"));
+}

@@ -53,6 +53,9 @@ type UnitError = String;
 fn profile_unit(file: &ScannedFile, rg: usize, req: &Request) -> std::result::Result<ProfileSet, UnitError> {
     let (cols, schema) = file_columns(file, req.plan);
     let mut profiler = Profiler::new(req.plan, schema, req.backend).map_err(one_line)?;
+    if matches!(&req.plan.segment, SegmentKey::Window { column, .. } if column == super::PARTITION_TIME) {
+        profiler.set_time(crate::scan::partition_time(&file.partitions));
+    }
     let mut failure: Option<UnitError> = None;
     for_each_batch(file, rg, &cols, |batch| {
         if failure.is_none() {

@@ -28,7 +28,8 @@ pub enum SegmentKey {
     /// moments, histogram, categories, no sketch) of its [`Segment::Window`], or of
     /// [`Segment::Untimed`] when its time is null or not an instant.
     Window {
-        /// The time column (a timestamp, a date, an epoch number or ISO 8601 text).
+        /// The time column (a timestamp, a date, an epoch number or ISO 8601 text), or
+        /// [`PARTITION_TIME`]: each file's rows take the time of its hive partition.
         column: String,
         /// The window length.
         window: Window,
@@ -36,6 +37,10 @@ pub enum SegmentKey {
         limit: usize,
     },
 }
+
+/// The time "column" that stands for the hive partitions of each file (`dt=…/hour=…`): the
+/// file engine gives every row of a file its partition's time ([`Profiler::set_time`]).
+pub const PARTITION_TIME: &str = "(hive partitions)";
 
 /// The key of one profile in a [`ProfileSet`]. Windows sort in time order after the whole.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -296,6 +301,8 @@ struct Windows {
     column: String,
     window: Window,
     limit: usize,
+    /// The time of every row to come, when given by the caller instead of a column.
+    fixed: Option<Option<i64>>,
     /// The light tasks, folded on the host by the CPU kernels, a window's rows at a time.
     tasks: Arc<FoldPlan>,
     scratch: Vec<ColumnScratch>,
@@ -374,7 +381,15 @@ impl<'b> Profiler<'b> {
                 }
                 let tasks = Arc::new(plan.fold_plan(&schema, Detail::Light));
                 let scratch = tasks.columns.iter().map(|_| ColumnScratch::default()).collect();
-                Some(Windows { time, column: column.clone(), window: *window, limit: *limit, tasks, scratch })
+                Some(Windows {
+                    time,
+                    column: column.clone(),
+                    window: *window,
+                    limit: *limit,
+                    fixed: None,
+                    tasks,
+                    scratch,
+                })
             }
         };
         Ok(Profiler { input, schema, template, set, whole, windows })
@@ -411,9 +426,13 @@ impl<'b> Profiler<'b> {
     fn fold(&mut self, batch: &RecordBatch) -> Result<()> {
         self.whole.push(&mut self.set, Segment::Whole, batch)?;
         let Some(w) = &mut self.windows else { return Ok(()) };
-        let groups = match w.time {
-            Some(t) => window::group(&window::times_ms(&w.column, batch.column(t))?, &w.window),
-            None => window::Groups { segments: vec![(Segment::Untimed, 0..batch.num_rows())], order: None },
+        let groups = match (w.fixed, w.time) {
+            (Some(t), _) => {
+                let k = window::group(&[t], &w.window).segments.remove(0).0;
+                window::Groups { segments: vec![(k, 0..batch.num_rows())], order: None }
+            }
+            (None, Some(t)) => window::group(&window::times_ms(&w.column, batch.column(t))?, &w.window),
+            (None, None) => window::Groups { segments: vec![(Segment::Untimed, 0..batch.num_rows())], order: None },
         };
         for (segment, _) in &groups.segments {
             if !self.set.segments.contains_key(segment) {
@@ -454,6 +473,14 @@ impl<'b> Profiler<'b> {
             self.set.segments.insert(k, p);
         }
         Ok(())
+    }
+
+    /// Gives every row of the batches to come the time `t` (`None`: no time), instead of the
+    /// time column: a file's hive partition. Without time windows, nothing changes.
+    pub fn set_time(&mut self, t: Option<i64>) {
+        if let Some(w) = &mut self.windows {
+            w.fixed = Some(t);
+        }
     }
 
     /// Completes the batches in flight and returns the profiles.

@@ -28,7 +28,7 @@ const MONDAY: i64 = 4 * DAY;
 
 /// A window length, aligned to the calendar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Window {
+pub enum Length {
     /// A fixed length in milliseconds, counted from `origin` (the epoch, or a Monday for weeks).
     Fixed {
         /// Length, milliseconds.
@@ -40,11 +40,21 @@ pub enum Window {
     Months(u32),
 }
 
+/// Calendar windows: a length, aligned to the calendar of a time zone (UTC unless told).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// The length.
+    pub length: Length,
+    /// The zone whose calendar windows follow: a day starts at local midnight, and a day of a
+    /// daylight-saving change lasts 23 or 25 hours.
+    pub tz: chrono_tz::Tz,
+}
+
 impl FromStr for Window {
     type Err = Error;
 
     /// `15m`, `1h`, `1d`, `7d`, `1w`, `1mo`: a whole number and a unit (`m` minutes, `h` hours,
-    /// `d` days, `w` weeks, `mo` months).
+    /// `d` days, `w` weeks, `mo` months), in UTC.
     fn from_str(s: &str) -> Result<Window> {
         let bad = || Error::Usage(format!("--window: expected a length such as 15m, 1h, 1d, 7d or 1mo, got {s:?}"));
         let t = s.trim();
@@ -57,42 +67,42 @@ impl FromStr for Window {
         let fixed = |unit_ms: i64| {
             let ms = n.checked_mul(unit_ms).ok_or_else(bad)?;
             let origin = if ms % WEEK == 0 { MONDAY } else { 0 };
-            Ok(Window::Fixed { ms, origin })
+            Ok(Length::Fixed { ms, origin })
         };
-        match unit {
+        let length = match unit {
             "m" | "min" => fixed(MINUTE),
             "h" => fixed(HOUR),
             "d" => fixed(DAY),
             "w" => fixed(WEEK),
-            "mo" => u32::try_from(n).ok().filter(|&m| m <= 1200).map(Window::Months).ok_or_else(bad),
+            "mo" => u32::try_from(n).ok().filter(|&m| m <= 1200).map(Length::Months).ok_or_else(bad),
             _ => Err(bad()),
-        }
+        }?;
+        Ok(Window { length, tz: chrono_tz::UTC })
     }
 }
 
 impl std::fmt::Display for Window {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match *self {
-            Window::Fixed { ms, .. } if ms % DAY == 0 => write!(f, "{}d", ms / DAY),
-            Window::Fixed { ms, .. } if ms % HOUR == 0 => write!(f, "{}h", ms / HOUR),
-            Window::Fixed { ms, .. } if ms % MINUTE == 0 => write!(f, "{}m", ms / MINUTE),
-            Window::Fixed { ms, .. } => write!(f, "{ms}ms"),
-            Window::Months(n) => write!(f, "{n}mo"),
+        match self.length {
+            Length::Fixed { ms, .. } if ms % DAY == 0 => write!(f, "{}d", ms / DAY),
+            Length::Fixed { ms, .. } if ms % HOUR == 0 => write!(f, "{}h", ms / HOUR),
+            Length::Fixed { ms, .. } if ms % MINUTE == 0 => write!(f, "{}m", ms / MINUTE),
+            Length::Fixed { ms, .. } => write!(f, "{ms}ms"),
+            Length::Months(n) => write!(f, "{n}mo"),
+        }?;
+        if self.tz != chrono_tz::UTC {
+            write!(f, " ({})", self.tz.name())?;
         }
+        Ok(())
     }
 }
 
-impl Window {
-    /// True for windows shorter than an hour.
-    pub fn is_sub_hour(&self) -> bool {
-        matches!(*self, Window::Fixed { ms, .. } if ms < HOUR)
-    }
-
-    /// Start of the window holding instant `t` (milliseconds since the epoch).
-    pub fn start(&self, t: i64) -> i64 {
+impl Length {
+    /// Start of the window holding `t`, both counted on one clock (milliseconds).
+    fn start(&self, t: i64) -> i64 {
         match *self {
-            Window::Fixed { ms, origin } => origin + (t - origin).div_euclid(ms) * ms,
-            Window::Months(n) => {
+            Length::Fixed { ms, origin } => origin + (t - origin).div_euclid(ms) * ms,
+            Length::Months(n) => {
                 let Some(d) = DateTime::from_timestamp_millis(t) else { return t };
                 let months = d.year() as i64 * 12 + d.month0() as i64;
                 let first = months - months.rem_euclid(n as i64);
@@ -101,16 +111,92 @@ impl Window {
         }
     }
 
-    /// End of the window that starts at `start` (the next window's start).
-    pub fn end(&self, start: i64) -> i64 {
+    /// End of the window that starts at `start`, on the same clock.
+    fn end(&self, start: i64) -> i64 {
         match *self {
-            Window::Fixed { ms, .. } => start.saturating_add(ms),
-            Window::Months(n) => {
+            Length::Fixed { ms, .. } => start.saturating_add(ms),
+            Length::Months(n) => {
                 let Some(d) = DateTime::from_timestamp_millis(start) else { return start };
                 let months = d.year() as i64 * 12 + d.month0() as i64 + n as i64;
                 month_start(months).unwrap_or(start)
             }
         }
+    }
+}
+
+impl Window {
+    /// The same windows on the calendar of `tz`.
+    pub fn in_tz(self, tz: chrono_tz::Tz) -> Window {
+        Window { tz, ..self }
+    }
+
+    /// True for windows shorter than an hour.
+    pub fn is_sub_hour(&self) -> bool {
+        matches!(self.length, Length::Fixed { ms, .. } if ms < HOUR)
+    }
+
+    /// The local wall-clock time of instant `t`, as milliseconds of a UTC clock.
+    fn local(&self, t: i64) -> i64 {
+        match DateTime::from_timestamp_millis(t) {
+            Some(d) => d.with_timezone(&self.tz).naive_local().and_utc().timestamp_millis(),
+            None => t,
+        }
+    }
+
+    /// The instants whose local wall-clock time is `wall` (as [`Window::local`] gives): one,
+    /// two on a repeated hour, none in a skipped hour.
+    fn instants(&self, wall: i64) -> Vec<i64> {
+        use chrono::offset::LocalResult;
+        use chrono::TimeZone;
+        let Some(naive) = DateTime::from_timestamp_millis(wall).map(|d| d.naive_utc()) else { return vec![wall] };
+        match self.tz.from_local_datetime(&naive) {
+            LocalResult::Single(d) => vec![d.timestamp_millis()],
+            LocalResult::Ambiguous(a, b) => vec![a.timestamp_millis(), b.timestamp_millis()],
+            LocalResult::None => Vec::new(),
+        }
+    }
+
+    /// The first instant at or after local wall-clock time `wall` (past a skipped hour).
+    fn first_after(&self, wall: i64) -> i64 {
+        (0..=16).find_map(|i| self.instants(wall + i * 15 * MINUTE).first().copied()).unwrap_or(wall)
+    }
+
+    /// Start of the window holding instant `t` (milliseconds since the epoch): the last instant
+    /// at or before `t` whose local time is a window boundary.
+    pub fn start(&self, t: i64) -> i64 {
+        if self.tz == chrono_tz::UTC {
+            return self.length.start(t);
+        }
+        let b = self.length.start(self.local(t));
+        let at = self.instants(b);
+        match at.iter().copied().filter(|&s| s <= t).max() {
+            Some(s) => s,
+            None if at.is_empty() => self.first_after(b).min(t),
+            None => at[0].min(t),
+        }
+    }
+
+    /// End of the window that starts at `start`: the next instant whose local time is a window
+    /// boundary (on a repeated hour, the same boundary's second occurrence).
+    pub fn end(&self, start: i64) -> i64 {
+        if self.tz == chrono_tz::UTC {
+            return self.length.end(start);
+        }
+        let b = self.length.start(self.local(start));
+        if let Some(again) = self.instants(b).into_iter().filter(|&s| s > start).min() {
+            return again;
+        }
+        let mut next = self.length.end(b);
+        for _ in 0..8 {
+            let at = self.instants(next);
+            let end =
+                if at.is_empty() { Some(self.first_after(next)) } else { at.into_iter().filter(|&e| e > start).min() };
+            if let Some(e) = end.filter(|&e| e > start) {
+                return e;
+            }
+            next = self.length.end(next);
+        }
+        start + 1
     }
 }
 
@@ -283,6 +369,49 @@ mod tests {
         assert_eq!(iso(w("7d").start(at("1970-01-01T00:00:00Z"))), "1969-12-29T00:00:00Z");
         for bad in ["", "h", "0h", "-1h", "1y", "1.5h", "99999999999999999h"] {
             assert!(bad.parse::<Window>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn windows_follow_a_time_zone_calendar() {
+        let paris = |s: &str| s.parse::<Window>().unwrap().in_tz(chrono_tz::Europe::Paris);
+        // The spring-forward day lasts 23 hours, from local midnight (UTC+1) to local midnight
+        // (UTC+2).
+        let d = paris("1d");
+        let s = d.start(at("2026-03-29T12:00:00Z"));
+        assert_eq!((iso(s), iso(d.end(s))), ("2026-03-28T23:00:00Z".into(), "2026-03-29T22:00:00Z".into()));
+        // The repeated hour of the fall-back night is two windows of an hour, one per offset.
+        let h = paris("1h");
+        let (first, second) = (at("2026-10-25T00:30:00Z"), at("2026-10-25T01:30:00Z"));
+        assert_eq!(
+            (iso(h.start(first)), iso(h.end(h.start(first)))),
+            ("2026-10-25T00:00:00Z".into(), "2026-10-25T01:00:00Z".into())
+        );
+        assert_eq!(
+            (iso(h.start(second)), iso(h.end(h.start(second)))),
+            ("2026-10-25T01:00:00Z".into(), "2026-10-25T02:00:00Z".into())
+        );
+        // The fall-back day lasts 25 hours.
+        let s = d.start(at("2026-10-25T12:00:00Z"));
+        assert_eq!(d.end(s) - s, 25 * HOUR);
+        // Half-hour zones: hours start on the local hour.
+        let k = "1h".parse::<Window>().unwrap().in_tz(chrono_tz::Asia::Kolkata);
+        assert_eq!(iso(k.start(at("2026-11-28T14:37:00Z"))), "2026-11-28T14:30:00Z");
+        // Months and weeks start at local midnight.
+        assert_eq!(iso(paris("1mo").start(at("2026-11-28T14:00:00Z"))), "2026-10-31T23:00:00Z");
+        assert_eq!(iso(paris("1w").start(at("2026-11-28T14:00:00Z"))), "2026-11-22T23:00:00Z");
+        assert_eq!(paris("1d").to_string(), "1d (Europe/Paris)");
+        // Every instant of a year lies in the window it is given, and windows tile the time.
+        // Santiago moves its clocks at midnight: some days start at 01:00 local.
+        let santiago = "1d".parse::<Window>().unwrap().in_tz(chrono_tz::America::Santiago);
+        for w in [paris("1h"), paris("1d"), paris("15m"), k, santiago] {
+            let mut t = at("2026-01-01T00:00:00Z");
+            while t < at("2027-01-01T00:00:00Z") {
+                let s = w.start(t);
+                assert!(s <= t && t < w.end(s), "{w}: {} in [{}, {})", iso(t), iso(s), iso(w.end(s)));
+                assert_eq!(w.start(w.end(s)), w.end(s), "{w}: the next window starts where this one ends");
+                t += 7 * MINUTE + 13_000;
+            }
         }
     }
 
