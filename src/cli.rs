@@ -60,23 +60,9 @@ pub enum Command {
         /// Most windows a run may hold: memory grows with windows × features × bins.
         #[arg(long, value_name = "N", default_value_t = driftwatch::timeline::DEFAULT_MAX_WINDOWS, requires = "window")]
         max_windows: usize,
-        /// Write CloudWatch Embedded Metric Format (JSON Lines) here: a record per window (or
-        /// for the run), SageMaker's namespace and metric names.
-        #[arg(long, value_name = "FILE")]
-        emf: Option<PathBuf>,
-        /// Write a Prometheus text file here (for node_exporter's textfile collector): the last
-        /// window's (or the run's) values.
-        #[arg(long, value_name = "FILE")]
-        prometheus: Option<PathBuf>,
-        /// The endpoint the metrics are attributed to.
-        #[arg(long, value_name = "NAME", default_value = "driftwatch")]
-        endpoint: String,
-        /// The monitoring schedule the metrics are attributed to.
-        #[arg(long, value_name = "NAME", default_value = "driftwatch")]
-        schedule: String,
-        /// EMF dimension set (comma-separated): Endpoint, MonitoringSchedule, Feature.
-        #[arg(long, value_name = "NAMES", value_delimiter = ',', default_value = "Endpoint,MonitoringSchedule")]
-        emf_dimensions: Vec<String>,
+        /// Metrics files.
+        #[command(flatten)]
+        metrics: MetricsArgs,
         /// Shared flags.
         #[command(flatten)]
         common: CommonArgs,
@@ -84,27 +70,13 @@ pub enum Command {
     /// Find change points in the per-window series of the inputs (mean, standard deviation,
     /// completeness of every feature), without a baseline; writes changepoints.json.
     Changepoints {
-        /// Window length, calendar-aligned in UTC: 15m, 1h, 1d, 7d/1w, 1mo…
-        #[arg(long, value_name = "LENGTH")]
-        window: Window,
-        /// Align windows to the calendar of this time zone (IANA name, e.g. Europe/Paris):
-        /// days start at local midnight, a day of a daylight-saving change lasts 23 or 25 hours.
-        /// Outputs stay in UTC.
-        #[arg(long, value_name = "ZONE", default_value = "UTC", value_parser = parse_tz)]
-        tz: chrono_tz::Tz,
-        /// The time of each row [default: a SageMaker capture's inferenceTime].
-        #[arg(long, value_name = "COLUMN")]
-        time_column: Option<String>,
-        /// Take each file's time from its hive partition folders (dt=…/hour=…) instead.
-        #[arg(long, conflicts_with = "time_column")]
-        time_from_partitions: bool,
+        /// The windows.
+        #[command(flatten)]
+        windows: WindowArgs,
         /// Detector: pelt (offline segmentation, exact optimum), binseg (offline binary
         /// segmentation: faster, can miss a short burst) or page-hinkley (online test).
         #[arg(long, value_name = "METHOD", default_value = "pelt")]
         method: ChangeMethod,
-        /// Most windows a run may hold.
-        #[arg(long, value_name = "N", default_value_t = driftwatch::timeline::DEFAULT_MAX_WINDOWS)]
-        max_windows: usize,
         /// Shared flags.
         #[command(flatten)]
         common: CommonArgs,
@@ -115,26 +87,12 @@ pub enum Command {
         /// The baseline to calibrate.
         #[arg(long, short = 'b', value_name = "DIR")]
         baseline: PathBuf,
-        /// Window length, calendar-aligned in UTC: 15m, 1h, 1d, 7d/1w, 1mo…
-        #[arg(long, value_name = "LENGTH")]
-        window: Window,
-        /// Align windows to the calendar of this time zone (IANA name, e.g. Europe/Paris):
-        /// days start at local midnight, a day of a daylight-saving change lasts 23 or 25 hours.
-        /// Outputs stay in UTC.
-        #[arg(long, value_name = "ZONE", default_value = "UTC", value_parser = parse_tz)]
-        tz: chrono_tz::Tz,
-        /// The time of each row [default: a SageMaker capture's inferenceTime].
-        #[arg(long, value_name = "COLUMN")]
-        time_column: Option<String>,
-        /// Take each file's time from its hive partition folders (dt=…/hour=…) instead.
-        #[arg(long, conflicts_with = "time_column")]
-        time_from_partitions: bool,
+        /// The windows.
+        #[command(flatten)]
+        windows: WindowArgs,
         /// Chance that a normal window raises a false alarm on a feature.
         #[arg(long, value_name = "RATE", default_value_t = 0.01)]
         false_alarm_rate: f64,
-        /// Most windows a run may hold.
-        #[arg(long, value_name = "N", default_value_t = driftwatch::timeline::DEFAULT_MAX_WINDOWS)]
-        max_windows: usize,
         /// Shared flags.
         #[command(flatten)]
         common: CommonArgs,
@@ -173,21 +131,9 @@ pub enum Command {
         /// Look once (fold what is complete, close what is due) and exit.
         #[arg(long)]
         once: bool,
-        /// Append CloudWatch EMF records here, one per closed window.
-        #[arg(long, value_name = "FILE")]
-        emf: Option<PathBuf>,
-        /// Rewrite a Prometheus text file here with the last closed window's values.
-        #[arg(long, value_name = "FILE")]
-        prometheus: Option<PathBuf>,
-        /// The endpoint the metrics are attributed to.
-        #[arg(long, value_name = "NAME", default_value = "driftwatch")]
-        endpoint: String,
-        /// The monitoring schedule the metrics are attributed to.
-        #[arg(long, value_name = "NAME", default_value = "driftwatch")]
-        schedule: String,
-        /// EMF dimension set (comma-separated): Endpoint, MonitoringSchedule, Feature.
-        #[arg(long, value_name = "NAMES", value_delimiter = ',', default_value = "Endpoint,MonitoringSchedule")]
-        emf_dimensions: Vec<String>,
+        /// Metrics files.
+        #[command(flatten)]
+        metrics: MetricsArgs,
         /// The folder files arrive in.
         #[arg(value_name = "INPUT_DIR")]
         input: PathBuf,
@@ -265,6 +211,50 @@ pub enum BenchBackendArg {
     Cpu,
     /// A GPU adapter, software ones included; fails without one.
     Gpu,
+}
+
+/// The windows of `changepoints` and `calibrate`.
+#[derive(Debug, Args)]
+pub struct WindowArgs {
+    /// Window length, calendar-aligned (UTC unless --tz): 15m, 1h, 1d, 7d/1w, 1mo…
+    #[arg(long, value_name = "LENGTH")]
+    pub window: Window,
+    /// Align windows to the calendar of this time zone (IANA name, e.g. Europe/Paris): days
+    /// start at local midnight, a day of a daylight-saving change lasts 23 or 25 hours.
+    /// Outputs stay in UTC.
+    #[arg(long, value_name = "ZONE", default_value = "UTC", value_parser = parse_tz)]
+    pub tz: chrono_tz::Tz,
+    /// The time of each row [default: a SageMaker capture's inferenceTime].
+    #[arg(long, value_name = "COLUMN")]
+    pub time_column: Option<String>,
+    /// Take each file's time from its hive partition folders (dt=…/hour=…) instead.
+    #[arg(long, conflicts_with = "time_column")]
+    pub time_from_partitions: bool,
+    /// Most windows a run may hold: memory grows with windows × features × bins.
+    #[arg(long, value_name = "N", default_value_t = driftwatch::timeline::DEFAULT_MAX_WINDOWS)]
+    pub max_windows: usize,
+}
+
+/// Metrics files and their labels (`monitor`, `watch`).
+#[derive(Debug, Args)]
+pub struct MetricsArgs {
+    /// Write CloudWatch Embedded Metric Format (JSON Lines) here, SageMaker's namespace and
+    /// metric names: a record per window or for the run (`watch` appends one per closed window).
+    #[arg(long, value_name = "FILE")]
+    pub emf: Option<PathBuf>,
+    /// Write a Prometheus text file here (for node_exporter's textfile collector): the last
+    /// window's (or the run's) values.
+    #[arg(long, value_name = "FILE")]
+    pub prometheus: Option<PathBuf>,
+    /// The endpoint the metrics are attributed to.
+    #[arg(long, value_name = "NAME", default_value = "driftwatch")]
+    pub endpoint: String,
+    /// The monitoring schedule the metrics are attributed to.
+    #[arg(long, value_name = "NAME", default_value = "driftwatch")]
+    pub schedule: String,
+    /// EMF dimension set (comma-separated): Endpoint, MonitoringSchedule, Feature.
+    #[arg(long, value_name = "NAMES", value_delimiter = ',', default_value = "Endpoint,MonitoringSchedule")]
+    pub emf_dimensions: Vec<String>,
 }
 
 /// Flags shared by the jobs.

@@ -49,6 +49,36 @@ fn options(c: CommonArgs) -> anyhow::Result<JobOptions> {
     })
 }
 
+/// The metrics files asked for, with their labels checked.
+fn metrics_options(m: cli::MetricsArgs) -> anyhow::Result<Option<driftwatch::pipeline::MetricsOptions>> {
+    let labels =
+        driftwatch::metrics::Labels { endpoint: m.endpoint, schedule: m.schedule, dimensions: m.emf_dimensions };
+    labels.check()?;
+    Ok((m.emf.is_some() || m.prometheus.is_some()).then(|| driftwatch::pipeline::MetricsOptions {
+        emf: m.emf,
+        prometheus: m.prometheus,
+        labels,
+    }))
+}
+
+/// The windows of `changepoints` and `calibrate`.
+fn time_options(w: cli::WindowArgs, reference: driftwatch::timeline::WindowReference) -> anyhow::Result<TimeOptions> {
+    check_max_windows(w.max_windows)?;
+    Ok(TimeOptions {
+        column: time_source(w.time_column, w.time_from_partitions),
+        window: w.window.in_tz(w.tz),
+        limit: w.max_windows,
+        reference,
+    })
+}
+
+fn check_max_windows(n: usize) -> anyhow::Result<()> {
+    if n == 0 {
+        anyhow::bail!("--max-windows: must be at least 1");
+    }
+    Ok(())
+}
+
 /// The time column asked for, or the stand-in for hive partitions.
 fn time_source(column: Option<String>, from_partitions: bool) -> Option<String> {
     if from_partitions {
@@ -72,22 +102,12 @@ fn run() -> anyhow::Result<u8> {
             time_from_partitions,
             reference,
             max_windows,
-            emf,
-            prometheus,
-            endpoint,
-            schedule,
-            emf_dimensions,
+            metrics,
             common,
         } => {
             let mut opts = options(common)?;
-            let labels = driftwatch::metrics::Labels { endpoint, schedule, dimensions: emf_dimensions };
-            labels.check()?;
-            if emf.is_some() || prometheus.is_some() {
-                opts.metrics = Some(driftwatch::pipeline::MetricsOptions { emf, prometheus, labels });
-            }
-            if max_windows == 0 {
-                anyhow::bail!("--max-windows: must be at least 1");
-            }
+            opts.metrics = metrics_options(metrics)?;
+            check_max_windows(max_windows)?;
             opts.windows = window.map(|window| TimeOptions {
                 column: time_source(time_column, time_from_partitions),
                 window: window.in_tz(tz),
@@ -96,61 +116,18 @@ fn run() -> anyhow::Result<u8> {
             });
             monitor(opts, baseline.as_deref())
         }
-        Command::Changepoints { window, tz, time_column, time_from_partitions, method, max_windows, common } => {
-            let time_column = time_source(time_column, time_from_partitions);
-            let window = window.in_tz(tz);
+        Command::Changepoints { windows, method, common } => {
             let mut opts = options(common)?;
-            if max_windows == 0 {
-                anyhow::bail!("--max-windows: must be at least 1");
-            }
-            let reference = driftwatch::timeline::WindowReference::Previous;
-            opts.windows = Some(TimeOptions { column: time_column, window, limit: max_windows, reference });
+            opts.windows = Some(time_options(windows, driftwatch::timeline::WindowReference::Previous)?);
             changepoints(opts, method)
         }
-        Command::Calibrate {
-            baseline,
-            window,
-            tz,
-            time_column,
-            time_from_partitions,
-            false_alarm_rate,
-            max_windows,
-            common,
-        } => {
-            let time_column = time_source(time_column, time_from_partitions);
-            let window = window.in_tz(tz);
+        Command::Calibrate { baseline, windows, false_alarm_rate, common } => {
             let mut opts = options(common)?;
-            if max_windows == 0 {
-                anyhow::bail!("--max-windows: must be at least 1");
-            }
-            let reference = driftwatch::timeline::WindowReference::Baseline;
-            opts.windows = Some(TimeOptions { column: time_column, window, limit: max_windows, reference });
+            opts.windows = Some(time_options(windows, driftwatch::timeline::WindowReference::Baseline)?);
             calibrate(opts, &baseline, false_alarm_rate)
         }
-        Command::Watch {
-            baseline,
-            output,
-            window,
-            tz,
-            time_column,
-            grace,
-            settle,
-            poll,
-            once,
-            emf,
-            prometheus,
-            endpoint,
-            schedule,
-            emf_dimensions,
-            input,
-        } => {
-            let labels = driftwatch::metrics::Labels { endpoint, schedule, dimensions: emf_dimensions };
-            labels.check()?;
-            let metrics = (emf.is_some() || prometheus.is_some()).then(|| driftwatch::pipeline::MetricsOptions {
-                emf,
-                prometheus,
-                labels,
-            });
+        Command::Watch { baseline, output, window, tz, time_column, grace, settle, poll, once, metrics, input } => {
+            let metrics = metrics_options(metrics)?;
             if !input.is_dir() {
                 anyhow::bail!("{}: not a folder", input.display());
             }

@@ -4,6 +4,7 @@
 //! into the output folder. Unreadable inputs are skipped and reported (or, with `strict`, stop
 //! the job); the caller turns the outcome into an exit code.
 
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -387,6 +388,48 @@ fn find_changes(
     changes
 }
 
+/// An error when rows were keyed by time and none of them held one.
+fn check_timed(w: &WindowOptions, segments: &crate::engine::ProfileSet) -> Result<u64> {
+    let untimed = segments.segments.get(&crate::engine::Segment::Untimed).map_or(0, |p| p.rows);
+    if segments.windows().next().is_none() && untimed > 0 {
+        return Err(Error::Usage(format!(
+            "--time-column '{}': none of the {untimed} rows holds a time (a timestamp, a date, an epoch number or ISO 8601 text)",
+            w.column
+        )));
+    }
+    Ok(untimed)
+}
+
+/// One pass over the inputs keyed by time window, for the jobs that need only the windows
+/// (the whole run just counts rows): the windows asked for, the outcome, and the backend's note.
+fn windows_pass(
+    opts: &JobOptions,
+    s: &Scan,
+    edges: BTreeMap<String, Vec<f64>>,
+    pass: &str,
+) -> Result<(WindowOptions, Outcome, String)> {
+    let t = opts.windows.as_ref().ok_or_else(|| Error::Usage(format!("{pass}: --window is required")))?;
+    let w = time_column(t, s)?;
+    let plan = ProfilePlan {
+        columns: opts.columns.clone(),
+        edges: edges.into_iter().map(|(k, e)| (k, e.into())).collect(),
+        histogram_only: true,
+        segment: SegmentKey::Window { column: w.column.clone(), window: w.window, limit: w.limit },
+        ..Default::default()
+    };
+    let (backend, backend_note) = choose_backend(opts.backend, &s.files, &plan)?;
+    let mut guard = OutputGuard::new(&opts.output);
+    let outcome = profile_pass(opts, &mut guard, &s.files, &plan, backend.as_ref(), (pass, pass))?;
+    strict_check(opts, &outcome.skipped)?;
+    if outcome.skipped.len() == s.files.len() {
+        return Err(Error::NoInput(
+            outcome.skipped.iter().map(|k| format!("{}: {}", k.path, k.error)).collect::<Vec<_>>().join("; "),
+        ));
+    }
+    check_timed(&w, &outcome.segments)?;
+    Ok((w, outcome, backend_note))
+}
+
 /// What a change-point run found.
 #[derive(Debug)]
 pub struct ChangepointsOutcome {
@@ -410,32 +453,9 @@ pub struct ChangepointsOutcome {
 /// completeness of every feature), without a baseline: one pass over the inputs.
 pub fn run_changepoints(opts: &JobOptions, method: ChangeMethod) -> Result<ChangepointsOutcome> {
     let s = scan_inputs(opts)?;
-    let t = opts.windows.as_ref().ok_or_else(|| Error::Usage("changepoints: --window is required".into()))?;
-    let w = time_column(t, &s)?;
-    let plan = ProfilePlan {
-        columns: opts.columns.clone(),
-        // The whole run only counts rows: the windows hold what the series need.
-        histogram_only: true,
-        segment: SegmentKey::Window { column: w.column.clone(), window: w.window, limit: w.limit },
-        ..Default::default()
-    };
-    let (backend, backend_note) = choose_backend(opts.backend, &s.files, &plan)?;
-    let mut guard = OutputGuard::new(&opts.output);
-    let outcome = profile_pass(opts, &mut guard, &s.files, &plan, backend.as_ref(), ("changepoints", "changepoints"))?;
-    strict_check(opts, &outcome.skipped)?;
-    if outcome.skipped.len() == s.files.len() {
-        return Err(Error::NoInput(
-            outcome.skipped.iter().map(|k| format!("{}: {}", k.path, k.error)).collect::<Vec<_>>().join("; "),
-        ));
-    }
+    let (_, outcome, backend_note) = windows_pass(opts, &s, BTreeMap::new(), "changepoints")?;
     let segments = outcome.segments;
     let untimed_rows = segments.segments.get(&crate::engine::Segment::Untimed).map_or(0, |p| p.rows);
-    if segments.windows().next().is_none() && untimed_rows > 0 {
-        return Err(Error::Usage(format!(
-            "--time-column '{}': none of the {untimed_rows} rows holds a time (a timestamp, a date, an epoch number or ISO 8601 text)",
-            w.column
-        )));
-    }
     let names: Vec<String> = outcome.profile.columns.iter().map(|c| c.name.clone()).collect();
     let series = changepoint::profile_series(&names, &segments.windows().map(|w| w.1).collect::<Vec<_>>());
     let changes = find_changes(&names, &series, &segments, method);
@@ -489,24 +509,7 @@ pub fn run_calibrate(opts: &JobOptions, baseline_dir: &std::path::Path, rate: f6
     }
     let base = Baseline::load(baseline_dir)?;
     let s = scan_inputs(opts)?;
-    let t = opts.windows.as_ref().ok_or_else(|| Error::Usage("calibrate: --window is required".into()))?;
-    let w = time_column(t, &s)?;
-    let plan = ProfilePlan {
-        columns: opts.columns.clone(),
-        edges: base.edges().into_iter().map(|(k, e)| (k, e.into())).collect(),
-        histogram_only: true,
-        segment: SegmentKey::Window { column: w.column.clone(), window: w.window, limit: w.limit },
-        ..Default::default()
-    };
-    let (backend, backend_note) = choose_backend(opts.backend, &s.files, &plan)?;
-    let mut guard = OutputGuard::new(&opts.output);
-    let outcome = profile_pass(opts, &mut guard, &s.files, &plan, backend.as_ref(), ("calibrate", "calibrate"))?;
-    strict_check(opts, &outcome.skipped)?;
-    if outcome.skipped.len() == s.files.len() {
-        return Err(Error::NoInput(
-            outcome.skipped.iter().map(|k| format!("{}: {}", k.path, k.error)).collect::<Vec<_>>().join("; "),
-        ));
-    }
+    let (w, outcome, backend_note) = windows_pass(opts, &s, base.edges(), "calibrate")?;
     let mut names = base.feature_names();
     if let Some(cols) = &opts.columns {
         names.retain(|n| cols.contains(n));
@@ -683,13 +686,7 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
     let mut written = Vec::new();
     let mut points = vec![crate::metrics::Point::of(chrono::Utc::now().timestamp_millis(), &report.features, &current)];
     if let Some(w) = &windows {
-        let untimed = segments.segments.get(&crate::engine::Segment::Untimed).map_or(0, |p| p.rows);
-        if segments.windows().next().is_none() && untimed > 0 {
-            return Err(Error::Usage(format!(
-                "--time-column '{}': none of the {untimed} rows holds a time (a timestamp, a date, an epoch number or ISO 8601 text)",
-                w.column
-            )));
-        }
+        check_timed(w, &segments)?;
         window_results = timeline::evaluate(&base, &names, &segments, &w.window, w.reference)?;
         let table = timeline::table(&window_results, &segments)?;
         written.extend(timeline::write(&opts.output, &w.window, &window_results, &table)?);

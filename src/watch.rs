@@ -96,18 +96,6 @@ pub struct Watcher<'b> {
     pending: BTreeMap<PathBuf, (FileStamp, Instant)>,
 }
 
-fn stamp(path: &Path) -> FileStamp {
-    let meta = std::fs::metadata(path).ok();
-    FileStamp {
-        path: path.display().to_string(),
-        size: meta.as_ref().map_or(0, |m| m.len()),
-        mtime_ns: meta
-            .and_then(|m| m.modified().ok())
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_nanos()),
-    }
-}
-
 impl<'b> Watcher<'b> {
     /// A watcher, resuming from the state in the output folder when there is one.
     ///
@@ -167,7 +155,7 @@ impl<'b> Watcher<'b> {
         let now = Instant::now();
         let mut ready = Vec::new();
         for f in files.into_iter().filter(|f| !f.to_string_lossy().ends_with(".done")) {
-            let st = stamp(&f);
+            let st = FileStamp::of(&f);
             if self.state.done.iter().any(|d| d.path == st.path) || self.state.failed.iter().any(|(d, _)| *d == st) {
                 continue;
             }
@@ -188,7 +176,7 @@ impl<'b> Watcher<'b> {
 
     /// Folds one complete file into the open windows and saves the state.
     fn fold(&mut self, path: &Path) -> Result<bool> {
-        let st = stamp(path);
+        let st = FileStamp::of(path);
         let s = crate::scan::scan(&[path.display().to_string()], &Role::is_identifier_name);
         self.pending.remove(path);
         self.state.failed.retain(|(d, _)| d.path != st.path);

@@ -96,7 +96,8 @@ pub struct FileStamp {
 }
 
 impl FileStamp {
-    fn of(path: &Path) -> FileStamp {
+    /// The stamp of the file at `path` now (size and time 0 when it cannot be read).
+    pub fn of(path: &Path) -> FileStamp {
         let meta = std::fs::metadata(path).ok();
         FileStamp {
             path: path.display().to_string(),
