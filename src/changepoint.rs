@@ -66,8 +66,8 @@ pub struct ChangePoint {
     pub series: String,
     /// Window index, from 0 in time order.
     pub window_index: usize,
-    /// Start of that window (ISO 8601, UTC), or its first row's position for row windows.
-    pub window_start: String,
+    /// Start of that window (ISO 8601, UTC); `null` for windows of rows.
+    pub window_start: Option<String>,
 }
 
 /// Robust noise scale of a series: the median absolute difference of consecutive points over
@@ -469,7 +469,7 @@ pub fn profile_series(features: &[String], windows: &[&crate::profile::DatasetPr
 }
 
 /// The change points of every series; `start` names a window by its index.
-pub fn find(series: &[Series], method: Method, start: &(dyn Fn(usize) -> String + Sync)) -> Vec<ChangePoint> {
+pub fn find(series: &[Series], method: Method, start: &(dyn Fn(usize) -> Option<String> + Sync)) -> Vec<ChangePoint> {
     use rayon::prelude::*;
     let found: Vec<Vec<usize>> =
         series.par_iter().map(|s| detect(&s.points.iter().map(|p| p.1).collect::<Vec<_>>(), method)).collect();

@@ -37,6 +37,10 @@ pub enum Command {
         /// windows/yyyy/mm/dd/hh/constraint_violations.json.
         #[arg(long, value_name = "LENGTH")]
         window: Option<Window>,
+        /// Judge windows of N consecutive rows instead: in time order with --time-column, else
+        /// in the inputs' order (files as given, rows in file order).
+        #[arg(long, value_name = "N", conflicts_with = "window")]
+        window_rows: Option<u64>,
         /// Align windows to the calendar of this time zone (IANA name, e.g. Europe/Paris):
         /// days start at local midnight, a day of a daylight-saving change lasts 23 or 25 hours.
         /// Outputs stay in UTC.
@@ -45,20 +49,20 @@ pub enum Command {
         /// The time of each row for --window: a timestamp, a date, an epoch number (seconds to
         /// nanoseconds, read from its magnitude) or ISO 8601 text [default: a SageMaker
         /// capture's inferenceTime].
-        #[arg(long, value_name = "COLUMN", requires = "window")]
+        #[arg(long, value_name = "COLUMN")]
         time_column: Option<String>,
         /// Take each file's time from its hive partition folders (dt=2026-11-28/hour=14, or
         /// year=/month=/day=/hour=) instead of a column: the partitions are the windows' source.
-        #[arg(long, requires = "window", conflicts_with = "time_column")]
+        #[arg(long, conflicts_with = "time_column")]
         time_from_partitions: bool,
         /// What each window is compared with: baseline, previous (the window before),
         /// rolling:N (the N windows before, merged) or window:START..END (the windows starting
         /// in that range, merged; dates or ISO 8601 times, UTC). Without -b, the bin edges and
         /// constraints come from the inputs themselves.
-        #[arg(long, value_name = "REF", default_value = "baseline", requires = "window")]
+        #[arg(long, value_name = "REF", default_value = "baseline")]
         reference: WindowReference,
         /// Most windows a run may hold: memory grows with windows × features × bins.
-        #[arg(long, value_name = "N", default_value_t = driftwatch::timeline::DEFAULT_MAX_WINDOWS, requires = "window")]
+        #[arg(long, value_name = "N", default_value_t = driftwatch::timeline::DEFAULT_MAX_WINDOWS)]
         max_windows: usize,
         /// Metrics files.
         #[command(flatten)]
@@ -217,8 +221,12 @@ pub enum BenchBackendArg {
 #[derive(Debug, Args)]
 pub struct WindowArgs {
     /// Window length, calendar-aligned (UTC unless --tz): 15m, 1h, 1d, 7d/1w, 1mo…
-    #[arg(long, value_name = "LENGTH")]
-    pub window: Window,
+    #[arg(long, value_name = "LENGTH", required_unless_present = "window_rows")]
+    pub window: Option<Window>,
+    /// Windows of N consecutive rows instead: in time order with --time-column, else in the
+    /// inputs' order (files as given, rows in file order).
+    #[arg(long, value_name = "N", conflicts_with = "window")]
+    pub window_rows: Option<u64>,
     /// Align windows to the calendar of this time zone (IANA name, e.g. Europe/Paris): days
     /// start at local midnight, a day of a daylight-saving change lasts 23 or 25 hours.
     /// Outputs stay in UTC.

@@ -14,6 +14,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use cli::{BackendArg, BenchBackendArg, Cli, Command, CommonArgs, ShapeArg};
 use driftwatch::backend::BackendChoice;
+use driftwatch::engine::window::Window;
 use driftwatch::pipeline::{run_baseline, run_monitor, JobOptions, TimeOptions};
 use driftwatch::synth::Shape;
 
@@ -64,12 +65,24 @@ fn metrics_options(m: cli::MetricsArgs) -> anyhow::Result<Option<driftwatch::pip
 /// The windows of `changepoints` and `calibrate`.
 fn time_options(w: cli::WindowArgs, reference: driftwatch::timeline::WindowReference) -> anyhow::Result<TimeOptions> {
     check_max_windows(w.max_windows)?;
+    let Some(window) = windows_asked(w.window, w.window_rows)? else {
+        anyhow::bail!("--window or --window-rows is required");
+    };
     Ok(TimeOptions {
         column: time_source(w.time_column, w.time_from_partitions),
-        window: w.window.in_tz(w.tz),
+        window: window.in_tz(w.tz),
         limit: w.max_windows,
         reference,
     })
+}
+
+/// The windows asked for: calendar windows, or windows of rows.
+fn windows_asked(window: Option<Window>, rows: Option<u64>) -> anyhow::Result<Option<Window>> {
+    match rows {
+        Some(0) => anyhow::bail!("--window-rows: must be at least 1"),
+        Some(n) => Ok(Some(Window::rows(n))),
+        None => Ok(window),
+    }
 }
 
 fn check_max_windows(n: usize) -> anyhow::Result<()> {
@@ -97,6 +110,7 @@ fn run() -> anyhow::Result<u8> {
         Command::Monitor {
             baseline,
             window,
+            window_rows,
             tz,
             time_column,
             time_from_partitions,
@@ -108,6 +122,10 @@ fn run() -> anyhow::Result<u8> {
             let mut opts = options(common)?;
             opts.metrics = metrics_options(metrics)?;
             check_max_windows(max_windows)?;
+            let window = windows_asked(window, window_rows)?;
+            if window.is_none() && (time_column.is_some() || time_from_partitions || reference != Default::default()) {
+                anyhow::bail!("--time-column, --time-from-partitions and --reference need --window or --window-rows");
+            }
             opts.windows = window.map(|window| TimeOptions {
                 column: time_source(time_column, time_from_partitions),
                 window: window.in_tz(tz),
@@ -230,7 +248,13 @@ fn changepoints(opts: JobOptions, method: driftwatch::changepoint::Method) -> an
     if !out.changes.is_empty() {
         println!("| feature | series | window_index | window_start |\n|---|---|---|---|");
         for c in out.changes.iter().take(100) {
-            println!("| {} | {} | {} | {} |", c.feature.replace('|', "\\|"), c.series, c.window_index, c.window_start);
+            println!(
+                "| {} | {} | {} | {} |",
+                c.feature.replace('|', "\\|"),
+                c.series,
+                c.window_index,
+                c.window_start.as_deref().unwrap_or("–")
+            );
         }
         if out.changes.len() > 100 {
             println!("\n({} more in changepoints.json)", out.changes.len() - 100);

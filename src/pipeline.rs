@@ -381,9 +381,10 @@ fn find_changes(
     series: &[changepoint::Series],
     segments: &crate::engine::ProfileSet,
     method: ChangeMethod,
+    of_rows: bool,
 ) -> Vec<ChangePoint> {
     let starts: Vec<i64> = segments.windows().map(|w| w.0).collect();
-    let mut changes = changepoint::find(series, method, &|i| window::iso(starts[i]));
+    let mut changes = changepoint::find(series, method, &|i| (!of_rows).then(|| window::iso(starts[i])));
     changes.sort_by_key(|c| names.iter().position(|n| *n == c.feature).unwrap_or(usize::MAX));
     changes
 }
@@ -453,12 +454,12 @@ pub struct ChangepointsOutcome {
 /// completeness of every feature), without a baseline: one pass over the inputs.
 pub fn run_changepoints(opts: &JobOptions, method: ChangeMethod) -> Result<ChangepointsOutcome> {
     let s = scan_inputs(opts)?;
-    let (_, outcome, backend_note) = windows_pass(opts, &s, BTreeMap::new(), "changepoints")?;
+    let (w, outcome, backend_note) = windows_pass(opts, &s, BTreeMap::new(), "changepoints")?;
     let segments = outcome.segments;
     let untimed_rows = segments.segments.get(&crate::engine::Segment::Untimed).map_or(0, |p| p.rows);
     let names: Vec<String> = outcome.profile.columns.iter().map(|c| c.name.clone()).collect();
     let series = changepoint::profile_series(&names, &segments.windows().map(|w| w.1).collect::<Vec<_>>());
-    let changes = find_changes(&names, &series, &segments, method);
+    let changes = find_changes(&names, &series, &segments, method, w.window.rows_per_window().is_some());
     write_atomic(&opts.output.join(CHANGEPOINTS), &to_json(&changes))?;
     let mut skipped = s.skipped.clone();
     skipped.extend(outcome.skipped);
@@ -579,14 +580,22 @@ fn time_column(t: &TimeOptions, s: &Scan) -> Result<WindowOptions> {
         }
         Some(c) if flat.iter().any(|(f, _)| f == c) => c.clone(),
         Some(c) => return Err(Error::Usage(format!("--time-column: no column named '{c}' in any input"))),
-        None => {
-            CAPTURE_TIME.iter().find(|n| flat.iter().any(|(f, _)| f == *n)).map(|n| n.to_string()).ok_or_else(|| {
-                Error::Usage(
+        None => match CAPTURE_TIME.iter().find(|n| flat.iter().any(|(f, _)| f == *n)) {
+            Some(n) => n.to_string(),
+            // Windows of rows without a time follow the inputs' order.
+            None if t.window.rows_per_window().is_some() => crate::engine::INPUT_ORDER.to_string(),
+            None => {
+                return Err(Error::Usage(
                     "--window: name the time column with --time-column (the inputs have no inferenceTime)".into(),
-                )
-            })?
-        }
+                ))
+            }
+        },
     };
+    if t.window.rows_per_window().is_some() && matches!(t.reference, WindowReference::Range { .. }) {
+        return Err(Error::Usage(
+            "--reference window:START..END needs calendar windows; with --window-rows use previous or rolling:N".into(),
+        ));
+    }
     Ok(WindowOptions { column, window: t.window, limit: t.limit, reference: t.reference })
 }
 
@@ -692,15 +701,17 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
         written.extend(timeline::write(&opts.output, &w.window, &window_results, &table)?);
         let mut series = changepoint::profile_series(&names, &segments.windows().map(|w| w.1).collect::<Vec<_>>());
         series.extend(timeline::drift_series(&window_results));
-        let changes = find_changes(&names, &series, &segments, ChangeMethod::Pelt);
+        let changes =
+            find_changes(&names, &series, &segments, ChangeMethod::Pelt, w.window.rows_per_window().is_some());
         let p = opts.output.join(CHANGEPOINTS);
         write_atomic(&p, &to_json(&changes))?;
         written.push(p);
         points = window_results
             .iter()
             .map(|r| {
+                // Windows of rows have no instant: their metrics are stamped now.
                 crate::metrics::Point::of(
-                    r.end,
+                    if r.of_rows { chrono::Utc::now().timestamp_millis() } else { r.end },
                     &r.features,
                     &segments.segments[&crate::engine::Segment::Window(r.start)],
                 )

@@ -116,10 +116,12 @@ pub const DEFAULT_MAX_WINDOWS: usize = 100_000;
 /// The verdicts of one window.
 #[derive(Debug, Clone)]
 pub struct WindowResult {
-    /// Start, milliseconds since the epoch (UTC).
+    /// Start, milliseconds since the epoch (UTC); for windows of rows, the window's index.
     pub start: i64,
     /// End (the next window's start).
     pub end: i64,
+    /// True for windows of rows (`start` and `end` are then indices, not instants).
+    pub of_rows: bool,
     /// Rows in the window.
     pub rows: u64,
     /// Drift per feature, in the baseline's order.
@@ -215,7 +217,8 @@ pub fn evaluate(
             violations.retain(|v| {
                 v.constraint_check_type != CheckType::MissingColumnCheck || names.contains(&v.feature_name)
             });
-            WindowResult { start, end: window.end(start), rows: p.rows, features, violations }
+            let of_rows = window.rows_per_window().is_some();
+            WindowResult { start, end: window.end(start), of_rows, rows: p.rows, features, violations }
         })
         .collect())
 }
@@ -239,8 +242,8 @@ pub fn summary(opts: &WindowOptions, set: &ProfileSet, results: &[WindowResult])
         untimed_rows: set.segments.get(&Segment::Untimed).map_or(0, |p| p.rows),
         windows_with_violations: results.iter().filter(|r| !r.violations.is_empty()).count(),
         windows_with_drift: results.iter().filter(|r| r.features.iter().any(|f| f.drifted())).count(),
-        first_start: results.first().map(|r| iso(r.start)),
-        last_end: results.last().map(|r| iso(r.end)),
+        first_start: results.first().filter(|r| !r.of_rows).map(|r| iso(r.start)),
+        last_end: results.last().filter(|r| !r.of_rows).map(|r| iso(r.end)),
         change_points: 0,
     }
 }
@@ -278,6 +281,7 @@ pub fn table(results: &[WindowResult], set: &ProfileSet) -> Result<RecordBatch> 
     let utc = "+00:00";
     let mut start = TimestampMillisecondBuilder::new().with_timezone(utc);
     let mut end = TimestampMillisecondBuilder::new().with_timezone(utc);
+    let mut index = UInt64Builder::new();
     let mut feature = StringBuilder::new();
     let mut rows = UInt64Builder::new();
     let (mut completeness, mut mean, mut std_dev) =
@@ -286,12 +290,14 @@ pub fn table(results: &[WindowResult], set: &ProfileSet) -> Result<RecordBatch> 
     let (mut distance, mut threshold) = (Float64Builder::new(), Float64Builder::new());
     let mut violations = UInt64Builder::new();
     let mut metrics: Vec<Float64Builder> = METRICS.iter().map(|_| Float64Builder::new()).collect();
-    for r in results {
+    for (i, r) in results.iter().enumerate() {
         let profile = &set.segments[&Segment::Window(r.start)];
         for f in &r.features {
             let col = profile.column(&f.name);
-            start.append_value(r.start);
-            end.append_value(r.end);
+            // Windows of rows have no instants.
+            start.append_option((!r.of_rows).then_some(r.start));
+            end.append_option((!r.of_rows).then_some(r.end));
+            index.append_value(i as u64);
             feature.append_value(&f.name);
             rows.append_value(col.map_or(0, |c| c.rows));
             completeness.append_option(col.and_then(|c| c.completeness()));
@@ -311,6 +317,7 @@ pub fn table(results: &[WindowResult], set: &ProfileSet) -> Result<RecordBatch> 
     let mut columns: Vec<(&str, ArrayRef)> = vec![
         ("window_start", Arc::new(start.finish())),
         ("window_end", Arc::new(end.finish())),
+        ("window_index", Arc::new(index.finish())),
         ("feature", Arc::new(feature.finish())),
         ("rows", Arc::new(rows.finish())),
         ("completeness", Arc::new(completeness.finish())),
@@ -333,6 +340,9 @@ pub fn table(results: &[WindowResult], set: &ProfileSet) -> Result<RecordBatch> 
 /// The folder of one window in SageMaker's hourly layout: `yyyy/mm/dd/hh`, with the minute
 /// below it for windows shorter than an hour.
 pub fn folder(start: i64, window: &Window) -> PathBuf {
+    if window.rows_per_window().is_some() {
+        return PathBuf::from(format!("rows/{start:09}"));
+    }
     let fmt = if window.is_sub_hour() { "%Y/%m/%d/%H/%M" } else { "%Y/%m/%d/%H" };
     let d = chrono::DateTime::from_timestamp_millis(start).unwrap_or_default();
     PathBuf::from(d.format(fmt).to_string())
@@ -411,6 +421,7 @@ pub fn for_report(results: &[WindowResult], changes: &[crate::changepoint::Chang
         results.first().map(|r| r.features.iter().map(|f| f.name.as_str()).collect()).unwrap_or_default();
     crate::report::Timeline {
         starts: results.iter().map(|r| r.start).collect(),
+        rows: results.first().is_some_and(|r| r.of_rows),
         features: names
             .iter()
             .enumerate()

@@ -771,3 +771,83 @@ fn hive_partitions_are_windows() {
         .code(2)
         .stderr(predicates::str::contains("hive partition naming a date"));
 }
+
+#[test]
+fn windows_of_rows_follow_time_order_across_files() {
+    let d = tempfile::tempdir().unwrap();
+    // 300 points, the mean steps up at position 200; written over 3 files in shuffled order, the
+    // time column giving each point's position.
+    let n = 300usize;
+    let value = |i: usize| ((i * 7919) % 13) as f64 * 0.1 + if i >= 200 { 5.0 } else { 0.0 };
+    let order: Vec<usize> = (0..n).map(|i| (i * 7) % n).collect();
+    std::fs::create_dir_all(d.path().join("shuffled")).unwrap();
+    for (f, part) in order.chunks(100).enumerate() {
+        crate::common::write_parquet(
+            &d.path().join(format!("shuffled/part-{f}.parquet")),
+            vec![
+                (
+                    "t",
+                    arr(arrow_array::Int64Array::from(
+                        part.iter().map(|&i| 1_700_000_000 + i as i64).collect::<Vec<_>>(),
+                    )),
+                ),
+                ("v", arr(Float64Array::from(part.iter().map(|&i| value(i)).collect::<Vec<_>>()))),
+            ],
+            40,
+        );
+    }
+    crate::common::write_parquet(
+        &d.path().join("ordered.parquet"),
+        vec![("v", arr(Float64Array::from((0..n).map(value).collect::<Vec<_>>())))],
+        64,
+    );
+    for (args, input) in [(&["--time-column", "t"][..], "shuffled"), (&[][..], "ordered.parquet")] {
+        let out = d.path().join(format!("cp-{input}"));
+        crate::common::driftwatch()
+            .args(["changepoints", "-q", "--window-rows", "1"])
+            .args(args)
+            .arg("-o")
+            .arg(&out)
+            .arg(d.path().join(input))
+            .assert()
+            .success();
+        let found = crate::common::json(&out.join("changepoints.json"));
+        let at: Vec<(String, u64)> = found
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c["series"].as_str().unwrap().to_string(), c["window_index"].as_u64().unwrap()))
+            .collect();
+        assert!(at.contains(&("mean".into(), 200)), "{input}: {at:?}");
+        assert!(found.as_array().unwrap().iter().all(|c| c["window_start"].is_null()));
+    }
+    // Windows of 64 rows: their sizes, indices and no instants in the table.
+    let train = d.path().join("train.parquet");
+    crate::common::write_parquet(
+        &train,
+        vec![("v", arr(Float64Array::from((0..n).map(|i| value(i % 200)).collect::<Vec<_>>())))],
+        64,
+    );
+    let base = d.path().join("base");
+    crate::common::driftwatch().args(["baseline", "-q", "-o"]).arg(&base).arg(&train).assert().success();
+    let out = d.path().join("monitor");
+    crate::common::driftwatch()
+        .args(["monitor", "-q", "--window-rows", "64", "-b"])
+        .arg(&base)
+        .arg("-o")
+        .arg(&out)
+        .arg(d.path().join("ordered.parquet"))
+        .assert()
+        .code(1);
+    let rows = csv_rows(&out.join("windows.csv"));
+    let sizes: Vec<(String, String, String)> =
+        rows.iter().map(|r| (r["window_index"].clone(), r["rows"].clone(), r["window_start"].clone())).collect();
+    assert_eq!(
+        sizes,
+        [("0", "64"), ("1", "64"), ("2", "64"), ("3", "64"), ("4", "44")]
+            .map(|(i, n)| (i.to_string(), n.to_string(), String::new()))
+            .to_vec()
+    );
+    assert_eq!(rows[4]["status"], "drift");
+    assert!(out.join("windows/rows/000000004/constraint_violations.json").is_file());
+}

@@ -50,9 +50,125 @@ fn empty_profile(file: &ScannedFile, req: &Request) -> DatasetProfile {
 /// Why a row group could not be profiled, in one line.
 type UnitError = String;
 
-fn profile_unit(file: &ScannedFile, rg: usize, req: &Request) -> std::result::Result<ProfileSet, UnitError> {
+/// Where each row group's rows stand, for windows of rows.
+enum RowPlan {
+    /// Not windows of rows.
+    None,
+    /// In the inputs' order: the position of each unit's first row.
+    Order(Vec<Vec<u64>>),
+    /// In time order: each row's window (by position among all rows), and each unit's first row.
+    Ranks(Arc<[u32]>, Vec<Vec<u64>>),
+}
+
+/// The position of the first row of every row group of every file.
+fn first_rows(files: &[ScannedFile]) -> Vec<Vec<u64>> {
+    let mut at = 0u64;
+    files
+        .iter()
+        .map(|f| {
+            (0..f.row_groups())
+                .map(|rg| {
+                    let start = at;
+                    at += f.row_group_rows(rg);
+                    start
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The window of every row when windows of `n` rows follow the time in `column`: a first pass
+/// reads that column alone, and rows are ranked by time (ties in input order). Rows without a
+/// time get `u32::MAX`.
+fn time_ranks(files: &[ScannedFile], column: &str, n: u64, limit: usize) -> Result<Arc<[u32]>> {
+    let starts = first_rows(files);
+    let units: Vec<(usize, usize)> =
+        files.iter().enumerate().flat_map(|(fi, f)| (0..f.row_groups()).map(move |rg| (fi, rg))).collect();
+    let parts: Vec<Result<Vec<(i64, u64)>>> = units
+        .par_iter()
+        .map(|&(fi, rg)| {
+            let f = &files[fi];
+            let cols = projection(f, Some(&[column.to_string()]));
+            let mut out = Vec::new();
+            let mut row = starts[fi][rg];
+            let mut failure = None;
+            for_each_batch(f, rg, &cols, |b| {
+                let schema = b.schema();
+                let b = if Arc::ptr_eq(&super::flat_schema(&schema), &schema) {
+                    b.clone()
+                } else {
+                    b.normalize(".", None).unwrap_or_else(|_| b.clone())
+                };
+                match b.column_by_name(column).map(|a| super::window::times_ms(column, a)) {
+                    Some(Ok(times)) => {
+                        for t in times {
+                            if let Some(t) = t {
+                                out.push((t, row));
+                            }
+                            row += 1;
+                        }
+                    }
+                    Some(Err(e)) => failure = Some(e),
+                    None => row += b.num_rows() as u64,
+                }
+            })?;
+            failure.map_or(Ok(out), Err)
+        })
+        .collect();
+    let total: u64 = files.iter().map(|f| f.rows).sum();
+    let mut timed = Vec::new();
+    for p in parts {
+        timed.extend(p?);
+    }
+    timed.sort_unstable();
+    let windows = (timed.len() as u64).div_ceil(n);
+    if windows > limit as u64 || windows >= u32::MAX as u64 {
+        return Err(Error::Usage(format!(
+            "--window-rows {n}: {windows} windows, more than the {limit} allowed; use more rows per window or raise --max-windows"
+        )));
+    }
+    let mut ranks = vec![u32::MAX; total as usize];
+    for (pos, &(_, row)) in timed.iter().enumerate() {
+        if let Some(r) = ranks.get_mut(row as usize) {
+            *r = (pos as u64 / n) as u32;
+        }
+    }
+    Ok(ranks.into())
+}
+
+impl RowPlan {
+    fn of(files: &[ScannedFile], plan: &ProfilePlan) -> Result<RowPlan> {
+        let SegmentKey::Window { column, window, limit } = &plan.segment else { return Ok(RowPlan::None) };
+        let Some(n) = window.rows_per_window() else { return Ok(RowPlan::None) };
+        if column == super::INPUT_ORDER {
+            return Ok(RowPlan::Order(first_rows(files)));
+        }
+        Ok(RowPlan::Ranks(time_ranks(files, column, n, *limit)?, first_rows(files)))
+    }
+
+    /// Sets up a unit's profiler.
+    fn apply(&self, profiler: &mut Profiler, fi: usize, rg: usize, rows: u64) {
+        match self {
+            RowPlan::None => {}
+            RowPlan::Order(starts) => profiler.set_first_row(starts[fi][rg]),
+            RowPlan::Ranks(ranks, starts) => {
+                let at = starts[fi][rg] as usize;
+                let end = (at + rows as usize).min(ranks.len());
+                profiler.set_row_windows(ranks[at.min(end)..end].into());
+            }
+        }
+    }
+}
+
+fn profile_unit(
+    file: &ScannedFile,
+    (fi, rg): (usize, usize),
+    req: &Request,
+    rows: &RowPlan,
+) -> std::result::Result<ProfileSet, UnitError> {
     let (cols, schema) = file_columns(file, req.plan);
     let mut profiler = Profiler::new(req.plan, schema, req.backend).map_err(one_line)?;
+    rows.apply(&mut profiler, fi, rg, file.row_group_rows(rg));
     if matches!(&req.plan.segment, SegmentKey::Window { column, .. } if column == super::PARTITION_TIME) {
         profiler.set_time(crate::scan::partition_time(&file.partitions));
     }
@@ -328,6 +444,7 @@ impl<'a> Run<'a> {
 /// [`Error::Usage`] when rows are keyed by time and the windows pass the plan's limit (memory
 /// grows with windows × features × bins).
 pub fn profile_files(files: &[ScannedFile], req: &Request, checkpoint: Option<&Checkpoint>) -> Result<Outcome> {
+    let rows = RowPlan::of(files, req.plan)?;
     let mut run = Run::start(files, req, checkpoint);
     // A few row groups per thread in flight at a time: memory stays flat, every core busy. With
     // windows, a row group out of time order holds a profile of every window it touches: one
@@ -335,8 +452,10 @@ pub fn profile_files(files: &[ScannedFile], req: &Request, checkpoint: Option<&C
     let per_thread = if matches!(req.plan.segment, SegmentKey::Whole) { 4 } else { 1 };
     let chunk = (rayon::current_num_threads() * per_thread).max(per_thread * 2);
     for window in run.units().chunks(chunk) {
-        let results: Vec<Option<std::result::Result<ProfileSet, UnitError>>> =
-            window.par_iter().map(|&(fi, rg)| (!run.failed(fi)).then(|| profile_unit(&files[fi], rg, req))).collect();
+        let results: Vec<Option<std::result::Result<ProfileSet, UnitError>>> = window
+            .par_iter()
+            .map(|&(fi, rg)| (!run.failed(fi)).then(|| profile_unit(&files[fi], (fi, rg), req, &rows)))
+            .collect();
         for (&(fi, _), r) in window.iter().zip(results) {
             run.record(fi, r);
         }

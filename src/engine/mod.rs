@@ -27,6 +27,6 @@ pub mod window;
 pub use files::{profile_files, Checkpoint, FileStamp, Outcome, Request};
 pub use profiler::{
     flat_schema, profile_batches, ProfilePlan, ProfileSet, Profiler, Segment, SegmentKey, BATCHES_PER_PROFILER,
-    PARTITION_TIME,
+    INPUT_ORDER, PARTITION_TIME,
 };
 pub use text::{classify, TextKind};

@@ -42,6 +42,10 @@ pub enum SegmentKey {
 /// file engine gives every row of a file its partition's time ([`Profiler::set_time`]).
 pub const PARTITION_TIME: &str = "(hive partitions)";
 
+/// The time "column" of windows of rows that follow the inputs' order (files in the order
+/// given, rows in file order) rather than a time.
+pub const INPUT_ORDER: &str = "(input order)";
+
 /// The key of one profile in a [`ProfileSet`]. Windows sort in time order after the whole.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -293,6 +297,15 @@ struct Stream<'b> {
     in_flight: VecDeque<Segment>,
 }
 
+/// The window of each row, for windows of rows.
+#[derive(Debug, Clone)]
+enum RowKeys {
+    /// The next row's position (windows follow the order rows come in).
+    Next(u64),
+    /// The window index of each row to come (`u32::MAX`: no time), and how many are used.
+    Given(Arc<[u32]>, usize),
+}
+
 /// How rows are keyed by time.
 struct Windows {
     /// The time column's position in the folded schema (`None`: not in these batches), and its
@@ -303,6 +316,8 @@ struct Windows {
     limit: usize,
     /// The time of every row to come, when given by the caller instead of a column.
     fixed: Option<Option<i64>>,
+    /// For windows of rows: where the next row stands.
+    rows: RowKeys,
     /// The light tasks, folded on the host by the CPU kernels, a window's rows at a time.
     tasks: Arc<FoldPlan>,
     scratch: Vec<ColumnScratch>,
@@ -387,6 +402,7 @@ impl<'b> Profiler<'b> {
                     window: *window,
                     limit: *limit,
                     fixed: None,
+                    rows: RowKeys::Next(0),
                     tasks,
                     scratch,
                 })
@@ -426,13 +442,33 @@ impl<'b> Profiler<'b> {
     fn fold(&mut self, batch: &RecordBatch) -> Result<()> {
         self.whole.push(&mut self.set, Segment::Whole, batch)?;
         let Some(w) = &mut self.windows else { return Ok(()) };
-        let groups = match (w.fixed, w.time) {
-            (Some(t), _) => {
-                let k = window::group(&[t], &w.window).segments.remove(0).0;
-                window::Groups { segments: vec![(k, 0..batch.num_rows())], order: None }
+        let groups = if let Some(n) = w.window.rows_per_window() {
+            let len = batch.num_rows();
+            let keys: Vec<Option<i64>> = match &mut w.rows {
+                RowKeys::Next(pos) => {
+                    let keys = (0..len as u64).map(|i| Some(((*pos + i) / n) as i64)).collect();
+                    *pos += len as u64;
+                    keys
+                }
+                RowKeys::Given(keys, at) => {
+                    let part = keys.get(*at..*at + len).ok_or_else(|| Error::Schema {
+                        column: w.column.clone(),
+                        message: format!("{} rows given windows, more folded", keys.len()),
+                    })?;
+                    *at += len;
+                    part.iter().map(|&k| (k != u32::MAX).then_some(k as i64)).collect()
+                }
+            };
+            window::group_keys(keys)
+        } else {
+            match (w.fixed, w.time) {
+                (Some(t), _) => {
+                    let k = window::group(&[t], &w.window).segments.remove(0).0;
+                    window::Groups { segments: vec![(k, 0..batch.num_rows())], order: None }
+                }
+                (None, Some(t)) => window::group(&window::times_ms(&w.column, batch.column(t))?, &w.window),
+                (None, None) => window::Groups { segments: vec![(Segment::Untimed, 0..batch.num_rows())], order: None },
             }
-            (None, Some(t)) => window::group(&window::times_ms(&w.column, batch.column(t))?, &w.window),
-            (None, None) => window::Groups { segments: vec![(Segment::Untimed, 0..batch.num_rows())], order: None },
         };
         for (segment, _) in &groups.segments {
             if !self.set.segments.contains_key(segment) {
@@ -480,6 +516,22 @@ impl<'b> Profiler<'b> {
     pub fn set_time(&mut self, t: Option<i64>) {
         if let Some(w) = &mut self.windows {
             w.fixed = Some(t);
+        }
+    }
+
+    /// For windows of rows in the order they come: the position of the next row among all
+    /// rows (a row group's first row in its file and the files before it).
+    pub fn set_first_row(&mut self, row: u64) {
+        if let Some(w) = &mut self.windows {
+            w.rows = RowKeys::Next(row);
+        }
+    }
+
+    /// For windows of rows in time order: the window index of each row to come, in the order
+    /// they come (`u32::MAX` for a row without a time).
+    pub fn set_row_windows(&mut self, windows: Arc<[u32]>) {
+        if let Some(w) = &mut self.windows {
+            w.rows = RowKeys::Given(windows, 0);
         }
     }
 

@@ -38,6 +38,9 @@ pub enum Length {
     },
     /// Calendar months: `n` of them, starting in January, April… for `3mo`.
     Months(u32),
+    /// `n` consecutive rows (in time order, or in the inputs' order without a time): a
+    /// segment's key is then the window's index, not an instant.
+    Rows(u64),
 }
 
 /// Calendar windows: a length, aligned to the calendar of a time zone (UTC unless told).
@@ -89,6 +92,7 @@ impl std::fmt::Display for Window {
             Length::Fixed { ms, .. } if ms % MINUTE == 0 => write!(f, "{}m", ms / MINUTE),
             Length::Fixed { ms, .. } => write!(f, "{ms}ms"),
             Length::Months(n) => write!(f, "{n}mo"),
+            Length::Rows(n) => write!(f, "{n} rows"),
         }?;
         if self.tz != chrono_tz::UTC {
             write!(f, " ({})", self.tz.name())?;
@@ -101,6 +105,7 @@ impl Length {
     /// Start of the window holding `t`, both counted on one clock (milliseconds).
     fn start(&self, t: i64) -> i64 {
         match *self {
+            Length::Rows(_) => t,
             Length::Fixed { ms, origin } => origin + (t - origin).div_euclid(ms) * ms,
             Length::Months(n) => {
                 let Some(d) = DateTime::from_timestamp_millis(t) else { return t };
@@ -114,6 +119,7 @@ impl Length {
     /// End of the window that starts at `start`, on the same clock.
     fn end(&self, start: i64) -> i64 {
         match *self {
+            Length::Rows(_) => start.saturating_add(1),
             Length::Fixed { ms, .. } => start.saturating_add(ms),
             Length::Months(n) => {
                 let Some(d) = DateTime::from_timestamp_millis(start) else { return start };
@@ -125,6 +131,19 @@ impl Length {
 }
 
 impl Window {
+    /// Windows of `n` consecutive rows.
+    pub fn rows(n: u64) -> Window {
+        Window { length: Length::Rows(n.max(1)), tz: chrono_tz::UTC }
+    }
+
+    /// The rows per window, for row windows.
+    pub fn rows_per_window(&self) -> Option<u64> {
+        match self.length {
+            Length::Rows(n) => Some(n),
+            _ => None,
+        }
+    }
+
     /// The same windows on the calendar of `tz`.
     pub fn in_tz(self, tz: chrono_tz::Tz) -> Window {
         Window { tz, ..self }
@@ -164,7 +183,7 @@ impl Window {
     /// Start of the window holding instant `t` (milliseconds since the epoch): the last instant
     /// at or before `t` whose local time is a window boundary.
     pub fn start(&self, t: i64) -> i64 {
-        if self.tz == chrono_tz::UTC {
+        if self.tz == chrono_tz::UTC || self.rows_per_window().is_some() {
             return self.length.start(t);
         }
         let b = self.length.start(self.local(t));
@@ -179,7 +198,7 @@ impl Window {
     /// End of the window that starts at `start`: the next instant whose local time is a window
     /// boundary (on a repeated hour, the same boundary's second occurrence).
     pub fn end(&self, start: i64) -> i64 {
-        if self.tz == chrono_tz::UTC {
+        if self.tz == chrono_tz::UTC || self.rows_per_window().is_some() {
             return self.length.end(start);
         }
         let b = self.length.start(self.local(start));
@@ -233,6 +252,11 @@ pub struct Groups {
 
 /// Groups the rows of a batch by segment.
 pub fn group(times: &[Option<i64>], window: &Window) -> Groups {
+    group_keys(window_keys(times, window))
+}
+
+/// The window start of each time.
+fn window_keys(times: &[Option<i64>], window: &Window) -> Vec<Option<i64>> {
     let mut keys: Vec<Option<i64>> = Vec::with_capacity(times.len());
     // Rows of one window usually come together: its bounds are computed once per run.
     let mut last: Option<(i64, i64)> = None;
@@ -246,6 +270,11 @@ pub fn group(times: &[Option<i64>], window: &Window) -> Groups {
             }
         }));
     }
+    keys
+}
+
+/// Rows grouped by their window key (`None`: untimed), in key order.
+pub fn group_keys(keys: Vec<Option<i64>>) -> Groups {
     let segment = |k: Option<i64>| k.map_or(Segment::Untimed, Segment::Window);
     // Untimed (`None`) sorts last, like the segment.
     let rank = |k: Option<i64>| k.map_or((1, 0), |s| (0, s));

@@ -65,6 +65,15 @@ fn day(ms: i64) -> String {
     crate::engine::window::iso(ms).replace('T', " ").trim_end_matches(":00Z").to_string()
 }
 
+/// How window `i` is named: its start, or its index for windows of rows.
+fn label(t: &super::Timeline, i: usize) -> String {
+    match t.starts.get(i) {
+        Some(_) if t.rows => format!("window {i}"),
+        Some(&ms) => day(ms),
+        None => String::new(),
+    }
+}
+
 /// A feature's metric over the windows: a min–max band and a mean line per column, the
 /// threshold dashed, change points as red rules.
 fn timeline_svg(t: &super::Timeline, f: &super::TimelineFeature) -> String {
@@ -95,8 +104,8 @@ fn timeline_svg(t: &super::Timeline, f: &super::TimelineFeature) -> String {
             dx.max(1.0),
             (y(lo) - y(hi)).max(1.0),
             if drifted > 0 { "#e07b39" } else { "#4a78b5" },
-            day(t.starts[a]),
-            day(t.starts[b - 1]),
+            label(t, a),
+            label(t, b - 1),
             escape(&f.metric),
             mean,
             lo,
@@ -118,7 +127,7 @@ fn timeline_svg(t: &super::Timeline, f: &super::TimelineFeature) -> String {
         s.push_str(&format!(
             "<line x1=\"{x:.1}\" y1=\"{top}\" x2=\"{x:.1}\" y2=\"{}\" stroke=\"#c00\" stroke-width=\"1.5\"><title>change point: window {c}, {}</title></line>",
             top + h,
-            day(t.starts[c])
+            label(t, c)
         ));
     }
     s.push_str(&format!(
@@ -127,8 +136,8 @@ fn timeline_svg(t: &super::Timeline, f: &super::TimelineFeature) -> String {
         max,
         top + h,
         top + h + 16.0,
-        t.starts.first().map(|&m| day(m)).unwrap_or_default(),
-        t.starts.last().map(|&m| day(m)).unwrap_or_default()
+        label(t, 0),
+        label(t, t.starts.len().saturating_sub(1))
     ));
     s
 }
@@ -163,8 +172,8 @@ pub fn heatmap_svg(t: &super::Timeline) -> String {
                 dx.max(0.5),
                 cell_h - 2.0,
                 escape(&f.name),
-                day(t.starts[a]),
-                day(t.starts[b - 1]),
+                label(t, a),
+                label(t, b - 1),
                 b - a
             ));
         }
@@ -172,8 +181,8 @@ pub fn heatmap_svg(t: &super::Timeline) -> String {
     s.push_str(&format!(
         "<text x=\"{left}\" y=\"{0:.1}\" font-size=\"10\">{1}</text><text x=\"{w}\" y=\"{0:.1}\" font-size=\"10\" text-anchor=\"end\">{2}</text></svg>",
         h - 4.0,
-        t.starts.first().map(|&m| day(m)).unwrap_or_default(),
-        t.starts.last().map(|&m| day(m)).unwrap_or_default()
+        label(t, 0),
+        label(t, t.starts.len().saturating_sub(1))
     ));
     s
 }
@@ -308,6 +317,7 @@ mod tests {
         let drifted = [5usize, 2000, 2001, 8759];
         let t = Timeline {
             starts: (0..n as i64).map(|i| 1_735_689_600_000 + i * 3_600_000).collect(),
+            rows: false,
             features: vec![TimelineFeature {
                 name: "x<1>".into(),
                 metric: "linf_robust".into(),

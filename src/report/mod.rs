@@ -77,8 +77,11 @@ pub struct MonitorReport {
 /// What the HTML report draws of the windows.
 #[derive(Debug, Clone, Default)]
 pub struct Timeline {
-    /// Window starts, milliseconds since the epoch, in time order.
+    /// Window starts, milliseconds since the epoch, in time order (indices for windows of
+    /// rows).
     pub starts: Vec<i64>,
+    /// True for windows of rows.
+    pub rows: bool,
     /// Per feature, in the baseline's order.
     pub features: Vec<TimelineFeature>,
 }
