@@ -1,12 +1,20 @@
 //! Scores the change-point detectors on annotated series (see `benches/changepoints/tcpd.py`,
 //! which prepares the Turing change-point benchmark's series): F1 with a margin of 5 and
 //! covering, as the benchmark defines them, for each detector and two references — no change
-//! point at all, and binary segmentation with its default penalty. A multi-dimensional series
-//! is searched dimension by dimension and the change points are pooled.
+//! point at all, and binary segmentation with its default penalty.
 //!
-//! `cargo run --release --example tcpd -- series.json`
+//! Each series goes through the command line as a user's data would: written to Parquet (a
+//! column per dimension, a time column giving each point's position), then
+//! `driftwatch changepoints --window-rows 1 --time-column t --method M`; the change points of
+//! every dimension's `mean` series are pooled.
+//!
+//! `cargo run --release --example tcpd -- series.json [path/to/driftwatch]`
 
-use driftwatch::changepoint::{detect, score, Method};
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch};
+use driftwatch::changepoint::score;
 
 #[derive(serde::Deserialize)]
 struct Series {
@@ -16,27 +24,64 @@ struct Series {
     annotations: Vec<Vec<usize>>,
 }
 
+fn write(path: &Path, s: &Series) -> anyhow::Result<()> {
+    let mut cols: Vec<(String, ArrayRef)> =
+        vec![("t".into(), Arc::new(Int64Array::from((0..s.n as i64).map(|i| 1_700_000_000 + i).collect::<Vec<_>>())))];
+    for (i, d) in s.dims.iter().enumerate() {
+        cols.push((format!("d{i}"), Arc::new(Float64Array::from(d.clone()))));
+    }
+    let batch = RecordBatch::try_from_iter(cols)?;
+    let mut w = parquet::arrow::ArrowWriter::try_new(std::fs::File::create(path)?, batch.schema(), None)?;
+    w.write(&batch)?;
+    w.close()?;
+    Ok(())
+}
+
+fn detect(bin: &Path, data: &Path, out: &Path, method: &str) -> anyhow::Result<Vec<usize>> {
+    let o = std::process::Command::new(bin)
+        .args(["changepoints", "-q", "--window-rows", "1", "--time-column", "t", "--method", method, "-o"])
+        .arg(out)
+        .arg(data)
+        .output()?;
+    anyhow::ensure!(o.status.success(), "driftwatch changepoints: {}", String::from_utf8_lossy(&o.stderr));
+    let found: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("changepoints.json"))?)?;
+    let mut at: Vec<usize> = found
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| c["series"] == "mean")
+        .filter_map(|c| c["window_index"].as_u64().map(|i| i as usize))
+        .collect();
+    at.sort_unstable();
+    at.dedup();
+    Ok(at)
+}
+
 fn main() -> anyhow::Result<()> {
-    let path = std::env::args().nth(1).ok_or_else(|| anyhow::anyhow!("usage: tcpd SERIES.json"))?;
+    let mut args = std::env::args().skip(1);
+    let path = args.next().ok_or_else(|| anyhow::anyhow!("usage: tcpd SERIES.json [DRIFTWATCH]"))?;
+    let bin = args.next().unwrap_or_else(|| "target/release/driftwatch".into());
+    let bin = Path::new(&bin);
     let all: Vec<Series> = serde_json::from_str(&std::fs::read_to_string(&path)?)?;
-    let methods: [(&str, Option<Method>); 4] = [
+    let tmp = tempfile::tempdir()?;
+    let methods: [(&str, Option<&str>); 4] = [
         ("no change points", None),
-        ("binseg (default penalty)", Some(Method::BinSeg)),
-        ("pelt (default)", Some(Method::Pelt)),
-        ("page-hinkley", Some(Method::PageHinkley)),
+        ("binseg (default penalty)", Some("binseg")),
+        ("pelt (default)", Some("pelt")),
+        ("page-hinkley", Some("page-hinkley")),
     ];
     println!("| series | n | {} |", methods.map(|m| format!("{}: F1 / cover", m.0)).join(" | "));
     println!("|---|---|{}", "---|".repeat(methods.len()));
     let mut totals = vec![(0.0, 0.0); methods.len()];
     for s in &all {
+        let data = tmp.path().join(format!("{}.parquet", s.name));
+        write(&data, s)?;
         let mut cells = Vec::new();
         for (i, (_, m)) in methods.iter().enumerate() {
-            let mut found: Vec<usize> = match m {
+            let found = match m {
                 None => Vec::new(),
-                Some(m) => s.dims.iter().flat_map(|d| detect(d, *m)).collect(),
+                Some(m) => detect(bin, &data, &tmp.path().join(format!("{}-{m}", s.name)), m)?,
             };
-            found.sort_unstable();
-            found.dedup();
             let (f1, _, _) = score::f1(&s.annotations, &found, 5);
             let cover = score::covering(&s.annotations, &found, s.n);
             totals[i].0 += f1;

@@ -457,7 +457,9 @@ pub fn run_changepoints(opts: &JobOptions, method: ChangeMethod) -> Result<Chang
     let (w, outcome, backend_note) = windows_pass(opts, &s, BTreeMap::new(), "changepoints")?;
     let segments = outcome.segments;
     let untimed_rows = segments.segments.get(&crate::engine::Segment::Untimed).map_or(0, |p| p.rows);
-    let names: Vec<String> = outcome.profile.columns.iter().map(|c| c.name.clone()).collect();
+    // The time column moves from window to window by construction: it is not searched.
+    let names: Vec<String> =
+        outcome.profile.columns.iter().map(|c| c.name.clone()).filter(|n| *n != w.column).collect();
     let series = changepoint::profile_series(&names, &segments.windows().map(|w| w.1).collect::<Vec<_>>());
     let changes = find_changes(&names, &series, &segments, method, w.window.rows_per_window().is_some());
     write_atomic(&opts.output.join(CHANGEPOINTS), &to_json(&changes))?;
@@ -515,6 +517,8 @@ pub fn run_calibrate(opts: &JobOptions, baseline_dir: &std::path::Path, rate: f6
     if let Some(cols) = &opts.columns {
         names.retain(|n| cols.contains(n));
     }
+    // The time column moves from window to window by construction: it is not judged per window.
+    names.retain(|n| *n != w.column);
     let results = timeline::evaluate(&base, &names, &outcome.segments, &w.window, WindowReference::Baseline)?;
     if results.is_empty() {
         return Err(Error::Usage(format!("--time-column '{}': no row of the history holds a time", w.column)));
@@ -696,6 +700,9 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
     let mut points = vec![crate::metrics::Point::of(chrono::Utc::now().timestamp_millis(), &report.features, &current)];
     if let Some(w) = &windows {
         check_timed(w, &segments)?;
+        // The time column moves from window to window by construction: it is not judged per
+        // window (the whole run still judges it).
+        let names: Vec<String> = names.iter().filter(|n| **n != w.column).cloned().collect();
         window_results = timeline::evaluate(&base, &names, &segments, &w.window, w.reference)?;
         let table = timeline::table(&window_results, &segments)?;
         written.extend(timeline::write(&opts.output, &w.window, &window_results, &table)?);

@@ -137,7 +137,8 @@ impl<'b> Watcher<'b> {
             segment: SegmentKey::Window { column: opts.time_column.clone(), window: opts.window, limit: usize::MAX },
             ..Default::default()
         };
-        let names = base.feature_names();
+        // The time column moves from window to window by construction: it is not judged.
+        let names: Vec<String> = base.feature_names().into_iter().filter(|n| *n != opts.time_column).collect();
         Ok(Watcher { opts, base, names, plan, backend, state, pending: BTreeMap::new() })
     }
 

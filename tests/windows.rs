@@ -228,8 +228,10 @@ fn monitor_judges_every_window_and_finds_the_injected_hours() {
         .code(1)
         .stdout(predicates::str::contains("windows: 6 of 1h on `t`"));
     let rows = csv_rows(&out.join("windows.csv"));
-    // One row per (window, feature): 6 hours × 3 features (t, x, c).
-    assert_eq!(rows.len(), 18);
+    // One row per (window, feature): 6 hours × 2 features (x, c; the time column t is not
+    // judged per window).
+    assert_eq!(rows.len(), 12);
+    assert!(!rows.iter().any(|r| r["feature"] == "t"));
     let mut timed = 0;
     for hour in 0..6 {
         let start = driftwatch::engine::window::iso(DAY0 + hour * HOUR);
@@ -266,7 +268,7 @@ fn monitor_judges_every_window_and_finds_the_injected_hours() {
     // The Parquet table holds the same rows.
     let file = std::fs::File::open(out.join("windows.parquet")).unwrap();
     let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
-    assert_eq!(reader.metadata().file_metadata().num_rows(), 18);
+    assert_eq!(reader.metadata().file_metadata().num_rows(), 12);
 }
 
 #[test]
@@ -292,7 +294,7 @@ fn a_window_holding_every_row_judges_like_the_whole_run() {
         .code(1);
     let rows = csv_rows(&out.join("windows.csv"));
     let drift = crate::common::json(&out.join("drift.json"));
-    for f in drift["features"].as_array().unwrap().iter().filter(|f| f["status"] != "skipped") {
+    for f in drift["features"].as_array().unwrap().iter().filter(|f| f["status"] != "skipped" && f["name"] != "t") {
         let name = f["name"].as_str().unwrap();
         let w = rows.iter().find(|r| r["feature"] == name).unwrap();
         assert_eq!(w["status"], f["status"].as_str().unwrap(), "{name}");
@@ -721,7 +723,7 @@ fn watch_follows_arriving_files_and_survives_a_restart() {
     assert_eq!(x_rows(0), Some(("400".into(), "ok".into())));
     assert_eq!(x_rows(1), Some(("400".into(), "ok".into())));
     assert_eq!(x_rows(2), Some(("300".into(), "drift".into())));
-    assert_eq!(rows.len(), 9, "the open window of tomorrow is not closed");
+    assert_eq!(rows.len(), 6, "two features (x, c) per closed window; tomorrow's window is not closed");
     let v = crate::common::json(&folder(2));
     assert!(v["violations"].as_array().unwrap().iter().any(|v| v["feature_name"] == "x"));
     // Restarted: nothing is counted twice; a file for a closed window is late, not folded.

@@ -6,7 +6,8 @@
 
 It downloads river's wheel (pip download, no install), reads the seven series and their
 annotations from river/drift/datasets/, prepares them as the benchmark does, writes them to one
-JSON file and runs `cargo run --release --example tcpd` on it. The brent series in river is the
+JSON file and runs `cargo run --release --example tcpd` on it, which runs
+`driftwatch changepoints --window-rows 1` on each series. The brent series in river is the
 full daily one; the benchmark (and its annotations) use every 10th observation from the first
 one, from 2000 on, which is rebuilt here.
 """
@@ -66,6 +67,7 @@ def main():
                 })
         path = tmp / "tcpd.json"
         path.write_text(json.dumps(out))
+        subprocess.run(["cargo", "build", "-q", "--release"], cwd=ROOT, check=True)
         subprocess.run(["cargo", "run", "-q", "--release", "--example", "tcpd", "--", str(path)], cwd=ROOT, check=True)
 
 
