@@ -853,3 +853,62 @@ fn windows_of_rows_follow_time_order_across_files() {
     assert_eq!(rows[4]["status"], "drift");
     assert!(out.join("windows/rows/000000004/constraint_violations.json").is_file());
 }
+
+/// The report as a real browser builds it: headless Chromium parses report.html into a DOM;
+/// the timeline is there, with a heatmap cell per feature and window, and hostile text from
+/// the data (a column name, a category value) stays text.
+#[test]
+fn report_timeline_in_a_real_browser() {
+    if !tool("chromium") {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let hostile = "<img src=x onerror=alert(1)>";
+    let write = |path: &std::path::Path, shift: f64, hours: i64| {
+        let n = 600;
+        let t: Vec<i64> = (0..n).map(|i| DAY0 + (i as i64 * hours * HOUR) / n as i64).collect();
+        let x: Vec<f64> =
+            (0..n).map(|i| ((i * 37) % 100) as f64 / 10.0 + if i >= n / 2 { shift } else { 0.0 }).collect();
+        let c: Vec<&str> = (0..n).map(|i| if i % 3 == 0 { hostile } else { "plain" }).collect();
+        crate::common::write_parquet(
+            path,
+            vec![
+                ("t", arr(TimestampMillisecondArray::from(t))),
+                (hostile, arr(Float64Array::from(x))),
+                ("c", arr(arrow_array::StringArray::from(c))),
+            ],
+            200,
+        );
+    };
+    write(&d.path().join("train.parquet"), 0.0, 6);
+    write(&d.path().join("cur.parquet"), 8.0, 6);
+    let base = d.path().join("base");
+    crate::common::driftwatch()
+        .args(["baseline", "-q", "-o"])
+        .arg(&base)
+        .arg(d.path().join("train.parquet"))
+        .assert()
+        .success();
+    let out = d.path().join("out");
+    crate::common::driftwatch()
+        .args(["monitor", "-q", "--window", "1h", "--time-column", "t", "-b"])
+        .arg(&base)
+        .arg("-o")
+        .arg(&out)
+        .arg(d.path().join("cur.parquet"))
+        .assert()
+        .code(1);
+    let o = std::process::Command::new("chromium")
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom"])
+        .arg(format!("file://{}", out.join("report.html").display()))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "chromium: {}", String::from_utf8_lossy(&o.stderr));
+    let dom = String::from_utf8_lossy(&o.stdout);
+    assert!(dom.contains("<h2>Timeline</h2>"), "no timeline in the DOM");
+    // 6 windows × 2 features judged per window (the hostile-named numeric one and c).
+    assert_eq!(dom.matches("class=\"cell\"").count(), 12, "heatmap cells");
+    assert!(dom.contains("change point: window 3"), "the change at hour 3 is drawn");
+    assert!(!dom.contains("<img"), "data became markup");
+    assert!(dom.contains("&lt;img src=x onerror=alert(1)&gt;"));
+}
