@@ -10,9 +10,10 @@
 //! A [`Profiler`] is built from a [`ProfilePlan`] and the schema of the batches it will see. It
 //! takes batches from any source ([`Profiler::update`]), hands each to the backend's folder in
 //! one call, applies what comes back to the profile of the batch's segment, and gives a
-//! [`ProfileSet`] ([`Profiler::finish`]). Today every row is in one segment; [`window`] holds
-//! the calendar windows (and the reading of time columns) that rows will be keyed by. Profile
-//! sets merge ([`ProfileSet::merge`]): a row group, a file, a window, a shard on another machine
+//! [`ProfileSet`] ([`Profiler::finish`]). Every row is in the whole profile; with a
+//! [`SegmentKey::Window`] plan it is also in the light profile of its window ([`window`]:
+//! calendar windows in a time zone, windows of rows, and the reading of time columns), grouped
+//! and folded on the host by the CPU kernels. Profile sets merge ([`ProfileSet::merge`]): a row group, a file, a window, a shard on another machine
 //! each give one, and merging them in a fixed order gives the same bytes whatever the number of
 //! threads.
 //!
