@@ -138,7 +138,21 @@ pub fn default_monitoring_config() -> MonitoringConfig {
     }
 }
 
-/// Suggested constraints, as SageMaker/Deequ suggest them: the observed completeness,
+/// The completeness to require of a column, as Deequ suggests it: 1 for a complete column, else
+/// the lower bound of the 95% binomial confidence interval of the observed fraction `p` over `n`
+/// rows, `p − 1.96·sqrt(p(1−p)/n)`, rounded down to 2 decimals — so that a capture with the
+/// same null rate does not fall below it by sampling noise.
+pub fn suggested_completeness(c: &ColumnProfile) -> Option<f64> {
+    let p = c.completeness()?;
+    if p >= 1.0 {
+        return Some(1.0);
+    }
+    let bound = p - 1.96 * (p * (1.0 - p) / c.rows as f64).sqrt();
+    Some(((bound * 100.0).floor() / 100.0).max(0.0))
+}
+
+/// Suggested constraints, as SageMaker/Deequ suggest them: the completeness of
+/// [`suggested_completeness`],
 /// `is_non_negative` for numbers whose minimum is `>= 0`, a domain for strings with at most
 /// [`MAX_DOMAIN`] values that repeat (distinct/present ≤ 0.1, or booleans). Timestamp and
 /// identifier columns get a per-feature override that turns drift comparison off.
@@ -172,7 +186,7 @@ pub fn suggest_constraints(p: &DatasetProfile) -> Constraints {
             FeatureConstraints {
                 name: c.name.clone(),
                 inferred_type: Some(t.as_str().to_string()),
-                completeness: c.completeness(),
+                completeness: suggested_completeness(c),
                 num_constraints,
                 string_constraints,
                 monitoring_config_overrides,

@@ -173,6 +173,7 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
             resume: false,
             windows: None,
             metrics: None,
+            dataset_drift_share: crate::pipeline::DATASET_DRIFT_SHARE,
         })?;
     }
     let baseline = Baseline::load(&base_dir)?;
@@ -227,6 +228,7 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
                     resume: false,
                     windows: None,
                     metrics: None,
+                    dataset_drift_share: crate::pipeline::DATASET_DRIFT_SHARE,
                 },
                 Some(&base_dir),
             )

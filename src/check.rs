@@ -121,7 +121,45 @@ pub fn check(baseline: &Baseline, current: &DatasetProfile, drift: &[FeatureDrif
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::formats::sagemaker::CheckType;
     use crate::profile::{ColumnProfile, Histogram, Role};
+
+    fn with_nulls(rows: u64, missing: u64) -> DatasetProfile {
+        let mut c = ColumnProfile::new("x", "Float64", Role::Feature);
+        c.rows = rows;
+        c.missing = missing;
+        c.types.fractional = rows - missing;
+        DatasetProfile { rows, columns: vec![c], ..Default::default() }
+    }
+
+    #[test]
+    fn suggested_completeness_follows_deequ() {
+        use crate::baseline::suggested_completeness;
+        let c = |rows, missing| suggested_completeness(&with_nulls(rows, missing).columns[0]).unwrap();
+        assert_eq!(c(2_000_000, 100_000), 0.94);
+        assert_eq!(c(1000, 0), 1.0);
+        // p = 0.95 over 100 rows: 0.95 − 1.96·0.02179 = 0.9073, down to 0.9.
+        assert_eq!(c(100, 5), 0.9);
+    }
+
+    /// A column with 5% nulls in a 2M-row baseline: captures with the same rate, at the edge of
+    /// sampling noise (3 standard deviations more nulls), pass at every size; 7% nulls fail.
+    #[test]
+    fn completeness_holds_against_noise_and_catches_a_change() {
+        let base = Baseline::from_profile(with_nulls(2_000_000, 100_000), "test");
+        let completeness_violations = |rows: u64, rate: f64, sigmas: f64| {
+            let sd = (rate * (1.0 - rate) * rows as f64).sqrt();
+            let missing = ((rate * rows as f64) + sigmas * sd).round() as u64;
+            check(&base, &with_nulls(rows, missing), &[])
+                .iter()
+                .filter(|v| v.constraint_check_type == CheckType::CompletenessCheck)
+                .count()
+        };
+        for rows in [10_000, 1_000_000, 10_000_000] {
+            assert_eq!(completeness_violations(rows, 0.05, 3.0), 0, "same null rate at {rows} rows");
+            assert_eq!(completeness_violations(rows, 0.07, -3.0), 1, "5% → 7% nulls at {rows} rows");
+        }
+    }
 
     #[test]
     fn negatives_of_a_light_profile_come_from_the_histogram() {

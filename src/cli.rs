@@ -67,6 +67,9 @@ pub enum Command {
         /// Metrics files.
         #[command(flatten)]
         metrics: MetricsArgs,
+        /// The dataset has drifted when at least this share of the compared features drifted.
+        #[arg(long, value_name = "SHARE", default_value_t = driftwatch::pipeline::DATASET_DRIFT_SHARE)]
+        dataset_drift_share: f64,
         /// Shared flags.
         #[command(flatten)]
         common: CommonArgs,

@@ -47,6 +47,7 @@ fn options(c: CommonArgs) -> anyhow::Result<JobOptions> {
         resume: c.resume,
         windows: None,
         metrics: None,
+        dataset_drift_share: driftwatch::pipeline::DATASET_DRIFT_SHARE,
     })
 }
 
@@ -117,10 +118,15 @@ fn run() -> anyhow::Result<u8> {
             reference,
             max_windows,
             metrics,
+            dataset_drift_share,
             common,
         } => {
             let mut opts = options(common)?;
             opts.metrics = metrics_options(metrics)?;
+            if !(dataset_drift_share > 0.0 && dataset_drift_share <= 1.0) {
+                anyhow::bail!("--dataset-drift-share: expected a share in (0, 1], got {dataset_drift_share}");
+            }
+            opts.dataset_drift_share = dataset_drift_share;
             check_max_windows(max_windows)?;
             let window = windows_asked(window, window_rows)?;
             if window.is_none() && (time_column.is_some() || time_from_partitions || reference != Default::default()) {

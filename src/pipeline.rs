@@ -48,7 +48,12 @@ pub struct JobOptions {
     pub windows: Option<TimeOptions>,
     /// Metrics files to write (`monitor` only).
     pub metrics: Option<MetricsOptions>,
+    /// Share of drifted features at or above which the dataset has drifted (`monitor`).
+    pub dataset_drift_share: f64,
 }
+
+/// The default share of drifted features that makes a dataset drift (as Evidently's default).
+pub const DATASET_DRIFT_SHARE: f64 = 0.5;
 
 /// Metrics files a monitoring run writes, and how they are labelled.
 #[derive(Debug, Clone)]
@@ -667,11 +672,14 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
     }
     let mut all_skipped = s.skipped.clone();
     all_skipped.extend(skipped);
+    let compared = features.iter().filter(|f| f.status != Verdict::Skipped).count();
+    let drifted = features.iter().filter(|f| f.drifted()).count();
     let summary = Summary {
-        features_compared: features.iter().filter(|f| f.status != Verdict::Skipped).count(),
-        features_drifted: features.iter().filter(|f| f.drifted()).count(),
+        features_compared: compared,
+        features_drifted: drifted,
         features_skipped: features.iter().filter(|f| f.status == Verdict::Skipped).count(),
         violations: violations.len(),
+        dataset_drift: crate::report::DatasetDrift::of(drifted, compared, opts.dataset_drift_share),
     };
     let report = MonitorReport {
         driftwatch_version: env!("CARGO_PKG_VERSION"),

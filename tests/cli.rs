@@ -668,3 +668,41 @@ fn shifts_outside_the_baseline_range_are_seen() {
         assert_eq!(f["numeric"]["linf_simple"], 1.0, "{f}");
     }
 }
+
+#[test]
+fn dataset_level_verdict_is_the_share_of_drifted_features() {
+    let d = tempfile::tempdir().unwrap();
+    let base = sample_baseline(d.path());
+    let run = |share: &str| {
+        let out = d.path().join(format!("run-{share}"));
+        let a = driftwatch()
+            .args(["monitor", "-q", "--dataset-drift-share", share, "-b"])
+            .arg(&base)
+            .arg("-o")
+            .arg(&out)
+            .arg(root().join("data/current.parquet"))
+            .assert()
+            .code(1);
+        (json(&out.join("drift.json")), String::from_utf8_lossy(&a.get_output().stdout).to_string())
+    };
+    let (drift, md) = run("0.5");
+    let s = &drift["summary"];
+    let (drifted, compared) = (s["features_drifted"].as_u64().unwrap(), s["features_compared"].as_u64().unwrap());
+    let share = drifted as f64 / compared as f64;
+    assert_eq!(s["dataset_drift"]["share"].as_f64().unwrap(), share);
+    assert_eq!(s["dataset_drift"]["drift"], share >= 0.5);
+    assert!(md.contains(&format!("{drifted} of {compared} compared features drifted")), "{md}");
+    // A threshold at the observed share makes the dataset drift.
+    let (drift, md) = run(&format!("{share}"));
+    assert_eq!(drift["summary"]["dataset_drift"]["drift"], true);
+    assert!(md.contains("- dataset: drifted"), "{md}");
+    driftwatch()
+        .args(["monitor", "-q", "--dataset-drift-share", "0", "-b"])
+        .arg(&base)
+        .arg("-o")
+        .arg(d.path().join("bad"))
+        .arg(root().join("data/current.parquet"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--dataset-drift-share"));
+}

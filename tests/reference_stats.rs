@@ -20,6 +20,7 @@ fn statistics_match_numpy() {
         resume: false,
         windows: None,
         metrics: None,
+        dataset_drift_share: driftwatch::pipeline::DATASET_DRIFT_SHARE,
     };
     let out = run_baseline(&opts).unwrap();
     let want = json(&root().join("tests/data/stats_expected.json"));

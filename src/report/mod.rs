@@ -39,6 +39,30 @@ pub struct Summary {
     pub features_skipped: usize,
     /// Constraint violations (drift included).
     pub violations: usize,
+    /// The dataset-level verdict (none when no feature was compared).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dataset_drift: Option<DatasetDrift>,
+}
+
+/// The dataset-level verdict: the share of compared features that drifted, against a threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct DatasetDrift {
+    /// Drifted features over compared features.
+    pub share: f64,
+    /// The share at or above which the dataset has drifted.
+    pub threshold: f64,
+    /// True when `share >= threshold`.
+    pub drift: bool,
+}
+
+impl DatasetDrift {
+    /// The verdict for `drifted` of `compared` features (`None` when none was compared).
+    pub fn of(drifted: usize, compared: usize, threshold: f64) -> Option<DatasetDrift> {
+        (compared > 0).then(|| {
+            let share = drifted as f64 / compared as f64;
+            DatasetDrift { share, threshold, drift: share >= threshold }
+        })
+    }
 }
 
 /// Everything a monitoring run found; `drift.json` is this model.
