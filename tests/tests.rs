@@ -3,6 +3,8 @@
 /// Helpers: writing Parquet files, running the binary, reading JSON outputs.
 mod common;
 
+/// One test per constraint check type.
+mod checks;
 /// The CLI end to end: the README's commands, exit codes, determinism, bad inputs.
 mod cli;
 /// `profile(A ∪ B) == merge(profile(A), profile(B))`, by proptest.

@@ -1,0 +1,100 @@
+//! One test per constraint check type: each is raised by the change it guards against, and not
+//! by the same data.
+
+use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray};
+use driftwatch::backend::cpu::CpuBackend;
+use driftwatch::baseline::Baseline;
+use driftwatch::engine::{profile_batches, ProfilePlan};
+use driftwatch::formats::sagemaker::CheckType;
+use driftwatch::profile::DatasetProfile;
+
+use crate::common::arr;
+
+fn profile(cols: Vec<(&str, ArrayRef)>, edges_from: Option<&Baseline>) -> DatasetProfile {
+    let batch = RecordBatch::try_from_iter(cols).unwrap();
+    let plan = ProfilePlan {
+        edges: edges_from.map(|b| b.edges().into_iter().map(|(k, e)| (k, e.into())).collect()).unwrap_or_default(),
+        ..Default::default()
+    };
+    profile_batches(&[batch], &plan, &CpuBackend).unwrap().into_whole()
+}
+
+/// A baseline of `cols` as `driftwatch baseline` makes it: two passes (edges, then histograms).
+fn baseline(cols: Vec<(&str, ArrayRef)>) -> Baseline {
+    let first = profile(cols.clone(), None);
+    let edges = driftwatch::baseline::plan_edges(&first);
+    let batch = RecordBatch::try_from_iter(cols).unwrap();
+    let plan = ProfilePlan { edges: edges.into_iter().map(|(k, e)| (k, e.into())).collect(), ..Default::default() };
+    Baseline::from_profile(profile_batches(&[batch], &plan, &CpuBackend).unwrap().into_whole(), "test")
+}
+
+/// The check types raised for `current` against `base`.
+fn raised(base: &Baseline, current: Vec<(&str, ArrayRef)>) -> Vec<(String, CheckType)> {
+    let cur = profile(current, Some(base));
+    let features: Vec<_> =
+        base.feature_names().iter().map(|n| driftwatch::drift::feature(base, n, cur.column(n))).collect();
+    driftwatch::check::check(base, &cur, &features)
+        .into_iter()
+        .map(|v| (v.feature_name, v.constraint_check_type))
+        .collect()
+}
+
+fn numbers(n: usize, shift: f64) -> ArrayRef {
+    arr(Float64Array::from((0..n).map(|i| (i % 100) as f64 + shift).collect::<Vec<_>>()))
+}
+
+fn text(values: Vec<&str>) -> ArrayRef {
+    arr(StringArray::from(values))
+}
+
+#[test]
+fn data_type_check() {
+    let base = baseline(vec![("s", text((0..500).map(|i| ["1", "2", "3"][i % 3]).collect()))]);
+    assert!(raised(&base, vec![("s", text((0..500).map(|i| ["3", "1", "2"][i % 3]).collect()))]).is_empty());
+    let got = raised(&base, vec![("s", text((0..500).map(|i| if i % 50 == 0 { "n/a" } else { "2" }).collect()))]);
+    assert!(got.contains(&("s".into(), CheckType::DataTypeCheck)), "{got:?}");
+}
+
+#[test]
+fn completeness_check() {
+    let base = baseline(vec![("x", numbers(1000, 0.0))]);
+    assert!(raised(&base, vec![("x", numbers(1000, 0.0))]).is_empty());
+    let with_null =
+        arr(Float64Array::from((0..1000).map(|i| (i != 7).then_some((i % 100) as f64)).collect::<Vec<_>>()));
+    assert_eq!(raised(&base, vec![("x", with_null)]), vec![("x".into(), CheckType::CompletenessCheck)]);
+}
+
+#[test]
+fn baseline_drift_check() {
+    let base = baseline(vec![("x", numbers(2000, 0.0))]);
+    assert!(raised(&base, vec![("x", numbers(2000, 0.0))]).is_empty());
+    assert_eq!(raised(&base, vec![("x", numbers(2000, 30.0))]), vec![("x".into(), CheckType::BaselineDriftCheck)]);
+}
+
+#[test]
+fn missing_and_extra_column_checks() {
+    let base = baseline(vec![("x", numbers(500, 0.0)), ("y", numbers(500, 0.0))]);
+    let got = raised(&base, vec![("x", numbers(500, 0.0)), ("z", numbers(500, 0.0))]);
+    assert!(got.contains(&("y".into(), CheckType::MissingColumnCheck)), "{got:?}");
+    assert!(got.contains(&("z".into(), CheckType::ExtraColumnCheck)), "{got:?}");
+    assert_eq!(got.len(), 2, "{got:?}");
+}
+
+#[test]
+fn categorical_values_check() {
+    let base = baseline(vec![("c", text((0..600).map(|i| ["a", "b"][i % 2]).collect()))]);
+    assert!(raised(&base, vec![("c", text((0..600).map(|i| ["b", "a"][i % 2]).collect()))]).is_empty());
+    let got = raised(
+        &base,
+        vec![("c", text((0..600).map(|i| if i % 100 == 0 { "c" } else { ["a", "b"][i % 2] }).collect()))],
+    );
+    assert!(got.contains(&("c".into(), CheckType::CategoricalValuesCheck)), "{got:?}");
+}
+
+#[test]
+fn non_negative_check() {
+    let base = baseline(vec![("x", numbers(1000, 0.0))]);
+    let one_negative =
+        arr(Float64Array::from((0..1000).map(|i| if i == 3 { -1.0 } else { (i % 100) as f64 }).collect::<Vec<_>>()));
+    assert_eq!(raised(&base, vec![("x", one_negative)]), vec![("x".into(), CheckType::NonNegativeCheck)]);
+}
