@@ -45,6 +45,33 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// FNV-1a, 64 bits: a stable fingerprint (std's hasher is randomized per process).
+pub fn fnv1a64(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+const SEAL: &[u8] = b"\n#fnv1a64 ";
+
+/// `body` followed by a line holding its fingerprint, so that a damaged file is recognised.
+pub fn seal(mut body: Vec<u8>) -> Vec<u8> {
+    let sum = fnv1a64(&body);
+    body.extend_from_slice(SEAL);
+    body.extend_from_slice(format!("{sum:016x}\n").as_bytes());
+    body
+}
+
+/// The body of a sealed file whose fingerprint matches; `None` for a damaged or unsealed one.
+pub fn unseal(bytes: &[u8]) -> Option<&[u8]> {
+    let at = bytes.windows(SEAL.len()).rposition(|w| w == SEAL)?;
+    let (body, tail) = (&bytes[..at], &bytes[at + SEAL.len()..]);
+    let hex = std::str::from_utf8(tail).ok()?.trim_end_matches('\n');
+    (hex.len() == 16 && u64::from_str_radix(hex, 16).ok()? == fnv1a64(body)).then_some(body)
+}
+
 /// Accepts a JSON number, or a string holding one (`"NaN"`, `"Infinity"`, `"1.5"`).
 pub fn lenient_f64<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
     match Value::deserialize(d)? {
@@ -104,6 +131,18 @@ pub mod nonfinite {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn sealed_bytes_detect_any_change() {
+        let sealed = seal(b"{\"rows\":20000}".to_vec());
+        assert_eq!(unseal(&sealed), Some(&b"{\"rows\":20000}"[..]));
+        let mut bad = sealed.clone();
+        bad[9] = b'3';
+        assert_eq!(unseal(&bad), None);
+        assert_eq!(unseal(b"{\"rows\":20000}"), None, "an unsealed file is not taken");
+        assert_eq!(unseal(&sealed[..sealed.len() - 2]), None);
+    }
+
     use super::*;
 
     #[test]

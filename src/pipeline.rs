@@ -178,11 +178,7 @@ fn checkpoint(opts: &JobOptions, pass: &str, plan: &ProfilePlan) -> Checkpoint {
         plan.segment,
         edges.join("|")
     );
-    // FNV-1a: a stable fingerprint (std's hasher is randomized per process).
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in text.bytes() {
-        h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
-    }
+    let h = crate::output::fnv1a64(text.as_bytes());
     Checkpoint {
         path: opts.output.join(format!(".driftwatch-checkpoint-{pass}.json")),
         resume: opts.resume,

@@ -111,9 +111,15 @@ impl<'b> Watcher<'b> {
             opts.window
         );
         let path = opts.output.join(STATE);
-        let state = match std::fs::read_to_string(&path) {
-            Ok(text) => {
-                let mut s: State = serde_json::from_str(&text).map_err(|e| {
+        let state = match std::fs::read(&path) {
+            Ok(bytes) => {
+                let body = crate::output::unseal(&bytes).ok_or_else(|| {
+                    Error::Usage(format!(
+                        "{}: damaged watch state (its fingerprint does not match); remove it to start over",
+                        path.display()
+                    ))
+                })?;
+                let mut s: State = serde_json::from_slice(body).map_err(|e| {
                     Error::Usage(format!(
                         "{}: unreadable watch state ({}); remove it to start over",
                         path.display(),
@@ -147,7 +153,7 @@ impl<'b> Watcher<'b> {
         let bytes = serde_json::to_vec(&self.state);
         self.state.open.put_back_edges(edges);
         let bytes = bytes.map_err(|e| Error::Output { path: STATE.into(), source: std::io::Error::other(e) })?;
-        write_atomic(&self.opts.output.join(STATE), &bytes)
+        write_atomic(&self.opts.output.join(STATE), &crate::output::seal(bytes))
     }
 
     /// Files complete now and not folded yet, in name order.

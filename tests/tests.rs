@@ -7,6 +7,8 @@ mod common;
 mod checks;
 /// The CLI end to end: the README's commands, exit codes, determinism, bad inputs.
 mod cli;
+/// Byte-mutation fuzzing of inputs, baseline files and checkpoints.
+mod fuzz;
 /// `profile(A ∪ B) == merge(profile(A), profile(B))`, by proptest.
 mod merge;
 /// The same kernel tests on the CPU and GPU backends.

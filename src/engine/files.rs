@@ -250,8 +250,9 @@ pub struct Outcome {
 }
 
 fn load_checkpoint(cp: &Checkpoint, stamps: &[FileStamp]) -> Option<CheckpointState> {
-    let text = std::fs::read_to_string(&cp.path).ok()?;
-    let mut state: CheckpointState = serde_json::from_str(&text).ok()?;
+    // A damaged checkpoint (its fingerprint does not match) is ignored: the run starts over.
+    let bytes = std::fs::read(&cp.path).ok()?;
+    let mut state: CheckpointState = serde_json::from_slice(crate::output::unseal(&bytes)?).ok()?;
     state.total.share_whole_edges();
     (state.key == cp.key && state.done.len() <= stamps.len() && state.done[..] == stamps[..state.done.len()])
         .then_some(state)
@@ -264,7 +265,7 @@ fn save_checkpoint(cp: &Checkpoint, state: &mut CheckpointState) {
     state.total.put_back_edges(edges);
     // A checkpoint that cannot be written only costs the ability to resume.
     if let Ok(bytes) = bytes {
-        let _ = write_atomic(&cp.path, &bytes);
+        let _ = write_atomic(&cp.path, &crate::output::seal(bytes));
     }
 }
 
