@@ -304,6 +304,22 @@ impl Baseline {
         }
     }
 
+    /// Judges numeric drift by the two-sample KS test at significance `alpha` for every
+    /// feature: the global `comparison_method` becomes `KS` with `comparison_threshold` = `alpha`,
+    /// and the features' own method and threshold overrides give way.
+    pub fn use_ks(&mut self, alpha: f64) {
+        let global = self.constraints.monitoring_config.get_or_insert_with(default_monitoring_config);
+        let dist = global.distribution_constraints.get_or_insert_with(DistributionConstraints::default);
+        dist.comparison_method = Some("KS".into());
+        dist.comparison_threshold = Some(alpha);
+        for f in &mut self.constraints.features {
+            if let Some(d) = f.monitoring_config_overrides.as_mut().and_then(|o| o.distribution_constraints.as_mut()) {
+                d.comparison_method = None;
+                d.comparison_threshold = None;
+            }
+        }
+    }
+
     /// Loads a baseline folder (or the folder of a given `statistics.json`).
     pub fn load(path: &Path) -> Result<Baseline> {
         if path.is_file() && path.file_name().is_some_and(|n| n != STATISTICS) {

@@ -174,6 +174,7 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
             windows: None,
             metrics: None,
             dataset_drift_share: crate::pipeline::DATASET_DRIFT_SHARE,
+            ks_alpha: None,
         })?;
     }
     let baseline = Baseline::load(&base_dir)?;
@@ -229,6 +230,7 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
                     windows: None,
                     metrics: None,
                     dataset_drift_share: crate::pipeline::DATASET_DRIFT_SHARE,
+                    ks_alpha: None,
                 },
                 Some(&base_dir),
             )

@@ -83,7 +83,8 @@ pub fn calibrate(results: &[WindowResult], rate: f64) -> Vec<Calibration> {
             .collect();
         let Some(any) = compared.first() else { continue };
         let method = any.method.clone().unwrap_or_default();
-        let higher = method != "chi2_pvalue";
+        // p-values (χ², KS): lower means drift.
+        let higher = !method.ends_with("_pvalue");
         let values: Vec<f64> = compared.iter().filter_map(|f| f.distance).collect();
         let Some((t, expected, note)) = threshold(&values, higher, rate) else { continue };
         let alarms = values.iter().filter(|&&d| if higher { d > t } else { d < t }).count();

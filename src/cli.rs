@@ -70,6 +70,10 @@ pub enum Command {
         /// The dataset has drifted when at least this share of the compared features drifted.
         #[arg(long, value_name = "SHARE", default_value_t = driftwatch::pipeline::DATASET_DRIFT_SHARE)]
         dataset_drift_share: f64,
+        /// Judge numeric drift by the two-sample Kolmogorov–Smirnov test at this significance
+        /// level (e.g. 0.01) instead of the baseline's L∞ rule: drift when the p-value is below.
+        #[arg(long, value_name = "ALPHA")]
+        ks_alpha: Option<f64>,
         /// Shared flags.
         #[command(flatten)]
         common: CommonArgs,

@@ -244,13 +244,18 @@ fn judge_reference(
                     m.linf_robust = (l - robust_allowance(kll.n as f64, cur.kll.n as f64)).max(0.0);
                 }
             }
-            let (method, distance) =
-                if cfg.robust { ("linf_robust", m.linf_robust) } else { ("linf_simple", m.linf_simple) };
+            let (method, distance, drift) = if cfg.ks {
+                ("ks_pvalue", m.ks_pvalue, m.ks_pvalue < cfg.comparison_threshold)
+            } else if cfg.robust {
+                ("linf_robust", m.linf_robust, m.linf_robust > cfg.comparison_threshold)
+            } else {
+                ("linf_simple", m.linf_simple, m.linf_simple > cfg.comparison_threshold)
+            };
             FeatureDrift {
                 method: Some(method.into()),
                 distance: Some(distance),
                 threshold: Some(cfg.comparison_threshold),
-                status: if distance > cfg.comparison_threshold { Verdict::Drift } else { Verdict::Ok },
+                status: if drift { Verdict::Drift } else { Verdict::Ok },
                 baseline_count: Some(weights.iter().sum()),
                 current_count: Some(counts.iter().sum()),
                 chart: charts.then(|| regroup(&edges, &weights, &counts)),

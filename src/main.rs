@@ -48,6 +48,7 @@ fn options(c: CommonArgs) -> anyhow::Result<JobOptions> {
         windows: None,
         metrics: None,
         dataset_drift_share: driftwatch::pipeline::DATASET_DRIFT_SHARE,
+        ks_alpha: None,
     })
 }
 
@@ -119,6 +120,7 @@ fn run() -> anyhow::Result<u8> {
             max_windows,
             metrics,
             dataset_drift_share,
+            ks_alpha,
             common,
         } => {
             let mut opts = options(common)?;
@@ -127,6 +129,10 @@ fn run() -> anyhow::Result<u8> {
                 anyhow::bail!("--dataset-drift-share: expected a share in (0, 1], got {dataset_drift_share}");
             }
             opts.dataset_drift_share = dataset_drift_share;
+            if let Some(a) = ks_alpha.filter(|a| !(*a > 0.0 && *a < 1.0)) {
+                anyhow::bail!("--ks-alpha: expected a significance level between 0 and 1, got {a}");
+            }
+            opts.ks_alpha = ks_alpha;
             check_max_windows(max_windows)?;
             let window = windows_asked(window, window_rows)?;
             if window.is_none() && (time_column.is_some() || time_from_partitions || reference != Default::default()) {

@@ -50,6 +50,8 @@ pub struct JobOptions {
     pub metrics: Option<MetricsOptions>,
     /// Share of drifted features at or above which the dataset has drifted (`monitor`).
     pub dataset_drift_share: f64,
+    /// Judge numeric drift by the two-sample KS test at this significance level (`monitor`).
+    pub ks_alpha: Option<f64>,
 }
 
 /// The default share of drifted features that makes a dataset drift (as Evidently's default).
@@ -609,7 +611,10 @@ fn time_column(t: &TimeOptions, s: &Scan) -> Result<WindowOptions> {
 /// read twice (first for the bin edges), and the constraints are those suggested from the
 /// inputs themselves.
 pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) -> Result<MonitorOutcome> {
-    let loaded = baseline_dir.map(Baseline::load).transpose()?;
+    let mut loaded = baseline_dir.map(Baseline::load).transpose()?;
+    if let (Some(b), Some(alpha)) = (loaded.as_mut(), opts.ks_alpha) {
+        b.use_ks(alpha);
+    }
     let s = scan_inputs(opts)?;
     let windows = opts.windows.as_ref().map(|t| time_column(t, &s)).transpose()?;
     if loaded.is_none() && windows.as_ref().is_none_or(|w| w.reference == WindowReference::Baseline) {
@@ -647,7 +652,13 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
     }
     let base = match loaded {
         Some(b) => b,
-        None => Baseline::from_profile(current.clone(), "the inputs themselves"),
+        None => {
+            let mut b = Baseline::from_profile(current.clone(), "the inputs themselves");
+            if let Some(alpha) = opts.ks_alpha {
+                b.use_ks(alpha);
+            }
+            b
+        }
     };
     let mut names = base.feature_names();
     if let Some(cols) = &opts.columns {

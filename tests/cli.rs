@@ -706,3 +706,48 @@ fn dataset_level_verdict_is_the_share_of_drifted_features() {
         .code(2)
         .stderr(predicate::str::contains("--dataset-drift-share"));
 }
+
+/// At 300 rows, a shift of half a standard deviation (exact KS 0.197, p ≈ 3e-5) stays under
+/// the Robust L∞ rule's sample-size allowance, while `--ks-alpha 0.01` sees it; the same data
+/// again passes both.
+#[test]
+fn ks_rule_sees_a_small_sample_shift_that_robust_linf_allows() {
+    use statrs::distribution::{ContinuousCDF, Normal};
+    let d = tempfile::tempdir().unwrap();
+    let n = 300;
+    let z = Normal::new(0.0, 1.0).unwrap();
+    let sample =
+        |shift: f64| -> Vec<f64> { (0..n).map(|i| z.inverse_cdf((i as f64 + 0.5) / n as f64) + shift).collect() };
+    let file = |name: &str, shift: f64| {
+        let p = d.path().join(name);
+        write_parquet(&p, vec![("x", arr(Float64Array::from(sample(shift))))], 1000);
+        p
+    };
+    let (train, same, shifted) = (file("train.parquet", 0.0), file("same.parquet", 0.0), file("shifted.parquet", 0.5));
+    let base = d.path().join("base");
+    driftwatch().args(["baseline", "-q", "-o"]).arg(&base).arg(&train).assert().success();
+    let verdict = |input: &Path, ks: bool| {
+        let out = d.path().join(format!("out-{}-{ks}", input.file_stem().unwrap().to_string_lossy()));
+        let mut c = driftwatch();
+        c.args(["monitor", "-q", "-b"]).arg(&base).arg("-o").arg(&out).arg(input);
+        if ks {
+            c.args(["--ks-alpha", "0.01"]);
+        }
+        c.assert().code(predicate::in_iter([0, 1]));
+        let drift = json(&out.join("drift.json"));
+        let x = drift["features"].as_array().unwrap().iter().find(|f| f["name"] == "x").unwrap().clone();
+        (
+            x["status"].as_str().unwrap().to_string(),
+            x["method"].as_str().unwrap().to_string(),
+            x["distance"].as_f64().unwrap(),
+        )
+    };
+    assert_eq!(verdict(&shifted, false).0, "ok", "Robust L∞ allows 0.197 at 300 rows");
+    let (status, method, p) = verdict(&shifted, true);
+    assert_eq!((status.as_str(), method.as_str()), ("drift", "ks_pvalue"));
+    // The asymptotic Kolmogorov p-value of D = 0.197 at n = m = 300 (λ ≈ 2.44) is about 1.4e-5.
+    assert!(p < 1e-4, "{p}");
+    let (status, _, p) = verdict(&same, true);
+    assert_eq!(status, "ok");
+    assert!(p > 0.5, "{p}");
+}

@@ -30,6 +30,7 @@ fn seeds() -> &'static (PathBuf, Vec<u8>) {
             windows: None,
             metrics: None,
             dataset_drift_share: driftwatch::pipeline::DATASET_DRIFT_SHARE,
+            ks_alpha: None,
         };
         run_baseline(&opts).unwrap();
         let s = driftwatch::scan::scan(&[root().join("data/current.parquet").display().to_string()], &|_| false);

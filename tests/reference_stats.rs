@@ -21,6 +21,7 @@ fn statistics_match_numpy() {
         windows: None,
         metrics: None,
         dataset_drift_share: driftwatch::pipeline::DATASET_DRIFT_SHARE,
+        ks_alpha: None,
     };
     let out = run_baseline(&opts).unwrap();
     let want = json(&root().join("tests/data/stats_expected.json"));

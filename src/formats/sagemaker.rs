@@ -486,6 +486,9 @@ pub struct EffectiveConfig {
     pub comparison_threshold: f64,
     /// `true` for `Robust`.
     pub robust: bool,
+    /// `true` for `KS` (a driftwatch extension): numeric drift when the two-sample
+    /// Kolmogorov–Smirnov p-value is below `comparison_threshold`, read as a significance level.
+    pub ks: bool,
     /// Categorical drift threshold.
     pub categorical_comparison_threshold: f64,
     /// `true` for `ChiSquared`, `false` for `LInfinity`.
@@ -521,6 +524,7 @@ impl EffectiveConfig {
             ),
             comparison_threshold: pick_f(&dist(|d| d.comparison_threshold), 0.1),
             robust: pick_s(&dist_s(|d| d.comparison_method.clone())).is_none_or(|s| s.eq_ignore_ascii_case("robust")),
+            ks: pick_s(&dist_s(|d| d.comparison_method.clone())).is_some_and(|s| s.eq_ignore_ascii_case("ks")),
             categorical_comparison_threshold: pick_f(&dist(|d| d.categorical_comparison_threshold), 0.1),
             chi_squared: pick_s(&dist_s(|d| d.categorical_drift_method.clone()))
                 .is_some_and(|s| s.eq_ignore_ascii_case("chisquared")),
