@@ -163,19 +163,7 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
     let base_dir = dir.join(format!("{prefix}baseline-{}", opts.rows));
     if !base_dir.join("profile.json").is_file() {
         eprintln!("driftwatch bench: baselining {}", base_path.display());
-        run_baseline(&JobOptions {
-            inputs: vec![base_path.display().to_string()],
-            output: base_dir.clone(),
-            columns: None,
-            backend: BackendChoice::Cpu,
-            progress: false,
-            strict: true,
-            resume: false,
-            windows: None,
-            metrics: None,
-            dataset_drift_share: crate::pipeline::DATASET_DRIFT_SHARE,
-            ks_alpha: None,
-        })?;
+        run_baseline(&JobOptions::new(vec![base_path.display().to_string()], base_dir.clone()))?;
     }
     let baseline = Baseline::load(&base_dir)?;
     // The monitor's plan: every column, the baseline's edges.
@@ -219,19 +207,7 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
         let out = dir.join("bench-run");
         let (t, _) = best(opts.runs, || {
             run_monitor(
-                &JobOptions {
-                    inputs: vec![cur_path.display().to_string()],
-                    output: out.clone(),
-                    columns: None,
-                    backend: choice,
-                    progress: false,
-                    strict: true,
-                    resume: false,
-                    windows: None,
-                    metrics: None,
-                    dataset_drift_share: crate::pipeline::DATASET_DRIFT_SHARE,
-                    ks_alpha: None,
-                },
+                &JobOptions { backend: choice, ..JobOptions::new(vec![cur_path.display().to_string()], out.clone()) },
                 Some(&base_dir),
             )
         })?;

@@ -57,6 +57,26 @@ pub struct JobOptions {
 /// The default share of drifted features that makes a dataset drift (as Evidently's default).
 pub const DATASET_DRIFT_SHARE: f64 = 0.5;
 
+impl JobOptions {
+    /// A job over `inputs` writing to `output` with the defaults: every column, the CPU
+    /// backend, no progress bar, strict, no windows or metrics.
+    pub fn new(inputs: Vec<String>, output: PathBuf) -> JobOptions {
+        JobOptions {
+            inputs,
+            output,
+            columns: None,
+            backend: BackendChoice::Cpu,
+            progress: false,
+            strict: true,
+            resume: false,
+            windows: None,
+            metrics: None,
+            dataset_drift_share: DATASET_DRIFT_SHARE,
+            ks_alpha: None,
+        }
+    }
+}
+
 /// Metrics files a monitoring run writes, and how they are labelled.
 #[derive(Debug, Clone)]
 pub struct MetricsOptions {

@@ -19,19 +19,7 @@ fn seeds() -> &'static (PathBuf, Vec<u8>) {
     static SEEDS: OnceLock<(PathBuf, Vec<u8>)> = OnceLock::new();
     SEEDS.get_or_init(|| {
         let dir = std::env::temp_dir().join(format!("driftwatch-fuzz-seeds-{}", std::process::id()));
-        let opts = JobOptions {
-            inputs: vec![root().join("data/baseline.parquet").display().to_string()],
-            output: dir.join("base"),
-            columns: None,
-            backend: driftwatch::backend::BackendChoice::Cpu,
-            progress: false,
-            strict: true,
-            resume: false,
-            windows: None,
-            metrics: None,
-            dataset_drift_share: driftwatch::pipeline::DATASET_DRIFT_SHARE,
-            ks_alpha: None,
-        };
+        let opts = JobOptions::new(vec![root().join("data/baseline.parquet").display().to_string()], dir.join("base"));
         run_baseline(&opts).unwrap();
         let s = driftwatch::scan::scan(&[root().join("data/current.parquet").display().to_string()], &|_| false);
         let plan = ProfilePlan::default();

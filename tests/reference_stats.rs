@@ -1,4 +1,3 @@
-use driftwatch::backend::BackendChoice;
 use driftwatch::pipeline::{run_baseline, JobOptions};
 
 use crate::common::*;
@@ -10,19 +9,10 @@ fn rel(name: &str, got: f64, want: f64) {
 #[test]
 fn statistics_match_numpy() {
     let d = tempfile::tempdir().unwrap();
-    let opts = JobOptions {
-        inputs: vec![root().join("tests/data/stats_input.parquet").display().to_string()],
-        output: d.path().to_path_buf(),
-        columns: None,
-        backend: BackendChoice::Cpu,
-        progress: false,
-        strict: true,
-        resume: false,
-        windows: None,
-        metrics: None,
-        dataset_drift_share: driftwatch::pipeline::DATASET_DRIFT_SHARE,
-        ks_alpha: None,
-    };
+    let opts = JobOptions::new(
+        vec![root().join("tests/data/stats_input.parquet").display().to_string()],
+        d.path().to_path_buf(),
+    );
     let out = run_baseline(&opts).unwrap();
     let want = json(&root().join("tests/data/stats_expected.json"));
     for name in ["f", "i", "numtext"] {
