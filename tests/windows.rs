@@ -211,12 +211,7 @@ fn monitor_judges_every_window_and_finds_the_injected_hours() {
     hourly_files(&d.path().join("train"), 6, 99);
     let untimed = hourly_files(&d.path().join("cur"), 6, 3);
     let base = d.path().join("base");
-    crate::common::driftwatch()
-        .args(["baseline", "-q", "-o"])
-        .arg(&base)
-        .arg(d.path().join("train"))
-        .assert()
-        .success();
+    crate::common::baseline_of(&d.path().join("train"), &base);
     let out = d.path().join("out");
     crate::common::driftwatch()
         .args(["monitor", "-q", "--window", "1h", "--time-column", "t", "-b"])
@@ -277,12 +272,7 @@ fn a_window_holding_every_row_judges_like_the_whole_run() {
     hourly_files(&d.path().join("train"), 6, 99);
     hourly_files(&d.path().join("cur"), 6, 3);
     let base = d.path().join("base");
-    crate::common::driftwatch()
-        .args(["baseline", "-q", "-o"])
-        .arg(&base)
-        .arg(d.path().join("train"))
-        .assert()
-        .success();
+    crate::common::baseline_of(&d.path().join("train"), &base);
     let out = d.path().join("out");
     crate::common::driftwatch()
         .args(["monitor", "-q", "--window", "1d", "--time-column", "t", "-b"])
@@ -309,7 +299,7 @@ fn window_flags_are_checked() {
     let d = tempfile::tempdir().unwrap();
     hourly_files(&d.path().join("cur"), 2, 99);
     let base = d.path().join("base");
-    crate::common::driftwatch().args(["baseline", "-q", "-o"]).arg(&base).arg(d.path().join("cur")).assert().success();
+    crate::common::baseline_of(&d.path().join("cur"), &base);
     let monitor = |args: &[&str]| {
         let mut c = crate::common::driftwatch();
         c.args(["monitor", "-q", "-b"])
@@ -458,12 +448,7 @@ fn metrics_for_cloudwatch_and_prometheus() {
     hourly_files(&d.path().join("train"), 6, 99);
     hourly_files(&d.path().join("cur"), 6, 3);
     let base = d.path().join("base");
-    crate::common::driftwatch()
-        .args(["baseline", "-q", "-o"])
-        .arg(&base)
-        .arg(d.path().join("train"))
-        .assert()
-        .success();
+    crate::common::baseline_of(&d.path().join("train"), &base);
     let out = d.path().join("out");
     let (emf, prom) = (d.path().join("metrics/emf.jsonl"), d.path().join("metrics/driftwatch.prom"));
     crate::common::driftwatch()
@@ -552,12 +537,7 @@ fn calibrate_sets_thresholds_at_the_false_alarm_rate() {
     hourly_files(&d.path().join("train"), 6, 99);
     hourly_files(&d.path().join("history"), 48, 99);
     let base = d.path().join("base");
-    crate::common::driftwatch()
-        .args(["baseline", "-q", "-o"])
-        .arg(&base)
-        .arg(d.path().join("train"))
-        .assert()
-        .success();
+    crate::common::baseline_of(&d.path().join("train"), &base);
     // The history judged with the baseline as it is: x's distance per window.
     let judged = d.path().join("judged");
     crate::common::driftwatch()
@@ -661,7 +641,7 @@ fn watch_follows_arriving_files_and_survives_a_restart() {
     std::fs::create_dir_all(&input).unwrap();
     let train = d.path().join("train.parquet");
     std::fs::write(&train, capture_bytes(&[DAY0, DAY0 + HOUR], 600, 0.0)).unwrap();
-    crate::common::driftwatch().args(["baseline", "-q", "-o"]).arg(&base).arg(&train).assert().success();
+    crate::common::baseline_of(&&train, &base);
     let watch = |once: bool| {
         let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("driftwatch"));
         c.args([
@@ -742,7 +722,7 @@ fn hive_partitions_are_windows() {
     let train = d.path().join("train.parquet");
     std::fs::write(&train, capture_bytes(&[DAY0], 600, 0.0)).unwrap();
     let base = d.path().join("base");
-    crate::common::driftwatch().args(["baseline", "-q", "-o"]).arg(&base).arg(&train).assert().success();
+    crate::common::baseline_of(&&train, &base);
     for h in 0..6i64 {
         let dir = d.path().join(format!("cur/dt=2026-11-28/hour={h:02}"));
         std::fs::create_dir_all(&dir).unwrap();
@@ -831,7 +811,7 @@ fn windows_of_rows_follow_time_order_across_files() {
         64,
     );
     let base = d.path().join("base");
-    crate::common::driftwatch().args(["baseline", "-q", "-o"]).arg(&base).arg(&train).assert().success();
+    crate::common::baseline_of(&&train, &base);
     let out = d.path().join("monitor");
     crate::common::driftwatch()
         .args(["monitor", "-q", "--window-rows", "64", "-b"])
@@ -883,12 +863,7 @@ fn report_timeline_in_a_real_browser() {
     write(&d.path().join("train.parquet"), 0.0, 6);
     write(&d.path().join("cur.parquet"), 8.0, 6);
     let base = d.path().join("base");
-    crate::common::driftwatch()
-        .args(["baseline", "-q", "-o"])
-        .arg(&base)
-        .arg(d.path().join("train.parquet"))
-        .assert()
-        .success();
+    crate::common::baseline_of(&d.path().join("train.parquet"), &base);
     let out = d.path().join("out");
     crate::common::driftwatch()
         .args(["monitor", "-q", "--window", "1h", "--time-column", "t", "-b"])

@@ -49,3 +49,8 @@ pub fn fixtures() -> Option<PathBuf> {
         None
     }
 }
+
+/// Runs `driftwatch baseline -q -o base input`, which must succeed.
+pub fn baseline_of(input: &Path, base: &Path) {
+    driftwatch().args(["baseline", "-q", "-o"]).arg(base).arg(input).assert().success();
+}
