@@ -266,14 +266,18 @@ const METRICS: [&str; 14] = [
     "unseen_share",
 ];
 
-/// A metric of a feature's drift by name, from its numeric or categorical metrics.
+/// A feature's drift metrics by name (numeric or categorical), as `drift.json` names them.
+fn metrics_of(f: &FeatureDrift) -> serde_json::Value {
+    match (&f.numeric, &f.categorical) {
+        (Some(m), _) => serde_json::to_value(m).unwrap_or_default(),
+        (_, Some(m)) => serde_json::to_value(m).unwrap_or_default(),
+        _ => serde_json::Value::Null,
+    }
+}
+
+/// A metric of a feature's drift by name.
 fn metric(f: &FeatureDrift, name: &str) -> Option<f64> {
-    let value = match (&f.numeric, &f.categorical) {
-        (Some(m), _) => serde_json::to_value(m).ok()?,
-        (_, Some(m)) => serde_json::to_value(m).ok()?,
-        _ => return None,
-    };
-    value.get(name).and_then(|v| v.as_f64())
+    metrics_of(f).get(name).and_then(|v| v.as_f64())
 }
 
 /// One row per (window, feature), windows in time order, features in the baseline's order.
@@ -309,8 +313,10 @@ pub fn table(results: &[WindowResult], set: &ProfileSet) -> Result<RecordBatch> 
             distance.append_option(f.distance);
             threshold.append_option(f.threshold);
             violations.append_value(r.violations.iter().filter(|v| v.feature_name == f.name).count() as u64);
+            // Serialized once per row, not once per metric.
+            let values = metrics_of(f);
             for (b, name) in metrics.iter_mut().zip(METRICS) {
-                b.append_option(metric(f, name));
+                b.append_option(values.get(name).and_then(|v| v.as_f64()));
             }
         }
     }

@@ -198,6 +198,21 @@ fn hourly_files(dir: &std::path::Path, hours: i64, from_hour: i64) -> u64 {
     untimed
 }
 
+/// `driftwatch monitor --window 1h --time-column t -b base -o out input`.
+fn monitor_hourly(
+    base: &std::path::Path,
+    out: &std::path::Path,
+    input: &std::path::Path,
+) -> assert_cmd::assert::Assert {
+    crate::common::driftwatch()
+        .args(["monitor", "-q", "--window", "1h", "--time-column", "t", "-b"])
+        .arg(base)
+        .arg("-o")
+        .arg(out)
+        .arg(input)
+        .assert()
+}
+
 fn csv_rows(path: &std::path::Path) -> Vec<BTreeMap<String, String>> {
     let text = std::fs::read_to_string(path).unwrap();
     let mut lines = text.lines();
@@ -213,13 +228,7 @@ fn monitor_judges_every_window_and_finds_the_injected_hours() {
     let base = d.path().join("base");
     crate::common::baseline_of(&d.path().join("train"), &base);
     let out = d.path().join("out");
-    crate::common::driftwatch()
-        .args(["monitor", "-q", "--window", "1h", "--time-column", "t", "-b"])
-        .arg(&base)
-        .arg("-o")
-        .arg(&out)
-        .arg(d.path().join("cur"))
-        .assert()
+    monitor_hourly(&base, &out, &d.path().join("cur"))
         .code(1)
         .stdout(predicates::str::contains("windows: 6 of 1h on `t`"));
     let rows = csv_rows(&out.join("windows.csv"));
@@ -540,14 +549,7 @@ fn calibrate_sets_thresholds_at_the_false_alarm_rate() {
     crate::common::baseline_of(&d.path().join("train"), &base);
     // The history judged with the baseline as it is: x's distance per window.
     let judged = d.path().join("judged");
-    crate::common::driftwatch()
-        .args(["monitor", "-q", "--window", "1h", "--time-column", "t", "-b"])
-        .arg(&base)
-        .arg("-o")
-        .arg(&judged)
-        .arg(d.path().join("history"))
-        .assert()
-        .code(predicates::ord::lt(2));
+    monitor_hourly(&base, &judged, &d.path().join("history")).code(predicates::ord::lt(2));
     let mut distances: Vec<f64> = csv_rows(&judged.join("windows.csv"))
         .iter()
         .filter(|r| r["feature"] == "x")
@@ -580,14 +582,7 @@ fn calibrate_sets_thresholds_at_the_false_alarm_rate() {
         .clone();
     assert_eq!(over["distribution_constraints"]["comparison_threshold"].as_f64().unwrap(), distances[44]);
     let again = d.path().join("again");
-    crate::common::driftwatch()
-        .args(["monitor", "-q", "--window", "1h", "--time-column", "t", "-b"])
-        .arg(&cal)
-        .arg("-o")
-        .arg(&again)
-        .arg(d.path().join("history"))
-        .assert()
-        .code(predicates::ord::lt(2));
+    monitor_hourly(&cal, &again, &d.path().join("history")).code(predicates::ord::lt(2));
     let drifted =
         csv_rows(&again.join("windows.csv")).iter().filter(|r| r["feature"] == "x" && r["status"] == "drift").count();
     assert_eq!(drifted, past);
@@ -865,14 +860,7 @@ fn report_timeline_in_a_real_browser() {
     let base = d.path().join("base");
     crate::common::baseline_of(&d.path().join("train.parquet"), &base);
     let out = d.path().join("out");
-    crate::common::driftwatch()
-        .args(["monitor", "-q", "--window", "1h", "--time-column", "t", "-b"])
-        .arg(&base)
-        .arg("-o")
-        .arg(&out)
-        .arg(d.path().join("cur.parquet"))
-        .assert()
-        .code(1);
+    monitor_hourly(&base, &out, &d.path().join("cur.parquet")).code(1);
     let o = std::process::Command::new("chromium")
         .args(["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom"])
         .arg(format!("file://{}", out.join("report.html").display()))

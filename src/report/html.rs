@@ -203,15 +203,8 @@ pub fn render(r: &MonitorReport) -> String {
         s.features_skipped,
         s.violations
     ));
-    if let Some(d) = &s.dataset_drift {
-        o.push_str(&format!(
-            "<p><strong>Dataset: {}</strong> — {} of {} compared features drifted ({:.0}%; the dataset drifts at {:.0}%).</p>",
-            if d.drift { "drifted" } else { "no dataset drift" },
-            s.features_drifted,
-            s.features_compared,
-            d.share * 100.0,
-            d.threshold * 100.0
-        ));
+    if let Some(line) = s.dataset_sentence() {
+        o.push_str(&format!("<p><strong>Dataset:</strong> {}.</p>", escape(&line)));
     }
     o.push_str(&format!(
         "<p>Current: {} rows in {} files. Baseline: {} ({}, {} rows). Backend: {}.</p>",

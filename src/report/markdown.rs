@@ -36,15 +36,8 @@ pub fn render(r: &MonitorReport) -> String {
         s.features_skipped,
         s.violations
     ));
-    if let Some(d) = &s.dataset_drift {
-        o.push_str(&format!(
-            "- dataset: {} ({} of {} compared features drifted, {:.0}%; threshold {:.0}%)\n",
-            if d.drift { "drifted" } else { "no dataset drift" },
-            s.features_drifted,
-            s.features_compared,
-            d.share * 100.0,
-            d.threshold * 100.0
-        ));
+    if let Some(line) = s.dataset_sentence() {
+        o.push_str(&format!("- dataset: {line}\n"));
     }
     if let Some(w) = &r.windows {
         o.push_str(&format!(

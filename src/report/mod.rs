@@ -55,6 +55,22 @@ pub struct DatasetDrift {
     pub drift: bool,
 }
 
+impl Summary {
+    /// The dataset-level verdict in one sentence, for the Markdown and the HTML report.
+    pub fn dataset_sentence(&self) -> Option<String> {
+        self.dataset_drift.map(|d| {
+            format!(
+                "{} — {} of {} compared features drifted ({:.0}%; the dataset drifts at {:.0}%)",
+                if d.drift { "drifted" } else { "no dataset drift" },
+                self.features_drifted,
+                self.features_compared,
+                d.share * 100.0,
+                d.threshold * 100.0
+            )
+        })
+    }
+}
+
 impl DatasetDrift {
     /// The verdict for `drifted` of `compared` features (`None` when none was compared).
     pub fn of(drifted: usize, compared: usize, threshold: f64) -> Option<DatasetDrift> {
