@@ -40,6 +40,7 @@ pub mod metrics;
 pub mod output;
 pub mod pipeline;
 pub mod profile;
+pub mod quality;
 pub mod report;
 pub mod scan;
 pub mod synth;

@@ -23,3 +23,5 @@ mod resume;
 mod sagemaker;
 /// Time windows: rows keyed by window, light profiles beside the whole, both backends.
 mod windows;
+/// Model quality against scikit-learn's figures, merges, and the CLI from captures to violations.
+mod quality;

@@ -1,0 +1,867 @@
+//! Model quality: predictions scored against ground truth, with SageMaker's problem types, metric
+//! names and file formats.
+//!
+//! An [`Accumulator`] takes labelled rows (a label, a prediction and, for binary problems, a
+//! probability), merges with another, and [`Accumulator::finish`]es into [`QualityMetrics`]:
+//! - regression: `mae`, `mse`, `rmse`, `r2` (compensated sums, label variance by Chan's merge);
+//! - binary classification: the confusion matrix at the threshold, `accuracy`, `precision`,
+//!   `recall`, `f0_5`, `f1`, `f2`, the four rates, `auc` and `au_prc` (exact: every (score, label)
+//!   pair is kept, 16 bytes a row, and sorted once at the end; ties count one half in `auc`, as the
+//!   trapezoid through the ROC points does; `au_prc` is the average precision, the step sum
+//!   Σ (Rₙ − Rₙ₋₁) Pₙ over distinct scores), the ROC and precision-recall curves (at most
+//!   [`CURVE_POINTS`] points), and the `_best_constant_classifier` variants for the classifier that
+//!   always predicts the positive class (what SageMaker's published figures show);
+//! - multiclass classification: the confusion matrix, `accuracy`, and the support-weighted
+//!   `weighted_recall`, `weighted_precision`, `weighted_f0_5`, `weighted_f1`, `weighted_f2`; a
+//!   class never predicted has precision 0; the best constant classifier predicts the most frequent
+//!   label (the smallest such label on a tie).
+//!
+//! Every metric has a standard deviation when there are at least [`MIN_ROWS_FOR_DEVIATION`] rows:
+//! SageMaker's bootstrap of [`RESAMPLES`] samples of 80% of the rows. Here each row belongs to each
+//! resample with probability 0.8, decided by a seeded hash of the row's key (its id, or its place in
+//! the input), so the samples are deterministic, independent of how rows are split among threads,
+//! files or machines, and merge like the rest; the deviation is the sample standard deviation
+//! (n − 1) of the five values. A metric that is undefined (precision with no positive prediction,
+//! `auc` with one class present, `r2` with constant labels) is left out of the metrics and listed
+//! with its reason, never written as NaN.
+
+pub mod sagemaker;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Number of bootstrap resamples (SageMaker's figure).
+pub const RESAMPLES: usize = 5;
+/// Share of the rows in each resample.
+pub const RESAMPLE_SHARE: f64 = 0.8;
+/// Rows needed before standard deviations are given (SageMaker's figure).
+pub const MIN_ROWS_FOR_DEVIATION: u64 = 200;
+/// Most points written for each curve.
+pub const CURVE_POINTS: usize = 101;
+/// Samples tracked per accumulator: the whole set and the resamples.
+const SAMPLES: usize = RESAMPLES + 1;
+const SEED: u64 = 0x6472_6966_7477_6174; // "driftwat"
+
+/// The kind of model, SageMaker's `problem_type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+pub enum ProblemType {
+    /// A number is predicted.
+    #[value(name = "Regression")]
+    Regression,
+    /// One of two classes is predicted.
+    #[value(name = "BinaryClassification")]
+    BinaryClassification,
+    /// One of several classes is predicted.
+    #[value(name = "MulticlassClassification")]
+    MulticlassClassification,
+}
+
+impl ProblemType {
+    /// The key of the metrics in SageMaker's statistics file.
+    pub fn metrics_key(self) -> &'static str {
+        match self {
+            ProblemType::Regression => "regression_metrics",
+            ProblemType::BinaryClassification => "binary_classification_metrics",
+            ProblemType::MulticlassClassification => "multiclass_classification_metrics",
+        }
+    }
+    /// The key of the constraints in SageMaker's constraints file.
+    pub fn constraints_key(self) -> &'static str {
+        match self {
+            ProblemType::Regression => "regression_constraints",
+            ProblemType::BinaryClassification => "binary_classification_constraints",
+            ProblemType::MulticlassClassification => "multiclass_classification_constraints",
+        }
+    }
+    /// The problem type whose metrics or constraints key this is.
+    pub fn from_key(key: &str) -> Option<ProblemType> {
+        [ProblemType::Regression, ProblemType::BinaryClassification, ProblemType::MulticlassClassification]
+            .into_iter()
+            .find(|p| p.metrics_key() == key || p.constraints_key() == key)
+    }
+    /// SageMaker's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ProblemType::Regression => "Regression",
+            ProblemType::BinaryClassification => "BinaryClassification",
+            ProblemType::MulticlassClassification => "MulticlassClassification",
+        }
+    }
+}
+
+/// How labelled rows are read: the problem type, the columns and the threshold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QualitySettings {
+    /// The problem type.
+    pub problem_type: ProblemType,
+    /// The ground-truth column.
+    pub label: String,
+    /// The predicted label (or value) column; for a binary problem it may be left out when a
+    /// probability is given, and the label is then `probability >= threshold`.
+    pub prediction: Option<String>,
+    /// The probability of the positive class (binary problems).
+    pub probability: Option<String>,
+    /// The probability from which a row is predicted positive.
+    pub threshold: f64,
+    /// The label of the positive class (binary problems): `1` matches 1, 1.0, "1" and true.
+    pub positive_label: String,
+}
+
+impl QualitySettings {
+    /// Settings with the default threshold (0.5) and positive label (`1`).
+    pub fn new(problem_type: ProblemType, label: &str) -> QualitySettings {
+        QualitySettings {
+            problem_type,
+            label: label.to_string(),
+            prediction: None,
+            probability: None,
+            threshold: 0.5,
+            positive_label: "1".into(),
+        }
+    }
+
+    /// Checks that the columns asked for fit the problem type.
+    ///
+    /// # Errors
+    /// A one-line message naming the missing flag or the bad value.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(self.threshold.is_finite() && (0.0..=1.0).contains(&self.threshold)) {
+            return Err(format!("--threshold {} is not a probability in [0, 1]", self.threshold));
+        }
+        match self.problem_type {
+            ProblemType::BinaryClassification if self.prediction.is_none() && self.probability.is_none() => {
+                Err("a binary classification needs --prediction COL or --probability COL".into())
+            }
+            ProblemType::Regression | ProblemType::MulticlassClassification if self.prediction.is_none() => {
+                Err(format!("a {} needs --prediction COL", self.problem_type.name()))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A value of a label or prediction as read from a column.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Value<'a> {
+    /// A number.
+    Number(f64),
+    /// Text.
+    Text(&'a str),
+    /// A boolean.
+    Bool(bool),
+}
+
+impl Value<'_> {
+    /// The class this value names: whole numbers without a fraction (`1.0` is `1`), text as is,
+    /// booleans as `1`/`0`.
+    pub fn class(&self) -> String {
+        match *self {
+            Value::Number(x) if x.fract() == 0.0 && x.abs() < 9.0e15 => format!("{}", x as i64),
+            Value::Number(x) => format!("{x}"),
+            Value::Text(s) => s.trim().to_string(),
+            Value::Bool(b) => (if b { "1" } else { "0" }).to_string(),
+        }
+    }
+    /// The number this value holds, reading numeric text.
+    pub fn number(&self) -> Option<f64> {
+        match *self {
+            Value::Number(x) => Some(x),
+            Value::Text(s) => s.trim().parse().ok(),
+            Value::Bool(b) => Some(if b { 1.0 } else { 0.0 }),
+        }
+    }
+}
+
+/// A row that cannot be scored, and why; the caller names the file and column.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RowError {
+    /// A probability outside [0, 1], or not a number.
+    #[error("probability {0} is not in [0, 1]")]
+    Probability(String),
+    /// A binary label or prediction that is neither the positive class nor the one other class.
+    #[error("a third class '{0}' in a binary classification (classes seen: {1})")]
+    ThirdClass(String, String),
+    /// A regression label or prediction that is not a number.
+    #[error("'{0}' is not a number")]
+    NotNumber(String),
+}
+
+/// A sum with Neumaier's compensation: exact to the last bits over millions of terms.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+struct Sum(f64, f64);
+
+impl Sum {
+    fn add(&mut self, x: f64) {
+        let t = self.0 + x;
+        if self.0.abs() >= x.abs() {
+            self.1 += (self.0 - t) + x;
+        } else {
+            self.1 += (x - t) + self.0;
+        }
+        self.0 = t;
+    }
+    fn merge(&mut self, o: &Sum) {
+        self.add(o.0);
+        self.add(o.1);
+    }
+    fn get(&self) -> f64 {
+        self.0 + self.1
+    }
+}
+
+/// Regression accumulators for one sample.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+struct Residuals {
+    n: u64,
+    abs: Sum,
+    sq: Sum,
+    mean_y: f64,
+    m2_y: f64,
+}
+
+impl Residuals {
+    fn add(&mut self, y: f64, p: f64) {
+        let e = y - p;
+        self.n += 1;
+        self.abs.add(e.abs());
+        self.sq.add(e * e);
+        let d = y - self.mean_y;
+        self.mean_y += d / self.n as f64;
+        self.m2_y += d * (y - self.mean_y);
+    }
+    fn merge(&mut self, o: &Residuals) {
+        if o.n == 0 {
+            return;
+        }
+        let n = self.n + o.n;
+        let d = o.mean_y - self.mean_y;
+        self.m2_y += o.m2_y + d * d * self.n as f64 * o.n as f64 / n as f64;
+        self.mean_y += d * o.n as f64 / n as f64;
+        self.n = n;
+        self.abs.merge(&o.abs);
+        self.sq.merge(&o.sq);
+    }
+}
+
+/// Labelled rows folded for one problem type; merges with another of the same settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Accumulator {
+    problem_type: ProblemType,
+    threshold: f64,
+    positive: String,
+    /// Rows scored, per sample (the whole set, then the resamples).
+    rows: [u64; SAMPLES],
+    residuals: [Residuals; SAMPLES],
+    /// actual class → predicted class → count per sample.
+    confusion: BTreeMap<String, BTreeMap<String, [u64; SAMPLES]>>,
+    /// Binary: (score, bit 0 the label, bits 1.. the resamples), sorted at the end.
+    scores: Vec<(f64, u8)>,
+    /// Binary: the negative class as first seen (a label other than the positive one).
+    negative: Option<String>,
+}
+
+/// Which samples a row with this key belongs to: bit 0 always, bit r+1 for resample r.
+pub fn membership(key: u64) -> u8 {
+    let mut bits = 1u8;
+    for r in 0..RESAMPLES {
+        let mut z = key ^ SEED ^ (r as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        if (z >> 11) as f64 / (1u64 << 53) as f64 <= RESAMPLE_SHARE {
+            bits |= 1 << (r + 1);
+        }
+    }
+    bits
+}
+
+/// A key for a row from its id text (FNV-1a), for [`membership`].
+pub fn key_of(id: &str) -> u64 {
+    crate::output::fnv1a64(id.as_bytes())
+}
+
+impl Accumulator {
+    /// An empty accumulator for these settings.
+    pub fn new(settings: &QualitySettings) -> Accumulator {
+        Accumulator {
+            problem_type: settings.problem_type,
+            threshold: settings.threshold,
+            positive: settings.positive_label.clone(),
+            rows: [0; SAMPLES],
+            residuals: [Residuals::default(); SAMPLES],
+            confusion: BTreeMap::new(),
+            scores: Vec::new(),
+            negative: None,
+        }
+    }
+
+    /// The problem type.
+    pub fn problem_type(&self) -> ProblemType {
+        self.problem_type
+    }
+
+    /// Rows scored so far.
+    pub fn rows(&self) -> u64 {
+        self.rows[0]
+    }
+
+    fn count(&mut self, member: u8) {
+        for (s, r) in self.rows.iter_mut().enumerate() {
+            if member & (1 << s) != 0 {
+                *r += 1;
+            }
+        }
+    }
+
+    fn binary_class(&mut self, v: &Value) -> Result<bool, RowError> {
+        let c = v.class();
+        if c == self.positive {
+            return Ok(true);
+        }
+        match &self.negative {
+            Some(n) if *n == c => Ok(false),
+            Some(n) => Err(RowError::ThirdClass(c, format!("'{}', '{}'", self.positive, n))),
+            None => {
+                self.negative = Some(c);
+                Ok(false)
+            }
+        }
+    }
+
+    /// Folds one labelled row. `prediction` may be `None` for a binary problem with a probability.
+    ///
+    /// # Errors
+    /// [`RowError`] when the row does not fit the problem type; nothing is folded then.
+    pub fn add(
+        &mut self,
+        label: Value,
+        prediction: Option<Value>,
+        probability: Option<f64>,
+        key: u64,
+    ) -> Result<(), RowError> {
+        let member = membership(key);
+        match self.problem_type {
+            ProblemType::Regression => {
+                let y = label.number().ok_or_else(|| RowError::NotNumber(label.class()))?;
+                let p = prediction.expect("a regression has a prediction column");
+                let p = p.number().ok_or_else(|| RowError::NotNumber(p.class()))?;
+                if !y.is_finite() || !p.is_finite() {
+                    return Err(RowError::NotNumber(format!("{}", if y.is_finite() { p } else { y })));
+                }
+                for (s, r) in self.residuals.iter_mut().enumerate() {
+                    if member & (1 << s) != 0 {
+                        r.add(y, p);
+                    }
+                }
+            }
+            ProblemType::BinaryClassification => {
+                if let Some(p) = probability {
+                    if !(0.0..=1.0).contains(&p) {
+                        return Err(RowError::Probability(format!("{p}")));
+                    }
+                }
+                let actual = self.binary_class(&label)?;
+                let predicted = match prediction {
+                    Some(v) => self.binary_class(&v)?,
+                    None => probability.expect("a binary classification has a prediction or a probability")
+                        >= self.threshold,
+                };
+                let score = probability.unwrap_or(if predicted { 1.0 } else { 0.0 });
+                self.scores.push((score, (member << 1) | actual as u8));
+                let (a, p) = (if actual { "1" } else { "0" }, if predicted { "1" } else { "0" });
+                self.bump(a, p, member);
+            }
+            ProblemType::MulticlassClassification => {
+                let p = prediction.expect("a multiclass classification has a prediction column");
+                self.bump(&label.class(), &p.class(), member);
+            }
+        }
+        self.count(member);
+        Ok(())
+    }
+
+    fn bump(&mut self, actual: &str, predicted: &str, member: u8) {
+        let row = match self.confusion.get_mut(actual) {
+            Some(r) => r,
+            None => self.confusion.entry(actual.to_string()).or_default(),
+        };
+        let cell = match row.get_mut(predicted) {
+            Some(c) => c,
+            None => row.entry(predicted.to_string()).or_insert([0; SAMPLES]),
+        };
+        for (s, c) in cell.iter_mut().enumerate() {
+            if member & (1 << s) != 0 {
+                *c += 1;
+            }
+        }
+    }
+
+    /// Adds another accumulator's rows.
+    ///
+    /// # Errors
+    /// A message when the two were made for different problem types, or when together they hold
+    /// three binary classes.
+    pub fn merge(&mut self, other: &Accumulator) -> Result<(), String> {
+        if other.problem_type != self.problem_type {
+            return Err(format!(
+                "cannot merge {} with {} model quality",
+                self.problem_type.name(),
+                other.problem_type.name()
+            ));
+        }
+        if let (Some(a), Some(b)) = (&self.negative, &other.negative) {
+            if a != b {
+                return Err(format!("a third class '{b}' in a binary classification (classes seen: '{}', '{a}')", self.positive));
+            }
+        }
+        if self.negative.is_none() {
+            self.negative.clone_from(&other.negative);
+        }
+        for s in 0..SAMPLES {
+            self.rows[s] += other.rows[s];
+            self.residuals[s].merge(&other.residuals[s]);
+        }
+        for (a, row) in &other.confusion {
+            let mine = self.confusion.entry(a.clone()).or_default();
+            for (p, c) in row {
+                let cell = mine.entry(p.clone()).or_insert([0; SAMPLES]);
+                for s in 0..SAMPLES {
+                    cell[s] += c[s];
+                }
+            }
+        }
+        self.scores.extend_from_slice(&other.scores);
+        Ok(())
+    }
+
+    /// The metrics of the rows folded.
+    pub fn finish(mut self) -> QualityMetrics {
+        let mut per_sample: Vec<Values> = Vec::with_capacity(SAMPLES);
+        let mut curves = None;
+        if self.problem_type == ProblemType::BinaryClassification {
+            self.scores.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
+        }
+        for s in 0..SAMPLES {
+            let mut v = match self.problem_type {
+                ProblemType::Regression => regression(&self.residuals[s]),
+                ProblemType::BinaryClassification => binary(&self.confusion, s),
+                ProblemType::MulticlassClassification => multiclass(&self.confusion, s),
+            };
+            if self.problem_type == ProblemType::BinaryClassification {
+                let (auc, ap, c) = ranking(&self.scores, s, s == 0);
+                v.insert("auc", auc);
+                v.insert("au_prc", ap);
+                if s == 0 {
+                    curves = c;
+                }
+            }
+            per_sample.push(v);
+        }
+        let rows = self.rows[0];
+        let whole = per_sample.remove(0);
+        let mut values = BTreeMap::new();
+        let mut undefined = BTreeMap::new();
+        for (name, v) in whole {
+            match v {
+                Ok(value) => {
+                    let std = (rows >= MIN_ROWS_FOR_DEVIATION)
+                        .then(|| {
+                            let xs: Vec<f64> = per_sample.iter().filter_map(|p| (*p.get(name)?).ok()).collect();
+                            (xs.len() >= 2).then(|| {
+                                let m = xs.iter().sum::<f64>() / xs.len() as f64;
+                                (xs.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (xs.len() - 1) as f64).sqrt()
+                            })
+                        })
+                        .flatten();
+                    values.insert(name.to_string(), Metric { value, standard_deviation: std });
+                }
+                Err(why) => {
+                    undefined.insert(name.to_string(), why.to_string());
+                }
+            }
+        }
+        let confusion_matrix = (self.problem_type != ProblemType::Regression).then(|| {
+            let names: Vec<String> = if self.problem_type == ProblemType::BinaryClassification {
+                vec!["0".into(), "1".into()]
+            } else {
+                let all: std::collections::BTreeSet<&String> =
+                    self.confusion.keys().chain(self.confusion.values().flat_map(|r| r.keys())).collect();
+                all.into_iter().cloned().collect()
+            };
+            names
+                .iter()
+                .map(|a| {
+                    let row = names
+                        .iter()
+                        .map(|p| (p.clone(), self.confusion.get(a).and_then(|r| r.get(p)).map_or(0, |c| c[0])))
+                        .collect();
+                    (a.clone(), row)
+                })
+                .collect()
+        });
+        QualityMetrics { problem_type: self.problem_type, rows, values, undefined, confusion_matrix, curves }
+    }
+}
+
+/// A metric's value and, from [`MIN_ROWS_FOR_DEVIATION`] rows, its bootstrap deviation.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Metric {
+    /// The value on every row.
+    pub value: f64,
+    /// The standard deviation over the resamples, when there are enough rows.
+    pub standard_deviation: Option<f64>,
+}
+
+/// The ROC and precision-recall curves of a binary problem, at most [`CURVE_POINTS`] points each.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Curves {
+    /// False positive rates, from 0.
+    pub false_positive_rates: Vec<f64>,
+    /// True positive rates, from 0.
+    pub true_positive_rates: Vec<f64>,
+    /// Precisions at each distinct score, highest score first.
+    pub precisions: Vec<f64>,
+    /// Recalls at each distinct score.
+    pub recalls: Vec<f64>,
+}
+
+/// Computed model-quality metrics.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QualityMetrics {
+    /// The problem type.
+    pub problem_type: ProblemType,
+    /// Rows scored.
+    pub rows: u64,
+    /// Defined metrics by SageMaker name.
+    pub values: BTreeMap<String, Metric>,
+    /// Metrics that are undefined on these rows, with the reason.
+    pub undefined: BTreeMap<String, String>,
+    /// actual → predicted → rows (classification).
+    pub confusion_matrix: Option<BTreeMap<String, BTreeMap<String, u64>>>,
+    /// Binary: ROC and precision-recall curves.
+    pub curves: Option<Curves>,
+}
+
+type Values = BTreeMap<&'static str, Result<f64, &'static str>>;
+
+fn ratio(a: f64, b: f64, why: &'static str) -> Result<f64, &'static str> {
+    if b > 0.0 {
+        Ok(a / b)
+    } else {
+        Err(why)
+    }
+}
+
+fn f_beta(precision: f64, recall: f64, beta: f64) -> f64 {
+    let b2 = beta * beta;
+    let d = b2 * precision + recall;
+    if d > 0.0 {
+        (1.0 + b2) * precision * recall / d
+    } else {
+        0.0
+    }
+}
+
+fn regression(r: &Residuals) -> Values {
+    let mut v = Values::new();
+    let n = r.n as f64;
+    let none = "no rows";
+    v.insert("mae", ratio(r.abs.get(), n, none));
+    v.insert("mse", ratio(r.sq.get(), n, none));
+    v.insert("rmse", ratio(r.sq.get(), n, none).map(f64::sqrt));
+    v.insert(
+        "r2",
+        if r.n == 0 {
+            Err(none)
+        } else if r.m2_y > 0.0 {
+            Ok(1.0 - r.sq.get() / r.m2_y)
+        } else {
+            Err("every label is the same, so r2 has no variance to explain")
+        },
+    );
+    v
+}
+
+fn cell(c: &BTreeMap<String, BTreeMap<String, [u64; SAMPLES]>>, a: &str, p: &str, s: usize) -> f64 {
+    c.get(a).and_then(|r| r.get(p)).map_or(0.0, |x| x[s] as f64)
+}
+
+fn binary(c: &BTreeMap<String, BTreeMap<String, [u64; SAMPLES]>>, s: usize) -> Values {
+    let (tp, fp, fne, tn) = (cell(c, "1", "1", s), cell(c, "0", "1", s), cell(c, "1", "0", s), cell(c, "0", "0", s));
+    let n = tp + fp + fne + tn;
+    let (pos, neg) = (tp + fne, fp + tn);
+    let no_pos = "no positive label";
+    let no_neg = "no negative label";
+    let mut v = Values::new();
+    v.insert("accuracy", ratio(tp + tn, n, "no rows"));
+    let precision = ratio(tp, tp + fp, "no positive prediction");
+    let recall = ratio(tp, pos, no_pos);
+    v.insert("precision", precision);
+    v.insert("recall", recall);
+    for (name, beta) in [("f0_5", 0.5), ("f1", 1.0), ("f2", 2.0)] {
+        v.insert(
+            name,
+            match (precision, recall) {
+                (Ok(p), Ok(r)) => Ok(f_beta(p, r, beta)),
+                (Err(e), _) | (_, Err(e)) => Err(e),
+            },
+        );
+    }
+    v.insert("true_positive_rate", recall);
+    v.insert("true_negative_rate", ratio(tn, neg, no_neg));
+    v.insert("false_positive_rate", ratio(fp, neg, no_neg));
+    v.insert("false_negative_rate", ratio(fne, pos, no_pos));
+    // Always predicting the positive class.
+    let cp = ratio(pos, n, "no rows");
+    let cr = if pos > 0.0 { Ok(1.0) } else { Err(no_pos) };
+    v.insert("accuracy_best_constant_classifier", cp);
+    v.insert("precision_best_constant_classifier", cp);
+    v.insert("recall_best_constant_classifier", cr);
+    for (name, beta) in
+        [("f0_5_best_constant_classifier", 0.5), ("f1_best_constant_classifier", 1.0), ("f2_best_constant_classifier", 2.0)]
+    {
+        v.insert(
+            name,
+            match (cp, cr) {
+                (Ok(p), Ok(r)) => Ok(f_beta(p, r, beta)),
+                (Err(e), _) | (_, Err(e)) => Err(e),
+            },
+        );
+    }
+    v
+}
+
+/// Exact `auc` and average precision of sample `s` over scores sorted highest first, and the
+/// curves when asked.
+#[allow(clippy::type_complexity)]
+fn ranking(
+    scores: &[(f64, u8)],
+    s: usize,
+    with_curves: bool,
+) -> (Result<f64, &'static str>, Result<f64, &'static str>, Option<Curves>) {
+    let bit = 1u8 << (s + 1);
+    let (mut pos, mut neg) = (0.0f64, 0.0f64);
+    for &(_, m) in scores {
+        if m & bit != 0 {
+            if m & 1 == 1 {
+                pos += 1.0;
+            } else {
+                neg += 1.0;
+            }
+        }
+    }
+    let mut points: Vec<(f64, f64, f64, f64)> = vec![(0.0, 0.0, 1.0, 0.0)];
+    let (mut tp, mut fp) = (0.0f64, 0.0f64);
+    let (mut area, mut ap) = (Sum::default(), Sum::default());
+    let mut i = 0;
+    while i < scores.len() {
+        let score = scores[i].0;
+        let (mut gp, mut gn) = (0.0, 0.0);
+        while i < scores.len() && scores[i].0 == score {
+            let m = scores[i].1;
+            if m & bit != 0 {
+                if m & 1 == 1 {
+                    gp += 1.0;
+                } else {
+                    gn += 1.0;
+                }
+            }
+            i += 1;
+        }
+        if gp == 0.0 && gn == 0.0 {
+            continue;
+        }
+        // Negatives in this group rank below the positives before it, and tie with its own.
+        area.add(gn * tp + 0.5 * gn * gp);
+        tp += gp;
+        fp += gn;
+        if gp > 0.0 {
+            ap.add(gp / pos * (tp / (tp + fp)));
+        }
+        if with_curves {
+            points.push((fp / neg.max(1.0), tp / pos.max(1.0), tp / (tp + fp), tp / pos.max(1.0)));
+        }
+    }
+    let auc = if pos > 0.0 && neg > 0.0 {
+        Ok(area.get() / (pos * neg))
+    } else {
+        Err("only one class among the labels")
+    };
+    let ap = if pos > 0.0 { Ok(ap.get()) } else { Err("no positive label") };
+    let curves = (with_curves && pos > 0.0 && neg > 0.0).then(|| {
+        let keep = thin(points.len(), CURVE_POINTS);
+        let pick = |f: fn(&(f64, f64, f64, f64)) -> f64| keep.iter().map(|&k| f(&points[k])).collect::<Vec<f64>>();
+        Curves {
+            false_positive_rates: pick(|p| p.0),
+            true_positive_rates: pick(|p| p.1),
+            precisions: pick(|p| p.2),
+            recalls: pick(|p| p.3),
+        }
+    });
+    (auc, ap, curves)
+}
+
+/// At most `most` indices of `0..n`, evenly spread, first and last included.
+fn thin(n: usize, most: usize) -> Vec<usize> {
+    if n <= most {
+        return (0..n).collect();
+    }
+    let mut v: Vec<usize> = (0..most).map(|k| k * (n - 1) / (most - 1)).collect();
+    v.dedup();
+    v
+}
+
+fn multiclass(c: &BTreeMap<String, BTreeMap<String, [u64; SAMPLES]>>, s: usize) -> Values {
+    let mut support: BTreeMap<&str, f64> = BTreeMap::new();
+    let mut predicted: BTreeMap<&str, f64> = BTreeMap::new();
+    let mut hits: BTreeMap<&str, f64> = BTreeMap::new();
+    for (a, row) in c {
+        for (p, x) in row {
+            let x = x[s] as f64;
+            *support.entry(a).or_default() += x;
+            *predicted.entry(p).or_default() += x;
+            if a == p {
+                *hits.entry(a).or_default() += x;
+            }
+        }
+    }
+    let n: f64 = support.values().sum();
+    let mut v = Values::new();
+    if n == 0.0 {
+        for name in [
+            "accuracy",
+            "weighted_recall",
+            "weighted_precision",
+            "weighted_f0_5",
+            "weighted_f1",
+            "weighted_f2",
+            "accuracy_best_constant_classifier",
+            "weighted_recall_best_constant_classifier",
+            "weighted_precision_best_constant_classifier",
+            "weighted_f0_5_best_constant_classifier",
+            "weighted_f1_best_constant_classifier",
+            "weighted_f2_best_constant_classifier",
+        ] {
+            v.insert(name, Err("no rows"));
+        }
+        return v;
+    }
+    let weighted = |prec: &dyn Fn(&str) -> f64, rec: &dyn Fn(&str) -> f64, beta: Option<f64>| -> f64 {
+        let mut t = Sum::default();
+        for (&cl, &w) in &support {
+            let m = match beta {
+                None => rec(cl),
+                Some(b) if b < 0.0 => prec(cl),
+                Some(b) => f_beta(prec(cl), rec(cl), b),
+            };
+            t.add(w * m);
+        }
+        t.get() / n
+    };
+    let prec = |cl: &str| {
+        let p = predicted.get(cl).copied().unwrap_or(0.0);
+        if p > 0.0 {
+            hits.get(cl).copied().unwrap_or(0.0) / p
+        } else {
+            0.0
+        }
+    };
+    let rec = |cl: &str| hits.get(cl).copied().unwrap_or(0.0) / support[cl];
+    v.insert("accuracy", Ok(hits.values().sum::<f64>() / n));
+    v.insert("weighted_recall", Ok(weighted(&prec, &rec, None)));
+    v.insert("weighted_precision", Ok(weighted(&prec, &rec, Some(-1.0))));
+    v.insert("weighted_f0_5", Ok(weighted(&prec, &rec, Some(0.5))));
+    v.insert("weighted_f1", Ok(weighted(&prec, &rec, Some(1.0))));
+    v.insert("weighted_f2", Ok(weighted(&prec, &rec, Some(2.0))));
+    // The constant classifier predicts the most frequent label (the smallest on a tie).
+    let (&major, &top) = support.iter().fold((&"", &-1.0), |best, (k, w)| if *w > *best.1 { (k, w) } else { best });
+    let cprec = |cl: &str| if cl == major { top / n } else { 0.0 };
+    let crec = |cl: &str| if cl == major { 1.0 } else { 0.0 };
+    v.insert("accuracy_best_constant_classifier", Ok(top / n));
+    v.insert("weighted_recall_best_constant_classifier", Ok(weighted(&cprec, &crec, None)));
+    v.insert("weighted_precision_best_constant_classifier", Ok(weighted(&cprec, &crec, Some(-1.0))));
+    v.insert("weighted_f0_5_best_constant_classifier", Ok(weighted(&cprec, &crec, Some(0.5))));
+    v.insert("weighted_f1_best_constant_classifier", Ok(weighted(&cprec, &crec, Some(1.0))));
+    v.insert("weighted_f2_best_constant_classifier", Ok(weighted(&cprec, &crec, Some(2.0))));
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn binary_settings() -> QualitySettings {
+        QualitySettings { prediction: Some("p".into()), ..QualitySettings::new(ProblemType::BinaryClassification, "y") }
+    }
+
+    #[test]
+    fn sagemaker_documented_binary_example() {
+        // SageMaker's documented confusion matrix {"0": {"0": 1, "1": 2}, "1": {"0": 0, "1": 1}}:
+        // accuracy 0.5, precision 1/3, recall 1, and for always-positive 0.25, 0.25, 1.
+        let mut a = Accumulator::new(&binary_settings());
+        for (k, (y, p)) in [(0.0, 0.0), (0.0, 1.0), (0.0, 1.0), (1.0, 1.0)].into_iter().enumerate() {
+            a.add(Value::Number(y), Some(Value::Number(p)), None, k as u64).unwrap();
+        }
+        let m = a.finish();
+        let v = |k: &str| m.values[k].value;
+        assert_eq!((v("accuracy"), v("recall")), (0.5, 1.0));
+        assert!((v("precision") - 1.0 / 3.0).abs() < 1e-15);
+        assert!((v("false_positive_rate") - 2.0 / 3.0).abs() < 1e-15);
+        assert_eq!((v("accuracy_best_constant_classifier"), v("recall_best_constant_classifier")), (0.25, 1.0));
+        assert!((v("f1_best_constant_classifier") - 0.4).abs() < 1e-15);
+        assert!((v("f2_best_constant_classifier") - 0.625).abs() < 1e-15);
+        assert_eq!(m.confusion_matrix.unwrap()["0"]["1"], 2);
+        assert_eq!(m.values["accuracy"].standard_deviation, None, "under 200 rows");
+    }
+
+    #[test]
+    fn undefined_metrics_are_named_not_nan() {
+        let mut a = Accumulator::new(&binary_settings());
+        for k in 0..5 {
+            a.add(Value::Text("1"), Some(Value::Text("1")), None, k).unwrap();
+        }
+        let m = a.finish();
+        assert_eq!(m.undefined["auc"], "only one class among the labels");
+        assert!(m.undefined.contains_key("true_negative_rate"));
+        assert_eq!(m.values["recall"].value, 1.0);
+        assert!(m.values.values().all(|v| v.value.is_finite()));
+    }
+
+    #[test]
+    fn bad_rows_are_refused() {
+        let mut a = Accumulator::new(&QualitySettings {
+            probability: Some("s".into()),
+            prediction: None,
+            ..QualitySettings::new(ProblemType::BinaryClassification, "y")
+        });
+        assert_eq!(a.add(Value::Number(1.0), None, Some(1.5), 0), Err(RowError::Probability("1.5".into())));
+        a.add(Value::Number(1.0), None, Some(0.7), 0).unwrap();
+        a.add(Value::Number(0.0), None, Some(0.2), 1).unwrap();
+        assert!(matches!(a.add(Value::Number(2.0), None, Some(0.2), 2), Err(RowError::ThirdClass(..))));
+        assert_eq!(a.rows(), 2);
+    }
+
+    #[test]
+    fn merge_equals_one_pass_and_resamples_are_about_eighty_percent() {
+        let s = QualitySettings { prediction: Some("p".into()), ..QualitySettings::new(ProblemType::Regression, "y") };
+        let (mut whole, mut left, mut right) = (Accumulator::new(&s), Accumulator::new(&s), Accumulator::new(&s));
+        for k in 0..10_000u64 {
+            let y = (k % 97) as f64 * 0.37;
+            let p = y + ((k * 7919) % 13) as f64 * 0.1 - 0.6;
+            whole.add(Value::Number(y), Some(Value::Number(p)), None, k).unwrap();
+            let half = if k % 3 == 0 { &mut left } else { &mut right };
+            half.add(Value::Number(y), Some(Value::Number(p)), None, k).unwrap();
+        }
+        left.merge(&right).unwrap();
+        for s in 1..SAMPLES {
+            let share = left.rows[s] as f64 / left.rows[0] as f64;
+            assert!((share - 0.8).abs() < 0.02, "resample {s} holds {share}");
+        }
+        let (a, b) = (whole.finish(), left.finish());
+        for (k, m) in &a.values {
+            assert!((m.value - b.values[k].value).abs() <= 1e-12 * m.value.abs().max(1.0), "{k}");
+            assert!(m.standard_deviation.unwrap() > 0.0);
+        }
+    }
+}
