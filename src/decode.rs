@@ -1,4 +1,5 @@
-//! Decoding: one row group of one file into Arrow record batches, with column projection.
+//! Decoding: one row group of one file (or a whole text file) into Arrow record batches, with
+//! column projection.
 //!
 //! Row groups are the unit of parallelism: the caller decodes many of them at once on rayon's
 //! pool, each with its own reader over the shared footer, and folds each batch as it comes so
@@ -11,7 +12,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ProjectionMask;
 
 use crate::error::{one_line, Error, Result};
-use crate::scan::ScannedFile;
+use crate::scan::{Format, ScannedFile};
 
 /// Rows per decoded batch: what a backend folds at once.
 pub const BATCH_ROWS: usize = crate::backend::MAX_BATCH_ROWS;
@@ -24,7 +25,7 @@ pub fn names_root(wanted: &str, root: &str) -> bool {
 /// Root column indices of `file` for the wanted names (all columns when `None`); a name inside a
 /// struct column (`parent.child`) selects its root.
 pub fn projection(file: &ScannedFile, wanted: Option<&[String]>) -> Vec<usize> {
-    let schema = file.meta.schema();
+    let schema = file.schema();
     match wanted {
         None => (0..schema.fields().len()).collect(),
         Some(names) => schema
@@ -57,7 +58,7 @@ pub fn for_each_batch(
             } else {
                 columns.first()
             };
-            let name = culprit.map(|&c| file.meta.schema().field(c).name().clone());
+            let name = culprit.map(|&c| file.schema().field(c).name().clone());
             Err(Error::Decode(match name {
                 Some(n) => format!("row group {rg}, column '{n}': {e}"),
                 None => format!("row group {rg}: {e}"),
@@ -72,9 +73,13 @@ fn decode(
     columns: &[usize],
     each: &mut dyn FnMut(&RecordBatch),
 ) -> std::result::Result<(), String> {
+    let meta = match &file.format {
+        Format::Parquet(m) => m,
+        Format::Text(t) => return crate::formats::text::read(&file.path, t, columns, each),
+    };
     let handle = File::open(&file.path).map_err(one_line)?;
-    let mask = ProjectionMask::roots(file.meta.parquet_schema(), columns.iter().copied());
-    let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(handle, file.meta.clone())
+    let mask = ProjectionMask::roots(meta.parquet_schema(), columns.iter().copied());
+    let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(handle, meta.clone())
         .with_row_groups(vec![rg])
         .with_projection(mask)
         .with_batch_size(BATCH_ROWS)

@@ -150,6 +150,9 @@ fn progress_bar(enabled: bool, total: u64, what: &str) -> ProgressBar {
 
 fn scan_inputs(opts: &JobOptions) -> Result<Scan> {
     let s = scan(&opts.inputs, &Role::is_identifier_name);
+    for w in &s.warnings {
+        eprintln!("warning: {w}");
+    }
     if opts.strict {
         if let Some(sk) = s.skipped.first() {
             return Err(Error::Input { path: sk.path.clone().into(), message: sk.error.clone() });
@@ -586,7 +589,7 @@ fn time_column(t: &TimeOptions, s: &Scan) -> Result<WindowOptions> {
         .files
         .iter()
         .flat_map(|f| {
-            let schema = crate::engine::flat_schema(f.meta.schema());
+            let schema = crate::engine::flat_schema(f.schema());
             schema.fields().iter().map(|x| (x.name().clone(), x.data_type().clone())).collect::<Vec<_>>()
         })
         .collect();

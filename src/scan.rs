@@ -1,5 +1,6 @@
-//! Scanning: turning paths, directories, globs and hive-partitioned folders into Parquet files,
-//! reading their footers, and unifying their schemas.
+//! Scanning: turning paths, directories, globs and hive-partitioned folders into input files,
+//! reading their Parquet footers (or scanning CSV and SageMaker JSON Lines, see
+//! [`crate::formats::text`]), and unifying their schemas.
 //!
 //! A path that does not exist, or a file that is not readable Parquet, is recorded as skipped
 //! with a one-line reason; the others go on. Columns missing from some files, or stored with
@@ -15,6 +16,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::error::{one_line, Error, Result};
+use crate::formats::text::{self, TextFile};
 
 /// An input that could not be used, and why.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -25,27 +27,58 @@ pub struct Skipped {
     pub error: String,
 }
 
-/// A readable Parquet file with its footer.
+/// How a readable file is stored.
+#[derive(Debug, Clone)]
+pub enum Format {
+    /// Parquet: the footer and Arrow schema, with text columns read as dictionaries.
+    Parquet(ArrowReaderMetadata),
+    /// CSV or SageMaker JSON Lines, read whole as one unit of work.
+    Text(Arc<TextFile>),
+}
+
+/// A readable input file: Parquet with its footer, or a scanned text file.
 #[derive(Debug, Clone)]
 pub struct ScannedFile {
     /// Path of the file.
     pub path: PathBuf,
     /// Hive partition values from the folder names (`dt=2026-11-01`), outermost first.
     pub partitions: Vec<(String, String)>,
-    /// Footer and Arrow schema, with text columns read as dictionaries.
-    pub meta: ArrowReaderMetadata,
+    /// How the file is stored.
+    pub format: Format,
     /// Rows in the file.
     pub rows: u64,
+    /// Lines of a text file that were skipped, with why.
+    pub warnings: Vec<String>,
 }
 
 impl ScannedFile {
-    /// Number of row groups.
+    /// Number of units of work: row groups of Parquet, one for a text file.
     pub fn row_groups(&self) -> usize {
-        self.meta.metadata().num_row_groups()
+        match &self.format {
+            Format::Parquet(m) => m.metadata().num_row_groups(),
+            Format::Text(_) => 1,
+        }
     }
-    /// Rows in one row group.
+    /// Rows in one unit.
     pub fn row_group_rows(&self, rg: usize) -> u64 {
-        self.meta.metadata().row_group(rg).num_rows().max(0) as u64
+        match &self.format {
+            Format::Parquet(m) => m.metadata().row_group(rg).num_rows().max(0) as u64,
+            Format::Text(_) => self.rows,
+        }
+    }
+    /// The Arrow schema of the file's batches.
+    pub fn schema(&self) -> &SchemaRef {
+        match &self.format {
+            Format::Parquet(m) => m.schema(),
+            Format::Text(t) => &t.schema,
+        }
+    }
+    /// The Parquet footer, for a Parquet file.
+    pub fn parquet(&self) -> Option<&ArrowReaderMetadata> {
+        match &self.format {
+            Format::Parquet(m) => Some(m),
+            Format::Text(_) => None,
+        }
     }
 }
 
@@ -72,6 +105,8 @@ pub struct Scan {
     pub columns: Vec<UnifiedColumn>,
     /// Human-readable schema differences between files.
     pub schema_differences: Vec<String>,
+    /// Lines of text files that were skipped: `path: line N: why (line skipped)`.
+    pub warnings: Vec<String>,
 }
 
 impl Scan {
@@ -255,15 +290,26 @@ fn dictionary_schema(schema: &Schema, plain: &PlainText) -> Option<SchemaRef> {
     changed.then(|| Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone())))
 }
 
-/// Reads one file's footer; text columns are read as dictionaries but for the `plain` ones.
+/// Reads one file's footer (Parquet) or scans it (CSV and JSON Lines, by extension); text
+/// columns are read as dictionaries but for the `plain` ones.
 ///
 /// # Errors
-/// [`Error::Input`] naming the file, with why it is not readable Parquet in one line.
+/// [`Error::Input`] naming the file, with why it is not readable in one line.
 pub fn open(path: &Path, plain: &PlainText) -> Result<ScannedFile> {
     footer(path, plain).map_err(|message| Error::Input { path: path.to_path_buf(), message })
 }
 
 fn footer(path: &Path, plain: &PlainText) -> std::result::Result<ScannedFile, String> {
+    if text::by_extension(path).is_some() {
+        let s = text::scan(path, plain)?;
+        return Ok(ScannedFile {
+            path: path.to_path_buf(),
+            partitions: hive_partitions(path),
+            format: Format::Text(Arc::new(s.file)),
+            rows: s.rows,
+            warnings: s.warnings,
+        });
+    }
     let file = File::open(path).map_err(one_line)?;
     let len = file.metadata().map_err(one_line)?.len();
     if len == 0 {
@@ -286,7 +332,13 @@ fn footer(path: &Path, plain: &PlainText) -> std::result::Result<ScannedFile, St
         None => meta,
     };
     let rows = meta.metadata().file_metadata().num_rows().max(0) as u64;
-    Ok(ScannedFile { path: path.to_path_buf(), partitions: hive_partitions(path), meta, rows })
+    Ok(ScannedFile {
+        path: path.to_path_buf(),
+        partitions: hive_partitions(path),
+        format: Format::Parquet(meta),
+        rows,
+        warnings: Vec::new(),
+    })
 }
 
 fn type_family(t: &DataType) -> &'static str {
@@ -321,7 +373,7 @@ pub fn scan(inputs: &[String], plain: &PlainText) -> Scan {
     let mut columns: Vec<UnifiedColumn> = Vec::new();
     let mut differences = Vec::new();
     for f in &files {
-        for field in f.meta.schema().fields() {
+        for field in f.schema().fields() {
             match columns.iter_mut().find(|c| c.name == *field.name()) {
                 Some(c) => {
                     c.files += 1;
@@ -353,7 +405,9 @@ pub fn scan(inputs: &[String], plain: &PlainText) -> Scan {
             ));
         }
     }
-    Scan { files, skipped, columns, schema_differences: differences }
+    let warnings =
+        files.iter().flat_map(|f| f.warnings.iter().map(|w| format!("{}: {w}", f.path.display()))).collect();
+    Scan { files, skipped, columns, schema_differences: differences, warnings }
 }
 
 #[cfg(test)]

@@ -255,10 +255,10 @@ mod tests {
         write_capture(&b, &spec).unwrap();
         assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
         let f = crate::scan::open(&a, &|_| false).unwrap();
-        assert_eq!((f.rows, f.row_groups(), f.meta.schema().fields().len()), (2500, 3, 22));
+        assert_eq!((f.rows, f.row_groups(), f.schema().fields().len()), (2500, 3, 22));
         let floats = d.path().join("f.parquet");
         write_capture(&floats, &CaptureSpec { shape: Shape::Floats, ..spec }).unwrap();
         let f = crate::scan::open(&floats, &|_| false).unwrap();
-        assert_eq!((f.rows, f.row_groups(), f.meta.schema().fields().len()), (2500, 3, 12));
+        assert_eq!((f.rows, f.row_groups(), f.schema().fields().len()), (2500, 3, 12));
     }
 }

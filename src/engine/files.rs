@@ -39,7 +39,7 @@ pub struct Request<'a> {
 /// The planned columns of `file`, and its Arrow schema projected on them.
 fn file_columns(file: &ScannedFile, plan: &ProfilePlan) -> (Vec<usize>, arrow_schema::SchemaRef) {
     let cols = projection(file, plan.decoded().as_deref());
-    let schema = Arc::new(file.meta.schema().project(&cols).expect("projection of the file's own columns"));
+    let schema = Arc::new(file.schema().project(&cols).expect("projection of the file's own columns"));
     (cols, schema)
 }
 

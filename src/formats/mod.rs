@@ -1,3 +1,4 @@
 //! File formats driftwatch reads and writes besides its own profile.
 
 pub mod sagemaker;
+pub mod text;

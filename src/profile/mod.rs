@@ -149,9 +149,10 @@ impl Role {
         Role::guess(name, false) == Role::Identifier
     }
 
-    /// Guesses the role from the column's name and Arrow type.
+    /// Guesses the role from the column's name (its last `.` part, for a field of a struct) and
+    /// Arrow type.
     pub fn guess(name: &str, is_temporal: bool) -> Role {
-        let lower = name.to_ascii_lowercase();
+        let lower = name.rsplit('.').next().unwrap_or(name).to_ascii_lowercase();
         if is_temporal {
             Role::Timestamp
         } else if lower == "id" || lower.ends_with("_id") || lower == "inferenceid" || lower == "eventid" {
