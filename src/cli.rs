@@ -22,6 +22,10 @@ pub struct Cli {
 pub enum Command {
     /// Profile training data into a baseline (statistics.json, constraints.json, profile.json).
     Baseline {
+        /// Model quality (with --problem-type): writes model_quality/statistics.json and
+        /// constraints.json from the inputs' labels and predictions.
+        #[command(flatten)]
+        quality: QualityArgs,
         /// Shared flags.
         #[command(flatten)]
         common: CommonArgs,
@@ -74,6 +78,9 @@ pub enum Command {
         /// level (e.g. 0.01) instead of the baseline's L∞ rule: drift when the p-value is below.
         #[arg(long, value_name = "ALPHA")]
         ks_alpha: Option<f64>,
+        /// Model quality: on by itself when the baseline has it.
+        #[command(flatten)]
+        quality: QualityArgs,
         /// Shared flags.
         #[command(flatten)]
         common: CommonArgs,
@@ -183,6 +190,81 @@ pub enum Command {
 }
 
 /// Parses an IANA time zone name.
+/// Model-quality flags of `baseline` and `monitor`.
+#[derive(Debug, Args, Default)]
+pub struct QualityArgs {
+    /// Score predictions against labels as SageMaker's model-quality job does (monitor: the
+    /// baseline's problem type by default).
+    #[arg(long, value_name = "TYPE", help_heading = "Model quality")]
+    pub problem_type: Option<driftwatch::quality::ProblemType>,
+    /// The ground-truth column (in the inputs, or in --ground-truth files other than SageMaker's
+    /// ground-truth JSON Lines, whose label is their data).
+    #[arg(long, value_name = "COL", help_heading = "Model quality")]
+    pub label: Option<String>,
+    /// The predicted label or value column (a capture's output is `_c0`, `_c1`, …); '' drops
+    /// the baseline's, so that a binary label comes from --probability and --threshold.
+    #[arg(long, value_name = "COL", help_heading = "Model quality")]
+    pub prediction: Option<String>,
+    /// The probability of the positive class (binary; AUC and PR-AUC are computed from it, and
+    /// it gives the predicted label when --prediction is not given).
+    #[arg(long, value_name = "COL", help_heading = "Model quality")]
+    pub probability: Option<String>,
+    /// Probability from which a row is predicted positive [default: 0.5].
+    #[arg(long, value_name = "P", help_heading = "Model quality")]
+    pub threshold: Option<f64>,
+    /// The positive class of a binary problem [default: 1, which also matches 1.0 and true].
+    #[arg(long, value_name = "LABEL", help_heading = "Model quality")]
+    pub positive_label: Option<String>,
+    /// Labels that arrive apart from the predictions (SageMaker ground-truth JSON Lines,
+    /// Parquet or CSV), joined by id: a capture's inferenceId, else its eventId, else
+    /// --id-column.
+    #[arg(long, value_name = "INPUT", num_args = 1.., help_heading = "Model quality")]
+    pub ground_truth: Vec<String>,
+    /// The id column that joins Parquet or CSV predictions with their labels.
+    #[arg(long, value_name = "COL", help_heading = "Model quality")]
+    pub id_column: Option<String>,
+    /// Memory for the join's label table before it spills to disk (e.g. 512MiB, 4GiB).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, help_heading = "Model quality")]
+    pub join_memory: Option<u64>,
+}
+
+impl QualityArgs {
+    /// The library's flags.
+    pub fn flags(self) -> driftwatch::quality::run::QualityFlags {
+        driftwatch::quality::run::QualityFlags {
+            problem_type: self.problem_type,
+            label: self.label,
+            prediction: self.prediction,
+            probability: self.probability,
+            threshold: self.threshold,
+            positive_label: self.positive_label,
+            ground_truth: self.ground_truth,
+            id_column: self.id_column,
+            join_memory: self.join_memory,
+        }
+    }
+}
+
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let (n, unit) = t.split_at(split);
+    let n: f64 = n.parse().map_err(|_| format!("{s:?}: expected a size such as 512MiB or 4GiB"))?;
+    let k = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1u64,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        "t" | "tb" | "tib" => 1 << 40,
+        u => return Err(format!("{s:?}: unknown unit {u:?} (B, KiB, MiB, GiB, TiB)")),
+    };
+    let bytes = n * k as f64;
+    if !(bytes >= 1.0 && bytes < 1.0e18) {
+        return Err(format!("{s:?}: out of range"));
+    }
+    Ok(bytes as u64)
+}
+
 fn parse_tz(s: &str) -> Result<chrono_tz::Tz, String> {
     s.parse::<chrono_tz::Tz>()
         .map_err(|_| format!("unknown time zone {s:?}: expected an IANA name such as UTC or Europe/Paris"))

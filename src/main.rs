@@ -49,6 +49,7 @@ fn options(c: CommonArgs) -> anyhow::Result<JobOptions> {
         metrics: None,
         dataset_drift_share: driftwatch::pipeline::DATASET_DRIFT_SHARE,
         ks_alpha: None,
+        quality: Default::default(),
     })
 }
 
@@ -108,7 +109,11 @@ fn run() -> anyhow::Result<u8> {
     // Before any thread starts: it changes the process's environment.
     driftwatch::backend::gpu::quiet_wayland();
     match cli.command {
-        Command::Baseline { common } => baseline(options(common)?),
+        Command::Baseline { quality, common } => {
+            let mut opts = options(common)?;
+            opts.quality = quality.flags();
+            baseline(opts)
+        }
         Command::Monitor {
             baseline,
             window,
@@ -121,9 +126,11 @@ fn run() -> anyhow::Result<u8> {
             metrics,
             dataset_drift_share,
             ks_alpha,
+            quality,
             common,
         } => {
             let mut opts = options(common)?;
+            opts.quality = quality.flags();
             opts.metrics = metrics_options(metrics)?;
             if !(dataset_drift_share > 0.0 && dataset_drift_share <= 1.0) {
                 anyhow::bail!("--dataset-drift-share: expected a share in (0, 1], got {dataset_drift_share}");
@@ -205,6 +212,9 @@ fn baseline(opts: JobOptions) -> anyhow::Result<u8> {
     for d in &out.schema_differences {
         eprintln!("driftwatch: schema: {d}");
     }
+    if let Some(q) = &out.quality {
+        eprintln!("driftwatch: {}", quality_line(q));
+    }
     let (rows, columns, files) = (out.profile.rows, out.profile.columns.len(), out.files);
     let seconds = started.elapsed().as_secs_f64();
     eprintln!(
@@ -222,10 +232,37 @@ fn baseline(opts: JobOptions) -> anyhow::Result<u8> {
     })
 }
 
+/// One line on what model quality scored.
+fn quality_line(q: &driftwatch::quality::join::QualityOutcome) -> String {
+    let mut s = format!(
+        "model quality ({}): {} rows scored of {} prediction rows",
+        q.metrics.problem_type.name(),
+        q.scored_rows,
+        q.prediction_rows
+    );
+    if q.null_rows > 0 {
+        s.push_str(&format!(", {} with a null value", q.null_rows));
+    }
+    if q.join_memory_bytes > 0 || q.unmatched_predictions > 0 || q.unmatched_labels > 0 {
+        s.push_str(&format!(
+            "; join: {} predictions without a label, {} labels without a prediction, {} repeated labels, label table {:.1} MiB{}",
+            q.unmatched_predictions,
+            q.unmatched_labels,
+            q.duplicate_labels,
+            q.join_memory_bytes as f64 / (1u64 << 20) as f64,
+            if q.spilled_partitions > 0 { format!(", spilled to {} partitions", q.spilled_partitions) } else { String::new() }
+        ));
+    }
+    s
+}
+
 fn monitor(opts: JobOptions, baseline: Option<&std::path::Path>) -> anyhow::Result<u8> {
     let started = std::time::Instant::now();
     let out = run_monitor(&opts, baseline)?;
     print!("{}", out.markdown);
+    if let Some(q) = &out.report.model_quality {
+        eprintln!("driftwatch: {}", quality_line(&q.outcome));
+    }
     for sk in &out.report.current.skipped {
         eprintln!("driftwatch: skipped {}: {}", sk.path, sk.error);
     }
@@ -241,7 +278,10 @@ fn monitor(opts: JobOptions, baseline: Option<&std::path::Path>) -> anyhow::Resu
         // Never a clean pass: nothing was looked at.
         eprintln!("driftwatch: nothing monitored: the inputs hold 0 rows");
         NOTHING_PROFILED
-    } else if !out.report.violations.is_empty() || driftwatch::timeline::any_violation(&out.windows) {
+    } else if !out.report.violations.is_empty()
+        || driftwatch::timeline::any_violation(&out.windows)
+        || out.report.model_quality.as_ref().is_some_and(|q| !q.violations.is_empty())
+    {
         1
     } else {
         0

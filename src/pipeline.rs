@@ -24,6 +24,8 @@ use crate::formats::sagemaker::CheckType;
 use crate::output::{to_json, write_atomic};
 use crate::profile::{DatasetProfile, Role};
 use crate::report::{self, InputSummary, MonitorReport, Summary};
+use crate::quality::join::QualityOutcome;
+use crate::quality::run::{QualityBaseline, QualityFlags};
 use crate::scan::{scan, Scan, ScannedFile, Skipped};
 use crate::timeline::{self, WindowOptions, WindowReference, WindowResult};
 
@@ -52,6 +54,8 @@ pub struct JobOptions {
     pub dataset_drift_share: f64,
     /// Judge numeric drift by the two-sample KS test at this significance level (`monitor`).
     pub ks_alpha: Option<f64>,
+    /// Model quality: problem type, columns, ground truth.
+    pub quality: QualityFlags,
 }
 
 /// The default share of drifted features that makes a dataset drift (as Evidently's default).
@@ -73,6 +77,7 @@ impl JobOptions {
             metrics: None,
             dataset_drift_share: DATASET_DRIFT_SHARE,
             ks_alpha: None,
+            quality: QualityFlags::default(),
         }
     }
 }
@@ -118,6 +123,8 @@ pub struct BaselineOutcome {
     pub written: Vec<PathBuf>,
     /// The backend that ran.
     pub backend: String,
+    /// Model quality, when `--problem-type` asked for it.
+    pub quality: Option<QualityOutcome>,
 }
 
 /// What a monitoring run produced.
@@ -170,6 +177,70 @@ fn scan_inputs(opts: &JobOptions) -> Result<Scan> {
         }
     }
     Ok(s)
+}
+
+/// The `--ground-truth` inputs, scanned; `None` when there are none.
+fn ground_truth(opts: &JobOptions) -> Result<Option<Vec<ScannedFile>>> {
+    if opts.quality.ground_truth.is_empty() {
+        return Ok(None);
+    }
+    let s = scan(&opts.quality.ground_truth, &Role::is_identifier_name);
+    for w in &s.warnings {
+        eprintln!("warning: {w}");
+    }
+    if let Some(sk) = s.skipped.first() {
+        return Err(Error::Input { path: sk.path.clone().into(), message: format!("--ground-truth: {}", sk.error) });
+    }
+    if s.files.is_empty() {
+        return Err(Error::NoInput("--ground-truth: no file".into()));
+    }
+    Ok(Some(s.files))
+}
+
+/// A monitoring run against a SageMaker model-quality baseline folder: model quality only.
+fn monitor_quality_only(
+    opts: &JobOptions,
+    base: &QualityBaseline,
+    settings: &crate::quality::QualitySettings,
+) -> Result<MonitorOutcome> {
+    let s = scan_inputs(opts)?;
+    let _guard = OutputGuard::new(&opts.output);
+    let truth = ground_truth(opts)?;
+    let out = crate::quality::run::run(settings, &opts.quality, &s.files, truth.as_deref(), &opts.output)?;
+    let rows = out.prediction_rows;
+    let (q, mut written) = crate::quality::run::write_monitor(&opts.output, settings.clone(), out, Some(base))?;
+    let report = MonitorReport {
+        driftwatch_version: env!("CARGO_PKG_VERSION"),
+        backend: "cpu (model quality only)".into(),
+        baseline_source: "sagemaker model quality".into(),
+        baseline: base.dir.display().to_string(),
+        baseline_notes: vec!["a model-quality baseline: no data-quality statistics to compare".into()],
+        baseline_rows: 0,
+        current: InputSummary {
+            files: s.files.len(),
+            rows,
+            resumed_files: 0,
+            skipped: s.skipped.clone(),
+            schema_differences: s.schema_differences,
+            per_file: Vec::new(),
+        },
+        summary: Summary {
+            dataset_drift: crate::report::DatasetDrift::of(0, 0, opts.dataset_drift_share),
+            ..Summary::default()
+        },
+        features: Vec::new(),
+        violations: Vec::new(),
+        windows: None,
+        timeline: None,
+        model_quality: Some(q),
+    };
+    for (name, bytes) in [("drift.json", to_json(&report)), ("report.html", report::html::render(&report).into_bytes())] {
+        let p = opts.output.join(name);
+        write_atomic(&p, &bytes)?;
+        written.push(p);
+    }
+    let markdown = report::markdown::render(&report);
+    Ok(MonitorOutcome { report, markdown, written, windows: Vec::new() })
 }
 
 /// One pass over `files`: a progress bar labelled `label`, a checkpoint named `pass` that the
@@ -335,6 +406,7 @@ fn strict_check(opts: &JobOptions, skipped: &[Skipped]) -> Result<()> {
 /// The inputs are read twice: first for moments and sketches, then for exact counts over bin
 /// edges taken from the first pass's quantiles.
 pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
+    let quality = opts.quality.resolve(None)?;
     let s = scan_inputs(opts)?;
     let mut guard = OutputGuard::new(&opts.output);
     let plan = ProfilePlan { columns: opts.columns.clone(), ..Default::default() };
@@ -387,6 +459,15 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
         write_atomic(&p, &bytes)?;
         written.push(p);
     }
+    let quality = match quality {
+        Some(settings) => {
+            let truth = ground_truth(opts)?;
+            let out = crate::quality::run::run(&settings, &opts.quality, &good, truth.as_deref(), &opts.output)?;
+            written.extend(crate::quality::run::write_baseline(&opts.output, &settings, &out)?);
+            Some(out)
+        }
+        None => None,
+    };
     Ok(BaselineOutcome {
         profile,
         skipped: all_skipped,
@@ -395,6 +476,7 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
         schema_differences: s.schema_differences,
         written,
         backend: backend_note,
+        quality,
     })
 }
 
@@ -634,6 +716,11 @@ fn time_column(t: &TimeOptions, s: &Scan) -> Result<WindowOptions> {
 /// read twice (first for the bin edges), and the constraints are those suggested from the
 /// inputs themselves.
 pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) -> Result<MonitorOutcome> {
+    let qbase = baseline_dir.map(QualityBaseline::load).transpose()?.flatten();
+    let quality = opts.quality.resolve(qbase.as_ref())?;
+    if let (Some(q), Some(settings)) = (qbase.as_ref().filter(|q| q.only), quality.as_ref()) {
+        return monitor_quality_only(opts, q, settings);
+    }
     let mut loaded = baseline_dir.map(Baseline::load).transpose()?;
     if let (Some(b), Some(alpha)) = (loaded.as_mut(), opts.ks_alpha) {
         b.use_ks(alpha);
@@ -731,10 +818,20 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
         violations: violations.clone(),
         windows: None,
         timeline: None,
+        model_quality: None,
     };
     let mut report = report;
     let mut window_results = Vec::new();
     let mut written = Vec::new();
+    if let Some(settings) = quality {
+        let good: Vec<ScannedFile> =
+            s.files.iter().filter(|f| !report.current.skipped.iter().any(|k| k.path == f.path.display().to_string())).cloned().collect();
+        let truth = ground_truth(opts)?;
+        let out = crate::quality::run::run(&settings, &opts.quality, &good, truth.as_deref(), &opts.output)?;
+        let (q, w) = crate::quality::run::write_monitor(&opts.output, settings, out, qbase.as_ref())?;
+        written.extend(w);
+        report.model_quality = Some(q);
+    }
     let mut points = vec![crate::metrics::Point::of(chrono::Utc::now().timestamp_millis(), &report.features, &current)];
     if let Some(w) = &windows {
         check_timed(w, &segments)?;

@@ -111,3 +111,227 @@ fn merged_parts_give_the_same_metrics_and_deviations() {
         }
     }
 }
+
+/// The metrics a CLI run wrote, against scikit-learn's for `case`.
+fn assert_statistics(path: &std::path::Path, case: &str) {
+    let got = crate::common::json(path);
+    let e = &expected()[case];
+    let key = match e["problem_type"].as_str().unwrap() {
+        "Regression" => "regression_metrics",
+        "BinaryClassification" => "binary_classification_metrics",
+        _ => "multiclass_classification_metrics",
+    };
+    assert_eq!(got["dataset"]["item_count"], e["rows"], "{case}: rows");
+    for (k, w) in e[key].as_object().unwrap() {
+        if k == "confusion_matrix" {
+            assert_eq!(&got[key][k], w, "{case}: confusion matrix");
+            continue;
+        }
+        let (w, g) = (w.as_f64().unwrap(), got[key][k]["value"].as_f64().unwrap_or_else(|| panic!("{case}: {k}")));
+        assert!((g - w).abs() <= 1e-12 * w.abs().max(1.0), "{case}: {k} = {g}, scikit-learn {w}");
+    }
+}
+
+fn baseline_bc(dir: &std::path::Path) -> std::path::PathBuf {
+    let base = dir.join("base");
+    crate::common::driftwatch()
+        .args(["baseline", "-q", "-o"])
+        .arg(&base)
+        .args(["--problem-type", "BinaryClassification", "--label", "label", "--prediction", "prediction"])
+        .args(["--probability", "probability"])
+        .arg(data("breast_cancer.csv"))
+        .assert()
+        .success();
+    base
+}
+
+#[test]
+fn cli_captures_joined_with_late_ground_truth_to_violations() {
+    let d = tempfile::tempdir().unwrap();
+    let base = baseline_bc(d.path());
+    assert_statistics(&base.join("model_quality/statistics.json"), "breast_cancer");
+    let constraints = crate::common::json(&base.join("model_quality/constraints.json"));
+    let c = &constraints["binary_classification_constraints"];
+    assert_eq!(c["auc"]["comparison_operator"], "LessThanThreshold");
+    assert_eq!(c["false_positive_rate"]["comparison_operator"], "GreaterThanThreshold");
+    // The capture's output `_c0` is the probability; the label comes from it at 0.5.
+    let out = d.path().join("out");
+    let run = crate::common::driftwatch()
+        .args(["monitor", "-q", "-b"])
+        .arg(&base)
+        .arg("-o")
+        .arg(&out)
+        .args(["--probability", "_c0", "--prediction", ""])
+        .arg(data("bc_capture.jsonl"))
+        .arg("--ground-truth")
+        .args([data("bc_truth_2.jsonl"), data("bc_truth_1.jsonl")])
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&run.get_output().stderr).to_string();
+    assert!(stderr.contains("20 predictions without a label, 7 labels without a prediction"), "{stderr}");
+    assert_statistics(&out.join("model_quality/statistics.json"), "bc_capture_joined");
+    let drift = crate::common::json(&out.join("drift.json"));
+    let mq = &drift["model_quality"];
+    assert_eq!((mq["unmatched_predictions"].as_u64(), mq["unmatched_labels"].as_u64()), (Some(20), Some(7)));
+    // Every violation is a real comparison with the baseline's threshold.
+    let v = crate::common::json(&out.join("model_quality/constraint_violations.json"));
+    let v = v["violations"].as_array().unwrap();
+    assert!(!v.is_empty());
+    let stats = crate::common::json(&out.join("model_quality/statistics.json"));
+    for x in v {
+        let name = x["metric_name"].as_str().unwrap();
+        let (now, bound) = (stats["binary_classification_metrics"][name]["value"].as_f64().unwrap(), c[name]["threshold"].as_f64().unwrap());
+        match x["constraint_check_type"].as_str().unwrap() {
+            "LessThanThreshold" => assert!(now < bound, "{name}"),
+            "GreaterThanThreshold" => assert!(now > bound, "{name}"),
+            other => panic!("{other}"),
+        }
+        assert!(x["description"].as_str().unwrap().starts_with(&format!("Metric {name} with ")));
+    }
+    // The same join spilled to disk gives the same numbers.
+    let spilled = d.path().join("spilled");
+    let run = crate::common::driftwatch()
+        .args(["monitor", "-q", "-b"])
+        .arg(&base)
+        .arg("-o")
+        .arg(&spilled)
+        .args(["--probability", "_c0", "--prediction", "", "--join-memory", "1KiB"])
+        .arg(data("bc_capture.jsonl"))
+        .arg("--ground-truth")
+        .args([data("bc_truth_1.jsonl"), data("bc_truth_2.jsonl")])
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&run.get_output().stderr).to_string();
+    assert!(stderr.contains("spilled to 64 partitions"), "{stderr}");
+    assert_eq!(
+        crate::common::json(&out.join("model_quality/statistics.json")),
+        crate::common::json(&spilled.join("model_quality/statistics.json"))
+    );
+    assert!(std::fs::read_dir(&spilled).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().starts_with(".driftwatch-join")));
+}
+
+#[test]
+fn cli_multiclass_and_regression_baselines_match_scikit_learn() {
+    let d = tempfile::tempdir().unwrap();
+    for (case, problem) in [("wine", "MulticlassClassification"), ("diabetes", "Regression"), ("gen_multiclass", "MulticlassClassification")] {
+        let base = d.path().join(case);
+        crate::common::driftwatch()
+            .args(["baseline", "-q", "-o"])
+            .arg(&base)
+            .args(["--problem-type", problem, "--label", "label", "--prediction", "prediction"])
+            .arg(data(&format!("{case}.csv")))
+            .assert()
+            .success();
+        assert_statistics(&base.join("model_quality/statistics.json"), case);
+        // Monitoring the same rows against their own baseline violates nothing.
+        let out = d.path().join(format!("{case}-out"));
+        crate::common::driftwatch().args(["monitor", "-q", "-b"]).arg(&base).arg("-o").arg(&out).arg(data(&format!("{case}.csv"))).assert().success();
+        let v = crate::common::json(&out.join("model_quality/constraint_violations.json"));
+        assert_eq!(v["violations"].as_array().unwrap().len(), 0, "{case}");
+    }
+}
+
+#[test]
+fn cli_sagemaker_model_quality_baseline_folder_as_is() {
+    let Some(fx) = crate::common::fixtures() else { return };
+    let d = tempfile::tempdir().unwrap();
+    let base = d.path().join("sm");
+    std::fs::create_dir_all(&base).unwrap();
+    std::fs::copy(fx.join("model_quality_regression_statistics.json"), base.join("statistics.json")).unwrap();
+    std::fs::copy(fx.join("model_quality_regression_constraints.json"), base.join("constraints.json")).unwrap();
+    let out = d.path().join("out");
+    // A SageMaker folder does not name the columns.
+    let run = crate::common::driftwatch().args(["monitor", "-q", "-b"]).arg(&base).arg("-o").arg(&out).arg(data("diabetes.csv")).assert().code(2);
+    assert!(String::from_utf8_lossy(&run.get_output().stderr).contains("give --label COL"));
+    crate::common::driftwatch()
+        .args(["monitor", "-q", "-b"])
+        .arg(&base)
+        .arg("-o")
+        .arg(&out)
+        .args(["--label", "label", "--prediction", "prediction"])
+        .arg(data("diabetes.csv"))
+        .assert()
+        .code(1);
+    assert_statistics(&out.join("model_quality/statistics.json"), "diabetes");
+    // diabetes errors are far above SageMaker's thresholds (mae 0.504), its r2 far above -3.2.
+    let v = crate::common::json(&out.join("model_quality/constraint_violations.json"));
+    let names: Vec<&str> = v["violations"].as_array().unwrap().iter().map(|x| x["metric_name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["mae", "mse", "rmse"]);
+    let drift = crate::common::json(&out.join("drift.json"));
+    assert_eq!(drift["model_quality"]["baseline"]["mae"], 0.5040653554420981);
+}
+
+#[test]
+fn cli_bad_model_quality_inputs() {
+    let d = tempfile::tempdir().unwrap();
+    let base = baseline_bc(d.path());
+    let monitor = |caps: &std::path::Path, truth: &std::path::Path, out: &str| {
+        crate::common::driftwatch()
+            .args(["monitor", "-q", "-b"])
+            .arg(&base)
+            .arg("-o")
+            .arg(d.path().join(out))
+            .args(["--probability", "_c0", "--prediction", ""])
+            .arg(caps)
+            .arg("--ground-truth")
+            .arg(truth)
+            .assert()
+    };
+    // A malformed line and an unknown encoding: named by line, the rest processed.
+    let text = std::fs::read_to_string(data("bc_capture.jsonl")).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    lines.insert(3, "{\"captureData\": {broken".into());
+    lines[10] = lines[10].replace("\"encoding\": \"CSV\"", "\"encoding\": \"XML\"");
+    let caps = d.path().join("caps.jsonl");
+    std::fs::write(&caps, lines.join("\n")).unwrap();
+    let run = monitor(&caps, &data("bc_truth_1.jsonl"), "a").code(1);
+    let stderr = String::from_utf8_lossy(&run.get_output().stderr).to_string();
+    assert!(stderr.contains("caps.jsonl: line 4: not a JSON record"), "{stderr}");
+    assert!(stderr.contains("line 11: endpointOutput: unknown encoding 'XML'"), "{stderr}");
+    assert!(stderr.contains("scored of 284 prediction rows"), "{stderr}");
+    // A probability outside [0, 1]: an error naming the file and column, no output.
+    let caps = d.path().join("logits.jsonl");
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    // Record 30 is labelled (the first 20 are not).
+    let (at, end) = (lines[30].rfind("\"data\": \"").unwrap(), lines[30].len());
+    lines[30] = format!("{}\"data\": \"3.5\", \"encoding\": \"CSV\"}}}}, {}", &lines[30][..at], &lines[30][lines[30][at..end].find("\"eventMetadata").unwrap() + at..]);
+    std::fs::write(&caps, lines.join("\n")).unwrap();
+    let run = monitor(&caps, &data("bc_truth_1.jsonl"), "b").code(2);
+    let stderr = String::from_utf8_lossy(&run.get_output().stderr).to_string();
+    assert!(stderr.contains("logits.jsonl: column '_c0': probability 3.5 is not in [0, 1]"), "{stderr}");
+    assert!(!d.path().join("b/model_quality/statistics.json").exists());
+    // Labels without predictions: nothing to score is an error, with the counts.
+    let truth = d.path().join("strangers.jsonl");
+    std::fs::write(&truth, "{\"groundTruthData\": {\"data\": \"1\", \"encoding\": \"CSV\"}, \"eventMetadata\": {\"eventId\": \"nobody\"}}\n").unwrap();
+    let run = monitor(&data("bc_capture.jsonl"), &truth, "d").code(2);
+    let stderr = String::from_utf8_lossy(&run.get_output().stderr).to_string();
+    assert!(stderr.contains("no row could be scored (285 prediction rows: 0 with a null value, 285 without a label)"), "{stderr}");
+    // A single class present: undefined metrics are named, and the JSON holds no NaN value.
+    let one = d.path().join("one.csv");
+    std::fs::write(&one, "label,prediction,probability\n1,1,0.9\n1,0,0.2\n1,1,0.7\n").unwrap();
+    let b1 = d.path().join("b1");
+    crate::common::driftwatch()
+        .args(["baseline", "-q", "-o"])
+        .arg(&b1)
+        .args(["--problem-type", "BinaryClassification", "--label", "label", "--prediction", "prediction", "--probability", "probability"])
+        .arg(&one)
+        .assert()
+        .success();
+    let s = crate::common::json(&b1.join("model_quality/statistics.json"));
+    assert_eq!(s["undefined_metrics"]["auc"], "only one class among the labels");
+    assert_eq!(s["binary_classification_metrics"]["recall"]["value"], 2.0 / 3.0);
+    assert!(s["binary_classification_metrics"].get("auc").is_none());
+    let c = crate::common::json(&b1.join("model_quality/constraints.json"));
+    assert!(c["binary_classification_constraints"].get("auc").is_none());
+    // A third class in a binary problem.
+    let three = d.path().join("three.csv");
+    std::fs::write(&three, "label,prediction\n1,1\n0,1\n2,0\n").unwrap();
+    let run = crate::common::driftwatch()
+        .args(["baseline", "-q", "-o"])
+        .arg(d.path().join("b3"))
+        .args(["--problem-type", "BinaryClassification", "--label", "label", "--prediction", "prediction"])
+        .arg(&three)
+        .assert()
+        .code(2);
+    assert!(String::from_utf8_lossy(&run.get_output().stderr).contains("a third class '2'"));
+}

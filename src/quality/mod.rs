@@ -25,6 +25,8 @@
 //! `auc` with one class present, `r2` with constant labels) is left out of the metrics and listed
 //! with its reason, never written as NaN.
 
+pub mod join;
+pub mod run;
 pub mod sagemaker;
 
 use std::collections::BTreeMap;

@@ -112,6 +112,9 @@ pub struct MonitorReport {
     /// holds them).
     #[serde(skip)]
     pub timeline: Option<Timeline>,
+    /// Model quality, when the baseline or the flags ask for it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_quality: Option<crate::quality::run::QualityReport>,
 }
 
 /// What the HTML report draws of the windows.

@@ -1,0 +1,698 @@
+//! Scoring the inputs' predictions: read from the same rows as their labels, or joined with
+//! labels that arrive later in other files.
+//!
+//! **The join.** Predictions meet labels by id: for SageMaker captures and ground truth the
+//! record's `inferenceId` when it has one and its `eventId` otherwise (SageMaker's rule), for
+//! Parquet and CSV the `--id-column`. Labels may be in any file, in any order. A label id seen
+//! twice keeps its first label (the repeats are counted); every prediction row with a labelled id
+//! is scored, so a repeated prediction id counts each time.
+//!
+//! **Memory.** The labels are held in a hash table, about 64 bytes plus the id's length per label
+//! (the estimate is reported). When the table would pass the memory limit, the labels read so far
+//! and the rest of them, then the predictions, are spilled by a hash of the id into
+//! [`SPILL_PARTITIONS`] partition files in the output folder, and each partition is joined in
+//! turn: memory is then the limit divided among the partitions. The spill files are removed when
+//! the join ends.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+use arrow_array::cast::AsArray;
+use arrow_array::{Array, ArrayRef, BooleanArray, Float64Array, RecordBatch, StringArray};
+use arrow_schema::DataType;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::{key_of, Accumulator, QualityMetrics, QualitySettings, Value};
+use crate::decode::for_each_batch;
+use crate::error::{one_line, Error, Result};
+use crate::scan::ScannedFile;
+
+/// Partition files a spilled join writes per side.
+pub const SPILL_PARTITIONS: usize = 64;
+/// Bytes a label takes in the hash table besides its id's text.
+const LABEL_OVERHEAD: u64 = 64;
+/// Default memory limit of the label table.
+pub const DEFAULT_JOIN_MEMORY: u64 = 2 << 30;
+
+/// The capture metadata columns that identify a record, in SageMaker's order of preference.
+pub const CAPTURE_IDS: [&str; 2] = ["eventMetadata.inferenceId", "eventMetadata.eventId"];
+
+/// What to score and where the labels are.
+#[derive(Debug, Clone)]
+pub struct QualityRequest<'a> {
+    /// Problem type and columns.
+    pub settings: &'a QualitySettings,
+    /// Files with the predictions (and the labels, when there is no ground truth).
+    pub predictions: &'a [ScannedFile],
+    /// Files with the labels, joined by id; `None`: the labels are in the prediction rows.
+    pub ground_truth: Option<&'a [ScannedFile]>,
+    /// The id column of Parquet and CSV inputs.
+    pub id_column: Option<&'a str>,
+    /// Most bytes the label table may take before the join spills.
+    pub memory_limit: u64,
+    /// Folder for spill files.
+    pub spill_dir: &'a Path,
+}
+
+/// What scoring found.
+#[derive(Debug, Clone, Serialize)]
+pub struct QualityOutcome {
+    /// The metrics of the scored rows.
+    pub metrics: QualityMetrics,
+    /// Prediction rows read.
+    pub prediction_rows: u64,
+    /// Rows scored.
+    pub scored_rows: u64,
+    /// Prediction rows left out for a null label, prediction, probability or id.
+    pub null_rows: u64,
+    /// Prediction rows whose id has no label (join only).
+    pub unmatched_predictions: u64,
+    /// Labels whose id has no prediction (join only).
+    pub unmatched_labels: u64,
+    /// Labels whose id was already labelled; the first label is kept (join only).
+    pub duplicate_labels: u64,
+    /// Estimated bytes of the label table (join only).
+    pub join_memory_bytes: u64,
+    /// Partitions the join spilled to disk; 0 when it ran in memory.
+    pub spilled_partitions: usize,
+}
+
+/// A column's values as the scorer reads them.
+enum View {
+    Number(Float64Array),
+    Text(StringArray),
+    Bool(BooleanArray),
+}
+
+impl View {
+    fn of(a: &ArrayRef) -> std::result::Result<View, String> {
+        Ok(match a.data_type() {
+            DataType::Boolean => View::Bool(a.as_boolean().clone()),
+            t if t.is_numeric() => {
+                View::Number(arrow_cast::cast(a, &DataType::Float64).map_err(one_line)?.as_primitive().clone())
+            }
+            _ => View::Text(arrow_cast::cast(a, &DataType::Utf8).map_err(one_line)?.as_string::<i32>().clone()),
+        })
+    }
+    fn get(&self, i: usize) -> Option<Value<'_>> {
+        match self {
+            View::Number(a) => a.is_valid(i).then(|| Value::Number(a.value(i))),
+            View::Text(a) => a.is_valid(i).then(|| Value::Text(a.value(i))),
+            View::Bool(a) => a.is_valid(i).then(|| Value::Bool(a.value(i))),
+        }
+    }
+}
+
+/// An owned label or prediction, as held in the table and spill files.
+#[derive(Debug, Clone, PartialEq)]
+enum Owned {
+    Number(f64),
+    Text(String),
+    Bool(bool),
+}
+
+impl Owned {
+    fn of(v: Value) -> Owned {
+        match v {
+            Value::Number(x) => Owned::Number(x),
+            Value::Text(s) => Owned::Text(s.to_string()),
+            Value::Bool(b) => Owned::Bool(b),
+        }
+    }
+    fn value(&self) -> Value<'_> {
+        match self {
+            Owned::Number(x) => Value::Number(*x),
+            Owned::Text(s) => Value::Text(s),
+            Owned::Bool(b) => Value::Bool(*b),
+        }
+    }
+    fn bytes(&self) -> u64 {
+        match self {
+            Owned::Text(s) => s.len() as u64,
+            _ => 0,
+        }
+    }
+}
+
+fn col_index(batch: &RecordBatch, name: &str) -> Option<usize> {
+    batch.schema().index_of(name).ok()
+}
+
+/// The id of row `i`: the first non-null of the id columns.
+fn id_at<'a>(ids: &'a [View], i: usize) -> Option<std::borrow::Cow<'a, str>> {
+    ids.iter().find_map(|v| match v.get(i)? {
+        Value::Text(s) => Some(std::borrow::Cow::Borrowed(s)),
+        other => Some(std::borrow::Cow::Owned(other.class())),
+    })
+}
+
+/// The id columns of a file: `--id-column` when given and present, else the capture ids it has.
+fn id_columns(file: &ScannedFile, id_column: Option<&str>) -> Vec<String> {
+    let names: Vec<&str> = file.schema().fields().iter().map(|f| f.name().as_str()).collect();
+    match id_column {
+        Some(c) => names.contains(&c).then(|| vec![c.to_string()]).unwrap_or_default(),
+        None => CAPTURE_IDS.iter().filter(|c| names.contains(c)).map(|c| c.to_string()).collect(),
+    }
+}
+
+fn require(file: &ScannedFile, column: &str, what: &str) -> Result<()> {
+    if file.schema().fields().iter().any(|f| f.name() == column) {
+        return Ok(());
+    }
+    let have: Vec<&str> = file.schema().fields().iter().map(|f| f.name().as_str()).take(12).collect();
+    Err(Error::Input {
+        path: file.path.clone(),
+        message: format!("no {what} column '{column}' (columns: {})", have.join(", ")),
+    })
+}
+
+/// Reads every unit of `files` in parallel, projected on the columns `wanted` names (those a
+/// file has), calling `each` with the file and a batch; the results are folded by `merge`.
+fn read_all<T: Send>(
+    files: &[ScannedFile],
+    wanted: &(dyn Fn(&ScannedFile) -> Vec<String> + Sync),
+    init: &(dyn Fn() -> T + Sync),
+    each: &(dyn Fn(&mut T, usize, &ScannedFile, &RecordBatch) -> Result<()> + Sync),
+) -> Result<Vec<T>> {
+    let units: Vec<(usize, usize)> =
+        files.iter().enumerate().flat_map(|(fi, f)| (0..f.row_groups()).map(move |rg| (fi, rg))).collect();
+    units
+        .into_par_iter()
+        .map(|(fi, rg)| {
+            let f = &files[fi];
+            let names = wanted(f);
+            let cols: Vec<usize> = names.iter().filter_map(|n| f.schema().index_of(n).ok()).collect();
+            let mut state = init();
+            let mut failure = None;
+            for_each_batch(f, rg, &cols, |b| {
+                if failure.is_none() {
+                    failure = each(&mut state, fi, f, b).err();
+                }
+            })
+            .map_err(|e| Error::Input { path: f.path.clone(), message: one_line(e) })?;
+            failure.map_or(Ok(state), Err)
+        })
+        .collect()
+}
+
+/// Per-unit tallies of the prediction side.
+struct Tally {
+    acc: Accumulator,
+    rows: u64,
+    nulls: u64,
+    unmatched: u64,
+}
+
+/// Scores a prediction batch against labels found by `label_of` (the same row's label when
+/// `None` is given as the table).
+#[allow(clippy::too_many_arguments)]
+fn score_batch(
+    t: &mut Tally,
+    s: &QualitySettings,
+    fi: usize,
+    file: &ScannedFile,
+    batch: &RecordBatch,
+    ids: &[String],
+    first_row: &mut u64,
+    label_of: &dyn Fn(&str) -> Option<Owned>,
+    joined: bool,
+) -> Result<()> {
+    let err = |m: String| Error::Input { path: file.path.clone(), message: m };
+    let view = |name: &Option<String>| -> Result<Option<View>> {
+        match name {
+            Some(n) => match col_index(batch, n) {
+                Some(c) => View::of(batch.column(c)).map(Some).map_err(|e| err(format!("column '{n}': {e}"))),
+                None => Ok(None),
+            },
+            None => Ok(None),
+        }
+    };
+    let pred = view(&s.prediction)?;
+    let prob = view(&s.probability)?;
+    let label = if joined { None } else { view(&Some(s.label.clone()))? };
+    let id_views: Vec<View> = ids
+        .iter()
+        .filter_map(|n| col_index(batch, n))
+        .map(|c| View::of(batch.column(c)).map_err(|e| err(e)))
+        .collect::<Result<_>>()?;
+    for i in 0..batch.num_rows() {
+        t.rows += 1;
+        let row = *first_row + i as u64;
+        let id = id_at(&id_views, i);
+        let key = match &id {
+            Some(id) => key_of(id),
+            None => crate::output::fnv1a64(&[(fi as u64).to_le_bytes(), row.to_le_bytes()].concat()),
+        };
+        let p = pred.as_ref().and_then(|v| v.get(i));
+        let q = match &prob {
+            Some(v) => match v.get(i) {
+                Some(x) => Some(x.number().ok_or_else(|| {
+                    err(format!("column '{}': probability '{}' is not a number", s.probability.as_deref().unwrap_or(""), x.class()))
+                })?),
+                None => {
+                    t.nulls += 1;
+                    continue;
+                }
+            },
+            None => None,
+        };
+        if s.prediction.is_some() && p.is_none() {
+            t.nulls += 1;
+            continue;
+        }
+        let owned;
+        let y = if joined {
+            let Some(id) = &id else {
+                t.nulls += 1;
+                continue;
+            };
+            match label_of(id) {
+                Some(l) => {
+                    owned = l;
+                    owned.value()
+                }
+                None => {
+                    t.unmatched += 1;
+                    continue;
+                }
+            }
+        } else {
+            match label.as_ref().and_then(|v| v.get(i)) {
+                Some(l) => l,
+                None => {
+                    t.nulls += 1;
+                    continue;
+                }
+            }
+        };
+        t.acc.add(y, p, q, key).map_err(|e| {
+            let column = match e {
+                super::RowError::Probability(_) => s.probability.clone().unwrap_or_default(),
+                _ if joined => format!("{} or the ground truth's label", s.prediction.as_deref().unwrap_or("")),
+                _ => format!("{} or {}", s.label, s.prediction.as_deref().unwrap_or("")),
+            };
+            err(format!("column '{column}': {e}"))
+        })?;
+    }
+    *first_row += batch.num_rows() as u64;
+    Ok(())
+}
+
+fn prediction_columns(s: &QualitySettings, f: &ScannedFile, ids: &[String], joined: bool) -> Vec<String> {
+    let mut v: Vec<String> = ids.to_vec();
+    v.extend(s.prediction.iter().cloned());
+    v.extend(s.probability.iter().cloned());
+    if !joined {
+        v.push(s.label.clone());
+    }
+    v.retain(|n| f.schema().index_of(n).is_ok());
+    v
+}
+
+/// The label column of a ground-truth file: the settings' label when the file has it, else the
+/// first column of a SageMaker ground-truth record's data (`_c0`, or its only key).
+fn truth_label_column(s: &QualitySettings, f: &ScannedFile) -> Option<String> {
+    let names: Vec<&str> = f.schema().fields().iter().map(|x| x.name().as_str()).collect();
+    if names.contains(&s.label.as_str()) {
+        return Some(s.label.clone());
+    }
+    match &f.format {
+        crate::scan::Format::Text(t) if t.kind == crate::formats::text::TextKind::GroundTruth => {
+            names.iter().find(|n| !n.starts_with("eventMetadata.")).map(|n| n.to_string())
+        }
+        _ => None,
+    }
+}
+
+/// Labels read from the ground truth: id → (label, matched).
+struct Labels {
+    map: HashMap<String, (Owned, usize)>,
+    bytes: u64,
+    duplicates: u64,
+}
+
+/// Scores the predictions, joining them with the ground truth when there is one.
+///
+/// # Errors
+/// [`Error::Input`] naming the file and column when a column is missing or a value does not fit
+/// the problem type; [`Error::Usage`] when the join has no id.
+pub fn score(req: &QualityRequest) -> Result<QualityOutcome> {
+    let s = req.settings;
+    for f in req.predictions {
+        if let Some(p) = &s.prediction {
+            require(f, p, "prediction")?;
+        }
+        if let Some(p) = &s.probability {
+            require(f, p, "probability")?;
+        }
+        if req.ground_truth.is_none() {
+            require(f, &s.label, "label")?;
+        }
+    }
+    let Some(truth) = req.ground_truth else {
+        let tallies = read_all(
+            req.predictions,
+            &|f| prediction_columns(s, f, &id_columns(f, req.id_column), false),
+            &|| (Tally { acc: Accumulator::new(s), rows: 0, nulls: 0, unmatched: 0 }, 0u64),
+            &|(t, at), fi, f, b| {
+                let ids = id_columns(f, req.id_column);
+                score_batch(t, s, fi, f, b, &ids, at, &|_| None, false)
+            },
+        )?;
+        return finish(s, tallies.into_iter().map(|(t, _)| t).collect(), None, 0);
+    };
+    for f in req.predictions.iter().chain(truth) {
+        if id_columns(f, req.id_column).is_empty() {
+            return Err(Error::Input {
+                path: f.path.clone(),
+                message: match req.id_column {
+                    Some(c) => format!("no id column '{c}' to join predictions with labels"),
+                    None => "no id to join predictions with labels: give --id-column COL (captures and ground truth use eventMetadata.inferenceId or eventId)".into(),
+                },
+            });
+        }
+        if truth.iter().any(|t| std::ptr::eq(t, f)) && truth_label_column(s, f).is_none() {
+            require(f, &s.label, "label")?;
+        }
+    }
+    // The labels, into one table while it fits the limit.
+    let parts = Mutex::new(Labels { map: HashMap::new(), bytes: 0, duplicates: 0 });
+    let spill: Mutex<Option<Spill>> = Mutex::new(None);
+    read_all(
+        truth,
+        &|f| {
+            let mut v = id_columns(f, req.id_column);
+            v.extend(truth_label_column(s, f));
+            v
+        },
+        &|| (),
+        &|_, _, f, b| {
+            let label_col = truth_label_column(s, f).expect("checked above");
+            let ids: Vec<View> = id_columns(f, req.id_column)
+                .iter()
+                .filter_map(|n| col_index(b, n))
+                .map(|c| View::of(b.column(c)))
+                .collect::<std::result::Result<_, _>>()
+                .map_err(|m| Error::Input { path: f.path.clone(), message: m })?;
+            let labels = View::of(b.column(col_index(b, &label_col).expect("projected")))
+                .map_err(|m| Error::Input { path: f.path.clone(), message: format!("column '{label_col}': {m}") })?;
+            let mut rows = Vec::with_capacity(b.num_rows());
+            for i in 0..b.num_rows() {
+                if let (Some(id), Some(l)) = (id_at(&ids, i), labels.get(i)) {
+                    rows.push((id.into_owned(), Owned::of(l)));
+                }
+            }
+            let mut sp = spill.lock().expect("spill lock");
+            if let Some(sp) = sp.as_mut() {
+                return sp.labels(rows);
+            }
+            let mut t = parts.lock().expect("label lock");
+            for (id, l) in rows {
+                if t.map.contains_key(&id) {
+                    t.duplicates += 1;
+                    continue;
+                }
+                t.bytes += id.len() as u64 + l.bytes() + LABEL_OVERHEAD;
+                let slot = t.map.len();
+                t.map.insert(id, (l, slot));
+            }
+            if t.bytes > req.memory_limit {
+                let mut new = Spill::create(req.spill_dir)?;
+                let held: Vec<(String, Owned)> = t.map.drain().map(|(k, (l, _))| (k, l)).collect();
+                new.labels(held)?;
+                t.bytes = 0;
+                *sp = Some(new);
+            }
+            Ok(())
+        },
+    )?;
+    let labels = parts.into_inner().expect("label lock");
+    let spilled = spill.into_inner().expect("spill lock");
+    match spilled {
+        None => {
+            let matched: Vec<AtomicBool> = (0..labels.map.len()).map(|_| AtomicBool::new(false)).collect();
+            let tallies = read_all(
+                req.predictions,
+                &|f| prediction_columns(s, f, &id_columns(f, req.id_column), true),
+                &|| (Tally { acc: Accumulator::new(s), rows: 0, nulls: 0, unmatched: 0 }, 0u64),
+                &|(t, at), fi, f, b| {
+                    let ids = id_columns(f, req.id_column);
+                    let look = |id: &str| {
+                        labels.map.get(id).map(|(l, slot)| {
+                            matched[*slot].store(true, Ordering::Relaxed);
+                            l.clone()
+                        })
+                    };
+                    score_batch(t, s, fi, f, b, &ids, at, &look, true)
+                },
+            )?;
+            let unmatched_labels = matched.iter().filter(|m| !m.load(Ordering::Relaxed)).count() as u64;
+            let mut out = finish(s, tallies.into_iter().map(|(t, _)| t).collect(), Some(unmatched_labels), 0)?;
+            out.duplicate_labels = labels.duplicates;
+            out.join_memory_bytes = labels.bytes;
+            Ok(out)
+        }
+        Some(mut sp) => {
+            let dup_before = labels.duplicates;
+            // The predictions, spilled by id with the values the scorer needs.
+            let sp_ref = Mutex::new(&mut sp);
+            let rows = read_all(
+                req.predictions,
+                &|f| prediction_columns(s, f, &id_columns(f, req.id_column), true),
+                &|| (0u64, 0u64),
+                &|(rows, nulls), _, f, b| {
+                    let err = |m: String| Error::Input { path: f.path.clone(), message: m };
+                    let ids: Vec<View> = id_columns(f, req.id_column)
+                        .iter()
+                        .filter_map(|n| col_index(b, n))
+                        .map(|c| View::of(b.column(c)).map_err(err))
+                        .collect::<Result<_>>()?;
+                    let get = |n: &Option<String>| -> Result<Option<View>> {
+                        n.as_ref()
+                            .and_then(|n| col_index(b, n).map(|c| (n, c)))
+                            .map(|(n, c)| View::of(b.column(c)).map_err(|m| err(format!("column '{n}': {m}"))))
+                            .transpose()
+                    };
+                    let (pred, prob) = (get(&s.prediction)?, get(&s.probability)?);
+                    let mut out = Vec::with_capacity(b.num_rows());
+                    for i in 0..b.num_rows() {
+                        *rows += 1;
+                        let id = id_at(&ids, i);
+                        let p = pred.as_ref().and_then(|v| v.get(i));
+                        let q = prob.as_ref().and_then(|v| v.get(i));
+                        if id.is_none()
+                            || (s.prediction.is_some() && p.is_none())
+                            || (s.probability.is_some() && q.is_none())
+                        {
+                            *nulls += 1;
+                            continue;
+                        }
+                        out.push((id.expect("checked").into_owned(), p.map(Owned::of), q.map(Owned::of)));
+                    }
+                    sp_ref.lock().expect("spill lock").predictions(out)
+                },
+            )?;
+            let (read, nulls) = rows.iter().fold((0, 0), |a, r| (a.0 + r.0, a.1 + r.1));
+            let (mut acc, mut unmatched_p, mut unmatched_l, mut dups, mut biggest) =
+                (Accumulator::new(s), 0u64, 0u64, dup_before, 0u64);
+            sp.finish_writing()?;
+            for part in 0..SPILL_PARTITIONS {
+                let mut table: HashMap<String, (Owned, bool)> = HashMap::new();
+                let mut bytes = 0u64;
+                sp.read_labels(part, &mut |id, l| {
+                    if table.contains_key(&id) {
+                        dups += 1;
+                    } else {
+                        bytes += id.len() as u64 + l.bytes() + LABEL_OVERHEAD;
+                        table.insert(id, (l, false));
+                    }
+                })?;
+                biggest = biggest.max(bytes);
+                let mut failure = None;
+                sp.read_predictions(part, &mut |id, p, q| {
+                    if failure.is_some() {
+                        return;
+                    }
+                    match table.get_mut(&id) {
+                        None => unmatched_p += 1,
+                        Some((l, seen)) => {
+                            *seen = true;
+                            let q = q.and_then(|q| q.value().number());
+                            if let Err(e) = acc.add(l.value(), p.as_ref().map(Owned::value), q, key_of(&id)) {
+                                failure = Some(e);
+                            }
+                        }
+                    }
+                })?;
+                if let Some(e) = failure {
+                    return Err(Error::Usage(format!("model quality: {e}")));
+                }
+                unmatched_l += table.values().filter(|(_, seen)| !seen).count() as u64;
+            }
+            let scored = acc.rows();
+            Ok(QualityOutcome {
+                metrics: acc.finish(),
+                prediction_rows: read,
+                scored_rows: scored,
+                null_rows: nulls,
+                unmatched_predictions: unmatched_p,
+                unmatched_labels: unmatched_l,
+                duplicate_labels: dups,
+                join_memory_bytes: biggest,
+                spilled_partitions: SPILL_PARTITIONS,
+            })
+        }
+    }
+}
+
+fn finish(s: &QualitySettings, tallies: Vec<Tally>, unmatched_labels: Option<u64>, parts: usize) -> Result<QualityOutcome> {
+    let mut acc = Accumulator::new(s);
+    let (mut rows, mut nulls, mut unmatched) = (0, 0, 0);
+    for t in tallies {
+        acc.merge(&t.acc).map_err(|e| Error::Usage(format!("model quality: {e}")))?;
+        rows += t.rows;
+        nulls += t.nulls;
+        unmatched += t.unmatched;
+    }
+    let scored = acc.rows();
+    Ok(QualityOutcome {
+        metrics: acc.finish(),
+        prediction_rows: rows,
+        scored_rows: scored,
+        null_rows: nulls,
+        unmatched_predictions: unmatched,
+        unmatched_labels: unmatched_labels.unwrap_or(0),
+        duplicate_labels: 0,
+        join_memory_bytes: 0,
+        spilled_partitions: parts,
+    })
+}
+
+/// Spill files: per partition, one file of labels and one of predictions.
+struct Spill {
+    dir: tempfile::TempDir,
+    labels: Vec<BufWriter<File>>,
+    predictions: Vec<BufWriter<File>>,
+}
+
+fn partition(id: &str) -> usize {
+    (crate::output::fnv1a64(id.as_bytes()) % SPILL_PARTITIONS as u64) as usize
+}
+
+fn put_str(w: &mut impl Write, s: &str) -> std::io::Result<()> {
+    w.write_all(&(s.len() as u32).to_le_bytes())?;
+    w.write_all(s.as_bytes())
+}
+
+fn put_owned(w: &mut impl Write, v: Option<&Owned>) -> std::io::Result<()> {
+    match v {
+        None => w.write_all(&[0]),
+        Some(Owned::Number(x)) => {
+            w.write_all(&[1])?;
+            w.write_all(&x.to_le_bytes())
+        }
+        Some(Owned::Text(s)) => {
+            w.write_all(&[2])?;
+            put_str(w, s)
+        }
+        Some(Owned::Bool(b)) => w.write_all(&[3, *b as u8]),
+    }
+}
+
+fn get_str(r: &mut impl Read) -> std::io::Result<Option<String>> {
+    let mut n = [0u8; 4];
+    match r.read_exact(&mut n) {
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+        other => other?,
+    }
+    let mut b = vec![0u8; u32::from_le_bytes(n) as usize];
+    r.read_exact(&mut b)?;
+    String::from_utf8(b).map(Some).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+}
+
+fn get_owned(r: &mut impl Read) -> std::io::Result<Option<Owned>> {
+    let mut t = [0u8; 1];
+    r.read_exact(&mut t)?;
+    Ok(match t[0] {
+        0 => None,
+        1 => {
+            let mut x = [0u8; 8];
+            r.read_exact(&mut x)?;
+            Some(Owned::Number(f64::from_le_bytes(x)))
+        }
+        2 => Some(Owned::Text(get_str(r)?.unwrap_or_default())),
+        _ => {
+            let mut b = [0u8; 1];
+            r.read_exact(&mut b)?;
+            Some(Owned::Bool(b[0] != 0))
+        }
+    })
+}
+
+impl Spill {
+    fn create(parent: &Path) -> Result<Spill> {
+        std::fs::create_dir_all(parent).map_err(|source| Error::Output { path: parent.into(), source })?;
+        let dir = tempfile::Builder::new()
+            .prefix(".driftwatch-join-")
+            .tempdir_in(parent)
+            .map_err(|source| Error::Output { path: parent.into(), source })?;
+        let open = |side: &str, p: usize| -> Result<BufWriter<File>> {
+            let path: PathBuf = dir.path().join(format!("{side}-{p}.bin"));
+            File::create(&path).map(BufWriter::new).map_err(|source| Error::Output { path, source })
+        };
+        let labels = (0..SPILL_PARTITIONS).map(|p| open("labels", p)).collect::<Result<_>>()?;
+        let predictions = (0..SPILL_PARTITIONS).map(|p| open("predictions", p)).collect::<Result<_>>()?;
+        Ok(Spill { dir, labels, predictions })
+    }
+    fn io(&self, e: std::io::Error) -> Error {
+        Error::Output { path: self.dir.path().into(), source: e }
+    }
+    fn labels(&mut self, rows: Vec<(String, Owned)>) -> Result<()> {
+        for (id, l) in rows {
+            let w = &mut self.labels[partition(&id)];
+            let r = put_str(w, &id).and_then(|_| put_owned(w, Some(&l)));
+            r.map_err(|e| self.io(e))?;
+        }
+        Ok(())
+    }
+    fn predictions(&mut self, rows: Vec<(String, Option<Owned>, Option<Owned>)>) -> Result<()> {
+        for (id, p, q) in rows {
+            let w = &mut self.predictions[partition(&id)];
+            let r = put_str(w, &id).and_then(|_| put_owned(w, p.as_ref())).and_then(|_| put_owned(w, q.as_ref()));
+            r.map_err(|e| self.io(e))?;
+        }
+        Ok(())
+    }
+    fn finish_writing(&mut self) -> Result<()> {
+        for w in self.labels.iter_mut().chain(self.predictions.iter_mut()) {
+            w.flush().map_err(|source| Error::Output { path: PathBuf::new(), source })?;
+        }
+        Ok(())
+    }
+    fn reader(&self, side: &str, p: usize) -> Result<BufReader<File>> {
+        let path = self.dir.path().join(format!("{side}-{p}.bin"));
+        File::open(&path).map(|f| BufReader::with_capacity(1 << 20, f)).map_err(|source| Error::Output { path, source })
+    }
+    fn read_labels(&self, p: usize, each: &mut dyn FnMut(String, Owned)) -> Result<()> {
+        let mut r = self.reader("labels", p)?;
+        while let Some(id) = get_str(&mut r).map_err(|e| self.io(e))? {
+            let l = get_owned(&mut r).map_err(|e| self.io(e))?.unwrap_or(Owned::Text(String::new()));
+            each(id, l);
+        }
+        Ok(())
+    }
+    fn read_predictions(&self, p: usize, each: &mut dyn FnMut(String, Option<Owned>, Option<Owned>)) -> Result<()> {
+        let mut r = self.reader("predictions", p)?;
+        while let Some(id) = get_str(&mut r).map_err(|e| self.io(e))? {
+            let a = get_owned(&mut r).map_err(|e| self.io(e))?;
+            let b = get_owned(&mut r).map_err(|e| self.io(e))?;
+            each(id, a, b);
+        }
+        Ok(())
+    }
+}

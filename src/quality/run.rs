@@ -1,0 +1,289 @@
+//! Model quality in the baseline and monitor jobs: the flags, the baseline's files, and the
+//! report section.
+//!
+//! A baseline with `--problem-type` writes `model_quality/statistics.json`,
+//! `model_quality/constraints.json` (SageMaker's shapes) and `model_quality/settings.json`
+//! (driftwatch's: the problem type, columns and threshold, so that `monitor` needs no flag).
+//! `monitor -b` reads that folder, or a SageMaker model-quality baseline folder as is (its
+//! `statistics.json` and `constraints.json`; the columns then come from the flags).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::join::{score, QualityOutcome, QualityRequest, DEFAULT_JOIN_MEMORY};
+use super::sagemaker::{
+    check, constraints_json, parse_constraints, parse_statistics, statistics_json, suggest, QualityConstraints,
+    QualityViolation,
+};
+use super::{ProblemType, QualitySettings};
+use crate::error::{Error, Result};
+use crate::output::{to_json, write_atomic};
+use crate::scan::ScannedFile;
+
+/// The folder of a baseline or monitoring run that holds the model-quality files.
+pub const FOLDER: &str = "model_quality";
+/// driftwatch's record of the problem type and columns.
+pub const SETTINGS: &str = "settings.json";
+
+/// Model-quality flags as given; what is not given comes from the baseline.
+#[derive(Debug, Clone, Default)]
+pub struct QualityFlags {
+    /// `--problem-type`.
+    pub problem_type: Option<ProblemType>,
+    /// `--label`.
+    pub label: Option<String>,
+    /// `--prediction`.
+    pub prediction: Option<String>,
+    /// `--probability`.
+    pub probability: Option<String>,
+    /// `--threshold`.
+    pub threshold: Option<f64>,
+    /// `--positive-label`.
+    pub positive_label: Option<String>,
+    /// `--ground-truth` inputs (monitor).
+    pub ground_truth: Vec<String>,
+    /// `--id-column`.
+    pub id_column: Option<String>,
+    /// `--join-memory` in bytes.
+    pub join_memory: Option<u64>,
+}
+
+impl QualityFlags {
+    /// True when any model-quality flag was given.
+    pub fn any(&self) -> bool {
+        self.problem_type.is_some()
+            || self.label.is_some()
+            || self.prediction.is_some()
+            || self.probability.is_some()
+            || self.threshold.is_some()
+            || self.positive_label.is_some()
+            || !self.ground_truth.is_empty()
+            || self.id_column.is_some()
+    }
+
+    /// The settings: the baseline's (when there is one) with the flags over them.
+    ///
+    /// # Errors
+    /// [`Error::Usage`] naming the flag that is missing or does not fit.
+    pub fn resolve(&self, base: Option<&QualityBaseline>) -> Result<Option<QualitySettings>> {
+        let from_base = base.and_then(|b| b.settings.clone());
+        let problem = match (self.problem_type, base) {
+            (Some(p), Some(b)) if p != b.problem_type => {
+                return Err(Error::Usage(format!(
+                    "--problem-type {} does not match the baseline's model quality ({})",
+                    p.name(),
+                    b.problem_type.name()
+                )))
+            }
+            (Some(p), _) => p,
+            (None, Some(b)) => b.problem_type,
+            (None, None) if self.any() => {
+                return Err(Error::Usage(
+                    "model quality needs --problem-type (Regression, BinaryClassification or MulticlassClassification), or a baseline with model quality".into(),
+                ))
+            }
+            (None, None) => return Ok(None),
+        };
+        let mut s = from_base.unwrap_or_else(|| QualitySettings::new(problem, ""));
+        s.problem_type = problem;
+        if let Some(l) = &self.label {
+            s.label.clone_from(l);
+        }
+        // An empty name drops the baseline's column (`--prediction ''`: derive the label from
+        // the probability).
+        let given = |v: &Option<String>| v.as_ref().map(|c| Some(c.clone()).filter(|c| !c.is_empty()));
+        if let Some(p) = given(&self.prediction) {
+            s.prediction = p;
+        }
+        if let Some(p) = given(&self.probability) {
+            s.probability = p;
+        }
+        if let Some(t) = self.threshold {
+            s.threshold = t;
+        }
+        if let Some(p) = &self.positive_label {
+            s.positive_label.clone_from(p);
+        }
+        if s.label.is_empty() {
+            return Err(Error::Usage(if base.is_some() {
+                "the baseline's model quality does not name its columns (a SageMaker folder): give --label COL and --prediction COL or --probability COL".into()
+            } else {
+                "model quality needs --label COL".into()
+            }));
+        }
+        s.validate().map_err(Error::Usage)?;
+        Ok(Some(s))
+    }
+}
+
+/// A model-quality baseline: driftwatch's `model_quality` folder or SageMaker's files.
+#[derive(Debug, Clone)]
+pub struct QualityBaseline {
+    /// The folder read.
+    pub dir: PathBuf,
+    /// The problem type.
+    pub problem_type: ProblemType,
+    /// The columns and threshold (driftwatch's baselines only).
+    pub settings: Option<QualitySettings>,
+    /// The baseline's metric values, when its statistics file is there.
+    pub values: BTreeMap<String, f64>,
+    /// The constraints.
+    pub constraints: QualityConstraints,
+    /// True when the folder holds model quality only (SageMaker's model-quality baseline).
+    pub only: bool,
+}
+
+fn read_json(p: &Path) -> Result<serde_json::Value> {
+    let bytes = std::fs::read(p).map_err(|e| Error::Baseline { path: p.into(), message: crate::error::one_line(e) })?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| Error::Baseline { path: p.into(), message: format!("not JSON: {}", crate::error::one_line(e)) })
+}
+
+impl QualityBaseline {
+    /// The model quality of baseline folder `dir`, if it has any.
+    ///
+    /// # Errors
+    /// [`Error::Baseline`] naming the file when one is there but malformed.
+    pub fn load(dir: &Path) -> Result<Option<QualityBaseline>> {
+        let (folder, only) = if dir.join(FOLDER).join("constraints.json").is_file() {
+            (dir.join(FOLDER), false)
+        } else {
+            let c = dir.join("constraints.json");
+            if !c.is_file() || !super::sagemaker::is_quality_json(&read_json(&c)?) {
+                return Ok(None);
+            }
+            (dir.to_path_buf(), true)
+        };
+        let cpath = folder.join("constraints.json");
+        let constraints =
+            parse_constraints(&read_json(&cpath)?).map_err(|message| Error::Baseline { path: cpath.clone(), message })?;
+        let spath = folder.join("statistics.json");
+        let values = if spath.is_file() {
+            let st = parse_statistics(&read_json(&spath)?).map_err(|message| Error::Baseline { path: spath.clone(), message })?;
+            if st.problem_type != constraints.problem_type {
+                return Err(Error::Baseline {
+                    path: spath,
+                    message: format!(
+                        "statistics are for {} but constraints for {}",
+                        st.problem_type.name(),
+                        constraints.problem_type.name()
+                    ),
+                });
+            }
+            st.values.into_iter().map(|(k, (v, _))| (k, v)).collect()
+        } else {
+            BTreeMap::new()
+        };
+        let setp = folder.join(SETTINGS);
+        let settings = if setp.is_file() {
+            Some(serde_json::from_value(read_json(&setp)?).map_err(|e| Error::Baseline {
+                path: setp.clone(),
+                message: crate::error::one_line(e),
+            })?)
+        } else {
+            None
+        };
+        Ok(Some(QualityBaseline {
+            dir: folder,
+            problem_type: constraints.problem_type,
+            settings,
+            values,
+            constraints,
+            only,
+        }))
+    }
+}
+
+/// The model-quality section of a monitoring report (`drift.json`'s `model_quality`).
+#[derive(Debug, Clone, Serialize)]
+pub struct QualityReport {
+    /// Columns and problem type.
+    pub settings: QualitySettings,
+    /// What was scored, and the metrics.
+    #[serde(flatten)]
+    pub outcome: QualityOutcome,
+    /// The baseline's value of each metric, when it has one.
+    pub baseline: BTreeMap<String, f64>,
+    /// Violated constraints.
+    pub violations: Vec<QualityViolation>,
+}
+
+/// Scores `files` (joined with `ground_truth` when given) for a baseline or a monitoring run.
+///
+/// # Errors
+/// As [`score`].
+pub fn run(
+    settings: &QualitySettings,
+    flags: &QualityFlags,
+    files: &[ScannedFile],
+    ground_truth: Option<&[ScannedFile]>,
+    output: &Path,
+) -> Result<QualityOutcome> {
+    let out = score(&QualityRequest {
+        settings,
+        predictions: files,
+        ground_truth,
+        id_column: flags.id_column.as_deref(),
+        memory_limit: flags.join_memory.unwrap_or(DEFAULT_JOIN_MEMORY),
+        spill_dir: output,
+    })?;
+    if out.scored_rows == 0 {
+        return Err(Error::Usage(format!(
+            "model quality: no row could be scored ({} prediction rows: {} with a null value, {} without a label)",
+            out.prediction_rows, out.null_rows, out.unmatched_predictions
+        )));
+    }
+    Ok(out)
+}
+
+/// Writes a baseline's model-quality files; returns their paths.
+///
+/// # Errors
+/// [`Error::Output`] when a file cannot be written.
+pub fn write_baseline(dir: &Path, settings: &QualitySettings, out: &QualityOutcome) -> Result<Vec<PathBuf>> {
+    let folder = dir.join(FOLDER);
+    let mut written = Vec::new();
+    for (name, bytes) in [
+        ("statistics.json", to_json(&statistics_json(&out.metrics))),
+        ("constraints.json", to_json(&constraints_json(&suggest(&out.metrics)))),
+        (SETTINGS, to_json(settings)),
+    ] {
+        let p = folder.join(name);
+        write_atomic(&p, &bytes)?;
+        written.push(p);
+    }
+    Ok(written)
+}
+
+/// Checks a monitoring run's metrics against the baseline and writes its model-quality files.
+///
+/// # Errors
+/// [`Error::Usage`] when the baseline is for another problem type; [`Error::Output`].
+pub fn write_monitor(
+    dir: &Path,
+    settings: QualitySettings,
+    out: QualityOutcome,
+    base: Option<&QualityBaseline>,
+) -> Result<(QualityReport, Vec<PathBuf>)> {
+    let violations = match base {
+        Some(b) => check(&out.metrics, &b.constraints).map_err(Error::Usage)?,
+        None => Vec::new(),
+    };
+    let folder = dir.join(FOLDER);
+    let mut written = Vec::new();
+    for (name, bytes) in [
+        ("statistics.json", to_json(&statistics_json(&out.metrics))),
+        (
+            "constraint_violations.json",
+            to_json(&serde_json::json!({ "violations": violations })),
+        ),
+    ] {
+        let p = folder.join(name);
+        write_atomic(&p, &bytes)?;
+        written.push(p);
+    }
+    let baseline = base.map(|b| b.values.clone()).unwrap_or_default();
+    Ok((QualityReport { settings, outcome: out, baseline, violations }, written))
+}
