@@ -18,6 +18,8 @@ pub struct Cli {
 }
 
 /// Subcommands.
+// Parsed once per process: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Profile training data into a baseline (statistics.json, constraints.json, profile.json).
@@ -259,7 +261,7 @@ fn parse_size(s: &str) -> Result<u64, String> {
         u => return Err(format!("{s:?}: unknown unit {u:?} (B, KiB, MiB, GiB, TiB)")),
     };
     let bytes = n * k as f64;
-    if !(bytes >= 1.0 && bytes < 1.0e18) {
+    if !(1.0..1.0e18).contains(&bytes) {
         return Err(format!("{s:?}: out of range"));
     }
     Ok(bytes as u64)

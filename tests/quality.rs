@@ -169,6 +169,10 @@ fn cli_captures_joined_with_late_ground_truth_to_violations() {
         .code(1);
     let stderr = String::from_utf8_lossy(&run.get_output().stderr).to_string();
     assert!(stderr.contains("20 predictions without a label, 7 labels without a prediction"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&run.get_output().stdout).to_string();
+    assert!(stdout.contains("### Model quality"), "{stdout}");
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("<h2 id=\"model-quality\">Model quality</h2>"));
     assert_statistics(&out.join("model_quality/statistics.json"), "bc_capture_joined");
     let drift = crate::common::json(&out.join("drift.json"));
     let mq = &drift["model_quality"];
@@ -181,6 +185,7 @@ fn cli_captures_joined_with_late_ground_truth_to_violations() {
     for x in v {
         let name = x["metric_name"].as_str().unwrap();
         let (now, bound) = (stats["binary_classification_metrics"][name]["value"].as_f64().unwrap(), c[name]["threshold"].as_f64().unwrap());
+        assert!(stdout.contains(&format!("| {name} | ")) && html.contains(&format!("<td>{name}</td>")), "{name}");
         match x["constraint_check_type"].as_str().unwrap() {
             "LessThanThreshold" => assert!(now < bound, "{name}"),
             "GreaterThanThreshold" => assert!(now > bound, "{name}"),

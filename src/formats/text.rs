@@ -379,9 +379,11 @@ struct EventMetadata {
 
 /// One record: column name → value, in column order.
 type Record = Vec<(String, Cell)>;
+/// One payload record's values, positional ones without a name.
+type Fields = Vec<(Option<String>, Cell)>;
 
 /// The records a payload holds, each as its values (`None` name: positional).
-fn payload_records(p: &Payload, what: &str) -> Result<Vec<Vec<(Option<String>, Cell)>>, String> {
+fn payload_records(p: &Payload, what: &str) -> Result<Vec<Fields>, String> {
     let (text, json) = match p.encoding.to_ascii_uppercase().as_str() {
         "CSV" => (p.data.clone(), false),
         "JSON" => (p.data.clone(), true),
@@ -432,7 +434,7 @@ fn payload_records(p: &Payload, what: &str) -> Result<Vec<Vec<(Option<String>, C
     }
 }
 
-fn json_fields(v: &serde_json::Value, name: Option<String>, out: &mut Vec<(Option<String>, Cell)>) {
+fn json_fields(v: &serde_json::Value, name: Option<String>, out: &mut Fields) {
     use serde_json::Value as J;
     match v {
         J::Object(o) => {
@@ -463,7 +465,7 @@ fn json_fields(v: &serde_json::Value, name: Option<String>, out: &mut Vec<(Optio
 /// The records of one line.
 fn line_records(line: &[u8], kind: TextKind) -> Result<Vec<Record>, String> {
     let l: Line = serde_json::from_slice(line).map_err(|e| format!("not a JSON record: {}", one_line(e)))?;
-    let mut parts: Vec<Vec<Vec<(Option<String>, Cell)>>> = Vec::new();
+    let mut parts: Vec<Vec<Fields>> = Vec::new();
     match kind {
         TextKind::GroundTruth => {
             let g = l.ground_truth_data.as_ref().ok_or("no groundTruthData")?;

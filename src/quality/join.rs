@@ -155,7 +155,8 @@ fn id_at<'a>(ids: &'a [View], i: usize) -> Option<std::borrow::Cow<'a, str>> {
 fn id_columns(file: &ScannedFile, id_column: Option<&str>) -> Vec<String> {
     let names: Vec<&str> = file.schema().fields().iter().map(|f| f.name().as_str()).collect();
     match id_column {
-        Some(c) => names.contains(&c).then(|| vec![c.to_string()]).unwrap_or_default(),
+        Some(c) if names.contains(&c) => vec![c.to_string()],
+        Some(_) => Vec::new(),
         None => CAPTURE_IDS.iter().filter(|c| names.contains(c)).map(|c| c.to_string()).collect(),
     }
 }
@@ -238,7 +239,7 @@ fn score_batch(
     let id_views: Vec<View> = ids
         .iter()
         .filter_map(|n| col_index(batch, n))
-        .map(|c| View::of(batch.column(c)).map_err(|e| err(e)))
+        .map(|c| View::of(batch.column(c)).map_err(err))
         .collect::<Result<_>>()?;
     for i in 0..batch.num_rows() {
         t.rows += 1;
@@ -505,11 +506,13 @@ pub fn score(req: &QualityRequest) -> Result<QualityOutcome> {
                 let mut table: HashMap<String, (Owned, bool)> = HashMap::new();
                 let mut bytes = 0u64;
                 sp.read_labels(part, &mut |id, l| {
-                    if table.contains_key(&id) {
-                        dups += 1;
-                    } else {
-                        bytes += id.len() as u64 + l.bytes() + LABEL_OVERHEAD;
-                        table.insert(id, (l, false));
+                    let add = id.len() as u64 + l.bytes() + LABEL_OVERHEAD;
+                    match table.entry(id) {
+                        std::collections::hash_map::Entry::Occupied(_) => dups += 1,
+                        std::collections::hash_map::Entry::Vacant(v) => {
+                            bytes += add;
+                            v.insert((l, false));
+                        }
                     }
                 })?;
                 biggest = biggest.max(bytes);

@@ -210,6 +210,71 @@ pub struct QualityReport {
     pub violations: Vec<QualityViolation>,
 }
 
+/// One metric of the report's table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricRow {
+    /// SageMaker's name.
+    pub name: String,
+    /// The value now, `None` when undefined on these rows.
+    pub value: Option<f64>,
+    /// Its bootstrap deviation.
+    pub standard_deviation: Option<f64>,
+    /// The baseline's value.
+    pub baseline: Option<f64>,
+    /// Why it is undefined, or the violation's description.
+    pub note: Option<String>,
+    /// True when a constraint is violated.
+    pub violated: bool,
+}
+
+impl QualityReport {
+    /// The metrics, defined or not, in name order, with the baseline and the violations.
+    pub fn rows(&self) -> Vec<MetricRow> {
+        let m = &self.outcome.metrics;
+        let mut names: Vec<&String> = m.values.keys().chain(m.undefined.keys()).collect();
+        names.sort();
+        names
+            .into_iter()
+            .map(|n| {
+                let v = m.values.get(n);
+                let violation = self.violations.iter().find(|x| &x.metric_name == n);
+                MetricRow {
+                    name: n.clone(),
+                    value: v.map(|v| v.value),
+                    standard_deviation: v.and_then(|v| v.standard_deviation),
+                    baseline: self.baseline.get(n).copied(),
+                    note: violation.map(|x| x.description.clone()).or_else(|| m.undefined.get(n).cloned()),
+                    violated: violation.is_some(),
+                }
+            })
+            .collect()
+    }
+
+    /// One sentence on what was scored.
+    pub fn sentence(&self) -> String {
+        let o = &self.outcome;
+        let mut s = format!(
+            "{} on `{}` against `{}`: {} rows scored of {} prediction rows, {} violations",
+            o.metrics.problem_type.name(),
+            self.settings.prediction.as_deref().or(self.settings.probability.as_deref()).unwrap_or(""),
+            self.settings.label,
+            o.scored_rows,
+            o.prediction_rows,
+            self.violations.len()
+        );
+        if o.null_rows > 0 {
+            s.push_str(&format!("; {} rows with a null value left out", o.null_rows));
+        }
+        if o.unmatched_predictions + o.unmatched_labels + o.duplicate_labels > 0 || o.join_memory_bytes > 0 {
+            s.push_str(&format!(
+                "; join: {} predictions without a label, {} labels without a prediction, {} repeated labels",
+                o.unmatched_predictions, o.unmatched_labels, o.duplicate_labels
+            ));
+        }
+        s
+    }
+}
+
 /// Scores `files` (joined with `ground_truth` when given) for a baseline or a monitoring run.
 ///
 /// # Errors

@@ -253,6 +253,32 @@ pub fn render(r: &MonitorReport) -> String {
         ));
     }
     o.push_str("</table>");
+    if let Some(q) = &r.model_quality {
+        o.push_str(&format!(
+            "<h2 id=\"model-quality\">Model quality</h2><p>{}.</p><table><tr><th>metric</th><th>value</th><th>standard deviation</th><th>baseline</th><th>status</th></tr>",
+            escape(&q.sentence())
+        ));
+        for m in q.rows() {
+            let status = if m.violated {
+                "violation"
+            } else if m.value.is_none() {
+                "undefined"
+            } else {
+                "ok"
+            };
+            o.push_str(&format!(
+                "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}{}</td></tr>",
+                if m.violated { "drift" } else { "" },
+                escape(&m.name),
+                num(m.value),
+                num(m.standard_deviation),
+                num(m.baseline),
+                status,
+                m.note.as_deref().map(|n| format!(": {}", escape(n))).unwrap_or_default()
+            ));
+        }
+        o.push_str("</table>");
+    }
     if !r.violations.is_empty() {
         o.push_str("<h2>Violations</h2><table><tr><th>check</th><th>feature</th><th>description</th></tr>");
         for v in &r.violations {

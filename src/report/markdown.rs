@@ -17,7 +17,10 @@ pub fn render(r: &MonitorReport) -> String {
     let mut o = String::new();
     let verdict = if r.current.rows == 0 {
         "nothing monitored (0 rows read)"
-    } else if s.violations == 0 && r.windows.as_ref().is_none_or(|w| w.windows_with_violations == 0) {
+    } else if s.violations == 0
+        && r.windows.as_ref().is_none_or(|w| w.windows_with_violations == 0)
+        && r.model_quality.as_ref().is_none_or(|q| q.violations.is_empty())
+    {
         "no violations"
     } else {
         "violations found"
@@ -81,6 +84,26 @@ pub fn render(r: &MonitorReport) -> String {
             num(psi),
             num(js)
         ));
+    }
+    if let Some(q) = &r.model_quality {
+        o.push_str(&format!("\n### Model quality\n\n{}\n\n| metric | value | ± | baseline | status |\n|---|---|---|---|---|\n", md(&q.sentence())));
+        for m in q.rows() {
+            let status = if m.violated {
+                "**violation**".to_string()
+            } else if m.value.is_none() {
+                format!("undefined ({})", md(m.note.as_deref().unwrap_or("")))
+            } else {
+                "ok".into()
+            };
+            o.push_str(&format!(
+                "| {} | {} | {} | {} | {} |\n",
+                md(&m.name),
+                num(m.value),
+                num(m.standard_deviation),
+                num(m.baseline),
+                status
+            ));
+        }
     }
     if !r.violations.is_empty() {
         o.push_str("\n| violation | feature | description |\n|---|---|---|\n");
