@@ -206,7 +206,7 @@ fn monitor_quality_only(
     let s = scan_inputs(opts)?;
     let _guard = OutputGuard::new(&opts.output);
     let truth = ground_truth(opts)?;
-    let out = crate::quality::run::run(settings, &opts.quality, &s.files, truth.as_deref(), &opts.output)?;
+    let out = crate::quality::run::run(settings, &opts.quality, &s.files, truth.as_deref(), &opts.output, None)?;
     let rows = out.prediction_rows;
     let (q, mut written) = crate::quality::run::write_monitor(&opts.output, settings.clone(), out, Some(base))?;
     let report = MonitorReport {
@@ -462,7 +462,7 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
     let quality = match quality {
         Some(settings) => {
             let truth = ground_truth(opts)?;
-            let out = crate::quality::run::run(&settings, &opts.quality, &good, truth.as_deref(), &opts.output)?;
+            let out = crate::quality::run::run(&settings, &opts.quality, &good, truth.as_deref(), &opts.output, None)?;
             written.extend(crate::quality::run::write_baseline(&opts.output, &settings, &out)?);
             Some(out)
         }
@@ -827,7 +827,12 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
         let good: Vec<ScannedFile> =
             s.files.iter().filter(|f| !report.current.skipped.iter().any(|k| k.path == f.path.display().to_string())).cloned().collect();
         let truth = ground_truth(opts)?;
-        let out = crate::quality::run::run(&settings, &opts.quality, &good, truth.as_deref(), &opts.output)?;
+        // Calendar windows only: windows of rows have no instant to key the joined rows by.
+        let window = windows.as_ref().filter(|w| w.window.rows_per_window().is_none()).map(|w| (w.column.as_str(), w.window));
+        let out = crate::quality::run::run(&settings, &opts.quality, &good, truth.as_deref(), &opts.output, window)?;
+        if !out.windows.is_empty() {
+            written.push(crate::quality::run::write_windows(&opts.output, &out.windows)?);
+        }
         let (q, w) = crate::quality::run::write_monitor(&opts.output, settings, out, qbase.as_ref())?;
         written.extend(w);
         report.model_quality = Some(q);
@@ -862,6 +867,13 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
         let mut summary = timeline::summary(w, &segments, &window_results);
         summary.change_points = changes.len();
         report.timeline = Some(timeline::for_report(&window_results, &changes));
+        if let Some(q) = report.model_quality.as_mut().filter(|q| !q.outcome.windows.is_empty()) {
+            q.drift_relevance = Some(crate::quality::run::drift_relevance(
+                q.settings.problem_type,
+                &q.outcome.windows,
+                &window_results,
+            ));
+        }
         report.windows = Some(summary);
     }
     let stats = baseline::statistics(&current);

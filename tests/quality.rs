@@ -340,3 +340,101 @@ fn cli_bad_model_quality_inputs() {
         .code(2);
     assert!(String::from_utf8_lossy(&run.get_output().stderr).contains("a third class '2'"));
 }
+
+/// Hourly captures where x0 drifts exactly when the model goes blind, and x1 drifts in other
+/// hours without harm.
+fn hourly(path: &std::path::Path, hours: i64, rows: usize, drift: bool) {
+    use arrow_array::{Float64Array, Int64Array, TimestampMillisecondArray};
+    let mut state = 0x2545_f491_4f6c_dd1du64 ^ hours as u64 ^ drift as u64;
+    let mut rnd = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let (mut ts, mut x0, mut x1, mut y, mut p) = (vec![], vec![], vec![], vec![], vec![]);
+    for h in 0..hours {
+        let blind = drift && (6..12).contains(&h);
+        let shifted = drift && (15..20).contains(&h);
+        for k in 0..rows {
+            ts.push(1_798_761_600_000 + h * 3_600_000 + k as i64 * 1000);
+            let label = (rnd() < 0.5) as i64;
+            x0.push(rnd() + if blind { 2.0 } else { 0.0 });
+            x1.push(rnd() + if shifted { 2.0 } else { 0.0 });
+            y.push(label);
+            p.push(if blind { rnd() } else if label == 1 { 0.5 + 0.5 * rnd() } else { 0.6 * rnd() });
+        }
+    }
+    crate::common::write_parquet(
+        path,
+        vec![
+            ("ts", crate::common::arr(TimestampMillisecondArray::from(ts).with_timezone("UTC"))),
+            ("x0", crate::common::arr(Float64Array::from(x0))),
+            ("x1", crate::common::arr(Float64Array::from(x1))),
+            ("label", crate::common::arr(Int64Array::from(y))),
+            ("probability", crate::common::arr(Float64Array::from(p))),
+        ],
+        4096,
+    );
+}
+
+#[test]
+fn cli_per_window_quality_ranks_the_drift_that_matters() {
+    let d = tempfile::tempdir().unwrap();
+    let (train, caps) = (d.path().join("train.parquet"), d.path().join("caps.parquet"));
+    hourly(&train, 4, 500, false);
+    hourly(&caps, 24, 300, true);
+    let base = d.path().join("base");
+    crate::common::driftwatch()
+        .args(["baseline", "-q", "-o"])
+        .arg(&base)
+        .args(["--problem-type", "BinaryClassification", "--label", "label", "--probability", "probability"])
+        .arg(&train)
+        .assert()
+        .success();
+    let out = d.path().join("out");
+    let run = crate::common::driftwatch()
+        .args(["monitor", "-q", "-b"])
+        .arg(&base)
+        .arg("-o")
+        .arg(&out)
+        .args(["--window", "1h", "--time-column", "ts"])
+        .arg(&caps)
+        .assert()
+        .code(1);
+    let stdout = String::from_utf8_lossy(&run.get_output().stdout).to_string();
+    assert!(stdout.contains("Drift that moves with the model's worsening (`auc` over 24 windows"), "{stdout}");
+    let drift = crate::common::json(&out.join("drift.json"));
+    let rel = &drift["model_quality"]["drift_relevance"];
+    let feats = rel["features"].as_array().unwrap();
+    let rho = |name: &str| feats.iter().find(|f| f["feature"] == name).unwrap()["spearman"].as_f64().unwrap();
+    assert_eq!(feats[0]["feature"], "x0", "{rel}");
+    assert!(rho("x0") > 0.6 && rho("x1") < 0.3, "x0 {} x1 {}", rho("x0"), rho("x1"));
+    // windows.csv: one row per hour, the blind hours' auc near 0.5, the others high.
+    let csv = std::fs::read_to_string(out.join("model_quality/windows.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let (at_auc, at_rows) = (header.iter().position(|h| *h == "auc").unwrap(), header.iter().position(|h| *h == "rows").unwrap());
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 24);
+    let total: u64 = rows.iter().map(|r| r[at_rows].parse::<u64>().unwrap()).sum();
+    assert_eq!(total, drift["model_quality"]["scored_rows"].as_u64().unwrap());
+    for (h, r) in rows.iter().enumerate() {
+        let auc: f64 = r[at_auc].parse().unwrap();
+        if (6..12).contains(&h) {
+            assert!(auc < 0.7, "hour {h}: {auc}");
+        } else {
+            assert!(auc > 0.9, "hour {h}: {auc}");
+        }
+    }
+}
+
+#[test]
+fn spearman_against_scipy_figures() {
+    use driftwatch::quality::run::spearman;
+    // scipy.stats.spearmanr([1, 2, 2, 4, 5], [5, 6, 7, 8, 7]) = 0.7631578947368421 (ties share ranks).
+    let r = spearman(&[1.0, 2.0, 2.0, 4.0, 5.0], &[5.0, 6.0, 7.0, 8.0, 7.0]).unwrap();
+    assert!((r - 0.7631578947368421).abs() < 1e-12, "{r}");
+    assert_eq!(spearman(&[1.0, 2.0], &[2.0, 1.0]), None);
+    assert_eq!(spearman(&[1.0, 1.0, 1.0], &[2.0, 1.0, 3.0]), None);
+}

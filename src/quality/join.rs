@@ -14,7 +14,7 @@
 //! turn: memory is then the limit divided among the partitions. The spill files are removed when
 //! the join ends.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -29,6 +29,7 @@ use serde::Serialize;
 
 use super::{key_of, Accumulator, QualityMetrics, QualitySettings, Value};
 use crate::decode::for_each_batch;
+use crate::engine::window::Window;
 use crate::error::{one_line, Error, Result};
 use crate::scan::ScannedFile;
 
@@ -57,6 +58,19 @@ pub struct QualityRequest<'a> {
     pub memory_limit: u64,
     /// Folder for spill files.
     pub spill_dir: &'a Path,
+    /// Also score each calendar window of this time column.
+    pub window: Option<(&'a str, Window)>,
+}
+
+/// One window's model quality.
+#[derive(Debug, Clone, Serialize)]
+pub struct WindowQuality {
+    /// Start, milliseconds since the epoch (UTC).
+    pub start: i64,
+    /// End (the next window's start).
+    pub end: i64,
+    /// The metrics of the window's scored rows.
+    pub metrics: QualityMetrics,
 }
 
 /// What scoring found.
@@ -80,6 +94,12 @@ pub struct QualityOutcome {
     pub join_memory_bytes: u64,
     /// Partitions the join spilled to disk; 0 when it ran in memory.
     pub spilled_partitions: usize,
+    /// Per window, in time order, when windows were asked for (written to
+    /// `model_quality/windows.csv`, not to `drift.json`).
+    #[serde(skip)]
+    pub windows: Vec<WindowQuality>,
+    /// Scored rows without a time, in no window.
+    pub untimed_rows: u64,
 }
 
 /// A column's values as the scorer reads them.
@@ -204,9 +224,39 @@ fn read_all<T: Send>(
 /// Per-unit tallies of the prediction side.
 struct Tally {
     acc: Accumulator,
+    windows: BTreeMap<i64, Accumulator>,
+    untimed: u64,
     rows: u64,
     nulls: u64,
     unmatched: u64,
+}
+
+impl Tally {
+    fn new(s: &QualitySettings) -> Tally {
+        Tally { acc: Accumulator::new(s), windows: BTreeMap::new(), untimed: 0, rows: 0, nulls: 0, unmatched: 0 }
+    }
+
+    /// Folds a row into the whole and, with a time, into its window.
+    fn add(
+        &mut self,
+        s: &QualitySettings,
+        window: Option<&Window>,
+        time: Option<i64>,
+        row: (Value, Option<Value>, Option<f64>, u64),
+    ) -> std::result::Result<(), super::RowError> {
+        let (y, p, q, key) = row;
+        self.acc.add(y, p, q, key)?;
+        if let Some(w) = window {
+            match time {
+                Some(t) => {
+                    let acc = self.windows.entry(w.start(t)).or_insert_with(|| Accumulator::new(s));
+                    acc.add(y, p, q, key)?;
+                }
+                None => self.untimed += 1,
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Scores a prediction batch against labels found by `label_of` (the same row's label when
@@ -222,8 +272,16 @@ fn score_batch(
     first_row: &mut u64,
     label_of: &dyn Fn(&str) -> Option<Owned>,
     joined: bool,
+    window: Option<(&str, Window)>,
 ) -> Result<()> {
     let err = |m: String| Error::Input { path: file.path.clone(), message: m };
+    let times = match window {
+        Some((column, _)) => match col_index(batch, column) {
+            Some(c) => Some(crate::engine::window::times_ms(column, batch.column(c))?),
+            None => None,
+        },
+        None => None,
+    };
     let view = |name: &Option<String>| -> Result<Option<View>> {
         match name {
             Some(n) => match col_index(batch, n) {
@@ -291,7 +349,8 @@ fn score_batch(
                 }
             }
         };
-        t.acc.add(y, p, q, key).map_err(|e| {
+        let time = times.as_ref().and_then(|v| v[i]);
+        t.add(s, window.as_ref().map(|w| &w.1), time, (y, p, q, key)).map_err(|e| {
             let column = match e {
                 super::RowError::Probability(_) => s.probability.clone().unwrap_or_default(),
                 _ if joined => format!("{} or the ground truth's label", s.prediction.as_deref().unwrap_or("")),
@@ -304,8 +363,15 @@ fn score_batch(
     Ok(())
 }
 
-fn prediction_columns(s: &QualitySettings, f: &ScannedFile, ids: &[String], joined: bool) -> Vec<String> {
+fn prediction_columns(
+    s: &QualitySettings,
+    f: &ScannedFile,
+    ids: &[String],
+    joined: bool,
+    window: Option<(&str, Window)>,
+) -> Vec<String> {
     let mut v: Vec<String> = ids.to_vec();
+    v.extend(window.map(|w| w.0.to_string()));
     v.extend(s.prediction.iter().cloned());
     v.extend(s.probability.iter().cloned());
     if !joined {
@@ -358,14 +424,14 @@ pub fn score(req: &QualityRequest) -> Result<QualityOutcome> {
     let Some(truth) = req.ground_truth else {
         let tallies = read_all(
             req.predictions,
-            &|f| prediction_columns(s, f, &id_columns(f, req.id_column), false),
-            &|| (Tally { acc: Accumulator::new(s), rows: 0, nulls: 0, unmatched: 0 }, 0u64),
+            &|f| prediction_columns(s, f, &id_columns(f, req.id_column), false, req.window),
+            &|| (Tally::new(s), 0u64),
             &|(t, at), fi, f, b| {
                 let ids = id_columns(f, req.id_column);
-                score_batch(t, s, fi, f, b, &ids, at, &|_| None, false)
+                score_batch(t, s, fi, f, b, &ids, at, &|_| None, false, req.window)
             },
         )?;
-        return finish(s, tallies.into_iter().map(|(t, _)| t).collect(), None, 0);
+        return finish(s, req.window.map(|w| w.1), tallies.into_iter().map(|(t, _)| t).collect(), None, 0);
     };
     for f in req.predictions.iter().chain(truth) {
         if id_columns(f, req.id_column).is_empty() {
@@ -439,8 +505,8 @@ pub fn score(req: &QualityRequest) -> Result<QualityOutcome> {
             let matched: Vec<AtomicBool> = (0..labels.map.len()).map(|_| AtomicBool::new(false)).collect();
             let tallies = read_all(
                 req.predictions,
-                &|f| prediction_columns(s, f, &id_columns(f, req.id_column), true),
-                &|| (Tally { acc: Accumulator::new(s), rows: 0, nulls: 0, unmatched: 0 }, 0u64),
+                &|f| prediction_columns(s, f, &id_columns(f, req.id_column), true, req.window),
+                &|| (Tally::new(s), 0u64),
                 &|(t, at), fi, f, b| {
                     let ids = id_columns(f, req.id_column);
                     let look = |id: &str| {
@@ -449,11 +515,12 @@ pub fn score(req: &QualityRequest) -> Result<QualityOutcome> {
                             l.clone()
                         })
                     };
-                    score_batch(t, s, fi, f, b, &ids, at, &look, true)
+                    score_batch(t, s, fi, f, b, &ids, at, &look, true, req.window)
                 },
             )?;
             let unmatched_labels = matched.iter().filter(|m| !m.load(Ordering::Relaxed)).count() as u64;
-            let mut out = finish(s, tallies.into_iter().map(|(t, _)| t).collect(), Some(unmatched_labels), 0)?;
+            let mut out =
+                finish(s, req.window.map(|w| w.1), tallies.into_iter().map(|(t, _)| t).collect(), Some(unmatched_labels), 0)?;
             out.duplicate_labels = labels.duplicates;
             out.join_memory_bytes = labels.bytes;
             Ok(out)
@@ -464,7 +531,7 @@ pub fn score(req: &QualityRequest) -> Result<QualityOutcome> {
             let sp_ref = Mutex::new(&mut sp);
             let rows = read_all(
                 req.predictions,
-                &|f| prediction_columns(s, f, &id_columns(f, req.id_column), true),
+                &|f| prediction_columns(s, f, &id_columns(f, req.id_column), true, req.window),
                 &|| (0u64, 0u64),
                 &|(rows, nulls), _, f, b| {
                     let err = |m: String| Error::Input { path: f.path.clone(), message: m };
@@ -480,6 +547,10 @@ pub fn score(req: &QualityRequest) -> Result<QualityOutcome> {
                             .transpose()
                     };
                     let (pred, prob) = (get(&s.prediction)?, get(&s.probability)?);
+                    let times = match req.window.and_then(|(c, _)| col_index(b, c).map(|i| (c, i))) {
+                        Some((c, i)) => Some(crate::engine::window::times_ms(c, b.column(i))?),
+                        None => None,
+                    };
                     let mut out = Vec::with_capacity(b.num_rows());
                     for i in 0..b.num_rows() {
                         *rows += 1;
@@ -493,14 +564,15 @@ pub fn score(req: &QualityRequest) -> Result<QualityOutcome> {
                             *nulls += 1;
                             continue;
                         }
-                        out.push((id.expect("checked").into_owned(), p.map(Owned::of), q.map(Owned::of)));
+                        let t = times.as_ref().and_then(|v| v[i]);
+                        out.push((id.expect("checked").into_owned(), p.map(Owned::of), q.map(Owned::of), t));
                     }
                     sp_ref.lock().expect("spill lock").predictions(out)
                 },
             )?;
             let (read, nulls) = rows.iter().fold((0, 0), |a, r| (a.0 + r.0, a.1 + r.1));
             let (mut acc, mut unmatched_p, mut unmatched_l, mut dups, mut biggest) =
-                (Accumulator::new(s), 0u64, 0u64, dup_before, 0u64);
+                (Tally::new(s), 0u64, 0u64, dup_before, 0u64);
             sp.finish_writing()?;
             for part in 0..SPILL_PARTITIONS {
                 let mut table: HashMap<String, (Owned, bool)> = HashMap::new();
@@ -517,7 +589,7 @@ pub fn score(req: &QualityRequest) -> Result<QualityOutcome> {
                 })?;
                 biggest = biggest.max(bytes);
                 let mut failure = None;
-                sp.read_predictions(part, &mut |id, p, q| {
+                sp.read_predictions(part, &mut |id, p, q, time| {
                     if failure.is_some() {
                         return;
                     }
@@ -526,7 +598,8 @@ pub fn score(req: &QualityRequest) -> Result<QualityOutcome> {
                         Some((l, seen)) => {
                             *seen = true;
                             let q = q.and_then(|q| q.value().number());
-                            if let Err(e) = acc.add(l.value(), p.as_ref().map(Owned::value), q, key_of(&id)) {
+                            let row = (l.value(), p.as_ref().map(Owned::value), q, key_of(&id));
+                            if let Err(e) = acc.add(s, req.window.as_ref().map(|w| &w.1), time, row) {
                                 failure = Some(e);
                             }
                         }
@@ -537,32 +610,51 @@ pub fn score(req: &QualityRequest) -> Result<QualityOutcome> {
                 }
                 unmatched_l += table.values().filter(|(_, seen)| !seen).count() as u64;
             }
-            let scored = acc.rows();
-            Ok(QualityOutcome {
-                metrics: acc.finish(),
-                prediction_rows: read,
-                scored_rows: scored,
-                null_rows: nulls,
-                unmatched_predictions: unmatched_p,
-                unmatched_labels: unmatched_l,
-                duplicate_labels: dups,
-                join_memory_bytes: biggest,
-                spilled_partitions: SPILL_PARTITIONS,
-            })
+            acc.rows = read;
+            acc.nulls = nulls;
+            acc.unmatched = unmatched_p;
+            let mut out = finish(s, req.window.map(|w| w.1), vec![acc], Some(unmatched_l), SPILL_PARTITIONS)?;
+            out.duplicate_labels = dups;
+            out.join_memory_bytes = biggest;
+            Ok(out)
         }
     }
 }
 
-fn finish(s: &QualitySettings, tallies: Vec<Tally>, unmatched_labels: Option<u64>, parts: usize) -> Result<QualityOutcome> {
+fn finish(
+    s: &QualitySettings,
+    window: Option<Window>,
+    tallies: Vec<Tally>,
+    unmatched_labels: Option<u64>,
+    parts: usize,
+) -> Result<QualityOutcome> {
     let mut acc = Accumulator::new(s);
-    let (mut rows, mut nulls, mut unmatched) = (0, 0, 0);
+    let mut windows: BTreeMap<i64, Accumulator> = BTreeMap::new();
+    let (mut rows, mut nulls, mut unmatched, mut untimed) = (0, 0, 0, 0);
+    let merge = |a: &mut Accumulator, b: &Accumulator| a.merge(b).map_err(|e| Error::Usage(format!("model quality: {e}")));
     for t in tallies {
-        acc.merge(&t.acc).map_err(|e| Error::Usage(format!("model quality: {e}")))?;
+        merge(&mut acc, &t.acc)?;
+        for (start, w) in &t.windows {
+            match windows.get_mut(start) {
+                Some(a) => merge(a, w)?,
+                None => {
+                    windows.insert(*start, w.clone());
+                }
+            }
+        }
         rows += t.rows;
         nulls += t.nulls;
         unmatched += t.unmatched;
+        untimed += t.untimed;
     }
     let scored = acc.rows();
+    let windows = match window {
+        Some(w) => windows
+            .into_iter()
+            .map(|(start, a)| WindowQuality { start, end: w.end(start), metrics: a.finish() })
+            .collect(),
+        None => Vec::new(),
+    };
     Ok(QualityOutcome {
         metrics: acc.finish(),
         prediction_rows: rows,
@@ -573,8 +665,13 @@ fn finish(s: &QualitySettings, tallies: Vec<Tally>, unmatched_labels: Option<u64
         duplicate_labels: 0,
         join_memory_bytes: 0,
         spilled_partitions: parts,
+        windows,
+        untimed_rows: untimed,
     })
 }
+
+/// A spilled prediction: id, prediction, probability, time.
+type SpilledPrediction = (String, Option<Owned>, Option<Owned>, Option<i64>);
 
 /// Spill files: per partition, one file of labels and one of predictions.
 struct Spill {
@@ -663,10 +760,14 @@ impl Spill {
         }
         Ok(())
     }
-    fn predictions(&mut self, rows: Vec<(String, Option<Owned>, Option<Owned>)>) -> Result<()> {
-        for (id, p, q) in rows {
+    fn predictions(&mut self, rows: Vec<SpilledPrediction>) -> Result<()> {
+        for (id, p, q, t) in rows {
             let w = &mut self.predictions[partition(&id)];
-            let r = put_str(w, &id).and_then(|_| put_owned(w, p.as_ref())).and_then(|_| put_owned(w, q.as_ref()));
+            let t = t.map(|t| Owned::Number(t as f64));
+            let r = put_str(w, &id)
+                .and_then(|_| put_owned(w, p.as_ref()))
+                .and_then(|_| put_owned(w, q.as_ref()))
+                .and_then(|_| put_owned(w, t.as_ref()));
             r.map_err(|e| self.io(e))?;
         }
         Ok(())
@@ -689,12 +790,20 @@ impl Spill {
         }
         Ok(())
     }
-    fn read_predictions(&self, p: usize, each: &mut dyn FnMut(String, Option<Owned>, Option<Owned>)) -> Result<()> {
+    fn read_predictions(
+        &self,
+        p: usize,
+        each: &mut dyn FnMut(String, Option<Owned>, Option<Owned>, Option<i64>),
+    ) -> Result<()> {
         let mut r = self.reader("predictions", p)?;
         while let Some(id) = get_str(&mut r).map_err(|e| self.io(e))? {
             let a = get_owned(&mut r).map_err(|e| self.io(e))?;
             let b = get_owned(&mut r).map_err(|e| self.io(e))?;
-            each(id, a, b);
+            let t = match get_owned(&mut r).map_err(|e| self.io(e))? {
+                Some(Owned::Number(t)) => Some(t as i64),
+                _ => None,
+            };
+            each(id, a, b, t);
         }
         Ok(())
     }

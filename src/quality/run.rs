@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::join::{score, QualityOutcome, QualityRequest, DEFAULT_JOIN_MEMORY};
+use super::join::{score, QualityOutcome, QualityRequest, WindowQuality, DEFAULT_JOIN_MEMORY};
+use crate::engine::window::Window;
 use super::sagemaker::{
     check, constraints_json, parse_constraints, parse_statistics, statistics_json, suggest, QualityConstraints,
     QualityViolation,
@@ -208,6 +209,153 @@ pub struct QualityReport {
     pub baseline: BTreeMap<String, f64>,
     /// Violated constraints.
     pub violations: Vec<QualityViolation>,
+    /// With windows: the metric followed per window, and the features whose drift moves with
+    /// its worsening, most first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drift_relevance: Option<DriftRelevance>,
+}
+
+/// Which features' drift moves with the model's quality: per window, each feature's drift
+/// distance against the quality metric's worsening (the metric itself for errors, its negative
+/// for scores), by Spearman's rank correlation over the windows where both are defined.
+#[derive(Debug, Clone, Serialize)]
+pub struct DriftRelevance {
+    /// The metric followed: `rmse`, `auc` (or `accuracy` when auc is undefined), `accuracy`.
+    pub metric: String,
+    /// Windows with a defined metric.
+    pub windows: usize,
+    /// Features, the strongest positive correlation first.
+    pub features: Vec<FeatureRelevance>,
+}
+
+/// One feature's correlation with the quality's worsening.
+#[derive(Debug, Clone, Serialize)]
+pub struct FeatureRelevance {
+    /// The feature.
+    pub feature: String,
+    /// Spearman's ρ between its drift distance and the worsening, in [-1, 1].
+    pub spearman: f64,
+    /// Windows both were defined in.
+    pub windows: usize,
+}
+
+/// Ranks with ties sharing their mean rank.
+fn ranks(x: &[f64]) -> Vec<f64> {
+    let mut idx: Vec<usize> = (0..x.len()).collect();
+    idx.sort_by(|&a, &b| x[a].total_cmp(&x[b]));
+    let mut r = vec![0.0; x.len()];
+    let mut i = 0;
+    while i < idx.len() {
+        let mut j = i;
+        while j + 1 < idx.len() && x[idx[j + 1]] == x[idx[i]] {
+            j += 1;
+        }
+        let mean = (i + j) as f64 / 2.0 + 1.0;
+        for k in i..=j {
+            r[idx[k]] = mean;
+        }
+        i = j + 1;
+    }
+    r
+}
+
+/// Spearman's ρ: Pearson's correlation of the ranks; `None` under 3 points or without spread.
+pub fn spearman(x: &[f64], y: &[f64]) -> Option<f64> {
+    if x.len() < 3 || x.len() != y.len() {
+        return None;
+    }
+    let (rx, ry) = (ranks(x), ranks(y));
+    let n = rx.len() as f64;
+    let (mx, my) = (rx.iter().sum::<f64>() / n, ry.iter().sum::<f64>() / n);
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for (a, b) in rx.iter().zip(&ry) {
+        sxy += (a - mx) * (b - my);
+        sxx += (a - mx) * (a - mx);
+        syy += (b - my) * (b - my);
+    }
+    (sxx > 0.0 && syy > 0.0).then(|| sxy / (sxx * syy).sqrt())
+}
+
+/// The metric followed per window, and whether a higher value is worse.
+fn followed(problem: ProblemType, windows: &[WindowQuality]) -> (&'static str, bool) {
+    match problem {
+        ProblemType::Regression => ("rmse", true),
+        ProblemType::BinaryClassification
+            if windows.iter().filter(|w| w.metrics.values.contains_key("auc")).count() * 2 >= windows.len() =>
+        {
+            ("auc", false)
+        }
+        _ => ("accuracy", false),
+    }
+}
+
+/// Correlates each feature's per-window drift with the per-window quality.
+pub fn drift_relevance(
+    problem: ProblemType,
+    windows: &[WindowQuality],
+    results: &[crate::timeline::WindowResult],
+) -> DriftRelevance {
+    let (metric, higher_worse) = followed(problem, windows);
+    let worse: BTreeMap<i64, f64> = windows
+        .iter()
+        .filter_map(|w| {
+            let v = w.metrics.values.get(metric)?.value;
+            Some((w.start, if higher_worse { v } else { -v }))
+        })
+        .collect();
+    let names: Vec<&str> =
+        results.first().map(|r| r.features.iter().map(|f| f.name.as_str()).collect()).unwrap_or_default();
+    let mut features: Vec<FeatureRelevance> = names
+        .iter()
+        .enumerate()
+        .filter_map(|(j, name)| {
+            let (mut x, mut y) = (Vec::new(), Vec::new());
+            for r in results {
+                if let (Some(d), Some(q)) = (r.features.get(j).and_then(|f| f.distance), worse.get(&r.start)) {
+                    if d.is_finite() {
+                        x.push(d);
+                        y.push(*q);
+                    }
+                }
+            }
+            spearman(&x, &y).map(|rho| FeatureRelevance { feature: name.to_string(), spearman: rho, windows: x.len() })
+        })
+        .collect();
+    features.sort_by(|a, b| b.spearman.total_cmp(&a.spearman).then_with(|| a.feature.cmp(&b.feature)));
+    DriftRelevance { metric: metric.into(), windows: worse.len(), features }
+}
+
+/// Writes `model_quality/windows.csv`: per window its start, end, rows and every metric.
+///
+/// # Errors
+/// [`Error::Output`] when it cannot be written.
+pub fn write_windows(dir: &Path, windows: &[WindowQuality]) -> Result<PathBuf> {
+    let mut names: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+    for w in windows {
+        names.extend(w.metrics.values.keys().map(String::as_str));
+    }
+    let iso = |ms: i64| {
+        chrono::DateTime::from_timestamp_millis(ms).map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string()).unwrap_or_default()
+    };
+    let mut out = String::from("window_start,window_end,rows");
+    for n in &names {
+        out.push(',');
+        out.push_str(n);
+    }
+    out.push('\n');
+    for w in windows {
+        out.push_str(&format!("{},{},{}", iso(w.start), iso(w.end), w.metrics.rows));
+        for n in &names {
+            out.push(',');
+            if let Some(m) = w.metrics.values.get(*n) {
+                out.push_str(&m.value.to_string());
+            }
+        }
+        out.push('\n');
+    }
+    let p = dir.join(FOLDER).join("windows.csv");
+    write_atomic(&p, out.as_bytes())?;
+    Ok(p)
 }
 
 /// One metric of the report's table.
@@ -285,6 +433,7 @@ pub fn run(
     files: &[ScannedFile],
     ground_truth: Option<&[ScannedFile]>,
     output: &Path,
+    window: Option<(&str, Window)>,
 ) -> Result<QualityOutcome> {
     let out = score(&QualityRequest {
         settings,
@@ -293,6 +442,7 @@ pub fn run(
         id_column: flags.id_column.as_deref(),
         memory_limit: flags.join_memory.unwrap_or(DEFAULT_JOIN_MEMORY),
         spill_dir: output,
+        window,
     })?;
     if out.scored_rows == 0 {
         return Err(Error::Usage(format!(
@@ -350,5 +500,5 @@ pub fn write_monitor(
         written.push(p);
     }
     let baseline = base.map(|b| b.values.clone()).unwrap_or_default();
-    Ok((QualityReport { settings, outcome: out, baseline, violations }, written))
+    Ok((QualityReport { settings, outcome: out, baseline, violations, drift_relevance: None }, written))
 }

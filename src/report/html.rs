@@ -278,6 +278,17 @@ pub fn render(r: &MonitorReport) -> String {
             ));
         }
         o.push_str("</table>");
+        if let Some(d) = &q.drift_relevance {
+            o.push_str(&format!(
+                "<h3>Drift that moves with the model's worsening</h3><p>Spearman ρ of each feature's per-window drift distance with the worsening of <code>{}</code> over {} windows.</p><table><tr><th>feature</th><th>ρ</th><th>windows</th></tr>",
+                escape(&d.metric),
+                d.windows
+            ));
+            for f in d.features.iter().take(20) {
+                o.push_str(&format!("<tr><td>{}</td><td>{:.3}</td><td>{}</td></tr>", escape(&f.feature), f.spearman, f.windows));
+            }
+            o.push_str("</table>");
+        }
     }
     if !r.violations.is_empty() {
         o.push_str("<h2>Violations</h2><table><tr><th>check</th><th>feature</th><th>description</th></tr>");

@@ -104,6 +104,15 @@ pub fn render(r: &MonitorReport) -> String {
                 status
             ));
         }
+        if let Some(d) = &q.drift_relevance {
+            o.push_str(&format!(
+                "\nDrift that moves with the model's worsening (`{}` over {} windows; Spearman ρ of each feature's drift distance with it; per window: model_quality/windows.csv):\n\n| feature | ρ | windows |\n|---|---|---|\n",
+                d.metric, d.windows
+            ));
+            for f in d.features.iter().take(10) {
+                o.push_str(&format!("| {} | {:.3} | {} |\n", md(&f.feature), f.spearman, f.windows));
+            }
+        }
     }
     if !r.violations.is_empty() {
         o.push_str("\n| violation | feature | description |\n|---|---|---|\n");
