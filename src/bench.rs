@@ -9,7 +9,9 @@
 //!   [`profile_batches`], as a library user would drive it: the same [`crate::engine::Profiler`]
 //!   and backend folders the file engine uses;
 //! - **compare**: the comparison kernel over every numeric feature's bins, in one call;
-//! - **end to end**: `monitor` on the file: scan, decode, profile, compare, check, write.
+//! - **end to end**: `monitor` on the file: scan, decode, profile, compare, check, write;
+//! - with `--quality`, **model quality** on the capture's probability and label: scored in the
+//!   rows, joined with itself by `inference_id` in memory, and the same join spilled to disk.
 //!
 //! Rates are rows per second and GB per second of uncompressed Arrow data (the decoded batches'
 //! buffer sizes).
@@ -46,6 +48,9 @@ pub struct BenchOptions {
     pub runs: usize,
     /// Which columns the generated captures have.
     pub shape: Shape,
+    /// Also time model quality on the capture's `prediction` and `label`: scored in the rows,
+    /// joined with itself by `inference_id` in memory, and the same join spilled to disk.
+    pub quality: bool,
 }
 
 /// One measured stage.
@@ -214,6 +219,12 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
         stages.push(BenchRow { stage: "end to end (monitor)".into(), backend: name, seconds: t, rows, bytes });
     }
     drop(batches);
+    if opts.quality {
+        if opts.shape != Shape::Capture {
+            return Err(Error::Usage("bench --quality needs the capture shape (its prediction and label)".into()));
+        }
+        stages.extend(quality_stages(&s.files, &dir, opts.runs)?);
+    }
     if opts.dir.is_none() {
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -226,6 +237,44 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
         threads: rayon::current_num_threads(),
         stages,
     })
+}
+
+/// Model quality on the generated capture through the production path
+/// ([`crate::quality::join::score`]): binary, the probability in `prediction`, the label in
+/// `label`; rows counted are the prediction rows.
+fn quality_stages(files: &[ScannedFile], dir: &std::path::Path, runs: usize) -> Result<Vec<BenchRow>> {
+    use crate::quality::join::{score, QualityRequest, DEFAULT_JOIN_MEMORY};
+    use crate::quality::{ProblemType, QualitySettings};
+    let settings = QualitySettings {
+        probability: Some("prediction".into()),
+        ..QualitySettings::new(ProblemType::BinaryClassification, "label")
+    };
+    let mut rows = Vec::new();
+    for (stage, truth, memory) in [
+        ("model quality (labels in the rows)", None, DEFAULT_JOIN_MEMORY),
+        ("model quality join (in memory)", Some(files), DEFAULT_JOIN_MEMORY),
+        ("model quality join (spilled, 64 MiB)", Some(files), 64 << 20),
+    ] {
+        let req = QualityRequest {
+            settings: &settings,
+            predictions: files,
+            ground_truth: truth,
+            id_column: Some("inference_id"),
+            memory_limit: memory,
+            spill_dir: dir,
+            window: None,
+        };
+        let (t, out) = best(runs, || score(&req))?;
+        let note = if out.spilled_partitions > 0 {
+            format!("cpu, label table ≤ {:.0} MiB per partition", out.join_memory_bytes as f64 / (1u64 << 20) as f64)
+        } else if truth.is_some() {
+            format!("cpu, label table {:.0} MiB", out.join_memory_bytes as f64 / (1u64 << 20) as f64)
+        } else {
+            "cpu".into()
+        };
+        rows.push(BenchRow { stage: stage.into(), backend: note, seconds: t, rows: out.prediction_rows, bytes: 0 });
+    }
+    Ok(rows)
 }
 
 /// The report as a Markdown table.
@@ -241,6 +290,8 @@ pub fn markdown(r: &BenchReport) -> String {
     for s in &r.stages {
         let (rate, gb) = if s.stage.starts_with("compare") {
             ("–".to_string(), "–".to_string())
+        } else if s.bytes == 0 {
+            (format!("{:.3e}", s.rows_per_s()), "–".to_string())
         } else {
             (format!("{:.3e}", s.rows_per_s()), format!("{:.3}", s.gb_per_s()))
         };

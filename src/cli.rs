@@ -179,6 +179,10 @@ pub enum Command {
         /// of mostly floats.
         #[arg(long, value_enum, default_value_t = ShapeArg::Capture)]
         shape: ShapeArg,
+        /// Also time model quality (binary, on the capture's prediction and label): scored in
+        /// the rows, and joined by inference_id in memory and spilled.
+        #[arg(long)]
+        quality: bool,
         /// Print JSON instead of a Markdown table.
         #[arg(long)]
         json: bool,

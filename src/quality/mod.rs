@@ -261,6 +261,11 @@ pub struct Accumulator {
     scores: Vec<(f64, u8)>,
     /// Binary: the negative class as first seen (a label other than the positive one).
     negative: Option<String>,
+    /// The positive and negative classes as numbers, when they are.
+    #[serde(skip)]
+    positive_number: Option<f64>,
+    #[serde(skip)]
+    negative_number: Option<f64>,
 }
 
 /// Which samples a row with this key belongs to: bit 0 always, bit r+1 for resample r.
@@ -295,6 +300,8 @@ impl Accumulator {
             confusion: BTreeMap::new(),
             scores: Vec::new(),
             negative: None,
+            positive_number: settings.positive_label.trim().parse().ok(),
+            negative_number: None,
         }
     }
 
@@ -317,6 +324,15 @@ impl Accumulator {
     }
 
     fn binary_class(&mut self, v: &Value) -> Result<bool, RowError> {
+        // Numbers are compared as numbers, without making their text: the common case.
+        if let (Value::Number(x), Some(p)) = (v, self.positive_number) {
+            if *x == p {
+                return Ok(true);
+            }
+            if self.negative_number == Some(*x) {
+                return Ok(false);
+            }
+        }
         let c = v.class();
         if c == self.positive {
             return Ok(true);
@@ -325,6 +341,7 @@ impl Accumulator {
             Some(n) if *n == c => Ok(false),
             Some(n) => Err(RowError::ThirdClass(c, format!("'{}', '{}'", self.positive, n))),
             None => {
+                self.negative_number = v.number().filter(|_| matches!(v, Value::Number(_)));
                 self.negative = Some(c);
                 Ok(false)
             }
