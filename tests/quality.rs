@@ -438,3 +438,72 @@ fn spearman_against_scipy_figures() {
     assert_eq!(spearman(&[1.0, 2.0], &[2.0, 1.0]), None);
     assert_eq!(spearman(&[1.0, 1.0, 1.0], &[2.0, 1.0, 3.0]), None);
 }
+
+#[test]
+fn data_quality_on_csv_equals_the_same_rows_in_parquet() {
+    use arrow_array::{Float64Array, StringArray};
+    let d = tempfile::tempdir().unwrap();
+    let t = table("gen_regression");
+    let num = |c: &str| Float64Array::from(t[c].iter().map(|v| v.parse::<f64>().unwrap()).collect::<Vec<_>>());
+    let pq = d.path().join("r.parquet");
+    crate::common::write_parquet(
+        &pq,
+        vec![
+            ("id", crate::common::arr(StringArray::from(t["id"].clone()))),
+            ("label", crate::common::arr(num("label"))),
+            ("prediction", crate::common::arr(num("prediction"))),
+        ],
+        // One batch, as the CSV is read: the quantile sketch depends on batch boundaries.
+        1500,
+    );
+    let (a, b) = (d.path().join("csv"), d.path().join("parquet"));
+    crate::common::baseline_of(&data("gen_regression.csv"), &a);
+    crate::common::baseline_of(&pq, &b);
+    let (sa, sb) = (crate::common::json(&a.join("statistics.json")), crate::common::json(&b.join("statistics.json")));
+    for (fa, fb) in sa["features"].as_array().unwrap().iter().zip(sb["features"].as_array().unwrap()) {
+        assert!(fa == fb, "{} differs between CSV and Parquet", fa["name"]);
+    }
+    assert_eq!(sa["features"].as_array().unwrap().len(), 3);
+    assert_eq!(sa["dataset"]["item_count"], 1500);
+}
+
+#[test]
+fn captures_in_sagemakers_hourly_folders_with_windows_on_inference_time() {
+    // The capture records spread over SageMaker's yyyy/mm/dd/hh layout by their inferenceTime.
+    let d = tempfile::tempdir().unwrap();
+    let root = d.path().join("capture/endpoint/AllTraffic");
+    let text = std::fs::read_to_string(data("bc_capture.jsonl")).unwrap();
+    let mut hours: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for l in text.lines() {
+        let v: Json = serde_json::from_str(l).unwrap();
+        let t = v["eventMetadata"]["inferenceTime"].as_str().unwrap();
+        hours.entry(format!("{}/{}/{}/{}", &t[0..4], &t[5..7], &t[8..10], &t[11..13])).or_default().push(l);
+    }
+    for (h, lines) in &hours {
+        std::fs::create_dir_all(root.join(h)).unwrap();
+        std::fs::write(root.join(h).join("12-34-56-789-abcd.jsonl"), lines.join("\n") + "\n").unwrap();
+    }
+    let base = d.path().join("base");
+    crate::common::baseline_of(&root, &base);
+    let stats = crate::common::json(&base.join("statistics.json"));
+    assert_eq!(stats["dataset"]["item_count"], 285);
+    let names: Vec<&str> = stats["features"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+    assert_eq!(&names[..6], ["_c0", "_c1", "_c2", "_c3", "_c4", "_c5"]);
+    let out = d.path().join("out");
+    crate::common::driftwatch()
+        .args(["monitor", "-q", "-b"])
+        .arg(&base)
+        .arg("-o")
+        .arg(&out)
+        .args(["--window", "1h"])
+        .arg(&root)
+        .assert()
+        .code(predicates::ord::le(1));
+    let drift = crate::common::json(&out.join("drift.json"));
+    assert_eq!(drift["windows"]["time_column"], "eventMetadata.inferenceTime");
+    assert_eq!(drift["windows"]["windows"].as_u64(), Some(hours.len() as u64));
+    assert_eq!(drift["windows"]["untimed_rows"], 0);
+    // The identifier is kept out of drift.
+    let id = drift["features"].as_array().unwrap().iter().find(|f| f["name"] == "eventMetadata.eventId").unwrap();
+    assert_eq!(id["status"], "skipped");
+}
