@@ -110,6 +110,44 @@ proptest! {
     }
 
     #[test]
+    fn fuzz_capture_and_ground_truth_json_lines(which in 0usize..3, (flips, cut) in mutations()) {
+        // Captures, ground truth and CSV: scanned, profiled, and scored as model quality.
+        let names = ["bc_capture.jsonl", "bc_truth_1.jsonl", "breast_cancer.csv"];
+        let good = std::fs::read(root().join("tests/data/quality").join(names[which])).unwrap();
+        let d = tempfile::tempdir().unwrap();
+        let f = write(d.path(), names[which], &mutate(&good, &flips, cut));
+        let s = driftwatch::scan::scan(&[f.display().to_string()], &|_| false);
+        for w in &s.warnings {
+            prop_assert!(w.contains(names[which]) && w.contains("line ") && !w.contains('\n'), "{w}");
+        }
+        let pb = indicatif::ProgressBar::hidden();
+        let plan = ProfilePlan::default();
+        let out = profile_files(&s.files, &Request { plan: &plan, backend: &CpuBackend, progress: &pb }, None).unwrap();
+        for k in s.skipped.iter().chain(&out.skipped) {
+            prop_assert!(k.path.contains(names[which]) && !k.error.contains('\n'), "{k:?}");
+        }
+        let settings = driftwatch::quality::QualitySettings {
+            probability: Some(if which == 2 { "probability" } else { "_c0" }.into()),
+            ..driftwatch::quality::QualitySettings::new(driftwatch::quality::ProblemType::BinaryClassification, "label")
+        };
+        let truth = driftwatch::scan::scan(&[root().join("tests/data/quality/bc_truth_2.jsonl").display().to_string()], &|_| false);
+        let req = driftwatch::quality::join::QualityRequest {
+            settings: &settings,
+            predictions: &s.files,
+            ground_truth: (which != 2).then_some(truth.files.as_slice()),
+            id_column: (which == 2).then_some("id"),
+            memory_limit: 1 << 30,
+            spill_dir: d.path(),
+            window: None,
+        };
+        // A result or a one-line error; never a panic, never NaN.
+        match driftwatch::quality::join::score(&req) {
+            Ok(o) => prop_assert!(o.metrics.values.values().all(|m| m.value.is_finite())),
+            Err(e) => prop_assert!(!e.to_string().contains('\n'), "{e}"),
+        }
+    }
+
+    #[test]
     fn a_digit_changed_in_a_checkpoint_is_not_resumed(pick in any::<u32>()) {
         let (_, good) = seeds();
         // Change one digit to another digit: still valid JSON of this job.
