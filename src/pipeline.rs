@@ -447,6 +447,15 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
     }
     let mut all_skipped = s.skipped.clone();
     all_skipped.append(&mut skipped);
+    // Model quality before anything is written: a failure leaves no half-made baseline.
+    let quality = match quality {
+        Some(settings) => {
+            let truth = ground_truth(opts)?;
+            let out = crate::quality::run::run(&settings, &opts.quality, &good, truth.as_deref(), &opts.output, None)?;
+            Some((settings, out))
+        }
+        None => None,
+    };
     let stats = baseline::statistics(&profile);
     let constraints = baseline::suggest_constraints(&profile);
     let mut written = Vec::new();
@@ -460,9 +469,7 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
         written.push(p);
     }
     let quality = match quality {
-        Some(settings) => {
-            let truth = ground_truth(opts)?;
-            let out = crate::quality::run::run(&settings, &opts.quality, &good, truth.as_deref(), &opts.output, None)?;
+        Some((settings, out)) => {
             written.extend(crate::quality::run::write_baseline(&opts.output, &settings, &out)?);
             Some(out)
         }

@@ -305,6 +305,20 @@ fn cli_bad_model_quality_inputs() {
     let stderr = String::from_utf8_lossy(&run.get_output().stderr).to_string();
     assert!(stderr.contains("logits.jsonl: column '_c0': probability 3.5 is not in [0, 1]"), "{stderr}");
     assert!(!d.path().join("b/model_quality/statistics.json").exists());
+    // The same when the join spills: named where the file is still known.
+    let run = crate::common::driftwatch()
+        .args(["monitor", "-q", "-b"])
+        .arg(&base)
+        .arg("-o")
+        .arg(d.path().join("b2"))
+        .args(["--probability", "_c0", "--prediction", "", "--join-memory", "1KiB"])
+        .arg(&caps)
+        .arg("--ground-truth")
+        .arg(data("bc_truth_1.jsonl"))
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&run.get_output().stderr).to_string();
+    assert!(stderr.contains("logits.jsonl: column '_c0': probability 3.5 is not in [0, 1]"), "{stderr}");
     // Labels without predictions: nothing to score is an error, with the counts.
     let truth = d.path().join("strangers.jsonl");
     std::fs::write(&truth, "{\"groundTruthData\": {\"data\": \"1\", \"encoding\": \"CSV\"}, \"eventMetadata\": {\"eventId\": \"nobody\"}}\n").unwrap();
@@ -339,6 +353,8 @@ fn cli_bad_model_quality_inputs() {
         .assert()
         .code(2);
     assert!(String::from_utf8_lossy(&run.get_output().stderr).contains("a third class '2'"));
+    // Nothing half-made: the data-quality files are not written either.
+    assert!(!d.path().join("b3").exists());
 }
 
 /// Hourly captures where x0 drifts exactly when the model goes blind, and x1 drifts in other

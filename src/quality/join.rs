@@ -574,6 +574,18 @@ pub fn score(req: &QualityRequest) -> Result<QualityOutcome> {
                             *nulls += 1;
                             continue;
                         }
+                        // Checked here, where the file is known: the partitions do not know it.
+                        if let (Some(q), Some(col)) = (q, &s.probability) {
+                            match q.number() {
+                                Some(x) if (0.0..=1.0).contains(&x) => {}
+                                _ => {
+                                    return Err(err(format!(
+                                        "column '{col}': {}",
+                                        super::RowError::Probability(q.class())
+                                    )))
+                                }
+                            }
+                        }
                         let t = times.as_ref().and_then(|v| v[i]);
                         out.push((id.expect("checked").into_owned(), p.map(Owned::of), q.map(Owned::of), t));
                     }
