@@ -107,6 +107,7 @@ fn time_source(column: Option<String>, from_partitions: bool) -> Option<String> 
 fn run() -> anyhow::Result<u8> {
     let cli = Cli::parse();
     // Before any thread starts: it changes the process's environment.
+    #[cfg(feature = "gpu")]
     driftwatch::backend::gpu::quiet_wayland();
     match cli.command {
         Command::Baseline { quality, common } => {
@@ -371,7 +372,7 @@ fn bench(mut opts: driftwatch::bench::BenchOptions, backend: BenchBackendArg, js
         BenchBackendArg::Gpu => vec![BackendChoice::Gpu],
         BenchBackendArg::Auto => vec![BackendChoice::Auto],
         BenchBackendArg::All => {
-            if driftwatch::backend::gpu::list_adapters().iter().any(|a| a.compute) {
+            if any_compute_adapter() {
                 vec![BackendChoice::Cpu, BackendChoice::Gpu]
             } else {
                 eprintln!("driftwatch bench: no GPU adapter found, measuring the CPU only");
@@ -388,6 +389,22 @@ fn bench(mut opts: driftwatch::bench::BenchOptions, backend: BenchBackendArg, js
     Ok(0)
 }
 
+#[cfg(feature = "gpu")]
+fn any_compute_adapter() -> bool {
+    driftwatch::backend::gpu::list_adapters().iter().any(|a| a.compute)
+}
+
+#[cfg(not(feature = "gpu"))]
+fn any_compute_adapter() -> bool {
+    false
+}
+
+#[cfg(not(feature = "gpu"))]
+fn devices(_json: bool) -> anyhow::Result<u8> {
+    anyhow::bail!("driftwatch was built without its gpu feature: no adapter is looked for")
+}
+
+#[cfg(feature = "gpu")]
 fn devices(json: bool) -> anyhow::Result<u8> {
     let list = driftwatch::backend::gpu::list_adapters();
     if json {

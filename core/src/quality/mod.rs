@@ -49,17 +49,30 @@ const SEED: u64 = 0x6472_6966_7477_6174; // "driftwat"
 const COMPACT_FIRST: usize = 1 << 20;
 
 /// The kind of model, SageMaker's `problem_type`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ProblemType {
     /// A number is predicted.
-    #[value(name = "Regression")]
     Regression,
     /// One of two classes is predicted.
-    #[value(name = "BinaryClassification")]
     BinaryClassification,
     /// One of several classes is predicted.
-    #[value(name = "MulticlassClassification")]
     MulticlassClassification,
+}
+
+impl std::str::FromStr for ProblemType {
+    type Err = String;
+    fn from_str(s: &str) -> Result<ProblemType, String> {
+        [ProblemType::Regression, ProblemType::BinaryClassification, ProblemType::MulticlassClassification]
+            .into_iter()
+            .find(|p| p.name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| format!("unknown problem type {s:?}: Regression, BinaryClassification or MulticlassClassification"))
+    }
+}
+
+impl std::fmt::Display for ProblemType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 impl ProblemType {

@@ -367,7 +367,7 @@ pub fn choose_backend(
     if choice != BackendChoice::Auto {
         return backend::select(choice);
     }
-    let gpu = match backend::gpu::GpuBackend::new(false) {
+    let (gpu, summary) = match backend::gpu_backend(false) {
         Ok(g) => g,
         Err(why) => return Ok((Box::new(backend::cpu::CpuBackend), format!("cpu (auto: {why})"))),
     };
@@ -384,11 +384,10 @@ pub fn choose_backend(
     }
     let sampled: usize = batches.iter().map(|b| b.num_rows()).sum();
     let cpu = backend::cpu::CpuBackend;
-    let t = measure(&batches, plan, &[&cpu, &gpu])?;
+    let t = measure(&batches, plan, &[&cpu, gpu.as_ref()])?;
     let why = format!("auto: {sampled} rows of the job folded in {:.3} s on the GPU, {:.3} s on the CPU", t[1], t[0]);
     Ok(if t[1] < t[0] {
-        let note = format!("gpu: {} ({why})", gpu.adapter_summary());
-        (Box::new(gpu), note)
+        (gpu, format!("gpu: {summary} ({why})"))
     } else {
         (Box::new(cpu), format!("cpu ({why})"))
     })

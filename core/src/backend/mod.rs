@@ -22,6 +22,7 @@
 
 pub mod cpu;
 pub mod fold;
+#[cfg(feature = "gpu")]
 pub mod gpu;
 
 use std::sync::Arc;
@@ -117,19 +118,30 @@ pub enum BackendChoice {
 pub fn select(choice: BackendChoice) -> Result<(Box<dyn Backend>, String)> {
     match choice {
         BackendChoice::Cpu => Ok((Box::new(cpu::CpuBackend), "cpu (requested)".into())),
-        BackendChoice::Auto => match gpu::GpuBackend::new(false) {
-            Ok(g) => {
-                let note = format!("gpu: {} (auto: hardware adapter found)", g.adapter_summary());
-                Ok((Box::new(g), note))
-            }
+        BackendChoice::Auto => match gpu_backend(false) {
+            Ok((g, summary)) => Ok((g, format!("gpu: {summary} (auto: hardware adapter found)"))),
             Err(why) => Ok((Box::new(cpu::CpuBackend), format!("cpu (auto: {why})"))),
         },
-        BackendChoice::Gpu => match gpu::GpuBackend::new(true) {
-            Ok(g) => {
-                let note = format!("gpu: {} (requested)", g.adapter_summary());
-                Ok((Box::new(g), note))
-            }
+        BackendChoice::Gpu => match gpu_backend(true) {
+            Ok((g, summary)) => Ok((g, format!("gpu: {summary} (requested)"))),
             Err(why) => Err(Error::Backend(format!("--backend gpu: {why}"))),
         },
+    }
+}
+
+/// The GPU backend and a summary of its adapter, or why there is none (no adapter, or a build
+/// without the `gpu` feature). `allow_software` also takes software adapters such as lavapipe.
+pub fn gpu_backend(allow_software: bool) -> std::result::Result<(Box<dyn Backend>, String), String> {
+    #[cfg(feature = "gpu")]
+    {
+        gpu::GpuBackend::new(allow_software).map_err(|e| e.to_string()).map(|g| {
+            let summary = g.adapter_summary();
+            (Box::new(g) as Box<dyn Backend>, summary)
+        })
+    }
+    #[cfg(not(feature = "gpu"))]
+    {
+        let _ = allow_software;
+        Err("driftwatch was built without its gpu feature".into())
     }
 }

@@ -25,15 +25,15 @@ use super::{Backend, BinMetrics, BinnedPair, FoldPlan, Folder};
 use crate::error::{Error, Result};
 
 /// `shaders/common.wgsl`, prepended to every kernel.
-pub const COMMON_WGSL: &str = include_str!("../../../shaders/common.wgsl");
+pub const COMMON_WGSL: &str = include_str!("../../../../shaders/common.wgsl");
 /// `shaders/histogram.wgsl`.
-pub const HISTOGRAM_WGSL: &str = include_str!("../../../shaders/histogram.wgsl");
+pub const HISTOGRAM_WGSL: &str = include_str!("../../../../shaders/histogram.wgsl");
 /// `shaders/categorical.wgsl`.
-pub const CATEGORICAL_WGSL: &str = include_str!("../../../shaders/categorical.wgsl");
+pub const CATEGORICAL_WGSL: &str = include_str!("../../../../shaders/categorical.wgsl");
 /// `shaders/sort.wgsl`.
-pub const SORT_WGSL: &str = include_str!("../../../shaders/sort.wgsl");
+pub const SORT_WGSL: &str = include_str!("../../../../shaders/sort.wgsl");
 /// `shaders/compare.wgsl`.
-pub const COMPARE_WGSL: &str = include_str!("../../../shaders/compare.wgsl");
+pub const COMPARE_WGSL: &str = include_str!("../../../../shaders/compare.wgsl");
 
 /// The full source of a kernel as compiled: common helpers, then the kernel.
 pub fn kernel_source(kernel: &str) -> String {
