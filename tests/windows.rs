@@ -686,6 +686,14 @@ fn watch_follows_arriving_files_and_survives_a_restart() {
     std::fs::write(input.join("later.parquet"), capture_bytes(&[future], 50, 0.0)).unwrap();
     let folder = |h: i64| out.join(format!("windows/2026/11/28/{h:02}/constraint_violations.json"));
     wait_for("three closed windows", || (0..3).all(|h| folder(h).is_file()));
+    // The watcher writes the window folders, then windows.csv.
+    wait_for("windows.csv with three windows", || {
+        out.join("windows.csv").is_file() && {
+            let starts: std::collections::BTreeSet<String> =
+                csv_rows(&out.join("windows.csv")).into_iter().map(|r| r["window_start"].clone()).collect();
+            (0..3).all(|h| starts.contains(&driftwatch::engine::window::iso(DAY0 + h * HOUR)))
+        }
+    });
     live.kill().unwrap();
     live.wait().unwrap();
     let rows = csv_rows(&out.join("windows.csv"));

@@ -179,6 +179,95 @@ fn scan_inputs(opts: &JobOptions) -> Result<Scan> {
     Ok(s)
 }
 
+/// Judges a current profile against a baseline: every feature's drift (only `columns` when
+/// given), the constraint checks, and the counts of the verdict. Returns the features judged,
+/// their drift, the violations and the summary.
+pub fn judge(
+    base: &Baseline,
+    current: &DatasetProfile,
+    columns: Option<&[String]>,
+    dataset_drift_share: f64,
+) -> (Vec<String>, Vec<drift::FeatureDrift>, Vec<crate::formats::sagemaker::Violation>, Summary) {
+    let mut names = base.feature_names();
+    if let Some(cols) = columns {
+        names.retain(|n| cols.contains(n));
+    }
+    let features: Vec<drift::FeatureDrift> = names.iter().map(|n| drift::feature(base, n, current.column(n))).collect();
+    let mut violations = crate::check::check(base, current, &features);
+    if columns.is_some() {
+        // A projection is not a missing column.
+        violations
+            .retain(|v| v.constraint_check_type != CheckType::MissingColumnCheck || names.contains(&v.feature_name));
+    }
+    let summary = summarize(&features, violations.len(), dataset_drift_share);
+    (names, features, violations, summary)
+}
+
+fn summarize(features: &[drift::FeatureDrift], violations: usize, share: f64) -> Summary {
+    let compared = features.iter().filter(|f| f.status != Verdict::Skipped).count();
+    let drifted = features.iter().filter(|f| f.drifted()).count();
+    Summary {
+        features_compared: compared,
+        features_drifted: drifted,
+        features_skipped: features.iter().filter(|f| f.status == Verdict::Skipped).count(),
+        violations,
+        dataset_drift: crate::report::DatasetDrift::of(drifted, compared, share),
+    }
+}
+
+/// The monitoring report of a profile made elsewhere (the Python package, a Spark job's merged
+/// partials): every feature judged against `base`, as `monitor` judges the inputs it reads.
+pub fn report_for_profile(base: &Baseline, current: &DatasetProfile, dataset_drift_share: f64, backend: &str) -> MonitorReport {
+    let (_, features, violations, summary) = judge(base, current, None, dataset_drift_share);
+    MonitorReport {
+        driftwatch_version: env!("CARGO_PKG_VERSION"),
+        backend: backend.into(),
+        baseline_source: base.source().into(),
+        baseline: base.dir.display().to_string(),
+        baseline_notes: base.notes.clone(),
+        baseline_rows: base.statistics.dataset.item_count.max(0.0) as u64,
+        current: InputSummary {
+            files: 0,
+            rows: current.rows,
+            resumed_files: 0,
+            skipped: Vec::new(),
+            schema_differences: Vec::new(),
+            per_file: Vec::new(),
+        },
+        summary,
+        features,
+        violations,
+        windows: None,
+        timeline: None,
+        model_quality: None,
+    }
+}
+
+/// Writes a monitoring run's files into `out`: `statistics.json`, `constraint_violations.json`,
+/// `drift.json`, `profile.json` and `report.html` (each atomically); returns their paths.
+///
+/// # Errors
+/// [`Error::Output`] when a file cannot be written.
+pub fn write_monitor_files(out: &std::path::Path, report: &MonitorReport, current: &DatasetProfile) -> Result<Vec<PathBuf>> {
+    let stats = baseline::statistics(current);
+    let mut written = Vec::new();
+    for (name, bytes) in [
+        ("statistics.json", to_json(&stats)),
+        (
+            "constraint_violations.json",
+            to_json(&crate::formats::sagemaker::Violations { violations: report.violations.clone() }),
+        ),
+        ("drift.json", to_json(report)),
+        ("profile.json", to_json(current)),
+        ("report.html", report::html::render(report).into_bytes()),
+    ] {
+        let p = out.join(name);
+        write_atomic(&p, &bytes)?;
+        written.push(p);
+    }
+    Ok(written)
+}
+
 /// The `--ground-truth` inputs, scanned; `None` when there are none.
 fn ground_truth(opts: &JobOptions) -> Result<Option<Vec<ScannedFile>>> {
     if opts.quality.ground_truth.is_empty() {
@@ -776,34 +865,20 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
             b
         }
     };
-    let mut names = base.feature_names();
-    if let Some(cols) = &opts.columns {
-        names.retain(|n| cols.contains(n));
-    }
-    let features: Vec<drift::FeatureDrift> = if baseline_dir.is_some() {
-        names.iter().map(|n| drift::feature(&base, n, current.column(n))).collect()
+    let (names, features, violations, summary) = if baseline_dir.is_some() {
+        judge(&base, &current, opts.columns.as_deref(), opts.dataset_drift_share)
     } else {
+        let mut names = base.feature_names();
+        if let Some(cols) = &opts.columns {
+            names.retain(|n| cols.contains(n));
+        }
         let why = "no baseline given: the windows are compared with one another (windows.csv)";
-        names.iter().map(|n| drift::FeatureDrift::skipped(n, why)).collect()
+        let features: Vec<drift::FeatureDrift> = names.iter().map(|n| drift::FeatureDrift::skipped(n, why)).collect();
+        let summary = summarize(&features, 0, opts.dataset_drift_share);
+        (names, features, Vec::new(), summary)
     };
-    let mut violations =
-        if baseline_dir.is_some() { crate::check::check(&base, &current, &features) } else { Vec::new() };
-    if opts.columns.is_some() {
-        // A projection is not a missing column.
-        violations
-            .retain(|v| v.constraint_check_type != CheckType::MissingColumnCheck || names.contains(&v.feature_name));
-    }
     let mut all_skipped = s.skipped.clone();
     all_skipped.extend(skipped);
-    let compared = features.iter().filter(|f| f.status != Verdict::Skipped).count();
-    let drifted = features.iter().filter(|f| f.drifted()).count();
-    let summary = Summary {
-        features_compared: compared,
-        features_drifted: drifted,
-        features_skipped: features.iter().filter(|f| f.status == Verdict::Skipped).count(),
-        violations: violations.len(),
-        dataset_drift: crate::report::DatasetDrift::of(drifted, compared, opts.dataset_drift_share),
-    };
     let report = MonitorReport {
         driftwatch_version: env!("CARGO_PKG_VERSION"),
         backend: backend_note,
@@ -882,19 +957,7 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
         }
         report.windows = Some(summary);
     }
-    let stats = baseline::statistics(&current);
-    let out = &opts.output;
-    for (name, bytes) in [
-        ("statistics.json", to_json(&stats)),
-        ("constraint_violations.json", to_json(&crate::formats::sagemaker::Violations { violations })),
-        ("drift.json", to_json(&report)),
-        ("profile.json", to_json(&current)),
-        ("report.html", report::html::render(&report).into_bytes()),
-    ] {
-        let p = out.join(name);
-        write_atomic(&p, &bytes)?;
-        written.push(p);
-    }
+    written.extend(write_monitor_files(&opts.output, &report, &current)?);
     if let Some(m) = &opts.metrics {
         if let Some(p) = &m.emf {
             write_atomic(p, crate::metrics::emf(&points, &m.labels).as_bytes())?;

@@ -1,0 +1,274 @@
+//! driftwatch for Python: the `driftwatch._driftwatch` extension module.
+//!
+//! Arrow data comes in through the Arrow C data interface (the `__arrow_c_array__` /
+//! `__arrow_c_stream__` PyCapsules, or pyarrow's `_export_to_c`), so a pyarrow RecordBatch or
+//! Table is read where it is, without a copy. Profiles run on the CPU backend with the GIL
+//! released, and serialize to the same JSON as the CLI's `profile.json` set, so partial profiles
+//! made on many machines merge on one.
+
+use std::path::PathBuf;
+
+use arrow_array::RecordBatch;
+use arrow_pyarrow::{FromPyArrow, Table};
+use driftwatch_core::backend::cpu::CpuBackend;
+use driftwatch_core::baseline::Baseline;
+use driftwatch_core::engine::{profile_batches, ProfilePlan, ProfileSet};
+use driftwatch_core::pipeline::{report_for_profile, write_monitor_files};
+use driftwatch_core::profile::DatasetProfile;
+use driftwatch_core::report::MonitorReport;
+use pyo3::exceptions::{PyOSError, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+
+fn value_error(e: impl std::fmt::Display) -> PyErr {
+    PyValueError::new_err(e.to_string())
+}
+
+fn baseline_error(e: driftwatch_core::error::Error) -> PyErr {
+    match e {
+        driftwatch_core::error::Error::Output { .. } => PyOSError::new_err(e.to_string()),
+        e => PyValueError::new_err(e.to_string()),
+    }
+}
+
+/// What a profiler folds: the columns, and the baseline whose bin edges the histograms use.
+#[pyclass(module = "driftwatch._driftwatch", frozen, skip_from_py_object)]
+#[derive(Clone)]
+struct Plan {
+    inner: ProfilePlan,
+    baseline: Option<PathBuf>,
+}
+
+#[pymethods]
+impl Plan {
+    #[new]
+    #[pyo3(signature = (columns=None, baseline=None))]
+    fn new(columns: Option<Vec<String>>, baseline: Option<PathBuf>) -> PyResult<Plan> {
+        let mut inner = ProfilePlan { columns, ..Default::default() };
+        if let Some(dir) = &baseline {
+            let b = Baseline::load(dir).map_err(baseline_error)?;
+            inner.edges = b.edges().into_iter().map(|(k, e)| (k, e.into())).collect();
+        }
+        Ok(Plan { inner, baseline })
+    }
+
+    /// The columns profiled, or None for all.
+    #[getter]
+    fn columns(&self) -> Option<Vec<String>> {
+        self.inner.columns.clone()
+    }
+
+    /// The baseline folder whose bin edges are used, if any.
+    #[getter]
+    fn baseline(&self) -> Option<String> {
+        self.baseline.as_ref().map(|p| p.display().to_string())
+    }
+}
+
+/// The batches of a pyarrow RecordBatch, a Table, or anything with `__arrow_c_stream__`.
+fn batches_of(data: &Bound<'_, PyAny>) -> PyResult<Vec<RecordBatch>> {
+    if let Ok(b) = RecordBatch::from_pyarrow_bound(data) {
+        return Ok(vec![b]);
+    }
+    match Table::from_pyarrow_bound(data) {
+        Ok(t) => Ok(t.into_inner().0),
+        Err(_) => Err(PyTypeError::new_err(format!(
+            "expected a pyarrow RecordBatch or Table (or an object with __arrow_c_stream__), got {}",
+            data.get_type().name()?
+        ))),
+    }
+}
+
+/// A mergeable profile: per column counts, moments, exact histograms over the baseline's edges,
+/// quantile and distinct sketches, category counts.
+#[pyclass(module = "driftwatch._driftwatch", skip_from_py_object)]
+#[derive(Clone, Default)]
+struct Profile {
+    set: ProfileSet,
+}
+
+#[pymethods]
+impl Profile {
+    /// An empty profile (merging into it gives the other).
+    #[new]
+    fn new() -> Profile {
+        Profile::default()
+    }
+
+    /// Rows profiled.
+    #[getter]
+    fn rows(&self) -> u64 {
+        self.whole().rows
+    }
+
+    /// Column names, in first-seen order.
+    #[getter]
+    fn columns(&self) -> Vec<String> {
+        self.whole().columns.iter().map(|c| c.name.clone()).collect()
+    }
+
+    /// Adds another profile's rows. Merging is exact for counts, moments and histograms; the
+    /// sketches merge as Apache DataSketches' do.
+    fn merge(&mut self, other: &Profile) {
+        self.set.merge(&other.set);
+    }
+
+    /// The profile as bytes (JSON), to send from a worker to the driver.
+    fn to_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let bytes = serde_json::to_vec(&self.set).map_err(value_error)?;
+        Ok(PyBytes::new(py, &bytes))
+    }
+
+    /// A profile from [`Profile.to_bytes`].
+    #[staticmethod]
+    fn from_bytes(data: &[u8]) -> PyResult<Profile> {
+        serde_json::from_slice(data).map(|set| Profile { set }).map_err(|e| value_error(format!("not a driftwatch profile: {e}")))
+    }
+
+    /// The profile as driftwatch's `profile.json` (the whole run).
+    fn to_json(&self) -> PyResult<String> {
+        serde_json::to_string_pretty(&self.whole()).map_err(value_error)
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Profile(rows={}, columns={})", self.rows(), self.whole().columns.len())
+    }
+}
+
+impl Profile {
+    fn whole(&self) -> DatasetProfile {
+        self.set.clone().into_whole()
+    }
+}
+
+/// Profiles Arrow data batch by batch on every core.
+#[pyclass(module = "driftwatch._driftwatch")]
+struct Profiler {
+    plan: ProfilePlan,
+    profile: Profile,
+}
+
+#[pymethods]
+impl Profiler {
+    #[new]
+    #[pyo3(signature = (plan=None))]
+    fn new(plan: Option<&Plan>) -> Profiler {
+        Profiler { plan: plan.map(|p| p.inner.clone()).unwrap_or_default(), profile: Profile::default() }
+    }
+
+    /// Folds a pyarrow RecordBatch or Table (read in place, not copied).
+    fn update(&mut self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<()> {
+        let batches = batches_of(data)?;
+        if batches.is_empty() {
+            return Ok(());
+        }
+        let plan = &self.plan;
+        let set = py.detach(|| profile_batches(&batches, plan, &CpuBackend)).map_err(value_error)?;
+        self.profile.set.merge(&set);
+        Ok(())
+    }
+
+    /// The profile so far.
+    fn profile(&self) -> Profile {
+        self.profile.clone()
+    }
+
+    /// The profile so far, as bytes: `Profile.from_bytes` reads them back.
+    fn to_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        self.profile.to_bytes(py)
+    }
+
+    /// Adds another profiler's or profile's rows.
+    fn merge(&mut self, other: &Bound<'_, PyAny>) -> PyResult<()> {
+        if let Ok(p) = other.extract::<PyRef<'_, Profiler>>() {
+            self.profile.merge(&p.profile);
+        } else if let Ok(p) = other.extract::<PyRef<'_, Profile>>() {
+            self.profile.merge(&p);
+        } else {
+            return Err(PyTypeError::new_err("merge takes a Profiler or a Profile"));
+        }
+        Ok(())
+    }
+
+    /// Rows folded.
+    #[getter]
+    fn rows(&self) -> u64 {
+        self.profile.rows()
+    }
+}
+
+/// A profile judged against a baseline: drift per feature, SageMaker's violations, the verdict.
+#[pyclass(module = "driftwatch._driftwatch", frozen)]
+struct Comparison {
+    report: MonitorReport,
+    current: DatasetProfile,
+}
+
+#[pymethods]
+impl Comparison {
+    /// `drift.json`'s content, as a JSON string.
+    fn to_json(&self) -> PyResult<String> {
+        serde_json::to_string_pretty(&self.report).map_err(value_error)
+    }
+
+    /// The violations, as `constraint_violations.json` lists them (JSON string).
+    fn violations_json(&self) -> PyResult<String> {
+        serde_json::to_string_pretty(&self.report.violations).map_err(value_error)
+    }
+
+    /// Number of violations (drift included).
+    #[getter]
+    fn violation_count(&self) -> usize {
+        self.report.violations.len()
+    }
+
+    /// Names of the features that drifted.
+    #[getter]
+    fn drifted(&self) -> Vec<String> {
+        self.report.features.iter().filter(|f| f.drifted()).map(|f| f.name.clone()).collect()
+    }
+
+    /// The Markdown summary `monitor` prints.
+    fn markdown(&self) -> String {
+        driftwatch_core::report::markdown::render(&self.report)
+    }
+
+    /// Writes the files `monitor` writes (statistics.json, constraint_violations.json,
+    /// drift.json, profile.json, report.html) into `dir`; returns their paths.
+    fn write_outputs(&self, py: Python<'_>, dir: PathBuf) -> PyResult<Vec<String>> {
+        let written = py.detach(|| write_monitor_files(&dir, &self.report, &self.current)).map_err(baseline_error)?;
+        Ok(written.into_iter().map(|p| p.display().to_string()).collect())
+    }
+}
+
+/// Judges `profile` against the baseline folder `baseline` (driftwatch's, or SageMaker's
+/// statistics.json and constraints.json), as `driftwatch monitor` does.
+#[pyfunction]
+#[pyo3(signature = (baseline, profile, dataset_drift_share=0.5))]
+fn compare(py: Python<'_>, baseline: PathBuf, profile: &Bound<'_, PyAny>, dataset_drift_share: f64) -> PyResult<Comparison> {
+    let current = if let Ok(p) = profile.extract::<PyRef<'_, Profile>>() {
+        p.whole()
+    } else if let Ok(p) = profile.extract::<PyRef<'_, Profiler>>() {
+        p.profile.whole()
+    } else {
+        return Err(PyTypeError::new_err("compare takes a Profile or a Profiler"));
+    };
+    if !(dataset_drift_share > 0.0 && dataset_drift_share <= 1.0) {
+        return Err(value_error(format!("dataset_drift_share: expected a share in (0, 1], got {dataset_drift_share}")));
+    }
+    let base = Baseline::load(&baseline).map_err(baseline_error)?;
+    let report = py.detach(|| report_for_profile(&base, &current, dataset_drift_share, "cpu (python)"));
+    Ok(Comparison { report, current })
+}
+
+/// The extension module.
+#[pymodule]
+fn _driftwatch(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Plan>()?;
+    m.add_class::<Profile>()?;
+    m.add_class::<Profiler>()?;
+    m.add_class::<Comparison>()?;
+    m.add_function(wrap_pyfunction!(compare, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

@@ -1,0 +1,127 @@
+"""The Python API against independent references: numpy's figures for the statistics, and the
+driftwatch CLI's own outputs on the same data for the verdicts and files."""
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import driftwatch
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "data"
+
+
+def cli():
+    """The CLI binary the README's test command built (or DRIFTWATCH_BIN)."""
+    for p in (os.environ.get("DRIFTWATCH_BIN"), ROOT / "target/debug/driftwatch", ROOT / "target/release/driftwatch"):
+        if p and Path(p).is_file():
+            return str(p)
+    pytest.skip("no driftwatch binary: run cargo build first")
+
+
+def column(profile, name):
+    doc = json.loads(profile.to_json())
+    return next(c for c in doc["columns"] if c["name"] == name)
+
+
+def test_profile_matches_numpy():
+    rng = np.random.default_rng(7)
+    x = rng.normal(3.0, 2.0, 10_000)
+    x[::97] = np.nan
+    t = pa.table({"x": pa.array(x, from_pandas=True), "k": pa.array(rng.integers(0, 5, 10_000))})
+    p = driftwatch.Profiler()
+    p.update(t)
+    assert p.rows == 10_000
+    prof = p.profile()
+    assert prof.columns == ["x", "k"]
+    finite = x[~np.isnan(x)]
+    flat = dict(_walk(column(prof, "x")))
+    # The mean as numpy computes it, to 1e-12 relative; the extremes exactly.
+    assert abs(flat["mean"] - finite.mean()) <= 1e-12 * abs(finite.mean())
+    assert flat["min"] == finite.min() and flat["max"] == finite.max()
+
+
+def _walk(d, prefix=""):
+    for k, v in d.items():
+        if isinstance(v, dict):
+            yield from _walk(v, prefix + k + ".")
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            yield k, v
+
+
+def test_bytes_round_trip_and_merge_of_parts():
+    t = pq.read_table(DATA / "current.parquet")
+    whole = driftwatch.Profiler()
+    whole.update(t)
+    parts = []
+    for chunk in t.to_batches(max_chunksize=3000):
+        p = driftwatch.Profiler()
+        p.update(chunk)
+        parts.append(driftwatch.Profile.from_bytes(p.to_bytes()))
+    merged = driftwatch.Profile()
+    for p in parts:
+        merged.merge(p)
+    assert merged.rows == whole.rows == t.num_rows
+    back = driftwatch.Profile.from_bytes(merged.to_bytes())
+    assert back.to_json() == merged.to_json()
+    # Counts, extremes and moments merge exactly, or to rounding (sketches within their error).
+    for name in merged.columns:
+        a, b = column(merged, name), column(whole.profile(), name)
+        for k in ("rows", "missing", "nan", "types"):
+            assert a[k] == b[k], (name, k)
+        if a.get("moments"):
+            ma, mb = a["moments"], b["moments"]
+            assert (ma["n"], ma["min"], ma["max"]) == (mb["n"], mb["min"], mb["max"]), name
+            assert abs(ma["mean"] - mb["mean"]) <= 1e-12 * max(1.0, abs(mb["mean"])), name
+
+
+def test_compare_gives_the_cli_verdicts_and_files(tmp_path):
+    exe = cli()
+    base, out = tmp_path / "base", tmp_path / "cli"
+    subprocess.run([exe, "baseline", "-q", "-o", str(base), str(DATA / "baseline.parquet")], check=True)
+    run = subprocess.run([exe, "monitor", "-q", "-b", str(base), "-o", str(out), str(DATA / "current.parquet")])
+    assert run.returncode == 1  # the sample has drifted
+    cli_drift = json.loads((out / "drift.json").read_text())
+
+    p = driftwatch.Profiler(driftwatch.Plan(baseline=base))
+    for b in pq.ParquetFile(DATA / "current.parquet").iter_batches(batch_size=65536):
+        p.update(b)
+    cmp = driftwatch.compare(base, p)
+    cli_drifted = sorted(f["name"] for f in cli_drift["features"] if f["status"] == "drift")
+    assert sorted(cmp.drifted) == cli_drifted and cli_drifted
+    mine = json.loads(cmp.to_json())
+    assert [v["constraint_check_type"] for v in mine["violations"]] == [v["constraint_check_type"] for v in cli_drift["violations"]]
+    assert cmp.violation_count == len(cli_drift["violations"])
+    written = cmp.write_outputs(tmp_path / "py")
+    assert sorted(Path(w).name for w in written) == sorted(
+        ["statistics.json", "constraint_violations.json", "drift.json", "profile.json", "report.html"]
+    )
+    # The statistics of the same rows: counts and moments equal to the CLI's.
+    a = json.loads((tmp_path / "py/statistics.json").read_text())
+    b = json.loads((out / "statistics.json").read_text())
+    assert a["dataset"] == b["dataset"]
+    for fa, fb in zip(a["features"], b["features"]):
+        assert fa["name"] == fb["name"] and fa["inferred_type"] == fb["inferred_type"]
+        na, nb = fa.get("numerical_statistics"), fb.get("numerical_statistics")
+        if na:
+            assert na["common"] == nb["common"] and na["min"] == nb["min"] and na["max"] == nb["max"]
+            assert abs(na["mean"] - nb["mean"]) <= 1e-12 * max(1.0, abs(nb["mean"]))
+    assert "## driftwatch monitor" in cmp.markdown()
+
+
+def test_errors_are_clear():
+    p = driftwatch.Profiler()
+    with pytest.raises(TypeError, match="pyarrow RecordBatch or Table"):
+        p.update([1, 2, 3])
+    with pytest.raises(ValueError, match="not a driftwatch profile"):
+        driftwatch.Profile.from_bytes(b"{not json")
+    with pytest.raises(ValueError, match="/definitely/not/here: baseline folder not found"):
+        driftwatch.Plan(baseline="/definitely/not/here")
+    with pytest.raises(TypeError):
+        driftwatch.compare("/x", 3)
