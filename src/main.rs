@@ -194,7 +194,8 @@ fn run() -> anyhow::Result<u8> {
                 ShapeArg::Capture => Shape::Capture,
                 ShapeArg::Floats => Shape::Floats,
             };
-            let opts = driftwatch::bench::BenchOptions { rows, row_group, backends: Vec::new(), dir, runs, shape, quality };
+            let opts =
+                driftwatch::bench::BenchOptions { rows, row_group, backends: Vec::new(), dir, runs, shape, quality };
             bench(opts, backend, json)
         }
         Command::Devices { json } => devices(json),

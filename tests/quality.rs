@@ -82,7 +82,10 @@ fn assert_matches(case: &str, m: &driftwatch::quality::QualityMetrics) {
 #[test]
 fn metrics_match_scikit_learn_on_generated_data_with_ties() {
     assert_matches("gen_binary", &fold("gen_binary", &settings(ProblemType::BinaryClassification, true), 1));
-    assert_matches("gen_multiclass", &fold("gen_multiclass", &settings(ProblemType::MulticlassClassification, false), 1));
+    assert_matches(
+        "gen_multiclass",
+        &fold("gen_multiclass", &settings(ProblemType::MulticlassClassification, false), 1),
+    );
     assert_matches("gen_regression", &fold("gen_regression", &settings(ProblemType::Regression, false), 1));
 }
 
@@ -132,6 +135,13 @@ fn assert_statistics(path: &std::path::Path, case: &str) {
     }
 }
 
+/// `driftwatch monitor -q -b base -o out`, for more flags.
+fn monitor_cmd(base: &std::path::Path, out: &std::path::Path) -> assert_cmd::Command {
+    let mut c = crate::common::driftwatch();
+    c.args(["monitor", "-q", "-b"]).arg(base).arg("-o").arg(out);
+    c
+}
+
 fn baseline_bc(dir: &std::path::Path) -> std::path::PathBuf {
     let base = dir.join("base");
     crate::common::driftwatch()
@@ -156,11 +166,7 @@ fn cli_captures_joined_with_late_ground_truth_to_violations() {
     assert_eq!(c["false_positive_rate"]["comparison_operator"], "GreaterThanThreshold");
     // The capture's output `_c0` is the probability; the label comes from it at 0.5.
     let out = d.path().join("out");
-    let run = crate::common::driftwatch()
-        .args(["monitor", "-q", "-b"])
-        .arg(&base)
-        .arg("-o")
-        .arg(&out)
+    let run = monitor_cmd(&base, &out)
         .args(["--probability", "_c0", "--prediction", ""])
         .arg(data("bc_capture.jsonl"))
         .arg("--ground-truth")
@@ -184,7 +190,10 @@ fn cli_captures_joined_with_late_ground_truth_to_violations() {
     let stats = crate::common::json(&out.join("model_quality/statistics.json"));
     for x in v {
         let name = x["metric_name"].as_str().unwrap();
-        let (now, bound) = (stats["binary_classification_metrics"][name]["value"].as_f64().unwrap(), c[name]["threshold"].as_f64().unwrap());
+        let (now, bound) = (
+            stats["binary_classification_metrics"][name]["value"].as_f64().unwrap(),
+            c[name]["threshold"].as_f64().unwrap(),
+        );
         assert!(stdout.contains(&format!("| {name} | ")) && html.contains(&format!("<td>{name}</td>")), "{name}");
         match x["constraint_check_type"].as_str().unwrap() {
             "LessThanThreshold" => assert!(now < bound, "{name}"),
@@ -195,11 +204,7 @@ fn cli_captures_joined_with_late_ground_truth_to_violations() {
     }
     // The same join spilled to disk gives the same numbers.
     let spilled = d.path().join("spilled");
-    let run = crate::common::driftwatch()
-        .args(["monitor", "-q", "-b"])
-        .arg(&base)
-        .arg("-o")
-        .arg(&spilled)
+    let run = monitor_cmd(&base, &spilled)
         .args(["--probability", "_c0", "--prediction", "", "--join-memory", "1KiB"])
         .arg(data("bc_capture.jsonl"))
         .arg("--ground-truth")
@@ -212,13 +217,21 @@ fn cli_captures_joined_with_late_ground_truth_to_violations() {
         crate::common::json(&out.join("model_quality/statistics.json")),
         crate::common::json(&spilled.join("model_quality/statistics.json"))
     );
-    assert!(std::fs::read_dir(&spilled).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().starts_with(".driftwatch-join")));
+    assert!(std::fs::read_dir(&spilled).unwrap().all(|e| !e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .starts_with(".driftwatch-join")));
 }
 
 #[test]
 fn cli_multiclass_and_regression_baselines_match_scikit_learn() {
     let d = tempfile::tempdir().unwrap();
-    for (case, problem) in [("wine", "MulticlassClassification"), ("diabetes", "Regression"), ("gen_multiclass", "MulticlassClassification")] {
+    for (case, problem) in [
+        ("wine", "MulticlassClassification"),
+        ("diabetes", "Regression"),
+        ("gen_multiclass", "MulticlassClassification"),
+    ] {
         let base = d.path().join(case);
         crate::common::driftwatch()
             .args(["baseline", "-q", "-o"])
@@ -230,7 +243,7 @@ fn cli_multiclass_and_regression_baselines_match_scikit_learn() {
         assert_statistics(&base.join("model_quality/statistics.json"), case);
         // Monitoring the same rows against their own baseline violates nothing.
         let out = d.path().join(format!("{case}-out"));
-        crate::common::driftwatch().args(["monitor", "-q", "-b"]).arg(&base).arg("-o").arg(&out).arg(data(&format!("{case}.csv"))).assert().success();
+        monitor_cmd(&base, &out).arg(data(&format!("{case}.csv"))).assert().success();
         let v = crate::common::json(&out.join("model_quality/constraint_violations.json"));
         assert_eq!(v["violations"].as_array().unwrap().len(), 0, "{case}");
     }
@@ -246,13 +259,9 @@ fn cli_sagemaker_model_quality_baseline_folder_as_is() {
     std::fs::copy(fx.join("model_quality_regression_constraints.json"), base.join("constraints.json")).unwrap();
     let out = d.path().join("out");
     // A SageMaker folder does not name the columns.
-    let run = crate::common::driftwatch().args(["monitor", "-q", "-b"]).arg(&base).arg("-o").arg(&out).arg(data("diabetes.csv")).assert().code(2);
+    let run = monitor_cmd(&base, &out).arg(data("diabetes.csv")).assert().code(2);
     assert!(String::from_utf8_lossy(&run.get_output().stderr).contains("give --label COL"));
-    crate::common::driftwatch()
-        .args(["monitor", "-q", "-b"])
-        .arg(&base)
-        .arg("-o")
-        .arg(&out)
+    monitor_cmd(&base, &out)
         .args(["--label", "label", "--prediction", "prediction"])
         .arg(data("diabetes.csv"))
         .assert()
@@ -260,7 +269,8 @@ fn cli_sagemaker_model_quality_baseline_folder_as_is() {
     assert_statistics(&out.join("model_quality/statistics.json"), "diabetes");
     // diabetes errors are far above SageMaker's thresholds (mae 0.504), its r2 far above -3.2.
     let v = crate::common::json(&out.join("model_quality/constraint_violations.json"));
-    let names: Vec<&str> = v["violations"].as_array().unwrap().iter().map(|x| x["metric_name"].as_str().unwrap()).collect();
+    let names: Vec<&str> =
+        v["violations"].as_array().unwrap().iter().map(|x| x["metric_name"].as_str().unwrap()).collect();
     assert_eq!(names, ["mae", "mse", "rmse"]);
     let drift = crate::common::json(&out.join("drift.json"));
     assert_eq!(drift["model_quality"]["baseline"]["mae"], 0.5040653554420981);
@@ -271,11 +281,7 @@ fn cli_bad_model_quality_inputs() {
     let d = tempfile::tempdir().unwrap();
     let base = baseline_bc(d.path());
     let monitor = |caps: &std::path::Path, truth: &std::path::Path, out: &str| {
-        crate::common::driftwatch()
-            .args(["monitor", "-q", "-b"])
-            .arg(&base)
-            .arg("-o")
-            .arg(d.path().join(out))
+        monitor_cmd(&base, &d.path().join(out))
             .args(["--probability", "_c0", "--prediction", ""])
             .arg(caps)
             .arg("--ground-truth")
@@ -299,18 +305,18 @@ fn cli_bad_model_quality_inputs() {
     let mut lines: Vec<String> = text.lines().map(String::from).collect();
     // Record 30 is labelled (the first 20 are not).
     let (at, end) = (lines[30].rfind("\"data\": \"").unwrap(), lines[30].len());
-    lines[30] = format!("{}\"data\": \"3.5\", \"encoding\": \"CSV\"}}}}, {}", &lines[30][..at], &lines[30][lines[30][at..end].find("\"eventMetadata").unwrap() + at..]);
+    lines[30] = format!(
+        "{}\"data\": \"3.5\", \"encoding\": \"CSV\"}}}}, {}",
+        &lines[30][..at],
+        &lines[30][lines[30][at..end].find("\"eventMetadata").unwrap() + at..]
+    );
     std::fs::write(&caps, lines.join("\n")).unwrap();
     let run = monitor(&caps, &data("bc_truth_1.jsonl"), "b").code(2);
     let stderr = String::from_utf8_lossy(&run.get_output().stderr).to_string();
     assert!(stderr.contains("logits.jsonl: column '_c0': probability 3.5 is not in [0, 1]"), "{stderr}");
     assert!(!d.path().join("b/model_quality/statistics.json").exists());
     // The same when the join spills: named where the file is still known.
-    let run = crate::common::driftwatch()
-        .args(["monitor", "-q", "-b"])
-        .arg(&base)
-        .arg("-o")
-        .arg(d.path().join("b2"))
+    let run = monitor_cmd(&base, &d.path().join("b2"))
         .args(["--probability", "_c0", "--prediction", "", "--join-memory", "1KiB"])
         .arg(&caps)
         .arg("--ground-truth")
@@ -324,7 +330,10 @@ fn cli_bad_model_quality_inputs() {
     std::fs::write(&truth, "{\"groundTruthData\": {\"data\": \"1\", \"encoding\": \"CSV\"}, \"eventMetadata\": {\"eventId\": \"nobody\"}}\n").unwrap();
     let run = monitor(&data("bc_capture.jsonl"), &truth, "d").code(2);
     let stderr = String::from_utf8_lossy(&run.get_output().stderr).to_string();
-    assert!(stderr.contains("no row could be scored (285 prediction rows: 0 with a null value, 285 without a label)"), "{stderr}");
+    assert!(
+        stderr.contains("no row could be scored (285 prediction rows: 0 with a null value, 285 without a label)"),
+        "{stderr}"
+    );
     // A single class present: undefined metrics are named, and the JSON holds no NaN value.
     let one = d.path().join("one.csv");
     std::fs::write(&one, "label,prediction,probability\n1,1,0.9\n1,0,0.2\n1,1,0.7\n").unwrap();
@@ -332,7 +341,16 @@ fn cli_bad_model_quality_inputs() {
     crate::common::driftwatch()
         .args(["baseline", "-q", "-o"])
         .arg(&b1)
-        .args(["--problem-type", "BinaryClassification", "--label", "label", "--prediction", "prediction", "--probability", "probability"])
+        .args([
+            "--problem-type",
+            "BinaryClassification",
+            "--label",
+            "label",
+            "--prediction",
+            "prediction",
+            "--probability",
+            "probability",
+        ])
         .arg(&one)
         .assert()
         .success();
@@ -378,7 +396,13 @@ fn hourly(path: &std::path::Path, hours: i64, rows: usize, drift: bool) {
             x0.push(rnd() + if blind { 2.0 } else { 0.0 });
             x1.push(rnd() + if shifted { 2.0 } else { 0.0 });
             y.push(label);
-            p.push(if blind { rnd() } else if label == 1 { 0.5 + 0.5 * rnd() } else { 0.6 * rnd() });
+            p.push(if blind {
+                rnd()
+            } else if label == 1 {
+                0.5 + 0.5 * rnd()
+            } else {
+                0.6 * rnd()
+            });
         }
     }
     crate::common::write_parquet(
@@ -409,15 +433,7 @@ fn cli_per_window_quality_ranks_the_drift_that_matters() {
         .assert()
         .success();
     let out = d.path().join("out");
-    let run = crate::common::driftwatch()
-        .args(["monitor", "-q", "-b"])
-        .arg(&base)
-        .arg("-o")
-        .arg(&out)
-        .args(["--window", "1h", "--time-column", "ts"])
-        .arg(&caps)
-        .assert()
-        .code(1);
+    let run = monitor_cmd(&base, &out).args(["--window", "1h", "--time-column", "ts"]).arg(&caps).assert().code(1);
     let stdout = String::from_utf8_lossy(&run.get_output().stdout).to_string();
     assert!(stdout.contains("Drift that moves with the model's worsening (`auc` over 24 windows"), "{stdout}");
     let drift = crate::common::json(&out.join("drift.json"));
@@ -430,7 +446,8 @@ fn cli_per_window_quality_ranks_the_drift_that_matters() {
     let csv = std::fs::read_to_string(out.join("model_quality/windows.csv")).unwrap();
     let mut lines = csv.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let (at_auc, at_rows) = (header.iter().position(|h| *h == "auc").unwrap(), header.iter().position(|h| *h == "rows").unwrap());
+    let (at_auc, at_rows) =
+        (header.iter().position(|h| *h == "auc").unwrap(), header.iter().position(|h| *h == "rows").unwrap());
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     assert_eq!(rows.len(), 24);
     let total: u64 = rows.iter().map(|r| r[at_rows].parse::<u64>().unwrap()).sum();
@@ -506,15 +523,7 @@ fn captures_in_sagemakers_hourly_folders_with_windows_on_inference_time() {
     let names: Vec<&str> = stats["features"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
     assert_eq!(&names[..6], ["_c0", "_c1", "_c2", "_c3", "_c4", "_c5"]);
     let out = d.path().join("out");
-    crate::common::driftwatch()
-        .args(["monitor", "-q", "-b"])
-        .arg(&base)
-        .arg("-o")
-        .arg(&out)
-        .args(["--window", "1h"])
-        .arg(&root)
-        .assert()
-        .code(predicates::ord::le(1));
+    monitor_cmd(&base, &out).args(["--window", "1h"]).arg(&root).assert().code(predicates::ord::le(1));
     let drift = crate::common::json(&out.join("drift.json"));
     assert_eq!(drift["windows"]["time_column"], "eventMetadata.inferenceTime");
     assert_eq!(drift["windows"]["windows"].as_u64(), Some(hours.len() as u64));

@@ -13,6 +13,8 @@ mod fuzz;
 mod merge;
 /// The same kernel tests on the CPU and GPU backends.
 mod parity;
+/// Model quality against scikit-learn's figures, merges, and the CLI from captures to violations.
+mod quality;
 /// Drift metrics against scipy/numpy figures stored in `tests/data/reference_metrics.json`.
 mod reference_metrics;
 /// Profile statistics against numpy figures stored in `tests/data/stats_expected.json`.
@@ -23,5 +25,3 @@ mod resume;
 mod sagemaker;
 /// Time windows: rows keyed by window, light profiles beside the whole, both backends.
 mod windows;
-/// Model quality against scikit-learn's figures, merges, and the CLI from captures to violations.
-mod quality;

@@ -230,7 +230,14 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
     }
     Ok(BenchReport {
         file: cur_path.display().to_string(),
-        file_bytes: s.files[0].parquet().expect("the bench writes Parquet").metadata().row_groups().iter().map(|g| g.compressed_size().max(0) as u64).sum(),
+        file_bytes: s.files[0]
+            .parquet()
+            .expect("the bench writes Parquet")
+            .metadata()
+            .row_groups()
+            .iter()
+            .map(|g| g.compressed_size().max(0) as u64)
+            .sum(),
         rows,
         columns: s.columns.len(),
         arrow_bytes: bytes,

@@ -23,9 +23,9 @@ use crate::error::{Error, Result};
 use crate::formats::sagemaker::CheckType;
 use crate::output::{to_json, write_atomic};
 use crate::profile::{DatasetProfile, Role};
-use crate::report::{self, InputSummary, MonitorReport, Summary};
 use crate::quality::join::QualityOutcome;
 use crate::quality::run::{QualityBaseline, QualityFlags};
+use crate::report::{self, InputSummary, MonitorReport, Summary};
 use crate::scan::{scan, Scan, ScannedFile, Skipped};
 use crate::timeline::{self, WindowOptions, WindowReference, WindowResult};
 
@@ -217,7 +217,12 @@ fn summarize(features: &[drift::FeatureDrift], violations: usize, share: f64) ->
 
 /// The monitoring report of a profile made elsewhere (the Python package, a Spark job's merged
 /// partials): every feature judged against `base`, as `monitor` judges the inputs it reads.
-pub fn report_for_profile(base: &Baseline, current: &DatasetProfile, dataset_drift_share: f64, backend: &str) -> MonitorReport {
+pub fn report_for_profile(
+    base: &Baseline,
+    current: &DatasetProfile,
+    dataset_drift_share: f64,
+    backend: &str,
+) -> MonitorReport {
     let (_, features, violations, summary) = judge(base, current, None, dataset_drift_share);
     MonitorReport {
         driftwatch_version: env!("CARGO_PKG_VERSION"),
@@ -248,7 +253,11 @@ pub fn report_for_profile(base: &Baseline, current: &DatasetProfile, dataset_dri
 ///
 /// # Errors
 /// [`Error::Output`] when a file cannot be written.
-pub fn write_monitor_files(out: &std::path::Path, report: &MonitorReport, current: &DatasetProfile) -> Result<Vec<PathBuf>> {
+pub fn write_monitor_files(
+    out: &std::path::Path,
+    report: &MonitorReport,
+    current: &DatasetProfile,
+) -> Result<Vec<PathBuf>> {
     let stats = baseline::statistics(current);
     let mut written = Vec::new();
     for (name, bytes) in [
@@ -323,7 +332,8 @@ fn monitor_quality_only(
         timeline: None,
         model_quality: Some(q),
     };
-    for (name, bytes) in [("drift.json", to_json(&report)), ("report.html", report::html::render(&report).into_bytes())] {
+    for (name, bytes) in [("drift.json", to_json(&report)), ("report.html", report::html::render(&report).into_bytes())]
+    {
         let p = opts.output.join(name);
         write_atomic(&p, &bytes)?;
         written.push(p);
@@ -475,11 +485,7 @@ pub fn choose_backend(
     let cpu = backend::cpu::CpuBackend;
     let t = measure(&batches, plan, &[&cpu, gpu.as_ref()])?;
     let why = format!("auto: {sampled} rows of the job folded in {:.3} s on the GPU, {:.3} s on the CPU", t[1], t[0]);
-    Ok(if t[1] < t[0] {
-        (gpu, format!("gpu: {summary} ({why})"))
-    } else {
-        (Box::new(cpu), format!("cpu ({why})"))
-    })
+    Ok(if t[1] < t[0] { (gpu, format!("gpu: {summary} ({why})")) } else { (Box::new(cpu), format!("cpu ({why})")) })
 }
 
 fn strict_check(opts: &JobOptions, skipped: &[Skipped]) -> Result<()> {
@@ -905,11 +911,16 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
     let mut window_results = Vec::new();
     let mut written = Vec::new();
     if let Some(settings) = quality {
-        let good: Vec<ScannedFile> =
-            s.files.iter().filter(|f| !report.current.skipped.iter().any(|k| k.path == f.path.display().to_string())).cloned().collect();
+        let good: Vec<ScannedFile> = s
+            .files
+            .iter()
+            .filter(|f| !report.current.skipped.iter().any(|k| k.path == f.path.display().to_string()))
+            .cloned()
+            .collect();
         let truth = ground_truth(opts)?;
         // Calendar windows only: windows of rows have no instant to key the joined rows by.
-        let window = windows.as_ref().filter(|w| w.window.rows_per_window().is_none()).map(|w| (w.column.as_str(), w.window));
+        let window =
+            windows.as_ref().filter(|w| w.window.rows_per_window().is_none()).map(|w| (w.column.as_str(), w.window));
         let out = crate::quality::run::run(&settings, &opts.quality, &good, truth.as_deref(), &opts.output, window)?;
         if !out.windows.is_empty() {
             written.push(crate::quality::run::write_windows(&opts.output, &out.windows)?);

@@ -405,8 +405,7 @@ pub fn scan(inputs: &[String], plain: &PlainText) -> Scan {
             ));
         }
     }
-    let warnings =
-        files.iter().flat_map(|f| f.warnings.iter().map(|w| format!("{}: {w}", f.path.display()))).collect();
+    let warnings = files.iter().flat_map(|f| f.warnings.iter().map(|w| format!("{}: {w}", f.path.display()))).collect();
     Scan { files, skipped, columns, schema_differences: differences, warnings }
 }
 

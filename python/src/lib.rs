@@ -12,7 +12,7 @@ use arrow_array::RecordBatch;
 use arrow_pyarrow::{FromPyArrow, Table};
 use driftwatch_core::backend::cpu::CpuBackend;
 use driftwatch_core::baseline::Baseline;
-use driftwatch_core::engine::{profile_batches, ProfilePlan, ProfileSet};
+use driftwatch_core::engine::{profile_batches, ProfilePlan, ProfileSet, Segment};
 use driftwatch_core::pipeline::{report_for_profile, write_monitor_files};
 use driftwatch_core::profile::DatasetProfile;
 use driftwatch_core::report::MonitorReport;
@@ -98,13 +98,13 @@ impl Profile {
     /// Rows profiled.
     #[getter]
     fn rows(&self) -> u64 {
-        self.whole().rows
+        self.whole_ref().map_or(0, |p| p.rows)
     }
 
     /// Column names, in first-seen order.
     #[getter]
     fn columns(&self) -> Vec<String> {
-        self.whole().columns.iter().map(|c| c.name.clone()).collect()
+        self.whole_ref().map(|p| p.columns.iter().map(|c| c.name.clone()).collect()).unwrap_or_default()
     }
 
     /// Adds another profile's rows. Merging is exact for counts, moments and histograms; the
@@ -122,7 +122,9 @@ impl Profile {
     /// A profile from [`Profile.to_bytes`].
     #[staticmethod]
     fn from_bytes(data: &[u8]) -> PyResult<Profile> {
-        serde_json::from_slice(data).map(|set| Profile { set }).map_err(|e| value_error(format!("not a driftwatch profile: {e}")))
+        serde_json::from_slice(data)
+            .map(|set| Profile { set })
+            .map_err(|e| value_error(format!("not a driftwatch profile: {e}")))
     }
 
     /// The profile as driftwatch's `profile.json` (the whole run).
@@ -131,13 +133,17 @@ impl Profile {
     }
 
     fn __repr__(&self) -> String {
-        format!("Profile(rows={}, columns={})", self.rows(), self.whole().columns.len())
+        format!("Profile(rows={}, columns={})", self.rows(), self.columns().len())
     }
 }
 
 impl Profile {
+    /// The whole profile: the Python API keys no segment, so it is the set's only one.
+    fn whole_ref(&self) -> Option<&DatasetProfile> {
+        self.set.segments.get(&Segment::Whole)
+    }
     fn whole(&self) -> DatasetProfile {
-        self.set.clone().into_whole()
+        self.whole_ref().cloned().unwrap_or_default()
     }
 }
 
@@ -245,7 +251,12 @@ impl Comparison {
 /// statistics.json and constraints.json), as `driftwatch monitor` does.
 #[pyfunction]
 #[pyo3(signature = (baseline, profile, dataset_drift_share=0.5))]
-fn compare(py: Python<'_>, baseline: PathBuf, profile: &Bound<'_, PyAny>, dataset_drift_share: f64) -> PyResult<Comparison> {
+fn compare(
+    py: Python<'_>,
+    baseline: PathBuf,
+    profile: &Bound<'_, PyAny>,
+    dataset_drift_share: f64,
+) -> PyResult<Comparison> {
     let current = if let Ok(p) = profile.extract::<PyRef<'_, Profile>>() {
         p.whole()
     } else if let Ok(p) = profile.extract::<PyRef<'_, Profiler>>() {

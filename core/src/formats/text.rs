@@ -166,7 +166,11 @@ fn scan_csv(path: &Path, plain: &PlainText) -> Result<Scanned, String> {
         .collect();
     let raw: SchemaRef = Arc::new(Schema::new(fields));
     let schema = dictionary_typed(&raw, plain);
-    Ok(Scanned { file: TextFile { kind: TextKind::Csv { header, delimiter }, schema, raw }, rows: rows as u64, warnings: vec![] })
+    Ok(Scanned {
+        file: TextFile { kind: TextKind::Csv { header, delimiter }, schema, raw },
+        rows: rows as u64,
+        warnings: vec![],
+    })
 }
 
 /// Reads `file` at `path`, projected on `columns`, calling `each` with every batch.
@@ -207,7 +211,8 @@ pub fn read(path: &Path, file: &TextFile, columns: &[usize], each: &mut dyn FnMu
         TextKind::Capture | TextKind::GroundTruth => {
             let index: HashMap<&str, usize> =
                 file.raw.fields().iter().enumerate().map(|(i, f)| (f.name().as_str(), i)).collect();
-            let mut builders: Vec<Column> = columns.iter().map(|&c| Column::new(file.raw.field(c).data_type())).collect();
+            let mut builders: Vec<Column> =
+                columns.iter().map(|&c| Column::new(file.raw.field(c).data_type())).collect();
             let slot: HashMap<usize, usize> = columns.iter().enumerate().map(|(k, &c)| (c, k)).collect();
             let mut n = 0usize;
             let mut flush = |builders: &mut Vec<Column>, n: &mut usize| -> Result<(), String> {
@@ -412,7 +417,9 @@ fn payload_records(p: &Payload, what: &str) -> Result<Vec<Fields>, String> {
                 Some(serde_json::Value::Array(a)) => a.clone(),
                 _ => vec![v.clone()],
             },
-            serde_json::Value::Array(a) if a.iter().all(|x| x.is_array() || x.is_object()) && !a.is_empty() => a.clone(),
+            serde_json::Value::Array(a) if a.iter().all(|x| x.is_array() || x.is_object()) && !a.is_empty() => {
+                a.clone()
+            }
             _ => vec![v.clone()],
         };
         Ok(items
@@ -581,7 +588,9 @@ fn scan_json_lines(path: &Path, plain: &PlainText) -> Result<Scanned, String> {
                 }
             }
         }
-        found.ok_or("not SageMaker JSON Lines: no record among the first 1000 lines holds captureData or groundTruthData")?
+        found.ok_or(
+            "not SageMaker JSON Lines: no record among the first 1000 lines holds captureData or groundTruthData",
+        )?
     };
     let mut columns: Vec<(String, Kind)> = Vec::new();
     let mut at: HashMap<String, usize> = HashMap::new();

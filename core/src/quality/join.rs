@@ -311,7 +311,11 @@ fn score_batch(
         let q = match &prob {
             Some(v) => match v.get(i) {
                 Some(x) => Some(x.number().ok_or_else(|| {
-                    err(format!("column '{}': probability '{}' is not a number", s.probability.as_deref().unwrap_or(""), x.class()))
+                    err(format!(
+                        "column '{}': probability '{}' is not a number",
+                        s.probability.as_deref().unwrap_or(""),
+                        x.class()
+                    ))
                 })?),
                 None => {
                     t.nulls += 1;
@@ -529,8 +533,13 @@ pub fn score(req: &QualityRequest) -> Result<QualityOutcome> {
                 },
             )?;
             let unmatched_labels = matched.iter().filter(|m| !m.load(Ordering::Relaxed)).count() as u64;
-            let mut out =
-                finish(s, req.window.map(|w| w.1), tallies.into_iter().map(|(t, _)| t).collect(), Some(unmatched_labels), 0)?;
+            let mut out = finish(
+                s,
+                req.window.map(|w| w.1),
+                tallies.into_iter().map(|(t, _)| t).collect(),
+                Some(unmatched_labels),
+                0,
+            )?;
             out.duplicate_labels = labels.duplicates;
             out.join_memory_bytes = labels.bytes;
             Ok(out)
@@ -653,7 +662,8 @@ fn finish(
     let mut acc = Accumulator::new(s);
     let mut windows: BTreeMap<i64, Accumulator> = BTreeMap::new();
     let (mut rows, mut nulls, mut unmatched, mut untimed) = (0, 0, 0, 0);
-    let merge = |a: &mut Accumulator, b: &Accumulator| a.merge(b).map_err(|e| Error::Usage(format!("model quality: {e}")));
+    let merge =
+        |a: &mut Accumulator, b: &Accumulator| a.merge(b).map_err(|e| Error::Usage(format!("model quality: {e}")));
     for t in tallies {
         merge(&mut acc, &t.acc)?;
         for (start, w) in &t.windows {

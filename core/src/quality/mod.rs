@@ -65,7 +65,9 @@ impl std::str::FromStr for ProblemType {
         [ProblemType::Regression, ProblemType::BinaryClassification, ProblemType::MulticlassClassification]
             .into_iter()
             .find(|p| p.name().eq_ignore_ascii_case(s))
-            .ok_or_else(|| format!("unknown problem type {s:?}: Regression, BinaryClassification or MulticlassClassification"))
+            .ok_or_else(|| {
+                format!("unknown problem type {s:?}: Regression, BinaryClassification or MulticlassClassification")
+            })
     }
 }
 
@@ -404,8 +406,10 @@ impl Accumulator {
                 let actual = self.binary_class(&label)?;
                 let predicted = match prediction {
                     Some(v) => self.binary_class(&v)?,
-                    None => probability.expect("a binary classification has a prediction or a probability")
-                        >= self.threshold,
+                    None => {
+                        probability.expect("a binary classification has a prediction or a probability")
+                            >= self.threshold
+                    }
                 };
                 let score = probability.unwrap_or(if predicted { 1.0 } else { 0.0 });
                 self.scores.push((score, (member << 1) | actual as u8, 1));
@@ -455,7 +459,10 @@ impl Accumulator {
         }
         if let (Some(a), Some(b)) = (&self.negative, &other.negative) {
             if a != b {
-                return Err(format!("a third class '{b}' in a binary classification (classes seen: '{}', '{a}')", self.positive));
+                return Err(format!(
+                    "a third class '{b}' in a binary classification (classes seen: '{}', '{a}')",
+                    self.positive
+                ));
             }
         }
         if self.negative.is_none() {
@@ -489,7 +496,11 @@ impl Accumulator {
         let mut w = 0;
         for r in 0..self.scores.len() {
             let e = self.scores[r];
-            if w > 0 && self.scores[w - 1].0 == e.0 && self.scores[w - 1].1 == e.1 && self.scores[w - 1].2 < u32::MAX - e.2 {
+            if w > 0
+                && self.scores[w - 1].0 == e.0
+                && self.scores[w - 1].1 == e.1
+                && self.scores[w - 1].2 < u32::MAX - e.2
+            {
                 self.scores[w - 1].2 += e.2;
             } else {
                 self.scores[w] = e;
@@ -684,9 +695,11 @@ fn binary(c: &BTreeMap<String, BTreeMap<String, [u64; SAMPLES]>>, s: usize) -> V
     v.insert("accuracy_best_constant_classifier", cp);
     v.insert("precision_best_constant_classifier", cp);
     v.insert("recall_best_constant_classifier", cr);
-    for (name, beta) in
-        [("f0_5_best_constant_classifier", 0.5), ("f1_best_constant_classifier", 1.0), ("f2_best_constant_classifier", 2.0)]
-    {
+    for (name, beta) in [
+        ("f0_5_best_constant_classifier", 0.5),
+        ("f1_best_constant_classifier", 1.0),
+        ("f2_best_constant_classifier", 2.0),
+    ] {
         v.insert(
             name,
             match (cp, cr) {
@@ -749,11 +762,8 @@ fn ranking(
             points.push((fp / neg.max(1.0), tp / pos.max(1.0), tp / (tp + fp), tp / pos.max(1.0)));
         }
     }
-    let auc = if pos > 0.0 && neg > 0.0 {
-        Ok(area.get() / (pos * neg))
-    } else {
-        Err("only one class among the labels")
-    };
+    let auc =
+        if pos > 0.0 && neg > 0.0 { Ok(area.get() / (pos * neg)) } else { Err("only one class among the labels") };
     let ap = if pos > 0.0 { Ok(ap.get()) } else { Err("no positive label") };
     let curves = (with_curves && pos > 0.0 && neg > 0.0).then(|| {
         let keep = thin(points.len(), CURVE_POINTS);
@@ -919,7 +929,11 @@ mod tests {
         let (mut pos, mut neg) = (vec![0f64; 1001], vec![0f64; 1001]);
         for k in 0..3_000_000u64 {
             let i = (k % 1001) as usize;
-            if i >= 500 || k % 7 == 0 { pos[i] += 1.0 } else { neg[i] += 1.0 }
+            if i >= 500 || k % 7 == 0 {
+                pos[i] += 1.0
+            } else {
+                neg[i] += 1.0
+            }
         }
         let (p, n): (f64, f64) = (pos.iter().sum(), neg.iter().sum());
         let (mut below, mut auc) = (0.0, 0.0);

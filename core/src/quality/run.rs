@@ -13,12 +13,12 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::join::{score, QualityOutcome, QualityRequest, WindowQuality, DEFAULT_JOIN_MEMORY};
-use crate::engine::window::Window;
 use super::sagemaker::{
     check, constraints_json, parse_constraints, parse_statistics, statistics_json, suggest, QualityConstraints,
     QualityViolation,
 };
 use super::{ProblemType, QualitySettings};
+use crate::engine::window::Window;
 use crate::error::{Error, Result};
 use crate::output::{to_json, write_atomic};
 use crate::scan::ScannedFile;
@@ -158,11 +158,12 @@ impl QualityBaseline {
             (dir.to_path_buf(), true)
         };
         let cpath = folder.join("constraints.json");
-        let constraints =
-            parse_constraints(&read_json(&cpath)?).map_err(|message| Error::Baseline { path: cpath.clone(), message })?;
+        let constraints = parse_constraints(&read_json(&cpath)?)
+            .map_err(|message| Error::Baseline { path: cpath.clone(), message })?;
         let spath = folder.join("statistics.json");
         let values = if spath.is_file() {
-            let st = parse_statistics(&read_json(&spath)?).map_err(|message| Error::Baseline { path: spath.clone(), message })?;
+            let st = parse_statistics(&read_json(&spath)?)
+                .map_err(|message| Error::Baseline { path: spath.clone(), message })?;
             if st.problem_type != constraints.problem_type {
                 return Err(Error::Baseline {
                     path: spath,
@@ -179,10 +180,10 @@ impl QualityBaseline {
         };
         let setp = folder.join(SETTINGS);
         let settings = if setp.is_file() {
-            Some(serde_json::from_value(read_json(&setp)?).map_err(|e| Error::Baseline {
-                path: setp.clone(),
-                message: crate::error::one_line(e),
-            })?)
+            Some(
+                serde_json::from_value(read_json(&setp)?)
+                    .map_err(|e| Error::Baseline { path: setp.clone(), message: crate::error::one_line(e) })?,
+            )
         } else {
             None
         };
@@ -335,7 +336,9 @@ pub fn write_windows(dir: &Path, windows: &[WindowQuality]) -> Result<PathBuf> {
         names.extend(w.metrics.values.keys().map(String::as_str));
     }
     let iso = |ms: i64| {
-        chrono::DateTime::from_timestamp_millis(ms).map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string()).unwrap_or_default()
+        chrono::DateTime::from_timestamp_millis(ms)
+            .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+            .unwrap_or_default()
     };
     let mut out = String::from("window_start,window_end,rows");
     for n in &names {
@@ -373,6 +376,19 @@ pub struct MetricRow {
     pub note: Option<String>,
     /// True when a constraint is violated.
     pub violated: bool,
+}
+
+impl MetricRow {
+    /// `violation`, `undefined` or `ok`.
+    pub fn status(&self) -> &'static str {
+        if self.violated {
+            "violation"
+        } else if self.value.is_none() {
+            "undefined"
+        } else {
+            "ok"
+        }
+    }
 }
 
 impl QualityReport {
@@ -490,10 +506,7 @@ pub fn write_monitor(
     let mut written = Vec::new();
     for (name, bytes) in [
         ("statistics.json", to_json(&statistics_json(&out.metrics))),
-        (
-            "constraint_violations.json",
-            to_json(&serde_json::json!({ "violations": violations })),
-        ),
+        ("constraint_violations.json", to_json(&serde_json::json!({ "violations": violations }))),
     ] {
         let p = folder.join(name);
         write_atomic(&p, &bytes)?;

@@ -144,7 +144,9 @@ pub fn constraints_json(c: &QualityConstraints) -> Value {
     let body: Map<String, Value> = c
         .constraints
         .iter()
-        .map(|(k, v)| (k.clone(), json!({"threshold": v.threshold, "comparison_operator": v.comparison_operator.name()})))
+        .map(|(k, v)| {
+            (k.clone(), json!({"threshold": v.threshold, "comparison_operator": v.comparison_operator.name()}))
+        })
         .collect();
     json!({"version": 0.0, c.problem_type.constraints_key(): body})
 }

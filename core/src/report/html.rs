@@ -259,13 +259,7 @@ pub fn render(r: &MonitorReport) -> String {
             escape(&q.sentence())
         ));
         for m in q.rows() {
-            let status = if m.violated {
-                "violation"
-            } else if m.value.is_none() {
-                "undefined"
-            } else {
-                "ok"
-            };
+            let status = m.status();
             o.push_str(&format!(
                 "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}{}</td></tr>",
                 if m.violated { "drift" } else { "" },
@@ -285,7 +279,12 @@ pub fn render(r: &MonitorReport) -> String {
                 d.windows
             ));
             for f in d.features.iter().take(20) {
-                o.push_str(&format!("<tr><td>{}</td><td>{:.3}</td><td>{}</td></tr>", escape(&f.feature), f.spearman, f.windows));
+                o.push_str(&format!(
+                    "<tr><td>{}</td><td>{:.3}</td><td>{}</td></tr>",
+                    escape(&f.feature),
+                    f.spearman,
+                    f.windows
+                ));
             }
             o.push_str("</table>");
         }

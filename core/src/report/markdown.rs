@@ -86,14 +86,15 @@ pub fn render(r: &MonitorReport) -> String {
         ));
     }
     if let Some(q) = &r.model_quality {
-        o.push_str(&format!("\n### Model quality\n\n{}\n\n| metric | value | ± | baseline | status |\n|---|---|---|---|---|\n", md(&q.sentence())));
+        o.push_str(&format!(
+            "\n### Model quality\n\n{}\n\n| metric | value | ± | baseline | status |\n|---|---|---|---|---|\n",
+            md(&q.sentence())
+        ));
         for m in q.rows() {
-            let status = if m.violated {
-                "**violation**".to_string()
-            } else if m.value.is_none() {
-                format!("undefined ({})", md(m.note.as_deref().unwrap_or("")))
-            } else {
-                "ok".into()
+            let status = match m.status() {
+                "violation" => "**violation**".to_string(),
+                "undefined" => format!("undefined ({})", md(m.note.as_deref().unwrap_or(""))),
+                s => s.to_string(),
             };
             o.push_str(&format!(
                 "| {} | {} | {} | {} | {} |\n",
