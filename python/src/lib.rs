@@ -147,11 +147,33 @@ impl Profile {
     }
 }
 
+/// Rows a profiler gathers before it folds them: callers such as Spark hand over batches of
+/// 10,000 rows, and folding each alone would spend more on set-up and merges than on the rows.
+const GATHER_ROWS: usize = 1 << 20;
+
 /// Profiles Arrow data batch by batch on every core.
 #[pyclass(module = "driftwatch._driftwatch")]
 struct Profiler {
     plan: ProfilePlan,
     profile: Profile,
+    /// Batches given but not folded yet (held by reference, not copied).
+    pending: Vec<RecordBatch>,
+    pending_rows: usize,
+}
+
+impl Profiler {
+    /// Folds the gathered batches.
+    fn flush(&mut self, py: Python<'_>) -> PyResult<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let batches = std::mem::take(&mut self.pending);
+        self.pending_rows = 0;
+        let plan = &self.plan;
+        let set = py.detach(|| profile_batches(&batches, plan, &CpuBackend)).map_err(value_error)?;
+        self.profile.set.merge(&set);
+        Ok(())
+    }
 }
 
 #[pymethods]
@@ -159,34 +181,44 @@ impl Profiler {
     #[new]
     #[pyo3(signature = (plan=None))]
     fn new(plan: Option<&Plan>) -> Profiler {
-        Profiler { plan: plan.map(|p| p.inner.clone()).unwrap_or_default(), profile: Profile::default() }
+        Profiler {
+            plan: plan.map(|p| p.inner.clone()).unwrap_or_default(),
+            profile: Profile::default(),
+            pending: Vec::new(),
+            pending_rows: 0,
+        }
     }
 
-    /// Folds a pyarrow RecordBatch or Table (read in place, not copied).
+    /// Folds a pyarrow RecordBatch or Table (read in place, not copied). Small batches are
+    /// gathered up to about a million rows and folded together.
     fn update(&mut self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<()> {
-        let batches = batches_of(data)?;
-        if batches.is_empty() {
-            return Ok(());
+        for b in batches_of(data)? {
+            self.pending_rows += b.num_rows();
+            self.pending.push(b);
         }
-        let plan = &self.plan;
-        let set = py.detach(|| profile_batches(&batches, plan, &CpuBackend)).map_err(value_error)?;
-        self.profile.set.merge(&set);
+        if self.pending_rows >= GATHER_ROWS {
+            self.flush(py)?;
+        }
         Ok(())
     }
 
     /// The profile so far.
-    fn profile(&self) -> Profile {
-        self.profile.clone()
+    fn profile(&mut self, py: Python<'_>) -> PyResult<Profile> {
+        self.flush(py)?;
+        Ok(self.profile.clone())
     }
 
     /// The profile so far, as bytes: `Profile.from_bytes` reads them back.
-    fn to_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+    fn to_bytes<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        self.flush(py)?;
         self.profile.to_bytes(py)
     }
 
     /// Adds another profiler's or profile's rows.
-    fn merge(&mut self, other: &Bound<'_, PyAny>) -> PyResult<()> {
-        if let Ok(p) = other.extract::<PyRef<'_, Profiler>>() {
+    fn merge(&mut self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.flush(py)?;
+        if let Ok(mut p) = other.extract::<PyRefMut<'_, Profiler>>() {
+            p.flush(py)?;
             self.profile.merge(&p.profile);
         } else if let Ok(p) = other.extract::<PyRef<'_, Profile>>() {
             self.profile.merge(&p);
@@ -196,10 +228,10 @@ impl Profiler {
         Ok(())
     }
 
-    /// Rows folded.
+    /// Rows given so far.
     #[getter]
     fn rows(&self) -> u64 {
-        self.profile.rows()
+        self.profile.rows() + self.pending_rows as u64
     }
 }
 
@@ -259,7 +291,8 @@ fn compare(
 ) -> PyResult<Comparison> {
     let current = if let Ok(p) = profile.extract::<PyRef<'_, Profile>>() {
         p.whole()
-    } else if let Ok(p) = profile.extract::<PyRef<'_, Profiler>>() {
+    } else if let Ok(mut p) = profile.extract::<PyRefMut<'_, Profiler>>() {
+        p.flush(py)?;
         p.profile.whole()
     } else {
         return Err(PyTypeError::new_err("compare takes a Profile or a Profiler"));

@@ -1,5 +1,5 @@
 """driftwatch on Spark local[2]: mapInArrow partials merged on the driver give the CLI's
-verdicts and statistics on the same data (examples/spark/profile.py)."""
+verdicts and statistics on the same data (examples/spark/driftwatch_spark.py)."""
 
 import importlib.util
 import json
@@ -28,7 +28,7 @@ def cli():
 
 
 def load_example():
-    spec = importlib.util.spec_from_file_location("spark_profile", ROOT / "examples/spark/profile.py")
+    spec = importlib.util.spec_from_file_location("spark_profile", ROOT / "examples/spark/driftwatch_spark.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod

@@ -1,8 +1,8 @@
 """driftwatch on Spark: profile every partition where the data lives, merge on the driver, and
 write the files `driftwatch monitor` writes.
 
-    spark-submit examples/spark/profile.py --baseline out/baseline --output out/spark data/current.parquet
-    python3 examples/spark/profile.py --master 'local[2]' --baseline out/baseline --output out/spark data/current.parquet
+    spark-submit examples/spark/driftwatch_spark.py --baseline out/baseline --output out/spark data/current.parquet
+    python3 examples/spark/driftwatch_spark.py --master 'local[2]' --baseline out/baseline --output out/spark data/current.parquet
 
 Each task runs `driftwatch.Profiler` over its partition's Arrow batches (``mapInArrow``, no
 conversion to rows) and sends back one serialized partial profile; the driver merges the partials
