@@ -882,4 +882,66 @@ fn report_timeline_in_a_real_browser() {
     assert!(dom.contains("change point: window 3"), "the change at hour 3 is drawn");
     assert!(!dom.contains("<img"), "data became markup");
     assert!(dom.contains("&lt;img src=x onerror=alert(1)&gt;"));
+
+    // Rendered to a screenshot with the console logged: no console message at all (the report
+    // has no script), and nothing refused by its Content-Security-Policy, which allows no load
+    // of any kind (default-src 'none'): the report is self-contained.
+    let shot = d.path().join("report.png");
+    let o = std::process::Command::new("chromium")
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0"])
+        .args(["--disable-background-networking", "--disable-component-update", "--no-first-run"])
+        .arg(format!("--user-data-dir={}", d.path().join("profile").display()))
+        .args(["--window-size=1280,2400", "--hide-scrollbars"])
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("file://{}", out.join("report.html").display()))
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "chromium: {log}");
+    for line in log.lines() {
+        assert!(!line.contains(":CONSOLE") && !line.contains("Content Security Policy"), "{line}");
+    }
+    let png = std::fs::read(&shot).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let (w, h) =
+        (u32::from_be_bytes(png[16..20].try_into().unwrap()), u32::from_be_bytes(png[20..24].try_into().unwrap()));
+    assert_eq!((w, h), (1280, 2400));
+    // A blank page compresses to almost nothing; the verdict table, the timeline and the charts
+    // do not.
+    assert!(png.len() > 30_000, "screenshot of {} bytes: the page looks empty", png.len());
+}
+
+/// The Content-Security-Policy is enforced: the same page with a remote image gets it refused
+/// and logged, so the check above would see a report that loads anything.
+#[test]
+fn a_report_that_loads_from_the_network_is_caught() {
+    if !tool("chromium") {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let base = d.path().join("base");
+    crate::common::baseline_of(&crate::common::root().join("data/baseline.parquet"), &base);
+    let out = d.path().join("out");
+    crate::common::driftwatch()
+        .args(["monitor", "-q", "-b"])
+        .arg(&base)
+        .arg("-o")
+        .arg(&out)
+        .arg(crate::common::root().join("data/current.parquet"))
+        .assert()
+        .code(1);
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("default-src 'none'"));
+    let page = d.path().join("bad.html");
+    std::fs::write(&page, html.replacen("<body>", "<body><img src=\"http://192.0.2.1/x.png\">", 1)).unwrap();
+    let o = std::process::Command::new("chromium")
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0"])
+        .args(["--disable-background-networking", "--disable-component-update", "--no-first-run"])
+        .arg(format!("--user-data-dir={}", d.path().join("profile").display()))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&o.stderr);
+    assert!(log.contains(":CONSOLE") && log.contains("violates the following Content Security Policy"), "{log}");
 }
