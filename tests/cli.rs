@@ -751,3 +751,47 @@ fn ks_rule_sees_a_small_sample_shift_that_robust_linf_allows() {
     assert_eq!(status, "ok");
     assert!(p > 0.5, "{p}");
 }
+
+/// The report's verdict table puts the worst first: drifted features by distance ÷ threshold,
+/// then the others by the same ratio, skipped ones last (the order drift.json's figures give).
+#[test]
+fn report_lists_the_worst_features_first() {
+    let d = tempfile::tempdir().unwrap();
+    let base = d.path().join("base");
+    crate::common::baseline_of(&crate::common::root().join("data/baseline.parquet"), &base);
+    let out = d.path().join("out");
+    driftwatch()
+        .args(["monitor", "-q", "-b"])
+        .arg(&base)
+        .arg("-o")
+        .arg(&out)
+        .arg(crate::common::root().join("data/current.parquet"))
+        .assert()
+        .code(1);
+    let drift = json(&out.join("drift.json"));
+    let mut want: Vec<(u8, f64, String)> = drift["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let rank = match f["status"].as_str().unwrap() {
+                "drift" => 0,
+                "ok" => 1,
+                _ => 2,
+            };
+            let ratio = match (f["distance"].as_f64(), f["threshold"].as_f64()) {
+                (Some(x), Some(t)) if t > 0.0 => x / t,
+                (Some(x), _) => x,
+                _ => f64::NEG_INFINITY,
+            };
+            (rank, -ratio, f["name"].as_str().unwrap().to_string())
+        })
+        .collect();
+    want.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let table = &html[html.find("<h2>Verdicts</h2>").unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    let got: Vec<&str> = table.split("<a href=\"#f-").skip(1).map(|s| &s[..s.find('"').unwrap()]).collect();
+    assert_eq!(got, want.iter().map(|w| w.2.as_str()).collect::<Vec<_>>());
+    assert!(want[0].0 == 0 && want.last().unwrap().0 == 2, "the sample has drifted and skipped features");
+}
