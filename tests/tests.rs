@@ -19,6 +19,8 @@ mod quality;
 mod reference_metrics;
 /// Profile statistics against numpy figures stored in `tests/data/stats_expected.json`.
 mod reference_stats;
+/// Inputs in an object store, against a local S3-compatible server.
+mod remote;
 /// `--resume`: checkpoints of interrupted runs.
 mod resume;
 /// SageMaker formats: real fixtures from `../shared/fixtures/` and hand-written files.

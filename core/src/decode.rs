@@ -77,9 +77,28 @@ fn decode(
         Format::Parquet(m) => m,
         Format::Text(t) => return crate::formats::text::read(&file.path, t, columns, each),
     };
-    let handle = File::open(&file.path).map_err(one_line)?;
     let mask = ProjectionMask::roots(meta.parquet_schema(), columns.iter().copied());
-    let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(handle, meta.clone())
+    if let Some(remote) = &file.remote {
+        // Ranged reads of the row group's column chunks only.
+        let reader = crate::remote::RemoteReader(remote.clone());
+        return read_row_group(
+            ParquetRecordBatchReaderBuilder::new_with_metadata(reader, meta.clone()),
+            rg,
+            mask,
+            each,
+        );
+    }
+    let handle = File::open(&file.path).map_err(one_line)?;
+    read_row_group(ParquetRecordBatchReaderBuilder::new_with_metadata(handle, meta.clone()), rg, mask, each)
+}
+
+fn read_row_group<R: parquet::file::reader::ChunkReader + 'static>(
+    builder: ParquetRecordBatchReaderBuilder<R>,
+    rg: usize,
+    mask: ProjectionMask,
+    each: &mut dyn FnMut(&RecordBatch),
+) -> std::result::Result<(), String> {
+    let reader = builder
         .with_row_groups(vec![rg])
         .with_projection(mask)
         .with_batch_size(BATCH_ROWS)

@@ -46,6 +46,7 @@ pub mod output;
 pub mod pipeline;
 pub mod profile;
 pub mod quality;
+pub mod remote;
 pub mod report;
 pub mod scan;
 pub mod synth;

@@ -49,6 +49,8 @@ pub struct ScannedFile {
     pub rows: u64,
     /// Lines of a text file that were skipped, with why.
     pub warnings: Vec<String>,
+    /// The object, for an input in an object store (its `path` is then the URL).
+    pub remote: Option<Arc<crate::remote::Remote>>,
 }
 
 impl ScannedFile {
@@ -218,7 +220,12 @@ pub fn expand(inputs: &[String]) -> (Vec<PathBuf>, Vec<Skipped>) {
     let mut skipped = Vec::new();
     for input in inputs {
         let p = Path::new(input);
-        if p.is_file() {
+        if crate::remote::is_remote(input) {
+            match crate::remote::list(input) {
+                Ok(urls) => files.extend(urls.into_iter().map(PathBuf::from)),
+                Err(e) => skipped.push(Skipped { path: input.clone(), error: e }),
+            }
+        } else if p.is_file() {
             files.push(p.to_path_buf());
         } else if p.is_dir() {
             let mut found = Vec::new();
@@ -300,6 +307,18 @@ pub fn open(path: &Path, plain: &PlainText) -> Result<ScannedFile> {
 }
 
 fn footer(path: &Path, plain: &PlainText) -> std::result::Result<ScannedFile, String> {
+    let url = path.to_str().filter(|p| crate::remote::is_remote(p));
+    if let Some(url) = url {
+        if text::by_extension(path).is_some() {
+            return Err("CSV and JSON Lines are read from local files only; object stores hold Parquet inputs".into());
+        }
+        let remote = crate::remote::open(url)?;
+        let reader = crate::remote::RemoteReader(remote.clone());
+        return parquet_footer(path, plain, &reader).map(|mut f| {
+            f.remote = Some(remote);
+            f
+        });
+    }
     if text::by_extension(path).is_some() {
         let s = text::scan(path, plain)?;
         return Ok(ScannedFile {
@@ -308,17 +327,27 @@ fn footer(path: &Path, plain: &PlainText) -> std::result::Result<ScannedFile, St
             format: Format::Text(Arc::new(s.file)),
             rows: s.rows,
             warnings: s.warnings,
+            remote: None,
         });
     }
     let file = File::open(path).map_err(one_line)?;
-    let len = file.metadata().map_err(one_line)?.len();
+    parquet_footer(path, plain, &file)
+}
+
+/// Reads a Parquet footer through any reader: a local file, or ranged reads of an object.
+fn parquet_footer<R: parquet::file::reader::ChunkReader>(
+    path: &Path,
+    plain: &PlainText,
+    file: &R,
+) -> std::result::Result<ScannedFile, String> {
+    let len = file.len();
     if len == 0 {
         return Err("empty file (0 bytes), not Parquet".into());
     }
     if len < 12 {
         return Err(format!("not a Parquet file ({len} bytes, too short for a footer)"));
     }
-    let meta = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new()).map_err(|e| {
+    let meta = ArrowReaderMetadata::load(file, ArrowReaderOptions::new()).map_err(|e| {
         let m = one_line(&e);
         if m.contains("magic") || m.contains("Corrupt footer") {
             format!("not a Parquet file or truncated: {m}")
@@ -338,6 +367,7 @@ fn footer(path: &Path, plain: &PlainText) -> std::result::Result<ScannedFile, St
         format: Format::Parquet(meta),
         rows,
         warnings: Vec::new(),
+        remote: None,
     })
 }
 

@@ -1,0 +1,175 @@
+//! Inputs in object stores: `s3://bucket/key` (one object) or `s3://bucket/prefix/` (every data
+//! object under it), read through the `object_store` crate.
+//!
+//! Parquet is read by ranges: the footer first, then only the column chunks of the row groups
+//! and columns a run needs, each a ranged GET, so no object is downloaded whole. Credentials and
+//! the endpoint come from the usual environment (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+//! `AWS_SESSION_TOKEN`, `AWS_REGION`, `AWS_ENDPOINT`, `AWS_ALLOW_HTTP`, and the web-identity and
+//! instance-metadata chain object_store follows). Errors name the object and say whether it was
+//! not found or not permitted. CSV and JSON Lines inputs are read from local files only.
+
+/// True for an input that names an object store location.
+pub fn is_remote(input: &str) -> bool {
+    input.starts_with("s3://") || input.starts_with("s3a://")
+}
+
+#[cfg(feature = "object-store")]
+mod imp {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+
+    use bytes::{Buf, Bytes};
+    use object_store::aws::AmazonS3Builder;
+    use object_store::path::Path as ObjectPath;
+    use object_store::{ObjectStore, ObjectStoreExt};
+    use parquet::errors::ParquetError;
+    use parquet::file::reader::{ChunkReader, Length};
+
+    use crate::error::one_line;
+
+    /// One object: its store, key, size and URL.
+    #[derive(Debug)]
+    pub struct Remote {
+        store: Arc<dyn ObjectStore>,
+        path: ObjectPath,
+        size: u64,
+        url: String,
+    }
+
+    fn runtime() -> &'static tokio::runtime::Runtime {
+        static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+        RT.get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("a tokio runtime for object store requests")
+        })
+    }
+
+    /// `not found`, `permission denied`, or the store's message, in one line.
+    fn why(e: &object_store::Error) -> String {
+        match e {
+            object_store::Error::NotFound { .. } => "not found".into(),
+            object_store::Error::PermissionDenied { .. } => format!("permission denied: {}", one_line(e)),
+            object_store::Error::Unauthenticated { .. } => {
+                format!("permission denied (unauthenticated): {}", one_line(e))
+            }
+            _ => one_line(e),
+        }
+    }
+
+    /// The bucket's store (one per bucket, built once from the environment) and the key.
+    fn locate(url: &str) -> Result<(Arc<dyn ObjectStore>, ObjectPath, String), String> {
+        let rest = url.split_once("://").map(|x| x.1).ok_or("not an s3:// URL")?;
+        let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Err("no bucket in the URL".into());
+        }
+        static STORES: OnceLock<Mutex<HashMap<String, Arc<dyn ObjectStore>>>> = OnceLock::new();
+        let mut stores = STORES.get_or_init(Default::default).lock().expect("store cache");
+        let store = match stores.get(bucket) {
+            Some(s) => s.clone(),
+            None => {
+                let s: Arc<dyn ObjectStore> =
+                    Arc::new(AmazonS3Builder::from_env().with_bucket_name(bucket).build().map_err(|e| one_line(&e))?);
+                stores.insert(bucket.to_string(), s.clone());
+                s
+            }
+        };
+        Ok((store, ObjectPath::from(key), format!("s3://{bucket}")))
+    }
+
+    /// The objects an input names: the object itself, or every object under the prefix (in key
+    /// order, hidden and `_` names left out). Errors are one line and say what went wrong.
+    pub fn list(url: &str) -> Result<Vec<String>, String> {
+        let (store, path, root) = locate(url)?;
+        if !url.ends_with('/') {
+            match runtime().block_on(store.head(&path)) {
+                Ok(_) => return Ok(vec![url.to_string()]),
+                Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(why(&e)),
+            }
+        }
+        let prefix = (!path.as_ref().is_empty()).then_some(&path);
+        let found: Vec<object_store::ObjectMeta> = runtime()
+            .block_on(async {
+                use futures::TryStreamExt;
+                store.list(prefix).try_collect().await
+            })
+            .map_err(|e| why(&e))?;
+        let mut keys: Vec<String> = found
+            .into_iter()
+            .map(|m| m.location.to_string())
+            .filter(|k| {
+                k.split('/').all(|part| !part.starts_with('.') && !part.starts_with('_'))
+                    && !k.ends_with(".crc")
+                    && !k.ends_with(".tmp")
+            })
+            .collect();
+        keys.sort();
+        if keys.is_empty() {
+            return Err("not found".into());
+        }
+        Ok(keys.into_iter().map(|k| format!("{root}/{k}")).collect())
+    }
+
+    /// Opens one object: its size, for ranged reads.
+    pub fn open(url: &str) -> Result<Arc<Remote>, String> {
+        let (store, path, _) = locate(url)?;
+        let meta = runtime().block_on(store.head(&path)).map_err(|e| why(&e))?;
+        Ok(Arc::new(Remote { store, path, size: meta.size, url: url.to_string() }))
+    }
+
+    /// Ranged reads of one object, for the Parquet reader.
+    #[derive(Debug, Clone)]
+    pub struct RemoteReader(pub Arc<Remote>);
+
+    impl Length for RemoteReader {
+        fn len(&self) -> u64 {
+            self.0.size
+        }
+    }
+
+    impl ChunkReader for RemoteReader {
+        type T = bytes::buf::Reader<Bytes>;
+
+        fn get_read(&self, start: u64) -> parquet::errors::Result<Self::T> {
+            Ok(self.get_bytes(start, (self.0.size.saturating_sub(start)) as usize)?.reader())
+        }
+
+        fn get_bytes(&self, start: u64, length: usize) -> parquet::errors::Result<Bytes> {
+            let r = &self.0;
+            runtime()
+                .block_on(r.store.get_range(&r.path, start..start + length as u64))
+                .map_err(|e| ParquetError::General(format!("{}: {}", r.url, why(&e))))
+        }
+    }
+}
+
+#[cfg(not(feature = "object-store"))]
+mod imp {
+    use std::sync::Arc;
+
+    const OFF: &str = "driftwatch was built without its object-store feature";
+
+    /// Stands in for an object when the feature is off: never made.
+    #[derive(Debug)]
+    pub struct Remote;
+
+    /// Never made when the feature is off.
+    #[derive(Debug, Clone)]
+    pub struct RemoteReader(pub Arc<Remote>);
+
+    /// Always an error without the feature.
+    pub fn list(_url: &str) -> Result<Vec<String>, String> {
+        Err(OFF.into())
+    }
+
+    /// Always an error without the feature.
+    pub fn open(_url: &str) -> Result<Arc<Remote>, String> {
+        Err(OFF.into())
+    }
+}
+
+pub use imp::{list, open, Remote, RemoteReader};

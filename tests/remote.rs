@@ -1,0 +1,145 @@
+//! Inputs in an object store, against a real S3-compatible server the test starts (moto's
+//! server mode, from pip): the same baseline and verdicts as from local files, and errors that
+//! name the object.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::{driftwatch, json, root};
+
+/// A moto server on a free port, stopped when dropped.
+struct Moto {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn moto() -> Option<Moto> {
+    let found = Command::new("moto_server").arg("--help").output().is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var("DRIFTWATCH_REQUIRE_TOOLS").as_deref() != Ok("1"),
+            "DRIFTWATCH_REQUIRE_TOOLS=1 but moto_server (pip install 'moto[server]') is not installed"
+        );
+        eprintln!("skipped: moto_server not installed");
+        return None;
+    }
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = Command::new("moto_server")
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let m = Moto { child, port };
+    let t = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(t.elapsed() < Duration::from_secs(30), "moto_server did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Some(m)
+}
+
+/// One plain HTTP request to the server; returns the status code.
+fn http(port: u16, method: &str, path: &str, body: &[u8]) -> u16 {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    s.write_all(body).unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0)
+}
+
+fn put(port: u16, key: &str, file: &Path) {
+    let code = http(port, "PUT", key, &std::fs::read(file).unwrap());
+    assert_eq!(code, 200, "PUT {key}");
+}
+
+/// The CLI, pointed at the server through the usual AWS environment.
+fn cli(port: u16) -> assert_cmd::Command {
+    let mut c = driftwatch();
+    c.env("AWS_ENDPOINT", format!("http://127.0.0.1:{port}"))
+        .env("AWS_ALLOW_HTTP", "true")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_VIRTUAL_HOSTED_STYLE_REQUEST", "false");
+    c
+}
+
+#[test]
+fn s3_inputs_give_the_local_results_and_name_what_is_missing() {
+    let Some(m) = moto() else { return };
+    let p = m.port;
+    assert_eq!(http(p, "PUT", "/dw-test", b""), 200, "create the bucket");
+    put(p, "/dw-test/train/baseline.parquet", &root().join("data/baseline.parquet"));
+    put(p, "/dw-test/captures/dt=2026-11-01/part-0.parquet", &root().join("data/current.parquet"));
+    put(p, "/dw-test/captures/_SUCCESS", &root().join("README.md"));
+    let d = tempfile::tempdir().unwrap();
+
+    // A baseline from the object equals the baseline from the local file.
+    let (remote, local) = (d.path().join("remote"), d.path().join("local"));
+    cli(p).args(["baseline", "-q", "-o"]).arg(&remote).arg("s3://dw-test/train/baseline.parquet").assert().success();
+    crate::common::baseline_of(&root().join("data/baseline.parquet"), &local);
+    assert_eq!(json(&remote.join("statistics.json")), json(&local.join("statistics.json")));
+    assert_eq!(json(&remote.join("constraints.json")), json(&local.join("constraints.json")));
+
+    // Monitoring a prefix (the hive partition folder, _SUCCESS left out) gives the local verdicts.
+    let (rout, lout) = (d.path().join("rout"), d.path().join("lout"));
+    cli(p)
+        .args(["monitor", "-q", "-b"])
+        .arg(&local)
+        .arg("-o")
+        .arg(&rout)
+        .arg("s3://dw-test/captures/")
+        .assert()
+        .code(1);
+    driftwatch()
+        .args(["monitor", "-q", "-b"])
+        .arg(&local)
+        .arg("-o")
+        .arg(&lout)
+        .arg(root().join("data/current.parquet"))
+        .assert()
+        .code(1);
+    let (r, l) = (json(&rout.join("drift.json")), json(&lout.join("drift.json")));
+    assert_eq!(r["features"], l["features"]);
+    assert_eq!(r["violations"], l["violations"]);
+    assert_eq!(r["current"]["per_file"][0]["path"], "s3://dw-test/captures/dt=2026-11-01/part-0.parquet");
+    assert_eq!(json(&rout.join("statistics.json")), json(&lout.join("statistics.json")));
+
+    // A missing object is named, and said to be missing.
+    let run = cli(p)
+        .args(["monitor", "-q", "-b"])
+        .arg(&local)
+        .arg("-o")
+        .arg(d.path().join("none"))
+        .arg("s3://dw-test/nothing/here.parquet")
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&run.get_output().stderr).to_string();
+    assert!(err.contains("s3://dw-test/nothing/here.parquet") && err.contains("not found"), "{err}");
+    // So is a bucket that does not exist.
+    let run = cli(p)
+        .args(["baseline", "-q", "-o"])
+        .arg(d.path().join("nb"))
+        .arg("s3://no-such-bucket/x.parquet")
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&run.get_output().stderr).to_string();
+    assert!(err.contains("s3://no-such-bucket/x.parquet"), "{err}");
+}
