@@ -161,6 +161,24 @@ mod imp {
     #[derive(Debug, Clone)]
     pub struct RemoteReader(pub Arc<Remote>);
 
+    impl parquet::file::reader::Length for RemoteReader {
+        fn len(&self) -> u64 {
+            0
+        }
+    }
+
+    impl parquet::file::reader::ChunkReader for RemoteReader {
+        type T = std::io::Empty;
+
+        fn get_read(&self, _start: u64) -> parquet::errors::Result<Self::T> {
+            Err(parquet::errors::ParquetError::General(OFF.into()))
+        }
+
+        fn get_bytes(&self, _start: u64, _length: usize) -> parquet::errors::Result<bytes::Bytes> {
+            Err(parquet::errors::ParquetError::General(OFF.into()))
+        }
+    }
+
     /// Always an error without the feature.
     pub fn list(_url: &str) -> Result<Vec<String>, String> {
         Err(OFF.into())
