@@ -2,7 +2,6 @@
 driftwatch CLI's own outputs on the same data for the verdicts and files."""
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
@@ -13,16 +12,7 @@ import pytest
 
 import driftwatch
 
-ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT / "data"
-
-
-def cli():
-    """The CLI binary the README's test command built (or DRIFTWATCH_BIN)."""
-    for p in (os.environ.get("DRIFTWATCH_BIN"), ROOT / "target/debug/driftwatch", ROOT / "target/release/driftwatch"):
-        if p and Path(p).is_file():
-            return str(p)
-    pytest.skip("no driftwatch binary: run cargo build first")
+from _support import DATA, ROOT, cli
 
 
 def column(profile, name):

@@ -5,12 +5,10 @@ import importlib.util
 import json
 import os
 import subprocess
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT / "data"
+from _support import DATA, ROOT, cli
 
 
 def need(module):
@@ -18,13 +16,6 @@ def need(module):
         if os.environ.get("DRIFTWATCH_REQUIRE_TOOLS") == "1":
             pytest.fail(f"{module} is required (DRIFTWATCH_REQUIRE_TOOLS=1)")
         pytest.skip(f"{module} not installed")
-
-
-def cli():
-    for p in (os.environ.get("DRIFTWATCH_BIN"), ROOT / "target/debug/driftwatch", ROOT / "target/release/driftwatch"):
-        if p and Path(p).is_file():
-            return str(p)
-    pytest.skip("no driftwatch binary: run cargo build first")
 
 
 def load_example():
