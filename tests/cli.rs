@@ -757,15 +757,14 @@ fn ks_rule_sees_a_small_sample_shift_that_robust_linf_allows() {
 #[test]
 fn report_lists_the_worst_features_first() {
     let d = tempfile::tempdir().unwrap();
-    let base = d.path().join("base");
-    crate::common::baseline_of(&crate::common::root().join("data/baseline.parquet"), &base);
+    let base = sample_baseline(d.path());
     let out = d.path().join("out");
     driftwatch()
         .args(["monitor", "-q", "-b"])
         .arg(&base)
         .arg("-o")
         .arg(&out)
-        .arg(crate::common::root().join("data/current.parquet"))
+        .arg(root().join("data/current.parquet"))
         .assert()
         .code(1);
     let drift = json(&out.join("drift.json"));

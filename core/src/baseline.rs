@@ -283,7 +283,8 @@ pub struct Baseline {
     pub notes: Vec<String>,
 }
 
-fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
+/// Reads a baseline's JSON file; a missing or malformed one is an [`Error::Baseline`] naming it.
+pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
     let text =
         std::fs::read_to_string(path).map_err(|e| Error::Baseline { path: path.into(), message: one_line(e) })?;
     serde_json::from_str(&text)

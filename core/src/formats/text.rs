@@ -215,20 +215,21 @@ pub fn read(path: &Path, file: &TextFile, columns: &[usize], each: &mut dyn FnMu
                 columns.iter().map(|&c| Column::new(file.raw.field(c).data_type())).collect();
             let slot: HashMap<usize, usize> = columns.iter().enumerate().map(|(k, &c)| (c, k)).collect();
             let mut n = 0usize;
+            // The parsed schema of the projected columns, made once for every batch.
+            let raw = Arc::new(file.raw.project(columns).map_err(one_line)?);
             let mut flush = |builders: &mut Vec<Column>, n: &mut usize| -> Result<(), String> {
                 if *n == 0 {
                     return Ok(());
                 }
                 let arrays: Vec<ArrayRef> = builders.iter_mut().map(Column::finish).collect();
-                let raw = Arc::new(file.raw.project(columns).map_err(one_line)?);
                 let batch = if arrays.is_empty() {
                     RecordBatch::try_new_with_options(
-                        raw,
+                        raw.clone(),
                         arrays,
                         &arrow_array::RecordBatchOptions::new().with_row_count(Some(*n)),
                     )
                 } else {
-                    RecordBatch::try_new(raw, arrays)
+                    RecordBatch::try_new(raw.clone(), arrays)
                 }
                 .map_err(one_line)?;
                 each(&cast(batch)?);

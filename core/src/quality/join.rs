@@ -163,6 +163,11 @@ fn col_index(batch: &RecordBatch, name: &str) -> Option<usize> {
     batch.schema().index_of(name).ok()
 }
 
+/// Views of the id columns a batch has, in the order of `names` (SageMaker's preference).
+fn id_views(batch: &RecordBatch, names: &[String]) -> std::result::Result<Vec<View>, String> {
+    names.iter().filter_map(|n| col_index(batch, n)).map(|c| View::of(batch.column(c))).collect()
+}
+
 /// The id of row `i`: the first non-null of the id columns.
 fn id_at<'a>(ids: &'a [View], i: usize) -> Option<std::borrow::Cow<'a, str>> {
     ids.iter().find_map(|v| match v.get(i)? {
@@ -294,11 +299,7 @@ fn score_batch(
     let pred = view(&s.prediction)?;
     let prob = view(&s.probability)?;
     let label = if joined { None } else { view(&Some(s.label.clone()))? };
-    let id_views: Vec<View> = ids
-        .iter()
-        .filter_map(|n| col_index(batch, n))
-        .map(|c| View::of(batch.column(c)).map_err(err))
-        .collect::<Result<_>>()?;
+    let id_views = id_views(batch, ids).map_err(err)?;
     for i in 0..batch.num_rows() {
         t.rows += 1;
         let row = *first_row + i as u64;
@@ -474,11 +475,7 @@ pub fn score(req: &QualityRequest) -> Result<QualityOutcome> {
         &|| (),
         &|_, _, f, b| {
             let label_col = truth_label_column(s, f).expect("checked above");
-            let ids: Vec<View> = id_columns(f, req.id_column)
-                .iter()
-                .filter_map(|n| col_index(b, n))
-                .map(|c| View::of(b.column(c)))
-                .collect::<std::result::Result<_, _>>()
+            let ids = id_views(b, &id_columns(f, req.id_column))
                 .map_err(|m| Error::Input { path: f.path.clone(), message: m })?;
             let labels = View::of(b.column(col_index(b, &label_col).expect("projected")))
                 .map_err(|m| Error::Input { path: f.path.clone(), message: format!("column '{label_col}': {m}") })?;
@@ -554,11 +551,7 @@ pub fn score(req: &QualityRequest) -> Result<QualityOutcome> {
                 &|| (0u64, 0u64),
                 &|(rows, nulls), _, f, b| {
                     let err = |m: String| Error::Input { path: f.path.clone(), message: m };
-                    let ids: Vec<View> = id_columns(f, req.id_column)
-                        .iter()
-                        .filter_map(|n| col_index(b, n))
-                        .map(|c| View::of(b.column(c)).map_err(err))
-                        .collect::<Result<_>>()?;
+                    let ids = id_views(b, &id_columns(f, req.id_column)).map_err(err)?;
                     let get = |n: &Option<String>| -> Result<Option<View>> {
                         n.as_ref()
                             .and_then(|n| col_index(b, n).map(|c| (n, c)))

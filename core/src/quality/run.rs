@@ -137,9 +137,7 @@ pub struct QualityBaseline {
 }
 
 fn read_json(p: &Path) -> Result<serde_json::Value> {
-    let bytes = std::fs::read(p).map_err(|e| Error::Baseline { path: p.into(), message: crate::error::one_line(e) })?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| Error::Baseline { path: p.into(), message: format!("not JSON: {}", crate::error::one_line(e)) })
+    crate::baseline::read_json(p)
 }
 
 impl QualityBaseline {
