@@ -47,11 +47,13 @@ fn text(values: Vec<&str>) -> ArrayRef {
     arr(StringArray::from(values))
 }
 
+/// 500 baseline rows suggest a data-type threshold of 0.98 (`baseline::suggested_share`): a
+/// capture with 5% of values that are not numbers violates it.
 #[test]
 fn data_type_check() {
     let base = baseline(vec![("s", text((0..500).map(|i| ["1", "2", "3"][i % 3]).collect()))]);
     assert!(raised(&base, vec![("s", text((0..500).map(|i| ["3", "1", "2"][i % 3]).collect()))]).is_empty());
-    let got = raised(&base, vec![("s", text((0..500).map(|i| if i % 50 == 0 { "n/a" } else { "2" }).collect()))]);
+    let got = raised(&base, vec![("s", text((0..500).map(|i| if i % 20 == 0 { "n/a" } else { "2" }).collect()))]);
     assert!(got.contains(&("s".into(), CheckType::DataTypeCheck)), "{got:?}");
 }
 
@@ -80,21 +82,26 @@ fn missing_and_extra_column_checks() {
     assert_eq!(got.len(), 2, "{got:?}");
 }
 
+/// 600 baseline rows suggest a domain threshold of 0.98: a new value at a 4% share violates it.
 #[test]
 fn categorical_values_check() {
     let base = baseline(vec![("c", text((0..600).map(|i| ["a", "b"][i % 2]).collect()))]);
     assert!(raised(&base, vec![("c", text((0..600).map(|i| ["b", "a"][i % 2]).collect()))]).is_empty());
-    let got = raised(
-        &base,
-        vec![("c", text((0..600).map(|i| if i % 100 == 0 { "c" } else { ["a", "b"][i % 2] }).collect()))],
-    );
+    let got =
+        raised(&base, vec![("c", text((0..600).map(|i| if i % 25 == 0 { "c" } else { ["a", "b"][i % 2] }).collect()))]);
     assert!(got.contains(&("c".into(), CheckType::CategoricalValuesCheck)), "{got:?}");
 }
 
 #[test]
 fn non_negative_check() {
     let base = baseline(vec![("x", numbers(1000, 0.0))]);
-    let one_negative =
-        arr(Float64Array::from((0..1000).map(|i| if i == 3 { -1.0 } else { (i % 100) as f64 }).collect::<Vec<_>>()));
-    assert_eq!(raised(&base, vec![("x", one_negative)]), vec![("x".into(), CheckType::NonNegativeCheck)]);
+    // One negative in 1,000 is within what 1,000 baseline rows can rule out (the threshold is
+    // 0.99); one in 50 is not.
+    let negatives = |every: usize| {
+        arr(Float64Array::from(
+            (0..1000).map(|i| if i % every == 3 { -1.0 } else { (i % 100) as f64 }).collect::<Vec<_>>(),
+        ))
+    };
+    assert!(raised(&base, vec![("x", negatives(1000))]).is_empty());
+    assert_eq!(raised(&base, vec![("x", negatives(50))]), vec![("x".into(), CheckType::NonNegativeCheck)]);
 }

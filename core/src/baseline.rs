@@ -126,6 +126,7 @@ pub fn default_monitoring_config() -> MonitoringConfig {
         emit_metrics: Some(Switch::Enabled),
         datatype_check_threshold: Some(1.0),
         domain_content_threshold: Some(1.0),
+        non_negative_check_threshold: None,
         distribution_constraints: Some(DistributionConstraints {
             perform_comparison: Some(Switch::Enabled),
             comparison_threshold: Some(0.1),
@@ -151,21 +152,61 @@ pub fn suggested_completeness(c: &ColumnProfile) -> Option<f64> {
     Some(((bound * 100.0).floor() / 100.0).max(0.0))
 }
 
+/// The share a check should require of future data when the baseline showed the share `p`
+/// over `n` values, for the checks whose exceptions are rare events (a value of another type,
+/// outside the domain, below zero): Deequ's rule on `p' = min(p, 1 − 3/n)`, that is the lower
+/// bound of the 95% binomial interval `p' − 1.96·sqrt(p'(1−p')/n)` rounded down to 2 decimals.
+/// `1 − 3/n` is the "rule of three": when no exception shows in `n` values, their rate may still
+/// be up to about `3/n` (95% upper bound), so one unseen rare value in a capture many times the
+/// baseline's size is no violation, while a change at a 2% share is one.
+pub fn suggested_share(p: f64, n: u64) -> f64 {
+    if n == 0 {
+        return 0.0;
+    }
+    let n = n as f64;
+    let p = p.min(1.0 - 3.0 / n).max(0.0);
+    let bound = p - 1.96 * (p * (1.0 - p) / n).sqrt();
+    ((bound * 100.0).floor() / 100.0).max(0.0)
+}
+
+/// The per-feature thresholds of the share checks, from [`suggested_share`]: the data type's
+/// share of the column's present values (every value conforms to a string type, so none there); the domain's expected coverage, one minus the
+/// Good–Turing estimate of the unseen mass (the share of values seen exactly once); the share
+/// of non-negative values (all of them when `is_non_negative` is suggested).
+fn share_overrides(c: &ColumnProfile, t: InferredType, domain: bool, non_negative: bool) -> MonitoringConfig {
+    let typed = c.types.total();
+    let datatype = (typed > 0 && !matches!(t, InferredType::Unknown | InferredType::String))
+        .then(|| suggested_share(c.types.conforming(t) as f64 / typed as f64, typed));
+    let domain = domain.then(|| {
+        let once = c.categories.exact.values().filter(|&&v| v == 1).count() as f64;
+        suggested_share(1.0 - once / c.present() as f64, c.present())
+    });
+    let finite = c.moments.n + c.pos_inf;
+    let non_negative = (non_negative && finite > 0).then(|| suggested_share(1.0, finite));
+    MonitoringConfig {
+        datatype_check_threshold: datatype,
+        domain_content_threshold: domain,
+        non_negative_check_threshold: non_negative,
+        ..Default::default()
+    }
+}
+
 /// Suggested constraints, as SageMaker/Deequ suggest them: the completeness of
 /// [`suggested_completeness`],
 /// `is_non_negative` for numbers whose minimum is `>= 0`, a domain for strings with at most
-/// [`MAX_DOMAIN`] values that repeat (distinct/present ≤ 0.1, or booleans). Timestamp and
-/// identifier columns get a per-feature override that turns drift comparison off.
+/// [`MAX_DOMAIN`] values that repeat (distinct/present ≤ 0.1, or booleans), and per feature the
+/// sample-size-aware thresholds of the data type, domain and non-negative checks
+/// ([`suggested_share`]). Timestamp and identifier columns also get an override that turns drift
+/// comparison off.
 pub fn suggest_constraints(p: &DatasetProfile) -> Constraints {
     let features = p
         .columns
         .iter()
         .map(|c| {
             let t = c.inferred_type();
-            let num_constraints = (t.is_numeric() && c.moments.n > 0).then(|| NumConstraints {
-                is_non_negative: Some(c.moments.min.is_some_and(|m| m >= 0.0) && c.neg_inf == 0),
-                extra: BTreeMap::new(),
-            });
+            let non_negative = c.moments.min.is_some_and(|m| m >= 0.0) && c.neg_inf == 0;
+            let num_constraints = (t.is_numeric() && c.moments.n > 0)
+                .then(|| NumConstraints { is_non_negative: Some(non_negative), extra: BTreeMap::new() });
             let distinct = c.categories.exact.len();
             let string_constraints = (matches!(t, InferredType::String | InferredType::Boolean)
                 && c.categories.is_exact()
@@ -176,13 +217,13 @@ pub fn suggest_constraints(p: &DatasetProfile) -> Constraints {
                     domains: Some(c.categories.exact.keys().cloned().collect()),
                     extra: BTreeMap::new(),
                 });
-            let monitoring_config_overrides = (c.role != Role::Feature).then(|| MonitoringConfig {
-                distribution_constraints: Some(DistributionConstraints {
-                    perform_comparison: Some(Switch::Disabled),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            });
+            let mut overrides =
+                share_overrides(c, t, string_constraints.is_some(), num_constraints.is_some() && non_negative);
+            if c.role != Role::Feature {
+                overrides.distribution_constraints =
+                    Some(DistributionConstraints { perform_comparison: Some(Switch::Disabled), ..Default::default() });
+            }
+            let monitoring_config_overrides = (overrides != MonitoringConfig::default()).then_some(overrides);
             FeatureConstraints {
                 name: c.name.clone(),
                 inferred_type: Some(t.as_str().to_string()),

@@ -70,14 +70,16 @@ pub fn check(baseline: &Baseline, current: &DatasetProfile, drift: &[FeatureDrif
             if non_neg && (col.moments.min.is_some_and(|m| m < 0.0) || col.neg_inf > 0) {
                 let negative = col.neg_inf + negatives(col);
                 let share = 1.0 - negative as f64 / col.present().max(1) as f64;
-                out.push(Violation {
-                    feature_name: name.clone(),
-                    constraint_check_type: CheckType::NonNegativeCheck,
-                    description: format!(
-                        "Value: {share} does not meet the constraint requirement! Minimum observed: {}",
-                        col.moments.min.map_or("-inf".to_string(), |m| m.to_string())
-                    ),
-                });
+                if share < cfg.non_negative_check_threshold {
+                    out.push(Violation {
+                        feature_name: name.clone(),
+                        constraint_check_type: CheckType::NonNegativeCheck,
+                        description: format!(
+                            "Value: {share} does not meet the constraint requirement! Minimum observed: {}",
+                            col.moments.min.map_or("-inf".to_string(), |m| m.to_string())
+                        ),
+                    });
+                }
             }
             if let Some(domain) = fc.and_then(|f| f.string_constraints.as_ref()).and_then(|s| s.domains.as_ref()) {
                 if col.categories.is_exact() && col.present() > 0 {
@@ -159,6 +161,80 @@ mod tests {
             assert_eq!(completeness_violations(rows, 0.05, 3.0), 0, "same null rate at {rows} rows");
             assert_eq!(completeness_violations(rows, 0.07, -3.0), 1, "5% → 7% nulls at {rows} rows");
         }
+    }
+
+    /// A profile of `rows` rows with `odd` exceptions in each of three columns: text read as whole
+    /// numbers with `odd` values that are not numbers (`t`), categories over the baseline's
+    /// eight values with `odd` values of a new one (`c`), and numbers ≥ 0 with `odd` negatives
+    /// (`x`, binned over the baseline's edges).
+    fn with_exceptions(rows: u64, odd: u64) -> DatasetProfile {
+        let mut t = ColumnProfile::new("t", "Utf8", Role::Feature);
+        t.rows = rows;
+        t.types.integral = rows - odd;
+        t.types.string = odd;
+        let mut c = ColumnProfile::new("c", "Utf8", Role::Feature);
+        c.rows = rows;
+        c.types.string = rows;
+        // Shares 1/36 … 7/36, the remainder to "h".
+        for (i, v) in ["a", "b", "c", "d", "e", "f", "g"].iter().enumerate() {
+            c.categories.add(v, (rows - odd) * (i as u64 + 1) / 36);
+        }
+        let listed: u64 = c.categories.exact.values().sum();
+        c.categories.add("h", rows - odd - listed);
+        if odd > 0 {
+            c.categories.add("new", odd);
+        }
+        let mut x = ColumnProfile::new("x", "Float64", Role::Feature);
+        x.rows = rows;
+        x.types.fractional = rows;
+        x.moments.n = rows;
+        x.moments.min = Some(if odd > 0 { -1.0 } else { 0.0 });
+        x.moments.max = Some(1.0);
+        x.histogram = Some(Histogram { edges: vec![0.0, 1.0].into(), counts: vec![odd, rows - odd, 0] });
+        DatasetProfile { rows, columns: vec![t, c, x], ..Default::default() }
+    }
+
+    /// The data type, domain and non-negative checks of a 2M-row baseline with no exception:
+    /// captures from the same distribution with a rare exception (one in a million, pushed 3
+    /// standard deviations up) pass at 10k, 1M and 10M rows; a change to a 2% share of
+    /// exceptions (pushed 3 standard deviations down) violates at every size.
+    #[test]
+    fn share_checks_hold_against_noise_and_catch_a_change() {
+        let base = Baseline::from_profile(with_exceptions(2_000_000, 0), "test");
+        for name in ["t", "c", "x"] {
+            let cfg = base.config(name);
+            let t = [cfg.datatype_check_threshold, cfg.domain_content_threshold, cfg.non_negative_check_threshold];
+            assert!(t.contains(&0.99), "{name}: {cfg:?}");
+        }
+        let raised = |rows: u64, rate: f64, sigmas: f64| {
+            let sd = (rate * (1.0 - rate) * rows as f64).sqrt();
+            let odd = ((rate * rows as f64) + sigmas * sd).round().max(1.0) as u64;
+            let mut got: Vec<CheckType> =
+                check(&base, &with_exceptions(rows, odd), &[]).iter().map(|v| v.constraint_check_type).collect();
+            got.sort_by_key(|c| format!("{c:?}"));
+            got
+        };
+        let all = vec![CheckType::CategoricalValuesCheck, CheckType::DataTypeCheck, CheckType::NonNegativeCheck];
+        for rows in [10_000, 1_000_000, 10_000_000] {
+            assert_eq!(raised(rows, 1e-6, 3.0), vec![], "a rare exception at {rows} rows");
+            assert_eq!(raised(rows, 0.02, -3.0), all, "a 2% share at {rows} rows");
+        }
+        // A SageMaker constraints file without the overrides keeps its strict default (1.0).
+        let mut strict = base.clone();
+        strict.constraints.features.iter_mut().for_each(|f| f.monitoring_config_overrides = None);
+        assert_eq!(check(&strict, &with_exceptions(10_000_000, 1), &[]).len(), 3);
+    }
+
+    #[test]
+    fn suggested_share_follows_deequ_with_the_rule_of_three() {
+        use crate::baseline::suggested_share;
+        // No exception in 2M values: 1 − 3/n, minus 1.96·sqrt(p(1−p)/n), down to 0.99.
+        assert_eq!(suggested_share(1.0, 2_000_000), 0.99);
+        // 100 values: p' = 0.97, 0.97 − 1.96·0.01706 = 0.9366 → 0.93.
+        assert_eq!(suggested_share(1.0, 100), 0.93);
+        // An observed 90% over 10k: 0.9 − 1.96·0.003 = 0.89412 → 0.89.
+        assert_eq!(suggested_share(0.9, 10_000), 0.89);
+        assert_eq!(suggested_share(1.0, 0), 0.0);
     }
 
     #[test]

@@ -362,6 +362,15 @@ pub struct MonitoringConfig {
         skip_serializing_if = "is_none_or_nonfinite"
     )]
     pub domain_content_threshold: Option<f64>,
+    /// Minimum share of non-negative values where `is_non_negative` holds (a driftwatch
+    /// extension; 1.0 when absent, so that a SageMaker constraints file keeps its meaning).
+    #[serde(
+        default,
+        deserialize_with = "lenient_opt_f64",
+        serialize_with = "ser_opt_f64",
+        skip_serializing_if = "is_none_or_nonfinite"
+    )]
+    pub non_negative_check_threshold: Option<f64>,
     /// Drift settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub distribution_constraints: Option<DistributionConstraints>,
@@ -480,6 +489,8 @@ pub struct EffectiveConfig {
     pub datatype_check_threshold: f64,
     /// Minimum share of values within the baseline's domain.
     pub domain_content_threshold: f64,
+    /// Minimum share of non-negative values where `is_non_negative` holds.
+    pub non_negative_check_threshold: f64,
     /// Drift is checked.
     pub perform_comparison: bool,
     /// Numeric drift threshold.
@@ -518,6 +529,7 @@ impl EffectiveConfig {
             evaluate_constraints: enabled(pick_switch(&|m| m.evaluate_constraints), true),
             datatype_check_threshold: pick_f(&|m| m.datatype_check_threshold, 1.0),
             domain_content_threshold: pick_f(&|m| m.domain_content_threshold, 1.0),
+            non_negative_check_threshold: pick_f(&|m| m.non_negative_check_threshold, 1.0),
             perform_comparison: enabled(
                 pick_switch(&|m| m.distribution_constraints.as_ref().and_then(|d| d.perform_comparison)),
                 true,
