@@ -149,7 +149,7 @@ fn compare(c: &mut Criterion) {
             edges: (1..256).map(|i| i as f64).collect(),
             base: (0..256).map(|_| (r.uniform() * 1000.0).round()).collect(),
             cur: (0..256).map(|_| (r.uniform() * 1000.0).round()).collect(),
-            lowest: 0.0,
+            spread: driftwatch::compare::Spread::even((0.0, 256.0)),
         })
         .collect();
     let mut g = c.benchmark_group("compare_1024_features_256_bins");

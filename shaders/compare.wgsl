@@ -8,16 +8,21 @@
 //   1 features    storage read   array<FeatureSlice>: where each feature's bins start, how many
 //   2 base        storage read   array<vec2<f32>>, baseline proportions as (hi, lo) f32 pairs
 //   3 cur         storage read   array<vec2<f32>>, current proportions, same layout
-//   4 widths      storage read   array<f32>, x_{k+1} − x_k per bin gap (Wasserstein)
-//   5 out         storage rw     array<f32>, METRICS values per feature
+//   4 widths      storage read   array<f32>, each bin's width for Wasserstein
+//                                 (compare::bin_shapes)
+//   5 flags       storage read   array<u32>, per bin: bit 0 = the bin ends a group of the
+//                                 divergences (compare::divergence_groups), bit 1 = its mass sits
+//                                 at its lower edge (a step of F − G instead of a line)
+//   6 out         storage rw     array<f32>, METRICS values per feature
 //
 // WGSL's portable float is f32 and Vulkan has no f64 logarithm, so proportions arrive as
 // double-f32 pairs (hi + lo ≈ the host's f64) and the cancellation-prone parts are done in
 // double-f32 arithmetic: the cumulative sums behind L∞ and Wasserstein, and each bin's q − p,
 // from which ln(q/p) near 1 is taken by a series in (q − p)/p and Hellinger
 // as sqrt(½ Σ ((q − p)/(√p + √q))²). Sums are Kahan compensated. Metrics, in order: L∞
-// (cumulative), PSI, KL (current ‖ baseline), JS distance (base 2), Hellinger, Wasserstein-1 —
-// with the definitions and ε-smoothing of src/compare.rs.
+// (cumulative), PSI, KL (current ‖ baseline), JS distance (base 2), Hellinger — these four over
+// the groups of bins that `flags` marks — and Wasserstein-1 with CDFs linear within each bin (or
+// stepping), with the definitions and ε-smoothing of core/src/compare.rs.
 
 const WG: u32 = 64u;
 const METRICS: u32 = 6u;
@@ -41,7 +46,8 @@ struct FeatureSlice {
 @group(0) @binding(2) var<storage, read> base: array<vec2<f32>>;
 @group(0) @binding(3) var<storage, read> cur: array<vec2<f32>>;
 @group(0) @binding(4) var<storage, read> widths: array<f32>;
-@group(0) @binding(5) var<storage, read_write> out: array<f32>;
+@group(0) @binding(5) var<storage, read> flags: array<u32>;
+@group(0) @binding(6) var<storage, read_write> out: array<f32>;
 
 struct Kahan {
     sum: f32,
@@ -82,6 +88,18 @@ fn ln_ratio(num: f32, den: f32, diff: f32) -> f32 {
     return log(num / den);
 }
 
+// ∫|F − G| across a bin of width w where F − G is a at its lower edge and b at its upper one:
+// a step at the lower edge, or a line (twin of compare::gap_area).
+fn gap_area(w: f32, step: bool, a: f32, b: f32) -> f32 {
+    if (step) {
+        return w * abs(b);
+    }
+    if (a * b >= 0.0) {
+        return w * (abs(a) + abs(b)) * 0.5;
+    }
+    return w * (a * a + b * b) / (2.0 * (abs(a) + abs(b)));
+}
+
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let f = gid.x;
@@ -90,8 +108,15 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     let s = features[f].start;
     let n = features[f].len;
-    let scale = 1.0 / (1.0 + f32(n) * EPS);
+    var groups = 0u;
+    for (var i = 0u; i < n; i++) {
+        groups += flags[s + i] & 1u;
+    }
+    let scale = 1.0 / (1.0 + f32(groups) * EPS);
     var gap = vec2<f32>(0.0, 0.0);
+    var gap_before = 0.0;
+    var gp = vec2<f32>(0.0, 0.0);
+    var gq = vec2<f32>(0.0, 0.0);
     var linf = 0.0;
     var psi = Kahan(0.0, 0.0);
     var kl = Kahan(0.0, 0.0);
@@ -101,16 +126,25 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     for (var i = 0u; i < n; i++) {
         let pd = base[s + i];
         let qd = cur[s + i];
-        let d2 = df_sub(qd, pd);
-        let d = d2.x + d2.y;
-        let p = pd.x + pd.y;
-        let q = qd.x + qd.y;
-        gap = df_add(gap, d2);
+        gap = df_add(gap, df_sub(qd, pd));
+        var g = 0.0;
         if (i + 1u < n) {
-            let g = abs(gap.x + gap.y);
-            linf = max(linf, g);
-            w1 = kadd(w1, g * widths[s + i]);
+            g = gap.x + gap.y;
         }
+        linf = max(linf, abs(g));
+        w1 = kadd(w1, gap_area(widths[s + i], (flags[s + i] & 2u) != 0u, gap_before, g));
+        gap_before = g;
+        gp = df_add(gp, pd);
+        gq = df_add(gq, qd);
+        if ((flags[s + i] & 1u) == 0u) {
+            continue;
+        }
+        let d2 = df_sub(gq, gp);
+        let d = d2.x + d2.y;
+        let p = gp.x + gp.y;
+        let q = gq.x + gq.y;
+        gp = vec2<f32>(0.0, 0.0);
+        gq = vec2<f32>(0.0, 0.0);
         let ps = (p + EPS) * scale;
         let qs = (q + EPS) * scale;
         let l = ln_ratio(qs, ps, d * scale);

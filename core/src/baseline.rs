@@ -247,6 +247,15 @@ pub fn plan_edges(p: &DatasetProfile) -> BTreeMap<String, Vec<f64>> {
         .collect()
 }
 
+/// Whether `edges` are the per-value edges [`bin_edges`] gives a column with few values: its
+/// values, then the next number above the last. A reference without a sketch (a time window's
+/// light profile) cannot tell, and is taken as spread within its bins.
+fn per_value(kll: &Kll, bounds: Option<(f64, f64)>, edges: &[f64]) -> bool {
+    !kll.is_empty()
+        && crate::profile::few_values(kll, DEFAULT_BINS, bounds)
+            .is_some_and(|v| edges.len() == v.len() + 1 && edges[..v.len()] == v[..])
+}
+
 /// What a baseline says about one feature's distribution.
 #[derive(Debug, Clone)]
 pub enum Reference {
@@ -258,6 +267,10 @@ pub enum Reference {
         weights: Vec<f64>,
         /// Baseline minimum.
         min: Option<f64>,
+        /// Baseline maximum.
+        max: Option<f64>,
+        /// The bins are one per baseline value ([`crate::profile::few_values`]).
+        discrete: bool,
         /// Baseline population standard deviation.
         std_dev: Option<f64>,
         /// The baseline's sketch (SageMaker's L∞ is computed on sketches).
@@ -282,9 +295,11 @@ impl Reference {
         if t.is_numeric() {
             return match &col.histogram {
                 Some(h) if h.total() > 0 => Reference::Numeric {
+                    discrete: per_value(&col.kll, col.moments.min.zip(col.moments.max), &h.edges),
                     edges: h.edges.to_vec(),
                     weights: h.counts.iter().map(|&c| c as f64).collect(),
                     min: col.moments.min,
+                    max: col.moments.max,
                     std_dev: col.moments.std_dev(),
                     kll: col.kll.clone(),
                     exact: true,
@@ -472,7 +487,17 @@ impl Baseline {
                 prev = w;
             }
             weights.push((kll.n - prev) as f64);
-            return Reference::Numeric { edges, weights, min: ns.min, std_dev: ns.std_dev, kll, exact: false };
+            let discrete = per_value(&kll, ns.min.zip(ns.max), &edges);
+            return Reference::Numeric {
+                edges,
+                weights,
+                min: ns.min,
+                max: ns.max,
+                discrete,
+                std_dev: ns.std_dev,
+                kll,
+                exact: false,
+            };
         }
         if let Some(ss) = &f.string_statistics {
             let counts: BTreeMap<String, f64> = ss

@@ -192,11 +192,11 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
             .feature_names()
             .iter()
             .filter_map(|n| match (baseline.reference(n), current.column(n).and_then(|c| c.histogram.as_ref())) {
-                (Reference::Numeric { edges, weights, min, .. }, Some(h)) => Some(BinnedPair {
+                (Reference::Numeric { edges, weights, min, max, .. }, Some(h)) => Some(BinnedPair {
                     edges,
                     base: weights,
                     cur: h.counts.iter().map(|&c| c as f64).collect(),
-                    lowest: min.unwrap_or(0.0),
+                    spread: crate::compare::Spread::even((min.unwrap_or(0.0), max.unwrap_or(0.0))),
                 }),
                 _ => None,
             })

@@ -187,6 +187,26 @@ fn regroup(labels_edges: &[f64], base: &[f64], cur: &[f64]) -> Chart {
     chart
 }
 
+/// The means of the values a sketch holds below the first edge and at or above the last (`None`
+/// for a side without any, or without a sketch).
+fn tail_means(kll: &Kll, edges: &[f64]) -> (Option<f64>, Option<f64>) {
+    let (Some(&first), Some(&last)) = (edges.first(), edges.last()) else {
+        return (None, None);
+    };
+    let mean = |keep: &dyn Fn(f64) -> bool| {
+        let (mut sum, mut weight) = (0.0, 0.0);
+        for l in kll.levels.iter().enumerate() {
+            let w = (1u64 << l.0.min(63)) as f64;
+            for &v in l.1.iter().filter(|&&v| keep(v)) {
+                sum += w * v;
+                weight += w;
+            }
+        }
+        (weight > 0.0).then(|| sum / weight)
+    };
+    (mean(&|v| v < first), mean(&|v| v >= last))
+}
+
 /// Compares one feature, with the binned distributions the HTML report draws.
 pub fn feature(baseline: &Baseline, name: &str, current: Option<&ColumnProfile>) -> FeatureDrift {
     judge(baseline, name, current, true)
@@ -228,13 +248,20 @@ fn judge_reference(
     }
     match reference() {
         Reference::Unavailable(why) => FeatureDrift::skipped(name, why),
-        Reference::Numeric { edges, weights, min, std_dev, kll, exact } => {
+        Reference::Numeric { edges, weights, min, max, discrete, std_dev, kll, exact } => {
             let Some(h) = cur.histogram.as_ref().filter(|h| h.edges[..] == edges[..]) else {
                 return FeatureDrift::skipped(name, "current values are not numeric");
             };
             let counts: Vec<f64> = h.counts.iter().map(|&c| c as f64).collect();
-            let lowest = min.unwrap_or(f64::INFINITY).min(cur.moments.min.unwrap_or(f64::INFINITY));
-            let Some(mut m) = compare::numeric(&edges, &weights, &counts, lowest, std_dev) else {
+            let spread = compare::Spread {
+                span: (
+                    min.unwrap_or(f64::INFINITY).min(cur.moments.min.unwrap_or(f64::INFINITY)),
+                    max.unwrap_or(f64::NEG_INFINITY).max(cur.moments.max.unwrap_or(f64::NEG_INFINITY)),
+                ),
+                tails: tail_means(&cur.kll, &edges),
+                discrete,
+            };
+            let Some(mut m) = compare::numeric(&edges, &weights, &counts, &spread, std_dev) else {
                 return FeatureDrift::skipped(name, "no finite current values");
             };
             if !exact {

@@ -23,7 +23,8 @@
 //! ```
 //! use driftwatch_core::compare;
 //! // Baseline and current counts over the same three bins (two interior edges).
-//! let m = compare::numeric(&[1.0, 2.0], &[50.0, 30.0, 20.0], &[20.0, 30.0, 50.0], 0.0, Some(1.0)).unwrap();
+//! let spread = compare::Spread::even((0.0, 3.0));
+//! let m = compare::numeric(&[1.0, 2.0], &[50.0, 30.0, 20.0], &[20.0, 30.0, 50.0], &spread, Some(1.0)).unwrap();
 //! assert!((m.linf_simple - 0.3).abs() < 1e-12);
 //! ```
 #![warn(missing_docs)]

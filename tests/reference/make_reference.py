@@ -26,35 +26,96 @@ def smooth(p):
     return (p + EPS) / (1.0 + len(p) * EPS)
 
 
-def numeric_case(name, edges, base, cur, lowest, base_std):
+def divergence_groups(base, n, m):
+    """Groups of adjacent bins for PSI, KL, JS and Hellinger (README, "Drift metrics")."""
+    size = len(base)
+    target = max(10, 1 + math.floor(0.01 * n * m / (n + m)))
+    inner = base[1:-1]
+    if size < 3 or size - 2 <= target or inner.sum() <= 0:
+        return np.arange(size)
+    middle = np.cumsum(inner) - inner / 2.0
+    g = np.minimum((target * middle / inner.sum()).astype(int), target - 1)
+    # The end bins join the first and last groups.
+    _, ids = np.unique(np.concatenate([[g[0]], g, [g[-1]]]), return_inverse=True)
+    return ids
+
+
+def binned_w1(edges, p, q, span, tails, discrete):
+    """Wasserstein-1 between the binned distributions, by numerical integration of |F - G|:
+    values spread evenly within a bin, at its lower edge when the bins are one per value, and
+    the current's end bins by their mean when it is known."""
+    from scipy import integrate
+
+    edges = np.asarray(edges, dtype=float)
+    gap = np.concatenate([[0.0], np.cumsum(p) - np.cumsum(q)])
+    gap[-1] = 0.0
+    total = 0.0
+    k_last = len(p) - 1
+    for k in range(len(p)):
+        if k == 0:
+            lo, hi = min(span[0], edges[0]), edges[0]
+            if tails[0] is not None:
+                # F = 0 below the baseline, G = the current's lower tail: mass times distance.
+                total += q[0] * (edges[0] - tails[0])
+                continue
+        elif k == k_last:
+            lo, hi = edges[-1], max(span[1], edges[-1])
+            if tails[1] is not None:
+                total += q[-1] * (tails[1] - edges[-1])
+                continue
+        else:
+            lo, hi = edges[k - 1], edges[k]
+        if hi <= lo:
+            continue
+        a, b = gap[k], gap[k + 1]
+        if discrete and 0 < k < k_last:
+            total += (hi - lo) * abs(b)
+            continue
+        f = lambda x, a=a, b=b, lo=lo, hi=hi: abs(a + (b - a) * (x - lo) / (hi - lo))
+        val, _ = integrate.quad(f, lo, hi, epsabs=0.0, epsrel=1e-12, limit=200)
+        total += val
+    return total
+
+
+def numeric_case(name, edges, base, cur, span, base_std, tails=(None, None), discrete=False, exact=None, bounded=False):
     base = np.asarray(base, dtype=float)
     cur = np.asarray(cur, dtype=float)
     n, m = base.sum(), cur.sum()
     p, q = base / n, cur / m
     cdf_gap = np.abs(np.cumsum(p) - np.cumsum(q))[:-1]
     linf = float(cdf_gap.max()) if len(cdf_gap) else 0.0
-    ps, qs = smooth(p), smooth(q)
-    positions = np.concatenate([[min(lowest, edges[0])], edges])
-    w1 = stats.wasserstein_distance(positions, positions, u_weights=base, v_weights=cur)
-    return {
+    ids = divergence_groups(base, n, m)
+    pg = np.bincount(ids, weights=p)
+    qg = np.bincount(ids, weights=q)
+    ps, qs = smooth(pg), smooth(qg)
+    w1 = binned_w1(edges, p, q, span, tails, discrete)
+    case = {
         "name": name,
         "edges": list(map(float, edges)),
         "base": base.tolist(),
         "cur": cur.tolist(),
-        "lowest": float(lowest),
+        "span": [float(span[0]), float(span[1])],
+        "tails": [None if t is None else float(t) for t in tails],
+        "discrete": bool(discrete),
         "base_std": float(base_std),
+        "groups": int(ids.max() + 1),
         "expected": {
             "linf_simple": linf,
             "linf_robust": max(0.0, linf - C_ALPHA * math.sqrt((n + m) / (n * m))),
             "ks_pvalue": float(stats.kstwobign.sf(math.sqrt(n * m / (n + m)) * linf)),
             "psi": float(np.sum((qs - ps) * np.log(qs / ps))),
             "kl_divergence": float(stats.entropy(qs, ps)),
-            "js_distance": float(jensenshannon(p, q, base=2)),
-            "hellinger": float(np.sqrt(max(0.0, 1.0 - np.sum(np.sqrt(p * q))))),
+            "js_distance": float(jensenshannon(pg, qg, base=2)),
+            "hellinger": float(np.sqrt(max(0.0, 1.0 - np.sum(np.sqrt(pg * qg))))),
             "wasserstein": float(w1),
             "wasserstein_normalized": float(w1 / base_std),
         },
     }
+    if exact is not None:
+        # scipy's Wasserstein-1 on the samples themselves.
+        case["wasserstein_exact"] = float(exact)
+        case["bounded"] = bool(bounded)
+    return case
 
 
 def pool(obs, exp):
@@ -99,13 +160,24 @@ def categorical_case(name, base, cur, unseen):
     }
 
 
-def binned(rng, base_sample, cur_sample, bins):
-    edges = np.unique(np.quantile(base_sample, np.arange(1, bins) / bins))
-    edges = edges[edges > base_sample.min()]
+def binned(base_sample, cur_sample, bins):
+    """Bins as driftwatch makes them (profile::bin_edges): one per value for a column with at
+    most `bins` values, else quantiles; the minimum and the next number above the maximum are
+    edges too. Returns the case's arguments, with the current's tail means and the exact W1."""
+    lo, hi = base_sample.min(), base_sample.max()
+    values = np.unique(base_sample)
+    discrete = len(values) <= bins
+    edges = values if discrete else np.unique(np.quantile(base_sample, np.arange(1, bins) / bins))
+    edges = edges[(edges > lo) & (edges <= hi)]
+    edges = np.concatenate([[lo], edges, [np.nextafter(hi, np.inf)]])
     b = np.bincount(np.searchsorted(edges, base_sample, side="right"), minlength=len(edges) + 1)
     c = np.bincount(np.searchsorted(edges, cur_sample, side="right"), minlength=len(edges) + 1)
-    lowest = min(base_sample.min(), cur_sample.min())
-    return edges, b, c, lowest, base_sample.std()
+    span = (min(lo, cur_sample.min()), max(hi, cur_sample.max()))
+    below, above = cur_sample[cur_sample < edges[0]], cur_sample[cur_sample >= edges[-1]]
+    tails = (below.mean() if below.size else None, above.mean() if above.size else None)
+    exact = stats.wasserstein_distance(base_sample, cur_sample)
+    return dict(edges=edges, base=b, cur=c, span=span, base_std=base_sample.std(), tails=tails,
+                discrete=discrete, exact=exact)
 
 
 def main():
@@ -118,11 +190,26 @@ def main():
         ("normal_scale_1.5", rng.normal(0.0, 1.5, 30_000)),
         ("normal_small_current", rng.normal(0.3, 1.0, 200)),
     ]:
-        numeric.append(numeric_case(name, *binned(rng, base, cur, 100)))
+        numeric.append(numeric_case(name, **binned(base, cur, 256)))
     expo = rng.exponential(2.0, 20_000)
-    numeric.append(numeric_case("exponential_vs_lognormal", *binned(rng, expo, rng.lognormal(0.5, 0.6, 20_000), 50)))
+    numeric.append(numeric_case("exponential_vs_lognormal", **binned(expo, rng.lognormal(0.5, 0.6, 20_000), 256)))
     # Hand-made counts with empty bins on both sides.
-    numeric.append(numeric_case("empty_bins", [0.0, 1.0, 2.0, 3.0], [10, 0, 30, 60, 0], [0, 5, 5, 80, 10], -1.0, 1.2))
+    numeric.append(numeric_case("empty_bins", [0.0, 1.0, 2.0, 3.0], [10, 0, 30, 60, 0], [0, 5, 5, 80, 10], (-1.0, 3.0), 1.2))
+    # Wasserstein-1 against the exact value: bounded data (within 2%), then long tails (within
+    # the documented bound).
+    r2 = np.random.default_rng(20261129)
+    for name, b, c, bounded in [
+        ("uniform_shift", r2.uniform(0, 1, 50_000), r2.uniform(0.1, 1.1, 40_000), True),
+        ("beta_shape", r2.beta(2, 5, 50_000), r2.beta(3, 4, 40_000), True),
+        ("beyond_max", r2.uniform(0, 1, 20_000), np.concatenate([r2.uniform(0, 1, 19_000), r2.uniform(1, 3, 1_000)]), True),
+        ("small_integers", r2.integers(0, 5, 20_000).astype(float), r2.integers(0, 6, 20_000).astype(float), True),
+        ("rating_shift", r2.choice([1.0, 2.0, 3.0, 4.0, 5.0], 30_000, p=[.1, .2, .4, .2, .1]),
+         r2.choice([1.0, 2.0, 3.0, 4.0, 5.0], 30_000, p=[.05, .15, .3, .3, .2]), True),
+        ("uniform_small_300", r2.uniform(0, 1, 300), r2.uniform(0.2, 1.2, 300), True),
+        ("pareto_tail", r2.pareto(1.5, 20_000), r2.pareto(1.2, 20_000), False),
+        ("lognormal_wide", r2.lognormal(0, 1.5, 30_000), r2.lognormal(0.3, 1.5, 30_000), False),
+    ]:
+        numeric.append(numeric_case(name, bounded=bounded, **binned(b, c, 256)))
 
     categorical = [
         categorical_case("same_shape", [600, 300, 100], [590, 310, 100], [False, False, False]),

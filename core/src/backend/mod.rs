@@ -43,8 +43,8 @@ pub struct BinnedPair {
     pub base: Vec<f64>,
     /// Current weights per bin.
     pub cur: Vec<f64>,
-    /// Position of the first bin (the smaller minimum).
-    pub lowest: f64,
+    /// Where the values lie inside the bins (Wasserstein).
+    pub spread: crate::compare::Spread,
 }
 
 /// Bin-based drift metrics from the comparison kernel. On a GPU these are computed in `f32`
@@ -66,7 +66,9 @@ pub struct BinMetrics {
 }
 
 /// Documented agreement of the GPU comparison kernel (f32) with the CPU (f64): the absolute
-/// difference is at most `GPU_METRIC_TOLERANCE · max(1, |cpu value|)`.
+/// difference is at most `GPU_METRIC_TOLERANCE · max(1, |cpu value|)`, and for Wasserstein-1
+/// `GPU_METRIC_TOLERANCE · max(|cpu value|, Σ bin widths)`: its cumulative gaps, rounded in f32,
+/// are multiplied by the bins' widths, the end bins' as wide as the data's span.
 pub const GPU_METRIC_TOLERANCE: f64 = 1e-6;
 
 /// The most rows a batch handed to a folder has: the profiler slices larger batches, for every

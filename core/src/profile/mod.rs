@@ -426,9 +426,28 @@ impl DatasetProfile {
     }
 }
 
+/// The column's range: `bounds` when they are a finite range, else the sketch's.
+fn range(kll: &Kll, bounds: Option<(f64, f64)>) -> Option<(f64, f64)> {
+    bounds.filter(|(a, b)| a.is_finite() && b.is_finite() && a <= b).or_else(|| kll.min_max())
+}
+
+/// The distinct values a sketch holds, with the column's minimum and maximum (`bounds`), in
+/// order — when there are at most `bins` of them: such a column gets one bin per value
+/// ([`bin_edges`]), and its drift is measured with each bin's mass at its value.
+pub fn few_values(kll: &Kll, bins: usize, bounds: Option<(f64, f64)>) -> Option<Vec<f64>> {
+    let (lo, hi) = range(kll, bounds)?;
+    let mut values: Vec<f64> = kll.levels.iter().flatten().copied().chain([lo, hi]).collect();
+    values.sort_unstable_by(f64::total_cmp);
+    values.dedup_by(|a, b| a == b);
+    (values.len() <= bins).then_some(values)
+}
+
 /// Bin edges for a numeric column from its quantile sketch: the distinct quantiles at ranks
 /// `i / bins` for `i` in `1..bins`, between the column's minimum and maximum (`bounds`, exact
-/// when known, else the sketch's). Integer columns with few values get one bin per value.
+/// when known, else the sketch's). A column whose sketch holds at most `bins` distinct values
+/// (a flag, a count, a rating, a constant) gets one bin per value instead, however rare a value
+/// is: quantile edges would fold a value under 1/`bins` of the mass into its neighbour's bin,
+/// where a change of its share could not be seen.
 ///
 /// The minimum itself and the next number above the maximum are edges too, so that values
 /// below the baseline's range and values above it each land in a bin of their own: a constant
@@ -438,12 +457,13 @@ pub fn bin_edges(kll: &Kll, bins: usize, bounds: Option<(f64, f64)>) -> Vec<f64>
     if kll.is_empty() || bins < 2 {
         return Vec::new();
     }
-    let Some((lo, hi)) = bounds.filter(|(a, b)| a.is_finite() && b.is_finite() && a <= b).or_else(|| kll.min_max())
-    else {
+    let Some((lo, hi)) = range(kll, bounds) else {
         return Vec::new();
     };
-    let ranks: Vec<f64> = (1..bins).map(|i| i as f64 / bins as f64).collect();
-    let mut edges = kll.quantiles(&ranks);
+    let mut edges = few_values(kll, bins, bounds).unwrap_or_else(|| {
+        let ranks: Vec<f64> = (1..bins).map(|i| i as f64 / bins as f64).collect();
+        kll.quantiles(&ranks)
+    });
     // Quantiles are lower ends of bins; the minimum opens the first bin of the range.
     edges.retain(|&e| e > lo && e <= hi);
     edges.dedup();
@@ -555,5 +575,27 @@ mod tests {
         let mut c = Kll::default();
         (0..1000).for_each(|_| c.update(1.0));
         assert_eq!(bin_edges(&c, 256, Some((1.0, 1.0))), vec![1.0, 1.0f64.next_up()]);
+    }
+
+    /// Rare values of a column with few values keep bins of their own, also once the sketch has
+    /// compacted (1M values): quantile edges would have put 0.5 and 7 in the bin of 0.
+    #[test]
+    fn bin_edges_resolve_rare_values() {
+        let mut k = Kll::default();
+        for i in 0..1_000_000u32 {
+            k.update(match i % 2000 {
+                0 => 7.0,
+                1 => 0.5,
+                _ => 0.0,
+            });
+        }
+        assert!(k.levels.len() > 1, "the sketch compacted");
+        assert_eq!(bin_edges(&k, 256, Some((0.0, 7.0))), vec![0.0, 0.5, 7.0, 7.0f64.next_up()]);
+        // Past `bins` distinct values, quantiles.
+        let mut u = Kll::default();
+        (0..10_000).for_each(|i| u.update(i as f64));
+        let e = bin_edges(&u, 16, Some((0.0, 9999.0)));
+        assert_eq!(e.len(), 17);
+        assert!((e[8] - 5000.0).abs() <= 100.0, "{e:?}");
     }
 }

@@ -291,7 +291,7 @@ pub fn compare(pairs: &[BinnedPair]) -> Vec<BinMetrics> {
     pairs
         .iter()
         .map(|p| {
-            crate::compare::numeric(&p.edges, &p.base, &p.cur, p.lowest, None)
+            crate::compare::numeric(&p.edges, &p.base, &p.cur, &p.spread, None)
                 .map(|m| BinMetrics {
                     linf: m.linf_simple,
                     psi: m.psi,

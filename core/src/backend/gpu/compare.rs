@@ -6,7 +6,11 @@ use crate::backend::{BinMetrics, BinnedPair};
 use crate::error::{Error, Result};
 
 /// Binding names in order, checked against the shader by a unit test.
-pub const BINDINGS: &[&str] = &["params", "features", "base", "cur", "widths", "out"];
+pub const BINDINGS: &[&str] = &["params", "features", "base", "cur", "widths", "flags", "out"];
+/// `flags` bit: the bin ends a group of the divergences.
+const GROUP_END: u32 = 1;
+/// `flags` bit: the bin's mass sits at its lower edge.
+const STEP: u32 = 2;
 
 /// An f64 as a double-f32 pair `[hi, lo]`, `hi + lo` within about 1e-14 of `x`.
 fn split(x: f64) -> [f32; 2] {
@@ -29,7 +33,7 @@ pub(super) fn run(ctx: &Context, pairs: &[BinnedPair]) -> Result<Vec<BinMetrics>
         return Ok(Vec::new());
     }
     let mut slices = Vec::with_capacity(pairs.len());
-    let (mut base, mut cur, mut widths) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut base, mut cur, mut widths, mut flags) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut usable = Vec::with_capacity(pairs.len());
     for p in pairs {
         let (tb, tc): (f64, f64) = (p.base.iter().sum(), p.cur.iter().sum());
@@ -37,16 +41,16 @@ pub(super) fn run(ctx: &Context, pairs: &[BinnedPair]) -> Result<Vec<BinMetrics>
         usable.push(ok);
         let start = base.len() as u32;
         let len = if ok { p.base.len() } else { 0 };
-        for k in 0..len {
-            base.push(split(p.base[k] / tb));
-            cur.push(split(p.cur[k] / tc));
-            let w = if k + 1 < len {
-                let x0 = if k == 0 { p.lowest.min(p.edges[0]) } else { p.edges[k - 1] };
-                (p.edges[k] - x0).max(0.0)
-            } else {
-                0.0
-            };
-            widths.push(w as f32);
+        if ok {
+            let groups = crate::compare::divergence_groups(&p.base, tb, tc);
+            let shapes = crate::compare::bin_shapes(&p.edges, &p.spread);
+            for k in 0..len {
+                base.push(split(p.base[k] / tb));
+                cur.push(split(p.cur[k] / tc));
+                widths.push(shapes[k].width as f32);
+                let end = k + 1 == len || groups[k] != groups[k + 1];
+                flags.push(if end { GROUP_END } else { 0 } | if shapes[k].step { STEP } else { 0 });
+            }
         }
         slices.push(FeatureSlice { start, len: len as u32 });
     }
@@ -59,6 +63,7 @@ pub(super) fn run(ctx: &Context, pairs: &[BinnedPair]) -> Result<Vec<BinMetrics>
     let base_buf = buffer(ctx, "compare.base", (bins * 8) as u64, U::STORAGE | U::COPY_DST);
     let cur_buf = buffer(ctx, "compare.cur", (bins * 8) as u64, U::STORAGE | U::COPY_DST);
     let widths_buf = buffer(ctx, "compare.widths", (bins * 4) as u64, U::STORAGE | U::COPY_DST);
+    let flags_buf = buffer(ctx, "compare.flags", (bins * 4) as u64, U::STORAGE | U::COPY_DST);
     let out_bytes = (n * COMPARE_METRICS * 4) as u64;
     let out_buf = buffer(ctx, "compare.out", out_bytes, U::STORAGE | U::COPY_SRC);
     let staging = buffer(ctx, "compare.staging", out_bytes, U::MAP_READ | U::COPY_DST);
@@ -68,9 +73,10 @@ pub(super) fn run(ctx: &Context, pairs: &[BinnedPair]) -> Result<Vec<BinMetrics>
         ctx.queue.write_buffer(&base_buf, 0, bytemuck::cast_slice(&base));
         ctx.queue.write_buffer(&cur_buf, 0, bytemuck::cast_slice(&cur));
         ctx.queue.write_buffer(&widths_buf, 0, bytemuck::cast_slice(&widths));
+        ctx.queue.write_buffer(&flags_buf, 0, bytemuck::cast_slice(&flags));
     }
     let layout = ctx.compare.get_bind_group_layout(0);
-    let buffers = [&params_buf, &slices_buf, &base_buf, &cur_buf, &widths_buf, &out_buf];
+    let buffers = [&params_buf, &slices_buf, &base_buf, &cur_buf, &widths_buf, &flags_buf, &out_buf];
     let entries: Vec<wgpu::BindGroupEntry> = buffers
         .iter()
         .enumerate()
