@@ -945,3 +945,93 @@ fn a_report_that_loads_from_the_network_is_caught() {
     let log = String::from_utf8_lossy(&o.stderr);
     assert!(log.contains(":CONSOLE") && log.contains("violates the following Content Security Policy"), "{log}");
 }
+
+/// Measures every chart's text in headless Chromium: each label's box as the browser lays it
+/// out must stay inside its chart and clear of every other label of that chart. Returns the
+/// problems found and the number of charts measured. The measuring script is added to a copy
+/// of the report, whose policy is widened for it alone.
+fn label_problems(report: &std::path::Path, dir: &std::path::Path) -> (Vec<String>, usize) {
+    let html = std::fs::read_to_string(report).unwrap();
+    let policy = "default-src 'none'; style-src 'unsafe-inline'";
+    assert!(html.contains(policy), "the report's policy changed");
+    let script = r#"<script>
+const problems = [];
+const svgs = document.querySelectorAll('svg');
+svgs.forEach((svg, si) => {
+  const sb = svg.getBoundingClientRect();
+  const boxes = [...svg.querySelectorAll('text')].map(t => [t.textContent, t.getBoundingClientRect()]);
+  for (const [s, b] of boxes) {
+    if (b.left < sb.left - 0.5 || b.right > sb.right + 0.5 || b.top < sb.top - 0.5 || b.bottom > sb.bottom + 0.5)
+      problems.push(`chart ${si}: "${s}" leaves the chart`);
+  }
+  for (let i = 0; i < boxes.length; i++)
+    for (let j = i + 1; j < boxes.length; j++) {
+      const [s, a] = boxes[i], [t, b] = boxes[j];
+      if (a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5)
+        problems.push(`chart ${si}: "${s}" overlaps "${t}"`);
+    }
+});
+document.body.setAttribute('data-problems', JSON.stringify(problems));
+document.body.setAttribute('data-charts', String(svgs.length));
+</script>"#;
+    let page = dir.join("measured.html");
+    let html = html.replacen(policy, &format!("{policy}; script-src 'unsafe-inline'"), 1);
+    std::fs::write(&page, html.replacen("</body>", &format!("{script}</body>"), 1)).unwrap();
+    let o = std::process::Command::new("chromium")
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--window-size=1280,2400", "--dump-dom"])
+        .arg(format!("--user-data-dir={}", dir.join("measure-profile").display()))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "chromium: {}", String::from_utf8_lossy(&o.stderr));
+    let dom = String::from_utf8_lossy(&o.stdout);
+    let attr = |name: &str| {
+        let start = dom.find(&format!("{name}=\"")).unwrap_or_else(|| panic!("no {name} in the DOM")) + name.len() + 2;
+        let end = start + dom[start..].find('"').unwrap();
+        dom[start..end].replace("&quot;", "\"").replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
+    };
+    let problems: Vec<String> = serde_json::from_str(&attr("data-problems")).unwrap();
+    (problems, attr("data-charts").parse().unwrap())
+}
+
+/// Every chart of a report has readable labels, as Chromium lays them out: a numeric feature's
+/// histogram, a categorical feature with long values, the timeline and the heatmap.
+#[test]
+fn chart_labels_do_not_overlap_in_a_real_browser() {
+    if !tool("chromium") {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let write = |path: &std::path::Path, shift: f64| {
+        let n = 3000;
+        let t: Vec<i64> = (0..n).map(|i| DAY0 + (i as i64 * 48 * HOUR) / n as i64).collect();
+        let x: Vec<f64> = (0..n).map(|i| ((i * 7919) % 1000) as f64 * 1234.567 + shift).collect();
+        let names: Vec<String> =
+            (0..25).map(|k| format!("a rather long category name number {k} of the product catalogue")).collect();
+        let c: Vec<&str> = (0..n).map(|i| names[(i * i + i / 7) % 25].as_str()).collect();
+        crate::common::write_parquet(
+            path,
+            vec![
+                ("t", arr(TimestampMillisecondArray::from(t))),
+                ("amount_in_some_currency_with_a_long_name", arr(Float64Array::from(x))),
+                ("category", arr(arrow_array::StringArray::from(c))),
+            ],
+            1000,
+        );
+    };
+    write(&d.path().join("train.parquet"), 0.0);
+    write(&d.path().join("cur.parquet"), 500_000.0);
+    let base = d.path().join("base");
+    crate::common::baseline_of(&d.path().join("train.parquet"), &base);
+    let out = d.path().join("out");
+    monitor_hourly(&base, &out, &d.path().join("cur.parquet")).code(1);
+    let (problems, charts) = label_problems(&out.join("report.html"), d.path());
+    // The heatmap, a timeline per judged feature, a chart per feature.
+    assert!(charts >= 5, "{charts} charts measured");
+    assert!(
+        problems.is_empty(),
+        "{} label problems, first ones: {:#?}",
+        problems.len(),
+        &problems[..problems.len().min(8)]
+    );
+}

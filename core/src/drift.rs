@@ -99,6 +99,9 @@ pub struct FeatureDrift {
 pub struct Chart {
     /// Bin labels.
     pub labels: Vec<String>,
+    /// For a numeric feature, the edges between the drawn bins (one fewer than the bins; the
+    /// first and last bins are open-ended); `None` for a categorical one.
+    pub edges: Option<Vec<f64>>,
     /// Baseline proportions.
     pub baseline: Vec<f64>,
     /// Current proportions.
@@ -174,13 +177,16 @@ fn regroup(labels_edges: &[f64], base: &[f64], cur: &[f64]) -> Chart {
     let nb = base.len();
     let group = nb.div_ceil(CHART_BINS).max(1);
     let (tb, tc): (f64, f64) = (base.iter().sum::<f64>().max(1e-300), cur.iter().sum::<f64>().max(1e-300));
-    let mut chart = Chart { labels: Vec::new(), baseline: Vec::new(), current: Vec::new() };
+    let mut chart = Chart { labels: Vec::new(), edges: Some(Vec::new()), baseline: Vec::new(), current: Vec::new() };
     let fmt = |v: f64| format!("{:.4}", v).trim_end_matches('0').trim_end_matches('.').to_string();
     for start in (0..nb).step_by(group) {
         let end = (start + group).min(nb);
         let lo = if start == 0 { "−∞".to_string() } else { fmt(labels_edges[start - 1]) };
         let hi = if end == nb { "+∞".to_string() } else { fmt(labels_edges[end - 1]) };
         chart.labels.push(format!("[{lo}, {hi})"));
+        if end < nb {
+            chart.edges.get_or_insert_with(Vec::new).push(labels_edges[end - 1]);
+        }
         chart.baseline.push(base[start..end].iter().sum::<f64>() / tb);
         chart.current.push(cur[start..end].iter().sum::<f64>() / tc);
     }
@@ -318,6 +324,7 @@ fn judge_reference(
             order.truncate(CHART_BINS);
             let chart = charts.then(|| Chart {
                 labels: order.iter().map(|&i| keys[i].clone()).collect(),
+                edges: None,
                 baseline: order.iter().map(|&i| base[i] / tb).collect(),
                 current: order.iter().map(|&i| curv[i] / tc).collect(),
             });

@@ -5,26 +5,71 @@
 use super::{escape, MonitorReport};
 use crate::drift::Chart;
 
+const BASELINE_COLOR: &str = "#4a78b5";
+const CURRENT_COLOR: &str = "#e07b39";
+
+/// A number in at most about 8 characters: 4 significant digits, exponent form past 1e5 or
+/// under 1e-3.
+fn short(v: f64) -> String {
+    if v == 0.0 {
+        return "0".into();
+    }
+    if v.abs() >= 1e5 || v.abs() < 1e-3 {
+        let s = format!("{v:.2e}");
+        return s.replace(".00e", "e");
+    }
+    let digits = (3 - v.abs().log10().floor() as i32).clamp(0, 6) as usize;
+    let s = format!("{v:.digits$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+/// The legend: a swatch and a name for each side, at the top left.
+fn legend(x: f64) -> String {
+    format!(
+        "<rect x=\"{x}\" y=\"4\" width=\"10\" height=\"10\" fill=\"{BASELINE_COLOR}\"/><text x=\"{}\" y=\"13\" font-size=\"11\">baseline</text><rect x=\"{}\" y=\"4\" width=\"10\" height=\"10\" fill=\"{CURRENT_COLOR}\"/><text x=\"{}\" y=\"13\" font-size=\"11\">current</text>",
+        x + 14.0,
+        x + 80.0,
+        x + 94.0
+    )
+}
+
+/// A feature's chart: a histogram for a numeric feature, bars per value for a categorical one.
 fn svg(chart: &Chart) -> String {
+    match &chart.edges {
+        Some(edges) => histogram_svg(chart, edges),
+        None => categories_svg(chart),
+    }
+}
+
+/// Vertical bars per drawn bin, the share of rows on the y axis (0 and the largest share), the
+/// edges between bins on the x axis, as many as fit side by side at 80 px apart.
+fn histogram_svg(chart: &Chart, edges: &[f64]) -> String {
     let n = chart.labels.len().max(1);
-    let (w, h, pad, bottom) = (640.0f64, 220.0f64, 40.0f64, 60.0f64);
+    let (w, h, left, right, top, bottom) = (640.0f64, 200.0f64, 56.0f64, 24.0f64, 24.0f64, 40.0f64);
     let max = chart.baseline.iter().chain(&chart.current).copied().fold(0.0f64, f64::max).max(1e-12);
-    let slot = (w - pad * 2.0) / n as f64;
+    let slot = (w - left - right) / n as f64;
     let bar = slot * 0.4;
+    let y0 = top + h;
     let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{}\" viewBox=\"0 0 {w} {}\" role=\"img\">",
-        h + bottom,
-        h + bottom
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{0}\" viewBox=\"0 0 {w} {0}\" role=\"img\">",
+        y0 + bottom
     );
-    s.push_str(&format!("<line x1=\"{pad}\" y1=\"{h}\" x2=\"{}\" y2=\"{h}\" stroke=\"#888\"/>", w - pad));
+    s.push_str(&format!("<line x1=\"{left}\" y1=\"{y0}\" x2=\"{}\" y2=\"{y0}\" stroke=\"#888\"/>", w - right));
+    s.push_str(&format!("<line x1=\"{left}\" y1=\"{top}\" x2=\"{left}\" y2=\"{y0}\" stroke=\"#888\"/>"));
     for i in 0..chart.labels.len() {
-        let x = pad + slot * i as f64;
-        for (j, (v, color)) in [(chart.baseline[i], "#4a78b5"), (chart.current[i], "#e07b39")].iter().enumerate() {
-            let bh = (v / max) * (h - 20.0);
+        let x = left + slot * i as f64;
+        for (j, (v, color)) in
+            [(chart.baseline[i], BASELINE_COLOR), (chart.current[i], CURRENT_COLOR)].iter().enumerate()
+        {
+            let bh = (v / max) * h;
             s.push_str(&format!(
                 "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{color}\"><title>{} {}: {:.4}</title></rect>",
                 x + slot * 0.1 + bar * j as f64,
-                h - bh,
+                y0 - bh,
                 bar,
                 bh,
                 if j == 0 { "baseline" } else { "current" },
@@ -32,22 +77,82 @@ fn svg(chart: &Chart) -> String {
                 v
             ));
         }
-        let label: String = chart.labels[i].chars().take(18).collect();
+    }
+    let every = (80.0 / slot).ceil().max(1.0) as usize;
+    for (k, &e) in edges.iter().enumerate().filter(|(k, _)| k % every == 0) {
+        let x = left + slot * (k + 1) as f64;
         s.push_str(&format!(
-            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"9\" transform=\"rotate(40 {:.1} {:.1})\">{}</text>",
-            x + slot * 0.3,
-            h + 12.0,
-            x + slot * 0.3,
-            h + 12.0,
-            escape(&label)
+            "<line x1=\"{x:.1}\" y1=\"{y0}\" x2=\"{x:.1}\" y2=\"{}\" stroke=\"#888\"/><text x=\"{x:.1}\" y=\"{}\" font-size=\"10\" text-anchor=\"middle\">{}</text>",
+            y0 + 4.0,
+            y0 + 15.0,
+            short(e)
         ));
     }
     s.push_str(&format!(
-        "<rect x=\"{pad}\" y=\"4\" width=\"10\" height=\"10\" fill=\"#4a78b5\"/><text x=\"{}\" y=\"13\" font-size=\"11\">baseline</text><rect x=\"{}\" y=\"4\" width=\"10\" height=\"10\" fill=\"#e07b39\"/><text x=\"{}\" y=\"13\" font-size=\"11\">current</text></svg>",
-        pad + 14.0,
-        pad + 80.0,
-        pad + 94.0
+        "<text x=\"{0}\" y=\"{1}\" font-size=\"10\" text-anchor=\"end\">{2}%</text><text x=\"{0}\" y=\"{3}\" font-size=\"10\" text-anchor=\"end\">0%</text>",
+        left - 4.0,
+        top + 4.0,
+        short(max * 100.0),
+        y0
     ));
+    s.push_str(&format!(
+        "<text x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"middle\">value (the first and last bins are open-ended); bars: share of rows</text>",
+        left + (w - left - right) / 2.0,
+        y0 + 32.0
+    ));
+    s.push_str(&legend(left));
+    s.push_str("</svg>");
+    s
+}
+
+/// Horizontal bars per value, the values down the left, the share of rows along the bottom.
+fn categories_svg(chart: &Chart) -> String {
+    let rows = chart.labels.len();
+    let (w, row, left, right, top, bottom) = (640.0f64, 22.0f64, 230.0f64, 56.0f64, 24.0f64, 34.0f64);
+    let max = chart.baseline.iter().chain(&chart.current).copied().fold(0.0f64, f64::max).max(1e-12);
+    let span = w - left - right;
+    let y0 = top + row * rows as f64;
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{0}\" viewBox=\"0 0 {w} {0}\" role=\"img\">",
+        y0 + bottom
+    );
+    s.push_str(&format!("<line x1=\"{left}\" y1=\"{top}\" x2=\"{left}\" y2=\"{y0}\" stroke=\"#888\"/>"));
+    s.push_str(&format!("<line x1=\"{left}\" y1=\"{y0}\" x2=\"{}\" y2=\"{y0}\" stroke=\"#888\"/>", w - right));
+    for i in 0..rows {
+        let y = top + row * i as f64;
+        let full = &chart.labels[i];
+        let label: String =
+            if full.chars().count() > 30 { full.chars().take(29).chain(['…']).collect() } else { full.clone() };
+        s.push_str(&format!(
+            "<text x=\"{}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"end\">{}<title>{}</title></text>",
+            left - 6.0,
+            y + 14.0,
+            escape(&label),
+            escape(full)
+        ));
+        for (j, (v, color)) in
+            [(chart.baseline[i], BASELINE_COLOR), (chart.current[i], CURRENT_COLOR)].iter().enumerate()
+        {
+            s.push_str(&format!(
+                "<rect x=\"{left}\" y=\"{:.1}\" width=\"{:.1}\" height=\"8\" fill=\"{color}\"><title>{} {}: {:.4}</title></rect>",
+                y + 3.0 + 8.0 * j as f64,
+                (v / max) * span,
+                if j == 0 { "baseline" } else { "current" },
+                escape(full),
+                v
+            ));
+        }
+    }
+    s.push_str(&format!(
+        "<text x=\"{left}\" y=\"{0}\" font-size=\"10\" text-anchor=\"middle\">0%</text><text x=\"{1}\" y=\"{0}\" font-size=\"10\" text-anchor=\"middle\">{2}%</text><text x=\"{3}\" y=\"{4}\" font-size=\"10\" text-anchor=\"middle\">share of rows</text>",
+        y0 + 14.0,
+        w - right,
+        short(max * 100.0),
+        left + span / 2.0,
+        y0 + 28.0
+    ));
+    s.push_str(&legend(left));
+    s.push_str("</svg>");
     s
 }
 
@@ -369,6 +474,16 @@ mod tests {
     use super::*;
     use crate::drift::Verdict;
     use crate::report::{Timeline, TimelineFeature};
+
+    #[test]
+    fn tick_numbers_are_short() {
+        assert_eq!(short(0.1234567), "0.1235");
+        assert_eq!(short(58024.649), "58025");
+        assert_eq!(short(123456.0), "1.23e5");
+        assert_eq!(short(-0.0005), "-5e-4");
+        assert_eq!(short(12.5), "12.5");
+        assert_eq!(short(0.0), "0");
+    }
 
     #[test]
     fn a_year_of_hourly_windows_fits_and_keeps_every_drift() {
