@@ -157,3 +157,83 @@ fn profiles_merge_at_scale_in_three_parts() {
         }
     }
 }
+
+/// Merging in any order gives the same profile, as the README states: the counts, types, NaN
+/// and ±∞, extremes, histogram, exact categories and the distinct-count sketch are identical for
+/// all six orders of three parts; moments agree to 1e-12; the quantile sketch (compacted, so its
+/// items depend on the order) has the same weight and stays within KLL's rank bound in every
+/// order; past the exact cap, the heaviest categories are the same.
+#[test]
+fn merging_does_not_depend_on_the_order() {
+    let n = 120_000usize;
+    let mut x = 7u64;
+    let mut u = move || {
+        x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let numbers: Vec<Option<f64>> = (0..n)
+        .map(|i| match i % 97 {
+            0 => None,
+            1 => Some(f64::INFINITY),
+            _ => Some((u() - 0.5) * 1e3 + if i > n / 2 { 100.0 } else { 0.0 }),
+        })
+        .collect();
+    let few: Vec<Option<String>> =
+        (0..n).map(|i| Some(["a", "b", "c", "d"][(i * 7 + i / 13) % 4].to_string())).collect();
+    let many: Vec<Option<String>> = (0..n).map(|_| Some(format!("v{}", (30_000.0 * u().powi(3)) as u64))).collect();
+    let plan = ProfilePlan {
+        edges: [("c".to_string(), (-5..=6).map(|i| i as f64 * 100.0).collect::<Vec<_>>().into())].into(),
+        ..Default::default()
+    };
+    let part = |r: std::ops::Range<usize>| -> DatasetProfile {
+        let batch = RecordBatch::try_from_iter([
+            ("c", Arc::new(Float64Array::from(numbers[r.clone()].to_vec())) as ArrayRef),
+            ("few", Arc::new(StringArray::from(few[r.clone()].to_vec())) as ArrayRef),
+            ("many", Arc::new(StringArray::from(many[r].to_vec())) as ArrayRef),
+        ])
+        .unwrap();
+        let mut p = Profiler::new(&plan, batch.schema(), &CpuBackend).unwrap();
+        p.update(&batch).unwrap();
+        p.finish().unwrap().into_whole()
+    };
+    let parts = [part(0..30_000), part(30_000..95_000), part(95_000..n)];
+    let orders = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]];
+    let merged: Vec<DatasetProfile> = orders
+        .iter()
+        .map(|o| {
+            let mut m = parts[o[0]].clone();
+            m.merge(&parts[o[1]]);
+            m.merge(&parts[o[2]]);
+            m
+        })
+        .collect();
+    let mut sorted: Vec<f64> = numbers.iter().flatten().copied().filter(|v| v.is_finite()).collect();
+    sorted.sort_by(f64::total_cmp);
+    let first = &merged[0];
+    for m in &merged {
+        assert_eq!(m.rows, n as u64);
+        let (a, b) = (first.column("c").unwrap(), m.column("c").unwrap());
+        assert_eq!((a.rows, a.missing, a.nan, a.pos_inf, a.types), (b.rows, b.missing, b.nan, b.pos_inf, b.types));
+        assert_eq!(a.histogram, b.histogram);
+        assert_eq!((a.moments.n, a.moments.min, a.moments.max), (b.moments.n, b.moments.min, b.moments.max));
+        for (x, y) in [(a.moments.mean(), b.moments.mean()), (a.moments.std_dev(), b.moments.std_dev())] {
+            let (x, y) = (x.unwrap(), y.unwrap());
+            assert!((x - y).abs() <= 1e-12 * x.abs().max(1.0), "{x} vs {y}");
+        }
+        assert!(b.kll.levels.len() > 3, "the sketch compacted");
+        assert_eq!(a.kll.n, b.kll.n);
+        let bound = 2.296 / (b.kll.k as f64).powf(0.9723);
+        for q in [0.01, 0.25, 0.5, 0.75, 0.99] {
+            let v = b.kll.quantiles(&[q])[0];
+            let rank = sorted.partition_point(|&s| s <= v) as f64 / sorted.len() as f64;
+            assert!((rank - q).abs() <= bound, "q{q}: rank {rank}");
+        }
+        let (a, b) = (first.column("few").unwrap(), m.column("few").unwrap());
+        assert_eq!((&a.categories, a.types, a.hll.estimate()), (&b.categories, b.types, b.hll.estimate()));
+        let (a, b) = (first.column("many").unwrap(), m.column("many").unwrap());
+        assert!(!b.categories.is_exact(), "the categories spilled past the exact cap");
+        let top = |c: &ColumnProfile| c.categories.top(5).into_iter().map(|x| x.0).collect::<Vec<_>>();
+        assert_eq!(top(a), top(b));
+        assert_eq!(a.hll.estimate(), b.hll.estimate());
+    }
+}

@@ -25,5 +25,7 @@ mod remote;
 mod resume;
 /// SageMaker formats: real fixtures from `../shared/fixtures/` and hand-written files.
 mod sagemaker;
+/// Snapshots of the sample run's constraints, drift.json and Markdown summary.
+mod snapshots;
 /// Time windows: rows keyed by window, light profiles beside the whole, both backends.
 mod windows;
