@@ -105,3 +105,24 @@ fn non_negative_check() {
     assert!(raised(&base, vec![("x", negatives(1000))]).is_empty());
     assert_eq!(raised(&base, vec![("x", negatives(50))]), vec![("x".into(), CheckType::NonNegativeCheck)]);
 }
+
+fn normal(n: usize, shift: f64, seed: u64) -> ArrayRef {
+    let mut rng = driftwatch::synth::Rng(seed);
+    arr(Float64Array::from((0..n).map(|_| rng.normal() + shift).collect::<Vec<_>>()))
+}
+
+/// The drift check holds against noise at every size: captures drawn from the baseline's
+/// distribution (a normal, 200k baseline rows) raise nothing at 10k, 1M or 10M rows, and a
+/// shift of half a standard deviation raises `baseline_drift_check` at each size.
+#[test]
+fn drift_check_holds_against_noise_at_every_size() {
+    let base = baseline(vec![("x", normal(200_000, 0.0, 1))]);
+    for (rows, seed) in [(10_000, 2), (1_000_000, 3), (10_000_000, 4)] {
+        assert!(raised(&base, vec![("x", normal(rows, 0.0, seed))]).is_empty(), "same distribution, {rows} rows");
+        assert_eq!(
+            raised(&base, vec![("x", normal(rows, 0.5, seed))]),
+            vec![("x".into(), CheckType::BaselineDriftCheck)],
+            "half-σ shift, {rows} rows"
+        );
+    }
+}
