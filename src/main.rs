@@ -16,6 +16,7 @@ use cli::{BackendArg, BenchBackendArg, Cli, Command, CommonArgs, ShapeArg};
 use driftwatch::backend::BackendChoice;
 use driftwatch::engine::window::Window;
 use driftwatch::pipeline::{run_baseline, run_monitor, JobOptions, TimeOptions};
+use driftwatch::remote::Staged;
 use driftwatch::synth::Shape;
 
 /// Exit code of a run that read no row: never a clean pass.
@@ -51,6 +52,17 @@ fn options(c: CommonArgs) -> anyhow::Result<JobOptions> {
         ks_alpha: None,
         quality: Default::default(),
     })
+}
+
+/// The job's output folder, staged locally when it names an object store prefix (uploaded by
+/// [`Staged::publish`] once the job has run): `opts.output` becomes the local folder.
+fn stage_output(opts: &mut JobOptions) -> anyhow::Result<Staged> {
+    let staged = Staged::output(&opts.output)?;
+    if staged.is_remote() && opts.resume {
+        anyhow::bail!("--resume: checkpoints need a local output folder, not {}", staged.shown());
+    }
+    opts.output = staged.local().to_path_buf();
+    Ok(staged)
 }
 
 /// The metrics files asked for, with their labels checked.
@@ -113,7 +125,8 @@ fn run() -> anyhow::Result<u8> {
         Command::Baseline { quality, common } => {
             let mut opts = options(common)?;
             opts.quality = quality.flags();
-            baseline(opts)
+            let out = stage_output(&mut opts)?;
+            baseline(opts, &out)
         }
         Command::Monitor {
             baseline,
@@ -152,20 +165,26 @@ fn run() -> anyhow::Result<u8> {
                 limit: max_windows,
                 reference,
             });
-            monitor(opts, baseline.as_deref())
+            let out = stage_output(&mut opts)?;
+            monitor(opts, baseline.as_deref(), &out)
         }
         Command::Changepoints { windows, method, common } => {
             let mut opts = options(common)?;
             opts.windows = Some(time_options(windows, driftwatch::timeline::WindowReference::Previous)?);
-            changepoints(opts, method)
+            let out = stage_output(&mut opts)?;
+            changepoints(opts, method, &out)
         }
         Command::Calibrate { baseline, windows, false_alarm_rate, common } => {
             let mut opts = options(common)?;
             opts.windows = Some(time_options(windows, driftwatch::timeline::WindowReference::Baseline)?);
-            calibrate(opts, &baseline, false_alarm_rate)
+            let out = stage_output(&mut opts)?;
+            calibrate(opts, &baseline, false_alarm_rate, &out)
         }
         Command::Watch { baseline, output, window, tz, time_column, grace, settle, poll, once, metrics, input } => {
             let metrics = metrics_options(metrics)?;
+            if Staged::names_remote(&output) {
+                anyhow::bail!("watch: its state needs a local output folder, not {}", output.display());
+            }
             if !input.is_dir() {
                 anyhow::bail!("{}: not a folder", input.display());
             }
@@ -202,7 +221,7 @@ fn run() -> anyhow::Result<u8> {
     }
 }
 
-fn baseline(opts: JobOptions) -> anyhow::Result<u8> {
+fn baseline(opts: JobOptions, staged: &Staged) -> anyhow::Result<u8> {
     let started = std::time::Instant::now();
     let out = run_baseline(&opts)?;
     for sk in &out.skipped {
@@ -218,11 +237,12 @@ fn baseline(opts: JobOptions) -> anyhow::Result<u8> {
         eprintln!("driftwatch: {}", quality_line(q));
     }
     let (rows, columns, files) = (out.profile.rows, out.profile.columns.len(), out.files);
+    staged.publish()?;
     let seconds = started.elapsed().as_secs_f64();
     eprintln!(
         "driftwatch: baseline of {rows} rows, {columns} columns from {files} files in {seconds:.2}s on {}; wrote {}",
         out.backend,
-        opts.output.display()
+        staged.shown()
     );
     Ok(if !out.skipped.is_empty() {
         2
@@ -258,7 +278,7 @@ fn quality_line(q: &driftwatch::quality::join::QualityOutcome) -> String {
     s
 }
 
-fn monitor(opts: JobOptions, baseline: Option<&std::path::Path>) -> anyhow::Result<u8> {
+fn monitor(opts: JobOptions, baseline: Option<&std::path::Path>, staged: &Staged) -> anyhow::Result<u8> {
     let started = std::time::Instant::now();
     let out = run_monitor(&opts, baseline)?;
     print!("{}", out.markdown);
@@ -268,12 +288,9 @@ fn monitor(opts: JobOptions, baseline: Option<&std::path::Path>) -> anyhow::Resu
     for sk in &out.report.current.skipped {
         eprintln!("driftwatch: skipped {}: {}", sk.path, sk.error);
     }
+    staged.publish()?;
     let (rows, seconds) = (out.report.current.rows, started.elapsed().as_secs_f64());
-    eprintln!(
-        "driftwatch: monitored {rows} rows in {seconds:.2}s on {}; wrote {}",
-        out.report.backend,
-        opts.output.display()
-    );
+    eprintln!("driftwatch: monitored {rows} rows in {seconds:.2}s on {}; wrote {}", out.report.backend, staged.shown());
     Ok(if !out.report.current.skipped.is_empty() {
         2
     } else if rows == 0 {
@@ -290,7 +307,7 @@ fn monitor(opts: JobOptions, baseline: Option<&std::path::Path>) -> anyhow::Resu
     })
 }
 
-fn changepoints(opts: JobOptions, method: driftwatch::changepoint::Method) -> anyhow::Result<u8> {
+fn changepoints(opts: JobOptions, method: driftwatch::changepoint::Method, staged: &Staged) -> anyhow::Result<u8> {
     let started = std::time::Instant::now();
     let out = driftwatch::pipeline::run_changepoints(&opts, method)?;
     println!(
@@ -317,6 +334,7 @@ fn changepoints(opts: JobOptions, method: driftwatch::changepoint::Method) -> an
     for sk in &out.skipped {
         eprintln!("driftwatch: skipped {}: {}", sk.path, sk.error);
     }
+    staged.publish()?;
     let seconds = started.elapsed().as_secs_f64();
     eprintln!(
         "driftwatch: {} rows ({} without a time) in {} windows in {seconds:.2}s on {}; wrote {}",
@@ -324,7 +342,7 @@ fn changepoints(opts: JobOptions, method: driftwatch::changepoint::Method) -> an
         out.untimed_rows,
         out.windows,
         out.backend,
-        opts.output.display()
+        staged.shown()
     );
     Ok(if !out.skipped.is_empty() {
         2
@@ -335,7 +353,7 @@ fn changepoints(opts: JobOptions, method: driftwatch::changepoint::Method) -> an
     })
 }
 
-fn calibrate(opts: JobOptions, baseline: &std::path::Path, rate: f64) -> anyhow::Result<u8> {
+fn calibrate(opts: JobOptions, baseline: &std::path::Path, rate: f64, staged: &Staged) -> anyhow::Result<u8> {
     let out = driftwatch::pipeline::run_calibrate(&opts, baseline, rate)?;
     println!(
         "## driftwatch calibrate: thresholds at a false-alarm rate of {rate} per window and feature, from {} windows\n",
@@ -360,7 +378,8 @@ fn calibrate(opts: JobOptions, baseline: &std::path::Path, rate: f64) -> anyhow:
     for sk in &out.skipped {
         eprintln!("driftwatch: skipped {}: {}", sk.path, sk.error);
     }
-    eprintln!("driftwatch: calibrated on {}; wrote {}", out.backend, opts.output.display());
+    staged.publish()?;
+    eprintln!("driftwatch: calibrated on {}; wrote {}", out.backend, staged.shown());
     Ok(if out.skipped.is_empty() { 0 } else { 2 })
 }
 

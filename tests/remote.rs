@@ -64,6 +64,29 @@ fn http(port: u16, method: &str, path: &str, body: &[u8]) -> u16 {
     out.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0)
 }
 
+/// One plain HTTP GET: the status code and the body.
+fn get(port: u16, path: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    // Objects written through the store are private: moto serves them to any request that
+    // carries credentials (it does not check signatures).
+    let auth =
+        "AWS4-HMAC-SHA256 Credential=testing/20261129/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0";
+    write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: {auth}\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    let code = out.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = out.split_once("\r\n\r\n").map_or(String::new(), |(_, b)| b.to_string());
+    (code, body)
+}
+
+/// The keys under a prefix of a bucket, from a ListObjectsV2 request.
+fn keys(port: u16, bucket: &str, prefix: &str) -> Vec<String> {
+    let (code, xml) = get(port, &format!("/{bucket}?list-type=2&prefix={prefix}"));
+    assert_eq!(code, 200, "list {bucket}/{prefix}: {xml}");
+    xml.split("<Key>").skip(1).filter_map(|k| k.split_once("</Key>").map(|x| x.0.to_string())).collect()
+}
+
 fn put(port: u16, key: &str, file: &Path) {
     let code = http(port, "PUT", key, &std::fs::read(file).unwrap());
     assert_eq!(code, 200, "PUT {key}");
@@ -142,4 +165,84 @@ fn s3_inputs_give_the_local_results_and_name_what_is_missing() {
         .code(2);
     let err = String::from_utf8_lossy(&run.get_output().stderr).to_string();
     assert!(err.contains("s3://no-such-bucket/x.parquet"), "{err}");
+}
+
+/// Output and baseline folders in the store: a baseline written to a prefix, read back by
+/// `monitor -b`, whose outputs go to another prefix with `_SUCCESS` last; the same verdicts as
+/// local folders. A failed run writes nothing there, and checkpoints are refused.
+#[test]
+fn s3_output_and_baseline_folders() {
+    let Some(m) = moto() else { return };
+    let p = m.port;
+    assert_eq!(http(p, "PUT", "/dw-out", b""), 200, "create the bucket");
+    cli(p)
+        .args(["baseline", "-q", "-o", "s3://dw-out/base/"])
+        .arg(root().join("data/baseline.parquet"))
+        .assert()
+        .success();
+    let mut base_keys = keys(p, "dw-out", "base/");
+    base_keys.sort();
+    for k in ["base/_SUCCESS", "base/constraints.json", "base/profile.json", "base/statistics.json"] {
+        assert!(base_keys.contains(&k.to_string()), "{k} in {base_keys:?}");
+    }
+    let run = cli(p)
+        .args(["monitor", "-q", "-b", "s3://dw-out/base/", "-o", "s3://dw-out/runs/1"])
+        .arg(root().join("data/current.parquet"))
+        .assert()
+        .code(1);
+    let err = String::from_utf8_lossy(&run.get_output().stderr).to_string();
+    assert!(err.contains("wrote s3://dw-out/runs/1/"), "{err}");
+    let run_keys = keys(p, "dw-out", "runs/1/");
+    for f in ["drift.json", "constraint_violations.json", "statistics.json", "report.html", "_SUCCESS"] {
+        assert!(run_keys.contains(&format!("runs/1/{f}")), "{f} in {run_keys:?}");
+    }
+    let (code, body) = get(p, "/dw-out/runs/1/drift.json");
+    assert_eq!(code, 200);
+    let remote: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let d = tempfile::tempdir().unwrap();
+    let (base, out) = (d.path().join("base"), d.path().join("out"));
+    crate::common::baseline_of(&root().join("data/baseline.parquet"), &base);
+    driftwatch()
+        .args(["monitor", "-q", "-b"])
+        .arg(&base)
+        .arg("-o")
+        .arg(&out)
+        .arg(root().join("data/current.parquet"))
+        .assert()
+        .code(1);
+    let local = json(&out.join("drift.json"));
+    assert_eq!(remote["features"], local["features"]);
+    assert_eq!(remote["violations"], local["violations"]);
+    assert_eq!(remote["baseline"], "s3://dw-out/base/");
+
+    // A run that fails writes nothing to its prefix.
+    cli(p)
+        .args(["monitor", "-q", "-b", "s3://dw-out/base/", "-o", "s3://dw-out/runs/2/"])
+        .arg(d.path().join("missing.parquet"))
+        .assert()
+        .code(2);
+    assert!(keys(p, "dw-out", "runs/2/").is_empty());
+    // Checkpoints need a local folder; a baseline prefix that holds nothing is named.
+    let run = cli(p)
+        .args(["monitor", "-q", "--resume", "-b", "s3://dw-out/base/", "-o", "s3://dw-out/runs/3/"])
+        .arg(root().join("data/current.parquet"))
+        .assert()
+        .code(2);
+    assert!(String::from_utf8_lossy(&run.get_output().stderr).contains("--resume"));
+    let run = cli(p)
+        .args(["monitor", "-q", "-b", "s3://dw-out/nothing/", "-o"])
+        .arg(d.path().join("o2"))
+        .arg(root().join("data/current.parquet"))
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&run.get_output().stderr).to_string();
+    assert!(err.contains("s3://dw-out/nothing/") && err.contains("not found"), "{err}");
+    // An output bucket that does not exist is named.
+    let run = cli(p)
+        .args(["baseline", "-q", "-o", "s3://no-such-bucket/base/"])
+        .arg(root().join("data/baseline.parquet"))
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&run.get_output().stderr).to_string();
+    assert!(err.contains("s3://no-such-bucket/base/"), "{err}");
 }

@@ -379,6 +379,13 @@ impl Baseline {
 
     /// Loads a baseline folder (or the folder of a given `statistics.json`).
     pub fn load(path: &Path) -> Result<Baseline> {
+        if crate::remote::Staged::names_remote(path) {
+            // A folder in an object store: read from a local copy, named by its URL.
+            let staged = crate::remote::Staged::input(path)?;
+            let mut b = Self::load(staged.local())?;
+            b.dir = path.to_path_buf();
+            return Ok(b);
+        }
         if path.is_file() && path.file_name().is_some_and(|n| n != STATISTICS) {
             return Err(Error::Baseline {
                 path: path.into(),

@@ -1,5 +1,6 @@
 //! Inputs in object stores: `s3://bucket/key` (one object) or `s3://bucket/prefix/` (every data
-//! object under it), read through the `object_store` crate.
+//! object under it), read through the `object_store` crate; output and baseline folders at
+//! `s3://bucket/prefix/` through a local staging folder ([`Staged`]).
 //!
 //! Parquet is read by ranges: the footer first, then only the column chunks of the row groups
 //! and columns a run needs, each a ranged GET, so no object is downloaded whole. Credentials and
@@ -49,6 +50,9 @@ mod imp {
 
     /// `not found`, `permission denied`, or the store's message, in one line.
     fn why(e: &object_store::Error) -> String {
+        if e.to_string().contains("NoSuchBucket") {
+            return "not found: the bucket does not exist".into();
+        }
         match e {
             object_store::Error::NotFound { .. } => "not found".into(),
             object_store::Error::PermissionDenied { .. } => format!("permission denied: {}", one_line(e)),
@@ -121,6 +125,50 @@ mod imp {
         Ok(Arc::new(Remote { store, path, size: meta.size, url: url.to_string() }))
     }
 
+    /// Writes one object from a local file.
+    pub fn put_file(local: &std::path::Path, url: &str) -> Result<(), String> {
+        let (store, path, _) = locate(url)?;
+        let bytes = std::fs::read(local).map_err(|e| format!("{}: {e}", local.display()))?;
+        runtime().block_on(store.put(&path, bytes.into())).map(|_| ()).map_err(|e| match e {
+            // A write is refused as missing only when its bucket is.
+            object_store::Error::NotFound { .. } => "not found: the bucket does not exist".into(),
+            e => why(&e),
+        })
+    }
+
+    /// Copies every object under a prefix into `local`, keeping the keys' folders below the
+    /// prefix. Returns how many objects it copied.
+    pub fn get_folder(url: &str, local: &std::path::Path) -> Result<usize, String> {
+        let (store, path, _) = locate(url)?;
+        let prefix = (!path.as_ref().is_empty()).then_some(&path);
+        let found: Vec<object_store::ObjectMeta> = runtime()
+            .block_on(async {
+                use futures::TryStreamExt;
+                store.list(prefix).try_collect().await
+            })
+            .map_err(|e| why(&e))?;
+        let base = path.as_ref().trim_end_matches('/');
+        for m in &found {
+            let key = m.location.as_ref();
+            let rel = key.strip_prefix(base).unwrap_or(key).trim_start_matches('/');
+            if rel.is_empty() || rel.split('/').any(|p| p == ".." || p == ".") {
+                continue;
+            }
+            let bytes = runtime()
+                .block_on(async { store.get(&m.location).await?.bytes().await })
+                .map_err(|e| format!("{key}: {}", why(&e)))?;
+            let to = local.join(rel);
+            if let Some(parent) = to.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+            }
+            std::fs::write(&to, &bytes).map_err(|e| format!("{}: {e}", to.display()))?;
+        }
+        if found.is_empty() {
+            return Err("not found".into());
+        }
+        Ok(found.len())
+    }
+
     /// Ranged reads of one object, for the Parquet reader.
     #[derive(Debug, Clone)]
     pub struct RemoteReader(pub Arc<Remote>);
@@ -188,6 +236,129 @@ mod imp {
     pub fn open(_url: &str) -> Result<Arc<Remote>, String> {
         Err(OFF.into())
     }
+
+    /// Always an error without the feature.
+    pub fn put_file(_local: &std::path::Path, _url: &str) -> Result<(), String> {
+        Err(OFF.into())
+    }
+
+    /// Always an error without the feature.
+    pub fn get_folder(_url: &str, _local: &std::path::Path) -> Result<usize, String> {
+        Err(OFF.into())
+    }
 }
 
-pub use imp::{list, open, Remote, RemoteReader};
+pub use imp::{get_folder, list, open, put_file, Remote, RemoteReader};
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// The object written last into an output prefix: when it is there, every other output of the
+/// run is (the convention Hadoop and Spark jobs follow, and which driftwatch's own listing of
+/// input prefixes skips).
+pub const SUCCESS_MARKER: &str = "_SUCCESS";
+
+/// An output that could not be written, with the store's or the system's words.
+fn failed(path: impl AsRef<Path>, message: impl ToString) -> Error {
+    Error::Output { path: path.as_ref().to_path_buf(), source: std::io::Error::other(message.to_string()) }
+}
+
+/// A job's folder, local as given or staged for an object store: an output prefix is written
+/// to a local staging folder and uploaded by [`Staged::publish`] once the job has succeeded, so
+/// a failed run leaves nothing half-written in the store; a baseline prefix is copied into a
+/// local folder before the job reads it. The staging folder is removed when this is dropped.
+#[derive(Debug)]
+pub struct Staged {
+    local: PathBuf,
+    url: Option<String>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Staged {
+    /// True when a folder argument names an object store prefix.
+    pub fn names_remote(path: &Path) -> bool {
+        Self::remote_url(path).is_some()
+    }
+
+    fn remote_url(path: &Path) -> Option<String> {
+        path.to_str().filter(|s| is_remote(s)).map(|s| format!("{}/", s.trim_end_matches('/')))
+    }
+
+    fn staging(url: &str) -> Result<tempfile::TempDir> {
+        tempfile::Builder::new()
+            .prefix("driftwatch-staged-")
+            .tempdir()
+            .map_err(|e| failed(url, format!("a local staging folder: {e}")))
+    }
+
+    /// An output folder: itself when local, else a fresh local staging folder for the prefix.
+    pub fn output(path: &Path) -> Result<Staged> {
+        let Some(url) = Self::remote_url(path) else {
+            return Ok(Staged { local: path.to_path_buf(), url: None, _dir: None });
+        };
+        let dir = Self::staging(&url)?;
+        Ok(Staged { local: dir.path().join("out"), url: Some(url), _dir: Some(dir) })
+    }
+
+    /// A folder to read (a baseline): itself when local, else a local copy of every object
+    /// under the prefix.
+    pub fn input(path: &Path) -> Result<Staged> {
+        let Some(url) = Self::remote_url(path) else {
+            return Ok(Staged { local: path.to_path_buf(), url: None, _dir: None });
+        };
+        let dir = Self::staging(&url)?;
+        let local = dir.path().join("in");
+        get_folder(&url, &local).map_err(|message| Error::Baseline { path: PathBuf::from(&url), message })?;
+        Ok(Staged { local, url: Some(url), _dir: Some(dir) })
+    }
+
+    /// Where the job reads or writes on this machine.
+    pub fn local(&self) -> &Path {
+        &self.local
+    }
+
+    /// True when the folder is in an object store.
+    pub fn is_remote(&self) -> bool {
+        self.url.is_some()
+    }
+
+    /// The folder as the user named it, for messages.
+    pub fn shown(&self) -> String {
+        self.url.clone().unwrap_or_else(|| self.local.display().to_string())
+    }
+
+    /// Uploads a staged output folder: every file under it, in path order, to the same relative
+    /// key under the prefix, then the [`SUCCESS_MARKER`]. Nothing to do for a local folder.
+    /// Returns the number of objects written.
+    pub fn publish(&self) -> Result<usize> {
+        let Some(url) = &self.url else {
+            return Ok(0);
+        };
+        let mut files = Vec::new();
+        let mut stack = vec![self.local.clone()];
+        while let Some(dir) = stack.pop() {
+            let entries = std::fs::read_dir(&dir).map_err(|e| failed(&dir, e))?;
+            for e in entries {
+                let p = e.map_err(|e| failed(&dir, e))?.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    files.push(p);
+                }
+            }
+        }
+        files.sort();
+        let marker = self.local.join(SUCCESS_MARKER);
+        std::fs::write(&marker, b"").map_err(|e| failed(&marker, e))?;
+        files.retain(|f| f != &marker);
+        files.push(marker);
+        for f in &files {
+            let rel = f.strip_prefix(&self.local).unwrap_or(f);
+            let key: Vec<String> = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+            let to = format!("{url}{}", key.join("/"));
+            put_file(f, &to).map_err(|e| failed(&to, e))?;
+        }
+        Ok(files.len())
+    }
+}

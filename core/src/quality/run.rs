@@ -146,6 +146,10 @@ impl QualityBaseline {
     /// # Errors
     /// [`Error::Baseline`] naming the file when one is there but malformed.
     pub fn load(dir: &Path) -> Result<Option<QualityBaseline>> {
+        if crate::remote::Staged::names_remote(dir) {
+            let staged = crate::remote::Staged::input(dir)?;
+            return Ok(Self::load(staged.local())?.map(|b| QualityBaseline { dir: dir.to_path_buf(), ..b }));
+        }
         let (folder, only) = if dir.join(FOLDER).join("constraints.json").is_file() {
             (dir.join(FOLDER), false)
         } else {
