@@ -28,13 +28,23 @@ mod imp {
 
     use crate::error::one_line;
 
-    /// One object: its store, key, size and URL.
+    /// One object: its store, key, size and URL, and what identifies this version of it.
     #[derive(Debug)]
     pub struct Remote {
         store: Arc<dyn ObjectStore>,
         path: ObjectPath,
         size: u64,
         url: String,
+        etag: Option<String>,
+        modified_ns: u128,
+    }
+
+    impl Remote {
+        /// The object's size, last-modified time (ns since the epoch) and ETag when it was
+        /// opened: a checkpoint compares them to tell a rewritten object.
+        pub fn version(&self) -> (u64, u128, Option<String>) {
+            (self.size, self.modified_ns, self.etag.clone())
+        }
     }
 
     fn runtime() -> &'static tokio::runtime::Runtime {
@@ -121,8 +131,36 @@ mod imp {
     /// Opens one object: its size, for ranged reads.
     pub fn open(url: &str) -> Result<Arc<Remote>, String> {
         let (store, path, _) = locate(url)?;
+        open_in(store, path, url)
+    }
+
+    fn open_in(store: Arc<dyn ObjectStore>, path: ObjectPath, url: &str) -> Result<Arc<Remote>, String> {
         let meta = runtime().block_on(store.head(&path)).map_err(|e| why(&e))?;
-        Ok(Arc::new(Remote { store, path, size: meta.size, url: url.to_string() }))
+        let modified_ns = meta.last_modified.timestamp_nanos_opt().map_or(0, |n| n.max(0) as u128);
+        Ok(Arc::new(Remote { store, path, size: meta.size, url: url.to_string(), etag: meta.e_tag, modified_ns }))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        /// A rewritten object has another version, so a checkpoint naming the first is not
+        /// taken for it; reading it again without a change gives the same version.
+        #[test]
+        fn a_rewritten_object_has_another_version() {
+            let store: Arc<dyn ObjectStore> = Arc::new(object_store::memory::InMemory::new());
+            let path = ObjectPath::from("captures/part-0.parquet");
+            let put = |b: &'static [u8]| runtime().block_on(store.put(&path, Bytes::from_static(b).into())).unwrap();
+            put(b"first version");
+            let a = open_in(store.clone(), path.clone(), "mem://captures/part-0.parquet").unwrap().version();
+            let again = open_in(store.clone(), path.clone(), "mem://captures/part-0.parquet").unwrap().version();
+            assert_eq!(a, again);
+            assert!(a.2.is_some(), "the store gives an ETag");
+            put(b"other bytes!!");
+            let b = open_in(store.clone(), path.clone(), "mem://captures/part-0.parquet").unwrap().version();
+            assert_eq!(a.0, b.0, "same size");
+            assert_ne!(a, b, "but another version");
+        }
     }
 
     /// Writes one object from a local file.
@@ -204,6 +242,13 @@ mod imp {
     /// Stands in for an object when the feature is off: never made.
     #[derive(Debug)]
     pub struct Remote;
+
+    impl Remote {
+        /// Never called: no object is opened without the feature.
+        pub fn version(&self) -> (u64, u128, Option<String>) {
+            (0, 0, None)
+        }
+    }
 
     /// Never made when the feature is off.
     #[derive(Debug, Clone)]

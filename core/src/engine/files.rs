@@ -209,6 +209,9 @@ pub struct FileStamp {
     pub size: u64,
     /// Modification time, nanoseconds since the epoch.
     pub mtime_ns: u128,
+    /// An object's ETag (object stores).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
 }
 
 impl FileStamp {
@@ -222,6 +225,19 @@ impl FileStamp {
                 .and_then(|m| m.modified().ok())
                 .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
                 .map_or(0, |d| d.as_nanos()),
+            etag: None,
+        }
+    }
+
+    /// The stamp of a scanned input: the file's now, or the object's size, time and ETag as
+    /// they were when it was opened.
+    pub fn of_input(f: &ScannedFile) -> FileStamp {
+        match &f.remote {
+            Some(r) => {
+                let (size, mtime_ns, etag) = r.version();
+                FileStamp { path: f.path.display().to_string(), size, mtime_ns, etag }
+            }
+            None => FileStamp::of(&f.path),
         }
     }
 }
@@ -306,7 +322,7 @@ impl<'a> Run<'a> {
     /// Starts a run, from the checkpoint when one of this job is there and resuming is asked.
     fn start(files: &'a [ScannedFile], req: &'a Request<'a>, checkpoint: Option<&'a Checkpoint>) -> Self {
         let stamps: Vec<FileStamp> =
-            if checkpoint.is_some() { files.iter().map(|f| FileStamp::of(&f.path)).collect() } else { Vec::new() };
+            if checkpoint.is_some() { files.iter().map(FileStamp::of_input).collect() } else { Vec::new() };
         let fresh = CheckpointState {
             key: checkpoint.map(|c| c.key.clone()).unwrap_or_default(),
             done: Vec::new(),
