@@ -245,4 +245,41 @@ fn s3_output_and_baseline_folders() {
         .code(2);
     let err = String::from_utf8_lossy(&run.get_output().stderr).to_string();
     assert!(err.contains("s3://no-such-bucket/base/"), "{err}");
+
+    // Credentials, region and endpoint from a named profile of the shared files, with nothing
+    // in the environment: the baseline read back through them equals the local one.
+    let (creds, config) = (d.path().join("credentials"), d.path().join("config"));
+    std::fs::write(
+        &creds,
+        "[default]\naws_access_key_id = wrong\n[dw]\naws_access_key_id = fromfile\naws_secret_access_key = fromfile\n",
+    )
+    .unwrap();
+    std::fs::write(&config, format!("[profile dw]\nregion = us-east-1\nendpoint_url = http://127.0.0.1:{p}\n"))
+        .unwrap();
+    let from_profile = d.path().join("from-profile");
+    let run = c_profile(&creds, &config)
+        .args(["monitor", "-q", "-b", "s3://dw-out/base/", "-o"])
+        .arg(&from_profile)
+        .arg(root().join("data/current.parquet"))
+        .assert()
+        .code(1);
+    let err = String::from_utf8_lossy(&run.get_output().stderr).to_string();
+    assert!(err.contains("monitored 20000 rows"), "{err}");
+    assert_eq!(json(&from_profile.join("drift.json"))["features"], local["features"]);
+}
+
+/// The CLI with its S3 settings only in the shared files' profile `dw`.
+fn c_profile(creds: &Path, config: &Path) -> assert_cmd::Command {
+    let mut c = driftwatch();
+    for var in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_DEFAULT_REGION"] {
+        c.env_remove(var);
+    }
+    c.env_remove("AWS_ENDPOINT")
+        .env_remove("AWS_ENDPOINT_URL")
+        .env("AWS_PROFILE", "dw")
+        .env("AWS_SHARED_CREDENTIALS_FILE", creds)
+        .env("AWS_CONFIG_FILE", config)
+        .env("AWS_ALLOW_HTTP", "true")
+        .env("AWS_VIRTUAL_HOSTED_STYLE_REQUEST", "false");
+    c
 }

@@ -4,9 +4,12 @@
 //!
 //! Parquet is read by ranges: the footer first, then only the column chunks of the row groups
 //! and columns a run needs, each a ranged GET, so no object is downloaded whole. Credentials and
-//! the endpoint come from the usual environment (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
-//! `AWS_SESSION_TOKEN`, `AWS_REGION`, `AWS_ENDPOINT`, `AWS_ALLOW_HTTP`, and the web-identity and
-//! instance-metadata chain object_store follows). Errors name the object and say whether it was
+//! the endpoint come from the usual chain: the environment (`AWS_ACCESS_KEY_ID`,
+//! `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION`, `AWS_ENDPOINT`, `AWS_ALLOW_HTTP`),
+//! then the shared files' profile (`AWS_PROFILE`, default `default`, in `~/.aws/credentials` and
+//! `~/.aws/config` or `AWS_SHARED_CREDENTIALS_FILE` and `AWS_CONFIG_FILE`: keys, session token,
+//! region, `endpoint_url`), then the web-identity and instance-metadata providers object_store
+//! follows. Errors name the object and say whether it was
 //! not found or not permitted. CSV and JSON Lines inputs are read from local files only.
 
 /// True for an input that names an object store location.
@@ -73,6 +76,78 @@ mod imp {
         }
     }
 
+    /// What a shared-files profile gives.
+    #[derive(Debug, Default, PartialEq)]
+    pub struct Profile {
+        /// `aws_access_key_id`.
+        pub key_id: Option<String>,
+        /// `aws_secret_access_key`.
+        pub secret: Option<String>,
+        /// `aws_session_token`.
+        pub token: Option<String>,
+        /// `region`.
+        pub region: Option<String>,
+        /// `endpoint_url`.
+        pub endpoint: Option<String>,
+    }
+
+    /// The profile `name` of the AWS shared files, as the AWS CLI reads them: keys from the
+    /// credentials file's `[name]` (or the config file's), the rest from the config file's
+    /// `[profile name]` (`[default]` for the default profile). Files that are missing or do
+    /// not parse give nothing.
+    pub fn shared_profile(name: &str, credentials: &str, config: &str) -> Profile {
+        let parse = |text: &str| ini::Ini::load_from_str(text).ok();
+        let (creds, conf) = (parse(credentials), parse(config));
+        let conf_section = if name == "default" { "default".to_string() } else { format!("profile {name}") };
+        let get = |ini: &Option<ini::Ini>, section: &str, key: &str| {
+            ini.as_ref().and_then(|i| i.section(Some(section))).and_then(|s| s.get(key)).map(|v| v.trim().to_string())
+        };
+        let key = |k: &str| get(&creds, name, k).or_else(|| get(&conf, &conf_section, k));
+        Profile {
+            key_id: key("aws_access_key_id"),
+            secret: key("aws_secret_access_key"),
+            token: key("aws_session_token"),
+            region: get(&conf, &conf_section, "region"),
+            endpoint: get(&conf, &conf_section, "endpoint_url"),
+        }
+    }
+
+    /// The builder for a bucket: the environment first, then the shared files' profile for
+    /// what the environment leaves unset.
+    fn builder(bucket: &str) -> AmazonS3Builder {
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let mut b = AmazonS3Builder::from_env().with_bucket_name(bucket);
+        let home = env("HOME").map(std::path::PathBuf::from).unwrap_or_default();
+        let read = |var: &str, default: &str| {
+            let path = env(var).map(std::path::PathBuf::from).unwrap_or_else(|| home.join(".aws").join(default));
+            std::fs::read_to_string(path).unwrap_or_default()
+        };
+        let p = shared_profile(
+            &env("AWS_PROFILE").unwrap_or_else(|| "default".into()),
+            &read("AWS_SHARED_CREDENTIALS_FILE", "credentials"),
+            &read("AWS_CONFIG_FILE", "config"),
+        );
+        if env("AWS_ACCESS_KEY_ID").is_none() {
+            if let (Some(id), Some(secret)) = (p.key_id, p.secret) {
+                b = b.with_access_key_id(id).with_secret_access_key(secret);
+                if let Some(t) = p.token {
+                    b = b.with_token(t);
+                }
+            }
+        }
+        if env("AWS_REGION").is_none() && env("AWS_DEFAULT_REGION").is_none() {
+            if let Some(r) = p.region {
+                b = b.with_region(r);
+            }
+        }
+        if env("AWS_ENDPOINT").is_none() && env("AWS_ENDPOINT_URL").is_none() {
+            if let Some(e) = p.endpoint {
+                b = b.with_endpoint(e);
+            }
+        }
+        b
+    }
+
     /// The bucket's store (one per bucket, built once from the environment) and the key.
     fn locate(url: &str) -> Result<(Arc<dyn ObjectStore>, ObjectPath, String), String> {
         let rest = url.split_once("://").map(|x| x.1).ok_or("not an s3:// URL")?;
@@ -85,8 +160,7 @@ mod imp {
         let store = match stores.get(bucket) {
             Some(s) => s.clone(),
             None => {
-                let s: Arc<dyn ObjectStore> =
-                    Arc::new(AmazonS3Builder::from_env().with_bucket_name(bucket).build().map_err(|e| one_line(&e))?);
+                let s: Arc<dyn ObjectStore> = Arc::new(builder(bucket).build().map_err(|e| one_line(&e))?);
                 stores.insert(bucket.to_string(), s.clone());
                 s
             }
@@ -143,6 +217,29 @@ mod imp {
     #[cfg(test)]
     mod tests {
         use super::*;
+
+        #[test]
+        fn shared_profiles_read_as_the_aws_cli_reads_them() {
+            let credentials = "[default]\naws_access_key_id = D\naws_secret_access_key = DS\n\n[ci]\naws_access_key_id=C\naws_secret_access_key = CS\naws_session_token = CT\n";
+            let config = "[default]\nregion = eu-west-1\n[profile ci]\nregion = us-east-2\nendpoint_url = http://127.0.0.1:9000\n[profile cfg-only]\naws_access_key_id = K\naws_secret_access_key = KS\n";
+            let p = shared_profile("ci", credentials, config);
+            assert_eq!(
+                p,
+                Profile {
+                    key_id: Some("C".into()),
+                    secret: Some("CS".into()),
+                    token: Some("CT".into()),
+                    region: Some("us-east-2".into()),
+                    endpoint: Some("http://127.0.0.1:9000".into()),
+                }
+            );
+            let d = shared_profile("default", credentials, config);
+            assert_eq!((d.key_id.as_deref(), d.region.as_deref(), d.token), (Some("D"), Some("eu-west-1"), None));
+            // Keys in the config file serve when the credentials file has none.
+            assert_eq!(shared_profile("cfg-only", credentials, config).key_id.as_deref(), Some("K"));
+            assert_eq!(shared_profile("nobody", credentials, config), Profile::default());
+            assert_eq!(shared_profile("ci", "[broken", ""), Profile::default());
+        }
 
         /// A rewritten object has another version, so a checkpoint naming the first is not
         /// taken for it; reading it again without a change gives the same version.
