@@ -5,13 +5,18 @@
 //! pool, each with its own reader over the shared footer, and folds each batch as it comes so
 //! that only a few batches per thread are ever in memory.
 
+#[cfg(feature = "parquet")]
 use std::fs::File;
 
 use arrow_array::RecordBatch;
+#[cfg(feature = "parquet")]
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+#[cfg(feature = "parquet")]
 use parquet::arrow::ProjectionMask;
 
-use crate::error::{one_line, Error, Result};
+#[cfg(feature = "parquet")]
+use crate::error::one_line;
+use crate::error::{Error, Result};
 use crate::scan::{Format, ScannedFile};
 
 /// Rows per decoded batch: what a backend folds at once.
@@ -67,16 +72,28 @@ pub fn for_each_batch(
     }
 }
 
+#[cfg_attr(not(feature = "parquet"), allow(unused_variables))]
 fn decode(
     file: &ScannedFile,
     rg: usize,
     columns: &[usize],
     each: &mut dyn FnMut(&RecordBatch),
 ) -> std::result::Result<(), String> {
-    let meta = match &file.format {
-        Format::Parquet(m) => m,
-        Format::Text(t) => return crate::formats::text::read(&file.path, t, columns, each),
-    };
+    match &file.format {
+        #[cfg(feature = "parquet")]
+        Format::Parquet(m) => read_parquet(file, m, rg, columns, each),
+        Format::Text(t) => crate::formats::text::read(&file.path, t, columns, each),
+    }
+}
+
+#[cfg(feature = "parquet")]
+fn read_parquet(
+    file: &ScannedFile,
+    meta: &parquet::arrow::arrow_reader::ArrowReaderMetadata,
+    rg: usize,
+    columns: &[usize],
+    each: &mut dyn FnMut(&RecordBatch),
+) -> std::result::Result<(), String> {
     let mask = ProjectionMask::roots(meta.parquet_schema(), columns.iter().copied());
     if let Some(remote) = &file.remote {
         // Ranged reads of the row group's column chunks only.
@@ -92,6 +109,7 @@ fn decode(
     read_row_group(ParquetRecordBatchReaderBuilder::new_with_metadata(handle, meta.clone()), rg, mask, each)
 }
 
+#[cfg(feature = "parquet")]
 fn read_row_group<R: parquet::file::reader::ChunkReader + 'static>(
     builder: ParquetRecordBatchReaderBuilder<R>,
     rg: usize,

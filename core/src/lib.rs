@@ -31,6 +31,7 @@
 
 pub mod backend;
 pub mod baseline;
+#[cfg(feature = "parquet")]
 pub mod bench;
 pub mod calibrate;
 pub mod changepoint;
@@ -50,6 +51,7 @@ pub mod quality;
 pub mod remote;
 pub mod report;
 pub mod scan;
+#[cfg(feature = "parquet")]
 pub mod synth;
 pub mod timeline;
 pub mod watch;

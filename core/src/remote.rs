@@ -351,12 +351,14 @@ mod imp {
     #[derive(Debug, Clone)]
     pub struct RemoteReader(pub Arc<Remote>);
 
+    #[cfg(feature = "parquet")]
     impl parquet::file::reader::Length for RemoteReader {
         fn len(&self) -> u64 {
             0
         }
     }
 
+    #[cfg(feature = "parquet")]
     impl parquet::file::reader::ChunkReader for RemoteReader {
         type T = std::io::Empty;
 

@@ -6,11 +6,15 @@
 //! with a one-line reason; the others go on. Columns missing from some files, or stored with
 //! different types, are reported as schema differences, not errors.
 
+#[cfg(feature = "parquet")]
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use arrow_schema::{DataType, SchemaRef};
+#[cfg(feature = "parquet")]
+use arrow_schema::{Field, Schema};
+#[cfg(feature = "parquet")]
 use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -31,6 +35,7 @@ pub struct Skipped {
 #[derive(Debug, Clone)]
 pub enum Format {
     /// Parquet: the footer and Arrow schema, with text columns read as dictionaries.
+    #[cfg(feature = "parquet")]
     Parquet(ArrowReaderMetadata),
     /// CSV or SageMaker JSON Lines, read whole as one unit of work.
     Text(Arc<TextFile>),
@@ -57,13 +62,16 @@ impl ScannedFile {
     /// Number of units of work: row groups of Parquet, one for a text file.
     pub fn row_groups(&self) -> usize {
         match &self.format {
+            #[cfg(feature = "parquet")]
             Format::Parquet(m) => m.metadata().num_row_groups(),
             Format::Text(_) => 1,
         }
     }
     /// Rows in one unit.
+    #[cfg_attr(not(feature = "parquet"), allow(unused_variables))]
     pub fn row_group_rows(&self, rg: usize) -> u64 {
         match &self.format {
+            #[cfg(feature = "parquet")]
             Format::Parquet(m) => m.metadata().row_group(rg).num_rows().max(0) as u64,
             Format::Text(_) => self.rows,
         }
@@ -71,11 +79,13 @@ impl ScannedFile {
     /// The Arrow schema of the file's batches.
     pub fn schema(&self) -> &SchemaRef {
         match &self.format {
+            #[cfg(feature = "parquet")]
             Format::Parquet(m) => m.schema(),
             Format::Text(t) => &t.schema,
         }
     }
     /// The Parquet footer, for a Parquet file.
+    #[cfg(feature = "parquet")]
     pub fn parquet(&self) -> Option<&ArrowReaderMetadata> {
         match &self.format {
             Format::Parquet(m) => Some(m),
@@ -279,6 +289,7 @@ pub type PlainText = dyn Fn(&str) -> bool + Sync;
 /// The schema with every text column but the plain ones read as `Dictionary(Int32, Utf8)`, so
 /// that Parquet dictionary pages stay dictionaries in Arrow and strings are looked at once per
 /// dictionary.
+#[cfg(feature = "parquet")]
 fn dictionary_schema(schema: &Schema, plain: &PlainText) -> Option<SchemaRef> {
     let mut changed = false;
     let fields: Vec<Field> = schema
@@ -312,12 +323,17 @@ fn footer(path: &Path, plain: &PlainText) -> std::result::Result<ScannedFile, St
         if text::by_extension(path).is_some() {
             return Err("CSV and JSON Lines are read from local files only; object stores hold Parquet inputs".into());
         }
-        let remote = crate::remote::open(url)?;
-        let reader = crate::remote::RemoteReader(remote.clone());
-        return parquet_footer(path, plain, &reader).map(|mut f| {
-            f.remote = Some(remote);
-            f
-        });
+        #[cfg(feature = "parquet")]
+        {
+            let remote = crate::remote::open(url)?;
+            let reader = crate::remote::RemoteReader(remote.clone());
+            return parquet_footer(path, plain, &reader).map(|mut f| {
+                f.remote = Some(remote);
+                f
+            });
+        }
+        #[cfg(not(feature = "parquet"))]
+        return Err(format!("{url}: {WITHOUT_PARQUET}"));
     }
     if text::by_extension(path).is_some() {
         let s = text::scan(path, plain)?;
@@ -330,11 +346,22 @@ fn footer(path: &Path, plain: &PlainText) -> std::result::Result<ScannedFile, St
             remote: None,
         });
     }
-    let file = File::open(path).map_err(one_line)?;
-    parquet_footer(path, plain, &file)
+    #[cfg(feature = "parquet")]
+    {
+        let file = File::open(path).map_err(one_line)?;
+        parquet_footer(path, plain, &file)
+    }
+    #[cfg(not(feature = "parquet"))]
+    Err(WITHOUT_PARQUET.into())
 }
 
+/// Why a Parquet input is refused by a build without the `parquet` feature.
+#[cfg(not(feature = "parquet"))]
+const WITHOUT_PARQUET: &str =
+    "driftwatch-core was built without its parquet feature: only CSV and JSON Lines files are read";
+
 /// Reads a Parquet footer through any reader: a local file, or ranged reads of an object.
+#[cfg(feature = "parquet")]
 fn parquet_footer<R: parquet::file::reader::ChunkReader>(
     path: &Path,
     plain: &PlainText,

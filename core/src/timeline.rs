@@ -371,16 +371,20 @@ pub fn write(dir: &Path, window: &Window, results: &[WindowResult], table: &Reco
     }
     write_atomic(&csv_path, &csv)?;
     written.push(csv_path);
-    let pq_path = dir.join("windows.parquet");
-    let mut pq = Vec::new();
+    // windows.parquet needs the parquet feature (the CLI always has it).
+    #[cfg(feature = "parquet")]
     {
-        let mut w = parquet::arrow::ArrowWriter::try_new(&mut pq, table.schema(), None)
-            .map_err(|e| output_error(&pq_path, &e))?;
-        w.write(table).map_err(|e| output_error(&pq_path, &e))?;
-        w.close().map_err(|e| output_error(&pq_path, &e))?;
+        let pq_path = dir.join("windows.parquet");
+        let mut pq = Vec::new();
+        {
+            let mut w = parquet::arrow::ArrowWriter::try_new(&mut pq, table.schema(), None)
+                .map_err(|e| output_error(&pq_path, &e))?;
+            w.write(table).map_err(|e| output_error(&pq_path, &e))?;
+            w.close().map_err(|e| output_error(&pq_path, &e))?;
+        }
+        write_atomic(&pq_path, &pq)?;
+        written.push(pq_path);
     }
-    write_atomic(&pq_path, &pq)?;
-    written.push(pq_path);
     written.extend(write_folders(dir, window, results)?);
     Ok(written)
 }
