@@ -283,3 +283,28 @@ fn c_profile(creds: &Path, config: &Path) -> assert_cmd::Command {
         .env("AWS_VIRTUAL_HOSTED_STYLE_REQUEST", "false");
     c
 }
+
+/// CSV and SageMaker capture JSON Lines in the store are read whole into a local copy and give
+/// the statistics of the same local files.
+#[test]
+fn s3_text_inputs_give_the_local_statistics() {
+    let Some(m) = moto() else { return };
+    let p = m.port;
+    assert_eq!(http(p, "PUT", "/dw-text", b""), 200, "create the bucket");
+    let data = root().join("tests/data/quality");
+    put(p, "/dw-text/tables/diabetes.csv", &data.join("diabetes.csv"));
+    put(p, "/dw-text/capture/2026/11/29/03/bc.jsonl", &data.join("bc_capture.jsonl"));
+    let d = tempfile::tempdir().unwrap();
+    for (url, local) in [
+        ("s3://dw-text/tables/diabetes.csv", data.join("diabetes.csv")),
+        ("s3://dw-text/capture/", data.join("bc_capture.jsonl")),
+    ] {
+        let (r, l) = (d.path().join("r"), d.path().join("l"));
+        cli(p).args(["baseline", "-q", "-o"]).arg(&r).arg(url).assert().success();
+        crate::common::baseline_of(&local, &l);
+        assert_eq!(json(&r.join("statistics.json")), json(&l.join("statistics.json")), "{url}");
+        assert_eq!(json(&r.join("constraints.json")), json(&l.join("constraints.json")), "{url}");
+        std::fs::remove_dir_all(&r).unwrap();
+        std::fs::remove_dir_all(&l).unwrap();
+    }
+}

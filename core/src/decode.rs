@@ -82,7 +82,7 @@ fn decode(
     match &file.format {
         #[cfg(feature = "parquet")]
         Format::Parquet(m) => read_parquet(file, m, rg, columns, each),
-        Format::Text(t) => crate::formats::text::read(&file.path, t, columns, each),
+        Format::Text(t) => crate::formats::text::read(file.read_path(), t, columns, each),
     }
 }
 

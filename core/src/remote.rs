@@ -10,7 +10,7 @@
 //! `~/.aws/config` or `AWS_SHARED_CREDENTIALS_FILE` and `AWS_CONFIG_FILE`: keys, session token,
 //! region, `endpoint_url`), then the web-identity and instance-metadata providers object_store
 //! follows. Errors name the object and say whether it was
-//! not found or not permitted. CSV and JSON Lines inputs are read from local files only.
+//! not found or not permitted. CSV and JSON Lines objects are read whole, into a local copy.
 
 /// True for an input that names an object store location.
 pub fn is_remote(input: &str) -> bool {
@@ -210,8 +210,17 @@ mod imp {
 
     fn open_in(store: Arc<dyn ObjectStore>, path: ObjectPath, url: &str) -> Result<Arc<Remote>, String> {
         let meta = runtime().block_on(store.head(&path)).map_err(|e| why(&e))?;
+        Ok(remote_of(store, path, url, meta))
+    }
+
+    fn remote_of(
+        store: Arc<dyn ObjectStore>,
+        path: ObjectPath,
+        url: &str,
+        meta: object_store::ObjectMeta,
+    ) -> Arc<Remote> {
         let modified_ns = meta.last_modified.timestamp_nanos_opt().map_or(0, |n| n.max(0) as u128);
-        Ok(Arc::new(Remote { store, path, size: meta.size, url: url.to_string(), etag: meta.e_tag, modified_ns }))
+        Arc::new(Remote { store, path, size: meta.size, url: url.to_string(), etag: meta.e_tag, modified_ns })
     }
 
     #[cfg(test)]
@@ -269,6 +278,21 @@ mod imp {
             object_store::Error::NotFound { .. } => "not found: the bucket does not exist".into(),
             e => why(&e),
         })
+    }
+
+    /// Copies one object into the local file `local`; returns the object as it was read (its
+    /// version, for checkpoints).
+    pub fn get_file(url: &str, local: &std::path::Path) -> Result<Arc<Remote>, String> {
+        let (store, path, _) = locate(url)?;
+        let (meta, bytes) = runtime()
+            .block_on(async {
+                let got = store.get(&path).await?;
+                let meta = got.meta.clone();
+                Ok::<_, object_store::Error>((meta, got.bytes().await?))
+            })
+            .map_err(|e| why(&e))?;
+        std::fs::write(local, &bytes).map_err(|e| format!("{}: {e}", local.display()))?;
+        Ok(remote_of(store, path, url, meta))
     }
 
     /// Copies every object under a prefix into `local`, keeping the keys' folders below the
@@ -387,12 +411,17 @@ mod imp {
     }
 
     /// Always an error without the feature.
+    pub fn get_file(_url: &str, _local: &std::path::Path) -> Result<Arc<Remote>, String> {
+        Err(OFF.into())
+    }
+
+    /// Always an error without the feature.
     pub fn get_folder(_url: &str, _local: &std::path::Path) -> Result<usize, String> {
         Err(OFF.into())
     }
 }
 
-pub use imp::{get_folder, list, open, put_file, Remote, RemoteReader};
+pub use imp::{get_file, get_folder, list, open, put_file, Remote, RemoteReader};
 
 use std::path::{Path, PathBuf};
 

@@ -56,9 +56,17 @@ pub struct ScannedFile {
     pub warnings: Vec<String>,
     /// The object, for an input in an object store (its `path` is then the URL).
     pub remote: Option<Arc<crate::remote::Remote>>,
+    /// A local copy of an object read whole: CSV and JSON Lines from an object store, removed
+    /// when the last clone of this file is dropped.
+    pub local_copy: Option<Arc<tempfile::TempPath>>,
 }
 
 impl ScannedFile {
+    /// Where the file's bytes are read on this machine: its path, or its local copy.
+    pub fn read_path(&self) -> &Path {
+        self.local_copy.as_deref().map_or(self.path.as_path(), |p| p.as_ref())
+    }
+
     /// Number of units of work: row groups of Parquet, one for a text file.
     pub fn row_groups(&self) -> usize {
         match &self.format {
@@ -321,7 +329,22 @@ fn footer(path: &Path, plain: &PlainText) -> std::result::Result<ScannedFile, St
     let url = path.to_str().filter(|p| crate::remote::is_remote(p));
     if let Some(url) = url {
         if text::by_extension(path).is_some() {
-            return Err("CSV and JSON Lines are read from local files only; object stores hold Parquet inputs".into());
+            // Read whole: a local copy (with the object's extension, which names its format),
+            // scanned and read as a local text file would be.
+            let suffix = path.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
+            let copy = tempfile::Builder::new()
+                .prefix("driftwatch-object-")
+                .suffix(&suffix)
+                .tempfile()
+                .map_err(|e| format!("a local copy: {e}"))?
+                .into_temp_path();
+            let remote = crate::remote::get_file(url, &copy)?;
+            let mut f = text_file(&copy, plain)?;
+            f.path = path.to_path_buf();
+            f.partitions = hive_partitions(path);
+            f.remote = Some(remote);
+            f.local_copy = Some(Arc::new(copy));
+            return Ok(f);
         }
         #[cfg(feature = "parquet")]
         {
@@ -336,15 +359,7 @@ fn footer(path: &Path, plain: &PlainText) -> std::result::Result<ScannedFile, St
         return Err(format!("{url}: {WITHOUT_PARQUET}"));
     }
     if text::by_extension(path).is_some() {
-        let s = text::scan(path, plain)?;
-        return Ok(ScannedFile {
-            path: path.to_path_buf(),
-            partitions: hive_partitions(path),
-            format: Format::Text(Arc::new(s.file)),
-            rows: s.rows,
-            warnings: s.warnings,
-            remote: None,
-        });
+        return text_file(path, plain);
     }
     #[cfg(feature = "parquet")]
     {
@@ -353,6 +368,20 @@ fn footer(path: &Path, plain: &PlainText) -> std::result::Result<ScannedFile, St
     }
     #[cfg(not(feature = "parquet"))]
     Err(WITHOUT_PARQUET.into())
+}
+
+/// Scans a local CSV or JSON Lines file.
+fn text_file(path: &Path, plain: &PlainText) -> std::result::Result<ScannedFile, String> {
+    let s = text::scan(path, plain)?;
+    Ok(ScannedFile {
+        path: path.to_path_buf(),
+        partitions: hive_partitions(path),
+        format: Format::Text(Arc::new(s.file)),
+        rows: s.rows,
+        warnings: s.warnings,
+        remote: None,
+        local_copy: None,
+    })
 }
 
 /// Why a Parquet input is refused by a build without the `parquet` feature.
@@ -395,6 +424,7 @@ fn parquet_footer<R: parquet::file::reader::ChunkReader>(
         rows,
         warnings: Vec::new(),
         remote: None,
+        local_copy: None,
     })
 }
 
