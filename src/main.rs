@@ -290,7 +290,11 @@ fn monitor(opts: JobOptions, baseline: Option<&std::path::Path>, staged: &Staged
     }
     staged.publish()?;
     let (rows, seconds) = (out.report.current.rows, started.elapsed().as_secs_f64());
-    eprintln!("driftwatch: monitored {rows} rows in {seconds:.2}s on {}; wrote {}", out.report.backend, staged.shown());
+    eprintln!(
+        "driftwatch: monitored {rows} rows in {seconds:.2}s on {}; wrote {}",
+        out.report.backend_reason,
+        staged.shown()
+    );
     Ok(if !out.report.current.skipped.is_empty() {
         2
     } else if rows == 0 {

@@ -549,9 +549,10 @@ fn auto_backend_says_what_it_chose() {
         .arg(d.path().join("run"))
         .arg(root().join("data/current.parquet"))
         .assert()
-        .code(1);
-    let backend = json(&d.path().join("run/drift.json"))["backend"].as_str().unwrap().to_string();
-    assert!(backend.starts_with("cpu (auto: "), "{backend}");
+        .code(1)
+        .stdout(predicate::str::contains("- backend: cpu (auto: "));
+    // The files say what profiled the data; why it was chosen is in the summary.
+    assert_eq!(json(&d.path().join("run/drift.json"))["backend"], "cpu");
 }
 
 /// Struct columns are flattened into `parent.child` features, lists and binary values profiled

@@ -237,3 +237,49 @@ fn merging_does_not_depend_on_the_order() {
         assert_eq!(a.hll.estimate(), b.hll.estimate());
     }
 }
+
+/// Row groups handed over in other pieces — 10,000-row batches, text read plain — give, through
+/// `scan::text_as_read` and `engine::profile_unit`, the profile the file engine makes of each;
+/// merged in the engine's order (a file's row groups in order, then the files into an empty
+/// total) they give `monitor`'s profile of the file, to the byte. This is how a Spark job's
+/// partials reproduce the CLI's outputs.
+#[test]
+fn units_handed_over_in_other_pieces_give_the_file_engines_profile() {
+    use driftwatch::engine::{profile_files, profile_unit, ProfileSet, Request};
+    use driftwatch::profile::Role;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let d = tempfile::tempdir().unwrap();
+    let path = d.path().join("capture.parquet");
+    let spec = driftwatch::synth::CaptureSpec { rows: 250_000, row_group: 100_000, seed: 5, ..Default::default() };
+    driftwatch::synth::write_capture(&path, &spec).unwrap();
+    let s = driftwatch::scan::scan(&[path.display().to_string()], &Role::is_identifier_name);
+    let plan = ProfilePlan { edges: [("f0".to_string(), vec![-1.0, 0.0, 1.0].into())].into(), ..Default::default() };
+    let pb = indicatif::ProgressBar::hidden();
+    let engine = profile_files(&s.files, &Request { plan: &plan, backend: &CpuBackend, progress: &pb }, None).unwrap();
+
+    let file = std::fs::File::open(&path).unwrap();
+    let groups =
+        ParquetRecordBatchReaderBuilder::try_new(file.try_clone().unwrap()).unwrap().metadata().num_row_groups();
+    assert_eq!(groups, 3);
+    let mut acc: Option<ProfileSet> = None;
+    for rg in 0..groups {
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file.try_clone().unwrap())
+            .unwrap()
+            .with_row_groups(vec![rg])
+            .with_batch_size(10_000)
+            .build()
+            .unwrap();
+        let pieces: Vec<RecordBatch> =
+            reader.map(|b| driftwatch::scan::text_as_read(&b.unwrap(), &Role::is_identifier_name).unwrap()).collect();
+        assert!(pieces.len() >= 5);
+        let unit = profile_unit(&pieces, &plan, &CpuBackend).unwrap();
+        match &mut acc {
+            None => acc = Some(unit),
+            Some(a) => a.merge(&unit),
+        }
+    }
+    let mut total = ProfileSet::default();
+    total.merge(&acc.unwrap());
+    let (a, b) = (serde_json::to_string(&total.into_whole()).unwrap(), serde_json::to_string(&engine.profile).unwrap());
+    assert!(a == b, "the units' profile differs from the file engine's");
+}

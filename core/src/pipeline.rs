@@ -217,27 +217,41 @@ fn summarize(features: &[drift::FeatureDrift], violations: usize, share: f64) ->
 
 /// The monitoring report of a profile made elsewhere (the Python package, a Spark job's merged
 /// partials): every feature judged against `base`, as `monitor` judges the inputs it reads.
+/// `files` lists the files the profile was made from, as `monitor`'s ledger does (path and
+/// rows, in the order they were merged); `backend` is what profiled them and why.
 pub fn report_for_profile(
     base: &Baseline,
     current: &DatasetProfile,
     dataset_drift_share: f64,
-    backend: &str,
+    backend: (&str, &str),
+    files: &[(String, u64)],
 ) -> MonitorReport {
     let (_, features, violations, summary) = judge(base, current, None, dataset_drift_share);
+    let per_file: Vec<crate::ledger::FileResult> = files
+        .iter()
+        .map(|(path, rows)| crate::ledger::FileResult {
+            path: path.clone(),
+            rows: *rows,
+            partitions: crate::scan::hive_partitions(std::path::Path::new(path)),
+            status: crate::ledger::FileStatus::Ok,
+            error: None,
+        })
+        .collect();
     MonitorReport {
         driftwatch_version: env!("CARGO_PKG_VERSION"),
-        backend: backend.into(),
+        backend: backend.0.into(),
+        backend_reason: backend.1.into(),
         baseline_source: base.source().into(),
         baseline: base.dir.display().to_string(),
         baseline_notes: base.notes.clone(),
         baseline_rows: base.statistics.dataset.item_count.max(0.0) as u64,
         current: InputSummary {
-            files: 0,
+            files: per_file.len(),
             rows: current.rows,
             resumed_files: 0,
             skipped: Vec::new(),
             schema_differences: Vec::new(),
-            per_file: Vec::new(),
+            per_file,
         },
         summary,
         features,
@@ -309,7 +323,8 @@ fn monitor_quality_only(
     let (q, mut written) = crate::quality::run::write_monitor(&opts.output, settings.clone(), out, Some(base))?;
     let report = MonitorReport {
         driftwatch_version: env!("CARGO_PKG_VERSION"),
-        backend: "cpu (model quality only)".into(),
+        backend: "cpu".into(),
+        backend_reason: "cpu (model quality only)".into(),
         baseline_source: "sagemaker model quality".into(),
         baseline: base.dir.display().to_string(),
         baseline_notes: vec!["a model-quality baseline: no data-quality statistics to compare".into()],
@@ -887,7 +902,8 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
     all_skipped.extend(skipped);
     let report = MonitorReport {
         driftwatch_version: env!("CARGO_PKG_VERSION"),
-        backend: backend_note,
+        backend: backend.name(),
+        backend_reason: backend_note,
         baseline_source: if baseline_dir.is_some() { base.source().into() } else { "none".into() },
         baseline: base.dir.display().to_string(),
         baseline_notes: base.notes.clone(),

@@ -11,9 +11,8 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow_schema::{DataType, SchemaRef};
-#[cfg(feature = "parquet")]
-use arrow_schema::{Field, Schema};
+use arrow_array::RecordBatch;
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
 #[cfg(feature = "parquet")]
 use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
 use rayon::prelude::*;
@@ -297,7 +296,6 @@ pub type PlainText = dyn Fn(&str) -> bool + Sync;
 /// The schema with every text column but the plain ones read as `Dictionary(Int32, Utf8)`, so
 /// that Parquet dictionary pages stay dictionaries in Arrow and strings are looked at once per
 /// dictionary.
-#[cfg(feature = "parquet")]
 fn dictionary_schema(schema: &Schema, plain: &PlainText) -> Option<SchemaRef> {
     let mut changed = false;
     let fields: Vec<Field> = schema
@@ -314,6 +312,32 @@ fn dictionary_schema(schema: &Schema, plain: &PlainText) -> Option<SchemaRef> {
         })
         .collect();
     changed.then(|| Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone())))
+}
+
+/// A batch with its text columns as the file engine reads them from Parquet: dictionaries, but
+/// for the `plain` ones (identifiers). Arrow data from elsewhere (the Python package, a Spark
+/// task) goes through this so that it is profiled as `monitor` profiles the same file.
+///
+/// # Errors
+/// [`Error::Schema`] naming a column that cannot be cast.
+pub fn text_as_read(batch: &RecordBatch, plain: &PlainText) -> Result<RecordBatch> {
+    let Some(schema) = dictionary_schema(batch.schema().as_ref(), plain) else {
+        return Ok(batch.clone());
+    };
+    let columns = batch
+        .columns()
+        .iter()
+        .zip(schema.fields())
+        .map(|(c, f)| {
+            if c.data_type() == f.data_type() {
+                Ok(c.clone())
+            } else {
+                arrow_cast::cast(c, f.data_type())
+                    .map_err(|e| Error::Schema { column: f.name().clone(), message: one_line(e) })
+            }
+        })
+        .collect::<Result<Vec<_>>>()?;
+    RecordBatch::try_new(schema, columns).map_err(|e| Error::Schema { column: String::new(), message: one_line(e) })
 }
 
 /// Reads one file's footer (Parquet) or scans it (CSV and JSON Lines, by extension); text

@@ -12,7 +12,7 @@ use arrow_array::RecordBatch;
 use arrow_pyarrow::{FromPyArrow, Table};
 use driftwatch_core::backend::cpu::CpuBackend;
 use driftwatch_core::baseline::Baseline;
-use driftwatch_core::engine::{profile_batches, ProfilePlan, ProfileSet, Segment};
+use driftwatch_core::engine::{profile_batches, profile_unit, ProfilePlan, ProfileSet, Segment};
 use driftwatch_core::pipeline::{report_for_profile, write_monitor_files};
 use driftwatch_core::profile::DatasetProfile;
 use driftwatch_core::report::MonitorReport;
@@ -65,18 +65,25 @@ impl Plan {
     }
 }
 
-/// The batches of a pyarrow RecordBatch, a Table, or anything with `__arrow_c_stream__`.
+/// The batches of a pyarrow RecordBatch, a Table, or anything with `__arrow_c_stream__`, with
+/// their text columns as `monitor` reads them from Parquet (dictionaries, identifiers plain), so
+/// that the same rows give the same profile here as from the CLI.
 fn batches_of(data: &Bound<'_, PyAny>) -> PyResult<Vec<RecordBatch>> {
-    if let Ok(b) = RecordBatch::from_pyarrow_bound(data) {
-        return Ok(vec![b]);
-    }
-    match Table::from_pyarrow_bound(data) {
-        Ok(t) => Ok(t.into_inner().0),
-        Err(_) => Err(PyTypeError::new_err(format!(
-            "expected a pyarrow RecordBatch or Table (or an object with __arrow_c_stream__), got {}",
-            data.get_type().name()?
-        ))),
-    }
+    let batches = if let Ok(b) = RecordBatch::from_pyarrow_bound(data) {
+        vec![b]
+    } else {
+        match Table::from_pyarrow_bound(data) {
+            Ok(t) => t.into_inner().0,
+            Err(_) => {
+                return Err(PyTypeError::new_err(format!(
+                    "expected a pyarrow RecordBatch or Table (or an object with __arrow_c_stream__), got {}",
+                    data.get_type().name()?
+                )))
+            }
+        }
+    };
+    let plain = driftwatch_core::profile::Role::is_identifier_name;
+    batches.iter().map(|b| driftwatch_core::scan::text_as_read(b, &plain).map_err(value_error)).collect()
 }
 
 /// A mergeable profile: per column counts, moments, exact histograms over the baseline's edges,
@@ -202,6 +209,25 @@ impl Profiler {
         Ok(())
     }
 
+    /// Folds `data` (a RecordBatch or Table) as one unit of work, exactly as `driftwatch
+    /// monitor` folds one Parquet row group: its rows through one engine profiler in slices of
+    /// 65,536 from the first. Give each row group of a file to its own `Profiler` this way and
+    /// merge the partials as the CLI does — a file's row groups in order, then the files in order
+    /// into an empty `Profile` — and the outputs are the CLI's, byte for byte, whatever pieces
+    /// the rows came in (examples/spark does so).
+    fn update_unit(&mut self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.flush(py)?;
+        let batches = batches_of(data)?;
+        let plan = &self.plan;
+        let set = py.detach(|| profile_unit(&batches, plan, &CpuBackend)).map_err(value_error)?;
+        if self.profile.set.segments.is_empty() {
+            self.profile.set = set;
+        } else {
+            self.profile.set.merge(&set);
+        }
+        Ok(())
+    }
+
     /// The profile so far.
     fn profile(&mut self, py: Python<'_>) -> PyResult<Profile> {
         self.flush(py)?;
@@ -280,14 +306,17 @@ impl Comparison {
 }
 
 /// Judges `profile` against the baseline folder `baseline` (driftwatch's, or SageMaker's
-/// statistics.json and constraints.json), as `driftwatch monitor` does.
+/// statistics.json and constraints.json), as `driftwatch monitor` does. `files`, a list of
+/// `(path, rows)` in the order they were merged, fills drift.json's list of inputs as
+/// `monitor`'s does.
 #[pyfunction]
-#[pyo3(signature = (baseline, profile, dataset_drift_share=0.5))]
+#[pyo3(signature = (baseline, profile, dataset_drift_share=0.5, files=None))]
 fn compare(
     py: Python<'_>,
     baseline: PathBuf,
     profile: &Bound<'_, PyAny>,
     dataset_drift_share: f64,
+    files: Option<Vec<(String, u64)>>,
 ) -> PyResult<Comparison> {
     let current = if let Ok(p) = profile.extract::<PyRef<'_, Profile>>() {
         p.whole()
@@ -301,7 +330,9 @@ fn compare(
         return Err(value_error(format!("dataset_drift_share: expected a share in (0, 1], got {dataset_drift_share}")));
     }
     let base = Baseline::load(&baseline).map_err(baseline_error)?;
-    let report = py.detach(|| report_for_profile(&base, &current, dataset_drift_share, "cpu (python)"));
+    let files = files.unwrap_or_default();
+    let report =
+        py.detach(|| report_for_profile(&base, &current, dataset_drift_share, ("cpu", "cpu (python)"), &files));
     Ok(Comparison { report, current })
 }
 

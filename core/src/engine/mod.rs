@@ -27,7 +27,7 @@ pub mod window;
 
 pub use files::{profile_files, Checkpoint, FileStamp, Outcome, Request};
 pub use profiler::{
-    flat_schema, profile_batches, ProfilePlan, ProfileSet, Profiler, Segment, SegmentKey, BATCHES_PER_PROFILER,
-    INPUT_ORDER, PARTITION_TIME,
+    flat_schema, profile_batches, profile_unit, ProfilePlan, ProfileSet, Profiler, Segment, SegmentKey,
+    BATCHES_PER_PROFILER, INPUT_ORDER, PARTITION_TIME,
 };
 pub use text::{classify, TextKind};

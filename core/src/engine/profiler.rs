@@ -573,6 +573,32 @@ impl<'b> Profiler<'b> {
 /// results do not depend on the number of threads.
 pub const BATCHES_PER_PROFILER: usize = 16;
 
+/// Profiles `batches` as one unit of work, exactly as the file engine profiles one Parquet row
+/// group: one [`Profiler`], fed the rows in slices of [`MAX_BATCH_ROWS`] counted from the
+/// unit's first row (the decoder's batches), then finished. A row group handed over in other
+/// pieces — a Spark task's 10,000-row batches — thus gives the profile `monitor` makes of it,
+/// to the byte; merged in the engine's order (row groups of a file in order, into the file's
+/// profile; files in order, into an empty total), the units give the run's profile.
+///
+/// # Errors
+/// As [`Profiler::update`].
+pub fn profile_unit(batches: &[RecordBatch], plan: &ProfilePlan, backend: &dyn Backend) -> Result<ProfileSet> {
+    let Some(first) = batches.first() else {
+        return Ok(ProfileSet::default());
+    };
+    let schema = first.schema();
+    let whole = arrow_select::concat::concat_batches(&schema, batches)
+        .map_err(|e| Error::Schema { column: String::new(), message: crate::error::one_line(e) })?;
+    let mut p = Profiler::new(plan, schema, backend)?;
+    let mut at = 0;
+    while at < whole.num_rows() {
+        let len = MAX_BATCH_ROWS.min(whole.num_rows() - at);
+        p.update(&whole.slice(at, len))?;
+        at += len;
+    }
+    p.finish()
+}
+
 /// Profiles batches already in memory (all of one schema): runs of [`BATCHES_PER_PROFILER`]
 /// batches are profiled in parallel, and their sets merged in order.
 pub fn profile_batches(batches: &[RecordBatch], plan: &ProfilePlan, backend: &dyn Backend) -> Result<ProfileSet> {

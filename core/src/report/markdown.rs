@@ -33,7 +33,7 @@ pub fn render(r: &MonitorReport) -> String {
         r.current.skipped.len(),
         md(&r.baseline_source),
         r.baseline_rows,
-        md(&r.backend),
+        md(if r.backend_reason.is_empty() { &r.backend } else { &r.backend_reason }),
         s.features_compared,
         s.features_drifted,
         s.features_skipped,

@@ -86,8 +86,13 @@ impl DatasetDrift {
 pub struct MonitorReport {
     /// driftwatch version.
     pub driftwatch_version: &'static str,
-    /// The backend that ran, and why it was chosen.
+    /// The backend that profiled the data: `cpu`, or `gpu: <adapter>`.
     pub backend: String,
+    /// Why that backend ran (`requested`, or what the `auto` rule measured): printed in the
+    /// summary, not written to the files, so that the same data and baseline give the same
+    /// files however the backend was chosen.
+    #[serde(skip)]
+    pub backend_reason: String,
     /// `driftwatch` or `sagemaker`.
     pub baseline_source: String,
     /// The baseline folder.
