@@ -760,14 +760,7 @@ fn report_lists_the_worst_features_first() {
     let d = tempfile::tempdir().unwrap();
     let base = sample_baseline(d.path());
     let out = d.path().join("out");
-    driftwatch()
-        .args(["monitor", "-q", "-b"])
-        .arg(&base)
-        .arg("-o")
-        .arg(&out)
-        .arg(root().join("data/current.parquet"))
-        .assert()
-        .code(1);
+    monitor_sample(&base, &out);
     let drift = json(&out.join("drift.json"));
     let mut want: Vec<(u8, f64, String)> = drift["features"]
         .as_array()

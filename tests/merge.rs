@@ -166,11 +166,8 @@ fn profiles_merge_at_scale_in_three_parts() {
 #[test]
 fn merging_does_not_depend_on_the_order() {
     let n = 120_000usize;
-    let mut x = 7u64;
-    let mut u = move || {
-        x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-        (x >> 11) as f64 / (1u64 << 53) as f64
-    };
+    let mut rng = driftwatch::synth::Rng(7);
+    let mut u = move || rng.uniform();
     let numbers: Vec<Option<f64>> = (0..n)
         .map(|i| match i % 97 {
             0 => None,

@@ -131,14 +131,7 @@ fn s3_inputs_give_the_local_results_and_name_what_is_missing() {
         .arg("s3://dw-test/captures/")
         .assert()
         .code(1);
-    driftwatch()
-        .args(["monitor", "-q", "-b"])
-        .arg(&local)
-        .arg("-o")
-        .arg(&lout)
-        .arg(root().join("data/current.parquet"))
-        .assert()
-        .code(1);
+    crate::common::monitor_sample(&local, &lout);
     let (r, l) = (json(&rout.join("drift.json")), json(&lout.join("drift.json")));
     assert_eq!(r["features"], l["features"]);
     assert_eq!(r["violations"], l["violations"]);
@@ -202,14 +195,7 @@ fn s3_output_and_baseline_folders() {
     let d = tempfile::tempdir().unwrap();
     let (base, out) = (d.path().join("base"), d.path().join("out"));
     crate::common::baseline_of(&root().join("data/baseline.parquet"), &base);
-    driftwatch()
-        .args(["monitor", "-q", "-b"])
-        .arg(&base)
-        .arg("-o")
-        .arg(&out)
-        .arg(root().join("data/current.parquet"))
-        .assert()
-        .code(1);
+    crate::common::monitor_sample(&base, &out);
     let local = json(&out.join("drift.json"));
     assert_eq!(remote["features"], local["features"]);
     assert_eq!(remote["violations"], local["violations"]);

@@ -22,6 +22,25 @@ use crate::scan::{Format, ScannedFile};
 /// Rows per decoded batch: what a backend folds at once.
 pub const BATCH_ROWS: usize = crate::backend::MAX_BATCH_ROWS;
 
+/// `batch` with each column cast to the type `to` gives it (columns in the same order); a column
+/// already of its type is kept as it is. The error names the column that cannot be cast.
+pub fn cast_to(batch: &RecordBatch, to: &arrow_schema::SchemaRef) -> std::result::Result<RecordBatch, String> {
+    let columns = batch
+        .columns()
+        .iter()
+        .zip(to.fields())
+        .map(|(c, f)| {
+            if c.data_type() == f.data_type() {
+                Ok(c.clone())
+            } else {
+                arrow_cast::cast(c, f.data_type())
+                    .map_err(|e| format!("column '{}': {}", f.name(), crate::error::one_line(e)))
+            }
+        })
+        .collect::<std::result::Result<Vec<_>, String>>()?;
+    RecordBatch::try_new(to.clone(), columns).map_err(crate::error::one_line)
+}
+
 /// True when `wanted` names root column `root`, or a field inside it (`root.child`).
 pub fn names_root(wanted: &str, root: &str) -> bool {
     wanted == root || wanted.strip_prefix(root).is_some_and(|rest| rest.starts_with('.'))

@@ -319,25 +319,12 @@ fn dictionary_schema(schema: &Schema, plain: &PlainText) -> Option<SchemaRef> {
 /// task) goes through this so that it is profiled as `monitor` profiles the same file.
 ///
 /// # Errors
-/// [`Error::Schema`] naming a column that cannot be cast.
+/// [`Error::Decode`] naming a column that cannot be cast.
 pub fn text_as_read(batch: &RecordBatch, plain: &PlainText) -> Result<RecordBatch> {
     let Some(schema) = dictionary_schema(batch.schema().as_ref(), plain) else {
         return Ok(batch.clone());
     };
-    let columns = batch
-        .columns()
-        .iter()
-        .zip(schema.fields())
-        .map(|(c, f)| {
-            if c.data_type() == f.data_type() {
-                Ok(c.clone())
-            } else {
-                arrow_cast::cast(c, f.data_type())
-                    .map_err(|e| Error::Schema { column: f.name().clone(), message: one_line(e) })
-            }
-        })
-        .collect::<Result<Vec<_>>>()?;
-    RecordBatch::try_new(schema, columns).map_err(|e| Error::Schema { column: String::new(), message: one_line(e) })
+    crate::decode::cast_to(batch, &schema).map_err(Error::Decode)
 }
 
 /// Reads one file's footer (Parquet) or scans it (CSV and JSON Lines, by extension); text

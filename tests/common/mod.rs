@@ -50,6 +50,19 @@ pub fn fixtures() -> Option<PathBuf> {
     }
 }
 
+/// Runs `driftwatch monitor -q -b base -o out data/current.parquet`: the sample capture, which
+/// has drifted (exit code 1).
+pub fn monitor_sample(base: &Path, out: &Path) {
+    driftwatch()
+        .args(["monitor", "-q", "-b"])
+        .arg(base)
+        .arg("-o")
+        .arg(out)
+        .arg(root().join("data/current.parquet"))
+        .assert()
+        .code(1);
+}
+
 /// Runs `driftwatch baseline -q -o base input`, which must succeed.
 pub fn baseline_of(input: &Path, base: &Path) {
     driftwatch().args(["baseline", "-q", "-o"]).arg(base).arg(input).assert().success();

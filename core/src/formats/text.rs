@@ -179,21 +179,7 @@ fn scan_csv(path: &Path, plain: &PlainText) -> Result<Scanned, String> {
 /// A one-line reason naming the line when a CSV record is malformed.
 pub fn read(path: &Path, file: &TextFile, columns: &[usize], each: &mut dyn FnMut(&RecordBatch)) -> Result<(), String> {
     let out = Arc::new(file.schema.project(columns).map_err(one_line)?);
-    let cast = |b: RecordBatch| -> Result<RecordBatch, String> {
-        let cols: Vec<ArrayRef> = b
-            .columns()
-            .iter()
-            .zip(out.fields())
-            .map(|(c, f)| {
-                if c.data_type() == f.data_type() {
-                    Ok(c.clone())
-                } else {
-                    arrow_cast::cast(c, f.data_type()).map_err(one_line)
-                }
-            })
-            .collect::<Result<_, _>>()?;
-        RecordBatch::try_new(out.clone(), cols).map_err(one_line)
-    };
+    let cast = |b: RecordBatch| crate::decode::cast_to(&b, &out);
     match file.kind {
         TextKind::Csv { header, delimiter } => {
             let reader = arrow_csv::ReaderBuilder::new(file.raw.clone())
