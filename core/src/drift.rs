@@ -177,7 +177,8 @@ fn regroup(labels_edges: &[f64], base: &[f64], cur: &[f64]) -> Chart {
     let nb = base.len();
     let group = nb.div_ceil(CHART_BINS).max(1);
     let (tb, tc): (f64, f64) = (base.iter().sum::<f64>().max(1e-300), cur.iter().sum::<f64>().max(1e-300));
-    let mut chart = Chart { labels: Vec::new(), edges: Some(Vec::new()), baseline: Vec::new(), current: Vec::new() };
+    let mut chart = Chart { labels: Vec::new(), edges: None, baseline: Vec::new(), current: Vec::new() };
+    let mut between = Vec::new();
     let fmt = |v: f64| format!("{:.4}", v).trim_end_matches('0').trim_end_matches('.').to_string();
     for start in (0..nb).step_by(group) {
         let end = (start + group).min(nb);
@@ -185,11 +186,12 @@ fn regroup(labels_edges: &[f64], base: &[f64], cur: &[f64]) -> Chart {
         let hi = if end == nb { "+∞".to_string() } else { fmt(labels_edges[end - 1]) };
         chart.labels.push(format!("[{lo}, {hi})"));
         if end < nb {
-            chart.edges.get_or_insert_with(Vec::new).push(labels_edges[end - 1]);
+            between.push(labels_edges[end - 1]);
         }
         chart.baseline.push(base[start..end].iter().sum::<f64>() / tb);
         chart.current.push(cur[start..end].iter().sum::<f64>() / tc);
     }
+    chart.edges = Some(between);
     chart
 }
 
@@ -201,9 +203,9 @@ fn tail_means(kll: &Kll, edges: &[f64]) -> (Option<f64>, Option<f64>) {
     };
     let mean = |keep: &dyn Fn(f64) -> bool| {
         let (mut sum, mut weight) = (0.0, 0.0);
-        for l in kll.levels.iter().enumerate() {
-            let w = (1u64 << l.0.min(63)) as f64;
-            for &v in l.1.iter().filter(|&&v| keep(v)) {
+        for (h, level) in kll.levels.iter().enumerate() {
+            let w = (1u64 << h.min(63)) as f64;
+            for &v in level.iter().filter(|&&v| keep(v)) {
                 sum += w * v;
                 weight += w;
             }
