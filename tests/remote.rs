@@ -294,3 +294,129 @@ fn s3_text_inputs_give_the_local_statistics() {
         std::fs::remove_dir_all(&l).unwrap();
     }
 }
+
+/// Azurite (Azure's storage emulator, from npm) on a free port, with an empty container
+/// `name`, stopped when dropped; `None` (the test skips) without it.
+struct Azurite {
+    child: Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Azurite {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Creates a container or puts a block blob through Azure's REST API, signed with the
+/// emulator's well-known account key (object_store does not create containers).
+const AZURE_REQUEST: &str = r#"
+import base64, datetime, hashlib, hmac, sys, urllib.request
+port, path = int(sys.argv[1]), sys.argv[2]
+acct = "devstoreaccount1"
+key = base64.b64decode("Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==")
+body = open(sys.argv[3], "rb").read() if len(sys.argv) > 3 else b""
+query = {} if body else {"restype": "container"}
+h = {"x-ms-date": datetime.datetime.now(datetime.timezone.utc).strftime("%a, %d %b %Y %H:%M:%S GMT"),
+     "x-ms-version": "2021-08-06", "Content-Type": "application/octet-stream"}
+if body:
+    h["x-ms-blob-type"] = "BlockBlob"
+canon = "".join(f"{k}:{v}\n" for k, v in sorted(h.items()) if k.startswith("x-ms-"))
+resource = f"/{acct}/{acct}/{path}" + "".join(f"\n{k}:{v}" for k, v in sorted(query.items()))
+signed = "\n".join(["PUT", "", "", str(len(body)) if body else "", "", h["Content-Type"]] + [""] * 6) + "\n" + canon + resource
+h["Authorization"] = f"SharedKey {acct}:" + base64.b64encode(hmac.new(key, signed.encode(), hashlib.sha256).digest()).decode()
+url = f"http://127.0.0.1:{port}/{acct}/{path}" + ("?restype=container" if query else "")
+urllib.request.urlopen(urllib.request.Request(url, data=body, method="PUT", headers=h)).read()
+"#;
+
+fn azurite(container: &str) -> Option<Azurite> {
+    let found = Command::new("azurite-blob").arg("--version").output().is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var("DRIFTWATCH_REQUIRE_TOOLS").as_deref() != Ok("1"),
+            "DRIFTWATCH_REQUIRE_TOOLS=1 but azurite-blob (npm install -g azurite) is not installed"
+        );
+        eprintln!("skipped: azurite-blob not installed");
+        return None;
+    }
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let dir = tempfile::tempdir().unwrap();
+    let child = Command::new("azurite-blob")
+        .args(["--blobHost", "127.0.0.1", "--blobPort", &port.to_string(), "--silent", "--skipApiVersionCheck"])
+        .arg("--location")
+        .arg(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let a = Azurite { child, port, _dir: dir };
+    let t = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(t.elapsed() < Duration::from_secs(30), "azurite did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    azure_put(port, container, None);
+    Some(a)
+}
+
+fn azure_put(port: u16, path: &str, file: Option<&Path>) {
+    let mut c = Command::new("python3");
+    c.args(["-c", AZURE_REQUEST, &port.to_string(), path]);
+    if let Some(f) = file {
+        c.arg(f);
+    }
+    let o = c.output().unwrap();
+    assert!(o.status.success(), "PUT {path}: {}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// The same through Azure Blob Storage (`az://container/…`, object_store's azure client,
+/// credentials from the AZURE_* environment; here the emulator's): a Parquet input read by
+/// ranges, a baseline and monitor outputs written to and read from the container, the local
+/// verdicts.
+#[test]
+fn azure_inputs_and_folders_give_the_local_results() {
+    let Some(a) = azurite("dwaz") else { return };
+    azure_put(a.port, "dwaz/captures/part-0.parquet", Some(&root().join("data/current.parquet")));
+    let az = || {
+        let mut c = driftwatch();
+        c.env("AZURE_STORAGE_USE_EMULATOR", "true")
+            .env("AZURITE_BLOB_STORAGE_URL", format!("http://127.0.0.1:{}", a.port))
+            .env("AZURE_ALLOW_HTTP", "true");
+        c
+    };
+    az().args(["baseline", "-q", "-o", "az://dwaz/base/"]).arg(root().join("data/baseline.parquet")).assert().success();
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("out");
+    az().args(["monitor", "-q", "-b", "az://dwaz/base/", "-o"]).arg(&out).arg("az://dwaz/captures/").assert().code(1);
+    let (base, local) = (d.path().join("base"), d.path().join("local"));
+    crate::common::baseline_of(&root().join("data/baseline.parquet"), &base);
+    crate::common::monitor_sample(&base, &local);
+    let (r, l) = (json(&out.join("drift.json")), json(&local.join("drift.json")));
+    assert_eq!(r["features"], l["features"]);
+    assert_eq!(r["violations"], l["violations"]);
+    assert_eq!(r["baseline"], "az://dwaz/base/");
+    assert_eq!(r["current"]["per_file"][0]["path"], "az://dwaz/captures/part-0.parquet");
+    // Outputs to the container read back: the run's folder (its statistics and profile of the
+    // current rows) serves as a baseline of those rows, against which they do not drift.
+    az().args(["monitor", "-q", "-b", "az://dwaz/base/", "-o", "az://dwaz/run/"])
+        .arg(root().join("data/current.parquet"))
+        .assert()
+        .code(1);
+    let again = d.path().join("again");
+    az().args(["monitor", "-q", "-b", "az://dwaz/run/", "-o"])
+        .arg(&again)
+        .arg(root().join("data/current.parquet"))
+        .assert()
+        .code(0);
+    assert_eq!(json(&again.join("drift.json"))["baseline_rows"], 20000);
+    let run = az()
+        .args(["monitor", "-q", "-b", "az://dwaz/base/", "-o"])
+        .arg(d.path().join("none"))
+        .arg("az://dwaz/nothing/here.parquet")
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&run.get_output().stderr).to_string();
+    assert!(err.contains("az://dwaz/nothing/here.parquet") && err.contains("not found"), "{err}");
+}

@@ -1,5 +1,6 @@
 //! Inputs in object stores: `s3://bucket/key` (one object) or `s3://bucket/prefix/` (every data
-//! object under it), read through the `object_store` crate; output and baseline folders at
+//! object under it), and the same at `az://container/…` (Azure Blob Storage, credentials from the
+//! `AZURE_*` environment), read through the `object_store` crate; output and baseline folders at
 //! `s3://bucket/prefix/` through a local staging folder ([`Staged`]).
 //!
 //! Parquet is read by ranges: the footer first, then only the column chunks of the row groups
@@ -14,7 +15,7 @@
 
 /// True for an input that names an object store location.
 pub fn is_remote(input: &str) -> bool {
-    input.starts_with("s3://") || input.starts_with("s3a://")
+    input.starts_with("s3://") || input.starts_with("s3a://") || input.starts_with("az://")
 }
 
 #[cfg(feature = "object-store")]
@@ -150,22 +151,33 @@ mod imp {
 
     /// The bucket's store (one per bucket, built once from the environment) and the key.
     fn locate(url: &str) -> Result<(Arc<dyn ObjectStore>, ObjectPath, String), String> {
-        let rest = url.split_once("://").map(|x| x.1).ok_or("not an s3:// URL")?;
+        let (scheme, rest) = url.split_once("://").ok_or("not an s3:// or az:// URL")?;
         let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
         if bucket.is_empty() {
-            return Err("no bucket in the URL".into());
+            return Err("no bucket or container in the URL".into());
         }
+        let root = format!("{scheme}://{bucket}");
         static STORES: OnceLock<Mutex<HashMap<String, Arc<dyn ObjectStore>>>> = OnceLock::new();
         let mut stores = STORES.get_or_init(Default::default).lock().expect("store cache");
-        let store = match stores.get(bucket) {
+        let store = match stores.get(&root) {
             Some(s) => s.clone(),
             None => {
-                let s: Arc<dyn ObjectStore> = Arc::new(builder(bucket).build().map_err(|e| one_line(&e))?);
-                stores.insert(bucket.to_string(), s.clone());
+                let s: Arc<dyn ObjectStore> = if scheme == "az" {
+                    // Account, key or token, and the emulator switch from the AZURE_* environment.
+                    Arc::new(
+                        object_store::azure::MicrosoftAzureBuilder::from_env()
+                            .with_container_name(bucket)
+                            .build()
+                            .map_err(|e| one_line(&e))?,
+                    )
+                } else {
+                    Arc::new(builder(bucket).build().map_err(|e| one_line(&e))?)
+                };
+                stores.insert(root.clone(), s.clone());
                 s
             }
         };
-        Ok((store, ObjectPath::from(key), format!("s3://{bucket}")))
+        Ok((store, ObjectPath::from(key), root))
     }
 
     /// The objects an input names: the object itself, or every object under the prefix (in key
