@@ -754,13 +754,15 @@ fn ks_rule_sees_a_small_sample_shift_that_robust_linf_allows() {
 }
 
 /// The report's verdict table puts the worst first: drifted features by distance ÷ threshold,
-/// then the others by the same ratio, skipped ones last (the order drift.json's figures give).
+/// then the others by the same ratio, skipped ones last (the order drift.json's figures give);
+/// the printed summary's table too.
 #[test]
 fn report_lists_the_worst_features_first() {
     let d = tempfile::tempdir().unwrap();
     let base = sample_baseline(d.path());
     let out = d.path().join("out");
-    monitor_sample(&base, &out);
+    let run = monitor_sample(&base, &out);
+    let markdown = String::from_utf8(run.get_output().stdout.clone()).unwrap();
     let drift = json(&out.join("drift.json"));
     let mut want: Vec<(u8, f64, String)> = drift["features"]
         .as_array()
@@ -787,4 +789,12 @@ fn report_lists_the_worst_features_first() {
     let got: Vec<&str> = table.split("<a href=\"#f-").skip(1).map(|s| &s[..s.find('"').unwrap()]).collect();
     assert_eq!(got, want.iter().map(|w| w.2.as_str()).collect::<Vec<_>>());
     assert!(want[0].0 == 0 && want.last().unwrap().0 == 2, "the sample has drifted and skipped features");
+    let rows: Vec<&str> = markdown
+        .lines()
+        .skip_while(|l| !l.starts_with("| feature |"))
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| l.split('|').nth(1).unwrap().trim())
+        .collect();
+    assert_eq!(rows, want.iter().map(|w| w.2.as_str()).collect::<Vec<_>>());
 }

@@ -51,8 +51,8 @@ pub fn fixtures() -> Option<PathBuf> {
 }
 
 /// Runs `driftwatch monitor -q -b base -o out data/current.parquet`: the sample capture, which
-/// has drifted (exit code 1).
-pub fn monitor_sample(base: &Path, out: &Path) {
+/// has drifted (exit code 1). Returns the run, for its printed summary.
+pub fn monitor_sample(base: &Path, out: &Path) -> assert_cmd::assert::Assert {
     driftwatch()
         .args(["monitor", "-q", "-b"])
         .arg(base)
@@ -60,7 +60,7 @@ pub fn monitor_sample(base: &Path, out: &Path) {
         .arg(out)
         .arg(root().join("data/current.parquet"))
         .assert()
-        .code(1);
+        .code(1)
 }
 
 /// Runs `driftwatch baseline -q -o base input`, which must succeed.

@@ -296,26 +296,6 @@ fn num(v: Option<f64>) -> String {
     v.map_or("–".into(), |x| format!("{x:.4}"))
 }
 
-/// The features for the verdict table, worst first: drifted ones by how far past their
-/// threshold (distance ÷ threshold), then the others by the same ratio, skipped ones last; ties in
-/// the baseline's order.
-fn worst_first(features: &[crate::drift::FeatureDrift]) -> Vec<&crate::drift::FeatureDrift> {
-    use crate::drift::Verdict;
-    let rank = |f: &crate::drift::FeatureDrift| match f.status {
-        Verdict::Drift => 0,
-        Verdict::Ok => 1,
-        Verdict::Skipped => 2,
-    };
-    let ratio = |f: &crate::drift::FeatureDrift| match (f.distance, f.threshold) {
-        (Some(d), Some(t)) if t > 0.0 && d.is_finite() => d / t,
-        (Some(d), _) if d.is_finite() => d,
-        _ => f64::NEG_INFINITY,
-    };
-    let mut v: Vec<&crate::drift::FeatureDrift> = features.iter().collect();
-    v.sort_by(|a, b| rank(a).cmp(&rank(b)).then(ratio(b).total_cmp(&ratio(a))));
-    v
-}
-
 /// Renders the report.
 pub fn render(r: &MonitorReport) -> String {
     let s = &r.summary;
@@ -355,7 +335,7 @@ pub fn render(r: &MonitorReport) -> String {
         o.push_str("</ul>");
     }
     o.push_str("<h2>Verdicts</h2><p>Worst first: drifted features by how far past their threshold, then the others, skipped ones last.</p><table><tr><th>feature</th><th>kind</th><th>status</th><th>method</th><th>distance</th><th>threshold</th><th>KS p</th><th>PSI</th><th>JS</th><th>Hellinger</th><th>W1/σ</th><th>χ² p</th><th>unseen</th></tr>");
-    for f in worst_first(&r.features) {
+    for f in super::worst_first(&r.features) {
         let n = f.numeric.as_ref();
         let c = f.categorical.as_ref();
         o.push_str(&format!(

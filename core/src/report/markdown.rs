@@ -62,7 +62,7 @@ pub fn render(r: &MonitorReport) -> String {
     o.push_str(
         "\n| feature | kind | status | method | distance | threshold | PSI | JS |\n|---|---|---|---|---|---|---|---|\n",
     );
-    for f in &r.features {
+    for f in super::worst_first(&r.features) {
         let (psi, js) = match (&f.numeric, &f.categorical) {
             (Some(n), _) => (Some(n.psi), Some(n.js_distance)),
             (_, Some(c)) => (Some(c.psi), Some(c.js_distance)),

@@ -176,3 +176,23 @@ mod tests {
         assert_eq!(escape("<b a='x'>&\"</b>"), "&lt;b a=&#39;x&#39;&gt;&amp;&quot;&lt;/b&gt;");
     }
 }
+
+/// The features for a verdict table (the report's and the Markdown summary's), worst first: drifted ones by how far past their
+/// threshold (distance ÷ threshold), then the others by the same ratio, skipped ones last; ties in
+/// the baseline's order.
+pub fn worst_first(features: &[crate::drift::FeatureDrift]) -> Vec<&crate::drift::FeatureDrift> {
+    use crate::drift::Verdict;
+    let rank = |f: &crate::drift::FeatureDrift| match f.status {
+        Verdict::Drift => 0,
+        Verdict::Ok => 1,
+        Verdict::Skipped => 2,
+    };
+    let ratio = |f: &crate::drift::FeatureDrift| match (f.distance, f.threshold) {
+        (Some(d), Some(t)) if t > 0.0 && d.is_finite() => d / t,
+        (Some(d), _) if d.is_finite() => d,
+        _ => f64::NEG_INFINITY,
+    };
+    let mut v: Vec<&crate::drift::FeatureDrift> = features.iter().collect();
+    v.sort_by(|a, b| rank(a).cmp(&rank(b)).then(ratio(b).total_cmp(&ratio(a))));
+    v
+}
