@@ -10,43 +10,59 @@ use std::time::{Duration, Instant};
 
 use crate::common::{driftwatch, json, root};
 
-/// A moto server on a free port, stopped when dropped.
-struct Moto {
+/// A server a test starts on a free local port, stopped when dropped.
+struct Server {
     child: Child,
     port: u16,
+    _dir: Option<tempfile::TempDir>,
 }
 
-impl Drop for Moto {
+impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
 }
 
-fn moto() -> Option<Moto> {
-    let found = Command::new("moto_server").arg("--help").output().is_ok_and(|o| o.status.success());
+/// Starts `program` (found when `program probe` succeeds) on a free port with the arguments
+/// `args` gives for it, and waits until it listens. `None`, and the test skips, when it is not
+/// installed; a failure naming `install` under DRIFTWATCH_REQUIRE_TOOLS=1.
+fn server(
+    program: &str,
+    probe: &str,
+    install: &str,
+    args: impl FnOnce(u16) -> Vec<String>,
+    dir: Option<tempfile::TempDir>,
+) -> Option<Server> {
+    let found = Command::new(program).arg(probe).output().is_ok_and(|o| o.status.success());
     if !found {
         assert!(
             std::env::var("DRIFTWATCH_REQUIRE_TOOLS").as_deref() != Ok("1"),
-            "DRIFTWATCH_REQUIRE_TOOLS=1 but moto_server (pip install 'moto[server]') is not installed"
+            "DRIFTWATCH_REQUIRE_TOOLS=1 but {program} ({install}) is not installed"
         );
-        eprintln!("skipped: moto_server not installed");
+        eprintln!("skipped: {program} not installed");
         return None;
     }
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = Command::new("moto_server")
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let m = Moto { child, port };
+    let child = Command::new(program).args(args(port)).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let s = Server { child, port, _dir: dir };
     let t = Instant::now();
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(t.elapsed() < Duration::from_secs(30), "moto_server did not start");
+        assert!(t.elapsed() < Duration::from_secs(30), "{program} did not start");
         std::thread::sleep(Duration::from_millis(100));
     }
-    Some(m)
+    Some(s)
+}
+
+/// moto's S3-compatible server.
+fn moto() -> Option<Server> {
+    server(
+        "moto_server",
+        "--help",
+        "pip install 'moto[server]'",
+        |port| vec!["-H".into(), "127.0.0.1".into(), "-p".into(), port.to_string()],
+        None,
+    )
 }
 
 /// One plain HTTP request to the server; returns the status code.
@@ -295,21 +311,6 @@ fn s3_text_inputs_give_the_local_statistics() {
     }
 }
 
-/// Azurite (Azure's storage emulator, from npm) on a free port, with an empty container
-/// `name`, stopped when dropped; `None` (the test skips) without it.
-struct Azurite {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Azurite {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Creates a container or puts a block blob through Azure's REST API, signed with the
 /// emulator's well-known account key (object_store does not create containers).
 const AZURE_REQUEST: &str = r#"
@@ -331,34 +332,25 @@ url = f"http://127.0.0.1:{port}/{acct}/{path}" + ("?restype=container" if query 
 urllib.request.urlopen(urllib.request.Request(url, data=body, method="PUT", headers=h)).read()
 "#;
 
-fn azurite(container: &str) -> Option<Azurite> {
-    let found = Command::new("azurite-blob").arg("--version").output().is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var("DRIFTWATCH_REQUIRE_TOOLS").as_deref() != Ok("1"),
-            "DRIFTWATCH_REQUIRE_TOOLS=1 but azurite-blob (npm install -g azurite) is not installed"
-        );
-        eprintln!("skipped: azurite-blob not installed");
-        return None;
-    }
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+/// Azurite (Azure's storage emulator, from npm) with an empty container `container`.
+fn azurite(container: &str) -> Option<Server> {
     let dir = tempfile::tempdir().unwrap();
-    let child = Command::new("azurite-blob")
-        .args(["--blobHost", "127.0.0.1", "--blobPort", &port.to_string(), "--silent", "--skipApiVersionCheck"])
-        .arg("--location")
-        .arg(dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let a = Azurite { child, port, _dir: dir };
-    let t = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(t.elapsed() < Duration::from_secs(30), "azurite did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    azure_put(port, container, None);
-    Some(a)
+    let location = dir.path().display().to_string();
+    let s = server(
+        "azurite-blob",
+        "--version",
+        "npm install -g azurite",
+        |port| {
+            ["--blobHost", "127.0.0.1", "--blobPort", &port.to_string(), "--silent", "--skipApiVersionCheck"]
+                .into_iter()
+                .map(String::from)
+                .chain(["--location".to_string(), location])
+                .collect()
+        },
+        Some(dir),
+    )?;
+    azure_put(s.port, container, None);
+    Some(s)
 }
 
 fn azure_put(port: u16, path: &str, file: Option<&Path>) {
