@@ -12,12 +12,16 @@ fn plan(edges: &[f64]) -> ProfilePlan {
     ProfilePlan { edges: [("c".to_string(), edges.to_vec().into())].into(), ..Default::default() }
 }
 
+/// The profile of a batch through one engine profiler.
+fn whole(batch: &RecordBatch, plan: &ProfilePlan) -> DatasetProfile {
+    let mut p = Profiler::new(plan, batch.schema(), &CpuBackend).unwrap();
+    p.update(batch).unwrap();
+    p.finish().unwrap().into_whole()
+}
+
 /// The profile of one array as column `c`, through the engine.
 fn profile(a: ArrayRef, plan: &ProfilePlan) -> ColumnProfile {
-    let batch = RecordBatch::try_from_iter([("c", a)]).unwrap();
-    let mut p = Profiler::new(plan, batch.schema(), &CpuBackend).unwrap();
-    p.update(&batch).unwrap();
-    p.finish().unwrap().into_whole().columns.remove(0)
+    whole(&RecordBatch::try_from_iter([("c", a)]).unwrap(), plan).columns.remove(0)
 }
 
 fn same(whole: &ColumnProfile, merged: &ColumnProfile) {
@@ -112,9 +116,7 @@ fn profiles_merge_at_scale_in_three_parts() {
             ("t", Arc::new(StringArray::from(text[range].to_vec())) as ArrayRef),
         ])
         .unwrap();
-        let mut p = Profiler::new(&plan, batch.schema(), &CpuBackend).unwrap();
-        p.update(&batch).unwrap();
-        p.finish().unwrap().into_whole()
+        whole(&batch, &plan)
     };
     let whole = profile(0..n);
     for (a, b) in [(40_000, 90_000), (1, 149_999), (75_000, 75_001)] {
@@ -189,9 +191,7 @@ fn merging_does_not_depend_on_the_order() {
             ("many", Arc::new(StringArray::from(many[r].to_vec())) as ArrayRef),
         ])
         .unwrap();
-        let mut p = Profiler::new(&plan, batch.schema(), &CpuBackend).unwrap();
-        p.update(&batch).unwrap();
-        p.finish().unwrap().into_whole()
+        whole(&batch, &plan)
     };
     let parts = [part(0..30_000), part(30_000..95_000), part(95_000..n)];
     let orders = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]];
