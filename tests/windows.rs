@@ -88,8 +88,20 @@ fn expected(batch: &RecordBatch) -> (BTreeMap<i64, Expected>, u64) {
 
 #[test]
 fn every_window_holds_exactly_its_rows() {
+    check_every_window(&CpuBackend);
+}
+
+/// On the GPU the window is one more key of the histogram and key-count kernels: checked
+/// against the same row-by-row reference.
+#[test]
+fn every_window_holds_exactly_its_rows_on_the_gpu() {
+    let Some(g) = gpu() else { return };
+    check_every_window(g);
+}
+
+fn check_every_window(backend: &dyn Backend) {
     let batch = capture(20_000, 30);
-    let set = windowed(&batch, &CpuBackend);
+    let set = windowed(&batch, backend);
     let (want, untimed) = expected(&batch);
     let windows: Vec<(i64, _)> = set.windows().collect();
     assert_eq!(windows.iter().map(|w| w.0).collect::<Vec<_>>(), want.keys().copied().collect::<Vec<_>>());
@@ -113,7 +125,7 @@ fn every_window_holds_exactly_its_rows() {
     let plain = ProfilePlan { segment: SegmentKey::Whole, ..plan(1000) };
     let batches: Vec<RecordBatch> =
         (0..batch.num_rows()).step_by(3000).map(|s| batch.slice(s, 3000.min(batch.num_rows() - s))).collect();
-    let whole = profile_batches(&batches, &plain, &CpuBackend).unwrap().into_whole();
+    let whole = profile_batches(&batches, &plain, backend).unwrap().into_whole();
     assert_eq!(set.clone().into_whole(), whole);
     assert_eq!(whole.rows, batch.num_rows() as u64);
 }
@@ -142,6 +154,60 @@ fn windows_are_the_same_on_the_gpu() {
     let batch = capture(20_000, 30);
     let (cpu, gpu) = (windowed(&batch, &CpuBackend), windowed(&batch, g));
     assert_eq!(serde_json::to_string(&cpu).unwrap(), serde_json::to_string(&gpu).unwrap());
+}
+
+/// Many windows in each batch, each with a fine histogram: a column's bins of all windows no
+/// longer fit the kernel's workgroup memory and are counted in global memory; with one row per
+/// window, a batch's 65,536 windows take several submissions. Both against the CPU, and the
+/// one-row windows against the rows themselves.
+#[test]
+fn many_windows_per_batch_are_the_same_on_the_gpu() {
+    let Some(g) = gpu() else { return };
+    let edges: Arc<[f64]> = (0..200).map(|i| i as f64 * 0.25).collect::<Vec<_>>().into();
+    let fine = |window: Window| ProfilePlan {
+        edges: BTreeMap::from([("x".to_string(), edges.clone())]),
+        segment: SegmentKey::Window { column: "t".into(), window, limit: 100_000 },
+        ..Default::default()
+    };
+    // A day of rows in 15-minute windows: 96 windows × 201 bins in each batch.
+    let batch = capture(30_000, 24);
+    let quarters = fine("15m".parse::<Window>().unwrap());
+    let one = |plan: &ProfilePlan, b: &dyn Backend, batch: &RecordBatch| {
+        let mut p = Profiler::new(plan, batch.schema(), b).unwrap();
+        p.update(batch).unwrap();
+        p.finish().unwrap()
+    };
+    let (cpu, gpu_set) = (one(&quarters, &CpuBackend, &batch), one(&quarters, g, &batch));
+    assert_eq!(cpu.windows().count(), 96);
+    assert_same_sets(&cpu, &gpu_set);
+
+    let rows = 65_536;
+    let batch = capture(rows, 5);
+    let per_row = fine(Window::rows(1));
+    let (cpu, gpu_set) = (one(&per_row, &CpuBackend, &batch), one(&per_row, g, &batch));
+    assert_eq!(gpu_set.windows().count(), rows);
+    assert_same_sets(&cpu, &gpu_set);
+    let x = batch.column(1).as_any().downcast_ref::<Float64Array>().unwrap();
+    for (i, (_, p)) in gpu_set.windows().enumerate().step_by(97) {
+        let h = p.column("x").unwrap().histogram.as_ref().unwrap();
+        let bin = edges.iter().filter(|&&e| e <= x.value(i)).count();
+        assert_eq!(h.counts.iter().sum::<u64>(), 1, "row {i}");
+        assert_eq!(h.counts[bin], 1, "row {i}: {} in bin {bin}", x.value(i));
+    }
+}
+
+/// The two sets hold the same segments with the same profiles, to the byte once serialized;
+/// names the first segment and column that differ.
+fn assert_same_sets(want: &ProfileSet, got: &ProfileSet) {
+    assert_eq!(want.segments.len(), got.segments.len());
+    for ((k, a), (l, b)) in want.segments.iter().zip(&got.segments) {
+        assert_eq!(k, l);
+        for (x, y) in a.columns.iter().zip(&b.columns) {
+            let (x, y) = (serde_json::to_string(x).unwrap(), serde_json::to_string(y).unwrap());
+            assert!(x == y, "segment {k:?}, column differs:\n{x}\n{y}");
+        }
+        assert_eq!(a.rows, b.rows, "segment {k:?}");
+    }
 }
 
 #[test]

@@ -174,11 +174,18 @@ pub enum ColumnFold {
     Host,
 }
 
-/// Every profiled column of one batch, in [`FoldPlan`] order.
+/// Every profiled column of one batch, in [`FoldPlan`] order, folded per group of rows.
+///
+/// A batch is pushed with its rows in groups: consecutive ranges that cover it, one per
+/// segment (a batch of the whole profile is one group; a batch of time windows, its rows
+/// ordered by window, has one group per window in it). Each group is folded apart, so a
+/// window's histogram and key counts are one more key of the kernels' counters.
 #[derive(Debug, Clone)]
 pub struct BatchFold {
     /// The batch (the host reads text columns from it).
     pub batch: RecordBatch,
-    /// One fold per task.
-    pub columns: Vec<ColumnFold>,
+    /// The rows of each group, in order.
+    pub groups: Vec<std::ops::Range<usize>>,
+    /// Per task, one fold per group.
+    pub columns: Vec<Vec<ColumnFold>>,
 }

@@ -25,6 +25,7 @@ pub mod fold;
 #[cfg(feature = "gpu")]
 pub mod gpu;
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use arrow_array::RecordBatch;
@@ -78,16 +79,43 @@ pub const MAX_BATCH_ROWS: usize = 65_536;
 /// Folds the batches of one stream (one per worker thread), keeping its buffers and the
 /// batches in flight.
 pub trait Folder: Send {
-    /// Starts folding `batch` (every column its plan names). `sketches[i]` is the current plan
-    /// of task `i`'s quantile sketch when the task feeds one. Returns the folds that are
-    /// complete, in push order: this batch's at once for a synchronous backend, an earlier
-    /// batch's for one that keeps work in flight. A folder that returns a fold after a later
-    /// push must not depend on `sketches` (the sketch moves on when each fold is applied): it
-    /// returns [`SketchFeed::Sorted`].
-    fn push(&mut self, batch: &RecordBatch, sketches: &[Option<SketchPlan>]) -> Result<Vec<BatchFold>>;
+    /// Starts folding `batch` (every column its plan names), each of `groups` apart: ranges of
+    /// rows, consecutive, that cover the batch (one range for a batch of one segment).
+    /// `sketches[i]` is the current plan of task `i`'s quantile sketch when the task feeds
+    /// one; a plan with sketched tasks takes one group per batch. Returns the folds that are
+    /// complete, in push order, their groups in order: this batch's at once for a synchronous
+    /// backend, an earlier batch's for one that keeps work in flight; a folder may return a
+    /// batch's groups in several folds. A folder that returns a fold after a later push must
+    /// not depend on `sketches` (the sketch moves on when each fold is applied): it returns
+    /// [`SketchFeed::Sorted`].
+    fn push(
+        &mut self,
+        batch: &RecordBatch,
+        groups: &[Range<usize>],
+        sketches: &[Option<SketchPlan>],
+    ) -> Result<Vec<BatchFold>>;
 
     /// Completes every batch still in flight and returns their folds, in push order.
     fn flush(&mut self) -> Result<Vec<BatchFold>>;
+}
+
+/// Checks that `groups` are consecutive ranges covering `rows` rows, and that a plan with
+/// sketched tasks has one group.
+pub fn check_groups(plan: &FoldPlan, rows: usize, groups: &[Range<usize>]) -> Result<()> {
+    let mut at = 0;
+    for g in groups {
+        if g.start != at || g.end < g.start {
+            return Err(Error::Backend(format!("row groups of a batch must be consecutive: {g:?} after row {at}")));
+        }
+        at = g.end;
+    }
+    if at != rows {
+        return Err(Error::Backend(format!("row groups cover {at} of the batch's {rows} rows")));
+    }
+    if groups.len() > 1 && plan.columns.iter().any(ColumnTask::sketched) {
+        return Err(Error::Backend("a plan with quantile sketches folds one group of rows per batch".into()));
+    }
+    Ok(())
 }
 
 /// Where profiling's per-value work runs.

@@ -1,6 +1,7 @@
 //! [`Profiler`]: batches in, a [`ProfileSet`] out, through a backend's folder.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::ops::Range;
 use std::sync::Arc;
 
 use arrow_array::RecordBatch;
@@ -10,7 +11,6 @@ use serde::{Deserialize, Serialize};
 
 use super::text::apply_column;
 use super::window::{self, Window};
-use crate::backend::cpu::{self, ColumnScratch};
 use crate::backend::{Backend, BatchFold, ColumnKind, ColumnTask, Detail, FoldPlan, Folder, MAX_BATCH_ROWS};
 use crate::error::{Error, Result};
 use crate::profile::kll::SketchPlan;
@@ -286,10 +286,10 @@ pub struct Profiler<'b> {
     /// The whole profile's fold.
     whole: Stream<'b>,
     /// The windows' fold, when rows are keyed by time.
-    windows: Option<Windows>,
+    windows: Option<Windows<'b>>,
 }
 
-/// Batches going through one folder, and the segment each was pushed for.
+/// Batches going through one folder, and the segment of each group of rows pushed.
 struct Stream<'b> {
     tasks: Arc<FoldPlan>,
     detail: Detail,
@@ -307,7 +307,7 @@ enum RowKeys {
 }
 
 /// How rows are keyed by time.
-struct Windows {
+struct Windows<'b> {
     /// The time column's position in the folded schema (`None`: not in these batches), and its
     /// name.
     time: Option<usize>,
@@ -318,9 +318,9 @@ struct Windows {
     fixed: Option<Option<i64>>,
     /// For windows of rows: where the next row stands.
     rows: RowKeys,
-    /// The light tasks, folded on the host by the CPU kernels, a window's rows at a time.
-    tasks: Arc<FoldPlan>,
-    scratch: Vec<ColumnScratch>,
+    /// The light profiles' fold: a batch's rows ordered by window, one group per window, so
+    /// that the window is one more key of the backend's histogram and key counters.
+    stream: Stream<'b>,
 }
 
 impl std::fmt::Debug for Profiler<'_> {
@@ -336,13 +336,29 @@ impl<'b> Stream<'b> {
         Ok(Stream { tasks, detail, folder, in_flight: VecDeque::new() })
     }
 
-    /// Pushes a batch for `segment` (whose profile exists in `set`) and applies what is done.
-    fn push(&mut self, set: &mut ProfileSet, segment: Segment, batch: &RecordBatch) -> Result<()> {
-        let profile = &set.segments[&segment];
-        let sketches: Vec<Option<SketchPlan>> =
-            self.tasks.columns.iter().zip(&profile.columns).map(|(t, c)| t.sketched().then(|| c.kll.plan())).collect();
-        self.in_flight.push_back(segment);
-        let done = self.folder.push(batch, &sketches)?;
+    /// Pushes a batch whose rows are in `groups`, one per segment of `segments` (each with
+    /// its profile in `set`), and applies what is done.
+    fn push(
+        &mut self,
+        set: &mut ProfileSet,
+        segments: Vec<Segment>,
+        batch: &RecordBatch,
+        groups: &[Range<usize>],
+    ) -> Result<()> {
+        let sketches: Vec<Option<SketchPlan>> = match &segments[..] {
+            [one] => {
+                let profile = &set.segments[one];
+                self.tasks
+                    .columns
+                    .iter()
+                    .zip(&profile.columns)
+                    .map(|(t, c)| t.sketched().then(|| c.kll.plan()))
+                    .collect()
+            }
+            _ => vec![None; self.tasks.columns.len()],
+        };
+        self.in_flight.extend(segments);
+        let done = self.folder.push(batch, groups, &sketches)?;
         done.into_iter().for_each(|f| self.apply(set, f));
         Ok(())
     }
@@ -354,18 +370,34 @@ impl<'b> Stream<'b> {
         Ok(())
     }
 
+    /// Applies a fold's groups to their segments' profiles: each column in parallel, each
+    /// group's rows in turn.
     fn apply(&mut self, set: &mut ProfileSet, fold: BatchFold) {
-        let segment = self.in_flight.pop_front().expect("a fold per pushed batch");
-        let profile = set.segments.get_mut(&segment).expect("segment created on push");
-        profile.rows += fold.batch.num_rows() as u64;
-        let detail = self.detail;
-        let batch = &fold.batch;
-        profile
-            .columns
-            .par_iter_mut()
-            .zip(self.tasks.columns.par_iter())
-            .zip(fold.columns.into_par_iter())
-            .for_each(|((col, task), f)| apply_column(col, batch.column(task.index), f, detail));
+        let segments: Vec<Segment> = self.in_flight.drain(..fold.groups.len()).collect();
+        let mut profiles: Vec<DatasetProfile> =
+            segments.iter().map(|k| set.segments.remove(k).expect("segment created on push")).collect();
+        let mut per_column: Vec<Vec<&mut ColumnProfile>> = self.tasks.columns.iter().map(|_| Vec::new()).collect();
+        for (p, rows) in profiles.iter_mut().zip(&fold.groups) {
+            p.rows += rows.len() as u64;
+            p.columns.iter_mut().zip(per_column.iter_mut()).for_each(|(c, list)| list.push(c));
+        }
+        let (detail, batch, groups) = (self.detail, &fold.batch, &fold.groups);
+        let whole = groups.len() == 1;
+        per_column.into_par_iter().zip(self.tasks.columns.par_iter()).zip(fold.columns.into_par_iter()).for_each(
+            |((columns, task), folds)| {
+                let array = batch.column(task.index);
+                for ((col, rows), f) in columns.into_iter().zip(groups).zip(folds) {
+                    if whole {
+                        apply_column(col, array, f, detail);
+                    } else {
+                        apply_column(col, &array.slice(rows.start, rows.len()), f, detail);
+                    }
+                }
+            },
+        );
+        for (k, p) in segments.into_iter().zip(profiles) {
+            set.segments.insert(k, p);
+        }
     }
 }
 
@@ -394,8 +426,6 @@ impl<'b> Profiler<'b> {
                         ),
                     });
                 }
-                let tasks = Arc::new(plan.fold_plan(&schema, Detail::Light));
-                let scratch = tasks.columns.iter().map(|_| ColumnScratch::default()).collect();
                 Some(Windows {
                     time,
                     column: column.clone(),
@@ -403,8 +433,7 @@ impl<'b> Profiler<'b> {
                     limit: *limit,
                     fixed: None,
                     rows: RowKeys::Next(0),
-                    tasks,
-                    scratch,
+                    stream: Stream::new(plan, &schema, Detail::Light, backend)?,
                 })
             }
         };
@@ -440,7 +469,7 @@ impl<'b> Profiler<'b> {
     }
 
     fn fold(&mut self, batch: &RecordBatch) -> Result<()> {
-        self.whole.push(&mut self.set, Segment::Whole, batch)?;
+        self.whole.push(&mut self.set, vec![Segment::Whole], batch, &[0..batch.num_rows()])?;
         let Some(w) = &mut self.windows else { return Ok(()) };
         let groups = if let Some(n) = w.window.rows_per_window() {
             let len = batch.num_rows();
@@ -486,29 +515,8 @@ impl<'b> Profiler<'b> {
             Some(order) => arrow_select::take::take_record_batch(batch, order)
                 .map_err(|e| Error::Schema { column: w.column.clone(), message: crate::error::one_line(e) })?,
         };
-        // Each column in parallel, each window's rows in turn: windows of a few rows (rows out
-        // of time order) cost a slice and a pass, not a batch's worth of set-up.
-        let mut profiles: Vec<DatasetProfile> =
-            groups.segments.iter().map(|(k, _)| self.set.segments.remove(k).expect("inserted above")).collect();
-        let mut per_column: Vec<Vec<&mut ColumnProfile>> = w.tasks.columns.iter().map(|_| Vec::new()).collect();
-        for (p, (_, rows)) in profiles.iter_mut().zip(&groups.segments) {
-            p.rows += rows.len() as u64;
-            p.columns.iter_mut().zip(per_column.iter_mut()).for_each(|(c, list)| list.push(c));
-        }
-        per_column.into_par_iter().zip(w.tasks.columns.par_iter()).zip(w.scratch.par_iter_mut()).for_each(
-            |((columns, task), scratch)| {
-                let array = grouped.column(task.index);
-                for (col, (_, rows)) in columns.into_iter().zip(&groups.segments) {
-                    let part = array.slice(rows.start, rows.len());
-                    let f = cpu::fold_column(&part, task, None, scratch);
-                    apply_column(col, &part, f, Detail::Light);
-                }
-            },
-        );
-        for ((k, _), p) in groups.segments.into_iter().zip(profiles) {
-            self.set.segments.insert(k, p);
-        }
-        Ok(())
+        let (segments, rows): (Vec<Segment>, Vec<Range<usize>>) = groups.segments.into_iter().unzip();
+        w.stream.push(&mut self.set, segments, &grouped, &rows)
     }
 
     /// Gives every row of the batches to come the time `t` (`None`: no time), instead of the
@@ -538,6 +546,9 @@ impl<'b> Profiler<'b> {
     /// Completes the batches in flight and returns the profiles.
     pub fn finish(mut self) -> Result<ProfileSet> {
         self.whole.flush(&mut self.set)?;
+        if let Some(w) = &mut self.windows {
+            w.stream.flush(&mut self.set)?;
+        }
         Ok(self.set)
     }
 

@@ -9,6 +9,7 @@
 
 pub mod select;
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
@@ -84,16 +85,31 @@ impl Drop for CpuFolder {
 }
 
 impl Folder for CpuFolder {
-    fn push(&mut self, batch: &RecordBatch, sketches: &[Option<SketchPlan>]) -> Result<Vec<BatchFold>> {
-        let columns: Vec<ColumnFold> = self
+    fn push(
+        &mut self,
+        batch: &RecordBatch,
+        groups: &[Range<usize>],
+        sketches: &[Option<SketchPlan>],
+    ) -> Result<Vec<BatchFold>> {
+        super::check_groups(&self.plan, batch.num_rows(), groups)?;
+        let one = groups.len() == 1;
+        // Each column in parallel, its groups in turn: a group of a few rows costs a slice and
+        // a pass, not a batch's worth of set-up.
+        let columns: Vec<Vec<ColumnFold>> = self
             .plan
             .columns
             .par_iter()
             .zip(self.scratch.par_iter_mut())
             .zip(sketches.par_iter())
-            .map(|((task, scratch), sketch)| fold_column(batch.column(task.index), task, sketch.as_ref(), scratch))
+            .map(|((task, scratch), sketch)| {
+                let array = batch.column(task.index);
+                if one {
+                    return vec![fold_column(array, task, sketch.as_ref(), scratch)];
+                }
+                groups.iter().map(|g| fold_column(&array.slice(g.start, g.len()), task, None, scratch)).collect()
+            })
             .collect();
-        Ok(vec![BatchFold { batch: batch.clone(), columns }])
+        Ok(vec![BatchFold { batch: batch.clone(), groups: groups.to_vec(), columns }])
     }
 
     fn flush(&mut self) -> Result<Vec<BatchFold>> {

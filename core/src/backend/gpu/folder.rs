@@ -13,6 +13,7 @@
 //! Buffers, bind groups, the bin edges and the sort's step parameters are made once per plan;
 //! a finished folder hands them to the next folder of the same plan.
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
@@ -24,20 +25,23 @@ use super::layout::{f64_key, HISTOGRAM_MAX_BINS, SORT_BLOCK, WORKGROUP};
 use super::layout::{key_to_f64, HistogramColumn, KeyColumn, SortColumn, SortStep};
 use super::{map_read, Context, GpuBackend, MapReport};
 use crate::backend::cpu::{as_f64, numeric_host_pass};
-use crate::backend::{BatchFold, ColumnFold, ColumnKind, FoldPlan, Folder, SketchFeed, MAX_BATCH_ROWS};
+use crate::backend::{check_groups, BatchFold, ColumnFold, ColumnKind, FoldPlan, Folder, SketchFeed, MAX_BATCH_ROWS};
 use crate::error::{Error, Result};
 use crate::profile::kll::{SketchPlan, MIN_BATCH};
 
 /// Binding names of `shaders/histogram.wgsl`, in order, checked against the shader by a test.
-pub const HISTOGRAM_BINDINGS: &[&str] = &["columns", "values", "edges", "counts"];
+pub const HISTOGRAM_BINDINGS: &[&str] = &["columns", "values", "edges", "counts", "bounds"];
 /// Binding names of `shaders/categorical.wgsl`.
-pub const CATEGORICAL_BINDINGS: &[&str] = &["columns", "keys", "counts"];
+pub const CATEGORICAL_BINDINGS: &[&str] = &["columns", "keys", "counts", "bounds"];
 /// Binding names of `shaders/sort.wgsl`.
 pub const SORT_BINDINGS: &[&str] = &["step", "columns", "values", "keys"];
 /// Values each invocation of the histogram and categorical kernels handles, on average.
 const PER_INVOCATION: usize = 16;
 /// A key that sorts after every value's (padding, and null dictionary keys).
 const NO_KEY: u32 = u32::MAX;
+/// Most histogram and key counters of one submission: a batch with more groups (windows) than
+/// fit is folded in several submissions of consecutive groups.
+const GROUP_COUNTERS: usize = 1 << 22;
 
 /// Where a task's data lives in the buffers.
 #[derive(Debug, Clone, Copy, Default)]
@@ -98,7 +102,9 @@ impl Layout {
                             edges_at: edges_at as u32,
                             n_edges: e.len() as u32,
                             counts_at: l.bins as u32,
-                            _pad: [0; 3],
+                            bounds_at: 0,
+                            n_groups: 1,
+                            _pad: 0,
                         });
                         edges_at += e.len();
                         l.bins += e.len() + 1;
@@ -133,6 +139,11 @@ struct Slot {
     values: wgpu::Buffer,
     hist_columns: wgpu::Buffer,
     hist_counts: wgpu::Buffer,
+    /// Capacity of `hist_counts`, in counts (a batch of many groups needs more).
+    bin_capacity: usize,
+    /// Where each group's values or rows end, for columns folded in groups.
+    bounds: wgpu::Buffer,
+    bound_capacity: usize,
     keys: wgpu::Buffer,
     key_columns: wgpu::Buffer,
     key_counts: wgpu::Buffer,
@@ -151,8 +162,11 @@ struct Slot {
 struct Pending {
     submission: wgpu::SubmissionIndex,
     batch: RecordBatch,
-    /// The host's part of each column's fold.
-    folds: Vec<ColumnFold>,
+    groups: Vec<Range<usize>>,
+    /// The host's part of each column's fold, per group.
+    folds: Vec<Vec<ColumnFold>>,
+    /// Per histogram column: where its bins start in the readback (in counts).
+    binned: Vec<usize>,
     /// Per sorted column: values read back (0 when the host keeps them), and where (bytes).
     sorted: Vec<(usize, u64)>,
     /// Per dictionary column: its size and where its counts start in the readback (bytes).
@@ -171,8 +185,18 @@ pub struct Resources {
     step_stride: u64,
     /// `(k, j)` of each step, in recording order (the first is the local sort's).
     step_list: Vec<(usize, usize)>,
-    _edges: wgpu::Buffer,
+    edges: wgpu::Buffer,
     slots: [Slot; 2],
+}
+
+/// Host buffers of one task, reused from batch to batch.
+#[derive(Default)]
+struct Scratch {
+    /// A group's finite values.
+    finite: Vec<f64>,
+    /// Every group's finite values, one group after the other.
+    grouped: Vec<f64>,
+    keys: Vec<u32>,
 }
 
 /// Folds a stream of batches on the GPU.
@@ -180,7 +204,7 @@ pub struct GpuFolder<'b> {
     gpu: &'b GpuBackend,
     res: Option<Resources>,
     /// Per task: host buffers reused from batch to batch.
-    scratch: Vec<(Vec<f64>, Vec<u32>)>,
+    scratch: Vec<Scratch>,
     /// The slot the next batch goes to (the other one holds the previous batch).
     next_slot: usize,
 }
@@ -212,28 +236,19 @@ use wgpu::BufferUsages as U;
 
 impl Slot {
     fn new(ctx: &Context, l: &Layout, edges: &wgpu::Buffer, steps: &wgpu::Buffer) -> Slot {
-        let key_capacity = 1024;
+        let (key_capacity, bin_capacity, bound_capacity) = (1024, l.bins, 64);
         let values = buffer(ctx, "fold.values", l.n_numeric * l.max_rows * 8, U::STORAGE | U::COPY_DST);
         let hist_columns = buffer(ctx, "fold.histogram_columns", l.histogram.len() * 32, U::STORAGE | U::COPY_DST);
-        let hist_counts = buffer(ctx, "fold.histogram_counts", l.bins * 4, U::STORAGE | U::COPY_SRC | U::COPY_DST);
+        let hist_counts = Self::counts(ctx, "fold.histogram_counts", bin_capacity);
+        let bounds = buffer(ctx, "fold.bounds", bound_capacity * 4, U::STORAGE | U::COPY_DST);
         let keys = buffer(ctx, "fold.keys", l.n_keyed * l.max_rows * 4, U::STORAGE | U::COPY_DST);
-        let key_columns = buffer(ctx, "fold.key_columns", l.n_keyed * 16, U::STORAGE | U::COPY_DST);
-        let key_counts = buffer(ctx, "fold.key_counts", key_capacity * 4, U::STORAGE | U::COPY_SRC | U::COPY_DST);
+        let key_columns = buffer(ctx, "fold.key_columns", l.n_keyed * 32, U::STORAGE | U::COPY_DST);
+        let key_counts = Self::counts(ctx, "fold.key_counts", key_capacity);
         let sort_columns = buffer(ctx, "fold.sort_columns", l.n_sorted * 16, U::STORAGE | U::COPY_DST);
         let sort_keys = buffer(ctx, "fold.sort_keys", l.n_sorted * l.max_rows * 8, U::STORAGE | U::COPY_SRC);
-        let readback = buffer(ctx, "fold.readback", Self::readback_size(l, key_capacity), U::MAP_READ | U::COPY_DST);
-        let histogram_bind = bind(
-            ctx,
-            "histogram",
-            &ctx.histogram.get_bind_group_layout(0),
-            &[
-                hist_columns.as_entire_binding(),
-                values.as_entire_binding(),
-                edges.as_entire_binding(),
-                hist_counts.as_entire_binding(),
-            ],
-        );
-        let categorical_bind = Self::categorical_bind(ctx, &key_columns, &keys, &key_counts);
+        let readback = Self::readback(ctx, l, bin_capacity, key_capacity);
+        let histogram_bind = Self::histogram_bind(ctx, &hist_columns, &values, edges, &hist_counts, &bounds);
+        let categorical_bind = Self::categorical_bind(ctx, &key_columns, &keys, &key_counts, &bounds);
         let sort_bind = bind(
             ctx,
             "sort",
@@ -253,6 +268,9 @@ impl Slot {
             values,
             hist_columns,
             hist_counts,
+            bin_capacity,
+            bounds,
+            bound_capacity,
             keys,
             key_columns,
             key_counts,
@@ -267,8 +285,34 @@ impl Slot {
         }
     }
 
-    fn readback_size(l: &Layout, key_capacity: usize) -> usize {
-        l.bins * 4 + key_capacity * 4 + l.n_sorted * l.max_rows * 8
+    fn counts(ctx: &Context, label: &str, n: usize) -> wgpu::Buffer {
+        buffer(ctx, label, n * 4, U::STORAGE | U::COPY_SRC | U::COPY_DST)
+    }
+
+    fn readback(ctx: &Context, l: &Layout, bins: usize, keys: usize) -> wgpu::Buffer {
+        buffer(ctx, "fold.readback", bins * 4 + keys * 4 + l.n_sorted * l.max_rows * 8, U::MAP_READ | U::COPY_DST)
+    }
+
+    fn histogram_bind(
+        ctx: &Context,
+        columns: &wgpu::Buffer,
+        values: &wgpu::Buffer,
+        edges: &wgpu::Buffer,
+        counts: &wgpu::Buffer,
+        bounds: &wgpu::Buffer,
+    ) -> wgpu::BindGroup {
+        bind(
+            ctx,
+            "histogram",
+            &ctx.histogram.get_bind_group_layout(0),
+            &[
+                columns.as_entire_binding(),
+                values.as_entire_binding(),
+                edges.as_entire_binding(),
+                counts.as_entire_binding(),
+                bounds.as_entire_binding(),
+            ],
+        )
     }
 
     fn categorical_bind(
@@ -276,25 +320,47 @@ impl Slot {
         columns: &wgpu::Buffer,
         keys: &wgpu::Buffer,
         counts: &wgpu::Buffer,
+        bounds: &wgpu::Buffer,
     ) -> wgpu::BindGroup {
         bind(
             ctx,
             "categorical",
             &ctx.categorical.get_bind_group_layout(0),
-            &[columns.as_entire_binding(), keys.as_entire_binding(), counts.as_entire_binding()],
+            &[
+                columns.as_entire_binding(),
+                keys.as_entire_binding(),
+                counts.as_entire_binding(),
+                bounds.as_entire_binding(),
+            ],
         )
     }
 
-    /// Makes room for `n` dictionary counts (the slot is idle).
-    fn reserve_keys(&mut self, ctx: &Context, l: &Layout, n: usize) {
-        if n <= self.key_capacity {
-            return;
+    /// Makes room for `bins` histogram counts, `keys` dictionary counts and `bounds` group ends
+    /// (the slot is idle): dictionaries and groups vary from batch to batch.
+    fn reserve(&mut self, ctx: &Context, l: &Layout, edges: &wgpu::Buffer, bins: usize, keys: usize, bounds: usize) {
+        let mut grown = false;
+        if bins > self.bin_capacity {
+            self.bin_capacity = bins.next_power_of_two();
+            self.hist_counts = Self::counts(ctx, "fold.histogram_counts", self.bin_capacity);
+            grown = true;
         }
-        self.key_capacity = n.next_power_of_two();
-        self.key_counts = buffer(ctx, "fold.key_counts", self.key_capacity * 4, U::STORAGE | U::COPY_SRC | U::COPY_DST);
-        self.readback =
-            buffer(ctx, "fold.readback", Self::readback_size(l, self.key_capacity), U::MAP_READ | U::COPY_DST);
-        self.categorical_bind = Self::categorical_bind(ctx, &self.key_columns, &self.keys, &self.key_counts);
+        if keys > self.key_capacity {
+            self.key_capacity = keys.next_power_of_two();
+            self.key_counts = Self::counts(ctx, "fold.key_counts", self.key_capacity);
+            grown = true;
+        }
+        if bounds > self.bound_capacity {
+            self.bound_capacity = bounds.next_power_of_two();
+            self.bounds = buffer(ctx, "fold.bounds", self.bound_capacity * 4, U::STORAGE | U::COPY_DST);
+            grown = true;
+        }
+        if grown {
+            self.readback = Self::readback(ctx, l, self.bin_capacity, self.key_capacity);
+            self.histogram_bind =
+                Self::histogram_bind(ctx, &self.hist_columns, &self.values, edges, &self.hist_counts, &self.bounds);
+            self.categorical_bind =
+                Self::categorical_bind(ctx, &self.key_columns, &self.keys, &self.key_counts, &self.bounds);
+        }
     }
 }
 
@@ -346,7 +412,7 @@ impl Resources {
         let steps = buffer(ctx, "fold.sort_steps", bytes.len(), U::UNIFORM | U::COPY_DST);
         ctx.queue.write_buffer(&steps, 0, &bytes);
         let slots = [Slot::new(ctx, &layout, &edges, &steps), Slot::new(ctx, &layout, &edges, &steps)];
-        Ok(Resources { plan, layout, _steps: steps, step_stride, step_list, _edges: edges, slots })
+        Ok(Resources { plan, layout, _steps: steps, step_stride, step_list, edges, slots })
     }
 }
 
@@ -362,7 +428,7 @@ impl<'b> GpuFolder<'b> {
             Some(r) => r,
             None => Resources::new(&gpu.ctx, plan.clone())?,
         };
-        let scratch = plan.columns.iter().map(|_| (Vec::new(), Vec::new())).collect();
+        let scratch = plan.columns.iter().map(|_| Scratch::default()).collect();
         Ok(GpuFolder { gpu, res: Some(res), scratch, next_slot: 0 })
     }
 
@@ -384,137 +450,147 @@ impl<'b> GpuFolder<'b> {
                 .get_mapped_range()
                 .map_err(|e| Error::Backend(format!("GPU readback failed: {e}")))?;
             let words: &[u32] = bytemuck::cast_slice(&view);
-            for (i, fold) in folds.iter_mut().enumerate() {
+            for (i, groups) in folds.iter_mut().enumerate() {
                 let place = res.layout.places[i];
-                match fold {
-                    ColumnFold::Numeric(f) => {
-                        if let (Some(h), Some(bins)) = (place.binned, f.bins.as_mut()) {
-                            let col = &res.layout.histogram[h];
-                            let at = col.counts_at as usize;
-                            for (b, &c) in bins.iter_mut().zip(&words[at..at + col.n_edges as usize + 1]) {
-                                *b = c as u64;
+                for (g, fold) in groups.iter_mut().enumerate() {
+                    match fold {
+                        ColumnFold::Numeric(f) => {
+                            if let (Some(h), Some(bins)) = (place.binned, f.bins.as_mut()) {
+                                let (len, at) = (bins.len(), p.binned[h] + g * bins.len());
+                                bins.iter_mut().zip(&words[at..at + len]).for_each(|(b, &c)| *b = c as u64);
+                            }
+                            if let Some(s) = place.sorted {
+                                let (n, at) = p.sorted[s];
+                                if n > 0 {
+                                    let w = &words[at as usize / 4..at as usize / 4 + 2 * n];
+                                    let sorted: Vec<f64> = w.chunks_exact(2).map(|k| key_to_f64(k[0], k[1])).collect();
+                                    f.sketch = SketchFeed::Sorted(sorted);
+                                }
                             }
                         }
-                        if let Some(s) = place.sorted {
-                            let (n, at) = p.sorted[s];
-                            if n > 0 {
-                                let w = &words[at as usize / 4..at as usize / 4 + 2 * n];
-                                let sorted: Vec<f64> = w.chunks_exact(2).map(|k| key_to_f64(k[0], k[1])).collect();
-                                f.sketch = SketchFeed::Sorted(sorted);
+                        ColumnFold::Keys(counts) => {
+                            if let Some(q) = place.keyed {
+                                let (n, at) = p.keyed[q];
+                                let at = at as usize / 4 + g * n;
+                                *counts = words[at..at + n].iter().map(|&c| c as u64).collect();
                             }
                         }
+                        _ => {}
                     }
-                    ColumnFold::Keys(counts) => {
-                        if let Some(q) = place.keyed {
-                            let (n, at) = p.keyed[q];
-                            *counts = words[at as usize / 4..at as usize / 4 + n].iter().map(|&c| c as u64).collect();
-                        }
-                    }
-                    _ => {}
                 }
             }
         }
         readback.unmap();
-        Ok(Some(BatchFold { batch: p.batch, columns: folds }))
+        Ok(Some(BatchFold { batch: p.batch, groups: p.groups, columns: folds }))
     }
-}
 
-/// Keys of a text dictionary as u32, with null keys as [`NO_KEY`]; the dictionary's size.
-fn dictionary_keys(array: &ArrayRef, out: &mut Vec<u32>) -> usize {
-    out.clear();
-    let Some(dict) = array.as_any_dictionary_opt() else { return 0 };
-    if dict.values().is_empty() {
-        // No entry: every key is null (Arrow's key normalization needs an entry).
-        return 0;
-    }
-    let nulls = dict.keys().logical_nulls();
-    if let Some(d) = array.as_dictionary_opt::<Int32Type>() {
-        out.extend(d.keys().values().iter().map(|&k| k as u32));
-    } else {
-        out.extend(dict.normalized_keys().into_iter().map(|k| k as u32));
-    }
-    if let Some(n) = nulls {
-        for (k, valid) in out.iter_mut().zip(n.iter()) {
-            if !valid {
-                *k = NO_KEY;
-            }
-        }
-    }
-    dict.values().len()
-}
-
-impl Folder for GpuFolder<'_> {
-    fn push(&mut self, batch: &RecordBatch, _sketches: &[Option<SketchPlan>]) -> Result<Vec<BatchFold>> {
+    /// Prepares, uploads and submits one batch whose groups' counters fit one submission.
+    fn submit(&mut self, batch: &RecordBatch, groups: &[Range<usize>]) -> Result<Vec<BatchFold>> {
         let slot = self.next_slot;
         self.next_slot = 1 - slot;
         let mut done = Vec::new();
         if let Some(f) = self.complete(slot)? {
             done.push(f);
         }
-        if batch.num_rows() > MAX_BATCH_ROWS {
-            return Err(Error::Backend(format!(
-                "a batch of {} rows exceeds the {MAX_BATCH_ROWS} a folder takes (the profiler slices batches)",
-                batch.num_rows()
-            )));
-        }
         let ctx = &self.gpu.ctx;
         let res = self.res.as_mut().expect("resources held until drop");
         let plan = res.plan.clone();
         let layout = &res.layout;
-        // The host's pass over each column, uploading as it goes (the queue takes writes from
-        // any thread; they land before this batch's submission).
+        let n_groups = groups.len();
+        let one = n_groups == 1;
+        // The host's pass over each column, a group at a time, uploading as it goes (the queue
+        // takes writes from any thread; they land before this batch's submission). Each
+        // column's fold per group, its values uploaded, and where each group's values end.
         let (values_buf, keys_buf) = (&res.slots[slot].values, &res.slots[slot].keys);
-        let prepared: Vec<(ColumnFold, usize)> = plan
+        let prepared: Vec<(Vec<ColumnFold>, usize, Vec<u32>)> = plan
             .columns
             .par_iter()
             .zip(self.scratch.par_iter_mut())
             .zip(layout.places.par_iter())
-            .map(|((task, (finite, keys)), place)| {
+            .map(|((task, scratch), place)| {
                 let array = batch.column(task.index);
+                let host = || (vec![ColumnFold::Host; n_groups], 0, Vec::new());
                 match task.kind {
                     ColumnKind::Numeric { .. } => {
-                        let Some(values) = as_f64(array) else { return (ColumnFold::Host, 0) };
-                        let fold = numeric_host_pass(&values, task, finite);
-                        if let Some(at) = place.values_at.filter(|_| !finite.is_empty()) {
-                            ctx.queue.write_buffer(values_buf, at as u64 * 8, bytemuck::cast_slice(finite));
+                        let Some(values) = as_f64(array) else { return host() };
+                        let Scratch { finite, grouped, .. } = scratch;
+                        let mut folds = Vec::with_capacity(n_groups);
+                        let mut ends = Vec::new();
+                        let upload: &[f64] = if one {
+                            folds.push(ColumnFold::Numeric(Box::new(numeric_host_pass(&values, task, finite))));
+                            finite
+                        } else {
+                            grouped.clear();
+                            for g in groups {
+                                let fold = numeric_host_pass(&values.slice(g.start, g.len()), task, finite);
+                                folds.push(ColumnFold::Numeric(Box::new(fold)));
+                                grouped.extend_from_slice(finite);
+                                ends.push(grouped.len() as u32);
+                            }
+                            grouped
+                        };
+                        if let Some(at) = place.values_at.filter(|_| !upload.is_empty()) {
+                            ctx.queue.write_buffer(values_buf, at as u64 * 8, bytemuck::cast_slice(upload));
                         }
-                        (ColumnFold::Numeric(Box::new(fold)), finite.len())
+                        (folds, upload.len(), ends)
                     }
                     ColumnKind::Keys => {
+                        let keys = &mut scratch.keys;
                         let n_keys = dictionary_keys(array, keys);
                         if let Some(q) = place.keyed.filter(|_| !keys.is_empty()) {
                             let at = (q * layout.max_rows * 4) as u64;
                             ctx.queue.write_buffer(keys_buf, at, bytemuck::cast_slice(keys));
                         }
-                        (ColumnFold::Keys(vec![0; n_keys]), keys.len())
+                        (vec![ColumnFold::Keys(vec![0; n_keys]); n_groups], keys.len(), Vec::new())
                     }
                     ColumnKind::Boolean => {
-                        let b = array.as_boolean();
-                        (ColumnFold::Boolean { trues: b.true_count() as u64, falses: b.false_count() as u64 }, 0)
+                        let folds = groups
+                            .iter()
+                            .map(|g| {
+                                let part = array.slice(g.start, g.len());
+                                let b = part.as_boolean();
+                                ColumnFold::Boolean { trues: b.true_count() as u64, falses: b.false_count() as u64 }
+                            })
+                            .collect();
+                        (folds, 0, Vec::new())
                     }
-                    ColumnKind::Host => (ColumnFold::Host, 0),
+                    ColumnKind::Host => host(),
                 }
             })
             .collect();
-        // Dictionary sizes vary from batch to batch: place their counts now.
+        // Dictionary sizes and group ends vary from batch to batch: place their counts now.
+        let mut bounds: Vec<u32> = Vec::new();
+        let row_bounds_at = bounds.len() as u32;
+        if !one {
+            bounds.extend(groups.iter().map(|g| g.end as u32));
+        }
         let mut key_columns = Vec::with_capacity(layout.n_keyed);
         let mut keyed = Vec::with_capacity(layout.n_keyed);
         let mut hist_columns = layout.histogram.clone();
         let mut sort_columns = Vec::with_capacity(layout.n_sorted);
         let (mut key_total, mut max_keys, mut max_binned, mut max_sorted) = (0usize, 0usize, 0usize, 0usize);
-        for ((fold, n), place) in prepared.iter().zip(&layout.places) {
-            if let (Some(q), ColumnFold::Keys(c)) = (place.keyed, fold) {
+        for ((folds, n, ends), place) in prepared.iter().zip(&layout.places) {
+            if let (Some(q), Some(ColumnFold::Keys(c))) = (place.keyed, folds.first()) {
                 key_columns.push(KeyColumn {
                     keys_at: (q * layout.max_rows) as u32,
                     n: *n as u32,
                     n_keys: c.len() as u32,
                     counts_at: key_total as u32,
+                    bounds_at: row_bounds_at,
+                    n_groups: n_groups as u32,
+                    _pad: [0; 2],
                 });
-                key_total += c.len();
+                key_total += c.len() * n_groups;
                 max_keys = max_keys.max(*n);
             }
             if let Some(h) = place.binned {
-                hist_columns[h].n = *n as u32;
+                let col = &mut hist_columns[h];
+                col.n = *n as u32;
+                // Every column's bins for every group: the layout's regions, each n_groups long.
+                col.counts_at *= n_groups as u32;
+                col.n_groups = n_groups as u32;
+                col.bounds_at = bounds.len() as u32;
+                bounds.extend_from_slice(ends);
                 max_binned = max_binned.max(*n);
             }
             if let Some(si) = place.sorted {
@@ -528,8 +604,10 @@ impl Folder for GpuFolder<'_> {
             }
         }
         let layout = layout.clone();
-        res.slots[slot].reserve_keys(ctx, &layout, key_total);
-        let s = &res.slots[slot];
+        let bins_total = layout.bins * n_groups;
+        let Resources { slots, edges, .. } = res;
+        slots[slot].reserve(ctx, &layout, edges, bins_total, key_total, bounds.len());
+        let s = &slots[slot];
         if !hist_columns.is_empty() {
             ctx.queue.write_buffer(&s.hist_columns, 0, bytemuck::cast_slice(&hist_columns));
         }
@@ -539,9 +617,12 @@ impl Folder for GpuFolder<'_> {
         if !sort_columns.is_empty() {
             ctx.queue.write_buffer(&s.sort_columns, 0, bytemuck::cast_slice(&sort_columns));
         }
+        if !bounds.is_empty() {
+            ctx.queue.write_buffer(&s.bounds, 0, bytemuck::cast_slice(&bounds));
+        }
         let mut enc = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("fold") });
-        enc.clear_buffer(&s.hist_counts, 0, None);
-        enc.clear_buffer(&s.key_counts, 0, None);
+        enc.clear_buffer(&s.hist_counts, 0, Some(bins_total.max(1) as u64 * 4));
+        enc.clear_buffer(&s.key_counts, 0, Some(key_total.max(1) as u64 * 4));
         // The region each column is sorted in: the smallest power of two that holds the largest.
         let region = max_sorted.max(SORT_BLOCK).next_power_of_two();
         {
@@ -588,7 +669,7 @@ impl Folder for GpuFolder<'_> {
         }
         // Results to the mapped buffer: bins, key counts, then each sorted column's values.
         let mut at = 0u64;
-        let bins_bytes = (layout.bins * 4) as u64;
+        let bins_bytes = (bins_total * 4) as u64;
         if bins_bytes > 0 {
             enc.copy_buffer_to_buffer(&s.hist_counts, 0, &s.readback, 0, bins_bytes);
         }
@@ -615,10 +696,82 @@ impl Folder for GpuFolder<'_> {
         let submission = ctx.queue.submit([enc.finish()]);
         let readback_len = at.max(4);
         let mapped = map_read(s.readback.slice(..readback_len));
-        let folds = prepared.into_iter().map(|(f, _)| f).collect();
+        let folds = prepared.into_iter().map(|(f, _, _)| f).collect();
+        let binned = hist_columns.iter().map(|c| c.counts_at as usize).collect();
+        let groups = groups.to_vec();
         let res = self.res();
-        res.slots[slot].pending =
-            Some(Pending { submission, batch: batch.clone(), folds, sorted, keyed, readback_len, mapped });
+        res.slots[slot].pending = Some(Pending {
+            submission,
+            batch: batch.clone(),
+            groups,
+            folds,
+            binned,
+            sorted,
+            keyed,
+            readback_len,
+            mapped,
+        });
+        Ok(done)
+    }
+}
+
+/// Keys of a text dictionary as u32, with null keys as [`NO_KEY`]; the dictionary's size.
+fn dictionary_keys(array: &ArrayRef, out: &mut Vec<u32>) -> usize {
+    out.clear();
+    let Some(dict) = array.as_any_dictionary_opt() else { return 0 };
+    if dict.values().is_empty() {
+        // No entry: every key is null (Arrow's key normalization needs an entry).
+        return 0;
+    }
+    let nulls = dict.keys().logical_nulls();
+    if let Some(d) = array.as_dictionary_opt::<Int32Type>() {
+        out.extend(d.keys().values().iter().map(|&k| k as u32));
+    } else {
+        out.extend(dict.normalized_keys().into_iter().map(|k| k as u32));
+    }
+    if let Some(n) = nulls {
+        for (k, valid) in out.iter_mut().zip(n.iter()) {
+            if !valid {
+                *k = NO_KEY;
+            }
+        }
+    }
+    dict.values().len()
+}
+
+impl Folder for GpuFolder<'_> {
+    fn push(
+        &mut self,
+        batch: &RecordBatch,
+        groups: &[Range<usize>],
+        _sketches: &[Option<SketchPlan>],
+    ) -> Result<Vec<BatchFold>> {
+        let res = self.res.as_ref().expect("resources held until drop");
+        check_groups(&res.plan, batch.num_rows(), groups)?;
+        if batch.num_rows() > MAX_BATCH_ROWS {
+            return Err(Error::Backend(format!(
+                "a batch of {} rows exceeds the {MAX_BATCH_ROWS} a folder takes (the profiler slices batches)",
+                batch.num_rows()
+            )));
+        }
+        // The counters of one group: every histogram's bins and every dictionary's keys.
+        let keys: usize = res
+            .plan
+            .columns
+            .iter()
+            .filter(|t| t.kind == ColumnKind::Keys)
+            .filter_map(|t| batch.column(t.index).as_any_dictionary_opt().map(|d| d.values().len()))
+            .sum();
+        let most = (GROUP_COUNTERS / (res.layout.bins + keys).max(1)).max(1);
+        if groups.len() <= most {
+            return self.submit(batch, groups);
+        }
+        let mut done = Vec::new();
+        for chunk in groups.chunks(most) {
+            let (from, to) = (chunk[0].start, chunk[chunk.len() - 1].end);
+            let shifted: Vec<Range<usize>> = chunk.iter().map(|g| g.start - from..g.end - from).collect();
+            done.extend(self.submit(&batch.slice(from, to - from), &shifted)?);
+        }
         Ok(done)
     }
 

@@ -18,8 +18,12 @@ pub struct HistogramColumn {
     pub n_edges: u32,
     /// First bin of the column in the counts buffer.
     pub counts_at: u32,
+    /// First group end of the column in the bounds buffer.
+    pub bounds_at: u32,
+    /// Groups of values counted apart (1: the whole column).
+    pub n_groups: u32,
     /// Padding to 32 bytes.
-    pub _pad: [u32; 3],
+    pub _pad: u32,
 }
 
 /// One column of the categorical kernel. Kept in sync with `KeyColumn` in
@@ -35,6 +39,12 @@ pub struct KeyColumn {
     pub n_keys: u32,
     /// First count of the column in the counts buffer.
     pub counts_at: u32,
+    /// First group end of the column in the bounds buffer.
+    pub bounds_at: u32,
+    /// Groups of rows counted apart (1: the whole column).
+    pub n_groups: u32,
+    /// Padding to 32 bytes.
+    pub _pad: [u32; 2],
 }
 
 /// One column of the sort kernel. Kept in sync with `SortColumn` in `shaders/sort.wgsl`.
@@ -124,7 +134,7 @@ mod tests {
     #[test]
     fn layout_sizes_match_wgsl() {
         assert_eq!(std::mem::size_of::<HistogramColumn>(), 32);
-        assert_eq!(std::mem::size_of::<KeyColumn>(), 16);
+        assert_eq!(std::mem::size_of::<KeyColumn>(), 32);
         assert_eq!(std::mem::size_of::<SortColumn>(), 16);
         assert_eq!(std::mem::size_of::<SortStep>(), 16);
         assert_eq!(std::mem::size_of::<CompareParams>(), 16);
