@@ -511,6 +511,49 @@ fn gpu_and_cpu_backends_agree_on_a_generated_capture() {
     assert_eq!(cpu.1, gpu.1);
 }
 
+/// With time windows the GPU counts each window's bins and categories in its kernels: every
+/// window's figures (windows.csv), change points and verdicts are the CPU's.
+#[test]
+fn gpu_and_cpu_backends_agree_on_every_window() {
+    if crate::parity::gpu().is_none() {
+        return;
+    }
+    use driftwatch::synth::{write_capture, CaptureSpec};
+    let d = tempfile::tempdir().unwrap();
+    let (base, cur) = (d.path().join("base.parquet"), d.path().join("cur.parquet"));
+    for (path, seed, drifted) in [(&base, 1, false), (&cur, 2, true)] {
+        let spec = CaptureSpec { rows: 200_000, seed, drifted, row_group: 65_536, ..Default::default() };
+        write_capture(path, &spec).unwrap();
+    }
+    driftwatch()
+        .args(["baseline", "-q", "--backend", "cpu", "-o"])
+        .arg(d.path().join("base"))
+        .arg(&base)
+        .assert()
+        .success();
+    let run = |backend: &str| {
+        let out = d.path().join(backend);
+        driftwatch()
+            .args(["monitor", "-q", "--backend", backend, "--time-column", "event_time", "--window", "15m", "-b"])
+            .arg(d.path().join("base"))
+            .arg("-o")
+            .arg(&out)
+            .arg(&cur)
+            .assert()
+            .code(1);
+        let mut drift = json(&out.join("drift.json"));
+        drift["backend"] = serde_json::Value::Null;
+        let csv = std::fs::read_to_string(out.join("windows.csv")).unwrap();
+        (csv, std::fs::read(out.join("changepoints.json")).unwrap(), drift)
+    };
+    let (cpu, gpu) = (run("cpu"), run("gpu"));
+    // 200,000 rows 37 ms apart: a little over two hours, nine 15-minute windows per feature.
+    assert!(cpu.0.lines().filter(|l| l.contains(",f0,")).count() >= 9, "{}", cpu.0);
+    assert!(cpu.0 == gpu.0, "windows.csv differs between backends");
+    assert!(cpu.1 == gpu.1, "changepoints.json differs between backends");
+    assert_eq!(cpu.2, gpu.2);
+}
+
 #[test]
 fn devices_lists_adapters() {
     let a = driftwatch().args(["devices", "--json"]).assert().success();
