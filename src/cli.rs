@@ -183,6 +183,10 @@ pub enum Command {
         /// the rows, and joined by inference_id in memory and spilled.
         #[arg(long)]
         quality: bool,
+        /// Also time the profile and monitor with rows keyed by windows of this length of the
+        /// capture's event_time (a million rows span about ten hours): 15m, 1h…
+        #[arg(long, value_name = "LENGTH")]
+        window: Option<Window>,
         /// Print JSON instead of a Markdown table.
         #[arg(long)]
         json: bool,

@@ -208,13 +208,21 @@ fn run() -> anyhow::Result<u8> {
             eprintln!("driftwatch watch: {late} late rows, {untimed} rows without a time so far");
             Ok(0)
         }
-        Command::Bench { rows, row_group, backend, dir, runs, shape, quality, json } => {
+        Command::Bench { rows, row_group, backend, dir, runs, shape, quality, window, json } => {
             let shape = match shape {
                 ShapeArg::Capture => Shape::Capture,
                 ShapeArg::Floats => Shape::Floats,
             };
-            let opts =
-                driftwatch::bench::BenchOptions { rows, row_group, backends: Vec::new(), dir, runs, shape, quality };
+            let opts = driftwatch::bench::BenchOptions {
+                rows,
+                row_group,
+                backends: Vec::new(),
+                dir,
+                runs,
+                shape,
+                quality,
+                window,
+            };
             bench(opts, backend, json)
         }
         Command::Devices { json } => devices(json),

@@ -841,3 +841,39 @@ fn report_lists_the_worst_features_first() {
         .collect();
     assert_eq!(rows, want.iter().map(|w| w.2.as_str()).collect::<Vec<_>>());
 }
+
+/// `bench --window` times the windowed profile and monitor beside the plain ones, and counts
+/// the windows the generated capture's event_time falls in (read back from the file here).
+#[test]
+fn bench_times_windows() {
+    let d = tempfile::tempdir().unwrap();
+    let a = driftwatch()
+        .args(["bench", "--rows", "30000", "--row-group", "8192", "--runs", "1", "--backend", "cpu"])
+        .args(["--window", "15m", "--json", "--dir"])
+        .arg(d.path())
+        .assert()
+        .success();
+    let v: serde_json::Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
+    let file = std::fs::File::open(d.path().join("current-30000.parquet")).unwrap();
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap();
+    let mut windows = std::collections::BTreeSet::new();
+    for b in reader {
+        let b = b.unwrap();
+        let t = b.column_by_name("event_time").unwrap();
+        let t = t.as_any().downcast_ref::<arrow_array::TimestampMillisecondArray>().unwrap();
+        windows.extend(t.iter().flatten().map(|ms| ms.div_euclid(900_000)));
+    }
+    let stages: Vec<&str> = v["stages"].as_array().unwrap().iter().map(|s| s["stage"].as_str().unwrap()).collect();
+    let want = format!("profile, {} windows of 15m", windows.len());
+    assert!(stages.contains(&want.as_str()), "{stages:?} lacks {want}");
+    assert!(stages.contains(&"end to end (monitor --window 15m)"), "{stages:?}");
+    assert!(v["stages"].as_array().unwrap().iter().all(|s| s["seconds"].as_f64().unwrap() > 0.0));
+    // Without the capture's time column there is nothing to key by.
+    driftwatch()
+        .args(["bench", "--rows", "1000", "--runs", "1", "--backend", "cpu", "--shape", "floats", "--window", "1h"])
+        .arg("--dir")
+        .arg(d.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--window needs the capture shape"));
+}

@@ -10,6 +10,9 @@
 //!   and backend folders the file engine uses;
 //! - **compare**: the comparison kernel over every numeric feature's bins, in one call;
 //! - **end to end**: `monitor` on the file: scan, decode, profile, compare, check, write;
+//! - with `--window`, **profile** and **end to end** again with rows keyed by time windows of
+//!   the capture's `event_time`: every window's histograms and categories counted by the
+//!   backend's kernels beside the whole profile;
 //! - with `--quality`, **model quality** on the capture's probability and label: scored in the
 //!   rows, joined with itself by `inference_id` in memory, and the same join spilled to disk.
 //!
@@ -26,9 +29,10 @@ use serde::Serialize;
 use crate::backend::{self, BackendChoice, BinnedPair};
 use crate::baseline::{Baseline, Reference};
 use crate::decode::{for_each_batch, projection};
-use crate::engine::{profile_batches, ProfilePlan};
+use crate::engine::window::Window;
+use crate::engine::{profile_batches, ProfilePlan, SegmentKey};
 use crate::error::{Error, Result};
-use crate::pipeline::{run_baseline, run_monitor, JobOptions};
+use crate::pipeline::{run_baseline, run_monitor, JobOptions, TimeOptions};
 use crate::profile::Role;
 use crate::scan::{scan, ScannedFile};
 use crate::synth::{write_capture, CaptureSpec, Shape};
@@ -51,6 +55,9 @@ pub struct BenchOptions {
     /// Also time model quality on the capture's `prediction` and `label`: scored in the rows,
     /// joined with itself by `inference_id` in memory, and the same join spilled to disk.
     pub quality: bool,
+    /// Also time the profile and `monitor` with rows keyed by this window of the capture's
+    /// `event_time` (one row every 37 ms: a million rows span about ten hours).
+    pub window: Option<Window>,
 }
 
 /// One measured stage.
@@ -142,8 +149,14 @@ pub fn decode_all(files: &[ScannedFile], keep: bool) -> Result<Decoded> {
     Ok((rows, bytes, batches))
 }
 
+/// The generated capture's time column.
+const TIME_COLUMN: &str = "event_time";
+
 /// Runs the benchmark.
 pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
+    if opts.window.is_some() && opts.shape != Shape::Capture {
+        return Err(Error::Usage("bench --window needs the capture shape (its event_time)".into()));
+    }
     let tmp;
     let dir = match &opts.dir {
         Some(d) => d.clone(),
@@ -216,7 +229,31 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
                 Some(&base_dir),
             )
         })?;
-        stages.push(BenchRow { stage: "end to end (monitor)".into(), backend: name, seconds: t, rows, bytes });
+        stages.push(BenchRow { stage: "end to end (monitor)".into(), backend: name.clone(), seconds: t, rows, bytes });
+        if let Some(window) = opts.window {
+            let limit = crate::timeline::DEFAULT_MAX_WINDOWS;
+            let keyed = ProfilePlan {
+                segment: SegmentKey::Window { column: TIME_COLUMN.into(), window, limit },
+                ..plan.clone()
+            };
+            let (t, set) = best(opts.runs, || profile_batches(&batches, &keyed, backend.as_ref()))?;
+            let stage = format!("profile, {} windows of {window}", set.windows().count());
+            stages.push(BenchRow { stage, backend: name.clone(), seconds: t, rows, bytes });
+            let windows = TimeOptions {
+                column: Some(TIME_COLUMN.into()),
+                window,
+                limit,
+                reference: crate::timeline::WindowReference::Baseline,
+            };
+            let job = JobOptions {
+                backend: choice,
+                windows: Some(windows),
+                ..JobOptions::new(vec![cur_path.display().to_string()], out.clone())
+            };
+            let (t, _) = best(opts.runs, || run_monitor(&job, Some(&base_dir)))?;
+            let stage = format!("end to end (monitor --window {window})");
+            stages.push(BenchRow { stage, backend: name, seconds: t, rows, bytes });
+        }
     }
     drop(batches);
     if opts.quality {
