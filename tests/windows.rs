@@ -158,8 +158,8 @@ fn windows_are_the_same_on_the_gpu() {
 
 /// Many windows in each batch, each with a fine histogram: a column's bins of all windows no
 /// longer fit the kernel's workgroup memory and are counted in global memory; with one row per
-/// window, a batch's 65,536 windows take several submissions. Both against the CPU, and the
-/// one-row windows against the rows themselves.
+/// window, a batch's 65,536 windows are pushed to the folder in runs. Both against the CPU, and
+/// the one-row windows against the rows themselves.
 #[test]
 fn many_windows_per_batch_are_the_same_on_the_gpu() {
     let Some(g) = gpu() else { return };
@@ -194,6 +194,40 @@ fn many_windows_per_batch_are_the_same_on_the_gpu() {
         assert_eq!(h.counts.iter().sum::<u64>(), 1, "row {i}");
         assert_eq!(h.counts[bin], 1, "row {i}: {} in bin {bin}", x.value(i));
     }
+}
+
+/// A folder given a batch in more groups than one submission's counters hold splits it into
+/// submissions of consecutive groups: the folds are the CPU folder's, group by group.
+#[test]
+fn a_gpu_folder_splits_a_batch_of_many_groups() {
+    use driftwatch::backend::{ColumnKind, ColumnTask, Detail, FoldPlan};
+    let Some(g) = gpu() else { return };
+    let batch = capture(65_536, 5);
+    let edges: Arc<[f64]> = (0..200).map(|i| i as f64 * 0.25).collect::<Vec<_>>().into();
+    let task = |index, kind, edges| ColumnTask { index, kind, edges, detail: Detail::Light };
+    let plan = Arc::new(FoldPlan {
+        columns: vec![task(1, ColumnKind::Numeric { integral: false }, Some(edges)), task(2, ColumnKind::Keys, None)],
+    });
+    // One group per row: 65,536 × (201 + 3) counters, past the 4M of a submission.
+    let groups: Vec<std::ops::Range<usize>> = (0..batch.num_rows()).map(|i| i..i + 1).collect();
+    let fold = |b: &dyn Backend| {
+        let mut f = b.folder(plan.clone()).unwrap();
+        let mut done = f.push(&batch, &groups, &[None, None]).unwrap();
+        done.extend(f.flush().unwrap());
+        done
+    };
+    let (cpu, gpu_folds) = (fold(&CpuBackend), fold(g));
+    assert_eq!(cpu.len(), 1);
+    assert!(gpu_folds.len() > 1, "one submission");
+    let flat = |folds: &[driftwatch::backend::BatchFold], task: usize| -> Vec<String> {
+        folds.iter().flat_map(|f| f.columns[task].iter().map(|c| format!("{c:?}"))).collect()
+    };
+    for task in 0..2 {
+        let (a, b) = (flat(&cpu, task), flat(&gpu_folds, task));
+        assert_eq!(a.len(), groups.len());
+        assert!(a == b, "task {task}: folds differ");
+    }
+    assert_eq!(gpu_folds.iter().map(|f| f.groups.len()).sum::<usize>(), groups.len());
 }
 
 /// The two sets hold the same segments with the same profiles, to the byte once serialized;

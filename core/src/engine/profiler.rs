@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::ops::Range;
 use std::sync::Arc;
 
+use arrow_array::cast::AsArray;
 use arrow_array::RecordBatch;
 use arrow_schema::{DataType, Schema, SchemaRef};
 use rayon::prelude::*;
@@ -262,6 +263,9 @@ impl ProfileSet {
     }
 }
 
+/// Most histogram bins and dictionary entries of the windows pushed to a folder at once.
+const GROUP_COUNTERS: usize = 1 << 20;
+
 /// Folds batches of one schema into profiles keyed by segment, on a backend.
 ///
 /// ```
@@ -361,6 +365,18 @@ impl<'b> Stream<'b> {
         let done = self.folder.push(batch, groups, &sketches)?;
         done.into_iter().for_each(|f| self.apply(set, f));
         Ok(())
+    }
+
+    /// Histogram bins and dictionary entries a segment of `batch` is folded into.
+    fn counters(&self, batch: &RecordBatch) -> usize {
+        self.tasks
+            .columns
+            .iter()
+            .map(|t| match t.kind {
+                ColumnKind::Keys => batch.column(t.index).as_any_dictionary_opt().map_or(0, |d| d.values().len()),
+                _ => t.edges.as_ref().map_or(0, |e| e.len() + 1),
+            })
+            .sum()
     }
 
     fn flush(&mut self, set: &mut ProfileSet) -> Result<()> {
@@ -515,8 +531,22 @@ impl<'b> Profiler<'b> {
             Some(order) => arrow_select::take::take_record_batch(batch, order)
                 .map_err(|e| Error::Schema { column: w.column.clone(), message: crate::error::one_line(e) })?,
         };
-        let (segments, rows): (Vec<Segment>, Vec<Range<usize>>) = groups.segments.into_iter().unzip();
-        w.stream.push(&mut self.set, segments, &grouped, &rows)
+        // Pushed a run of windows at a time, so that the folds in hand (a histogram per window
+        // and column) stay near GROUP_COUNTERS whatever the rows' order.
+        let per_window = w.stream.counters(&grouped).max(1);
+        let most = (GROUP_COUNTERS / per_window).max(1);
+        let mut segments = groups.segments.into_iter().peekable();
+        while segments.peek().is_some() {
+            let (keys, rows): (Vec<Segment>, Vec<Range<usize>>) = segments.by_ref().take(most).unzip();
+            let (from, to) = (rows[0].start, rows[rows.len() - 1].end);
+            if from == 0 && to == grouped.num_rows() {
+                w.stream.push(&mut self.set, keys, &grouped, &rows)?;
+            } else {
+                let rows: Vec<Range<usize>> = rows.iter().map(|r| r.start - from..r.end - from).collect();
+                w.stream.push(&mut self.set, keys, &grouped.slice(from, to - from), &rows)?;
+            }
+        }
+        Ok(())
     }
 
     /// Gives every row of the batches to come the time `t` (`None`: no time), instead of the

@@ -41,7 +41,7 @@ const PER_INVOCATION: usize = 16;
 const NO_KEY: u32 = u32::MAX;
 /// Most histogram and key counters of one submission: a batch with more groups (windows) than
 /// fit is folded in several submissions of consecutive groups.
-const GROUP_COUNTERS: usize = 1 << 22;
+const SUBMISSION_COUNTERS: usize = 1 << 22;
 
 /// Where a task's data lives in the buffers.
 #[derive(Debug, Clone, Copy, Default)]
@@ -762,7 +762,7 @@ impl Folder for GpuFolder<'_> {
             .filter(|t| t.kind == ColumnKind::Keys)
             .filter_map(|t| batch.column(t.index).as_any_dictionary_opt().map(|d| d.values().len()))
             .sum();
-        let most = (GROUP_COUNTERS / (res.layout.bins + keys).max(1)).max(1);
+        let most = (SUBMISSION_COUNTERS / (res.layout.bins + keys).max(1)).max(1);
         if groups.len() <= most {
             return self.submit(batch, groups);
         }
