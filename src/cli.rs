@@ -151,6 +151,11 @@ pub enum Command {
         /// Look once (fold what is complete, close what is due) and exit.
         #[arg(long)]
         once: bool,
+        /// Where arriving files are folded, their windows keyed in the kernels: the CPU (the
+        /// default: files arrive a few at a time), a GPU adapter, or auto (a hardware GPU when
+        /// there is one).
+        #[arg(long, value_enum, default_value_t = BackendArg::Cpu)]
+        backend: BackendArg,
         /// Metrics files.
         #[command(flatten)]
         metrics: MetricsArgs,
@@ -290,6 +295,16 @@ pub enum BackendArg {
     Cpu,
     /// A GPU adapter, software ones included; fails without one.
     Gpu,
+}
+
+impl From<BackendArg> for driftwatch::backend::BackendChoice {
+    fn from(b: BackendArg) -> Self {
+        match b {
+            BackendArg::Auto => Self::Auto,
+            BackendArg::Cpu => Self::Cpu,
+            BackendArg::Gpu => Self::Gpu,
+        }
+    }
 }
 
 /// The columns of `bench`'s generated captures.

@@ -12,7 +12,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;
 
 use clap::Parser;
-use cli::{BackendArg, BenchBackendArg, Cli, Command, CommonArgs, ShapeArg};
+use cli::{BenchBackendArg, Cli, Command, CommonArgs, ShapeArg};
 use driftwatch::backend::BackendChoice;
 use driftwatch::engine::window::Window;
 use driftwatch::pipeline::{run_baseline, run_monitor, JobOptions, TimeOptions};
@@ -38,11 +38,7 @@ fn options(c: CommonArgs) -> anyhow::Result<JobOptions> {
         inputs: c.inputs,
         output: c.output,
         columns: c.columns,
-        backend: match c.backend {
-            BackendArg::Auto => BackendChoice::Auto,
-            BackendArg::Cpu => BackendChoice::Cpu,
-            BackendArg::Gpu => BackendChoice::Gpu,
-        },
+        backend: c.backend.into(),
         progress: !c.quiet,
         strict: c.strict,
         resume: c.resume,
@@ -180,7 +176,20 @@ fn run() -> anyhow::Result<u8> {
             let out = stage_output(&mut opts)?;
             calibrate(opts, &baseline, false_alarm_rate, &out)
         }
-        Command::Watch { baseline, output, window, tz, time_column, grace, settle, poll, once, metrics, input } => {
+        Command::Watch {
+            baseline,
+            output,
+            window,
+            tz,
+            time_column,
+            grace,
+            settle,
+            poll,
+            once,
+            backend,
+            metrics,
+            input,
+        } => {
             let metrics = metrics_options(metrics)?;
             if Staged::names_remote(&output) {
                 anyhow::bail!("watch: its state needs a local output folder, not {}", output.display());
@@ -201,8 +210,9 @@ fn run() -> anyhow::Result<u8> {
                 metrics,
             };
             let base = driftwatch::baseline::Baseline::load(&baseline)?;
-            let cpu = driftwatch::backend::cpu::CpuBackend;
-            let mut w = driftwatch::watch::Watcher::new(opts, base, &cpu)?;
+            let (backend, why) = driftwatch::backend::select(backend.into())?;
+            eprintln!("driftwatch watch: backend {why}");
+            let mut w = driftwatch::watch::Watcher::new(opts, base, backend.as_ref())?;
             w.run()?;
             let (late, untimed) = w.dropped();
             eprintln!("driftwatch watch: {late} late rows, {untimed} rows without a time so far");

@@ -1135,3 +1135,42 @@ fn chart_labels_do_not_overlap_in_a_real_browser() {
         &problems[..problems.len().min(8)]
     );
 }
+
+/// `watch --backend gpu` keys the arriving rows' windows in the GPU's kernels: the windows it
+/// closes are the CPU's, file for file.
+#[test]
+fn watch_on_the_gpu_closes_the_same_windows() {
+    if gpu().is_none() {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let (input, base) = (d.path().join("in"), d.path().join("base"));
+    let train = d.path().join("train.parquet");
+    std::fs::write(&train, capture_bytes(&[DAY0, DAY0 + HOUR], 600, 0.0)).unwrap();
+    crate::common::baseline_of(&train, &base);
+    for (h, shift) in [(0, 0.0), (1, 0.0), (2, 6.0)] {
+        let dir = input.join(format!("2026/11/28/{h:02}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("part.parquet"), capture_bytes(&[DAY0 + h * HOUR], 500, shift)).unwrap();
+    }
+    let run = |backend: &str| {
+        let out = d.path().join(backend);
+        crate::common::driftwatch()
+            .args(["watch", "--once", "--backend", backend, "--time-column", "t", "--grace", "0s", "--settle", "0s"])
+            .arg("-b")
+            .arg(&base)
+            .arg("-o")
+            .arg(&out)
+            .arg(&input)
+            .assert()
+            .success()
+            .stderr(predicates::str::contains(format!("backend {backend}")));
+        let folder = |h: i64| out.join(format!("windows/2026/11/28/{h:02}/constraint_violations.json"));
+        let folders: Vec<Vec<u8>> = (0..3).map(|h| std::fs::read(folder(h)).unwrap()).collect();
+        (std::fs::read_to_string(out.join("windows.csv")).unwrap(), folders)
+    };
+    let (cpu, gpu_run) = (run("cpu"), run("gpu"));
+    assert_eq!(cpu.0.lines().count(), 1 + 3 * 2, "{}", cpu.0);
+    assert!(cpu.0.lines().any(|l| l.contains(",x,") && l.contains(",drift,")), "{}", cpu.0);
+    assert_eq!(cpu, gpu_run);
+}
