@@ -164,19 +164,36 @@ pub fn pelt(x: &[f64], penalty: f64, min_len: usize) -> Vec<usize> {
     let mut last = vec![0usize; n + 1];
     f[0] = -penalty;
     let mut candidates: Vec<usize> = vec![0];
+    // f[s] + cost(s, t) of each candidate, computed once for the minimum and the pruning.
+    let mut reach: Vec<f64> = Vec::new();
     for t in min_len..=n {
         // Candidates whose segment to t is long enough.
         let mut best = (f64::INFINITY, 0usize);
-        for &s in candidates.iter().filter(|&&s| t - s >= min_len) {
-            let v = f[s] + cost(s, t) + penalty;
+        reach.clear();
+        for &s in &candidates {
+            if t - s < min_len {
+                reach.push(f64::NEG_INFINITY);
+                continue;
+            }
+            let r = f[s] + cost(s, t);
+            reach.push(r);
+            let v = r + penalty;
             if v < best.0 {
                 best = (v, s);
             }
         }
         f[t] = best.0;
         last[t] = best.1;
-        // Pruning: a candidate that cannot beat f[t] now never will.
-        candidates.retain(|&s| t - s < min_len || f[s] + cost(s, t) <= f[t]);
+        // Pruning: a candidate that cannot beat f[t] now never will (one too recent to be
+        // judged stays).
+        let mut kept = 0;
+        for i in 0..candidates.len() {
+            if reach[i] <= f[t] {
+                candidates[kept] = candidates[i];
+                kept += 1;
+            }
+        }
+        candidates.truncate(kept);
         // A segment may start at t (usable once it holds min_len points).
         candidates.push(t);
     }
