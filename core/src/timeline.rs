@@ -185,6 +185,11 @@ pub fn evaluate(
         }
         _ => None,
     };
+    // The baseline's side of every feature, worked out once for all windows.
+    let baseline_refs: Vec<Reference> = match reference {
+        WindowReference::Baseline => names.par_iter().map(|n| base.reference(n)).collect(),
+        _ => Vec::new(),
+    };
     Ok((0..windows.len())
         .into_par_iter()
         .map(|i| {
@@ -200,8 +205,11 @@ pub fn evaluate(
             };
             let features: Vec<FeatureDrift> = names
                 .iter()
-                .map(|n| match (reference, &against) {
-                    (WindowReference::Baseline, _) => drift::feature_without_chart(base, n, p.column(n)),
+                .enumerate()
+                .map(|(j, n)| match (reference, &against) {
+                    (WindowReference::Baseline, _) => {
+                        drift::feature_against(base, n, baseline_refs[j].clone(), p.column(n))
+                    }
                     (_, None) => FeatureDrift::skipped(n, format!("no {what}: the first window")),
                     (_, Some(r)) => {
                         let reference = match r.column(n) {
