@@ -1,7 +1,8 @@
 //! Inputs in object stores: `s3://bucket/key` (one object) or `s3://bucket/prefix/` (every data
 //! object under it), and the same at `az://container/…` (Azure Blob Storage, credentials from the
-//! `AZURE_*` environment), read through the `object_store` crate; output and baseline folders at
-//! `s3://bucket/prefix/` through a local staging folder ([`Staged`]).
+//! `AZURE_*` environment) and `gs://bucket/…` (Google Cloud Storage, credentials and endpoint from
+//! the `GOOGLE_*` environment), read through the `object_store` crate; output and baseline
+//! folders at such prefixes through a local staging folder ([`Staged`]).
 //!
 //! Parquet is read by ranges: the footer first, then only the column chunks of the row groups
 //! and columns a run needs, each a ranged GET, so no object is downloaded whole. Credentials and
@@ -15,7 +16,7 @@
 
 /// True for an input that names an object store location.
 pub fn is_remote(input: &str) -> bool {
-    input.starts_with("s3://") || input.starts_with("s3a://") || input.starts_with("az://")
+    ["s3://", "s3a://", "az://", "gs://"].iter().any(|s| input.starts_with(s))
 }
 
 #[cfg(feature = "object-store")]
@@ -151,7 +152,7 @@ mod imp {
 
     /// The bucket's store (one per bucket, built once from the environment) and the key.
     fn locate(url: &str) -> Result<(Arc<dyn ObjectStore>, ObjectPath, String), String> {
-        let (scheme, rest) = url.split_once("://").ok_or("not an s3:// or az:// URL")?;
+        let (scheme, rest) = url.split_once("://").ok_or("not an s3://, az:// or gs:// URL")?;
         let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
         if bucket.is_empty() {
             return Err("no bucket or container in the URL".into());
@@ -162,16 +163,23 @@ mod imp {
         let store = match stores.get(&root) {
             Some(s) => s.clone(),
             None => {
-                let s: Arc<dyn ObjectStore> = if scheme == "az" {
+                let s: Arc<dyn ObjectStore> = match scheme {
                     // Account, key or token, and the emulator switch from the AZURE_* environment.
-                    Arc::new(
+                    "az" => Arc::new(
                         object_store::azure::MicrosoftAzureBuilder::from_env()
                             .with_container_name(bucket)
                             .build()
                             .map_err(|e| one_line(&e))?,
-                    )
-                } else {
-                    Arc::new(builder(bucket).build().map_err(|e| one_line(&e))?)
+                    ),
+                    // A service account (file or key), application default credentials or a
+                    // bearer token, and the endpoint, from the GOOGLE_* environment.
+                    "gs" => Arc::new(
+                        object_store::gcp::GoogleCloudStorageBuilder::from_env()
+                            .with_bucket_name(bucket)
+                            .build()
+                            .map_err(|e| one_line(&e))?,
+                    ),
+                    _ => Arc::new(builder(bucket).build().map_err(|e| one_line(&e))?),
                 };
                 stores.insert(root.clone(), s.clone());
                 s
