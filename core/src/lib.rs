@@ -47,6 +47,7 @@ pub mod metrics;
 pub mod output;
 pub mod pipeline;
 pub mod profile;
+pub mod progress;
 pub mod quality;
 pub mod remote;
 pub mod report;

@@ -5,11 +5,9 @@
 //! the job); the caller turns the outcome into an exit code.
 
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use crate::progress::Progress;
 
 use crate::backend::Backend;
 use crate::backend::{self, BackendChoice};
@@ -138,21 +136,6 @@ pub struct MonitorOutcome {
     pub windows: Vec<WindowResult>,
     /// Files written.
     pub written: Vec<PathBuf>,
-}
-
-fn progress_bar(enabled: bool, total: u64, what: &str) -> ProgressBar {
-    if !enabled || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let pb = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-    pb.set_style(
-        ProgressStyle::with_template("{msg} [{bar:30}] {human_pos}/{human_len} rows  {per_sec}  ETA {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
-    pb.set_message(what.to_string());
-    pb.enable_steady_tick(Duration::from_millis(200));
-    pb
 }
 
 fn scan_inputs(opts: &JobOptions) -> Result<Scan> {
@@ -367,12 +350,12 @@ fn profile_pass(
     backend: &dyn Backend,
     (pass, label): (&str, &str),
 ) -> Result<Outcome> {
-    let pb = progress_bar(opts.progress, files.iter().map(|f| f.rows).sum(), label);
+    let pb = Progress::rows(opts.progress, files.iter().map(|f| f.rows).sum(), label);
     let req = Request { plan, backend, progress: &pb };
     let cp = checkpoint(opts, pass, plan);
     guard.track(&cp);
     let outcome = profile_files(files, &req, Some(&cp));
-    pb.finish_and_clear();
+    pb.finish();
     outcome
 }
 

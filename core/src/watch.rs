@@ -190,7 +190,7 @@ impl<'b> Watcher<'b> {
         let outcome = match s.files.first() {
             None => Err(s.skipped.first().map_or("unreadable".into(), |k| k.error.clone())),
             Some(_) => {
-                let pb = indicatif::ProgressBar::hidden();
+                let pb = crate::progress::Progress::hidden();
                 let req = Request { plan: &self.plan, backend: self.backend, progress: &pb };
                 let o = profile_files(&s.files, &req, None)?;
                 match o.skipped.first() {

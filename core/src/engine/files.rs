@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use indicatif::ProgressBar;
+use crate::progress::Progress;
 use rayon::prelude::*;
 
 use super::{ProfilePlan, ProfileSet, Profiler, Segment, SegmentKey};
@@ -33,7 +33,7 @@ pub struct Request<'a> {
     /// Where the per-value work runs.
     pub backend: &'a dyn Backend,
     /// Progress, advanced by rows.
-    pub progress: &'a ProgressBar,
+    pub progress: &'a Progress,
 }
 
 /// The planned columns of `file`, and its Arrow schema projected on them.
