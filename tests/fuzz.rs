@@ -23,7 +23,7 @@ fn seeds() -> &'static (PathBuf, Vec<u8>) {
         run_baseline(&opts).unwrap();
         let s = driftwatch::scan::scan(&[root().join("data/current.parquet").display().to_string()], &|_| false);
         let plan = ProfilePlan::default();
-        let pb = indicatif::ProgressBar::hidden();
+        let pb = driftwatch::progress::Progress::hidden();
         let cp = Checkpoint { path: dir.join("cp.json"), resume: false, key: "k".into() };
         profile_files(&s.files, &Request { plan: &plan, backend: &CpuBackend, progress: &pb }, Some(&cp)).unwrap();
         (dir.clone(), std::fs::read(&cp.path).unwrap())
@@ -65,7 +65,7 @@ proptest! {
         let d = tempfile::tempdir().unwrap();
         let f = write(d.path(), "broken.parquet", &mutate(&good, &flips, cut));
         let s = driftwatch::scan::scan(&[f.display().to_string()], &|_| false);
-        let pb = indicatif::ProgressBar::hidden();
+        let pb = driftwatch::progress::Progress::hidden();
         let plan = ProfilePlan::default();
         let out = profile_files(&s.files, &Request { plan: &plan, backend: &CpuBackend, progress: &pb }, None).unwrap();
         // Either the file was read, or it is named as skipped with a one-line reason.
@@ -101,7 +101,7 @@ proptest! {
         let cp = Checkpoint { path: write(d.path(), "cp.json", &mutate(good, &flips, cut)), resume: true, key: "k".into() };
         let s = driftwatch::scan::scan(&[root().join("data/current.parquet").display().to_string()], &|_| false);
         let plan = ProfilePlan::default();
-        let pb = indicatif::ProgressBar::hidden();
+        let pb = driftwatch::progress::Progress::hidden();
         let out = profile_files(&s.files, &Request { plan: &plan, backend: &CpuBackend, progress: &pb }, Some(&cp)).unwrap();
         // A checkpoint is sealed by its fingerprint: any damage makes it ignored, and the file
         // is profiled from scratch, never resumed from a silently wrong number.
@@ -120,7 +120,7 @@ proptest! {
         for w in &s.warnings {
             prop_assert!(w.contains(names[which]) && w.contains("line ") && !w.contains('\n'), "{w}");
         }
-        let pb = indicatif::ProgressBar::hidden();
+        let pb = driftwatch::progress::Progress::hidden();
         let plan = ProfilePlan::default();
         let out = profile_files(&s.files, &Request { plan: &plan, backend: &CpuBackend, progress: &pb }, None).unwrap();
         for k in s.skipped.iter().chain(&out.skipped) {
@@ -159,7 +159,7 @@ proptest! {
         let cp = Checkpoint { path: write(d.path(), "cp.json", &bad), resume: true, key: "k".into() };
         let s = driftwatch::scan::scan(&[root().join("data/current.parquet").display().to_string()], &|_| false);
         let plan = ProfilePlan::default();
-        let pb = indicatif::ProgressBar::hidden();
+        let pb = driftwatch::progress::Progress::hidden();
         let out = profile_files(&s.files, &Request { plan: &plan, backend: &CpuBackend, progress: &pb }, Some(&cp)).unwrap();
         prop_assert_eq!(out.resumed, 0);
     }

@@ -3,7 +3,7 @@ use driftwatch::engine::{profile_files, Checkpoint, ProfilePlan, Request};
 use driftwatch::profile::Role;
 use driftwatch::scan::scan;
 use driftwatch::synth::{write_capture, CaptureSpec};
-use indicatif::ProgressBar;
+use driftwatch::progress::Progress;
 
 /// A run interrupted after some files leaves a checkpoint holding exactly what a run over those
 /// files folded; resuming from it skips them and gives the uninterrupted run's profile, bytes
@@ -24,7 +24,7 @@ fn resume_equals_uninterrupted_run() {
     let s = scan(&[d.path().display().to_string()], &Role::is_identifier_name);
     assert_eq!(s.files.len(), 6);
     let plan = ProfilePlan { edges: [("f0".to_string(), vec![-1.0, 0.0, 1.0].into())].into(), ..Default::default() };
-    let pb = ProgressBar::hidden();
+    let pb = Progress::hidden();
     let req = Request { plan: &plan, backend: &CpuBackend, progress: &pb };
     let whole = profile_files(&s.files, &req, None).unwrap();
 
@@ -67,7 +67,7 @@ fn windowed_resume_equals_uninterrupted_run() {
         },
         ..Default::default()
     };
-    let pb = ProgressBar::hidden();
+    let pb = Progress::hidden();
     let req = Request { plan: &plan, backend: &CpuBackend, progress: &pb };
     let whole = profile_files(&s.files, &req, None).unwrap();
     assert!(whole.segments.windows().count() > 1, "the capture spans several windows");
