@@ -96,6 +96,13 @@ fn get(port: u16, path: &str) -> (u16, String) {
     (code, body)
 }
 
+/// Runs a command that must fail (exit 2) with an error naming each of `words`.
+fn fails(run: &mut assert_cmd::Command, words: &[&str]) {
+    let out = run.assert().code(2);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(words.iter().all(|w| err.contains(w)), "{err}");
+}
+
 /// The keys under a prefix of a bucket, from a ListObjectsV2 request.
 fn keys(port: u16, bucket: &str, prefix: &str) -> Vec<String> {
     let (code, xml) = get(port, &format!("/{bucket}?list-type=2&prefix={prefix}"));
@@ -155,25 +162,20 @@ fn s3_inputs_give_the_local_results_and_name_what_is_missing() {
     assert_eq!(json(&rout.join("statistics.json")), json(&lout.join("statistics.json")));
 
     // A missing object is named, and said to be missing.
-    let run = cli(p)
-        .args(["monitor", "-q", "-b"])
-        .arg(&local)
-        .arg("-o")
-        .arg(d.path().join("none"))
-        .arg("s3://dw-test/nothing/here.parquet")
-        .assert()
-        .code(2);
-    let err = String::from_utf8_lossy(&run.get_output().stderr).to_string();
-    assert!(err.contains("s3://dw-test/nothing/here.parquet") && err.contains("not found"), "{err}");
+    fails(
+        &mut cli(p)
+            .args(["monitor", "-q", "-b"])
+            .arg(&local)
+            .arg("-o")
+            .arg(d.path().join("none"))
+            .arg("s3://dw-test/nothing/here.parquet"),
+        &["s3://dw-test/nothing/here.parquet", "not found"],
+    );
     // So is a bucket that does not exist.
-    let run = cli(p)
-        .args(["baseline", "-q", "-o"])
-        .arg(d.path().join("nb"))
-        .arg("s3://no-such-bucket/x.parquet")
-        .assert()
-        .code(2);
-    let err = String::from_utf8_lossy(&run.get_output().stderr).to_string();
-    assert!(err.contains("s3://no-such-bucket/x.parquet"), "{err}");
+    fails(
+        &mut cli(p).args(["baseline", "-q", "-o"]).arg(d.path().join("nb")).arg("s3://no-such-bucket/x.parquet"),
+        &["s3://no-such-bucket/x.parquet"],
+    );
 }
 
 /// Output and baseline folders in the store: a baseline written to a prefix, read back by
@@ -231,22 +233,20 @@ fn s3_output_and_baseline_folders() {
         .assert()
         .code(2);
     assert!(String::from_utf8_lossy(&run.get_output().stderr).contains("--resume"));
-    let run = cli(p)
-        .args(["monitor", "-q", "-b", "s3://dw-out/nothing/", "-o"])
-        .arg(d.path().join("o2"))
-        .arg(root().join("data/current.parquet"))
-        .assert()
-        .code(2);
-    let err = String::from_utf8_lossy(&run.get_output().stderr).to_string();
-    assert!(err.contains("s3://dw-out/nothing/") && err.contains("not found"), "{err}");
+    fails(
+        &mut cli(p)
+            .args(["monitor", "-q", "-b", "s3://dw-out/nothing/", "-o"])
+            .arg(d.path().join("o2"))
+            .arg(root().join("data/current.parquet")),
+        &["s3://dw-out/nothing/", "not found"],
+    );
     // An output bucket that does not exist is named.
-    let run = cli(p)
-        .args(["baseline", "-q", "-o", "s3://no-such-bucket/base/"])
-        .arg(root().join("data/baseline.parquet"))
-        .assert()
-        .code(2);
-    let err = String::from_utf8_lossy(&run.get_output().stderr).to_string();
-    assert!(err.contains("s3://no-such-bucket/base/"), "{err}");
+    fails(
+        &mut cli(p)
+            .args(["baseline", "-q", "-o", "s3://no-such-bucket/base/"])
+            .arg(root().join("data/baseline.parquet")),
+        &["s3://no-such-bucket/base/"],
+    );
 
     // Credentials, region and endpoint from a named profile of the shared files, with nothing
     // in the environment: the baseline read back through them equals the local one.
@@ -403,14 +403,13 @@ fn azure_inputs_and_folders_give_the_local_results() {
         .assert()
         .code(0);
     assert_eq!(json(&again.join("drift.json"))["baseline_rows"], 20000);
-    let run = az()
-        .args(["monitor", "-q", "-b", "az://dwaz/base/", "-o"])
-        .arg(d.path().join("none"))
-        .arg("az://dwaz/nothing/here.parquet")
-        .assert()
-        .code(2);
-    let err = String::from_utf8_lossy(&run.get_output().stderr).to_string();
-    assert!(err.contains("az://dwaz/nothing/here.parquet") && err.contains("not found"), "{err}");
+    fails(
+        &mut az()
+            .args(["monitor", "-q", "-b", "az://dwaz/base/", "-o"])
+            .arg(d.path().join("none"))
+            .arg("az://dwaz/nothing/here.parquet"),
+        &["az://dwaz/nothing/here.parquet", "not found"],
+    );
 }
 
 /// Google Cloud Storage (`gs://bucket/…`) through object_store's GCS client, which speaks GCS's
@@ -469,23 +468,21 @@ fn gcs_inputs_and_folders_through_the_xml_api() {
         .arg(root().join("data/current.parquet"))
         .assert()
         .code(0);
-    let missing = gs("t")
-        .args(["monitor", "-q", "-b", "gs://dwgs/base/", "-o"])
-        .arg(d.path().join("none"))
-        .arg("gs://dwgs/nothing/here.parquet")
-        .assert()
-        .code(2);
-    let err = String::from_utf8_lossy(&missing.get_output().stderr).to_string();
-    assert!(err.contains("gs://dwgs/nothing/here.parquet") && err.contains("not found"), "{err}");
-    let refused = gs("")
-        .args(["monitor", "-q", "-b"])
-        .arg(&base)
-        .arg("-o")
-        .arg(d.path().join("refused"))
-        .arg("gs://dwgs/captures/part-0.parquet")
-        .assert()
-        .code(2);
-    let err = String::from_utf8_lossy(&refused.get_output().stderr).to_string();
-    assert!(err.contains("gs://dwgs/captures/part-0.parquet") && err.contains("permission denied"), "{err}");
+    fails(
+        &mut gs("t")
+            .args(["monitor", "-q", "-b", "gs://dwgs/base/", "-o"])
+            .arg(d.path().join("none"))
+            .arg("gs://dwgs/nothing/here.parquet"),
+        &["gs://dwgs/nothing/here.parquet", "not found"],
+    );
+    fails(
+        &mut gs("")
+            .args(["monitor", "-q", "-b"])
+            .arg(&base)
+            .arg("-o")
+            .arg(d.path().join("refused"))
+            .arg("gs://dwgs/captures/part-0.parquet"),
+        &["gs://dwgs/captures/part-0.parquet", "permission denied"],
+    );
     assert!(!d.path().join("refused").exists());
 }
