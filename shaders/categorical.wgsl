@@ -36,7 +36,9 @@ struct KeyColumn {
 
 var<workgroup> local_counts: array<atomic<u32>, 2048>;
 
-// Number of group ends <= i (the group of row i).
+// Number of group ends <= i (the group of row i). Kept in sync with `group_of` in
+// histogram.wgsl: it reads this kernel's own `bounds` binding, which the kernels that share
+// common.wgsl do not all have, so it cannot live there.
 fn group_of(i: u32, at: u32, n_groups: u32) -> u32 {
     var lo = 0u;
     var hi = n_groups;

@@ -1,9 +1,9 @@
 use driftwatch::backend::cpu::CpuBackend;
 use driftwatch::engine::{profile_files, Checkpoint, ProfilePlan, Request};
 use driftwatch::profile::Role;
+use driftwatch::progress::Progress;
 use driftwatch::scan::scan;
 use driftwatch::synth::{write_capture, CaptureSpec};
-use driftwatch::progress::Progress;
 
 /// A run interrupted after some files leaves a checkpoint holding exactly what a run over those
 /// files folded; resuming from it skips them and gives the uninterrupted run's profile, bytes

@@ -10,6 +10,12 @@
 //! waited for only when it is needed again, and only its own submission is waited for, with no
 //! lock held.
 //!
+//! A batch pushed in groups of rows (a time window's each) is counted per group: the host's
+//! pass runs group by group and uploads the groups' finite values one after the other with
+//! where each group ends; the kernels find a value's group by binary search over those ends
+//! and count it at (group, bin) or (group, key). A batch whose groups need more than
+//! `SUBMISSION_COUNTERS` (4M) counters goes in several submissions of consecutive groups.
+//!
 //! Buffers, bind groups, the bin edges and the sort's step parameters are made once per plan;
 //! a finished folder hands them to the next folder of the same plan.
 
