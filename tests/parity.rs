@@ -13,7 +13,7 @@ use driftwatch::backend::cpu::{self, CpuBackend};
 use driftwatch::backend::gpu::GpuBackend;
 use driftwatch::backend::{Backend, BinnedPair, GPU_METRIC_TOLERANCE};
 use driftwatch::compare::Spread;
-use driftwatch::engine::{profile_batches, ProfilePlan, ProfileSet, Profiler};
+use driftwatch::engine::{profile_batches, ProfilePlan, ProfileSet, Profiler, Segment, SegmentKey};
 use driftwatch::profile::DatasetProfile;
 
 /// The GPU backend (software adapters included), opened once for the whole test binary.
@@ -232,6 +232,41 @@ fn profiles_identical_on_every_arrow_type() {
     let Some(g) = gpu() else { return };
     let gpu = fold(&batches, &plan, g);
     assert_same(&cpu, &gpu, "cpu vs gpu");
+}
+
+/// `batch` with a time column `t` beside: its rows spread over 40 whole hours out of order, every
+/// 23rd without a time.
+fn with_time(batch: RecordBatch) -> RecordBatch {
+    let n = batch.num_rows().max(1);
+    let t: Vec<Option<i64>> = (0..batch.num_rows())
+        .map(|i| (i % 23 != 4).then_some(1_779_998_400_000 + ((i * 7919) % n) as i64 * 40 * 3_600_000 / n as i64))
+        .collect();
+    let mut cols: Vec<(String, ArrayRef, bool)> =
+        batch.schema().fields().iter().zip(batch.columns()).map(|(f, c)| (f.name().clone(), c.clone(), true)).collect();
+    cols.push(("t".into(), Arc::new(TimestampMillisecondArray::from(t)), true));
+    RecordBatch::try_from_iter_with_nullable(cols).unwrap()
+}
+
+/// Time windows on every type: each window's light profile (counts, moments, bins of every
+/// numeric column, categories, text typed on the host) is the same on both backends, the GPU
+/// counting each window's bins and keys in its kernels.
+#[test]
+fn window_profiles_identical_on_every_arrow_type() {
+    let Some(g) = gpu() else { return };
+    let batches: Vec<RecordBatch> = (0..3).map(|s| with_time(every_type(6_000, 11 + s))).collect();
+    let mut plan = plan_for(&batches[0]);
+    plan.segment = SegmentKey::Window { column: "t".into(), window: "1h".parse().unwrap(), limit: 1000 };
+    let (cpu, gpu) =
+        (profile_batches(&batches, &plan, &CpuBackend).unwrap(), profile_batches(&batches, &plan, g).unwrap());
+    assert_eq!(cpu.windows().count(), 40);
+    assert_eq!(cpu.segments.len(), gpu.segments.len());
+    for ((k, a), (l, b)) in cpu.segments.iter().zip(&gpu.segments) {
+        assert_eq!(k, l);
+        assert_same(a, b, &format!("{k:?}"));
+    }
+    // Every timed row is in one window, the rest untimed.
+    let rows: u64 = cpu.windows().map(|(_, p)| p.rows).sum::<u64>() + cpu.segments[&Segment::Untimed].rows;
+    assert_eq!(rows, 18_000);
 }
 
 #[test]
