@@ -66,7 +66,7 @@ fn metrics_options(m: cli::MetricsArgs) -> anyhow::Result<Option<driftwatch::pip
     let labels =
         driftwatch::metrics::Labels { endpoint: m.endpoint, schedule: m.schedule, dimensions: m.emf_dimensions };
     labels.check()?;
-    Ok((m.emf.is_some() || m.prometheus.is_some()).then(|| driftwatch::pipeline::MetricsOptions {
+    Ok((m.emf.is_some() || m.prometheus.is_some()).then_some(driftwatch::pipeline::MetricsOptions {
         emf: m.emf,
         prometheus: m.prometheus,
         labels,

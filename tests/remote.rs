@@ -163,7 +163,7 @@ fn s3_inputs_give_the_local_results_and_name_what_is_missing() {
 
     // A missing object is named, and said to be missing.
     fails(
-        &mut cli(p)
+        cli(p)
             .args(["monitor", "-q", "-b"])
             .arg(&local)
             .arg("-o")
@@ -173,7 +173,7 @@ fn s3_inputs_give_the_local_results_and_name_what_is_missing() {
     );
     // So is a bucket that does not exist.
     fails(
-        &mut cli(p).args(["baseline", "-q", "-o"]).arg(d.path().join("nb")).arg("s3://no-such-bucket/x.parquet"),
+        cli(p).args(["baseline", "-q", "-o"]).arg(d.path().join("nb")).arg("s3://no-such-bucket/x.parquet"),
         &["s3://no-such-bucket/x.parquet"],
     );
 }
@@ -234,7 +234,7 @@ fn s3_output_and_baseline_folders() {
         .code(2);
     assert!(String::from_utf8_lossy(&run.get_output().stderr).contains("--resume"));
     fails(
-        &mut cli(p)
+        cli(p)
             .args(["monitor", "-q", "-b", "s3://dw-out/nothing/", "-o"])
             .arg(d.path().join("o2"))
             .arg(root().join("data/current.parquet")),
@@ -242,9 +242,7 @@ fn s3_output_and_baseline_folders() {
     );
     // An output bucket that does not exist is named.
     fails(
-        &mut cli(p)
-            .args(["baseline", "-q", "-o", "s3://no-such-bucket/base/"])
-            .arg(root().join("data/baseline.parquet")),
+        cli(p).args(["baseline", "-q", "-o", "s3://no-such-bucket/base/"]).arg(root().join("data/baseline.parquet")),
         &["s3://no-such-bucket/base/"],
     );
 
@@ -404,8 +402,7 @@ fn azure_inputs_and_folders_give_the_local_results() {
         .code(0);
     assert_eq!(json(&again.join("drift.json"))["baseline_rows"], 20000);
     fails(
-        &mut az()
-            .args(["monitor", "-q", "-b", "az://dwaz/base/", "-o"])
+        az().args(["monitor", "-q", "-b", "az://dwaz/base/", "-o"])
             .arg(d.path().join("none"))
             .arg("az://dwaz/nothing/here.parquet"),
         &["az://dwaz/nothing/here.parquet", "not found"],
@@ -469,14 +466,14 @@ fn gcs_inputs_and_folders_through_the_xml_api() {
         .assert()
         .code(0);
     fails(
-        &mut gs("t")
+        gs("t")
             .args(["monitor", "-q", "-b", "gs://dwgs/base/", "-o"])
             .arg(d.path().join("none"))
             .arg("gs://dwgs/nothing/here.parquet"),
         &["gs://dwgs/nothing/here.parquet", "not found"],
     );
     fails(
-        &mut gs("")
+        gs("")
             .args(["monitor", "-q", "-b"])
             .arg(&base)
             .arg("-o")

@@ -736,7 +736,7 @@ fn watch_follows_arriving_files_and_survives_a_restart() {
     std::fs::create_dir_all(&input).unwrap();
     let train = d.path().join("train.parquet");
     std::fs::write(&train, capture_bytes(&[DAY0, DAY0 + HOUR], 600, 0.0)).unwrap();
-    crate::common::baseline_of(&&train, &base);
+    crate::common::baseline_of(&train, &base);
     let watch = |once: bool| {
         let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("driftwatch"));
         c.args([
@@ -825,7 +825,7 @@ fn hive_partitions_are_windows() {
     let train = d.path().join("train.parquet");
     std::fs::write(&train, capture_bytes(&[DAY0], 600, 0.0)).unwrap();
     let base = d.path().join("base");
-    crate::common::baseline_of(&&train, &base);
+    crate::common::baseline_of(&train, &base);
     for h in 0..6i64 {
         let dir = d.path().join(format!("cur/dt=2026-11-28/hour={h:02}"));
         std::fs::create_dir_all(&dir).unwrap();
@@ -914,7 +914,7 @@ fn windows_of_rows_follow_time_order_across_files() {
         64,
     );
     let base = d.path().join("base");
-    crate::common::baseline_of(&&train, &base);
+    crate::common::baseline_of(&train, &base);
     let out = d.path().join("monitor");
     crate::common::driftwatch()
         .args(["monitor", "-q", "--window-rows", "64", "-b"])

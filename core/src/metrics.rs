@@ -169,12 +169,15 @@ fn label(v: &str) -> String {
     v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
+/// A Prometheus metric family: its name, its help text and the feature's value in it.
+type Family<'a> = (&'a str, &'a str, &'a dyn Fn(&FeatureValues) -> Option<f64>);
+
 /// The latest point as a Prometheus text file (the textfile collector takes no timestamps:
 /// the file holds the current state, and a scrape attributes it to its own time).
 pub fn prometheus(point: &Point, labels: &Labels, windows: Option<usize>) -> String {
     let base = format!("endpoint=\"{}\",monitoring_schedule=\"{}\"", label(&labels.endpoint), label(&labels.schedule));
     let mut out = String::new();
-    let families: [(&str, &str, &dyn Fn(&FeatureValues) -> Option<f64>); 4] = [
+    let families: [Family; 4] = [
         ("driftwatch_feature_baseline_drift", "Drift distance of the feature against its reference.", &|f| f.drift),
         ("driftwatch_feature_completeness", "Share of the feature's rows holding a value.", &|f| f.completeness),
         ("driftwatch_feature_non_null", "Values present in the feature.", &|f| Some(f.non_null as f64)),

@@ -485,7 +485,8 @@ impl<'b> Profiler<'b> {
     }
 
     fn fold(&mut self, batch: &RecordBatch) -> Result<()> {
-        self.whole.push(&mut self.set, vec![Segment::Whole], batch, &[0..batch.num_rows()])?;
+        let all = 0..batch.num_rows();
+        self.whole.push(&mut self.set, vec![Segment::Whole], batch, std::slice::from_ref(&all))?;
         let Some(w) = &mut self.windows else { return Ok(()) };
         let groups = if let Some(n) = w.window.rows_per_window() {
             let len = batch.num_rows();

@@ -167,16 +167,6 @@ pub fn escape(s: &str) -> String {
     o
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escape_html() {
-        assert_eq!(escape("<b a='x'>&\"</b>"), "&lt;b a=&#39;x&#39;&gt;&amp;&quot;&lt;/b&gt;");
-    }
-}
-
 /// The features for a verdict table (the report's and the Markdown summary's), worst first: drifted ones by how far past their
 /// threshold (distance ÷ threshold), then the others by the same ratio, skipped ones last; ties in
 /// the baseline's order.
@@ -195,4 +185,14 @@ pub fn worst_first(features: &[crate::drift::FeatureDrift]) -> Vec<&crate::drift
     let mut v: Vec<&crate::drift::FeatureDrift> = features.iter().collect();
     v.sort_by(|a, b| rank(a).cmp(&rank(b)).then(ratio(b).total_cmp(&ratio(a))));
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_html() {
+        assert_eq!(escape("<b a='x'>&\"</b>"), "&lt;b a=&#39;x&#39;&gt;&amp;&quot;&lt;/b&gt;");
+    }
 }

@@ -219,10 +219,8 @@ pub fn numeric_host_pass(values: &Float64Array, task: &ColumnTask, finite: &mut 
     if task.moments() {
         fold.moments.update_slice(finite);
     }
-    if task.sketched() {
-        if finite.len() < MIN_BATCH {
-            fold.sketch = SketchFeed::Values(finite.clone());
-        }
+    if task.sketched() && finite.len() < MIN_BATCH {
+        fold.sketch = SketchFeed::Values(finite.clone());
     }
     fold
 }
