@@ -486,25 +486,25 @@ fn gpu_and_cpu_backends_write_the_same_files() {
     assert_eq!(cpu.1, gpu.1);
 }
 
+/// A generated baseline capture and a drifted current one of `rows` rows each, in 65,536-row
+/// groups, in `dir`.
+fn generated_captures(dir: &Path, rows: usize) -> (std::path::PathBuf, std::path::PathBuf) {
+    use driftwatch::synth::{write_capture, CaptureSpec};
+    let (base, cur) = (dir.join("base.parquet"), dir.join("cur.parquet"));
+    for (path, seed, drifted) in [(&base, 1, false), (&cur, 2, true)] {
+        write_capture(path, &CaptureSpec { rows, seed, drifted, row_group: 65_536, ..Default::default() }).unwrap();
+    }
+    (base, cur)
+}
+
 /// The same on generated captures with many row groups, dictionaries, nulls and identifiers.
 #[test]
 fn gpu_and_cpu_backends_agree_on_a_generated_capture() {
     if crate::parity::gpu().is_none() {
         return;
     }
-    use driftwatch::synth::{write_capture, CaptureSpec};
     let d = tempfile::tempdir().unwrap();
-    let (base, cur) = (d.path().join("base.parquet"), d.path().join("cur.parquet"));
-    write_capture(
-        &base,
-        &CaptureSpec { rows: 400_000, seed: 1, drifted: false, row_group: 65_536, ..Default::default() },
-    )
-    .unwrap();
-    write_capture(
-        &cur,
-        &CaptureSpec { rows: 400_000, seed: 2, drifted: true, row_group: 65_536, ..Default::default() },
-    )
-    .unwrap();
+    let (base, cur) = generated_captures(d.path(), 400_000);
     let cpu = both_jobs(d.path(), "cpu", &base, &cur);
     let gpu = both_jobs(d.path(), "gpu", &base, &cur);
     assert!(cpu.0 == gpu.0, "JSON outputs differ between backends on the generated capture");
@@ -518,13 +518,8 @@ fn gpu_and_cpu_backends_agree_on_every_window() {
     if crate::parity::gpu().is_none() {
         return;
     }
-    use driftwatch::synth::{write_capture, CaptureSpec};
     let d = tempfile::tempdir().unwrap();
-    let (base, cur) = (d.path().join("base.parquet"), d.path().join("cur.parquet"));
-    for (path, seed, drifted) in [(&base, 1, false), (&cur, 2, true)] {
-        let spec = CaptureSpec { rows: 200_000, seed, drifted, row_group: 65_536, ..Default::default() };
-        write_capture(path, &spec).unwrap();
-    }
+    let (base, cur) = generated_captures(d.path(), 200_000);
     driftwatch()
         .args(["baseline", "-q", "--backend", "cpu", "-o"])
         .arg(d.path().join("base"))

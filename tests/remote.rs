@@ -361,6 +361,46 @@ fn azure_put(port: u16, path: &str, file: Option<&Path>) {
     assert!(o.status.success(), "PUT {path}: {}", String::from_utf8_lossy(&o.stderr));
 }
 
+/// What every object store is put through, by `cli` (the CLI with the store's settings) under
+/// `root` (`az://container`, `gs://bucket`) whose `captures/part-0.parquet` holds the sample
+/// capture, with local files in `dir`: a baseline written to `root/base/`; the capture read by
+/// ranges and judged against it as the same files are locally (`dir/base`, `dir/local`); a run
+/// folder written to `root/run/` that serves as a baseline of its rows, against which they do
+/// not drift; a missing object named and said to be missing.
+fn round_trip(cli: &dyn Fn() -> assert_cmd::Command, root_url: &str, dir: &Path) {
+    let url = |key: &str| format!("{root_url}/{key}");
+    cli().args(["baseline", "-q", "-o", &url("base/")]).arg(root().join("data/baseline.parquet")).assert().success();
+    let out = dir.join("out");
+    cli().args(["monitor", "-q", "-b", &url("base/"), "-o"]).arg(&out).arg(url("captures/")).assert().code(1);
+    let (base, local) = (dir.join("base"), dir.join("local"));
+    crate::common::baseline_of(&root().join("data/baseline.parquet"), &base);
+    crate::common::monitor_sample(&base, &local);
+    let (r, l) = (json(&out.join("drift.json")), json(&local.join("drift.json")));
+    assert_eq!(r["features"], l["features"]);
+    assert_eq!(r["violations"], l["violations"]);
+    assert_eq!(r["baseline"], url("base/").as_str());
+    assert_eq!(r["current"]["per_file"][0]["path"], url("captures/part-0.parquet").as_str());
+    assert_eq!(json(&out.join("statistics.json")), json(&local.join("statistics.json")));
+    cli()
+        .args(["monitor", "-q", "-b", &url("base/"), "-o", &url("run/")])
+        .arg(root().join("data/current.parquet"))
+        .assert()
+        .code(1);
+    let again = dir.join("again");
+    cli()
+        .args(["monitor", "-q", "-b", &url("run/"), "-o"])
+        .arg(&again)
+        .arg(root().join("data/current.parquet"))
+        .assert()
+        .code(0);
+    assert_eq!(json(&again.join("drift.json"))["baseline_rows"], 20000);
+    let missing = url("nothing/here.parquet");
+    fails(
+        cli().args(["monitor", "-q", "-b", &url("base/"), "-o"]).arg(dir.join("none")).arg(&missing),
+        &[&missing, "not found"],
+    );
+}
+
 /// The same through Azure Blob Storage (`az://container/…`, object_store's azure client,
 /// credentials from the AZURE_* environment; here the emulator's): a Parquet input read by
 /// ranges, a baseline and monitor outputs written to and read from the container, the local
@@ -376,37 +416,8 @@ fn azure_inputs_and_folders_give_the_local_results() {
             .env("AZURE_ALLOW_HTTP", "true");
         c
     };
-    az().args(["baseline", "-q", "-o", "az://dwaz/base/"]).arg(root().join("data/baseline.parquet")).assert().success();
     let d = tempfile::tempdir().unwrap();
-    let out = d.path().join("out");
-    az().args(["monitor", "-q", "-b", "az://dwaz/base/", "-o"]).arg(&out).arg("az://dwaz/captures/").assert().code(1);
-    let (base, local) = (d.path().join("base"), d.path().join("local"));
-    crate::common::baseline_of(&root().join("data/baseline.parquet"), &base);
-    crate::common::monitor_sample(&base, &local);
-    let (r, l) = (json(&out.join("drift.json")), json(&local.join("drift.json")));
-    assert_eq!(r["features"], l["features"]);
-    assert_eq!(r["violations"], l["violations"]);
-    assert_eq!(r["baseline"], "az://dwaz/base/");
-    assert_eq!(r["current"]["per_file"][0]["path"], "az://dwaz/captures/part-0.parquet");
-    // Outputs to the container read back: the run's folder (its statistics and profile of the
-    // current rows) serves as a baseline of those rows, against which they do not drift.
-    az().args(["monitor", "-q", "-b", "az://dwaz/base/", "-o", "az://dwaz/run/"])
-        .arg(root().join("data/current.parquet"))
-        .assert()
-        .code(1);
-    let again = d.path().join("again");
-    az().args(["monitor", "-q", "-b", "az://dwaz/run/", "-o"])
-        .arg(&again)
-        .arg(root().join("data/current.parquet"))
-        .assert()
-        .code(0);
-    assert_eq!(json(&again.join("drift.json"))["baseline_rows"], 20000);
-    fails(
-        az().args(["monitor", "-q", "-b", "az://dwaz/base/", "-o"])
-            .arg(d.path().join("none"))
-            .arg("az://dwaz/nothing/here.parquet"),
-        &["az://dwaz/nothing/here.parquet", "not found"],
-    );
+    round_trip(&az, "az://dwaz", d.path());
 }
 
 /// Google Cloud Storage (`gs://bucket/…`) through object_store's GCS client, which speaks GCS's
@@ -427,51 +438,13 @@ fn gcs_inputs_and_folders_through_the_xml_api() {
         c.env("GOOGLE_BASE_URL", format!("http://127.0.0.1:{p}")).env("GOOGLE_BEARER_TOKEN", token);
         c
     };
-    gs("t")
-        .args(["baseline", "-q", "-o", "gs://dwgs/base/"])
-        .arg(root().join("data/baseline.parquet"))
-        .assert()
-        .success();
+    let d = tempfile::tempdir().unwrap();
+    round_trip(&|| gs("t"), "gs://dwgs", d.path());
     assert_eq!(
         keys(p, "dwgs", "base/"),
         ["base/_SUCCESS", "base/constraints.json", "base/profile.json", "base/statistics.json"]
     );
-    let d = tempfile::tempdir().unwrap();
-    let out = d.path().join("out");
-    gs("t")
-        .args(["monitor", "-q", "-b", "gs://dwgs/base/", "-o"])
-        .arg(&out)
-        .arg("gs://dwgs/captures/")
-        .assert()
-        .code(1);
-    let (base, local) = (d.path().join("base"), d.path().join("local"));
-    crate::common::baseline_of(&root().join("data/baseline.parquet"), &base);
-    crate::common::monitor_sample(&base, &local);
-    let (r, l) = (json(&out.join("drift.json")), json(&local.join("drift.json")));
-    assert_eq!(r["features"], l["features"]);
-    assert_eq!(r["violations"], l["violations"]);
-    assert_eq!(r["current"]["per_file"][0]["path"], "gs://dwgs/captures/part-0.parquet");
-    assert_eq!(json(&out.join("statistics.json")), json(&local.join("statistics.json")));
-    // A run folder in the bucket serves as a baseline of its rows, against which they do not drift.
-    gs("t")
-        .args(["monitor", "-q", "-b", "gs://dwgs/base/", "-o", "gs://dwgs/run/"])
-        .arg(root().join("data/current.parquet"))
-        .assert()
-        .code(1);
-    let again = d.path().join("again");
-    gs("t")
-        .args(["monitor", "-q", "-b", "gs://dwgs/run/", "-o"])
-        .arg(&again)
-        .arg(root().join("data/current.parquet"))
-        .assert()
-        .code(0);
-    fails(
-        gs("t")
-            .args(["monitor", "-q", "-b", "gs://dwgs/base/", "-o"])
-            .arg(d.path().join("none"))
-            .arg("gs://dwgs/nothing/here.parquet"),
-        &["gs://dwgs/nothing/here.parquet", "not found"],
-    );
+    let base = d.path().join("base");
     fails(
         gs("")
             .args(["monitor", "-q", "-b"])
