@@ -230,20 +230,23 @@ pub fn feature_without_chart(baseline: &Baseline, name: &str, current: Option<&C
 pub fn feature_against(
     baseline: &Baseline,
     name: &str,
-    reference: Reference,
+    reference: &Reference,
     current: Option<&ColumnProfile>,
 ) -> FeatureDrift {
     judge_reference(baseline, name, || reference, current, false)
 }
 
 fn judge(baseline: &Baseline, name: &str, current: Option<&ColumnProfile>, charts: bool) -> FeatureDrift {
-    judge_reference(baseline, name, || baseline.reference(name), current, charts)
+    let mut made = None;
+    judge_reference(baseline, name, || &*made.insert(baseline.reference(name)), current, charts)
 }
 
-fn judge_reference(
+/// Judges `current` against the reference `reference` gives, worked out only when the feature
+/// is there to compare.
+fn judge_reference<'r>(
     baseline: &Baseline,
     name: &str,
-    reference: impl FnOnce() -> Reference,
+    reference: impl FnOnce() -> &'r Reference,
     current: Option<&ColumnProfile>,
     charts: bool,
 ) -> FeatureDrift {
@@ -255,8 +258,8 @@ fn judge_reference(
         return FeatureDrift::skipped(name, "perform_comparison is Disabled for this feature");
     }
     match reference() {
-        Reference::Unavailable(why) => FeatureDrift::skipped(name, why),
-        Reference::Numeric { edges, weights, min, max, discrete, std_dev, kll, exact } => {
+        Reference::Unavailable(why) => FeatureDrift::skipped(name, why.clone()),
+        &Reference::Numeric { ref edges, ref weights, min, max, discrete, std_dev, ref kll, exact } => {
             let Some(h) = cur.histogram.as_ref().filter(|h| h.edges[..] == edges[..]) else {
                 return FeatureDrift::skipped(name, "current values are not numeric");
             };
@@ -266,15 +269,15 @@ fn judge_reference(
                     min.unwrap_or(f64::INFINITY).min(cur.moments.min.unwrap_or(f64::INFINITY)),
                     max.unwrap_or(f64::NEG_INFINITY).max(cur.moments.max.unwrap_or(f64::NEG_INFINITY)),
                 ),
-                tails: tail_means(&cur.kll, &edges),
+                tails: tail_means(&cur.kll, edges),
                 discrete,
             };
-            let Some(mut m) = compare::numeric(&edges, &weights, &counts, &spread, std_dev) else {
+            let Some(mut m) = compare::numeric(edges, weights, &counts, &spread, std_dev) else {
                 return FeatureDrift::skipped(name, "no finite current values");
             };
             if !exact {
                 // SageMaker's L∞ is the distance between the two sketches.
-                if let Some(l) = kll_linf(&kll, &cur.kll) {
+                if let Some(l) = kll_linf(kll, &cur.kll) {
                     m.linf_simple = l;
                     m.linf_robust = (l - robust_allowance(kll.n as f64, cur.kll.n as f64)).max(0.0);
                 }
@@ -293,7 +296,7 @@ fn judge_reference(
                 status: if drift { Verdict::Drift } else { Verdict::Ok },
                 baseline_count: Some(weights.iter().sum()),
                 current_count: Some(counts.iter().sum()),
-                chart: charts.then(|| regroup(&edges, &weights, &counts)),
+                chart: charts.then(|| regroup(edges, weights, &counts)),
                 numeric: Some(m),
                 ..FeatureDrift::compared(name, FeatureKind::Numeric)
             }

@@ -207,16 +207,14 @@ pub fn evaluate(
                 .iter()
                 .enumerate()
                 .map(|(j, n)| match (reference, &against) {
-                    (WindowReference::Baseline, _) => {
-                        drift::feature_against(base, n, baseline_refs[j].clone(), p.column(n))
-                    }
+                    (WindowReference::Baseline, _) => drift::feature_against(base, n, &baseline_refs[j], p.column(n)),
                     (_, None) => FeatureDrift::skipped(n, format!("no {what}: the first window")),
                     (_, Some(r)) => {
                         let reference = match r.column(n) {
                             Some(c) => Reference::of_column(base.inferred_type(n), c, what),
                             None => Reference::Unavailable(format!("missing from the {what}")),
                         };
-                        drift::feature_against(base, n, reference, p.column(n))
+                        drift::feature_against(base, n, &reference, p.column(n))
                     }
                 })
                 .collect();
