@@ -141,16 +141,22 @@ pub enum Command {
         /// How long after its end a window is closed (late files still count until then).
         #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = driftwatch::watch::parse_duration)]
         grace: std::time::Duration,
-        /// A file is complete when FILE.done exists, or when its size and time have not changed
-        /// for this long.
+        /// A file is complete when FILE.done exists, or when it was last modified at least this
+        /// long ago.
         #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = driftwatch::watch::parse_duration)]
         settle: std::time::Duration,
         /// Time between looks at the folder.
         #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = driftwatch::watch::parse_duration)]
         poll: std::time::Duration,
-        /// Look once (fold what is complete, close what is due) and exit.
+        /// Look once (fold what is complete, close what is due) and exit: 1 when a window it
+        /// closed has violations, 2 when a file failed. Made for cron: files count as complete
+        /// by their modification time.
         #[arg(long)]
         once: bool,
+        /// Write into the output folder even when it is the baseline folder, lies inside it, or
+        /// holds a baseline.
+        #[arg(long)]
+        force: bool,
         /// Where arriving files are folded, their windows keyed in the kernels: the CPU (the
         /// default: files arrive a few at a time), a GPU adapter, or auto (a hardware GPU when
         /// there is one).
@@ -407,4 +413,8 @@ pub struct CommonArgs {
     /// Never draw the progress bar.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Write into the output folder even when it is the baseline folder, lies inside it, or
+    /// already holds a baseline or another job's outputs (refused without it).
+    #[arg(long)]
+    pub force: bool,
 }

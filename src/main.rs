@@ -42,6 +42,7 @@ fn options(c: CommonArgs) -> anyhow::Result<JobOptions> {
         progress: !c.quiet,
         strict: c.strict,
         resume: c.resume,
+        force: c.force,
         windows: None,
         metrics: None,
         dataset_drift_share: driftwatch::pipeline::DATASET_DRIFT_SHARE,
@@ -52,13 +53,36 @@ fn options(c: CommonArgs) -> anyhow::Result<JobOptions> {
 
 /// The job's output folder, staged locally when it names an object store prefix (uploaded by
 /// [`Staged::publish`] once the job has run): `opts.output` becomes the local folder.
-fn stage_output(opts: &mut JobOptions) -> anyhow::Result<Staged> {
+fn stage_output(opts: &mut JobOptions, baseline: Option<&std::path::Path>) -> anyhow::Result<Staged> {
+    check_remote_output(&opts.output, baseline, opts.force)?;
     let staged = Staged::output(&opts.output)?;
     if staged.is_remote() && opts.resume {
         anyhow::bail!("--resume: checkpoints need a local output folder, not {}", staged.shown());
     }
     opts.output = staged.local().to_path_buf();
     Ok(staged)
+}
+
+/// An object-store output prefix that is the baseline's prefix or lies inside it is refused
+/// (the library checks local folders; a staged output is a fresh local folder).
+fn check_remote_output(
+    output: &std::path::Path,
+    baseline: Option<&std::path::Path>,
+    force: bool,
+) -> anyhow::Result<()> {
+    let (out, Some(base)) = (output.to_string_lossy(), baseline.map(|b| b.to_string_lossy())) else { return Ok(()) };
+    if force || !Staged::names_remote(output) {
+        return Ok(());
+    }
+    let (o, b) = (out.trim_end_matches('/'), base.trim_end_matches('/'));
+    if o == b || o.starts_with(&format!("{b}/")) {
+        return Err(driftwatch::error::Error::OutputInUse {
+            path: output.to_path_buf(),
+            message: format!("is the baseline prefix {b} or lies inside it: the run would overwrite its baseline"),
+        }
+        .into());
+    }
+    Ok(())
 }
 
 /// The metrics files asked for, with their labels checked.
@@ -121,7 +145,7 @@ fn run() -> anyhow::Result<u8> {
         Command::Baseline { quality, common } => {
             let mut opts = options(common)?;
             opts.quality = quality.flags();
-            let out = stage_output(&mut opts)?;
+            let out = stage_output(&mut opts, None)?;
             baseline(opts, &out)
         }
         Command::Monitor {
@@ -161,19 +185,19 @@ fn run() -> anyhow::Result<u8> {
                 limit: max_windows,
                 reference,
             });
-            let out = stage_output(&mut opts)?;
+            let out = stage_output(&mut opts, baseline.as_deref())?;
             monitor(opts, baseline.as_deref(), &out)
         }
         Command::Changepoints { windows, method, common } => {
             let mut opts = options(common)?;
             opts.windows = Some(time_options(windows, driftwatch::timeline::WindowReference::Previous)?);
-            let out = stage_output(&mut opts)?;
+            let out = stage_output(&mut opts, None)?;
             changepoints(opts, method, &out)
         }
         Command::Calibrate { baseline, windows, false_alarm_rate, common } => {
             let mut opts = options(common)?;
             opts.windows = Some(time_options(windows, driftwatch::timeline::WindowReference::Baseline)?);
-            let out = stage_output(&mut opts)?;
+            let out = stage_output(&mut opts, Some(&baseline))?;
             calibrate(opts, &baseline, false_alarm_rate, &out)
         }
         Command::Watch {
@@ -186,6 +210,7 @@ fn run() -> anyhow::Result<u8> {
             settle,
             poll,
             once,
+            force,
             backend,
             metrics,
             input,
@@ -208,15 +233,26 @@ fn run() -> anyhow::Result<u8> {
                 poll,
                 once,
                 metrics,
+                force,
             };
             let base = driftwatch::baseline::Baseline::load(&baseline)?;
             let (backend, why) = driftwatch::backend::select(backend.into())?;
             eprintln!("driftwatch watch: backend {why}");
             let mut w = driftwatch::watch::Watcher::new(opts, base, backend.as_ref())?;
-            w.run()?;
+            let pass = w.run()?;
             let (late, untimed) = w.dropped();
-            eprintln!("driftwatch watch: {late} late rows, {untimed} rows without a time so far");
-            Ok(0)
+            eprintln!(
+                "driftwatch watch: {} files folded, {} failed, {} not settled yet (no .done marker, written within --settle); {} windows closed, {} with violations; {late} late rows, {untimed} rows without a time so far",
+                pass.files, pass.failed, pass.unsettled, pass.closed, pass.with_violations
+            );
+            // As monitor: a file that failed is an error, a window with violations exits 1.
+            Ok(if pass.failed > 0 {
+                2
+            } else if pass.with_violations > 0 {
+                1
+            } else {
+                0
+            })
         }
         Command::Bench { rows, row_group, backend, dir, runs, shape, quality, window, json } => {
             let shape = match shape {
@@ -481,7 +517,10 @@ fn main() -> ExitCode {
     match run() {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            let msg = e.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
+            let mut msg = e.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
+            if let Some(driftwatch::error::Error::OutputInUse { .. }) = e.downcast_ref() {
+                msg.push_str(" (or pass --force to write there anyway)");
+            }
             eprintln!("driftwatch: error: {msg}");
             ExitCode::from(2)
         }

@@ -872,3 +872,65 @@ fn bench_times_windows() {
         .code(2)
         .stderr(predicate::str::contains("--window needs the capture shape"));
 }
+
+/// Every file of a folder, by name, with its bytes.
+fn folder_bytes(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn an_output_folder_never_overwrites_a_baseline() {
+    let d = tempfile::tempdir().unwrap();
+    let base = sample_baseline(d.path());
+    let kept = folder_bytes(&base);
+    let current = root().join("data/current.parquet");
+    let refused = |args: &[&str], out: &Path, says: &str| {
+        driftwatch()
+            .args(args)
+            .arg("-o")
+            .arg(out)
+            .arg(&current)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(out.display().to_string()))
+            .stderr(predicate::str::contains(says))
+            .stderr(predicate::str::contains("--force"));
+    };
+    let b = base.to_str().unwrap();
+    // The baseline folder itself, and a folder inside it.
+    refused(&["monitor", "-q", "-b", b], &base, "is the baseline folder");
+    refused(&["monitor", "-q", "-b", b], &base.join("run"), "inside the baseline folder");
+    // The same folder spelled another way still is the baseline folder.
+    refused(&["monitor", "-q", "-b", b], &base.join("..").join("base"), "is the baseline folder");
+    refused(&["calibrate", "-q", "--window-rows", "100", "-b", b], &base, "is the baseline folder");
+    // An existing baseline, by `baseline` and by a monitoring run against another baseline.
+    refused(&["baseline", "-q"], &base, "already holds a baseline");
+    let other = d.path().join("other");
+    crate::common::baseline_of(&root().join("data/baseline.parquet"), &other);
+    refused(&["monitor", "-q", "-b", other.to_str().unwrap()], &base, "already holds a baseline");
+    assert_eq!(folder_bytes(&base), kept, "a refused run changed the baseline");
+    assert!(!base.join("run").exists(), "a refused run left a folder behind");
+    // A monitoring run may write over an earlier monitoring run; a baseline may not.
+    let run = d.path().join("run");
+    crate::common::monitor_sample(&base, &run);
+    crate::common::monitor_sample(&base, &run);
+    refused(&["baseline", "-q"], &run, "already holds a monitoring run's outputs");
+    // --force writes there anyway.
+    driftwatch()
+        .args(["monitor", "-q", "--force", "-b"])
+        .arg(&base)
+        .arg("-o")
+        .arg(base.join("run"))
+        .arg(&current)
+        .assert()
+        .code(1);
+    driftwatch().args(["baseline", "-q", "--force", "-o"]).arg(&base).arg(&current).assert().success();
+    assert_ne!(folder_bytes(&base), kept, "--force did not write the baseline");
+}

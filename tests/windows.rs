@@ -1163,7 +1163,7 @@ fn watch_on_the_gpu_closes_the_same_windows() {
             .arg(&out)
             .arg(&input)
             .assert()
-            .success()
+            .code(1)
             .stderr(predicates::str::contains(format!("backend {backend}")));
         let folder = |h: i64| out.join(format!("windows/2026/11/28/{h:02}/constraint_violations.json"));
         let folders: Vec<Vec<u8>> = (0..3).map(|h| std::fs::read(folder(h)).unwrap()).collect();
@@ -1173,4 +1173,73 @@ fn watch_on_the_gpu_closes_the_same_windows() {
     assert_eq!(cpu.0.lines().count(), 1 + 3 * 2, "{}", cpu.0);
     assert!(cpu.0.lines().any(|l| l.contains(",x,") && l.contains(",drift,")), "{}", cpu.0);
     assert_eq!(cpu, gpu_run);
+}
+
+/// Sets a file's modification time `ago` before now, as if it had been written then.
+fn written_ago(path: &std::path::Path, ago: std::time::Duration) {
+    let f = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+    f.set_modified(std::time::SystemTime::now() - ago).unwrap();
+}
+
+#[test]
+fn watch_once_from_cron_folds_files_written_before_it_ran() {
+    let d = tempfile::tempdir().unwrap();
+    let (input, out, base) = (d.path().join("in"), d.path().join("out"), d.path().join("base"));
+    let train = d.path().join("train.parquet");
+    std::fs::write(&train, capture_bytes(&[DAY0, DAY0 + HOUR], 600, 0.0)).unwrap();
+    crate::common::baseline_of(&train, &base);
+    let ten_minutes = std::time::Duration::from_secs(600);
+    let put = |h: i64, shift: f64, ago: Option<std::time::Duration>| {
+        let dir = input.join(format!("2026/11/28/{h:02}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("part.parquet");
+        std::fs::write(&p, capture_bytes(&[DAY0 + h * HOUR], 500, shift)).unwrap();
+        if let Some(ago) = ago {
+            written_ago(&p, ago);
+        }
+    };
+    // Hours 0 and 1 as trained, hour 2 drifted: written ten minutes before the first call, no
+    // .done markers, the default settle time (30 s).
+    for (h, shift) in [(0, 0.0), (1, 0.0), (2, 6.0)] {
+        put(h, shift, Some(ten_minutes));
+    }
+    // Hour 3 is still being written as the call runs.
+    put(3, 0.0, None);
+    let cron = || {
+        crate::common::driftwatch()
+            .args(["watch", "--once", "--time-column", "t", "--grace", "0s", "-b"])
+            .arg(&base)
+            .arg("-o")
+            .arg(&out)
+            .arg(&input)
+            .output()
+            .unwrap()
+    };
+    let first = cron();
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    // A window with violations exits 1, as monitor does.
+    assert_eq!(first.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("3 files folded") && stderr.contains("1 not settled yet"), "{stderr}");
+    let rows = csv_rows(&out.join("windows.csv"));
+    let x = |rows: &[std::collections::BTreeMap<String, String>], h: i64| {
+        let start = driftwatch::engine::window::iso(DAY0 + h * HOUR);
+        rows.iter()
+            .find(|r| r["window_start"] == start && r["feature"] == "x")
+            .map(|r| (r["rows"].clone(), r["status"].clone()))
+    };
+    assert_eq!(x(&rows, 0), Some(("500".into(), "ok".into())));
+    assert_eq!(x(&rows, 1), Some(("500".into(), "ok".into())));
+    assert_eq!(x(&rows, 2), Some(("500".into(), "drift".into())));
+    assert_eq!(x(&rows, 3), None, "hour 3 had not settled");
+    // The next call, once hour 3 has settled: it is folded and closed; the windows already
+    // closed are not judged again, and nothing new has a violation.
+    written_ago(&input.join("2026/11/28/03/part.parquet"), ten_minutes);
+    let second = cron();
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("1 files folded") && stderr.contains("1 windows closed, 0 with violations"), "{stderr}");
+    let again = csv_rows(&out.join("windows.csv"));
+    assert_eq!(again[..rows.len()], rows[..], "the first call's rows are kept as they were");
+    assert_eq!(x(&again, 3), Some(("500".into(), "ok".into())));
+    assert_eq!(again.len(), rows.len() + 2, "hour 3's two features, once");
 }

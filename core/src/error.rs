@@ -49,6 +49,15 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The output folder holds what the job would overwrite: the baseline, or another job's
+    /// outputs.
+    #[error("{path}: {message}")]
+    OutputInUse {
+        /// The output folder.
+        path: PathBuf,
+        /// What it holds, in one line.
+        message: String,
+    },
     /// A flag or option has an invalid value.
     #[error("{0}")]
     Usage(String),

@@ -44,6 +44,9 @@ pub struct JobOptions {
     pub strict: bool,
     /// Continue an interrupted run from its checkpoint in the output folder.
     pub resume: bool,
+    /// Write into the output folder even when it is the baseline folder or holds what the job
+    /// would overwrite (see [`check_output`]).
+    pub force: bool,
     /// Key rows by time window (`monitor` only).
     pub windows: Option<TimeOptions>,
     /// Metrics files to write (`monitor` only).
@@ -71,6 +74,7 @@ impl JobOptions {
             progress: false,
             strict: true,
             resume: false,
+            force: false,
             windows: None,
             metrics: None,
             dataset_drift_share: DATASET_DRIFT_SHARE,
@@ -379,6 +383,101 @@ fn checkpoint(opts: &JobOptions, pass: &str, plan: &ProfilePlan) -> Checkpoint {
     }
 }
 
+/// The jobs, as the output folder check tells them apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Job {
+    /// `baseline`: the folder becomes a baseline.
+    Baseline,
+    /// `calibrate`: the folder becomes a baseline with calibrated thresholds.
+    Calibrate,
+    /// `monitor`, `changepoints` and `watch`: the folder holds a run's outputs.
+    Run,
+}
+
+/// What an existing output folder holds, from the files the jobs write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Holds {
+    /// A monitoring run's outputs (`monitor`, `changepoints`, `watch`).
+    Run,
+    /// A baseline (`baseline`, `calibrate`, or SageMaker's).
+    Baseline,
+}
+
+fn holds(dir: &std::path::Path) -> Option<Holds> {
+    let has = |name: &str| dir.join(name).exists();
+    if has("drift.json") || has("constraint_violations.json") || has("windows.csv") || has(CHANGEPOINTS) {
+        Some(Holds::Run)
+    } else if has(baseline::CONSTRAINTS)
+        || has(baseline::PROFILE)
+        || dir.join(crate::quality::run::FOLDER).join(crate::quality::run::SETTINGS).exists()
+    {
+        Some(Holds::Baseline)
+    } else {
+        None
+    }
+}
+
+/// `path` made absolute with its links resolved, also when it (or its last parts) does not exist
+/// yet: the deepest existing ancestor is resolved and the rest appended.
+fn resolved(path: &std::path::Path) -> PathBuf {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut rest = Vec::new();
+    let mut at = abs.as_path();
+    loop {
+        if let Ok(c) = std::fs::canonicalize(at) {
+            return rest.iter().rev().fold(c, |p: PathBuf, r| p.join(r));
+        }
+        match (at.parent(), at.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                at = parent;
+            }
+            _ => return abs,
+        }
+    }
+}
+
+/// Refuses an output folder whose outputs would overwrite what must be kept: the baseline
+/// folder itself or a folder inside it, an existing baseline (for every job: a `baseline` run
+/// over one replaces it, a monitoring run mixes its files into it), or another kind of job's
+/// outputs. A monitoring run may write over an earlier monitoring run's outputs. `force`
+/// allows everything.
+///
+/// # Errors
+/// [`Error::OutputInUse`] naming the folder and what it holds.
+pub fn check_output(output: &std::path::Path, baseline: Option<&std::path::Path>, job: Job, force: bool) -> Result<()> {
+    if force {
+        return Ok(());
+    }
+    let out = resolved(output);
+    if let Some(b) = baseline {
+        let b = resolved(b);
+        if out.starts_with(&b) {
+            let message = if out == b {
+                "is the baseline folder: the run would overwrite the baseline it is judged against".to_string()
+            } else {
+                format!(
+                    "lies inside the baseline folder {}: the run would mix its outputs into the baseline",
+                    b.display()
+                )
+            };
+            return Err(Error::OutputInUse { path: output.to_path_buf(), message });
+        }
+    }
+    if !out.is_dir() {
+        return Ok(());
+    }
+    let what = match (job, holds(&out)) {
+        (_, None) | (Job::Run, Some(Holds::Run)) => return Ok(()),
+        (_, Some(Holds::Run)) => "a monitoring run's outputs",
+        (_, Some(Holds::Baseline)) => "a baseline",
+    };
+    Err(Error::OutputInUse {
+        path: output.to_path_buf(),
+        message: format!("already holds {what}, which this run would overwrite; choose another output folder"),
+    })
+}
+
 /// Tidies the output folder when a job returns, successfully or not: its checkpoints go (only
 /// an interrupted process leaves them, for `--resume`), and a folder the job created and left
 /// empty goes too, so that a failed run leaves nothing behind.
@@ -498,6 +597,7 @@ fn strict_check(opts: &JobOptions, skipped: &[Skipped]) -> Result<()> {
 /// The inputs are read twice: first for moments and sketches, then for exact counts over bin
 /// edges taken from the first pass's quantiles.
 pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
+    check_output(&opts.output, None, Job::Baseline, opts.force)?;
     let quality = opts.quality.resolve(None)?;
     let s = scan_inputs(opts)?;
     let mut guard = OutputGuard::new(&opts.output);
@@ -660,6 +760,7 @@ pub struct ChangepointsOutcome {
 /// Finds change points in the per-window series of the inputs (mean, standard deviation and
 /// completeness of every feature), without a baseline: one pass over the inputs.
 pub fn run_changepoints(opts: &JobOptions, method: ChangeMethod) -> Result<ChangepointsOutcome> {
+    check_output(&opts.output, None, Job::Run, opts.force)?;
     let s = scan_inputs(opts)?;
     let (w, outcome, backend_note) = windows_pass(opts, &s, BTreeMap::new(), "changepoints")?;
     let segments = outcome.segments;
@@ -717,6 +818,7 @@ pub fn run_calibrate(opts: &JobOptions, baseline_dir: &std::path::Path, rate: f6
     if !(rate > 0.0 && rate < 1.0) {
         return Err(Error::Usage(format!("--false-alarm-rate: expected a rate between 0 and 1, got {rate}")));
     }
+    check_output(&opts.output, Some(baseline_dir), Job::Calibrate, opts.force)?;
     let base = Baseline::load(baseline_dir)?;
     let s = scan_inputs(opts)?;
     let (w, outcome, backend_note) = windows_pass(opts, &s, base.edges(), "calibrate")?;
@@ -815,6 +917,7 @@ fn time_column(t: &TimeOptions, s: &Scan) -> Result<WindowOptions> {
 /// read twice (first for the bin edges), and the constraints are those suggested from the
 /// inputs themselves.
 pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) -> Result<MonitorOutcome> {
+    check_output(&opts.output, baseline_dir, Job::Run, opts.force)?;
     let qbase = baseline_dir.map(QualityBaseline::load).transpose()?.flatten();
     let quality = opts.quality.resolve(qbase.as_ref())?;
     if let (Some(q), Some(settings)) = (qbase.as_ref().filter(|q| q.only), quality.as_ref()) {

@@ -3,8 +3,11 @@
 //! and closes a window once the clock has passed its end plus a grace period: then the window
 //! is judged against the baseline and its outputs and metrics are written.
 //!
-//! A file is complete when a marker `<file>.done` exists next to it, or when its size and
-//! modification time have not changed for the settle time. Everything folded is saved after
+//! A file is complete when a marker `<file>.done` exists next to it, when its modification time
+//! is at least the settle time ago, or when this process has seen its size and modification time
+//! unchanged for the settle time (a clock-skewed file system can stamp files in the future). The
+//! modification time is what lets `--once` from cron work: each call sees a file only once, so
+//! "unchanged since first seen" alone would never let a file settle there. Everything folded is saved after
 //! each file in one state file, written atomically, that holds the files done and the open
 //! windows together: a restart picks up exactly where the last save left, so no file is counted
 //! twice or missed. A file that fails to read is retried when it changes. Rows of a window
@@ -46,6 +49,8 @@ pub struct WatchOptions {
     pub once: bool,
     /// Metrics files: EMF lines appended per closed window, Prometheus text rewritten.
     pub metrics: Option<crate::pipeline::MetricsOptions>,
+    /// Write into the output folder even when it is the baseline folder or holds a baseline.
+    pub force: bool,
 }
 
 /// The name of the state file in the output folder.
@@ -82,6 +87,8 @@ pub struct Pass {
     pub closed: usize,
     /// Windows with violations among them.
     pub with_violations: usize,
+    /// Files seen but not complete yet (no marker, written within the settle time).
+    pub unsettled: usize,
 }
 
 /// A watcher: its options, baseline, backend and state.
@@ -101,8 +108,11 @@ impl<'b> Watcher<'b> {
     ///
     /// # Errors
     /// [`Error::Usage`] when the output folder holds the state of another watch (another
-    /// baseline, time column or window); [`Error::Baseline`] for a bad baseline.
+    /// baseline, time column or window); [`Error::Baseline`] for a bad baseline;
+    /// [`Error::OutputInUse`] when the output folder is, or lies in, the baseline folder, or
+    /// holds a baseline.
     pub fn new(opts: WatchOptions, base: Baseline, backend: &'b dyn Backend) -> Result<Self> {
+        crate::pipeline::check_output(&opts.output, Some(&base.dir), crate::pipeline::Job::Run, opts.force)?;
         let key = format!(
             "{}|{}|{}|{}",
             env!("CARGO_PKG_VERSION"),
@@ -156,11 +166,14 @@ impl<'b> Watcher<'b> {
         write_atomic(&self.opts.output.join(STATE), &crate::output::seal(bytes))
     }
 
-    /// Files complete now and not folded yet, in name order.
-    fn complete_files(&mut self) -> Vec<PathBuf> {
+    /// Files complete now and not folded yet, in name order, and how many files are waiting to
+    /// settle.
+    fn complete_files(&mut self) -> (Vec<PathBuf>, usize) {
         let (files, _) = crate::scan::data_files(&self.opts.input);
         let now = Instant::now();
+        let wall_ns = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
         let mut ready = Vec::new();
+        let mut unsettled = 0;
         for f in files.into_iter().filter(|f| !f.to_string_lossy().ends_with(".done")) {
             let st = FileStamp::of(&f);
             if self.state.done.iter().any(|d| d.path == st.path) || self.state.failed.iter().any(|(d, _)| *d == st) {
@@ -174,11 +187,16 @@ impl<'b> Watcher<'b> {
                     now
                 }
             };
-            if marker || now.duration_since(since) >= self.opts.settle {
+            if marker
+                || settled(st.mtime_ns, wall_ns, self.opts.settle)
+                || now.duration_since(since) >= self.opts.settle
+            {
                 ready.push(f);
+            } else {
+                unsettled += 1;
             }
         }
-        ready
+        (ready, unsettled)
     }
 
     /// Folds one complete file into the open windows and saves the state.
@@ -301,7 +319,9 @@ impl<'b> Watcher<'b> {
     /// One look at the folder: folds the files complete now, closes the windows due.
     pub fn pass(&mut self) -> Result<Pass> {
         let mut pass = Pass::default();
-        for f in self.complete_files() {
+        let (ready, unsettled) = self.complete_files();
+        pass.unsettled = unsettled;
+        for f in ready {
             if self.fold(&f)? {
                 pass.files += 1;
             } else {
@@ -327,17 +347,24 @@ impl<'b> Watcher<'b> {
         (self.state.late_rows, self.state.untimed_rows)
     }
 
-    /// Looks at the folder every poll interval until stopped (or once).
-    pub fn run(&mut self) -> Result<()> {
+    /// Looks at the folder every poll interval until stopped, or once with `once`: then what
+    /// that one look did.
+    pub fn run(&mut self) -> Result<Pass> {
         loop {
             let started = Instant::now();
-            self.pass()?;
+            let pass = self.pass()?;
             if self.opts.once {
-                return Ok(());
+                return Ok(pass);
             }
             std::thread::sleep(self.opts.poll.saturating_sub(started.elapsed()));
         }
     }
+}
+
+/// Whether a file last modified at `mtime_ns` (nanoseconds since the epoch) has settled at
+/// `now_ns`: modified at least `settle` ago. A time in the future has not settled.
+fn settled(mtime_ns: u128, now_ns: u128, settle: Duration) -> bool {
+    mtime_ns > 0 && now_ns >= mtime_ns && now_ns - mtime_ns >= settle.as_nanos()
 }
 
 /// Parses a duration: a whole number and `ms`, `s`, `m` or `h` (`500ms`, `30s`, `5m`).
@@ -367,5 +394,17 @@ mod tests {
         assert_eq!(parse_duration("30s").unwrap(), Duration::from_secs(30));
         assert_eq!(parse_duration("5m").unwrap(), Duration::from_secs(300));
         assert!(parse_duration("5y").is_err() && parse_duration("x").is_err());
+    }
+
+    #[test]
+    fn a_file_settles_by_its_modification_time() {
+        let s = 1_000_000_000u128;
+        let settle = Duration::from_secs(30);
+        assert!(settled(100 * s, 130 * s, settle));
+        assert!(settled(100 * s, 700 * s, settle));
+        assert!(!settled(100 * s, 129 * s, settle));
+        // Stamped in the future (clock skew), or with no time at all: not settled by its time.
+        assert!(!settled(200 * s, 100 * s, settle));
+        assert!(!settled(0, 100 * s, settle));
     }
 }
