@@ -16,12 +16,12 @@ use std::sync::Arc;
 use arrow_array::types::Int32Type;
 use arrow_array::{ArrayRef, DictionaryArray, Float64Array, RecordBatch, StringArray};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use driftwatch::backend::cpu::{select, CpuBackend};
-use driftwatch::backend::gpu::GpuBackend;
-use driftwatch::backend::{Backend, BinnedPair};
-use driftwatch::engine::{ProfilePlan, Profiler};
-use driftwatch::profile::Kll;
-use driftwatch::synth::Rng;
+use driftscope::backend::cpu::{select, CpuBackend};
+use driftscope::backend::gpu::GpuBackend;
+use driftscope::backend::{Backend, BinnedPair};
+use driftscope::engine::{ProfilePlan, Profiler};
+use driftscope::profile::Kll;
+use driftscope::synth::Rng;
 
 const ROWS: usize = 65_536;
 const BATCHES: usize = 8;
@@ -149,7 +149,7 @@ fn compare(c: &mut Criterion) {
             edges: (1..256).map(|i| i as f64).collect(),
             base: (0..256).map(|_| (r.uniform() * 1000.0).round()).collect(),
             cur: (0..256).map(|_| (r.uniform() * 1000.0).round()).collect(),
-            spread: driftwatch::compare::Spread::even((0.0, 256.0)),
+            spread: driftscope::compare::Spread::even((0.0, 256.0)),
         })
         .collect();
     let mut g = c.benchmark_group("compare_1024_features_256_bins");

@@ -1,4 +1,4 @@
-//! Writes driftwatch's sample data: `data/baseline.parquet` (training data) and
+//! Writes driftscope's sample data: `data/baseline.parquet` (training data) and
 //! `data/current.parquet` (captures whose distribution has drifted), both from fixed seeds.
 //!
 //! Run with `cargo run --example make_sample_data`; the files in `data/` were made this way.

@@ -5,16 +5,16 @@
 //!
 //! Each series goes through the command line as a user's data would: written to Parquet (a
 //! column per dimension, a time column giving each point's position), then
-//! `driftwatch changepoints --window-rows 1 --time-column t --method M`; the change points of
+//! `driftscope changepoints --window-rows 1 --time-column t --method M`; the change points of
 //! every dimension's `mean` series are pooled.
 //!
-//! `cargo run --release --example tcpd -- series.json [path/to/driftwatch]`
+//! `cargo run --release --example tcpd -- series.json [path/to/driftscope]`
 
 use std::path::Path;
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch};
-use driftwatch::changepoint::score;
+use driftscope::changepoint::score;
 
 #[derive(serde::Deserialize)]
 struct Series {
@@ -43,7 +43,7 @@ fn detect(bin: &Path, data: &Path, out: &Path, method: &str) -> anyhow::Result<V
         .arg(out)
         .arg(data)
         .output()?;
-    anyhow::ensure!(o.status.success(), "driftwatch changepoints: {}", String::from_utf8_lossy(&o.stderr));
+    anyhow::ensure!(o.status.success(), "driftscope changepoints: {}", String::from_utf8_lossy(&o.stderr));
     let found: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("changepoints.json"))?)?;
     let mut at: Vec<usize> = found
         .as_array()
@@ -59,8 +59,8 @@ fn detect(bin: &Path, data: &Path, out: &Path, method: &str) -> anyhow::Result<V
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
-    let path = args.next().ok_or_else(|| anyhow::anyhow!("usage: tcpd SERIES.json [DRIFTWATCH]"))?;
-    let bin = args.next().unwrap_or_else(|| "target/release/driftwatch".into());
+    let path = args.next().ok_or_else(|| anyhow::anyhow!("usage: tcpd SERIES.json [DRIFTSCOPE]"))?;
+    let bin = args.next().unwrap_or_else(|| "target/release/driftscope".into());
     let bin = Path::new(&bin);
     let all: Vec<Series> = serde_json::from_str(&std::fs::read_to_string(&path)?)?;
     let tmp = tempfile::tempdir()?;

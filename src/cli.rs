@@ -1,16 +1,16 @@
 //! Command-line flags, kept as close to what the user types as possible; `main.rs` turns them
-//! into validated [`driftwatch::pipeline::JobOptions`].
+//! into validated [`driftscope::pipeline::JobOptions`].
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use driftwatch::changepoint::Method as ChangeMethod;
-use driftwatch::engine::window::Window;
-use driftwatch::timeline::WindowReference;
+use driftscope::changepoint::Method as ChangeMethod;
+use driftscope::engine::window::Window;
+use driftscope::timeline::WindowReference;
 
-/// driftwatch: data-quality and drift monitoring for ML models at full volume.
+/// driftscope: data-quality and drift monitoring for ML models at full volume.
 #[derive(Debug, Parser)]
-#[command(name = "driftwatch", version, about, long_about = None)]
+#[command(name = "driftscope", version, about, long_about = None)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -34,7 +34,7 @@ pub enum Command {
     },
     /// Compare captures with a baseline; exit 0 clean, 1 violations, 2 error.
     Monitor {
-        /// Baseline folder: driftwatch's, or SageMaker's statistics.json + constraints.json
+        /// Baseline folder: driftscope's, or SageMaker's statistics.json + constraints.json
         /// (optional when --reference compares windows with one another).
         #[arg(long, short = 'b', value_name = "DIR")]
         baseline: Option<PathBuf>,
@@ -68,13 +68,13 @@ pub enum Command {
         #[arg(long, value_name = "REF", default_value = "baseline")]
         reference: WindowReference,
         /// Most windows a run may hold: memory grows with windows × features × bins.
-        #[arg(long, value_name = "N", default_value_t = driftwatch::timeline::DEFAULT_MAX_WINDOWS)]
+        #[arg(long, value_name = "N", default_value_t = driftscope::timeline::DEFAULT_MAX_WINDOWS)]
         max_windows: usize,
         /// Metrics files.
         #[command(flatten)]
         metrics: MetricsArgs,
         /// The dataset has drifted when at least this share of the compared features drifted.
-        #[arg(long, value_name = "SHARE", default_value_t = driftwatch::pipeline::DATASET_DRIFT_SHARE)]
+        #[arg(long, value_name = "SHARE", default_value_t = driftscope::pipeline::DATASET_DRIFT_SHARE)]
         dataset_drift_share: f64,
         /// Judge numeric drift by the two-sample Kolmogorov–Smirnov test at this significance
         /// level (e.g. 0.01) instead of the baseline's L∞ rule: drift when the p-value is below.
@@ -139,14 +139,14 @@ pub enum Command {
         #[arg(long, value_name = "COLUMN")]
         time_column: String,
         /// How long after its end a window is closed (late files still count until then).
-        #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = driftwatch::watch::parse_duration)]
+        #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = driftscope::watch::parse_duration)]
         grace: std::time::Duration,
         /// A file is complete when FILE.done exists, or when it was last modified at least this
         /// long ago.
-        #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = driftwatch::watch::parse_duration)]
+        #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = driftscope::watch::parse_duration)]
         settle: std::time::Duration,
         /// Time between looks at the folder.
-        #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = driftwatch::watch::parse_duration)]
+        #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = driftscope::watch::parse_duration)]
         poll: std::time::Duration,
         /// Look once (fold what is complete, close what is due) and exit: 1 when a window it
         /// closed has violations, 2 when a file failed. Made for cron: files count as complete
@@ -217,7 +217,7 @@ pub struct QualityArgs {
     /// Score predictions against labels as SageMaker's model-quality job does (monitor: the
     /// baseline's problem type by default).
     #[arg(long, value_name = "TYPE", help_heading = "Model quality")]
-    pub problem_type: Option<driftwatch::quality::ProblemType>,
+    pub problem_type: Option<driftscope::quality::ProblemType>,
     /// The ground-truth column (in the inputs, or in --ground-truth files other than SageMaker's
     /// ground-truth JSON Lines, whose label is their data).
     #[arg(long, value_name = "COL", help_heading = "Model quality")]
@@ -251,8 +251,8 @@ pub struct QualityArgs {
 
 impl QualityArgs {
     /// The library's flags.
-    pub fn flags(self) -> driftwatch::quality::run::QualityFlags {
-        driftwatch::quality::run::QualityFlags {
+    pub fn flags(self) -> driftscope::quality::run::QualityFlags {
+        driftscope::quality::run::QualityFlags {
             problem_type: self.problem_type,
             label: self.label,
             prediction: self.prediction,
@@ -303,7 +303,7 @@ pub enum BackendArg {
     Gpu,
 }
 
-impl From<BackendArg> for driftwatch::backend::BackendChoice {
+impl From<BackendArg> for driftscope::backend::BackendChoice {
     fn from(b: BackendArg) -> Self {
         match b {
             BackendArg::Auto => Self::Auto,
@@ -359,7 +359,7 @@ pub struct WindowArgs {
     #[arg(long, conflicts_with = "time_column")]
     pub time_from_partitions: bool,
     /// Most windows a run may hold: memory grows with windows × features × bins.
-    #[arg(long, value_name = "N", default_value_t = driftwatch::timeline::DEFAULT_MAX_WINDOWS)]
+    #[arg(long, value_name = "N", default_value_t = driftscope::timeline::DEFAULT_MAX_WINDOWS)]
     pub max_windows: usize,
 }
 
@@ -375,10 +375,10 @@ pub struct MetricsArgs {
     #[arg(long, value_name = "FILE")]
     pub prometheus: Option<PathBuf>,
     /// The endpoint the metrics are attributed to.
-    #[arg(long, value_name = "NAME", default_value = "driftwatch")]
+    #[arg(long, value_name = "NAME", default_value = "driftscope")]
     pub endpoint: String,
     /// The monitoring schedule the metrics are attributed to.
-    #[arg(long, value_name = "NAME", default_value = "driftwatch")]
+    #[arg(long, value_name = "NAME", default_value = "driftscope")]
     pub schedule: String,
     /// EMF dimension set (comma-separated): Endpoint, MonitoringSchedule, Feature.
     #[arg(long, value_name = "NAMES", value_delimiter = ',', default_value = "Endpoint,MonitoringSchedule")]

@@ -1,4 +1,4 @@
-//! The driftwatch binary: parses flags, runs a job from the library, maps the outcome to an exit
+//! The driftscope binary: parses flags, runs a job from the library, maps the outcome to an exit
 //! code (0 clean, 1 violations, 2 error, 3 nothing profiled: the inputs hold no row). Errors are
 //! one line on stderr.
 
@@ -13,11 +13,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use cli::{BenchBackendArg, Cli, Command, CommonArgs, ShapeArg};
-use driftwatch::backend::BackendChoice;
-use driftwatch::engine::window::Window;
-use driftwatch::pipeline::{run_baseline, run_monitor, JobOptions, TimeOptions};
-use driftwatch::remote::Staged;
-use driftwatch::synth::Shape;
+use driftscope::backend::BackendChoice;
+use driftscope::engine::window::Window;
+use driftscope::pipeline::{run_baseline, run_monitor, JobOptions, TimeOptions};
+use driftscope::remote::Staged;
+use driftscope::synth::Shape;
 
 /// Exit code of a run that read no row: never a clean pass.
 const NOTHING_PROFILED: u8 = 3;
@@ -45,7 +45,7 @@ fn options(c: CommonArgs) -> anyhow::Result<JobOptions> {
         force: c.force,
         windows: None,
         metrics: None,
-        dataset_drift_share: driftwatch::pipeline::DATASET_DRIFT_SHARE,
+        dataset_drift_share: driftscope::pipeline::DATASET_DRIFT_SHARE,
         ks_alpha: None,
         quality: Default::default(),
     })
@@ -76,7 +76,7 @@ fn check_remote_output(
     }
     let (o, b) = (out.trim_end_matches('/'), base.trim_end_matches('/'));
     if o == b || o.starts_with(&format!("{b}/")) {
-        return Err(driftwatch::error::Error::OutputInUse {
+        return Err(driftscope::error::Error::OutputInUse {
             path: output.to_path_buf(),
             message: format!("is the baseline prefix {b} or lies inside it: the run would overwrite its baseline"),
         }
@@ -86,11 +86,11 @@ fn check_remote_output(
 }
 
 /// The metrics files asked for, with their labels checked.
-fn metrics_options(m: cli::MetricsArgs) -> anyhow::Result<Option<driftwatch::pipeline::MetricsOptions>> {
+fn metrics_options(m: cli::MetricsArgs) -> anyhow::Result<Option<driftscope::pipeline::MetricsOptions>> {
     let labels =
-        driftwatch::metrics::Labels { endpoint: m.endpoint, schedule: m.schedule, dimensions: m.emf_dimensions };
+        driftscope::metrics::Labels { endpoint: m.endpoint, schedule: m.schedule, dimensions: m.emf_dimensions };
     labels.check()?;
-    Ok((m.emf.is_some() || m.prometheus.is_some()).then_some(driftwatch::pipeline::MetricsOptions {
+    Ok((m.emf.is_some() || m.prometheus.is_some()).then_some(driftscope::pipeline::MetricsOptions {
         emf: m.emf,
         prometheus: m.prometheus,
         labels,
@@ -98,7 +98,7 @@ fn metrics_options(m: cli::MetricsArgs) -> anyhow::Result<Option<driftwatch::pip
 }
 
 /// The windows of `changepoints` and `calibrate`.
-fn time_options(w: cli::WindowArgs, reference: driftwatch::timeline::WindowReference) -> anyhow::Result<TimeOptions> {
+fn time_options(w: cli::WindowArgs, reference: driftscope::timeline::WindowReference) -> anyhow::Result<TimeOptions> {
     check_max_windows(w.max_windows)?;
     let Some(window) = windows_asked(w.window, w.window_rows)? else {
         anyhow::bail!("--window or --window-rows is required");
@@ -130,7 +130,7 @@ fn check_max_windows(n: usize) -> anyhow::Result<()> {
 /// The time column asked for, or the stand-in for hive partitions.
 fn time_source(column: Option<String>, from_partitions: bool) -> Option<String> {
     if from_partitions {
-        Some(driftwatch::engine::PARTITION_TIME.to_string())
+        Some(driftscope::engine::PARTITION_TIME.to_string())
     } else {
         column
     }
@@ -140,7 +140,7 @@ fn run() -> anyhow::Result<u8> {
     let cli = Cli::parse();
     // Before any thread starts: it changes the process's environment.
     #[cfg(feature = "gpu")]
-    driftwatch::backend::gpu::quiet_wayland();
+    driftscope::backend::gpu::quiet_wayland();
     match cli.command {
         Command::Baseline { quality, common } => {
             let mut opts = options(common)?;
@@ -190,13 +190,13 @@ fn run() -> anyhow::Result<u8> {
         }
         Command::Changepoints { windows, method, common } => {
             let mut opts = options(common)?;
-            opts.windows = Some(time_options(windows, driftwatch::timeline::WindowReference::Previous)?);
+            opts.windows = Some(time_options(windows, driftscope::timeline::WindowReference::Previous)?);
             let out = stage_output(&mut opts, None)?;
             changepoints(opts, method, &out)
         }
         Command::Calibrate { baseline, windows, false_alarm_rate, common } => {
             let mut opts = options(common)?;
-            opts.windows = Some(time_options(windows, driftwatch::timeline::WindowReference::Baseline)?);
+            opts.windows = Some(time_options(windows, driftscope::timeline::WindowReference::Baseline)?);
             let out = stage_output(&mut opts, Some(&baseline))?;
             calibrate(opts, &baseline, false_alarm_rate, &out)
         }
@@ -223,7 +223,7 @@ fn run() -> anyhow::Result<u8> {
                 anyhow::bail!("{}: not a folder", input.display());
             }
             let window = window.in_tz(tz);
-            let opts = driftwatch::watch::WatchOptions {
+            let opts = driftscope::watch::WatchOptions {
                 input,
                 output,
                 time_column,
@@ -235,14 +235,14 @@ fn run() -> anyhow::Result<u8> {
                 metrics,
                 force,
             };
-            let base = driftwatch::baseline::Baseline::load(&baseline)?;
-            let (backend, why) = driftwatch::backend::select(backend.into())?;
-            eprintln!("driftwatch watch: backend {why}");
-            let mut w = driftwatch::watch::Watcher::new(opts, base, backend.as_ref())?;
+            let base = driftscope::baseline::Baseline::load(&baseline)?;
+            let (backend, why) = driftscope::backend::select(backend.into())?;
+            eprintln!("driftscope watch: backend {why}");
+            let mut w = driftscope::watch::Watcher::new(opts, base, backend.as_ref())?;
             let pass = w.run()?;
             let (late, untimed) = w.dropped();
             eprintln!(
-                "driftwatch watch: {} files folded, {} failed, {} not settled yet (no .done marker, written within --settle); {} windows closed, {} with violations; {late} late rows, {untimed} rows without a time so far",
+                "driftscope watch: {} files folded, {} failed, {} not settled yet (no .done marker, written within --settle); {} windows closed, {} with violations; {late} late rows, {untimed} rows without a time so far",
                 pass.files, pass.failed, pass.unsettled, pass.closed, pass.with_violations
             );
             // As monitor: a file that failed is an error, a window with violations exits 1.
@@ -259,7 +259,7 @@ fn run() -> anyhow::Result<u8> {
                 ShapeArg::Capture => Shape::Capture,
                 ShapeArg::Floats => Shape::Floats,
             };
-            let opts = driftwatch::bench::BenchOptions {
+            let opts = driftscope::bench::BenchOptions {
                 rows,
                 row_group,
                 backends: Vec::new(),
@@ -279,29 +279,29 @@ fn baseline(opts: JobOptions, staged: &Staged) -> anyhow::Result<u8> {
     let started = std::time::Instant::now();
     let out = run_baseline(&opts)?;
     for sk in &out.skipped {
-        eprintln!("driftwatch: skipped {}: {}", sk.path, sk.error);
+        eprintln!("driftscope: skipped {}: {}", sk.path, sk.error);
     }
     if out.resumed > 0 {
-        eprintln!("driftwatch: resumed: {} files taken from the checkpoint", out.resumed);
+        eprintln!("driftscope: resumed: {} files taken from the checkpoint", out.resumed);
     }
     for d in &out.schema_differences {
-        eprintln!("driftwatch: schema: {d}");
+        eprintln!("driftscope: schema: {d}");
     }
     if let Some(q) = &out.quality {
-        eprintln!("driftwatch: {}", quality_line(q));
+        eprintln!("driftscope: {}", quality_line(q));
     }
     let (rows, columns, files) = (out.profile.rows, out.profile.columns.len(), out.files);
     staged.publish()?;
     let seconds = started.elapsed().as_secs_f64();
     eprintln!(
-        "driftwatch: baseline of {rows} rows, {columns} columns from {files} files in {seconds:.2}s on {}; wrote {}",
+        "driftscope: baseline of {rows} rows, {columns} columns from {files} files in {seconds:.2}s on {}; wrote {}",
         out.backend,
         staged.shown()
     );
     Ok(if !out.skipped.is_empty() {
         2
     } else if rows == 0 {
-        eprintln!("driftwatch: nothing to baseline: the inputs hold 0 rows");
+        eprintln!("driftscope: nothing to baseline: the inputs hold 0 rows");
         NOTHING_PROFILED
     } else {
         0
@@ -309,7 +309,7 @@ fn baseline(opts: JobOptions, staged: &Staged) -> anyhow::Result<u8> {
 }
 
 /// One line on what model quality scored.
-fn quality_line(q: &driftwatch::quality::join::QualityOutcome) -> String {
+fn quality_line(q: &driftscope::quality::join::QualityOutcome) -> String {
     let mut s = format!(
         "model quality ({}): {} rows scored of {} prediction rows",
         q.metrics.problem_type.name(),
@@ -337,15 +337,15 @@ fn monitor(opts: JobOptions, baseline: Option<&std::path::Path>, staged: &Staged
     let out = run_monitor(&opts, baseline)?;
     print!("{}", out.markdown);
     if let Some(q) = &out.report.model_quality {
-        eprintln!("driftwatch: {}", quality_line(&q.outcome));
+        eprintln!("driftscope: {}", quality_line(&q.outcome));
     }
     for sk in &out.report.current.skipped {
-        eprintln!("driftwatch: skipped {}: {}", sk.path, sk.error);
+        eprintln!("driftscope: skipped {}: {}", sk.path, sk.error);
     }
     staged.publish()?;
     let (rows, seconds) = (out.report.current.rows, started.elapsed().as_secs_f64());
     eprintln!(
-        "driftwatch: monitored {rows} rows in {seconds:.2}s on {}; wrote {}",
+        "driftscope: monitored {rows} rows in {seconds:.2}s on {}; wrote {}",
         out.report.backend_reason,
         staged.shown()
     );
@@ -353,10 +353,10 @@ fn monitor(opts: JobOptions, baseline: Option<&std::path::Path>, staged: &Staged
         2
     } else if rows == 0 {
         // Never a clean pass: nothing was looked at.
-        eprintln!("driftwatch: nothing monitored: the inputs hold 0 rows");
+        eprintln!("driftscope: nothing monitored: the inputs hold 0 rows");
         NOTHING_PROFILED
     } else if !out.report.violations.is_empty()
-        || driftwatch::timeline::any_violation(&out.windows)
+        || driftscope::timeline::any_violation(&out.windows)
         || out.report.model_quality.as_ref().is_some_and(|q| !q.violations.is_empty())
     {
         1
@@ -365,11 +365,11 @@ fn monitor(opts: JobOptions, baseline: Option<&std::path::Path>, staged: &Staged
     })
 }
 
-fn changepoints(opts: JobOptions, method: driftwatch::changepoint::Method, staged: &Staged) -> anyhow::Result<u8> {
+fn changepoints(opts: JobOptions, method: driftscope::changepoint::Method, staged: &Staged) -> anyhow::Result<u8> {
     let started = std::time::Instant::now();
-    let out = driftwatch::pipeline::run_changepoints(&opts, method)?;
+    let out = driftscope::pipeline::run_changepoints(&opts, method)?;
     println!(
-        "## driftwatch changepoints: {} change points ({method}) in {} series over {} windows\n",
+        "## driftscope changepoints: {} change points ({method}) in {} series over {} windows\n",
         out.changes.len(),
         out.series,
         out.windows
@@ -390,12 +390,12 @@ fn changepoints(opts: JobOptions, method: driftwatch::changepoint::Method, stage
         }
     }
     for sk in &out.skipped {
-        eprintln!("driftwatch: skipped {}: {}", sk.path, sk.error);
+        eprintln!("driftscope: skipped {}: {}", sk.path, sk.error);
     }
     staged.publish()?;
     let seconds = started.elapsed().as_secs_f64();
     eprintln!(
-        "driftwatch: {} rows ({} without a time) in {} windows in {seconds:.2}s on {}; wrote {}",
+        "driftscope: {} rows ({} without a time) in {} windows in {seconds:.2}s on {}; wrote {}",
         out.rows,
         out.untimed_rows,
         out.windows,
@@ -412,9 +412,9 @@ fn changepoints(opts: JobOptions, method: driftwatch::changepoint::Method, stage
 }
 
 fn calibrate(opts: JobOptions, baseline: &std::path::Path, rate: f64, staged: &Staged) -> anyhow::Result<u8> {
-    let out = driftwatch::pipeline::run_calibrate(&opts, baseline, rate)?;
+    let out = driftscope::pipeline::run_calibrate(&opts, baseline, rate)?;
     println!(
-        "## driftwatch calibrate: thresholds at a false-alarm rate of {rate} per window and feature, from {} windows\n",
+        "## driftscope calibrate: thresholds at a false-alarm rate of {rate} per window and feature, from {} windows\n",
         out.windows
     );
     println!("| feature | method | windows | threshold before | calibrated | expected false-alarm rate | history past it |\n|---|---|---|---|---|---|---|");
@@ -434,14 +434,14 @@ fn calibrate(opts: JobOptions, baseline: &std::path::Path, rate: f64, staged: &S
         println!("\n- {}: {}", c.feature, c.note.as_deref().unwrap_or_default());
     }
     for sk in &out.skipped {
-        eprintln!("driftwatch: skipped {}: {}", sk.path, sk.error);
+        eprintln!("driftscope: skipped {}: {}", sk.path, sk.error);
     }
     staged.publish()?;
-    eprintln!("driftwatch: calibrated on {}; wrote {}", out.backend, staged.shown());
+    eprintln!("driftscope: calibrated on {}; wrote {}", out.backend, staged.shown());
     Ok(if out.skipped.is_empty() { 0 } else { 2 })
 }
 
-fn bench(mut opts: driftwatch::bench::BenchOptions, backend: BenchBackendArg, json: bool) -> anyhow::Result<u8> {
+fn bench(mut opts: driftscope::bench::BenchOptions, backend: BenchBackendArg, json: bool) -> anyhow::Result<u8> {
     if opts.rows == 0 || opts.row_group == 0 || opts.runs == 0 {
         anyhow::bail!("--rows, --row-group and --runs must be at least 1");
     }
@@ -453,23 +453,23 @@ fn bench(mut opts: driftwatch::bench::BenchOptions, backend: BenchBackendArg, js
             if any_compute_adapter() {
                 vec![BackendChoice::Cpu, BackendChoice::Gpu]
             } else {
-                eprintln!("driftwatch bench: no GPU adapter found, measuring the CPU only");
+                eprintln!("driftscope bench: no GPU adapter found, measuring the CPU only");
                 vec![BackendChoice::Cpu]
             }
         }
     };
-    let report = driftwatch::bench::run(&opts)?;
+    let report = driftscope::bench::run(&opts)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        print!("{}", driftwatch::bench::markdown(&report));
+        print!("{}", driftscope::bench::markdown(&report));
     }
     Ok(0)
 }
 
 #[cfg(feature = "gpu")]
 fn any_compute_adapter() -> bool {
-    driftwatch::backend::gpu::list_adapters().iter().any(|a| a.compute)
+    driftscope::backend::gpu::list_adapters().iter().any(|a| a.compute)
 }
 
 #[cfg(not(feature = "gpu"))]
@@ -479,12 +479,12 @@ fn any_compute_adapter() -> bool {
 
 #[cfg(not(feature = "gpu"))]
 fn devices(_json: bool) -> anyhow::Result<u8> {
-    anyhow::bail!("driftwatch was built without its gpu feature: no adapter is looked for")
+    anyhow::bail!("driftscope was built without its gpu feature: no adapter is looked for")
 }
 
 #[cfg(feature = "gpu")]
 fn devices(json: bool) -> anyhow::Result<u8> {
-    let list = driftwatch::backend::gpu::list_adapters();
+    let list = driftscope::backend::gpu::list_adapters();
     if json {
         println!("{}", serde_json::to_string_pretty(&list)?);
         return Ok(0);
@@ -518,10 +518,10 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             let mut msg = e.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
-            if let Some(driftwatch::error::Error::OutputInUse { .. }) = e.downcast_ref() {
+            if let Some(driftscope::error::Error::OutputInUse { .. }) = e.downcast_ref() {
                 msg.push_str(" (or pass --force to write there anyway)");
             }
-            eprintln!("driftwatch: error: {msg}");
+            eprintln!("driftscope: error: {msg}");
             ExitCode::from(2)
         }
     }

@@ -7,7 +7,7 @@ use crate::common::*;
 
 fn sample_baseline(dir: &Path) -> std::path::PathBuf {
     let base = dir.join("base");
-    driftwatch().args(["baseline", "-q", "-o"]).arg(&base).arg(root().join("data/baseline.parquet")).assert().success();
+    driftscope().args(["baseline", "-q", "-o"]).arg(&base).arg(root().join("data/baseline.parquet")).assert().success();
     base
 }
 
@@ -19,7 +19,7 @@ fn readme_commands_find_the_drift_in_the_sample_data() {
         assert!(base.join(f).is_file(), "{f}");
     }
     let run = d.path().join("run");
-    driftwatch()
+    driftscope()
         .args(["monitor", "-q", "--baseline"])
         .arg(&base)
         .arg("-o")
@@ -27,7 +27,7 @@ fn readme_commands_find_the_drift_in_the_sample_data() {
         .arg(root().join("data/current.parquet"))
         .assert()
         .code(1)
-        .stdout(predicate::str::contains("## driftwatch monitor: violations found"));
+        .stdout(predicate::str::contains("## driftscope monitor: violations found"));
     let v = json(&run.join("constraint_violations.json"));
     let checks: Vec<(String, String)> = v["violations"]
         .as_array()
@@ -62,7 +62,7 @@ fn readme_commands_find_the_drift_in_the_sample_data() {
 fn monitor_against_itself_is_clean() {
     let d = tempfile::tempdir().unwrap();
     let base = sample_baseline(d.path());
-    driftwatch()
+    driftscope()
         .args(["monitor", "-q", "-b"])
         .arg(&base)
         .arg("-o")
@@ -86,13 +86,13 @@ fn outputs_identical_whatever_the_thread_count() {
         // Same relative paths in each run, so that the paths written in reports agree too.
         let cwd = d.path().join(format!("t{threads}"));
         std::fs::create_dir_all(&cwd).unwrap();
-        driftwatch()
+        driftscope()
             .current_dir(&cwd)
             .args(["baseline", "-q", "--threads", threads, "-o", "base"])
             .arg(root().join("data"))
             .assert()
             .success();
-        driftwatch()
+        driftscope()
             .current_dir(&cwd)
             .args(["monitor", "-q", "--threads", threads, "-b", "base", "-o", "run"])
             .arg(root().join("data/current.parquet"))
@@ -135,7 +135,7 @@ fn bad_inputs_are_one_line_errors_naming_the_file() {
         (&missing, "no such file"),
     ] {
         let out = d.path().join("out");
-        let a = driftwatch().args(["baseline", "-q", "-o"]).arg(&out).arg(path).assert().code(2);
+        let a = driftscope().args(["baseline", "-q", "-o"]).arg(&out).arg(path).assert().code(2);
         let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
         assert_eq!(err.trim_end().lines().count(), 1, "{err}");
         assert!(err.contains(needle) && err.contains(path.file_name().unwrap().to_str().unwrap()), "{err}");
@@ -160,7 +160,7 @@ fn corrupted_files_never_panic() {
         }
         let f = d.path().join(format!("broken-{round}.parquet"));
         std::fs::write(&f, &bytes).unwrap();
-        let a = driftwatch().args(["baseline", "-q", "-o"]).arg(d.path().join(format!("out-{round}"))).arg(&f).assert();
+        let a = driftscope().args(["baseline", "-q", "-o"]).arg(d.path().join(format!("out-{round}"))).arg(&f).assert();
         let out = a.get_output();
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(!err.contains("panicked"), "round {round}: {err}");
@@ -178,7 +178,7 @@ fn corrupted_files_never_panic() {
 #[test]
 fn non_utf8_text_names_the_file_and_column() {
     let d = tempfile::tempdir().unwrap();
-    let a = driftwatch()
+    let a = driftscope()
         .args(["baseline", "-q", "-o"])
         .arg(d.path().join("out"))
         .arg(root().join("tests/data/bad_utf8.parquet"))
@@ -197,7 +197,7 @@ fn good_inputs_are_processed_and_bad_ones_reported() {
     let bad = d.path().join("bad.parquet");
     std::fs::write(&bad, b"PAR1garbage").unwrap();
     let run = d.path().join("run");
-    let a = driftwatch()
+    let a = driftscope()
         .args(["monitor", "-q", "-b"])
         .arg(&base)
         .arg("-o")
@@ -216,7 +216,7 @@ fn good_inputs_are_processed_and_bad_ones_reported() {
         std::fs::read_dir(&run).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
     // --strict stops at the bad file.
-    driftwatch()
+    driftscope()
         .args(["monitor", "-q", "--strict", "-b"])
         .arg(&base)
         .arg("-o")
@@ -232,7 +232,7 @@ fn good_inputs_are_processed_and_bad_ones_reported() {
 fn baseline_folder_without_statistics_is_an_error() {
     let d = tempfile::tempdir().unwrap();
     std::fs::create_dir(d.path().join("nobase")).unwrap();
-    driftwatch()
+    driftscope()
         .args(["monitor", "-q", "-b"])
         .arg(d.path().join("nobase"))
         .arg("-o")
@@ -242,7 +242,7 @@ fn baseline_folder_without_statistics_is_an_error() {
         .code(2)
         .stderr(predicate::str::contains("statistics.json").and(predicate::str::contains("nobase")));
     std::fs::write(d.path().join("nobase/statistics.json"), b"{\"version\": 0.0, \"dataset\": ").unwrap();
-    driftwatch()
+    driftscope()
         .args(["monitor", "-q", "-b"])
         .arg(d.path().join("nobase"))
         .arg("-o")
@@ -252,7 +252,7 @@ fn baseline_folder_without_statistics_is_an_error() {
         .code(2)
         .stderr(predicate::str::contains("statistics.json: invalid"));
     // Training data given as --baseline by mistake.
-    driftwatch()
+    driftscope()
         .args(["monitor", "-q", "-b"])
         .arg(root().join("data/baseline.parquet"))
         .arg("-o")
@@ -279,7 +279,7 @@ fn zero_rows_all_null_nan_and_inf_are_handled() {
     let zero = d.path().join("zero.parquet");
     write_parquet(&zero, vec![("x", arr(Float64Array::from(Vec::<f64>::new())))], 2);
     let base = d.path().join("base");
-    driftwatch().args(["baseline", "-q", "-o"]).arg(&base).arg(&f).arg(&zero).assert().success();
+    driftscope().args(["baseline", "-q", "-o"]).arg(&base).arg(&f).arg(&zero).assert().success();
     let text = std::fs::read_to_string(base.join("statistics.json")).unwrap();
     assert!(!text.contains("NaN") && !text.contains("Infinity"), "no non-JSON numbers");
     let s = json(&base.join("statistics.json"));
@@ -300,7 +300,7 @@ fn zero_rows_all_null_nan_and_inf_are_handled() {
     // The zero-row file alone makes an empty baseline, written, but never a clean exit: 3 says
     // that nothing was profiled.
     let zbase = d.path().join("zbase");
-    driftwatch()
+    driftscope()
         .args(["baseline", "-q", "-o"])
         .arg(&zbase)
         .arg(&zero)
@@ -309,7 +309,7 @@ fn zero_rows_all_null_nan_and_inf_are_handled() {
         .stderr(predicate::str::contains("0 rows"));
     assert_eq!(json(&zbase.join("statistics.json"))["dataset"]["item_count"], 0);
     // Monitoring zero rows is not a pass either, whatever the baseline.
-    driftwatch()
+    driftscope()
         .args(["monitor", "-q", "-b"])
         .arg(&base)
         .arg("-o")
@@ -320,7 +320,7 @@ fn zero_rows_all_null_nan_and_inf_are_handled() {
         .stdout(predicate::str::contains("nothing monitored").and(predicate::str::contains("no violations").not()))
         .stderr(predicate::str::contains("nothing monitored"));
     // Monitoring the edge file against itself gives no drift and valid JSON.
-    driftwatch().args(["monitor", "-q", "-b"]).arg(&base).arg("-o").arg(d.path().join("run")).arg(&f).assert().code(0);
+    driftscope().args(["monitor", "-q", "-b"]).arg(&base).arg("-o").arg(d.path().join("run")).arg(&f).assert().code(0);
     let dj = std::fs::read_to_string(d.path().join("run/drift.json")).unwrap();
     serde_json::from_str::<serde_json::Value>(&dj).unwrap();
 }
@@ -339,7 +339,7 @@ fn schemas_are_unified_and_missing_columns_count_as_missing() {
     std::fs::create_dir_all(&dir2).unwrap();
     write_parquet(&dir2.join("b.parquet"), vec![("x", arr(Int64Array::from(vec![4, 5])))], 10);
     let base = d.path().join("base");
-    driftwatch()
+    driftscope()
         .args(["baseline", "-q", "-o"])
         .arg(&base)
         .arg(d.path().join("lake"))
@@ -352,7 +352,7 @@ fn schemas_are_unified_and_missing_columns_count_as_missing() {
     assert_eq!((y["num_present"].as_u64(), y["num_missing"].as_u64()), (Some(3), Some(2)));
     // Globs reach the same files.
     let g = d.path().join("glob");
-    driftwatch()
+    driftscope()
         .args(["baseline", "-q", "-o"])
         .arg(&g)
         .arg(format!("{}/lake/dt=*/*.parquet", d.path().display()))
@@ -366,7 +366,7 @@ fn resume_without_a_checkpoint_runs_normally_and_leaves_none() {
     let d = tempfile::tempdir().unwrap();
     let base = sample_baseline(d.path());
     let run = d.path().join("run");
-    driftwatch()
+    driftscope()
         .args(["monitor", "-q", "--resume", "-b"])
         .arg(&base)
         .arg("-o")
@@ -388,7 +388,7 @@ fn resume_without_a_checkpoint_runs_normally_and_leaves_none() {
 fn columns_projection_and_bad_flag() {
     let d = tempfile::tempdir().unwrap();
     let base = d.path().join("base");
-    driftwatch()
+    driftscope()
         .args(["baseline", "-q", "--columns", "age,plan", "-o"])
         .arg(&base)
         .arg(root().join("data/baseline.parquet"))
@@ -398,7 +398,7 @@ fn columns_projection_and_bad_flag() {
     let names: Vec<_> =
         s["features"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap().to_string()).collect();
     assert_eq!(names, ["age", "plan"]);
-    driftwatch()
+    driftscope()
         .args(["baseline", "-q", "--columns", "nope", "-o"])
         .arg(d.path().join("x"))
         .arg(root().join("data/baseline.parquet"))
@@ -413,10 +413,10 @@ fn html_report_escapes_user_strings() {
     let f = d.path().join("x.parquet");
     write_parquet(&f, vec![("<script>alert(1)</script>", arr(StringArray::from(vec!["<b>bold</b>"; 50])))], 10);
     let base = d.path().join("base");
-    driftwatch().args(["baseline", "-q", "-o"]).arg(&base).arg(&f).assert().success();
+    driftscope().args(["baseline", "-q", "-o"]).arg(&base).arg(&f).assert().success();
     let g = d.path().join("y.parquet");
     write_parquet(&g, vec![("<script>alert(1)</script>", arr(StringArray::from(vec!["<i>new</i>"; 50])))], 10);
-    driftwatch().args(["monitor", "-q", "-b"]).arg(&base).arg("-o").arg(d.path().join("run")).arg(&g).assert().code(1);
+    driftscope().args(["monitor", "-q", "-b"]).arg(&base).arg("-o").arg(d.path().join("run")).arg(&g).assert().code(1);
     let html = std::fs::read_to_string(d.path().join("run/report.html")).unwrap();
     assert!(!html.contains("<script>") && !html.contains("<i>new"), "unescaped user string");
     assert!(html.contains("&lt;script&gt;") && html.contains("&lt;i&gt;new"));
@@ -425,7 +425,7 @@ fn html_report_escapes_user_strings() {
 #[test]
 fn gpu_adapter_that_matches_nothing_is_a_clear_error() {
     let d = tempfile::tempdir().unwrap();
-    driftwatch()
+    driftscope()
         .env("WGPU_ADAPTER_NAME", "no-such-adapter-anywhere")
         .args(["baseline", "-q", "--backend", "gpu", "-o"])
         .arg(d.path().join("b"))
@@ -442,13 +442,13 @@ fn gpu_adapter_that_matches_nothing_is_a_clear_error() {
 fn both_jobs(dir: &Path, backend: &str, base: &Path, cur: &Path) -> (Vec<Vec<u8>>, serde_json::Value) {
     let cwd = dir.join(backend);
     std::fs::create_dir_all(&cwd).unwrap();
-    driftwatch()
+    driftscope()
         .current_dir(&cwd)
         .args(["baseline", "-q", "--backend", backend, "-o", "base"])
         .arg(base)
         .assert()
         .success();
-    driftwatch()
+    driftscope()
         .current_dir(&cwd)
         .args(["monitor", "-q", "--backend", backend, "-b", "base", "-o", "run"])
         .arg(cur)
@@ -489,7 +489,7 @@ fn gpu_and_cpu_backends_write_the_same_files() {
 /// A generated baseline capture and a drifted current one of `rows` rows each, in 65,536-row
 /// groups, in `dir`.
 fn generated_captures(dir: &Path, rows: usize) -> (std::path::PathBuf, std::path::PathBuf) {
-    use driftwatch::synth::{write_capture, CaptureSpec};
+    use driftscope::synth::{write_capture, CaptureSpec};
     let (base, cur) = (dir.join("base.parquet"), dir.join("cur.parquet"));
     for (path, seed, drifted) in [(&base, 1, false), (&cur, 2, true)] {
         write_capture(path, &CaptureSpec { rows, seed, drifted, row_group: 65_536, ..Default::default() }).unwrap();
@@ -520,7 +520,7 @@ fn gpu_and_cpu_backends_agree_on_every_window() {
     }
     let d = tempfile::tempdir().unwrap();
     let (base, cur) = generated_captures(d.path(), 200_000);
-    driftwatch()
+    driftscope()
         .args(["baseline", "-q", "--backend", "cpu", "-o"])
         .arg(d.path().join("base"))
         .arg(&base)
@@ -528,7 +528,7 @@ fn gpu_and_cpu_backends_agree_on_every_window() {
         .success();
     let run = |backend: &str| {
         let out = d.path().join(backend);
-        driftwatch()
+        driftscope()
             .args(["monitor", "-q", "--backend", backend, "--time-column", "event_time", "--window", "15m", "-b"])
             .arg(d.path().join("base"))
             .arg("-o")
@@ -551,10 +551,10 @@ fn gpu_and_cpu_backends_agree_on_every_window() {
 
 #[test]
 fn devices_lists_adapters() {
-    let a = driftwatch().args(["devices", "--json"]).assert().success();
+    let a = driftscope().args(["devices", "--json"]).assert().success();
     let v: serde_json::Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
     let list = v.as_array().unwrap();
-    let text = driftwatch().arg("devices").assert().success().get_output().stdout.clone();
+    let text = driftscope().arg("devices").assert().success().get_output().stdout.clone();
     let text = String::from_utf8(text).unwrap();
     match crate::parity::gpu() {
         Some(g) => {
@@ -573,14 +573,14 @@ fn devices_lists_adapters() {
 #[test]
 fn auto_backend_says_what_it_chose() {
     let d = tempfile::tempdir().unwrap();
-    driftwatch()
+    driftscope()
         .args(["baseline", "-q", "-o"])
         .arg(d.path().join("base"))
         .arg(root().join("data/baseline.parquet"))
         .assert()
         .success()
         .stderr(predicate::str::contains("on cpu (auto: "));
-    driftwatch()
+    driftscope()
         .args(["monitor", "-q", "-b"])
         .arg(d.path().join("base"))
         .arg("-o")
@@ -594,7 +594,7 @@ fn auto_backend_says_what_it_chose() {
 }
 
 /// Struct columns are flattened into `parent.child` features, lists and binary values profiled
-/// by their lengths, and a type driftwatch does not profile (a map) is skipped with its type as
+/// by their lengths, and a type driftscope does not profile (a map) is skipped with its type as
 /// the reason, never "no present values".
 #[test]
 fn structs_lists_binary_and_other_types() {
@@ -634,7 +634,7 @@ fn structs_lists_binary_and_other_types() {
         250,
     );
     let base = d.path().join("base");
-    driftwatch().args(["baseline", "-q", "-o"]).arg(&base).arg(&f).assert().success();
+    driftscope().args(["baseline", "-q", "-o"]).arg(&base).arg(&f).assert().success();
     let stats = json(&base.join("statistics.json"));
     let feature = |name: &str| stats["features"].as_array().unwrap().iter().find(|x| x["name"] == name).cloned();
     let city = feature("address.city").expect("address.city");
@@ -655,13 +655,13 @@ fn structs_lists_binary_and_other_types() {
         (Some(0.0), Some(8.0))
     );
     // The map: rows counted, skipped from drift with its type named.
-    driftwatch().args(["monitor", "-q", "-b"]).arg(&base).arg("-o").arg(d.path().join("run")).arg(&f).assert().code(0);
+    driftscope().args(["monitor", "-q", "-b"]).arg(&base).arg("-o").arg(d.path().join("run")).arg(&f).assert().code(0);
     let drift = json(&d.path().join("run/drift.json"));
     let attrs = drift["features"].as_array().unwrap().iter().find(|x| x["name"] == "attrs").unwrap().clone();
     assert_eq!(attrs["status"], "skipped");
     assert!(attrs["reason"].as_str().unwrap().contains("Map"), "{attrs}");
     // A projection on a struct's child reads that struct.
-    driftwatch()
+    driftscope()
         .args(["baseline", "-q", "--columns", "address.zip", "-o"])
         .arg(d.path().join("proj"))
         .arg(&f)
@@ -697,8 +697,8 @@ fn shifts_outside_the_baseline_range_are_seen() {
         500,
     );
     let b = d.path().join("b");
-    driftwatch().args(["baseline", "-q", "-o"]).arg(&b).arg(&base).assert().success();
-    driftwatch().args(["monitor", "-q", "-b"]).arg(&b).arg("-o").arg(d.path().join("run")).arg(&cur).assert().code(1);
+    driftscope().args(["baseline", "-q", "-o"]).arg(&b).arg(&base).assert().success();
+    driftscope().args(["monitor", "-q", "-b"]).arg(&b).arg("-o").arg(d.path().join("run")).arg(&cur).assert().code(1);
     let drift = json(&d.path().join("run/drift.json"));
     for name in ["constant", "binary"] {
         let f = drift["features"].as_array().unwrap().iter().find(|x| x["name"] == name).unwrap().clone();
@@ -714,7 +714,7 @@ fn dataset_level_verdict_is_the_share_of_drifted_features() {
     let base = sample_baseline(d.path());
     let run = |share: &str| {
         let out = d.path().join(format!("run-{share}"));
-        let a = driftwatch()
+        let a = driftscope()
             .args(["monitor", "-q", "--dataset-drift-share", share, "-b"])
             .arg(&base)
             .arg("-o")
@@ -735,7 +735,7 @@ fn dataset_level_verdict_is_the_share_of_drifted_features() {
     let (drift, md) = run(&format!("{share}"));
     assert_eq!(drift["summary"]["dataset_drift"]["drift"], true);
     assert!(md.contains("- dataset: drifted"), "{md}");
-    driftwatch()
+    driftscope()
         .args(["monitor", "-q", "--dataset-drift-share", "0", "-b"])
         .arg(&base)
         .arg("-o")
@@ -764,10 +764,10 @@ fn ks_rule_sees_a_small_sample_shift_that_robust_linf_allows() {
     };
     let (train, same, shifted) = (file("train.parquet", 0.0), file("same.parquet", 0.0), file("shifted.parquet", 0.5));
     let base = d.path().join("base");
-    driftwatch().args(["baseline", "-q", "-o"]).arg(&base).arg(&train).assert().success();
+    driftscope().args(["baseline", "-q", "-o"]).arg(&base).arg(&train).assert().success();
     let verdict = |input: &Path, ks: bool| {
         let out = d.path().join(format!("out-{}-{ks}", input.file_stem().unwrap().to_string_lossy()));
-        let mut c = driftwatch();
+        let mut c = driftscope();
         c.args(["monitor", "-q", "-b"]).arg(&base).arg("-o").arg(&out).arg(input);
         if ks {
             c.args(["--ks-alpha", "0.01"]);
@@ -842,7 +842,7 @@ fn report_lists_the_worst_features_first() {
 #[test]
 fn bench_times_windows() {
     let d = tempfile::tempdir().unwrap();
-    let a = driftwatch()
+    let a = driftscope()
         .args(["bench", "--rows", "30000", "--row-group", "8192", "--runs", "1", "--backend", "cpu"])
         .args(["--window", "15m", "--json", "--dir"])
         .arg(d.path())
@@ -864,7 +864,7 @@ fn bench_times_windows() {
     assert!(stages.contains(&"end to end (monitor --window 15m)"), "{stages:?}");
     assert!(v["stages"].as_array().unwrap().iter().all(|s| s["seconds"].as_f64().unwrap() > 0.0));
     // Without the capture's time column there is nothing to key by.
-    driftwatch()
+    driftscope()
         .args(["bench", "--rows", "1000", "--runs", "1", "--backend", "cpu", "--shape", "floats", "--window", "1h"])
         .arg("--dir")
         .arg(d.path())
@@ -892,7 +892,7 @@ fn an_output_folder_never_overwrites_a_baseline() {
     let kept = folder_bytes(&base);
     let current = root().join("data/current.parquet");
     let refused = |args: &[&str], out: &Path, says: &str| {
-        driftwatch()
+        driftscope()
             .args(args)
             .arg("-o")
             .arg(out)
@@ -923,7 +923,7 @@ fn an_output_folder_never_overwrites_a_baseline() {
     crate::common::monitor_sample(&base, &run);
     refused(&["baseline", "-q"], &run, "already holds a monitoring run's outputs");
     // --force writes there anyway.
-    driftwatch()
+    driftscope()
         .args(["monitor", "-q", "--force", "-b"])
         .arg(&base)
         .arg("-o")
@@ -931,6 +931,6 @@ fn an_output_folder_never_overwrites_a_baseline() {
         .arg(&current)
         .assert()
         .code(1);
-    driftwatch().args(["baseline", "-q", "--force", "-o"]).arg(&base).arg(&current).assert().success();
+    driftscope().args(["baseline", "-q", "--force", "-o"]).arg(&base).arg(&current).assert().success();
     assert_ne!(folder_bytes(&base), kept, "--force did not write the baseline");
 }

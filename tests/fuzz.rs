@@ -6,10 +6,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use driftwatch::backend::cpu::CpuBackend;
-use driftwatch::baseline::Baseline;
-use driftwatch::engine::{profile_files, Checkpoint, ProfilePlan, Request};
-use driftwatch::pipeline::{run_baseline, JobOptions};
+use driftscope::backend::cpu::CpuBackend;
+use driftscope::baseline::Baseline;
+use driftscope::engine::{profile_files, Checkpoint, ProfilePlan, Request};
+use driftscope::pipeline::{run_baseline, JobOptions};
 use proptest::prelude::*;
 
 use crate::common::root;
@@ -18,12 +18,12 @@ use crate::common::root;
 fn seeds() -> &'static (PathBuf, Vec<u8>) {
     static SEEDS: OnceLock<(PathBuf, Vec<u8>)> = OnceLock::new();
     SEEDS.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("driftwatch-fuzz-seeds-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("driftscope-fuzz-seeds-{}", std::process::id()));
         let opts = JobOptions::new(vec![root().join("data/baseline.parquet").display().to_string()], dir.join("base"));
         run_baseline(&opts).unwrap();
-        let s = driftwatch::scan::scan(&[root().join("data/current.parquet").display().to_string()], &|_| false);
+        let s = driftscope::scan::scan(&[root().join("data/current.parquet").display().to_string()], &|_| false);
         let plan = ProfilePlan::default();
-        let pb = driftwatch::progress::Progress::hidden();
+        let pb = driftscope::progress::Progress::hidden();
         let cp = Checkpoint { path: dir.join("cp.json"), resume: false, key: "k".into() };
         profile_files(&s.files, &Request { plan: &plan, backend: &CpuBackend, progress: &pb }, Some(&cp)).unwrap();
         (dir.clone(), std::fs::read(&cp.path).unwrap())
@@ -64,8 +64,8 @@ proptest! {
         let good = std::fs::read(root().join("data/current.parquet")).unwrap();
         let d = tempfile::tempdir().unwrap();
         let f = write(d.path(), "broken.parquet", &mutate(&good, &flips, cut));
-        let s = driftwatch::scan::scan(&[f.display().to_string()], &|_| false);
-        let pb = driftwatch::progress::Progress::hidden();
+        let s = driftscope::scan::scan(&[f.display().to_string()], &|_| false);
+        let pb = driftscope::progress::Progress::hidden();
         let plan = ProfilePlan::default();
         let out = profile_files(&s.files, &Request { plan: &plan, backend: &CpuBackend, progress: &pb }, None).unwrap();
         // Either the file was read, or it is named as skipped with a one-line reason.
@@ -99,9 +99,9 @@ proptest! {
         let (_, good) = seeds();
         let d = tempfile::tempdir().unwrap();
         let cp = Checkpoint { path: write(d.path(), "cp.json", &mutate(good, &flips, cut)), resume: true, key: "k".into() };
-        let s = driftwatch::scan::scan(&[root().join("data/current.parquet").display().to_string()], &|_| false);
+        let s = driftscope::scan::scan(&[root().join("data/current.parquet").display().to_string()], &|_| false);
         let plan = ProfilePlan::default();
-        let pb = driftwatch::progress::Progress::hidden();
+        let pb = driftscope::progress::Progress::hidden();
         let out = profile_files(&s.files, &Request { plan: &plan, backend: &CpuBackend, progress: &pb }, Some(&cp)).unwrap();
         // A checkpoint is sealed by its fingerprint: any damage makes it ignored, and the file
         // is profiled from scratch, never resumed from a silently wrong number.
@@ -116,22 +116,22 @@ proptest! {
         let good = std::fs::read(root().join("tests/data/quality").join(names[which])).unwrap();
         let d = tempfile::tempdir().unwrap();
         let f = write(d.path(), names[which], &mutate(&good, &flips, cut));
-        let s = driftwatch::scan::scan(&[f.display().to_string()], &|_| false);
+        let s = driftscope::scan::scan(&[f.display().to_string()], &|_| false);
         for w in &s.warnings {
             prop_assert!(w.contains(names[which]) && w.contains("line ") && !w.contains('\n'), "{w}");
         }
-        let pb = driftwatch::progress::Progress::hidden();
+        let pb = driftscope::progress::Progress::hidden();
         let plan = ProfilePlan::default();
         let out = profile_files(&s.files, &Request { plan: &plan, backend: &CpuBackend, progress: &pb }, None).unwrap();
         for k in s.skipped.iter().chain(&out.skipped) {
             prop_assert!(k.path.contains(names[which]) && !k.error.contains('\n'), "{k:?}");
         }
-        let settings = driftwatch::quality::QualitySettings {
+        let settings = driftscope::quality::QualitySettings {
             probability: Some(if which == 2 { "probability" } else { "_c0" }.into()),
-            ..driftwatch::quality::QualitySettings::new(driftwatch::quality::ProblemType::BinaryClassification, "label")
+            ..driftscope::quality::QualitySettings::new(driftscope::quality::ProblemType::BinaryClassification, "label")
         };
-        let truth = driftwatch::scan::scan(&[root().join("tests/data/quality/bc_truth_2.jsonl").display().to_string()], &|_| false);
-        let req = driftwatch::quality::join::QualityRequest {
+        let truth = driftscope::scan::scan(&[root().join("tests/data/quality/bc_truth_2.jsonl").display().to_string()], &|_| false);
+        let req = driftscope::quality::join::QualityRequest {
             settings: &settings,
             predictions: &s.files,
             ground_truth: (which != 2).then_some(truth.files.as_slice()),
@@ -141,7 +141,7 @@ proptest! {
             window: None,
         };
         // A result or a one-line error; never a panic, never NaN.
-        match driftwatch::quality::join::score(&req) {
+        match driftscope::quality::join::score(&req) {
             Ok(o) => prop_assert!(o.metrics.values.values().all(|m| m.value.is_finite())),
             Err(e) => prop_assert!(!e.to_string().contains('\n'), "{e}"),
         }
@@ -157,9 +157,9 @@ proptest! {
         bad[at] = if bad[at] == b'9' { b'0' } else { bad[at] + 1 };
         let d = tempfile::tempdir().unwrap();
         let cp = Checkpoint { path: write(d.path(), "cp.json", &bad), resume: true, key: "k".into() };
-        let s = driftwatch::scan::scan(&[root().join("data/current.parquet").display().to_string()], &|_| false);
+        let s = driftscope::scan::scan(&[root().join("data/current.parquet").display().to_string()], &|_| false);
         let plan = ProfilePlan::default();
-        let pb = driftwatch::progress::Progress::hidden();
+        let pb = driftscope::progress::Progress::hidden();
         let out = profile_files(&s.files, &Request { plan: &plan, backend: &CpuBackend, progress: &pb }, Some(&cp)).unwrap();
         prop_assert_eq!(out.resumed, 0);
     }

@@ -1,10 +1,10 @@
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray};
-use driftwatch::backend::cpu::CpuBackend;
-use driftwatch::engine::{ProfilePlan, Profiler};
-use driftwatch::profile::ColumnProfile;
-use driftwatch::profile::DatasetProfile;
+use driftscope::backend::cpu::CpuBackend;
+use driftscope::engine::{ProfilePlan, Profiler};
+use driftscope::profile::ColumnProfile;
+use driftscope::profile::DatasetProfile;
 use proptest::prelude::*;
 
 /// A plan with histogram edges for column `c`.
@@ -168,7 +168,7 @@ fn profiles_merge_at_scale_in_three_parts() {
 #[test]
 fn merging_does_not_depend_on_the_order() {
     let n = 120_000usize;
-    let mut rng = driftwatch::synth::Rng(7);
+    let mut rng = driftscope::synth::Rng(7);
     let mut u = move || rng.uniform();
     let numbers: Vec<Option<f64>> = (0..n)
         .map(|i| match i % 97 {
@@ -242,16 +242,16 @@ fn merging_does_not_depend_on_the_order() {
 /// partials reproduce the CLI's outputs.
 #[test]
 fn units_handed_over_in_other_pieces_give_the_file_engines_profile() {
-    use driftwatch::engine::{profile_files, profile_unit, ProfileSet, Request};
-    use driftwatch::profile::Role;
+    use driftscope::engine::{profile_files, profile_unit, ProfileSet, Request};
+    use driftscope::profile::Role;
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     let d = tempfile::tempdir().unwrap();
     let path = d.path().join("capture.parquet");
-    let spec = driftwatch::synth::CaptureSpec { rows: 250_000, row_group: 100_000, seed: 5, ..Default::default() };
-    driftwatch::synth::write_capture(&path, &spec).unwrap();
-    let s = driftwatch::scan::scan(&[path.display().to_string()], &Role::is_identifier_name);
+    let spec = driftscope::synth::CaptureSpec { rows: 250_000, row_group: 100_000, seed: 5, ..Default::default() };
+    driftscope::synth::write_capture(&path, &spec).unwrap();
+    let s = driftscope::scan::scan(&[path.display().to_string()], &Role::is_identifier_name);
     let plan = ProfilePlan { edges: [("f0".to_string(), vec![-1.0, 0.0, 1.0].into())].into(), ..Default::default() };
-    let pb = driftwatch::progress::Progress::hidden();
+    let pb = driftscope::progress::Progress::hidden();
     let engine = profile_files(&s.files, &Request { plan: &plan, backend: &CpuBackend, progress: &pb }, None).unwrap();
 
     let file = std::fs::File::open(&path).unwrap();
@@ -267,7 +267,7 @@ fn units_handed_over_in_other_pieces_give_the_file_engines_profile() {
             .build()
             .unwrap();
         let pieces: Vec<RecordBatch> =
-            reader.map(|b| driftwatch::scan::text_as_read(&b.unwrap(), &Role::is_identifier_name).unwrap()).collect();
+            reader.map(|b| driftscope::scan::text_as_read(&b.unwrap(), &Role::is_identifier_name).unwrap()).collect();
         assert!(pieces.len() >= 5);
         let unit = profile_unit(&pieces, &plan, &CpuBackend).unwrap();
         match &mut acc {

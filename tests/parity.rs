@@ -2,31 +2,31 @@
 //! through the CPU and the GPU backends, and the two profiles must be identical — counts,
 //! min/max, histograms, moments, sketches, categories, byte for byte once serialized. The CPU
 //! path is the reference; the GPU runs the real shaders (on Mesa's lavapipe here and in CI).
-//! A GPU test that finds no adapter fails when `DRIFTWATCH_REQUIRE_GPU=1` (CI sets it) and says
+//! A GPU test that finds no adapter fails when `DRIFTSCOPE_REQUIRE_GPU=1` (CI sets it) and says
 //! that it skipped otherwise.
 
 use std::sync::{Arc, OnceLock};
 
 use arrow_array::*;
 use arrow_schema::DataType;
-use driftwatch::backend::cpu::{self, CpuBackend};
-use driftwatch::backend::gpu::GpuBackend;
-use driftwatch::backend::{Backend, BinnedPair, GPU_METRIC_TOLERANCE};
-use driftwatch::compare::Spread;
-use driftwatch::engine::{profile_batches, ProfilePlan, ProfileSet, Profiler, Segment, SegmentKey};
-use driftwatch::profile::DatasetProfile;
+use driftscope::backend::cpu::{self, CpuBackend};
+use driftscope::backend::gpu::GpuBackend;
+use driftscope::backend::{Backend, BinnedPair, GPU_METRIC_TOLERANCE};
+use driftscope::compare::Spread;
+use driftscope::engine::{profile_batches, ProfilePlan, ProfileSet, Profiler, Segment, SegmentKey};
+use driftscope::profile::DatasetProfile;
 
 /// The GPU backend (software adapters included), opened once for the whole test binary.
 pub fn gpu() -> Option<&'static GpuBackend> {
     static GPU: OnceLock<Option<GpuBackend>> = OnceLock::new();
     GPU.get_or_init(|| {
         // Keeps libwayland quiet on machines without a display (the binary does this at start).
-        driftwatch::backend::gpu::quiet_wayland();
+        driftscope::backend::gpu::quiet_wayland();
         match GpuBackend::new(true) {
             Ok(g) => Some(g),
             Err(e) => {
-                if std::env::var("DRIFTWATCH_REQUIRE_GPU").as_deref() == Ok("1") {
-                    panic!("DRIFTWATCH_REQUIRE_GPU=1 but no GPU adapter: {e}");
+                if std::env::var("DRIFTSCOPE_REQUIRE_GPU").as_deref() == Ok("1") {
+                    panic!("DRIFTSCOPE_REQUIRE_GPU=1 but no GPU adapter: {e}");
                 }
                 eprintln!("skipped GPU tests: {e}");
                 None
@@ -378,7 +378,7 @@ fn compare_kernel_agrees_with_f64_reference() {
         assert_eq!(got.len(), want.len());
         for (i, (g, w)) in got.iter().zip(&want).enumerate() {
             let widths: f64 =
-                driftwatch::compare::bin_shapes(&pairs[i].edges, &pairs[i].spread).iter().map(|s| s.width).sum();
+                driftscope::compare::bin_shapes(&pairs[i].edges, &pairs[i].spread).iter().map(|s| s.width).sum();
             for (name, x, y) in [
                 ("linf", g.linf, w.linf),
                 ("psi", g.psi, w.psi),
@@ -412,7 +412,7 @@ fn auto_measures_both_backends_on_the_jobs_rows() {
     if let Some(g) = gpu() {
         backends.push(g);
     }
-    let t = driftwatch::pipeline::measure(&batches, &plan, &backends).unwrap();
+    let t = driftscope::pipeline::measure(&batches, &plan, &backends).unwrap();
     assert_eq!(t.len(), backends.len());
     assert!(t.iter().all(|&s| s > 0.0 && s.is_finite()), "{t:?}");
 }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use driftwatch::quality::{Accumulator, ProblemType, QualitySettings, Value};
+use driftscope::quality::{Accumulator, ProblemType, QualitySettings, Value};
 use serde_json::Value as Json;
 
 fn data(name: &str) -> std::path::PathBuf {
@@ -36,7 +36,7 @@ fn settings(problem: ProblemType, probability: bool) -> QualitySettings {
     }
 }
 
-fn fold(name: &str, s: &QualitySettings, parts: usize) -> driftwatch::quality::QualityMetrics {
+fn fold(name: &str, s: &QualitySettings, parts: usize) -> driftscope::quality::QualityMetrics {
     let t = table(name);
     let n = t["label"].len();
     let mut accs: Vec<Accumulator> = (0..parts).map(|_| Accumulator::new(s)).collect();
@@ -48,7 +48,7 @@ fn fold(name: &str, s: &QualitySettings, parts: usize) -> driftwatch::quality::Q
             }
             _ => Value::Text(&t[c][i]),
         };
-        let key = driftwatch::quality::key_of(&t["id"][i]);
+        let key = driftscope::quality::key_of(&t["id"][i]);
         let prob = s.probability.as_ref().map(|_| num("probability").unwrap());
         accs[i % parts].add(v("label"), Some(v("prediction")), prob, key).unwrap();
     }
@@ -60,7 +60,7 @@ fn fold(name: &str, s: &QualitySettings, parts: usize) -> driftwatch::quality::Q
     first.finish()
 }
 
-fn assert_matches(case: &str, m: &driftwatch::quality::QualityMetrics) {
+fn assert_matches(case: &str, m: &driftscope::quality::QualityMetrics) {
     let e = &expected()[case];
     assert_eq!(m.rows, e["rows"].as_u64().unwrap(), "{case}: rows");
     let want = &e[m.problem_type.metrics_key()];
@@ -135,16 +135,16 @@ fn assert_statistics(path: &std::path::Path, case: &str) {
     }
 }
 
-/// `driftwatch monitor -q -b base -o out`, for more flags.
+/// `driftscope monitor -q -b base -o out`, for more flags.
 fn monitor_cmd(base: &std::path::Path, out: &std::path::Path) -> assert_cmd::Command {
-    let mut c = crate::common::driftwatch();
+    let mut c = crate::common::driftscope();
     c.args(["monitor", "-q", "-b"]).arg(base).arg("-o").arg(out);
     c
 }
 
 fn baseline_bc(dir: &std::path::Path) -> std::path::PathBuf {
     let base = dir.join("base");
-    crate::common::driftwatch()
+    crate::common::driftscope()
         .args(["baseline", "-q", "-o"])
         .arg(&base)
         .args(["--problem-type", "BinaryClassification", "--label", "label", "--prediction", "prediction"])
@@ -221,7 +221,7 @@ fn cli_captures_joined_with_late_ground_truth_to_violations() {
         .unwrap()
         .file_name()
         .to_string_lossy()
-        .starts_with(".driftwatch-join")));
+        .starts_with(".driftscope-join")));
 }
 
 #[test]
@@ -233,7 +233,7 @@ fn cli_multiclass_and_regression_baselines_match_scikit_learn() {
         ("gen_multiclass", "MulticlassClassification"),
     ] {
         let base = d.path().join(case);
-        crate::common::driftwatch()
+        crate::common::driftscope()
             .args(["baseline", "-q", "-o"])
             .arg(&base)
             .args(["--problem-type", problem, "--label", "label", "--prediction", "prediction"])
@@ -338,7 +338,7 @@ fn cli_bad_model_quality_inputs() {
     let one = d.path().join("one.csv");
     std::fs::write(&one, "label,prediction,probability\n1,1,0.9\n1,0,0.2\n1,1,0.7\n").unwrap();
     let b1 = d.path().join("b1");
-    crate::common::driftwatch()
+    crate::common::driftscope()
         .args(["baseline", "-q", "-o"])
         .arg(&b1)
         .args([
@@ -363,7 +363,7 @@ fn cli_bad_model_quality_inputs() {
     // A third class in a binary problem.
     let three = d.path().join("three.csv");
     std::fs::write(&three, "label,prediction\n1,1\n0,1\n2,0\n").unwrap();
-    let run = crate::common::driftwatch()
+    let run = crate::common::driftscope()
         .args(["baseline", "-q", "-o"])
         .arg(d.path().join("b3"))
         .args(["--problem-type", "BinaryClassification", "--label", "label", "--prediction", "prediction"])
@@ -425,7 +425,7 @@ fn cli_per_window_quality_ranks_the_drift_that_matters() {
     hourly(&train, 4, 500, false);
     hourly(&caps, 24, 300, true);
     let base = d.path().join("base");
-    crate::common::driftwatch()
+    crate::common::driftscope()
         .args(["baseline", "-q", "-o"])
         .arg(&base)
         .args(["--problem-type", "BinaryClassification", "--label", "label", "--probability", "probability"])
@@ -464,7 +464,7 @@ fn cli_per_window_quality_ranks_the_drift_that_matters() {
 
 #[test]
 fn spearman_against_scipy_figures() {
-    use driftwatch::quality::run::spearman;
+    use driftscope::quality::run::spearman;
     // scipy.stats.spearmanr([1, 2, 2, 4, 5], [5, 6, 7, 8, 7]) = 0.7631578947368421 (ties share ranks).
     let r = spearman(&[1.0, 2.0, 2.0, 4.0, 5.0], &[5.0, 6.0, 7.0, 8.0, 7.0]).unwrap();
     assert!((r - 0.7631578947368421).abs() < 1e-12, "{r}");

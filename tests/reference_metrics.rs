@@ -1,4 +1,4 @@
-use driftwatch::compare;
+use driftscope::compare;
 
 use crate::common::*;
 
@@ -97,8 +97,8 @@ fn categorical_metrics_match_scipy() {
 /// at `n` baseline and `m` current rows drawn from a normal shifted by `shift` standard
 /// deviations: the median over `draws` draws.
 fn median_divergences(n: usize, m: usize, shift: f64, draws: u64) -> (f64, f64, f64) {
-    use driftwatch::profile::{bin_edges, Kll, DEFAULT_BINS};
-    use driftwatch::synth::Rng;
+    use driftscope::profile::{bin_edges, Kll, DEFAULT_BINS};
+    use driftscope::synth::Rng;
     let (mut psi, mut js, mut kl) = (Vec::new(), Vec::new(), Vec::new());
     for seed in 0..draws {
         let mut rng = Rng(seed * 7919 + 1);

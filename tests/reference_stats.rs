@@ -1,4 +1,4 @@
-use driftwatch::pipeline::{run_baseline, JobOptions};
+use driftscope::pipeline::{run_baseline, JobOptions};
 
 use crate::common::*;
 
@@ -38,7 +38,7 @@ fn statistics_match_numpy() {
     }
     let nt = out.profile.column("numtext").unwrap();
     assert_eq!(nt.types.string, want["numtext"]["string_values"].as_u64().unwrap());
-    assert_eq!(nt.inferred_type(), driftwatch::profile::InferredType::String);
+    assert_eq!(nt.inferred_type(), driftscope::profile::InferredType::String);
     let s = out.profile.column("s").unwrap();
     for (k, v) in want["s"].as_object().unwrap() {
         assert_eq!(s.categories.exact.get(k).copied(), v.as_u64(), "s[{k}]");

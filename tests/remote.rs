@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{driftwatch, json, root};
+use crate::common::{driftscope, json, root};
 
 /// A server a test starts on a free local port, stopped when dropped.
 struct Server {
@@ -26,7 +26,7 @@ impl Drop for Server {
 
 /// Starts `program` (found when `program probe` succeeds) on a free port with the arguments
 /// `args` gives for it, and waits until it listens. `None`, and the test skips, when it is not
-/// installed; a failure naming `install` under DRIFTWATCH_REQUIRE_TOOLS=1.
+/// installed; a failure naming `install` under DRIFTSCOPE_REQUIRE_TOOLS=1.
 fn server(
     program: &str,
     probe: &str,
@@ -37,8 +37,8 @@ fn server(
     let found = Command::new(program).arg(probe).output().is_ok_and(|o| o.status.success());
     if !found {
         assert!(
-            std::env::var("DRIFTWATCH_REQUIRE_TOOLS").as_deref() != Ok("1"),
-            "DRIFTWATCH_REQUIRE_TOOLS=1 but {program} ({install}) is not installed"
+            std::env::var("DRIFTSCOPE_REQUIRE_TOOLS").as_deref() != Ok("1"),
+            "DRIFTSCOPE_REQUIRE_TOOLS=1 but {program} ({install}) is not installed"
         );
         eprintln!("skipped: {program} not installed");
         return None;
@@ -117,7 +117,7 @@ fn put(port: u16, key: &str, file: &Path) {
 
 /// The CLI, pointed at the server through the usual AWS environment.
 fn cli(port: u16) -> assert_cmd::Command {
-    let mut c = driftwatch();
+    let mut c = driftscope();
     c.env("AWS_ENDPOINT", format!("http://127.0.0.1:{port}"))
         .env("AWS_ALLOW_HTTP", "true")
         .env("AWS_ACCESS_KEY_ID", "testing")
@@ -270,7 +270,7 @@ fn s3_output_and_baseline_folders() {
 
 /// The CLI with its S3 settings only in the shared files' profile `dw`.
 fn c_profile(creds: &Path, config: &Path) -> assert_cmd::Command {
-    let mut c = driftwatch();
+    let mut c = driftscope();
     for var in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_DEFAULT_REGION"] {
         c.env_remove(var);
     }
@@ -410,7 +410,7 @@ fn azure_inputs_and_folders_give_the_local_results() {
     let Some(a) = azurite("dwaz") else { return };
     azure_put(a.port, "dwaz/captures/part-0.parquet", Some(&root().join("data/current.parquet")));
     let az = || {
-        let mut c = driftwatch();
+        let mut c = driftscope();
         c.env("AZURE_STORAGE_USE_EMULATOR", "true")
             .env("AZURITE_BLOB_STORAGE_URL", format!("http://127.0.0.1:{}", a.port))
             .env("AZURE_ALLOW_HTTP", "true");
@@ -434,7 +434,7 @@ fn gcs_inputs_and_folders_through_the_xml_api() {
     assert_eq!(http(p, "PUT", "/dwgs", b""), 200, "create the bucket");
     put(p, "/dwgs/captures/part-0.parquet", &root().join("data/current.parquet"));
     let gs = |token: &str| {
-        let mut c = driftwatch();
+        let mut c = driftscope();
         c.env("GOOGLE_BASE_URL", format!("http://127.0.0.1:{p}")).env("GOOGLE_BEARER_TOKEN", token);
         c
     };

@@ -1,9 +1,9 @@
-use driftwatch::backend::cpu::CpuBackend;
-use driftwatch::engine::{profile_files, Checkpoint, ProfilePlan, Request};
-use driftwatch::profile::Role;
-use driftwatch::progress::Progress;
-use driftwatch::scan::scan;
-use driftwatch::synth::{write_capture, CaptureSpec};
+use driftscope::backend::cpu::CpuBackend;
+use driftscope::engine::{profile_files, Checkpoint, ProfilePlan, Request};
+use driftscope::profile::Role;
+use driftscope::progress::Progress;
+use driftscope::scan::scan;
+use driftscope::synth::{write_capture, CaptureSpec};
 
 /// A run interrupted after some files leaves a checkpoint holding exactly what a run over those
 /// files folded; resuming from it skips them and gives the uninterrupted run's profile, bytes
@@ -60,7 +60,7 @@ fn windowed_resume_equals_uninterrupted_run() {
     let s = scan(&[d.path().display().to_string()], &Role::is_identifier_name);
     let plan = ProfilePlan {
         edges: [("f0".to_string(), vec![-1.0, 0.0, 1.0].into())].into(),
-        segment: driftwatch::engine::SegmentKey::Window {
+        segment: driftscope::engine::SegmentKey::Window {
             column: "event_time".into(),
             window: "1m".parse().unwrap(),
             limit: 10_000,

@@ -1,7 +1,7 @@
 use std::path::Path;
 
 use arrow_array::Float64Array;
-use driftwatch::formats::sagemaker::{Constraints, Statistics, Violations};
+use driftscope::formats::sagemaker::{Constraints, Statistics, Violations};
 use serde_json::Value;
 
 use crate::common::*;
@@ -85,7 +85,7 @@ fn monitor_against_a_real_sagemaker_baseline() {
     let same = d.path().join("same.parquet");
     write_parquet(&same, same_cols, 40);
     let run = d.path().join("run");
-    driftwatch().args(["monitor", "-q", "-b"]).arg(&base).arg("-o").arg(&run).arg(&same).assert().code(0);
+    driftscope().args(["monitor", "-q", "-b"]).arg(&base).arg("-o").arg(&run).arg(&same).assert().code(0);
     let dj = json(&run.join("drift.json"));
     assert_eq!(dj["baseline_source"], "sagemaker");
     for f in dj["features"].as_array().unwrap() {
@@ -95,7 +95,7 @@ fn monitor_against_a_real_sagemaker_baseline() {
     let shifted = d.path().join("shifted.parquet");
     write_parquet(&shifted, shifted_cols, 40);
     let run2 = d.path().join("run2");
-    driftwatch().args(["monitor", "-q", "-b"]).arg(&base).arg("-o").arg(&run2).arg(&shifted).assert().code(1);
+    driftscope().args(["monitor", "-q", "-b"]).arg(&base).arg("-o").arg(&run2).arg(&shifted).assert().code(1);
     let v = json(&run2.join("constraint_violations.json"));
     let drift: Vec<&Value> = v["violations"]
         .as_array()
@@ -156,7 +156,7 @@ fn hand_written_sagemaker_baseline() {
         5,
     );
     let run = d.path().join("run");
-    driftwatch().args(["monitor", "-q", "-b"]).arg(&base).arg("-o").arg(&run).arg(&cur).assert().code(1);
+    driftscope().args(["monitor", "-q", "-b"]).arg(&base).arg("-o").arg(&run).arg(&cur).assert().code(1);
     let v = json(&run.join("constraint_violations.json"));
     let got: Vec<(String, String, String)> = v["violations"]
         .as_array()

@@ -26,7 +26,7 @@ fn rounded(v: Value) -> Value {
 fn sample_run_outputs() {
     let d = tempfile::tempdir().unwrap();
     let base = d.path().join("base");
-    driftwatch()
+    driftscope()
         .args(["baseline", "-q", "--backend", "cpu", "-o"])
         .arg(&base)
         .arg(root().join("data/baseline.parquet"))
@@ -34,7 +34,7 @@ fn sample_run_outputs() {
         .success();
     insta::assert_json_snapshot!("constraints", rounded(json(&base.join("constraints.json"))));
     let out = d.path().join("out");
-    let run = driftwatch()
+    let run = driftscope()
         .args(["monitor", "-q", "--backend", "cpu", "-b"])
         .arg(&base)
         .arg("-o")
@@ -43,7 +43,7 @@ fn sample_run_outputs() {
         .assert()
         .code(1);
     let mut drift = rounded(json(&out.join("drift.json")));
-    drift["driftwatch_version"] = "<version>".into();
+    drift["driftscope_version"] = "<version>".into();
     drift["baseline"] = "<baseline>".into();
     for f in drift["current"]["per_file"].as_array_mut().unwrap() {
         f["path"] = f["path"].as_str().unwrap().replace(&root().display().to_string(), "<root>").into();

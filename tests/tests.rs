@@ -1,4 +1,4 @@
-//! driftwatch's integration tests, compiled as one binary.
+//! driftscope's integration tests, compiled as one binary.
 
 /// Helpers: writing Parquet files, running the binary, reading JSON outputs.
 mod common;

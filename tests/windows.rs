@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use arrow_array::types::Int32Type;
 use arrow_array::{Array, DictionaryArray, Float64Array, RecordBatch, TimestampMillisecondArray};
-use driftwatch::backend::cpu::CpuBackend;
-use driftwatch::backend::Backend;
-use driftwatch::engine::window::Window;
-use driftwatch::engine::{profile_batches, ProfilePlan, ProfileSet, Profiler, Segment, SegmentKey};
+use driftscope::backend::cpu::CpuBackend;
+use driftscope::backend::Backend;
+use driftscope::engine::window::Window;
+use driftscope::engine::{profile_batches, ProfilePlan, ProfileSet, Profiler, Segment, SegmentKey};
 
 use crate::common::arr;
 use crate::parity::gpu;
@@ -200,7 +200,7 @@ fn many_windows_per_batch_are_the_same_on_the_gpu() {
 /// submissions of consecutive groups: the folds are the CPU folder's, group by group.
 #[test]
 fn a_gpu_folder_splits_a_batch_of_many_groups() {
-    use driftwatch::backend::{ColumnKind, ColumnTask, Detail, FoldPlan};
+    use driftscope::backend::{ColumnKind, ColumnTask, Detail, FoldPlan};
     let Some(g) = gpu() else { return };
     let batch = capture(65_536, 5);
     let edges: Arc<[f64]> = (0..200).map(|i| i as f64 * 0.25).collect::<Vec<_>>().into();
@@ -219,7 +219,7 @@ fn a_gpu_folder_splits_a_batch_of_many_groups() {
     let (cpu, gpu_folds) = (fold(&CpuBackend), fold(g));
     assert_eq!(cpu.len(), 1);
     assert!(gpu_folds.len() > 1, "one submission");
-    let flat = |folds: &[driftwatch::backend::BatchFold], task: usize| -> Vec<String> {
+    let flat = |folds: &[driftscope::backend::BatchFold], task: usize| -> Vec<String> {
         folds.iter().flat_map(|f| f.columns[task].iter().map(|c| format!("{c:?}"))).collect()
     };
     for task in 0..2 {
@@ -298,13 +298,13 @@ fn hourly_files(dir: &std::path::Path, hours: i64, from_hour: i64) -> u64 {
     untimed
 }
 
-/// `driftwatch monitor --window 1h --time-column t -b base -o out input`.
+/// `driftscope monitor --window 1h --time-column t -b base -o out input`.
 fn monitor_hourly(
     base: &std::path::Path,
     out: &std::path::Path,
     input: &std::path::Path,
 ) -> assert_cmd::assert::Assert {
-    crate::common::driftwatch()
+    crate::common::driftscope()
         .args(["monitor", "-q", "--window", "1h", "--time-column", "t", "-b"])
         .arg(base)
         .arg("-o")
@@ -338,11 +338,11 @@ fn monitor_judges_every_window_and_finds_the_injected_hours() {
     assert!(!rows.iter().any(|r| r["feature"] == "t"));
     let mut timed = 0;
     for hour in 0..6 {
-        let start = driftwatch::engine::window::iso(DAY0 + hour * HOUR);
+        let start = driftscope::engine::window::iso(DAY0 + hour * HOUR);
         let x = rows.iter().find(|r| r["window_start"] == start && r["feature"] == "x").unwrap();
         let want = if hour >= 3 { "drift" } else { "ok" };
         assert_eq!(x["status"], want, "hour {hour}: {x:?}");
-        assert_eq!(x["window_end"], driftwatch::engine::window::iso(DAY0 + (hour + 1) * HOUR));
+        assert_eq!(x["window_end"], driftscope::engine::window::iso(DAY0 + (hour + 1) * HOUR));
         let c = rows.iter().find(|r| r["window_start"] == start && r["feature"] == "c").unwrap();
         assert_eq!(c["status"], "ok", "hour {hour}: {c:?}");
         timed += x["rows"].parse::<u64>().unwrap();
@@ -383,7 +383,7 @@ fn a_window_holding_every_row_judges_like_the_whole_run() {
     let base = d.path().join("base");
     crate::common::baseline_of(&d.path().join("train"), &base);
     let out = d.path().join("out");
-    crate::common::driftwatch()
+    crate::common::driftscope()
         .args(["monitor", "-q", "--window", "1d", "--time-column", "t", "-b"])
         .arg(&base)
         .arg("-o")
@@ -410,7 +410,7 @@ fn window_flags_are_checked() {
     let base = d.path().join("base");
     crate::common::baseline_of(&d.path().join("cur"), &base);
     let monitor = |args: &[&str]| {
-        let mut c = crate::common::driftwatch();
+        let mut c = crate::common::driftscope();
         c.args(["monitor", "-q", "-b"])
             .arg(&base)
             .arg("-o")
@@ -439,7 +439,7 @@ fn x_status(out: &std::path::Path, hours: i64) -> Vec<String> {
     let rows = csv_rows(&out.join("windows.csv"));
     (0..hours)
         .map(|h| {
-            let start = driftwatch::engine::window::iso(DAY0 + h * HOUR);
+            let start = driftscope::engine::window::iso(DAY0 + h * HOUR);
             rows.iter().find(|r| r["window_start"] == start && r["feature"] == "x").unwrap()["status"].clone()
         })
         .collect()
@@ -451,7 +451,7 @@ fn windows_compare_with_one_another_without_a_baseline() {
     hourly_files(&d.path().join("cur"), 6, 3);
     let run = |reference: &str| {
         let out = d.path().join(reference.replace(':', "_"));
-        crate::common::driftwatch()
+        crate::common::driftscope()
             .args(["monitor", "-q", "--window", "1h", "--time-column", "t", "--reference", reference, "-o"])
             .arg(&out)
             .arg(d.path().join("cur"))
@@ -472,12 +472,12 @@ fn windows_compare_with_one_another_without_a_baseline() {
     // A fixed range: the first three hours.
     let range = format!(
         "window:{}..{}",
-        driftwatch::engine::window::iso(DAY0),
-        driftwatch::engine::window::iso(DAY0 + 3 * HOUR)
+        driftscope::engine::window::iso(DAY0),
+        driftscope::engine::window::iso(DAY0 + 3 * HOUR)
     );
     assert_eq!(x_status(&run(&range), 6), ["ok", "ok", "ok", "drift", "drift", "drift"]);
     // A range holding no window is an error, as is comparing with a baseline that is not given.
-    crate::common::driftwatch()
+    crate::common::driftscope()
         .args([
             "monitor",
             "-q",
@@ -494,7 +494,7 @@ fn windows_compare_with_one_another_without_a_baseline() {
         .assert()
         .code(2)
         .stderr(predicates::str::contains("no window of the inputs starts in that range"));
-    crate::common::driftwatch()
+    crate::common::driftscope()
         .args(["monitor", "-q", "--window", "1h", "--time-column", "t", "-o"])
         .arg(d.path().join("none"))
         .arg(d.path().join("cur"))
@@ -510,7 +510,7 @@ fn change_points_land_on_the_injected_hour() {
     hourly_files(&d.path().join("cur"), 48, 30);
     for (method, tolerance) in [("pelt", 0), ("binseg", 0), ("page-hinkley", 2)] {
         let out = d.path().join(method);
-        crate::common::driftwatch()
+        crate::common::driftscope()
             .args(["changepoints", "-q", "--window", "1h", "--time-column", "t", "--method", method, "-o"])
             .arg(&out)
             .arg(d.path().join("cur"))
@@ -525,10 +525,10 @@ fn change_points_land_on_the_injected_hour() {
             assert_eq!((c["feature"].as_str(), c["series"].as_str()), (Some("x"), Some("mean")), "{method}: {c}");
             let i = c["window_index"].as_u64().unwrap();
             assert!(i.abs_diff(30) <= tolerance, "{method}: {c}");
-            assert_eq!(c["window_start"], driftwatch::engine::window::iso(DAY0 + i as i64 * HOUR));
+            assert_eq!(c["window_start"], driftscope::engine::window::iso(DAY0 + i as i64 * HOUR));
         }
     }
-    crate::common::driftwatch()
+    crate::common::driftscope()
         .args(["changepoints", "-q", "--window", "1h", "--time-column", "t", "--method", "nope", "-o"])
         .arg(d.path().join("bad"))
         .arg(d.path().join("cur"))
@@ -537,14 +537,14 @@ fn change_points_land_on_the_injected_hour() {
         .stderr(predicates::str::contains("binseg, pelt or page-hinkley"));
 }
 
-/// True when a tool the tests drive must be there (CI sets DRIFTWATCH_REQUIRE_TOOLS=1);
+/// True when a tool the tests drive must be there (CI sets DRIFTSCOPE_REQUIRE_TOOLS=1);
 /// otherwise a missing tool skips its check, saying so.
 fn tool(name: &str) -> bool {
     let found = std::process::Command::new(name).arg("--version").output().is_ok_and(|o| o.status.success());
     if !found {
         assert!(
-            std::env::var("DRIFTWATCH_REQUIRE_TOOLS").as_deref() != Ok("1"),
-            "DRIFTWATCH_REQUIRE_TOOLS=1 but {name} is not installed"
+            std::env::var("DRIFTSCOPE_REQUIRE_TOOLS").as_deref() != Ok("1"),
+            "DRIFTSCOPE_REQUIRE_TOOLS=1 but {name} is not installed"
         );
         eprintln!("skipped: {name} not installed");
     }
@@ -559,8 +559,8 @@ fn metrics_for_cloudwatch_and_prometheus() {
     let base = d.path().join("base");
     crate::common::baseline_of(&d.path().join("train"), &base);
     let out = d.path().join("out");
-    let (emf, prom) = (d.path().join("metrics/emf.jsonl"), d.path().join("metrics/driftwatch.prom"));
-    crate::common::driftwatch()
+    let (emf, prom) = (d.path().join("metrics/emf.jsonl"), d.path().join("metrics/driftscope.prom"));
+    crate::common::driftscope()
         .args([
             "monitor",
             "-q",
@@ -594,7 +594,7 @@ fn metrics_for_cloudwatch_and_prometheus() {
         assert_eq!(r["_aws"]["Timestamp"], end);
         assert_eq!(r["_aws"]["CloudWatchMetrics"][0]["Namespace"], "aws/sagemaker/Endpoints/data-metrics");
         assert_eq!((r["Endpoint"].as_str(), r["MonitoringSchedule"].as_str()), (Some("fraud-v2"), Some("hourly")));
-        let start = driftwatch::engine::window::iso(DAY0 + hour as i64 * HOUR);
+        let start = driftscope::engine::window::iso(DAY0 + hour as i64 * HOUR);
         let x = rows.iter().find(|w| w["window_start"] == start && w["feature"] == "x").unwrap();
         let distance: f64 = x["distance"].parse().unwrap();
         assert_eq!(r["feature_baseline_drift_x"].as_f64().unwrap(), distance);
@@ -604,7 +604,7 @@ fn metrics_for_cloudwatch_and_prometheus() {
         }
     }
     let text = std::fs::read_to_string(&prom).unwrap();
-    assert!(text.contains("driftwatch_windows{endpoint=\"fraud-v2\",monitoring_schedule=\"hourly\"} 6"), "{text}");
+    assert!(text.contains("driftscope_windows{endpoint=\"fraud-v2\",monitoring_schedule=\"hourly\"} 6"), "{text}");
     if tool("promtool") {
         let mut check = std::process::Command::new("promtool")
             .args(["check", "metrics"])
@@ -629,7 +629,7 @@ fn metrics_for_cloudwatch_and_prometheus() {
             String::from_utf8_lossy(&o.stderr)
         );
     }
-    crate::common::driftwatch()
+    crate::common::driftscope()
         .args(["monitor", "-q", "--emf-dimensions", "Endpoint,Model", "-b"])
         .arg(&base)
         .arg("-o")
@@ -658,7 +658,7 @@ fn calibrate_sets_thresholds_at_the_false_alarm_rate() {
     assert_eq!(distances.len(), 48);
     distances.sort_by(f64::total_cmp);
     let cal = d.path().join("calibrated");
-    crate::common::driftwatch()
+    crate::common::driftscope()
         .args(["calibrate", "-q", "--window", "1h", "--time-column", "t", "--false-alarm-rate", "0.1", "-b"])
         .arg(&base)
         .arg("-o")
@@ -686,7 +686,7 @@ fn calibrate_sets_thresholds_at_the_false_alarm_rate() {
     let drifted =
         csv_rows(&again.join("windows.csv")).iter().filter(|r| r["feature"] == "x" && r["status"] == "drift").count();
     assert_eq!(drifted, past);
-    crate::common::driftwatch()
+    crate::common::driftscope()
         .args(["calibrate", "-q", "--window", "1h", "--time-column", "t", "--false-alarm-rate", "1.5", "-b"])
         .arg(&base)
         .arg("-o")
@@ -738,7 +738,7 @@ fn watch_follows_arriving_files_and_survives_a_restart() {
     std::fs::write(&train, capture_bytes(&[DAY0, DAY0 + HOUR], 600, 0.0)).unwrap();
     crate::common::baseline_of(&train, &base);
     let watch = |once: bool| {
-        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("driftwatch"));
+        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("driftscope"));
         c.args([
             "watch",
             "--time-column",
@@ -791,14 +791,14 @@ fn watch_follows_arriving_files_and_survives_a_restart() {
         out.join("windows.csv").is_file() && {
             let starts: std::collections::BTreeSet<String> =
                 csv_rows(&out.join("windows.csv")).into_iter().map(|r| r["window_start"].clone()).collect();
-            (0..3).all(|h| starts.contains(&driftwatch::engine::window::iso(DAY0 + h * HOUR)))
+            (0..3).all(|h| starts.contains(&driftscope::engine::window::iso(DAY0 + h * HOUR)))
         }
     });
     live.kill().unwrap();
     live.wait().unwrap();
     let rows = csv_rows(&out.join("windows.csv"));
     let x_rows = |h: i64| {
-        let start = driftwatch::engine::window::iso(DAY0 + h * HOUR);
+        let start = driftscope::engine::window::iso(DAY0 + h * HOUR);
         rows.iter()
             .find(|r| r["window_start"] == start && r["feature"] == "x")
             .map(|r| (r["rows"].clone(), r["status"].clone()))
@@ -834,7 +834,7 @@ fn hive_partitions_are_windows() {
             .unwrap();
     }
     let out = d.path().join("out");
-    crate::common::driftwatch()
+    crate::common::driftscope()
         .args(["monitor", "-q", "--window", "1h", "--time-from-partitions", "-b"])
         .arg(&base)
         .arg("-o")
@@ -846,7 +846,7 @@ fn hive_partitions_are_windows() {
     let drift = crate::common::json(&out.join("drift.json"));
     assert_eq!(drift["windows"]["time_column"], "(hive partitions)");
     // Inputs without such partitions: a clear error.
-    crate::common::driftwatch()
+    crate::common::driftscope()
         .args(["monitor", "-q", "--window", "1h", "--time-from-partitions", "-b"])
         .arg(&base)
         .arg("-o")
@@ -888,7 +888,7 @@ fn windows_of_rows_follow_time_order_across_files() {
     );
     for (args, input) in [(&["--time-column", "t"][..], "shuffled"), (&[][..], "ordered.parquet")] {
         let out = d.path().join(format!("cp-{input}"));
-        crate::common::driftwatch()
+        crate::common::driftscope()
             .args(["changepoints", "-q", "--window-rows", "1"])
             .args(args)
             .arg("-o")
@@ -916,7 +916,7 @@ fn windows_of_rows_follow_time_order_across_files() {
     let base = d.path().join("base");
     crate::common::baseline_of(&train, &base);
     let out = d.path().join("monitor");
-    crate::common::driftwatch()
+    crate::common::driftscope()
         .args(["monitor", "-q", "--window-rows", "64", "-b"])
         .arg(&base)
         .arg("-o")
@@ -1022,7 +1022,7 @@ fn a_report_that_loads_from_the_network_is_caught() {
     let base = d.path().join("base");
     crate::common::baseline_of(&crate::common::root().join("data/baseline.parquet"), &base);
     let out = d.path().join("out");
-    crate::common::driftwatch()
+    crate::common::driftscope()
         .args(["monitor", "-q", "-b"])
         .arg(&base)
         .arg("-o")
@@ -1155,7 +1155,7 @@ fn watch_on_the_gpu_closes_the_same_windows() {
     }
     let run = |backend: &str| {
         let out = d.path().join(backend);
-        crate::common::driftwatch()
+        crate::common::driftscope()
             .args(["watch", "--once", "--backend", backend, "--time-column", "t", "--grace", "0s", "--settle", "0s"])
             .arg("-b")
             .arg(&base)
@@ -1206,7 +1206,7 @@ fn watch_once_from_cron_folds_files_written_before_it_ran() {
     // Hour 3 is still being written as the call runs.
     put(3, 0.0, None);
     let cron = || {
-        crate::common::driftwatch()
+        crate::common::driftscope()
             .args(["watch", "--once", "--time-column", "t", "--grace", "0s", "-b"])
             .arg(&base)
             .arg("-o")
@@ -1222,7 +1222,7 @@ fn watch_once_from_cron_folds_files_written_before_it_ran() {
     assert!(stderr.contains("3 files folded") && stderr.contains("1 not settled yet"), "{stderr}");
     let rows = csv_rows(&out.join("windows.csv"));
     let x = |rows: &[std::collections::BTreeMap<String, String>], h: i64| {
-        let start = driftwatch::engine::window::iso(DAY0 + h * HOUR);
+        let start = driftscope::engine::window::iso(DAY0 + h * HOUR);
         rows.iter()
             .find(|r| r["window_start"] == start && r["feature"] == "x")
             .map(|r| (r["rows"].clone(), r["status"].clone()))

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Scores driftwatch's change-point detectors on the series of the Turing change-point benchmark
+"""Scores driftscope's change-point detectors on the series of the Turing change-point benchmark
 (TCPD) that the river package ships with their human annotations.
 
     python3 benches/changepoints/tcpd.py            # prints the Markdown table of the README
@@ -7,7 +7,7 @@
 It downloads river's wheel (pip download, no install), reads the seven series and their
 annotations from river/drift/datasets/, prepares them as the benchmark does, writes them to one
 JSON file and runs `cargo run --release --example tcpd` on it, which runs
-`driftwatch changepoints --window-rows 1` on each series. The brent series in river is the
+`driftscope changepoints --window-rows 1` on each series. The brent series in river is the
 full daily one; the benchmark (and its annotations) use every 10th observation from the first
 one, from 2000 on, which is rebuilt here.
 """

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# The device check, in one call: what a machine's GPU gives driftwatch, with the CPU measured in
+# The device check, in one call: what a machine's GPU gives driftscope, with the CPU measured in
 # the same run. Logs go to $OUT (or ./device-out).
 #
 #   cargo build --release && bash ../shared/device/prepare.sh     # here: fills .device/
 #   bash benches/device/check.sh                                  # there, in the project root
 #
 # ROWS (default 20,000,000) sizes the generated capture; BIN overrides the binary (for a dry run
-# on a machine without .device/, e.g. BIN=$PWD/target/release/driftwatch ROWS=300000 on lavapipe).
+# on a machine without .device/, e.g. BIN=$PWD/target/release/driftscope ROWS=300000 on lavapipe).
 # Steps, each logged apart so that a timeout still leaves the earlier ones:
 #   1. devices: the adapters wgpu finds (probe.sh also prints the Vulkan set-up it found);
 #   2. parity: baseline + monitor, plain and with --window 15m, on --backend cpu and gpu:
@@ -19,7 +19,7 @@ ROWS=${ROWS:-20000000}
 if [ -n "${BIN:-}" ]; then
   run() { "$BIN" "$@"; }
 else
-  run() { bash .device/probe.sh .device/driftwatch "$@"; }
+  run() { bash .device/probe.sh .device/driftscope "$@"; }
 fi
 DATA=${DATA:-$(mktemp -d)}
 echo "rows=$ROWS data=$DATA" | tee "$OUT/summary.txt"
@@ -40,7 +40,7 @@ for b in cpu gpu; do
   mkdir -p "$DATA/p-$b"
   (
     cd "$DATA/p-$b" || exit 1
-    if [ -z "${BIN:-}" ]; then run() { bash "$here/.device/probe.sh" "$here/.device/driftwatch" "$@"; }; fi
+    if [ -z "${BIN:-}" ]; then run() { bash "$here/.device/probe.sh" "$here/.device/driftscope" "$@"; }; fi
     run baseline -q --backend "$b" -o base "$base"
     run monitor -q --backend "$b" -b base -o run "$cur"
     run monitor -q --backend "$b" --time-column event_time --window 15m -b base -o windows "$cur"

@@ -1,4 +1,4 @@
-"""Shared helpers for the peer scripts: timing, and the baseline driftwatch wrote."""
+"""Shared helpers for the peer scripts: timing, and the baseline driftscope wrote."""
 import json
 
 import numpy as np

@@ -1,5 +1,5 @@
 """A DuckDB monitor: one SQL query over the Parquet file computing, per numeric column, counts,
-nulls, mean, population std, min, max over the finite values and a histogram on driftwatch's
+nulls, mean, population std, min, max over the finite values and a histogram on driftscope's
 baseline edges; value counts per text column; an approximate distinct count for the identifier.
 PSI and L-infinity against the baseline from its (small) results. Two threads.
 
@@ -21,7 +21,7 @@ def run(con, path, num, cat, ident):
     cols = {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet('{path}')").fetchall()}
     aggs = ["count(*) AS __rows"]
     for i, (n, (edges, _)) in enumerate(num.items()):
-        # Numbers stored as text (driftwatch types text per value) are parsed; others cast.
+        # Numbers stored as text (driftscope types text per value) are parsed; others cast.
         x = f"TRY_CAST({q(n)} AS DOUBLE)" if cols[n] == "VARCHAR" else f"CAST({q(n)} AS DOUBLE)"
         fin = f"FILTER (WHERE isfinite({x}))"
         aggs += [

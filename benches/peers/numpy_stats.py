@@ -1,5 +1,5 @@
 """A hand-written numpy monitor: read with pyarrow, then per column on a thread pool: counts,
-nulls, NaN, mean, population std, min, max, a histogram on driftwatch's baseline edges, PSI and
+nulls, NaN, mean, population std, min, max, a histogram on driftscope's baseline edges, PSI and
 L-infinity against the baseline; value counts, PSI and L-infinity for text columns.
 
 usage: python3 numpy_stats.py CAPTURE.parquet BASELINE_DIR/profile.json RUNS

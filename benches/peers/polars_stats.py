@@ -1,5 +1,5 @@
 """A polars monitor: one lazy query computing counts, nulls, mean, population std, min, max and
-a histogram on driftwatch's baseline edges per numeric column, and value counts per text column;
+a histogram on driftscope's baseline edges per numeric column, and value counts per text column;
 PSI and L-infinity against the baseline from its (small) results.
 
 usage: python3 polars_stats.py CAPTURE.parquet BASELINE_DIR/profile.json RUNS
@@ -19,7 +19,7 @@ def run_sorted(path, num, cat):
     aggs = [pl.len().alias("__rows")]
     for n, (edges, _) in num.items():
         c = pl.col(n)
-        # Numbers stored as text (driftwatch types text per value) are parsed; others cast.
+        # Numbers stored as text (driftscope types text per value) are parsed; others cast.
         c = c.cast(pl.String).cast(pl.Float64, strict=False) if not schema[n].is_numeric() else c.cast(pl.Float64)
         f = c.filter(c.is_finite())
         aggs += [

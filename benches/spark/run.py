@@ -1,9 +1,9 @@
-"""The overhead of the Python and Spark path: the same audit through `driftwatch monitor` (the
-CLI) and through Spark (`examples/spark/driftwatch_spark.py` on local[N]), side by side in one run.
+"""The overhead of the Python and Spark path: the same audit through `driftscope monitor` (the
+CLI) and through Spark (`examples/spark/driftscope_spark.py` on local[N]), side by side in one run.
 
     python3 benches/spark/run.py --rows 100000000 --dir /data/dw-bench [--master 'local[2]']
 
-`driftwatch bench --shape floats` generates (or reuses) the baseline and current Parquet files in
+`driftscope bench --shape floats` generates (or reuses) the baseline and current Parquet files in
 --dir, baselines, and times the CLI's monitor (best of --runs); this script then times the Spark
 job on the same current file, wall clock from the SparkSession's start to the files written.
 Needs the CLI built in release (`cargo build --release`), the Python package and pyspark.
@@ -26,7 +26,7 @@ def main():
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--row-group", type=int, default=1_048_576)
     a = ap.parse_args()
-    exe = ROOT / "target/release/driftwatch"
+    exe = ROOT / "target/release/driftscope"
     d = Path(a.dir)
     bench = subprocess.run(
         [str(exe), "bench", "--shape", "floats", "--rows", str(a.rows), "--row-group", str(a.row_group),
@@ -40,7 +40,7 @@ def main():
 
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("driftwatch_spark", ROOT / "examples/spark/driftwatch_spark.py")
+    spec = importlib.util.spec_from_file_location("driftscope_spark", ROOT / "examples/spark/driftscope_spark.py")
     spark_profile = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(spark_profile)
 
@@ -49,8 +49,8 @@ def main():
     spark_s = time.perf_counter() - t
     rows = report["rows"]
     print(f"| path | rows | seconds | rows/s |\n|---|---|---|---|")
-    print(f"| driftwatch monitor (CLI, {report['threads']} threads) | {rows} | {cli['seconds']:.2f} | {rows / cli['seconds']:.3e} |")
-    print(f"| Spark {a.master} + driftwatch.Profiler (mapInArrow) | {rows} | {spark_s:.2f} | {rows / spark_s:.3e} |")
+    print(f"| driftscope monitor (CLI, {report['threads']} threads) | {rows} | {cli['seconds']:.2f} | {rows / cli['seconds']:.3e} |")
+    print(f"| Spark {a.master} + driftscope.Profiler (mapInArrow) | {rows} | {spark_s:.2f} | {rows / spark_s:.3e} |")
     print(f"\nSpark / CLI: {spark_s / cli['seconds']:.1f}x (exit code of the Spark job: {code})")
 
 

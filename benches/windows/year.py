@@ -2,13 +2,13 @@
 
 Generates (once, into --dir) a baseline and 1,752,000 capture rows (200 per hour of 2026) of
 12 columns — 11 numeric features and one category — in 52 Parquet files, drift injected into
-x0 during known hours, the files given to driftwatch in shuffled order. `--order week` writes
+x0 during known hours, the files given to driftscope in shuffled order. `--order week` writes
 each file as one week in time order; `--order shuffled` spreads every file's rows over the
 whole year in random order (the case that costs memory). Then runs the monitor for each
 backend asked, side by side, and prints wall time, peak memory (from /usr/bin/time) and
 whether the drifted windows found are exactly the injected hours.
 
-    python3 benches/windows/year.py --bin target/release/driftwatch --order shuffled \
+    python3 benches/windows/year.py --bin target/release/driftscope --order shuffled \
         --backends cpu gpu
 """
 
@@ -76,8 +76,8 @@ def peak_mib(stderr):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--bin", default="target/release/driftwatch")
-    ap.add_argument("--dir", default="/tmp/driftwatch-year")
+    ap.add_argument("--bin", default="target/release/driftscope")
+    ap.add_argument("--dir", default="/tmp/driftscope-year")
     ap.add_argument("--order", choices=["week", "shuffled"], default="shuffled")
     ap.add_argument("--backends", nargs="+", default=["cpu"])
     ap.add_argument("--runs", type=int, default=1)

@@ -1,7 +1,7 @@
 //! Baselines: writing SageMaker's `statistics.json`/`constraints.json` from a profile, and
-//! loading a baseline folder (driftwatch's or SageMaker's) into reference distributions.
+//! loading a baseline folder (driftscope's or SageMaker's) into reference distributions.
 //!
-//! A driftwatch baseline folder holds `statistics.json`, `constraints.json` and `profile.json`
+//! A driftscope baseline folder holds `statistics.json`, `constraints.json` and `profile.json`
 //! (the lossless profile with exact histograms). A SageMaker baseline folder holds only the first
 //! two; numeric references then come from the KLL sketch data in `statistics.json`.
 
@@ -16,7 +16,7 @@ use crate::profile::{bin_edges, ColumnProfile, DatasetProfile, InferredType, Kll
 pub const STATISTICS: &str = "statistics.json";
 /// Constraints file name.
 pub const CONSTRAINTS: &str = "constraints.json";
-/// driftwatch's profile file name.
+/// driftscope's profile file name.
 pub const PROFILE: &str = "profile.json";
 /// Most categorical buckets written per feature.
 pub const MAX_BUCKETS: usize = 1000;
@@ -119,7 +119,7 @@ pub fn distinct_estimate(c: &ColumnProfile) -> f64 {
     }
 }
 
-/// The default `monitoring_config` driftwatch suggests (SageMaker container values).
+/// The default `monitoring_config` driftscope suggests (SageMaker container values).
 pub fn default_monitoring_config() -> MonitoringConfig {
     MonitoringConfig {
         evaluate_constraints: Some(Switch::Enabled),
@@ -275,7 +275,7 @@ pub enum Reference {
         std_dev: Option<f64>,
         /// The baseline's sketch (SageMaker's L∞ is computed on sketches).
         kll: Kll,
-        /// True when the weights are exact counts (driftwatch baseline).
+        /// True when the weights are exact counts (driftscope baseline).
         exact: bool,
     },
     /// Categorical: count per value.
@@ -308,7 +308,7 @@ impl Reference {
             };
         }
         if col.present() > 0 && col.types.total() == 0 {
-            // Present values of a type driftwatch does not profile (maps, unions...).
+            // Present values of a type driftscope does not profile (maps, unions...).
             return Reference::Unavailable(format!("type {} is not profiled", col.arrow_type));
         }
         if !col.categories.is_exact() {
@@ -333,7 +333,7 @@ pub struct Baseline {
     pub statistics: Statistics,
     /// Its `constraints.json` (suggested from the statistics when the folder has none).
     pub constraints: Constraints,
-    /// driftwatch's profile, when the folder has one.
+    /// driftscope's profile, when the folder has one.
     pub profile: Option<DatasetProfile>,
     /// Notes for the report (a missing constraints file, say).
     pub notes: Vec<String>,
@@ -389,7 +389,7 @@ impl Baseline {
         if path.is_file() && path.file_name().is_some_and(|n| n != STATISTICS) {
             return Err(Error::Baseline {
                 path: path.into(),
-                message: "expected a baseline folder (statistics.json, constraints.json), not a file; make one with `driftwatch baseline`".into(),
+                message: "expected a baseline folder (statistics.json, constraints.json), not a file; make one with `driftscope baseline`".into(),
             });
         }
         let dir =
@@ -411,7 +411,7 @@ impl Baseline {
             read_json(&constraints_path)?
         } else {
             notes.push(format!(
-                "{} not found: using driftwatch's default monitoring_config",
+                "{} not found: using driftscope's default monitoring_config",
                 constraints_path.display()
             ));
             Constraints {
@@ -427,7 +427,7 @@ impl Baseline {
     /// Where the baseline came from, for the report.
     pub fn source(&self) -> &'static str {
         if self.profile.is_some() {
-            "driftwatch"
+            "driftscope"
         } else {
             "sagemaker"
         }

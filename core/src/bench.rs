@@ -1,4 +1,4 @@
-//! `driftwatch bench`: throughput per stage and backend on a generated capture.
+//! `driftscope bench`: throughput per stage and backend on a generated capture.
 //!
 //! Generates (or reuses) a baseline and a drifted current capture with [`crate::synth`], then
 //! times, best of `runs`:
@@ -161,7 +161,7 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
     let dir = match &opts.dir {
         Some(d) => d.clone(),
         None => {
-            tmp = std::env::temp_dir().join(format!("driftwatch-bench-{}", std::process::id()));
+            tmp = std::env::temp_dir().join(format!("driftscope-bench-{}", std::process::id()));
             tmp.clone()
         }
     };
@@ -173,14 +173,14 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
     let cur_path = dir.join(format!("{prefix}current-{}.parquet", opts.rows));
     for (path, seed, drifted) in [(&base_path, 1, false), (&cur_path, 2, true)] {
         if !path.is_file() {
-            eprintln!("driftwatch bench: generating {} ({} rows)", path.display(), opts.rows);
+            eprintln!("driftscope bench: generating {} ({} rows)", path.display(), opts.rows);
             let spec = CaptureSpec { rows: opts.rows, seed, drifted, row_group: opts.row_group, shape: opts.shape };
             write_capture(path, &spec)?;
         }
     }
     let base_dir = dir.join(format!("{prefix}baseline-{}", opts.rows));
     if !base_dir.join("profile.json").is_file() {
-        eprintln!("driftwatch bench: baselining {}", base_path.display());
+        eprintln!("driftscope bench: baselining {}", base_path.display());
         run_baseline(&JobOptions::new(vec![base_path.display().to_string()], base_dir.clone()))?;
     }
     let baseline = Baseline::load(&base_dir)?;
@@ -324,7 +324,7 @@ fn quality_stages(files: &[ScannedFile], dir: &std::path::Path, runs: usize) -> 
 /// The report as a Markdown table.
 pub fn markdown(r: &BenchReport) -> String {
     let mut o = format!(
-        "driftwatch bench: {} rows × {} columns, {:.2} GB as Arrow, {:.2} GB Parquet, {} threads\n\n| stage | backend | best s | rows/s | GB/s |\n|---|---|---|---|---|\n",
+        "driftscope bench: {} rows × {} columns, {:.2} GB as Arrow, {:.2} GB Parquet, {} threads\n\n| stage | backend | best s | rows/s | GB/s |\n|---|---|---|---|---|\n",
         r.rows,
         r.columns,
         r.arrow_bytes as f64 / 1e9,

@@ -1,6 +1,6 @@
 //! Constraint checks: the baseline's constraints against the current profile and drift, giving
 //! SageMaker's violations (`data_type_check`, `completeness_check`, `baseline_drift_check`,
-//! `missing_column_check`, `extra_column_check`, `categorical_values_check`) plus driftwatch's
+//! `missing_column_check`, `extra_column_check`, `categorical_values_check`) plus driftscope's
 //! `non_negative_check` for the `is_non_negative` constraint.
 //!
 //! Descriptions follow SageMaker's container: `Value: <observed> does not meet the constraint

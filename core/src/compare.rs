@@ -3,7 +3,7 @@
 //! Numeric features are compared on histograms over the baseline's bin edges (with `k` edges,
 //! `k + 1` bins whose first and last are open to ±∞); categorical features on counts per value.
 //! Baseline weights are `f64` because a SageMaker baseline provides them from a KLL sketch; a
-//! driftwatch baseline provides exact counts. Every function returns `None` when either side is
+//! driftscope baseline provides exact counts. Every function returns `None` when either side is
 //! empty rather than a NaN.
 //!
 //! Definitions (each metric's figures are checked against scipy/numpy in

@@ -2,7 +2,7 @@
 //! verdict that `monitoring_config` asks for.
 //!
 //! Numeric verdicts use L∞ (Robust or Simple, `comparison_threshold`); on a SageMaker baseline
-//! L∞ is computed between the two KLL sketches, as SageMaker does, and on a driftwatch baseline
+//! L∞ is computed between the two KLL sketches, as SageMaker does, and on a driftscope baseline
 //! between exact histograms. Categorical verdicts use L∞ on value frequencies or, with
 //! `ChiSquared`, drift when the χ² p-value is below `categorical_comparison_threshold`.
 

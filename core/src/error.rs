@@ -1,9 +1,9 @@
-//! driftwatch's error type: one variant per boundary of the data flow, every message naming the
+//! driftscope's error type: one variant per boundary of the data flow, every message naming the
 //! file, column or flag to look at.
 
 use std::path::PathBuf;
 
-/// Errors of the driftwatch library.
+/// Errors of the driftscope library.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {

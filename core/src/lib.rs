@@ -1,4 +1,4 @@
-//! # driftwatch-core
+//! # driftscope-core
 //!
 //! Full-volume data-quality and drift monitoring for machine-learning models, compatible with
 //! Amazon SageMaker Model Monitor's files.
@@ -16,12 +16,12 @@
 //! ground truth (SageMaker's model-quality job), joined by id.
 //!
 //! The `gpu` feature (on by default) builds the wgpu/WGSL backend; without it the library has no
-//! GPU dependency and `--backend gpu` is an error. The `driftwatch` CLI crate and the
-//! `driftwatch` Python package are built on this crate.
+//! GPU dependency and `--backend gpu` is an error. The `driftscope` CLI crate and the
+//! `driftscope` Python package are built on this crate.
 //!
 //! ## Example
 //! ```
-//! use driftwatch_core::compare;
+//! use driftscope_core::compare;
 //! // Baseline and current counts over the same three bins (two interior edges).
 //! let spread = compare::Spread::even((0.0, 3.0));
 //! let m = compare::numeric(&[1.0, 2.0], &[50.0, 30.0, 20.0], &[20.0, 30.0, 50.0], &spread, Some(1.0)).unwrap();

@@ -178,10 +178,10 @@ pub fn prometheus(point: &Point, labels: &Labels, windows: Option<usize>) -> Str
     let base = format!("endpoint=\"{}\",monitoring_schedule=\"{}\"", label(&labels.endpoint), label(&labels.schedule));
     let mut out = String::new();
     let families: [Family; 4] = [
-        ("driftwatch_feature_baseline_drift", "Drift distance of the feature against its reference.", &|f| f.drift),
-        ("driftwatch_feature_completeness", "Share of the feature's rows holding a value.", &|f| f.completeness),
-        ("driftwatch_feature_non_null", "Values present in the feature.", &|f| Some(f.non_null as f64)),
-        ("driftwatch_feature_mean", "Mean of the feature's finite values.", &|f| f.mean),
+        ("driftscope_feature_baseline_drift", "Drift distance of the feature against its reference.", &|f| f.drift),
+        ("driftscope_feature_completeness", "Share of the feature's rows holding a value.", &|f| f.completeness),
+        ("driftscope_feature_non_null", "Values present in the feature.", &|f| Some(f.non_null as f64)),
+        ("driftscope_feature_mean", "Mean of the feature's finite values.", &|f| f.mean),
     ];
     for (name, help, get) in families {
         out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n"));
@@ -192,16 +192,16 @@ pub fn prometheus(point: &Point, labels: &Labels, windows: Option<usize>) -> Str
         }
     }
     out.push_str(
-        "# HELP driftwatch_last_window_end_timestamp_seconds End of the window (or run) these values describe.\n",
+        "# HELP driftscope_last_window_end_timestamp_seconds End of the window (or run) these values describe.\n",
     );
-    out.push_str("# TYPE driftwatch_last_window_end_timestamp_seconds gauge\n");
+    out.push_str("# TYPE driftscope_last_window_end_timestamp_seconds gauge\n");
     out.push_str(&format!(
-        "driftwatch_last_window_end_timestamp_seconds{{{base}}} {}\n",
+        "driftscope_last_window_end_timestamp_seconds{{{base}}} {}\n",
         number(point.at_ms as f64 / 1000.0)
     ));
     if let Some(n) = windows {
-        out.push_str("# HELP driftwatch_windows Windows judged by the run.\n# TYPE driftwatch_windows gauge\n");
-        out.push_str(&format!("driftwatch_windows{{{base}}} {n}\n"));
+        out.push_str("# HELP driftscope_windows Windows judged by the run.\n# TYPE driftscope_windows gauge\n");
+        out.push_str(&format!("driftscope_windows{{{base}}} {n}\n"));
     }
     out
 }
@@ -283,9 +283,9 @@ mod tests {
         p.features[0].feature = "a\"b\\c".into();
         let text = prometheus(&p, &labels(&[]), Some(3));
         assert!(text.contains(r#"feature="a\"b\\c""#), "{text}");
-        assert!(text.contains("driftwatch_windows{endpoint=\"ep\",monitoring_schedule=\"hourly\"} 3"));
+        assert!(text.contains("driftscope_windows{endpoint=\"ep\",monitoring_schedule=\"hourly\"} 3"));
         assert!(text.contains(
-            "driftwatch_last_window_end_timestamp_seconds{endpoint=\"ep\",monitoring_schedule=\"hourly\"} 1795827600"
+            "driftscope_last_window_end_timestamp_seconds{endpoint=\"ep\",monitoring_schedule=\"hourly\"} 1795827600"
         ));
     }
 }

@@ -10,10 +10,10 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 
 /// Serializes to pretty JSON with a final newline. serde_json writes a non-finite f64 as
-/// `null`; driftwatch's models keep such values out (`Option` fields, or the string forms of
+/// `null`; driftscope's models keep such values out (`Option` fields, or the string forms of
 /// [`nonfinite`]), so the output is always strict JSON.
 pub fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
-    let mut v = serde_json::to_vec_pretty(value).expect("driftwatch models always serialize");
+    let mut v = serde_json::to_vec_pretty(value).expect("driftscope models always serialize");
     v.push(b'\n');
     v
 }

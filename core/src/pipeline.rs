@@ -225,7 +225,7 @@ pub fn report_for_profile(
         })
         .collect();
     MonitorReport {
-        driftwatch_version: env!("CARGO_PKG_VERSION"),
+        driftscope_version: env!("CARGO_PKG_VERSION"),
         backend: backend.0.into(),
         backend_reason: backend.1.into(),
         baseline_source: base.source().into(),
@@ -309,7 +309,7 @@ fn monitor_quality_only(
     let rows = out.prediction_rows;
     let (q, mut written) = crate::quality::run::write_monitor(&opts.output, settings.clone(), out, Some(base))?;
     let report = MonitorReport {
-        driftwatch_version: env!("CARGO_PKG_VERSION"),
+        driftscope_version: env!("CARGO_PKG_VERSION"),
         backend: "cpu".into(),
         backend_reason: "cpu (model quality only)".into(),
         baseline_source: "sagemaker model quality".into(),
@@ -377,7 +377,7 @@ fn checkpoint(opts: &JobOptions, pass: &str, plan: &ProfilePlan) -> Checkpoint {
     );
     let h = crate::output::fnv1a64(text.as_bytes());
     Checkpoint {
-        path: opts.output.join(format!(".driftwatch-checkpoint-{pass}.json")),
+        path: opts.output.join(format!(".driftscope-checkpoint-{pass}.json")),
         resume: opts.resume,
         key: format!("{h:016x}"),
     }
@@ -987,7 +987,7 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
     let mut all_skipped = s.skipped.clone();
     all_skipped.extend(skipped);
     let report = MonitorReport {
-        driftwatch_version: env!("CARGO_PKG_VERSION"),
+        driftscope_version: env!("CARGO_PKG_VERSION"),
         backend: backend.name(),
         backend_reason: backend_note,
         baseline_source: if baseline_dir.is_some() { base.source().into() } else { "none".into() },

@@ -378,7 +378,7 @@ mod imp {
 mod imp {
     use std::sync::Arc;
 
-    const OFF: &str = "driftwatch was built without its object-store feature";
+    const OFF: &str = "driftscope was built without its object-store feature";
 
     /// Stands in for an object when the feature is off: never made.
     #[derive(Debug)]
@@ -448,7 +448,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 
 /// The object written last into an output prefix: when it is there, every other output of the
-/// run is (the convention Hadoop and Spark jobs follow, and which driftwatch's own listing of
+/// run is (the convention Hadoop and Spark jobs follow, and which driftscope's own listing of
 /// input prefixes skips).
 pub const SUCCESS_MARKER: &str = "_SUCCESS";
 
@@ -480,7 +480,7 @@ impl Staged {
 
     fn staging(url: &str) -> Result<tempfile::TempDir> {
         tempfile::Builder::new()
-            .prefix("driftwatch-staged-")
+            .prefix("driftscope-staged-")
             .tempdir()
             .map_err(|e| failed(url, format!("a local staging folder: {e}")))
     }

@@ -289,7 +289,7 @@ pub fn expand(inputs: &[String]) -> (Vec<PathBuf>, Vec<Skipped>) {
 }
 
 /// Which text columns to read as plain strings rather than dictionaries: a test on the column's
-/// name. The caller decides (driftwatch's pipeline says identifiers, which are all distinct, so
+/// name. The caller decides (driftscope's pipeline says identifiers, which are all distinct, so
 /// that no dictionary is built to be thrown away).
 pub type PlainText = dyn Fn(&str) -> bool + Sync;
 
@@ -344,7 +344,7 @@ fn footer(path: &Path, plain: &PlainText) -> std::result::Result<ScannedFile, St
             // scanned and read as a local text file would be.
             let suffix = path.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
             let copy = tempfile::Builder::new()
-                .prefix("driftwatch-object-")
+                .prefix("driftscope-object-")
                 .suffix(&suffix)
                 .tempfile()
                 .map_err(|e| format!("a local copy: {e}"))?
@@ -398,7 +398,7 @@ fn text_file(path: &Path, plain: &PlainText) -> std::result::Result<ScannedFile,
 /// Why a Parquet input is refused by a build without the `parquet` feature.
 #[cfg(not(feature = "parquet"))]
 const WITHOUT_PARQUET: &str =
-    "driftwatch-core was built without its parquet feature: only CSV and JSON Lines files are read";
+    "driftscope-core was built without its parquet feature: only CSV and JSON Lines files are read";
 
 /// Reads a Parquet footer through any reader: a local file, or ranged reads of an object.
 #[cfg(feature = "parquet")]

@@ -54,7 +54,7 @@ pub struct WatchOptions {
 }
 
 /// The name of the state file in the output folder.
-pub const STATE: &str = ".driftwatch-watch-state.json";
+pub const STATE: &str = ".driftscope-watch-state.json";
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct State {
@@ -219,7 +219,7 @@ impl<'b> Watcher<'b> {
         };
         let ok = match outcome {
             Err(e) => {
-                eprintln!("driftwatch watch: {}: {e} (retried when the file changes)", path.display());
+                eprintln!("driftscope watch: {}: {e} (retried when the file changes)", path.display());
                 self.state.failed.push((st, e));
                 false
             }
@@ -333,7 +333,7 @@ impl<'b> Watcher<'b> {
         pass.with_violations = closed.iter().filter(|r| !r.violations.is_empty()).count();
         for r in &closed {
             eprintln!(
-                "driftwatch watch: closed {} ({} rows): {} violations",
+                "driftscope watch: closed {} ({} rows): {} violations",
                 crate::engine::window::iso(r.start),
                 r.rows,
                 r.violations.len()

@@ -1,4 +1,4 @@
-//! driftwatch for Python: the `driftwatch._driftwatch` extension module.
+//! driftscope for Python: the `driftscope._driftscope` extension module.
 //!
 //! Arrow data comes in through the Arrow C data interface (the `__arrow_c_array__` /
 //! `__arrow_c_stream__` PyCapsules, or pyarrow's `_export_to_c`), so a pyarrow RecordBatch or
@@ -10,12 +10,12 @@ use std::path::PathBuf;
 
 use arrow_array::RecordBatch;
 use arrow_pyarrow::{FromPyArrow, Table};
-use driftwatch_core::backend::cpu::CpuBackend;
-use driftwatch_core::baseline::Baseline;
-use driftwatch_core::engine::{profile_batches, profile_unit, ProfilePlan, ProfileSet, Segment};
-use driftwatch_core::pipeline::{report_for_profile, write_monitor_files};
-use driftwatch_core::profile::DatasetProfile;
-use driftwatch_core::report::MonitorReport;
+use driftscope_core::backend::cpu::CpuBackend;
+use driftscope_core::baseline::Baseline;
+use driftscope_core::engine::{profile_batches, profile_unit, ProfilePlan, ProfileSet, Segment};
+use driftscope_core::pipeline::{report_for_profile, write_monitor_files};
+use driftscope_core::profile::DatasetProfile;
+use driftscope_core::report::MonitorReport;
 use pyo3::exceptions::{PyOSError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
@@ -24,15 +24,15 @@ fn value_error(e: impl std::fmt::Display) -> PyErr {
     PyValueError::new_err(e.to_string())
 }
 
-fn baseline_error(e: driftwatch_core::error::Error) -> PyErr {
+fn baseline_error(e: driftscope_core::error::Error) -> PyErr {
     match e {
-        driftwatch_core::error::Error::Output { .. } => PyOSError::new_err(e.to_string()),
+        driftscope_core::error::Error::Output { .. } => PyOSError::new_err(e.to_string()),
         e => PyValueError::new_err(e.to_string()),
     }
 }
 
 /// What a profiler folds: the columns, and the baseline whose bin edges the histograms use.
-#[pyclass(module = "driftwatch._driftwatch", frozen, skip_from_py_object)]
+#[pyclass(module = "driftscope._driftscope", frozen, skip_from_py_object)]
 #[derive(Clone)]
 struct Plan {
     inner: ProfilePlan,
@@ -82,13 +82,13 @@ fn batches_of(data: &Bound<'_, PyAny>) -> PyResult<Vec<RecordBatch>> {
             }
         }
     };
-    let plain = driftwatch_core::profile::Role::is_identifier_name;
-    batches.iter().map(|b| driftwatch_core::scan::text_as_read(b, &plain).map_err(value_error)).collect()
+    let plain = driftscope_core::profile::Role::is_identifier_name;
+    batches.iter().map(|b| driftscope_core::scan::text_as_read(b, &plain).map_err(value_error)).collect()
 }
 
 /// A mergeable profile: per column counts, moments, exact histograms over the baseline's edges,
 /// quantile and distinct sketches, category counts.
-#[pyclass(module = "driftwatch._driftwatch", skip_from_py_object)]
+#[pyclass(module = "driftscope._driftscope", skip_from_py_object)]
 #[derive(Clone, Default)]
 struct Profile {
     set: ProfileSet,
@@ -131,10 +131,10 @@ impl Profile {
     fn from_bytes(data: &[u8]) -> PyResult<Profile> {
         serde_json::from_slice(data)
             .map(|set| Profile { set })
-            .map_err(|e| value_error(format!("not a driftwatch profile: {e}")))
+            .map_err(|e| value_error(format!("not a driftscope profile: {e}")))
     }
 
-    /// The profile as driftwatch's `profile.json` (the whole run).
+    /// The profile as driftscope's `profile.json` (the whole run).
     fn to_json(&self) -> PyResult<String> {
         serde_json::to_string_pretty(&self.whole()).map_err(value_error)
     }
@@ -159,7 +159,7 @@ impl Profile {
 const GATHER_ROWS: usize = 1 << 20;
 
 /// Profiles Arrow data batch by batch on every core.
-#[pyclass(module = "driftwatch._driftwatch")]
+#[pyclass(module = "driftscope._driftscope")]
 struct Profiler {
     plan: ProfilePlan,
     profile: Profile,
@@ -209,7 +209,7 @@ impl Profiler {
         Ok(())
     }
 
-    /// Folds `data` (a RecordBatch or Table) as one unit of work, exactly as `driftwatch
+    /// Folds `data` (a RecordBatch or Table) as one unit of work, exactly as `driftscope
     /// monitor` folds one Parquet row group: its rows through one engine profiler in slices of
     /// 65,536 from the first. Give each row group of a file to its own `Profiler` this way and
     /// merge the partials as the CLI does — a file's row groups in order, then the files in order
@@ -262,7 +262,7 @@ impl Profiler {
 }
 
 /// A profile judged against a baseline: drift per feature, SageMaker's violations, the verdict.
-#[pyclass(module = "driftwatch._driftwatch", frozen)]
+#[pyclass(module = "driftscope._driftscope", frozen)]
 struct Comparison {
     report: MonitorReport,
     current: DatasetProfile,
@@ -294,7 +294,7 @@ impl Comparison {
 
     /// The Markdown summary `monitor` prints.
     fn markdown(&self) -> String {
-        driftwatch_core::report::markdown::render(&self.report)
+        driftscope_core::report::markdown::render(&self.report)
     }
 
     /// Writes the files `monitor` writes (statistics.json, constraint_violations.json,
@@ -305,8 +305,8 @@ impl Comparison {
     }
 }
 
-/// Judges `profile` against the baseline folder `baseline` (driftwatch's, or SageMaker's
-/// statistics.json and constraints.json), as `driftwatch monitor` does. `files`, a list of
+/// Judges `profile` against the baseline folder `baseline` (driftscope's, or SageMaker's
+/// statistics.json and constraints.json), as `driftscope monitor` does. `files`, a list of
 /// `(path, rows)` in the order they were merged, fills drift.json's list of inputs as
 /// `monitor`'s does.
 #[pyfunction]
@@ -338,7 +338,7 @@ fn compare(
 
 /// The extension module.
 #[pymodule]
-fn _driftwatch(m: &Bound<'_, PyModule>) -> PyResult<()> {
+fn _driftscope(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Plan>()?;
     m.add_class::<Profile>()?;
     m.add_class::<Profiler>()?;

@@ -10,8 +10,8 @@ DATA = ROOT / "data"
 
 
 def cli():
-    """The CLI binary the README's test command built (or DRIFTWATCH_BIN); skips without one."""
-    for p in (os.environ.get("DRIFTWATCH_BIN"), ROOT / "target/debug/driftwatch", ROOT / "target/release/driftwatch"):
+    """The CLI binary the README's test command built (or DRIFTSCOPE_BIN); skips without one."""
+    for p in (os.environ.get("DRIFTSCOPE_BIN"), ROOT / "target/debug/driftscope", ROOT / "target/release/driftscope"):
         if p and Path(p).is_file():
             return str(p)
-    pytest.skip("no driftwatch binary: run cargo build first")
+    pytest.skip("no driftscope binary: run cargo build first")

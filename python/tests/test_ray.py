@@ -1,5 +1,5 @@
-"""driftwatch on Ray Data: map_batches partials merged on the driver give the CLI's verdicts and
-statistics on the same data (examples/ray/driftwatch_ray.py)."""
+"""driftscope on Ray Data: map_batches partials merged on the driver give the CLI's verdicts and
+statistics on the same data (examples/ray/driftscope_ray.py)."""
 
 import importlib.util
 import json
@@ -15,7 +15,7 @@ def test_ray_partials_give_the_cli_verdicts(tmp_path):
     base, out = tmp_path / "base", tmp_path / "cli"
     subprocess.run([exe, "baseline", "-q", "-o", str(base), str(DATA / "baseline.parquet")], check=True)
     subprocess.run([exe, "monitor", "-q", "--backend", "cpu", "-b", str(base), "-o", str(out), str(DATA / "current.parquet")])
-    spec = importlib.util.spec_from_file_location("driftwatch_ray", ROOT / "examples/ray/driftwatch_ray.py")
+    spec = importlib.util.spec_from_file_location("driftscope_ray", ROOT / "examples/ray/driftscope_ray.py")
     example = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(example)
     ray_out = tmp_path / "ray"

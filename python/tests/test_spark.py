@@ -1,5 +1,5 @@
-"""driftwatch on Spark local[2]: the example's mapInArrow partials, one per row group, merged on the
-driver as the CLI merges, give the CLI's files byte for byte (examples/spark/driftwatch_spark.py)."""
+"""driftscope on Spark local[2]: the example's mapInArrow partials, one per row group, merged on the
+driver as the CLI merges, give the CLI's files byte for byte (examples/spark/driftscope_spark.py)."""
 
 import importlib.util
 import json
@@ -13,13 +13,13 @@ from _support import DATA, ROOT, cli
 
 def need(module):
     if importlib.util.find_spec(module) is None:
-        if os.environ.get("DRIFTWATCH_REQUIRE_TOOLS") == "1":
-            pytest.fail(f"{module} is required (DRIFTWATCH_REQUIRE_TOOLS=1)")
+        if os.environ.get("DRIFTSCOPE_REQUIRE_TOOLS") == "1":
+            pytest.fail(f"{module} is required (DRIFTSCOPE_REQUIRE_TOOLS=1)")
         pytest.skip(f"{module} not installed")
 
 
 def load_example():
-    spec = importlib.util.spec_from_file_location("spark_profile", ROOT / "examples/spark/driftwatch_spark.py")
+    spec = importlib.util.spec_from_file_location("spark_profile", ROOT / "examples/spark/driftscope_spark.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod

@@ -12,9 +12,9 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The driftwatch binary, with no progress bar.
-pub fn driftwatch() -> Command {
-    let mut c = Command::cargo_bin("driftwatch").expect("binary built");
+/// The driftscope binary, with no progress bar.
+pub fn driftscope() -> Command {
+    let mut c = Command::cargo_bin("driftscope").expect("binary built");
     c.env_remove("RAYON_NUM_THREADS");
     c
 }
@@ -50,10 +50,10 @@ pub fn fixtures() -> Option<PathBuf> {
     }
 }
 
-/// Runs `driftwatch monitor -q -b base -o out data/current.parquet`: the sample capture, which
+/// Runs `driftscope monitor -q -b base -o out data/current.parquet`: the sample capture, which
 /// has drifted (exit code 1). Returns the run, for its printed summary.
 pub fn monitor_sample(base: &Path, out: &Path) -> assert_cmd::assert::Assert {
-    driftwatch()
+    driftscope()
         .args(["monitor", "-q", "-b"])
         .arg(base)
         .arg("-o")
@@ -63,7 +63,7 @@ pub fn monitor_sample(base: &Path, out: &Path) -> assert_cmd::assert::Assert {
         .code(1)
 }
 
-/// Runs `driftwatch baseline -q -o base input`, which must succeed.
+/// Runs `driftscope baseline -q -o base input`, which must succeed.
 pub fn baseline_of(input: &Path, base: &Path) {
-    driftwatch().args(["baseline", "-q", "-o"]).arg(base).arg(input).assert().success();
+    driftscope().args(["baseline", "-q", "-o"]).arg(base).arg(input).assert().success();
 }

@@ -1,4 +1,4 @@
-"""Makes driftwatch's model-quality reference figures with scikit-learn, independently of the Rust code.
+"""Makes driftscope's model-quality reference figures with scikit-learn, independently of the Rust code.
 
 Writes, under tests/data/quality/:
   <case>.csv        label, prediction and (for binary cases) probability per row, with an id

@@ -1,4 +1,4 @@
-"""Makes driftwatch's reference figures with numpy/scipy, independently of the Rust code.
+"""Makes driftscope's reference figures with numpy/scipy, independently of the Rust code.
 
 Writes:
   tests/data/reference_metrics.json  drift metrics on binned and categorical inputs
@@ -161,7 +161,7 @@ def categorical_case(name, base, cur, unseen):
 
 
 def binned(base_sample, cur_sample, bins):
-    """Bins as driftwatch makes them (profile::bin_edges): one per value for a column with at
+    """Bins as driftscope makes them (profile::bin_edges): one per value for a column with at
     most `bins` values, else quantiles; the minimum and the next number above the maximum are
     edges too. Returns the case's arguments, with the current's tail means and the exact W1."""
     lo, hi = base_sample.min(), base_sample.max()

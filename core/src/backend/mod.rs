@@ -172,6 +172,6 @@ pub fn gpu_backend(allow_software: bool) -> std::result::Result<(Box<dyn Backend
     #[cfg(not(feature = "gpu"))]
     {
         let _ = allow_software;
-        Err("driftwatch was built without its gpu feature".into())
+        Err("driftscope was built without its gpu feature".into())
     }
 }

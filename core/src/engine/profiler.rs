@@ -271,8 +271,8 @@ const GROUP_COUNTERS: usize = 1 << 20;
 /// ```
 /// use std::sync::Arc;
 /// use arrow_array::{Float64Array, RecordBatch};
-/// use driftwatch_core::backend::cpu::CpuBackend;
-/// use driftwatch_core::engine::{ProfilePlan, Profiler};
+/// use driftscope_core::backend::cpu::CpuBackend;
+/// use driftscope_core::engine::{ProfilePlan, Profiler};
 ///
 /// let batch = RecordBatch::try_from_iter([("x", Arc::new(Float64Array::from(vec![1.0, 2.0, 6.0])) as _)]).unwrap();
 /// let mut p = Profiler::new(&ProfilePlan::default(), batch.schema(), &CpuBackend).unwrap();

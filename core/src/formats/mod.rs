@@ -1,4 +1,4 @@
-//! File formats driftwatch reads and writes besides its own profile.
+//! File formats driftscope reads and writes besides its own profile.
 
 pub mod sagemaker;
 pub mod text;

@@ -4,7 +4,7 @@
 //! Readers are lenient where SageMaker's own files are: counts written as floats (`24.0`),
 //! numbers written as strings (`"NaN"`, `"Infinity"`), per-feature overrides spelled
 //! `monitoringConfigOverrides` or `monitoring_config_overrides`, and the documentation's
-//! `comparion_method` typo. Fields driftwatch does not model are kept in `extra` and written back,
+//! `comparion_method` typo. Fields driftscope does not model are kept in `extra` and written back,
 //! so a SageMaker file round-trips. Writers never emit NaN or infinities: such values are left out.
 
 use std::collections::BTreeMap;
@@ -362,7 +362,7 @@ pub struct MonitoringConfig {
         skip_serializing_if = "is_none_or_nonfinite"
     )]
     pub domain_content_threshold: Option<f64>,
-    /// Minimum share of non-negative values where `is_non_negative` holds (a driftwatch
+    /// Minimum share of non-negative values where `is_non_negative` holds (a driftscope
     /// extension; 1.0 when absent, so that a SageMaker constraints file keeps its meaning).
     #[serde(
         default,
@@ -452,7 +452,7 @@ impl<'de> Deserialize<'de> for Switch {
     }
 }
 
-/// SageMaker's constraint check types, and driftwatch's `non_negative_check`.
+/// SageMaker's constraint check types, and driftscope's `non_negative_check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckType {
@@ -497,7 +497,7 @@ pub struct EffectiveConfig {
     pub comparison_threshold: f64,
     /// `true` for `Robust`.
     pub robust: bool,
-    /// `true` for `KS` (a driftwatch extension): numeric drift when the two-sample
+    /// `true` for `KS` (a driftscope extension): numeric drift when the two-sample
     /// Kolmogorov–Smirnov p-value is below `comparison_threshold`, read as a significance level.
     pub ks: bool,
     /// Categorical drift threshold.

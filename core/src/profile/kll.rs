@@ -2,11 +2,11 @@
 //!
 //! SageMaker's `statistics.json` stores each numeric feature's sketch as Deequ's KLL: parameters
 //! `{c, k}` (Deequ's defaults are `c = 0.64`, `k = 2048`) and `data`, the list of compactor levels
-//! where an item on level `h` stands for `2^h` input values. driftwatch writes and reads that shape
+//! where an item on level `h` stands for `2^h` input values. driftscope writes and reads that shape
 //! directly, so a SageMaker baseline's sketch is usable as is.
 //!
 //! Why not `datasketches::kll`: its compactions draw their coin flips from an unseeded
-//! thread-local generator and it does not expose its levels. driftwatch promises byte-identical
+//! thread-local generator and it does not expose its levels. driftscope promises byte-identical
 //! output whatever the thread count, and SageMaker's format needs the levels, so this sketch
 //! carries its own SplitMix64 state, seeded from a fixed constant and folded deterministically on
 //! merge. Given the same sequence of updates and merges it always yields the same levels.

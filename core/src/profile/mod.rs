@@ -1,4 +1,4 @@
-//! The profile: driftwatch's mergeable, lossless summary of a dataset.
+//! The profile: driftscope's mergeable, lossless summary of a dataset.
 //!
 //! A [`DatasetProfile`] holds one [`ColumnProfile`] per column: counts (rows, missing, per-value
 //! types, NaN and ±∞), exact [`Moments`], a [`Kll`] quantile sketch, for text and boolean values
@@ -7,7 +7,7 @@
 //! edges (the baseline's, see [`bin_edges`]).
 //!
 //! Profiles merge: a row group, a file, a shard each produce one and [`DatasetProfile::merge`]
-//! combines them. driftwatch always merges in input order, so the bytes written do not depend on
+//! combines them. driftscope always merges in input order, so the bytes written do not depend on
 //! the thread count. This module knows nothing of Parquet, drift metrics or report formats.
 
 pub mod kll;
@@ -25,7 +25,7 @@ pub use sketches::{Frequent, Hll};
 /// Past this many distinct values a column's categories are tracked by a frequent-items sketch
 /// (approximate counts) instead of exactly, and the column is kept out of categorical drift.
 pub const MAX_EXACT_CATEGORIES: usize = 10_000;
-/// Number of bins driftwatch aims for when it derives edges from a baseline's quantiles.
+/// Number of bins driftscope aims for when it derives edges from a baseline's quantiles.
 pub const DEFAULT_BINS: usize = 256;
 /// Version of the profile format written to `profile.json`.
 pub const PROFILE_VERSION: u32 = 1;
@@ -269,7 +269,7 @@ impl Categories {
     }
 }
 
-/// Everything driftwatch knows about one column.
+/// Everything driftscope knows about one column.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ColumnProfile {
     /// Column name.

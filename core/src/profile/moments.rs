@@ -1,7 +1,7 @@
 //! Exact moments with Chan's parallel merge.
 //!
 //! Mean and the sum of squared deviations (`m2`) are combined pairwise with Chan, Golub and
-//! LeVeque's update, which is numerically stable and associative up to rounding. driftwatch always
+//! LeVeque's update, which is numerically stable and associative up to rounding. driftscope always
 //! merges partial moments in input order (file, then row group), so the rounding is the same
 //! whatever the number of threads. The plain sum is kept apart with Neumaier's compensated
 //! summation, as SageMaker reports `sum` beside `mean`.

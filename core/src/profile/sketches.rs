@@ -1,6 +1,6 @@
 //! Serializable wrappers over Apache DataSketches' HLL and frequent-items sketches.
 //!
-//! Both are stored in driftwatch's profile as the sketches' own binary images, hex-encoded, so a
+//! Both are stored in driftscope's profile as the sketches' own binary images, hex-encoded, so a
 //! profile written to disk merges later exactly as if it had never left memory.
 
 use datasketches::frequencies::{ErrorType, FrequentItemsSketch};

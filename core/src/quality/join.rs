@@ -763,7 +763,7 @@ impl Spill {
     fn create(parent: &Path) -> Result<Spill> {
         std::fs::create_dir_all(parent).map_err(|source| Error::Output { path: parent.into(), source })?;
         let dir = tempfile::Builder::new()
-            .prefix(".driftwatch-join-")
+            .prefix(".driftscope-join-")
             .tempdir_in(parent)
             .map_err(|source| Error::Output { path: parent.into(), source })?;
         let open = |side: &str, p: usize| -> Result<BufWriter<File>> {

@@ -3,7 +3,7 @@
 //!
 //! A baseline with `--problem-type` writes `model_quality/statistics.json`,
 //! `model_quality/constraints.json` (SageMaker's shapes) and `model_quality/settings.json`
-//! (driftwatch's: the problem type, columns and threshold, so that `monitor` needs no flag).
+//! (driftscope's: the problem type, columns and threshold, so that `monitor` needs no flag).
 //! `monitor -b` reads that folder, or a SageMaker model-quality baseline folder as is (its
 //! `statistics.json` and `constraints.json`; the columns then come from the flags).
 
@@ -25,7 +25,7 @@ use crate::scan::ScannedFile;
 
 /// The folder of a baseline or monitoring run that holds the model-quality files.
 pub const FOLDER: &str = "model_quality";
-/// driftwatch's record of the problem type and columns.
+/// driftscope's record of the problem type and columns.
 pub const SETTINGS: &str = "settings.json";
 
 /// Model-quality flags as given; what is not given comes from the baseline.
@@ -119,14 +119,14 @@ impl QualityFlags {
     }
 }
 
-/// A model-quality baseline: driftwatch's `model_quality` folder or SageMaker's files.
+/// A model-quality baseline: driftscope's `model_quality` folder or SageMaker's files.
 #[derive(Debug, Clone)]
 pub struct QualityBaseline {
     /// The folder read.
     pub dir: PathBuf,
     /// The problem type.
     pub problem_type: ProblemType,
-    /// The columns and threshold (driftwatch's baselines only).
+    /// The columns and threshold (driftscope's baselines only).
     pub settings: Option<QualitySettings>,
     /// The baseline's metric values, when its statistics file is there.
     pub values: BTreeMap<String, f64>,

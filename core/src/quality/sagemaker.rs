@@ -151,7 +151,7 @@ pub fn constraints_json(c: &QualityConstraints) -> Value {
     json!({"version": 0.0, c.problem_type.constraints_key(): body})
 }
 
-/// Metrics read from a SageMaker (or driftwatch) model-quality statistics file.
+/// Metrics read from a SageMaker (or driftscope) model-quality statistics file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QualityStatistics {
     /// The problem type, from the file's key.

@@ -299,9 +299,9 @@ fn num(v: Option<f64>) -> String {
 /// Renders the report.
 pub fn render(r: &MonitorReport) -> String {
     let s = &r.summary;
-    let mut o = String::from("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\"><title>driftwatch report</title><style>body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}tr.drift td{background:#fde2d6}tr.skipped td{color:#777}.feature{margin:2em 0}</style></head><body>\n");
+    let mut o = String::from("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\"><title>driftscope report</title><style>body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}tr.drift td{background:#fde2d6}tr.skipped td{color:#777}.feature{margin:2em 0}</style></head><body>\n");
     o.push_str(&format!(
-        "<h1>driftwatch monitor report</h1><p>{}: {} features compared, {} drifted, {} skipped, {} violations.</p>",
+        "<h1>driftscope monitor report</h1><p>{}: {} features compared, {} drifted, {} skipped, {} violations.</p>",
         if s.violations == 0 { "No violations" } else { "Violations found" },
         s.features_compared,
         s.features_drifted,

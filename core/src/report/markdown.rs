@@ -25,7 +25,7 @@ pub fn render(r: &MonitorReport) -> String {
     } else {
         "violations found"
     };
-    o.push_str(&format!("## driftwatch monitor: {verdict}\n\n"));
+    o.push_str(&format!("## driftscope monitor: {verdict}\n\n"));
     o.push_str(&format!(
         "- current: {} rows in {} files ({} skipped); baseline: {} ({} rows)\n- backend: {}\n- features: {} compared, {} drifted, {} skipped; {} violations\n",
         r.current.rows,

@@ -84,8 +84,8 @@ impl DatasetDrift {
 /// Everything a monitoring run found; `drift.json` is this model.
 #[derive(Debug, Clone, Serialize)]
 pub struct MonitorReport {
-    /// driftwatch version.
-    pub driftwatch_version: &'static str,
+    /// driftscope version.
+    pub driftscope_version: &'static str,
     /// The backend that profiled the data: `cpu`, or `gpu: <adapter>`.
     pub backend: String,
     /// Why that backend ran (`requested`, or what the `auto` rule measured): printed in the
@@ -93,7 +93,7 @@ pub struct MonitorReport {
     /// files however the backend was chosen.
     #[serde(skip)]
     pub backend_reason: String,
-    /// `driftwatch` or `sagemaker`.
+    /// `driftscope` or `sagemaker`.
     pub baseline_source: String,
     /// The baseline folder.
     pub baseline: String,

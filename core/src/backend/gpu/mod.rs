@@ -40,7 +40,7 @@ pub fn kernel_source(kernel: &str) -> String {
     format!("{COMMON_WGSL}\n{kernel}")
 }
 
-/// What `driftwatch devices` prints about an adapter.
+/// What `driftscope devices` prints about an adapter.
 #[derive(Debug, Clone, Serialize)]
 pub struct AdapterReport {
     /// Adapter name.
@@ -80,7 +80,7 @@ pub struct AdapterReport {
 pub fn quiet_wayland() {
     let ok = std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from).is_some_and(|p| p.is_dir());
     if !ok {
-        let dir = std::env::temp_dir().join(format!("driftwatch-runtime-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("driftscope-runtime-{}", std::process::id()));
         if std::fs::create_dir_all(&dir).is_ok() {
             #[cfg(unix)]
             {
@@ -287,7 +287,7 @@ impl GpuBackend {
         let report = report(&adapter);
         let limits = adapter.limits();
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
-            label: Some("driftwatch"),
+            label: Some("driftscope"),
             required_features: wgpu::Features::empty(),
             required_limits: limits.clone(),
             ..Default::default()

@@ -1,9 +1,9 @@
-"""driftwatch on Ray Data: profile every block where it lives, merge on the driver, and write the
-files `driftwatch monitor` writes.
+"""driftscope on Ray Data: profile every block where it lives, merge on the driver, and write the
+files `driftscope monitor` writes.
 
-    python3 examples/ray/driftwatch_ray.py --baseline out/baseline --output out/ray data/current.parquet
+    python3 examples/ray/driftscope_ray.py --baseline out/baseline --output out/ray data/current.parquet
 
-`map_batches` runs a `driftwatch.Profiler` over each block's Arrow table (``batch_format="pyarrow"``,
+`map_batches` runs a `driftscope.Profiler` over each block's Arrow table (``batch_format="pyarrow"``,
 no conversion to rows) and returns one serialized partial profile; the driver merges the partials
 in the order Ray returns them and judges the result against the baseline. The verdicts, counts,
 extremes and means are the CLI's (means to rounding); for byte-identical files merge per Parquet row
@@ -16,36 +16,36 @@ import sys
 
 import pyarrow as pa
 
-import driftwatch
+import driftscope
 
 
 class ProfileBlocks:
     """The function map_batches runs on each block: one partial profile per block."""
 
     def __init__(self, baseline, columns):
-        self.plan = driftwatch.Plan(columns=columns, baseline=baseline)
+        self.plan = driftscope.Plan(columns=columns, baseline=baseline)
 
     def __call__(self, table):
-        p = driftwatch.Profiler(self.plan)
+        p = driftscope.Profiler(self.plan)
         p.update(table)
         return pa.table({"profile": pa.array([p.to_bytes()], pa.binary())})
 
 
 def merged_profile(ds, baseline, columns=None):
-    """Profiles a Ray Dataset block by block; returns the merged driftwatch.Profile."""
+    """Profiles a Ray Dataset block by block; returns the merged driftscope.Profile."""
     partials = ds.map_batches(
         ProfileBlocks, fn_constructor_args=(baseline, columns), batch_format="pyarrow", batch_size=None,
         concurrency=1,
     )
-    merged = driftwatch.Profile()
+    merged = driftscope.Profile()
     for row in partials.iter_rows():
-        merged.merge(driftwatch.Profile.from_bytes(bytes(row["profile"])))
+        merged.merge(driftscope.Profile.from_bytes(bytes(row["profile"])))
     return merged
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--baseline", required=True, help="baseline folder (driftwatch's or SageMaker's)")
+    ap.add_argument("--baseline", required=True, help="baseline folder (driftscope's or SageMaker's)")
     ap.add_argument("--output", required=True, help="folder for the monitor's files")
     ap.add_argument("--columns", default=None, help="comma-separated columns to profile")
     ap.add_argument("--num-cpus", type=int, default=None, help="CPUs for a local Ray (default: all)")
@@ -59,7 +59,7 @@ def main(argv=None):
         columns = a.columns.split(",") if a.columns else None
         ds = ray.data.read_parquet(a.inputs, columns=columns)
         profile = merged_profile(ds, a.baseline, columns)
-        result = driftwatch.compare(a.baseline, profile)
+        result = driftscope.compare(a.baseline, profile)
         result.write_outputs(a.output)
         print(result.markdown())
         return 1 if result.violation_count else 0

@@ -1,8 +1,8 @@
-"""driftwatch for Python: profile Arrow data at full volume, merge profiles made anywhere, and
-judge them against a SageMaker-compatible baseline exactly as the ``driftwatch`` CLI does.
+"""driftscope for Python: profile Arrow data at full volume, merge profiles made anywhere, and
+judge them against a SageMaker-compatible baseline exactly as the ``driftscope`` CLI does.
 
->>> import pyarrow as pa, driftwatch
->>> p = driftwatch.Profiler()
+>>> import pyarrow as pa, driftscope
+>>> p = driftscope.Profiler()
 >>> p.update(pa.table({"x": [1.0, 2.0, 3.0]}))
 >>> p.rows
 3
@@ -12,6 +12,6 @@ which merges them with ``Profile.from_bytes`` and ``merge`` and writes the outpu
 ``compare(baseline, profile).write_outputs(dir)``.
 """
 
-from ._driftwatch import Comparison, Plan, Profile, Profiler, __version__, compare
+from ._driftscope import Comparison, Plan, Profile, Profiler, __version__, compare
 
 __all__ = ["Comparison", "Plan", "Profile", "Profiler", "compare", "__version__"]

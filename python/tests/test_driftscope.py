@@ -1,5 +1,5 @@
 """The Python API against independent references: numpy's figures for the statistics, and the
-driftwatch CLI's own outputs on the same data for the verdicts and files."""
+driftscope CLI's own outputs on the same data for the verdicts and files."""
 
 import json
 import subprocess
@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-import driftwatch
+import driftscope
 
 from _support import DATA, ROOT, cli
 
@@ -25,7 +25,7 @@ def test_profile_matches_numpy():
     x = rng.normal(3.0, 2.0, 10_000)
     x[::97] = np.nan
     t = pa.table({"x": pa.array(x, from_pandas=True), "k": pa.array(rng.integers(0, 5, 10_000))})
-    p = driftwatch.Profiler()
+    p = driftscope.Profiler()
     p.update(t)
     assert p.rows == 10_000
     prof = p.profile()
@@ -47,18 +47,18 @@ def _walk(d, prefix=""):
 
 def test_bytes_round_trip_and_merge_of_parts():
     t = pq.read_table(DATA / "current.parquet")
-    whole = driftwatch.Profiler()
+    whole = driftscope.Profiler()
     whole.update(t)
     parts = []
     for chunk in t.to_batches(max_chunksize=3000):
-        p = driftwatch.Profiler()
+        p = driftscope.Profiler()
         p.update(chunk)
-        parts.append(driftwatch.Profile.from_bytes(p.to_bytes()))
-    merged = driftwatch.Profile()
+        parts.append(driftscope.Profile.from_bytes(p.to_bytes()))
+    merged = driftscope.Profile()
     for p in parts:
         merged.merge(p)
     assert merged.rows == whole.rows == t.num_rows
-    back = driftwatch.Profile.from_bytes(merged.to_bytes())
+    back = driftscope.Profile.from_bytes(merged.to_bytes())
     assert back.to_json() == merged.to_json()
     # Counts, extremes and moments merge exactly, or to rounding (sketches within their error).
     for name in merged.columns:
@@ -79,10 +79,10 @@ def test_compare_gives_the_cli_verdicts_and_files(tmp_path):
     assert run.returncode == 1  # the sample has drifted
     cli_drift = json.loads((out / "drift.json").read_text())
 
-    p = driftwatch.Profiler(driftwatch.Plan(baseline=base))
+    p = driftscope.Profiler(driftscope.Plan(baseline=base))
     for b in pq.ParquetFile(DATA / "current.parquet").iter_batches(batch_size=65536):
         p.update(b)
-    cmp = driftwatch.compare(base, p)
+    cmp = driftscope.compare(base, p)
     cli_drifted = sorted(f["name"] for f in cli_drift["features"] if f["status"] == "drift")
     assert sorted(cmp.drifted) == cli_drifted and cli_drifted
     mine = json.loads(cmp.to_json())
@@ -102,16 +102,16 @@ def test_compare_gives_the_cli_verdicts_and_files(tmp_path):
         if na:
             assert na["common"] == nb["common"] and na["min"] == nb["min"] and na["max"] == nb["max"]
             assert abs(na["mean"] - nb["mean"]) <= 1e-12 * max(1.0, abs(nb["mean"]))
-    assert "## driftwatch monitor" in cmp.markdown()
+    assert "## driftscope monitor" in cmp.markdown()
 
 
 def test_errors_are_clear():
-    p = driftwatch.Profiler()
+    p = driftscope.Profiler()
     with pytest.raises(TypeError, match="pyarrow RecordBatch or Table"):
         p.update([1, 2, 3])
-    with pytest.raises(ValueError, match="not a driftwatch profile"):
-        driftwatch.Profile.from_bytes(b"{not json")
+    with pytest.raises(ValueError, match="not a driftscope profile"):
+        driftscope.Profile.from_bytes(b"{not json")
     with pytest.raises(ValueError, match="/definitely/not/here: baseline folder not found"):
-        driftwatch.Plan(baseline="/definitely/not/here")
+        driftscope.Plan(baseline="/definitely/not/here")
     with pytest.raises(TypeError):
-        driftwatch.compare("/x", 3)
+        driftscope.compare("/x", 3)

@@ -1,10 +1,10 @@
-"""driftwatch on Spark: profile every partition where the data lives, merge on the driver, and
-write the files `driftwatch monitor` writes — the same bytes as the CLI on the same files.
+"""driftscope on Spark: profile every partition where the data lives, merge on the driver, and
+write the files `driftscope monitor` writes — the same bytes as the CLI on the same files.
 
-    spark-submit examples/spark/driftwatch_spark.py --baseline out/baseline --output out/spark data/current.parquet
-    python3 examples/spark/driftwatch_spark.py --master 'local[2]' --baseline out/baseline --output out/spark data/current.parquet
+    spark-submit examples/spark/driftscope_spark.py --baseline out/baseline --output out/spark data/current.parquet
+    python3 examples/spark/driftscope_spark.py --master 'local[2]' --baseline out/baseline --output out/spark data/current.parquet
 
-Why the bytes match. driftwatch's quantile sketch depends on how rows are cut into batches, and
+Why the bytes match. driftscope's quantile sketch depends on how rows are cut into batches, and
 floating-point merges on their order, so partials must be made and merged in a canonical way: the
 CLI's. Its unit of work is a Parquet row group, folded in batches of 65,536 rows from its first row,
 merged into its file's profile in row-group order, the files then merged in order. Spark keeps each
@@ -24,10 +24,10 @@ from urllib.parse import unquote, urlparse
 import numpy as np
 import pyarrow as pa
 
-import driftwatch
+import driftscope
 
 SCHEMA = "file string, row_group long, rows long, profile binary"
-FILE_COL, ROW_COL = "_driftwatch_file", "_driftwatch_row"
+FILE_COL, ROW_COL = "_driftscope_file", "_driftscope_row"
 
 
 def local_path(uri):
@@ -55,7 +55,7 @@ def profile_row_groups(baseline, columns):
     """The function mapInArrow runs on each partition: one partial profile per row group."""
 
     def run(batches):
-        plan = driftwatch.Plan(columns=columns, baseline=baseline)
+        plan = driftscope.Plan(columns=columns, baseline=baseline)
         footers = {}
         unit, pieces = None, []
 
@@ -66,7 +66,7 @@ def profile_row_groups(baseline, columns):
             expected = int(starts[rg + 1] - starts[rg])
             if table.num_rows != expected:
                 raise RuntimeError(f"{uri}: row group {rg} arrived with {table.num_rows} of its {expected} rows")
-            p = driftwatch.Profiler(plan)
+            p = driftscope.Profiler(plan)
             p.update_unit(table)
             return pa.RecordBatch.from_pydict(
                 {"file": [uri], "row_group": [rg], "rows": [expected], "profile": [p.to_bytes()]},
@@ -106,7 +106,7 @@ def profile_row_groups(baseline, columns):
 
 def merged_profile(df, baseline, columns=None):
     """Profiles a DataFrame read from Parquet files row group by row group; returns the merged
-    driftwatch.Profile and the files as `(path, rows)`, merged as the CLI merges them: a file's
+    driftscope.Profile and the files as `(path, rows)`, merged as the CLI merges them: a file's
     row groups in order, then the files in path order into an empty profile."""
     from pyspark.sql import functions as F
 
@@ -118,12 +118,12 @@ def merged_profile(df, baseline, columns=None):
     by_file = {}
     for u in tagged.mapInArrow(profile_row_groups(baseline, columns), SCHEMA).collect():
         by_file.setdefault(u["file"], []).append(u)
-    total, files = driftwatch.Profile(), []
+    total, files = driftscope.Profile(), []
     for uri in sorted(by_file, key=local_path):
         units = sorted(by_file[uri], key=lambda u: u["row_group"])
-        acc = driftwatch.Profile.from_bytes(bytes(units[0]["profile"]))
+        acc = driftscope.Profile.from_bytes(bytes(units[0]["profile"]))
         for u in units[1:]:
-            acc.merge(driftwatch.Profile.from_bytes(bytes(u["profile"])))
+            acc.merge(driftscope.Profile.from_bytes(bytes(u["profile"])))
         total.merge(acc)
         files.append((local_path(uri), sum(u["rows"] for u in units)))
     return total, files
@@ -131,7 +131,7 @@ def merged_profile(df, baseline, columns=None):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--baseline", required=True, help="baseline folder (driftwatch's or SageMaker's)")
+    ap.add_argument("--baseline", required=True, help="baseline folder (driftscope's or SageMaker's)")
     ap.add_argument("--output", required=True, help="folder for the monitor's files")
     ap.add_argument("--master", default=None, help="Spark master, e.g. local[2] (default: spark-submit's)")
     ap.add_argument("--columns", default=None, help="comma-separated columns to profile")
@@ -141,7 +141,7 @@ def main(argv=None):
 
     from pyspark.sql import SparkSession
 
-    builder = SparkSession.builder.appName("driftwatch")
+    builder = SparkSession.builder.appName("driftscope")
     if a.master:
         builder = builder.master(a.master)
     for kv in a.conf:
@@ -152,7 +152,7 @@ def main(argv=None):
         df = spark.read.parquet(*a.inputs)
         columns = a.columns.split(",") if a.columns else None
         profile, files = merged_profile(df, a.baseline, columns)
-        result = driftwatch.compare(a.baseline, profile, files=files)
+        result = driftscope.compare(a.baseline, profile, files=files)
         result.write_outputs(a.output)
         print(result.markdown())
         return 1 if result.violation_count else 0

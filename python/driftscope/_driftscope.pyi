@@ -1,4 +1,4 @@
-"""Type hints of the driftwatch extension module."""
+"""Type hints of the driftscope extension module."""
 
 from os import PathLike
 from typing import Any, List, Optional, Tuple, Union
