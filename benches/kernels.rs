@@ -21,7 +21,7 @@ use driftscope::backend::gpu::GpuBackend;
 use driftscope::backend::{Backend, BinnedPair};
 use driftscope::engine::{ProfilePlan, Profiler};
 use driftscope::profile::Kll;
-use driftscope::synth::Rng;
+use driftscope::source::synth::Rng;
 
 const ROWS: usize = 65_536;
 const BATCHES: usize = 8;
@@ -149,7 +149,7 @@ fn compare(c: &mut Criterion) {
             edges: (1..256).map(|i| i as f64).collect(),
             base: (0..256).map(|_| (r.uniform() * 1000.0).round()).collect(),
             cur: (0..256).map(|_| (r.uniform() * 1000.0).round()).collect(),
-            spread: driftscope::compare::Spread::even((0.0, 256.0)),
+            spread: driftscope::judge::compare::Spread::even((0.0, 256.0)),
         })
         .collect();
     let mut g = c.benchmark_group("compare_1024_features_256_bins");

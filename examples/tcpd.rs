@@ -14,7 +14,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch};
-use driftscope::changepoint::score;
+use driftscope::time::changepoint::score;
 
 #[derive(serde::Deserialize)]
 struct Series {

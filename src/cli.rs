@@ -1,12 +1,12 @@
 //! Command-line flags, kept as close to what the user types as possible; `main.rs` turns them
-//! into validated [`driftscope::pipeline::JobOptions`].
+//! into validated [`driftscope::jobs::JobOptions`].
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use driftscope::changepoint::Method as ChangeMethod;
 use driftscope::engine::window::Window;
-use driftscope::timeline::WindowReference;
+use driftscope::time::changepoint::Method as ChangeMethod;
+use driftscope::time::timeline::WindowReference;
 
 /// driftscope: data-quality and drift monitoring for ML models at full volume.
 #[derive(Debug, Parser)]
@@ -68,13 +68,13 @@ pub enum Command {
         #[arg(long, value_name = "REF", default_value = "baseline")]
         reference: WindowReference,
         /// Most windows a run may hold: memory grows with windows × features × bins.
-        #[arg(long, value_name = "N", default_value_t = driftscope::timeline::DEFAULT_MAX_WINDOWS)]
+        #[arg(long, value_name = "N", default_value_t = driftscope::time::timeline::DEFAULT_MAX_WINDOWS)]
         max_windows: usize,
         /// Metrics files.
         #[command(flatten)]
         metrics: MetricsArgs,
         /// The dataset has drifted when at least this share of the compared features drifted.
-        #[arg(long, value_name = "SHARE", default_value_t = driftscope::pipeline::DATASET_DRIFT_SHARE)]
+        #[arg(long, value_name = "SHARE", default_value_t = driftscope::jobs::DATASET_DRIFT_SHARE)]
         dataset_drift_share: f64,
         /// Judge numeric drift by the two-sample Kolmogorov–Smirnov test at this significance
         /// level (e.g. 0.01) instead of the baseline's L∞ rule: drift when the p-value is below.
@@ -139,14 +139,14 @@ pub enum Command {
         #[arg(long, value_name = "COLUMN")]
         time_column: String,
         /// How long after its end a window is closed (late files still count until then).
-        #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = driftscope::watch::parse_duration)]
+        #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = driftscope::jobs::watch::parse_duration)]
         grace: std::time::Duration,
         /// A file is complete when FILE.done exists, or when it was last modified at least this
         /// long ago.
-        #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = driftscope::watch::parse_duration)]
+        #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = driftscope::jobs::watch::parse_duration)]
         settle: std::time::Duration,
         /// Time between looks at the folder.
-        #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = driftscope::watch::parse_duration)]
+        #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = driftscope::jobs::watch::parse_duration)]
         poll: std::time::Duration,
         /// Look once (fold what is complete, close what is due) and exit: 1 when a window it
         /// closed has violations, 2 when a file failed. Made for cron: files count as complete
@@ -359,7 +359,7 @@ pub struct WindowArgs {
     #[arg(long, conflicts_with = "time_column")]
     pub time_from_partitions: bool,
     /// Most windows a run may hold: memory grows with windows × features × bins.
-    #[arg(long, value_name = "N", default_value_t = driftscope::timeline::DEFAULT_MAX_WINDOWS)]
+    #[arg(long, value_name = "N", default_value_t = driftscope::time::timeline::DEFAULT_MAX_WINDOWS)]
     pub max_windows: usize,
 }
 

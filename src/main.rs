@@ -15,9 +15,9 @@ use clap::Parser;
 use cli::{BenchBackendArg, Cli, Command, CommonArgs, ShapeArg};
 use driftscope::backend::BackendChoice;
 use driftscope::engine::window::Window;
-use driftscope::pipeline::{run_baseline, run_monitor, JobOptions, TimeOptions};
-use driftscope::remote::Staged;
-use driftscope::synth::Shape;
+use driftscope::jobs::{run_baseline, run_monitor, JobOptions, TimeOptions};
+use driftscope::source::remote::Staged;
+use driftscope::source::synth::Shape;
 
 /// Exit code of a run that read no row: never a clean pass.
 const NOTHING_PROFILED: u8 = 3;
@@ -45,7 +45,7 @@ fn options(c: CommonArgs) -> anyhow::Result<JobOptions> {
         force: c.force,
         windows: None,
         metrics: None,
-        dataset_drift_share: driftscope::pipeline::DATASET_DRIFT_SHARE,
+        dataset_drift_share: driftscope::jobs::DATASET_DRIFT_SHARE,
         ks_alpha: None,
         quality: Default::default(),
     })
@@ -86,11 +86,14 @@ fn check_remote_output(
 }
 
 /// The metrics files asked for, with their labels checked.
-fn metrics_options(m: cli::MetricsArgs) -> anyhow::Result<Option<driftscope::pipeline::MetricsOptions>> {
-    let labels =
-        driftscope::metrics::Labels { endpoint: m.endpoint, schedule: m.schedule, dimensions: m.emf_dimensions };
+fn metrics_options(m: cli::MetricsArgs) -> anyhow::Result<Option<driftscope::jobs::MetricsOptions>> {
+    let labels = driftscope::output::metrics::Labels {
+        endpoint: m.endpoint,
+        schedule: m.schedule,
+        dimensions: m.emf_dimensions,
+    };
     labels.check()?;
-    Ok((m.emf.is_some() || m.prometheus.is_some()).then_some(driftscope::pipeline::MetricsOptions {
+    Ok((m.emf.is_some() || m.prometheus.is_some()).then_some(driftscope::jobs::MetricsOptions {
         emf: m.emf,
         prometheus: m.prometheus,
         labels,
@@ -98,7 +101,10 @@ fn metrics_options(m: cli::MetricsArgs) -> anyhow::Result<Option<driftscope::pip
 }
 
 /// The windows of `changepoints` and `calibrate`.
-fn time_options(w: cli::WindowArgs, reference: driftscope::timeline::WindowReference) -> anyhow::Result<TimeOptions> {
+fn time_options(
+    w: cli::WindowArgs,
+    reference: driftscope::time::timeline::WindowReference,
+) -> anyhow::Result<TimeOptions> {
     check_max_windows(w.max_windows)?;
     let Some(window) = windows_asked(w.window, w.window_rows)? else {
         anyhow::bail!("--window or --window-rows is required");
@@ -190,13 +196,13 @@ fn run() -> anyhow::Result<u8> {
         }
         Command::Changepoints { windows, method, common } => {
             let mut opts = options(common)?;
-            opts.windows = Some(time_options(windows, driftscope::timeline::WindowReference::Previous)?);
+            opts.windows = Some(time_options(windows, driftscope::time::timeline::WindowReference::Previous)?);
             let out = stage_output(&mut opts, None)?;
             changepoints(opts, method, &out)
         }
         Command::Calibrate { baseline, windows, false_alarm_rate, common } => {
             let mut opts = options(common)?;
-            opts.windows = Some(time_options(windows, driftscope::timeline::WindowReference::Baseline)?);
+            opts.windows = Some(time_options(windows, driftscope::time::timeline::WindowReference::Baseline)?);
             let out = stage_output(&mut opts, Some(&baseline))?;
             calibrate(opts, &baseline, false_alarm_rate, &out)
         }
@@ -223,7 +229,7 @@ fn run() -> anyhow::Result<u8> {
                 anyhow::bail!("{}: not a folder", input.display());
             }
             let window = window.in_tz(tz);
-            let opts = driftscope::watch::WatchOptions {
+            let opts = driftscope::jobs::watch::WatchOptions {
                 input,
                 output,
                 time_column,
@@ -235,10 +241,10 @@ fn run() -> anyhow::Result<u8> {
                 metrics,
                 force,
             };
-            let base = driftscope::baseline::Baseline::load(&baseline)?;
+            let base = driftscope::judge::baseline::Baseline::load(&baseline)?;
             let (backend, why) = driftscope::backend::select(backend.into())?;
             eprintln!("driftscope watch: backend {why}");
-            let mut w = driftscope::watch::Watcher::new(opts, base, backend.as_ref())?;
+            let mut w = driftscope::jobs::watch::Watcher::new(opts, base, backend.as_ref())?;
             let pass = w.run()?;
             let (late, untimed) = w.dropped();
             eprintln!(
@@ -259,7 +265,7 @@ fn run() -> anyhow::Result<u8> {
                 ShapeArg::Capture => Shape::Capture,
                 ShapeArg::Floats => Shape::Floats,
             };
-            let opts = driftscope::bench::BenchOptions {
+            let opts = driftscope::jobs::bench::BenchOptions {
                 rows,
                 row_group,
                 backends: Vec::new(),
@@ -356,7 +362,7 @@ fn monitor(opts: JobOptions, baseline: Option<&std::path::Path>, staged: &Staged
         eprintln!("driftscope: nothing monitored: the inputs hold 0 rows");
         NOTHING_PROFILED
     } else if !out.report.violations.is_empty()
-        || driftscope::timeline::any_violation(&out.windows)
+        || driftscope::time::timeline::any_violation(&out.windows)
         || out.report.model_quality.as_ref().is_some_and(|q| !q.violations.is_empty())
     {
         1
@@ -365,9 +371,13 @@ fn monitor(opts: JobOptions, baseline: Option<&std::path::Path>, staged: &Staged
     })
 }
 
-fn changepoints(opts: JobOptions, method: driftscope::changepoint::Method, staged: &Staged) -> anyhow::Result<u8> {
+fn changepoints(
+    opts: JobOptions,
+    method: driftscope::time::changepoint::Method,
+    staged: &Staged,
+) -> anyhow::Result<u8> {
     let started = std::time::Instant::now();
-    let out = driftscope::pipeline::run_changepoints(&opts, method)?;
+    let out = driftscope::jobs::run_changepoints(&opts, method)?;
     println!(
         "## driftscope changepoints: {} change points ({method}) in {} series over {} windows\n",
         out.changes.len(),
@@ -412,7 +422,7 @@ fn changepoints(opts: JobOptions, method: driftscope::changepoint::Method, stage
 }
 
 fn calibrate(opts: JobOptions, baseline: &std::path::Path, rate: f64, staged: &Staged) -> anyhow::Result<u8> {
-    let out = driftscope::pipeline::run_calibrate(&opts, baseline, rate)?;
+    let out = driftscope::jobs::run_calibrate(&opts, baseline, rate)?;
     println!(
         "## driftscope calibrate: thresholds at a false-alarm rate of {rate} per window and feature, from {} windows\n",
         out.windows
@@ -441,7 +451,7 @@ fn calibrate(opts: JobOptions, baseline: &std::path::Path, rate: f64, staged: &S
     Ok(if out.skipped.is_empty() { 0 } else { 2 })
 }
 
-fn bench(mut opts: driftscope::bench::BenchOptions, backend: BenchBackendArg, json: bool) -> anyhow::Result<u8> {
+fn bench(mut opts: driftscope::jobs::bench::BenchOptions, backend: BenchBackendArg, json: bool) -> anyhow::Result<u8> {
     if opts.rows == 0 || opts.row_group == 0 || opts.runs == 0 {
         anyhow::bail!("--rows, --row-group and --runs must be at least 1");
     }
@@ -458,11 +468,11 @@ fn bench(mut opts: driftscope::bench::BenchOptions, backend: BenchBackendArg, js
             }
         }
     };
-    let report = driftscope::bench::run(&opts)?;
+    let report = driftscope::jobs::bench::run(&opts)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        print!("{}", driftscope::bench::markdown(&report));
+        print!("{}", driftscope::jobs::bench::markdown(&report));
     }
     Ok(0)
 }

@@ -3,9 +3,9 @@
 
 use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray};
 use driftscope::backend::cpu::CpuBackend;
-use driftscope::baseline::Baseline;
 use driftscope::engine::{profile_batches, ProfilePlan};
-use driftscope::formats::sagemaker::CheckType;
+use driftscope::judge::baseline::Baseline;
+use driftscope::judge::sagemaker::CheckType;
 use driftscope::profile::DatasetProfile;
 
 use crate::common::arr;
@@ -22,7 +22,7 @@ fn profile(cols: Vec<(&str, ArrayRef)>, edges_from: Option<&Baseline>) -> Datase
 /// A baseline of `cols` as `driftscope baseline` makes it: two passes (edges, then histograms).
 fn baseline(cols: Vec<(&str, ArrayRef)>) -> Baseline {
     let first = profile(cols.clone(), None);
-    let edges = driftscope::baseline::plan_edges(&first);
+    let edges = driftscope::judge::baseline::plan_edges(&first);
     let batch = RecordBatch::try_from_iter(cols).unwrap();
     let plan = ProfilePlan { edges: edges.into_iter().map(|(k, e)| (k, e.into())).collect(), ..Default::default() };
     Baseline::from_profile(profile_batches(&[batch], &plan, &CpuBackend).unwrap().into_whole(), "test")
@@ -32,8 +32,8 @@ fn baseline(cols: Vec<(&str, ArrayRef)>) -> Baseline {
 fn raised(base: &Baseline, current: Vec<(&str, ArrayRef)>) -> Vec<(String, CheckType)> {
     let cur = profile(current, Some(base));
     let features: Vec<_> =
-        base.feature_names().iter().map(|n| driftscope::drift::feature(base, n, cur.column(n))).collect();
-    driftscope::check::check(base, &cur, &features)
+        base.feature_names().iter().map(|n| driftscope::judge::drift::feature(base, n, cur.column(n))).collect();
+    driftscope::judge::check::check(base, &cur, &features)
         .into_iter()
         .map(|v| (v.feature_name, v.constraint_check_type))
         .collect()
@@ -107,7 +107,7 @@ fn non_negative_check() {
 }
 
 fn normal(n: usize, shift: f64, seed: u64) -> ArrayRef {
-    let mut rng = driftscope::synth::Rng(seed);
+    let mut rng = driftscope::source::synth::Rng(seed);
     arr(Float64Array::from((0..n).map(|_| rng.normal() + shift).collect::<Vec<_>>()))
 }
 

@@ -489,7 +489,7 @@ fn gpu_and_cpu_backends_write_the_same_files() {
 /// A generated baseline capture and a drifted current one of `rows` rows each, in 65,536-row
 /// groups, in `dir`.
 fn generated_captures(dir: &Path, rows: usize) -> (std::path::PathBuf, std::path::PathBuf) {
-    use driftscope::synth::{write_capture, CaptureSpec};
+    use driftscope::source::synth::{write_capture, CaptureSpec};
     let (base, cur) = (dir.join("base.parquet"), dir.join("cur.parquet"));
     for (path, seed, drifted) in [(&base, 1, false), (&cur, 2, true)] {
         write_capture(path, &CaptureSpec { rows, seed, drifted, row_group: 65_536, ..Default::default() }).unwrap();

@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use driftscope::backend::cpu::CpuBackend;
-use driftscope::baseline::Baseline;
 use driftscope::engine::{profile_files, Checkpoint, ProfilePlan, Request};
-use driftscope::pipeline::{run_baseline, JobOptions};
+use driftscope::jobs::{run_baseline, JobOptions};
+use driftscope::judge::baseline::Baseline;
 use proptest::prelude::*;
 
 use crate::common::root;
@@ -21,9 +21,10 @@ fn seeds() -> &'static (PathBuf, Vec<u8>) {
         let dir = std::env::temp_dir().join(format!("driftscope-fuzz-seeds-{}", std::process::id()));
         let opts = JobOptions::new(vec![root().join("data/baseline.parquet").display().to_string()], dir.join("base"));
         run_baseline(&opts).unwrap();
-        let s = driftscope::scan::scan(&[root().join("data/current.parquet").display().to_string()], &|_| false);
+        let s =
+            driftscope::source::scan::scan(&[root().join("data/current.parquet").display().to_string()], &|_| false);
         let plan = ProfilePlan::default();
-        let pb = driftscope::progress::Progress::hidden();
+        let pb = driftscope::engine::progress::Progress::hidden();
         let cp = Checkpoint { path: dir.join("cp.json"), resume: false, key: "k".into() };
         profile_files(&s.files, &Request { plan: &plan, backend: &CpuBackend, progress: &pb }, Some(&cp)).unwrap();
         (dir.clone(), std::fs::read(&cp.path).unwrap())
@@ -64,8 +65,8 @@ proptest! {
         let good = std::fs::read(root().join("data/current.parquet")).unwrap();
         let d = tempfile::tempdir().unwrap();
         let f = write(d.path(), "broken.parquet", &mutate(&good, &flips, cut));
-        let s = driftscope::scan::scan(&[f.display().to_string()], &|_| false);
-        let pb = driftscope::progress::Progress::hidden();
+        let s = driftscope::source::scan::scan(&[f.display().to_string()], &|_| false);
+        let pb = driftscope::engine::progress::Progress::hidden();
         let plan = ProfilePlan::default();
         let out = profile_files(&s.files, &Request { plan: &plan, backend: &CpuBackend, progress: &pb }, None).unwrap();
         // Either the file was read, or it is named as skipped with a one-line reason.
@@ -99,9 +100,9 @@ proptest! {
         let (_, good) = seeds();
         let d = tempfile::tempdir().unwrap();
         let cp = Checkpoint { path: write(d.path(), "cp.json", &mutate(good, &flips, cut)), resume: true, key: "k".into() };
-        let s = driftscope::scan::scan(&[root().join("data/current.parquet").display().to_string()], &|_| false);
+        let s = driftscope::source::scan::scan(&[root().join("data/current.parquet").display().to_string()], &|_| false);
         let plan = ProfilePlan::default();
-        let pb = driftscope::progress::Progress::hidden();
+        let pb = driftscope::engine::progress::Progress::hidden();
         let out = profile_files(&s.files, &Request { plan: &plan, backend: &CpuBackend, progress: &pb }, Some(&cp)).unwrap();
         // A checkpoint is sealed by its fingerprint: any damage makes it ignored, and the file
         // is profiled from scratch, never resumed from a silently wrong number.
@@ -116,11 +117,11 @@ proptest! {
         let good = std::fs::read(root().join("tests/data/quality").join(names[which])).unwrap();
         let d = tempfile::tempdir().unwrap();
         let f = write(d.path(), names[which], &mutate(&good, &flips, cut));
-        let s = driftscope::scan::scan(&[f.display().to_string()], &|_| false);
+        let s = driftscope::source::scan::scan(&[f.display().to_string()], &|_| false);
         for w in &s.warnings {
             prop_assert!(w.contains(names[which]) && w.contains("line ") && !w.contains('\n'), "{w}");
         }
-        let pb = driftscope::progress::Progress::hidden();
+        let pb = driftscope::engine::progress::Progress::hidden();
         let plan = ProfilePlan::default();
         let out = profile_files(&s.files, &Request { plan: &plan, backend: &CpuBackend, progress: &pb }, None).unwrap();
         for k in s.skipped.iter().chain(&out.skipped) {
@@ -130,7 +131,7 @@ proptest! {
             probability: Some(if which == 2 { "probability" } else { "_c0" }.into()),
             ..driftscope::quality::QualitySettings::new(driftscope::quality::ProblemType::BinaryClassification, "label")
         };
-        let truth = driftscope::scan::scan(&[root().join("tests/data/quality/bc_truth_2.jsonl").display().to_string()], &|_| false);
+        let truth = driftscope::source::scan::scan(&[root().join("tests/data/quality/bc_truth_2.jsonl").display().to_string()], &|_| false);
         let req = driftscope::quality::join::QualityRequest {
             settings: &settings,
             predictions: &s.files,
@@ -157,9 +158,9 @@ proptest! {
         bad[at] = if bad[at] == b'9' { b'0' } else { bad[at] + 1 };
         let d = tempfile::tempdir().unwrap();
         let cp = Checkpoint { path: write(d.path(), "cp.json", &bad), resume: true, key: "k".into() };
-        let s = driftscope::scan::scan(&[root().join("data/current.parquet").display().to_string()], &|_| false);
+        let s = driftscope::source::scan::scan(&[root().join("data/current.parquet").display().to_string()], &|_| false);
         let plan = ProfilePlan::default();
-        let pb = driftscope::progress::Progress::hidden();
+        let pb = driftscope::engine::progress::Progress::hidden();
         let out = profile_files(&s.files, &Request { plan: &plan, backend: &CpuBackend, progress: &pb }, Some(&cp)).unwrap();
         prop_assert_eq!(out.resumed, 0);
     }

@@ -168,7 +168,7 @@ fn profiles_merge_at_scale_in_three_parts() {
 #[test]
 fn merging_does_not_depend_on_the_order() {
     let n = 120_000usize;
-    let mut rng = driftscope::synth::Rng(7);
+    let mut rng = driftscope::source::synth::Rng(7);
     let mut u = move || rng.uniform();
     let numbers: Vec<Option<f64>> = (0..n)
         .map(|i| match i % 97 {
@@ -247,11 +247,12 @@ fn units_handed_over_in_other_pieces_give_the_file_engines_profile() {
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     let d = tempfile::tempdir().unwrap();
     let path = d.path().join("capture.parquet");
-    let spec = driftscope::synth::CaptureSpec { rows: 250_000, row_group: 100_000, seed: 5, ..Default::default() };
-    driftscope::synth::write_capture(&path, &spec).unwrap();
-    let s = driftscope::scan::scan(&[path.display().to_string()], &Role::is_identifier_name);
+    let spec =
+        driftscope::source::synth::CaptureSpec { rows: 250_000, row_group: 100_000, seed: 5, ..Default::default() };
+    driftscope::source::synth::write_capture(&path, &spec).unwrap();
+    let s = driftscope::source::scan::scan(&[path.display().to_string()], &Role::is_identifier_name);
     let plan = ProfilePlan { edges: [("f0".to_string(), vec![-1.0, 0.0, 1.0].into())].into(), ..Default::default() };
-    let pb = driftscope::progress::Progress::hidden();
+    let pb = driftscope::engine::progress::Progress::hidden();
     let engine = profile_files(&s.files, &Request { plan: &plan, backend: &CpuBackend, progress: &pb }, None).unwrap();
 
     let file = std::fs::File::open(&path).unwrap();
@@ -266,8 +267,9 @@ fn units_handed_over_in_other_pieces_give_the_file_engines_profile() {
             .with_batch_size(10_000)
             .build()
             .unwrap();
-        let pieces: Vec<RecordBatch> =
-            reader.map(|b| driftscope::scan::text_as_read(&b.unwrap(), &Role::is_identifier_name).unwrap()).collect();
+        let pieces: Vec<RecordBatch> = reader
+            .map(|b| driftscope::source::scan::text_as_read(&b.unwrap(), &Role::is_identifier_name).unwrap())
+            .collect();
         assert!(pieces.len() >= 5);
         let unit = profile_unit(&pieces, &plan, &CpuBackend).unwrap();
         match &mut acc {

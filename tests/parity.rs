@@ -12,8 +12,8 @@ use arrow_schema::DataType;
 use driftscope::backend::cpu::{self, CpuBackend};
 use driftscope::backend::gpu::GpuBackend;
 use driftscope::backend::{Backend, BinnedPair, GPU_METRIC_TOLERANCE};
-use driftscope::compare::Spread;
 use driftscope::engine::{profile_batches, ProfilePlan, ProfileSet, Profiler, Segment, SegmentKey};
+use driftscope::judge::compare::Spread;
 use driftscope::profile::DatasetProfile;
 
 /// The GPU backend (software adapters included), opened once for the whole test binary.
@@ -378,7 +378,7 @@ fn compare_kernel_agrees_with_f64_reference() {
         assert_eq!(got.len(), want.len());
         for (i, (g, w)) in got.iter().zip(&want).enumerate() {
             let widths: f64 =
-                driftscope::compare::bin_shapes(&pairs[i].edges, &pairs[i].spread).iter().map(|s| s.width).sum();
+                driftscope::judge::compare::bin_shapes(&pairs[i].edges, &pairs[i].spread).iter().map(|s| s.width).sum();
             for (name, x, y) in [
                 ("linf", g.linf, w.linf),
                 ("psi", g.psi, w.psi),
@@ -412,7 +412,7 @@ fn auto_measures_both_backends_on_the_jobs_rows() {
     if let Some(g) = gpu() {
         backends.push(g);
     }
-    let t = driftscope::pipeline::measure(&batches, &plan, &backends).unwrap();
+    let t = driftscope::jobs::measure(&batches, &plan, &backends).unwrap();
     assert_eq!(t.len(), backends.len());
     assert!(t.iter().all(|&s| s > 0.0 && s.is_finite()), "{t:?}");
 }

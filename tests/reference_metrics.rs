@@ -1,4 +1,4 @@
-use driftscope::compare;
+use driftscope::judge::compare;
 
 use crate::common::*;
 
@@ -98,7 +98,7 @@ fn categorical_metrics_match_scipy() {
 /// deviations: the median over `draws` draws.
 fn median_divergences(n: usize, m: usize, shift: f64, draws: u64) -> (f64, f64, f64) {
     use driftscope::profile::{bin_edges, Kll, DEFAULT_BINS};
-    use driftscope::synth::Rng;
+    use driftscope::source::synth::Rng;
     let (mut psi, mut js, mut kl) = (Vec::new(), Vec::new(), Vec::new());
     for seed in 0..draws {
         let mut rng = Rng(seed * 7919 + 1);

@@ -1,4 +1,4 @@
-use driftscope::pipeline::{run_baseline, JobOptions};
+use driftscope::jobs::{run_baseline, JobOptions};
 
 use crate::common::*;
 

@@ -1,9 +1,9 @@
 use driftscope::backend::cpu::CpuBackend;
+use driftscope::engine::progress::Progress;
 use driftscope::engine::{profile_files, Checkpoint, ProfilePlan, Request};
 use driftscope::profile::Role;
-use driftscope::progress::Progress;
-use driftscope::scan::scan;
-use driftscope::synth::{write_capture, CaptureSpec};
+use driftscope::source::scan::scan;
+use driftscope::source::synth::{write_capture, CaptureSpec};
 
 /// A run interrupted after some files leaves a checkpoint holding exactly what a run over those
 /// files folded; resuming from it skips them and gives the uninterrupted run's profile, bytes

@@ -1,7 +1,7 @@
 use std::path::Path;
 
 use arrow_array::Float64Array;
-use driftscope::formats::sagemaker::{Constraints, Statistics, Violations};
+use driftscope::judge::sagemaker::{Constraints, Statistics, Violations};
 use serde_json::Value;
 
 use crate::common::*;

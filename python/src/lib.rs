@@ -11,11 +11,11 @@ use std::path::PathBuf;
 use arrow_array::RecordBatch;
 use arrow_pyarrow::{FromPyArrow, Table};
 use driftscope_core::backend::cpu::CpuBackend;
-use driftscope_core::baseline::Baseline;
 use driftscope_core::engine::{profile_batches, profile_unit, ProfilePlan, ProfileSet, Segment};
-use driftscope_core::pipeline::{report_for_profile, write_monitor_files};
+use driftscope_core::jobs::{report_for_profile, write_monitor_files};
+use driftscope_core::judge::baseline::Baseline;
+use driftscope_core::output::report::MonitorReport;
 use driftscope_core::profile::DatasetProfile;
-use driftscope_core::report::MonitorReport;
 use pyo3::exceptions::{PyOSError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
@@ -83,7 +83,7 @@ fn batches_of(data: &Bound<'_, PyAny>) -> PyResult<Vec<RecordBatch>> {
         }
     };
     let plain = driftscope_core::profile::Role::is_identifier_name;
-    batches.iter().map(|b| driftscope_core::scan::text_as_read(b, &plain).map_err(value_error)).collect()
+    batches.iter().map(|b| driftscope_core::source::scan::text_as_read(b, &plain).map_err(value_error)).collect()
 }
 
 /// A mergeable profile: per column counts, moments, exact histograms over the baseline's edges,
@@ -294,7 +294,7 @@ impl Comparison {
 
     /// The Markdown summary `monitor` prints.
     fn markdown(&self) -> String {
-        driftscope_core::report::markdown::render(&self.report)
+        driftscope_core::output::report::markdown::render(&self.report)
     }
 
     /// Writes the files `monitor` writes (statistics.json, constraint_violations.json,

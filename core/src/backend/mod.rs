@@ -18,7 +18,7 @@
 //!   back, since its results arrive after later batches were pushed.
 //! - Counts, min/max and histograms must be identical across backends; the comparison kernel
 //!   may compute in `f32` on a GPU (see [`BinMetrics`]), so the metrics written to JSON always
-//!   come from [`crate::compare`]'s `f64` code whatever the backend.
+//!   come from [`crate::judge::compare`]'s `f64` code whatever the backend.
 
 pub mod cpu;
 pub mod fold;
@@ -45,11 +45,11 @@ pub struct BinnedPair {
     /// Current weights per bin.
     pub cur: Vec<f64>,
     /// Where the values lie inside the bins (Wasserstein).
-    pub spread: crate::compare::Spread,
+    pub spread: crate::judge::compare::Spread,
 }
 
 /// Bin-based drift metrics from the comparison kernel. On a GPU these are computed in `f32`
-/// with compensated sums; they agree with [`crate::compare`] within [`GPU_METRIC_TOLERANCE`].
+/// with compensated sums; they agree with [`crate::judge::compare`] within [`GPU_METRIC_TOLERANCE`].
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct BinMetrics {
     /// L∞ between the cumulative proportions.
@@ -144,7 +144,7 @@ pub enum BackendChoice {
 
 /// Resolves the user's choice to a backend without looking at the job: `auto` takes a hardware
 /// GPU when there is one (a job's pipeline measures first, see
-/// [`crate::pipeline::choose_backend`]). The string says which one and why.
+/// [`crate::jobs::choose_backend`]). The string says which one and why.
 pub fn select(choice: BackendChoice) -> Result<(Box<dyn Backend>, String)> {
     match choice {
         BackendChoice::Cpu => Ok((Box::new(cpu::CpuBackend), "cpu (requested)".into())),

@@ -14,17 +14,17 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::progress::Progress;
+use crate::engine::progress::Progress;
 use rayon::prelude::*;
 
 use super::{ProfilePlan, ProfileSet, Profiler, Segment, SegmentKey};
 use crate::backend::Backend;
-use crate::decode::{for_each_batch, projection};
+use crate::engine::ledger::{FileResult, FileStatus};
 use crate::error::{one_line, Error, Result};
-use crate::ledger::{FileResult, FileStatus};
 use crate::output::write_atomic;
 use crate::profile::DatasetProfile;
-use crate::scan::{ScannedFile, Skipped};
+use crate::source::decode::{for_each_batch, projection};
+use crate::source::scan::{ScannedFile, Skipped};
 
 /// What to profile.
 pub struct Request<'a> {
@@ -170,7 +170,7 @@ fn profile_unit(
     let mut profiler = Profiler::new(req.plan, schema, req.backend).map_err(one_line)?;
     rows.apply(&mut profiler, fi, rg, file.row_group_rows(rg));
     if matches!(&req.plan.segment, SegmentKey::Window { column, .. } if column == super::PARTITION_TIME) {
-        profiler.set_time(crate::scan::partition_time(&file.partitions));
+        profiler.set_time(crate::source::scan::partition_time(&file.partitions));
     }
     let mut failure: Option<UnitError> = None;
     for_each_batch(file, rg, &cols, |batch| {
@@ -268,7 +268,7 @@ pub struct Outcome {
 fn load_checkpoint(cp: &Checkpoint, stamps: &[FileStamp]) -> Option<CheckpointState> {
     // A damaged checkpoint (its fingerprint does not match) is ignored: the run starts over.
     let bytes = std::fs::read(&cp.path).ok()?;
-    let mut state: CheckpointState = serde_json::from_slice(crate::output::unseal(&bytes)?).ok()?;
+    let mut state: CheckpointState = serde_json::from_slice(crate::codec::unseal(&bytes)?).ok()?;
     state.total.share_whole_edges();
     (state.key == cp.key && state.done.len() <= stamps.len() && state.done[..] == stamps[..state.done.len()])
         .then_some(state)
@@ -281,7 +281,7 @@ fn save_checkpoint(cp: &Checkpoint, state: &mut CheckpointState) {
     state.total.put_back_edges(edges);
     // A checkpoint that cannot be written only costs the ability to resume.
     if let Ok(bytes) = bytes {
-        let _ = write_atomic(&cp.path, &crate::output::seal(bytes));
+        let _ = write_atomic(&cp.path, &crate::codec::seal(bytes));
     }
 }
 

@@ -12,8 +12,9 @@
 //! one call, applies what comes back to the profile of the batch's segment, and gives a
 //! [`ProfileSet`] ([`Profiler::finish`]). Every row is in the whole profile; with a
 //! [`SegmentKey::Window`] plan it is also in the light profile of its window ([`window`]:
-//! calendar windows in a time zone, windows of rows, and the reading of time columns), grouped
-//! and folded on the host by the CPU kernels. Profile sets merge ([`ProfileSet::merge`]): a row group, a file, a window, a shard on another machine
+//! calendar windows in a time zone, windows of rows, and the reading of time columns): the rows
+//! are grouped by window and each group counted apart in the backend's kernels (the window is a
+//! key of the histogram and key-count kernels on both backends). Profile sets merge ([`ProfileSet::merge`]): a row group, a file, a window, a shard on another machine
 //! each give one, and merging them in a fixed order gives the same bytes whatever the number of
 //! threads.
 //!
@@ -21,7 +22,9 @@
 //! order, checkpoints for resumable audits); [`profile_batches`] over batches already in memory.
 
 pub mod files;
+pub mod ledger;
 mod profiler;
+pub mod progress;
 mod text;
 pub mod window;
 

@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::output::nonfinite;
+use crate::codec::nonfinite;
 
 /// Count, mean, m2, compensated sum, min and max of finite values.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -28,10 +28,10 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::{key_of, Accumulator, QualityMetrics, QualitySettings, Value};
-use crate::decode::for_each_batch;
 use crate::engine::window::Window;
 use crate::error::{one_line, Error, Result};
-use crate::scan::ScannedFile;
+use crate::source::decode::for_each_batch;
+use crate::source::scan::ScannedFile;
 
 /// Partition files a spilled join writes per side.
 pub const SPILL_PARTITIONS: usize = 64;
@@ -306,7 +306,7 @@ fn score_batch(
         let id = id_at(&id_views, i);
         let key = match &id {
             Some(id) => key_of(id),
-            None => crate::output::fnv1a64(&[(fi as u64).to_le_bytes(), row.to_le_bytes()].concat()),
+            None => crate::codec::fnv1a64(&[(fi as u64).to_le_bytes(), row.to_le_bytes()].concat()),
         };
         let p = pred.as_ref().and_then(|v| v.get(i));
         let q = match &prob {
@@ -394,7 +394,7 @@ fn truth_label_column(s: &QualitySettings, f: &ScannedFile) -> Option<String> {
         return Some(s.label.clone());
     }
     match &f.format {
-        crate::scan::Format::Text(t) if t.kind == crate::formats::text::TextKind::GroundTruth => {
+        crate::source::scan::Format::Text(t) if t.kind == crate::source::text::TextKind::GroundTruth => {
             names.iter().find(|n| !n.starts_with("eventMetadata.")).map(|n| n.to_string())
         }
         _ => None,
@@ -706,7 +706,7 @@ struct Spill {
 }
 
 fn partition(id: &str) -> usize {
-    (crate::output::fnv1a64(id.as_bytes()) % SPILL_PARTITIONS as u64) as usize
+    (crate::codec::fnv1a64(id.as_bytes()) % SPILL_PARTITIONS as u64) as usize
 }
 
 fn put_str(w: &mut impl Write, s: &str) -> std::io::Result<()> {

@@ -307,7 +307,7 @@ pub fn membership(key: u64) -> u8 {
 
 /// A key for a row from its id text (FNV-1a), for [`membership`].
 pub fn key_of(id: &str) -> u64 {
-    crate::output::fnv1a64(id.as_bytes())
+    crate::codec::fnv1a64(id.as_bytes())
 }
 
 impl Accumulator {

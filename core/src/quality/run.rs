@@ -21,7 +21,7 @@ use super::{ProblemType, QualitySettings};
 use crate::engine::window::Window;
 use crate::error::{Error, Result};
 use crate::output::{to_json, write_atomic};
-use crate::scan::ScannedFile;
+use crate::source::scan::ScannedFile;
 
 /// The folder of a baseline or monitoring run that holds the model-quality files.
 pub const FOLDER: &str = "model_quality";
@@ -137,7 +137,7 @@ pub struct QualityBaseline {
 }
 
 fn read_json(p: &Path) -> Result<serde_json::Value> {
-    crate::baseline::read_json(p)
+    crate::judge::baseline::read_json(p)
 }
 
 impl QualityBaseline {
@@ -146,8 +146,8 @@ impl QualityBaseline {
     /// # Errors
     /// [`Error::Baseline`] naming the file when one is there but malformed.
     pub fn load(dir: &Path) -> Result<Option<QualityBaseline>> {
-        if crate::remote::Staged::names_remote(dir) {
-            let staged = crate::remote::Staged::input(dir)?;
+        if crate::source::remote::Staged::names_remote(dir) {
+            let staged = crate::source::remote::Staged::input(dir)?;
             return Ok(Self::load(staged.local())?.map(|b| QualityBaseline { dir: dir.to_path_buf(), ..b }));
         }
         let (folder, only) = if dir.join(FOLDER).join("constraints.json").is_file() {
@@ -296,7 +296,7 @@ fn followed(problem: ProblemType, windows: &[WindowQuality]) -> (&'static str, b
 pub fn drift_relevance(
     problem: ProblemType,
     windows: &[WindowQuality],
-    results: &[crate::timeline::WindowResult],
+    results: &[crate::time::timeline::WindowResult],
 ) -> DriftRelevance {
     let (metric, higher_worse) = followed(problem, windows);
     let worse: BTreeMap<i64, f64> = windows

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use super::{Metric, ProblemType, QualityMetrics};
-use crate::output::lenient_opt_f64;
+use crate::codec::lenient_opt_f64;
 
 /// How a metric is compared with its threshold; a violation is when the comparison holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,7 +49,7 @@ impl Operator {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Constraint {
     /// The bound.
-    #[serde(deserialize_with = "crate::output::lenient_f64")]
+    #[serde(deserialize_with = "crate::codec::lenient_f64")]
     pub threshold: f64,
     /// How the metric is compared with it.
     pub comparison_operator: Operator,

@@ -300,12 +300,12 @@ pub fn key_counts(keys: &[u32], validity: Option<&BooleanBuffer>, counts: &mut [
     nulls
 }
 
-/// CPU twin of `shaders/compare.wgsl`, in f64 through [`crate::compare`].
+/// CPU twin of `shaders/compare.wgsl`, in f64 through [`crate::judge::compare`].
 pub fn compare(pairs: &[BinnedPair]) -> Vec<BinMetrics> {
     pairs
         .iter()
         .map(|p| {
-            crate::compare::numeric(&p.edges, &p.base, &p.cur, &p.spread, None)
+            crate::judge::compare::numeric(&p.edges, &p.base, &p.cur, &p.spread, None)
                 .map(|m| BinMetrics {
                     linf: m.linf_simple,
                     psi: m.psi,

@@ -42,8 +42,8 @@ pub(super) fn run(ctx: &Context, pairs: &[BinnedPair]) -> Result<Vec<BinMetrics>
         let start = base.len() as u32;
         let len = if ok { p.base.len() } else { 0 };
         if ok {
-            let groups = crate::compare::divergence_groups(&p.base, tb, tc);
-            let shapes = crate::compare::bin_shapes(&p.edges, &p.spread);
+            let groups = crate::judge::compare::divergence_groups(&p.base, tb, tc);
+            let shapes = crate::judge::compare::bin_shapes(&p.edges, &p.spread);
             for k in 0..len {
                 base.push(split(p.base[k] / tb));
                 cur.push(split(p.cur[k] / tc));

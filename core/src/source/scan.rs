@@ -1,6 +1,6 @@
 //! Scanning: turning paths, directories, globs and hive-partitioned folders into input files,
 //! reading their Parquet footers (or scanning CSV and SageMaker JSON Lines, see
-//! [`crate::formats::text`]), and unifying their schemas.
+//! [`crate::source::text`]), and unifying their schemas.
 //!
 //! A path that does not exist, or a file that is not readable Parquet, is recorded as skipped
 //! with a one-line reason; the others go on. Columns missing from some files, or stored with
@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::error::{one_line, Error, Result};
-use crate::formats::text::{self, TextFile};
+use crate::source::text::{self, TextFile};
 
 /// An input that could not be used, and why.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -54,7 +54,7 @@ pub struct ScannedFile {
     /// Lines of a text file that were skipped, with why.
     pub warnings: Vec<String>,
     /// The object, for an input in an object store (its `path` is then the URL).
-    pub remote: Option<Arc<crate::remote::Remote>>,
+    pub remote: Option<Arc<crate::source::remote::Remote>>,
     /// A local copy of an object read whole: CSV and JSON Lines from an object store, removed
     /// when the last clone of this file is dropped.
     pub local_copy: Option<Arc<tempfile::TempPath>>,
@@ -237,8 +237,8 @@ pub fn expand(inputs: &[String]) -> (Vec<PathBuf>, Vec<Skipped>) {
     let mut skipped = Vec::new();
     for input in inputs {
         let p = Path::new(input);
-        if crate::remote::is_remote(input) {
-            match crate::remote::list(input) {
+        if crate::source::remote::is_remote(input) {
+            match crate::source::remote::list(input) {
                 Ok(urls) => files.extend(urls.into_iter().map(PathBuf::from)),
                 Err(e) => skipped.push(Skipped { path: input.clone(), error: e }),
             }
@@ -324,7 +324,7 @@ pub fn text_as_read(batch: &RecordBatch, plain: &PlainText) -> Result<RecordBatc
     let Some(schema) = dictionary_schema(batch.schema().as_ref(), plain) else {
         return Ok(batch.clone());
     };
-    crate::decode::cast_to(batch, &schema).map_err(Error::Decode)
+    crate::source::decode::cast_to(batch, &schema).map_err(Error::Decode)
 }
 
 /// Reads one file's footer (Parquet) or scans it (CSV and JSON Lines, by extension); text
@@ -337,7 +337,7 @@ pub fn open(path: &Path, plain: &PlainText) -> Result<ScannedFile> {
 }
 
 fn footer(path: &Path, plain: &PlainText) -> std::result::Result<ScannedFile, String> {
-    let url = path.to_str().filter(|p| crate::remote::is_remote(p));
+    let url = path.to_str().filter(|p| crate::source::remote::is_remote(p));
     if let Some(url) = url {
         if text::by_extension(path).is_some() {
             // Read whole: a local copy (with the object's extension, which names its format),
@@ -349,7 +349,7 @@ fn footer(path: &Path, plain: &PlainText) -> std::result::Result<ScannedFile, St
                 .tempfile()
                 .map_err(|e| format!("a local copy: {e}"))?
                 .into_temp_path();
-            let remote = crate::remote::get_file(url, &copy)?;
+            let remote = crate::source::remote::get_file(url, &copy)?;
             let mut f = text_file(&copy, plain)?;
             f.path = path.to_path_buf();
             f.partitions = hive_partitions(path);
@@ -359,8 +359,8 @@ fn footer(path: &Path, plain: &PlainText) -> std::result::Result<ScannedFile, St
         }
         #[cfg(feature = "parquet")]
         {
-            let remote = crate::remote::open(url)?;
-            let reader = crate::remote::RemoteReader(remote.clone());
+            let remote = crate::source::remote::open(url)?;
+            let reader = crate::source::remote::RemoteReader(remote.clone());
             return parquet_footer(path, plain, &reader).map(|mut f| {
                 f.remote = Some(remote);
                 f

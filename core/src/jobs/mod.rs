@@ -4,28 +4,32 @@
 //! into the output folder. Unreadable inputs are skipped and reported (or, with `strict`, stop
 //! the job); the caller turns the outcome into an exit code.
 
+#[cfg(feature = "parquet")]
+pub mod bench;
+pub mod watch;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use crate::progress::Progress;
+use crate::engine::progress::Progress;
 
 use crate::backend::Backend;
 use crate::backend::{self, BackendChoice};
-use crate::baseline::{self, Baseline};
-use crate::changepoint::{self, ChangePoint, Method as ChangeMethod};
-use crate::drift::{self, Verdict};
 use crate::engine::window::{self, Window};
 use crate::engine::SegmentKey;
 use crate::engine::{profile_files, Checkpoint, Outcome, ProfilePlan, Request};
 use crate::error::{Error, Result};
-use crate::formats::sagemaker::CheckType;
+use crate::judge::baseline::{self, Baseline};
+use crate::judge::drift::{self, Verdict};
+use crate::judge::sagemaker::CheckType;
+use crate::output::report::{self, InputSummary, MonitorReport, Summary};
 use crate::output::{to_json, write_atomic};
 use crate::profile::{DatasetProfile, Role};
 use crate::quality::join::QualityOutcome;
 use crate::quality::run::{QualityBaseline, QualityFlags};
-use crate::report::{self, InputSummary, MonitorReport, Summary};
-use crate::scan::{scan, Scan, ScannedFile, Skipped};
-use crate::timeline::{self, WindowOptions, WindowReference, WindowResult};
+use crate::source::scan::{scan, Scan, ScannedFile, Skipped};
+use crate::time::changepoint::{self, ChangePoint, Method as ChangeMethod};
+use crate::time::timeline::{self, WindowOptions, WindowReference, WindowResult};
 
 /// Options shared by the jobs (validated from the CLI flags).
 #[derive(Debug, Clone)]
@@ -92,7 +96,7 @@ pub struct MetricsOptions {
     /// Prometheus text file: the last window's (or the run's) values.
     pub prometheus: Option<PathBuf>,
     /// Endpoint, schedule and EMF dimension set.
-    pub labels: crate::metrics::Labels,
+    pub labels: crate::output::metrics::Labels,
 }
 
 /// How `monitor` keys rows by time, as asked: the column may be left to find.
@@ -158,7 +162,7 @@ fn scan_inputs(opts: &JobOptions) -> Result<Scan> {
     }
     if let Some(cols) = &opts.columns {
         for c in cols {
-            if !s.columns.iter().any(|u| crate::decode::names_root(c, &u.name)) {
+            if !s.columns.iter().any(|u| crate::source::decode::names_root(c, &u.name)) {
                 return Err(Error::Usage(format!("--columns: no column named '{c}' in any input")));
             }
         }
@@ -174,13 +178,13 @@ pub fn judge(
     current: &DatasetProfile,
     columns: Option<&[String]>,
     dataset_drift_share: f64,
-) -> (Vec<String>, Vec<drift::FeatureDrift>, Vec<crate::formats::sagemaker::Violation>, Summary) {
+) -> (Vec<String>, Vec<drift::FeatureDrift>, Vec<crate::judge::sagemaker::Violation>, Summary) {
     let mut names = base.feature_names();
     if let Some(cols) = columns {
         names.retain(|n| cols.contains(n));
     }
     let features: Vec<drift::FeatureDrift> = names.iter().map(|n| drift::feature(base, n, current.column(n))).collect();
-    let mut violations = crate::check::check(base, current, &features);
+    let mut violations = crate::judge::check::check(base, current, &features);
     if columns.is_some() {
         // A projection is not a missing column.
         violations
@@ -198,7 +202,7 @@ fn summarize(features: &[drift::FeatureDrift], violations: usize, share: f64) ->
         features_drifted: drifted,
         features_skipped: features.iter().filter(|f| f.status == Verdict::Skipped).count(),
         violations,
-        dataset_drift: crate::report::DatasetDrift::of(drifted, compared, share),
+        dataset_drift: crate::output::report::DatasetDrift::of(drifted, compared, share),
     }
 }
 
@@ -214,13 +218,13 @@ pub fn report_for_profile(
     files: &[(String, u64)],
 ) -> MonitorReport {
     let (_, features, violations, summary) = judge(base, current, None, dataset_drift_share);
-    let per_file: Vec<crate::ledger::FileResult> = files
+    let per_file: Vec<crate::engine::ledger::FileResult> = files
         .iter()
-        .map(|(path, rows)| crate::ledger::FileResult {
+        .map(|(path, rows)| crate::engine::ledger::FileResult {
             path: path.clone(),
             rows: *rows,
-            partitions: crate::scan::hive_partitions(std::path::Path::new(path)),
-            status: crate::ledger::FileStatus::Ok,
+            partitions: crate::source::scan::hive_partitions(std::path::Path::new(path)),
+            status: crate::engine::ledger::FileStatus::Ok,
             error: None,
         })
         .collect();
@@ -265,7 +269,7 @@ pub fn write_monitor_files(
         ("statistics.json", to_json(&stats)),
         (
             "constraint_violations.json",
-            to_json(&crate::formats::sagemaker::Violations { violations: report.violations.clone() }),
+            to_json(&crate::judge::sagemaker::Violations { violations: report.violations.clone() }),
         ),
         ("drift.json", to_json(report)),
         ("profile.json", to_json(current)),
@@ -325,7 +329,7 @@ fn monitor_quality_only(
             per_file: Vec::new(),
         },
         summary: Summary {
-            dataset_drift: crate::report::DatasetDrift::of(0, 0, opts.dataset_drift_share),
+            dataset_drift: crate::output::report::DatasetDrift::of(0, 0, opts.dataset_drift_share),
             ..Summary::default()
         },
         features: Vec::new(),
@@ -375,7 +379,7 @@ fn checkpoint(opts: &JobOptions, pass: &str, plan: &ProfilePlan) -> Checkpoint {
         plan.segment,
         edges.join("|")
     );
-    let h = crate::output::fnv1a64(text.as_bytes());
+    let h = crate::codec::fnv1a64(text.as_bytes());
     Checkpoint {
         path: opts.output.join(format!(".driftscope-checkpoint-{pass}.json")),
         resume: opts.resume,
@@ -519,12 +523,12 @@ fn sample(files: &[ScannedFile], plan: &ProfilePlan, rows: usize) -> Vec<arrow_a
     let mut out = Vec::new();
     let mut n = 0;
     let Some(f) = files.first() else { return out };
-    let cols = crate::decode::projection(f, plan.decoded().as_deref());
+    let cols = crate::source::decode::projection(f, plan.decoded().as_deref());
     for rg in 0..f.row_groups() {
         if n >= rows {
             break;
         }
-        let _ = crate::decode::for_each_batch(f, rg, &cols, |b| {
+        let _ = crate::source::decode::for_each_batch(f, rg, &cols, |b| {
             if n < rows {
                 n += b.num_rows();
                 out.push(b.clone());
@@ -788,7 +792,7 @@ pub fn run_changepoints(opts: &JobOptions, method: ChangeMethod) -> Result<Chang
 #[derive(Debug)]
 pub struct CalibrateOutcome {
     /// Per feature: the calibrated threshold and its expected false-alarm rate.
-    pub calibrations: Vec<crate::calibrate::Calibration>,
+    pub calibrations: Vec<crate::time::calibrate::Calibration>,
     /// Windows of history judged.
     pub windows: usize,
     /// Inputs left out.
@@ -807,7 +811,7 @@ struct CalibrationFile<'a> {
     window: String,
     time_column: &'a str,
     baseline: String,
-    features: &'a [crate::calibrate::Calibration],
+    features: &'a [crate::time::calibrate::Calibration],
 }
 
 /// Sets each feature's drift threshold from a history of windows judged normal, at the
@@ -832,9 +836,9 @@ pub fn run_calibrate(opts: &JobOptions, baseline_dir: &std::path::Path, rate: f6
     if results.is_empty() {
         return Err(Error::Usage(format!("--time-column '{}': no row of the history holds a time", w.column)));
     }
-    let calibrations = crate::calibrate::calibrate(&results, rate);
+    let calibrations = crate::time::calibrate::calibrate(&results, rate);
     let mut constraints = base.constraints.clone();
-    crate::calibrate::apply(&mut constraints, &calibrations);
+    crate::time::calibrate::apply(&mut constraints, &calibrations);
     let file = CalibrationFile {
         false_alarm_rate: rate,
         windows: results.len(),
@@ -884,7 +888,7 @@ fn time_column(t: &TimeOptions, s: &Scan) -> Result<WindowOptions> {
     }
     let column = match &t.column {
         Some(c) if c == crate::engine::PARTITION_TIME => {
-            if !s.files.iter().any(|f| crate::scan::partition_time(&f.partitions).is_some()) {
+            if !s.files.iter().any(|f| crate::source::scan::partition_time(&f.partitions).is_some()) {
                 return Err(Error::Usage(
                     "--time-from-partitions: no input is in a hive partition naming a date (dt=2026-11-28/hour=14, or year=/month=/day=)".into(),
                 ));
@@ -1031,7 +1035,8 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
         written.extend(w);
         report.model_quality = Some(q);
     }
-    let mut points = vec![crate::metrics::Point::of(chrono::Utc::now().timestamp_millis(), &report.features, &current)];
+    let mut points =
+        vec![crate::output::metrics::Point::of(chrono::Utc::now().timestamp_millis(), &report.features, &current)];
     if let Some(w) = &windows {
         check_timed(w, &segments)?;
         // The time column moves from window to window by construction: it is not judged per
@@ -1051,7 +1056,7 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
             .iter()
             .map(|r| {
                 // Windows of rows have no instant: their metrics are stamped now.
-                crate::metrics::Point::of(
+                crate::output::metrics::Point::of(
                     if r.of_rows { chrono::Utc::now().timestamp_millis() } else { r.end },
                     &r.features,
                     &segments.segments[&crate::engine::Segment::Window(r.start)],
@@ -1073,12 +1078,12 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
     written.extend(write_monitor_files(&opts.output, &report, &current)?);
     if let Some(m) = &opts.metrics {
         if let Some(p) = &m.emf {
-            write_atomic(p, crate::metrics::emf(&points, &m.labels).as_bytes())?;
+            write_atomic(p, crate::output::metrics::emf(&points, &m.labels).as_bytes())?;
             written.push(p.clone());
         }
         if let (Some(p), Some(last)) = (&m.prometheus, points.last()) {
             let windows = report.windows.as_ref().map(|w| w.windows);
-            write_atomic(p, crate::metrics::prometheus(last, &m.labels, windows).as_bytes())?;
+            write_atomic(p, crate::output::metrics::prometheus(last, &m.labels, windows).as_bytes())?;
             written.push(p.clone());
         }
     }

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::error::{one_line, Error, Result};
-use crate::formats::sagemaker::*;
+use crate::judge::sagemaker::*;
 use crate::profile::{bin_edges, ColumnProfile, DatasetProfile, InferredType, Kll, Role, DEFAULT_BINS};
 
 /// File names inside a baseline folder.
@@ -379,9 +379,9 @@ impl Baseline {
 
     /// Loads a baseline folder (or the folder of a given `statistics.json`).
     pub fn load(path: &Path) -> Result<Baseline> {
-        if crate::remote::Staged::names_remote(path) {
+        if crate::source::remote::Staged::names_remote(path) {
             // A folder in an object store: read from a local copy, named by its URL.
-            let staged = crate::remote::Staged::input(path)?;
+            let staged = crate::source::remote::Staged::input(path)?;
             let mut b = Self::load(staged.local())?;
             b.dir = path.to_path_buf();
             return Ok(b);

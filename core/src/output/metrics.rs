@@ -8,7 +8,7 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::drift::FeatureDrift;
+use crate::judge::drift::FeatureDrift;
 use crate::profile::DatasetProfile;
 
 /// CloudWatch namespace SageMaker uses for endpoints' data-quality metrics.

@@ -1,7 +1,7 @@
 //! The short Markdown summary printed on stdout, for CI logs.
 
 use super::MonitorReport;
-use crate::drift::Verdict;
+use crate::judge::drift::Verdict;
 
 fn md(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")

@@ -1,49 +1,10 @@
-//! Writing outputs and reading numbers back: atomic file writes, pretty JSON, and lenient JSON
-//! numbers. Every stage that writes or reads a file uses these; none of them knows a stage.
+//! Encodings every floor shares, with no stage of their own: FNV-1a fingerprints and sealed
+//! bytes (checkpoints and the watch state), lenient JSON numbers (SageMaker writes counts as
+//! `24.0` and non-finite values as strings), and the serde form of non-finite floats. It imports
+//! nothing of the crate.
 
-use std::io::Write;
-use std::path::Path;
-
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Deserializer};
 use serde_json::Value;
-
-use crate::error::{Error, Result};
-
-/// Serializes to pretty JSON with a final newline. serde_json writes a non-finite f64 as
-/// `null`; driftscope's models keep such values out (`Option` fields, or the string forms of
-/// [`nonfinite`]), so the output is always strict JSON.
-pub fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
-    let mut v = serde_json::to_vec_pretty(value).expect("driftscope models always serialize");
-    v.push(b'\n');
-    v
-}
-
-/// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so that a
-/// reader never sees a half-written file. `-` writes to stdout.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    if path.as_os_str() == "-" {
-        let mut out = std::io::stdout().lock();
-        return out
-            .write_all(bytes)
-            .and_then(|_| out.flush())
-            .map_err(|source| Error::Output { path: path.into(), source });
-    }
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|source| Error::Output { path: dir.into(), source })?;
-    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(source) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(Error::Output { path: path.into(), source });
-    }
-    Ok(())
-}
 
 /// FNV-1a, 64 bits: a stable fingerprint (std's hasher is randomized per process).
 pub fn fnv1a64(bytes: &[u8]) -> u64 {
@@ -131,6 +92,7 @@ pub mod nonfinite {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     #[test]
     fn sealed_bytes_detect_any_change() {
@@ -141,17 +103,5 @@ mod tests {
         assert_eq!(unseal(&bad), None);
         assert_eq!(unseal(b"{\"rows\":20000}"), None, "an unsealed file is not taken");
         assert_eq!(unseal(&sealed[..sealed.len() - 2]), None);
-    }
-
-    use super::*;
-
-    #[test]
-    fn write_atomic_leaves_no_temp() {
-        let d = tempfile::tempdir().unwrap();
-        let p = d.path().join("sub/out.json");
-        write_atomic(&p, b"{}").unwrap();
-        assert_eq!(std::fs::read(&p).unwrap(), b"{}");
-        let names: Vec<_> = std::fs::read_dir(d.path().join("sub")).unwrap().map(|e| e.unwrap().file_name()).collect();
-        assert_eq!(names.len(), 1);
     }
 }

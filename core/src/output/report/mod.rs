@@ -6,10 +6,10 @@ pub mod markdown;
 
 use serde::Serialize;
 
-use crate::drift::FeatureDrift;
-use crate::formats::sagemaker::Violation;
-use crate::ledger::FileResult;
-use crate::scan::Skipped;
+use crate::engine::ledger::FileResult;
+use crate::judge::drift::FeatureDrift;
+use crate::judge::sagemaker::Violation;
+use crate::source::scan::Skipped;
 
 /// What was read.
 #[derive(Debug, Clone, Serialize, Default)]
@@ -112,7 +112,7 @@ pub struct MonitorReport {
     pub violations: Vec<Violation>,
     /// The time windows, when rows were keyed by time (details in `windows.csv`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub windows: Option<crate::timeline::WindowsSummary>,
+    pub windows: Option<crate::time::timeline::WindowsSummary>,
     /// Per-window series for the HTML report's timeline (not written to JSON: windows.csv
     /// holds them).
     #[serde(skip)]
@@ -146,7 +146,7 @@ pub struct TimelineFeature {
     /// Its value per window (`None`: not compared).
     pub values: Vec<Option<f64>>,
     /// The verdict per window.
-    pub status: Vec<crate::drift::Verdict>,
+    pub status: Vec<crate::judge::drift::Verdict>,
     /// Window indices of the change points found in this feature's series.
     pub changes: Vec<usize>,
 }
@@ -170,19 +170,19 @@ pub fn escape(s: &str) -> String {
 /// The features for a verdict table (the report's and the Markdown summary's), worst first: drifted ones by how far past their
 /// threshold (distance ÷ threshold), then the others by the same ratio, skipped ones last; ties in
 /// the baseline's order.
-pub fn worst_first(features: &[crate::drift::FeatureDrift]) -> Vec<&crate::drift::FeatureDrift> {
-    use crate::drift::Verdict;
-    let rank = |f: &crate::drift::FeatureDrift| match f.status {
+pub fn worst_first(features: &[crate::judge::drift::FeatureDrift]) -> Vec<&crate::judge::drift::FeatureDrift> {
+    use crate::judge::drift::Verdict;
+    let rank = |f: &crate::judge::drift::FeatureDrift| match f.status {
         Verdict::Drift => 0,
         Verdict::Ok => 1,
         Verdict::Skipped => 2,
     };
-    let ratio = |f: &crate::drift::FeatureDrift| match (f.distance, f.threshold) {
+    let ratio = |f: &crate::judge::drift::FeatureDrift| match (f.distance, f.threshold) {
         (Some(d), Some(t)) if t > 0.0 && d.is_finite() => d / t,
         (Some(d), _) if d.is_finite() => d,
         _ => f64::NEG_INFINITY,
     };
-    let mut v: Vec<&crate::drift::FeatureDrift> = features.iter().collect();
+    let mut v: Vec<&crate::judge::drift::FeatureDrift> = features.iter().collect();
     v.sort_by(|a, b| rank(a).cmp(&rank(b)).then(ratio(b).total_cmp(&ratio(a))));
     v
 }

@@ -6,9 +6,9 @@
 //! Descriptions follow SageMaker's container: `Value: <observed> does not meet the constraint
 //! requirement! ` for the ratio checks, and a distance-versus-threshold sentence for drift.
 
-use crate::baseline::Baseline;
-use crate::drift::FeatureDrift;
-use crate::formats::sagemaker::{CheckType, Violation};
+use crate::judge::baseline::Baseline;
+use crate::judge::drift::FeatureDrift;
+use crate::judge::sagemaker::{CheckType, Violation};
 use crate::profile::{DatasetProfile, InferredType};
 
 fn ratio_violation(feature: &str, check: CheckType, value: f64) -> Violation {
@@ -123,7 +123,7 @@ pub fn check(baseline: &Baseline, current: &DatasetProfile, drift: &[FeatureDrif
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::formats::sagemaker::CheckType;
+    use crate::judge::sagemaker::CheckType;
     use crate::profile::{ColumnProfile, Histogram, Role};
 
     fn with_nulls(rows: u64, missing: u64) -> DatasetProfile {
@@ -136,7 +136,7 @@ mod tests {
 
     #[test]
     fn suggested_completeness_follows_deequ() {
-        use crate::baseline::suggested_completeness;
+        use crate::judge::baseline::suggested_completeness;
         let c = |rows, missing| suggested_completeness(&with_nulls(rows, missing).columns[0]).unwrap();
         assert_eq!(c(2_000_000, 100_000), 0.94);
         assert_eq!(c(1000, 0), 1.0);
@@ -227,7 +227,7 @@ mod tests {
 
     #[test]
     fn suggested_share_follows_deequ_with_the_rule_of_three() {
-        use crate::baseline::suggested_share;
+        use crate::judge::baseline::suggested_share;
         // No exception in 2M values: 1 − 3/n, minus 1.96·sqrt(p(1−p)/n), down to 0.99.
         assert_eq!(suggested_share(1.0, 2_000_000), 0.99);
         // 100 values: p' = 0.97, 0.97 − 1.96·0.01706 = 0.9366 → 0.93.

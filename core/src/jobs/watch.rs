@@ -20,13 +20,13 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use crate::backend::Backend;
-use crate::baseline::Baseline;
 use crate::engine::window::Window;
 use crate::engine::{profile_files, FileStamp, ProfilePlan, ProfileSet, Request, Segment, SegmentKey};
 use crate::error::{Error, Result};
+use crate::judge::baseline::Baseline;
 use crate::output::write_atomic;
 use crate::profile::Role;
-use crate::timeline::{self, WindowReference, WindowResult};
+use crate::time::timeline::{self, WindowReference, WindowResult};
 
 /// How to watch.
 #[derive(Debug, Clone)]
@@ -48,7 +48,7 @@ pub struct WatchOptions {
     /// Stop after one look (process what is complete, close what is due).
     pub once: bool,
     /// Metrics files: EMF lines appended per closed window, Prometheus text rewritten.
-    pub metrics: Option<crate::pipeline::MetricsOptions>,
+    pub metrics: Option<crate::jobs::MetricsOptions>,
     /// Write into the output folder even when it is the baseline folder or holds a baseline.
     pub force: bool,
 }
@@ -112,7 +112,7 @@ impl<'b> Watcher<'b> {
     /// [`Error::OutputInUse`] when the output folder is, or lies in, the baseline folder, or
     /// holds a baseline.
     pub fn new(opts: WatchOptions, base: Baseline, backend: &'b dyn Backend) -> Result<Self> {
-        crate::pipeline::check_output(&opts.output, Some(&base.dir), crate::pipeline::Job::Run, opts.force)?;
+        crate::jobs::check_output(&opts.output, Some(&base.dir), crate::jobs::Job::Run, opts.force)?;
         let key = format!(
             "{}|{}|{}|{}",
             env!("CARGO_PKG_VERSION"),
@@ -123,7 +123,7 @@ impl<'b> Watcher<'b> {
         let path = opts.output.join(STATE);
         let state = match std::fs::read(&path) {
             Ok(bytes) => {
-                let body = crate::output::unseal(&bytes).ok_or_else(|| {
+                let body = crate::codec::unseal(&bytes).ok_or_else(|| {
                     Error::Usage(format!(
                         "{}: damaged watch state (its fingerprint does not match); remove it to start over",
                         path.display()
@@ -163,13 +163,13 @@ impl<'b> Watcher<'b> {
         let bytes = serde_json::to_vec(&self.state);
         self.state.open.put_back_edges(edges);
         let bytes = bytes.map_err(|e| Error::Output { path: STATE.into(), source: std::io::Error::other(e) })?;
-        write_atomic(&self.opts.output.join(STATE), &crate::output::seal(bytes))
+        write_atomic(&self.opts.output.join(STATE), &crate::codec::seal(bytes))
     }
 
     /// Files complete now and not folded yet, in name order, and how many files are waiting to
     /// settle.
     fn complete_files(&mut self) -> (Vec<PathBuf>, usize) {
-        let (files, _) = crate::scan::data_files(&self.opts.input);
+        let (files, _) = crate::source::scan::data_files(&self.opts.input);
         let now = Instant::now();
         let wall_ns = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
         let mut ready = Vec::new();
@@ -202,13 +202,13 @@ impl<'b> Watcher<'b> {
     /// Folds one complete file into the open windows and saves the state.
     fn fold(&mut self, path: &Path) -> Result<bool> {
         let st = FileStamp::of(path);
-        let s = crate::scan::scan(&[path.display().to_string()], &Role::is_identifier_name);
+        let s = crate::source::scan::scan(&[path.display().to_string()], &Role::is_identifier_name);
         self.pending.remove(path);
         self.state.failed.retain(|(d, _)| d.path != st.path);
         let outcome = match s.files.first() {
             None => Err(s.skipped.first().map_or("unreadable".into(), |k| k.error.clone())),
             Some(_) => {
-                let pb = crate::progress::Progress::hidden();
+                let pb = crate::engine::progress::Progress::hidden();
                 let req = Request { plan: &self.plan, backend: self.backend, progress: &pb };
                 let o = profile_files(&s.files, &req, None)?;
                 match o.skipped.first() {
@@ -292,13 +292,15 @@ impl<'b> Watcher<'b> {
         all.push('\n');
         write_atomic(&self.opts.output.join("windows.csv"), all.as_bytes())?;
         if let Some(m) = &self.opts.metrics {
-            let points: Vec<crate::metrics::Point> = results
+            let points: Vec<crate::output::metrics::Point> = results
                 .iter()
-                .map(|r| crate::metrics::Point::of(r.end, &r.features, &set.segments[&Segment::Window(r.start)]))
+                .map(|r| {
+                    crate::output::metrics::Point::of(r.end, &r.features, &set.segments[&Segment::Window(r.start)])
+                })
                 .collect();
             if let Some(p) = &m.emf {
                 use std::io::Write;
-                let text = crate::metrics::emf(&points, &m.labels);
+                let text = crate::output::metrics::emf(&points, &m.labels);
                 let mut f = std::fs::OpenOptions::new()
                     .create(true)
                     .append(true)
@@ -308,7 +310,7 @@ impl<'b> Watcher<'b> {
             }
             if let (Some(p), Some(last)) = (&m.prometheus, points.last()) {
                 let windows = Some(self.state.closed.len() + results.len());
-                write_atomic(p, crate::metrics::prometheus(last, &m.labels, windows).as_bytes())?;
+                write_atomic(p, crate::output::metrics::prometheus(last, &m.labels, windows).as_bytes())?;
             }
         }
         self.state.closed.extend(due);

@@ -10,8 +10,8 @@
 
 use serde::Serialize;
 
-use crate::formats::sagemaker::{Constraints, DistributionConstraints, FeatureConstraints, MonitoringConfig};
-use crate::timeline::WindowResult;
+use crate::judge::sagemaker::{Constraints, DistributionConstraints, FeatureConstraints, MonitoringConfig};
+use crate::time::timeline::WindowResult;
 
 /// The calibrated threshold of one feature.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -76,7 +76,7 @@ pub fn calibrate(results: &[WindowResult], rate: f64) -> Vec<Calibration> {
     let Some(first) = results.first() else { return Vec::new() };
     let mut out = Vec::new();
     for (j, f0) in first.features.iter().enumerate() {
-        let compared: Vec<&crate::drift::FeatureDrift> = results
+        let compared: Vec<&crate::judge::drift::FeatureDrift> = results
             .iter()
             .filter_map(|r| r.features.get(j))
             .filter(|f| f.distance.is_some() && f.method.is_some())
@@ -90,7 +90,7 @@ pub fn calibrate(results: &[WindowResult], rate: f64) -> Vec<Calibration> {
         let alarms = values.iter().filter(|&&d| if higher { d > t } else { d < t }).count();
         out.push(Calibration {
             feature: f0.name.clone(),
-            categorical: any.kind == crate::drift::FeatureKind::Categorical,
+            categorical: any.kind == crate::judge::drift::FeatureKind::Categorical,
             method,
             windows: values.len(),
             previous: any.threshold,

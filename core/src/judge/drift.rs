@@ -8,8 +8,8 @@
 
 use serde::Serialize;
 
-use crate::baseline::{Baseline, Reference};
-use crate::compare::{self, robust_allowance, CategoricalMetrics, NumericMetrics};
+use crate::judge::baseline::{Baseline, Reference};
+use crate::judge::compare::{self, robust_allowance, CategoricalMetrics, NumericMetrics};
 use crate::profile::{ColumnProfile, Kll};
 
 /// The verdict on one feature.

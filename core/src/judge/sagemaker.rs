@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-pub use crate::output::{lenient_f64, lenient_opt_f64};
+pub use crate::codec::{lenient_f64, lenient_opt_f64};
 
 /// Serializes an optional float, writing non-finite values as absent-equivalent `null`.
 fn ser_opt_f64<S: serde::Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {

@@ -11,12 +11,12 @@ use arrow_array::{ArrayRef, RecordBatch};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::baseline::{Baseline, Reference};
-use crate::drift::{self, FeatureDrift, Verdict};
 use crate::engine::window::{iso, Window};
 use crate::engine::{ProfileSet, Segment};
 use crate::error::{one_line, Error, Result};
-use crate::formats::sagemaker::{CheckType, Violation, Violations};
+use crate::judge::baseline::{Baseline, Reference};
+use crate::judge::drift::{self, FeatureDrift, Verdict};
+use crate::judge::sagemaker::{CheckType, Violation, Violations};
 use crate::output::{to_json, write_atomic};
 use crate::profile::DatasetProfile;
 
@@ -157,7 +157,7 @@ pub struct WindowsSummary {
 
 /// Compares every window of `set` with its reference: drift of the features `names` (against
 /// the baseline, the previous window, a rolling merge of earlier windows or a fixed range of
-/// windows) and the baseline's constraints, as [`drift::feature`] and [`crate::check::check`]
+/// windows) and the baseline's constraints, as [`drift::feature`] and [`crate::judge::check::check`]
 /// do for a whole run. Windows carry no quantile sketch, so on a SageMaker baseline their L∞ is
 /// taken between histograms over the baseline sketch's bins (the whole run's L∞ is taken
 /// between sketches).
@@ -218,7 +218,7 @@ pub fn evaluate(
                     }
                 })
                 .collect();
-            let mut violations = crate::check::check(base, p, &features);
+            let mut violations = crate::judge::check::check(base, p, &features);
             // A projection is not a missing column, and windows hold only the planned columns.
             violations.retain(|v| {
                 v.constraint_check_type != CheckType::MissingColumnCheck || names.contains(&v.feature_name)
@@ -409,13 +409,13 @@ pub fn write_folders(dir: &Path, window: &Window, results: &[WindowResult]) -> R
 
 /// The drift-distance series of every feature over the windows: `psi`, where the window was
 /// compared.
-pub fn drift_series(results: &[WindowResult]) -> Vec<crate::changepoint::Series> {
+pub fn drift_series(results: &[WindowResult]) -> Vec<crate::time::changepoint::Series> {
     let Some(first) = results.first() else { return Vec::new() };
     first
         .features
         .iter()
         .enumerate()
-        .map(|(j, f)| crate::changepoint::Series {
+        .map(|(j, f)| crate::time::changepoint::Series {
             feature: f.name.clone(),
             name: "psi".into(),
             points: results
@@ -432,10 +432,13 @@ pub fn drift_series(results: &[WindowResult]) -> Vec<crate::changepoint::Series>
 
 /// The per-window series the HTML report draws: each feature's drift distance, threshold and
 /// verdict per window, and its change points.
-pub fn for_report(results: &[WindowResult], changes: &[crate::changepoint::ChangePoint]) -> crate::report::Timeline {
+pub fn for_report(
+    results: &[WindowResult],
+    changes: &[crate::time::changepoint::ChangePoint],
+) -> crate::output::report::Timeline {
     let names: Vec<&str> =
         results.first().map(|r| r.features.iter().map(|f| f.name.as_str()).collect()).unwrap_or_default();
-    crate::report::Timeline {
+    crate::output::report::Timeline {
         starts: results.iter().map(|r| r.start).collect(),
         rows: results.first().is_some_and(|r| r.of_rows),
         features: names
@@ -450,7 +453,7 @@ pub fn for_report(results: &[WindowResult], changes: &[crate::changepoint::Chang
                     changes.iter().filter(|c| c.feature == *name).map(|c| c.window_index).collect();
                 at.sort_unstable();
                 at.dedup();
-                crate::report::TimelineFeature {
+                crate::output::report::TimelineFeature {
                     name: name.to_string(),
                     metric: first.and_then(|f| f.method.clone()).unwrap_or_default(),
                     threshold: first.and_then(|f| f.threshold),

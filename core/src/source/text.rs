@@ -37,10 +37,10 @@ use base64::Engine;
 use serde::Deserialize;
 
 use crate::error::one_line;
-use crate::scan::PlainText;
+use crate::source::scan::PlainText;
 
 /// Rows per batch read from text.
-const BATCH_ROWS: usize = crate::decode::BATCH_ROWS;
+const BATCH_ROWS: usize = crate::source::decode::BATCH_ROWS;
 /// Warnings kept per file; the rest are counted.
 pub const MAX_WARNINGS: usize = 20;
 
@@ -179,7 +179,7 @@ fn scan_csv(path: &Path, plain: &PlainText) -> Result<Scanned, String> {
 /// A one-line reason naming the line when a CSV record is malformed.
 pub fn read(path: &Path, file: &TextFile, columns: &[usize], each: &mut dyn FnMut(&RecordBatch)) -> Result<(), String> {
     let out = Arc::new(file.schema.project(columns).map_err(one_line)?);
-    let cast = |b: RecordBatch| crate::decode::cast_to(&b, &out);
+    let cast = |b: RecordBatch| crate::source::decode::cast_to(&b, &out);
     match file.kind {
         TextKind::Csv { header, delimiter } => {
             let reader = arrow_csv::ReaderBuilder::new(file.raw.clone())

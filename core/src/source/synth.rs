@@ -254,11 +254,11 @@ mod tests {
         write_capture(&a, &spec).unwrap();
         write_capture(&b, &spec).unwrap();
         assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
-        let f = crate::scan::open(&a, &|_| false).unwrap();
+        let f = crate::source::scan::open(&a, &|_| false).unwrap();
         assert_eq!((f.rows, f.row_groups(), f.schema().fields().len()), (2500, 3, 22));
         let floats = d.path().join("f.parquet");
         write_capture(&floats, &CaptureSpec { shape: Shape::Floats, ..spec }).unwrap();
-        let f = crate::scan::open(&floats, &|_| false).unwrap();
+        let f = crate::source::scan::open(&floats, &|_| false).unwrap();
         assert_eq!((f.rows, f.row_groups(), f.schema().fields().len()), (2500, 3, 12));
     }
 }

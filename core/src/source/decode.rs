@@ -17,7 +17,7 @@ use parquet::arrow::ProjectionMask;
 #[cfg(feature = "parquet")]
 use crate::error::one_line;
 use crate::error::{Error, Result};
-use crate::scan::{Format, ScannedFile};
+use crate::source::scan::{Format, ScannedFile};
 
 /// Rows per decoded batch: what a backend folds at once.
 pub const BATCH_ROWS: usize = crate::backend::MAX_BATCH_ROWS;
@@ -101,7 +101,7 @@ fn decode(
     match &file.format {
         #[cfg(feature = "parquet")]
         Format::Parquet(m) => read_parquet(file, m, rg, columns, each),
-        Format::Text(t) => crate::formats::text::read(file.read_path(), t, columns, each),
+        Format::Text(t) => crate::source::text::read(file.read_path(), t, columns, each),
     }
 }
 
@@ -116,7 +116,7 @@ fn read_parquet(
     let mask = ProjectionMask::roots(meta.parquet_schema(), columns.iter().copied());
     if let Some(remote) = &file.remote {
         // Ranged reads of the row group's column chunks only.
-        let reader = crate::remote::RemoteReader(remote.clone());
+        let reader = crate::source::remote::RemoteReader(remote.clone());
         return read_row_group(
             ParquetRecordBatchReaderBuilder::new_with_metadata(reader, meta.clone()),
             rg,

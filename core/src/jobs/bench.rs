@@ -1,6 +1,6 @@
 //! `driftscope bench`: throughput per stage and backend on a generated capture.
 //!
-//! Generates (or reuses) a baseline and a drifted current capture with [`crate::synth`], then
+//! Generates (or reuses) a baseline and a drifted current capture with [`crate::source::synth`], then
 //! times, best of `runs`:
 //! - **decode**: every row group of the current file decoded in parallel, nothing else — the
 //!   floor any Parquet-reading monitor sits on;
@@ -27,15 +27,15 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::backend::{self, BackendChoice, BinnedPair};
-use crate::baseline::{Baseline, Reference};
-use crate::decode::{for_each_batch, projection};
 use crate::engine::window::Window;
 use crate::engine::{profile_batches, ProfilePlan, SegmentKey};
 use crate::error::{Error, Result};
-use crate::pipeline::{run_baseline, run_monitor, JobOptions, TimeOptions};
+use crate::jobs::{run_baseline, run_monitor, JobOptions, TimeOptions};
+use crate::judge::baseline::{Baseline, Reference};
 use crate::profile::Role;
-use crate::scan::{scan, ScannedFile};
-use crate::synth::{write_capture, CaptureSpec, Shape};
+use crate::source::decode::{for_each_batch, projection};
+use crate::source::scan::{scan, ScannedFile};
+use crate::source::synth::{write_capture, CaptureSpec, Shape};
 
 /// What to measure.
 #[derive(Debug, Clone)]
@@ -209,7 +209,7 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
                     edges,
                     base: weights,
                     cur: h.counts.iter().map(|&c| c as f64).collect(),
-                    spread: crate::compare::Spread::even((min.unwrap_or(0.0), max.unwrap_or(0.0))),
+                    spread: crate::judge::compare::Spread::even((min.unwrap_or(0.0), max.unwrap_or(0.0))),
                 }),
                 _ => None,
             })
@@ -231,7 +231,7 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
         })?;
         stages.push(BenchRow { stage: "end to end (monitor)".into(), backend: name.clone(), seconds: t, rows, bytes });
         if let Some(window) = opts.window {
-            let limit = crate::timeline::DEFAULT_MAX_WINDOWS;
+            let limit = crate::time::timeline::DEFAULT_MAX_WINDOWS;
             let keyed = ProfilePlan {
                 segment: SegmentKey::Window { column: TIME_COLUMN.into(), window, limit },
                 ..plan.clone()
@@ -243,7 +243,7 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
                 column: Some(TIME_COLUMN.into()),
                 window,
                 limit,
-                reference: crate::timeline::WindowReference::Baseline,
+                reference: crate::time::timeline::WindowReference::Baseline,
             };
             let job = JobOptions {
                 backend: choice,

@@ -3,7 +3,7 @@
 //! that comes from data (feature names, category values, paths) is escaped.
 
 use super::{escape, MonitorReport};
-use crate::drift::Chart;
+use crate::judge::drift::Chart;
 
 const BASELINE_COLOR: &str = "#4a78b5";
 const CURRENT_COLOR: &str = "#e07b39";
@@ -202,7 +202,7 @@ fn timeline_svg(t: &super::Timeline, f: &super::TimelineFeature) -> String {
         let (lo, hi) = vals.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| (l.min(v), h.max(v)));
         let mean = vals.iter().sum::<f64>() / vals.len() as f64;
         let x = left + dx * i as f64;
-        let drifted = f.status[a..b].iter().filter(|s| **s == crate::drift::Verdict::Drift).count();
+        let drifted = f.status[a..b].iter().filter(|s| **s == crate::judge::drift::Verdict::Drift).count();
         s.push_str(&format!(
             "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{:.2}\" height=\"{:.1}\" fill=\"{}\" opacity=\"0.5\"><title>{} – {}: {} {:.4} (min {:.4}, max {:.4}), {drifted} of {} windows drifted</title></rect>",
             y(hi),
@@ -262,8 +262,8 @@ pub fn heatmap_svg(t: &super::Timeline) -> String {
         let name: String = f.name.chars().take(24).collect();
         s.push_str(&format!("<text x=\"0\" y=\"{:.1}\" font-size=\"10\">{}</text>", yy + 10.0, escape(&name)));
         for (i, &(a, b)) in cols.iter().enumerate() {
-            let drifted = f.status[a..b].iter().filter(|v| **v == crate::drift::Verdict::Drift).count();
-            let compared = f.status[a..b].iter().filter(|v| **v != crate::drift::Verdict::Skipped).count();
+            let drifted = f.status[a..b].iter().filter(|v| **v == crate::judge::drift::Verdict::Drift).count();
+            let compared = f.status[a..b].iter().filter(|v| **v != crate::judge::drift::Verdict::Skipped).count();
             let color = if drifted > 0 {
                 "#d9534f"
             } else if compared > 0 {
@@ -452,8 +452,8 @@ pub fn render(r: &MonitorReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::drift::Verdict;
-    use crate::report::{Timeline, TimelineFeature};
+    use crate::judge::drift::Verdict;
+    use crate::output::report::{Timeline, TimelineFeature};
 
     #[test]
     fn tick_numbers_are_short() {

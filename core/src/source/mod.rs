@@ -1,0 +1,14 @@
+//! The source stage: where rows come from. Paths, folders, globs and hive partitions become
+//! input files ([`scan`]), local or in object stores ([`remote`]); Parquet row groups, CSV and
+//! SageMaker JSON Lines ([`text`]) become Arrow record batches, projected ([`decode`]);
+//! [`synth`] generates realistic captures for benchmarks and tests.
+//!
+//! It imports only [`crate::error`] and [`crate::codec`] of the crate, and the batch size the
+//! backends take ([`crate::backend::MAX_BATCH_ROWS`]); every stage above reads through it.
+
+pub mod decode;
+pub mod remote;
+pub mod scan;
+#[cfg(feature = "parquet")]
+pub mod synth;
+pub mod text;
