@@ -412,7 +412,7 @@ fn auto_measures_both_backends_on_the_jobs_rows() {
     if let Some(g) = gpu() {
         backends.push(g);
     }
-    let t = driftscope::jobs::measure(&batches, &plan, &backends).unwrap();
+    let t = driftscope::engine::auto::measure(&batches, &plan, &backends).unwrap();
     assert_eq!(t.len(), backends.len());
     assert!(t.iter().all(|&s| s > 0.0 && s.is_finite()), "{t:?}");
 }

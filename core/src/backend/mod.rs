@@ -144,7 +144,7 @@ pub enum BackendChoice {
 
 /// Resolves the user's choice to a backend without looking at the job: `auto` takes a hardware
 /// GPU when there is one (a job's pipeline measures first, see
-/// [`crate::jobs::choose_backend`]). The string says which one and why.
+/// [`crate::engine::auto::choose_backend`]). The string says which one and why.
 pub fn select(choice: BackendChoice) -> Result<(Box<dyn Backend>, String)> {
     match choice {
         BackendChoice::Cpu => Ok((Box::new(cpu::CpuBackend), "cpu (requested)".into())),

@@ -21,6 +21,7 @@
 //! [`files`] drives profilers over Parquet files (row groups in parallel, files folded in
 //! order, checkpoints for resumable audits); [`profile_batches`] over batches already in memory.
 
+pub mod auto;
 pub mod files;
 pub mod ledger;
 mod profiler;

@@ -112,7 +112,12 @@ impl<'b> Watcher<'b> {
     /// [`Error::OutputInUse`] when the output folder is, or lies in, the baseline folder, or
     /// holds a baseline.
     pub fn new(opts: WatchOptions, base: Baseline, backend: &'b dyn Backend) -> Result<Self> {
-        crate::jobs::check_output(&opts.output, Some(&base.dir), crate::jobs::Job::Run, opts.force)?;
+        crate::output::folder::check_output(
+            &opts.output,
+            Some(&base.dir),
+            crate::output::folder::Job::Run,
+            opts.force,
+        )?;
         let key = format!(
             "{}|{}|{}|{}",
             env!("CARGO_PKG_VERSION"),

@@ -1,5 +1,5 @@
 //! The judge: a baseline against a current profile. [`compare`] computes the drift metrics,
-//! [`drift`] gives each feature's verdict, [`check`] the constraint violations; [`baseline`]
+//! [`drift`] gives each feature's verdict, [`check`] the constraint violations, [`verdict`] the run's verdict as a whole; [`baseline`]
 //! loads and writes baselines (driftscope's and SageMaker's) and suggests their constraints,
 //! in SageMaker's file model ([`sagemaker`]).
 //!
@@ -12,3 +12,4 @@ pub mod check;
 pub mod compare;
 pub mod drift;
 pub mod sagemaker;
+pub mod verdict;

@@ -3,6 +3,7 @@
 //! atomic-write helper every file goes through. It may import every floor below it; nothing
 //! below imports it but for [`write_atomic`] (the file engine's checkpoint, the watch state).
 
+pub mod folder;
 pub mod metrics;
 pub mod report;
 

@@ -18,6 +18,9 @@
 
 use serde::Serialize;
 
+/// The file a run's change points are written to.
+pub const CHANGEPOINTS: &str = "changepoints.json";
+
 /// A change-point detector.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Method {

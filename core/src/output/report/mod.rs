@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::engine::ledger::FileResult;
 use crate::judge::drift::FeatureDrift;
 use crate::judge::sagemaker::Violation;
+pub use crate::judge::verdict::{DatasetDrift, Summary};
 use crate::source::scan::Skipped;
 
 /// What was read.
@@ -26,59 +27,6 @@ pub struct InputSummary {
     pub schema_differences: Vec<String>,
     /// Every readable file in order: rows, partitions, status.
     pub per_file: Vec<FileResult>,
-}
-
-/// Counts for the verdict.
-#[derive(Debug, Clone, Serialize, Default)]
-pub struct Summary {
-    /// Features compared.
-    pub features_compared: usize,
-    /// Features with drift.
-    pub features_drifted: usize,
-    /// Features skipped.
-    pub features_skipped: usize,
-    /// Constraint violations (drift included).
-    pub violations: usize,
-    /// The dataset-level verdict (none when no feature was compared).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub dataset_drift: Option<DatasetDrift>,
-}
-
-/// The dataset-level verdict: the share of compared features that drifted, against a threshold.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct DatasetDrift {
-    /// Drifted features over compared features.
-    pub share: f64,
-    /// The share at or above which the dataset has drifted.
-    pub threshold: f64,
-    /// True when `share >= threshold`.
-    pub drift: bool,
-}
-
-impl Summary {
-    /// The dataset-level verdict in one sentence, for the Markdown and the HTML report.
-    pub fn dataset_sentence(&self) -> Option<String> {
-        self.dataset_drift.map(|d| {
-            format!(
-                "{} — {} of {} compared features drifted ({:.0}%; the dataset drifts at {:.0}%)",
-                if d.drift { "drifted" } else { "no dataset drift" },
-                self.features_drifted,
-                self.features_compared,
-                d.share * 100.0,
-                d.threshold * 100.0
-            )
-        })
-    }
-}
-
-impl DatasetDrift {
-    /// The verdict for `drifted` of `compared` features (`None` when none was compared).
-    pub fn of(drifted: usize, compared: usize, threshold: f64) -> Option<DatasetDrift> {
-        (compared > 0).then(|| {
-            let share = drifted as f64 / compared as f64;
-            DatasetDrift { share, threshold, drift: share >= threshold }
-        })
-    }
 }
 
 /// Everything a monitoring run found; `drift.json` is this model.

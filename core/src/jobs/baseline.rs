@@ -1,0 +1,123 @@
+//! `baseline`: the training data profiled into a baseline folder.
+
+use std::path::PathBuf;
+
+use crate::engine::ProfilePlan;
+use crate::error::{Error, Result};
+use crate::judge::baseline::{self};
+use crate::output::{to_json, write_atomic};
+use crate::profile::DatasetProfile;
+use crate::quality::join::QualityOutcome;
+use crate::source::scan::Skipped;
+
+use super::{ground_truth, profile_pass, scan_inputs, strict_check, JobOptions};
+use crate::engine::auto::choose_backend;
+use crate::output::folder::{check_output, Job, OutputGuard};
+
+/// What a baseline run produced.
+#[derive(Debug)]
+pub struct BaselineOutcome {
+    /// The baseline profile.
+    pub profile: DatasetProfile,
+    /// Inputs left out.
+    pub skipped: Vec<Skipped>,
+    /// Files profiled.
+    pub files: usize,
+    /// Files taken from a checkpoint (`--resume`).
+    pub resumed: usize,
+    /// Schema differences between files.
+    pub schema_differences: Vec<String>,
+    /// Files written.
+    pub written: Vec<PathBuf>,
+    /// The backend that ran.
+    pub backend: String,
+    /// Model quality, when `--problem-type` asked for it.
+    pub quality: Option<QualityOutcome>,
+}
+
+/// Profiles the inputs into a baseline: `statistics.json`, `constraints.json`, `profile.json`.
+///
+/// The inputs are read twice: first for moments and sketches, then for exact counts over bin
+/// edges taken from the first pass's quantiles.
+pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
+    check_output(&opts.output, None, Job::Baseline, opts.force)?;
+    let quality = opts.quality.resolve(None)?;
+    let s = scan_inputs(opts)?;
+    let mut guard = OutputGuard::new(&opts.output);
+    let plan = ProfilePlan { columns: opts.columns.clone(), ..Default::default() };
+    let (backend, backend_note) = choose_backend(opts.backend, &s.files, &plan)?;
+    let first = profile_pass(opts, &mut guard, &s.files, &plan, backend.as_ref(), ("baseline-1", "baseline 1/2"))?;
+    let (mut profile, mut skipped) = (first.profile, first.skipped);
+    strict_check(opts, &skipped)?;
+    let failed: Vec<&str> = skipped.iter().map(|k| k.path.as_str()).collect();
+    let good: Vec<_> =
+        s.files.iter().filter(|f| !failed.contains(&f.path.display().to_string().as_str())).cloned().collect();
+    if good.is_empty() {
+        return Err(Error::NoInput(
+            skipped.iter().map(|k| format!("{}: {}", k.path, k.error)).collect::<Vec<_>>().join("; "),
+        ));
+    }
+
+    let edges = baseline::plan_edges(&profile);
+    if !edges.is_empty() {
+        let plan = ProfilePlan {
+            columns: Some(edges.keys().cloned().collect()),
+            edges: edges.into_iter().map(|(k, e)| (k, e.into())).collect(),
+            histogram_only: true,
+            ..Default::default()
+        };
+        let out2 = profile_pass(opts, &mut guard, &good, &plan, backend.as_ref(), ("baseline-2", "baseline 2/2"))?;
+        let (second, failed2) = (out2.profile, out2.skipped);
+        if let Some(f) = failed2.first() {
+            return Err(Error::Input {
+                path: f.path.clone().into(),
+                message: format!("failed on the second pass: {}", f.error),
+            });
+        }
+        for c in &mut profile.columns {
+            if let Some(h) = second.column(&c.name).and_then(|x| x.histogram.clone()) {
+                c.histogram = Some(h);
+            }
+        }
+    }
+    let mut all_skipped = s.skipped.clone();
+    all_skipped.append(&mut skipped);
+    // Model quality before anything is written: a failure leaves no half-made baseline.
+    let quality = match quality {
+        Some(settings) => {
+            let truth = ground_truth(opts)?;
+            let out = crate::quality::run::run(&settings, &opts.quality, &good, truth.as_deref(), &opts.output, None)?;
+            Some((settings, out))
+        }
+        None => None,
+    };
+    let stats = baseline::statistics(&profile);
+    let constraints = baseline::suggest_constraints(&profile);
+    let mut written = Vec::new();
+    for (name, bytes) in [
+        (baseline::STATISTICS, to_json(&stats)),
+        (baseline::CONSTRAINTS, to_json(&constraints)),
+        (baseline::PROFILE, to_json(&profile)),
+    ] {
+        let p = opts.output.join(name);
+        write_atomic(&p, &bytes)?;
+        written.push(p);
+    }
+    let quality = match quality {
+        Some((settings, out)) => {
+            written.extend(crate::quality::run::write_baseline(&opts.output, &settings, &out)?);
+            Some(out)
+        }
+        None => None,
+    };
+    Ok(BaselineOutcome {
+        profile,
+        skipped: all_skipped,
+        files: good.len(),
+        resumed: first.resumed,
+        schema_differences: s.schema_differences,
+        written,
+        backend: backend_note,
+        quality,
+    })
+}

@@ -1,0 +1,90 @@
+//! `calibrate`: drift thresholds set from a history of windows judged normal.
+
+use std::path::PathBuf;
+
+use crate::error::{Error, Result};
+use crate::judge::baseline::{self, Baseline};
+use crate::output::{to_json, write_atomic};
+use crate::source::scan::Skipped;
+use crate::time::timeline::{self, WindowReference};
+
+use super::{scan_inputs, windows_pass, JobOptions};
+use crate::output::folder::{check_output, Job};
+
+/// What a calibration run found and wrote.
+#[derive(Debug)]
+pub struct CalibrateOutcome {
+    /// Per feature: the calibrated threshold and its expected false-alarm rate.
+    pub calibrations: Vec<crate::time::calibrate::Calibration>,
+    /// Windows of history judged.
+    pub windows: usize,
+    /// Inputs left out.
+    pub skipped: Vec<Skipped>,
+    /// The backend that ran.
+    pub backend: String,
+    /// Files written.
+    pub written: Vec<PathBuf>,
+}
+
+/// What `calibration.json` holds.
+#[derive(serde::Serialize)]
+struct CalibrationFile<'a> {
+    false_alarm_rate: f64,
+    windows: usize,
+    window: String,
+    time_column: &'a str,
+    baseline: String,
+    features: &'a [crate::time::calibrate::Calibration],
+}
+
+/// Sets each feature's drift threshold from a history of windows judged normal, at the
+/// false-alarm rate `rate` per window and feature: the output folder becomes a baseline (the
+/// baseline's statistics, its constraints with the calibrated thresholds in
+/// `monitoring_config_overrides`) plus `calibration.json`.
+pub fn run_calibrate(opts: &JobOptions, baseline_dir: &std::path::Path, rate: f64) -> Result<CalibrateOutcome> {
+    if !(rate > 0.0 && rate < 1.0) {
+        return Err(Error::Usage(format!("--false-alarm-rate: expected a rate between 0 and 1, got {rate}")));
+    }
+    check_output(&opts.output, Some(baseline_dir), Job::Calibrate, opts.force)?;
+    let base = Baseline::load(baseline_dir)?;
+    let s = scan_inputs(opts)?;
+    let (w, outcome, backend_note) = windows_pass(opts, &s, base.edges(), "calibrate")?;
+    let mut names = base.feature_names();
+    if let Some(cols) = &opts.columns {
+        names.retain(|n| cols.contains(n));
+    }
+    // The time column moves from window to window by construction: it is not judged per window.
+    names.retain(|n| *n != w.column);
+    let results = timeline::evaluate(&base, &names, &outcome.segments, &w.window, WindowReference::Baseline)?;
+    if results.is_empty() {
+        return Err(Error::Usage(format!("--time-column '{}': no row of the history holds a time", w.column)));
+    }
+    let calibrations = crate::time::calibrate::calibrate(&results, rate);
+    let mut constraints = base.constraints.clone();
+    crate::time::calibrate::apply(&mut constraints, &calibrations);
+    let file = CalibrationFile {
+        false_alarm_rate: rate,
+        windows: results.len(),
+        window: w.window.to_string(),
+        time_column: &w.column,
+        baseline: base.dir.display().to_string(),
+        features: &calibrations,
+    };
+    let mut files = vec![
+        (baseline::STATISTICS, to_json(&base.statistics)),
+        (baseline::CONSTRAINTS, to_json(&constraints)),
+        ("calibration.json", to_json(&file)),
+    ];
+    if let Some(p) = &base.profile {
+        files.push((baseline::PROFILE, to_json(p)));
+    }
+    let mut written = Vec::new();
+    for (name, bytes) in files {
+        let p = opts.output.join(name);
+        write_atomic(&p, &bytes)?;
+        written.push(p);
+    }
+    let mut skipped = s.skipped.clone();
+    skipped.extend(outcome.skipped);
+    Ok(CalibrateOutcome { calibrations, windows: results.len(), skipped, backend: backend_note, written })
+}

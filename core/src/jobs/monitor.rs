@@ -1,0 +1,336 @@
+//! `monitor`: the captures judged against a baseline, whole and per time window, with model
+//! quality when asked.
+
+use std::path::PathBuf;
+
+use crate::engine::ProfilePlan;
+use crate::engine::SegmentKey;
+use crate::error::{Error, Result};
+use crate::judge::baseline::{self, Baseline};
+use crate::judge::drift::{self};
+use crate::output::report::{self, InputSummary, MonitorReport, Summary};
+use crate::output::{to_json, write_atomic};
+use crate::profile::DatasetProfile;
+use crate::quality::run::QualityBaseline;
+use crate::source::scan::ScannedFile;
+use crate::time::changepoint::{self, Method as ChangeMethod};
+use crate::time::timeline::{self, WindowReference, WindowResult};
+
+use super::changepoints::find_changes;
+use super::{check_timed, ground_truth, profile_pass, scan_inputs, strict_check, time_column, JobOptions};
+use crate::engine::auto::choose_backend;
+use crate::judge::verdict::{judge, summarize, Judgement};
+use crate::output::folder::{check_output, Job, OutputGuard};
+use crate::time::changepoint::CHANGEPOINTS;
+
+/// What a monitoring run produced.
+#[derive(Debug)]
+pub struct MonitorOutcome {
+    /// The report (also written as `drift.json`).
+    pub report: MonitorReport,
+    /// The Markdown summary.
+    pub markdown: String,
+    /// Per-window verdicts, when rows were keyed by time.
+    pub windows: Vec<WindowResult>,
+    /// Files written.
+    pub written: Vec<PathBuf>,
+}
+
+/// The monitoring report of a profile made elsewhere (the Python package, a Spark job's merged
+/// partials): every feature judged against `base`, as `monitor` judges the inputs it reads.
+/// `files` lists the files the profile was made from, as `monitor`'s ledger does (path and
+/// rows, in the order they were merged); `backend` is what profiled them and why.
+pub fn report_for_profile(
+    base: &Baseline,
+    current: &DatasetProfile,
+    dataset_drift_share: f64,
+    backend: (&str, &str),
+    files: &[(String, u64)],
+) -> MonitorReport {
+    let Judgement { features, violations, summary, .. } = judge(base, current, None, dataset_drift_share);
+    let per_file: Vec<crate::engine::ledger::FileResult> = files
+        .iter()
+        .map(|(path, rows)| crate::engine::ledger::FileResult {
+            path: path.clone(),
+            rows: *rows,
+            partitions: crate::source::scan::hive_partitions(std::path::Path::new(path)),
+            status: crate::engine::ledger::FileStatus::Ok,
+            error: None,
+        })
+        .collect();
+    MonitorReport {
+        driftscope_version: env!("CARGO_PKG_VERSION"),
+        backend: backend.0.into(),
+        backend_reason: backend.1.into(),
+        baseline_source: base.source().into(),
+        baseline: base.dir.display().to_string(),
+        baseline_notes: base.notes.clone(),
+        baseline_rows: base.statistics.dataset.item_count.max(0.0) as u64,
+        current: InputSummary {
+            files: per_file.len(),
+            rows: current.rows,
+            resumed_files: 0,
+            skipped: Vec::new(),
+            schema_differences: Vec::new(),
+            per_file,
+        },
+        summary,
+        features,
+        violations,
+        windows: None,
+        timeline: None,
+        model_quality: None,
+    }
+}
+
+/// Writes a monitoring run's files into `out`: `statistics.json`, `constraint_violations.json`,
+/// `drift.json`, `profile.json` and `report.html` (each atomically); returns their paths.
+///
+/// # Errors
+/// [`Error::Output`] when a file cannot be written.
+pub fn write_monitor_files(
+    out: &std::path::Path,
+    report: &MonitorReport,
+    current: &DatasetProfile,
+) -> Result<Vec<PathBuf>> {
+    let stats = baseline::statistics(current);
+    let mut written = Vec::new();
+    for (name, bytes) in [
+        ("statistics.json", to_json(&stats)),
+        (
+            "constraint_violations.json",
+            to_json(&crate::judge::sagemaker::Violations { violations: report.violations.clone() }),
+        ),
+        ("drift.json", to_json(report)),
+        ("profile.json", to_json(current)),
+        ("report.html", report::html::render(report).into_bytes()),
+    ] {
+        let p = out.join(name);
+        write_atomic(&p, &bytes)?;
+        written.push(p);
+    }
+    Ok(written)
+}
+
+/// A monitoring run against a SageMaker model-quality baseline folder: model quality only.
+fn monitor_quality_only(
+    opts: &JobOptions,
+    base: &QualityBaseline,
+    settings: &crate::quality::QualitySettings,
+) -> Result<MonitorOutcome> {
+    let s = scan_inputs(opts)?;
+    let _guard = OutputGuard::new(&opts.output);
+    let truth = ground_truth(opts)?;
+    let out = crate::quality::run::run(settings, &opts.quality, &s.files, truth.as_deref(), &opts.output, None)?;
+    let rows = out.prediction_rows;
+    let (q, mut written) = crate::quality::run::write_monitor(&opts.output, settings.clone(), out, Some(base))?;
+    let report = MonitorReport {
+        driftscope_version: env!("CARGO_PKG_VERSION"),
+        backend: "cpu".into(),
+        backend_reason: "cpu (model quality only)".into(),
+        baseline_source: "sagemaker model quality".into(),
+        baseline: base.dir.display().to_string(),
+        baseline_notes: vec!["a model-quality baseline: no data-quality statistics to compare".into()],
+        baseline_rows: 0,
+        current: InputSummary {
+            files: s.files.len(),
+            rows,
+            resumed_files: 0,
+            skipped: s.skipped.clone(),
+            schema_differences: s.schema_differences,
+            per_file: Vec::new(),
+        },
+        summary: Summary {
+            dataset_drift: crate::output::report::DatasetDrift::of(0, 0, opts.dataset_drift_share),
+            ..Summary::default()
+        },
+        features: Vec::new(),
+        violations: Vec::new(),
+        windows: None,
+        timeline: None,
+        model_quality: Some(q),
+    };
+    for (name, bytes) in [("drift.json", to_json(&report)), ("report.html", report::html::render(&report).into_bytes())]
+    {
+        let p = opts.output.join(name);
+        write_atomic(&p, &bytes)?;
+        written.push(p);
+    }
+    let markdown = report::markdown::render(&report);
+    Ok(MonitorOutcome { report, markdown, written, windows: Vec::new() })
+}
+
+/// Monitors the inputs against a baseline folder or, with time windows compared with one
+/// another (`--reference previous`, `rolling:N`, `window:…`), without one: then the inputs are
+/// read twice (first for the bin edges), and the constraints are those suggested from the
+/// inputs themselves.
+pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) -> Result<MonitorOutcome> {
+    check_output(&opts.output, baseline_dir, Job::Run, opts.force)?;
+    let qbase = baseline_dir.map(QualityBaseline::load).transpose()?.flatten();
+    let quality = opts.quality.resolve(qbase.as_ref())?;
+    if let (Some(q), Some(settings)) = (qbase.as_ref().filter(|q| q.only), quality.as_ref()) {
+        return monitor_quality_only(opts, q, settings);
+    }
+    let mut loaded = baseline_dir.map(Baseline::load).transpose()?;
+    if let (Some(b), Some(alpha)) = (loaded.as_mut(), opts.ks_alpha) {
+        b.use_ks(alpha);
+    }
+    let s = scan_inputs(opts)?;
+    let windows = opts.windows.as_ref().map(|t| time_column(t, &s)).transpose()?;
+    if loaded.is_none() && windows.as_ref().is_none_or(|w| w.reference == WindowReference::Baseline) {
+        return Err(Error::Usage(
+            "-b/--baseline is required, unless --window compares windows with one another (--reference previous, rolling:N or window:START..END)".into(),
+        ));
+    }
+    let segment = windows.as_ref().map_or(SegmentKey::Whole, |w| SegmentKey::Window {
+        column: w.column.clone(),
+        window: w.window,
+        limit: w.limit,
+    });
+    let first = ProfilePlan { columns: opts.columns.clone(), ..Default::default() };
+    let (backend, backend_note) = choose_backend(opts.backend, &s.files, &first)?;
+    let mut guard = OutputGuard::new(&opts.output);
+    let edges = match &loaded {
+        Some(b) => b.edges(),
+        None => {
+            // Bin edges from the inputs' own quantiles: a first pass.
+            let p = profile_pass(opts, &mut guard, &s.files, &first, backend.as_ref(), ("monitor-1", "monitor 1/2"))?;
+            strict_check(opts, &p.skipped)?;
+            baseline::plan_edges(&p.profile)
+        }
+    };
+    let plan = ProfilePlan { edges: edges.into_iter().map(|(k, e)| (k, e.into())).collect(), segment, ..first };
+    let label = if loaded.is_some() { "monitor" } else { "monitor 2/2" };
+    let outcome = profile_pass(opts, &mut guard, &s.files, &plan, backend.as_ref(), ("monitor", label))?;
+    let (current, skipped, segments) = (outcome.profile, outcome.skipped, outcome.segments);
+    strict_check(opts, &skipped)?;
+    let files_ok = s.files.len() - skipped.len();
+    if files_ok == 0 {
+        return Err(Error::NoInput(
+            skipped.iter().map(|k| format!("{}: {}", k.path, k.error)).collect::<Vec<_>>().join("; "),
+        ));
+    }
+    let base = match loaded {
+        Some(b) => b,
+        None => {
+            let mut b = Baseline::from_profile(current.clone(), "the inputs themselves");
+            if let Some(alpha) = opts.ks_alpha {
+                b.use_ks(alpha);
+            }
+            b
+        }
+    };
+    let Judgement { names, features, violations, summary } = if baseline_dir.is_some() {
+        judge(&base, &current, opts.columns.as_deref(), opts.dataset_drift_share)
+    } else {
+        let mut names = base.feature_names();
+        if let Some(cols) = &opts.columns {
+            names.retain(|n| cols.contains(n));
+        }
+        let why = "no baseline given: the windows are compared with one another (windows.csv)";
+        let features: Vec<drift::FeatureDrift> = names.iter().map(|n| drift::FeatureDrift::skipped(n, why)).collect();
+        let summary = summarize(&features, 0, opts.dataset_drift_share);
+        Judgement { names, features, violations: Vec::new(), summary }
+    };
+    let mut all_skipped = s.skipped.clone();
+    all_skipped.extend(skipped);
+    let report = MonitorReport {
+        driftscope_version: env!("CARGO_PKG_VERSION"),
+        backend: backend.name(),
+        backend_reason: backend_note,
+        baseline_source: if baseline_dir.is_some() { base.source().into() } else { "none".into() },
+        baseline: base.dir.display().to_string(),
+        baseline_notes: base.notes.clone(),
+        baseline_rows: if baseline_dir.is_some() { base.statistics.dataset.item_count.max(0.0) as u64 } else { 0 },
+        current: InputSummary {
+            files: files_ok,
+            rows: current.rows,
+            resumed_files: outcome.resumed,
+            skipped: all_skipped,
+            schema_differences: s.schema_differences,
+            per_file: outcome.files,
+        },
+        summary,
+        features,
+        violations: violations.clone(),
+        windows: None,
+        timeline: None,
+        model_quality: None,
+    };
+    let mut report = report;
+    let mut window_results = Vec::new();
+    let mut written = Vec::new();
+    if let Some(settings) = quality {
+        let good: Vec<ScannedFile> = s
+            .files
+            .iter()
+            .filter(|f| !report.current.skipped.iter().any(|k| k.path == f.path.display().to_string()))
+            .cloned()
+            .collect();
+        let truth = ground_truth(opts)?;
+        // Calendar windows only: windows of rows have no instant to key the joined rows by.
+        let window =
+            windows.as_ref().filter(|w| w.window.rows_per_window().is_none()).map(|w| (w.column.as_str(), w.window));
+        let out = crate::quality::run::run(&settings, &opts.quality, &good, truth.as_deref(), &opts.output, window)?;
+        if !out.windows.is_empty() {
+            written.push(crate::quality::run::write_windows(&opts.output, &out.windows)?);
+        }
+        let (q, w) = crate::quality::run::write_monitor(&opts.output, settings, out, qbase.as_ref())?;
+        written.extend(w);
+        report.model_quality = Some(q);
+    }
+    let mut points =
+        vec![crate::output::metrics::Point::of(chrono::Utc::now().timestamp_millis(), &report.features, &current)];
+    if let Some(w) = &windows {
+        check_timed(w, &segments)?;
+        // The time column moves from window to window by construction: it is not judged per
+        // window (the whole run still judges it).
+        let names: Vec<String> = names.iter().filter(|n| **n != w.column).cloned().collect();
+        window_results = timeline::evaluate(&base, &names, &segments, &w.window, w.reference)?;
+        let table = timeline::table(&window_results, &segments)?;
+        written.extend(timeline::write(&opts.output, &w.window, &window_results, &table)?);
+        let mut series = changepoint::profile_series(&names, &segments.windows().map(|w| w.1).collect::<Vec<_>>());
+        series.extend(timeline::drift_series(&window_results));
+        let changes =
+            find_changes(&names, &series, &segments, ChangeMethod::Pelt, w.window.rows_per_window().is_some());
+        let p = opts.output.join(CHANGEPOINTS);
+        write_atomic(&p, &to_json(&changes))?;
+        written.push(p);
+        points = window_results
+            .iter()
+            .map(|r| {
+                // Windows of rows have no instant: their metrics are stamped now.
+                crate::output::metrics::Point::of(
+                    if r.of_rows { chrono::Utc::now().timestamp_millis() } else { r.end },
+                    &r.features,
+                    &segments.segments[&crate::engine::Segment::Window(r.start)],
+                )
+            })
+            .collect();
+        let mut summary = timeline::summary(w, &segments, &window_results);
+        summary.change_points = changes.len();
+        report.timeline = Some(timeline::for_report(&window_results, &changes));
+        if let Some(q) = report.model_quality.as_mut().filter(|q| !q.outcome.windows.is_empty()) {
+            q.drift_relevance = Some(crate::quality::run::drift_relevance(
+                q.settings.problem_type,
+                &q.outcome.windows,
+                &window_results,
+            ));
+        }
+        report.windows = Some(summary);
+    }
+    written.extend(write_monitor_files(&opts.output, &report, &current)?);
+    if let Some(m) = &opts.metrics {
+        if let Some(p) = &m.emf {
+            write_atomic(p, crate::output::metrics::emf(&points, &m.labels).as_bytes())?;
+            written.push(p.clone());
+        }
+        if let (Some(p), Some(last)) = (&m.prometheus, points.last()) {
+            let windows = report.windows.as_ref().map(|w| w.windows);
+            write_atomic(p, crate::output::metrics::prometheus(last, &m.labels, windows).as_bytes())?;
+            written.push(p.clone());
+        }
+    }
+    let markdown = report::markdown::render(&report);
+    Ok(MonitorOutcome { report, markdown, written, windows: window_results })
+}
