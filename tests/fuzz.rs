@@ -25,7 +25,12 @@ fn seeds() -> &'static (PathBuf, Vec<u8>) {
             driftscope::source::scan::scan(&[root().join("data/current.parquet").display().to_string()], &|_| false);
         let plan = ProfilePlan::default();
         let pb = driftscope::engine::progress::Progress::hidden();
-        let cp = Checkpoint { path: dir.join("cp.json"), resume: false, key: "k".into() };
+        let cp = Checkpoint {
+            path: dir.join("cp.json"),
+            resume: false,
+            key: "k".into(),
+            save: driftscope::output::write_atomic,
+        };
         profile_files(&s.files, &Request { plan: &plan, backend: &CpuBackend, progress: &pb }, Some(&cp)).unwrap();
         (dir.clone(), std::fs::read(&cp.path).unwrap())
     })
@@ -99,7 +104,7 @@ proptest! {
     fn fuzz_checkpoints((flips, cut) in mutations()) {
         let (_, good) = seeds();
         let d = tempfile::tempdir().unwrap();
-        let cp = Checkpoint { path: write(d.path(), "cp.json", &mutate(good, &flips, cut)), resume: true, key: "k".into() };
+        let cp = Checkpoint { path: write(d.path(), "cp.json", &mutate(good, &flips, cut)), resume: true, key: "k".into(), save: driftscope::output::write_atomic };
         let s = driftscope::source::scan::scan(&[root().join("data/current.parquet").display().to_string()], &|_| false);
         let plan = ProfilePlan::default();
         let pb = driftscope::engine::progress::Progress::hidden();
@@ -157,7 +162,7 @@ proptest! {
         let mut bad = good.clone();
         bad[at] = if bad[at] == b'9' { b'0' } else { bad[at] + 1 };
         let d = tempfile::tempdir().unwrap();
-        let cp = Checkpoint { path: write(d.path(), "cp.json", &bad), resume: true, key: "k".into() };
+        let cp = Checkpoint { path: write(d.path(), "cp.json", &bad), resume: true, key: "k".into(), save: driftscope::output::write_atomic };
         let s = driftscope::source::scan::scan(&[root().join("data/current.parquet").display().to_string()], &|_| false);
         let plan = ProfilePlan::default();
         let pb = driftscope::engine::progress::Progress::hidden();

@@ -28,7 +28,12 @@ fn resume_equals_uninterrupted_run() {
     let req = Request { plan: &plan, backend: &CpuBackend, progress: &pb };
     let whole = profile_files(&s.files, &req, None).unwrap();
 
-    let cp = Checkpoint { path: d.path().join("out/.checkpoint.json"), resume: false, key: "job".into() };
+    let cp = Checkpoint {
+        path: d.path().join("out/.checkpoint.json"),
+        resume: false,
+        key: "job".into(),
+        save: driftscope::output::write_atomic,
+    };
     let prefix = profile_files(&s.files[..4], &req, Some(&cp)).unwrap();
     assert!(cp.path.is_file(), "checkpoint written");
     assert_eq!(prefix.files.len(), 4);
@@ -71,7 +76,12 @@ fn windowed_resume_equals_uninterrupted_run() {
     let req = Request { plan: &plan, backend: &CpuBackend, progress: &pb };
     let whole = profile_files(&s.files, &req, None).unwrap();
     assert!(whole.segments.windows().count() > 1, "the capture spans several windows");
-    let cp = Checkpoint { path: d.path().join("out/.checkpoint.json"), resume: false, key: "job".into() };
+    let cp = Checkpoint {
+        path: d.path().join("out/.checkpoint.json"),
+        resume: false,
+        key: "job".into(),
+        save: driftscope::output::write_atomic,
+    };
     profile_files(&s.files[..2], &req, Some(&cp)).unwrap();
     let text = std::fs::read_to_string(&cp.path).unwrap();
     assert_eq!(text.matches("[-1.0,0.0,1.0]").count(), 1, "edges written once");

@@ -1,5 +1,9 @@
 //! Backends: where the per-value work of profiling runs.
 //!
+//! The types a fold needs live in [`fold`]; the backend imports the profile's sketch plan and
+//! moments, and nothing of the engine, the judge or the output (the comparison kernel's CPU
+//! twin aside, which computes through [`crate::judge::compare`]).
+//!
 //! The engine hands a backend whole Arrow record batches. A [`Folder`], made once per stream of
 //! batches from a [`FoldPlan`], folds every profiled column of a batch in one call and returns a
 //! [`BatchFold`]: null/NaN/±∞ counts, moments, exact histogram bins, the values the quantile

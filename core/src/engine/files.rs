@@ -21,7 +21,6 @@ use super::{ProfilePlan, ProfileSet, Profiler, Segment, SegmentKey};
 use crate::backend::Backend;
 use crate::engine::ledger::{FileResult, FileStatus};
 use crate::error::{one_line, Error, Result};
-use crate::output::write_atomic;
 use crate::profile::DatasetProfile;
 use crate::source::decode::{for_each_batch, projection};
 use crate::source::scan::{ScannedFile, Skipped};
@@ -198,6 +197,9 @@ pub struct Checkpoint {
     pub resume: bool,
     /// Identifies the job (pass, projection, bin edges): a checkpoint of another job is ignored.
     pub key: String,
+    /// How the checkpoint is written: whole or not at all (the output stage's
+    /// [`crate::output::write_atomic`]; the engine itself writes no file).
+    pub save: fn(&Path, &[u8]) -> crate::error::Result<()>,
 }
 
 /// A file as it was when profiled: resuming requires the same path, size and modification time.
@@ -281,7 +283,7 @@ fn save_checkpoint(cp: &Checkpoint, state: &mut CheckpointState) {
     state.total.put_back_edges(edges);
     // A checkpoint that cannot be written only costs the ability to resume.
     if let Ok(bytes) = bytes {
-        let _ = write_atomic(&cp.path, &crate::codec::seal(bytes));
+        let _ = (cp.save)(&cp.path, &crate::codec::seal(bytes));
     }
 }
 

@@ -20,6 +20,11 @@
 //!
 //! [`files`] drives profilers over Parquet files (row groups in parallel, files folded in
 //! order, checkpoints for resumable audits); [`profile_batches`] over batches already in memory.
+//! [`auto`] chooses the backend of `--backend auto`; [`ledger`] records each file's fate and
+//! [`progress`] the rows done.
+//!
+//! It imports the source, profile and backend stages and the bottom floors; never the judge,
+//! the time stage or the output.
 
 pub mod auto;
 pub mod files;

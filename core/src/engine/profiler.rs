@@ -17,6 +17,9 @@ use crate::error::{Error, Result};
 use crate::profile::kll::SketchPlan;
 use crate::profile::{ColumnProfile, DatasetProfile, Histogram, Role};
 
+// Decoded batches are as long as a fold takes: none is sliced.
+const _: () = assert!(crate::source::decode::BATCH_ROWS == MAX_BATCH_ROWS);
+
 /// What rows are keyed by. Every row of a batch goes to the segment its key gives; each segment
 /// gets its own profile.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use crate::engine::ProfilePlan;
 use crate::error::{Error, Result};
 use crate::judge::baseline::{self};
-use crate::output::{to_json, write_atomic};
+use crate::output::{to_json, write_files};
 use crate::profile::DatasetProfile;
 use crate::quality::join::QualityOutcome;
 use crate::source::scan::Skipped;
@@ -93,19 +93,17 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
     };
     let stats = baseline::statistics(&profile);
     let constraints = baseline::suggest_constraints(&profile);
-    let mut written = Vec::new();
-    for (name, bytes) in [
-        (baseline::STATISTICS, to_json(&stats)),
-        (baseline::CONSTRAINTS, to_json(&constraints)),
-        (baseline::PROFILE, to_json(&profile)),
-    ] {
-        let p = opts.output.join(name);
-        write_atomic(&p, &bytes)?;
-        written.push(p);
-    }
+    let mut written = write_files(
+        &opts.output,
+        [
+            (baseline::STATISTICS, to_json(&stats)),
+            (baseline::CONSTRAINTS, to_json(&constraints)),
+            (baseline::PROFILE, to_json(&profile)),
+        ],
+    )?;
     let quality = match quality {
         Some((settings, out)) => {
-            written.extend(crate::quality::run::write_baseline(&opts.output, &settings, &out)?);
+            written.extend(crate::output::quality::write_baseline(&opts.output, &settings, &out)?);
             Some(out)
         }
         None => None,

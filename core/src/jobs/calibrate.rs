@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use crate::error::{Error, Result};
 use crate::judge::baseline::{self, Baseline};
-use crate::output::{to_json, write_atomic};
+use crate::output::{to_json, write_files};
 use crate::source::scan::Skipped;
 use crate::time::timeline::{self, WindowReference};
 
@@ -78,12 +78,7 @@ pub fn run_calibrate(opts: &JobOptions, baseline_dir: &std::path::Path, rate: f6
     if let Some(p) = &base.profile {
         files.push((baseline::PROFILE, to_json(p)));
     }
-    let mut written = Vec::new();
-    for (name, bytes) in files {
-        let p = opts.output.join(name);
-        write_atomic(&p, &bytes)?;
-        written.push(p);
-    }
+    let written = write_files(&opts.output, files)?;
     let mut skipped = s.skipped.clone();
     skipped.extend(outcome.skipped);
     Ok(CalibrateOutcome { calibrations, windows: results.len(), skipped, backend: backend_note, written })

@@ -15,11 +15,12 @@ pub mod changepoints;
 pub mod monitor;
 pub mod watch;
 
+pub use crate::output::metrics::MetricsOptions;
 pub use crate::time::changepoint::CHANGEPOINTS;
 pub use baseline::{run_baseline, BaselineOutcome};
 pub use calibrate::{run_calibrate, CalibrateOutcome};
 pub use changepoints::{run_changepoints, ChangepointsOutcome};
-pub use monitor::{report_for_profile, run_monitor, write_monitor_files, MonitorOutcome};
+pub use monitor::{report_for_profile, run_monitor, MonitorOutcome};
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -93,17 +94,6 @@ impl JobOptions {
             quality: QualityFlags::default(),
         }
     }
-}
-
-/// Metrics files a monitoring run writes, and how they are labelled.
-#[derive(Debug, Clone)]
-pub struct MetricsOptions {
-    /// CloudWatch Embedded Metric Format, JSON Lines: a record per window (or for the run).
-    pub emf: Option<PathBuf>,
-    /// Prometheus text file: the last window's (or the run's) values.
-    pub prometheus: Option<PathBuf>,
-    /// Endpoint, schedule and EMF dimension set.
-    pub labels: crate::output::metrics::Labels,
 }
 
 /// How `monitor` keys rows by time, as asked: the column may be left to find.
@@ -197,6 +187,7 @@ fn checkpoint(opts: &JobOptions, pass: &str, plan: &ProfilePlan) -> Checkpoint {
         path: opts.output.join(format!(".driftscope-checkpoint-{pass}.json")),
         resume: opts.resume,
         key: format!("{h:016x}"),
+        save: crate::output::write_atomic,
     }
 }
 

@@ -83,35 +83,6 @@ pub fn report_for_profile(
     }
 }
 
-/// Writes a monitoring run's files into `out`: `statistics.json`, `constraint_violations.json`,
-/// `drift.json`, `profile.json` and `report.html` (each atomically); returns their paths.
-///
-/// # Errors
-/// [`Error::Output`] when a file cannot be written.
-pub fn write_monitor_files(
-    out: &std::path::Path,
-    report: &MonitorReport,
-    current: &DatasetProfile,
-) -> Result<Vec<PathBuf>> {
-    let stats = baseline::statistics(current);
-    let mut written = Vec::new();
-    for (name, bytes) in [
-        ("statistics.json", to_json(&stats)),
-        (
-            "constraint_violations.json",
-            to_json(&crate::judge::sagemaker::Violations { violations: report.violations.clone() }),
-        ),
-        ("drift.json", to_json(report)),
-        ("profile.json", to_json(current)),
-        ("report.html", report::html::render(report).into_bytes()),
-    ] {
-        let p = out.join(name);
-        write_atomic(&p, &bytes)?;
-        written.push(p);
-    }
-    Ok(written)
-}
-
 /// A monitoring run against a SageMaker model-quality baseline folder: model quality only.
 fn monitor_quality_only(
     opts: &JobOptions,
@@ -123,7 +94,8 @@ fn monitor_quality_only(
     let truth = ground_truth(opts)?;
     let out = crate::quality::run::run(settings, &opts.quality, &s.files, truth.as_deref(), &opts.output, None)?;
     let rows = out.prediction_rows;
-    let (q, mut written) = crate::quality::run::write_monitor(&opts.output, settings.clone(), out, Some(base))?;
+    let q = crate::quality::run::report(settings.clone(), out, Some(base))?;
+    let mut written = crate::output::quality::write_monitor(&opts.output, &q)?;
     let report = MonitorReport {
         driftscope_version: env!("CARGO_PKG_VERSION"),
         backend: "cpu".into(),
@@ -150,12 +122,10 @@ fn monitor_quality_only(
         timeline: None,
         model_quality: Some(q),
     };
-    for (name, bytes) in [("drift.json", to_json(&report)), ("report.html", report::html::render(&report).into_bytes())]
-    {
-        let p = opts.output.join(name);
-        write_atomic(&p, &bytes)?;
-        written.push(p);
-    }
+    written.extend(crate::output::write_files(
+        &opts.output,
+        [("drift.json", to_json(&report)), ("report.html", report::html::render(&report).into_bytes())],
+    )?);
     let markdown = report::markdown::render(&report);
     Ok(MonitorOutcome { report, markdown, written, windows: Vec::new() })
 }
@@ -273,10 +243,10 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
             windows.as_ref().filter(|w| w.window.rows_per_window().is_none()).map(|w| (w.column.as_str(), w.window));
         let out = crate::quality::run::run(&settings, &opts.quality, &good, truth.as_deref(), &opts.output, window)?;
         if !out.windows.is_empty() {
-            written.push(crate::quality::run::write_windows(&opts.output, &out.windows)?);
+            written.push(crate::output::quality::write_windows(&opts.output, &out.windows)?);
         }
-        let (q, w) = crate::quality::run::write_monitor(&opts.output, settings, out, qbase.as_ref())?;
-        written.extend(w);
+        let q = crate::quality::run::report(settings, out, qbase.as_ref())?;
+        written.extend(crate::output::quality::write_monitor(&opts.output, &q)?);
         report.model_quality = Some(q);
     }
     let mut points =
@@ -288,7 +258,7 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
         let names: Vec<String> = names.iter().filter(|n| **n != w.column).cloned().collect();
         window_results = timeline::evaluate(&base, &names, &segments, &w.window, w.reference)?;
         let table = timeline::table(&window_results, &segments)?;
-        written.extend(timeline::write(&opts.output, &w.window, &window_results, &table)?);
+        written.extend(crate::output::windows::write(&opts.output, &w.window, &window_results, &table)?);
         let mut series = changepoint::profile_series(&names, &segments.windows().map(|w| w.1).collect::<Vec<_>>());
         series.extend(timeline::drift_series(&window_results));
         let changes =
@@ -309,7 +279,7 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
             .collect();
         let mut summary = timeline::summary(w, &segments, &window_results);
         summary.change_points = changes.len();
-        report.timeline = Some(timeline::for_report(&window_results, &changes));
+        report.timeline = Some(crate::output::report::Timeline::of(&window_results, &changes));
         if let Some(q) = report.model_quality.as_mut().filter(|q| !q.outcome.windows.is_empty()) {
             q.drift_relevance = Some(crate::quality::run::drift_relevance(
                 q.settings.problem_type,
@@ -319,17 +289,9 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
         }
         report.windows = Some(summary);
     }
-    written.extend(write_monitor_files(&opts.output, &report, &current)?);
+    written.extend(crate::output::write_monitor_files(&opts.output, &report, &current)?);
     if let Some(m) = &opts.metrics {
-        if let Some(p) = &m.emf {
-            write_atomic(p, crate::output::metrics::emf(&points, &m.labels).as_bytes())?;
-            written.push(p.clone());
-        }
-        if let (Some(p), Some(last)) = (&m.prometheus, points.last()) {
-            let windows = report.windows.as_ref().map(|w| w.windows);
-            write_atomic(p, crate::output::metrics::prometheus(last, &m.labels, windows).as_bytes())?;
-            written.push(p.clone());
-        }
+        written.extend(crate::output::metrics::write(m, &points, report.windows.as_ref().map(|w| w.windows), false)?);
     }
     let markdown = report::markdown::render(&report);
     Ok(MonitorOutcome { report, markdown, written, windows: window_results })

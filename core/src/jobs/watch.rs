@@ -48,7 +48,7 @@ pub struct WatchOptions {
     /// Stop after one look (process what is complete, close what is due).
     pub once: bool,
     /// Metrics files: EMF lines appended per closed window, Prometheus text rewritten.
-    pub metrics: Option<crate::jobs::MetricsOptions>,
+    pub metrics: Option<crate::output::metrics::MetricsOptions>,
     /// Write into the output folder even when it is the baseline folder or holds a baseline.
     pub force: bool,
 }
@@ -270,32 +270,10 @@ impl<'b> Watcher<'b> {
             }
         }
         let results = timeline::evaluate(&self.base, &self.names, &set, &self.opts.window, WindowReference::Baseline)?;
-        timeline::write_folders(&self.opts.output, &self.opts.window, &results)?;
+        crate::output::windows::write_folders(&self.opts.output, &self.opts.window, &results)?;
         let table = timeline::table(&results, &set)?;
-        let mut csv = Vec::new();
-        {
-            let mut w = arrow_csv::WriterBuilder::new()
-                .with_header(false)
-                .with_timestamp_tz_format("%Y-%m-%dT%H:%M:%SZ".into())
-                .build(&mut csv);
-            w.write(&table)
-                .map_err(|e| Error::Output { path: "windows.csv".into(), source: std::io::Error::other(e) })?;
-        }
-        self.state.table.extend(String::from_utf8_lossy(&csv).lines().map(str::to_string));
-        let header = timeline::table(&[], &ProfileSet::default())?
-            .schema()
-            .fields()
-            .iter()
-            .map(|f| f.name().clone())
-            .collect::<Vec<_>>()
-            .join(",");
-        let mut all = header;
-        for line in &self.state.table {
-            all.push('\n');
-            all.push_str(line);
-        }
-        all.push('\n');
-        write_atomic(&self.opts.output.join("windows.csv"), all.as_bytes())?;
+        self.state.table.extend(crate::output::windows::csv_rows(&table)?);
+        crate::output::windows::write_csv(&self.opts.output, &self.state.table)?;
         if let Some(m) = &self.opts.metrics {
             let points: Vec<crate::output::metrics::Point> = results
                 .iter()
@@ -303,20 +281,7 @@ impl<'b> Watcher<'b> {
                     crate::output::metrics::Point::of(r.end, &r.features, &set.segments[&Segment::Window(r.start)])
                 })
                 .collect();
-            if let Some(p) = &m.emf {
-                use std::io::Write;
-                let text = crate::output::metrics::emf(&points, &m.labels);
-                let mut f = std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(p)
-                    .map_err(|source| Error::Output { path: p.clone(), source })?;
-                f.write_all(text.as_bytes()).map_err(|source| Error::Output { path: p.clone(), source })?;
-            }
-            if let (Some(p), Some(last)) = (&m.prometheus, points.last()) {
-                let windows = Some(self.state.closed.len() + results.len());
-                write_atomic(p, crate::output::metrics::prometheus(last, &m.labels, windows).as_bytes())?;
-            }
+            crate::output::metrics::write(m, &points, Some(self.state.closed.len() + results.len()), true)?;
         }
         self.state.closed.extend(due);
         self.save()?;

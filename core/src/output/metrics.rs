@@ -6,9 +6,13 @@
 //! `feature_completeness_<f>`, `feature_non_null_<f>` (present values) and `feature_data_<f>`
 //! (the mean of a numeric feature).
 
+use std::path::PathBuf;
+
 use serde_json::{json, Map, Value};
 
+use crate::error::{Error, Result};
 use crate::judge::drift::FeatureDrift;
+use crate::output::write_atomic;
 use crate::profile::DatasetProfile;
 
 /// CloudWatch namespace SageMaker uses for endpoints' data-quality metrics.
@@ -17,6 +21,47 @@ pub const NAMESPACE: &str = "aws/sagemaker/Endpoints/data-metrics";
 pub const EMF_MAX_METRICS: usize = 100;
 /// Most dimensions in one EMF dimension set.
 pub const EMF_MAX_DIMENSIONS: usize = 30;
+
+/// Metrics files a monitoring run writes, and how they are labelled.
+#[derive(Debug, Clone)]
+pub struct MetricsOptions {
+    /// CloudWatch Embedded Metric Format, JSON Lines: a record per window (or for the run).
+    pub emf: Option<PathBuf>,
+    /// Prometheus text file: the last window's (or the run's) values.
+    pub prometheus: Option<PathBuf>,
+    /// Endpoint, schedule and EMF dimension set.
+    pub labels: Labels,
+}
+
+/// Writes the metrics files asked for: the EMF records of `points` (appended to the file with
+/// `append`, as `watch` does per closed window; the file rewritten otherwise) and the Prometheus
+/// text of the last point, `windows` the number of windows judged so far. Returns the paths.
+///
+/// # Errors
+/// [`Error::Output`] when a file cannot be written.
+pub fn write(m: &MetricsOptions, points: &[Point], windows: Option<usize>, append: bool) -> Result<Vec<PathBuf>> {
+    let mut written = Vec::new();
+    if let Some(p) = &m.emf {
+        let text = emf(points, &m.labels);
+        if append {
+            use std::io::Write;
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .and_then(|mut f| f.write_all(text.as_bytes()))
+                .map_err(|source| Error::Output { path: p.clone(), source })?;
+        } else {
+            write_atomic(p, text.as_bytes())?;
+        }
+        written.push(p.clone());
+    }
+    if let (Some(p), Some(last)) = (&m.prometheus, points.last()) {
+        write_atomic(p, prometheus(last, &m.labels, windows).as_bytes())?;
+        written.push(p.clone());
+    }
+    Ok(written)
+}
 
 /// The values of one feature at one point in time.
 #[derive(Debug, Clone, PartialEq)]

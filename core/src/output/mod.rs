@@ -1,18 +1,30 @@
-//! The output stage: the report model and its writers (SageMaker JSON, HTML, Markdown in
-//! [`report`]; CloudWatch EMF and Prometheus in [`metrics`]), pretty JSON, and the one
-//! atomic-write helper every file goes through. It may import every floor below it; nothing
-//! below imports it but for [`write_atomic`] (the file engine's checkpoint, the watch state).
+//! The output stage: the report model and its writers — SageMaker JSON, HTML and Markdown
+//! ([`report`], [`write_monitor_files`]), the windowed run's table and folders ([`windows`]),
+//! model quality ([`quality`]), CloudWatch EMF and Prometheus ([`metrics`]) — the output folder's
+//! guard ([`folder`]), pretty JSON, and the one atomic-write helper every file goes through
+//! ([`write_atomic`]; the file engine's checkpoint takes it as a function, so the engine writes
+//! nothing itself).
+//!
+//! It imports every stage below it (source, profile, engine, judge, time, quality) and is
+//! imported only by the jobs. Files are written elsewhere only where no output is made: the
+//! object-store staging folder ([`crate::source::remote`]), the bench's generated captures
+//! ([`crate::source::synth`]) and the model-quality join's spills ([`crate::quality::join`]).
 
 pub mod folder;
 pub mod metrics;
+pub mod quality;
 pub mod report;
+pub mod windows;
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::judge::sagemaker::Violations;
+use crate::profile::DatasetProfile;
+use report::MonitorReport;
 
 /// Serializes to pretty JSON with a final newline. serde_json writes a non-finite f64 as
 /// `null`; driftscope's models keep such values out (`Option` fields, or the string forms of
@@ -48,6 +60,38 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         return Err(Error::Output { path: path.into(), source });
     }
     Ok(())
+}
+
+/// Writes each `(name, bytes)` of `files` into `dir` atomically, in order; returns their paths.
+///
+/// # Errors
+/// [`Error::Output`] for the first file that cannot be written (those before it are written).
+pub fn write_files<N: AsRef<Path>>(dir: &Path, files: impl IntoIterator<Item = (N, Vec<u8>)>) -> Result<Vec<PathBuf>> {
+    let mut written = Vec::new();
+    for (name, bytes) in files {
+        let p = dir.join(name);
+        write_atomic(&p, &bytes)?;
+        written.push(p);
+    }
+    Ok(written)
+}
+
+/// Writes a monitoring run's files into `out`: `statistics.json`, `constraint_violations.json`,
+/// `drift.json`, `profile.json` and `report.html` (each atomically); returns their paths.
+///
+/// # Errors
+/// [`Error::Output`] when a file cannot be written.
+pub fn write_monitor_files(out: &Path, report: &MonitorReport, current: &DatasetProfile) -> Result<Vec<PathBuf>> {
+    write_files(
+        out,
+        [
+            ("statistics.json", to_json(&crate::judge::baseline::statistics(current))),
+            ("constraint_violations.json", to_json(&Violations { violations: report.violations.clone() })),
+            ("drift.json", to_json(report)),
+            ("profile.json", to_json(current)),
+            ("report.html", report::html::render(report).into_bytes()),
+        ],
+    )
 }
 
 #[cfg(test)]

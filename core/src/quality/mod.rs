@@ -1,6 +1,10 @@
 //! Model quality: predictions scored against ground truth, with SageMaker's problem types, metric
 //! names and file formats.
 //!
+//! It imports the source stage (it reads predictions and ground truth), the engine's windows,
+//! the judge's baseline folder and the time stage's window results; its files are written by
+//! [`crate::output::quality`].
+//!
 //! An [`Accumulator`] takes labelled rows (a label, a prediction and, for binary problems, a
 //! probability), merges with another, and [`Accumulator::finish`]es into [`QualityMetrics`]:
 //! - regression: `mae`, `mse`, `rmse`, `r2` (compensated sums, label variance by Chan's merge);

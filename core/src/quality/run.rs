@@ -13,14 +13,10 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::join::{score, QualityOutcome, QualityRequest, WindowQuality, DEFAULT_JOIN_MEMORY};
-use super::sagemaker::{
-    check, constraints_json, parse_constraints, parse_statistics, statistics_json, suggest, QualityConstraints,
-    QualityViolation,
-};
+use super::sagemaker::{check, parse_constraints, parse_statistics, QualityConstraints, QualityViolation};
 use super::{ProblemType, QualitySettings};
 use crate::engine::window::Window;
 use crate::error::{Error, Result};
-use crate::output::{to_json, write_atomic};
 use crate::source::scan::ScannedFile;
 
 /// The folder of a baseline or monitoring run that holds the model-quality files.
@@ -328,41 +324,6 @@ pub fn drift_relevance(
     DriftRelevance { metric: metric.into(), windows: worse.len(), features }
 }
 
-/// Writes `model_quality/windows.csv`: per window its start, end, rows and every metric.
-///
-/// # Errors
-/// [`Error::Output`] when it cannot be written.
-pub fn write_windows(dir: &Path, windows: &[WindowQuality]) -> Result<PathBuf> {
-    let mut names: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
-    for w in windows {
-        names.extend(w.metrics.values.keys().map(String::as_str));
-    }
-    let iso = |ms: i64| {
-        chrono::DateTime::from_timestamp_millis(ms)
-            .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
-            .unwrap_or_default()
-    };
-    let mut out = String::from("window_start,window_end,rows");
-    for n in &names {
-        out.push(',');
-        out.push_str(n);
-    }
-    out.push('\n');
-    for w in windows {
-        out.push_str(&format!("{},{},{}", iso(w.start), iso(w.end), w.metrics.rows));
-        for n in &names {
-            out.push(',');
-            if let Some(m) = w.metrics.values.get(*n) {
-                out.push_str(&m.value.to_string());
-            }
-        }
-        out.push('\n');
-    }
-    let p = dir.join(FOLDER).join("windows.csv");
-    write_atomic(&p, out.as_bytes())?;
-    Ok(p)
-}
-
 /// One metric of the report's table.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetricRow {
@@ -471,49 +432,16 @@ pub fn run(
     Ok(out)
 }
 
-/// Writes a baseline's model-quality files; returns their paths.
+/// The model-quality part of a monitoring run's report: its metrics checked against the
+/// baseline's constraints.
 ///
 /// # Errors
-/// [`Error::Output`] when a file cannot be written.
-pub fn write_baseline(dir: &Path, settings: &QualitySettings, out: &QualityOutcome) -> Result<Vec<PathBuf>> {
-    let folder = dir.join(FOLDER);
-    let mut written = Vec::new();
-    for (name, bytes) in [
-        ("statistics.json", to_json(&statistics_json(&out.metrics))),
-        ("constraints.json", to_json(&constraints_json(&suggest(&out.metrics)))),
-        (SETTINGS, to_json(settings)),
-    ] {
-        let p = folder.join(name);
-        write_atomic(&p, &bytes)?;
-        written.push(p);
-    }
-    Ok(written)
-}
-
-/// Checks a monitoring run's metrics against the baseline and writes its model-quality files.
-///
-/// # Errors
-/// [`Error::Usage`] when the baseline is for another problem type; [`Error::Output`].
-pub fn write_monitor(
-    dir: &Path,
-    settings: QualitySettings,
-    out: QualityOutcome,
-    base: Option<&QualityBaseline>,
-) -> Result<(QualityReport, Vec<PathBuf>)> {
+/// [`Error::Usage`] when the baseline is for another problem type.
+pub fn report(settings: QualitySettings, out: QualityOutcome, base: Option<&QualityBaseline>) -> Result<QualityReport> {
     let violations = match base {
         Some(b) => check(&out.metrics, &b.constraints).map_err(Error::Usage)?,
         None => Vec::new(),
     };
-    let folder = dir.join(FOLDER);
-    let mut written = Vec::new();
-    for (name, bytes) in [
-        ("statistics.json", to_json(&statistics_json(&out.metrics))),
-        ("constraint_violations.json", to_json(&serde_json::json!({ "violations": violations }))),
-    ] {
-        let p = folder.join(name);
-        write_atomic(&p, &bytes)?;
-        written.push(p);
-    }
     let baseline = base.map(|b| b.values.clone()).unwrap_or_default();
-    Ok((QualityReport { settings, outcome: out, baseline, violations, drift_relevance: None }, written))
+    Ok(QualityReport { settings, outcome: out, baseline, violations, drift_relevance: None })
 }

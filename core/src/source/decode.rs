@@ -19,8 +19,9 @@ use crate::error::one_line;
 use crate::error::{Error, Result};
 use crate::source::scan::{Format, ScannedFile};
 
-/// Rows per decoded batch: what a backend folds at once.
-pub const BATCH_ROWS: usize = crate::backend::MAX_BATCH_ROWS;
+/// Rows per decoded batch: what a backend folds at once ([`crate::backend::MAX_BATCH_ROWS`], the
+/// same number, checked where the engine joins the two), so the profiler never slices a batch.
+pub const BATCH_ROWS: usize = 65_536;
 
 /// `batch` with each column cast to the type `to` gives it (columns in the same order); a column
 /// already of its type is kept as it is. The error names the column that cannot be cast.

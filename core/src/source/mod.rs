@@ -3,8 +3,8 @@
 //! SageMaker JSON Lines ([`text`]) become Arrow record batches, projected ([`decode`]);
 //! [`synth`] generates realistic captures for benchmarks and tests.
 //!
-//! It imports only [`crate::error`] and [`crate::codec`] of the crate, and the batch size the
-//! backends take ([`crate::backend::MAX_BATCH_ROWS`]); every stage above reads through it.
+//! It imports only [`crate::error`] and [`crate::codec`] of the crate; every stage above reads
+//! through it.
 
 pub mod decode;
 pub mod remote;

@@ -1,9 +1,8 @@
 //! Drift per time window: each window's light profile against the baseline, with SageMaker's
-//! violations per window, written as one table row per (window, feature) in `windows.csv` and
-//! `windows.parquet`, and one folder per window in SageMaker's hourly layout
-//! (`windows/yyyy/mm/dd/hh/constraint_violations.json`).
+//! violations per window, and the table of one row per (window, feature) that
+//! [`crate::output::windows`] writes as `windows.csv` and `windows.parquet`, beside one folder per
+//! window in SageMaker's hourly layout (`windows/yyyy/mm/dd/hh/constraint_violations.json`).
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow_array::builder::{Float64Builder, StringBuilder, TimestampMillisecondBuilder, UInt64Builder};
@@ -16,8 +15,7 @@ use crate::engine::{ProfileSet, Segment};
 use crate::error::{one_line, Error, Result};
 use crate::judge::baseline::{Baseline, Reference};
 use crate::judge::drift::{self, FeatureDrift, Verdict};
-use crate::judge::sagemaker::{CheckType, Violation, Violations};
-use crate::output::{to_json, write_atomic};
+use crate::judge::sagemaker::{CheckType, Violation};
 use crate::profile::DatasetProfile;
 
 /// How a monitoring run keys rows by time.
@@ -349,64 +347,6 @@ pub fn table(results: &[WindowResult], set: &ProfileSet) -> Result<RecordBatch> 
         .map_err(|e| Error::Output { path: "windows".into(), source: std::io::Error::other(one_line(e)) })
 }
 
-/// The folder of one window in SageMaker's hourly layout: `yyyy/mm/dd/hh`, with the minute
-/// below it for windows shorter than an hour.
-pub fn folder(start: i64, window: &Window) -> PathBuf {
-    if window.rows_per_window().is_some() {
-        return PathBuf::from(format!("rows/{start:09}"));
-    }
-    let fmt = if window.is_sub_hour() { "%Y/%m/%d/%H/%M" } else { "%Y/%m/%d/%H" };
-    let d = chrono::DateTime::from_timestamp_millis(start).unwrap_or_default();
-    PathBuf::from(d.format(fmt).to_string())
-}
-
-/// Writes `windows.csv`, `windows.parquet` and each window's `constraint_violations.json`
-/// under `dir`; every file is written whole or not at all.
-pub fn write(dir: &Path, window: &Window, results: &[WindowResult], table: &RecordBatch) -> Result<Vec<PathBuf>> {
-    let mut written = Vec::new();
-    let output_error = |path: &Path, e: &dyn std::fmt::Display| Error::Output {
-        path: path.into(),
-        source: std::io::Error::other(one_line(e)),
-    };
-    let csv_path = dir.join("windows.csv");
-    let mut csv = Vec::new();
-    {
-        let mut w =
-            arrow_csv::WriterBuilder::new().with_timestamp_tz_format("%Y-%m-%dT%H:%M:%SZ".into()).build(&mut csv);
-        w.write(table).map_err(|e| output_error(&csv_path, &e))?;
-    }
-    write_atomic(&csv_path, &csv)?;
-    written.push(csv_path);
-    // windows.parquet needs the parquet feature (the CLI always has it).
-    #[cfg(feature = "parquet")]
-    {
-        let pq_path = dir.join("windows.parquet");
-        let mut pq = Vec::new();
-        {
-            let mut w = parquet::arrow::ArrowWriter::try_new(&mut pq, table.schema(), None)
-                .map_err(|e| output_error(&pq_path, &e))?;
-            w.write(table).map_err(|e| output_error(&pq_path, &e))?;
-            w.close().map_err(|e| output_error(&pq_path, &e))?;
-        }
-        write_atomic(&pq_path, &pq)?;
-        written.push(pq_path);
-    }
-    written.extend(write_folders(dir, window, results)?);
-    Ok(written)
-}
-
-/// Writes each window's `windows/yyyy/mm/dd/hh/constraint_violations.json` under `dir`.
-pub fn write_folders(dir: &Path, window: &Window, results: &[WindowResult]) -> Result<Vec<PathBuf>> {
-    // Thousands of small files: written in parallel, each still whole or not at all.
-    results
-        .par_iter()
-        .map(|r| {
-            let p = dir.join("windows").join(folder(r.start, window)).join("constraint_violations.json");
-            write_atomic(&p, &to_json(&Violations { violations: r.violations.clone() })).map(|_| p)
-        })
-        .collect()
-}
-
 /// The drift-distance series of every feature over the windows: `psi`, where the window was
 /// compared.
 pub fn drift_series(results: &[WindowResult]) -> Vec<crate::time::changepoint::Series> {
@@ -428,42 +368,6 @@ pub fn drift_series(results: &[WindowResult]) -> Vec<crate::time::changepoint::S
         })
         .filter(|s| !s.points.is_empty())
         .collect()
-}
-
-/// The per-window series the HTML report draws: each feature's drift distance, threshold and
-/// verdict per window, and its change points.
-pub fn for_report(
-    results: &[WindowResult],
-    changes: &[crate::time::changepoint::ChangePoint],
-) -> crate::output::report::Timeline {
-    let names: Vec<&str> =
-        results.first().map(|r| r.features.iter().map(|f| f.name.as_str()).collect()).unwrap_or_default();
-    crate::output::report::Timeline {
-        starts: results.iter().map(|r| r.start).collect(),
-        rows: results.first().is_some_and(|r| r.of_rows),
-        features: names
-            .iter()
-            .enumerate()
-            .map(|(j, name)| {
-                fn of(r: &WindowResult, j: usize) -> Option<&FeatureDrift> {
-                    r.features.get(j)
-                }
-                let first = results.iter().filter_map(|r| of(r, j)).find(|f| f.method.is_some());
-                let mut at: Vec<usize> =
-                    changes.iter().filter(|c| c.feature == *name).map(|c| c.window_index).collect();
-                at.sort_unstable();
-                at.dedup();
-                crate::output::report::TimelineFeature {
-                    name: name.to_string(),
-                    metric: first.and_then(|f| f.method.clone()).unwrap_or_default(),
-                    threshold: first.and_then(|f| f.threshold),
-                    values: results.iter().map(|r| of(r, j).and_then(|f| f.distance)).collect(),
-                    status: results.iter().map(|r| of(r, j).map_or(Verdict::Skipped, |f| f.status)).collect(),
-                    changes: at,
-                }
-            })
-            .collect(),
-    }
 }
 
 /// True when any window drifted or broke a constraint.
@@ -498,12 +402,5 @@ mod tests {
         ] {
             assert!(r(bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn window_folders_follow_the_hourly_layout() {
-        let t = parse_instant("2026-11-28T14:45:00Z").unwrap();
-        assert_eq!(folder(t, &"1h".parse().unwrap()), PathBuf::from("2026/11/28/14"));
-        assert_eq!(folder(t, &"15m".parse().unwrap()), PathBuf::from("2026/11/28/14/45"));
     }
 }

@@ -8,9 +8,11 @@ use serde::Serialize;
 
 use crate::engine::ledger::FileResult;
 use crate::judge::drift::FeatureDrift;
+use crate::judge::drift::Verdict;
 use crate::judge::sagemaker::Violation;
 pub use crate::judge::verdict::{DatasetDrift, Summary};
 use crate::source::scan::Skipped;
+use crate::time::timeline::WindowResult;
 
 /// What was read.
 #[derive(Debug, Clone, Serialize, Default)]
@@ -80,6 +82,41 @@ pub struct Timeline {
     pub rows: bool,
     /// Per feature, in the baseline's order.
     pub features: Vec<TimelineFeature>,
+}
+
+impl Timeline {
+    /// The per-window series the HTML report draws: each feature's drift distance, threshold and
+    /// verdict per window, and its change points.
+    pub fn of(results: &[WindowResult], changes: &[crate::time::changepoint::ChangePoint]) -> Timeline {
+        let names: Vec<&str> =
+            results.first().map(|r| r.features.iter().map(|f| f.name.as_str()).collect()).unwrap_or_default();
+        Timeline {
+            starts: results.iter().map(|r| r.start).collect(),
+            rows: results.first().is_some_and(|r| r.of_rows),
+            features: names
+                .iter()
+                .enumerate()
+                .map(|(j, name)| {
+                    fn of(r: &WindowResult, j: usize) -> Option<&FeatureDrift> {
+                        r.features.get(j)
+                    }
+                    let first = results.iter().filter_map(|r| of(r, j)).find(|f| f.method.is_some());
+                    let mut at: Vec<usize> =
+                        changes.iter().filter(|c| c.feature == *name).map(|c| c.window_index).collect();
+                    at.sort_unstable();
+                    at.dedup();
+                    TimelineFeature {
+                        name: name.to_string(),
+                        metric: first.and_then(|f| f.method.clone()).unwrap_or_default(),
+                        threshold: first.and_then(|f| f.threshold),
+                        values: results.iter().map(|r| of(r, j).and_then(|f| f.distance)).collect(),
+                        status: results.iter().map(|r| of(r, j).map_or(Verdict::Skipped, |f| f.status)).collect(),
+                        changes: at,
+                    }
+                })
+                .collect(),
+        }
+    }
 }
 
 /// One feature's verdicts over the windows.

@@ -1,0 +1,116 @@
+//! The files of a windowed run: `windows.csv` and `windows.parquet` (one row per window and
+//! feature, [`crate::time::timeline::table`]), and one folder per window in SageMaker's hourly
+//! layout holding its `constraint_violations.json`. `watch` adds windows to `windows.csv` as they
+//! close ([`csv_rows`], [`write_csv`]).
+
+use std::path::{Path, PathBuf};
+
+use arrow_array::RecordBatch;
+use rayon::prelude::*;
+
+use crate::engine::window::Window;
+use crate::error::{one_line, Error, Result};
+use crate::judge::sagemaker::Violations;
+use crate::output::{to_json, write_atomic};
+use crate::time::timeline::WindowResult;
+
+/// The format of `windows.csv`'s times.
+const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%SZ";
+
+/// The folder of one window in SageMaker's hourly layout: `yyyy/mm/dd/hh`, with the minute
+/// below it for windows shorter than an hour.
+pub fn folder(start: i64, window: &Window) -> PathBuf {
+    if window.rows_per_window().is_some() {
+        return PathBuf::from(format!("rows/{start:09}"));
+    }
+    let fmt = if window.is_sub_hour() { "%Y/%m/%d/%H/%M" } else { "%Y/%m/%d/%H" };
+    let d = chrono::DateTime::from_timestamp_millis(start).unwrap_or_default();
+    PathBuf::from(d.format(fmt).to_string())
+}
+
+/// Writes `windows.csv`, `windows.parquet` and each window's `constraint_violations.json`
+/// under `dir`; every file is written whole or not at all.
+pub fn write(dir: &Path, window: &Window, results: &[WindowResult], table: &RecordBatch) -> Result<Vec<PathBuf>> {
+    let mut written = Vec::new();
+    let output_error = |path: &Path, e: &dyn std::fmt::Display| Error::Output {
+        path: path.into(),
+        source: std::io::Error::other(one_line(e)),
+    };
+    let csv_path = dir.join("windows.csv");
+    let mut csv = Vec::new();
+    {
+        let mut w = arrow_csv::WriterBuilder::new().with_timestamp_tz_format(TIME_FORMAT.into()).build(&mut csv);
+        w.write(table).map_err(|e| output_error(&csv_path, &e))?;
+    }
+    write_atomic(&csv_path, &csv)?;
+    written.push(csv_path);
+    // windows.parquet needs the parquet feature (the CLI always has it).
+    #[cfg(feature = "parquet")]
+    {
+        let pq_path = dir.join("windows.parquet");
+        let mut pq = Vec::new();
+        {
+            let mut w = parquet::arrow::ArrowWriter::try_new(&mut pq, table.schema(), None)
+                .map_err(|e| output_error(&pq_path, &e))?;
+            w.write(table).map_err(|e| output_error(&pq_path, &e))?;
+            w.close().map_err(|e| output_error(&pq_path, &e))?;
+        }
+        write_atomic(&pq_path, &pq)?;
+        written.push(pq_path);
+    }
+    written.extend(write_folders(dir, window, results)?);
+    Ok(written)
+}
+
+/// Writes each window's `windows/yyyy/mm/dd/hh/constraint_violations.json` under `dir`.
+pub fn write_folders(dir: &Path, window: &Window, results: &[WindowResult]) -> Result<Vec<PathBuf>> {
+    // Thousands of small files: written in parallel, each still whole or not at all.
+    results
+        .par_iter()
+        .map(|r| {
+            let p = dir.join("windows").join(folder(r.start, window)).join("constraint_violations.json");
+            write_atomic(&p, &to_json(&Violations { violations: r.violations.clone() })).map(|_| p)
+        })
+        .collect()
+}
+
+/// The lines of `windows.csv` for `table`'s rows, without the header.
+pub fn csv_rows(table: &RecordBatch) -> Result<Vec<String>> {
+    let mut csv = Vec::new();
+    {
+        let mut w = arrow_csv::WriterBuilder::new()
+            .with_header(false)
+            .with_timestamp_tz_format(TIME_FORMAT.into())
+            .build(&mut csv);
+        w.write(table)
+            .map_err(|e| Error::Output { path: "windows.csv".into(), source: std::io::Error::other(one_line(e)) })?;
+    }
+    Ok(String::from_utf8_lossy(&csv).lines().map(str::to_string).collect())
+}
+
+/// Writes `dir/windows.csv` whole: the header of [`crate::time::timeline::table`]'s columns and
+/// `rows` (from [`csv_rows`]).
+pub fn write_csv(dir: &Path, rows: &[String]) -> Result<PathBuf> {
+    let empty = crate::time::timeline::table(&[], &crate::engine::ProfileSet::default())?;
+    let mut all = empty.schema().fields().iter().map(|f| f.name().clone()).collect::<Vec<_>>().join(",");
+    for line in rows {
+        all.push('\n');
+        all.push_str(line);
+    }
+    all.push('\n');
+    let p = dir.join("windows.csv");
+    write_atomic(&p, all.as_bytes())?;
+    Ok(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn window_folders_follow_the_hourly_layout() {
+        let t = crate::time::timeline::parse_instant("2026-11-28T14:45:00Z").unwrap();
+        assert_eq!(folder(t, &"1h".parse().unwrap()), PathBuf::from("2026/11/28/14"));
+        assert_eq!(folder(t, &"15m".parse().unwrap()), PathBuf::from("2026/11/28/14/45"));
+    }
+}
