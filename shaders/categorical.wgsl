@@ -1,7 +1,7 @@
 // categorical.wgsl — counts of dictionary keys, for every text-dictionary column of a batch in
 // one dispatch (workgroup_id.y is the column), each group of rows (a time window's) counted
-// apart. Rust side: src/backend/gpu/folder.rs; CPU twin: `key_counts` in
-// src/backend/cpu/mod.rs, run on each group's rows.
+// apart. Rust side: core/src/backend/gpu/folder.rs; CPU twin: `key_counts` in
+// core/src/backend/cpu/mod.rs, run on each group's rows.
 //
 // Bindings (group 0):
 //   0 columns     storage read   array<KeyColumn> (kept in sync with gpu/layout.rs)

@@ -1,7 +1,7 @@
 // histogram.wgsl — exact histograms of finite f64 values over fixed edges, for every numeric
 // column of a batch in one dispatch (workgroup_id.y is the column), each group of a column's
-// values (a time window's) counted apart. Rust side: src/backend/gpu/folder.rs; CPU twin: the
-// bins of `bin_and_select` in src/backend/cpu/select.rs, run on each group's rows.
+// values (a time window's) counted apart. Rust side: core/src/backend/gpu/folder.rs; CPU twin: the
+// bins of `bin_and_select` in core/src/backend/cpu/select.rs, run on each group's rows.
 //
 // Bindings (group 0):
 //   0 columns     storage read   array<HistogramColumn> (kept in sync with gpu/layout.rs)

@@ -1,7 +1,7 @@
 // sort.wgsl — a bitonic sort of each numeric column's finite values by their total-order key,
 // every column of a batch at once (workgroup_id.y is the column), for the quantile sketch.
-// Rust side: src/backend/gpu/folder.rs; CPU twin: the order statistics of `bin_and_select` in
-// src/backend/cpu/select.rs (the CPU finds the few it needs without sorting; the GPU sorts, and
+// Rust side: core/src/backend/gpu/folder.rs; CPU twin: the order statistics of `bin_and_select` in
+// core/src/backend/cpu/select.rs (the CPU finds the few it needs without sorting; the GPU sorts, and
 // the host compacts the sorted run).
 //
 // Bindings (group 0):

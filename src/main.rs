@@ -19,8 +19,30 @@ use driftscope::jobs::{run_baseline, run_monitor, JobOptions, TimeOptions};
 use driftscope::source::remote::Staged;
 use driftscope::source::synth::Shape;
 
-/// Exit code of a run that read no row: never a clean pass.
-const NOTHING_PROFILED: u8 = 3;
+/// How a finished command ends, as its exit code tells it.
+#[derive(Debug, Default)]
+struct Ending {
+    /// Inputs (or arriving files) that could not be read.
+    failed: usize,
+    /// Rows read; `None` where the command does not count them (`watch`).
+    rows: Option<u64>,
+    /// Whether violations were found (drift included).
+    violations: bool,
+}
+
+/// The exit code of every command: 2 when an input failed, 3 when the inputs held no row (never
+/// a clean pass: nothing was looked at), 1 for violations, 0 when clean.
+fn exit_code(e: Ending) -> u8 {
+    if e.failed > 0 {
+        2
+    } else if e.rows == Some(0) {
+        3
+    } else if e.violations {
+        1
+    } else {
+        0
+    }
+}
 
 fn options(c: CommonArgs) -> anyhow::Result<JobOptions> {
     if let Some(n) = c.threads {
@@ -252,13 +274,7 @@ fn run() -> anyhow::Result<u8> {
                 pass.files, pass.failed, pass.unsettled, pass.closed, pass.with_violations
             );
             // As monitor: a file that failed is an error, a window with violations exits 1.
-            Ok(if pass.failed > 0 {
-                2
-            } else if pass.with_violations > 0 {
-                1
-            } else {
-                0
-            })
+            Ok(exit_code(Ending { failed: pass.failed, rows: None, violations: pass.with_violations > 0 }))
         }
         Command::Bench { rows, row_group, backend, dir, runs, shape, quality, window, json } => {
             let shape = match shape {
@@ -304,14 +320,10 @@ fn baseline(opts: JobOptions, staged: &Staged) -> anyhow::Result<u8> {
         out.backend,
         staged.shown()
     );
-    Ok(if !out.skipped.is_empty() {
-        2
-    } else if rows == 0 {
+    if rows == 0 {
         eprintln!("driftscope: nothing to baseline: the inputs hold 0 rows");
-        NOTHING_PROFILED
-    } else {
-        0
-    })
+    }
+    Ok(exit_code(Ending { failed: out.skipped.len(), rows: Some(rows), violations: false }))
 }
 
 /// One line on what model quality scored.
@@ -355,20 +367,14 @@ fn monitor(opts: JobOptions, baseline: Option<&std::path::Path>, staged: &Staged
         out.report.backend_reason,
         staged.shown()
     );
-    Ok(if !out.report.current.skipped.is_empty() {
-        2
-    } else if rows == 0 {
+    if rows == 0 {
         // Never a clean pass: nothing was looked at.
         eprintln!("driftscope: nothing monitored: the inputs hold 0 rows");
-        NOTHING_PROFILED
-    } else if !out.report.violations.is_empty()
+    }
+    let violations = !out.report.violations.is_empty()
         || driftscope::time::timeline::any_violation(&out.windows)
-        || out.report.model_quality.as_ref().is_some_and(|q| !q.violations.is_empty())
-    {
-        1
-    } else {
-        0
-    })
+        || out.report.model_quality.as_ref().is_some_and(|q| !q.violations.is_empty());
+    Ok(exit_code(Ending { failed: out.report.current.skipped.len(), rows: Some(rows), violations }))
 }
 
 fn changepoints(
@@ -412,13 +418,7 @@ fn changepoints(
         out.backend,
         staged.shown()
     );
-    Ok(if !out.skipped.is_empty() {
-        2
-    } else if out.rows == 0 {
-        NOTHING_PROFILED
-    } else {
-        0
-    })
+    Ok(exit_code(Ending { failed: out.skipped.len(), rows: Some(out.rows), violations: false }))
 }
 
 fn calibrate(opts: JobOptions, baseline: &std::path::Path, rate: f64, staged: &Staged) -> anyhow::Result<u8> {
@@ -448,7 +448,7 @@ fn calibrate(opts: JobOptions, baseline: &std::path::Path, rate: f64, staged: &S
     }
     staged.publish()?;
     eprintln!("driftscope: calibrated on {}; wrote {}", out.backend, staged.shown());
-    Ok(if out.skipped.is_empty() { 0 } else { 2 })
+    Ok(exit_code(Ending { failed: out.skipped.len(), rows: Some(out.rows), violations: false }))
 }
 
 fn bench(mut opts: driftscope::jobs::bench::BenchOptions, backend: BenchBackendArg, json: bool) -> anyhow::Result<u8> {

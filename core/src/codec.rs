@@ -1,10 +1,29 @@
-//! Encodings every floor shares, with no stage of their own: FNV-1a fingerprints and sealed
+//! Encodings every floor shares, with no stage of their own: the SplitMix64 generator, FNV-1a
+//! fingerprints and sealed
 //! bytes (checkpoints and the watch state), lenient JSON numbers (SageMaker writes counts as
 //! `24.0` and non-finite values as strings), and the serde form of non-finite floats. It imports
 //! nothing of the crate.
 
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
+
+/// SplitMix64's increment (the golden ratio in 64 bits).
+pub const SPLITMIX_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// SplitMix64's output function: 64 well-mixed bits from `z`.
+pub fn mix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// SplitMix64 (Steele, Lea & Flood 2014): the next 64 bits of the generator whose state is
+/// `state`. Small, fast and fixed-seed: the sketches' coin flips and the generated data only need
+/// to be reproducible.
+pub fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(SPLITMIX_GAMMA);
+    mix64(*state)
+}
 
 /// FNV-1a, 64 bits: a stable fingerprint (std's hasher is randomized per process).
 pub fn fnv1a64(bytes: &[u8]) -> u64 {

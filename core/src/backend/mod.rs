@@ -1,8 +1,7 @@
 //! Backends: where the per-value work of profiling runs.
 //!
 //! The types a fold needs live in [`fold`]; the backend imports the profile's sketch plan and
-//! moments, and nothing of the engine, the judge or the output (the comparison kernel's CPU
-//! twin aside, which computes through [`crate::judge::compare`]).
+//! moments, and nothing of the engine, the judge or the output.
 //!
 //! The engine hands a backend whole Arrow record batches. A [`Folder`], made once per stream of
 //! batches from a [`FoldPlan`], folds every profiled column of a batch in one call and returns a
@@ -20,9 +19,11 @@
 //! - The quantile sketch needs only a few order statistics of each batch. The CPU finds them
 //!   without sorting ([`cpu::select`]); the GPU sorts on the device and hands the sorted values
 //!   back, since its results arrive after later batches were pushed.
-//! - Counts, min/max and histograms must be identical across backends; the comparison kernel
-//!   may compute in `f32` on a GPU (see [`BinMetrics`]), so the metrics written to JSON always
-//!   come from [`crate::judge::compare`]'s `f64` code whatever the backend.
+//! - Counts, min/max and histograms must be identical across backends; drift metrics are
+//!   computed from them by [`crate::judge::compare`]'s `f64` code, on the host, whatever the
+//!   backend. (A comparison kernel in `f32` served only the bench and the parity tests: with
+//!   metrics in `f32` a verdict near its threshold could differ between backends, and the
+//!   comparisons cost microseconds per feature and window on the CPU; it was removed.)
 
 pub mod cpu;
 pub mod fold;
@@ -38,43 +39,6 @@ pub use fold::{BatchFold, ColumnFold, ColumnKind, ColumnTask, Detail, FoldPlan, 
 
 use crate::error::{Error, Result};
 use crate::profile::kll::SketchPlan;
-
-/// One feature's binned distributions for the comparison kernel.
-#[derive(Debug, Clone, PartialEq)]
-pub struct BinnedPair {
-    /// Interior edges.
-    pub edges: Vec<f64>,
-    /// Baseline weights per bin.
-    pub base: Vec<f64>,
-    /// Current weights per bin.
-    pub cur: Vec<f64>,
-    /// Where the values lie inside the bins (Wasserstein).
-    pub spread: crate::judge::compare::Spread,
-}
-
-/// Bin-based drift metrics from the comparison kernel. On a GPU these are computed in `f32`
-/// with compensated sums; they agree with [`crate::judge::compare`] within [`GPU_METRIC_TOLERANCE`].
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct BinMetrics {
-    /// L∞ between the cumulative proportions.
-    pub linf: f64,
-    /// Population stability index.
-    pub psi: f64,
-    /// KL divergence, current ‖ baseline.
-    pub kl: f64,
-    /// Jensen–Shannon distance, base 2.
-    pub js: f64,
-    /// Hellinger distance.
-    pub hellinger: f64,
-    /// Wasserstein-1.
-    pub wasserstein: f64,
-}
-
-/// Documented agreement of the GPU comparison kernel (f32) with the CPU (f64): the absolute
-/// difference is at most `GPU_METRIC_TOLERANCE · max(1, |cpu value|)`, and for Wasserstein-1
-/// `GPU_METRIC_TOLERANCE · max(|cpu value|, Σ bin widths)`: its cumulative gaps, rounded in f32,
-/// are multiplied by the bins' widths, the end bins' as wide as the data's span.
-pub const GPU_METRIC_TOLERANCE: f64 = 1e-6;
 
 /// The most rows a batch handed to a folder has: the profiler slices larger batches, for every
 /// backend alike, so that sketches and sums see the same batches whichever backend runs.
@@ -129,9 +93,6 @@ pub trait Backend: Send + Sync {
 
     /// A folder for one stream of batches that all have the columns `plan` refers to.
     fn folder(&self, plan: Arc<FoldPlan>) -> Result<Box<dyn Folder + '_>>;
-
-    /// Bin-based drift metrics for a batch of features.
-    fn compare(&self, pairs: &[BinnedPair]) -> Result<Vec<BinMetrics>>;
 }
 
 /// Which backend the user asked for.

@@ -8,7 +8,8 @@
 //!   backend (histograms over the baseline's edges, counts, moments, sketches) by the engine's
 //!   [`profile_batches`], as a library user would drive it: the same [`crate::engine::Profiler`]
 //!   and backend folders the file engine uses;
-//! - **compare**: the comparison kernel over every numeric feature's bins, in one call;
+//! - **compare and check**: every feature judged against the baseline (drift metrics in `f64`
+//!   and the constraint checks, on the host whatever the backend), once;
 //! - **end to end**: `monitor` on the file: scan, decode, profile, compare, check, write;
 //! - with `--window`, **profile** and **end to end** again with rows keyed by time windows of
 //!   the capture's `event_time`: every window's histograms and categories counted by the
@@ -26,12 +27,12 @@ use arrow_array::RecordBatch;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::backend::{self, BackendChoice, BinnedPair};
+use crate::backend::{self, BackendChoice};
 use crate::engine::window::Window;
 use crate::engine::{profile_batches, ProfilePlan, SegmentKey};
 use crate::error::{Error, Result};
 use crate::jobs::{run_baseline, run_monitor, JobOptions, TimeOptions};
-use crate::judge::baseline::{Baseline, Reference};
+use crate::judge::baseline::Baseline;
 use crate::profile::Role;
 use crate::source::decode::{for_each_batch, projection};
 use crate::source::scan::{scan, ScannedFile};
@@ -195,33 +196,22 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
     let mut stages =
         vec![BenchRow { stage: "decode".into(), backend: "arrow-rs".into(), seconds: decode_s, rows, bytes }];
     let (_, _, batches) = decode_all(&s.files, true)?;
+    let mut judged = false;
     for &choice in &opts.backends {
         let (backend, _) = backend::select(choice)?;
         let name = backend.name();
         let (t, current) = best(opts.runs, || profile_batches(&batches, &plan, backend.as_ref()))?;
         let current = current.into_whole();
         stages.push(BenchRow { stage: "profile".into(), backend: name.clone(), seconds: t, rows, bytes });
-        let pairs: Vec<BinnedPair> = baseline
-            .feature_names()
-            .iter()
-            .filter_map(|n| match (baseline.reference(n), current.column(n).and_then(|c| c.histogram.as_ref())) {
-                (Reference::Numeric { edges, weights, min, max, .. }, Some(h)) => Some(BinnedPair {
-                    edges,
-                    base: weights,
-                    cur: h.counts.iter().map(|&c| c as f64).collect(),
-                    spread: crate::judge::compare::Spread::even((min.unwrap_or(0.0), max.unwrap_or(0.0))),
-                }),
-                _ => None,
-            })
-            .collect();
-        let (t, _) = best(opts.runs, || backend.compare(&pairs))?;
-        stages.push(BenchRow {
-            stage: format!("compare ({} features)", pairs.len()),
-            backend: name.clone(),
-            seconds: t,
-            rows,
-            bytes,
-        });
+        if !judged {
+            // Drift metrics and checks run on the host in f64 whatever the backend: timed once.
+            let (t, j) = best(opts.runs, || {
+                Ok(crate::judge::verdict::judge(&baseline, &current, None, crate::jobs::DATASET_DRIFT_SHARE))
+            })?;
+            let stage = format!("compare and check ({} features)", j.features.len());
+            stages.push(BenchRow { stage, backend: "host".into(), seconds: t, rows, bytes });
+            judged = true;
+        }
         let out = dir.join("bench-run");
         let (t, _) = best(opts.runs, || {
             run_monitor(

@@ -18,6 +18,8 @@ pub struct CalibrateOutcome {
     pub calibrations: Vec<crate::time::calibrate::Calibration>,
     /// Windows of history judged.
     pub windows: usize,
+    /// Rows of history read.
+    pub rows: u64,
     /// Inputs left out.
     pub skipped: Vec<Skipped>,
     /// The backend that ran.
@@ -81,5 +83,12 @@ pub fn run_calibrate(opts: &JobOptions, baseline_dir: &std::path::Path, rate: f6
     let written = write_files(&opts.output, files)?;
     let mut skipped = s.skipped.clone();
     skipped.extend(outcome.skipped);
-    Ok(CalibrateOutcome { calibrations, windows: results.len(), skipped, backend: backend_note, written })
+    Ok(CalibrateOutcome {
+        calibrations,
+        windows: results.len(),
+        rows: outcome.profile.rows,
+        skipped,
+        backend: backend_note,
+        written,
+    })
 }

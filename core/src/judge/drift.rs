@@ -217,12 +217,8 @@ fn tail_means(kll: &Kll, edges: &[f64]) -> (Option<f64>, Option<f64>) {
 
 /// Compares one feature, with the binned distributions the HTML report draws.
 pub fn feature(baseline: &Baseline, name: &str, current: Option<&ColumnProfile>) -> FeatureDrift {
-    judge(baseline, name, current, true)
-}
-
-/// Compares one feature, without the chart (a time window's verdict).
-pub fn feature_without_chart(baseline: &Baseline, name: &str, current: Option<&ColumnProfile>) -> FeatureDrift {
-    judge(baseline, name, current, false)
+    let mut made = None;
+    judge_reference(baseline, name, || &*made.insert(baseline.reference(name)), current, true)
 }
 
 /// Compares one feature with another reference than the baseline's distribution (a previous
@@ -234,11 +230,6 @@ pub fn feature_against(
     current: Option<&ColumnProfile>,
 ) -> FeatureDrift {
     judge_reference(baseline, name, || reference, current, false)
-}
-
-fn judge(baseline: &Baseline, name: &str, current: Option<&ColumnProfile>, charts: bool) -> FeatureDrift {
-    let mut made = None;
-    judge_reference(baseline, name, || &*made.insert(baseline.reference(name)), current, charts)
 }
 
 /// Judges `current` against the reference `reference` gives, worked out only when the feature

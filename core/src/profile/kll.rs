@@ -15,6 +15,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::codec::splitmix64 as splitmix;
+
 /// Deequ's default sketch size.
 pub const DEFAULT_K: usize = 2048;
 /// Deequ's default capacity decay between levels.
@@ -73,14 +75,6 @@ fn merge_sorted(a: Vec<f64>, b: &[f64]) -> Vec<f64> {
     out.extend_from_slice(&a[i..]);
     out.extend_from_slice(&b[j..]);
     out
-}
-
-fn splitmix(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 /// Batches smaller than this are inserted value by value, in stream order.

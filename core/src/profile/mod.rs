@@ -9,7 +9,7 @@
 //! Profiles merge: a row group, a file, a shard each produce one and [`DatasetProfile::merge`]
 //! combines them. driftscope always merges in input order, so the bytes written do not depend on
 //! the thread count. This module knows nothing of Parquet, drift metrics or report formats: it
-//! imports only [`crate::codec`] (the serde form of non-finite floats).
+//! imports only [`crate::codec`] (the serde form of non-finite floats, the sketch's generator).
 
 pub mod kll;
 pub mod moments;

@@ -298,10 +298,7 @@ pub struct Accumulator {
 pub fn membership(key: u64) -> u8 {
     let mut bits = 1u8;
     for r in 0..RESAMPLES {
-        let mut z = key ^ SEED ^ (r as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
+        let z = crate::codec::mix64(key ^ SEED ^ (r as u64 + 1).wrapping_mul(crate::codec::SPLITMIX_GAMMA));
         if (z >> 11) as f64 / (1u64 << 53) as f64 <= RESAMPLE_SHARE {
             bits |= 1 << (r + 1);
         }

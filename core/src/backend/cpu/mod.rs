@@ -19,7 +19,7 @@ use arrow_buffer::BooleanBuffer;
 use arrow_schema::DataType;
 use rayon::prelude::*;
 
-use super::{Backend, BatchFold, BinMetrics, BinnedPair, ColumnFold, ColumnKind, ColumnTask, FoldPlan, Folder};
+use super::{Backend, BatchFold, ColumnFold, ColumnKind, ColumnTask, FoldPlan, Folder};
 use super::{NumericFold, SketchFeed};
 use crate::error::Result;
 use crate::profile::kll::{SketchPlan, MIN_BATCH};
@@ -300,25 +300,6 @@ pub fn key_counts(keys: &[u32], validity: Option<&BooleanBuffer>, counts: &mut [
     nulls
 }
 
-/// CPU twin of `shaders/compare.wgsl`, in f64 through [`crate::judge::compare`].
-pub fn compare(pairs: &[BinnedPair]) -> Vec<BinMetrics> {
-    pairs
-        .iter()
-        .map(|p| {
-            crate::judge::compare::numeric(&p.edges, &p.base, &p.cur, &p.spread, None)
-                .map(|m| BinMetrics {
-                    linf: m.linf_simple,
-                    psi: m.psi,
-                    kl: m.kl_divergence,
-                    js: m.js_distance,
-                    hellinger: m.hellinger,
-                    wasserstein: m.wasserstein,
-                })
-                .unwrap_or_default()
-        })
-        .collect()
-}
-
 impl Backend for CpuBackend {
     fn name(&self) -> String {
         "cpu".into()
@@ -326,10 +307,6 @@ impl Backend for CpuBackend {
 
     fn folder(&self, plan: Arc<FoldPlan>) -> Result<Box<dyn Folder + '_>> {
         Ok(Box::new(CpuFolder::new(plan)))
-    }
-
-    fn compare(&self, pairs: &[BinnedPair]) -> Result<Vec<BinMetrics>> {
-        Ok(compare(pairs))
     }
 }
 

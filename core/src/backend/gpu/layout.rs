@@ -73,38 +73,14 @@ pub struct SortStep {
     pub _pad: [u32; 2],
 }
 
-/// Kept in sync with `CompareParams` in `shaders/compare.wgsl`.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Pod, Zeroable)]
-pub struct CompareParams {
-    /// Features in the batch.
-    pub n_features: u32,
-    /// Padding to 16 bytes.
-    pub _pad: [u32; 3],
-}
-
-/// Kept in sync with `FeatureSlice` in `shaders/compare.wgsl`.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Pod, Zeroable)]
-pub struct FeatureSlice {
-    /// First bin of the feature in the packed arrays.
-    pub start: u32,
-    /// Number of bins.
-    pub len: u32,
-}
-
 /// Largest number of bins the histogram kernel holds in workgroup memory (`MAX_BINS`).
 pub const HISTOGRAM_MAX_BINS: usize = 1024;
-/// Metrics per feature written by the comparison kernel (`METRICS`).
-pub const COMPARE_METRICS: usize = 6;
 /// Workgroup size of the histogram, categorical and sort kernels (`WG`).
 pub const WORKGROUP: u32 = 256;
 /// Keys a workgroup of the sort kernel sorts in its memory (`BLOCK`).
 pub const SORT_BLOCK: usize = 2048;
 /// Dictionaries up to this size are counted in workgroup memory (`LOCAL`).
 pub const CATEGORICAL_LOCAL: usize = 2048;
-/// Workgroup size of the comparison kernel.
-pub const COMPARE_WORKGROUP: u32 = 64;
 
 /// Order-preserving key of an f64 in the total order (-0.0 before 0.0) as `[high, low]` words.
 /// Twin of `order_key` in `shaders/common.wgsl`.
@@ -137,8 +113,6 @@ mod tests {
         assert_eq!(std::mem::size_of::<KeyColumn>(), 32);
         assert_eq!(std::mem::size_of::<SortColumn>(), 16);
         assert_eq!(std::mem::size_of::<SortStep>(), 16);
-        assert_eq!(std::mem::size_of::<CompareParams>(), 16);
-        assert_eq!(std::mem::size_of::<FeatureSlice>(), 8);
     }
 
     #[test]

@@ -11,7 +11,6 @@
 //! wgpu reports validation errors by panicking unless they are captured: the device's
 //! uncaptured-error handler records them, and every wait checks and returns them as errors.
 
-pub mod compare;
 pub mod folder;
 pub mod layout;
 
@@ -21,7 +20,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
-use super::{Backend, BinMetrics, BinnedPair, FoldPlan, Folder};
+use super::{Backend, FoldPlan, Folder};
 use crate::error::{Error, Result};
 
 /// `shaders/common.wgsl`, prepended to every kernel.
@@ -32,8 +31,6 @@ pub const HISTOGRAM_WGSL: &str = include_str!("../../../../shaders/histogram.wgs
 pub const CATEGORICAL_WGSL: &str = include_str!("../../../../shaders/categorical.wgsl");
 /// `shaders/sort.wgsl`.
 pub const SORT_WGSL: &str = include_str!("../../../../shaders/sort.wgsl");
-/// `shaders/compare.wgsl`.
-pub const COMPARE_WGSL: &str = include_str!("../../../../shaders/compare.wgsl");
 
 /// The full source of a kernel as compiled: common helpers, then the kernel.
 pub fn kernel_source(kernel: &str) -> String {
@@ -158,7 +155,6 @@ pub(crate) struct Context {
     pub histogram: wgpu::ComputePipeline,
     pub categorical: wgpu::ComputePipeline,
     pub sort: SortPipelines,
-    pub compare: wgpu::ComputePipeline,
     pub report: AdapterReport,
     pub limits: wgpu::Limits,
     errors: Arc<Mutex<Vec<String>>>,
@@ -303,9 +299,8 @@ impl GpuBackend {
         let histogram = pipeline(&device, "histogram", &module(&device, "histogram", HISTOGRAM_WGSL), "main", None);
         let categorical =
             pipeline(&device, "categorical", &module(&device, "categorical", CATEGORICAL_WGSL), "main", None);
-        let compare = pipeline(&device, "compare", &module(&device, "compare", COMPARE_WGSL), "main", None);
         let sort = sort_pipelines(&device);
-        let ctx = Context { device, queue, histogram, categorical, sort, compare, report, limits, errors };
+        let ctx = Context { device, queue, histogram, categorical, sort, report, limits, errors };
         ctx.check()?;
         Ok(GpuBackend { ctx, spare: Mutex::default() })
     }
@@ -376,10 +371,6 @@ impl Backend for GpuBackend {
     fn folder(&self, plan: Arc<FoldPlan>) -> Result<Box<dyn Folder + '_>> {
         Ok(Box::new(folder::GpuFolder::new(self, plan)?))
     }
-
-    fn compare(&self, pairs: &[BinnedPair]) -> Result<Vec<BinMetrics>> {
-        compare::run(&self.ctx, pairs)
-    }
 }
 
 #[cfg(test)]
@@ -391,18 +382,37 @@ mod tests {
     #[test]
     fn shaders_validate_with_naga() {
         use wgpu::naga;
-        for (name, src) in [
-            ("histogram", HISTOGRAM_WGSL),
-            ("categorical", CATEGORICAL_WGSL),
-            ("sort", SORT_WGSL),
-            ("compare", COMPARE_WGSL),
-        ] {
+        for (name, src) in [("histogram", HISTOGRAM_WGSL), ("categorical", CATEGORICAL_WGSL), ("sort", SORT_WGSL)] {
             let module = naga::front::wgsl::parse_str(&kernel_source(src)).unwrap_or_else(|e| panic!("{name}: {e}"));
             naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::empty())
                 .validate(&module)
                 .unwrap_or_else(|e| panic!("{name}: {e:?}"));
             assert!(!module.entry_points.is_empty(), "{name}: no entry point");
         }
+    }
+
+    /// The files a shader's header names as its Rust side and CPU twin exist.
+    #[test]
+    fn shader_headers_name_files_that_exist() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut named = 0;
+        for (name, src) in [
+            ("common", COMMON_WGSL),
+            ("histogram", HISTOGRAM_WGSL),
+            ("categorical", CATEGORICAL_WGSL),
+            ("sort", SORT_WGSL),
+        ] {
+            let words = src
+                .lines()
+                .filter(|l| l.starts_with("//"))
+                .flat_map(|l| l.split(|c: char| c.is_whitespace() || "(),;:`".contains(c)));
+            for path in words.filter(|w| w.starts_with("core/")) {
+                let path = path.trim_end_matches('.');
+                assert!(root.join(path).is_file(), "{name}.wgsl names {path}, which does not exist");
+                named += 1;
+            }
+        }
+        assert!(named >= 5, "only {named} paths named in the shader headers");
     }
 
     /// The bindings each shader declares match what the Rust side binds.
@@ -413,7 +423,6 @@ mod tests {
             ("histogram", HISTOGRAM_WGSL, folder::HISTOGRAM_BINDINGS),
             ("categorical", CATEGORICAL_WGSL, folder::CATEGORICAL_BINDINGS),
             ("sort", SORT_WGSL, folder::SORT_BINDINGS),
-            ("compare", COMPARE_WGSL, compare::BINDINGS),
         ] {
             let module = naga::front::wgsl::parse_str(&kernel_source(src)).unwrap();
             let mut got: Vec<(u32, String)> = module

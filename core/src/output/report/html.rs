@@ -2,7 +2,7 @@
 //! baseline against the current distribution. No script, no external resource; every string
 //! that comes from data (feature names, category values, paths) is escaped.
 
-use super::{escape, MonitorReport};
+use super::{escape, num, MonitorReport};
 use crate::judge::drift::Chart;
 
 const BASELINE_COLOR: &str = "#4a78b5";
@@ -290,10 +290,6 @@ pub fn heatmap_svg(t: &super::Timeline) -> String {
         label(t, t.starts.len().saturating_sub(1))
     ));
     s
-}
-
-fn num(v: Option<f64>) -> String {
-    v.map_or("–".into(), |x| format!("{x:.4}"))
 }
 
 /// Renders the report.

@@ -1,14 +1,10 @@
 //! The short Markdown summary printed on stdout, for CI logs.
 
-use super::MonitorReport;
+use super::{num, MonitorReport};
 use crate::judge::drift::Verdict;
 
 fn md(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
-}
-
-fn num(v: Option<f64>) -> String {
-    v.map_or("–".into(), |x| format!("{x:.4}"))
 }
 
 /// Renders the summary.

@@ -31,6 +31,11 @@ pub struct InputSummary {
     pub per_file: Vec<FileResult>,
 }
 
+/// A figure as the reports print it: four decimals, or a dash for none.
+fn num(v: Option<f64>) -> String {
+    v.map_or("–".into(), |x| format!("{x:.4}"))
+}
+
 /// Everything a monitoring run found; `drift.json` is this model.
 #[derive(Debug, Clone, Serialize)]
 pub struct MonitorReport {
