@@ -18,8 +18,7 @@ pub struct Cli {
 }
 
 /// Subcommands.
-// Parsed once per process: the size of the largest variant does not matter.
-#[allow(clippy::large_enum_variant)]
+#[allow(clippy::large_enum_variant, reason = "parsed once per process: the largest variant's size does not matter")]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Profile training data into a baseline (statistics.json, constraints.json, profile.json).
@@ -33,60 +32,7 @@ pub enum Command {
         common: CommonArgs,
     },
     /// Compare captures with a baseline; exit 0 clean, 1 violations, 2 error.
-    Monitor {
-        /// Baseline folder: driftscope's, or SageMaker's statistics.json + constraints.json
-        /// (optional when --reference compares windows with one another).
-        #[arg(long, short = 'b', value_name = "DIR")]
-        baseline: Option<PathBuf>,
-        /// Also judge every time window: calendar-aligned in UTC, `15m`, `1h`, `1d`, `7d`/`1w`
-        /// (ISO weeks), `1mo`, `3mo`. Writes windows.csv, windows.parquet and
-        /// windows/yyyy/mm/dd/hh/constraint_violations.json.
-        #[arg(long, value_name = "LENGTH")]
-        window: Option<Window>,
-        /// Judge windows of N consecutive rows instead: in time order with --time-column, else
-        /// in the inputs' order (files as given, rows in file order).
-        #[arg(long, value_name = "N", conflicts_with = "window")]
-        window_rows: Option<u64>,
-        /// Align windows to the calendar of this time zone (IANA name, e.g. Europe/Paris):
-        /// days start at local midnight, a day of a daylight-saving change lasts 23 or 25 hours.
-        /// Outputs stay in UTC.
-        #[arg(long, value_name = "ZONE", default_value = "UTC", value_parser = parse_tz)]
-        tz: chrono_tz::Tz,
-        /// The time of each row for --window: a timestamp, a date, an epoch number (seconds to
-        /// nanoseconds, read from its magnitude) or ISO 8601 text [default: a SageMaker
-        /// capture's inferenceTime].
-        #[arg(long, value_name = "COLUMN")]
-        time_column: Option<String>,
-        /// Take each file's time from its hive partition folders (dt=2026-11-28/hour=14, or
-        /// year=/month=/day=/hour=) instead of a column: the partitions are the windows' source.
-        #[arg(long, conflicts_with = "time_column")]
-        time_from_partitions: bool,
-        /// What each window is compared with: baseline, previous (the window before),
-        /// rolling:N (the N windows before, merged) or window:START..END (the windows starting
-        /// in that range, merged; dates or ISO 8601 times, UTC). Without -b, the bin edges and
-        /// constraints come from the inputs themselves.
-        #[arg(long, value_name = "REF", default_value = "baseline")]
-        reference: WindowReference,
-        /// Most windows a run may hold: memory grows with windows × features × bins.
-        #[arg(long, value_name = "N", default_value_t = driftscope::time::timeline::DEFAULT_MAX_WINDOWS)]
-        max_windows: usize,
-        /// Metrics files.
-        #[command(flatten)]
-        metrics: MetricsArgs,
-        /// The dataset has drifted when at least this share of the compared features drifted.
-        #[arg(long, value_name = "SHARE", default_value_t = driftscope::jobs::DATASET_DRIFT_SHARE)]
-        dataset_drift_share: f64,
-        /// Judge numeric drift by the two-sample Kolmogorov–Smirnov test at this significance
-        /// level (e.g. 0.01) instead of the baseline's L∞ rule: drift when the p-value is below.
-        #[arg(long, value_name = "ALPHA")]
-        ks_alpha: Option<f64>,
-        /// Model quality: on by itself when the baseline has it.
-        #[command(flatten)]
-        quality: QualityArgs,
-        /// Shared flags.
-        #[command(flatten)]
-        common: CommonArgs,
-    },
+    Monitor(MonitorArgs),
     /// Find change points in the per-window series of the inputs (mean, standard deviation,
     /// completeness of every feature), without a baseline; writes changepoints.json.
     Changepoints {
@@ -120,55 +66,7 @@ pub enum Command {
     /// Follow a folder of arriving capture files (SageMaker's yyyy/mm/dd/hh layout): profile
     /// each file once complete, and judge each window once the clock passes its end plus a
     /// grace period. Survives restarts (state in the output folder).
-    Watch {
-        /// Baseline folder.
-        #[arg(long, short = 'b', value_name = "DIR")]
-        baseline: PathBuf,
-        /// Output folder (window folders, windows.csv, the watch state).
-        #[arg(long, short = 'o', value_name = "DIR")]
-        output: PathBuf,
-        /// Window length, calendar-aligned in UTC.
-        #[arg(long, value_name = "LENGTH", default_value = "1h")]
-        window: Window,
-        /// Align windows to the calendar of this time zone (IANA name, e.g. Europe/Paris):
-        /// days start at local midnight, a day of a daylight-saving change lasts 23 or 25 hours.
-        /// Outputs stay in UTC.
-        #[arg(long, value_name = "ZONE", default_value = "UTC", value_parser = parse_tz)]
-        tz: chrono_tz::Tz,
-        /// The time of each row.
-        #[arg(long, value_name = "COLUMN")]
-        time_column: String,
-        /// How long after its end a window is closed (late files still count until then).
-        #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = driftscope::jobs::watch::parse_duration)]
-        grace: std::time::Duration,
-        /// A file is complete when FILE.done exists, or when it was last modified at least this
-        /// long ago.
-        #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = driftscope::jobs::watch::parse_duration)]
-        settle: std::time::Duration,
-        /// Time between looks at the folder.
-        #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = driftscope::jobs::watch::parse_duration)]
-        poll: std::time::Duration,
-        /// Look once (fold what is complete, close what is due) and exit: 1 when a window it
-        /// closed has violations, 2 when a file failed. Made for cron: files count as complete
-        /// by their modification time.
-        #[arg(long)]
-        once: bool,
-        /// Write into the output folder even when it is the baseline folder, lies inside it, or
-        /// holds a baseline.
-        #[arg(long)]
-        force: bool,
-        /// Where arriving files are folded, their windows keyed in the kernels: the CPU (the
-        /// default: files arrive a few at a time), a GPU adapter, or auto (a hardware GPU when
-        /// there is one).
-        #[arg(long, value_enum, default_value_t = BackendArg::Cpu)]
-        backend: BackendArg,
-        /// Metrics files.
-        #[command(flatten)]
-        metrics: MetricsArgs,
-        /// The folder files arrive in.
-        #[arg(value_name = "INPUT_DIR")]
-        input: PathBuf,
-    },
+    Watch(WatchArgs),
     /// Measure throughput per stage and backend on a generated capture.
     Bench {
         /// Rows per generated capture.
@@ -208,6 +106,115 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// The flags of `monitor`.
+#[derive(Debug, Args)]
+pub struct MonitorArgs {
+    /// Baseline folder: driftscope's, or SageMaker's statistics.json + constraints.json
+    /// (optional when --reference compares windows with one another).
+    #[arg(long, short = 'b', value_name = "DIR")]
+    pub baseline: Option<PathBuf>,
+    /// Also judge every time window: calendar-aligned in UTC, `15m`, `1h`, `1d`, `7d`/`1w`
+    /// (ISO weeks), `1mo`, `3mo`. Writes windows.csv, windows.parquet and
+    /// windows/yyyy/mm/dd/hh/constraint_violations.json.
+    #[arg(long, value_name = "LENGTH")]
+    pub window: Option<Window>,
+    /// Judge windows of N consecutive rows instead: in time order with --time-column, else
+    /// in the inputs' order (files as given, rows in file order).
+    #[arg(long, value_name = "N", conflicts_with = "window")]
+    pub window_rows: Option<u64>,
+    /// Align windows to the calendar of this time zone (IANA name, e.g. Europe/Paris):
+    /// days start at local midnight, a day of a daylight-saving change lasts 23 or 25 hours.
+    /// Outputs stay in UTC.
+    #[arg(long, value_name = "ZONE", default_value = "UTC", value_parser = parse_tz)]
+    pub tz: chrono_tz::Tz,
+    /// The time of each row for --window: a timestamp, a date, an epoch number (seconds to
+    /// nanoseconds, read from its magnitude) or ISO 8601 text [default: a SageMaker
+    /// capture's inferenceTime].
+    #[arg(long, value_name = "COLUMN")]
+    pub time_column: Option<String>,
+    /// Take each file's time from its hive partition folders (dt=2026-11-28/hour=14, or
+    /// year=/month=/day=/hour=) instead of a column: the partitions are the windows' source.
+    #[arg(long, conflicts_with = "time_column")]
+    pub time_from_partitions: bool,
+    /// What each window is compared with: baseline, previous (the window before),
+    /// rolling:N (the N windows before, merged) or window:START..END (the windows starting
+    /// in that range, merged; dates or ISO 8601 times, UTC). Without -b, the bin edges and
+    /// constraints come from the inputs themselves.
+    #[arg(long, value_name = "REF", default_value = "baseline")]
+    pub reference: WindowReference,
+    /// Most windows a run may hold: memory grows with windows × features × bins.
+    #[arg(long, value_name = "N", default_value_t = driftscope::time::timeline::DEFAULT_MAX_WINDOWS)]
+    pub max_windows: usize,
+    /// Metrics files.
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
+    /// The dataset has drifted when at least this share of the compared features drifted.
+    #[arg(long, value_name = "SHARE", default_value_t = driftscope::jobs::DATASET_DRIFT_SHARE)]
+    pub dataset_drift_share: f64,
+    /// Judge numeric drift by the two-sample Kolmogorov–Smirnov test at this significance
+    /// level (e.g. 0.01) instead of the baseline's L∞ rule: drift when the p-value is below.
+    #[arg(long, value_name = "ALPHA")]
+    pub ks_alpha: Option<f64>,
+    /// Model quality: on by itself when the baseline has it.
+    #[command(flatten)]
+    pub quality: QualityArgs,
+    /// Shared flags.
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// The flags of `watch`.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Baseline folder.
+    #[arg(long, short = 'b', value_name = "DIR")]
+    pub baseline: PathBuf,
+    /// Output folder (window folders, windows.csv, the watch state).
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub output: PathBuf,
+    /// Window length, calendar-aligned in UTC.
+    #[arg(long, value_name = "LENGTH", default_value = "1h")]
+    pub window: Window,
+    /// Align windows to the calendar of this time zone (IANA name, e.g. Europe/Paris):
+    /// days start at local midnight, a day of a daylight-saving change lasts 23 or 25 hours.
+    /// Outputs stay in UTC.
+    #[arg(long, value_name = "ZONE", default_value = "UTC", value_parser = parse_tz)]
+    pub tz: chrono_tz::Tz,
+    /// The time of each row.
+    #[arg(long, value_name = "COLUMN")]
+    pub time_column: String,
+    /// How long after its end a window is closed (late files still count until then).
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = driftscope::jobs::watch::parse_duration)]
+    pub grace: std::time::Duration,
+    /// A file is complete when FILE.done exists, or when it was last modified at least this
+    /// long ago.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = driftscope::jobs::watch::parse_duration)]
+    pub settle: std::time::Duration,
+    /// Time between looks at the folder.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = driftscope::jobs::watch::parse_duration)]
+    pub poll: std::time::Duration,
+    /// Look once (fold what is complete, close what is due) and exit: 1 when a window it
+    /// closed has violations, 2 when a file failed. Made for cron: files count as complete
+    /// by their modification time.
+    #[arg(long)]
+    pub once: bool,
+    /// Write into the output folder even when it is the baseline folder, lies inside it, or
+    /// holds a baseline.
+    #[arg(long)]
+    pub force: bool,
+    /// Where arriving files are folded, their windows keyed in the kernels: the CPU (the
+    /// default: files arrive a few at a time), a GPU adapter, or auto (a hardware GPU when
+    /// there is one).
+    #[arg(long, value_enum, default_value_t = BackendArg::Cpu)]
+    pub backend: BackendArg,
+    /// Metrics files.
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
+    /// The folder files arrive in.
+    #[arg(value_name = "INPUT_DIR")]
+    pub input: PathBuf,
 }
 
 /// Parses an IANA time zone name.

@@ -176,46 +176,7 @@ fn run() -> anyhow::Result<u8> {
             let out = stage_output(&mut opts, None)?;
             baseline(opts, &out)
         }
-        Command::Monitor {
-            baseline,
-            window,
-            window_rows,
-            tz,
-            time_column,
-            time_from_partitions,
-            reference,
-            max_windows,
-            metrics,
-            dataset_drift_share,
-            ks_alpha,
-            quality,
-            common,
-        } => {
-            let mut opts = options(common)?;
-            opts.quality = quality.flags();
-            opts.metrics = metrics_options(metrics)?;
-            if !(dataset_drift_share > 0.0 && dataset_drift_share <= 1.0) {
-                anyhow::bail!("--dataset-drift-share: expected a share in (0, 1], got {dataset_drift_share}");
-            }
-            opts.dataset_drift_share = dataset_drift_share;
-            if let Some(a) = ks_alpha.filter(|a| !(*a > 0.0 && *a < 1.0)) {
-                anyhow::bail!("--ks-alpha: expected a significance level between 0 and 1, got {a}");
-            }
-            opts.ks_alpha = ks_alpha;
-            check_max_windows(max_windows)?;
-            let window = windows_asked(window, window_rows)?;
-            if window.is_none() && (time_column.is_some() || time_from_partitions || reference != Default::default()) {
-                anyhow::bail!("--time-column, --time-from-partitions and --reference need --window or --window-rows");
-            }
-            opts.windows = window.map(|window| TimeOptions {
-                column: time_source(time_column, time_from_partitions),
-                window: window.in_tz(tz),
-                limit: max_windows,
-                reference,
-            });
-            let out = stage_output(&mut opts, baseline.as_deref())?;
-            monitor(opts, baseline.as_deref(), &out)
-        }
+        Command::Monitor(args) => monitor_command(args),
         Command::Changepoints { windows, method, common } => {
             let mut opts = options(common)?;
             opts.windows = Some(time_options(windows, driftscope::time::timeline::WindowReference::Previous)?);
@@ -228,54 +189,7 @@ fn run() -> anyhow::Result<u8> {
             let out = stage_output(&mut opts, Some(&baseline))?;
             calibrate(opts, &baseline, false_alarm_rate, &out)
         }
-        Command::Watch {
-            baseline,
-            output,
-            window,
-            tz,
-            time_column,
-            grace,
-            settle,
-            poll,
-            once,
-            force,
-            backend,
-            metrics,
-            input,
-        } => {
-            let metrics = metrics_options(metrics)?;
-            if Staged::names_remote(&output) {
-                anyhow::bail!("watch: its state needs a local output folder, not {}", output.display());
-            }
-            if !input.is_dir() {
-                anyhow::bail!("{}: not a folder", input.display());
-            }
-            let window = window.in_tz(tz);
-            let opts = driftscope::jobs::watch::WatchOptions {
-                input,
-                output,
-                time_column,
-                window,
-                grace,
-                settle,
-                poll,
-                once,
-                metrics,
-                force,
-            };
-            let base = driftscope::judge::baseline::Baseline::load(&baseline)?;
-            let (backend, why) = driftscope::backend::select(backend.into())?;
-            eprintln!("driftscope watch: backend {why}");
-            let mut w = driftscope::jobs::watch::Watcher::new(opts, base, backend.as_ref())?;
-            let pass = w.run()?;
-            let (late, untimed) = w.dropped();
-            eprintln!(
-                "driftscope watch: {} files folded, {} failed, {} not settled yet (no .done marker, written within --settle); {} windows closed, {} with violations; {late} late rows, {untimed} rows without a time so far",
-                pass.files, pass.failed, pass.unsettled, pass.closed, pass.with_violations
-            );
-            // As monitor: a file that failed is an error, a window with violations exits 1.
-            Ok(exit_code(Ending { failed: pass.failed, rows: None, violations: pass.with_violations > 0 }))
-        }
+        Command::Watch(args) => watch(args),
         Command::Bench { rows, row_group, backend, dir, runs, shape, quality, window, json } => {
             let shape = match shape {
                 ShapeArg::Capture => Shape::Capture,
@@ -295,6 +209,100 @@ fn run() -> anyhow::Result<u8> {
         }
         Command::Devices { json } => devices(json),
     }
+}
+
+/// `monitor`: the flags checked, the output staged, the job run.
+fn monitor_command(args: cli::MonitorArgs) -> anyhow::Result<u8> {
+    let cli::MonitorArgs {
+        baseline,
+        window,
+        window_rows,
+        tz,
+        time_column,
+        time_from_partitions,
+        reference,
+        max_windows,
+        metrics,
+        dataset_drift_share,
+        ks_alpha,
+        quality,
+        common,
+    } = args;
+    let mut opts = options(common)?;
+    opts.quality = quality.flags();
+    opts.metrics = metrics_options(metrics)?;
+    if !(dataset_drift_share > 0.0 && dataset_drift_share <= 1.0) {
+        anyhow::bail!("--dataset-drift-share: expected a share in (0, 1], got {dataset_drift_share}");
+    }
+    opts.dataset_drift_share = dataset_drift_share;
+    if let Some(a) = ks_alpha.filter(|a| !(*a > 0.0 && *a < 1.0)) {
+        anyhow::bail!("--ks-alpha: expected a significance level between 0 and 1, got {a}");
+    }
+    opts.ks_alpha = ks_alpha;
+    check_max_windows(max_windows)?;
+    let window = windows_asked(window, window_rows)?;
+    if window.is_none() && (time_column.is_some() || time_from_partitions || reference != Default::default()) {
+        anyhow::bail!("--time-column, --time-from-partitions and --reference need --window or --window-rows");
+    }
+    opts.windows = window.map(|window| TimeOptions {
+        column: time_source(time_column, time_from_partitions),
+        window: window.in_tz(tz),
+        limit: max_windows,
+        reference,
+    });
+    let out = stage_output(&mut opts, baseline.as_deref())?;
+    monitor(opts, baseline.as_deref(), &out)
+}
+
+/// `watch`: follows the folder (or looks once) and says what the last look did.
+fn watch(args: cli::WatchArgs) -> anyhow::Result<u8> {
+    let cli::WatchArgs {
+        baseline,
+        output,
+        window,
+        tz,
+        time_column,
+        grace,
+        settle,
+        poll,
+        once,
+        force,
+        backend,
+        metrics,
+        input,
+    } = args;
+    let metrics = metrics_options(metrics)?;
+    if Staged::names_remote(&output) {
+        anyhow::bail!("watch: its state needs a local output folder, not {}", output.display());
+    }
+    if !input.is_dir() {
+        anyhow::bail!("{}: not a folder", input.display());
+    }
+    let window = window.in_tz(tz);
+    let opts = driftscope::jobs::watch::WatchOptions {
+        input,
+        output,
+        time_column,
+        window,
+        grace,
+        settle,
+        poll,
+        once,
+        metrics,
+        force,
+    };
+    let base = driftscope::judge::baseline::Baseline::load(&baseline)?;
+    let (backend, why) = driftscope::backend::select(backend.into())?;
+    eprintln!("driftscope watch: backend {why}");
+    let mut w = driftscope::jobs::watch::Watcher::new(opts, base, backend.as_ref())?;
+    let pass = w.run()?;
+    let (late, untimed) = w.dropped();
+    eprintln!(
+        "driftscope watch: {} files folded, {} failed, {} not settled yet (no .done marker, written within --settle); {} windows closed, {} with violations; {late} late rows, {untimed} rows without a time so far",
+        pass.files, pass.failed, pass.unsettled, pass.closed, pass.with_violations
+    );
+    // As monitor: a file that failed is an error, a window with violations exits 1.
+    Ok(exit_code(Ending { failed: pass.failed, rows: None, violations: pass.with_violations > 0 }))
 }
 
 fn baseline(opts: JobOptions, staged: &Staged) -> anyhow::Result<u8> {

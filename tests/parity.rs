@@ -9,11 +9,10 @@ use std::sync::{Arc, OnceLock};
 
 use arrow_array::*;
 use arrow_schema::DataType;
-use driftscope::backend::cpu::{self, CpuBackend};
+use driftscope::backend::cpu::CpuBackend;
 use driftscope::backend::gpu::GpuBackend;
 use driftscope::backend::Backend;
 use driftscope::engine::{profile_batches, ProfilePlan, ProfileSet, Profiler, Segment, SegmentKey};
-use driftscope::judge::compare::Spread;
 use driftscope::profile::DatasetProfile;
 
 /// The GPU backend (software adapters included), opened once for the whole test binary.

@@ -8,7 +8,7 @@ use crate::engine::SegmentKey;
 use crate::error::{Error, Result};
 use crate::judge::baseline::{self, Baseline};
 use crate::judge::drift::{self};
-use crate::output::report::{self, InputSummary, MonitorReport, Summary};
+use crate::output::report::{self, BaselineInfo, InputSummary, MonitorReport, Summary};
 use crate::output::{to_json, write_atomic};
 use crate::profile::DatasetProfile;
 use crate::quality::run::QualityBaseline;
@@ -19,9 +19,14 @@ use crate::time::timeline::{self, WindowReference, WindowResult};
 use super::changepoints::find_changes;
 use super::{check_timed, ground_truth, profile_pass, scan_inputs, strict_check, time_column, JobOptions};
 use crate::engine::auto::choose_backend;
+use crate::engine::Outcome;
+use crate::engine::ProfileSet;
 use crate::judge::verdict::{judge, summarize, Judgement};
 use crate::output::folder::{check_output, Job, OutputGuard};
+use crate::quality::QualitySettings;
+use crate::source::scan::Scan;
 use crate::time::changepoint::CHANGEPOINTS;
+use crate::time::timeline::WindowOptions;
 
 /// What a monitoring run produced.
 #[derive(Debug)]
@@ -47,7 +52,6 @@ pub fn report_for_profile(
     backend: (&str, &str),
     files: &[(String, u64)],
 ) -> MonitorReport {
-    let Judgement { features, violations, summary, .. } = judge(base, current, None, dataset_drift_share);
     let per_file: Vec<crate::engine::ledger::FileResult> = files
         .iter()
         .map(|(path, rows)| crate::engine::ledger::FileResult {
@@ -58,29 +62,20 @@ pub fn report_for_profile(
             error: None,
         })
         .collect();
-    MonitorReport {
-        driftscope_version: env!("CARGO_PKG_VERSION"),
-        backend: backend.0.into(),
-        backend_reason: backend.1.into(),
-        baseline_source: base.source().into(),
-        baseline: base.dir.display().to_string(),
-        baseline_notes: base.notes.clone(),
-        baseline_rows: base.statistics.dataset.item_count.max(0.0) as u64,
-        current: InputSummary {
-            files: per_file.len(),
-            rows: current.rows,
-            resumed_files: 0,
-            skipped: Vec::new(),
-            schema_differences: Vec::new(),
-            per_file,
-        },
-        summary,
-        features,
-        violations,
-        windows: None,
-        timeline: None,
-        model_quality: None,
-    }
+    let current_summary = InputSummary {
+        files: per_file.len(),
+        rows: current.rows,
+        resumed_files: 0,
+        skipped: Vec::new(),
+        schema_differences: Vec::new(),
+        per_file,
+    };
+    MonitorReport::new(
+        (backend.0.into(), backend.1.into()),
+        BaselineInfo::of(base),
+        current_summary,
+        judge(base, current, None, dataset_drift_share),
+    )
 }
 
 /// A monitoring run against a SageMaker model-quality baseline folder: model quality only.
@@ -96,32 +91,31 @@ fn monitor_quality_only(
     let rows = out.prediction_rows;
     let q = crate::quality::run::report(settings.clone(), out, Some(base))?;
     let mut written = crate::output::quality::write_monitor(&opts.output, &q)?;
-    let report = MonitorReport {
-        driftscope_version: env!("CARGO_PKG_VERSION"),
-        backend: "cpu".into(),
-        backend_reason: "cpu (model quality only)".into(),
-        baseline_source: "sagemaker model quality".into(),
-        baseline: base.dir.display().to_string(),
-        baseline_notes: vec!["a model-quality baseline: no data-quality statistics to compare".into()],
-        baseline_rows: 0,
-        current: InputSummary {
-            files: s.files.len(),
-            rows,
-            resumed_files: 0,
-            skipped: s.skipped.clone(),
-            schema_differences: s.schema_differences,
-            per_file: Vec::new(),
-        },
+    let baseline = BaselineInfo {
+        source: "sagemaker model quality".into(),
+        dir: base.dir.display().to_string(),
+        notes: vec!["a model-quality baseline: no data-quality statistics to compare".into()],
+        rows: 0,
+    };
+    let current = InputSummary {
+        files: s.files.len(),
+        rows,
+        resumed_files: 0,
+        skipped: s.skipped.clone(),
+        schema_differences: s.schema_differences,
+        per_file: Vec::new(),
+    };
+    let verdict = Judgement {
+        names: Vec::new(),
+        features: Vec::new(),
+        violations: Vec::new(),
         summary: Summary {
             dataset_drift: crate::output::report::DatasetDrift::of(0, 0, opts.dataset_drift_share),
             ..Summary::default()
         },
-        features: Vec::new(),
-        violations: Vec::new(),
-        windows: None,
-        timeline: None,
-        model_quality: Some(q),
     };
+    let mut report = MonitorReport::new(("cpu".into(), "cpu (model quality only)".into()), baseline, current, verdict);
+    report.model_quality = Some(q);
     written.extend(crate::output::write_files(
         &opts.output,
         [("drift.json", to_json(&report)), ("report.html", report::html::render(&report).into_bytes())],
@@ -152,26 +146,9 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
             "-b/--baseline is required, unless --window compares windows with one another (--reference previous, rolling:N or window:START..END)".into(),
         ));
     }
-    let segment = windows.as_ref().map_or(SegmentKey::Whole, |w| SegmentKey::Window {
-        column: w.column.clone(),
-        window: w.window,
-        limit: w.limit,
-    });
-    let first = ProfilePlan { columns: opts.columns.clone(), ..Default::default() };
-    let (backend, backend_note) = choose_backend(opts.backend, &s.files, &first)?;
     let mut guard = OutputGuard::new(&opts.output);
-    let edges = match &loaded {
-        Some(b) => b.edges(),
-        None => {
-            // Bin edges from the inputs' own quantiles: a first pass.
-            let p = profile_pass(opts, &mut guard, &s.files, &first, backend.as_ref(), ("monitor-1", "monitor 1/2"))?;
-            strict_check(opts, &p.skipped)?;
-            baseline::plan_edges(&p.profile)
-        }
-    };
-    let plan = ProfilePlan { edges: edges.into_iter().map(|(k, e)| (k, e.into())).collect(), segment, ..first };
-    let label = if loaded.is_some() { "monitor" } else { "monitor 2/2" };
-    let outcome = profile_pass(opts, &mut guard, &s.files, &plan, backend.as_ref(), ("monitor", label))?;
+    let (backend_name, backend_note, outcome) =
+        profile_inputs(opts, &s, loaded.as_ref(), windows.as_ref(), &mut guard)?;
     let (current, skipped, segments) = (outcome.profile, outcome.skipped, outcome.segments);
     strict_check(opts, &skipped)?;
     let files_ok = s.files.len() - skipped.len();
@@ -190,44 +167,28 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
             b
         }
     };
-    let Judgement { names, features, violations, summary } = if baseline_dir.is_some() {
-        judge(&base, &current, opts.columns.as_deref(), opts.dataset_drift_share)
-    } else {
-        let mut names = base.feature_names();
-        if let Some(cols) = &opts.columns {
-            names.retain(|n| cols.contains(n));
-        }
-        let why = "no baseline given: the windows are compared with one another (windows.csv)";
-        let features: Vec<drift::FeatureDrift> = names.iter().map(|n| drift::FeatureDrift::skipped(n, why)).collect();
-        let summary = summarize(&features, 0, opts.dataset_drift_share);
-        Judgement { names, features, violations: Vec::new(), summary }
-    };
+    let mut verdict = judge_whole(opts, &base, &current, baseline_dir.is_some());
+    let names = std::mem::take(&mut verdict.names);
     let mut all_skipped = s.skipped.clone();
     all_skipped.extend(skipped);
-    let report = MonitorReport {
-        driftscope_version: env!("CARGO_PKG_VERSION"),
-        backend: backend.name(),
-        backend_reason: backend_note,
-        baseline_source: if baseline_dir.is_some() { base.source().into() } else { "none".into() },
-        baseline: base.dir.display().to_string(),
-        baseline_notes: base.notes.clone(),
-        baseline_rows: if baseline_dir.is_some() { base.statistics.dataset.item_count.max(0.0) as u64 } else { 0 },
-        current: InputSummary {
-            files: files_ok,
-            rows: current.rows,
-            resumed_files: outcome.resumed,
-            skipped: all_skipped,
-            schema_differences: s.schema_differences,
-            per_file: outcome.files,
-        },
-        summary,
-        features,
-        violations: violations.clone(),
-        windows: None,
-        timeline: None,
-        model_quality: None,
+    let inputs = InputSummary {
+        files: files_ok,
+        rows: current.rows,
+        resumed_files: outcome.resumed,
+        skipped: all_skipped,
+        schema_differences: s.schema_differences,
+        per_file: outcome.files,
     };
-    let mut report = report;
+    let baseline = match baseline_dir {
+        Some(_) => BaselineInfo::of(&base),
+        None => BaselineInfo {
+            source: "none".into(),
+            dir: base.dir.display().to_string(),
+            notes: base.notes.clone(),
+            rows: 0,
+        },
+    };
+    let mut report = MonitorReport::new((backend_name, backend_note), baseline, inputs, verdict);
     let mut window_results = Vec::new();
     let mut written = Vec::new();
     if let Some(settings) = quality {
@@ -237,57 +198,13 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
             .filter(|f| !report.current.skipped.iter().any(|k| k.path == f.path.display().to_string()))
             .cloned()
             .collect();
-        let truth = ground_truth(opts)?;
-        // Calendar windows only: windows of rows have no instant to key the joined rows by.
-        let window =
-            windows.as_ref().filter(|w| w.window.rows_per_window().is_none()).map(|w| (w.column.as_str(), w.window));
-        let out = crate::quality::run::run(&settings, &opts.quality, &good, truth.as_deref(), &opts.output, window)?;
-        if !out.windows.is_empty() {
-            written.push(crate::output::quality::write_windows(&opts.output, &out.windows)?);
-        }
-        let q = crate::quality::run::report(settings, out, qbase.as_ref())?;
-        written.extend(crate::output::quality::write_monitor(&opts.output, &q)?);
-        report.model_quality = Some(q);
+        report.model_quality =
+            Some(monitor_quality(opts, settings, &good, windows.as_ref(), qbase.as_ref(), &mut written)?);
     }
     let mut points =
         vec![crate::output::metrics::Point::of(chrono::Utc::now().timestamp_millis(), &report.features, &current)];
     if let Some(w) = &windows {
-        check_timed(w, &segments)?;
-        // The time column moves from window to window by construction: it is not judged per
-        // window (the whole run still judges it).
-        let names: Vec<String> = names.iter().filter(|n| **n != w.column).cloned().collect();
-        window_results = timeline::evaluate(&base, &names, &segments, &w.window, w.reference)?;
-        let table = timeline::table(&window_results, &segments)?;
-        written.extend(crate::output::windows::write(&opts.output, &w.window, &window_results, &table)?);
-        let mut series = changepoint::profile_series(&names, &segments.windows().map(|w| w.1).collect::<Vec<_>>());
-        series.extend(timeline::drift_series(&window_results));
-        let changes =
-            find_changes(&names, &series, &segments, ChangeMethod::Pelt, w.window.rows_per_window().is_some());
-        let p = opts.output.join(CHANGEPOINTS);
-        write_atomic(&p, &to_json(&changes))?;
-        written.push(p);
-        points = window_results
-            .iter()
-            .map(|r| {
-                // Windows of rows have no instant: their metrics are stamped now.
-                crate::output::metrics::Point::of(
-                    if r.of_rows { chrono::Utc::now().timestamp_millis() } else { r.end },
-                    &r.features,
-                    &segments.segments[&crate::engine::Segment::Window(r.start)],
-                )
-            })
-            .collect();
-        let mut summary = timeline::summary(w, &segments, &window_results);
-        summary.change_points = changes.len();
-        report.timeline = Some(crate::output::report::Timeline::of(&window_results, &changes));
-        if let Some(q) = report.model_quality.as_mut().filter(|q| !q.outcome.windows.is_empty()) {
-            q.drift_relevance = Some(crate::quality::run::drift_relevance(
-                q.settings.problem_type,
-                &q.outcome.windows,
-                &window_results,
-            ));
-        }
-        report.windows = Some(summary);
+        (window_results, points) = monitor_windows(opts, w, &base, &names, &segments, &mut report, &mut written)?;
     }
     written.extend(crate::output::write_monitor_files(&opts.output, &report, &current)?);
     if let Some(m) = &opts.metrics {
@@ -295,4 +212,122 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
     }
     let markdown = report::markdown::render(&report);
     Ok(MonitorOutcome { report, markdown, written, windows: window_results })
+}
+
+/// The windows of a monitoring run: each judged against its reference, their files and change
+/// points written, the report's timeline and window summary filled. Returns the window results
+/// and the metrics' points, one per window.
+fn monitor_windows(
+    opts: &JobOptions,
+    w: &WindowOptions,
+    base: &Baseline,
+    names: &[String],
+    segments: &ProfileSet,
+    report: &mut MonitorReport,
+    written: &mut Vec<PathBuf>,
+) -> Result<(Vec<WindowResult>, Vec<crate::output::metrics::Point>)> {
+    check_timed(w, segments)?;
+    // The time column moves from window to window by construction: it is not judged per
+    // window (the whole run still judges it).
+    let names: Vec<String> = names.iter().filter(|n| **n != w.column).cloned().collect();
+    let window_results = timeline::evaluate(base, &names, segments, &w.window, w.reference)?;
+    let table = timeline::table(&window_results, segments)?;
+    written.extend(crate::output::windows::write(&opts.output, &w.window, &window_results, &table)?);
+    let mut series = changepoint::profile_series(&names, &segments.windows().map(|w| w.1).collect::<Vec<_>>());
+    series.extend(timeline::drift_series(&window_results));
+    let changes = find_changes(&names, &series, segments, ChangeMethod::Pelt, w.window.rows_per_window().is_some());
+    let p = opts.output.join(CHANGEPOINTS);
+    write_atomic(&p, &to_json(&changes))?;
+    written.push(p);
+    let points = window_results
+        .iter()
+        .map(|r| {
+            // Windows of rows have no instant: their metrics are stamped now.
+            crate::output::metrics::Point::of(
+                if r.of_rows { chrono::Utc::now().timestamp_millis() } else { r.end },
+                &r.features,
+                &segments.segments[&crate::engine::Segment::Window(r.start)],
+            )
+        })
+        .collect();
+    let mut summary = timeline::summary(w, segments, &window_results);
+    summary.change_points = changes.len();
+    report.timeline = Some(crate::output::report::Timeline::of(&window_results, &changes));
+    if let Some(q) = report.model_quality.as_mut().filter(|q| !q.outcome.windows.is_empty()) {
+        q.drift_relevance =
+            Some(crate::quality::run::drift_relevance(q.settings.problem_type, &q.outcome.windows, &window_results));
+    }
+    report.windows = Some(summary);
+    Ok((window_results, points))
+}
+
+/// The model quality of a monitoring run: the inputs' predictions scored (against ground truth
+/// or their own labels), per calendar window too, checked against the baseline's constraints,
+/// and written.
+fn monitor_quality(
+    opts: &JobOptions,
+    settings: QualitySettings,
+    files: &[ScannedFile],
+    windows: Option<&WindowOptions>,
+    qbase: Option<&QualityBaseline>,
+    written: &mut Vec<PathBuf>,
+) -> Result<crate::quality::run::QualityReport> {
+    let truth = ground_truth(opts)?;
+    // Calendar windows only: windows of rows have no instant to key the joined rows by.
+    let window = windows.filter(|w| w.window.rows_per_window().is_none()).map(|w| (w.column.as_str(), w.window));
+    let out = crate::quality::run::run(&settings, &opts.quality, files, truth.as_deref(), &opts.output, window)?;
+    if !out.windows.is_empty() {
+        written.push(crate::output::quality::write_windows(&opts.output, &out.windows)?);
+    }
+    let q = crate::quality::run::report(settings, out, qbase)?;
+    written.extend(crate::output::quality::write_monitor(&opts.output, &q)?);
+    Ok(q)
+}
+
+/// The whole run's verdict: every feature judged against the baseline, or, without one (windows
+/// compared with one another), every feature skipped with the reason.
+fn judge_whole(opts: &JobOptions, base: &Baseline, current: &DatasetProfile, has_baseline: bool) -> Judgement {
+    if has_baseline {
+        return judge(base, current, opts.columns.as_deref(), opts.dataset_drift_share);
+    }
+    let mut names = base.feature_names();
+    if let Some(cols) = &opts.columns {
+        names.retain(|n| cols.contains(n));
+    }
+    let why = "no baseline given: the windows are compared with one another (windows.csv)";
+    let features: Vec<drift::FeatureDrift> = names.iter().map(|n| drift::FeatureDrift::skipped(n, why)).collect();
+    let summary = summarize(&features, 0, opts.dataset_drift_share);
+    Judgement { names, features, violations: Vec::new(), summary }
+}
+
+/// The inputs profiled for monitoring, keyed by window when asked, over the baseline's bin
+/// edges, or without a baseline over the inputs' own quantiles (a first pass). Returns the
+/// backend's name, why it ran, and the outcome.
+fn profile_inputs(
+    opts: &JobOptions,
+    s: &Scan,
+    loaded: Option<&Baseline>,
+    windows: Option<&WindowOptions>,
+    guard: &mut OutputGuard,
+) -> Result<(String, String, Outcome)> {
+    let segment = windows.map_or(SegmentKey::Whole, |w| SegmentKey::Window {
+        column: w.column.clone(),
+        window: w.window,
+        limit: w.limit,
+    });
+    let first = ProfilePlan { columns: opts.columns.clone(), ..Default::default() };
+    let (backend, backend_note) = choose_backend(opts.backend, &s.files, &first)?;
+    let edges = match loaded {
+        Some(b) => b.edges(),
+        None => {
+            // Bin edges from the inputs' own quantiles: a first pass.
+            let p = profile_pass(opts, guard, &s.files, &first, backend.as_ref(), ("monitor-1", "monitor 1/2"))?;
+            strict_check(opts, &p.skipped)?;
+            baseline::plan_edges(&p.profile)
+        }
+    };
+    let plan = ProfilePlan { edges: edges.into_iter().map(|(k, e)| (k, e.into())).collect(), segment, ..first };
+    let label = if loaded.is_some() { "monitor" } else { "monitor 2/2" };
+    let outcome = profile_pass(opts, guard, &s.files, &plan, backend.as_ref(), ("monitor", label))?;
+    Ok((backend.name(), backend_note, outcome))
 }

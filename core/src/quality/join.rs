@@ -266,7 +266,7 @@ impl Tally {
 
 /// Scores a prediction batch against labels found by `label_of` (the same row's label when
 /// `None` is given as the table).
-#[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments, reason = "the scoring loop's state, passed down from one caller")]
 fn score_batch(
     t: &mut Tally,
     s: &QualitySettings,

@@ -714,7 +714,10 @@ fn binary(c: &BTreeMap<String, BTreeMap<String, [u64; SAMPLES]>>, s: usize) -> V
 
 /// Exact `auc` and average precision of sample `s` over scores sorted highest first, and the
 /// curves when asked.
-#[allow(clippy::type_complexity)]
+#[allow(
+    clippy::type_complexity,
+    reason = "two metrics, each a value or why not, and the curves: named where destructured"
+)]
 fn ranking(
     scores: &[(f64, u8, u32)],
     s: usize,

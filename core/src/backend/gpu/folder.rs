@@ -490,7 +490,10 @@ impl<'b> GpuFolder<'b> {
         Ok(Some(BatchFold { batch: p.batch, groups: p.groups, columns: folds }))
     }
 
-    /// Prepares, uploads and submits one batch whose groups' counters fit one submission.
+    /// Prepares, uploads and submits one batch whose groups' counters fit one submission: the
+    /// host's pass over each column ([`host_pass`]), the kernels' column descriptors
+    /// ([`Descriptors::of`]), the dispatches ([`encode`]) and the copies to the mapped buffer
+    /// ([`Readback::encode`]), in one command buffer.
     fn submit(&mut self, batch: &RecordBatch, groups: &[Range<usize>]) -> Result<Vec<BatchFold>> {
         let slot = self.next_slot;
         self.next_slot = 1 - slot;
@@ -502,193 +505,278 @@ impl<'b> GpuFolder<'b> {
         let res = self.res.as_mut().expect("resources held until drop");
         let plan = res.plan.clone();
         let layout = &res.layout;
-        let n_groups = groups.len();
-        let one = n_groups == 1;
         // The host's pass over each column, a group at a time, uploading as it goes (the queue
-        // takes writes from any thread; they land before this batch's submission). Each
-        // column's fold per group, its values uploaded, and where each group's values end.
-        let (values_buf, keys_buf) = (&res.slots[slot].values, &res.slots[slot].keys);
-        let prepared: Vec<(Vec<ColumnFold>, usize, Vec<u32>)> = plan
+        // takes writes from any thread; they land before this batch's submission).
+        let buffers = (&res.slots[slot].values, &res.slots[slot].keys);
+        let prepared: Vec<Prepared> = plan
             .columns
             .par_iter()
             .zip(self.scratch.par_iter_mut())
             .zip(layout.places.par_iter())
             .map(|((task, scratch), place)| {
-                let array = batch.column(task.index);
-                let host = || (vec![ColumnFold::Host; n_groups], 0, Vec::new());
-                match task.kind {
-                    ColumnKind::Numeric { .. } => {
-                        let Some(values) = as_f64(array) else { return host() };
-                        let Scratch { finite, grouped, .. } = scratch;
-                        let mut folds = Vec::with_capacity(n_groups);
-                        let mut ends = Vec::new();
-                        let upload: &[f64] = if one {
-                            folds.push(ColumnFold::Numeric(Box::new(numeric_host_pass(&values, task, finite))));
-                            finite
-                        } else {
-                            grouped.clear();
-                            for g in groups {
-                                let fold = numeric_host_pass(&values.slice(g.start, g.len()), task, finite);
-                                folds.push(ColumnFold::Numeric(Box::new(fold)));
-                                grouped.extend_from_slice(finite);
-                                ends.push(grouped.len() as u32);
-                            }
-                            grouped
-                        };
-                        if let Some(at) = place.values_at.filter(|_| !upload.is_empty()) {
-                            ctx.queue.write_buffer(values_buf, at as u64 * 8, bytemuck::cast_slice(upload));
-                        }
-                        (folds, upload.len(), ends)
-                    }
-                    ColumnKind::Keys => {
-                        let keys = &mut scratch.keys;
-                        let n_keys = dictionary_keys(array, keys);
-                        if let Some(q) = place.keyed.filter(|_| !keys.is_empty()) {
-                            let at = (q * layout.max_rows * 4) as u64;
-                            ctx.queue.write_buffer(keys_buf, at, bytemuck::cast_slice(keys));
-                        }
-                        (vec![ColumnFold::Keys(vec![0; n_keys]); n_groups], keys.len(), Vec::new())
-                    }
-                    ColumnKind::Boolean => {
-                        let folds = groups
-                            .iter()
-                            .map(|g| {
-                                let part = array.slice(g.start, g.len());
-                                let b = part.as_boolean();
-                                ColumnFold::Boolean { trues: b.true_count() as u64, falses: b.false_count() as u64 }
-                            })
-                            .collect();
-                        (folds, 0, Vec::new())
-                    }
-                    ColumnKind::Host => host(),
-                }
+                host_pass(ctx, buffers, layout.max_rows, (task, scratch, place), batch.column(task.index), groups)
             })
             .collect();
-        // Dictionary sizes and group ends vary from batch to batch: place their counts now.
-        let mut bounds: Vec<u32> = Vec::new();
-        let row_bounds_at = bounds.len() as u32;
-        if !one {
-            bounds.extend(groups.iter().map(|g| g.end as u32));
+        let d = Descriptors::of(&prepared, layout, groups);
+        let layout = layout.clone();
+        let bins_total = layout.bins * groups.len();
+        let Resources { slots, edges, step_list, step_stride, .. } = res;
+        slots[slot].reserve(ctx, &layout, edges, bins_total, d.key_total, d.bounds.len());
+        let s = &slots[slot];
+        d.upload(ctx, s);
+        let mut enc = encode(ctx, s, (step_list, *step_stride), &d, bins_total);
+        let readback = Readback::encode(&mut enc, s, &d, bins_total);
+        let submission = ctx.queue.submit([enc.finish()]);
+        let readback_len = readback.len.max(4);
+        let mapped = map_read(s.readback.slice(..readback_len));
+        let res = self.res();
+        res.slots[slot].pending = Some(Pending {
+            submission,
+            batch: batch.clone(),
+            groups: groups.to_vec(),
+            folds: prepared.into_iter().map(|p| p.folds).collect(),
+            binned: d.hist_columns.iter().map(|c| c.counts_at as usize).collect(),
+            sorted: readback.sorted,
+            keyed: readback.keyed,
+            readback_len,
+            mapped,
+        });
+        Ok(done)
+    }
+}
+
+/// One column after the host's pass: its fold per group, the values (or keys) uploaded, and
+/// where each group's values end (numeric columns folded in groups).
+struct Prepared {
+    folds: Vec<ColumnFold>,
+    n: usize,
+    ends: Vec<u32>,
+}
+
+/// The host's pass over one column of a batch, a group at a time: nulls, NaN and ±∞ counted and
+/// moments summed (the CPU backend's own routine), finite values (or dictionary keys) uploaded
+/// to this slot's `(values, keys)` buffers at the column's place.
+fn host_pass(
+    ctx: &Context,
+    (values_buf, keys_buf): (&wgpu::Buffer, &wgpu::Buffer),
+    max_rows: usize,
+    (task, scratch, place): (&crate::backend::ColumnTask, &mut Scratch, &Place),
+    array: &ArrayRef,
+    groups: &[Range<usize>],
+) -> Prepared {
+    let n_groups = groups.len();
+    let host = || Prepared { folds: vec![ColumnFold::Host; n_groups], n: 0, ends: Vec::new() };
+    match task.kind {
+        ColumnKind::Numeric { .. } => {
+            let Some(values) = as_f64(array) else { return host() };
+            let Scratch { finite, grouped, .. } = scratch;
+            let mut folds = Vec::with_capacity(n_groups);
+            let mut ends = Vec::new();
+            let upload: &[f64] = if n_groups == 1 {
+                folds.push(ColumnFold::Numeric(Box::new(numeric_host_pass(&values, task, finite))));
+                finite
+            } else {
+                grouped.clear();
+                for g in groups {
+                    let fold = numeric_host_pass(&values.slice(g.start, g.len()), task, finite);
+                    folds.push(ColumnFold::Numeric(Box::new(fold)));
+                    grouped.extend_from_slice(finite);
+                    ends.push(grouped.len() as u32);
+                }
+                grouped
+            };
+            if let Some(at) = place.values_at.filter(|_| !upload.is_empty()) {
+                ctx.queue.write_buffer(values_buf, at as u64 * 8, bytemuck::cast_slice(upload));
+            }
+            Prepared { folds, n: upload.len(), ends }
         }
-        let mut key_columns = Vec::with_capacity(layout.n_keyed);
-        let mut keyed = Vec::with_capacity(layout.n_keyed);
-        let mut hist_columns = layout.histogram.clone();
-        let mut sort_columns = Vec::with_capacity(layout.n_sorted);
-        let (mut key_total, mut max_keys, mut max_binned, mut max_sorted) = (0usize, 0usize, 0usize, 0usize);
-        for ((folds, n, ends), place) in prepared.iter().zip(&layout.places) {
-            if let (Some(q), Some(ColumnFold::Keys(c))) = (place.keyed, folds.first()) {
-                key_columns.push(KeyColumn {
+        ColumnKind::Keys => {
+            let keys = &mut scratch.keys;
+            let n_keys = dictionary_keys(array, keys);
+            if let Some(q) = place.keyed.filter(|_| !keys.is_empty()) {
+                let at = (q * max_rows * 4) as u64;
+                ctx.queue.write_buffer(keys_buf, at, bytemuck::cast_slice(keys));
+            }
+            Prepared { folds: vec![ColumnFold::Keys(vec![0; n_keys]); n_groups], n: keys.len(), ends: Vec::new() }
+        }
+        ColumnKind::Boolean => {
+            let folds = groups
+                .iter()
+                .map(|g| {
+                    let part = array.slice(g.start, g.len());
+                    let b = part.as_boolean();
+                    ColumnFold::Boolean { trues: b.true_count() as u64, falses: b.false_count() as u64 }
+                })
+                .collect();
+            Prepared { folds, n: 0, ends: Vec::new() }
+        }
+        ColumnKind::Host => host(),
+    }
+}
+
+/// What the kernels are told of one batch: each kernel's column descriptors (dictionary sizes
+/// and group ends vary from batch to batch, so their counts are placed now), the group ends,
+/// and the sizes the dispatches need.
+struct Descriptors {
+    hist_columns: Vec<HistogramColumn>,
+    key_columns: Vec<KeyColumn>,
+    sort_columns: Vec<SortColumn>,
+    bounds: Vec<u32>,
+    key_total: usize,
+    max_keys: usize,
+    max_binned: usize,
+    max_sorted: usize,
+}
+
+impl Descriptors {
+    fn of(prepared: &[Prepared], layout: &Layout, groups: &[Range<usize>]) -> Descriptors {
+        let n_groups = groups.len();
+        let mut d = Descriptors {
+            hist_columns: layout.histogram.clone(),
+            key_columns: Vec::with_capacity(layout.n_keyed),
+            sort_columns: Vec::with_capacity(layout.n_sorted),
+            bounds: Vec::new(),
+            key_total: 0,
+            max_keys: 0,
+            max_binned: 0,
+            max_sorted: 0,
+        };
+        // The key-count kernel's group ends are the rows' (first in `bounds`); each histogram
+        // column's are its finite values' (after them).
+        let row_bounds_at = 0u32;
+        if n_groups > 1 {
+            d.bounds.extend(groups.iter().map(|g| g.end as u32));
+        }
+        for (p, place) in prepared.iter().zip(&layout.places) {
+            if let (Some(q), Some(ColumnFold::Keys(c))) = (place.keyed, p.folds.first()) {
+                d.key_columns.push(KeyColumn {
                     keys_at: (q * layout.max_rows) as u32,
-                    n: *n as u32,
+                    n: p.n as u32,
                     n_keys: c.len() as u32,
-                    counts_at: key_total as u32,
+                    counts_at: d.key_total as u32,
                     bounds_at: row_bounds_at,
                     n_groups: n_groups as u32,
                     _pad: [0; 2],
                 });
-                key_total += c.len() * n_groups;
-                max_keys = max_keys.max(*n);
+                d.key_total += c.len() * n_groups;
+                d.max_keys = d.max_keys.max(p.n);
             }
             if let Some(h) = place.binned {
-                let col = &mut hist_columns[h];
-                col.n = *n as u32;
+                let col = &mut d.hist_columns[h];
+                col.n = p.n as u32;
                 // Every column's bins for every group: the layout's regions, each n_groups long.
                 col.counts_at *= n_groups as u32;
                 col.n_groups = n_groups as u32;
-                col.bounds_at = bounds.len() as u32;
-                bounds.extend_from_slice(ends);
-                max_binned = max_binned.max(*n);
+                col.bounds_at = d.bounds.len() as u32;
+                d.bounds.extend_from_slice(&p.ends);
+                d.max_binned = d.max_binned.max(p.n);
             }
             if let Some(si) = place.sorted {
-                sort_columns.push(SortColumn {
+                d.sort_columns.push(SortColumn {
                     values_at: place.values_at.unwrap_or(0),
-                    n: *n as u32,
+                    n: p.n as u32,
                     keys_at: (si * layout.max_rows) as u32,
                     _pad: 0,
                 });
-                max_sorted = max_sorted.max(*n);
+                d.max_sorted = d.max_sorted.max(p.n);
             }
         }
-        let layout = layout.clone();
-        let bins_total = layout.bins * n_groups;
-        let Resources { slots, edges, .. } = res;
-        slots[slot].reserve(ctx, &layout, edges, bins_total, key_total, bounds.len());
-        let s = &slots[slot];
-        if !hist_columns.is_empty() {
-            ctx.queue.write_buffer(&s.hist_columns, 0, bytemuck::cast_slice(&hist_columns));
+        d
+    }
+
+    /// Writes the descriptors and the group ends to the slot's buffers.
+    fn upload(&self, ctx: &Context, s: &Slot) {
+        if !self.hist_columns.is_empty() {
+            ctx.queue.write_buffer(&s.hist_columns, 0, bytemuck::cast_slice(&self.hist_columns));
         }
-        if !key_columns.is_empty() {
-            ctx.queue.write_buffer(&s.key_columns, 0, bytemuck::cast_slice(&key_columns));
+        if !self.key_columns.is_empty() {
+            ctx.queue.write_buffer(&s.key_columns, 0, bytemuck::cast_slice(&self.key_columns));
         }
-        if !sort_columns.is_empty() {
-            ctx.queue.write_buffer(&s.sort_columns, 0, bytemuck::cast_slice(&sort_columns));
+        if !self.sort_columns.is_empty() {
+            ctx.queue.write_buffer(&s.sort_columns, 0, bytemuck::cast_slice(&self.sort_columns));
         }
-        if !bounds.is_empty() {
-            ctx.queue.write_buffer(&s.bounds, 0, bytemuck::cast_slice(&bounds));
+        if !self.bounds.is_empty() {
+            ctx.queue.write_buffer(&s.bounds, 0, bytemuck::cast_slice(&self.bounds));
         }
-        let mut enc = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("fold") });
-        enc.clear_buffer(&s.hist_counts, 0, Some(bins_total.max(1) as u64 * 4));
-        enc.clear_buffer(&s.key_counts, 0, Some(key_total.max(1) as u64 * 4));
-        // The region each column is sorted in: the smallest power of two that holds the largest.
-        let region = max_sorted.max(SORT_BLOCK).next_power_of_two();
-        {
-            let mut pass =
-                enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("fold"), timestamp_writes: None });
-            if max_binned > 0 {
-                pass.set_pipeline(&ctx.histogram);
-                pass.set_bind_group(0, &s.histogram_bind, &[]);
-                pass.dispatch_workgroups(ctx.workgroups(max_binned, PER_INVOCATION), hist_columns.len() as u32, 1);
+    }
+}
+
+/// Records the batch's kernels into a new command encoder: the counters cleared, then the
+/// histogram, key-count and sort dispatches in one compute pass (the sort's steps up to the
+/// region that holds the largest sorted column).
+fn encode(
+    ctx: &Context,
+    s: &Slot,
+    (step_list, step_stride): (&[(usize, usize)], u64),
+    d: &Descriptors,
+    bins_total: usize,
+) -> wgpu::CommandEncoder {
+    let mut enc = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("fold") });
+    enc.clear_buffer(&s.hist_counts, 0, Some(bins_total.max(1) as u64 * 4));
+    enc.clear_buffer(&s.key_counts, 0, Some(d.key_total.max(1) as u64 * 4));
+    // The region each column is sorted in: the smallest power of two that holds the largest.
+    let region = d.max_sorted.max(SORT_BLOCK).next_power_of_two();
+    let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("fold"), timestamp_writes: None });
+    if d.max_binned > 0 {
+        pass.set_pipeline(&ctx.histogram);
+        pass.set_bind_group(0, &s.histogram_bind, &[]);
+        pass.dispatch_workgroups(ctx.workgroups(d.max_binned, PER_INVOCATION), d.hist_columns.len() as u32, 1);
+    }
+    if d.max_keys > 0 && d.key_total > 0 {
+        pass.set_pipeline(&ctx.categorical);
+        pass.set_bind_group(0, &s.categorical_bind, &[]);
+        pass.dispatch_workgroups(ctx.workgroups(d.max_keys, PER_INVOCATION), d.key_columns.len() as u32, 1);
+    }
+    if d.max_sorted >= MIN_BATCH {
+        let cols = d.sort_columns.len() as u32;
+        let blocks = (region / SORT_BLOCK) as u32;
+        let pairs_groups = (region / 2 / WORKGROUP as usize) as u32;
+        for (i, &(k, j)) in step_list.iter().enumerate() {
+            if k > region {
+                break;
             }
-            if max_keys > 0 && key_total > 0 {
-                pass.set_pipeline(&ctx.categorical);
-                pass.set_bind_group(0, &s.categorical_bind, &[]);
-                pass.dispatch_workgroups(ctx.workgroups(max_keys, PER_INVOCATION), key_columns.len() as u32, 1);
-            }
-            if max_sorted >= MIN_BATCH {
-                let cols = sort_columns.len() as u32;
-                let blocks = (region / SORT_BLOCK) as u32;
-                let pairs_groups = (region / 2 / WORKGROUP as usize) as u32;
-                for (i, &(k, j)) in res.step_list.iter().enumerate() {
-                    if k > region {
-                        break;
-                    }
-                    let offset = (i as u64 * res.step_stride) as u32;
-                    match (k, j) {
-                        (0, _) => {
-                            pass.set_pipeline(&ctx.sort.local_sort);
-                            pass.set_bind_group(0, &s.sort_bind, &[offset]);
-                            pass.dispatch_workgroups(blocks, cols, 1);
-                        }
-                        (_, 0) => {
-                            pass.set_pipeline(&ctx.sort.local_merge);
-                            pass.set_bind_group(0, &s.sort_bind, &[offset]);
-                            pass.dispatch_workgroups(blocks, cols, 1);
-                        }
-                        _ => {
-                            pass.set_pipeline(&ctx.sort.global_step);
-                            pass.set_bind_group(0, &s.sort_bind, &[offset]);
-                            pass.dispatch_workgroups(pairs_groups, cols, 1);
-                        }
-                    }
-                }
-            }
+            let offset = (i as u64 * step_stride) as u32;
+            let (pipeline, x) = match (k, j) {
+                (0, _) => (&ctx.sort.local_sort, blocks),
+                (_, 0) => (&ctx.sort.local_merge, blocks),
+                _ => (&ctx.sort.global_step, pairs_groups),
+            };
+            pass.set_pipeline(pipeline);
+            pass.set_bind_group(0, &s.sort_bind, &[offset]);
+            pass.dispatch_workgroups(x, cols, 1);
         }
-        // Results to the mapped buffer: bins, key counts, then each sorted column's values.
+    }
+    drop(pass);
+    enc
+}
+
+/// Where a batch's results land in the mapped buffer: bins, key counts, then each sorted
+/// column's values.
+struct Readback {
+    /// Per dictionary column: its size and where its counts start (bytes).
+    keyed: Vec<(usize, u64)>,
+    /// Per sorted column: values read back (0 when the host keeps them), and where (bytes).
+    sorted: Vec<(usize, u64)>,
+    /// Bytes in all.
+    len: u64,
+}
+
+impl Readback {
+    /// Records the copies of the results to the slot's mapped buffer.
+    fn encode(enc: &mut wgpu::CommandEncoder, s: &Slot, d: &Descriptors, bins_total: usize) -> Readback {
         let mut at = 0u64;
         let bins_bytes = (bins_total * 4) as u64;
         if bins_bytes > 0 {
             enc.copy_buffer_to_buffer(&s.hist_counts, 0, &s.readback, 0, bins_bytes);
         }
         at += bins_bytes;
-        for c in &key_columns {
-            keyed.push((c.n_keys as usize, at + c.counts_at as u64 * 4));
+        let keyed = d.key_columns.iter().map(|c| (c.n_keys as usize, at + c.counts_at as u64 * 4)).collect();
+        if d.key_total > 0 {
+            enc.copy_buffer_to_buffer(&s.key_counts, 0, &s.readback, at, d.key_total as u64 * 4);
         }
-        if key_total > 0 {
-            enc.copy_buffer_to_buffer(&s.key_counts, 0, &s.readback, at, key_total as u64 * 4);
-        }
-        at += key_total as u64 * 4;
-        let mut sorted = Vec::with_capacity(sort_columns.len());
-        for c in &sort_columns {
+        at += d.key_total as u64 * 4;
+        let mut sorted = Vec::with_capacity(d.sort_columns.len());
+        for c in &d.sort_columns {
             let n = c.n as usize;
             if n >= MIN_BATCH {
                 let bytes = n as u64 * 8;
@@ -699,25 +787,7 @@ impl<'b> GpuFolder<'b> {
                 sorted.push((0, 0));
             }
         }
-        let submission = ctx.queue.submit([enc.finish()]);
-        let readback_len = at.max(4);
-        let mapped = map_read(s.readback.slice(..readback_len));
-        let folds = prepared.into_iter().map(|(f, _, _)| f).collect();
-        let binned = hist_columns.iter().map(|c| c.counts_at as usize).collect();
-        let groups = groups.to_vec();
-        let res = self.res();
-        res.slots[slot].pending = Some(Pending {
-            submission,
-            batch: batch.clone(),
-            groups,
-            folds,
-            binned,
-            sorted,
-            keyed,
-            readback_len,
-            mapped,
-        });
-        Ok(done)
+        Readback { keyed, sorted, len: at }
     }
 }
 

@@ -77,6 +77,59 @@ pub struct MonitorReport {
     pub model_quality: Option<crate::quality::run::QualityReport>,
 }
 
+/// What a report says of its baseline.
+#[derive(Debug, Clone)]
+pub struct BaselineInfo {
+    /// Where the baseline came from (`driftscope`, `sagemaker`, …, or `none`).
+    pub source: String,
+    /// Its folder.
+    pub dir: String,
+    /// Notes on how it was read.
+    pub notes: Vec<String>,
+    /// Rows it was made from (0 when unknown).
+    pub rows: u64,
+}
+
+impl BaselineInfo {
+    /// The baseline a run judged against.
+    pub fn of(base: &crate::judge::baseline::Baseline) -> BaselineInfo {
+        BaselineInfo {
+            source: base.source().into(),
+            dir: base.dir.display().to_string(),
+            notes: base.notes.clone(),
+            rows: base.statistics.dataset.item_count.max(0.0) as u64,
+        }
+    }
+}
+
+impl MonitorReport {
+    /// A run's report: the backend that profiled (its name, and why it ran), the baseline, the
+    /// inputs and the whole run's verdict. A run with windows or model quality adds them.
+    pub fn new(
+        backend: (String, String),
+        baseline: BaselineInfo,
+        current: InputSummary,
+        verdict: crate::judge::verdict::Judgement,
+    ) -> MonitorReport {
+        MonitorReport {
+            driftscope_version: env!("CARGO_PKG_VERSION"),
+            backend: backend.0,
+            backend_reason: backend.1,
+            baseline_source: baseline.source,
+            baseline: baseline.dir,
+            baseline_notes: baseline.notes,
+            baseline_rows: baseline.rows,
+            current,
+            summary: verdict.summary,
+            features: verdict.features,
+            violations: verdict.violations,
+            windows: None,
+            timeline: None,
+            model_quality: None,
+        }
+    }
+}
+
 /// What the HTML report draws of the windows.
 #[derive(Debug, Clone, Default)]
 pub struct Timeline {
