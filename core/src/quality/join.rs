@@ -430,18 +430,7 @@ pub fn score(req: &QualityRequest) -> Result<QualityOutcome> {
             require(f, &s.label, "label")?;
         }
     }
-    let Some(truth) = req.ground_truth else {
-        let tallies = read_all(
-            req.predictions,
-            &|f| prediction_columns(s, f, &id_columns(f, req.id_column), false, req.window),
-            &|| (Tally::new(s), 0u64),
-            &|(t, at), fi, f, b| {
-                let ids = id_columns(f, req.id_column);
-                score_batch(t, s, fi, f, b, &ids, at, &|_| None, false, req.window)
-            },
-        )?;
-        return finish(s, req.window.map(|w| w.1), tallies.into_iter().map(|(t, _)| t).collect(), None, 0);
-    };
+    let Some(truth) = req.ground_truth else { return score_unjoined(req) };
     for f in req.predictions.iter().chain(truth) {
         if id_columns(f, req.id_column).is_empty() {
             return Err(Error::Input {
@@ -456,6 +445,32 @@ pub fn score(req: &QualityRequest) -> Result<QualityOutcome> {
             require(f, &s.label, "label")?;
         }
     }
+    let (labels, spilled) = read_labels(req, truth)?;
+    match spilled {
+        None => score_in_memory(req, &labels),
+        Some(sp) => score_spilled(req, sp, labels.duplicates),
+    }
+}
+
+/// Scores predictions that carry their own label (no ground truth to join).
+fn score_unjoined(req: &QualityRequest) -> Result<QualityOutcome> {
+    let s = req.settings;
+    let tallies = read_all(
+        req.predictions,
+        &|f| prediction_columns(s, f, &id_columns(f, req.id_column), false, req.window),
+        &|| (Tally::new(s), 0u64),
+        &|(t, at), fi, f, b| {
+            let ids = id_columns(f, req.id_column);
+            score_batch(t, s, fi, f, b, &ids, at, &|_| None, false, req.window)
+        },
+    )?;
+    finish(s, req.window.map(|w| w.1), tallies.into_iter().map(|(t, _)| t).collect(), None, 0)
+}
+
+/// Reads the ground truth's labels into one table while it fits the memory limit, spilling
+/// them to partitions on disk past it.
+fn read_labels(req: &QualityRequest, truth: &[ScannedFile]) -> Result<(Labels, Option<Spill>)> {
+    let s = req.settings;
     // The labels, into one table while it fits the limit.
     // Sized for every label that fits the limit, so that the table never rehashes on the way.
     let expected = truth.iter().map(|f| f.rows).sum::<u64>().min(req.memory_limit / LABEL_OVERHEAD) as usize;
@@ -511,138 +526,154 @@ pub fn score(req: &QualityRequest) -> Result<QualityOutcome> {
     )?;
     let labels = parts.into_inner().expect("label lock");
     let spilled = spill.into_inner().expect("spill lock");
-    match spilled {
-        None => {
-            let matched: Vec<AtomicBool> = (0..labels.map.len()).map(|_| AtomicBool::new(false)).collect();
-            let tallies = read_all(
-                req.predictions,
-                &|f| prediction_columns(s, f, &id_columns(f, req.id_column), true, req.window),
-                &|| (Tally::new(s), 0u64),
-                &|(t, at), fi, f, b| {
-                    let ids = id_columns(f, req.id_column);
-                    let look = |id: &str| {
-                        labels.map.get(id).map(|(l, slot)| {
-                            matched[*slot].store(true, Ordering::Relaxed);
-                            l.clone()
-                        })
-                    };
-                    score_batch(t, s, fi, f, b, &ids, at, &look, true, req.window)
-                },
-            )?;
-            let unmatched_labels = matched.iter().filter(|m| !m.load(Ordering::Relaxed)).count() as u64;
-            let mut out = finish(
-                s,
-                req.window.map(|w| w.1),
-                tallies.into_iter().map(|(t, _)| t).collect(),
-                Some(unmatched_labels),
-                0,
-            )?;
-            out.duplicate_labels = labels.duplicates;
-            out.join_memory_bytes = labels.bytes;
-            Ok(out)
-        }
-        Some(mut sp) => {
-            let dup_before = labels.duplicates;
-            // The predictions, spilled by id with the values the scorer needs.
-            let sp_ref = Mutex::new(&mut sp);
-            let rows = read_all(
-                req.predictions,
-                &|f| prediction_columns(s, f, &id_columns(f, req.id_column), true, req.window),
-                &|| (0u64, 0u64),
-                &|(rows, nulls), _, f, b| {
-                    let err = |m: String| Error::Input { path: f.path.clone(), message: m };
-                    let ids = id_views(b, &id_columns(f, req.id_column)).map_err(err)?;
-                    let get = |n: &Option<String>| -> Result<Option<View>> {
-                        n.as_ref()
-                            .and_then(|n| col_index(b, n).map(|c| (n, c)))
-                            .map(|(n, c)| View::of(b.column(c)).map_err(|m| err(format!("column '{n}': {m}"))))
-                            .transpose()
-                    };
-                    let (pred, prob) = (get(&s.prediction)?, get(&s.probability)?);
-                    let times = match req.window.and_then(|(c, _)| col_index(b, c).map(|i| (c, i))) {
-                        Some((c, i)) => Some(crate::engine::window::times_ms(c, b.column(i))?),
-                        None => None,
-                    };
-                    let mut out = Vec::with_capacity(b.num_rows());
-                    for i in 0..b.num_rows() {
-                        *rows += 1;
-                        let id = id_at(&ids, i);
-                        let p = pred.as_ref().and_then(|v| v.get(i));
-                        let q = prob.as_ref().and_then(|v| v.get(i));
-                        if id.is_none()
-                            || (s.prediction.is_some() && p.is_none())
-                            || (s.probability.is_some() && q.is_none())
-                        {
-                            *nulls += 1;
-                            continue;
-                        }
-                        // Checked here, where the file is known: the partitions do not know it.
-                        if let (Some(q), Some(col)) = (q, &s.probability) {
-                            match q.number() {
-                                Some(x) if (0.0..=1.0).contains(&x) => {}
-                                _ => {
-                                    return Err(err(format!(
-                                        "column '{col}': {}",
-                                        super::RowError::Probability(q.class())
-                                    )))
-                                }
-                            }
-                        }
-                        let t = times.as_ref().and_then(|v| v[i]);
-                        out.push((id.expect("checked").into_owned(), p.map(Owned::of), q.map(Owned::of), t));
-                    }
-                    sp_ref.lock().expect("spill lock").predictions(out)
-                },
-            )?;
-            let (read, nulls) = rows.iter().fold((0, 0), |a, r| (a.0 + r.0, a.1 + r.1));
-            let (mut acc, mut unmatched_p, mut unmatched_l, mut dups, mut biggest) =
-                (Tally::new(s), 0u64, 0u64, dup_before, 0u64);
-            sp.finish_writing()?;
-            for part in 0..SPILL_PARTITIONS {
-                let mut table: HashMap<String, (Owned, bool), Fast> = HashMap::default();
-                let mut bytes = 0u64;
-                sp.read_labels(part, &mut |id, l| {
-                    let add = id.len() as u64 + l.bytes() + LABEL_OVERHEAD;
-                    match table.entry(id) {
-                        std::collections::hash_map::Entry::Occupied(_) => dups += 1,
-                        std::collections::hash_map::Entry::Vacant(v) => {
-                            bytes += add;
-                            v.insert((l, false));
-                        }
-                    }
-                })?;
-                biggest = biggest.max(bytes);
-                let mut failure = None;
-                sp.read_predictions(part, &mut |id, p, q, time| {
-                    if failure.is_some() {
-                        return;
-                    }
-                    match table.get_mut(&id) {
-                        None => unmatched_p += 1,
-                        Some((l, seen)) => {
-                            *seen = true;
-                            let q = q.and_then(|q| q.value().number());
-                            let row = (l.value(), p.as_ref().map(Owned::value), q, key_of(&id));
-                            if let Err(e) = acc.add(s, req.window.as_ref().map(|w| &w.1), time, row) {
-                                failure = Some(e);
-                            }
-                        }
-                    }
-                })?;
-                if let Some(e) = failure {
-                    return Err(Error::Usage(format!("model quality: {e}")));
+    Ok((labels, spilled))
+}
+
+/// Scores the predictions against the labels held in memory.
+fn score_in_memory(req: &QualityRequest, labels: &Labels) -> Result<QualityOutcome> {
+    let s = req.settings;
+    let matched: Vec<AtomicBool> = (0..labels.map.len()).map(|_| AtomicBool::new(false)).collect();
+    let tallies = read_all(
+        req.predictions,
+        &|f| prediction_columns(s, f, &id_columns(f, req.id_column), true, req.window),
+        &|| (Tally::new(s), 0u64),
+        &|(t, at), fi, f, b| {
+            let ids = id_columns(f, req.id_column);
+            let look = |id: &str| {
+                labels.map.get(id).map(|(l, slot)| {
+                    matched[*slot].store(true, Ordering::Relaxed);
+                    l.clone()
+                })
+            };
+            score_batch(t, s, fi, f, b, &ids, at, &look, true, req.window)
+        },
+    )?;
+    let unmatched_labels = matched.iter().filter(|m| !m.load(Ordering::Relaxed)).count() as u64;
+    let mut out =
+        finish(s, req.window.map(|w| w.1), tallies.into_iter().map(|(t, _)| t).collect(), Some(unmatched_labels), 0)?;
+    out.duplicate_labels = labels.duplicates;
+    out.join_memory_bytes = labels.bytes;
+    Ok(out)
+}
+
+/// Scores the predictions against labels spilled to disk: the predictions spilled by id too,
+/// then each partition joined in memory.
+fn score_spilled(req: &QualityRequest, mut sp: Spill, dup_before: u64) -> Result<QualityOutcome> {
+    let s = req.settings;
+    // The predictions, spilled by id with the values the scorer needs.
+    let sp_ref = Mutex::new(&mut sp);
+    let rows = read_all(
+        req.predictions,
+        &|f| prediction_columns(s, f, &id_columns(f, req.id_column), true, req.window),
+        &|| (0u64, 0u64),
+        &|(rows, nulls), _, f, b| {
+            let err = |m: String| Error::Input { path: f.path.clone(), message: m };
+            let ids = id_views(b, &id_columns(f, req.id_column)).map_err(err)?;
+            let get = |n: &Option<String>| -> Result<Option<View>> {
+                n.as_ref()
+                    .and_then(|n| col_index(b, n).map(|c| (n, c)))
+                    .map(|(n, c)| View::of(b.column(c)).map_err(|m| err(format!("column '{n}': {m}"))))
+                    .transpose()
+            };
+            let (pred, prob) = (get(&s.prediction)?, get(&s.probability)?);
+            let times = match req.window.and_then(|(c, _)| col_index(b, c).map(|i| (c, i))) {
+                Some((c, i)) => Some(crate::engine::window::times_ms(c, b.column(i))?),
+                None => None,
+            };
+            let mut out = Vec::with_capacity(b.num_rows());
+            for i in 0..b.num_rows() {
+                *rows += 1;
+                let id = id_at(&ids, i);
+                let p = pred.as_ref().and_then(|v| v.get(i));
+                let q = prob.as_ref().and_then(|v| v.get(i));
+                if id.is_none() || (s.prediction.is_some() && p.is_none()) || (s.probability.is_some() && q.is_none()) {
+                    *nulls += 1;
+                    continue;
                 }
-                unmatched_l += table.values().filter(|(_, seen)| !seen).count() as u64;
+                // Checked here, where the file is known: the partitions do not know it.
+                if let (Some(q), Some(col)) = (q, &s.probability) {
+                    match q.number() {
+                        Some(x) if (0.0..=1.0).contains(&x) => {}
+                        _ => return Err(err(format!("column '{col}': {}", super::RowError::Probability(q.class())))),
+                    }
+                }
+                let t = times.as_ref().and_then(|v| v[i]);
+                out.push((id.expect("checked").into_owned(), p.map(Owned::of), q.map(Owned::of), t));
             }
-            acc.rows = read;
-            acc.nulls = nulls;
-            acc.unmatched = unmatched_p;
-            let mut out = finish(s, req.window.map(|w| w.1), vec![acc], Some(unmatched_l), SPILL_PARTITIONS)?;
-            out.duplicate_labels = dups;
-            out.join_memory_bytes = biggest;
-            Ok(out)
+            sp_ref.lock().expect("spill lock").predictions(out)
+        },
+    )?;
+    let (read, nulls) = rows.iter().fold((0, 0), |a, r| (a.0 + r.0, a.1 + r.1));
+    sp.finish_writing()?;
+    let j = join_partitions(req, &mut sp, dup_before)?;
+    let mut acc = j.tally;
+    acc.rows = read;
+    acc.nulls = nulls;
+    acc.unmatched = j.unmatched_predictions;
+    let mut out = finish(s, req.window.map(|w| w.1), vec![acc], Some(j.unmatched_labels), SPILL_PARTITIONS)?;
+    out.duplicate_labels = j.duplicates;
+    out.join_memory_bytes = j.biggest;
+    Ok(out)
+}
+
+/// What joining the spilled partitions found.
+struct Joined {
+    tally: Tally,
+    unmatched_predictions: u64,
+    unmatched_labels: u64,
+    duplicates: u64,
+    /// The largest partition's label table, in bytes.
+    biggest: u64,
+}
+
+/// Joins the spilled predictions with the spilled labels, a partition at a time in memory.
+fn join_partitions(req: &QualityRequest, sp: &mut Spill, dup_before: u64) -> Result<Joined> {
+    let s = req.settings;
+    let (mut acc, mut unmatched_p, mut unmatched_l, mut dups, mut biggest) =
+        (Tally::new(s), 0u64, 0u64, dup_before, 0u64);
+    for part in 0..SPILL_PARTITIONS {
+        let mut table: HashMap<String, (Owned, bool), Fast> = HashMap::default();
+        let mut bytes = 0u64;
+        sp.read_labels(part, &mut |id, l| {
+            let add = id.len() as u64 + l.bytes() + LABEL_OVERHEAD;
+            match table.entry(id) {
+                std::collections::hash_map::Entry::Occupied(_) => dups += 1,
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    bytes += add;
+                    v.insert((l, false));
+                }
+            }
+        })?;
+        biggest = biggest.max(bytes);
+        let mut failure = None;
+        sp.read_predictions(part, &mut |id, p, q, time| {
+            if failure.is_some() {
+                return;
+            }
+            match table.get_mut(&id) {
+                None => unmatched_p += 1,
+                Some((l, seen)) => {
+                    *seen = true;
+                    let q = q.and_then(|q| q.value().number());
+                    let row = (l.value(), p.as_ref().map(Owned::value), q, key_of(&id));
+                    if let Err(e) = acc.add(s, req.window.as_ref().map(|w| &w.1), time, row) {
+                        failure = Some(e);
+                    }
+                }
+            }
+        })?;
+        if let Some(e) = failure {
+            return Err(Error::Usage(format!("model quality: {e}")));
         }
+        unmatched_l += table.values().filter(|(_, seen)| !seen).count() as u64;
     }
+    Ok(Joined {
+        tally: acc,
+        unmatched_predictions: unmatched_p,
+        unmatched_labels: unmatched_l,
+        duplicates: dups,
+        biggest,
+    })
 }
 
 fn finish(
