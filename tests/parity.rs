@@ -45,6 +45,7 @@ fn lcg(seed: u64) -> impl FnMut() -> f64 {
 
 /// A batch of `n` rows holding every supported type, with nulls, NaN, ±∞, ±0, subnormals,
 /// numbers in text and dictionaries of every key width. `seed` varies the values.
+#[allow(clippy::too_many_lines, reason = "every Arrow type the profiler takes, a column each, listed in one place")]
 fn every_type(n: usize, seed: u64) -> RecordBatch {
     let mut u = lcg(seed);
     let mut pick = |p: f64| u() < p;

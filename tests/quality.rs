@@ -277,6 +277,7 @@ fn cli_sagemaker_model_quality_baseline_folder_as_is() {
 }
 
 #[test]
+#[allow(clippy::too_many_lines, reason = "one scenario, read top to bottom")]
 fn cli_bad_model_quality_inputs() {
     let d = tempfile::tempdir().unwrap();
     let base = baseline_bc(d.path());

@@ -552,6 +552,7 @@ fn tool(name: &str) -> bool {
 }
 
 #[test]
+#[allow(clippy::too_many_lines, reason = "one scenario, read top to bottom")]
 fn metrics_for_cloudwatch_and_prometheus() {
     let d = tempfile::tempdir().unwrap();
     hourly_files(&d.path().join("train"), 6, 99);
@@ -729,6 +730,7 @@ fn wait_for(what: &str, done: impl Fn() -> bool) {
     }
 }
 
+#[allow(clippy::too_many_lines, reason = "one scenario, read top to bottom")]
 #[test]
 fn watch_follows_arriving_files_and_survives_a_restart() {
     let d = tempfile::tempdir().unwrap();

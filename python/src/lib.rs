@@ -236,6 +236,7 @@ impl Profiler {
     }
 
     /// The profile so far, as bytes: `Profile.from_bytes` reads them back.
+    #[allow(clippy::wrong_self_convention, reason = "Python's name for it; the pending rows are folded first")]
     fn to_bytes<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
         self.flush(py)?;
         self.profile.to_bytes(py)

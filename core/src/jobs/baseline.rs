@@ -10,7 +10,7 @@ use crate::profile::DatasetProfile;
 use crate::quality::join::QualityOutcome;
 use crate::source::scan::Skipped;
 
-use super::{ground_truth, profile_pass, scan_inputs, strict_check, JobOptions};
+use super::{ground_truth, no_input, profile_pass, scan_inputs, strict_check, JobOptions};
 use crate::engine::auto::choose_backend;
 use crate::output::folder::{check_output, Job, OutputGuard};
 
@@ -53,9 +53,7 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
     let good: Vec<_> =
         s.files.iter().filter(|f| !failed.contains(&f.path.display().to_string().as_str())).cloned().collect();
     if good.is_empty() {
-        return Err(Error::NoInput(
-            skipped.iter().map(|k| format!("{}: {}", k.path, k.error)).collect::<Vec<_>>().join("; "),
-        ));
+        return Err(no_input(&skipped));
     }
 
     let edges = baseline::plan_edges(&profile);

@@ -20,14 +20,14 @@
 //! Rates are rows per second and GB per second of uncompressed Arrow data (the decoded batches'
 //! buffer sizes).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use arrow_array::RecordBatch;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::backend::{self, BackendChoice};
+use crate::backend::{self, Backend, BackendChoice};
 use crate::engine::window::Window;
 use crate::engine::{profile_batches, ProfilePlan, SegmentKey};
 use crate::error::{Error, Result};
@@ -166,24 +166,7 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
             tmp.clone()
         }
     };
-    let prefix = match opts.shape {
-        Shape::Capture => "",
-        Shape::Floats => "floats-",
-    };
-    let base_path = dir.join(format!("{prefix}baseline-{}.parquet", opts.rows));
-    let cur_path = dir.join(format!("{prefix}current-{}.parquet", opts.rows));
-    for (path, seed, drifted) in [(&base_path, 1, false), (&cur_path, 2, true)] {
-        if !path.is_file() {
-            eprintln!("driftscope bench: generating {} ({} rows)", path.display(), opts.rows);
-            let spec = CaptureSpec { rows: opts.rows, seed, drifted, row_group: opts.row_group, shape: opts.shape };
-            write_capture(path, &spec)?;
-        }
-    }
-    let base_dir = dir.join(format!("{prefix}baseline-{}", opts.rows));
-    if !base_dir.join("profile.json").is_file() {
-        eprintln!("driftscope bench: baselining {}", base_path.display());
-        run_baseline(&JobOptions::new(vec![base_path.display().to_string()], base_dir.clone()))?;
-    }
+    let (cur_path, base_dir) = prepare(opts, &dir)?;
     let baseline = Baseline::load(&base_dir)?;
     // The monitor's plan: every column, the baseline's edges.
     let plan =
@@ -221,28 +204,8 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
         })?;
         stages.push(BenchRow { stage: "end to end (monitor)".into(), backend: name.clone(), seconds: t, rows, bytes });
         if let Some(window) = opts.window {
-            let limit = crate::time::timeline::DEFAULT_MAX_WINDOWS;
-            let keyed = ProfilePlan {
-                segment: SegmentKey::Window { column: TIME_COLUMN.into(), window, limit },
-                ..plan.clone()
-            };
-            let (t, set) = best(opts.runs, || profile_batches(&batches, &keyed, backend.as_ref()))?;
-            let stage = format!("profile, {} windows of {window}", set.windows().count());
-            stages.push(BenchRow { stage, backend: name.clone(), seconds: t, rows, bytes });
-            let windows = TimeOptions {
-                column: Some(TIME_COLUMN.into()),
-                window,
-                limit,
-                reference: crate::time::timeline::WindowReference::Baseline,
-            };
-            let job = JobOptions {
-                backend: choice,
-                windows: Some(windows),
-                ..JobOptions::new(vec![cur_path.display().to_string()], out.clone())
-            };
-            let (t, _) = best(opts.runs, || run_monitor(&job, Some(&base_dir)))?;
-            let stage = format!("end to end (monitor --window {window})");
-            stages.push(BenchRow { stage, backend: name, seconds: t, rows, bytes });
+            let at = Stage { backend: backend.as_ref(), choice, name: &name, rows, bytes };
+            stages.extend(windowed_stages(opts.runs, window, &batches, &plan, &at, (&cur_path, &out, &base_dir))?);
         }
     }
     drop(batches);
@@ -271,6 +234,73 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
         threads: rayon::current_num_threads(),
         stages,
     })
+}
+
+/// What the windowed stages time with: the backend, how it was asked for, its name, and the
+/// capture's rows and Arrow bytes.
+struct Stage<'a> {
+    backend: &'a dyn Backend,
+    choice: BackendChoice,
+    name: &'a str,
+    rows: u64,
+    bytes: u64,
+}
+
+/// The windowed stages: the profile keyed by windows of `window` on the capture's time, and
+/// `monitor --window` end to end.
+fn windowed_stages(
+    runs: usize,
+    window: Window,
+    batches: &[RecordBatch],
+    plan: &ProfilePlan,
+    at: &Stage<'_>,
+    (cur_path, run_dir, base_dir): (&Path, &Path, &Path),
+) -> Result<Vec<BenchRow>> {
+    let limit = crate::time::timeline::DEFAULT_MAX_WINDOWS;
+    let keyed =
+        ProfilePlan { segment: SegmentKey::Window { column: TIME_COLUMN.into(), window, limit }, ..plan.clone() };
+    let (t, set) = best(runs, || profile_batches(batches, &keyed, at.backend))?;
+    let stage = format!("profile, {} windows of {window}", set.windows().count());
+    let mut out = vec![BenchRow { stage, backend: at.name.into(), seconds: t, rows: at.rows, bytes: at.bytes }];
+    let windows = TimeOptions {
+        column: Some(TIME_COLUMN.into()),
+        window,
+        limit,
+        reference: crate::time::timeline::WindowReference::Baseline,
+    };
+    let job = JobOptions {
+        backend: at.choice,
+        windows: Some(windows),
+        ..JobOptions::new(vec![cur_path.display().to_string()], run_dir.to_path_buf())
+    };
+    let (t, _) = best(runs, || run_monitor(&job, Some(base_dir)))?;
+    let stage = format!("end to end (monitor --window {window})");
+    out.push(BenchRow { stage, backend: at.name.into(), seconds: t, rows: at.rows, bytes: at.bytes });
+    Ok(out)
+}
+
+/// The capture pair (generated once, kept in `dir`) and the baseline of the first (made once):
+/// the current capture's path and the baseline folder.
+fn prepare(opts: &BenchOptions, dir: &Path) -> Result<(PathBuf, PathBuf)> {
+    let prefix = match opts.shape {
+        Shape::Capture => "",
+        Shape::Floats => "floats-",
+    };
+    let base_path = dir.join(format!("{prefix}baseline-{}.parquet", opts.rows));
+    let cur_path = dir.join(format!("{prefix}current-{}.parquet", opts.rows));
+    for (path, seed, drifted) in [(&base_path, 1, false), (&cur_path, 2, true)] {
+        if !path.is_file() {
+            eprintln!("driftscope bench: generating {} ({} rows)", path.display(), opts.rows);
+            let spec = CaptureSpec { rows: opts.rows, seed, drifted, row_group: opts.row_group, shape: opts.shape };
+            write_capture(path, &spec)?;
+        }
+    }
+    let base_dir = dir.join(format!("{prefix}baseline-{}", opts.rows));
+    if !base_dir.join("profile.json").is_file() {
+        eprintln!("driftscope bench: baselining {}", base_path.display());
+        run_baseline(&JobOptions::new(vec![base_path.display().to_string()], base_dir.clone()))?;
+    }
+    Ok((cur_path, base_dir))
 }
 
 /// Model quality on the generated capture through the production path

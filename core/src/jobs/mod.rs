@@ -109,6 +109,11 @@ pub struct TimeOptions {
     pub reference: WindowReference,
 }
 
+/// The error of a job none of whose inputs could be read: each input and why.
+fn no_input(skipped: &[Skipped]) -> Error {
+    Error::NoInput(skipped.iter().map(|k| format!("{}: {}", k.path, k.error)).collect::<Vec<_>>().join("; "))
+}
+
 fn scan_inputs(opts: &JobOptions) -> Result<Scan> {
     let s = scan(&opts.inputs, &Role::is_identifier_name);
     for w in &s.warnings {
@@ -120,8 +125,7 @@ fn scan_inputs(opts: &JobOptions) -> Result<Scan> {
         }
     }
     if s.files.is_empty() {
-        let why = s.skipped.iter().map(|k| format!("{}: {}", k.path, k.error)).collect::<Vec<_>>().join("; ");
-        return Err(Error::NoInput(if why.is_empty() { "no input given".into() } else { why }));
+        return Err(if s.skipped.is_empty() { Error::NoInput("no input given".into()) } else { no_input(&s.skipped) });
     }
     if let Some(cols) = &opts.columns {
         for c in cols {
@@ -232,9 +236,7 @@ fn windows_pass(
     let outcome = profile_pass(opts, &mut guard, &s.files, &plan, backend.as_ref(), (pass, pass))?;
     strict_check(opts, &outcome.skipped)?;
     if outcome.skipped.len() == s.files.len() {
-        return Err(Error::NoInput(
-            outcome.skipped.iter().map(|k| format!("{}: {}", k.path, k.error)).collect::<Vec<_>>().join("; "),
-        ));
+        return Err(no_input(&outcome.skipped));
     }
     check_timed(&w, &outcome.segments)?;
     Ok((w, outcome, backend_note))

@@ -17,7 +17,7 @@ use crate::time::changepoint::{self, Method as ChangeMethod};
 use crate::time::timeline::{self, WindowReference, WindowResult};
 
 use super::changepoints::find_changes;
-use super::{check_timed, ground_truth, profile_pass, scan_inputs, strict_check, time_column, JobOptions};
+use super::{check_timed, ground_truth, no_input, profile_pass, scan_inputs, strict_check, time_column, JobOptions};
 use crate::engine::auto::choose_backend;
 use crate::engine::Outcome;
 use crate::engine::ProfileSet;
@@ -153,19 +153,11 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
     strict_check(opts, &skipped)?;
     let files_ok = s.files.len() - skipped.len();
     if files_ok == 0 {
-        return Err(Error::NoInput(
-            skipped.iter().map(|k| format!("{}: {}", k.path, k.error)).collect::<Vec<_>>().join("; "),
-        ));
+        return Err(no_input(&skipped));
     }
     let base = match loaded {
         Some(b) => b,
-        None => {
-            let mut b = Baseline::from_profile(current.clone(), "the inputs themselves");
-            if let Some(alpha) = opts.ks_alpha {
-                b.use_ks(alpha);
-            }
-            b
-        }
+        None => the_inputs_themselves(opts, &current),
     };
     let mut verdict = judge_whole(opts, &base, &current, baseline_dir.is_some());
     let names = std::mem::take(&mut verdict.names);
@@ -330,4 +322,13 @@ fn profile_inputs(
     let label = if loaded.is_some() { "monitor" } else { "monitor 2/2" };
     let outcome = profile_pass(opts, guard, &s.files, &plan, backend.as_ref(), ("monitor", label))?;
     Ok((backend.name(), backend_note, outcome))
+}
+
+/// Without a baseline, the reference of the windows' settings: the inputs' own profile.
+fn the_inputs_themselves(opts: &JobOptions, current: &DatasetProfile) -> Baseline {
+    let mut b = Baseline::from_profile(current.clone(), "the inputs themselves");
+    if let Some(alpha) = opts.ks_alpha {
+        b.use_ks(alpha);
+    }
+    b
 }

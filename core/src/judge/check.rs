@@ -9,7 +9,7 @@
 use crate::judge::baseline::Baseline;
 use crate::judge::drift::FeatureDrift;
 use crate::judge::sagemaker::{CheckType, Violation};
-use crate::profile::{DatasetProfile, InferredType};
+use crate::profile::{ColumnProfile, DatasetProfile, InferredType};
 
 fn ratio_violation(feature: &str, check: CheckType, value: f64) -> Violation {
     Violation {
@@ -52,45 +52,7 @@ pub fn check(baseline: &Baseline, current: &DatasetProfile, drift: &[FeatureDrif
             continue;
         };
         if cfg.evaluate_constraints {
-            let expected = baseline.inferred_type(name);
-            let typed = col.types.total();
-            if expected != InferredType::Unknown && typed > 0 {
-                let share = col.types.conforming(expected) as f64 / typed as f64;
-                if share < cfg.datatype_check_threshold {
-                    out.push(ratio_violation(name, CheckType::DataTypeCheck, share));
-                }
-            }
-            let fc = baseline.feature_constraints(name);
-            if let (Some(req), Some(obs)) = (fc.and_then(|f| f.completeness), col.completeness()) {
-                if obs < req {
-                    out.push(ratio_violation(name, CheckType::CompletenessCheck, obs));
-                }
-            }
-            let non_neg = fc.and_then(|f| f.num_constraints.as_ref()).and_then(|n| n.is_non_negative).unwrap_or(false);
-            if non_neg && (col.moments.min.is_some_and(|m| m < 0.0) || col.neg_inf > 0) {
-                let negative = col.neg_inf + negatives(col);
-                let share = 1.0 - negative as f64 / col.present().max(1) as f64;
-                if share < cfg.non_negative_check_threshold {
-                    out.push(Violation {
-                        feature_name: name.clone(),
-                        constraint_check_type: CheckType::NonNegativeCheck,
-                        description: format!(
-                            "Value: {share} does not meet the constraint requirement! Minimum observed: {}",
-                            col.moments.min.map_or("-inf".to_string(), |m| m.to_string())
-                        ),
-                    });
-                }
-            }
-            if let Some(domain) = fc.and_then(|f| f.string_constraints.as_ref()).and_then(|s| s.domains.as_ref()) {
-                if col.categories.is_exact() && col.present() > 0 {
-                    let inside: u64 =
-                        col.categories.exact.iter().filter(|(k, _)| domain.contains(k)).map(|(_, v)| v).sum();
-                    let share = inside as f64 / col.present() as f64;
-                    if share < cfg.domain_content_threshold {
-                        out.push(ratio_violation(name, CheckType::CategoricalValuesCheck, share));
-                    }
-                }
-            }
+            check_column(baseline, name, col, &mut out);
         }
         if let Some(d) = drift.iter().find(|d| &d.name == name && d.drifted()) {
             out.push(Violation {
@@ -118,6 +80,50 @@ pub fn check(baseline: &Baseline, current: &DatasetProfile, drift: &[FeatureDrif
         }
     }
     out
+}
+
+/// The constraint checks of one present column: its data type, completeness, non-negativity
+/// and string domain.
+fn check_column(baseline: &Baseline, name: &str, col: &ColumnProfile, out: &mut Vec<Violation>) {
+    let cfg = baseline.config(name);
+    let expected = baseline.inferred_type(name);
+    let typed = col.types.total();
+    if expected != InferredType::Unknown && typed > 0 {
+        let share = col.types.conforming(expected) as f64 / typed as f64;
+        if share < cfg.datatype_check_threshold {
+            out.push(ratio_violation(name, CheckType::DataTypeCheck, share));
+        }
+    }
+    let fc = baseline.feature_constraints(name);
+    if let (Some(req), Some(obs)) = (fc.and_then(|f| f.completeness), col.completeness()) {
+        if obs < req {
+            out.push(ratio_violation(name, CheckType::CompletenessCheck, obs));
+        }
+    }
+    let non_neg = fc.and_then(|f| f.num_constraints.as_ref()).and_then(|n| n.is_non_negative).unwrap_or(false);
+    if non_neg && (col.moments.min.is_some_and(|m| m < 0.0) || col.neg_inf > 0) {
+        let negative = col.neg_inf + negatives(col);
+        let share = 1.0 - negative as f64 / col.present().max(1) as f64;
+        if share < cfg.non_negative_check_threshold {
+            out.push(Violation {
+                feature_name: name.to_string(),
+                constraint_check_type: CheckType::NonNegativeCheck,
+                description: format!(
+                    "Value: {share} does not meet the constraint requirement! Minimum observed: {}",
+                    col.moments.min.map_or("-inf".to_string(), |m| m.to_string())
+                ),
+            });
+        }
+    }
+    if let Some(domain) = fc.and_then(|f| f.string_constraints.as_ref()).and_then(|s| s.domains.as_ref()) {
+        if col.categories.is_exact() && col.present() > 0 {
+            let inside: u64 = col.categories.exact.iter().filter(|(k, _)| domain.contains(k)).map(|(_, v)| v).sum();
+            let share = inside as f64 / col.present() as f64;
+            if share < cfg.domain_content_threshold {
+                out.push(ratio_violation(name, CheckType::CategoricalValuesCheck, share));
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -6,10 +6,13 @@
 //! between exact histograms. Categorical verdicts use L∞ on value frequencies or, with
 //! `ChiSquared`, drift when the χ² p-value is below `categorical_comparison_threshold`.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::judge::baseline::{Baseline, Reference};
 use crate::judge::compare::{self, robust_allowance, CategoricalMetrics, NumericMetrics};
+use crate::judge::sagemaker::EffectiveConfig;
 use crate::profile::{ColumnProfile, Kll};
 
 /// The verdict on one feature.
@@ -250,91 +253,105 @@ fn judge_reference<'r>(
     }
     match reference() {
         Reference::Unavailable(why) => FeatureDrift::skipped(name, why.clone()),
-        &Reference::Numeric { ref edges, ref weights, min, max, discrete, std_dev, ref kll, exact } => {
-            let Some(h) = cur.histogram.as_ref().filter(|h| h.edges[..] == edges[..]) else {
-                return FeatureDrift::skipped(name, "current values are not numeric");
-            };
-            let counts: Vec<f64> = h.counts.iter().map(|&c| c as f64).collect();
-            let spread = compare::Spread {
-                span: (
-                    min.unwrap_or(f64::INFINITY).min(cur.moments.min.unwrap_or(f64::INFINITY)),
-                    max.unwrap_or(f64::NEG_INFINITY).max(cur.moments.max.unwrap_or(f64::NEG_INFINITY)),
-                ),
-                tails: tail_means(&cur.kll, edges),
-                discrete,
-            };
-            let Some(mut m) = compare::numeric(edges, weights, &counts, &spread, std_dev) else {
-                return FeatureDrift::skipped(name, "no finite current values");
-            };
-            if !exact {
-                // SageMaker's L∞ is the distance between the two sketches.
-                if let Some(l) = kll_linf(kll, &cur.kll) {
-                    m.linf_simple = l;
-                    m.linf_robust = (l - robust_allowance(kll.n as f64, cur.kll.n as f64)).max(0.0);
-                }
-            }
-            let (method, distance, drift) = if cfg.ks {
-                ("ks_pvalue", m.ks_pvalue, m.ks_pvalue < cfg.comparison_threshold)
-            } else if cfg.robust {
-                ("linf_robust", m.linf_robust, m.linf_robust > cfg.comparison_threshold)
-            } else {
-                ("linf_simple", m.linf_simple, m.linf_simple > cfg.comparison_threshold)
-            };
-            FeatureDrift {
-                method: Some(method.into()),
-                distance: Some(distance),
-                threshold: Some(cfg.comparison_threshold),
-                status: if drift { Verdict::Drift } else { Verdict::Ok },
-                baseline_count: Some(weights.iter().sum()),
-                current_count: Some(counts.iter().sum()),
-                chart: charts.then(|| regroup(edges, weights, &counts)),
-                numeric: Some(m),
-                ..FeatureDrift::compared(name, FeatureKind::Numeric)
-            }
+        r @ Reference::Numeric { .. } => judge_numeric(name, &cfg, r, cur, charts),
+        Reference::Categorical { counts } => judge_categorical(name, &cfg, counts, cur, charts),
+    }
+}
+
+/// A numeric feature's drift: the current histogram against the reference's over its edges
+/// (L∞ between the two sketches for a SageMaker baseline), by the configured method.
+fn judge_numeric(name: &str, cfg: &EffectiveConfig, r: &Reference, cur: &ColumnProfile, charts: bool) -> FeatureDrift {
+    let &Reference::Numeric { ref edges, ref weights, min, max, discrete, std_dev, ref kll, exact } = r else {
+        return FeatureDrift::skipped(name, "the reference is not numeric");
+    };
+    let Some(h) = cur.histogram.as_ref().filter(|h| h.edges[..] == edges[..]) else {
+        return FeatureDrift::skipped(name, "current values are not numeric");
+    };
+    let counts: Vec<f64> = h.counts.iter().map(|&c| c as f64).collect();
+    let spread = compare::Spread {
+        span: (
+            min.unwrap_or(f64::INFINITY).min(cur.moments.min.unwrap_or(f64::INFINITY)),
+            max.unwrap_or(f64::NEG_INFINITY).max(cur.moments.max.unwrap_or(f64::NEG_INFINITY)),
+        ),
+        tails: tail_means(&cur.kll, edges),
+        discrete,
+    };
+    let Some(mut m) = compare::numeric(edges, weights, &counts, &spread, std_dev) else {
+        return FeatureDrift::skipped(name, "no finite current values");
+    };
+    if !exact {
+        // SageMaker's L∞ is the distance between the two sketches.
+        if let Some(l) = kll_linf(kll, &cur.kll) {
+            m.linf_simple = l;
+            m.linf_robust = (l - robust_allowance(kll.n as f64, cur.kll.n as f64)).max(0.0);
         }
-        Reference::Categorical { counts } => {
-            if !cur.categories.is_exact() {
-                return FeatureDrift::skipped(name, "current data has too many distinct values for categorical drift");
-            }
-            let mut keys: Vec<String> = counts.keys().cloned().collect();
-            keys.extend(cur.categories.exact.keys().filter(|k| !counts.contains_key(*k)).cloned());
-            let base: Vec<f64> = keys.iter().map(|k| counts.get(k).copied().unwrap_or(0.0)).collect();
-            let curv: Vec<f64> =
-                keys.iter().map(|k| cur.categories.exact.get(k).copied().unwrap_or(0) as f64).collect();
-            let unseen: Vec<bool> = keys.iter().map(|k| !counts.contains_key(k)).collect();
-            let Some(m) = compare::categorical(&base, &curv, &unseen) else {
-                return FeatureDrift::skipped(name, "no present current values");
-            };
-            let (method, distance, drift) = if cfg.chi_squared {
-                ("chi2_pvalue", m.chi2_pvalue, m.chi2_pvalue < cfg.categorical_comparison_threshold)
-            } else if cfg.robust {
-                ("linf_robust", m.linf_robust, m.linf_robust > cfg.categorical_comparison_threshold)
-            } else {
-                ("linf_simple", m.linf_simple, m.linf_simple > cfg.categorical_comparison_threshold)
-            };
-            let (tb, tc) = (base.iter().sum::<f64>(), curv.iter().sum::<f64>());
-            let mut order: Vec<usize> = (0..keys.len()).collect();
-            order.sort_by(|&a, &b| {
-                (base[b] / tb + curv[b] / tc).total_cmp(&(base[a] / tb + curv[a] / tc)).then(a.cmp(&b))
-            });
-            order.truncate(CHART_BINS);
-            let chart = charts.then(|| Chart {
-                labels: order.iter().map(|&i| keys[i].clone()).collect(),
-                edges: None,
-                baseline: order.iter().map(|&i| base[i] / tb).collect(),
-                current: order.iter().map(|&i| curv[i] / tc).collect(),
-            });
-            FeatureDrift {
-                method: Some(method.into()),
-                distance: Some(distance),
-                threshold: Some(cfg.categorical_comparison_threshold),
-                status: if drift { Verdict::Drift } else { Verdict::Ok },
-                baseline_count: Some(tb),
-                current_count: Some(tc),
-                chart,
-                categorical: Some(m),
-                ..FeatureDrift::compared(name, FeatureKind::Categorical)
-            }
-        }
+    }
+    let (method, distance, drift) = if cfg.ks {
+        ("ks_pvalue", m.ks_pvalue, m.ks_pvalue < cfg.comparison_threshold)
+    } else if cfg.robust {
+        ("linf_robust", m.linf_robust, m.linf_robust > cfg.comparison_threshold)
+    } else {
+        ("linf_simple", m.linf_simple, m.linf_simple > cfg.comparison_threshold)
+    };
+    FeatureDrift {
+        method: Some(method.into()),
+        distance: Some(distance),
+        threshold: Some(cfg.comparison_threshold),
+        status: if drift { Verdict::Drift } else { Verdict::Ok },
+        baseline_count: Some(weights.iter().sum()),
+        current_count: Some(counts.iter().sum()),
+        chart: charts.then(|| regroup(edges, weights, &counts)),
+        numeric: Some(m),
+        ..FeatureDrift::compared(name, FeatureKind::Numeric)
+    }
+}
+
+/// A categorical feature's drift: value counts against the reference's, by the configured
+/// method, with the chart of the most frequent values.
+fn judge_categorical(
+    name: &str,
+    cfg: &EffectiveConfig,
+    counts: &BTreeMap<String, f64>,
+    cur: &ColumnProfile,
+    charts: bool,
+) -> FeatureDrift {
+    if !cur.categories.is_exact() {
+        return FeatureDrift::skipped(name, "current data has too many distinct values for categorical drift");
+    }
+    let mut keys: Vec<String> = counts.keys().cloned().collect();
+    keys.extend(cur.categories.exact.keys().filter(|k| !counts.contains_key(*k)).cloned());
+    let base: Vec<f64> = keys.iter().map(|k| counts.get(k).copied().unwrap_or(0.0)).collect();
+    let curv: Vec<f64> = keys.iter().map(|k| cur.categories.exact.get(k).copied().unwrap_or(0) as f64).collect();
+    let unseen: Vec<bool> = keys.iter().map(|k| !counts.contains_key(k)).collect();
+    let Some(m) = compare::categorical(&base, &curv, &unseen) else {
+        return FeatureDrift::skipped(name, "no present current values");
+    };
+    let (method, distance, drift) = if cfg.chi_squared {
+        ("chi2_pvalue", m.chi2_pvalue, m.chi2_pvalue < cfg.categorical_comparison_threshold)
+    } else if cfg.robust {
+        ("linf_robust", m.linf_robust, m.linf_robust > cfg.categorical_comparison_threshold)
+    } else {
+        ("linf_simple", m.linf_simple, m.linf_simple > cfg.categorical_comparison_threshold)
+    };
+    let (tb, tc) = (base.iter().sum::<f64>(), curv.iter().sum::<f64>());
+    let mut order: Vec<usize> = (0..keys.len()).collect();
+    order.sort_by(|&a, &b| (base[b] / tb + curv[b] / tc).total_cmp(&(base[a] / tb + curv[a] / tc)).then(a.cmp(&b)));
+    order.truncate(CHART_BINS);
+    let chart = charts.then(|| Chart {
+        labels: order.iter().map(|&i| keys[i].clone()).collect(),
+        edges: None,
+        baseline: order.iter().map(|&i| base[i] / tb).collect(),
+        current: order.iter().map(|&i| curv[i] / tc).collect(),
+    });
+    FeatureDrift {
+        method: Some(method.into()),
+        distance: Some(distance),
+        threshold: Some(cfg.categorical_comparison_threshold),
+        status: if drift { Verdict::Drift } else { Verdict::Ok },
+        baseline_count: Some(tb),
+        current_count: Some(tc),
+        chart,
+        categorical: Some(m),
+        ..FeatureDrift::compared(name, FeatureKind::Categorical)
     }
 }

@@ -267,6 +267,10 @@ impl Tally {
 /// Scores a prediction batch against labels found by `label_of` (the same row's label when
 /// `None` is given as the table).
 #[allow(clippy::too_many_arguments, reason = "the scoring loop's state, passed down from one caller")]
+#[allow(
+    clippy::too_many_lines,
+    reason = "the per-row loop: each `continue` is a row's fate (null, unmatched), read best together"
+)]
 fn score_batch(
     t: &mut Tally,
     s: &QualitySettings,

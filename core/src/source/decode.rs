@@ -92,7 +92,7 @@ pub fn for_each_batch(
     }
 }
 
-#[cfg_attr(not(feature = "parquet"), allow(unused_variables))]
+#[cfg_attr(not(feature = "parquet"), allow(unused_variables, reason = "without Parquet, the row group goes unused"))]
 fn decode(
     file: &ScannedFile,
     rg: usize,

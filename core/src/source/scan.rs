@@ -75,7 +75,10 @@ impl ScannedFile {
         }
     }
     /// Rows in one unit.
-    #[cfg_attr(not(feature = "parquet"), allow(unused_variables))]
+    #[cfg_attr(
+        not(feature = "parquet"),
+        allow(unused_variables, reason = "without Parquet, the row group goes unused")
+    )]
     pub fn row_group_rows(&self, rg: usize) -> u64 {
         match &self.format {
             #[cfg(feature = "parquet")]

@@ -294,8 +294,26 @@ pub fn heatmap_svg(t: &super::Timeline) -> String {
 
 /// Renders the report.
 pub fn render(r: &MonitorReport) -> String {
+    let mut o = String::new();
+    head(&mut o, r);
+    verdicts(&mut o, r);
+    if let Some(q) = &r.model_quality {
+        model_quality(&mut o, q);
+    }
+    violations(&mut o, r);
+    if let (Some(t), Some(w)) = (&r.timeline, &r.windows) {
+        timeline(&mut o, t, w);
+    }
+    distributions(&mut o, r);
+    o.push_str("</body></html>\n");
+    o
+}
+
+/// The page's head, the verdict in a sentence, the inputs and baseline, skipped inputs and
+/// schema differences.
+fn head(o: &mut String, r: &MonitorReport) {
     let s = &r.summary;
-    let mut o = String::from("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\"><title>driftscope report</title><style>body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}tr.drift td{background:#fde2d6}tr.skipped td{color:#777}.feature{margin:2em 0}</style></head><body>\n");
+    o.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\"><title>driftscope report</title><style>body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}tr.drift td{background:#fde2d6}tr.skipped td{color:#777}.feature{margin:2em 0}</style></head><body>\n");
     o.push_str(&format!(
         "<h1>driftscope monitor report</h1><p>{}: {} features compared, {} drifted, {} skipped, {} violations.</p>",
         if s.violations == 0 { "No violations" } else { "Violations found" },
@@ -330,6 +348,10 @@ pub fn render(r: &MonitorReport) -> String {
         }
         o.push_str("</ul>");
     }
+}
+
+/// The verdict table, worst first.
+fn verdicts(o: &mut String, r: &MonitorReport) {
     o.push_str("<h2>Verdicts</h2><p>Worst first: drifted features by how far past their threshold, then the others, skipped ones last.</p><table><tr><th>feature</th><th>kind</th><th>status</th><th>method</th><th>distance</th><th>threshold</th><th>KS p</th><th>PSI</th><th>JS</th><th>Hellinger</th><th>W1/σ</th><th>χ² p</th><th>unseen</th></tr>");
     for f in super::worst_first(&r.features) {
         let n = f.numeric.as_ref();
@@ -354,42 +376,48 @@ pub fn render(r: &MonitorReport) -> String {
         ));
     }
     o.push_str("</table>");
-    if let Some(q) = &r.model_quality {
+}
+
+/// Model quality: each metric against the baseline, and the drift that moved with it.
+fn model_quality(o: &mut String, q: &crate::quality::run::QualityReport) {
+    o.push_str(&format!(
+        "<h2 id=\"model-quality\">Model quality</h2><p>{}.</p><table><tr><th>metric</th><th>value</th><th>standard deviation</th><th>baseline</th><th>status</th></tr>",
+        escape(&q.sentence())
+    ));
+    for m in q.rows() {
+        let status = m.status();
         o.push_str(&format!(
-            "<h2 id=\"model-quality\">Model quality</h2><p>{}.</p><table><tr><th>metric</th><th>value</th><th>standard deviation</th><th>baseline</th><th>status</th></tr>",
-            escape(&q.sentence())
+            "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}{}</td></tr>",
+            if m.violated { "drift" } else { "" },
+            escape(&m.name),
+            num(m.value),
+            num(m.standard_deviation),
+            num(m.baseline),
+            status,
+            m.note.as_deref().map(|n| format!(": {}", escape(n))).unwrap_or_default()
         ));
-        for m in q.rows() {
-            let status = m.status();
+    }
+    o.push_str("</table>");
+    if let Some(d) = &q.drift_relevance {
+        o.push_str(&format!(
+            "<h3>Drift that moves with the model's worsening</h3><p>Spearman ρ of each feature's per-window drift distance with the worsening of <code>{}</code> over {} windows.</p><table><tr><th>feature</th><th>ρ</th><th>windows</th></tr>",
+            escape(&d.metric),
+            d.windows
+        ));
+        for f in d.features.iter().take(20) {
             o.push_str(&format!(
-                "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}{}</td></tr>",
-                if m.violated { "drift" } else { "" },
-                escape(&m.name),
-                num(m.value),
-                num(m.standard_deviation),
-                num(m.baseline),
-                status,
-                m.note.as_deref().map(|n| format!(": {}", escape(n))).unwrap_or_default()
+                "<tr><td>{}</td><td>{:.3}</td><td>{}</td></tr>",
+                escape(&f.feature),
+                f.spearman,
+                f.windows
             ));
         }
         o.push_str("</table>");
-        if let Some(d) = &q.drift_relevance {
-            o.push_str(&format!(
-                "<h3>Drift that moves with the model's worsening</h3><p>Spearman ρ of each feature's per-window drift distance with the worsening of <code>{}</code> over {} windows.</p><table><tr><th>feature</th><th>ρ</th><th>windows</th></tr>",
-                escape(&d.metric),
-                d.windows
-            ));
-            for f in d.features.iter().take(20) {
-                o.push_str(&format!(
-                    "<tr><td>{}</td><td>{:.3}</td><td>{}</td></tr>",
-                    escape(&f.feature),
-                    f.spearman,
-                    f.windows
-                ));
-            }
-            o.push_str("</table>");
-        }
     }
+}
+
+/// The violations, as SageMaker words them.
+fn violations(o: &mut String, r: &MonitorReport) {
     if !r.violations.is_empty() {
         o.push_str("<h2>Violations</h2><table><tr><th>check</th><th>feature</th><th>description</th></tr>");
         for v in &r.violations {
@@ -402,33 +430,39 @@ pub fn render(r: &MonitorReport) -> String {
         }
         o.push_str("</table>");
     }
-    if let (Some(t), Some(w)) = (&r.timeline, &r.windows) {
-        let per = columns(t.starts.len()).first().map_or(1, |c| c.1 - c.0);
-        o.push_str(&format!(
-            "<h2>Timeline</h2><p>{} windows of {} on <code>{}</code> against the {}: {} with violations, {} with drift, {} change points.{}</p>",
-            w.windows,
-            escape(&w.window),
-            escape(&w.time_column),
-            escape(&w.reference),
-            w.windows_with_violations,
-            w.windows_with_drift,
-            w.change_points,
-            if per > 1 {
-                format!(" Each column holds {per} consecutive windows (their range, mean and drifted count); windows.csv has every window.")
-            } else {
-                String::new()
-            }
-        ));
-        o.push_str(&heatmap_svg(t));
-        for f in t.features.iter().filter(|f| f.values.iter().any(Option::is_some)) {
-            o.push_str(&format!(
-                "<div class=\"feature\"><h3>{} — {} per window</h3>{}</div>",
-                escape(&f.name),
-                escape(&f.metric),
-                timeline_svg(t, f)
-            ));
+}
+
+/// The windows: a heat map of every feature, then each feature's distance per window.
+fn timeline(o: &mut String, t: &super::Timeline, w: &crate::time::timeline::WindowsSummary) {
+    let per = columns(t.starts.len()).first().map_or(1, |c| c.1 - c.0);
+    o.push_str(&format!(
+        "<h2>Timeline</h2><p>{} windows of {} on <code>{}</code> against the {}: {} with violations, {} with drift, {} change points.{}</p>",
+        w.windows,
+        escape(&w.window),
+        escape(&w.time_column),
+        escape(&w.reference),
+        w.windows_with_violations,
+        w.windows_with_drift,
+        w.change_points,
+        if per > 1 {
+            format!(" Each column holds {per} consecutive windows (their range, mean and drifted count); windows.csv has every window.")
+        } else {
+            String::new()
         }
+    ));
+    o.push_str(&heatmap_svg(t));
+    for f in t.features.iter().filter(|f| f.values.iter().any(Option::is_some)) {
+        o.push_str(&format!(
+            "<div class=\"feature\"><h3>{} — {} per window</h3>{}</div>",
+            escape(&f.name),
+            escape(&f.metric),
+            timeline_svg(t, f)
+        ));
     }
+}
+
+/// Each compared feature's baseline and current distributions.
+fn distributions(o: &mut String, r: &MonitorReport) {
     o.push_str("<h2>Distributions</h2>");
     for f in &r.features {
         if let Some(chart) = &f.chart {
@@ -441,8 +475,6 @@ pub fn render(r: &MonitorReport) -> String {
             ));
         }
     }
-    o.push_str("</body></html>\n");
-    o
 }
 
 #[cfg(test)]

@@ -9,8 +9,19 @@ fn md(s: &str) -> String {
 
 /// Renders the summary.
 pub fn render(r: &MonitorReport) -> String {
-    let s = &r.summary;
     let mut o = String::new();
+    head(&mut o, r);
+    verdicts(&mut o, r);
+    if let Some(q) = &r.model_quality {
+        model_quality(&mut o, q);
+    }
+    violations(&mut o, r);
+    o
+}
+
+/// The verdict in a line, then the inputs, baseline, backend, counts and windows.
+fn head(o: &mut String, r: &MonitorReport) {
+    let s = &r.summary;
     let verdict = if r.current.rows == 0 {
         "nothing monitored (0 rows read)"
     } else if s.violations == 0
@@ -55,6 +66,10 @@ pub fn render(r: &MonitorReport) -> String {
     for sk in &r.current.skipped {
         o.push_str(&format!("- skipped `{}`: {}\n", md(&sk.path), md(&sk.error)));
     }
+}
+
+/// The verdict table, worst first.
+fn verdicts(o: &mut String, r: &MonitorReport) {
     o.push_str(
         "\n| feature | kind | status | method | distance | threshold | PSI | JS |\n|---|---|---|---|---|---|---|---|\n",
     );
@@ -81,36 +96,42 @@ pub fn render(r: &MonitorReport) -> String {
             num(js)
         ));
     }
-    if let Some(q) = &r.model_quality {
+}
+
+/// Model quality: each metric against the baseline, and the drift that moved with it.
+fn model_quality(o: &mut String, q: &crate::quality::run::QualityReport) {
+    o.push_str(&format!(
+        "\n### Model quality\n\n{}\n\n| metric | value | ± | baseline | status |\n|---|---|---|---|---|\n",
+        md(&q.sentence())
+    ));
+    for m in q.rows() {
+        let status = match m.status() {
+            "violation" => "**violation**".to_string(),
+            "undefined" => format!("undefined ({})", md(m.note.as_deref().unwrap_or(""))),
+            s => s.to_string(),
+        };
         o.push_str(&format!(
-            "\n### Model quality\n\n{}\n\n| metric | value | ± | baseline | status |\n|---|---|---|---|---|\n",
-            md(&q.sentence())
+            "| {} | {} | {} | {} | {} |\n",
+            md(&m.name),
+            num(m.value),
+            num(m.standard_deviation),
+            num(m.baseline),
+            status
         ));
-        for m in q.rows() {
-            let status = match m.status() {
-                "violation" => "**violation**".to_string(),
-                "undefined" => format!("undefined ({})", md(m.note.as_deref().unwrap_or(""))),
-                s => s.to_string(),
-            };
-            o.push_str(&format!(
-                "| {} | {} | {} | {} | {} |\n",
-                md(&m.name),
-                num(m.value),
-                num(m.standard_deviation),
-                num(m.baseline),
-                status
-            ));
-        }
-        if let Some(d) = &q.drift_relevance {
-            o.push_str(&format!(
-                "\nDrift that moves with the model's worsening (`{}` over {} windows; Spearman ρ of each feature's drift distance with it; per window: model_quality/windows.csv):\n\n| feature | ρ | windows |\n|---|---|---|\n",
-                d.metric, d.windows
-            ));
-            for f in d.features.iter().take(10) {
-                o.push_str(&format!("| {} | {:.3} | {} |\n", md(&f.feature), f.spearman, f.windows));
-            }
+    }
+    if let Some(d) = &q.drift_relevance {
+        o.push_str(&format!(
+            "\nDrift that moves with the model's worsening (`{}` over {} windows; Spearman ρ of each feature's drift distance with it; per window: model_quality/windows.csv):\n\n| feature | ρ | windows |\n|---|---|---|\n",
+            d.metric, d.windows
+        ));
+        for f in d.features.iter().take(10) {
+            o.push_str(&format!("| {} | {:.3} | {} |\n", md(&f.feature), f.spearman, f.windows));
         }
     }
+}
+
+/// The violations, as SageMaker words them.
+fn violations(o: &mut String, r: &MonitorReport) {
     if !r.violations.is_empty() {
         o.push_str("\n| violation | feature | description |\n|---|---|---|\n");
         for v in &r.violations {
@@ -122,5 +143,4 @@ pub fn render(r: &MonitorReport) -> String {
             ));
         }
     }
-    o
 }
