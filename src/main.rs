@@ -392,27 +392,7 @@ fn changepoints(
 ) -> anyhow::Result<u8> {
     let started = std::time::Instant::now();
     let out = driftscope::jobs::run_changepoints(&opts, method)?;
-    println!(
-        "## driftscope changepoints: {} change points ({method}) in {} series over {} windows\n",
-        out.changes.len(),
-        out.series,
-        out.windows
-    );
-    if !out.changes.is_empty() {
-        println!("| feature | series | window_index | window_start |\n|---|---|---|---|");
-        for c in out.changes.iter().take(100) {
-            println!(
-                "| {} | {} | {} | {} |",
-                c.feature.replace('|', "\\|"),
-                c.series,
-                c.window_index,
-                c.window_start.as_deref().unwrap_or("–")
-            );
-        }
-        if out.changes.len() > 100 {
-            println!("\n({} more in changepoints.json)", out.changes.len() - 100);
-        }
-    }
+    print!("{}", driftscope::output::report::markdown::changepoints(&out.changes, method, out.series, out.windows));
     for sk in &out.skipped {
         eprintln!("driftscope: skipped {}: {}", sk.path, sk.error);
     }
@@ -431,26 +411,7 @@ fn changepoints(
 
 fn calibrate(opts: JobOptions, baseline: &std::path::Path, rate: f64, staged: &Staged) -> anyhow::Result<u8> {
     let out = driftscope::jobs::run_calibrate(&opts, baseline, rate)?;
-    println!(
-        "## driftscope calibrate: thresholds at a false-alarm rate of {rate} per window and feature, from {} windows\n",
-        out.windows
-    );
-    println!("| feature | method | windows | threshold before | calibrated | expected false-alarm rate | history past it |\n|---|---|---|---|---|---|---|");
-    for c in &out.calibrations {
-        println!(
-            "| {} | {} | {} | {} | {:.6} | {:.4} | {} |",
-            c.feature.replace('|', "\\|"),
-            c.method,
-            c.windows,
-            c.previous.map_or("–".into(), |p| p.to_string()),
-            c.threshold,
-            c.expected_false_alarm_rate,
-            c.alarms_in_history
-        );
-    }
-    for c in out.calibrations.iter().filter(|c| c.note.is_some()) {
-        println!("\n- {}: {}", c.feature, c.note.as_deref().unwrap_or_default());
-    }
+    print!("{}", driftscope::output::report::markdown::calibration(&out.calibrations, rate, out.windows));
     for sk in &out.skipped {
         eprintln!("driftscope: skipped {}: {}", sk.path, sk.error);
     }

@@ -30,12 +30,32 @@
 //! `driftscope` Python package are built on this crate.
 //!
 //! ## Example
+//! The stages in order, on batches already in memory: profile a baseline (a first pass for
+//! moments and sketches, then exact counts over bin edges from its quantiles), profile the
+//! current data over the same edges, judge it.
 //! ```
-//! use driftscope_core::judge::compare;
-//! // Baseline and current counts over the same three bins (two interior edges).
-//! let spread = compare::Spread::even((0.0, 3.0));
-//! let m = compare::numeric(&[1.0, 2.0], &[50.0, 30.0, 20.0], &[20.0, 30.0, 50.0], &spread, Some(1.0)).unwrap();
-//! assert!((m.linf_simple - 0.3).abs() < 1e-12);
+//! use std::sync::Arc;
+//! use arrow_array::{ArrayRef, Float64Array, RecordBatch};
+//! use driftscope_core::backend::cpu::CpuBackend;
+//! use driftscope_core::engine::{profile_batches, ProfilePlan};
+//! use driftscope_core::judge::baseline::{plan_edges, Baseline};
+//! use driftscope_core::judge::verdict::judge;
+//!
+//! let batch = |shift: f64| {
+//!     let x: Vec<f64> = (0..20_000).map(|i| (i * 37 % 1000) as f64 / 10.0 + shift).collect();
+//!     RecordBatch::try_from_iter([("x", Arc::new(Float64Array::from(x)) as ArrayRef)]).unwrap()
+//! };
+//! let first = profile_batches(&[batch(0.0)], &ProfilePlan::default(), &CpuBackend)?.into_whole();
+//! let edges = plan_edges(&first).into_iter().map(|(k, e)| (k, e.into())).collect();
+//! let plan = ProfilePlan { edges, ..ProfilePlan::default() };
+//! let base = Baseline::from_profile(profile_batches(&[batch(0.0)], &plan, &CpuBackend)?.into_whole(), "training");
+//!
+//! let same = profile_batches(&[batch(0.0)], &plan, &CpuBackend)?.into_whole();
+//! let shifted = profile_batches(&[batch(25.0)], &plan, &CpuBackend)?.into_whole();
+//! assert_eq!(judge(&base, &same, None, 0.5).violations.len(), 0);
+//! let verdict = judge(&base, &shifted, None, 0.5);
+//! assert!(verdict.features[0].drifted() && verdict.summary.features_drifted == 1);
+//! # Ok::<(), driftscope_core::Error>(())
 //! ```
 #![warn(missing_docs)]
 

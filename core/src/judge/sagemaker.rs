@@ -33,6 +33,13 @@ fn ser_count<S: serde::Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
     }
 }
 
+/// Serde for an optional figure SageMaker writes: read leniently ([`lenient_opt_f64`]: numbers,
+/// numbers in strings, `null`), written as a number, non-finite values left out.
+mod figure {
+    pub(super) use super::lenient_opt_f64 as deserialize;
+    pub(super) use super::ser_opt_f64 as serialize;
+}
+
 fn is_none_or_nonfinite(v: &Option<f64>) -> bool {
     !matches!(v, Some(x) if x.is_finite())
 }
@@ -101,44 +108,19 @@ pub struct NumericalStatistics {
     /// Present and missing counts.
     pub common: Common,
     /// Mean.
-    #[serde(
-        default,
-        deserialize_with = "lenient_opt_f64",
-        serialize_with = "ser_opt_f64",
-        skip_serializing_if = "is_none_or_nonfinite"
-    )]
+    #[serde(default, with = "figure", skip_serializing_if = "is_none_or_nonfinite")]
     pub mean: Option<f64>,
     /// Sum.
-    #[serde(
-        default,
-        deserialize_with = "lenient_opt_f64",
-        serialize_with = "ser_opt_f64",
-        skip_serializing_if = "is_none_or_nonfinite"
-    )]
+    #[serde(default, with = "figure", skip_serializing_if = "is_none_or_nonfinite")]
     pub sum: Option<f64>,
     /// Population standard deviation.
-    #[serde(
-        default,
-        deserialize_with = "lenient_opt_f64",
-        serialize_with = "ser_opt_f64",
-        skip_serializing_if = "is_none_or_nonfinite"
-    )]
+    #[serde(default, with = "figure", skip_serializing_if = "is_none_or_nonfinite")]
     pub std_dev: Option<f64>,
     /// Minimum.
-    #[serde(
-        default,
-        deserialize_with = "lenient_opt_f64",
-        serialize_with = "ser_opt_f64",
-        skip_serializing_if = "is_none_or_nonfinite"
-    )]
+    #[serde(default, with = "figure", skip_serializing_if = "is_none_or_nonfinite")]
     pub min: Option<f64>,
     /// Maximum.
-    #[serde(
-        default,
-        deserialize_with = "lenient_opt_f64",
-        serialize_with = "ser_opt_f64",
-        skip_serializing_if = "is_none_or_nonfinite"
-    )]
+    #[serde(default, with = "figure", skip_serializing_if = "is_none_or_nonfinite")]
     pub max: Option<f64>,
     /// KLL distribution.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -219,12 +201,7 @@ pub struct StringStatistics {
     /// Present and missing counts.
     pub common: Common,
     /// Distinct values (estimated).
-    #[serde(
-        default,
-        deserialize_with = "lenient_opt_f64",
-        serialize_with = "ser_opt_f64",
-        skip_serializing_if = "is_none_or_nonfinite"
-    )]
+    #[serde(default, with = "figure", skip_serializing_if = "is_none_or_nonfinite")]
     pub distinct_count: Option<f64>,
     /// Categorical distribution.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -289,12 +266,7 @@ pub struct FeatureConstraints {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inferred_type: Option<String>,
     /// Required share of present values.
-    #[serde(
-        default,
-        deserialize_with = "lenient_opt_f64",
-        serialize_with = "ser_opt_f64",
-        skip_serializing_if = "is_none_or_nonfinite"
-    )]
+    #[serde(default, with = "figure", skip_serializing_if = "is_none_or_nonfinite")]
     pub completeness: Option<f64>,
     /// Numeric constraints.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -347,29 +319,14 @@ pub struct MonitoringConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub emit_metrics: Option<Switch>,
     /// Minimum share of values of the baseline's type.
-    #[serde(
-        default,
-        deserialize_with = "lenient_opt_f64",
-        serialize_with = "ser_opt_f64",
-        skip_serializing_if = "is_none_or_nonfinite"
-    )]
+    #[serde(default, with = "figure", skip_serializing_if = "is_none_or_nonfinite")]
     pub datatype_check_threshold: Option<f64>,
     /// Minimum share of values within the baseline's domain.
-    #[serde(
-        default,
-        deserialize_with = "lenient_opt_f64",
-        serialize_with = "ser_opt_f64",
-        skip_serializing_if = "is_none_or_nonfinite"
-    )]
+    #[serde(default, with = "figure", skip_serializing_if = "is_none_or_nonfinite")]
     pub domain_content_threshold: Option<f64>,
     /// Minimum share of non-negative values where `is_non_negative` holds (a driftscope
     /// extension; 1.0 when absent, so that a SageMaker constraints file keeps its meaning).
-    #[serde(
-        default,
-        deserialize_with = "lenient_opt_f64",
-        serialize_with = "ser_opt_f64",
-        skip_serializing_if = "is_none_or_nonfinite"
-    )]
+    #[serde(default, with = "figure", skip_serializing_if = "is_none_or_nonfinite")]
     pub non_negative_check_threshold: Option<f64>,
     /// Drift settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -386,23 +343,13 @@ pub struct DistributionConstraints {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub perform_comparison: Option<Switch>,
     /// Numeric drift threshold.
-    #[serde(
-        default,
-        deserialize_with = "lenient_opt_f64",
-        serialize_with = "ser_opt_f64",
-        skip_serializing_if = "is_none_or_nonfinite"
-    )]
+    #[serde(default, with = "figure", skip_serializing_if = "is_none_or_nonfinite")]
     pub comparison_threshold: Option<f64>,
     /// `Simple` or `Robust`.
     #[serde(default, alias = "comparion_method", skip_serializing_if = "Option::is_none")]
     pub comparison_method: Option<String>,
     /// Categorical drift threshold.
-    #[serde(
-        default,
-        deserialize_with = "lenient_opt_f64",
-        serialize_with = "ser_opt_f64",
-        skip_serializing_if = "is_none_or_nonfinite"
-    )]
+    #[serde(default, with = "figure", skip_serializing_if = "is_none_or_nonfinite")]
     pub categorical_comparison_threshold: Option<f64>,
     /// `LInfinity` or `ChiSquared`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

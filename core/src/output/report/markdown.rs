@@ -144,3 +144,57 @@ fn violations(o: &mut String, r: &MonitorReport) {
         }
     }
 }
+
+/// The summary of `changepoints`: how many change points `method` found, and the first 100.
+pub fn changepoints(
+    changes: &[crate::time::changepoint::ChangePoint],
+    method: crate::time::changepoint::Method,
+    series: usize,
+    windows: usize,
+) -> String {
+    let mut o = format!(
+        "## driftscope changepoints: {} change points ({method}) in {series} series over {windows} windows\n\n",
+        changes.len()
+    );
+    if !changes.is_empty() {
+        o.push_str("| feature | series | window_index | window_start |\n|---|---|---|---|\n");
+        for c in changes.iter().take(100) {
+            o.push_str(&format!(
+                "| {} | {} | {} | {} |\n",
+                c.feature.replace('|', "\\|"),
+                c.series,
+                c.window_index,
+                c.window_start.as_deref().unwrap_or("–")
+            ));
+        }
+        if changes.len() > 100 {
+            o.push_str(&format!("\n({} more in changepoints.json)\n", changes.len() - 100));
+        }
+    }
+    o
+}
+
+/// The summary of `calibrate`: each feature's threshold before and after, at the false-alarm
+/// `rate`, from `windows` windows of history.
+pub fn calibration(calibrations: &[crate::time::calibrate::Calibration], rate: f64, windows: usize) -> String {
+    let mut o = format!(
+        "## driftscope calibrate: thresholds at a false-alarm rate of {rate} per window and feature, from {windows} windows\n\n"
+    );
+    o.push_str("| feature | method | windows | threshold before | calibrated | expected false-alarm rate | history past it |\n|---|---|---|---|---|---|---|\n");
+    for c in calibrations {
+        o.push_str(&format!(
+            "| {} | {} | {} | {} | {:.6} | {:.4} | {} |\n",
+            c.feature.replace('|', "\\|"),
+            c.method,
+            c.windows,
+            c.previous.map_or("–".into(), |p| p.to_string()),
+            c.threshold,
+            c.expected_false_alarm_rate,
+            c.alarms_in_history
+        ));
+    }
+    for c in calibrations.iter().filter(|c| c.note.is_some()) {
+        o.push_str(&format!("\n- {}: {}\n", c.feature, c.note.as_deref().unwrap_or_default()));
+    }
+    o
+}
