@@ -18,6 +18,7 @@ use driftscope::engine::window::Window;
 use driftscope::jobs::{run_baseline, run_monitor, JobOptions, TimeOptions};
 use driftscope::source::remote::Staged;
 use driftscope::source::synth::Shape;
+use driftscope::Opt;
 
 /// How a finished command ends, as its exit code tells it.
 #[derive(Debug, Default)]
@@ -492,14 +493,58 @@ fn devices(json: bool) -> anyhow::Result<u8> {
     Ok(0)
 }
 
+/// The flag that sets a library option.
+fn flag(o: Opt) -> &'static str {
+    match o {
+        Opt::Baseline => "-b/--baseline",
+        Opt::Backend => "--backend",
+        Opt::Columns => "--columns",
+        Opt::EmfDimensions => "--emf-dimensions",
+        Opt::FalseAlarmRate => "--false-alarm-rate",
+        Opt::GroundTruth => "--ground-truth",
+        Opt::IdColumn => "--id-column",
+        Opt::Label => "--label",
+        Opt::MaxWindows => "--max-windows",
+        Opt::Method => "--method",
+        Opt::Prediction => "--prediction/--probability",
+        Opt::ProblemType => "--problem-type",
+        Opt::Reference => "--reference",
+        Opt::Threshold => "--threshold",
+        Opt::TimeColumn => "--time-column",
+        Opt::TimeFromPartitions => "--time-from-partitions",
+        Opt::Window => "--window",
+        Opt::WindowRows => "--window-rows",
+        _ => "an option",
+    }
+}
+
+/// What to do about an error of a library option, in the CLI's words.
+fn advice(o: Opt) -> Option<&'static str> {
+    match o {
+        Opt::MaxWindows => Some("use longer windows (--window, --window-rows) or raise --max-windows"),
+        _ => None,
+    }
+}
+
+/// An error in one line, with the flag a library option is set by and what to do about it.
+fn one_line_with_advice(e: &anyhow::Error) -> String {
+    use driftscope::error::Error;
+    let text = match e.downcast_ref::<Error>() {
+        Some(Error::Invalid { option, message }) => match advice(*option) {
+            Some(a) => format!("{}: {message} ({a})", flag(*option)),
+            None => format!("{}: {message}", flag(*option)),
+        },
+        Some(Error::OutputInUse { .. }) => format!("{e} (or pass --force to write there anyway)"),
+        _ => e.to_string(),
+    };
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 fn main() -> ExitCode {
     match run() {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            let mut msg = e.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
-            if let Some(driftscope::error::Error::OutputInUse { .. }) = e.downcast_ref() {
-                msg.push_str(" (or pass --force to write there anyway)");
-            }
+            let msg = one_line_with_advice(&e);
             eprintln!("driftscope: error: {msg}");
             ExitCode::from(2)
         }

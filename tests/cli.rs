@@ -432,7 +432,7 @@ fn gpu_adapter_that_matches_nothing_is_a_clear_error() {
         .arg(root().join("data/baseline.parquet"))
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("--backend gpu").and(predicate::str::contains("WGPU_ADAPTER_NAME")));
+        .stderr(predicate::str::contains("--backend: gpu").and(predicate::str::contains("WGPU_ADAPTER_NAME")));
     assert!(!d.path().join("b").exists());
 }
 
@@ -870,7 +870,7 @@ fn bench_times_windows() {
         .arg(d.path())
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("--window needs the capture shape"));
+        .stderr(predicate::str::contains("--window: the bench's windows need the capture shape"));
 }
 
 /// Every file of a folder, by name, with its bytes.
@@ -933,4 +933,65 @@ fn an_output_folder_never_overwrites_a_baseline() {
         .code(1);
     driftscope().args(["baseline", "-q", "--force", "-o"]).arg(&base).arg(&current).assert().success();
     assert_ne!(folder_bytes(&base), kept, "--force did not write the baseline");
+}
+
+/// The library names its options in its own words (Python users set no flags): no string in
+/// driftscope-core names a CLI flag, and an option's error is typed, the CLI adding the flag.
+#[test]
+fn library_messages_name_no_cli_flags() {
+    fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(&root().join("core/src"), &mut files);
+    let flag = |s: &str| s.match_indices("--").any(|(i, _)| s[i + 2..].starts_with(|c: char| c.is_ascii_lowercase()));
+    let mut found = Vec::new();
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        // Test modules and comments may name flags; strings outside them may not.
+        let code = text.split("#[cfg(test)]").next().unwrap();
+        for (n, line) in code.lines().enumerate() {
+            let code_part = line.split("//").next().unwrap();
+            for (i, lit) in code_part.split('"').enumerate() {
+                // The bench's stage label names the command it times, not an option.
+                if i % 2 == 1 && flag(lit) && !lit.starts_with("end to end (monitor") {
+                    found.push(format!("{}:{}: {lit}", f.display(), n + 1));
+                }
+            }
+        }
+    }
+    assert!(files.len() > 40, "only {} source files found", files.len());
+    assert!(found.is_empty(), "library strings naming CLI flags:\n{}", found.join("\n"));
+    // The option's error is typed; the CLI shows the flag.
+    let d = tempfile::tempdir().unwrap();
+    let base = sample_baseline(d.path());
+    let mut opts = driftscope::jobs::JobOptions::new(
+        vec![root().join("data/current.parquet").display().to_string()],
+        d.path().join("run"),
+    );
+    opts.windows = Some(driftscope::jobs::TimeOptions {
+        column: Some("nope".into()),
+        window: "1h".parse().unwrap(),
+        limit: 10,
+        reference: Default::default(),
+    });
+    let e = driftscope::jobs::run_monitor(&opts, Some(&base)).unwrap_err();
+    assert!(matches!(e, driftscope::Error::Invalid { option: driftscope::Opt::TimeColumn, .. }), "{e:?}");
+    assert_eq!(e.to_string(), "time column: no column named 'nope' in any input");
+    driftscope()
+        .args(["monitor", "-q", "--window", "1h", "--time-column", "nope", "-b"])
+        .arg(&base)
+        .arg("-o")
+        .arg(d.path().join("cli"))
+        .arg(root().join("data/current.parquet"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--time-column: no column named 'nope' in any input"));
 }

@@ -260,7 +260,8 @@ fn cli_sagemaker_model_quality_baseline_folder_as_is() {
     let out = d.path().join("out");
     // A SageMaker folder does not name the columns.
     let run = monitor_cmd(&base, &out).arg(data("diabetes.csv")).assert().code(2);
-    assert!(String::from_utf8_lossy(&run.get_output().stderr).contains("give --label COL"));
+    assert!(String::from_utf8_lossy(&run.get_output().stderr)
+        .contains("--label: the baseline's model quality does not name its columns"));
     monitor_cmd(&base, &out)
         .args(["--label", "label", "--prediction", "prediction"])
         .arg(data("diabetes.csv"))

@@ -500,7 +500,7 @@ fn windows_compare_with_one_another_without_a_baseline() {
         .arg(d.path().join("cur"))
         .assert()
         .code(2)
-        .stderr(predicates::str::contains("-b/--baseline is required"));
+        .stderr(predicates::str::contains("-b/--baseline: required, unless"));
     assert!(!d.path().join("none").exists());
 }
 

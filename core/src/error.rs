@@ -58,9 +58,92 @@ pub enum Error {
         /// What it holds, in one line.
         message: String,
     },
+    /// An option of a job is missing, or its value does not fit the data: named as the library
+    /// knows it ([`Opt`]); the CLI names its flag instead.
+    #[error("{}: {message}", option.name())]
+    Invalid {
+        /// The option.
+        option: Opt,
+        /// What is wrong, in one line, without the option's name.
+        message: String,
+    },
     /// A flag or option has an invalid value.
     #[error("{0}")]
     Usage(String),
+}
+
+/// An option of a job, as the library names it. The CLI shows each as its flag
+/// (`--time-column`), the Python package as its argument; the library's messages name neither.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Opt {
+    /// The baseline folder.
+    Baseline,
+    /// The backend asked for.
+    Backend,
+    /// The columns profiled.
+    Columns,
+    /// The EMF dimension set.
+    EmfDimensions,
+    /// The false-alarm rate of a calibration.
+    FalseAlarmRate,
+    /// The ground-truth inputs.
+    GroundTruth,
+    /// The id column joining predictions with labels.
+    IdColumn,
+    /// The label column.
+    Label,
+    /// The most windows a run may hold.
+    MaxWindows,
+    /// The change-point method.
+    Method,
+    /// The prediction column.
+    Prediction,
+    /// The problem type.
+    ProblemType,
+    /// What each window is compared with.
+    Reference,
+    /// The classification threshold.
+    Threshold,
+    /// The time column.
+    TimeColumn,
+    /// Times taken from hive partitions.
+    TimeFromPartitions,
+    /// The window length.
+    Window,
+    /// Windows of a number of rows.
+    WindowRows,
+}
+
+impl Opt {
+    /// The option's name in the library's words.
+    pub fn name(self) -> &'static str {
+        match self {
+            Opt::Baseline => "baseline",
+            Opt::Backend => "backend",
+            Opt::Columns => "columns",
+            Opt::EmfDimensions => "EMF dimensions",
+            Opt::FalseAlarmRate => "false-alarm rate",
+            Opt::GroundTruth => "ground truth",
+            Opt::IdColumn => "id column",
+            Opt::Label => "label column",
+            Opt::MaxWindows => "most windows",
+            Opt::Method => "change-point method",
+            Opt::Prediction => "prediction column",
+            Opt::ProblemType => "problem type",
+            Opt::Reference => "window reference",
+            Opt::Threshold => "threshold",
+            Opt::TimeColumn => "time column",
+            Opt::TimeFromPartitions => "time from partitions",
+            Opt::Window => "window",
+            Opt::WindowRows => "windows of rows",
+        }
+    }
+}
+
+/// An [`Error::Invalid`] of `option`.
+pub fn invalid(option: Opt, message: impl Into<String>) -> Error {
+    Error::Invalid { option, message: message.into() }
 }
 
 /// Result alias for the library.

@@ -71,4 +71,4 @@ pub mod quality;
 pub mod source;
 pub mod time;
 
-pub use error::{Error, Result};
+pub use error::{Error, Opt, Result};

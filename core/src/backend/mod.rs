@@ -119,7 +119,7 @@ pub fn select(choice: BackendChoice) -> Result<(Box<dyn Backend>, String)> {
         },
         BackendChoice::Gpu => match gpu_backend(true) {
             Ok((g, summary)) => Ok((g, format!("gpu: {summary} (requested)"))),
-            Err(why) => Err(Error::Backend(format!("--backend gpu: {why}"))),
+            Err(why) => Err(crate::error::invalid(crate::Opt::Backend, format!("gpu: {why}"))),
         },
     }
 }

@@ -122,9 +122,10 @@ fn time_ranks(files: &[ScannedFile], column: &str, n: u64, limit: usize) -> Resu
     timed.sort_unstable();
     let windows = (timed.len() as u64).div_ceil(n);
     if windows > limit as u64 || windows >= u32::MAX as u64 {
-        return Err(Error::Usage(format!(
-            "--window-rows {n}: {windows} windows, more than the {limit} allowed; use more rows per window or raise --max-windows"
-        )));
+        return Err(crate::error::invalid(
+            crate::Opt::MaxWindows,
+            format!("windows of {n} rows: {windows} windows, more than the {limit} allowed"),
+        ));
     }
     let mut ranks = vec![u32::MAX; total as usize];
     for (pos, &(_, row)) in timed.iter().enumerate() {
@@ -159,31 +160,26 @@ impl RowPlan {
     }
 }
 
-fn profile_unit(
-    file: &ScannedFile,
-    (fi, rg): (usize, usize),
-    req: &Request,
-    rows: &RowPlan,
-) -> std::result::Result<ProfileSet, UnitError> {
+fn profile_unit(file: &ScannedFile, (fi, rg): (usize, usize), req: &Request, rows: &RowPlan) -> Result<ProfileSet> {
     let (cols, schema) = file_columns(file, req.plan);
-    let mut profiler = Profiler::new(req.plan, schema, req.backend).map_err(one_line)?;
+    let mut profiler = Profiler::new(req.plan, schema, req.backend)?;
     rows.apply(&mut profiler, fi, rg, file.row_group_rows(rg));
     if matches!(&req.plan.segment, SegmentKey::Window { column, .. } if column == super::PARTITION_TIME) {
         profiler.set_time(crate::source::scan::partition_time(&file.partitions));
     }
-    let mut failure: Option<UnitError> = None;
+    let mut failure: Option<Error> = None;
     for_each_batch(file, rg, &cols, |batch| {
         if failure.is_none() {
             if let Err(e) = profiler.update(batch) {
-                failure = Some(one_line(e));
+                failure = Some(e);
             }
         }
     })
-    .map_err(one_line)?;
+    .map_err(|e| Error::Decode(one_line(e)))?;
     if let Some(e) = failure {
         return Err(e);
     }
-    let set = profiler.finish().map_err(one_line)?;
+    let set = profiler.finish()?;
     req.progress.inc(file.row_group_rows(rg));
     Ok(set)
 }
@@ -440,9 +436,10 @@ impl<'a> Run<'a> {
         let SegmentKey::Window { column, window, limit } = &self.req.plan.segment else { return Ok(()) };
         let windows = self.state.total.windows().count();
         if windows > *limit {
-            return Err(Error::Usage(format!(
-                "time column '{column}': {windows} windows of {window} so far, more than the {limit} allowed; use a longer --window or raise --max-windows"
-            )));
+            return Err(crate::error::invalid(
+                crate::Opt::MaxWindows,
+                format!("time column '{column}': {windows} windows of {window} so far, more than the {limit} allowed"),
+            ));
         }
         Ok(())
     }
@@ -471,11 +468,17 @@ pub fn profile_files(files: &[ScannedFile], req: &Request, checkpoint: Option<&C
     let per_thread = if matches!(req.plan.segment, SegmentKey::Whole) { 4 } else { 1 };
     let chunk = (rayon::current_num_threads() * per_thread).max(per_thread * 2);
     for window in run.units().chunks(chunk) {
-        let results: Vec<Option<std::result::Result<ProfileSet, UnitError>>> = window
+        let results: Vec<Option<Result<ProfileSet>>> = window
             .par_iter()
             .map(|&(fi, rg)| (!run.failed(fi)).then(|| profile_unit(&files[fi], (fi, rg), req, &rows)))
             .collect();
         for (&(fi, _), r) in window.iter().zip(results) {
+            // Too many windows is the run's limit, not a file's defect: it stops the job. Any
+            // other failure leaves the unit's file out.
+            let r = match r {
+                Some(Err(e @ Error::Invalid { option: crate::Opt::MaxWindows, .. })) => return Err(e),
+                r => r.map(|r| r.map_err(one_line)),
+            };
             run.record(fi, r);
         }
         run.fold_completed(false);

@@ -522,10 +522,10 @@ impl<'b> Profiler<'b> {
         for (segment, _) in &groups.segments {
             if !self.set.segments.contains_key(segment) {
                 if self.set.segments.len() > w.limit {
-                    return Err(Error::Usage(format!(
-                        "time column '{}': more than {} windows of {}; use a longer --window or raise --max-windows",
-                        w.column, w.limit, w.window
-                    )));
+                    return Err(crate::error::invalid(
+                        crate::Opt::MaxWindows,
+                        format!("time column '{}': more than {} windows of {}", w.column, w.limit, w.window),
+                    ));
                 }
                 self.set.segments.insert(segment.clone(), self.template.clone());
             }

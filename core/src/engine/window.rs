@@ -59,7 +59,12 @@ impl FromStr for Window {
     /// `15m`, `1h`, `1d`, `7d`, `1w`, `1mo`: a whole number and a unit (`m` minutes, `h` hours,
     /// `d` days, `w` weeks, `mo` months), in UTC.
     fn from_str(s: &str) -> Result<Window> {
-        let bad = || Error::Usage(format!("--window: expected a length such as 15m, 1h, 1d, 7d or 1mo, got {s:?}"));
+        let bad = || {
+            crate::error::invalid(
+                crate::Opt::Window,
+                format!("expected a length such as 15m, 1h, 1d, 7d or 1mo, got {s:?}"),
+            )
+        };
         let t = s.trim();
         let split = t.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
         let (n, unit) = t.split_at(split);
@@ -318,9 +323,9 @@ pub fn times_ms(column: &str, array: &ArrayRef) -> Result<Vec<Option<i64>>> {
     };
     let scale = |v: i64, f: i64| if f < 0 { v.checked_mul(-f) } else { Some(v.div_euclid(f)) };
     let ints = |a: &ArrayRef| -> Result<arrow_array::Int64Array> {
-        arrow_cast::cast(a, &DataType::Int64)
-            .map(|a| a.as_primitive::<Int64Type>().clone())
-            .map_err(|e| Error::Usage(format!("--time-column '{column}': {}", crate::error::one_line(e))))
+        arrow_cast::cast(a, &DataType::Int64).map(|a| a.as_primitive::<Int64Type>().clone()).map_err(|e| {
+            crate::error::invalid(crate::Opt::TimeColumn, format!("'{column}': {}", crate::error::one_line(e)))
+        })
     };
     match array.data_type() {
         DataType::Timestamp(unit, _) => {
@@ -334,18 +339,21 @@ pub fn times_ms(column: &str, array: &ArrayRef) -> Result<Vec<Option<i64>>> {
             // a timestamp is a null here: counted as untimed, never guessed.
             let utc = DataType::Timestamp(TimeUnit::Millisecond, Some("+00:00".into()));
             let opts = arrow_cast::CastOptions { safe: true, ..Default::default() };
-            let t = arrow_cast::cast::cast_with_options(array, &utc, &opts)
-                .map_err(|e| Error::Usage(format!("--time-column '{column}': {}", crate::error::one_line(e))))?;
+            let t = arrow_cast::cast::cast_with_options(array, &utc, &opts).map_err(|e| {
+                crate::error::invalid(crate::Opt::TimeColumn, format!("'{column}': {}", crate::error::one_line(e)))
+            })?;
             Ok(ints(&t)?.iter().collect())
         }
         t if t.is_integer() || t.is_floating() => {
-            let f = arrow_cast::cast(array, &DataType::Float64)
-                .map_err(|e| Error::Usage(format!("--time-column '{column}': {}", crate::error::one_line(e))))?;
+            let f = arrow_cast::cast(array, &DataType::Float64).map_err(|e| {
+                crate::error::invalid(crate::Opt::TimeColumn, format!("'{column}': {}", crate::error::one_line(e)))
+            })?;
             Ok(f.as_primitive::<Float64Type>().iter().map(|v| v.and_then(epoch_ms)).collect())
         }
-        t => Err(Error::Usage(format!(
-            "--time-column '{column}' is {t}: expected a timestamp, a date, an epoch number or ISO 8601 text"
-        ))),
+        t => Err(crate::error::invalid(
+            crate::Opt::TimeColumn,
+            format!("'{column}' is {t}: expected a timestamp, a date, an epoch number or ISO 8601 text"),
+        )),
     }
 }
 

@@ -156,7 +156,10 @@ const TIME_COLUMN: &str = "event_time";
 /// Runs the benchmark.
 pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
     if opts.window.is_some() && opts.shape != Shape::Capture {
-        return Err(Error::Usage("bench --window needs the capture shape (its event_time)".into()));
+        return Err(crate::error::invalid(
+            crate::Opt::Window,
+            "the bench's windows need the capture shape (its event_time)",
+        ));
     }
     let tmp;
     let dir = match &opts.dir {
@@ -211,7 +214,9 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
     drop(batches);
     if opts.quality {
         if opts.shape != Shape::Capture {
-            return Err(Error::Usage("bench --quality needs the capture shape (its prediction and label)".into()));
+            return Err(Error::Usage(
+                "the bench's model quality needs the capture shape (its prediction and label)".into(),
+            ));
         }
         stages.extend(quality_stages(&s.files, &dir, opts.runs)?);
     }
@@ -220,20 +225,19 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
     }
     Ok(BenchReport {
         file: cur_path.display().to_string(),
-        file_bytes: s.files[0]
-            .parquet()
-            .expect("the bench writes Parquet")
-            .metadata()
-            .row_groups()
-            .iter()
-            .map(|g| g.compressed_size().max(0) as u64)
-            .sum(),
+        file_bytes: compressed_bytes(&s.files[0]),
         rows,
         columns: s.columns.len(),
         arrow_bytes: bytes,
         threads: rayon::current_num_threads(),
         stages,
     })
+}
+
+/// The compressed bytes of a Parquet file's row groups.
+fn compressed_bytes(f: &crate::source::scan::ScannedFile) -> u64 {
+    let meta = f.parquet().expect("the bench writes Parquet").metadata();
+    meta.row_groups().iter().map(|g| g.compressed_size().max(0) as u64).sum()
 }
 
 /// What the windowed stages time with: the backend, how it was asked for, its name, and the

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::judge::baseline::{self, Baseline};
 use crate::output::{to_json, write_files};
 use crate::source::scan::Skipped;
@@ -45,7 +45,10 @@ struct CalibrationFile<'a> {
 /// `monitoring_config_overrides`) plus `calibration.json`.
 pub fn run_calibrate(opts: &JobOptions, baseline_dir: &std::path::Path, rate: f64) -> Result<CalibrateOutcome> {
     if !(rate > 0.0 && rate < 1.0) {
-        return Err(Error::Usage(format!("--false-alarm-rate: expected a rate between 0 and 1, got {rate}")));
+        return Err(crate::error::invalid(
+            crate::Opt::FalseAlarmRate,
+            format!("expected a rate between 0 and 1, got {rate}"),
+        ));
     }
     check_output(&opts.output, Some(baseline_dir), Job::Calibrate, opts.force)?;
     let base = Baseline::load(baseline_dir)?;
@@ -59,7 +62,10 @@ pub fn run_calibrate(opts: &JobOptions, baseline_dir: &std::path::Path, rate: f6
     names.retain(|n| *n != w.column);
     let results = timeline::evaluate(&base, &names, &outcome.segments, &w.window, WindowReference::Baseline)?;
     if results.is_empty() {
-        return Err(Error::Usage(format!("--time-column '{}': no row of the history holds a time", w.column)));
+        return Err(crate::error::invalid(
+            crate::Opt::TimeColumn,
+            format!("'{}': no row of the history holds a time", w.column),
+        ));
     }
     let calibrations = crate::time::calibrate::calibrate(&results, rate);
     let mut constraints = base.constraints.clone();

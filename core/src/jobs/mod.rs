@@ -32,7 +32,7 @@ use crate::engine::progress::Progress;
 use crate::engine::window::{self, Window};
 use crate::engine::SegmentKey;
 use crate::engine::{profile_files, Checkpoint, Outcome, ProfilePlan, Request};
-use crate::error::{Error, Result};
+use crate::error::{invalid, Error, Opt, Result};
 use crate::output::folder::OutputGuard;
 use crate::profile::Role;
 use crate::quality::run::QualityFlags;
@@ -130,7 +130,7 @@ fn scan_inputs(opts: &JobOptions) -> Result<Scan> {
     if let Some(cols) = &opts.columns {
         for c in cols {
             if !s.columns.iter().any(|u| crate::source::decode::names_root(c, &u.name)) {
-                return Err(Error::Usage(format!("--columns: no column named '{c}' in any input")));
+                return Err(invalid(Opt::Columns, format!("no column named '{c}' in any input")));
             }
         }
     }
@@ -147,10 +147,10 @@ fn ground_truth(opts: &JobOptions) -> Result<Option<Vec<ScannedFile>>> {
         eprintln!("warning: {w}");
     }
     if let Some(sk) = s.skipped.first() {
-        return Err(Error::Input { path: sk.path.clone().into(), message: format!("--ground-truth: {}", sk.error) });
+        return Err(invalid(Opt::GroundTruth, format!("{}: {}", sk.path, sk.error)));
     }
     if s.files.is_empty() {
-        return Err(Error::NoInput("--ground-truth: no file".into()));
+        return Err(invalid(Opt::GroundTruth, "no file"));
     }
     Ok(Some(s.files))
 }
@@ -206,10 +206,13 @@ fn strict_check(opts: &JobOptions, skipped: &[Skipped]) -> Result<()> {
 fn check_timed(w: &WindowOptions, segments: &crate::engine::ProfileSet) -> Result<u64> {
     let untimed = segments.segments.get(&crate::engine::Segment::Untimed).map_or(0, |p| p.rows);
     if segments.windows().next().is_none() && untimed > 0 {
-        return Err(Error::Usage(format!(
-            "--time-column '{}': none of the {untimed} rows holds a time (a timestamp, a date, an epoch number or ISO 8601 text)",
-            w.column
-        )));
+        return Err(invalid(
+            Opt::TimeColumn,
+            format!(
+                "'{}': none of the {untimed} rows holds a time (a timestamp, a date, an epoch number or ISO 8601 text)",
+                w.column
+            ),
+        ));
     }
     Ok(untimed)
 }
@@ -222,7 +225,7 @@ fn windows_pass(
     edges: BTreeMap<String, Vec<f64>>,
     pass: &str,
 ) -> Result<(WindowOptions, Outcome, String)> {
-    let t = opts.windows.as_ref().ok_or_else(|| Error::Usage(format!("{pass}: --window is required")))?;
+    let t = opts.windows.as_ref().ok_or_else(|| invalid(Opt::Window, format!("{pass} needs one")))?;
     let w = time_column(t, s)?;
     let plan = ProfilePlan {
         columns: opts.columns.clone(),
@@ -258,35 +261,34 @@ fn time_column(t: &TimeOptions, s: &Scan) -> Result<WindowOptions> {
         .collect();
     let wrong = flat.iter().find(|(c, ty)| Some(c) == t.column.as_ref() && !window::is_time_type(ty));
     if let Some((c, ty)) = wrong {
-        return Err(Error::Usage(format!(
-            "--time-column '{c}' is {ty}: expected a timestamp, a date, an epoch number or ISO 8601 text"
-        )));
+        return Err(invalid(
+            Opt::TimeColumn,
+            format!("'{c}' is {ty}: expected a timestamp, a date, an epoch number or ISO 8601 text"),
+        ));
     }
     let column = match &t.column {
         Some(c) if c == crate::engine::PARTITION_TIME => {
             if !s.files.iter().any(|f| crate::source::scan::partition_time(&f.partitions).is_some()) {
-                return Err(Error::Usage(
-                    "--time-from-partitions: no input is in a hive partition naming a date (dt=2026-11-28/hour=14, or year=/month=/day=)".into(),
+                return Err(invalid(
+                    Opt::TimeFromPartitions,
+                    "no input is in a hive partition naming a date (dt=2026-11-28/hour=14, or year=/month=/day=)",
                 ));
             }
             c.clone()
         }
         Some(c) if flat.iter().any(|(f, _)| f == c) => c.clone(),
-        Some(c) => return Err(Error::Usage(format!("--time-column: no column named '{c}' in any input"))),
+        Some(c) => return Err(invalid(Opt::TimeColumn, format!("no column named '{c}' in any input"))),
         None => match CAPTURE_TIME.iter().find(|n| flat.iter().any(|(f, _)| f == *n)) {
             Some(n) => n.to_string(),
             // Windows of rows without a time follow the inputs' order.
             None if t.window.rows_per_window().is_some() => crate::engine::INPUT_ORDER.to_string(),
-            None => {
-                return Err(Error::Usage(
-                    "--window: name the time column with --time-column (the inputs have no inferenceTime)".into(),
-                ))
-            }
+            None => return Err(invalid(Opt::TimeColumn, "needed for windows: the inputs have no inferenceTime")),
         },
     };
     if t.window.rows_per_window().is_some() && matches!(t.reference, WindowReference::Range { .. }) {
-        return Err(Error::Usage(
-            "--reference window:START..END needs calendar windows; with --window-rows use previous or rolling:N".into(),
+        return Err(invalid(
+            Opt::Reference,
+            "window:START..END needs calendar windows; with windows of rows use previous or rolling:N",
         ));
     }
     Ok(WindowOptions { column, window: t.window, limit: t.limit, reference: t.reference })

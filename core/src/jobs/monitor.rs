@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use crate::engine::ProfilePlan;
 use crate::engine::SegmentKey;
-use crate::error::{Error, Result};
+use crate::error::{Opt, Result};
 use crate::judge::baseline::{self, Baseline};
 use crate::judge::drift::{self};
 use crate::output::report::{self, BaselineInfo, InputSummary, MonitorReport, Summary};
@@ -142,8 +142,9 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
     let s = scan_inputs(opts)?;
     let windows = opts.windows.as_ref().map(|t| time_column(t, &s)).transpose()?;
     if loaded.is_none() && windows.as_ref().is_none_or(|w| w.reference == WindowReference::Baseline) {
-        return Err(Error::Usage(
-            "-b/--baseline is required, unless --window compares windows with one another (--reference previous, rolling:N or window:START..END)".into(),
+        return Err(crate::error::invalid(
+            Opt::Baseline,
+            "required, unless windows are compared with one another (reference previous, rolling:N or window:START..END)",
         ));
     }
     let mut guard = OutputGuard::new(&opts.output);

@@ -125,10 +125,10 @@ impl Labels {
     /// Checks the dimension set.
     ///
     /// # Errors
-    /// [`crate::Error::Usage`] for an unknown or repeated name, or more than
+    /// [`crate::Error::Invalid`] for an unknown or repeated name, or more than
     /// [`EMF_MAX_DIMENSIONS`].
     pub fn check(&self) -> crate::Result<()> {
-        let bad = |why: String| Err(crate::Error::Usage(format!("--emf-dimensions: {why}")));
+        let bad = |why: String| Err(crate::error::invalid(crate::Opt::EmfDimensions, why));
         if self.dimensions.len() > EMF_MAX_DIMENSIONS {
             return bad(format!("at most {EMF_MAX_DIMENSIONS} dimensions"));
         }

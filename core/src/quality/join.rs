@@ -437,13 +437,14 @@ pub fn score(req: &QualityRequest) -> Result<QualityOutcome> {
     let Some(truth) = req.ground_truth else { return score_unjoined(req) };
     for f in req.predictions.iter().chain(truth) {
         if id_columns(f, req.id_column).is_empty() {
-            return Err(Error::Input {
-                path: f.path.clone(),
-                message: match req.id_column {
-                    Some(c) => format!("no id column '{c}' to join predictions with labels"),
-                    None => "no id to join predictions with labels: give --id-column COL (captures and ground truth use eventMetadata.inferenceId or eventId)".into(),
-                },
-            });
+            let message = match req.id_column {
+                Some(c) => format!("{}: no column '{c}' to join predictions with labels", f.path.display()),
+                None => format!(
+                    "{}: no id to join predictions with labels: name the id column (captures and ground truth use eventMetadata.inferenceId or eventId)",
+                    f.path.display()
+                ),
+            };
+            return Err(crate::error::invalid(crate::Opt::IdColumn, message));
         }
         if truth.iter().any(|t| std::ptr::eq(t, f)) && truth_label_column(s, f).is_none() {
             require(f, &s.label, "label")?;

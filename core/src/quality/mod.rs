@@ -148,17 +148,18 @@ impl QualitySettings {
     /// Checks that the columns asked for fit the problem type.
     ///
     /// # Errors
-    /// A one-line message naming the missing flag or the bad value.
-    pub fn validate(&self) -> Result<(), String> {
+    /// [`crate::Error::Invalid`] naming the missing option or the bad value.
+    pub fn validate(&self) -> crate::Result<()> {
+        use crate::error::{invalid, Opt};
         if !(self.threshold.is_finite() && (0.0..=1.0).contains(&self.threshold)) {
-            return Err(format!("--threshold {} is not a probability in [0, 1]", self.threshold));
+            return Err(invalid(Opt::Threshold, format!("{} is not a probability in [0, 1]", self.threshold)));
         }
         match self.problem_type {
             ProblemType::BinaryClassification if self.prediction.is_none() && self.probability.is_none() => {
-                Err("a binary classification needs --prediction COL or --probability COL".into())
+                Err(invalid(Opt::Prediction, "a binary classification needs a prediction or a probability column"))
             }
             ProblemType::Regression | ProblemType::MulticlassClassification if self.prediction.is_none() => {
-                Err(format!("a {} needs --prediction COL", self.problem_type.name()))
+                Err(invalid(Opt::Prediction, format!("a {} needs a prediction column", self.problem_type.name())))
             }
             _ => Ok(()),
         }

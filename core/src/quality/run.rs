@@ -16,7 +16,7 @@ use super::join::{score, QualityOutcome, QualityRequest, WindowQuality, DEFAULT_
 use super::sagemaker::{check, parse_constraints, parse_statistics, QualityConstraints, QualityViolation};
 use super::{ProblemType, QualitySettings};
 use crate::engine::window::Window;
-use crate::error::{Error, Result};
+use crate::error::{invalid, Error, Opt, Result};
 use crate::source::scan::ScannedFile;
 
 /// The folder of a baseline or monitoring run that holds the model-quality files.
@@ -63,22 +63,22 @@ impl QualityFlags {
     /// The settings: the baseline's (when there is one) with the flags over them.
     ///
     /// # Errors
-    /// [`Error::Usage`] naming the flag that is missing or does not fit.
+    /// [`Error::Invalid`] naming the option that is missing or does not fit.
     pub fn resolve(&self, base: Option<&QualityBaseline>) -> Result<Option<QualitySettings>> {
         let from_base = base.and_then(|b| b.settings.clone());
         let problem = match (self.problem_type, base) {
             (Some(p), Some(b)) if p != b.problem_type => {
-                return Err(Error::Usage(format!(
-                    "--problem-type {} does not match the baseline's model quality ({})",
-                    p.name(),
-                    b.problem_type.name()
-                )))
+                return Err(invalid(
+                    Opt::ProblemType,
+                    format!("{} does not match the baseline's model quality ({})", p.name(), b.problem_type.name()),
+                ))
             }
             (Some(p), _) => p,
             (None, Some(b)) => b.problem_type,
             (None, None) if self.any() => {
-                return Err(Error::Usage(
-                    "model quality needs --problem-type (Regression, BinaryClassification or MulticlassClassification), or a baseline with model quality".into(),
+                return Err(invalid(
+                    Opt::ProblemType,
+                    "model quality needs one (Regression, BinaryClassification or MulticlassClassification), or a baseline with model quality",
                 ))
             }
             (None, None) => return Ok(None),
@@ -104,13 +104,16 @@ impl QualityFlags {
             s.positive_label.clone_from(p);
         }
         if s.label.is_empty() {
-            return Err(Error::Usage(if base.is_some() {
-                "the baseline's model quality does not name its columns (a SageMaker folder): give --label COL and --prediction COL or --probability COL".into()
-            } else {
-                "model quality needs --label COL".into()
-            }));
+            return Err(invalid(
+                Opt::Label,
+                if base.is_some() {
+                    "the baseline's model quality does not name its columns (a SageMaker folder): give the label column, and the prediction or the probability column"
+                } else {
+                    "model quality needs one"
+                },
+            ));
         }
-        s.validate().map_err(Error::Usage)?;
+        s.validate()?;
         Ok(Some(s))
     }
 }

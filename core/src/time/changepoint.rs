@@ -42,9 +42,10 @@ impl std::str::FromStr for Method {
             "binseg" => Ok(Method::BinSeg),
             "pelt" => Ok(Method::Pelt),
             "page-hinkley" | "ph" => Ok(Method::PageHinkley),
-            other => {
-                Err(crate::Error::Usage(format!("--method: expected binseg, pelt or page-hinkley, got {other:?}")))
-            }
+            other => Err(crate::error::invalid(
+                crate::Opt::Method,
+                format!("expected binseg, pelt or page-hinkley, got {other:?}"),
+            )),
         }
     }
 }

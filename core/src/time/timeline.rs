@@ -83,9 +83,12 @@ impl std::str::FromStr for WindowReference {
     /// `baseline`, `previous`, `rolling:N`, `window:START..END`.
     fn from_str(s: &str) -> Result<Self> {
         let bad = |why: &str| {
-            Error::Usage(format!(
-                "--reference: {why}; expected baseline, previous, rolling:N or window:START..END (e.g. window:2026-01-01..2026-02-01), got {s:?}"
-            ))
+            crate::error::invalid(
+                crate::Opt::Reference,
+                format!(
+                    "{why}; expected baseline, previous, rolling:N or window:START..END (e.g. window:2026-01-01..2026-02-01), got {s:?}"
+                ),
+            )
         };
         match s.trim() {
             "baseline" => Ok(WindowReference::Baseline),
@@ -175,9 +178,10 @@ pub fn evaluate(
             let inside: Vec<&DatasetProfile> =
                 windows.iter().filter(|(s, _)| (from..to).contains(s)).map(|&(_, p)| p).collect();
             if inside.is_empty() {
-                return Err(Error::Usage(format!(
-                    "--reference {reference}: no window of the inputs starts in that range"
-                )));
+                return Err(crate::error::invalid(
+                    crate::Opt::Reference,
+                    format!("{reference}: no window of the inputs starts in that range"),
+                ));
             }
             Some(merged(&inside))
         }

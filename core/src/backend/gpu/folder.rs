@@ -377,7 +377,7 @@ impl Resources {
         let layout = Layout::of(&plan, rows)?;
         if layout.largest_binding() > limit {
             return Err(Error::Backend(format!(
-                "{} numeric columns need more than this GPU's largest binding ({} MiB): profile fewer columns (--columns) or use --backend cpu",
+                "{} numeric columns need more than this GPU's largest binding ({} MiB): profile fewer columns or use the CPU backend",
                 layout.n_numeric,
                 limit >> 20
             )));

@@ -276,7 +276,7 @@ impl GpuBackend {
         let adapter = found.into_iter().next().expect("non-empty");
         if !allow_software && !is_hardware(adapter.get_info().device_type) {
             return Err(Error::Backend(format!(
-                "no hardware GPU adapter found, only {} (a software adapter is slower than the CPU backend; --backend gpu uses it)",
+                "no hardware GPU adapter found, only {} (a software adapter is slower than the CPU backend; asking for the GPU backend uses it)",
                 adapter.get_info().name
             )));
         }
