@@ -207,8 +207,11 @@ pub struct WatchArgs {
     /// Where arriving files are folded, their windows keyed in the kernels: the CPU (the
     /// default: files arrive a few at a time), a GPU adapter, or auto (a hardware GPU when
     /// there is one).
-    #[arg(long, value_enum, default_value_t = BackendArg::Cpu)]
-    pub backend: BackendArg,
+    #[arg(long, value_enum)]
+    pub backend: Option<BackendArg>,
+    /// Say nothing per closed window: the last line still tells what the call did.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
     /// Metrics files.
     #[command(flatten)]
     pub metrics: MetricsArgs,

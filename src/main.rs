@@ -269,6 +269,7 @@ fn watch(args: cli::WatchArgs) -> anyhow::Result<u8> {
         once,
         force,
         backend,
+        quiet,
         metrics,
         input,
     } = args;
@@ -291,9 +292,13 @@ fn watch(args: cli::WatchArgs) -> anyhow::Result<u8> {
         once,
         metrics,
         force,
+        quiet,
     };
     let base = driftscope::judge::baseline::Baseline::load(&baseline)?;
-    let (backend, why) = driftscope::backend::select(backend.into())?;
+    let (backend, why) = match backend {
+        Some(b) => driftscope::backend::select(b.into())?,
+        None => (driftscope::backend::select(BackendChoice::Cpu)?.0, "cpu (default)".to_string()),
+    };
     eprintln!("driftscope watch: backend {why}");
     let mut w = driftscope::jobs::watch::Watcher::new(opts, base, backend.as_ref())?;
     let pass = w.run()?;

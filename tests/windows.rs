@@ -1207,9 +1207,11 @@ fn watch_once_from_cron_folds_files_written_before_it_ran() {
     }
     // Hour 3 is still being written as the call runs.
     put(3, 0.0, None);
-    let cron = || {
+    let cron = |quiet: bool| {
         crate::common::driftscope()
-            .args(["watch", "--once", "--time-column", "t", "--grace", "0s", "-b"])
+            .args(["watch", "--once", "--time-column", "t", "--grace", "0s"])
+            .args(quiet.then_some("-q"))
+            .arg("-b")
             .arg(&base)
             .arg("-o")
             .arg(&out)
@@ -1217,11 +1219,12 @@ fn watch_once_from_cron_folds_files_written_before_it_ran() {
             .output()
             .unwrap()
     };
-    let first = cron();
+    let first = cron(false);
     let stderr = String::from_utf8_lossy(&first.stderr);
     // A window with violations exits 1, as monitor does.
     assert_eq!(first.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("3 files folded") && stderr.contains("1 not settled yet"), "{stderr}");
+    assert!(stderr.contains("backend cpu (default)") && stderr.contains("closed 2026-11-28T02:00:00Z"), "{stderr}");
     let rows = csv_rows(&out.join("windows.csv"));
     let x = |rows: &[std::collections::BTreeMap<String, String>], h: i64| {
         let start = driftscope::engine::window::iso(DAY0 + h * HOUR);
@@ -1236,9 +1239,10 @@ fn watch_once_from_cron_folds_files_written_before_it_ran() {
     // The next call, once hour 3 has settled: it is folded and closed; the windows already
     // closed are not judged again, and nothing new has a violation.
     written_ago(&input.join("2026/11/28/03/part.parquet"), ten_minutes);
-    let second = cron();
+    let second = cron(true);
     let stderr = String::from_utf8_lossy(&second.stderr);
     assert_eq!(second.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("closed 2026"), "-q says nothing per window: {stderr}");
     assert!(stderr.contains("1 files folded") && stderr.contains("1 windows closed, 0 with violations"), "{stderr}");
     let again = csv_rows(&out.join("windows.csv"));
     assert_eq!(again[..rows.len()], rows[..], "the first call's rows are kept as they were");

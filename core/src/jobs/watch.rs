@@ -51,6 +51,8 @@ pub struct WatchOptions {
     pub metrics: Option<crate::output::metrics::MetricsOptions>,
     /// Write into the output folder even when it is the baseline folder or holds a baseline.
     pub force: bool,
+    /// Say nothing per closed window.
+    pub quiet: bool,
 }
 
 /// The name of the state file in the output folder.
@@ -303,7 +305,7 @@ impl<'b> Watcher<'b> {
         let closed = self.close_due(chrono::Utc::now().timestamp_millis())?;
         pass.closed = closed.len();
         pass.with_violations = closed.iter().filter(|r| !r.violations.is_empty()).count();
-        for r in &closed {
+        for r in closed.iter().filter(|_| !self.opts.quiet) {
             eprintln!(
                 "driftscope watch: closed {} ({} rows): {} violations",
                 crate::engine::window::iso(r.start),
