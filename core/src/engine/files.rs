@@ -174,8 +174,7 @@ fn profile_unit(file: &ScannedFile, (fi, rg): (usize, usize), req: &Request, row
                 failure = Some(e);
             }
         }
-    })
-    .map_err(|e| Error::Decode(one_line(e)))?;
+    })?;
     if let Some(e) = failure {
         return Err(e);
     }

@@ -14,9 +14,8 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 #[cfg(feature = "parquet")]
 use parquet::arrow::ProjectionMask;
 
-#[cfg(feature = "parquet")]
-use crate::error::one_line;
 use crate::error::{Error, Result};
+use crate::source::error::{SourceError, SourceResult};
 use crate::source::scan::{Format, ScannedFile};
 
 /// Rows per decoded batch: what a backend folds at once ([`crate::backend::MAX_BATCH_ROWS`], the
@@ -25,7 +24,7 @@ pub const BATCH_ROWS: usize = 65_536;
 
 /// `batch` with each column cast to the type `to` gives it (columns in the same order); a column
 /// already of its type is kept as it is. The error names the column that cannot be cast.
-pub fn cast_to(batch: &RecordBatch, to: &arrow_schema::SchemaRef) -> std::result::Result<RecordBatch, String> {
+pub fn cast_to(batch: &RecordBatch, to: &arrow_schema::SchemaRef) -> SourceResult<RecordBatch> {
     let columns = batch
         .columns()
         .iter()
@@ -35,11 +34,11 @@ pub fn cast_to(batch: &RecordBatch, to: &arrow_schema::SchemaRef) -> std::result
                 Ok(c.clone())
             } else {
                 arrow_cast::cast(c, f.data_type())
-                    .map_err(|e| format!("column '{}': {}", f.name(), crate::error::one_line(e)))
+                    .map_err(|e| SourceError::from(format!("column '{}': {}", f.name(), crate::error::one_line(e))))
             }
         })
-        .collect::<std::result::Result<Vec<_>, String>>()?;
-    RecordBatch::try_new(to.clone(), columns).map_err(crate::error::one_line)
+        .collect::<SourceResult<Vec<_>>>()?;
+    Ok(RecordBatch::try_new(to.clone(), columns)?)
 }
 
 /// True when `wanted` names root column `root`, or a field inside it (`root.child`).
@@ -93,12 +92,7 @@ pub fn for_each_batch(
 }
 
 #[cfg_attr(not(feature = "parquet"), allow(unused_variables, reason = "without Parquet, the row group goes unused"))]
-fn decode(
-    file: &ScannedFile,
-    rg: usize,
-    columns: &[usize],
-    each: &mut dyn FnMut(&RecordBatch),
-) -> std::result::Result<(), String> {
+fn decode(file: &ScannedFile, rg: usize, columns: &[usize], each: &mut dyn FnMut(&RecordBatch)) -> SourceResult<()> {
     match &file.format {
         #[cfg(feature = "parquet")]
         Format::Parquet(m) => read_parquet(file, m, rg, columns, each),
@@ -113,7 +107,7 @@ fn read_parquet(
     rg: usize,
     columns: &[usize],
     each: &mut dyn FnMut(&RecordBatch),
-) -> std::result::Result<(), String> {
+) -> SourceResult<()> {
     let mask = ProjectionMask::roots(meta.parquet_schema(), columns.iter().copied());
     if let Some(remote) = &file.remote {
         // Ranged reads of the row group's column chunks only.
@@ -125,7 +119,7 @@ fn read_parquet(
             each,
         );
     }
-    let handle = File::open(&file.path).map_err(one_line)?;
+    let handle = File::open(&file.path)?;
     read_row_group(ParquetRecordBatchReaderBuilder::new_with_metadata(handle, meta.clone()), rg, mask, each)
 }
 
@@ -135,15 +129,10 @@ fn read_row_group<R: parquet::file::reader::ChunkReader + 'static>(
     rg: usize,
     mask: ProjectionMask,
     each: &mut dyn FnMut(&RecordBatch),
-) -> std::result::Result<(), String> {
-    let reader = builder
-        .with_row_groups(vec![rg])
-        .with_projection(mask)
-        .with_batch_size(BATCH_ROWS)
-        .build()
-        .map_err(one_line)?;
+) -> SourceResult<()> {
+    let reader = builder.with_row_groups(vec![rg]).with_projection(mask).with_batch_size(BATCH_ROWS).build()?;
     for batch in reader {
-        each(&batch.map_err(one_line)?);
+        each(&batch?);
     }
     Ok(())
 }

@@ -32,6 +32,7 @@ mod imp {
     use parquet::file::reader::{ChunkReader, Length};
 
     use crate::error::one_line;
+    use crate::source::error::SourceResult;
 
     /// One object: its store, key, size and URL, and what identifies this version of it.
     #[derive(Debug)]
@@ -151,7 +152,7 @@ mod imp {
     }
 
     /// The bucket's store (one per bucket, built once from the environment) and the key.
-    fn locate(url: &str) -> Result<(Arc<dyn ObjectStore>, ObjectPath, String), String> {
+    fn locate(url: &str) -> SourceResult<(Arc<dyn ObjectStore>, ObjectPath, String)> {
         let (scheme, rest) = url.split_once("://").ok_or("not an s3://, az:// or gs:// URL")?;
         let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
         if bucket.is_empty() {
@@ -190,13 +191,13 @@ mod imp {
 
     /// The objects an input names: the object itself, or every object under the prefix (in key
     /// order, hidden and `_` names left out). Errors are one line and say what went wrong.
-    pub fn list(url: &str) -> Result<Vec<String>, String> {
+    pub fn list(url: &str) -> SourceResult<Vec<String>> {
         let (store, path, root) = locate(url)?;
         if !url.ends_with('/') {
             match runtime().block_on(store.head(&path)) {
                 Ok(_) => return Ok(vec![url.to_string()]),
                 Err(object_store::Error::NotFound { .. }) => {}
-                Err(e) => return Err(why(&e)),
+                Err(e) => return Err(why(&e).into()),
             }
         }
         let prefix = (!path.as_ref().is_empty()).then_some(&path);
@@ -223,12 +224,12 @@ mod imp {
     }
 
     /// Opens one object: its size, for ranged reads.
-    pub fn open(url: &str) -> Result<Arc<Remote>, String> {
+    pub fn open(url: &str) -> SourceResult<Arc<Remote>> {
         let (store, path, _) = locate(url)?;
         open_in(store, path, url)
     }
 
-    fn open_in(store: Arc<dyn ObjectStore>, path: ObjectPath, url: &str) -> Result<Arc<Remote>, String> {
+    fn open_in(store: Arc<dyn ObjectStore>, path: ObjectPath, url: &str) -> SourceResult<Arc<Remote>> {
         let meta = runtime().block_on(store.head(&path)).map_err(|e| why(&e))?;
         Ok(remote_of(store, path, url, meta))
     }
@@ -290,19 +291,19 @@ mod imp {
     }
 
     /// Writes one object from a local file.
-    pub fn put_file(local: &std::path::Path, url: &str) -> Result<(), String> {
+    pub fn put_file(local: &std::path::Path, url: &str) -> SourceResult<()> {
         let (store, path, _) = locate(url)?;
         let bytes = std::fs::read(local).map_err(|e| format!("{}: {e}", local.display()))?;
         runtime().block_on(store.put(&path, bytes.into())).map(|_| ()).map_err(|e| match e {
             // A write is refused as missing only when its bucket is.
             object_store::Error::NotFound { .. } => "not found: the bucket does not exist".into(),
-            e => why(&e),
+            e => why(&e).into(),
         })
     }
 
     /// Copies one object into the local file `local`; returns the object as it was read (its
     /// version, for checkpoints).
-    pub fn get_file(url: &str, local: &std::path::Path) -> Result<Arc<Remote>, String> {
+    pub fn get_file(url: &str, local: &std::path::Path) -> SourceResult<Arc<Remote>> {
         let (store, path, _) = locate(url)?;
         let (meta, bytes) = runtime()
             .block_on(async {
@@ -317,7 +318,7 @@ mod imp {
 
     /// Copies every object under a prefix into `local`, keeping the keys' folders below the
     /// prefix. Returns how many objects it copied.
-    pub fn get_folder(url: &str, local: &std::path::Path) -> Result<usize, String> {
+    pub fn get_folder(url: &str, local: &std::path::Path) -> SourceResult<usize> {
         let (store, path, _) = locate(url)?;
         let prefix = (!path.as_ref().is_empty()).then_some(&path);
         let found: Vec<object_store::ObjectMeta> = runtime()
@@ -378,6 +379,8 @@ mod imp {
 mod imp {
     use std::sync::Arc;
 
+    use crate::source::error::SourceResult;
+
     const OFF: &str = "driftscope was built without its object-store feature";
 
     /// Stands in for an object when the feature is off: never made.
@@ -416,27 +419,27 @@ mod imp {
     }
 
     /// Always an error without the feature.
-    pub fn list(_url: &str) -> Result<Vec<String>, String> {
+    pub fn list(_url: &str) -> SourceResult<Vec<String>> {
         Err(OFF.into())
     }
 
     /// Always an error without the feature.
-    pub fn open(_url: &str) -> Result<Arc<Remote>, String> {
+    pub fn open(_url: &str) -> SourceResult<Arc<Remote>> {
         Err(OFF.into())
     }
 
     /// Always an error without the feature.
-    pub fn put_file(_local: &std::path::Path, _url: &str) -> Result<(), String> {
+    pub fn put_file(_local: &std::path::Path, _url: &str) -> SourceResult<()> {
         Err(OFF.into())
     }
 
     /// Always an error without the feature.
-    pub fn get_file(_url: &str, _local: &std::path::Path) -> Result<Arc<Remote>, String> {
+    pub fn get_file(_url: &str, _local: &std::path::Path) -> SourceResult<Arc<Remote>> {
         Err(OFF.into())
     }
 
     /// Always an error without the feature.
-    pub fn get_folder(_url: &str, _local: &std::path::Path) -> Result<usize, String> {
+    pub fn get_folder(_url: &str, _local: &std::path::Path) -> SourceResult<usize> {
         Err(OFF.into())
     }
 }
@@ -502,7 +505,8 @@ impl Staged {
         };
         let dir = Self::staging(&url)?;
         let local = dir.path().join("in");
-        get_folder(&url, &local).map_err(|message| Error::Baseline { path: PathBuf::from(&url), message })?;
+        get_folder(&url, &local)
+            .map_err(|e| Error::Baseline { path: PathBuf::from(&url), message: crate::error::one_line(e) })?;
         Ok(Staged { local, url: Some(url), _dir: Some(dir) })
     }
 

@@ -19,6 +19,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::error::{one_line, Error, Result};
+use crate::source::error::SourceResult;
 use crate::source::text::{self, TextFile};
 
 /// An input that could not be used, and why.
@@ -243,7 +244,7 @@ pub fn expand(inputs: &[String]) -> (Vec<PathBuf>, Vec<Skipped>) {
         if crate::source::remote::is_remote(input) {
             match crate::source::remote::list(input) {
                 Ok(urls) => files.extend(urls.into_iter().map(PathBuf::from)),
-                Err(e) => skipped.push(Skipped { path: input.clone(), error: e }),
+                Err(e) => skipped.push(Skipped { path: input.clone(), error: one_line(e) }),
             }
         } else if p.is_file() {
             files.push(p.to_path_buf());
@@ -327,7 +328,7 @@ pub fn text_as_read(batch: &RecordBatch, plain: &PlainText) -> Result<RecordBatc
     let Some(schema) = dictionary_schema(batch.schema().as_ref(), plain) else {
         return Ok(batch.clone());
     };
-    crate::source::decode::cast_to(batch, &schema).map_err(Error::Decode)
+    crate::source::decode::cast_to(batch, &schema).map_err(|e| Error::Decode(one_line(e)))
 }
 
 /// Reads one file's footer (Parquet) or scans it (CSV and JSON Lines, by extension); text
@@ -336,10 +337,10 @@ pub fn text_as_read(batch: &RecordBatch, plain: &PlainText) -> Result<RecordBatc
 /// # Errors
 /// [`Error::Input`] naming the file, with why it is not readable in one line.
 pub fn open(path: &Path, plain: &PlainText) -> Result<ScannedFile> {
-    footer(path, plain).map_err(|message| Error::Input { path: path.to_path_buf(), message })
+    footer(path, plain).map_err(|e| Error::Input { path: path.to_path_buf(), message: one_line(e) })
 }
 
-fn footer(path: &Path, plain: &PlainText) -> std::result::Result<ScannedFile, String> {
+fn footer(path: &Path, plain: &PlainText) -> SourceResult<ScannedFile> {
     let url = path.to_str().filter(|p| crate::source::remote::is_remote(p));
     if let Some(url) = url {
         if text::by_extension(path).is_some() {
@@ -370,14 +371,14 @@ fn footer(path: &Path, plain: &PlainText) -> std::result::Result<ScannedFile, St
             });
         }
         #[cfg(not(feature = "parquet"))]
-        return Err(format!("{url}: {WITHOUT_PARQUET}"));
+        return Err(format!("{url}: {WITHOUT_PARQUET}").into());
     }
     if text::by_extension(path).is_some() {
         return text_file(path, plain);
     }
     #[cfg(feature = "parquet")]
     {
-        let file = File::open(path).map_err(one_line)?;
+        let file = File::open(path)?;
         parquet_footer(path, plain, &file)
     }
     #[cfg(not(feature = "parquet"))]
@@ -385,7 +386,7 @@ fn footer(path: &Path, plain: &PlainText) -> std::result::Result<ScannedFile, St
 }
 
 /// Scans a local CSV or JSON Lines file.
-fn text_file(path: &Path, plain: &PlainText) -> std::result::Result<ScannedFile, String> {
+fn text_file(path: &Path, plain: &PlainText) -> SourceResult<ScannedFile> {
     let s = text::scan(path, plain)?;
     Ok(ScannedFile {
         path: path.to_path_buf(),
@@ -409,13 +410,13 @@ fn parquet_footer<R: parquet::file::reader::ChunkReader>(
     path: &Path,
     plain: &PlainText,
     file: &R,
-) -> std::result::Result<ScannedFile, String> {
+) -> SourceResult<ScannedFile> {
     let len = file.len();
     if len == 0 {
         return Err("empty file (0 bytes), not Parquet".into());
     }
     if len < 12 {
-        return Err(format!("not a Parquet file ({len} bytes, too short for a footer)"));
+        return Err(format!("not a Parquet file ({len} bytes, too short for a footer)").into());
     }
     let meta = ArrowReaderMetadata::load(file, ArrowReaderOptions::new()).map_err(|e| {
         let m = one_line(&e);
@@ -457,7 +458,7 @@ fn type_family(t: &DataType) -> &'static str {
 /// read as dictionaries but for the `plain` ones.
 pub fn scan(inputs: &[String], plain: &PlainText) -> Scan {
     let (paths, mut skipped) = expand(inputs);
-    let opened: Vec<(PathBuf, std::result::Result<ScannedFile, String>)> = paths
+    let opened: Vec<(PathBuf, SourceResult<ScannedFile>)> = paths
         .into_par_iter()
         .map(|p| {
             let r = footer(&p, plain);
@@ -468,7 +469,7 @@ pub fn scan(inputs: &[String], plain: &PlainText) -> Scan {
     for (p, r) in opened {
         match r {
             Ok(f) => files.push(f),
-            Err(e) => skipped.push(Skipped { path: p.display().to_string(), error: e }),
+            Err(e) => skipped.push(Skipped { path: p.display().to_string(), error: one_line(e) }),
         }
     }
     let mut columns: Vec<UnifiedColumn> = Vec::new();

@@ -37,6 +37,7 @@ use base64::Engine;
 use serde::Deserialize;
 
 use crate::error::one_line;
+use crate::source::error::{SourceError, SourceResult};
 use crate::source::scan::PlainText;
 
 /// Rows per batch read from text.
@@ -114,8 +115,8 @@ fn dictionary_typed(raw: &SchemaRef, plain: &PlainText) -> SchemaRef {
 /// # Errors
 /// A one-line reason when the file cannot be read, holds no record, or (CSV) has a malformed
 /// record.
-pub fn scan(path: &Path, plain: &PlainText) -> Result<Scanned, String> {
-    let len = std::fs::metadata(path).map_err(one_line)?.len();
+pub fn scan(path: &Path, plain: &PlainText) -> SourceResult<Scanned> {
+    let len = std::fs::metadata(path)?.len();
     if len == 0 {
         return Err("empty file (0 bytes)".into());
     }
@@ -130,14 +131,9 @@ fn looks_numeric(s: &str) -> bool {
     !t.is_empty() && t.parse::<f64>().is_ok()
 }
 
-fn scan_csv(path: &Path, plain: &PlainText) -> Result<Scanned, String> {
+fn scan_csv(path: &Path, plain: &PlainText) -> SourceResult<Scanned> {
     let delimiter = if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("tsv")) { b'\t' } else { b',' };
-    let mut r = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .delimiter(delimiter)
-        .flexible(true)
-        .from_path(path)
-        .map_err(one_line)?;
+    let mut r = csv::ReaderBuilder::new().has_headers(false).delimiter(delimiter).flexible(true).from_path(path)?;
     let header = match r.records().next() {
         Some(rec) => {
             let rec = rec.map_err(|e| format!("line 1: {}", one_line(e)))?;
@@ -146,8 +142,8 @@ fn scan_csv(path: &Path, plain: &PlainText) -> Result<Scanned, String> {
         None => false,
     };
     let format = arrow_csv::reader::Format::default().with_header(header).with_delimiter(delimiter);
-    let file = File::open(path).map_err(one_line)?;
-    let (schema, rows) = format.infer_schema(BufReader::new(file), None).map_err(one_line)?;
+    let file = File::open(path)?;
+    let (schema, rows) = format.infer_schema(BufReader::new(file), None)?;
     if rows == 0 {
         return Err(if header { "CSV holds a header and no record".into() } else { "CSV holds no record".into() });
     }
@@ -177,8 +173,8 @@ fn scan_csv(path: &Path, plain: &PlainText) -> Result<Scanned, String> {
 ///
 /// # Errors
 /// A one-line reason naming the line when a CSV record is malformed.
-pub fn read(path: &Path, file: &TextFile, columns: &[usize], each: &mut dyn FnMut(&RecordBatch)) -> Result<(), String> {
-    let out = Arc::new(file.schema.project(columns).map_err(one_line)?);
+pub fn read(path: &Path, file: &TextFile, columns: &[usize], each: &mut dyn FnMut(&RecordBatch)) -> SourceResult<()> {
+    let out = Arc::new(file.schema.project(columns)?);
     let cast = |b: RecordBatch| crate::source::decode::cast_to(&b, &out);
     match file.kind {
         TextKind::Csv { header, delimiter } => {
@@ -187,10 +183,9 @@ pub fn read(path: &Path, file: &TextFile, columns: &[usize], each: &mut dyn FnMu
                 .with_delimiter(delimiter)
                 .with_batch_size(BATCH_ROWS)
                 .with_projection(columns.to_vec())
-                .build(File::open(path).map_err(one_line)?)
-                .map_err(one_line)?;
+                .build(File::open(path)?)?;
             for b in reader {
-                each(&cast(b.map_err(one_line)?)?);
+                each(&cast(b?)?);
             }
             Ok(())
         }
@@ -202,8 +197,8 @@ pub fn read(path: &Path, file: &TextFile, columns: &[usize], each: &mut dyn FnMu
             let slot: HashMap<usize, usize> = columns.iter().enumerate().map(|(k, &c)| (c, k)).collect();
             let mut n = 0usize;
             // The parsed schema of the projected columns, made once for every batch.
-            let raw = Arc::new(file.raw.project(columns).map_err(one_line)?);
-            let mut flush = |builders: &mut Vec<Column>, n: &mut usize| -> Result<(), String> {
+            let raw = Arc::new(file.raw.project(columns)?);
+            let mut flush = |builders: &mut Vec<Column>, n: &mut usize| -> SourceResult<()> {
                 if *n == 0 {
                     return Ok(());
                 }
@@ -216,8 +211,7 @@ pub fn read(path: &Path, file: &TextFile, columns: &[usize], each: &mut dyn FnMu
                     )
                 } else {
                     RecordBatch::try_new(raw.clone(), arrays)
-                }
-                .map_err(one_line)?;
+                }?;
                 each(&cast(batch)?);
                 *n = 0;
                 Ok(())
@@ -375,7 +369,7 @@ type Record = Vec<(String, Cell)>;
 type Fields = Vec<(Option<String>, Cell)>;
 
 /// The records a payload holds, each as its values (`None` name: positional).
-fn payload_records(p: &Payload, what: &str) -> Result<Vec<Fields>, String> {
+fn payload_records(p: &Payload, what: &str) -> SourceResult<Vec<Fields>> {
     let (text, json) = match p.encoding.to_ascii_uppercase().as_str() {
         "CSV" => (p.data.clone(), false),
         "JSON" => (p.data.clone(), true),
@@ -390,11 +384,11 @@ fn payload_records(p: &Payload, what: &str) -> Result<Vec<Fields>, String> {
             } else if ct.contains("csv") || ct.is_empty() {
                 false
             } else {
-                return Err(format!("{what}: BASE64 data of content type '{ct}' is neither CSV nor JSON"));
+                return Err(format!("{what}: BASE64 data of content type '{ct}' is neither CSV nor JSON").into());
             };
             (text, json)
         }
-        other => return Err(format!("{what}: unknown encoding '{other}' (CSV, JSON or BASE64)")),
+        other => return Err(format!("{what}: unknown encoding '{other}' (CSV, JSON or BASE64)").into()),
     };
     if json {
         let v: serde_json::Value =
@@ -422,7 +416,7 @@ fn payload_records(p: &Payload, what: &str) -> Result<Vec<Fields>, String> {
         r.records()
             .map(|rec| {
                 rec.map(|rec| rec.iter().map(|f| (None, token(f))).collect())
-                    .map_err(|e| format!("{what}: CSV data does not parse: {}", one_line(e)))
+                    .map_err(|e| SourceError::from(format!("{what}: CSV data does not parse: {}", one_line(e))))
             })
             .collect()
     }
@@ -457,7 +451,7 @@ fn json_fields(v: &serde_json::Value, name: Option<String>, out: &mut Fields) {
 }
 
 /// The records of one line.
-fn line_records(line: &[u8], kind: TextKind) -> Result<Vec<Record>, String> {
+fn line_records(line: &[u8], kind: TextKind) -> SourceResult<Vec<Record>> {
     let l: Line = serde_json::from_slice(line).map_err(|e| format!("not a JSON record: {}", one_line(e)))?;
     let mut parts: Vec<Vec<Fields>> = Vec::new();
     match kind {
@@ -478,7 +472,9 @@ fn line_records(line: &[u8], kind: TextKind) -> Result<Vec<Record>, String> {
             }
             if let [o, i] = parts.as_slice() {
                 if o.len() != i.len() {
-                    return Err(format!("endpointInput holds {} records but endpointOutput {}", i.len(), o.len()));
+                    return Err(
+                        format!("endpointInput holds {} records but endpointOutput {}", i.len(), o.len()).into()
+                    );
                 }
             }
         }
@@ -520,16 +516,16 @@ fn line_records(line: &[u8], kind: TextKind) -> Result<Vec<Record>, String> {
 fn for_each_record(
     path: &Path,
     kind: TextKind,
-    each: &mut dyn FnMut(usize, Record) -> Result<(), String>,
-) -> Result<Vec<String>, String> {
-    let f = File::open(path).map_err(one_line)?;
+    each: &mut dyn FnMut(usize, Record) -> SourceResult<()>,
+) -> SourceResult<Vec<String>> {
+    let f = File::open(path)?;
     let mut r = BufReader::with_capacity(1 << 20, f);
     let mut line = Vec::new();
     let (mut number, mut bad) = (0usize, 0usize);
     let mut warnings = Vec::new();
     loop {
         line.clear();
-        if r.read_until(b'\n', &mut line).map_err(one_line)? == 0 {
+        if r.read_until(b'\n', &mut line)? == 0 {
             break;
         }
         number += 1;
@@ -557,13 +553,13 @@ fn for_each_record(
     Ok(warnings)
 }
 
-fn scan_json_lines(path: &Path, plain: &PlainText) -> Result<Scanned, String> {
+fn scan_json_lines(path: &Path, plain: &PlainText) -> SourceResult<Scanned> {
     // The kind is decided by the first line that holds either payload.
     let kind = {
-        let f = File::open(path).map_err(one_line)?;
+        let f = File::open(path)?;
         let mut found = None;
         for line in BufReader::new(f).split(b'\n').take(1000) {
-            let line = line.map_err(one_line)?;
+            let line = line?;
             if let Ok(l) = serde_json::from_slice::<Line>(line.trim_ascii()) {
                 if l.capture_data.is_some() {
                     found = Some(TextKind::Capture);
@@ -597,7 +593,7 @@ fn scan_json_lines(path: &Path, plain: &PlainText) -> Result<Scanned, String> {
     })?;
     if rows == 0 {
         let why = warnings.first().map(|w| format!(" (first: {w})")).unwrap_or_default();
-        return Err(format!("no readable record{why}"));
+        return Err(format!("no readable record{why}").into());
     }
     // Features first, then the event's metadata.
     columns.sort_by_key(|(n, _)| n.starts_with("eventMetadata."));
@@ -690,6 +686,6 @@ mod tests {
         assert_eq!(b.num_rows(), 3);
         assert!(matches!(b.column(1).data_type(), DataType::Dictionary(..)));
         let p = lines(d.path(), "e.csv", "a,b\n");
-        assert_eq!(scan(&p, &|_: &str| false).unwrap_err(), "CSV holds a header and no record");
+        assert_eq!(scan(&p, &|_: &str| false).unwrap_err().to_string(), "CSV holds a header and no record");
     }
 }
