@@ -995,3 +995,50 @@ fn library_messages_name_no_cli_flags() {
         .code(2)
         .stderr(predicate::str::contains("--time-column: no column named 'nope' in any input"));
 }
+
+/// The library's stages import only the stages below them (lib.rs's tour, in data-flow order):
+/// no cycle, and no stage reaching up, e.g. the backend into the judge or the engine into the
+/// output. Read from the source: every `crate::STAGE` path outside tests and comments.
+#[test]
+fn stages_import_only_the_stages_below_them() {
+    const FLOORS: [&str; 11] =
+        ["error", "codec", "source", "profile", "backend", "engine", "judge", "time", "quality", "output", "jobs"];
+    let floor = |name: &str| FLOORS.iter().position(|f| *f == name);
+    let src = root().join("core/src");
+    let mut upward = Vec::new();
+    let mut seen = 0;
+    for e in std::fs::read_dir(&src).unwrap() {
+        let p = e.unwrap().path();
+        let stage = p.file_stem().unwrap().to_string_lossy().to_string();
+        if stage == "lib" {
+            continue;
+        }
+        let Some(mine) = floor(&stage) else { panic!("core/src/{stage}: not a stage of the tour") };
+        let mut files = vec![p.clone()];
+        let mut i = 0;
+        while i < files.len() {
+            if files[i].is_dir() {
+                let dir = files.remove(i);
+                files.extend(std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()));
+            } else {
+                i += 1;
+            }
+        }
+        for f in files.iter().filter(|f| f.extension().is_some_and(|x| x == "rs")) {
+            seen += 1;
+            let text = std::fs::read_to_string(f).unwrap();
+            let code = text.split("#[cfg(test)]").next().unwrap();
+            for line in code.lines().map(|l| l.split("//").next().unwrap()) {
+                for (at, _) in line.match_indices("crate::") {
+                    let name: String =
+                        line[at + 7..].chars().take_while(|c| c.is_ascii_lowercase() || *c == '_').collect();
+                    if let Some(theirs) = floor(&name).filter(|&t| t > mine) {
+                        upward.push(format!("{}: {stage} imports {}", f.display(), FLOORS[theirs]));
+                    }
+                }
+            }
+        }
+    }
+    assert!(seen > 40, "only {seen} files read");
+    assert!(upward.is_empty(), "stages reaching up:\n{}", upward.join("\n"));
+}
