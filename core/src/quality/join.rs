@@ -319,7 +319,7 @@ fn score_batch(
                     err(format!(
                         "column '{}': probability '{}' is not a number",
                         s.probability.as_deref().unwrap_or(""),
-                        x.class()
+                        super::shown(&x.class())
                     ))
                 })?),
                 None => {

@@ -202,14 +202,33 @@ impl Value<'_> {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum RowError {
     /// A probability outside [0, 1], or not a number.
-    #[error("probability {0} is not in [0, 1]")]
+    #[error("probability {} is not in [0, 1]", shown(.0))]
     Probability(String),
     /// A binary label or prediction that is neither the positive class nor the one other class.
-    #[error("a third class '{0}' in a binary classification (classes seen: {1})")]
+    #[error("a third class '{}' in a binary classification (classes seen: {})", shown(.0), shown(.1))]
     ThirdClass(String, String),
     /// A regression label or prediction that is not a number.
-    #[error("'{0}' is not a number")]
+    #[error("'{}' is not a number", shown(.0))]
     NotNumber(String),
+}
+
+/// A value as a one-line message shows it: control characters (a newline inside a quoted CSV
+/// field) escaped, and at most 60 characters.
+pub fn shown(v: &str) -> String {
+    const MOST: usize = 60;
+    let mut out = String::new();
+    for (i, c) in v.chars().enumerate() {
+        if i == MOST {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// A sum with Neumaier's compensation: exact to the last bits over millions of terms.
@@ -871,6 +890,16 @@ fn multiclass(c: &BTreeMap<String, BTreeMap<String, [u64; SAMPLES]>>, s: usize) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_value_in_a_message_stays_on_one_line() {
+        assert_eq!(shown("0.5\nb109,1"), "0.5\\nb109,1");
+        assert_eq!(shown("é"), "é");
+        let long = "9".repeat(100);
+        assert_eq!(shown(&long), format!("{}…", "9".repeat(60)));
+        let e = RowError::Probability("1.5\r\n2".into()).to_string();
+        assert!(!e.contains('\n') && e.contains("1.5\\r\\n2"), "{e}");
+    }
 
     fn binary_settings() -> QualitySettings {
         QualitySettings { prediction: Some("p".into()), ..QualitySettings::new(ProblemType::BinaryClassification, "y") }
