@@ -1042,3 +1042,22 @@ fn stages_import_only_the_stages_below_them() {
     assert!(seen > 40, "only {seen} files read");
     assert!(upward.is_empty(), "stages reaching up:\n{}", upward.join("\n"));
 }
+
+/// A semicolon CSV is read as its columns, not as one column of text that passes silently.
+#[test]
+fn a_semicolon_csv_baseline_has_its_columns() {
+    let d = tempfile::tempdir().unwrap();
+    let f = d.path().join("train.csv");
+    let mut body = String::from("age;income;plan\n");
+    for i in 0..200 {
+        body.push_str(&format!("{};{},5;{}\n", 20 + i % 50, 1000 + i * 7, ["basic", "pro"][i % 2]));
+    }
+    std::fs::write(&f, body).unwrap();
+    let base = d.path().join("base");
+    crate::common::baseline_of(&f, &base);
+    let stats = json(&base.join("statistics.json"));
+    let names: Vec<&str> = stats["features"].as_array().unwrap().iter().map(|x| x["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["age", "income", "plan"]);
+    let age = stats["features"].as_array().unwrap().iter().find(|x| x["name"] == "age").unwrap();
+    assert_eq!(age["inferred_type"], "Integral");
+}

@@ -131,8 +131,31 @@ fn looks_numeric(s: &str) -> bool {
     !t.is_empty() && t.parse::<f64>().is_ok()
 }
 
+/// The delimiters a CSV file may use, in the order a tie is settled.
+const DELIMITERS: [u8; 4] = [b',', b'\t', b';', b'|'];
+/// Records read to choose a CSV file's delimiter.
+const SNIFF_RECORDS: usize = 50;
+
+/// The delimiter of a CSV file: the one of `,` tab `;` `|` that splits its first records (quoted
+/// fields respected) into the same number of fields, the most of them, above one; `,` when none
+/// does (a one-column file). A `;` file read with `,` would be one column of text: never
+/// silently.
+fn sniff_delimiter(path: &Path) -> SourceResult<u8> {
+    let mut best = (b',', 1usize);
+    for d in DELIMITERS {
+        let mut r = csv::ReaderBuilder::new().has_headers(false).delimiter(d).flexible(true).from_path(path)?;
+        let mut counts = r.records().take(SNIFF_RECORDS).map(|rec| rec.map(|rec| rec.len()));
+        let Some(Ok(first)) = counts.next() else { continue };
+        if first > best.1 && counts.all(|c| c.is_ok_and(|c| c == first)) {
+            best = (d, first);
+        }
+    }
+    Ok(best.0)
+}
+
 fn scan_csv(path: &Path, plain: &PlainText) -> SourceResult<Scanned> {
-    let delimiter = if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("tsv")) { b'\t' } else { b',' };
+    let delimiter =
+        if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("tsv")) { b'\t' } else { sniff_delimiter(path)? };
     let mut r = csv::ReaderBuilder::new().has_headers(false).delimiter(delimiter).flexible(true).from_path(path)?;
     let header = match r.records().next() {
         Some(rec) => {
@@ -668,6 +691,30 @@ mod tests {
         let out = b.column(0).as_primitive::<arrow_array::types::Float64Type>();
         let inp = b.column(1).as_primitive::<arrow_array::types::Float64Type>();
         assert_eq!((out.values().to_vec(), inp.values().to_vec()), (vec![3.5, 4.0, 5.5], vec![1.0, 2.0, 5.0]));
+    }
+
+    #[test]
+    fn csv_delimiters_are_sniffed() {
+        let d = tempfile::tempdir().unwrap();
+        let names = |file: &str, body: &str| {
+            let p = lines(d.path(), file, body);
+            let s = scan(&p, &|_: &str| false).unwrap();
+            let names: Vec<String> = s.file.schema.fields().iter().map(|f| f.name().clone()).collect();
+            (names, all(&p, &s))
+        };
+        // Semicolons (decimal commas inside the values), pipes, tabs in a .csv.
+        let (n, b) = names("semi.csv", "age;income;plan\n31;1200,5;basic\n45;880,25;pro\n");
+        assert_eq!(n, ["age", "income", "plan"]);
+        let text = |b: &RecordBatch, c: usize| arrow_cast::display::array_value_to_string(b.column(c), 0).unwrap();
+        assert_eq!(text(&b, 1), "1200,5");
+        assert_eq!(names("pipe.csv", "a|b\n1|2\n3|4\n").0, ["a", "b"]);
+        assert_eq!(names("tab.csv", "a\tb\tc\n1\t2\t3\n").0, ["a", "b", "c"]);
+        // Commas stay the delimiter when a quoted field holds another candidate.
+        let (n, b) = names("comma.csv", "id,note\n1,\"a;b|c\"\n2,\"d;e\"\n");
+        assert_eq!(n, ["id", "note"]);
+        assert_eq!(text(&b, 1), "a;b|c");
+        // One column, whatever it holds, stays one column.
+        assert_eq!(names("one.csv", "word\nx\ny\n").0, ["word"]);
     }
 
     #[test]
