@@ -1061,3 +1061,33 @@ fn a_semicolon_csv_baseline_has_its_columns() {
     let age = stats["features"].as_array().unwrap().iter().find(|x| x["name"] == "age").unwrap();
     assert_eq!(age["inferred_type"], "Integral");
 }
+
+/// A folder's stray notes, logs and markers are listed as ignored and the run goes on (a
+/// README.txt beside the data made the run exit 2); a file named as an input is still read.
+#[test]
+fn files_that_are_not_data_are_ignored_in_folders() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("train");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(root().join("data/baseline.parquet"), dir.join("part-0.parquet")).unwrap();
+    std::fs::write(dir.join("README.txt"), "how this data was made").unwrap();
+    std::fs::write(dir.join("notes.md"), "# notes").unwrap();
+    std::fs::write(dir.join("part-0.parquet.done"), "").unwrap();
+    let base = d.path().join("base");
+    driftscope()
+        .args(["baseline", "-q", "-o"])
+        .arg(&base)
+        .arg(&dir)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("ignored 3 files that are not data"))
+        .stderr(predicate::str::contains("README.txt"));
+    assert_eq!(json(&base.join("statistics.json"))["dataset"]["item_count"], 20000);
+    driftscope()
+        .args(["baseline", "-q", "-o"])
+        .arg(d.path().join("named"))
+        .arg(dir.join("README.txt"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("README.txt"));
+}

@@ -109,6 +109,18 @@ pub struct TimeOptions {
     pub reference: WindowReference,
 }
 
+/// The line that lists the files left out as plainly not data, the first five by name.
+fn ignored_line(ignored: &[PathBuf]) -> Option<String> {
+    if ignored.is_empty() {
+        return None;
+    }
+    let mut names: Vec<String> = ignored.iter().take(5).map(|p| p.display().to_string()).collect();
+    if ignored.len() > 5 {
+        names.push(format!("and {} more", ignored.len() - 5));
+    }
+    Some(format!("ignored {} files that are not data: {}", ignored.len(), names.join(", ")))
+}
+
 /// The error of a job none of whose inputs could be read: each input and why.
 fn no_input(skipped: &[Skipped]) -> Error {
     Error::NoInput(skipped.iter().map(|k| format!("{}: {}", k.path, k.error)).collect::<Vec<_>>().join("; "))
@@ -118,6 +130,9 @@ fn scan_inputs(opts: &JobOptions) -> Result<Scan> {
     let s = scan(&opts.inputs, &Role::is_identifier_name);
     for w in &s.warnings {
         eprintln!("warning: {w}");
+    }
+    if let Some(line) = ignored_line(&s.ignored) {
+        eprintln!("warning: {line}");
     }
     if opts.strict {
         if let Some(sk) = s.skipped.first() {

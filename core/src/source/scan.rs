@@ -130,6 +130,8 @@ pub struct Scan {
     pub schema_differences: Vec<String>,
     /// Lines of text files that were skipped: `path: line N: why (line skipped)`.
     pub warnings: Vec<String>,
+    /// Files found in folders or by patterns that are plainly not data, left out.
+    pub ignored: Vec<PathBuf>,
 }
 
 impl Scan {
@@ -137,6 +139,18 @@ impl Scan {
     pub fn rows(&self) -> u64 {
         self.files.iter().map(|f| f.rows).sum()
     }
+}
+
+/// Extensions of files that are plainly not data (notes, logs, images, code, configuration): a
+/// folder or pattern holding them is read without them, and they are listed as ignored.
+const NOT_DATA: [&str; 24] = [
+    "txt", "md", "markdown", "rst", "log", "pdf", "doc", "docx", "png", "jpg", "jpeg", "gif", "svg", "bmp", "html",
+    "htm", "yaml", "yml", "toml", "ini", "cfg", "py", "sh", "done",
+];
+
+/// Whether a file found in a folder or by a pattern is plainly not data, by its extension.
+fn not_data(p: &Path) -> bool {
+    p.extension().and_then(|e| e.to_str()).is_some_and(|e| NOT_DATA.iter().any(|n| e.eq_ignore_ascii_case(n)))
 }
 
 fn is_data_file(p: &Path) -> bool {
@@ -195,6 +209,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<Skipped>) {
 pub fn data_files(dir: &Path) -> (Vec<PathBuf>, Vec<Skipped>) {
     let (mut files, mut errors) = (Vec::new(), Vec::new());
     walk(dir, &mut files, &mut errors);
+    files.retain(|p| !not_data(p) || p.extension().is_some_and(|e| e == "done"));
     (files, errors)
 }
 
@@ -235,10 +250,18 @@ pub fn hive_partitions(path: &Path) -> Vec<(String, String)> {
 }
 
 /// Expands inputs into candidate files: files as given, directories recursively (hidden files,
-/// `_SUCCESS` and `.crc` files left out), glob patterns. Missing paths are skipped.
-pub fn expand(inputs: &[String]) -> (Vec<PathBuf>, Vec<Skipped>) {
+/// `_SUCCESS` and `.crc` files left out), glob patterns. Missing paths are skipped. Files found in
+/// folders or by patterns that are plainly not data (`.txt`, `.md`, `.log`, images…) are left
+/// out and returned third; a file named as an input is always read.
+pub fn expand(inputs: &[String]) -> (Vec<PathBuf>, Vec<Skipped>, Vec<PathBuf>) {
     let mut files = Vec::new();
     let mut skipped = Vec::new();
+    let mut ignored = Vec::new();
+    let mut found_data = |found: Vec<PathBuf>, files: &mut Vec<PathBuf>| {
+        let (no, yes): (Vec<PathBuf>, Vec<PathBuf>) = found.into_iter().partition(|p| not_data(p));
+        ignored.extend(no);
+        files.extend(yes);
+    };
     for input in inputs {
         let p = Path::new(input);
         if crate::source::remote::is_remote(input) {
@@ -255,7 +278,7 @@ pub fn expand(inputs: &[String]) -> (Vec<PathBuf>, Vec<Skipped>) {
             if found.is_empty() && errors.is_empty() {
                 skipped.push(Skipped { path: input.clone(), error: "directory holds no files".into() })
             }
-            files.extend(found);
+            found_data(found, &mut files);
             skipped.extend(errors);
         } else if input.contains(['*', '?', '[']) {
             match glob::glob(input) {
@@ -276,7 +299,7 @@ pub fn expand(inputs: &[String]) -> (Vec<PathBuf>, Vec<Skipped>) {
                     if found.is_empty() && errors.is_empty() {
                         skipped.push(Skipped { path: input.clone(), error: "pattern matches no file".into() });
                     }
-                    files.extend(found);
+                    found_data(found, &mut files);
                     skipped.extend(errors);
                 }
                 Err(e) => {
@@ -289,7 +312,7 @@ pub fn expand(inputs: &[String]) -> (Vec<PathBuf>, Vec<Skipped>) {
     }
     let mut seen = std::collections::HashSet::new();
     files.retain(|f| seen.insert(f.clone()));
-    (files, skipped)
+    (files, skipped, ignored)
 }
 
 /// Which text columns to read as plain strings rather than dictionaries: a test on the column's
@@ -457,7 +480,7 @@ fn type_family(t: &DataType) -> &'static str {
 /// Expands the inputs, reads every footer in parallel and unifies the schemas. Text columns are
 /// read as dictionaries but for the `plain` ones.
 pub fn scan(inputs: &[String], plain: &PlainText) -> Scan {
-    let (paths, mut skipped) = expand(inputs);
+    let (paths, mut skipped, ignored) = expand(inputs);
     let opened: Vec<(PathBuf, SourceResult<ScannedFile>)> = paths
         .into_par_iter()
         .map(|p| {
@@ -508,7 +531,7 @@ pub fn scan(inputs: &[String], plain: &PlainText) -> Scan {
         }
     }
     let warnings = files.iter().flat_map(|f| f.warnings.iter().map(|w| format!("{}: {w}", f.path.display()))).collect();
-    Scan { files, skipped, columns, schema_differences: differences, warnings }
+    Scan { files, skipped, columns, schema_differences: differences, warnings, ignored }
 }
 
 #[cfg(test)]
@@ -544,7 +567,7 @@ mod tests {
 
     #[test]
     fn expand_missing_path_skipped() {
-        let (files, skipped) = expand(&["/definitely/not/here.parquet".to_string()]);
+        let (files, skipped, _) = expand(&["/definitely/not/here.parquet".to_string()]);
         assert!(files.is_empty());
         assert_eq!(skipped[0].error, "no such file or directory");
     }
@@ -559,7 +582,7 @@ mod tests {
         // a/b/up -> a, a/self -> a: following them would never end.
         std::os::unix::fs::symlink(&a, a.join("b/up")).unwrap();
         std::os::unix::fs::symlink(&a, a.join("self")).unwrap();
-        let (files, skipped) = expand(&[a.display().to_string()]);
+        let (files, skipped, _) = expand(&[a.display().to_string()]);
         assert_eq!(files, vec![a.join("b/x.parquet")]);
         assert!(skipped.is_empty(), "{skipped:?}");
         // A deep folder is walked by the walk's own stack.
@@ -569,10 +592,10 @@ mod tests {
         }
         std::fs::create_dir_all(&deep).unwrap();
         std::fs::write(deep.join("y.parquet"), b"y").unwrap();
-        let (files, _) = expand(&[d.path().join("deep").display().to_string()]);
+        let (files, _, _) = expand(&[d.path().join("deep").display().to_string()]);
         assert_eq!(files, vec![deep.join("y.parquet")]);
         // The same through a glob.
-        let (files, skipped) = expand(&[format!("{}/a*", d.path().display())]);
+        let (files, skipped, _) = expand(&[format!("{}/a*", d.path().display())]);
         assert_eq!((files.len(), skipped.len()), (1, 0));
     }
 }
