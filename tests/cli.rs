@@ -1091,3 +1091,29 @@ fn files_that_are_not_data_are_ignored_in_folders() {
         .code(2)
         .stderr(predicate::str::contains("README.txt"));
 }
+
+/// Another table's baseline is refused with one line, not a violation per missing column.
+#[test]
+fn a_baseline_of_another_table_is_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let base = sample_baseline(d.path());
+    let other = d.path().join("other.csv");
+    let mut body = String::from("age,temperature,pressure,humidity\n");
+    for i in 0..100 {
+        body.push_str(&format!("{},{}.5,{},{}\n", 20 + i % 40, 15 + i % 10, 1000 + i, 40 + i % 30));
+    }
+    std::fs::write(&other, body).unwrap();
+    // One of the sample's eight columns (age) is there: fewer than half.
+    driftscope()
+        .args(["monitor", "-q", "-b"])
+        .arg(&base)
+        .arg("-o")
+        .arg(d.path().join("run"))
+        .arg(&other)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("-b/--baseline:"))
+        .stderr(predicate::str::contains("the inputs hold 1 of its 9 columns"))
+        .stderr(predicate::str::contains("is this the right baseline?"));
+    assert!(!d.path().join("run").exists(), "a refused run wrote nothing");
+}

@@ -140,6 +140,11 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
         b.use_ks(alpha);
     }
     let s = scan_inputs(opts)?;
+    // Model quality reads captures whose columns need not be the training table's; inputs
+    // without rows end as "nothing monitored".
+    if let (Some(b), None, true) = (&loaded, &quality, s.rows() > 0) {
+        check_shared_columns(b, &s, opts.columns.as_deref())?;
+    }
     let windows = opts.windows.as_ref().map(|t| time_column(t, &s)).transpose()?;
     if loaded.is_none() && windows.as_ref().is_none_or(|w| w.reference == WindowReference::Baseline) {
         return Err(crate::error::invalid(
@@ -332,4 +337,31 @@ fn the_inputs_themselves(opts: &JobOptions, current: &DatasetProfile) -> Baselin
         b.use_ks(alpha);
     }
     b
+}
+
+/// Refuses a baseline that shares no column, or fewer than half of its columns (of the
+/// projection, when given), with the inputs: a run would report a violation per missing column
+/// where the likely mistake is the baseline itself. Not asked of runs with model quality, whose
+/// captures may be laid out otherwise than the training table.
+fn check_shared_columns(base: &Baseline, s: &Scan, columns: Option<&[String]>) -> Result<()> {
+    let mut features = base.feature_names();
+    if let Some(cols) = columns {
+        features.retain(|n| cols.contains(n));
+    }
+    let present = |f: &String| s.columns.iter().any(|c| crate::source::decode::names_root(f, &c.name));
+    let shared = features.iter().filter(|f| present(f)).count();
+    if features.is_empty() || 2 * shared >= features.len() {
+        return Ok(());
+    }
+    let missing: Vec<&str> = features.iter().filter(|f| !present(f)).take(5).map(String::as_str).collect();
+    Err(crate::error::invalid(
+        Opt::Baseline,
+        format!(
+            "{}: the inputs hold {shared} of its {} columns (missing: {}{}): is this the right baseline?",
+            base.dir.display(),
+            features.len(),
+            missing.join(", "),
+            if features.len() - shared > missing.len() { ", …" } else { "" }
+        ),
+    ))
 }
