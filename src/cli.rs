@@ -10,18 +10,24 @@ use driftscope::time::timeline::WindowReference;
 
 /// driftscope: data-quality and drift monitoring for ML models at full volume.
 #[derive(Debug, Parser)]
-#[command(name = "driftscope", version, about, long_about = None)]
+#[command(name = "driftscope", version, about, long_about = None, after_help = EXIT_CODES)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
 }
 
+/// What every command's exit code says.
+const EXIT_CODES: &str = "Exit codes: 0 clean, 1 violations (drift included), 2 error (an input left out, a bad flag), 3 nothing profiled (the inputs hold no row).";
+
 /// Subcommands.
 #[allow(clippy::large_enum_variant, reason = "parsed once per process: the largest variant's size does not matter")]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Profile training data into a baseline (statistics.json, constraints.json, profile.json).
+    #[command(
+        after_help = "Example: driftscope baseline -o out/baseline data/baseline.parquet\n\nExit codes: 0 written, 2 error, 3 the inputs hold no row."
+    )]
     Baseline {
         /// Model quality (with --problem-type): writes model_quality/statistics.json and
         /// constraints.json from the inputs' labels and predictions.
@@ -32,9 +38,15 @@ pub enum Command {
         common: CommonArgs,
     },
     /// Compare captures with a baseline; exit 0 clean, 1 violations, 2 error.
+    #[command(
+        after_help = "Example: driftscope monitor -b out/baseline -o out/monitor data/current.parquet\n\nExit codes: 0 clean, 1 violations (drift included), 2 error, 3 the inputs hold no row."
+    )]
     Monitor(MonitorArgs),
     /// Find change points in the per-window series of the inputs (mean, standard deviation,
     /// completeness of every feature), without a baseline; writes changepoints.json.
+    #[command(
+        after_help = "Example: driftscope changepoints -o out/changes --window 1h --time-column event_time data/current.parquet\n\nExit codes: 0 done, 2 error, 3 the inputs hold no row."
+    )]
     Changepoints {
         /// The windows.
         #[command(flatten)]
@@ -49,6 +61,9 @@ pub enum Command {
     },
     /// Set each feature's drift threshold from past windows judged normal, at a chosen
     /// false-alarm rate; the output folder is a baseline with the calibrated constraints.
+    #[command(
+        after_help = "Example: driftscope calibrate -b out/baseline -o out/calibrated --window 1h --time-column event_time history/\n\nExit codes: 0 written, 2 error, 3 the history holds no row."
+    )]
     Calibrate {
         /// The baseline to calibrate.
         #[arg(long, short = 'b', value_name = "DIR")]
@@ -66,6 +81,9 @@ pub enum Command {
     /// Follow a folder of arriving capture files (SageMaker's yyyy/mm/dd/hh layout): profile
     /// each file once complete, and judge each window once the clock passes its end plus a
     /// grace period. Survives restarts (state in the output folder).
+    #[command(
+        after_help = "Example (from cron): driftscope watch --once -b out/baseline -o out/live --time-column inferenceTime captures/\n\nExit codes: 0 clean, 1 a window closed with violations, 2 error (a file failed)."
+    )]
     Watch(WatchArgs),
     /// Measure throughput per stage and backend on a generated capture.
     Bench {
@@ -398,7 +416,9 @@ pub struct MetricsArgs {
 /// Flags shared by the jobs.
 #[derive(Debug, Args)]
 pub struct CommonArgs {
-    /// Parquet files, folders (read recursively, hive partitions included) or glob patterns.
+    /// Inputs: Parquet, CSV (.csv, .tsv) and JSON Lines (SageMaker captures and ground truth)
+    /// files; folders (read recursively, hive partitions included); glob patterns; objects or
+    /// prefixes at s3://, az:// and gs://.
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<String>,
     /// Output folder.

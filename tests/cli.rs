@@ -1117,3 +1117,23 @@ fn a_baseline_of_another_table_is_refused() {
         .stderr(predicate::str::contains("is this the right baseline?"));
     assert!(!d.path().join("run").exists(), "a refused run wrote nothing");
 }
+
+/// Each command's help shows an example and its exit codes, and the jobs' inputs name every
+/// kind they read.
+#[test]
+fn help_shows_examples_exit_codes_and_input_kinds() {
+    for cmd in ["baseline", "monitor", "changepoints", "calibrate", "watch"] {
+        let out = driftscope().args([cmd, "--help"]).output().unwrap();
+        let help = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{cmd}: {help}");
+        assert!(help.contains(&format!("driftscope {cmd} ")) && help.contains("Exit codes:"), "{cmd}: {help}");
+        if cmd != "watch" {
+            for kind in ["CSV", "JSON Lines", "s3://", "az://", "gs://", "glob"] {
+                assert!(help.contains(kind), "{cmd} --help does not name {kind}");
+            }
+            assert!(help.contains("3 "), "{cmd} --help does not say what exit code 3 means");
+        }
+    }
+    let top = driftscope().arg("--help").output().unwrap();
+    assert!(String::from_utf8_lossy(&top.stdout).contains("3 nothing profiled"));
+}
