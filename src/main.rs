@@ -542,7 +542,7 @@ fn one_line_with_advice(e: &anyhow::Error) -> String {
         Some(Error::OutputInUse { .. }) => format!("{e} (or pass --force to write there anyway)"),
         _ => e.to_string(),
     };
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    driftscope::error::one_line(text)
 }
 
 fn main() -> ExitCode {

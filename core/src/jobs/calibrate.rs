@@ -50,7 +50,7 @@ pub fn run_calibrate(opts: &JobOptions, baseline_dir: &std::path::Path, rate: f6
             format!("expected a rate between 0 and 1, got {rate}"),
         ));
     }
-    check_output(&opts.output, Some(baseline_dir), Job::Calibrate, opts.force)?;
+    check_output(&opts.output, Some(baseline_dir), Job::Baseline, opts.force)?;
     let base = Baseline::load(baseline_dir)?;
     let s = scan_inputs(opts)?;
     let (w, outcome, backend_note) = windows_pass(opts, &s, base.edges(), "calibrate")?;

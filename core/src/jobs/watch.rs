@@ -7,9 +7,10 @@
 //! is at least the settle time ago, or when this process has seen its size and modification time
 //! unchanged for the settle time (a clock-skewed file system can stamp files in the future). The
 //! modification time is what lets `--once` from cron work: each call sees a file only once, so
-//! "unchanged since first seen" alone would never let a file settle there. Everything folded is saved after
-//! each file in one state file, written atomically, that holds the files done and the open
-//! windows together: a restart picks up exactly where the last save left, so no file is counted
+//! "unchanged since first seen" alone would never let a file settle there.
+//!
+//! Everything folded is saved after each file in one state file, written atomically, that holds
+//! the files done and the open windows together: a restart picks up exactly where the last save left, so no file is counted
 //! twice or missed. A file that fails to read is retried when it changes. Rows of a window
 //! already closed are counted as late, never folded into a window already reported.
 
@@ -181,7 +182,8 @@ impl<'b> Watcher<'b> {
         let wall_ns = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
         let mut ready = Vec::new();
         let mut unsettled = 0;
-        for f in files.into_iter().filter(|f| !f.to_string_lossy().ends_with(".done")) {
+        // The folder's data files: its `.done` markers, notes and logs are left out.
+        for f in files {
             let st = FileStamp::of(&f);
             if self.state.done.iter().any(|d| d.path == st.path) || self.state.failed.iter().any(|(d, _)| *d == st) {
                 continue;

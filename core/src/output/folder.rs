@@ -11,10 +11,8 @@ use crate::time::changepoint::CHANGEPOINTS;
 /// The jobs, as the output folder check tells them apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Job {
-    /// `baseline`: the folder becomes a baseline.
+    /// `baseline` and `calibrate`: the folder becomes a baseline.
     Baseline,
-    /// `calibrate`: the folder becomes a baseline with calibrated thresholds.
-    Calibrate,
     /// `monitor`, `changepoints` and `watch`: the folder holds a run's outputs.
     Run,
 }

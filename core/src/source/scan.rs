@@ -205,11 +205,12 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<Skipped>) {
 }
 
 /// The data files under `dir` (see the walk's rules: hidden and `_` entries left out, links
-/// followed once), and the folders that could not be read.
+/// followed once; files plainly not data, `.done` markers among them, left out too), and the
+/// folders that could not be read.
 pub fn data_files(dir: &Path) -> (Vec<PathBuf>, Vec<Skipped>) {
     let (mut files, mut errors) = (Vec::new(), Vec::new());
     walk(dir, &mut files, &mut errors);
-    files.retain(|p| !not_data(p) || p.extension().is_some_and(|e| e == "done"));
+    files.retain(|p| !not_data(p));
     (files, errors)
 }
 
