@@ -516,6 +516,7 @@ fn flag(o: Opt) -> &'static str {
         Opt::Reference => "--reference",
         Opt::Threshold => "--threshold",
         Opt::TimeColumn => "--time-column",
+        Opt::Shape => "--shape",
         Opt::TimeFromPartitions => "--time-from-partitions",
         Opt::Window => "--window",
         Opt::WindowRows => "--window-rows",

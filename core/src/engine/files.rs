@@ -456,7 +456,7 @@ impl<'a> Run<'a> {
 /// Unreadable files are left out and reported in the outcome.
 ///
 /// # Errors
-/// [`Error::Usage`] when rows are keyed by time and the windows pass the plan's limit (memory
+/// [`Error::Invalid`] when rows are keyed by time and the windows pass the plan's limit (memory
 /// grows with windows × features × bins).
 pub fn profile_files(files: &[ScannedFile], req: &Request, checkpoint: Option<&Checkpoint>) -> Result<Outcome> {
     let rows = RowPlan::of(files, req.plan)?;

@@ -464,7 +464,7 @@ impl<'b> Profiler<'b> {
     /// many rows.
     ///
     /// # Errors
-    /// [`Error::Schema`] for a batch of another schema; [`Error::Usage`] when rows are keyed by
+    /// [`Error::Schema`] for a batch of another schema; [`Error::Invalid`] when rows are keyed by
     /// time and the profiler would hold more windows than the plan's limit.
     pub fn update(&mut self, batch: &RecordBatch) -> Result<()> {
         let flat;

@@ -313,7 +313,7 @@ pub fn group_keys(keys: Vec<Option<i64>>) -> Groups {
 /// 10^14 ms and 10^17 µs are all in the year 5138, so no real capture is ambiguous).
 ///
 /// # Errors
-/// [`Error::Usage`] when the column is not a timestamp, a date or a number.
+/// [`Error::Invalid`] when the column is not a timestamp, a date or a number.
 pub fn times_ms(column: &str, array: &ArrayRef) -> Result<Vec<Option<i64>>> {
     let per_ms = |unit: &TimeUnit| match unit {
         TimeUnit::Second => -1000,

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use crate::engine::ProfilePlan;
 use crate::error::{Error, Result};
 use crate::judge::baseline::{self};
-use crate::output::{to_json, write_files};
+use crate::output::export::{export, BaselineFiles};
 use crate::profile::DatasetProfile;
 use crate::quality::join::QualityOutcome;
 use crate::source::scan::Skipped;
@@ -67,10 +67,7 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
         let out2 = profile_pass(opts, &mut guard, &good, &plan, backend.as_ref(), ("baseline-2", "baseline 2/2"))?;
         let (second, failed2) = (out2.profile, out2.skipped);
         if let Some(f) = failed2.first() {
-            return Err(Error::Input {
-                path: f.path.clone().into(),
-                message: format!("failed on the second pass: {}", f.error),
-            });
+            return Err(Error::input(&f.path, format!("failed on the second pass: {}", f.error)));
         }
         for c in &mut profile.columns {
             if let Some(h) = second.column(&c.name).and_then(|x| x.histogram.clone()) {
@@ -91,14 +88,8 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
     };
     let stats = baseline::statistics(&profile);
     let constraints = baseline::suggest_constraints(&profile);
-    let mut written = write_files(
-        &opts.output,
-        [
-            (baseline::STATISTICS, to_json(&stats)),
-            (baseline::CONSTRAINTS, to_json(&constraints)),
-            (baseline::PROFILE, to_json(&profile)),
-        ],
-    )?;
+    let files = BaselineFiles { statistics: &stats, constraints: &constraints, profile: Some(&profile) };
+    let mut written = export(&opts.output, crate::output::export::BASELINE, &files)?;
     let quality = match quality {
         Some((settings, out)) => {
             written.extend(crate::output::quality::write_baseline(&opts.output, &settings, &out)?);

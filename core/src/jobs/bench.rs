@@ -176,7 +176,7 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
         ProfilePlan { edges: baseline.edges().into_iter().map(|(k, e)| (k, e.into())).collect(), ..Default::default() };
     let s = scan(&[cur_path.display().to_string()], &Role::is_identifier_name);
     if let Some(sk) = s.skipped.first() {
-        return Err(Error::Input { path: sk.path.clone().into(), message: sk.error.clone() });
+        return Err(Error::input(&sk.path, sk.error.clone()));
     }
     let (decode_s, (rows, bytes, _)) = best(opts.runs, || decode_all(&s.files, false))?;
     let mut stages =
@@ -214,8 +214,9 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
     drop(batches);
     if opts.quality {
         if opts.shape != Shape::Capture {
-            return Err(Error::Usage(
-                "the bench's model quality needs the capture shape (its prediction and label)".into(),
+            return Err(crate::error::invalid(
+                crate::Opt::Shape,
+                "the bench's model quality needs the capture shape (its prediction and label)",
             ));
         }
         stages.extend(quality_stages(&s.files, &dir, opts.runs)?);

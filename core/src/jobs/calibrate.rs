@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 
 use crate::error::Result;
-use crate::judge::baseline::{self, Baseline};
+use crate::judge::baseline::Baseline;
+use crate::output::export::{export, BaselineFiles, BASELINE, BASELINE_WITHOUT_PROFILE};
 use crate::output::{to_json, write_files};
 use crate::source::scan::Skipped;
 use crate::time::timeline::{self, WindowReference};
@@ -78,15 +79,10 @@ pub fn run_calibrate(opts: &JobOptions, baseline_dir: &std::path::Path, rate: f6
         baseline: base.dir.display().to_string(),
         features: &calibrations,
     };
-    let mut files = vec![
-        (baseline::STATISTICS, to_json(&base.statistics)),
-        (baseline::CONSTRAINTS, to_json(&constraints)),
-        ("calibration.json", to_json(&file)),
-    ];
-    if let Some(p) = &base.profile {
-        files.push((baseline::PROFILE, to_json(p)));
-    }
-    let written = write_files(&opts.output, files)?;
+    let files = BaselineFiles { statistics: &base.statistics, constraints: &constraints, profile: base.profile.as_ref() };
+    let exporters = if base.profile.is_some() { BASELINE } else { BASELINE_WITHOUT_PROFILE };
+    let mut written = export(&opts.output, exporters, &files)?;
+    written.extend(write_files(&opts.output, [("calibration.json", to_json(&file))])?);
     let mut skipped = s.skipped.clone();
     skipped.extend(outcome.skipped);
     Ok(CalibrateOutcome {

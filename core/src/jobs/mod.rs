@@ -136,7 +136,7 @@ fn scan_inputs(opts: &JobOptions) -> Result<Scan> {
     }
     if opts.strict {
         if let Some(sk) = s.skipped.first() {
-            return Err(Error::Input { path: sk.path.clone().into(), message: sk.error.clone() });
+            return Err(Error::input(&sk.path, sk.error.clone()));
         }
     }
     if s.files.is_empty() {
@@ -212,7 +212,7 @@ fn checkpoint(opts: &JobOptions, pass: &str, plan: &ProfilePlan) -> Checkpoint {
 
 fn strict_check(opts: &JobOptions, skipped: &[Skipped]) -> Result<()> {
     match skipped.first() {
-        Some(sk) if opts.strict => Err(Error::Input { path: sk.path.clone().into(), message: sk.error.clone() }),
+        Some(sk) if opts.strict => Err(Error::input(&sk.path, sk.error.clone())),
         _ => Ok(()),
     }
 }

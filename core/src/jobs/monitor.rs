@@ -9,6 +9,7 @@ use crate::error::{Opt, Result};
 use crate::judge::baseline::{self, Baseline};
 use crate::judge::drift::{self};
 use crate::output::report::{self, BaselineInfo, InputSummary, MonitorReport, Summary};
+use crate::output::export::{export, MonitorRun};
 use crate::output::{to_json, write_atomic};
 use crate::profile::DatasetProfile;
 use crate::quality::run::QualityBaseline;
@@ -116,9 +117,10 @@ fn monitor_quality_only(
     };
     let mut report = MonitorReport::new(("cpu".into(), "cpu (model quality only)".into()), baseline, current, verdict);
     report.model_quality = Some(q);
-    written.extend(crate::output::write_files(
+    written.extend(export(
         &opts.output,
-        [("drift.json", to_json(&report)), ("report.html", report::html::render(&report).into_bytes())],
+        crate::output::export::MONITOR_QUALITY_ONLY,
+        &MonitorRun { report: &report, current: None },
     )?);
     let markdown = report::markdown::render(&report);
     Ok(MonitorOutcome { report, markdown, written, windows: Vec::new() })

@@ -110,7 +110,7 @@ impl<'b> Watcher<'b> {
     /// A watcher, resuming from the state in the output folder when there is one.
     ///
     /// # Errors
-    /// [`Error::Usage`] when the output folder holds the state of another watch (another
+    /// [`Error::State`] when the output folder holds the state of another watch (another
     /// baseline, time column or window); [`Error::Baseline`] for a bad baseline;
     /// [`Error::OutputInUse`] when the output folder is, or lies in, the baseline folder, or
     /// holds a baseline.
@@ -132,23 +132,26 @@ impl<'b> Watcher<'b> {
         let state = match std::fs::read(&path) {
             Ok(bytes) => {
                 let body = crate::codec::unseal(&bytes).ok_or_else(|| {
-                    Error::Usage(format!(
-                        "{}: damaged watch state (its fingerprint does not match); remove it to start over",
-                        path.display()
-                    ))
+                    Error::State {
+                        path: path.clone(),
+                        message: "damaged watch state (its fingerprint does not match); remove it to start over".into(),
+                    }
                 })?;
                 let mut s: State = serde_json::from_slice(body).map_err(|e| {
-                    Error::Usage(format!(
-                        "{}: unreadable watch state ({}); remove it to start over",
-                        path.display(),
-                        crate::error::one_line(e)
-                    ))
+                    Error::State {
+                        path: path.clone(),
+                        message: format!(
+                            "unreadable watch state ({}); remove it to start over",
+                            crate::error::one_line(e)
+                        ),
+                    }
                 })?;
                 if s.key != key {
-                    return Err(Error::Usage(format!(
-                        "{} belongs to another watch (baseline, time column or window differ); use another output folder",
-                        path.display()
-                    )));
+                    return Err(Error::State {
+                        path,
+                        message: "belongs to another watch (baseline, time column or window differ); use another output folder"
+                            .into(),
+                    });
                 }
                 s.open.share_whole_edges();
                 s
@@ -343,19 +346,26 @@ fn settled(mtime_ns: u128, now_ns: u128, settle: Duration) -> bool {
     mtime_ns > 0 && now_ns >= mtime_ns && now_ns - mtime_ns >= settle.as_nanos()
 }
 
+/// A duration that does not read.
+#[derive(Debug, thiserror::Error)]
+#[error("expected a duration such as 500ms, 30s or 5m, got {0:?}")]
+pub struct BadDuration(String);
+
 /// Parses a duration: a whole number and `ms`, `s`, `m` or `h` (`500ms`, `30s`, `5m`).
-pub fn parse_duration(s: &str) -> Result<Duration> {
+///
+/// # Errors
+/// [`BadDuration`] for anything else.
+pub fn parse_duration(s: &str) -> std::result::Result<Duration, BadDuration> {
     let t = s.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (n, unit) = t.split_at(split);
-    let n: u64 =
-        n.parse().map_err(|_| Error::Usage(format!("expected a duration such as 500ms, 30s or 5m, got {s:?}")))?;
+    let n: u64 = n.parse().map_err(|_| BadDuration(s.to_string()))?;
     let ms = match unit {
         "ms" => n,
         "s" | "" => n * 1000,
         "m" => n * 60_000,
         "h" => n * 3_600_000,
-        _ => return Err(Error::Usage(format!("expected a duration such as 500ms, 30s or 5m, got {s:?}"))),
+        _ => return Err(BadDuration(s.to_string())),
     };
     Ok(Duration::from_millis(ms))
 }

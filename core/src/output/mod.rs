@@ -1,5 +1,6 @@
-//! The output stage: the report model and its writers — SageMaker JSON, HTML and Markdown
-//! ([`report`], [`write_monitor_files`]), the windowed run's table and folders ([`windows`]),
+//! The output stage: the report model and its writers — whole files behind one trait
+//! ([`export`]: SageMaker JSON, the profile, HTML and Markdown, the windows' tables), the report
+//! model and its renderers ([`report`]), the windowed run's folders ([`windows`]),
 //! model quality ([`quality`]), CloudWatch EMF and Prometheus ([`metrics`]) — the output folder's
 //! guard ([`folder`]), pretty JSON, and the one atomic-write helper every file goes through
 //! ([`write_atomic`]; the file engine's checkpoint takes it as a function, so the engine writes
@@ -10,6 +11,7 @@
 //! object-store staging folder ([`crate::source::remote`]), the bench's generated captures
 //! ([`crate::source::synth`]) and the model-quality join's spills ([`crate::quality::join`]).
 
+pub mod export;
 pub mod folder;
 pub mod metrics;
 pub mod quality;
@@ -22,7 +24,6 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::judge::sagemaker::Violations;
 use crate::profile::DatasetProfile;
 use report::MonitorReport;
 
@@ -82,16 +83,7 @@ pub fn write_files<N: AsRef<Path>>(dir: &Path, files: impl IntoIterator<Item = (
 /// # Errors
 /// [`Error::Output`] when a file cannot be written.
 pub fn write_monitor_files(out: &Path, report: &MonitorReport, current: &DatasetProfile) -> Result<Vec<PathBuf>> {
-    write_files(
-        out,
-        [
-            ("statistics.json", to_json(&crate::judge::baseline::statistics(current))),
-            ("constraint_violations.json", to_json(&Violations { violations: report.violations.clone() })),
-            ("drift.json", to_json(report)),
-            ("profile.json", to_json(current)),
-            ("report.html", report::html::render(report).into_bytes()),
-        ],
-    )
+    export::export(out, export::MONITOR, &export::MonitorRun { report, current: Some(current) })
 }
 
 #[cfg(test)]

@@ -11,11 +11,9 @@ use rayon::prelude::*;
 use crate::engine::window::Window;
 use crate::error::{one_line, Error, Result};
 use crate::judge::sagemaker::Violations;
+use crate::output::export::{export, TIME_FORMAT, WINDOWS};
 use crate::output::{to_json, write_atomic};
 use crate::time::timeline::WindowResult;
-
-/// The format of `windows.csv`'s times.
-const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%SZ";
 
 /// The folder of one window in SageMaker's hourly layout: `yyyy/mm/dd/hh`, with the minute
 /// below it for windows shorter than an hour.
@@ -31,33 +29,8 @@ pub fn folder(start: i64, window: &Window) -> PathBuf {
 /// Writes `windows.csv`, `windows.parquet` and each window's `constraint_violations.json`
 /// under `dir`; every file is written whole or not at all.
 pub fn write(dir: &Path, window: &Window, results: &[WindowResult], table: &RecordBatch) -> Result<Vec<PathBuf>> {
-    let mut written = Vec::new();
-    let output_error = |path: &Path, e: &dyn std::fmt::Display| Error::Output {
-        path: path.into(),
-        source: std::io::Error::other(one_line(e)),
-    };
-    let csv_path = dir.join("windows.csv");
-    let mut csv = Vec::new();
-    {
-        let mut w = arrow_csv::WriterBuilder::new().with_timestamp_tz_format(TIME_FORMAT.into()).build(&mut csv);
-        w.write(table).map_err(|e| output_error(&csv_path, &e))?;
-    }
-    write_atomic(&csv_path, &csv)?;
-    written.push(csv_path);
     // windows.parquet needs the parquet feature (the CLI always has it).
-    #[cfg(feature = "parquet")]
-    {
-        let pq_path = dir.join("windows.parquet");
-        let mut pq = Vec::new();
-        {
-            let mut w = parquet::arrow::ArrowWriter::try_new(&mut pq, table.schema(), None)
-                .map_err(|e| output_error(&pq_path, &e))?;
-            w.write(table).map_err(|e| output_error(&pq_path, &e))?;
-            w.close().map_err(|e| output_error(&pq_path, &e))?;
-        }
-        write_atomic(&pq_path, &pq)?;
-        written.push(pq_path);
-    }
+    let mut written = export(dir, WINDOWS, table)?;
     written.extend(write_folders(dir, window, results)?);
     Ok(written)
 }

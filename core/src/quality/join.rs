@@ -27,9 +27,9 @@ use arrow_schema::DataType;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::{key_of, Accumulator, QualityMetrics, QualitySettings, Value};
+use super::{key_of, Accumulator, QualityError, QualityMetrics, QualitySettings, Value};
 use crate::engine::window::Window;
-use crate::error::{one_line, Error, Result};
+use crate::error::{Error, Result};
 use crate::source::decode::for_each_batch;
 use crate::source::scan::ScannedFile;
 
@@ -110,13 +110,14 @@ enum View {
 }
 
 impl View {
-    fn of(a: &ArrayRef) -> std::result::Result<View, String> {
+    fn of(column: &str, a: &ArrayRef) -> std::result::Result<View, QualityError> {
+        let cast = |to: &DataType| {
+            arrow_cast::cast(a, to).map_err(|source| QualityError::Column { column: column.to_string(), source })
+        };
         Ok(match a.data_type() {
             DataType::Boolean => View::Bool(a.as_boolean().clone()),
-            t if t.is_numeric() => {
-                View::Number(arrow_cast::cast(a, &DataType::Float64).map_err(one_line)?.as_primitive().clone())
-            }
-            _ => View::Text(arrow_cast::cast(a, &DataType::Utf8).map_err(one_line)?.as_string::<i32>().clone()),
+            t if t.is_numeric() => View::Number(cast(&DataType::Float64)?.as_primitive().clone()),
+            _ => View::Text(cast(&DataType::Utf8)?.as_string::<i32>().clone()),
         })
     }
     fn get(&self, i: usize) -> Option<Value<'_>> {
@@ -164,8 +165,8 @@ fn col_index(batch: &RecordBatch, name: &str) -> Option<usize> {
 }
 
 /// Views of the id columns a batch has, in the order of `names` (SageMaker's preference).
-fn id_views(batch: &RecordBatch, names: &[String]) -> std::result::Result<Vec<View>, String> {
-    names.iter().filter_map(|n| col_index(batch, n)).map(|c| View::of(batch.column(c))).collect()
+fn id_views(batch: &RecordBatch, names: &[String]) -> std::result::Result<Vec<View>, QualityError> {
+    names.iter().filter_map(|n| col_index(batch, n).map(|c| View::of(n, batch.column(c)))).collect()
 }
 
 /// The id of row `i`: the first non-null of the id columns.
@@ -191,10 +192,7 @@ fn require(file: &ScannedFile, column: &str, what: &str) -> Result<()> {
         return Ok(());
     }
     let have: Vec<&str> = file.schema().fields().iter().map(|f| f.name().as_str()).take(12).collect();
-    Err(Error::Input {
-        path: file.path.clone(),
-        message: format!("no {what} column '{column}' (columns: {})", have.join(", ")),
-    })
+    Err(Error::input(&file.path, format!("no {what} column '{column}' (columns: {})", have.join(", "))))
 }
 
 /// Reads every unit of `files` in parallel, projected on the columns `wanted` names (those a
@@ -220,7 +218,7 @@ fn read_all<T: Send>(
                     failure = each(&mut state, fi, f, b).err();
                 }
             })
-            .map_err(|e| Error::Input { path: f.path.clone(), message: one_line(e) })?;
+            .map_err(|e| Error::input(&f.path, e))?;
             failure.map_or(Ok(state), Err)
         })
         .collect()
@@ -283,7 +281,7 @@ fn score_batch(
     joined: bool,
     window: Option<(&str, Window)>,
 ) -> Result<()> {
-    let err = |m: String| Error::Input { path: file.path.clone(), message: m };
+    let err = |m: String| Error::input(&file.path, m);
     let times = match window {
         Some((column, _)) => match col_index(batch, column) {
             Some(c) => Some(crate::engine::window::times_ms(column, batch.column(c))?),
@@ -294,7 +292,7 @@ fn score_batch(
     let view = |name: &Option<String>| -> Result<Option<View>> {
         match name {
             Some(n) => match col_index(batch, n) {
-                Some(c) => View::of(batch.column(c)).map(Some).map_err(|e| err(format!("column '{n}': {e}"))),
+                Some(c) => View::of(n, batch.column(c)).map(Some).map_err(|e| err(e.to_string())),
                 None => Ok(None),
             },
             None => Ok(None),
@@ -303,7 +301,7 @@ fn score_batch(
     let pred = view(&s.prediction)?;
     let prob = view(&s.probability)?;
     let label = if joined { None } else { view(&Some(s.label.clone()))? };
-    let id_views = id_views(batch, ids).map_err(err)?;
+    let id_views = id_views(batch, ids).map_err(|e| err(e.to_string()))?;
     for i in 0..batch.num_rows() {
         t.rows += 1;
         let row = *first_row + i as u64;
@@ -420,7 +418,7 @@ struct Labels {
 ///
 /// # Errors
 /// [`Error::Input`] naming the file and column when a column is missing or a value does not fit
-/// the problem type; [`Error::Usage`] when the join has no id.
+/// the problem type; [`Error::Invalid`] when the join has no id.
 pub fn score(req: &QualityRequest) -> Result<QualityOutcome> {
     let s = req.settings;
     for f in req.predictions {
@@ -495,10 +493,9 @@ fn read_labels(req: &QualityRequest, truth: &[ScannedFile]) -> Result<(Labels, O
         &|| (),
         &|_, _, f, b| {
             let label_col = truth_label_column(s, f).expect("checked above");
-            let ids = id_views(b, &id_columns(f, req.id_column))
-                .map_err(|m| Error::Input { path: f.path.clone(), message: m })?;
-            let labels = View::of(b.column(col_index(b, &label_col).expect("projected")))
-                .map_err(|m| Error::Input { path: f.path.clone(), message: format!("column '{label_col}': {m}") })?;
+            let err = |e: QualityError| Error::input(&f.path, e);
+            let ids = id_views(b, &id_columns(f, req.id_column)).map_err(err)?;
+            let labels = View::of(&label_col, b.column(col_index(b, &label_col).expect("projected"))).map_err(err)?;
             let mut rows = Vec::with_capacity(b.num_rows());
             for i in 0..b.num_rows() {
                 if let (Some(id), Some(l)) = (id_at(&ids, i), labels.get(i)) {
@@ -572,12 +569,12 @@ fn score_spilled(req: &QualityRequest, mut sp: Spill, dup_before: u64) -> Result
         &|f| prediction_columns(s, f, &id_columns(f, req.id_column), true, req.window),
         &|| (0u64, 0u64),
         &|(rows, nulls), _, f, b| {
-            let err = |m: String| Error::Input { path: f.path.clone(), message: m };
-            let ids = id_views(b, &id_columns(f, req.id_column)).map_err(err)?;
+            let err = |m: String| Error::input(&f.path, m);
+            let ids = id_views(b, &id_columns(f, req.id_column)).map_err(|e| err(e.to_string()))?;
             let get = |n: &Option<String>| -> Result<Option<View>> {
                 n.as_ref()
                     .and_then(|n| col_index(b, n).map(|c| (n, c)))
-                    .map(|(n, c)| View::of(b.column(c)).map_err(|m| err(format!("column '{n}': {m}"))))
+                    .map(|(n, c)| View::of(n, b.column(c)).map_err(|e| err(e.to_string())))
                     .transpose()
             };
             let (pred, prob) = (get(&s.prediction)?, get(&s.probability)?);
@@ -668,7 +665,7 @@ fn join_partitions(req: &QualityRequest, sp: &mut Spill, dup_before: u64) -> Res
             }
         })?;
         if let Some(e) = failure {
-            return Err(Error::Usage(format!("model quality: {e}")));
+            return Err(QualityError::from(e).into());
         }
         unmatched_l += table.values().filter(|(_, seen)| !seen).count() as u64;
     }
@@ -691,8 +688,7 @@ fn finish(
     let mut acc = Accumulator::new(s);
     let mut windows: BTreeMap<i64, Accumulator> = BTreeMap::new();
     let (mut rows, mut nulls, mut unmatched, mut untimed) = (0, 0, 0, 0);
-    let merge =
-        |a: &mut Accumulator, b: &Accumulator| a.merge(b).map_err(|e| Error::Usage(format!("model quality: {e}")));
+    let merge = |a: &mut Accumulator, b: &Accumulator| a.merge(b).map_err(Error::from);
     for t in tallies {
         merge(&mut acc, &t.acc)?;
         for (start, w) in &t.windows {

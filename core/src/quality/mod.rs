@@ -30,6 +30,8 @@
 //! `auc` with one class present, `r2` with constant labels) is left out of the metrics and listed
 //! with its reason, never written as NaN.
 
+pub use crate::error::quality::{shown, QualityError, RowError};
+
 pub mod join;
 pub mod run;
 pub mod sagemaker;
@@ -64,14 +66,12 @@ pub enum ProblemType {
 }
 
 impl std::str::FromStr for ProblemType {
-    type Err = String;
-    fn from_str(s: &str) -> Result<ProblemType, String> {
+    type Err = QualityError;
+    fn from_str(s: &str) -> Result<ProblemType, QualityError> {
         [ProblemType::Regression, ProblemType::BinaryClassification, ProblemType::MulticlassClassification]
             .into_iter()
             .find(|p| p.name().eq_ignore_ascii_case(s))
-            .ok_or_else(|| {
-                format!("unknown problem type {s:?}: Regression, BinaryClassification or MulticlassClassification")
-            })
+            .ok_or_else(|| QualityError::UnknownProblemType(s.to_string()))
     }
 }
 
@@ -198,38 +198,6 @@ impl Value<'_> {
     }
 }
 
-/// A row that cannot be scored, and why; the caller names the file and column.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum RowError {
-    /// A probability outside [0, 1], or not a number.
-    #[error("probability {} is not in [0, 1]", shown(.0))]
-    Probability(String),
-    /// A binary label or prediction that is neither the positive class nor the one other class.
-    #[error("a third class '{}' in a binary classification (classes seen: {})", shown(.0), shown(.1))]
-    ThirdClass(String, String),
-    /// A regression label or prediction that is not a number.
-    #[error("'{}' is not a number", shown(.0))]
-    NotNumber(String),
-}
-
-/// A value as a one-line message shows it: control characters (a newline inside a quoted CSV
-/// field) escaped, and at most 60 characters.
-pub fn shown(v: &str) -> String {
-    const MOST: usize = 60;
-    let mut out = String::new();
-    for (i, c) in v.chars().enumerate() {
-        if i == MOST {
-            out.push('…');
-            break;
-        }
-        if c.is_control() {
-            out.extend(c.escape_debug());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
 
 /// A sum with Neumaier's compensation: exact to the last bits over millions of terms.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
@@ -468,22 +436,15 @@ impl Accumulator {
     /// Adds another accumulator's rows.
     ///
     /// # Errors
-    /// A message when the two were made for different problem types, or when together they hold
-    /// three binary classes.
-    pub fn merge(&mut self, other: &Accumulator) -> Result<(), String> {
+    /// [`QualityError::Mixed`] when the two were made for different problem types,
+    /// [`RowError::ThirdClass`] when together they hold three binary classes.
+    pub fn merge(&mut self, other: &Accumulator) -> Result<(), QualityError> {
         if other.problem_type != self.problem_type {
-            return Err(format!(
-                "cannot merge {} with {} model quality",
-                self.problem_type.name(),
-                other.problem_type.name()
-            ));
+            return Err(QualityError::Mixed(self.problem_type.name(), other.problem_type.name()));
         }
         if let (Some(a), Some(b)) = (&self.negative, &other.negative) {
             if a != b {
-                return Err(format!(
-                    "a third class '{b}' in a binary classification (classes seen: '{}', '{a}')",
-                    self.positive
-                ));
+                return Err(RowError::ThirdClass(b.clone(), format!("'{}', '{a}'", self.positive)).into());
             }
         }
         if self.negative.is_none() {

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::join::{score, QualityOutcome, QualityRequest, WindowQuality, DEFAULT_JOIN_MEMORY};
 use super::sagemaker::{check, parse_constraints, parse_statistics, QualityConstraints, QualityViolation};
-use super::{ProblemType, QualitySettings};
+use super::{ProblemType, QualityError, QualitySettings};
 use crate::engine::window::Window;
 use crate::error::{invalid, Error, Opt, Result};
 use crate::source::scan::ScannedFile;
@@ -160,11 +160,11 @@ impl QualityBaseline {
         };
         let cpath = folder.join("constraints.json");
         let constraints = parse_constraints(&read_json(&cpath)?)
-            .map_err(|message| Error::Baseline { path: cpath.clone(), message })?;
+            .map_err(|e| Error::Baseline { path: cpath.clone(), message: e.to_string() })?;
         let spath = folder.join("statistics.json");
         let values = if spath.is_file() {
             let st = parse_statistics(&read_json(&spath)?)
-                .map_err(|message| Error::Baseline { path: spath.clone(), message })?;
+                .map_err(|e| Error::Baseline { path: spath.clone(), message: e.to_string() })?;
             if st.problem_type != constraints.problem_type {
                 return Err(Error::Baseline {
                     path: spath,
@@ -427,10 +427,12 @@ pub fn run(
         window,
     })?;
     if out.scored_rows == 0 {
-        return Err(Error::Usage(format!(
-            "model quality: no row could be scored ({} prediction rows: {} with a null value, {} without a label)",
-            out.prediction_rows, out.null_rows, out.unmatched_predictions
-        )));
+        return Err(QualityError::NothingScored {
+            rows: out.prediction_rows,
+            nulls: out.null_rows,
+            unlabelled: out.unmatched_predictions,
+        }
+        .into());
     }
     Ok(out)
 }
@@ -439,10 +441,10 @@ pub fn run(
 /// baseline's constraints.
 ///
 /// # Errors
-/// [`Error::Usage`] when the baseline is for another problem type.
+/// [`Error::Quality`] when the baseline is for another problem type.
 pub fn report(settings: QualitySettings, out: QualityOutcome, base: Option<&QualityBaseline>) -> Result<QualityReport> {
     let violations = match base {
-        Some(b) => check(&out.metrics, &b.constraints).map_err(Error::Usage)?,
+        Some(b) => check(&out.metrics, &b.constraints)?,
         None => Vec::new(),
     };
     let baseline = base.map(|b| b.values.clone()).unwrap_or_default();

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use super::{Metric, ProblemType, QualityMetrics};
+use super::{Metric, ProblemType, QualityError, QualityMetrics};
 use crate::codec::lenient_opt_f64;
 
 /// How a metric is compared with its threshold; a violation is when the comparison holds.
@@ -167,18 +167,16 @@ pub fn is_quality_json(v: &Value) -> bool {
     v.as_object().is_some_and(|o| o.keys().any(|k| ProblemType::from_key(k).is_some()))
 }
 
-fn problem_of(v: &Value) -> Result<(ProblemType, &Map<String, Value>), String> {
-    let o = v.as_object().ok_or("not a JSON object")?;
-    o.iter()
-        .find_map(|(k, b)| Some((ProblemType::from_key(k)?, b.as_object()?)))
-        .ok_or_else(|| "no regression_, binary_classification_ or multiclass_classification_ section".to_string())
+fn problem_of(v: &Value) -> Result<(ProblemType, &Map<String, Value>), QualityError> {
+    let o = v.as_object().ok_or(QualityError::NotAnObject)?;
+    o.iter().find_map(|(k, b)| Some((ProblemType::from_key(k)?, b.as_object()?))).ok_or(QualityError::NoSection)
 }
 
 /// Reads a statistics file's JSON.
 ///
 /// # Errors
-/// A one-line message naming what is missing or malformed.
-pub fn parse_statistics(v: &Value) -> Result<QualityStatistics, String> {
+/// [`QualityError::NotAnObject`] or [`QualityError::NoSection`].
+pub fn parse_statistics(v: &Value) -> Result<QualityStatistics, QualityError> {
     let (problem_type, body) = problem_of(v)?;
     let mut values = BTreeMap::new();
     for (k, m) in body {
@@ -202,12 +200,14 @@ pub fn parse_statistics(v: &Value) -> Result<QualityStatistics, String> {
 /// Reads a constraints file's JSON.
 ///
 /// # Errors
-/// A one-line message naming the metric whose constraint is malformed.
-pub fn parse_constraints(v: &Value) -> Result<QualityConstraints, String> {
+/// As [`parse_statistics`], and [`QualityError::Constraint`] naming the metric whose constraint
+/// is malformed.
+pub fn parse_constraints(v: &Value) -> Result<QualityConstraints, QualityError> {
     let (problem_type, body) = problem_of(v)?;
     let mut constraints = BTreeMap::new();
     for (k, c) in body {
-        let c: Constraint = serde_json::from_value(c.clone()).map_err(|e| format!("constraint of '{k}': {e}"))?;
+        let c: Constraint = serde_json::from_value(c.clone())
+            .map_err(|source| QualityError::Constraint { metric: k.clone(), source })?;
         constraints.insert(k.clone(), c);
     }
     Ok(QualityConstraints { problem_type, constraints })
@@ -228,14 +228,10 @@ pub struct QualityViolation {
 /// a violation; it is reported by the caller from [`QualityMetrics::undefined`].
 ///
 /// # Errors
-/// When the constraints are for another problem type.
-pub fn check(m: &QualityMetrics, c: &QualityConstraints) -> Result<Vec<QualityViolation>, String> {
+/// [`QualityError::OtherProblemType`] when the constraints are for another problem type.
+pub fn check(m: &QualityMetrics, c: &QualityConstraints) -> Result<Vec<QualityViolation>, QualityError> {
     if m.problem_type != c.problem_type {
-        return Err(format!(
-            "the baseline's model-quality constraints are for {}, but the problem type is {}",
-            c.problem_type.name(),
-            m.problem_type.name()
-        ));
+        return Err(QualityError::OtherProblemType { baseline: c.problem_type.name(), run: m.problem_type.name() });
     }
     Ok(c.constraints
         .iter()

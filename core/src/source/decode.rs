@@ -15,7 +15,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ProjectionMask;
 
 use crate::error::{Error, Result};
-use crate::source::error::{SourceError, SourceResult};
+use crate::error::source::{SourceError, SourceResult};
 use crate::source::scan::{Format, ScannedFile};
 
 /// Rows per decoded batch: what a backend folds at once ([`crate::backend::MAX_BATCH_ROWS`], the
@@ -83,10 +83,13 @@ pub fn for_each_batch(
                 columns.first()
             };
             let name = culprit.map(|&c| file.schema().field(c).name().clone());
-            Err(Error::Decode(match name {
-                Some(n) => format!("row group {rg}, column '{n}': {e}"),
-                None => format!("row group {rg}: {e}"),
-            }))
+            Err(Error::Decode(
+                match name {
+                    Some(n) => format!("row group {rg}, column '{n}': {e}"),
+                    None => format!("row group {rg}: {e}"),
+                }
+                .into(),
+            ))
         }
     }
 }

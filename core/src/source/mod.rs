@@ -4,10 +4,9 @@
 //! [`synth`] generates realistic captures for benchmarks and tests.
 //!
 //! It imports only [`crate::error`] and [`crate::codec`] of the crate; every stage above reads
-//! through it. Its functions fail with a [`error::SourceError`] that keeps the cause.
+//! through it. Its functions fail with a [`crate::error::source::SourceError`] that keeps the cause.
 
 pub mod decode;
-pub mod error;
 pub mod remote;
 pub mod scan;
 #[cfg(feature = "parquet")]

@@ -32,7 +32,7 @@ mod imp {
     use parquet::file::reader::{ChunkReader, Length};
 
     use crate::error::one_line;
-    use crate::source::error::SourceResult;
+    use crate::error::source::SourceResult;
 
     /// One object: its store, key, size and URL, and what identifies this version of it.
     #[derive(Debug)]
@@ -379,7 +379,7 @@ mod imp {
 mod imp {
     use std::sync::Arc;
 
-    use crate::source::error::SourceResult;
+    use crate::error::source::SourceResult;
 
     const OFF: &str = "driftscope was built without its object-store feature";
 

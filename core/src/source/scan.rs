@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::error::{one_line, Error, Result};
-use crate::source::error::SourceResult;
+use crate::error::source::SourceResult;
 use crate::source::text::{self, TextFile};
 
 /// An input that could not be used, and why.
@@ -352,7 +352,7 @@ pub fn text_as_read(batch: &RecordBatch, plain: &PlainText) -> Result<RecordBatc
     let Some(schema) = dictionary_schema(batch.schema().as_ref(), plain) else {
         return Ok(batch.clone());
     };
-    crate::source::decode::cast_to(batch, &schema).map_err(|e| Error::Decode(one_line(e)))
+    Ok(crate::source::decode::cast_to(batch, &schema)?)
 }
 
 /// Reads one file's footer (Parquet) or scans it (CSV and JSON Lines, by extension); text
@@ -361,7 +361,7 @@ pub fn text_as_read(batch: &RecordBatch, plain: &PlainText) -> Result<RecordBatc
 /// # Errors
 /// [`Error::Input`] naming the file, with why it is not readable in one line.
 pub fn open(path: &Path, plain: &PlainText) -> Result<ScannedFile> {
-    footer(path, plain).map_err(|e| Error::Input { path: path.to_path_buf(), message: one_line(e) })
+    footer(path, plain).map_err(|e| Error::input(path, e))
 }
 
 fn footer(path: &Path, plain: &PlainText) -> SourceResult<ScannedFile> {

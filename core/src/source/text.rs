@@ -37,7 +37,7 @@ use base64::Engine;
 use serde::Deserialize;
 
 use crate::error::one_line;
-use crate::source::error::{SourceError, SourceResult};
+use crate::error::source::{SourceError, SourceResult};
 use crate::source::scan::PlainText;
 
 /// Rows per batch read from text.

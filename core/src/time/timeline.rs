@@ -164,7 +164,7 @@ pub struct WindowsSummary {
 /// between sketches).
 ///
 /// # Errors
-/// [`Error::Usage`] when a `window:START..END` reference holds no window with rows.
+/// [`Error::Invalid`] when a `window:START..END` reference holds no window with rows.
 pub fn evaluate(
     base: &Baseline,
     names: &[String],

@@ -74,16 +74,27 @@ pub struct AdapterReport {
 /// a display; this points it at a private folder so that stderr stays clean. It changes the
 /// process's environment, so the binary calls it once at start-up, before any thread exists;
 /// the library never does.
+///
+/// The folder is one per user (`driftscope-runtime-UID` in the temporary folder, mode 0700), so
+/// that a job started every few minutes from cron leaves no folder per run behind. One that
+/// another user owns, or that others can enter, is not used; wgpu then enumerates without it.
 pub fn quiet_wayland() {
     let ok = std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from).is_some_and(|p| p.is_dir());
-    if !ok {
-        let dir = std::env::temp_dir().join(format!("driftscope-runtime-{}", std::process::id()));
-        if std::fs::create_dir_all(&dir).is_ok() {
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700));
-            }
+    if ok {
+        return;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        // The process's own files under /proc belong to its user.
+        let Ok(uid) = std::fs::metadata("/proc/self").map(|m| m.uid()) else { return };
+        let dir = std::env::temp_dir().join(format!("driftscope-runtime-{uid}"));
+        if std::fs::create_dir(&dir).is_ok() {
+            let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700));
+        }
+        let private = std::fs::symlink_metadata(&dir)
+            .is_ok_and(|m| m.is_dir() && m.uid() == uid && m.permissions().mode() & 0o077 == 0);
+        if private {
             std::env::set_var("XDG_RUNTIME_DIR", &dir);
         }
     }

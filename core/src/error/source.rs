@@ -1,5 +1,6 @@
-//! The source stage's error: what went wrong reading an input, with its cause kept. The stage's
-//! callers turn it into a skipped input's one-line reason, or into [`crate::Error`].
+//! The source stage's error ([`crate::source`]): what went wrong reading an input, with its cause
+//! kept. The stage's callers turn it into a skipped input's one-line reason, or into
+//! [`crate::Error`].
 
 /// What went wrong reading an input.
 #[derive(Debug, thiserror::Error)]

@@ -1,26 +1,32 @@
 //! driftscope's error type: one variant per boundary of the data flow, every message naming the
 //! file, column or flag to look at.
 
+pub mod quality;
+pub mod source;
+
 use std::path::PathBuf;
 
 /// Errors of the driftscope library.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// An input file could not be read as Parquet, or a path did not exist.
-    #[error("{path}: {message}")]
+    /// An input file could not be read, or a path did not exist, or a file's rows do not fit
+    /// the job (a column missing, a value of another type).
+    #[error("{}: {}", .path.display(), one_line(.source))]
     Input {
         /// The file or path.
         path: PathBuf,
-        /// What went wrong, in one line.
-        message: String,
+        /// Why: the stage's own error ([`source::SourceError`],
+        /// [`quality::QualityError`]) or a message.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// None of the inputs could be read.
     #[error("no readable input: {0}")]
     NoInput(String),
     /// A row group or batch could not be decoded into Arrow arrays.
-    #[error("{0}")]
-    Decode(String),
+    #[error("{}", one_line(.0))]
+    Decode(#[from] source::SourceError),
     /// A batch does not fit the profiler it was given to (another schema).
     #[error("column '{column}': {message}")]
     Schema {
@@ -67,9 +73,19 @@ pub enum Error {
         /// What is wrong, in one line, without the option's name.
         message: String,
     },
-    /// A flag or option has an invalid value.
-    #[error("{0}")]
-    Usage(String),
+    /// Model quality cannot be scored or checked: a row or baseline of another problem type,
+    /// nothing to score.
+    #[error("model quality: {0}")]
+    Quality(#[from] quality::QualityError),
+    /// A job's saved state (a watch's, in its output folder) is damaged or belongs to another
+    /// job.
+    #[error("{path}: {message}")]
+    State {
+        /// The state file.
+        path: PathBuf,
+        /// What is wrong and what to do, in one line.
+        message: String,
+    },
 }
 
 /// An option of a job, as the library names it. The CLI shows each as its flag
@@ -107,6 +123,8 @@ pub enum Opt {
     Threshold,
     /// The time column.
     TimeColumn,
+    /// The shape of the bench's generated captures.
+    Shape,
     /// Times taken from hive partitions.
     TimeFromPartitions,
     /// The window length.
@@ -134,10 +152,18 @@ impl Opt {
             Opt::Reference => "window reference",
             Opt::Threshold => "threshold",
             Opt::TimeColumn => "time column",
+            Opt::Shape => "bench shape",
             Opt::TimeFromPartitions => "time from partitions",
             Opt::Window => "window",
             Opt::WindowRows => "windows of rows",
         }
+    }
+}
+
+impl Error {
+    /// An [`Error::Input`] about `path`: a stage's error, or a message.
+    pub fn input(path: impl Into<PathBuf>, why: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Error {
+        Error::Input { path: path.into(), source: why.into() }
     }
 }
 

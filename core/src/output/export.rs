@@ -1,0 +1,230 @@
+//! The writers of whole files, behind one small trait: an [`Exporter`] names its file and turns
+//! what a job made into the file's bytes; [`export`] writes a job's list of them, each
+//! atomically. A job's files are therefore a list that reads like its output folder:
+//! [`MONITOR`], [`MONITOR_QUALITY_ONLY`], [`BASELINE`], [`WINDOWS`].
+//!
+//! Files written a piece at a time are not exporters: `watch`'s `windows.csv` grows as windows
+//! close ([`super::windows::write_csv`]), the EMF log is appended to ([`super::metrics`]), and the
+//! per-window folders are thousands of small files written in parallel
+//! ([`super::windows::write_folders`]).
+
+use std::path::{Path, PathBuf};
+
+use arrow_array::RecordBatch;
+
+use super::report::MonitorReport;
+use super::{to_json, write_atomic};
+use crate::error::{one_line, Error, Result};
+use crate::judge::sagemaker::{Constraints, Statistics, Violations};
+use crate::profile::DatasetProfile;
+
+/// One output file: its name, and its bytes made from a job's result `R`.
+pub trait Exporter<R: ?Sized>: Sync {
+    /// The file's name in the output folder.
+    fn file_name(&self) -> &'static str;
+    /// The file's bytes.
+    ///
+    /// # Errors
+    /// [`Error::Output`] naming the file when its encoder fails.
+    fn serialize(&self, run: &R) -> Result<Vec<u8>>;
+}
+
+/// Writes each exporter's file for `run` into `dir`, in order; returns their paths.
+///
+/// # Errors
+/// [`Error::Output`] for the first file that cannot be made or written (those before it are
+/// written).
+pub fn export<R: ?Sized, E: Exporter<R> + ?Sized>(dir: &Path, exporters: &[&E], run: &R) -> Result<Vec<PathBuf>> {
+    let mut written = Vec::with_capacity(exporters.len());
+    for e in exporters {
+        let p = dir.join(e.file_name());
+        write_atomic(&p, &e.serialize(run)?)?;
+        written.push(p);
+    }
+    Ok(written)
+}
+
+/// What a monitoring run's files are made from.
+pub struct MonitorRun<'a> {
+    /// The report: verdicts, violations, timeline.
+    pub report: &'a MonitorReport,
+    /// The inputs' profile; `None` for a model-quality-only run.
+    pub current: Option<&'a DatasetProfile>,
+}
+
+impl MonitorRun<'_> {
+    fn current(&self, file: &str) -> Result<&DatasetProfile> {
+        self.current.ok_or_else(|| Error::Output {
+            path: file.into(),
+            source: std::io::Error::other("a run without a data-quality profile has no such file"),
+        })
+    }
+}
+
+/// What a baseline's files are made from: its statistics, constraints and (for driftscope's
+/// own baselines) the profile.
+pub struct BaselineFiles<'a> {
+    /// `statistics.json`.
+    pub statistics: &'a Statistics,
+    /// `constraints.json`.
+    pub constraints: &'a Constraints,
+    /// `profile.json`, when there is one.
+    pub profile: Option<&'a DatasetProfile>,
+}
+
+/// `statistics.json`: SageMaker's statistics of a baseline, or of a monitoring run's inputs.
+pub struct StatisticsJson;
+/// `constraints.json`: SageMaker's constraints of a baseline.
+pub struct ConstraintsJson;
+/// `profile.json`: driftscope's full profile (bins, sketches), what a later run merges or
+/// compares with.
+pub struct ProfileJson;
+/// `constraint_violations.json`: SageMaker's violations of a monitoring run.
+pub struct ViolationsJson;
+/// `drift.json`: the whole report as JSON.
+pub struct DriftJson;
+/// `report.html`: the report as one self-contained page.
+pub struct HtmlReport;
+/// The report as Markdown (printed by the CLI, returned by the library).
+pub struct MarkdownReport;
+/// `windows.csv`: one row per window and feature.
+pub struct WindowsCsv;
+/// `windows.parquet`: the same table as `windows.csv`.
+#[cfg(feature = "parquet")]
+pub struct WindowsParquet;
+
+impl Exporter<MonitorRun<'_>> for StatisticsJson {
+    fn file_name(&self) -> &'static str {
+        crate::judge::baseline::STATISTICS
+    }
+    fn serialize(&self, run: &MonitorRun<'_>) -> Result<Vec<u8>> {
+        Ok(to_json(&crate::judge::baseline::statistics(run.current(crate::judge::baseline::STATISTICS)?)))
+    }
+}
+
+impl Exporter<MonitorRun<'_>> for ViolationsJson {
+    fn file_name(&self) -> &'static str {
+        "constraint_violations.json"
+    }
+    fn serialize(&self, run: &MonitorRun<'_>) -> Result<Vec<u8>> {
+        Ok(to_json(&Violations { violations: run.report.violations.clone() }))
+    }
+}
+
+impl Exporter<MonitorRun<'_>> for DriftJson {
+    fn file_name(&self) -> &'static str {
+        "drift.json"
+    }
+    fn serialize(&self, run: &MonitorRun<'_>) -> Result<Vec<u8>> {
+        Ok(to_json(run.report))
+    }
+}
+
+impl Exporter<MonitorRun<'_>> for ProfileJson {
+    fn file_name(&self) -> &'static str {
+        crate::judge::baseline::PROFILE
+    }
+    fn serialize(&self, run: &MonitorRun<'_>) -> Result<Vec<u8>> {
+        Ok(to_json(run.current(crate::judge::baseline::PROFILE)?))
+    }
+}
+
+impl Exporter<MonitorRun<'_>> for HtmlReport {
+    fn file_name(&self) -> &'static str {
+        "report.html"
+    }
+    fn serialize(&self, run: &MonitorRun<'_>) -> Result<Vec<u8>> {
+        Ok(super::report::html::render(run.report).into_bytes())
+    }
+}
+
+impl Exporter<MonitorRun<'_>> for MarkdownReport {
+    fn file_name(&self) -> &'static str {
+        "report.md"
+    }
+    fn serialize(&self, run: &MonitorRun<'_>) -> Result<Vec<u8>> {
+        Ok(super::report::markdown::render(run.report).into_bytes())
+    }
+}
+
+impl Exporter<BaselineFiles<'_>> for StatisticsJson {
+    fn file_name(&self) -> &'static str {
+        crate::judge::baseline::STATISTICS
+    }
+    fn serialize(&self, run: &BaselineFiles<'_>) -> Result<Vec<u8>> {
+        Ok(to_json(run.statistics))
+    }
+}
+
+impl Exporter<BaselineFiles<'_>> for ConstraintsJson {
+    fn file_name(&self) -> &'static str {
+        crate::judge::baseline::CONSTRAINTS
+    }
+    fn serialize(&self, run: &BaselineFiles<'_>) -> Result<Vec<u8>> {
+        Ok(to_json(run.constraints))
+    }
+}
+
+impl Exporter<BaselineFiles<'_>> for ProfileJson {
+    fn file_name(&self) -> &'static str {
+        crate::judge::baseline::PROFILE
+    }
+    fn serialize(&self, run: &BaselineFiles<'_>) -> Result<Vec<u8>> {
+        let p = run.profile.ok_or_else(|| Error::Output {
+            path: crate::judge::baseline::PROFILE.into(),
+            source: std::io::Error::other("this baseline has no driftscope profile"),
+        })?;
+        Ok(to_json(p))
+    }
+}
+
+/// The format of `windows.csv`'s times.
+pub(super) const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%SZ";
+
+fn encode_error(file: &str, e: &dyn std::fmt::Display) -> Error {
+    Error::Output { path: file.into(), source: std::io::Error::other(one_line(e)) }
+}
+
+impl Exporter<RecordBatch> for WindowsCsv {
+    fn file_name(&self) -> &'static str {
+        "windows.csv"
+    }
+    fn serialize(&self, table: &RecordBatch) -> Result<Vec<u8>> {
+        let mut csv = Vec::new();
+        let mut w = arrow_csv::WriterBuilder::new().with_timestamp_tz_format(TIME_FORMAT.into()).build(&mut csv);
+        w.write(table).map_err(|e| encode_error(self.file_name(), &e))?;
+        drop(w);
+        Ok(csv)
+    }
+}
+
+#[cfg(feature = "parquet")]
+impl Exporter<RecordBatch> for WindowsParquet {
+    fn file_name(&self) -> &'static str {
+        "windows.parquet"
+    }
+    fn serialize(&self, table: &RecordBatch) -> Result<Vec<u8>> {
+        let mut pq = Vec::new();
+        let mut w = parquet::arrow::ArrowWriter::try_new(&mut pq, table.schema(), None)
+            .map_err(|e| encode_error(self.file_name(), &e))?;
+        w.write(table).map_err(|e| encode_error(self.file_name(), &e))?;
+        w.close().map_err(|e| encode_error(self.file_name(), &e))?;
+        Ok(pq)
+    }
+}
+
+/// A monitoring run's files.
+pub const MONITOR: &[&dyn for<'a> Exporter<MonitorRun<'a>>] =
+    &[&StatisticsJson, &ViolationsJson, &DriftJson, &ProfileJson, &HtmlReport];
+/// A model-quality-only run's files besides `model_quality/` (no data-quality profile).
+pub const MONITOR_QUALITY_ONLY: &[&dyn for<'a> Exporter<MonitorRun<'a>>] = &[&DriftJson, &HtmlReport];
+/// A baseline's files (a calibrated baseline's too, when it has a profile).
+pub const BASELINE: &[&dyn for<'a> Exporter<BaselineFiles<'a>>] = &[&StatisticsJson, &ConstraintsJson, &ProfileJson];
+/// A baseline's files without a profile (a SageMaker baseline, calibrated).
+pub const BASELINE_WITHOUT_PROFILE: &[&dyn for<'a> Exporter<BaselineFiles<'a>>] = &[&StatisticsJson, &ConstraintsJson];
+/// A windowed run's tables.
+#[cfg(feature = "parquet")]
+pub const WINDOWS: &[&dyn Exporter<RecordBatch>] = &[&WindowsCsv, &WindowsParquet];
+/// A windowed run's tables (`windows.parquet` needs the parquet feature).
+#[cfg(not(feature = "parquet"))]
+pub const WINDOWS: &[&dyn Exporter<RecordBatch>] = &[&WindowsCsv];
