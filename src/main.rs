@@ -170,6 +170,14 @@ fn run() -> anyhow::Result<u8> {
     // Before any thread starts: it changes the process's environment.
     #[cfg(feature = "gpu")]
     driftscope::backend::gpu::quiet_wayland();
+    // A panic inside the Parquet reader is caught and reported as a damaged file in one line;
+    // the default hook would print it with a backtrace first.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !driftscope::source::decode::in_guarded_reader() {
+            default_hook(info);
+        }
+    }));
     match cli.command {
         Command::Baseline { quality, common } => {
             let mut opts = options(common)?;

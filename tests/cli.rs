@@ -175,6 +175,25 @@ fn corrupted_files_never_panic() {
     }
 }
 
+/// A damaged definition level that makes Parquet's own decoder panic (found by the fuzz test:
+/// one bit of data/current.parquet's `age` page): the file is named as damaged in one line,
+/// exit 2, no panic printed, no output.
+#[test]
+fn a_parquet_decoder_panic_is_a_damaged_file() {
+    let d = tempfile::tempdir().unwrap();
+    let mut bytes = std::fs::read(root().join("data/current.parquet")).unwrap();
+    let at = 3984357925usize % bytes.len();
+    bytes[at] ^= 1;
+    let f = d.path().join("flipped.parquet");
+    std::fs::write(&f, &bytes).unwrap();
+    let out = d.path().join("out");
+    let a = driftscope().args(["baseline", "-q", "-o"]).arg(&out).arg(&f).assert().code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("flipped.parquet") && err.contains("damaged data") && !err.contains("panicked"), "{err}");
+    assert!(!out.exists());
+}
+
 #[test]
 fn non_utf8_text_names_the_file_and_column() {
     let d = tempfile::tempdir().unwrap();

@@ -133,9 +133,40 @@ fn read_row_group<R: parquet::file::reader::ChunkReader + 'static>(
     mask: ProjectionMask,
     each: &mut dyn FnMut(&RecordBatch),
 ) -> SourceResult<()> {
-    let reader = builder.with_row_groups(vec![rg]).with_projection(mask).with_batch_size(BATCH_ROWS).build()?;
-    for batch in reader {
+    let mut reader = builder.with_row_groups(vec![rg]).with_projection(mask).with_batch_size(BATCH_ROWS).build()?;
+    while let Some(batch) = unpanicked(|| reader.next())? {
         each(&batch?);
     }
     Ok(())
+}
+
+thread_local! {
+    /// Set while this thread is inside a reader call whose panic is caught ([`unpanicked`]).
+    static GUARDED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether this thread is inside a reader call whose panic is caught and reported as a damaged
+/// file: a panic hook may stay quiet then (the CLI's does).
+pub fn in_guarded_reader() -> bool {
+    GUARDED.with(std::cell::Cell::get)
+}
+
+/// Runs one call of the Parquet reader, turning a panic into an error. Parquet's decoders can
+/// panic on damaged pages (a definition level past the end of its buffer) where they should
+/// fail; a damaged file is then left out with a one-line reason like any other. Only the reader
+/// is guarded, never the work done with its batches, so a defect of driftscope's own still
+/// shows as the panic it is.
+#[cfg(feature = "parquet")]
+fn unpanicked<T>(call: impl FnOnce() -> T) -> SourceResult<T> {
+    GUARDED.with(|g| g.set(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(call));
+    GUARDED.with(|g| g.set(false));
+    result.map_err(|panic| {
+        let why = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".into());
+        SourceError::Content(format!("the Parquet reader failed on damaged data ({why})"))
+    })
 }
