@@ -31,7 +31,7 @@ fn seeds() -> &'static (PathBuf, Vec<u8>) {
             key: "k".into(),
             save: driftscope::output::write_atomic,
         };
-        profile_files(&s.files, &Request { plan: &plan, backend: &CpuBackend, progress: &pb }, Some(&cp)).unwrap();
+        profile_files(&s.files, &Request { plan: &plan, backend: &CpuBackend, progress: &pb, tap: None }, Some(&cp)).unwrap();
         (dir.clone(), std::fs::read(&cp.path).unwrap())
     })
 }
@@ -73,7 +73,7 @@ proptest! {
         let s = driftscope::source::scan::scan(&[f.display().to_string()], &|_| false);
         let pb = driftscope::engine::progress::Progress::hidden();
         let plan = ProfilePlan::default();
-        let out = profile_files(&s.files, &Request { plan: &plan, backend: &CpuBackend, progress: &pb }, None).unwrap();
+        let out = profile_files(&s.files, &Request { plan: &plan, backend: &CpuBackend, progress: &pb, tap: None }, None).unwrap();
         // Either the file was read, or it is named as skipped with a one-line reason.
         for k in s.skipped.iter().chain(&out.skipped) {
             prop_assert!(k.path.contains("broken.parquet") && !k.error.contains('\n'), "{k:?}");
@@ -108,7 +108,7 @@ proptest! {
         let s = driftscope::source::scan::scan(&[root().join("data/current.parquet").display().to_string()], &|_| false);
         let plan = ProfilePlan::default();
         let pb = driftscope::engine::progress::Progress::hidden();
-        let out = profile_files(&s.files, &Request { plan: &plan, backend: &CpuBackend, progress: &pb }, Some(&cp)).unwrap();
+        let out = profile_files(&s.files, &Request { plan: &plan, backend: &CpuBackend, progress: &pb, tap: None }, Some(&cp)).unwrap();
         // A checkpoint is sealed by its fingerprint: any damage makes it ignored, and the file
         // is profiled from scratch, never resumed from a silently wrong number.
         prop_assert_eq!(out.resumed, 0);
@@ -128,7 +128,7 @@ proptest! {
         }
         let pb = driftscope::engine::progress::Progress::hidden();
         let plan = ProfilePlan::default();
-        let out = profile_files(&s.files, &Request { plan: &plan, backend: &CpuBackend, progress: &pb }, None).unwrap();
+        let out = profile_files(&s.files, &Request { plan: &plan, backend: &CpuBackend, progress: &pb, tap: None }, None).unwrap();
         for k in s.skipped.iter().chain(&out.skipped) {
             prop_assert!(k.path.contains(names[which]) && !k.error.contains('\n'), "{k:?}");
         }
@@ -166,7 +166,7 @@ proptest! {
         let s = driftscope::source::scan::scan(&[root().join("data/current.parquet").display().to_string()], &|_| false);
         let plan = ProfilePlan::default();
         let pb = driftscope::engine::progress::Progress::hidden();
-        let out = profile_files(&s.files, &Request { plan: &plan, backend: &CpuBackend, progress: &pb }, Some(&cp)).unwrap();
+        let out = profile_files(&s.files, &Request { plan: &plan, backend: &CpuBackend, progress: &pb, tap: None }, Some(&cp)).unwrap();
         prop_assert_eq!(out.resumed, 0);
     }
 }

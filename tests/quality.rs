@@ -534,3 +534,72 @@ fn captures_in_sagemakers_hourly_folders_with_windows_on_inference_time() {
     let id = drift["features"].as_array().unwrap().iter().find(|f| f["name"] == "eventMetadata.eventId").unwrap();
     assert_eq!(id["status"], "skipped");
 }
+
+/// Writes the rows of a `id,label,prediction,probability` CSV text to Parquet in row groups of
+/// 300, with `prefix` before each id.
+fn quality_parquet(path: &std::path::Path, text: &str, prefix: &str) {
+    use arrow_array::{Float64Array, Int64Array, StringArray};
+    let rows: Vec<Vec<&str>> = text.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    let int = |c: usize| Int64Array::from(rows.iter().map(|r| r[c].parse::<i64>().unwrap()).collect::<Vec<_>>());
+    crate::common::write_parquet(
+        path,
+        vec![
+            ("id", crate::common::arr(StringArray::from(rows.iter().map(|r| format!("{prefix}{}", r[0])).collect::<Vec<_>>()))),
+            ("label", crate::common::arr(int(1))),
+            ("prediction", crate::common::arr(int(2))),
+            ("probability", crate::common::arr(Float64Array::from(rows.iter().map(|r| r[3].parse::<f64>().unwrap()).collect::<Vec<_>>()))),
+        ],
+        300,
+    );
+}
+
+/// Model quality is scored in the pass that profiles the inputs; a file that fails part-way
+/// (its second row group's page header is damaged, after its first was read) is left out of
+/// the profile and of model quality alike: the run with it (first, so that the other file's
+/// place among the inputs shifts) scores exactly what the run without it does — labels in the
+/// rows, and joined with ground truth by id (where its ids would have matched labels).
+#[test]
+fn a_file_left_out_part_way_leaves_no_row_in_model_quality() {
+    use parquet::file::reader::FileReader;
+    let d = tempfile::tempdir().unwrap();
+    let base = baseline_bc(d.path());
+    let text = std::fs::read_to_string(data("breast_cancer.csv")).unwrap();
+    let good = d.path().join("good.parquet");
+    quality_parquet(&good, &text, "");
+    let broken = d.path().join("broken.parquet");
+    quality_parquet(&broken, &text, "x");
+    let reader = parquet::file::reader::SerializedFileReader::new(std::fs::File::open(&broken).unwrap()).unwrap();
+    assert_eq!(reader.metadata().num_row_groups(), 2);
+    let at = reader.metadata().row_group(1).column(3).data_page_offset() as usize;
+    let mut bytes = std::fs::read(&broken).unwrap();
+    bytes[at..at + 8].fill(0xff);
+    std::fs::write(&broken, bytes).unwrap();
+    // Labels for both files' ids.
+    let truth = d.path().join("truth.csv");
+    let relabelled: String = text.lines().skip(1).map(|l| format!("x{l}\n")).collect();
+    std::fs::write(&truth, format!("{text}{relabelled}")).unwrap();
+    for joined in [false, true] {
+        let run = |name: &str, inputs: &[&std::path::Path]| {
+            let out = d.path().join(format!("{name}-{joined}"));
+            let mut c = monitor_cmd(&base, &out);
+            if joined {
+                c.arg("--ground-truth").arg(&truth).args(["--id-column", "id"]);
+            }
+            let code = c.args(inputs).output().unwrap().status.code();
+            let drift = crate::common::json(&out.join("drift.json"));
+            let q = &drift["model_quality"];
+            let counts: Vec<String> = ["prediction_rows", "scored_rows", "unmatched_labels"]
+                .iter()
+                .map(|k| format!("{k} {}", q[k]))
+                .collect();
+            (code, counts, std::fs::read_to_string(out.join("model_quality/statistics.json")).unwrap())
+        };
+        let (with_code, with_counts, with) = run("with", &[&broken, &good]);
+        let (without_code, without_counts, without) = run("without", &[&good]);
+        assert_eq!((with_code, without_code), (Some(2), Some(0)), "joined: {joined}");
+        assert_eq!(with_counts, without_counts, "joined: {joined}");
+        let first_difference = with.lines().zip(without.lines()).find(|(a, b)| a != b);
+        assert!(with == without, "joined: {joined}: the left-out file's rows were scored: {first_difference:?}");
+        assert!(with_counts[0] == "prediction_rows 569", "{with_counts:?}");
+    }
+}

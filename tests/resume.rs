@@ -25,7 +25,7 @@ fn resume_equals_uninterrupted_run() {
     assert_eq!(s.files.len(), 6);
     let plan = ProfilePlan { edges: [("f0".to_string(), vec![-1.0, 0.0, 1.0].into())].into(), ..Default::default() };
     let pb = Progress::hidden();
-    let req = Request { plan: &plan, backend: &CpuBackend, progress: &pb };
+    let req = Request { plan: &plan, backend: &CpuBackend, progress: &pb, tap: None };
     let whole = profile_files(&s.files, &req, None).unwrap();
 
     let cp = Checkpoint {
@@ -73,7 +73,7 @@ fn windowed_resume_equals_uninterrupted_run() {
         ..Default::default()
     };
     let pb = Progress::hidden();
-    let req = Request { plan: &plan, backend: &CpuBackend, progress: &pb };
+    let req = Request { plan: &plan, backend: &CpuBackend, progress: &pb, tap: None };
     let whole = profile_files(&s.files, &req, None).unwrap();
     assert!(whole.segments.windows().count() > 1, "the capture spans several windows");
     let cp = Checkpoint {

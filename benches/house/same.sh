@@ -28,6 +28,8 @@ jobs() {
   run baseline -o base "${quality[@]}" "$base"
   run monitor -b base -o run "$cur" --emf run.emf --prometheus run.prom
   run monitor -b base -o windows --window 5m --time-column event_time "$cur" --emf windows.emf --prometheus windows.prom
+  run monitor -b base -o joined --window 5m --time-column event_time "$cur" --ground-truth "$cur" --id-column inference_id
+  run monitor -b base -o spilled "$cur" --ground-truth "$cur" --id-column inference_id --join-memory 64KiB
   run monitor -o previous --window 5m --time-column event_time --reference previous "$cur"
   run changepoints -o changes --window 5m --time-column event_time "$cur"
   run calibrate -b base -o calibrated --window 5m --time-column event_time "$base"

@@ -5,8 +5,9 @@
 //!
 //! ## A tour, in data-flow order
 //! Each folder is a stage, and a stage imports only the stages above it in this list:
-//! - [`error`] and [`codec`]: the error type; fingerprints, lenient JSON numbers and the serde
-//!   form of non-finite floats.
+//! - [`error`] and [`codec`]: the error type, with each stage's own error that converts into it
+//!   (`error::source`, `error::quality`); fingerprints, lenient JSON numbers and the serde form
+//!   of non-finite floats.
 //! - [`source`]: paths, folders, globs, hive partitions and object stores become input files;
 //!   Parquet row groups, CSV and SageMaker JSON Lines become Arrow record batches.
 //! - [`profile`]: mergeable per-column summaries (counts, moments, exact histograms, KLL and HLL
@@ -15,14 +16,16 @@
 //!   counts.
 //! - [`engine`]: the [`engine::Profiler`] folds batches on a backend into profiles keyed by
 //!   segment (the whole, a time window); the file driver folds row groups in parallel and merges
-//!   them in a fixed order, so outputs are byte-identical whatever the thread count.
+//!   them in a fixed order, so outputs are byte-identical whatever the thread count. A
+//!   [`engine::Tap`] is fed the same batches: model quality is scored in that one pass.
 //! - [`judge`]: drift metrics, per-feature verdicts and constraint checks of a baseline against
 //!   a current profile, in SageMaker's file model.
 //! - [`time`]: windows judged one by one, change points, calibrated thresholds.
 //! - [`quality`]: model quality (SageMaker's model-quality job), predictions joined with ground
-//!   truth by id.
-//! - [`output`]: the report model and its writers: SageMaker JSON, HTML, Markdown, EMF,
-//!   Prometheus.
+//!   truth by id, scored as the engine's tap.
+//! - [`output`]: the report model and its writers, whole files behind one trait
+//!   (`output::export::Exporter`: SageMaker JSON, HTML, Markdown, the windows' tables) and those
+//!   written a piece at a time (EMF, Prometheus, `watch`'s `windows.csv`).
 //! - [`jobs`]: `baseline`, `monitor`, `changepoints`, `calibrate`, `watch` and `bench` end to end.
 //!
 //! The `gpu` feature (on by default) builds the wgpu/WGSL backend; without it the library has no

@@ -33,6 +33,8 @@ pub struct Request<'a> {
     pub backend: &'a dyn Backend,
     /// Progress, advanced by rows.
     pub progress: &'a Progress,
+    /// Other work fed the same batches (model quality), with the columns it reads.
+    pub tap: Option<&'a dyn super::Tap>,
 }
 
 /// The planned columns of `file`, and its Arrow schema projected on them.
@@ -160,6 +162,21 @@ impl RowPlan {
     }
 }
 
+/// The columns to read from `file`: the profile's `cols` and the tap's, in the file's order,
+/// and where the profile's stand among them (`None`: nothing added).
+fn with_tap(file: &ScannedFile, cols: Vec<usize>, tap: Option<&dyn super::Tap>) -> (Vec<usize>, Option<Vec<usize>>) {
+    let Some(tap) = tap else { return (cols, None) };
+    let mut read = cols.clone();
+    read.extend(tap.columns(file).iter().filter_map(|n| file.schema().index_of(n).ok()));
+    read.sort_unstable();
+    read.dedup();
+    if read.len() == cols.len() {
+        return (cols, None);
+    }
+    let at = cols.iter().map(|c| read.binary_search(c).expect("a column read")).collect();
+    (read, Some(at))
+}
+
 fn profile_unit(file: &ScannedFile, (fi, rg): (usize, usize), req: &Request, rows: &RowPlan) -> Result<ProfileSet> {
     let (cols, schema) = file_columns(file, req.plan);
     let mut profiler = Profiler::new(req.plan, schema, req.backend)?;
@@ -167,10 +184,21 @@ fn profile_unit(file: &ScannedFile, (fi, rg): (usize, usize), req: &Request, row
     if matches!(&req.plan.segment, SegmentKey::Window { column, .. } if column == super::PARTITION_TIME) {
         profiler.set_time(crate::source::scan::partition_time(&file.partitions));
     }
+    let (read, profiled) = with_tap(file, cols, req.tap);
     let mut failure: Option<Error> = None;
-    for_each_batch(file, rg, &cols, |batch| {
+    for_each_batch(file, rg, &read, |batch| {
+        if let Some(tap) = req.tap {
+            tap.batch((fi, rg), file, batch);
+        }
         if failure.is_none() {
-            if let Err(e) = profiler.update(batch) {
+            let result = match &profiled {
+                Some(at) => batch
+                    .project(at)
+                    .map_err(|e| Error::Schema { column: String::new(), message: one_line(e) })
+                    .and_then(|b| profiler.update(&b)),
+                None => profiler.update(batch),
+            };
+            if let Err(e) = result {
                 failure = Some(e);
             }
         }
@@ -402,6 +430,9 @@ impl<'a> Run<'a> {
                     }
                 }
                 FileFold::Failed(e) => {
+                    if let Some(tap) = self.req.tap {
+                        tap.drop_file(next);
+                    }
                     self.skipped.push(Skipped { path: path.clone(), error: e.clone() });
                     FileResult {
                         path,

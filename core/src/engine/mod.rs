@@ -21,7 +21,8 @@
 //! [`files`] drives profilers over Parquet files (row groups in parallel, files folded in
 //! order, checkpoints for resumable audits); [`profile_batches`] over batches already in memory.
 //! [`auto`] chooses the backend of `--backend auto`; [`ledger`] records each file's fate and
-//! [`progress`] the rows done.
+//! [`progress`] the rows done; a [`tap::Tap`] is fed the same batches (model quality scores its
+//! rows in the one pass that way).
 //!
 //! It imports the source, profile and backend stages and the bottom floors; never the judge,
 //! the time stage or the output.
@@ -31,10 +32,12 @@ pub mod files;
 pub mod ledger;
 mod profiler;
 pub mod progress;
+pub mod tap;
 mod text;
 pub mod window;
 
 pub use files::{profile_files, Checkpoint, FileStamp, Outcome, Request};
+pub use tap::Tap;
 pub use profiler::{
     flat_schema, profile_batches, profile_unit, ProfilePlan, ProfileSet, Profiler, Segment, SegmentKey,
     BATCHES_PER_PROFILER, INPUT_ORDER, PARTITION_TIME,

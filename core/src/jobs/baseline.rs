@@ -10,7 +10,7 @@ use crate::profile::DatasetProfile;
 use crate::quality::join::QualityOutcome;
 use crate::source::scan::Skipped;
 
-use super::{ground_truth, no_input, profile_pass, scan_inputs, strict_check, JobOptions};
+use super::{ground_truth, no_input, profile_pass, scan_inputs, scoring, strict_check, JobOptions};
 use crate::engine::auto::choose_backend;
 use crate::output::folder::{check_output, Job, OutputGuard};
 
@@ -46,7 +46,12 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
     let mut guard = OutputGuard::new(&opts.output);
     let plan = ProfilePlan { columns: opts.columns.clone(), ..Default::default() };
     let (backend, backend_note) = choose_backend(opts.backend, &s.files, &plan)?;
-    let first = profile_pass(opts, &mut guard, &s.files, &plan, backend.as_ref(), ("baseline-1", "baseline 1/2"))?;
+    // Model quality is scored in the first pass.
+    let truth = if quality.is_some() { ground_truth(opts)? } else { None };
+    let scoring = scoring(opts, quality.as_ref(), &s.files, truth.as_deref(), None)?;
+    let tap = scoring.as_ref().map(|t| t as &dyn crate::engine::Tap);
+    let first = profile_pass(opts, &mut guard, &s.files, &plan, (backend.as_ref(), tap), ("baseline-1", "baseline 1/2"))?;
+    let resumed = first.resumed;
     let (mut profile, mut skipped) = (first.profile, first.skipped);
     strict_check(opts, &skipped)?;
     let failed: Vec<&str> = skipped.iter().map(|k| k.path.as_str()).collect();
@@ -64,7 +69,7 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
             histogram_only: true,
             ..Default::default()
         };
-        let out2 = profile_pass(opts, &mut guard, &good, &plan, backend.as_ref(), ("baseline-2", "baseline 2/2"))?;
+        let out2 = profile_pass(opts, &mut guard, &good, &plan, (backend.as_ref(), None), ("baseline-2", "baseline 2/2"))?;
         let (second, failed2) = (out2.profile, out2.skipped);
         if let Some(f) = failed2.first() {
             return Err(Error::input(&f.path, format!("failed on the second pass: {}", f.error)));
@@ -78,13 +83,12 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
     let mut all_skipped = s.skipped.clone();
     all_skipped.append(&mut skipped);
     // Model quality before anything is written: a failure leaves no half-made baseline.
-    let quality = match quality {
-        Some(settings) => {
-            let truth = ground_truth(opts)?;
-            let out = crate::quality::run::run(&settings, &opts.quality, &good, truth.as_deref(), &opts.output, None)?;
-            Some((settings, out))
+    let quality = match (quality.as_ref(), scoring) {
+        (Some(settings), Some(scoring)) => {
+            let out = crate::quality::run::finish_pass(scoring, resumed, &good)?;
+            Some((settings.clone(), out))
         }
-        None => None,
+        _ => None,
     };
     let stats = baseline::statistics(&profile);
     let constraints = baseline::suggest_constraints(&profile);

@@ -1,5 +1,5 @@
 //! The jobs, end to end: [`baseline`], [`monitor`], [`changepoints`], [`calibrate`], [`watch`]
-//! and [`bench`], over one [`JobOptions`].
+//! and [`mod@bench`], over one [`JobOptions`].
 //!
 //! Each scans the inputs, profiles them on the chosen backend ([`crate::engine::auto`]), judges
 //! them, and writes its outputs atomically into the output folder, which
@@ -57,7 +57,7 @@ pub struct JobOptions {
     /// Continue an interrupted run from its checkpoint in the output folder.
     pub resume: bool,
     /// Write into the output folder even when it is the baseline folder or holds what the job
-    /// would overwrite (see [`check_output`]).
+    /// would overwrite (see [`crate::output::folder::check_output`]).
     pub force: bool,
     /// Key rows by time window (`monitor` only).
     pub windows: Option<TimeOptions>,
@@ -170,18 +170,33 @@ fn ground_truth(opts: &JobOptions) -> Result<Option<Vec<ScannedFile>>> {
     Ok(Some(s.files))
 }
 
+/// Model quality's scoring, fed by a job's pass over `files`, when `settings` ask for it:
+/// `truth` holds the scanned ground truth, `window` the calendar windows to score by.
+fn scoring<'a>(
+    opts: &'a JobOptions,
+    settings: Option<&'a crate::quality::QualitySettings>,
+    files: &'a [ScannedFile],
+    truth: Option<&'a [ScannedFile]>,
+    window: Option<(&'a str, window::Window)>,
+) -> Result<Option<crate::quality::join::Scoring<'a>>> {
+    let Some(settings) = settings else { return Ok(None) };
+    let req = crate::quality::run::request(settings, &opts.quality, files, truth, &opts.output, window);
+    crate::quality::join::Scoring::start(req).map(Some)
+}
+
 /// One pass over `files`: a progress bar labelled `label`, a checkpoint named `pass` that the
-/// output guard removes with the run's other temporary files, and the files profiled.
+/// output guard removes with the run's other temporary files, and the files profiled, each
+/// batch fed to `tap` too (model quality) when there is one.
 fn profile_pass(
     opts: &JobOptions,
     guard: &mut OutputGuard,
     files: &[ScannedFile],
     plan: &ProfilePlan,
-    backend: &dyn Backend,
+    (backend, tap): (&dyn Backend, Option<&dyn crate::engine::Tap>),
     (pass, label): (&str, &str),
 ) -> Result<Outcome> {
     let pb = Progress::rows(opts.progress, files.iter().map(|f| f.rows).sum(), label);
-    let req = Request { plan, backend, progress: &pb };
+    let req = Request { plan, backend, progress: &pb, tap };
     let cp = checkpoint(opts, pass, plan);
     guard.track(&cp);
     let outcome = profile_files(files, &req, Some(&cp));
@@ -251,7 +266,7 @@ fn windows_pass(
     };
     let (backend, backend_note) = choose_backend(opts.backend, &s.files, &plan)?;
     let mut guard = OutputGuard::new(&opts.output);
-    let outcome = profile_pass(opts, &mut guard, &s.files, &plan, backend.as_ref(), (pass, pass))?;
+    let outcome = profile_pass(opts, &mut guard, &s.files, &plan, (backend.as_ref(), None), (pass, pass))?;
     strict_check(opts, &outcome.skipped)?;
     if outcome.skipped.len() == s.files.len() {
         return Err(no_input(&outcome.skipped));

@@ -18,7 +18,9 @@ use crate::time::changepoint::{self, Method as ChangeMethod};
 use crate::time::timeline::{self, WindowReference, WindowResult};
 
 use super::changepoints::find_changes;
-use super::{check_timed, ground_truth, no_input, profile_pass, scan_inputs, strict_check, time_column, JobOptions};
+use super::{
+    check_timed, ground_truth, no_input, profile_pass, scan_inputs, scoring, strict_check, time_column, JobOptions,
+};
 use crate::engine::auto::choose_backend;
 use crate::engine::Outcome;
 use crate::engine::ProfileSet;
@@ -155,8 +157,13 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
         ));
     }
     let mut guard = OutputGuard::new(&opts.output);
+    // Model quality is scored in the pass that profiles the inputs (the last one).
+    let truth = if quality.is_some() { ground_truth(opts)? } else { None };
+    let scoring = scoring(opts, quality.as_ref(), &s.files, truth.as_deref(), quality_window(windows.as_ref()))?;
+    let tap = scoring.as_ref().map(|t| t as &dyn crate::engine::Tap);
     let (backend_name, backend_note, outcome) =
-        profile_inputs(opts, &s, loaded.as_ref(), windows.as_ref(), &mut guard)?;
+        profile_inputs(opts, &s, (loaded.as_ref(), windows.as_ref()), &mut guard, tap)?;
+    let resumed = outcome.resumed;
     let (current, skipped, segments) = (outcome.profile, outcome.skipped, outcome.segments);
     strict_check(opts, &skipped)?;
     let files_ok = s.files.len() - skipped.len();
@@ -179,27 +186,19 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
         schema_differences: s.schema_differences,
         per_file: outcome.files,
     };
-    let baseline = match baseline_dir {
-        Some(_) => BaselineInfo::of(&base),
-        None => BaselineInfo {
-            source: "none".into(),
-            dir: base.dir.display().to_string(),
-            notes: base.notes.clone(),
-            rows: 0,
-        },
-    };
+    let baseline = baseline_info(&base, baseline_dir.is_some());
     let mut report = MonitorReport::new((backend_name, backend_note), baseline, inputs, verdict);
     let mut window_results = Vec::new();
     let mut written = Vec::new();
-    if let Some(settings) = quality {
+    if let (Some(settings), Some(scoring)) = (quality.as_ref(), scoring) {
         let good: Vec<ScannedFile> = s
             .files
             .iter()
             .filter(|f| !report.current.skipped.iter().any(|k| k.path == f.path.display().to_string()))
             .cloned()
             .collect();
-        report.model_quality =
-            Some(monitor_quality(opts, settings, &good, windows.as_ref(), qbase.as_ref(), &mut written)?);
+        let out = crate::quality::run::finish_pass(scoring, resumed, &good)?;
+        report.model_quality = Some(monitor_quality(opts, settings.clone(), out, qbase.as_ref(), &mut written)?);
     }
     let mut points =
         vec![crate::output::metrics::Point::of(chrono::Utc::now().timestamp_millis(), &report.features, &current)];
@@ -261,21 +260,31 @@ fn monitor_windows(
     Ok((window_results, points))
 }
 
-/// The model quality of a monitoring run: the inputs' predictions scored (against ground truth
-/// or their own labels), per calendar window too, checked against the baseline's constraints,
-/// and written.
+/// What the report says of the baseline: its own account, or, without one (windows compared
+/// with one another), that the inputs themselves are the reference.
+fn baseline_info(base: &Baseline, given: bool) -> BaselineInfo {
+    if given {
+        return BaselineInfo::of(base);
+    }
+    BaselineInfo { source: "none".into(), dir: base.dir.display().to_string(), notes: base.notes.clone(), rows: 0 }
+}
+
+/// The windows model quality is scored by: calendar windows only (windows of rows have no
+/// instant to key the joined rows by).
+fn quality_window(windows: Option<&WindowOptions>) -> Option<(&str, crate::engine::window::Window)> {
+    windows.filter(|w| w.window.rows_per_window().is_none()).map(|w| (w.column.as_str(), w.window))
+}
+
+/// The model quality of a monitoring run: the inputs' predictions as scored (against ground
+/// truth or their own labels), per calendar window too, checked against the baseline's
+/// constraints, and written.
 fn monitor_quality(
     opts: &JobOptions,
     settings: QualitySettings,
-    files: &[ScannedFile],
-    windows: Option<&WindowOptions>,
+    out: crate::quality::join::QualityOutcome,
     qbase: Option<&QualityBaseline>,
     written: &mut Vec<PathBuf>,
 ) -> Result<crate::quality::run::QualityReport> {
-    let truth = ground_truth(opts)?;
-    // Calendar windows only: windows of rows have no instant to key the joined rows by.
-    let window = windows.filter(|w| w.window.rows_per_window().is_none()).map(|w| (w.column.as_str(), w.window));
-    let out = crate::quality::run::run(&settings, &opts.quality, files, truth.as_deref(), &opts.output, window)?;
     if !out.windows.is_empty() {
         written.push(crate::output::quality::write_windows(&opts.output, &out.windows)?);
     }
@@ -306,9 +315,9 @@ fn judge_whole(opts: &JobOptions, base: &Baseline, current: &DatasetProfile, has
 fn profile_inputs(
     opts: &JobOptions,
     s: &Scan,
-    loaded: Option<&Baseline>,
-    windows: Option<&WindowOptions>,
+    (loaded, windows): (Option<&Baseline>, Option<&WindowOptions>),
     guard: &mut OutputGuard,
+    tap: Option<&dyn crate::engine::Tap>,
 ) -> Result<(String, String, Outcome)> {
     let segment = windows.map_or(SegmentKey::Whole, |w| SegmentKey::Window {
         column: w.column.clone(),
@@ -321,14 +330,14 @@ fn profile_inputs(
         Some(b) => b.edges(),
         None => {
             // Bin edges from the inputs' own quantiles: a first pass.
-            let p = profile_pass(opts, guard, &s.files, &first, backend.as_ref(), ("monitor-1", "monitor 1/2"))?;
+            let p = profile_pass(opts, guard, &s.files, &first, (backend.as_ref(), None), ("monitor-1", "monitor 1/2"))?;
             strict_check(opts, &p.skipped)?;
             baseline::plan_edges(&p.profile)
         }
     };
     let plan = ProfilePlan { edges: edges.into_iter().map(|(k, e)| (k, e.into())).collect(), segment, ..first };
     let label = if loaded.is_some() { "monitor" } else { "monitor 2/2" };
-    let outcome = profile_pass(opts, guard, &s.files, &plan, backend.as_ref(), ("monitor", label))?;
+    let outcome = profile_pass(opts, guard, &s.files, &plan, (backend.as_ref(), tap), ("monitor", label))?;
     Ok((backend.name(), backend_note, outcome))
 }
 

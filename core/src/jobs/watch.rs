@@ -221,7 +221,7 @@ impl<'b> Watcher<'b> {
             None => Err(s.skipped.first().map_or("unreadable".into(), |k| k.error.clone())),
             Some(_) => {
                 let pb = crate::engine::progress::Progress::hidden();
-                let req = Request { plan: &self.plan, backend: self.backend, progress: &pb };
+                let req = Request { plan: &self.plan, backend: self.backend, progress: &pb, tap: None };
                 let o = profile_files(&s.files, &req, None)?;
                 match o.skipped.first() {
                     Some(k) => Err(k.error.clone()),

@@ -15,7 +15,7 @@ use crate::quality::QualitySettings;
 /// Writes `model_quality/windows.csv`: per window its start, end, rows and every metric.
 ///
 /// # Errors
-/// [`Error::Output`] when it cannot be written.
+/// [`crate::Error::Output`] when it cannot be written.
 pub fn write_windows(dir: &Path, windows: &[WindowQuality]) -> Result<PathBuf> {
     let mut names: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
     for w in windows {

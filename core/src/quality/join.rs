@@ -1,6 +1,12 @@
 //! Scoring the inputs' predictions: read from the same rows as their labels, or joined with
 //! labels that arrive later in other files.
 //!
+//! **One pass.** A [`Scoring`] reads the labels first, then takes the prediction rows batch by
+//! batch as the engine's [`Tap`], in the pass that profiles them; when that pass did not see
+//! every row of the files it kept (a file left out part-way, files taken from a checkpoint), the
+//! kept files are scored on their own instead ([`crate::quality::run::finish_pass`]), so that the
+//! outcome is always that of exactly the files profiled.
+//!
 //! **The join.** Predictions meet labels by id: for SageMaker captures and ground truth the
 //! record's `inferenceId` when it has one and its `eventId` otherwise (SageMaker's rule), for
 //! Parquet and CSV the `--id-column`. Labels may be in any file, in any order. A label id seen
@@ -29,6 +35,7 @@ use serde::Serialize;
 
 use super::{key_of, Accumulator, QualityError, QualityMetrics, QualitySettings, Value};
 use crate::engine::window::Window;
+use crate::engine::Tap;
 use crate::error::{Error, Result};
 use crate::source::decode::for_each_batch;
 use crate::source::scan::ScannedFile;
@@ -414,25 +421,224 @@ struct Labels {
     duplicates: u64,
 }
 
-/// Scores the predictions, joining them with the ground truth when there is one.
+/// Scores the predictions, joining them with the ground truth when there is one: the inputs read
+/// on their own ([`Scoring::read`]). The jobs score them in their one pass over the inputs
+/// instead ([`Scoring`] is the engine's [`Tap`]).
 ///
 /// # Errors
-/// [`Error::Input`] naming the file and column when a column is missing or a value does not fit
-/// the problem type; [`Error::Invalid`] when the join has no id.
+/// As [`Scoring::start`], [`Scoring::read`] and [`Scoring::finish`].
 pub fn score(req: &QualityRequest) -> Result<QualityOutcome> {
-    let s = req.settings;
-    for f in req.predictions {
-        if let Some(p) = &s.prediction {
-            require(f, p, "prediction")?;
+    let scoring = Scoring::start(req.clone())?;
+    scoring.read(req.predictions)?;
+    scoring.finish()
+}
+
+/// Where the labels are.
+enum Side {
+    /// In the prediction rows.
+    Unjoined,
+    /// In memory, with a flag per label: matched by a prediction.
+    Memory { labels: Labels, matched: Vec<AtomicBool> },
+    /// Spilled to partitions on disk; the predictions follow them there, and each partition is
+    /// joined at the end.
+    Spilled { spill: Mutex<Spill>, duplicates: u64 },
+}
+
+/// A row group's part of the prediction side.
+enum Unit {
+    /// Its tallies, and the rows seen so far (the bootstrap key of rows without an id).
+    Scored(Box<Tally>, u64),
+    /// Rows read and rows left out for a null, their values spilled.
+    Spilled(u64, u64),
+}
+
+/// Model quality being scored: the columns checked, the labels read (into memory, or spilled),
+/// and the prediction rows tallied per row group as they come — from the engine's one pass over
+/// the inputs (a [`Tap`]) or from a read of its own ([`Scoring::read`]) — then folded in the
+/// order of the row groups ([`Scoring::finish`]), whatever the threads.
+pub struct Scoring<'a> {
+    req: QualityRequest<'a>,
+    side: Side,
+    units: Mutex<BTreeMap<(usize, usize), Result<Unit>>>,
+    dropped: AtomicBool,
+}
+
+impl<'a> Scoring<'a> {
+    /// Checks the columns of the prediction files (and of the ground truth), and reads the
+    /// labels of the ground truth when there is one.
+    ///
+    /// # Errors
+    /// [`Error::Input`] naming the file and column when a column is missing;
+    /// [`Error::Invalid`] when the join has no id.
+    pub fn start(req: QualityRequest<'a>) -> Result<Scoring<'a>> {
+        let s = req.settings;
+        for f in req.predictions {
+            if let Some(p) = &s.prediction {
+                require(f, p, "prediction")?;
+            }
+            if let Some(p) = &s.probability {
+                require(f, p, "probability")?;
+            }
+            if req.ground_truth.is_none() {
+                require(f, &s.label, "label")?;
+            }
         }
-        if let Some(p) = &s.probability {
-            require(f, p, "probability")?;
-        }
-        if req.ground_truth.is_none() {
-            require(f, &s.label, "label")?;
+        let side = match req.ground_truth {
+            None => Side::Unjoined,
+            Some(truth) => {
+                check_ids(&req, truth)?;
+                match read_labels(&req, truth)? {
+                    (labels, None) => {
+                        let matched = (0..labels.map.len()).map(|_| AtomicBool::new(false)).collect();
+                        Side::Memory { labels, matched }
+                    }
+                    (labels, Some(spill)) => Side::Spilled { spill: Mutex::new(spill), duplicates: labels.duplicates },
+                }
+            }
+        };
+        Ok(Scoring { req, side, units: Mutex::new(BTreeMap::new()), dropped: AtomicBool::new(false) })
+    }
+
+    /// What is scored.
+    pub fn request(&self) -> &QualityRequest<'a> {
+        &self.req
+    }
+
+    /// Whether no file was left out since the start ([`Tap::drop_file`]): then what was fed is
+    /// the whole of the files that were read.
+    pub fn is_whole(&self) -> bool {
+        !self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// The columns of a prediction file that scoring reads.
+    fn wanted(&self, f: &ScannedFile) -> Vec<String> {
+        let joined = !matches!(self.side, Side::Unjoined);
+        prediction_columns(self.req.settings, f, &id_columns(f, self.req.id_column), joined, self.req.window)
+    }
+
+    /// Reads `files` (the prediction files, in the order the request names them) and scores
+    /// their rows, row groups in parallel.
+    ///
+    /// # Errors
+    /// [`Error::Input`] naming a file that cannot be read.
+    pub fn read(&self, files: &[ScannedFile]) -> Result<()> {
+        let units: Vec<(usize, usize)> =
+            files.iter().enumerate().flat_map(|(fi, f)| (0..f.row_groups()).map(move |rg| (fi, rg))).collect();
+        units.into_par_iter().try_for_each(|(fi, rg)| {
+            let f = &files[fi];
+            let cols: Vec<usize> = self.wanted(f).iter().filter_map(|n| f.schema().index_of(n).ok()).collect();
+            for_each_batch(f, rg, &cols, |b| self.feed((fi, rg), f, b)).map_err(|e| Error::input(&f.path, e))
+        })
+    }
+
+    /// Scores one batch of a row group into the row group's part; after a failure the row group
+    /// takes no more rows (the failure is reported by [`Scoring::finish`]).
+    fn feed(&self, unit: (usize, usize), f: &ScannedFile, b: &RecordBatch) {
+        let taken = self.units.lock().expect("unit lock").remove(&unit);
+        let part = match taken {
+            Some(Err(e)) => Err(e),
+            Some(Ok(u)) => Ok(u),
+            None => Ok(match self.side {
+                Side::Spilled { .. } => Unit::Spilled(0, 0),
+                _ => Unit::Scored(Box::new(Tally::new(self.req.settings)), 0),
+            }),
+        };
+        let part = part.and_then(|mut u| self.score(&mut u, unit.0, f, b).map(|()| u));
+        self.units.lock().expect("unit lock").insert(unit, part);
+    }
+
+    fn score(&self, unit: &mut Unit, fi: usize, f: &ScannedFile, b: &RecordBatch) -> Result<()> {
+        let req = &self.req;
+        let s = req.settings;
+        let ids = id_columns(f, req.id_column);
+        match (&self.side, unit) {
+            (Side::Unjoined, Unit::Scored(t, at)) => score_batch(t, s, fi, f, b, &ids, at, &|_| None, false, req.window),
+            (Side::Memory { labels, matched }, Unit::Scored(t, at)) => {
+                let look = |id: &str| {
+                    labels.map.get(id).map(|(l, slot)| {
+                        matched[*slot].store(true, Ordering::Relaxed);
+                        l.clone()
+                    })
+                };
+                score_batch(t, s, fi, f, b, &ids, at, &look, true, req.window)
+            }
+            (Side::Spilled { spill, .. }, Unit::Spilled(rows, nulls)) => {
+                let out = spill_rows(req, f, b, rows, nulls)?;
+                spill.lock().expect("spill lock").predictions(out)
+            }
+            _ => unreachable!("a row group's part is made for its side"),
         }
     }
-    let Some(truth) = req.ground_truth else { return score_unjoined(req) };
+
+    /// The outcome: the row groups' parts folded in order, and, for a spilled join, each
+    /// partition joined.
+    ///
+    /// # Errors
+    /// The first failure in the order of the row groups: [`Error::Input`] naming the file and
+    /// column when a value does not fit the problem type, [`Error::Quality`] when parts do not
+    /// merge, [`Error::Output`] when a spill file cannot be written or read.
+    pub fn finish(self) -> Result<QualityOutcome> {
+        let parts: Vec<Unit> =
+            self.units.into_inner().expect("unit lock").into_values().collect::<Result<Vec<Unit>>>()?;
+        let req = &self.req;
+        let s = req.settings;
+        let window = req.window.map(|w| w.1);
+        let tallies = |parts: Vec<Unit>| -> Vec<Tally> {
+            parts
+                .into_iter()
+                .filter_map(|u| match u {
+                    Unit::Scored(t, _) => Some(*t),
+                    Unit::Spilled(..) => None,
+                })
+                .collect()
+        };
+        match self.side {
+            Side::Unjoined => finish(s, window, tallies(parts), None, 0),
+            Side::Memory { labels, matched } => {
+                let unmatched_labels = matched.iter().filter(|m| !m.load(Ordering::Relaxed)).count() as u64;
+                let mut out = finish(s, window, tallies(parts), Some(unmatched_labels), 0)?;
+                out.duplicate_labels = labels.duplicates;
+                out.join_memory_bytes = labels.bytes;
+                Ok(out)
+            }
+            Side::Spilled { spill, duplicates } => {
+                let (read, nulls) = parts.iter().fold((0, 0), |a, u| match u {
+                    Unit::Spilled(r, n) => (a.0 + r, a.1 + n),
+                    Unit::Scored(..) => a,
+                });
+                let mut sp = spill.into_inner().expect("spill lock");
+                sp.finish_writing()?;
+                let j = join_partitions(req, &mut sp, duplicates)?;
+                let mut acc = j.tally;
+                acc.rows = read;
+                acc.nulls = nulls;
+                acc.unmatched = j.unmatched_predictions;
+                let mut out = finish(s, window, vec![acc], Some(j.unmatched_labels), SPILL_PARTITIONS)?;
+                out.duplicate_labels = j.duplicates;
+                out.join_memory_bytes = j.biggest;
+                Ok(out)
+            }
+        }
+    }
+}
+
+impl Tap for Scoring<'_> {
+    fn columns(&self, file: &ScannedFile) -> Vec<String> {
+        self.wanted(file)
+    }
+    fn batch(&self, unit: (usize, usize), file: &ScannedFile, batch: &RecordBatch) {
+        self.feed(unit, file, batch);
+    }
+    fn drop_file(&self, fi: usize) {
+        self.units.lock().expect("unit lock").retain(|(f, _), _| *f != fi);
+        self.dropped.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Checks that every prediction and ground-truth file has an id to join by, and every
+/// ground-truth file a label.
+fn check_ids(req: &QualityRequest, truth: &[ScannedFile]) -> Result<()> {
+    let s = req.settings;
     for f in req.predictions.iter().chain(truth) {
         if id_columns(f, req.id_column).is_empty() {
             let message = match req.id_column {
@@ -448,26 +654,53 @@ pub fn score(req: &QualityRequest) -> Result<QualityOutcome> {
             require(f, &s.label, "label")?;
         }
     }
-    let (labels, spilled) = read_labels(req, truth)?;
-    match spilled {
-        None => score_in_memory(req, &labels),
-        Some(sp) => score_spilled(req, sp, labels.duplicates),
-    }
+    Ok(())
 }
 
-/// Scores predictions that carry their own label (no ground truth to join).
-fn score_unjoined(req: &QualityRequest) -> Result<QualityOutcome> {
+/// A batch's prediction rows as the spill keeps them (id, prediction, probability, time),
+/// counting the rows read and those left out for a null.
+fn spill_rows(
+    req: &QualityRequest,
+    f: &ScannedFile,
+    b: &RecordBatch,
+    rows: &mut u64,
+    nulls: &mut u64,
+) -> Result<Vec<SpilledPrediction>> {
     let s = req.settings;
-    let tallies = read_all(
-        req.predictions,
-        &|f| prediction_columns(s, f, &id_columns(f, req.id_column), false, req.window),
-        &|| (Tally::new(s), 0u64),
-        &|(t, at), fi, f, b| {
-            let ids = id_columns(f, req.id_column);
-            score_batch(t, s, fi, f, b, &ids, at, &|_| None, false, req.window)
-        },
-    )?;
-    finish(s, req.window.map(|w| w.1), tallies.into_iter().map(|(t, _)| t).collect(), None, 0)
+    let err = |m: String| Error::input(&f.path, m);
+    let ids = id_views(b, &id_columns(f, req.id_column)).map_err(|e| err(e.to_string()))?;
+    let get = |n: &Option<String>| -> Result<Option<View>> {
+        n.as_ref()
+            .and_then(|n| col_index(b, n).map(|c| (n, c)))
+            .map(|(n, c)| View::of(n, b.column(c)).map_err(|e| err(e.to_string())))
+            .transpose()
+    };
+    let (pred, prob) = (get(&s.prediction)?, get(&s.probability)?);
+    let times = match req.window.and_then(|(c, _)| col_index(b, c).map(|i| (c, i))) {
+        Some((c, i)) => Some(crate::engine::window::times_ms(c, b.column(i))?),
+        None => None,
+    };
+    let mut out = Vec::with_capacity(b.num_rows());
+    for i in 0..b.num_rows() {
+        *rows += 1;
+        let id = id_at(&ids, i);
+        let p = pred.as_ref().and_then(|v| v.get(i));
+        let q = prob.as_ref().and_then(|v| v.get(i));
+        if id.is_none() || (s.prediction.is_some() && p.is_none()) || (s.probability.is_some() && q.is_none()) {
+            *nulls += 1;
+            continue;
+        }
+        // Checked here, where the file is known: the partitions do not know it.
+        if let (Some(q), Some(col)) = (q, &s.probability) {
+            match q.number() {
+                Some(x) if (0.0..=1.0).contains(&x) => {}
+                _ => return Err(err(format!("column '{col}': {}", super::RowError::Probability(q.class())))),
+            }
+        }
+        let t = times.as_ref().and_then(|v| v[i]);
+        out.push((id.expect("checked").into_owned(), p.map(Owned::of), q.map(Owned::of), t));
+    }
+    Ok(out)
 }
 
 /// Reads the ground truth's labels into one table while it fits the memory limit, spilling
@@ -531,92 +764,6 @@ fn read_labels(req: &QualityRequest, truth: &[ScannedFile]) -> Result<(Labels, O
     Ok((labels, spilled))
 }
 
-/// Scores the predictions against the labels held in memory.
-fn score_in_memory(req: &QualityRequest, labels: &Labels) -> Result<QualityOutcome> {
-    let s = req.settings;
-    let matched: Vec<AtomicBool> = (0..labels.map.len()).map(|_| AtomicBool::new(false)).collect();
-    let tallies = read_all(
-        req.predictions,
-        &|f| prediction_columns(s, f, &id_columns(f, req.id_column), true, req.window),
-        &|| (Tally::new(s), 0u64),
-        &|(t, at), fi, f, b| {
-            let ids = id_columns(f, req.id_column);
-            let look = |id: &str| {
-                labels.map.get(id).map(|(l, slot)| {
-                    matched[*slot].store(true, Ordering::Relaxed);
-                    l.clone()
-                })
-            };
-            score_batch(t, s, fi, f, b, &ids, at, &look, true, req.window)
-        },
-    )?;
-    let unmatched_labels = matched.iter().filter(|m| !m.load(Ordering::Relaxed)).count() as u64;
-    let mut out =
-        finish(s, req.window.map(|w| w.1), tallies.into_iter().map(|(t, _)| t).collect(), Some(unmatched_labels), 0)?;
-    out.duplicate_labels = labels.duplicates;
-    out.join_memory_bytes = labels.bytes;
-    Ok(out)
-}
-
-/// Scores the predictions against labels spilled to disk: the predictions spilled by id too,
-/// then each partition joined in memory.
-fn score_spilled(req: &QualityRequest, mut sp: Spill, dup_before: u64) -> Result<QualityOutcome> {
-    let s = req.settings;
-    // The predictions, spilled by id with the values the scorer needs.
-    let sp_ref = Mutex::new(&mut sp);
-    let rows = read_all(
-        req.predictions,
-        &|f| prediction_columns(s, f, &id_columns(f, req.id_column), true, req.window),
-        &|| (0u64, 0u64),
-        &|(rows, nulls), _, f, b| {
-            let err = |m: String| Error::input(&f.path, m);
-            let ids = id_views(b, &id_columns(f, req.id_column)).map_err(|e| err(e.to_string()))?;
-            let get = |n: &Option<String>| -> Result<Option<View>> {
-                n.as_ref()
-                    .and_then(|n| col_index(b, n).map(|c| (n, c)))
-                    .map(|(n, c)| View::of(n, b.column(c)).map_err(|e| err(e.to_string())))
-                    .transpose()
-            };
-            let (pred, prob) = (get(&s.prediction)?, get(&s.probability)?);
-            let times = match req.window.and_then(|(c, _)| col_index(b, c).map(|i| (c, i))) {
-                Some((c, i)) => Some(crate::engine::window::times_ms(c, b.column(i))?),
-                None => None,
-            };
-            let mut out = Vec::with_capacity(b.num_rows());
-            for i in 0..b.num_rows() {
-                *rows += 1;
-                let id = id_at(&ids, i);
-                let p = pred.as_ref().and_then(|v| v.get(i));
-                let q = prob.as_ref().and_then(|v| v.get(i));
-                if id.is_none() || (s.prediction.is_some() && p.is_none()) || (s.probability.is_some() && q.is_none()) {
-                    *nulls += 1;
-                    continue;
-                }
-                // Checked here, where the file is known: the partitions do not know it.
-                if let (Some(q), Some(col)) = (q, &s.probability) {
-                    match q.number() {
-                        Some(x) if (0.0..=1.0).contains(&x) => {}
-                        _ => return Err(err(format!("column '{col}': {}", super::RowError::Probability(q.class())))),
-                    }
-                }
-                let t = times.as_ref().and_then(|v| v[i]);
-                out.push((id.expect("checked").into_owned(), p.map(Owned::of), q.map(Owned::of), t));
-            }
-            sp_ref.lock().expect("spill lock").predictions(out)
-        },
-    )?;
-    let (read, nulls) = rows.iter().fold((0, 0), |a, r| (a.0 + r.0, a.1 + r.1));
-    sp.finish_writing()?;
-    let j = join_partitions(req, &mut sp, dup_before)?;
-    let mut acc = j.tally;
-    acc.rows = read;
-    acc.nulls = nulls;
-    acc.unmatched = j.unmatched_predictions;
-    let mut out = finish(s, req.window.map(|w| w.1), vec![acc], Some(j.unmatched_labels), SPILL_PARTITIONS)?;
-    out.duplicate_labels = j.duplicates;
-    out.join_memory_bytes = j.biggest;
-    Ok(out)
-}
 
 /// What joining the spilled partitions found.
 struct Joined {

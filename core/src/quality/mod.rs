@@ -1,9 +1,11 @@
 //! Model quality: predictions scored against ground truth, with SageMaker's problem types, metric
 //! names and file formats.
 //!
-//! It imports the source stage (it reads predictions and ground truth), the engine's windows,
-//! the judge's baseline folder and the time stage's window results; its files are written by
-//! [`crate::output::quality`].
+//! It imports the source stage (it reads the ground truth, and the predictions of a run that
+//! profiles nothing), the engine (its windows, and [`crate::engine::Tap`]: the jobs score the
+//! predictions in the pass that profiles them, [`join::Scoring`]), the judge's baseline folder
+//! and the time stage's window results; its errors are [`crate::error::quality`]'s; its files
+//! are written by [`crate::output::quality`].
 //!
 //! An [`Accumulator`] takes labelled rows (a label, a prediction and, for binary problems, a
 //! probability), merges with another, and [`Accumulator::finish`]es into [`QualityMetrics`]:

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::join::{score, QualityOutcome, QualityRequest, WindowQuality, DEFAULT_JOIN_MEMORY};
+use super::join::{score, QualityOutcome, QualityRequest, Scoring, WindowQuality, DEFAULT_JOIN_MEMORY};
 use super::sagemaker::{check, parse_constraints, parse_statistics, QualityConstraints, QualityViolation};
 use super::{ProblemType, QualityError, QualitySettings};
 use crate::engine::window::Window;
@@ -405,10 +405,32 @@ impl QualityReport {
     }
 }
 
-/// Scores `files` (joined with `ground_truth` when given) for a baseline or a monitoring run.
+/// The scoring request of a baseline or monitoring run: `files`' predictions, joined with
+/// `ground_truth` when given, spilling into `output` past the flags' memory limit.
+pub fn request<'a>(
+    settings: &'a QualitySettings,
+    flags: &'a QualityFlags,
+    files: &'a [ScannedFile],
+    ground_truth: Option<&'a [ScannedFile]>,
+    output: &'a Path,
+    window: Option<(&'a str, Window)>,
+) -> QualityRequest<'a> {
+    QualityRequest {
+        settings,
+        predictions: files,
+        ground_truth,
+        id_column: flags.id_column.as_deref(),
+        memory_limit: flags.join_memory.unwrap_or(DEFAULT_JOIN_MEMORY),
+        spill_dir: output,
+        window,
+    }
+}
+
+/// Scores `files` (joined with `ground_truth` when given) on their own: a run that profiles
+/// nothing (a model-quality-only monitor).
 ///
 /// # Errors
-/// As [`score`].
+/// As [`score`]; [`QualityError::NothingScored`] when no row could be scored.
 pub fn run(
     settings: &QualitySettings,
     flags: &QualityFlags,
@@ -417,15 +439,27 @@ pub fn run(
     output: &Path,
     window: Option<(&str, Window)>,
 ) -> Result<QualityOutcome> {
-    let out = score(&QualityRequest {
-        settings,
-        predictions: files,
-        ground_truth,
-        id_column: flags.id_column.as_deref(),
-        memory_limit: flags.join_memory.unwrap_or(DEFAULT_JOIN_MEMORY),
-        spill_dir: output,
-        window,
-    })?;
+    scored(score(&request(settings, flags, files, ground_truth, output, window))?)
+}
+
+/// The outcome of scoring that a job's pass over the inputs fed ([`Scoring`] as its tap). When
+/// the pass saw every row of the files it kept, that is the scoring's own; when it did not — a
+/// file left out part-way, files taken from a checkpoint — the `kept` files are scored on their
+/// own, so that the outcome is always that of exactly the files profiled.
+///
+/// # Errors
+/// As [`score`]; [`QualityError::NothingScored`] when no row could be scored.
+pub fn finish_pass(scoring: Scoring<'_>, resumed: usize, kept: &[ScannedFile]) -> Result<QualityOutcome> {
+    if scoring.is_whole() && resumed == 0 {
+        return scored(scoring.finish()?);
+    }
+    let req = QualityRequest { predictions: kept, ..scoring.request().clone() };
+    // Its spill files, if any, go first.
+    drop(scoring);
+    scored(score(&req)?)
+}
+
+fn scored(out: QualityOutcome) -> Result<QualityOutcome> {
     if out.scored_rows == 0 {
         return Err(QualityError::NothingScored {
             rows: out.prediction_rows,
