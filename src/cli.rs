@@ -133,38 +133,15 @@ pub struct MonitorArgs {
     /// (optional when --reference compares windows with one another).
     #[arg(long, short = 'b', value_name = "DIR")]
     pub baseline: Option<PathBuf>,
-    /// Also judge every time window: calendar-aligned in UTC, `15m`, `1h`, `1d`, `7d`/`1w`
-    /// (ISO weeks), `1mo`, `3mo`. Writes windows.csv, windows.parquet and
-    /// windows/yyyy/mm/dd/hh/constraint_violations.json.
-    #[arg(long, value_name = "LENGTH")]
-    pub window: Option<Window>,
-    /// Judge windows of N consecutive rows instead: in time order with --time-column, else
-    /// in the inputs' order (files as given, rows in file order).
-    #[arg(long, value_name = "N", conflicts_with = "window")]
-    pub window_rows: Option<u64>,
-    /// Align windows to the calendar of this time zone (IANA name, e.g. Europe/Paris):
-    /// days start at local midnight, a day of a daylight-saving change lasts 23 or 25 hours.
-    /// Outputs stay in UTC.
-    #[arg(long, value_name = "ZONE", default_value = "UTC", value_parser = parse_tz)]
-    pub tz: chrono_tz::Tz,
-    /// The time of each row for --window: a timestamp, a date, an epoch number (seconds to
-    /// nanoseconds, read from its magnitude) or ISO 8601 text [default: a SageMaker
-    /// capture's inferenceTime].
-    #[arg(long, value_name = "COLUMN")]
-    pub time_column: Option<String>,
-    /// Take each file's time from its hive partition folders (dt=2026-11-28/hour=14, or
-    /// year=/month=/day=/hour=) instead of a column: the partitions are the windows' source.
-    #[arg(long, conflicts_with = "time_column")]
-    pub time_from_partitions: bool,
+    /// Windows.
+    #[command(flatten)]
+    pub windows: WindowArgs,
     /// What each window is compared with: baseline, previous (the window before),
     /// rolling:N (the N windows before, merged) or window:START..END (the windows starting
     /// in that range, merged; dates or ISO 8601 times, UTC). Without -b, the bin edges and
     /// constraints come from the inputs themselves.
     #[arg(long, value_name = "REF", default_value = "baseline")]
     pub reference: WindowReference,
-    /// Most windows a run may hold: memory grows with windows × features × bins.
-    #[arg(long, value_name = "N", default_value_t = driftscope::time::timeline::DEFAULT_MAX_WINDOWS)]
-    pub max_windows: usize,
     /// Metrics files.
     #[command(flatten)]
     pub metrics: MetricsArgs,
@@ -365,25 +342,30 @@ pub enum BenchBackendArg {
     Gpu,
 }
 
-/// The windows of `changepoints` and `calibrate`.
+/// The windows of `monitor` (when asked for), `changepoints` and `calibrate` (which need them).
 #[derive(Debug, Args)]
 pub struct WindowArgs {
-    /// Window length, calendar-aligned (UTC unless --tz): 15m, 1h, 1d, 7d/1w, 1mo…
-    #[arg(long, value_name = "LENGTH", required_unless_present = "window_rows")]
+    /// Judge every time window: calendar-aligned in UTC (or --tz), `15m`, `1h`, `1d`,
+    /// `7d`/`1w` (ISO weeks), `1mo`, `3mo`. monitor writes windows.csv, windows.parquet and
+    /// windows/yyyy/mm/dd/hh/constraint_violations.json.
+    #[arg(long, value_name = "LENGTH")]
     pub window: Option<Window>,
     /// Windows of N consecutive rows instead: in time order with --time-column, else in the
     /// inputs' order (files as given, rows in file order).
     #[arg(long, value_name = "N", conflicts_with = "window")]
     pub window_rows: Option<u64>,
-    /// Align windows to the calendar of this time zone (IANA name, e.g. Europe/Paris): days
-    /// start at local midnight, a day of a daylight-saving change lasts 23 or 25 hours.
+    /// Align windows to the calendar of this time zone (IANA name, e.g. Europe/Paris):
+    /// days start at local midnight, a day of a daylight-saving change lasts 23 or 25 hours.
     /// Outputs stay in UTC.
     #[arg(long, value_name = "ZONE", default_value = "UTC", value_parser = parse_tz)]
     pub tz: chrono_tz::Tz,
-    /// The time of each row [default: a SageMaker capture's inferenceTime].
+    /// The time of each row: a timestamp, a date, an epoch number (seconds to nanoseconds,
+    /// read from its magnitude) or ISO 8601 text [default: a SageMaker capture's
+    /// inferenceTime].
     #[arg(long, value_name = "COLUMN")]
     pub time_column: Option<String>,
-    /// Take each file's time from its hive partition folders (dt=…/hour=…) instead.
+    /// Take each file's time from its hive partition folders (dt=2026-11-28/hour=14, or
+    /// year=/month=/day=/hour=) instead of a column: the partitions are the windows' source.
     #[arg(long, conflicts_with = "time_column")]
     pub time_from_partitions: bool,
     /// Most windows a run may hold: memory grows with windows × features × bins.

@@ -224,13 +224,8 @@ fn run() -> anyhow::Result<u8> {
 fn monitor_command(args: cli::MonitorArgs) -> anyhow::Result<u8> {
     let cli::MonitorArgs {
         baseline,
-        window,
-        window_rows,
-        tz,
-        time_column,
-        time_from_partitions,
+        windows,
         reference,
-        max_windows,
         metrics,
         dataset_drift_share,
         ks_alpha,
@@ -248,17 +243,12 @@ fn monitor_command(args: cli::MonitorArgs) -> anyhow::Result<u8> {
         anyhow::bail!("--ks-alpha: expected a significance level between 0 and 1, got {a}");
     }
     opts.ks_alpha = ks_alpha;
-    check_max_windows(max_windows)?;
-    let window = windows_asked(window, window_rows)?;
-    if window.is_none() && (time_column.is_some() || time_from_partitions || reference != Default::default()) {
+    check_max_windows(windows.max_windows)?;
+    let asked = windows.window.is_some() || windows.window_rows.is_some();
+    if !asked && (windows.time_column.is_some() || windows.time_from_partitions || reference != Default::default()) {
         anyhow::bail!("--time-column, --time-from-partitions and --reference need --window or --window-rows");
     }
-    opts.windows = window.map(|window| TimeOptions {
-        column: time_source(time_column, time_from_partitions),
-        window: window.in_tz(tz),
-        limit: max_windows,
-        reference,
-    });
+    opts.windows = if asked { Some(time_options(windows, reference)?) } else { None };
     let out = stage_output(&mut opts, baseline.as_deref())?;
     monitor(opts, baseline.as_deref(), &out)
 }

@@ -6,8 +6,8 @@
 //! ## A tour, in data-flow order
 //! Each folder is a stage, and a stage imports only the stages above it in this list:
 //! - [`error`] and [`codec`]: the error type, with each stage's own error that converts into it
-//!   (`error::source`, `error::quality`); fingerprints, lenient JSON numbers and the serde form
-//!   of non-finite floats.
+//!   (`error::source`, `error::backend`, `error::quality`); fingerprints, lenient JSON numbers
+//!   and the serde form of non-finite floats.
 //! - [`source`]: paths, folders, globs, hive partitions and object stores become input files;
 //!   Parquet row groups, CSV and SageMaker JSON Lines become Arrow record batches.
 //! - [`profile`]: mergeable per-column summaries (counts, moments, exact histograms, KLL and HLL

@@ -37,7 +37,7 @@ use arrow_array::RecordBatch;
 
 pub use fold::{BatchFold, ColumnFold, ColumnKind, ColumnTask, Detail, FoldPlan, NumericFold, SketchFeed};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::profile::kll::SketchPlan;
 
 /// The most rows a batch handed to a folder has: the profiler slices larger batches, for every
@@ -73,15 +73,15 @@ pub fn check_groups(plan: &FoldPlan, rows: usize, groups: &[Range<usize>]) -> Re
     let mut at = 0;
     for g in groups {
         if g.start != at || g.end < g.start {
-            return Err(Error::Backend(format!("row groups of a batch must be consecutive: {g:?} after row {at}")));
+            return Err(crate::error::backend::BackendError::Unfit(format!("row groups of a batch must be consecutive: {g:?} after row {at}")).into());
         }
         at = g.end;
     }
     if at != rows {
-        return Err(Error::Backend(format!("row groups cover {at} of the batch's {rows} rows")));
+        return Err(crate::error::backend::BackendError::Unfit(format!("row groups cover {at} of the batch's {rows} rows")).into());
     }
     if groups.len() > 1 && plan.columns.iter().any(ColumnTask::sketched) {
-        return Err(Error::Backend("a plan with quantile sketches folds one group of rows per batch".into()));
+        return Err(crate::error::backend::BackendError::Unfit("a plan with quantile sketches folds one group of rows per batch".into()).into());
     }
     Ok(())
 }

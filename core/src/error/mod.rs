@@ -1,6 +1,12 @@
 //! driftscope's error type: one variant per boundary of the data flow, every message naming the
-//! file, column or flag to look at.
+//! file, column or option to look at (the CLI names its flag, [`Opt`]).
+//!
+//! The stages' own errors live here too, below every stage, so that each stage imports its
+//! error from below and [`Error`] converts from each with `#[from]`, keeping it as the source:
+//! [`source::SourceError`] (reading inputs), [`backend::BackendError`] (the kernels' devices and
+//! limits), [`quality::QualityError`] (model quality).
 
+pub mod backend;
 pub mod quality;
 pub mod source;
 
@@ -43,9 +49,9 @@ pub enum Error {
         /// What went wrong, in one line.
         message: String,
     },
-    /// The backend failed: no adapter, a device lost, a shader rejected.
+    /// The backend failed: no adapter, a device lost, a shader rejected, a batch it cannot fold.
     #[error("{0}")]
-    Backend(String),
+    Backend(#[from] backend::BackendError),
     /// An output could not be written.
     #[error("{path}: cannot write: {source}")]
     Output {

@@ -32,7 +32,8 @@ use super::layout::{key_to_f64, HistogramColumn, KeyColumn, SortColumn, SortStep
 use super::{map_read, Context, GpuBackend, MapReport};
 use crate::backend::cpu::{as_f64, numeric_host_pass};
 use crate::backend::{check_groups, BatchFold, ColumnFold, ColumnKind, FoldPlan, Folder, SketchFeed, MAX_BATCH_ROWS};
-use crate::error::{Error, Result};
+use crate::error::backend::BackendError;
+use crate::error::Result;
 use crate::profile::kll::{SketchPlan, MIN_BATCH};
 
 /// Binding names of `shaders/histogram.wgsl`, in order, checked against the shader by a test.
@@ -96,10 +97,11 @@ impl Layout {
                     l.n_numeric += 1;
                     if let Some(e) = &t.edges {
                         if e.len() + 1 > HISTOGRAM_MAX_BINS {
-                            return Err(Error::Backend(format!(
+                            return Err(BackendError::Unfit(format!(
                                 "{} bins exceed the GPU histogram's {HISTOGRAM_MAX_BINS}",
                                 e.len() + 1
-                            )));
+                            ))
+                            .into());
                         }
                         p.binned = Some(l.histogram.len());
                         l.histogram.push(HistogramColumn {
@@ -376,11 +378,12 @@ impl Resources {
         let rows = MAX_BATCH_ROWS;
         let layout = Layout::of(&plan, rows)?;
         if layout.largest_binding() > limit {
-            return Err(Error::Backend(format!(
+            return Err(BackendError::Unfit(format!(
                 "{} numeric columns need more than this GPU's largest binding ({} MiB): profile fewer columns or use the CPU backend",
                 layout.n_numeric,
                 limit >> 20
-            )));
+            ))
+            .into());
         }
         // The edges of the binned columns, in the order the layout placed them (text columns
         // with edges are binned on the host, value by distinct value).
@@ -427,7 +430,7 @@ impl<'b> GpuFolder<'b> {
     /// one.
     pub fn new(gpu: &'b GpuBackend, plan: Arc<FoldPlan>) -> Result<GpuFolder<'b>> {
         let reused = {
-            let mut spare = gpu.spare.lock().map_err(|_| Error::Backend("GPU buffer list poisoned".into()))?;
+            let mut spare = gpu.spare.lock().map_err(|_| BackendError::Stalled("buffer list poisoned"))?;
             spare.iter().position(|r| r.plan == plan).map(|i| spare.swap_remove(i))
         };
         let res = match reused {
@@ -454,7 +457,7 @@ impl<'b> GpuFolder<'b> {
             let view = readback
                 .slice(..p.readback_len.max(4))
                 .get_mapped_range()
-                .map_err(|e| Error::Backend(format!("GPU readback failed: {e}")))?;
+                .map_err(|e| BackendError::Failed { step: "readback", source: e.into() })?;
             let words: &[u32] = bytemuck::cast_slice(&view);
             for (i, groups) in folds.iter_mut().enumerate() {
                 let place = res.layout.places[i];
@@ -825,10 +828,11 @@ impl Folder for GpuFolder<'_> {
         let res = self.res.as_ref().expect("resources held until drop");
         check_groups(&res.plan, batch.num_rows(), groups)?;
         if batch.num_rows() > MAX_BATCH_ROWS {
-            return Err(Error::Backend(format!(
+            return Err(BackendError::Unfit(format!(
                 "a batch of {} rows exceeds the {MAX_BATCH_ROWS} a folder takes (the profiler slices batches)",
                 batch.num_rows()
-            )));
+            ))
+            .into());
         }
         // The counters of one group: every histogram's bins and every dictionary's keys.
         let keys: usize = res

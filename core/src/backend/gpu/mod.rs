@@ -21,7 +21,8 @@ use std::sync::{Arc, Mutex};
 use serde::Serialize;
 
 use super::{Backend, FoldPlan, Folder};
-use crate::error::{Error, Result};
+use crate::error::backend::BackendError;
+use crate::error::Result;
 
 /// `shaders/common.wgsl`, prepended to every kernel.
 pub const COMMON_WGSL: &str = include_str!("../../../../shaders/common.wgsl");
@@ -265,17 +266,19 @@ impl GpuBackend {
             let names: Vec<String> = found.iter().map(|a| a.get_info().name).collect();
             found.retain(|a| a.get_info().name.to_lowercase().contains(&want.to_lowercase()));
             if found.is_empty() {
-                return Err(Error::Backend(format!(
+                return Err(BackendError::NoAdapter(format!(
                     "WGPU_ADAPTER_NAME={want:?} matches no adapter (found: {})",
                     names.join(", ")
-                )));
+                ))
+                .into());
             }
         }
         found.retain(|a| report(a).compute);
         if found.is_empty() {
-            return Err(Error::Backend(
+            return Err(BackendError::NoAdapter(
                 "no GPU adapter found (install a Vulkan driver, e.g. mesa-vulkan-drivers for a software one)".into(),
-            ));
+            )
+            .into());
         }
         found.sort_by_key(|a| match a.get_info().device_type {
             wgpu::DeviceType::DiscreteGpu => 0,
@@ -286,10 +289,11 @@ impl GpuBackend {
         });
         let adapter = found.into_iter().next().expect("non-empty");
         if !allow_software && !is_hardware(adapter.get_info().device_type) {
-            return Err(Error::Backend(format!(
+            return Err(BackendError::NoAdapter(format!(
                 "no hardware GPU adapter found, only {} (a software adapter is slower than the CPU backend; asking for the GPU backend uses it)",
                 adapter.get_info().name
-            )));
+            ))
+            .into());
         }
         let report = report(&adapter);
         let limits = adapter.limits();
@@ -299,7 +303,7 @@ impl GpuBackend {
             required_limits: limits.clone(),
             ..Default::default()
         }))
-        .map_err(|e| Error::Backend(format!("cannot open {}: {e}", report.name)))?;
+        .map_err(|e| BackendError::OpenDevice { adapter: report.name.clone(), source: e.into() })?;
         let errors: Arc<Mutex<Vec<String>>> = Arc::default();
         let sink = errors.clone();
         device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
@@ -331,11 +335,11 @@ impl GpuBackend {
 impl Context {
     /// Returns (and clears) the validation errors the device reported.
     pub(crate) fn check(&self) -> Result<()> {
-        let mut e = self.errors.lock().map_err(|_| Error::Backend("GPU error log poisoned".into()))?;
+        let mut e = self.errors.lock().map_err(|_| BackendError::Stalled("error log poisoned"))?;
         if e.is_empty() {
             Ok(())
         } else {
-            Err(Error::Backend(format!("GPU error: {}", e.drain(..).collect::<Vec<_>>().join("; "))))
+            Err(BackendError::Reported(e.drain(..).collect::<Vec<_>>().join("; ")).into())
         }
     }
 
@@ -343,7 +347,7 @@ impl Context {
     pub(crate) fn wait(&self, submission: wgpu::SubmissionIndex) -> Result<()> {
         self.device
             .poll(wgpu::PollType::Wait { submission_index: Some(submission), timeout: None })
-            .map_err(|e| Error::Backend(format!("GPU poll failed: {e}")))?;
+            .map_err(|e| BackendError::Failed { step: "poll", source: e.into() })?;
         self.check()
     }
 
@@ -356,13 +360,13 @@ impl Context {
         loop {
             match rx.recv_timeout(std::time::Duration::from_millis(1)) {
                 Ok(Ok(())) => return Ok(()),
-                Ok(Err(e)) => return Err(Error::Backend(format!("GPU readback failed: {e}"))),
+                Ok(Err(e)) => return Err(BackendError::Failed { step: "readback", source: e.into() }.into()),
                 Err(std::sync::mpsc::RecvTimeoutError::Timeout) if std::time::Instant::now() < deadline => {
                     self.device
                         .poll(wgpu::PollType::Poll)
-                        .map_err(|e| Error::Backend(format!("GPU poll failed: {e}")))?;
+                        .map_err(|e| BackendError::Failed { step: "poll", source: e.into() })?;
                 }
-                Err(_) => return Err(Error::Backend("GPU readback did not complete".into())),
+                Err(_) => return Err(BackendError::Stalled("readback did not complete").into()),
             }
         }
     }
