@@ -10,7 +10,7 @@ use driftscope::time::timeline::WindowReference;
 
 /// driftscope: data-quality and drift monitoring for ML models at full volume.
 #[derive(Debug, Parser)]
-#[command(name = "driftscope", version, about, long_about = None, after_help = EXIT_CODES)]
+#[command(name = "driftscope", version = env!("DRIFTSCOPE_VERSION"), about, long_about = None, after_help = EXIT_CODES)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -123,6 +123,22 @@ pub enum Command {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+    },
+    /// Print a shell completion script, made from these very flags.
+    #[command(
+        after_help = "Example: driftscope completions bash > ~/.local/share/bash-completion/completions/driftscope\n\nzsh: into a folder of $fpath as _driftscope; fish: ~/.config/fish/completions/driftscope.fish; PowerShell: dot-source it from $PROFILE."
+    )]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), or write one per command into a folder.
+    #[command(after_help = "Example: driftscope man --dir ~/.local/share/man/man1 && man driftscope-monitor")]
+    Man {
+        /// Write driftscope.1 and driftscope-COMMAND.1 here instead of printing driftscope.1.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
     },
 }
 

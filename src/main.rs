@@ -217,7 +217,35 @@ fn run() -> anyhow::Result<u8> {
             bench(opts, backend, json)
         }
         Command::Devices { json } => devices(json),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "driftscope", &mut std::io::stdout());
+            Ok(0)
+        }
+        Command::Man { dir } => man(dir.as_deref()),
     }
+}
+
+/// The man pages, made from the clap definitions: the top-level page on stdout, or every page
+/// into `dir`.
+fn man(dir: Option<&std::path::Path>) -> anyhow::Result<u8> {
+    let cmd = <Cli as clap::CommandFactory>::command();
+    match dir {
+        Some(d) => {
+            std::fs::create_dir_all(d).map_err(|e| anyhow::anyhow!("{}: {e}", d.display()))?;
+            clap_mangen::generate_to(cmd, d).map_err(|e| anyhow::anyhow!("{}: {e}", d.display()))?;
+            eprintln!("driftscope: wrote the man pages into {}", d.display());
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            match clap_mangen::Man::new(cmd).render(&mut out) {
+                // `driftscope man | head`: the reader has had what it wanted.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+                other => other?,
+            }
+        }
+    }
+    Ok(0)
 }
 
 /// `monitor`: the flags checked, the output staged, the job run.

@@ -1156,3 +1156,39 @@ fn help_shows_examples_exit_codes_and_input_kinds() {
     let top = driftscope().arg("--help").output().unwrap();
     assert!(String::from_utf8_lossy(&top.stdout).contains("3 nothing profiled"));
 }
+
+/// Shell completions and man pages come from the clap definitions themselves: bash loads the
+/// script and completes a command's flags from it; every command has its page, naming its flags.
+#[test]
+fn completions_and_man_pages_come_from_the_flags() {
+    let d = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let a = driftscope().args(["completions", shell]).assert().success();
+        let script = String::from_utf8(a.get_output().stdout.clone()).unwrap();
+        assert!(script.contains("driftscope") && script.contains("window-rows"), "{shell}");
+    }
+    let a = driftscope().args(["completions", "bash"]).assert().success();
+    let script = d.path().join("driftscope.bash");
+    std::fs::write(&script, &a.get_output().stdout).unwrap();
+    // What bash offers after `driftscope monitor --win`.
+    let probe = format!(
+        "source {}; COMP_WORDS=(driftscope monitor --win); COMP_CWORD=2; COMP_LINE='driftscope monitor --win'; \
+         COMP_POINT=${{#COMP_LINE}}; _driftscope driftscope --win monitor; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+        script.display()
+    );
+    let out = std::process::Command::new("bash").args(["-c", &probe]).output().unwrap();
+    let offered = String::from_utf8_lossy(&out.stdout);
+    assert!(offered.lines().any(|l| l == "--window") && offered.lines().any(|l| l == "--window-rows"), "{offered}");
+    let pages = d.path().join("man");
+    driftscope().args(["man", "--dir"]).arg(&pages).assert().success();
+    for command in ["baseline", "monitor", "changepoints", "calibrate", "watch", "bench", "devices"] {
+        let page = std::fs::read_to_string(pages.join(format!("driftscope-{command}.1"))).unwrap();
+        assert!(page.contains(&format!(".TH driftscope-{command} 1")), "{command}");
+    }
+    let monitor = std::fs::read_to_string(pages.join("driftscope-monitor.1")).unwrap();
+    for flag in ["baseline", "window", "time\\-column", "reference", "prometheus"] {
+        assert!(monitor.contains(&format!("\\-\\-{flag}")), "--{flag} not in the monitor page");
+    }
+    let a = driftscope().arg("man").assert().success();
+    assert!(String::from_utf8_lossy(&a.get_output().stdout).contains(".TH driftscope 1"));
+}

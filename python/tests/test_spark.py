@@ -5,10 +5,16 @@ import importlib.util
 import json
 import os
 import subprocess
+import sys
 
 import pytest
 
 from _support import DATA, ROOT, cli
+
+
+# Spark's Python workers run this interpreter, the one with driftscope installed (a virtual
+# environment's), not whichever python3 is first on PATH.
+os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 
 
 def need(module):

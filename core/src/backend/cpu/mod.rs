@@ -5,7 +5,7 @@
 //! never depend on scheduling. Numeric columns: one pass filters nulls, NaN and ±∞ and sums the
 //! moments, then [`select::bin_and_select`] bins the finite values and picks the order
 //! statistics the quantile sketch keeps, without sorting the batch. Each function here is the
-//! twin of the WGSL kernel of the same name in `shaders/`.
+//! twin of the WGSL kernel of the same name in `core/shaders/`.
 
 pub mod select;
 
@@ -281,7 +281,7 @@ fn dictionary_counts(array: &ArrayRef, keys: &mut Vec<u32>) -> Vec<u64> {
     counts
 }
 
-/// CPU twin of `shaders/categorical.wgsl`: adds to `counts` (one per dictionary key) the keys
+/// CPU twin of `core/shaders/categorical.wgsl`: adds to `counts` (one per dictionary key) the keys
 /// of the valid rows; returns the rows not counted (null, or a key out of range).
 pub fn key_counts(keys: &[u32], validity: Option<&BooleanBuffer>, counts: &mut [u64]) -> u64 {
     let n = counts.len();

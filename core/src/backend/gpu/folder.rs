@@ -36,11 +36,11 @@ use crate::error::backend::BackendError;
 use crate::error::Result;
 use crate::profile::kll::{SketchPlan, MIN_BATCH};
 
-/// Binding names of `shaders/histogram.wgsl`, in order, checked against the shader by a test.
+/// Binding names of `core/shaders/histogram.wgsl`, in order, checked against the shader by a test.
 pub const HISTOGRAM_BINDINGS: &[&str] = &["columns", "values", "edges", "counts", "bounds"];
-/// Binding names of `shaders/categorical.wgsl`.
+/// Binding names of `core/shaders/categorical.wgsl`.
 pub const CATEGORICAL_BINDINGS: &[&str] = &["columns", "keys", "counts", "bounds"];
-/// Binding names of `shaders/sort.wgsl`.
+/// Binding names of `core/shaders/sort.wgsl`.
 pub const SORT_BINDINGS: &[&str] = &["step", "columns", "values", "keys"];
 /// Values each invocation of the histogram and categorical kernels handles, on average.
 const PER_INVOCATION: usize = 16;

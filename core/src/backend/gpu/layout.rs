@@ -1,10 +1,10 @@
 //! Every struct that crosses to the GPU, `#[repr(C)]` and bytemuck `Pod`, each kept in sync with
-//! its WGSL twin; and the host side of the order-preserving f64 keys of `shaders/common.wgsl`.
+//! its WGSL twin; and the host side of the order-preserving f64 keys of `core/shaders/common.wgsl`.
 
 use bytemuck::{Pod, Zeroable};
 
 /// One column of the histogram kernel. Kept in sync with `HistogramColumn` in
-/// `shaders/histogram.wgsl`.
+/// `core/shaders/histogram.wgsl`.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Pod, Zeroable)]
 pub struct HistogramColumn {
@@ -27,7 +27,7 @@ pub struct HistogramColumn {
 }
 
 /// One column of the categorical kernel. Kept in sync with `KeyColumn` in
-/// `shaders/categorical.wgsl`.
+/// `core/shaders/categorical.wgsl`.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Pod, Zeroable)]
 pub struct KeyColumn {
@@ -47,7 +47,7 @@ pub struct KeyColumn {
     pub _pad: [u32; 2],
 }
 
-/// One column of the sort kernel. Kept in sync with `SortColumn` in `shaders/sort.wgsl`.
+/// One column of the sort kernel. Kept in sync with `SortColumn` in `core/shaders/sort.wgsl`.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Pod, Zeroable)]
 pub struct SortColumn {
@@ -61,7 +61,7 @@ pub struct SortColumn {
     pub _pad: u32,
 }
 
-/// One step of the bitonic network. Kept in sync with `SortStep` in `shaders/sort.wgsl`.
+/// One step of the bitonic network. Kept in sync with `SortStep` in `core/shaders/sort.wgsl`.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Pod, Zeroable)]
 pub struct SortStep {
@@ -83,7 +83,7 @@ pub const SORT_BLOCK: usize = 2048;
 pub const CATEGORICAL_LOCAL: usize = 2048;
 
 /// Order-preserving key of an f64 in the total order (-0.0 before 0.0) as `[high, low]` words.
-/// Twin of `order_key` in `shaders/common.wgsl`.
+/// Twin of `order_key` in `core/shaders/common.wgsl`.
 pub fn order_key(v: f64) -> [u32; 2] {
     let bits = v.to_bits();
     let k = if bits >> 63 == 1 { !bits } else { bits | (1u64 << 63) };
@@ -91,7 +91,7 @@ pub fn order_key(v: f64) -> [u32; 2] {
 }
 
 /// Order-preserving key of an f64 as `[high, low]` words; -0.0 maps to 0.0's key, as the bins
-/// compare. Twin of `f64_key` in `shaders/common.wgsl`.
+/// compare. Twin of `f64_key` in `core/shaders/common.wgsl`.
 pub fn f64_key(v: f64) -> [u32; 2] {
     order_key(v + 0.0)
 }

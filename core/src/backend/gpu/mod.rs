@@ -24,14 +24,14 @@ use super::{Backend, FoldPlan, Folder};
 use crate::error::backend::BackendError;
 use crate::error::Result;
 
-/// `shaders/common.wgsl`, prepended to every kernel.
-pub const COMMON_WGSL: &str = include_str!("../../../../shaders/common.wgsl");
-/// `shaders/histogram.wgsl`.
-pub const HISTOGRAM_WGSL: &str = include_str!("../../../../shaders/histogram.wgsl");
-/// `shaders/categorical.wgsl`.
-pub const CATEGORICAL_WGSL: &str = include_str!("../../../../shaders/categorical.wgsl");
-/// `shaders/sort.wgsl`.
-pub const SORT_WGSL: &str = include_str!("../../../../shaders/sort.wgsl");
+/// `core/shaders/common.wgsl`, prepended to every kernel.
+pub const COMMON_WGSL: &str = include_str!("../../../shaders/common.wgsl");
+/// `core/shaders/histogram.wgsl`.
+pub const HISTOGRAM_WGSL: &str = include_str!("../../../shaders/histogram.wgsl");
+/// `core/shaders/categorical.wgsl`.
+pub const CATEGORICAL_WGSL: &str = include_str!("../../../shaders/categorical.wgsl");
+/// `core/shaders/sort.wgsl`.
+pub const SORT_WGSL: &str = include_str!("../../../shaders/sort.wgsl");
 
 /// The full source of a kernel as compiled: common helpers, then the kernel.
 pub fn kernel_source(kernel: &str) -> String {
