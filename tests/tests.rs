@@ -7,6 +7,9 @@ mod common;
 mod checks;
 /// The CLI end to end: the README's commands, exit codes, determinism, bad inputs.
 mod cli;
+/// The book in docs/: the command-line reference generated from `--help`, chapters linked, every
+/// documented flag real.
+mod docs;
 /// Byte-mutation fuzzing of inputs, baseline files and checkpoints.
 mod fuzz;
 /// `profile(A ∪ B) == merge(profile(A), profile(B))`, by proptest.
