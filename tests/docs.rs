@@ -157,3 +157,98 @@ fn every_documented_flag_exists_on_its_command() {
         }
     }
 }
+
+/// The README's example per job runs, line by line and in order, on the sample data: each ends
+/// clean or with violations (the sample has drifted), never an error, and writes its folder.
+#[test]
+fn the_readme_examples_run_on_the_sample_data() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let section = readme.split("## One example per job").nth(1).expect("the README's examples");
+    let block = section.split("```sh\n").nth(1).unwrap().split("```").next().unwrap();
+    let d = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(root().join("data"), d.path().join("data")).unwrap();
+    // What `watch` finds: a capture written an hour ago (settled).
+    std::fs::create_dir(d.path().join("captures")).unwrap();
+    let capture = d.path().join("captures/current.parquet");
+    std::fs::copy(root().join("data/current.parquet"), &capture).unwrap();
+    let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options().write(true).open(&capture).unwrap().set_modified(hour_ago).unwrap();
+    let mut ran = BTreeSet::new();
+    for line in block.lines().filter(|l| !l.trim().is_empty()) {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(words[0], "driftscope", "{line}");
+        let out = driftscope().args(&words[1..]).current_dir(d.path()).output().unwrap();
+        let code = out.status.code();
+        assert!(matches!(code, Some(0 | 1)), "{line}: exit {code:?}: {}", String::from_utf8_lossy(&out.stderr));
+        if let Some(at) = words.iter().position(|w| *w == "-o") {
+            assert!(d.path().join(words[at + 1]).is_dir(), "{line}: wrote no {}", words[at + 1]);
+        }
+        ran.insert(words[1].to_string());
+    }
+    let jobs: BTreeSet<String> =
+        ["baseline", "monitor", "changepoints", "calibrate", "watch", "bench"].iter().map(|s| s.to_string()).collect();
+    assert_eq!(ran, jobs, "an example per job");
+}
+
+/// The fixed parts of the string literals that follow `marker` in Rust source: the messages of
+/// `invalid(Opt::…, "…")` and `bail!("…")`, cut at their `{…}` placeholders.
+fn message_parts(source: &str, marker: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for (at, _) in source.match_indices(marker) {
+        let rest = &source[at + marker.len()..];
+        // The message: the first string literal within the call's next few hundred characters.
+        let Some(open) = rest[..rest.len().min(300)].find('"') else { continue };
+        let body = &rest[open + 1..];
+        let Some(close) = body.find('"') else { continue };
+        let message = &body[..close];
+        let mut part = String::new();
+        let mut depth = 0;
+        for c in message.chars() {
+            match c {
+                '{' => {
+                    depth += 1;
+                    out.push(std::mem::take(&mut part));
+                }
+                '}' => depth -= 1,
+                _ if depth == 0 => part.push(c),
+                _ => {}
+            }
+        }
+        out.push(part);
+    }
+    out.into_iter().map(|p| p.trim().trim_matches(&[':', ';', ','][..]).trim().to_string()).filter(|p| p.len() >= 12).collect()
+}
+
+/// Every message the library gives about an option (`invalid(Opt::…)`) and every check of the
+/// command line (`bail!`) stands, its fixed words verbatim, in the troubleshooting chapter.
+#[test]
+fn every_error_of_an_option_is_in_the_troubleshooting_chapter() {
+    let chapter = std::fs::read_to_string(root().join("docs/src/troubleshooting.md")).unwrap();
+    let mut sources = vec![root().join("src/main.rs")];
+    let mut dirs = vec![root().join("core/src")];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                sources.push(p);
+            }
+        }
+    }
+    let mut checked = 0;
+    for file in sources {
+        let text = std::fs::read_to_string(&file).unwrap();
+        // Whitespace folded, and none after an opening parenthesis: a call spread over lines
+        // reads as one.
+        let code = text.split("#[cfg(test)]").next().unwrap().split_whitespace().collect::<Vec<_>>().join(" ");
+        let code = code.replace("( ", "(");
+        for marker in ["invalid(Opt::", "invalid(crate::Opt::", "bail!("] {
+            for part in message_parts(&code, marker) {
+                checked += 1;
+                assert!(chapter.contains(&part), "{}: \"{part}\" is not in docs/src/troubleshooting.md", file.display());
+            }
+        }
+    }
+    assert!(checked > 30, "only {checked} messages found");
+}
