@@ -307,6 +307,16 @@ fn parse_size(s: &str) -> Result<u64, String> {
     Ok(bytes as u64)
 }
 
+fn parse_delimiter(s: &str) -> Result<u8, String> {
+    match s {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        _ if s.len() == 1 && s.is_ascii() && !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '"' || c == '\n') => {
+            Ok(s.as_bytes()[0])
+        }
+        _ => Err(format!("{s:?}: expected one character such as , ; | or the word tab")),
+    }
+}
+
 fn parse_tz(s: &str) -> Result<chrono_tz::Tz, String> {
     s.parse::<chrono_tz::Tz>()
         .map_err(|_| format!("unknown time zone {s:?}: expected an IANA name such as UTC or Europe/Paris"))
@@ -434,6 +444,10 @@ pub struct CommonArgs {
     /// Stop at the first unreadable input instead of skipping it.
     #[arg(long)]
     pub strict: bool,
+    /// The delimiter of every CSV input: `,`, `;`, `tab`, `|` or another single character
+    /// [default: each file's own, found from its first records; tab for .tsv].
+    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
+    pub delimiter: Option<u8>,
     /// Continue an interrupted run: files already profiled (saved in a checkpoint in the output
     /// folder) are not read again, and the result is the same as an uninterrupted run's.
     #[arg(long)]

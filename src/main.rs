@@ -71,6 +71,7 @@ fn options(c: CommonArgs) -> anyhow::Result<JobOptions> {
         dataset_drift_share: driftscope::jobs::DATASET_DRIFT_SHARE,
         ks_alpha: None,
         quality: Default::default(),
+        delimiter: c.delimiter,
     })
 }
 

@@ -1192,3 +1192,60 @@ fn completions_and_man_pages_come_from_the_flags() {
     let a = driftscope().arg("man").assert().success();
     assert!(String::from_utf8_lossy(&a.get_output().stdout).contains(".TH driftscope 1"));
 }
+
+/// A mistyped column name is answered with the nearest names the inputs hold.
+#[test]
+fn a_mistyped_column_is_answered_with_the_nearest_names() {
+    let d = tempfile::tempdir().unwrap();
+    let a = driftscope()
+        .args(["changepoints", "-q", "--window", "1h", "--time-column", "event_tme", "-o"])
+        .arg(d.path().join("cp"))
+        .arg(root().join("data/current.parquet"))
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(err.contains("--time-column: no column named 'event_tme' in any input; did you mean 'event_time'?"), "{err}");
+    let a = driftscope()
+        .args(["baseline", "-q", "--columns", "Age,income", "-o"])
+        .arg(d.path().join("b"))
+        .arg(root().join("data/baseline.parquet"))
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(err.contains("no column named 'Age' in any input; did you mean 'age'?"), "{err}");
+    // Nothing close: no suggestion.
+    let a = driftscope()
+        .args(["changepoints", "-q", "--window", "1h", "--time-column", "zzz", "-o"])
+        .arg(d.path().join("cp2"))
+        .arg(root().join("data/current.parquet"))
+        .assert()
+        .code(2);
+    assert!(!String::from_utf8_lossy(&a.get_output().stderr).contains("did you mean"));
+}
+
+/// `--delimiter` names the CSV delimiter where sniffing cannot tell: a headerless file whose
+/// records split into as many fields at `,` (decimal commas) as at `;`.
+#[test]
+fn delimiter_flag_reads_what_sniffing_cannot_tell() {
+    let d = tempfile::tempdir().unwrap();
+    let f = d.path().join("eu.csv");
+    let rows: String = (0..40).map(|i| format!("{i},5;{}\n", i * 2)).collect();
+    std::fs::write(&f, rows).unwrap();
+    let names = |out: &std::path::Path| -> Vec<(String, String)> {
+        let s = crate::common::json(&out.join("statistics.json"));
+        s["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| (x["name"].as_str().unwrap().to_string(), x["inferred_type"].as_str().unwrap().to_string()))
+            .collect()
+    };
+    let sniffed = d.path().join("sniffed");
+    driftscope().args(["baseline", "-q", "-o"]).arg(&sniffed).arg(&f).assert().success();
+    let told = d.path().join("told");
+    driftscope().args(["baseline", "-q", "--delimiter", ";", "-o"]).arg(&told).arg(&f).assert().success();
+    // Sniffed: split at the decimal comma; told: the second column is the integers.
+    assert_eq!(names(&sniffed)[0], ("_c0".to_string(), "Integral".to_string()));
+    assert_eq!(names(&told), vec![("_c0".into(), "String".into()), ("_c1".into(), "Integral".into())]);
+    driftscope().args(["baseline", "-q", "--delimiter", "ab", "-o"]).arg(d.path().join("x")).arg(&f).assert().code(2);
+}

@@ -36,7 +36,7 @@ use crate::error::{invalid, Error, Opt, Result};
 use crate::output::folder::OutputGuard;
 use crate::profile::Role;
 use crate::quality::run::QualityFlags;
-use crate::source::scan::{scan, Scan, ScannedFile, Skipped};
+use crate::source::scan::{scan_with, Scan, ScanOptions, ScannedFile, Skipped};
 use crate::time::timeline::{WindowOptions, WindowReference};
 
 /// Options shared by the jobs (validated from the CLI flags).
@@ -69,6 +69,8 @@ pub struct JobOptions {
     pub ks_alpha: Option<f64>,
     /// Model quality: problem type, columns, ground truth.
     pub quality: QualityFlags,
+    /// The delimiter of every CSV input (and ground-truth file); `None`: sniffed per file.
+    pub delimiter: Option<u8>,
 }
 
 /// The default share of drifted features that makes a dataset drift (as Evidently's default).
@@ -92,6 +94,7 @@ impl JobOptions {
             dataset_drift_share: DATASET_DRIFT_SHARE,
             ks_alpha: None,
             quality: QualityFlags::default(),
+            delimiter: None,
         }
     }
 }
@@ -127,7 +130,7 @@ fn no_input(skipped: &[Skipped]) -> Error {
 }
 
 fn scan_inputs(opts: &JobOptions) -> Result<Scan> {
-    let s = scan(&opts.inputs, &Role::is_identifier_name);
+    let s = scan_with(&opts.inputs, &ScanOptions { plain: &Role::is_identifier_name, delimiter: opts.delimiter });
     for w in &s.warnings {
         eprintln!("warning: {w}");
     }
@@ -145,7 +148,8 @@ fn scan_inputs(opts: &JobOptions) -> Result<Scan> {
     if let Some(cols) = &opts.columns {
         for c in cols {
             if !s.columns.iter().any(|u| crate::source::decode::names_root(c, &u.name)) {
-                return Err(invalid(Opt::Columns, format!("no column named '{c}' in any input")));
+                let names: Vec<&str> = s.columns.iter().map(|u| u.name.as_str()).collect();
+                return Err(invalid(Opt::Columns, format!("no column named '{c}' in any input{}", did_you_mean(c, &names))));
             }
         }
     }
@@ -157,7 +161,10 @@ fn ground_truth(opts: &JobOptions) -> Result<Option<Vec<ScannedFile>>> {
     if opts.quality.ground_truth.is_empty() {
         return Ok(None);
     }
-    let s = scan(&opts.quality.ground_truth, &Role::is_identifier_name);
+    let s = scan_with(
+        &opts.quality.ground_truth,
+        &ScanOptions { plain: &Role::is_identifier_name, delimiter: opts.delimiter },
+    );
     for w in &s.warnings {
         eprintln!("warning: {w}");
     }
@@ -275,6 +282,26 @@ fn windows_pass(
     Ok((w, outcome, backend_note))
 }
 
+/// The names among `names` closest to a mistyped `wanted` (at most three, by Jaro–Winkler
+/// similarity, case ignored, those a reader would take for a slip of the keyboard), as
+/// "; did you mean 'a' or 'b'?", or nothing.
+fn did_you_mean(wanted: &str, names: &[&str]) -> String {
+    let w = wanted.to_lowercase();
+    let mut close: Vec<(f64, &str)> = names
+        .iter()
+        .map(|n| (strsim::jaro_winkler(&w, &n.to_lowercase()), *n))
+        .filter(|(score, n)| *score >= 0.85 || n.to_lowercase().contains(&w) || w.contains(&n.to_lowercase()))
+        .collect();
+    close.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+    close.dedup_by(|a, b| a.1 == b.1);
+    let quoted: Vec<String> = close.iter().take(3).map(|(_, n)| format!("'{n}'")).collect();
+    match quoted.len() {
+        0 => String::new(),
+        1 => format!("; did you mean {}?", quoted[0]),
+        _ => format!("; did you mean {} or {}?", quoted[..quoted.len() - 1].join(", "), quoted[quoted.len() - 1]),
+    }
+}
+
 /// Names of the time column of SageMaker's data captures, flattened.
 const CAPTURE_TIME: [&str; 2] = ["inferenceTime", "eventMetadata.inferenceTime"];
 
@@ -307,7 +334,10 @@ fn time_column(t: &TimeOptions, s: &Scan) -> Result<WindowOptions> {
             c.clone()
         }
         Some(c) if flat.iter().any(|(f, _)| f == c) => c.clone(),
-        Some(c) => return Err(invalid(Opt::TimeColumn, format!("no column named '{c}' in any input"))),
+        Some(c) => {
+            let names: Vec<&str> = flat.iter().map(|(n, _)| n.as_str()).collect();
+            return Err(invalid(Opt::TimeColumn, format!("no column named '{c}' in any input{}", did_you_mean(c, &names))));
+        }
         None => match CAPTURE_TIME.iter().find(|n| flat.iter().any(|(f, _)| f == *n)) {
             Some(n) => n.to_string(),
             // Windows of rows without a time follow the inputs' order.

@@ -361,10 +361,20 @@ pub fn text_as_read(batch: &RecordBatch, plain: &PlainText) -> Result<RecordBatc
 /// # Errors
 /// [`Error::Input`] naming the file, with why it is not readable in one line.
 pub fn open(path: &Path, plain: &PlainText) -> Result<ScannedFile> {
-    footer(path, plain).map_err(|e| Error::input(path, e))
+    footer(path, &ScanOptions { plain, delimiter: None }).map_err(|e| Error::input(path, e))
 }
 
-fn footer(path: &Path, plain: &PlainText) -> SourceResult<ScannedFile> {
+/// How inputs are read: which text columns stay plain strings, and the CSV delimiter when the
+/// user names it (else each file's is sniffed).
+pub struct ScanOptions<'a> {
+    /// Text columns read as plain strings rather than dictionaries (identifiers).
+    pub plain: &'a PlainText,
+    /// The delimiter of every CSV input; `None`: sniffed per file (tab for `.tsv`).
+    pub delimiter: Option<u8>,
+}
+
+fn footer(path: &Path, opts: &ScanOptions) -> SourceResult<ScannedFile> {
+    let plain = opts.plain;
     let url = path.to_str().filter(|p| crate::source::remote::is_remote(p));
     if let Some(url) = url {
         if text::by_extension(path).is_some() {
@@ -378,7 +388,7 @@ fn footer(path: &Path, plain: &PlainText) -> SourceResult<ScannedFile> {
                 .map_err(|e| format!("a local copy: {e}"))?
                 .into_temp_path();
             let remote = crate::source::remote::get_file(url, &copy)?;
-            let mut f = text_file(&copy, plain)?;
+            let mut f = text_file(&copy, opts)?;
             f.path = path.to_path_buf();
             f.partitions = hive_partitions(path);
             f.remote = Some(remote);
@@ -398,7 +408,7 @@ fn footer(path: &Path, plain: &PlainText) -> SourceResult<ScannedFile> {
         return Err(format!("{url}: {WITHOUT_PARQUET}").into());
     }
     if text::by_extension(path).is_some() {
-        return text_file(path, plain);
+        return text_file(path, opts);
     }
     #[cfg(feature = "parquet")]
     {
@@ -410,8 +420,8 @@ fn footer(path: &Path, plain: &PlainText) -> SourceResult<ScannedFile> {
 }
 
 /// Scans a local CSV or JSON Lines file.
-fn text_file(path: &Path, plain: &PlainText) -> SourceResult<ScannedFile> {
-    let s = text::scan(path, plain)?;
+fn text_file(path: &Path, opts: &ScanOptions) -> SourceResult<ScannedFile> {
+    let s = text::scan(path, opts.plain, opts.delimiter)?;
     Ok(ScannedFile {
         path: path.to_path_buf(),
         partitions: hive_partitions(path),
@@ -481,11 +491,16 @@ fn type_family(t: &DataType) -> &'static str {
 /// Expands the inputs, reads every footer in parallel and unifies the schemas. Text columns are
 /// read as dictionaries but for the `plain` ones.
 pub fn scan(inputs: &[String], plain: &PlainText) -> Scan {
+    scan_with(inputs, &ScanOptions { plain, delimiter: None })
+}
+
+/// [`scan`], reading as `opts` say.
+pub fn scan_with(inputs: &[String], opts: &ScanOptions) -> Scan {
     let (paths, mut skipped, ignored) = expand(inputs);
     let opened: Vec<(PathBuf, SourceResult<ScannedFile>)> = paths
         .into_par_iter()
         .map(|p| {
-            let r = footer(&p, plain);
+            let r = footer(&p, opts);
             (p, r)
         })
         .collect();

@@ -110,18 +110,19 @@ fn dictionary_typed(raw: &SchemaRef, plain: &PlainText) -> SchemaRef {
     ))
 }
 
-/// Scans a text file: its format, schema and rows.
+/// Scans a text file: its format, schema and rows. A CSV file is read with `delimiter` when one
+/// is given, else with the one sniffed from its first records (tab for `.tsv`).
 ///
 /// # Errors
 /// A one-line reason when the file cannot be read, holds no record, or (CSV) has a malformed
 /// record.
-pub fn scan(path: &Path, plain: &PlainText) -> SourceResult<Scanned> {
+pub fn scan(path: &Path, plain: &PlainText, delimiter: Option<u8>) -> SourceResult<Scanned> {
     let len = std::fs::metadata(path)?.len();
     if len == 0 {
         return Err("empty file (0 bytes)".into());
     }
     match by_extension(path) {
-        Some("csv") => scan_csv(path, plain),
+        Some("csv") => scan_csv(path, plain, delimiter),
         _ => scan_json_lines(path, plain),
     }
 }
@@ -153,9 +154,12 @@ fn sniff_delimiter(path: &Path) -> SourceResult<u8> {
     Ok(best.0)
 }
 
-fn scan_csv(path: &Path, plain: &PlainText) -> SourceResult<Scanned> {
-    let delimiter =
-        if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("tsv")) { b'\t' } else { sniff_delimiter(path)? };
+fn scan_csv(path: &Path, plain: &PlainText, given: Option<u8>) -> SourceResult<Scanned> {
+    let delimiter = match given {
+        Some(d) => d,
+        None if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("tsv")) => b'\t',
+        None => sniff_delimiter(path)?,
+    };
     let mut r = csv::ReaderBuilder::new().has_headers(false).delimiter(delimiter).flexible(true).from_path(path)?;
     let header = match r.records().next() {
         Some(rec) => {
@@ -658,7 +662,7 @@ mod tests {
             r#"{"captureData":{"endpointInput":{"data":"x,7","encoding":"CSV"},"endpointOutput":{"data":"1","encoding":"CSV"}},"eventMetadata":{"eventId":"d","inferenceTime":"2026-11-01T02:00:00Z"}}"#,
         );
         let p = lines(d.path(), "c.jsonl", &body);
-        let s = scan(&p, &|n: &str| n.ends_with("Id")).unwrap();
+        let s = scan(&p, &|n: &str| n.ends_with("Id"), None).unwrap();
         assert_eq!(s.rows, 3);
         assert_eq!(s.warnings.len(), 2, "{:?}", s.warnings);
         assert!(s.warnings[0].starts_with("line 3: not a JSON record"), "{:?}", s.warnings);
@@ -684,7 +688,7 @@ mod tests {
         let ok = r#"{"captureData":{"endpointInput":{"data":"{\"instances\": [1.0, 2.0, 5.0]}","encoding":"JSON"},"endpointOutput":{"data":"{\"predictions\": [3.5, 4.0, 5.5]}","encoding":"JSON"}},"eventMetadata":{"eventId":"e"}}"#;
         let bad = r#"{"captureData":{"endpointInput":{"data":"{\"instances\": [1.0, 2.0]}","encoding":"JSON"},"endpointOutput":{"data":"{\"predictions\": [3.5]}","encoding":"JSON"}}}"#;
         let p = lines(d.path(), "j.jsonl", &format!("{ok}\n{bad}\n"));
-        let s = scan(&p, &|_: &str| false).unwrap();
+        let s = scan(&p, &|_: &str| false, None).unwrap();
         assert_eq!(s.rows, 3);
         assert!(s.warnings[0].contains("endpointInput holds 2 records but endpointOutput 1"), "{:?}", s.warnings);
         let b = all(&p, &s);
@@ -698,7 +702,7 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let names = |file: &str, body: &str| {
             let p = lines(d.path(), file, body);
-            let s = scan(&p, &|_: &str| false).unwrap();
+            let s = scan(&p, &|_: &str| false, None).unwrap();
             let names: Vec<String> = s.file.schema.fields().iter().map(|f| f.name().clone()).collect();
             (names, all(&p, &s))
         };
@@ -721,18 +725,18 @@ mod tests {
     fn csv_header_detection_and_sagemaker_names() {
         let d = tempfile::tempdir().unwrap();
         let p = lines(d.path(), "h.csv", "a,b\n1,x\n2.5,y\n");
-        let s = scan(&p, &|_: &str| false).unwrap();
+        let s = scan(&p, &|_: &str| false, None).unwrap();
         assert_eq!((s.rows, s.file.kind), (2, TextKind::Csv { header: true, delimiter: b',' }));
         assert_eq!(s.file.schema.field(0).name(), "a");
         assert_eq!(s.file.raw.field(0).data_type(), &DataType::Float64);
         let p = lines(d.path(), "n.csv", "1,x\n2,y\n3,z\n");
-        let s = scan(&p, &|_: &str| false).unwrap();
+        let s = scan(&p, &|_: &str| false, None).unwrap();
         assert_eq!(s.rows, 3);
         assert_eq!((s.file.schema.field(0).name().as_str(), s.file.schema.field(1).name().as_str()), ("_c0", "_c1"));
         let b = all(&p, &s);
         assert_eq!(b.num_rows(), 3);
         assert!(matches!(b.column(1).data_type(), DataType::Dictionary(..)));
         let p = lines(d.path(), "e.csv", "a,b\n");
-        assert_eq!(scan(&p, &|_: &str| false).unwrap_err().to_string(), "CSV holds a header and no record");
+        assert_eq!(scan(&p, &|_: &str| false, None).unwrap_err().to_string(), "CSV holds a header and no record");
     }
 }
