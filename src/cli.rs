@@ -17,6 +17,9 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The time column of SageMaker's data captures, as driftscope reads them (flattened).
+const CAPTURE_TIME: &str = "eventMetadata.inferenceTime";
+
 /// What every command's exit code says.
 const EXIT_CODES: &str = "Exit codes: 0 clean, 1 violations (drift included), 2 error (an input left out, a bad flag), 3 nothing profiled (the inputs hold no row).";
 
@@ -193,8 +196,9 @@ pub struct WatchArgs {
     /// Outputs stay in UTC.
     #[arg(long, value_name = "ZONE", default_value = "UTC", value_parser = parse_tz)]
     pub tz: chrono_tz::Tz,
-    /// The time of each row.
-    #[arg(long, value_name = "COLUMN")]
+    /// The time of each row: a timestamp, a date, an epoch number or ISO 8601 text [default:
+    /// a SageMaker capture's inferenceTime].
+    #[arg(long, value_name = "COLUMN", default_value = CAPTURE_TIME, hide_default_value = true)]
     pub time_column: String,
     /// How long after its end a window is closed (late files still count until then).
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = driftscope::jobs::watch::parse_duration)]

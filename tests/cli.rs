@@ -1249,3 +1249,41 @@ fn delimiter_flag_reads_what_sniffing_cannot_tell() {
     assert_eq!(names(&told), vec![("_c0".into(), "String".into()), ("_c1".into(), "Integral".into())]);
     driftscope().args(["baseline", "-q", "--delimiter", "ab", "-o"]).arg(d.path().join("x")).arg(&f).assert().code(2);
 }
+
+/// `watch` takes a capture's inferenceTime when no time column is named, as the other jobs do;
+/// a file without the time column fails with a line naming the column and what the file holds,
+/// instead of adding rows without a time.
+#[test]
+fn watch_defaults_to_a_captures_inference_time() {
+    let d = tempfile::tempdir().unwrap();
+    let input = d.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    let capture = input.join("capture.jsonl");
+    std::fs::copy(root().join("tests/data/quality/bc_capture.jsonl"), &capture).unwrap();
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options().write(true).open(&capture).unwrap().set_modified(old).unwrap();
+    let base = d.path().join("base");
+    driftscope().args(["baseline", "-q", "-o"]).arg(&base).arg(&capture).assert().success();
+    let out = d.path().join("out");
+    let a = driftscope().args(["watch", "-q", "--grace", "0s", "--once", "-b"]).arg(&base).arg("-o").arg(&out).arg(&input).assert();
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(matches!(a.get_output().status.code(), Some(0 | 1)), "{err}");
+    assert!(err.contains("1 files folded, 0 failed") && err.contains("29 windows closed"), "{err}");
+    assert!(err.contains("0 rows without a time"), "{err}");
+    // A Parquet file whose time column is called otherwise.
+    let other = d.path().join("other");
+    std::fs::create_dir(&other).unwrap();
+    let f = other.join("current.parquet");
+    std::fs::copy(root().join("data/current.parquet"), &f).unwrap();
+    std::fs::File::options().write(true).open(&f).unwrap().set_modified(old).unwrap();
+    let a = driftscope()
+        .args(["watch", "-q", "--grace", "0s", "--once", "-b"])
+        .arg(&base)
+        .arg("-o")
+        .arg(d.path().join("out2"))
+        .arg(&other)
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(err.contains("no column 'eventMetadata.inferenceTime' (the time of each row)") && err.contains("event_time"), "{err}");
+}

@@ -217,8 +217,20 @@ impl<'b> Watcher<'b> {
         let s = crate::source::scan::scan(&[path.display().to_string()], &Role::is_identifier_name);
         self.pending.remove(path);
         self.state.failed.retain(|(d, _)| d.path != st.path);
+        let column = &self.opts.time_column;
         let outcome = match s.files.first() {
             None => Err(s.skipped.first().map_or("unreadable".into(), |k| k.error.clone())),
+            // A file without the time column would only add rows without a time.
+            Some(f) if crate::engine::flat_schema(f.schema()).index_of(column).is_err() => Err(format!(
+                "no column '{column}' (the time of each row); name it with the time column option (columns: {})",
+                crate::engine::flat_schema(f.schema())
+                    .fields()
+                    .iter()
+                    .take(12)
+                    .map(|x| x.name().as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
             Some(_) => {
                 let pb = crate::engine::progress::Progress::hidden();
                 let req = Request { plan: &self.plan, backend: self.backend, progress: &pb, tap: None };
