@@ -321,6 +321,7 @@ fn watch(args: cli::WatchArgs) -> anyhow::Result<u8> {
         force,
         quiet,
     };
+    let output_shown = opts.output.clone();
     let base = driftscope::judge::baseline::Baseline::load(&baseline)?;
     let (backend, why) = match backend {
         Some(b) => driftscope::backend::select(b.into())?,
@@ -334,6 +335,9 @@ fn watch(args: cli::WatchArgs) -> anyhow::Result<u8> {
         "driftscope watch: {} files folded, {} failed, {} not settled yet (no .done marker, written within --settle); {} windows closed, {} with violations; {late} late rows, {untimed} rows without a time so far",
         pass.files, pass.failed, pass.unsettled, pass.closed, pass.with_violations
     );
+    if pass.closed > 0 {
+        eprintln!("driftscope watch: next: {}", output_shown.join("windows.csv").display());
+    }
     // As monitor: a file that failed is an error, a window with violations exits 1.
     Ok(exit_code(Ending { failed: pass.failed, rows: None, violations: pass.with_violations > 0 }))
 }
@@ -363,6 +367,8 @@ fn baseline(opts: JobOptions, staged: &Staged) -> anyhow::Result<u8> {
     );
     if rows == 0 {
         eprintln!("driftscope: nothing to baseline: the inputs hold 0 rows");
+    } else {
+        eprintln!("driftscope: next: driftscope monitor -b {} -o OUT CAPTURES...", staged.shown());
     }
     Ok(exit_code(Ending { failed: out.skipped.len(), rows: Some(rows), violations: false }))
 }
@@ -411,6 +417,9 @@ fn monitor(opts: JobOptions, baseline: Option<&std::path::Path>, staged: &Staged
     if rows == 0 {
         // Never a clean pass: nothing was looked at.
         eprintln!("driftscope: nothing monitored: the inputs hold 0 rows");
+    } else {
+        let windows = if out.windows.is_empty() { String::new() } else { format!(" and {}/windows.csv", staged.shown()) };
+        eprintln!("driftscope: next: open {}/report.html{windows}", staged.shown());
     }
     let violations = !out.report.violations.is_empty()
         || driftscope::time::timeline::any_violation(&out.windows)
@@ -439,6 +448,9 @@ fn changepoints(
         out.backend,
         staged.shown()
     );
+    if out.rows > 0 {
+        eprintln!("driftscope: next: {}/changepoints.json", staged.shown());
+    }
     Ok(exit_code(Ending { failed: out.skipped.len(), rows: Some(out.rows), violations: false }))
 }
 
@@ -450,6 +462,9 @@ fn calibrate(opts: JobOptions, baseline: &std::path::Path, rate: f64, staged: &S
     }
     staged.publish()?;
     eprintln!("driftscope: calibrated on {}; wrote {}", out.backend, staged.shown());
+    if out.rows > 0 {
+        eprintln!("driftscope: next: driftscope monitor -b {} -o OUT CAPTURES...", staged.shown());
+    }
     Ok(exit_code(Ending { failed: out.skipped.len(), rows: Some(out.rows), violations: false }))
 }
 

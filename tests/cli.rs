@@ -1287,3 +1287,39 @@ fn watch_defaults_to_a_captures_inference_time() {
     let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
     assert!(err.contains("no column 'eventMetadata.inferenceTime' (the time of each row)") && err.contains("event_time"), "{err}");
 }
+
+/// Every job ends by saying what to open or run next, and its backend in a few words.
+#[test]
+fn every_job_ends_with_what_to_open_next() {
+    let d = tempfile::tempdir().unwrap();
+    let base = d.path().join("base");
+    let a = driftscope().args(["baseline", "-o"]).arg(&base).arg(root().join("data/baseline.parquet")).assert().success();
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    let last = err.lines().last().unwrap();
+    assert_eq!(last, format!("driftscope: next: driftscope monitor -b {} -o OUT CAPTURES...", base.display()));
+    // The backend in a few words: no paragraph on software adapters.
+    let summary = err.lines().find(|l| l.starts_with("driftscope: baseline of")).unwrap();
+    assert!(!summary.contains("a software adapter is slower"), "{summary}");
+    let run = d.path().join("run");
+    let a = driftscope()
+        .args(["monitor", "--window", "1h", "--time-column", "event_time", "-b"])
+        .arg(&base)
+        .arg("-o")
+        .arg(&run)
+        .arg(root().join("data/current.parquet"))
+        .assert()
+        .code(1);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    let next = err.lines().last().unwrap();
+    assert_eq!(next, format!("driftscope: next: open {0}/report.html and {0}/windows.csv", run.display()));
+    assert!(run.join("report.html").is_file() && run.join("windows.csv").is_file());
+    let cp = d.path().join("cp");
+    let a = driftscope()
+        .args(["changepoints", "--window", "1h", "--time-column", "event_time", "-o"])
+        .arg(&cp)
+        .arg(root().join("data/current.parquet"))
+        .assert()
+        .success();
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert_eq!(err.lines().last().unwrap(), format!("driftscope: next: {}/changepoints.json", cp.display()));
+}

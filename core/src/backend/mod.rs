@@ -115,7 +115,7 @@ pub fn select(choice: BackendChoice) -> Result<(Box<dyn Backend>, String)> {
         BackendChoice::Cpu => Ok((Box::new(cpu::CpuBackend), "cpu (requested)".into())),
         BackendChoice::Auto => match gpu_backend(false) {
             Ok((g, summary)) => Ok((g, format!("gpu: {summary} (auto: hardware adapter found)"))),
-            Err(why) => Ok((Box::new(cpu::CpuBackend), format!("cpu (auto: {why})"))),
+            Err(why) => Ok((Box::new(cpu::CpuBackend), format!("cpu (auto: {})", no_gpu(&why)))),
         },
         BackendChoice::Gpu => match gpu_backend(true) {
             Ok((g, summary)) => Ok((g, format!("gpu: {summary} (requested)"))),
@@ -124,12 +124,22 @@ pub fn select(choice: BackendChoice) -> Result<(Box<dyn Backend>, String)> {
     }
 }
 
+/// Why `auto` has no GPU to use, in a few words for the backend line (the error itself says
+/// more).
+pub fn no_gpu(why: &crate::Error) -> String {
+    use crate::error::backend::BackendError;
+    match why {
+        crate::Error::Backend(BackendError::SoftwareOnly(adapter)) => format!("no hardware GPU, only {adapter}"),
+        other => crate::error::one_line(other),
+    }
+}
+
 /// The GPU backend and a summary of its adapter, or why there is none (no adapter, or a build
 /// without the `gpu` feature). `allow_software` also takes software adapters such as lavapipe.
-pub fn gpu_backend(allow_software: bool) -> std::result::Result<(Box<dyn Backend>, String), String> {
+pub fn gpu_backend(allow_software: bool) -> Result<(Box<dyn Backend>, String)> {
     #[cfg(feature = "gpu")]
     {
-        gpu::GpuBackend::new(allow_software).map_err(|e| e.to_string()).map(|g| {
+        gpu::GpuBackend::new(allow_software).map(|g| {
             let summary = g.adapter_summary();
             (Box::new(g) as Box<dyn Backend>, summary)
         })
@@ -137,6 +147,6 @@ pub fn gpu_backend(allow_software: bool) -> std::result::Result<(Box<dyn Backend
     #[cfg(not(feature = "gpu"))]
     {
         let _ = allow_software;
-        Err("driftscope was built without its gpu feature".into())
+        Err(crate::error::backend::BackendError::NoAdapter("driftscope was built without its gpu feature".into()).into())
     }
 }

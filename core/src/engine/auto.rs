@@ -64,7 +64,7 @@ pub fn choose_backend(
     }
     let (gpu, summary) = match backend::gpu_backend(false) {
         Ok(g) => g,
-        Err(why) => return Ok((Box::new(backend::cpu::CpuBackend), format!("cpu (auto: {why})"))),
+        Err(why) => return Ok((Box::new(backend::cpu::CpuBackend), format!("cpu (auto: {})", backend::no_gpu(&why)))),
     };
     let rows: u64 = files.iter().map(|f| f.rows).sum();
     if rows < AUTO_MIN_ROWS {

@@ -8,6 +8,12 @@ pub enum BackendError {
     /// No GPU adapter, or none of the kind asked for; says what was found.
     #[error("{0}")]
     NoAdapter(String),
+    /// The only adapters are software ones (lavapipe, llvmpipe): slower than the CPU backend, so
+    /// `auto` takes the CPU; asking for the GPU backend uses them.
+    #[error(
+        "no hardware GPU adapter found, only {0} (a software adapter is slower than the CPU backend; asking for the GPU backend uses it)"
+    )]
+    SoftwareOnly(String),
     /// The adapter would not open a device.
     #[error("cannot open {adapter}: {source}")]
     OpenDevice {

@@ -374,7 +374,6 @@ pub struct ScanOptions<'a> {
 }
 
 fn footer(path: &Path, opts: &ScanOptions) -> SourceResult<ScannedFile> {
-    let plain = opts.plain;
     let url = path.to_str().filter(|p| crate::source::remote::is_remote(p));
     if let Some(url) = url {
         if text::by_extension(path).is_some() {
@@ -399,7 +398,7 @@ fn footer(path: &Path, opts: &ScanOptions) -> SourceResult<ScannedFile> {
         {
             let remote = crate::source::remote::open(url)?;
             let reader = crate::source::remote::RemoteReader(remote.clone());
-            return parquet_footer(path, plain, &reader).map(|mut f| {
+            return parquet_footer(path, opts.plain, &reader).map(|mut f| {
                 f.remote = Some(remote);
                 f
             });
@@ -413,7 +412,7 @@ fn footer(path: &Path, opts: &ScanOptions) -> SourceResult<ScannedFile> {
     #[cfg(feature = "parquet")]
     {
         let file = File::open(path)?;
-        parquet_footer(path, plain, &file)
+        parquet_footer(path, opts.plain, &file)
     }
     #[cfg(not(feature = "parquet"))]
     Err(WITHOUT_PARQUET.into())

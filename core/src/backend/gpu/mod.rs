@@ -289,11 +289,7 @@ impl GpuBackend {
         });
         let adapter = found.into_iter().next().expect("non-empty");
         if !allow_software && !is_hardware(adapter.get_info().device_type) {
-            return Err(BackendError::NoAdapter(format!(
-                "no hardware GPU adapter found, only {} (a software adapter is slower than the CPU backend; asking for the GPU backend uses it)",
-                adapter.get_info().name
-            ))
-            .into());
+            return Err(BackendError::SoftwareOnly(adapter.get_info().name).into());
         }
         let report = report(&adapter);
         let limits = adapter.limits();
