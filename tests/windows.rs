@@ -648,13 +648,14 @@ fn calibrate_sets_thresholds_at_the_false_alarm_rate() {
     hourly_files(&d.path().join("history"), 48, 99);
     let base = d.path().join("base");
     crate::common::baseline_of(&d.path().join("train"), &base);
-    // The history judged with the baseline as it is: x's distance per window.
+    // The history judged with the baseline as it is: x's raw L∞ per window (the robust rule's
+    // distance is 0 in normal windows, which would make a threshold of 0).
     let judged = d.path().join("judged");
     monitor_hourly(&base, &judged, &d.path().join("history")).code(predicates::ord::lt(2));
     let mut distances: Vec<f64> = csv_rows(&judged.join("windows.csv"))
         .iter()
         .filter(|r| r["feature"] == "x")
-        .map(|r| r["distance"].parse().unwrap())
+        .map(|r| r["linf_simple"].parse().unwrap())
         .collect();
     assert_eq!(distances.len(), 48);
     distances.sort_by(f64::total_cmp);
@@ -672,6 +673,7 @@ fn calibrate_sets_thresholds_at_the_false_alarm_rate() {
     let x = report["features"].as_array().unwrap().iter().find(|f| f["feature"] == "x").unwrap().clone();
     // k = ⌈0.9 · 49⌉ = 45: the 45th smallest of the 48 distances, exceeded with 4/49.
     assert_eq!(x["threshold"].as_f64().unwrap(), distances[44]);
+    assert!(distances[44] > 0.0 && x["method"] == "linf_simple", "{x}");
     assert!((x["expected_false_alarm_rate"].as_f64().unwrap() - 4.0 / 49.0).abs() < 1e-12);
     let past = distances.iter().filter(|&&v| v > distances[44]).count();
     assert_eq!(x["alarms_in_history"], past);
@@ -682,11 +684,25 @@ fn calibrate_sets_thresholds_at_the_false_alarm_rate() {
         ["monitoringConfigOverrides"]
         .clone();
     assert_eq!(over["distribution_constraints"]["comparison_threshold"].as_f64().unwrap(), distances[44]);
+    assert_eq!(over["distribution_constraints"]["comparison_method"], "Simple");
     let again = d.path().join("again");
     monitor_hourly(&cal, &again, &d.path().join("history")).code(predicates::ord::lt(2));
     let drifted =
         csv_rows(&again.join("windows.csv")).iter().filter(|r| r["feature"] == "x" && r["status"] == "drift").count();
     assert_eq!(drifted, past);
+    // A history too short for the rate asked is refused with the numbers.
+    crate::common::driftscope()
+        .args(["calibrate", "-q", "--window", "1h", "--time-column", "t", "--false-alarm-rate", "0.01", "-b"])
+        .arg(&base)
+        .arg("-o")
+        .arg(d.path().join("short"))
+        .arg(d.path().join("history"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "--false-alarm-rate: 0.01 needs a history of at least 99 windows; this one holds 48 windows of 1h",
+        ));
+    assert!(!d.path().join("short").exists());
     crate::common::driftscope()
         .args(["calibrate", "-q", "--window", "1h", "--time-column", "t", "--false-alarm-rate", "1.5", "-b"])
         .arg(&base)

@@ -32,7 +32,7 @@ jobs() {
   run monitor -b base -o spilled "$cur" --ground-truth "$cur" --id-column inference_id --join-memory 64KiB
   run monitor -o previous --window 5m --time-column event_time --reference previous "$cur"
   run changepoints -o changes --window 5m --time-column event_time "$cur"
-  run calibrate -b base -o calibrated --window 5m --time-column event_time "$base"
+  run calibrate -b base -o calibrated --window 5m --time-column event_time --false-alarm-rate 0.05 "$base"
   mkdir -p arriving && cp "$cur" arriving/part.parquet && touch -d 2026-01-01T00:00:00Z arriving/part.parquet
   run watch -b base -o watched --time-column event_time --grace 0s --settle 0s --once arriving
 }

@@ -68,6 +68,21 @@ pub fn run_calibrate(opts: &JobOptions, baseline_dir: &std::path::Path, rate: f6
             format!("'{}': no row of the history holds a time", w.column),
         ));
     }
+    // A rate of r needs at least 1/r − 1 windows: with fewer, the largest distance of the history
+    // is all there is, and its rate is not the one asked.
+    let needed = (1.0 / rate).ceil() as usize - 1;
+    if results.len() < needed {
+        return Err(crate::error::invalid(
+            crate::Opt::FalseAlarmRate,
+            format!(
+                "{rate} needs a history of at least {needed} windows; this one holds {} windows of {} (a rate of {:.4} at best): give a longer history or shorter windows, or ask for a rate of at least {:.4}",
+                results.len(),
+                w.window,
+                1.0 / (results.len() + 1) as f64,
+                1.0 / (results.len() + 1) as f64
+            ),
+        ));
+    }
     let calibrations = crate::time::calibrate::calibrate(&results, rate);
     let mut constraints = base.constraints.clone();
     crate::time::calibrate::apply(&mut constraints, &calibrations);

@@ -1,5 +1,8 @@
 //! Thresholds from history: each feature's drift threshold set from its distances over past
-//! windows judged normal, at a chosen false-alarm rate.
+//! windows judged normal, at a chosen false-alarm rate. Features judged by the robust L∞ are
+//! calibrated on the raw L∞ and judged by it afterwards (`comparison_method: Simple`): under the
+//! robust rule normal windows score 0, and a threshold of 0 would flag every window. A threshold
+//! is never 0.
 //!
 //! With `n` windows and a metric where higher means drift (L∞), the threshold is the `k`-th
 //! smallest distance with `k = ⌈(1 − rate)(n + 1)⌉`: a new window from the same process lands
@@ -82,11 +85,28 @@ pub fn calibrate(results: &[WindowResult], rate: f64) -> Vec<Calibration> {
             .filter(|f| f.distance.is_some() && f.method.is_some())
             .collect();
         let Some(any) = compared.first() else { continue };
-        let method = any.method.clone().unwrap_or_default();
+        let mut method = any.method.clone().unwrap_or_default();
         // p-values (χ², KS): lower means drift.
         let higher = !method.ends_with("_pvalue");
-        let values: Vec<f64> = compared.iter().filter_map(|f| f.distance).collect();
-        let Some((t, expected, note)) = threshold(&values, higher, rate) else { continue };
+        // Under the robust rule a normal window scores 0 once the allowance is taken off, so its
+        // quantile would be a threshold of 0: the raw L∞ is calibrated instead, and the feature
+        // judged by it (`Simple`).
+        let raw = |f: &crate::judge::drift::FeatureDrift| {
+            f.numeric.as_ref().map(|m| m.linf_simple).or_else(|| f.categorical.as_ref().map(|m| m.linf_simple))
+        };
+        let values: Vec<f64> = if method == "linf_robust" {
+            method = "linf_simple".into();
+            compared.iter().filter_map(|f| raw(f)).collect()
+        } else {
+            compared.iter().filter_map(|f| f.distance).collect()
+        };
+        let Some((mut t, expected, mut note)) = threshold(&values, higher, rate) else { continue };
+        // Every window of the history at 0 (a constant feature): a threshold of 0 would flag the
+        // smallest change; the feature keeps the threshold it had.
+        if higher && t <= 0.0 {
+            t = any.threshold.filter(|p| *p > 0.0).unwrap_or(f64::MIN_POSITIVE);
+            note = Some(format!("every window of the history scored 0; the threshold stays {t}"));
+        }
         let alarms = values.iter().filter(|&&d| if higher { d > t } else { d < t }).count();
         out.push(Calibration {
             feature: f0.name.clone(),
@@ -104,7 +124,8 @@ pub fn calibrate(results: &[WindowResult], rate: f64) -> Vec<Calibration> {
 }
 
 /// Writes the calibrated thresholds into the features' `monitoring_config_overrides`, adding
-/// a feature entry where the constraints have none.
+/// a feature entry where the constraints have none; a threshold of the raw L∞ comes with
+/// `comparison_method: Simple`, so that it is compared with the raw distance.
 pub fn apply(constraints: &mut Constraints, calibrations: &[Calibration]) {
     for c in calibrations {
         let at = match constraints.features.iter().position(|f| f.name == c.feature) {
@@ -128,6 +149,9 @@ pub fn apply(constraints: &mut Constraints, calibrations: &[Calibration]) {
             dist.categorical_comparison_threshold = Some(c.threshold);
         } else {
             dist.comparison_threshold = Some(c.threshold);
+        }
+        if c.method == "linf_simple" {
+            dist.comparison_method = Some("Simple".into());
         }
     }
 }
