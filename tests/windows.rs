@@ -606,6 +606,19 @@ fn metrics_for_cloudwatch_and_prometheus() {
     }
     let text = std::fs::read_to_string(&prom).unwrap();
     assert!(text.contains("driftscope_windows{endpoint=\"fraud-v2\",monitoring_schedule=\"hourly\"} 6"), "{text}");
+    // The last window's threshold, verdict and violations per feature, so that an alert rule
+    // needs no threshold of its own: they agree with windows.csv.
+    let last = driftscope::engine::window::iso(DAY0 + 5 * HOUR);
+    let x = rows.iter().find(|w| w["window_start"] == last && w["feature"] == "x").unwrap();
+    let gauge = |name: &str| -> f64 {
+        let key = format!("{name}{{endpoint=\"fraud-v2\",monitoring_schedule=\"hourly\",feature=\"x\"}} ");
+        let line = text.lines().find(|l| l.starts_with(&key)).unwrap_or_else(|| panic!("no {key} in {text}"));
+        line[key.len()..].parse().unwrap()
+    };
+    assert_eq!(gauge("driftscope_feature_drift_threshold"), x["threshold"].parse::<f64>().unwrap());
+    assert_eq!(gauge("driftscope_feature_drifted"), if x["status"] == "drift" { 1.0 } else { 0.0 });
+    assert_eq!(gauge("driftscope_feature_violations"), x["violations"].parse::<f64>().unwrap());
+    assert!(text.contains("# TYPE driftscope_feature_violations gauge"));
     if tool("promtool") {
         let mut check = std::process::Command::new("promtool")
             .args(["check", "metrics"])

@@ -201,7 +201,12 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
         report.model_quality = Some(monitor_quality(opts, settings.clone(), out, qbase.as_ref(), &mut written)?);
     }
     let mut points =
-        vec![crate::output::metrics::Point::of(chrono::Utc::now().timestamp_millis(), &report.features, &current)];
+        vec![crate::output::metrics::Point::of(
+        chrono::Utc::now().timestamp_millis(),
+        &report.features,
+        &current,
+        &report.violations,
+    )];
     if let Some(w) = &windows {
         (window_results, points) = monitor_windows(opts, w, &base, &names, &segments, &mut report, &mut written)?;
     }
@@ -246,6 +251,7 @@ fn monitor_windows(
                 if r.of_rows { chrono::Utc::now().timestamp_millis() } else { r.end },
                 &r.features,
                 &segments.segments[&crate::engine::Segment::Window(r.start)],
+                &r.violations,
             )
         })
         .collect();

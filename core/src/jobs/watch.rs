@@ -297,7 +297,12 @@ impl<'b> Watcher<'b> {
             let points: Vec<crate::output::metrics::Point> = results
                 .iter()
                 .map(|r| {
-                    crate::output::metrics::Point::of(r.end, &r.features, &set.segments[&Segment::Window(r.start)])
+                    crate::output::metrics::Point::of(
+                        r.end,
+                        &r.features,
+                        &set.segments[&Segment::Window(r.start)],
+                        &r.violations,
+                    )
                 })
                 .collect();
             crate::output::metrics::write(m, &points, Some(self.state.closed.len() + results.len()), true)?;

@@ -11,7 +11,8 @@ use std::path::PathBuf;
 use serde_json::{json, Map, Value};
 
 use crate::error::{Error, Result};
-use crate::judge::drift::FeatureDrift;
+use crate::judge::drift::{FeatureDrift, Verdict};
+use crate::judge::sagemaker::Violation;
 use crate::output::write_atomic;
 use crate::profile::DatasetProfile;
 
@@ -76,6 +77,12 @@ pub struct FeatureValues {
     pub non_null: u64,
     /// Mean of the finite values of a numeric feature.
     pub mean: Option<f64>,
+    /// The threshold the drift distance was compared with, when compared.
+    pub threshold: Option<f64>,
+    /// Whether the feature drifted; `None` when it was not compared.
+    pub drifted: Option<bool>,
+    /// Constraint violations of the feature (drift included).
+    pub violations: u64,
 }
 
 /// The metrics of one window (or of a whole run).
@@ -88,8 +95,9 @@ pub struct Point {
 }
 
 impl Point {
-    /// The metrics of `features` (a run's or a window's verdicts) over `profile`.
-    pub fn of(at_ms: i64, features: &[FeatureDrift], profile: &DatasetProfile) -> Point {
+    /// The metrics of `features` (a run's or a window's verdicts) over `profile`, with the
+    /// constraint `violations` of the same run or window.
+    pub fn of(at_ms: i64, features: &[FeatureDrift], profile: &DatasetProfile, violations: &[Violation]) -> Point {
         Point {
             at_ms,
             features: features
@@ -102,6 +110,13 @@ impl Point {
                         completeness: c.and_then(|c| c.completeness()),
                         non_null: c.map_or(0, |c| c.present()),
                         mean: c.and_then(|c| c.moments.mean()).filter(|m| m.is_finite()),
+                        threshold: f.threshold.filter(|t| t.is_finite()),
+                        drifted: match f.status {
+                            Verdict::Drift => Some(true),
+                            Verdict::Ok => Some(false),
+                            Verdict::Skipped => None,
+                        },
+                        violations: violations.iter().filter(|v| v.feature_name == f.name).count() as u64,
                     }
                 })
                 .collect(),
@@ -222,8 +237,19 @@ type Family<'a> = (&'a str, &'a str, &'a dyn Fn(&FeatureValues) -> Option<f64>);
 pub fn prometheus(point: &Point, labels: &Labels, windows: Option<usize>) -> String {
     let base = format!("endpoint=\"{}\",monitoring_schedule=\"{}\"", label(&labels.endpoint), label(&labels.schedule));
     let mut out = String::new();
-    let families: [Family; 4] = [
+    let families: [Family; 7] = [
         ("driftscope_feature_baseline_drift", "Drift distance of the feature against its reference.", &|f| f.drift),
+        (
+            "driftscope_feature_drift_threshold",
+            "Threshold the feature's drift distance is compared with (its method says which side drifts).",
+            &|f| f.threshold,
+        ),
+        ("driftscope_feature_drifted", "1 when the feature drifted, 0 when it did not (absent when not compared).", &|f| {
+            f.drifted.map(|d| if d { 1.0 } else { 0.0 })
+        }),
+        ("driftscope_feature_violations", "Constraint violations of the feature, drift included.", &|f| {
+            Some(f.violations as f64)
+        }),
         ("driftscope_feature_completeness", "Share of the feature's rows holding a value.", &|f| f.completeness),
         ("driftscope_feature_non_null", "Values present in the feature.", &|f| Some(f.non_null as f64)),
         ("driftscope_feature_mean", "Mean of the feature's finite values.", &|f| f.mean),
@@ -276,6 +302,9 @@ mod tests {
                     completeness: Some(1.0),
                     non_null: 10,
                     mean: Some(i as f64),
+                    threshold: Some(0.1),
+                    drifted: Some(true),
+                    violations: 1,
                 })
                 .collect(),
         }
