@@ -27,7 +27,7 @@ pub fn gpu() -> Option<&'static GpuBackend> {
                 if std::env::var("DRIFTSCOPE_REQUIRE_GPU").as_deref() == Ok("1") {
                     panic!("DRIFTSCOPE_REQUIRE_GPU=1 but no GPU adapter: {e}");
                 }
-                eprintln!("skipped GPU tests: {e}");
+                crate::common::skip(&format!("no GPU adapter, the GPU side is not run: {e}"));
                 None
             }
         }

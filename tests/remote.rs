@@ -40,7 +40,7 @@ fn server(
             std::env::var("DRIFTSCOPE_REQUIRE_TOOLS").as_deref() != Ok("1"),
             "DRIFTSCOPE_REQUIRE_TOOLS=1 but {program} ({install}) is not installed"
         );
-        eprintln!("skipped: {program} not installed");
+        crate::common::skip(&format!("{program} not installed"));
         return None;
     }
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();

@@ -546,7 +546,7 @@ fn tool(name: &str) -> bool {
             std::env::var("DRIFTSCOPE_REQUIRE_TOOLS").as_deref() != Ok("1"),
             "DRIFTSCOPE_REQUIRE_TOOLS=1 but {name} is not installed"
         );
-        eprintln!("skipped: {name} not installed");
+        crate::common::skip(&format!("{name} not installed"));
     }
     found
 }

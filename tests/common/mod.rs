@@ -39,13 +39,22 @@ pub fn arr<A: arrow_array::Array + 'static>(a: A) -> ArrayRef {
     Arc::new(a)
 }
 
+/// Says that the running test skips a check, and why, where the test summary shows it: written
+/// to the process's stderr itself, which the test harness does not capture (it captures only
+/// `print!` and `eprint!`), so a skip is seen without `--nocapture`.
+pub fn skip(why: &str) {
+    use std::io::Write;
+    let test = std::thread::current().name().unwrap_or("a test").to_string();
+    let _ = writeln!(std::io::stderr().lock(), "SKIPPED {test}: {why}");
+}
+
 /// The shared SageMaker fixtures folder, when present.
 pub fn fixtures() -> Option<PathBuf> {
     let p = root().join("../shared/fixtures/sagemaker");
     if p.is_dir() {
         Some(p)
     } else {
-        eprintln!("skipped: ../shared/fixtures/sagemaker not found");
+        skip("../shared/fixtures/sagemaker not found");
         None
     }
 }
