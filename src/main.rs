@@ -361,7 +361,8 @@ fn baseline(opts: JobOptions, staged: &Staged) -> anyhow::Result<u8> {
     staged.publish()?;
     let seconds = started.elapsed().as_secs_f64();
     eprintln!(
-        "driftscope: baseline of {rows} rows, {columns} columns from {files} files in {seconds:.2}s on {}; wrote {}",
+        "driftscope: baseline of {rows} rows, {columns} columns from {files} file{} in {seconds:.2}s on {}; wrote {}",
+        if files == 1 { "" } else { "s" },
         out.backend,
         staged.shown()
     );

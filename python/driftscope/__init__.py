@@ -12,6 +12,6 @@ which merges them with ``Profile.from_bytes`` and ``merge`` and writes the outpu
 ``compare(baseline, profile).write_outputs(dir)``.
 """
 
-from ._driftscope import Comparison, Plan, Profile, Profiler, __version__, compare
+from ._driftscope import Comparison, Plan, Profile, Profiler, __version__, baseline, compare
 
-__all__ = ["Comparison", "Plan", "Profile", "Profiler", "compare", "__version__"]
+__all__ = ["Comparison", "Plan", "Profile", "Profiler", "baseline", "compare", "__version__"]

@@ -50,6 +50,8 @@ class Comparison:
     @property
     def drifted(self) -> List[str]: ...
     def markdown(self) -> str: ...
+    def to_table(self) -> Any:
+        """The verdicts as a pyarrow.Table, a row per feature."""
     def write_outputs(self, dir: Union[str, PathLike]) -> List[str]: ...
 
 def compare(
@@ -58,3 +60,10 @@ def compare(
     dataset_drift_share: float = 0.5,
     files: Optional[List[Tuple[str, int]]] = None,
 ) -> Comparison: ...
+
+def baseline(
+    data: Any,
+    dir: Union[str, PathLike],
+    columns: Optional[List[str]] = None,
+) -> List[str]:
+    """Profiles a pyarrow Table or RecordBatch (or a list of them) into a baseline folder."""

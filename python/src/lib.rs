@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 
 use arrow_array::RecordBatch;
-use arrow_pyarrow::{FromPyArrow, Table};
+use arrow_pyarrow::{FromPyArrow, Table, ToPyArrow};
 use driftscope_core::backend::cpu::CpuBackend;
 use driftscope_core::engine::{profile_batches, profile_unit, ProfilePlan, ProfileSet, Segment};
 use driftscope_core::jobs::report_for_profile;
@@ -299,12 +299,48 @@ impl Comparison {
         driftscope_core::output::report::markdown::render(&self.report)
     }
 
+    /// The verdicts as a pyarrow Table, a row per feature: feature, kind, status, method,
+    /// distance, threshold, reason, violations, psi, js_distance, linf_simple.
+    fn to_table(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let batch = verdict_table(&self.report).map_err(value_error)?;
+        let rb = batch.to_pyarrow(py)?;
+        let pa = py.import("pyarrow")?;
+        Ok(pa.getattr("Table")?.call_method1("from_batches", (vec![rb],))?.unbind())
+    }
+
     /// Writes the files `monitor` writes (statistics.json, constraint_violations.json,
     /// drift.json, profile.json, report.html) into `dir`; returns their paths.
     fn write_outputs(&self, py: Python<'_>, dir: PathBuf) -> PyResult<Vec<String>> {
         let written = py.detach(|| write_monitor_files(&dir, &self.report, &self.current)).map_err(baseline_error)?;
         Ok(written.into_iter().map(|p| p.display().to_string()).collect())
     }
+}
+
+/// Refuses a profile whose numeric histograms are not over the baseline's bin edges (a
+/// `Plan()` without the baseline): every such feature would be skipped and, compared with
+/// nothing, the dataset called drifted.
+fn check_edges(base: &Baseline, current: &DatasetProfile) -> PyResult<()> {
+    let unbinned: Vec<String> = base
+        .edges()
+        .into_iter()
+        .filter(|(name, edges)| {
+            current.column(name).is_some_and(|c| {
+                c.present() > 0 && c.histogram.as_ref().is_none_or(|h| h.edges.as_ref() != edges.as_slice())
+            })
+        })
+        .map(|(name, _)| name)
+        .collect();
+    if unbinned.is_empty() {
+        return Ok(());
+    }
+    let shown: Vec<&str> = unbinned.iter().take(5).map(String::as_str).collect();
+    Err(value_error(format!(
+        "the profile's histograms are not over the baseline's bin edges ({} numeric features: {}{}): profile with driftscope.Plan(baseline=\"{}\")",
+        unbinned.len(),
+        shown.join(", "),
+        if unbinned.len() > shown.len() { ", …" } else { "" },
+        base.dir.display()
+    )))
 }
 
 /// Judges `profile` against the baseline folder `baseline` (driftscope's, or SageMaker's
@@ -332,10 +368,83 @@ fn compare(
         return Err(value_error(format!("dataset_drift_share: expected a share in (0, 1], got {dataset_drift_share}")));
     }
     let base = Baseline::load(&baseline).map_err(baseline_error)?;
+    check_edges(&base, &current)?;
     let files = files.unwrap_or_default();
     let report =
         py.detach(|| report_for_profile(&base, &current, dataset_drift_share, ("cpu", "cpu (python)"), &files));
     Ok(Comparison { report, current })
+}
+
+/// A row per feature of `report`: its verdict and the metrics most asked for.
+fn verdict_table(report: &MonitorReport) -> Result<RecordBatch, arrow_schema::ArrowError> {
+    use arrow_array::{ArrayRef, Float64Array, StringArray, UInt64Array};
+    use std::sync::Arc;
+    let f = &report.features;
+    let text = |get: &dyn Fn(&driftscope_core::judge::drift::FeatureDrift) -> Option<String>| -> ArrayRef {
+        Arc::new(f.iter().map(get).collect::<StringArray>())
+    };
+    let num = |get: &dyn Fn(&driftscope_core::judge::drift::FeatureDrift) -> Option<f64>| -> ArrayRef {
+        Arc::new(f.iter().map(|x| get(x).filter(|v| v.is_finite())).collect::<Float64Array>())
+    };
+    let violations: ArrayRef = Arc::new(
+        f.iter()
+            .map(|x| report.violations.iter().filter(|v| v.feature_name == x.name).count() as u64)
+            .collect::<UInt64Array>(),
+    );
+    let json_str = |v: serde_json::Value| v.as_str().map(str::to_string);
+    RecordBatch::try_from_iter([
+        ("feature", text(&|x| Some(x.name.clone()))),
+        ("kind", text(&|x| serde_json::to_value(x.kind).ok().and_then(json_str))),
+        ("status", text(&|x| serde_json::to_value(x.status).ok().and_then(json_str))),
+        ("method", text(&|x| x.method.clone())),
+        ("distance", num(&|x| x.distance)),
+        ("threshold", num(&|x| x.threshold)),
+        ("reason", text(&|x| x.reason.clone())),
+        ("violations", violations),
+        ("psi", num(&|x| x.numeric.as_ref().map(|m| m.psi).or_else(|| x.categorical.as_ref().map(|m| m.psi)))),
+        (
+            "js_distance",
+            num(&|x| x.numeric.as_ref().map(|m| m.js_distance).or_else(|| x.categorical.as_ref().map(|m| m.js_distance))),
+        ),
+        (
+            "linf_simple",
+            num(&|x| x.numeric.as_ref().map(|m| m.linf_simple).or_else(|| x.categorical.as_ref().map(|m| m.linf_simple))),
+        ),
+    ])
+}
+
+/// Profiles `data` (a pyarrow Table or RecordBatch, or a list of them, held in memory: it is
+/// read twice) into a baseline folder `dir`, as `driftscope baseline` does: statistics.json,
+/// constraints.json and profile.json. Returns the paths written. `dir` must not hold a baseline
+/// or a monitoring run already.
+#[pyfunction]
+#[pyo3(signature = (data, dir, columns=None))]
+fn baseline(py: Python<'_>, data: &Bound<'_, PyAny>, dir: PathBuf, columns: Option<Vec<String>>) -> PyResult<Vec<String>> {
+    let batches = match data.cast::<pyo3::types::PyList>() {
+        Ok(items) => {
+            let mut all = Vec::new();
+            for item in items.iter() {
+                all.extend(batches_of(&item)?);
+            }
+            all
+        }
+        Err(_) => batches_of(data)?,
+    };
+    if batches.iter().all(|b| b.num_rows() == 0) {
+        return Err(value_error("no rows to baseline"));
+    }
+    let written = py
+        .detach(|| -> driftscope_core::Result<Vec<PathBuf>> {
+            use driftscope_core::output::export::{export, BaselineFiles, BASELINE};
+            driftscope_core::output::folder::check_output(&dir, None, driftscope_core::output::folder::Job::Baseline, false)?;
+            let profile = driftscope_core::jobs::baseline::baseline_of_batches(&batches, columns, &CpuBackend)?;
+            let statistics = driftscope_core::judge::baseline::statistics(&profile);
+            let constraints = driftscope_core::judge::baseline::suggest_constraints(&profile);
+            let files = BaselineFiles { statistics: &statistics, constraints: &constraints, profile: Some(&profile) };
+            export(&dir, BASELINE, &files)
+        })
+        .map_err(baseline_error)?;
+    Ok(written.into_iter().map(|p| p.display().to_string()).collect())
 }
 
 /// The extension module.
@@ -346,6 +455,7 @@ fn _driftscope(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Profiler>()?;
     m.add_class::<Comparison>()?;
     m.add_function(wrap_pyfunction!(compare, m)?)?;
+    m.add_function(wrap_pyfunction!(baseline, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

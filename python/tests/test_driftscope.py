@@ -115,3 +115,67 @@ def test_errors_are_clear():
         driftscope.Plan(baseline="/definitely/not/here")
     with pytest.raises(TypeError):
         driftscope.compare("/x", 3)
+
+
+def test_a_profile_without_the_baselines_edges_is_refused(tmp_path):
+    """Plan() without the baseline gives histograms over no edges: compare refuses it, naming
+    the features and what to do, instead of skipping every numeric feature and calling the
+    dataset drifted."""
+    exe = cli()
+    base = tmp_path / "base"
+    subprocess.run([exe, "baseline", "-q", "-o", str(base), str(DATA / "baseline.parquet")], check=True)
+    p = driftscope.Profiler(driftscope.Plan())
+    p.update(pq.read_table(DATA / "current.parquet"))
+    with pytest.raises(ValueError, match=r"not over the baseline.s bin edges \(6 numeric features: age, .*Plan\(baseline="):
+        driftscope.compare(base, p)
+
+
+def test_a_baseline_made_from_python_judges_as_the_clis(tmp_path):
+    """driftscope.baseline on a Table writes the CLI's three files; the same captures judged
+    against it and against the CLI's baseline give the same verdicts; it refuses to overwrite."""
+    exe = cli()
+    training = pq.read_table(DATA / "baseline.parquet")
+    written = driftscope.baseline(training, tmp_path / "py")
+    assert sorted(Path(w).name for w in written) == ["constraints.json", "profile.json", "statistics.json"]
+    cli_base = tmp_path / "cli"
+    subprocess.run([exe, "baseline", "-q", "-o", str(cli_base), str(DATA / "baseline.parquet")], check=True)
+    a = json.loads((tmp_path / "py/statistics.json").read_text())
+    b = json.loads((cli_base / "statistics.json").read_text())
+    assert a["dataset"] == b["dataset"]
+    assert [f["name"] for f in a["features"]] == [f["name"] for f in b["features"]]
+    for fa, fb in zip(a["features"], b["features"]):
+        na, nb = fa.get("numerical_statistics"), fb.get("numerical_statistics")
+        if na:
+            assert na["common"] == nb["common"] and na["min"] == nb["min"] and na["max"] == nb["max"]
+    current = pq.read_table(DATA / "current.parquet")
+    verdicts = []
+    for base in [tmp_path / "py", cli_base]:
+        p = driftscope.Profiler(driftscope.Plan(baseline=base))
+        p.update(current)
+        verdicts.append(sorted(driftscope.compare(base, p).drifted))
+    assert verdicts[0] == verdicts[1] and verdicts[0]
+    # A list of batches works too; an existing baseline is not overwritten.
+    driftscope.baseline(training.to_batches(max_chunksize=5000), tmp_path / "batches")
+    with pytest.raises(ValueError, match="already holds a baseline"):
+        driftscope.baseline(training, tmp_path / "py")
+
+
+def test_results_as_a_pyarrow_table_and_the_summary_counts_files(tmp_path):
+    exe = cli()
+    base = tmp_path / "base"
+    subprocess.run([exe, "baseline", "-q", "-o", str(base), str(DATA / "baseline.parquet")], check=True)
+    p = driftscope.Profiler(driftscope.Plan(baseline=base))
+    p.update(pq.read_table(DATA / "current.parquet"))
+    cmp = driftscope.compare(base, p)
+    t = cmp.to_table()
+    assert isinstance(t, pa.Table)
+    doc = json.loads(cmp.to_json())
+    assert t.column("feature").to_pylist() == [f["name"] for f in doc["features"]]
+    assert t.column("status").to_pylist() == [f["status"] for f in doc["features"]]
+    assert t.column("distance").to_pylist() == [f.get("distance") for f in doc["features"]]
+    drifted = [r["feature"] for r in t.to_pylist() if r["status"] == "drift"]
+    assert sorted(drifted) == sorted(cmp.drifted)
+    # Without a file list the summary says where the rows came from, not "0 files".
+    assert "rows profiled in memory" in cmp.markdown() and "0 files" not in cmp.markdown()
+    named = driftscope.compare(base, p, files=[("current.parquet", 20000)])
+    assert "20000 rows in 1 file (0 skipped)" in named.markdown()

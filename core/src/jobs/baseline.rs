@@ -35,6 +35,33 @@ pub struct BaselineOutcome {
     pub quality: Option<QualityOutcome>,
 }
 
+/// The baseline profile of batches held in memory (the Python package's `baseline`): the two
+/// passes of [`run_baseline`] over `batches` — moments and sketches, then exact counts over the
+/// bin edges the first pass's quantiles give.
+///
+/// # Errors
+/// [`crate::Error::Schema`] for batches of different schemas.
+pub fn baseline_of_batches(
+    batches: &[arrow_array::RecordBatch],
+    columns: Option<Vec<String>>,
+    backend: &dyn crate::backend::Backend,
+) -> Result<DatasetProfile> {
+    let plan = ProfilePlan { columns, ..Default::default() };
+    let mut profile = crate::engine::profile_batches(batches, &plan, backend)?.into_whole();
+    let edges = baseline::plan_edges(&profile);
+    if !edges.is_empty() {
+        let plan = ProfilePlan {
+            columns: Some(edges.keys().cloned().collect()),
+            edges: edges.into_iter().map(|(k, e)| (k, e.into())).collect(),
+            histogram_only: true,
+            ..Default::default()
+        };
+        let second = crate::engine::profile_batches(batches, &plan, backend)?.into_whole();
+        baseline::take_histograms(&mut profile, &second);
+    }
+    Ok(profile)
+}
+
 /// Profiles the inputs into a baseline: `statistics.json`, `constraints.json`, `profile.json`.
 ///
 /// The inputs are read twice: first for moments and sketches, then for exact counts over bin
@@ -74,11 +101,7 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
         if let Some(f) = failed2.first() {
             return Err(Error::input(&f.path, format!("failed on the second pass: {}", f.error)));
         }
-        for c in &mut profile.columns {
-            if let Some(h) = second.column(&c.name).and_then(|x| x.histogram.clone()) {
-                c.histogram = Some(h);
-            }
-        }
+        baseline::take_histograms(&mut profile, &second);
     }
     let mut all_skipped = s.skipped.clone();
     all_skipped.append(&mut skipped);

@@ -238,6 +238,16 @@ pub fn suggest_constraints(p: &DatasetProfile) -> Constraints {
     Constraints { version: 0.0, features, monitoring_config: Some(default_monitoring_config()), extra: BTreeMap::new() }
 }
 
+/// A baseline's second pass into its profile: each column's exact histogram over the edges of
+/// [`plan_edges`], taken from `second` (a profile of the same rows with those edges).
+pub fn take_histograms(profile: &mut DatasetProfile, second: &DatasetProfile) {
+    for c in &mut profile.columns {
+        if let Some(h) = second.column(&c.name).and_then(|x| x.histogram.clone()) {
+            c.histogram = Some(h);
+        }
+    }
+}
+
 /// Numeric bin edges for every numeric column of a first-pass profile.
 pub fn plan_edges(p: &DatasetProfile) -> BTreeMap<String, Vec<f64>> {
     p.columns

@@ -33,11 +33,16 @@ fn head(o: &mut String, r: &MonitorReport) {
         "violations found"
     };
     o.push_str(&format!("## driftscope monitor: {verdict}\n\n"));
+    // A profile made in memory (the Python package without its file list) has no files to count.
+    let from = match (r.current.files, r.current.skipped.len()) {
+        (0, 0) => "profiled in memory".to_string(),
+        (1, k) => format!("in 1 file ({k} skipped)"),
+        (n, k) => format!("in {n} files ({k} skipped)"),
+    };
     o.push_str(&format!(
-        "- current: {} rows in {} files ({} skipped); baseline: {} ({} rows)\n- backend: {}\n- features: {} compared, {} drifted, {} skipped; {} violations\n",
+        "- current: {} rows {}; baseline: {} ({} rows)\n- backend: {}\n- features: {} compared, {} drifted, {} skipped; {} violations\n",
         r.current.rows,
-        r.current.files,
-        r.current.skipped.len(),
+        from,
         md(&r.baseline_source),
         r.baseline_rows,
         md(if r.backend_reason.is_empty() { &r.backend } else { &r.backend_reason }),
