@@ -191,3 +191,48 @@ fn hand_written_sagemaker_baseline() {
     assert_eq!(vf["method"], "linf_simple");
     assert!((vf["distance"].as_f64().unwrap() - 0.1).abs() < 1e-12);
 }
+
+/// The model-quality baseline that SageMaker's container (2021-05) wrote for a churn model's
+/// validation set, as the notebook printed it (six significant digits): driftscope's baseline of
+/// the same file gives every metric's value to those digits, the best constant classifier (the
+/// majority label, as containers since 2021 take it) included. The standard deviations are
+/// SageMaker's bootstrap, random: not compared.
+#[test]
+fn model_quality_matches_a_real_sagemaker_baseline() {
+    let Some(real) = crate::common::fixtures().map(|f| f.join("../sagemaker-real/aws-sagemaker-examples_model-quality-churn"))
+    else {
+        return;
+    };
+    let table = std::fs::read_to_string(real.join("baseline_2021-05-26-0024.statistics-table.txt")).unwrap();
+    let expected: Vec<(String, f64)> = table
+        .lines()
+        .filter_map(|l| {
+            let mut w = l.split_whitespace();
+            let (name, value) = (w.next()?, w.next()?);
+            let metric = name.strip_suffix(".value")?;
+            Some((metric.to_string(), value.parse().ok()?))
+        })
+        .collect();
+    assert!(expected.len() >= 17, "{expected:?}");
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("base");
+    crate::common::driftscope()
+        .args(["baseline", "-q", "--problem-type", "BinaryClassification", "--label", "label"])
+        .args(["--prediction", "prediction", "--probability", "probability", "-o"])
+        .arg(&out)
+        .arg(real.join("validation_with_predictions.csv"))
+        .assert()
+        .success();
+    let mine = crate::common::json(&out.join("model_quality/statistics.json"));
+    let m = &mine["binary_classification_metrics"];
+    for (metric, want) in expected {
+        let got = m[&metric]["value"].as_f64().unwrap_or_else(|| panic!("no {metric} in {m}"));
+        // Six significant digits, as the table shows them.
+        let tolerance = 5e-6 * want.abs().max(1e-6) + 1e-12;
+        assert!((got - want).abs() <= tolerance, "{metric}: driftscope {got}, SageMaker {want}");
+    }
+    for (cell, want) in [("0.0", 173), ("0.1", 0), ("1.0", 12), ("1.1", 16)] {
+        let (a, p) = cell.split_once('.').unwrap();
+        assert_eq!(m["confusion_matrix"][a][p], want, "confusion_matrix.{cell}");
+    }
+}

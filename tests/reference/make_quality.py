@@ -35,7 +35,10 @@ def fbeta(y, p, beta, **kw):
 def binary(y, pred, prob):
     cm = metrics.confusion_matrix(y, pred, labels=[0, 1])
     tn, fp, fn, tp = (int(v) for v in cm.ravel())
-    constant = np.ones_like(y)
+    # SageMaker's best constant classifier (containers since 2021) predicts the majority label;
+    # the positive class on a tie. (The 2020 container always predicted the positive class.)
+    positives = int(np.sum(y == 1))
+    constant = np.ones_like(y) if positives >= len(y) - positives else np.zeros_like(y)
     out = {
         "confusion_matrix": {"0": {"0": tn, "1": fp}, "1": {"0": fn, "1": tp}},
         "accuracy": metrics.accuracy_score(y, pred),
@@ -50,10 +53,9 @@ def binary(y, pred, prob):
         "false_negative_rate": fn / (fn + tp),
         "auc": metrics.roc_auc_score(y, prob),
         "au_prc": metrics.average_precision_score(y, prob),
-        # SageMaker's best constant classifier for a binary problem predicts the positive class.
         "accuracy_best_constant_classifier": metrics.accuracy_score(y, constant),
-        "precision_best_constant_classifier": metrics.precision_score(y, constant),
-        "recall_best_constant_classifier": metrics.recall_score(y, constant),
+        "precision_best_constant_classifier": metrics.precision_score(y, constant, zero_division=0),
+        "recall_best_constant_classifier": metrics.recall_score(y, constant, zero_division=0),
         "f0_5_best_constant_classifier": fbeta(y, constant, 0.5),
         "f1_best_constant_classifier": metrics.f1_score(y, constant),
         "f2_best_constant_classifier": fbeta(y, constant, 2.0),

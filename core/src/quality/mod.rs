@@ -17,7 +17,8 @@
 //!   trapezoid through the ROC points does; `au_prc` is the average precision, the step sum
 //!   Σ (Rₙ − Rₙ₋₁) Pₙ over distinct scores), the ROC and precision-recall curves (at most
 //!   [`CURVE_POINTS`] points), and the `_best_constant_classifier` variants for the classifier that
-//!   always predicts the positive class (what SageMaker's published figures show);
+//!   always predicts the majority label, the positive class on a tie (SageMaker's containers since
+//!   2021; the 2020 container always predicted the positive class);
 //! - multiclass classification: the confusion matrix, `accuracy`, and the support-weighted
 //!   `weighted_recall`, `weighted_precision`, `weighted_f0_5`, `weighted_f1`, `weighted_f2`; a
 //!   class never predicted has precision 0; the best constant classifier predicts the most frequent
@@ -673,10 +674,15 @@ fn binary(c: &BTreeMap<String, BTreeMap<String, [u64; SAMPLES]>>, s: usize) -> V
     v.insert("true_negative_rate", ratio(tn, neg, no_neg));
     v.insert("false_positive_rate", ratio(fp, neg, no_neg));
     v.insert("false_negative_rate", ratio(fne, pos, no_pos));
-    // Always predicting the positive class.
-    let cp = ratio(pos, n, "no rows");
-    let cr = if pos > 0.0 { Ok(1.0) } else { Err(no_pos) };
-    v.insert("accuracy_best_constant_classifier", cp);
+    // The best constant classifier predicts the majority label (the positive class on a tie), as
+    // SageMaker's containers have since 2021 (the 2020 container always predicted the positive
+    // class). Predicting the negative class, precision and recall are 0, as SageMaker writes them.
+    let (ca, cp, cr) = if pos >= neg {
+        (ratio(pos, n, "no rows"), ratio(pos, n, "no rows"), if pos > 0.0 { Ok(1.0) } else { Err(no_pos) })
+    } else {
+        (ratio(neg, n, "no rows"), Ok(0.0), Ok(0.0))
+    };
+    v.insert("accuracy_best_constant_classifier", ca);
     v.insert("precision_best_constant_classifier", cp);
     v.insert("recall_best_constant_classifier", cr);
     for (name, beta) in [
@@ -871,7 +877,8 @@ mod tests {
     #[test]
     fn sagemaker_documented_binary_example() {
         // SageMaker's documented confusion matrix {"0": {"0": 1, "1": 2}, "1": {"0": 0, "1": 1}}:
-        // accuracy 0.5, precision 1/3, recall 1, and for always-positive 0.25, 0.25, 1.
+        // accuracy 0.5, precision 1/3, recall 1; the best constant classifier predicts the
+        // majority label, 0: accuracy 0.75, precision and recall 0.
         let mut a = Accumulator::new(&binary_settings());
         for (k, (y, p)) in [(0.0, 0.0), (0.0, 1.0), (0.0, 1.0), (1.0, 1.0)].into_iter().enumerate() {
             a.add(Value::Number(y), Some(Value::Number(p)), None, k as u64).unwrap();
@@ -881,9 +888,9 @@ mod tests {
         assert_eq!((v("accuracy"), v("recall")), (0.5, 1.0));
         assert!((v("precision") - 1.0 / 3.0).abs() < 1e-15);
         assert!((v("false_positive_rate") - 2.0 / 3.0).abs() < 1e-15);
-        assert_eq!((v("accuracy_best_constant_classifier"), v("recall_best_constant_classifier")), (0.25, 1.0));
-        assert!((v("f1_best_constant_classifier") - 0.4).abs() < 1e-15);
-        assert!((v("f2_best_constant_classifier") - 0.625).abs() < 1e-15);
+        assert_eq!((v("accuracy_best_constant_classifier"), v("recall_best_constant_classifier")), (0.75, 0.0));
+        assert_eq!(v("precision_best_constant_classifier"), 0.0);
+        assert_eq!((v("f1_best_constant_classifier"), v("f2_best_constant_classifier")), (0.0, 0.0));
         assert_eq!(m.confusion_matrix.unwrap()["0"]["1"], 2);
         assert_eq!(m.values["accuracy"].standard_deviation, None, "under 200 rows");
     }
