@@ -69,6 +69,7 @@ pub fn statistics(p: &DatasetProfile) -> Statistics {
                     std_dev: m.std_dev(),
                     min: m.min,
                     max: m.max,
+                    completeness: c.completeness(),
                     distribution: (!c.kll.is_empty()).then(|| NumericDistribution {
                         kll: Some(KllDistribution {
                             buckets: kll_buckets(&c.kll, m.min.unwrap_or(0.0), m.max.unwrap_or(0.0)),
@@ -92,6 +93,7 @@ pub fn statistics(p: &DatasetProfile) -> Statistics {
                 f.string_statistics = Some(StringStatistics {
                     common: common(c),
                     distinct_count: (c.present() > 0).then(|| distinct_estimate(c)),
+                    completeness: c.completeness(),
                     distribution: (!buckets.is_empty()).then(|| StringDistribution {
                         categorical: Some(CategoricalDistribution { buckets }),
                         extra: BTreeMap::new(),

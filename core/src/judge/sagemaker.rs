@@ -122,6 +122,9 @@ pub struct NumericalStatistics {
     /// Maximum.
     #[serde(default, with = "figure", skip_serializing_if = "is_none_or_nonfinite")]
     pub max: Option<f64>,
+    /// Share of the rows holding a value (containers since 2022 write it).
+    #[serde(default, with = "figure", skip_serializing_if = "is_none_or_nonfinite")]
+    pub completeness: Option<f64>,
     /// KLL distribution.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub distribution: Option<NumericDistribution>,
@@ -203,6 +206,9 @@ pub struct StringStatistics {
     /// Distinct values (estimated).
     #[serde(default, with = "figure", skip_serializing_if = "is_none_or_nonfinite")]
     pub distinct_count: Option<f64>,
+    /// Share of the rows holding a value (containers since 2022 write it).
+    #[serde(default, with = "figure", skip_serializing_if = "is_none_or_nonfinite")]
+    pub completeness: Option<f64>,
     /// Categorical distribution.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub distribution: Option<StringDistribution>,
