@@ -98,14 +98,30 @@ fn documented_commands(file: &Path) -> Vec<(String, Vec<String>)> {
     let text = std::fs::read_to_string(file).unwrap();
     let mut out = Vec::new();
     let mut in_code = false;
+    // Prose, lines joined: an inline code span may run over a line break.
+    let mut prose = String::new();
     for line in text.lines() {
         if line.trim_start().starts_with("```") {
             in_code = !in_code;
             continue;
         }
-        if !in_code {
-            continue;
+        if in_code {
+            out.extend(commands_in(line));
+        } else {
+            prose.push_str(line);
+            prose.push(' ');
         }
+    }
+    for span in prose.split('`').skip(1).step_by(2) {
+        out.extend(commands_in(span));
+    }
+    out
+}
+
+/// The `driftscope COMMAND …` invocations in one line of text, with their flags.
+fn commands_in(line: &str) -> Vec<(String, Vec<String>)> {
+    let mut out = Vec::new();
+    {
         let words: Vec<&str> = line.split_whitespace().collect();
         for (i, w) in words.iter().enumerate() {
             let Some(command) = words.get(i + 1).filter(|_| w.ends_with("driftscope") || *w == "--") else { continue };
