@@ -275,3 +275,35 @@ fn statistics_match_a_real_2025_sagemaker_baseline() {
     }
     assert_eq!(compared, 12);
 }
+
+/// Domains and categorical buckets follow SageMaker's container (Deequ's rules): a string feature
+/// gets buckets when its histogram is kept (at most 120 distinct values) and a suggested domain
+/// when, besides, at most a tenth of its values occur once — 54 states do, where driftscope's
+/// old rule (at most 20 values) suggested none; a zip-code-like column of 500 values gets
+/// neither; 60 values of which a fifth occur once get buckets and no domain.
+#[test]
+fn string_domains_and_buckets_follow_deequs_rules() {
+    let d = tempfile::tempdir().unwrap();
+    let f = d.path().join("t.csv");
+    let mut text = String::from("state,zip,kind\n");
+    for i in 0..3000 {
+        // kind: 48 values seen often, 12 seen once (a fifth of the 60).
+        let kind = if i < 12 { format!("rare{i}") } else { format!("k{}", i % 48) };
+        text.push_str(&format!("S{},Z{:05},{kind}\n", i % 54, (i * 7919) % 500));
+    }
+    std::fs::write(&f, text).unwrap();
+    let out = d.path().join("base");
+    crate::common::driftscope().args(["baseline", "-q", "-o"]).arg(&out).arg(&f).assert().success();
+    let stats = crate::common::json(&out.join("statistics.json"));
+    let cons = crate::common::json(&out.join("constraints.json"));
+    let pick = |doc: &serde_json::Value, name: &str| {
+        doc["features"].as_array().unwrap().iter().find(|x| x["name"] == name).unwrap().clone()
+    };
+    let buckets = |name: &str| {
+        pick(&stats, name)["string_statistics"]["distribution"]["categorical"]["buckets"].as_array().map(Vec::len)
+    };
+    let domain = |name: &str| pick(&cons, name)["string_constraints"]["domains"].as_array().map(Vec::len);
+    assert_eq!((buckets("state"), domain("state")), (Some(54), Some(54)));
+    assert_eq!((buckets("zip"), domain("zip")), (None, None));
+    assert_eq!((buckets("kind"), domain("kind")), (Some(60), None));
+}

@@ -18,10 +18,22 @@ pub const STATISTICS: &str = "statistics.json";
 pub const CONSTRAINTS: &str = "constraints.json";
 /// driftscope's profile file name.
 pub const PROFILE: &str = "profile.json";
-/// Most categorical buckets written per feature.
-pub const MAX_BUCKETS: usize = 1000;
-/// Most values in a suggested string domain.
+/// Most distinct values of a string feature whose histogram SageMaker keeps (Deequ's
+/// `lowCardinalityHistogramThreshold`): its `statistics.json` has categorical buckets, and its
+/// domain may be suggested, only up to this many.
+pub const HISTOGRAM_MAX_DISTINCT: usize = 120;
+/// Most values in a suggested boolean domain (a driftscope extension: SageMaker suggests domains
+/// for strings only).
 pub const MAX_DOMAIN: usize = 20;
+/// Deequ's `CategoricalRangeRule`: a domain is suggested when at most this share of a string
+/// feature's distinct values occur exactly once.
+pub const MAX_SINGLETON_SHARE: f64 = 0.1;
+
+/// Whether SageMaker keeps a histogram of string feature `c` (its categories are exact and at
+/// most [`HISTOGRAM_MAX_DISTINCT`]).
+fn histogram_kept(c: &ColumnProfile) -> bool {
+    c.categories.is_exact() && !c.categories.exact.is_empty() && c.categories.exact.len() <= HISTOGRAM_MAX_DISTINCT
+}
 
 /// SageMaker's ten equal-width display buckets between min and max, counted from the sketch.
 pub fn kll_buckets(kll: &Kll, min: f64, max: f64) -> Vec<KllBucket> {
@@ -84,12 +96,17 @@ pub fn statistics(p: &DatasetProfile) -> Statistics {
                     extra: BTreeMap::new(),
                 });
             } else {
-                let buckets: Vec<CategoricalBucket> = c
-                    .categories
-                    .top(MAX_BUCKETS)
-                    .into_iter()
-                    .map(|(value, count)| CategoricalBucket { value, count: count as f64 })
-                    .collect();
+                // Buckets only for strings whose histogram SageMaker keeps: none for identifiers,
+                // zip codes or cities.
+                let buckets: Vec<CategoricalBucket> = if histogram_kept(c) {
+                    c.categories
+                        .top(HISTOGRAM_MAX_DISTINCT)
+                        .into_iter()
+                        .map(|(value, count)| CategoricalBucket { value, count: count as f64 })
+                        .collect()
+                } else {
+                    Vec::new()
+                };
                 f.string_statistics = Some(StringStatistics {
                     common: common(c),
                     distinct_count: (c.present() > 0).then(|| distinct_estimate(c)),
@@ -210,11 +227,17 @@ pub fn suggest_constraints(p: &DatasetProfile) -> Constraints {
             let num_constraints = (t.is_numeric() && c.moments.n > 0)
                 .then(|| NumConstraints { is_non_negative: Some(non_negative), extra: BTreeMap::new() });
             let distinct = c.categories.exact.len();
-            let string_constraints = (matches!(t, InferredType::String | InferredType::Boolean)
-                && c.categories.is_exact()
-                && distinct > 0
-                && distinct <= MAX_DOMAIN
-                && (t == InferredType::Boolean || distinct as f64 <= 0.1 * c.present() as f64))
+            // Deequ's CategoricalRangeRule, as SageMaker's container applies it to strings: the
+            // histogram is kept, and at most a tenth of its values occur once.
+            let singletons = c.categories.exact.values().filter(|&&n| n == 1).count();
+            let domain = match t {
+                InferredType::String => {
+                    histogram_kept(c) && singletons as f64 <= MAX_SINGLETON_SHARE * distinct as f64
+                }
+                InferredType::Boolean => c.categories.is_exact() && distinct > 0 && distinct <= MAX_DOMAIN,
+                _ => false,
+            };
+            let string_constraints = domain
                 .then(|| StringConstraints {
                     domains: Some(c.categories.exact.keys().cloned().collect()),
                     extra: BTreeMap::new(),
