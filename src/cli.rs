@@ -434,7 +434,7 @@ pub struct CommonArgs {
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<String>,
     /// Output folder.
-    #[arg(long, short = 'o', value_name = "DIR")]
+    #[arg(long, short = 'o', value_name = "DIR", display_order = 0)]
     pub output: PathBuf,
     /// Only these columns (comma-separated).
     #[arg(long, value_delimiter = ',', value_name = "NAMES")]
