@@ -227,6 +227,10 @@ pub struct WatchArgs {
     /// Say nothing per closed window: the last line still tells what the call did.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// The delimiter of CSV files: `,`, `;`, `tab`, `|` or another single character [default:
+    /// each file's own, found from its first records].
+    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
+    pub delimiter: Option<u8>,
     /// Metrics files.
     #[command(flatten)]
     pub metrics: MetricsArgs,

@@ -298,6 +298,7 @@ fn watch(args: cli::WatchArgs) -> anyhow::Result<u8> {
         backend,
         quiet,
         metrics,
+        delimiter,
         input,
     } = args;
     let metrics = metrics_options(metrics)?;
@@ -320,6 +321,7 @@ fn watch(args: cli::WatchArgs) -> anyhow::Result<u8> {
         metrics,
         force,
         quiet,
+        delimiter,
     };
     let output_shown = opts.output.clone();
     let base = driftscope::judge::baseline::Baseline::load(&baseline)?;

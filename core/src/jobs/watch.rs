@@ -54,6 +54,8 @@ pub struct WatchOptions {
     pub force: bool,
     /// Say nothing per closed window.
     pub quiet: bool,
+    /// The delimiter of CSV files; `None`: sniffed per file.
+    pub delimiter: Option<u8>,
 }
 
 /// The name of the state file in the output folder.
@@ -214,7 +216,10 @@ impl<'b> Watcher<'b> {
     /// Folds one complete file into the open windows and saves the state.
     fn fold(&mut self, path: &Path) -> Result<bool> {
         let st = FileStamp::of(path);
-        let s = crate::source::scan::scan(&[path.display().to_string()], &Role::is_identifier_name);
+        let s = crate::source::scan::scan_with(
+            &[path.display().to_string()],
+            &crate::source::scan::ScanOptions { plain: &Role::is_identifier_name, delimiter: self.opts.delimiter },
+        );
         self.pending.remove(path);
         self.state.failed.retain(|(d, _)| d.path != st.path);
         let column = &self.opts.time_column;
