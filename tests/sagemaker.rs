@@ -307,3 +307,79 @@ fn string_domains_and_buckets_follow_deequs_rules() {
     assert_eq!((buckets("zip"), domain("zip")), (None, None));
     assert_eq!((buckets("kind"), domain("kind")), (Some(60), None));
 }
+
+/// A CSV column of ISO 8601 text is `String`, as SageMaker's container types it: a baseline shaped
+/// as the container writes it for such a table (the time column a one-value `String` domain with
+/// its categorical bucket) judges its own training data with no violation — it used to read the
+/// column as a timestamp, find "no present current values" and flag `categorical_values_check`.
+/// driftscope's own baseline of the file types it `String` too, suggests the same domain, and
+/// keeps it out of drift like any time column; windows still key on the text.
+#[test]
+fn iso_text_is_a_string_as_in_sagemakers_container() {
+    let d = tempfile::tempdir().unwrap();
+    let f = d.path().join("housing.csv");
+    let mut text = String::from("price,state,date_added\n");
+    for i in 0..500 {
+        text.push_str(&format!("{},{},2024-10-27T17:39:31Z\n", 100_000 + (i * 7919) % 900_000, ["CA", "NY", "TX"][i % 3]));
+    }
+    std::fs::write(&f, text).unwrap();
+    // The container's files for this table, written by hand in its shapes.
+    let base = d.path().join("sagemaker");
+    std::fs::create_dir(&base).unwrap();
+    let stats = serde_json::json!({
+        "version": 0.0,
+        "dataset": {"item_count": 500},
+        "features": [
+            {"name": "price", "inferred_type": "Integral", "numerical_statistics": {
+                "common": {"num_present": 500, "num_missing": 0}, "completeness": 1.0}},
+            {"name": "state", "inferred_type": "String", "string_statistics": {
+                "common": {"num_present": 500, "num_missing": 0}, "distinct_count": 3.0, "completeness": 1.0,
+                "distribution": {"categorical": {"buckets": [
+                    {"value": "CA", "count": 167}, {"value": "NY", "count": 167}, {"value": "TX", "count": 166}]}}}},
+            {"name": "date_added", "inferred_type": "String", "string_statistics": {
+                "common": {"num_present": 500, "num_missing": 0}, "distinct_count": 1.0, "completeness": 1.0,
+                "distribution": {"categorical": {"buckets": [{"value": "2024-10-27T17:39:31Z", "count": 500}]}}}}
+        ]
+    });
+    let constraints = serde_json::json!({
+        "version": 0.0,
+        "features": [
+            {"name": "price", "inferred_type": "Integral", "completeness": 1.0, "num_constraints": {"is_non_negative": true}},
+            {"name": "state", "inferred_type": "String", "completeness": 1.0, "string_constraints": {"domains": ["CA", "NY", "TX"]}},
+            {"name": "date_added", "inferred_type": "String", "completeness": 1.0,
+             "string_constraints": {"domains": ["2024-10-27T17:39:31Z"]}}
+        ],
+        "monitoring_config": {"evaluate_constraints": "Enabled", "emit_metrics": "Enabled",
+            "datatype_check_threshold": 1.0, "domain_content_threshold": 1.0,
+            "distribution_constraints": {"perform_comparison": "Enabled", "comparison_threshold": 0.1,
+                "comparison_method": "Robust", "categorical_comparison_threshold": 0.1,
+                "categorical_drift_method": "LInfinity"}}
+    });
+    std::fs::write(base.join("statistics.json"), stats.to_string()).unwrap();
+    std::fs::write(base.join("constraints.json"), constraints.to_string()).unwrap();
+    let run = d.path().join("run");
+    crate::common::driftscope().args(["monitor", "-q", "-b"]).arg(&base).arg("-o").arg(&run).arg(&f).assert().code(0);
+    let v = crate::common::json(&run.join("constraint_violations.json"));
+    assert_eq!(v["violations"].as_array().unwrap().len(), 0, "{v}");
+    // driftscope's own baseline of the file.
+    let own = d.path().join("own");
+    crate::common::driftscope().args(["baseline", "-q", "-o"]).arg(&own).arg(&f).assert().success();
+    let s = crate::common::json(&own.join("statistics.json"));
+    let c = crate::common::json(&own.join("constraints.json"));
+    let pick = |doc: &serde_json::Value, name: &str| {
+        doc["features"].as_array().unwrap().iter().find(|x| x["name"] == name).unwrap().clone()
+    };
+    assert_eq!(pick(&s, "date_added")["inferred_type"], "String");
+    assert_eq!(pick(&c, "date_added")["string_constraints"]["domains"], serde_json::json!(["2024-10-27T17:39:31Z"]));
+    assert_eq!(
+        pick(&c, "date_added")["monitoringConfigOverrides"]["distribution_constraints"]["perform_comparison"],
+        "Disabled"
+    );
+    // Windows key on the text.
+    crate::common::driftscope()
+        .args(["changepoints", "-q", "--window", "1d", "--time-column", "date_added", "-o"])
+        .arg(d.path().join("cp"))
+        .arg(&f)
+        .assert()
+        .success();
+}

@@ -106,9 +106,9 @@ impl ProfilePlan {
         Some(cols)
     }
 
-    /// The role of a column.
-    pub fn role(&self, name: &str, t: &DataType) -> Role {
-        self.roles.get(name).copied().unwrap_or_else(|| Role::guess(name, t.is_temporal()))
+    /// The role of a column: the plan's, else the field's own ([`Role::of_field`]).
+    pub fn role(&self, field: &arrow_schema::Field) -> Role {
+        self.roles.get(field.name()).copied().unwrap_or_else(|| Role::of_field(field))
     }
 
     /// Positions in `schema` (flattened) of the planned columns, in schema order.
@@ -122,7 +122,7 @@ impl ProfilePlan {
         let mut p = DatasetProfile::default();
         for i in self.projection(&schema) {
             let f = schema.field(i);
-            let mut c = ColumnProfile::new(f.name(), &f.data_type().to_string(), self.role(f.name(), f.data_type()));
+            let mut c = ColumnProfile::new(f.name(), &f.data_type().to_string(), self.role(f));
             c.histogram = self.edges.get(f.name()).map(|e| Histogram::new(e.clone()));
             p.columns.push(c);
         }

@@ -143,7 +143,19 @@ pub enum Role {
     Identifier,
 }
 
+pub use crate::source::ROLE_KEY;
+
 impl Role {
+    /// The role of an Arrow field: the one its metadata names ([`ROLE_KEY`]), else guessed from
+    /// its name and type.
+    pub fn of_field(field: &arrow_schema::Field) -> Role {
+        match field.metadata().get(ROLE_KEY).map(String::as_str) {
+            Some("timestamp") => Role::Timestamp,
+            Some("identifier") => Role::Identifier,
+            _ => Role::guess(field.name(), field.data_type().is_temporal()),
+        }
+    }
+
     /// True for the names of identifier columns (`id`, `*_id`, `inferenceId`, `eventId`): all
     /// distinct, read as plain text and kept out of value counts.
     pub fn is_identifier_name(name: &str) -> bool {

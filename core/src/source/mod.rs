@@ -6,6 +6,11 @@
 //! It imports only [`crate::error`] and [`crate::codec`] of the crate; every stage above reads
 //! through it. Its functions fail with a [`crate::error::source::SourceError`] that keeps the cause.
 
+/// The Arrow field metadata key by which a reader marks a column's role where its type cannot
+/// say it: ISO 8601 text of a CSV file stays text (as SageMaker types it) with the role
+/// `timestamp` (see `profile::Role::of_field`).
+pub const ROLE_KEY: &str = "driftscope.role";
+
 pub mod decode;
 pub mod remote;
 pub mod scan;

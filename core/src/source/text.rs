@@ -100,7 +100,7 @@ fn dictionary_typed(raw: &SchemaRef, plain: &PlainText) -> SchemaRef {
         raw.fields()
             .iter()
             .map(|f| match f.data_type() {
-                DataType::Utf8 if !plain(f.name()) => f
+                DataType::Utf8 if !plain(f.name()) && !f.metadata().contains_key(crate::source::ROLE_KEY) => f
                     .as_ref()
                     .clone()
                     .with_data_type(DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))),
@@ -179,12 +179,16 @@ fn scan_csv(path: &Path, plain: &PlainText, given: Option<u8>) -> SourceResult<S
         .iter()
         .enumerate()
         .map(|(i, f)| {
-            let t = match f.data_type() {
-                DataType::Null => DataType::Utf8,
-                t => t.clone(),
-            };
             let name = if header { f.name().clone() } else { format!("_c{i}") };
-            Field::new(name, t, true)
+            match f.data_type() {
+                DataType::Null => Field::new(name, DataType::Utf8, true),
+                // ISO 8601 text stays text, as SageMaker types it (`String`), marked as a time
+                // so that it is kept out of drift like a timestamp column and still keys windows.
+                t if t.is_temporal() => Field::new(name, DataType::Utf8, true).with_metadata(
+                    std::collections::HashMap::from([(crate::source::ROLE_KEY.to_string(), "timestamp".to_string())]),
+                ),
+                t => Field::new(name, t.clone(), true),
+            }
         })
         .collect();
     let raw: SchemaRef = Arc::new(Schema::new(fields));
