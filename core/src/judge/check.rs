@@ -8,15 +8,28 @@
 
 use crate::judge::baseline::Baseline;
 use crate::judge::drift::FeatureDrift;
-use crate::judge::sagemaker::{CheckType, Violation};
+use crate::judge::sagemaker::{CheckType, Figures, Violation};
 use crate::profile::{ColumnProfile, DatasetProfile, InferredType};
 
-fn ratio_violation(feature: &str, check: CheckType, value: f64) -> Violation {
+fn ratio_violation(feature: &str, check: CheckType, value: f64, limit: f64, baseline: Option<f64>) -> Violation {
     Violation {
         feature_name: feature.to_string(),
         constraint_check_type: check,
         description: format!("Value: {value} does not meet the constraint requirement! "),
+        figures: Some(Figures { observed: value, limit, baseline }),
     }
+}
+
+/// The baseline's completeness of `name`, from its statistics.
+fn baseline_completeness(baseline: &Baseline, name: &str) -> Option<f64> {
+    let f = baseline.statistics.features.iter().find(|f| f.name == name)?;
+    let common = f
+        .numerical_statistics
+        .as_ref()
+        .map(|n| &n.common)
+        .or_else(|| f.string_statistics.as_ref().map(|s| &s.common))?;
+    let total = common.num_present + common.num_missing;
+    (total > 0.0).then(|| common.num_present / total)
 }
 
 /// Finite values below zero: from the quantile sketch, or, in a window's light profile (no
@@ -47,6 +60,7 @@ pub fn check(baseline: &Baseline, current: &DatasetProfile, drift: &[FeatureDrif
                         "There are missing columns in current dataset. Number of columns in current dataset: {current_count}, Number of columns in baseline constraints: {}",
                         names.len()
                     ),
+                    figures: None,
                 });
             }
             continue;
@@ -63,6 +77,7 @@ pub fn check(baseline: &Baseline, current: &DatasetProfile, drift: &[FeatureDrif
                     d.distance.unwrap_or(f64::NAN),
                     d.threshold.unwrap_or(f64::NAN)
                 ),
+                figures: d.distance.zip(d.threshold).map(|(observed, limit)| Figures { observed, limit, baseline: None }),
             });
         }
     }
@@ -76,6 +91,7 @@ pub fn check(baseline: &Baseline, current: &DatasetProfile, drift: &[FeatureDrif
                     "There are extra columns in current dataset. Number of columns in current dataset: {current_count}, Number of columns in baseline constraints: {}",
                     names.len()
                 ),
+                figures: None,
             });
         }
     }
@@ -91,13 +107,19 @@ fn check_column(baseline: &Baseline, name: &str, col: &ColumnProfile, out: &mut 
     if expected != InferredType::Unknown && typed > 0 {
         let share = col.types.conforming(expected) as f64 / typed as f64;
         if share < cfg.datatype_check_threshold {
-            out.push(ratio_violation(name, CheckType::DataTypeCheck, share));
+            out.push(ratio_violation(name, CheckType::DataTypeCheck, share, cfg.datatype_check_threshold, None));
         }
     }
     let fc = baseline.feature_constraints(name);
     if let (Some(req), Some(obs)) = (fc.and_then(|f| f.completeness), col.completeness()) {
         if obs < req {
-            out.push(ratio_violation(name, CheckType::CompletenessCheck, obs));
+            out.push(ratio_violation(
+                name,
+                CheckType::CompletenessCheck,
+                obs,
+                req,
+                baseline_completeness(baseline, name),
+            ));
         }
     }
     let non_neg = fc.and_then(|f| f.num_constraints.as_ref()).and_then(|n| n.is_non_negative).unwrap_or(false);
@@ -112,6 +134,7 @@ fn check_column(baseline: &Baseline, name: &str, col: &ColumnProfile, out: &mut 
                     "Value: {share} does not meet the constraint requirement! Minimum observed: {}",
                     col.moments.min.map_or("-inf".to_string(), |m| m.to_string())
                 ),
+                figures: Some(Figures { observed: share, limit: cfg.non_negative_check_threshold, baseline: None }),
             });
         }
     }
@@ -120,7 +143,7 @@ fn check_column(baseline: &Baseline, name: &str, col: &ColumnProfile, out: &mut 
             let inside: u64 = col.categories.exact.iter().filter(|(k, _)| domain.contains(k)).map(|(_, v)| v).sum();
             let share = inside as f64 / col.present() as f64;
             if share < cfg.domain_content_threshold {
-                out.push(ratio_violation(name, CheckType::CategoricalValuesCheck, share));
+                out.push(ratio_violation(name, CheckType::CategoricalValuesCheck, share, cfg.domain_content_threshold, None));
             }
         }
     }

@@ -381,6 +381,60 @@ pub struct Violation {
     pub constraint_check_type: CheckType,
     /// SageMaker-style description.
     pub description: String,
+    /// The figures behind it, for reports that state them (never in the JSON files, which keep
+    /// SageMaker's three fields).
+    #[serde(skip)]
+    pub figures: Option<Figures>,
+}
+
+/// What a violation measured, against what: the observed value, the limit it failed, and the
+/// baseline's own value where it has one.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Figures {
+    /// The observed value: a share of rows (data type, completeness, domain, non-negative) or a
+    /// drift distance.
+    pub observed: f64,
+    /// The limit: the constraint's share or the drift threshold.
+    pub limit: f64,
+    /// The baseline's value of the same measure, when it has one (its completeness).
+    pub baseline: Option<f64>,
+}
+
+impl Violation {
+    /// The violation in plain words with its numbers rounded for reading: the observed value,
+    /// the limit, and the baseline's value; SageMaker's description where there are no figures.
+    pub fn plain(&self) -> String {
+        let Some(f) = self.figures else { return self.description.trim().to_string() };
+        let pct = |x: f64| {
+            let p = 100.0 * x;
+            if (p - p.round()).abs() < 1e-9 {
+                format!("{p:.0}%")
+            } else if p > 99.9 && p < 100.0 {
+                format!("{p:.3}%")
+            } else {
+                format!("{p:.1}%")
+            }
+        };
+        let base = f.baseline.map(|b| format!(" (baseline {})", pct(b))).unwrap_or_default();
+        match self.constraint_check_type {
+            CheckType::DataTypeCheck => {
+                format!("{} of values have the baseline's type; the limit is {}{base}", pct(f.observed), pct(f.limit))
+            }
+            CheckType::CompletenessCheck => {
+                format!("{} of rows hold a value; the limit is {}{base}", pct(f.observed), pct(f.limit))
+            }
+            CheckType::NonNegativeCheck => {
+                format!("{} of values are non-negative; the limit is {}{base}", pct(f.observed), pct(f.limit))
+            }
+            CheckType::CategoricalValuesCheck => {
+                format!("{} of values are in the baseline's domain; the limit is {}{base}", pct(f.observed), pct(f.limit))
+            }
+            CheckType::BaselineDriftCheck => {
+                format!("drift distance {:.3} is above the threshold {:.3}", f.observed, f.limit)
+            }
+            _ => self.description.trim().to_string(),
+        }
+    }
 }
 
 /// SageMaker's `Enabled`/`Disabled` settings (read in any letter case).
@@ -500,6 +554,34 @@ impl EffectiveConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn violations_read_plainly_and_keep_sagemakers_json() {
+        let v = |check, observed, limit, baseline| Violation {
+            feature_name: "x".into(),
+            constraint_check_type: check,
+            description: "Value: 0.9186 does not meet the constraint requirement! ".into(),
+            figures: Some(Figures { observed, limit, baseline }),
+        };
+        assert_eq!(
+            v(CheckType::CompletenessCheck, 0.9186, 0.97, Some(0.98135)).plain(),
+            "91.9% of rows hold a value; the limit is 97% (baseline 98.1%)"
+        );
+        assert_eq!(
+            v(CheckType::BaselineDriftCheck, 0.25418, 0.1, None).plain(),
+            "drift distance 0.254 is above the threshold 0.100"
+        );
+        // A share just under 100% keeps the digits that make it differ from the limit.
+        assert_eq!(
+            v(CheckType::DataTypeCheck, 0.99962, 1.0, None).plain(),
+            "99.962% of values have the baseline's type; the limit is 100%"
+        );
+        // The JSON keeps SageMaker's three fields only.
+        let json = serde_json::to_value(v(CheckType::CompletenessCheck, 0.5, 0.9, None)).unwrap();
+        assert_eq!(json.as_object().unwrap().len(), 3, "{json}");
+        let without = Violation { figures: None, ..v(CheckType::ExtraColumnCheck, 0.0, 0.0, None) };
+        assert_eq!(without.plain(), without.description.trim());
+    }
 
     #[test]
     fn counts_as_floats_and_nan_strings_parse() {

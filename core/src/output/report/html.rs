@@ -416,16 +416,18 @@ fn model_quality(o: &mut String, q: &crate::quality::run::QualityReport) {
     }
 }
 
-/// The violations, as SageMaker words them.
+/// The violations in plain words, with the limit and the baseline's value rounded for reading;
+/// SageMaker's own wording on hover.
 fn violations(o: &mut String, r: &MonitorReport) {
     if !r.violations.is_empty() {
-        o.push_str("<h2>Violations</h2><table><tr><th>check</th><th>feature</th><th>description</th></tr>");
+        o.push_str("<h2>Violations</h2><table><tr><th>check</th><th>feature</th><th>what was found</th></tr>");
         for v in &r.violations {
             o.push_str(&format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td title=\"{}\">{}</td></tr>",
                 v.constraint_check_type,
                 escape(&v.feature_name),
-                escape(&v.description)
+                escape(v.description.trim()),
+                escape(&v.plain())
             ));
         }
         o.push_str("</table>");

@@ -138,14 +138,11 @@ fn model_quality(o: &mut String, q: &crate::quality::run::QualityReport) {
 /// The violations, as SageMaker words them.
 fn violations(o: &mut String, r: &MonitorReport) {
     if !r.violations.is_empty() {
-        o.push_str("\n| violation | feature | description |\n|---|---|---|\n");
+        // In plain words, with the limit and the baseline's value rounded for reading
+        // (constraint_violations.json keeps SageMaker's wording).
+        o.push_str("\n| violation | feature | what was found |\n|---|---|---|\n");
         for v in &r.violations {
-            o.push_str(&format!(
-                "| {} | {} | {} |\n",
-                v.constraint_check_type,
-                md(&v.feature_name),
-                md(v.description.trim())
-            ));
+            o.push_str(&format!("| {} | {} | {} |\n", v.constraint_check_type, md(&v.feature_name), md(&v.plain())));
         }
     }
 }
