@@ -352,12 +352,12 @@ fn head(o: &mut String, r: &MonitorReport) {
 
 /// The verdict table, worst first.
 fn verdicts(o: &mut String, r: &MonitorReport) {
-    o.push_str("<h2>Verdicts</h2><p>Worst first: drifted features by how far past their threshold, then the others, skipped ones last.</p><table><tr><th>feature</th><th>kind</th><th>status</th><th>method</th><th>distance</th><th>threshold</th><th>KS p</th><th>PSI</th><th>JS</th><th>Hellinger</th><th>W1/σ</th><th>χ² p</th><th>unseen</th></tr>");
+    o.push_str("<h2>Verdicts</h2><p>Worst first: drifted features by how far past their threshold, then the others, skipped ones last.</p><table><tr><th>feature</th><th>kind</th><th>status</th><th>method</th><th>distance</th><th title=\"the L∞ between the distributions, before the robust rule takes its allowance off\">raw L∞</th><th>threshold</th><th>KS p</th><th>PSI</th><th>JS</th><th>Hellinger</th><th>W1/σ</th><th>χ² p</th><th>unseen</th></tr>");
     for f in super::worst_first(&r.features) {
         let n = f.numeric.as_ref();
         let c = f.categorical.as_ref();
         o.push_str(&format!(
-            "<tr class=\"{}\"><td><a href=\"#f-{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr class=\"{}\"><td><a href=\"#f-{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             f.status,
             escape(&f.name),
             escape(&f.name),
@@ -365,6 +365,7 @@ fn verdicts(o: &mut String, r: &MonitorReport) {
             escape(&format!("{}{}", f.status, f.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default())),
             escape(f.method.as_deref().unwrap_or("–")),
             num(f.distance),
+            num(n.map(|m| m.linf_simple).or(c.map(|m| m.linf_simple))),
             num(f.threshold),
             num(n.map(|m| m.ks_pvalue)),
             num(n.map(|m| m.psi).or(c.map(|m| m.psi))),

@@ -76,13 +76,15 @@ fn head(o: &mut String, r: &MonitorReport) {
 /// The verdict table, worst first.
 fn verdicts(o: &mut String, r: &MonitorReport) {
     o.push_str(
-        "\n| feature | kind | status | method | distance | threshold | PSI | JS |\n|---|---|---|---|---|---|---|---|\n",
+        "\n| feature | kind | status | method | distance | raw L∞ | threshold | PSI | JS |\n|---|---|---|---|---|---|---|---|---|\n",
     );
     for f in super::worst_first(&r.features) {
-        let (psi, js) = match (&f.numeric, &f.categorical) {
-            (Some(n), _) => (Some(n.psi), Some(n.js_distance)),
-            (_, Some(c)) => (Some(c.psi), Some(c.js_distance)),
-            _ => (None, None),
+        // The raw L∞ beside the distance: under the robust rule a normal window's distance is 0
+        // once the allowance is taken off, which next to a PSI of 0.04 would read as a bug.
+        let (psi, js, raw) = match (&f.numeric, &f.categorical) {
+            (Some(n), _) => (Some(n.psi), Some(n.js_distance), Some(n.linf_simple)),
+            (_, Some(c)) => (Some(c.psi), Some(c.js_distance), Some(c.linf_simple)),
+            _ => (None, None, None),
         };
         let status = match f.status {
             Verdict::Drift => "**drift**".to_string(),
@@ -90,12 +92,13 @@ fn verdicts(o: &mut String, r: &MonitorReport) {
             Verdict::Ok => "ok".to_string(),
         };
         o.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
             md(&f.name),
             f.kind,
             status,
             f.method.as_deref().unwrap_or("–"),
             num(f.distance),
+            num(raw),
             num(f.threshold),
             num(psi),
             num(js)
