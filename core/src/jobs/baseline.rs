@@ -35,6 +35,17 @@ pub struct BaselineOutcome {
     pub quality: Option<QualityOutcome>,
 }
 
+/// A baseline's second pass: exact counts over `edges` (from the first pass's quantiles), for
+/// those columns only.
+fn histogram_plan(edges: std::collections::BTreeMap<String, Vec<f64>>) -> ProfilePlan {
+    ProfilePlan {
+        columns: Some(edges.keys().cloned().collect()),
+        edges: edges.into_iter().map(|(k, e)| (k, e.into())).collect(),
+        histogram_only: true,
+        ..Default::default()
+    }
+}
+
 /// The baseline profile of batches held in memory (the Python package's `baseline`): the two
 /// passes of [`run_baseline`] over `batches` — moments and sketches, then exact counts over the
 /// bin edges the first pass's quantiles give.
@@ -50,13 +61,7 @@ pub fn baseline_of_batches(
     let mut profile = crate::engine::profile_batches(batches, &plan, backend)?.into_whole();
     let edges = baseline::plan_edges(&profile);
     if !edges.is_empty() {
-        let plan = ProfilePlan {
-            columns: Some(edges.keys().cloned().collect()),
-            edges: edges.into_iter().map(|(k, e)| (k, e.into())).collect(),
-            histogram_only: true,
-            ..Default::default()
-        };
-        let second = crate::engine::profile_batches(batches, &plan, backend)?.into_whole();
+        let second = crate::engine::profile_batches(batches, &histogram_plan(edges), backend)?.into_whole();
         baseline::take_histograms(&mut profile, &second);
     }
     Ok(profile)
@@ -90,12 +95,7 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
 
     let edges = baseline::plan_edges(&profile);
     if !edges.is_empty() {
-        let plan = ProfilePlan {
-            columns: Some(edges.keys().cloned().collect()),
-            edges: edges.into_iter().map(|(k, e)| (k, e.into())).collect(),
-            histogram_only: true,
-            ..Default::default()
-        };
+        let plan = histogram_plan(edges);
         let out2 = profile_pass(opts, &mut guard, &good, &plan, (backend.as_ref(), None), ("baseline-2", "baseline 2/2"))?;
         let (second, failed2) = (out2.profile, out2.skipped);
         if let Some(f) = failed2.first() {
