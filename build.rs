@@ -27,7 +27,9 @@ fn main() {
         if head.exists() {
             println!("cargo:rerun-if-changed={}", head.display());
         }
-        if let Some(r) = std::fs::read_to_string(&head).ok().and_then(|h| h.strip_prefix("ref: ").map(|r| r.trim().to_string())) {
+        if let Some(r) =
+            std::fs::read_to_string(&head).ok().and_then(|h| h.strip_prefix("ref: ").map(|r| r.trim().to_string()))
+        {
             let reference = dir.join(r);
             if reference.exists() {
                 println!("cargo:rerun-if-changed={}", reference.display());

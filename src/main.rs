@@ -251,16 +251,8 @@ fn man(dir: Option<&std::path::Path>) -> anyhow::Result<u8> {
 
 /// `monitor`: the flags checked, the output staged, the job run.
 fn monitor_command(args: cli::MonitorArgs) -> anyhow::Result<u8> {
-    let cli::MonitorArgs {
-        baseline,
-        windows,
-        reference,
-        metrics,
-        dataset_drift_share,
-        ks_alpha,
-        quality,
-        common,
-    } = args;
+    let cli::MonitorArgs { baseline, windows, reference, metrics, dataset_drift_share, ks_alpha, quality, common } =
+        args;
     let mut opts = options(common)?;
     opts.quality = quality.flags();
     opts.metrics = metrics_options(metrics)?;
@@ -421,7 +413,8 @@ fn monitor(opts: JobOptions, baseline: Option<&std::path::Path>, staged: &Staged
         // Never a clean pass: nothing was looked at.
         eprintln!("driftscope: nothing monitored: the inputs hold 0 rows");
     } else {
-        let windows = if out.windows.is_empty() { String::new() } else { format!(" and {}/windows.csv", staged.shown()) };
+        let windows =
+            if out.windows.is_empty() { String::new() } else { format!(" and {}/windows.csv", staged.shown()) };
         eprintln!("driftscope: next: open {}/report.html{windows}", staged.shown());
     }
     let violations = !out.report.violations.is_empty()

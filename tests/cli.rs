@@ -1204,7 +1204,10 @@ fn a_mistyped_column_is_answered_with_the_nearest_names() {
         .assert()
         .code(2);
     let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
-    assert!(err.contains("--time-column: no column named 'event_tme' in any input; did you mean 'event_time'?"), "{err}");
+    assert!(
+        err.contains("--time-column: no column named 'event_tme' in any input; did you mean 'event_time'?"),
+        "{err}"
+    );
     let a = driftscope()
         .args(["baseline", "-q", "--columns", "Age,income", "-o"])
         .arg(d.path().join("b"))
@@ -1265,7 +1268,13 @@ fn watch_defaults_to_a_captures_inference_time() {
     let base = d.path().join("base");
     driftscope().args(["baseline", "-q", "-o"]).arg(&base).arg(&capture).assert().success();
     let out = d.path().join("out");
-    let a = driftscope().args(["watch", "-q", "--grace", "0s", "--once", "-b"]).arg(&base).arg("-o").arg(&out).arg(&input).assert();
+    let a = driftscope()
+        .args(["watch", "-q", "--grace", "0s", "--once", "-b"])
+        .arg(&base)
+        .arg("-o")
+        .arg(&out)
+        .arg(&input)
+        .assert();
     let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
     assert!(matches!(a.get_output().status.code(), Some(0 | 1)), "{err}");
     assert!(err.contains("1 files folded, 0 failed") && err.contains("29 windows closed"), "{err}");
@@ -1285,7 +1294,10 @@ fn watch_defaults_to_a_captures_inference_time() {
         .assert()
         .code(2);
     let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
-    assert!(err.contains("no column 'eventMetadata.inferenceTime' (the time of each row)") && err.contains("event_time"), "{err}");
+    assert!(
+        err.contains("no column 'eventMetadata.inferenceTime' (the time of each row)") && err.contains("event_time"),
+        "{err}"
+    );
 }
 
 /// Every job ends by saying what to open or run next, and its backend in a few words.
@@ -1293,7 +1305,8 @@ fn watch_defaults_to_a_captures_inference_time() {
 fn every_job_ends_with_what_to_open_next() {
     let d = tempfile::tempdir().unwrap();
     let base = d.path().join("base");
-    let a = driftscope().args(["baseline", "-o"]).arg(&base).arg(root().join("data/baseline.parquet")).assert().success();
+    let a =
+        driftscope().args(["baseline", "-o"]).arg(&base).arg(root().join("data/baseline.parquet")).assert().success();
     let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
     let last = err.lines().last().unwrap();
     assert_eq!(last, format!("driftscope: next: driftscope monitor -b {} -o OUT CAPTURES...", base.display()));

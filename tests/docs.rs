@@ -153,7 +153,9 @@ fn every_documented_flag_exists_on_its_command() {
             for flag in flags {
                 checked += 1;
                 assert!(
-                    h.contains(&format!("{flag} ")) || h.contains(&format!("{flag}\n")) || h.contains(&format!("{flag}=")),
+                    h.contains(&format!("{flag} "))
+                        || h.contains(&format!("{flag}\n"))
+                        || h.contains(&format!("{flag}=")),
                     "{}: `driftscope {command} {flag}` — {command} has no {flag}",
                     file.display()
                 );
@@ -232,7 +234,10 @@ fn message_parts(source: &str, marker: &str) -> Vec<String> {
         }
         out.push(part);
     }
-    out.into_iter().map(|p| p.trim().trim_matches(&[':', ';', ','][..]).trim().to_string()).filter(|p| p.len() >= 12).collect()
+    out.into_iter()
+        .map(|p| p.trim().trim_matches(&[':', ';', ','][..]).trim().to_string())
+        .filter(|p| p.len() >= 12)
+        .collect()
 }
 
 /// Every message the library gives about an option (`invalid(Opt::…)`) and every check of the
@@ -262,7 +267,11 @@ fn every_error_of_an_option_is_in_the_troubleshooting_chapter() {
         for marker in ["invalid(Opt::", "invalid(crate::Opt::", "bail!("] {
             for part in message_parts(&code, marker) {
                 checked += 1;
-                assert!(chapter.contains(&part), "{}: \"{part}\" is not in docs/src/troubleshooting.md", file.display());
+                assert!(
+                    chapter.contains(&part),
+                    "{}: \"{part}\" is not in docs/src/troubleshooting.md",
+                    file.display()
+                );
             }
         }
     }

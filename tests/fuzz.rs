@@ -31,7 +31,8 @@ fn seeds() -> &'static (PathBuf, Vec<u8>) {
             key: "k".into(),
             save: driftscope::output::write_atomic,
         };
-        profile_files(&s.files, &Request { plan: &plan, backend: &CpuBackend, progress: &pb, tap: None }, Some(&cp)).unwrap();
+        profile_files(&s.files, &Request { plan: &plan, backend: &CpuBackend, progress: &pb, tap: None }, Some(&cp))
+            .unwrap();
         (dir.clone(), std::fs::read(&cp.path).unwrap())
     })
 }

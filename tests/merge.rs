@@ -253,7 +253,9 @@ fn units_handed_over_in_other_pieces_give_the_file_engines_profile() {
     let s = driftscope::source::scan::scan(&[path.display().to_string()], &Role::is_identifier_name);
     let plan = ProfilePlan { edges: [("f0".to_string(), vec![-1.0, 0.0, 1.0].into())].into(), ..Default::default() };
     let pb = driftscope::engine::progress::Progress::hidden();
-    let engine = profile_files(&s.files, &Request { plan: &plan, backend: &CpuBackend, progress: &pb, tap: None }, None).unwrap();
+    let engine =
+        profile_files(&s.files, &Request { plan: &plan, backend: &CpuBackend, progress: &pb, tap: None }, None)
+            .unwrap();
 
     let file = std::fs::File::open(&path).unwrap();
     let groups =

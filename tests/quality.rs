@@ -544,10 +544,20 @@ fn quality_parquet(path: &std::path::Path, text: &str, prefix: &str) {
     crate::common::write_parquet(
         path,
         vec![
-            ("id", crate::common::arr(StringArray::from(rows.iter().map(|r| format!("{prefix}{}", r[0])).collect::<Vec<_>>()))),
+            (
+                "id",
+                crate::common::arr(StringArray::from(
+                    rows.iter().map(|r| format!("{prefix}{}", r[0])).collect::<Vec<_>>(),
+                )),
+            ),
             ("label", crate::common::arr(int(1))),
             ("prediction", crate::common::arr(int(2))),
-            ("probability", crate::common::arr(Float64Array::from(rows.iter().map(|r| r[3].parse::<f64>().unwrap()).collect::<Vec<_>>()))),
+            (
+                "probability",
+                crate::common::arr(Float64Array::from(
+                    rows.iter().map(|r| r[3].parse::<f64>().unwrap()).collect::<Vec<_>>(),
+                )),
+            ),
         ],
         300,
     );

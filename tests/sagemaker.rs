@@ -199,7 +199,8 @@ fn hand_written_sagemaker_baseline() {
 /// SageMaker's bootstrap, random: not compared.
 #[test]
 fn model_quality_matches_a_real_sagemaker_baseline() {
-    let Some(real) = crate::common::fixtures().map(|f| f.join("../sagemaker-real/aws-sagemaker-examples_model-quality-churn"))
+    let Some(real) =
+        crate::common::fixtures().map(|f| f.join("../sagemaker-real/aws-sagemaker-examples_model-quality-churn"))
     else {
         return;
     };
@@ -251,7 +252,12 @@ fn statistics_match_a_real_2025_sagemaker_baseline() {
     let theirs = crate::common::json(&real.join("statistics.json"));
     let d = tempfile::tempdir().unwrap();
     let out = d.path().join("base");
-    crate::common::driftscope().args(["baseline", "-q", "-o"]).arg(&out).arg(real.join("cardio_cleaned.csv")).assert().success();
+    crate::common::driftscope()
+        .args(["baseline", "-q", "-o"])
+        .arg(&out)
+        .arg(real.join("cardio_cleaned.csv"))
+        .assert()
+        .success();
     let mine = crate::common::json(&out.join("statistics.json"));
     assert_eq!(mine["dataset"]["item_count"], theirs["dataset"]["item_count"]);
     let feature = |doc: &serde_json::Value, name: &str| {
@@ -320,7 +326,11 @@ fn iso_text_is_a_string_as_in_sagemakers_container() {
     let f = d.path().join("housing.csv");
     let mut text = String::from("price,state,date_added\n");
     for i in 0..500 {
-        text.push_str(&format!("{},{},2024-10-27T17:39:31Z\n", 100_000 + (i * 7919) % 900_000, ["CA", "NY", "TX"][i % 3]));
+        text.push_str(&format!(
+            "{},{},2024-10-27T17:39:31Z\n",
+            100_000 + (i * 7919) % 900_000,
+            ["CA", "NY", "TX"][i % 3]
+        ));
     }
     std::fs::write(&f, text).unwrap();
     // The container's files for this table, written by hand in its shapes.

@@ -404,11 +404,15 @@ fn verdict_table(report: &MonitorReport) -> Result<RecordBatch, arrow_schema::Ar
         ("psi", num(&|x| x.numeric.as_ref().map(|m| m.psi).or_else(|| x.categorical.as_ref().map(|m| m.psi)))),
         (
             "js_distance",
-            num(&|x| x.numeric.as_ref().map(|m| m.js_distance).or_else(|| x.categorical.as_ref().map(|m| m.js_distance))),
+            num(&|x| {
+                x.numeric.as_ref().map(|m| m.js_distance).or_else(|| x.categorical.as_ref().map(|m| m.js_distance))
+            }),
         ),
         (
             "linf_simple",
-            num(&|x| x.numeric.as_ref().map(|m| m.linf_simple).or_else(|| x.categorical.as_ref().map(|m| m.linf_simple))),
+            num(&|x| {
+                x.numeric.as_ref().map(|m| m.linf_simple).or_else(|| x.categorical.as_ref().map(|m| m.linf_simple))
+            }),
         ),
     ])
 }
@@ -419,7 +423,12 @@ fn verdict_table(report: &MonitorReport) -> Result<RecordBatch, arrow_schema::Ar
 /// or a monitoring run already.
 #[pyfunction]
 #[pyo3(signature = (data, dir, columns=None))]
-fn baseline(py: Python<'_>, data: &Bound<'_, PyAny>, dir: PathBuf, columns: Option<Vec<String>>) -> PyResult<Vec<String>> {
+fn baseline(
+    py: Python<'_>,
+    data: &Bound<'_, PyAny>,
+    dir: PathBuf,
+    columns: Option<Vec<String>>,
+) -> PyResult<Vec<String>> {
     let batches = match data.cast::<pyo3::types::PyList>() {
         Ok(items) => {
             let mut all = Vec::new();
@@ -436,7 +445,12 @@ fn baseline(py: Python<'_>, data: &Bound<'_, PyAny>, dir: PathBuf, columns: Opti
     let written = py
         .detach(|| -> driftscope_core::Result<Vec<PathBuf>> {
             use driftscope_core::output::export::{export, BaselineFiles, BASELINE};
-            driftscope_core::output::folder::check_output(&dir, None, driftscope_core::output::folder::Job::Baseline, false)?;
+            driftscope_core::output::folder::check_output(
+                &dir,
+                None,
+                driftscope_core::output::folder::Job::Baseline,
+                false,
+            )?;
             let profile = driftscope_core::jobs::baseline::baseline_of_batches(&batches, columns, &CpuBackend)?;
             let statistics = driftscope_core::judge::baseline::statistics(&profile);
             let constraints = driftscope_core::judge::baseline::suggest_constraints(&profile);

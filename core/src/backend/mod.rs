@@ -73,15 +73,24 @@ pub fn check_groups(plan: &FoldPlan, rows: usize, groups: &[Range<usize>]) -> Re
     let mut at = 0;
     for g in groups {
         if g.start != at || g.end < g.start {
-            return Err(crate::error::backend::BackendError::Unfit(format!("row groups of a batch must be consecutive: {g:?} after row {at}")).into());
+            return Err(crate::error::backend::BackendError::Unfit(format!(
+                "row groups of a batch must be consecutive: {g:?} after row {at}"
+            ))
+            .into());
         }
         at = g.end;
     }
     if at != rows {
-        return Err(crate::error::backend::BackendError::Unfit(format!("row groups cover {at} of the batch's {rows} rows")).into());
+        return Err(crate::error::backend::BackendError::Unfit(format!(
+            "row groups cover {at} of the batch's {rows} rows"
+        ))
+        .into());
     }
     if groups.len() > 1 && plan.columns.iter().any(ColumnTask::sketched) {
-        return Err(crate::error::backend::BackendError::Unfit("a plan with quantile sketches folds one group of rows per batch".into()).into());
+        return Err(crate::error::backend::BackendError::Unfit(
+            "a plan with quantile sketches folds one group of rows per batch".into(),
+        )
+        .into());
     }
     Ok(())
 }
@@ -147,6 +156,7 @@ pub fn gpu_backend(allow_software: bool) -> Result<(Box<dyn Backend>, String)> {
     #[cfg(not(feature = "gpu"))]
     {
         let _ = allow_software;
-        Err(crate::error::backend::BackendError::NoAdapter("driftscope was built without its gpu feature".into()).into())
+        Err(crate::error::backend::BackendError::NoAdapter("driftscope was built without its gpu feature".into())
+            .into())
     }
 }

@@ -37,9 +37,9 @@ mod text;
 pub mod window;
 
 pub use files::{profile_files, Checkpoint, FileStamp, Outcome, Request};
-pub use tap::Tap;
 pub use profiler::{
     flat_schema, profile_batches, profile_unit, ProfilePlan, ProfileSet, Profiler, Segment, SegmentKey,
     BATCHES_PER_PROFILER, INPUT_ORDER, PARTITION_TIME,
 };
+pub use tap::Tap;
 pub use text::{classify, TextKind};

@@ -64,7 +64,9 @@ pub enum QualityError {
         source: arrow_schema::ArrowError,
     },
     /// No row could be scored.
-    #[error("no row could be scored ({rows} prediction rows: {nulls} with a null value, {unlabelled} without a label)")]
+    #[error(
+        "no row could be scored ({rows} prediction rows: {nulls} with a null value, {unlabelled} without a label)"
+    )]
     NothingScored {
         /// Prediction rows read.
         rows: u64,

@@ -82,7 +82,8 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
     let truth = if quality.is_some() { ground_truth(opts)? } else { None };
     let scoring = scoring(opts, quality.as_ref(), &s.files, truth.as_deref(), None)?;
     let tap = scoring.as_ref().map(|t| t as &dyn crate::engine::Tap);
-    let first = profile_pass(opts, &mut guard, &s.files, &plan, (backend.as_ref(), tap), ("baseline-1", "baseline 1/2"))?;
+    let first =
+        profile_pass(opts, &mut guard, &s.files, &plan, (backend.as_ref(), tap), ("baseline-1", "baseline 1/2"))?;
     let resumed = first.resumed;
     let (mut profile, mut skipped) = (first.profile, first.skipped);
     strict_check(opts, &skipped)?;
@@ -96,7 +97,8 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
     let edges = baseline::plan_edges(&profile);
     if !edges.is_empty() {
         let plan = histogram_plan(edges);
-        let out2 = profile_pass(opts, &mut guard, &good, &plan, (backend.as_ref(), None), ("baseline-2", "baseline 2/2"))?;
+        let out2 =
+            profile_pass(opts, &mut guard, &good, &plan, (backend.as_ref(), None), ("baseline-2", "baseline 2/2"))?;
         let (second, failed2) = (out2.profile, out2.skipped);
         if let Some(f) = failed2.first() {
             return Err(Error::input(&f.path, format!("failed on the second pass: {}", f.error)));

@@ -94,7 +94,8 @@ pub fn run_calibrate(opts: &JobOptions, baseline_dir: &std::path::Path, rate: f6
         baseline: base.dir.display().to_string(),
         features: &calibrations,
     };
-    let files = BaselineFiles { statistics: &base.statistics, constraints: &constraints, profile: base.profile.as_ref() };
+    let files =
+        BaselineFiles { statistics: &base.statistics, constraints: &constraints, profile: base.profile.as_ref() };
     let exporters = if base.profile.is_some() { BASELINE } else { BASELINE_WITHOUT_PROFILE };
     let mut written = export(&opts.output, exporters, &files)?;
     written.extend(write_files(&opts.output, [("calibration.json", to_json(&file))])?);

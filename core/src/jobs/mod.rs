@@ -149,7 +149,10 @@ fn scan_inputs(opts: &JobOptions) -> Result<Scan> {
         for c in cols {
             if !s.columns.iter().any(|u| crate::source::decode::names_root(c, &u.name)) {
                 let names: Vec<&str> = s.columns.iter().map(|u| u.name.as_str()).collect();
-                return Err(invalid(Opt::Columns, format!("no column named '{c}' in any input{}", did_you_mean(c, &names))));
+                return Err(invalid(
+                    Opt::Columns,
+                    format!("no column named '{c}' in any input{}", did_you_mean(c, &names)),
+                ));
             }
         }
     }
@@ -336,7 +339,10 @@ fn time_column(t: &TimeOptions, s: &Scan) -> Result<WindowOptions> {
         Some(c) if flat.iter().any(|(f, _)| f == c) => c.clone(),
         Some(c) => {
             let names: Vec<&str> = flat.iter().map(|(n, _)| n.as_str()).collect();
-            return Err(invalid(Opt::TimeColumn, format!("no column named '{c}' in any input{}", did_you_mean(c, &names))));
+            return Err(invalid(
+                Opt::TimeColumn,
+                format!("no column named '{c}' in any input{}", did_you_mean(c, &names)),
+            ));
         }
         None => match CAPTURE_TIME.iter().find(|n| flat.iter().any(|(f, _)| f == *n)) {
             Some(n) => n.to_string(),

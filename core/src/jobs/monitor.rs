@@ -8,8 +8,8 @@ use crate::engine::SegmentKey;
 use crate::error::{Opt, Result};
 use crate::judge::baseline::{self, Baseline};
 use crate::judge::drift::{self};
-use crate::output::report::{self, BaselineInfo, InputSummary, MonitorReport, Summary};
 use crate::output::export::{export, MonitorRun};
+use crate::output::report::{self, BaselineInfo, InputSummary, MonitorReport, Summary};
 use crate::output::{to_json, write_atomic};
 use crate::profile::DatasetProfile;
 use crate::quality::run::QualityBaseline;
@@ -200,8 +200,7 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
         let out = crate::quality::run::finish_pass(scoring, resumed, &good)?;
         report.model_quality = Some(monitor_quality(opts, settings.clone(), out, qbase.as_ref(), &mut written)?);
     }
-    let mut points =
-        vec![crate::output::metrics::Point::of(
+    let mut points = vec![crate::output::metrics::Point::of(
         chrono::Utc::now().timestamp_millis(),
         &report.features,
         &current,
@@ -336,7 +335,8 @@ fn profile_inputs(
         Some(b) => b.edges(),
         None => {
             // Bin edges from the inputs' own quantiles: a first pass.
-            let p = profile_pass(opts, guard, &s.files, &first, (backend.as_ref(), None), ("monitor-1", "monitor 1/2"))?;
+            let p =
+                profile_pass(opts, guard, &s.files, &first, (backend.as_ref(), None), ("monitor-1", "monitor 1/2"))?;
             strict_check(opts, &p.skipped)?;
             baseline::plan_edges(&p.profile)
         }

@@ -133,20 +133,13 @@ impl<'b> Watcher<'b> {
         let path = opts.output.join(STATE);
         let state = match std::fs::read(&path) {
             Ok(bytes) => {
-                let body = crate::codec::unseal(&bytes).ok_or_else(|| {
-                    Error::State {
-                        path: path.clone(),
-                        message: "damaged watch state (its fingerprint does not match); remove it to start over".into(),
-                    }
+                let body = crate::codec::unseal(&bytes).ok_or_else(|| Error::State {
+                    path: path.clone(),
+                    message: "damaged watch state (its fingerprint does not match); remove it to start over".into(),
                 })?;
-                let mut s: State = serde_json::from_slice(body).map_err(|e| {
-                    Error::State {
-                        path: path.clone(),
-                        message: format!(
-                            "unreadable watch state ({}); remove it to start over",
-                            crate::error::one_line(e)
-                        ),
-                    }
+                let mut s: State = serde_json::from_slice(body).map_err(|e| Error::State {
+                    path: path.clone(),
+                    message: format!("unreadable watch state ({}); remove it to start over", crate::error::one_line(e)),
                 })?;
                 if s.key != key {
                     return Err(Error::State {

@@ -231,17 +231,14 @@ pub fn suggest_constraints(p: &DatasetProfile) -> Constraints {
             // histogram is kept, and at most a tenth of its values occur once.
             let singletons = c.categories.exact.values().filter(|&&n| n == 1).count();
             let domain = match t {
-                InferredType::String => {
-                    histogram_kept(c) && singletons as f64 <= MAX_SINGLETON_SHARE * distinct as f64
-                }
+                InferredType::String => histogram_kept(c) && singletons as f64 <= MAX_SINGLETON_SHARE * distinct as f64,
                 InferredType::Boolean => c.categories.is_exact() && distinct > 0 && distinct <= MAX_DOMAIN,
                 _ => false,
             };
-            let string_constraints = domain
-                .then(|| StringConstraints {
-                    domains: Some(c.categories.exact.keys().cloned().collect()),
-                    extra: BTreeMap::new(),
-                });
+            let string_constraints = domain.then(|| StringConstraints {
+                domains: Some(c.categories.exact.keys().cloned().collect()),
+                extra: BTreeMap::new(),
+            });
             let mut overrides =
                 share_overrides(c, t, string_constraints.is_some(), num_constraints.is_some() && non_negative);
             if c.role != Role::Feature {

@@ -77,7 +77,11 @@ pub fn check(baseline: &Baseline, current: &DatasetProfile, drift: &[FeatureDrif
                     d.distance.unwrap_or(f64::NAN),
                     d.threshold.unwrap_or(f64::NAN)
                 ),
-                figures: d.distance.zip(d.threshold).map(|(observed, limit)| Figures { observed, limit, baseline: None }),
+                figures: d.distance.zip(d.threshold).map(|(observed, limit)| Figures {
+                    observed,
+                    limit,
+                    baseline: None,
+                }),
             });
         }
     }
@@ -143,7 +147,13 @@ fn check_column(baseline: &Baseline, name: &str, col: &ColumnProfile, out: &mut 
             let inside: u64 = col.categories.exact.iter().filter(|(k, _)| domain.contains(k)).map(|(_, v)| v).sum();
             let share = inside as f64 / col.present() as f64;
             if share < cfg.domain_content_threshold {
-                out.push(ratio_violation(name, CheckType::CategoricalValuesCheck, share, cfg.domain_content_threshold, None));
+                out.push(ratio_violation(
+                    name,
+                    CheckType::CategoricalValuesCheck,
+                    share,
+                    cfg.domain_content_threshold,
+                    None,
+                ));
             }
         }
     }

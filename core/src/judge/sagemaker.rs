@@ -427,7 +427,11 @@ impl Violation {
                 format!("{} of values are non-negative; the limit is {}{base}", pct(f.observed), pct(f.limit))
             }
             CheckType::CategoricalValuesCheck => {
-                format!("{} of values are in the baseline's domain; the limit is {}{base}", pct(f.observed), pct(f.limit))
+                format!(
+                    "{} of values are in the baseline's domain; the limit is {}{base}",
+                    pct(f.observed),
+                    pct(f.limit)
+                )
             }
             CheckType::BaselineDriftCheck => {
                 format!("drift distance {:.3} is above the threshold {:.3}", f.observed, f.limit)

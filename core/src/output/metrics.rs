@@ -244,9 +244,11 @@ pub fn prometheus(point: &Point, labels: &Labels, windows: Option<usize>) -> Str
             "Threshold the feature's drift distance is compared with (its method says which side drifts).",
             &|f| f.threshold,
         ),
-        ("driftscope_feature_drifted", "1 when the feature drifted, 0 when it did not (absent when not compared).", &|f| {
-            f.drifted.map(|d| if d { 1.0 } else { 0.0 })
-        }),
+        (
+            "driftscope_feature_drifted",
+            "1 when the feature drifted, 0 when it did not (absent when not compared).",
+            &|f| f.drifted.map(|d| if d { 1.0 } else { 0.0 }),
+        ),
         ("driftscope_feature_violations", "Constraint violations of the feature, drift included.", &|f| {
             Some(f.violations as f64)
         }),

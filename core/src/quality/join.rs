@@ -552,7 +552,9 @@ impl<'a> Scoring<'a> {
         let s = req.settings;
         let ids = id_columns(f, req.id_column);
         match (&self.side, unit) {
-            (Side::Unjoined, Unit::Scored(t, at)) => score_batch(t, s, fi, f, b, &ids, at, &|_| None, false, req.window),
+            (Side::Unjoined, Unit::Scored(t, at)) => {
+                score_batch(t, s, fi, f, b, &ids, at, &|_| None, false, req.window)
+            }
             (Side::Memory { labels, matched }, Unit::Scored(t, at)) => {
                 let look = |id: &str| {
                     labels.map.get(id).map(|(l, slot)| {
@@ -763,7 +765,6 @@ fn read_labels(req: &QualityRequest, truth: &[ScannedFile]) -> Result<(Labels, O
     let spilled = spill.into_inner().expect("spill lock");
     Ok((labels, spilled))
 }
-
 
 /// What joining the spilled partitions found.
 struct Joined {

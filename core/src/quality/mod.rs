@@ -201,7 +201,6 @@ impl Value<'_> {
     }
 }
 
-
 /// A sum with Neumaier's compensation: exact to the last bits over millions of terms.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 struct Sum(f64, f64);

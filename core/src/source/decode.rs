@@ -14,8 +14,8 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 #[cfg(feature = "parquet")]
 use parquet::arrow::ProjectionMask;
 
-use crate::error::{Error, Result};
 use crate::error::source::{SourceError, SourceResult};
+use crate::error::{Error, Result};
 use crate::source::scan::{Format, ScannedFile};
 
 /// Rows per decoded batch: what a backend folds at once ([`crate::backend::MAX_BATCH_ROWS`], the

@@ -18,8 +18,8 @@ use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::error::{one_line, Error, Result};
 use crate::error::source::SourceResult;
+use crate::error::{one_line, Error, Result};
 use crate::source::text::{self, TextFile};
 
 /// An input that could not be used, and why.
