@@ -11,33 +11,21 @@ fn git(args: &[&str]) -> Option<String> {
 
 fn main() {
     let version = env!("CARGO_PKG_VERSION");
-    let stamped = match (git(&["rev-parse", "--short=9", "HEAD"]), git(&["log", "-1", "--format=%cs"])) {
-        (Some(commit), Some(date)) => {
-            let dirty = git(&["status", "--porcelain", "--untracked-files=no"]).map_or("", |_| ", modified");
-            format!("{version} ({commit} {date}{dirty})")
-        }
-        _ => version.to_string(),
+    let stamped = match git(&["log", "-1", "--abbrev=9", "--format=%h %cs"]) {
+        Some(commit_and_date) => format!("{version} ({commit_and_date})"),
+        None => version.to_string(),
     };
     println!("cargo:rustc-env=DRIFTSCOPE_VERSION={stamped}");
-    // Stamp again when the checkout moves to another commit (only paths that exist: a missing
-    // one would rebuild every time).
-    let git_dir = git(&["rev-parse", "--git-dir"]).map(std::path::PathBuf::from);
-    if let Some(dir) = git_dir {
+    // Stamp again when the checkout moves to another commit: HEAD, the branch it names, and the
+    // packed refs (only paths that exist: a missing one would rebuild every time).
+    if let Some(dir) = git(&["rev-parse", "--git-dir"]).map(std::path::PathBuf::from) {
         let head = dir.join("HEAD");
-        if head.exists() {
-            println!("cargo:rerun-if-changed={}", head.display());
-        }
-        if let Some(r) =
-            std::fs::read_to_string(&head).ok().and_then(|h| h.strip_prefix("ref: ").map(|r| r.trim().to_string()))
-        {
-            let reference = dir.join(r);
-            if reference.exists() {
-                println!("cargo:rerun-if-changed={}", reference.display());
+        let branch =
+            std::fs::read_to_string(&head).ok().and_then(|h| h.strip_prefix("ref: ").map(|r| dir.join(r.trim())));
+        for path in [Some(head), branch, Some(dir.join("packed-refs"))].into_iter().flatten() {
+            if path.exists() {
+                println!("cargo:rerun-if-changed={}", path.display());
             }
-        }
-        let index = dir.join("index");
-        if index.exists() {
-            println!("cargo:rerun-if-changed={}", index.display());
         }
     }
     println!("cargo:rerun-if-changed=build.rs");

@@ -260,13 +260,10 @@ fn statistics_match_a_real_2025_sagemaker_baseline() {
         .success();
     let mine = crate::common::json(&out.join("statistics.json"));
     assert_eq!(mine["dataset"]["item_count"], theirs["dataset"]["item_count"]);
-    let feature = |doc: &serde_json::Value, name: &str| {
-        doc["features"].as_array().unwrap().iter().find(|f| f["name"] == name).cloned()
-    };
     let mut compared = 0;
     for t in theirs["features"].as_array().unwrap() {
         let name = t["name"].as_str().unwrap();
-        let Some(m) = feature(&mine, name) else { continue };
+        let Some(m) = crate::common::feature(&mine, name) else { continue };
         compared += 1;
         assert_eq!(m["inferred_type"], t["inferred_type"], "{name}");
         let (a, b) = (&m["numerical_statistics"], &t["numerical_statistics"]);
@@ -302,9 +299,7 @@ fn string_domains_and_buckets_follow_deequs_rules() {
     crate::common::driftscope().args(["baseline", "-q", "-o"]).arg(&out).arg(&f).assert().success();
     let stats = crate::common::json(&out.join("statistics.json"));
     let cons = crate::common::json(&out.join("constraints.json"));
-    let pick = |doc: &serde_json::Value, name: &str| {
-        doc["features"].as_array().unwrap().iter().find(|x| x["name"] == name).unwrap().clone()
-    };
+    let pick = |doc: &serde_json::Value, name: &str| crate::common::feature(doc, name).unwrap();
     let buckets = |name: &str| {
         pick(&stats, name)["string_statistics"]["distribution"]["categorical"]["buckets"].as_array().map(Vec::len)
     };
@@ -376,9 +371,7 @@ fn iso_text_is_a_string_as_in_sagemakers_container() {
     crate::common::driftscope().args(["baseline", "-q", "-o"]).arg(&own).arg(&f).assert().success();
     let s = crate::common::json(&own.join("statistics.json"));
     let c = crate::common::json(&own.join("constraints.json"));
-    let pick = |doc: &serde_json::Value, name: &str| {
-        doc["features"].as_array().unwrap().iter().find(|x| x["name"] == name).unwrap().clone()
-    };
+    let pick = |doc: &serde_json::Value, name: &str| crate::common::feature(doc, name).unwrap();
     assert_eq!(pick(&s, "date_added")["inferred_type"], "String");
     assert_eq!(pick(&c, "date_added")["string_constraints"]["domains"], serde_json::json!(["2024-10-27T17:39:31Z"]));
     assert_eq!(

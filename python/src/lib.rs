@@ -391,29 +391,18 @@ fn verdict_table(report: &MonitorReport) -> Result<RecordBatch, arrow_schema::Ar
             .map(|x| report.violations.iter().filter(|v| v.feature_name == x.name).count() as u64)
             .collect::<UInt64Array>(),
     );
-    let json_str = |v: serde_json::Value| v.as_str().map(str::to_string);
     RecordBatch::try_from_iter([
         ("feature", text(&|x| Some(x.name.clone()))),
-        ("kind", text(&|x| serde_json::to_value(x.kind).ok().and_then(json_str))),
-        ("status", text(&|x| serde_json::to_value(x.status).ok().and_then(json_str))),
+        ("kind", text(&|x| Some(x.kind.to_string()))),
+        ("status", text(&|x| Some(x.status.to_string()))),
         ("method", text(&|x| x.method.clone())),
         ("distance", num(&|x| x.distance)),
         ("threshold", num(&|x| x.threshold)),
         ("reason", text(&|x| x.reason.clone())),
         ("violations", violations),
-        ("psi", num(&|x| x.numeric.as_ref().map(|m| m.psi).or_else(|| x.categorical.as_ref().map(|m| m.psi)))),
-        (
-            "js_distance",
-            num(&|x| {
-                x.numeric.as_ref().map(|m| m.js_distance).or_else(|| x.categorical.as_ref().map(|m| m.js_distance))
-            }),
-        ),
-        (
-            "linf_simple",
-            num(&|x| {
-                x.numeric.as_ref().map(|m| m.linf_simple).or_else(|| x.categorical.as_ref().map(|m| m.linf_simple))
-            }),
-        ),
+        ("psi", num(&|x| x.psi())),
+        ("js_distance", num(&|x| x.js_distance())),
+        ("linf_simple", num(&|x| x.linf_simple())),
     ])
 }
 
@@ -444,7 +433,6 @@ fn baseline(
     }
     let written = py
         .detach(|| -> driftscope_core::Result<Vec<PathBuf>> {
-            use driftscope_core::output::export::{export, BaselineFiles, BASELINE};
             driftscope_core::output::folder::check_output(
                 &dir,
                 None,
@@ -452,10 +440,7 @@ fn baseline(
                 false,
             )?;
             let profile = driftscope_core::jobs::baseline::baseline_of_batches(&batches, columns, &CpuBackend)?;
-            let statistics = driftscope_core::judge::baseline::statistics(&profile);
-            let constraints = driftscope_core::judge::baseline::suggest_constraints(&profile);
-            let files = BaselineFiles { statistics: &statistics, constraints: &constraints, profile: Some(&profile) };
-            export(&dir, BASELINE, &files)
+            driftscope_core::output::write_baseline_files(&dir, &profile)
         })
         .map_err(baseline_error)?;
     Ok(written.into_iter().map(|p| p.display().to_string()).collect())

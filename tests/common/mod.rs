@@ -34,6 +34,11 @@ pub fn json(path: &Path) -> serde_json::Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: invalid JSON: {e}", path.display()))
 }
 
+/// The entry named `name` of a SageMaker file's `features` list (statistics or constraints).
+pub fn feature(doc: &serde_json::Value, name: &str) -> Option<serde_json::Value> {
+    doc["features"].as_array()?.iter().find(|f| f["name"] == name).cloned()
+}
+
 /// Shorthand for an Arc'd array.
 pub fn arr<A: arrow_array::Array + 'static>(a: A) -> ArrayRef {
     Arc::new(a)

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use crate::engine::ProfilePlan;
 use crate::error::{Error, Result};
 use crate::judge::baseline::{self};
-use crate::output::export::{export, BaselineFiles};
 use crate::profile::DatasetProfile;
 use crate::quality::join::QualityOutcome;
 use crate::source::scan::Skipped;
@@ -115,10 +114,7 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
         }
         _ => None,
     };
-    let stats = baseline::statistics(&profile);
-    let constraints = baseline::suggest_constraints(&profile);
-    let files = BaselineFiles { statistics: &stats, constraints: &constraints, profile: Some(&profile) };
-    let mut written = export(&opts.output, crate::output::export::BASELINE, &files)?;
+    let mut written = crate::output::write_baseline_files(&opts.output, &profile)?;
     let quality = match quality {
         Some((settings, out)) => {
             written.extend(crate::output::quality::write_baseline(&opts.output, &settings, &out)?);
@@ -130,7 +126,7 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
         profile,
         skipped: all_skipped,
         files: good.len(),
-        resumed: first.resumed,
+        resumed,
         schema_differences: s.schema_differences,
         written,
         backend: backend_note,

@@ -129,8 +129,14 @@ fn no_input(skipped: &[Skipped]) -> Error {
     Error::NoInput(skipped.iter().map(|k| format!("{}: {}", k.path, k.error)).collect::<Vec<_>>().join("; "))
 }
 
+/// How a job reads its inputs and ground truth: identifiers as plain strings, CSV with the
+/// delimiter asked for.
+fn read_as(delimiter: Option<u8>) -> ScanOptions<'static> {
+    ScanOptions { plain: &Role::is_identifier_name, delimiter }
+}
+
 fn scan_inputs(opts: &JobOptions) -> Result<Scan> {
-    let s = scan_with(&opts.inputs, &ScanOptions { plain: &Role::is_identifier_name, delimiter: opts.delimiter });
+    let s = scan_with(&opts.inputs, &read_as(opts.delimiter));
     for w in &s.warnings {
         eprintln!("warning: {w}");
     }
@@ -164,10 +170,7 @@ fn ground_truth(opts: &JobOptions) -> Result<Option<Vec<ScannedFile>>> {
     if opts.quality.ground_truth.is_empty() {
         return Ok(None);
     }
-    let s = scan_with(
-        &opts.quality.ground_truth,
-        &ScanOptions { plain: &Role::is_identifier_name, delimiter: opts.delimiter },
-    );
+    let s = scan_with(&opts.quality.ground_truth, &read_as(opts.delimiter));
     for w in &s.warnings {
         eprintln!("warning: {w}");
     }

@@ -26,7 +26,6 @@ use crate::engine::{profile_files, FileStamp, ProfilePlan, ProfileSet, Request, 
 use crate::error::{Error, Result};
 use crate::judge::baseline::Baseline;
 use crate::output::write_atomic;
-use crate::profile::Role;
 use crate::time::timeline::{self, WindowReference, WindowResult};
 
 /// How to watch.
@@ -206,30 +205,32 @@ impl<'b> Watcher<'b> {
         (ready, unsettled)
     }
 
+    /// Why file `f` cannot be folded by time: it has no time column. `None` when it has one.
+    fn without_time(&self, f: &crate::source::scan::ScannedFile) -> Option<String> {
+        let column = &self.opts.time_column;
+        let schema = crate::engine::flat_schema(f.schema());
+        if schema.index_of(column).is_ok() {
+            return None;
+        }
+        let names: Vec<&str> = schema.fields().iter().take(12).map(|x| x.name().as_str()).collect();
+        Some(format!(
+            "no column '{column}' (the time of each row); name it with the time column option (columns: {})",
+            names.join(", ")
+        ))
+    }
+
     /// Folds one complete file into the open windows and saves the state.
     fn fold(&mut self, path: &Path) -> Result<bool> {
         let st = FileStamp::of(path);
-        let s = crate::source::scan::scan_with(
-            &[path.display().to_string()],
-            &crate::source::scan::ScanOptions { plain: &Role::is_identifier_name, delimiter: self.opts.delimiter },
-        );
+        let s = crate::source::scan::scan_with(&[path.display().to_string()], &super::read_as(self.opts.delimiter));
         self.pending.remove(path);
         self.state.failed.retain(|(d, _)| d.path != st.path);
-        let column = &self.opts.time_column;
-        let outcome = match s.files.first() {
-            None => Err(s.skipped.first().map_or("unreadable".into(), |k| k.error.clone())),
-            // A file without the time column would only add rows without a time.
-            Some(f) if crate::engine::flat_schema(f.schema()).index_of(column).is_err() => Err(format!(
-                "no column '{column}' (the time of each row); name it with the time column option (columns: {})",
-                crate::engine::flat_schema(f.schema())
-                    .fields()
-                    .iter()
-                    .take(12)
-                    .map(|x| x.name().as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
-            Some(_) => {
+        // A file without the time column would only add rows without a time.
+        let without_time = s.files.first().and_then(|f| self.without_time(f));
+        let outcome = match (s.files.first(), without_time) {
+            (None, _) => Err(s.skipped.first().map_or("unreadable".into(), |k| k.error.clone())),
+            (Some(_), Some(why)) => Err(why),
+            (Some(_), None) => {
                 let pb = crate::engine::progress::Progress::hidden();
                 let req = Request { plan: &self.plan, backend: self.backend, progress: &pb, tap: None };
                 let o = profile_files(&s.files, &req, None)?;

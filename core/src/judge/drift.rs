@@ -143,6 +143,26 @@ impl FeatureDrift {
     pub fn drifted(&self) -> bool {
         self.status == Verdict::Drift
     }
+
+    /// A metric both kinds of feature have, from whichever metrics this one has.
+    fn either(&self, numeric: fn(&NumericMetrics) -> f64, categorical: fn(&CategoricalMetrics) -> f64) -> Option<f64> {
+        self.numeric.as_ref().map(numeric).or_else(|| self.categorical.as_ref().map(categorical))
+    }
+
+    /// PSI against the reference, when compared.
+    pub fn psi(&self) -> Option<f64> {
+        self.either(|m| m.psi, |m| m.psi)
+    }
+
+    /// Jensen–Shannon distance against the reference, when compared.
+    pub fn js_distance(&self) -> Option<f64> {
+        self.either(|m| m.js_distance, |m| m.js_distance)
+    }
+
+    /// The raw L∞ (before the robust rule's allowance), when compared.
+    pub fn linf_simple(&self) -> Option<f64> {
+        self.either(|m| m.linf_simple, |m| m.linf_simple)
+    }
 }
 
 /// L∞ between two sketches' CDFs, evaluated at every retained item of both.

@@ -85,8 +85,6 @@ pub struct ViolationsJson;
 pub struct DriftJson;
 /// `report.html`: the report as one self-contained page.
 pub struct HtmlReport;
-/// The report as Markdown (printed by the CLI, returned by the library).
-pub struct MarkdownReport;
 /// `windows.csv`: one row per window and feature.
 pub struct WindowsCsv;
 /// `windows.parquet`: the same table as `windows.csv`.
@@ -135,15 +133,6 @@ impl Exporter<MonitorRun<'_>> for HtmlReport {
     }
     fn serialize(&self, run: &MonitorRun<'_>) -> Result<Vec<u8>> {
         Ok(super::report::html::render(run.report).into_bytes())
-    }
-}
-
-impl Exporter<MonitorRun<'_>> for MarkdownReport {
-    fn file_name(&self) -> &'static str {
-        "report.md"
-    }
-    fn serialize(&self, run: &MonitorRun<'_>) -> Result<Vec<u8>> {
-        Ok(super::report::markdown::render(run.report).into_bytes())
     }
 }
 

@@ -77,6 +77,18 @@ pub fn write_files<N: AsRef<Path>>(dir: &Path, files: impl IntoIterator<Item = (
     Ok(written)
 }
 
+/// Writes a baseline's files into `out` from its profile: `statistics.json`, `constraints.json`
+/// (suggested from the profile) and `profile.json`, each atomically; returns their paths.
+///
+/// # Errors
+/// [`Error::Output`] when a file cannot be written.
+pub fn write_baseline_files(out: &Path, profile: &DatasetProfile) -> Result<Vec<PathBuf>> {
+    let statistics = crate::judge::baseline::statistics(profile);
+    let constraints = crate::judge::baseline::suggest_constraints(profile);
+    let files = export::BaselineFiles { statistics: &statistics, constraints: &constraints, profile: Some(profile) };
+    export::export(out, export::BASELINE, &files)
+}
+
 /// Writes a monitoring run's files into `out`: `statistics.json`, `constraint_violations.json`,
 /// `drift.json`, `profile.json` and `report.html` (each atomically); returns their paths.
 ///

@@ -91,12 +91,9 @@ pub fn calibrate(results: &[WindowResult], rate: f64) -> Vec<Calibration> {
         // Under the robust rule a normal window scores 0 once the allowance is taken off, so its
         // quantile would be a threshold of 0: the raw L∞ is calibrated instead, and the feature
         // judged by it (`Simple`).
-        let raw = |f: &crate::judge::drift::FeatureDrift| {
-            f.numeric.as_ref().map(|m| m.linf_simple).or_else(|| f.categorical.as_ref().map(|m| m.linf_simple))
-        };
         let values: Vec<f64> = if method == "linf_robust" {
             method = "linf_simple".into();
-            compared.iter().filter_map(|f| raw(f)).collect()
+            compared.iter().filter_map(|f| f.linf_simple()).collect()
         } else {
             compared.iter().filter_map(|f| f.distance).collect()
         };
