@@ -6,7 +6,7 @@
 //! Each series goes through the command line as a user's data would: written to Parquet (a
 //! column per dimension, a time column giving each point's position), then
 //! `driftscope changepoints --window-rows 1 --time-column t --method M`; the change points of
-//! every dimension's `mean` series are pooled.
+//! every record that lists a dimension's `mean` series are pooled.
 //!
 //! `cargo run --release --example tcpd -- series.json [path/to/driftscope]`
 
@@ -37,9 +37,11 @@ fn write(path: &Path, s: &Series) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn detect(bin: &Path, data: &Path, out: &Path, method: &str) -> anyhow::Result<Vec<usize>> {
+fn detect(bin: &Path, data: &Path, out: &Path, method: &[&str]) -> anyhow::Result<Vec<usize>> {
     let o = std::process::Command::new(bin)
-        .args(["changepoints", "-q", "--window-rows", "1", "--time-column", "t", "--method", method, "-o"])
+        .args(["changepoints", "-q", "--window-rows", "1", "--time-column", "t", "--method"])
+        .args(method)
+        .arg("-o")
         .arg(out)
         .arg(data)
         .output()?;
@@ -49,7 +51,7 @@ fn detect(bin: &Path, data: &Path, out: &Path, method: &str) -> anyhow::Result<V
         .as_array()
         .into_iter()
         .flatten()
-        .filter(|c| c["series"] == "mean")
+        .filter(|c| c["series"].as_array().is_some_and(|s| s.iter().any(|s| s == "mean")))
         .filter_map(|c| c["window_index"].as_u64().map(|i| i as usize))
         .collect();
     at.sort_unstable();
@@ -64,11 +66,13 @@ fn main() -> anyhow::Result<()> {
     let bin = Path::new(&bin);
     let all: Vec<Series> = serde_json::from_str(&std::fs::read_to_string(&path)?)?;
     let tmp = tempfile::tempdir()?;
-    let methods: [(&str, Option<&str>); 4] = [
+    let methods: [(&str, Option<&[&str]>); 6] = [
         ("no change points", None),
-        ("binseg (default penalty)", Some("binseg")),
-        ("pelt (default)", Some("pelt")),
-        ("page-hinkley", Some("page-hinkley")),
+        ("binseg (BIC penalty)", Some(&["binseg"])),
+        ("seeded (default)", Some(&["seeded"])),
+        ("seeded, rate 0.01", Some(&["seeded", "--false-alarm-rate", "0.01"])),
+        ("pelt", Some(&["pelt"])),
+        ("page-hinkley", Some(&["page-hinkley"])),
     ];
     println!("| series | n | {} |", methods.map(|m| format!("{}: F1 / cover", m.0)).join(" | "));
     println!("|---|---|{}", "---|".repeat(methods.len()));
@@ -80,7 +84,7 @@ fn main() -> anyhow::Result<()> {
         for (i, (_, m)) in methods.iter().enumerate() {
             let found = match m {
                 None => Vec::new(),
-                Some(m) => detect(bin, &data, &tmp.path().join(format!("{}-{m}", s.name)), m)?,
+                Some(m) => detect(bin, &data, &tmp.path().join(format!("{}-{i}", s.name)), m)?,
             };
             let (f1, _, _) = score::f1(&s.annotations, &found, 5);
             let cover = score::covering(&s.annotations, &found, s.n);

@@ -54,10 +54,14 @@ pub enum Command {
         /// The windows.
         #[command(flatten)]
         windows: WindowArgs,
-        /// Detector: pelt (offline segmentation, exact optimum), binseg (offline binary
-        /// segmentation: faster, can miss a short burst) or page-hinkley (online test).
-        #[arg(long, value_name = "METHOD", default_value = "pelt")]
+        /// Detector: seeded (seeded binary segmentation against each series' long-run noise,
+        /// at --false-alarm-rate), or, for comparison, pelt, binseg (modified-BIC penalty,
+        /// noise taken as independent) or page-hinkley (online test).
+        #[arg(long, value_name = "METHOD", default_value = "seeded")]
         method: ChangeMethod,
+        /// False alarms a stationary series may raise per 1,000 windows (seeded).
+        #[arg(long, value_name = "RATE", default_value_t = driftscope::time::changepoint::DEFAULT_FALSE_ALARM_RATE)]
+        false_alarm_rate: f64,
         /// Shared flags.
         #[command(flatten)]
         common: CommonArgs,
@@ -161,6 +165,10 @@ pub struct MonitorArgs {
     /// constraints come from the inputs themselves.
     #[arg(long, value_name = "REF", default_value = "baseline")]
     pub reference: WindowReference,
+    /// Change points in the windows' series (changepoints.json): false alarms a stationary
+    /// series may raise per 1,000 windows.
+    #[arg(long, value_name = "RATE", default_value_t = driftscope::time::changepoint::DEFAULT_FALSE_ALARM_RATE)]
+    pub false_alarm_rate: f64,
     /// Metrics files.
     #[command(flatten)]
     pub metrics: MetricsArgs,

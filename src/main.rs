@@ -128,6 +128,7 @@ fn metrics_options(m: cli::MetricsArgs) -> anyhow::Result<Option<driftscope::job
 fn time_options(
     w: cli::WindowArgs,
     reference: driftscope::time::timeline::WindowReference,
+    changes: driftscope::time::changepoint::Search,
 ) -> anyhow::Result<TimeOptions> {
     check_max_windows(w.max_windows)?;
     let Some(window) = windows_asked(w.window, w.window_rows)? else {
@@ -138,6 +139,7 @@ fn time_options(
         window: window.in_tz(w.tz),
         limit: w.max_windows,
         reference,
+        changes,
     })
 }
 
@@ -187,15 +189,17 @@ fn run() -> anyhow::Result<u8> {
             baseline(opts, &out)
         }
         Command::Monitor(args) => monitor_command(args),
-        Command::Changepoints { windows, method, common } => {
+        Command::Changepoints { windows, method, false_alarm_rate, common } => {
+            let search = driftscope::time::changepoint::Search::new(method, false_alarm_rate)?;
             let mut opts = options(common)?;
-            opts.windows = Some(time_options(windows, driftscope::time::timeline::WindowReference::Previous)?);
+            opts.windows = Some(time_options(windows, driftscope::time::timeline::WindowReference::Previous, search)?);
             let out = stage_output(&mut opts, None)?;
-            changepoints(opts, method, &out)
+            changepoints(opts, search, &out)
         }
         Command::Calibrate { baseline, windows, false_alarm_rate, common } => {
             let mut opts = options(common)?;
-            opts.windows = Some(time_options(windows, driftscope::time::timeline::WindowReference::Baseline)?);
+            opts.windows =
+                Some(time_options(windows, driftscope::time::timeline::WindowReference::Baseline, Default::default())?);
             let out = stage_output(&mut opts, Some(&baseline))?;
             calibrate(opts, &baseline, false_alarm_rate, &out)
         }
@@ -251,8 +255,17 @@ fn man(dir: Option<&std::path::Path>) -> anyhow::Result<u8> {
 
 /// `monitor`: the flags checked, the output staged, the job run.
 fn monitor_command(args: cli::MonitorArgs) -> anyhow::Result<u8> {
-    let cli::MonitorArgs { baseline, windows, reference, metrics, dataset_drift_share, ks_alpha, quality, common } =
-        args;
+    let cli::MonitorArgs {
+        baseline,
+        windows,
+        reference,
+        false_alarm_rate,
+        metrics,
+        dataset_drift_share,
+        ks_alpha,
+        quality,
+        common,
+    } = args;
     let mut opts = options(common)?;
     opts.quality = quality.flags();
     opts.metrics = metrics_options(metrics)?;
@@ -266,10 +279,19 @@ fn monitor_command(args: cli::MonitorArgs) -> anyhow::Result<u8> {
     opts.ks_alpha = ks_alpha;
     check_max_windows(windows.max_windows)?;
     let asked = windows.window.is_some() || windows.window_rows.is_some();
-    if !asked && (windows.time_column.is_some() || windows.time_from_partitions || reference != Default::default()) {
-        anyhow::bail!("--time-column, --time-from-partitions and --reference need --window or --window-rows");
+    let rate_asked = false_alarm_rate != driftscope::time::changepoint::DEFAULT_FALSE_ALARM_RATE;
+    if !asked
+        && (windows.time_column.is_some()
+            || windows.time_from_partitions
+            || reference != Default::default()
+            || rate_asked)
+    {
+        anyhow::bail!(
+            "--time-column, --time-from-partitions, --reference and --false-alarm-rate need --window or --window-rows"
+        );
     }
-    opts.windows = if asked { Some(time_options(windows, reference)?) } else { None };
+    let changes = driftscope::time::changepoint::Search::new(Default::default(), false_alarm_rate)?;
+    opts.windows = if asked { Some(time_options(windows, reference, changes)?) } else { None };
     let out = stage_output(&mut opts, baseline.as_deref())?;
     monitor(opts, baseline.as_deref(), &out)
 }
@@ -425,12 +447,21 @@ fn monitor(opts: JobOptions, baseline: Option<&std::path::Path>, staged: &Staged
 
 fn changepoints(
     opts: JobOptions,
-    method: driftscope::time::changepoint::Method,
+    search: driftscope::time::changepoint::Search,
     staged: &Staged,
 ) -> anyhow::Result<u8> {
     let started = std::time::Instant::now();
-    let out = driftscope::jobs::run_changepoints(&opts, method)?;
-    print!("{}", driftscope::output::report::markdown::changepoints(&out.changes, method, out.series, out.windows));
+    let out = driftscope::jobs::run_changepoints(&opts, search)?;
+    print!(
+        "{}",
+        driftscope::output::report::markdown::changepoints(
+            &out.changes,
+            &out.unsearched,
+            search,
+            out.series,
+            out.windows
+        )
+    );
     for sk in &out.skipped {
         eprintln!("driftscope: skipped {}: {}", sk.path, sk.error);
     }

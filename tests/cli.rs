@@ -1000,6 +1000,7 @@ fn library_messages_name_no_cli_flags() {
         window: "1h".parse().unwrap(),
         limit: 10,
         reference: Default::default(),
+        changes: Default::default(),
     });
     let e = driftscope::jobs::run_monitor(&opts, Some(&base)).unwrap_err();
     assert!(matches!(e, driftscope::Error::Invalid { option: driftscope::Opt::TimeColumn, .. }), "{e:?}");

@@ -6,7 +6,9 @@ x0 during known hours, the files given to driftscope in shuffled order. `--order
 each file as one week in time order; `--order shuffled` spreads every file's rows over the
 whole year in random order (the case that costs memory). Then runs the monitor for each
 backend asked, side by side, and prints wall time, peak memory (from /usr/bin/time) and
-whether the drifted windows found are exactly the injected hours.
+whether the drifted windows found are exactly the injected hours, and how the change points
+(`changepoints.json`, default settings) fare: records written, records within two windows of
+an injected start or stop of x0's shift, and injected changes found.
 
     python3 benches/windows/year.py --bin target/release/driftscope --order shuffled \
         --backends cpu gpu
@@ -67,6 +69,23 @@ def generate(d, order):
     pq.write_table(pa.table(base), os.path.join(d, "baseline.parquet"))
 
 
+# The hours where x0's shift starts or stops.
+CHANGES = sorted({h for a, b in DRIFT for h in (a, b) if h < HOURS})
+
+
+def changes(out):
+    """Records of changepoints.json; those on x0 within two windows of an injected change; and
+    the injected changes some right record found."""
+    import json
+
+    with open(os.path.join(out, "changepoints.json")) as f:
+        records = json.load(f)
+    near = lambda r: [c for c in CHANGES if abs(r["window_index"] - c) <= 2]
+    right = [r for r in records if r["feature"] == "x0" and near(r)]
+    hit = {c for r in right for c in near(r)}
+    return len(records), len(right), len(hit)
+
+
 def peak_mib(stderr):
     for line in stderr.splitlines():
         if "Maximum resident set size" in line:
@@ -92,8 +111,9 @@ def main():
     files = sorted(p for p in os.listdir(d) if p.startswith("part-"))
     random.Random(3).shuffle(files)
     want = {T0 + h * HOUR for h in range(HOURS) if drifted(h)}
-    print("| backend | order | best s | peak MiB | drifted x0 windows | exactly the injected hours |")
-    print("|---|---|---|---|---|---|")
+    print("| backend | order | best s | peak MiB | drifted x0 windows | exactly the injected hours "
+          "| change records | right | injected changes found |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for backend in a.backends:
         best, peak = float("inf"), 0.0
         for _ in range(a.runs):
@@ -113,7 +133,9 @@ def main():
                     found.add(row["window_start"])
         starts = {time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ms / 1000)) for ms in want}
         exact = {s.replace(".000", "") for s in found} == starts
-        print(f"| {backend} | {a.order} | {best:.2f} | {peak:.0f} | {len(found)} | {exact} |")
+        records, right, hit = changes(out)
+        print(f"| {backend} | {a.order} | {best:.2f} | {peak:.0f} | {len(found)} | {exact} "
+              f"| {records} | {right} | {hit} of {len(CHANGES)} |")
 
 
 if __name__ == "__main__":

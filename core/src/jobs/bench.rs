@@ -272,6 +272,7 @@ fn windowed_stages(
         window,
         limit,
         reference: crate::time::timeline::WindowReference::Baseline,
+        changes: Default::default(),
     };
     let job = JobOptions {
         backend: at.choice,

@@ -110,6 +110,8 @@ pub struct TimeOptions {
     pub limit: usize,
     /// What each window is compared with.
     pub reference: WindowReference,
+    /// How change points are searched in the windows' series.
+    pub changes: crate::time::changepoint::Search,
 }
 
 /// The line that lists the files left out as plainly not data, the first five by name.
@@ -360,5 +362,5 @@ fn time_column(t: &TimeOptions, s: &Scan) -> Result<WindowOptions> {
             "window:START..END needs calendar windows; with windows of rows use previous or rolling:N",
         ));
     }
-    Ok(WindowOptions { column, window: t.window, limit: t.limit, reference: t.reference })
+    Ok(WindowOptions { column, window: t.window, limit: t.limit, reference: t.reference, changes: t.changes })
 }

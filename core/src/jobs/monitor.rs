@@ -14,7 +14,7 @@ use crate::output::{to_json, write_atomic};
 use crate::profile::DatasetProfile;
 use crate::quality::run::QualityBaseline;
 use crate::source::scan::ScannedFile;
-use crate::time::changepoint::{self, Method as ChangeMethod};
+use crate::time::changepoint;
 use crate::time::timeline::{self, WindowReference, WindowResult};
 
 use super::changepoints::find_changes;
@@ -238,7 +238,8 @@ fn monitor_windows(
     written.extend(crate::output::windows::write(&opts.output, &w.window, &window_results, &table)?);
     let mut series = changepoint::profile_series(&names, &segments.windows().map(|w| w.1).collect::<Vec<_>>());
     series.extend(timeline::drift_series(&window_results));
-    let changes = find_changes(&names, &series, segments, ChangeMethod::Pelt, w.window.rows_per_window().is_some());
+    let (changes, unsearched) =
+        find_changes(&names, &series, segments, w.changes, w.window.rows_per_window().is_some());
     let p = opts.output.join(CHANGEPOINTS);
     write_atomic(&p, &to_json(&changes))?;
     written.push(p);
@@ -256,6 +257,7 @@ fn monitor_windows(
         .collect();
     let mut summary = timeline::summary(w, segments, &window_results);
     summary.change_points = changes.len();
+    summary.series_not_searched = unsearched;
     report.timeline = Some(crate::output::report::Timeline::of(&window_results, &changes));
     if let Some(q) = report.model_quality.as_mut().filter(|q| !q.outcome.windows.is_empty()) {
         q.drift_relevance =

@@ -1,20 +1,47 @@
 //! Change points in per-window series: where a feature's mean, spread, completeness or drift
 //! distance shifts, found over the windows of a run.
 //!
-//! Three detectors, on each series scaled by a robust estimate of its noise (σ̂ = the median
-//! absolute difference of consecutive points / (0.6745·√2), so a change is measured in units
-//! of the window-to-window noise):
-//! - [`Method::Pelt`] (offline, the default): PELT (Killick, Fearnhead & Eckley 2012), the exact
-//!   minimiser of the squared error of a piecewise-constant mean plus a penalty of `3·ln(n)` per
-//!   change (a modified BIC, conservative against noise), segments of at least 2 points; `O(n)`
-//!   with many changes, up to `O(n²)` on long stable series (series run in parallel);
-//! - [`Method::BinSeg`] (offline): binary segmentation of the same cost and penalty — split where
-//!   the error drops most, keep the split when the drop exceeds the penalty, recurse;
-//!   `O(n log n)`, but a short burst inside a long segment can stay hidden;
+//! The default, [`Method::Seeded`], is built so that a stationary series raises false alarms
+//! at a rate the user sets (`--false-alarm-rate`, per series per 1,000 windows):
+//! - **Noise model** ([`long_run_noise`]): window series are autocorrelated (a slow wander, a
+//!   daily cycle), so a change is measured against the *long-run* standard deviation of an
+//!   AR(1) model, `σ_LR = σ_ε / (1 − φ)`. `φ` comes from the correlation `ρ_d` of consecutive
+//!   differences (for an AR(1) series `ρ_d = (φ − 1)/2`), estimated robustly as Gnanadesikan
+//!   and Kettenring do (from the MAD scales of sums and differences of neighbouring
+//!   differences), so a few level shifts barely move it; `φ` is raised by two standard errors
+//!   (`4/√n`) and kept within `[−0.5, 0.95]`. `σ_ε` is the MAD of the differences. A series
+//!   that wanders like a random walk gets `φ = 0.95`: its changes must be twenty innovations
+//!   large to count, so a wandering level is not reported as a string of changes.
+//! - **Penalty from a false-alarm rate**: the gain of the best split of an interval of length
+//!   `L` is the square of its largest standardized CUSUM; under no change its two-sided tail is
+//!   about `2·ln((1 − ε)/ε)·b·φ(b)` with `ε = m/L` (the Ornstein–Uhlenbeck approximation of the
+//!   CUSUM's maximum, Siegmund 1985), `m` the shortest segment. The threshold `b²` of each
+//!   interval solves this tail for its share of the rate.
+//! - **Search**: seeded binary segmentation (Kovács, Li, Bühlmann & Munk, Biometrika 2023):
+//!   intervals of lengths `n, n/2, n/4…` at half-length steps, the best split of each kept when
+//!   it passes its threshold, splits taken greedily by gain. `O(n log n)`.
+//! - Each change carries a **confidence**: one minus the number of false alarms at least as
+//!   strong that noise alone would raise in the series (the tail at the split's gain, times the
+//!   intervals searched at its scale, times the scales); a change just past its threshold has
+//!   `1 − rate·n/1000`.
+//!
+//! Drift distances against a reference (PSI…) are bounded below and skewed, their noise
+//! growing with their level: they are searched on the log scale, `ln(d + median/10)`, where
+//! that noise is even (a χ²-like statistic's log has a variance that does not depend on its
+//! scale); a distance that is 0 in most windows is not searched, and says why.
+//!
+//! Changes a feature shows in several series within [`NEAR`] windows of each other are one
+//! record ([`ChangePoint`]) listing the series that support it.
+//!
+//! Three older detectors stay for comparison, on each series scaled by the median absolute
+//! difference of consecutive points (right for independent noise only) with a modified-BIC
+//! penalty of `3·ln(n)` per change, not tied to a false-alarm rate:
+//! - [`Method::Pelt`]: PELT (Killick, Fearnhead & Eckley 2012), the exact minimiser of the
+//!   squared error of a piecewise-constant mean plus the penalty, segments of at least 2 points;
+//! - [`Method::BinSeg`]: binary segmentation of the same cost and penalty;
 //! - [`Method::PageHinkley`] (online): the two-sided Page-Hinkley test with tolerance
 //!   `δ = 0.5` and threshold `λ = 10` (in σ̂ units), restarted after each alarm; the change is
-//!   placed where the cumulative deviation last turned (the start of the drift), not where it was
-//!   noticed.
+//!   placed where the cumulative deviation last turned (the start of the drift).
 
 use serde::Serialize;
 
@@ -24,8 +51,11 @@ pub const CHANGEPOINTS: &str = "changepoints.json";
 /// A change-point detector.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Method {
-    /// Offline segmentation: PELT with a modified-BIC penalty (exact optimum).
+    /// Offline: seeded binary segmentation against the long-run noise of the series, with a
+    /// penalty from the false-alarm rate.
     #[default]
+    Seeded,
+    /// Offline segmentation: PELT with a modified-BIC penalty (exact optimum of that cost).
     Pelt,
     /// Offline segmentation: binary segmentation with a modified-BIC penalty (fast; can miss
     /// a short burst inside a long segment).
@@ -39,12 +69,13 @@ impl std::str::FromStr for Method {
 
     fn from_str(s: &str) -> crate::Result<Self> {
         match s.trim() {
+            "seeded" => Ok(Method::Seeded),
             "binseg" => Ok(Method::BinSeg),
             "pelt" => Ok(Method::Pelt),
             "page-hinkley" | "ph" => Ok(Method::PageHinkley),
             other => Err(crate::error::invalid(
                 crate::Opt::Method,
-                format!("expected binseg, pelt or page-hinkley, got {other:?}"),
+                format!("expected seeded, pelt, binseg or page-hinkley, got {other:?}"),
             )),
         }
     }
@@ -53,6 +84,7 @@ impl std::str::FromStr for Method {
 impl std::fmt::Display for Method {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
+            Method::Seeded => "seeded",
             Method::BinSeg => "binseg",
             Method::Pelt => "pelt",
             Method::PageHinkley => "page-hinkley",
@@ -60,18 +92,80 @@ impl std::fmt::Display for Method {
     }
 }
 
-/// One change found: in which feature, in which series, at which window (the first window of
-/// the new regime; counted from 0 in time order among the windows holding rows).
+/// The false alarms a stationary series may raise by default, per 1,000 windows: one in a
+/// million windows. A run searches each feature's mean, spread, completeness and distance, so
+/// a year of hourly windows of ten features (some 350,000 series-windows) expects about a
+/// third of a false alarm.
+pub const DEFAULT_FALSE_ALARM_RATE: f64 = 0.001;
+
+/// Changes of one feature at most this many windows apart are one change.
+pub const NEAR: usize = 3;
+
+/// How change points are searched: the detector, and for [`Method::Seeded`] the false alarms
+/// allowed per series per 1,000 windows.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Search {
+    /// The detector.
+    pub method: Method,
+    /// False alarms per series per 1,000 windows of a stationary series.
+    pub false_alarm_rate: f64,
+}
+
+impl Default for Search {
+    fn default() -> Search {
+        Search { method: Method::default(), false_alarm_rate: DEFAULT_FALSE_ALARM_RATE }
+    }
+}
+
+impl Search {
+    /// A search at a false-alarm rate, checked: positive and finite, at most 1,000 (one per
+    /// window).
+    pub fn new(method: Method, false_alarm_rate: f64) -> crate::Result<Search> {
+        if !(false_alarm_rate > 0.0 && false_alarm_rate <= 1000.0) {
+            return Err(crate::error::invalid(
+                crate::Opt::FalseAlarmRate,
+                format!("expected false alarms per series per 1,000 windows, above 0 and at most 1000, got {false_alarm_rate}"),
+            ));
+        }
+        Ok(Search { method, false_alarm_rate })
+    }
+}
+
+/// One change of a feature: the first window of the new regime (counted from 0 in time order
+/// among the windows holding rows), the series that show it, its size and how sure it is.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ChangePoint {
     /// The feature.
     pub feature: String,
-    /// The series the change was found in (`mean`, `std_dev`, `completeness`, `psi`…).
-    pub series: String,
+    /// The series that show the change (`mean`, `std_dev`, `completeness`, `psi`…): the
+    /// feature's own series first, then distances.
+    pub series: Vec<String>,
     /// Window index, from 0 in time order.
     pub window_index: usize,
     /// Start of that window (ISO 8601, UTC); `null` for windows of rows.
     pub window_start: Option<String>,
+    /// The first series' median after the change less its median before (each over the
+    /// windows up to the neighbouring change of that series): in the feature's own units when
+    /// the first series is `mean` or `std_dev`.
+    pub size: f64,
+    /// The first series' median before the change.
+    pub before: f64,
+    /// The first series' median after the change.
+    pub after: f64,
+    /// One minus the false alarms at least this strong that noise alone would raise in the
+    /// series, at least 0 ([`Method::Seeded`] only; `null` for the other detectors).
+    pub confidence: Option<f64>,
+}
+
+/// A series that was not searched, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Unsearched {
+    /// The feature.
+    pub feature: String,
+    /// The series.
+    pub series: String,
+    /// Why: too short, constant, mostly zero…
+    pub reason: String,
 }
 
 /// Robust noise scale of a series: the median absolute difference of consecutive points over
@@ -89,8 +183,12 @@ pub fn noise_scale(x: &[f64]) -> f64 {
     (*m / (0.674_489_75 * std::f64::consts::SQRT_2)).max(floor)
 }
 
-/// The change points of `x` (indices of the first point of each new segment), ascending.
+/// The change points of `x` (indices of the first point of each new segment), ascending, by
+/// one of the older detectors (for [`Method::Seeded`], see [`seeded`]: its default rate).
 pub fn detect(x: &[f64], method: Method) -> Vec<usize> {
+    if method == Method::Seeded {
+        return seeded(x, DEFAULT_FALSE_ALARM_RATE).into_iter().map(|f| f.at).collect();
+    }
     if x.len() < 4 {
         return Vec::new();
     }
@@ -98,8 +196,233 @@ pub fn detect(x: &[f64], method: Method) -> Vec<usize> {
     let z: Vec<f64> = x.iter().map(|v| v / s).collect();
     match method {
         Method::BinSeg => binseg(&z, 3.0 * (z.len() as f64).ln(), 2),
-        Method::Pelt => pelt(&z, 3.0 * (z.len() as f64).ln(), 2),
+        Method::Pelt | Method::Seeded => pelt(&z, 3.0 * (z.len() as f64).ln(), 2),
         Method::PageHinkley => page_hinkley(&z, 0.5, 10.0),
+    }
+}
+
+/// A change found in one series: the index of the first point of the new segment, and how
+/// sure the search is of it (seeded search only).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Found {
+    /// First point of the new segment.
+    pub at: usize,
+    /// One minus the false alarms at least this strong that noise alone raises in the series
+    /// (searched at this strength on every interval of its scale), at least 0.
+    pub confidence: Option<f64>,
+}
+
+/// The shortest segment the seeded search makes.
+const MIN_SEGMENT: usize = 2;
+
+/// The median of `v` (the mean of the two middle values when their count is even); `v` is
+/// reordered.
+fn median(v: &mut [f64]) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    let (len, mid) = (v.len(), v.len() / 2);
+    let (lo, m, _) = v.select_nth_unstable_by(mid, f64::total_cmp);
+    let m = *m;
+    if len % 2 == 1 {
+        m
+    } else {
+        let below = lo.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        (below + m) / 2.0
+    }
+}
+
+/// A robust standard deviation: the MAD over 0.6745; where more than half the values are
+/// equal (the MAD is 0), the mean absolute deviation from the median of all but the largest
+/// tenth of the deviations (at least one left out: the shifts), times √(π/2).
+fn robust_scale(v: &[f64]) -> f64 {
+    let mut w = v.to_vec();
+    let centre = median(&mut w);
+    let mut dev: Vec<f64> = v.iter().map(|x| (x - centre).abs()).collect();
+    let mad = median(&mut dev) / 0.674_489_750_196_081_7;
+    if mad > 0.0 {
+        return mad;
+    }
+    dev.sort_unstable_by(f64::total_cmp);
+    let kept = dev.len() - (dev.len() / 10).max(1).min(dev.len());
+    dev[..kept].iter().sum::<f64>() / kept.max(1) as f64 * 1.253_314_137_315_500_3
+}
+
+/// The noise of a series under an AR(1) model: its long-run standard deviation and the
+/// autoregression used (see the module's notes).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Noise {
+    /// The long-run standard deviation, `σ_ε / (1 − φ)`.
+    pub scale: f64,
+    /// The autoregression, raised by two standard errors and kept within `[−0.5, 0.95]`.
+    pub phi: f64,
+    /// The autoregression's own estimate is 0.95 or more, on at least 20 points: the series
+    /// wanders (a unit root, a trend), and its differences are searched instead.
+    pub wanders: bool,
+}
+
+/// The autoregression from which a series is taken to wander.
+const WANDERING: f64 = 0.95;
+
+/// The fewest points from which a series may be taken to wander.
+const WANDER_POINTS: usize = 20;
+
+/// The long-run noise of `x`, robust to a few level shifts.
+pub fn long_run_noise(x: &[f64]) -> Noise {
+    let n = x.len();
+    let magnitude = x.iter().fold(1.0f64, |m, v| m.max(v.abs()));
+    let floor = 1e-12 * magnitude;
+    let d: Vec<f64> = x.windows(2).map(|w| w[1] - w[0]).collect();
+    if d.len() < 3 {
+        let mean = x.iter().sum::<f64>() / n.max(1) as f64;
+        let sd = (x.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n.max(1) as f64).sqrt();
+        return Noise { scale: sd.max(floor), phi: 0.0, wanders: false };
+    }
+    let sums: Vec<f64> = d.windows(2).map(|w| w[1] + w[0]).collect();
+    let diffs: Vec<f64> = d.windows(2).map(|w| w[1] - w[0]).collect();
+    let (su, sd) = (robust_scale(&sums).powi(2), robust_scale(&diffs).powi(2));
+    let rho = if su + sd > 0.0 { (su - sd) / (su + sd) } else { 0.0 };
+    let estimate = 1.0 + 2.0 * rho;
+    let phi = (estimate + 4.0 / (n as f64).sqrt()).clamp(-0.5, WANDERING);
+    let innovation = robust_scale(&d) * ((1.0 + phi) / 2.0).sqrt();
+    // A few differences cannot tell a wander from a shift (one shift moves two of the pairs).
+    let wanders = n >= WANDER_POINTS && estimate >= WANDERING;
+    Noise { scale: (innovation / (1.0 - phi)).max(floor), phi, wanders }
+}
+
+/// The two-sided tail of the largest squared standardized CUSUM of white noise over the
+/// splits of an interval leaving `eps` of it on each side, at `b` (Ornstein–Uhlenbeck
+/// approximation, good where it is small).
+fn tail(b: f64, eps: f64) -> f64 {
+    let pdf = (-0.5 * b * b).exp() / (2.0 * std::f64::consts::PI).sqrt();
+    2.0 * ((1.0 - eps) / eps).ln() * b * pdf
+}
+
+/// The gain an interval's best split must pass so that noise passes it with chance `p`.
+fn threshold(eps: f64, p: f64) -> f64 {
+    if tail(0.5, eps) <= p {
+        return 0.25;
+    }
+    let (mut lo, mut hi) = (0.5f64, 60.0f64);
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if tail(mid, eps) > p {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    hi * hi
+}
+
+/// Seeded binary segmentation of `x` at `rate` false alarms per 1,000 points of a stationary
+/// series (see the module's notes): the changes, ascending. A series that wanders is searched
+/// through its differences (a change there is a change of slope, placed at its first point; a
+/// burst of the differences no longer than the shortest segment is one level shift).
+pub fn seeded(x: &[f64], rate: f64) -> Vec<Found> {
+    if x.len() < 2 * MIN_SEGMENT + 1 {
+        return Vec::new();
+    }
+    let noise = long_run_noise(x);
+    if noise.wanders {
+        let d: Vec<f64> = x.windows(2).map(|w| w[1] - w[0]).collect();
+        if d.len() < 2 * MIN_SEGMENT + 1 {
+            return Vec::new();
+        }
+        let inner = long_run_noise(&d);
+        let mut found: Vec<Found> = Vec::new();
+        for f in search(&d, inner, rate) {
+            // A burst of the differences as short as the shortest segment is one level shift.
+            match found.last() {
+                Some(last) if f.at + 1 - last.at <= MIN_SEGMENT => {}
+                _ => found.push(Found { at: f.at + 1, ..f }),
+            }
+        }
+        return found;
+    }
+    search(x, noise, rate)
+}
+
+/// The seeded search of `x` standardized by `noise`.
+fn search(x: &[f64], noise: Noise, rate: f64) -> Vec<Found> {
+    let n = x.len();
+    let m = MIN_SEGMENT;
+    let centre = median(&mut x.to_vec());
+    let mut s = vec![0.0; n + 1];
+    for (i, v) in x.iter().enumerate() {
+        s[i + 1] = s[i] + (v - centre) / noise.scale;
+    }
+    let mut lengths = Vec::new();
+    let mut length = n as f64;
+    while length >= (2 * m + 1) as f64 {
+        lengths.push(length as usize);
+        length /= 2.0;
+    }
+    let starts = |l: usize| {
+        let step = (l / 2).max(1);
+        let mut v: Vec<usize> = (0..=n - l).step_by(step).collect();
+        if v.last() != Some(&(n - l)) {
+            v.push(n - l);
+        }
+        v
+    };
+    // (gain, start, end, split, confidence)
+    let mut candidates: Vec<(f64, usize, usize, usize, f64)> = Vec::new();
+    for &l in &lengths {
+        let eps = m as f64 / l as f64;
+        let p = (rate * l as f64 / 1000.0 / (2 * lengths.len()) as f64).min(0.5);
+        let bar = threshold(eps, p);
+        let seeds = starts(l);
+        // Noise alone passes this scale's thresholds `seeds × scales × p` times on average:
+        // the series' false alarms at the rate asked.
+        let trials = (seeds.len() * lengths.len()) as f64;
+        for a in seeds {
+            let b = a + l;
+            let total = s[b] - s[a];
+            let mut best = (f64::NEG_INFINITY, a);
+            for k in a + m..=b - m {
+                let (left, right) = (s[k] - s[a], s[b] - s[k]);
+                let gain = left * left / (k - a) as f64 + right * right / (b - k) as f64 - total * total / l as f64;
+                if gain > best.0 {
+                    best = (gain, k);
+                }
+            }
+            if best.0 > bar {
+                let expected = (tail(best.0.sqrt(), eps) * trials).min(1.0);
+                candidates.push((best.0, a, b, best.1, 1.0 - expected));
+            }
+        }
+    }
+    candidates.sort_by(|p, q| q.0.total_cmp(&p.0).then(p.3.cmp(&q.3)));
+    let mut chosen: Vec<Found> = Vec::new();
+    for (_, a, b, k, confidence) in candidates {
+        if chosen.iter().any(|f| (a < f.at && f.at < b) || f.at.abs_diff(k) < m) {
+            continue;
+        }
+        chosen.push(Found { at: k, confidence: Some(confidence) });
+    }
+    chosen.sort_by_key(|f| f.at);
+    refine(&s, &mut chosen, m);
+    chosen
+}
+
+/// Moves each change to the best split of the stretch between its neighbours: an interval's
+/// own best split can sit a point off when the interval ends inside a short burst.
+fn refine(s: &[f64], chosen: &mut [Found], m: usize) {
+    let n = s.len() - 1;
+    for i in 0..chosen.len() {
+        let a = if i == 0 { 0 } else { chosen[i - 1].at };
+        let b = chosen.get(i + 1).map_or(n, |f| f.at);
+        let total = s[b] - s[a];
+        let gain = |k: usize| {
+            let (left, right) = (s[k] - s[a], s[b] - s[k]);
+            left * left / (k - a) as f64 + right * right / (b - k) as f64 - total * total / (b - a) as f64
+        };
+        if b - a < 2 * m {
+            continue;
+        }
+        let best = (a + m..=b - m).fold(chosen[i].at, |best, k| if gain(k) > gain(best) { k } else { best });
+        chosen[i].at = best;
     }
 }
 
@@ -438,6 +761,208 @@ mod tests {
         assert_eq!(c(&[&[3, 7]], &[3, 7], 10), 1.0);
     }
 
+    /// Standard normal draws (SplitMix64 and Box–Muller), reproducible from `seed`.
+    struct Gauss(u64);
+
+    impl Gauss {
+        fn uniform(&mut self) -> f64 {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+        }
+
+        fn next(&mut self) -> f64 {
+            let (u, v) = (self.uniform().max(1e-300), self.uniform());
+            (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
+        }
+
+        /// A stationary AR(1) series with unit innovations (after a burn-in).
+        fn ar1(&mut self, phi: f64, n: usize) -> Vec<f64> {
+            let mut x = 0.0;
+            let mut out = Vec::with_capacity(n);
+            for i in 0..n + 500 {
+                x = phi * x + self.next();
+                if i >= 500 {
+                    out.push(x);
+                }
+            }
+            out
+        }
+    }
+
+    /// The false-alarm rate a user sets holds on stationary AR(1) series, whatever their
+    /// autocorrelation and length: the simulation the rate is checked by.
+    #[test]
+    fn seeded_search_holds_its_false_alarm_rate_on_ar1_series() {
+        let mut g = Gauss(2026);
+        let rate = 1.0;
+        for phi in [0.0, 0.5, 0.9] {
+            for n in [100usize, 1_000, 10_000, 100_000] {
+                let reps = (200_000 / n).max(2);
+                let alarms: usize = (0..reps).map(|_| seeded(&g.ar1(phi, n), rate).len()).sum();
+                let allowed = rate * (reps * n) as f64 / 1000.0;
+                // The rate is a bound: the count may fall short of it, not exceed it beyond
+                // Poisson noise.
+                assert!(
+                    (alarms as f64) <= allowed + 3.0 * allowed.sqrt(),
+                    "phi {phi}, {n} points: {alarms} false alarms in {reps} series, {allowed} allowed"
+                );
+            }
+        }
+    }
+
+    /// The old noise scale (consecutive differences) is what made autocorrelated series cry
+    /// wolf: at φ = 0.9 the same search with it raises many times the rate.
+    #[test]
+    fn independent_noise_scale_fails_on_autocorrelated_series() {
+        let mut g = Gauss(7);
+        let x = g.ar1(0.9, 10_000);
+        let s = noise_scale(&x);
+        let wrong: Vec<f64> = x.iter().map(|v| v / s).collect();
+        let naive = pelt(&wrong, 3.0 * (x.len() as f64).ln(), 2).len();
+        assert!(naive > 50, "{naive}");
+        assert!(seeded(&x, 1.0).len() <= 3);
+    }
+
+    #[test]
+    fn seeded_search_finds_shifts_and_bursts() {
+        let at = |x: &[f64]| seeded(x, DEFAULT_FALSE_ALARM_RATE).iter().map(|f| f.at).collect::<Vec<_>>();
+        let x = with_shifts(600, &[(150, 4.0), (400, -6.0)]);
+        assert_eq!(at(&x), vec![150, 400]);
+        assert!(at(&noise(600, 7)).is_empty());
+        let mut y = noise(300, 9);
+        y[100..103].iter_mut().for_each(|v| *v += 30.0);
+        assert_eq!(at(&y), vec![100, 103]);
+        // The same shifts on an autocorrelated series (φ = 0.6, long-run sd 2.5): found.
+        let mut g = Gauss(11);
+        let mut z = g.ar1(0.6, 2000);
+        z[1200..].iter_mut().for_each(|v| *v += 12.0);
+        let found = seeded(&z, DEFAULT_FALSE_ALARM_RATE);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].at.abs_diff(1200) <= 2, "{found:?}");
+        assert!(found[0].confidence.unwrap() > 0.999, "{found:?}");
+        assert!(seeded(&[1.0; 50], 1.0).is_empty());
+        assert!(seeded(&[1.0, 2.0, 3.0, 4.0], 1.0).is_empty());
+    }
+
+    #[test]
+    fn long_run_noise_follows_the_autoregression_and_ignores_shifts() {
+        let mut g = Gauss(5);
+        let x = g.ar1(0.7, 40_000);
+        let noise = long_run_noise(&x);
+        // σ_LR = 1 / (1 − 0.7); the estimate is raised by two standard errors of φ.
+        let truth = 1.0 / 0.3;
+        assert!(noise.scale > truth && noise.scale < 1.25 * truth, "{noise:?}");
+        assert!((noise.phi - 0.7).abs() < 0.05, "{noise:?}");
+        let mut shifted = x.clone();
+        shifted[10_000..].iter_mut().for_each(|v| *v += 40.0);
+        shifted[30_000..].iter_mut().for_each(|v| *v -= 90.0);
+        let moved = long_run_noise(&shifted);
+        assert!((moved.phi - noise.phi).abs() < 0.01 && (moved.scale / noise.scale - 1.0).abs() < 0.05, "{moved:?}");
+        // Independent noise: φ near its floor, the scale near 1.
+        let white = long_run_noise(&g.ar1(0.0, 40_000));
+        assert!(white.phi < 0.1 && (white.scale - 1.0).abs() < 0.15, "{white:?}");
+    }
+
+    /// A random walk wanders: it is not a string of changes.
+    #[test]
+    fn a_wandering_level_is_not_a_string_of_changes() {
+        let mut g = Gauss(3);
+        for seed in 0..5 {
+            let mut level = 0.0;
+            let walk: Vec<f64> = (0..2000)
+                .map(|_| {
+                    level += g.next();
+                    level
+                })
+                .collect();
+            let found = seeded(&walk, DEFAULT_FALSE_ALARM_RATE).len();
+            assert!(found <= 2, "walk {seed}: {found} changes");
+        }
+    }
+
+    fn series(feature: &str, name: &str, values: &[f64], distance: bool) -> Series {
+        Series {
+            feature: feature.into(),
+            name: name.into(),
+            points: values.iter().copied().enumerate().collect(),
+            distance,
+        }
+    }
+
+    /// A distance's noise grows with its level, and it is skewed: on the log scale the quiet
+    /// part raises no alarm, and a jump is found.
+    #[test]
+    fn distances_are_searched_on_the_log_scale() {
+        let mut g = Gauss(17);
+        // A χ²₉-like distance: small, skewed, its spread proportional to its level.
+        let psi: Vec<f64> = (0..3000)
+            .map(|i| {
+                let chi: f64 = (0..9).map(|_| g.next().powi(2)).sum::<f64>() / 9.0;
+                0.01 * chi * if i >= 2000 { 8.0 } else { 1.0 }
+            })
+            .collect();
+        let (found, left) = find(&[series("x", "psi", &psi, true)], Search::default(), 3000, &|_| None);
+        assert!(left.is_empty());
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].window_index.abs_diff(2000) <= 2, "{found:?}");
+        assert!((found[0].after / found[0].before - 8.0).abs() < 1.0, "{found:?}");
+        let quiet = &psi[..2000];
+        let (none, _) = find(&[series("x", "psi", quiet, true)], Search::default(), 2000, &|_| None);
+        assert!(none.is_empty(), "{none:?}");
+    }
+
+    #[test]
+    fn one_record_per_change_of_a_feature() {
+        let mean = with_shifts(400, &[(200, 5.0)]);
+        // A distance's noise is proportional to its level.
+        let mut psi: Vec<f64> = noise(400, 3).iter().map(|v| 0.02 * (1.0 + 0.1 * v)).collect();
+        psi[201..].iter_mut().for_each(|v| *v *= 25.0);
+        let mut other = noise(400, 4);
+        other[100..].iter_mut().for_each(|v| *v += 6.0);
+        let all = [
+            series("x", "mean", &mean, false),
+            series("x", "std_dev", &noise(400, 5), false),
+            series("x", "psi", &psi, true),
+            series("y", "mean", &other, false),
+            series("y", "completeness", &[1.0; 400], false),
+            series("z", "mean", &[1.0, 2.0, 3.0], false),
+            series("w", "psi", &(0..400).map(|i| if i % 5 == 0 { 0.01 } else { 0.0 }).collect::<Vec<_>>(), true),
+        ];
+        let (found, left) = find(&all, Search::default(), 400, &|i| Some(format!("w{i}")));
+        assert_eq!(found.len(), 2, "{found:?}");
+        let x = &found[0];
+        assert_eq!((x.feature.as_str(), x.series.clone()), ("x", vec!["mean".to_string(), "psi".to_string()]));
+        assert!(x.window_index.abs_diff(200) <= 1 && x.window_start == Some(format!("w{}", x.window_index)));
+        // The size is the mean's, in the feature's units.
+        assert!((x.size - 5.0).abs() < 0.3 && (x.after - x.before - x.size).abs() < 1e-12, "{x:?}");
+        assert!(x.confidence.unwrap() > 0.99);
+        assert_eq!((found[1].feature.as_str(), found[1].window_index), ("y", 100));
+        let reasons: Vec<(&str, &str)> = left.iter().map(|u| (u.feature.as_str(), u.reason.as_str())).collect();
+        assert_eq!(reasons.len(), 3, "{reasons:?}");
+        assert!(reasons[0] == ("y", "constant"));
+        assert!(reasons[1].0 == "z" && reasons[1].1.starts_with("too short: 3 windows"));
+        assert!(reasons[2].0 == "w" && reasons[2].1.contains("0 in most windows"));
+        // A series with values in few of the windows is full of gaps.
+        let (_, gaps) = find(&[series("v", "mean", &mean[..90], false)], Search::default(), 400, &|_| None);
+        assert_eq!(gaps[0].reason, "full of gaps: a value in only 90 of 400 windows");
+        // A burst's start and end in one series stay two records.
+        let mut burst = noise(300, 9);
+        burst[100..103].iter_mut().for_each(|v| *v += 30.0);
+        let (two, _) = find(&[series("b", "mean", &burst, false)], Search::default(), 300, &|_| None);
+        assert_eq!(two.iter().map(|c| c.window_index).collect::<Vec<_>>(), vec![100, 103]);
+    }
+
+    #[test]
+    fn rates_are_checked() {
+        assert!(Search::new(Method::Seeded, 0.0).is_err());
+        assert!(Search::new(Method::Seeded, f64::NAN).is_err());
+        assert!(Search::new(Method::Seeded, 2000.0).is_err());
+        assert!(Search::new(Method::Seeded, 0.5).is_ok());
+    }
+
     #[test]
     fn noise_scale_is_robust_to_the_shifts() {
         let x = with_shifts(2000, &[(1000, 50.0)]);
@@ -457,6 +982,9 @@ pub struct Series {
     pub name: String,
     /// Points in window order.
     pub points: Vec<(usize, f64)>,
+    /// A distance against a reference (bounded below, noise growing with its level): searched
+    /// on the log scale.
+    pub distance: bool,
 }
 
 /// The series of every feature over `windows` (profiles in time order): completeness, and for
@@ -473,6 +1001,7 @@ pub fn profile_series(features: &[String], windows: &[&crate::profile::DatasetPr
         let take = |name: &str, get: &dyn Fn(&crate::profile::ColumnProfile) -> Option<f64>| Series {
             feature: f.clone(),
             name: name.into(),
+            distance: false,
             points: cols
                 .iter()
                 .enumerate()
@@ -489,22 +1018,132 @@ pub fn profile_series(features: &[String], windows: &[&crate::profile::DatasetPr
     out
 }
 
-/// The change points of every series; `start` names a window by its index.
-pub fn find(series: &[Series], method: Method, start: &(dyn Fn(usize) -> Option<String> + Sync)) -> Vec<ChangePoint> {
+/// The fewest windows with a value a series needs to be searched.
+pub const MIN_POINTS: usize = 5;
+
+/// What a series looks like to the search: its values, or why it is not searched.
+fn prepared(s: &Series, windows: usize) -> Result<Vec<f64>, String> {
+    let x: Vec<f64> = s.points.iter().map(|p| p.1).collect();
+    if x.len() < MIN_POINTS {
+        return Err(format!("too short: {} windows with a value, at least {MIN_POINTS} needed", x.len()));
+    }
+    if 4 * x.len() < windows {
+        return Err(format!("full of gaps: a value in only {} of {windows} windows", x.len()));
+    }
+    if x.iter().all(|v| *v == x[0]) {
+        return Err("constant".into());
+    }
+    if !s.distance || x.iter().any(|v| *v < 0.0) {
+        return Ok(x);
+    }
+    let centre = median(&mut x.clone());
+    if centre <= 0.0 {
+        return Err("a distance that is 0 in most windows: no noise to measure its changes against".into());
+    }
+    Ok(x.iter().map(|v| (v + centre / 10.0).ln()).collect())
+}
+
+/// A change of one series: where (a point of the series, then a window once placed), which
+/// series, how sure, and its medians before and after.
+#[derive(Debug, Clone, Copy)]
+struct Member {
+    at: usize,
+    series: usize,
+    confidence: Option<f64>,
+    before: f64,
+    after: f64,
+}
+
+/// The changes of series `j` (searched as `x`, its values `raw`) with their sizes.
+fn changes_of(j: usize, x: &[f64], raw: &[f64], search: Search) -> Vec<Member> {
+    let found: Vec<Found> = match search.method {
+        Method::Seeded => seeded(x, search.false_alarm_rate),
+        other => detect(x, other).into_iter().map(|at| Found { at, confidence: None }).collect(),
+    };
+    let mut cuts = vec![0];
+    cuts.extend(found.iter().map(|f| f.at));
+    cuts.push(raw.len());
+    found
+        .iter()
+        .enumerate()
+        .map(|(i, f)| Member {
+            at: f.at,
+            series: j,
+            confidence: f.confidence,
+            before: median(&mut raw[cuts[i]..f.at].to_vec()),
+            after: median(&mut raw[f.at..cuts[i + 2]].to_vec()),
+        })
+        .collect()
+}
+
+/// The change points of every series of `windows` windows, one record per change of a
+/// feature (see [`NEAR`]), and the series left out with their reasons; `start` names a window
+/// by its index.
+pub fn find(
+    series: &[Series],
+    search: Search,
+    windows: usize,
+    start: &(dyn Fn(usize) -> Option<String> + Sync),
+) -> (Vec<ChangePoint>, Vec<Unsearched>) {
     use rayon::prelude::*;
-    let found: Vec<Vec<usize>> =
-        series.par_iter().map(|s| detect(&s.points.iter().map(|p| p.1).collect::<Vec<_>>(), method)).collect();
-    let mut out = Vec::new();
+    let found: Vec<Result<Vec<Member>, String>> = series
+        .par_iter()
+        .enumerate()
+        .map(|(j, s)| {
+            let x = prepared(s, windows)?;
+            let raw: Vec<f64> = s.points.iter().map(|p| p.1).collect();
+            Ok(changes_of(j, &x, &raw, search))
+        })
+        .collect();
+    let mut unsearched = Vec::new();
+    // Per feature, in the order features first appear: its changes, placed at their windows.
+    let mut by_feature: Vec<(&str, Vec<Member>)> = Vec::new();
     for (s, found) in series.iter().zip(found) {
-        for k in found {
-            let window_index = s.points[k].0;
+        let slot = match by_feature.iter().position(|(f, _)| *f == s.feature) {
+            Some(i) => i,
+            None => {
+                by_feature.push((&s.feature, Vec::new()));
+                by_feature.len() - 1
+            }
+        };
+        match found {
+            Err(reason) => unsearched.push(Unsearched { feature: s.feature.clone(), series: s.name.clone(), reason }),
+            Ok(found) => by_feature[slot].1.extend(found.into_iter().map(|m| Member { at: s.points[m.at].0, ..m })),
+        }
+    }
+    let mut out = Vec::new();
+    for (feature, mut members) in by_feature {
+        members.sort_by_key(|m| (m.at, m.series));
+        let mut groups: Vec<Vec<Member>> = Vec::new();
+        for m in members {
+            match groups.last_mut() {
+                Some(g) if m.at - g[0].at <= NEAR && g.iter().all(|o| o.series != m.series) => g.push(m),
+                _ => groups.push(vec![m]),
+            }
+        }
+        for g in groups {
+            let first = g.iter().min_by_key(|m| m.series).copied().unwrap_or(g[0]);
+            // The window of the surest member; on a tie, the feature's own series first.
+            let surest = g
+                .iter()
+                .copied()
+                .max_by(|p, q| {
+                    p.confidence.unwrap_or(-1.0).total_cmp(&q.confidence.unwrap_or(-1.0)).then(q.series.cmp(&p.series))
+                })
+                .unwrap_or(g[0]);
+            let mut named: Vec<usize> = g.iter().map(|m| m.series).collect();
+            named.sort_unstable();
             out.push(ChangePoint {
-                feature: s.feature.clone(),
-                series: s.name.clone(),
-                window_index,
-                window_start: start(window_index),
+                feature: feature.to_string(),
+                series: named.into_iter().map(|j| series[j].name.clone()).collect(),
+                window_index: surest.at,
+                window_start: start(surest.at),
+                size: first.after - first.before,
+                before: first.before,
+                after: first.after,
+                confidence: g.iter().filter_map(|m| m.confidence).reduce(f64::max),
             });
         }
     }
-    out
+    (out, unsearched)
 }

@@ -29,6 +29,8 @@ pub struct WindowOptions {
     pub limit: usize,
     /// What each window is compared with.
     pub reference: WindowReference,
+    /// How change points are searched in the windows' series.
+    pub changes: crate::time::changepoint::Search,
 }
 
 /// What each window is compared with.
@@ -152,8 +154,16 @@ pub struct WindowsSummary {
     pub first_start: Option<String>,
     /// End of the last window.
     pub last_end: Option<String>,
-    /// Change points found in the windows' series (`changepoints.json`).
+    /// Change points found in the windows' series (`changepoints.json`): one per change of a
+    /// feature.
     pub change_points: usize,
+    /// How they were searched: the detector, and the false alarms allowed per series per
+    /// 1,000 windows.
+    pub change_point_method: String,
+    /// The false alarms allowed per series per 1,000 windows (seeded search).
+    pub change_point_false_alarm_rate: f64,
+    /// Series not searched for change points, with their reasons.
+    pub series_not_searched: Vec<crate::time::changepoint::Unsearched>,
 }
 
 /// Compares every window of `set` with its reference: drift of the features `names` (against
@@ -253,6 +263,9 @@ pub fn summary(opts: &WindowOptions, set: &ProfileSet, results: &[WindowResult])
         first_start: results.first().filter(|r| !r.of_rows).map(|r| iso(r.start)),
         last_end: results.last().filter(|r| !r.of_rows).map(|r| iso(r.end)),
         change_points: 0,
+        change_point_method: opts.changes.method.to_string(),
+        change_point_false_alarm_rate: opts.changes.false_alarm_rate,
+        series_not_searched: Vec::new(),
     }
 }
 
@@ -362,6 +375,7 @@ pub fn drift_series(results: &[WindowResult]) -> Vec<crate::time::changepoint::S
         .map(|(j, f)| crate::time::changepoint::Series {
             feature: f.name.clone(),
             name: "psi".into(),
+            distance: true,
             points: results
                 .iter()
                 .enumerate()

@@ -227,12 +227,13 @@ fn timeline_svg(t: &super::Timeline, f: &super::TimelineFeature) -> String {
         ));
     }
     let per = cols.first().map_or(1, |c| c.1 - c.0);
-    for &c in &f.changes {
+    for (c, series) in &f.changes {
         let x = left + dx * (c / per) as f64 + dx / 2.0;
         s.push_str(&format!(
-            "<line x1=\"{x:.1}\" y1=\"{top}\" x2=\"{x:.1}\" y2=\"{}\" stroke=\"#c00\" stroke-width=\"1.5\"><title>change point: window {c}, {}</title></line>",
+            "<line x1=\"{x:.1}\" y1=\"{top}\" x2=\"{x:.1}\" y2=\"{}\" stroke=\"#c00\" stroke-width=\"1.5\"><title>change: window {c}, {}; seen in {}</title></line>",
             top + h,
-            label(t, c)
+            label(t, *c),
+            escape(series)
         ));
     }
     s.push_str(&format!(
@@ -509,7 +510,7 @@ mod tests {
                 threshold: Some(0.1),
                 values: (0..n).map(|i| Some(if drifted.contains(&i) { 0.5 } else { 0.01 })).collect(),
                 status: (0..n).map(|i| if drifted.contains(&i) { Verdict::Drift } else { Verdict::Ok }).collect(),
-                changes: vec![2000],
+                changes: vec![(2000, "mean, psi".into())],
             }],
         };
         let cols = columns(n);
@@ -526,7 +527,7 @@ mod tests {
         assert_eq!(counted, drifted.len());
         assert!(heat.contains("x&lt;1&gt;") && !heat.contains("x<1>"));
         let line = timeline_svg(&t, &t.features[0]);
-        assert!(line.contains("change point: window 2000"));
+        assert!(line.contains("change: window 2000, 2025-03-25 08:00; seen in mean, psi"), "{line}");
         assert!(line.contains("threshold 0.1"));
     }
 }

@@ -145,33 +145,63 @@ fn violations(o: &mut String, r: &MonitorReport) {
     }
 }
 
-/// The summary of `changepoints`: how many change points `method` found, and the first 100.
+/// The summary of `changepoints`: how many changes `search` found (one per change of a
+/// feature), the first 100, and the series not searched.
 pub fn changepoints(
     changes: &[crate::time::changepoint::ChangePoint],
-    method: crate::time::changepoint::Method,
+    unsearched: &[crate::time::changepoint::Unsearched],
+    search: crate::time::changepoint::Search,
     series: usize,
     windows: usize,
 ) -> String {
+    use crate::time::changepoint::Method;
+    let how = match search.method {
+        Method::Seeded => format!("seeded, {} false alarms per series per 1,000 windows", search.false_alarm_rate),
+        other => other.to_string(),
+    };
     let mut o = format!(
-        "## driftscope changepoints: {} change points ({method}) in {series} series over {windows} windows\n\n",
+        "## driftscope changepoints: {} change points ({how}) in {series} series over {windows} windows\n\n",
         changes.len()
     );
     if !changes.is_empty() {
-        o.push_str("| feature | series | window_index | window_start |\n|---|---|---|---|\n");
+        o.push_str(
+            "| feature | series | window_index | window_start | before | after | confidence |\n|---|---|---|---|---|---|---|\n",
+        );
         for c in changes.iter().take(100) {
             o.push_str(&format!(
-                "| {} | {} | {} | {} |\n",
-                c.feature.replace('|', "\\|"),
-                c.series,
+                "| {} | {} | {} | {} | {} | {} | {} |\n",
+                md(&c.feature),
+                c.series.join(", "),
                 c.window_index,
-                c.window_start.as_deref().unwrap_or("–")
+                c.window_start.as_deref().unwrap_or("–"),
+                figure(c.before),
+                figure(c.after),
+                c.confidence.map_or("–".to_string(), |p| format!("{p:.3}")),
             ));
         }
         if changes.len() > 100 {
             o.push_str(&format!("\n({} more in changepoints.json)\n", changes.len() - 100));
         }
     }
+    if !unsearched.is_empty() {
+        o.push_str(&format!("\n{} series not searched:\n", unsearched.len()));
+        for u in unsearched.iter().take(20) {
+            o.push_str(&format!("- {} {}: {}\n", md(&u.feature), u.series, u.reason));
+        }
+        if unsearched.len() > 20 {
+            o.push_str(&format!("- and {} more\n", unsearched.len() - 20));
+        }
+    }
     o
+}
+
+/// A figure in four significant digits.
+fn figure(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let digits = (3 - v.abs().log10().floor() as i32).clamp(0, 12) as usize;
+    format!("{v:.digits$}")
 }
 
 /// The summary of `calibrate`: each feature's threshold before and after, at the false-alarm

@@ -159,10 +159,13 @@ impl Timeline {
                         r.features.get(j)
                     }
                     let first = results.iter().filter_map(|r| of(r, j)).find(|f| f.method.is_some());
-                    let mut at: Vec<usize> =
-                        changes.iter().filter(|c| c.feature == *name).map(|c| c.window_index).collect();
-                    at.sort_unstable();
-                    at.dedup();
+                    let mut at: Vec<(usize, String)> = changes
+                        .iter()
+                        .filter(|c| c.feature == *name)
+                        .map(|c| (c.window_index, c.series.join(", ")))
+                        .collect();
+                    at.sort();
+                    at.dedup_by_key(|c| c.0);
                     TimelineFeature {
                         name: name.to_string(),
                         metric: first.and_then(|f| f.method.clone()).unwrap_or_default(),
@@ -190,8 +193,8 @@ pub struct TimelineFeature {
     pub values: Vec<Option<f64>>,
     /// The verdict per window.
     pub status: Vec<crate::judge::drift::Verdict>,
-    /// Window indices of the change points found in this feature's series.
-    pub changes: Vec<usize>,
+    /// The changes of this feature: window index, and the series that show it.
+    pub changes: Vec<(usize, String)>,
 }
 
 /// Escapes text for HTML.
