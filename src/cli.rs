@@ -172,6 +172,9 @@ pub struct MonitorArgs {
     /// Metrics files.
     #[command(flatten)]
     pub metrics: MetricsArgs,
+    /// Alerts.
+    #[command(flatten)]
+    pub alerts: AlertArgs,
     /// The dataset has drifted when at least this share of the compared features drifted.
     #[arg(long, value_name = "SHARE", default_value_t = driftscope::jobs::DATASET_DRIFT_SHARE)]
     pub dataset_drift_share: f64,
@@ -242,6 +245,10 @@ pub struct WatchArgs {
     /// Metrics files.
     #[command(flatten)]
     pub metrics: MetricsArgs,
+    /// Alerts on closed windows (debounced across restarts: the state file keeps what was
+    /// alerted).
+    #[command(flatten)]
+    pub alerts: AlertArgs,
     /// The folder files arrive in.
     #[arg(value_name = "INPUT_DIR")]
     pub input: PathBuf,
@@ -413,6 +420,27 @@ pub struct WindowArgs {
     /// Most windows a run may hold: memory grows with windows × features × bins.
     #[arg(long, value_name = "N", default_value_t = driftscope::time::timeline::DEFAULT_MAX_WINDOWS)]
     pub max_windows: usize,
+}
+
+/// Alerts (`monitor`, `watch`).
+#[derive(Debug, Args)]
+pub struct AlertArgs {
+    /// Send alerts here (repeat for several): https://… or http://… (a JSON POST),
+    /// sns://arn:aws:sns:REGION:ACCOUNT:TOPIC (SNS Publish, AWS credentials as for s3://
+    /// inputs) or exec:COMMAND (run by sh with the JSON on its standard input).
+    #[arg(long = "alert", value_name = "SINK")]
+    pub alert: Vec<String>,
+    /// Shape of HTTP messages: json (the event) or slack (an incoming-webhook message).
+    #[arg(long, value_name = "FORMAT", default_value = "json")]
+    pub alert_format: String,
+    /// Alert once a violation has held for K consecutive windows; a recovery notice follows
+    /// K clean windows. A run without windows alerts at once.
+    #[arg(long, value_name = "K", default_value_t = 1)]
+    pub alert_after: usize,
+    /// Most messages per sink per run (per look, for watch); past it, one message says how
+    /// many more there were.
+    #[arg(long, value_name = "N", default_value_t = driftscope::output::alert::DEFAULT_LIMIT)]
+    pub alert_limit: usize,
 }
 
 /// Metrics files and their labels (`monitor`, `watch`).

@@ -72,6 +72,7 @@ fn options(c: CommonArgs) -> anyhow::Result<JobOptions> {
         ks_alpha: None,
         quality: Default::default(),
         delimiter: c.delimiter,
+        alerts: None,
     })
 }
 
@@ -122,6 +123,55 @@ fn metrics_options(m: cli::MetricsArgs) -> anyhow::Result<Option<driftscope::job
         prometheus: m.prometheus,
         labels,
     }))
+}
+
+/// The alerts asked for, checked; `None` without `--alert`. `run_folder` names the run's
+/// output in the messages.
+fn alert_options(
+    a: cli::AlertArgs,
+    run_folder: &str,
+) -> anyhow::Result<Option<driftscope::output::alert::AlertOptions>> {
+    use driftscope::output::alert::{AlertOptions, Format, Sink, DEFAULT_LIMIT};
+    let format: Format = a.alert_format.parse().map_err(|e| anyhow::anyhow!("--alert-format: {e}"))?;
+    if a.alert.is_empty() {
+        if format != Format::Json || a.alert_after != 1 || a.alert_limit != DEFAULT_LIMIT {
+            anyhow::bail!("--alert-format, --alert-after and --alert-limit need --alert");
+        }
+        return Ok(None);
+    }
+    if a.alert_after == 0 {
+        anyhow::bail!("--alert-after: must be at least 1 window");
+    }
+    if a.alert_limit == 0 {
+        anyhow::bail!("--alert-limit: must be at least 1 message");
+    }
+    let sinks = a
+        .alert
+        .iter()
+        .map(|s| s.parse::<Sink>().map_err(|e| anyhow::anyhow!("--alert: {e}")))
+        .collect::<anyhow::Result<Vec<Sink>>>()?;
+    let mut o = AlertOptions::new(sinks);
+    o.format = format;
+    o.after = a.alert_after;
+    o.limit = a.alert_limit;
+    o.run_folder = run_folder.to_string();
+    Ok(Some(o))
+}
+
+/// One line per alert that failed, and one on what was sent.
+fn alert_lines(a: &driftscope::output::alert::Delivery) {
+    for e in &a.errors {
+        eprintln!("driftscope: {e}");
+    }
+    if a.events > 0 {
+        eprintln!(
+            "driftscope: alerts: {} events, {} messages sent, {} failed{}",
+            a.events,
+            a.sent,
+            a.failed,
+            if a.rate_limited > 0 { format!(", {} held back by --alert-limit", a.rate_limited) } else { String::new() }
+        );
+    }
 }
 
 /// The windows of `changepoints` and `calibrate`.
@@ -261,6 +311,7 @@ fn monitor_command(args: cli::MonitorArgs) -> anyhow::Result<u8> {
         reference,
         false_alarm_rate,
         metrics,
+        alerts,
         dataset_drift_share,
         ks_alpha,
         quality,
@@ -292,7 +343,11 @@ fn monitor_command(args: cli::MonitorArgs) -> anyhow::Result<u8> {
     }
     let changes = driftscope::time::changepoint::Search::new(Default::default(), false_alarm_rate)?;
     opts.windows = if asked { Some(time_options(windows, reference, changes)?) } else { None };
+    opts.alerts = alert_options(alerts, "")?;
     let out = stage_output(&mut opts, baseline.as_deref())?;
+    if let Some(a) = opts.alerts.as_mut() {
+        a.run_folder = out.shown();
+    }
     monitor(opts, baseline.as_deref(), &out)
 }
 
@@ -312,10 +367,12 @@ fn watch(args: cli::WatchArgs) -> anyhow::Result<u8> {
         backend,
         quiet,
         metrics,
+        alerts,
         delimiter,
         input,
     } = args;
     let metrics = metrics_options(metrics)?;
+    let alerts = alert_options(alerts, &output.display().to_string())?;
     if Staged::names_remote(&output) {
         anyhow::bail!("watch: its state needs a local output folder, not {}", output.display());
     }
@@ -336,6 +393,7 @@ fn watch(args: cli::WatchArgs) -> anyhow::Result<u8> {
         force,
         quiet,
         delimiter,
+        alerts,
     };
     let output_shown = opts.output.clone();
     let base = driftscope::judge::baseline::Baseline::load(&baseline)?;
@@ -346,6 +404,7 @@ fn watch(args: cli::WatchArgs) -> anyhow::Result<u8> {
     eprintln!("driftscope watch: backend {why}");
     let mut w = driftscope::jobs::watch::Watcher::new(opts, base, backend.as_ref())?;
     let pass = w.run()?;
+    alert_lines(&pass.alerts);
     let (late, untimed) = w.dropped();
     eprintln!(
         "driftscope watch: {} files folded, {} failed, {} not settled yet (no .done marker, written within --settle); {} windows closed, {} with violations; {late} late rows, {untimed} rows without a time so far",
@@ -423,6 +482,9 @@ fn monitor(opts: JobOptions, baseline: Option<&std::path::Path>, staged: &Staged
     }
     for sk in &out.report.current.skipped {
         eprintln!("driftscope: skipped {}: {}", sk.path, sk.error);
+    }
+    if let Some(a) = &out.report.alerts {
+        alert_lines(a);
     }
     staged.publish()?;
     let (rows, seconds) = (out.report.current.rows, started.elapsed().as_secs_f64());

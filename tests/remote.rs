@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 use crate::common::{driftscope, json, root};
 
 /// A server a test starts on a free local port, stopped when dropped.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -55,7 +55,7 @@ fn server(
 }
 
 /// moto's S3-compatible server.
-fn moto() -> Option<Server> {
+pub(crate) fn moto() -> Option<Server> {
     server(
         "moto_server",
         "--help",

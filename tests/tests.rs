@@ -3,6 +3,9 @@
 /// Helpers: writing Parquet files, running the binary, reading JSON outputs.
 mod common;
 
+/// Alerts through each sink: a local HTTP server, moto's SNS, a command; debounce, recovery,
+/// restarts.
+mod alerts;
 /// One test per constraint check type.
 mod checks;
 /// The CLI end to end: the README's commands, exit codes, determinism, bad inputs.

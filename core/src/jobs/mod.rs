@@ -71,6 +71,8 @@ pub struct JobOptions {
     pub quality: QualityFlags,
     /// The delimiter of every CSV input (and ground-truth file); `None`: sniffed per file.
     pub delimiter: Option<u8>,
+    /// Alerts: where, and how they are debounced.
+    pub alerts: Option<crate::output::alert::AlertOptions>,
 }
 
 /// The default share of drifted features that makes a dataset drift (as Evidently's default).
@@ -95,6 +97,7 @@ impl JobOptions {
             ks_alpha: None,
             quality: QualityFlags::default(),
             delimiter: None,
+            alerts: None,
         }
     }
 }

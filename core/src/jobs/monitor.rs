@@ -188,38 +188,79 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
     };
     let baseline = baseline_info(&base, baseline_dir.is_some());
     let mut report = MonitorReport::new((backend_name, backend_note), baseline, inputs, verdict);
-    let mut window_results = Vec::new();
     let mut written = Vec::new();
     if let (Some(settings), Some(scoring)) = (quality.as_ref(), scoring) {
-        let good: Vec<ScannedFile> = s
-            .files
-            .iter()
-            .filter(|f| !report.current.skipped.iter().any(|k| k.path == f.path.display().to_string()))
-            .cloned()
-            .collect();
+        // Scored on the files profiled: those left out are not scored either.
+        let good: Vec<ScannedFile> = s.files.iter().filter(|f| !left_out(&report, f)).cloned().collect();
         let out = crate::quality::run::finish_pass(scoring, resumed, &good)?;
         report.model_quality = Some(monitor_quality(opts, settings.clone(), out, qbase.as_ref(), &mut written)?);
     }
+    let mut window_results = Vec::new();
     let mut points = vec![crate::output::metrics::Point::of(
         chrono::Utc::now().timestamp_millis(),
         &report.features,
         &current,
         &report.violations,
     )];
+    let mut changes = Vec::new();
     if let Some(w) = &windows {
-        (window_results, points) = monitor_windows(opts, w, &base, &names, &segments, &mut report, &mut written)?;
+        (window_results, points, changes) =
+            monitor_windows(opts, w, &base, &names, &segments, &mut report, &mut written)?;
+    }
+    if let Some(a) = &opts.alerts {
+        report.alerts = Some(alert_run(a, &report, &window_results, &changes));
     }
     written.extend(crate::output::write_monitor_files(&opts.output, &report, &current)?);
-    if let Some(m) = &opts.metrics {
-        written.extend(crate::output::metrics::write(m, &points, report.windows.as_ref().map(|w| w.windows), false)?);
-    }
+    written.extend(write_metrics(opts, &report, &points)?);
     let markdown = report::markdown::render(&report);
     Ok(MonitorOutcome { report, markdown, written, windows: window_results })
 }
 
+/// True when file `f` was left out of the run.
+fn left_out(report: &MonitorReport, f: &ScannedFile) -> bool {
+    report.current.skipped.iter().any(|k| k.path == f.path.display().to_string())
+}
+
+/// The metrics files asked for: a point per window (or one for the run), with the alerts'
+/// counts.
+fn write_metrics(
+    opts: &JobOptions,
+    report: &MonitorReport,
+    points: &[crate::output::metrics::Point],
+) -> Result<Vec<PathBuf>> {
+    let Some(m) = &opts.metrics else { return Ok(Vec::new()) };
+    crate::output::metrics::write(m, points, report.windows.as_ref().map(|w| w.windows), report.alerts.as_ref(), false)
+}
+
+/// The alerts of a monitoring run: its windows in time order through a fresh debounce (a run
+/// without windows is one window, alerted at once), delivered to every sink.
+fn alert_run(
+    a: &crate::output::alert::AlertOptions,
+    report: &MonitorReport,
+    windows: &[WindowResult],
+    changes: &[changepoint::ChangePoint],
+) -> crate::output::alert::Delivery {
+    use crate::output::alert::{deliver, Debounce, Observed};
+    let mut d = Debounce::default();
+    let mut events = Vec::new();
+    if windows.is_empty() {
+        let obs = Observed { label: "the run", index: 0, features: &report.features, violations: &report.violations };
+        events.extend(d.observe(obs, 1, changes, &a.run_folder));
+    }
+    for (i, r) in windows.iter().enumerate() {
+        let label = if r.of_rows { format!("window {}", r.start) } else { crate::engine::window::iso(r.start) };
+        let obs = Observed { label: &label, index: i, features: &r.features, violations: &r.violations };
+        events.extend(d.observe(obs, a.after, changes, &a.run_folder));
+    }
+    deliver(a, &events)
+}
+
+/// What [`monitor_windows`] gives: the window results, the metrics' points (one per window)
+/// and the change points.
+type Windowed = (Vec<WindowResult>, Vec<crate::output::metrics::Point>, Vec<changepoint::ChangePoint>);
+
 /// The windows of a monitoring run: each judged against its reference, their files and change
-/// points written, the report's timeline and window summary filled. Returns the window results
-/// and the metrics' points, one per window.
+/// points written, the report's timeline and window summary filled.
 fn monitor_windows(
     opts: &JobOptions,
     w: &WindowOptions,
@@ -228,7 +269,7 @@ fn monitor_windows(
     segments: &ProfileSet,
     report: &mut MonitorReport,
     written: &mut Vec<PathBuf>,
-) -> Result<(Vec<WindowResult>, Vec<crate::output::metrics::Point>)> {
+) -> Result<Windowed> {
     check_timed(w, segments)?;
     // The time column moves from window to window by construction: it is not judged per
     // window (the whole run still judges it).
@@ -264,7 +305,7 @@ fn monitor_windows(
             Some(crate::quality::run::drift_relevance(q.settings.problem_type, &q.outcome.windows, &window_results));
     }
     report.windows = Some(summary);
-    Ok((window_results, points))
+    Ok((window_results, points, changes))
 }
 
 /// What the report says of the baseline: its own account, or, without one (windows compared

@@ -55,6 +55,8 @@ pub struct WatchOptions {
     pub quiet: bool,
     /// The delimiter of CSV files; `None`: sniffed per file.
     pub delimiter: Option<u8>,
+    /// Alerts on closed windows, debounced across restarts.
+    pub alerts: Option<crate::output::alert::AlertOptions>,
 }
 
 /// The name of the state file in the output folder.
@@ -78,10 +80,16 @@ struct State {
     untimed_rows: u64,
     /// The rows of windows.csv so far.
     table: Vec<String>,
+    /// The alerts' debounce: what has been alerted and not recovered.
+    #[serde(default)]
+    debounce: crate::output::alert::Debounce,
+    /// What alert delivery has done so far.
+    #[serde(default)]
+    alerts: crate::output::alert::Delivery,
 }
 
 /// What one look at the folder did.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq)]
 pub struct Pass {
     /// Files folded.
     pub files: usize,
@@ -93,6 +101,8 @@ pub struct Pass {
     pub with_violations: usize,
     /// Files seen but not complete yet (no marker, written within the settle time).
     pub unsettled: usize,
+    /// What alert delivery did in this look.
+    pub alerts: crate::output::alert::Delivery,
 }
 
 /// A watcher: its options, baseline, backend and state.
@@ -269,7 +279,7 @@ impl<'b> Watcher<'b> {
 
     /// Closes the open windows whose end plus the grace period is past `now_ms`, writing their
     /// outputs; returns what was closed.
-    fn close_due(&mut self, now_ms: i64) -> Result<Vec<WindowResult>> {
+    fn close_due(&mut self, now_ms: i64) -> Result<(Vec<WindowResult>, crate::output::alert::Delivery)> {
         let grace = self.opts.grace.as_millis() as i64;
         let due: Vec<i64> = self
             .state
@@ -279,7 +289,7 @@ impl<'b> Watcher<'b> {
             .filter(|&s| self.opts.window.end(s).saturating_add(grace) <= now_ms)
             .collect();
         if due.is_empty() {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), Default::default()));
         }
         let mut set = ProfileSet::default();
         for s in &due {
@@ -292,6 +302,23 @@ impl<'b> Watcher<'b> {
         let table = timeline::table(&results, &set)?;
         self.state.table.extend(crate::output::windows::csv_rows(&table)?);
         crate::output::windows::write_csv(&self.opts.output, &self.state.table)?;
+        let mut delivery = crate::output::alert::Delivery::default();
+        if let Some(a) = &self.opts.alerts {
+            let mut events = Vec::new();
+            for (i, r) in results.iter().enumerate() {
+                let label = crate::engine::window::iso(r.start);
+                let obs = crate::output::alert::Observed {
+                    label: &label,
+                    index: self.state.closed.len() + i,
+                    features: &r.features,
+                    violations: &r.violations,
+                };
+                events.extend(self.state.debounce.observe(obs, a.after, &[], &a.run_folder));
+            }
+            delivery = crate::output::alert::deliver(a, &events);
+            // The state keeps the counts; the lines go to this look's caller.
+            self.state.alerts.add(crate::output::alert::Delivery { errors: Vec::new(), ..delivery.clone() });
+        }
         if let Some(m) = &self.opts.metrics {
             let points: Vec<crate::output::metrics::Point> = results
                 .iter()
@@ -304,11 +331,12 @@ impl<'b> Watcher<'b> {
                     )
                 })
                 .collect();
-            crate::output::metrics::write(m, &points, Some(self.state.closed.len() + results.len()), true)?;
+            let alerts = self.opts.alerts.as_ref().map(|_| &self.state.alerts);
+            crate::output::metrics::write(m, &points, Some(self.state.closed.len() + results.len()), alerts, true)?;
         }
         self.state.closed.extend(due);
         self.save()?;
-        Ok(results)
+        Ok((results, delivery))
     }
 
     /// One look at the folder: folds the files complete now, closes the windows due.
@@ -323,7 +351,8 @@ impl<'b> Watcher<'b> {
                 pass.failed += 1;
             }
         }
-        let closed = self.close_due(chrono::Utc::now().timestamp_millis())?;
+        let (closed, alerts) = self.close_due(chrono::Utc::now().timestamp_millis())?;
+        pass.alerts = alerts;
         pass.closed = closed.len();
         pass.with_violations = closed.iter().filter(|r| !r.violations.is_empty()).count();
         for r in closed.iter().filter(|_| !self.opts.quiet) {

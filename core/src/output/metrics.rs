@@ -36,11 +36,18 @@ pub struct MetricsOptions {
 
 /// Writes the metrics files asked for: the EMF records of `points` (appended to the file with
 /// `append`, as `watch` does per closed window; the file rewritten otherwise) and the Prometheus
-/// text of the last point, `windows` the number of windows judged so far. Returns the paths.
+/// text of the last point, `windows` the number of windows judged so far, `alerts` what alert
+/// delivery did so far. Returns the paths.
 ///
 /// # Errors
 /// [`Error::Output`] when a file cannot be written.
-pub fn write(m: &MetricsOptions, points: &[Point], windows: Option<usize>, append: bool) -> Result<Vec<PathBuf>> {
+pub fn write(
+    m: &MetricsOptions,
+    points: &[Point],
+    windows: Option<usize>,
+    alerts: Option<&crate::output::alert::Delivery>,
+    append: bool,
+) -> Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     if let Some(p) = &m.emf {
         let text = emf(points, &m.labels);
@@ -58,7 +65,7 @@ pub fn write(m: &MetricsOptions, points: &[Point], windows: Option<usize>, appen
         written.push(p.clone());
     }
     if let (Some(p), Some(last)) = (&m.prometheus, points.last()) {
-        write_atomic(p, prometheus(last, &m.labels, windows).as_bytes())?;
+        write_atomic(p, prometheus(last, &m.labels, windows, alerts).as_bytes())?;
         written.push(p.clone());
     }
     Ok(written)
@@ -234,7 +241,12 @@ type Family<'a> = (&'a str, &'a str, &'a dyn Fn(&FeatureValues) -> Option<f64>);
 
 /// The latest point as a Prometheus text file (the textfile collector takes no timestamps:
 /// the file holds the current state, and a scrape attributes it to its own time).
-pub fn prometheus(point: &Point, labels: &Labels, windows: Option<usize>) -> String {
+pub fn prometheus(
+    point: &Point,
+    labels: &Labels,
+    windows: Option<usize>,
+    alerts: Option<&crate::output::alert::Delivery>,
+) -> String {
     let base = format!("endpoint=\"{}\",monitoring_schedule=\"{}\"", label(&labels.endpoint), label(&labels.schedule));
     let mut out = String::new();
     let families: [Family; 7] = [
@@ -275,6 +287,15 @@ pub fn prometheus(point: &Point, labels: &Labels, windows: Option<usize>) -> Str
     if let Some(n) = windows {
         out.push_str("# HELP driftscope_windows Windows judged by the run.\n# TYPE driftscope_windows gauge\n");
         out.push_str(&format!("driftscope_windows{{{base}}} {n}\n"));
+    }
+    if let Some(a) = alerts {
+        for (name, help, v) in [
+            ("driftscope_alerts_sent_total", "Alert messages delivered.", a.sent),
+            ("driftscope_alert_failures_total", "Alert messages that failed after every attempt.", a.failed),
+            ("driftscope_alerts_rate_limited_total", "Alerts held back by the per-sink rate limit.", a.rate_limited),
+        ] {
+            out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} counter\n{name}{{{base}}} {v}\n"));
+        }
     }
     out
 }
@@ -357,7 +378,7 @@ mod tests {
     fn prometheus_text_escapes_labels() {
         let mut p = point(1);
         p.features[0].feature = "a\"b\\c".into();
-        let text = prometheus(&p, &labels(&[]), Some(3));
+        let text = prometheus(&p, &labels(&[]), Some(3), None);
         assert!(text.contains(r#"feature="a\"b\\c""#), "{text}");
         assert!(text.contains("driftscope_windows{endpoint=\"ep\",monitoring_schedule=\"hourly\"} 3"));
         assert!(text.contains(

@@ -11,6 +11,7 @@
 //! object-store staging folder ([`crate::source::remote`]), the bench's generated captures
 //! ([`crate::source::synth`]) and the model-quality join's spills ([`crate::quality::join`]).
 
+pub mod alert;
 pub mod export;
 pub mod folder;
 pub mod metrics;

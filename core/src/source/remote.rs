@@ -151,6 +151,15 @@ mod imp {
         b
     }
 
+    /// The AWS credentials of the chain S3 inputs use (the environment, the shared files'
+    /// profile, web identity, instance metadata), for other AWS services (alerts to SNS).
+    pub fn aws_credential() -> SourceResult<Arc<object_store::aws::AwsCredential>> {
+        let store = builder("driftscope-credentials").build().map_err(|e| one_line(&e))?;
+        runtime()
+            .block_on(store.credentials().get_credential())
+            .map_err(|e| format!("AWS credentials: {}", one_line(&e)).into())
+    }
+
     /// The bucket's store (one per bucket, built once from the environment) and the key.
     fn locate(url: &str) -> SourceResult<(Arc<dyn ObjectStore>, ObjectPath, String)> {
         let (scheme, rest) = url.split_once("://").ok_or("not an s3://, az:// or gs:// URL")?;
@@ -444,6 +453,8 @@ mod imp {
     }
 }
 
+#[cfg(feature = "object-store")]
+pub use imp::aws_credential;
 pub use imp::{get_file, get_folder, list, open, put_file, Remote, RemoteReader};
 
 use std::path::{Path, PathBuf};

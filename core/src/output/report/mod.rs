@@ -75,6 +75,9 @@ pub struct MonitorReport {
     /// Model quality, when the baseline or the flags ask for it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model_quality: Option<crate::quality::run::QualityReport>,
+    /// What alert delivery did, when alerts were asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alerts: Option<crate::output::alert::Delivery>,
 }
 
 /// What a report says of its baseline.
@@ -126,6 +129,7 @@ impl MonitorReport {
             windows: None,
             timeline: None,
             model_quality: None,
+            alerts: None,
         }
     }
 }
