@@ -1022,6 +1022,10 @@ fn report_timeline_in_a_real_browser() {
     // 6 windows × 2 features judged per window (the hostile-named numeric one and c).
     assert_eq!(dom.matches("class=\"cell\"").count(), 12, "heatmap cells");
     assert!(dom.contains("change: window 3"), "the change at hour 3 is drawn");
+    // And listed at the top, before the verdicts.
+    let listed = dom.find("<h2>What changed, when</h2>").expect("the list of changes");
+    assert!(listed < dom.find("<h2>Verdicts</h2>").unwrap());
+    assert!(dom.contains("at 2026-11-28T03:00:00Z (window 3): mean"), "the change at hour 3 is listed");
     assert!(!dom.contains("<img"), "data became markup");
     assert!(dom.contains("&lt;img src=x onerror=alert(1)&gt;"));
 

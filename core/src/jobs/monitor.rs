@@ -300,6 +300,7 @@ fn monitor_windows(
     summary.change_points = changes.len();
     summary.series_not_searched = unsearched;
     report.timeline = Some(crate::output::report::Timeline::of(&window_results, &changes));
+    report.changes = changes.clone();
     if let Some(q) = report.model_quality.as_mut().filter(|q| !q.outcome.windows.is_empty()) {
         q.drift_relevance =
             Some(crate::quality::run::drift_relevance(q.settings.problem_type, &q.outcome.windows, &window_results));

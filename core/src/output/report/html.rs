@@ -2,7 +2,7 @@
 //! baseline against the current distribution. No script, no external resource; every string
 //! that comes from data (feature names, category values, paths) is escaped.
 
-use super::{escape, num, MonitorReport};
+use super::{escape, figure, num, MonitorReport};
 use crate::judge::drift::Chart;
 
 const BASELINE_COLOR: &str = "#4a78b5";
@@ -297,6 +297,9 @@ pub fn heatmap_svg(t: &super::Timeline) -> String {
 pub fn render(r: &MonitorReport) -> String {
     let mut o = String::new();
     head(&mut o, r);
+    if let Some(t) = &r.timeline {
+        what_changed(&mut o, t, &r.changes);
+    }
     verdicts(&mut o, r);
     if let Some(q) = &r.model_quality {
         model_quality(&mut o, q);
@@ -436,6 +439,75 @@ fn violations(o: &mut String, r: &MonitorReport) {
     }
 }
 
+/// Most changes the report lists at its top.
+const CHANGES_LISTED: usize = 10;
+
+/// The changes of `changes` worst first: by the windows of the feature that drifted from the
+/// change to its next one, then by confidence, then in time order. Each with that count and
+/// the regime's length.
+fn worst_first<'a>(
+    t: &super::Timeline,
+    changes: &'a [crate::time::changepoint::ChangePoint],
+) -> Vec<(&'a crate::time::changepoint::ChangePoint, usize, usize)> {
+    let mut out: Vec<_> = changes
+        .iter()
+        .map(|c| {
+            let end = changes
+                .iter()
+                .filter(|d| d.feature == c.feature && d.window_index > c.window_index)
+                .map(|d| d.window_index)
+                .min()
+                .unwrap_or(t.starts.len());
+            let drifted = t.features.iter().find(|f| f.name == c.feature).map_or(0, |f| {
+                f.status
+                    .iter()
+                    .skip(c.window_index)
+                    .take(end.saturating_sub(c.window_index))
+                    .filter(|s| **s == crate::judge::drift::Verdict::Drift)
+                    .count()
+            });
+            (c, drifted, end.saturating_sub(c.window_index))
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.1.cmp(&a.1)
+            .then(b.0.confidence.unwrap_or(0.0).total_cmp(&a.0.confidence.unwrap_or(0.0)))
+            .then(a.0.window_index.cmp(&b.0.window_index))
+    });
+    out
+}
+
+/// "What changed, when": the feature changes of the windows, worst first.
+fn what_changed(o: &mut String, t: &super::Timeline, changes: &[crate::time::changepoint::ChangePoint]) {
+    if changes.is_empty() {
+        return;
+    }
+    o.push_str("<h2>What changed, when</h2><p>One line per change of a feature, worst first: by the windows that drifted from the change to the feature's next one.</p><ol class=\"changes\">");
+    let ranked = worst_first(t, changes);
+    for (c, drifted, span) in ranked.iter().take(CHANGES_LISTED) {
+        let when = match &c.window_start {
+            Some(s) => format!("{} (window {})", escape(s), c.window_index),
+            None => format!("window {}", c.window_index),
+        };
+        let series = c.series.first().map_or("", String::as_str);
+        o.push_str(&format!(
+            "<li><strong>{}</strong> at {when}: {} {} → {} (seen in {}{}); {} of the {} windows since drifted.</li>",
+            escape(&c.feature),
+            escape(series),
+            figure(c.before),
+            figure(c.after),
+            escape(&c.series.join(", ")),
+            c.confidence.map_or(String::new(), |p| format!("; confidence {p:.3}")),
+            drifted,
+            span
+        ));
+    }
+    o.push_str("</ol>");
+    if ranked.len() > CHANGES_LISTED {
+        o.push_str(&format!("<p>{} more in changepoints.json.</p>", ranked.len() - CHANGES_LISTED));
+    }
+}
+
 /// The windows: a heat map of every feature, then each feature's distance per window.
 fn timeline(o: &mut String, t: &super::Timeline, w: &crate::time::timeline::WindowsSummary) {
     let per = columns(t.starts.len()).first().map_or(1, |c| c.1 - c.0);
@@ -486,6 +558,44 @@ mod tests {
     use super::*;
     use crate::judge::drift::Verdict;
     use crate::output::report::{Timeline, TimelineFeature};
+
+    #[test]
+    fn changes_are_listed_worst_first() {
+        let n = 20;
+        let feature = |name: &str, drifted: std::ops::Range<usize>| TimelineFeature {
+            name: name.into(),
+            metric: "psi".into(),
+            threshold: Some(0.1),
+            values: vec![Some(0.0); n],
+            status: (0..n).map(|i| if drifted.contains(&i) { Verdict::Drift } else { Verdict::Ok }).collect(),
+            changes: Vec::new(),
+        };
+        let t = Timeline {
+            starts: (0..n as i64).collect(),
+            rows: true,
+            features: vec![feature("a", 3..5), feature("b<i>", 10..18)],
+        };
+        let change = |f: &str, at: usize, confidence: f64| crate::time::changepoint::ChangePoint {
+            feature: f.into(),
+            series: vec!["mean".into(), "psi".into()],
+            window_index: at,
+            window_start: None,
+            size: 1.0,
+            before: 2.0,
+            after: 3.0,
+            confidence: Some(confidence),
+        };
+        // a's change at 3 holds 2 drifted windows; b's at 10 holds 8 up to its next change at
+        // 18, which holds none; a's second change (at 5) none either, but is surer.
+        let changes = [change("a", 3, 0.99), change("a", 5, 1.0), change("b<i>", 10, 0.9), change("b<i>", 18, 0.5)];
+        let ranked: Vec<(&str, usize, usize, usize)> =
+            worst_first(&t, &changes).iter().map(|(c, d, s)| (c.feature.as_str(), c.window_index, *d, *s)).collect();
+        assert_eq!(ranked, vec![("b<i>", 10, 8, 8), ("a", 3, 2, 2), ("a", 5, 0, 15), ("b<i>", 18, 0, 2)]);
+        let mut o = String::new();
+        what_changed(&mut o, &t, &changes);
+        assert!(o.contains("<li><strong>b&lt;i&gt;</strong> at window 10: mean 2.000 → 3.000 (seen in mean, psi; confidence 0.900); 8 of the 8 windows since drifted.</li>"), "{o}");
+        assert!(o.find("b&lt;i&gt;").unwrap() < o.find("<strong>a</strong>").unwrap());
+    }
 
     #[test]
     fn tick_numbers_are_short() {

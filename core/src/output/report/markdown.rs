@@ -1,6 +1,6 @@
 //! The short Markdown summary printed on stdout, for CI logs.
 
-use super::{num, MonitorReport};
+use super::{figure, num, MonitorReport};
 use crate::judge::drift::Verdict;
 
 fn md(s: &str) -> String {
@@ -193,15 +193,6 @@ pub fn changepoints(
         }
     }
     o
-}
-
-/// A figure in four significant digits.
-fn figure(v: f64) -> String {
-    if v == 0.0 || !v.is_finite() {
-        return format!("{v}");
-    }
-    let digits = (3 - v.abs().log10().floor() as i32).clamp(0, 12) as usize;
-    format!("{v:.digits$}")
 }
 
 /// The summary of `calibrate`: each feature's threshold before and after, at the false-alarm

@@ -36,6 +36,15 @@ fn num(v: Option<f64>) -> String {
     v.map_or("–".into(), |x| format!("{x:.4}"))
 }
 
+/// A figure in four significant digits (whole digits kept).
+pub(crate) fn figure(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let digits = (3 - v.abs().log10().floor() as i32).clamp(0, 12) as usize;
+    format!("{v:.digits$}")
+}
+
 /// Everything a monitoring run found; `drift.json` is this model.
 #[derive(Debug, Clone, Serialize)]
 pub struct MonitorReport {
@@ -78,6 +87,9 @@ pub struct MonitorReport {
     /// What alert delivery did, when alerts were asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alerts: Option<crate::output::alert::Delivery>,
+    /// The windows' change points, one per change of a feature (in `changepoints.json`).
+    #[serde(skip)]
+    pub changes: Vec<crate::time::changepoint::ChangePoint>,
 }
 
 /// What a report says of its baseline.
@@ -130,6 +142,7 @@ impl MonitorReport {
             timeline: None,
             model_quality: None,
             alerts: None,
+            changes: Vec::new(),
         }
     }
 }
