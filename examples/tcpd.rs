@@ -66,11 +66,12 @@ fn main() -> anyhow::Result<()> {
     let bin = Path::new(&bin);
     let all: Vec<Series> = serde_json::from_str(&std::fs::read_to_string(&path)?)?;
     let tmp = tempfile::tempdir()?;
-    let methods: [(&str, Option<&[&str]>); 6] = [
+    let methods: [(&str, Option<&[&str]>); 7] = [
         ("no change points", None),
         ("binseg (BIC penalty)", Some(&["binseg"])),
         ("seeded (default)", Some(&["seeded"])),
         ("seeded, rate 0.01", Some(&["seeded", "--false-alarm-rate", "0.01"])),
+        ("bocpd", Some(&["bocpd"])),
         ("pelt", Some(&["pelt"])),
         ("page-hinkley", Some(&["page-hinkley"])),
     ];

@@ -55,8 +55,9 @@ pub enum Command {
         #[command(flatten)]
         windows: WindowArgs,
         /// Detector: seeded (seeded binary segmentation against each series' long-run noise,
-        /// at --false-alarm-rate), or, for comparison, pelt, binseg (modified-BIC penalty,
-        /// noise taken as independent) or page-hinkley (online test).
+        /// at --false-alarm-rate), bocpd (Bayesian online change-point detection, hazard
+        /// 1/100), or, for comparison, pelt, binseg (modified-BIC penalty, noise taken as
+        /// independent) or page-hinkley (online test).
         #[arg(long, value_name = "METHOD", default_value = "seeded")]
         method: ChangeMethod,
         /// False alarms a stationary series may raise per 1,000 windows (seeded).

@@ -401,7 +401,9 @@ fn watch(args: cli::WatchArgs) -> anyhow::Result<u8> {
         Some(b) => driftscope::backend::select(b.into())?,
         None => (driftscope::backend::select(BackendChoice::Cpu)?.0, "cpu (default)".to_string()),
     };
-    eprintln!("driftscope watch: backend {why}");
+    if !opts.quiet {
+        eprintln!("driftscope watch: backend {why}");
+    }
     let mut w = driftscope::jobs::watch::Watcher::new(opts, base, backend.as_ref())?;
     let pass = w.run()?;
     alert_lines(&pass.alerts);

@@ -509,7 +509,7 @@ fn windows_compare_with_one_another_without_a_baseline() {
 fn change_points_land_on_the_injected_hour() {
     let d = tempfile::tempdir().unwrap();
     hourly_files(&d.path().join("cur"), 48, 30);
-    for (method, tolerance) in [("seeded", 0), ("pelt", 0), ("binseg", 0), ("page-hinkley", 2)] {
+    for (method, tolerance) in [("seeded", 0), ("bocpd", 1), ("pelt", 0), ("binseg", 0), ("page-hinkley", 2)] {
         let out = d.path().join(method);
         crate::common::driftscope()
             .args(["changepoints", "-q", "--window", "1h", "--time-column", "t", "--method", method, "-o"])
@@ -539,7 +539,7 @@ fn change_points_land_on_the_injected_hour() {
         .arg(d.path().join("cur"))
         .assert()
         .code(2)
-        .stderr(predicates::str::contains("seeded, pelt, binseg or page-hinkley"));
+        .stderr(predicates::str::contains("seeded, bocpd, pelt, binseg or page-hinkley"));
 }
 
 /// True when a tool the tests drive must be there (CI sets DRIFTSCOPE_REQUIRE_TOOLS=1);

@@ -62,6 +62,8 @@ pub enum Method {
     BinSeg,
     /// Online detection: two-sided Page-Hinkley.
     PageHinkley,
+    /// Online detection: Bayesian online change-point detection (Adams & MacKay 2007).
+    Bocpd,
 }
 
 impl std::str::FromStr for Method {
@@ -73,9 +75,10 @@ impl std::str::FromStr for Method {
             "binseg" => Ok(Method::BinSeg),
             "pelt" => Ok(Method::Pelt),
             "page-hinkley" | "ph" => Ok(Method::PageHinkley),
+            "bocpd" => Ok(Method::Bocpd),
             other => Err(crate::error::invalid(
                 crate::Opt::Method,
-                format!("expected seeded, pelt, binseg or page-hinkley, got {other:?}"),
+                format!("expected seeded, bocpd, pelt, binseg or page-hinkley, got {other:?}"),
             )),
         }
     }
@@ -88,6 +91,7 @@ impl std::fmt::Display for Method {
             Method::BinSeg => "binseg",
             Method::Pelt => "pelt",
             Method::PageHinkley => "page-hinkley",
+            Method::Bocpd => "bocpd",
         })
     }
 }
@@ -189,6 +193,9 @@ pub fn detect(x: &[f64], method: Method) -> Vec<usize> {
     if method == Method::Seeded {
         return seeded(x, DEFAULT_FALSE_ALARM_RATE).into_iter().map(|f| f.at).collect();
     }
+    if method == Method::Bocpd {
+        return bocpd(x, BOCPD_HAZARD).into_iter().map(|f| f.at).collect();
+    }
     if x.len() < 4 {
         return Vec::new();
     }
@@ -196,7 +203,7 @@ pub fn detect(x: &[f64], method: Method) -> Vec<usize> {
     let z: Vec<f64> = x.iter().map(|v| v / s).collect();
     match method {
         Method::BinSeg => binseg(&z, 3.0 * (z.len() as f64).ln(), 2),
-        Method::Pelt | Method::Seeded => pelt(&z, 3.0 * (z.len() as f64).ln(), 2),
+        Method::Pelt | Method::Seeded | Method::Bocpd => pelt(&z, 3.0 * (z.len() as f64).ln(), 2),
         Method::PageHinkley => page_hinkley(&z, 0.5, 10.0),
     }
 }
@@ -424,6 +431,106 @@ fn refine(s: &[f64], chosen: &mut [Found], m: usize) {
         let best = (a + m..=b - m).fold(chosen[i].at, |best, k| if gain(k) > gain(best) { k } else { best });
         chosen[i].at = best;
     }
+}
+
+/// The prior chance of a change at each window in [`bocpd`]: one in 100 (the benchmark's
+/// usual setting).
+pub const BOCPD_HAZARD: f64 = 0.01;
+
+/// A normal-inverse-gamma posterior: mean, κ, α, β.
+type Nig = (f64, f64, f64, f64);
+
+/// A run of [`bocpd`]: its points, probability and posterior.
+type Run = (usize, f64, Nig);
+
+/// The run-length posterior keeps runs whose probability is at least this…
+const BOCPD_PRUNE: f64 = 1e-9;
+
+/// …and at most this many, the likeliest.
+const BOCPD_RUNS: usize = 300;
+
+/// A run length must stay the most likely for this many points before its start is a change.
+const BOCPD_CONFIRM: usize = 2;
+
+/// Bayesian online change-point detection (Adams & MacKay 2007) on `x` standardized by its
+/// long-run noise ([`long_run_noise`]): a constant hazard `hazard` per point, a normal model
+/// with a normal-inverse-gamma prior (mean 0 with κ₀ = 0.05, variance about 1: α₀ = 2, β₀ = 1)
+/// and its Student-t predictive; the run-length posterior is updated point by point (runs below
+/// 10⁻⁹ pruned, the 300 likeliest kept), so each point is judged on the past only. A change is the start of the most
+/// likely run once it has stayed the most likely for 2 points; its confidence is the posterior
+/// of that run then.
+pub fn bocpd(x: &[f64], hazard: f64) -> Vec<Found> {
+    if x.len() < 2 * MIN_SEGMENT + 1 {
+        return Vec::new();
+    }
+    let noise = long_run_noise(x);
+    let centre = median(&mut x.to_vec());
+    let prior = (0.0, 0.05, 2.0, 1.0);
+    // The runs kept: points in the run (ending at the last point seen), probability, posterior.
+    let mut runs: Vec<Run> = vec![(0, 1.0, prior)];
+    let (mut last_start, mut candidate, mut out) = (0usize, (0usize, 0usize), Vec::<Found>::new());
+    for (t, v) in x.iter().enumerate() {
+        let z = (v - centre) / noise.scale;
+        // A change before this point starts a run of 1 from the prior; each run grows by it.
+        let mut next: Vec<Run> = Vec::with_capacity(runs.len() + 1);
+        next.push((1, hazard * student_t(prior, z), update(prior, z)));
+        for &(r, q, st) in &runs {
+            let grow = q * (1.0 - hazard) * student_t(st, z);
+            if r == 0 {
+                next[0].1 += grow;
+            } else {
+                next.push((r + 1, grow, update(st, z)));
+            }
+        }
+        let total: f64 = next.iter().map(|e| e.1).sum();
+        if total > 0.0 && total.is_finite() {
+            next.iter_mut().for_each(|e| e.1 /= total);
+        } else {
+            // Every run finds the point impossible (far beyond any scale): a new run.
+            next.truncate(1);
+            next[0].1 = 1.0;
+        }
+        next.retain(|e| e.1 >= BOCPD_PRUNE);
+        if next.len() > BOCPD_RUNS {
+            next.select_nth_unstable_by(BOCPD_RUNS, |a, b| b.1.total_cmp(&a.1));
+            next.truncate(BOCPD_RUNS);
+        }
+        runs = next;
+        let (map, prob) = runs.iter().fold((1, f64::MIN), |m, e| if e.1 > m.1 { (e.0, e.1) } else { m });
+        let start = t + 1 - map.min(t + 1);
+        if start == last_start {
+            candidate = (0, 0);
+            continue;
+        }
+        candidate = if candidate.0 == start { (start, candidate.1 + 1) } else { (start, 1) };
+        if candidate.1 >= BOCPD_CONFIRM {
+            if start > 0 && out.last().is_none_or(|f| start >= f.at + MIN_SEGMENT) {
+                out.push(Found { at: start, confidence: Some(prob) });
+            }
+            last_start = start;
+            candidate = (0, 0);
+        }
+    }
+    out
+}
+
+/// The Student-t predictive density of `z` under a normal-inverse-gamma posterior.
+fn student_t((mu, kappa, alpha, beta): Nig, z: f64) -> f64 {
+    use statrs::function::gamma::ln_gamma;
+    let scale2 = beta * (kappa + 1.0) / (alpha * kappa);
+    let nu = 2.0 * alpha;
+    let q = (z - mu) * (z - mu) / (nu * scale2);
+    (ln_gamma((nu + 1.0) / 2.0)
+        - ln_gamma(nu / 2.0)
+        - 0.5 * (nu * std::f64::consts::PI * scale2).ln()
+        - (nu + 1.0) / 2.0 * q.ln_1p())
+    .exp()
+}
+
+/// The normal-inverse-gamma posterior after one more point `z`.
+fn update((mu, kappa, alpha, beta): Nig, z: f64) -> Nig {
+    let k = kappa + 1.0;
+    ((kappa * mu + z) / k, k, alpha + 0.5, beta + kappa * (z - mu) * (z - mu) / (2.0 * k))
 }
 
 /// Prefix sums of a series, centred, for segment costs in O(1).
@@ -956,6 +1063,36 @@ mod tests {
     }
 
     #[test]
+    fn bocpd_finds_shifts_online_and_nothing_in_noise() {
+        let at = |x: &[f64]| bocpd(x, BOCPD_HAZARD).iter().map(|f| f.at).collect::<Vec<_>>();
+        let found = at(&with_shifts(600, &[(150, 4.0), (400, -6.0)]));
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found[0].abs_diff(150) <= 2 && found[1].abs_diff(400) <= 2, "{found:?}");
+        assert!(at(&noise(600, 7)).is_empty());
+        // Online: a change is found from the points up to it and a few after, so cutting the
+        // series just after the change finds it at the same place.
+        let x = with_shifts(600, &[(150, 4.0)]);
+        assert_eq!(at(&x[..170]).first().copied(), at(&x).first().copied());
+        assert!(bocpd(&[1.0; 3], BOCPD_HAZARD).is_empty());
+    }
+
+    /// The predictive is the Student-t the normal-inverse-gamma posterior gives, as statrs
+    /// computes it.
+    #[test]
+    fn bocpd_predictive_is_the_student_t() {
+        use statrs::distribution::{Continuous, StudentsT};
+        let (mu, kappa, alpha, beta): (f64, f64, f64, f64) = (0.3, 2.5, 3.0, 1.7);
+        let scale = (beta * (kappa + 1.0) / (alpha * kappa)).sqrt();
+        let t = StudentsT::new(mu, scale, 2.0 * alpha).unwrap();
+        for z in [-3.0, -0.2, 0.3, 1.1, 6.0] {
+            assert!((student_t((mu, kappa, alpha, beta), z) - t.pdf(z)).abs() < 1e-12, "{z}");
+        }
+        // One point's update: the mean moves towards it by 1/(κ+1), β by κ(z−μ)²/(2(κ+1)).
+        let (m, k, a, b) = update((0.0, 1.0, 2.0, 1.0), 2.0);
+        assert_eq!((m, k, a, b), (1.0, 2.0, 2.5, 2.0));
+    }
+
+    #[test]
     fn rates_are_checked() {
         assert!(Search::new(Method::Seeded, 0.0).is_err());
         assert!(Search::new(Method::Seeded, f64::NAN).is_err());
@@ -1058,6 +1195,7 @@ struct Member {
 fn changes_of(j: usize, x: &[f64], raw: &[f64], search: Search) -> Vec<Member> {
     let found: Vec<Found> = match search.method {
         Method::Seeded => seeded(x, search.false_alarm_rate),
+        Method::Bocpd => bocpd(x, BOCPD_HAZARD),
         other => detect(x, other).into_iter().map(|at| Found { at, confidence: None }).collect(),
     };
     let mut cuts = vec![0];
