@@ -8,7 +8,10 @@
 //! - `fold_dictionary`: a 5,000-entry text dictionary column, key counts and typing;
 //! - `bins_and_sketch_values`: the CPU's bucket selection against the radix sort it replaced,
 //!   on one batch of 65,536 values;
-//! - `compare`: the drift metrics of 1,024 features of 256 bins, in f64 on the host.
+//! - `compare`: the drift metrics of 1,024 features of 256 bins, in f64 on the host;
+//! - `changepoints`: the change-point search of one stationary AR(1) series (φ = 0.5) of 87,600
+//!   windows (ten years, hourly) by each method, and the default search of 400 such series (100
+//!   features × mean, spread, completeness, distance) as a run does, series in parallel.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -168,5 +171,48 @@ fn compare(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, fold_numeric, fold_dictionary, bins_and_sketch_values, compare);
+/// A stationary AR(1) series of `n` points.
+fn ar1(n: usize, seed: u64) -> Vec<f64> {
+    let mut r = Rng(seed);
+    let mut x = 0.0;
+    (0..n)
+        .map(|_| {
+            x = 0.5 * x + r.normal();
+            x
+        })
+        .collect()
+}
+
+fn changepoints(c: &mut Criterion) {
+    use driftscope::time::changepoint::{self, Method, Search, Series};
+    const WINDOWS: usize = 87_600;
+    let mut g = c.benchmark_group("changepoints_87600_windows");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(WINDOWS as u64));
+    let x = ar1(WINDOWS, 5);
+    for method in [Method::Seeded, Method::Bocpd, Method::Pelt, Method::BinSeg] {
+        g.bench_with_input(BenchmarkId::new("one_series", method), &method, |b, &m| {
+            b.iter(|| black_box(changepoint::detect(black_box(&x), m)))
+        });
+    }
+    let series: Vec<Series> = (0..400)
+        .map(|i| Series {
+            feature: format!("f{}", i / 4),
+            name: ["mean", "std_dev", "completeness", "psi"][i % 4].into(),
+            points: ar1(WINDOWS, i as u64)
+                .into_iter()
+                .map(|v| if i % 4 == 3 { v.abs() } else { v })
+                .enumerate()
+                .collect(),
+            distance: i % 4 == 3,
+        })
+        .collect();
+    g.throughput(Throughput::Elements((WINDOWS * series.len()) as u64));
+    g.bench_function("run_of_400_series_seeded", |b| {
+        b.iter(|| black_box(changepoint::find(black_box(&series), Search::default(), WINDOWS, &|_| None)))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, fold_numeric, fold_dictionary, bins_and_sketch_values, compare, changepoints);
 criterion_main!(benches);

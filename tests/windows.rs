@@ -1022,6 +1022,16 @@ fn report_timeline_in_a_real_browser() {
     // 6 windows × 2 features judged per window (the hostile-named numeric one and c).
     assert_eq!(dom.matches("class=\"cell\"").count(), 12, "heatmap cells");
     assert!(dom.contains("change: window 3"), "the change at hour 3 is drawn");
+    // Summary tiles at the top; each drawn feature with its statistics side by side; the
+    // change marks explained.
+    assert_eq!(dom.matches("<div class=\"value\">").count(), 5, "summary tiles");
+    assert!(dom.find("class=\"tiles\"").unwrap() < dom.find("<h2>Verdicts</h2>").unwrap());
+    assert!(dom.matches("<table class=\"sides\">").count() >= 2, "side-by-side statistics");
+    assert!(
+        dom.contains("<span title=\"the largest gap between the two cumulative distributions"),
+        "methods in plain words"
+    );
+    assert!(dom.contains("class=\"legend\""), "the change marks' legend");
     // And listed at the top, before the verdicts.
     let listed = dom.find("<h2>What changed, when</h2>").expect("the list of changes");
     assert!(listed < dom.find("<h2>Verdicts</h2>").unwrap());
@@ -1055,6 +1065,41 @@ fn report_timeline_in_a_real_browser() {
     // A blank page compresses to almost nothing; the verdict table, the timeline and the charts
     // do not.
     assert!(png.len() > 30_000, "screenshot of {} bytes: the page looks empty", png.len());
+
+    charts_take_the_page_width(d.path(), &out);
+}
+
+/// Layout: the charts of the report in `out` take the page's width at any window size. A copy
+/// of the report without its policy runs a probe that writes what the browser laid out into the
+/// DOM.
+fn charts_take_the_page_width(d: &std::path::Path, out: &std::path::Path) {
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let csp = page.find("<meta http-equiv=\"Content-Security-Policy\"").unwrap();
+    let end = csp + page[csp..].find('>').unwrap() + 1;
+    let probe = "<script>document.body.setAttribute('data-layout', JSON.stringify({body: document.body.clientWidth, charts: [...document.querySelectorAll('svg.histogram, .feature svg')].map(s => Math.round(s.getBoundingClientRect().width))}))</script>";
+    let probed = format!("{}{}", &page[..csp], page[end..].replace("</body>", &format!("{probe}</body>")));
+    std::fs::write(d.join("probe.html"), probed).unwrap();
+    for width in [900, 1600] {
+        let o = std::process::Command::new("chromium")
+            .args(["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom"])
+            .arg(format!("--user-data-dir={}", d.join("profile").display()))
+            .arg(format!("--window-size={width},2000"))
+            .arg(format!("file://{}", d.join("probe.html").display()))
+            .output()
+            .unwrap();
+        let dom = String::from_utf8_lossy(&o.stdout);
+        let at = dom.find("data-layout=\"").expect("the probe ran") + "data-layout=\"".len();
+        let layout: serde_json::Value =
+            serde_json::from_str(&dom[at..at + dom[at..].find('"').unwrap()].replace("&quot;", "\"")).unwrap();
+        let body = layout["body"].as_f64().unwrap();
+        let charts = layout["charts"].as_array().unwrap();
+        assert!(!charts.is_empty(), "{layout}");
+        // The body's content is the window less its margins (and a scrollbar).
+        assert!(body > width as f64 - 100.0, "at {width} px: {layout}");
+        for c in charts {
+            assert!((c.as_f64().unwrap() - body).abs() <= 2.0, "at {width} px: {layout}");
+        }
+    }
 }
 
 /// The Content-Security-Policy is enforced: the same page with a remote image gets it refused

@@ -188,6 +188,7 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
     };
     let baseline = baseline_info(&base, baseline_dir.is_some());
     let mut report = MonitorReport::new((backend_name, backend_note), baseline, inputs, verdict);
+    report.sides = crate::output::report::sides(&base.statistics, &crate::judge::baseline::statistics(&current));
     let mut written = Vec::new();
     if let (Some(settings), Some(scoring)) = (quality.as_ref(), scoring) {
         // Scored on the files profiled: those left out are not scored either.

@@ -45,63 +45,101 @@ fn svg(chart: &Chart) -> String {
     }
 }
 
-/// Vertical bars per drawn bin, the share of rows on the y axis (0 and the largest share), the
-/// edges between bins on the x axis, as many as fit side by side at 80 px apart.
+/// Bars on a value axis, each as wide as its bin and as high as its density (its share of
+/// rows over its width), baseline and current overlaid; the first and last bins are open-ended,
+/// drawn as wide as their neighbour and hatched. Ticks at the edges that fit 70 px apart.
 fn histogram_svg(chart: &Chart, edges: &[f64]) -> String {
-    let n = chart.labels.len().max(1);
-    let (w, h, left, right, top, bottom) = (640.0f64, 200.0f64, 56.0f64, 24.0f64, 24.0f64, 40.0f64);
-    let max = chart.baseline.iter().chain(&chart.current).copied().fold(0.0f64, f64::max).max(1e-12);
-    let slot = (w - left - right) / n as f64;
-    let bar = slot * 0.4;
+    let n = chart.labels.len();
+    if n < 3 || edges.len() + 1 != n || edges.iter().any(|e| !e.is_finite()) || edges.windows(2).any(|e| e[1] < e[0]) {
+        return categories_svg(chart);
+    }
+    let (w, h, left, right, top, bottom) = (720.0f64, 200.0f64, 56.0f64, 24.0f64, 24.0f64, 44.0f64);
+    // Bin bounds on the value axis: the open ends as wide as their neighbours.
+    let first = edges[1] - edges[0];
+    let last = edges[edges.len() - 1] - edges[edges.len() - 2];
+    let mut bounds = Vec::with_capacity(n + 1);
+    bounds.push(edges[0] - first);
+    bounds.extend_from_slice(edges);
+    bounds.push(edges[edges.len() - 1] + last);
+    let (lo, hi) = (bounds[0], bounds[n]);
+    let span = (hi - lo).max(1e-300);
+    let x = |v: f64| left + (v - lo) / span * (w - left - right);
+    // A bin of zero width (a value repeated across an edge) is drawn 1 px wide.
+    let width = |i: usize| (bounds[i + 1] - bounds[i]).max(span * 1e-3);
+    let density = |share: f64, i: usize| share / width(i);
+    let max = (0..n)
+        .flat_map(|i| [density(chart.baseline[i], i), density(chart.current[i], i)])
+        .fold(0.0f64, f64::max)
+        .max(1e-300);
     let y0 = top + h;
     let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{0}\" viewBox=\"0 0 {w} {0}\" role=\"img\">",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"100%\" viewBox=\"0 0 {w} {0}\" role=\"img\" class=\"histogram\"><defs><pattern id=\"open\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\"><rect width=\"3\" height=\"6\" fill=\"#fff\" opacity=\"0.6\"/></pattern></defs>",
         y0 + bottom
     );
     s.push_str(&format!("<line x1=\"{left}\" y1=\"{y0}\" x2=\"{}\" y2=\"{y0}\" stroke=\"#888\"/>", w - right));
     s.push_str(&format!("<line x1=\"{left}\" y1=\"{top}\" x2=\"{left}\" y2=\"{y0}\" stroke=\"#888\"/>"));
-    for i in 0..chart.labels.len() {
-        let x = left + slot * i as f64;
-        for (j, (v, color)) in
-            [(chart.baseline[i], BASELINE_COLOR), (chart.current[i], CURRENT_COLOR)].iter().enumerate()
-        {
-            let bh = (v / max) * h;
+    for (j, (shares, color)) in [(&chart.baseline, BASELINE_COLOR), (&chart.current, CURRENT_COLOR)].iter().enumerate()
+    {
+        for i in 0..n {
+            let bh = density(shares[i], i) / max * h;
+            let (x0, x1) = (x(bounds[i]), x(bounds[i] + width(i)));
+            let open = i == 0 || i == n - 1;
             s.push_str(&format!(
-                "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{color}\"><title>{} {}: {:.4}</title></rect>",
-                x + slot * 0.1 + bar * j as f64,
+                "<rect class=\"bar\" x=\"{x0:.2}\" y=\"{:.2}\" width=\"{:.2}\" height=\"{bh:.2}\" fill=\"{color}\" fill-opacity=\"0.55\" stroke=\"{color}\" data-share=\"{}\"><title>{} {}: {:.2}% of rows{}</title></rect>",
                 y0 - bh,
-                bar,
-                bh,
+                (x1 - x0).max(0.5),
+                shares[i],
                 if j == 0 { "baseline" } else { "current" },
                 escape(&chart.labels[i]),
-                v
+                shares[i] * 100.0,
+                if open { " (an open-ended bin, drawn as wide as its neighbour)" } else { "" }
             ));
+            if open {
+                s.push_str(&format!(
+                    "<rect x=\"{x0:.2}\" y=\"{:.2}\" width=\"{:.2}\" height=\"{bh:.2}\" fill=\"url(#open)\"/>",
+                    y0 - bh,
+                    (x1 - x0).max(0.5)
+                ));
+            }
         }
     }
-    let every = (80.0 / slot).ceil().max(1.0) as usize;
-    for (k, &e) in edges.iter().enumerate().filter(|(k, _)| k % every == 0) {
-        let x = left + slot * (k + 1) as f64;
+    s.push_str(&histogram_axes(edges, &x, (left, w - right, top, y0), max));
+    s.push_str(&legend(left));
+    s.push_str("</svg>");
+    s
+}
+
+/// A histogram's ticks at the edges that fit 70 px apart, the density scale and the caption;
+/// `frame` is (left, right, top, bottom) of the plot.
+fn histogram_axes(edges: &[f64], x: &dyn Fn(f64) -> f64, frame: (f64, f64, f64, f64), max: f64) -> String {
+    let (left, right, top, y0) = frame;
+    let mut s = String::new();
+    let mut last_tick = f64::NEG_INFINITY;
+    for &e in edges {
+        let px = x(e);
+        if px - last_tick < 70.0 {
+            continue;
+        }
+        last_tick = px;
         s.push_str(&format!(
-            "<line x1=\"{x:.1}\" y1=\"{y0}\" x2=\"{x:.1}\" y2=\"{}\" stroke=\"#888\"/><text x=\"{x:.1}\" y=\"{}\" font-size=\"10\" text-anchor=\"middle\">{}</text>",
+            "<line x1=\"{px:.1}\" y1=\"{y0}\" x2=\"{px:.1}\" y2=\"{}\" stroke=\"#888\"/><text x=\"{px:.1}\" y=\"{}\" font-size=\"10\" text-anchor=\"middle\">{}</text>",
             y0 + 4.0,
             y0 + 15.0,
             short(e)
         ));
     }
     s.push_str(&format!(
-        "<text x=\"{0}\" y=\"{1}\" font-size=\"10\" text-anchor=\"end\">{2}%</text><text x=\"{0}\" y=\"{3}\" font-size=\"10\" text-anchor=\"end\">0%</text>",
+        "<text x=\"{0}\" y=\"{1}\" font-size=\"10\" text-anchor=\"end\">{2}</text><text x=\"{0}\" y=\"{3}\" font-size=\"10\" text-anchor=\"end\">0</text>",
         left - 4.0,
         top + 4.0,
-        short(max * 100.0),
+        short(max),
         y0
     ));
     s.push_str(&format!(
-        "<text x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"middle\">value (the first and last bins are open-ended); bars: share of rows</text>",
-        left + (w - left - right) / 2.0,
-        y0 + 32.0
+        "<text x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"middle\">value; bars: density (share of rows per unit of value), so their areas are the shares; hatched: open-ended bins</text>",
+        (left + right) / 2.0,
+        y0 + 34.0
     ));
-    s.push_str(&legend(left));
-    s.push_str("</svg>");
     s
 }
 
@@ -113,7 +151,7 @@ fn categories_svg(chart: &Chart) -> String {
     let span = w - left - right;
     let y0 = top + row * rows as f64;
     let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{0}\" viewBox=\"0 0 {w} {0}\" role=\"img\">",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"100%\" viewBox=\"0 0 {w} {0}\" role=\"img\">",
         y0 + bottom
     );
     s.push_str(&format!("<line x1=\"{left}\" y1=\"{top}\" x2=\"{left}\" y2=\"{y0}\" stroke=\"#888\"/>"));
@@ -189,7 +227,7 @@ fn timeline_svg(t: &super::Timeline, f: &super::TimelineFeature) -> String {
     let dx = TIMELINE_COLUMNS as f64 / cols.len().max(1) as f64;
     let right = left + TIMELINE_COLUMNS as f64;
     let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{0}\" viewBox=\"0 0 {w} {0}\" role=\"img\"><line x1=\"{left}\" y1=\"{1}\" x2=\"{right}\" y2=\"{1}\" stroke=\"#888\"/>",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"100%\" viewBox=\"0 0 {w} {0}\" role=\"img\"><line x1=\"{left}\" y1=\"{1}\" x2=\"{right}\" y2=\"{1}\" stroke=\"#888\"/>",
         h + 40.0,
         top + h,
     );
@@ -255,9 +293,8 @@ pub fn heatmap_svg(t: &super::Timeline) -> String {
     let (cell_h, left) = (14.0f64, 160.0f64);
     let dx = TIMELINE_COLUMNS as f64 / cols.len().max(1) as f64;
     let (w, h) = (left + TIMELINE_COLUMNS as f64, cell_h * t.features.len() as f64 + 20.0);
-    let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" role=\"img\">"
-    );
+    let mut s =
+        format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"100%\" viewBox=\"0 0 {w} {h}\" role=\"img\">");
     for (r, f) in t.features.iter().enumerate() {
         let yy = cell_h * r as f64;
         let name: String = f.name.chars().take(24).collect();
@@ -305,6 +342,7 @@ pub fn render(r: &MonitorReport) -> String {
         model_quality(&mut o, q);
     }
     violations(&mut o, r);
+    missing(&mut o, r);
     if let (Some(t), Some(w)) = (&r.timeline, &r.windows) {
         timeline(&mut o, t, w);
     }
@@ -317,9 +355,29 @@ pub fn render(r: &MonitorReport) -> String {
 /// schema differences.
 fn head(o: &mut String, r: &MonitorReport) {
     let s = &r.summary;
-    o.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\"><title>driftscope report</title><style>body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}tr.drift td{background:#fde2d6}tr.skipped td{color:#777}.feature{margin:2em 0}</style></head><body>\n");
+    o.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\"><title>driftscope report</title><style>body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}tr.drift td{background:#fde2d6}tr.skipped td{color:#777}.feature{margin:2em 0}.tiles{display:flex;flex-wrap:wrap;gap:12px;margin:1em 0}.tile{border:1px solid #ccc;border-radius:6px;padding:8px 16px;min-width:110px}.tile .value{font-size:1.6em;font-weight:bold}.tile .label{color:#555}.tile.bad{border-color:#d9534f;background:#fde2d6}.new{color:#fff;background:#d9534f;border-radius:3px;padding:0 4px;font-size:0.8em;margin-left:4px}td.num{text-align:right}</style></head><body>\n");
+    let dataset = match s.dataset_drift {
+        Some(d) if d.drift => "drifted".to_string(),
+        Some(_) => "no drift".to_string(),
+        None => "–".to_string(),
+    };
+    o.push_str("<h1>driftscope monitor report</h1><div class=\"tiles\">");
+    for (label, value, bad) in [
+        ("features compared", s.features_compared.to_string(), false),
+        ("drifted", s.features_drifted.to_string(), s.features_drifted > 0),
+        ("violations", s.violations.to_string(), s.violations > 0),
+        ("rows", r.current.rows.to_string(), false),
+        ("dataset", dataset, s.dataset_drift.is_some_and(|d| d.drift)),
+    ] {
+        o.push_str(&format!(
+            "<div class=\"tile{}\"><div class=\"value\">{}</div><div class=\"label\">{label}</div></div>",
+            if bad { " bad" } else { "" },
+            escape(&value)
+        ));
+    }
+    o.push_str("</div>");
     o.push_str(&format!(
-        "<h1>driftscope monitor report</h1><p>{}: {} features compared, {} drifted, {} skipped, {} violations.</p>",
+        "<p>{}: {} features compared, {} drifted, {} skipped, {} violations.</p>",
         if s.violations == 0 { "No violations" } else { "Violations found" },
         s.features_compared,
         s.features_drifted,
@@ -330,9 +388,10 @@ fn head(o: &mut String, r: &MonitorReport) {
         o.push_str(&format!("<p><strong>Dataset:</strong> {}.</p>", escape(&line)));
     }
     o.push_str(&format!(
-        "<p>Current: {} rows in {} files. Baseline: {} ({}, {} rows). Backend: {}.</p>",
+        "<p>Current: {} rows in {} file{}. Baseline: {} ({}, {} rows). Backend: {}.</p>",
         r.current.rows,
         r.current.files,
+        if r.current.files == 1 { "" } else { "s" },
         escape(&r.baseline),
         escape(&r.baseline_source),
         r.baseline_rows,
@@ -354,9 +413,40 @@ fn head(o: &mut String, r: &MonitorReport) {
     }
 }
 
+/// A method's plain name and a one-line explanation, for the reports.
+pub fn plain_method(code: &str) -> (&'static str, &'static str) {
+    match code {
+        "linf_robust" => (
+            "L∞ distance, robust",
+            "the largest gap between the two cumulative distributions, less SageMaker's allowance for sampling noise (0 when the gap is within it)",
+        ),
+        "linf_simple" => ("L∞ distance", "the largest gap between the two cumulative distributions (0 to 1)"),
+        "ks_pvalue" => (
+            "Kolmogorov–Smirnov p-value",
+            "the chance of a gap this large between two samples of one distribution: small means drift",
+        ),
+        "chi2_pvalue" => (
+            "χ² test p-value",
+            "the chance of category shares this different between two samples of one distribution: small means drift",
+        ),
+        _ => ("", ""),
+    }
+}
+
+/// A method's plain name with its explanation and code on hover.
+fn method_cell(code: Option<&str>) -> String {
+    match code {
+        None => "–".into(),
+        Some(c) => match plain_method(c) {
+            ("", _) => escape(c),
+            (name, why) => format!("<span title=\"{} ({})\">{}</span>", escape(why), escape(c), escape(name)),
+        },
+    }
+}
+
 /// The verdict table, worst first.
 fn verdicts(o: &mut String, r: &MonitorReport) {
-    o.push_str("<h2>Verdicts</h2><p>Worst first: drifted features by how far past their threshold, then the others, skipped ones last.</p><table><tr><th>feature</th><th>kind</th><th>status</th><th>method</th><th>distance</th><th title=\"the L∞ between the distributions, before the robust rule takes its allowance off\">raw L∞</th><th>threshold</th><th>KS p</th><th>PSI</th><th>JS</th><th>Hellinger</th><th>W1/σ</th><th>χ² p</th><th>unseen</th></tr>");
+    o.push_str("<h2>Verdicts</h2><p>Worst first: drifted features by how far past their threshold, then the others, skipped ones last. Hover a heading or a method for what it means.</p><table><tr><th>feature</th><th>kind</th><th>status</th><th title=\"what decides the verdict\">method</th><th title=\"the method's value: drift when above the threshold (below it, for a p-value)\">distance</th><th title=\"the L∞ between the distributions, before the robust rule takes its allowance off\">raw L∞</th><th>threshold</th><th title=\"Kolmogorov–Smirnov p-value: small means drift\">KS p</th><th title=\"population stability index: under 0.1 stable, over 0.25 a large shift\">PSI</th><th title=\"Jensen–Shannon distance, 0 (same) to 1\">JS</th><th title=\"Hellinger distance, 0 (same) to 1\">Hellinger</th><th title=\"Wasserstein (earth mover's) distance over the baseline's standard deviation\">W1/σ</th><th title=\"χ² test p-value over the categories: small means drift\">χ² p</th><th title=\"share of current rows whose category the baseline never saw\">unseen</th></tr>");
     for f in super::worst_first(&r.features) {
         let n = f.numeric.as_ref();
         let c = f.categorical.as_ref();
@@ -367,7 +457,7 @@ fn verdicts(o: &mut String, r: &MonitorReport) {
             escape(&f.name),
             f.kind,
             escape(&format!("{}{}", f.status, f.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default())),
-            escape(f.method.as_deref().unwrap_or("–")),
+            method_cell(f.method.as_deref()),
             num(f.distance),
             num(f.linf_simple()),
             num(f.threshold),
@@ -526,31 +616,119 @@ fn timeline(o: &mut String, t: &super::Timeline, w: &crate::time::timeline::Wind
             String::new()
         }
     ));
+    if w.change_points > 0 {
+        o.push_str("<p class=\"legend\"><svg width=\"18\" height=\"12\" role=\"img\"><line x1=\"9\" y1=\"0\" x2=\"9\" y2=\"12\" stroke=\"#c00\" stroke-width=\"1.5\"/></svg> a change of the feature: one mark per change, found across its series (hover a mark for the series that show it); the dashed line is the threshold.</p>");
+    }
     o.push_str(&heatmap_svg(t));
     for f in t.features.iter().filter(|f| f.values.iter().any(Option::is_some)) {
         o.push_str(&format!(
             "<div class=\"feature\"><h3>{} — {} per window</h3>{}</div>",
             escape(&f.name),
-            escape(&f.metric),
+            match plain_method(&f.metric) {
+                ("", _) => escape(&f.metric),
+                (name, why) => format!("<span title=\"{}\">{}</span>", escape(why), escape(name)),
+            },
             timeline_svg(t, f)
         ));
     }
 }
 
-/// Each compared feature's baseline and current distributions.
+/// A share as a percentage, two decimals.
+fn pct(v: Option<f64>) -> String {
+    v.map_or("–".into(), |x| format!("{:.2}%", x * 100.0))
+}
+
+/// A feature's baseline and current statistics side by side: mean, median, missing share and
+/// top values, current values the baseline never saw marked "new".
+fn sides_table(sd: &super::Sides) -> String {
+    let (b, c) = (sd.baseline.clone().unwrap_or_default(), sd.current.clone().unwrap_or_default());
+    let opt = |v: Option<f64>| v.map_or("–".to_string(), figure);
+    let mut o = String::from("<table class=\"sides\"><tr><th></th><th>baseline</th><th>current</th></tr>");
+    if b.mean.is_some() || c.mean.is_some() {
+        o.push_str(&format!(
+            "<tr><td>mean</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            opt(b.mean),
+            opt(c.mean)
+        ));
+        o.push_str(&format!(
+            "<tr><td>median</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            opt(b.median),
+            opt(c.median)
+        ));
+    }
+    o.push_str(&format!(
+        "<tr><td>missing</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+        pct(b.missing),
+        pct(c.missing)
+    ));
+    if !b.top.is_empty() || !c.top.is_empty() {
+        let list = |side: &super::Side, mark: bool| {
+            side.top
+                .iter()
+                .map(|(v, share)| {
+                    let new = mark && b.all_values && !sd.baseline_values.iter().any(|x| x == v);
+                    format!(
+                        "{} {:.1}%{}",
+                        escape(v),
+                        share * 100.0,
+                        if new { "<span class=\"new\">new</span>" } else { "" }
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("<br>")
+        };
+        o.push_str(&format!("<tr><td>top values</td><td>{}</td><td>{}</td></tr>", list(&b, false), list(&c, true)));
+    }
+    o.push_str("</table>");
+    o
+}
+
+/// Each compared feature's baseline and current distributions, and their statistics side by
+/// side.
 fn distributions(o: &mut String, r: &MonitorReport) {
     o.push_str("<h2>Distributions</h2>");
     for f in &r.features {
         if let Some(chart) = &f.chart {
+            let sides = r.sides.iter().find(|s| s.name == f.name).map(sides_table).unwrap_or_default();
             o.push_str(&format!(
-                "<div class=\"feature\" id=\"f-{}\"><h3>{} — {}</h3>{}</div>",
+                "<div class=\"feature\" id=\"f-{}\"><h3>{} — {}</h3>{}{}</div>",
                 escape(&f.name),
                 escape(&f.name),
                 f.status,
-                svg(chart)
+                svg(chart),
+                sides
             ));
         }
     }
+}
+
+/// Missing values: every feature missing values on either side, the largest rise first.
+fn missing(o: &mut String, r: &MonitorReport) {
+    let mut rows: Vec<(&str, Option<f64>, Option<f64>)> = r
+        .sides
+        .iter()
+        .map(|s| {
+            (s.name.as_str(), s.baseline.as_ref().and_then(|b| b.missing), s.current.as_ref().and_then(|c| c.missing))
+        })
+        .filter(|(_, b, c)| b.unwrap_or(0.0) > 0.0 || c.unwrap_or(0.0) > 0.0)
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    let rise = |b: Option<f64>, c: Option<f64>| c.unwrap_or(0.0) - b.unwrap_or(0.0);
+    rows.sort_by(|x, y| rise(y.1, y.2).total_cmp(&rise(x.1, x.2)).then(x.0.cmp(y.0)));
+    o.push_str("<h2>Missing values</h2><p>Features with rows missing a value, the largest rise first.</p><table class=\"missing\"><tr><th>feature</th><th>baseline</th><th>current</th><th>change</th></tr>");
+    for (name, b, c) in rows {
+        o.push_str(&format!(
+            "<tr{}><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{:+.2} pts</td></tr>",
+            if rise(b, c) > 0.0 { " class=\"drift\"" } else { "" },
+            escape(name),
+            pct(b),
+            pct(c),
+            rise(b, c) * 100.0
+        ));
+    }
+    o.push_str("</table>");
 }
 
 #[cfg(test)]
@@ -595,6 +773,71 @@ mod tests {
         what_changed(&mut o, &t, &changes);
         assert!(o.contains("<li><strong>b&lt;i&gt;</strong> at window 10: mean 2.000 → 3.000 (seen in mean, psi; confidence 0.900); 8 of the 8 windows since drifted.</li>"), "{o}");
         assert!(o.find("b&lt;i&gt;").unwrap() < o.find("<strong>a</strong>").unwrap());
+    }
+
+    /// Bars as wide as their bins on a value axis, as high as their densities: equal shares in
+    /// bins of widths 1 and 2 give bars of widths 1:2 and heights 2:1.
+    #[test]
+    fn histograms_are_drawn_to_scale() {
+        let chart = Chart {
+            labels: vec!["[−∞, 0)".into(), "[0, 1)".into(), "[1, 3)".into(), "[3, +∞)".into()],
+            edges: Some(vec![0.0, 1.0, 3.0]),
+            baseline: vec![0.1, 0.4, 0.4, 0.1],
+            current: vec![0.25, 0.25, 0.25, 0.25],
+        };
+        let svg = histogram_svg(&chart, &[0.0, 1.0, 3.0]);
+        let attr = |rect: &str, name: &str| -> f64 {
+            let at = rect.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
+            rect[at..].split('"').next().unwrap().parse().unwrap()
+        };
+        let bars: Vec<(f64, f64, f64)> = svg
+            .split("<rect class=\"bar\"")
+            .skip(1)
+            .map(|r| (attr(r, "x"), attr(r, "width"), attr(r, "height")))
+            .collect();
+        assert_eq!(bars.len(), 8);
+        let (base, cur) = (&bars[..4], &bars[4..]);
+        // Bins [0, 1) and [1, 3): widths 1:2, adjacent on the axis.
+        assert!((base[2].1 / base[1].1 - 2.0).abs() < 0.01, "{bars:?}");
+        assert!((base[1].0 + base[1].1 - base[2].0).abs() < 0.02, "{bars:?}");
+        // Equal shares, heights by density: 2:1.
+        assert!((base[1].2 / base[2].2 - 2.0).abs() < 0.01, "{bars:?}");
+        // The open ends are as wide as their neighbours, and hatched.
+        assert!((base[0].1 - base[1].1).abs() < 0.01 && (base[3].1 - base[2].1).abs() < 0.01, "{bars:?}");
+        assert_eq!(svg.matches("url(#open)").count(), 4);
+        // The densest bar (baseline's [0, 1)) reaches the top; current's equal shares halve
+        // from the narrow bins to the wide ones.
+        assert!((base[1].2 - 200.0).abs() < 0.01, "{bars:?}");
+        assert!((cur[1].2 / cur[2].2 - 2.0).abs() < 0.01 && (cur[0].2 - cur[1].2).abs() < 0.01, "{bars:?}");
+        // Charts take the page's width.
+        assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"100%\""));
+    }
+
+    #[test]
+    fn sides_mark_new_values_and_missing_rises() {
+        use crate::output::report::{Side, Sides};
+        let side = |top: &[(&str, f64)], missing: f64| Side {
+            mean: None,
+            median: None,
+            missing: Some(missing),
+            rows: 100.0,
+            top: top.iter().map(|(v, s)| (v.to_string(), *s)).collect(),
+            all_values: true,
+        };
+        let sd = Sides {
+            name: "plan".into(),
+            baseline: Some(side(&[("basic", 0.7), ("plus", 0.3)], 0.01)),
+            current: Some(side(&[("basic", 0.5), ("enterprise<b>", 0.3), ("plus", 0.2)], 0.05)),
+            baseline_values: vec!["basic".into(), "plus".into(), "rare".into()],
+        };
+        let t = sides_table(&sd);
+        assert!(t.contains("enterprise&lt;b&gt; 30.0%<span class=\"new\">new</span>"), "{t}");
+        assert_eq!(t.matches("class=\"new\"").count(), 1, "{t}");
+        assert!(t.contains("<td>missing</td><td class=\"num\">1.00%</td><td class=\"num\">5.00%</td>"), "{t}");
+        // Statistics that do not list every value mark nothing new.
+        let mut partial = sd.clone();
+        partial.baseline.as_mut().unwrap().all_values = false;
+        assert!(!sides_table(&partial).contains("new</span>"));
     }
 
     #[test]

@@ -90,6 +90,9 @@ pub struct MonitorReport {
     /// The windows' change points, one per change of a feature (in `changepoints.json`).
     #[serde(skip)]
     pub changes: Vec<crate::time::changepoint::ChangePoint>,
+    /// Each feature's baseline and current statistics side by side, for the HTML report.
+    #[serde(skip)]
+    pub sides: Vec<Sides>,
 }
 
 /// What a report says of its baseline.
@@ -143,6 +146,7 @@ impl MonitorReport {
             model_quality: None,
             alerts: None,
             changes: Vec::new(),
+            sides: Vec::new(),
         }
     }
 }
@@ -258,4 +262,128 @@ mod tests {
     fn escape_html() {
         assert_eq!(escape("<b a='x'>&\"</b>"), "&lt;b a=&#39;x&#39;&gt;&amp;&quot;&lt;/b&gt;");
     }
+}
+
+/// One side (baseline or current) of a feature, as the report sets them side by side.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Side {
+    /// Mean of the values (numeric features).
+    pub mean: Option<f64>,
+    /// Median, from the quantile sketch (numeric features).
+    pub median: Option<f64>,
+    /// Share of rows without a value.
+    pub missing: Option<f64>,
+    /// Rows counted (present and missing).
+    pub rows: f64,
+    /// The most frequent values and their shares of the present rows, most frequent first
+    /// (categorical features whose statistics keep their values).
+    pub top: Vec<(String, f64)>,
+    /// Whether the statistics list every value (so a value missing from them never occurred).
+    pub all_values: bool,
+}
+
+/// A feature's baseline and current sides.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sides {
+    /// The feature.
+    pub name: String,
+    /// The baseline's side (`None`: the baseline has no statistics for it).
+    pub baseline: Option<Side>,
+    /// The current side (`None`: no current rows of it).
+    pub current: Option<Side>,
+    /// Every value the baseline's statistics list (categorical features), to mark new ones.
+    pub baseline_values: Vec<String>,
+}
+
+/// Values listed per side.
+const TOP_VALUES: usize = 5;
+
+/// The weighted median of a KLL sketch as SageMaker writes it (level `h` weighs `2^h`), or of
+/// its buckets when it has no sketch.
+fn kll_median(k: &crate::judge::sagemaker::KllDistribution) -> Option<f64> {
+    if let Some(s) = &k.sketch {
+        let mut items: Vec<(f64, f64)> = s
+            .data
+            .iter()
+            .enumerate()
+            .flat_map(|(h, level)| level.iter().map(move |v| (v.0, (1u64 << h.min(62)) as f64)))
+            .filter(|(v, _)| v.is_finite())
+            .collect();
+        if !items.is_empty() {
+            items.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let half = items.iter().map(|i| i.1).sum::<f64>() / 2.0;
+            let mut seen = 0.0;
+            for (v, w) in &items {
+                seen += w;
+                if seen >= half {
+                    return Some(*v);
+                }
+            }
+        }
+    }
+    // Linear within the bucket holding the middle row.
+    let total: f64 = k.buckets.iter().map(|b| b.count).sum();
+    let mut seen = 0.0;
+    for b in &k.buckets {
+        if b.count > 0.0 && seen + b.count >= total / 2.0 {
+            let f = (total / 2.0 - seen) / b.count;
+            return Some(b.lower_bound + f * (b.upper_bound - b.lower_bound));
+        }
+        seen += b.count;
+    }
+    None
+}
+
+/// One side from a feature's statistics (SageMaker's format, which both sides share).
+pub fn side(f: &crate::judge::sagemaker::FeatureStatistics) -> Side {
+    let mut s = Side::default();
+    if let Some(n) = &f.numerical_statistics {
+        s.rows = n.common.num_present + n.common.num_missing;
+        s.mean = n.mean.filter(|m| m.is_finite());
+        s.median = n.distribution.as_ref().and_then(|d| d.kll.as_ref()).and_then(kll_median);
+        s.missing = (s.rows > 0.0).then(|| n.common.num_missing / s.rows);
+    }
+    if let Some(t) = &f.string_statistics {
+        s.rows = t.common.num_present + t.common.num_missing;
+        s.missing = (s.rows > 0.0).then(|| t.common.num_missing / s.rows);
+        if let Some(c) = t.distribution.as_ref().and_then(|d| d.categorical.as_ref()) {
+            let present: f64 = c.buckets.iter().map(|b| b.count).sum();
+            let mut top: Vec<(String, f64)> =
+                c.buckets.iter().map(|b| (b.value.clone(), b.count / present.max(1e-300))).collect();
+            top.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            s.all_values = !c.buckets.is_empty();
+            top.truncate(TOP_VALUES);
+            s.top = top;
+        }
+    }
+    s
+}
+
+/// Every feature's two sides, in the current profile's order, from the baseline's statistics
+/// and the current ones.
+pub fn sides(
+    baseline: &crate::judge::sagemaker::Statistics,
+    current: &crate::judge::sagemaker::Statistics,
+) -> Vec<Sides> {
+    let mut names: Vec<&str> = current.features.iter().map(|f| f.name.as_str()).collect();
+    names.extend(
+        baseline.features.iter().map(|f| f.name.as_str()).filter(|n| !current.features.iter().any(|f| f.name == *n)),
+    );
+    names
+        .into_iter()
+        .map(|n| {
+            let base = baseline.features.iter().find(|f| f.name == n);
+            Sides {
+                name: n.to_string(),
+                baseline: base.map(side),
+                current: current.features.iter().find(|f| f.name == n).map(side),
+                baseline_values: base
+                    .and_then(|f| f.string_statistics.as_ref())
+                    .and_then(|t| t.distribution.as_ref())
+                    .and_then(|d| d.categorical.as_ref())
+                    .map(|c| c.buckets.iter().map(|b| b.value.clone()).collect())
+                    .unwrap_or_default(),
+            }
+        })
+        .collect()
 }
