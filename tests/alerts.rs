@@ -340,20 +340,24 @@ fn sns_alerts_reach_the_topic_subscribers() {
         sns(&format!("Action=Subscribe&TopicArn={topic}&Protocol=http&Endpoint={endpoint}&Version=2010-03-31"));
     assert!(subscribed.contains("SubscriptionArn"), "{subscribed}");
     let before = hook.received().len();
-    let out = driftscope()
-        .env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{}", moto.port))
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .args(["monitor", "-q", "--window", "1h", "--time-column", "t", "--alert-after", "2", "-b"])
-        .arg(d.path().join("base"))
-        .arg("-o")
-        .arg(d.path().join("out"))
-        .arg("--alert")
-        .arg(format!("sns://{arn}"))
-        .arg(d.path().join("cur.parquet"))
-        .assert()
-        .code(1);
+    // monitor, the AWS environment pointing at moto, alerting the topic `arn`.
+    let alert_to = |out: &str, arn: &str| {
+        driftscope()
+            .env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{}", moto.port))
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", "us-east-1")
+            .args(["monitor", "-q", "--window", "1h", "--time-column", "t", "--alert-after", "2", "-b"])
+            .arg(d.path().join("base"))
+            .arg("-o")
+            .arg(d.path().join(out))
+            .arg("--alert")
+            .arg(format!("sns://{arn}"))
+            .arg(d.path().join("cur.parquet"))
+            .assert()
+            .code(1)
+    };
+    let out = alert_to("out", &arn);
     let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
     assert_eq!(json(&d.path().join("out/drift.json"))["alerts"]["sent"], 2, "{err}");
     let got = hook.wait_for(before + 2);
@@ -368,19 +372,7 @@ fn sns_alerts_reach_the_topic_subscribers() {
     assert_eq!((event["kind"].as_str(), event["feature"].as_str()), (Some("alert"), Some("x")));
     assert!(notes[0]["Subject"].as_str().unwrap().starts_with("driftscope: baseline_drift_check on x"));
     // A topic that is not there: named, counted, and monitoring goes on.
-    let out = driftscope()
-        .env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{}", moto.port))
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .args(["monitor", "-q", "--window", "1h", "--time-column", "t", "--alert-after", "2", "-b"])
-        .arg(d.path().join("base"))
-        .arg("-o")
-        .arg(d.path().join("none"))
-        .arg("--alert")
-        .arg("sns://arn:aws:sns:us-east-1:123456789012:missing")
-        .arg(d.path().join("cur.parquet"))
-        .assert()
-        .code(1);
+    let out = alert_to("none", "arn:aws:sns:us-east-1:123456789012:missing");
     let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
     assert!(err.contains("alert to sns://arn:aws:sns:us-east-1:123456789012:missing failed: HTTP 404"), "{err}");
     assert_eq!(json(&d.path().join("none/drift.json"))["alerts"]["failed"], 2);
