@@ -11,7 +11,9 @@
 //! the object-store inputs use), or a command run with the JSON on its standard input. At most
 //! `limit` messages go to a sink per run (or per look of `watch`): past it, one message says
 //! how many more there were. Delivery never stops monitoring: each message gets a timeout and
-//! retries with a doubling backoff, and what failed is counted and named in one line each.
+//! retries with a doubling backoff; a sink that fails a message after every attempt is not
+//! tried again in that delivery (a dead endpoint costs one message's timeouts); what failed is
+//! counted and named in one line.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -395,14 +397,26 @@ pub fn deliver(opts: &AlertOptions, events: &[Event]) -> Delivery {
             });
             out.rate_limited += held;
         }
-        for e in &batch {
+        // A sink that fails a message after every attempt is not tried again in this
+        // delivery: a dead endpoint costs one message's timeouts, not one per message.
+        let mut untried = 0;
+        for (i, e) in batch.iter().enumerate() {
             match send_with_retries(opts, sink, e) {
                 Ok(()) => out.sent += 1,
                 Err(why) => {
                     out.failed += 1;
                     out.errors.push(format!("alert to {sink} failed: {why}"));
+                    untried = batch.len() - i - 1;
+                    break;
                 }
             }
+        }
+        if untried > 0 {
+            out.failed += untried;
+            out.errors.push(format!(
+                "alert to {sink}: {untried} more message{} not tried after that failure",
+                if untried == 1 { "" } else { "s" }
+            ));
         }
     }
     out
@@ -733,6 +747,22 @@ mod tests {
         assert_eq!(sent["distance"], 0.4);
         assert_eq!(sent["threshold"], 0.1);
         assert_eq!(sent["run_folder"], "out/run");
+    }
+
+    #[test]
+    fn a_dead_sink_costs_one_message_of_attempts() {
+        let d = tempfile::tempdir().unwrap();
+        let tries = d.path().join("tries");
+        let mut opts = AlertOptions::new(vec![Sink::Exec(format!("echo x >> '{}'; exit 1", tries.display()))]);
+        opts.backoff = Duration::from_millis(1);
+        let v: Vec<Violation> = (0..4).map(|i| violation(&format!("f{i}"))).collect();
+        let events =
+            Debounce::default().observe(Observed { label: "w", index: 0, features: &[], violations: &v }, 1, &[], "r");
+        let got = deliver(&opts, &events);
+        assert_eq!((got.events, got.sent, got.failed), (4, 0, 4), "{got:?}");
+        assert_eq!(std::fs::read_to_string(&tries).unwrap().lines().count(), 3, "one message, three attempts");
+        assert_eq!(got.errors.len(), 2, "{got:?}");
+        assert_eq!(got.errors[1], "alert to exec:echo: 3 more messages not tried after that failure");
     }
 
     #[test]
