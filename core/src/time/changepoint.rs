@@ -468,6 +468,7 @@ pub fn bocpd(x: &[f64], hazard: f64) -> Vec<Found> {
     let prior = (0.0, 0.05, 2.0, 1.0);
     // The runs kept: points in the run (ending at the last point seen), probability, posterior.
     let mut runs: Vec<Run> = vec![(0, 1.0, prior)];
+    let mut ratios: Vec<f64> = Vec::new();
     let (mut last_start, mut candidate, mut out) = (0usize, (0usize, 0usize), Vec::<Found>::new());
     for (t, v) in x.iter().enumerate() {
         let z = (v - centre) / noise.scale;
@@ -475,7 +476,12 @@ pub fn bocpd(x: &[f64], hazard: f64) -> Vec<Found> {
         let mut next: Vec<Run> = Vec::with_capacity(runs.len() + 1);
         next.push((1, hazard * student_t(prior, z), update(prior, z)));
         for &(r, q, st) in &runs {
-            let grow = q * (1.0 - hazard) * student_t(st, z);
+            // A run of r points has α = α₀ + r/2: its normalizer comes from a table by r.
+            while ratios.len() <= r {
+                ratios.push(gamma_ratio(prior.2 + ratios.len() as f64 / 2.0));
+            }
+            debug_assert_eq!(st.2, prior.2 + r as f64 / 2.0, "a run's α follows its length");
+            let grow = q * (1.0 - hazard) * student_t_with(st, z, ratios[r]);
             if r == 0 {
                 next[0].1 += grow;
             } else {
@@ -515,16 +521,22 @@ pub fn bocpd(x: &[f64], hazard: f64) -> Vec<Found> {
 }
 
 /// The Student-t predictive density of `z` under a normal-inverse-gamma posterior.
-fn student_t((mu, kappa, alpha, beta): Nig, z: f64) -> f64 {
+fn student_t(nig: Nig, z: f64) -> f64 {
+    student_t_with(nig, z, gamma_ratio(nig.2))
+}
+
+/// `ln Γ(α + ½) − ln Γ(α)`, the Student-t normalizer's part that depends on α only.
+fn gamma_ratio(alpha: f64) -> f64 {
     use statrs::function::gamma::ln_gamma;
+    ln_gamma(alpha + 0.5) - ln_gamma(alpha)
+}
+
+/// [`student_t`] with its `gamma_ratio` given (the same for every run of one length).
+fn student_t_with((mu, kappa, alpha, beta): Nig, z: f64, ratio: f64) -> f64 {
     let scale2 = beta * (kappa + 1.0) / (alpha * kappa);
     let nu = 2.0 * alpha;
     let q = (z - mu) * (z - mu) / (nu * scale2);
-    (ln_gamma((nu + 1.0) / 2.0)
-        - ln_gamma(nu / 2.0)
-        - 0.5 * (nu * std::f64::consts::PI * scale2).ln()
-        - (nu + 1.0) / 2.0 * q.ln_1p())
-    .exp()
+    (ratio - 0.5 * (nu * std::f64::consts::PI * scale2).ln() - (nu + 1.0) / 2.0 * q.ln_1p()).exp()
 }
 
 /// The normal-inverse-gamma posterior after one more point `z`.
