@@ -73,12 +73,20 @@ pub fn report_for_profile(
         schema_differences: Vec::new(),
         per_file,
     };
-    MonitorReport::new(
+    let mut report = MonitorReport::new(
         (backend.0.into(), backend.1.into()),
         BaselineInfo::of(base),
         current_summary,
         judge(base, current, None, dataset_drift_share),
-    )
+    );
+    report.sides = sides_of(base, current);
+    report
+}
+
+/// Each feature's baseline and current statistics side by side, for the HTML report: the
+/// same for a profile read by `monitor` and one made elsewhere.
+fn sides_of(base: &Baseline, current: &DatasetProfile) -> Vec<crate::output::report::Sides> {
+    crate::output::report::sides(&base.statistics, &crate::judge::baseline::statistics(current))
 }
 
 /// A monitoring run against a SageMaker model-quality baseline folder: model quality only.
@@ -188,7 +196,7 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
     };
     let baseline = baseline_info(&base, baseline_dir.is_some());
     let mut report = MonitorReport::new((backend_name, backend_note), baseline, inputs, verdict);
-    report.sides = crate::output::report::sides(&base.statistics, &crate::judge::baseline::statistics(&current));
+    report.sides = sides_of(&base, &current);
     let mut written = Vec::new();
     if let (Some(settings), Some(scoring)) = (quality.as_ref(), scoring) {
         // Scored on the files profiled: those left out are not scored either.
