@@ -125,12 +125,9 @@ fn metrics_options(m: cli::MetricsArgs) -> anyhow::Result<Option<driftscope::job
     }))
 }
 
-/// The alerts asked for, checked; `None` without `--alert`. `run_folder` names the run's
-/// output in the messages.
-fn alert_options(
-    a: cli::AlertArgs,
-    run_folder: &str,
-) -> anyhow::Result<Option<driftscope::output::alert::AlertOptions>> {
+/// The alerts asked for, checked; `None` without `--alert`. The caller names the run's output
+/// folder in them (`run_folder`) once it is known.
+fn alert_options(a: cli::AlertArgs) -> anyhow::Result<Option<driftscope::output::alert::AlertOptions>> {
     use driftscope::output::alert::{AlertOptions, Format, Sink, DEFAULT_LIMIT};
     let format: Format = a.alert_format.parse().map_err(|e| anyhow::anyhow!("--alert-format: {e}"))?;
     if a.alert.is_empty() {
@@ -154,7 +151,6 @@ fn alert_options(
     o.format = format;
     o.after = a.alert_after;
     o.limit = a.alert_limit;
-    o.run_folder = run_folder.to_string();
     Ok(Some(o))
 }
 
@@ -343,7 +339,7 @@ fn monitor_command(args: cli::MonitorArgs) -> anyhow::Result<u8> {
     }
     let changes = driftscope::time::changepoint::Search::new(Default::default(), false_alarm_rate)?;
     opts.windows = if asked { Some(time_options(windows, reference, changes)?) } else { None };
-    opts.alerts = alert_options(alerts, "")?;
+    opts.alerts = alert_options(alerts)?;
     let out = stage_output(&mut opts, baseline.as_deref())?;
     if let Some(a) = opts.alerts.as_mut() {
         a.run_folder = out.shown();
@@ -372,7 +368,10 @@ fn watch(args: cli::WatchArgs) -> anyhow::Result<u8> {
         input,
     } = args;
     let metrics = metrics_options(metrics)?;
-    let alerts = alert_options(alerts, &output.display().to_string())?;
+    let mut alerts = alert_options(alerts)?;
+    if let Some(a) = alerts.as_mut() {
+        a.run_folder = output.display().to_string();
+    }
     if Staged::names_remote(&output) {
         anyhow::bail!("watch: its state needs a local output folder, not {}", output.display());
     }

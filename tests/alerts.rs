@@ -93,10 +93,8 @@ fn serve(stream: TcpStream, keep: &Mutex<Vec<Received>>, script: &Mutex<std::vec
 
 /// Deterministic noise in [0, 1) from a position (SplitMix64).
 fn noise(i: u64) -> f64 {
-    let mut z = i.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+    let z = driftscope::codec::mix64(i.wrapping_add(1).wrapping_mul(driftscope::codec::SPLITMIX_GAMMA));
+    (z >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// Hours `from..to` of captures (200 rows each, `t` and `x`), `x` shifted by 5 in the hours

@@ -901,10 +901,8 @@ fn windows_of_rows_follow_time_order_across_files() {
     let n = 300usize;
     let value = |i: usize| {
         // Noise from a hash of the position (SplitMix64), uniform on [0, 1.3).
-        let mut z = (i as u64).wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64 * 1.3 + if i >= 200 { 5.0 } else { 0.0 }
+        let z = driftscope::codec::mix64((i as u64).wrapping_add(1).wrapping_mul(driftscope::codec::SPLITMIX_GAMMA));
+        (z >> 11) as f64 / (1u64 << 53) as f64 * 1.3 + if i >= 200 { 5.0 } else { 0.0 }
     };
     let order: Vec<usize> = (0..n).map(|i| (i * 7) % n).collect();
     std::fs::create_dir_all(d.path().join("shuffled")).unwrap();

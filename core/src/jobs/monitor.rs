@@ -211,13 +211,11 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
         &current,
         &report.violations,
     )];
-    let mut changes = Vec::new();
     if let Some(w) = &windows {
-        (window_results, points, changes) =
-            monitor_windows(opts, w, &base, &names, &segments, &mut report, &mut written)?;
+        (window_results, points) = monitor_windows(opts, w, &base, &names, &segments, &mut report, &mut written)?;
     }
     if let Some(a) = &opts.alerts {
-        report.alerts = Some(alert_run(a, &report, &window_results, &changes));
+        report.alerts = Some(alert_run(a, &report, &window_results));
     }
     written.extend(crate::output::write_monitor_files(&opts.output, &report, &current)?);
     written.extend(write_metrics(opts, &report, &points)?);
@@ -241,35 +239,28 @@ fn write_metrics(
     crate::output::metrics::write(m, points, report.windows.as_ref().map(|w| w.windows), report.alerts.as_ref(), false)
 }
 
-/// The alerts of a monitoring run: its windows in time order through a fresh debounce (a run
-/// without windows is one window, alerted at once), delivered to every sink.
+/// The alerts of a monitoring run: its windows in time order through a fresh debounce, with
+/// the run's change points (a run without windows is one window, alerted at once), delivered
+/// to every sink.
 fn alert_run(
     a: &crate::output::alert::AlertOptions,
     report: &MonitorReport,
     windows: &[WindowResult],
-    changes: &[changepoint::ChangePoint],
 ) -> crate::output::alert::Delivery {
-    use crate::output::alert::{deliver, Debounce, Observed};
+    use crate::output::alert::{deliver, observe_windows, Debounce, Observed};
     let mut d = Debounce::default();
-    let mut events = Vec::new();
-    if windows.is_empty() {
+    let events = if windows.is_empty() {
         let obs = Observed { label: "the run", index: 0, features: &report.features, violations: &report.violations };
-        events.extend(d.observe(obs, 1, changes, &a.run_folder));
-    }
-    for (i, r) in windows.iter().enumerate() {
-        let label = if r.of_rows { format!("window {}", r.start) } else { crate::engine::window::iso(r.start) };
-        let obs = Observed { label: &label, index: i, features: &r.features, violations: &r.violations };
-        events.extend(d.observe(obs, a.after, changes, &a.run_folder));
-    }
+        d.observe(obs, 1, &report.changes, &a.run_folder)
+    } else {
+        observe_windows(&mut d, windows, 0, a.after, &report.changes, &a.run_folder)
+    };
     deliver(a, &events)
 }
 
-/// What [`monitor_windows`] gives: the window results, the metrics' points (one per window)
-/// and the change points.
-type Windowed = (Vec<WindowResult>, Vec<crate::output::metrics::Point>, Vec<changepoint::ChangePoint>);
-
 /// The windows of a monitoring run: each judged against its reference, their files and change
-/// points written, the report's timeline and window summary filled.
+/// points written, the report's timeline, change points and window summary filled. Returns the
+/// window results and the metrics' points, one per window.
 fn monitor_windows(
     opts: &JobOptions,
     w: &WindowOptions,
@@ -278,7 +269,7 @@ fn monitor_windows(
     segments: &ProfileSet,
     report: &mut MonitorReport,
     written: &mut Vec<PathBuf>,
-) -> Result<Windowed> {
+) -> Result<(Vec<WindowResult>, Vec<crate::output::metrics::Point>)> {
     check_timed(w, segments)?;
     // The time column moves from window to window by construction: it is not judged per
     // window (the whole run still judges it).
@@ -309,13 +300,13 @@ fn monitor_windows(
     summary.change_points = changes.len();
     summary.series_not_searched = unsearched;
     report.timeline = Some(crate::output::report::Timeline::of(&window_results, &changes));
-    report.changes = changes.clone();
+    report.changes = changes;
     if let Some(q) = report.model_quality.as_mut().filter(|q| !q.outcome.windows.is_empty()) {
         q.drift_relevance =
             Some(crate::quality::run::drift_relevance(q.settings.problem_type, &q.outcome.windows, &window_results));
     }
     report.windows = Some(summary);
-    Ok((window_results, points, changes))
+    Ok((window_results, points))
 }
 
 /// What the report says of the baseline: its own account, or, without one (windows compared

@@ -304,17 +304,15 @@ impl<'b> Watcher<'b> {
         crate::output::windows::write_csv(&self.opts.output, &self.state.table)?;
         let mut delivery = crate::output::alert::Delivery::default();
         if let Some(a) = &self.opts.alerts {
-            let mut events = Vec::new();
-            for (i, r) in results.iter().enumerate() {
-                let label = crate::engine::window::iso(r.start);
-                let obs = crate::output::alert::Observed {
-                    label: &label,
-                    index: self.state.closed.len() + i,
-                    features: &r.features,
-                    violations: &r.violations,
-                };
-                events.extend(self.state.debounce.observe(obs, a.after, &[], &a.run_folder));
-            }
+            let first = self.state.closed.len();
+            let events = crate::output::alert::observe_windows(
+                &mut self.state.debounce,
+                &results,
+                first,
+                a.after,
+                &[],
+                &a.run_folder,
+            );
             delivery = crate::output::alert::deliver(a, &events);
             // The state keeps the counts; the lines go to this look's caller.
             self.state.alerts.add(crate::output::alert::Delivery { errors: Vec::new(), ..delivery.clone() });

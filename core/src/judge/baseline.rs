@@ -507,8 +507,7 @@ impl Baseline {
             let Some(sk) = ns.distribution.as_ref().and_then(|d| d.kll.as_ref()).and_then(|k| k.sketch.as_ref()) else {
                 return Reference::Unavailable("baseline statistics have no KLL sketch".into());
             };
-            let levels = sk.data.iter().map(|l| l.iter().map(|v| v.0).collect()).collect();
-            let Some(kll) = Kll::from_levels(sk.parameters.k.max(8.0) as usize, sk.parameters.c, levels) else {
+            let Some(kll) = sk.kll() else {
                 return Reference::Unavailable(format!(
                     "baseline sketch has {} levels: its weights do not fit in 64 bits",
                     sk.data.len()

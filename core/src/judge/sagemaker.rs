@@ -182,6 +182,15 @@ pub struct KllSketchJson {
     pub data: Vec<Vec<LenientF64>>,
 }
 
+impl KllSketchJson {
+    /// The sketch as driftscope's KLL (non-finite items dropped); `None` when its levels'
+    /// weights do not fit in 64 bits.
+    pub fn kll(&self) -> Option<crate::profile::Kll> {
+        let levels = self.data.iter().map(|l| l.iter().map(|v| v.0).collect()).collect();
+        crate::profile::Kll::from_levels(self.parameters.k.max(8.0) as usize, self.parameters.c, levels)
+    }
+}
+
 /// A float that also parses from `"NaN"`-style strings.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(transparent)]

@@ -241,7 +241,8 @@ fn alert_event(
     run_folder: &str,
 ) -> Event {
     let drift = w.features.iter().find(|f| f.name == v.feature_name);
-    let metric = (check == "baseline_drift_check").then(|| drift.and_then(|f| f.method.clone())).flatten();
+    let is_drift = v.constraint_check_type == crate::judge::sagemaker::CheckType::BaselineDriftCheck;
+    let metric = is_drift.then(|| drift.and_then(|f| f.method.clone())).flatten();
     let (distance, threshold) = match v.figures {
         Some(f) => (Some(f.observed), Some(f.limit)),
         None => (drift.and_then(|f| f.distance), drift.and_then(|f| f.threshold)),
@@ -277,10 +278,6 @@ fn alert_event(
     }
 }
 
-fn check_name(v: &Violation) -> String {
-    serde_json::to_value(v.constraint_check_type).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
-}
-
 impl Debounce {
     /// Feeds one window; returns the alerts and recoveries it causes, with `after` the windows
     /// a violation must hold (or be absent) first.
@@ -289,7 +286,7 @@ impl Debounce {
         let mut events = Vec::new();
         let mut seen = std::collections::BTreeSet::new();
         for v in w.violations {
-            let check = check_name(v);
+            let check = v.constraint_check_type.to_string();
             let key = format!("{}\u{1f}{check}", v.feature_name);
             if !seen.insert(key.clone()) {
                 continue;
@@ -336,6 +333,26 @@ impl Debounce {
         }
         events
     }
+}
+
+/// Feeds `windows` (in time order, the first with window index `first`) to the debounce `d`:
+/// the alerts and recoveries they cause. A window is named by its start (ISO 8601), or by its
+/// index for windows of rows.
+pub fn observe_windows(
+    d: &mut Debounce,
+    windows: &[crate::time::timeline::WindowResult],
+    first: usize,
+    after: usize,
+    changes: &[ChangePoint],
+    run_folder: &str,
+) -> Vec<Event> {
+    let mut events = Vec::new();
+    for (i, r) in windows.iter().enumerate() {
+        let label = if r.of_rows { format!("window {}", r.start) } else { crate::engine::window::iso(r.start) };
+        let obs = Observed { label: &label, index: first + i, features: &r.features, violations: &r.violations };
+        events.extend(d.observe(obs, after, changes, run_folder));
+    }
+    events
 }
 
 /// What delivery did: messages sent, failed and held back by the rate limit, and a line per

@@ -188,23 +188,27 @@ pub fn noise_scale(x: &[f64]) -> f64 {
 }
 
 /// The change points of `x` (indices of the first point of each new segment), ascending, by
-/// one of the older detectors (for [`Method::Seeded`], see [`seeded`]: its default rate).
+/// `method` at its default settings.
 pub fn detect(x: &[f64], method: Method) -> Vec<usize> {
-    if method == Method::Seeded {
-        return seeded(x, DEFAULT_FALSE_ALARM_RATE).into_iter().map(|f| f.at).collect();
-    }
-    if method == Method::Bocpd {
-        return bocpd(x, BOCPD_HAZARD).into_iter().map(|f| f.at).collect();
-    }
-    if x.len() < 4 {
-        return Vec::new();
-    }
-    let s = noise_scale(x);
-    let z: Vec<f64> = x.iter().map(|v| v / s).collect();
-    match method {
-        Method::BinSeg => binseg(&z, 3.0 * (z.len() as f64).ln(), 2),
-        Method::Pelt | Method::Seeded | Method::Bocpd => pelt(&z, 3.0 * (z.len() as f64).ln(), 2),
-        Method::PageHinkley => page_hinkley(&z, 0.5, 10.0),
+    found_in(x, Search { method, ..Search::default() }).into_iter().map(|f| f.at).collect()
+}
+
+/// The changes of `x` as `search` asks: the seeded search at its rate, BOCPD, or one of the
+/// older detectors on the series scaled by its window-to-window noise.
+fn found_in(x: &[f64], search: Search) -> Vec<Found> {
+    let older = |at: Vec<usize>| at.into_iter().map(|at| Found { at, confidence: None }).collect();
+    let scaled = || {
+        let s = noise_scale(x);
+        x.iter().map(|v| v / s).collect::<Vec<f64>>()
+    };
+    let penalty = 3.0 * (x.len() as f64).ln();
+    match search.method {
+        Method::Seeded => seeded(x, search.false_alarm_rate),
+        Method::Bocpd => bocpd(x, BOCPD_HAZARD),
+        _ if x.len() < 4 => Vec::new(),
+        Method::BinSeg => older(binseg(&scaled(), penalty, 2)),
+        Method::Pelt => older(pelt(&scaled(), penalty, 2)),
+        Method::PageHinkley => older(page_hinkley(&scaled(), 0.5, 10.0)),
     }
 }
 
@@ -385,11 +389,9 @@ fn search(x: &[f64], noise: Noise, rate: f64) -> Vec<Found> {
         let trials = (seeds.len() * lengths.len()) as f64;
         for a in seeds {
             let b = a + l;
-            let total = s[b] - s[a];
             let mut best = (f64::NEG_INFINITY, a);
             for k in a + m..=b - m {
-                let (left, right) = (s[k] - s[a], s[b] - s[k]);
-                let gain = left * left / (k - a) as f64 + right * right / (b - k) as f64 - total * total / l as f64;
+                let gain = split_gain(&s, a, b, k);
                 if gain > best.0 {
                     best = (gain, k);
                 }
@@ -413,6 +415,13 @@ fn search(x: &[f64], noise: Noise, rate: f64) -> Vec<Found> {
     chosen
 }
 
+/// The drop in squared error from splitting `[a, b)` at `k`, from prefix sums `s` of the
+/// standardized series: the square of the standardized CUSUM at `k`.
+fn split_gain(s: &[f64], a: usize, b: usize, k: usize) -> f64 {
+    let (left, right, total) = (s[k] - s[a], s[b] - s[k], s[b] - s[a]);
+    left * left / (k - a) as f64 + right * right / (b - k) as f64 - total * total / (b - a) as f64
+}
+
 /// Moves each change to the best split of the stretch between its neighbours: an interval's
 /// own best split can sit a point off when the interval ends inside a short burst.
 fn refine(s: &[f64], chosen: &mut [Found], m: usize) {
@@ -420,14 +429,10 @@ fn refine(s: &[f64], chosen: &mut [Found], m: usize) {
     for i in 0..chosen.len() {
         let a = if i == 0 { 0 } else { chosen[i - 1].at };
         let b = chosen.get(i + 1).map_or(n, |f| f.at);
-        let total = s[b] - s[a];
-        let gain = |k: usize| {
-            let (left, right) = (s[k] - s[a], s[b] - s[k]);
-            left * left / (k - a) as f64 + right * right / (b - k) as f64 - total * total / (b - a) as f64
-        };
         if b - a < 2 * m {
             continue;
         }
+        let gain = |k: usize| split_gain(s, a, b, k);
         let best = (a + m..=b - m).fold(chosen[i].at, |best, k| if gain(k) > gain(best) { k } else { best });
         chosen[i].at = best;
     }
@@ -468,13 +473,13 @@ pub fn bocpd(x: &[f64], hazard: f64) -> Vec<Found> {
     let prior = (0.0, 0.05, 2.0, 1.0);
     // The runs kept: points in the run (ending at the last point seen), probability, posterior.
     let mut runs: Vec<Run> = vec![(0, 1.0, prior)];
-    let mut ratios: Vec<f64> = Vec::new();
+    let mut ratios: Vec<f64> = vec![gamma_ratio(prior.2)];
     let (mut last_start, mut candidate, mut out) = (0usize, (0usize, 0usize), Vec::<Found>::new());
     for (t, v) in x.iter().enumerate() {
         let z = (v - centre) / noise.scale;
         // A change before this point starts a run of 1 from the prior; each run grows by it.
         let mut next: Vec<Run> = Vec::with_capacity(runs.len() + 1);
-        next.push((1, hazard * student_t(prior, z), update(prior, z)));
+        next.push((1, hazard * student_t_with(prior, z, ratios[0]), update(prior, z)));
         for &(r, q, st) in &runs {
             // A run of r points has α = α₀ + r/2: its normalizer comes from a table by r.
             while ratios.len() <= r {
@@ -521,6 +526,7 @@ pub fn bocpd(x: &[f64], hazard: f64) -> Vec<Found> {
 }
 
 /// The Student-t predictive density of `z` under a normal-inverse-gamma posterior.
+#[cfg(test)]
 fn student_t(nig: Nig, z: f64) -> f64 {
     student_t_with(nig, z, gamma_ratio(nig.2))
 }
@@ -880,16 +886,12 @@ mod tests {
         assert_eq!(c(&[&[3, 7]], &[3, 7], 10), 1.0);
     }
 
-    /// Standard normal draws (SplitMix64 and Box–Muller), reproducible from `seed`.
+    /// Standard normal draws (the crate's SplitMix64 and Box–Muller), reproducible from `seed`.
     struct Gauss(u64);
 
     impl Gauss {
         fn uniform(&mut self) -> f64 {
-            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+            (crate::codec::splitmix64(&mut self.0) >> 11) as f64 / (1u64 << 53) as f64
         }
 
         fn next(&mut self) -> f64 {
@@ -1170,9 +1172,9 @@ pub fn profile_series(features: &[String], windows: &[&crate::profile::DatasetPr
 /// The fewest windows with a value a series needs to be searched.
 pub const MIN_POINTS: usize = 5;
 
-/// What a series looks like to the search: its values, or why it is not searched.
-fn prepared(s: &Series, windows: usize) -> Result<Vec<f64>, String> {
-    let x: Vec<f64> = s.points.iter().map(|p| p.1).collect();
+/// What series `s` (its values `x`) looks like to the search: its values, or their logs for
+/// a distance, or why it is not searched.
+fn prepared<'a>(s: &Series, x: &'a [f64], windows: usize) -> Result<std::borrow::Cow<'a, [f64]>, String> {
     if x.len() < MIN_POINTS {
         return Err(format!("too short: {} windows with a value, at least {MIN_POINTS} needed", x.len()));
     }
@@ -1183,13 +1185,13 @@ fn prepared(s: &Series, windows: usize) -> Result<Vec<f64>, String> {
         return Err("constant".into());
     }
     if !s.distance || x.iter().any(|v| *v < 0.0) {
-        return Ok(x);
+        return Ok(x.into());
     }
-    let centre = median(&mut x.clone());
+    let centre = median(&mut x.to_vec());
     if centre <= 0.0 {
         return Err("a distance that is 0 in most windows: no noise to measure its changes against".into());
     }
-    Ok(x.iter().map(|v| (v + centre / 10.0).ln()).collect())
+    Ok(x.iter().map(|v| (v + centre / 10.0).ln()).collect::<Vec<f64>>().into())
 }
 
 /// A change of one series: where (a point of the series, then a window once placed), which
@@ -1205,11 +1207,7 @@ struct Member {
 
 /// The changes of series `j` (searched as `x`, its values `raw`) with their sizes.
 fn changes_of(j: usize, x: &[f64], raw: &[f64], search: Search) -> Vec<Member> {
-    let found: Vec<Found> = match search.method {
-        Method::Seeded => seeded(x, search.false_alarm_rate),
-        Method::Bocpd => bocpd(x, BOCPD_HAZARD),
-        other => detect(x, other).into_iter().map(|at| Found { at, confidence: None }).collect(),
-    };
+    let found = found_in(x, search);
     let mut cuts = vec![0];
     cuts.extend(found.iter().map(|f| f.at));
     cuts.push(raw.len());
@@ -1240,8 +1238,8 @@ pub fn find(
         .par_iter()
         .enumerate()
         .map(|(j, s)| {
-            let x = prepared(s, windows)?;
             let raw: Vec<f64> = s.points.iter().map(|p| p.1).collect();
+            let x = prepared(s, &raw, windows)?;
             Ok(changes_of(j, &x, &raw, search))
         })
         .collect();

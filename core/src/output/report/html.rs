@@ -535,7 +535,7 @@ const CHANGES_LISTED: usize = 10;
 /// The changes of `changes` worst first: by the windows of the feature that drifted from the
 /// change to its next one, then by confidence, then in time order. Each with that count and
 /// the regime's length.
-fn worst_first<'a>(
+fn changes_worst_first<'a>(
     t: &super::Timeline,
     changes: &'a [crate::time::changepoint::ChangePoint],
 ) -> Vec<(&'a crate::time::changepoint::ChangePoint, usize, usize)> {
@@ -573,7 +573,7 @@ fn what_changed(o: &mut String, t: &super::Timeline, changes: &[crate::time::cha
         return;
     }
     o.push_str("<h2>What changed, when</h2><p>One line per change of a feature, worst first: by the windows that drifted from the change to the feature's next one.</p><ol class=\"changes\">");
-    let ranked = worst_first(t, changes);
+    let ranked = changes_worst_first(t, changes);
     for (c, drifted, span) in ranked.iter().take(CHANGES_LISTED) {
         let when = match &c.window_start {
             Some(s) => format!("{} (window {})", escape(s), c.window_index),
@@ -766,8 +766,10 @@ mod tests {
         // a's change at 3 holds 2 drifted windows; b's at 10 holds 8 up to its next change at
         // 18, which holds none; a's second change (at 5) none either, but is surer.
         let changes = [change("a", 3, 0.99), change("a", 5, 1.0), change("b<i>", 10, 0.9), change("b<i>", 18, 0.5)];
-        let ranked: Vec<(&str, usize, usize, usize)> =
-            worst_first(&t, &changes).iter().map(|(c, d, s)| (c.feature.as_str(), c.window_index, *d, *s)).collect();
+        let ranked: Vec<(&str, usize, usize, usize)> = changes_worst_first(&t, &changes)
+            .iter()
+            .map(|(c, d, s)| (c.feature.as_str(), c.window_index, *d, *s))
+            .collect();
         assert_eq!(ranked, vec![("b<i>", 10, 8, 8), ("a", 3, 2, 2), ("a", 5, 0, 15), ("b<i>", 18, 0, 2)]);
         let mut o = String::new();
         what_changed(&mut o, &t, &changes);

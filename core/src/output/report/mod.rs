@@ -298,30 +298,12 @@ pub struct Sides {
 /// Values listed per side.
 const TOP_VALUES: usize = 5;
 
-/// The weighted median of a KLL sketch as SageMaker writes it (level `h` weighs `2^h`), or of
-/// its buckets when it has no sketch.
+/// The median of a KLL distribution as SageMaker writes it: from its sketch (the sketch's own
+/// quantile), or linear within the bucket holding the middle row when it has none.
 fn kll_median(k: &crate::judge::sagemaker::KllDistribution) -> Option<f64> {
-    if let Some(s) = &k.sketch {
-        let mut items: Vec<(f64, f64)> = s
-            .data
-            .iter()
-            .enumerate()
-            .flat_map(|(h, level)| level.iter().map(move |v| (v.0, (1u64 << h.min(62)) as f64)))
-            .filter(|(v, _)| v.is_finite())
-            .collect();
-        if !items.is_empty() {
-            items.sort_by(|a, b| a.0.total_cmp(&b.0));
-            let half = items.iter().map(|i| i.1).sum::<f64>() / 2.0;
-            let mut seen = 0.0;
-            for (v, w) in &items {
-                seen += w;
-                if seen >= half {
-                    return Some(*v);
-                }
-            }
-        }
+    if let Some(q) = k.sketch.as_ref().and_then(|s| s.kll()).and_then(|kll| kll.quantiles(&[0.5]).first().copied()) {
+        return Some(q);
     }
-    // Linear within the bucket holding the middle row.
     let total: f64 = k.buckets.iter().map(|b| b.count).sum();
     let mut seen = 0.0;
     for b in &k.buckets {
