@@ -11,6 +11,7 @@ Run from the repository root:  python3 tests/reference/make_reference.py
 """
 import json
 import math
+import warnings
 
 import numpy as np
 import pyarrow as pa
@@ -77,7 +78,133 @@ def binned_w1(edges, p, q, span, tails, discrete):
     return total
 
 
-def numeric_case(name, edges, base, cur, span, base_std, tails=(None, None), discrete=False, exact=None, bounded=False):
+def binned_energy(edges, p, q, span, tails, discrete):
+    """Energy distance sqrt(2 * integral of (F - G)^2) between the binned distributions, by
+    numerical integration: values spread evenly within a bin, at its lower edge when the bins
+    are one per value. The current's values beyond the baseline's range, when their mean is
+    known, sit at that mean for one bin per value (F - G constant from the edge to it), and are
+    spread evenly over twice the distance to it otherwise."""
+    from scipy import integrate
+
+    edges = np.asarray(edges, dtype=float)
+    gap = np.concatenate([[0.0], np.cumsum(p) - np.cumsum(q)])
+    gap[-1] = 0.0
+    total = 0.0
+    k_last = len(p) - 1
+    for k in range(len(p)):
+        if k == 0:
+            lo, hi = min(span[0], edges[0]), edges[0]
+            if tails[0] is not None:
+                if discrete:
+                    total += gap[1] ** 2 * (edges[0] - tails[0])
+                    continue
+                lo = edges[0] - 2.0 * (edges[0] - tails[0])
+        elif k == k_last:
+            lo, hi = edges[-1], max(span[1], edges[-1])
+            if tails[1] is not None:
+                if discrete:
+                    total += gap[k] ** 2 * (tails[1] - edges[-1])
+                    continue
+                hi = edges[-1] + 2.0 * (tails[1] - edges[-1])
+        else:
+            lo, hi = edges[k - 1], edges[k]
+        if hi <= lo:
+            continue
+        a, b = gap[k], gap[k + 1]
+        if discrete and 0 < k < k_last:
+            total += (hi - lo) * b * b
+            continue
+        f = lambda x, a=a, b=b, lo=lo, hi=hi: (a + (b - a) * (x - lo) / (hi - lo)) ** 2
+        val, _ = integrate.quad(f, lo, hi, epsabs=0.0, epsrel=1e-12, limit=200)
+        total += val
+    return math.sqrt(2.0 * total)
+
+
+def ad_pvalue_and_standardized(a2kn, nx, ny):
+    """scipy's anderson_ksamp from A2kN on: the standardization by Scholz and Stephens' variance
+    and the interpolated p-value (the same lines as scipy.stats.anderson_ksamp, for k = 2)."""
+    k, n = 2, np.array([nx, ny], dtype=float)
+    N = n.sum()
+    H = (1.0 / n).sum()
+    hs_cs = (1.0 / np.arange(N - 1, 1, -1)).cumsum()
+    h = hs_cs[-1] + 1
+    g = (hs_cs / np.arange(2, N)).sum()
+    a = (4 * g - 6) * (k - 1) + (10 - 6 * g) * H
+    b = (2 * g - 4) * k**2 + 8 * h * k + (2 * g - 14 * h - 4) * H - 8 * h + 4 * g - 6
+    c = (6 * h + 2 * g - 2) * k**2 + (4 * h - 4 * g + 6) * k + (2 * h - 6) * H + 4 * h
+    d = (2 * h + 6) * k**2 - 4 * h * k
+    sigmasq = (a * N**3 + b * N**2 + c * N + d) / ((N - 1.0) * (N - 2.0) * (N - 3.0))
+    a2 = (a2kn - (k - 1)) / math.sqrt(sigmasq)
+    critical = np.array([0.675, 1.281, 1.645, 1.96, 2.326, 2.573, 3.085]) + np.array(
+        [-0.245, 0.25, 0.678, 1.149, 1.822, 2.364, 3.615]) + np.array([-0.105, -0.305, -0.362, -0.391, -0.396, -0.345, -0.154])
+    sig = np.array([0.25, 0.1, 0.05, 0.025, 0.01, 0.005, 0.001])
+    if a2 < critical.min():
+        p = sig.max()
+    elif a2 > critical.max():
+        p = sig.min()
+    else:
+        p = math.exp(np.polyval(np.polyfit(critical, np.log(sig), 2), a2))
+    return float(a2), float(p)
+
+
+def rank_tests(base, cur, discrete):
+    """Cramér-von Mises and Anderson-Darling on the bins. With one bin per value the values of a
+    bin are tied: scipy itself on the bin numbers (mid-ranks). Otherwise the values of a bin are
+    spread evenly and interleaved: T = nx*ny/N * integral of (F - G)^2 dH (H pooled, F - G linear
+    in H across a bin) and Scholz and Stephens' continuous A2kN with the sum over pooled ranks an
+    integral, both by numerical integration; the p-values then by scipy's own formulas."""
+    from scipy import integrate
+    from scipy._lib._array_api import array_namespace
+    from scipy.stats._hypotests import _pval_cvm_2samp_asymptotic
+
+    nx, ny = base.sum(), cur.sum()
+    N = nx + ny
+    out = {}
+    if discrete:
+        x = np.repeat(np.arange(len(base)), base.astype(int))
+        y = np.repeat(np.arange(len(cur)), cur.astype(int))
+        cvm = stats.cramervonmises_2samp(x, y, method="asymptotic")
+        out = {"cvm_statistic": float(cvm.statistic), "cvm_pvalue": float(cvm.pvalue)}
+        if len(np.unique(np.concatenate([x, y]))) > 1:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                ad = stats.anderson_ksamp([x, y], variant="midrank")
+            out["anderson_statistic"] = float(ad.statistic)
+            out["anderson_pvalue"] = float(ad.pvalue)
+        return out
+    F = np.concatenate([[0.0], np.cumsum(base) / nx])
+    G = np.concatenate([[0.0], np.cumsum(cur) / ny])
+    Hc = np.concatenate([[0.0], np.cumsum(base + cur) / N])
+    t = 0.0
+    for k in range(len(base)):
+        if Hc[k + 1] <= Hc[k]:
+            continue
+        g0, g1 = F[k] - G[k], F[k + 1] - G[k + 1]
+        val, _ = integrate.quad(lambda s, g0=g0, g1=g1: (g0 + (g1 - g0) * s) ** 2, 0.0, 1.0, epsabs=0.0, epsrel=1e-13)
+        t += (Hc[k + 1] - Hc[k]) * val
+    t *= nx * ny / N
+    out["cvm_statistic"] = float(t)
+    tt = np.asarray(t)
+    out["cvm_pvalue"] = float(_pval_cvm_2samp_asymptotic(tt, N, nx, ny, nx * ny, xp=array_namespace(tt)))
+    a2 = 0.0
+    for sample, ni in [(base, nx), (cur, ny)]:
+        M = np.concatenate([[0.0], np.cumsum(sample)])
+        inner = 0.0
+        for k in range(len(base)):
+            j0, j1 = Hc[k] * N, Hc[k + 1] * N
+            if j1 <= j0:
+                continue
+            f = lambda j, k=k, j0=j0, j1=j1: (N * (M[k] + (M[k + 1] - M[k]) * (j - j0) / (j1 - j0)) - j * ni) ** 2 / (j * (N - j))
+            val, _ = integrate.quad(f, j0, j1, epsabs=0.0, epsrel=1e-12, limit=200)
+            inner += val
+        a2 += inner / ni
+    a2 /= N
+    if np.count_nonzero(base + cur) > 1:
+        out["anderson_statistic"], out["anderson_pvalue"] = ad_pvalue_and_standardized(a2, nx, ny)
+    return out
+
+
+def numeric_case(name, edges, base, cur, span, base_std, tails=(None, None), discrete=False, exact=None, bounded=False, raw=None):
     base = np.asarray(base, dtype=float)
     cur = np.asarray(cur, dtype=float)
     n, m = base.sum(), cur.sum()
@@ -109,8 +236,23 @@ def numeric_case(name, edges, base, cur, span, base_std, tails=(None, None), dis
             "hellinger": float(np.sqrt(max(0.0, 1.0 - np.sum(np.sqrt(pg * qg))))),
             "wasserstein": float(w1),
             "wasserstein_normalized": float(w1 / base_std),
+            "tv_distance": float(0.5 * np.abs(p - q).sum()),
+            "energy_distance": binned_energy(edges, p, q, span, tails, discrete),
+            **rank_tests(base, cur, discrete),
         },
     }
+    if raw is not None:
+        # scipy's tests on the samples themselves, for how close the binned figures come.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ad = stats.anderson_ksamp(list(raw), variant="midrank")
+        cvm = stats.cramervonmises_2samp(raw[0], raw[1], method="asymptotic")
+        case["raw"] = {
+            "cvm_statistic": float(cvm.statistic),
+            "cvm_pvalue": float(cvm.pvalue),
+            "anderson_statistic": float(ad.statistic),
+            "energy_distance": float(stats.energy_distance(raw[0], raw[1])),
+        }
     if exact is not None:
         # scipy's Wasserstein-1 on the samples themselves.
         case["wasserstein_exact"] = float(exact)
@@ -156,6 +298,7 @@ def categorical_case(name, base, cur, unseen):
             "chi2_pvalue": float(chi.pvalue) if chi is not None else 1.0,
             "js_distance": float(jensenshannon(p, q, base=2)),
             "unseen_share": float(q[np.array(unseen)].sum()),
+            "tv_distance": float(0.5 * np.abs(p - q).sum()),
         },
     }
 
@@ -177,7 +320,7 @@ def binned(base_sample, cur_sample, bins):
     tails = (below.mean() if below.size else None, above.mean() if above.size else None)
     exact = stats.wasserstein_distance(base_sample, cur_sample)
     return dict(edges=edges, base=b, cur=c, span=span, base_std=base_sample.std(), tails=tails,
-                discrete=discrete, exact=exact)
+                discrete=discrete, exact=exact, raw=(base_sample, cur_sample))
 
 
 def main():

@@ -31,6 +31,8 @@
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 
+use crate::judge::ordered;
+
 /// Deequ's critical value factor for the robust L∞ (99% confidence).
 pub const C_ALPHA: f64 = 1.8;
 /// Additive smoothing for PSI and KL.
@@ -61,6 +63,24 @@ pub struct NumericMetrics {
     pub wasserstein_normalized: Option<f64>,
     /// KL divergence of current from baseline, nats.
     pub kl_divergence: f64,
+    /// Total variation distance over every bin, `½·Σ|p − q|`.
+    #[serde(default)]
+    pub tv_distance: f64,
+    /// Energy distance `sqrt(2·∫(F − G)²)`, in the feature's units.
+    #[serde(default)]
+    pub energy_distance: f64,
+    /// Cramér–von Mises two-sample statistic `T` on the bins (values of a bin tied).
+    #[serde(default)]
+    pub cvm_statistic: f64,
+    /// Its asymptotic p-value.
+    #[serde(default)]
+    pub cvm_pvalue: f64,
+    /// Anderson–Darling k-sample statistic, standardized (`None` when every value shares one bin).
+    #[serde(default)]
+    pub anderson_statistic: Option<f64>,
+    /// Its p-value from Scholz & Stephens' table, within [0.001, 0.25].
+    #[serde(default)]
+    pub anderson_pvalue: Option<f64>,
 }
 
 /// Categorical drift metrics.
@@ -82,6 +102,9 @@ pub struct CategoricalMetrics {
     pub js_distance: f64,
     /// Share of current values absent from the baseline.
     pub unseen_share: f64,
+    /// Total variation distance, `½·Σ|p − q|`.
+    #[serde(default)]
+    pub tv_distance: f64,
 }
 
 fn proportions(w: &[f64]) -> Option<(Vec<f64>, f64)> {
@@ -332,6 +355,8 @@ pub fn numeric(
     let groups = divergence_groups(base, n, m);
     let (pg, qg) = (grouped(&p, &groups), grouped(&q, &groups));
     let (psi, kl) = psi_kl(&pg, &qg);
+    let (cvm_statistic, cvm_pvalue) = ordered::cramer_von_mises(base, cur, spread.discrete)?;
+    let anderson = ordered::anderson_darling(base, cur, spread.discrete);
     Some(NumericMetrics {
         linf_simple: linf,
         linf_robust: (linf - robust_allowance(n, m)).max(0.0),
@@ -343,6 +368,12 @@ pub fn numeric(
         wasserstein: wass,
         wasserstein_normalized: base_std.filter(|s| *s > 0.0).map(|s| wass / s),
         kl_divergence: kl,
+        tv_distance: ordered::total_variation(base, cur)?,
+        energy_distance: ordered::energy_distance(edges, base, cur, spread)?,
+        cvm_statistic,
+        cvm_pvalue,
+        anderson_statistic: anderson.map(|a| a.0),
+        anderson_pvalue: anderson.map(|a| a.1),
     })
 }
 
@@ -405,6 +436,7 @@ pub fn categorical(base: &[f64], cur: &[f64], unseen: &[bool]) -> Option<Categor
         js_distance: js_distance(&p, &q),
         // `+ 0.0`: an empty f64 sum is -0.0, which would print as "-0.0".
         unseen_share: q.iter().zip(unseen).filter(|(_, u)| **u).map(|(x, _)| x).sum::<f64>() + 0.0,
+        tv_distance: ordered::total_variation(base, cur)?,
     })
 }
 

@@ -11,5 +11,6 @@ pub mod baseline;
 pub mod check;
 pub mod compare;
 pub mod drift;
+pub mod ordered;
 pub mod sagemaker;
 pub mod verdict;

@@ -270,7 +270,7 @@ pub fn summary(opts: &WindowOptions, set: &ProfileSet, results: &[WindowResult])
 }
 
 /// Names of the metric columns of the windows table: every drift metric of `drift.json`.
-const METRICS: [&str; 14] = [
+const METRICS: [&str; 20] = [
     "linf_simple",
     "linf_robust",
     "ks_statistic",
@@ -285,6 +285,12 @@ const METRICS: [&str; 14] = [
     "chi2_dof",
     "chi2_pvalue",
     "unseen_share",
+    "tv_distance",
+    "energy_distance",
+    "cvm_statistic",
+    "cvm_pvalue",
+    "anderson_statistic",
+    "anderson_pvalue",
 ];
 
 /// A feature's drift metrics by name (numeric or categorical), as `drift.json` names them.
