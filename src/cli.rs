@@ -36,6 +36,9 @@ pub enum Command {
         /// constraints.json from the inputs' labels and predictions.
         #[command(flatten)]
         quality: QualityArgs,
+        /// Feature attributions: writes Clarify's analysis.json of their global values.
+        #[command(flatten)]
+        attributions: AttributionArgs,
         /// Shared flags.
         #[command(flatten)]
         common: CommonArgs,
@@ -186,9 +189,43 @@ pub struct MonitorArgs {
     /// Model quality: on by itself when the baseline has it.
     #[command(flatten)]
     pub quality: QualityArgs,
+    /// Feature attribution drift.
+    #[command(flatten)]
+    pub attributions: AttributionArgs,
+    /// nDCG of the current attribution ranking below which attributions have drifted
+    /// (Clarify's threshold).
+    #[arg(long, value_name = "NDCG", default_value_t = driftscope::judge::attribution::DEFAULT_THRESHOLD, requires = "attributions")]
+    pub attribution_threshold: f64,
+    /// The baseline's attributions: a Clarify explainability analysis.json (default: the
+    /// baseline folder's analysis.json).
+    #[arg(long, value_name = "FILE", requires = "attributions")]
+    pub attribution_baseline: Option<PathBuf>,
     /// Shared flags.
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+/// Per-row feature attributions in the inputs.
+#[derive(Debug, Args)]
+pub struct AttributionArgs {
+    /// Columns named PREFIX<feature> hold each row's attribution of that feature (SHAP values a
+    /// model server returns, e.g. shap_age for age); their global value is the mean absolute
+    /// attribution. They are read apart, never profiled as features.
+    #[arg(long, value_name = "PREFIX")]
+    pub attributions: Option<String>,
+    /// The label the attributions explain, as Clarify's analysis.json names it.
+    #[arg(long, value_name = "LABEL", default_value = driftscope::judge::attribution::DEFAULT_LABEL, requires = "attributions")]
+    pub attribution_label: String,
+}
+
+impl AttributionArgs {
+    /// The job's attribution options, when asked for.
+    pub fn options(&self) -> Option<driftscope::quality::attribution::AttributionOptions> {
+        self.attributions.as_ref().map(|p| driftscope::quality::attribution::AttributionOptions {
+            label: self.attribution_label.clone(),
+            ..driftscope::quality::attribution::AttributionOptions::new(p)
+        })
+    }
 }
 
 /// The flags of `watch`.

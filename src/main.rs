@@ -73,6 +73,7 @@ fn options(c: CommonArgs) -> anyhow::Result<JobOptions> {
         quality: Default::default(),
         delimiter: c.delimiter,
         alerts: None,
+        attributions: None,
     })
 }
 
@@ -228,9 +229,10 @@ fn run() -> anyhow::Result<u8> {
         }
     }));
     match cli.command {
-        Command::Baseline { quality, common } => {
+        Command::Baseline { quality, attributions, common } => {
             let mut opts = options(common)?;
             opts.quality = quality.flags();
+            opts.attributions = attributions.options();
             let out = stage_output(&mut opts, None)?;
             baseline(opts, &out)
         }
@@ -311,10 +313,21 @@ fn monitor_command(args: cli::MonitorArgs) -> anyhow::Result<u8> {
         dataset_drift_share,
         ks_alpha,
         quality,
+        attributions,
+        attribution_threshold,
+        attribution_baseline,
         common,
     } = args;
     let mut opts = options(common)?;
     opts.quality = quality.flags();
+    if !(attribution_threshold > 0.0 && attribution_threshold <= 1.0) {
+        anyhow::bail!("--attribution-threshold: expected an nDCG in (0, 1], got {attribution_threshold}");
+    }
+    opts.attributions = attributions.options().map(|a| driftscope::quality::attribution::AttributionOptions {
+        threshold: attribution_threshold,
+        baseline: attribution_baseline,
+        ..a
+    });
     opts.metrics = metrics_options(metrics)?;
     if !(dataset_drift_share > 0.0 && dataset_drift_share <= 1.0) {
         anyhow::bail!("--dataset-drift-share: expected a share in (0, 1], got {dataset_drift_share}");
@@ -504,7 +517,8 @@ fn monitor(opts: JobOptions, baseline: Option<&std::path::Path>, staged: &Staged
     }
     let violations = !out.report.violations.is_empty()
         || driftscope::time::timeline::any_violation(&out.windows)
-        || out.report.model_quality.as_ref().is_some_and(|q| !q.violations.is_empty());
+        || out.report.model_quality.as_ref().is_some_and(|q| !q.violations.is_empty())
+        || out.report.feature_attribution.as_ref().is_some_and(|a| a.violated());
     Ok(exit_code(Ending { failed: out.report.current.skipped.len(), rows: Some(rows), violations }))
 }
 
@@ -633,6 +647,7 @@ fn devices(json: bool) -> anyhow::Result<u8> {
 /// The flag that sets a library option.
 fn flag(o: Opt) -> &'static str {
     match o {
+        Opt::Attributions => "--attributions",
         Opt::Baseline => "-b/--baseline",
         Opt::Backend => "--backend",
         Opt::Columns => "--columns",

@@ -6,6 +6,8 @@ mod common;
 /// Alerts through each sink: a local HTTP server, moto's SNS, a command; debounce, recovery,
 /// restarts.
 mod alerts;
+/// Feature attribution drift: nDCG against scikit-learn, Clarify's files, bad input.
+mod attributions;
 /// One test per constraint check type.
 mod checks;
 /// The CLI end to end: the README's commands, exit codes, determinism, bad inputs.

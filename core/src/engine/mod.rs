@@ -41,5 +41,5 @@ pub use profiler::{
     flat_schema, profile_batches, profile_unit, ProfilePlan, ProfileSet, Profiler, Segment, SegmentKey,
     BATCHES_PER_PROFILER, INPUT_ORDER, PARTITION_TIME,
 };
-pub use tap::Tap;
+pub use tap::{Tap, Taps};
 pub use text::{classify, TextKind};

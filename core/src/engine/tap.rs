@@ -23,3 +23,24 @@ pub trait Tap: Sync {
     /// it.
     fn drop_file(&self, fi: usize);
 }
+
+/// Several taps fed by one pass: each sees every batch, with the columns all of them asked for.
+pub struct Taps<'a>(pub Vec<&'a dyn Tap>);
+
+impl Tap for Taps<'_> {
+    fn columns(&self, file: &ScannedFile) -> Vec<String> {
+        let mut v: Vec<String> = Vec::new();
+        for c in self.0.iter().flat_map(|t| t.columns(file)) {
+            if !v.contains(&c) {
+                v.push(c);
+            }
+        }
+        v
+    }
+    fn batch(&self, unit: (usize, usize), file: &ScannedFile, batch: &RecordBatch) {
+        self.0.iter().for_each(|t| t.batch(unit, file, batch));
+    }
+    fn drop_file(&self, fi: usize) {
+        self.0.iter().for_each(|t| t.drop_file(fi));
+    }
+}

@@ -99,6 +99,8 @@ pub enum Error {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Opt {
+    /// The feature attribution columns and their baseline.
+    Attributions,
     /// The baseline folder.
     Baseline,
     /// The backend asked for.
@@ -143,6 +145,7 @@ impl Opt {
     /// The option's name in the library's words.
     pub fn name(self) -> &'static str {
         match self {
+            Opt::Attributions => "attributions",
             Opt::Baseline => "baseline",
             Opt::Backend => "backend",
             Opt::Columns => "columns",

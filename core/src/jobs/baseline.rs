@@ -9,7 +9,10 @@ use crate::profile::DatasetProfile;
 use crate::quality::join::QualityOutcome;
 use crate::source::scan::Skipped;
 
-use super::{ground_truth, no_input, profile_pass, scan_inputs, scoring, strict_check, JobOptions};
+use super::{
+    attribution_tap, finish_attributions, ground_truth, joined_taps, no_input, profile_pass, profiled_columns,
+    scan_inputs, scoring, strict_check, JobOptions,
+};
 use crate::engine::auto::choose_backend;
 use crate::output::folder::{check_output, Job, OutputGuard};
 
@@ -32,6 +35,9 @@ pub struct BaselineOutcome {
     pub backend: String,
     /// Model quality, when `--problem-type` asked for it.
     pub quality: Option<QualityOutcome>,
+    /// Global feature attributions, when `--attributions` asked for them (also written as
+    /// `analysis.json`).
+    pub attributions: Option<crate::judge::attribution::Analysis>,
 }
 
 /// A baseline's second pass: exact counts over `edges` (from the first pass's quantiles), for
@@ -66,6 +72,25 @@ pub fn baseline_of_batches(
     Ok(profile)
 }
 
+/// The baseline's global attributions (its `analysis.json`), from the first pass's tap.
+fn baseline_analysis(
+    opts: &JobOptions,
+    tap: &crate::quality::attribution::Attributions,
+    resumed: usize,
+    good: &[crate::source::scan::ScannedFile],
+    backend: &dyn crate::backend::Backend,
+) -> Result<crate::judge::attribution::Analysis> {
+    let globals = finish_attributions(opts, tap, resumed, good, backend)?;
+    let a = opts.attributions.as_ref().expect("a tap is made only when attributions are asked for");
+    if globals.whole.is_empty() {
+        return Err(crate::error::invalid(
+            crate::error::Opt::Attributions,
+            format!("no row holds a number in the columns starting with '{}'", a.prefix),
+        ));
+    }
+    Ok(crate::judge::attribution::Analysis::of(&a.label, globals.whole))
+}
+
 /// Profiles the inputs into a baseline: `statistics.json`, `constraints.json`, `profile.json`.
 ///
 /// The inputs are read twice: first for moments and sketches, then for exact counts over bin
@@ -75,12 +100,17 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
     let quality = opts.quality.resolve(None)?;
     let s = scan_inputs(opts)?;
     let mut guard = OutputGuard::new(&opts.output);
-    let plan = ProfilePlan { columns: opts.columns.clone(), ..Default::default() };
+    let attributions = attribution_tap(opts, &s, None)?;
+    let plan = ProfilePlan { columns: profiled_columns(opts, &s, attributions.as_ref()), ..Default::default() };
     let (backend, backend_note) = choose_backend(opts.backend, &s.files, &plan)?;
-    // Model quality is scored in the first pass.
+    // Model quality is scored, and attributions summed, in the first pass.
     let truth = if quality.is_some() { ground_truth(opts)? } else { None };
     let scoring = scoring(opts, quality.as_ref(), &s.files, truth.as_deref(), None)?;
-    let tap = scoring.as_ref().map(|t| t as &dyn crate::engine::Tap);
+    let taps = joined_taps(
+        scoring.as_ref().map(|t| t as &dyn crate::engine::Tap),
+        attributions.as_ref().map(|t| t as &dyn crate::engine::Tap),
+    );
+    let tap = taps.as_ref().map(|t| t as &dyn crate::engine::Tap);
     let first =
         profile_pass(opts, &mut guard, &s.files, &plan, (backend.as_ref(), tap), ("baseline-1", "baseline 1/2"))?;
     let resumed = first.resumed;
@@ -114,7 +144,14 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
         }
         _ => None,
     };
+    let analysis = match &attributions {
+        Some(tap) => Some(baseline_analysis(opts, tap, resumed, &good, backend.as_ref())?),
+        None => None,
+    };
     let mut written = crate::output::write_baseline_files(&opts.output, &profile)?;
+    if let Some(a) = &analysis {
+        written.push(crate::output::explainability::write_baseline(&opts.output, a)?);
+    }
     let quality = match quality {
         Some((settings, out)) => {
             written.extend(crate::output::quality::write_baseline(&opts.output, &settings, &out)?);
@@ -131,5 +168,6 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
         written,
         backend: backend_note,
         quality,
+        attributions: analysis,
     })
 }

@@ -73,6 +73,8 @@ pub struct JobOptions {
     pub delimiter: Option<u8>,
     /// Alerts: where, and how they are debounced.
     pub alerts: Option<crate::output::alert::AlertOptions>,
+    /// Feature attributions read from the inputs (`baseline`, `monitor`).
+    pub attributions: Option<crate::quality::attribution::AttributionOptions>,
 }
 
 /// The default share of drifted features that makes a dataset drift (as Evidently's default).
@@ -98,6 +100,7 @@ impl JobOptions {
             quality: QualityFlags::default(),
             delimiter: None,
             alerts: None,
+            attributions: None,
         }
     }
 }
@@ -200,6 +203,62 @@ fn scoring<'a>(
     let Some(settings) = settings else { return Ok(None) };
     let req = crate::quality::run::request(settings, &opts.quality, files, truth, &opts.output, window);
     crate::quality::join::Scoring::start(req).map(Some)
+}
+
+/// The attribution tap of a job that asked for one (`--attributions`), keyed by `window`'s
+/// calendar windows when given.
+fn attribution_tap(
+    opts: &JobOptions,
+    s: &Scan,
+    window: Option<(&str, window::Window)>,
+) -> Result<Option<crate::quality::attribution::Attributions>> {
+    let Some(a) = &opts.attributions else { return Ok(None) };
+    crate::quality::attribution::Attributions::new(&a.prefix, s, window).map(Some)
+}
+
+/// The columns a job profiles: those asked for (every column when none were), less the
+/// attribution columns, which only their tap reads.
+fn profiled_columns(
+    opts: &JobOptions,
+    s: &Scan,
+    attributions: Option<&crate::quality::attribution::Attributions>,
+) -> Option<Vec<String>> {
+    let Some(a) = attributions else { return opts.columns.clone() };
+    let skip = a.column_names();
+    let all = opts.columns.clone().unwrap_or_else(|| s.columns.iter().map(|c| c.name.clone()).collect());
+    Some(all.into_iter().filter(|c| !skip.contains(c)).collect())
+}
+
+/// The tap of a pass that feeds model quality, attributions, both or neither.
+fn joined_taps<'a>(
+    quality: Option<&'a dyn crate::engine::Tap>,
+    attributions: Option<&'a dyn crate::engine::Tap>,
+) -> Option<crate::engine::Taps<'a>> {
+    let taps: Vec<&dyn crate::engine::Tap> = quality.into_iter().chain(attributions).collect();
+    (!taps.is_empty()).then_some(crate::engine::Taps(taps))
+}
+
+/// The global attributions of a pass's tap, read again from the `kept` files alone when the
+/// pass did not see them all (files taken from a checkpoint).
+fn finish_attributions(
+    opts: &JobOptions,
+    tap: &crate::quality::attribution::Attributions,
+    resumed: usize,
+    kept: &[ScannedFile],
+    backend: &dyn Backend,
+) -> Result<crate::quality::attribution::Globals> {
+    if resumed > 0 {
+        tap.reset();
+        let plan = ProfilePlan { columns: Some(Vec::new()), ..Default::default() };
+        let pb = Progress::rows(opts.progress, kept.iter().map(|f| f.rows).sum(), "attributions");
+        let req = Request { plan: &plan, backend, progress: &pb, tap: Some(tap) };
+        let out = profile_files(kept, &req, None)?;
+        pb.finish();
+        if let Some(sk) = out.skipped.first() {
+            return Err(Error::input(&sk.path, sk.error.clone()));
+        }
+    }
+    tap.finish()
 }
 
 /// One pass over `files`: a progress bar labelled `label`, a checkpoint named `pass` that the

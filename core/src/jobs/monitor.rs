@@ -19,7 +19,8 @@ use crate::time::timeline::{self, WindowReference, WindowResult};
 
 use super::changepoints::find_changes;
 use super::{
-    check_timed, ground_truth, no_input, profile_pass, scan_inputs, scoring, strict_check, time_column, JobOptions,
+    attribution_tap, check_timed, finish_attributions, ground_truth, joined_taps, no_input, profile_pass,
+    profiled_columns, scan_inputs, scoring, strict_check, time_column, JobOptions,
 };
 use crate::engine::auto::choose_backend;
 use crate::engine::Outcome;
@@ -168,9 +169,12 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
     // Model quality is scored in the pass that profiles the inputs (the last one).
     let truth = if quality.is_some() { ground_truth(opts)? } else { None };
     let scoring = scoring(opts, quality.as_ref(), &s.files, truth.as_deref(), quality_window(windows.as_ref()))?;
-    let tap = scoring.as_ref().map(|t| t as &dyn crate::engine::Tap);
+    // Attributions are summed in the same pass, per calendar window as model quality is.
+    let attributions = AttributionRun::start(opts, baseline_dir, &s, quality_window(windows.as_ref()))?;
+    let taps = joined_taps(scoring.as_ref().map(|t| t as _), attributions.as_ref().map(|t| &t.tap as _));
+    let columns = profiled_columns(opts, &s, attributions.as_ref().map(|a| &a.tap));
     let (backend_name, backend_note, outcome) =
-        profile_inputs(opts, &s, (loaded.as_ref(), windows.as_ref()), &mut guard, tap)?;
+        profile_inputs(opts, &s, columns, (loaded.as_ref(), windows.as_ref()), &mut guard, taps.as_ref())?;
     let resumed = outcome.resumed;
     let (current, skipped, segments) = (outcome.profile, outcome.skipped, outcome.segments);
     strict_check(opts, &skipped)?;
@@ -184,13 +188,11 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
     };
     let mut verdict = judge_whole(opts, &base, &current, baseline_dir.is_some());
     let names = std::mem::take(&mut verdict.names);
-    let mut all_skipped = s.skipped.clone();
-    all_skipped.extend(skipped);
     let inputs = InputSummary {
         files: files_ok,
         rows: current.rows,
         resumed_files: outcome.resumed,
-        skipped: all_skipped,
+        skipped: s.skipped.iter().cloned().chain(skipped).collect(),
         schema_differences: s.schema_differences,
         per_file: outcome.files,
     };
@@ -198,11 +200,14 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
     let mut report = MonitorReport::new((backend_name, backend_note), baseline, inputs, verdict);
     report.sides = sides_of(&base, &current);
     let mut written = Vec::new();
+    // Scored and summed on the files profiled: those left out are left out here too.
+    let good: Vec<ScannedFile> = s.files.iter().filter(|f| !left_out(&report, f)).cloned().collect();
     if let (Some(settings), Some(scoring)) = (quality.as_ref(), scoring) {
-        // Scored on the files profiled: those left out are not scored either.
-        let good: Vec<ScannedFile> = s.files.iter().filter(|f| !left_out(&report, f)).cloned().collect();
         let out = crate::quality::run::finish_pass(scoring, resumed, &good)?;
         report.model_quality = Some(monitor_quality(opts, settings.clone(), out, qbase.as_ref(), &mut written)?);
+    }
+    if let Some(a) = &attributions {
+        report.feature_attribution = Some(a.finish(opts, (resumed, &good), windows.as_ref(), &mut written)?);
     }
     let mut window_results = Vec::new();
     let mut points = vec![crate::output::metrics::Point::of(
@@ -364,16 +369,18 @@ fn judge_whole(opts: &JobOptions, base: &Baseline, current: &DatasetProfile, has
 fn profile_inputs(
     opts: &JobOptions,
     s: &Scan,
+    columns: Option<Vec<String>>,
     (loaded, windows): (Option<&Baseline>, Option<&WindowOptions>),
     guard: &mut OutputGuard,
-    tap: Option<&dyn crate::engine::Tap>,
+    taps: Option<&crate::engine::Taps>,
 ) -> Result<(String, String, Outcome)> {
+    let tap = taps.map(|t| t as &dyn crate::engine::Tap);
     let segment = windows.map_or(SegmentKey::Whole, |w| SegmentKey::Window {
         column: w.column.clone(),
         window: w.window,
         limit: w.limit,
     });
-    let first = ProfilePlan { columns: opts.columns.clone(), ..Default::default() };
+    let first = ProfilePlan { columns, ..Default::default() };
     let (backend, backend_note) = choose_backend(opts.backend, &s.files, &first)?;
     let edges = match loaded {
         Some(b) => b.edges(),
@@ -389,6 +396,96 @@ fn profile_inputs(
     let label = if loaded.is_some() { "monitor" } else { "monitor 2/2" };
     let outcome = profile_pass(opts, guard, &s.files, &plan, (backend.as_ref(), tap), ("monitor", label))?;
     Ok((backend.name(), backend_note, outcome))
+}
+
+/// Feature attribution drift in a monitoring run: the tap that sums the inputs' attributions, and
+/// the baseline's attributions with where they came from.
+struct AttributionRun<'a> {
+    tap: crate::quality::attribution::Attributions,
+    options: &'a crate::quality::attribution::AttributionOptions,
+    source: String,
+    /// The baseline's attributions of the label judged.
+    base: crate::judge::attribution::Analysis,
+}
+
+impl<'a> AttributionRun<'a> {
+    /// `None` without `--attributions`. The baseline's attributions: `--attribution-baseline`,
+    /// else the baseline folder's `analysis.json`.
+    fn start(
+        opts: &'a JobOptions,
+        baseline_dir: Option<&std::path::Path>,
+        s: &Scan,
+        window: Option<(&str, crate::engine::window::Window)>,
+    ) -> Result<Option<AttributionRun<'a>>> {
+        use crate::judge::attribution::{Analysis, ANALYSIS};
+        let Some(a) = &opts.attributions else { return Ok(None) };
+        let path = match (&a.baseline, baseline_dir) {
+            (Some(p), _) => p.clone(),
+            (None, Some(d)) if d.join(ANALYSIS).is_file() => d.join(ANALYSIS),
+            (None, dir) => {
+                let where_ = dir.map_or("no baseline folder was given".to_string(), |d| {
+                    format!("{} has no {ANALYSIS}", d.display())
+                });
+                return Err(crate::error::invalid(
+                    Opt::Attributions,
+                    format!("no baseline attributions: {where_} (make one with a baseline that reads the attribution columns {}*, or name a Clarify analysis.json as the attribution baseline)", a.prefix),
+                ));
+            }
+        };
+        let analysis = Analysis::load(&path)?;
+        let Some(values) = analysis.label(&a.label) else {
+            let labels: Vec<&str> = analysis.labels().map(|l| l.0).collect();
+            return Err(crate::error::invalid(
+                Opt::Attributions,
+                format!(
+                    "{}: no label '{}' (it explains {}): name one of those as the attribution label",
+                    path.display(),
+                    a.label,
+                    labels.join(", ")
+                ),
+            ));
+        };
+        let Some(tap) = attribution_tap(opts, s, window)? else { return Ok(None) };
+        let base = Analysis::of(&a.label, values.clone());
+        Ok(Some(AttributionRun { tap, options: a, source: path.display().to_string(), base }))
+    }
+
+    /// The run's global attributions and each calendar window's judged against the baseline's,
+    /// Clarify's files written into `written`.
+    fn finish(
+        &self,
+        opts: &JobOptions,
+        (resumed, good): (usize, &[ScannedFile]),
+        windows: Option<&WindowOptions>,
+        written: &mut Vec<PathBuf>,
+    ) -> Result<crate::judge::attribution::AttributionReport> {
+        use crate::judge::attribution::{judge, Analysis, AttributionReport, Violations};
+        let globals = finish_attributions(opts, &self.tap, resumed, good, &crate::backend::cpu::CpuBackend)?;
+        let (label, threshold) = (&self.options.label, self.options.threshold);
+        let current = Analysis::of(label, globals.whole.clone());
+        let (labels, violations) = judge(&self.base, &current, threshold);
+        let window = quality_window(windows).map(|w| w.1);
+        let per_window: Vec<crate::output::explainability::WindowVerdicts> = match window {
+            Some(w) => globals
+                .windows
+                .iter()
+                .map(|(start, g)| {
+                    (*start, w.end(*start), judge(&self.base, &Analysis::of(label, g.clone()), threshold).0)
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        let drifted = per_window.iter().filter(|w| w.2.iter().any(|v| v.status == drift::Verdict::Drift)).count();
+        let file = Violations::of(violations.clone());
+        written.extend(crate::output::explainability::write(&opts.output, &current, &file, &per_window)?);
+        Ok(AttributionReport {
+            baseline: self.source.clone(),
+            labels,
+            violations,
+            windows: window.map(|_| per_window.len()),
+            windows_with_drift: window.map(|_| drifted),
+        })
+    }
 }
 
 /// Without a baseline, the reference of the windows' settings: the inputs' own profile.

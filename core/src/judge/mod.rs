@@ -7,6 +7,7 @@
 //! and [`crate::source::remote`] to read a baseline from an object store; never the engine,
 //! the time stage, the jobs or the output.
 
+pub mod attribution;
 pub mod baseline;
 pub mod check;
 pub mod compare;

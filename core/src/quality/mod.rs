@@ -35,6 +35,7 @@
 
 pub use crate::error::quality::{shown, QualityError, RowError};
 
+pub mod attribution;
 pub mod join;
 pub mod run;
 pub mod sagemaker;

@@ -341,6 +341,9 @@ pub fn render(r: &MonitorReport) -> String {
     if let Some(q) = &r.model_quality {
         model_quality(&mut o, q);
     }
+    if let Some(a) = &r.feature_attribution {
+        attribution(&mut o, a);
+    }
     violations(&mut o, r);
     missing(&mut o, r);
     if let (Some(t), Some(w)) = (&r.timeline, &r.windows) {
@@ -474,6 +477,35 @@ fn verdicts(o: &mut String, r: &MonitorReport) {
 }
 
 /// Model quality: each metric against the baseline, and the drift that moved with it.
+/// Feature attribution drift: each label's nDCG against the threshold, with the features ranked
+/// highest now and in the baseline.
+fn attribution(o: &mut String, a: &crate::judge::attribution::AttributionReport) {
+    o.push_str("<h2 id=\"feature-attribution\">Feature attribution drift</h2><p>The ranking of the features by their mean absolute attribution, now against the baseline's, by nDCG (1: the same order; below the threshold: drift).</p><table><tr><th>label</th><th>nDCG</th><th>threshold</th><th>status</th><th>top now</th><th>top in the baseline</th></tr>");
+    let top = |v: &[crate::judge::attribution::Ranked]| {
+        v.iter()
+            .map(|r| format!("{} ({})", escape(&r.feature), super::figure(r.attribution)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    for l in &a.labels {
+        o.push_str(&format!(
+            "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}{}</td><td>{}</td><td>{}</td></tr>",
+            l.status,
+            escape(&l.label),
+            num(l.ndcg),
+            num(Some(l.threshold)),
+            l.status,
+            l.reason.as_deref().map(|r| format!(": {}", escape(r))).unwrap_or_default(),
+            top(&l.top_current),
+            top(&l.top_baseline)
+        ));
+    }
+    o.push_str("</table>");
+    if let (Some(n), Some(d)) = (a.windows, a.windows_with_drift) {
+        o.push_str(&format!("<p>{d} of {n} windows below the threshold (explainability/windows.csv).</p>"));
+    }
+}
+
 fn model_quality(o: &mut String, q: &crate::quality::run::QualityReport) {
     o.push_str(&format!(
         "<h2 id=\"model-quality\">Model quality</h2><p>{}.</p><table><tr><th>metric</th><th>value</th><th>standard deviation</th><th>baseline</th><th>status</th></tr>",

@@ -15,8 +15,34 @@ pub fn render(r: &MonitorReport) -> String {
     if let Some(q) = &r.model_quality {
         model_quality(&mut o, q);
     }
+    if let Some(a) = &r.feature_attribution {
+        attribution(&mut o, a);
+    }
     violations(&mut o, r);
     o
+}
+
+/// Feature attribution drift: each label's nDCG, the top features on both sides, the windows.
+fn attribution(o: &mut String, a: &crate::judge::attribution::AttributionReport) {
+    o.push_str("\n### Feature attribution drift\n\n| label | nDCG | threshold | status | top now | top in the baseline |\n|---|---|---|---|---|---|\n");
+    let top = |v: &[crate::judge::attribution::Ranked]| v.iter().map(|r| md(&r.feature)).collect::<Vec<_>>().join(", ");
+    for l in &a.labels {
+        let status = match &l.reason {
+            Some(r) => format!("{}: {}", l.status, md(r)),
+            None => l.status.to_string(),
+        };
+        o.push_str(&format!(
+            "| {} | {} | {} | {status} | {} | {} |\n",
+            md(&l.label),
+            num(l.ndcg),
+            figure(l.threshold),
+            top(&l.top_current),
+            top(&l.top_baseline)
+        ));
+    }
+    if let (Some(n), Some(d)) = (a.windows, a.windows_with_drift) {
+        o.push_str(&format!("\n{d} of {n} windows below the threshold (explainability/windows.csv).\n"));
+    }
 }
 
 /// The verdict in a line, then the inputs, baseline, backend, counts and windows.
@@ -27,6 +53,7 @@ fn head(o: &mut String, r: &MonitorReport) {
     } else if s.violations == 0
         && r.windows.as_ref().is_none_or(|w| w.windows_with_violations == 0)
         && r.model_quality.as_ref().is_none_or(|q| q.violations.is_empty())
+        && r.feature_attribution.as_ref().is_none_or(|a| !a.violated())
     {
         "no violations"
     } else {

@@ -84,6 +84,9 @@ pub struct MonitorReport {
     /// Model quality, when the baseline or the flags ask for it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model_quality: Option<crate::quality::run::QualityReport>,
+    /// Feature attribution drift, when the run read attributions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub feature_attribution: Option<crate::judge::attribution::AttributionReport>,
     /// What alert delivery did, when alerts were asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alerts: Option<crate::output::alert::Delivery>,
@@ -144,6 +147,7 @@ impl MonitorReport {
             windows: None,
             timeline: None,
             model_quality: None,
+            feature_attribution: None,
             alerts: None,
             changes: Vec::new(),
             sides: Vec::new(),
