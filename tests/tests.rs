@@ -8,6 +8,8 @@ mod common;
 mod alerts;
 /// Feature attribution drift: nDCG against scikit-learn, Clarify's files, bad input.
 mod attributions;
+/// Clarify's bias metrics from counts against smclarify.
+mod bias;
 /// One test per constraint check type.
 mod checks;
 /// The CLI end to end: the README's commands, exit codes, determinism, bad inputs.

@@ -9,6 +9,7 @@
 
 pub mod attribution;
 pub mod baseline;
+pub mod bias;
 pub mod check;
 pub mod compare;
 pub mod drift;

@@ -1,0 +1,330 @@
+//! Bias metrics of SageMaker Clarify (its open-source library, `smclarify`), from counts: the
+//! groundwork of the bias drift monitor.
+//!
+//! Every metric Clarify computes on a binary label is a function of a few counts per facet side
+//! — the sensitive facet `d` (the rows whose facet value is one of the given values, or above
+//! the given threshold) and the rest `a` — and, for the conditional demographic disparities, per
+//! value of a group variable. [`FacetCounts`] holds them: rows fold in with [`FacetCounts::add`]
+//! and partial counts merge, so the metrics come out of one pass at full volume, per window as
+//! for the whole, and exactly as `smclarify` computes them on the rows.
+//!
+//! Definitions (`n` rows, `pos` positive labels, `ŷ` positive predictions; `divide(x, 0)` is
+//! ±∞, or 0 for `0/0`; a difference of two +∞ is 0), as `smclarify` 0.5 has them:
+//! - pre-training, on the labels: CI `(na − nd)/(na + nd)`; DPL `qa − qd` with `q = pos/n`; KL,
+//!   JS, LP (L2), TVD (half L1) and KS (L∞) between the label distributions of `a` and `d` over
+//!   the label values both sides hold (a value one side lacks is dropped, the other side's
+//!   probabilities are not renormalized); CDDL `Σ_g n_g·(D_g − A_g)/Σ_g n_g` with `A_g` the
+//!   sensitive share of the group's positive labels and `D_g` of its negative ones;
+//! - post-training, with the predictions: DPPL (DPL of the predictions), DI `q̂d/q̂a`, DCA
+//!   `pos_a/ŷ_a − pos_d/ŷ_d`, DCR `rr_d − rr_a` with `rr = neg/(n − ŷ)`, RD (recall a − d), SD
+//!   (specificity d − a), DAR (precision a − d), DRR (`TN/(n − ŷ)`, d − a), AD (accuracy a − d),
+//!   TE `FN/FP` (d − a), CDDPL (CDDL of the predictions), GE (generalized entropy, α = 2, over
+//!   every row). FT (the flip test) needs every row's features and a nearest-neighbour model:
+//!   it is not computed from counts, and is reported as skipped.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Counts of one side of a facet.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Side {
+    /// Rows.
+    pub n: u64,
+    /// Positive labels.
+    pub pos: u64,
+    /// Positive predictions.
+    pub pred: u64,
+    /// Positive label and prediction.
+    pub tp: u64,
+}
+
+impl Side {
+    fn add(&mut self, label: bool, predicted: Option<bool>) {
+        self.n += 1;
+        self.pos += u64::from(label);
+        if let Some(p) = predicted {
+            self.pred += u64::from(p);
+            self.tp += u64::from(label && p);
+        }
+    }
+    fn merge(&mut self, o: &Side) {
+        self.n += o.n;
+        self.pos += o.pos;
+        self.pred += o.pred;
+        self.tp += o.tp;
+    }
+    fn neg(&self) -> u64 {
+        self.n - self.pos
+    }
+    fn fp(&self) -> u64 {
+        self.pred - self.tp
+    }
+    fn fn_(&self) -> u64 {
+        self.pos - self.tp
+    }
+    fn tn(&self) -> u64 {
+        self.n - self.pos - self.fp()
+    }
+}
+
+/// Counts of one value of the group variable: rows, and per label kind (labels, predictions)
+/// the positives and negatives overall and in the sensitive facet.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Group {
+    /// Rows.
+    pub n: u64,
+    /// `[labels, predictions]`: (positives, sensitive positives, negatives, sensitive negatives).
+    pub kinds: [(u64, u64, u64, u64); 2],
+}
+
+/// The counts of a facet split, over rows with a label (and, post-training, a prediction).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FacetCounts {
+    /// The rest (`a`).
+    pub a: Side,
+    /// The sensitive facet (`d`).
+    pub d: Side,
+    /// Per value of the group variable, when there is one.
+    pub groups: BTreeMap<String, Group>,
+    /// Whether every row had a prediction (the post-training metrics need one).
+    pub predicted: bool,
+}
+
+impl FacetCounts {
+    /// Counts for rows with predictions (`predicted`) or without.
+    pub fn new(predicted: bool) -> FacetCounts {
+        FacetCounts { predicted, ..FacetCounts::default() }
+    }
+
+    /// Folds in a row: in the sensitive facet or not, its label positive or not, its
+    /// prediction (when the counts are post-training), its group.
+    pub fn add(&mut self, sensitive: bool, label: bool, predicted: Option<bool>, group: Option<&str>) {
+        let p = predicted.filter(|_| self.predicted);
+        if sensitive { &mut self.d } else { &mut self.a }.add(label, p);
+        if let Some(g) = group {
+            let e = self.groups.entry(g.to_string()).or_default();
+            e.n += 1;
+            for (k, v) in [Some(label), p].into_iter().enumerate() {
+                let Some(v) = v else { continue };
+                let c = &mut e.kinds[k];
+                match (v, sensitive) {
+                    (true, s) => {
+                        c.0 += 1;
+                        c.1 += u64::from(s);
+                    }
+                    (false, s) => {
+                        c.2 += 1;
+                        c.3 += u64::from(s);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adds `other`'s counts.
+    pub fn merge(&mut self, other: &FacetCounts) {
+        self.a.merge(&other.a);
+        self.d.merge(&other.d);
+        for (g, o) in &other.groups {
+            let e = self.groups.entry(g.clone()).or_default();
+            e.n += o.n;
+            for k in 0..2 {
+                let (x, y) = (&mut e.kinds[k], o.kinds[k]);
+                *x = (x.0 + y.0, x.1 + y.1, x.2 + y.2, x.3 + y.3);
+            }
+        }
+    }
+}
+
+/// A metric's value, or why it has none (`smclarify` raises an error there).
+pub type Figure = Result<f64, String>;
+
+/// Clarify's `divide`: ±∞ for a nonzero numerator over 0, 0 for `0/0`.
+fn divide(a: f64, b: f64) -> f64 {
+    if b == 0.0 {
+        if a == 0.0 {
+            0.0
+        } else if a < 0.0 {
+            f64::NEG_INFINITY
+        } else {
+            f64::INFINITY
+        }
+    } else {
+        a / b
+    }
+}
+
+/// `x − y`, 0 when both are +∞ (Clarify's rule for its differences of ratios).
+fn diff(x: f64, y: f64) -> f64 {
+    if x == y && x == f64::INFINITY {
+        0.0
+    } else {
+        x - y
+    }
+}
+
+/// The two facet sides' label (or prediction) distributions over the values both hold.
+fn aligned(a: (u64, u64), d: (u64, u64)) -> Result<(Vec<f64>, Vec<f64>), String> {
+    let (na, nd) = ((a.0 + a.1) as f64, (d.0 + d.1) as f64);
+    let mut pa = Vec::new();
+    let mut pd = Vec::new();
+    // Values in sorted order: false (negatives) then true (positives).
+    for (x, y) in [(a.1, d.1), (a.0, d.0)] {
+        if x > 0 && y > 0 {
+            pa.push(x as f64 / na);
+            pd.push(y as f64 / nd);
+        }
+    }
+    if pa.is_empty() {
+        return Err("no label value is common to both facet sides".into());
+    }
+    Ok((pa, pd))
+}
+
+/// The metrics of one facet split, by Clarify's names (pre-training ones always; post-training
+/// ones when the counts hold predictions), in the order Clarify sorts them (by name).
+pub fn metrics(c: &FacetCounts) -> BTreeMap<&'static str, Figure> {
+    let mut out: BTreeMap<&'static str, Figure> = BTreeMap::new();
+    let (a, d) = (&c.a, &c.d);
+    let sides = || -> Result<(), String> {
+        match (a.n, d.n) {
+            (_, 0) => Err("the facet holds no row".into()),
+            (0, _) => Err("every row is in the facet: the rest is empty".into()),
+            _ => Ok(()),
+        }
+    };
+    let with_sides = |f: &dyn Fn() -> f64| sides().map(|_| f());
+    let (na, nd) = (a.n as f64, d.n as f64);
+    out.insert("CI", with_sides(&|| (na - nd) / (na + nd)));
+    out.insert("DPL", with_sides(&|| a.pos as f64 / na - d.pos as f64 / nd));
+    let dist = sides().and_then(|_| aligned((a.pos, a.neg()), (d.pos, d.neg())));
+    out.insert("KL", dist.clone().map(|(pa, pd)| pa.iter().zip(&pd).map(|(x, y)| x * (x / y).ln()).sum()));
+    out.insert(
+        "JS",
+        dist.clone().map(|(pa, pd)| {
+            let m: Vec<f64> = pa.iter().zip(&pd).map(|(x, y)| (x + y) / 2.0).collect();
+            let kl = |p: &[f64]| p.iter().zip(&m).map(|(x, y)| x * (x / y).ln()).sum::<f64>();
+            0.5 * (kl(&pa) + kl(&pd))
+        }),
+    );
+    let gaps = dist.map(|(pa, pd)| pa.iter().zip(&pd).map(|(x, y)| (x - y).abs()).collect::<Vec<f64>>());
+    out.insert("LP", gaps.clone().map(|g| g.iter().map(|x| x * x).sum::<f64>().sqrt()));
+    out.insert("TVD", gaps.clone().map(|g| 0.5 * g.iter().sum::<f64>()));
+    out.insert("KS", gaps.map(|g| g.iter().copied().fold(0.0, f64::max)));
+    out.insert("CDDL", cdd(c, 0));
+    if !c.predicted {
+        return out;
+    }
+    let (fa, fd) = (a.fp() as f64, d.fp() as f64);
+    let (fna, fnd) = (a.fn_() as f64, d.fn_() as f64);
+    let (tna, tnd) = (a.tn() as f64, d.tn() as f64);
+    let (ta, td) = (a.tp as f64, d.tp as f64);
+    let (pa, pd) = (a.pred as f64, d.pred as f64);
+    let (posa, posd) = (a.pos as f64, d.pos as f64);
+    let (nega, negd) = (a.neg() as f64, d.neg() as f64);
+    out.insert("DPPL", with_sides(&|| pa / na - pd / nd));
+    out.insert("DI", with_sides(&|| divide(pd / nd, pa / na)));
+    out.insert("DCA", with_sides(&|| diff(divide(posa, pa), divide(posd, pd))));
+    out.insert("DCR", with_sides(&|| diff(divide(negd, nd - pd), divide(nega, na - pa))));
+    out.insert("RD", with_sides(&|| diff(divide(ta, ta + fna), divide(td, td + fnd))));
+    out.insert("SD", with_sides(&|| diff(divide(tnd, tnd + fd), divide(tna, tna + fa))));
+    out.insert("DAR", with_sides(&|| diff(divide(ta, pa), divide(td, pd))));
+    out.insert("DRR", with_sides(&|| diff(divide(tnd, nd - pd), divide(tna, na - pa))));
+    out.insert("AD", with_sides(&|| diff(divide(ta + tna, na), divide(td + tnd, nd))));
+    out.insert("TE", with_sides(&|| diff(divide(fnd, fd), divide(fna, fa))));
+    out.insert("CDDPL", cdd(c, 1));
+    out.insert("GE", generalized_entropy(a, d));
+    out.insert(
+        "FT",
+        Err("the flip test needs every row's features and a nearest-neighbour model: not computed from counts".into()),
+    );
+    out
+}
+
+/// Conditional demographic disparity of the labels (`kind` 0) or predictions (1).
+fn cdd(c: &FacetCounts, kind: usize) -> Figure {
+    if c.groups.is_empty() {
+        return Err("no group variable".into());
+    }
+    let (pos, neg): (u64, u64) = c.groups.values().fold((0, 0), |s, g| (s.0 + g.kinds[kind].0, s.1 + g.kinds[kind].2));
+    if pos == 0 {
+        return Err("no positive labels".into());
+    }
+    if neg == 0 {
+        return Err("no negative labels".into());
+    }
+    let (mut sum, mut total) = (0.0, 0.0);
+    for g in c.groups.values() {
+        let (p, pd, q, qd) = g.kinds[kind];
+        let share = |num: u64, den: u64| if den == 0 { 0.0 } else { num as f64 / den as f64 };
+        sum += g.n as f64 * (share(qd, q) - share(pd, p));
+        total += g.n as f64;
+    }
+    Ok(divide(sum, total))
+}
+
+/// Generalized entropy (α = 2) of the benefits `ŷ − y + 1` over every row.
+fn generalized_entropy(a: &Side, d: &Side) -> Figure {
+    let n = (a.n + d.n) as f64;
+    if n == 0.0 {
+        return Err("no row".into());
+    }
+    // Benefit 0: false negatives; 1: correct; 2: false positives.
+    let fneg = (a.fn_() + d.fn_()) as f64;
+    let fpos = (a.fp() + d.fp()) as f64;
+    let right = n - fneg - fpos;
+    let mean = (right + 2.0 * fpos) / n;
+    if mean == 0.0 {
+        return Err("every prediction is a false negative".into());
+    }
+    let term = |b: f64| (b / mean).powi(2) - 1.0;
+    Ok((fneg * term(0.0) + right * term(1.0) + fpos * term(2.0)) / (n * 2.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn by_hand() {
+        // a: 6 rows, 3 positive labels, 4 positive predictions (2 right); d: 4 rows, 1
+        // positive label, 1 positive prediction (wrong).
+        let mut c = FacetCounts::new(true);
+        for (label, pred) in [(true, true), (true, true), (true, false), (false, true), (false, true), (false, false)] {
+            c.add(false, label, Some(pred), None);
+        }
+        for (label, pred) in [(true, false), (false, true), (false, false), (false, false)] {
+            c.add(true, label, Some(pred), None);
+        }
+        let m = metrics(&c);
+        let v = |k: &str| m[k].clone().unwrap();
+        assert!((v("CI") - 0.2).abs() < 1e-15);
+        assert!((v("DPL") - (0.5 - 0.25)).abs() < 1e-15);
+        assert!((v("DI") - (0.25 / (4.0 / 6.0))).abs() < 1e-15);
+        // Precision a 2/4, d 0/1.
+        assert!((v("DAR") - 0.5).abs() < 1e-15);
+        // Accuracy a 3/6, d 2/4.
+        assert_eq!(v("AD"), 0.0);
+        // FN/FP: a 1/2, d 1/1.
+        assert!((v("TE") - 0.5).abs() < 1e-15);
+        assert!(m["FT"].is_err() && m["CDDL"].is_err());
+        // Merging two halves gives the whole.
+        let mut half = FacetCounts::new(true);
+        half.add(false, true, Some(true), None);
+        let mut rest = c.clone();
+        rest.a.n -= 1;
+        rest.a.pos -= 1;
+        rest.a.pred -= 1;
+        rest.a.tp -= 1;
+        rest.merge(&half);
+        assert_eq!(rest, c);
+    }
+
+    #[test]
+    fn an_empty_side_is_named() {
+        let mut c = FacetCounts::new(false);
+        c.add(false, true, None, None);
+        assert_eq!(metrics(&c)["CI"], Err("the facet holds no row".into()));
+    }
+}
