@@ -39,6 +39,10 @@ pub enum Command {
         /// Feature attributions: writes Clarify's analysis.json of their global values.
         #[command(flatten)]
         attributions: AttributionArgs,
+        /// Bias metrics from Clarify's analysis configuration (label, facet, group variable,
+        /// predicted label or probability): writes bias/analysis.json, the bias baseline.
+        #[arg(long, value_name = "FILE")]
+        bias_config: Option<PathBuf>,
         /// Shared flags.
         #[command(flatten)]
         common: CommonArgs,
@@ -200,6 +204,15 @@ pub struct MonitorArgs {
     /// baseline folder's analysis.json).
     #[arg(long, value_name = "FILE", requires = "attributions")]
     pub attribution_baseline: Option<PathBuf>,
+    /// Bias drift: Clarify's bias metrics of the inputs per Clarify's analysis configuration
+    /// (label, facet, group variable, predicted label or probability), each held against the
+    /// baseline's (bias/).
+    #[arg(long, value_name = "FILE")]
+    pub bias_config: Option<PathBuf>,
+    /// The baseline's bias metrics: a Clarify bias analysis.json (default: the baseline
+    /// folder's bias/analysis.json).
+    #[arg(long, value_name = "FILE", requires = "bias_config")]
+    pub bias_baseline: Option<PathBuf>,
     /// Shared flags.
     #[command(flatten)]
     pub common: CommonArgs,

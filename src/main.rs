@@ -74,6 +74,7 @@ fn options(c: CommonArgs) -> anyhow::Result<JobOptions> {
         delimiter: c.delimiter,
         alerts: None,
         attributions: None,
+        bias: None,
     })
 }
 
@@ -229,10 +230,11 @@ fn run() -> anyhow::Result<u8> {
         }
     }));
     match cli.command {
-        Command::Baseline { quality, attributions, common } => {
+        Command::Baseline { quality, attributions, bias_config, common } => {
             let mut opts = options(common)?;
             opts.quality = quality.flags();
             opts.attributions = attributions.options();
+            opts.bias = bias_config.map(|config| driftscope::jobs::BiasOptions { config, baseline: None });
             let out = stage_output(&mut opts, None)?;
             baseline(opts, &out)
         }
@@ -316,6 +318,8 @@ fn monitor_command(args: cli::MonitorArgs) -> anyhow::Result<u8> {
         attributions,
         attribution_threshold,
         attribution_baseline,
+        bias_config,
+        bias_baseline,
         common,
     } = args;
     let mut opts = options(common)?;
@@ -323,6 +327,7 @@ fn monitor_command(args: cli::MonitorArgs) -> anyhow::Result<u8> {
     if !(attribution_threshold > 0.0 && attribution_threshold <= 1.0) {
         anyhow::bail!("--attribution-threshold: expected an nDCG in (0, 1], got {attribution_threshold}");
     }
+    opts.bias = bias_config.map(|config| driftscope::jobs::BiasOptions { config, baseline: bias_baseline });
     opts.attributions = attributions.options().map(|a| driftscope::quality::attribution::AttributionOptions {
         threshold: attribution_threshold,
         baseline: attribution_baseline,
@@ -518,7 +523,8 @@ fn monitor(opts: JobOptions, baseline: Option<&std::path::Path>, staged: &Staged
     let violations = !out.report.violations.is_empty()
         || driftscope::time::timeline::any_violation(&out.windows)
         || out.report.model_quality.as_ref().is_some_and(|q| !q.violations.is_empty())
-        || out.report.feature_attribution.as_ref().is_some_and(|a| a.violated());
+        || out.report.feature_attribution.as_ref().is_some_and(|a| a.violated())
+        || out.report.bias.as_ref().is_some_and(|b| b.violated());
     Ok(exit_code(Ending { failed: out.report.current.skipped.len(), rows: Some(rows), violations }))
 }
 
@@ -649,6 +655,7 @@ fn flag(o: Opt) -> &'static str {
     match o {
         Opt::Attributions => "--attributions",
         Opt::Baseline => "-b/--baseline",
+        Opt::BiasConfig => "--bias-config",
         Opt::Backend => "--backend",
         Opt::Columns => "--columns",
         Opt::EmfDimensions => "--emf-dimensions",

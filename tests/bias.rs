@@ -1,4 +1,5 @@
 use driftscope::judge::bias::{metrics, FacetCounts};
+use predicates::str::contains;
 
 use crate::common::*;
 
@@ -54,4 +55,163 @@ fn bias_metrics_match_smclarify() {
         }
     }
     assert!(compared >= 100, "{compared}");
+}
+
+/// The rows of a recorded case as a Parquet file with a time column (one row a minute from
+/// 2026-01-01) and a Clarify configuration naming its columns; returns the config's path.
+fn case_files(
+    dir: &std::path::Path,
+    case: &serde_json::Value,
+    flip: Option<usize>,
+) -> (std::path::PathBuf, std::path::PathBuf) {
+    use arrow_array::{Int64Array, StringArray, TimestampMillisecondArray};
+    let rows = &case["rows"];
+    let n = rows["label"].as_array().unwrap().len();
+    let ints = |k: &str| -> Vec<i64> { rows[k].as_array().unwrap().iter().map(|x| x.as_i64().unwrap()).collect() };
+    let texts = |k: &str| -> Vec<String> {
+        rows[k].as_array().unwrap().iter().map(|x| x.as_str().unwrap().to_string()).collect()
+    };
+    let mut label = ints("label");
+    // A biased copy: every `flip`-th sensitive positive label made negative, in the second half.
+    let facet = texts("facet");
+    if let Some(k) = flip {
+        let flipped: Vec<usize> = (n / 2..n).filter(|&i| facet[i] == "F" && label[i] == 1).step_by(k).collect();
+        for i in flipped {
+            label[i] = 0;
+        }
+    }
+    let start = 1_767_225_600_000i64;
+    let time = TimestampMillisecondArray::from((0..n as i64).map(|i| start + i * 60_000).collect::<Vec<_>>())
+        .with_timezone("UTC");
+    let path = dir.join(format!("rows-{}.parquet", flip.unwrap_or(0)));
+    write_parquet(
+        &path,
+        vec![
+            ("event_time", arr(time)),
+            ("gender", arr(StringArray::from(facet))),
+            ("target", arr(Int64Array::from(label))),
+            ("pred", arr(Int64Array::from(ints("predicted")))),
+            ("region", arr(StringArray::from(texts("group")))),
+        ],
+        500,
+    );
+    let config = dir.join("config.json");
+    std::fs::write(
+        &config,
+        r#"{"dataset_type": "application/x-parquet", "label": "target", "label_values_or_threshold": [1],
+            "facet": [{"name_or_index": "gender", "value_or_threshold": ["F"]}], "group_variable": "region",
+            "predicted_label": "pred", "methods": {"pre_training_bias": {"methods": "all"}, "post_training_bias": {"methods": "all"}}}"#,
+    )
+    .unwrap();
+    (path, config)
+}
+
+/// `baseline --bias-config` writes Clarify's bias analysis.json with smclarify's figures for the
+/// same rows; `monitor` on the same rows raises nothing, on a copy whose sensitive facet lost
+/// positive labels in its second day raises bias_drift_check violations in Clarify's format
+/// and exits 1, and per day writes windows.csv.
+#[test]
+fn bias_drift_end_to_end() {
+    let cases = json(&root().join("tests/data/bias_smclarify.json"));
+    let case = &cases.as_array().unwrap()[0];
+    assert_eq!(case["name"], "gender_F");
+    let dir = tempfile::tempdir().unwrap();
+    let (rows, config) = case_files(dir.path(), case, None);
+    let base = dir.path().join("base");
+    driftscope()
+        .args(["baseline", "-q", "--bias-config"])
+        .arg(&config)
+        .arg("-o")
+        .arg(&base)
+        .arg(&rows)
+        .assert()
+        .success();
+    let analysis = json(&base.join("bias/analysis.json"));
+    let mut compared = 0;
+    for (stage, key) in [("pre_training", "pre_training_bias_metrics"), ("post_training", "post_training_bias_metrics")]
+    {
+        let facet = &analysis[key]["facets"]["gender"][0];
+        assert_eq!(facet["value_or_threshold"], "F");
+        for m in facet["metrics"].as_array().unwrap() {
+            let want = &case[stage][m["name"].as_str().unwrap()];
+            match want.as_f64() {
+                Some(w) => {
+                    let g = m["value"].as_f64().unwrap();
+                    assert!((g - w).abs() <= 1e-12 * w.abs().max(1.0), "{}: {g} against {w}", m["name"]);
+                    compared += 1;
+                }
+                None => assert!(m["error"].is_string(), "{m}"),
+            }
+        }
+    }
+    assert!(compared >= 19, "{compared}");
+    let monitor = |input: &std::path::Path, out: &str, code: i32, windows: bool| {
+        let out = dir.path().join(out);
+        let w: &[&str] = if windows { &["--window", "1d", "--time-column", "event_time"] } else { &[] };
+        driftscope()
+            .args(["monitor", "-q"])
+            .args(w)
+            .arg("--bias-config")
+            .arg(&config)
+            .arg("-b")
+            .arg(&base)
+            .arg("-o")
+            .arg(&out)
+            .arg(input)
+            .assert()
+            .code(code);
+        out
+    };
+    // The same rows: every metric equals its baseline value, none is farther from zero. (Per
+    // window, Clarify's rule flags the days whose metrics sampling noise moved outwards.)
+    let same = monitor(&rows, "same", 0, false);
+    assert_eq!(json(&same.join("bias/constraint_violations.json"))["violations"], serde_json::json!([]));
+    let (biased, _) = case_files(dir.path(), case, Some(2));
+    let run = monitor(&biased, "biased", 1, true);
+    let v = json(&run.join("bias/constraint_violations.json"));
+    let dpl = v["violations"].as_array().unwrap().iter().find(|v| v["metric_name"] == "DPL").expect("DPL moved");
+    assert_eq!((dpl["facet"].as_str(), dpl["facet_value"].as_str()), (Some("gender"), Some("F")));
+    assert_eq!(dpl["constraint_check_type"], "bias_drift_check");
+    let windows = std::fs::read_to_string(run.join("bias/windows.csv")).unwrap();
+    assert!(windows.starts_with("window_start,window_end,facet,facet_value,metric,value,violation\n"), "{windows}");
+    let day2_dpl = windows.lines().find(|l| l.starts_with("2026-01-02") && l.contains(",DPL,")).unwrap();
+    assert!(day2_dpl.ends_with(",true"), "{day2_dpl}");
+    assert!(std::fs::read_to_string(run.join("report.html")).unwrap().contains("Bias drift"));
+}
+
+/// Bad bias input: a malformed configuration, a column it names that the inputs lack, a facet
+/// without a value, a monitor without baseline metrics. Each one line, exit 2, nothing written.
+#[test]
+fn bias_bad_input() {
+    let cases = json(&root().join("tests/data/bias_smclarify.json"));
+    let dir = tempfile::tempdir().unwrap();
+    let (rows, config) = case_files(dir.path(), &cases[0], None);
+    let fail = |args: &[&str], message: &str| {
+        let out = dir.path().join(format!("out-{}", message.len()));
+        driftscope().args(args).arg("-o").arg(&out).arg(&rows).assert().code(2).stderr(contains(message));
+        assert!(!out.join("bias").exists() && !out.join("drift.json").exists(), "{message}");
+    };
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let broken = write("broken.json", "{\"label\": ");
+    fail(&["baseline", "-q", "--bias-config", &broken], "not a Clarify analysis configuration");
+    let missing = write(
+        "missing.json",
+        r#"{"label": "target", "label_values_or_threshold": [1], "facet": [{"name_or_index": "age", "value_or_threshold": [40]}]}"#,
+    );
+    fail(&["baseline", "-q", "--bias-config", &missing], "no column 'age' in the inputs");
+    let no_value = write(
+        "novalue.json",
+        r#"{"label": "target", "label_values_or_threshold": [1], "facet": [{"name_or_index": "gender"}]}"#,
+    );
+    fail(&["baseline", "-q", "--bias-config", &no_value], "facet 'gender': value_or_threshold is required here");
+    let plain = dir.path().join("plain");
+    driftscope().args(["baseline", "-q", "-o"]).arg(&plain).arg(&rows).assert().success();
+    fail(
+        &["monitor", "-q", "--bias-config", config.to_str().unwrap(), "-b", plain.to_str().unwrap()],
+        "no baseline bias metrics",
+    );
 }

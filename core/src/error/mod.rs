@@ -103,6 +103,8 @@ pub enum Opt {
     Attributions,
     /// The baseline folder.
     Baseline,
+    /// Clarify's bias analysis configuration.
+    BiasConfig,
     /// The backend asked for.
     Backend,
     /// The columns profiled.
@@ -147,6 +149,7 @@ impl Opt {
         match self {
             Opt::Attributions => "attributions",
             Opt::Baseline => "baseline",
+            Opt::BiasConfig => "bias configuration",
             Opt::Backend => "backend",
             Opt::Columns => "columns",
             Opt::EmfDimensions => "EMF dimensions",

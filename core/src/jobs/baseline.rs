@@ -10,8 +10,8 @@ use crate::quality::join::QualityOutcome;
 use crate::source::scan::Skipped;
 
 use super::{
-    attribution_tap, finish_attributions, ground_truth, joined_taps, no_input, profile_pass, profiled_columns,
-    scan_inputs, scoring, strict_check, JobOptions,
+    attribution_tap, bias_tap, finish_attributions, finish_bias, ground_truth, joined_taps, no_input, profile_pass,
+    profiled_columns, scan_inputs, scoring, strict_check, JobOptions,
 };
 use crate::engine::auto::choose_backend;
 use crate::output::folder::{check_output, Job, OutputGuard};
@@ -72,6 +72,25 @@ pub fn baseline_of_batches(
     Ok(profile)
 }
 
+/// Clarify's baselines the first pass's taps counted: the global attributions and the bias
+/// metrics, when asked for.
+fn clarify_baselines(
+    opts: &JobOptions,
+    (attributions, bias): (Option<&crate::quality::attribution::Attributions>, Option<&crate::quality::bias::BiasTap>),
+    (resumed, good): (usize, &[crate::source::scan::ScannedFile]),
+    backend: &dyn crate::backend::Backend,
+) -> Result<(Option<crate::judge::attribution::Analysis>, Option<crate::judge::bias::BiasAnalysis>)> {
+    let analysis = attributions.map(|tap| baseline_analysis(opts, tap, resumed, good, backend)).transpose()?;
+    let bias = match bias {
+        Some(tap) => {
+            let counts = finish_bias(opts, tap, resumed, good, backend)?;
+            Some(crate::quality::bias::analysis(tap.plan(), &counts.whole))
+        }
+        None => None,
+    };
+    Ok((analysis, bias))
+}
+
 /// The baseline's global attributions (its `analysis.json`), from the first pass's tap.
 fn baseline_analysis(
     opts: &JobOptions,
@@ -106,10 +125,12 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
     // Model quality is scored, and attributions summed, in the first pass.
     let truth = if quality.is_some() { ground_truth(opts)? } else { None };
     let scoring = scoring(opts, quality.as_ref(), &s.files, truth.as_deref(), None)?;
-    let taps = joined_taps(
+    let bias = bias_tap(opts, &s, None)?;
+    let taps = joined_taps([
         scoring.as_ref().map(|t| t as &dyn crate::engine::Tap),
         attributions.as_ref().map(|t| t as &dyn crate::engine::Tap),
-    );
+        bias.as_ref().map(|t| t as &dyn crate::engine::Tap),
+    ]);
     let tap = taps.as_ref().map(|t| t as &dyn crate::engine::Tap);
     let first =
         profile_pass(opts, &mut guard, &s.files, &plan, (backend.as_ref(), tap), ("baseline-1", "baseline 1/2"))?;
@@ -144,13 +165,13 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
         }
         _ => None,
     };
-    let analysis = match &attributions {
-        Some(tap) => Some(baseline_analysis(opts, tap, resumed, &good, backend.as_ref())?),
-        None => None,
-    };
+    let clarify = clarify_baselines(opts, (attributions.as_ref(), bias.as_ref()), (resumed, &good), backend.as_ref())?;
     let mut written = crate::output::write_baseline_files(&opts.output, &profile)?;
-    if let Some(a) = &analysis {
+    if let Some(a) = &clarify.0 {
         written.push(crate::output::explainability::write_baseline(&opts.output, a)?);
+    }
+    if let Some(b) = &clarify.1 {
+        written.push(crate::output::bias::write_baseline(&opts.output, b)?);
     }
     let quality = match quality {
         Some((settings, out)) => {
@@ -168,6 +189,6 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
         written,
         backend: backend_note,
         quality,
-        attributions: analysis,
+        attributions: clarify.0,
     })
 }

@@ -75,6 +75,18 @@ pub struct JobOptions {
     pub alerts: Option<crate::output::alert::AlertOptions>,
     /// Feature attributions read from the inputs (`baseline`, `monitor`).
     pub attributions: Option<crate::quality::attribution::AttributionOptions>,
+    /// Bias metrics (`baseline`, `monitor`): Clarify's analysis configuration, and for `monitor`
+    /// a Clarify bias `analysis.json` to judge against instead of the baseline folder's.
+    pub bias: Option<BiasOptions>,
+}
+
+/// Bias metrics: the configuration and, for `monitor`, where the baseline's metrics are.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BiasOptions {
+    /// Clarify's analysis configuration JSON.
+    pub config: PathBuf,
+    /// A Clarify bias `analysis.json` (default: the baseline folder's `bias/analysis.json`).
+    pub baseline: Option<PathBuf>,
 }
 
 /// The default share of drifted features that makes a dataset drift (as Evidently's default).
@@ -101,6 +113,7 @@ impl JobOptions {
             delimiter: None,
             alerts: None,
             attributions: None,
+            bias: None,
         }
     }
 }
@@ -229,13 +242,46 @@ fn profiled_columns(
     Some(all.into_iter().filter(|c| !skip.contains(c)).collect())
 }
 
-/// The tap of a pass that feeds model quality, attributions, both or neither.
-fn joined_taps<'a>(
-    quality: Option<&'a dyn crate::engine::Tap>,
-    attributions: Option<&'a dyn crate::engine::Tap>,
-) -> Option<crate::engine::Taps<'a>> {
-    let taps: Vec<&dyn crate::engine::Tap> = quality.into_iter().chain(attributions).collect();
+/// The tap of a pass that feeds any of model quality, attributions and bias metrics.
+fn joined_taps<'a>(taps: [Option<&'a dyn crate::engine::Tap>; 3]) -> Option<crate::engine::Taps<'a>> {
+    let taps: Vec<&dyn crate::engine::Tap> = taps.into_iter().flatten().collect();
     (!taps.is_empty()).then_some(crate::engine::Taps(taps))
+}
+
+/// The bias tap of a job that asked for bias metrics (`--bias-config`), keyed by `window`'s
+/// calendar windows when given.
+fn bias_tap(
+    opts: &JobOptions,
+    s: &Scan,
+    window: Option<(&str, window::Window)>,
+) -> Result<Option<crate::quality::bias::BiasTap>> {
+    let Some(b) = &opts.bias else { return Ok(None) };
+    let plan = crate::quality::bias::BiasPlan::load(&b.config, s)?;
+    Ok(Some(crate::quality::bias::BiasTap::new(plan, window)))
+}
+
+/// Feeds `tap` alone from the `kept` files, when the pass did not see them all (`resumed`
+/// files came from a checkpoint); `reset` forgets what the pass fed it first.
+fn reread_if_resumed(
+    opts: &JobOptions,
+    (tap, reset): (&dyn crate::engine::Tap, &dyn Fn()),
+    resumed: usize,
+    kept: &[ScannedFile],
+    backend: &dyn Backend,
+) -> Result<()> {
+    if resumed == 0 {
+        return Ok(());
+    }
+    reset();
+    let plan = ProfilePlan { columns: Some(Vec::new()), ..Default::default() };
+    let pb = Progress::rows(opts.progress, kept.iter().map(|f| f.rows).sum(), "reading again");
+    let req = Request { plan: &plan, backend, progress: &pb, tap: Some(tap) };
+    let out = profile_files(kept, &req, None)?;
+    pb.finish();
+    match out.skipped.first() {
+        Some(sk) => Err(Error::input(&sk.path, sk.error.clone())),
+        None => Ok(()),
+    }
 }
 
 /// The global attributions of a pass's tap, read again from the `kept` files alone when the
@@ -247,17 +293,20 @@ fn finish_attributions(
     kept: &[ScannedFile],
     backend: &dyn Backend,
 ) -> Result<crate::quality::attribution::Globals> {
-    if resumed > 0 {
-        tap.reset();
-        let plan = ProfilePlan { columns: Some(Vec::new()), ..Default::default() };
-        let pb = Progress::rows(opts.progress, kept.iter().map(|f| f.rows).sum(), "attributions");
-        let req = Request { plan: &plan, backend, progress: &pb, tap: Some(tap) };
-        let out = profile_files(kept, &req, None)?;
-        pb.finish();
-        if let Some(sk) = out.skipped.first() {
-            return Err(Error::input(&sk.path, sk.error.clone()));
-        }
-    }
+    reread_if_resumed(opts, (tap, &|| tap.reset()), resumed, kept, backend)?;
+    tap.finish()
+}
+
+/// The bias counts of a pass's tap, read again from the `kept` files alone when the pass did
+/// not see them all.
+fn finish_bias(
+    opts: &JobOptions,
+    tap: &crate::quality::bias::BiasTap,
+    resumed: usize,
+    kept: &[ScannedFile],
+    backend: &dyn Backend,
+) -> Result<crate::quality::bias::BiasCounts> {
+    reread_if_resumed(opts, (tap, &|| tap.reset()), resumed, kept, backend)?;
     tap.finish()
 }
 

@@ -19,8 +19,8 @@ use crate::time::timeline::{self, WindowReference, WindowResult};
 
 use super::changepoints::find_changes;
 use super::{
-    attribution_tap, check_timed, finish_attributions, ground_truth, joined_taps, no_input, profile_pass,
-    profiled_columns, scan_inputs, scoring, strict_check, time_column, JobOptions,
+    attribution_tap, bias_tap, check_timed, finish_attributions, finish_bias, ground_truth, joined_taps, no_input,
+    profile_pass, profiled_columns, scan_inputs, scoring, strict_check, time_column, JobOptions,
 };
 use crate::engine::auto::choose_backend;
 use crate::engine::Outcome;
@@ -170,9 +170,9 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
     let truth = if quality.is_some() { ground_truth(opts)? } else { None };
     let scoring = scoring(opts, quality.as_ref(), &s.files, truth.as_deref(), quality_window(windows.as_ref()))?;
     // Attributions are summed in the same pass, per calendar window as model quality is.
-    let attributions = AttributionRun::start(opts, baseline_dir, &s, quality_window(windows.as_ref()))?;
-    let taps = joined_taps(scoring.as_ref().map(|t| t as _), attributions.as_ref().map(|t| &t.tap as _));
-    let columns = profiled_columns(opts, &s, attributions.as_ref().map(|a| &a.tap));
+    let clarify = ClarifyRuns::start(opts, baseline_dir, &s, quality_window(windows.as_ref()))?;
+    let taps = clarify.taps(scoring.as_ref().map(|t| t as _));
+    let columns = profiled_columns(opts, &s, clarify.attributions.as_ref().map(|a| &a.tap));
     let (backend_name, backend_note, outcome) =
         profile_inputs(opts, &s, columns, (loaded.as_ref(), windows.as_ref()), &mut guard, taps.as_ref())?;
     let resumed = outcome.resumed;
@@ -206,9 +206,7 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
         let out = crate::quality::run::finish_pass(scoring, resumed, &good)?;
         report.model_quality = Some(monitor_quality(opts, settings.clone(), out, qbase.as_ref(), &mut written)?);
     }
-    if let Some(a) = &attributions {
-        report.feature_attribution = Some(a.finish(opts, (resumed, &good), windows.as_ref(), &mut written)?);
-    }
+    clarify.finish(opts, (resumed, &good), windows.as_ref(), (&mut report, &mut written))?;
     let mut window_results = Vec::new();
     let mut points = vec![crate::output::metrics::Point::of(
         chrono::Utc::now().timestamp_millis(),
@@ -398,6 +396,49 @@ fn profile_inputs(
     Ok((backend.name(), backend_note, outcome))
 }
 
+/// Clarify's two monitors in a monitoring run, when asked for: feature attribution drift and
+/// bias drift.
+struct ClarifyRuns<'a> {
+    attributions: Option<AttributionRun<'a>>,
+    bias: Option<BiasRun>,
+}
+
+impl<'a> ClarifyRuns<'a> {
+    fn start(
+        opts: &'a JobOptions,
+        baseline_dir: Option<&std::path::Path>,
+        s: &Scan,
+        window: Option<(&str, crate::engine::window::Window)>,
+    ) -> Result<ClarifyRuns<'a>> {
+        Ok(ClarifyRuns {
+            attributions: AttributionRun::start(opts, baseline_dir, s, window)?,
+            bias: BiasRun::start(opts, baseline_dir, s, window)?,
+        })
+    }
+
+    /// The pass's tap: model quality's `scoring` and these runs'.
+    fn taps<'t>(&'t self, scoring: Option<&'t dyn crate::engine::Tap>) -> Option<crate::engine::Taps<'t>> {
+        joined_taps([scoring, self.attributions.as_ref().map(|t| &t.tap as _), self.bias.as_ref().map(|t| &t.tap as _)])
+    }
+
+    /// Each run judged, its files written, its part of the report filled.
+    fn finish(
+        &self,
+        opts: &JobOptions,
+        files: (usize, &[ScannedFile]),
+        windows: Option<&WindowOptions>,
+        (report, written): (&mut MonitorReport, &mut Vec<PathBuf>),
+    ) -> Result<()> {
+        if let Some(a) = &self.attributions {
+            report.feature_attribution = Some(a.finish(opts, files, windows, written)?);
+        }
+        if let Some(b) = &self.bias {
+            report.bias = Some(b.finish(opts, files, windows, written)?);
+        }
+        Ok(())
+    }
+}
+
 /// Feature attribution drift in a monitoring run: the tap that sums the inputs' attributions, and
 /// the baseline's attributions with where they came from.
 struct AttributionRun<'a> {
@@ -481,6 +522,92 @@ impl<'a> AttributionRun<'a> {
         Ok(AttributionReport {
             baseline: self.source.clone(),
             labels,
+            violations,
+            windows: window.map(|_| per_window.len()),
+            windows_with_drift: window.map(|_| drifted),
+        })
+    }
+}
+
+/// Bias drift in a monitoring run: the tap that counts each facet split, and the baseline's
+/// metrics with where they came from.
+struct BiasRun {
+    tap: crate::quality::bias::BiasTap,
+    source: String,
+    base: crate::judge::bias::BiasAnalysis,
+}
+
+impl BiasRun {
+    /// `None` without `--bias-config`. The baseline's metrics: `--bias-baseline`, else the
+    /// baseline folder's `bias/analysis.json`.
+    fn start(
+        opts: &JobOptions,
+        baseline_dir: Option<&std::path::Path>,
+        s: &Scan,
+        window: Option<(&str, crate::engine::window::Window)>,
+    ) -> Result<Option<BiasRun>> {
+        let Some(b) = &opts.bias else { return Ok(None) };
+        let in_folder =
+            |d: &std::path::Path| d.join(crate::output::bias::FOLDER).join(crate::judge::attribution::ANALYSIS);
+        let path = match (&b.baseline, baseline_dir) {
+            (Some(p), _) => p.clone(),
+            (None, Some(d)) if in_folder(d).is_file() => in_folder(d),
+            (None, dir) => {
+                let where_ = dir.map_or("no baseline folder was given".to_string(), |d| {
+                    format!("{} has no {}", d.display(), in_folder(std::path::Path::new("")).display())
+                });
+                return Err(crate::error::invalid(
+                    Opt::BiasConfig,
+                    format!("no baseline bias metrics: {where_} (make one with a baseline run given the same configuration, or name a Clarify bias analysis.json as the bias baseline)"),
+                ));
+            }
+        };
+        let text = std::fs::read_to_string(&path).map_err(|e| crate::Error::input(&path, crate::error::one_line(e)))?;
+        let base: crate::judge::bias::BiasAnalysis = serde_json::from_str(&text).map_err(|e| {
+            crate::Error::input(&path, format!("not a Clarify bias analysis.json: {}", crate::error::one_line(e)))
+        })?;
+        if base.entries().next().is_none() {
+            return Err(crate::Error::input(
+                &path,
+                "holds no bias metrics (pre_training_bias_metrics, post_training_bias_metrics)",
+            ));
+        }
+        let Some(tap) = bias_tap(opts, s, window)? else { return Ok(None) };
+        Ok(Some(BiasRun { tap, source: path.display().to_string(), base }))
+    }
+
+    /// The run's metrics and each calendar window's judged against the baseline's, Clarify's
+    /// files written into `written`.
+    fn finish(
+        &self,
+        opts: &JobOptions,
+        (resumed, good): (usize, &[ScannedFile]),
+        windows: Option<&WindowOptions>,
+        written: &mut Vec<PathBuf>,
+    ) -> Result<crate::judge::bias::BiasReport> {
+        use crate::judge::bias::drift_violations;
+        let counts = finish_bias(opts, &self.tap, resumed, good, &crate::backend::cpu::CpuBackend)?;
+        let plan = self.tap.plan();
+        let current = crate::quality::bias::analysis(plan, &counts.whole);
+        let violations = drift_violations(&self.base, &current);
+        let window = quality_window(windows).map(|w| w.1);
+        let per_window: Vec<crate::output::bias::WindowBias> = match window {
+            Some(w) => counts
+                .windows
+                .iter()
+                .map(|(start, c)| {
+                    let a = crate::quality::bias::analysis(plan, c);
+                    let v = drift_violations(&self.base, &a);
+                    (*start, w.end(*start), a, v)
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        let drifted = per_window.iter().filter(|w| !w.3.is_empty()).count();
+        written.extend(crate::output::bias::write(&opts.output, &current, &violations, &per_window)?);
+        Ok(crate::judge::bias::BiasReport {
+            baseline: self.source.clone(),
+            current,
             violations,
             windows: window.map(|_| per_window.len()),
             windows_with_drift: window.map(|_| drifted),

@@ -282,6 +282,193 @@ fn generalized_entropy(a: &Side, d: &Side) -> Figure {
     Ok((fneg * term(0.0) + right * term(1.0) + fpos * term(2.0)) / (n * 2.0))
 }
 
+/// A metric's description, as Clarify writes it beside the name.
+pub fn description(name: &str) -> &'static str {
+    match name {
+        "CI" => "Class Imbalance (CI)",
+        "DPL" => "Difference in Positive Proportions in Labels (DPL)",
+        "KL" => "Kullback-Liebler Divergence (KL)",
+        "JS" => "Jensen-Shannon Divergence (JS)",
+        "LP" => "L-p Norm (LP)",
+        "TVD" => "Total Variation Distance (TVD)",
+        "KS" => "Kolmogorov-Smirnov Distance (KS)",
+        "CDDL" => "Conditional Demographic Disparity in Labels (CDDL)",
+        "DPPL" => "Difference in Positive Proportions in Predicted Labels (DPPL)",
+        "DI" => "Disparate Impact (DI)",
+        "DCA" => "Difference in Conditional Acceptance (DCA)",
+        "DCR" => "Difference in Conditional Rejection (DCR)",
+        "RD" => "Recall Difference (RD)",
+        "SD" => "Specificity Difference (SD)",
+        "DAR" => "Difference in Acceptance Rates (DAR)",
+        "DRR" => "Difference in Rejection Rates (DRR)",
+        "AD" => "Accuracy Difference (AD)",
+        "CDDPL" => "Conditional Demographic Disparity in Predicted Labels (CDDPL)",
+        "TE" => "Treatment Equality (TE)",
+        "FT" => "Flip Test (FT)",
+        "GE" => "Generalized Entropy (GE)",
+        _ => "",
+    }
+}
+
+/// The pre-training metrics' names (the rest are post-training).
+pub const PRE_TRAINING: [&str; 8] = ["CDDL", "CI", "DPL", "JS", "KL", "KS", "LP", "TVD"];
+
+/// One metric in Clarify's `analysis.json`: a value (infinities as `"Infinity"`), or an error.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricEntry {
+    /// Clarify's name (`CI`, `DPPL`…).
+    pub name: String,
+    /// Clarify's description.
+    #[serde(default)]
+    pub description: String,
+    /// The value: a number, or `"Infinity"`/`"-Infinity"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<serde_json::Value>,
+    /// Why there is no value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl MetricEntry {
+    /// The entry of a computed figure.
+    pub fn of(name: &str, figure: &Figure) -> MetricEntry {
+        let (value, error) = match figure {
+            Ok(v) if v.is_finite() => (Some(serde_json::json!(v)), None),
+            Ok(v) => (Some(serde_json::json!(if *v > 0.0 { "Infinity" } else { "-Infinity" })), None),
+            Err(e) => (None, Some(e.clone())),
+        };
+        MetricEntry { name: name.to_string(), description: description(name).to_string(), value, error }
+    }
+
+    /// The value as a number (infinities included); `None` for an error.
+    pub fn number(&self) -> Option<f64> {
+        match self.value.as_ref()? {
+            serde_json::Value::Number(n) => n.as_f64(),
+            serde_json::Value::String(s) => match s.as_str() {
+                "Infinity" => Some(f64::INFINITY),
+                "-Infinity" => Some(f64::NEG_INFINITY),
+                other => other.parse().ok(),
+            },
+            _ => None,
+        }
+    }
+}
+
+/// One facet value's metrics.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FacetEntry {
+    /// The facet's sensitive values, or its threshold, as text.
+    pub value_or_threshold: String,
+    /// The metrics, by name.
+    pub metrics: Vec<MetricEntry>,
+}
+
+/// A stage's metrics (`pre_training_bias_metrics`, `post_training_bias_metrics`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StageMetrics {
+    /// The label column.
+    pub label: String,
+    /// Its positive values or threshold, as text.
+    pub label_value_or_threshold: String,
+    /// Per facet column.
+    pub facets: BTreeMap<String, Vec<FacetEntry>>,
+}
+
+/// Clarify's bias `analysis.json`: the stages' metrics; fields not modelled are kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BiasAnalysis {
+    /// `"1.0"`.
+    #[serde(default = "one")]
+    pub version: String,
+    /// Metrics of the labels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pre_training_bias_metrics: Option<StageMetrics>,
+    /// Metrics of the predictions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub post_training_bias_metrics: Option<StageMetrics>,
+    /// Fields not modelled here.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
+}
+
+fn one() -> String {
+    "1.0".into()
+}
+
+impl BiasAnalysis {
+    /// Every metric of both stages: (facet, facet value, metric).
+    pub fn entries(&self) -> impl Iterator<Item = (&str, &str, &MetricEntry)> {
+        [&self.pre_training_bias_metrics, &self.post_training_bias_metrics].into_iter().flatten().flat_map(|s| {
+            s.facets.iter().flat_map(|(f, values)| {
+                values
+                    .iter()
+                    .flat_map(move |v| v.metrics.iter().map(move |m| (f.as_str(), v.value_or_threshold.as_str(), m)))
+            })
+        })
+    }
+}
+
+/// Bias drift in a monitoring run's report (`drift.json`'s `bias`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BiasReport {
+    /// Where the baseline's metrics came from.
+    pub baseline: String,
+    /// The run's metrics (also `bias/analysis.json`).
+    pub current: BiasAnalysis,
+    /// The run's violations.
+    pub violations: Vec<BiasViolation>,
+    /// Windows whose rows were counted (per window: `bias/windows.csv`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub windows: Option<usize>,
+    /// Of those, the windows with a violation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub windows_with_drift: Option<usize>,
+}
+
+impl BiasReport {
+    /// True when the run or a window has a violation.
+    pub fn violated(&self) -> bool {
+        !self.violations.is_empty() || self.windows_with_drift.is_some_and(|n| n > 0)
+    }
+}
+
+/// A bias drift violation in Clarify's format.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BiasViolation {
+    /// The facet column.
+    pub facet: String,
+    /// Its sensitive values or threshold.
+    pub facet_value: String,
+    /// The metric.
+    pub metric_name: String,
+    /// `bias_drift_check`.
+    pub constraint_check_type: String,
+    /// What was found.
+    pub description: String,
+}
+
+/// The violations of `current` against `baseline`: a metric farther from zero than its baseline
+/// value, as Clarify's bias drift monitor judges (metrics either side could not compute are
+/// not judged).
+pub fn drift_violations(baseline: &BiasAnalysis, current: &BiasAnalysis) -> Vec<BiasViolation> {
+    let now: BTreeMap<(&str, &str, &str), f64> =
+        current.entries().filter_map(|(f, v, m)| m.number().map(|x| ((f, v, m.name.as_str()), x))).collect();
+    let mut out = Vec::new();
+    for (f, v, m) in baseline.entries() {
+        let (Some(limit), Some(&x)) = (m.number(), now.get(&(f, v, m.name.as_str()))) else { continue };
+        if x.abs() > limit.abs() {
+            out.push(BiasViolation {
+                facet: f.to_string(),
+                facet_value: v.to_string(),
+                metric_name: m.name.clone(),
+                constraint_check_type: "bias_drift_check".into(),
+                description: format!("Value {x} does not meet the constraint requirement of baseline value {limit}"),
+            });
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,7 @@
 //! ([`crate::source::synth`]) and the model-quality join's spills ([`crate::quality::join`]).
 
 pub mod alert;
+pub mod bias;
 pub mod explainability;
 pub mod export;
 pub mod folder;

@@ -36,6 +36,7 @@
 pub use crate::error::quality::{shown, QualityError, RowError};
 
 pub mod attribution;
+pub mod bias;
 pub mod join;
 pub mod run;
 pub mod sagemaker;

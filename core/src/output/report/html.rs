@@ -344,6 +344,9 @@ pub fn render(r: &MonitorReport) -> String {
     if let Some(a) = &r.feature_attribution {
         attribution(&mut o, a);
     }
+    if let Some(b) = &r.bias {
+        bias(&mut o, b);
+    }
     violations(&mut o, r);
     missing(&mut o, r);
     if let (Some(t), Some(w)) = (&r.timeline, &r.windows) {
@@ -503,6 +506,33 @@ fn attribution(o: &mut String, a: &crate::judge::attribution::AttributionReport)
     o.push_str("</table>");
     if let (Some(n), Some(d)) = (a.windows, a.windows_with_drift) {
         o.push_str(&format!("<p>{d} of {n} windows below the threshold (explainability/windows.csv).</p>"));
+    }
+}
+
+/// Bias drift: every metric of the run beside the violations it raised.
+fn bias(o: &mut String, b: &crate::judge::bias::BiasReport) {
+    o.push_str("<h2 id=\"bias\">Bias drift</h2><p>Clarify's bias metrics of the run; a metric farther from zero than in the baseline is a violation.</p><table><tr><th>facet</th><th>value</th><th>metric</th><th>value now</th><th>status</th></tr>");
+    for (facet, value, m) in b.current.entries() {
+        let violated =
+            b.violations.iter().any(|v| v.facet == facet && v.facet_value == value && v.metric_name == m.name);
+        let shown = match (&m.value, &m.error) {
+            (Some(v), _) => escape(&v.as_str().map_or_else(|| v.to_string(), str::to_string)),
+            (None, Some(e)) => format!("– ({})", escape(e)),
+            (None, None) => "–".into(),
+        };
+        o.push_str(&format!(
+            "<tr class=\"{}\"><td>{}</td><td>{}</td><td title=\"{}\">{}</td><td>{shown}</td><td>{}</td></tr>",
+            if violated { "drift" } else { "" },
+            escape(facet),
+            escape(value),
+            escape(&m.description),
+            escape(&m.name),
+            if violated { "violation" } else { "ok" }
+        ));
+    }
+    o.push_str("</table>");
+    if let (Some(n), Some(d)) = (b.windows, b.windows_with_drift) {
+        o.push_str(&format!("<p>{d} of {n} windows with bias drift (bias/windows.csv).</p>"));
     }
 }
 

@@ -18,8 +18,34 @@ pub fn render(r: &MonitorReport) -> String {
     if let Some(a) = &r.feature_attribution {
         attribution(&mut o, a);
     }
+    if let Some(b) = &r.bias {
+        bias(&mut o, b);
+    }
     violations(&mut o, r);
     o
+}
+
+/// Bias drift: the metrics past their baseline values, and the windows.
+fn bias(o: &mut String, b: &crate::judge::bias::BiasReport) {
+    o.push_str(&format!(
+        "\n### Bias drift\n\n{} metrics farther from zero than in the baseline (bias/constraint_violations.json).\n",
+        b.violations.len()
+    ));
+    if !b.violations.is_empty() {
+        o.push_str("\n| facet | value | metric | what |\n|---|---|---|---|\n");
+        for v in &b.violations {
+            o.push_str(&format!(
+                "| {} | {} | {} | {} |\n",
+                md(&v.facet),
+                md(&v.facet_value),
+                md(&v.metric_name),
+                md(&v.description)
+            ));
+        }
+    }
+    if let (Some(n), Some(d)) = (b.windows, b.windows_with_drift) {
+        o.push_str(&format!("\n{d} of {n} windows with bias drift (bias/windows.csv).\n"));
+    }
 }
 
 /// Feature attribution drift: each label's nDCG, the top features on both sides, the windows.
@@ -54,6 +80,7 @@ fn head(o: &mut String, r: &MonitorReport) {
         && r.windows.as_ref().is_none_or(|w| w.windows_with_violations == 0)
         && r.model_quality.as_ref().is_none_or(|q| q.violations.is_empty())
         && r.feature_attribution.as_ref().is_none_or(|a| !a.violated())
+        && r.bias.as_ref().is_none_or(|b| !b.violated())
     {
         "no violations"
     } else {

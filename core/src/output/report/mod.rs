@@ -87,6 +87,9 @@ pub struct MonitorReport {
     /// Feature attribution drift, when the run read attributions.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub feature_attribution: Option<crate::judge::attribution::AttributionReport>,
+    /// Bias drift, when the run computed bias metrics.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bias: Option<crate::judge::bias::BiasReport>,
     /// What alert delivery did, when alerts were asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alerts: Option<crate::output::alert::Delivery>,
@@ -148,6 +151,7 @@ impl MonitorReport {
             timeline: None,
             model_quality: None,
             feature_attribution: None,
+            bias: None,
             alerts: None,
             changes: Vec::new(),
             sides: Vec::new(),

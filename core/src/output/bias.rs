@@ -1,0 +1,82 @@
+//! Bias files, in `bias/`: Clarify's `analysis.json` (the baseline's, and a monitoring run's
+//! current metrics), a run's `constraint_violations.json` (`bias_drift_check`), as SageMaker's
+//! bias jobs write them, and `windows.csv` (one row per window, facet and metric).
+
+use std::path::{Path, PathBuf};
+
+use crate::error::Result;
+use crate::judge::bias::{BiasAnalysis, BiasViolation};
+use crate::output::{to_json, write_atomic};
+
+/// The folder of bias files, in a baseline folder and in a run's.
+pub const FOLDER: &str = "bias";
+
+/// The violations file.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Violations<'a> {
+    /// `"1.0"`.
+    pub version: &'static str,
+    /// The violations.
+    pub violations: &'a [BiasViolation],
+}
+
+/// One window's analysis and violations: start and end (ms).
+pub type WindowBias = (i64, i64, BiasAnalysis, Vec<BiasViolation>);
+
+/// Writes a baseline's `bias/analysis.json`; returns its path.
+///
+/// # Errors
+/// [`crate::Error::Output`] when the file cannot be written.
+pub fn write_baseline(dir: &Path, analysis: &BiasAnalysis) -> Result<PathBuf> {
+    let p = dir.join(FOLDER).join(crate::judge::attribution::ANALYSIS);
+    write_atomic(&p, &to_json(analysis))?;
+    Ok(p)
+}
+
+/// Writes a monitoring run's bias files; returns their paths.
+///
+/// # Errors
+/// [`crate::Error::Output`] when a file cannot be written.
+pub fn write(
+    dir: &Path,
+    current: &BiasAnalysis,
+    violations: &[BiasViolation],
+    windows: &[WindowBias],
+) -> Result<Vec<PathBuf>> {
+    let mut written = vec![write_baseline(dir, current)?];
+    let p = dir.join(FOLDER).join("constraint_violations.json");
+    write_atomic(&p, &to_json(&Violations { version: "1.0", violations }))?;
+    written.push(p);
+    if !windows.is_empty() {
+        let p = dir.join(FOLDER).join("windows.csv");
+        let csv_error = |e: csv::Error| crate::Error::Output { path: p.clone(), source: std::io::Error::other(e) };
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(["window_start", "window_end", "facet", "facet_value", "metric", "value", "violation"])
+            .map_err(csv_error)?;
+        for (start, end, analysis, violations) in windows {
+            for (facet, value, m) in analysis.entries() {
+                let violated =
+                    violations.iter().any(|v| v.facet == facet && v.facet_value == value && v.metric_name == m.name);
+                w.write_record([
+                    crate::engine::window::iso(*start),
+                    crate::engine::window::iso(*end),
+                    facet.to_string(),
+                    value.to_string(),
+                    m.name.clone(),
+                    m.value
+                        .as_ref()
+                        .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+                        .unwrap_or_default(),
+                    violated.to_string(),
+                ])
+                .map_err(csv_error)?;
+            }
+        }
+        let bytes = w
+            .into_inner()
+            .map_err(|e| crate::Error::Output { path: p.clone(), source: std::io::Error::other(e.to_string()) })?;
+        write_atomic(&p, &bytes)?;
+        written.push(p);
+    }
+    Ok(written)
+}

@@ -1,0 +1,425 @@
+//! Bias metrics read in the pass that profiles the inputs: Clarify's analysis configuration, and
+//! a [`Tap`] that counts each facet split ([`crate::judge::bias::FacetCounts`]) for the whole run
+//! and per calendar window.
+//!
+//! The configuration is Clarify's own analysis configuration JSON, so a user's file works as it
+//! is: `label`, `label_values_or_threshold`, `facet` (`name_or_index`, `value_or_threshold`),
+//! `group_variable`, `probability_threshold`, and the prediction: `predicted_label` (a column
+//! holding predicted labels) or `predictor.label` / `predictor.probability` (columns of the
+//! captures). As smclarify reads them, a facet or label of floating-point numbers with one
+//! value is split at that threshold (the rows above it are the sensitive facet, or the positive
+//! labels); otherwise its values are the sensitive (positive) ones, compared as text, or as
+//! numbers when both read as numbers. A prediction from a probability is positive above
+//! `probability_threshold` (0.5 by default). Rows whose facet or label is null are left out.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Mutex;
+
+use arrow_array::{Array, RecordBatch};
+use arrow_schema::DataType;
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::engine::window::Window;
+use crate::engine::Tap;
+use crate::error::{Error, Opt, Result};
+use crate::judge::bias::FacetCounts;
+use crate::source::scan::{Scan, ScannedFile};
+
+/// Clarify's analysis configuration, as far as bias goes.
+#[derive(Debug, Clone, Deserialize)]
+pub struct BiasConfig {
+    /// The label column.
+    pub label: Value,
+    /// The positive label values, or one threshold.
+    pub label_values_or_threshold: Vec<Value>,
+    /// The facets.
+    pub facet: Vec<FacetConfig>,
+    /// The group variable of the conditional demographic disparities.
+    #[serde(default)]
+    pub group_variable: Option<Value>,
+    /// A probability above this predicts the positive label.
+    #[serde(default)]
+    pub probability_threshold: Option<f64>,
+    /// A column of predicted labels.
+    #[serde(default)]
+    pub predicted_label: Option<Value>,
+    /// The model's output columns.
+    #[serde(default)]
+    pub predictor: Option<Predictor>,
+}
+
+/// One facet.
+#[derive(Debug, Clone, Deserialize)]
+pub struct FacetConfig {
+    /// The facet column.
+    pub name_or_index: Value,
+    /// Its sensitive values, or one threshold.
+    #[serde(default)]
+    pub value_or_threshold: Option<Vec<Value>>,
+}
+
+/// Where the model's outputs are.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Predictor {
+    /// The predicted label's column.
+    #[serde(default)]
+    pub label: Option<Value>,
+    /// The probability's column.
+    #[serde(default)]
+    pub probability: Option<Value>,
+}
+
+/// How a column's values are split into positive (sensitive) and not.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Split {
+    /// Values above the threshold.
+    Above(f64),
+    /// These values.
+    Values(Vec<String>),
+}
+
+impl Split {
+    fn of(column: &str, t: &DataType, values: &[Value]) -> Result<Split> {
+        let number = |v: &Value| v.as_f64().or_else(|| v.as_str().and_then(|s| s.parse().ok()));
+        if values.is_empty() {
+            return Err(crate::error::invalid(Opt::BiasConfig, format!("'{column}': no value or threshold given")));
+        }
+        if matches!(t, DataType::Float16 | DataType::Float32 | DataType::Float64) && values.len() == 1 {
+            if let Some(x) = number(&values[0]) {
+                return Ok(Split::Above(x));
+            }
+        }
+        Ok(Split::Values(values.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string)).collect()))
+    }
+
+    /// The text Clarify writes for the split (`value_or_threshold`).
+    pub fn text(&self) -> String {
+        match self {
+            Split::Above(x) => format!("({x}, ∞)"),
+            Split::Values(v) => v.join(","),
+        }
+    }
+
+    fn positive(&self, text: Option<&str>, number: Option<f64>) -> bool {
+        match self {
+            Split::Above(t) => number.is_some_and(|x| x > *t),
+            Split::Values(v) => v.iter().any(|w| {
+                Some(w.as_str()) == text
+                    || (w.parse::<f64>().ok().zip(number).is_some_and(|(a, b)| a == b)
+                        || w.parse::<f64>()
+                            .ok()
+                            .zip(text.and_then(|t| t.parse::<f64>().ok()))
+                            .is_some_and(|(a, b)| a == b))
+            }),
+        }
+    }
+}
+
+/// The prediction: a predicted label split as the label is, or a probability at a threshold.
+#[derive(Debug, Clone, PartialEq)]
+enum Prediction {
+    Label(String),
+    Probability(String, f64),
+}
+
+/// The configuration resolved against the inputs' columns.
+#[derive(Debug, Clone)]
+pub struct BiasPlan {
+    /// The label column and its split.
+    pub label: (String, Split),
+    /// Each facet column and its split.
+    pub facets: Vec<(String, Split)>,
+    group: Option<String>,
+    prediction: Option<Prediction>,
+}
+
+fn column_name(v: &Value, what: &str) -> Result<String> {
+    v.as_str().map(str::to_string).ok_or_else(|| {
+        crate::error::invalid(
+            Opt::BiasConfig,
+            format!("{what}: {v} is not a column name (columns are named, not numbered, here)"),
+        )
+    })
+}
+
+impl BiasPlan {
+    /// Reads Clarify's configuration at `path` and resolves it against `scan`'s columns.
+    ///
+    /// # Errors
+    /// [`Error::Input`] naming the file when it is not such a configuration;
+    /// [`Error::Invalid`] when a column it names is not in the inputs, or a facet has no value.
+    pub fn load(path: &Path, scan: &Scan) -> Result<BiasPlan> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::input(path, crate::error::one_line(e)))?;
+        let c: BiasConfig = serde_json::from_str(&text).map_err(|e| {
+            Error::input(path, format!("not a Clarify analysis configuration: {}", crate::error::one_line(e)))
+        })?;
+        let type_of = |name: &str| -> Result<DataType> {
+            scan.columns.iter().find(|u| u.name == name).map(|u| u.data_type.clone()).ok_or_else(|| {
+                crate::error::invalid(Opt::BiasConfig, format!("{}: no column '{name}' in the inputs", path.display()))
+            })
+        };
+        let label = column_name(&c.label, "label")?;
+        let label_split = Split::of(&label, &type_of(&label)?, &c.label_values_or_threshold)?;
+        if c.facet.is_empty() {
+            return Err(crate::error::invalid(Opt::BiasConfig, format!("{}: no facet", path.display())));
+        }
+        let mut facets = Vec::new();
+        for f in &c.facet {
+            let name = column_name(&f.name_or_index, "facet")?;
+            let values = f.value_or_threshold.as_ref().ok_or_else(|| {
+                crate::error::invalid(
+                    Opt::BiasConfig,
+                    format!("facet '{name}': value_or_threshold is required here (a report per facet value is not made yet)"),
+                )
+            })?;
+            facets.push((name.clone(), Split::of(&name, &type_of(&name)?, values)?));
+        }
+        let group = c.group_variable.as_ref().map(|g| column_name(g, "group_variable")).transpose()?;
+        if let Some(g) = &group {
+            type_of(g)?;
+        }
+        let p = c.predictor.clone().unwrap_or_default();
+        let prediction = match (c.predicted_label.as_ref().or(p.label.as_ref()), p.probability.as_ref()) {
+            (Some(l), _) => Some(Prediction::Label(column_name(l, "predicted_label")?)),
+            (None, Some(q)) => {
+                Some(Prediction::Probability(column_name(q, "probability")?, c.probability_threshold.unwrap_or(0.5)))
+            }
+            (None, None) => None,
+        };
+        if let Some(Prediction::Label(n) | Prediction::Probability(n, _)) = &prediction {
+            type_of(n)?;
+        }
+        Ok(BiasPlan { label: (label, label_split), facets, group, prediction })
+    }
+
+    /// Whether the post-training metrics are computed (a prediction is configured).
+    pub fn post_training(&self) -> bool {
+        self.prediction.is_some()
+    }
+
+    /// The columns the tap reads.
+    fn columns(&self) -> Vec<String> {
+        let mut v: Vec<String> = vec![self.label.0.clone()];
+        v.extend(self.facets.iter().map(|f| f.0.clone()));
+        v.extend(self.group.clone());
+        match &self.prediction {
+            Some(Prediction::Label(n) | Prediction::Probability(n, _)) => v.push(n.clone()),
+            None => {}
+        }
+        v.dedup();
+        v
+    }
+}
+
+/// A column's values as text and as numbers.
+struct Values {
+    text: Vec<Option<String>>,
+    number: Vec<Option<f64>>,
+}
+
+fn values_of(batch: &RecordBatch, name: &str) -> std::result::Result<Option<Values>, String> {
+    let Ok(i) = batch.schema().index_of(name) else { return Ok(None) };
+    let a = batch.column(i);
+    let text =
+        arrow_cast::cast(a, &DataType::Utf8).map_err(|e| format!("column '{name}': {}", crate::error::one_line(e)))?;
+    let text = text.as_any().downcast_ref::<arrow_array::StringArray>().expect("cast to text");
+    let number = arrow_cast::cast_with_options(
+        a,
+        &DataType::Float64,
+        &arrow_cast::CastOptions { safe: true, ..Default::default() },
+    )
+    .ok()
+    .and_then(|n| n.as_any().downcast_ref::<arrow_array::Float64Array>().map(|f| f.iter().collect()))
+    .unwrap_or_else(|| vec![None; a.len()]);
+    Ok(Some(Values { text: text.iter().map(|t| t.map(str::to_string)).collect(), number }))
+}
+
+/// Per facet: the whole run's counts and each window's.
+#[derive(Default)]
+struct Part {
+    whole: Vec<FacetCounts>,
+    windows: BTreeMap<i64, Vec<FacetCounts>>,
+    failure: Option<String>,
+}
+
+/// The tap.
+pub struct BiasTap {
+    plan: BiasPlan,
+    window: Option<(String, Window)>,
+    units: Mutex<BTreeMap<(usize, usize), Part>>,
+}
+
+/// The counts of a run: per facet (in the plan's order), the whole and per window start.
+#[derive(Debug, Clone, Default)]
+pub struct BiasCounts {
+    /// Over every row.
+    pub whole: Vec<FacetCounts>,
+    /// Per window start.
+    pub windows: BTreeMap<i64, Vec<FacetCounts>>,
+}
+
+impl BiasTap {
+    /// A tap for `plan`, keyed by `window`'s calendar windows when given.
+    pub fn new(plan: BiasPlan, window: Option<(&str, Window)>) -> BiasTap {
+        BiasTap { plan, window: window.map(|(c, w)| (c.to_string(), w)), units: Mutex::new(BTreeMap::new()) }
+    }
+
+    /// The plan.
+    pub fn plan(&self) -> &BiasPlan {
+        &self.plan
+    }
+
+    fn empty(&self) -> Vec<FacetCounts> {
+        vec![FacetCounts::new(self.plan.post_training()); self.plan.facets.len()]
+    }
+
+    fn feed(&self, batch: &RecordBatch) -> std::result::Result<Part, String> {
+        let mut part = Part { whole: self.empty(), ..Part::default() };
+        let Some(label) = values_of(batch, &self.plan.label.0)? else { return Ok(part) };
+        let facets: Vec<Option<Values>> =
+            self.plan.facets.iter().map(|f| values_of(batch, &f.0)).collect::<std::result::Result<_, _>>()?;
+        let group = match &self.plan.group {
+            Some(g) => values_of(batch, g)?,
+            None => None,
+        };
+        let predicted = match &self.plan.prediction {
+            Some(Prediction::Label(n) | Prediction::Probability(n, _)) => values_of(batch, n)?,
+            None => None,
+        };
+        let starts: Option<Vec<Option<i64>>> = match &self.window {
+            Some((column, w)) => match batch.schema().index_of(column) {
+                Ok(i) => Some(
+                    crate::engine::window::times_ms(column, batch.column(i))
+                        .map_err(|e| e.to_string())?
+                        .into_iter()
+                        .map(|t| t.map(|t| w.start(t)))
+                        .collect(),
+                ),
+                Err(_) => None,
+            },
+            None => None,
+        };
+        for row in 0..batch.num_rows() {
+            if label.text[row].is_none() {
+                continue;
+            }
+            let positive = self.plan.label.1.positive(label.text[row].as_deref(), label.number[row]);
+            let pred = match (&self.plan.prediction, &predicted) {
+                (Some(Prediction::Label(_)), Some(p)) => {
+                    p.text[row].as_ref().map(|t| self.plan.label.1.positive(Some(t), p.number[row]))
+                }
+                (Some(Prediction::Probability(_, t)), Some(p)) => p.number[row].map(|x| x > *t),
+                _ => None,
+            };
+            if self.plan.post_training() && pred.is_none() {
+                continue;
+            }
+            let g = group.as_ref().and_then(|g| g.text[row].as_deref());
+            let window = starts.as_ref().and_then(|s| s[row]);
+            for (k, (f, (_, split))) in facets.iter().zip(&self.plan.facets).enumerate() {
+                let Some(f) = f else { continue };
+                if f.text[row].is_none() {
+                    continue;
+                }
+                let sensitive = split.positive(f.text[row].as_deref(), f.number[row]);
+                part.whole[k].add(sensitive, positive, pred, g);
+                if let Some(w) = window {
+                    let n = self.plan.facets.len();
+                    let post = self.plan.post_training();
+                    part.windows.entry(w).or_insert_with(|| vec![FacetCounts::new(post); n])[k]
+                        .add(sensitive, positive, pred, g);
+                }
+            }
+        }
+        Ok(part)
+    }
+
+    /// The counts of the rows fed, folded in file and row-group order.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] when a batch could not be read (its message names the column).
+    pub fn finish(&self) -> Result<BiasCounts> {
+        let units = std::mem::take(&mut *self.units.lock().expect("bias lock"));
+        let mut out = BiasCounts { whole: self.empty(), windows: BTreeMap::new() };
+        for (_, part) in units {
+            if let Some(f) = part.failure {
+                return Err(crate::error::invalid(Opt::BiasConfig, f));
+            }
+            merge(&mut out.whole, &part.whole);
+            for (w, c) in &part.windows {
+                merge(out.windows.entry(*w).or_insert_with(|| self.empty()), c);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Forgets what was fed (before a pass that reads every file again).
+    pub fn reset(&self) {
+        self.units.lock().expect("bias lock").clear();
+    }
+}
+
+fn merge(into: &mut [FacetCounts], from: &[FacetCounts]) {
+    for (a, b) in into.iter_mut().zip(from) {
+        a.merge(b);
+    }
+}
+
+impl Tap for BiasTap {
+    fn columns(&self, _file: &ScannedFile) -> Vec<String> {
+        let mut v = self.plan.columns();
+        v.extend(self.window.as_ref().map(|w| w.0.clone()));
+        v
+    }
+
+    fn batch(&self, unit: (usize, usize), _file: &ScannedFile, batch: &RecordBatch) {
+        let fed = self.feed(batch);
+        let mut units = self.units.lock().expect("bias lock");
+        let part = units.entry(unit).or_insert_with(|| Part { whole: self.empty(), ..Part::default() });
+        match fed {
+            Ok(p) => {
+                merge(&mut part.whole, &p.whole);
+                for (w, c) in &p.windows {
+                    merge(part.windows.entry(*w).or_insert_with(|| self.empty()), c);
+                }
+            }
+            Err(e) => part.failure = part.failure.take().or(Some(e)),
+        }
+    }
+
+    fn drop_file(&self, fi: usize) {
+        self.units.lock().expect("bias lock").retain(|(f, _), _| *f != fi);
+    }
+}
+
+/// Clarify's bias `analysis.json` of `counts` (one entry per facet of `plan`).
+pub fn analysis(plan: &BiasPlan, counts: &[FacetCounts]) -> crate::judge::bias::BiasAnalysis {
+    use crate::judge::bias::{metrics, BiasAnalysis, FacetEntry, MetricEntry, StageMetrics, PRE_TRAINING};
+    let stage = |pre: bool| StageMetrics {
+        label: plan.label.0.clone(),
+        label_value_or_threshold: plan.label.1.text(),
+        facets: plan.facets.iter().zip(counts).fold(
+            BTreeMap::new(),
+            |mut m: BTreeMap<String, Vec<FacetEntry>>, ((name, split), c)| {
+                let all = metrics(c);
+                let entries = all
+                    .iter()
+                    .filter(|(k, _)| PRE_TRAINING.contains(k) == pre)
+                    .map(|(k, v)| MetricEntry::of(k, v))
+                    .collect();
+                m.entry(name.clone())
+                    .or_default()
+                    .push(FacetEntry { value_or_threshold: split.text(), metrics: entries });
+                m
+            },
+        ),
+    };
+    BiasAnalysis {
+        version: "1.0".into(),
+        pre_training_bias_metrics: Some(stage(true)),
+        post_training_bias_metrics: plan.post_training().then(|| stage(false)),
+        extra: BTreeMap::new(),
+    }
+}
