@@ -215,3 +215,91 @@ fn bias_bad_input() {
         "no baseline bias metrics",
     );
 }
+
+/// Late labels: captures without the label, joined by id with a ground-truth file holding the
+/// labels in another order. The run's metrics are smclarify's for the joined rows, so against
+/// the baseline made from the labelled rows nothing is violated; captures whose ids find no
+/// label are left out.
+#[test]
+fn bias_with_late_labels() {
+    use arrow_array::{Int64Array, StringArray};
+    let cases = json(&root().join("tests/data/bias_smclarify.json"));
+    let case = &cases[0];
+    let dir = tempfile::tempdir().unwrap();
+    let (rows, config) = case_files(dir.path(), case, None);
+    let base = dir.path().join("base");
+    driftscope()
+        .args(["baseline", "-q", "--bias-config"])
+        .arg(&config)
+        .arg("-o")
+        .arg(&base)
+        .arg(&rows)
+        .assert()
+        .success();
+    let r = &case["rows"];
+    let texts =
+        |k: &str| -> Vec<String> { r[k].as_array().unwrap().iter().map(|x| x.as_str().unwrap().to_string()).collect() };
+    let ints = |k: &str| -> Vec<i64> { r[k].as_array().unwrap().iter().map(|x| x.as_i64().unwrap()).collect() };
+    let n = ints("label").len();
+    // Ten more captures whose ids the ground truth lacks.
+    let ids: Vec<String> = (0..n + 10).map(|i| format!("req-{i}")).collect();
+    let pad = |mut v: Vec<String>, x: &str| {
+        v.extend((0..10).map(|_| x.to_string()));
+        v
+    };
+    let mut preds = ints("predicted");
+    preds.extend([1; 10]);
+    let captures = dir.path().join("captures.parquet");
+    write_parquet(
+        &captures,
+        vec![
+            ("id", arr(StringArray::from(ids.clone()))),
+            ("gender", arr(StringArray::from(pad(texts("facet"), "F")))),
+            ("pred", arr(Int64Array::from(preds))),
+            ("region", arr(StringArray::from(pad(texts("group"), "north")))),
+        ],
+        300,
+    );
+    // The labels, last row first.
+    let labels = ints("label");
+    let truth = dir.path().join("truth.parquet");
+    write_parquet(
+        &truth,
+        vec![
+            ("id", arr(StringArray::from((0..n).rev().map(|i| ids[i].clone()).collect::<Vec<_>>()))),
+            ("target", arr(Int64Array::from((0..n).rev().map(|i| labels[i]).collect::<Vec<_>>()))),
+        ],
+        700,
+    );
+    let out = dir.path().join("late");
+    driftscope()
+        .args(["monitor", "-q", "--id-column", "id", "--bias-config"])
+        .arg(&config)
+        .arg("--ground-truth")
+        .arg(&truth)
+        .arg("-b")
+        .arg(&base)
+        .arg("-o")
+        .arg(&out)
+        .arg(&captures)
+        .assert()
+        // The data-quality checks see the captures lack the label and time columns, and hold
+        // an id the baseline has not: those are the violations.
+        .code(1);
+    let dq = json(&out.join("constraint_violations.json"));
+    assert!(
+        dq["violations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|v| v["constraint_check_type"].as_str().unwrap().ends_with("column_check")),
+        "{dq}"
+    );
+    // The ten captures without a label are left out: DPPL is smclarify's for the labelled rows.
+    let got = json(&out.join("bias/analysis.json"));
+    let post = &got["post_training_bias_metrics"]["facets"]["gender"][0]["metrics"];
+    let dppl = post.as_array().unwrap().iter().find(|m| m["name"] == "DPPL").unwrap();
+    let want = case["post_training"]["DPPL"].as_f64().unwrap();
+    assert!((dppl["value"].as_f64().unwrap() - want).abs() < 1e-12, "{dppl} against {want}");
+    assert_eq!(json(&out.join("bias/constraint_violations.json"))["violations"], serde_json::json!([]));
+}

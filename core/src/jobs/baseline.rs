@@ -11,7 +11,7 @@ use crate::source::scan::Skipped;
 
 use super::{
     attribution_tap, bias_tap, finish_attributions, finish_bias, ground_truth, joined_taps, no_input, profile_pass,
-    profiled_columns, scan_inputs, scoring, strict_check, JobOptions,
+    profiled_columns, quality_flags, scan_inputs, scoring, strict_check, JobOptions,
 };
 use crate::engine::auto::choose_backend;
 use crate::output::folder::{check_output, Job, OutputGuard};
@@ -116,7 +116,7 @@ fn baseline_analysis(
 /// edges taken from the first pass's quantiles.
 pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
     check_output(&opts.output, None, Job::Baseline, opts.force)?;
-    let quality = opts.quality.resolve(None)?;
+    let quality = quality_flags(opts).resolve(None)?;
     let s = scan_inputs(opts)?;
     let mut guard = OutputGuard::new(&opts.output);
     let attributions = attribution_tap(opts, &s, None)?;

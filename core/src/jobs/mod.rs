@@ -256,8 +256,36 @@ fn bias_tap(
     window: Option<(&str, window::Window)>,
 ) -> Result<Option<crate::quality::bias::BiasTap>> {
     let Some(b) = &opts.bias else { return Ok(None) };
-    let plan = crate::quality::bias::BiasPlan::load(&b.config, s)?;
-    Ok(Some(crate::quality::bias::BiasTap::new(plan, window)))
+    let truth = ground_truth(opts)?;
+    let plan = crate::quality::bias::BiasPlan::load(&b.config, s, truth.as_deref())?;
+    let labels = match &truth {
+        Some(t) => {
+            let memory = opts.quality.join_memory.unwrap_or(crate::quality::join::DEFAULT_JOIN_MEMORY);
+            let labels =
+                crate::quality::join::label_texts(t, &plan.label.0, opts.quality.id_column.as_deref(), memory)?;
+            Some(crate::quality::bias::TruthLabels { labels, id_column: opts.quality.id_column.clone() })
+        }
+        None => None,
+    };
+    Ok(Some(crate::quality::bias::BiasTap::new(plan, window, labels)))
+}
+
+/// The model-quality flags: all of them, unless bias metrics are asked for and only the join's
+/// flags (ground truth, id column, join memory) were given: then the join feeds the bias
+/// metrics alone, and model quality is not asked for.
+fn quality_flags(opts: &JobOptions) -> crate::quality::run::QualityFlags {
+    let f = &opts.quality;
+    let own = f.problem_type.is_some()
+        || f.label.is_some()
+        || f.prediction.is_some()
+        || f.probability.is_some()
+        || f.threshold.is_some()
+        || f.positive_label.is_some();
+    if opts.bias.is_some() && !own {
+        crate::quality::run::QualityFlags { ground_truth: Vec::new(), id_column: None, join_memory: None, ..f.clone() }
+    } else {
+        f.clone()
+    }
 }
 
 /// Feeds `tap` alone from the `kept` files, when the pass did not see them all (`resumed`

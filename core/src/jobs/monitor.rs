@@ -20,7 +20,7 @@ use crate::time::timeline::{self, WindowReference, WindowResult};
 use super::changepoints::find_changes;
 use super::{
     attribution_tap, bias_tap, check_timed, finish_attributions, finish_bias, ground_truth, joined_taps, no_input,
-    profile_pass, profiled_columns, scan_inputs, scoring, strict_check, time_column, JobOptions,
+    profile_pass, profiled_columns, quality_flags, scan_inputs, scoring, strict_check, time_column, JobOptions,
 };
 use crate::engine::auto::choose_backend;
 use crate::engine::Outcome;
@@ -144,7 +144,7 @@ fn monitor_quality_only(
 pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) -> Result<MonitorOutcome> {
     check_output(&opts.output, baseline_dir, Job::Run, opts.force)?;
     let qbase = baseline_dir.map(QualityBaseline::load).transpose()?.flatten();
-    let quality = opts.quality.resolve(qbase.as_ref())?;
+    let quality = quality_flags(opts).resolve(qbase.as_ref())?;
     if let (Some(q), Some(settings)) = (qbase.as_ref().filter(|q| q.only), quality.as_ref()) {
         return monitor_quality_only(opts, q, settings);
     }

@@ -145,12 +145,14 @@ fn column_name(v: &Value, what: &str) -> Result<String> {
 }
 
 impl BiasPlan {
-    /// Reads Clarify's configuration at `path` and resolves it against `scan`'s columns.
+    /// Reads Clarify's configuration at `path` and resolves it against `scan`'s columns; with
+    /// late labels (`truth`, the ground truth's files), the label's type is the ground truth's
+    /// (text in SageMaker's ground-truth JSON Lines).
     ///
     /// # Errors
     /// [`Error::Input`] naming the file when it is not such a configuration;
     /// [`Error::Invalid`] when a column it names is not in the inputs, or a facet has no value.
-    pub fn load(path: &Path, scan: &Scan) -> Result<BiasPlan> {
+    pub fn load(path: &Path, scan: &Scan, truth: Option<&[ScannedFile]>) -> Result<BiasPlan> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::input(path, crate::error::one_line(e)))?;
         let c: BiasConfig = serde_json::from_str(&text).map_err(|e| {
             Error::input(path, format!("not a Clarify analysis configuration: {}", crate::error::one_line(e)))
@@ -161,7 +163,14 @@ impl BiasPlan {
             })
         };
         let label = column_name(&c.label, "label")?;
-        let label_split = Split::of(&label, &type_of(&label)?, &c.label_values_or_threshold)?;
+        let label_type = match truth {
+            Some(t) => t
+                .iter()
+                .find_map(|f| f.schema().field_with_name(&label).ok().map(|x| x.data_type().clone()))
+                .unwrap_or(DataType::Utf8),
+            None => type_of(&label)?,
+        };
+        let label_split = Split::of(&label, &label_type, &c.label_values_or_threshold)?;
         if c.facet.is_empty() {
             return Err(crate::error::invalid(Opt::BiasConfig, format!("{}: no facet", path.display())));
         }
@@ -201,6 +210,8 @@ impl BiasPlan {
 
     /// The columns the tap reads.
     fn columns(&self) -> Vec<String> {
+        // The label too (with late labels the captures may lack it: a file's missing columns are
+        // left out of its read).
         let mut v: Vec<String> = vec![self.label.0.clone()];
         v.extend(self.facets.iter().map(|f| f.0.clone()));
         v.extend(self.group.clone());
@@ -244,10 +255,19 @@ struct Part {
     failure: Option<String>,
 }
 
+/// Late labels: the ground truth's labels by id, and the id column of the captures.
+pub struct TruthLabels {
+    /// id → label class text.
+    pub labels: std::collections::HashMap<String, String, crate::quality::join::LabelHasher>,
+    /// The captures' id column (default: SageMaker's capture ids).
+    pub id_column: Option<String>,
+}
+
 /// The tap.
 pub struct BiasTap {
     plan: BiasPlan,
     window: Option<(String, Window)>,
+    truth: Option<TruthLabels>,
     units: Mutex<BTreeMap<(usize, usize), Part>>,
 }
 
@@ -261,9 +281,10 @@ pub struct BiasCounts {
 }
 
 impl BiasTap {
-    /// A tap for `plan`, keyed by `window`'s calendar windows when given.
-    pub fn new(plan: BiasPlan, window: Option<(&str, Window)>) -> BiasTap {
-        BiasTap { plan, window: window.map(|(c, w)| (c.to_string(), w)), units: Mutex::new(BTreeMap::new()) }
+    /// A tap for `plan`, keyed by `window`'s calendar windows when given, its labels from the
+    /// rows or, late, from `truth`.
+    pub fn new(plan: BiasPlan, window: Option<(&str, Window)>, truth: Option<TruthLabels>) -> BiasTap {
+        BiasTap { plan, window: window.map(|(c, w)| (c.to_string(), w)), truth, units: Mutex::new(BTreeMap::new()) }
     }
 
     /// The plan.
@@ -275,9 +296,19 @@ impl BiasTap {
         vec![FacetCounts::new(self.plan.post_training()); self.plan.facets.len()]
     }
 
-    fn feed(&self, batch: &RecordBatch) -> std::result::Result<Part, String> {
+    /// Each row's label (text and number): the row's own, or the ground truth's by its id.
+    fn labels(&self, file: &ScannedFile, batch: &RecordBatch) -> std::result::Result<Option<Values>, String> {
+        let Some(t) = &self.truth else { return values_of(batch, &self.plan.label.0) };
+        let ids = crate::quality::join::row_ids(file, batch, t.id_column.as_deref()).map_err(|e| e.to_string())?;
+        let text: Vec<Option<String>> =
+            ids.iter().map(|id| id.as_ref().and_then(|id| t.labels.get(id)).cloned()).collect();
+        let number = text.iter().map(|t| t.as_ref().and_then(|t| t.parse().ok())).collect();
+        Ok(Some(Values { text, number }))
+    }
+
+    fn feed(&self, file: &ScannedFile, batch: &RecordBatch) -> std::result::Result<Part, String> {
         let mut part = Part { whole: self.empty(), ..Part::default() };
-        let Some(label) = values_of(batch, &self.plan.label.0)? else { return Ok(part) };
+        let Some(label) = self.labels(file, batch)? else { return Ok(part) };
         let facets: Vec<Option<Values>> =
             self.plan.facets.iter().map(|f| values_of(batch, &f.0)).collect::<std::result::Result<_, _>>()?;
         let group = match &self.plan.group {
@@ -368,14 +399,17 @@ fn merge(into: &mut [FacetCounts], from: &[FacetCounts]) {
 }
 
 impl Tap for BiasTap {
-    fn columns(&self, _file: &ScannedFile) -> Vec<String> {
+    fn columns(&self, file: &ScannedFile) -> Vec<String> {
         let mut v = self.plan.columns();
         v.extend(self.window.as_ref().map(|w| w.0.clone()));
+        if let Some(t) = &self.truth {
+            v.extend(crate::quality::join::id_columns_of(file, t.id_column.as_deref()));
+        }
         v
     }
 
-    fn batch(&self, unit: (usize, usize), _file: &ScannedFile, batch: &RecordBatch) {
-        let fed = self.feed(batch);
+    fn batch(&self, unit: (usize, usize), file: &ScannedFile, batch: &RecordBatch) {
+        let fed = self.feed(file, batch);
         let mut units = self.units.lock().expect("bias lock");
         let part = units.entry(unit).or_insert_with(|| Part { whole: self.empty(), ..Part::default() });
         match fed {

@@ -231,6 +231,79 @@ fn read_all<T: Send>(
         .collect()
 }
 
+/// The ground truth's labels by id, as class text (`1.0` is `1`), for the bias metrics' late
+/// labels: the label column named `label` in each file (or, in SageMaker's ground-truth JSON
+/// Lines, its data), joined by `id_column` or the capture ids. Held in memory: past
+/// `memory_limit` bytes the read stops with an error (the bias join does not spill yet).
+///
+/// # Errors
+/// [`Error::Input`] naming a file without an id or a label column, or that cannot be read;
+/// [`Error::Invalid`] past the memory limit.
+pub fn label_texts(
+    truth: &[ScannedFile],
+    label: &str,
+    id_column: Option<&str>,
+    memory_limit: u64,
+) -> Result<HashMap<String, String, Fast>> {
+    let s = QualitySettings::new(crate::quality::ProblemType::BinaryClassification, label);
+    for f in truth {
+        if id_columns(f, id_column).is_empty() {
+            return Err(Error::input(&f.path, "no id to join labels with the captures by (name it as the id column)"));
+        }
+        if truth_label_column(&s, f).is_none() {
+            require(f, label, "label")?;
+        }
+    }
+    let table: Mutex<(HashMap<String, String, Fast>, u64)> = Mutex::new((HashMap::default(), 0));
+    read_all(
+        truth,
+        &|f| {
+            let mut v = id_columns(f, id_column);
+            v.extend(truth_label_column(&s, f));
+            v
+        },
+        &|| (),
+        &|_, _, f, b| {
+            let label_col = truth_label_column(&s, f).expect("checked above");
+            let err = |e: QualityError| Error::input(&f.path, e);
+            let ids = id_views(b, &id_columns(f, id_column)).map_err(err)?;
+            let labels = View::of(&label_col, b.column(col_index(b, &label_col).expect("projected"))).map_err(err)?;
+            let mut t = table.lock().expect("label lock");
+            for i in 0..b.num_rows() {
+                if let (Some(id), Some(l)) = (id_at(&ids, i), labels.get(i)) {
+                    t.1 += id.len() as u64 + LABEL_OVERHEAD;
+                    t.0.entry(id.into_owned()).or_insert_with(|| l.class());
+                }
+            }
+            if t.1 > memory_limit {
+                return Err(crate::error::invalid(
+                    crate::Opt::GroundTruth,
+                    format!("the labels take more than {memory_limit} bytes of memory: raise the join memory"),
+                ));
+            }
+            Ok(())
+        },
+    )?;
+    Ok(table.into_inner().expect("label lock").0)
+}
+
+/// The id of each row of `batch` from `file` (the first non-null id column).
+///
+/// # Errors
+/// [`Error::Input`] when an id column cannot be read.
+pub fn row_ids(file: &ScannedFile, batch: &RecordBatch, id_column: Option<&str>) -> Result<Vec<Option<String>>> {
+    let ids = id_views(batch, &id_columns(file, id_column)).map_err(|e| Error::input(&file.path, e))?;
+    Ok((0..batch.num_rows()).map(|i| id_at(&ids, i).map(|c| c.into_owned())).collect())
+}
+
+/// The id columns of a capture file the bias join reads.
+pub fn id_columns_of(file: &ScannedFile, id_column: Option<&str>) -> Vec<String> {
+    id_columns(file, id_column)
+}
+
+/// The label table's hasher, for callers of [`label_texts`].
+pub type LabelHasher = Fast;
+
 /// Per-unit tallies of the prediction side.
 struct Tally {
     acc: Accumulator,
