@@ -12,9 +12,10 @@ use crate::common::*;
 fn bias_metrics_match_smclarify() {
     let cases = json(&root().join("tests/data/bias_smclarify.json"));
     let cases = cases.as_array().unwrap();
-    assert_eq!(cases.len(), 5);
+    assert_eq!(cases.len(), 6);
     let mut compared = 0;
-    for c in cases {
+    // A facet reported by value is checked end to end (`bias_by_facet_value`).
+    for c in cases.iter().filter(|c| c["per_value"].is_null()) {
         let name = c["name"].as_str().unwrap();
         let rows = &c["rows"];
         let facet = rows["facet"].as_array().unwrap();
@@ -64,6 +65,16 @@ fn case_files(
     case: &serde_json::Value,
     flip: Option<usize>,
 ) -> (std::path::PathBuf, std::path::PathBuf) {
+    case_files_with(dir, case, flip, r#"{"name_or_index": "gender", "value_or_threshold": ["F"]}"#)
+}
+
+/// [`case_files`] with the configuration's facet entry given.
+fn case_files_with(
+    dir: &std::path::Path,
+    case: &serde_json::Value,
+    flip: Option<usize>,
+    facet_entry: &str,
+) -> (std::path::PathBuf, std::path::PathBuf) {
     use arrow_array::{Int64Array, StringArray, TimestampMillisecondArray};
     let rows = &case["rows"];
     let n = rows["label"].as_array().unwrap().len();
@@ -98,9 +109,11 @@ fn case_files(
     let config = dir.join("config.json");
     std::fs::write(
         &config,
-        r#"{"dataset_type": "application/x-parquet", "label": "target", "label_values_or_threshold": [1],
-            "facet": [{"name_or_index": "gender", "value_or_threshold": ["F"]}], "group_variable": "region",
-            "predicted_label": "pred", "methods": {"pre_training_bias": {"methods": "all"}, "post_training_bias": {"methods": "all"}}}"#,
+        format!(
+            r#"{{"dataset_type": "application/x-parquet", "label": "target", "label_values_or_threshold": [1],
+            "facet": [{facet_entry}], "group_variable": "region", "predicted_label": "pred",
+            "methods": {{"pre_training_bias": {{"methods": "all"}}, "post_training_bias": {{"methods": "all"}}}}}}"#
+        ),
     )
     .unwrap();
     (path, config)
@@ -179,8 +192,49 @@ fn bias_drift_end_to_end() {
     assert!(std::fs::read_to_string(run.join("report.html")).unwrap().contains("Bias drift"));
 }
 
-/// Bad bias input: a malformed configuration, a column it names that the inputs lack, a facet
-/// without a value, a monitor without baseline metrics. Each one line, exit 2, nothing written.
+/// A facet without `value_or_threshold`, as Clarify reads one: each of its values against the
+/// rest, one report per value, with smclarify's figures.
+#[test]
+fn bias_by_facet_value() {
+    let cases = json(&root().join("tests/data/bias_smclarify.json"));
+    let case = cases.as_array().unwrap().iter().find(|c| c["name"] == "gender_each_value").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (rows, config) = case_files_with(dir.path(), case, None, r#"{"name_or_index": "gender"}"#);
+    let base = dir.path().join("base");
+    driftscope()
+        .args(["baseline", "-q", "--bias-config"])
+        .arg(&config)
+        .arg("-o")
+        .arg(&base)
+        .arg(&rows)
+        .assert()
+        .success();
+    let analysis = json(&base.join("bias/analysis.json"));
+    let mut compared = 0;
+    for (stage, key) in [("pre_training", "pre_training_bias_metrics"), ("post_training", "post_training_bias_metrics")]
+    {
+        let entries = analysis[key]["facets"]["gender"].as_array().unwrap();
+        assert_eq!(entries.len(), 3, "one report per value");
+        for e in entries {
+            let value = e["value_or_threshold"].as_str().unwrap();
+            let want = &case["per_value"][stage][value];
+            for m in e["metrics"].as_array().unwrap() {
+                match want[m["name"].as_str().unwrap()].as_f64() {
+                    Some(w) => {
+                        let g = m["value"].as_f64().unwrap();
+                        assert!((g - w).abs() <= 1e-12 * w.abs().max(1.0), "{value} {}: {g} against {w}", m["name"]);
+                        compared += 1;
+                    }
+                    None => assert!(m["error"].is_string(), "{value} {m}"),
+                }
+            }
+        }
+    }
+    assert!(compared >= 57, "{compared}");
+}
+
+/// Bad bias input: a malformed configuration, a column it names that the inputs lack, no facet,
+/// a monitor without baseline metrics. Each one line, exit 2, nothing written.
 #[test]
 fn bias_bad_input() {
     let cases = json(&root().join("tests/data/bias_smclarify.json"));
@@ -203,11 +257,8 @@ fn bias_bad_input() {
         r#"{"label": "target", "label_values_or_threshold": [1], "facet": [{"name_or_index": "age", "value_or_threshold": [40]}]}"#,
     );
     fail(&["baseline", "-q", "--bias-config", &missing], "no column 'age' in the inputs");
-    let no_value = write(
-        "novalue.json",
-        r#"{"label": "target", "label_values_or_threshold": [1], "facet": [{"name_or_index": "gender"}]}"#,
-    );
-    fail(&["baseline", "-q", "--bias-config", &no_value], "facet 'gender': value_or_threshold is required here");
+    let no_facet = write("nofacet.json", r#"{"label": "target", "label_values_or_threshold": [1], "facet": []}"#);
+    fail(&["baseline", "-q", "--bias-config", &no_facet], "no facet");
     let plain = dir.path().join("plain");
     driftscope().args(["baseline", "-q", "-o"]).arg(&plain).arg(&rows).assert().success();
     fail(

@@ -18,9 +18,9 @@ pd.options.future.infer_string = False
 from smclarify.bias import report
 
 
-def figures(result):
+def figures(result, at=0):
     out = {}
-    for m in result[0]["metrics"]:
+    for m in result[at]["metrics"]:
         v = m.get("value")
         if v is None or "error" in m:
             out[m["name"]] = None
@@ -45,8 +45,16 @@ def case(name, df, facet_values=None, facet_threshold=None, with_group=True):
     post = report.bias_report(
         data, facet, label, report.StageType.POST_TRAINING, predicted_label_column=predicted, metrics=["all"], group_variable=group
     )
+    per_value = None
+    if facet_values is None and facet_threshold is None:
+        # Each value against the rest: smclarify reports one entry per value.
+        per_value = {
+            "pre_training": {r["value_or_threshold"]: figures(pre, i) for i, r in enumerate(pre)},
+            "post_training": {r["value_or_threshold"]: figures(post, i) for i, r in enumerate(post)},
+        }
     return {
         "name": name,
+        "per_value": per_value,
         "facet_values": facet_values,
         "facet_threshold": facet_threshold,
         "rows": {
@@ -83,6 +91,7 @@ def main():
     cases.append(case("gender_F", df, facet_values=["F"]))
     cases.append(case("gender_F_or_X", df, facet_values=["F", "X"]))
     cases.append(case("gender_no_group", df, facet_values=["M"], with_group=False))
+    cases.append(case("gender_each_value", df))
     # A continuous facet with a threshold: the sensitive rows are above it.
     age = rng.uniform(18.0, 80.0, n)
     p_label = np.clip(base + 0.004 * (age - 40.0), 0.01, 0.99)

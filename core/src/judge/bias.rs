@@ -408,6 +408,16 @@ impl BiasAnalysis {
     }
 }
 
+/// The key a facet split is matched by between two analyses: its text, or for a threshold its
+/// lower bound (Clarify writes `(40.0, 79.9]`, the upper end being the data's maximum, which
+/// moves from run to run; driftscope writes `(40, ∞)`).
+fn split_key(v: &str) -> String {
+    v.strip_prefix('(')
+        .and_then(|r| r.split(',').next())
+        .and_then(|x| x.trim().parse::<f64>().ok())
+        .map_or_else(|| v.to_string(), |x| format!("({x}"))
+}
+
 /// Bias drift in a monitoring run's report (`drift.json`'s `bias`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BiasReport {
@@ -451,11 +461,11 @@ pub struct BiasViolation {
 /// value, as Clarify's bias drift monitor judges (metrics either side could not compute are
 /// not judged).
 pub fn drift_violations(baseline: &BiasAnalysis, current: &BiasAnalysis) -> Vec<BiasViolation> {
-    let now: BTreeMap<(&str, &str, &str), f64> =
-        current.entries().filter_map(|(f, v, m)| m.number().map(|x| ((f, v, m.name.as_str()), x))).collect();
+    let now: BTreeMap<(&str, String, &str), f64> =
+        current.entries().filter_map(|(f, v, m)| m.number().map(|x| ((f, split_key(v), m.name.as_str()), x))).collect();
     let mut out = Vec::new();
     for (f, v, m) in baseline.entries() {
-        let (Some(limit), Some(&x)) = (m.number(), now.get(&(f, v, m.name.as_str()))) else { continue };
+        let (Some(limit), Some(&x)) = (m.number(), now.get(&(f, split_key(v), m.name.as_str()))) else { continue };
         if x.abs() > limit.abs() {
             out.push(BiasViolation {
                 facet: f.to_string(),
@@ -506,6 +516,13 @@ mod tests {
         rest.a.tp -= 1;
         rest.merge(&half);
         assert_eq!(rest, c);
+    }
+
+    #[test]
+    fn thresholds_match_by_their_lower_bound() {
+        assert_eq!(split_key("(40.0, 79.93]"), split_key("(40, ∞)"));
+        assert_ne!(split_key("(40.0, 79.93]"), split_key("(41, ∞)"));
+        assert_eq!(split_key("F,X"), "F,X");
     }
 
     #[test]

@@ -78,7 +78,17 @@ pub enum Split {
     Above(f64),
     /// These values.
     Values(Vec<String>),
+    /// Each value against the rest, one report per value (a facet without
+    /// `value_or_threshold`, as Clarify reads one).
+    EachValue,
 }
+
+/// The most values a facet without `value_or_threshold` may hold (one report per value).
+pub const MAX_FACET_VALUES: usize = 1000;
+
+/// Counts of one facet: for a facet split one way, under the key `""`; for
+/// [`Split::EachValue`], per value, each cell holding its rows as the sensitive side.
+pub type Cells = BTreeMap<String, FacetCounts>;
 
 impl Split {
     fn of(column: &str, t: &DataType, values: &[Value]) -> Result<Split> {
@@ -99,11 +109,13 @@ impl Split {
         match self {
             Split::Above(x) => format!("({x}, ∞)"),
             Split::Values(v) => v.join(","),
+            Split::EachValue => String::new(),
         }
     }
 
     fn positive(&self, text: Option<&str>, number: Option<f64>) -> bool {
         match self {
+            Split::EachValue => true,
             Split::Above(t) => number.is_some_and(|x| x > *t),
             Split::Values(v) => v.iter().any(|w| {
                 Some(w.as_str()) == text
@@ -177,13 +189,14 @@ impl BiasPlan {
         let mut facets = Vec::new();
         for f in &c.facet {
             let name = column_name(&f.name_or_index, "facet")?;
-            let values = f.value_or_threshold.as_ref().ok_or_else(|| {
-                crate::error::invalid(
-                    Opt::BiasConfig,
-                    format!("facet '{name}': value_or_threshold is required here (a report per facet value is not made yet)"),
-                )
-            })?;
-            facets.push((name.clone(), Split::of(&name, &type_of(&name)?, values)?));
+            let split = match &f.value_or_threshold {
+                Some(values) => Split::of(&name, &type_of(&name)?, values)?,
+                None => {
+                    type_of(&name)?;
+                    Split::EachValue
+                }
+            };
+            facets.push((name.clone(), split));
         }
         let group = c.group_variable.as_ref().map(|g| column_name(g, "group_variable")).transpose()?;
         if let Some(g) = &group {
@@ -250,8 +263,8 @@ fn values_of(batch: &RecordBatch, name: &str) -> std::result::Result<Option<Valu
 /// Per facet: the whole run's counts and each window's.
 #[derive(Default)]
 struct Part {
-    whole: Vec<FacetCounts>,
-    windows: BTreeMap<i64, Vec<FacetCounts>>,
+    whole: Vec<Cells>,
+    windows: BTreeMap<i64, Vec<Cells>>,
     failure: Option<String>,
 }
 
@@ -275,9 +288,9 @@ pub struct BiasTap {
 #[derive(Debug, Clone, Default)]
 pub struct BiasCounts {
     /// Over every row.
-    pub whole: Vec<FacetCounts>,
+    pub whole: Vec<Cells>,
     /// Per window start.
-    pub windows: BTreeMap<i64, Vec<FacetCounts>>,
+    pub windows: BTreeMap<i64, Vec<Cells>>,
 }
 
 impl BiasTap {
@@ -292,8 +305,8 @@ impl BiasTap {
         &self.plan
     }
 
-    fn empty(&self) -> Vec<FacetCounts> {
-        vec![FacetCounts::new(self.plan.post_training()); self.plan.facets.len()]
+    fn empty(&self) -> Vec<Cells> {
+        vec![Cells::new(); self.plan.facets.len()]
     }
 
     /// Each row's label (text and number): the row's own, or the ground truth's by its id.
@@ -349,18 +362,28 @@ impl BiasTap {
             }
             let g = group.as_ref().and_then(|g| g.text[row].as_deref());
             let window = starts.as_ref().and_then(|s| s[row]);
-            for (k, (f, (_, split))) in facets.iter().zip(&self.plan.facets).enumerate() {
+            let post = self.plan.post_training();
+            for (k, (f, (name, split))) in facets.iter().zip(&self.plan.facets).enumerate() {
                 let Some(f) = f else { continue };
-                if f.text[row].is_none() {
-                    continue;
-                }
-                let sensitive = split.positive(f.text[row].as_deref(), f.number[row]);
-                part.whole[k].add(sensitive, positive, pred, g);
+                let Some(text) = f.text[row].as_deref() else { continue };
+                let sensitive = split.positive(Some(text), f.number[row]);
+                let key = if *split == Split::EachValue { text } else { "" };
+                let add = |cells: &mut Cells| {
+                    if !cells.contains_key(key) && cells.len() >= MAX_FACET_VALUES {
+                        return Err(format!(
+                            "facet '{name}' holds more than {MAX_FACET_VALUES} values: give its value_or_threshold"
+                        ));
+                    }
+                    cells
+                        .entry(key.to_string())
+                        .or_insert_with(|| FacetCounts::new(post))
+                        .add(sensitive, positive, pred, g);
+                    Ok(())
+                };
+                add(&mut part.whole[k])?;
                 if let Some(w) = window {
                     let n = self.plan.facets.len();
-                    let post = self.plan.post_training();
-                    part.windows.entry(w).or_insert_with(|| vec![FacetCounts::new(post); n])[k]
-                        .add(sensitive, positive, pred, g);
+                    add(&mut part.windows.entry(w).or_insert_with(|| vec![Cells::new(); n])[k])?;
                 }
             }
         }
@@ -392,10 +415,38 @@ impl BiasTap {
     }
 }
 
-fn merge(into: &mut [FacetCounts], from: &[FacetCounts]) {
+fn merge(into: &mut [Cells], from: &[Cells]) {
     for (a, b) in into.iter_mut().zip(from) {
-        a.merge(b);
+        for (k, c) in b {
+            match a.get_mut(k) {
+                Some(x) => x.merge(c),
+                None => {
+                    a.insert(k.clone(), c.clone());
+                }
+            }
+        }
     }
+}
+
+/// One value of a facet reported by value against the rest: its cell's rows are the sensitive
+/// side, every other cell's the rest.
+fn one_vs_rest(cells: &Cells, value: &str, post: bool) -> FacetCounts {
+    let mut out = FacetCounts::new(post);
+    for (k, c) in cells {
+        // Every cell holds its rows on the sensitive side.
+        let mut c = c.clone();
+        if k != value {
+            std::mem::swap(&mut c.a, &mut c.d);
+            for g in c.groups.values_mut() {
+                for kind in &mut g.kinds {
+                    kind.1 = 0;
+                    kind.3 = 0;
+                }
+            }
+        }
+        out.merge(&c);
+    }
+    out
 }
 
 impl Tap for BiasTap {
@@ -428,24 +479,29 @@ impl Tap for BiasTap {
     }
 }
 
-/// Clarify's bias `analysis.json` of `counts` (one entry per facet of `plan`).
-pub fn analysis(plan: &BiasPlan, counts: &[FacetCounts]) -> crate::judge::bias::BiasAnalysis {
+/// Clarify's bias `analysis.json` of `counts` (one entry per facet of `plan`; a facet reported
+/// by value, one per value).
+pub fn analysis(plan: &BiasPlan, counts: &[Cells]) -> crate::judge::bias::BiasAnalysis {
     use crate::judge::bias::{metrics, BiasAnalysis, FacetEntry, MetricEntry, StageMetrics, PRE_TRAINING};
     let stage = |pre: bool| StageMetrics {
         label: plan.label.0.clone(),
         label_value_or_threshold: plan.label.1.text(),
         facets: plan.facets.iter().zip(counts).fold(
             BTreeMap::new(),
-            |mut m: BTreeMap<String, Vec<FacetEntry>>, ((name, split), c)| {
-                let all = metrics(c);
-                let entries = all
-                    .iter()
-                    .filter(|(k, _)| PRE_TRAINING.contains(k) == pre)
-                    .map(|(k, v)| MetricEntry::of(k, v))
-                    .collect();
-                m.entry(name.clone())
-                    .or_default()
-                    .push(FacetEntry { value_or_threshold: split.text(), metrics: entries });
+            |mut m: BTreeMap<String, Vec<FacetEntry>>, ((name, split), cells)| {
+                let post = plan.post_training();
+                let splits: Vec<(String, FacetCounts)> = match split {
+                    Split::EachValue => cells.keys().map(|v| (v.clone(), one_vs_rest(cells, v, post))).collect(),
+                    _ => vec![(split.text(), cells.get("").cloned().unwrap_or_else(|| FacetCounts::new(post)))],
+                };
+                for (text, c) in splits {
+                    let entries = metrics(&c)
+                        .iter()
+                        .filter(|(k, _)| PRE_TRAINING.contains(k) == pre)
+                        .map(|(k, v)| MetricEntry::of(k, v))
+                        .collect();
+                    m.entry(name.clone()).or_default().push(FacetEntry { value_or_threshold: text, metrics: entries });
+                }
                 m
             },
         ),
