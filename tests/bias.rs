@@ -119,6 +119,43 @@ fn case_files_with(
     (path, config)
 }
 
+/// The baseline a case's rows give (`baseline --bias-config`), its analysis read back.
+fn baseline_analysis(
+    dir: &std::path::Path,
+    rows: &std::path::Path,
+    config: &std::path::Path,
+) -> (std::path::PathBuf, serde_json::Value) {
+    let base = dir.join("base");
+    driftscope()
+        .args(["baseline", "-q", "--bias-config"])
+        .arg(config)
+        .arg("-o")
+        .arg(&base)
+        .arg(rows)
+        .assert()
+        .success();
+    let analysis = json(&base.join("bias/analysis.json"));
+    (base, analysis)
+}
+
+/// Compares an analysis entry's metrics with smclarify's figures (`want`, by name): values to
+/// 1e-12, errors where smclarify has none. Returns how many values were compared.
+fn compare_entry(entry: &serde_json::Value, want: &serde_json::Value) -> usize {
+    let mut compared = 0;
+    let what = entry["value_or_threshold"].as_str().unwrap_or("");
+    for m in entry["metrics"].as_array().unwrap() {
+        match want[m["name"].as_str().unwrap()].as_f64() {
+            Some(w) => {
+                let g = m["value"].as_f64().unwrap();
+                assert!((g - w).abs() <= 1e-12 * w.abs().max(1.0), "{what} {}: {g} against smclarify's {w}", m["name"]);
+                compared += 1;
+            }
+            None => assert!(m["error"].is_string(), "{what} {m}"),
+        }
+    }
+    compared
+}
+
 /// `baseline --bias-config` writes Clarify's bias analysis.json with smclarify's figures for the
 /// same rows; `monitor` on the same rows raises nothing, on a copy whose sensitive facet lost
 /// positive labels in its second day raises bias_drift_check violations in Clarify's format
@@ -130,32 +167,13 @@ fn bias_drift_end_to_end() {
     assert_eq!(case["name"], "gender_F");
     let dir = tempfile::tempdir().unwrap();
     let (rows, config) = case_files(dir.path(), case, None);
-    let base = dir.path().join("base");
-    driftscope()
-        .args(["baseline", "-q", "--bias-config"])
-        .arg(&config)
-        .arg("-o")
-        .arg(&base)
-        .arg(&rows)
-        .assert()
-        .success();
-    let analysis = json(&base.join("bias/analysis.json"));
+    let (base, analysis) = baseline_analysis(dir.path(), &rows, &config);
     let mut compared = 0;
     for (stage, key) in [("pre_training", "pre_training_bias_metrics"), ("post_training", "post_training_bias_metrics")]
     {
         let facet = &analysis[key]["facets"]["gender"][0];
         assert_eq!(facet["value_or_threshold"], "F");
-        for m in facet["metrics"].as_array().unwrap() {
-            let want = &case[stage][m["name"].as_str().unwrap()];
-            match want.as_f64() {
-                Some(w) => {
-                    let g = m["value"].as_f64().unwrap();
-                    assert!((g - w).abs() <= 1e-12 * w.abs().max(1.0), "{}: {g} against {w}", m["name"]);
-                    compared += 1;
-                }
-                None => assert!(m["error"].is_string(), "{m}"),
-            }
-        }
+        compared += compare_entry(facet, &case[stage]);
     }
     assert!(compared >= 19, "{compared}");
     let monitor = |input: &std::path::Path, out: &str, code: i32, windows: bool| {
@@ -200,34 +218,14 @@ fn bias_by_facet_value() {
     let case = cases.as_array().unwrap().iter().find(|c| c["name"] == "gender_each_value").unwrap();
     let dir = tempfile::tempdir().unwrap();
     let (rows, config) = case_files_with(dir.path(), case, None, r#"{"name_or_index": "gender"}"#);
-    let base = dir.path().join("base");
-    driftscope()
-        .args(["baseline", "-q", "--bias-config"])
-        .arg(&config)
-        .arg("-o")
-        .arg(&base)
-        .arg(&rows)
-        .assert()
-        .success();
-    let analysis = json(&base.join("bias/analysis.json"));
+    let (_, analysis) = baseline_analysis(dir.path(), &rows, &config);
     let mut compared = 0;
     for (stage, key) in [("pre_training", "pre_training_bias_metrics"), ("post_training", "post_training_bias_metrics")]
     {
         let entries = analysis[key]["facets"]["gender"].as_array().unwrap();
         assert_eq!(entries.len(), 3, "one report per value");
         for e in entries {
-            let value = e["value_or_threshold"].as_str().unwrap();
-            let want = &case["per_value"][stage][value];
-            for m in e["metrics"].as_array().unwrap() {
-                match want[m["name"].as_str().unwrap()].as_f64() {
-                    Some(w) => {
-                        let g = m["value"].as_f64().unwrap();
-                        assert!((g - w).abs() <= 1e-12 * w.abs().max(1.0), "{value} {}: {g} against {w}", m["name"]);
-                        compared += 1;
-                    }
-                    None => assert!(m["error"].is_string(), "{value} {m}"),
-                }
-            }
+            compared += compare_entry(e, &case["per_value"][stage][e["value_or_threshold"].as_str().unwrap()]);
         }
     }
     assert!(compared >= 57, "{compared}");
@@ -278,15 +276,7 @@ fn bias_with_late_labels() {
     let case = &cases[0];
     let dir = tempfile::tempdir().unwrap();
     let (rows, config) = case_files(dir.path(), case, None);
-    let base = dir.path().join("base");
-    driftscope()
-        .args(["baseline", "-q", "--bias-config"])
-        .arg(&config)
-        .arg("-o")
-        .arg(&base)
-        .arg(&rows)
-        .assert()
-        .success();
+    let (base, _) = baseline_analysis(dir.path(), &rows, &config);
     let r = &case["rows"];
     let texts =
         |k: &str| -> Vec<String> { r[k].as_array().unwrap().iter().map(|x| x.as_str().unwrap().to_string()).collect() };

@@ -357,6 +357,17 @@ pub fn times_ms(column: &str, array: &ArrayRef) -> Result<Vec<Option<i64>>> {
     }
 }
 
+/// The start of each row's window of `batch` (by its column `window.0`), for the work fed by a
+/// pass that keys its own counts by calendar window; `None` when the batch lacks the column.
+///
+/// # Errors
+/// As [`times_ms`].
+pub fn row_starts(batch: &arrow_array::RecordBatch, window: &(String, Window)) -> Result<Option<Vec<Option<i64>>>> {
+    let Ok(i) = batch.schema().index_of(&window.0) else { return Ok(None) };
+    let times = times_ms(&window.0, batch.column(i))?;
+    Ok(Some(times.into_iter().map(|t| t.map(|t| window.1.start(t))).collect()))
+}
+
 /// An epoch number in milliseconds, its unit read from its magnitude.
 fn epoch_ms(v: f64) -> Option<i64> {
     if !v.is_finite() {

@@ -396,6 +396,21 @@ fn profile_inputs(
     Ok((backend.name(), backend_note, outcome))
 }
 
+/// Where a Clarify monitor's baseline file is: the one `given`, else `within` the baseline
+/// folder. `Err` says what is missing.
+fn clarify_baseline(
+    given: Option<&std::path::Path>,
+    baseline_dir: Option<&std::path::Path>,
+    within: &str,
+) -> std::result::Result<PathBuf, String> {
+    match (given, baseline_dir) {
+        (Some(p), _) => Ok(p.to_path_buf()),
+        (None, Some(d)) if d.join(within).is_file() => Ok(d.join(within)),
+        (None, Some(d)) => Err(format!("{} has no {within}", d.display())),
+        (None, None) => Err("no baseline folder was given".into()),
+    }
+}
+
 /// Clarify's two monitors in a monitoring run, when asked for: feature attribution drift and
 /// bias drift.
 struct ClarifyRuns<'a> {
@@ -460,19 +475,12 @@ impl<'a> AttributionRun<'a> {
     ) -> Result<Option<AttributionRun<'a>>> {
         use crate::judge::attribution::{Analysis, ANALYSIS};
         let Some(a) = &opts.attributions else { return Ok(None) };
-        let path = match (&a.baseline, baseline_dir) {
-            (Some(p), _) => p.clone(),
-            (None, Some(d)) if d.join(ANALYSIS).is_file() => d.join(ANALYSIS),
-            (None, dir) => {
-                let where_ = dir.map_or("no baseline folder was given".to_string(), |d| {
-                    format!("{} has no {ANALYSIS}", d.display())
-                });
-                return Err(crate::error::invalid(
-                    Opt::Attributions,
-                    format!("no baseline attributions: {where_} (make one with a baseline that reads the attribution columns {}*, or name a Clarify analysis.json as the attribution baseline)", a.prefix),
-                ));
-            }
-        };
+        let path = clarify_baseline(a.baseline.as_deref(), baseline_dir, ANALYSIS).map_err(|where_| {
+            crate::error::invalid(
+                Opt::Attributions,
+                format!("no baseline attributions: {where_} (make one with a baseline that reads the attribution columns {}*, or name a Clarify analysis.json as the attribution baseline)", a.prefix),
+            )
+        })?;
         let analysis = Analysis::load(&path)?;
         let Some(values) = analysis.label(&a.label) else {
             let labels: Vec<&str> = analysis.labels().map(|l| l.0).collect();
@@ -547,21 +555,13 @@ impl BiasRun {
         window: Option<(&str, crate::engine::window::Window)>,
     ) -> Result<Option<BiasRun>> {
         let Some(b) = &opts.bias else { return Ok(None) };
-        let in_folder =
-            |d: &std::path::Path| d.join(crate::output::bias::FOLDER).join(crate::judge::attribution::ANALYSIS);
-        let path = match (&b.baseline, baseline_dir) {
-            (Some(p), _) => p.clone(),
-            (None, Some(d)) if in_folder(d).is_file() => in_folder(d),
-            (None, dir) => {
-                let where_ = dir.map_or("no baseline folder was given".to_string(), |d| {
-                    format!("{} has no {}", d.display(), in_folder(std::path::Path::new("")).display())
-                });
-                return Err(crate::error::invalid(
-                    Opt::BiasConfig,
-                    format!("no baseline bias metrics: {where_} (make one with a baseline run given the same configuration, or name a Clarify bias analysis.json as the bias baseline)"),
-                ));
-            }
-        };
+        let within = format!("{}/{}", crate::output::bias::FOLDER, crate::judge::attribution::ANALYSIS);
+        let path = clarify_baseline(b.baseline.as_deref(), baseline_dir, &within).map_err(|where_| {
+            crate::error::invalid(
+                Opt::BiasConfig,
+                format!("no baseline bias metrics: {where_} (make one with a baseline run given the same configuration, or name a Clarify bias analysis.json as the bias baseline)"),
+            )
+        })?;
         let text = std::fs::read_to_string(&path).map_err(|e| crate::Error::input(&path, crate::error::one_line(e)))?;
         let base: crate::judge::bias::BiasAnalysis = serde_json::from_str(&text).map_err(|e| {
             crate::Error::input(&path, format!("not a Clarify bias analysis.json: {}", crate::error::one_line(e)))

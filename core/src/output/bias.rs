@@ -49,33 +49,24 @@ pub fn write(
     written.push(p);
     if !windows.is_empty() {
         let p = dir.join(FOLDER).join("windows.csv");
-        let csv_error = |e: csv::Error| crate::Error::Output { path: p.clone(), source: std::io::Error::other(e) };
-        let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record(["window_start", "window_end", "facet", "facet_value", "metric", "value", "violation"])
-            .map_err(csv_error)?;
-        for (start, end, analysis, violations) in windows {
-            for (facet, value, m) in analysis.entries() {
+        let rows = windows.iter().flat_map(|(start, end, analysis, violations)| {
+            analysis.entries().map(move |(facet, value, m)| {
                 let violated =
                     violations.iter().any(|v| v.facet == facet && v.facet_value == value && v.metric_name == m.name);
-                w.write_record([
+                let shown = m.value.as_ref().map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string));
+                vec![
                     crate::engine::window::iso(*start),
                     crate::engine::window::iso(*end),
                     facet.to_string(),
                     value.to_string(),
                     m.name.clone(),
-                    m.value
-                        .as_ref()
-                        .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
-                        .unwrap_or_default(),
+                    shown.unwrap_or_default(),
                     violated.to_string(),
-                ])
-                .map_err(csv_error)?;
-            }
-        }
-        let bytes = w
-            .into_inner()
-            .map_err(|e| crate::Error::Output { path: p.clone(), source: std::io::Error::other(e.to_string()) })?;
-        write_atomic(&p, &bytes)?;
+                ]
+            })
+        });
+        let header = ["window_start", "window_end", "facet", "facet_value", "metric", "value", "violation"];
+        crate::output::write_csv(&p, &header, rows)?;
         written.push(p);
     }
     Ok(written)

@@ -40,15 +40,11 @@ pub fn write(
     write_atomic(&p, &to_json(violations))?;
     written.push(p);
     if !windows.is_empty() {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        let header = ["window_start", "window_end", "label", "ndcg", "threshold", "status", "reason", "top_features"];
         let p = folder.join("windows.csv");
-        let csv_error = |e: csv::Error| crate::Error::Output { path: p.clone(), source: std::io::Error::other(e) };
-        w.write_record(header).map_err(csv_error)?;
-        for (start, end, verdicts) in windows {
-            for v in verdicts {
+        let rows = windows.iter().flat_map(|(start, end, verdicts)| {
+            verdicts.iter().map(move |v| {
                 let top: Vec<&str> = v.top_current.iter().map(|r| r.feature.as_str()).collect();
-                w.write_record([
+                vec![
                     crate::engine::window::iso(*start),
                     crate::engine::window::iso(*end),
                     v.label.clone(),
@@ -57,14 +53,11 @@ pub fn write(
                     v.status.to_string(),
                     v.reason.clone().unwrap_or_default(),
                     top.join(" "),
-                ])
-                .map_err(csv_error)?;
-            }
-        }
-        let bytes = w
-            .into_inner()
-            .map_err(|e| crate::Error::Output { path: p.clone(), source: std::io::Error::other(e.to_string()) })?;
-        write_atomic(&p, &bytes)?;
+                ]
+            })
+        });
+        let header = ["window_start", "window_end", "label", "ndcg", "threshold", "status", "reason", "top_features"];
+        crate::output::write_csv(&p, &header, rows)?;
         written.push(p);
     }
     Ok(written)

@@ -39,6 +39,21 @@ pub fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
     v
 }
 
+/// Writes a CSV file of `header` and `rows` to `path` ([`write_atomic`]).
+///
+/// # Errors
+/// [`Error::Output`] when it cannot be written.
+pub fn write_csv<I: IntoIterator<Item = Vec<String>>>(path: &Path, header: &[&str], rows: I) -> Result<()> {
+    let fail = |e: String| Error::Output { path: path.into(), source: std::io::Error::other(e) };
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(header).map_err(|e| fail(e.to_string()))?;
+    for r in rows {
+        w.write_record(&r).map_err(|e| fail(e.to_string()))?;
+    }
+    let bytes = w.into_inner().map_err(|e| fail(e.to_string()))?;
+    write_atomic(path, &bytes)
+}
+
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so that a
 /// reader never sees a half-written file. `-` writes to stdout.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {

@@ -142,17 +142,8 @@ impl Attributions {
     fn feed(&self, batch: &RecordBatch) -> std::result::Result<Part, String> {
         let n = self.columns.len();
         let mut part = Part { whole: vec![(0.0, 0); n], ..Part::default() };
-        let starts: Option<Vec<Option<i64>>> = match &self.window {
-            Some((column, w)) => match batch.schema().index_of(column) {
-                Ok(i) => Some(
-                    crate::engine::window::times_ms(column, batch.column(i))
-                        .map_err(|e| e.to_string())?
-                        .into_iter()
-                        .map(|t| t.map(|t| w.start(t)))
-                        .collect(),
-                ),
-                Err(_) => None,
-            },
+        let starts = match &self.window {
+            Some(w) => crate::engine::window::row_starts(batch, w).map_err(|e| e.to_string())?,
             None => None,
         };
         for (k, (column, _)) in self.columns.iter().enumerate() {

@@ -332,17 +332,8 @@ impl BiasTap {
             Some(Prediction::Label(n) | Prediction::Probability(n, _)) => values_of(batch, n)?,
             None => None,
         };
-        let starts: Option<Vec<Option<i64>>> = match &self.window {
-            Some((column, w)) => match batch.schema().index_of(column) {
-                Ok(i) => Some(
-                    crate::engine::window::times_ms(column, batch.column(i))
-                        .map_err(|e| e.to_string())?
-                        .into_iter()
-                        .map(|t| t.map(|t| w.start(t)))
-                        .collect(),
-                ),
-                Err(_) => None,
-            },
+        let starts = match &self.window {
+            Some(w) => crate::engine::window::row_starts(batch, w).map_err(|e| e.to_string())?,
             None => None,
         };
         for row in 0..batch.num_rows() {
