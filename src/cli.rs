@@ -213,9 +213,23 @@ pub struct MonitorArgs {
     /// folder's bias/analysis.json).
     #[arg(long, value_name = "FILE", requires = "bias_config")]
     pub bias_baseline: Option<PathBuf>,
+    /// When a bias metric violates: noise (farther from zero than its baseline value by more than
+    /// 3.29 standard errors of its estimate, so that a window of an unchanged process rarely
+    /// raises one) or clarify (farther from zero at all, as Clarify judges).
+    #[arg(long, value_enum, default_value_t = BiasRuleArg::Noise)]
+    pub bias_rule: BiasRuleArg,
     /// Shared flags.
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+/// When a bias metric violates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BiasRuleArg {
+    /// Beyond the metric's sampling noise.
+    Noise,
+    /// Clarify's rule: farther from zero at all.
+    Clarify,
 }
 
 /// Per-row feature attributions in the inputs.

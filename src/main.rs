@@ -234,7 +234,11 @@ fn run() -> anyhow::Result<u8> {
             let mut opts = options(common)?;
             opts.quality = quality.flags();
             opts.attributions = attributions.options();
-            opts.bias = bias_config.map(|config| driftscope::jobs::BiasOptions { config, baseline: None });
+            opts.bias = bias_config.map(|config| driftscope::jobs::BiasOptions {
+                config,
+                baseline: None,
+                rule: Default::default(),
+            });
             let out = stage_output(&mut opts, None)?;
             baseline(opts, &out)
         }
@@ -320,6 +324,7 @@ fn monitor_command(args: cli::MonitorArgs) -> anyhow::Result<u8> {
         attribution_baseline,
         bias_config,
         bias_baseline,
+        bias_rule,
         common,
     } = args;
     let mut opts = options(common)?;
@@ -327,7 +332,11 @@ fn monitor_command(args: cli::MonitorArgs) -> anyhow::Result<u8> {
     if !(attribution_threshold > 0.0 && attribution_threshold <= 1.0) {
         anyhow::bail!("--attribution-threshold: expected an nDCG in (0, 1], got {attribution_threshold}");
     }
-    opts.bias = bias_config.map(|config| driftscope::jobs::BiasOptions { config, baseline: bias_baseline });
+    let rule = match bias_rule {
+        cli::BiasRuleArg::Noise => driftscope::jobs::BiasRule::Noise,
+        cli::BiasRuleArg::Clarify => driftscope::jobs::BiasRule::Clarify,
+    };
+    opts.bias = bias_config.map(|config| driftscope::jobs::BiasOptions { config, baseline: bias_baseline, rule });
     opts.attributions = attributions.options().map(|a| driftscope::quality::attribution::AttributionOptions {
         threshold: attribution_threshold,
         baseline: attribution_baseline,

@@ -176,12 +176,11 @@ fn bias_drift_end_to_end() {
         compared += compare_entry(facet, &case[stage]);
     }
     assert!(compared >= 19, "{compared}");
-    let monitor = |input: &std::path::Path, out: &str, code: i32, windows: bool| {
+    let monitor = |input: &std::path::Path, out: &str, code: i32, flags: &[&str]| {
         let out = dir.path().join(out);
-        let w: &[&str] = if windows { &["--window", "1d", "--time-column", "event_time"] } else { &[] };
         driftscope()
             .args(["monitor", "-q"])
-            .args(w)
+            .args(flags)
             .arg("--bias-config")
             .arg(&config)
             .arg("-b")
@@ -193,18 +192,27 @@ fn bias_drift_end_to_end() {
             .code(code);
         out
     };
-    // The same rows: every metric equals its baseline value, none is farther from zero. (Per
-    // window, Clarify's rule flags the days whose metrics sampling noise moved outwards.)
-    let same = monitor(&rows, "same", 0, false);
+    // The same rows: every metric equals its baseline value, none is farther from zero. Per day,
+    // Clarify's rule flags the days whose metrics sampling noise moved outwards; the default
+    // rule, which allows for that noise, none.
+    let same = monitor(&rows, "same", 0, &[]);
     assert_eq!(json(&same.join("bias/constraint_violations.json"))["violations"], serde_json::json!([]));
-    let (biased, _) = case_files(dir.path(), case, Some(2));
-    let run = monitor(&biased, "biased", 1, true);
+    let daily = ["--window", "1d", "--time-column", "event_time"];
+    monitor(&rows, "same-daily", 0, &daily);
+    let clarify = monitor(&rows, "same-daily-clarify", 1, &[&daily[..], &["--bias-rule", "clarify"]].concat());
+    assert_eq!(json(&clarify.join("drift.json"))["bias"]["rule"], "clarify");
+    // The sensitive facet loses every positive label in the second half of the rows.
+    let (biased, _) = case_files(dir.path(), case, Some(1));
+    let run = monitor(&biased, "biased", 1, &daily);
     let v = json(&run.join("bias/constraint_violations.json"));
     let dpl = v["violations"].as_array().unwrap().iter().find(|v| v["metric_name"] == "DPL").expect("DPL moved");
     assert_eq!((dpl["facet"].as_str(), dpl["facet_value"].as_str()), (Some("gender"), Some("F")));
     assert_eq!(dpl["constraint_check_type"], "bias_drift_check");
     let windows = std::fs::read_to_string(run.join("bias/windows.csv")).unwrap();
-    assert!(windows.starts_with("window_start,window_end,facet,facet_value,metric,value,violation\n"), "{windows}");
+    assert!(
+        windows.starts_with("window_start,window_end,facet,facet_value,metric,value,standard_error,violation\n"),
+        "{windows}"
+    );
     let day2_dpl = windows.lines().find(|l| l.starts_with("2026-01-02") && l.contains(",DPL,")).unwrap();
     assert!(day2_dpl.ends_with(",true"), "{day2_dpl}");
     assert!(std::fs::read_to_string(run.join("report.html")).unwrap().contains("Bias drift"));

@@ -80,13 +80,28 @@ pub struct JobOptions {
     pub bias: Option<BiasOptions>,
 }
 
-/// Bias metrics: the configuration and, for `monitor`, where the baseline's metrics are.
+/// Bias metrics: the configuration and, for `monitor`, where the baseline's metrics are and
+/// the rule they are held to.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BiasOptions {
     /// Clarify's analysis configuration JSON.
     pub config: PathBuf,
     /// A Clarify bias `analysis.json` (default: the baseline folder's `bias/analysis.json`).
     pub baseline: Option<PathBuf>,
+    /// When a metric violates.
+    pub rule: BiasRule,
+}
+
+/// When a bias metric violates its baseline value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BiasRule {
+    /// Farther from zero than the baseline's value by more than
+    /// [`crate::judge::bias::NOISE_SIGMAS`] standard errors of its current estimate (the
+    /// default: a violation is a change beyond sampling noise).
+    #[default]
+    Noise,
+    /// Farther from zero than the baseline's value at all, as Clarify judges.
+    Clarify,
 }
 
 /// The default share of drifted features that makes a dataset drift (as Evidently's default).

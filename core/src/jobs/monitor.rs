@@ -585,20 +585,29 @@ impl BiasRun {
         windows: Option<&WindowOptions>,
         written: &mut Vec<PathBuf>,
     ) -> Result<crate::judge::bias::BiasReport> {
-        use crate::judge::bias::drift_violations;
+        use crate::judge::bias::{drift_violations, NOISE_SIGMAS};
         let counts = finish_bias(opts, &self.tap, resumed, good, &crate::backend::cpu::CpuBackend)?;
         let plan = self.tap.plan();
-        let current = crate::quality::bias::analysis(plan, &counts.whole);
-        let violations = drift_violations(&self.base, &current);
+        let noise_rule = opts.bias.as_ref().is_some_and(|b| b.rule == crate::jobs::BiasRule::Noise);
+        // Each split's metrics, their noise (under the noise-aware rule), and the violations.
+        let judge = |cells: &[crate::quality::bias::Cells]| {
+            let a = crate::quality::bias::analysis(plan, cells);
+            let noise = if noise_rule { crate::quality::bias::noise(plan, cells) } else { Default::default() };
+            let allowance = |f: &str, v: &str, m: &str| {
+                noise.get(&(f.to_string(), v.to_string(), m.to_string())).map_or(0.0, |se| NOISE_SIGMAS * se)
+            };
+            let v = drift_violations(&self.base, &a, &allowance);
+            (a, v, noise)
+        };
+        let (current, violations, _) = judge(&counts.whole);
         let window = quality_window(windows).map(|w| w.1);
         let per_window: Vec<crate::output::bias::WindowBias> = match window {
             Some(w) => counts
                 .windows
                 .iter()
                 .map(|(start, c)| {
-                    let a = crate::quality::bias::analysis(plan, c);
-                    let v = drift_violations(&self.base, &a);
-                    (*start, w.end(*start), a, v)
+                    let (a, v, noise) = judge(c);
+                    (*start, w.end(*start), a, v, noise)
                 })
                 .collect(),
             None => Vec::new(),
@@ -607,6 +616,7 @@ impl BiasRun {
         written.extend(crate::output::bias::write(&opts.output, &current, &violations, &per_window)?);
         Ok(crate::judge::bias::BiasReport {
             baseline: self.source.clone(),
+            rule: if noise_rule { format!("noise ({NOISE_SIGMAS} standard errors)") } else { "clarify".into() },
             current,
             violations,
             windows: window.map(|_| per_window.len()),

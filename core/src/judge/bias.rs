@@ -282,6 +282,118 @@ fn generalized_entropy(a: &Side, d: &Side) -> Figure {
     Ok((fneg * term(0.0) + right * term(1.0) + fpos * term(2.0)) / (n * 2.0))
 }
 
+/// Resamples drawn to estimate a metric's sampling noise ([`standard_errors`]).
+pub const NOISE_RESAMPLES: usize = 200;
+
+/// Standard errors past its baseline value a metric must be to violate, under driftscope's
+/// noise-aware rule: `Φ⁻¹(1 − 0.01/20)`, so that a window of an unchanged process, with its
+/// twenty or so metrics, raises a violation with probability at most about 1% (Bonferroni).
+pub const NOISE_SIGMAS: f64 = 3.29;
+
+/// A draw of `Binomial(n, p)`: the normal approximation (rounded, clamped) when
+/// `n·p·(1 − p)` is above 25, else by inversion.
+fn binomial(n: u64, p: f64, state: &mut u64) -> u64 {
+    if n == 0 || p <= 0.0 {
+        return 0;
+    }
+    if p >= 1.0 {
+        return n;
+    }
+    let uniform = |s: &mut u64| ((crate::codec::splitmix64(s) >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
+    let var = n as f64 * p * (1.0 - p);
+    if var > 25.0 {
+        let (u1, u2) = (uniform(state), uniform(state));
+        let z = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
+        return (n as f64 * p + var.sqrt() * z).round().clamp(0.0, n as f64) as u64;
+    }
+    // Inversion from the mode's side with fewer terms: count failures when p > ½.
+    let (q, flip) = if p > 0.5 { (1.0 - p, true) } else { (p, false) };
+    let u = uniform(state);
+    let ratio = q / (1.0 - q);
+    let mut pk = (1.0 - q).powf(n as f64);
+    let mut cdf = pk;
+    let mut k = 0u64;
+    while u > cdf && k < n {
+        pk *= ratio * (n - k) as f64 / (k + 1) as f64;
+        k += 1;
+        cdf += pk;
+        if pk < 1e-300 && cdf < u {
+            break;
+        }
+    }
+    if flip {
+        n - k
+    } else {
+        k
+    }
+}
+
+/// Multinomial counts of `n` over cells of the given counts (sequential binomials).
+fn multinomial(n: u64, cells: &[u64], state: &mut u64) -> Vec<u64> {
+    let total: u64 = cells.iter().sum();
+    let (mut left_n, mut left_total) = (n, total);
+    let mut out = Vec::with_capacity(cells.len());
+    for &c in cells {
+        let draw = if left_total == 0 { 0 } else { binomial(left_n, c as f64 / left_total as f64, state) };
+        out.push(draw);
+        left_n -= draw;
+        left_total -= c;
+    }
+    out
+}
+
+/// The counts drawn again from their own proportions: the rows over the two sides, each side's
+/// rows over its cells (true and false positives and negatives), and each group's sensitive
+/// shares of its positives and negatives, their totals kept.
+fn resample(c: &FacetCounts, state: &mut u64) -> FacetCounts {
+    let sizes = multinomial(c.a.n + c.d.n, &[c.a.n, c.d.n], state);
+    let side = |s: &Side, n: u64, state: &mut u64| {
+        let (tp, fp, fn_, tn) = if c.predicted { (s.tp, s.fp(), s.fn_(), s.tn()) } else { (s.pos, 0, 0, s.neg()) };
+        let d = multinomial(n, &[tp, fp, fn_, tn], state);
+        if c.predicted {
+            Side { n, pos: d[0] + d[2], pred: d[0] + d[1], tp: d[0] }
+        } else {
+            Side { n, pos: d[0], pred: 0, tp: 0 }
+        }
+    };
+    let (a, d) = (side(&c.a, sizes[0], state), side(&c.d, sizes[1], state));
+    let mut out = FacetCounts { a, d, groups: c.groups.clone(), predicted: c.predicted };
+    for g in out.groups.values_mut() {
+        for k in &mut g.kinds {
+            k.1 = if k.0 == 0 { 0 } else { binomial(k.0, k.1 as f64 / k.0 as f64, state) };
+            k.3 = if k.2 == 0 { 0 } else { binomial(k.2, k.3 as f64 / k.2 as f64, state) };
+        }
+    }
+    out
+}
+
+/// Each metric's sampling noise: the standard deviation of its values over
+/// [`NOISE_RESAMPLES`] parametric resamples of the counts (seeded by the counts, so the same
+/// counts give the same figures). Metrics without finite values in enough resamples are left
+/// out.
+pub fn standard_errors(c: &FacetCounts) -> BTreeMap<&'static str, f64> {
+    let mut state =
+        crate::codec::mix64(c.a.n ^ c.d.n.rotate_left(17) ^ c.a.pos.rotate_left(31) ^ c.d.pos.rotate_left(47));
+    let mut values: BTreeMap<&'static str, Vec<f64>> = BTreeMap::new();
+    for _ in 0..NOISE_RESAMPLES {
+        for (k, v) in metrics(&resample(c, &mut state)) {
+            match v {
+                Ok(x) if x.is_finite() => values.entry(k).or_default().push(x),
+                _ => {}
+            }
+        }
+    }
+    values
+        .into_iter()
+        .filter(|(_, v)| v.len() * 2 >= NOISE_RESAMPLES)
+        .map(|(k, v)| {
+            let mean = v.iter().sum::<f64>() / v.len() as f64;
+            let var = v.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (v.len() - 1) as f64;
+            (k, var.sqrt())
+        })
+        .collect()
+}
+
 /// A metric's description, as Clarify writes it beside the name.
 pub fn description(name: &str) -> &'static str {
     match name {
@@ -423,6 +535,8 @@ fn split_key(v: &str) -> String {
 pub struct BiasReport {
     /// Where the baseline's metrics came from.
     pub baseline: String,
+    /// The rule: Clarify's, or driftscope's noise-aware one.
+    pub rule: String,
     /// The run's metrics (also `bias/analysis.json`).
     pub current: BiasAnalysis,
     /// The run's violations.
@@ -458,15 +572,19 @@ pub struct BiasViolation {
 }
 
 /// The violations of `current` against `baseline`: a metric farther from zero than its baseline
-/// value, as Clarify's bias drift monitor judges (metrics either side could not compute are
-/// not judged).
-pub fn drift_violations(baseline: &BiasAnalysis, current: &BiasAnalysis) -> Vec<BiasViolation> {
+/// value by more than `allowance(facet, value, metric)` (0 for Clarify's rule), as Clarify's bias
+/// drift monitor judges (metrics either side could not compute are not judged).
+pub fn drift_violations(
+    baseline: &BiasAnalysis,
+    current: &BiasAnalysis,
+    allowance: &dyn Fn(&str, &str, &str) -> f64,
+) -> Vec<BiasViolation> {
     let now: BTreeMap<(&str, String, &str), f64> =
         current.entries().filter_map(|(f, v, m)| m.number().map(|x| ((f, split_key(v), m.name.as_str()), x))).collect();
     let mut out = Vec::new();
     for (f, v, m) in baseline.entries() {
         let (Some(limit), Some(&x)) = (m.number(), now.get(&(f, split_key(v), m.name.as_str()))) else { continue };
-        if x.abs() > limit.abs() {
+        if x.abs() > limit.abs() + allowance(f, v, &m.name) {
             out.push(BiasViolation {
                 facet: f.to_string(),
                 facet_value: v.to_string(),
@@ -516,6 +634,82 @@ mod tests {
         rest.a.tp -= 1;
         rest.merge(&half);
         assert_eq!(rest, c);
+    }
+
+    /// Rows of a process: the sensitive facet a share `d_share`, positive labels at `pa`/`pd`,
+    /// predictions wrong one time in ten.
+    fn sample(n: u64, d_share: f64, (pa, pd): (f64, f64), state: &mut u64) -> FacetCounts {
+        let mut c = FacetCounts::new(true);
+        let mut u = || (crate::codec::splitmix64(state) >> 11) as f64 / (1u64 << 53) as f64;
+        for _ in 0..n {
+            let d = u() < d_share;
+            let label = u() < if d { pd } else { pa };
+            let pred = if u() < 0.1 { !label } else { label };
+            c.add(d, label, Some(pred), None);
+        }
+        c
+    }
+
+    fn analysis_of(c: &FacetCounts) -> BiasAnalysis {
+        let entry = FacetEntry {
+            value_or_threshold: "d".into(),
+            metrics: metrics(c).iter().map(|(k, v)| MetricEntry::of(k, v)).collect(),
+        };
+        let stage = StageMetrics {
+            label: "y".into(),
+            label_value_or_threshold: "1".into(),
+            facets: BTreeMap::from([("f".to_string(), vec![entry])]),
+        };
+        BiasAnalysis {
+            version: "1.0".into(),
+            pre_training_bias_metrics: None,
+            post_training_bias_metrics: Some(stage),
+            extra: BTreeMap::new(),
+        }
+    }
+
+    /// The bootstrap's noise of DPL is the binomial standard error of a difference of shares.
+    #[test]
+    fn noise_of_dpl_is_the_binomial_standard_error() {
+        let mut state = 7;
+        let c = sample(4000, 0.4, (0.3, 0.2), &mut state);
+        let se = standard_errors(&c)["DPL"];
+        let (na, nd) = (c.a.n as f64, c.d.n as f64);
+        let (qa, qd) = (c.a.pos as f64 / na, c.d.pos as f64 / nd);
+        let want = (qa * (1.0 - qa) / na + qd * (1.0 - qd) / nd).sqrt();
+        assert!((se / want - 1.0).abs() < 0.15, "bootstrap {se}, binomial {want}");
+    }
+
+    /// Simulation: 300 windows of 1,000 rows of the baseline's own process. Clarify's rule
+    /// flags most of them; the noise-aware rule at most a few percent. A real change (the
+    /// sensitive facet's positive rate halved) is flagged by both.
+    #[test]
+    fn the_noise_rule_holds_its_false_alarms_and_finds_a_change() {
+        let mut state = 11;
+        let base = analysis_of(&sample(200_000, 0.4, (0.3, 0.2), &mut state));
+        let mut by_metric: BTreeMap<String, usize> = BTreeMap::new();
+        let (mut clarify, mut noise) = (0, 0);
+        let windows = 300;
+        for _ in 0..windows {
+            let c = sample(1000, 0.4, (0.3, 0.2), &mut state);
+            let a = analysis_of(&c);
+            let se = standard_errors(&c);
+            clarify += usize::from(!drift_violations(&base, &a, &|_, _, _| 0.0).is_empty());
+            let allowance = |_: &str, _: &str, m: &str| se.get(m).map_or(0.0, |s| NOISE_SIGMAS * s);
+            let v = drift_violations(&base, &a, &allowance);
+            for x in &v {
+                *by_metric.entry(x.metric_name.clone()).or_default() += 1;
+            }
+            noise += usize::from(!v.is_empty());
+        }
+        eprintln!("windows with a violation: Clarify's rule {clarify}, noise-aware {noise} of {windows}; by metric {by_metric:?}");
+        assert!(clarify > windows / 2, "Clarify's rule: {clarify} of {windows} windows");
+        assert!(noise * 100 <= windows * 4, "noise-aware rule: {noise} of {windows} windows ({by_metric:?})");
+        let changed = sample(1000, 0.4, (0.3, 0.1), &mut state);
+        let se = standard_errors(&changed);
+        let allowance = |_: &str, _: &str, m: &str| se.get(m).map_or(0.0, |s| NOISE_SIGMAS * s);
+        let v = drift_violations(&base, &analysis_of(&changed), &allowance);
+        assert!(v.iter().any(|v| v.metric_name == "DPL"), "{v:?}");
     }
 
     #[test]

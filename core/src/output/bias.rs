@@ -20,8 +20,10 @@ pub struct Violations<'a> {
     pub violations: &'a [BiasViolation],
 }
 
-/// One window's analysis and violations: start and end (ms).
-pub type WindowBias = (i64, i64, BiasAnalysis, Vec<BiasViolation>);
+/// One window's analysis, violations and each metric's sampling noise (empty under Clarify's
+/// rule), by (facet, value, metric): start and end (ms).
+pub type WindowBias =
+    (i64, i64, BiasAnalysis, Vec<BiasViolation>, std::collections::BTreeMap<(String, String, String), f64>);
 
 /// Writes a baseline's `bias/analysis.json`; returns its path.
 ///
@@ -49,8 +51,9 @@ pub fn write(
     written.push(p);
     if !windows.is_empty() {
         let p = dir.join(FOLDER).join("windows.csv");
-        let rows = windows.iter().flat_map(|(start, end, analysis, violations)| {
+        let rows = windows.iter().flat_map(|(start, end, analysis, violations, noise)| {
             analysis.entries().map(move |(facet, value, m)| {
+                let se = noise.get(&(facet.to_string(), value.to_string(), m.name.clone()));
                 let violated =
                     violations.iter().any(|v| v.facet == facet && v.facet_value == value && v.metric_name == m.name);
                 let shown = m.value.as_ref().map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string));
@@ -61,11 +64,13 @@ pub fn write(
                     value.to_string(),
                     m.name.clone(),
                     shown.unwrap_or_default(),
+                    se.map(|x| x.to_string()).unwrap_or_default(),
                     violated.to_string(),
                 ]
             })
         });
-        let header = ["window_start", "window_end", "facet", "facet_value", "metric", "value", "violation"];
+        let header =
+            ["window_start", "window_end", "facet", "facet_value", "metric", "value", "standard_error", "violation"];
         crate::output::write_csv(&p, &header, rows)?;
         written.push(p);
     }

@@ -470,6 +470,36 @@ impl Tap for BiasTap {
     }
 }
 
+/// Each facet split of `counts`: (facet, value or threshold text, counts); a facet reported by
+/// value gives one per value.
+fn splits(plan: &BiasPlan, counts: &[Cells]) -> Vec<(String, String, FacetCounts)> {
+    let post = plan.post_training();
+    let mut out = Vec::new();
+    for ((name, split), cells) in plan.facets.iter().zip(counts) {
+        match split {
+            Split::EachValue => {
+                out.extend(cells.keys().map(|v| (name.clone(), v.clone(), one_vs_rest(cells, v, post))));
+            }
+            _ => {
+                out.push((name.clone(), split.text(), cells.get("").cloned().unwrap_or_else(|| FacetCounts::new(post))))
+            }
+        }
+    }
+    out
+}
+
+/// The sampling noise of every metric of `counts` ([`crate::judge::bias::standard_errors`]), by
+/// (facet, value or threshold, metric).
+pub fn noise(plan: &BiasPlan, counts: &[Cells]) -> BTreeMap<(String, String, String), f64> {
+    let mut out = BTreeMap::new();
+    for (facet, text, c) in splits(plan, counts) {
+        for (metric, se) in crate::judge::bias::standard_errors(&c) {
+            out.insert((facet.clone(), text.clone(), metric.to_string()), se);
+        }
+    }
+    out
+}
+
 /// Clarify's bias `analysis.json` of `counts` (one entry per facet of `plan`; a facet reported
 /// by value, one per value).
 pub fn analysis(plan: &BiasPlan, counts: &[Cells]) -> crate::judge::bias::BiasAnalysis {
@@ -477,22 +507,15 @@ pub fn analysis(plan: &BiasPlan, counts: &[Cells]) -> crate::judge::bias::BiasAn
     let stage = |pre: bool| StageMetrics {
         label: plan.label.0.clone(),
         label_value_or_threshold: plan.label.1.text(),
-        facets: plan.facets.iter().zip(counts).fold(
+        facets: splits(plan, counts).into_iter().fold(
             BTreeMap::new(),
-            |mut m: BTreeMap<String, Vec<FacetEntry>>, ((name, split), cells)| {
-                let post = plan.post_training();
-                let splits: Vec<(String, FacetCounts)> = match split {
-                    Split::EachValue => cells.keys().map(|v| (v.clone(), one_vs_rest(cells, v, post))).collect(),
-                    _ => vec![(split.text(), cells.get("").cloned().unwrap_or_else(|| FacetCounts::new(post)))],
-                };
-                for (text, c) in splits {
-                    let entries = metrics(&c)
-                        .iter()
-                        .filter(|(k, _)| PRE_TRAINING.contains(k) == pre)
-                        .map(|(k, v)| MetricEntry::of(k, v))
-                        .collect();
-                    m.entry(name.clone()).or_default().push(FacetEntry { value_or_threshold: text, metrics: entries });
-                }
+            |mut m: BTreeMap<String, Vec<FacetEntry>>, (name, text, c)| {
+                let entries = metrics(&c)
+                    .iter()
+                    .filter(|(k, _)| PRE_TRAINING.contains(k) == pre)
+                    .map(|(k, v)| MetricEntry::of(k, v))
+                    .collect();
+                m.entry(name).or_default().push(FacetEntry { value_or_threshold: text, metrics: entries });
                 m
             },
         ),

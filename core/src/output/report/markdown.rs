@@ -28,8 +28,9 @@ pub fn render(r: &MonitorReport) -> String {
 /// Bias drift: the metrics past their baseline values, and the windows.
 fn bias(o: &mut String, b: &crate::judge::bias::BiasReport) {
     o.push_str(&format!(
-        "\n### Bias drift\n\n{} metrics farther from zero than in the baseline (bias/constraint_violations.json).\n",
-        b.violations.len()
+        "\n### Bias drift\n\n{} metrics farther from zero than in the baseline (rule: {}; bias/constraint_violations.json).\n",
+        b.violations.len(),
+        b.rule
     ));
     if !b.violations.is_empty() {
         o.push_str("\n| facet | value | metric | what |\n|---|---|---|---|\n");
