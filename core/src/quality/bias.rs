@@ -345,7 +345,10 @@ impl BiasTap {
                 (Some(Prediction::Label(_)), Some(p)) => {
                     p.text[row].as_ref().map(|t| self.plan.label.1.positive(Some(t), p.number[row]))
                 }
-                (Some(Prediction::Probability(_, t)), Some(p)) => p.number[row].map(|x| x > *t),
+                // A probability that is not a finite number is no prediction.
+                (Some(Prediction::Probability(_, t)), Some(p)) => {
+                    p.number[row].filter(|x| x.is_finite()).map(|x| x > *t)
+                }
                 _ => None,
             };
             if self.plan.post_training() && pred.is_none() {
