@@ -22,6 +22,10 @@ pub trait Tap: Sync {
     /// File `fi` is left out of the run (a row group failed): the tap forgets what it took from
     /// it.
     fn drop_file(&self, fi: usize);
+    /// Forgets everything fed so far, before the files are fed again (a pass that resumed from a
+    /// checkpoint did not feed the files it took from it). A tap that is never fed again need
+    /// not forget.
+    fn reset(&self) {}
 }
 
 /// Several taps fed by one pass: each sees every batch, with the columns all of them asked for.
@@ -42,5 +46,8 @@ impl Tap for Taps<'_> {
     }
     fn drop_file(&self, fi: usize) {
         self.0.iter().for_each(|t| t.drop_file(fi));
+    }
+    fn reset(&self) {
+        self.0.iter().for_each(|t| t.reset());
     }
 }

@@ -10,8 +10,8 @@ use crate::quality::join::QualityOutcome;
 use crate::source::scan::Skipped;
 
 use super::{
-    attribution_tap, bias_tap, finish_attributions, finish_bias, ground_truth, joined_taps, no_input, profile_pass,
-    profiled_columns, quality_flags, scan_inputs, scoring, strict_check, JobOptions,
+    attribution_tap, bias_tap, finish_tap, ground_truth, joined_taps, no_input, profile_pass, profiled_columns,
+    quality_flags, scan_inputs, scoring, strict_check, JobOptions,
 };
 use crate::engine::auto::choose_backend;
 use crate::output::folder::{check_output, Job, OutputGuard};
@@ -83,7 +83,7 @@ fn clarify_baselines(
     let analysis = attributions.map(|tap| baseline_analysis(opts, tap, resumed, good, backend)).transpose()?;
     let bias = match bias {
         Some(tap) => {
-            let counts = finish_bias(opts, tap, resumed, good, backend)?;
+            let counts = finish_tap(opts, (tap, &|| tap.finish()), resumed, good, backend)?;
             Some(crate::quality::bias::analysis(tap.plan(), &counts.whole))
         }
         None => None,
@@ -99,7 +99,7 @@ fn baseline_analysis(
     good: &[crate::source::scan::ScannedFile],
     backend: &dyn crate::backend::Backend,
 ) -> Result<crate::judge::attribution::Analysis> {
-    let globals = finish_attributions(opts, tap, resumed, good, backend)?;
+    let globals = finish_tap(opts, (tap, &|| tap.finish()), resumed, good, backend)?;
     let a = opts.attributions.as_ref().expect("a tap is made only when attributions are asked for");
     if globals.whole.is_empty() {
         return Err(crate::error::invalid(

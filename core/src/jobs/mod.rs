@@ -303,54 +303,27 @@ fn quality_flags(opts: &JobOptions) -> crate::quality::run::QualityFlags {
     }
 }
 
-/// Feeds `tap` alone from the `kept` files, when the pass did not see them all (`resumed`
-/// files came from a checkpoint); `reset` forgets what the pass fed it first.
-fn reread_if_resumed(
+/// Feeds `tap` alone from the `kept` files when the pass did not see them all (`resumed` files
+/// came from a checkpoint), after it forgets what the pass fed it; then its result.
+fn finish_tap<T>(
     opts: &JobOptions,
-    (tap, reset): (&dyn crate::engine::Tap, &dyn Fn()),
+    (tap, finish): (&dyn crate::engine::Tap, &dyn Fn() -> Result<T>),
     resumed: usize,
     kept: &[ScannedFile],
     backend: &dyn Backend,
-) -> Result<()> {
-    if resumed == 0 {
-        return Ok(());
+) -> Result<T> {
+    if resumed > 0 {
+        tap.reset();
+        let plan = ProfilePlan { columns: Some(Vec::new()), ..Default::default() };
+        let pb = Progress::rows(opts.progress, kept.iter().map(|f| f.rows).sum(), "reading again");
+        let req = Request { plan: &plan, backend, progress: &pb, tap: Some(tap) };
+        let out = profile_files(kept, &req, None)?;
+        pb.finish();
+        if let Some(sk) = out.skipped.first() {
+            return Err(Error::input(&sk.path, sk.error.clone()));
+        }
     }
-    reset();
-    let plan = ProfilePlan { columns: Some(Vec::new()), ..Default::default() };
-    let pb = Progress::rows(opts.progress, kept.iter().map(|f| f.rows).sum(), "reading again");
-    let req = Request { plan: &plan, backend, progress: &pb, tap: Some(tap) };
-    let out = profile_files(kept, &req, None)?;
-    pb.finish();
-    match out.skipped.first() {
-        Some(sk) => Err(Error::input(&sk.path, sk.error.clone())),
-        None => Ok(()),
-    }
-}
-
-/// The global attributions of a pass's tap, read again from the `kept` files alone when the
-/// pass did not see them all (files taken from a checkpoint).
-fn finish_attributions(
-    opts: &JobOptions,
-    tap: &crate::quality::attribution::Attributions,
-    resumed: usize,
-    kept: &[ScannedFile],
-    backend: &dyn Backend,
-) -> Result<crate::quality::attribution::Globals> {
-    reread_if_resumed(opts, (tap, &|| tap.reset()), resumed, kept, backend)?;
-    tap.finish()
-}
-
-/// The bias counts of a pass's tap, read again from the `kept` files alone when the pass did
-/// not see them all.
-fn finish_bias(
-    opts: &JobOptions,
-    tap: &crate::quality::bias::BiasTap,
-    resumed: usize,
-    kept: &[ScannedFile],
-    backend: &dyn Backend,
-) -> Result<crate::quality::bias::BiasCounts> {
-    reread_if_resumed(opts, (tap, &|| tap.reset()), resumed, kept, backend)?;
-    tap.finish()
+    finish()
 }
 
 /// One pass over `files`: a progress bar labelled `label`, a checkpoint named `pass` that the

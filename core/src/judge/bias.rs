@@ -103,7 +103,11 @@ impl FacetCounts {
         let p = predicted.filter(|_| self.predicted);
         if sensitive { &mut self.d } else { &mut self.a }.add(label, p);
         if let Some(g) = group {
-            let e = self.groups.entry(g.to_string()).or_default();
+            // The group's entry found without a new string for every row.
+            if !self.groups.contains_key(g) {
+                self.groups.insert(g.to_string(), Group::default());
+            }
+            let e = self.groups.get_mut(g).expect("inserted above");
             e.n += 1;
             for (k, v) in [Some(label), p].into_iter().enumerate() {
                 let Some(v) = v else { continue };

@@ -134,11 +134,6 @@ impl Attributions {
         self.columns.iter().map(|c| c.0.clone()).collect()
     }
 
-    /// Forgets what was fed (before a pass that reads every file again).
-    pub fn reset(&self) {
-        self.units.lock().expect("attribution lock").clear();
-    }
-
     fn feed(&self, batch: &RecordBatch) -> std::result::Result<Part, String> {
         let n = self.columns.len();
         let mut part = Part { whole: vec![(0.0, 0); n], ..Part::default() };
@@ -220,5 +215,9 @@ impl Tap for Attributions {
 
     fn drop_file(&self, fi: usize) {
         self.units.lock().expect("attribution lock").retain(|(f, _), _| *f != fi);
+    }
+
+    fn reset(&self) {
+        self.units.lock().expect("attribution lock").clear();
     }
 }

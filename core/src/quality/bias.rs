@@ -76,8 +76,8 @@ pub struct Predictor {
 pub enum Split {
     /// Values above the threshold.
     Above(f64),
-    /// These values.
-    Values(Vec<String>),
+    /// These values, each with the number it reads as (when it does).
+    Values(Vec<(String, Option<f64>)>),
     /// Each value against the rest, one report per value (a facet without
     /// `value_or_threshold`, as Clarify reads one).
     EachValue,
@@ -101,30 +101,38 @@ impl Split {
                 return Ok(Split::Above(x));
             }
         }
-        Ok(Split::Values(values.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string)).collect()))
+        let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_string);
+        Ok(Split::Values(values.iter().map(|v| (text(v), number(v))).collect()))
     }
 
     /// The text Clarify writes for the split (`value_or_threshold`).
     pub fn text(&self) -> String {
         match self {
             Split::Above(x) => format!("({x}, ∞)"),
-            Split::Values(v) => v.join(","),
+            Split::Values(v) => v.iter().map(|(w, _)| w.as_str()).collect::<Vec<_>>().join(","),
             Split::EachValue => String::new(),
         }
     }
 
+    /// Whether a row is on the positive (sensitive) side: its text is one of the values, or
+    /// its number (the column's, or its text read as one) equals one's or is above the
+    /// threshold.
     fn positive(&self, text: Option<&str>, number: Option<f64>) -> bool {
         match self {
             Split::EachValue => true,
             Split::Above(t) => number.is_some_and(|x| x > *t),
-            Split::Values(v) => v.iter().any(|w| {
-                Some(w.as_str()) == text
-                    || (w.parse::<f64>().ok().zip(number).is_some_and(|(a, b)| a == b)
-                        || w.parse::<f64>()
-                            .ok()
-                            .zip(text.and_then(|t| t.parse::<f64>().ok()))
-                            .is_some_and(|(a, b)| a == b))
-            }),
+            Split::Values(v) => {
+                v.iter().any(|(w, x)| Some(w.as_str()) == text || x.zip(number).is_some_and(|(a, b)| a == b))
+            }
+        }
+    }
+
+    /// Whether [`Split::positive`] reads the rows' numbers.
+    fn needs_numbers(&self) -> bool {
+        match self {
+            Split::EachValue => false,
+            Split::Above(_) => true,
+            Split::Values(v) => v.iter().any(|(_, x)| x.is_some()),
         }
     }
 }
@@ -237,27 +245,50 @@ impl BiasPlan {
     }
 }
 
-/// A column's values as text and as numbers.
+/// A column's values as text and, when the split reads them, as numbers (text read as a number
+/// where it is one).
 struct Values {
-    text: Vec<Option<String>>,
-    number: Vec<Option<f64>>,
+    text: Text,
+    number: Option<Vec<Option<f64>>>,
 }
 
-fn values_of(batch: &RecordBatch, name: &str) -> std::result::Result<Option<Values>, String> {
+/// The text of a column's rows: the batch's own array cast to text, or late labels by id.
+enum Text {
+    Array(arrow_array::StringArray),
+    Owned(Vec<Option<String>>),
+}
+
+impl Values {
+    fn text(&self, row: usize) -> Option<&str> {
+        match &self.text {
+            Text::Array(a) => a.is_valid(row).then(|| a.value(row)),
+            Text::Owned(v) => v[row].as_deref(),
+        }
+    }
+    fn number(&self, row: usize) -> Option<f64> {
+        self.number.as_ref().and_then(|n| n[row])
+    }
+}
+
+/// Column `name` of `batch` (`None` when the batch lacks it), with its numbers when `numbers`.
+fn values_of(batch: &RecordBatch, name: &str, numbers: bool) -> std::result::Result<Option<Values>, String> {
     let Ok(i) = batch.schema().index_of(name) else { return Ok(None) };
     let a = batch.column(i);
     let text =
         arrow_cast::cast(a, &DataType::Utf8).map_err(|e| format!("column '{name}': {}", crate::error::one_line(e)))?;
-    let text = text.as_any().downcast_ref::<arrow_array::StringArray>().expect("cast to text");
-    let number = arrow_cast::cast_with_options(
-        a,
-        &DataType::Float64,
-        &arrow_cast::CastOptions { safe: true, ..Default::default() },
-    )
-    .ok()
-    .and_then(|n| n.as_any().downcast_ref::<arrow_array::Float64Array>().map(|f| f.iter().collect()))
-    .unwrap_or_else(|| vec![None; a.len()]);
-    Ok(Some(Values { text: text.iter().map(|t| t.map(str::to_string)).collect(), number }))
+    let text = text.as_any().downcast_ref::<arrow_array::StringArray>().expect("cast to text").clone();
+    // Text is read as numbers by the cast itself (a value that is not one is null).
+    let number = numbers.then(|| {
+        arrow_cast::cast_with_options(
+            a,
+            &DataType::Float64,
+            &arrow_cast::CastOptions { safe: true, ..Default::default() },
+        )
+        .ok()
+        .and_then(|n| n.as_any().downcast_ref::<arrow_array::Float64Array>().map(|f| f.iter().collect()))
+        .unwrap_or_else(|| vec![None; a.len()])
+    });
+    Ok(Some(Values { text: Text::Array(text), number }))
 }
 
 /// Per facet: the whole run's counts and each window's.
@@ -311,25 +342,31 @@ impl BiasTap {
 
     /// Each row's label (text and number): the row's own, or the ground truth's by its id.
     fn labels(&self, file: &ScannedFile, batch: &RecordBatch) -> std::result::Result<Option<Values>, String> {
-        let Some(t) = &self.truth else { return values_of(batch, &self.plan.label.0) };
+        let numbers = self.plan.label.1.needs_numbers();
+        let Some(t) = &self.truth else { return values_of(batch, &self.plan.label.0, numbers) };
         let ids = crate::quality::join::row_ids(file, batch, t.id_column.as_deref()).map_err(|e| e.to_string())?;
         let text: Vec<Option<String>> =
             ids.iter().map(|id| id.as_ref().and_then(|id| t.labels.get(id)).cloned()).collect();
-        let number = text.iter().map(|t| t.as_ref().and_then(|t| t.parse().ok())).collect();
-        Ok(Some(Values { text, number }))
+        let number = numbers.then(|| text.iter().map(|t| t.as_ref().and_then(|t| t.trim().parse().ok())).collect());
+        Ok(Some(Values { text: Text::Owned(text), number }))
     }
 
     fn feed(&self, file: &ScannedFile, batch: &RecordBatch) -> std::result::Result<Part, String> {
         let mut part = Part { whole: self.empty(), ..Part::default() };
         let Some(label) = self.labels(file, batch)? else { return Ok(part) };
-        let facets: Vec<Option<Values>> =
-            self.plan.facets.iter().map(|f| values_of(batch, &f.0)).collect::<std::result::Result<_, _>>()?;
+        let facets: Vec<Option<Values>> = self
+            .plan
+            .facets
+            .iter()
+            .map(|(name, split)| values_of(batch, name, split.needs_numbers()))
+            .collect::<std::result::Result<_, _>>()?;
         let group = match &self.plan.group {
-            Some(g) => values_of(batch, g)?,
+            Some(g) => values_of(batch, g, false)?,
             None => None,
         };
         let predicted = match &self.plan.prediction {
-            Some(Prediction::Label(n) | Prediction::Probability(n, _)) => values_of(batch, n)?,
+            Some(Prediction::Label(n)) => values_of(batch, n, self.plan.label.1.needs_numbers())?,
+            Some(Prediction::Probability(n, _)) => values_of(batch, n, true)?,
             None => None,
         };
         let starts = match &self.window {
@@ -337,33 +374,35 @@ impl BiasTap {
             None => None,
         };
         for row in 0..batch.num_rows() {
-            if label.text[row].is_none() {
-                continue;
-            }
-            let positive = self.plan.label.1.positive(label.text[row].as_deref(), label.number[row]);
+            let Some(label_text) = label.text(row) else { continue };
+            let positive = self.plan.label.1.positive(Some(label_text), label.number(row));
             let pred = match (&self.plan.prediction, &predicted) {
                 (Some(Prediction::Label(_)), Some(p)) => {
-                    p.text[row].as_ref().map(|t| self.plan.label.1.positive(Some(t), p.number[row]))
+                    p.text(row).map(|t| self.plan.label.1.positive(Some(t), p.number(row)))
                 }
                 // A probability that is not a finite number is no prediction.
                 (Some(Prediction::Probability(_, t)), Some(p)) => {
-                    p.number[row].filter(|x| x.is_finite()).map(|x| x > *t)
+                    p.number(row).filter(|x| x.is_finite()).map(|x| x > *t)
                 }
                 _ => None,
             };
             if self.plan.post_training() && pred.is_none() {
                 continue;
             }
-            let g = group.as_ref().and_then(|g| g.text[row].as_deref());
+            let g = group.as_ref().and_then(|g| g.text(row));
             let window = starts.as_ref().and_then(|s| s[row]);
             let post = self.plan.post_training();
             for (k, (f, (name, split))) in facets.iter().zip(&self.plan.facets).enumerate() {
                 let Some(f) = f else { continue };
-                let Some(text) = f.text[row].as_deref() else { continue };
-                let sensitive = split.positive(Some(text), f.number[row]);
-                let key = if *split == Split::EachValue { text } else { "" };
+                let Some(text) = f.text(row) else { continue };
+                let sensitive = split.positive(Some(text), f.number(row));
+                let key = if matches!(split, Split::EachValue) { text } else { "" };
                 let add = |cells: &mut Cells| {
-                    if !cells.contains_key(key) && cells.len() >= MAX_FACET_VALUES {
+                    if let Some(c) = cells.get_mut(key) {
+                        c.add(sensitive, positive, pred, g);
+                        return Ok(());
+                    }
+                    if cells.len() >= MAX_FACET_VALUES {
                         return Err(format!(
                             "facet '{name}' holds more than {MAX_FACET_VALUES} values: give its value_or_threshold"
                         ));
@@ -401,11 +440,6 @@ impl BiasTap {
             }
         }
         Ok(out)
-    }
-
-    /// Forgets what was fed (before a pass that reads every file again).
-    pub fn reset(&self) {
-        self.units.lock().expect("bias lock").clear();
     }
 }
 
@@ -448,7 +482,7 @@ impl Tap for BiasTap {
         let mut v = self.plan.columns();
         v.extend(self.window.as_ref().map(|w| w.0.clone()));
         if let Some(t) = &self.truth {
-            v.extend(crate::quality::join::id_columns_of(file, t.id_column.as_deref()));
+            v.extend(crate::quality::join::id_columns(file, t.id_column.as_deref()));
         }
         v
     }
@@ -470,6 +504,10 @@ impl Tap for BiasTap {
 
     fn drop_file(&self, fi: usize) {
         self.units.lock().expect("bias lock").retain(|(f, _), _| *f != fi);
+    }
+
+    fn reset(&self) {
+        self.units.lock().expect("bias lock").clear();
     }
 }
 

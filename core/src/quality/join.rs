@@ -185,7 +185,7 @@ fn id_at<'a>(ids: &'a [View], i: usize) -> Option<std::borrow::Cow<'a, str>> {
 }
 
 /// The id columns of a file: `--id-column` when given and present, else the capture ids it has.
-fn id_columns(file: &ScannedFile, id_column: Option<&str>) -> Vec<String> {
+pub fn id_columns(file: &ScannedFile, id_column: Option<&str>) -> Vec<String> {
     let names: Vec<&str> = file.schema().fields().iter().map(|f| f.name().as_str()).collect();
     match id_column {
         Some(c) if names.contains(&c) => vec![c.to_string()],
@@ -294,11 +294,6 @@ pub fn label_texts(
 pub fn row_ids(file: &ScannedFile, batch: &RecordBatch, id_column: Option<&str>) -> Result<Vec<Option<String>>> {
     let ids = id_views(batch, &id_columns(file, id_column)).map_err(|e| Error::input(&file.path, e))?;
     Ok((0..batch.num_rows()).map(|i| id_at(&ids, i).map(|c| c.into_owned())).collect())
-}
-
-/// The id columns of a capture file the bias join reads.
-pub fn id_columns_of(file: &ScannedFile, id_column: Option<&str>) -> Vec<String> {
-    id_columns(file, id_column)
 }
 
 /// The label table's hasher, for callers of [`label_texts`].
