@@ -248,7 +248,7 @@ impl ProfileSet {
             for c in &mut p.columns {
                 let edges = whole.column(&c.name).and_then(|w| w.histogram.as_ref()).map(|h| h.edges.clone());
                 if let (Some(h), Some(e)) = (c.histogram.as_mut(), edges) {
-                    if h.edges.is_empty() && h.counts.len() == e.len() + 1 {
+                    if h.edges.is_empty() && h.bins() == e.len() + 1 {
                         h.edges = e;
                     }
                 }

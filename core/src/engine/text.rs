@@ -100,7 +100,7 @@ pub(super) fn apply_column(col: &mut ColumnProfile, array: &ArrayRef, fold: Colu
 
 fn numeric(col: &mut ColumnProfile, f: NumericFold, t: &DataType, detail: Detail) {
     if let (Some(h), Some(bins)) = (&mut col.histogram, &f.bins) {
-        h.counts.iter_mut().zip(bins).for_each(|(a, b)| *a += b);
+        h.add_counts(bins);
     }
     if detail == Detail::HistogramOnly {
         return;
@@ -238,7 +238,8 @@ impl<'c> TextFold<'c> {
                 self.numbers.push((v, count));
             }
             if let Some(h) = &mut col.histogram {
-                h.counts[Histogram::bin(&h.edges, v)] += count;
+                let bin = Histogram::bin(&h.edges, v);
+                h.add(bin, count);
             }
         }
     }
@@ -307,7 +308,7 @@ mod tests {
         assert_eq!((c.rows, c.missing, c.nan, c.pos_inf, c.neg_inf), (6, 1, 1, 1, 1));
         assert_eq!(c.moments.mean(), Some(2.0));
         assert_eq!(c.types.fractional, 5);
-        assert_eq!(c.histogram.unwrap().counts, vec![1, 1]);
+        assert_eq!(c.histogram.unwrap().counts(), vec![1, 1]);
     }
 
     #[test]

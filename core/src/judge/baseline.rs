@@ -329,7 +329,7 @@ impl Reference {
                 Some(h) if h.total() > 0 => Reference::Numeric {
                     discrete: per_value(&col.kll, col.moments.min.zip(col.moments.max), &h.edges),
                     edges: h.edges.to_vec(),
-                    weights: h.counts.iter().map(|&c| c as f64).collect(),
+                    weights: h.iter().map(|c| c as f64).collect(),
                     min: col.moments.min,
                     max: col.moments.max,
                     std_dev: col.moments.std_dev(),

@@ -39,7 +39,7 @@ fn negatives(col: &crate::profile::ColumnProfile) -> u64 {
     if !col.kll.is_empty() {
         return col.kll.weight_below(0.0);
     }
-    col.histogram.as_ref().map_or(0, |h| h.counts[..h.edges.partition_point(|&e| e <= 0.0)].iter().sum())
+    col.histogram.as_ref().map_or(0, |h| h.iter().take(h.edges.partition_point(|&e| e <= 0.0)).sum())
 }
 
 /// Evaluates every constraint. Features appear in the baseline's order, then extra columns.
@@ -229,7 +229,7 @@ mod tests {
         x.moments.n = rows;
         x.moments.min = Some(if odd > 0 { -1.0 } else { 0.0 });
         x.moments.max = Some(1.0);
-        x.histogram = Some(Histogram { edges: vec![0.0, 1.0].into(), counts: vec![odd, rows - odd, 0] });
+        x.histogram = Some(Histogram::from_counts(vec![0.0, 1.0], vec![odd, rows - odd, 0]));
         DatasetProfile { rows, columns: vec![t, c, x], ..Default::default() }
     }
 
@@ -279,12 +279,12 @@ mod tests {
     #[test]
     fn negatives_of_a_light_profile_come_from_the_histogram() {
         let mut c = ColumnProfile::new("x", "Float64", Role::Feature);
-        c.histogram = Some(Histogram { edges: vec![-1.0, 0.0, 1.0].into(), counts: vec![3, 4, 5, 6] });
+        c.histogram = Some(Histogram::from_counts(vec![-1.0, 0.0, 1.0], vec![3, 4, 5, 6]));
         // (-∞, -1) and [-1, 0) are below zero.
         assert_eq!(negatives(&c), 7);
-        c.histogram = Some(Histogram { edges: vec![0.0, 2.0].into(), counts: vec![2, 9, 1] });
+        c.histogram = Some(Histogram::from_counts(vec![0.0, 2.0], vec![2, 9, 1]));
         assert_eq!(negatives(&c), 2);
-        c.histogram = Some(Histogram { edges: vec![0.5, 2.0].into(), counts: vec![2, 9, 1] });
+        c.histogram = Some(Histogram::from_counts(vec![0.5, 2.0], vec![2, 9, 1]));
         assert_eq!(negatives(&c), 0, "no edge at or under zero: nothing known to be negative");
         // With a sketch, the sketch counts.
         c.kll.update_sorted(&[-3.0, -2.0, 5.0]);

@@ -287,7 +287,7 @@ fn judge_numeric(name: &str, cfg: &EffectiveConfig, r: &Reference, cur: &ColumnP
     let Some(h) = cur.histogram.as_ref().filter(|h| h.edges[..] == edges[..]) else {
         return FeatureDrift::skipped(name, "current values are not numeric");
     };
-    let counts: Vec<f64> = h.counts.iter().map(|&c| c as f64).collect();
+    let counts: Vec<f64> = h.iter().map(|c| c as f64).collect();
     let spread = compare::Spread {
         span: (
             min.unwrap_or(f64::INFINITY).min(cur.moments.min.unwrap_or(f64::INFINITY)),

@@ -81,6 +81,65 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Writes every `(path, bytes)` of `files`, each whole or not at all, with one flush to disk
+/// for them all: each file's bytes go to a temporary file beside it (in parallel), the file
+/// systems holding them are synced once (`syncfs` on Linux; each file elsewhere), and each is
+/// then renamed into place. Thousands of per-window files thus cost one sync instead of one
+/// each (a fsync takes about 0.4 ms on a virtual disk: 35 s for ten years of hourly windows).
+///
+/// # Errors
+/// [`Error::Output`] naming the first file that cannot be written; no temporary file is left,
+/// and no file is renamed into place unless every file's bytes reached the disk.
+pub fn write_atomic_all(files: &[(PathBuf, Vec<u8>)]) -> Result<()> {
+    use rayon::prelude::*;
+    let tmp = |path: &Path| {
+        let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
+    };
+    let clean = || files.par_iter().for_each(|(p, _)| drop(std::fs::remove_file(tmp(p))));
+    let staged: Result<()> = files.par_iter().try_for_each(|(path, bytes)| {
+        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(|source| Error::Output { path: dir.into(), source })?;
+        std::fs::write(tmp(path), bytes).map_err(|source| Error::Output { path: path.clone(), source })
+    });
+    let synced = staged.and_then(|()| sync_files(files.iter().map(|(p, _)| tmp(p))));
+    if let Err(e) = synced {
+        clean();
+        return Err(e);
+    }
+    let renamed = files.par_iter().try_for_each(|(path, _)| {
+        std::fs::rename(tmp(path), path).map_err(|source| Error::Output { path: path.clone(), source })
+    });
+    if renamed.is_err() {
+        clean();
+    }
+    renamed
+}
+
+/// Flushes the written files `paths` to disk: once per file system on Linux.
+#[cfg(target_os = "linux")]
+fn sync_files(paths: impl Iterator<Item = PathBuf>) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let mut devices = std::collections::BTreeSet::new();
+    for p in paths {
+        let meta = std::fs::metadata(&p).map_err(|source| Error::Output { path: p.clone(), source })?;
+        if devices.insert(meta.dev()) {
+            let f = std::fs::File::open(&p).map_err(|source| Error::Output { path: p.clone(), source })?;
+            rustix::fs::syncfs(&f).map_err(|e| Error::Output { path: p, source: e.into() })?;
+        }
+    }
+    Ok(())
+}
+
+/// Flushes the written files `paths` to disk, one by one.
+#[cfg(not(target_os = "linux"))]
+fn sync_files(paths: impl Iterator<Item = PathBuf>) -> Result<()> {
+    for p in paths {
+        std::fs::File::open(&p).and_then(|f| f.sync_all()).map_err(|source| Error::Output { path: p, source })?;
+    }
+    Ok(())
+}
+
 /// Writes each `(name, bytes)` of `files` into `dir` atomically, in order; returns their paths.
 ///
 /// # Errors
@@ -128,5 +187,29 @@ mod tests {
         assert_eq!(std::fs::read(&p).unwrap(), b"{}");
         let names: Vec<_> = std::fs::read_dir(d.path().join("sub")).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names.len(), 1);
+    }
+
+    /// Files of many folders: all written with their bytes and no temporary file left; when one
+    /// cannot be written (its folder is a file), none is put in place and no temporary file is
+    /// left either.
+    #[test]
+    fn write_atomic_all_is_all_or_nothing() {
+        let d = tempfile::tempdir().unwrap();
+        let files: Vec<(PathBuf, Vec<u8>)> = (0..50)
+            .map(|i| (d.path().join(format!("w/{:02}/{}/v.json", i % 7, i)), format!("{i}").into_bytes()))
+            .collect();
+        write_atomic_all(&files).unwrap();
+        for (p, bytes) in &files {
+            assert_eq!(&std::fs::read(p).unwrap(), bytes);
+            assert_eq!(std::fs::read_dir(p.parent().unwrap()).unwrap().count(), 1, "{}", p.display());
+        }
+        std::fs::write(d.path().join("blocked"), b"a file").unwrap();
+        let mut bad: Vec<(PathBuf, Vec<u8>)> =
+            (0..20).map(|i| (d.path().join(format!("x/{i}.json")), b"new".to_vec())).collect();
+        bad.push((d.path().join("blocked/v.json"), b"new".to_vec()));
+        let err = write_atomic_all(&bad).unwrap_err().to_string();
+        assert!(err.contains("blocked"), "{err}");
+        let left: Vec<_> = std::fs::read_dir(d.path().join("x")).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert!(left.is_empty(), "{left:?}");
     }
 }

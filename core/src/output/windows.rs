@@ -12,7 +12,7 @@ use crate::engine::window::Window;
 use crate::error::{one_line, Error, Result};
 use crate::judge::sagemaker::Violations;
 use crate::output::export::{export, TIME_FORMAT, WINDOWS};
-use crate::output::{to_json, write_atomic};
+use crate::output::{to_json, write_atomic, write_atomic_all};
 use crate::time::timeline::WindowResult;
 
 /// The folder of one window in SageMaker's hourly layout: `yyyy/mm/dd/hh`, with the minute
@@ -35,16 +35,18 @@ pub fn write(dir: &Path, window: &Window, results: &[WindowResult], table: &Reco
     Ok(written)
 }
 
-/// Writes each window's `windows/yyyy/mm/dd/hh/constraint_violations.json` under `dir`.
+/// Writes each window's `windows/yyyy/mm/dd/hh/constraint_violations.json` under `dir`, each
+/// whole or not at all, with one sync for all of them ([`write_atomic_all`]).
 pub fn write_folders(dir: &Path, window: &Window, results: &[WindowResult]) -> Result<Vec<PathBuf>> {
-    // Thousands of small files: written in parallel, each still whole or not at all.
-    results
+    let files: Vec<(PathBuf, Vec<u8>)> = results
         .par_iter()
         .map(|r| {
             let p = dir.join("windows").join(folder(r.start, window)).join("constraint_violations.json");
-            write_atomic(&p, &to_json(&Violations { violations: r.violations.clone() })).map(|_| p)
+            (p, to_json(&Violations { violations: r.violations.clone() }))
         })
-        .collect()
+        .collect();
+    write_atomic_all(&files)?;
+    Ok(files.into_iter().map(|(p, _)| p).collect())
 }
 
 /// The lines of `windows.csv` for `table`'s rows, without the header.

@@ -180,21 +180,68 @@ impl Role {
 ///
 /// With `k` edges there are `k + 1` bins: bin `i` holds the finite values `v` for which exactly
 /// `i` edges are `<= v`, so the first bin is `(-∞, e0)`, the last `[e(k-1), +∞)`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// The counts are kept sparse (the bins holding values, in order) while few bins hold values,
+/// and dense from a quarter of the bins on: an hour of a sensor touches a handful of a column's
+/// 257 bins, and a ten-year backfill holds 87,600 such windows per column. How the counts are
+/// kept never shows: every bin reads the same, and the serialized form is the dense list of
+/// counts (`{"edges": […], "counts": […]}`). The one exception is a histogram whose edges were
+/// taken out ([`crate::engine::ProfileSet::take_segment_edges`], a checkpoint's windows): it is
+/// written `{"edges": [], "bins": n, "at": [[bin, count], …]}` while sparse.
+#[derive(Debug, Clone)]
 pub struct Histogram {
     /// Sorted, distinct, finite interior edges (shared by the profiles of one plan: a window's
     /// histogram does not copy them).
     pub edges: std::sync::Arc<[f64]>,
-    /// Exact counts, `edges.len() + 1` of them.
-    pub counts: Vec<u64>,
+    counts: Counts,
+}
+
+/// A histogram's counts.
+#[derive(Debug, Clone)]
+enum Counts {
+    /// Every bin's count.
+    Dense(Vec<u64>),
+    /// The number of bins, and the bins holding values with their counts, in bin order (no
+    /// zero counts).
+    Sparse { bins: usize, at: Vec<(u32, u64)> },
+}
+
+impl Counts {
+    fn bins(&self) -> usize {
+        match self {
+            Counts::Dense(c) => c.len(),
+            Counts::Sparse { bins, .. } => *bins,
+        }
+    }
+
+    /// Dense from a quarter of the bins on (a sparse entry takes two dense counts' room).
+    fn settle(&mut self) {
+        if let Counts::Sparse { bins, at } = self {
+            if at.len() * 4 >= *bins {
+                let mut dense = vec![0; *bins];
+                at.iter().for_each(|&(i, c)| dense[i as usize] += c);
+                *self = Counts::Dense(dense);
+            }
+        }
+    }
 }
 
 impl Histogram {
     /// An all-zero histogram over `edges`.
     pub fn new(edges: impl Into<std::sync::Arc<[f64]>>) -> Self {
         let edges = edges.into();
-        let n = edges.len() + 1;
-        Histogram { edges, counts: vec![0; n] }
+        let bins = edges.len() + 1;
+        Histogram { edges, counts: Counts::Sparse { bins, at: Vec::new() } }
+    }
+
+    /// A histogram over `edges` with these counts, one per bin.
+    ///
+    /// # Panics
+    /// When there are not `edges.len() + 1` counts.
+    pub fn from_counts(edges: impl Into<std::sync::Arc<[f64]>>, counts: Vec<u64>) -> Self {
+        let edges = edges.into();
+        assert_eq!(counts.len(), edges.len() + 1, "one count per bin");
+        Histogram { edges, counts: Counts::Dense(counts) }
     }
 
     /// Bin of a finite value: the number of edges `<= v`.
@@ -203,9 +250,168 @@ impl Histogram {
         edges.partition_point(|&e| e <= v)
     }
 
+    /// Number of bins.
+    pub fn bins(&self) -> usize {
+        self.counts.bins()
+    }
+
+    /// The count of bin `i` (0 past the last bin).
+    pub fn count(&self, i: usize) -> u64 {
+        match &self.counts {
+            Counts::Dense(c) => c.get(i).copied().unwrap_or(0),
+            Counts::Sparse { at, .. } => {
+                u32::try_from(i).ok().and_then(|i| at.binary_search_by_key(&i, |e| e.0).ok()).map_or(0, |k| at[k].1)
+            }
+        }
+    }
+
+    /// Every bin's count, in bin order.
+    pub fn iter(&self) -> impl Iterator<Item = u64> + '_ {
+        let (dense, sparse) = match &self.counts {
+            Counts::Dense(c) => (Some(c.iter().copied()), None),
+            Counts::Sparse { bins, at } => {
+                let mut next = at.iter().peekable();
+                let each = (0..*bins as u32).map(move |i| match next.peek() {
+                    Some(&&(b, c)) if b == i => {
+                        next.next();
+                        c
+                    }
+                    _ => 0,
+                });
+                (None, Some(each))
+            }
+        };
+        dense.into_iter().flatten().chain(sparse.into_iter().flatten())
+    }
+
+    /// Every bin's count, in bin order.
+    pub fn counts(&self) -> Vec<u64> {
+        self.iter().collect()
+    }
+
+    /// Adds `n` values to bin `i`.
+    ///
+    /// # Panics
+    /// When `i` is not a bin.
+    pub fn add(&mut self, i: usize, n: u64) {
+        assert!(i < self.bins(), "bin {i} of {}", self.bins());
+        match &mut self.counts {
+            Counts::Dense(c) => c[i] += n,
+            Counts::Sparse { at, .. } => {
+                if n == 0 {
+                    return;
+                }
+                let i = i as u32;
+                match at.binary_search_by_key(&i, |e| e.0) {
+                    Ok(k) => at[k].1 += n,
+                    Err(k) => {
+                        at.insert(k, (i, n));
+                        self.counts.settle();
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adds counts given per bin (`counts[i]` to bin `i`).
+    pub fn add_counts(&mut self, counts: &[u64]) {
+        match &mut self.counts {
+            Counts::Dense(c) => c.iter_mut().zip(counts).for_each(|(a, b)| *a += b),
+            Counts::Sparse { .. } => {
+                counts.iter().enumerate().filter(|(_, &c)| c > 0).for_each(|(i, &c)| self.add(i, c));
+            }
+        }
+    }
+
+    /// Adds another histogram's counts, bin by bin (its edges are not looked at).
+    pub fn add_histogram(&mut self, o: &Histogram) {
+        match &o.counts {
+            Counts::Sparse { at, .. } => {
+                let bins = self.bins();
+                at.iter().filter(|e| (e.0 as usize) < bins).for_each(|&(i, c)| self.add(i as usize, c));
+            }
+            Counts::Dense(b) => {
+                if let Counts::Sparse { .. } = self.counts {
+                    self.counts = Counts::Dense(self.iter().collect());
+                }
+                if let Counts::Dense(a) = &mut self.counts {
+                    a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+                }
+            }
+        }
+    }
+
     /// Sum of counts.
     pub fn total(&self) -> u64 {
-        self.counts.iter().sum()
+        match &self.counts {
+            Counts::Dense(c) => c.iter().sum(),
+            Counts::Sparse { at, .. } => at.iter().map(|e| e.1).sum(),
+        }
+    }
+}
+
+impl PartialEq for Histogram {
+    fn eq(&self, o: &Self) -> bool {
+        self.edges == o.edges && self.bins() == o.bins() && self.iter().eq(o.iter())
+    }
+}
+
+impl Serialize for Histogram {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        /// The counts as one list, whatever their form.
+        struct Dense<'a>(&'a Histogram);
+        impl Serialize for Dense<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_seq(self.0.iter())
+            }
+        }
+        match &self.counts {
+            // Edges taken out (a checkpoint's window): the bins holding values only.
+            Counts::Sparse { bins, at } if self.edges.is_empty() && *bins > 1 => {
+                let mut st = s.serialize_struct("Histogram", 3)?;
+                st.serialize_field("edges", &self.edges)?;
+                st.serialize_field("bins", bins)?;
+                st.serialize_field("at", at)?;
+                st.end()
+            }
+            _ => {
+                let mut st = s.serialize_struct("Histogram", 2)?;
+                st.serialize_field("edges", &self.edges)?;
+                st.serialize_field("counts", &Dense(self))?;
+                st.end()
+            }
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Histogram {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Stored {
+            edges: std::sync::Arc<[f64]>,
+            #[serde(default)]
+            counts: Option<Vec<u64>>,
+            #[serde(default)]
+            bins: Option<usize>,
+            #[serde(default)]
+            at: Option<Vec<(u32, u64)>>,
+        }
+        let st = Stored::deserialize(d)?;
+        let counts = match (st.counts, st.bins, st.at) {
+            (Some(c), None, None) => Counts::Dense(c),
+            (None, Some(bins), Some(at)) => {
+                let ordered = at.windows(2).all(|w| w[0].0 < w[1].0);
+                if !ordered || at.last().is_some_and(|e| e.0 as usize >= bins) || at.iter().any(|e| e.1 == 0) {
+                    return Err(serde::de::Error::custom("histogram: sparse bins out of order or out of range"));
+                }
+                let mut c = Counts::Sparse { bins, at };
+                c.settle();
+                c
+            }
+            _ => return Err(serde::de::Error::custom("histogram: expected `counts`, or `bins` and `at`")),
+        };
+        Ok(Histogram { edges: st.edges, counts })
     }
 }
 
@@ -377,7 +583,7 @@ impl ColumnProfile {
         self.hll.merge(&o.hll);
         self.categories.merge(&o.categories);
         match (&mut self.histogram, &o.histogram) {
-            (Some(a), Some(b)) if a.edges == b.edges => a.counts.iter_mut().zip(&b.counts).for_each(|(x, y)| *x += y),
+            (Some(a), Some(b)) if a.edges == b.edges => a.add_histogram(b),
             // Only an empty profile adopts the other's edges; counts on different edges never mix.
             (None, Some(b)) if was_empty => self.histogram = Some(b.clone()),
             _ => {}
@@ -535,6 +741,56 @@ mod tests {
         assert_eq!(t(0, 0, 2, 0), InferredType::Boolean);
         assert_eq!(t(1, 0, 2, 0), InferredType::String);
         assert_eq!(t(0, 0, 0, 0), InferredType::Unknown);
+    }
+
+    /// Counts kept sparse read, merge and serialize exactly as dense ones: every bin, the
+    /// total, the JSON bytes, whatever the mix of forms merged.
+    #[test]
+    fn sparse_histograms_read_merge_and_serialize_as_dense() {
+        let edges: std::sync::Arc<[f64]> = (0..40).map(f64::from).collect::<Vec<_>>().into();
+        let mut state = 0x5eed_u64;
+        let mut next = |m: u64| crate::codec::splitmix64(&mut state) % m;
+        for touched in [0usize, 1, 3, 9, 10, 11, 25, 200] {
+            let parts: Vec<Vec<(usize, u64)>> =
+                (0..4).map(|_| (0..touched).map(|_| (next(41) as usize, 1 + next(5))).collect()).collect();
+            let mut dense_total = vec![0u64; 41];
+            let mut merged = Histogram::new(edges.clone());
+            for (k, part) in parts.iter().enumerate() {
+                let mut h = Histogram::new(edges.clone());
+                let mut reference = vec![0u64; 41];
+                for &(b, n) in part {
+                    h.add(b, n);
+                    reference[b] += n;
+                }
+                assert_eq!(h.counts(), reference);
+                assert_eq!(h.total(), reference.iter().sum::<u64>());
+                assert!((0..45).all(|i| h.count(i) == reference.get(i).copied().unwrap_or(0)));
+                let dense = Histogram::from_counts(edges.clone(), reference.clone());
+                assert_eq!(h, dense);
+                assert_eq!(serde_json::to_string(&h).unwrap(), serde_json::to_string(&dense).unwrap());
+                // Every other part merged in dense form, the rest sparse.
+                if k % 2 == 0 {
+                    merged.add_histogram(&dense);
+                } else {
+                    merged.add_histogram(&h);
+                }
+                let mut from_slice = Histogram::new(edges.clone());
+                from_slice.add_counts(&reference);
+                assert_eq!(from_slice, dense);
+                dense_total.iter_mut().zip(&reference).for_each(|(a, b)| *a += b);
+                // Edges taken out (a checkpoint's window): written sparse or dense, read back the same.
+                let mut taken = h.clone();
+                taken.edges = Vec::new().into();
+                let back: Histogram = serde_json::from_str(&serde_json::to_string(&taken).unwrap()).unwrap();
+                assert_eq!(back.counts(), reference, "{touched}");
+            }
+            assert_eq!(merged.counts(), dense_total, "{touched}");
+        }
+        for bad in
+            [r#"{"edges":[],"bins":3,"at":[[2,1],[1,1]]}"#, r#"{"edges":[],"bins":3,"at":[[3,1]]}"#, r#"{"edges":[]}"#]
+        {
+            assert!(serde_json::from_str::<Histogram>(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
