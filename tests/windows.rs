@@ -376,6 +376,39 @@ fn monitor_judges_every_window_and_finds_the_injected_hours() {
     assert_eq!(reader.metadata().file_metadata().num_rows(), 12);
 }
 
+/// A baseline of the features only (training data has no capture time): the time column is an
+/// extra column of the run, said once in the run's violations, never in every window's — else
+/// every window of an unchanged capture would count as a window with violations.
+#[test]
+fn the_time_column_is_an_extra_column_of_the_run_not_of_every_window() {
+    let d = tempfile::tempdir().unwrap();
+    hourly_files(&d.path().join("train"), 6, 99);
+    hourly_files(&d.path().join("cur"), 6, 99);
+    let base = d.path().join("base");
+    crate::common::driftscope()
+        .args(["baseline", "-q", "--columns", "x,c", "-o"])
+        .arg(&base)
+        .arg(d.path().join("train"))
+        .assert()
+        .success();
+    let out = d.path().join("out");
+    monitor_hourly(&base, &out, &d.path().join("cur")).code(1);
+    let run = crate::common::json(&out.join("constraint_violations.json"));
+    let extra: Vec<&serde_json::Value> = run["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["constraint_check_type"] == "extra_column_check")
+        .collect();
+    assert_eq!(extra.len(), 1, "{run}");
+    assert_eq!(extra[0]["feature_name"], "t");
+    for hour in 0..6 {
+        let v = crate::common::json(&out.join(format!("windows/2026/11/28/{hour:02}/constraint_violations.json")));
+        assert_eq!(v["violations"], serde_json::json!([]), "hour {hour}");
+    }
+    assert_eq!(crate::common::json(&out.join("drift.json"))["windows"]["windows_with_violations"], 0);
+}
+
 #[test]
 fn a_window_holding_every_row_judges_like_the_whole_run() {
     let d = tempfile::tempdir().unwrap();

@@ -154,6 +154,8 @@ pub struct NumericFold {
     pub bins: Option<Vec<u64>>,
     /// What the quantile sketch takes.
     pub sketch: SketchFeed,
+    /// The finite values' distinct-count sketch (empty unless the column is sketched).
+    pub distinct: crate::profile::NumberHll,
 }
 
 /// One column of one batch.

@@ -115,6 +115,7 @@ fn numeric(col: &mut ColumnProfile, f: NumericFold, t: &DataType, detail: Detail
     col.pos_inf += f.pos_inf;
     col.neg_inf += f.neg_inf;
     col.moments.merge(&f.moments);
+    col.numbers.merge(&f.distinct);
     match f.sketch {
         SketchFeed::None => {}
         SketchFeed::Values(v) => v.iter().for_each(|&x| col.kll.update(x)),
@@ -256,6 +257,7 @@ impl<'c> TextFold<'c> {
         self.col.moments.update_slice(&values);
         if self.detail == Detail::Full {
             self.col.kll.update_sorted(&values);
+            self.col.numbers.update_slice(&values);
         }
     }
 }
@@ -357,6 +359,9 @@ mod tests {
         assert_eq!((t.moments.min, t.moments.max), (Some(-2.0), Some(40.0)));
         assert_eq!(t.histogram, n.histogram);
         assert_eq!(t.kll.n, n.kll.n);
+        // The same four distinct numbers, whether read from text or from a number column.
+        assert_eq!(t.numbers, n.numbers);
+        assert_eq!(t.numbers.estimate().round(), 4.0);
         let ranks = [0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0];
         assert_eq!(t.kll.quantiles(&ranks), n.kll.quantiles(&ranks));
     }

@@ -33,6 +33,14 @@ fn ser_count<S: serde::Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
     }
 }
 
+/// Writes an optional count as an integer when it is one ([`ser_count`]).
+fn ser_opt_count<S: serde::Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(x) => ser_count(x, s),
+        None => s.serialize_none(),
+    }
+}
+
 /// Serde for an optional figure SageMaker writes: read leniently ([`lenient_opt_f64`]: numbers,
 /// numbers in strings, `null`), written as a number, non-finite values left out.
 mod figure {
@@ -122,6 +130,14 @@ pub struct NumericalStatistics {
     /// Maximum.
     #[serde(default, with = "figure", skip_serializing_if = "is_none_or_nonfinite")]
     pub max: Option<f64>,
+    /// Distinct values (estimated; containers since 2022 write it, as an integer).
+    #[serde(
+        default,
+        deserialize_with = "lenient_opt_f64",
+        serialize_with = "ser_opt_count",
+        skip_serializing_if = "is_none_or_nonfinite"
+    )]
+    pub approximate_num_distinct_values: Option<f64>,
     /// Share of the rows holding a value (containers since 2022 write it).
     #[serde(default, with = "figure", skip_serializing_if = "is_none_or_nonfinite")]
     pub completeness: Option<f64>,

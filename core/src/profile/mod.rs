@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 pub use kll::Kll;
 pub use moments::Moments;
-pub use sketches::{Frequent, Hll};
+pub use sketches::{Frequent, Hll, NumberHll};
 
 /// Past this many distinct values a column's categories are tracked by a frequent-items sketch
 /// (approximate counts) instead of exactly, and the column is kept out of categorical drift.
@@ -516,6 +516,10 @@ pub struct ColumnProfile {
     /// Distinct-count sketch of the present text and boolean values (numbers are not hashed:
     /// SageMaker reports distinct counts for string features only).
     pub hll: Hll,
+    /// Distinct-count sketch of the finite numbers (`approximate_num_distinct_values`); absent
+    /// until a number is sketched (never in a window's light profile).
+    #[serde(default, skip_serializing_if = "NumberHll::is_empty")]
+    pub numbers: NumberHll,
     /// Category counts (text and boolean columns).
     pub categories: Categories,
     /// Exact histogram of the finite numeric values over fixed edges.
@@ -539,6 +543,7 @@ impl ColumnProfile {
             moments: Moments::default(),
             kll: Kll::default(),
             hll: Hll::default(),
+            numbers: NumberHll::default(),
             categories: Categories::default(),
             histogram: None,
         }
@@ -581,6 +586,7 @@ impl ColumnProfile {
         self.moments.merge(&o.moments);
         self.kll.merge(&o.kll);
         self.hll.merge(&o.hll);
+        self.numbers.merge(&o.numbers);
         self.categories.merge(&o.categories);
         match (&mut self.histogram, &o.histogram) {
             (Some(a), Some(b)) if a.edges == b.edges => a.add_histogram(b),

@@ -172,6 +172,130 @@ impl<'de> Deserialize<'de> for Frequent {
     }
 }
 
+/// log2 of the register count of [`NumberHll`]: 4,096 registers, about 1.6% relative standard
+/// error.
+pub const NUMBER_HLL_LG_K: u32 = 12;
+const NUMBER_REGISTERS: usize = 1 << NUMBER_HLL_LG_K;
+/// Largest register value: one more than the hash bits left after the register index.
+const MAX_RANK: u8 = (64 - NUMBER_HLL_LG_K + 1) as u8;
+
+/// HyperLogLog distinct-count sketch of the finite numbers of a column (SageMaker's
+/// `approximate_num_distinct_values` of a numeric feature).
+///
+/// Built for the profiling pass's hot path, where DataSketches' string HLL would cost a
+/// MurmurHash3 per value: each value's bits (−0 as 0) go through SplitMix64's output function,
+/// whose top 12 bits pick one of 4,096 one-byte registers and whose other bits give the rank
+/// (leading zeros + 1) kept as the register's maximum. Merging takes each register's maximum, so
+/// any merge order gives the same registers. The estimate is Ertl's improved raw estimator
+/// (2017), unbiased from a handful of values to billions without correction tables. The registers
+/// exist once a value is seen: a window's light profile, which never sketches, carries none.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NumberHll(Option<Box<[u8]>>);
+
+impl NumberHll {
+    /// Adds finite values (the caller keeps NaN and ±∞ out).
+    pub fn update_slice(&mut self, values: &[f64]) {
+        if values.is_empty() {
+            return;
+        }
+        let r = self.0.get_or_insert_with(|| vec![0; NUMBER_REGISTERS].into_boxed_slice());
+        for &v in values {
+            let h = crate::codec::mix64((v + 0.0).to_bits());
+            let i = (h >> (64 - NUMBER_HLL_LG_K)) as usize;
+            // A sentinel bit below the rank bits caps the rank at MAX_RANK.
+            let rank = ((h << NUMBER_HLL_LG_K) | (1 << (NUMBER_HLL_LG_K - 1))).leading_zeros() as u8 + 1;
+            if rank > r[i] {
+                r[i] = rank;
+            }
+        }
+    }
+
+    /// Union with another sketch.
+    pub fn merge(&mut self, o: &NumberHll) {
+        let Some(b) = &o.0 else { return };
+        match &mut self.0 {
+            Some(a) => a.iter_mut().zip(b.iter()).for_each(|(x, &y)| *x = (*x).max(y)),
+            None => self.0 = Some(b.clone()),
+        }
+    }
+
+    /// True before any value.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_none()
+    }
+
+    /// Estimated number of distinct values (0 before any value).
+    pub fn estimate(&self) -> f64 {
+        let Some(r) = &self.0 else { return 0.0 };
+        let q = MAX_RANK as usize - 1;
+        let mut c = vec![0.0f64; q + 2];
+        r.iter().for_each(|&v| c[v as usize] += 1.0);
+        let m = NUMBER_REGISTERS as f64;
+        if c[0] == m {
+            return 0.0;
+        }
+        let mut z = m * ertl_tau(1.0 - c[q + 1] / m);
+        for k in (1..=q).rev() {
+            z = 0.5 * (z + c[k]);
+        }
+        z += m * ertl_sigma(c[0] / m);
+        m * m / (2.0 * std::f64::consts::LN_2) / z
+    }
+}
+
+/// σ(x) = x + Σ_{k≥1} x^(2^k) 2^(k−1) of Ertl's estimator (x < 1).
+fn ertl_sigma(mut x: f64) -> f64 {
+    let (mut y, mut z) = (1.0, x);
+    loop {
+        x *= x;
+        let before = z;
+        z += x * y;
+        y += y;
+        if z == before {
+            return z;
+        }
+    }
+}
+
+/// τ(x) = (1 − x − Σ_{k≥1} (1 − x^(2^−k))² 2^−k) / 3 of Ertl's estimator.
+fn ertl_tau(mut x: f64) -> f64 {
+    if x == 0.0 || x == 1.0 {
+        return 0.0;
+    }
+    let (mut y, mut z) = (1.0, 1.0 - x);
+    loop {
+        x = x.sqrt();
+        let before = z;
+        y *= 0.5;
+        z -= (1.0 - x).powi(2) * y;
+        if z == before {
+            return z / 3.0;
+        }
+    }
+}
+
+impl Serialize for NumberHll {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match &self.0 {
+            Some(r) => s.serialize_some(&to_hex(r)),
+            None => s.serialize_none(),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for NumberHll {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let Some(s) = Option::<String>::deserialize(d)? else { return Ok(NumberHll(None)) };
+        let bytes = from_hex(&s).map_err(serde::de::Error::custom)?;
+        if bytes.len() != NUMBER_REGISTERS || bytes.iter().any(|&b| b > MAX_RANK) {
+            return Err(serde::de::Error::custom(format!(
+                "number sketch: expected {NUMBER_REGISTERS} registers of at most {MAX_RANK}"
+            )));
+        }
+        Ok(NumberHll(Some(bytes.into_boxed_slice())))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,5 +354,52 @@ mod tests {
         f.update("b", 2);
         let back: Frequent = serde_json::from_str(&serde_json::to_string(&f).unwrap()).unwrap();
         assert_eq!(back.top(1), vec![("a".to_string(), 5)]);
+    }
+
+    /// Exact distinct counts of numbers, from a handful to a million: the estimate is within
+    /// three standard errors (1.04/√4096 ≈ 1.6%), exact for a few values; duplicates, −0 and
+    /// the order of updates and merges change nothing.
+    #[test]
+    fn number_hll_estimates_distinct_numbers() {
+        let mut state = 42u64;
+        for distinct in [1usize, 2, 5, 29, 100, 1_000, 10_000, 100_000, 1_000_000] {
+            let values: Vec<f64> = (0..distinct)
+                .map(|i| (i as f64) * 0.37 + (crate::codec::splitmix64(&mut state) % 1000) as f64 * 1e6)
+                .collect();
+            let exact = {
+                let mut v = values.clone();
+                v.sort_by(f64::total_cmp);
+                v.dedup();
+                v.len() as f64
+            };
+            let mut once = NumberHll::default();
+            once.update_slice(&values);
+            let e = once.estimate();
+            let allowed = if exact <= 100.0 { 1.0 } else { 3.0 * 1.04 / 64.0 * exact };
+            assert!((e - exact).abs() <= allowed, "{distinct}: {e} vs {exact}");
+            // Twice over, in two parts merged either way, read back from JSON: the same registers.
+            let (a, b) = values.split_at(values.len() / 3);
+            let (mut x, mut y) = (NumberHll::default(), NumberHll::default());
+            x.update_slice(b);
+            x.update_slice(a);
+            y.update_slice(a);
+            y.update_slice(b);
+            y.update_slice(&values);
+            let mut z = NumberHll::default();
+            z.merge(&y);
+            z.merge(&x);
+            assert_eq!(z, once);
+            let back: NumberHll = serde_json::from_str(&serde_json::to_string(&z).unwrap()).unwrap();
+            assert_eq!(back, once);
+        }
+        let (mut zero, mut negative) = (NumberHll::default(), NumberHll::default());
+        zero.update_slice(&[0.0]);
+        negative.update_slice(&[-0.0]);
+        assert_eq!(zero, negative);
+        assert_eq!(NumberHll::default().estimate(), 0.0);
+        assert!(serde_json::to_string(&NumberHll::default()).unwrap() == "null");
+        for bad in ["\"00\"".to_string(), format!("\"{}\"", "ff".repeat(4096))] {
+            assert!(serde_json::from_str::<NumberHll>(&bad).is_err(), "{bad}");
+        }
     }
 }

@@ -232,8 +232,13 @@ pub fn evaluate(
                 .collect();
             let mut violations = crate::judge::check::check(base, p, &features);
             // A projection is not a missing column, and windows hold only the planned columns.
-            violations.retain(|v| {
-                v.constraint_check_type != CheckType::MissingColumnCheck || names.contains(&v.feature_name)
+            // Every window holds every column of the run, so its extra columns are the run's
+            // (the time column among them, when the baseline lacks it): said once, by the whole
+            // run, not again in every window.
+            violations.retain(|v| match v.constraint_check_type {
+                CheckType::MissingColumnCheck => names.contains(&v.feature_name),
+                CheckType::ExtraColumnCheck => false,
+                _ => true,
             });
             let of_rows = window.rows_per_window().is_some();
             WindowResult { start, end: window.end(start), of_rows, rows: p.rows, features, violations }

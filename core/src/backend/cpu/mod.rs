@@ -201,7 +201,8 @@ pub fn split_finite(values: &Float64Array, finite: &mut Vec<f64>) -> (u64, u64, 
 
 /// What every backend does with a numeric column where it was decoded, in one shared routine so
 /// that the results are bit-identical: the finite values into `finite`, nulls, NaN and ±∞
-/// counted, the moments summed (unless only the histogram is wanted), zeroed bins, and a batch
+/// counted, the moments summed (unless only the histogram is wanted), the distinct-count sketch
+/// fed (when the column is sketched), zeroed bins, and a batch
 /// too small to compact given to the sketch as it is. The backend then fills the bins and, for
 /// larger batches, what the sketch keeps.
 pub fn numeric_host_pass(values: &Float64Array, task: &ColumnTask, finite: &mut Vec<f64>) -> NumericFold {
@@ -215,9 +216,13 @@ pub fn numeric_host_pass(values: &Float64Array, task: &ColumnTask, finite: &mut 
         moments: Moments::default(),
         bins: task.edges.as_ref().map(|e| vec![0u64; e.len() + 1]),
         sketch: SketchFeed::None,
+        distinct: crate::profile::NumberHll::default(),
     };
     if task.moments() {
         fold.moments.update_slice(finite);
+    }
+    if task.sketched() {
+        fold.distinct.update_slice(finite);
     }
     if task.sketched() && finite.len() < MIN_BATCH {
         fold.sketch = SketchFeed::Values(finite.clone());
