@@ -54,7 +54,8 @@ fn resume_equals_uninterrupted_run() {
 }
 
 /// The same with rows keyed by time window: the checkpoint keeps every window (their bin edges
-/// written once, with the whole profile's) and resuming gives the uninterrupted run's windows.
+/// written once, with the whole profile's; their sparse counts as bins and counts) and resuming
+/// gives the uninterrupted run's windows.
 #[test]
 fn windowed_resume_equals_uninterrupted_run() {
     let d = tempfile::tempdir().unwrap();
@@ -63,11 +64,15 @@ fn windowed_resume_equals_uninterrupted_run() {
         write_capture(&d.path().join(format!("part-{i}.parquet")), &spec).unwrap();
     }
     let s = scan(&[d.path().display().to_string()], &Role::is_identifier_name);
+    // 121 bins: a window's rows touch a few of them, so windows keep sparse counts.
+    let edges: Vec<f64> = (-60..60).map(|i| f64::from(i) / 20.0).collect();
     let plan = ProfilePlan {
-        edges: [("f0".to_string(), vec![-1.0, 0.0, 1.0].into())].into(),
+        edges: [("f0".to_string(), edges.clone().into())].into(),
         segment: driftscope::engine::SegmentKey::Window {
-            column: "event_time".into(),
-            window: "1m".parse().unwrap(),
+            // Windows of 20 rows in the inputs' order (a prefix of the files keys its rows as
+            // the whole run does): each touches a few of f0's bins.
+            column: driftscope::engine::INPUT_ORDER.into(),
+            window: driftscope::engine::window::Window::rows(20),
             limit: 10_000,
         },
         ..Default::default()
@@ -84,10 +89,11 @@ fn windowed_resume_equals_uninterrupted_run() {
     };
     profile_files(&s.files[..2], &req, Some(&cp)).unwrap();
     let text = std::fs::read_to_string(&cp.path).unwrap();
-    assert_eq!(text.matches("[-1.0,0.0,1.0]").count(), 1, "edges written once");
+    assert_eq!(text.matches(&serde_json::to_string(&edges).unwrap()).count(), 1, "edges written once");
+    assert!(text.contains("\"at\":[["), "windows' sparse counts written as bins and counts");
     let resumed = profile_files(&s.files, &req, Some(&Checkpoint { resume: true, ..cp })).unwrap();
     assert_eq!(resumed.resumed, 2);
     assert_eq!(serde_json::to_string(&resumed.segments).unwrap(), serde_json::to_string(&whole.segments).unwrap());
     let f0 = resumed.segments.windows().next().unwrap().1.column("f0").unwrap();
-    assert_eq!(&f0.histogram.as_ref().unwrap().edges[..], &[-1.0, 0.0, 1.0]);
+    assert_eq!(&f0.histogram.as_ref().unwrap().edges[..], &edges[..]);
 }
