@@ -48,6 +48,13 @@ mod figure {
     pub(super) use super::ser_opt_f64 as serialize;
 }
 
+/// Serde for an optional count SageMaker writes: read as [`figure`], written as an integer when
+/// it is one ([`ser_opt_count`]).
+mod count_figure {
+    pub(super) use super::lenient_opt_f64 as deserialize;
+    pub(super) use super::ser_opt_count as serialize;
+}
+
 fn is_none_or_nonfinite(v: &Option<f64>) -> bool {
     !matches!(v, Some(x) if x.is_finite())
 }
@@ -131,12 +138,7 @@ pub struct NumericalStatistics {
     #[serde(default, with = "figure", skip_serializing_if = "is_none_or_nonfinite")]
     pub max: Option<f64>,
     /// Distinct values (estimated; containers since 2022 write it, as an integer).
-    #[serde(
-        default,
-        deserialize_with = "lenient_opt_f64",
-        serialize_with = "ser_opt_count",
-        skip_serializing_if = "is_none_or_nonfinite"
-    )]
+    #[serde(default, with = "count_figure", skip_serializing_if = "is_none_or_nonfinite")]
     pub approximate_num_distinct_values: Option<f64>,
     /// Share of the rows holding a value (containers since 2022 write it).
     #[serde(default, with = "figure", skip_serializing_if = "is_none_or_nonfinite")]

@@ -397,7 +397,17 @@ impl<'de> Deserialize<'de> for Histogram {
             #[serde(default)]
             at: Option<Vec<(u32, u64)>>,
         }
+        /// More bins than any plan makes (a baseline's are a few hundred): a damaged file.
+        const MOST_BINS: usize = 1 << 24;
         let st = Stored::deserialize(d)?;
+        let bins = st.counts.as_ref().map_or(st.bins.unwrap_or(0), Vec::len);
+        // Edges taken out (a checkpoint's window) get theirs back by the number of bins.
+        if bins == 0 || bins > MOST_BINS || (!st.edges.is_empty() && bins != st.edges.len() + 1) {
+            return Err(serde::de::Error::custom(format!(
+                "histogram: {bins} bins for {} edges (expected one more bin than edges)",
+                st.edges.len()
+            )));
+        }
         let counts = match (st.counts, st.bins, st.at) {
             (Some(c), None, None) => Counts::Dense(c),
             (None, Some(bins), Some(at)) => {
@@ -792,9 +802,15 @@ mod tests {
             }
             assert_eq!(merged.counts(), dense_total, "{touched}");
         }
-        for bad in
-            [r#"{"edges":[],"bins":3,"at":[[2,1],[1,1]]}"#, r#"{"edges":[],"bins":3,"at":[[3,1]]}"#, r#"{"edges":[]}"#]
-        {
+        for bad in [
+            r#"{"edges":[],"bins":3,"at":[[2,1],[1,1]]}"#,
+            r#"{"edges":[],"bins":3,"at":[[3,1]]}"#,
+            r#"{"edges":[]}"#,
+            r#"{"edges":[1.0],"counts":[1,2,3]}"#,
+            r#"{"edges":[1.0],"bins":3,"at":[]}"#,
+            r#"{"edges":[],"bins":1000000000000,"at":[[0,1]]}"#,
+            r#"{"edges":[],"counts":[]}"#,
+        ] {
             assert!(serde_json::from_str::<Histogram>(bad).is_err(), "{bad}");
         }
     }
