@@ -376,22 +376,31 @@ fn monitor_judges_every_window_and_finds_the_injected_hours() {
     assert_eq!(reader.metadata().file_metadata().num_rows(), 12);
 }
 
-/// A baseline of the features only (training data has no capture time): the time column is an
-/// extra column of the run, said once in the run's violations, never in every window's — else
-/// every window of an unchanged capture would count as a window with violations.
+/// A baseline of the features only (training data has no capture time): the time column that
+/// keys the windows is the run's clock, never an extra column — neither of the run nor of every
+/// window (else every window of an unchanged capture would count as a window with violations).
+/// Another column the baseline lacks is one, said once by the run and in no window.
 #[test]
-fn the_time_column_is_an_extra_column_of_the_run_not_of_every_window() {
+fn the_time_column_is_never_an_extra_column_and_others_are_said_once() {
     let d = tempfile::tempdir().unwrap();
     hourly_files(&d.path().join("train"), 6, 99);
     hourly_files(&d.path().join("cur"), 6, 99);
-    let base = d.path().join("base");
-    crate::common::driftscope()
-        .args(["baseline", "-q", "--columns", "x,c", "-o"])
-        .arg(&base)
-        .arg(d.path().join("train"))
-        .assert()
-        .success();
-    let out = d.path().join("out");
+    let baseline_of = |columns: &str, base: &std::path::Path| {
+        crate::common::driftscope()
+            .args(["baseline", "-q", "--columns", columns, "-o"])
+            .arg(base)
+            .arg(d.path().join("train"))
+            .assert()
+            .success();
+    };
+    let (base, out) = (d.path().join("base"), d.path().join("out"));
+    baseline_of("x,c", &base);
+    monitor_hourly(&base, &out, &d.path().join("cur")).code(0);
+    let run = crate::common::json(&out.join("constraint_violations.json"));
+    assert_eq!(run["violations"], serde_json::json!([]), "{run}");
+    // Without x in the baseline, x is an extra column: once, in the run's violations.
+    let (base, out) = (d.path().join("base-c"), d.path().join("out-c"));
+    baseline_of("c", &base);
     monitor_hourly(&base, &out, &d.path().join("cur")).code(1);
     let run = crate::common::json(&out.join("constraint_violations.json"));
     let extra: Vec<&serde_json::Value> = run["violations"]
@@ -401,7 +410,7 @@ fn the_time_column_is_an_extra_column_of_the_run_not_of_every_window() {
         .filter(|v| v["constraint_check_type"] == "extra_column_check")
         .collect();
     assert_eq!(extra.len(), 1, "{run}");
-    assert_eq!(extra[0]["feature_name"], "t");
+    assert_eq!(extra[0]["feature_name"], "x");
     for hour in 0..6 {
         let v = crate::common::json(&out.join(format!("windows/2026/11/28/{hour:02}/constraint_violations.json")));
         assert_eq!(v["violations"], serde_json::json!([]), "hour {hour}");

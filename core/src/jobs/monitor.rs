@@ -25,6 +25,7 @@ use super::{
 use crate::engine::auto::choose_backend;
 use crate::engine::Outcome;
 use crate::engine::ProfileSet;
+use crate::judge::sagemaker::CheckType;
 use crate::judge::verdict::{judge, summarize, Judgement};
 use crate::output::folder::{check_output, Job, OutputGuard};
 use crate::quality::QualitySettings;
@@ -186,7 +187,8 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
         Some(b) => b,
         None => the_inputs_themselves(opts, &current),
     };
-    let mut verdict = judge_whole(opts, &base, &current, baseline_dir.is_some());
+    let time = windows.as_ref().map(|w| w.column.as_str());
+    let mut verdict = judge_whole(opts, &base, &current, baseline_dir.is_some(), time);
     let names = std::mem::take(&mut verdict.names);
     let inputs = InputSummary {
         files: files_ok,
@@ -346,10 +348,24 @@ fn monitor_quality(
 }
 
 /// The whole run's verdict: every feature judged against the baseline, or, without one (windows
-/// compared with one another), every feature skipped with the reason.
-fn judge_whole(opts: &JobOptions, base: &Baseline, current: &DatasetProfile, has_baseline: bool) -> Judgement {
+/// compared with one another), every feature skipped with the reason. The time column that keys
+/// the windows is the run's clock, not a column the baseline should have had: it is never an
+/// extra column (training data rarely holds a capture time, and SageMaker's captures keep it out
+/// of the data).
+fn judge_whole(
+    opts: &JobOptions,
+    base: &Baseline,
+    current: &DatasetProfile,
+    has_baseline: bool,
+    time: Option<&str>,
+) -> Judgement {
     if has_baseline {
-        return judge(base, current, opts.columns.as_deref(), opts.dataset_drift_share);
+        let mut j = judge(base, current, opts.columns.as_deref(), opts.dataset_drift_share);
+        if let Some(t) = time {
+            j.violations.retain(|v| v.constraint_check_type != CheckType::ExtraColumnCheck || v.feature_name != t);
+            j.summary.violations = j.violations.len();
+        }
+        return j;
     }
     let mut names = base.feature_names();
     if let Some(cols) = &opts.columns {
