@@ -81,7 +81,7 @@ pub fn statistics(p: &DatasetProfile) -> Statistics {
                     std_dev: m.std_dev(),
                     min: m.min,
                     max: m.max,
-                    approximate_num_distinct_values: (!c.numbers.is_empty()).then(|| c.numbers.estimate().round()),
+                    approximate_num_distinct_values: c.distinct_numbers(),
                     completeness: c.completeness(),
                     distribution: (!c.kll.is_empty()).then(|| NumericDistribution {
                         kll: Some(KllDistribution {

@@ -569,6 +569,13 @@ impl ColumnProfile {
         self.types.inferred()
     }
 
+    /// Estimated number of distinct finite numbers, when the distinct sketch saw every one the
+    /// moments did: `None` for a column without numbers, and for a profile merged with one made
+    /// without the sketch (its registers saw only part of the values: a number would be wrong).
+    pub fn distinct_numbers(&self) -> Option<f64> {
+        (!self.numbers.is_empty() && self.numbers.values() == self.moments.n).then(|| self.numbers.estimate().round())
+    }
+
     /// Share of present values among rows, `None` with zero rows.
     pub fn completeness(&self) -> Option<f64> {
         (self.rows > 0).then(|| self.present() as f64 / self.rows as f64)
@@ -813,6 +820,31 @@ mod tests {
         ] {
             assert!(serde_json::from_str::<Histogram>(bad).is_err(), "{bad}");
         }
+    }
+
+    /// A column merged with one profiled without the distinct sketch (by an older driftscope)
+    /// gives no distinct count rather than one from part of its values; complete ones give it,
+    /// also read back from JSON.
+    #[test]
+    fn distinct_numbers_only_from_a_sketch_of_every_value() {
+        let part = |lo: u32| {
+            let mut c = ColumnProfile::new("x", "Float64", Role::Feature);
+            let v: Vec<f64> = (lo..lo + 50).map(f64::from).collect();
+            c.moments.update_slice(&v);
+            c.numbers.update_slice(&v);
+            c
+        };
+        let near = |d: Option<f64>, want: f64| d.is_some_and(|d| (d - want).abs() <= 1.0);
+        let mut a = part(0);
+        a.merge(&part(50));
+        assert!(near(a.distinct_numbers(), 100.0), "{:?}", a.distinct_numbers());
+        let back: ColumnProfile = serde_json::from_str(&serde_json::to_string(&a).unwrap()).unwrap();
+        assert_eq!(back.distinct_numbers(), a.distinct_numbers());
+        let mut old = part(100);
+        old.numbers = NumberHll::default();
+        a.merge(&old);
+        assert_eq!(a.distinct_numbers(), None);
+        assert_eq!(ColumnProfile::new("x", "Float64", Role::Feature).distinct_numbers(), None);
     }
 
     #[test]

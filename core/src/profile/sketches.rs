@@ -188,9 +188,16 @@ const MAX_RANK: u8 = (64 - NUMBER_HLL_LG_K + 1) as u8;
 /// (leading zeros + 1) kept as the register's maximum. Merging takes each register's maximum, so
 /// any merge order gives the same registers. The estimate is Ertl's improved raw estimator
 /// (2017), unbiased from a handful of values to billions without correction tables. The registers
-/// exist once a value is seen: a window's light profile, which never sketches, carries none.
+/// exist once a value is seen: a window's light profile, which never sketches, carries none. The
+/// sketch counts the values it was fed, so that a profile merged with one made without it (by an
+/// older driftscope) can tell that its registers saw only part of the values
+/// ([`crate::profile::ColumnProfile::distinct_numbers`]).
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct NumberHll(Option<Box<[u8]>>);
+pub struct NumberHll {
+    /// Values fed.
+    values: u64,
+    registers: Option<Box<[u8]>>,
+}
 
 impl NumberHll {
     /// Adds finite values (the caller keeps NaN and ±∞ out).
@@ -198,7 +205,8 @@ impl NumberHll {
         if values.is_empty() {
             return;
         }
-        let r = self.0.get_or_insert_with(|| vec![0; NUMBER_REGISTERS].into_boxed_slice());
+        self.values += values.len() as u64;
+        let r = self.registers.get_or_insert_with(|| vec![0; NUMBER_REGISTERS].into_boxed_slice());
         for &v in values {
             let h = crate::codec::mix64((v + 0.0).to_bits());
             let i = (h >> (64 - NUMBER_HLL_LG_K)) as usize;
@@ -212,21 +220,27 @@ impl NumberHll {
 
     /// Union with another sketch.
     pub fn merge(&mut self, o: &NumberHll) {
-        let Some(b) = &o.0 else { return };
-        match &mut self.0 {
+        let Some(b) = &o.registers else { return };
+        self.values += o.values;
+        match &mut self.registers {
             Some(a) => a.iter_mut().zip(b.iter()).for_each(|(x, &y)| *x = (*x).max(y)),
-            None => self.0 = Some(b.clone()),
+            None => self.registers = Some(b.clone()),
         }
     }
 
     /// True before any value.
     pub fn is_empty(&self) -> bool {
-        self.0.is_none()
+        self.registers.is_none()
+    }
+
+    /// The number of values fed (duplicates included).
+    pub fn values(&self) -> u64 {
+        self.values
     }
 
     /// Estimated number of distinct values (0 before any value).
     pub fn estimate(&self) -> f64 {
-        let Some(r) = &self.0 else { return 0.0 };
+        let Some(r) = &self.registers else { return 0.0 };
         let q = MAX_RANK as usize - 1;
         let mut c = vec![0.0f64; q + 2];
         r.iter().for_each(|&v| c[v as usize] += 1.0);
@@ -274,25 +288,29 @@ fn ertl_tau(mut x: f64) -> f64 {
     }
 }
 
+/// The stored form: the values fed and the registers in hex.
+#[derive(Serialize, Deserialize)]
+struct StoredNumbers {
+    values: u64,
+    registers: String,
+}
+
 impl Serialize for NumberHll {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match &self.0 {
-            Some(r) => s.serialize_some(&to_hex(r)),
-            None => s.serialize_none(),
-        }
+        self.registers.as_ref().map(|r| StoredNumbers { values: self.values, registers: to_hex(r) }).serialize(s)
     }
 }
 
 impl<'de> Deserialize<'de> for NumberHll {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let Some(s) = Option::<String>::deserialize(d)? else { return Ok(NumberHll(None)) };
-        let bytes = from_hex(&s).map_err(serde::de::Error::custom)?;
+        let Some(st) = Option::<StoredNumbers>::deserialize(d)? else { return Ok(NumberHll::default()) };
+        let bytes = from_hex(&st.registers).map_err(serde::de::Error::custom)?;
         if bytes.len() != NUMBER_REGISTERS || bytes.iter().any(|&b| b > MAX_RANK) {
             return Err(serde::de::Error::custom(format!(
                 "number sketch: expected {NUMBER_REGISTERS} registers of at most {MAX_RANK}"
             )));
         }
-        Ok(NumberHll(Some(bytes.into_boxed_slice())))
+        Ok(NumberHll { values: st.values, registers: Some(bytes.into_boxed_slice()) })
     }
 }
 
@@ -377,7 +395,8 @@ mod tests {
             let e = once.estimate();
             let allowed = if exact <= 100.0 { 1.0 } else { 3.0 * 1.04 / 64.0 * exact };
             assert!((e - exact).abs() <= allowed, "{distinct}: {e} vs {exact}");
-            // Twice over, in two parts merged either way, read back from JSON: the same registers.
+            // Three times over, in parts merged either way, read back from JSON: the same
+            // registers, every value counted.
             let (a, b) = values.split_at(values.len() / 3);
             let (mut x, mut y) = (NumberHll::default(), NumberHll::default());
             x.update_slice(b);
@@ -388,9 +407,10 @@ mod tests {
             let mut z = NumberHll::default();
             z.merge(&y);
             z.merge(&x);
-            assert_eq!(z, once);
+            assert_eq!(z.registers, once.registers);
+            assert_eq!(z.values(), 3 * values.len() as u64);
             let back: NumberHll = serde_json::from_str(&serde_json::to_string(&z).unwrap()).unwrap();
-            assert_eq!(back, once);
+            assert_eq!(back, z);
         }
         let (mut zero, mut negative) = (NumberHll::default(), NumberHll::default());
         zero.update_slice(&[0.0]);
@@ -398,7 +418,11 @@ mod tests {
         assert_eq!(zero, negative);
         assert_eq!(NumberHll::default().estimate(), 0.0);
         assert!(serde_json::to_string(&NumberHll::default()).unwrap() == "null");
-        for bad in ["\"00\"".to_string(), format!("\"{}\"", "ff".repeat(4096))] {
+        for bad in [
+            r#"{"values":1,"registers":"00"}"#.to_string(),
+            format!(r#"{{"values":1,"registers":"{}"}}"#, "ff".repeat(4096)),
+            r#""00""#.to_string(),
+        ] {
             assert!(serde_json::from_str::<NumberHll>(&bad).is_err(), "{bad}");
         }
     }
