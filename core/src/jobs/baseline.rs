@@ -10,8 +10,8 @@ use crate::quality::join::QualityOutcome;
 use crate::source::scan::Skipped;
 
 use super::{
-    attribution_tap, bias_tap, finish_tap, ground_truth, joined_taps, no_input, profile_pass, profiled_columns,
-    quality_flags, scan_inputs, scoring, strict_check, JobOptions,
+    attribution_tap, bias_tap, ground_truth, joined_taps, no_input, profile_pass, profiled_columns, quality_flags,
+    reread_tap, scan_inputs, scoring, strict_check, JobOptions,
 };
 use crate::engine::auto::choose_backend;
 use crate::output::folder::{check_output, Job, OutputGuard};
@@ -78,12 +78,12 @@ fn clarify_baselines(
     opts: &JobOptions,
     (attributions, bias): (Option<&crate::quality::attribution::Attributions>, Option<&crate::quality::bias::BiasTap>),
     (resumed, good): (usize, &[crate::source::scan::ScannedFile]),
-    backend: &dyn crate::backend::Backend,
 ) -> Result<(Option<crate::judge::attribution::Analysis>, Option<crate::judge::bias::BiasAnalysis>)> {
-    let analysis = attributions.map(|tap| baseline_analysis(opts, tap, resumed, good, backend)).transpose()?;
+    let analysis = attributions.map(|tap| baseline_analysis(opts, tap, resumed, good)).transpose()?;
     let bias = match bias {
         Some(tap) => {
-            let counts = finish_tap(opts, (tap, &|| tap.finish()), resumed, good, backend)?;
+            reread_tap(opts, tap, resumed, good)?;
+            let counts = tap.finish()?;
             Some(crate::quality::bias::analysis(tap.plan(), &counts.whole))
         }
         None => None,
@@ -97,9 +97,9 @@ fn baseline_analysis(
     tap: &crate::quality::attribution::Attributions,
     resumed: usize,
     good: &[crate::source::scan::ScannedFile],
-    backend: &dyn crate::backend::Backend,
 ) -> Result<crate::judge::attribution::Analysis> {
-    let globals = finish_tap(opts, (tap, &|| tap.finish()), resumed, good, backend)?;
+    reread_tap(opts, tap, resumed, good)?;
+    let globals = tap.finish()?;
     let a = opts.attributions.as_ref().expect("a tap is made only when attributions are asked for");
     if globals.whole.is_empty() {
         return Err(crate::error::invalid(
@@ -165,7 +165,7 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
         }
         _ => None,
     };
-    let clarify = clarify_baselines(opts, (attributions.as_ref(), bias.as_ref()), (resumed, &good), backend.as_ref())?;
+    let clarify = clarify_baselines(opts, (attributions.as_ref(), bias.as_ref()), (resumed, &good))?;
     let mut written = crate::output::write_baseline_files(&opts.output, &profile)?;
     if let Some(a) = &clarify.0 {
         written.push(crate::output::explainability::write_baseline(&opts.output, a)?);

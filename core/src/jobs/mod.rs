@@ -304,26 +304,22 @@ fn quality_flags(opts: &JobOptions) -> crate::quality::run::QualityFlags {
 }
 
 /// Feeds `tap` alone from the `kept` files when the pass did not see them all (`resumed` files
-/// came from a checkpoint), after it forgets what the pass fed it; then its result.
-fn finish_tap<T>(
-    opts: &JobOptions,
-    (tap, finish): (&dyn crate::engine::Tap, &dyn Fn() -> Result<T>),
-    resumed: usize,
-    kept: &[ScannedFile],
-    backend: &dyn Backend,
-) -> Result<T> {
-    if resumed > 0 {
-        tap.reset();
-        let plan = ProfilePlan { columns: Some(Vec::new()), ..Default::default() };
-        let pb = Progress::rows(opts.progress, kept.iter().map(|f| f.rows).sum(), "reading again");
-        let req = Request { plan: &plan, backend, progress: &pb, tap: Some(tap) };
-        let out = profile_files(kept, &req, None)?;
-        pb.finish();
-        if let Some(sk) = out.skipped.first() {
-            return Err(Error::input(&sk.path, sk.error.clone()));
-        }
+/// came from a checkpoint), after it forgets what the pass fed it. No column is profiled then,
+/// so the CPU backend serves whatever backend the pass ran on.
+fn reread_tap(opts: &JobOptions, tap: &dyn crate::engine::Tap, resumed: usize, kept: &[ScannedFile]) -> Result<()> {
+    if resumed == 0 {
+        return Ok(());
     }
-    finish()
+    tap.reset();
+    let plan = ProfilePlan { columns: Some(Vec::new()), ..Default::default() };
+    let pb = Progress::rows(opts.progress, kept.iter().map(|f| f.rows).sum(), "reading again");
+    let req = Request { plan: &plan, backend: &crate::backend::cpu::CpuBackend, progress: &pb, tap: Some(tap) };
+    let out = profile_files(kept, &req, None)?;
+    pb.finish();
+    match out.skipped.first() {
+        Some(sk) => Err(Error::input(&sk.path, sk.error.clone())),
+        None => Ok(()),
+    }
 }
 
 /// One pass over `files`: a progress bar labelled `label`, a checkpoint named `pass` that the

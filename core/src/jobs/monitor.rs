@@ -19,8 +19,8 @@ use crate::time::timeline::{self, WindowReference, WindowResult};
 
 use super::changepoints::find_changes;
 use super::{
-    attribution_tap, bias_tap, check_timed, finish_tap, ground_truth, joined_taps, no_input, profile_pass,
-    profiled_columns, quality_flags, scan_inputs, scoring, strict_check, time_column, JobOptions,
+    attribution_tap, bias_tap, check_timed, ground_truth, joined_taps, no_input, profile_pass, profiled_columns,
+    quality_flags, reread_tap, scan_inputs, scoring, strict_check, time_column, JobOptions,
 };
 use crate::engine::auto::choose_backend;
 use crate::engine::Outcome;
@@ -525,8 +525,8 @@ impl<'a> AttributionRun<'a> {
         written: &mut Vec<PathBuf>,
     ) -> Result<crate::judge::attribution::AttributionReport> {
         use crate::judge::attribution::{judge, Analysis, AttributionReport, Violations};
-        let globals =
-            finish_tap(opts, (&self.tap, &|| self.tap.finish()), resumed, good, &crate::backend::cpu::CpuBackend)?;
+        reread_tap(opts, &self.tap, resumed, good)?;
+        let globals = self.tap.finish()?;
         let (label, threshold) = (&self.options.label, self.options.threshold);
         let current = Analysis::of(label, globals.whole.clone());
         let (labels, violations) = judge(&self.base, &current, threshold);
@@ -603,8 +603,8 @@ impl BiasRun {
         written: &mut Vec<PathBuf>,
     ) -> Result<crate::judge::bias::BiasReport> {
         use crate::judge::bias::{drift_violations, NOISE_SIGMAS};
-        let counts =
-            finish_tap(opts, (&self.tap, &|| self.tap.finish()), resumed, good, &crate::backend::cpu::CpuBackend)?;
+        reread_tap(opts, &self.tap, resumed, good)?;
+        let counts = self.tap.finish()?;
         let plan = self.tap.plan();
         let noise_rule = opts.bias.as_ref().is_some_and(|b| b.rule == crate::jobs::BiasRule::Noise);
         // Each split's metrics, their noise (under the noise-aware rule), and the violations.
