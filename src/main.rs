@@ -673,6 +673,7 @@ fn flag(o: Opt) -> &'static str {
         Opt::IdColumn => "--id-column",
         Opt::Label => "--label",
         Opt::MaxWindows => "--max-windows",
+        Opt::MaxSegments => "--segment-by",
         Opt::Method => "--method",
         Opt::Prediction => "--prediction/--probability",
         Opt::ProblemType => "--problem-type",
@@ -691,6 +692,7 @@ fn flag(o: Opt) -> &'static str {
 fn advice(o: Opt) -> Option<&'static str> {
     match o {
         Opt::MaxWindows => Some("use longer windows (--window, --window-rows) or raise --max-windows"),
+        Opt::MaxSegments => Some("segment by columns of fewer values, or raise --max-segments (it keeps ten times as many while reading)"),
         _ => None,
     }
 }

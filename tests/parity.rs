@@ -12,7 +12,7 @@ use arrow_schema::DataType;
 use driftscope::backend::cpu::CpuBackend;
 use driftscope::backend::gpu::GpuBackend;
 use driftscope::backend::Backend;
-use driftscope::engine::{profile_batches, ProfilePlan, ProfileSet, Profiler, Segment, SegmentKey};
+use driftscope::engine::{profile_batches, GroupBy, ProfilePlan, ProfileSet, Profiler, Segment, SegmentKey};
 use driftscope::profile::DatasetProfile;
 
 /// The GPU backend (software adapters included), opened once for the whole test binary.
@@ -267,6 +267,101 @@ fn window_profiles_identical_on_every_arrow_type() {
     // Every timed row is in one window, the rest untimed.
     let rows: u64 = cpu.windows().map(|(_, p)| p.rows).sum::<u64>() + cpu.segments[&Segment::Untimed].rows;
     assert_eq!(rows, 18_000);
+}
+
+/// `batch` with two segment columns beside: `region` (a dictionary of four values and nulls) and
+/// `tier` (1 or 2).
+fn with_segments(batch: RecordBatch, seed: u64) -> RecordBatch {
+    let mut u = lcg(seed);
+    let names = ["eu", "us", "apac", "latam"];
+    let region: DictionaryArray<arrow_array::types::Int8Type> = (0..batch.num_rows())
+        .map(|_| {
+            let x = u();
+            (x >= 0.05).then(|| names[((x - 0.05) / 0.95 * 4.0) as usize % 4])
+        })
+        .collect();
+    let tier: Int64Array = (0..batch.num_rows()).map(|_| Some(1 + (u() < 0.3) as i64)).collect();
+    let mut cols: Vec<(String, ArrayRef, bool)> =
+        batch.schema().fields().iter().zip(batch.columns()).map(|(f, c)| (f.name().clone(), c.clone(), true)).collect();
+    cols.push(("region".into(), Arc::new(region), true));
+    cols.push(("tier".into(), Arc::new(tier), true));
+    RecordBatch::try_from_iter_with_nullable(cols).unwrap()
+}
+
+/// The rows of `batch` whose `region` and `tier` are `key` (as text; `None`: null).
+fn rows_of(batch: &RecordBatch, key: &[Option<String>]) -> RecordBatch {
+    let text = |name: &str| {
+        let a = arrow_cast::cast(batch.column_by_name(name).unwrap(), &DataType::Utf8).unwrap();
+        a.as_any().downcast_ref::<StringArray>().unwrap().clone()
+    };
+    let (region, tier) = (text("region"), text("tier"));
+    let keep: BooleanArray = (0..batch.num_rows())
+        .map(|i| {
+            let v = |a: &StringArray| (!a.is_null(i)).then(|| a.value(i).to_string());
+            Some(v(&region) == key[0] && v(&tier) == key[1])
+        })
+        .collect();
+    arrow_select::filter::filter_record_batch(batch, &keep).unwrap()
+}
+
+/// Segments by value on every type: each segment's profile holds, in every field a light
+/// profile keeps (counts, types, bins, categories, moments), what the profile of its rows
+/// filtered apart holds; and both backends give the same segments to the byte.
+#[test]
+fn segment_profiles_are_their_rows_profiles_on_both_backends() {
+    let batches: Vec<RecordBatch> = (0..3).map(|s| with_segments(every_type(6_000, 21 + s), 5 + s)).collect();
+    let mut plan = plan_for(&batches[0]);
+    plan.groups = Some(GroupBy { columns: vec!["region".into(), "tier".into()], limit: 100 });
+    let cpu = profile_batches(&batches, &plan, &CpuBackend).unwrap();
+    let groups: Vec<(&Vec<Option<String>>, &DatasetProfile)> = cpu
+        .segments
+        .iter()
+        .filter_map(|(k, p)| match k {
+            Segment::Group(v) => Some((v, p)),
+            _ => None,
+        })
+        .collect();
+    // Four regions and the null, two tiers.
+    assert_eq!(groups.len(), 10);
+    assert_eq!(groups.iter().map(|g| g.1.rows).sum::<u64>(), 18_000);
+    let whole_plan = ProfilePlan { groups: None, ..plan.clone() };
+    for (key, p) in &groups {
+        let rows: Vec<RecordBatch> = batches.iter().map(|b| rows_of(b, key)).collect();
+        let want = fold(&rows, &whole_plan, &CpuBackend);
+        assert_eq!(p.rows, want.rows, "{key:?}");
+        for (a, b) in p.columns.iter().zip(&want.columns) {
+            let what = format!("{key:?} column {}", a.name);
+            assert_eq!((a.missing, a.nan, a.pos_inf, a.neg_inf), (b.missing, b.nan, b.pos_inf, b.neg_inf), "{what}");
+            assert_eq!(a.types, b.types, "{what}");
+            assert_eq!(a.histogram, b.histogram, "{what}");
+            assert_eq!(a.categories, b.categories, "{what}");
+            assert_eq!((a.moments.n, a.moments.min, a.moments.max), (b.moments.n, b.moments.min, b.moments.max), "{what}");
+            match (a.moments.mean(), b.moments.mean()) {
+                (Some(x), Some(y)) => assert!(
+                    (x.is_nan() && y.is_nan()) || x == y || (x - y).abs() <= 1e-9 * y.abs().max(1.0),
+                    "{what}: mean {x} vs {y}"
+                ),
+                (x, y) => assert_eq!(x, y, "{what}"),
+            }
+        }
+    }
+    let Some(g) = gpu() else { return };
+    let gpu = profile_batches(&batches, &plan, g).unwrap();
+    assert_eq!(cpu.segments.len(), gpu.segments.len());
+    for ((k, a), (l, b)) in cpu.segments.iter().zip(&gpu.segments) {
+        assert_eq!(k, l);
+        assert_same(a, b, &format!("{k:?}"));
+    }
+}
+
+/// A segment column of more distinct values than the plan holds is a named error.
+#[test]
+fn too_many_segments_is_a_named_error() {
+    let batch = every_type(500, 3);
+    let mut plan = plan_for(&batch);
+    plan.groups = Some(GroupBy { columns: vec!["request_id".into()], limit: 20 });
+    let e = profile_batches(&[batch], &plan, &CpuBackend).unwrap_err().to_string();
+    assert!(e.contains("request_id") && e.contains("more than 20"), "{e}");
 }
 
 #[test]

@@ -463,6 +463,15 @@ impl<'a> Run<'a> {
 
     /// An error when the folded windows passed the plan's limit.
     fn over_limit(&self) -> Result<()> {
+        if let Some(g) = &self.req.plan.groups {
+            let held = self.state.total.segments.keys().filter(|k| matches!(k, crate::engine::Segment::Group(_))).count();
+            if held > g.limit {
+                return Err(crate::error::invalid(
+                    crate::Opt::MaxSegments,
+                    format!("segment columns {}: {held} distinct values so far, more than the {} held", g.columns.join(", "), g.limit),
+                ));
+            }
+        }
         let SegmentKey::Window { column, window, limit } = &self.req.plan.segment else { return Ok(()) };
         let windows = self.state.total.windows().count();
         if windows > *limit {
@@ -495,7 +504,7 @@ pub fn profile_files(files: &[ScannedFile], req: &Request, checkpoint: Option<&C
     // A few row groups per thread in flight at a time: memory stays flat, every core busy. With
     // windows, a row group out of time order holds a profile of every window it touches: one
     // per thread.
-    let per_thread = if matches!(req.plan.segment, SegmentKey::Whole) { 4 } else { 1 };
+    let per_thread = if matches!(req.plan.segment, SegmentKey::Whole) && req.plan.groups.is_none() { 4 } else { 1 };
     let chunk = (rayon::current_num_threads() * per_thread).max(per_thread * 2);
     for window in run.units().chunks(chunk) {
         let results: Vec<Option<Result<ProfileSet>>> = window
@@ -506,7 +515,9 @@ pub fn profile_files(files: &[ScannedFile], req: &Request, checkpoint: Option<&C
             // Too many windows is the run's limit, not a file's defect: it stops the job. Any
             // other failure leaves the unit's file out.
             let r = match r {
-                Some(Err(e @ Error::Invalid { option: crate::Opt::MaxWindows, .. })) => return Err(e),
+                Some(Err(e @ Error::Invalid { option: crate::Opt::MaxWindows | crate::Opt::MaxSegments, .. })) => {
+                    return Err(e)
+                }
                 r => r.map(|r| r.map_err(one_line)),
             };
             run.record(fi, r);

@@ -29,6 +29,7 @@
 
 pub mod auto;
 pub mod files;
+pub mod group;
 pub mod ledger;
 mod profiler;
 pub mod progress;
@@ -36,6 +37,7 @@ pub mod tap;
 mod text;
 pub mod window;
 
+pub use group::GroupBy;
 pub use files::{profile_files, Checkpoint, FileStamp, Outcome, Request};
 pub use profiler::{
     flat_schema, profile_batches, profile_unit, ProfilePlan, ProfileSet, Profiler, Segment, SegmentKey,

@@ -10,6 +10,7 @@ use arrow_schema::{DataType, Schema, SchemaRef};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::group::{group_values, GroupBy};
 use super::text::apply_column;
 use super::window::{self, Window};
 use crate::backend::{Backend, BatchFold, ColumnKind, ColumnTask, Detail, FoldPlan, Folder, MAX_BATCH_ROWS};
@@ -60,6 +61,12 @@ pub enum Segment {
     Window(i64),
     /// The rows whose time is null or not an instant.
     Untimed,
+    /// The rows holding these values of the plan's segment columns ([`GroupBy`]; `None`: a
+    /// null), in the columns' order.
+    Group(Vec<Option<String>>),
+    /// The rows of the segments folded together past the most a run keeps (by rows): never
+    /// made by a profiler, only by the jobs that fold segments.
+    Other,
 }
 
 /// What to profile: the columns, their roles and bin edges, and the segment key.
@@ -75,6 +82,9 @@ pub struct ProfilePlan {
     pub histogram_only: bool,
     /// What rows are keyed by.
     pub segment: SegmentKey,
+    /// Rows also keyed by the values of these columns, each distinct combination a
+    /// [`Segment::Group`] (light profiles, or histograms only beside a histogram-only whole).
+    pub groups: Option<GroupBy>,
 }
 
 /// The schema a profiler sees for batches of `schema`: struct columns flattened, recursively, into
@@ -98,9 +108,13 @@ impl ProfilePlan {
     /// when `None`).
     pub fn decoded(&self) -> Option<Vec<String>> {
         let mut cols = self.columns.clone()?;
-        if let SegmentKey::Window { column, .. } = &self.segment {
-            if !cols.contains(column) {
-                cols.push(column.clone());
+        let time = match &self.segment {
+            SegmentKey::Window { column, .. } => Some(column),
+            SegmentKey::Whole => None,
+        };
+        for c in time.into_iter().chain(self.groups.iter().flat_map(|g| &g.columns)) {
+            if !cols.contains(c) {
+                cols.push(c.clone());
             }
         }
         Some(cols)
@@ -294,6 +308,20 @@ pub struct Profiler<'b> {
     whole: Stream<'b>,
     /// The windows' fold, when rows are keyed by time.
     windows: Option<Windows<'b>>,
+    /// The segments' fold, when rows are keyed by the values of columns.
+    groups: Option<ByValue<'b>>,
+}
+
+/// How rows are keyed by the values of columns.
+struct ByValue<'b> {
+    /// Each column's name and position in the folded schema (`None`: not in these batches,
+    /// every row's value is null).
+    columns: Vec<(String, Option<usize>)>,
+    /// Most segments held.
+    limit: usize,
+    /// Segments held.
+    held: usize,
+    stream: Stream<'b>,
 }
 
 /// Batches going through one folder, and the segment of each group of rows pushed.
@@ -325,6 +353,8 @@ struct Windows<'b> {
     fixed: Option<Option<i64>>,
     /// For windows of rows: where the next row stands.
     rows: RowKeys,
+    /// Windows (and the untimed segment) held.
+    held: usize,
     /// The light profiles' fold: a batch's rows ordered by window, one group per window, so
     /// that the window is one more key of the backend's histogram and key counters.
     stream: Stream<'b>,
@@ -367,6 +397,44 @@ impl<'b> Stream<'b> {
         self.in_flight.extend(segments);
         let done = self.folder.push(batch, groups, &sketches)?;
         done.into_iter().for_each(|f| self.apply(set, f));
+        Ok(())
+    }
+
+    /// Pushes the rows of `batch` in `groups`, each to its segment's profile (made from
+    /// `template` when new), a run of segments at a time so that the folds in hand (a
+    /// histogram per segment and column) stay near [`GROUP_COUNTERS`] whatever the rows'
+    /// order; `column` names the key in errors.
+    fn push_groups(
+        &mut self,
+        set: &mut ProfileSet,
+        template: &DatasetProfile,
+        batch: &RecordBatch,
+        groups: window::Groups,
+        column: &str,
+    ) -> Result<()> {
+        for (segment, _) in &groups.segments {
+            if !set.segments.contains_key(segment) {
+                set.segments.insert(segment.clone(), template.clone());
+            }
+        }
+        let grouped = match &groups.order {
+            None => batch.clone(),
+            Some(order) => arrow_select::take::take_record_batch(batch, order)
+                .map_err(|e| Error::Schema { column: column.to_string(), message: crate::error::one_line(e) })?,
+        };
+        let per_segment = self.counters(&grouped).max(1);
+        let most = (GROUP_COUNTERS / per_segment).max(1);
+        let mut segments = groups.segments.into_iter().peekable();
+        while segments.peek().is_some() {
+            let (keys, rows): (Vec<Segment>, Vec<Range<usize>>) = segments.by_ref().take(most).unzip();
+            let (from, to) = (rows[0].start, rows[rows.len() - 1].end);
+            if from == 0 && to == grouped.num_rows() {
+                self.push(set, keys, &grouped, &rows)?;
+            } else {
+                let rows: Vec<Range<usize>> = rows.iter().map(|r| r.start - from..r.end - from).collect();
+                self.push(set, keys, &grouped.slice(from, to - from), &rows)?;
+            }
+        }
         Ok(())
     }
 
@@ -452,11 +520,20 @@ impl<'b> Profiler<'b> {
                     limit: *limit,
                     fixed: None,
                     rows: RowKeys::Next(0),
+                    held: 0,
                     stream: Stream::new(plan, &schema, Detail::Light, backend)?,
                 })
             }
         };
-        Ok(Profiler { input, schema, template, set, whole, windows })
+        let groups = match &plan.groups {
+            None => None,
+            Some(g) => {
+                let columns = g.columns.iter().map(|c| (c.clone(), schema.column_with_name(c).map(|(i, _)| i))).collect();
+                let detail = if plan.histogram_only { Detail::HistogramOnly } else { Detail::Light };
+                Some(ByValue { columns, limit: g.limit, held: 0, stream: Stream::new(plan, &schema, detail, backend)? })
+            }
+        };
+        Ok(Profiler { input, schema, template, set, whole, windows, groups })
     }
 
     /// Folds one batch. It must have the profiler's schema (the planned columns, with the same
@@ -490,6 +567,12 @@ impl<'b> Profiler<'b> {
     fn fold(&mut self, batch: &RecordBatch) -> Result<()> {
         let all = 0..batch.num_rows();
         self.whole.push(&mut self.set, vec![Segment::Whole], batch, std::slice::from_ref(&all))?;
+        self.fold_windows(batch)?;
+        self.fold_groups(batch)
+    }
+
+    /// Folds a batch's rows into the light profiles of their windows.
+    fn fold_windows(&mut self, batch: &RecordBatch) -> Result<()> {
         let Some(w) = &mut self.windows else { return Ok(()) };
         let groups = if let Some(n) = w.window.rows_per_window() {
             let len = batch.num_rows();
@@ -521,36 +604,37 @@ impl<'b> Profiler<'b> {
         };
         for (segment, _) in &groups.segments {
             if !self.set.segments.contains_key(segment) {
-                if self.set.segments.len() > w.limit {
+                // The whole and the windows held so far.
+                if 1 + w.held > w.limit {
                     return Err(crate::error::invalid(
                         crate::Opt::MaxWindows,
                         format!("time column '{}': more than {} windows of {}", w.column, w.limit, w.window),
                     ));
                 }
-                self.set.segments.insert(segment.clone(), self.template.clone());
+                w.held += 1;
             }
         }
-        let grouped = match &groups.order {
-            None => batch.clone(),
-            Some(order) => arrow_select::take::take_record_batch(batch, order)
-                .map_err(|e| Error::Schema { column: w.column.clone(), message: crate::error::one_line(e) })?,
-        };
-        // Pushed a run of windows at a time, so that the folds in hand (a histogram per window
-        // and column) stay near GROUP_COUNTERS whatever the rows' order.
-        let per_window = w.stream.counters(&grouped).max(1);
-        let most = (GROUP_COUNTERS / per_window).max(1);
-        let mut segments = groups.segments.into_iter().peekable();
-        while segments.peek().is_some() {
-            let (keys, rows): (Vec<Segment>, Vec<Range<usize>>) = segments.by_ref().take(most).unzip();
-            let (from, to) = (rows[0].start, rows[rows.len() - 1].end);
-            if from == 0 && to == grouped.num_rows() {
-                w.stream.push(&mut self.set, keys, &grouped, &rows)?;
-            } else {
-                let rows: Vec<Range<usize>> = rows.iter().map(|r| r.start - from..r.end - from).collect();
-                w.stream.push(&mut self.set, keys, &grouped.slice(from, to - from), &rows)?;
+        w.stream.push_groups(&mut self.set, &self.template, batch, groups, &w.column)
+    }
+
+    /// Folds a batch's rows into the profiles of their segments by value.
+    fn fold_groups(&mut self, batch: &RecordBatch) -> Result<()> {
+        let Some(g) = &mut self.groups else { return Ok(()) };
+        let groups = group_values(batch, &g.columns)?;
+        for (segment, _) in &groups.segments {
+            if !self.set.segments.contains_key(segment) {
+                g.held += 1;
+                if g.held > g.limit {
+                    let names: Vec<&str> = g.columns.iter().map(|c| c.0.as_str()).collect();
+                    return Err(crate::error::invalid(
+                        crate::Opt::MaxSegments,
+                        format!("segment columns {}: more than {} distinct values", names.join(", "), g.limit),
+                    ));
+                }
             }
         }
-        Ok(())
+        let name = g.columns.first().map(|c| c.0.clone()).unwrap_or_default();
+        g.stream.push_groups(&mut self.set, &self.template, batch, groups, &name)
     }
 
     /// Gives every row of the batches to come the time `t` (`None`: no time), instead of the
@@ -583,6 +667,9 @@ impl<'b> Profiler<'b> {
         if let Some(w) = &mut self.windows {
             w.stream.flush(&mut self.set)?;
         }
+        if let Some(g) = &mut self.groups {
+            g.stream.flush(&mut self.set)?;
+        }
         Ok(self.set)
     }
 
@@ -592,7 +679,8 @@ impl<'b> Profiler<'b> {
             return Ok(());
         }
         let time = self.windows.as_ref().and_then(|w| w.time);
-        for index in self.whole.tasks.columns.iter().map(|t| t.index).chain(time) {
+        let keys = self.groups.iter().flat_map(|g| g.columns.iter().filter_map(|c| c.1));
+        for index in self.whole.tasks.columns.iter().map(|t| t.index).chain(time).chain(keys) {
             let want = self.schema.field(index);
             match got.fields().get(index) {
                 Some(f) if f.name() == want.name() && f.data_type() == want.data_type() => {}

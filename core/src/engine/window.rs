@@ -247,6 +247,7 @@ pub fn is_time_type(t: &DataType) -> bool {
 
 /// The rows of a batch grouped by the segment their time gives (`times` from [`times_ms`]):
 /// [`Segment::Window`] by window start, [`Segment::Untimed`] for rows without an instant.
+#[derive(Debug)]
 pub struct Groups {
     /// Each segment, in key order, with its rows' range in `order`.
     pub segments: Vec<(Segment, std::ops::Range<usize>)>,

@@ -121,6 +121,8 @@ pub enum Opt {
     Label,
     /// The most windows a run may hold.
     MaxWindows,
+    /// The segment columns and the most segments a run keeps.
+    MaxSegments,
     /// The change-point method.
     Method,
     /// The prediction column.
@@ -158,6 +160,7 @@ impl Opt {
             Opt::IdColumn => "id column",
             Opt::Label => "label column",
             Opt::MaxWindows => "most windows",
+            Opt::MaxSegments => "segments",
             Opt::Method => "change-point method",
             Opt::Prediction => "prediction column",
             Opt::ProblemType => "problem type",

@@ -266,7 +266,8 @@ impl<'b> Watcher<'b> {
                             self.state.open.merge(&one);
                         }
                         Segment::Untimed => self.state.untimed_rows += p.rows,
-                        Segment::Whole => {}
+                        // watch keys rows by time only.
+                        Segment::Whole | Segment::Group(_) | Segment::Other => {}
                     }
                 }
                 self.state.done.push(st);
