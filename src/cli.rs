@@ -43,6 +43,9 @@ pub enum Command {
         /// predicted label or probability): writes bias/analysis.json, the bias baseline.
         #[arg(long, value_name = "FILE")]
         bias_config: Option<PathBuf>,
+        /// Segments.
+        #[command(flatten)]
+        segments: SegmentArgs,
         /// Shared flags.
         #[command(flatten)]
         common: CommonArgs,
@@ -167,6 +170,14 @@ pub struct MonitorArgs {
     /// Windows.
     #[command(flatten)]
     pub windows: WindowArgs,
+    /// Segments.
+    #[command(flatten)]
+    pub segments: SegmentArgs,
+    /// What each segment is compared with: same (the baseline's segment of the same values,
+    /// made by a baseline with the same --segment-by; the whole baseline for a segment it
+    /// lacks and for other) or whole (the whole baseline).
+    #[arg(long, value_name = "REF", default_value = "same", requires = "segment_by")]
+    pub segment_reference: driftscope::judge::segments::SegmentReference,
     /// What each window is compared with: baseline, previous (the window before),
     /// rolling:N (the N windows before, merged) or window:START..END (the windows starting
     /// in that range, merged; dates or ISO 8601 times, UTC). Without -b, the bin edges and
@@ -485,6 +496,36 @@ pub struct WindowArgs {
     /// Most windows a run may hold: memory grows with windows × features × bins.
     #[arg(long, value_name = "N", default_value_t = driftscope::time::timeline::DEFAULT_MAX_WINDOWS)]
     pub max_windows: usize,
+}
+
+/// Segments by value (`baseline`, `monitor`).
+#[derive(Debug, Args)]
+pub struct SegmentArgs {
+    /// Judge each segment apart too: rows keyed by their values of these columns
+    /// (comma-separated; a null is a value of its own), profiled in the same pass. baseline
+    /// writes segments.json; monitor writes segments.csv, segments.parquet and
+    /// segments/COLUMN=VALUE/constraint_violations.json.
+    #[arg(long, value_delimiter = ',', value_name = "COLUMNS")]
+    pub segment_by: Option<Vec<String>>,
+    /// Most segments kept, those of the most rows; the others are folded into one segment
+    /// named other (the run says how many). Ten times as many may be held while reading: a
+    /// column of more distinct values is refused.
+    #[arg(long, value_name = "N", default_value_t = driftscope::judge::segments::DEFAULT_MAX_SEGMENTS)]
+    pub max_segments: usize,
+}
+
+impl SegmentArgs {
+    /// The job's segment options, when asked for.
+    pub fn options(
+        &self,
+        reference: driftscope::judge::segments::SegmentReference,
+    ) -> Option<driftscope::judge::segments::SegmentOptions> {
+        self.segment_by.as_ref().map(|columns| driftscope::judge::segments::SegmentOptions {
+            columns: columns.iter().map(|c| c.trim().to_string()).collect(),
+            max: self.max_segments,
+            reference,
+        })
+    }
 }
 
 /// Alerts (`monitor`, `watch`).

@@ -75,6 +75,7 @@ fn options(c: CommonArgs) -> anyhow::Result<JobOptions> {
         alerts: None,
         attributions: None,
         bias: None,
+        segments: None,
     })
 }
 
@@ -230,9 +231,10 @@ fn run() -> anyhow::Result<u8> {
         }
     }));
     match cli.command {
-        Command::Baseline { quality, attributions, bias_config, common } => {
+        Command::Baseline { quality, attributions, bias_config, segments, common } => {
             let mut opts = options(common)?;
             opts.quality = quality.flags();
+            opts.segments = segments.options(Default::default());
             opts.attributions = attributions.options();
             opts.bias = bias_config.map(|config| driftscope::jobs::BiasOptions {
                 config,
@@ -312,6 +314,8 @@ fn monitor_command(args: cli::MonitorArgs) -> anyhow::Result<u8> {
     let cli::MonitorArgs {
         baseline,
         windows,
+        segments,
+        segment_reference,
         reference,
         false_alarm_rate,
         metrics,
@@ -329,6 +333,7 @@ fn monitor_command(args: cli::MonitorArgs) -> anyhow::Result<u8> {
     } = args;
     let mut opts = options(common)?;
     opts.quality = quality.flags();
+    opts.segments = segments.options(segment_reference);
     if !(attribution_threshold > 0.0 && attribution_threshold <= 1.0) {
         anyhow::bail!("--attribution-threshold: expected an nDCG in (0, 1], got {attribution_threshold}");
     }
@@ -460,6 +465,9 @@ fn baseline(opts: JobOptions, staged: &Staged) -> anyhow::Result<u8> {
     if let Some(q) = &out.quality {
         eprintln!("driftscope: {}", quality_line(q));
     }
+    if let Some(s) = &out.segments {
+        eprintln!("driftscope: {}", segments_line(s));
+    }
     let (rows, columns, files) = (out.profile.rows, out.profile.columns.len(), out.files);
     staged.publish()?;
     let seconds = started.elapsed().as_secs_f64();
@@ -475,6 +483,19 @@ fn baseline(opts: JobOptions, staged: &Staged) -> anyhow::Result<u8> {
         eprintln!("driftscope: next: driftscope monitor -b {} -o OUT CAPTURES...", staged.shown());
     }
     Ok(exit_code(Ending { failed: out.skipped.len(), rows: Some(rows), violations: false }))
+}
+
+/// One line on a run's segments: how many, and what was folded into other.
+fn segments_line(s: &driftscope::judge::segments::SegmentSet) -> String {
+    let kept = s.segments.iter().filter(|x| x.values.is_some()).count();
+    let mut line = format!("{kept} segment{} by {}", if kept == 1 { "" } else { "s" }, s.by.join(","));
+    if s.folded_values > 0 {
+        line.push_str(&format!(
+            "; {} more values ({} rows) folded into other: past --max-segments {}",
+            s.folded_values, s.folded_rows, s.max_segments
+        ));
+    }
+    line
 }
 
 /// One line on what model quality scored.
@@ -531,6 +552,7 @@ fn monitor(opts: JobOptions, baseline: Option<&std::path::Path>, staged: &Staged
     }
     let violations = !out.report.violations.is_empty()
         || driftscope::time::timeline::any_violation(&out.windows)
+        || driftscope::judge::segments::any_violation(&out.segments)
         || out.report.model_quality.as_ref().is_some_and(|q| !q.violations.is_empty())
         || out.report.feature_attribution.as_ref().is_some_and(|a| a.violated())
         || out.report.bias.as_ref().is_some_and(|b| b.violated());
@@ -673,7 +695,9 @@ fn flag(o: Opt) -> &'static str {
         Opt::IdColumn => "--id-column",
         Opt::Label => "--label",
         Opt::MaxWindows => "--max-windows",
-        Opt::MaxSegments => "--segment-by",
+        Opt::SegmentBy => "--segment-by",
+        Opt::MaxSegments => "--max-segments",
+        Opt::SegmentReference => "--segment-reference",
         Opt::Method => "--method",
         Opt::Prediction => "--prediction/--probability",
         Opt::ProblemType => "--problem-type",
@@ -692,7 +716,9 @@ fn flag(o: Opt) -> &'static str {
 fn advice(o: Opt) -> Option<&'static str> {
     match o {
         Opt::MaxWindows => Some("use longer windows (--window, --window-rows) or raise --max-windows"),
-        Opt::MaxSegments => Some("segment by columns of fewer values, or raise --max-segments (it keeps ten times as many while reading)"),
+        Opt::MaxSegments => Some(
+            "segment by columns of fewer values, or raise --max-segments (ten times as many are held while reading)",
+        ),
         _ => None,
     }
 }

@@ -335,7 +335,11 @@ fn segment_profiles_are_their_rows_profiles_on_both_backends() {
             assert_eq!(a.types, b.types, "{what}");
             assert_eq!(a.histogram, b.histogram, "{what}");
             assert_eq!(a.categories, b.categories, "{what}");
-            assert_eq!((a.moments.n, a.moments.min, a.moments.max), (b.moments.n, b.moments.min, b.moments.max), "{what}");
+            assert_eq!(
+                (a.moments.n, a.moments.min, a.moments.max),
+                (b.moments.n, b.moments.min, b.moments.max),
+                "{what}"
+            );
             match (a.moments.mean(), b.moments.mean()) {
                 (Some(x), Some(y)) => assert!(
                     (x.is_nan() && y.is_nan()) || x == y || (x - y).abs() <= 1e-9 * y.abs().max(1.0),

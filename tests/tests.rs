@@ -35,6 +35,8 @@ mod remote;
 mod resume;
 /// SageMaker formats: real fixtures from `../shared/fixtures/` and hand-written files.
 mod sagemaker;
+/// Segments by value from the CLI: a change diluted in the whole, references, other, mistakes.
+mod segments;
 /// Snapshots of the sample run's constraints, drift.json and Markdown summary.
 mod snapshots;
 /// Time windows: rows keyed by window, light profiles beside the whole, both backends.

@@ -1,11 +1,20 @@
 //! Encodings every floor shares, with no stage of their own: the SplitMix64 generator, FNV-1a
 //! fingerprints and sealed
 //! bytes (checkpoints and the watch state), lenient JSON numbers (SageMaker writes counts as
-//! `24.0` and non-finite values as strings), and the serde form of non-finite floats. It imports
+//! `24.0` and non-finite values as strings), the serde form of non-finite floats, and pretty JSON. It imports
 //! nothing of the crate.
 
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
+
+/// Serializes to pretty JSON with a final newline. serde_json writes a non-finite f64 as
+/// `null`; driftscope's models keep such values out (`Option` fields, or the string forms of
+/// [`nonfinite`]), so the output is always strict JSON.
+pub fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
+    let mut v = serde_json::to_vec_pretty(value).expect("driftscope models always serialize");
+    v.push(b'\n');
+    v
+}
 
 /// SplitMix64's increment (the golden ratio in 64 bits).
 pub const SPLITMIX_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;

@@ -464,11 +464,16 @@ impl<'a> Run<'a> {
     /// An error when the folded windows passed the plan's limit.
     fn over_limit(&self) -> Result<()> {
         if let Some(g) = &self.req.plan.groups {
-            let held = self.state.total.segments.keys().filter(|k| matches!(k, crate::engine::Segment::Group(_))).count();
+            let held =
+                self.state.total.segments.keys().filter(|k| matches!(k, crate::engine::Segment::Group(_))).count();
             if held > g.limit {
                 return Err(crate::error::invalid(
                     crate::Opt::MaxSegments,
-                    format!("segment columns {}: {held} distinct values so far, more than the {} held", g.columns.join(", "), g.limit),
+                    format!(
+                        "segment columns {}: {held} distinct values so far, more than the {} held",
+                        g.columns.join(", "),
+                        g.limit
+                    ),
                 ));
             }
         }

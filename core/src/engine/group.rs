@@ -10,9 +10,12 @@ use arrow_array::cast::AsArray;
 use arrow_array::{Array, ArrayRef, RecordBatch, StringArray, UInt32Array};
 use arrow_schema::DataType;
 
+use std::collections::BTreeSet;
+
 use super::window::Groups;
-use super::Segment;
+use super::{ProfileSet, Segment};
 use crate::error::{one_line, Error, Result};
+use crate::profile::DatasetProfile;
 
 /// Rows keyed by the values of columns.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,7 +23,7 @@ pub struct GroupBy {
     /// The columns, in the order their values make a segment's key.
     pub columns: Vec<String>,
     /// Most distinct segments one profiler (a row group, a run of batches) may hold: past it,
-    /// [`super::Profiler::update`] fails with [`crate::Opt::MaxSegments`], and so does the
+    /// [`super::Profiler::update`] fails with [`crate::Opt::SegmentBy`], and so does the
     /// file engine when the run's merged segments pass it (memory grows with segments ×
     /// features × bins).
     pub limit: usize,
@@ -56,14 +59,22 @@ impl Codes {
                 .collect();
             let keys = d.normalized_keys();
             let nulls = array.nulls();
-            let rows = (0..len)
-                .map(|i| if nulls.is_some_and(|n| n.is_null(i)) { 0 } else { per_entry.get(keys[i]).copied().unwrap_or(0) })
-                .collect();
+            let rows =
+                (0..len)
+                    .map(|i| {
+                        if nulls.is_some_and(|n| n.is_null(i)) {
+                            0
+                        } else {
+                            per_entry.get(keys[i]).copied().unwrap_or(0)
+                        }
+                    })
+                    .collect();
             return Ok(Codes { rows, values });
         }
         let text = as_text(name, array)?;
-        let rows =
-            (0..len).map(|i| if text.is_null(i) { 0 } else { Self::intern(&mut values, &mut seen, text.value(i)) }).collect();
+        let rows = (0..len)
+            .map(|i| if text.is_null(i) { 0 } else { Self::intern(&mut values, &mut seen, text.value(i)) })
+            .collect();
         Ok(Codes { rows, values })
     }
 }
@@ -80,7 +91,10 @@ fn as_text(name: &str, array: &ArrayRef) -> Result<StringArray> {
             | DataType::Map(_, _)
             | DataType::Union(_, _)
     ) {
-        return Err(refuse(format!("{} values cannot key segments: expected text, a number, a boolean or a date", array.data_type())));
+        return Err(refuse(format!(
+            "{} values cannot key segments: expected text, a number, a boolean or a date",
+            array.data_type()
+        )));
     }
     let cast = arrow_cast::cast(array, &DataType::Utf8).map_err(|e| refuse(one_line(e)))?;
     Ok(cast.as_string::<i32>().clone())
@@ -134,6 +148,59 @@ pub fn group_values(batch: &RecordBatch, columns: &[(String, Option<usize>)]) ->
         start[r as usize] += 1;
     }
     Ok(Groups { segments, order: Some(UInt32Array::from(order)) })
+}
+
+/// Which segments a run keeps apart; the others are folded into [`Segment::Other`].
+#[derive(Debug, Clone, Copy)]
+pub enum Keep<'a> {
+    /// The most rows first (ties in key order), this many.
+    Most(usize),
+    /// These (the first pass's, for a baseline's second).
+    These(&'a [Segment]),
+}
+
+/// A run's segments by value, taken out of its profile set.
+#[derive(Debug, Clone, Default)]
+pub struct Kept {
+    /// The segments kept, in key order, and [`Segment::Other`] last when any was folded.
+    pub segments: Vec<(Segment, DatasetProfile)>,
+    /// Distinct values folded into `other`.
+    pub folded_values: usize,
+    /// Rows folded into `other`.
+    pub folded_rows: u64,
+}
+
+/// Takes the segments by value out of `set`, keeping those `keep` says and folding the others
+/// into [`Segment::Other`] (merged in key order, so the result does not depend on how the rows
+/// were split).
+pub fn keep(set: &mut ProfileSet, keep: Keep<'_>) -> Kept {
+    let keys: Vec<Segment> = set.segments.keys().filter(|k| matches!(k, Segment::Group(_))).cloned().collect();
+    let groups: Vec<(Segment, DatasetProfile)> =
+        keys.into_iter().filter_map(|k| set.segments.remove(&k).map(|p| (k, p))).collect();
+    let chosen: BTreeSet<&Segment> = match keep {
+        Keep::Most(n) => {
+            let mut by_rows: Vec<&(Segment, DatasetProfile)> = groups.iter().collect();
+            by_rows.sort_by(|a, b| b.1.rows.cmp(&a.1.rows).then(a.0.cmp(&b.0)));
+            by_rows.into_iter().take(n).map(|g| &g.0).collect()
+        }
+        Keep::These(list) => list.iter().collect(),
+    };
+    let chosen: BTreeSet<Segment> = chosen.into_iter().cloned().collect();
+    let mut out = Kept::default();
+    let mut other: Option<DatasetProfile> = None;
+    for (k, p) in groups {
+        if chosen.contains(&k) {
+            out.segments.push((k, p));
+        } else {
+            out.folded_values += 1;
+            out.folded_rows += p.rows;
+            other.get_or_insert_with(DatasetProfile::default).merge(&p);
+        }
+    }
+    if let Some(p) = other {
+        out.segments.push((Segment::Other, p));
+    }
+    out
 }
 
 /// Characters a segment's value keeps in a folder name; others are written `%XX` (as Hive
@@ -203,7 +270,12 @@ mod tests {
         let s = |r: Option<&str>, t: &str| Segment::Group(vec![r.map(str::to_string), Some(t.to_string())]);
         assert_eq!(
             g.segments,
-            vec![(s(None, "2"), 0..1), (s(Some("eu"), "1"), 1..3), (s(Some("eu"), "2"), 3..4), (s(Some("us"), "1"), 4..6)]
+            vec![
+                (s(None, "2"), 0..1),
+                (s(Some("eu"), "1"), 1..3),
+                (s(Some("eu"), "2"), 3..4),
+                (s(Some("us"), "1"), 4..6)
+            ]
         );
         assert_eq!(g.order.unwrap().values().to_vec(), vec![2, 0, 5, 3, 1, 4]);
         // A batch without the column: all its rows hold a null.
@@ -220,9 +292,10 @@ mod tests {
 
     #[test]
     fn nested_values_are_refused_naming_the_column() {
-        let list: ArrayRef = Arc::new(arrow_array::ListArray::from_iter_primitive::<arrow_array::types::Int32Type, _, _>(
-            vec![Some(vec![Some(1)])],
-        ));
+        let list: ArrayRef =
+            Arc::new(arrow_array::ListArray::from_iter_primitive::<arrow_array::types::Int32Type, _, _>(vec![Some(
+                vec![Some(1)],
+            )]));
         let batch = RecordBatch::try_from_iter([("tags", list)]).unwrap();
         let e = group_values(&batch, &[("tags".to_string(), Some(0))]).unwrap_err().to_string();
         assert!(e.contains("tags") && e.contains("segment column"), "{e}");

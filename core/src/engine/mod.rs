@@ -37,8 +37,8 @@ pub mod tap;
 mod text;
 pub mod window;
 
-pub use group::GroupBy;
 pub use files::{profile_files, Checkpoint, FileStamp, Outcome, Request};
+pub use group::GroupBy;
 pub use profiler::{
     flat_schema, profile_batches, profile_unit, ProfilePlan, ProfileSet, Profiler, Segment, SegmentKey,
     BATCHES_PER_PROFILER, INPUT_ORDER, PARTITION_TIME,

@@ -259,14 +259,7 @@ impl ProfileSet {
     pub fn share_whole_edges(&mut self) {
         let Some(whole) = self.segments.remove(&Segment::Whole) else { return };
         for p in self.segments.values_mut() {
-            for c in &mut p.columns {
-                let edges = whole.column(&c.name).and_then(|w| w.histogram.as_ref()).map(|h| h.edges.clone());
-                if let (Some(h), Some(e)) = (c.histogram.as_mut(), edges) {
-                    if h.edges.is_empty() && h.bins() == e.len() + 1 {
-                        h.edges = e;
-                    }
-                }
-            }
+            p.share_edges(&whole);
         }
         self.segments.insert(Segment::Whole, whole);
     }
@@ -528,7 +521,8 @@ impl<'b> Profiler<'b> {
         let groups = match &plan.groups {
             None => None,
             Some(g) => {
-                let columns = g.columns.iter().map(|c| (c.clone(), schema.column_with_name(c).map(|(i, _)| i))).collect();
+                let columns =
+                    g.columns.iter().map(|c| (c.clone(), schema.column_with_name(c).map(|(i, _)| i))).collect();
                 let detail = if plan.histogram_only { Detail::HistogramOnly } else { Detail::Light };
                 Some(ByValue { columns, limit: g.limit, held: 0, stream: Stream::new(plan, &schema, detail, backend)? })
             }

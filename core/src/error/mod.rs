@@ -121,8 +121,12 @@ pub enum Opt {
     Label,
     /// The most windows a run may hold.
     MaxWindows,
-    /// The segment columns and the most segments a run keeps.
+    /// The segment columns.
+    SegmentBy,
+    /// The most segments a run keeps.
     MaxSegments,
+    /// What each segment is compared with.
+    SegmentReference,
     /// The change-point method.
     Method,
     /// The prediction column.
@@ -160,7 +164,9 @@ impl Opt {
             Opt::IdColumn => "id column",
             Opt::Label => "label column",
             Opt::MaxWindows => "most windows",
-            Opt::MaxSegments => "segments",
+            Opt::SegmentBy => "segment columns",
+            Opt::MaxSegments => "most segments",
+            Opt::SegmentReference => "segment reference",
             Opt::Method => "change-point method",
             Opt::Prediction => "prediction column",
             Opt::ProblemType => "problem type",

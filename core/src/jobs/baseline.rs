@@ -9,11 +9,13 @@ use crate::profile::DatasetProfile;
 use crate::quality::join::QualityOutcome;
 use crate::source::scan::Skipped;
 
+use super::segments;
 use super::{
     attribution_tap, bias_tap, ground_truth, joined_taps, no_input, profile_pass, profiled_columns, quality_flags,
     reread_tap, scan_inputs, scoring, strict_check, JobOptions,
 };
 use crate::engine::auto::choose_backend;
+use crate::engine::group::Keep;
 use crate::output::folder::{check_output, Job, OutputGuard};
 
 /// What a baseline run produced.
@@ -38,6 +40,8 @@ pub struct BaselineOutcome {
     /// Global feature attributions, when `--attributions` asked for them (also written as
     /// `analysis.json`).
     pub attributions: Option<crate::judge::attribution::Analysis>,
+    /// The segments, when `--segment-by` asked for them (also written as `segments.json`).
+    pub segments: Option<crate::judge::segments::SegmentSet>,
 }
 
 /// A baseline's second pass: exact counts over `edges` (from the first pass's quantiles), for
@@ -110,6 +114,37 @@ fn baseline_analysis(
     Ok(crate::judge::attribution::Analysis::of(&a.label, globals.whole))
 }
 
+/// A baseline's second pass over the `good` files: exact counts over the bin edges of the first
+/// pass's quantiles, into the profile and its segments.
+fn second_pass(
+    opts: &JobOptions,
+    guard: &mut OutputGuard,
+    good: &[crate::source::scan::ScannedFile],
+    backend: &dyn crate::backend::Backend,
+    (profile, segment_set): (&mut DatasetProfile, Option<&mut crate::judge::segments::SegmentSet>),
+) -> Result<()> {
+    let edges = baseline::plan_edges(profile);
+    if edges.is_empty() {
+        return Ok(());
+    }
+    let plan = ProfilePlan { groups: segments::group_by(opts.segments.as_ref()), ..histogram_plan(edges) };
+    let out2 = profile_pass(opts, guard, good, &plan, (backend, None), ("baseline-2", "baseline 2/2"))?;
+    let (second, failed2, mut by_value2) = (out2.profile, out2.skipped, out2.segments);
+    if let Some(f) = failed2.first() {
+        return Err(Error::input(&f.path, format!("failed on the second pass: {}", f.error)));
+    }
+    baseline::take_histograms(profile, &second);
+    if let (Some(sg), Some(set)) = (&opts.segments, segment_set) {
+        let second = segments::take(sg, &mut by_value2, Keep::These(&segments::keys(set)));
+        for s in &mut set.segments {
+            if let Some(h) = second.segments.iter().find(|h| h.segment == s.segment) {
+                baseline::take_histograms(&mut s.profile, &h.profile);
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Profiles the inputs into a baseline: `statistics.json`, `constraints.json`, `profile.json`.
 ///
 /// The inputs are read twice: first for moments and sketches, then for exact counts over bin
@@ -120,7 +155,14 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
     let s = scan_inputs(opts)?;
     let mut guard = OutputGuard::new(&opts.output);
     let attributions = attribution_tap(opts, &s, None)?;
-    let plan = ProfilePlan { columns: profiled_columns(opts, &s, attributions.as_ref()), ..Default::default() };
+    if let Some(sg) = &opts.segments {
+        segments::check_columns(sg, &s)?;
+    }
+    let plan = ProfilePlan {
+        columns: profiled_columns(opts, &s, attributions.as_ref()),
+        groups: segments::group_by(opts.segments.as_ref()),
+        ..Default::default()
+    };
     let (backend, backend_note) = choose_backend(opts.backend, &s.files, &plan)?;
     // Model quality is scored, and attributions summed, in the first pass.
     let truth = if quality.is_some() { ground_truth(opts)? } else { None };
@@ -135,7 +177,7 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
     let first =
         profile_pass(opts, &mut guard, &s.files, &plan, (backend.as_ref(), tap), ("baseline-1", "baseline 1/2"))?;
     let resumed = first.resumed;
-    let (mut profile, mut skipped) = (first.profile, first.skipped);
+    let (mut profile, mut skipped, mut by_value) = (first.profile, first.skipped, first.segments);
     strict_check(opts, &skipped)?;
     let failed: Vec<&str> = skipped.iter().map(|k| k.path.as_str()).collect();
     let good: Vec<_> =
@@ -144,17 +186,8 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
         return Err(no_input(&skipped));
     }
 
-    let edges = baseline::plan_edges(&profile);
-    if !edges.is_empty() {
-        let plan = histogram_plan(edges);
-        let out2 =
-            profile_pass(opts, &mut guard, &good, &plan, (backend.as_ref(), None), ("baseline-2", "baseline 2/2"))?;
-        let (second, failed2) = (out2.profile, out2.skipped);
-        if let Some(f) = failed2.first() {
-            return Err(Error::input(&f.path, format!("failed on the second pass: {}", f.error)));
-        }
-        baseline::take_histograms(&mut profile, &second);
-    }
+    let mut segment_set = opts.segments.as_ref().map(|sg| segments::take(sg, &mut by_value, Keep::Most(sg.max)));
+    second_pass(opts, &mut guard, &good, backend.as_ref(), (&mut profile, segment_set.as_mut()))?;
     let mut all_skipped = s.skipped.clone();
     all_skipped.append(&mut skipped);
     // Model quality before anything is written: a failure leaves no half-made baseline.
@@ -173,6 +206,9 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
     if let Some(b) = &clarify.1 {
         written.push(crate::output::bias::write_baseline(&opts.output, b)?);
     }
+    if let Some(set) = &segment_set {
+        written.push(crate::output::segments::write_baseline(&opts.output, set)?);
+    }
     let quality = match quality {
         Some((settings, out)) => {
             written.extend(crate::output::quality::write_baseline(&opts.output, &settings, &out)?);
@@ -190,5 +226,6 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
         backend: backend_note,
         quality,
         attributions: clarify.0,
+        segments: segment_set,
     })
 }

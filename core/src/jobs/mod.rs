@@ -13,6 +13,7 @@ pub mod bench;
 pub mod calibrate;
 pub mod changepoints;
 pub mod monitor;
+mod segments;
 pub mod watch;
 
 pub use crate::output::metrics::MetricsOptions;
@@ -78,6 +79,8 @@ pub struct JobOptions {
     /// Bias metrics (`baseline`, `monitor`): Clarify's analysis configuration, and for `monitor`
     /// a Clarify bias `analysis.json` to judge against instead of the baseline folder's.
     pub bias: Option<BiasOptions>,
+    /// Segments by value (`baseline`, `monitor`): the columns, the most kept, the reference.
+    pub segments: Option<crate::judge::segments::SegmentOptions>,
 }
 
 /// Bias metrics: the configuration and, for `monitor`, where the baseline's metrics are and
@@ -129,6 +132,7 @@ impl JobOptions {
             alerts: None,
             attributions: None,
             bias: None,
+            segments: None,
         }
     }
 }

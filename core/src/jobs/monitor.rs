@@ -23,6 +23,7 @@ use super::{
     quality_flags, reread_tap, scan_inputs, scoring, strict_check, time_column, JobOptions,
 };
 use crate::engine::auto::choose_backend;
+use crate::engine::group::Keep;
 use crate::engine::Outcome;
 use crate::engine::ProfileSet;
 use crate::judge::sagemaker::CheckType;
@@ -42,6 +43,8 @@ pub struct MonitorOutcome {
     pub markdown: String,
     /// Per-window verdicts, when rows were keyed by time.
     pub windows: Vec<WindowResult>,
+    /// Per-segment verdicts, when rows were keyed by the values of columns.
+    pub segments: Vec<crate::judge::segments::SegmentResult>,
     /// Files written.
     pub written: Vec<PathBuf>,
 }
@@ -135,7 +138,7 @@ fn monitor_quality_only(
         &MonitorRun { report: &report, current: None },
     )?);
     let markdown = report::markdown::render(&report);
-    Ok(MonitorOutcome { report, markdown, written, windows: Vec::new() })
+    Ok(MonitorOutcome { report, markdown, written, windows: Vec::new(), segments: Vec::new() })
 }
 
 /// Monitors the inputs against a baseline folder or, with time windows compared with one
@@ -160,6 +163,7 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
         check_shared_columns(b, &s, opts.columns.as_deref())?;
     }
     let windows = opts.windows.as_ref().map(|t| time_column(t, &s)).transpose()?;
+    let base_segments = super::segments::baseline_segments(opts.segments.as_ref(), loaded.as_ref(), baseline_dir, &s)?;
     if loaded.is_none() && windows.as_ref().is_none_or(|w| w.reference == WindowReference::Baseline) {
         return Err(crate::error::invalid(
             Opt::Baseline,
@@ -177,7 +181,8 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
     let (backend_name, backend_note, outcome) =
         profile_inputs(opts, &s, columns, (loaded.as_ref(), windows.as_ref()), &mut guard, taps.as_ref())?;
     let resumed = outcome.resumed;
-    let (current, skipped, segments) = (outcome.profile, outcome.skipped, outcome.segments);
+    let (current, skipped, mut segments) = (outcome.profile, outcome.skipped, outcome.segments);
+    let by_value = opts.segments.as_ref().map(|sg| super::segments::take(sg, &mut segments, Keep::Most(sg.max)));
     strict_check(opts, &skipped)?;
     let files_ok = s.files.len() - skipped.len();
     if files_ok == 0 {
@@ -209,23 +214,22 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
         report.model_quality = Some(monitor_quality(opts, settings.clone(), out, qbase.as_ref(), &mut written)?);
     }
     clarify.finish(opts, (resumed, &good), windows.as_ref(), (&mut report, &mut written))?;
-    let mut window_results = Vec::new();
-    let mut points = vec![crate::output::metrics::Point::of(
-        chrono::Utc::now().timestamp_millis(),
-        &report.features,
-        &current,
-        &report.violations,
-    )];
-    if let Some(w) = &windows {
-        (window_results, points) = monitor_windows(opts, w, &base, &names, &segments, &mut report, &mut written)?;
-    }
+    let (window_results, points) =
+        monitor_windows(opts, windows.as_ref(), (&base, &current), &names, &segments, &mut report, &mut written)?;
+    let segment_results = monitor_segments(
+        opts,
+        (&base, base_segments.as_ref()),
+        &names,
+        by_value.as_ref(),
+        (&mut report, &mut written),
+    )?;
     if let Some(a) = &opts.alerts {
         report.alerts = Some(alert_run(a, &report, &window_results));
     }
     written.extend(crate::output::write_monitor_files(&opts.output, &report, &current)?);
     written.extend(write_metrics(opts, &report, &points)?);
     let markdown = report::markdown::render(&report);
-    Ok(MonitorOutcome { report, markdown, written, windows: window_results })
+    Ok(MonitorOutcome { report, markdown, written, windows: window_results, segments: segment_results })
 }
 
 /// True when file `f` was left out of the run.
@@ -265,16 +269,22 @@ fn alert_run(
 
 /// The windows of a monitoring run: each judged against its reference, their files and change
 /// points written, the report's timeline, change points and window summary filled. Returns the
-/// window results and the metrics' points, one per window.
+/// window results and the metrics' points, one per window (without windows, one for the run's
+/// `current` profile).
 fn monitor_windows(
     opts: &JobOptions,
-    w: &WindowOptions,
-    base: &Baseline,
+    w: Option<&WindowOptions>,
+    (base, current): (&Baseline, &DatasetProfile),
     names: &[String],
     segments: &ProfileSet,
     report: &mut MonitorReport,
     written: &mut Vec<PathBuf>,
 ) -> Result<(Vec<WindowResult>, Vec<crate::output::metrics::Point>)> {
+    let Some(w) = w else {
+        let now = chrono::Utc::now().timestamp_millis();
+        let run = crate::output::metrics::Point::of(now, &report.features, current, &report.violations);
+        return Ok((Vec::new(), vec![run]));
+    };
     check_timed(w, segments)?;
     // The time column moves from window to window by construction: it is not judged per
     // window (the whole run still judges it).
@@ -312,6 +322,24 @@ fn monitor_windows(
     }
     report.windows = Some(summary);
     Ok((window_results, points))
+}
+
+/// The segments of a monitoring run: each judged against its reference, their files written,
+/// the report's segment summary filled.
+fn monitor_segments(
+    opts: &JobOptions,
+    (base, base_segments): (&Baseline, Option<&crate::judge::segments::SegmentSet>),
+    names: &[String],
+    set: Option<&crate::judge::segments::SegmentSet>,
+    (report, written): (&mut MonitorReport, &mut Vec<PathBuf>),
+) -> Result<Vec<crate::judge::segments::SegmentResult>> {
+    use crate::judge::segments::{evaluate, summary, table};
+    let (Some(sg), Some(set)) = (&opts.segments, set) else { return Ok(Vec::new()) };
+    let results = evaluate(base, base_segments, names, set, sg.reference)?;
+    let t = table(&results, set)?;
+    written.extend(crate::output::segments::write(&opts.output, &results, &t)?);
+    report.segments = Some(summary(sg, set, &results));
+    Ok(results)
 }
 
 /// What the report says of the baseline: its own account, or, without one (windows compared
@@ -406,7 +434,12 @@ fn profile_inputs(
             baseline::plan_edges(&p.profile)
         }
     };
-    let plan = ProfilePlan { edges: edges.into_iter().map(|(k, e)| (k, e.into())).collect(), segment, ..first };
+    let plan = ProfilePlan {
+        edges: edges.into_iter().map(|(k, e)| (k, e.into())).collect(),
+        segment,
+        groups: super::segments::group_by(opts.segments.as_ref()),
+        ..first
+    };
     let label = if loaded.is_some() { "monitor" } else { "monitor 2/2" };
     let outcome = profile_pass(opts, guard, &s.files, &plan, (backend.as_ref(), tap), ("monitor", label))?;
     Ok((backend.name(), backend_note, outcome))

@@ -154,6 +154,15 @@ impl FeatureDrift {
         self.either(|m| m.psi, |m| m.psi)
     }
 
+    /// The drift metrics by name (numeric or categorical), as `drift.json` names them.
+    pub fn metric_values(&self) -> serde_json::Value {
+        match (&self.numeric, &self.categorical) {
+            (Some(m), _) => serde_json::to_value(m).unwrap_or_default(),
+            (_, Some(m)) => serde_json::to_value(m).unwrap_or_default(),
+            _ => serde_json::Value::Null,
+        }
+    }
+
     /// Jensen–Shannon distance against the reference, when compared.
     pub fn js_distance(&self) -> Option<f64> {
         self.either(|m| m.js_distance, |m| m.js_distance)
@@ -164,6 +173,31 @@ impl FeatureDrift {
         self.either(|m| m.linf_simple, |m| m.linf_simple)
     }
 }
+
+/// Names of the metric columns of the windows' and segments' tables: every drift metric of
+/// `drift.json`.
+pub const METRICS: [&str; 20] = [
+    "linf_simple",
+    "linf_robust",
+    "ks_statistic",
+    "ks_pvalue",
+    "psi",
+    "js_distance",
+    "hellinger",
+    "wasserstein",
+    "wasserstein_normalized",
+    "kl_divergence",
+    "chi2_statistic",
+    "chi2_dof",
+    "chi2_pvalue",
+    "unseen_share",
+    "tv_distance",
+    "energy_distance",
+    "cvm_statistic",
+    "cvm_pvalue",
+    "anderson_statistic",
+    "anderson_pvalue",
+];
 
 /// L∞ between two sketches' CDFs, evaluated at every retained item of both.
 pub fn kll_linf(a: &Kll, b: &Kll) -> Option<f64> {

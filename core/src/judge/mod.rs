@@ -15,4 +15,5 @@ pub mod compare;
 pub mod drift;
 pub mod ordered;
 pub mod sagemaker;
+pub mod segments;
 pub mod verdict;

@@ -1,7 +1,7 @@
 //! The writers of whole files, behind one small trait: an [`Exporter`] names its file and turns
 //! what a job made into the file's bytes; [`export`] writes a job's list of them, each
 //! atomically. A job's files are therefore a list that reads like its output folder:
-//! [`MONITOR`], [`MONITOR_QUALITY_ONLY`], [`BASELINE`], [`WINDOWS`].
+//! [`MONITOR`], [`MONITOR_QUALITY_ONLY`], [`BASELINE`], [`WINDOWS`], [`SEGMENTS`].
 //!
 //! Files written a piece at a time are not exporters: `watch`'s `windows.csv` grows as windows
 //! close ([`super::windows::write_csv`]), the EMF log is appended to ([`super::metrics`]), and the
@@ -85,11 +85,11 @@ pub struct ViolationsJson;
 pub struct DriftJson;
 /// `report.html`: the report as one self-contained page.
 pub struct HtmlReport;
-/// `windows.csv`: one row per window and feature.
-pub struct WindowsCsv;
-/// `windows.parquet`: the same table as `windows.csv`.
+/// A table as CSV under this file name (`windows.csv`, `segments.csv`).
+pub struct CsvTable(pub &'static str);
+/// A table as Parquet under this file name (`windows.parquet`, `segments.parquet`).
 #[cfg(feature = "parquet")]
-pub struct WindowsParquet;
+pub struct ParquetTable(pub &'static str);
 
 impl Exporter<MonitorRun<'_>> for StatisticsJson {
     fn file_name(&self) -> &'static str {
@@ -174,9 +174,9 @@ fn encode_error(file: &str, e: &dyn std::fmt::Display) -> Error {
     Error::Output { path: file.into(), source: std::io::Error::other(one_line(e)) }
 }
 
-impl Exporter<RecordBatch> for WindowsCsv {
+impl Exporter<RecordBatch> for CsvTable {
     fn file_name(&self) -> &'static str {
-        "windows.csv"
+        self.0
     }
     fn serialize(&self, table: &RecordBatch) -> Result<Vec<u8>> {
         let mut csv = Vec::new();
@@ -188,9 +188,9 @@ impl Exporter<RecordBatch> for WindowsCsv {
 }
 
 #[cfg(feature = "parquet")]
-impl Exporter<RecordBatch> for WindowsParquet {
+impl Exporter<RecordBatch> for ParquetTable {
     fn file_name(&self) -> &'static str {
-        "windows.parquet"
+        self.0
     }
     fn serialize(&self, table: &RecordBatch) -> Result<Vec<u8>> {
         let mut pq = Vec::new();
@@ -213,7 +213,13 @@ pub const BASELINE: &[&dyn for<'a> Exporter<BaselineFiles<'a>>] = &[&StatisticsJ
 pub const BASELINE_WITHOUT_PROFILE: &[&dyn for<'a> Exporter<BaselineFiles<'a>>] = &[&StatisticsJson, &ConstraintsJson];
 /// A windowed run's tables.
 #[cfg(feature = "parquet")]
-pub const WINDOWS: &[&dyn Exporter<RecordBatch>] = &[&WindowsCsv, &WindowsParquet];
+pub const WINDOWS: &[&dyn Exporter<RecordBatch>] = &[&CsvTable("windows.csv"), &ParquetTable("windows.parquet")];
 /// A windowed run's tables (`windows.parquet` needs the parquet feature).
 #[cfg(not(feature = "parquet"))]
-pub const WINDOWS: &[&dyn Exporter<RecordBatch>] = &[&WindowsCsv];
+pub const WINDOWS: &[&dyn Exporter<RecordBatch>] = &[&CsvTable("windows.csv")];
+/// A segmented run's tables.
+#[cfg(feature = "parquet")]
+pub const SEGMENTS: &[&dyn Exporter<RecordBatch>] = &[&CsvTable("segments.csv"), &ParquetTable("segments.parquet")];
+/// A segmented run's tables (`segments.parquet` needs the parquet feature).
+#[cfg(not(feature = "parquet"))]
+pub const SEGMENTS: &[&dyn Exporter<RecordBatch>] = &[&CsvTable("segments.csv")];

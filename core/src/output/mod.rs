@@ -19,25 +19,17 @@ pub mod folder;
 pub mod metrics;
 pub mod quality;
 pub mod report;
+pub mod segments;
 pub mod windows;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
-
 use crate::error::{Error, Result};
 use crate::profile::DatasetProfile;
 use report::MonitorReport;
 
-/// Serializes to pretty JSON with a final newline. serde_json writes a non-finite f64 as
-/// `null`; driftscope's models keep such values out (`Option` fields, or the string forms of
-/// [`crate::codec::nonfinite`]), so the output is always strict JSON.
-pub fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
-    let mut v = serde_json::to_vec_pretty(value).expect("driftscope models always serialize");
-    v.push(b'\n');
-    v
-}
+pub use crate::codec::to_json;
 
 /// Writes a CSV file of `header` and `rows` to `path` ([`write_atomic`]).
 ///

@@ -638,6 +638,28 @@ impl Default for DatasetProfile {
 }
 
 impl DatasetProfile {
+    /// Gives the histograms whose edges were taken out (a checkpoint's windows, a baseline's
+    /// segments) the edges of `whole`'s column of the same name.
+    pub fn share_edges(&mut self, whole: &DatasetProfile) {
+        for c in &mut self.columns {
+            let edges = whole.column(&c.name).and_then(|w| w.histogram.as_ref()).map(|h| h.edges.clone());
+            if let (Some(h), Some(e)) = (c.histogram.as_mut(), edges) {
+                if h.edges.is_empty() && h.bins() == e.len() + 1 {
+                    h.edges = e;
+                }
+            }
+        }
+    }
+
+    /// Takes the edges out of every histogram (they are the whole profile's: see
+    /// [`DatasetProfile::share_edges`]).
+    pub fn take_edges(&mut self) {
+        let empty: std::sync::Arc<[f64]> = std::sync::Arc::from(Vec::new());
+        for h in self.columns.iter_mut().filter_map(|c| c.histogram.as_mut()) {
+            h.edges = empty.clone();
+        }
+    }
+
     /// The column called `name`.
     pub fn column(&self, name: &str) -> Option<&ColumnProfile> {
         self.columns.iter().find(|c| c.name == name)

@@ -274,44 +274,6 @@ pub fn summary(opts: &WindowOptions, set: &ProfileSet, results: &[WindowResult])
     }
 }
 
-/// Names of the metric columns of the windows table: every drift metric of `drift.json`.
-const METRICS: [&str; 20] = [
-    "linf_simple",
-    "linf_robust",
-    "ks_statistic",
-    "ks_pvalue",
-    "psi",
-    "js_distance",
-    "hellinger",
-    "wasserstein",
-    "wasserstein_normalized",
-    "kl_divergence",
-    "chi2_statistic",
-    "chi2_dof",
-    "chi2_pvalue",
-    "unseen_share",
-    "tv_distance",
-    "energy_distance",
-    "cvm_statistic",
-    "cvm_pvalue",
-    "anderson_statistic",
-    "anderson_pvalue",
-];
-
-/// A feature's drift metrics by name (numeric or categorical), as `drift.json` names them.
-fn metrics_of(f: &FeatureDrift) -> serde_json::Value {
-    match (&f.numeric, &f.categorical) {
-        (Some(m), _) => serde_json::to_value(m).unwrap_or_default(),
-        (_, Some(m)) => serde_json::to_value(m).unwrap_or_default(),
-        _ => serde_json::Value::Null,
-    }
-}
-
-/// A metric of a feature's drift by name.
-fn metric(f: &FeatureDrift, name: &str) -> Option<f64> {
-    metrics_of(f).get(name).and_then(|v| v.as_f64())
-}
-
 /// One row per (window, feature), windows in time order, features in the baseline's order.
 pub fn table(results: &[WindowResult], set: &ProfileSet) -> Result<RecordBatch> {
     let utc = "+00:00";
@@ -325,7 +287,7 @@ pub fn table(results: &[WindowResult], set: &ProfileSet) -> Result<RecordBatch> 
     let (mut status, mut method, mut reason) = (StringBuilder::new(), StringBuilder::new(), StringBuilder::new());
     let (mut distance, mut threshold) = (Float64Builder::new(), Float64Builder::new());
     let mut violations = UInt64Builder::new();
-    let mut metrics: Vec<Float64Builder> = METRICS.iter().map(|_| Float64Builder::new()).collect();
+    let mut metrics: Vec<Float64Builder> = drift::METRICS.iter().map(|_| Float64Builder::new()).collect();
     for (i, r) in results.iter().enumerate() {
         let profile = &set.segments[&Segment::Window(r.start)];
         for f in &r.features {
@@ -346,8 +308,8 @@ pub fn table(results: &[WindowResult], set: &ProfileSet) -> Result<RecordBatch> 
             threshold.append_option(f.threshold);
             violations.append_value(r.violations.iter().filter(|v| v.feature_name == f.name).count() as u64);
             // Serialized once per row, not once per metric.
-            let values = metrics_of(f);
-            for (b, name) in metrics.iter_mut().zip(METRICS) {
+            let values = f.metric_values();
+            for (b, name) in metrics.iter_mut().zip(drift::METRICS) {
                 b.append_option(values.get(name).and_then(|v| v.as_f64()));
             }
         }
@@ -368,7 +330,7 @@ pub fn table(results: &[WindowResult], set: &ProfileSet) -> Result<RecordBatch> 
         ("violations", Arc::new(violations.finish())),
         ("reason", Arc::new(reason.finish())),
     ];
-    for (b, name) in metrics.iter_mut().zip(METRICS) {
+    for (b, name) in metrics.iter_mut().zip(drift::METRICS) {
         columns.push((name, Arc::new(b.finish())));
     }
     RecordBatch::try_from_iter(columns)
@@ -391,7 +353,7 @@ pub fn drift_series(results: &[WindowResult]) -> Vec<crate::time::changepoint::S
                 .iter()
                 .enumerate()
                 .filter_map(|(i, r)| {
-                    r.features.get(j).and_then(|f| metric(f, "psi")).filter(|v| v.is_finite()).map(|v| (i, v))
+                    r.features.get(j).and_then(FeatureDrift::psi).filter(|v| v.is_finite()).map(|v| (i, v))
                 })
                 .collect(),
         })

@@ -79,6 +79,7 @@ fn head(o: &mut String, r: &MonitorReport) {
         "nothing monitored (0 rows read)"
     } else if s.violations == 0
         && r.windows.as_ref().is_none_or(|w| w.windows_with_violations == 0)
+        && r.segments.as_ref().is_none_or(|g| g.segments_with_violations == 0 && g.segments_with_drift == 0)
         && r.model_quality.as_ref().is_none_or(|q| q.violations.is_empty())
         && r.feature_attribution.as_ref().is_none_or(|a| !a.violated())
         && r.bias.as_ref().is_none_or(|b| !b.violated())
@@ -122,6 +123,34 @@ fn head(o: &mut String, r: &MonitorReport) {
             w.untimed_rows,
             w.change_points
         ));
+    }
+    if let Some(g) = &r.segments {
+        o.push_str(&format!(
+            "- segments: {} by `{}` (each against {}), {} with violations, {} with drift{}; per segment: segments.csv\n",
+            g.segments,
+            md(&g.by.join(",")),
+            if g.reference == "whole" { "the whole baseline" } else { "the baseline's same segment" },
+            g.segments_with_violations,
+            g.segments_with_drift,
+            if g.folded_values > 0 {
+                format!("; {} values ({} rows) folded into other", g.folded_values, g.folded_rows)
+            } else {
+                String::new()
+            }
+        ));
+        for top in g.ranked.iter().filter(|t| t.drifted_features + t.violations > 0).take(5) {
+            o.push_str(&format!(
+                "  - `{}` ({} rows): {} drifted, {} violations{}\n",
+                md(&top.segment),
+                top.rows,
+                top.drifted_features,
+                top.violations,
+                match (&top.worst_feature, top.worst_ratio) {
+                    (Some(f), Some(x)) => format!("; farthest: `{}` at {x:.2}× its threshold", md(f)),
+                    _ => String::new(),
+                }
+            ));
+        }
     }
     for sk in &r.current.skipped {
         o.push_str(&format!("- skipped `{}`: {}\n", md(&sk.path), md(&sk.error)));

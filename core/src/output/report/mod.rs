@@ -77,6 +77,9 @@ pub struct MonitorReport {
     /// The time windows, when rows were keyed by time (details in `windows.csv`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub windows: Option<crate::time::timeline::WindowsSummary>,
+    /// The segments, when rows were keyed by the values of columns (`--segment-by`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub segments: Option<crate::judge::segments::SegmentsSummary>,
     /// Per-window series for the HTML report's timeline (not written to JSON: windows.csv
     /// holds them).
     #[serde(skip)]
@@ -148,6 +151,7 @@ impl MonitorReport {
             features: verdict.features,
             violations: verdict.violations,
             windows: None,
+            segments: None,
             timeline: None,
             model_quality: None,
             feature_attribution: None,

@@ -1,0 +1,212 @@
+//! Segments by value (`--segment-by`) from the CLI: a change in one segment that the whole run
+//! dilutes below its threshold, each segment judged against the baseline's same segment or the
+//! whole baseline, `other`, nulls, and the named errors of a new user's mistakes.
+
+use std::path::Path;
+
+use arrow_array::{Array, Float64Array, Int64Array, StringArray};
+use tempfile::TempDir;
+
+use crate::common::{arr, driftscope, json, write_parquet};
+
+const REGIONS: [&str; 4] = ["eu", "us", "apac", "latam"];
+
+/// `n` rows: `region` (latam one row in ten, a null one in fifty, the rest spread over the
+/// others), `tier` (1 or 2), `x` ~ N(0, 1), and `x` shifted by `shift` in latam only; `y`
+/// uniform everywhere. Normal values by Box–Muller from SplitMix64.
+fn table(path: &Path, n: usize, seed: u64, shift: f64) {
+    let mut state = seed;
+    let mut u = move || (driftscope::codec::splitmix64(&mut state) >> 11) as f64 / (1u64 << 53) as f64;
+    let (mut region, mut tier, mut x, mut y) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for i in 0..n {
+        let r = if i % 50 == 7 {
+            None
+        } else if i % 10 == 3 {
+            Some("latam")
+        } else {
+            Some(REGIONS[i % 3])
+        };
+        let z = (-2.0 * u().max(1e-300).ln()).sqrt() * (std::f64::consts::TAU * u()).cos();
+        x.push(z + if r == Some("latam") { shift } else { 0.0 });
+        y.push(u());
+        region.push(r);
+        tier.push(1 + (i % 7 == 0) as i64);
+    }
+    write_parquet(
+        path,
+        vec![
+            ("region", arr(StringArray::from(region))),
+            ("tier", arr(Int64Array::from(tier))),
+            ("x", arr(Float64Array::from(x))),
+            ("y", arr(Float64Array::from(y))),
+        ],
+        8_192,
+    );
+}
+
+/// The rows of `segments.csv` for one segment: feature → (status, distance, reference, rows).
+fn rows_of(csv: &str, segment: &str) -> Vec<(String, String, String, String, String)> {
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let at = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (seg, feat, status, dist, refr, rows) =
+        (at("segment"), at("feature"), at("status"), at("distance"), at("reference"), at("rows"));
+    lines
+        .map(|l| l.split(',').map(str::to_string).collect::<Vec<_>>())
+        .filter(|c| c[seg] == segment)
+        .map(|c| (c[feat].clone(), c[status].clone(), c[dist].clone(), c[refr].clone(), c[rows].clone()))
+        .collect()
+}
+
+fn run(args: &[&str], base: Option<&Path>, out: &Path, input: &Path) -> assert_cmd::assert::Assert {
+    let mut c = driftscope();
+    c.args(args).arg("-q").arg("-o").arg(out);
+    if let Some(b) = base {
+        c.arg("-b").arg(b);
+    }
+    c.arg(input).assert()
+}
+
+#[test]
+fn a_change_in_one_segment_is_found_where_the_whole_run_dilutes_it() {
+    let dir = TempDir::new().unwrap();
+    let (train, capture) = (dir.path().join("train.parquet"), dir.path().join("capture.parquet"));
+    table(&train, 60_000, 1, 0.0);
+    table(&capture, 60_000, 2, 1.0);
+    let base = dir.path().join("base");
+    run(&["baseline", "--segment-by", "region"], None, &base, &train).success();
+    let segs = json(&base.join("segments.json"));
+    assert_eq!(segs["by"], serde_json::json!(["region"]));
+    let labels: Vec<&str> =
+        segs["segments"].as_array().unwrap().iter().map(|s| s["segment"].as_str().unwrap()).collect();
+    // Key order, a null first (Hive's name for it).
+    assert_eq!(labels, ["region=__HIVE_DEFAULT_PARTITION__", "region=apac", "region=eu", "region=latam", "region=us"]);
+    let out = dir.path().join("mon");
+    run(&["monitor", "--segment-by", "region"], Some(&base), &out, &capture).code(1);
+    let drift = json(&out.join("drift.json"));
+    // The whole run: x moved in a tenth of the rows only, under the threshold.
+    let x = drift["features"].as_array().unwrap().iter().find(|f| f["name"] == "x").unwrap().clone();
+    assert_eq!(x["status"], "ok", "{x}");
+    let csv = std::fs::read_to_string(out.join("segments.csv")).unwrap();
+    let latam = rows_of(&csv, "region=latam");
+    let status = |rows: &[(String, String, String, String, String)], f: &str| {
+        rows.iter().find(|r| r.0 == f).map(|r| r.1.clone()).unwrap()
+    };
+    assert_eq!(status(&latam, "x"), "drift");
+    assert_eq!(status(&latam, "y"), "ok");
+    assert!(latam.iter().all(|r| r.3 == "segment"));
+    // The segment column is not judged within its segments.
+    assert!(latam.iter().all(|r| r.0 != "region"));
+    for other in ["region=eu", "region=us", "region=apac", "region=__HIVE_DEFAULT_PARTITION__"] {
+        let rows = rows_of(&csv, other);
+        assert_eq!(status(&rows, "x"), "ok", "{other}");
+        assert_eq!(status(&rows, "y"), "ok", "{other}");
+    }
+    let s = &drift["segments"];
+    assert_eq!((s["segments"].as_u64(), s["segments_with_drift"].as_u64()), (Some(5), Some(1)));
+    assert_eq!(s["ranked"][0]["segment"], "region=latam");
+    assert_eq!(s["ranked"][0]["worst_feature"], "x");
+    let v = json(&out.join("segments/region=latam/constraint_violations.json"));
+    assert!(v["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|v| v["feature_name"] == "x" && v["constraint_check_type"] == "baseline_drift_check"));
+    let v = json(&out.join("segments/region=eu/constraint_violations.json"));
+    assert_eq!(v["violations"], serde_json::json!([]));
+    // Rows per segment add up to the run's.
+    let rows: u64 = s["ranked"].as_array().unwrap().iter().map(|r| r["rows"].as_u64().unwrap()).sum();
+    assert_eq!(rows, 60_000);
+}
+
+#[test]
+fn a_segment_against_the_whole_baseline_is_judged_as_its_rows_alone_would_be() {
+    // The independent reference: the segment's rows written apart and monitored whole against
+    // the same baseline give the very same distances.
+    let dir = TempDir::new().unwrap();
+    let (train, capture) = (dir.path().join("train.parquet"), dir.path().join("capture.parquet"));
+    table(&train, 30_000, 3, 0.0);
+    table(&capture, 30_000, 4, 0.6);
+    let base = dir.path().join("base");
+    run(&["baseline"], None, &base, &train).success();
+    let out = dir.path().join("mon");
+    let segmented = ["monitor", "--segment-by", "region", "--segment-reference", "whole"];
+    run(&segmented, Some(&base), &out, &capture).code(1);
+    let csv = std::fs::read_to_string(out.join("segments.csv")).unwrap();
+    let latam = rows_of(&csv, "region=latam");
+    assert!(latam.iter().all(|r| r.3 == "whole"));
+    // latam's rows alone.
+    let batch = {
+        let f = std::fs::File::open(&capture).unwrap();
+        let r = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f).unwrap().build().unwrap();
+        let batches: Vec<_> = r.map(Result::unwrap).collect();
+        arrow_select::concat::concat_batches(&batches[0].schema(), &batches).unwrap()
+    };
+    let region = batch.column_by_name("region").unwrap().as_any().downcast_ref::<StringArray>().unwrap().clone();
+    let keep: arrow_array::BooleanArray =
+        (0..batch.num_rows()).map(|i| Some(!region.is_null(i) && region.value(i) == "latam")).collect();
+    let alone = arrow_select::filter::filter_record_batch(&batch, &keep).unwrap();
+    let cols: Vec<(&str, arrow_array::ArrayRef)> =
+        ["region", "tier", "x", "y"].iter().map(|c| (*c, alone.column_by_name(c).unwrap().clone())).collect();
+    let latam_file = dir.path().join("latam.parquet");
+    write_parquet(&latam_file, cols, 8_192);
+    let out2 = dir.path().join("alone");
+    run(&["monitor"], Some(&base), &out2, &latam_file).code(1);
+    let drift = json(&out2.join("drift.json"));
+    for f in ["x", "y", "tier"] {
+        let whole = drift["features"].as_array().unwrap().iter().find(|d| d["name"] == f).unwrap().clone();
+        let seg = latam.iter().find(|r| r.0 == f).unwrap();
+        assert_eq!(seg.1, whole["status"].as_str().unwrap(), "{f}");
+        let d: f64 = seg.2.parse().unwrap();
+        assert!((d - whole["distance"].as_f64().unwrap()).abs() < 1e-12, "{f}: {d} vs {}", whole["distance"]);
+        assert_eq!(seg.4, alone.num_rows().to_string());
+    }
+}
+
+#[test]
+fn segments_past_the_most_kept_fold_into_other_with_their_rows() {
+    let dir = TempDir::new().unwrap();
+    let train = dir.path().join("train.parquet");
+    table(&train, 20_000, 5, 0.0);
+    let base = dir.path().join("base");
+    let got = run(&["baseline", "--segment-by", "region,tier", "--max-segments", "3"], None, &base, &train).success();
+    let said = String::from_utf8_lossy(&got.get_output().stderr).to_string();
+    let segs = json(&base.join("segments.json"));
+    let list = segs["segments"].as_array().unwrap();
+    // Three kept, the rest in other, last; every row somewhere.
+    assert_eq!(list.len(), 4);
+    assert_eq!(list[3]["segment"], "other");
+    assert!(list[3]["values"].is_null());
+    let rows = |s: &serde_json::Value| s["profile"]["rows"].as_u64().unwrap();
+    assert_eq!(list.iter().map(rows).sum::<u64>(), 20_000);
+    assert_eq!(segs["folded_rows"].as_u64(), Some(rows(&list[3])));
+    // Kept: those of the most rows (region × tier 1; tier 2 is a row in seven).
+    let kept_min = list[..3].iter().map(rows).min().unwrap();
+    assert!(kept_min > 4_000, "{kept_min}");
+    assert!(said.contains("folded into other"), "{said}");
+    assert_eq!(list[0]["segment"], "region=apac/tier=1");
+}
+
+#[test]
+fn a_new_users_mistakes_are_named() {
+    let dir = TempDir::new().unwrap();
+    let train = dir.path().join("train.parquet");
+    table(&train, 2_000, 6, 0.0);
+    let base = dir.path().join("base");
+    run(&["baseline"], None, &base, &train).success();
+    // A column no input holds.
+    let e = run(&["monitor", "--segment-by", "regoin"], Some(&base), &dir.path().join("a"), &train).code(2);
+    let said = String::from_utf8_lossy(&e.get_output().stderr).to_string();
+    assert!(said.contains("--segment-by") && said.contains("'regoin'") && said.contains("region"), "{said}");
+    // A baseline made without segments.
+    let e = run(&["monitor", "--segment-by", "region"], Some(&base), &dir.path().join("b"), &train).code(2);
+    let said = String::from_utf8_lossy(&e.get_output().stderr).to_string();
+    assert!(said.contains("has no segments") && said.contains("whole"), "{said}");
+    assert!(!dir.path().join("b/drift.json").exists(), "no half-written output");
+    // A column of too many values (x: one per row) for what is held (at least 10,000).
+    let many = dir.path().join("many.parquet");
+    table(&many, 12_000, 7, 0.0);
+    let e = run(&["baseline", "--segment-by", "x", "--max-segments", "10"], None, &dir.path().join("c"), &many).code(2);
+    let said = String::from_utf8_lossy(&e.get_output().stderr).to_string();
+    assert!(said.contains("--max-segments") && said.contains("x"), "{said}");
+}
