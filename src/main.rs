@@ -552,7 +552,7 @@ fn monitor(opts: JobOptions, baseline: Option<&std::path::Path>, staged: &Staged
     }
     let violations = !out.report.violations.is_empty()
         || driftscope::time::timeline::any_violation(&out.windows)
-        || driftscope::judge::segments::any_violation(&out.segments)
+        || driftscope::judge::segments::any_violation(&out.report.segment_results)
         || out.report.model_quality.as_ref().is_some_and(|q| !q.violations.is_empty())
         || out.report.feature_attribution.as_ref().is_some_and(|a| a.violated())
         || out.report.bias.as_ref().is_some_and(|b| b.violated());

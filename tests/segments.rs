@@ -210,3 +210,50 @@ fn a_new_users_mistakes_are_named() {
     let said = String::from_utf8_lossy(&e.get_output().stderr).to_string();
     assert!(said.contains("--max-segments") && said.contains("x"), "{said}");
 }
+
+/// The report as a real browser builds it: the segments ranked, the drifted one first with its
+/// drill-down, and a hostile segment value kept as text (in the page and in its folder's name).
+#[test]
+fn segments_in_the_report_in_a_real_browser() {
+    if !crate::common::tool("chromium") {
+        return;
+    }
+    let dir = TempDir::new().unwrap();
+    let hostile = "<img src=x onerror=alert(1)>";
+    let write = |path: &Path, shift: f64| {
+        let n = 6_000;
+        let seg: Vec<&str> = (0..n).map(|i| if i % 4 == 0 { hostile } else { "plain" }).collect();
+        let x: Vec<f64> =
+            (0..n).map(|i| ((i * 37) % 100) as f64 / 10.0 + if i % 4 == 0 { shift } else { 0.0 }).collect();
+        write_parquet(path, vec![("seg", arr(StringArray::from(seg))), ("x", arr(Float64Array::from(x)))], 2_000);
+    };
+    let (train, capture) = (dir.path().join("train.parquet"), dir.path().join("capture.parquet"));
+    write(&train, 0.0);
+    write(&capture, 4.0);
+    let base = dir.path().join("base");
+    run(&["baseline", "--segment-by", "seg"], None, &base, &train).success();
+    let out = dir.path().join("out");
+    run(&["monitor", "--segment-by", "seg"], Some(&base), &out, &capture).code(1);
+    assert!(out.join("segments/seg=%3Cimg src%3Dx onerror%3Dalert(1)%3E/constraint_violations.json").is_file());
+    let o = std::process::Command::new("chromium")
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom"])
+        .arg(format!("--user-data-dir={}", dir.path().join("profile").display()))
+        .arg(format!("file://{}", out.join("report.html").display()))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "chromium: {}", String::from_utf8_lossy(&o.stderr));
+    let dom = String::from_utf8_lossy(&o.stdout);
+    let at = dom.find("<h2 id=\"segments\">Segments</h2>").expect("a segments section");
+    assert!(dom.contains("1 of 2 segments</a> with drift or violations"), "the head counts them");
+    // Ranked: the drifted segment first, linked to its drill-down.
+    let first = dom[at..].find("<a href=\"#s-0\">").unwrap() + at;
+    assert!(
+        dom[first..].starts_with("<a href=\"#s-0\">seg=%3Cimg src%3Dx onerror%3Dalert(1)%3E</a>"),
+        "{}",
+        &dom[first..first + 120]
+    );
+    let drill = dom.find("<details id=\"s-0\">").expect("a drill-down");
+    assert!(dom[drill..].find("<td>x</td>").is_some());
+    assert!(dom.contains("<details id=\"s-1\">"));
+    assert!(!dom.contains("<img"), "data became markup");
+}

@@ -11,7 +11,7 @@ use driftscope::backend::Backend;
 use driftscope::engine::window::Window;
 use driftscope::engine::{profile_batches, ProfilePlan, ProfileSet, Profiler, Segment, SegmentKey};
 
-use crate::common::arr;
+use crate::common::{arr, tool};
 use crate::parity::gpu;
 
 const HOUR: i64 = 3_600_000;
@@ -582,20 +582,6 @@ fn change_points_land_on_the_injected_hour() {
         .assert()
         .code(2)
         .stderr(predicates::str::contains("seeded, bocpd, pelt, binseg or page-hinkley"));
-}
-
-/// True when a tool the tests drive must be there (CI sets DRIFTSCOPE_REQUIRE_TOOLS=1);
-/// otherwise a missing tool skips its check, saying so.
-fn tool(name: &str) -> bool {
-    let found = std::process::Command::new(name).arg("--version").output().is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var("DRIFTSCOPE_REQUIRE_TOOLS").as_deref() != Ok("1"),
-            "DRIFTSCOPE_REQUIRE_TOOLS=1 but {name} is not installed"
-        );
-        crate::common::skip(&format!("{name} not installed"));
-    }
-    found
 }
 
 #[test]

@@ -81,3 +81,17 @@ pub fn monitor_sample(base: &Path, out: &Path) -> assert_cmd::assert::Assert {
 pub fn baseline_of(input: &Path, base: &Path) {
     driftscope().args(["baseline", "-q", "-o"]).arg(base).arg(input).assert().success();
 }
+
+/// True when a tool the tests drive must be there (CI sets DRIFTSCOPE_REQUIRE_TOOLS=1);
+/// otherwise a missing tool skips its check, saying so.
+pub fn tool(name: &str) -> bool {
+    let found = std::process::Command::new(name).arg("--version").output().is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var("DRIFTSCOPE_REQUIRE_TOOLS").as_deref() != Ok("1"),
+            "DRIFTSCOPE_REQUIRE_TOOLS=1 but {name} is not installed"
+        );
+        crate::common::skip(&format!("{name} not installed"));
+    }
+    found
+}

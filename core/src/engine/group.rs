@@ -203,10 +203,11 @@ pub fn keep(set: &mut ProfileSet, keep: Keep<'_>) -> Kept {
     out
 }
 
-/// Characters a segment's value keeps in a folder name; others are written `%XX` (as Hive
-/// escapes its partition values).
+/// Characters a segment's value keeps in a folder name: all but those Hive escapes in its
+/// partition values (control characters, `"#%'*/:=?\{[]^`) and those no Windows file name may
+/// hold (`<>|`), which are written `%XX`.
 fn plain(c: char) -> bool {
-    c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | ' ' | '+' | '@' | ',')
+    !(c.is_control() || "\"#%'*/:=?\\{[]^<>|".contains(c))
 }
 
 /// Hive's folder name for a null partition value.

@@ -43,8 +43,6 @@ pub struct MonitorOutcome {
     pub markdown: String,
     /// Per-window verdicts, when rows were keyed by time.
     pub windows: Vec<WindowResult>,
-    /// Per-segment verdicts, when rows were keyed by the values of columns.
-    pub segments: Vec<crate::judge::segments::SegmentResult>,
     /// Files written.
     pub written: Vec<PathBuf>,
 }
@@ -138,7 +136,7 @@ fn monitor_quality_only(
         &MonitorRun { report: &report, current: None },
     )?);
     let markdown = report::markdown::render(&report);
-    Ok(MonitorOutcome { report, markdown, written, windows: Vec::new(), segments: Vec::new() })
+    Ok(MonitorOutcome { report, markdown, written, windows: Vec::new() })
 }
 
 /// Monitors the inputs against a baseline folder or, with time windows compared with one
@@ -216,20 +214,14 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
     clarify.finish(opts, (resumed, &good), windows.as_ref(), (&mut report, &mut written))?;
     let (window_results, points) =
         monitor_windows(opts, windows.as_ref(), (&base, &current), &names, &segments, &mut report, &mut written)?;
-    let segment_results = monitor_segments(
-        opts,
-        (&base, base_segments.as_ref()),
-        &names,
-        by_value.as_ref(),
-        (&mut report, &mut written),
-    )?;
+    monitor_segments(opts, (&base, base_segments.as_ref()), &names, by_value.as_ref(), (&mut report, &mut written))?;
     if let Some(a) = &opts.alerts {
         report.alerts = Some(alert_run(a, &report, &window_results));
     }
     written.extend(crate::output::write_monitor_files(&opts.output, &report, &current)?);
     written.extend(write_metrics(opts, &report, &points)?);
     let markdown = report::markdown::render(&report);
-    Ok(MonitorOutcome { report, markdown, written, windows: window_results, segments: segment_results })
+    Ok(MonitorOutcome { report, markdown, written, windows: window_results })
 }
 
 /// True when file `f` was left out of the run.
@@ -325,21 +317,22 @@ fn monitor_windows(
 }
 
 /// The segments of a monitoring run: each judged against its reference, their files written,
-/// the report's segment summary filled.
+/// the report's segment summary and results filled.
 fn monitor_segments(
     opts: &JobOptions,
     (base, base_segments): (&Baseline, Option<&crate::judge::segments::SegmentSet>),
     names: &[String],
     set: Option<&crate::judge::segments::SegmentSet>,
     (report, written): (&mut MonitorReport, &mut Vec<PathBuf>),
-) -> Result<Vec<crate::judge::segments::SegmentResult>> {
+) -> Result<()> {
     use crate::judge::segments::{evaluate, summary, table};
-    let (Some(sg), Some(set)) = (&opts.segments, set) else { return Ok(Vec::new()) };
+    let (Some(sg), Some(set)) = (&opts.segments, set) else { return Ok(()) };
     let results = evaluate(base, base_segments, names, set, sg.reference)?;
     let t = table(&results, set)?;
     written.extend(crate::output::segments::write(&opts.output, &results, &t)?);
     report.segments = Some(summary(sg, set, &results));
-    Ok(results)
+    report.segment_results = results;
+    Ok(())
 }
 
 /// What the report says of the baseline: its own account, or, without one (windows compared

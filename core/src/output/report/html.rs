@@ -347,6 +347,9 @@ pub fn render(r: &MonitorReport) -> String {
     if let Some(b) = &r.bias {
         bias(&mut o, b);
     }
+    if let Some(g) = &r.segments {
+        segments(&mut o, g, &r.segment_results);
+    }
     violations(&mut o, r);
     missing(&mut o, r);
     if let (Some(t), Some(w)) = (&r.timeline, &r.windows) {
@@ -382,13 +385,20 @@ fn head(o: &mut String, r: &MonitorReport) {
         ));
     }
     o.push_str("</div>");
+    let segment_violations =
+        r.segments.as_ref().is_some_and(|g| g.segments_with_violations + g.segments_with_drift > 0);
     o.push_str(&format!(
-        "<p>{}: {} features compared, {} drifted, {} skipped, {} violations.</p>",
-        if s.violations == 0 { "No violations" } else { "Violations found" },
+        "<p>{}: {} features compared, {} drifted, {} skipped, {} violations{}.</p>",
+        if s.violations == 0 && !segment_violations { "No violations" } else { "Violations found" },
         s.features_compared,
         s.features_drifted,
         s.features_skipped,
-        s.violations
+        s.violations,
+        r.segments.as_ref().map_or(String::new(), |g| format!(
+            "; <a href=\"#segments\">{} of {} segments</a> with drift or violations",
+            r.segment_results.iter().filter(|x| x.drifted() + x.violations.len() > 0).count(),
+            g.segments
+        ))
     ));
     if let Some(line) = s.dataset_sentence() {
         o.push_str(&format!("<p><strong>Dataset:</strong> {}.</p>", escape(&line)));
@@ -477,6 +487,91 @@ fn verdicts(o: &mut String, r: &MonitorReport) {
         ));
     }
     o.push_str("</table>");
+}
+
+/// Segments listed in the report's ranking, and those with a drill-down.
+const SEGMENT_ROWS: usize = 200;
+const SEGMENT_DETAILS: usize = 50;
+
+/// Segments: ranked by how far they drifted, each of the first with a drill-down of its
+/// features' verdicts and its violations.
+fn segments(
+    o: &mut String,
+    g: &crate::judge::segments::SegmentsSummary,
+    results: &[crate::judge::segments::SegmentResult],
+) {
+    let against = if g.reference == "whole" { "the whole baseline" } else { "the baseline's same segment" };
+    o.push_str(&format!(
+        "<h2 id=\"segments\">Segments</h2><p>{} segments by <code>{}</code>, each against {}: {} with violations, {} with drift.{} Farthest drifted first: most drifted features and violations, then the largest distance over its threshold.</p>",
+        g.segments,
+        escape(&g.by.join(",")),
+        against,
+        g.segments_with_violations,
+        g.segments_with_drift,
+        if g.folded_values > 0 {
+            format!(" {} values ({} rows) past the {} kept are folded into <code>other</code>.", g.folded_values, g.folded_rows, g.max_segments)
+        } else {
+            String::new()
+        }
+    ));
+    let ranked = crate::judge::segments::ranked(results);
+    o.push_str("<table><tr><th>segment</th><th>rows</th><th title=\"what the segment was compared with\">against</th><th>drifted</th><th>violations</th><th title=\"the feature whose distance is farthest past its threshold\">farthest</th><th title=\"its distance over its threshold: above 1 is drift\">distance / threshold</th></tr>");
+    for (i, r) in ranked.iter().take(SEGMENT_ROWS).enumerate() {
+        let (drifted, worst) = (r.drifted(), r.worst());
+        let name = if i < SEGMENT_DETAILS {
+            format!("<a href=\"#s-{i}\">{}</a>", escape(&r.segment))
+        } else {
+            escape(&r.segment)
+        };
+        o.push_str(&format!(
+            "<tr class=\"{}\"><td>{name}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{drifted}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
+            if drifted + r.violations.len() > 0 { "drift" } else { "ok" },
+            r.rows,
+            if r.reference == "segment" { "its segment" } else { "whole" },
+            r.violations.len(),
+            worst.map(|w| escape(w.0)).unwrap_or_else(|| "–".into()),
+            num(worst.map(|w| w.1)),
+        ));
+    }
+    o.push_str("</table>");
+    if ranked.len() > SEGMENT_ROWS {
+        o.push_str(&format!("<p>{} more segments in <code>segments.csv</code>.</p>", ranked.len() - SEGMENT_ROWS));
+    }
+    for (i, r) in ranked.iter().take(SEGMENT_DETAILS).enumerate() {
+        o.push_str(&format!(
+            "<details id=\"s-{i}\"><summary><code>{}</code>: {} rows, {} drifted, {} violations</summary><table><tr><th>feature</th><th>status</th><th>method</th><th>distance</th><th>threshold</th><th>PSI</th></tr>",
+            escape(&r.segment),
+            r.rows,
+            r.drifted(),
+            r.violations.len()
+        ));
+        for f in super::worst_first(&r.features) {
+            o.push_str(&format!(
+                "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                f.status,
+                escape(&f.name),
+                escape(&format!("{}{}", f.status, f.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default())),
+                method_cell(f.method.as_deref()),
+                num(f.distance),
+                num(f.threshold),
+                num(f.psi()),
+            ));
+        }
+        o.push_str("</table>");
+        if !r.violations.is_empty() {
+            o.push_str("<ul>");
+            for v in &r.violations {
+                o.push_str(&format!(
+                    "<li><code>{}</code> {}: {}</li>",
+                    escape(&v.constraint_check_type.to_string()),
+                    escape(&v.feature_name),
+                    escape(&v.description)
+                ));
+            }
+            o.push_str("</ul>");
+        }
+        o.push_str("</details>");
+    }
 }
 
 /// Model quality: each metric against the baseline, and the drift that moved with it.

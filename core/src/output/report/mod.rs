@@ -80,6 +80,9 @@ pub struct MonitorReport {
     /// The segments, when rows were keyed by the values of columns (`--segment-by`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub segments: Option<crate::judge::segments::SegmentsSummary>,
+    /// Each segment's verdicts, for the HTML report's drill-down (`segments.csv` has them all).
+    #[serde(skip)]
+    pub segment_results: Vec<crate::judge::segments::SegmentResult>,
     /// Per-window series for the HTML report's timeline (not written to JSON: windows.csv
     /// holds them).
     #[serde(skip)]
@@ -152,6 +155,7 @@ impl MonitorReport {
             violations: verdict.violations,
             windows: None,
             segments: None,
+            segment_results: Vec::new(),
             timeline: None,
             model_quality: None,
             feature_attribution: None,
