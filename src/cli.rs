@@ -31,25 +31,7 @@ pub enum Command {
     #[command(
         after_help = "Example: driftscope baseline -o out/baseline data/baseline.parquet\n\nExit codes: 0 written, 2 error, 3 the inputs hold no row."
     )]
-    Baseline {
-        /// Model quality (with --problem-type): writes model_quality/statistics.json and
-        /// constraints.json from the inputs' labels and predictions.
-        #[command(flatten)]
-        quality: QualityArgs,
-        /// Feature attributions: writes Clarify's analysis.json of their global values.
-        #[command(flatten)]
-        attributions: AttributionArgs,
-        /// Bias metrics from Clarify's analysis configuration (label, facet, group variable,
-        /// predicted label or probability): writes bias/analysis.json, the bias baseline.
-        #[arg(long, value_name = "FILE")]
-        bias_config: Option<PathBuf>,
-        /// Segments.
-        #[command(flatten)]
-        segments: SegmentArgs,
-        /// Shared flags.
-        #[command(flatten)]
-        common: CommonArgs,
-    },
+    Baseline(BaselineArgs),
     /// Compare captures with a baseline; exit 0 clean, 1 violations, 2 error.
     #[command(
         after_help = "Example: driftscope monitor -b out/baseline -o out/monitor data/current.parquet\n\nExit codes: 0 clean, 1 violations (drift included), 2 error, 3 the inputs hold no row."
@@ -158,6 +140,40 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
+}
+
+/// The flags of `baseline`.
+#[derive(Debug, Args)]
+pub struct BaselineArgs {
+    /// Model quality (with --problem-type): writes model_quality/statistics.json and
+    /// constraints.json from the inputs' labels and predictions.
+    #[command(flatten)]
+    pub quality: QualityArgs,
+    /// Feature attributions: writes Clarify's analysis.json of their global values.
+    #[command(flatten)]
+    pub attributions: AttributionArgs,
+    /// Bias metrics from Clarify's analysis configuration (label, facet, group variable,
+    /// predicted label or probability): writes bias/analysis.json, the bias baseline.
+    #[arg(long, value_name = "FILE")]
+    pub bias_config: Option<PathBuf>,
+    /// Segments.
+    #[command(flatten)]
+    pub segments: SegmentArgs,
+    /// Multivariate drift: fit a PCA reconstruction of the numeric features (as NannyML's
+    /// data reconstruction drift), writes multivariate.json; monitor then judges each run
+    /// and window by its mean reconstruction error.
+    #[arg(long)]
+    pub multivariate: bool,
+    /// The features of the reconstruction (comma-separated) [default: every numeric feature].
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    pub multivariate_columns: Option<Vec<String>>,
+    /// Rows per chunk of the baseline whose mean errors give the normal range [default: a
+    /// tenth of the rows].
+    #[arg(long, value_name = "N")]
+    pub multivariate_chunk_rows: Option<u64>,
+    /// Shared flags.
+    #[command(flatten)]
+    pub common: CommonArgs,
 }
 
 /// The flags of `monitor`.

@@ -76,6 +76,7 @@ fn options(c: CommonArgs) -> anyhow::Result<JobOptions> {
         attributions: None,
         bias: None,
         segments: None,
+        multivariate: None,
     })
 }
 
@@ -231,19 +232,7 @@ fn run() -> anyhow::Result<u8> {
         }
     }));
     match cli.command {
-        Command::Baseline { quality, attributions, bias_config, segments, common } => {
-            let mut opts = options(common)?;
-            opts.quality = quality.flags();
-            opts.segments = segments.options(Default::default());
-            opts.attributions = attributions.options();
-            opts.bias = bias_config.map(|config| driftscope::jobs::BiasOptions {
-                config,
-                baseline: None,
-                rule: Default::default(),
-            });
-            let out = stage_output(&mut opts, None)?;
-            baseline(opts, &out)
-        }
+        Command::Baseline(args) => baseline_command(args),
         Command::Monitor(args) => monitor_command(args),
         Command::Changepoints { windows, method, false_alarm_rate, common } => {
             let search = driftscope::time::changepoint::Search::new(method, false_alarm_rate)?;
@@ -310,6 +299,36 @@ fn man(dir: Option<&std::path::Path>) -> anyhow::Result<u8> {
 }
 
 /// `monitor`: the flags checked, the output staged, the job run.
+fn baseline_command(args: cli::BaselineArgs) -> anyhow::Result<u8> {
+    let cli::BaselineArgs {
+        quality,
+        attributions,
+        bias_config,
+        segments,
+        multivariate,
+        multivariate_columns,
+        multivariate_chunk_rows,
+        common,
+    } = args;
+    let mut opts = options(common)?;
+    opts.quality = quality.flags();
+    opts.segments = segments.options(Default::default());
+    if multivariate_chunk_rows == Some(0) {
+        anyhow::bail!("--multivariate-chunk-rows: must be at least 1");
+    }
+    if multivariate || multivariate_columns.is_some() || multivariate_chunk_rows.is_some() {
+        opts.multivariate = Some(driftscope::jobs::MultivariateOptions {
+            columns: multivariate_columns,
+            chunk_rows: multivariate_chunk_rows,
+        });
+    }
+    opts.attributions = attributions.options();
+    opts.bias =
+        bias_config.map(|config| driftscope::jobs::BiasOptions { config, baseline: None, rule: Default::default() });
+    let out = stage_output(&mut opts, None)?;
+    baseline(opts, &out)
+}
+
 fn monitor_command(args: cli::MonitorArgs) -> anyhow::Result<u8> {
     let cli::MonitorArgs {
         baseline,
@@ -467,6 +486,21 @@ fn baseline(opts: JobOptions, staged: &Staged) -> anyhow::Result<u8> {
     }
     if let Some(s) = &out.segments {
         eprintln!("driftscope: {}", segments_line(s));
+    }
+    if let Some(m) = &out.multivariate {
+        eprintln!(
+            "driftscope: multivariate: {} components of {} features explain {:.0}% of the variance; {} chunks of {} rows, normal mean error {}",
+            m.pca.components.len(),
+            m.pca.standardize.columns.len(),
+            100.0 * m.pca.explained_variance_ratio.iter().sum::<f64>(),
+            m.chunks.len(),
+            m.chunk_rows,
+            match (m.lower_threshold, m.upper_threshold) {
+                (Some(l), Some(u)) => format!("{l:.4} to {u:.4}"),
+                (None, Some(u)) => format!("up to {u:.4}"),
+                _ => "unbounded".into(),
+            }
+        );
     }
     let (rows, columns, files) = (out.profile.rows, out.profile.columns.len(), out.files);
     staged.publish()?;
@@ -698,6 +732,7 @@ fn flag(o: Opt) -> &'static str {
         Opt::SegmentBy => "--segment-by",
         Opt::MaxSegments => "--max-segments",
         Opt::SegmentReference => "--segment-reference",
+        Opt::Multivariate => "--multivariate",
         Opt::Method => "--method",
         Opt::Prediction => "--prediction/--probability",
         Opt::ProblemType => "--problem-type",

@@ -21,6 +21,8 @@ mod docs;
 mod fuzz;
 /// `profile(A ∪ B) == merge(profile(A), profile(B))`, by proptest.
 mod merge;
+/// Multivariate drift against NannyML's figures, a joint change alone, both backends, errors.
+mod multivariate;
 /// The same kernel tests on the CPU and GPU backends.
 mod parity;
 /// Model quality against scikit-learn's figures, merges, and the CLI from captures to violations.

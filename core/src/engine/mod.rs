@@ -40,7 +40,7 @@ pub mod window;
 pub use files::{profile_files, Checkpoint, FileStamp, Outcome, Request};
 pub use group::GroupBy;
 pub use profiler::{
-    flat_schema, profile_batches, profile_unit, ProfilePlan, ProfileSet, Profiler, Segment, SegmentKey,
+    flat_schema, profile_batches, profile_unit, Derived, ProfilePlan, ProfileSet, Profiler, Segment, SegmentKey,
     BATCHES_PER_PROFILER, INPUT_ORDER, PARTITION_TIME,
 };
 pub use tap::{Tap, Taps};

@@ -16,6 +16,7 @@ use super::window::{self, Window};
 use crate::backend::{Backend, BatchFold, ColumnKind, ColumnTask, Detail, FoldPlan, Folder, MAX_BATCH_ROWS};
 use crate::error::{Error, Result};
 use crate::profile::kll::SketchPlan;
+use crate::profile::pca::{Pca, Standardize, RECONSTRUCTION};
 use crate::profile::{ColumnProfile, DatasetProfile, Histogram, Role};
 
 // Decoded batches are as long as a fold takes: none is sliced.
@@ -85,6 +86,28 @@ pub struct ProfilePlan {
     /// Rows also keyed by the values of these columns, each distinct combination a
     /// [`Segment::Group`] (light profiles, or histograms only beside a histogram-only whole).
     pub groups: Option<GroupBy>,
+    /// Work on whole rows besides each column's profile (multivariate drift).
+    pub derived: Option<Derived>,
+}
+
+/// Work on whole rows besides each column's profile: multivariate drift ([`crate::profile::pca`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Derived {
+    /// Σ z·zᵀ of the standardized features, into the whole profile's covariance.
+    Covariance(Arc<Standardize>),
+    /// Each row's reconstruction error, profiled as one more numeric column
+    /// ([`RECONSTRUCTION`]) of every profile: the whole, each window, each segment.
+    Reconstruction(Arc<Pca>),
+}
+
+impl Derived {
+    /// The feature columns the work reads.
+    fn columns(&self) -> &[String] {
+        match self {
+            Derived::Covariance(s) => &s.columns,
+            Derived::Reconstruction(p) => &p.standardize.columns,
+        }
+    }
 }
 
 /// The schema a profiler sees for batches of `schema`: struct columns flattened, recursively, into
@@ -99,6 +122,9 @@ pub fn flat_schema(schema: &SchemaRef) -> SchemaRef {
 impl ProfilePlan {
     /// True when column `name` is planned: no projection, its name, or a struct it is in.
     fn wants(&self, name: &str) -> bool {
+        if name == RECONSTRUCTION {
+            return matches!(self.derived, Some(Derived::Reconstruction(_)));
+        }
         self.columns.as_ref().is_none_or(|c| {
             c.iter().any(|n| n == name || name.strip_prefix(n.as_str()).is_some_and(|rest| rest.starts_with('.')))
         })
@@ -112,7 +138,8 @@ impl ProfilePlan {
             SegmentKey::Window { column, .. } => Some(column),
             SegmentKey::Whole => None,
         };
-        for c in time.into_iter().chain(self.groups.iter().flat_map(|g| &g.columns)) {
+        let derived = self.derived.iter().flat_map(|d| d.columns());
+        for c in time.into_iter().chain(self.groups.iter().flat_map(|g| &g.columns)).chain(derived) {
             if !cols.contains(c) {
                 cols.push(c.clone());
             }
@@ -293,8 +320,12 @@ const GROUP_COUNTERS: usize = 1 << 20;
 pub struct Profiler<'b> {
     /// The schema of the batches given.
     input: SchemaRef,
-    /// The schema folded: `input` with struct columns flattened.
+    /// The schema of the batches checked: `input` with struct columns flattened.
     schema: SchemaRef,
+    /// The schema folded: `schema` and the derived column, when there is one.
+    folded: SchemaRef,
+    /// Work on whole rows.
+    derived: Option<Derived>,
     template: DatasetProfile,
     set: ProfileSet,
     /// The whole profile's fold.
@@ -489,8 +520,16 @@ impl<'b> Profiler<'b> {
     /// holds no instants; [`Error::Backend`] when the backend cannot fold the plan.
     pub fn new(plan: &ProfilePlan, input: SchemaRef, backend: &'b dyn Backend) -> Result<Self> {
         let schema = flat_schema(&input);
-        let whole = Stream::new(plan, &schema, plan.detail(), backend)?;
-        let template = plan.empty_profile(&input);
+        let folded = match &plan.derived {
+            Some(Derived::Reconstruction(_)) => {
+                let mut fields: Vec<arrow_schema::FieldRef> = schema.fields().iter().cloned().collect();
+                fields.push(Arc::new(arrow_schema::Field::new(RECONSTRUCTION, DataType::Float64, true)));
+                Arc::new(Schema::new(fields))
+            }
+            _ => schema.clone(),
+        };
+        let whole = Stream::new(plan, &folded, plan.detail(), backend)?;
+        let template = plan.empty_profile(&folded);
         let mut set = ProfileSet::default();
         set.segments.insert(Segment::Whole, template.clone());
         let windows = match &plan.segment {
@@ -514,7 +553,7 @@ impl<'b> Profiler<'b> {
                     fixed: None,
                     rows: RowKeys::Next(0),
                     held: 0,
-                    stream: Stream::new(plan, &schema, Detail::Light, backend)?,
+                    stream: Stream::new(plan, &folded, Detail::Light, backend)?,
                 })
             }
         };
@@ -524,10 +563,10 @@ impl<'b> Profiler<'b> {
                 let columns =
                     g.columns.iter().map(|c| (c.clone(), schema.column_with_name(c).map(|(i, _)| i))).collect();
                 let detail = if plan.histogram_only { Detail::HistogramOnly } else { Detail::Light };
-                Some(ByValue { columns, limit: g.limit, held: 0, stream: Stream::new(plan, &schema, detail, backend)? })
+                Some(ByValue { columns, limit: g.limit, held: 0, stream: Stream::new(plan, &folded, detail, backend)? })
             }
         };
-        Ok(Profiler { input, schema, template, set, whole, windows, groups })
+        Ok(Profiler { input, schema, folded, derived: plan.derived.clone(), template, set, whole, windows, groups })
     }
 
     /// Folds one batch. It must have the profiler's schema (the planned columns, with the same
@@ -548,6 +587,22 @@ impl<'b> Profiler<'b> {
             &flat
         };
         self.check_schema(batch)?;
+        let with_errors;
+        let batch = match &self.derived {
+            None => batch,
+            Some(Derived::Covariance(s)) => {
+                let whole = self.set.segments.get_mut(&Segment::Whole).expect("the whole is always there");
+                whole.covariance.get_or_insert_with(Default::default).add(&s.rows(batch), s.columns.len());
+                batch
+            }
+            Some(Derived::Reconstruction(p)) => {
+                let mut columns = batch.columns().to_vec();
+                columns.push(Arc::new(p.errors(batch)));
+                with_errors = RecordBatch::try_new(self.folded.clone(), columns)
+                    .map_err(|e| Error::Schema { column: RECONSTRUCTION.into(), message: crate::error::one_line(e) })?;
+                &with_errors
+            }
+        };
         let most = MAX_BATCH_ROWS;
         if batch.num_rows() <= most {
             return self.fold(batch);

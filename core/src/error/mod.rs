@@ -127,6 +127,8 @@ pub enum Opt {
     MaxSegments,
     /// What each segment is compared with.
     SegmentReference,
+    /// Multivariate drift's features and chunks.
+    Multivariate,
     /// The change-point method.
     Method,
     /// The prediction column.
@@ -167,6 +169,7 @@ impl Opt {
             Opt::SegmentBy => "segment columns",
             Opt::MaxSegments => "most segments",
             Opt::SegmentReference => "segment reference",
+            Opt::Multivariate => "multivariate drift",
             Opt::Method => "change-point method",
             Opt::Prediction => "prediction column",
             Opt::ProblemType => "problem type",

@@ -9,11 +9,11 @@ use crate::profile::DatasetProfile;
 use crate::quality::join::QualityOutcome;
 use crate::source::scan::Skipped;
 
-use super::segments;
 use super::{
     attribution_tap, bias_tap, ground_truth, joined_taps, no_input, profile_pass, profiled_columns, quality_flags,
     reread_tap, scan_inputs, scoring, strict_check, JobOptions,
 };
+use super::{multivariate, segments};
 use crate::engine::auto::choose_backend;
 use crate::engine::group::Keep;
 use crate::output::folder::{check_output, Job, OutputGuard};
@@ -42,6 +42,9 @@ pub struct BaselineOutcome {
     pub attributions: Option<crate::judge::attribution::Analysis>,
     /// The segments, when `--segment-by` asked for them (also written as `segments.json`).
     pub segments: Option<crate::judge::segments::SegmentSet>,
+    /// The multivariate model, when `--multivariate` asked for it (also written as
+    /// `multivariate.json`).
+    pub multivariate: Option<crate::judge::multivariate::MultivariateBaseline>,
 }
 
 /// A baseline's second pass: exact counts over `edges` (from the first pass's quantiles), for
@@ -115,19 +118,20 @@ fn baseline_analysis(
 }
 
 /// A baseline's second pass over the `good` files: exact counts over the bin edges of the first
-/// pass's quantiles, into the profile and its segments.
+/// pass's quantiles, into the profile and its segments, with the plan's `derived` work (the
+/// multivariate features' covariance). Returns the pass's whole profile, when there was one.
 fn second_pass(
     opts: &JobOptions,
     guard: &mut OutputGuard,
     good: &[crate::source::scan::ScannedFile],
-    backend: &dyn crate::backend::Backend,
+    (backend, derived): (&dyn crate::backend::Backend, Option<crate::engine::Derived>),
     (profile, segment_set): (&mut DatasetProfile, Option<&mut crate::judge::segments::SegmentSet>),
-) -> Result<()> {
+) -> Result<Option<DatasetProfile>> {
     let edges = baseline::plan_edges(profile);
     if edges.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
-    let plan = ProfilePlan { groups: segments::group_by(opts.segments.as_ref()), ..histogram_plan(edges) };
+    let plan = ProfilePlan { groups: segments::group_by(opts.segments.as_ref()), derived, ..histogram_plan(edges) };
     let out2 = profile_pass(opts, guard, good, &plan, (backend, None), ("baseline-2", "baseline 2/2"))?;
     let (second, failed2, mut by_value2) = (out2.profile, out2.skipped, out2.segments);
     if let Some(f) = failed2.first() {
@@ -142,7 +146,33 @@ fn second_pass(
             }
         }
     }
-    Ok(())
+    Ok(Some(second))
+}
+
+/// The baseline's files beside its profile's: Clarify's baselines, the segments', the
+/// multivariate model's, those asked for.
+fn write_extras(
+    dir: &std::path::Path,
+    clarify: &(Option<crate::judge::attribution::Analysis>, Option<crate::judge::bias::BiasAnalysis>),
+    segment_set: Option<&crate::judge::segments::SegmentSet>,
+    multivariate: Option<&crate::judge::multivariate::MultivariateBaseline>,
+) -> Result<Vec<PathBuf>> {
+    let mut written = Vec::new();
+    if let Some(a) = &clarify.0 {
+        written.push(crate::output::explainability::write_baseline(dir, a)?);
+    }
+    if let Some(b) = &clarify.1 {
+        written.push(crate::output::bias::write_baseline(dir, b)?);
+    }
+    if let Some(set) = segment_set {
+        written.push(crate::output::segments::write_baseline(dir, set)?);
+    }
+    if let Some(m) = multivariate {
+        let p = dir.join(crate::judge::multivariate::MULTIVARIATE);
+        crate::output::write_atomic(&p, &crate::output::to_json(m))?;
+        written.push(p);
+    }
+    Ok(written)
 }
 
 /// Profiles the inputs into a baseline: `statistics.json`, `constraints.json`, `profile.json`.
@@ -187,7 +217,14 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
     }
 
     let mut segment_set = opts.segments.as_ref().map(|sg| segments::take(sg, &mut by_value, Keep::Most(sg.max)));
-    second_pass(opts, &mut guard, &good, backend.as_ref(), (&mut profile, segment_set.as_mut()))?;
+    let standardize = multivariate::standardize(opts, &profile)?;
+    let covariance = multivariate::covariance(standardize.as_ref());
+    let second =
+        second_pass(opts, &mut guard, &good, (backend.as_ref(), covariance), (&mut profile, segment_set.as_mut()))?;
+    let multivariate = match (standardize, second) {
+        (Some(s), Some(second)) => Some(multivariate::fit(opts, &mut guard, &good, backend.as_ref(), (s, &second))?),
+        _ => None,
+    };
     let mut all_skipped = s.skipped.clone();
     all_skipped.append(&mut skipped);
     // Model quality before anything is written: a failure leaves no half-made baseline.
@@ -200,15 +237,7 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
     };
     let clarify = clarify_baselines(opts, (attributions.as_ref(), bias.as_ref()), (resumed, &good))?;
     let mut written = crate::output::write_baseline_files(&opts.output, &profile)?;
-    if let Some(a) = &clarify.0 {
-        written.push(crate::output::explainability::write_baseline(&opts.output, a)?);
-    }
-    if let Some(b) = &clarify.1 {
-        written.push(crate::output::bias::write_baseline(&opts.output, b)?);
-    }
-    if let Some(set) = &segment_set {
-        written.push(crate::output::segments::write_baseline(&opts.output, set)?);
-    }
+    written.extend(write_extras(&opts.output, &clarify, segment_set.as_ref(), multivariate.as_ref())?);
     let quality = match quality {
         Some((settings, out)) => {
             written.extend(crate::output::quality::write_baseline(&opts.output, &settings, &out)?);
@@ -227,5 +256,6 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
         quality,
         attributions: clarify.0,
         segments: segment_set,
+        multivariate,
     })
 }

@@ -13,6 +13,7 @@ pub mod bench;
 pub mod calibrate;
 pub mod changepoints;
 pub mod monitor;
+mod multivariate;
 mod segments;
 pub mod watch;
 
@@ -81,6 +82,17 @@ pub struct JobOptions {
     pub bias: Option<BiasOptions>,
     /// Segments by value (`baseline`, `monitor`): the columns, the most kept, the reference.
     pub segments: Option<crate::judge::segments::SegmentOptions>,
+    /// Multivariate drift (`baseline`): fit the PCA reconstruction model.
+    pub multivariate: Option<MultivariateOptions>,
+}
+
+/// Multivariate drift in a baseline: which features, and the chunks its range comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MultivariateOptions {
+    /// The features (default: every numeric feature).
+    pub columns: Option<Vec<String>>,
+    /// Rows per chunk of the baseline (default: a tenth of its rows, as NannyML's ten chunks).
+    pub chunk_rows: Option<u64>,
 }
 
 /// Bias metrics: the configuration and, for `monitor`, where the baseline's metrics are and
@@ -133,6 +145,7 @@ impl JobOptions {
             attributions: None,
             bias: None,
             segments: None,
+            multivariate: None,
         }
     }
 }

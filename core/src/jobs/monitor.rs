@@ -162,12 +162,8 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
     }
     let windows = opts.windows.as_ref().map(|t| time_column(t, &s)).transpose()?;
     let base_segments = super::segments::baseline_segments(opts.segments.as_ref(), loaded.as_ref(), baseline_dir, &s)?;
-    if loaded.is_none() && windows.as_ref().is_none_or(|w| w.reference == WindowReference::Baseline) {
-        return Err(crate::error::invalid(
-            Opt::Baseline,
-            "required, unless windows are compared with one another (reference previous, rolling:N or window:START..END)",
-        ));
-    }
+    let (mv, mv_note) = super::multivariate::for_monitor(baseline_dir, &s)?;
+    require_baseline(loaded.as_ref(), windows.as_ref())?;
     let mut guard = OutputGuard::new(&opts.output);
     // Model quality is scored in the pass that profiles the inputs (the last one).
     let truth = if quality.is_some() { ground_truth(opts)? } else { None };
@@ -177,10 +173,11 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
     let taps = clarify.taps(scoring.as_ref().map(|t| t as _));
     let columns = profiled_columns(opts, &s, clarify.attributions.as_ref().map(|a| &a.tap));
     let (backend_name, backend_note, outcome) =
-        profile_inputs(opts, &s, columns, (loaded.as_ref(), windows.as_ref()), &mut guard, taps.as_ref())?;
+        profile_inputs(opts, &s, columns, (loaded.as_ref(), windows.as_ref(), mv.as_ref()), &mut guard, taps.as_ref())?;
     let resumed = outcome.resumed;
-    let (current, skipped, mut segments) = (outcome.profile, outcome.skipped, outcome.segments);
-    let by_value = opts.segments.as_ref().map(|sg| super::segments::take(sg, &mut segments, Keep::Most(sg.max)));
+    let (mut current, skipped, mut segments) = (outcome.profile, outcome.skipped, outcome.segments);
+    let mut by_value = opts.segments.as_ref().map(|sg| super::segments::take(sg, &mut segments, Keep::Most(sg.max)));
+    let mv_run = super::multivariate::judge_run(mv.as_ref(), &mut current, by_value.as_mut());
     strict_check(opts, &skipped)?;
     let files_ok = s.files.len() - skipped.len();
     if files_ok == 0 {
@@ -204,6 +201,7 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
     let baseline = baseline_info(&base, baseline_dir.is_some());
     let mut report = MonitorReport::new((backend_name, backend_note), baseline, inputs, verdict);
     report.sides = sides_of(&base, &current);
+    super::multivariate::report(mv.as_ref(), mv_run, mv_note, &mut report);
     let mut written = Vec::new();
     // Scored and summed on the files profiled: those left out are left out here too.
     let good: Vec<ScannedFile> = s.files.iter().filter(|f| !left_out(&report, f)).cloned().collect();
@@ -212,8 +210,15 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
         report.model_quality = Some(monitor_quality(opts, settings.clone(), out, qbase.as_ref(), &mut written)?);
     }
     clarify.finish(opts, (resumed, &good), windows.as_ref(), (&mut report, &mut written))?;
-    let (window_results, points) =
-        monitor_windows(opts, windows.as_ref(), (&base, &current), &names, &segments, &mut report, &mut written)?;
+    let (window_results, points) = monitor_windows(
+        opts,
+        windows.as_ref(),
+        (&base, &current, mv.as_ref()),
+        &names,
+        &segments,
+        &mut report,
+        &mut written,
+    )?;
     monitor_segments(opts, (&base, base_segments.as_ref()), &names, by_value.as_ref(), (&mut report, &mut written))?;
     if let Some(a) = &opts.alerts {
         report.alerts = Some(alert_run(a, &report, &window_results));
@@ -222,6 +227,17 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
     written.extend(write_metrics(opts, &report, &points)?);
     let markdown = report::markdown::render(&report);
     Ok(MonitorOutcome { report, markdown, written, windows: window_results })
+}
+
+/// A baseline is required, unless windows are compared with one another.
+fn require_baseline(loaded: Option<&Baseline>, windows: Option<&WindowOptions>) -> Result<()> {
+    if loaded.is_none() && windows.is_none_or(|w| w.reference == WindowReference::Baseline) {
+        return Err(crate::error::invalid(
+            Opt::Baseline,
+            "required, unless windows are compared with one another (reference previous, rolling:N or window:START..END)",
+        ));
+    }
+    Ok(())
 }
 
 /// True when file `f` was left out of the run.
@@ -266,7 +282,7 @@ fn alert_run(
 fn monitor_windows(
     opts: &JobOptions,
     w: Option<&WindowOptions>,
-    (base, current): (&Baseline, &DatasetProfile),
+    (base, current, mv): (&Baseline, &DatasetProfile, Option<&crate::judge::multivariate::MultivariateBaseline>),
     names: &[String],
     segments: &ProfileSet,
     report: &mut MonitorReport,
@@ -281,7 +297,13 @@ fn monitor_windows(
     // The time column moves from window to window by construction: it is not judged per
     // window (the whole run still judges it).
     let names: Vec<String> = names.iter().filter(|n| **n != w.column).cloned().collect();
-    let window_results = timeline::evaluate(base, &names, segments, &w.window, w.reference)?;
+    let mut window_results = timeline::evaluate(base, &names, segments, &w.window, w.reference)?;
+    if let Some(m) = mv {
+        let drifted = super::multivariate::judge_windows(&opts.output, m, segments, &mut window_results, written)?;
+        if let Some(r) = report.multivariate.as_mut() {
+            (r.windows, r.windows_with_drift) = (Some(window_results.len()), Some(drifted));
+        }
+    }
     let table = timeline::table(&window_results, segments)?;
     written.extend(crate::output::windows::write(&opts.output, &w.window, &window_results, &table)?);
     let mut series = changepoint::profile_series(&names, &segments.windows().map(|w| w.1).collect::<Vec<_>>());
@@ -405,7 +427,11 @@ fn profile_inputs(
     opts: &JobOptions,
     s: &Scan,
     columns: Option<Vec<String>>,
-    (loaded, windows): (Option<&Baseline>, Option<&WindowOptions>),
+    (loaded, windows, mv): (
+        Option<&Baseline>,
+        Option<&WindowOptions>,
+        Option<&crate::judge::multivariate::MultivariateBaseline>,
+    ),
     guard: &mut OutputGuard,
     taps: Option<&crate::engine::Taps>,
 ) -> Result<(String, String, Outcome)> {
@@ -431,6 +457,7 @@ fn profile_inputs(
         edges: edges.into_iter().map(|(k, e)| (k, e.into())).collect(),
         segment,
         groups: super::segments::group_by(opts.segments.as_ref()),
+        derived: super::multivariate::reconstruction(mv),
         ..first
     };
     let label = if loaded.is_some() { "monitor" } else { "monitor 2/2" };

@@ -13,6 +13,7 @@ pub mod bias;
 pub mod check;
 pub mod compare;
 pub mod drift;
+pub mod multivariate;
 pub mod ordered;
 pub mod sagemaker;
 pub mod segments;

@@ -490,7 +490,8 @@ impl<'de> Deserialize<'de> for Switch {
     }
 }
 
-/// SageMaker's constraint check types, and driftscope's `non_negative_check`.
+/// SageMaker's constraint check types, and driftscope's `non_negative_check` and
+/// `multivariate_drift_check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckType {
@@ -508,6 +509,9 @@ pub enum CheckType {
     CategoricalValuesCheck,
     /// Negative values where the baseline has none (`is_non_negative`).
     NonNegativeCheck,
+    /// The features' joint distribution moved: the mean PCA reconstruction error left the
+    /// baseline's range (a driftscope extension).
+    MultivariateDriftCheck,
 }
 
 impl std::fmt::Display for CheckType {

@@ -13,6 +13,7 @@
 
 pub mod kll;
 pub mod moments;
+pub mod pca;
 pub mod sketches;
 
 use std::collections::BTreeMap;
@@ -629,11 +630,15 @@ pub struct DatasetProfile {
     pub rows: u64,
     /// Columns in first-seen order.
     pub columns: Vec<ColumnProfile>,
+    /// Σ z·zᵀ of the standardized numeric features, when a baseline's pass asked for it
+    /// (multivariate drift: [`pca`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub covariance: Option<pca::Covariance>,
 }
 
 impl Default for DatasetProfile {
     fn default() -> Self {
-        DatasetProfile { version: PROFILE_VERSION, rows: 0, columns: Vec::new() }
+        DatasetProfile { version: PROFILE_VERSION, rows: 0, columns: Vec::new(), covariance: None }
     }
 }
 
@@ -685,6 +690,9 @@ impl DatasetProfile {
                 c.merge(oc);
                 self.columns.push(c);
             }
+        }
+        if let Some(oc) = &o.covariance {
+            self.covariance.get_or_insert_with(Default::default).merge(oc);
         }
         self.rows += o.rows;
     }

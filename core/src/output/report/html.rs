@@ -403,6 +403,9 @@ fn head(o: &mut String, r: &MonitorReport) {
     if let Some(line) = s.dataset_sentence() {
         o.push_str(&format!("<p><strong>Dataset:</strong> {}.</p>", escape(&line)));
     }
+    if let Some(m) = &r.multivariate {
+        o.push_str(&format!("<p><strong>Multivariate:</strong> {}.</p>", escape(&m.sentence())));
+    }
     o.push_str(&format!(
         "<p>Current: {} rows in {} file{}. Baseline: {} ({}, {} rows). Backend: {}.</p>",
         r.current.rows,

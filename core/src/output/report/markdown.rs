@@ -124,36 +124,44 @@ fn head(o: &mut String, r: &MonitorReport) {
             w.change_points
         ));
     }
+    if let Some(m) = &r.multivariate {
+        o.push_str(&format!("- multivariate: {}\n", md(&m.sentence())));
+    }
     if let Some(g) = &r.segments {
-        o.push_str(&format!(
-            "- segments: {} by `{}` (each against {}), {} with violations, {} with drift{}; per segment: segments.csv\n",
-            g.segments,
-            md(&g.by.join(",")),
-            if g.reference == "whole" { "the whole baseline" } else { "the baseline's same segment" },
-            g.segments_with_violations,
-            g.segments_with_drift,
-            if g.folded_values > 0 {
-                format!("; {} values ({} rows) folded into other", g.folded_values, g.folded_rows)
-            } else {
-                String::new()
-            }
-        ));
-        for top in g.ranked.iter().filter(|t| t.drifted_features + t.violations > 0).take(5) {
-            o.push_str(&format!(
-                "  - `{}` ({} rows): {} drifted, {} violations{}\n",
-                md(&top.segment),
-                top.rows,
-                top.drifted_features,
-                top.violations,
-                match (&top.worst_feature, top.worst_ratio) {
-                    (Some(f), Some(x)) => format!("; farthest: `{}` at {x:.2}× its threshold", md(f)),
-                    _ => String::new(),
-                }
-            ));
-        }
+        segment_lines(o, g);
     }
     for sk in &r.current.skipped {
         o.push_str(&format!("- skipped `{}`: {}\n", md(&sk.path), md(&sk.error)));
+    }
+}
+
+/// The segments' line, and the five that drifted farthest.
+fn segment_lines(o: &mut String, g: &crate::judge::segments::SegmentsSummary) {
+    o.push_str(&format!(
+        "- segments: {} by `{}` (each against {}), {} with violations, {} with drift{}; per segment: segments.csv\n",
+        g.segments,
+        md(&g.by.join(",")),
+        if g.reference == "whole" { "the whole baseline" } else { "the baseline's same segment" },
+        g.segments_with_violations,
+        g.segments_with_drift,
+        if g.folded_values > 0 {
+            format!("; {} values ({} rows) folded into other", g.folded_values, g.folded_rows)
+        } else {
+            String::new()
+        }
+    ));
+    for top in g.ranked.iter().filter(|t| t.drifted_features + t.violations > 0).take(5) {
+        o.push_str(&format!(
+            "  - `{}` ({} rows): {} drifted, {} violations{}\n",
+            md(&top.segment),
+            top.rows,
+            top.drifted_features,
+            top.violations,
+            match (&top.worst_feature, top.worst_ratio) {
+                (Some(f), Some(x)) => format!("; farthest: `{}` at {x:.2}× its threshold", md(f)),
+                _ => String::new(),
+            }
+        ));
     }
 }
 

@@ -80,6 +80,9 @@ pub struct MonitorReport {
     /// The segments, when rows were keyed by the values of columns (`--segment-by`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub segments: Option<crate::judge::segments::SegmentsSummary>,
+    /// Multivariate drift, when the baseline has a reconstruction model (`multivariate.json`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub multivariate: Option<crate::judge::multivariate::MultivariateReport>,
     /// Each segment's verdicts, for the HTML report's drill-down (`segments.csv` has them all).
     #[serde(skip)]
     pub segment_results: Vec<crate::judge::segments::SegmentResult>,
@@ -156,6 +159,7 @@ impl MonitorReport {
             windows: None,
             segments: None,
             segment_results: Vec::new(),
+            multivariate: None,
             timeline: None,
             model_quality: None,
             feature_attribution: None,

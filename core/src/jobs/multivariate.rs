@@ -1,0 +1,217 @@
+//! Multivariate drift in the jobs: the baseline's features, its covariance in the second pass,
+//! the PCA fitted from it, and a third pass over those features alone for the baseline's chunks.
+
+use std::sync::Arc;
+
+use super::{profile_pass, JobOptions};
+use crate::engine::window::Window;
+use crate::engine::{Derived, ProfilePlan, SegmentKey, INPUT_ORDER};
+use crate::error::{invalid, Opt, Result};
+use crate::judge::multivariate::{reading, Chunk, MultivariateBaseline};
+use crate::output::folder::OutputGuard;
+use crate::profile::pca::{Pca, Standardize, DEFAULT_VARIANCE};
+use crate::profile::{DatasetProfile, Role};
+use crate::source::scan::ScannedFile;
+
+/// The standardization of the baseline's multivariate features, from its first pass: those
+/// asked for, else every numeric feature (not an identifier or a time, not a segment column).
+///
+/// # Errors
+/// [`crate::Error::Invalid`] naming a feature that is not numeric or holds no value, or when
+/// fewer than two are left.
+pub(super) fn standardize(opts: &JobOptions, profile: &DatasetProfile) -> Result<Option<Standardize>> {
+    let Some(m) = &opts.multivariate else { return Ok(None) };
+    let segment_columns: &[String] = opts.segments.as_ref().map_or(&[], |s| &s.columns);
+    let columns: Vec<String> = match &m.columns {
+        Some(cols) => {
+            for c in cols {
+                match profile.column(c) {
+                    None => return Err(invalid(Opt::Multivariate, format!("'{c}' is not a column of the inputs"))),
+                    Some(p) if !p.inferred_type().is_numeric() => {
+                        return Err(invalid(
+                            Opt::Multivariate,
+                            format!(
+                                "'{c}' is {}: the reconstruction takes numeric features",
+                                p.inferred_type().as_str()
+                            ),
+                        ))
+                    }
+                    Some(_) => {}
+                }
+            }
+            cols.clone()
+        }
+        None => profile
+            .columns
+            .iter()
+            .filter(|c| c.role == Role::Feature && c.inferred_type().is_numeric() && c.moments.n > 0)
+            .filter(|c| !segment_columns.contains(&c.name))
+            .map(|c| c.name.clone())
+            .collect(),
+    };
+    if columns.len() < 2 {
+        return Err(invalid(
+            Opt::Multivariate,
+            format!("{} numeric feature(s) ({}): a reconstruction needs at least 2", columns.len(), columns.join(", ")),
+        ));
+    }
+    Standardize::of(profile, &columns).map(Some).map_err(|why| invalid(Opt::Multivariate, why))
+}
+
+/// The plan's work for the baseline's second pass: the covariance of the standardized rows.
+pub(super) fn covariance(s: Option<&Standardize>) -> Option<Derived> {
+    s.map(|s| Derived::Covariance(Arc::new(s.clone())))
+}
+
+/// The multivariate model of a baseline: the PCA fitted on the second pass's covariance, and
+/// the baseline's chunks' mean errors from a third pass over the features alone.
+///
+/// # Errors
+/// [`crate::Error::Invalid`] when the components cannot be fitted (every feature constant);
+/// a pass's errors.
+pub(super) fn fit(
+    opts: &JobOptions,
+    guard: &mut OutputGuard,
+    good: &[ScannedFile],
+    backend: &dyn crate::backend::Backend,
+    (s, second): (Standardize, &DatasetProfile),
+) -> Result<MultivariateBaseline> {
+    let cov = second.covariance.clone().unwrap_or_default();
+    let pca = Pca::fit(s, &cov, DEFAULT_VARIANCE).map_err(|why| invalid(Opt::Multivariate, why))?;
+    let rows = second.rows.max(1);
+    let chunk = opts.multivariate.as_ref().and_then(|m| m.chunk_rows).unwrap_or_else(|| rows.div_ceil(10)).max(1);
+    let plan = ProfilePlan {
+        columns: Some(pca.standardize.columns.clone()),
+        segment: SegmentKey::Window { column: INPUT_ORDER.into(), window: Window::rows(chunk), limit: usize::MAX },
+        derived: Some(Derived::Reconstruction(Arc::new(pca.clone()))),
+        ..Default::default()
+    };
+    let out = profile_pass(opts, guard, good, &plan, (backend, None), ("baseline-3", "baseline 3/3"))?;
+    if let Some(f) = out.skipped.first() {
+        return Err(crate::Error::input(&f.path, format!("failed on the third pass: {}", f.error)));
+    }
+    let chunks = out
+        .segments
+        .windows()
+        .filter_map(|(i, p)| {
+            let (value, sampling_error, n) = reading(p)?;
+            let start = i as u64 * chunk;
+            Some(Chunk { start, end: start + n, value, sampling_error })
+        })
+        .collect();
+    Ok(MultivariateBaseline::new(pca, DEFAULT_VARIANCE, chunk, chunks))
+}
+
+/// The baseline's multivariate model a monitoring run judges with, when the baseline has one
+/// and the inputs hold its features; otherwise `None`, with a note when the model is left
+/// unused.
+///
+/// # Errors
+/// [`crate::Error::Baseline`] for an unreadable `multivariate.json`.
+pub(super) fn for_monitor(
+    baseline_dir: Option<&std::path::Path>,
+    s: &crate::source::scan::Scan,
+) -> Result<(Option<MultivariateBaseline>, Option<String>)> {
+    let Some(m) = baseline_dir.map(MultivariateBaseline::load).transpose()?.flatten() else { return Ok((None, None)) };
+    let held =
+        |c: &String| s.files.iter().any(|f| crate::engine::flat_schema(f.schema()).column_with_name(c).is_some());
+    let missing: Vec<&str> = m.pca.standardize.columns.iter().filter(|c| !held(c)).map(String::as_str).collect();
+    if !missing.is_empty() && !s.files.is_empty() {
+        return Ok((None, Some(format!("multivariate drift not judged: the inputs lack {}", missing.join(", ")))));
+    }
+    Ok((Some(m), None))
+}
+
+/// The plan's work for a monitoring pass: each row's reconstruction error.
+pub(super) fn reconstruction(m: Option<&MultivariateBaseline>) -> Option<Derived> {
+    m.map(|m| Derived::Reconstruction(Arc::new(m.pca.clone())))
+}
+
+/// Each window's multivariate verdict: a violation added to the window's when it drifted, and
+/// `multivariate.csv` (one row per window) written. Returns the windows that drifted.
+pub(super) fn judge_windows(
+    dir: &std::path::Path,
+    m: &MultivariateBaseline,
+    set: &crate::engine::ProfileSet,
+    results: &mut [crate::time::timeline::WindowResult],
+    written: &mut Vec<std::path::PathBuf>,
+) -> Result<usize> {
+    let num = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
+    let mut rows = Vec::with_capacity(results.len());
+    let mut drifted = 0;
+    for (i, r) in results.iter_mut().enumerate() {
+        let Some(p) = set.segments.get(&crate::engine::Segment::Window(r.start)) else { continue };
+        let v = m.judge(p);
+        let instant = |t: i64| if r.of_rows { String::new() } else { crate::engine::window::iso(t) };
+        rows.push(vec![
+            instant(r.start),
+            instant(r.end),
+            i.to_string(),
+            v.rows.to_string(),
+            num(v.value),
+            num(v.sampling_error),
+            num(v.lower_threshold),
+            num(v.upper_threshold),
+            v.drift.to_string(),
+        ]);
+        if let Some(violation) = m.violation(&v) {
+            drifted += 1;
+            r.violations.push(violation);
+        }
+    }
+    let p = dir.join("multivariate.csv");
+    let header = [
+        "window_start",
+        "window_end",
+        "window_index",
+        "rows",
+        "reconstruction_error",
+        "sampling_error",
+        "lower_threshold",
+        "upper_threshold",
+        "drift",
+    ];
+    crate::output::write_csv(&p, &header, rows)?;
+    written.push(p);
+    Ok(drifted)
+}
+
+/// The run's multivariate verdict, taken before the reconstruction-error column is taken out of
+/// the run's profile and its segments' (it is no feature of the data).
+pub(super) fn judge_run(
+    m: Option<&MultivariateBaseline>,
+    current: &mut DatasetProfile,
+    segments: Option<&mut crate::judge::segments::SegmentSet>,
+) -> Option<crate::judge::multivariate::MultivariateVerdict> {
+    let verdict = m.map(|m| m.judge(current));
+    crate::judge::multivariate::take_out(current);
+    for s in segments.into_iter().flat_map(|s| s.segments.iter_mut()) {
+        crate::judge::multivariate::take_out(&mut s.profile);
+    }
+    verdict
+}
+
+/// The run's multivariate part of the report: its verdict and violation, or the note on why
+/// the baseline's model was left unused.
+pub(super) fn report(
+    m: Option<&MultivariateBaseline>,
+    verdict: Option<crate::judge::multivariate::MultivariateVerdict>,
+    note: Option<String>,
+    report: &mut crate::output::report::MonitorReport,
+) {
+    report.baseline_notes.extend(note);
+    let (Some(m), Some(run)) = (m, verdict) else { return };
+    if let Some(v) = m.violation(&run) {
+        report.violations.push(v);
+        report.summary.violations = report.violations.len();
+    }
+    report.multivariate = Some(crate::judge::multivariate::MultivariateReport {
+        method: m.method.clone(),
+        features: m.pca.standardize.columns.clone(),
+        components: m.pca.components.len(),
+        explained_variance: m.pca.explained_variance_ratio.iter().sum(),
+        run,
+        windows: None,
+        windows_with_drift: None,
+    });
+}

@@ -1,0 +1,265 @@
+//! Multivariate drift by PCA reconstruction error, as NannyML's DataReconstructionDriftCalculator
+//! measures it: every change of the features' joint distribution, even one that leaves each
+//! feature's own distribution as it was.
+//!
+//! A row of the numeric features is imputed (a missing or non-finite value takes the column's
+//! mean), standardized (centred on the mean, scaled by the imputed column's population standard
+//! deviation, 1 for a constant column), projected on the principal components that explain more
+//! than 65% of the variance, and mapped back; its reconstruction error is the Euclidean distance
+//! between the standardized row and its reconstruction. Drift is a chunk's (a window's) mean
+//! error outside the baseline's chunks' mean ± 3 standard deviations.
+//!
+//! The components come from [`Covariance`]: Σ z·zᵀ of the standardized rows, accumulated in the
+//! pass and merged like every profile (a sum), then decomposed once.
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::Float64Type;
+use arrow_array::{Array, Float64Array, RecordBatch};
+use arrow_schema::DataType;
+use serde::{Deserialize, Serialize};
+
+use super::DatasetProfile;
+
+/// The name of the derived column holding each row's reconstruction error.
+pub const RECONSTRUCTION: &str = "(reconstruction error)";
+
+/// Share of the variance the kept components explain at least (NannyML's default).
+pub const DEFAULT_VARIANCE: f64 = 0.65;
+
+/// How rows of the numeric features become standardized vectors.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Standardize {
+    /// The features, in order.
+    pub columns: Vec<String>,
+    /// Each feature's mean (of its finite values), which a missing value takes.
+    pub means: Vec<f64>,
+    /// Each feature's scale: the population standard deviation of the imputed column (1 for a
+    /// constant one).
+    pub scales: Vec<f64>,
+}
+
+impl Standardize {
+    /// The standardization of `columns` from a profile of the rows (the baseline's first pass).
+    ///
+    /// # Errors
+    /// A reason naming the column that is not in the profile or holds no finite value.
+    pub fn of(profile: &DatasetProfile, columns: &[String]) -> std::result::Result<Standardize, String> {
+        let (mut means, mut scales) = (Vec::new(), Vec::new());
+        for name in columns {
+            let c = profile.column(name).ok_or_else(|| format!("'{name}' is not profiled"))?;
+            let mean = c.moments.mean().ok_or_else(|| format!("'{name}' holds no finite value"))?;
+            // Imputed values sit on the mean: the imputed column's variance is the finite
+            // values' squared deviations over every row.
+            let scale = (c.moments.m2 / c.rows.max(1) as f64).sqrt();
+            means.push(mean);
+            scales.push(if scale > 0.0 && scale.is_finite() { scale } else { 1.0 });
+        }
+        Ok(Standardize { columns: columns.to_vec(), means, scales })
+    }
+
+    /// The standardized rows of `batch`, row after row (`rows × k` values): a column the batch
+    /// lacks, a null and a non-finite value count as the mean (0).
+    pub fn rows(&self, batch: &RecordBatch) -> Vec<f64> {
+        let k = self.columns.len();
+        let n = batch.num_rows();
+        let mut z = vec![0.0; n * k];
+        for (j, name) in self.columns.iter().enumerate() {
+            let Some(col) = batch.column_by_name(name) else { continue };
+            let Ok(values) = arrow_cast::cast(col, &DataType::Float64) else { continue };
+            let values: &Float64Array = values.as_primitive::<Float64Type>();
+            let (m, s) = (self.means[j], self.scales[j]);
+            for i in 0..n {
+                let v = values.value(i);
+                if values.is_valid(i) && v.is_finite() {
+                    z[i * k + j] = (v - m) / s;
+                }
+            }
+        }
+        z
+    }
+}
+
+/// Σ z·zᵀ over standardized rows: the (uncentred) second moments the components are found from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Covariance {
+    /// Rows summed.
+    pub rows: u64,
+    /// Features.
+    pub k: usize,
+    /// The sums, `k × k`, row after row.
+    pub sums: Vec<f64>,
+}
+
+impl Covariance {
+    /// Adds standardized rows (`rows × k` values, from [`Standardize::rows`]).
+    pub fn add(&mut self, z: &[f64], k: usize) {
+        if self.k != k || self.sums.len() != k * k {
+            *self = Covariance { rows: 0, k, sums: vec![0.0; k * k] };
+        }
+        // A batch's sums first, then added: a batch's rounding does not depend on what came before.
+        let mut part = vec![0.0; k * k];
+        for row in z.chunks_exact(k) {
+            for (a, &x) in row.iter().enumerate() {
+                if x == 0.0 {
+                    continue;
+                }
+                let line = &mut part[a * k..a * k + k];
+                for (b, &y) in row.iter().enumerate().skip(a) {
+                    line[b] += x * y;
+                }
+            }
+        }
+        for a in 0..k {
+            for b in a..k {
+                self.sums[a * k + b] += part[a * k + b];
+            }
+        }
+        self.rows += (z.len() / k.max(1)) as u64;
+    }
+
+    /// Merges another's sums (of the same features).
+    pub fn merge(&mut self, o: &Covariance) {
+        if o.rows == 0 {
+            return;
+        }
+        if self.rows == 0 && self.sums.is_empty() {
+            *self = o.clone();
+            return;
+        }
+        for (a, b) in self.sums.iter_mut().zip(&o.sums) {
+            *a += b;
+        }
+        self.rows += o.rows;
+    }
+
+    /// The covariance matrix of the standardized rows (`k × k`, symmetric).
+    fn matrix(&self) -> nalgebra::DMatrix<f64> {
+        let k = self.k;
+        let n = self.rows.max(1) as f64;
+        nalgebra::DMatrix::from_fn(k, k, |a, b| {
+            let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+            self.sums[lo * k + hi] / n
+        })
+    }
+}
+
+/// A fitted PCA: the standardization and the kept components.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pca {
+    /// How rows are standardized.
+    pub standardize: Standardize,
+    /// The kept components, each a unit vector over the features, largest variance first.
+    pub components: Vec<Vec<f64>>,
+    /// The share of the variance each kept component explains.
+    pub explained_variance_ratio: Vec<f64>,
+}
+
+impl Pca {
+    /// Fits the components of `cov` that explain more than `share` of the variance (the fewest
+    /// that do, as scikit-learn's PCA with a fractional `n_components`).
+    ///
+    /// # Errors
+    /// A reason when fewer than two features are given, no row was summed, or every feature is
+    /// constant.
+    pub fn fit(standardize: Standardize, cov: &Covariance, share: f64) -> std::result::Result<Pca, String> {
+        let k = standardize.columns.len();
+        if k < 2 {
+            return Err(format!("{k} numeric feature(s): a reconstruction needs at least 2"));
+        }
+        if cov.rows < 2 || cov.k != k {
+            return Err("fewer than 2 rows to fit the components on".into());
+        }
+        let eigen = nalgebra::SymmetricEigen::new(cov.matrix());
+        let mut order: Vec<usize> = (0..k).collect();
+        order.sort_by(|&a, &b| eigen.eigenvalues[b].total_cmp(&eigen.eigenvalues[a]));
+        let values: Vec<f64> = order.iter().map(|&i| eigen.eigenvalues[i].max(0.0)).collect();
+        let total: f64 = values.iter().sum();
+        if total <= 0.0 || !total.is_finite() {
+            return Err("every feature is constant: no variance to explain".into());
+        }
+        let mut kept = 0;
+        let mut cumulative = 0.0;
+        while kept < k {
+            cumulative += values[kept] / total;
+            kept += 1;
+            if cumulative > share {
+                break;
+            }
+        }
+        let components =
+            order[..kept].iter().map(|&i| eigen.eigenvectors.column(i).iter().copied().collect()).collect();
+        let explained_variance_ratio = values[..kept].iter().map(|v| v / total).collect();
+        Ok(Pca { standardize, components, explained_variance_ratio })
+    }
+
+    /// Each row's reconstruction error.
+    pub fn errors(&self, batch: &RecordBatch) -> Float64Array {
+        let k = self.standardize.columns.len();
+        let z = self.standardize.rows(batch);
+        let mut scores = vec![0.0; self.components.len()];
+        let errors: Vec<f64> = z
+            .chunks_exact(k)
+            .map(|row| {
+                for (s, c) in scores.iter_mut().zip(&self.components) {
+                    *s = c.iter().zip(row).map(|(a, b)| a * b).sum();
+                }
+                (0..k)
+                    .map(|j| {
+                        let back: f64 = scores.iter().zip(&self.components).map(|(s, c)| s * c[j]).sum();
+                        (row[j] - back) * (row[j] - back)
+                    })
+                    .sum::<f64>()
+                    .sqrt()
+            })
+            .collect();
+        Float64Array::from(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn a_row_on_the_kept_plane_is_rebuilt_exactly() {
+        // x and y move together, z is noise of small variance: one component (x + y) explains
+        // most of the variance.
+        let x: Vec<f64> = (0..200).map(|i| (i as f64 * 0.37).sin() * 10.0).collect();
+        let y: Vec<f64> = x.iter().map(|v| v * 2.0 + 1.0).collect();
+        let z: Vec<f64> = (0..200).map(|i| ((i * 7919) % 13) as f64 * 0.01).collect();
+        let batch = RecordBatch::try_from_iter([
+            ("x", Arc::new(Float64Array::from(x)) as _),
+            ("y", Arc::new(Float64Array::from(y)) as _),
+            ("z", Arc::new(Float64Array::from(z)) as _),
+        ])
+        .unwrap();
+        let mut profile = DatasetProfile::default();
+        for name in ["x", "y", "z"] {
+            let mut c = super::super::ColumnProfile::new(name, "Float64", super::super::Role::Feature);
+            let a = batch.column_by_name(name).unwrap().as_primitive::<Float64Type>();
+            c.moments.update_slice(a.values());
+            c.rows = 200;
+            profile.columns.push(c);
+        }
+        let cols: Vec<String> = ["x", "y", "z"].map(String::from).to_vec();
+        let s = Standardize::of(&profile, &cols).unwrap();
+        let mut cov = Covariance::default();
+        cov.add(&s.rows(&batch), 3);
+        // The standardized columns have unit variance: the diagonal is 1.
+        for j in 0..3 {
+            assert!((cov.sums[j * 3 + j] / 200.0 - 1.0).abs() < 1e-12);
+        }
+        let pca = Pca::fit(s, &cov, 0.5).unwrap();
+        assert_eq!(pca.components.len(), 1);
+        // x and y are perfectly correlated: the first component explains 2 of the 3 unit
+        // variances, and every row's x–y part is rebuilt exactly (what is left is z's).
+        assert!((pca.explained_variance_ratio[0] - 2.0 / 3.0).abs() < 0.01);
+        let e = pca.errors(&batch);
+        assert_eq!(e.len(), 200);
+        assert!(e.values().iter().all(|v| v.is_finite() && *v >= 0.0));
+        assert!(Pca::fit(Standardize { columns: vec!["x".into()], means: vec![0.0], scales: vec![1.0] }, &cov, 0.65)
+            .unwrap_err()
+            .contains("at least 2"));
+    }
+}

@@ -1,0 +1,185 @@
+//! Multivariate drift (PCA reconstruction error) from the CLI: NannyML's figures on the
+//! California housing data it ships (`tests/reference/make_multivariate.py`), a change of the
+//! joint distribution that leaves every feature's own distribution as it was, both backends, and
+//! the named errors.
+
+use std::path::{Path, PathBuf};
+
+use arrow_array::Float64Array;
+use tempfile::TempDir;
+
+use crate::common::{arr, driftscope, json, root, write_parquet};
+
+fn data(name: &str) -> PathBuf {
+    root().join("tests/data/multivariate").join(name)
+}
+
+fn close(a: f64, b: f64, what: &str) {
+    assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{what}: {a} vs NannyML's {b}");
+}
+
+fn baseline(out: &Path, input: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
+    driftscope().args(["baseline", "-q", "--backend", "cpu", "-o"]).arg(out).args(extra).arg(input).assert()
+}
+
+fn csv_rows(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
+    // Numbers, instants and booleans: no field is quoted.
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<String> = lines.next().unwrap().split(',').map(str::to_string).collect();
+    lines.map(|l| header.iter().cloned().zip(l.split(',').map(str::to_string)).collect()).collect()
+}
+
+/// NannyML's DataReconstructionDriftCalculator on its California housing data, chunks of 1,000
+/// rows: the same components, each reference and analysis chunk's mean error and standard
+/// error, the same thresholds and the same alerts, to 1e-9.
+#[test]
+fn reconstruction_error_per_chunk_is_nannymls() {
+    let want = json(&data("nannyml.json"));
+    let dir = TempDir::new().unwrap();
+    let base = dir.path().join("base");
+    baseline(&base, &data("reference.parquet"), &["--multivariate", "--multivariate-chunk-rows", "1000"]).success();
+    let m = json(&base.join("multivariate.json"));
+    assert_eq!(m["pca"]["standardize"]["columns"], want["features"]);
+    assert_eq!(m["pca"]["components"].as_array().unwrap().len() as u64, want["n_components"].as_u64().unwrap());
+    for (a, b) in m["pca"]["explained_variance_ratio"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(want["explained_variance_ratio"].as_array().unwrap())
+    {
+        close(a.as_f64().unwrap(), b.as_f64().unwrap(), "explained variance ratio");
+    }
+    let chunks = m["chunks"].as_array().unwrap();
+    assert_eq!(chunks.len(), want["reference"].as_array().unwrap().len());
+    for (a, b) in chunks.iter().zip(want["reference"].as_array().unwrap()) {
+        assert_eq!((a["start"].as_u64(), a["end"].as_u64()), (b["start"].as_u64(), b["end"].as_u64()));
+        close(a["value"].as_f64().unwrap(), b["value"].as_f64().unwrap(), "reference chunk");
+        close(a["sampling_error"].as_f64().unwrap(), b["sampling_error"].as_f64().unwrap(), "sampling error");
+    }
+    close(m["lower_threshold"].as_f64().unwrap(), want["lower_threshold"].as_f64().unwrap(), "lower threshold");
+    close(m["upper_threshold"].as_f64().unwrap(), want["upper_threshold"].as_f64().unwrap(), "upper threshold");
+
+    let out = dir.path().join("mon");
+    driftscope()
+        .args(["monitor", "-q", "--backend", "cpu", "--window-rows", "1000", "-b"])
+        .arg(&base)
+        .arg("-o")
+        .arg(&out)
+        .arg(data("analysis.parquet"))
+        .assert()
+        .code(1);
+    let rows = csv_rows(&out.join("multivariate.csv"));
+    let analysis = want["analysis"].as_array().unwrap();
+    assert_eq!(rows.len(), analysis.len());
+    for (i, (a, b)) in rows.iter().zip(analysis).enumerate() {
+        assert_eq!(a["rows"].parse::<u64>().unwrap(), b["end"].as_u64().unwrap() - b["start"].as_u64().unwrap());
+        close(a["reconstruction_error"].parse().unwrap(), b["value"].as_f64().unwrap(), &format!("analysis chunk {i}"));
+        close(a["sampling_error"].parse().unwrap(), b["sampling_error"].as_f64().unwrap(), "sampling error");
+        assert_eq!(a["drift"] == "true", b["alert"].as_bool().unwrap(), "chunk {i}'s alert");
+        // The window's violations say so.
+        let v = json(&out.join(format!("windows/rows/{i:09}/constraint_violations.json")));
+        let flagged = v["violations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["constraint_check_type"] == "multivariate_drift_check");
+        assert_eq!(flagged, b["alert"].as_bool().unwrap(), "chunk {i}'s violation");
+    }
+    let d = json(&out.join("drift.json"));
+    assert_eq!(d["multivariate"]["windows"].as_u64(), Some(rows.len() as u64));
+    // The derived column is no feature of the data.
+    assert!(!std::fs::read_to_string(out.join("statistics.json")).unwrap().contains("reconstruction"));
+}
+
+/// `n` rows of x, y (standard normal, correlation `rho`) and z (independent).
+fn correlated(path: &Path, n: usize, seed: u64, rho: f64) {
+    let mut state = seed;
+    let mut normal = move || {
+        let mut u = || (driftscope::codec::splitmix64(&mut state) >> 11) as f64 / (1u64 << 53) as f64;
+        (-2.0 * u().max(1e-300).ln()).sqrt() * (std::f64::consts::TAU * u()).cos()
+    };
+    let (mut x, mut y, mut z) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..n {
+        let (a, b, c) = (normal(), normal(), normal());
+        x.push(a);
+        y.push(rho * a + (1.0 - rho * rho).sqrt() * b);
+        z.push(c);
+    }
+    write_parquet(
+        path,
+        vec![("x", arr(Float64Array::from(x))), ("y", arr(Float64Array::from(y))), ("z", arr(Float64Array::from(z)))],
+        4_096,
+    );
+}
+
+/// x and y move together in the baseline and against each other now: each feature's own
+/// distribution is the same (no univariate drift), the joint one is not, and only the
+/// reconstruction error sees it. The same on both backends, to the byte.
+#[test]
+fn a_change_of_the_joint_distribution_alone_is_found() {
+    let dir = TempDir::new().unwrap();
+    let (train, same, flipped) =
+        (dir.path().join("train.parquet"), dir.path().join("same.parquet"), dir.path().join("flipped.parquet"));
+    correlated(&train, 20_000, 1, 0.9);
+    correlated(&same, 20_000, 2, 0.9);
+    correlated(&flipped, 20_000, 3, -0.9);
+    let base = dir.path().join("base");
+    baseline(&base, &train, &["--multivariate"]).success();
+    let run = |input: &Path, out: &Path, backend: &str| {
+        driftscope()
+            .args(["monitor", "-q", "--backend", backend, "-b"])
+            .arg(&base)
+            .arg("-o")
+            .arg(out)
+            .arg(input)
+            .assert()
+    };
+    run(&same, &dir.path().join("same"), "cpu").success();
+    let d = json(&dir.path().join("same/drift.json"));
+    assert_eq!(d["multivariate"]["drift"], false, "{}", d["multivariate"]);
+    let out = dir.path().join("flipped");
+    run(&flipped, &out, "cpu").code(1);
+    let d = json(&out.join("drift.json"));
+    assert_eq!(d["summary"]["features_drifted"], 0, "each feature's own distribution is unchanged");
+    assert_eq!(d["multivariate"]["drift"], true, "{}", d["multivariate"]);
+    let v = json(&out.join("constraint_violations.json"));
+    let kinds: Vec<&str> =
+        v["violations"].as_array().unwrap().iter().map(|v| v["constraint_check_type"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["multivariate_drift_check"]);
+    if crate::parity::gpu().is_some() {
+        let gpu = dir.path().join("flipped-gpu");
+        run(&flipped, &gpu, "gpu").code(1);
+        for f in ["drift.json", "constraint_violations.json", "profile.json"] {
+            let (a, b) = (std::fs::read_to_string(out.join(f)).unwrap(), std::fs::read_to_string(gpu.join(f)).unwrap());
+            let strip = |s: &str| s.lines().filter(|l| !l.contains("\"backend\"")).collect::<Vec<_>>().join("\n");
+            assert_eq!(strip(&a), strip(&b), "{f}: cpu vs gpu");
+        }
+    }
+}
+
+#[test]
+fn a_reconstruction_it_cannot_fit_is_named() {
+    let dir = TempDir::new().unwrap();
+    let train = dir.path().join("train.parquet");
+    correlated(&train, 1_000, 4, 0.5);
+    let said = |extra: &[&str], out: &str| {
+        let a = baseline(&dir.path().join(out), &train, extra).code(2);
+        String::from_utf8_lossy(&a.get_output().stderr).to_string()
+    };
+    let e = said(&["--multivariate-columns", "x"], "a");
+    assert!(e.contains("--multivariate") && e.contains("at least 2"), "{e}");
+    let e = said(&["--multivariate-columns", "x,nope"], "b");
+    assert!(e.contains("'nope'"), "{e}");
+    assert!(!dir.path().join("a/statistics.json").exists(), "no half-made baseline");
+    // Constant features: nothing to explain.
+    let flat = dir.path().join("flat.parquet");
+    write_parquet(
+        &flat,
+        vec![("a", arr(Float64Array::from(vec![1.0; 50]))), ("b", arr(Float64Array::from(vec![2.0; 50])))],
+        50,
+    );
+    let a = baseline(&dir.path().join("c"), &flat, &["--multivariate"]).code(2);
+    let e = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(e.contains("constant"), "{e}");
+}
