@@ -159,12 +159,13 @@ pub struct BaselineArgs {
     /// Segments.
     #[command(flatten)]
     pub segments: SegmentArgs,
-    /// Multivariate drift: fit a PCA reconstruction of the numeric features (as NannyML's
-    /// data reconstruction drift), writes multivariate.json; monitor then judges each run
-    /// and window by its mean reconstruction error.
+    /// Multivariate drift: fit a PCA reconstruction of the features (as NannyML's data
+    /// reconstruction drift), writes multivariate.json; monitor then judges each run and
+    /// window by its mean reconstruction error.
     #[arg(long)]
     pub multivariate: bool,
-    /// The features of the reconstruction (comma-separated) [default: every numeric feature].
+    /// The features of the reconstruction (comma-separated) [default: every numeric feature, and
+    /// every categorical one of at most 10,000 values].
     #[arg(long, value_delimiter = ',', value_name = "NAMES")]
     pub multivariate_columns: Option<Vec<String>>,
     /// Rows per chunk of the baseline whose mean errors give the normal range [default: a

@@ -1,35 +1,43 @@
 """Makes the reference figures of multivariate drift (PCA reconstruction error) with NannyML's
-DataReconstructionDriftCalculator, on the California housing data NannyML ships, independently
-of the Rust code.
+DataReconstructionDriftCalculator, on two data sets NannyML ships, independently of the Rust
+code: the California housing data (eight numeric features) and the US census employment data
+of Massachusetts (age and fifteen categorical features, which NannyML encodes by their
+frequency; the first 20,000 reference and 40,000 analysis rows, to keep the files small).
 
-Writes tests/data/multivariate/: reference.parquet and analysis.parquet (the eight features of
-NannyML's modified California housing data set, in its order), and nannyml.json: the calculator's
-settings, the number of components it kept, each chunk's reconstruction error and sampling
-error, and the thresholds. Chunks are 1,000 rows in the data's order (the last one shorter), as
-driftscope's windows of rows are. Run from the repository root:
+Writes tests/data/multivariate/: per data set, its reference and analysis rows as Parquet (the
+features in NannyML's order; categories as text) and a JSON of NannyML's figures: the number of
+components it kept, each chunk's reconstruction error and sampling error, and the thresholds.
+Chunks are of fixed rows in the data's order (the last one shorter), as driftscope's windows of
+rows are. Run from the repository root:
     python3 tests/reference/make_multivariate.py
 (needs nannyml and pyarrow; the outputs are committed, so tests do not need Python).
 """
 import json
 import os
 
-import numpy as np
-import nannyml as nml
-import pyarrow as pa
-import pyarrow.parquet as pq
+# No usage analytics from NannyML (the run is offline, and records figures only).
+os.environ["NML_DISABLE_USAGE_LOGGING"] = "1"
+
+import numpy as np  # noqa: E402
+import nannyml as nml  # noqa: E402
+import pyarrow as pa  # noqa: E402
+import pyarrow.parquet as pq  # noqa: E402
 
 FEATURES = ["MedInc", "HouseAge", "AveRooms", "AveBedrms", "Population", "AveOccup", "Latitude", "Longitude"]
 CHUNK = 1000
 OUT = "tests/data/multivariate"
 
 
-def main():
-    reference, analysis, _ = nml.load_modified_california_housing_dataset()
-    os.makedirs(OUT, exist_ok=True)
+def record(prefix, reference, analysis, features, categorical, chunk):
     for name, frame in [("reference", reference), ("analysis", analysis)]:
-        table = pa.table({f: pa.array(frame[f].to_numpy(dtype=np.float64)) for f in FEATURES})
-        pq.write_table(table, f"{OUT}/{name}.parquet", compression="zstd")
-    calc = nml.DataReconstructionDriftCalculator(column_names=FEATURES, chunk_size=CHUNK)
+        columns = {}
+        for f in features:
+            if f in categorical:
+                columns[f] = pa.array([None if v != v else str(v) for v in frame[f].astype(object)], pa.string())
+            else:
+                columns[f] = pa.array(frame[f].to_numpy(dtype=np.float64))
+        pq.write_table(pa.table(columns), f"{OUT}/{prefix}{name}.parquet", compression="zstd")
+    calc = nml.DataReconstructionDriftCalculator(column_names=features, chunk_size=chunk)
     calc.fit(reference)
     result = calc.calculate(analysis).to_df()
 
@@ -49,8 +57,9 @@ def main():
     lower = calc.lower_threshold_value
     doc = {
         "nannyml": nml.__version__,
-        "features": FEATURES,
-        "chunk_rows": CHUNK,
+        "features": features,
+        "categorical": categorical,
+        "chunk_rows": chunk,
         "n_components": int(calc._pca.n_components_),
         "explained_variance_ratio": [float(v) for v in calc._pca.explained_variance_ratio_],
         "lower_threshold": None if lower is None else float(lower),
@@ -58,9 +67,19 @@ def main():
         "reference": chunks("reference"),
         "analysis": chunks("analysis"),
     }
-    with open(f"{OUT}/nannyml.json", "w") as f:
+    with open(f"{OUT}/{prefix}nannyml.json", "w") as f:
         json.dump(doc, f, indent=1)
         f.write("\n")
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    reference, analysis, _ = nml.load_modified_california_housing_dataset()
+    record("", reference, analysis, FEATURES, [], CHUNK)
+    reference, analysis, _ = nml.load_us_census_ma_employment_data()
+    features = [c for c in reference.columns if c not in ("id", "employed", "year", "prediction", "predicted_probability")]
+    categorical = [c for c in features if str(reference[c].dtype) == "category"]
+    record("census_", reference.head(20_000).copy(), analysis.head(40_000).copy(), features, categorical, 5_000)
 
 
 if __name__ == "__main__":

@@ -9,31 +9,32 @@ use crate::engine::{Derived, ProfilePlan, SegmentKey, INPUT_ORDER};
 use crate::error::{invalid, Opt, Result};
 use crate::judge::multivariate::{reading, Chunk, MultivariateBaseline};
 use crate::output::folder::OutputGuard;
-use crate::profile::pca::{Pca, Standardize, DEFAULT_VARIANCE};
-use crate::profile::{DatasetProfile, Role};
+use crate::profile::pca::{is_categorical, Pca, Standardize, DEFAULT_VARIANCE};
+use crate::profile::{ColumnProfile, DatasetProfile, Role};
 use crate::source::scan::ScannedFile;
 
 /// The standardization of the baseline's multivariate features, from its first pass: those
-/// asked for, else every numeric feature (not an identifier or a time, not a segment column).
+/// asked for, else every feature (not an identifier or a time, not a segment column) that is
+/// numeric, or categorical (text, a dictionary, a boolean) with at most
+/// [`crate::profile::MAX_EXACT_CATEGORIES`] values.
 ///
 /// # Errors
-/// [`crate::Error::Invalid`] naming a feature that is not numeric or holds no value, or when
+/// [`crate::Error::Invalid`] naming a feature that is neither, or holds no value, or when
 /// fewer than two are left.
 pub(super) fn standardize(opts: &JobOptions, profile: &DatasetProfile) -> Result<Option<Standardize>> {
     let Some(m) = &opts.multivariate else { return Ok(None) };
     let segment_columns: &[String] = opts.segments.as_ref().map_or(&[], |s| &s.columns);
+    let numeric = |c: &ColumnProfile| !is_categorical(&c.arrow_type) && c.inferred_type().is_numeric();
+    let categorical = |c: &ColumnProfile| is_categorical(&c.arrow_type);
     let columns: Vec<String> = match &m.columns {
         Some(cols) => {
             for c in cols {
                 match profile.column(c) {
                     None => return Err(invalid(Opt::Multivariate, format!("'{c}' is not a column of the inputs"))),
-                    Some(p) if !p.inferred_type().is_numeric() => {
+                    Some(p) if !numeric(p) && !categorical(p) => {
                         return Err(invalid(
                             Opt::Multivariate,
-                            format!(
-                                "'{c}' is {}: the reconstruction takes numeric features",
-                                p.inferred_type().as_str()
-                            ),
+                            format!("'{c}' is {}: the reconstruction takes numbers and categories", p.arrow_type),
                         ))
                     }
                     Some(_) => {}
@@ -44,15 +45,18 @@ pub(super) fn standardize(opts: &JobOptions, profile: &DatasetProfile) -> Result
         None => profile
             .columns
             .iter()
-            .filter(|c| c.role == Role::Feature && c.inferred_type().is_numeric() && c.moments.n > 0)
-            .filter(|c| !segment_columns.contains(&c.name))
+            .filter(|c| c.role == Role::Feature && !segment_columns.contains(&c.name))
+            .filter(|c| {
+                (numeric(c) && c.moments.n > 0)
+                    || (categorical(c) && c.categories.is_exact() && !c.categories.exact.is_empty())
+            })
             .map(|c| c.name.clone())
             .collect(),
     };
     if columns.len() < 2 {
         return Err(invalid(
             Opt::Multivariate,
-            format!("{} numeric feature(s) ({}): a reconstruction needs at least 2", columns.len(), columns.join(", ")),
+            format!("{} feature(s) ({}): a reconstruction needs at least 2", columns.len(), columns.join(", ")),
         ));
     }
     Standardize::of(profile, &columns).map(Some).map_err(|why| invalid(Opt::Multivariate, why))

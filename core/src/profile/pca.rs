@@ -26,16 +26,70 @@ pub const RECONSTRUCTION: &str = "(reconstruction error)";
 /// Share of the variance the kept components explain at least (NannyML's default).
 pub const DEFAULT_VARIANCE: f64 = 0.65;
 
-/// How rows of the numeric features become standardized vectors.
+/// How rows of the features become standardized vectors.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Standardize {
     /// The features, in order.
     pub columns: Vec<String>,
-    /// Each feature's mean (of its finite values), which a missing value takes.
+    /// Each feature's mean: of a numeric feature's finite values (which a missing value takes),
+    /// of a categorical feature's encoded rows.
     pub means: Vec<f64>,
-    /// Each feature's scale: the population standard deviation of the imputed column (1 for a
-    /// constant one).
+    /// Each feature's scale: the population standard deviation of the imputed (and encoded)
+    /// column (1 for a constant one).
     pub scales: Vec<f64>,
+    /// Each categorical feature's encoding (`None` for a numeric one; empty when every feature
+    /// is numeric).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub encodings: Vec<Option<Encoding>>,
+}
+
+/// A categorical feature as a number, as NannyML encodes it (category_encoders' `CountEncoder`
+/// with `normalize=True`, after scikit-learn's most-frequent imputer): each category's share of
+/// the baseline's rows, a missing value counted as the most frequent category, a category the
+/// baseline never saw 0.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Encoding {
+    /// Each category's share of the rows (missing ones imputed).
+    pub shares: std::collections::BTreeMap<String, f64>,
+    /// The share a missing value takes: the most frequent category's.
+    pub missing: f64,
+}
+
+impl Encoding {
+    /// The encoding of a column's exact category counts over `rows` rows (those without a
+    /// value imputed with the most frequent category, ties to the first in order). `None`
+    /// without any category.
+    pub fn of(counts: &std::collections::BTreeMap<String, u64>, rows: u64) -> Option<Encoding> {
+        let mode = counts.iter().fold(None::<(&String, u64)>, |best, (k, &v)| match best {
+            Some((_, b)) if b >= v => best,
+            _ => Some((k, v)),
+        })?;
+        let present: u64 = counts.values().sum();
+        let n = rows.max(present).max(1) as f64;
+        let missing = rows.saturating_sub(present);
+        let shares = counts
+            .iter()
+            .map(|(k, &v)| (k.clone(), (v + if k == mode.0 { missing } else { 0 }) as f64 / n))
+            .collect::<std::collections::BTreeMap<_, _>>();
+        let missing = shares[mode.0];
+        Some(Encoding { shares, missing })
+    }
+
+    /// The encoded column's mean and population standard deviation over the rows it was made
+    /// from (every row takes its category's share).
+    fn moments(&self) -> (f64, f64) {
+        let mean: f64 = self.shares.values().map(|s| s * s).sum();
+        let var: f64 = self.shares.values().map(|s| s * (s - mean) * (s - mean)).sum();
+        (mean, var.max(0.0).sqrt())
+    }
+
+    /// A value's encoding.
+    fn encode(&self, v: Option<&str>) -> f64 {
+        match v {
+            None => self.missing,
+            Some(v) => self.shares.get(v).copied().unwrap_or(0.0),
+        }
+    }
 }
 
 impl Standardize {
@@ -44,17 +98,33 @@ impl Standardize {
     /// # Errors
     /// A reason naming the column that is not in the profile or holds no finite value.
     pub fn of(profile: &DatasetProfile, columns: &[String]) -> std::result::Result<Standardize, String> {
-        let (mut means, mut scales) = (Vec::new(), Vec::new());
+        let (mut means, mut scales, mut encodings) = (Vec::new(), Vec::new(), Vec::new());
         for name in columns {
             let c = profile.column(name).ok_or_else(|| format!("'{name}' is not profiled"))?;
-            let mean = c.moments.mean().ok_or_else(|| format!("'{name}' holds no finite value"))?;
-            // Imputed values sit on the mean: the imputed column's variance is the finite
-            // values' squared deviations over every row.
-            let scale = (c.moments.m2 / c.rows.max(1) as f64).sqrt();
+            let (mean, scale, encoding) = if is_categorical(&c.arrow_type) {
+                if !c.categories.is_exact() {
+                    return Err(format!(
+                        "'{name}' holds more than {} distinct values: too many to encode",
+                        super::MAX_EXACT_CATEGORIES
+                    ));
+                }
+                let e = Encoding::of(&c.categories.exact, c.rows).ok_or_else(|| format!("'{name}' holds no value"))?;
+                let (mean, sd) = e.moments();
+                (mean, sd, Some(e))
+            } else {
+                let mean = c.moments.mean().ok_or_else(|| format!("'{name}' holds no finite value"))?;
+                // Imputed values sit on the mean: the imputed column's variance is the finite
+                // values' squared deviations over every row.
+                (mean, (c.moments.m2 / c.rows.max(1) as f64).sqrt(), None)
+            };
             means.push(mean);
             scales.push(if scale > 0.0 && scale.is_finite() { scale } else { 1.0 });
+            encodings.push(encoding);
         }
-        Ok(Standardize { columns: columns.to_vec(), means, scales })
+        if encodings.iter().all(Option::is_none) {
+            encodings.clear();
+        }
+        Ok(Standardize { columns: columns.to_vec(), means, scales, encodings })
     }
 
     /// The standardized rows of `batch`, row after row (`rows × k` values): a column the batch
@@ -64,10 +134,19 @@ impl Standardize {
         let n = batch.num_rows();
         let mut z = vec![0.0; n * k];
         for (j, name) in self.columns.iter().enumerate() {
+            let (m, s) = (self.means[j], self.scales[j]);
+            if let Some(Some(e)) = self.encodings.get(j) {
+                let text = batch.column_by_name(name).and_then(|c| arrow_cast::cast(c, &DataType::Utf8).ok());
+                let text = text.as_ref().map(|t| t.as_string::<i32>());
+                for i in 0..n {
+                    let v = text.filter(|t| t.is_valid(i)).map(|t| t.value(i));
+                    z[i * k + j] = (e.encode(v) - m) / s;
+                }
+                continue;
+            }
             let Some(col) = batch.column_by_name(name) else { continue };
             let Ok(values) = arrow_cast::cast(col, &DataType::Float64) else { continue };
             let values: &Float64Array = values.as_primitive::<Float64Type>();
-            let (m, s) = (self.means[j], self.scales[j]);
             for i in 0..n {
                 let v = values.value(i);
                 if values.is_valid(i) && v.is_finite() {
@@ -77,6 +156,12 @@ impl Standardize {
         }
         z
     }
+}
+
+/// True for an Arrow type (as a profile names it) whose values are categories: text, a
+/// dictionary, a boolean.
+pub fn is_categorical(arrow_type: &str) -> bool {
+    arrow_type.contains("Utf8") || arrow_type.starts_with("Dictionary") || arrow_type == "Boolean"
 }
 
 /// Σ z·zᵀ over standardized rows: the (uncentred) second moments the components are found from.
@@ -222,6 +307,19 @@ mod tests {
     use std::sync::Arc;
 
     #[test]
+    fn categories_are_their_shares_with_missing_ones_the_most_frequent() {
+        // 10 rows: a ×5, b ×3, and 2 without a value, which become a.
+        let counts = [("a".to_string(), 5), ("b".to_string(), 3)].into_iter().collect();
+        let e = Encoding::of(&counts, 10).unwrap();
+        assert_eq!((e.shares["a"], e.shares["b"], e.missing), (0.7, 0.3, 0.7));
+        assert_eq!((e.encode(Some("b")), e.encode(None), e.encode(Some("new"))), (0.3, 0.7, 0.0));
+        // Seven rows at 0.7 and three at 0.3: mean 0.58, variance 0.7·0.12² + 0.3·0.28² = 0.0336.
+        let (mean, sd) = e.moments();
+        assert!((mean - 0.58).abs() < 1e-12 && (sd - 0.0336f64.sqrt()).abs() < 1e-12);
+        assert!(Encoding::of(&Default::default(), 4).is_none());
+    }
+
+    #[test]
     fn a_row_on_the_kept_plane_is_rebuilt_exactly() {
         // x and y move together, z is noise of small variance: one component (x + y) explains
         // most of the variance.
@@ -258,8 +356,7 @@ mod tests {
         let e = pca.errors(&batch);
         assert_eq!(e.len(), 200);
         assert!(e.values().iter().all(|v| v.is_finite() && *v >= 0.0));
-        assert!(Pca::fit(Standardize { columns: vec!["x".into()], means: vec![0.0], scales: vec![1.0] }, &cov, 0.65)
-            .unwrap_err()
-            .contains("at least 2"));
+        let one = Standardize { columns: vec!["x".into()], means: vec![0.0], scales: vec![1.0], encodings: Vec::new() };
+        assert!(Pca::fit(one, &cov, 0.65).unwrap_err().contains("at least 2"));
     }
 }
