@@ -136,7 +136,23 @@ impl Standardize {
         for (j, name) in self.columns.iter().enumerate() {
             let (m, s) = (self.means[j], self.scales[j]);
             if let Some(Some(e)) = self.encodings.get(j) {
-                let text = batch.column_by_name(name).and_then(|c| arrow_cast::cast(c, &DataType::Utf8).ok());
+                let col = batch.column_by_name(name);
+                // A dictionary's entries are encoded once, its rows by key.
+                if let Some(d) = col.and_then(|c| c.as_any_dictionary_opt()) {
+                    let values = arrow_cast::cast(d.values(), &DataType::Utf8).ok();
+                    let values = values.as_ref().map(|t| t.as_string::<i32>());
+                    let per_entry: Vec<f64> = (0..d.values().len())
+                        .map(|i| (e.encode(values.filter(|t| t.is_valid(i)).map(|t| t.value(i))) - m) / s)
+                        .collect();
+                    let missing = (e.encode(None) - m) / s;
+                    let (keys, nulls) = (d.normalized_keys(), d.keys().logical_nulls());
+                    for i in 0..n {
+                        let valid = nulls.as_ref().is_none_or(|b| b.is_valid(i));
+                        z[i * k + j] = if valid { per_entry.get(keys[i]).copied().unwrap_or(missing) } else { missing };
+                    }
+                    continue;
+                }
+                let text = col.and_then(|c| arrow_cast::cast(c, &DataType::Utf8).ok());
                 let text = text.as_ref().map(|t| t.as_string::<i32>());
                 for i in 0..n {
                     let v = text.filter(|t| t.is_valid(i)).map(|t| t.value(i));
@@ -277,27 +293,16 @@ impl Pca {
         Ok(Pca { standardize, components, explained_variance_ratio })
     }
 
-    /// Each row's reconstruction error.
+    /// Each row's reconstruction error: the rows less their projection on the components,
+    /// as two matrix products of the batch (nalgebra's, cache-blocked and vectorized).
     pub fn errors(&self, batch: &RecordBatch) -> Float64Array {
         let k = self.standardize.columns.len();
-        let z = self.standardize.rows(batch);
-        let mut scores = vec![0.0; self.components.len()];
-        let errors: Vec<f64> = z
-            .chunks_exact(k)
-            .map(|row| {
-                for (s, c) in scores.iter_mut().zip(&self.components) {
-                    *s = c.iter().zip(row).map(|(a, b)| a * b).sum();
-                }
-                (0..k)
-                    .map(|j| {
-                        let back: f64 = scores.iter().zip(&self.components).map(|(s, c)| s * c[j]).sum();
-                        (row[j] - back) * (row[j] - back)
-                    })
-                    .sum::<f64>()
-                    .sqrt()
-            })
-            .collect();
-        Float64Array::from(errors)
+        let n = batch.num_rows();
+        let z = nalgebra::DMatrix::from_row_slice(n, k, &self.standardize.rows(batch));
+        let v = nalgebra::DMatrix::from_fn(self.components.len(), k, |c, j| self.components[c][j]);
+        let scores = &z * v.transpose();
+        let residual = z - scores * v;
+        Float64Array::from((0..n).map(|i| residual.row(i).norm()).collect::<Vec<f64>>())
     }
 }
 
@@ -317,6 +322,15 @@ mod tests {
         let (mean, sd) = e.moments();
         assert!((mean - 0.58).abs() < 1e-12 && (sd - 0.0336f64.sqrt()).abs() < 1e-12);
         assert!(Encoding::of(&Default::default(), 4).is_none());
+        // A dictionary column and a text column of the same values give the same rows.
+        let values = vec![Some("a"), None, Some("b"), Some("new"), Some("a")];
+        let dict: arrow_array::DictionaryArray<arrow_array::types::Int16Type> = values.clone().into_iter().collect();
+        let text = arrow_array::StringArray::from(values);
+        let s = Standardize { columns: vec!["c".into()], means: vec![0.58], scales: vec![0.2], encodings: vec![Some(e)] };
+        let rows = |a: arrow_array::ArrayRef| s.rows(&RecordBatch::try_from_iter([("c", a)]).unwrap());
+        let (d, t) = (rows(Arc::new(dict)), rows(Arc::new(text)));
+        assert_eq!(d, t);
+        assert!((t[1] - (0.7 - 0.58) / 0.2).abs() < 1e-12 && (t[3] - (0.0 - 0.58) / 0.2).abs() < 1e-12);
     }
 
     #[test]
