@@ -154,7 +154,53 @@ fn a_change_of_the_joint_distribution_alone_is_found() {
     let d = json(&dir.path().join("same/drift.json"));
     assert_eq!(d["multivariate"]["drift"], false, "{}", d["multivariate"]);
     let out = dir.path().join("flipped");
-    run(&flipped, &out, "cpu").code(1);
+    let windowed = |out: &Path, backend: &str| {
+        driftscope()
+            .args(["monitor", "-q", "--backend", backend, "--window-rows", "5000", "-b"])
+            .arg(&base)
+            .arg("-o")
+            .arg(out)
+            .arg("--prometheus")
+            .arg(out.with_extension("prom"))
+            .arg("--emf")
+            .arg(out.with_extension("emf"))
+            .arg(&flipped)
+            .assert()
+            .code(1);
+    };
+    windowed(&out, "cpu");
+    // Metrics per window: the last window's in Prometheus' text, every window's in EMF.
+    let prom = std::fs::read_to_string(out.with_extension("prom")).unwrap();
+    assert!(
+        prom.contains("driftscope_multivariate_drifted{endpoint=\"driftscope\",monitoring_schedule=\"driftscope\"} 1"),
+        "{prom}"
+    );
+    assert!(prom.contains("driftscope_multivariate_reconstruction_error{"), "{prom}");
+    if crate::common::tool("promtool") {
+        let mut check = std::process::Command::new("promtool")
+            .args(["check", "metrics"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        check.stdin.take().unwrap().write_all(prom.as_bytes()).unwrap();
+        let o = check.wait_with_output().unwrap();
+        assert!(
+            o.status.success() && o.stdout.is_empty() && o.stderr.is_empty(),
+            "promtool: {}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    let emf = std::fs::read_to_string(out.with_extension("emf")).unwrap();
+    let drifted: Vec<f64> = emf
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter_map(|r| r["multivariate_drifted"].as_f64())
+        .collect();
+    assert_eq!(drifted, vec![1.0; 4], "one record per window, each drifted");
     let d = json(&out.join("drift.json"));
     assert_eq!(d["summary"]["features_drifted"], 0, "each feature's own distribution is unchanged");
     assert_eq!(d["multivariate"]["drift"], true, "{}", d["multivariate"]);
@@ -164,8 +210,8 @@ fn a_change_of_the_joint_distribution_alone_is_found() {
     assert_eq!(kinds, ["multivariate_drift_check"]);
     if crate::parity::gpu().is_some() {
         let gpu = dir.path().join("flipped-gpu");
-        run(&flipped, &gpu, "gpu").code(1);
-        for f in ["drift.json", "constraint_violations.json", "profile.json"] {
+        windowed(&gpu, "gpu");
+        for f in ["drift.json", "constraint_violations.json", "profile.json", "multivariate.csv", "windows.csv"] {
             let (a, b) = (std::fs::read_to_string(out.join(f)).unwrap(), std::fs::read_to_string(gpu.join(f)).unwrap());
             let strip = |s: &str| s.lines().filter(|l| !l.contains("\"backend\"")).collect::<Vec<_>>().join("\n");
             assert_eq!(strip(&a), strip(&b), "{f}: cpu vs gpu");

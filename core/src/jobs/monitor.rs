@@ -290,7 +290,8 @@ fn monitor_windows(
 ) -> Result<(Vec<WindowResult>, Vec<crate::output::metrics::Point>)> {
     let Some(w) = w else {
         let now = chrono::Utc::now().timestamp_millis();
-        let run = crate::output::metrics::Point::of(now, &report.features, current, &report.violations);
+        let mut run = crate::output::metrics::Point::of(now, &report.features, current, &report.violations);
+        run.multivariate = report.multivariate.as_ref().map(|m| m.run.clone());
         return Ok((Vec::new(), vec![run]));
     };
     check_timed(w, segments)?;
@@ -298,10 +299,12 @@ fn monitor_windows(
     // window (the whole run still judges it).
     let names: Vec<String> = names.iter().filter(|n| **n != w.column).cloned().collect();
     let mut window_results = timeline::evaluate(base, &names, segments, &w.window, w.reference)?;
+    let mut mv_windows = Vec::new();
     if let Some(m) = mv {
-        let drifted = super::multivariate::judge_windows(&opts.output, m, segments, &mut window_results, written)?;
+        mv_windows = super::multivariate::judge_windows(&opts.output, m, segments, &mut window_results, written)?;
         if let Some(r) = report.multivariate.as_mut() {
-            (r.windows, r.windows_with_drift) = (Some(window_results.len()), Some(drifted));
+            r.windows = Some(window_results.len());
+            r.windows_with_drift = Some(mv_windows.iter().filter(|v| v.as_ref().is_some_and(|v| v.drift)).count());
         }
     }
     let table = timeline::table(&window_results, segments)?;
@@ -315,14 +318,17 @@ fn monitor_windows(
     written.push(p);
     let points = window_results
         .iter()
-        .map(|r| {
+        .enumerate()
+        .map(|(i, r)| {
             // Windows of rows have no instant: their metrics are stamped now.
-            crate::output::metrics::Point::of(
+            let mut p = crate::output::metrics::Point::of(
                 if r.of_rows { chrono::Utc::now().timestamp_millis() } else { r.end },
                 &r.features,
                 &segments.segments[&crate::engine::Segment::Window(r.start)],
                 &r.violations,
-            )
+            );
+            p.multivariate = mv_windows.get(i).cloned().flatten();
+            p
         })
         .collect();
     let mut summary = timeline::summary(w, segments, &window_results);

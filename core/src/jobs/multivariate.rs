@@ -132,19 +132,22 @@ pub(super) fn reconstruction(m: Option<&MultivariateBaseline>) -> Option<Derived
 }
 
 /// Each window's multivariate verdict: a violation added to the window's when it drifted, and
-/// `multivariate.csv` (one row per window) written. Returns the windows that drifted.
+/// `multivariate.csv` (one row per window) written. Returns each window's verdict.
 pub(super) fn judge_windows(
     dir: &std::path::Path,
     m: &MultivariateBaseline,
     set: &crate::engine::ProfileSet,
     results: &mut [crate::time::timeline::WindowResult],
     written: &mut Vec<std::path::PathBuf>,
-) -> Result<usize> {
+) -> Result<Vec<Option<crate::judge::multivariate::MultivariateVerdict>>> {
     let num = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
     let mut rows = Vec::with_capacity(results.len());
-    let mut drifted = 0;
+    let mut verdicts = Vec::with_capacity(results.len());
     for (i, r) in results.iter_mut().enumerate() {
-        let Some(p) = set.segments.get(&crate::engine::Segment::Window(r.start)) else { continue };
+        let Some(p) = set.segments.get(&crate::engine::Segment::Window(r.start)) else {
+            verdicts.push(None);
+            continue;
+        };
         let v = m.judge(p);
         let instant = |t: i64| if r.of_rows { String::new() } else { crate::engine::window::iso(t) };
         rows.push(vec![
@@ -159,9 +162,9 @@ pub(super) fn judge_windows(
             v.drift.to_string(),
         ]);
         if let Some(violation) = m.violation(&v) {
-            drifted += 1;
             r.violations.push(violation);
         }
+        verdicts.push(Some(v));
     }
     let p = dir.join("multivariate.csv");
     let header = [
@@ -177,7 +180,7 @@ pub(super) fn judge_windows(
     ];
     crate::output::write_csv(&p, &header, rows)?;
     written.push(p);
-    Ok(drifted)
+    Ok(verdicts)
 }
 
 /// The run's multivariate verdict, taken before the reconstruction-error column is taken out of

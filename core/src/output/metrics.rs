@@ -4,7 +4,8 @@
 //! Per feature and window (or per run without windows), as SageMaker's data-quality monitor
 //! publishes them: `feature_baseline_drift_<f>` (the drift distance against the reference),
 //! `feature_completeness_<f>`, `feature_non_null_<f>` (present values) and `feature_data_<f>`
-//! (the mean of a numeric feature).
+//! (the mean of a numeric feature); with a multivariate baseline, `multivariate_reconstruction_error`
+//! and `multivariate_drifted` per window (or run).
 
 use std::path::PathBuf;
 
@@ -99,6 +100,8 @@ pub struct Point {
     pub at_ms: i64,
     /// Per feature.
     pub features: Vec<FeatureValues>,
+    /// Multivariate drift, when the baseline has a reconstruction model.
+    pub multivariate: Option<crate::judge::multivariate::MultivariateVerdict>,
 }
 
 impl Point {
@@ -107,6 +110,7 @@ impl Point {
     pub fn of(at_ms: i64, features: &[FeatureDrift], profile: &DatasetProfile, violations: &[Violation]) -> Point {
         Point {
             at_ms,
+            multivariate: None,
             features: features
                 .iter()
                 .map(|f| {
@@ -215,6 +219,16 @@ pub fn emf(points: &[Point], labels: &Labels) -> String {
         out.push('\n');
     };
     for p in points {
+        if let Some(m) = &p.multivariate {
+            let mut metrics = vec![("multivariate_drifted".to_string(), if m.drift { 1.0 } else { 0.0 })];
+            metrics.extend(m.value.map(|v| ("multivariate_reconstruction_error".to_string(), v)));
+            // The run's (or window's) record: no Feature dimension.
+            let run = Labels {
+                dimensions: labels.dimensions.iter().filter(|d| *d != "Feature").cloned().collect(),
+                ..labels.clone()
+            };
+            push(emf_record(p.at_ms, &run, None, &metrics));
+        }
         if per_feature {
             for f in &p.features {
                 for chunk in named(f).chunks(EMF_MAX_METRICS) {
@@ -276,6 +290,27 @@ pub fn prometheus(
             }
         }
     }
+    if let Some(m) = &point.multivariate {
+        let drifted = Some(if m.drift { 1.0 } else { 0.0 });
+        for (name, help, v) in [
+            ("driftscope_multivariate_reconstruction_error", "Mean PCA reconstruction error of the rows.", m.value),
+            (
+                "driftscope_multivariate_lower_threshold",
+                "Below this mean error, multivariate drift.",
+                m.lower_threshold,
+            ),
+            (
+                "driftscope_multivariate_upper_threshold",
+                "Above this mean error, multivariate drift.",
+                m.upper_threshold,
+            ),
+            ("driftscope_multivariate_drifted", "1 when the mean error left the baseline's range, else 0.", drifted),
+        ] {
+            if let Some(v) = v {
+                out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n{name}{{{base}}} {}\n", number(v)));
+            }
+        }
+    }
     out.push_str(
         "# HELP driftscope_last_window_end_timestamp_seconds End of the window (or run) these values describe.\n",
     );
@@ -318,6 +353,7 @@ mod tests {
     fn point(features: usize) -> Point {
         Point {
             at_ms: 1_795_827_600_000,
+            multivariate: None,
             features: (0..features)
                 .map(|i| FeatureValues {
                     feature: format!("f{i}"),

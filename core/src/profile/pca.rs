@@ -326,7 +326,8 @@ mod tests {
         let values = vec![Some("a"), None, Some("b"), Some("new"), Some("a")];
         let dict: arrow_array::DictionaryArray<arrow_array::types::Int16Type> = values.clone().into_iter().collect();
         let text = arrow_array::StringArray::from(values);
-        let s = Standardize { columns: vec!["c".into()], means: vec![0.58], scales: vec![0.2], encodings: vec![Some(e)] };
+        let s =
+            Standardize { columns: vec!["c".into()], means: vec![0.58], scales: vec![0.2], encodings: vec![Some(e)] };
         let rows = |a: arrow_array::ArrayRef| s.rows(&RecordBatch::try_from_iter([("c", a)]).unwrap());
         let (d, t) = (rows(Arc::new(dict)), rows(Arc::new(text)));
         assert_eq!(d, t);
