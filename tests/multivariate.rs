@@ -176,24 +176,7 @@ fn a_change_of_the_joint_distribution_alone_is_found() {
         "{prom}"
     );
     assert!(prom.contains("driftscope_multivariate_reconstruction_error{"), "{prom}");
-    if crate::common::tool("promtool") {
-        let mut check = std::process::Command::new("promtool")
-            .args(["check", "metrics"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        check.stdin.take().unwrap().write_all(prom.as_bytes()).unwrap();
-        let o = check.wait_with_output().unwrap();
-        assert!(
-            o.status.success() && o.stdout.is_empty() && o.stderr.is_empty(),
-            "promtool: {}{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        );
-    }
+    crate::common::promtool_check(&prom);
     let emf = std::fs::read_to_string(out.with_extension("emf")).unwrap();
     let drifted: Vec<f64> = emf
         .lines()

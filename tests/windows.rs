@@ -652,30 +652,7 @@ fn metrics_for_cloudwatch_and_prometheus() {
     assert_eq!(gauge("driftscope_feature_drifted"), if x["status"] == "drift" { 1.0 } else { 0.0 });
     assert_eq!(gauge("driftscope_feature_violations"), x["violations"].parse::<f64>().unwrap());
     assert!(text.contains("# TYPE driftscope_feature_violations gauge"));
-    if tool("promtool") {
-        let mut check = std::process::Command::new("promtool")
-            .args(["check", "metrics"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        check.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
-        let o = check.wait_with_output().unwrap();
-        assert!(
-            o.status.success(),
-            "promtool: {}{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        );
-        assert!(
-            o.stdout.is_empty() && o.stderr.is_empty(),
-            "promtool lint: {}{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        );
-    }
+    crate::common::promtool_check(&text);
     crate::common::driftscope()
         .args(["monitor", "-q", "--emf-dimensions", "Endpoint,Model", "-b"])
         .arg(&base)

@@ -95,3 +95,32 @@ pub fn tool(name: &str) -> bool {
     }
     found
 }
+
+/// Checks a Prometheus text file with `promtool check metrics` (when promtool is there, see
+/// [`tool`]): valid, and nothing for its linter to say.
+pub fn promtool_check(text: &str) {
+    if tool("promtool") {
+        let mut check = std::process::Command::new("promtool")
+            .args(["check", "metrics"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        check.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+        let o = check.wait_with_output().unwrap();
+        assert!(
+            o.status.success(),
+            "promtool: {}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(
+            o.stdout.is_empty() && o.stderr.is_empty(),
+            "promtool lint: {}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+}
