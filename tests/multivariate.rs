@@ -226,4 +226,25 @@ fn a_reconstruction_it_cannot_fit_is_named() {
     let a = baseline(&dir.path().join("c"), &flat, &["--multivariate"]).code(2);
     let e = String::from_utf8_lossy(&a.get_output().stderr).to_string();
     assert!(e.contains("constant"), "{e}");
+    // One chunk gives no range.
+    let e = said(&["--multivariate", "--multivariate-chunk-rows", "1000"], "d");
+    assert!(e.contains("1 chunk(s)") && e.contains("at least 2"), "{e}");
+    // A constant feature beside varying ones: kept (it adds nothing), said, never a NaN.
+    let mixed = dir.path().join("mixed.parquet");
+    let x: Vec<f64> = (0..500).map(|i| (i as f64 * 0.1).sin()).collect();
+    let y: Vec<f64> = (0..500).map(|i| (i as f64 * 0.37).cos()).collect();
+    write_parquet(
+        &mixed,
+        vec![
+            ("x", arr(Float64Array::from(x))),
+            ("y", arr(Float64Array::from(y))),
+            ("k", arr(Float64Array::from(vec![3.0; 500]))),
+        ],
+        100,
+    );
+    baseline(&dir.path().join("e"), &mixed, &["--multivariate"]).success();
+    let text = std::fs::read_to_string(dir.path().join("e/multivariate.json")).unwrap();
+    let m: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(m["constant"], serde_json::json!(["k"]));
+    assert!(!text.contains("NaN") && !text.contains("null"), "{text}");
 }

@@ -81,6 +81,11 @@ pub(super) fn fit(
     (s, second): (Standardize, &DatasetProfile),
 ) -> Result<MultivariateBaseline> {
     let cov = second.covariance.clone().unwrap_or_default();
+    // A feature without variance stands at 0 once standardized: it adds nothing until it moves.
+    let constant: Vec<String> = (0..s.columns.len())
+        .filter(|&j| cov.sums.get(j * cov.k + j).is_some_and(|v| *v == 0.0))
+        .map(|j| s.columns[j].clone())
+        .collect();
     let pca = Pca::fit(s, &cov, DEFAULT_VARIANCE).map_err(|why| invalid(Opt::Multivariate, why))?;
     let rows = second.rows.max(1);
     let chunk = opts.multivariate.as_ref().and_then(|m| m.chunk_rows).unwrap_or_else(|| rows.div_ceil(10)).max(1);
@@ -94,7 +99,7 @@ pub(super) fn fit(
     if let Some(f) = out.skipped.first() {
         return Err(crate::Error::input(&f.path, format!("failed on the third pass: {}", f.error)));
     }
-    let chunks = out
+    let chunks: Vec<Chunk> = out
         .segments
         .windows()
         .filter_map(|(i, p)| {
@@ -103,7 +108,18 @@ pub(super) fn fit(
             Some(Chunk { start, end: start + n, value, sampling_error })
         })
         .collect();
-    Ok(MultivariateBaseline::new(pca, DEFAULT_VARIANCE, chunk, chunks))
+    if chunks.len() < 2 {
+        return Err(invalid(
+            Opt::Multivariate,
+            format!(
+                "the baseline's {rows} rows make {} chunk(s) of {chunk}: the normal range needs at least 2 (give fewer rows per chunk)",
+                chunks.len()
+            ),
+        ));
+    }
+    let mut m = MultivariateBaseline::new(pca, DEFAULT_VARIANCE, chunk, chunks);
+    m.constant = constant;
+    Ok(m)
 }
 
 /// The baseline's multivariate model a monitoring run judges with, when the baseline has one

@@ -47,6 +47,10 @@ pub struct MultivariateBaseline {
     pub lower_threshold: Option<f64>,
     /// Above this mean error, drift.
     pub upper_threshold: Option<f64>,
+    /// Features without variance in the baseline: standardized to 0, they add nothing to the
+    /// reconstruction until they move (and then every row's error grows by how far).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub constant: Vec<String>,
 }
 
 /// The mean error of a profile (a run's, a window's, a chunk's), its standard error and rows.
@@ -85,6 +89,7 @@ impl MultivariateBaseline {
             chunks,
             lower_threshold: lower,
             upper_threshold: upper,
+            constant: Vec::new(),
         }
     }
 
