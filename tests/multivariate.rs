@@ -248,3 +248,26 @@ fn a_reconstruction_it_cannot_fit_is_named() {
     assert_eq!(m["constant"], serde_json::json!(["k"]));
     assert!(!text.contains("NaN") && !text.contains("null"), "{text}");
 }
+
+/// A calibrated baseline judges by the same model: `calibrate` carries `multivariate.json` over.
+#[test]
+fn a_calibrated_baseline_keeps_its_model() {
+    let dir = TempDir::new().unwrap();
+    let train = dir.path().join("train.parquet");
+    correlated(&train, 20_000, 5, 0.8);
+    let base = dir.path().join("base");
+    baseline(&base, &train, &["--multivariate"]).success();
+    let calibrated = dir.path().join("calibrated");
+    driftscope()
+        .args(["calibrate", "-q", "--window-rows", "1000", "--false-alarm-rate", "0.05", "-b"])
+        .arg(&base)
+        .arg("-o")
+        .arg(&calibrated)
+        .arg(&train)
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read(base.join("multivariate.json")).unwrap(),
+        std::fs::read(calibrated.join("multivariate.json")).unwrap()
+    );
+}

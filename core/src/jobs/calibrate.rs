@@ -99,6 +99,12 @@ pub fn run_calibrate(opts: &JobOptions, baseline_dir: &std::path::Path, rate: f6
     let exporters = if base.profile.is_some() { BASELINE } else { BASELINE_WITHOUT_PROFILE };
     let mut written = export(&opts.output, exporters, &files)?;
     written.extend(write_files(&opts.output, [("calibration.json", to_json(&file))])?);
+    // The baseline's segments and multivariate model are the same in the calibrated folder.
+    let carried: Vec<(&str, Vec<u8>)> = [crate::judge::segments::SEGMENTS, crate::judge::multivariate::MULTIVARIATE]
+        .into_iter()
+        .filter_map(|name| std::fs::read(base.dir.join(name)).ok().map(|bytes| (name, bytes)))
+        .collect();
+    written.extend(write_files(&opts.output, carried)?);
     let mut skipped = s.skipped.clone();
     skipped.extend(outcome.skipped);
     Ok(CalibrateOutcome {
