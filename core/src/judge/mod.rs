@@ -11,6 +11,7 @@ pub mod attribution;
 pub mod baseline;
 pub mod bias;
 pub mod check;
+pub mod columns;
 pub mod compare;
 pub mod drift;
 pub mod multivariate;

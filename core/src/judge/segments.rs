@@ -9,13 +9,14 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow_array::builder::{Float64Builder, StringBuilder, UInt64Builder};
+use arrow_array::builder::StringBuilder;
 use arrow_array::{ArrayRef, RecordBatch};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{one_line, Error, Result};
 use crate::judge::baseline::{Baseline, Reference};
+use crate::judge::columns::VerdictColumns;
 use crate::judge::drift::{self, FeatureDrift, Verdict};
 use crate::judge::sagemaker::{CheckType, Violation};
 use crate::profile::DatasetProfile;
@@ -369,55 +370,18 @@ pub fn any_violation(results: &[SegmentResult]) -> bool {
 /// One row per (segment, feature), segments in key order (`other` last), features in the
 /// baseline's order.
 pub fn table(results: &[SegmentResult], set: &SegmentSet) -> Result<RecordBatch> {
-    let mut segment = StringBuilder::new();
-    let mut feature = StringBuilder::new();
-    let (mut rows, mut violations) = (UInt64Builder::new(), UInt64Builder::new());
-    let (mut completeness, mut mean, mut std_dev) =
-        (Float64Builder::new(), Float64Builder::new(), Float64Builder::new());
-    let (mut reference, mut status, mut method, mut reason) =
-        (StringBuilder::new(), StringBuilder::new(), StringBuilder::new(), StringBuilder::new());
-    let (mut distance, mut threshold) = (Float64Builder::new(), Float64Builder::new());
-    let mut metrics: Vec<Float64Builder> = drift::METRICS.iter().map(|_| Float64Builder::new()).collect();
+    let (mut segment, mut reference) = (StringBuilder::new(), StringBuilder::new());
+    let mut verdicts = VerdictColumns::default();
     for (r, s) in results.iter().zip(&set.segments) {
         for f in &r.features {
-            let col = s.profile.column(&f.name);
             segment.append_value(&r.segment);
-            feature.append_value(&f.name);
-            rows.append_value(col.map_or(0, |c| c.rows));
             reference.append_value(r.reference);
-            completeness.append_option(col.and_then(|c| c.completeness()));
-            mean.append_option(col.and_then(|c| c.moments.mean()));
-            std_dev.append_option(col.and_then(|c| c.moments.std_dev()));
-            status.append_value(f.status.to_string());
-            method.append_option(f.method.as_deref());
-            reason.append_option(f.reason.as_deref());
-            distance.append_option(f.distance);
-            threshold.append_option(f.threshold);
-            violations.append_value(r.violations.iter().filter(|v| v.feature_name == f.name).count() as u64);
-            let values = f.metric_values();
-            for (b, name) in metrics.iter_mut().zip(drift::METRICS) {
-                b.append_option(values.get(name).and_then(|v| v.as_f64()));
-            }
+            verdicts.append(f, s.profile.column(&f.name), &r.violations);
         }
     }
-    let mut columns: Vec<(&str, ArrayRef)> = vec![
-        ("segment", Arc::new(segment.finish())),
-        ("feature", Arc::new(feature.finish())),
-        ("rows", Arc::new(rows.finish())),
-        ("reference", Arc::new(reference.finish())),
-        ("completeness", Arc::new(completeness.finish())),
-        ("mean", Arc::new(mean.finish())),
-        ("std_dev", Arc::new(std_dev.finish())),
-        ("status", Arc::new(status.finish())),
-        ("method", Arc::new(method.finish())),
-        ("distance", Arc::new(distance.finish())),
-        ("threshold", Arc::new(threshold.finish())),
-        ("violations", Arc::new(violations.finish())),
-        ("reason", Arc::new(reason.finish())),
-    ];
-    for (b, name) in metrics.iter_mut().zip(drift::METRICS) {
-        columns.push((name, Arc::new(b.finish())));
-    }
+    let mut columns: Vec<(&str, ArrayRef)> =
+        vec![("segment", Arc::new(segment.finish())), ("reference", Arc::new(reference.finish()))];
+    columns.extend(verdicts.finish());
     RecordBatch::try_from_iter(columns)
         .map_err(|e| Error::Output { path: "segments".into(), source: std::io::Error::other(one_line(e)) })
 }

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use arrow_array::builder::{Float64Builder, StringBuilder, TimestampMillisecondBuilder, UInt64Builder};
+use arrow_array::builder::{TimestampMillisecondBuilder, UInt64Builder};
 use arrow_array::{ArrayRef, RecordBatch};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -14,6 +14,7 @@ use crate::engine::window::{iso, Window};
 use crate::engine::{ProfileSet, Segment};
 use crate::error::{one_line, Error, Result};
 use crate::judge::baseline::{Baseline, Reference};
+use crate::judge::columns::VerdictColumns;
 use crate::judge::drift::{self, FeatureDrift, Verdict};
 use crate::judge::sagemaker::{CheckType, Violation};
 use crate::profile::DatasetProfile;
@@ -280,59 +281,23 @@ pub fn table(results: &[WindowResult], set: &ProfileSet) -> Result<RecordBatch> 
     let mut start = TimestampMillisecondBuilder::new().with_timezone(utc);
     let mut end = TimestampMillisecondBuilder::new().with_timezone(utc);
     let mut index = UInt64Builder::new();
-    let mut feature = StringBuilder::new();
-    let mut rows = UInt64Builder::new();
-    let (mut completeness, mut mean, mut std_dev) =
-        (Float64Builder::new(), Float64Builder::new(), Float64Builder::new());
-    let (mut status, mut method, mut reason) = (StringBuilder::new(), StringBuilder::new(), StringBuilder::new());
-    let (mut distance, mut threshold) = (Float64Builder::new(), Float64Builder::new());
-    let mut violations = UInt64Builder::new();
-    let mut metrics: Vec<Float64Builder> = drift::METRICS.iter().map(|_| Float64Builder::new()).collect();
+    let mut verdicts = VerdictColumns::default();
     for (i, r) in results.iter().enumerate() {
         let profile = &set.segments[&Segment::Window(r.start)];
         for f in &r.features {
-            let col = profile.column(&f.name);
             // Windows of rows have no instants.
             start.append_option((!r.of_rows).then_some(r.start));
             end.append_option((!r.of_rows).then_some(r.end));
             index.append_value(i as u64);
-            feature.append_value(&f.name);
-            rows.append_value(col.map_or(0, |c| c.rows));
-            completeness.append_option(col.and_then(|c| c.completeness()));
-            mean.append_option(col.and_then(|c| c.moments.mean()));
-            std_dev.append_option(col.and_then(|c| c.moments.std_dev()));
-            status.append_value(f.status.to_string());
-            method.append_option(f.method.as_deref());
-            reason.append_option(f.reason.as_deref());
-            distance.append_option(f.distance);
-            threshold.append_option(f.threshold);
-            violations.append_value(r.violations.iter().filter(|v| v.feature_name == f.name).count() as u64);
-            // Serialized once per row, not once per metric.
-            let values = f.metric_values();
-            for (b, name) in metrics.iter_mut().zip(drift::METRICS) {
-                b.append_option(values.get(name).and_then(|v| v.as_f64()));
-            }
+            verdicts.append(f, profile.column(&f.name), &r.violations);
         }
     }
     let mut columns: Vec<(&str, ArrayRef)> = vec![
         ("window_start", Arc::new(start.finish())),
         ("window_end", Arc::new(end.finish())),
         ("window_index", Arc::new(index.finish())),
-        ("feature", Arc::new(feature.finish())),
-        ("rows", Arc::new(rows.finish())),
-        ("completeness", Arc::new(completeness.finish())),
-        ("mean", Arc::new(mean.finish())),
-        ("std_dev", Arc::new(std_dev.finish())),
-        ("status", Arc::new(status.finish())),
-        ("method", Arc::new(method.finish())),
-        ("distance", Arc::new(distance.finish())),
-        ("threshold", Arc::new(threshold.finish())),
-        ("violations", Arc::new(violations.finish())),
-        ("reason", Arc::new(reason.finish())),
     ];
-    for (b, name) in metrics.iter_mut().zip(drift::METRICS) {
-        columns.push((name, Arc::new(b.finish())));
-    }
+    columns.extend(verdicts.finish());
     RecordBatch::try_from_iter(columns)
         .map_err(|e| Error::Output { path: "windows".into(), source: std::io::Error::other(one_line(e)) })
 }
