@@ -195,6 +195,11 @@ pub struct MonitorArgs {
     /// lacks and for other) or whole (the whole baseline).
     #[arg(long, value_name = "REF", default_value = "same", requires = "segment_by")]
     pub segment_reference: driftscope::judge::segments::SegmentReference,
+    /// Judge each segment in each window too (with --segment-by and --window or
+    /// --window-rows): writes segments_windows.csv and segments_windows.parquet, one row per
+    /// segment, window and feature. The (segment, window) pairs count against --max-windows.
+    #[arg(long, requires = "segment_by")]
+    pub segment_windows: bool,
     /// What each window is compared with: baseline, previous (the window before),
     /// rolling:N (the N windows before, merged) or window:START..END (the windows starting
     /// in that range, merged; dates or ISO 8601 times, UTC). Without -b, the bin edges and
@@ -541,6 +546,7 @@ impl SegmentArgs {
             columns: columns.iter().map(|c| c.trim().to_string()).collect(),
             max: self.max_segments,
             reference,
+            per_window: false,
         })
     }
 }

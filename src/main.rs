@@ -335,6 +335,7 @@ fn monitor_command(args: cli::MonitorArgs) -> anyhow::Result<u8> {
         windows,
         segments,
         segment_reference,
+        segment_windows,
         reference,
         false_alarm_rate,
         metrics,
@@ -352,7 +353,12 @@ fn monitor_command(args: cli::MonitorArgs) -> anyhow::Result<u8> {
     } = args;
     let mut opts = options(common)?;
     opts.quality = quality.flags();
-    opts.segments = segments.options(segment_reference);
+    if segment_windows && windows.window.is_none() && windows.window_rows.is_none() {
+        anyhow::bail!("--segment-windows: needs --window or --window-rows");
+    }
+    opts.segments = segments
+        .options(segment_reference)
+        .map(|s| driftscope::judge::segments::SegmentOptions { per_window: segment_windows, ..s });
     if !(attribution_threshold > 0.0 && attribution_threshold <= 1.0) {
         anyhow::bail!("--attribution-threshold: expected an nDCG in (0, 1], got {attribution_threshold}");
     }

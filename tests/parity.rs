@@ -311,7 +311,7 @@ fn rows_of(batch: &RecordBatch, key: &[Option<String>]) -> RecordBatch {
 fn segment_profiles_are_their_rows_profiles_on_both_backends() {
     let batches: Vec<RecordBatch> = (0..3).map(|s| with_segments(every_type(6_000, 21 + s), 5 + s)).collect();
     let mut plan = plan_for(&batches[0]);
-    plan.groups = Some(GroupBy { columns: vec!["region".into(), "tier".into()], limit: 100 });
+    plan.groups = Some(GroupBy { columns: vec!["region".into(), "tier".into()], by_window: false, limit: 100 });
     let cpu = profile_batches(&batches, &plan, &CpuBackend).unwrap();
     let groups: Vec<(&Vec<Option<String>>, &DatasetProfile)> = cpu
         .segments
@@ -358,12 +358,50 @@ fn segment_profiles_are_their_rows_profiles_on_both_backends() {
     }
 }
 
+/// Segments per window: each (segment, window) pair's profile holds the segment's rows of the
+/// window, every timed row of the segment is in one pair, and both backends give the same
+/// pairs to the byte.
+#[test]
+fn segment_window_profiles_identical_on_both_backends() {
+    let batches: Vec<RecordBatch> =
+        (0..3).map(|s| with_time(with_segments(every_type(4_000, 31 + s), 9 + s))).collect();
+    let mut plan = plan_for(&batches[0]);
+    plan.segment = SegmentKey::Window { column: "t".into(), window: "1h".parse().unwrap(), limit: 1000 };
+    plan.groups = Some(GroupBy { columns: vec!["region".into()], by_window: true, limit: 1000 });
+    let cpu = profile_batches(&batches, &plan, &CpuBackend).unwrap();
+    // Each pair's window and rows.
+    let pairs: Vec<(Option<i64>, u64)> = cpu
+        .segments
+        .iter()
+        .filter_map(|(k, p)| match k {
+            Segment::GroupWindow(_, w) => Some((*w, p.rows)),
+            _ => None,
+        })
+        .collect();
+    assert!(!cpu.segments.keys().any(|k| matches!(k, Segment::Group(_))), "only pairs, no segment apart");
+    // Five regions (a null one too) in 40 hours, and the untimed rows of each region.
+    assert_eq!(pairs.len(), 5 * 41);
+    assert_eq!(pairs.iter().map(|p| p.1).sum::<u64>(), 12_000);
+    // A window's pairs add up to the window.
+    for (start, w) in cpu.windows() {
+        let sum: u64 = pairs.iter().filter(|p| p.0 == Some(start)).map(|p| p.1).sum();
+        assert_eq!(sum, w.rows, "window {start}");
+    }
+    let Some(g) = gpu() else { return };
+    let gpu = profile_batches(&batches, &plan, g).unwrap();
+    assert_eq!(cpu.segments.len(), gpu.segments.len());
+    for ((k, a), (l, b)) in cpu.segments.iter().zip(&gpu.segments) {
+        assert_eq!(k, l);
+        assert_same(a, b, &format!("{k:?}"));
+    }
+}
+
 /// A segment column of more distinct values than the plan holds is a named error.
 #[test]
 fn too_many_segments_is_a_named_error() {
     let batch = every_type(500, 3);
     let mut plan = plan_for(&batch);
-    plan.groups = Some(GroupBy { columns: vec!["request_id".into()], limit: 20 });
+    plan.groups = Some(GroupBy { columns: vec!["request_id".into()], by_window: false, limit: 20 });
     let e = profile_batches(&[batch], &plan, &CpuBackend).unwrap_err().to_string();
     assert!(e.contains("request_id") && e.contains("more than 20"), "{e}");
 }

@@ -257,3 +257,116 @@ fn segments_in_the_report_in_a_real_browser() {
     assert!(dom.contains("<details id=\"s-1\">"));
     assert!(!dom.contains("<img"), "data became markup");
 }
+
+/// `n` rows over ten hours from 2026-11-28T00:00Z: `t`, `region` (latam one row in five),
+/// `x` ~ N(0, 1) shifted by `shift` in latam during hours 3, 4 and 5 only, and `y` uniform.
+fn timed(path: &Path, n: usize, seed: u64, shift: f64) {
+    const START: i64 = 1_795_824_000_000;
+    const HOUR: i64 = 3_600_000;
+    let mut state = seed;
+    let mut u = move || (driftscope::codec::splitmix64(&mut state) >> 11) as f64 / (1u64 << 53) as f64;
+    let (mut t, mut region, mut x, mut y) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for i in 0..n {
+        let at = START + (i as i64 * 10 * HOUR) / n as i64;
+        let r = if i % 5 == 1 { "latam" } else { REGIONS[i % 3] };
+        let z = (-2.0 * u().max(1e-300).ln()).sqrt() * (std::f64::consts::TAU * u()).cos();
+        let hour = (at - START) / HOUR;
+        x.push(z + if r == "latam" && (3..6).contains(&hour) { shift } else { 0.0 });
+        y.push(u());
+        t.push(at);
+        region.push(r);
+    }
+    write_parquet(
+        path,
+        vec![
+            ("t", arr(arrow_array::TimestampMillisecondArray::from(t))),
+            ("region", arr(StringArray::from(region))),
+            ("x", arr(Float64Array::from(x))),
+            ("y", arr(Float64Array::from(y))),
+        ],
+        8_192,
+    );
+}
+
+/// The lines of a CSV output as maps of column to value (no field of these outputs is quoted).
+fn csv_maps(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<String> = lines.next().unwrap().split(',').map(str::to_string).collect();
+    lines.map(|l| header.iter().cloned().zip(l.split(',').map(str::to_string)).collect()).collect()
+}
+
+/// Each segment per window: the change in latam is found in exactly its three hours, nowhere
+/// else; against the whole baseline, a segment's window is judged as a windowed run over the
+/// segment's rows alone judges that window; and the segments' verdicts over the run are those
+/// of a run without per-window segments.
+#[test]
+fn each_segment_in_each_window_is_judged() {
+    let dir = TempDir::new().unwrap();
+    let (train, capture) = (dir.path().join("train.parquet"), dir.path().join("capture.parquet"));
+    timed(&train, 60_000, 11, 0.0);
+    timed(&capture, 60_000, 12, 1.5);
+    let base = dir.path().join("base");
+    run(&["baseline", "--segment-by", "region"], None, &base, &train).success();
+    let per_window = ["monitor", "--segment-by", "region", "--segment-windows", "--window", "1h", "--time-column", "t"];
+    let out = dir.path().join("mon");
+    run(&per_window, Some(&base), &out, &capture).code(1);
+    let rows = csv_maps(&out.join("segments_windows.csv"));
+    // 4 segments × 10 hours × 2 features (the time column is not judged within a window).
+    assert_eq!(rows.len(), 80);
+    for r in &rows {
+        let hour = r["window_index"].parse::<i64>().unwrap();
+        let want = r["segment"] == "region=latam" && r["feature"] == "x" && (3..6).contains(&hour);
+        assert_eq!(r["status"] == "drift", want, "{r:?}");
+        assert_eq!(r["reference"], "segment");
+    }
+    let d = json(&out.join("drift.json"));
+    assert_eq!(d["segments"]["windows"]["pairs"], 40);
+    assert_eq!(d["segments"]["windows"]["pairs_with_drift"], 3);
+    // The segments over the run: as without per-window segments.
+    let plain = dir.path().join("plain");
+    run(&["monitor", "--segment-by", "region", "--window", "1h", "--time-column", "t"], Some(&base), &plain, &capture)
+        .code(1);
+    let (a, b) = (csv_maps(&out.join("segments.csv")), csv_maps(&plain.join("segments.csv")));
+    assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(
+            (&x["segment"], &x["feature"], &x["status"], &x["rows"]),
+            (&y["segment"], &y["feature"], &y["status"], &y["rows"])
+        );
+        if let (Ok(p), Ok(q)) = (x["distance"].parse::<f64>(), y["distance"].parse::<f64>()) {
+            assert!((p - q).abs() < 1e-12, "{x:?} vs {y:?}");
+        }
+    }
+
+    // Against the whole baseline: latam's windows as a windowed run over latam's rows alone.
+    let whole = dir.path().join("whole");
+    let mut args = per_window.to_vec();
+    args.extend(["--segment-reference", "whole"]);
+    run(&args, Some(&base), &whole, &capture).code(1);
+    let batch = {
+        let f = std::fs::File::open(&capture).unwrap();
+        let r = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f).unwrap().build().unwrap();
+        let batches: Vec<_> = r.map(Result::unwrap).collect();
+        arrow_select::concat::concat_batches(&batches[0].schema(), &batches).unwrap()
+    };
+    let region = batch.column_by_name("region").unwrap().as_any().downcast_ref::<StringArray>().unwrap().clone();
+    let keep: arrow_array::BooleanArray = (0..batch.num_rows()).map(|i| Some(region.value(i) == "latam")).collect();
+    let alone = arrow_select::filter::filter_record_batch(&batch, &keep).unwrap();
+    let cols: Vec<(&str, arrow_array::ArrayRef)> =
+        ["t", "region", "x", "y"].iter().map(|c| (*c, alone.column_by_name(c).unwrap().clone())).collect();
+    let latam = dir.path().join("latam.parquet");
+    write_parquet(&latam, cols, 8_192);
+    let by_itself = dir.path().join("alone");
+    run(&["monitor", "--window", "1h", "--time-column", "t"], Some(&base), &by_itself, &latam).code(1);
+    let windows = csv_maps(&by_itself.join("windows.csv"));
+    let segment: Vec<_> =
+        csv_maps(&whole.join("segments_windows.csv")).into_iter().filter(|r| r["segment"] == "region=latam").collect();
+    let judged: Vec<_> = windows.iter().filter(|w| w["feature"] == "x" || w["feature"] == "y").collect();
+    assert_eq!(segment.len(), judged.len());
+    for (s, w) in segment.iter().zip(judged) {
+        for k in ["window_start", "window_end", "feature", "rows", "status", "distance", "threshold", "psi"] {
+            assert_eq!(s[k], w[k], "{k}: {s:?} vs {w:?}");
+        }
+    }
+}

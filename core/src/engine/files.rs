@@ -464,13 +464,23 @@ impl<'a> Run<'a> {
     /// An error when the folded windows passed the plan's limit.
     fn over_limit(&self) -> Result<()> {
         if let Some(g) = &self.req.plan.groups {
-            let held =
-                self.state.total.segments.keys().filter(|k| matches!(k, crate::engine::Segment::Group(_))).count();
+            let held = self
+                .state
+                .total
+                .segments
+                .keys()
+                .filter(|k| matches!(k, crate::engine::Segment::Group(_) | crate::engine::Segment::GroupWindow(..)))
+                .count();
             if held > g.limit {
+                let (what, option) = if g.by_window {
+                    ("(segment, window) pairs", crate::Opt::MaxWindows)
+                } else {
+                    ("distinct values", crate::Opt::MaxSegments)
+                };
                 return Err(crate::error::invalid(
-                    crate::Opt::MaxSegments,
+                    option,
                     format!(
-                        "segment columns {}: {held} distinct values so far, more than the {} held",
+                        "segment columns {}: {held} {what} so far, more than the {} held",
                         g.columns.join(", "),
                         g.limit
                     ),

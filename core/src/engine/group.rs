@@ -22,6 +22,9 @@ use crate::profile::DatasetProfile;
 pub struct GroupBy {
     /// The columns, in the order their values make a segment's key.
     pub columns: Vec<String>,
+    /// Key each segment's rows by window too ([`Segment::GroupWindow`], when the plan has
+    /// windows): `limit` then bounds the (segment, window) pairs.
+    pub by_window: bool,
     /// Most distinct segments one profiler (a row group, a run of batches) may hold: past it,
     /// [`super::Profiler::update`] fails with [`crate::Opt::SegmentBy`], and so does the
     /// file engine when the run's merged segments pass it (memory grows with segments ×
@@ -106,12 +109,33 @@ fn as_text(name: &str, array: &ArrayRef) -> Result<StringArray> {
 ///
 /// # Errors
 /// [`Error::Schema`] for a column whose values cannot be read as text (lists, structs, maps).
-pub fn group_values(batch: &RecordBatch, columns: &[(String, Option<usize>)]) -> Result<Groups> {
+pub fn group_values(
+    batch: &RecordBatch,
+    columns: &[(String, Option<usize>)],
+    windows: Option<&[Option<i64>]>,
+) -> Result<Groups> {
     let len = batch.num_rows();
     let mut keys: Vec<Vec<Option<String>>> = vec![Vec::new()];
     let mut rows: Vec<u32> = vec![0; len];
-    for (name, at) in columns {
-        let c = Codes::of(name, at.map(|i| batch.column(i)), len)?;
+    // Each row's window, as one more value of its key (its start in text: only to tell
+    // windows apart, read back below).
+    let window_codes = windows.map(|w| {
+        let mut starts: Vec<Option<i64>> = w.to_vec();
+        starts.sort_unstable();
+        starts.dedup();
+        let rows: Vec<u32> = w.iter().map(|s| starts.binary_search(s).map_or(0, |i| i as u32)).collect();
+        (rows, starts)
+    });
+    let extra = window_codes.as_ref().map(|(rows, starts)| Codes {
+        rows: rows.clone(),
+        values: starts.iter().map(|s| s.map(|s| s.to_string())).collect(),
+    });
+    let named =
+        columns.iter().map(|(name, at)| Ok((name.as_str(), Some(Codes::of(name, at.map(|i| batch.column(i)), len)?))));
+    let all: Vec<(&str, Option<Codes>)> =
+        named.chain(extra.map(|c| Ok(("(window)", Some(c))))).collect::<Result<_>>()?;
+    for (_, c) in all {
+        let c = c.expect("every column has codes");
         // Each (key so far, value) pair becomes a key of its own.
         let mut pairs: HashMap<(u32, u32), u32> = HashMap::new();
         let mut next: Vec<Vec<Option<String>>> = Vec::new();
@@ -136,7 +160,15 @@ pub fn group_values(batch: &RecordBatch, columns: &[(String, Option<usize>)]) ->
     let mut at = 0;
     for &k in &used {
         start[k] = at;
-        segments.push((Segment::Group(std::mem::take(&mut keys[k])), at..at + count[k]));
+        let mut values = std::mem::take(&mut keys[k]);
+        let segment = match &window_codes {
+            None => Segment::Group(values),
+            Some(_) => {
+                let window = values.pop().flatten().and_then(|s| s.parse::<i64>().ok());
+                Segment::GroupWindow(values, window)
+            }
+        };
+        segments.push((segment, at..at + count[k]));
         at += count[k];
     }
     if segments.len() <= 1 {
@@ -245,6 +277,7 @@ pub fn label(columns: &[String], segment: &Segment) -> String {
             .collect::<Vec<_>>()
             .join("/"),
         Segment::Other => "other".into(),
+        Segment::GroupWindow(values, _) => label(columns, &Segment::Group(values.clone())),
         Segment::Whole => "whole".into(),
         Segment::Window(s) => format!("window {s}"),
         Segment::Untimed => "untimed".into(),
@@ -267,7 +300,7 @@ mod tests {
         let tier: ArrayRef = Arc::new(Int64Array::from(vec![Some(1), Some(1), Some(2), Some(2), Some(1), Some(1)]));
         let batch = RecordBatch::try_from_iter([("region", region), ("tier", tier)]).unwrap();
         let cols = [("region".to_string(), Some(0)), ("tier".to_string(), Some(1))];
-        let g = group_values(&batch, &cols).unwrap();
+        let g = group_values(&batch, &cols, None).unwrap();
         let s = |r: Option<&str>, t: &str| Segment::Group(vec![r.map(str::to_string), Some(t.to_string())]);
         assert_eq!(
             g.segments,
@@ -280,7 +313,7 @@ mod tests {
         );
         assert_eq!(g.order.unwrap().values().to_vec(), vec![2, 0, 5, 3, 1, 4]);
         // A batch without the column: all its rows hold a null.
-        let g = group_values(&batch, &[("gone".to_string(), None)]).unwrap();
+        let g = group_values(&batch, &[("gone".to_string(), None)], None).unwrap();
         assert_eq!(g.segments, vec![(Segment::Group(vec![None]), 0..6)]);
         assert!(g.order.is_none());
         let cols = ["region".to_string(), "tier".to_string()];
@@ -298,7 +331,7 @@ mod tests {
                 vec![Some(1)],
             )]));
         let batch = RecordBatch::try_from_iter([("tags", list)]).unwrap();
-        let e = group_values(&batch, &[("tags".to_string(), Some(0))]).unwrap_err().to_string();
+        let e = group_values(&batch, &[("tags".to_string(), Some(0))], None).unwrap_err().to_string();
         assert!(e.contains("tags") && e.contains("segment column"), "{e}");
     }
 }

@@ -68,6 +68,9 @@ pub enum Segment {
     /// The rows of the segments folded together past the most a run keeps (by rows): never
     /// made by a profiler, only by the jobs that fold segments.
     Other,
+    /// The rows of a segment ([`Segment::Group`]'s values) in one window (its start; `None`:
+    /// the rows without a time), when a plan keys segments per window ([`GroupBy::by_window`]).
+    GroupWindow(Vec<Option<String>>, Option<i64>),
 }
 
 /// What to profile: the columns, their roles and bin edges, and the segment key.
@@ -345,6 +348,8 @@ struct ByValue<'b> {
     limit: usize,
     /// Segments held.
     held: usize,
+    /// Segments keyed per window too.
+    by_window: bool,
     stream: Stream<'b>,
 }
 
@@ -563,7 +568,9 @@ impl<'b> Profiler<'b> {
                 let columns =
                     g.columns.iter().map(|c| (c.clone(), schema.column_with_name(c).map(|(i, _)| i))).collect();
                 let detail = if plan.histogram_only { Detail::HistogramOnly } else { Detail::Light };
-                Some(ByValue { columns, limit: g.limit, held: 0, stream: Stream::new(plan, &folded, detail, backend)? })
+                let by_window = g.by_window && windows.is_some();
+                let stream = Stream::new(plan, &folded, detail, backend)?;
+                Some(ByValue { columns, limit: g.limit, held: 0, by_window, stream })
             }
         };
         Ok(Profiler { input, schema, folded, derived: plan.derived.clone(), template, set, whole, windows, groups })
@@ -616,13 +623,15 @@ impl<'b> Profiler<'b> {
     fn fold(&mut self, batch: &RecordBatch) -> Result<()> {
         let all = 0..batch.num_rows();
         self.whole.push(&mut self.set, vec![Segment::Whole], batch, std::slice::from_ref(&all))?;
-        self.fold_windows(batch)?;
-        self.fold_groups(batch)
+        let per_window = self.groups.as_ref().is_some_and(|g| g.by_window);
+        let row_windows = self.fold_windows(batch, per_window)?;
+        self.fold_groups(batch, row_windows.as_deref())
     }
 
-    /// Folds a batch's rows into the light profiles of their windows.
-    fn fold_windows(&mut self, batch: &RecordBatch) -> Result<()> {
-        let Some(w) = &mut self.windows else { return Ok(()) };
+    /// Folds a batch's rows into the light profiles of their windows; with `per_row`, returns
+    /// each row's window (its start, `None` without a time).
+    fn fold_windows(&mut self, batch: &RecordBatch, per_row: bool) -> Result<Option<Vec<Option<i64>>>> {
+        let Some(w) = &mut self.windows else { return Ok(None) };
         let groups = if let Some(n) = w.window.rows_per_window() {
             let len = batch.num_rows();
             let keys: Vec<Option<i64>> = match &mut w.rows {
@@ -663,21 +672,41 @@ impl<'b> Profiler<'b> {
                 w.held += 1;
             }
         }
-        w.stream.push_groups(&mut self.set, &self.template, batch, groups, &w.column)
+        let row_windows = per_row.then(|| {
+            let mut keys = vec![None; batch.num_rows()];
+            for (segment, range) in &groups.segments {
+                let key = match segment {
+                    Segment::Window(s) => Some(*s),
+                    _ => None,
+                };
+                for pos in range.clone() {
+                    keys[groups.order.as_ref().map_or(pos, |o| o.value(pos) as usize)] = key;
+                }
+            }
+            keys
+        });
+        w.stream.push_groups(&mut self.set, &self.template, batch, groups, &w.column)?;
+        Ok(row_windows)
     }
 
-    /// Folds a batch's rows into the profiles of their segments by value.
-    fn fold_groups(&mut self, batch: &RecordBatch) -> Result<()> {
+    /// Folds a batch's rows into the profiles of their segments by value (and by window, with
+    /// `row_windows`, each row's window).
+    fn fold_groups(&mut self, batch: &RecordBatch, row_windows: Option<&[Option<i64>]>) -> Result<()> {
         let Some(g) = &mut self.groups else { return Ok(()) };
-        let groups = group_values(batch, &g.columns)?;
+        let groups = group_values(batch, &g.columns, row_windows)?;
         for (segment, _) in &groups.segments {
             if !self.set.segments.contains_key(segment) {
                 g.held += 1;
                 if g.held > g.limit {
                     let names: Vec<&str> = g.columns.iter().map(|c| c.0.as_str()).collect();
+                    let (what, option) = if g.by_window {
+                        ("(segment, window) pairs", crate::Opt::MaxWindows)
+                    } else {
+                        ("distinct values", crate::Opt::MaxSegments)
+                    };
                     return Err(crate::error::invalid(
-                        crate::Opt::MaxSegments,
-                        format!("segment columns {}: more than {} distinct values", names.join(", "), g.limit),
+                        option,
+                        format!("segment columns {}: more than {} {what}", names.join(", "), g.limit),
                     ));
                 }
             }

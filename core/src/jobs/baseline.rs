@@ -131,7 +131,7 @@ fn second_pass(
     if edges.is_empty() {
         return Ok(None);
     }
-    let plan = ProfilePlan { groups: segments::group_by(opts.segments.as_ref()), derived, ..histogram_plan(edges) };
+    let plan = ProfilePlan { groups: segments::group_by(opts), derived, ..histogram_plan(edges) };
     let out2 = profile_pass(opts, guard, good, &plan, (backend, None), ("baseline-2", "baseline 2/2"))?;
     let (second, failed2, mut by_value2) = (out2.profile, out2.skipped, out2.segments);
     if let Some(f) = failed2.first() {
@@ -190,7 +190,7 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
     }
     let plan = ProfilePlan {
         columns: profiled_columns(opts, &s, attributions.as_ref()),
-        groups: segments::group_by(opts.segments.as_ref()),
+        groups: segments::group_by(opts),
         ..Default::default()
     };
     let (backend, backend_note) = choose_backend(opts.backend, &s.files, &plan)?;

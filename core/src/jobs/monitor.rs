@@ -219,7 +219,8 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
         &mut report,
         &mut written,
     )?;
-    monitor_segments(opts, (&base, base_segments.as_ref()), &names, by_value.as_ref(), (&mut report, &mut written))?;
+    let judged = (names.as_slice(), windows.as_ref());
+    monitor_segments(opts, (&base, base_segments.as_ref()), judged, by_value.as_mut(), (&mut report, &mut written))?;
     if let Some(a) = &opts.alerts {
         report.alerts = Some(alert_run(a, &report, &window_results));
     }
@@ -349,16 +350,25 @@ fn monitor_windows(
 fn monitor_segments(
     opts: &JobOptions,
     (base, base_segments): (&Baseline, Option<&crate::judge::segments::SegmentSet>),
-    names: &[String],
-    set: Option<&crate::judge::segments::SegmentSet>,
+    (names, windows): (&[String], Option<&WindowOptions>),
+    set: Option<&mut crate::judge::segments::SegmentSet>,
     (report, written): (&mut MonitorReport, &mut Vec<PathBuf>),
 ) -> Result<()> {
-    use crate::judge::segments::{evaluate, summary, table};
+    use crate::judge::segments::{evaluate, evaluate_windows, summary, table, windows_table, SegmentWindowsSummary};
     let (Some(sg), Some(set)) = (&opts.segments, set) else { return Ok(()) };
     let results = evaluate(base, base_segments, names, set, sg.reference)?;
     let t = table(&results, set)?;
     written.extend(crate::output::segments::write(&opts.output, &results, &t)?);
-    report.segments = Some(summary(sg, set, &results));
+    let mut s = summary(sg, set, &results);
+    if let Some(w) = windows.filter(|_| sg.per_window) {
+        // As in each window of the run: the time column is not judged within a window.
+        let names: Vec<String> = names.iter().filter(|n| **n != w.column).cloned().collect();
+        let (pairs, profiles) = evaluate_windows(base, base_segments, &names, set, sg.reference)?;
+        let t = windows_table(&pairs, &profiles, &w.window)?;
+        written.extend(crate::output::export::export(&opts.output, crate::output::export::SEGMENTS_WINDOWS, &t)?);
+        s.windows = Some(SegmentWindowsSummary::of(&pairs));
+    }
+    report.segments = Some(s);
     report.segment_results = results;
     Ok(())
 }
@@ -462,7 +472,7 @@ fn profile_inputs(
     let plan = ProfilePlan {
         edges: edges.into_iter().map(|(k, e)| (k, e.into())).collect(),
         segment,
-        groups: super::segments::group_by(opts.segments.as_ref()),
+        groups: super::segments::group_by(opts),
         derived: super::multivariate::reconstruction(mv),
         ..first
     };

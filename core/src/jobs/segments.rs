@@ -1,15 +1,25 @@
 //! Segments by value in the jobs (`--segment-by`): the plan's key, the check that the columns
 //! exist, and a pass's segments folded into the set the judge and the writers take.
 
+use std::collections::BTreeMap;
+
 use crate::engine::group::{self, Keep};
 use crate::engine::{GroupBy, ProfileSet, Segment};
 use crate::error::{invalid, Opt, Result};
 use crate::judge::segments::{held, SegmentOptions, SegmentProfile, SegmentSet};
+use crate::profile::DatasetProfile;
 use crate::source::scan::Scan;
 
-/// The plan's key for segments, when asked for.
-pub(super) fn group_by(opts: Option<&SegmentOptions>) -> Option<GroupBy> {
-    opts.map(|o| GroupBy { columns: o.columns.clone(), limit: held(o.max) })
+/// The plan's key for segments, when asked for: per window too when the run has windows and
+/// asks for it, the (segment, window) pairs then bounded by the most windows a run may hold.
+pub(super) fn group_by(opts: &super::JobOptions) -> Option<GroupBy> {
+    let o = opts.segments.as_ref()?;
+    let windows = opts.windows.as_ref().filter(|_| o.per_window);
+    Some(GroupBy {
+        columns: o.columns.clone(),
+        by_window: windows.is_some(),
+        limit: windows.map_or(held(o.max), |w| w.limit),
+    })
 }
 
 /// Refuses segment columns that no input holds, no column, a repeated column, or keeping no
@@ -42,27 +52,58 @@ pub(super) fn check_columns(opts: &SegmentOptions, s: &Scan) -> Result<()> {
 }
 
 /// The segments of a pass, taken out of `set`: those `keep` says, the others folded into
-/// `other`.
+/// `other`. Segments keyed per window ([`Segment::GroupWindow`]) are merged into each segment's
+/// profile (windows in order), and the kept segments' timed windows kept beside.
 pub(super) fn take(opts: &SegmentOptions, set: &mut ProfileSet, keep: Keep<'_>) -> SegmentSet {
+    let per_window = per_window(set);
     let kept = group::keep(set, keep);
+    let segments: Vec<SegmentProfile> = kept
+        .segments
+        .into_iter()
+        .map(|(k, profile)| SegmentProfile {
+            segment: group::label(&opts.columns, &k),
+            values: match k {
+                Segment::Group(v) => Some(v),
+                _ => None,
+            },
+            profile,
+        })
+        .collect();
+    let mut windows = Vec::new();
+    for (values, list) in per_window {
+        let Some(i) = segments.iter().position(|s| s.values.as_ref() == Some(&values)) else { continue };
+        windows.extend(list.into_iter().filter_map(|(w, p)| w.map(|start| (i, start, p))));
+    }
     SegmentSet {
         by: opts.columns.clone(),
         max_segments: opts.max,
         folded_values: kept.folded_values,
         folded_rows: kept.folded_rows,
-        segments: kept
-            .segments
-            .into_iter()
-            .map(|(k, profile)| SegmentProfile {
-                segment: group::label(&opts.columns, &k),
-                values: match k {
-                    Segment::Group(v) => Some(v),
-                    _ => None,
-                },
-                profile,
-            })
-            .collect(),
+        segments,
+        windows,
     }
+}
+
+/// The per-window profiles of each segment, taken out of `set`, and each segment's profile
+/// (the merge of its windows, in order) put in their place.
+#[allow(clippy::type_complexity, reason = "a map of each segment's windows, used once")]
+fn per_window(set: &mut ProfileSet) -> BTreeMap<Vec<Option<String>>, Vec<(Option<i64>, DatasetProfile)>> {
+    let keys: Vec<Segment> = set.segments.keys().filter(|k| matches!(k, Segment::GroupWindow(..))).cloned().collect();
+    let mut out: BTreeMap<Vec<Option<String>>, Vec<(Option<i64>, DatasetProfile)>> = BTreeMap::new();
+    for k in keys {
+        let Some(p) = set.segments.remove(&k) else { continue };
+        if let Segment::GroupWindow(values, window) = k {
+            out.entry(values).or_default().push((window, p));
+        }
+    }
+    for (values, list) in &out {
+        let mut whole = DatasetProfile::default();
+        for (_, p) in list {
+            whole.merge(p);
+        }
+        set.segments.insert(Segment::Group(values.clone()), whole);
+    }
+    out
 }
 
 /// The engine's keys of the segments of `set` other than `other` (to keep the same ones in a

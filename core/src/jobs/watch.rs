@@ -267,7 +267,7 @@ impl<'b> Watcher<'b> {
                         }
                         Segment::Untimed => self.state.untimed_rows += p.rows,
                         // watch keys rows by time only.
-                        Segment::Whole | Segment::Group(_) | Segment::Other => {}
+                        Segment::Whole | Segment::Group(_) | Segment::Other | Segment::GroupWindow(..) => {}
                     }
                 }
                 self.state.done.push(st);

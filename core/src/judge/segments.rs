@@ -78,6 +78,8 @@ pub struct SegmentOptions {
     pub max: usize,
     /// What each segment is compared with (`monitor`).
     pub reference: SegmentReference,
+    /// Judge each segment in each window too (`monitor` with windows).
+    pub per_window: bool,
 }
 
 /// One segment's profile.
@@ -104,12 +106,17 @@ pub struct SegmentSet {
     pub folded_rows: u64,
     /// The segments, in key order, `other` last.
     pub segments: Vec<SegmentProfile>,
+    /// Each kept segment's windows, when the run judges segments per window: the segment's
+    /// index in `segments`, the window's start, and its rows' profile (a run's only, never
+    /// written).
+    #[serde(skip)]
+    pub windows: Vec<(usize, i64, DatasetProfile)>,
 }
 
 impl SegmentSet {
     /// The bytes of `segments.json`: histogram edges taken out (they are `profile.json`'s).
     pub fn to_file(&self) -> Vec<u8> {
-        let mut light = self.clone();
+        let mut light = SegmentSet { windows: Vec::new(), ..self.clone() };
         light.segments.iter_mut().for_each(|s| s.profile.take_edges());
         crate::codec::to_json(&light)
     }
@@ -296,6 +303,31 @@ pub struct SegmentsSummary {
     pub segments_with_drift: usize,
     /// The segments that drifted farthest first (at most [`RANKED`]).
     pub ranked: Vec<RankedSegment>,
+    /// Each segment per window, when asked for (`segments_windows.csv`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub windows: Option<SegmentWindowsSummary>,
+}
+
+/// What `drift.json` says of the segments per window.
+#[derive(Debug, Clone, Serialize)]
+pub struct SegmentWindowsSummary {
+    /// (segment, window) pairs judged.
+    pub pairs: usize,
+    /// Pairs where a feature drifted.
+    pub pairs_with_drift: usize,
+    /// Pairs with a violation.
+    pub pairs_with_violations: usize,
+}
+
+impl SegmentWindowsSummary {
+    /// The summary of the pairs' verdicts.
+    pub fn of(pairs: &[SegmentWindowResult]) -> SegmentWindowsSummary {
+        SegmentWindowsSummary {
+            pairs: pairs.len(),
+            pairs_with_drift: pairs.iter().filter(|p| p.result.drifted() > 0).count(),
+            pairs_with_violations: pairs.iter().filter(|p| !p.result.violations.is_empty()).count(),
+        }
+    }
 }
 
 /// Segments listed in `drift.json`'s ranking.
@@ -359,6 +391,7 @@ pub fn summary(opts: &SegmentOptions, set: &SegmentSet, results: &[SegmentResult
                 worst_ratio: r.worst().map(|w| w.1),
             })
             .collect(),
+        windows: None,
     }
 }
 
@@ -384,4 +417,87 @@ pub fn table(results: &[SegmentResult], set: &SegmentSet) -> Result<RecordBatch>
     columns.extend(verdicts.finish());
     RecordBatch::try_from_iter(columns)
         .map_err(|e| Error::Output { path: "segments".into(), source: std::io::Error::other(one_line(e)) })
+}
+
+/// One segment in one window.
+#[derive(Debug, Clone)]
+pub struct SegmentWindowResult {
+    /// The window's start (milliseconds since the epoch; a window of rows' index).
+    pub start: i64,
+    /// The segment's verdicts in the window.
+    pub result: SegmentResult,
+}
+
+/// Compares each kept segment in each window (`set.windows`, taken out and returned beside
+/// the verdicts) with the segment's reference, as [`evaluate`] compares the segment over the
+/// whole run.
+///
+/// # Errors
+/// As [`evaluate`].
+pub fn evaluate_windows(
+    base: &Baseline,
+    base_segments: Option<&SegmentSet>,
+    names: &[String],
+    set: &mut SegmentSet,
+    reference: SegmentReference,
+) -> Result<(Vec<SegmentWindowResult>, Vec<DatasetProfile>)> {
+    let pairs = std::mem::take(&mut set.windows);
+    let starts: Vec<i64> = pairs.iter().map(|p| p.1).collect();
+    let per_window = SegmentSet {
+        segments: pairs
+            .into_iter()
+            .map(|(i, _, profile)| SegmentProfile {
+                segment: set.segments[i].segment.clone(),
+                values: set.segments[i].values.clone(),
+                profile,
+            })
+            .collect(),
+        windows: Vec::new(),
+        ..set.clone()
+    };
+    let results = evaluate(base, base_segments, names, &per_window, reference)?;
+    let verdicts =
+        starts.into_iter().zip(results).map(|(start, result)| SegmentWindowResult { start, result }).collect();
+    Ok((verdicts, per_window.segments.into_iter().map(|s| s.profile).collect()))
+}
+
+/// One row per (segment, window, feature), segments in key order, windows in time order:
+/// `profiles` are each pair's, `window` gives each window's end (and says whether windows are
+/// of rows, without instants).
+pub fn windows_table(
+    results: &[SegmentWindowResult],
+    profiles: &[DatasetProfile],
+    window: &crate::engine::window::Window,
+) -> Result<RecordBatch> {
+    use arrow_array::builder::{TimestampMillisecondBuilder, UInt64Builder};
+    let of_rows = window.rows_per_window().is_some();
+    let mut starts: Vec<i64> = results.iter().map(|r| r.start).collect();
+    starts.sort_unstable();
+    starts.dedup();
+    let (mut segment, mut reference) = (StringBuilder::new(), StringBuilder::new());
+    let mut start = TimestampMillisecondBuilder::new().with_timezone("+00:00");
+    let mut end = TimestampMillisecondBuilder::new().with_timezone("+00:00");
+    let mut index = UInt64Builder::new();
+    let mut verdicts = VerdictColumns::default();
+    for (r, p) in results.iter().zip(profiles) {
+        let i = starts.binary_search(&r.start).unwrap_or_default() as u64;
+        for f in &r.result.features {
+            segment.append_value(&r.result.segment);
+            start.append_option((!of_rows).then_some(r.start));
+            end.append_option((!of_rows).then(|| window.end(r.start)));
+            index.append_value(i);
+            reference.append_value(r.result.reference);
+            verdicts.append(f, p.column(&f.name), &r.result.violations);
+        }
+    }
+    let mut columns: Vec<(&str, ArrayRef)> = vec![
+        ("segment", Arc::new(segment.finish())),
+        ("window_start", Arc::new(start.finish())),
+        ("window_end", Arc::new(end.finish())),
+        ("window_index", Arc::new(index.finish())),
+        ("reference", Arc::new(reference.finish())),
+    ];
+    columns.extend(verdicts.finish());
+    RecordBatch::try_from_iter(columns)
+        .map_err(|e| Error::Output { path: "segments_windows".into(), source: std::io::Error::other(one_line(e)) })
 }

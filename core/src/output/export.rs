@@ -223,3 +223,11 @@ pub const SEGMENTS: &[&dyn Exporter<RecordBatch>] = &[&CsvTable("segments.csv"),
 /// A segmented run's tables (`segments.parquet` needs the parquet feature).
 #[cfg(not(feature = "parquet"))]
 pub const SEGMENTS: &[&dyn Exporter<RecordBatch>] = &[&CsvTable("segments.csv")];
+/// The tables of a run judging each segment per window.
+#[cfg(feature = "parquet")]
+pub const SEGMENTS_WINDOWS: &[&dyn Exporter<RecordBatch>] =
+    &[&CsvTable("segments_windows.csv"), &ParquetTable("segments_windows.parquet")];
+/// The tables of a run judging each segment per window (the Parquet one needs the parquet
+/// feature).
+#[cfg(not(feature = "parquet"))]
+pub const SEGMENTS_WINDOWS: &[&dyn Exporter<RecordBatch>] = &[&CsvTable("segments_windows.csv")];
