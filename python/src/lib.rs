@@ -14,6 +14,7 @@ use driftscope_core::backend::cpu::CpuBackend;
 use driftscope_core::engine::{profile_batches, profile_unit, ProfilePlan, ProfileSet, Segment};
 use driftscope_core::jobs::report_for_profile;
 use driftscope_core::judge::baseline::Baseline;
+use driftscope_core::judge::multivariate::{reading, take_out, MultivariateBaseline};
 use driftscope_core::output::report::MonitorReport;
 use driftscope_core::output::write_monitor_files;
 use driftscope_core::profile::DatasetProfile;
@@ -49,6 +50,10 @@ impl Plan {
         if let Some(dir) = &baseline {
             let b = Baseline::load(dir).map_err(baseline_error)?;
             inner.edges = b.edges().into_iter().map(|(k, e)| (k, e.into())).collect();
+            // A baseline with a multivariate model: every row's reconstruction error is profiled.
+            if let Some(m) = MultivariateBaseline::load(dir).map_err(baseline_error)? {
+                inner.derived = Some(driftscope_core::engine::Derived::Reconstruction(std::sync::Arc::new(m.pca)));
+            }
         }
         Ok(Plan { inner, baseline })
     }
@@ -356,7 +361,7 @@ fn compare(
     dataset_drift_share: f64,
     files: Option<Vec<(String, u64)>>,
 ) -> PyResult<Comparison> {
-    let current = if let Ok(p) = profile.extract::<PyRef<'_, Profile>>() {
+    let mut current = if let Ok(p) = profile.extract::<PyRef<'_, Profile>>() {
         p.whole()
     } else if let Ok(mut p) = profile.extract::<PyRefMut<'_, Profiler>>() {
         p.flush(py)?;
@@ -369,9 +374,19 @@ fn compare(
     }
     let base = Baseline::load(&baseline).map_err(baseline_error)?;
     check_edges(&base, &current)?;
+    // The multivariate verdict, when the baseline has a model and the profile its errors.
+    let multivariate = MultivariateBaseline::load(&baseline).map_err(baseline_error)?;
+    let verdict = multivariate.as_ref().filter(|_| reading(&current).is_some()).map(|m| m.judge(&current));
+    take_out(&mut current);
     let files = files.unwrap_or_default();
-    let report =
+    let mut report =
         py.detach(|| report_for_profile(&base, &current, dataset_drift_share, ("cpu", "cpu (python)"), &files));
+    if let (Some(m), Some(v)) = (&multivariate, verdict) {
+        let (r, violation) = m.report(v);
+        report.violations.extend(violation);
+        report.summary.violations = report.violations.len();
+        report.multivariate = Some(r);
+    }
     Ok(Comparison { report, current })
 }
 
@@ -408,15 +423,20 @@ fn verdict_table(report: &MonitorReport) -> Result<RecordBatch, arrow_schema::Ar
 
 /// Profiles `data` (a pyarrow Table or RecordBatch, or a list of them, held in memory: it is
 /// read twice) into a baseline folder `dir`, as `driftscope baseline` does: statistics.json,
-/// constraints.json and profile.json. Returns the paths written. `dir` must not hold a baseline
-/// or a monitoring run already.
+/// constraints.json and profile.json, and with `multivariate=True` multivariate.json (the PCA
+/// reconstruction of `multivariate_columns`, else every numeric and categorical feature, with
+/// chunks of `multivariate_chunk_rows` rows, a tenth of the rows by default). Returns the paths
+/// written. `dir` must not hold a baseline or a monitoring run already.
 #[pyfunction]
-#[pyo3(signature = (data, dir, columns=None))]
+#[pyo3(signature = (data, dir, columns=None, multivariate=false, multivariate_columns=None, multivariate_chunk_rows=None))]
 fn baseline(
     py: Python<'_>,
     data: &Bound<'_, PyAny>,
     dir: PathBuf,
     columns: Option<Vec<String>>,
+    multivariate: bool,
+    multivariate_columns: Option<Vec<String>>,
+    multivariate_chunk_rows: Option<u64>,
 ) -> PyResult<Vec<String>> {
     let batches = match data.cast::<pyo3::types::PyList>() {
         Ok(items) => {
@@ -431,6 +451,9 @@ fn baseline(
     if batches.iter().all(|b| b.num_rows() == 0) {
         return Err(value_error("no rows to baseline"));
     }
+    if multivariate_chunk_rows == Some(0) {
+        return Err(value_error("multivariate_chunk_rows: must be at least 1"));
+    }
     let written = py
         .detach(|| -> driftscope_core::Result<Vec<PathBuf>> {
             driftscope_core::output::folder::check_output(
@@ -440,7 +463,19 @@ fn baseline(
                 false,
             )?;
             let profile = driftscope_core::jobs::baseline::baseline_of_batches(&batches, columns, &CpuBackend)?;
-            driftscope_core::output::write_baseline_files(&dir, &profile)
+            let model = if multivariate || multivariate_columns.is_some() || multivariate_chunk_rows.is_some() {
+                let (cols, chunk) = (multivariate_columns, multivariate_chunk_rows);
+                Some(driftscope_core::jobs::multivariate::fit_in_memory(&batches, &profile, cols, chunk)?)
+            } else {
+                None
+            };
+            let mut written = driftscope_core::output::write_baseline_files(&dir, &profile)?;
+            if let Some(m) = model {
+                let p = dir.join(driftscope_core::judge::multivariate::MULTIVARIATE);
+                driftscope_core::output::write_atomic(&p, &driftscope_core::output::to_json(&m))?;
+                written.push(p);
+            }
+            Ok(written)
         })
         .map_err(baseline_error)?;
     Ok(written.into_iter().map(|p| p.display().to_string()).collect())

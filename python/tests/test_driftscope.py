@@ -160,6 +160,42 @@ def test_a_baseline_made_from_python_judges_as_the_clis(tmp_path):
         driftscope.baseline(training, tmp_path / "py")
 
 
+def test_multivariate_drift_from_python_is_the_clis(tmp_path):
+    """driftscope.baseline(..., multivariate=True) writes the CLI's model of the same rows; a
+    Plan over that baseline profiles each row's reconstruction error, and compare judges by it:
+    a flipped correlation with unchanged marginals drifts, the same correlation does not."""
+    exe = cli()
+    rng = np.random.default_rng(20261206)
+
+    def rows(rho, n=20_000):
+        x = rng.standard_normal(n)
+        y = rho * x + np.sqrt(1 - rho * rho) * rng.standard_normal(n)
+        return pa.table({"x": x, "y": y, "z": rng.standard_normal(n)})
+
+    training = rows(0.9)
+    written = driftscope.baseline(training, tmp_path / "py", multivariate=True)
+    assert "multivariate.json" in [Path(w).name for w in written]
+    pq.write_table(training, tmp_path / "train.parquet")
+    subprocess.run(
+        [exe, "baseline", "-q", "--multivariate", "-o", str(tmp_path / "cli"), str(tmp_path / "train.parquet")],
+        check=True,
+    )
+    a = json.loads((tmp_path / "py/multivariate.json").read_text())
+    b = json.loads((tmp_path / "cli/multivariate.json").read_text())
+    assert len(a["pca"]["components"]) == len(b["pca"]["components"])
+    for key in ["lower_threshold", "upper_threshold"]:
+        assert a[key] == pytest.approx(b[key], rel=1e-9)
+    for rho, drifted in [(0.9, False), (-0.9, True)]:
+        p = driftscope.Profiler(driftscope.Plan(baseline=tmp_path / "py"))
+        p.update(rows(rho))
+        report = json.loads(driftscope.compare(tmp_path / "py", p).to_json())
+        assert report["multivariate"]["drift"] is drifted
+        assert report["summary"]["features_drifted"] == 0
+        assert all(f["name"] != "(reconstruction error)" for f in report["features"])
+    with pytest.raises(ValueError, match="at least 2"):
+        driftscope.baseline(training, tmp_path / "one", multivariate_columns=["x"])
+
+
 def test_results_as_a_pyarrow_table_and_the_summary_counts_files(tmp_path):
     exe = cli()
     base = tmp_path / "base"

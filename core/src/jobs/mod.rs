@@ -13,7 +13,7 @@ pub mod bench;
 pub mod calibrate;
 pub mod changepoints;
 pub mod monitor;
-mod multivariate;
+pub mod multivariate;
 mod segments;
 pub mod watch;
 

@@ -81,11 +81,7 @@ pub(super) fn fit(
     (s, second): (Standardize, &DatasetProfile),
 ) -> Result<MultivariateBaseline> {
     let cov = second.covariance.clone().unwrap_or_default();
-    // A feature without variance stands at 0 once standardized: it adds nothing until it moves.
-    let constant: Vec<String> = (0..s.columns.len())
-        .filter(|&j| cov.sums.get(j * cov.k + j).is_some_and(|v| *v == 0.0))
-        .map(|j| s.columns[j].clone())
-        .collect();
+    let constant = constant(&s, &cov);
     let pca = Pca::fit(s, &cov, DEFAULT_VARIANCE).map_err(|why| invalid(Opt::Multivariate, why))?;
     let rows = second.rows.max(1);
     let chunk = opts.multivariate.as_ref().and_then(|m| m.chunk_rows).unwrap_or_else(|| rows.div_ceil(10)).max(1);
@@ -108,7 +104,21 @@ pub(super) fn fit(
             Some(Chunk { start, end: start + n, value, sampling_error })
         })
         .collect();
+    finish(pca, chunk, chunks, constant)
+}
+
+/// The features of `s` without variance in `cov` (standardized to 0 everywhere).
+fn constant(s: &Standardize, cov: &crate::profile::pca::Covariance) -> Vec<String> {
+    (0..s.columns.len())
+        .filter(|&j| cov.sums.get(j * cov.k + j).is_some_and(|v| *v == 0.0))
+        .map(|j| s.columns[j].clone())
+        .collect()
+}
+
+/// The model from its chunks' mean errors: at least two, for a spread.
+fn finish(pca: Pca, chunk: u64, chunks: Vec<Chunk>, constant: Vec<String>) -> Result<MultivariateBaseline> {
     if chunks.len() < 2 {
+        let rows = chunks.last().map_or(0, |c| c.end);
         return Err(invalid(
             Opt::Multivariate,
             format!(
@@ -224,17 +234,59 @@ pub(super) fn report(
 ) {
     report.baseline_notes.extend(note);
     let (Some(m), Some(run)) = (m, verdict) else { return };
-    if let Some(v) = m.violation(&run) {
+    let (r, violation) = m.report(run);
+    if let Some(v) = violation {
         report.violations.push(v);
         report.summary.violations = report.violations.len();
     }
-    report.multivariate = Some(crate::judge::multivariate::MultivariateReport {
-        method: m.method.clone(),
-        features: m.pca.standardize.columns.clone(),
-        components: m.pca.components.len(),
-        explained_variance: m.pca.explained_variance_ratio.iter().sum(),
-        run,
-        windows: None,
-        windows_with_drift: None,
-    });
+    report.multivariate = Some(r);
+}
+
+/// The multivariate model of batches held in memory (the Python package's `baseline`): the
+/// features of `profile` (their first pass) as [`standardize`] chooses them (`columns`, else
+/// every numeric and categorical feature), the components from their sums of products, and
+/// the chunks' mean errors (`chunk_rows` rows each, a tenth of the rows by default).
+///
+/// # Errors
+/// As [`standardize`] and [`fit`].
+pub fn fit_in_memory(
+    batches: &[arrow_array::RecordBatch],
+    profile: &DatasetProfile,
+    columns: Option<Vec<String>>,
+    chunk_rows: Option<u64>,
+) -> Result<MultivariateBaseline> {
+    let mut opts = JobOptions::new(Vec::new(), std::path::PathBuf::new());
+    opts.multivariate = Some(super::MultivariateOptions { columns, chunk_rows });
+    let s = standardize(&opts, profile)?.expect("asked for");
+    let mut cov = crate::profile::pca::Covariance::default();
+    let flat: Vec<arrow_array::RecordBatch> = batches
+        .iter()
+        .map(|b| {
+            if b.schema().fields().iter().any(|f| matches!(f.data_type(), arrow_schema::DataType::Struct(_))) {
+                b.normalize(".", None).unwrap_or_else(|_| b.clone())
+            } else {
+                b.clone()
+            }
+        })
+        .collect();
+    for b in &flat {
+        cov.add(&s.rows(b), s.columns.len());
+    }
+    let constant = constant(&s, &cov);
+    let pca = Pca::fit(s, &cov, DEFAULT_VARIANCE).map_err(|why| invalid(Opt::Multivariate, why))?;
+    let errors: Vec<f64> = flat.iter().flat_map(|b| pca.errors(b).values().to_vec()).collect();
+    let rows = errors.len() as u64;
+    let chunk = chunk_rows.unwrap_or_else(|| rows.div_ceil(10)).max(1);
+    let chunks: Vec<Chunk> = errors
+        .chunks(chunk as usize)
+        .enumerate()
+        .map(|(i, part)| {
+            let mut m = crate::profile::moments::Moments::default();
+            m.update_slice(part);
+            let n = m.n;
+            let se = (n > 1).then(|| (m.m2 / (n - 1) as f64).sqrt() / (n as f64).sqrt());
+            Chunk { start: i as u64 * chunk, end: i as u64 * chunk + n, value: m.mean, sampling_error: se }
+        })
+        .collect();
+    finish(pca, chunk, chunks, constant)
 }

@@ -123,6 +123,21 @@ impl MultivariateBaseline {
         }
     }
 
+    /// What `drift.json` says of a run's verdict, and its violation when it drifted.
+    pub fn report(&self, run: MultivariateVerdict) -> (MultivariateReport, Option<Violation>) {
+        let violation = self.violation(&run);
+        let report = MultivariateReport {
+            method: self.method.clone(),
+            features: self.pca.standardize.columns.clone(),
+            components: self.pca.components.len(),
+            explained_variance: self.pca.explained_variance_ratio.iter().sum(),
+            run,
+            windows: None,
+            windows_with_drift: None,
+        };
+        (report, violation)
+    }
+
     /// The violation of a verdict that drifted.
     pub fn violation(&self, v: &MultivariateVerdict) -> Option<Violation> {
         let value = v.value.filter(|_| v.drift)?;
