@@ -82,7 +82,23 @@ fn a_change_in_one_segment_is_found_where_the_whole_run_dilutes_it() {
     // Key order, a null first (Hive's name for it).
     assert_eq!(labels, ["region=__HIVE_DEFAULT_PARTITION__", "region=apac", "region=eu", "region=latam", "region=us"]);
     let out = dir.path().join("mon");
-    run(&["monitor", "--segment-by", "region"], Some(&base), &out, &capture).code(1);
+    let log = dir.path().join("alerts.jsonl");
+    let sink = format!("exec:cat >> '{}'; echo >> '{}'", log.display(), log.display());
+    run(&["monitor", "--segment-by", "region", "--alert", &sink], Some(&base), &out, &capture).code(1);
+    // The segment's drift is alerted, naming the segment; no other segment is.
+    let events: Vec<serde_json::Value> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let segments: Vec<(&str, &str)> = events
+        .iter()
+        .filter(|e| e["window"].as_str().is_some_and(|w| w.starts_with("segment ")))
+        .map(|e| (e["window"].as_str().unwrap(), e["feature"].as_str().unwrap()))
+        .collect();
+    assert!(segments.contains(&("segment region=latam", "x")), "{events:?}");
+    assert!(segments.iter().all(|s| s.0 == "segment region=latam"), "{segments:?}");
     let drift = json(&out.join("drift.json"));
     // The whole run: x moved in a tenth of the rows only, under the threshold.
     let x = drift["features"].as_array().unwrap().iter().find(|f| f["name"] == "x").unwrap().clone();

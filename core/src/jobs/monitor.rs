@@ -258,8 +258,8 @@ fn write_metrics(
 }
 
 /// The alerts of a monitoring run: its windows in time order through a fresh debounce, with
-/// the run's change points (a run without windows is one window, alerted at once), delivered
-/// to every sink.
+/// the run's change points (a run without windows is one window, alerted at once), and each
+/// segment's violations (at once), delivered to every sink.
 fn alert_run(
     a: &crate::output::alert::AlertOptions,
     report: &MonitorReport,
@@ -267,12 +267,18 @@ fn alert_run(
 ) -> crate::output::alert::Delivery {
     use crate::output::alert::{deliver, observe_windows, Debounce, Observed};
     let mut d = Debounce::default();
-    let events = if windows.is_empty() {
+    let mut events = if windows.is_empty() {
         let obs = Observed { label: "the run", index: 0, features: &report.features, violations: &report.violations };
         d.observe(obs, 1, &report.changes, &a.run_folder)
     } else {
         observe_windows(&mut d, windows, 0, a.after, &report.changes, &a.run_folder)
     };
+    // Each segment is judged once over the run: its violations alert at once, as a run's do.
+    for r in report.segment_results.iter().filter(|r| !r.violations.is_empty()) {
+        let label = format!("segment {}", r.segment);
+        let obs = Observed { label: &label, index: 0, features: &r.features, violations: &r.violations };
+        events.extend(Debounce::default().observe(obs, 1, &[], &a.run_folder));
+    }
     deliver(a, &events)
 }
 
