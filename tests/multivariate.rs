@@ -103,6 +103,9 @@ fn agrees_with_nannyml(prefix: &str) {
     }
     let d = json(&out.join("drift.json"));
     assert_eq!(d["multivariate"]["windows"].as_u64(), Some(rows.len() as u64));
+    // The report's timeline has the series, under its plain name.
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("(reconstruction error)") && html.contains("PCA reconstruction error"));
     // The derived column is no feature of the data.
     assert!(!std::fs::read_to_string(out.join("statistics.json")).unwrap().contains("reconstruction"));
 }

@@ -341,7 +341,11 @@ fn monitor_windows(
     let mut summary = timeline::summary(w, segments, &window_results);
     summary.change_points = changes.len();
     summary.series_not_searched = unsearched;
-    report.timeline = Some(crate::output::report::Timeline::of(&window_results, &changes));
+    let mut timeline = crate::output::report::Timeline::of(&window_results, &changes);
+    if let Some(m) = mv {
+        timeline.features.push(super::multivariate::timeline(m, &mv_windows));
+    }
+    report.timeline = Some(timeline);
     report.changes = changes;
     if let Some(q) = report.model_quality.as_mut().filter(|q| !q.outcome.windows.is_empty()) {
         q.drift_relevance =

@@ -290,3 +290,32 @@ pub fn fit_in_memory(
         .collect();
     finish(pca, chunk, chunks, constant)
 }
+
+/// The multivariate series of the report's timeline: each window's mean reconstruction error
+/// against the top of the baseline's range.
+pub(super) fn timeline(
+    m: &MultivariateBaseline,
+    windows: &[Option<crate::judge::multivariate::MultivariateVerdict>],
+) -> crate::output::report::TimelineFeature {
+    use crate::judge::drift::Verdict;
+    crate::output::report::TimelineFeature {
+        name: crate::profile::pca::RECONSTRUCTION.into(),
+        metric: m.method.clone(),
+        threshold: m.upper_threshold,
+        values: windows.iter().map(|v| v.as_ref().and_then(|v| v.value)).collect(),
+        status: windows
+            .iter()
+            .map(|v| match v {
+                Some(v) if v.value.is_some() => {
+                    if v.drift {
+                        Verdict::Drift
+                    } else {
+                        Verdict::Ok
+                    }
+                }
+                _ => Verdict::Skipped,
+            })
+            .collect(),
+        changes: Vec::new(),
+    }
+}

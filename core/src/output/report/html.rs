@@ -448,6 +448,10 @@ pub fn plain_method(code: &str) -> (&'static str, &'static str) {
             "χ² test p-value",
             "the chance of category shares this different between two samples of one distribution: small means drift",
         ),
+        "pca_reconstruction" => (
+            "PCA reconstruction error",
+            "the mean distance between the rows and their reconstruction from the baseline's principal components: drift when outside the baseline's range",
+        ),
         _ => ("", ""),
     }
 }
