@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use arrow_array::Float64Array;
 use tempfile::TempDir;
 
-use crate::common::{arr, driftscope, json, root, write_parquet};
+use crate::common::{arr, csv_maps, driftscope, json, root, write_parquet};
 
 fn data(name: &str) -> PathBuf {
     root().join("tests/data/multivariate").join(name)
@@ -20,14 +20,6 @@ fn close(a: f64, b: f64, what: &str) {
 
 fn baseline(out: &Path, input: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
     driftscope().args(["baseline", "-q", "--backend", "cpu", "-o"]).arg(out).args(extra).arg(input).assert()
-}
-
-fn csv_rows(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
-    // Numbers, instants and booleans: no field is quoted.
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut lines = text.lines();
-    let header: Vec<String> = lines.next().unwrap().split(',').map(str::to_string).collect();
-    lines.map(|l| header.iter().cloned().zip(l.split(',').map(str::to_string)).collect()).collect()
 }
 
 /// NannyML's DataReconstructionDriftCalculator on its California housing data (eight numeric
@@ -81,7 +73,7 @@ fn agrees_with_nannyml(prefix: &str) {
         .arg(&out)
         .arg(data(&format!("{prefix}analysis.parquet")))
         .assert();
-    let rows = csv_rows(&out.join("multivariate.csv"));
+    let rows = csv_maps(&out.join("multivariate.csv"));
     let analysis = want["analysis"].as_array().unwrap();
     if analysis.iter().any(|c| c["alert"] == true) {
         ran.code(1);

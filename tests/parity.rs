@@ -201,6 +201,15 @@ fn fold(batches: &[RecordBatch], plan: &ProfilePlan, backend: &dyn Backend) -> D
     p.finish().unwrap().into_whole()
 }
 
+/// Asserts two profile sets hold the same segments with identical profiles.
+fn assert_same_sets(cpu: &ProfileSet, gpu: &ProfileSet) {
+    assert_eq!(cpu.segments.len(), gpu.segments.len());
+    for ((k, a), (l, b)) in cpu.segments.iter().zip(&gpu.segments) {
+        assert_eq!(k, l);
+        assert_same(a, b, &format!("{k:?}"));
+    }
+}
+
 /// Asserts two profiles are identical, naming the first column that differs.
 fn assert_same(a: &DatasetProfile, b: &DatasetProfile, what: &str) {
     assert_eq!(a.rows, b.rows, "{what}: rows");
@@ -259,11 +268,7 @@ fn window_profiles_identical_on_every_arrow_type() {
     let (cpu, gpu) =
         (profile_batches(&batches, &plan, &CpuBackend).unwrap(), profile_batches(&batches, &plan, g).unwrap());
     assert_eq!(cpu.windows().count(), 40);
-    assert_eq!(cpu.segments.len(), gpu.segments.len());
-    for ((k, a), (l, b)) in cpu.segments.iter().zip(&gpu.segments) {
-        assert_eq!(k, l);
-        assert_same(a, b, &format!("{k:?}"));
-    }
+    assert_same_sets(&cpu, &gpu);
     // Every timed row is in one window, the rest untimed.
     let rows: u64 = cpu.windows().map(|(_, p)| p.rows).sum::<u64>() + cpu.segments[&Segment::Untimed].rows;
     assert_eq!(rows, 18_000);
@@ -351,11 +356,7 @@ fn segment_profiles_are_their_rows_profiles_on_both_backends() {
     }
     let Some(g) = gpu() else { return };
     let gpu = profile_batches(&batches, &plan, g).unwrap();
-    assert_eq!(cpu.segments.len(), gpu.segments.len());
-    for ((k, a), (l, b)) in cpu.segments.iter().zip(&gpu.segments) {
-        assert_eq!(k, l);
-        assert_same(a, b, &format!("{k:?}"));
-    }
+    assert_same_sets(&cpu, &gpu);
 }
 
 /// Segments per window: each (segment, window) pair's profile holds the segment's rows of the
@@ -389,11 +390,7 @@ fn segment_window_profiles_identical_on_both_backends() {
     }
     let Some(g) = gpu() else { return };
     let gpu = profile_batches(&batches, &plan, g).unwrap();
-    assert_eq!(cpu.segments.len(), gpu.segments.len());
-    for ((k, a), (l, b)) in cpu.segments.iter().zip(&gpu.segments) {
-        assert_eq!(k, l);
-        assert_same(a, b, &format!("{k:?}"));
-    }
+    assert_same_sets(&cpu, &gpu);
 }
 
 /// A segment column of more distinct values than the plan holds is a named error.

@@ -4,10 +4,10 @@
 
 use std::path::Path;
 
-use arrow_array::{Array, Float64Array, Int64Array, StringArray};
+use arrow_array::{Float64Array, Int64Array, StringArray};
 use tempfile::TempDir;
 
-use crate::common::{arr, driftscope, json, write_parquet};
+use crate::common::{arr, csv_maps, driftscope, json, write_parquet};
 
 const REGIONS: [&str; 4] = ["eu", "us", "apac", "latam"];
 
@@ -152,20 +152,8 @@ fn a_segment_against_the_whole_baseline_is_judged_as_its_rows_alone_would_be() {
     let latam = rows_of(&csv, "region=latam");
     assert!(latam.iter().all(|r| r.3 == "whole"));
     // latam's rows alone.
-    let batch = {
-        let f = std::fs::File::open(&capture).unwrap();
-        let r = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f).unwrap().build().unwrap();
-        let batches: Vec<_> = r.map(Result::unwrap).collect();
-        arrow_select::concat::concat_batches(&batches[0].schema(), &batches).unwrap()
-    };
-    let region = batch.column_by_name("region").unwrap().as_any().downcast_ref::<StringArray>().unwrap().clone();
-    let keep: arrow_array::BooleanArray =
-        (0..batch.num_rows()).map(|i| Some(!region.is_null(i) && region.value(i) == "latam")).collect();
-    let alone = arrow_select::filter::filter_record_batch(&batch, &keep).unwrap();
-    let cols: Vec<(&str, arrow_array::ArrayRef)> =
-        ["region", "tier", "x", "y"].iter().map(|c| (*c, alone.column_by_name(c).unwrap().clone())).collect();
     let latam_file = dir.path().join("latam.parquet");
-    write_parquet(&latam_file, cols, 8_192);
+    let latam_rows = crate::common::rows_where(&capture, "region", "latam", &latam_file);
     let out2 = dir.path().join("alone");
     run(&["monitor"], Some(&base), &out2, &latam_file).code(1);
     let drift = json(&out2.join("drift.json"));
@@ -175,7 +163,7 @@ fn a_segment_against_the_whole_baseline_is_judged_as_its_rows_alone_would_be() {
         assert_eq!(seg.1, whole["status"].as_str().unwrap(), "{f}");
         let d: f64 = seg.2.parse().unwrap();
         assert!((d - whole["distance"].as_f64().unwrap()).abs() < 1e-12, "{f}: {d} vs {}", whole["distance"]);
-        assert_eq!(seg.4, alone.num_rows().to_string());
+        assert_eq!(seg.4, latam_rows.to_string());
     }
 }
 
@@ -304,14 +292,6 @@ fn timed(path: &Path, n: usize, seed: u64, shift: f64) {
     );
 }
 
-/// The lines of a CSV output as maps of column to value (no field of these outputs is quoted).
-fn csv_maps(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut lines = text.lines();
-    let header: Vec<String> = lines.next().unwrap().split(',').map(str::to_string).collect();
-    lines.map(|l| header.iter().cloned().zip(l.split(',').map(str::to_string)).collect()).collect()
-}
-
 /// Each segment per window: the change in latam is found in exactly its three hours, nowhere
 /// else; against the whole baseline, a segment's window is judged as a windowed run over the
 /// segment's rows alone judges that window; and the segments' verdicts over the run are those
@@ -360,19 +340,8 @@ fn each_segment_in_each_window_is_judged() {
     let mut args = per_window.to_vec();
     args.extend(["--segment-reference", "whole"]);
     run(&args, Some(&base), &whole, &capture).code(1);
-    let batch = {
-        let f = std::fs::File::open(&capture).unwrap();
-        let r = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f).unwrap().build().unwrap();
-        let batches: Vec<_> = r.map(Result::unwrap).collect();
-        arrow_select::concat::concat_batches(&batches[0].schema(), &batches).unwrap()
-    };
-    let region = batch.column_by_name("region").unwrap().as_any().downcast_ref::<StringArray>().unwrap().clone();
-    let keep: arrow_array::BooleanArray = (0..batch.num_rows()).map(|i| Some(region.value(i) == "latam")).collect();
-    let alone = arrow_select::filter::filter_record_batch(&batch, &keep).unwrap();
-    let cols: Vec<(&str, arrow_array::ArrayRef)> =
-        ["t", "region", "x", "y"].iter().map(|c| (*c, alone.column_by_name(c).unwrap().clone())).collect();
     let latam = dir.path().join("latam.parquet");
-    write_parquet(&latam, cols, 8_192);
+    crate::common::rows_where(&capture, "region", "latam", &latam);
     let by_itself = dir.path().join("alone");
     run(&["monitor", "--window", "1h", "--time-column", "t"], Some(&base), &by_itself, &latam).code(1);
     let windows = csv_maps(&by_itself.join("windows.csv"));

@@ -124,3 +124,32 @@ pub fn promtool_check(text: &str) {
         );
     }
 }
+
+/// The lines of a CSV output as maps of column to value (for outputs whose fields are never
+/// quoted: numbers, instants, names without commas).
+pub fn csv_maps(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut lines = text.lines();
+    let header: Vec<String> = lines.next().unwrap_or_default().split(',').map(str::to_string).collect();
+    lines.map(|l| header.iter().cloned().zip(l.split(',').map(str::to_string)).collect()).collect()
+}
+
+/// Writes the rows of Parquet file `input` whose text column `column` holds `value` to
+/// `output` (the independent reference of a segment: its rows apart).
+pub fn rows_where(input: &Path, column: &str, value: &str, output: &Path) -> usize {
+    use arrow_array::Array;
+    let f = File::open(input).unwrap();
+    let r = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f).unwrap().build().unwrap();
+    let batches: Vec<RecordBatch> = r.map(Result::unwrap).collect();
+    let batch = arrow_select::concat::concat_batches(&batches[0].schema(), &batches).unwrap();
+    let text =
+        batch.column_by_name(column).unwrap().as_any().downcast_ref::<arrow_array::StringArray>().unwrap().clone();
+    let keep: arrow_array::BooleanArray =
+        (0..batch.num_rows()).map(|i| Some(!text.is_null(i) && text.value(i) == value)).collect();
+    let alone = arrow_select::filter::filter_record_batch(&batch, &keep).unwrap();
+    let props = WriterProperties::builder().set_max_row_group_row_count(Some(8_192)).build();
+    let mut w = ArrowWriter::try_new(File::create(output).unwrap(), alone.schema(), Some(props)).unwrap();
+    w.write(&alone).unwrap();
+    w.close().unwrap();
+    alone.num_rows()
+}

@@ -472,19 +472,7 @@ impl<'a> Run<'a> {
                 .filter(|k| matches!(k, crate::engine::Segment::Group(_) | crate::engine::Segment::GroupWindow(..)))
                 .count();
             if held > g.limit {
-                let (what, option) = if g.by_window {
-                    ("(segment, window) pairs", crate::Opt::MaxWindows)
-                } else {
-                    ("distinct values", crate::Opt::MaxSegments)
-                };
-                return Err(crate::error::invalid(
-                    option,
-                    format!(
-                        "segment columns {}: {held} {what} so far, more than the {} held",
-                        g.columns.join(", "),
-                        g.limit
-                    ),
-                ));
+                return Err(g.too_many(Some(held)));
             }
         }
         let SegmentKey::Window { column, window, limit } = &self.req.plan.segment else { return Ok(()) };

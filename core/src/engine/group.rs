@@ -32,6 +32,24 @@ pub struct GroupBy {
     pub limit: usize,
 }
 
+impl GroupBy {
+    /// The error of holding more segments (or, keyed per window, more (segment, window) pairs)
+    /// than the limit: `held` of them over the files read so far, or more in one batch.
+    pub fn too_many(&self, held: Option<usize>) -> Error {
+        let (what, option) = if self.by_window {
+            ("(segment, window) pairs", crate::Opt::MaxWindows)
+        } else {
+            ("distinct values", crate::Opt::MaxSegments)
+        };
+        let columns = self.columns.join(", ");
+        let message = match held {
+            Some(n) => format!("segment columns {columns}: {n} {what} so far, more than the {} held", self.limit),
+            None => format!("segment columns {columns}: more than {} {what}", self.limit),
+        };
+        crate::error::invalid(option, message)
+    }
+}
+
 /// The distinct values of one column in a batch: each row's code, and the value of each code
 /// (code 0 is null; codes of dictionary entries no row uses may be present).
 struct Codes {

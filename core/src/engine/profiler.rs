@@ -344,12 +344,10 @@ struct ByValue<'b> {
     /// Each column's name and position in the folded schema (`None`: not in these batches,
     /// every row's value is null).
     columns: Vec<(String, Option<usize>)>,
-    /// Most segments held.
-    limit: usize,
+    /// The plan's key (per window only when the plan has windows).
+    key: GroupBy,
     /// Segments held.
     held: usize,
-    /// Segments keyed per window too.
-    by_window: bool,
     stream: Stream<'b>,
 }
 
@@ -568,9 +566,9 @@ impl<'b> Profiler<'b> {
                 let columns =
                     g.columns.iter().map(|c| (c.clone(), schema.column_with_name(c).map(|(i, _)| i))).collect();
                 let detail = if plan.histogram_only { Detail::HistogramOnly } else { Detail::Light };
-                let by_window = g.by_window && windows.is_some();
+                let key = GroupBy { by_window: g.by_window && windows.is_some(), ..g.clone() };
                 let stream = Stream::new(plan, &folded, detail, backend)?;
-                Some(ByValue { columns, limit: g.limit, held: 0, by_window, stream })
+                Some(ByValue { columns, key, held: 0, stream })
             }
         };
         Ok(Profiler { input, schema, folded, derived: plan.derived.clone(), template, set, whole, windows, groups })
@@ -623,7 +621,7 @@ impl<'b> Profiler<'b> {
     fn fold(&mut self, batch: &RecordBatch) -> Result<()> {
         let all = 0..batch.num_rows();
         self.whole.push(&mut self.set, vec![Segment::Whole], batch, std::slice::from_ref(&all))?;
-        let per_window = self.groups.as_ref().is_some_and(|g| g.by_window);
+        let per_window = self.groups.as_ref().is_some_and(|g| g.key.by_window);
         let row_windows = self.fold_windows(batch, per_window)?;
         self.fold_groups(batch, row_windows.as_deref())
     }
@@ -697,17 +695,8 @@ impl<'b> Profiler<'b> {
         for (segment, _) in &groups.segments {
             if !self.set.segments.contains_key(segment) {
                 g.held += 1;
-                if g.held > g.limit {
-                    let names: Vec<&str> = g.columns.iter().map(|c| c.0.as_str()).collect();
-                    let (what, option) = if g.by_window {
-                        ("(segment, window) pairs", crate::Opt::MaxWindows)
-                    } else {
-                        ("distinct values", crate::Opt::MaxSegments)
-                    };
-                    return Err(crate::error::invalid(
-                        option,
-                        format!("segment columns {}: more than {} {what}", names.join(", "), g.limit),
-                    ));
+                if g.held > g.key.limit {
+                    return Err(g.key.too_many(None));
                 }
             }
         }
