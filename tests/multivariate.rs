@@ -266,3 +266,64 @@ fn a_calibrated_baseline_keeps_its_model() {
         std::fs::read(calibrated.join("multivariate.json")).unwrap()
     );
 }
+
+/// Each segment is judged by its own mean reconstruction error: the segment whose features
+/// decoupled drifts, the other does not.
+#[test]
+fn each_segment_has_its_own_reconstruction_error() {
+    let dir = TempDir::new().unwrap();
+    let write = |path: &Path, seed: u64, rho_b: f64| {
+        let mut state = seed;
+        let mut normal = move || {
+            let mut u = || (driftscope::codec::splitmix64(&mut state) >> 11) as f64 / (1u64 << 53) as f64;
+            (-2.0 * u().max(1e-300).ln()).sqrt() * (std::f64::consts::TAU * u()).cos()
+        };
+        let (mut g, mut x, mut y) = (Vec::new(), Vec::new(), Vec::new());
+        for i in 0..20_000 {
+            let b = i % 2 == 1;
+            let rho = if b { rho_b } else { 0.9 };
+            let (a, c) = (normal(), normal());
+            g.push(if b { "b" } else { "a" });
+            x.push(a);
+            y.push(rho * a + (1.0 - rho * rho).sqrt() * c);
+        }
+        write_parquet(
+            path,
+            vec![
+                ("g", arr(arrow_array::StringArray::from(g))),
+                ("x", arr(Float64Array::from(x))),
+                ("y", arr(Float64Array::from(y))),
+            ],
+            4_096,
+        );
+    };
+    let (train, capture) = (dir.path().join("train.parquet"), dir.path().join("capture.parquet"));
+    write(&train, 21, 0.9);
+    write(&capture, 22, -0.9);
+    let base = dir.path().join("base");
+    baseline(&base, &train, &["--multivariate", "--segment-by", "g"]).success();
+    let m = json(&base.join("multivariate.json"));
+    assert_eq!(m["pca"]["standardize"]["columns"], serde_json::json!(["x", "y"]), "the segment column is left out");
+    let out = dir.path().join("mon");
+    driftscope()
+        .args(["monitor", "-q", "--segment-by", "g", "-b"])
+        .arg(&base)
+        .arg("-o")
+        .arg(&out)
+        .arg(&capture)
+        .assert()
+        .code(1);
+    let ranked = json(&out.join("drift.json"))["segments"]["ranked"].clone();
+    let drift = |seg: &str| {
+        ranked.as_array().unwrap().iter().find(|r| r["segment"] == seg).unwrap()["multivariate_drift"].clone()
+    };
+    assert_eq!((drift("g=a"), drift("g=b")), (serde_json::json!(false), serde_json::json!(true)));
+    let v = json(&out.join("segments/g=b/constraint_violations.json"));
+    assert!(v["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|v| v["constraint_check_type"] == "multivariate_drift_check"));
+    let v = json(&out.join("segments/g=a/constraint_violations.json"));
+    assert_eq!(v["violations"], serde_json::json!([]));
+}

@@ -114,10 +114,13 @@ impl Profile {
         self.whole_ref().map_or(0, |p| p.rows)
     }
 
-    /// Column names, in first-seen order.
+    /// Column names, in first-seen order (the rows' reconstruction errors a multivariate
+    /// baseline's Plan adds are no column of the data).
     #[getter]
     fn columns(&self) -> Vec<String> {
-        self.whole_ref().map(|p| p.columns.iter().map(|c| c.name.clone()).collect()).unwrap_or_default()
+        let data =
+            |c: &&driftscope_core::profile::ColumnProfile| c.name != driftscope_core::profile::pca::RECONSTRUCTION;
+        self.whole_ref().map(|p| p.columns.iter().filter(data).map(|c| c.name.clone()).collect()).unwrap_or_default()
     }
 
     /// Adds another profile's rows. Merging is exact for counts, moments and histograms; the

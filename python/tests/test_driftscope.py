@@ -188,6 +188,7 @@ def test_multivariate_drift_from_python_is_the_clis(tmp_path):
     for rho, drifted in [(0.9, False), (-0.9, True)]:
         p = driftscope.Profiler(driftscope.Plan(baseline=tmp_path / "py"))
         p.update(rows(rho))
+        assert p.profile().columns == ["x", "y", "z"]
         report = json.loads(driftscope.compare(tmp_path / "py", p).to_json())
         assert report["multivariate"]["drift"] is drifted
         assert report["summary"]["features_drifted"] == 0

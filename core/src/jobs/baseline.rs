@@ -117,6 +117,16 @@ fn baseline_analysis(
     Ok(crate::judge::attribution::Analysis::of(&a.label, globals.whole))
 }
 
+/// The progress label of a baseline's first pass: of two passes, or three with a multivariate
+/// model.
+fn first_label(opts: &JobOptions) -> &'static str {
+    if opts.multivariate.is_some() {
+        "baseline 1/3"
+    } else {
+        "baseline 1/2"
+    }
+}
+
 /// A baseline's second pass over the `good` files: exact counts over the bin edges of the first
 /// pass's quantiles, into the profile and its segments, with the plan's `derived` work (the
 /// multivariate features' covariance). Returns the pass's whole profile, when there was one.
@@ -132,7 +142,8 @@ fn second_pass(
         return Ok(None);
     }
     let plan = ProfilePlan { groups: segments::group_by(opts), derived, ..histogram_plan(edges) };
-    let out2 = profile_pass(opts, guard, good, &plan, (backend, None), ("baseline-2", "baseline 2/2"))?;
+    let label = if opts.multivariate.is_some() { "baseline 2/3" } else { "baseline 2/2" };
+    let out2 = profile_pass(opts, guard, good, &plan, (backend, None), ("baseline-2", label))?;
     let (second, failed2, mut by_value2) = (out2.profile, out2.skipped, out2.segments);
     if let Some(f) = failed2.first() {
         return Err(Error::input(&f.path, format!("failed on the second pass: {}", f.error)));
@@ -205,7 +216,7 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
     ]);
     let tap = taps.as_ref().map(|t| t as &dyn crate::engine::Tap);
     let first =
-        profile_pass(opts, &mut guard, &s.files, &plan, (backend.as_ref(), tap), ("baseline-1", "baseline 1/2"))?;
+        profile_pass(opts, &mut guard, &s.files, &plan, (backend.as_ref(), tap), ("baseline-1", first_label(opts)))?;
     let resumed = first.resumed;
     let (mut profile, mut skipped, mut by_value) = (first.profile, first.skipped, first.segments);
     strict_check(opts, &skipped)?;

@@ -209,8 +209,8 @@ pub(super) fn judge_windows(
     Ok(verdicts)
 }
 
-/// The run's multivariate verdict, taken before the reconstruction-error column is taken out of
-/// the run's profile and its segments' (it is no feature of the data).
+/// The run's multivariate verdict, and each segment's, taken before the reconstruction-error
+/// column is taken out of the run's profile and its segments' (it is no feature of the data).
 pub(super) fn judge_run(
     m: Option<&MultivariateBaseline>,
     current: &mut DatasetProfile,
@@ -219,6 +219,12 @@ pub(super) fn judge_run(
     let verdict = m.map(|m| m.judge(current));
     crate::judge::multivariate::take_out(current);
     for s in segments.into_iter().flat_map(|s| s.segments.iter_mut()) {
+        // Each segment's own mean error, judged against the baseline's range.
+        s.multivariate = m.map(|m| {
+            let v = m.judge(&s.profile);
+            let violation = m.violation(&v);
+            (v, violation)
+        });
         crate::judge::multivariate::take_out(&mut s.profile);
     }
     verdict

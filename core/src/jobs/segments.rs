@@ -67,6 +67,7 @@ pub(super) fn take(opts: &SegmentOptions, set: &mut ProfileSet, keep: Keep<'_>) 
                 _ => None,
             },
             profile,
+            multivariate: None,
         })
         .collect();
     let mut windows = Vec::new();

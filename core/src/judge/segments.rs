@@ -18,6 +18,7 @@ use crate::error::{one_line, Error, Result};
 use crate::judge::baseline::{Baseline, Reference};
 use crate::judge::columns::VerdictColumns;
 use crate::judge::drift::{self, FeatureDrift, Verdict};
+use crate::judge::multivariate::MultivariateVerdict;
 use crate::judge::sagemaker::{CheckType, Violation};
 use crate::profile::DatasetProfile;
 
@@ -91,6 +92,10 @@ pub struct SegmentProfile {
     pub values: Option<Vec<Option<String>>>,
     /// Its rows' light profile (counts, moments, histograms, categories).
     pub profile: DatasetProfile,
+    /// Its multivariate verdict and violation, when the run judges by a baseline's model (a
+    /// run's only, never written).
+    #[serde(skip)]
+    pub multivariate: Option<(MultivariateVerdict, Option<Violation>)>,
 }
 
 /// A run's segments: the columns, and each segment's profile, `other` last.
@@ -155,8 +160,10 @@ pub struct SegmentResult {
     pub reference: &'static str,
     /// Drift per feature, in the baseline's order (the segment columns left out).
     pub features: Vec<FeatureDrift>,
-    /// SageMaker's violations for the segment.
+    /// SageMaker's violations for the segment (its multivariate drift included).
     pub violations: Vec<Violation>,
+    /// Its multivariate verdict, when the run judges by a baseline's model.
+    pub multivariate: Option<MultivariateVerdict>,
 }
 
 impl SegmentResult {
@@ -222,12 +229,14 @@ pub fn evaluate(
                 CheckType::ExtraColumnCheck => false,
                 _ => !current.by.contains(&v.feature_name),
             });
+            violations.extend(s.multivariate.as_ref().and_then(|m| m.1.clone()));
             SegmentResult {
                 segment: s.segment.clone(),
                 rows: s.profile.rows,
                 reference: if same.is_some() { "segment" } else { "whole" },
                 features,
                 violations,
+                multivariate: s.multivariate.as_ref().map(|m| m.0.clone()),
             }
         })
         .collect())
@@ -350,6 +359,12 @@ pub struct RankedSegment {
     pub worst_feature: Option<String>,
     /// Its distance over its threshold (above 1: drift).
     pub worst_ratio: Option<f64>,
+    /// Its mean PCA reconstruction error, when the run judges by a multivariate model.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub multivariate_error: Option<f64>,
+    /// Whether that error left the baseline's range.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub multivariate_drift: Option<bool>,
 }
 
 /// The segments, farthest drifted first: by drifted features, then by the worst ratio of
@@ -389,6 +404,8 @@ pub fn summary(opts: &SegmentOptions, set: &SegmentSet, results: &[SegmentResult
                 violations: r.violations.len(),
                 worst_feature: r.worst().map(|w| w.0.to_string()),
                 worst_ratio: r.worst().map(|w| w.1),
+                multivariate_error: r.multivariate.as_ref().and_then(|m| m.value),
+                multivariate_drift: r.multivariate.as_ref().map(|m| m.drift),
             })
             .collect(),
         windows: None,
@@ -450,6 +467,7 @@ pub fn evaluate_windows(
                 segment: set.segments[i].segment.clone(),
                 values: set.segments[i].values.clone(),
                 profile,
+                multivariate: None,
             })
             .collect(),
         windows: Vec::new(),
