@@ -84,7 +84,25 @@ fn a_change_in_one_segment_is_found_where_the_whole_run_dilutes_it() {
     let out = dir.path().join("mon");
     let log = dir.path().join("alerts.jsonl");
     let sink = format!("exec:cat >> '{}'; echo >> '{}'", log.display(), log.display());
-    run(&["monitor", "--segment-by", "region", "--alert", &sink], Some(&base), &out, &capture).code(1);
+    let (prom, emf) = (dir.path().join("m.prom"), dir.path().join("m.emf"));
+    let (prom_arg, emf_arg) = (prom.display().to_string(), emf.display().to_string());
+    let args = ["monitor", "--segment-by", "region", "--alert", &sink, "--prometheus", &prom_arg, "--emf", &emf_arg];
+    run(&args, Some(&base), &out, &capture).code(1);
+    // Each segment's verdict in the metrics: latam's drifted feature, no other's.
+    let text = std::fs::read_to_string(&prom).unwrap();
+    let gauge = |seg: &str| {
+        let key = format!("driftscope_segment_drifted_features{{endpoint=\"driftscope\",monitoring_schedule=\"driftscope\",segment=\"{seg}\"}} ");
+        text.lines()
+            .find_map(|l| l.strip_prefix(key.as_str()))
+            .unwrap_or_else(|| panic!("no {key} in {text}"))
+            .to_string()
+    };
+    assert_eq!((gauge("region=latam"), gauge("region=eu")), ("1".to_string(), "0".to_string()));
+    crate::common::promtool_check(&text);
+    let records: Vec<serde_json::Value> =
+        std::fs::read_to_string(&emf).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let latam = records.iter().find(|r| r["Segment"] == "region=latam").expect("a record of latam");
+    assert_eq!(latam["segment_drifted_features"], 1.0);
     // The segment's drift is alerted, naming the segment; no other segment is.
     let events: Vec<serde_json::Value> = std::fs::read_to_string(&log)
         .unwrap()

@@ -254,7 +254,8 @@ fn write_metrics(
     points: &[crate::output::metrics::Point],
 ) -> Result<Vec<PathBuf>> {
     let Some(m) = &opts.metrics else { return Ok(Vec::new()) };
-    crate::output::metrics::write(m, points, report.windows.as_ref().map(|w| w.windows), report.alerts.as_ref(), false)
+    let (windows, segments) = (report.windows.as_ref().map(|w| w.windows), report.segment_results.as_slice());
+    crate::output::metrics::write(m, points, (windows, segments), report.alerts.as_ref(), false)
 }
 
 /// The alerts of a monitoring run: its windows in time order through a fresh debounce, with

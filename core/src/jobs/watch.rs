@@ -331,7 +331,8 @@ impl<'b> Watcher<'b> {
                 })
                 .collect();
             let alerts = self.opts.alerts.as_ref().map(|_| &self.state.alerts);
-            crate::output::metrics::write(m, &points, Some(self.state.closed.len() + results.len()), alerts, true)?;
+            let windows = Some(self.state.closed.len() + results.len());
+            crate::output::metrics::write(m, &points, (windows, &[]), alerts, true)?;
         }
         self.state.closed.extend(due);
         self.save()?;

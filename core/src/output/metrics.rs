@@ -14,6 +14,7 @@ use serde_json::{json, Map, Value};
 use crate::error::{Error, Result};
 use crate::judge::drift::{FeatureDrift, Verdict};
 use crate::judge::sagemaker::Violation;
+use crate::judge::segments::SegmentResult;
 use crate::output::write_atomic;
 use crate::profile::DatasetProfile;
 
@@ -45,13 +46,14 @@ pub struct MetricsOptions {
 pub fn write(
     m: &MetricsOptions,
     points: &[Point],
-    windows: Option<usize>,
+    (windows, segments): (Option<usize>, &[SegmentResult]),
     alerts: Option<&crate::output::alert::Delivery>,
     append: bool,
 ) -> Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     if let Some(p) = &m.emf {
-        let text = emf(points, &m.labels);
+        let mut text = emf(points, &m.labels);
+        text.push_str(&segments_emf(points.last().map_or(0, |p| p.at_ms), &m.labels, segments));
         if append {
             use std::io::Write;
             std::fs::OpenOptions::new()
@@ -66,7 +68,9 @@ pub fn write(
         written.push(p.clone());
     }
     if let (Some(p), Some(last)) = (&m.prometheus, points.last()) {
-        write_atomic(p, prometheus(last, &m.labels, windows, alerts).as_bytes())?;
+        let mut text = prometheus(last, &m.labels, windows, alerts);
+        text.push_str(&segments_prometheus(&m.labels, segments));
+        write_atomic(p, text.as_bytes())?;
         written.push(p.clone());
     }
     Ok(written)
@@ -331,6 +335,49 @@ pub fn prometheus(
         ] {
             out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} counter\n{name}{{{base}}} {v}\n"));
         }
+    }
+    out
+}
+
+/// Each segment's verdict over the run as Prometheus gauges, labelled `segment`.
+fn segments_prometheus(labels: &Labels, segments: &[SegmentResult]) -> String {
+    if segments.is_empty() {
+        return String::new();
+    }
+    let base = format!("endpoint=\"{}\",monitoring_schedule=\"{}\"", label(&labels.endpoint), label(&labels.schedule));
+    let mut out = String::new();
+    let families: [(&str, &str, &dyn Fn(&SegmentResult) -> f64); 3] = [
+        ("driftscope_segment_drifted_features", "Features that drifted in the segment over the run.", &|r| {
+            r.drifted() as f64
+        }),
+        ("driftscope_segment_violations", "Violations of the segment over the run, drift included.", &|r| {
+            r.violations.len() as f64
+        }),
+        ("driftscope_segment_rows", "Rows of the segment.", &|r| r.rows as f64),
+    ];
+    for (name, help, get) in families {
+        out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n"));
+        for r in segments {
+            out.push_str(&format!("{name}{{{base},segment=\"{}\"}} {}\n", label(&r.segment), number(get(r))));
+        }
+    }
+    out
+}
+
+/// Each segment's verdict over the run as an EMF record, stamped `at_ms`, with a `Segment`
+/// dimension beside the run's (without `Feature`).
+fn segments_emf(at_ms: i64, labels: &Labels, segments: &[SegmentResult]) -> String {
+    let mut dims: Vec<String> = labels.dimensions.iter().filter(|d| *d != "Feature").cloned().collect();
+    dims.push("Segment".into());
+    let by_segment = Labels { dimensions: dims, ..labels.clone() };
+    let mut out = String::new();
+    for r in segments {
+        let metrics = [
+            ("segment_drifted_features".to_string(), r.drifted() as f64),
+            ("segment_violations".to_string(), r.violations.len() as f64),
+        ];
+        out.push_str(&emf_record(at_ms, &by_segment, Some(&r.segment), &metrics).to_string());
+        out.push('\n');
     }
     out
 }
