@@ -339,6 +339,9 @@ pub fn prometheus(
     out
 }
 
+/// A Prometheus metric family of segments: its name, its help text and the segment's value.
+type SegmentFamily<'a> = (&'a str, &'a str, &'a dyn Fn(&SegmentResult) -> f64);
+
 /// Each segment's verdict over the run as Prometheus gauges, labelled `segment`.
 fn segments_prometheus(labels: &Labels, segments: &[SegmentResult]) -> String {
     if segments.is_empty() {
@@ -346,7 +349,7 @@ fn segments_prometheus(labels: &Labels, segments: &[SegmentResult]) -> String {
     }
     let base = format!("endpoint=\"{}\",monitoring_schedule=\"{}\"", label(&labels.endpoint), label(&labels.schedule));
     let mut out = String::new();
-    let families: [(&str, &str, &dyn Fn(&SegmentResult) -> f64); 3] = [
+    let families: [SegmentFamily; 3] = [
         ("driftscope_segment_drifted_features", "Features that drifted in the segment over the run.", &|r| {
             r.drifted() as f64
         }),
