@@ -135,25 +135,8 @@ pub fn group_values(
     let len = batch.num_rows();
     let mut keys: Vec<Vec<Option<String>>> = vec![Vec::new()];
     let mut rows: Vec<u32> = vec![0; len];
-    // Each row's window, as one more value of its key (its start in text: only to tell
-    // windows apart, read back below).
-    let window_codes = windows.map(|w| {
-        let mut starts: Vec<Option<i64>> = w.to_vec();
-        starts.sort_unstable();
-        starts.dedup();
-        let rows: Vec<u32> = w.iter().map(|s| starts.binary_search(s).map_or(0, |i| i as u32)).collect();
-        (rows, starts)
-    });
-    let extra = window_codes.as_ref().map(|(rows, starts)| Codes {
-        rows: rows.clone(),
-        values: starts.iter().map(|s| s.map(|s| s.to_string())).collect(),
-    });
-    let named =
-        columns.iter().map(|(name, at)| Ok((name.as_str(), Some(Codes::of(name, at.map(|i| batch.column(i)), len)?))));
-    let all: Vec<(&str, Option<Codes>)> =
-        named.chain(extra.map(|c| Ok(("(window)", Some(c))))).collect::<Result<_>>()?;
-    for (_, c) in all {
-        let c = c.expect("every column has codes");
+    for (name, at) in columns {
+        let c = Codes::of(name, at.map(|i| batch.column(i)), len)?;
         // Each (key so far, value) pair becomes a key of its own.
         let mut pairs: HashMap<(u32, u32), u32> = HashMap::new();
         let mut next: Vec<Vec<Option<String>>> = Vec::new();
@@ -167,25 +150,35 @@ pub fn group_values(
         }
         keys = next;
     }
+    // Keyed per window too: each (values, window) pair becomes a key of its own.
+    let mut key_windows: Vec<Option<i64>> = Vec::new();
+    if let Some(w) = windows {
+        let mut pairs: HashMap<(u32, Option<i64>), u32> = HashMap::new();
+        let mut next: Vec<Vec<Option<String>>> = Vec::new();
+        for (r, &start) in rows.iter_mut().zip(w) {
+            *r = *pairs.entry((*r, start)).or_insert_with(|| {
+                next.push(keys[*r as usize].clone());
+                key_windows.push(start);
+                (next.len() - 1) as u32
+            });
+        }
+        keys = next;
+    }
     let mut count = vec![0usize; keys.len()];
     for &r in &rows {
         count[r as usize] += 1;
     }
+    let window_of = |k: usize| key_windows.get(k).copied().flatten();
     let mut used: Vec<usize> = (0..keys.len()).filter(|&k| count[k] > 0).collect();
-    used.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
+    used.sort_by(|&a, &b| keys[a].cmp(&keys[b]).then(window_of(a).cmp(&window_of(b))));
     let mut start = vec![0usize; keys.len()];
     let mut segments = Vec::with_capacity(used.len());
     let mut at = 0;
     for &k in &used {
         start[k] = at;
-        let mut values = std::mem::take(&mut keys[k]);
-        let segment = match &window_codes {
-            None => Segment::Group(values),
-            Some(_) => {
-                let window = values.pop().flatten().and_then(|s| s.parse::<i64>().ok());
-                Segment::GroupWindow(values, window)
-            }
-        };
+        let values = std::mem::take(&mut keys[k]);
+        let segment =
+            if windows.is_some() { Segment::GroupWindow(values, window_of(k)) } else { Segment::Group(values) };
         segments.push((segment, at..at + count[k]));
         at += count[k];
     }
@@ -330,6 +323,21 @@ mod tests {
             ]
         );
         assert_eq!(g.order.unwrap().values().to_vec(), vec![2, 0, 5, 3, 1, 4]);
+        // Keyed per window too: (values, window) pairs, untimed rows first within a segment.
+        let w = [Some(7), Some(7), None, Some(3), None, Some(3)];
+        let g = group_values(&batch, &cols[..1], Some(&w)).unwrap();
+        let r = |v: Option<&str>, t: Option<i64>| Segment::GroupWindow(vec![v.map(str::to_string)], t);
+        assert_eq!(
+            g.segments,
+            vec![
+                (r(None, None), 0..1),
+                (r(Some("eu"), Some(3)), 1..3),
+                (r(Some("eu"), Some(7)), 3..4),
+                (r(Some("us"), None), 4..5),
+                (r(Some("us"), Some(7)), 5..6)
+            ]
+        );
+        assert_eq!(g.order.unwrap().values().to_vec(), vec![2, 3, 5, 0, 4, 1]);
         // A batch without the column: all its rows hold a null.
         let g = group_values(&batch, &[("gone".to_string(), None)], None).unwrap();
         assert_eq!(g.segments, vec![(Segment::Group(vec![None]), 0..6)]);

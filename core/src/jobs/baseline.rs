@@ -117,14 +117,10 @@ fn baseline_analysis(
     Ok(crate::judge::attribution::Analysis::of(&a.label, globals.whole))
 }
 
-/// The progress label of a baseline's first pass: of two passes, or three with a multivariate
+/// The progress label of a baseline's pass `n`: of two passes, or three with a multivariate
 /// model.
-fn first_label(opts: &JobOptions) -> &'static str {
-    if opts.multivariate.is_some() {
-        "baseline 1/3"
-    } else {
-        "baseline 1/2"
-    }
+pub(super) fn pass_label(opts: &JobOptions, n: u8) -> String {
+    format!("baseline {n}/{}", if opts.multivariate.is_some() { 3 } else { 2 })
 }
 
 /// A baseline's second pass over the `good` files: exact counts over the bin edges of the first
@@ -142,8 +138,7 @@ fn second_pass(
         return Ok(None);
     }
     let plan = ProfilePlan { groups: segments::group_by(opts), derived, ..histogram_plan(edges) };
-    let label = if opts.multivariate.is_some() { "baseline 2/3" } else { "baseline 2/2" };
-    let out2 = profile_pass(opts, guard, good, &plan, (backend, None), ("baseline-2", label))?;
+    let out2 = profile_pass(opts, guard, good, &plan, (backend, None), ("baseline-2", &pass_label(opts, 2)))?;
     let (second, failed2, mut by_value2) = (out2.profile, out2.skipped, out2.segments);
     if let Some(f) = failed2.first() {
         return Err(Error::input(&f.path, format!("failed on the second pass: {}", f.error)));
@@ -216,7 +211,7 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
     ]);
     let tap = taps.as_ref().map(|t| t as &dyn crate::engine::Tap);
     let first =
-        profile_pass(opts, &mut guard, &s.files, &plan, (backend.as_ref(), tap), ("baseline-1", first_label(opts)))?;
+        profile_pass(opts, &mut guard, &s.files, &plan, (backend.as_ref(), tap), ("baseline-1", &pass_label(opts, 1)))?;
     let resumed = first.resumed;
     let (mut profile, mut skipped, mut by_value) = (first.profile, first.skipped, first.segments);
     strict_check(opts, &skipped)?;

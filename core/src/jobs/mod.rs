@@ -165,6 +165,11 @@ pub struct TimeOptions {
     pub changes: crate::time::changepoint::Search,
 }
 
+/// True when a file of the scan holds column `name` (struct fields flattened, `parent.child`).
+fn holds_column(s: &Scan, name: &str) -> bool {
+    s.files.iter().any(|f| crate::engine::flat_schema(f.schema()).column_with_name(name).is_some())
+}
+
 /// The line that lists the files left out as plainly not data, the first five by name.
 fn ignored_line(ignored: &[PathBuf]) -> Option<String> {
     if ignored.is_empty() {

@@ -7,7 +7,7 @@ use super::{profile_pass, JobOptions};
 use crate::engine::window::Window;
 use crate::engine::{Derived, ProfilePlan, SegmentKey, INPUT_ORDER};
 use crate::error::{invalid, Opt, Result};
-use crate::judge::multivariate::{reading, Chunk, MultivariateBaseline};
+use crate::judge::multivariate::{mean_error, reading, Chunk, MultivariateBaseline};
 use crate::output::folder::OutputGuard;
 use crate::profile::pca::{is_categorical, Pca, Standardize, DEFAULT_VARIANCE};
 use crate::profile::{ColumnProfile, DatasetProfile, Role};
@@ -24,9 +24,15 @@ use crate::source::scan::ScannedFile;
 pub(super) fn standardize(opts: &JobOptions, profile: &DatasetProfile) -> Result<Option<Standardize>> {
     let Some(m) = &opts.multivariate else { return Ok(None) };
     let segment_columns: &[String] = opts.segments.as_ref().map_or(&[], |s| &s.columns);
+    features(profile, m.columns.as_deref(), segment_columns).map(Some)
+}
+
+/// The standardization of `columns` of `profile`, else of every numeric and categorical
+/// feature but those `excluded` (see [`standardize`]).
+fn features(profile: &DatasetProfile, columns: Option<&[String]>, excluded: &[String]) -> Result<Standardize> {
     let numeric = |c: &ColumnProfile| !is_categorical(&c.arrow_type) && c.inferred_type().is_numeric();
     let categorical = |c: &ColumnProfile| is_categorical(&c.arrow_type);
-    let columns: Vec<String> = match &m.columns {
+    let columns: Vec<String> = match columns {
         Some(cols) => {
             for c in cols {
                 match profile.column(c) {
@@ -40,12 +46,12 @@ pub(super) fn standardize(opts: &JobOptions, profile: &DatasetProfile) -> Result
                     Some(_) => {}
                 }
             }
-            cols.clone()
+            cols.to_vec()
         }
         None => profile
             .columns
             .iter()
-            .filter(|c| c.role == Role::Feature && !segment_columns.contains(&c.name))
+            .filter(|c| c.role == Role::Feature && !excluded.contains(&c.name))
             .filter(|c| {
                 (numeric(c) && c.moments.n > 0)
                     || (categorical(c) && c.categories.is_exact() && !c.categories.exact.is_empty())
@@ -59,7 +65,7 @@ pub(super) fn standardize(opts: &JobOptions, profile: &DatasetProfile) -> Result
             format!("{} feature(s) ({}): a reconstruction needs at least 2", columns.len(), columns.join(", ")),
         ));
     }
-    Standardize::of(profile, &columns).map(Some).map_err(|why| invalid(Opt::Multivariate, why))
+    Standardize::of(profile, &columns).map_err(|why| invalid(Opt::Multivariate, why))
 }
 
 /// The plan's work for the baseline's second pass: the covariance of the standardized rows.
@@ -91,7 +97,8 @@ pub(super) fn fit(
         derived: Some(Derived::Reconstruction(Arc::new(pca.clone()))),
         ..Default::default()
     };
-    let out = profile_pass(opts, guard, good, &plan, (backend, None), ("baseline-3", "baseline 3/3"))?;
+    let out =
+        profile_pass(opts, guard, good, &plan, (backend, None), ("baseline-3", &super::baseline::pass_label(opts, 3)))?;
     if let Some(f) = out.skipped.first() {
         return Err(crate::Error::input(&f.path, format!("failed on the third pass: {}", f.error)));
     }
@@ -143,9 +150,8 @@ pub(super) fn for_monitor(
     s: &crate::source::scan::Scan,
 ) -> Result<(Option<MultivariateBaseline>, Option<String>)> {
     let Some(m) = baseline_dir.map(MultivariateBaseline::load).transpose()?.flatten() else { return Ok((None, None)) };
-    let held =
-        |c: &String| s.files.iter().any(|f| crate::engine::flat_schema(f.schema()).column_with_name(c).is_some());
-    let missing: Vec<&str> = m.pca.standardize.columns.iter().filter(|c| !held(c)).map(String::as_str).collect();
+    let missing: Vec<&str> =
+        m.pca.standardize.columns.iter().filter(|c| !super::holds_column(s, c)).map(String::as_str).collect();
     if !missing.is_empty() && !s.files.is_empty() {
         return Ok((None, Some(format!("multivariate drift not judged: the inputs lack {}", missing.join(", ")))));
     }
@@ -261,9 +267,7 @@ pub fn fit_in_memory(
     columns: Option<Vec<String>>,
     chunk_rows: Option<u64>,
 ) -> Result<MultivariateBaseline> {
-    let mut opts = JobOptions::new(Vec::new(), std::path::PathBuf::new());
-    opts.multivariate = Some(super::MultivariateOptions { columns, chunk_rows });
-    let s = standardize(&opts, profile)?.expect("asked for");
+    let s = features(profile, columns.as_deref(), &[])?;
     let mut cov = crate::profile::pca::Covariance::default();
     let flat: Vec<arrow_array::RecordBatch> = batches
         .iter()
@@ -286,12 +290,11 @@ pub fn fit_in_memory(
     let chunks: Vec<Chunk> = errors
         .chunks(chunk as usize)
         .enumerate()
-        .map(|(i, part)| {
+        .filter_map(|(i, part)| {
             let mut m = crate::profile::moments::Moments::default();
             m.update_slice(part);
-            let n = m.n;
-            let se = (n > 1).then(|| (m.m2 / (n - 1) as f64).sqrt() / (n as f64).sqrt());
-            Chunk { start: i as u64 * chunk, end: i as u64 * chunk + n, value: m.mean, sampling_error: se }
+            let (value, sampling_error, n) = mean_error(&m)?;
+            Some(Chunk { start: i as u64 * chunk, end: i as u64 * chunk + n, value, sampling_error })
         })
         .collect();
     finish(pca, chunk, chunks, constant)

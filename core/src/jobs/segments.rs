@@ -35,8 +35,7 @@ pub(super) fn check_columns(opts: &SegmentOptions, s: &Scan) -> Result<()> {
         if opts.columns[..i].contains(c) {
             return Err(invalid(Opt::SegmentBy, format!("'{c}' is named twice")));
         }
-        let held = s.files.iter().any(|f| crate::engine::flat_schema(f.schema()).column_with_name(c).is_some());
-        if !held && !s.files.is_empty() {
+        if !super::holds_column(s, c) && !s.files.is_empty() {
             let names: Vec<&str> = s.columns.iter().map(|c| c.name.as_str()).take(12).collect();
             return Err(invalid(
                 Opt::SegmentBy,

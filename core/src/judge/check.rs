@@ -42,6 +42,25 @@ fn negatives(col: &crate::profile::ColumnProfile) -> u64 {
     col.histogram.as_ref().map_or(0, |h| h.iter().take(h.edges.partition_point(|&e| e <= 0.0)).sum())
 }
 
+/// The violations of a part of the run (a window, a segment): [`check`] of its profile, less
+/// what the whole run says once. A column outside the judged `names` (a projection, the time
+/// column) is not a missing one; every part holds every column of the run, so its extra
+/// columns are the run's; and the `excluded` columns (a segment's own keys) are not judged.
+pub fn check_part(
+    baseline: &Baseline,
+    part: &DatasetProfile,
+    drift: &[FeatureDrift],
+    (names, excluded): (&[String], &[String]),
+) -> Vec<Violation> {
+    let mut violations = check(baseline, part, drift);
+    violations.retain(|v| match v.constraint_check_type {
+        CheckType::MissingColumnCheck => names.contains(&v.feature_name),
+        CheckType::ExtraColumnCheck => false,
+        _ => !excluded.contains(&v.feature_name),
+    });
+    violations
+}
+
 /// Evaluates every constraint. Features appear in the baseline's order, then extra columns.
 pub fn check(baseline: &Baseline, current: &DatasetProfile, drift: &[FeatureDrift]) -> Vec<Violation> {
     let mut out = Vec::new();

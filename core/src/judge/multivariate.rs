@@ -55,8 +55,12 @@ pub struct MultivariateBaseline {
 
 /// The mean error of a profile (a run's, a window's, a chunk's), its standard error and rows.
 pub fn reading(p: &DatasetProfile) -> Option<(f64, Option<f64>, u64)> {
-    let c = p.column(RECONSTRUCTION)?;
-    let m = &c.moments;
+    mean_error(&p.column(RECONSTRUCTION)?.moments)
+}
+
+/// The mean of errors summed in `m`, its standard error (the sample standard deviation over
+/// √n, for at least two errors) and their number.
+pub fn mean_error(m: &crate::profile::moments::Moments) -> Option<(f64, Option<f64>, u64)> {
     let mean = m.mean()?;
     let se = (m.n > 1).then(|| (m.m2 / (m.n - 1) as f64).sqrt() / (m.n as f64).sqrt());
     Some((mean, se, m.n))

@@ -19,7 +19,7 @@ use crate::judge::baseline::{Baseline, Reference};
 use crate::judge::columns::VerdictColumns;
 use crate::judge::drift::{self, FeatureDrift, Verdict};
 use crate::judge::multivariate::MultivariateVerdict;
-use crate::judge::sagemaker::{CheckType, Violation};
+use crate::judge::sagemaker::Violation;
 use crate::profile::DatasetProfile;
 
 /// The file of a baseline's segments.
@@ -214,21 +214,20 @@ pub fn evaluate(
                 .iter()
                 .zip(&whole_refs)
                 .map(|(n, whole)| {
+                    // The whole baseline's reference is shared, never copied per segment.
+                    let own;
                     let r = match same {
-                        None => whole.clone(),
-                        Some(b) => segment_reference(base, n, whole, &b.profile),
+                        None => whole,
+                        Some(b) => {
+                            own = segment_reference(base, n, whole, &b.profile);
+                            &own
+                        }
                     };
-                    drift::feature_against(base, n, &r, s.profile.column(n))
+                    drift::feature_against(base, n, r, s.profile.column(n))
                 })
                 .collect();
-            let mut violations = crate::judge::check::check(base, &s.profile, &features);
-            // Every segment holds every column of the run: its extra columns are the run's, said
-            // once by the whole run; the segment columns are not judged within a segment.
-            violations.retain(|v| match v.constraint_check_type {
-                CheckType::MissingColumnCheck => names.contains(&v.feature_name),
-                CheckType::ExtraColumnCheck => false,
-                _ => !current.by.contains(&v.feature_name),
-            });
+            // The segment columns hold one value within a segment: not judged.
+            let mut violations = crate::judge::check::check_part(base, &s.profile, &features, (&names, &current.by));
             violations.extend(s.multivariate.as_ref().and_then(|m| m.1.clone()));
             SegmentResult {
                 segment: s.segment.clone(),
@@ -471,7 +470,10 @@ pub fn evaluate_windows(
             })
             .collect(),
         windows: Vec::new(),
-        ..set.clone()
+        by: set.by.clone(),
+        max_segments: set.max_segments,
+        folded_values: set.folded_values,
+        folded_rows: set.folded_rows,
     };
     let results = evaluate(base, base_segments, names, &per_window, reference)?;
     let verdicts =

@@ -16,7 +16,7 @@ use crate::error::{one_line, Error, Result};
 use crate::judge::baseline::{Baseline, Reference};
 use crate::judge::columns::VerdictColumns;
 use crate::judge::drift::{self, FeatureDrift, Verdict};
-use crate::judge::sagemaker::{CheckType, Violation};
+use crate::judge::sagemaker::Violation;
 use crate::profile::DatasetProfile;
 
 /// How a monitoring run keys rows by time.
@@ -231,16 +231,9 @@ pub fn evaluate(
                     }
                 })
                 .collect();
-            let mut violations = crate::judge::check::check(base, p, &features);
-            // A projection is not a missing column, and windows hold only the planned columns.
-            // Every window holds every column of the run, so its extra columns are the run's
-            // (the time column among them, when the baseline lacks it): said once, by the whole
-            // run, not again in every window.
-            violations.retain(|v| match v.constraint_check_type {
-                CheckType::MissingColumnCheck => names.contains(&v.feature_name),
-                CheckType::ExtraColumnCheck => false,
-                _ => true,
-            });
+            // The window's extra columns (the time column among them, when the baseline lacks
+            // it) are the run's: said once, by the whole run.
+            let violations = crate::judge::check::check_part(base, p, &features, (names, &[]));
             let of_rows = window.rows_per_window().is_some();
             WindowResult { start, end: window.end(start), of_rows, rows: p.rows, features, violations }
         })
