@@ -172,6 +172,17 @@ pub struct BaselineArgs {
     /// tenth of the rows].
     #[arg(long, value_name = "N")]
     pub multivariate_chunk_rows: Option<u64>,
+    /// Performance estimation without labels (binary classification, as NannyML's CBPE): from
+    /// the labels, scores and predictions, calibrate the scores and set each metric's normal
+    /// range; writes model_quality/estimation.json, and monitor then estimates accuracy,
+    /// precision, recall, specificity, F1 and ROC AUC of captures without labels, per run and
+    /// window.
+    #[arg(long, help_heading = "Model quality")]
+    pub estimate_performance: bool,
+    /// Rows per chunk of the baseline whose realized metrics give the normal ranges [default:
+    /// a tenth of the labelled rows].
+    #[arg(long, value_name = "N", requires = "estimate_performance", help_heading = "Model quality")]
+    pub estimate_chunk_rows: Option<u64>,
     /// Shared flags.
     #[command(flatten)]
     pub common: CommonArgs,

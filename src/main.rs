@@ -77,6 +77,7 @@ fn options(c: CommonArgs) -> anyhow::Result<JobOptions> {
         bias: None,
         segments: None,
         multivariate: None,
+        estimation: None,
     })
 }
 
@@ -308,6 +309,8 @@ fn baseline_command(args: cli::BaselineArgs) -> anyhow::Result<u8> {
         multivariate,
         multivariate_columns,
         multivariate_chunk_rows,
+        estimate_performance,
+        estimate_chunk_rows,
         common,
     } = args;
     let mut opts = options(common)?;
@@ -321,6 +324,12 @@ fn baseline_command(args: cli::BaselineArgs) -> anyhow::Result<u8> {
             columns: multivariate_columns,
             chunk_rows: multivariate_chunk_rows,
         });
+    }
+    if estimate_chunk_rows == Some(0) {
+        anyhow::bail!("--estimate-chunk-rows: must be at least 1");
+    }
+    if estimate_performance {
+        opts.estimation = Some(driftscope::jobs::EstimationOptions { chunk_rows: estimate_chunk_rows });
     }
     opts.attributions = attributions.options();
     opts.bias =
@@ -492,6 +501,9 @@ fn baseline(opts: JobOptions, staged: &Staged) -> anyhow::Result<u8> {
     }
     if let Some(s) = &out.segments {
         eprintln!("driftscope: {}", segments_line(s));
+    }
+    if let Some((m, missing)) = &out.estimation {
+        eprintln!("driftscope: {}", estimation_line(m, *missing));
     }
     if let Some(m) = &out.multivariate {
         eprintln!(
@@ -739,6 +751,7 @@ fn flag(o: Opt) -> &'static str {
         Opt::MaxSegments => "--max-segments",
         Opt::SegmentReference => "--segment-reference",
         Opt::Multivariate => "--multivariate",
+        Opt::EstimatePerformance => "--estimate-performance",
         Opt::Method => "--method",
         Opt::Prediction => "--prediction/--probability",
         Opt::ProblemType => "--problem-type",
@@ -787,4 +800,28 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// What a baseline's estimation model says of itself.
+fn estimation_line(m: &driftscope::quality::estimate::EstimationModel, missing: u64) -> String {
+    let ranges: Vec<String> = m
+        .metrics
+        .iter()
+        .map(|x| match (x.lower_threshold, x.upper_threshold) {
+            (Some(l), Some(u)) => format!("{} {l:.3}–{u:.3}", x.metric.name()),
+            _ => format!("{} (no range)", x.metric.name()),
+        })
+        .collect();
+    let mut s = format!(
+        "performance estimation: {} labelled rows ({}), {} chunks of {} rows; normal ranges {}",
+        m.rows,
+        if m.calibration.is_some() { "scores calibrated" } else { "scores taken as calibrated" },
+        m.rows.div_ceil(m.chunk_rows),
+        m.chunk_rows,
+        ranges.join(", ")
+    );
+    if missing > 0 {
+        s.push_str(&format!("; {missing} rows without a score, prediction or label left out"));
+    }
+    s
 }

@@ -17,6 +17,8 @@ mod cli;
 /// The book in docs/: the command-line reference generated from `--help`, chapters linked, every
 /// documented flag real.
 mod docs;
+/// Performance estimation without labels against NannyML's figures, windows, errors.
+mod estimation;
 /// Byte-mutation fuzzing of inputs, baseline files and checkpoints.
 mod fuzz;
 /// `profile(A ∪ B) == merge(profile(A), profile(B))`, by proptest.

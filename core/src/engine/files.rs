@@ -62,7 +62,7 @@ enum RowPlan {
 }
 
 /// The position of the first row of every row group of every file.
-fn first_rows(files: &[ScannedFile]) -> Vec<Vec<u64>> {
+pub(crate) fn first_rows(files: &[ScannedFile]) -> Vec<Vec<u64>> {
     let mut at = 0u64;
     files
         .iter()

@@ -129,6 +129,8 @@ pub enum Opt {
     SegmentReference,
     /// Multivariate drift's features and chunks.
     Multivariate,
+    /// Performance estimation without labels.
+    EstimatePerformance,
     /// The change-point method.
     Method,
     /// The prediction column.
@@ -170,6 +172,7 @@ impl Opt {
             Opt::MaxSegments => "most segments",
             Opt::SegmentReference => "segment reference",
             Opt::Multivariate => "multivariate drift",
+            Opt::EstimatePerformance => "performance estimation",
             Opt::Method => "change-point method",
             Opt::Prediction => "prediction column",
             Opt::ProblemType => "problem type",

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use crate::engine::ProfilePlan;
-use crate::error::{Error, Result};
+use crate::error::{Error, Opt, Result};
 use crate::judge::baseline::{self};
 use crate::profile::DatasetProfile;
 use crate::quality::join::QualityOutcome;
@@ -45,6 +45,9 @@ pub struct BaselineOutcome {
     /// The multivariate model, when `--multivariate` asked for it (also written as
     /// `multivariate.json`).
     pub multivariate: Option<crate::judge::multivariate::MultivariateBaseline>,
+    /// The performance estimation model, when `--estimate-performance` asked for it (written as
+    /// `model_quality/estimation.json`), and the labelled rows it left out for a missing value.
+    pub estimation: Option<(crate::quality::estimate::EstimationModel, u64)>,
 }
 
 /// A baseline's second pass: exact counts over `edges` (from the first pass's quantiles), for
@@ -204,10 +207,12 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
     let truth = if quality.is_some() { ground_truth(opts)? } else { None };
     let scoring = scoring(opts, quality.as_ref(), &s.files, truth.as_deref(), None)?;
     let bias = bias_tap(opts, &s, None)?;
+    let labelled = estimation_tap(opts, quality.as_ref(), truth.is_some())?;
     let taps = joined_taps([
         scoring.as_ref().map(|t| t as &dyn crate::engine::Tap),
         attributions.as_ref().map(|t| t as &dyn crate::engine::Tap),
         bias.as_ref().map(|t| t as &dyn crate::engine::Tap),
+        labelled.as_ref().map(|t| t as &dyn crate::engine::Tap),
     ]);
     let tap = taps.as_ref().map(|t| t as &dyn crate::engine::Tap);
     let first =
@@ -242,11 +247,13 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
         _ => None,
     };
     let clarify = clarify_baselines(opts, (attributions.as_ref(), bias.as_ref()), (resumed, &good))?;
+    let estimation = labelled.as_ref().map(|tap| estimation_model(opts, tap, (resumed, &good))).transpose()?;
     let mut written = crate::output::write_baseline_files(&opts.output, &profile)?;
     written.extend(write_extras(&opts.output, &clarify, segment_set.as_ref(), multivariate.as_ref())?);
     let quality = match quality {
         Some((settings, out)) => {
             written.extend(crate::output::quality::write_baseline(&opts.output, &settings, &out)?);
+            written.extend(crate::output::quality::write_estimation(&opts.output, estimation.as_ref().map(|e| &e.0))?);
             Some(out)
         }
         None => None,
@@ -263,5 +270,43 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
         attributions: clarify.0,
         segments: segment_set,
         multivariate,
+        estimation,
     })
+}
+
+/// The tap of the baseline's labelled rows, when `--estimate-performance` asked for a model: a
+/// binary problem whose probability and labels are in the inputs.
+fn estimation_tap(
+    opts: &JobOptions,
+    quality: Option<&crate::quality::QualitySettings>,
+    joined: bool,
+) -> Result<Option<crate::quality::estimate::tap::Labelled>> {
+    use crate::quality::ProblemType;
+    let Some(_) = &opts.estimation else { return Ok(None) };
+    let why = match quality {
+        None => {
+            "it needs model quality: give --problem-type BinaryClassification, the label and the probability column"
+        }
+        Some(s) if s.problem_type != ProblemType::BinaryClassification => {
+            "it estimates binary classifiers (--problem-type BinaryClassification)"
+        }
+        Some(_) if joined => "it needs the labels in the inputs beside the scores, not --ground-truth",
+        Some(s) => return crate::quality::estimate::tap::Labelled::new(s).map(Some),
+    };
+    Err(crate::error::invalid(Opt::EstimatePerformance, why))
+}
+
+/// The estimation model of the baseline's labelled rows (read again when the pass resumed), and
+/// how many rows lacked a score, prediction or label.
+fn estimation_model(
+    opts: &JobOptions,
+    tap: &crate::quality::estimate::tap::Labelled,
+    (resumed, good): (usize, &[crate::source::scan::ScannedFile]),
+) -> Result<(crate::quality::estimate::EstimationModel, u64)> {
+    super::reread_tap(opts, tap, resumed, good)?;
+    let (rows, missing) = tap.finish()?;
+    let chunk = opts.estimation.as_ref().and_then(|e| e.chunk_rows).unwrap_or_else(|| (rows.len() as u64).div_ceil(10));
+    let model = crate::quality::estimate::fit(&rows, chunk)
+        .map_err(|e| crate::error::invalid(Opt::EstimatePerformance, e.to_string()))?;
+    Ok((model, missing))
 }

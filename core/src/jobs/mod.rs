@@ -12,6 +12,7 @@ pub mod baseline;
 pub mod bench;
 pub mod calibrate;
 pub mod changepoints;
+pub mod estimation;
 pub mod monitor;
 pub mod multivariate;
 mod segments;
@@ -84,6 +85,17 @@ pub struct JobOptions {
     pub segments: Option<crate::judge::segments::SegmentOptions>,
     /// Multivariate drift (`baseline`): fit the PCA reconstruction model.
     pub multivariate: Option<MultivariateOptions>,
+    /// Performance estimation without labels (`baseline`): fit the calibration and ranges;
+    /// the rows per baseline chunk (default: a tenth of the labelled rows).
+    pub estimation: Option<EstimationOptions>,
+}
+
+/// Performance estimation in a baseline: the chunks its normal ranges come from.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EstimationOptions {
+    /// Rows per chunk of the baseline (default: a tenth of its labelled rows, as NannyML's ten
+    /// chunks).
+    pub chunk_rows: Option<u64>,
 }
 
 /// Multivariate drift in a baseline: which features, and the chunks its range comes from.
@@ -146,6 +158,7 @@ impl JobOptions {
             bias: None,
             segments: None,
             multivariate: None,
+            estimation: None,
         }
     }
 }
@@ -280,7 +293,7 @@ fn profiled_columns(
 }
 
 /// The tap of a pass that feeds any of model quality, attributions and bias metrics.
-fn joined_taps<'a>(taps: [Option<&'a dyn crate::engine::Tap>; 3]) -> Option<crate::engine::Taps<'a>> {
+fn joined_taps<'a, const N: usize>(taps: [Option<&'a dyn crate::engine::Tap>; N]) -> Option<crate::engine::Taps<'a>> {
     let taps: Vec<&dyn crate::engine::Tap> = taps.into_iter().flatten().collect();
     (!taps.is_empty()).then_some(crate::engine::Taps(taps))
 }

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use super::estimation as est;
 use crate::engine::ProfilePlan;
 use crate::engine::SegmentKey;
 use crate::error::{Opt, Result};
@@ -150,17 +151,14 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
     if let (Some(q), Some(settings)) = (qbase.as_ref().filter(|q| q.only), quality.as_ref()) {
         return monitor_quality_only(opts, q, settings);
     }
-    let mut loaded = baseline_dir.map(Baseline::load).transpose()?;
-    if let (Some(b), Some(alpha)) = (loaded.as_mut(), opts.ks_alpha) {
-        b.use_ks(alpha);
-    }
+    let loaded = load_baseline(baseline_dir, opts.ks_alpha)?;
     let s = scan_inputs(opts)?;
-    // Model quality reads captures whose columns need not be the training table's; inputs
-    // without rows end as "nothing monitored".
-    if let (Some(b), None, true) = (&loaded, &quality, s.rows() > 0) {
+    let windows = opts.windows.as_ref().map(|t| time_column(t, &s)).transpose()?;
+    let (quality, estimation) = est::start(opts, baseline_dir, quality, windows.as_ref(), &s)?;
+    // Captures scored or estimated need not hold the training table's columns (nor empty inputs).
+    if let (Some(b), None, None, true) = (&loaded, &quality, &estimation, s.rows() > 0) {
         check_shared_columns(b, &s, opts.columns.as_deref())?;
     }
-    let windows = opts.windows.as_ref().map(|t| time_column(t, &s)).transpose()?;
     let base_segments = super::segments::baseline_segments(opts.segments.as_ref(), loaded.as_ref(), baseline_dir, &s)?;
     let (mv, mv_note) = super::multivariate::for_monitor(baseline_dir, &s)?;
     require_baseline(loaded.as_ref(), windows.as_ref())?;
@@ -170,7 +168,7 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
     let scoring = scoring(opts, quality.as_ref(), &s.files, truth.as_deref(), quality_window(windows.as_ref()))?;
     // Attributions are summed in the same pass, per calendar window as model quality is.
     let clarify = ClarifyRuns::start(opts, baseline_dir, &s, quality_window(windows.as_ref()))?;
-    let taps = clarify.taps(scoring.as_ref().map(|t| t as _));
+    let taps = clarify.taps([scoring.as_ref().map(|t| t as _), estimation.as_ref().map(|e| &e.tap as _)]);
     let columns = profiled_columns(opts, &s, clarify.attributions.as_ref().map(|a| &a.tap));
     let (backend_name, backend_note, outcome) =
         profile_inputs(opts, &s, columns, (loaded.as_ref(), windows.as_ref(), mv.as_ref()), &mut guard, taps.as_ref())?;
@@ -210,6 +208,7 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
         report.model_quality = Some(monitor_quality(opts, settings.clone(), out, qbase.as_ref(), &mut written)?);
     }
     clarify.finish(opts, (resumed, &good), windows.as_ref(), (&mut report, &mut written))?;
+    est::finish(opts, estimation.as_ref(), (resumed, &good), windows.as_ref(), (&mut report, &mut written))?;
     let (window_results, points) = monitor_windows(
         opts,
         windows.as_ref(),
@@ -228,6 +227,16 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
     written.extend(write_metrics(opts, &report, &points)?);
     let markdown = report::markdown::render(&report);
     Ok(MonitorOutcome { report, markdown, written, windows: window_results })
+}
+
+/// The baseline folder read, its numeric features judged by the Kolmogorov–Smirnov test at
+/// `ks_alpha` when given.
+fn load_baseline(dir: Option<&std::path::Path>, ks_alpha: Option<f64>) -> Result<Option<Baseline>> {
+    let mut loaded = dir.map(Baseline::load).transpose()?;
+    if let (Some(b), Some(alpha)) = (loaded.as_mut(), ks_alpha) {
+        b.use_ks(alpha);
+    }
+    Ok(loaded)
 }
 
 /// A baseline is required, unless windows are compared with one another.
@@ -527,9 +536,11 @@ impl<'a> ClarifyRuns<'a> {
         })
     }
 
-    /// The pass's tap: model quality's `scoring` and these runs'.
-    fn taps<'t>(&'t self, scoring: Option<&'t dyn crate::engine::Tap>) -> Option<crate::engine::Taps<'t>> {
-        joined_taps([scoring, self.attributions.as_ref().map(|t| &t.tap as _), self.bias.as_ref().map(|t| &t.tap as _)])
+    /// The pass's tap: `others` (model quality's scoring, performance estimation) and these
+    /// runs'.
+    fn taps<'t>(&'t self, others: [Option<&'t dyn crate::engine::Tap>; 2]) -> Option<crate::engine::Taps<'t>> {
+        let [a, b] = others;
+        joined_taps([a, b, self.attributions.as_ref().map(|t| &t.tap as _), self.bias.as_ref().map(|t| &t.tap as _)])
     }
 
     /// Each run judged, its files written, its part of the report filled.

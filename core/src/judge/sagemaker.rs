@@ -512,6 +512,9 @@ pub enum CheckType {
     /// The features' joint distribution moved: the mean PCA reconstruction error left the
     /// baseline's range (a driftscope extension).
     MultivariateDriftCheck,
+    /// A metric estimated without labels left the baseline's normal range (a driftscope
+    /// extension).
+    PerformanceEstimateCheck,
 }
 
 impl std::fmt::Display for CheckType {

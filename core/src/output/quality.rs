@@ -130,3 +130,17 @@ pub fn write_baseline(dir: &Path, settings: &QualitySettings, outcome: &QualityO
 pub fn write_monitor(dir: &Path, report: &QualityReport) -> Result<Vec<PathBuf>> {
     export(&dir.join(FOLDER), MONITOR, report)
 }
+
+/// A baseline's performance estimation model, `model_quality/estimation.json`, when it has one.
+///
+/// # Errors
+/// [`crate::Error::Output`] when it cannot be written.
+pub fn write_estimation(
+    dir: &Path,
+    model: Option<&crate::quality::estimate::EstimationModel>,
+) -> Result<Option<std::path::PathBuf>> {
+    let Some(m) = model else { return Ok(None) };
+    let p = dir.join(crate::quality::run::FOLDER).join(crate::quality::estimate::FILE);
+    crate::output::write_atomic(&p, &crate::output::to_json(m))?;
+    Ok(Some(p))
+}

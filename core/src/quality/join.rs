@@ -110,14 +110,14 @@ pub struct QualityOutcome {
 }
 
 /// A column's values as the scorer reads them.
-enum View {
+pub(crate) enum View {
     Number(Float64Array),
     Text(StringArray),
     Bool(BooleanArray),
 }
 
 impl View {
-    fn of(column: &str, a: &ArrayRef) -> std::result::Result<View, QualityError> {
+    pub(crate) fn of(column: &str, a: &ArrayRef) -> std::result::Result<View, QualityError> {
         let cast = |to: &DataType| {
             arrow_cast::cast(a, to).map_err(|source| QualityError::Column { column: column.to_string(), source })
         };
@@ -127,7 +127,7 @@ impl View {
             _ => View::Text(cast(&DataType::Utf8)?.as_string::<i32>().clone()),
         })
     }
-    fn get(&self, i: usize) -> Option<Value<'_>> {
+    pub(crate) fn get(&self, i: usize) -> Option<Value<'_>> {
         match self {
             View::Number(a) => a.is_valid(i).then(|| Value::Number(a.value(i))),
             View::Text(a) => a.is_valid(i).then(|| Value::Text(a.value(i))),

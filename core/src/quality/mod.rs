@@ -37,6 +37,7 @@ pub use crate::error::quality::{shown, QualityError, RowError};
 
 pub mod attribution;
 pub mod bias;
+pub mod estimate;
 pub mod join;
 pub mod run;
 pub mod sagemaker;

@@ -127,6 +127,9 @@ fn head(o: &mut String, r: &MonitorReport) {
     if let Some(m) = &r.multivariate {
         o.push_str(&format!("- multivariate: {}\n", md(&m.sentence())));
     }
+    if let Some(e) = &r.estimated_performance {
+        o.push_str(&format!("- model performance {}\n", md(&e.sentence())));
+    }
     if let Some(g) = &r.segments {
         segment_lines(o, g);
     }

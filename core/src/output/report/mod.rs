@@ -93,6 +93,9 @@ pub struct MonitorReport {
     /// Model quality, when the baseline or the flags ask for it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model_quality: Option<crate::quality::run::QualityReport>,
+    /// Model performance estimated without labels, when the baseline has an estimation model.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub estimated_performance: Option<crate::jobs::estimation::EstimationReport>,
     /// Feature attribution drift, when the run read attributions.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub feature_attribution: Option<crate::judge::attribution::AttributionReport>,
@@ -162,6 +165,7 @@ impl MonitorReport {
             multivariate: None,
             timeline: None,
             model_quality: None,
+            estimated_performance: None,
             feature_attribution: None,
             bias: None,
             alerts: None,

@@ -1,0 +1,312 @@
+//! Performance estimation without labels in a monitoring run: the baseline's model
+//! (`model_quality/estimation.json`), the tap that tallies the inputs' calibrated scores in the
+//! pass that profiles them, and the estimates of the run and each window, with the realized
+//! metrics beside them where the inputs hold labels.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::JobOptions;
+use crate::error::{invalid, Opt, Result};
+use crate::judge::sagemaker::{CheckType, Violation};
+use crate::quality::estimate::tap::{Estimating, Tallies, Windows};
+use crate::quality::estimate::{Estimate, EstimationModel, Metric, Realized, Tally};
+use crate::quality::QualitySettings;
+use crate::source::scan::{Scan, ScannedFile};
+use crate::time::timeline::WindowOptions;
+
+/// A monitoring run's estimation: the tap, and what the run says of it.
+pub(super) struct EstimationRun {
+    /// The tap of the pass.
+    pub(super) tap: Estimating,
+    notes: Vec<String>,
+}
+
+/// The estimation of a monitoring run whose baseline has an estimation model, and model quality
+/// as it is scored against labels (see [`realized_quality`]).
+///
+/// # Errors
+/// As [`model`], [`check_scores`] and [`tap`].
+pub(super) fn start(
+    opts: &JobOptions,
+    baseline_dir: Option<&Path>,
+    quality: Option<QualitySettings>,
+    windows: Option<&WindowOptions>,
+    s: &Scan,
+) -> Result<(Option<QualitySettings>, Option<EstimationRun>)> {
+    let Some(model) = model(baseline_dir)? else { return Ok((quality, None)) };
+    let settings = quality.clone();
+    let (quality, unlabelled) = realized_quality(quality, true, opts, s);
+    check_scores(settings.as_ref(), s)?;
+    let (tap, note) = tap(Some(model), settings.as_ref(), windows, s)?;
+    Ok((quality, tap.map(|tap| EstimationRun { tap, notes: unlabelled.into_iter().chain(note).collect() })))
+}
+
+/// The baseline's estimation model, when it has one.
+///
+/// # Errors
+/// [`crate::Error::Input`] naming the file when it is not a model.
+fn model(baseline_dir: Option<&Path>) -> Result<Option<EstimationModel>> {
+    let Some(dir) = baseline_dir else { return Ok(None) };
+    EstimationModel::load(&dir.join(crate::quality::run::FOLDER).join(crate::quality::estimate::FILE))
+}
+
+/// Model quality as scored against labels: not when the run estimates and no label is there to
+/// score against (no ground truth, and no input holds the label column) — then the run
+/// estimates only, and says so.
+fn realized_quality(
+    quality: Option<QualitySettings>,
+    estimating: bool,
+    opts: &JobOptions,
+    s: &Scan,
+) -> (Option<QualitySettings>, Option<String>) {
+    let Some(q) = quality else { return (None, None) };
+    let labelled = !opts.quality.ground_truth.is_empty() || super::holds_column(s, &q.label);
+    if estimating && !labelled {
+        let note = format!("no label column '{}' in the inputs: model quality is estimated, not scored", q.label);
+        return (None, Some(note));
+    }
+    (Some(q), None)
+}
+
+/// Checks that the inputs hold the scores the baseline estimates from (`settings`: the run's
+/// model-quality settings when the baseline has an estimation model).
+///
+/// # Errors
+/// [`crate::Error::Invalid`] when no input holds the scores.
+fn check_scores(settings: Option<&QualitySettings>, s: &Scan) -> Result<()> {
+    let Some(p) = settings.and_then(|q| q.probability.as_ref()) else { return Ok(()) };
+    if !s.files.is_empty() && !super::holds_column(s, p) {
+        return Err(invalid(
+            Opt::EstimatePerformance,
+            format!("the baseline estimates performance from the scores in column '{p}', which no input holds"),
+        ));
+    }
+    Ok(())
+}
+
+/// The tap that tallies the inputs' calibrated scores for `model`, per window where the windows
+/// allow it, and a note when they do not.
+///
+/// # Errors
+/// [`crate::Error::Invalid`] without a probability column.
+fn tap(
+    model: Option<EstimationModel>,
+    settings: Option<&QualitySettings>,
+    windows: Option<&WindowOptions>,
+    s: &Scan,
+) -> Result<(Option<Estimating>, Option<String>)> {
+    let (Some(model), Some(settings)) = (model, settings) else { return Ok((None, None)) };
+    let (kind, note) = match windows {
+        None => (None, None),
+        Some(w) => match w.window.rows_per_window() {
+            None => (Some(Windows::Calendar(w.column.clone(), w.window)), None),
+            Some(n) if w.column == crate::engine::INPUT_ORDER => {
+                (Some(Windows::Rows(n, crate::engine::files::first_rows(&s.files))), None)
+            }
+            Some(_) => {
+                (None, Some("performance is estimated over the run only: not per window of rows in time order".into()))
+            }
+        },
+    };
+    Ok((Some(Estimating::new(Arc::new(model), settings, kind)?), note))
+}
+
+/// A window's (or the run's) estimates beside the realized metrics.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct EstimatedRow {
+    /// The estimate.
+    #[serde(flatten)]
+    pub estimate: Estimate,
+    /// The realized metric of the rows with a label, when the inputs hold labels.
+    pub realized: Option<f64>,
+}
+
+/// What `drift.json` says of performance estimation.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct EstimationReport {
+    /// `cbpe`.
+    pub method: String,
+    /// The scores were calibrated on the baseline's labels (else taken as they are).
+    pub calibrated: bool,
+    /// Rows estimated.
+    pub rows: u64,
+    /// Rows without a score or a prediction.
+    pub rows_without_score: u64,
+    /// Rows with a label (their realized metrics beside the estimates).
+    pub labelled_rows: u64,
+    /// The run's estimates.
+    pub run: Vec<EstimatedRow>,
+    /// Windows estimated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub windows: Option<usize>,
+    /// Windows where an estimate left its normal range.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub windows_with_alerts: Option<usize>,
+}
+
+impl EstimationReport {
+    /// One sentence for the summaries.
+    pub fn sentence(&self) -> String {
+        let figures: Vec<String> = self
+            .run
+            .iter()
+            .filter_map(|r| r.estimate.value.map(|v| format!("{} {v:.3}", r.estimate.metric.name())))
+            .collect();
+        let alerted: Vec<&str> =
+            self.run.iter().filter(|r| r.estimate.alert).map(|r| r.estimate.metric.name()).collect();
+        let mut s = format!("estimated without labels over {} rows: {}", self.rows, figures.join(", "));
+        if !alerted.is_empty() {
+            s.push_str(&format!("; outside the baseline's range: {}", alerted.join(", ")));
+        }
+        if let (Some(w), Some(a)) = (self.windows, self.windows_with_alerts) {
+            s.push_str(&format!("; {a} of {w} windows with an estimate outside its range"));
+        }
+        s
+    }
+}
+
+/// The estimates of `tally`, each beside the realized metric of `realized`.
+fn rows_of(model: &EstimationModel, tally: &Tally, realized: Option<&Realized>) -> Vec<EstimatedRow> {
+    let realized = realized.filter(|r| r.rows() > 0);
+    model
+        .estimate(tally)
+        .into_iter()
+        .map(|e| {
+            let realized = realized.and_then(|r| r.metric(e.metric));
+            EstimatedRow { estimate: e, realized }
+        })
+        .collect()
+}
+
+/// Finishes the run's estimation: the tallies (read again when the pass resumed), the run's and
+/// each window's estimates, `model_quality/estimated.csv`, the report's part and a violation per
+/// metric whose estimate left its range (in the run or a window).
+///
+/// # Errors
+/// As [`Estimating::finish`], and when the file cannot be written.
+pub(super) fn finish(
+    opts: &JobOptions,
+    run: Option<&EstimationRun>,
+    (resumed, good): (usize, &[ScannedFile]),
+    windows: Option<&WindowOptions>,
+    (report, written): (&mut crate::output::report::MonitorReport, &mut Vec<PathBuf>),
+) -> Result<()> {
+    let Some(EstimationRun { tap, notes }) = run else { return Ok(()) };
+    report.baseline_notes.extend(notes.iter().cloned());
+    super::reread_tap(opts, tap, resumed, good)?;
+    let t: Tallies = tap.finish()?;
+    let model = tap.model();
+    let run = rows_of(model, &t.whole, Some(&t.realized));
+    let per_window: Vec<(i64, u64, Vec<EstimatedRow>)> =
+        t.windows.iter().map(|(k, tally)| (*k, tally.rows, rows_of(model, tally, t.realized_windows.get(k)))).collect();
+    let dir = opts.output.join(crate::quality::run::FOLDER);
+    let p = dir.join("estimated.csv");
+    write_table(&p, (&run, t.whole.rows), &per_window, windows.map(|w| w.window))?;
+    written.push(p);
+    for m in model.metrics.iter().map(|m| m.metric) {
+        let in_run = run.iter().find(|r| r.estimate.metric == m).filter(|r| r.estimate.alert);
+        let windows_alerted =
+            per_window.iter().filter(|w| w.2.iter().any(|r| r.estimate.metric == m && r.estimate.alert)).count();
+        if in_run.is_none() && windows_alerted == 0 {
+            continue;
+        }
+        report.violations.push(violation(m, in_run, windows_alerted, per_window.len()));
+    }
+    report.summary.violations = report.violations.len();
+    let alerted = per_window.iter().filter(|w| w.2.iter().any(|r| r.estimate.alert)).count();
+    report.estimated_performance = Some(EstimationReport {
+        method: model.method.clone(),
+        calibrated: model.calibration.is_some(),
+        rows: t.whole.rows,
+        rows_without_score: t.missing,
+        labelled_rows: t.realized.rows(),
+        run,
+        windows: windows.map(|_| per_window.len()),
+        windows_with_alerts: windows.map(|_| alerted),
+    });
+    Ok(())
+}
+
+/// The violation of a metric whose estimate left its range in the run (`in_run`) or in
+/// `windows` of `of` windows.
+fn violation(m: Metric, in_run: Option<&EstimatedRow>, windows: usize, of: usize) -> Violation {
+    let range = |e: &Estimate| match (e.lower_threshold, e.upper_threshold) {
+        (Some(l), Some(u)) => format!("[{l:.4}, {u:.4}]"),
+        _ => "–".into(),
+    };
+    let mut description = match in_run {
+        Some(r) => format!(
+            "Estimated {} {:.4} of the run is outside the baseline's range {}",
+            m.name(),
+            r.estimate.value.unwrap_or(f64::NAN),
+            range(&r.estimate)
+        ),
+        None => format!("Estimated {} is outside the baseline's range", m.name()),
+    };
+    if windows > 0 {
+        description.push_str(&format!(" in {windows} of {of} windows"));
+    }
+    Violation {
+        feature_name: m.name().to_string(),
+        constraint_check_type: CheckType::PerformanceEstimateCheck,
+        description,
+        figures: None,
+    }
+}
+
+/// `estimated.csv`: a row per window (the run's first, without window) and metric.
+fn write_table(
+    p: &Path,
+    (run, run_rows): (&[EstimatedRow], u64),
+    per_window: &[(i64, u64, Vec<EstimatedRow>)],
+    window: Option<crate::engine::window::Window>,
+) -> Result<()> {
+    let num = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
+    let line = |(start, end, index): (String, String, String), r: &EstimatedRow, rows: u64| {
+        let e = &r.estimate;
+        vec![
+            start,
+            end,
+            index,
+            rows.to_string(),
+            e.metric.name().to_string(),
+            num(e.value),
+            num(e.sampling_error),
+            num(e.lower_band),
+            num(e.upper_band),
+            num(e.lower_threshold),
+            num(e.upper_threshold),
+            e.alert.to_string(),
+            num(r.realized),
+            e.reason.clone().unwrap_or_default(),
+        ]
+    };
+    let mut lines: Vec<Vec<String>> = run.iter().map(|r| line(Default::default(), r, run_rows)).collect();
+    for (k, n, rows) in per_window {
+        let at = match window {
+            Some(w) if w.rows_per_window().is_none() => {
+                (crate::engine::window::iso(*k), crate::engine::window::iso(w.end(*k)), String::new())
+            }
+            _ => (String::new(), String::new(), k.to_string()),
+        };
+        lines.extend(rows.iter().map(|r| line(at.clone(), r, *n)));
+    }
+    let header = [
+        "window_start",
+        "window_end",
+        "window_index",
+        "rows",
+        "metric",
+        "estimated",
+        "sampling_error",
+        "lower_band",
+        "upper_band",
+        "lower_threshold",
+        "upper_threshold",
+        "alert",
+        "realized",
+        "reason",
+    ];
+    crate::output::write_csv(p, &header, lines)
+}

@@ -1,0 +1,363 @@
+//! The two taps of performance estimation, fed by the pass that profiles the inputs: the
+//! baseline's labelled rows ([`Labelled`]), and a monitoring run's tallies of calibrated scores
+//! for the run and each window ([`Estimating`]). Both keep their state per row group and fold
+//! it in file and row-group order, so the figures do not depend on the threads.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use arrow_array::RecordBatch;
+
+use super::{EstimationModel, Realized, Row, Tally};
+use crate::engine::window::Window;
+use crate::engine::Tap;
+use crate::error::{invalid, Opt, Result};
+use crate::quality::join::View;
+use crate::quality::{QualitySettings, Value};
+use crate::source::scan::ScannedFile;
+
+/// How a row's prediction and label are read: the columns and the positive class.
+#[derive(Debug, Clone)]
+struct Reading {
+    probability: String,
+    prediction: Option<String>,
+    /// The label column, and whether every batch must hold it.
+    label: Option<(String, bool)>,
+    threshold: f64,
+    positive: String,
+    positive_number: Option<f64>,
+}
+
+impl Reading {
+    /// `label`: whether the label column is read (`Some`), and must be there (`true`).
+    fn of(s: &QualitySettings, label: Option<bool>) -> Result<Reading> {
+        let Some(probability) = s.probability.clone() else {
+            return Err(invalid(
+                Opt::EstimatePerformance,
+                "estimation calibrates the model's scores: give the probability column",
+            ));
+        };
+        Ok(Reading {
+            probability,
+            prediction: s.prediction.clone(),
+            label: label.map(|required| (s.label.clone(), required)),
+            threshold: s.threshold,
+            positive: s.positive_label.trim().to_string(),
+            positive_number: s.positive_label.trim().parse().ok(),
+        })
+    }
+
+    fn columns(&self) -> Vec<String> {
+        let mut v = vec![self.probability.clone()];
+        v.extend(self.prediction.clone());
+        v.extend(self.label.as_ref().map(|l| l.0.clone()));
+        v
+    }
+
+    fn is_positive(&self, v: &Value) -> bool {
+        match (v, self.positive_number) {
+            (Value::Number(x), Some(p)) => *x == p,
+            _ => v.class() == self.positive,
+        }
+    }
+
+    /// Each row's score and predicted class (`None`: a null score or prediction), and its
+    /// label when read (`None` inside: null).
+    #[allow(clippy::type_complexity, reason = "a row's three readings, taken apart by the two taps")]
+    fn rows(&self, batch: &RecordBatch) -> std::result::Result<Vec<(Option<(f64, bool)>, Option<bool>)>, String> {
+        let view = |name: &str| -> std::result::Result<Option<View>, String> {
+            match batch.schema().index_of(name) {
+                Ok(i) => View::of(name, batch.column(i)).map(Some).map_err(|e| e.to_string()),
+                Err(_) => Ok(None),
+            }
+        };
+        let Some(prob) = view(&self.probability)? else {
+            return Err(format!("no column '{}' (the probability)", self.probability));
+        };
+        let pred = match &self.prediction {
+            Some(p) => Some(view(p)?.ok_or_else(|| format!("no column '{p}' (the prediction)"))?),
+            None => None,
+        };
+        let label = match &self.label {
+            Some((l, true)) => Some(view(l)?.ok_or_else(|| format!("no column '{l}' (the label)"))?),
+            Some((l, false)) => view(l)?,
+            None => None,
+        };
+        let mut out = Vec::with_capacity(batch.num_rows());
+        for i in 0..batch.num_rows() {
+            let actual = label.as_ref().and_then(|l| l.get(i)).map(|v| self.is_positive(&v));
+            let Some(score) = prob.get(i) else {
+                out.push((None, actual));
+                continue;
+            };
+            let Some(score) = score.number().filter(|s| (0.0..=1.0).contains(s)) else {
+                return Err(format!(
+                    "column '{}': score {} is not a probability in [0, 1]",
+                    self.probability,
+                    crate::quality::shown(&score.class())
+                ));
+            };
+            let predicted = match &pred {
+                Some(p) => match p.get(i) {
+                    Some(v) => self.is_positive(&v),
+                    None => {
+                        out.push((None, actual));
+                        continue;
+                    }
+                },
+                None => score >= self.threshold,
+            };
+            out.push((Some((score, predicted)), actual));
+        }
+        Ok(out)
+    }
+}
+
+/// A failure of a batch, kept until the tap is finished.
+fn failed(file: &ScannedFile, why: &str) -> String {
+    format!("{}: {why}", file.path.display())
+}
+
+/// The baseline's labelled rows, in file and row-group order.
+pub struct Labelled {
+    reading: Reading,
+    /// Per row group: its rows, and those lacking a score, prediction or label.
+    units: Mutex<BTreeMap<(usize, usize), LabelledPart>>,
+}
+
+/// A row group's labelled rows and how many lacked a reading, or why it could not be read.
+type LabelledPart = std::result::Result<(Vec<Row>, u64), String>;
+
+impl Labelled {
+    /// The tap for `settings` (a binary problem with a probability column).
+    ///
+    /// # Errors
+    /// [`crate::Error::Invalid`] without a probability column.
+    pub fn new(settings: &QualitySettings) -> Result<Labelled> {
+        Ok(Labelled { reading: Reading::of(settings, Some(true))?, units: Mutex::new(BTreeMap::new()) })
+    }
+
+    /// The rows with a score, a prediction and a label, and how many lacked one.
+    ///
+    /// # Errors
+    /// [`crate::Error::Invalid`] naming the file and column of a batch that could not be read.
+    pub fn finish(&self) -> Result<(Vec<Row>, u64)> {
+        let units = std::mem::take(&mut *self.units.lock().expect("estimation lock"));
+        let mut rows = Vec::new();
+        let mut missing = 0;
+        for (_, part) in units {
+            let (part, m) = part.map_err(|e| invalid(Opt::EstimatePerformance, e))?;
+            rows.extend(part);
+            missing += m;
+        }
+        Ok((rows, missing))
+    }
+}
+
+impl Tap for Labelled {
+    fn columns(&self, _file: &ScannedFile) -> Vec<String> {
+        self.reading.columns()
+    }
+
+    fn batch(&self, unit: (usize, usize), file: &ScannedFile, batch: &RecordBatch) {
+        let fed = self.reading.rows(batch).map_err(|e| failed(file, &e));
+        let mut units = self.units.lock().expect("estimation lock");
+        let part = units.entry(unit).or_insert_with(|| Ok((Vec::new(), 0)));
+        match (fed, part) {
+            (Ok(rows), Ok((kept, missing))) => {
+                for (reading, actual) in rows {
+                    match (reading, actual) {
+                        (Some((score, predicted)), Some(actual)) => kept.push(Row { score, actual, predicted }),
+                        _ => *missing += 1,
+                    }
+                }
+            }
+            (Err(e), part) => *part = Err(e),
+            (Ok(_), Err(_)) => {}
+        }
+    }
+
+    fn drop_file(&self, fi: usize) {
+        self.units.lock().expect("estimation lock").retain(|(f, _), _| *f != fi);
+    }
+
+    fn reset(&self) {
+        self.units.lock().expect("estimation lock").clear();
+    }
+}
+
+/// The windows a monitoring run estimates: calendar windows of a time column, or windows of
+/// rows in the inputs' order (the first row of each row group known from the files).
+#[derive(Debug, Clone)]
+pub enum Windows {
+    /// Calendar windows: the time column and the windows.
+    Calendar(String, Window),
+    /// Windows of `n` rows: the first row of each (file, row group).
+    Rows(u64, Vec<Vec<u64>>),
+}
+
+/// Per row group: the run's tally, each window's, their labelled rows where the inputs hold
+/// labels, the rows seen so far, and a failure.
+#[derive(Default)]
+struct Part {
+    whole: Tally,
+    windows: BTreeMap<i64, Tally>,
+    realized: Realized,
+    realized_windows: BTreeMap<i64, Realized>,
+    seen: u64,
+    missing: u64,
+    failure: Option<String>,
+}
+
+/// A monitoring run's tallies of calibrated scores.
+pub struct Estimating {
+    model: Arc<EstimationModel>,
+    reading: Reading,
+    windows: Option<Windows>,
+    units: Mutex<BTreeMap<(usize, usize), Part>>,
+}
+
+/// What estimation counted: the run's tally, each window's (by start), the same of the rows
+/// that hold a label, and rows without a score or prediction.
+#[derive(Debug, Clone, Default)]
+pub struct Tallies {
+    /// Over every row.
+    pub whole: Tally,
+    /// Per window start (calendar) or index (rows).
+    pub windows: BTreeMap<i64, Tally>,
+    /// The rows with a label, over the run.
+    pub realized: Realized,
+    /// The rows with a label, per window.
+    pub realized_windows: BTreeMap<i64, Realized>,
+    /// Rows without a score or a prediction.
+    pub missing: u64,
+}
+
+impl Estimating {
+    /// The tap for `model` over the columns of `settings`, per window of `windows`.
+    ///
+    /// # Errors
+    /// [`crate::Error::Invalid`] without a probability column.
+    pub fn new(
+        model: Arc<EstimationModel>,
+        settings: &QualitySettings,
+        windows: Option<Windows>,
+    ) -> Result<Estimating> {
+        let reading = Reading::of(settings, Some(false))?;
+        Ok(Estimating { model, reading, windows, units: Mutex::new(BTreeMap::new()) })
+    }
+
+    /// The model estimated with.
+    pub fn model(&self) -> &EstimationModel {
+        &self.model
+    }
+
+    /// A batch's part; `seen`: the unit's rows fed before it.
+    fn feed(&self, unit: (usize, usize), batch: &RecordBatch, seen: u64) -> std::result::Result<Part, String> {
+        let mut part = Part::default();
+        let rows = self.reading.rows(batch)?;
+        let keys: Option<Vec<Option<i64>>> = match &self.windows {
+            Some(Windows::Calendar(column, w)) => {
+                crate::engine::window::row_starts(batch, &(column.clone(), *w)).map_err(|e| e.to_string())?
+            }
+            Some(Windows::Rows(n, first)) => {
+                let at = first.get(unit.0).and_then(|f| f.get(unit.1)).copied().unwrap_or(0) + seen;
+                Some((0..rows.len() as u64).map(|i| Some(((at + i) / n) as i64)).collect())
+            }
+            None => None,
+        };
+        part.seen += rows.len() as u64;
+        for (i, (reading, actual)) in rows.into_iter().enumerate() {
+            let Some((score, predicted)) = reading else {
+                part.missing += 1;
+                continue;
+            };
+            let p = self.model.calibrate(score);
+            let key = keys.as_ref().and_then(|k| k[i]);
+            part.whole.add(p, predicted);
+            if let Some(k) = key {
+                part.windows.entry(k).or_default().add(p, predicted);
+            }
+            if let Some(actual) = actual {
+                let row = Row { score, actual, predicted };
+                part.realized.add(row);
+                if let Some(k) = key {
+                    part.realized_windows.entry(k).or_default().add(row);
+                }
+            }
+        }
+        Ok(part)
+    }
+
+    /// The tallies, folded in file and row-group order.
+    ///
+    /// # Errors
+    /// [`crate::Error::Invalid`] naming the file and column of a batch that could not be read.
+    pub fn finish(&self) -> Result<Tallies> {
+        let units = std::mem::take(&mut *self.units.lock().expect("estimation lock"));
+        let mut t = Tallies::default();
+        for (_, part) in units {
+            if let Some(f) = part.failure {
+                return Err(invalid(Opt::EstimatePerformance, f));
+            }
+            merge(&mut t, &part);
+            t.missing += part.missing;
+        }
+        Ok(t)
+    }
+}
+
+/// Adds a row group's tallies into the run's.
+fn merge(t: &mut Tallies, part: &Part) {
+    t.whole.merge(&part.whole);
+    for (k, w) in &part.windows {
+        t.windows.entry(*k).or_default().merge(w);
+    }
+    t.realized.merge(&part.realized);
+    for (k, w) in &part.realized_windows {
+        t.realized_windows.entry(*k).or_default().merge(w);
+    }
+}
+
+impl Tap for Estimating {
+    fn columns(&self, _file: &ScannedFile) -> Vec<String> {
+        let mut v = self.reading.columns();
+        if let Some(Windows::Calendar(c, _)) = &self.windows {
+            v.push(c.clone());
+        }
+        v
+    }
+
+    fn batch(&self, unit: (usize, usize), file: &ScannedFile, batch: &RecordBatch) {
+        // Batches of one row group come in order from one thread: its rows seen so far are
+        // known before the batch is read, outside the lock.
+        let seen = self.units.lock().expect("estimation lock").get(&unit).map_or(0, |p| p.seen);
+        let fed = self.feed(unit, batch, seen);
+        let mut units = self.units.lock().expect("estimation lock");
+        let part = units.entry(unit).or_default();
+        match fed {
+            _ if part.failure.is_some() => {}
+            Ok(p) => {
+                part.whole.merge(&p.whole);
+                for (k, w) in &p.windows {
+                    part.windows.entry(*k).or_default().merge(w);
+                }
+                part.realized.merge(&p.realized);
+                for (k, w) in &p.realized_windows {
+                    part.realized_windows.entry(*k).or_default().merge(w);
+                }
+                part.seen += p.seen;
+                part.missing += p.missing;
+            }
+            Err(e) => part.failure = Some(failed(file, &e)),
+        }
+    }
+
+    fn drop_file(&self, fi: usize) {
+        self.units.lock().expect("estimation lock").retain(|(f, _), _| *f != fi);
+    }
+
+    fn reset(&self) {
+        self.units.lock().expect("estimation lock").clear();
+    }
+}

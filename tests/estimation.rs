@@ -1,0 +1,279 @@
+//! Performance estimation without labels (CBPE) from the CLI: NannyML's figures on two binary
+//! data sets it ships (`tests/reference/make_estimation.py`), estimates of a window equal to
+//! those of its rows alone, a run without labels, both backends, and the named errors.
+
+use std::path::{Path, PathBuf};
+
+use arrow_array::{Float64Array, Int64Array, TimestampMillisecondArray};
+use tempfile::TempDir;
+
+use crate::common::{arr, csv_maps, driftscope, json, root, write_parquet};
+
+fn data(name: &str) -> PathBuf {
+    root().join("tests/data/estimation").join(name)
+}
+
+fn baseline(out: &Path, input: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
+    driftscope()
+        .args(["baseline", "-q", "--backend", "cpu", "-o"])
+        .arg(out)
+        .args(["--problem-type", "BinaryClassification", "--label", "label", "--probability", "score"])
+        .args(extra)
+        .arg(input)
+        .assert()
+}
+
+fn monitor(base: &Path, out: &Path, input: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
+    driftscope().args(["monitor", "-q", "-b"]).arg(base).arg("-o").arg(out).args(extra).arg(input).assert()
+}
+
+fn num(s: &str) -> Option<f64> {
+    (!s.is_empty()).then(|| s.parse().unwrap())
+}
+
+/// NannyML's CBPE on its modified California housing data (scores of two decimals, so many
+/// ties), chunks of 1,000 rows: the same decision to calibrate, the same normal ranges, and per
+/// analysis chunk and metric the same estimate, band, realized value and alert.
+#[test]
+fn estimates_per_chunk_are_nannymls_on_tied_scores() {
+    agrees_with_nannyml("housing_");
+}
+
+/// The same on NannyML's synthetic binary classification data (its first 20,000 reference and
+/// analysis rows), chunks of 2,000 rows.
+#[test]
+fn estimates_per_chunk_are_nannymls() {
+    agrees_with_nannyml("synthetic_");
+}
+
+/// How close each figure must be, and why: ROC AUC estimates differ by NannyML's rounding of the
+/// expected curve's cumulative counts to five decimals (a relative 1e-8 of a chunk's counts);
+/// the ROC AUC's sampling error comes from the baseline's rows in order of score, where NannyML
+/// orders tied scores by an unstable sort (a relative 1% covers it); everything else is the same
+/// arithmetic in another order.
+fn tolerance(metric: &str, what: &str) -> (f64, f64) {
+    match (metric, what) {
+        ("roc_auc", "value") => (1e-7, 0.0),
+        ("roc_auc", "sampling_error") => (0.0, 0.01),
+        ("roc_auc", "lower_confidence_boundary" | "upper_confidence_boundary") => (1e-4, 0.0),
+        _ => (1e-9, 0.0),
+    }
+}
+
+fn agrees_with_nannyml(prefix: &str) {
+    let want = json(&data(&format!("{prefix}nannyml.json")));
+    let chunk = want["chunk_rows"].as_u64().unwrap().to_string();
+    let dir = TempDir::new().unwrap();
+    let base = dir.path().join("base");
+    baseline(
+        &base,
+        &data(&format!("{prefix}reference.parquet")),
+        &["--prediction", "prediction", "--estimate-performance", "--estimate-chunk-rows", &chunk],
+    )
+    .success();
+    let model = json(&base.join("model_quality/estimation.json"));
+    assert_eq!(model["calibration"].is_object(), want["calibrated"].as_bool().unwrap(), "calibrate or not");
+    for m in model["metrics"].as_array().unwrap() {
+        let name = m["metric"].as_str().unwrap();
+        let w = &want["metrics"][name];
+        for key in ["lower_threshold", "upper_threshold"] {
+            let (a, b) = (m[key].as_f64().unwrap(), w[key].as_f64().unwrap());
+            assert!((a - b).abs() <= 1e-9, "{name} {key}: {a} vs NannyML's {b}");
+        }
+    }
+
+    let out = dir.path().join("mon");
+    let ran = monitor(&base, &out, &data(&format!("{prefix}analysis.parquet")), &["--window-rows", &chunk]);
+    let rows = csv_maps(&out.join("model_quality/estimated.csv"));
+    let mut alerts = false;
+    for (name, w) in want["metrics"].as_object().unwrap() {
+        for (i, c) in w["analysis"].as_array().unwrap().iter().enumerate() {
+            let r = rows
+                .iter()
+                .find(|r| r["metric"] == *name && r["window_index"] == i.to_string())
+                .unwrap_or_else(|| panic!("{name}: no chunk {i}"));
+            for (what, mine) in [
+                ("value", &r["estimated"]),
+                ("sampling_error", &r["sampling_error"]),
+                ("lower_confidence_boundary", &r["lower_band"]),
+                ("upper_confidence_boundary", &r["upper_band"]),
+                ("realized", &r["realized"]),
+            ] {
+                let (abs, rel) = tolerance(name, what);
+                match (num(mine), c[what].as_f64()) {
+                    (Some(a), Some(b)) => {
+                        assert!((a - b).abs() <= abs + rel * b.abs(), "{name} chunk {i} {what}: {a} vs NannyML's {b}")
+                    }
+                    (a, b) => assert_eq!(a, b, "{name} chunk {i} {what}"),
+                }
+            }
+            assert_eq!(r["alert"], c["alert"].as_bool().unwrap().to_string(), "{name} chunk {i} alert");
+            alerts |= c["alert"].as_bool().unwrap();
+        }
+    }
+    let doc = json(&out.join("drift.json"));
+    let violated: Vec<&str> = doc["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["constraint_check_type"] == "performance_estimate_check")
+        .map(|v| v["feature_name"].as_str().unwrap())
+        .collect();
+    for (name, w) in want["metrics"].as_object().unwrap() {
+        let alerted = w["analysis"].as_array().unwrap().iter().any(|c| c["alert"] == true);
+        assert_eq!(violated.contains(&name.as_str()), alerted, "{name}: a violation exactly when a chunk alerted");
+    }
+    if alerts {
+        ran.code(1);
+    }
+}
+
+/// Scores of a model whose positives score high: `n` rows an hour apart from 2024-01-01,
+/// scores spread over (0, 1), the label drawn with the score as its probability (so the scores
+/// are calibrated), and after `shift` rows the scores pushed towards 0.5 (a weaker model).
+fn scored(path: &Path, n: usize, shift: usize, with_label: bool) {
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let (mut score, mut label, mut time) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..n {
+        let s = next();
+        let s = if i >= shift { 0.35 + 0.3 * s } else { s };
+        score.push(s);
+        label.push(i64::from(next() < s));
+        time.push(1_704_067_200_000 + i as i64 * 3_600_000);
+    }
+    let mut cols = vec![
+        ("score", arr(Float64Array::from(score))),
+        ("event_time", arr(TimestampMillisecondArray::from(time).with_timezone("UTC"))),
+    ];
+    if with_label {
+        cols.push(("label", arr(Int64Array::from(label))));
+    }
+    write_parquet(path, cols, 500);
+}
+
+/// Writes `len` rows of Parquet file `input` from row `at` to `output`.
+fn slice(input: &Path, at: usize, len: usize, output: &Path) {
+    let f = std::fs::File::open(input).unwrap();
+    let r = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f).unwrap().build().unwrap();
+    let batches: Vec<arrow_array::RecordBatch> = r.map(Result::unwrap).collect();
+    let batch = arrow_select::concat::concat_batches(&batches[0].schema(), &batches).unwrap().slice(at, len);
+    let mut w =
+        parquet::arrow::ArrowWriter::try_new(std::fs::File::create(output).unwrap(), batch.schema(), None).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+}
+
+/// A run without labels estimates every day from its scores alone, and each day's estimates
+/// are those of a run over that day's rows alone; the days after the model weakened leave the
+/// normal range (a violation, exit 1); the run says that nothing was scored.
+#[test]
+fn each_window_is_estimated_as_its_rows_alone() {
+    let dir = TempDir::new().unwrap();
+    let (train, capture) = (dir.path().join("train.parquet"), dir.path().join("capture.parquet"));
+    scored(&train, 4800, usize::MAX, true);
+    scored(&capture, 240, 120, false);
+    let base = dir.path().join("base");
+    baseline(&base, &train, &["--estimate-performance"]).success();
+    let out = dir.path().join("mon");
+    let ran = monitor(&base, &out, &capture, &["--window", "1d", "--time-column", "event_time"]).code(1);
+    let said = String::from_utf8_lossy(&ran.get_output().stdout).to_string();
+    assert!(said.contains("estimated without labels over 240 rows"), "{said}");
+    assert!(!out.join("model_quality/statistics.json").exists(), "nothing to score against");
+    let doc = json(&out.join("drift.json"));
+    assert!(doc["baseline_notes"].to_string().contains("model quality is estimated, not scored"));
+    assert_eq!(doc["estimated_performance"]["windows"], 10);
+    let rows = csv_maps(&out.join("model_quality/estimated.csv"));
+    let auc = |day: usize| -> (f64, bool) {
+        let start = format!("2024-01-{:02}T00:00:00Z", day + 1);
+        let r = rows.iter().find(|r| r["metric"] == "roc_auc" && r["window_start"] == start).unwrap();
+        (num(&r["estimated"]).unwrap(), r["alert"] == "true")
+    };
+    for day in 0..5 {
+        assert!(!auc(day).1, "day {day} is the baseline's model");
+    }
+    for day in 5..10 {
+        assert!(auc(day).1, "day {day}: the weaker model's AUC is out of range");
+    }
+    // 2024-01-07 (rows 144..168) written apart and estimated alone.
+    let alone = dir.path().join("day7.parquet");
+    slice(&capture, 144, 24, &alone);
+    let out7 = dir.path().join("mon7");
+    monitor(&base, &out7, &alone, &[]).code(1);
+    let whole = csv_maps(&out7.join("model_quality/estimated.csv"));
+    for r in &whole {
+        let w =
+            rows.iter().find(|w| w["metric"] == r["metric"] && w["window_start"] == "2024-01-07T00:00:00Z").unwrap();
+        assert_eq!(
+            (&w["estimated"], &w["sampling_error"], &w["rows"]),
+            (&r["estimated"], &r["sampling_error"], &r["rows"])
+        );
+    }
+    if crate::parity::gpu().is_some() {
+        let gpu = dir.path().join("mon-gpu");
+        driftscope()
+            .args(["monitor", "-q", "--backend", "gpu", "--window", "1d", "--time-column", "event_time", "-b"])
+            .arg(&base)
+            .arg("-o")
+            .arg(&gpu)
+            .arg(&capture)
+            .assert()
+            .code(1);
+        let read = |d: &Path| std::fs::read(d.join("model_quality/estimated.csv")).unwrap();
+        assert_eq!(read(&out), read(&gpu), "cpu vs gpu");
+    }
+}
+
+/// Mistakes are named: one class in the baseline, scores outside [0, 1], no scores in the
+/// captures, estimation without model quality.
+#[test]
+fn estimation_mistakes_are_named() {
+    let dir = TempDir::new().unwrap();
+    let one = dir.path().join("one.parquet");
+    write_parquet(
+        &one,
+        vec![("score", arr(Float64Array::from(vec![0.2, 0.7, 0.9]))), ("label", arr(Int64Array::from(vec![1, 1, 1])))],
+        10,
+    );
+    let err = |a: assert_cmd::assert::Assert| String::from_utf8_lossy(&a.code(2).get_output().stderr).to_string();
+    let e = err(baseline(&dir.path().join("b1"), &one, &["--estimate-performance"]));
+    assert!(e.contains("every labelled row of the baseline is positive"), "{e}");
+    assert!(!dir.path().join("b1").exists(), "no half-made baseline");
+
+    let out_of_range = dir.path().join("range.parquet");
+    write_parquet(
+        &out_of_range,
+        vec![("score", arr(Float64Array::from(vec![0.2, 1.7, 0.9]))), ("label", arr(Int64Array::from(vec![0, 1, 1])))],
+        10,
+    );
+    let e = err(baseline(&dir.path().join("b2"), &out_of_range, &["--estimate-performance"]));
+    assert!(e.contains("range.parquet") && e.contains("column 'score'") && e.contains("1.7"), "{e}");
+
+    let e = err(driftscope()
+        .args(["baseline", "-q", "--estimate-performance", "-o"])
+        .arg(dir.path().join("b3"))
+        .arg(&one)
+        .assert());
+    assert!(e.contains("--estimate-performance") && e.contains("--problem-type BinaryClassification"), "{e}");
+
+    let train = dir.path().join("train.parquet");
+    scored(&train, 2000, usize::MAX, true);
+    let base = dir.path().join("base");
+    baseline(&base, &train, &["--estimate-performance"]).success();
+    let other = dir.path().join("other.parquet");
+    write_parquet(
+        &other,
+        vec![
+            ("x", arr(Float64Array::from(vec![0.1, 0.2]))),
+            ("event_time", arr(TimestampMillisecondArray::from(vec![0, 1]).with_timezone("UTC"))),
+        ],
+        10,
+    );
+    let e = err(monitor(&base, &dir.path().join("m"), &other, &[]));
+    assert!(e.contains("column 'score'") && e.contains("no input holds"), "{e}");
+}
