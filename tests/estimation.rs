@@ -259,7 +259,7 @@ fn estimation_mistakes_are_named() {
         .arg(dir.path().join("b3"))
         .arg(&one)
         .assert());
-    assert!(e.contains("--estimate-performance") && e.contains("--problem-type BinaryClassification"), "{e}");
+    assert!(e.contains("--estimate-performance") && e.contains("the problem type (BinaryClassification)"), "{e}");
 
     let train = dir.path().join("train.parquet");
     scored(&train, 2000, usize::MAX, true);

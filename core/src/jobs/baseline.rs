@@ -284,13 +284,11 @@ fn estimation_tap(
     use crate::quality::ProblemType;
     let Some(_) = &opts.estimation else { return Ok(None) };
     let why = match quality {
-        None => {
-            "it needs model quality: give --problem-type BinaryClassification, the label and the probability column"
-        }
+        None => "it needs model quality: the problem type (BinaryClassification), the label and the probability column",
         Some(s) if s.problem_type != ProblemType::BinaryClassification => {
-            "it estimates binary classifiers (--problem-type BinaryClassification)"
+            "it estimates binary classifiers (the problem type BinaryClassification)"
         }
-        Some(_) if joined => "it needs the labels in the inputs beside the scores, not --ground-truth",
+        Some(_) if joined => "it needs the labels in the inputs beside the scores, not joined from a ground truth",
         Some(s) => return crate::quality::estimate::tap::Labelled::new(s).map(Some),
     };
     Err(crate::error::invalid(Opt::EstimatePerformance, why))

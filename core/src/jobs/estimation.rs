@@ -10,7 +10,7 @@ use super::JobOptions;
 use crate::error::{invalid, Opt, Result};
 use crate::judge::sagemaker::{CheckType, Violation};
 use crate::quality::estimate::tap::{Estimating, Tallies, Windows};
-use crate::quality::estimate::{Estimate, EstimationModel, Metric, Realized, Tally};
+use crate::quality::estimate::{Estimate, EstimatedRow, EstimationModel, EstimationReport, Metric, Realized, Tally};
 use crate::quality::QualitySettings;
 use crate::source::scan::{Scan, ScannedFile};
 use crate::time::timeline::WindowOptions;
@@ -110,60 +110,6 @@ fn tap(
         },
     };
     Ok((Some(Estimating::new(Arc::new(model), settings, kind)?), note))
-}
-
-/// A window's (or the run's) estimates beside the realized metrics.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct EstimatedRow {
-    /// The estimate.
-    #[serde(flatten)]
-    pub estimate: Estimate,
-    /// The realized metric of the rows with a label, when the inputs hold labels.
-    pub realized: Option<f64>,
-}
-
-/// What `drift.json` says of performance estimation.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct EstimationReport {
-    /// `cbpe`.
-    pub method: String,
-    /// The scores were calibrated on the baseline's labels (else taken as they are).
-    pub calibrated: bool,
-    /// Rows estimated.
-    pub rows: u64,
-    /// Rows without a score or a prediction.
-    pub rows_without_score: u64,
-    /// Rows with a label (their realized metrics beside the estimates).
-    pub labelled_rows: u64,
-    /// The run's estimates.
-    pub run: Vec<EstimatedRow>,
-    /// Windows estimated.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub windows: Option<usize>,
-    /// Windows where an estimate left its normal range.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub windows_with_alerts: Option<usize>,
-}
-
-impl EstimationReport {
-    /// One sentence for the summaries.
-    pub fn sentence(&self) -> String {
-        let figures: Vec<String> = self
-            .run
-            .iter()
-            .filter_map(|r| r.estimate.value.map(|v| format!("{} {v:.3}", r.estimate.metric.name())))
-            .collect();
-        let alerted: Vec<&str> =
-            self.run.iter().filter(|r| r.estimate.alert).map(|r| r.estimate.metric.name()).collect();
-        let mut s = format!("estimated without labels over {} rows: {}", self.rows, figures.join(", "));
-        if !alerted.is_empty() {
-            s.push_str(&format!("; outside the baseline's range: {}", alerted.join(", ")));
-        }
-        if let (Some(w), Some(a)) = (self.windows, self.windows_with_alerts) {
-            s.push_str(&format!("; {a} of {w} windows with an estimate outside its range"));
-        }
-        s
-    }
 }
 
 /// The estimates of `tally`, each beside the realized metric of `realized`.

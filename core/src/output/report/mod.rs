@@ -95,7 +95,7 @@ pub struct MonitorReport {
     pub model_quality: Option<crate::quality::run::QualityReport>,
     /// Model performance estimated without labels, when the baseline has an estimation model.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub estimated_performance: Option<crate::jobs::estimation::EstimationReport>,
+    pub estimated_performance: Option<crate::quality::estimate::EstimationReport>,
     /// Feature attribution drift, when the run read attributions.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub feature_attribution: Option<crate::judge::attribution::AttributionReport>,
