@@ -383,6 +383,10 @@ pub struct QualityArgs {
     /// it gives the predicted label when --prediction is not given).
     #[arg(long, value_name = "COL", help_heading = "Model quality")]
     pub probability: Option<String>,
+    /// A multiclass model's score column of each class, for performance estimation
+    /// (comma-separated CLASS=COLUMN pairs, e.g. cat=p_cat,dog=p_dog).
+    #[arg(long, value_name = "CLASS=COL", value_delimiter = ',', value_parser = parse_class_column, help_heading = "Model quality")]
+    pub class_probabilities: Option<Vec<(String, String)>>,
     /// Probability from which a row is predicted positive [default: 0.5].
     #[arg(long, value_name = "P", help_heading = "Model quality")]
     pub threshold: Option<f64>,
@@ -412,10 +416,20 @@ impl QualityArgs {
             probability: self.probability,
             threshold: self.threshold,
             positive_label: self.positive_label,
+            class_probabilities: self.class_probabilities,
             ground_truth: self.ground_truth,
             id_column: self.id_column,
             join_memory: self.join_memory,
         }
+    }
+}
+
+fn parse_class_column(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((class, column)) if !class.trim().is_empty() && !column.trim().is_empty() => {
+            Ok((class.trim().to_string(), column.trim().to_string()))
+        }
+        _ => Err(format!("{s:?}: expected CLASS=COLUMN, e.g. cat=p_cat")),
     }
 }
 

@@ -815,7 +815,11 @@ fn estimation_line(m: &driftscope::quality::estimate::EstimationModel, missing: 
     let mut s = format!(
         "performance estimation: {} labelled rows ({}), {} chunks of {} rows; normal ranges {}",
         m.rows,
-        if m.calibration.is_some() { "scores calibrated" } else { "scores taken as calibrated" },
+        match (m.classes.len(), m.class_calibrations.iter().flatten().count()) {
+            (0, _) if m.calibration.is_some() => "scores calibrated".to_string(),
+            (0, _) => "scores taken as calibrated".to_string(),
+            (k, c) => format!("{k} classes, the scores of {c} calibrated"),
+        },
         m.rows.div_ceil(m.chunk_rows),
         m.chunk_rows,
         ranges.join(", ")

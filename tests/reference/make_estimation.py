@@ -1,7 +1,8 @@
 """Makes the reference figures of performance estimation without labels (confidence-based,
-CBPE) with NannyML, on two binary data sets NannyML ships, independently of the Rust code:
-the modified California housing data (scores rounded to two decimals: many ties) and
-NannyML's synthetic binary classification data (continuous scores).
+CBPE) with NannyML, on three data sets NannyML ships, independently of the Rust code: the
+modified California housing data (binary; scores rounded to two decimals: many ties), NannyML's
+synthetic binary classification data (continuous scores), and its synthetic multiclass
+classification data (three credit-card classes, a score column per class).
 
 Writes tests/data/estimation/: per data set, its reference rows (score, prediction, label)
 and analysis rows (score, prediction, and the label NannyML ships apart) as Parquet, and a
@@ -27,22 +28,25 @@ OUT = "tests/data/estimation"
 METRICS = ["roc_auc", "f1", "precision", "recall", "specificity", "accuracy"]
 
 
-def record(prefix, reference, analysis, target, chunk):
+def record(prefix, reference, analysis, target, chunk, classes=None):
     analysis = analysis.merge(target, on="id")
     for name, frame in [("reference", reference), ("analysis", analysis)]:
-        table = pa.table(
-            {
+        if classes is None:
+            columns = {
                 "score": pa.array(frame["y_pred_proba"].to_numpy(dtype=np.float64)),
                 "prediction": pa.array(frame["y_pred"].to_numpy(dtype=np.int64)),
                 "label": pa.array(frame["target"].to_numpy(dtype=np.int64)),
             }
-        )
-        pq.write_table(table, f"{OUT}/{prefix}{name}.parquet", compression="zstd")
+        else:
+            columns = {f"score_{c}": pa.array(frame[f"y_pred_proba_{c}"].to_numpy(dtype=np.float64)) for c in classes}
+            columns["prediction"] = pa.array(frame["y_pred"].astype(str).tolist(), pa.string())
+            columns["label"] = pa.array(frame["target"].astype(str).tolist(), pa.string())
+        pq.write_table(pa.table(columns), f"{OUT}/{prefix}{name}.parquet", compression="zstd")
     est = nml.CBPE(
-        y_pred_proba="y_pred_proba",
+        y_pred_proba="y_pred_proba" if classes is None else {c: f"y_pred_proba_{c}" for c in classes},
         y_pred="y_pred",
         y_true="target",
-        problem_type="classification_binary",
+        problem_type="classification_binary" if classes is None else "classification_multiclass",
         metrics=METRICS,
         chunk_size=chunk,
     )
@@ -83,7 +87,9 @@ def record(prefix, reference, analysis, target, chunk):
         "chunk_rows": chunk,
         "reference_rows": len(reference),
         "analysis_rows": len(analysis),
-        "calibrated": bool(est.needs_calibration),
+        "calibrated": bool(est.needs_calibration)
+        if classes is None
+        else {c: type(est._calibrators[c]).__name__ != "NoopCalibrator" for c in classes},
         "metrics": metrics,
     }
     with open(f"{OUT}/{prefix}nannyml.json", "w") as f:
@@ -103,6 +109,13 @@ def main():
         frame.rename(columns={"work_home_actual": "target"}, inplace=True)
     reference, analysis = reference.head(20000), analysis.head(20000)
     record("synthetic_", reference, analysis, target, 2000)
+
+    reference, analysis, target = nml.load_synthetic_multiclass_classification_dataset()
+    for frame in (reference, analysis, target):
+        frame.rename(columns={"y_true": "target"}, inplace=True)
+    analysis = analysis.drop(columns=["target"], errors="ignore")
+    reference, analysis = reference.head(20000), analysis.head(20000)
+    record("multiclass_", reference, analysis, target, 2000, ["highstreet_card", "prepaid_card", "upmarket_card"])
 
 
 if __name__ == "__main__":

@@ -285,8 +285,11 @@ fn estimation_tap(
     let Some(_) = &opts.estimation else { return Ok(None) };
     let why = match quality {
         None => "it needs model quality: the problem type (BinaryClassification), the label and the probability column",
-        Some(s) if s.problem_type != ProblemType::BinaryClassification => {
-            "it estimates binary classifiers (the problem type BinaryClassification)"
+        Some(s) if s.problem_type == ProblemType::Regression => {
+            "it estimates classifiers (the problem types BinaryClassification and MulticlassClassification)"
+        }
+        Some(s) if s.problem_type == ProblemType::MulticlassClassification && s.class_probabilities.is_empty() => {
+            "a multiclass classifier's estimation calibrates a score column per class: give them (CLASS=COLUMN pairs)"
         }
         Some(_) if joined => "it needs the labels in the inputs beside the scores, not joined from a ground truth",
         Some(s) => return crate::quality::estimate::tap::Labelled::new(s).map(Some),
@@ -304,7 +307,12 @@ fn estimation_model(
     super::reread_tap(opts, tap, resumed, good)?;
     let (rows, missing) = tap.finish()?;
     let chunk = opts.estimation.as_ref().and_then(|e| e.chunk_rows).unwrap_or_else(|| (rows.len() as u64).div_ceil(10));
-    let model = crate::quality::estimate::fit(&rows, chunk)
-        .map_err(|e| crate::error::invalid(Opt::EstimatePerformance, e.to_string()))?;
+    let classes: Vec<String> = tap.classes().to_vec();
+    let model = if classes.is_empty() {
+        crate::quality::estimate::fit(&crate::quality::estimate::tap::binary_rows(&rows), chunk)
+    } else {
+        crate::quality::estimate::fit_classes(&rows, classes, chunk)
+    }
+    .map_err(|e| crate::error::invalid(Opt::EstimatePerformance, e.to_string()))?;
     Ok((model, missing))
 }

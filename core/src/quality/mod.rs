@@ -136,6 +136,10 @@ pub struct QualitySettings {
     pub threshold: f64,
     /// The label of the positive class (binary problems): `1` matches 1, 1.0, "1" and true.
     pub positive_label: String,
+    /// A multiclass model's score column per class (class, column), for performance
+    /// estimation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub class_probabilities: Vec<(String, String)>,
 }
 
 impl QualitySettings {
@@ -148,6 +152,7 @@ impl QualitySettings {
             probability: None,
             threshold: 0.5,
             positive_label: "1".into(),
+            class_probabilities: Vec::new(),
         }
     }
 
@@ -164,6 +169,13 @@ impl QualitySettings {
             ProblemType::BinaryClassification if self.prediction.is_none() && self.probability.is_none() => {
                 Err(invalid(Opt::Prediction, "a binary classification needs a prediction or a probability column"))
             }
+            _ if !self.class_probabilities.is_empty() && self.problem_type != ProblemType::MulticlassClassification => {
+                Err(invalid(Opt::Prediction, "a score column per class is for a multiclass classification"))
+            }
+            ProblemType::MulticlassClassification if self.class_probabilities.len() == 1 => Err(invalid(
+                Opt::Prediction,
+                "a multiclass classification's scores need a column per class (two at least)",
+            )),
             ProblemType::Regression | ProblemType::MulticlassClassification if self.prediction.is_none() => {
                 Err(invalid(Opt::Prediction, format!("a {} needs a prediction column", self.problem_type.name())))
             }

@@ -45,6 +45,8 @@ pub struct QualityFlags {
     pub id_column: Option<String>,
     /// `--join-memory` in bytes.
     pub join_memory: Option<u64>,
+    /// `--class-probabilities`: (class, column) pairs.
+    pub class_probabilities: Option<Vec<(String, String)>>,
 }
 
 impl QualityFlags {
@@ -58,6 +60,7 @@ impl QualityFlags {
             || self.positive_label.is_some()
             || !self.ground_truth.is_empty()
             || self.id_column.is_some()
+            || self.class_probabilities.is_some()
     }
 
     /// The settings: the baseline's (when there is one) with the flags over them.
@@ -102,6 +105,9 @@ impl QualityFlags {
         }
         if let Some(p) = &self.positive_label {
             s.positive_label.clone_from(p);
+        }
+        if let Some(c) = &self.class_probabilities {
+            s.class_probabilities.clone_from(c);
         }
         if s.label.is_empty() {
             return Err(invalid(

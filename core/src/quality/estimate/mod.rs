@@ -33,6 +33,7 @@
 
 use std::collections::BTreeMap;
 
+pub mod multiclass;
 pub mod tap;
 
 use serde::{Deserialize, Serialize};
@@ -230,6 +231,8 @@ impl Confusion {
 pub struct Realized {
     confusion: Confusion,
     scores: BTreeMap<u64, [u64; 2]>,
+    /// A multiclass model's rows.
+    multi: multiclass::MRealized,
 }
 
 impl Realized {
@@ -245,8 +248,15 @@ impl Realized {
         self.scores.entry(s.to_bits()).or_default()[usize::from(r.actual)] += 1;
     }
 
+    /// Counts a labelled row of a multiclass model: its scores, its label's class and its
+    /// predicted class.
+    pub fn add_classes(&mut self, scores: &[f64], actual: usize, predicted: Option<usize>) {
+        self.multi.add(scores, actual, predicted);
+    }
+
     /// Adds another's rows.
     pub fn merge(&mut self, other: &Realized) {
+        self.multi.merge(&other.multi);
         let (a, b) = (&mut self.confusion, &other.confusion);
         (a.tp, a.fp, a.fn_, a.tn) = (a.tp + b.tp, a.fp + b.fp, a.fn_ + b.fn_, a.tn + b.tn);
         for (k, c) in &other.scores {
@@ -258,13 +268,14 @@ impl Realized {
 
     /// Rows counted.
     pub fn rows(&self) -> u64 {
-        self.confusion.n() as u64
+        self.confusion.n() as u64 + self.multi.rows()
     }
 
-    /// The exact ROC AUC (ties count one half).
-    fn auc(&self) -> Option<f64> {
+    /// The exact ROC AUC of rows counted per score (rows of the other class, of the class; ties
+    /// count one half).
+    fn auc_of(scores: &BTreeMap<u64, [u64; 2]>) -> Option<f64> {
         let (mut tp, mut fp, mut area) = (0.0f64, 0.0f64, 0.0f64);
-        for [gn, gp] in self.scores.values().rev() {
+        for [gn, gp] in scores.values().rev() {
             let (gn, gp) = (*gn as f64, *gp as f64);
             area += gn * tp + 0.5 * gn * gp;
             tp += gp;
@@ -277,13 +288,16 @@ impl Realized {
     /// specificity without a negative label, ROC AUC with one class among the labels, and the
     /// other ratios with one class among the labels or among the predictions.
     pub fn metric(&self, m: Metric) -> Option<f64> {
+        if self.multi.rows() > 0 {
+            return self.multi.metric(m);
+        }
         let c = &self.confusion;
         let one_class = c.tp + c.fn_ == 0.0 || c.fp + c.tn == 0.0;
         let one_prediction = c.tp + c.fp == 0.0 || c.fn_ + c.tn == 0.0;
         match m {
             Metric::Accuracy => (c.n() > 0.0).then(|| c.metric(m)).flatten(),
             Metric::Specificity => (c.tn + c.fp > 0.0).then(|| c.metric(m)).flatten(),
-            Metric::RocAuc if !one_class => self.auc(),
+            Metric::RocAuc if !one_class => Realized::auc_of(&self.scores),
             Metric::F1 | Metric::Precision | Metric::Recall if !one_class && !one_prediction => c.metric(m),
             _ => None,
         }
@@ -365,10 +379,15 @@ pub struct MetricModel {
     pub lower_threshold: Option<f64>,
     /// Above this estimate, a violation.
     pub upper_threshold: Option<f64>,
-    /// The standard deviation of the metric's per-row terms in the baseline.
-    pub sampling_std: f64,
+    /// The standard deviation of the metric's per-row terms in the baseline (`None`: no such
+    /// term, or a multiclass metric other than accuracy).
+    pub sampling_std: Option<f64>,
     /// The share of rows the metric counts.
     pub sampling_share: f64,
+    /// A multiclass model's: per class, the variance of the metric's one-vs-rest per-row terms
+    /// and the share of rows they are (accuracy has none: its deviation is `sampling_std`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub class_sampling: Vec<(f64, f64)>,
     /// Its realized value in each baseline chunk (`None`: undefined there).
     pub chunks: Vec<Option<f64>>,
 }
@@ -376,7 +395,20 @@ pub struct MetricModel {
 impl MetricModel {
     /// The sampling error of an estimate over `rows` rows.
     pub fn sampling_error(&self, rows: u64) -> Option<f64> {
-        let e = self.sampling_std / (rows as f64 * self.sampling_share).sqrt();
+        let n = rows as f64;
+        let e = if self.class_sampling.is_empty() {
+            self.sampling_std? / (n * self.sampling_share).sqrt()
+        } else {
+            // NannyML's: the root of the classes' variances over their rows, over the classes;
+            // for ROC AUC a fifth more (its experiments found the rest 20% short).
+            let k = self.class_sampling.len() as f64;
+            let spread = self.class_sampling.iter().map(|(var, share)| var / (n * share)).sum::<f64>().sqrt() / k;
+            if self.metric == Metric::RocAuc {
+                spread * 1.2
+            } else {
+                spread
+            }
+        };
         (rows > 0 && e.is_finite()).then_some(e)
     }
 }
@@ -393,6 +425,12 @@ pub struct EstimationModel {
     pub chunk_rows: u64,
     /// The calibration, when the scores needed it (else the scores are taken as calibrated).
     pub calibration: Option<Isotonic>,
+    /// A multiclass model's classes, in the order of its score columns.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<String>,
+    /// A multiclass model's calibration of each class's scores (`None`: kept as they are).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub class_calibrations: Vec<Option<Isotonic>>,
     /// Per metric.
     pub metrics: Vec<MetricModel>,
 }
@@ -401,7 +439,7 @@ pub struct EstimationModel {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum FitError {
     /// Every label is one class.
-    #[error("every labelled row of the baseline is {0}: estimation needs both classes")]
+    #[error("every labelled row of the baseline is {0}: estimation needs rows of two classes at least")]
     OneClass(&'static str),
     /// Too few chunks for a range.
     #[error("the baseline's {rows} labelled rows make {chunks} chunk(s) of {chunk_rows}: the normal range needs at least 2 (give fewer rows per chunk)")]
@@ -496,6 +534,7 @@ pub fn fit(rows: &[Row], chunk_rows: u64) -> Result<EstimationModel, FitError> {
             let values: Vec<Option<f64>> = chunks.iter().map(|c| realized(c, metric)).collect();
             let (lower_threshold, upper_threshold) = range(&values);
             let (sampling_std, sampling_share) = sampling_components(rows, metric);
+            let sampling_std = Some(sampling_std).filter(|s| s.is_finite());
             MetricModel {
                 metric,
                 baseline: realized(rows, metric),
@@ -503,11 +542,42 @@ pub fn fit(rows: &[Row], chunk_rows: u64) -> Result<EstimationModel, FitError> {
                 upper_threshold,
                 sampling_std,
                 sampling_share,
+                class_sampling: Vec::new(),
                 chunks: values,
             }
         })
         .collect();
-    Ok(EstimationModel { method: "cbpe".into(), rows: rows.len() as u64, chunk_rows, calibration, metrics })
+    Ok(EstimationModel {
+        method: "cbpe".into(),
+        rows: rows.len() as u64,
+        chunk_rows,
+        calibration,
+        classes: Vec::new(),
+        class_calibrations: Vec::new(),
+        metrics,
+    })
+}
+
+/// The model of a multiclass baseline's labelled rows (scores in the order of `classes`), in
+/// their order, with chunks of `chunk_rows` rows (the last one shorter).
+///
+/// # Errors
+/// [`FitError`] when the labels hold one class, or the rows make fewer than two chunks.
+pub fn fit_classes(
+    rows: &[multiclass::MRow],
+    classes: Vec<String>,
+    chunk_rows: u64,
+) -> Result<EstimationModel, FitError> {
+    let (class_calibrations, metrics) = multiclass::fit(rows, classes.len(), chunk_rows)?;
+    Ok(EstimationModel {
+        method: "cbpe".into(),
+        rows: rows.len() as u64,
+        chunk_rows: chunk_rows.max(1),
+        calibration: None,
+        classes,
+        class_calibrations,
+        metrics,
+    })
 }
 
 /// The normal range of the chunks' values: mean ± 3 standard deviations (n in the denominator),
@@ -530,6 +600,8 @@ fn range(values: &[Option<f64>]) -> (Option<f64>, Option<f64>) {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Tally {
     groups: BTreeMap<u64, [u64; 2]>,
+    /// A multiclass model's rows.
+    multi: multiclass::MTally,
     /// Rows counted.
     pub rows: u64,
 }
@@ -542,8 +614,16 @@ impl Tally {
         self.rows += 1;
     }
 
+    /// Counts a row of a multiclass model: its scores, their calibrated probabilities and its
+    /// predicted class (`None`: none of the classes).
+    pub fn add_classes(&mut self, scores: &[f64], p: &[f64], predicted: Option<usize>) {
+        self.multi.add(scores, p, predicted);
+        self.rows += 1;
+    }
+
     /// Adds another tally's rows.
     pub fn merge(&mut self, other: &Tally) {
+        self.multi.merge(&other.multi);
         for (k, c) in &other.groups {
             let e = self.groups.entry(*k).or_default();
             e[0] += c[0];
@@ -615,6 +695,11 @@ impl EstimationModel {
         self.calibration.as_ref().map_or(score, |c| c.predict(score))
     }
 
+    /// A multiclass model's calibrated probabilities of a row's scores.
+    pub fn calibrate_classes(&self, scores: &[f64]) -> Vec<f64> {
+        multiclass::calibrated(&self.class_calibrations, scores)
+    }
+
     /// Every metric estimated over the rows of `tally`.
     pub fn estimate(&self, tally: &Tally) -> Vec<Estimate> {
         let expected = tally.expected();
@@ -625,6 +710,7 @@ impl EstimationModel {
                     (None, Some("no row with a score".to_string()))
                 } else {
                     let v = match m.metric {
+                        _ if !self.classes.is_empty() => tally.multi.metric(m.metric),
                         Metric::RocAuc => tally.expected_auc(),
                         other => expected.metric(other),
                     };
@@ -668,7 +754,10 @@ impl EstimationModel {
         let m: EstimationModel = serde_json::from_str(&text).map_err(|e| {
             crate::Error::input(path, format!("not an estimation model: {}", crate::error::one_line(e)))
         })?;
-        if let Some(c) = &m.calibration {
+        if !m.classes.is_empty() && m.class_calibrations.len() != m.classes.len() {
+            return Err(crate::Error::input(path, "a calibration per class is expected"));
+        }
+        for c in m.calibration.iter().chain(m.class_calibrations.iter().flatten()) {
             let sorted = c.x.windows(2).all(|w| w[0] < w[1]) && c.y.windows(2).all(|w| w[0] <= w[1]);
             let sane =
                 !c.x.is_empty() && c.x.len() == c.y.len() && sorted && c.y.iter().all(|y| (0.0..=1.0).contains(y));

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use arrow_array::RecordBatch;
 
+use super::multiclass::MRow;
 use super::{EstimationModel, Realized, Row, Tally};
 use crate::engine::window::Window;
 use crate::engine::Tap;
@@ -16,98 +17,133 @@ use crate::quality::join::View;
 use crate::quality::{QualitySettings, Value};
 use crate::source::scan::ScannedFile;
 
-/// How a row's prediction and label are read: the columns and the positive class.
+/// How a row's prediction and label are read: the score columns (one, of the positive class; or
+/// one per class of a multiclass model), the prediction (else the threshold), the label, and
+/// the classes.
 #[derive(Debug, Clone)]
 struct Reading {
-    probability: String,
+    /// The score columns.
+    scores: Vec<String>,
     prediction: Option<String>,
     /// The label column, and whether every batch must hold it.
     label: Option<(String, bool)>,
     threshold: f64,
     positive: String,
     positive_number: Option<f64>,
+    /// A multiclass model's classes, in the order of `scores`.
+    classes: Vec<String>,
 }
+
+/// A row as read: its scores and predicted class (binary: 1 positive, 0 negative; multiclass:
+/// the class's place, `None` for none of the classes), `None` for a null score or prediction;
+/// and its label's class when the label is read and not null.
+type Read = (Option<(Vec<f64>, Option<usize>)>, Option<usize>);
 
 impl Reading {
     /// `label`: whether the label column is read (`Some`), and must be there (`true`).
     fn of(s: &QualitySettings, label: Option<bool>) -> Result<Reading> {
-        let Some(probability) = s.probability.clone() else {
-            return Err(invalid(
-                Opt::EstimatePerformance,
-                "estimation calibrates the model's scores: give the probability column",
-            ));
+        let (scores, classes): (Vec<String>, Vec<String>) = if s.class_probabilities.is_empty() {
+            let Some(probability) = s.probability.clone() else {
+                return Err(invalid(
+                    Opt::EstimatePerformance,
+                    "estimation calibrates the model's scores: give the probability column",
+                ));
+            };
+            (vec![probability], Vec::new())
+        } else {
+            s.class_probabilities.iter().map(|(class, column)| (column.clone(), class.clone())).unzip()
         };
         Ok(Reading {
-            probability,
+            scores,
             prediction: s.prediction.clone(),
             label: label.map(|required| (s.label.clone(), required)),
             threshold: s.threshold,
             positive: s.positive_label.trim().to_string(),
             positive_number: s.positive_label.trim().parse().ok(),
+            classes,
         })
     }
 
     fn columns(&self) -> Vec<String> {
-        let mut v = vec![self.probability.clone()];
+        let mut v = self.scores.clone();
         v.extend(self.prediction.clone());
         v.extend(self.label.as_ref().map(|l| l.0.clone()));
         v
     }
 
-    fn is_positive(&self, v: &Value) -> bool {
-        match (v, self.positive_number) {
+    /// The class of a label or prediction: binary 1 (positive) or 0; multiclass its place among
+    /// the classes (`None`: none of them).
+    fn class_of(&self, v: &Value) -> Option<usize> {
+        if !self.classes.is_empty() {
+            let c = v.class();
+            return self.classes.iter().position(|k| *k == c);
+        }
+        let positive = match (v, self.positive_number) {
             (Value::Number(x), Some(p)) => *x == p,
             _ => v.class() == self.positive,
-        }
+        };
+        Some(usize::from(positive))
     }
 
-    /// Each row's score and predicted class (`None`: a null score or prediction), and its
-    /// label when read (`None` inside: null).
-    #[allow(clippy::type_complexity, reason = "a row's three readings, taken apart by the two taps")]
-    fn rows(&self, batch: &RecordBatch) -> std::result::Result<Vec<(Option<(f64, bool)>, Option<bool>)>, String> {
-        let view = |name: &str| -> std::result::Result<Option<View>, String> {
+    /// Each row as read (see [`Read`]). A label outside a multiclass model's classes is an error
+    /// where the label must be there (the baseline), and no label elsewhere.
+    fn rows(&self, batch: &RecordBatch) -> std::result::Result<Vec<Read>, String> {
+        let view = |name: &str, what: &str| -> std::result::Result<View, String> {
             match batch.schema().index_of(name) {
-                Ok(i) => View::of(name, batch.column(i)).map(Some).map_err(|e| e.to_string()),
-                Err(_) => Ok(None),
+                Ok(i) => View::of(name, batch.column(i)).map_err(|e| e.to_string()),
+                Err(_) => Err(format!("no column '{name}' ({what})")),
             }
         };
-        let Some(prob) = view(&self.probability)? else {
-            return Err(format!("no column '{}' (the probability)", self.probability));
-        };
-        let pred = match &self.prediction {
-            Some(p) => Some(view(p)?.ok_or_else(|| format!("no column '{p}' (the prediction)"))?),
-            None => None,
-        };
+        let scores: Vec<View> =
+            self.scores.iter().map(|c| view(c, "the probability")).collect::<std::result::Result<_, _>>()?;
+        let pred = self.prediction.as_ref().map(|p| view(p, "the prediction")).transpose()?;
         let label = match &self.label {
-            Some((l, true)) => Some(view(l)?.ok_or_else(|| format!("no column '{l}' (the label)"))?),
-            Some((l, false)) => view(l)?,
-            None => None,
+            Some((l, required)) if *required || batch.schema().index_of(l).is_ok() => Some(view(l, "the label")?),
+            _ => None,
         };
+        let strict = matches!(self.label, Some((_, true)));
         let mut out = Vec::with_capacity(batch.num_rows());
-        for i in 0..batch.num_rows() {
-            let actual = label.as_ref().and_then(|l| l.get(i)).map(|v| self.is_positive(&v));
-            let Some(score) = prob.get(i) else {
-                out.push((None, actual));
-                continue;
+        'rows: for i in 0..batch.num_rows() {
+            let actual = match label.as_ref().and_then(|l| l.get(i)) {
+                Some(v) => match self.class_of(&v) {
+                    Some(c) => Some(c),
+                    None if strict => {
+                        return Err(format!(
+                            "label '{}' is not one of the classes ({})",
+                            crate::quality::shown(&v.class()),
+                            self.classes.join(", ")
+                        ))
+                    }
+                    None => None,
+                },
+                None => None,
             };
-            let Some(score) = score.number().filter(|s| (0.0..=1.0).contains(s)) else {
-                return Err(format!(
-                    "column '{}': score {} is not a probability in [0, 1]",
-                    self.probability,
-                    crate::quality::shown(&score.class())
-                ));
-            };
+            let mut row = Vec::with_capacity(scores.len());
+            for (column, v) in self.scores.iter().zip(&scores) {
+                let Some(score) = v.get(i) else {
+                    out.push((None, actual));
+                    continue 'rows;
+                };
+                let Some(score) = score.number().filter(|s| (0.0..=1.0).contains(s)) else {
+                    return Err(format!(
+                        "column '{column}': score {} is not a probability in [0, 1]",
+                        crate::quality::shown(&score.class())
+                    ));
+                };
+                row.push(score);
+            }
             let predicted = match &pred {
                 Some(p) => match p.get(i) {
-                    Some(v) => self.is_positive(&v),
+                    Some(v) => self.class_of(&v),
                     None => {
                         out.push((None, actual));
                         continue;
                     }
                 },
-                None => score >= self.threshold,
+                None if self.classes.is_empty() => Some(usize::from(row[0] >= self.threshold)),
+                None => return Err("a multiclass model's estimation needs its prediction column".into()),
             };
-            out.push((Some((score, predicted)), actual));
+            out.push((Some((row, predicted)), actual));
         }
         Ok(out)
     }
@@ -126,7 +162,7 @@ pub struct Labelled {
 }
 
 /// A row group's labelled rows and how many lacked a reading, or why it could not be read.
-type LabelledPart = std::result::Result<(Vec<Row>, u64), String>;
+type LabelledPart = std::result::Result<(Vec<MRow>, u64), String>;
 
 impl Labelled {
     /// The tap for `settings` (a binary problem with a probability column).
@@ -137,11 +173,17 @@ impl Labelled {
         Ok(Labelled { reading: Reading::of(settings, Some(true))?, units: Mutex::new(BTreeMap::new()) })
     }
 
-    /// The rows with a score, a prediction and a label, and how many lacked one.
+    /// A multiclass model's classes, in the order of its scores (empty for a binary model).
+    pub fn classes(&self) -> &[String] {
+        &self.reading.classes
+    }
+
+    /// The rows with a score, a prediction and a label, and how many lacked one (see
+    /// [`binary_rows`] for a binary model's).
     ///
     /// # Errors
     /// [`crate::Error::Invalid`] naming the file and column of a batch that could not be read.
-    pub fn finish(&self) -> Result<(Vec<Row>, u64)> {
+    pub fn finish(&self) -> Result<(Vec<MRow>, u64)> {
         let units = std::mem::take(&mut *self.units.lock().expect("estimation lock"));
         let mut rows = Vec::new();
         let mut missing = 0;
@@ -167,7 +209,7 @@ impl Tap for Labelled {
             (Ok(rows), Ok((kept, missing))) => {
                 for (reading, actual) in rows {
                     match (reading, actual) {
-                        (Some((score, predicted)), Some(actual)) => kept.push(Row { score, actual, predicted }),
+                        (Some((scores, predicted)), Some(actual)) => kept.push(MRow { scores, actual, predicted }),
                         _ => *missing += 1,
                     }
                 }
@@ -184,6 +226,11 @@ impl Tap for Labelled {
     fn reset(&self) {
         self.units.lock().expect("estimation lock").clear();
     }
+}
+
+/// A binary model's rows (class 1 the positive).
+pub fn binary_rows(rows: &[MRow]) -> Vec<Row> {
+    rows.iter().map(|r| Row { score: r.scores[0], actual: r.actual == 1, predicted: r.predicted == Some(1) }).collect()
 }
 
 /// The windows a monitoring run estimates: calendar windows of a time column, or windows of
@@ -267,22 +314,30 @@ impl Estimating {
             None => None,
         };
         part.seen += rows.len() as u64;
+        let multiclass = !self.model.classes.is_empty();
         for (i, (reading, actual)) in rows.into_iter().enumerate() {
-            let Some((score, predicted)) = reading else {
+            let Some((scores, predicted)) = reading else {
                 part.missing += 1;
                 continue;
             };
-            let p = self.model.calibrate(score);
             let key = keys.as_ref().and_then(|k| k[i]);
-            part.whole.add(p, predicted);
-            if let Some(k) = key {
-                part.windows.entry(k).or_default().add(p, predicted);
+            let mut tallies: Vec<&mut Tally> = vec![&mut part.whole];
+            tallies.extend(key.map(|k| part.windows.entry(k).or_default()));
+            if multiclass {
+                let p = self.model.calibrate_classes(&scores);
+                tallies.into_iter().for_each(|t| t.add_classes(&scores, &p, predicted));
+            } else {
+                let p = self.model.calibrate(scores[0]);
+                tallies.into_iter().for_each(|t| t.add(p, predicted == Some(1)));
             }
-            if let Some(actual) = actual {
-                let row = Row { score, actual, predicted };
-                part.realized.add(row);
-                if let Some(k) = key {
-                    part.realized_windows.entry(k).or_default().add(row);
+            let Some(actual) = actual else { continue };
+            let mut realized: Vec<&mut Realized> = vec![&mut part.realized];
+            realized.extend(key.map(|k| part.realized_windows.entry(k).or_default()));
+            for r in realized {
+                if multiclass {
+                    r.add_classes(&scores, actual, predicted);
+                } else {
+                    r.add(Row { score: scores[0], actual: actual == 1, predicted: predicted == Some(1) });
                 }
             }
         }
