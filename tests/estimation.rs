@@ -186,13 +186,59 @@ fn scored(path: &Path, n: usize, shift: usize, with_label: bool) {
         time.push(1_704_067_200_000 + i as i64 * 3_600_000);
     }
     let mut cols = vec![
+        ("id", arr(Int64Array::from((0..n as i64).collect::<Vec<_>>()))),
         ("score", arr(Float64Array::from(score))),
         ("event_time", arr(TimestampMillisecondArray::from(time).with_timezone("UTC"))),
     ];
     if with_label {
-        cols.push(("label", arr(Int64Array::from(label))));
+        cols.push(("label", arr(Int64Array::from(label.clone()))));
+    } else {
+        // The labels that arrive later, apart, joined by id.
+        let truth = path.with_extension("labels.parquet");
+        let ids = arr(Int64Array::from((0..n as i64).collect::<Vec<_>>()));
+        write_parquet(&truth, vec![("id", ids), ("label", arr(Int64Array::from(label)))], 500);
     }
     write_parquet(path, cols, 500);
+}
+
+/// Labels that arrive later, joined by id, stand beside the estimates as the same labels read
+/// from the captures themselves do: every window's realized metrics are the same.
+#[test]
+fn labels_joined_later_stand_beside_the_estimates() {
+    let dir = TempDir::new().unwrap();
+    let (train, labelled, unlabelled) =
+        (dir.path().join("train.parquet"), dir.path().join("labelled.parquet"), dir.path().join("capture.parquet"));
+    scored(&train, 4800, usize::MAX, true);
+    scored(&labelled, 240, 120, true);
+    scored(&unlabelled, 240, 120, false);
+    let base = dir.path().join("base");
+    baseline(&base, &train, &["--estimate-performance"]).success();
+    let window = ["--window", "1d", "--time-column", "event_time"];
+    let (inline, joined) = (dir.path().join("inline"), dir.path().join("joined"));
+    monitor(&base, &inline, &labelled, &window).code(1);
+    let truth = unlabelled.with_extension("labels.parquet");
+    let gt = format!("--ground-truth={}", truth.display());
+    let mut args = window.to_vec();
+    args.extend(["--id-column", "id", &gt]);
+    monitor(&base, &joined, &unlabelled, &args).code(1);
+    let (a, b) =
+        (csv_maps(&inline.join("model_quality/estimated.csv")), csv_maps(&joined.join("model_quality/estimated.csv")));
+    assert_eq!(a.len(), b.len());
+    let mut compared = 0;
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(
+            (&x["window_start"], &x["metric"], &x["estimated"]),
+            (&y["window_start"], &y["metric"], &y["estimated"])
+        );
+        match (num(&x["realized"]), num(&y["realized"])) {
+            (Some(p), Some(q)) => {
+                assert!((p - q).abs() < 1e-12, "{} {}: {p} vs {q}", x["window_start"], x["metric"]);
+                compared += 1;
+            }
+            (p, q) => assert_eq!(p, q, "{} {}", x["window_start"], x["metric"]),
+        }
+    }
+    assert!(compared >= 60, "realized values compared: {compared}");
 }
 
 /// Writes `len` rows of Parquet file `input` from row `at` to `output`.

@@ -11,7 +11,7 @@ use crate::error::{invalid, Opt, Result};
 use crate::judge::sagemaker::{CheckType, Violation};
 use crate::quality::estimate::tap::{Estimating, Tallies, Windows};
 use crate::quality::estimate::{Estimate, EstimatedRow, EstimationModel, EstimationReport, Metric, Realized, Tally};
-use crate::quality::QualitySettings;
+use crate::quality::{QualityMetrics, QualitySettings};
 use crate::source::scan::{Scan, ScannedFile};
 use crate::time::timeline::WindowOptions;
 
@@ -113,16 +113,43 @@ fn tap(
 }
 
 /// The estimates of `tally`, each beside the realized metric of `realized`.
-fn rows_of(model: &EstimationModel, tally: &Tally, realized: Option<&Realized>) -> Vec<EstimatedRow> {
+/// The realized metrics come from the captures' own labels (read by the tap) or, when the labels
+/// arrive apart (`--ground-truth`), from model quality's scoring of the same rows.
+fn rows_of(
+    model: &EstimationModel,
+    tally: &Tally,
+    realized: Option<&Realized>,
+    scored: Option<&QualityMetrics>,
+) -> Vec<EstimatedRow> {
     let realized = realized.filter(|r| r.rows() > 0);
     model
         .estimate(tally)
         .into_iter()
         .map(|e| {
-            let realized = realized.and_then(|r| r.metric(e.metric));
+            let realized = match (realized, scored) {
+                (Some(r), _) => r.metric(e.metric),
+                (None, Some(q)) => scored_metric(model, q, e.metric),
+                (None, None) => None,
+            };
             EstimatedRow { estimate: e, realized }
         })
         .collect()
+}
+
+/// A metric as model quality scored it against labels joined by id: a binary model's by its
+/// SageMaker name; a multiclass model's macro metrics from the confusion matrix (its ROC AUC
+/// needs the scores, which model quality does not read: none).
+fn scored_metric(model: &EstimationModel, q: &QualityMetrics, m: Metric) -> Option<f64> {
+    if model.classes.is_empty() {
+        let name = match m {
+            Metric::RocAuc => "auc",
+            Metric::Specificity => "true_negative_rate",
+            other => other.name(),
+        };
+        return q.values.get(name).map(|v| v.value);
+    }
+    let confusion = q.confusion_matrix.as_ref()?;
+    crate::quality::estimate::multiclass::MRealized::of_confusion(&model.classes, confusion).metric(m)
 }
 
 /// Finishes the run's estimation: the tallies (read again when the pass resumed), the run's and
@@ -143,9 +170,15 @@ pub(super) fn finish(
     super::reread_tap(opts, tap, resumed, good)?;
     let t: Tallies = tap.finish()?;
     let model = tap.model();
-    let run = rows_of(model, &t.whole, Some(&t.realized));
-    let per_window: Vec<(i64, u64, Vec<EstimatedRow>)> =
-        t.windows.iter().map(|(k, tally)| (*k, tally.rows, rows_of(model, tally, t.realized_windows.get(k)))).collect();
+    let scored = report.model_quality.as_ref().map(|q| &q.outcome);
+    let run = rows_of(model, &t.whole, Some(&t.realized), scored.map(|o| &o.metrics));
+    let scored_window =
+        |k: i64| scored.and_then(|o| o.windows.iter().find(|w| w.start == k && w.metrics.rows > 0)).map(|w| &w.metrics);
+    let per_window: Vec<(i64, u64, Vec<EstimatedRow>)> = t
+        .windows
+        .iter()
+        .map(|(k, tally)| (*k, tally.rows, rows_of(model, tally, t.realized_windows.get(k), scored_window(*k))))
+        .collect();
     let dir = opts.output.join(crate::quality::run::FOLDER);
     let p = dir.join("estimated.csv");
     write_table(&p, (&run, t.whole.rows), &per_window, windows.map(|w| w.window))?;
