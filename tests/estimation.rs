@@ -241,6 +241,20 @@ fn labels_joined_later_stand_beside_the_estimates() {
     assert!(compared >= 60, "realized values compared: {compared}");
 }
 
+/// Every file under `dir`.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
 /// Writes `len` rows of Parquet file `input` from row `at` to `output`.
 fn slice(input: &Path, at: usize, len: usize, output: &Path) {
     let f = std::fs::File::open(input).unwrap();
@@ -265,7 +279,9 @@ fn each_window_is_estimated_as_its_rows_alone() {
     let base = dir.path().join("base");
     baseline(&base, &train, &["--estimate-performance"]).success();
     let out = dir.path().join("mon");
-    let ran = monitor(&base, &out, &capture, &["--window", "1d", "--time-column", "event_time"]).code(1);
+    let prom = dir.path().join("metrics.prom");
+    let prom_arg = format!("--prometheus={}", prom.display());
+    let ran = monitor(&base, &out, &capture, &["--window", "1d", "--time-column", "event_time", &prom_arg]).code(1);
     let said = String::from_utf8_lossy(&ran.get_output().stdout).to_string();
     assert!(said.contains("estimated without labels over 240 rows"), "{said}");
     assert!(!out.join("model_quality/statistics.json").exists(), "nothing to score against");
@@ -284,6 +300,23 @@ fn each_window_is_estimated_as_its_rows_alone() {
     for day in 5..10 {
         assert!(auc(day).1, "day {day}: the weaker model's AUC is out of range");
     }
+    // Each alerted window's violations name the metric; the metrics file holds the last
+    // window's estimates (a weaker model's: its ROC AUC alerted).
+    let mut alerted_files = 0;
+    for day in walk(&out.join("windows")) {
+        let text = std::fs::read_to_string(&day).unwrap();
+        alerted_files += usize::from(text.contains("performance_estimate_check") && text.contains("roc_auc"));
+    }
+    assert_eq!(alerted_files, 5, "the five days of the weaker model");
+    let text = std::fs::read_to_string(&prom).unwrap();
+    assert!(text.contains("driftscope_estimated_performance{") && text.contains("metric=\"roc_auc\""), "{text}");
+    assert!(
+        text.lines().any(|l| l.starts_with("driftscope_estimated_performance_alert{")
+            && l.contains("roc_auc")
+            && l.ends_with(" 1")),
+        "{text}"
+    );
+    crate::common::promtool_check(&text);
     // 2024-01-07 (rows 144..168) written apart and estimated alone.
     let alone = dir.path().join("day7.parquet");
     slice(&capture, 144, 24, &alone);

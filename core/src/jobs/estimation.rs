@@ -10,7 +10,7 @@ use super::JobOptions;
 use crate::error::{invalid, Opt, Result};
 use crate::judge::sagemaker::{CheckType, Violation};
 use crate::quality::estimate::tap::{Estimating, Tallies, Windows};
-use crate::quality::estimate::{Estimate, EstimatedRow, EstimationModel, EstimationReport, Metric, Realized, Tally};
+use crate::quality::estimate::{EstimatedRow, EstimationModel, EstimationReport, Metric, Realized, Tally};
 use crate::quality::{QualityMetrics, QualitySettings};
 use crate::source::scan::{Scan, ScannedFile};
 use crate::time::timeline::WindowOptions;
@@ -203,6 +203,7 @@ pub(super) fn finish(
         run,
         windows: windows.map(|_| per_window.len()),
         windows_with_alerts: windows.map(|_| alerted),
+        per_window: per_window.into_iter().map(|(k, _, rows)| (k, rows)).collect(),
     });
     Ok(())
 }
@@ -210,17 +211,8 @@ pub(super) fn finish(
 /// The violation of a metric whose estimate left its range in the run (`in_run`) or in
 /// `windows` of `of` windows.
 fn violation(m: Metric, in_run: Option<&EstimatedRow>, windows: usize, of: usize) -> Violation {
-    let range = |e: &Estimate| match (e.lower_threshold, e.upper_threshold) {
-        (Some(l), Some(u)) => format!("[{l:.4}, {u:.4}]"),
-        _ => "–".into(),
-    };
-    let mut description = match in_run {
-        Some(r) => format!(
-            "Estimated {} {:.4} of the run is outside the baseline's range {}",
-            m.name(),
-            r.estimate.value.unwrap_or(f64::NAN),
-            range(&r.estimate)
-        ),
+    let mut description = match in_run.and_then(|r| r.violation("the run")) {
+        Some(v) => v.description,
         None => format!("Estimated {} is outside the baseline's range", m.name()),
     };
     if windows > 0 {
@@ -288,4 +280,53 @@ fn write_table(
         "reason",
     ];
     crate::output::write_csv(p, &header, lines)
+}
+
+/// Each window's estimates joined to its result: a violation per estimate that left its range
+/// (in the window's `constraint_violations.json` and alerts), and the estimates for its metrics
+/// point.
+pub(super) fn join_windows(
+    report: &crate::output::report::MonitorReport,
+    results: &mut [crate::time::timeline::WindowResult],
+) -> Vec<Vec<(String, Option<f64>, bool)>> {
+    let Some(e) = &report.estimated_performance else { return Vec::new() };
+    results
+        .iter_mut()
+        .map(|r| {
+            let Some(rows) = e.per_window.get(&r.start) else { return Vec::new() };
+            r.violations.extend(rows.iter().filter_map(|x| x.violation("the window")));
+            point_values(rows)
+        })
+        .collect()
+}
+
+/// The estimates as a metrics point carries them: metric, value, alert.
+pub(super) fn point_values(rows: &[EstimatedRow]) -> Vec<(String, Option<f64>, bool)> {
+    rows.iter().map(|x| (x.estimate.metric.name().to_string(), x.estimate.value, x.estimate.alert)).collect()
+}
+
+/// The timeline rows of the windows' estimates: one per metric, each window's estimate, and its
+/// status (drift where it left the range).
+pub(super) fn timeline(windows: &[Vec<(String, Option<f64>, bool)>]) -> Vec<crate::output::report::TimelineFeature> {
+    use crate::judge::drift::Verdict;
+    let Some(first) = windows.iter().find(|w| !w.is_empty()) else { return Vec::new() };
+    first
+        .iter()
+        .enumerate()
+        .map(|(k, (name, _, _))| crate::output::report::TimelineFeature {
+            name: format!("estimated {name}"),
+            metric: "cbpe".into(),
+            threshold: None,
+            values: windows.iter().map(|w| w.get(k).and_then(|e| e.1)).collect(),
+            status: windows
+                .iter()
+                .map(|w| match w.get(k) {
+                    Some((_, Some(_), true)) => Verdict::Drift,
+                    Some((_, Some(_), false)) => Verdict::Ok,
+                    _ => Verdict::Skipped,
+                })
+                .collect(),
+            changes: Vec::new(),
+        })
+        .collect()
 }

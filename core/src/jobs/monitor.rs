@@ -309,6 +309,7 @@ fn monitor_windows(
         let now = chrono::Utc::now().timestamp_millis();
         let mut run = crate::output::metrics::Point::of(now, &report.features, current, &report.violations);
         run.multivariate = report.multivariate.as_ref().map(|m| m.run.clone());
+        run.estimated = report.estimated_performance.as_ref().map(|e| est::point_values(&e.run)).unwrap_or_default();
         return Ok((Vec::new(), vec![run]));
     };
     check_timed(w, segments)?;
@@ -324,6 +325,7 @@ fn monitor_windows(
             r.windows_with_drift = Some(mv_windows.iter().filter(|v| v.as_ref().is_some_and(|v| v.drift)).count());
         }
     }
+    let estimated = est::join_windows(report, &mut window_results);
     let table = timeline::table(&window_results, segments)?;
     written.extend(crate::output::windows::write(&opts.output, &w.window, &window_results, &table)?);
     let mut series = changepoint::profile_series(&names, &segments.windows().map(|w| w.1).collect::<Vec<_>>());
@@ -345,6 +347,7 @@ fn monitor_windows(
                 &r.violations,
             );
             p.multivariate = mv_windows.get(i).cloned().flatten();
+            p.estimated = estimated.get(i).cloned().unwrap_or_default();
             p
         })
         .collect();
@@ -355,6 +358,7 @@ fn monitor_windows(
     if let Some(m) = mv {
         timeline.features.push(super::multivariate::timeline(m, &mv_windows));
     }
+    timeline.features.extend(est::timeline(&estimated));
     report.timeline = Some(timeline);
     report.changes = changes;
     if let Some(q) = report.model_quality.as_mut().filter(|q| !q.outcome.windows.is_empty()) {

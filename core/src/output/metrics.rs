@@ -106,6 +106,9 @@ pub struct Point {
     pub features: Vec<FeatureValues>,
     /// Multivariate drift, when the baseline has a reconstruction model.
     pub multivariate: Option<crate::judge::multivariate::MultivariateVerdict>,
+    /// Performance estimated without labels, when the baseline has an estimation model: metric,
+    /// estimate, and whether it left the baseline's range.
+    pub estimated: Vec<(String, Option<f64>, bool)>,
 }
 
 impl Point {
@@ -115,6 +118,7 @@ impl Point {
         Point {
             at_ms,
             multivariate: None,
+            estimated: Vec::new(),
             features: features
                 .iter()
                 .map(|f| {
@@ -213,6 +217,28 @@ fn emf_record(at_ms: i64, labels: &Labels, feature: Option<&str>, metrics: &[(St
     Value::Object(root)
 }
 
+/// The gauges of the performance estimated without labels: each metric's estimate and alert.
+fn estimated_gauges(point: &Point, base: &str) -> String {
+    let mut out = String::new();
+    if !point.estimated.is_empty() {
+        let name = "driftscope_estimated_performance";
+        out.push_str(&format!("# HELP {name} A metric of the model estimated without labels.\n# TYPE {name} gauge\n"));
+        for (m, v, _) in &point.estimated {
+            if let Some(v) = v {
+                out.push_str(&format!("{name}{{{base},metric=\"{}\"}} {}\n", label(m), number(*v)));
+            }
+        }
+        let name = "driftscope_estimated_performance_alert";
+        out.push_str(&format!(
+            "# HELP {name} 1 when the estimate left the baseline's range, else 0.\n# TYPE {name} gauge\n"
+        ));
+        for (m, _, alert) in &point.estimated {
+            out.push_str(&format!("{name}{{{base},metric=\"{}\"}} {}\n", label(m), u8::from(*alert)));
+        }
+    }
+    out
+}
+
 /// The points as EMF JSON Lines: one record per point (per point and feature when `Feature`
 /// is a dimension), split so that no directive holds more than [`EMF_MAX_METRICS`] metrics.
 pub fn emf(points: &[Point], labels: &Labels) -> String {
@@ -227,6 +253,17 @@ pub fn emf(points: &[Point], labels: &Labels) -> String {
             let mut metrics = vec![("multivariate_drifted".to_string(), if m.drift { 1.0 } else { 0.0 })];
             metrics.extend(m.value.map(|v| ("multivariate_reconstruction_error".to_string(), v)));
             // The run's (or window's) record: no Feature dimension.
+            let run = Labels {
+                dimensions: labels.dimensions.iter().filter(|d| *d != "Feature").cloned().collect(),
+                ..labels.clone()
+            };
+            push(emf_record(p.at_ms, &run, None, &metrics));
+        }
+        if !p.estimated.is_empty() {
+            let mut metrics: Vec<(String, f64)> =
+                p.estimated.iter().filter_map(|(m, v, _)| v.map(|v| (format!("estimated_{m}"), v))).collect();
+            metrics
+                .push(("estimated_performance_alerts".to_string(), p.estimated.iter().filter(|e| e.2).count() as f64));
             let run = Labels {
                 dimensions: labels.dimensions.iter().filter(|d| *d != "Feature").cloned().collect(),
                 ..labels.clone()
@@ -315,6 +352,7 @@ pub fn prometheus(
             }
         }
     }
+    out.push_str(&estimated_gauges(point, &base));
     out.push_str(
         "# HELP driftscope_last_window_end_timestamp_seconds End of the window (or run) these values describe.\n",
     );
@@ -404,6 +442,7 @@ mod tests {
         Point {
             at_ms: 1_795_827_600_000,
             multivariate: None,
+            estimated: Vec::new(),
             features: (0..features)
                 .map(|i| FeatureValues {
                     feature: format!("f{i}"),

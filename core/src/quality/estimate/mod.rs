@@ -803,6 +803,31 @@ pub struct EstimationReport {
     /// Windows where an estimate left its normal range.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub windows_with_alerts: Option<usize>,
+    /// Each window's estimates, by start (calendar) or index (rows): their violations join the
+    /// window's, their values its metrics (not in `drift.json`: `estimated.csv` holds them).
+    #[serde(skip)]
+    pub per_window: BTreeMap<i64, Vec<EstimatedRow>>,
+}
+
+impl EstimatedRow {
+    /// The violation of an estimate that left its range, in `place` ("the run", "the window").
+    pub fn violation(&self, place: &str) -> Option<crate::judge::sagemaker::Violation> {
+        let e = &self.estimate;
+        let value = e.value.filter(|_| e.alert)?;
+        let range = match (e.lower_threshold, e.upper_threshold) {
+            (Some(l), Some(u)) => format!("[{l:.4}, {u:.4}]"),
+            _ => "–".into(),
+        };
+        Some(crate::judge::sagemaker::Violation {
+            feature_name: e.metric.name().to_string(),
+            constraint_check_type: crate::judge::sagemaker::CheckType::PerformanceEstimateCheck,
+            description: format!(
+                "Estimated {} {value:.4} of {place} is outside the baseline's range {range}",
+                e.metric.name()
+            ),
+            figures: None,
+        })
+    }
 }
 
 impl EstimationReport {
