@@ -7,8 +7,8 @@
 //!
 //! The ROC AUC of a class comes from the rows in order of that class's score: after the
 //! division a row's calibrated probability no longer follows its score alone, so a window keeps,
-//! per class, the sum of calibrated probabilities and the rows of each distinct score (rows of
-//! one score add one straight step to the curve).
+//! per class, the sum of calibrated probabilities and the rows of each grid step of the score
+//! (rows of one step add one straight step to the curve).
 
 use std::collections::BTreeMap;
 
@@ -29,11 +29,12 @@ pub struct MRow {
 }
 
 /// One class of a window: the expected one-vs-rest confusion sums (TP, FP, FN, TN) and, per
-/// distinct score of the class (its bits), the calibrated probabilities' sum and the rows.
+/// grid step of the class's score ([`super::GRID`]), the calibrated probabilities' sum and the
+/// rows.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ClassTally {
     sums: [f64; 4],
-    groups: BTreeMap<u64, (f64, u64)>,
+    groups: BTreeMap<u32, (f64, u64)>,
 }
 
 /// The calibrated probabilities of a row's scores: each class's calibration (or the score),
@@ -67,8 +68,7 @@ impl MTally {
             let at = if predicted == Some(k) { 0 } else { 2 };
             c.sums[at] += pk;
             c.sums[at + 1] += 1.0 - pk;
-            let s = if s == 0.0 { 0.0 } else { s };
-            let g = c.groups.entry(s.to_bits()).or_default();
+            let g = c.groups.entry(super::step(s)).or_default();
             g.0 += pk;
             g.1 += 1;
         }
@@ -117,7 +117,7 @@ impl MTally {
 
 /// The area under the expected ROC curve of rows grouped by score: each group adds its summed
 /// probability of true and the rest of false positives, in one straight step.
-fn expected_auc(groups: &BTreeMap<u64, (f64, u64)>) -> Option<f64> {
+fn expected_auc(groups: &BTreeMap<u32, (f64, u64)>) -> Option<f64> {
     let (mut tp, mut fp, mut area) = (0.0f64, 0.0f64, 0.0f64);
     for (p, n) in groups.values().rev() {
         let (gp, gn) = (*p, *n as f64 - *p);
