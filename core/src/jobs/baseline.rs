@@ -309,9 +309,9 @@ fn estimation_model(
     let chunk = opts.estimation.as_ref().and_then(|e| e.chunk_rows).unwrap_or_else(|| (rows.len() as u64).div_ceil(10));
     let classes: Vec<String> = tap.classes().to_vec();
     let model = if classes.is_empty() {
-        crate::quality::estimate::fit(&crate::quality::estimate::tap::binary_rows(&rows), chunk)
+        crate::quality::estimate::fit(&rows.binary(), chunk)
     } else {
-        crate::quality::estimate::fit_classes(&rows, classes, chunk)
+        crate::quality::estimate::fit_classes(&rows.multiclass(), classes, chunk)
     }
     .map_err(|e| crate::error::invalid(Opt::EstimatePerformance, e.to_string()))?;
     Ok((model, missing))

@@ -36,6 +36,7 @@ use std::collections::BTreeMap;
 pub mod multiclass;
 pub mod tap;
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// The file of a baseline's model-quality folder that holds the estimation model.
@@ -100,10 +101,12 @@ impl Isotonic {
     /// The fit of `pairs` (score, outcome 0 or 1); `None` without a finite score.
     pub fn fit(pairs: &[(f64, f64)]) -> Option<Isotonic> {
         let mut v: Vec<(f64, f64)> = pairs.iter().copied().filter(|p| p.0.is_finite()).collect();
-        if v.is_empty() {
-            return None;
-        }
         v.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        Isotonic::fit_sorted(v)
+    }
+
+    /// The fit of finite `(score, outcome)` pairs already in order of score; `None` without one.
+    fn fit_sorted(v: impl IntoIterator<Item = (f64, f64)>) -> Option<Isotonic> {
         // Each distinct score once, with the mean outcome of its rows and their count as weight.
         let mut xs: Vec<f64> = Vec::new();
         let mut blocks: Vec<(f64, f64)> = Vec::new(); // (sum of weight × value, weight)
@@ -119,6 +122,9 @@ impl Isotonic {
                     blocks.push((y, 1.0));
                 }
             }
+        }
+        if xs.is_empty() {
+            return None;
         }
         // Pool adjacent violators over the distinct scores: (value, weight, first index).
         let mut stack: Vec<(f64, f64, usize)> = Vec::with_capacity(blocks.len());
@@ -304,11 +310,16 @@ impl Realized {
     }
 }
 
-/// A realized metric of labelled rows (see [`Realized::metric`]).
-fn realized(rows: &[Row], m: Metric) -> Option<f64> {
+/// Labelled rows counted for their realized metrics.
+fn counts(rows: &[Row]) -> Realized {
     let mut r = Realized::default();
     rows.iter().for_each(|&row| r.add(row));
-    r.metric(m)
+    r
+}
+
+/// A realized metric of labelled rows (see [`Realized::metric`]).
+fn realized(rows: &[Row], m: Metric) -> Option<f64> {
+    counts(rows).metric(m)
 }
 
 /// The standard deviation (n in the denominator) of `ones` ones and `zeros` zeros, scaled.
@@ -481,23 +492,29 @@ pub fn needs_calibration(rows: &[Row]) -> bool {
     if realized(rows, Metric::RocAuc).is_some_and(|a| a > 0.999) {
         return false;
     }
-    // (score, calibrated out of fold, outcome) of every row.
-    let mut scored: Vec<(f64, f64, f64)> = Vec::with_capacity(rows.len());
-    for fold in 0..FOLDS {
-        let train: Vec<(f64, f64)> = rows
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| i % FOLDS != fold)
-            .map(|(_, r)| (r.score, f64::from(u8::from(r.actual))))
-            .collect();
-        let Some(iso) = Isotonic::fit(&train) else { return false };
-        scored.extend(
-            rows.iter()
-                .enumerate()
-                .filter(|(i, _)| i % FOLDS == fold)
-                .map(|(_, r)| (r.score, iso.predict(r.score), f64::from(u8::from(r.actual)))),
-        );
-    }
+    // The rows in order of score once; each fold's training rows keep that order.
+    let outcome = |r: &Row| f64::from(u8::from(r.actual));
+    let mut order: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].score.is_finite()).collect();
+    order.sort_by(|&a, &b| {
+        rows[a].score.total_cmp(&rows[b].score).then(outcome(&rows[a]).total_cmp(&outcome(&rows[b])))
+    });
+    // (score, calibrated out of fold, outcome) of every row, the folds fitted in parallel.
+    let folds: Vec<Option<Vec<(f64, f64, f64)>>> = (0..FOLDS)
+        .into_par_iter()
+        .map(|fold| {
+            let train = order.iter().filter(|&&i| i % FOLDS != fold).map(|&i| (rows[i].score, outcome(&rows[i])));
+            let iso = Isotonic::fit_sorted(train)?;
+            Some(
+                rows.iter()
+                    .enumerate()
+                    .filter(|(i, _)| i % FOLDS == fold)
+                    .map(|(_, r)| (r.score, iso.predict(r.score), outcome(r)))
+                    .collect(),
+            )
+        })
+        .collect();
+    let Some(folds) = folds.into_iter().collect::<Option<Vec<_>>>() else { return false };
+    let mut scored: Vec<(f64, f64, f64)> = folds.concat();
     scored.sort_by(|a, b| a.0.total_cmp(&b.0));
     let raw: Vec<(f64, f64)> = scored.iter().map(|s| (s.0, s.2)).collect();
     let calibrated: Vec<(f64, f64)> = scored.iter().map(|s| (s.1, s.2)).collect();
@@ -528,16 +545,20 @@ pub fn fit(rows: &[Row], chunk_rows: u64) -> Result<EstimationModel, FitError> {
     } else {
         None
     };
+    // Each chunk's labelled rows counted once, and the whole baseline's as their merge.
+    let counted: Vec<Realized> = chunks.par_iter().map(|c| counts(c)).collect();
+    let mut whole = Realized::default();
+    counted.iter().for_each(|c| whole.merge(c));
     let metrics = METRICS
         .iter()
         .map(|&metric| {
-            let values: Vec<Option<f64>> = chunks.iter().map(|c| realized(c, metric)).collect();
+            let values: Vec<Option<f64>> = counted.iter().map(|c| c.metric(metric)).collect();
             let (lower_threshold, upper_threshold) = range(&values);
             let (sampling_std, sampling_share) = sampling_components(rows, metric);
             let sampling_std = Some(sampling_std).filter(|s| s.is_finite());
             MetricModel {
                 metric,
-                baseline: realized(rows, metric),
+                baseline: whole.metric(metric),
                 lower_threshold,
                 upper_threshold,
                 sampling_std,

@@ -244,11 +244,11 @@ fn one_vs_rest(rows: &[MRow], c: usize) -> Vec<Row> {
     rows.iter().map(|r| Row { score: r.scores[c], actual: r.actual == c, predicted: r.predicted == Some(c) }).collect()
 }
 
-/// The realized metric of multiclass rows.
-fn realized(rows: &[MRow], m: Metric) -> Option<f64> {
+/// Multiclass rows counted for their realized metrics.
+fn counts(rows: &[MRow]) -> MRealized {
     let mut r = MRealized::default();
     rows.iter().for_each(|row| r.add(&row.scores, row.actual, row.predicted));
-    r.metric(m)
+    r
 }
 
 /// NannyML's per-class sampling components of a metric (the variance of its one-vs-rest
@@ -308,15 +308,18 @@ pub fn fit(rows: &[MRow], k: usize, chunk_rows: u64) -> Result<(Vec<Option<Isoto
             Isotonic::fit(&pairs)
         })
         .collect();
+    let counted: Vec<MRealized> = chunks.iter().map(|c| counts(c)).collect();
+    let mut whole = MRealized::default();
+    counted.iter().for_each(|c| whole.merge(c));
     let metrics = METRICS
         .iter()
         .map(|&metric| {
-            let values: Vec<Option<f64>> = chunks.iter().map(|c| realized(c, metric)).collect();
+            let values: Vec<Option<f64>> = counted.iter().map(|c| c.metric(metric)).collect();
             let (lower_threshold, upper_threshold) = range(&values);
             let (sampling_std, class_sampling) = components(rows, k, metric);
             MetricModel {
                 metric,
-                baseline: realized(rows, metric),
+                baseline: whole.metric(metric),
                 lower_threshold,
                 upper_threshold,
                 sampling_std,

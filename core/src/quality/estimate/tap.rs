@@ -34,10 +34,33 @@ struct Reading {
     classes: Vec<String>,
 }
 
-/// A row as read: its scores and predicted class (binary: 1 positive, 0 negative; multiclass:
-/// the class's place, `None` for none of the classes), `None` for a null score or prediction;
-/// and its label's class when the label is read and not null.
-type Read = (Option<(Vec<f64>, Option<usize>)>, Option<usize>);
+/// A batch as read: per row its scores (`k` a row, one after another), its predicted class
+/// (binary: 1 positive, 0 negative; multiclass: the class's place, `None` for none of the
+/// classes), whether it has its scores and prediction (`false`: one is null), and its label's
+/// class when the label is read and not null.
+#[derive(Debug, Default)]
+pub(crate) struct Rows {
+    k: usize,
+    scores: Vec<f64>,
+    predicted: Vec<Option<usize>>,
+    read: Vec<bool>,
+    actual: Vec<Option<usize>>,
+}
+
+impl Rows {
+    fn len(&self) -> usize {
+        self.read.len()
+    }
+
+    fn scores(&self, i: usize) -> &[f64] {
+        &self.scores[i * self.k..(i + 1) * self.k]
+    }
+
+    /// Row `i`'s scores and predicted class, when read.
+    fn reading(&self, i: usize) -> Option<(&[f64], Option<usize>)> {
+        self.read[i].then(|| (self.scores(i), self.predicted[i]))
+    }
+}
 
 impl Reading {
     /// `label`: whether the label column is read (`Some`), and must be there (`true`).
@@ -85,9 +108,9 @@ impl Reading {
         Some(usize::from(positive))
     }
 
-    /// Each row as read (see [`Read`]). A label outside a multiclass model's classes is an error
+    /// Each row as read (see [`Rows`]). A label outside a multiclass model's classes is an error
     /// where the label must be there (the baseline), and no label elsewhere.
-    fn rows(&self, batch: &RecordBatch) -> std::result::Result<Vec<Read>, String> {
+    fn rows(&self, batch: &RecordBatch) -> std::result::Result<Rows, String> {
         let view = |name: &str, what: &str| -> std::result::Result<View, String> {
             match batch.schema().index_of(name) {
                 Ok(i) => View::of(name, batch.column(i)).map_err(|e| e.to_string()),
@@ -102,8 +125,16 @@ impl Reading {
             _ => None,
         };
         let strict = matches!(self.label, Some((_, true)));
-        let mut out = Vec::with_capacity(batch.num_rows());
-        'rows: for i in 0..batch.num_rows() {
+        let n = batch.num_rows();
+        let k = scores.len();
+        let mut out = Rows {
+            k,
+            scores: Vec::with_capacity(n * k),
+            predicted: Vec::with_capacity(n),
+            read: Vec::with_capacity(n),
+            actual: Vec::with_capacity(n),
+        };
+        for i in 0..n {
             let actual = match label.as_ref().and_then(|l| l.get(i)) {
                 Some(v) => match self.class_of(&v) {
                     Some(c) => Some(c),
@@ -118,11 +149,13 @@ impl Reading {
                 },
                 None => None,
             };
-            let mut row = Vec::with_capacity(scores.len());
+            out.actual.push(actual);
+            let mut read = true;
             for (column, v) in self.scores.iter().zip(&scores) {
                 let Some(score) = v.get(i) else {
-                    out.push((None, actual));
-                    continue 'rows;
+                    read = false;
+                    out.scores.push(0.0);
+                    continue;
                 };
                 let Some(score) = score.number().filter(|s| (0.0..=1.0).contains(s)) else {
                     return Err(format!(
@@ -130,20 +163,21 @@ impl Reading {
                         crate::quality::shown(&score.class())
                     ));
                 };
-                row.push(score);
+                out.scores.push(score);
             }
             let predicted = match &pred {
                 Some(p) => match p.get(i) {
                     Some(v) => self.class_of(&v),
                     None => {
-                        out.push((None, actual));
-                        continue;
+                        read = false;
+                        None
                     }
                 },
-                None if self.classes.is_empty() => Some(usize::from(row[0] >= self.threshold)),
+                None if self.classes.is_empty() => Some(usize::from(out.scores[i * k] >= self.threshold)),
                 None => return Err("a multiclass model's estimation needs its prediction column".into()),
             };
-            out.push((Some((row, predicted)), actual));
+            out.predicted.push(predicted);
+            out.read.push(read);
         }
         Ok(out)
     }
@@ -161,8 +195,9 @@ pub struct Labelled {
     units: Mutex<BTreeMap<(usize, usize), LabelledPart>>,
 }
 
-/// A row group's labelled rows and how many lacked a reading, or why it could not be read.
-type LabelledPart = std::result::Result<(Vec<MRow>, u64), String>;
+/// A row group's labelled rows (as read, those lacking a score, prediction or label left out)
+/// and how many lacked one, or why it could not be read.
+type LabelledPart = std::result::Result<(Rows, u64), String>;
 
 impl Labelled {
     /// The tap for `settings` (a binary problem with a probability column).
@@ -183,13 +218,16 @@ impl Labelled {
     ///
     /// # Errors
     /// [`crate::Error::Invalid`] naming the file and column of a batch that could not be read.
-    pub fn finish(&self) -> Result<(Vec<MRow>, u64)> {
+    pub fn finish(&self) -> Result<(Labels, u64)> {
         let units = std::mem::take(&mut *self.units.lock().expect("estimation lock"));
-        let mut rows = Vec::new();
+        let mut rows = Labels::default();
         let mut missing = 0;
         for (_, part) in units {
             let (part, m) = part.map_err(|e| invalid(Opt::EstimatePerformance, e))?;
-            rows.extend(part);
+            rows.k = part.k;
+            rows.scores.extend(part.scores);
+            rows.predicted.extend(part.predicted);
+            rows.actual.extend(part.actual.into_iter().flatten());
             missing += m;
         }
         Ok((rows, missing))
@@ -204,12 +242,18 @@ impl Tap for Labelled {
     fn batch(&self, unit: (usize, usize), file: &ScannedFile, batch: &RecordBatch) {
         let fed = self.reading.rows(batch).map_err(|e| failed(file, &e));
         let mut units = self.units.lock().expect("estimation lock");
-        let part = units.entry(unit).or_insert_with(|| Ok((Vec::new(), 0)));
+        let part = units.entry(unit).or_insert_with(|| Ok((Rows::default(), 0)));
         match (fed, part) {
             (Ok(rows), Ok((kept, missing))) => {
-                for (reading, actual) in rows {
-                    match (reading, actual) {
-                        (Some((scores, predicted)), Some(actual)) => kept.push(MRow { scores, actual, predicted }),
+                kept.k = rows.k;
+                for i in 0..rows.len() {
+                    match (rows.reading(i), rows.actual[i]) {
+                        (Some((scores, predicted)), Some(actual)) => {
+                            kept.scores.extend_from_slice(scores);
+                            kept.predicted.push(predicted);
+                            kept.read.push(true);
+                            kept.actual.push(Some(actual));
+                        }
                         _ => *missing += 1,
                     }
                 }
@@ -228,9 +272,44 @@ impl Tap for Labelled {
     }
 }
 
-/// A binary model's rows (class 1 the positive).
-pub fn binary_rows(rows: &[MRow]) -> Vec<Row> {
-    rows.iter().map(|r| Row { score: r.scores[0], actual: r.actual == 1, predicted: r.predicted == Some(1) }).collect()
+/// The baseline's labelled rows, one after another: `k` scores each, the predicted class and
+/// the label's class.
+#[derive(Debug, Default)]
+pub struct Labels {
+    k: usize,
+    scores: Vec<f64>,
+    predicted: Vec<Option<usize>>,
+    actual: Vec<usize>,
+}
+
+impl Labels {
+    /// Rows held.
+    pub fn len(&self) -> usize {
+        self.actual.len()
+    }
+
+    /// No row held.
+    pub fn is_empty(&self) -> bool {
+        self.actual.is_empty()
+    }
+
+    /// A binary model's rows (class 1 the positive).
+    pub fn binary(&self) -> Vec<Row> {
+        (0..self.actual.len())
+            .map(|i| Row { score: self.scores[i], actual: self.actual[i] == 1, predicted: self.predicted[i] == Some(1) })
+            .collect()
+    }
+
+    /// A multiclass model's rows.
+    pub fn multiclass(&self) -> Vec<MRow> {
+        (0..self.actual.len())
+            .map(|i| MRow {
+                scores: self.scores[i * self.k..(i + 1) * self.k].to_vec(),
+                actual: self.actual[i],
+                predicted: self.predicted[i],
+            })
+            .collect()
+    }
 }
 
 /// The windows a monitoring run estimates: calendar windows of a time column, or windows of
@@ -315,29 +394,37 @@ impl Estimating {
         };
         part.seen += rows.len() as u64;
         let multiclass = !self.model.classes.is_empty();
-        for (i, (reading, actual)) in rows.into_iter().enumerate() {
-            let Some((scores, predicted)) = reading else {
+        for i in 0..rows.len() {
+            let Some((scores, predicted)) = rows.reading(i) else {
                 part.missing += 1;
                 continue;
             };
             let key = keys.as_ref().and_then(|k| k[i]);
-            let mut tallies: Vec<&mut Tally> = vec![&mut part.whole];
-            tallies.extend(key.map(|k| part.windows.entry(k).or_default()));
+            let actual = rows.actual[i];
             if multiclass {
-                let p = self.model.calibrate_classes(&scores);
-                tallies.into_iter().for_each(|t| t.add_classes(&scores, &p, predicted));
+                let p = self.model.calibrate_classes(scores);
+                part.whole.add_classes(scores, &p, predicted);
+                if let Some(k) = key {
+                    part.windows.entry(k).or_default().add_classes(scores, &p, predicted);
+                }
+                if let Some(a) = actual {
+                    part.realized.add_classes(scores, a, predicted);
+                    if let Some(k) = key {
+                        part.realized_windows.entry(k).or_default().add_classes(scores, a, predicted);
+                    }
+                }
             } else {
-                let p = self.model.calibrate(scores[0]);
-                tallies.into_iter().for_each(|t| t.add(p, predicted == Some(1)));
-            }
-            let Some(actual) = actual else { continue };
-            let mut realized: Vec<&mut Realized> = vec![&mut part.realized];
-            realized.extend(key.map(|k| part.realized_windows.entry(k).or_default()));
-            for r in realized {
-                if multiclass {
-                    r.add_classes(&scores, actual, predicted);
-                } else {
-                    r.add(Row { score: scores[0], actual: actual == 1, predicted: predicted == Some(1) });
+                let (p, positive) = (self.model.calibrate(scores[0]), predicted == Some(1));
+                part.whole.add(p, positive);
+                if let Some(k) = key {
+                    part.windows.entry(k).or_default().add(p, positive);
+                }
+                if let Some(a) = actual {
+                    let row = Row { score: scores[0], actual: a == 1, predicted: positive };
+                    part.realized.add(row);
+                    if let Some(k) = key {
+                        part.realized_windows.entry(k).or_default().add(row);
+                    }
                 }
             }
         }
