@@ -95,7 +95,14 @@ pub struct Isotonic {
     pub x: Vec<f64>,
     /// Their probabilities, non-decreasing.
     pub y: Vec<f64>,
+    /// Where a score's interval is searched from: per bucket of equal width over the fitted
+    /// scores, how many of them lie at or below its start (built at the first prediction).
+    #[serde(skip)]
+    index: std::sync::OnceLock<Vec<u32>>,
 }
+
+/// Buckets of the index of an [`Isotonic`]'s fitted scores.
+const INDEX_BUCKETS: usize = 4096;
 
 impl Isotonic {
     /// The fit of `pairs` (score, outcome 0 or 1); `None` without a finite score.
@@ -150,7 +157,7 @@ impl Isotonic {
         let n = xs.len();
         let keep = |i: usize| i == 0 || i + 1 == n || ys[i] != ys[i - 1] || ys[i] != ys[i + 1];
         let (x, y) = (0..n).filter(|&i| keep(i)).map(|i| (xs[i], ys[i])).unzip();
-        Some(Isotonic { x, y })
+        Some(Isotonic { x, y, index: std::sync::OnceLock::new() })
     }
 
     /// The calibrated probability of `score`: clipped to the fitted scores, then interpolated
@@ -167,13 +174,35 @@ impl Isotonic {
         if score >= x[n - 1] {
             return y[n - 1];
         }
-        // The interval [x[j], x[j + 1]) holding the score.
-        let j = x.partition_point(|&v| v <= score) - 1;
+        // The interval [x[j], x[j + 1]) holding the score: the fitted scores at or below it are
+        // those at or below its bucket's start, and those of the bucket at or below it.
+        let index = self.index.get_or_init(|| {
+            (0..=INDEX_BUCKETS).map(|b| x.partition_point(|&v| v <= self.bucket_start(b)) as u32).collect()
+        });
+        let mut b = (((score - x[0]) / (x[n - 1] - x[0])) * INDEX_BUCKETS as f64) as usize;
+        b = b.min(INDEX_BUCKETS - 1);
+        while b > 0 && score < self.bucket_start(b) {
+            b -= 1;
+        }
+        while b + 1 < INDEX_BUCKETS && score >= self.bucket_start(b + 1) {
+            b += 1;
+        }
+        let (lo, hi) = (index[b] as usize, index[b + 1] as usize);
+        let j = lo + x[lo..hi].partition_point(|&v| v <= score) - 1;
         if x[j] == score {
             return y[j];
         }
         let slope = (y[j + 1] - y[j]) / (x[j + 1] - x[j]);
         slope * (score - x[j]) + y[j]
+    }
+
+    /// The start of bucket `b` of the index (the last bucket ends past every fitted score).
+    fn bucket_start(&self, b: usize) -> f64 {
+        let (first, last) = (self.x[0], self.x[self.x.len() - 1]);
+        if b >= INDEX_BUCKETS {
+            return f64::INFINITY;
+        }
+        first + (last - first) * (b as f64 / INDEX_BUCKETS as f64)
     }
 }
 
@@ -628,11 +657,47 @@ pub(crate) fn step(v: f64) -> u32 {
     (v.clamp(0.0, 1.0) * GRID).round() as u32
 }
 
+/// Grid steps held by a tally: hashed while counting (a row costs one lookup), taken in order
+/// when estimating, so that the figures do not depend on how rows came in.
+pub(crate) type Steps<V> = std::collections::HashMap<u32, V, foldhash::fast::FixedState>;
+
+/// The entries of `steps` in the grid's order.
+pub(crate) fn in_order<V>(steps: &Steps<V>) -> Vec<(u32, &V)> {
+    let mut v: Vec<(u32, &V)> = steps.iter().map(|(k, v)| (*k, v)).collect();
+    v.sort_unstable_by_key(|e| e.0);
+    v
+}
+
+/// A sum of probabilities in fixed point (units of 2⁻⁶⁰): exact, so that it does not depend on
+/// the order the rows were added or merged in (a probability loses what lies below 2⁻⁶⁰).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct Fixed(u128);
+
+/// One in [`Fixed`]'s units.
+const FIXED_ONE: f64 = (1u64 << 60) as f64;
+
+impl Fixed {
+    /// Adds a probability in [0, 1].
+    pub(crate) fn add(&mut self, p: f64) {
+        self.0 += (p.clamp(0.0, 1.0) * FIXED_ONE).round() as u128;
+    }
+
+    /// Adds another sum.
+    pub(crate) fn merge(&mut self, other: Fixed) {
+        self.0 += other.0;
+    }
+
+    /// The sum.
+    pub(crate) fn get(self) -> f64 {
+        self.0 as f64 / FIXED_ONE
+    }
+}
+
 /// Rows of one grid step: the sum of their calibrated probabilities and their count, of the rows
 /// predicted negative and positive.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 struct Step {
-    p: [f64; 2],
+    p: [Fixed; 2],
     n: [u64; 2],
 }
 
@@ -640,7 +705,7 @@ struct Step {
 /// rows predicted negative and positive (their count and summed probability).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Tally {
-    groups: BTreeMap<u32, Step>,
+    groups: Steps<Step>,
     /// A multiclass model's rows.
     multi: multiclass::MTally,
     /// Rows counted.
@@ -651,7 +716,7 @@ impl Tally {
     /// Counts a row of calibrated probability `p` (in [0, 1]) and predicted class.
     pub fn add(&mut self, p: f64, predicted: bool) {
         let g = self.groups.entry(step(p)).or_default();
-        g.p[usize::from(predicted)] += p;
+        g.p[usize::from(predicted)].add(p);
         g.n[usize::from(predicted)] += 1;
         self.rows += 1;
     }
@@ -669,7 +734,7 @@ impl Tally {
         for (k, c) in &other.groups {
             let e = self.groups.entry(*k).or_default();
             for i in 0..2 {
-                e.p[i] += c.p[i];
+                e.p[i].merge(c.p[i]);
                 e.n[i] += c.n[i];
             }
         }
@@ -683,20 +748,25 @@ impl Tally {
 
     fn expected(&self) -> Confusion {
         let mut c = Confusion::default();
+        let (mut p, mut n) = ([Fixed::default(); 2], [0u64; 2]);
         for g in self.groups.values() {
-            c.tp += g.p[1];
-            c.fp += g.n[1] as f64 - g.p[1];
-            c.fn_ += g.p[0];
-            c.tn += g.n[0] as f64 - g.p[0];
+            for i in 0..2 {
+                p[i].merge(g.p[i]);
+                n[i] += g.n[i];
+            }
         }
+        c.tp = p[1].get();
+        c.fp = n[1] as f64 - c.tp;
+        c.fn_ = p[0].get();
+        c.tn = n[0] as f64 - c.fn_;
         c
     }
 
     /// The area under the expected ROC curve; `None` when it expects one class only.
     fn expected_auc(&self) -> Option<f64> {
         let (mut tp, mut fp, mut area) = (0.0f64, 0.0f64, 0.0f64);
-        for g in self.groups.values().rev() {
-            let gp = g.p[0] + g.p[1];
+        for (_, g) in in_order(&self.groups).into_iter().rev() {
+            let gp = g.p[0].get() + g.p[1].get();
             let gn = (g.n[0] + g.n[1]) as f64 - gp;
             area += gn * tp + 0.5 * gn * gp;
             tp += gp;
@@ -966,5 +1036,42 @@ mod tests {
         let c = t.expected();
         let want: f64 = rows.iter().filter(|p| **p > 0.3).sum();
         assert!((c.tp - want).abs() < 1e-6 * want, "expected true positives are the probabilities' sum");
+    }
+
+    #[test]
+    fn tallies_split_any_way_give_the_same_bits() {
+        // The same rows counted whole, and in parts of 7 and of 1,000 merged: every estimate is
+        // bit for bit the same (sums in fixed point), binary and multiclass.
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let rows: Vec<[f64; 3]> = (0..20_000).map(|_| [next(), next(), next()]).collect();
+        let tally = |part: usize| {
+            let mut whole = Tally::default();
+            for chunk in rows.chunks(part) {
+                let mut t = Tally::default();
+                for r in chunk {
+                    t.add(r[0], r[1] > 0.5);
+                    let sum: f64 = r.iter().sum();
+                    let p: Vec<f64> = r.iter().map(|v| v / sum).collect();
+                    t.add_classes(r, &p, Some((r[2] * 3.0) as usize % 3));
+                }
+                whole.merge(&t);
+            }
+            whole
+        };
+        let (a, b, c) = (tally(20_000), tally(7), tally(1000));
+        for m in METRICS {
+            let bits = |t: &Tally| {
+                let binary = if m == Metric::RocAuc { t.expected_auc() } else { t.expected().metric(m) };
+                (binary.map(f64::to_bits), t.multi.metric(m).map(f64::to_bits))
+            };
+            assert_eq!(bits(&a), bits(&b), "{m:?}");
+            assert_eq!(bits(&a), bits(&c), "{m:?}");
+        }
     }
 }

@@ -28,13 +28,16 @@ pub struct MRow {
     pub predicted: Option<usize>,
 }
 
-/// One class of a window: the expected one-vs-rest confusion sums (TP, FP, FN, TN) and, per
+/// One class of a window: the summed calibrated probabilities of the class over the rows
+/// predicted as it and the rest, those rows' counts (the expected one-vs-rest confusion
+/// matrix), and, per
 /// grid step of the class's score ([`super::GRID`]), the calibrated probabilities' sum and the
 /// rows.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ClassTally {
-    sums: [f64; 4],
-    groups: BTreeMap<u32, (f64, u64)>,
+    p: [super::Fixed; 2],
+    n: [u64; 2],
+    groups: super::Steps<(super::Fixed, u64)>,
 }
 
 /// The calibrated probabilities of a row's scores: each class's calibration (or the score),
@@ -53,7 +56,7 @@ pub fn calibrated(calibrations: &[Option<Isotonic>], scores: &[f64]) -> Vec<f64>
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MTally {
     classes: Vec<ClassTally>,
-    correct: f64,
+    correct: super::Fixed,
     /// Rows counted.
     pub rows: u64,
 }
@@ -65,14 +68,14 @@ impl MTally {
             self.classes.resize(p.len(), ClassTally::default());
         }
         for (k, (c, (&s, &pk))) in self.classes.iter_mut().zip(scores.iter().zip(p)).enumerate() {
-            let at = if predicted == Some(k) { 0 } else { 2 };
-            c.sums[at] += pk;
-            c.sums[at + 1] += 1.0 - pk;
+            let at = usize::from(predicted != Some(k));
+            c.p[at].add(pk);
+            c.n[at] += 1;
             let g = c.groups.entry(super::step(s)).or_default();
-            g.0 += pk;
+            g.0.add(pk);
             g.1 += 1;
         }
-        self.correct += predicted.and_then(|k| p.get(k)).copied().unwrap_or(0.0);
+        self.correct.add(predicted.and_then(|k| p.get(k)).copied().unwrap_or(0.0));
         self.rows += 1;
     }
 
@@ -82,16 +85,17 @@ impl MTally {
             self.classes.resize(other.classes.len(), ClassTally::default());
         }
         for (a, b) in self.classes.iter_mut().zip(&other.classes) {
-            for i in 0..4 {
-                a.sums[i] += b.sums[i];
+            for i in 0..2 {
+                a.p[i].merge(b.p[i]);
+                a.n[i] += b.n[i];
             }
             for (k, (p, n)) in &b.groups {
                 let g = a.groups.entry(*k).or_default();
-                g.0 += p;
+                g.0.merge(*p);
                 g.1 += n;
             }
         }
-        self.correct += other.correct;
+        self.correct.merge(other.correct);
         self.rows += other.rows;
     }
 
@@ -101,11 +105,12 @@ impl MTally {
             return None;
         }
         if m == Metric::Accuracy {
-            return Some(self.correct / self.rows as f64);
+            return Some(self.correct.get() / self.rows as f64);
         }
         let mut total = 0.0;
         for c in &self.classes {
-            let [tp, fp, fn_, tn] = c.sums;
+            let (tp, fn_) = (c.p[0].get(), c.p[1].get());
+            let (fp, tn) = (c.n[0] as f64 - tp, c.n[1] as f64 - fn_);
             total += match m {
                 Metric::RocAuc => expected_auc(&c.groups)?,
                 other => super::Confusion { tp, fp, fn_, tn }.metric(other)?,
@@ -117,10 +122,10 @@ impl MTally {
 
 /// The area under the expected ROC curve of rows grouped by score: each group adds its summed
 /// probability of true and the rest of false positives, in one straight step.
-fn expected_auc(groups: &BTreeMap<u32, (f64, u64)>) -> Option<f64> {
+fn expected_auc(groups: &super::Steps<(super::Fixed, u64)>) -> Option<f64> {
     let (mut tp, mut fp, mut area) = (0.0f64, 0.0f64, 0.0f64);
-    for (p, n) in groups.values().rev() {
-        let (gp, gn) = (*p, *n as f64 - *p);
+    for (_, (p, n)) in super::in_order(groups).into_iter().rev() {
+        let (gp, gn) = (p.get(), *n as f64 - p.get());
         area += gn * tp + 0.5 * gn * gp;
         tp += gp;
         fp += gn;

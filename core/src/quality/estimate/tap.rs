@@ -296,7 +296,11 @@ impl Labels {
     /// A binary model's rows (class 1 the positive).
     pub fn binary(&self) -> Vec<Row> {
         (0..self.actual.len())
-            .map(|i| Row { score: self.scores[i], actual: self.actual[i] == 1, predicted: self.predicted[i] == Some(1) })
+            .map(|i| Row {
+                score: self.scores[i],
+                actual: self.actual[i] == 1,
+                predicted: self.predicted[i] == Some(1),
+            })
             .collect()
     }
 
