@@ -260,6 +260,19 @@ impl Confusion {
     }
 }
 
+/// The area under a ROC curve walked from the highest score down: each step adds its (expected)
+/// positives and negatives in one straight segment (rows of one step tie, counting one half);
+/// `None` without positives or without negatives.
+fn roc_area(steps: impl Iterator<Item = (f64, f64)>) -> Option<f64> {
+    let (mut tp, mut fp, mut area) = (0.0f64, 0.0f64, 0.0f64);
+    for (gp, gn) in steps {
+        area += gn * tp + 0.5 * gn * gp;
+        tp += gp;
+        fp += gn;
+    }
+    (tp > 0.0 && fp > 0.0).then(|| area / (tp * fp))
+}
+
 /// Labelled rows as the realized metrics count them: the confusion matrix, and per score (its
 /// bits: scores are never negative, so the bits order them) the rows of each label.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -309,14 +322,7 @@ impl Realized {
     /// The exact ROC AUC of rows counted per score (rows of the other class, of the class; ties
     /// count one half).
     fn auc_of(scores: &BTreeMap<u64, [u64; 2]>) -> Option<f64> {
-        let (mut tp, mut fp, mut area) = (0.0f64, 0.0f64, 0.0f64);
-        for [gn, gp] in scores.values().rev() {
-            let (gn, gp) = (*gn as f64, *gp as f64);
-            area += gn * tp + 0.5 * gn * gp;
-            tp += gp;
-            fp += gn;
-        }
-        (tp > 0.0 && fp > 0.0).then(|| area / (tp * fp))
+        roc_area(scores.values().rev().map(|[gn, gp]| (*gp as f64, *gn as f64)))
     }
 
     /// A realized metric, `None` where NannyML leaves it undefined: accuracy without rows,
@@ -550,6 +556,29 @@ pub fn needs_calibration(rows: &[Row]) -> bool {
     ece(&calibrated) < ece(&raw)
 }
 
+/// The baseline's rows in chunks of `chunk_rows` (at least 1; the last one shorter), and the
+/// rows per chunk.
+///
+/// # Errors
+/// [`FitError::Chunks`] when they make fewer than two.
+fn chunked<T>(rows: &[T], chunk_rows: u64) -> Result<(u64, Vec<&[T]>), FitError> {
+    let chunk_rows = chunk_rows.max(1);
+    let chunks: Vec<&[T]> = rows.chunks(chunk_rows as usize).collect();
+    if chunks.len() < 2 {
+        return Err(FitError::Chunks { rows: rows.len() as u64, chunks: chunks.len(), chunk_rows });
+    }
+    Ok((chunk_rows, chunks))
+}
+
+/// The calibration of labelled rows' scores, when they gain from one ([`needs_calibration`]).
+fn calibration_of(rows: &[Row]) -> Option<Isotonic> {
+    if !needs_calibration(rows) {
+        return None;
+    }
+    let pairs: Vec<(f64, f64)> = rows.iter().map(|r| (r.score, f64::from(u8::from(r.actual)))).collect();
+    Isotonic::fit(&pairs)
+}
+
 /// The model of a baseline's labelled rows, in their order, with chunks of `chunk_rows` rows
 /// (the last one shorter).
 ///
@@ -563,17 +592,8 @@ pub fn fit(rows: &[Row], chunk_rows: u64) -> Result<EstimationModel, FitError> {
     if positives == rows.len() {
         return Err(FitError::OneClass("positive"));
     }
-    let chunk_rows = chunk_rows.max(1);
-    let chunks: Vec<&[Row]> = rows.chunks(chunk_rows as usize).collect();
-    if chunks.len() < 2 {
-        return Err(FitError::Chunks { rows: rows.len() as u64, chunks: chunks.len(), chunk_rows });
-    }
-    let calibration = if needs_calibration(rows) {
-        let pairs: Vec<(f64, f64)> = rows.iter().map(|r| (r.score, f64::from(u8::from(r.actual)))).collect();
-        Isotonic::fit(&pairs)
-    } else {
-        None
-    };
+    let (chunk_rows, chunks) = chunked(rows, chunk_rows)?;
+    let calibration = calibration_of(rows);
     // Each chunk's labelled rows counted once, and the whole baseline's as their merge.
     let counted: Vec<Realized> = chunks.par_iter().map(|c| counts(c)).collect();
     let mut whole = Realized::default();
@@ -764,15 +784,10 @@ impl Tally {
 
     /// The area under the expected ROC curve; `None` when it expects one class only.
     fn expected_auc(&self) -> Option<f64> {
-        let (mut tp, mut fp, mut area) = (0.0f64, 0.0f64, 0.0f64);
-        for (_, g) in in_order(&self.groups).into_iter().rev() {
+        roc_area(in_order(&self.groups).into_iter().rev().map(|(_, g)| {
             let gp = g.p[0].get() + g.p[1].get();
-            let gn = (g.n[0] + g.n[1]) as f64 - gp;
-            area += gn * tp + 0.5 * gn * gp;
-            tp += gp;
-            fp += gn;
-        }
-        (tp > 0.0 && fp > 0.0).then(|| area / (tp * fp))
+            (gp, (g.n[0] + g.n[1]) as f64 - gp)
+        }))
     }
 }
 

@@ -12,9 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{
-    auc_components, binary_std, needs_calibration, range, FitError, Isotonic, Metric, MetricModel, Row, METRICS,
-};
+use super::{auc_components, binary_std, range, FitError, Isotonic, Metric, MetricModel, Row, METRICS};
 
 /// A labelled row of a multiclass baseline: a score per class (in the model's class order), the
 /// label's class, and the predicted class (`None`: none of the classes).
@@ -123,14 +121,7 @@ impl MTally {
 /// The area under the expected ROC curve of rows grouped by score: each group adds its summed
 /// probability of true and the rest of false positives, in one straight step.
 fn expected_auc(groups: &super::Steps<(super::Fixed, u64)>) -> Option<f64> {
-    let (mut tp, mut fp, mut area) = (0.0f64, 0.0f64, 0.0f64);
-    for (_, (p, n)) in super::in_order(groups).into_iter().rev() {
-        let (gp, gn) = (p.get(), *n as f64 - p.get());
-        area += gn * tp + 0.5 * gn * gp;
-        tp += gp;
-        fp += gn;
-    }
-    (tp > 0.0 && fp > 0.0).then(|| area / (tp * fp))
+    super::roc_area(super::in_order(groups).into_iter().rev().map(|(_, (p, n))| (p.get(), *n as f64 - p.get())))
 }
 
 /// Labelled rows of a multiclass window: the confusion matrix (label × prediction, the last
@@ -298,21 +289,8 @@ pub fn fit(rows: &[MRow], k: usize, chunk_rows: u64) -> Result<(Vec<Option<Isoto
     if seen.iter().filter(|s| **s).count() < 2 {
         return Err(FitError::OneClass("of one class"));
     }
-    let chunk_rows = chunk_rows.max(1);
-    let chunks: Vec<&[MRow]> = rows.chunks(chunk_rows as usize).collect();
-    if chunks.len() < 2 {
-        return Err(FitError::Chunks { rows: rows.len() as u64, chunks: chunks.len(), chunk_rows });
-    }
-    let calibrations = (0..k)
-        .map(|c| {
-            let ovr = one_vs_rest(rows, c);
-            if !needs_calibration(&ovr) {
-                return None;
-            }
-            let pairs: Vec<(f64, f64)> = ovr.iter().map(|r| (r.score, f64::from(u8::from(r.actual)))).collect();
-            Isotonic::fit(&pairs)
-        })
-        .collect();
+    let (_, chunks) = super::chunked(rows, chunk_rows)?;
+    let calibrations = (0..k).map(|c| super::calibration_of(&one_vs_rest(rows, c))).collect();
     let counted: Vec<MRealized> = chunks.iter().map(|c| counts(c)).collect();
     let mut whole = MRealized::default();
     counted.iter().for_each(|c| whole.merge(c));
