@@ -201,6 +201,35 @@ fn scored(path: &Path, n: usize, shift: usize, with_label: bool) {
     write_parquet(path, cols, 500);
 }
 
+/// Windows of rows in time order are estimated as the engine ranks them: the capture written in
+/// reverse, windows of 24 rows by time are its days, with each day's very estimates.
+#[test]
+fn windows_of_rows_in_time_order_are_estimated() {
+    let dir = TempDir::new().unwrap();
+    let (train, capture) = (dir.path().join("train.parquet"), dir.path().join("capture.parquet"));
+    scored(&train, 4800, usize::MAX, true);
+    scored(&capture, 240, 120, false);
+    let base = dir.path().join("base");
+    baseline(&base, &train, &["--estimate-performance"]).success();
+    let out = dir.path().join("mon");
+    monitor(&base, &out, &capture, &["--window", "1d", "--time-column", "event_time"]).code(1);
+    let rows = csv_maps(&out.join("model_quality/estimated.csv"));
+    let reversed = dir.path().join("reversed.parquet");
+    slice(&capture, 0, 240, &reversed);
+    reverse(&reversed);
+    let by_rows = dir.path().join("by-rows");
+    monitor(&base, &by_rows, &reversed, &["--window-rows", "24", "--time-column", "event_time"]).code(1);
+    let ranked = csv_maps(&by_rows.join("model_quality/estimated.csv"));
+    for day in 0..10 {
+        let start = format!("2024-01-{:02}T00:00:00Z", day + 1);
+        for m in ["roc_auc", "accuracy", "f1"] {
+            let a = rows.iter().find(|r| r["metric"] == m && r["window_start"] == start).unwrap();
+            let b = ranked.iter().find(|r| r["metric"] == m && r["window_index"] == day.to_string()).unwrap();
+            assert_eq!((&a["estimated"], &a["rows"]), (&b["estimated"], &b["rows"]), "day {day} {m}");
+        }
+    }
+}
+
 /// Labels that arrive later, joined by id, stand beside the estimates as the same labels read
 /// from the captures themselves do: every window's realized metrics are the same.
 #[test]
@@ -239,6 +268,22 @@ fn labels_joined_later_stand_beside_the_estimates() {
         }
     }
     assert!(compared >= 60, "realized values compared: {compared}");
+}
+
+/// Reverses the rows of Parquet file `path` in place.
+fn reverse(path: &Path) {
+    let f = std::fs::File::open(path).unwrap();
+    let r = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f).unwrap().build().unwrap();
+    let batches: Vec<arrow_array::RecordBatch> = r.map(Result::unwrap).collect();
+    let batch = arrow_select::concat::concat_batches(&batches[0].schema(), &batches).unwrap();
+    let n = batch.num_rows() as u32;
+    let order = arrow_array::UInt32Array::from((0..n).rev().collect::<Vec<_>>());
+    let columns = batch.columns().iter().map(|c| arrow_select::take::take(c, &order, None).unwrap()).collect();
+    let reversed = arrow_array::RecordBatch::try_new(batch.schema(), columns).unwrap();
+    let mut w =
+        parquet::arrow::ArrowWriter::try_new(std::fs::File::create(path).unwrap(), reversed.schema(), None).unwrap();
+    w.write(&reversed).unwrap();
+    w.close().unwrap();
 }
 
 /// Every file under `dir`.

@@ -81,7 +81,7 @@ pub(crate) fn first_rows(files: &[ScannedFile]) -> Vec<Vec<u64>> {
 /// The window of every row when windows of `n` rows follow the time in `column`: a first pass
 /// reads that column alone, and rows are ranked by time (ties in input order). Rows without a
 /// time get `u32::MAX`.
-fn time_ranks(files: &[ScannedFile], column: &str, n: u64, limit: usize) -> Result<Arc<[u32]>> {
+pub(crate) fn time_ranks(files: &[ScannedFile], column: &str, n: u64, limit: usize) -> Result<Arc<[u32]>> {
     let starts = first_rows(files);
     let units: Vec<(usize, usize)> =
         files.iter().enumerate().flat_map(|(fi, f)| (0..f.row_groups()).map(move |rg| (fi, rg))).collect();

@@ -38,8 +38,8 @@ pub(super) fn start(
     let settings = quality.clone();
     let (quality, unlabelled) = realized_quality(quality, true, opts, s);
     check_scores(settings.as_ref(), s)?;
-    let (tap, note) = tap(Some(model), settings.as_ref(), windows, s)?;
-    Ok((quality, tap.map(|tap| EstimationRun { tap, notes: unlabelled.into_iter().chain(note).collect() })))
+    let tap = tap(model, settings.as_ref(), windows, s)?;
+    Ok((quality, tap.map(|tap| EstimationRun { tap, notes: unlabelled.into_iter().collect() })))
 }
 
 /// The baseline's estimation model, when it has one.
@@ -85,31 +85,34 @@ fn check_scores(settings: Option<&QualitySettings>, s: &Scan) -> Result<()> {
     Ok(())
 }
 
-/// The tap that tallies the inputs' calibrated scores for `model`, per window where the windows
-/// allow it, and a note when they do not.
+/// The tap that tallies the inputs' calibrated scores for `model`, per window: calendar windows,
+/// or windows of rows in the inputs' order or in time order (ranked from the time column as the
+/// engine ranks them).
 ///
 /// # Errors
 /// [`crate::Error::Invalid`] without a probability column.
 fn tap(
-    model: Option<EstimationModel>,
+    model: EstimationModel,
     settings: Option<&QualitySettings>,
     windows: Option<&WindowOptions>,
     s: &Scan,
-) -> Result<(Option<Estimating>, Option<String>)> {
-    let (Some(model), Some(settings)) = (model, settings) else { return Ok((None, None)) };
-    let (kind, note) = match windows {
-        None => (None, None),
+) -> Result<Option<Estimating>> {
+    let Some(settings) = settings else { return Ok(None) };
+    let kind = match windows {
+        None => None,
         Some(w) => match w.window.rows_per_window() {
-            None => (Some(Windows::Calendar(w.column.clone(), w.window)), None),
+            None => Some(Windows::Calendar(w.column.clone(), w.window)),
             Some(n) if w.column == crate::engine::INPUT_ORDER => {
-                (Some(Windows::Rows(n, crate::engine::files::first_rows(&s.files))), None)
+                Some(Windows::Rows(n, crate::engine::files::first_rows(&s.files)))
             }
-            Some(_) => {
-                (None, Some("performance is estimated over the run only: not per window of rows in time order".into()))
-            }
+            // The windows' ranks from the time column alone, as the engine ranks them.
+            Some(n) => Some(Windows::Ranks(
+                crate::engine::files::time_ranks(&s.files, &w.column, n, w.limit)?,
+                crate::engine::files::first_rows(&s.files),
+            )),
         },
     };
-    Ok((Some(Estimating::new(Arc::new(model), settings, kind)?), note))
+    Estimating::new(Arc::new(model), settings, kind).map(Some)
 }
 
 /// The estimates of `tally`, each beside the realized metric of `realized`.

@@ -324,6 +324,9 @@ pub enum Windows {
     Calendar(String, Window),
     /// Windows of `n` rows: the first row of each (file, row group).
     Rows(u64, Vec<Vec<u64>>),
+    /// Windows of rows in time order: each row's window (by its place among all rows; no time:
+    /// `u32::MAX`), and the first row of each (file, row group).
+    Ranks(std::sync::Arc<[u32]>, Vec<Vec<u64>>),
 }
 
 /// Per row group: the run's tally, each window's, their labelled rows where the inputs hold
@@ -393,6 +396,11 @@ impl Estimating {
             Some(Windows::Rows(n, first)) => {
                 let at = first.get(unit.0).and_then(|f| f.get(unit.1)).copied().unwrap_or(0) + seen;
                 Some((0..rows.len() as u64).map(|i| Some(((at + i) / n) as i64)).collect())
+            }
+            Some(Windows::Ranks(ranks, first)) => {
+                let at = first.get(unit.0).and_then(|f| f.get(unit.1)).copied().unwrap_or(0) + seen;
+                let rank = |i: u64| ranks.get((at + i) as usize).copied().filter(|r| *r != u32::MAX);
+                Some((0..rows.len() as u64).map(|i| rank(i).map(i64::from)).collect())
             }
             None => None,
         };
