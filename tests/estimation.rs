@@ -439,3 +439,33 @@ fn estimation_mistakes_are_named() {
     let e = err(monitor(&base, &dir.path().join("m"), &other, &[]));
     assert!(e.contains("column 'score'") && e.contains("no input holds"), "{e}");
 }
+
+/// A calibrated baseline estimates as its baseline did: `calibrate` carries model quality (its
+/// settings and estimation model) over, and a run against either writes the same estimates.
+#[test]
+fn a_calibrated_baseline_keeps_its_estimation() {
+    let dir = TempDir::new().unwrap();
+    let (train, capture) = (dir.path().join("train.parquet"), dir.path().join("capture.parquet"));
+    scored(&train, 4800, usize::MAX, true);
+    scored(&capture, 240, 120, false);
+    let base = dir.path().join("base");
+    baseline(&base, &train, &["--estimate-performance"]).success();
+    let calibrated = dir.path().join("calibrated");
+    driftscope()
+        .args(["calibrate", "-q", "--window-rows", "200", "--false-alarm-rate", "0.05", "-b"])
+        .arg(&base)
+        .arg("-o")
+        .arg(&calibrated)
+        .arg(&train)
+        .assert()
+        .success();
+    for f in ["estimation.json", "settings.json", "statistics.json", "constraints.json"] {
+        let read = |d: &Path| std::fs::read(d.join("model_quality").join(f)).unwrap();
+        assert_eq!(read(&base), read(&calibrated), "{f}");
+    }
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    monitor(&base, &a, &capture, &[]).code(1);
+    monitor(&calibrated, &b, &capture, &[]).code(1);
+    let read = |d: &Path| std::fs::read(d.join("model_quality/estimated.csv")).unwrap();
+    assert_eq!(read(&a), read(&b));
+}

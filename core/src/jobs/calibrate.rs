@@ -99,10 +99,12 @@ pub fn run_calibrate(opts: &JobOptions, baseline_dir: &std::path::Path, rate: f6
     let exporters = if base.profile.is_some() { BASELINE } else { BASELINE_WITHOUT_PROFILE };
     let mut written = export(&opts.output, exporters, &files)?;
     written.extend(write_files(&opts.output, [("calibration.json", to_json(&file))])?);
-    // The baseline's segments and multivariate model are the same in the calibrated folder.
-    let carried: Vec<(&str, Vec<u8>)> = [crate::judge::segments::SEGMENTS, crate::judge::multivariate::MULTIVARIATE]
+    // What the calibration does not touch is the same in the calibrated folder: the segments,
+    // the multivariate model, the attributions and bias baselines, and model quality (its
+    // settings and estimation model included).
+    let carried: Vec<(String, Vec<u8>)> = carried_files()
         .into_iter()
-        .filter_map(|name| std::fs::read(base.dir.join(name)).ok().map(|bytes| (name, bytes)))
+        .filter_map(|name| std::fs::read(base.dir.join(&name)).ok().map(|bytes| (name, bytes)))
         .collect();
     written.extend(write_files(&opts.output, carried)?);
     let mut skipped = s.skipped.clone();
@@ -115,4 +117,18 @@ pub fn run_calibrate(opts: &JobOptions, baseline_dir: &std::path::Path, rate: f6
         backend: backend_note,
         written,
     })
+}
+
+/// The files of a baseline folder that `calibrate` carries over as they are.
+fn carried_files() -> Vec<String> {
+    use crate::quality::run::{FOLDER, SETTINGS};
+    let quality = ["statistics.json", "constraints.json", SETTINGS, crate::quality::estimate::FILE];
+    let mut v = vec![
+        crate::judge::segments::SEGMENTS.to_string(),
+        crate::judge::multivariate::MULTIVARIATE.to_string(),
+        crate::judge::attribution::ANALYSIS.to_string(),
+        format!("{}/{}", crate::output::bias::FOLDER, crate::judge::attribution::ANALYSIS),
+    ];
+    v.extend(quality.iter().map(|f| format!("{FOLDER}/{f}")));
+    v
 }
