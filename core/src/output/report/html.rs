@@ -341,6 +341,9 @@ pub fn render(r: &MonitorReport) -> String {
     if let Some(q) = &r.model_quality {
         model_quality(&mut o, q);
     }
+    if let Some(e) = &r.estimated_performance {
+        estimated(&mut o, e);
+    }
     if let Some(a) = &r.feature_attribution {
         attribution(&mut o, a);
     }
@@ -639,6 +642,38 @@ fn bias(o: &mut String, b: &crate::judge::bias::BiasReport) {
     if let (Some(n), Some(d)) = (b.windows, b.windows_with_drift) {
         o.push_str(&format!("<p>{d} of {n} windows with bias drift (bias/windows.csv).</p>"));
     }
+}
+
+/// Performance estimated without labels: each metric's estimate, band and normal range, with the
+/// realized value where labels were there.
+fn estimated(o: &mut String, e: &crate::quality::estimate::EstimationReport) {
+    o.push_str(&format!(
+        "<h2 id=\"estimated-performance\">Performance estimated without labels</h2><p>Model performance {}.</p><table><tr><th>metric</th><th>estimated</th><th>band</th><th>normal range</th><th>realized</th><th>status</th></tr>",
+        escape(&e.sentence())
+    ));
+    for r in &e.run {
+        let x = &r.estimate;
+        let pair = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) => format!("{a:.4}–{b:.4}"),
+            _ => "–".into(),
+        };
+        let status = match (x.value, x.alert) {
+            (None, _) => format!("undefined: {}", escape(x.reason.as_deref().unwrap_or(""))),
+            (Some(_), true) => "violation".into(),
+            (Some(_), false) => "ok".into(),
+        };
+        o.push_str(&format!(
+            "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            if x.alert { "drift" } else { "" },
+            x.metric.name(),
+            num(x.value),
+            pair(x.lower_band, x.upper_band),
+            pair(x.lower_threshold, x.upper_threshold),
+            num(r.realized),
+            status
+        ));
+    }
+    o.push_str("</table>");
 }
 
 fn model_quality(o: &mut String, q: &crate::quality::run::QualityReport) {

@@ -15,6 +15,9 @@ pub fn render(r: &MonitorReport) -> String {
     if let Some(q) = &r.model_quality {
         model_quality(&mut o, q);
     }
+    if let Some(e) = &r.estimated_performance {
+        estimated(&mut o, e);
+    }
     if let Some(a) = &r.feature_attribution {
         attribution(&mut o, a);
     }
@@ -192,6 +195,35 @@ fn verdicts(o: &mut String, r: &MonitorReport) {
             num(f.threshold),
             num(f.psi()),
             num(f.js_distance())
+        ));
+    }
+}
+
+/// Performance estimated without labels: each metric's estimate, band and normal range, with the
+/// realized value where labels were there.
+fn estimated(o: &mut String, e: &crate::quality::estimate::EstimationReport) {
+    o.push_str(
+        "\n### Performance estimated without labels\n\n| metric | estimated | band | normal range | realized | status |\n|---|---|---|---|---|---|\n",
+    );
+    for r in &e.run {
+        let x = &r.estimate;
+        let pair = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) => format!("{a:.4}–{b:.4}"),
+            _ => "–".into(),
+        };
+        let status = match (x.value, x.alert) {
+            (None, _) => format!("undefined ({})", md(x.reason.as_deref().unwrap_or(""))),
+            (Some(_), true) => "**violation**".into(),
+            (Some(_), false) => "ok".into(),
+        };
+        o.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} |\n",
+            x.metric.name(),
+            num(x.value),
+            pair(x.lower_band, x.upper_band),
+            pair(x.lower_threshold, x.upper_threshold),
+            num(r.realized),
+            status
         ));
     }
 }
