@@ -469,3 +469,36 @@ fn a_calibrated_baseline_keeps_its_estimation() {
     let read = |d: &Path| std::fs::read(d.join("model_quality/estimated.csv")).unwrap();
     assert_eq!(read(&a), read(&b));
 }
+
+/// A damaged or foreign estimation model is a named error of its file, never a panic or a
+/// silently wrong estimate: not JSON, a calibration that is not an increasing map into [0, 1],
+/// and a model of other classes than the settings read.
+#[test]
+fn a_damaged_estimation_model_is_named() {
+    let dir = TempDir::new().unwrap();
+    let (train, capture) = (dir.path().join("train.parquet"), dir.path().join("capture.parquet"));
+    scored(&train, 2000, usize::MAX, true);
+    scored(&capture, 48, usize::MAX, false);
+    let base = dir.path().join("base");
+    baseline(&base, &train, &["--estimate-performance"]).success();
+    let file = base.join("model_quality/estimation.json");
+    let good: serde_json::Value = json(&file);
+    let mut run = |name: &str, doc: String| -> String {
+        std::fs::write(&file, doc).unwrap();
+        let out = dir.path().join(name);
+        let a = monitor(&base, &out, &capture, &[]).code(2);
+        assert!(!out.join("drift.json").exists(), "{name}: nothing written");
+        String::from_utf8_lossy(&a.get_output().stderr).to_string()
+    };
+    let e = run("garbage", "{\"method\": \"cbpe\", \"rows\": ".into());
+    assert!(e.contains("estimation.json") && e.contains("not an estimation model"), "{e}");
+    let mut unsorted = good.clone();
+    unsorted["calibration"] = serde_json::json!({"x": [0.5, 0.2], "y": [0.1, 0.9]});
+    let e = run("unsorted", unsorted.to_string());
+    assert!(e.contains("estimation.json") && e.contains("not an increasing map into [0, 1]"), "{e}");
+    let mut classes = good.clone();
+    classes["classes"] = serde_json::json!(["a", "b"]);
+    classes["class_calibrations"] = serde_json::json!([null, null]);
+    let e = run("classes", classes.to_string());
+    assert!(e.contains("estimation.json") && e.contains("the estimation model is of a, b"), "{e}");
+}

@@ -35,6 +35,10 @@ pub(super) fn start(
     s: &Scan,
 ) -> Result<(Option<QualitySettings>, Option<EstimationRun>)> {
     let Some(model) = model(baseline_dir)? else { return Ok((quality, None)) };
+    if let (Some(q), Some(dir)) = (&quality, baseline_dir) {
+        let classes: Vec<String> = q.class_probabilities.iter().map(|c| c.0.clone()).collect();
+        model.check_classes(&classes).map_err(|why| crate::Error::input(&model_path(dir), why))?;
+    }
     let settings = quality.clone();
     let (quality, unlabelled) = realized_quality(quality, true, opts, s);
     check_scores(settings.as_ref(), s)?;
@@ -48,7 +52,12 @@ pub(super) fn start(
 /// [`crate::Error::Input`] naming the file when it is not a model.
 fn model(baseline_dir: Option<&Path>) -> Result<Option<EstimationModel>> {
     let Some(dir) = baseline_dir else { return Ok(None) };
-    EstimationModel::load(&dir.join(crate::quality::run::FOLDER).join(crate::quality::estimate::FILE))
+    EstimationModel::load(&model_path(dir))
+}
+
+/// Where a baseline folder keeps its estimation model.
+fn model_path(dir: &Path) -> PathBuf {
+    dir.join(crate::quality::run::FOLDER).join(crate::quality::estimate::FILE)
 }
 
 /// Model quality as scored against labels: not when the run estimates and no label is there to

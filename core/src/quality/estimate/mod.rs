@@ -821,6 +821,31 @@ impl EstimationModel {
         self.calibration.as_ref().map_or(score, |c| c.predict(score))
     }
 
+    /// Checks that the model fits the classes whose scores a run reads (none for a binary model),
+    /// in their order, and that its metrics have a sampling model per class.
+    ///
+    /// # Errors
+    /// What does not fit, in a sentence.
+    pub fn check_classes(&self, classes: &[String]) -> std::result::Result<(), String> {
+        if self.classes != classes {
+            let named =
+                |c: &[String]| if c.is_empty() { "one score column (binary)".to_string() } else { c.join(", ") };
+            return Err(format!(
+                "the estimation model is of {} but model quality reads the scores of {}: make the baseline again",
+                named(&self.classes),
+                named(classes)
+            ));
+        }
+        let k = self.classes.len();
+        let sampled = |m: &MetricModel| m.metric == Metric::Accuracy || k == 0 || m.class_sampling.len() == k;
+        if self.metrics.iter().any(|m| !sampled(m)) {
+            return Err(format!(
+                "the estimation model does not hold a calibration and sampling model for each of its {k} classes"
+            ));
+        }
+        Ok(())
+    }
+
     /// A multiclass model's calibrated probabilities of a row's scores.
     pub fn calibrate_classes(&self, scores: &[f64]) -> Vec<f64> {
         multiclass::calibrated(&self.class_calibrations, scores)
