@@ -37,7 +37,7 @@ pub(super) fn start(
     let Some(model) = model(baseline_dir)? else { return Ok((quality, None)) };
     if let (Some(q), Some(dir)) = (&quality, baseline_dir) {
         let classes: Vec<String> = q.class_probabilities.iter().map(|c| c.0.clone()).collect();
-        model.check_classes(&classes).map_err(|why| crate::Error::input(&model_path(dir), why))?;
+        model.check_classes(&classes).map_err(|why| crate::Error::input(model_path(dir), why))?;
     }
     let settings = quality.clone();
     let (quality, unlabelled) = realized_quality(quality, true, opts, s);
