@@ -483,7 +483,7 @@ fn a_damaged_estimation_model_is_named() {
     baseline(&base, &train, &["--estimate-performance"]).success();
     let file = base.join("model_quality/estimation.json");
     let good: serde_json::Value = json(&file);
-    let mut run = |name: &str, doc: String| -> String {
+    let run = |name: &str, doc: String| -> String {
         std::fs::write(&file, doc).unwrap();
         let out = dir.path().join(name);
         let a = monitor(&base, &out, &capture, &[]).code(2);
