@@ -206,11 +206,7 @@ fn scored(path: &Path, n: usize, shift: usize, with_label: bool) {
 #[test]
 fn windows_of_rows_in_time_order_are_estimated() {
     let dir = TempDir::new().unwrap();
-    let (train, capture) = (dir.path().join("train.parquet"), dir.path().join("capture.parquet"));
-    scored(&train, 4800, usize::MAX, true);
-    scored(&capture, 240, 120, false);
-    let base = dir.path().join("base");
-    baseline(&base, &train, &["--estimate-performance"]).success();
+    let (_, capture, base) = weakened(dir.path());
     let out = dir.path().join("mon");
     monitor(&base, &out, &capture, &["--window", "1d", "--time-column", "event_time"]).code(1);
     let rows = csv_maps(&out.join("model_quality/estimated.csv"));
@@ -300,6 +296,17 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// In `dir`: a training table of 4,800 scored rows, its baseline with an estimation model, and
+/// a capture of 240 rows without labels whose model weakens after row 120 (day 5); returns
+/// (training table, capture, baseline).
+fn weakened(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let (train, capture, base) = (dir.join("train.parquet"), dir.join("capture.parquet"), dir.join("base"));
+    scored(&train, 4800, usize::MAX, true);
+    scored(&capture, 240, 120, false);
+    baseline(&base, &train, &["--estimate-performance"]).success();
+    (train, capture, base)
+}
+
 /// Writes `len` rows of Parquet file `input` from row `at` to `output`.
 fn slice(input: &Path, at: usize, len: usize, output: &Path) {
     let f = std::fs::File::open(input).unwrap();
@@ -318,11 +325,7 @@ fn slice(input: &Path, at: usize, len: usize, output: &Path) {
 #[test]
 fn each_window_is_estimated_as_its_rows_alone() {
     let dir = TempDir::new().unwrap();
-    let (train, capture) = (dir.path().join("train.parquet"), dir.path().join("capture.parquet"));
-    scored(&train, 4800, usize::MAX, true);
-    scored(&capture, 240, 120, false);
-    let base = dir.path().join("base");
-    baseline(&base, &train, &["--estimate-performance"]).success();
+    let (_, capture, base) = weakened(dir.path());
     let out = dir.path().join("mon");
     let prom = dir.path().join("metrics.prom");
     let prom_arg = format!("--prometheus={}", prom.display());
@@ -445,11 +448,7 @@ fn estimation_mistakes_are_named() {
 #[test]
 fn a_calibrated_baseline_keeps_its_estimation() {
     let dir = TempDir::new().unwrap();
-    let (train, capture) = (dir.path().join("train.parquet"), dir.path().join("capture.parquet"));
-    scored(&train, 4800, usize::MAX, true);
-    scored(&capture, 240, 120, false);
-    let base = dir.path().join("base");
-    baseline(&base, &train, &["--estimate-performance"]).success();
+    let (train, capture, base) = weakened(dir.path());
     let calibrated = dir.path().join("calibrated");
     driftscope()
         .args(["calibrate", "-q", "--window-rows", "200", "--false-alarm-rate", "0.05", "-b"])

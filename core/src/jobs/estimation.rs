@@ -40,7 +40,7 @@ pub(super) fn start(
         model.check_classes(&classes).map_err(|why| crate::Error::input(model_path(dir), why))?;
     }
     let settings = quality.clone();
-    let (quality, unlabelled) = realized_quality(quality, true, opts, s);
+    let (quality, unlabelled) = realized_quality(quality, opts, s);
     check_scores(settings.as_ref(), s)?;
     let tap = tap(model, settings.as_ref(), windows, s)?;
     Ok((quality, tap.map(|tap| EstimationRun { tap, notes: unlabelled.into_iter().collect() })))
@@ -65,13 +65,12 @@ fn model_path(dir: &Path) -> PathBuf {
 /// estimates only, and says so.
 fn realized_quality(
     quality: Option<QualitySettings>,
-    estimating: bool,
     opts: &JobOptions,
     s: &Scan,
 ) -> (Option<QualitySettings>, Option<String>) {
     let Some(q) = quality else { return (None, None) };
     let labelled = !opts.quality.ground_truth.is_empty() || super::holds_column(s, &q.label);
-    if estimating && !labelled {
+    if !labelled {
         let note = format!("no label column '{}' in the inputs: model quality is estimated, not scored", q.label);
         return (None, Some(note));
     }

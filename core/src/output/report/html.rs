@@ -653,10 +653,7 @@ fn estimated(o: &mut String, e: &crate::quality::estimate::EstimationReport) {
     ));
     for r in &e.run {
         let x = &r.estimate;
-        let pair = |a: Option<f64>, b: Option<f64>| match (a, b) {
-            (Some(a), Some(b)) => format!("{a:.4}–{b:.4}"),
-            _ => "–".into(),
-        };
+        let (band, range) = r.band_and_range();
         let status = match (x.value, x.alert) {
             (None, _) => format!("undefined: {}", escape(x.reason.as_deref().unwrap_or(""))),
             (Some(_), true) => "violation".into(),
@@ -667,8 +664,8 @@ fn estimated(o: &mut String, e: &crate::quality::estimate::EstimationReport) {
             if x.alert { "drift" } else { "" },
             x.metric.name(),
             num(x.value),
-            pair(x.lower_band, x.upper_band),
-            pair(x.lower_threshold, x.upper_threshold),
+            band,
+            range,
             num(r.realized),
             status
         ));

@@ -961,6 +961,16 @@ pub struct EstimationReport {
 }
 
 impl EstimatedRow {
+    /// The band and the normal range as text (`–` where there is none), for the summaries.
+    pub fn band_and_range(&self) -> (String, String) {
+        let pair = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) => format!("{a:.4}–{b:.4}"),
+            _ => "–".into(),
+        };
+        let e = &self.estimate;
+        (pair(e.lower_band, e.upper_band), pair(e.lower_threshold, e.upper_threshold))
+    }
+
     /// The violation of an estimate that left its range, in `place` ("the run", "the window").
     pub fn violation(&self, place: &str) -> Option<crate::judge::sagemaker::Violation> {
         let e = &self.estimate;

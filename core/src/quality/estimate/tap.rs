@@ -449,27 +449,31 @@ impl Estimating {
     /// [`crate::Error::Invalid`] naming the file and column of a batch that could not be read.
     pub fn finish(&self) -> Result<Tallies> {
         let units = std::mem::take(&mut *self.units.lock().expect("estimation lock"));
-        let mut t = Tallies::default();
+        let mut all = Part::default();
         for (_, part) in units {
             if let Some(f) = part.failure {
                 return Err(invalid(Opt::EstimatePerformance, f));
             }
-            merge(&mut t, &part);
-            t.missing += part.missing;
+            all.merge(&part);
         }
-        Ok(t)
+        let Part { whole, windows, realized, realized_windows, missing, .. } = all;
+        Ok(Tallies { whole, windows, realized, realized_windows, missing })
     }
 }
 
-/// Adds a row group's tallies into the run's.
-fn merge(t: &mut Tallies, part: &Part) {
-    t.whole.merge(&part.whole);
-    for (k, w) in &part.windows {
-        t.windows.entry(*k).or_default().merge(w);
-    }
-    t.realized.merge(&part.realized);
-    for (k, w) in &part.realized_windows {
-        t.realized_windows.entry(*k).or_default().merge(w);
+impl Part {
+    /// Adds another part's rows (a batch's into its row group's, a row group's into the run's).
+    fn merge(&mut self, p: &Part) {
+        self.whole.merge(&p.whole);
+        for (k, w) in &p.windows {
+            self.windows.entry(*k).or_default().merge(w);
+        }
+        self.realized.merge(&p.realized);
+        for (k, w) in &p.realized_windows {
+            self.realized_windows.entry(*k).or_default().merge(w);
+        }
+        self.seen += p.seen;
+        self.missing += p.missing;
     }
 }
 
@@ -491,18 +495,7 @@ impl Tap for Estimating {
         let part = units.entry(unit).or_default();
         match fed {
             _ if part.failure.is_some() => {}
-            Ok(p) => {
-                part.whole.merge(&p.whole);
-                for (k, w) in &p.windows {
-                    part.windows.entry(*k).or_default().merge(w);
-                }
-                part.realized.merge(&p.realized);
-                for (k, w) in &p.realized_windows {
-                    part.realized_windows.entry(*k).or_default().merge(w);
-                }
-                part.seen += p.seen;
-                part.missing += p.missing;
-            }
+            Ok(p) => part.merge(&p),
             Err(e) => part.failure = Some(failed(file, &e)),
         }
     }
