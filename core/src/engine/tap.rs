@@ -9,6 +9,7 @@
 
 use arrow_array::RecordBatch;
 
+use crate::engine::window::Window;
 use crate::source::scan::ScannedFile;
 
 /// Work fed by the engine's pass, batch by batch.
@@ -49,5 +50,68 @@ impl Tap for Taps<'_> {
     }
     fn reset(&self) {
         self.0.iter().for_each(|t| t.reset());
+    }
+}
+
+/// The windows a tap keys rows by: calendar windows of a time column, or windows of rows in the
+/// inputs' order (the first row of each row group known from the files), or of rows in time
+/// order.
+#[derive(Debug, Clone)]
+pub enum Windows {
+    /// Calendar windows: the time column and the windows.
+    Calendar(String, Window),
+    /// Windows of `n` rows: the first row of each (file, row group).
+    Rows(u64, Vec<Vec<u64>>),
+    /// Windows of rows in time order: each row's window (by its place among all rows; no time:
+    /// `u32::MAX`), and the first row of each (file, row group).
+    Ranks(std::sync::Arc<[u32]>, Vec<Vec<u64>>),
+}
+
+impl Windows {
+    /// The column the windows read besides the tap's own (calendar windows' time column).
+    pub fn column(&self) -> Option<&str> {
+        match self {
+            Windows::Calendar(c, _) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// Each row's window of a batch of row group `unit.1` of file `unit.0` (its start, or its
+    /// index for windows of rows; `None` for a row without a time). `seen`: the row group's rows
+    /// fed before the batch.
+    ///
+    /// # Errors
+    /// Why the time column cannot be read.
+    pub fn keys(
+        &self,
+        unit: (usize, usize),
+        batch: &RecordBatch,
+        seen: u64,
+    ) -> std::result::Result<Option<Vec<Option<i64>>>, String> {
+        let len = batch.num_rows() as u64;
+        Ok(match self {
+            Windows::Calendar(column, w) => {
+                crate::engine::window::row_starts(batch, &(column.clone(), *w)).map_err(|e| e.to_string())?
+            }
+            Windows::Rows(n, _) => {
+                let at = self.first_row(unit, seen).unwrap_or(0);
+                Some((0..len).map(|i| Some(((at + i) / n) as i64)).collect())
+            }
+            Windows::Ranks(ranks, _) => {
+                let at = self.first_row(unit, seen).unwrap_or(0);
+                let rank = |i: u64| ranks.get((at + i) as usize).copied().filter(|r| *r != u32::MAX);
+                Some((0..len).map(|i| rank(i).map(i64::from)).collect())
+            }
+        })
+    }
+
+    /// The inputs' place of the first row of a batch (for windows of rows; `None` otherwise).
+    pub fn first_row(&self, unit: (usize, usize), seen: u64) -> Option<u64> {
+        match self {
+            Windows::Rows(_, first) | Windows::Ranks(_, first) => {
+                Some(first.get(unit.0).and_then(|f| f.get(unit.1)).copied().unwrap_or(0) + seen)
+            }
+            Windows::Calendar(..) => None,
+        }
     }
 }

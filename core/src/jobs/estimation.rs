@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::JobOptions;
+use crate::engine::tap::Windows;
 use crate::error::{invalid, Opt, Result};
 use crate::judge::sagemaker::{CheckType, Violation};
-use crate::quality::estimate::tap::{Estimating, Tallies, Windows};
+use crate::quality::estimate::tap::{Estimating, Tallies};
 use crate::quality::estimate::{EstimatedRow, EstimationModel, EstimationReport, Metric, Realized, Tally};
 use crate::quality::{QualityMetrics, QualitySettings};
 use crate::source::scan::{Scan, ScannedFile};

@@ -14,6 +14,7 @@ pub mod check;
 pub mod columns;
 pub mod compare;
 pub mod drift;
+pub mod mmd;
 pub mod multivariate;
 pub mod ordered;
 pub mod sagemaker;

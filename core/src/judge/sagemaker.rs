@@ -490,8 +490,8 @@ impl<'de> Deserialize<'de> for Switch {
     }
 }
 
-/// SageMaker's constraint check types, and driftscope's `non_negative_check` and
-/// `multivariate_drift_check`.
+/// SageMaker's constraint check types, and driftscope's `non_negative_check`,
+/// `multivariate_drift_check`, `mmd_drift_check` and `performance_estimate_check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckType {
@@ -512,6 +512,9 @@ pub enum CheckType {
     /// The features' joint distribution moved: the mean PCA reconstruction error left the
     /// baseline's range (a driftscope extension).
     MultivariateDriftCheck,
+    /// The features' joint distribution moved: the kernel two-sample test (MMD) is significant
+    /// and beyond the baseline's own variation (a driftscope extension).
+    MmdDriftCheck,
     /// A metric estimated without labels left the baseline's normal range (a driftscope
     /// extension).
     PerformanceEstimateCheck,

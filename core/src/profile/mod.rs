@@ -14,6 +14,7 @@
 pub mod kll;
 pub mod moments;
 pub mod pca;
+pub mod rff;
 pub mod sketches;
 
 use std::collections::BTreeMap;

@@ -10,7 +10,7 @@ use arrow_array::RecordBatch;
 
 use super::multiclass::MRow;
 use super::{EstimationModel, Realized, Row, Tally};
-use crate::engine::window::Window;
+use crate::engine::tap::Windows;
 use crate::engine::Tap;
 use crate::error::{invalid, Opt, Result};
 use crate::quality::join::View;
@@ -316,19 +316,6 @@ impl Labels {
     }
 }
 
-/// The windows a monitoring run estimates: calendar windows of a time column, or windows of
-/// rows in the inputs' order (the first row of each row group known from the files).
-#[derive(Debug, Clone)]
-pub enum Windows {
-    /// Calendar windows: the time column and the windows.
-    Calendar(String, Window),
-    /// Windows of `n` rows: the first row of each (file, row group).
-    Rows(u64, Vec<Vec<u64>>),
-    /// Windows of rows in time order: each row's window (by its place among all rows; no time:
-    /// `u32::MAX`), and the first row of each (file, row group).
-    Ranks(std::sync::Arc<[u32]>, Vec<Vec<u64>>),
-}
-
 /// Per row group: the run's tally, each window's, their labelled rows where the inputs hold
 /// labels, the rows seen so far, and a failure.
 #[derive(Default)]
@@ -389,21 +376,7 @@ impl Estimating {
     fn feed(&self, unit: (usize, usize), batch: &RecordBatch, seen: u64) -> std::result::Result<Part, String> {
         let mut part = Part::default();
         let rows = self.reading.rows(batch)?;
-        let keys: Option<Vec<Option<i64>>> = match &self.windows {
-            Some(Windows::Calendar(column, w)) => {
-                crate::engine::window::row_starts(batch, &(column.clone(), *w)).map_err(|e| e.to_string())?
-            }
-            Some(Windows::Rows(n, first)) => {
-                let at = first.get(unit.0).and_then(|f| f.get(unit.1)).copied().unwrap_or(0) + seen;
-                Some((0..rows.len() as u64).map(|i| Some(((at + i) / n) as i64)).collect())
-            }
-            Some(Windows::Ranks(ranks, first)) => {
-                let at = first.get(unit.0).and_then(|f| f.get(unit.1)).copied().unwrap_or(0) + seen;
-                let rank = |i: u64| ranks.get((at + i) as usize).copied().filter(|r| *r != u32::MAX);
-                Some((0..rows.len() as u64).map(|i| rank(i).map(i64::from)).collect())
-            }
-            None => None,
-        };
+        let keys = self.windows.as_ref().map(|w| w.keys(unit, batch, seen)).transpose()?.flatten();
         part.seen += rows.len() as u64;
         let multiclass = !self.model.classes.is_empty();
         for i in 0..rows.len() {
@@ -480,9 +453,7 @@ impl Part {
 impl Tap for Estimating {
     fn columns(&self, _file: &ScannedFile) -> Vec<String> {
         let mut v = self.reading.columns();
-        if let Some(Windows::Calendar(c, _)) = &self.windows {
-            v.push(c.clone());
-        }
+        v.extend(self.windows.as_ref().and_then(Windows::column).map(str::to_string));
         v
     }
 
