@@ -172,6 +172,15 @@ pub struct BaselineArgs {
     /// tenth of the rows].
     #[arg(long, value_name = "N")]
     pub multivariate_chunk_rows: Option<u64>,
+    /// Multivariate drift by a kernel two-sample test too (MMD of a Gaussian kernel through
+    /// random Fourier features, with a p-value), on the reconstruction's features; implies
+    /// --multivariate. Monitor then judges each run and window by it as well.
+    #[arg(long)]
+    pub mmd: bool,
+    /// Random features of the kernel test (1 to 4,096; more: a closer Gaussian kernel and more
+    /// work per row) [default: 128]; implies --mmd.
+    #[arg(long, value_name = "N")]
+    pub mmd_features: Option<usize>,
     /// Performance estimation without labels (binary classification, as NannyML's CBPE): from
     /// the labels, scores and predictions, calibrate the scores and set each metric's normal
     /// range; writes model_quality/estimation.json, and monitor then estimates accuracy,

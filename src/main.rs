@@ -309,6 +309,8 @@ fn baseline_command(args: cli::BaselineArgs) -> anyhow::Result<u8> {
         multivariate,
         multivariate_columns,
         multivariate_chunk_rows,
+        mmd,
+        mmd_features,
         estimate_performance,
         estimate_chunk_rows,
         common,
@@ -319,10 +321,15 @@ fn baseline_command(args: cli::BaselineArgs) -> anyhow::Result<u8> {
     if multivariate_chunk_rows == Some(0) {
         anyhow::bail!("--multivariate-chunk-rows: must be at least 1");
     }
-    if multivariate || multivariate_columns.is_some() || multivariate_chunk_rows.is_some() {
+    if mmd_features.is_some_and(|n| !(1..=driftscope::judge::mmd::MAX_FEATURES).contains(&n)) {
+        anyhow::bail!("--mmd-features: must be 1 to {}", driftscope::judge::mmd::MAX_FEATURES);
+    }
+    let mmd = (mmd || mmd_features.is_some()).then(|| mmd_features.unwrap_or(driftscope::judge::mmd::DEFAULT_FEATURES));
+    if multivariate || multivariate_columns.is_some() || multivariate_chunk_rows.is_some() || mmd.is_some() {
         opts.multivariate = Some(driftscope::jobs::MultivariateOptions {
             columns: multivariate_columns,
             chunk_rows: multivariate_chunk_rows,
+            mmd,
         });
     }
     if estimate_chunk_rows == Some(0) {
@@ -751,6 +758,7 @@ fn flag(o: Opt) -> &'static str {
         Opt::MaxSegments => "--max-segments",
         Opt::SegmentReference => "--segment-reference",
         Opt::Multivariate => "--multivariate",
+        Opt::Mmd => "--mmd",
         Opt::EstimatePerformance => "--estimate-performance",
         Opt::Method => "--method",
         Opt::Prediction => "--prediction/--probability",

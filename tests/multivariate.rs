@@ -104,6 +104,12 @@ fn agrees_with_nannyml(prefix: &str) {
 
 /// `n` rows of x, y (standard normal, correlation `rho`) and z (independent).
 fn correlated(path: &Path, n: usize, seed: u64, rho: f64) {
+    shifted(path, n, seed, rho, 0.0);
+}
+
+/// As [`correlated`], x and y shifted by `shift` (along the first principal component: the
+/// reconstruction error does not move).
+fn shifted(path: &Path, n: usize, seed: u64, rho: f64, shift: f64) {
     let mut state = seed;
     let mut normal = move || {
         let mut u = || (driftscope::codec::splitmix64(&mut state) >> 11) as f64 / (1u64 << 53) as f64;
@@ -112,8 +118,8 @@ fn correlated(path: &Path, n: usize, seed: u64, rho: f64) {
     let (mut x, mut y, mut z) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..n {
         let (a, b, c) = (normal(), normal(), normal());
-        x.push(a);
-        y.push(rho * a + (1.0 - rho * rho).sqrt() * b);
+        x.push(a + shift);
+        y.push(rho * a + (1.0 - rho * rho).sqrt() * b + shift);
         z.push(c);
     }
     write_parquet(
@@ -326,4 +332,89 @@ fn each_segment_has_its_own_reconstruction_error() {
         .any(|v| v["constraint_check_type"] == "multivariate_drift_check"));
     let v = json(&out.join("segments/g=a/constraint_violations.json"));
     assert_eq!(v["violations"], serde_json::json!([]));
+}
+
+/// The kernel two-sample test (`--mmd`): no drift on the baseline's own distribution; drift
+/// for a shift along the first component, which the reconstruction error cannot see; each
+/// window's figures those of its rows monitored alone; the same on both backends; its
+/// metrics accepted by promtool.
+#[test]
+fn the_kernel_test_finds_what_the_reconstruction_misses() {
+    let dir = TempDir::new().unwrap();
+    let p = |n: &str| dir.path().join(n);
+    correlated(&p("train.parquet"), 20_000, 11, 0.9);
+    correlated(&p("same.parquet"), 20_000, 12, 0.9);
+    for i in 0..4 {
+        shifted(&p(&format!("moved-{i}.parquet")), 5_000, 20 + i, 0.9, 0.3);
+    }
+    let base = p("base");
+    baseline(&base, &p("train.parquet"), &["--mmd"]).success();
+    let m = json(&base.join("multivariate.json"));
+    assert_eq!(m["mmd"]["random_features"]["count"], 128);
+    assert_eq!(m["mmd"]["chunks"].as_array().unwrap().len(), 10);
+    let monitor = |inputs: &[PathBuf], out: &Path, extra: &[&str]| {
+        driftscope().args(["monitor", "-q", "-b"]).arg(&base).arg("-o").arg(out).args(extra).args(inputs).assert()
+    };
+    monitor(&[p("same.parquet")], &p("same"), &["--backend", "cpu"]).success();
+    let d = json(&p("same/drift.json"));
+    assert_eq!(d["mmd"]["drift"], false, "{}", d["mmd"]);
+    assert!(d["mmd"]["p_value"].as_f64().unwrap() > 0.05, "{}", d["mmd"]);
+    let moved: Vec<PathBuf> = (0..4).map(|i| p(&format!("moved-{i}.parquet"))).collect();
+    let windowed = |out: &Path, backend: &str| {
+        let prom = out.with_extension("prom");
+        let a = ["--backend", backend, "--window-rows", "5000", "--prometheus", prom.to_str().unwrap()];
+        monitor(&moved, out, &a).code(1);
+    };
+    windowed(&p("moved"), "cpu");
+    let d = json(&p("moved/drift.json"));
+    assert_eq!(d["mmd"]["drift"], true, "{}", d["mmd"]);
+    assert_eq!(d["mmd"]["windows_with_drift"], 4, "{}", d["mmd"]);
+    assert_eq!(d["multivariate"]["drift"], false, "a shift along the component: {}", d["multivariate"]);
+    let v = json(&p("moved/constraint_violations.json"));
+    assert!(v["violations"].as_array().unwrap().iter().any(|v| v["constraint_check_type"] == "mmd_drift_check"));
+    let w = json(&p("moved/windows/rows/000000000/constraint_violations.json"));
+    assert!(w["violations"].as_array().unwrap().iter().any(|v| v["constraint_check_type"] == "mmd_drift_check"), "{w}");
+    let prom = std::fs::read_to_string(p("moved.prom")).unwrap();
+    assert!(
+        prom.contains("driftscope_mmd_drifted{endpoint=\"driftscope\",monitoring_schedule=\"driftscope\"} 1"),
+        "{prom}"
+    );
+    crate::common::promtool_check(&prom);
+    // Each window's figures are those of its rows alone (integer sums: exactly).
+    let table = csv_maps(&p("moved/mmd.csv"));
+    assert_eq!(table.len(), 4);
+    for (i, row) in table.iter().enumerate() {
+        let alone = p(&format!("alone-{i}"));
+        monitor(&moved[i..=i], &alone, &["--backend", "cpu"]).code(1);
+        let a = json(&alone.join("drift.json"));
+        for f in ["statistic", "mmd2", "p_value"] {
+            assert_eq!(row[f], a["mmd"][f].as_f64().unwrap().to_string(), "window {i} {f}");
+        }
+    }
+    if crate::parity::gpu().is_some() {
+        windowed(&p("moved-gpu"), "gpu");
+        for f in ["mmd.csv", "constraint_violations.json"] {
+            let (a, b) = (std::fs::read(p("moved").join(f)).unwrap(), std::fs::read(p("moved-gpu").join(f)).unwrap());
+            assert_eq!(a, b, "{f}: cpu vs gpu");
+        }
+    }
+}
+
+/// The kernel test's mistakes are named: too many or no random features, one chunk.
+#[test]
+fn a_kernel_test_it_cannot_fit_is_named() {
+    let dir = TempDir::new().unwrap();
+    let train = dir.path().join("train.parquet");
+    correlated(&train, 1_000, 4, 0.5);
+    let said = |extra: &[&str], out: &str| {
+        let a = baseline(&dir.path().join(out), &train, extra).code(2);
+        String::from_utf8_lossy(&a.get_output().stderr).to_string()
+    };
+    for n in ["0", "5000"] {
+        let e = said(&["--mmd-features", n], n);
+        assert!(e.contains("--mmd-features") && e.contains("1 to 4096"), "{e}");
+    }
+    let e = said(&["--mmd", "--multivariate-chunk-rows", "1000"], "one");
+    assert!(e.contains("1 chunk(s)") && e.contains("at least 2"), "{e}");
+    assert!(!dir.path().join("one/statistics.json").exists(), "no half-made baseline");
 }

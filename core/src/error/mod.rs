@@ -129,6 +129,8 @@ pub enum Opt {
     SegmentReference,
     /// Multivariate drift's features and chunks.
     Multivariate,
+    /// The kernel two-sample test's features.
+    Mmd,
     /// Performance estimation without labels.
     EstimatePerformance,
     /// The change-point method.
@@ -172,6 +174,7 @@ impl Opt {
             Opt::MaxSegments => "most segments",
             Opt::SegmentReference => "segment reference",
             Opt::Multivariate => "multivariate drift",
+            Opt::Mmd => "the kernel test (MMD)",
             Opt::EstimatePerformance => "performance estimation",
             Opt::Method => "change-point method",
             Opt::Prediction => "prediction column",

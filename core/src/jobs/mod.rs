@@ -13,6 +13,7 @@ pub mod bench;
 pub mod calibrate;
 pub mod changepoints;
 pub mod estimation;
+mod mmd;
 pub mod monitor;
 pub mod multivariate;
 mod segments;
@@ -105,6 +106,8 @@ pub struct MultivariateOptions {
     pub columns: Option<Vec<String>>,
     /// Rows per chunk of the baseline (default: a tenth of its rows, as NannyML's ten chunks).
     pub chunk_rows: Option<u64>,
+    /// The kernel two-sample test (MMD) too, with this many random features.
+    pub mmd: Option<usize>,
 }
 
 /// Bias metrics: the configuration and, for `monitor`, where the baseline's metrics are and

@@ -161,6 +161,7 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
     }
     let base_segments = super::segments::baseline_segments(opts.segments.as_ref(), loaded.as_ref(), baseline_dir, &s)?;
     let (mv, mv_note) = super::multivariate::for_monitor(baseline_dir, &s)?;
+    let mmd = super::mmd::start(mv.as_ref(), windows.as_ref(), &s)?;
     require_baseline(loaded.as_ref(), windows.as_ref())?;
     let mut guard = OutputGuard::new(&opts.output);
     // Model quality is scored in the pass that profiles the inputs (the last one).
@@ -168,7 +169,11 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
     let scoring = scoring(opts, quality.as_ref(), &s.files, truth.as_deref(), quality_window(windows.as_ref()))?;
     // Attributions are summed in the same pass, per calendar window as model quality is.
     let clarify = ClarifyRuns::start(opts, baseline_dir, &s, quality_window(windows.as_ref()))?;
-    let taps = clarify.taps([scoring.as_ref().map(|t| t as _), estimation.as_ref().map(|e| &e.tap as _)]);
+    let taps = clarify.taps([
+        scoring.as_ref().map(|t| t as _),
+        estimation.as_ref().map(|e| &e.tap as _),
+        mmd.as_ref().map(|m| &m.tap as _),
+    ]);
     let columns = profiled_columns(opts, &s, clarify.attributions.as_ref().map(|a| &a.tap));
     let (backend_name, backend_note, outcome) =
         profile_inputs(opts, &s, columns, (loaded.as_ref(), windows.as_ref(), mv.as_ref()), &mut guard, taps.as_ref())?;
@@ -188,16 +193,10 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
     let time = windows.as_ref().map(|w| w.column.as_str());
     let mut verdict = judge_whole(opts, &base, &current, baseline_dir.is_some(), time);
     let names = std::mem::take(&mut verdict.names);
-    let inputs = InputSummary {
-        files: files_ok,
-        rows: current.rows,
-        resumed_files: outcome.resumed,
-        skipped: s.skipped.iter().cloned().chain(skipped).collect(),
-        schema_differences: s.schema_differences,
-        per_file: outcome.files,
-    };
+    let inputs =
+        input_summary(files_ok, current.rows, (resumed, outcome.files), s.skipped.iter().cloned().chain(skipped));
     let baseline = baseline_info(&base, baseline_dir.is_some());
-    let mut report = MonitorReport::new((backend_name, backend_note), baseline, inputs, verdict);
+    let mut report = MonitorReport::new((backend_name, backend_note), baseline, inputs(s.schema_differences), verdict);
     report.sides = sides_of(&base, &current);
     super::multivariate::report(mv.as_ref(), mv_run, mv_note, &mut report);
     let mut written = Vec::new();
@@ -209,10 +208,11 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
     }
     clarify.finish(opts, (resumed, &good), windows.as_ref(), (&mut report, &mut written))?;
     est::finish(opts, estimation.as_ref(), (resumed, &good), windows.as_ref(), (&mut report, &mut written))?;
+    let mmd_windows = super::mmd::finish(opts, mmd.as_ref(), (resumed, &good), &mut report)?;
     let (window_results, points) = monitor_windows(
         opts,
         windows.as_ref(),
-        (&base, &current, mv.as_ref()),
+        (&base, &current, (mv.as_ref(), mmd.as_ref().map(|m| (m, &mmd_windows)))),
         &names,
         &segments,
         &mut report,
@@ -292,6 +292,24 @@ fn alert_run(
     deliver(a, &events)
 }
 
+/// What a run read, less the files' schema differences (given last).
+fn input_summary(
+    files: usize,
+    rows: u64,
+    (resumed_files, per_file): (usize, Vec<crate::engine::ledger::FileResult>),
+    skipped: impl Iterator<Item = crate::source::scan::Skipped>,
+) -> impl FnOnce(Vec<String>) -> InputSummary {
+    let skipped = skipped.collect();
+    move |schema_differences| InputSummary { files, rows, resumed_files, skipped, schema_differences, per_file }
+}
+
+/// A run's multivariate judges: the reconstruction model, and the kernel test with each
+/// window's verdict.
+type Joint<'a> = (
+    Option<&'a crate::judge::multivariate::MultivariateBaseline>,
+    Option<(&'a super::mmd::MmdRun, &'a std::collections::BTreeMap<i64, crate::judge::mmd::MmdVerdict>)>,
+);
+
 /// The windows of a monitoring run: each judged against its reference, their files and change
 /// points written, the report's timeline, change points and window summary filled. Returns the
 /// window results and the metrics' points, one per window (without windows, one for the run's
@@ -299,7 +317,7 @@ fn alert_run(
 fn monitor_windows(
     opts: &JobOptions,
     w: Option<&WindowOptions>,
-    (base, current, mv): (&Baseline, &DatasetProfile, Option<&crate::judge::multivariate::MultivariateBaseline>),
+    (base, current, (mv, mmd)): (&Baseline, &DatasetProfile, Joint),
     names: &[String],
     segments: &ProfileSet,
     report: &mut MonitorReport,
@@ -309,6 +327,7 @@ fn monitor_windows(
         let now = chrono::Utc::now().timestamp_millis();
         let mut run = crate::output::metrics::Point::of(now, &report.features, current, &report.violations);
         run.multivariate = report.multivariate.as_ref().map(|m| m.run.clone());
+        run.mmd = report.mmd.as_ref().map(|m| m.run.clone());
         run.estimated = report.estimated_performance.as_ref().map(|e| est::point_values(&e.run)).unwrap_or_default();
         return Ok((Vec::new(), vec![run]));
     };
@@ -325,6 +344,11 @@ fn monitor_windows(
             r.windows_with_drift = Some(mv_windows.iter().filter(|v| v.as_ref().is_some_and(|v| v.drift)).count());
         }
     }
+    let (mmd_run, mmd_verdicts) = (mmd.map(|m| m.0), mmd.map(|m| m.1));
+    let mmd_windows = match mmd_verdicts {
+        Some(v) => super::mmd::judge_windows(&opts.output, mmd_run, v, &mut window_results, report, written)?,
+        None => Vec::new(),
+    };
     let estimated = est::join_windows(report, &mut window_results);
     let table = timeline::table(&window_results, segments)?;
     written.extend(crate::output::windows::write(&opts.output, &w.window, &window_results, &table)?);
@@ -347,6 +371,7 @@ fn monitor_windows(
                 &r.violations,
             );
             p.multivariate = mv_windows.get(i).cloned().flatten();
+            p.mmd = mmd_windows.get(i).cloned().flatten();
             p.estimated = estimated.get(i).cloned().unwrap_or_default();
             p
         })
@@ -357,6 +382,9 @@ fn monitor_windows(
     let mut timeline = crate::output::report::Timeline::of(&window_results, &changes);
     if let Some(m) = mv {
         timeline.features.push(super::multivariate::timeline(m, &mv_windows));
+    }
+    if let Some(run) = mmd_run {
+        timeline.features.push(super::mmd::timeline(run, &mmd_windows));
     }
     timeline.features.extend(est::timeline(&estimated));
     report.timeline = Some(timeline);
@@ -542,9 +570,9 @@ impl<'a> ClarifyRuns<'a> {
 
     /// The pass's tap: `others` (model quality's scoring, performance estimation) and these
     /// runs'.
-    fn taps<'t>(&'t self, others: [Option<&'t dyn crate::engine::Tap>; 2]) -> Option<crate::engine::Taps<'t>> {
-        let [a, b] = others;
-        joined_taps([a, b, self.attributions.as_ref().map(|t| &t.tap as _), self.bias.as_ref().map(|t| &t.tap as _)])
+    fn taps<'t>(&'t self, others: [Option<&'t dyn crate::engine::Tap>; 3]) -> Option<crate::engine::Taps<'t>> {
+        let [a, b, c] = others;
+        joined_taps([a, b, c, self.attributions.as_ref().map(|t| &t.tap as _), self.bias.as_ref().map(|t| &t.tap as _)])
     }
 
     /// Each run judged, its files written, its part of the report filled.

@@ -91,17 +91,30 @@ pub(super) fn fit(
     let pca = Pca::fit(s, &cov, DEFAULT_VARIANCE).map_err(|why| invalid(Opt::Multivariate, why))?;
     let rows = second.rows.max(1);
     let chunk = opts.multivariate.as_ref().and_then(|m| m.chunk_rows).unwrap_or_else(|| rows.div_ceil(10)).max(1);
+    // The kernel test's sums are taken in the same pass.
+    let mmd = opts.multivariate.as_ref().and_then(|m| m.mmd).map(|count| {
+        let rff = super::mmd::features(&pca.standardize, &cov, count);
+        super::mmd::baseline_tap(&pca.standardize, rff, chunk, rows, good)
+    });
     let plan = ProfilePlan {
         columns: Some(pca.standardize.columns.clone()),
         segment: SegmentKey::Window { column: INPUT_ORDER.into(), window: Window::rows(chunk), limit: usize::MAX },
         derived: Some(Derived::Reconstruction(Arc::new(pca.clone()))),
         ..Default::default()
     };
+    let tap = mmd.as_ref().map(|t| t as &dyn crate::engine::Tap);
     let out =
-        profile_pass(opts, guard, good, &plan, (backend, None), ("baseline-3", &super::baseline::pass_label(opts, 3)))?;
+        profile_pass(opts, guard, good, &plan, (backend, tap), ("baseline-3", &super::baseline::pass_label(opts, 3)))?;
     if let Some(f) = out.skipped.first() {
         return Err(crate::Error::input(&f.path, format!("failed on the third pass: {}", f.error)));
     }
+    let mmd = match &mmd {
+        Some(t) => {
+            super::reread_tap(opts, t, out.resumed, good)?;
+            Some(super::mmd::fit(t, chunk)?)
+        }
+        None => None,
+    };
     let chunks: Vec<Chunk> = out
         .segments
         .windows()
@@ -111,7 +124,9 @@ pub(super) fn fit(
             Some(Chunk { start, end: start + n, value, sampling_error })
         })
         .collect();
-    finish(pca, chunk, chunks, constant)
+    let mut m = finish(pca, chunk, chunks, constant)?;
+    m.mmd = mmd;
+    Ok(m)
 }
 
 /// The features of `s` without variance in `cov` (standardized to 0 everywhere).

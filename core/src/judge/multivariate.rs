@@ -51,6 +51,9 @@ pub struct MultivariateBaseline {
     /// reconstruction until they move (and then every row's error grows by how far).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub constant: Vec<String>,
+    /// The kernel two-sample test on the same features, when the baseline was made with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mmd: Option<crate::judge::mmd::MmdModel>,
 }
 
 /// The mean error of a profile (a run's, a window's, a chunk's), its standard error and rows.
@@ -94,6 +97,7 @@ impl MultivariateBaseline {
             lower_threshold: lower,
             upper_threshold: upper,
             constant: Vec::new(),
+            mmd: None,
         }
     }
 

@@ -106,6 +106,8 @@ pub struct Point {
     pub features: Vec<FeatureValues>,
     /// Multivariate drift, when the baseline has a reconstruction model.
     pub multivariate: Option<crate::judge::multivariate::MultivariateVerdict>,
+    /// The kernel two-sample test, when the baseline has one.
+    pub mmd: Option<crate::judge::mmd::MmdVerdict>,
     /// Performance estimated without labels, when the baseline has an estimation model: metric,
     /// estimate, and whether it left the baseline's range.
     pub estimated: Vec<(String, Option<f64>, bool)>,
@@ -118,6 +120,7 @@ impl Point {
         Point {
             at_ms,
             multivariate: None,
+            mmd: None,
             estimated: Vec::new(),
             features: features
                 .iter()
@@ -239,6 +242,50 @@ fn estimated_gauges(point: &Point, base: &str) -> String {
     out
 }
 
+/// The multivariate gauges of a point: the reconstruction error's and the kernel test's.
+fn joint_gauges(point: &Point, base: &str) -> String {
+    let mut out = String::new();
+    if let Some(m) = &point.multivariate {
+        let drifted = Some(if m.drift { 1.0 } else { 0.0 });
+        for (name, help, v) in [
+            ("driftscope_multivariate_reconstruction_error", "Mean PCA reconstruction error of the rows.", m.value),
+            (
+                "driftscope_multivariate_lower_threshold",
+                "Below this mean error, multivariate drift.",
+                m.lower_threshold,
+            ),
+            (
+                "driftscope_multivariate_upper_threshold",
+                "Above this mean error, multivariate drift.",
+                m.upper_threshold,
+            ),
+            ("driftscope_multivariate_drifted", "1 when the mean error left the baseline's range, else 0.", drifted),
+        ] {
+            if let Some(v) = v {
+                out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n{name}{{{base}}} {}\n", number(v)));
+            }
+        }
+    }
+    if let Some(m) = &point.mmd {
+        let drifted = Some(if m.drift { 1.0 } else { 0.0 });
+        for (name, help, v) in [
+            (
+                "driftscope_mmd2",
+                "Kernel MMD² of the rows against the baseline, less its expectation without change.",
+                m.mmd2,
+            ),
+            ("driftscope_mmd_p_value", "p-value of the kernel two-sample test.", m.p_value),
+            ("driftscope_mmd_threshold", "Above this MMD², with a p-value below alpha, drift.", Some(m.threshold)),
+            ("driftscope_mmd_drifted", "1 when the kernel test found drift, else 0.", drifted),
+        ] {
+            if let Some(v) = v {
+                out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n{name}{{{base}}} {}\n", number(v)));
+            }
+        }
+    }
+    out
+}
+
 /// The points as EMF JSON Lines: one record per point (per point and feature when `Feature`
 /// is a dimension), split so that no directive holds more than [`EMF_MAX_METRICS`] metrics.
 pub fn emf(points: &[Point], labels: &Labels) -> String {
@@ -253,6 +300,16 @@ pub fn emf(points: &[Point], labels: &Labels) -> String {
             let mut metrics = vec![("multivariate_drifted".to_string(), if m.drift { 1.0 } else { 0.0 })];
             metrics.extend(m.value.map(|v| ("multivariate_reconstruction_error".to_string(), v)));
             // The run's (or window's) record: no Feature dimension.
+            let run = Labels {
+                dimensions: labels.dimensions.iter().filter(|d| *d != "Feature").cloned().collect(),
+                ..labels.clone()
+            };
+            push(emf_record(p.at_ms, &run, None, &metrics));
+        }
+        if let Some(m) = &p.mmd {
+            let mut metrics = vec![("mmd_drifted".to_string(), if m.drift { 1.0 } else { 0.0 })];
+            metrics.extend(m.mmd2.map(|v| ("mmd2".to_string(), v)));
+            metrics.extend(m.p_value.map(|v| ("mmd_p_value".to_string(), v)));
             let run = Labels {
                 dimensions: labels.dimensions.iter().filter(|d| *d != "Feature").cloned().collect(),
                 ..labels.clone()
@@ -331,27 +388,7 @@ pub fn prometheus(
             }
         }
     }
-    if let Some(m) = &point.multivariate {
-        let drifted = Some(if m.drift { 1.0 } else { 0.0 });
-        for (name, help, v) in [
-            ("driftscope_multivariate_reconstruction_error", "Mean PCA reconstruction error of the rows.", m.value),
-            (
-                "driftscope_multivariate_lower_threshold",
-                "Below this mean error, multivariate drift.",
-                m.lower_threshold,
-            ),
-            (
-                "driftscope_multivariate_upper_threshold",
-                "Above this mean error, multivariate drift.",
-                m.upper_threshold,
-            ),
-            ("driftscope_multivariate_drifted", "1 when the mean error left the baseline's range, else 0.", drifted),
-        ] {
-            if let Some(v) = v {
-                out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n{name}{{{base}}} {}\n", number(v)));
-            }
-        }
-    }
+    out.push_str(&joint_gauges(point, &base));
     out.push_str(&estimated_gauges(point, &base));
     out.push_str(
         "# HELP driftscope_last_window_end_timestamp_seconds End of the window (or run) these values describe.\n",
@@ -442,6 +479,7 @@ mod tests {
         Point {
             at_ms: 1_795_827_600_000,
             multivariate: None,
+            mmd: None,
             estimated: Vec::new(),
             features: (0..features)
                 .map(|i| FeatureValues {

@@ -105,7 +105,7 @@ impl Rff {
     /// Each row's cosines (`rows × D`, in 2⁻²⁸ units) of standardized rows `z` (`rows × k`).
     pub fn cosines(&self, z: &[f64]) -> Vec<i32> {
         let (k, d) = (self.inputs, self.count);
-        let rows = if k == 0 { 0 } else { z.len() / k };
+        let rows = z.len().checked_div(k).unwrap_or(0);
         let mut out = vec![0i32; rows * d];
         let mut phase = vec![0u32; d];
         for (row, c) in z.chunks_exact(k.max(1)).zip(out.chunks_exact_mut(d.max(1))) {

@@ -409,6 +409,9 @@ fn head(o: &mut String, r: &MonitorReport) {
     if let Some(m) = &r.multivariate {
         o.push_str(&format!("<p><strong>Multivariate:</strong> {}.</p>", escape(&m.sentence())));
     }
+    if let Some(m) = &r.mmd {
+        o.push_str(&format!("<p><strong>Kernel test:</strong> {}.</p>", escape(&m.sentence())));
+    }
     if let Some(e) = &r.estimated_performance {
         o.push_str(&format!("<p><strong>Model performance</strong> {}.</p>", escape(&e.sentence())));
     }

@@ -130,6 +130,9 @@ fn head(o: &mut String, r: &MonitorReport) {
     if let Some(m) = &r.multivariate {
         o.push_str(&format!("- multivariate: {}\n", md(&m.sentence())));
     }
+    if let Some(m) = &r.mmd {
+        o.push_str(&format!("- kernel test: {}\n", md(&m.sentence())));
+    }
     if let Some(e) = &r.estimated_performance {
         o.push_str(&format!("- model performance {}\n", md(&e.sentence())));
     }

@@ -83,6 +83,9 @@ pub struct MonitorReport {
     /// Multivariate drift, when the baseline has a reconstruction model (`multivariate.json`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub multivariate: Option<crate::judge::multivariate::MultivariateReport>,
+    /// The kernel two-sample test, when the baseline has one (`multivariate.json`'s `mmd`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mmd: Option<crate::judge::mmd::MmdReport>,
     /// Each segment's verdicts, for the HTML report's drill-down (`segments.csv` has them all).
     #[serde(skip)]
     pub segment_results: Vec<crate::judge::segments::SegmentResult>,
@@ -163,6 +166,7 @@ impl MonitorReport {
             segments: None,
             segment_results: Vec::new(),
             multivariate: None,
+            mmd: None,
             timeline: None,
             model_quality: None,
             estimated_performance: None,
