@@ -94,9 +94,7 @@ fn check_scores(settings: Option<&QualitySettings>, s: &Scan) -> Result<()> {
     Ok(())
 }
 
-/// The tap that tallies the inputs' calibrated scores for `model`, per window: calendar windows,
-/// or windows of rows in the inputs' order or in time order (ranked from the time column as the
-/// engine ranks them).
+/// The tap that tallies the inputs' calibrated scores for `model`, per window ([`tap_windows`]).
 ///
 /// # Errors
 /// [`crate::Error::Invalid`] without a probability column.
@@ -107,21 +105,26 @@ fn tap(
     s: &Scan,
 ) -> Result<Option<Estimating>> {
     let Some(settings) = settings else { return Ok(None) };
-    let kind = match windows {
-        None => None,
-        Some(w) => match w.window.rows_per_window() {
-            None => Some(Windows::Calendar(w.column.clone(), w.window)),
-            Some(n) if w.column == crate::engine::INPUT_ORDER => {
-                Some(Windows::Rows(n, crate::engine::files::first_rows(&s.files)))
-            }
-            // The windows' ranks from the time column alone, as the engine ranks them.
-            Some(n) => Some(Windows::Ranks(
-                crate::engine::files::time_ranks(&s.files, &w.column, n, w.limit)?,
-                crate::engine::files::first_rows(&s.files),
-            )),
-        },
-    };
-    Estimating::new(Arc::new(model), settings, kind).map(Some)
+    Estimating::new(Arc::new(model), settings, tap_windows(windows, s)?).map(Some)
+}
+
+/// The windows a tap keys rows by for a run's `windows`: calendar windows, or windows of rows
+/// in the inputs' order or in time order (ranked from the time column as the engine ranks them).
+///
+/// # Errors
+/// When the time column cannot be ranked.
+pub(super) fn tap_windows(windows: Option<&WindowOptions>, s: &Scan) -> Result<Option<Windows>> {
+    let Some(w) = windows else { return Ok(None) };
+    Ok(Some(match w.window.rows_per_window() {
+        None => Windows::Calendar(w.column.clone(), w.window),
+        Some(n) if w.column == crate::engine::INPUT_ORDER => {
+            Windows::Rows(n, crate::engine::files::first_rows(&s.files))
+        }
+        Some(n) => Windows::Ranks(
+            crate::engine::files::time_ranks(&s.files, &w.column, n, w.limit)?,
+            crate::engine::files::first_rows(&s.files),
+        ),
+    }))
 }
 
 /// The estimates of `tally`, each beside the realized metric of `realized`.

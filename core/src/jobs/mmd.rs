@@ -188,19 +188,7 @@ pub(super) fn start(
     s: &crate::source::scan::Scan,
 ) -> Result<Option<MmdRun>> {
     let Some((mv, model)) = m.and_then(|m| m.mmd.as_ref().map(|k| (m, k))) else { return Ok(None) };
-    let kind = match windows {
-        None => None,
-        Some(w) => match w.window.rows_per_window() {
-            None => Some(Windows::Calendar(w.column.clone(), w.window)),
-            Some(n) if w.column == crate::engine::INPUT_ORDER => {
-                Some(Windows::Rows(n, crate::engine::files::first_rows(&s.files)))
-            }
-            Some(n) => Some(Windows::Ranks(
-                crate::engine::files::time_ranks(&s.files, &w.column, n, w.limit)?,
-                crate::engine::files::first_rows(&s.files),
-            )),
-        },
-    };
+    let kind = super::estimation::tap_windows(windows, s)?;
     let tap = MmdTap::new(mv.pca.standardize.clone(), model.random_features.clone(), kind, None);
     Ok(Some(MmdRun { tap, model: model.clone(), features: mv.pca.standardize.columns.clone() }))
 }
@@ -291,25 +279,12 @@ pub(super) fn judge_windows(
 /// The kernel test's series of the report's timeline: each window's `mmd2` against the
 /// threshold.
 pub(super) fn timeline(run: &MmdRun, windows: &[Option<MmdVerdict>]) -> crate::output::report::TimelineFeature {
-    use crate::judge::drift::Verdict;
     crate::output::report::TimelineFeature {
         name: "(kernel MMD)".into(),
         metric: run.model.method.clone(),
         threshold: Some(run.model.threshold),
         values: windows.iter().map(|v| v.as_ref().and_then(|v| v.mmd2)).collect(),
-        status: windows
-            .iter()
-            .map(|v| match v {
-                Some(v) if v.mmd2.is_some() => {
-                    if v.drift {
-                        Verdict::Drift
-                    } else {
-                        Verdict::Ok
-                    }
-                }
-                _ => Verdict::Skipped,
-            })
-            .collect(),
+        status: windows.iter().map(|v| super::multivariate::status(v.as_ref().map(|v| (v.mmd2, v.drift)))).collect(),
         changes: Vec::new(),
     }
 }

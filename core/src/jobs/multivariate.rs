@@ -321,25 +321,22 @@ pub(super) fn timeline(
     m: &MultivariateBaseline,
     windows: &[Option<crate::judge::multivariate::MultivariateVerdict>],
 ) -> crate::output::report::TimelineFeature {
-    use crate::judge::drift::Verdict;
     crate::output::report::TimelineFeature {
         name: crate::profile::pca::RECONSTRUCTION.into(),
         metric: m.method.clone(),
         threshold: m.upper_threshold,
         values: windows.iter().map(|v| v.as_ref().and_then(|v| v.value)).collect(),
-        status: windows
-            .iter()
-            .map(|v| match v {
-                Some(v) if v.value.is_some() => {
-                    if v.drift {
-                        Verdict::Drift
-                    } else {
-                        Verdict::Ok
-                    }
-                }
-                _ => Verdict::Skipped,
-            })
-            .collect(),
+        status: windows.iter().map(|v| status(v.as_ref().map(|v| (v.value, v.drift)))).collect(),
         changes: Vec::new(),
+    }
+}
+
+/// A window's status in a timeline series: skipped without a value, else drift or ok.
+pub(super) fn status(v: Option<(Option<f64>, bool)>) -> crate::judge::drift::Verdict {
+    use crate::judge::drift::Verdict;
+    match v {
+        Some((Some(_), true)) => Verdict::Drift,
+        Some((Some(_), false)) => Verdict::Ok,
+        _ => Verdict::Skipped,
     }
 }
