@@ -82,19 +82,26 @@ impl MmdTap {
     }
 
     fn feed(&self, unit: (usize, usize), batch: &RecordBatch, seen: u64) -> std::result::Result<Part, String> {
+        const BLOCK: usize = 1024;
         let z = self.standardize.rows(batch);
-        let c = self.rff.cosines(&z);
         let keys = self.windows.as_ref().map(|w| w.keys(unit, batch, seen)).transpose()?.flatten();
         let first = self.windows.as_ref().and_then(|w| w.first_row(unit, seen));
         let mut part = Part::default();
-        for (i, row) in c.chunks_exact(self.rff.count).enumerate() {
-            part.whole.add(row);
-            if let Some(k) = keys.as_ref().and_then(|k| k[i]) {
-                part.windows.entry(k).or_default().add(row);
-            }
-            if let (Some(stride), Some(first)) = (self.stride, first) {
-                if (first + i as u64).is_multiple_of(stride) {
-                    part.products.add(row);
+        let (k, d) = (self.standardize.columns.len().max(1), self.rff.count);
+        let mut c = Vec::new();
+        // A block of rows at a time: the cosines of a batch's every row would be rows × D.
+        for (b, block) in z.chunks(BLOCK * k).enumerate() {
+            self.rff.cosines_into(block, &mut c);
+            for (r, row) in c.chunks_exact(d).enumerate() {
+                let i = b * BLOCK + r;
+                part.whole.add(row);
+                if let Some(key) = keys.as_ref().and_then(|k| k[i]) {
+                    part.windows.entry(key).or_default().add(row);
+                }
+                if let (Some(stride), Some(first)) = (self.stride, first) {
+                    if (first + i as u64).is_multiple_of(stride) {
+                        part.products.add(row);
+                    }
                 }
             }
         }

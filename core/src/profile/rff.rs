@@ -29,6 +29,8 @@ pub const Z_BITS: u32 = 16;
 pub const COS_BITS: u32 = 28;
 /// Bits of the phase that index the cosine table.
 const TABLE_BITS: u32 = 12;
+/// Features whose phases are summed together (in registers).
+const TILE: usize = 16;
 /// Fractional bits of a cosine in the sums of products (the covariance).
 const PRODUCT_BITS: u32 = 16;
 
@@ -50,17 +52,20 @@ pub struct Rff {
     pub phases: Vec<u32>,
 }
 
+/// Entries of the cosine table.
+const TABLE_LEN: usize = (1 << TABLE_BITS) + 1;
+
 /// The cosine table: `round(cos(2π·i/4096)·2²⁸)` for `i` in 0..=4096.
-fn table() -> &'static [i32] {
-    static TABLE: OnceLock<Vec<i32>> = OnceLock::new();
+fn table() -> &'static [i32; TABLE_LEN] {
+    static TABLE: OnceLock<Box<[i32; TABLE_LEN]>> = OnceLock::new();
     TABLE.get_or_init(|| {
-        let steps = 1u32 << TABLE_BITS;
-        (0..=steps)
-            .map(|i| {
-                let turn = f64::from(i) / f64::from(steps);
-                ((turn * std::f64::consts::TAU).cos() * f64::from(1u32 << COS_BITS)).round() as i32
-            })
-            .collect()
+        let steps = f64::from(1u32 << TABLE_BITS);
+        let mut t = Box::new([0i32; TABLE_LEN]);
+        for (i, v) in t.iter_mut().enumerate() {
+            let turn = i as f64 / steps;
+            *v = ((turn * std::f64::consts::TAU).cos() * f64::from(1u32 << COS_BITS)).round() as i32;
+        }
+        t
     })
 }
 
@@ -68,17 +73,55 @@ fn table() -> &'static [i32] {
 /// interpolation to the next one on the following 12 bits (rounded toward −∞).
 #[inline]
 pub fn cosine(phase: u32) -> i32 {
-    let t = table();
+    cosine_in(table(), phase)
+}
+
+#[inline(always)]
+fn cosine_in(t: &[i32; TABLE_LEN], phase: u32) -> i32 {
     let i = (phase >> (32 - TABLE_BITS)) as usize;
     let frac = ((phase >> (32 - 2 * TABLE_BITS)) & ((1 << TABLE_BITS) - 1)) as i32;
     let (a, b) = (t[i], t[i + 1]);
     a + (((b - a) * frac) >> TABLE_BITS)
 }
 
-/// A standardized value as a multiple of 2⁻¹⁶ (clamped to the `i32` range; NaN as 0).
+/// A standardized value as a multiple of 2⁻¹⁶, to the nearest (ties to even; clamped to the
+/// `i32` range; NaN as 0). Rounded by adding and taking away 1.5·2⁵² (exact in the default
+/// rounding mode), which vectorizes where `f64::round` is a library call.
 #[inline]
 pub fn quantize(z: f64) -> i32 {
-    (z * f64::from(1u32 << Z_BITS)).round() as i32
+    const MAGIC: f64 = 6_755_399_441_055_744.0;
+    let v = (z * f64::from(1u32 << Z_BITS)).clamp(f64::from(i32::MIN), f64::from(i32::MAX));
+    ((v + MAGIC) - MAGIC) as i32
+}
+
+/// Each row's phases (`rows × D`) from its quantized values `q` (`rows × k`): `B + Σⱼ qⱼ·Wⱼ` in
+/// wrapping 32-bit arithmetic. Features go in tiles of [`TILE`] whose sums stay in registers
+/// while the row's values are taken one by one.
+#[inline(always)]
+fn phases_of(frequencies: &[i32], phases: &[u32], q: &[i32], k: usize, out: &mut [u32]) {
+    let d = phases.len();
+    let tiled = d - d % TILE;
+    for (row, p) in q.chunks_exact(k).zip(out.chunks_exact_mut(d)) {
+        for t in (0..tiled).step_by(TILE) {
+            let mut acc = [0u32; TILE];
+            acc.copy_from_slice(&phases[t..t + TILE]);
+            for (j, &v) in row.iter().enumerate() {
+                let v = v as u32;
+                let w = &frequencies[j * d + t..j * d + t + TILE];
+                for (a, &w) in acc.iter_mut().zip(w) {
+                    *a = a.wrapping_add((w as u32).wrapping_mul(v));
+                }
+            }
+            p[t..t + TILE].copy_from_slice(&acc);
+        }
+        for f in tiled..d {
+            let mut a = phases[f];
+            for (j, &v) in row.iter().enumerate() {
+                a = a.wrapping_add((frequencies[j * d + f] as u32).wrapping_mul(v as u32));
+            }
+            p[f] = a;
+        }
+    }
 }
 
 impl Rff {
@@ -104,24 +147,21 @@ impl Rff {
 
     /// Each row's cosines (`rows × D`, in 2⁻²⁸ units) of standardized rows `z` (`rows × k`).
     pub fn cosines(&self, z: &[f64]) -> Vec<i32> {
-        let (k, d) = (self.inputs, self.count);
-        let rows = z.len().checked_div(k).unwrap_or(0);
-        let mut out = vec![0i32; rows * d];
-        let mut phase = vec![0u32; d];
-        for (row, c) in z.chunks_exact(k.max(1)).zip(out.chunks_exact_mut(d.max(1))) {
-            phase.copy_from_slice(&self.phases);
-            for (j, &v) in row.iter().enumerate() {
-                let q = quantize(v) as u32;
-                let w = &self.frequencies[j * d..(j + 1) * d];
-                for (p, &w) in phase.iter_mut().zip(w) {
-                    *p = p.wrapping_add((w as u32).wrapping_mul(q));
-                }
-            }
-            for (c, &p) in c.iter_mut().zip(&phase) {
-                *c = cosine(p);
-            }
-        }
+        let mut out = Vec::new();
+        self.cosines_into(z, &mut out);
         out
+    }
+
+    /// [`Rff::cosines`] into `out` (resized; its allocation reused).
+    pub fn cosines_into(&self, z: &[f64], out: &mut Vec<i32>) {
+        let (k, d) = (self.inputs.max(1), self.count);
+        let rows = z.len() / k;
+        let q: Vec<i32> = z[..rows * k].iter().map(|&v| quantize(v)).collect();
+        let mut p = vec![0u32; rows * d];
+        phases_of(&self.frequencies, &self.phases, &q, k, &mut p);
+        let t = table();
+        out.clear();
+        out.extend(p.iter().map(|&p| cosine_in(t, p)));
     }
 }
 
@@ -254,6 +294,14 @@ mod tests {
         }
         assert!(worst < 7e-7, "worst error {worst}");
         assert_eq!(cosine(0), 1 << COS_BITS);
+        // Rounding to 2⁻¹⁶: to the nearest, ties to even, clamped, NaN as 0.
+        assert_eq!(quantize(1.0), 65536);
+        assert_eq!(quantize(-0.75 / 65536.0), -1);
+        assert_eq!(quantize(0.5 / 65536.0), 0);
+        assert_eq!(quantize(1.5 / 65536.0), 2);
+        assert_eq!(quantize(1e12), i32::MAX);
+        assert_eq!(quantize(-1e12), i32::MIN);
+        assert_eq!(quantize(f64::NAN), 0);
         assert_eq!(cosine(1 << 31), -(1 << COS_BITS));
     }
 
