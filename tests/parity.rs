@@ -492,3 +492,29 @@ fn auto_measures_both_backends_on_the_jobs_rows() {
     assert_eq!(t.len(), backends.len());
     assert!(t.iter().all(|&s| s > 0.0 && s.is_finite()), "{t:?}");
 }
+
+/// The random-feature kernel (`rff.wgsl`) sums the same integers as its CPU twin: inputs that
+/// are not a multiple of anything (37 values, 70 features), more rows than one dispatch takes,
+/// groups in runs and alone, values far outside the quantized range (clamped alike).
+#[test]
+fn random_feature_sums_identical() {
+    use driftscope::profile::rff::{quantize, Rff};
+    let Some(gpu) = gpu() else { return };
+    let mut next = lcg(17);
+    for (k, d, rows, n_groups) in [(37usize, 70usize, 70_001usize, 5usize), (3, 128, 5_000, 1), (1, 1, 10, 2)] {
+        let rff = Rff::draw(k, d, (k as f64).sqrt(), 99);
+        let q: Vec<i32> = (0..rows * k)
+            .map(|i| {
+                let v = (next() - 0.5) * 10.0;
+                quantize(if i % 9_973 == 0 { v * 1e7 } else { v })
+            })
+            .collect();
+        let groups: Vec<u32> = (0..rows)
+            .map(|i| if i % 97 == 0 { (n_groups - 1) as u32 } else { ((i / 1_000) % n_groups) as u32 })
+            .collect();
+        let cpu = rff.group_sums(&q, &groups, n_groups);
+        let on_gpu = gpu.rff_sums(&rff, &q, &groups, n_groups).unwrap();
+        assert_eq!(cpu, on_gpu, "k {k}, d {d}, rows {rows}");
+        assert_eq!(CpuBackend.rff_sums(&rff, &q, &groups, n_groups).unwrap(), cpu);
+    }
+}

@@ -102,6 +102,17 @@ pub trait Backend: Send + Sync {
 
     /// A folder for one stream of batches that all have the columns `plan` refers to.
     fn folder(&self, plan: Arc<FoldPlan>) -> Result<Box<dyn Folder + '_>>;
+
+    /// The sums of the random Fourier features ([`crate::profile::rff`]) of the quantized rows
+    /// `q` (`rows × k`) per group (`groups[r] < n_groups`): `n_groups × D` sums in 2⁻²⁸ units
+    /// of a cosine. The CPU computes them on the host ([`crate::profile::rff::Rff::group_sums`]);
+    /// the GPU in a kernel, to the same integers.
+    ///
+    /// # Errors
+    /// When the device fails.
+    fn rff_sums(&self, rff: &crate::profile::rff::Rff, q: &[i32], groups: &[u32], n_groups: usize) -> Result<Vec<i64>> {
+        Ok(rff.group_sums(q, groups, n_groups))
+    }
 }
 
 /// Which backend the user asked for.

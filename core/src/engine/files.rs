@@ -188,7 +188,7 @@ fn profile_unit(file: &ScannedFile, (fi, rg): (usize, usize), req: &Request, row
     let mut failure: Option<Error> = None;
     for_each_batch(file, rg, &read, |batch| {
         if let Some(tap) = req.tap {
-            tap.batch((fi, rg), file, batch);
+            tap.batch_on((fi, rg), file, batch, req.backend);
         }
         if failure.is_none() {
             let result = match &profiled {

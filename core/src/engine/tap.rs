@@ -9,6 +9,7 @@
 
 use arrow_array::RecordBatch;
 
+use crate::backend::Backend;
 use crate::engine::window::Window;
 use crate::source::scan::ScannedFile;
 
@@ -20,6 +21,12 @@ pub trait Tap: Sync {
     /// One batch of row group `unit.1` of file `unit.0` (`file`), holding the profile's columns
     /// and the tap's. A tap records its own failures and reports them when it is finished.
     fn batch(&self, unit: (usize, usize), file: &ScannedFile, batch: &RecordBatch);
+    /// [`Tap::batch`], with the backend the pass folds on, for a tap whose per-value work a GPU
+    /// kernel can take (the kernel two-sample test's features); others ignore it.
+    fn batch_on(&self, unit: (usize, usize), file: &ScannedFile, batch: &RecordBatch, backend: &dyn Backend) {
+        let _ = backend;
+        self.batch(unit, file, batch);
+    }
     /// File `fi` is left out of the run (a row group failed): the tap forgets what it took from
     /// it.
     fn drop_file(&self, fi: usize);
@@ -44,6 +51,9 @@ impl Tap for Taps<'_> {
     }
     fn batch(&self, unit: (usize, usize), file: &ScannedFile, batch: &RecordBatch) {
         self.0.iter().for_each(|t| t.batch(unit, file, batch));
+    }
+    fn batch_on(&self, unit: (usize, usize), file: &ScannedFile, batch: &RecordBatch, backend: &dyn Backend) {
+        self.0.iter().for_each(|t| t.batch_on(unit, file, batch, backend));
     }
     fn drop_file(&self, fi: usize) {
         self.0.iter().for_each(|t| t.drop_file(fi));

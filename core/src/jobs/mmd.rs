@@ -19,7 +19,7 @@ use crate::error::{invalid, Opt, Result};
 use crate::judge::mmd::{MmdModel, MmdVerdict, Null, COVARIANCE_ROWS, DEFAULT_ALPHA, SEED};
 use crate::judge::multivariate::MultivariateBaseline;
 use crate::profile::pca::{Covariance, Standardize};
-use crate::profile::rff::{Products, Rff, Sums};
+use crate::profile::rff::{quantize, Products, Rff, Sums};
 use crate::source::scan::ScannedFile;
 use crate::time::timeline::{WindowOptions, WindowResult};
 
@@ -64,6 +64,8 @@ pub struct MmdTap {
     files: Mutex<BTreeMap<usize, Part>>,
     /// Rows seen per row group.
     seen: Mutex<BTreeMap<(usize, usize), u64>>,
+    /// Why a batch could not be summed (a time column, the device).
+    failure: Mutex<Option<String>>,
 }
 
 impl MmdTap {
@@ -78,31 +80,52 @@ impl MmdTap {
             stride,
             files: Mutex::new(BTreeMap::new()),
             seen: Mutex::new(BTreeMap::new()),
+            failure: Mutex::new(None),
         }
     }
 
-    fn feed(&self, unit: (usize, usize), batch: &RecordBatch, seen: u64) -> std::result::Result<Part, String> {
-        const BLOCK: usize = 1024;
-        let z = self.standardize.rows(batch);
+    /// A batch's sums: its rows quantized on the host, their features summed per window by the
+    /// backend (a GPU kernel, or the CPU twin), the sampled rows' products on the host.
+    fn feed(
+        &self,
+        unit: (usize, usize),
+        batch: &RecordBatch,
+        seen: u64,
+        backend: &dyn crate::backend::Backend,
+    ) -> std::result::Result<Part, String> {
+        let q: Vec<i32> = self.standardize.rows(batch).iter().map(|&v| quantize(v)).collect();
         let keys = self.windows.as_ref().map(|w| w.keys(unit, batch, seen)).transpose()?.flatten();
-        let first = self.windows.as_ref().and_then(|w| w.first_row(unit, seen));
+        let key = |i: usize| keys.as_ref().and_then(|k| k[i]);
+        // Each row's group: its window's place among the batch's windows (rows without one:
+        // a group of their own).
+        let (mut order, mut groups, mut rows): (Vec<Option<i64>>, Vec<u32>, Vec<u64>) = Default::default();
+        let mut place: std::collections::HashMap<Option<i64>, u32> = std::collections::HashMap::new();
+        for i in 0..batch.num_rows() {
+            let g = *place.entry(key(i)).or_insert_with(|| {
+                order.push(key(i));
+                rows.push(0);
+                (order.len() - 1) as u32
+            });
+            rows[g as usize] += 1;
+            groups.push(g);
+        }
+        let sums = backend.rff_sums(&self.rff, &q, &groups, order.len()).map_err(|e| e.to_string())?;
+        let d = self.rff.count;
         let mut part = Part::default();
-        let (k, d) = (self.standardize.columns.len().max(1), self.rff.count);
-        let mut c = Vec::new();
-        // A block of rows at a time: the cosines of a batch's every row would be rows × D.
-        for (b, block) in z.chunks(BLOCK * k).enumerate() {
-            self.rff.cosines_into(block, &mut c);
-            for (r, row) in c.chunks_exact(d).enumerate() {
-                let i = b * BLOCK + r;
-                part.whole.add(row);
-                if let Some(key) = keys.as_ref().and_then(|k| k[i]) {
-                    part.windows.entry(key).or_default().add(row);
-                }
-                if let (Some(stride), Some(first)) = (self.stride, first) {
-                    if (first + i as u64).is_multiple_of(stride) {
-                        part.products.add(row);
-                    }
-                }
+        for (g, k) in order.iter().enumerate() {
+            let s = Sums { rows: rows[g], sums: sums[g * d..(g + 1) * d].to_vec() };
+            part.whole.merge(&s);
+            if let Some(k) = k {
+                part.windows.entry(*k).or_default().merge(&s);
+            }
+        }
+        if let (Some(stride), Some(first)) = (self.stride, self.windows.as_ref().and_then(|w| w.first_row(unit, seen)))
+        {
+            let k = self.standardize.columns.len().max(1);
+            let mut c = Vec::new();
+            for i in (0..batch.num_rows()).filter(|i| (first + *i as u64).is_multiple_of(stride)) {
+                self.rff.cosines_of(&q[i * k..(i + 1) * k], &mut c);
+                part.products.add(&c);
             }
         }
         Ok(part)
@@ -111,8 +134,12 @@ impl MmdTap {
     /// The sums over every file fed.
     ///
     /// # Errors
-    /// [`crate::Error::Invalid`] when a batch's time column could not be read.
+    /// [`crate::Error::Invalid`] naming the file of a batch that could not be summed (its time
+    /// column, or the device).
     pub fn finish(&self) -> Result<Summed> {
+        if let Some(why) = self.failure.lock().expect("mmd lock").take() {
+            return Err(invalid(Opt::Mmd, why));
+        }
         let files = std::mem::take(&mut *self.files.lock().expect("mmd lock"));
         let mut all = Part::default();
         for part in files.values() {
@@ -129,7 +156,17 @@ impl Tap for MmdTap {
         v
     }
 
-    fn batch(&self, unit: (usize, usize), _file: &ScannedFile, batch: &RecordBatch) {
+    fn batch(&self, unit: (usize, usize), file: &ScannedFile, batch: &RecordBatch) {
+        self.batch_on(unit, file, batch, &crate::backend::cpu::CpuBackend);
+    }
+
+    fn batch_on(
+        &self,
+        unit: (usize, usize),
+        file: &ScannedFile,
+        batch: &RecordBatch,
+        backend: &dyn crate::backend::Backend,
+    ) {
         // Batches of one row group come in order from one thread.
         let seen = {
             let mut seen = self.seen.lock().expect("mmd lock");
@@ -138,9 +175,12 @@ impl Tap for MmdTap {
             *s += batch.num_rows() as u64;
             before
         };
-        // A time column that cannot be read has failed the profile's pass already.
-        if let Ok(part) = self.feed(unit, batch, seen) {
-            self.files.lock().expect("mmd lock").entry(unit.0).or_default().merge(&part);
+        match self.feed(unit, batch, seen, backend) {
+            Ok(part) => self.files.lock().expect("mmd lock").entry(unit.0).or_default().merge(&part),
+            Err(why) => {
+                let mut f = self.failure.lock().expect("mmd lock");
+                f.get_or_insert_with(|| format!("{}: {why}", file.path.display()));
+            }
         }
     }
 
@@ -152,6 +192,7 @@ impl Tap for MmdTap {
     fn reset(&self) {
         self.files.lock().expect("mmd lock").clear();
         self.seen.lock().expect("mmd lock").clear();
+        *self.failure.lock().expect("mmd lock") = None;
     }
 }
 

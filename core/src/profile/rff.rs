@@ -69,6 +69,11 @@ fn table() -> &'static [i32; TABLE_LEN] {
     })
 }
 
+/// The cosine table, `round(cos(2π·i/4096)·2²⁸)` for `i` in 0..=4096 (what a GPU kernel reads).
+pub fn cosine_table() -> &'static [i32] {
+    table()
+}
+
 /// The cosine of a phase of 2⁻³² turns, in 2⁻²⁸ units: the table's step, and the linear
 /// interpolation to the next one on the following 12 bits (rounded toward −∞).
 #[inline]
@@ -154,14 +159,39 @@ impl Rff {
 
     /// [`Rff::cosines`] into `out` (resized; its allocation reused).
     pub fn cosines_into(&self, z: &[f64], out: &mut Vec<i32>) {
+        let q: Vec<i32> = z.iter().map(|&v| quantize(v)).collect();
+        self.cosines_of(&q, out);
+    }
+
+    /// Each row's cosines (`rows × D`) of rows already quantized (`q`, `rows × k`), into `out`.
+    pub fn cosines_of(&self, q: &[i32], out: &mut Vec<i32>) {
         let (k, d) = (self.inputs.max(1), self.count);
-        let rows = z.len() / k;
-        let q: Vec<i32> = z[..rows * k].iter().map(|&v| quantize(v)).collect();
+        let rows = q.len() / k;
         let mut p = vec![0u32; rows * d];
-        phases_of(&self.frequencies, &self.phases, &q, k, &mut p);
+        phases_of(&self.frequencies, &self.phases, &q[..rows * k], k, &mut p);
         let t = table();
         out.clear();
         out.extend(p.iter().map(|&p| cosine_in(t, p)));
+    }
+
+    /// The sums of the features of quantized rows `q` (`rows × k`) per group (`groups[r] <
+    /// n_groups`): `n_groups × D` sums in 2⁻²⁸ units (the CPU twin of the GPU kernel
+    /// `core/shaders/rff.wgsl`).
+    pub fn group_sums(&self, q: &[i32], groups: &[u32], n_groups: usize) -> Vec<i64> {
+        const BLOCK: usize = 1024;
+        let (k, d) = (self.inputs.max(1), self.count);
+        let mut sums = vec![0i64; n_groups * d];
+        let mut c = Vec::new();
+        for (b, block) in q.chunks(BLOCK * k).enumerate() {
+            self.cosines_of(block, &mut c);
+            for (r, row) in c.chunks_exact(d).enumerate() {
+                let g = groups[b * BLOCK + r] as usize;
+                for (s, &v) in sums[g * d..(g + 1) * d].iter_mut().zip(row) {
+                    *s += i64::from(v);
+                }
+            }
+        }
+        sums
     }
 }
 

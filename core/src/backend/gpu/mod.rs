@@ -13,6 +13,7 @@
 
 pub mod folder;
 pub mod layout;
+pub mod rff;
 
 use std::borrow::Cow;
 use std::path::PathBuf;
@@ -32,6 +33,8 @@ pub const HISTOGRAM_WGSL: &str = include_str!("../../../shaders/histogram.wgsl")
 pub const CATEGORICAL_WGSL: &str = include_str!("../../../shaders/categorical.wgsl");
 /// `core/shaders/sort.wgsl`.
 pub const SORT_WGSL: &str = include_str!("../../../shaders/sort.wgsl");
+/// `core/shaders/rff.wgsl`.
+pub const RFF_WGSL: &str = include_str!("../../../shaders/rff.wgsl");
 
 /// The full source of a kernel as compiled: common helpers, then the kernel.
 pub fn kernel_source(kernel: &str) -> String {
@@ -167,6 +170,7 @@ pub(crate) struct Context {
     pub histogram: wgpu::ComputePipeline,
     pub categorical: wgpu::ComputePipeline,
     pub sort: SortPipelines,
+    pub rff: wgpu::ComputePipeline,
     pub report: AdapterReport,
     pub limits: wgpu::Limits,
     errors: Arc<Mutex<Vec<String>>>,
@@ -311,7 +315,8 @@ impl GpuBackend {
         let categorical =
             pipeline(&device, "categorical", &module(&device, "categorical", CATEGORICAL_WGSL), "main", None);
         let sort = sort_pipelines(&device);
-        let ctx = Context { device, queue, histogram, categorical, sort, report, limits, errors };
+        let rff = pipeline(&device, "rff", &module(&device, "rff", RFF_WGSL), "main", None);
+        let ctx = Context { device, queue, histogram, categorical, sort, rff, report, limits, errors };
         ctx.check()?;
         Ok(GpuBackend { ctx, spare: Mutex::default() })
     }
@@ -382,6 +387,10 @@ impl Backend for GpuBackend {
     fn folder(&self, plan: Arc<FoldPlan>) -> Result<Box<dyn Folder + '_>> {
         Ok(Box::new(folder::GpuFolder::new(self, plan)?))
     }
+
+    fn rff_sums(&self, rff: &crate::profile::rff::Rff, q: &[i32], groups: &[u32], n_groups: usize) -> Result<Vec<i64>> {
+        self.rff_group_sums(rff, q, groups, n_groups)
+    }
 }
 
 #[cfg(test)]
@@ -393,7 +402,9 @@ mod tests {
     #[test]
     fn shaders_validate_with_naga() {
         use wgpu::naga;
-        for (name, src) in [("histogram", HISTOGRAM_WGSL), ("categorical", CATEGORICAL_WGSL), ("sort", SORT_WGSL)] {
+        for (name, src) in
+            [("histogram", HISTOGRAM_WGSL), ("categorical", CATEGORICAL_WGSL), ("sort", SORT_WGSL), ("rff", RFF_WGSL)]
+        {
             let module = naga::front::wgsl::parse_str(&kernel_source(src)).unwrap_or_else(|e| panic!("{name}: {e}"));
             naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::empty())
                 .validate(&module)
@@ -412,6 +423,7 @@ mod tests {
             ("histogram", HISTOGRAM_WGSL),
             ("categorical", CATEGORICAL_WGSL),
             ("sort", SORT_WGSL),
+            ("rff", RFF_WGSL),
         ] {
             let words = src
                 .lines()
@@ -434,6 +446,7 @@ mod tests {
             ("histogram", HISTOGRAM_WGSL, folder::HISTOGRAM_BINDINGS),
             ("categorical", CATEGORICAL_WGSL, folder::CATEGORICAL_BINDINGS),
             ("sort", SORT_WGSL, folder::SORT_BINDINGS),
+            ("rff", RFF_WGSL, rff::RFF_BINDINGS),
         ] {
             let module = naga::front::wgsl::parse_str(&kernel_source(src)).unwrap();
             let mut got: Vec<(u32, String)> = module
