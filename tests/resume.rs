@@ -97,3 +97,70 @@ fn windowed_resume_equals_uninterrupted_run() {
     let f0 = resumed.segments.windows().next().unwrap().1.column("f0").unwrap();
     assert_eq!(&f0.histogram.as_ref().unwrap().edges[..], &edges[..]);
 }
+
+/// A monitoring run whose pass feeds taps (performance estimation, the kernel test), killed
+/// after its first checkpoint and resumed with `--resume`, writes what an uninterrupted run
+/// writes: the taps read again the files the checkpoint took.
+#[test]
+fn a_run_with_taps_killed_and_resumed_writes_the_same_files() {
+    use crate::common::{driftscope, json};
+    let d = tempfile::tempdir().unwrap();
+    let p = |n: &str| d.path().join(n);
+    let spec = CaptureSpec { rows: 20_000, seed: 1, row_group: 5_000, ..Default::default() };
+    write_capture(&p("train.parquet"), &spec).unwrap();
+    std::fs::create_dir(p("in")).unwrap();
+    // About ten seconds of a debug build's run: the first checkpoint comes after two.
+    for i in 0..20 {
+        let spec =
+            CaptureSpec { rows: 30_000, seed: 100 + i, drifted: i % 3 == 0, row_group: 10_000, ..Default::default() };
+        write_capture(&p(&format!("in/part-{i:02}.parquet")), &spec).unwrap();
+    }
+    let quality = ["--problem-type", "BinaryClassification", "--label", "label", "--probability", "prediction"];
+    driftscope()
+        .args(["baseline", "-q", "--backend", "cpu", "--mmd-features", "8", "--estimate-performance", "-o"])
+        .arg(p("base"))
+        .args(quality)
+        .arg(p("train.parquet"))
+        .assert()
+        .success();
+    let args = |out: &str| -> Vec<std::ffi::OsString> {
+        let mut v: Vec<std::ffi::OsString> =
+            ["monitor", "-q", "--backend", "cpu", "--window", "6h", "--time-column", "event_time", "-b"]
+                .iter()
+                .map(Into::into)
+                .collect();
+        v.extend([p("base").into(), "-o".into(), p(out).into()]);
+        v.extend(quality.iter().map(Into::into));
+        v.push(p("in").into());
+        v
+    };
+    let full = driftscope().args(args("full")).output().unwrap();
+    // Killed once the pass has checkpointed some files.
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("driftscope"))
+        .args(args("part"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let checkpoint = p("part/.driftscope-checkpoint-monitor.json");
+    let started = std::time::Instant::now();
+    while !checkpoint.is_file() {
+        assert!(child.try_wait().unwrap().is_none(), "the run ended before its first checkpoint: give it more rows");
+        assert!(started.elapsed().as_secs() < 120, "no checkpoint after two minutes");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let resumed = driftscope().args(args("part")).arg("--resume").output().unwrap();
+    assert_eq!(resumed.status.code(), full.status.code(), "{}", String::from_utf8_lossy(&resumed.stderr));
+    let drift = json(&p("part/drift.json"));
+    assert!(drift["current"]["resumed_files"].as_u64().unwrap() > 0, "the checkpoint was used");
+    for f in ["mmd.csv", "model_quality/estimated.csv", "windows.csv", "constraint_violations.json"] {
+        let (a, b) = (std::fs::read(p("full").join(f)).unwrap(), std::fs::read(p("part").join(f)).unwrap());
+        assert!(a == b, "{f}: the resumed run differs from the uninterrupted one");
+    }
+    let full_drift = json(&p("full/drift.json"));
+    for k in ["mmd", "estimated_performance", "multivariate"] {
+        assert_eq!(drift[k], full_drift[k], "{k}");
+    }
+}
