@@ -418,3 +418,34 @@ fn a_kernel_test_it_cannot_fit_is_named() {
     assert!(e.contains("1 chunk(s)") && e.contains("at least 2"), "{e}");
     assert!(!dir.path().join("one/statistics.json").exists(), "no half-made baseline");
 }
+
+/// A damaged `multivariate.json` (parts of the wrong size, a figure that is not finite) is a
+/// named error of the file, before anything is written; never a panic.
+#[test]
+fn a_damaged_multivariate_model_is_named() {
+    let dir = TempDir::new().unwrap();
+    let train = dir.path().join("train.parquet");
+    correlated(&train, 4_000, 7, 0.5);
+    let base = dir.path().join("base");
+    baseline(&base, &train, &["--mmd-features", "8"]).success();
+    let file = base.join("multivariate.json");
+    let good: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let damages: [(&str, fn(&mut serde_json::Value)); 4] = [
+        ("phases", |m| m["mmd"]["random_features"]["phases"].as_array_mut().unwrap().truncate(3)),
+        ("frequencies", |m| {
+            m["mmd"]["random_features"]["frequencies"].as_array_mut().unwrap().pop().map(drop).unwrap()
+        }),
+        ("components", |m| m["pca"]["components"][0].as_array_mut().unwrap().truncate(1)),
+        ("means", |m| m["pca"]["standardize"]["means"].as_array_mut().unwrap().truncate(1)),
+    ];
+    for (what, damage) in damages {
+        let mut m = good.clone();
+        damage(&mut m);
+        std::fs::write(&file, serde_json::to_string(&m).unwrap()).unwrap();
+        let out = dir.path().join(format!("out-{what}"));
+        let a = driftscope().args(["monitor", "-q", "-b"]).arg(&base).arg("-o").arg(&out).arg(&train).assert().code(2);
+        let e = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+        assert!(e.contains("multivariate.json") && e.contains("damaged"), "{what}: {e}");
+        assert!(!out.join("drift.json").exists(), "{what}: nothing written");
+    }
+}

@@ -244,6 +244,37 @@ impl MmdModel {
         Ok(m)
     }
 
+    /// Why a model read from a file over `inputs` features cannot be used, if it cannot.
+    ///
+    /// # Errors
+    /// A reason naming the part whose size or figures are wrong.
+    pub fn check(&self, inputs: usize) -> std::result::Result<(), String> {
+        let r = &self.random_features;
+        let d = r.count;
+        if !(1..=MAX_FEATURES).contains(&d) || r.inputs != inputs {
+            return Err(format!(
+                "damaged: the kernel test's {d} random features of {} inputs (expected 1 to {MAX_FEATURES} of {inputs})",
+                r.inputs
+            ));
+        }
+        if r.frequencies.len() != d * inputs
+            || r.phases.len() != d
+            || self.sums.len() != d
+            || self.eigenvalues.len() > d
+        {
+            return Err(
+                "damaged: the kernel test's frequencies, phases, sums or eigenvalues are not of its size".into()
+            );
+        }
+        if !self.eigenvalues.iter().all(|l| l.is_finite() && *l >= 0.0) || !self.threshold.is_finite() {
+            return Err("damaged: the kernel test's eigenvalues or threshold are not finite".into());
+        }
+        if !(self.alpha > 0.0 && self.alpha < 1.0) || self.rows == 0 {
+            return Err("damaged: the kernel test's significance level or rows".into());
+        }
+        Ok(())
+    }
+
     /// The trace of the features' covariance: the statistic's expectation without change, per
     /// unit of its scale.
     pub fn trace(&self) -> f64 {

@@ -110,7 +110,30 @@ impl MultivariateBaseline {
         if !path.is_file() {
             return Ok(None);
         }
-        crate::judge::baseline::read_json(&path).map(Some)
+        let m: MultivariateBaseline = crate::judge::baseline::read_json(&path)?;
+        m.check().map_err(|message| crate::Error::Baseline { path, message })?;
+        Ok(Some(m))
+    }
+
+    /// Why a model read from a file cannot be used (its parts' sizes disagree, a figure is not
+    /// finite), if it cannot: a damaged file is refused, never a panic or a wrong number.
+    fn check(&self) -> std::result::Result<(), String> {
+        let s = &self.pca.standardize;
+        let k = s.columns.len();
+        if s.means.len() != k || s.scales.len() != k || !(s.encodings.is_empty() || s.encodings.len() == k) {
+            return Err(format!("damaged: {k} features but {} means and {} scales", s.means.len(), s.scales.len()));
+        }
+        if self.pca.components.iter().any(|c| c.len() != k) || self.pca.components.is_empty() {
+            return Err(format!("damaged: the components are not vectors over the {k} features"));
+        }
+        let finite = |v: &[f64]| v.iter().all(|x| x.is_finite());
+        if !finite(&s.means) || !finite(&s.scales) || !self.pca.components.iter().all(|c| finite(c)) {
+            return Err("damaged: a mean, scale or component is not a finite number".into());
+        }
+        if let Some(m) = &self.mmd {
+            m.check(k)?;
+        }
+        Ok(())
     }
 
     /// True when a mean error lies outside the range.
