@@ -419,6 +419,9 @@ fn a_kernel_test_it_cannot_fit_is_named() {
     assert!(!dir.path().join("one/statistics.json").exists(), "no half-made baseline");
 }
 
+/// A change made to a model file.
+type Damage = fn(&mut serde_json::Value);
+
 /// A damaged `multivariate.json` (parts of the wrong size, a figure that is not finite) is a
 /// named error of the file, before anything is written; never a panic.
 #[test]
@@ -430,7 +433,7 @@ fn a_damaged_multivariate_model_is_named() {
     baseline(&base, &train, &["--mmd-features", "8"]).success();
     let file = base.join("multivariate.json");
     let good: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
-    let damages: [(&str, fn(&mut serde_json::Value)); 4] = [
+    let damages: [(&str, Damage); 4] = [
         ("phases", |m| m["mmd"]["random_features"]["phases"].as_array_mut().unwrap().truncate(3)),
         ("frequencies", |m| {
             m["mmd"]["random_features"]["frequencies"].as_array_mut().unwrap().pop().map(drop).unwrap()
