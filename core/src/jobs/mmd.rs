@@ -100,12 +100,19 @@ impl MmdTap {
         // a group of their own).
         let (mut order, mut groups, mut rows): (Vec<Option<i64>>, Vec<u32>, Vec<u64>) = Default::default();
         let mut place: std::collections::HashMap<Option<i64>, u32> = std::collections::HashMap::new();
+        // Rows come in runs of one window: the last row's group is looked up once per run.
+        let mut last: Option<(Option<i64>, u32)> = None;
         for i in 0..batch.num_rows() {
-            let g = *place.entry(key(i)).or_insert_with(|| {
-                order.push(key(i));
-                rows.push(0);
-                (order.len() - 1) as u32
-            });
+            let k = key(i);
+            let g = match last {
+                Some((l, g)) if l == k => g,
+                _ => *place.entry(k).or_insert_with(|| {
+                    order.push(k);
+                    rows.push(0);
+                    (order.len() - 1) as u32
+                }),
+            };
+            last = Some((k, g));
             rows[g as usize] += 1;
             groups.push(g);
         }
