@@ -291,19 +291,10 @@ pub(super) fn judge_windows(
             out.push(None);
             continue;
         };
-        let instant = |t: i64| if r.of_rows { String::new() } else { crate::engine::window::iso(t) };
-        rows.push(vec![
-            instant(r.start),
-            instant(r.end),
-            i.to_string(),
-            v.rows.to_string(),
-            num(v.statistic),
-            num(v.mmd2),
-            num(v.p_value),
-            v.level.to_string(),
-            v.threshold.to_string(),
-            v.drift.to_string(),
-        ]);
+        let mut row = super::multivariate::window_cells(r, i, v.rows);
+        row.extend([num(v.statistic), num(v.mmd2), num(v.p_value), v.level.to_string(), v.threshold.to_string()]);
+        row.push(v.drift.to_string());
+        rows.push(row);
         if let Some(violation) = run.model.violation(&run.features, v) {
             r.violations.push(violation);
         }

@@ -196,18 +196,10 @@ pub(super) fn judge_windows(
             continue;
         };
         let v = m.judge(p);
-        let instant = |t: i64| if r.of_rows { String::new() } else { crate::engine::window::iso(t) };
-        rows.push(vec![
-            instant(r.start),
-            instant(r.end),
-            i.to_string(),
-            v.rows.to_string(),
-            num(v.value),
-            num(v.sampling_error),
-            num(v.lower_threshold),
-            num(v.upper_threshold),
-            v.drift.to_string(),
-        ]);
+        let mut row = window_cells(r, i, v.rows);
+        row.extend([num(v.value), num(v.sampling_error), num(v.lower_threshold), num(v.upper_threshold)]);
+        row.push(v.drift.to_string());
+        rows.push(row);
         if let Some(violation) = m.violation(&v) {
             r.violations.push(violation);
         }
@@ -267,6 +259,13 @@ pub(super) fn report(
         report.summary.violations = report.violations.len();
     }
     report.multivariate = Some(r);
+}
+
+/// The first cells of a window's row in a per-window table: its start and end (empty for
+/// windows of rows), its index and its rows.
+pub(super) fn window_cells(r: &crate::time::timeline::WindowResult, i: usize, rows: u64) -> Vec<String> {
+    let instant = |t: i64| if r.of_rows { String::new() } else { crate::engine::window::iso(t) };
+    vec![instant(r.start), instant(r.end), i.to_string(), rows.to_string()]
 }
 
 /// The multivariate model of batches held in memory (the Python package's `baseline`): the
