@@ -179,8 +179,7 @@ pub fn benjamini_hochberg(p: &mut [f64], alpha: f64) -> f64 {
     taken.unwrap_or(alpha / m)
 }
 
-/// `‖μ_a − μ_b‖²` and the scale of its distribution without change for samples of `m` and
-/// `n` rows (`None` without rows).
+/// `‖μ_a − μ_b‖²` of rows' sums `a` and means `b` (`None` when `a` has no row).
 fn statistic(rff: &Rff, a: &Sums, b: &[f64]) -> Option<f64> {
     let ma = a.means(rff)?;
     Some(ma.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum())

@@ -152,15 +152,10 @@ impl Rff {
 
     /// Each row's cosines (`rows × D`, in 2⁻²⁸ units) of standardized rows `z` (`rows × k`).
     pub fn cosines(&self, z: &[f64]) -> Vec<i32> {
-        let mut out = Vec::new();
-        self.cosines_into(z, &mut out);
-        out
-    }
-
-    /// [`Rff::cosines`] into `out` (resized; its allocation reused).
-    pub fn cosines_into(&self, z: &[f64], out: &mut Vec<i32>) {
         let q: Vec<i32> = z.iter().map(|&v| quantize(v)).collect();
-        self.cosines_of(&q, out);
+        let mut out = Vec::new();
+        self.cosines_of(&q, &mut out);
+        out
     }
 
     /// Each row's cosines (`rows × D`) of rows already quantized (`q`, `rows × k`), into `out`.
