@@ -18,7 +18,7 @@ use crate::engine::Tap;
 use crate::error::{invalid, Opt, Result};
 use crate::judge::mmd::{MmdModel, MmdVerdict, Null, COVARIANCE_ROWS, DEFAULT_ALPHA, SEED};
 use crate::judge::multivariate::MultivariateBaseline;
-use crate::profile::pca::{Covariance, Standardize};
+use crate::profile::pca::Standardize;
 use crate::profile::rff::{quantize, Products, Rff, Sums};
 use crate::source::scan::ScannedFile;
 use crate::time::timeline::{WindowOptions, WindowResult};
@@ -203,10 +203,11 @@ impl Tap for MmdTap {
     }
 }
 
-/// The random features of a baseline's standardized features: the Gaussian kernel's bandwidth
-/// by the mean heuristic (σ² = the features with variance, 1 at least).
-pub(super) fn features(s: &Standardize, cov: &Covariance, count: usize) -> Rff {
-    let varying = (0..s.columns.len()).filter(|&j| cov.sums.get(j * cov.k + j).is_some_and(|v| *v > 0.0)).count();
+/// The random features of a baseline's standardized features, `constant` of them without
+/// variance: the Gaussian kernel's bandwidth by the mean heuristic (σ² = the features with
+/// variance, 1 at least).
+pub(super) fn features(s: &Standardize, constant: usize, count: usize) -> Rff {
+    let varying = s.columns.len().saturating_sub(constant);
     Rff::draw(s.columns.len(), count, (varying.max(1) as f64).sqrt(), SEED)
 }
 

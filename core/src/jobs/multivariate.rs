@@ -93,7 +93,7 @@ pub(super) fn fit(
     let chunk = opts.multivariate.as_ref().and_then(|m| m.chunk_rows).unwrap_or_else(|| rows.div_ceil(10)).max(1);
     // The kernel test's sums are taken in the same pass.
     let mmd = opts.multivariate.as_ref().and_then(|m| m.mmd).map(|count| {
-        let rff = super::mmd::features(&pca.standardize, &cov, count);
+        let rff = super::mmd::features(&pca.standardize, constant.len(), count);
         super::mmd::baseline_tap(&pca.standardize, rff, chunk, rows, good)
     });
     let plan = ProfilePlan {
