@@ -151,11 +151,46 @@ pub struct NumericFold {
     /// Moments of the finite values (empty for a histogram-only task).
     pub moments: Moments,
     /// Exact counts over the task's edges, `edges.len() + 1` bins.
-    pub bins: Option<Vec<u64>>,
+    pub bins: Option<Bins>,
     /// What the quantile sketch takes.
     pub sketch: SketchFeed,
     /// The finite values' distinct-count sketch (empty unless the column is sketched).
     pub distinct: crate::profile::NumberHll,
+}
+
+/// A numeric column's exact counts over its task's edges (`edges.len() + 1` bins).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Bins {
+    /// Every bin's count.
+    Dense(Vec<u64>),
+    /// The bins holding values, in bin order, with their counts: for a group of fewer values
+    /// than a quarter of the bins (a window's few rows in a row group), which would otherwise
+    /// cost a zeroed counter per bin and a walk over them all.
+    Few(Vec<(u32, u64)>),
+}
+
+impl Bins {
+    /// Bins for a group of `rows` rows over `bins` bins: [`Bins::Few`] when a quarter of the
+    /// bins is more than the rows, else zeroed [`Bins::Dense`] counters.
+    pub fn for_rows(rows: usize, bins: usize) -> Bins {
+        if rows.saturating_mul(4) < bins {
+            Bins::Few(Vec::new())
+        } else {
+            Bins::Dense(vec![0; bins])
+        }
+    }
+
+    /// Every bin's count (`bins` of them).
+    pub fn dense(&self, bins: usize) -> Vec<u64> {
+        match self {
+            Bins::Dense(c) => c.clone(),
+            Bins::Few(at) => {
+                let mut c = vec![0; bins];
+                at.iter().for_each(|&(i, n)| c[i as usize] += n);
+                c
+            }
+        }
+    }
 }
 
 /// One column of one batch.

@@ -35,7 +35,7 @@ use std::sync::Arc;
 
 use arrow_array::RecordBatch;
 
-pub use fold::{BatchFold, ColumnFold, ColumnKind, ColumnTask, Detail, FoldPlan, NumericFold, SketchFeed};
+pub use fold::{BatchFold, Bins, ColumnFold, ColumnKind, ColumnTask, Detail, FoldPlan, NumericFold, SketchFeed};
 
 use crate::error::Result;
 use crate::profile::kll::SketchPlan;

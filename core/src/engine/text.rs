@@ -13,7 +13,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::{Array, ArrayRef};
 use arrow_schema::DataType;
 
-use crate::backend::{ColumnFold, Detail, NumericFold, SketchFeed};
+use crate::backend::{Bins, ColumnFold, Detail, NumericFold, SketchFeed};
 use crate::profile::{ColumnProfile, Histogram, Role};
 
 /// How a text value classifies.
@@ -99,8 +99,10 @@ pub(super) fn apply_column(col: &mut ColumnProfile, array: &ArrayRef, fold: Colu
 }
 
 fn numeric(col: &mut ColumnProfile, f: NumericFold, t: &DataType, detail: Detail) {
-    if let (Some(h), Some(bins)) = (&mut col.histogram, &f.bins) {
-        h.add_counts(bins);
+    match (&mut col.histogram, &f.bins) {
+        (Some(h), Some(Bins::Dense(counts))) => h.add_counts(counts),
+        (Some(h), Some(Bins::Few(at))) => at.iter().for_each(|&(i, n)| h.add(i as usize, n)),
+        _ => {}
     }
     if detail == Detail::HistogramOnly {
         return;

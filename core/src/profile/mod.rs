@@ -608,7 +608,10 @@ impl ColumnProfile {
         self.numbers.merge(&o.numbers);
         self.categories.merge(&o.categories);
         match (&mut self.histogram, &o.histogram) {
-            (Some(a), Some(b)) if a.edges == b.edges => a.add_histogram(b),
+            // Profiles of one plan share their edges: the same `Arc` needs no comparison.
+            (Some(a), Some(b)) if std::sync::Arc::ptr_eq(&a.edges, &b.edges) || a.edges == b.edges => {
+                a.add_histogram(b)
+            }
             // Only an empty profile adopts the other's edges; counts on different edges never mix.
             (None, Some(b)) if was_empty => self.histogram = Some(b.clone()),
             _ => {}

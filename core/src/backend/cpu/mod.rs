@@ -20,7 +20,7 @@ use arrow_schema::DataType;
 use rayon::prelude::*;
 
 use super::{Backend, BatchFold, ColumnFold, ColumnKind, ColumnTask, FoldPlan, Folder};
-use super::{NumericFold, SketchFeed};
+use super::{Bins, NumericFold, SketchFeed};
 use crate::error::Result;
 use crate::profile::kll::{SketchPlan, MIN_BATCH};
 use crate::profile::Moments;
@@ -202,10 +202,10 @@ pub fn split_finite(values: &Float64Array, finite: &mut Vec<f64>) -> (u64, u64, 
 /// What every backend does with a numeric column where it was decoded, in one shared routine so
 /// that the results are bit-identical: the finite values into `finite`, nulls, NaN and ±∞
 /// counted, the moments summed (unless only the histogram is wanted), the distinct-count sketch
-/// fed (when the column is sketched), zeroed bins, and a batch
-/// too small to compact given to the sketch as it is. The backend then fills the bins and, for
-/// larger batches, what the sketch keeps.
-pub fn numeric_host_pass(values: &Float64Array, task: &ColumnTask, finite: &mut Vec<f64>) -> NumericFold {
+/// fed (when the column is sketched), empty bins (zeroed [`Bins::Dense`] counters when `dense`,
+/// else [`Bins::for_rows`]'s choice), and a batch too small to compact given to the sketch as it
+/// is. The backend then fills the bins and, for larger batches, what the sketch keeps.
+pub fn numeric_host_pass(values: &Float64Array, task: &ColumnTask, finite: &mut Vec<f64>, dense: bool) -> NumericFold {
     let (nan, pos_inf, neg_inf) = split_finite(values, finite);
     let mut fold = NumericFold {
         nulls: values.null_count() as u64,
@@ -214,7 +214,10 @@ pub fn numeric_host_pass(values: &Float64Array, task: &ColumnTask, finite: &mut 
         pos_inf,
         neg_inf,
         moments: Moments::default(),
-        bins: task.edges.as_ref().map(|e| vec![0u64; e.len() + 1]),
+        bins: task.edges.as_ref().map(|e| match dense {
+            true => Bins::Dense(vec![0; e.len() + 1]),
+            false => Bins::for_rows(values.len(), e.len() + 1),
+        }),
         sketch: SketchFeed::None,
         distinct: crate::profile::NumberHll::default(),
     };
@@ -231,7 +234,8 @@ pub fn numeric_host_pass(values: &Float64Array, task: &ColumnTask, finite: &mut 
 }
 
 /// The CPU fold of a numeric column: the shared host pass, then bins and the sketch's order
-/// statistics from [`select::bin_and_select`], without sorting the batch.
+/// statistics from [`select::bin_and_select`], without sorting the batch; a group of a few
+/// values of an unsketched column (a window's rows in one row group) is binned value by value.
 fn numeric(
     values: &Float64Array,
     task: &ColumnTask,
@@ -239,13 +243,17 @@ fn numeric(
     s: &mut ColumnScratch,
 ) -> NumericFold {
     let whole = matches!(task.kind, ColumnKind::Numeric { integral: true });
-    let mut fold = numeric_host_pass(values, task, &mut s.finite);
+    let mut fold = numeric_host_pass(values, task, &mut s.finite, task.sketched());
     let finite = &mut s.finite;
     let bounds = fold.moments.min.zip(fold.moments.max);
     let edges: &[f64] = task.edges.as_deref().unwrap_or(&[]);
     let mut unused = [0u64];
     let bins: &mut [u64] = match &mut fold.bins {
-        Some(b) => b,
+        Some(Bins::Dense(b)) => b,
+        Some(Bins::Few(at)) => {
+            select::few_bins(finite, edges, at);
+            return fold;
+        }
         None => &mut unused,
     };
     match sketch.filter(|_| task.sketched() && finite.len() >= MIN_BATCH) {
@@ -347,7 +355,7 @@ mod tests {
         let ColumnFold::Numeric(f) = fold_column(&a, &task, None, &mut ColumnScratch::default()) else { panic!() };
         assert_eq!((f.nulls, f.finite, f.nan, f.pos_inf, f.neg_inf), (1, 3, 1, 1, 1));
         // -0.0 counts as 0.0: it lands in [0, 2) with 1.0.
-        assert_eq!(f.bins, Some(vec![0, 2, 1]));
+        assert_eq!(f.bins, Some(Bins::Dense(vec![0, 2, 1])));
         assert_eq!(f.moments.mean(), Some(4.0 / 3.0));
     }
 }

@@ -163,6 +163,23 @@ pub fn bin_and_select(
     solve(values, lo, hi, edges, 0, bins, ranks, out, &mut scratch.levels);
 }
 
+/// The bins of a few finite `values` over `edges` (sorted, finite, distinct), as
+/// [`bin_and_select`] counts them (bin `i` holds the values with exactly `i` edges `<=` them;
+/// -0.0 and 0.0 alike): one search per value, `at` cleared and filled with the bins holding
+/// values, in bin order, and their counts.
+pub fn few_bins(values: &[f64], edges: &[f64], at: &mut Vec<(u32, u64)>) {
+    at.clear();
+    at.extend(values.iter().map(|&v| (edges.partition_point(|&e| e <= v) as u32, 1)));
+    at.sort_unstable_by_key(|e| e.0);
+    at.dedup_by(|next, kept| {
+        let same = next.0 == kept.0;
+        if same {
+            kept.1 += next.1;
+        }
+        same
+    });
+}
+
 /// A batch already in ascending order: one search per edge, ranks read off.
 fn sorted(values: &[f64], edges: &[f64], bins: &mut [u64], ranks: &[usize], out: &mut [f64]) {
     let mut prev = 0usize;
@@ -404,6 +421,31 @@ mod tests {
         move || {
             x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
             (x >> 11) as f64 / (1u64 << 53) as f64
+        }
+    }
+
+    #[test]
+    fn few_bins_equal_bin_and_select() {
+        let mut u = lcg(29);
+        let edges: Vec<f64> = (0..256).map(|i| f64::from(i - 128) / 16.0).collect();
+        let mut scratch = Scratch::default();
+        let mut at = Vec::new();
+        for n in 0..64 {
+            // Values on edges, between them, outside them, repeated, and -0.0.
+            let mut values: Vec<f64> = (0..n)
+                .map(|i| match i % 5 {
+                    0 => edges[(u() * 256.0) as usize],
+                    1 => -0.0,
+                    2 => (u() - 0.5) * 40.0,
+                    _ => ((u() - 0.5) * 20.0).round() / 4.0,
+                })
+                .collect();
+            few_bins(&values, &edges, &mut at);
+            let mut bins = vec![0u64; edges.len() + 1];
+            bin_and_select(&mut values, None, false, &edges, &mut bins, &[], &mut [], &mut scratch);
+            let dense: Vec<(u32, u64)> =
+                bins.iter().enumerate().filter(|e| *e.1 > 0).map(|(i, &c)| (i as u32, c)).collect();
+            assert_eq!(at, dense, "{n} values");
         }
     }
 

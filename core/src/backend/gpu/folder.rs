@@ -31,7 +31,9 @@ use super::layout::{f64_key, HISTOGRAM_MAX_BINS, SORT_BLOCK, WORKGROUP};
 use super::layout::{key_to_f64, HistogramColumn, KeyColumn, SortColumn, SortStep};
 use super::{map_read, Context, GpuBackend, MapReport};
 use crate::backend::cpu::{as_f64, numeric_host_pass};
-use crate::backend::{check_groups, BatchFold, ColumnFold, ColumnKind, FoldPlan, Folder, SketchFeed, MAX_BATCH_ROWS};
+use crate::backend::{
+    check_groups, BatchFold, Bins, ColumnFold, ColumnKind, FoldPlan, Folder, SketchFeed, MAX_BATCH_ROWS,
+};
 use crate::error::backend::BackendError;
 use crate::error::Result;
 use crate::profile::kll::{SketchPlan, MIN_BATCH};
@@ -464,7 +466,7 @@ impl<'b> GpuFolder<'b> {
                 for (g, fold) in groups.iter_mut().enumerate() {
                     match fold {
                         ColumnFold::Numeric(f) => {
-                            if let (Some(h), Some(bins)) = (place.binned, f.bins.as_mut()) {
+                            if let (Some(h), Some(Bins::Dense(bins))) = (place.binned, f.bins.as_mut()) {
                                 let (len, at) = (bins.len(), p.binned[h] + g * bins.len());
                                 bins.iter_mut().zip(&words[at..at + len]).for_each(|(b, &c)| *b = c as u64);
                             }
@@ -576,12 +578,12 @@ fn host_pass(
             let mut folds = Vec::with_capacity(n_groups);
             let mut ends = Vec::new();
             let upload: &[f64] = if n_groups == 1 {
-                folds.push(ColumnFold::Numeric(Box::new(numeric_host_pass(&values, task, finite))));
+                folds.push(ColumnFold::Numeric(Box::new(numeric_host_pass(&values, task, finite, true))));
                 finite
             } else {
                 grouped.clear();
                 for g in groups {
-                    let fold = numeric_host_pass(&values.slice(g.start, g.len()), task, finite);
+                    let fold = numeric_host_pass(&values.slice(g.start, g.len()), task, finite, true);
                     folds.push(ColumnFold::Numeric(Box::new(fold)));
                     grouped.extend_from_slice(finite);
                     ends.push(grouped.len() as u32);
