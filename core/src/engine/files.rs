@@ -461,6 +461,24 @@ impl<'a> Run<'a> {
         }
     }
 
+    /// Records the results of the row groups `units`, in order, folds the files they complete
+    /// and checks the limits.
+    fn absorb(&mut self, units: &[(usize, usize)], results: Vec<Option<Result<ProfileSet>>>) -> Result<()> {
+        for (&(fi, _), r) in units.iter().zip(results) {
+            // Too many windows is the run's limit, not a file's defect: it stops the job. Any
+            // other failure leaves the unit's file out.
+            let r = match r {
+                Some(Err(e @ Error::Invalid { option: crate::Opt::MaxWindows | crate::Opt::MaxSegments, .. })) => {
+                    return Err(e)
+                }
+                r => r.map(|r| r.map_err(one_line)),
+            };
+            self.record(fi, r);
+        }
+        self.fold_completed(false);
+        self.over_limit()
+    }
+
     /// An error when the folded windows passed the plan's limit.
     fn over_limit(&self) -> Result<()> {
         if let Some(g) = &self.req.plan.groups {
@@ -509,24 +527,28 @@ pub fn profile_files(files: &[ScannedFile], req: &Request, checkpoint: Option<&C
     // per thread.
     let per_thread = if matches!(req.plan.segment, SegmentKey::Whole) && req.plan.groups.is_none() { 4 } else { 1 };
     let chunk = (rayon::current_num_threads() * per_thread).max(per_thread * 2);
-    for window in run.units().chunks(chunk) {
-        let results: Vec<Option<Result<ProfileSet>>> = window
-            .par_iter()
-            .map(|&(fi, rg)| (!run.failed(fi)).then(|| profile_unit(&files[fi], (fi, rg), req, &rows)))
-            .collect();
-        for (&(fi, _), r) in window.iter().zip(results) {
-            // Too many windows is the run's limit, not a file's defect: it stops the job. Any
-            // other failure leaves the unit's file out.
-            let r = match r {
-                Some(Err(e @ Error::Invalid { option: crate::Opt::MaxWindows | crate::Opt::MaxSegments, .. })) => {
-                    return Err(e)
-                }
-                r => r.map(|r| r.map_err(one_line)),
-            };
-            run.record(fi, r);
-        }
-        run.fold_completed(false);
-        run.over_limit()?;
+    let units = run.units();
+    // Each chunk's results are folded in (in order, on one thread) while the next chunk is
+    // profiled: with windows, folding a row group's profiles costs as much as making them.
+    let mut pending: Option<(&[(usize, usize)], Vec<Option<Result<ProfileSet>>>)> = None;
+    for window in units.chunks(chunk) {
+        // A file found failed while this chunk is profiled has a few row groups read in vain;
+        // their results are dropped when recorded.
+        let failed: Vec<bool> = (0..files.len()).map(|fi| run.failed(fi)).collect();
+        let (results, folded) = rayon::join(
+            || {
+                window
+                    .par_iter()
+                    .map(|&(fi, rg)| (!failed[fi]).then(|| profile_unit(&files[fi], (fi, rg), req, &rows)))
+                    .collect::<Vec<_>>()
+            },
+            || pending.take().map_or(Ok(()), |(done, results)| run.absorb(done, results)),
+        );
+        folded?;
+        pending = Some((window, results));
+    }
+    if let Some((done, results)) = pending {
+        run.absorb(done, results)?;
     }
     run.fold_completed(true);
     Ok(run.outcome())

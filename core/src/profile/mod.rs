@@ -325,13 +325,43 @@ impl Histogram {
         }
     }
 
+    /// Adds counts given as `(bin, count)` pairs in ascending bin order, each bin once (pairs
+    /// past the last bin are left out): one merge of the two lists while sparse.
+    pub fn add_sorted(&mut self, pairs: &[(u32, u64)]) {
+        let bins = self.bins();
+        let mut pairs = pairs.iter().copied().filter(|&(i, c)| (i as usize) < bins && c > 0).peekable();
+        match &mut self.counts {
+            Counts::Dense(c) => pairs.for_each(|(i, n)| c[i as usize] += n),
+            Counts::Sparse { at, .. } => {
+                if pairs.peek().is_none() {
+                    return;
+                }
+                let mut merged = Vec::with_capacity(at.len() + pairs.size_hint().1.unwrap_or(0));
+                let mut mine = at.iter().copied().peekable();
+                loop {
+                    let next = match (mine.peek(), pairs.peek()) {
+                        (Some(&(a, x)), Some(&(b, y))) if a == b => {
+                            mine.next();
+                            pairs.next();
+                            (a, x + y)
+                        }
+                        (Some(&(a, _)), Some(&(b, _))) if b < a => pairs.next().expect("peeked"),
+                        (Some(_), _) => mine.next().expect("peeked"),
+                        (None, Some(_)) => pairs.next().expect("peeked"),
+                        (None, None) => break,
+                    };
+                    merged.push(next);
+                }
+                *at = merged;
+                self.counts.settle();
+            }
+        }
+    }
+
     /// Adds another histogram's counts, bin by bin (its edges are not looked at).
     pub fn add_histogram(&mut self, o: &Histogram) {
         match &o.counts {
-            Counts::Sparse { at, .. } => {
-                let bins = self.bins();
-                at.iter().filter(|e| (e.0 as usize) < bins).for_each(|&(i, c)| self.add(i as usize, c));
-            }
+            Counts::Sparse { at, .. } => self.add_sorted(at),
             Counts::Dense(b) => {
                 if let Counts::Sparse { .. } = self.counts {
                     self.counts = Counts::Dense(self.iter().collect());
@@ -812,6 +842,7 @@ mod tests {
                 (0..4).map(|_| (0..touched).map(|_| (next(41) as usize, 1 + next(5))).collect()).collect();
             let mut dense_total = vec![0u64; 41];
             let mut merged = Histogram::new(edges.clone());
+            let mut sparse_only = Histogram::new(edges.clone());
             for (k, part) in parts.iter().enumerate() {
                 let mut h = Histogram::new(edges.clone());
                 let mut reference = vec![0u64; 41];
@@ -831,6 +862,7 @@ mod tests {
                 } else {
                     merged.add_histogram(&h);
                 }
+                sparse_only.add_histogram(&h);
                 let mut from_slice = Histogram::new(edges.clone());
                 from_slice.add_counts(&reference);
                 assert_eq!(from_slice, dense);
@@ -842,6 +874,8 @@ mod tests {
                 assert_eq!(back.counts(), reference, "{touched}");
             }
             assert_eq!(merged.counts(), dense_total, "{touched}");
+            assert_eq!(sparse_only.counts(), dense_total, "{touched}");
+            assert_eq!(sparse_only, Histogram::from_counts(edges.clone(), dense_total.clone()));
         }
         for bad in [
             r#"{"edges":[],"bins":3,"at":[[2,1],[1,1]]}"#,
