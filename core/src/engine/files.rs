@@ -398,7 +398,7 @@ impl<'a> Run<'a> {
             (FileFold::Failed(e), _) | (_, Some(Err(e))) => FileFold::Failed(e),
             (FileFold::Waiting, Some(Ok(p))) => FileFold::Partial(p),
             (FileFold::Partial(mut acc), Some(Ok(p))) => {
-                acc.merge(&p);
+                acc.absorb(p);
                 FileFold::Partial(acc)
             }
             (fold, None) => fold,
@@ -420,14 +420,9 @@ impl<'a> Run<'a> {
                     FileResult { path, rows: 0, partitions: f.partitions.clone(), status: FileStatus::Ok, error: None }
                 }
                 FileFold::Partial(p) => {
-                    self.state.total.merge(&p);
-                    FileResult {
-                        path,
-                        rows: p.segments.get(&Segment::Whole).map_or(0, |w| w.rows),
-                        partitions: f.partitions.clone(),
-                        status: FileStatus::Ok,
-                        error: None,
-                    }
+                    let rows = p.segments.get(&Segment::Whole).map_or(0, |w| w.rows);
+                    self.state.total.absorb(p);
+                    FileResult { path, rows, partitions: f.partitions.clone(), status: FileStatus::Ok, error: None }
                 }
                 FileFold::Failed(e) => {
                     if let Some(tap) = self.req.tap {
@@ -463,7 +458,7 @@ impl<'a> Run<'a> {
 
     /// Records the results of the row groups `units`, in order, folds the files they complete
     /// and checks the limits.
-    fn absorb(&mut self, units: &[(usize, usize)], results: Vec<Option<Result<ProfileSet>>>) -> Result<()> {
+    fn record_all(&mut self, units: &[(usize, usize)], results: Vec<Option<Result<ProfileSet>>>) -> Result<()> {
         for (&(fi, _), r) in units.iter().zip(results) {
             // Too many windows is the run's limit, not a file's defect: it stops the job. Any
             // other failure leaves the unit's file out.
@@ -542,13 +537,13 @@ pub fn profile_files(files: &[ScannedFile], req: &Request, checkpoint: Option<&C
                     .map(|&(fi, rg)| (!failed[fi]).then(|| profile_unit(&files[fi], (fi, rg), req, &rows)))
                     .collect::<Vec<_>>()
             },
-            || pending.take().map_or(Ok(()), |(done, results)| run.absorb(done, results)),
+            || pending.take().map_or(Ok(()), |(done, results)| run.record_all(done, results)),
         );
         folded?;
         pending = Some((window, results));
     }
     if let Some((done, results)) = pending {
-        run.absorb(done, results)?;
+        run.record_all(done, results)?;
     }
     run.fold_completed(true);
     Ok(run.outcome())

@@ -240,6 +240,19 @@ impl ProfileSet {
         }
     }
 
+    /// Merges another set, taking its profiles: as [`ProfileSet::merge`], without copying
+    /// the segments this set lacks.
+    pub fn absorb(&mut self, other: ProfileSet) {
+        for (k, p) in other.segments {
+            match self.segments.get_mut(&k) {
+                Some(mine) => mine.merge(&p),
+                None => {
+                    self.segments.insert(k, p);
+                }
+            }
+        }
+    }
+
     /// The profile of all rows: the [`Segment::Whole`] profile (windows are other views of
     /// the same rows), or the merge of every segment in key order when there is none.
     pub fn into_whole(self) -> DatasetProfile {

@@ -99,9 +99,9 @@ pub(super) fn apply_column(col: &mut ColumnProfile, array: &ArrayRef, fold: Colu
 }
 
 fn numeric(col: &mut ColumnProfile, f: NumericFold, t: &DataType, detail: Detail) {
-    match (&mut col.histogram, &f.bins) {
-        (Some(h), Some(Bins::Dense(counts))) => h.add_counts(counts),
-        (Some(h), Some(Bins::Few(at))) => h.add_sorted(at),
+    match (&mut col.histogram, f.bins) {
+        (Some(h), Some(Bins::Dense(counts))) => h.add_counts(&counts),
+        (Some(h), Some(Bins::Few(at))) => h.add_sorted_owned(at),
         _ => {}
     }
     if detail == Detail::HistogramOnly {

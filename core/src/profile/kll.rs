@@ -163,9 +163,9 @@ impl SketchPlan {
 impl Kll {
     /// An empty sketch with the given parameters.
     pub fn new(k: usize, c: f64) -> Self {
-        let mut s = Kll { k: k.max(8), c, n: 0, levels: vec![Vec::new()], rng: SEED, caps: Vec::new() };
-        s.refresh_caps();
-        s
+        // Capacities are derived at the first value: an empty sketch (a window's, never fed)
+        // costs no allocation for them, nor do its copies.
+        Kll { k: k.max(8), c, n: 0, levels: vec![Vec::new()], rng: SEED, caps: Vec::new() }
     }
 
     /// Builds a sketch from levels as SageMaker stores them (level `h` items weigh `2^h`).
@@ -215,6 +215,9 @@ impl Kll {
         }
         self.levels[0].push(v);
         self.n += 1;
+        if self.caps.len() != self.levels.len() {
+            self.refresh_caps();
+        }
         if self.levels[0].len() >= self.capacity(0) {
             self.compress();
         }

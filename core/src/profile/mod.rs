@@ -326,16 +326,23 @@ impl Histogram {
     }
 
     /// Adds counts given as `(bin, count)` pairs in ascending bin order, each bin once (pairs
-    /// past the last bin are left out): one merge of the two lists while sparse.
+    /// past the last bin are left out): while sparse, a few pairs are inserted in place, more
+    /// are merged with the list in one pass.
     pub fn add_sorted(&mut self, pairs: &[(u32, u64)]) {
         let bins = self.bins();
         let mut pairs = pairs.iter().copied().filter(|&(i, c)| (i as usize) < bins && c > 0).peekable();
         match &mut self.counts {
             Counts::Dense(c) => pairs.for_each(|(i, n)| c[i as usize] += n),
-            Counts::Sparse { at, .. } => {
-                if pairs.peek().is_none() {
-                    return;
+            Counts::Sparse { at, .. } if pairs.size_hint().1.is_some_and(|n| n <= 8) => {
+                for (i, n) in pairs {
+                    match at.binary_search_by_key(&i, |e| e.0) {
+                        Ok(k) => at[k].1 += n,
+                        Err(k) => at.insert(k, (i, n)),
+                    }
                 }
+                self.counts.settle();
+            }
+            Counts::Sparse { at, .. } => {
                 let mut merged = Vec::with_capacity(at.len() + pairs.size_hint().1.unwrap_or(0));
                 let mut mine = at.iter().copied().peekable();
                 loop {
@@ -355,6 +362,23 @@ impl Histogram {
                 *at = merged;
                 self.counts.settle();
             }
+        }
+    }
+
+    /// [`Histogram::add_sorted`], taking the pairs: an empty sparse histogram keeps them as its
+    /// list (a window's first values in a row group cost no copy).
+    pub fn add_sorted_owned(&mut self, pairs: Vec<(u32, u64)>) {
+        let bins = self.bins();
+        match &mut self.counts {
+            Counts::Sparse { at, .. }
+                if at.is_empty()
+                    && pairs.windows(2).all(|w| w[0].0 < w[1].0)
+                    && pairs.iter().all(|&(i, c)| (i as usize) < bins && c > 0) =>
+            {
+                *at = pairs;
+                self.counts.settle();
+            }
+            _ => self.add_sorted(&pairs),
         }
     }
 

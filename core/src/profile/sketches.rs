@@ -39,17 +39,24 @@ fn from_hex(s: &str) -> Result<Vec<u8>, String> {
 
 /// HyperLogLog distinct-count sketch (DataSketches, HLL_8, lg_k = 12).
 #[derive(Debug, Clone)]
-pub struct Hll(pub HllSketch);
+pub struct Hll(Option<HllSketch>);
+
+/// An empty sketch of driftscope's parameters.
+fn empty_hll() -> HllSketch {
+    HllSketch::new(HLL_LG_K, HllType::Hll8).expect("valid HLL parameters")
+}
 
 impl Default for Hll {
+    /// An empty sketch, made at its first value (a numeric column's or a window's sketch is
+    /// never fed, and its copies cost nothing).
     fn default() -> Self {
-        Hll(HllSketch::new(HLL_LG_K, HllType::Hll8).expect("valid HLL parameters"))
+        Hll(None)
     }
 }
 
 impl PartialEq for Hll {
     fn eq(&self, other: &Self) -> bool {
-        canonical(self.0.serialize()) == canonical(other.0.serialize())
+        self.image() == other.image()
     }
 }
 
@@ -80,31 +87,34 @@ impl Hll {
     /// Adds a string value.
     #[inline]
     pub fn update_str(&mut self, s: &str) {
-        self.0.update(s);
+        self.0.get_or_insert_with(empty_hll).update(s);
     }
     /// Union with another sketch.
     pub fn merge(&mut self, other: &Hll) {
-        if other.0.is_empty() {
-            return;
-        }
+        let Some(theirs) = other.0.as_ref().filter(|o| !o.is_empty()) else { return };
+        let mine = self.0.take().unwrap_or_else(empty_hll);
         let mut u = HllUnion::new(HLL_LG_K).expect("valid HLL parameters");
-        u.update(&self.0);
-        u.update(&other.0);
+        u.update(&mine);
+        u.update(theirs);
         // Normalized through its canonical image: a sketch read back from a profile or
         // checkpoint has exactly this layout, so later unions give the same bytes whether or not
         // the sketch went through a file (what makes `--resume` byte-identical).
         let merged = u.to_sketch(HllType::Hll8);
-        self.0 = HllSketch::deserialize(&canonical(merged.serialize())).unwrap_or(merged);
+        self.0 = Some(HllSketch::deserialize(&canonical(merged.serialize())).unwrap_or(merged));
     }
     /// Estimated number of distinct values.
     pub fn estimate(&self) -> f64 {
-        self.0.estimate()
+        self.0.as_ref().map_or_else(|| empty_hll().estimate(), HllSketch::estimate)
+    }
+    /// The canonical binary image.
+    fn image(&self) -> Vec<u8> {
+        canonical(self.0.as_ref().map_or_else(|| empty_hll().serialize(), HllSketch::serialize))
     }
 }
 
 impl Serialize for Hll {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&to_hex(&canonical(self.0.serialize())))
+        s.serialize_str(&to_hex(&self.image()))
     }
 }
 
@@ -112,7 +122,7 @@ impl<'de> Deserialize<'de> for Hll {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
         let bytes = from_hex(&s).map_err(serde::de::Error::custom)?;
-        HllSketch::deserialize(&bytes).map(Hll).map_err(|e| serde::de::Error::custom(e.to_string()))
+        HllSketch::deserialize(&bytes).map(|h| Hll(Some(h))).map_err(|e| serde::de::Error::custom(e.to_string()))
     }
 }
 

@@ -202,10 +202,11 @@ pub fn split_finite(values: &Float64Array, finite: &mut Vec<f64>) -> (u64, u64, 
 /// What every backend does with a numeric column where it was decoded, in one shared routine so
 /// that the results are bit-identical: the finite values into `finite`, nulls, NaN and ±∞
 /// counted, the moments summed (unless only the histogram is wanted), the distinct-count sketch
-/// fed (when the column is sketched), empty bins (zeroed [`Bins::Dense`] counters when `dense`,
-/// else [`Bins::for_rows`]'s choice), and a batch too small to compact given to the sketch as it
-/// is. The backend then fills the bins and, for larger batches, what the sketch keeps.
-pub fn numeric_host_pass(values: &Float64Array, task: &ColumnTask, finite: &mut Vec<f64>, dense: bool) -> NumericFold {
+/// fed (when the column is sketched), empty bins (zeroed [`Bins::Dense`] counters for a sketched
+/// column, whose order statistics are found with its bins; else [`Bins::for_rows`]'s choice),
+/// and a batch too small to compact given to the sketch as it is. The backend then fills the
+/// bins and, for larger batches, what the sketch keeps.
+pub fn numeric_host_pass(values: &Float64Array, task: &ColumnTask, finite: &mut Vec<f64>) -> NumericFold {
     let (nan, pos_inf, neg_inf) = split_finite(values, finite);
     let mut fold = NumericFold {
         nulls: values.null_count() as u64,
@@ -214,7 +215,7 @@ pub fn numeric_host_pass(values: &Float64Array, task: &ColumnTask, finite: &mut 
         pos_inf,
         neg_inf,
         moments: Moments::default(),
-        bins: task.edges.as_ref().map(|e| match dense {
+        bins: task.edges.as_ref().map(|e| match task.sketched() {
             true => Bins::Dense(vec![0; e.len() + 1]),
             false => Bins::for_rows(values.len(), e.len() + 1),
         }),
@@ -243,7 +244,7 @@ fn numeric(
     s: &mut ColumnScratch,
 ) -> NumericFold {
     let whole = matches!(task.kind, ColumnKind::Numeric { integral: true });
-    let mut fold = numeric_host_pass(values, task, &mut s.finite, task.sketched());
+    let mut fold = numeric_host_pass(values, task, &mut s.finite);
     let finite = &mut s.finite;
     let bounds = fold.moments.min.zip(fold.moments.max);
     let edges: &[f64] = task.edges.as_deref().unwrap_or(&[]);

@@ -466,9 +466,17 @@ impl<'b> GpuFolder<'b> {
                 for (g, fold) in groups.iter_mut().enumerate() {
                     match fold {
                         ColumnFold::Numeric(f) => {
-                            if let (Some(h), Some(Bins::Dense(bins))) = (place.binned, f.bins.as_mut()) {
-                                let (len, at) = (bins.len(), p.binned[h] + g * bins.len());
-                                bins.iter_mut().zip(&words[at..at + len]).for_each(|(b, &c)| *b = c as u64);
+                            if let (Some(h), Some(bins)) = (place.binned, f.bins.as_mut()) {
+                                let len = res.plan.columns[i].edges.as_ref().map_or(0, |e| e.len() + 1);
+                                let at = p.binned[h] + g * len;
+                                let counts = &words[at..at + len];
+                                match bins {
+                                    Bins::Dense(b) => b.iter_mut().zip(counts).for_each(|(b, &c)| *b = c as u64),
+                                    Bins::Few(few) => {
+                                        let touched = counts.iter().enumerate().filter(|e| *e.1 > 0);
+                                        *few = touched.map(|(i, &c)| (i as u32, u64::from(c))).collect();
+                                    }
+                                }
                             }
                             if let Some(s) = place.sorted {
                                 let (n, at) = p.sorted[s];
@@ -578,12 +586,12 @@ fn host_pass(
             let mut folds = Vec::with_capacity(n_groups);
             let mut ends = Vec::new();
             let upload: &[f64] = if n_groups == 1 {
-                folds.push(ColumnFold::Numeric(Box::new(numeric_host_pass(&values, task, finite, true))));
+                folds.push(ColumnFold::Numeric(Box::new(numeric_host_pass(&values, task, finite))));
                 finite
             } else {
                 grouped.clear();
                 for g in groups {
-                    let fold = numeric_host_pass(&values.slice(g.start, g.len()), task, finite, true);
+                    let fold = numeric_host_pass(&values.slice(g.start, g.len()), task, finite);
                     folds.push(ColumnFold::Numeric(Box::new(fold)));
                     grouped.extend_from_slice(finite);
                     ends.push(grouped.len() as u32);
