@@ -310,6 +310,9 @@ fn save_checkpoint(cp: &Checkpoint, state: &mut CheckpointState) {
     }
 }
 
+/// A row group's profiles, or why it has none (`None`: not read, its file had already failed).
+type UnitResult = Option<Result<ProfileSet>>;
+
 /// The fold of one file while its row groups come in.
 enum FileFold {
     /// No row group done yet.
@@ -458,7 +461,7 @@ impl<'a> Run<'a> {
 
     /// Records the results of the row groups `units`, in order, folds the files they complete
     /// and checks the limits.
-    fn record_all(&mut self, units: &[(usize, usize)], results: Vec<Option<Result<ProfileSet>>>) -> Result<()> {
+    fn record_all(&mut self, units: &[(usize, usize)], results: Vec<UnitResult>) -> Result<()> {
         for (&(fi, _), r) in units.iter().zip(results) {
             // Too many windows is the run's limit, not a file's defect: it stops the job. Any
             // other failure leaves the unit's file out.
@@ -525,7 +528,7 @@ pub fn profile_files(files: &[ScannedFile], req: &Request, checkpoint: Option<&C
     let units = run.units();
     // Each chunk's results are folded in (in order, on one thread) while the next chunk is
     // profiled: with windows, folding a row group's profiles costs as much as making them.
-    let mut pending: Option<(&[(usize, usize)], Vec<Option<Result<ProfileSet>>>)> = None;
+    let mut pending: Option<(&[(usize, usize)], Vec<UnitResult>)> = None;
     for window in units.chunks(chunk) {
         // A file found failed while this chunk is profiled has a few row groups read in vain;
         // their results are dropped when recorded.
