@@ -313,6 +313,9 @@ fn save_checkpoint(cp: &Checkpoint, state: &mut CheckpointState) {
 /// A row group's profiles, or why it has none (`None`: not read, its file had already failed).
 type UnitResult = Option<Result<ProfileSet>>;
 
+/// A chunk of row groups and their results, waiting to be recorded.
+type Profiled<'u> = (&'u [(usize, usize)], Vec<UnitResult>);
+
 /// The fold of one file while its row groups come in.
 enum FileFold {
     /// No row group done yet.
@@ -528,7 +531,7 @@ pub fn profile_files(files: &[ScannedFile], req: &Request, checkpoint: Option<&C
     let units = run.units();
     // Each chunk's results are folded in (in order, on one thread) while the next chunk is
     // profiled: with windows, folding a row group's profiles costs as much as making them.
-    let mut pending: Option<(&[(usize, usize)], Vec<UnitResult>)> = None;
+    let mut pending: Option<Profiled> = None;
     for window in units.chunks(chunk) {
         // A file found failed while this chunk is profiled has a few row groups read in vain;
         // their results are dropped when recorded.
