@@ -179,18 +179,6 @@ impl Bins {
             Bins::Dense(vec![0; bins])
         }
     }
-
-    /// Every bin's count (`bins` of them).
-    pub fn dense(&self, bins: usize) -> Vec<u64> {
-        match self {
-            Bins::Dense(c) => c.clone(),
-            Bins::Few(at) => {
-                let mut c = vec![0; bins];
-                at.iter().for_each(|&(i, n)| c[i as usize] += n);
-                c
-            }
-        }
-    }
 }
 
 /// One column of one batch.
