@@ -29,7 +29,7 @@ fn seeds() -> &'static (PathBuf, Vec<u8>) {
             path: dir.join("cp.json"),
             resume: false,
             key: "k".into(),
-            save: driftscope::output::write_atomic,
+            save: driftscope::output::write_atomic_with,
         };
         profile_files(&s.files, &Request { plan: &plan, backend: &CpuBackend, progress: &pb, tap: None }, Some(&cp))
             .unwrap();
@@ -105,7 +105,7 @@ proptest! {
     fn fuzz_checkpoints((flips, cut) in mutations()) {
         let (_, good) = seeds();
         let d = tempfile::tempdir().unwrap();
-        let cp = Checkpoint { path: write(d.path(), "cp.json", &mutate(good, &flips, cut)), resume: true, key: "k".into(), save: driftscope::output::write_atomic };
+        let cp = Checkpoint { path: write(d.path(), "cp.json", &mutate(good, &flips, cut)), resume: true, key: "k".into(), save: driftscope::output::write_atomic_with };
         let s = driftscope::source::scan::scan(&[root().join("data/current.parquet").display().to_string()], &|_| false);
         let plan = ProfilePlan::default();
         let pb = driftscope::engine::progress::Progress::hidden();
@@ -163,7 +163,7 @@ proptest! {
         let mut bad = good.clone();
         bad[at] = if bad[at] == b'9' { b'0' } else { bad[at] + 1 };
         let d = tempfile::tempdir().unwrap();
-        let cp = Checkpoint { path: write(d.path(), "cp.json", &bad), resume: true, key: "k".into(), save: driftscope::output::write_atomic };
+        let cp = Checkpoint { path: write(d.path(), "cp.json", &bad), resume: true, key: "k".into(), save: driftscope::output::write_atomic_with };
         let s = driftscope::source::scan::scan(&[root().join("data/current.parquet").display().to_string()], &|_| false);
         let plan = ProfilePlan::default();
         let pb = driftscope::engine::progress::Progress::hidden();

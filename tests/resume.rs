@@ -32,7 +32,7 @@ fn resume_equals_uninterrupted_run() {
         path: d.path().join("out/.checkpoint.json"),
         resume: false,
         key: "job".into(),
-        save: driftscope::output::write_atomic,
+        save: driftscope::output::write_atomic_with,
     };
     let prefix = profile_files(&s.files[..4], &req, Some(&cp)).unwrap();
     assert!(cp.path.is_file(), "checkpoint written");
@@ -85,7 +85,7 @@ fn windowed_resume_equals_uninterrupted_run() {
         path: d.path().join("out/.checkpoint.json"),
         resume: false,
         key: "job".into(),
-        save: driftscope::output::write_atomic,
+        save: driftscope::output::write_atomic_with,
     };
     profile_files(&s.files[..2], &req, Some(&cp)).unwrap();
     let text = std::fs::read_to_string(&cp.path).unwrap();

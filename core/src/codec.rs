@@ -36,7 +36,13 @@ pub fn splitmix64(state: &mut u64) -> u64 {
 
 /// FNV-1a, 64 bits: a stable fingerprint (std's hasher is randomized per process).
 pub fn fnv1a64(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    fnv1a64_more(FNV_START, bytes)
+}
+
+const FNV_START: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// FNV-1a continued over more bytes.
+fn fnv1a64_more(mut h: u64, bytes: &[u8]) -> u64 {
     for &b in bytes {
         h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
     }
@@ -51,6 +57,42 @@ pub fn seal(mut body: Vec<u8>) -> Vec<u8> {
     body.extend_from_slice(SEAL);
     body.extend_from_slice(format!("{sum:016x}\n").as_bytes());
     body
+}
+
+/// A writer that seals what goes through it as [`seal`] does, without holding it: the bytes
+/// pass on to `inner` as they come, and [`Sealer::finish`] writes the fingerprint line.
+pub struct Sealer<W: std::io::Write> {
+    inner: W,
+    sum: u64,
+}
+
+impl<W: std::io::Write> Sealer<W> {
+    /// A sealer writing to `inner`.
+    pub fn new(inner: W) -> Self {
+        Sealer { inner, sum: FNV_START }
+    }
+
+    /// Writes the fingerprint line of everything written; returns the inner writer.
+    ///
+    /// # Errors
+    /// When the inner writer fails.
+    pub fn finish(mut self) -> std::io::Result<W> {
+        self.inner.write_all(SEAL)?;
+        self.inner.write_all(format!("{:016x}\n", self.sum).as_bytes())?;
+        Ok(self.inner)
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for Sealer<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.sum = fnv1a64_more(self.sum, &buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// The body of a sealed file whose fingerprint matches; `None` for a damaged or unsealed one.
@@ -121,6 +163,19 @@ pub mod nonfinite {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sealer_writes_what_seal_makes() {
+        use std::io::Write;
+        let body: Vec<u8> = (0..10_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let mut sealer = Sealer::new(Vec::new());
+        // In uneven pieces, as a serializer writes.
+        for piece in body.chunks(13) {
+            sealer.write_all(piece).unwrap();
+        }
+        assert_eq!(sealer.finish().unwrap(), seal(body.clone()));
+        assert_eq!(unseal(&seal(body.clone())), Some(&body[..]));
+    }
 
     #[test]
     fn sealed_bytes_detect_any_change() {

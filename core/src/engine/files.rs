@@ -211,6 +211,10 @@ fn profile_unit(file: &ScannedFile, (fi, rg): (usize, usize), req: &Request, row
     Ok(set)
 }
 
+/// Writes a file at a path from what the function given writes into it.
+pub type SaveWith =
+    fn(&Path, &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>) -> crate::error::Result<()>;
+
 /// Where a run saves its progress, and whether to pick it up.
 #[derive(Debug, Clone)]
 pub struct Checkpoint {
@@ -220,9 +224,10 @@ pub struct Checkpoint {
     pub resume: bool,
     /// Identifies the job (pass, projection, bin edges): a checkpoint of another job is ignored.
     pub key: String,
-    /// How the checkpoint is written: whole or not at all (the output stage's
-    /// [`crate::output::write_atomic`]; the engine itself writes no file).
-    pub save: fn(&Path, &[u8]) -> crate::error::Result<()>,
+    /// How the checkpoint is written: whole or not at all, streamed from what the writer given
+    /// writes (the output stage's [`crate::output::write_atomic_with`]; the engine itself writes
+    /// no file).
+    pub save: SaveWith,
 }
 
 /// A file as it was when profiled: resuming requires the same path, size and modification time.
@@ -302,12 +307,15 @@ fn load_checkpoint(cp: &Checkpoint, stamps: &[FileStamp]) -> Option<CheckpointSt
 fn save_checkpoint(cp: &Checkpoint, state: &mut CheckpointState) {
     // Windows' edges are the whole profile's: written once.
     let edges = state.total.take_segment_edges();
-    let bytes = serde_json::to_vec(state);
+    // Streamed to the file: a run of many windows has a checkpoint of hundreds of megabytes.
+    let saved = (cp.save)(&cp.path, &mut |w| {
+        let mut sealed = crate::codec::Sealer::new(w);
+        serde_json::to_writer(&mut sealed, &*state).map_err(std::io::Error::other)?;
+        sealed.finish().map(drop)
+    });
     state.total.put_back_edges(edges);
     // A checkpoint that cannot be written only costs the ability to resume.
-    if let Ok(bytes) = bytes {
-        let _ = (cp.save)(&cp.path, &crate::codec::seal(bytes));
-    }
+    drop(saved);
 }
 
 /// A row group's profiles, or why it has none (`None`: not read, its file had already failed).

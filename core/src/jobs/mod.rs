@@ -397,7 +397,7 @@ fn checkpoint(opts: &JobOptions, pass: &str, plan: &ProfilePlan) -> Checkpoint {
         path: opts.output.join(format!(".driftscope-checkpoint-{pass}.json")),
         resume: opts.resume,
         key: format!("{h:016x}"),
-        save: crate::output::write_atomic,
+        save: crate::output::write_atomic_with,
     }
 }
 
