@@ -29,9 +29,11 @@ pub fn folder(start: i64, window: &Window) -> PathBuf {
 /// Writes `windows.csv`, `windows.parquet` and each window's `constraint_violations.json`
 /// under `dir`; every file is written whole or not at all.
 pub fn write(dir: &Path, window: &Window, results: &[WindowResult], table: &RecordBatch) -> Result<Vec<PathBuf>> {
-    // windows.parquet needs the parquet feature (the CLI always has it).
-    let mut written = export(dir, WINDOWS, table)?;
-    written.extend(write_folders(dir, window, results)?);
+    // windows.parquet needs the parquet feature (the CLI always has it). The tables are made
+    // while the file system makes the window folders (thousands of them in a backfill).
+    let (tables, folders) = rayon::join(|| export(dir, WINDOWS, table), || write_folders(dir, window, results));
+    let mut written = tables?;
+    written.extend(folders?);
     Ok(written)
 }
 
