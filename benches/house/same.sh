@@ -8,7 +8,9 @@
 #
 # Build the older commit in a worktree sharing this target folder, e.g.
 #   git worktree add /tmp/old COMMIT && (cd /tmp/old && CARGO_TARGET_DIR=$PWD/target cargo build --bin driftscope)
-# and copy target/debug/driftscope away before building this one again.
+# and copy target/debug/driftscope away before building this one again. Then remove the worktree
+# and `touch core/src/lib.rs` before that build: the two checkouts' crates get the same artifact
+# names, and cargo can otherwise take the older core as up to date and link it into the new build.
 set -u
 old=$(realpath "$1") new=$(realpath "$2") rows=${3:-200000}
 root=$(git rev-parse --show-toplevel)
