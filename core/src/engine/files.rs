@@ -543,12 +543,13 @@ pub fn profile_files(files: &[ScannedFile], req: &Request, checkpoint: Option<&C
     for window in units.chunks(chunk) {
         // A file found failed while this chunk is profiled has a few row groups read in vain;
         // their results are dropped when recorded.
-        let failed: Vec<bool> = (0..files.len()).map(|fi| run.failed(fi)).collect();
+        let failed: Vec<bool> = window.iter().map(|&(fi, _)| run.failed(fi)).collect();
         let (results, folded) = rayon::join(
             || {
                 window
                     .par_iter()
-                    .map(|&(fi, rg)| (!failed[fi]).then(|| profile_unit(&files[fi], (fi, rg), req, &rows)))
+                    .zip(&failed)
+                    .map(|(&(fi, rg), &failed)| (!failed).then(|| profile_unit(&files[fi], (fi, rg), req, &rows)))
                     .collect::<Vec<_>>()
             },
             || pending.take().map_or(Ok(()), |(done, results)| run.record_all(done, results)),

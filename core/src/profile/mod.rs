@@ -333,14 +333,8 @@ impl Histogram {
         let mut pairs = pairs.iter().copied().filter(|&(i, c)| (i as usize) < bins && c > 0).peekable();
         match &mut self.counts {
             Counts::Dense(c) => pairs.for_each(|(i, n)| c[i as usize] += n),
-            Counts::Sparse { at, .. } if pairs.size_hint().1.is_some_and(|n| n <= 8) => {
-                for (i, n) in pairs {
-                    match at.binary_search_by_key(&i, |e| e.0) {
-                        Ok(k) => at[k].1 += n,
-                        Err(k) => at.insert(k, (i, n)),
-                    }
-                }
-                self.counts.settle();
+            Counts::Sparse { .. } if pairs.size_hint().1.is_some_and(|n| n <= 8) => {
+                pairs.for_each(|(i, n)| self.add(i as usize, n));
             }
             Counts::Sparse { at, .. } => {
                 let mut merged = Vec::with_capacity(at.len() + pairs.size_hint().1.unwrap_or(0));
