@@ -352,3 +352,102 @@ fn bias_with_late_labels() {
     assert!((dppl["value"].as_f64().unwrap() - want).abs() < 1e-12, "{dppl} against {want}");
     assert_eq!(json(&out.join("bias/constraint_violations.json"))["violations"], serde_json::json!([]));
 }
+
+/// Late labels past the join's memory limit (`--join-memory 1KiB`: a few labels) are spilled to
+/// partition files with the rows that wait for them, and joined a partition at a time: the
+/// baseline and the windowed monitoring run write what the same runs write with the labels
+/// in memory, and what the labelled rows give (smclarify's figures for the whole run).
+#[test]
+fn bias_late_labels_spill_past_the_join_memory() {
+    use arrow_array::{Int64Array, StringArray, TimestampMillisecondArray};
+    let cases = json(&root().join("tests/data/bias_smclarify.json"));
+    let case = &cases[0];
+    let dir = tempfile::tempdir().unwrap();
+    let (rows, config) = case_files(dir.path(), case, None);
+    let (_, in_rows) = baseline_analysis(dir.path(), &rows, &config);
+    let r = &case["rows"];
+    let texts =
+        |k: &str| -> Vec<String> { r[k].as_array().unwrap().iter().map(|x| x.as_str().unwrap().to_string()).collect() };
+    let ints = |k: &str| -> Vec<i64> { r[k].as_array().unwrap().iter().map(|x| x.as_i64().unwrap()).collect() };
+    let n = ints("label").len();
+    let ids: Vec<String> = (0..n).map(|i| format!("req-{i}")).collect();
+    let start = 1_767_225_600_000i64;
+    let time = TimestampMillisecondArray::from((0..n as i64).map(|i| start + i * 60_000).collect::<Vec<_>>())
+        .with_timezone("UTC");
+    let captures = dir.path().join("captures.parquet");
+    write_parquet(
+        &captures,
+        vec![
+            ("id", arr(StringArray::from(ids.clone()))),
+            ("event_time", arr(time)),
+            ("gender", arr(StringArray::from(texts("facet")))),
+            ("pred", arr(Int64Array::from(ints("predicted")))),
+            ("region", arr(StringArray::from(texts("group")))),
+        ],
+        300,
+    );
+    let truth = truth_files(dir.path(), &ids, &ints("label"));
+    let late = |job: &str, out: &std::path::Path, memory: Option<&str>, extra: &[&str]| {
+        let mut cmd = driftscope();
+        cmd.args([job, "-q", "--id-column", "id", "--bias-config"]).arg(&config).arg("--ground-truth");
+        cmd.args(&truth).args(extra).arg("-o").arg(out).arg(&captures);
+        if let Some(m) = memory {
+            cmd.args(["--join-memory", m]);
+        }
+        cmd.assert()
+    };
+    // Baselines: the labels joined in memory and spilled give the labelled rows' analysis.
+    let (mem_base, spilled_base) = (dir.path().join("base-memory"), dir.path().join("base-spilled"));
+    late("baseline", &mem_base, None, &[]).success();
+    late("baseline", &spilled_base, Some("1KiB"), &[]).success();
+    let mine = json(&spilled_base.join("bias/analysis.json"));
+    assert_eq!(mine, json(&mem_base.join("bias/analysis.json")));
+    assert_eq!(mine, in_rows);
+    let post = &mine["post_training_bias_metrics"]["facets"]["gender"][0]["metrics"];
+    let dppl = post.as_array().unwrap().iter().find(|m| m["name"] == "DPPL").unwrap();
+    let want = case["post_training"]["DPPL"].as_f64().unwrap();
+    assert!((dppl["value"].as_f64().unwrap() - want).abs() < 1e-12, "{dppl} against {want}");
+    // Hourly windows: every bias output the same, spilled or not; the report says it spilled.
+    let window = ["--window", "1h", "--time-column", "event_time", "-b"];
+    let (mem, spilled) = (dir.path().join("memory"), dir.path().join("spilled"));
+    let base = mem_base.to_str().unwrap();
+    late("monitor", &mem, None, &[&window[..], &[base]].concat()).code(1);
+    late("monitor", &spilled, Some("1KiB"), &[&window[..], &[base]].concat()).code(1);
+    for f in ["bias/analysis.json", "bias/constraint_violations.json", "bias/windows.csv"] {
+        let (a, b) = (std::fs::read(mem.join(f)).unwrap(), std::fs::read(spilled.join(f)).unwrap());
+        assert!(a == b, "{f} differs when the labels are spilled");
+    }
+    let windows = std::fs::read_to_string(spilled.join("bias/windows.csv")).unwrap();
+    assert!(windows.lines().filter(|l| l.contains(",DPL,")).count() >= 30, "{windows}");
+    let (a, b) = (json(&mem.join("drift.json")), json(&spilled.join("drift.json")));
+    assert!(a["bias"]["spilled_partitions"].is_null(), "{}", a["bias"]);
+    assert_eq!(b["bias"]["spilled_partitions"], 64, "{}", b["bias"]);
+    // No spill file is left behind.
+    let left: Vec<_> = std::fs::read_dir(&spilled)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".driftscope-join"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+/// The labels of `ids` in two ground-truth files (id, target), each last row first.
+fn truth_files(dir: &std::path::Path, ids: &[String], labels: &[i64]) -> Vec<std::path::PathBuf> {
+    use arrow_array::{Int64Array, StringArray};
+    let n = ids.len();
+    let mut truth = Vec::new();
+    for (k, range) in [(0, 0..n / 2), (1, n / 2..n)] {
+        let path = dir.join(format!("truth-{k}.parquet"));
+        let order: Vec<usize> = range.rev().collect();
+        write_parquet(
+            &path,
+            vec![
+                ("id", arr(StringArray::from(order.iter().map(|&i| ids[i].clone()).collect::<Vec<_>>()))),
+                ("target", arr(Int64Array::from(order.iter().map(|&i| labels[i]).collect::<Vec<_>>()))),
+            ],
+            400,
+        );
+        truth.push(path);
+    }
+    truth
+}

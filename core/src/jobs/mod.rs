@@ -314,8 +314,13 @@ fn bias_tap(
     let labels = match &truth {
         Some(t) => {
             let memory = opts.quality.join_memory.unwrap_or(crate::quality::join::DEFAULT_JOIN_MEMORY);
-            let labels =
-                crate::quality::join::label_texts(t, &plan.label.0, opts.quality.id_column.as_deref(), memory)?;
+            let labels = crate::quality::join::late_labels(
+                t,
+                &plan.label.0,
+                opts.quality.id_column.as_deref(),
+                memory,
+                &opts.output,
+            )?;
             Some(crate::quality::bias::TruthLabels { labels, id_column: opts.quality.id_column.clone() })
         }
         None => None,

@@ -762,6 +762,7 @@ impl BiasRun {
             violations,
             windows: window.map(|_| per_window.len()),
             windows_with_drift: window.map(|_| drifted),
+            spilled_partitions: self.tap.spilled().then_some(crate::quality::join::SPILL_PARTITIONS),
         })
     }
 }

@@ -551,6 +551,10 @@ pub struct BiasReport {
     /// Of those, the windows with a violation.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub windows_with_drift: Option<usize>,
+    /// Partitions the late labels were spilled to (past `--join-memory`); absent when they
+    /// were joined in memory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spilled_partitions: Option<usize>,
 }
 
 impl BiasReport {

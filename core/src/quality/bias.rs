@@ -301,10 +301,107 @@ struct Part {
 
 /// Late labels: the ground truth's labels by id, and the id column of the captures.
 pub struct TruthLabels {
-    /// id → label class text.
-    pub labels: std::collections::HashMap<String, String, crate::quality::join::LabelHasher>,
+    /// The labels, in memory or spilled.
+    pub labels: crate::quality::join::LateLabels,
     /// The captures' id column (default: SageMaker's capture ids).
     pub id_column: Option<String>,
+}
+
+/// Each row's label: its own or joined by id from labels in memory (`Values`), or, for labels
+/// spilled to disk, the row's id (the row is spilled beside them and counted at the end).
+enum RowLabels {
+    Values(Values),
+    Ids(Vec<Option<String>>),
+}
+
+/// One row's facet cells: per facet, its key (the value, for a facet reported by value; `""`
+/// otherwise) and whether it is on the sensitive side; `None` where the facet is null.
+type RowCells<'a> = Vec<Option<(&'a str, bool)>>;
+
+/// What the counts of a row need besides its label.
+struct Row<'a> {
+    prediction: Option<bool>,
+    group: Option<&'a str>,
+    window: Option<i64>,
+    cells: RowCells<'a>,
+}
+
+/// Appends a length-prefixed text to a spilled row's record.
+fn put_text(out: &mut Vec<u8>, t: &str) {
+    out.extend_from_slice(&(t.len() as u32).to_le_bytes());
+    out.extend_from_slice(t.as_bytes());
+}
+
+impl<'a> Row<'a> {
+    /// The record a spilled row keeps: the file's index, the prediction, window, group and cells.
+    fn encode(&self, file: usize) -> Vec<u8> {
+        let mut out = Vec::with_capacity(32);
+        out.extend_from_slice(&(file as u64).to_le_bytes());
+        out.push(match self.prediction {
+            None => 0,
+            Some(false) => 1,
+            Some(true) => 2,
+        });
+        match self.window {
+            None => out.push(0),
+            Some(w) => {
+                out.push(1);
+                out.extend_from_slice(&w.to_le_bytes());
+            }
+        }
+        match self.group {
+            None => out.push(0),
+            Some(g) => {
+                out.push(1);
+                put_text(&mut out, g);
+            }
+        }
+        for c in &self.cells {
+            match c {
+                None => out.push(0),
+                Some((key, sensitive)) => {
+                    out.push(1 + u8::from(*sensitive));
+                    put_text(&mut out, key);
+                }
+            }
+        }
+        out
+    }
+
+    /// The row [`Row::encode`] wrote, with the file's index; `None` for a damaged record.
+    fn decode(b: &'a [u8], facets: usize) -> Option<(usize, Row<'a>)> {
+        let mut at = 0usize;
+        let mut take = |n: usize| -> Option<&'a [u8]> {
+            let s = b.get(at..at + n)?;
+            at += n;
+            Some(s)
+        };
+        let file = u64::from_le_bytes(take(8)?.try_into().ok()?) as usize;
+        let prediction = match take(1)?[0] {
+            0 => None,
+            p => Some(p == 2),
+        };
+        let window = match take(1)?[0] {
+            0 => None,
+            _ => Some(i64::from_le_bytes(take(8)?.try_into().ok()?)),
+        };
+        let text = |take: &mut dyn FnMut(usize) -> Option<&'a [u8]>| -> Option<&'a str> {
+            let n = u32::from_le_bytes(take(4)?.try_into().ok()?) as usize;
+            std::str::from_utf8(take(n)?).ok()
+        };
+        let group = match take(1)?[0] {
+            0 => None,
+            _ => Some(text(&mut take)?),
+        };
+        let mut cells = Vec::with_capacity(facets);
+        for _ in 0..facets {
+            cells.push(match take(1)?[0] {
+                0 => None,
+                s => Some((text(&mut take)?, s == 2)),
+            });
+        }
+        Some((file, Row { prediction, group, window, cells }))
+    }
 }
 
 /// The tap.
@@ -313,6 +410,10 @@ pub struct BiasTap {
     window: Option<(String, Window)>,
     truth: Option<TruthLabels>,
     units: Mutex<BTreeMap<(usize, usize), Part>>,
+    /// Files left out of the run, whose spilled rows are not counted.
+    dropped: Mutex<std::collections::BTreeSet<usize>>,
+    /// The first failure to spill rows.
+    spill_error: Mutex<Option<Error>>,
 }
 
 /// The counts of a run: per facet (in the plan's order), the whole and per window start.
@@ -328,7 +429,14 @@ impl BiasTap {
     /// A tap for `plan`, keyed by `window`'s calendar windows when given, its labels from the
     /// rows or, late, from `truth`.
     pub fn new(plan: BiasPlan, window: Option<(&str, Window)>, truth: Option<TruthLabels>) -> BiasTap {
-        BiasTap { plan, window: window.map(|(c, w)| (c.to_string(), w)), truth, units: Mutex::new(BTreeMap::new()) }
+        BiasTap {
+            plan,
+            window: window.map(|(c, w)| (c.to_string(), w)),
+            truth,
+            units: Mutex::new(BTreeMap::new()),
+            dropped: Mutex::default(),
+            spill_error: Mutex::new(None),
+        }
     }
 
     /// The plan.
@@ -336,24 +444,37 @@ impl BiasTap {
         &self.plan
     }
 
+    /// Whether the late labels were spilled to disk (past the join's memory limit).
+    pub fn spilled(&self) -> bool {
+        self.truth.as_ref().is_some_and(|t| t.labels.spilled().is_some())
+    }
+
     fn empty(&self) -> Vec<Cells> {
         vec![Cells::new(); self.plan.facets.len()]
     }
 
-    /// Each row's label (text and number): the row's own, or the ground truth's by its id.
-    fn labels(&self, file: &ScannedFile, batch: &RecordBatch) -> std::result::Result<Option<Values>, String> {
+    /// Each row's label (text and number): the row's own, or the ground truth's by its id; for
+    /// spilled labels, the rows' ids.
+    fn labels(&self, file: &ScannedFile, batch: &RecordBatch) -> std::result::Result<Option<RowLabels>, String> {
         let numbers = self.plan.label.1.needs_numbers();
-        let Some(t) = &self.truth else { return values_of(batch, &self.plan.label.0, numbers) };
+        let Some(t) = &self.truth else {
+            return Ok(values_of(batch, &self.plan.label.0, numbers)?.map(RowLabels::Values));
+        };
         let ids = crate::quality::join::row_ids(file, batch, t.id_column.as_deref()).map_err(|e| e.to_string())?;
-        let text: Vec<Option<String>> =
-            ids.iter().map(|id| id.as_ref().and_then(|id| t.labels.get(id)).cloned()).collect();
+        if t.labels.spilled().is_some() {
+            return Ok(Some(RowLabels::Ids(ids)));
+        }
+        let text: Vec<Option<String>> = ids.iter().map(|id| id.as_deref().and_then(|id| t.labels.get(id))).collect();
         let number = numbers.then(|| text.iter().map(|t| t.as_ref().and_then(|t| t.trim().parse().ok())).collect());
-        Ok(Some(Values { text: Text::Owned(text), number }))
+        Ok(Some(RowLabels::Values(Values { text: Text::Owned(text), number })))
     }
 
-    fn feed(&self, file: &ScannedFile, batch: &RecordBatch) -> std::result::Result<Part, String> {
+    /// Counts the rows of `batch` (of the file at index `fi`) whose label is known; with spilled
+    /// labels, returns the rows to spill instead (id, record).
+    fn feed(&self, fi: usize, file: &ScannedFile, batch: &RecordBatch) -> std::result::Result<Fed, String> {
         let mut part = Part { whole: self.empty(), ..Part::default() };
-        let Some(label) = self.labels(file, batch)? else { return Ok(part) };
+        let mut spilled = Vec::new();
+        let Some(mut label) = self.labels(file, batch)? else { return Ok((part, spilled)) };
         let facets: Vec<Option<Values>> = self
             .plan
             .facets
@@ -374,9 +495,17 @@ impl BiasTap {
             None => None,
         };
         for row in 0..batch.num_rows() {
-            let Some(label_text) = label.text(row) else { continue };
-            let positive = self.plan.label.1.positive(Some(label_text), label.number(row));
-            let pred = match (&self.plan.prediction, &predicted) {
+            let (positive, id) = match &mut label {
+                RowLabels::Values(v) => {
+                    let Some(label_text) = v.text(row) else { continue };
+                    (Some(self.plan.label.1.positive(Some(label_text), v.number(row))), None)
+                }
+                RowLabels::Ids(ids) => match ids[row].take() {
+                    Some(id) => (None, Some(id)),
+                    None => continue,
+                },
+            };
+            let prediction = match (&self.plan.prediction, &predicted) {
                 (Some(Prediction::Label(_)), Some(p)) => {
                     p.text(row).map(|t| self.plan.label.1.positive(Some(t), p.number(row)))
                 }
@@ -386,62 +515,116 @@ impl BiasTap {
                 }
                 _ => None,
             };
-            if self.plan.post_training() && pred.is_none() {
+            if self.plan.post_training() && prediction.is_none() {
                 continue;
             }
-            let g = group.as_ref().and_then(|g| g.text(row));
-            let window = starts.as_ref().and_then(|s| s[row]);
-            let post = self.plan.post_training();
-            for (k, (f, (name, split))) in facets.iter().zip(&self.plan.facets).enumerate() {
-                let Some(f) = f else { continue };
-                let Some(text) = f.text(row) else { continue };
-                let sensitive = split.positive(Some(text), f.number(row));
-                let key = if matches!(split, Split::EachValue) { text } else { "" };
-                let add = |cells: &mut Cells| {
-                    if let Some(c) = cells.get_mut(key) {
-                        c.add(sensitive, positive, pred, g);
-                        return Ok(());
-                    }
-                    if cells.len() >= MAX_FACET_VALUES {
-                        return Err(format!(
-                            "facet '{name}' holds more than {MAX_FACET_VALUES} values: give its value_or_threshold"
-                        ));
-                    }
-                    cells
-                        .entry(key.to_string())
-                        .or_insert_with(|| FacetCounts::new(post))
-                        .add(sensitive, positive, pred, g);
-                    Ok(())
-                };
-                add(&mut part.whole[k])?;
-                if let Some(w) = window {
-                    let n = self.plan.facets.len();
-                    add(&mut part.windows.entry(w).or_insert_with(|| vec![Cells::new(); n])[k])?;
-                }
+            let cells = facets
+                .iter()
+                .zip(&self.plan.facets)
+                .map(|(f, (_, split))| {
+                    let f = f.as_ref()?;
+                    let text = f.text(row)?;
+                    let key = if matches!(split, Split::EachValue) { text } else { "" };
+                    Some((key, split.positive(Some(text), f.number(row))))
+                })
+                .collect();
+            let r = Row {
+                prediction,
+                group: group.as_ref().and_then(|g| g.text(row)),
+                window: starts.as_ref().and_then(|s| s[row]),
+                cells,
+            };
+            match (positive, id) {
+                (Some(p), _) => self.count(&mut part, p, &r)?,
+                (None, Some(id)) => spilled.push((id, r.encode(fi))),
+                (None, None) => {}
             }
         }
-        Ok(part)
+        Ok((part, spilled))
     }
 
-    /// The counts of the rows fed, folded in file and row-group order.
+    /// Counts a row whose label is `positive` or not, in the whole run and its window.
+    fn count(&self, part: &mut Part, positive: bool, r: &Row) -> std::result::Result<(), String> {
+        let post = self.plan.post_training();
+        for (k, (cell, (name, _))) in r.cells.iter().zip(&self.plan.facets).enumerate() {
+            let Some((key, sensitive)) = *cell else { continue };
+            let add = |cells: &mut Cells| {
+                if let Some(c) = cells.get_mut(key) {
+                    c.add(sensitive, positive, r.prediction, r.group);
+                    return Ok(());
+                }
+                if cells.len() >= MAX_FACET_VALUES {
+                    return Err(format!(
+                        "facet '{name}' holds more than {MAX_FACET_VALUES} values: give its value_or_threshold"
+                    ));
+                }
+                cells.entry(key.to_string()).or_insert_with(|| FacetCounts::new(post)).add(
+                    sensitive,
+                    positive,
+                    r.prediction,
+                    r.group,
+                );
+                Ok(())
+            };
+            add(&mut part.whole[k])?;
+            if let Some(w) = r.window {
+                let n = self.plan.facets.len();
+                add(&mut part.windows.entry(w).or_insert_with(|| vec![Cells::new(); n])[k])?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The counts of the rows fed, folded in file and row-group order; with spilled labels,
+    /// the spilled rows joined with them a partition at a time.
     ///
     /// # Errors
-    /// [`Error::Invalid`] when a batch could not be read (its message names the column).
+    /// [`Error::Invalid`] when a batch could not be read (its message names the column);
+    /// [`Error::Output`] when a spill file could not be written or read.
     pub fn finish(&self) -> Result<BiasCounts> {
+        if let Some(e) = self.spill_error.lock().expect("bias lock").take() {
+            return Err(e);
+        }
         let units = std::mem::take(&mut *self.units.lock().expect("bias lock"));
         let mut out = BiasCounts { whole: self.empty(), windows: BTreeMap::new() };
         for (_, part) in units {
             if let Some(f) = part.failure {
                 return Err(crate::error::invalid(Opt::BiasConfig, f));
             }
-            merge(&mut out.whole, &part.whole);
-            for (w, c) in &part.windows {
-                merge(out.windows.entry(*w).or_insert_with(|| self.empty()), c);
-            }
+            out.absorb(&part, self.plan.facets.len());
+        }
+        if let Some(spill) = self.truth.as_ref().and_then(|t| t.labels.spilled()) {
+            let dropped = std::mem::take(&mut *self.dropped.lock().expect("bias lock"));
+            let mut part = Part { whole: self.empty(), ..Part::default() };
+            let facets = self.plan.facets.len();
+            spill.join(&mut |label, record| {
+                let Some((file, row)) = Row::decode(record, facets) else {
+                    return Err(crate::error::invalid(Opt::GroundTruth, "a spilled row could not be read back"));
+                };
+                if dropped.contains(&file) {
+                    return Ok(());
+                }
+                let positive = self.plan.label.1.positive(Some(label), label.trim().parse().ok());
+                self.count(&mut part, positive, &row).map_err(|e| crate::error::invalid(Opt::BiasConfig, e))
+            })?;
+            out.absorb(&part, facets);
         }
         Ok(out)
     }
 }
+
+impl BiasCounts {
+    /// Adds a part's counts.
+    fn absorb(&mut self, part: &Part, facets: usize) {
+        merge(&mut self.whole, &part.whole);
+        for (w, c) in &part.windows {
+            merge(self.windows.entry(*w).or_insert_with(|| vec![Cells::new(); facets]), c);
+        }
+    }
+}
+
+/// A batch's counts, and its rows to spill (id, record) when the labels are spilled.
+type Fed = (Part, Vec<(String, Vec<u8>)>);
 
 fn merge(into: &mut [Cells], from: &[Cells]) {
     for (a, b) in into.iter_mut().zip(from) {
@@ -488,7 +671,19 @@ impl Tap for BiasTap {
     }
 
     fn batch(&self, unit: (usize, usize), file: &ScannedFile, batch: &RecordBatch) {
-        let fed = self.feed(file, batch);
+        let fed = self.feed(unit.0, file, batch);
+        let fed = match fed {
+            Ok((p, rows)) if !rows.is_empty() => {
+                let spill =
+                    self.truth.as_ref().and_then(|t| t.labels.spilled()).expect("rows spill with spilled labels");
+                if let Err(e) = spill.push(rows) {
+                    let mut f = self.spill_error.lock().expect("bias lock");
+                    *f = f.take().or(Some(e));
+                }
+                Ok(p)
+            }
+            other => other.map(|(p, _)| p),
+        };
         let mut units = self.units.lock().expect("bias lock");
         let part = units.entry(unit).or_insert_with(|| Part { whole: self.empty(), ..Part::default() });
         match fed {
@@ -504,10 +699,18 @@ impl Tap for BiasTap {
 
     fn drop_file(&self, fi: usize) {
         self.units.lock().expect("bias lock").retain(|(f, _), _| *f != fi);
+        self.dropped.lock().expect("bias lock").insert(fi);
     }
 
     fn reset(&self) {
         self.units.lock().expect("bias lock").clear();
+        self.dropped.lock().expect("bias lock").clear();
+        if let Some(spill) = self.truth.as_ref().and_then(|t| t.labels.spilled()) {
+            if let Err(e) = spill.clear_rows() {
+                let mut f = self.spill_error.lock().expect("bias lock");
+                *f = f.take().or(Some(e));
+            }
+        }
     }
 }
 

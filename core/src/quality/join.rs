@@ -231,20 +231,101 @@ fn read_all<T: Send>(
         .collect()
 }
 
-/// The ground truth's labels by id, as class text (`1.0` is `1`), for the bias metrics' late
-/// labels: the label column named `label` in each file (or, in SageMaker's ground-truth JSON
-/// Lines, its data), joined by `id_column` or the capture ids. Held in memory: past
-/// `memory_limit` bytes the read stops with an error (the bias join does not spill yet).
+/// The ground truth's labels by id, for the bias metrics' late labels: held in memory while they
+/// fit the join's memory limit, spilled by id to partition files past it (and then the rows that
+/// wait for them too, joined a partition at a time at the end: [`RowSpill`]).
+pub struct LateLabels(Late);
+
+enum Late {
+    Memory(Labels),
+    Spilled(RowSpill),
+}
+
+impl LateLabels {
+    /// The label of `id` as class text (`1.0` is `1`), when the labels are held in memory and
+    /// one has that id; `None` otherwise.
+    pub fn get(&self, id: &str) -> Option<String> {
+        match &self.0 {
+            Late::Memory(l) => l.map.get(id).map(|(l, _)| l.value().class()),
+            Late::Spilled(_) => None,
+        }
+    }
+
+    /// The spill, when the labels did not fit in memory: rows are spilled beside them.
+    pub fn spilled(&self) -> Option<&RowSpill> {
+        match &self.0 {
+            Late::Memory(_) => None,
+            Late::Spilled(s) => Some(s),
+        }
+    }
+}
+
+/// Labels spilled by id to partition files, and rows spilled beside them by the same id, each
+/// row an opaque record of its reader's: joined one partition at a time ([`RowSpill::join`]).
+pub struct RowSpill(Mutex<Spill>);
+
+impl RowSpill {
+    /// Spills `rows` (id, record) to their partitions.
+    ///
+    /// # Errors
+    /// [`Error::Output`] when a spill file cannot be written.
+    pub fn push(&self, rows: Vec<(String, Vec<u8>)>) -> Result<()> {
+        self.0.lock().expect("spill lock").rows(rows)
+    }
+
+    /// Forgets every row spilled so far (the labels stay).
+    ///
+    /// # Errors
+    /// [`Error::Output`] when a spill file cannot be made again.
+    pub fn clear_rows(&self) -> Result<()> {
+        self.0.lock().expect("spill lock").clear_rows()
+    }
+
+    /// Calls `each` with every spilled row whose id has a label: the label's class text and the
+    /// row's record. A partition's labels are held in memory while its rows are read; an id
+    /// labelled twice keeps the label read first.
+    ///
+    /// # Errors
+    /// [`Error::Output`] when a spill file cannot be read; `each`'s first error.
+    pub fn join(&self, each: &mut dyn FnMut(&str, &[u8]) -> Result<()>) -> Result<()> {
+        let mut sp = self.0.lock().expect("spill lock");
+        sp.finish_writing()?;
+        for part in 0..SPILL_PARTITIONS {
+            let mut table: HashMap<String, String, Fast> = HashMap::default();
+            sp.read_labels(part, &mut |id, l| {
+                table.entry(id).or_insert_with(|| l.value().class());
+            })?;
+            let mut failure = None;
+            sp.read_rows(part, &mut |id, row| {
+                if failure.is_none() {
+                    if let Some(l) = table.get(&id) {
+                        failure = each(l, &row).err();
+                    }
+                }
+            })?;
+            if let Some(e) = failure {
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The ground truth's labels by id, for the bias metrics' late labels: the label column named
+/// `label` in each file (or, in SageMaker's ground-truth JSON Lines, its data), joined by
+/// `id_column` or the capture ids. Held in memory up to `memory_limit` bytes; past it they are
+/// spilled to partition files in `spill_dir`, as model quality's join spills them.
 ///
 /// # Errors
 /// [`Error::Input`] naming a file without an id or a label column, or that cannot be read;
-/// [`Error::Invalid`] past the memory limit.
-pub fn label_texts(
+/// [`Error::Output`] when a spill file cannot be written.
+pub fn late_labels(
     truth: &[ScannedFile],
     label: &str,
     id_column: Option<&str>,
     memory_limit: u64,
-) -> Result<HashMap<String, String, Fast>> {
+    spill_dir: &Path,
+) -> Result<LateLabels> {
     let s = QualitySettings::new(crate::quality::ProblemType::BinaryClassification, label);
     for f in truth {
         if id_columns(f, id_column).is_empty() {
@@ -254,37 +335,10 @@ pub fn label_texts(
             require(f, label, "label")?;
         }
     }
-    let table: Mutex<(HashMap<String, String, Fast>, u64)> = Mutex::new((HashMap::default(), 0));
-    read_all(
-        truth,
-        &|f| {
-            let mut v = id_columns(f, id_column);
-            v.extend(truth_label_column(&s, f));
-            v
-        },
-        &|| (),
-        &|_, _, f, b| {
-            let label_col = truth_label_column(&s, f).expect("checked above");
-            let err = |e: QualityError| Error::input(&f.path, e);
-            let ids = id_views(b, &id_columns(f, id_column)).map_err(err)?;
-            let labels = View::of(&label_col, b.column(col_index(b, &label_col).expect("projected"))).map_err(err)?;
-            let mut t = table.lock().expect("label lock");
-            for i in 0..b.num_rows() {
-                if let (Some(id), Some(l)) = (id_at(&ids, i), labels.get(i)) {
-                    t.1 += id.len() as u64 + LABEL_OVERHEAD;
-                    t.0.entry(id.into_owned()).or_insert_with(|| l.class());
-                }
-            }
-            if t.1 > memory_limit {
-                return Err(crate::error::invalid(
-                    crate::Opt::GroundTruth,
-                    format!("the labels take more than {memory_limit} bytes of memory: raise the join memory"),
-                ));
-            }
-            Ok(())
-        },
-    )?;
-    Ok(table.into_inner().expect("label lock").0)
+    Ok(LateLabels(match read_label_table(&s, id_column, memory_limit, spill_dir, truth)? {
+        (labels, None) => Late::Memory(labels),
+        (_, Some(spill)) => Late::Spilled(RowSpill(Mutex::new(spill))),
+    }))
 }
 
 /// The id of each row of `batch` from `file` (the first non-null id column).
@@ -295,9 +349,6 @@ pub fn row_ids(file: &ScannedFile, batch: &RecordBatch, id_column: Option<&str>)
     let ids = id_views(batch, &id_columns(file, id_column)).map_err(|e| Error::input(&file.path, e))?;
     Ok((0..batch.num_rows()).map(|i| id_at(&ids, i).map(|c| c.into_owned())).collect())
 }
-
-/// The label table's hasher, for callers of [`label_texts`].
-pub type LabelHasher = Fast;
 
 /// Per-unit tallies of the prediction side.
 struct Tally {
@@ -776,10 +827,21 @@ fn spill_rows(
 /// Reads the ground truth's labels into one table while it fits the memory limit, spilling
 /// them to partitions on disk past it.
 fn read_labels(req: &QualityRequest, truth: &[ScannedFile]) -> Result<(Labels, Option<Spill>)> {
-    let s = req.settings;
+    read_label_table(req.settings, req.id_column, req.memory_limit, req.spill_dir, truth)
+}
+
+/// [`read_labels`] of the label column `s` names, joined by `id_column`, spilled into
+/// `spill_dir` past `memory_limit` bytes.
+fn read_label_table(
+    s: &QualitySettings,
+    id_column: Option<&str>,
+    memory_limit: u64,
+    spill_dir: &Path,
+    truth: &[ScannedFile],
+) -> Result<(Labels, Option<Spill>)> {
     // The labels, into one table while it fits the limit.
     // Sized for every label that fits the limit, so that the table never rehashes on the way.
-    let expected = truth.iter().map(|f| f.rows).sum::<u64>().min(req.memory_limit / LABEL_OVERHEAD) as usize;
+    let expected = truth.iter().map(|f| f.rows).sum::<u64>().min(memory_limit / LABEL_OVERHEAD) as usize;
     let parts = Mutex::new(Labels {
         map: HashMap::with_capacity_and_hasher(expected, Fast::default()),
         bytes: 0,
@@ -789,7 +851,7 @@ fn read_labels(req: &QualityRequest, truth: &[ScannedFile]) -> Result<(Labels, O
     read_all(
         truth,
         &|f| {
-            let mut v = id_columns(f, req.id_column);
+            let mut v = id_columns(f, id_column);
             v.extend(truth_label_column(s, f));
             v
         },
@@ -797,7 +859,7 @@ fn read_labels(req: &QualityRequest, truth: &[ScannedFile]) -> Result<(Labels, O
         &|_, _, f, b| {
             let label_col = truth_label_column(s, f).expect("checked above");
             let err = |e: QualityError| Error::input(&f.path, e);
-            let ids = id_views(b, &id_columns(f, req.id_column)).map_err(err)?;
+            let ids = id_views(b, &id_columns(f, id_column)).map_err(err)?;
             let labels = View::of(&label_col, b.column(col_index(b, &label_col).expect("projected"))).map_err(err)?;
             let mut rows = Vec::with_capacity(b.num_rows());
             for i in 0..b.num_rows() {
@@ -819,8 +881,8 @@ fn read_labels(req: &QualityRequest, truth: &[ScannedFile]) -> Result<(Labels, O
                 let slot = t.map.len();
                 t.map.insert(id, (l, slot));
             }
-            if t.bytes > req.memory_limit {
-                let mut new = Spill::create(req.spill_dir)?;
+            if t.bytes > memory_limit {
+                let mut new = Spill::create(spill_dir)?;
                 let held: Vec<(String, Owned)> = t.map.drain().map(|(k, (l, _))| (k, l)).collect();
                 new.labels(held)?;
                 t.bytes = 0;
@@ -958,8 +1020,12 @@ fn partition(id: &str) -> usize {
 }
 
 fn put_str(w: &mut impl Write, s: &str) -> std::io::Result<()> {
-    w.write_all(&(s.len() as u32).to_le_bytes())?;
-    w.write_all(s.as_bytes())
+    put_bytes(w, s.as_bytes())
+}
+
+fn put_bytes(w: &mut impl Write, b: &[u8]) -> std::io::Result<()> {
+    w.write_all(&(b.len() as u32).to_le_bytes())?;
+    w.write_all(b)
 }
 
 fn put_owned(w: &mut impl Write, v: Option<&Owned>) -> std::io::Result<()> {
@@ -978,6 +1044,13 @@ fn put_owned(w: &mut impl Write, v: Option<&Owned>) -> std::io::Result<()> {
 }
 
 fn get_str(r: &mut impl Read) -> std::io::Result<Option<String>> {
+    get_bytes(r)?
+        .map(|b| String::from_utf8(b).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e)))
+        .transpose()
+}
+
+/// A length-prefixed byte string; `None` at the end of the file.
+fn get_bytes(r: &mut impl Read) -> std::io::Result<Option<Vec<u8>>> {
     let mut n = [0u8; 4];
     match r.read_exact(&mut n) {
         Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
@@ -985,7 +1058,7 @@ fn get_str(r: &mut impl Read) -> std::io::Result<Option<String>> {
     }
     let mut b = vec![0u8; u32::from_le_bytes(n) as usize];
     r.read_exact(&mut b)?;
-    String::from_utf8(b).map(Some).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+    Ok(Some(b))
 }
 
 fn get_owned(r: &mut impl Read) -> std::io::Result<Option<Owned>> {
@@ -1042,6 +1115,31 @@ impl Spill {
                 .and_then(|_| put_owned(w, q.as_ref()))
                 .and_then(|_| put_owned(w, t.as_ref()));
             r.map_err(|e| self.io(e))?;
+        }
+        Ok(())
+    }
+    /// Rows of a reader of its own (id, record), in the predictions' partition files.
+    fn rows(&mut self, rows: Vec<(String, Vec<u8>)>) -> Result<()> {
+        for (id, row) in rows {
+            let w = &mut self.predictions[partition(&id)];
+            let r = put_str(w, &id).and_then(|_| put_bytes(w, &row));
+            r.map_err(|e| self.io(e))?;
+        }
+        Ok(())
+    }
+    /// Empties the predictions' partition files.
+    fn clear_rows(&mut self) -> Result<()> {
+        for (p, w) in self.predictions.iter_mut().enumerate() {
+            let path: PathBuf = self.dir.path().join(format!("predictions-{p}.bin"));
+            *w = File::create(&path).map(BufWriter::new).map_err(|source| Error::Output { path, source })?;
+        }
+        Ok(())
+    }
+    fn read_rows(&self, p: usize, each: &mut dyn FnMut(String, Vec<u8>)) -> Result<()> {
+        let mut r = self.reader("predictions", p)?;
+        while let Some(id) = get_str(&mut r).map_err(|e| self.io(e))? {
+            let row = get_bytes(&mut r).map_err(|e| self.io(e))?.unwrap_or_default();
+            each(id, row);
         }
         Ok(())
     }
