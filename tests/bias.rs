@@ -451,3 +451,45 @@ fn truth_files(dir: &std::path::Path, ids: &[String], labels: &[i64]) -> Vec<std
     }
     truth
 }
+
+/// A driftscope baseline writes each bias metric's standard error beside Clarify's
+/// `analysis.json` (`bias/noise.json`; DPL's within 15% of the binomial standard error of the
+/// rows' two positive shares), and a monitoring run allows for it; a damaged one is a named
+/// error.
+#[test]
+fn a_baselines_bias_noise_is_written_and_read() {
+    let cases = json(&root().join("tests/data/bias_smclarify.json"));
+    let case = &cases[0];
+    let dir = tempfile::tempdir().unwrap();
+    let (rows, config) = case_files(dir.path(), case, None);
+    let (base, _) = baseline_analysis(dir.path(), &rows, &config);
+    let noise = json(&base.join("bias/noise.json"));
+    let entries = noise["standard_errors"].as_array().unwrap();
+    let dpl = entries.iter().find(|e| e["metric"] == "DPL" && e["facet"] == "gender").unwrap();
+    assert_eq!(dpl["value_or_threshold"], "F");
+    let r = &case["rows"];
+    let (facet, label) = (r["facet"].as_array().unwrap(), r["label"].as_array().unwrap());
+    let share = |sensitive: bool| {
+        let side: Vec<bool> =
+            (0..facet.len()).filter(|&i| (facet[i] == "F") == sensitive).map(|i| label[i] == 1).collect();
+        let n = side.len() as f64;
+        let q = side.iter().filter(|&&x| x).count() as f64 / n;
+        q * (1.0 - q) / n
+    };
+    let binomial = (share(true) + share(false)).sqrt();
+    let se = dpl["standard_error"].as_f64().unwrap();
+    assert!((se / binomial - 1.0).abs() < 0.15, "noise.json {se}, binomial {binomial}");
+    let run = dir.path().join("run");
+    let monitor = |base: &std::path::Path, out: &std::path::Path| {
+        let mut cmd = driftscope();
+        cmd.args(["monitor", "-q", "--bias-config"]).arg(&config).arg("-b").arg(base).arg("-o").arg(out).arg(&rows);
+        cmd.assert()
+    };
+    monitor(&base, &run).success();
+    let rule = json(&run.join("drift.json"))["bias"]["rule"].clone();
+    assert!(rule.as_str().unwrap().contains("difference from the baseline"), "{rule}");
+    std::fs::write(base.join("bias/noise.json"), "{\"version\": \"1.0\"").unwrap();
+    let out = dir.path().join("damaged");
+    monitor(&base, &out).code(2).stderr(contains("noise.json: not a baseline's bias noise.json"));
+    assert!(!out.exists());
+}

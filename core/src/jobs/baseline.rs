@@ -82,19 +82,29 @@ pub fn baseline_of_batches(
     Ok(profile)
 }
 
+/// A baseline's global attributions, and its bias metrics with their standard errors.
+type ClarifyBaselines = (
+    Option<crate::judge::attribution::Analysis>,
+    Option<(crate::judge::bias::BiasAnalysis, crate::judge::bias::Noise)>,
+);
+
 /// Clarify's baselines the first pass's taps counted: the global attributions and the bias
 /// metrics, when asked for.
 fn clarify_baselines(
     opts: &JobOptions,
     (attributions, bias): (Option<&crate::quality::attribution::Attributions>, Option<&crate::quality::bias::BiasTap>),
     (resumed, good): (usize, &[crate::source::scan::ScannedFile]),
-) -> Result<(Option<crate::judge::attribution::Analysis>, Option<crate::judge::bias::BiasAnalysis>)> {
+) -> Result<ClarifyBaselines> {
     let analysis = attributions.map(|tap| baseline_analysis(opts, tap, resumed, good)).transpose()?;
     let bias = match bias {
         Some(tap) => {
             reread_tap(opts, tap, resumed, good)?;
             let counts = tap.finish()?;
-            Some(crate::quality::bias::analysis(tap.plan(), &counts.whole))
+            let plan = tap.plan();
+            Some((
+                crate::quality::bias::analysis(plan, &counts.whole),
+                crate::quality::bias::noise(plan, &counts.whole),
+            ))
         }
         None => None,
     };
@@ -162,7 +172,7 @@ fn second_pass(
 /// multivariate model's, those asked for.
 fn write_extras(
     dir: &std::path::Path,
-    clarify: &(Option<crate::judge::attribution::Analysis>, Option<crate::judge::bias::BiasAnalysis>),
+    clarify: &ClarifyBaselines,
     segment_set: Option<&crate::judge::segments::SegmentSet>,
     multivariate: Option<&crate::judge::multivariate::MultivariateBaseline>,
 ) -> Result<Vec<PathBuf>> {
@@ -170,8 +180,9 @@ fn write_extras(
     if let Some(a) = &clarify.0 {
         written.push(crate::output::explainability::write_baseline(dir, a)?);
     }
-    if let Some(b) = &clarify.1 {
+    if let Some((b, noise)) = &clarify.1 {
         written.push(crate::output::bias::write_baseline(dir, b)?);
+        written.push(crate::output::bias::write_baseline_noise(dir, noise)?);
     }
     if let Some(set) = segment_set {
         written.push(crate::output::segments::write_baseline(dir, set)?);

@@ -683,6 +683,8 @@ struct BiasRun {
     tap: crate::quality::bias::BiasTap,
     source: String,
     base: crate::judge::bias::BiasAnalysis,
+    /// The baseline's standard errors (`bias/noise.json` beside its analysis), when known.
+    base_noise: Option<crate::judge::bias::Noise>,
 }
 
 impl BiasRun {
@@ -712,8 +714,23 @@ impl BiasRun {
                 "holds no bias metrics (pre_training_bias_metrics, post_training_bias_metrics)",
             ));
         }
+        let noise_path = path.with_file_name(crate::output::bias::NOISE);
+        let base_noise = match std::fs::read_to_string(&noise_path) {
+            Ok(text) => Some(
+                serde_json::from_str::<crate::judge::bias::BaselineNoise>(&text)
+                    .map_err(|e| {
+                        crate::Error::input(
+                            &noise_path,
+                            format!("not a baseline's bias noise.json: {}", crate::error::one_line(e)),
+                        )
+                    })?
+                    .noise(),
+            ),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(crate::Error::input(&noise_path, crate::error::one_line(e))),
+        };
         let Some(tap) = bias_tap(opts, s, window)? else { return Ok(None) };
-        Ok(Some(BiasRun { tap, source: path.display().to_string(), base }))
+        Ok(Some(BiasRun { tap, source: path.display().to_string(), base, base_noise }))
     }
 
     /// The run's metrics and each calendar window's judged against the baseline's, Clarify's
@@ -725,7 +742,7 @@ impl BiasRun {
         windows: Option<&WindowOptions>,
         written: &mut Vec<PathBuf>,
     ) -> Result<crate::judge::bias::BiasReport> {
-        use crate::judge::bias::{drift_violations, NOISE_SIGMAS};
+        use crate::judge::bias::{drift_violations, noise_allowance, NOISE_SIGMAS};
         reread_tap(opts, &self.tap, resumed, good)?;
         let counts = self.tap.finish()?;
         let plan = self.tap.plan();
@@ -735,7 +752,8 @@ impl BiasRun {
             let a = crate::quality::bias::analysis(plan, cells);
             let noise = if noise_rule { crate::quality::bias::noise(plan, cells) } else { Default::default() };
             let allowance = |f: &str, v: &str, m: &str| {
-                noise.get(&(f.to_string(), v.to_string(), m.to_string())).map_or(0.0, |se| NOISE_SIGMAS * se)
+                let key = (f.to_string(), v.to_string(), m.to_string());
+                noise_allowance(noise.get(&key).copied(), self.base_noise.as_ref().and_then(|b| b.get(&key).copied()))
             };
             let v = drift_violations(&self.base, &a, &allowance);
             (a, v, noise)
@@ -757,7 +775,13 @@ impl BiasRun {
         written.extend(crate::output::bias::write(&opts.output, &current, &violations, &per_window)?);
         Ok(crate::judge::bias::BiasReport {
             baseline: self.source.clone(),
-            rule: if noise_rule { format!("noise ({NOISE_SIGMAS} standard errors)") } else { "clarify".into() },
+            rule: match (noise_rule, &self.base_noise) {
+                (false, _) => "clarify".into(),
+                (true, None) => format!("noise ({NOISE_SIGMAS} standard errors of the current value)"),
+                (true, Some(_)) => {
+                    format!("noise ({NOISE_SIGMAS} standard errors of the difference from the baseline value)")
+                }
+            },
             current,
             violations,
             windows: window.map(|_| per_window.len()),

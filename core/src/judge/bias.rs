@@ -294,6 +294,71 @@ pub const NOISE_RESAMPLES: usize = 200;
 /// twenty or so metrics, raises a violation with probability at most about 1% (Bonferroni).
 pub const NOISE_SIGMAS: f64 = 3.29;
 
+/// Each metric's standard error by (facet, value or threshold, metric).
+pub type Noise = BTreeMap<(String, String, String), f64>;
+
+/// The noise-aware rule's allowance for a metric: [`NOISE_SIGMAS`] standard errors of the
+/// difference between its current value and its baseline value, two independent estimates —
+/// the current one's noise and, when it is known (a driftscope baseline's `bias/noise.json`),
+/// the baseline's. A metric without a current standard error gets none (Clarify's rule).
+pub fn noise_allowance(current: Option<f64>, baseline: Option<f64>) -> f64 {
+    current.map_or(0.0, |c| NOISE_SIGMAS * (c * c + baseline.map_or(0.0, |b| b * b)).sqrt())
+}
+
+/// A baseline's `bias/noise.json`: the standard error of each of its metrics, so that a
+/// monitoring run allows for the baseline's own sampling noise too (a small baseline's metrics
+/// are as noisy as a window's). Written beside Clarify's `analysis.json`, which it leaves as
+/// Clarify writes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BaselineNoise {
+    /// `"1.0"`.
+    pub version: String,
+    /// The resamples each standard error was estimated from.
+    pub resamples: usize,
+    /// One per metric with a standard error.
+    pub standard_errors: Vec<NoiseEntry>,
+}
+
+/// One metric's standard error in [`BaselineNoise`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NoiseEntry {
+    /// The facet column.
+    pub facet: String,
+    /// Its sensitive values or threshold, as `analysis.json` writes them.
+    pub value_or_threshold: String,
+    /// The metric's short name.
+    pub metric: String,
+    /// Its standard error.
+    pub standard_error: f64,
+}
+
+impl BaselineNoise {
+    /// The file of `noise`.
+    pub fn of(noise: &Noise) -> BaselineNoise {
+        BaselineNoise {
+            version: "1.0".into(),
+            resamples: NOISE_RESAMPLES,
+            standard_errors: noise
+                .iter()
+                .map(|((facet, value, metric), se)| NoiseEntry {
+                    facet: facet.clone(),
+                    value_or_threshold: value.clone(),
+                    metric: metric.clone(),
+                    standard_error: *se,
+                })
+                .collect(),
+        }
+    }
+
+    /// The standard errors by (facet, value or threshold, metric).
+    pub fn noise(&self) -> Noise {
+        self.standard_errors
+            .iter()
+            .map(|e| ((e.facet.clone(), e.value_or_threshold.clone(), e.metric.clone()), e.standard_error))
+            .collect()
+    }
+}
+
 /// A draw of `Binomial(n, p)`: the normal approximation (rounded, clamped) when
 /// `n·p·(1 − p)` is above 25, else by inversion.
 fn binomial(n: u64, p: f64, state: &mut u64) -> u64 {
@@ -718,6 +783,42 @@ mod tests {
         let allowance = |_: &str, _: &str, m: &str| se.get(m).map_or(0.0, |s| NOISE_SIGMAS * s);
         let v = drift_violations(&base, &analysis_of(&changed), &allowance);
         assert!(v.iter().any(|v| v.metric_name == "DPL"), "{v:?}");
+    }
+
+    /// Simulation: baselines as small as the windows (1,000 rows each; 30 baselines, 20
+    /// windows each, all of one process). Allowing for the current value's noise alone, a
+    /// baseline whose metrics came out near zero by chance makes its windows violate far more
+    /// often than the rule's 1%; allowing for the noise of the difference (the baseline's
+    /// standard errors too) holds it.
+    #[test]
+    fn a_small_baselines_noise_is_allowed_for() {
+        let mut state = 23;
+        let (baselines, windows) = (30, 20);
+        let (mut current_only, mut both) = (0, 0);
+        for _ in 0..baselines {
+            let b = sample(1000, 0.4, (0.3, 0.2), &mut state);
+            let (base, base_se) = (analysis_of(&b), standard_errors(&b));
+            for _ in 0..windows {
+                let c = sample(1000, 0.4, (0.3, 0.2), &mut state);
+                let (a, se) = (analysis_of(&c), standard_errors(&c));
+                let alone = |_: &str, _: &str, m: &str| noise_allowance(se.get(m).copied(), None);
+                let with_base =
+                    |_: &str, _: &str, m: &str| noise_allowance(se.get(m).copied(), base_se.get(m).copied());
+                current_only += usize::from(!drift_violations(&base, &a, &alone).is_empty());
+                both += usize::from(!drift_violations(&base, &a, &with_base).is_empty());
+            }
+        }
+        let n = baselines * windows;
+        eprintln!("windows with a violation: current noise alone {current_only}, with the baseline's {both} of {n}");
+        assert!(both * 100 <= n * 3, "with the baseline's noise: {both} of {n} windows");
+        assert!(current_only > 2 * both.max(n / 100), "current noise alone: {current_only} of {n} windows");
+    }
+
+    #[test]
+    fn the_allowance_adds_noise_in_quadrature() {
+        assert_eq!(noise_allowance(None, Some(1.0)), 0.0);
+        assert!((noise_allowance(Some(0.03), None) - NOISE_SIGMAS * 0.03).abs() < 1e-15);
+        assert!((noise_allowance(Some(0.03), Some(0.04)) - NOISE_SIGMAS * 0.05).abs() < 1e-15);
     }
 
     #[test]

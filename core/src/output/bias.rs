@@ -22,8 +22,7 @@ pub struct Violations<'a> {
 
 /// One window's analysis, violations and each metric's sampling noise (empty under Clarify's
 /// rule), by (facet, value, metric): start and end (ms).
-pub type WindowBias =
-    (i64, i64, BiasAnalysis, Vec<BiasViolation>, std::collections::BTreeMap<(String, String, String), f64>);
+pub type WindowBias = (i64, i64, BiasAnalysis, Vec<BiasViolation>, crate::judge::bias::Noise);
 
 /// Writes a baseline's `bias/analysis.json`; returns its path.
 ///
@@ -32,6 +31,19 @@ pub type WindowBias =
 pub fn write_baseline(dir: &Path, analysis: &BiasAnalysis) -> Result<PathBuf> {
     let p = dir.join(FOLDER).join(crate::judge::attribution::ANALYSIS);
     write_atomic(&p, &to_json(analysis))?;
+    Ok(p)
+}
+
+/// The baseline's standard errors of its metrics, beside its `analysis.json`.
+pub const NOISE: &str = "noise.json";
+
+/// Writes a baseline's `bias/noise.json`; returns its path.
+///
+/// # Errors
+/// [`crate::Error::Output`] when the file cannot be written.
+pub fn write_baseline_noise(dir: &Path, noise: &crate::judge::bias::Noise) -> Result<PathBuf> {
+    let p = dir.join(FOLDER).join(NOISE);
+    write_atomic(&p, &to_json(&crate::judge::bias::BaselineNoise::of(noise)))?;
     Ok(p)
 }
 

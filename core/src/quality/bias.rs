@@ -734,7 +734,7 @@ fn splits(plan: &BiasPlan, counts: &[Cells]) -> Vec<(String, String, FacetCounts
 
 /// The sampling noise of every metric of `counts` ([`crate::judge::bias::standard_errors`]), by
 /// (facet, value or threshold, metric).
-pub fn noise(plan: &BiasPlan, counts: &[Cells]) -> BTreeMap<(String, String, String), f64> {
+pub fn noise(plan: &BiasPlan, counts: &[Cells]) -> crate::judge::bias::Noise {
     let mut out = BTreeMap::new();
     for (facet, text, c) in splits(plan, counts) {
         for (metric, se) in crate::judge::bias::standard_errors(&c) {
