@@ -588,6 +588,9 @@ fn monitor(opts: JobOptions, baseline: Option<&std::path::Path>, staged: &Staged
     if let Some(q) = &out.report.model_quality {
         eprintln!("driftscope: {}", quality_line(&q.outcome));
     }
+    if let Some(n) = out.report.bias.as_ref().and_then(|b| b.spilled_partitions) {
+        eprintln!("driftscope: bias metrics: the late labels passed --join-memory and were spilled to {n} partitions");
+    }
     for sk in &out.report.current.skipped {
         eprintln!("driftscope: skipped {}: {}", sk.path, sk.error);
     }

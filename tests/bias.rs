@@ -422,6 +422,20 @@ fn bias_late_labels_spill_past_the_join_memory() {
     let (a, b) = (json(&mem.join("drift.json")), json(&spilled.join("drift.json")));
     assert!(a["bias"]["spilled_partitions"].is_null(), "{}", a["bias"]);
     assert_eq!(b["bias"]["spilled_partitions"], 64, "{}", b["bias"]);
+    // With model quality joining the same labels, the bias metrics share its label table (or
+    // its spilled partitions): the same files again, and model quality's own as without bias.
+    let quality = ["--problem-type", "BinaryClassification", "--label", "target", "--prediction", "pred"];
+    for (memory, out) in [(None, "both-memory"), (Some("1KiB"), "both-spilled")] {
+        let both = dir.path().join(out);
+        let run = late("monitor", &both, memory, &[&quality[..], &window[..], &[base]].concat()).code(1);
+        let stderr = String::from_utf8_lossy(&run.get_output().stderr).to_string();
+        assert_eq!(stderr.contains("bias metrics: the late labels passed --join-memory"), memory.is_some(), "{stderr}");
+        for f in ["bias/analysis.json", "bias/constraint_violations.json", "bias/windows.csv"] {
+            assert!(std::fs::read(mem.join(f)).unwrap() == std::fs::read(both.join(f)).unwrap(), "{out}: {f} differs");
+        }
+        let scored = json(&both.join("drift.json"))["model_quality"]["scored_rows"].clone();
+        assert_eq!(scored, n as u64, "{out}");
+    }
     // No spill file is left behind.
     let left: Vec<_> = std::fs::read_dir(&spilled)
         .unwrap()

@@ -217,7 +217,7 @@ pub fn run_baseline(opts: &JobOptions) -> Result<BaselineOutcome> {
     // Model quality is scored, and attributions summed, in the first pass.
     let truth = if quality.is_some() { ground_truth(opts)? } else { None };
     let scoring = scoring(opts, quality.as_ref(), &s.files, truth.as_deref(), None)?;
-    let bias = bias_tap(opts, &s, None)?;
+    let bias = bias_tap(opts, &s, None, scoring.as_ref().zip(truth.as_deref()))?;
     let labelled = estimation_tap(opts, quality.as_ref(), truth.is_some())?;
     let taps = joined_taps([
         scoring.as_ref().map(|t| t as &dyn crate::engine::Tap),

@@ -302,25 +302,37 @@ fn joined_taps<'a, const N: usize>(taps: [Option<&'a dyn crate::engine::Tap>; N]
 }
 
 /// The bias tap of a job that asked for bias metrics (`--bias-config`), keyed by `window`'s
-/// calendar windows when given.
+/// calendar windows when given. With late labels, the ground truth is `joined`'s when model
+/// quality scanned it (and its labels are shared when it joins the same label column), else
+/// scanned and read here.
 fn bias_tap(
     opts: &JobOptions,
     s: &Scan,
     window: Option<(&str, window::Window)>,
+    joined: Option<(&crate::quality::join::Scoring, &[ScannedFile])>,
 ) -> Result<Option<crate::quality::bias::BiasTap>> {
     let Some(b) = &opts.bias else { return Ok(None) };
-    let truth = ground_truth(opts)?;
-    let plan = crate::quality::bias::BiasPlan::load(&b.config, s, truth.as_deref())?;
-    let labels = match &truth {
+    let scanned;
+    let truth = match joined {
+        Some((_, t)) => Some(t),
+        None => {
+            scanned = ground_truth(opts)?;
+            scanned.as_deref()
+        }
+    };
+    let plan = crate::quality::bias::BiasPlan::load(&b.config, s, truth)?;
+    let labels = match truth {
         Some(t) => {
-            let memory = opts.quality.join_memory.unwrap_or(crate::quality::join::DEFAULT_JOIN_MEMORY);
-            let labels = crate::quality::join::late_labels(
-                t,
-                &plan.label.0,
-                opts.quality.id_column.as_deref(),
-                memory,
-                &opts.output,
-            )?;
+            let labels = match joined.and_then(|(scoring, _)| scoring.late_labels(&plan.label.0)) {
+                Some(shared) => shared,
+                None => crate::quality::join::late_labels(
+                    t,
+                    &plan.label.0,
+                    opts.quality.id_column.as_deref(),
+                    opts.quality.join_memory.unwrap_or(crate::quality::join::DEFAULT_JOIN_MEMORY),
+                    &opts.output,
+                )?,
+            };
             Some(crate::quality::bias::TruthLabels { labels, id_column: opts.quality.id_column.clone() })
         }
         None => None,

@@ -168,7 +168,8 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
     let truth = if quality.is_some() { ground_truth(opts)? } else { None };
     let scoring = scoring(opts, quality.as_ref(), &s.files, truth.as_deref(), quality_window(windows.as_ref()))?;
     // Attributions are summed in the same pass, per calendar window as model quality is.
-    let clarify = ClarifyRuns::start(opts, baseline_dir, &s, quality_window(windows.as_ref()))?;
+    let joined = scoring.as_ref().zip(truth.as_deref());
+    let clarify = ClarifyRuns::start(opts, baseline_dir, &s, quality_window(windows.as_ref()), joined)?;
     let taps = clarify.taps([
         scoring.as_ref().map(|t| t as _),
         estimation.as_ref().map(|e| &e.tap as _),
@@ -561,10 +562,11 @@ impl<'a> ClarifyRuns<'a> {
         baseline_dir: Option<&std::path::Path>,
         s: &Scan,
         window: Option<(&str, crate::engine::window::Window)>,
+        joined: Option<(&crate::quality::join::Scoring, &[ScannedFile])>,
     ) -> Result<ClarifyRuns<'a>> {
         Ok(ClarifyRuns {
             attributions: AttributionRun::start(opts, baseline_dir, s, window)?,
-            bias: BiasRun::start(opts, baseline_dir, s, window)?,
+            bias: BiasRun::start(opts, baseline_dir, s, window, joined)?,
         })
     }
 
@@ -695,6 +697,7 @@ impl BiasRun {
         baseline_dir: Option<&std::path::Path>,
         s: &Scan,
         window: Option<(&str, crate::engine::window::Window)>,
+        joined: Option<(&crate::quality::join::Scoring, &[ScannedFile])>,
     ) -> Result<Option<BiasRun>> {
         let Some(b) = &opts.bias else { return Ok(None) };
         let within = format!("{}/{}", crate::output::bias::FOLDER, crate::judge::attribution::ANALYSIS);
@@ -729,7 +732,7 @@ impl BiasRun {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(crate::Error::input(&noise_path, crate::error::one_line(e))),
         };
-        let Some(tap) = bias_tap(opts, s, window)? else { return Ok(None) };
+        let Some(tap) = bias_tap(opts, s, window, joined)? else { return Ok(None) };
         Ok(Some(BiasRun { tap, source: path.display().to_string(), base, base_noise }))
     }
 

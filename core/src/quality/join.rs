@@ -25,7 +25,7 @@ use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use arrow_array::cast::AsArray;
 use arrow_array::{Array, ArrayRef, BooleanArray, Float64Array, RecordBatch, StringArray};
@@ -237,7 +237,7 @@ fn read_all<T: Send>(
 pub struct LateLabels(Late);
 
 enum Late {
-    Memory(Labels),
+    Memory(Arc<Labels>),
     Spilled(RowSpill),
 }
 
@@ -262,7 +262,7 @@ impl LateLabels {
 
 /// Labels spilled by id to partition files, and rows spilled beside them by the same id, each
 /// row an opaque record of its reader's: joined one partition at a time ([`RowSpill::join`]).
-pub struct RowSpill(Mutex<Spill>);
+pub struct RowSpill(Arc<Mutex<Spill>>);
 
 impl RowSpill {
     /// Spills `rows` (id, record) to their partitions.
@@ -336,8 +336,8 @@ pub fn late_labels(
         }
     }
     Ok(LateLabels(match read_label_table(&s, id_column, memory_limit, spill_dir, truth)? {
-        (labels, None) => Late::Memory(labels),
-        (_, Some(spill)) => Late::Spilled(RowSpill(Mutex::new(spill))),
+        (labels, None) => Late::Memory(Arc::new(labels)),
+        (_, Some(spill)) => Late::Spilled(RowSpill(Arc::new(Mutex::new(spill)))),
     }))
 }
 
@@ -557,10 +557,10 @@ enum Side {
     /// In the prediction rows.
     Unjoined,
     /// In memory, with a flag per label: matched by a prediction.
-    Memory { labels: Labels, matched: Vec<AtomicBool> },
+    Memory { labels: Arc<Labels>, matched: Vec<AtomicBool> },
     /// Spilled to partitions on disk; the predictions follow them there, and each partition is
     /// joined at the end.
-    Spilled { spill: Mutex<Spill>, duplicates: u64 },
+    Spilled { spill: Arc<Mutex<Spill>>, duplicates: u64 },
 }
 
 /// A row group's part of the prediction side.
@@ -609,13 +609,30 @@ impl<'a> Scoring<'a> {
                 match read_labels(&req, truth)? {
                     (labels, None) => {
                         let matched = (0..labels.map.len()).map(|_| AtomicBool::new(false)).collect();
-                        Side::Memory { labels, matched }
+                        Side::Memory { labels: Arc::new(labels), matched }
                     }
-                    (labels, Some(spill)) => Side::Spilled { spill: Mutex::new(spill), duplicates: labels.duplicates },
+                    (labels, Some(spill)) => {
+                        Side::Spilled { spill: Arc::new(Mutex::new(spill)), duplicates: labels.duplicates }
+                    }
                 }
             }
         };
         Ok(Scoring { req, side, units: Mutex::new(BTreeMap::new()), dropped: AtomicBool::new(false) })
+    }
+
+    /// The ground truth's labels this scoring read, for the bias metrics when they join the same
+    /// label column by the same ids: shared, not read again (in memory, or the same spilled
+    /// partitions, which the bias rows then join on their own). `None` without a ground truth or
+    /// for another label column.
+    pub fn late_labels(&self, label: &str) -> Option<LateLabels> {
+        if self.req.settings.label != label {
+            return None;
+        }
+        match &self.side {
+            Side::Unjoined => None,
+            Side::Memory { labels, .. } => Some(LateLabels(Late::Memory(Arc::clone(labels)))),
+            Side::Spilled { spill, .. } => Some(LateLabels(Late::Spilled(RowSpill(Arc::clone(spill))))),
+        }
     }
 
     /// What is scored.
@@ -727,7 +744,7 @@ impl<'a> Scoring<'a> {
                     Unit::Spilled(r, n) => (a.0 + r, a.1 + n),
                     Unit::Scored(..) => a,
                 });
-                let mut sp = spill.into_inner().expect("spill lock");
+                let mut sp = spill.lock().expect("spill lock");
                 sp.finish_writing()?;
                 let j = join_partitions(req, &mut sp, duplicates)?;
                 let mut acc = j.tally;
@@ -1008,11 +1025,19 @@ fn finish(
 /// A spilled prediction: id, prediction, probability, time.
 type SpilledPrediction = (String, Option<Owned>, Option<Owned>, Option<i64>);
 
-/// Spill files: per partition, one file of labels and one of predictions.
+/// Spill files: per partition, one file of labels and one of predictions, and one of the bias
+/// metrics' rows when they wait for the same labels ([`RowSpill`]).
 struct Spill {
     dir: tempfile::TempDir,
     labels: Vec<BufWriter<File>>,
     predictions: Vec<BufWriter<File>>,
+    rows: Vec<BufWriter<File>>,
+}
+
+/// Makes partition file `p` of `side` in `dir`, empty.
+fn open_part(dir: &Path, side: &str, p: usize) -> Result<BufWriter<File>> {
+    let path: PathBuf = dir.join(format!("{side}-{p}.bin"));
+    File::create(&path).map(BufWriter::new).map_err(|source| Error::Output { path, source })
 }
 
 fn partition(id: &str) -> usize {
@@ -1087,13 +1112,10 @@ impl Spill {
             .prefix(".driftscope-join-")
             .tempdir_in(parent)
             .map_err(|source| Error::Output { path: parent.into(), source })?;
-        let open = |side: &str, p: usize| -> Result<BufWriter<File>> {
-            let path: PathBuf = dir.path().join(format!("{side}-{p}.bin"));
-            File::create(&path).map(BufWriter::new).map_err(|source| Error::Output { path, source })
-        };
-        let labels = (0..SPILL_PARTITIONS).map(|p| open("labels", p)).collect::<Result<_>>()?;
-        let predictions = (0..SPILL_PARTITIONS).map(|p| open("predictions", p)).collect::<Result<_>>()?;
-        Ok(Spill { dir, labels, predictions })
+        let labels = (0..SPILL_PARTITIONS).map(|p| open_part(dir.path(), "labels", p)).collect::<Result<_>>()?;
+        let predictions =
+            (0..SPILL_PARTITIONS).map(|p| open_part(dir.path(), "predictions", p)).collect::<Result<_>>()?;
+        Ok(Spill { dir, labels, predictions, rows: Vec::new() })
     }
     fn io(&self, e: std::io::Error) -> Error {
         Error::Output { path: self.dir.path().into(), source: e }
@@ -1118,25 +1140,29 @@ impl Spill {
         }
         Ok(())
     }
-    /// Rows of a reader of its own (id, record), in the predictions' partition files.
+    /// Rows of a reader of their own (id, record), in partition files of their own (made at
+    /// the first rows).
     fn rows(&mut self, rows: Vec<(String, Vec<u8>)>) -> Result<()> {
+        if self.rows.is_empty() {
+            self.clear_rows()?;
+        }
         for (id, row) in rows {
-            let w = &mut self.predictions[partition(&id)];
+            let w = &mut self.rows[partition(&id)];
             let r = put_str(w, &id).and_then(|_| put_bytes(w, &row));
             r.map_err(|e| self.io(e))?;
         }
         Ok(())
     }
-    /// Empties the predictions' partition files.
+    /// Makes the rows' partition files, empty.
     fn clear_rows(&mut self) -> Result<()> {
-        for (p, w) in self.predictions.iter_mut().enumerate() {
-            let path: PathBuf = self.dir.path().join(format!("predictions-{p}.bin"));
-            *w = File::create(&path).map(BufWriter::new).map_err(|source| Error::Output { path, source })?;
-        }
+        self.rows = (0..SPILL_PARTITIONS).map(|p| open_part(self.dir.path(), "rows", p)).collect::<Result<_>>()?;
         Ok(())
     }
     fn read_rows(&self, p: usize, each: &mut dyn FnMut(String, Vec<u8>)) -> Result<()> {
-        let mut r = self.reader("predictions", p)?;
+        if self.rows.is_empty() {
+            return Ok(());
+        }
+        let mut r = self.reader("rows", p)?;
         while let Some(id) = get_str(&mut r).map_err(|e| self.io(e))? {
             let row = get_bytes(&mut r).map_err(|e| self.io(e))?.unwrap_or_default();
             each(id, row);
@@ -1144,7 +1170,7 @@ impl Spill {
         Ok(())
     }
     fn finish_writing(&mut self) -> Result<()> {
-        for w in self.labels.iter_mut().chain(self.predictions.iter_mut()) {
+        for w in self.labels.iter_mut().chain(self.predictions.iter_mut()).chain(self.rows.iter_mut()) {
             w.flush().map_err(|source| Error::Output { path: PathBuf::new(), source })?;
         }
         Ok(())
