@@ -14,8 +14,11 @@ fn data(name: &str) -> PathBuf {
     root().join("tests/data/multivariate").join(name)
 }
 
+/// Agreement with NannyML to 1e-7: the covariance is summed from standardized values rounded
+/// to 2⁻²⁴ (≈ 6·10⁻⁸, so that every device sums the same integers), which moves the components
+/// and every figure by a few 10⁻⁹ here; NannyML's float64 figures are otherwise computed alike.
 fn close(a: f64, b: f64, what: &str) {
-    assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{what}: {a} vs NannyML's {b}");
+    assert!((a - b).abs() <= 1e-7 * b.abs().max(1.0), "{what}: {a} vs NannyML's {b}");
 }
 
 fn baseline(out: &Path, input: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
@@ -24,7 +27,7 @@ fn baseline(out: &Path, input: &Path, extra: &[&str]) -> assert_cmd::assert::Ass
 
 /// NannyML's DataReconstructionDriftCalculator on its California housing data (eight numeric
 /// features), chunks of 1,000 rows: the same components, each reference and analysis chunk's
-/// mean error and standard error, the same thresholds and the same alerts, to 1e-9.
+/// mean error and standard error, the same thresholds and the same alerts, to 1e-7.
 #[test]
 fn reconstruction_error_per_chunk_is_nannymls() {
     agrees_with_nannyml("");
@@ -193,6 +196,17 @@ fn a_change_of_the_joint_distribution_alone_is_found() {
         v["violations"].as_array().unwrap().iter().map(|v| v["constraint_check_type"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["multivariate_drift_check"]);
     if crate::parity::gpu().is_some() {
+        // The baseline's covariance summed in the GPU's kernel: the same model, to the byte.
+        let on_gpu = dir.path().join("base-gpu");
+        driftscope()
+            .args(["baseline", "-q", "--backend", "gpu", "--multivariate", "-o"])
+            .arg(&on_gpu)
+            .arg(&train)
+            .assert()
+            .success();
+        let model = "multivariate.json";
+        let (a, b) = (std::fs::read(base.join(model)).unwrap(), std::fs::read(on_gpu.join(model)).unwrap());
+        assert!(a == b, "{model}: cpu vs gpu");
         let gpu = dir.path().join("flipped-gpu");
         windowed(&gpu, "gpu");
         for f in ["drift.json", "constraint_violations.json", "profile.json", "multivariate.csv", "windows.csv"] {

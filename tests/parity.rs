@@ -518,3 +518,25 @@ fn random_feature_sums_identical() {
         assert_eq!(CpuBackend.rff_sums(&rff, &q, &groups, n_groups).unwrap(), cpu);
     }
 }
+
+/// The covariance kernel (`gram.wgsl`) sums the same integers as its CPU twin: feature counts
+/// that are not a multiple of anything (1, 2, 37), more rows than one dispatch takes, negative
+/// values, and values at the largest magnitude the kernel takes (±(2⁴⁷ − 1)).
+#[test]
+fn covariance_sums_identical() {
+    use driftscope::profile::pca::{gram_quantize, gram_sums, GRAM_MAX};
+    let Some(gpu) = gpu() else { return };
+    let mut next = lcg(23);
+    for (k, rows) in [(37usize, 9_001usize), (2, 20_000), (1, 5), (5, 64)] {
+        let q: Vec<i64> = (0..rows * k)
+            .map(|i| match i % 4_099 {
+                7 => GRAM_MAX,
+                8 => -GRAM_MAX,
+                _ => gram_quantize((next() - 0.5) * 20.0),
+            })
+            .collect();
+        let cpu = gram_sums(&q, k);
+        assert_eq!(gpu.gram_sums(&q, k).unwrap(), cpu, "k {k}, rows {rows}");
+        assert_eq!(CpuBackend.gram_sums(&q, k).unwrap(), cpu);
+    }
+}

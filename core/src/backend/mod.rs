@@ -113,6 +113,17 @@ pub trait Backend: Send + Sync {
     fn rff_sums(&self, rff: &crate::profile::rff::Rff, q: &[i32], groups: &[u32], n_groups: usize) -> Result<Vec<i64>> {
         Ok(rff.group_sums(q, groups, n_groups))
     }
+
+    /// Σ qₐ·q_b over the rows of `q` (`rows × k` standardized values in units of 2⁻²⁴) for
+    /// every pair of features a ≤ b: the covariance's sums, exact integers. The CPU computes
+    /// them on the host ([`crate::profile::pca::gram_sums`]); the GPU in a kernel, to the same
+    /// integers.
+    ///
+    /// # Errors
+    /// When the device fails.
+    fn gram_sums(&self, q: &[i64], k: usize) -> Result<Vec<i128>> {
+        Ok(crate::profile::pca::gram_sums(q, k))
+    }
 }
 
 /// Which backend the user asked for.

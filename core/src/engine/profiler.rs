@@ -350,6 +350,8 @@ pub struct Profiler<'b> {
     windows: Option<Windows<'b>>,
     /// The segments' fold, when rows are keyed by the values of columns.
     groups: Option<ByValue<'b>>,
+    /// The backend, for the derived work on whole rows.
+    backend: &'b dyn Backend,
 }
 
 /// How rows are keyed by the values of columns.
@@ -584,7 +586,8 @@ impl<'b> Profiler<'b> {
                 Some(ByValue { columns, key, held: 0, stream })
             }
         };
-        Ok(Profiler { input, schema, folded, derived: plan.derived.clone(), template, set, whole, windows, groups })
+        let derived = plan.derived.clone();
+        Ok(Profiler { input, schema, folded, derived, template, set, whole, windows, groups, backend })
     }
 
     /// Folds one batch. It must have the profiler's schema (the planned columns, with the same
@@ -609,8 +612,10 @@ impl<'b> Profiler<'b> {
         let batch = match &self.derived {
             None => batch,
             Some(Derived::Covariance(s)) => {
+                let k = s.columns.len();
+                let sums = self.backend.gram_sums(&s.quantized_rows(batch), k)?;
                 let whole = self.set.segments.get_mut(&Segment::Whole).expect("the whole is always there");
-                whole.covariance.get_or_insert_with(Default::default).add(&s.rows(batch), s.columns.len());
+                whole.covariance.get_or_insert_with(Default::default).add_sums(&sums, batch.num_rows() as u64, k);
                 batch
             }
             Some(Derived::Reconstruction(p)) => {

@@ -127,6 +127,11 @@ impl Standardize {
         Ok(Standardize { columns: columns.to_vec(), means, scales, encodings })
     }
 
+    /// [`Standardize::rows`] in the covariance's integer units ([`gram_quantize`]).
+    pub fn quantized_rows(&self, batch: &RecordBatch) -> Vec<i64> {
+        self.rows(batch).into_iter().map(gram_quantize).collect()
+    }
+
     /// The standardized rows of `batch`, row after row (`rows × k` values): a column the batch
     /// lacks, a null and a non-finite value count as the mean (0).
     pub fn rows(&self, batch: &RecordBatch) -> Vec<f64> {
@@ -180,6 +185,70 @@ pub fn is_categorical(arrow_type: &str) -> bool {
     arrow_type.contains("Utf8") || arrow_type.starts_with("Dictionary") || arrow_type == "Boolean"
 }
 
+/// Bits of a standardized value's fraction in the covariance's sums: a value is summed as the
+/// nearest multiple of 2⁻²⁴, so that the sums are integers every device computes alike.
+pub const GRAM_BITS: u32 = 24;
+
+/// The largest magnitude of a value in those units, 2⁴⁷ − 1 (about 8.4 million standard
+/// deviations; no value of fewer than 7·10¹³ rows standardizes past √n): a value is three
+/// 16-bit limbs on the GPU.
+pub const GRAM_MAX: i64 = (1 << 47) - 1;
+
+/// A standardized value in units of 2⁻²⁴: to the nearest (ties to even, by adding and taking
+/// away 1.5·2⁵²), clamped to ±[`GRAM_MAX`], NaN as 0.
+#[inline]
+pub fn gram_quantize(z: f64) -> i64 {
+    const MAGIC: f64 = 6_755_399_441_055_744.0;
+    let v = (z * (1u64 << GRAM_BITS) as f64).clamp(-(GRAM_MAX as f64), GRAM_MAX as f64);
+    ((v + MAGIC) - MAGIC) as i64
+}
+
+/// Rows the CPU sums in 64-bit words before it adds them to the 128-bit totals.
+const GRAM_BLOCK: usize = 64;
+
+/// Σ qₐ·q_b over the rows of `q` (`rows × k`, from [`gram_quantize`]) for every pair a ≤ b, in
+/// the order (0,0), (0,1), …, (0,k−1), (1,1), …: exact, so any split of the rows and any device
+/// gives the same integers (the GPU's kernel is `core/shaders/gram.wgsl`). Rows go in blocks of
+/// 64: a block whose largest value keeps 64 products within 63 bits (values under about 22
+/// standard deviations) is summed in 64-bit words, any other in 128 bits.
+pub fn gram_sums(q: &[i64], k: usize) -> Vec<i128> {
+    let pairs = k * (k + 1) / 2;
+    let mut out = vec![0i128; pairs];
+    if k == 0 {
+        return out;
+    }
+    let mut block = vec![0i64; pairs];
+    for rows in q.chunks(GRAM_BLOCK * k) {
+        let most = rows.iter().map(|v| v.unsigned_abs()).max().unwrap_or(0) as u128;
+        if most * most * (GRAM_BLOCK as u128) < (1u128 << 63) {
+            block.fill(0);
+            for row in rows.chunks_exact(k) {
+                let mut at = 0;
+                for (a, &x) in row.iter().enumerate() {
+                    for (s, &y) in block[at..at + k - a].iter_mut().zip(&row[a..]) {
+                        *s += x * y;
+                    }
+                    at += k - a;
+                }
+            }
+            for (t, b) in out.iter_mut().zip(&block) {
+                *t += i128::from(*b);
+            }
+        } else {
+            for row in rows.chunks_exact(k) {
+                let mut at = 0;
+                for (a, &x) in row.iter().enumerate() {
+                    for (t, &y) in out[at..at + k - a].iter_mut().zip(&row[a..]) {
+                        *t += i128::from(x) * i128::from(y);
+                    }
+                    at += k - a;
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Σ z·zᵀ over standardized rows: the (uncentred) second moments the components are found from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Covariance {
@@ -192,30 +261,29 @@ pub struct Covariance {
 }
 
 impl Covariance {
-    /// Adds standardized rows (`rows × k` values, from [`Standardize::rows`]).
+    /// Adds standardized rows (`rows × k` values, from [`Standardize::rows`]), summed as
+    /// [`gram_sums`] sums them.
     pub fn add(&mut self, z: &[f64], k: usize) {
+        let q: Vec<i64> = z.iter().map(|&v| gram_quantize(v)).collect();
+        self.add_sums(&gram_sums(&q, k), (z.len() / k.max(1)) as u64, k);
+    }
+
+    /// Adds a batch's [`gram_sums`] of `rows` rows of `k` features: each exact sum is scaled
+    /// to standardized units once, then added, so a batch's sums do not depend on the device
+    /// or on what came before.
+    pub fn add_sums(&mut self, sums: &[i128], rows: u64, k: usize) {
         if self.k != k || self.sums.len() != k * k {
             *self = Covariance { rows: 0, k, sums: vec![0.0; k * k] };
         }
-        // A batch's sums first, then added: a batch's rounding does not depend on what came before.
-        let mut part = vec![0.0; k * k];
-        for row in z.chunks_exact(k) {
-            for (a, &x) in row.iter().enumerate() {
-                if x == 0.0 {
-                    continue;
-                }
-                let line = &mut part[a * k..a * k + k];
-                for (b, &y) in row.iter().enumerate().skip(a) {
-                    line[b] += x * y;
-                }
-            }
-        }
+        let unit = 0.5f64.powi(2 * GRAM_BITS as i32);
+        let mut at = 0;
         for a in 0..k {
             for b in a..k {
-                self.sums[a * k + b] += part[a * k + b];
+                self.sums[a * k + b] += sums[at] as f64 * unit;
+                at += 1;
             }
         }
-        self.rows += (z.len() / k.max(1)) as u64;
+        self.rows += rows;
     }
 
     /// Merges another's sums (of the same features).
@@ -334,6 +402,87 @@ mod tests {
         assert!((t[1] - (0.7 - 0.58) / 0.2).abs() < 1e-12 && (t[3] - (0.0 - 0.58) / 0.2).abs() < 1e-12);
     }
 
+    /// Rounding to 2⁻²⁴: to the nearest, ties to even, clamped, NaN as 0.
+    #[test]
+    fn values_are_rounded_to_multiples_of_two_to_the_minus_24() {
+        let unit = 0.5f64.powi(24);
+        assert_eq!(gram_quantize(1.0), 1 << 24);
+        assert_eq!(gram_quantize(-2.5 * unit), -2);
+        assert_eq!(gram_quantize(3.5 * unit), 4);
+        assert_eq!(gram_quantize(0.49 * unit), 0);
+        assert_eq!(gram_quantize(1e300), GRAM_MAX);
+        assert_eq!(gram_quantize(f64::NEG_INFINITY), -GRAM_MAX);
+        assert_eq!(gram_quantize(f64::NAN), 0);
+    }
+
+    /// The sums are the exact sums of products (checked in 128 bits pair by pair), in blocks
+    /// summed in 64 bits and blocks too large for them, and any split of the rows adds up to
+    /// the whole's.
+    #[test]
+    fn gram_sums_are_exact_in_any_split() {
+        let k = 5;
+        let mut state = 3u64;
+        let q: Vec<i64> = (0..301 * k)
+            .map(|i| {
+                let u = crate::codec::splitmix64(&mut state) as i64;
+                match i {
+                    // A block of extremes (128-bit sums), the rest within ±8 standard deviations.
+                    700..=720 => {
+                        if u % 2 == 0 {
+                            GRAM_MAX
+                        } else {
+                            -GRAM_MAX
+                        }
+                    }
+                    _ => u % (8 << 24),
+                }
+            })
+            .collect();
+        let mut want = vec![0i128; k * (k + 1) / 2];
+        for row in q.chunks_exact(k) {
+            let mut at = 0;
+            for a in 0..k {
+                for b in a..k {
+                    want[at] += i128::from(row[a]) * i128::from(row[b]);
+                    at += 1;
+                }
+            }
+        }
+        assert_eq!(gram_sums(&q, k), want);
+        for cut in [1, 64, 100, 300] {
+            let (x, y) = (gram_sums(&q[..cut * k], k), gram_sums(&q[cut * k..], k));
+            let joined: Vec<i128> = x.iter().zip(&y).map(|(a, b)| a + b).collect();
+            assert_eq!(joined, want, "cut at row {cut}");
+        }
+        assert!(gram_sums(&[], 0).is_empty());
+    }
+
+    /// The covariance of values rounded to 2⁻²⁴ is the float one's within the rounding's bound:
+    /// a row's product moves by at most (|zₐ| + |z_b|)·2⁻²⁵ + 2⁻⁵⁰.
+    #[test]
+    fn the_covariance_of_rounded_values_is_the_floats() {
+        let k = 4;
+        let mut state = 5u64;
+        let z: Vec<f64> = (0..1000 * k)
+            .map(|_| (crate::codec::splitmix64(&mut state) >> 11) as f64 / (1u64 << 53) as f64 * 6.0 - 3.0)
+            .collect();
+        let mut cov = Covariance::default();
+        cov.add(&z[..400 * k], k);
+        cov.add(&z[400 * k..], k);
+        assert_eq!(cov.rows, 1000);
+        for a in 0..k {
+            for b in a..k {
+                let exact: f64 = z.chunks_exact(k).map(|r| r[a] * r[b]).sum();
+                let bound: f64 =
+                    z.chunks_exact(k).map(|r| (r[a].abs() + r[b].abs()) * 0.5f64.powi(25) + 0.5f64.powi(50)).sum();
+                let got = cov.sums[a * k + b];
+                assert!((got - exact).abs() <= bound, "({a}, {b}): {got} vs {exact}, bound {bound}");
+                // Random rounding errors mostly cancel: far inside the worst case.
+                assert!((got - exact).abs() < bound / 20.0, "({a}, {b}): {got} vs {exact}");
+            }
+        }
+    }
+
     #[test]
     fn a_row_on_the_kept_plane_is_rebuilt_exactly() {
         // x and y move together, z is noise of small variance: one component (x + y) explains
@@ -359,9 +508,10 @@ mod tests {
         let s = Standardize::of(&profile, &cols).unwrap();
         let mut cov = Covariance::default();
         cov.add(&s.rows(&batch), 3);
-        // The standardized columns have unit variance: the diagonal is 1.
+        // The standardized columns have unit variance: the diagonal is 1 (to the rounding of
+        // values to 2⁻²⁴: at most 2·|z|·2⁻²⁵ a row, |z| < 3 here).
         for j in 0..3 {
-            assert!((cov.sums[j * 3 + j] / 200.0 - 1.0).abs() < 1e-12);
+            assert!((cov.sums[j * 3 + j] / 200.0 - 1.0).abs() < 6.0 * 0.5f64.powi(25));
         }
         let pca = Pca::fit(s, &cov, 0.5).unwrap();
         assert_eq!(pca.components.len(), 1);

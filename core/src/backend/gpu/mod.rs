@@ -12,6 +12,7 @@
 //! uncaptured-error handler records them, and every wait checks and returns them as errors.
 
 pub mod folder;
+pub mod gram;
 pub mod layout;
 pub mod rff;
 
@@ -35,6 +36,8 @@ pub const CATEGORICAL_WGSL: &str = include_str!("../../../shaders/categorical.wg
 pub const SORT_WGSL: &str = include_str!("../../../shaders/sort.wgsl");
 /// `core/shaders/rff.wgsl`.
 pub const RFF_WGSL: &str = include_str!("../../../shaders/rff.wgsl");
+/// `core/shaders/gram.wgsl`.
+pub const GRAM_WGSL: &str = include_str!("../../../shaders/gram.wgsl");
 
 /// The full source of a kernel as compiled: common helpers, then the kernel.
 pub fn kernel_source(kernel: &str) -> String {
@@ -171,6 +174,8 @@ pub(crate) struct Context {
     pub categorical: wgpu::ComputePipeline,
     pub sort: SortPipelines,
     pub rff: wgpu::ComputePipeline,
+    /// The covariance kernel.
+    pub gram: wgpu::ComputePipeline,
     pub report: AdapterReport,
     pub limits: wgpu::Limits,
     errors: Arc<Mutex<Vec<String>>>,
@@ -316,7 +321,8 @@ impl GpuBackend {
             pipeline(&device, "categorical", &module(&device, "categorical", CATEGORICAL_WGSL), "main", None);
         let sort = sort_pipelines(&device);
         let rff = pipeline(&device, "rff", &module(&device, "rff", RFF_WGSL), "main", None);
-        let ctx = Context { device, queue, histogram, categorical, sort, rff, report, limits, errors };
+        let gram = pipeline(&device, "gram", &module(&device, "gram", GRAM_WGSL), "main", None);
+        let ctx = Context { device, queue, histogram, categorical, sort, rff, gram, report, limits, errors };
         ctx.check()?;
         Ok(GpuBackend { ctx, spare: Mutex::default() })
     }
@@ -391,6 +397,10 @@ impl Backend for GpuBackend {
     fn rff_sums(&self, rff: &crate::profile::rff::Rff, q: &[i32], groups: &[u32], n_groups: usize) -> Result<Vec<i64>> {
         self.rff_group_sums(rff, q, groups, n_groups)
     }
+
+    fn gram_sums(&self, q: &[i64], k: usize) -> Result<Vec<i128>> {
+        self.gram_group_sums(q, k)
+    }
 }
 
 #[cfg(test)]
@@ -402,9 +412,13 @@ mod tests {
     #[test]
     fn shaders_validate_with_naga() {
         use wgpu::naga;
-        for (name, src) in
-            [("histogram", HISTOGRAM_WGSL), ("categorical", CATEGORICAL_WGSL), ("sort", SORT_WGSL), ("rff", RFF_WGSL)]
-        {
+        for (name, src) in [
+            ("histogram", HISTOGRAM_WGSL),
+            ("categorical", CATEGORICAL_WGSL),
+            ("sort", SORT_WGSL),
+            ("rff", RFF_WGSL),
+            ("gram", GRAM_WGSL),
+        ] {
             let module = naga::front::wgsl::parse_str(&kernel_source(src)).unwrap_or_else(|e| panic!("{name}: {e}"));
             naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::empty())
                 .validate(&module)
@@ -424,6 +438,7 @@ mod tests {
             ("categorical", CATEGORICAL_WGSL),
             ("sort", SORT_WGSL),
             ("rff", RFF_WGSL),
+            ("gram", GRAM_WGSL),
         ] {
             let words = src
                 .lines()
@@ -447,6 +462,7 @@ mod tests {
             ("categorical", CATEGORICAL_WGSL, folder::CATEGORICAL_BINDINGS),
             ("sort", SORT_WGSL, folder::SORT_BINDINGS),
             ("rff", RFF_WGSL, rff::RFF_BINDINGS),
+            ("gram", GRAM_WGSL, gram::GRAM_BINDINGS),
         ] {
             let module = naga::front::wgsl::parse_str(&kernel_source(src)).unwrap();
             let mut got: Vec<(u32, String)> = module
