@@ -45,6 +45,41 @@ fn words(q: i64) -> [u32; 2] {
     [m as u32, ((m >> 32) as u32 & 0x7fff) | (u32::from(q < 0) << 31)]
 }
 
+/// A call's buffers and bind group.
+struct GramBuffers {
+    params: wgpu::Buffer,
+    values: wgpu::Buffer,
+    sums: wgpu::Buffer,
+    readback: wgpu::Buffer,
+    bind: wgpu::BindGroup,
+}
+
+impl GramBuffers {
+    /// Buffers for dispatches of up to `chunk` rows of `k` features, the pair table written.
+    fn new(ctx: &Context, chunk: usize, k: usize, sums_bytes: usize) -> GramBuffers {
+        use wgpu::BufferUsages as U;
+        let pairs = k * (k + 1) / 2;
+        let params = buffer(ctx, "gram.params", std::mem::size_of::<Params>(), U::UNIFORM | U::COPY_DST);
+        let values = buffer(ctx, "gram.values", chunk * k * 8, U::STORAGE | U::COPY_DST);
+        let pair_buf = buffer(ctx, "gram.pairs", pairs * 4, U::STORAGE | U::COPY_DST);
+        let sums = buffer(ctx, "gram.sums", sums_bytes, U::STORAGE | U::COPY_SRC | U::COPY_DST);
+        let readback = buffer(ctx, "gram.readback", sums_bytes, U::MAP_READ | U::COPY_DST);
+        let table: Vec<u32> = (0..k).flat_map(|a| (a..k).map(move |b| a as u32 | (b as u32) << 16)).collect();
+        ctx.queue.write_buffer(&pair_buf, 0, bytemuck::cast_slice(&table));
+        let entries: Vec<wgpu::BindGroupEntry> = [&params, &values, &pair_buf, &sums]
+            .iter()
+            .enumerate()
+            .map(|(i, b)| wgpu::BindGroupEntry { binding: i as u32, resource: b.as_entire_binding() })
+            .collect();
+        let bind = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("gram"),
+            layout: &ctx.gram.get_bind_group_layout(0),
+            entries: &entries,
+        });
+        GramBuffers { params, values, sums, readback, bind }
+    }
+}
+
 impl GpuBackend {
     /// [`crate::profile::pca::gram_sums`] of the rows `q` (`rows × k`, each within
     /// ±[`crate::profile::pca::GRAM_MAX`]) in the kernel.
@@ -52,7 +87,6 @@ impl GpuBackend {
     /// # Errors
     /// [`BackendError`] when the device fails, or the inputs do not fit its buffers.
     pub(crate) fn gram_group_sums(&self, q: &[i64], k: usize) -> Result<Vec<i128>> {
-        use wgpu::BufferUsages as U;
         let ctx = &self.ctx;
         let pairs = k * (k + 1) / 2;
         let mut totals = vec![0i128; pairs];
@@ -72,23 +106,7 @@ impl GpuBackend {
             ))
             .into());
         }
-        let params = buffer(ctx, "gram.params", std::mem::size_of::<Params>(), U::UNIFORM | U::COPY_DST);
-        let values = buffer(ctx, "gram.values", chunk * k * 8, U::STORAGE | U::COPY_DST);
-        let pair_buf = buffer(ctx, "gram.pairs", pairs * 4, U::STORAGE | U::COPY_DST);
-        let sums = buffer(ctx, "gram.sums", sums_bytes, U::STORAGE | U::COPY_SRC | U::COPY_DST);
-        let readback = buffer(ctx, "gram.readback", sums_bytes, U::MAP_READ | U::COPY_DST);
-        let table: Vec<u32> = (0..k).flat_map(|a| (a..k).map(move |b| a as u32 | (b as u32) << 16)).collect();
-        ctx.queue.write_buffer(&pair_buf, 0, bytemuck::cast_slice(&table));
-        let entries: Vec<wgpu::BindGroupEntry> = [&params, &values, &pair_buf, &sums]
-            .iter()
-            .enumerate()
-            .map(|(i, b)| wgpu::BindGroupEntry { binding: i as u32, resource: b.as_entire_binding() })
-            .collect();
-        let bind = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("gram"),
-            layout: &ctx.gram.get_bind_group_layout(0),
-            entries: &entries,
-        });
+        let GramBuffers { params, values, sums, readback, bind } = GramBuffers::new(ctx, chunk, k, sums_bytes);
         let mut upload: Vec<u32> = Vec::with_capacity(chunk * k * 2);
         for start in (0..rows).step_by(chunk) {
             let n = chunk.min(rows - start);
