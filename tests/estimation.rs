@@ -264,6 +264,71 @@ fn labels_joined_later_stand_beside_the_estimates() {
         }
     }
     assert!(compared >= 60, "realized values compared: {compared}");
+    // Past the join's memory the labels spill to disk, and the rows that wait for them too:
+    // the same table.
+    let spilled = dir.path().join("spilled");
+    args.extend(["--join-memory", "1KiB"]);
+    monitor(&base, &spilled, &unlabelled, &args).code(1);
+    let table = |d: &Path| std::fs::read(d.join("model_quality/estimated.csv")).unwrap();
+    assert!(table(&joined) == table(&spilled), "estimated.csv differs when the labels are spilled");
+}
+
+/// A multiclass model's labels arriving apart (NannyML's multiclass analysis data without its
+/// label column, the labels in another file in reverse order), per chunk of rows: every
+/// realized metric, ROC AUC included, is the one of the labels read inline (NannyML's), in
+/// memory and spilled to disk.
+#[test]
+fn multiclass_labels_joined_later_are_realized() {
+    use arrow_array::{Array, RecordBatch, StringArray};
+    let want = json(&data("multiclass_nannyml.json"));
+    let chunk = want["chunk_rows"].as_u64().unwrap().to_string();
+    let dir = TempDir::new().unwrap();
+    let base = dir.path().join("base");
+    fitted("multiclass_", &base, &chunk, &want);
+    let analysis = data("multiclass_analysis.parquet");
+    let f = std::fs::File::open(&analysis).unwrap();
+    let r = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f).unwrap().build().unwrap();
+    let batches: Vec<RecordBatch> = r.map(Result::unwrap).collect();
+    let batch = arrow_select::concat::concat_batches(&batches[0].schema(), &batches).unwrap();
+    let n = batch.num_rows();
+    let ids = StringArray::from((0..n).map(|i| format!("row-{i}")).collect::<Vec<_>>());
+    let mut cols: Vec<(&str, arrow_array::ArrayRef)> = vec![("id", arr(ids.clone()))];
+    let schema = batch.schema();
+    for (field, c) in schema.fields().iter().zip(batch.columns()) {
+        if field.name() != "label" {
+            cols.push((field.name().as_str(), c.clone()));
+        }
+    }
+    let captures = dir.path().join("captures.parquet");
+    write_parquet(&captures, cols, 5_000);
+    let order = arrow_array::UInt32Array::from((0..n as u32).rev().collect::<Vec<_>>());
+    let take = |a: &dyn Array| arrow_select::take::take(a, &order, None).unwrap();
+    let truth = dir.path().join("truth.parquet");
+    write_parquet(&truth, vec![("id", take(&ids)), ("label", take(batch.column_by_name("label").unwrap()))], 7_000);
+    let run = |out: &Path, extra: &[&str]| {
+        let gt = format!("--ground-truth={}", truth.display());
+        let mut args = vec!["--window-rows", &chunk, "--id-column", "id", &gt];
+        args.extend(extra);
+        let _ = monitor(&base, out, &captures, &args);
+        csv_maps(&out.join("model_quality/estimated.csv"))
+    };
+    let inline = dir.path().join("inline");
+    let _ = monitor(&base, &inline, &analysis, &["--window-rows", &chunk]);
+    let inline = csv_maps(&inline.join("model_quality/estimated.csv"));
+    let joined = run(&dir.path().join("joined"), &[]);
+    let spilled = run(&dir.path().join("spilled"), &["--join-memory", "1KiB"]);
+    assert_eq!(joined, spilled, "the same table when the labels are spilled");
+    assert_eq!(inline.len(), joined.len());
+    let mut auc = 0;
+    for (a, b) in inline.iter().zip(&joined) {
+        assert_eq!(
+            (&a["window_index"], &a["metric"], &a["estimated"]),
+            (&b["window_index"], &b["metric"], &b["estimated"])
+        );
+        assert_eq!(a["realized"], b["realized"], "chunk {} {}", a["window_index"], a["metric"]);
+        auc += usize::from(a["metric"] == "roc_auc" && !a["window_index"].is_empty() && num(&b["realized"]).is_some());
+    }
+    assert!(auc >= 5, "realized ROC AUC of {auc} chunks");
 }
 
 /// Reverses the rows of Parquet file `path` in place.

@@ -12,7 +12,7 @@ use crate::error::{invalid, Opt, Result};
 use crate::judge::sagemaker::{CheckType, Violation};
 use crate::quality::estimate::tap::{Estimating, Tallies};
 use crate::quality::estimate::{EstimatedRow, EstimationModel, EstimationReport, Metric, Realized, Tally};
-use crate::quality::{QualityMetrics, QualitySettings};
+use crate::quality::QualitySettings;
 use crate::source::scan::{Scan, ScannedFile};
 use crate::time::timeline::WindowOptions;
 
@@ -45,6 +45,21 @@ pub(super) fn start(
     check_scores(settings.as_ref(), s)?;
     let tap = tap(model, settings.as_ref(), windows, s)?;
     Ok((quality, tap.map(|tap| EstimationRun { tap, notes: unlabelled.into_iter().collect() })))
+}
+
+/// Gives the estimation tap the labels model quality's join read from the ground truth (in
+/// memory or spilled), so that it counts the realized metrics of the rows it estimates, per
+/// window, from the same rows and scores (a multiclass model's ROC AUC included).
+pub(super) fn join_labels(
+    opts: &JobOptions,
+    run: Option<&mut EstimationRun>,
+    scoring: Option<&crate::quality::join::Scoring>,
+) {
+    let (Some(run), Some(scoring)) = (run, scoring) else { return };
+    let label = &scoring.request().settings.label;
+    if let Some(labels) = scoring.late_labels(label, crate::quality::estimate::tap::SPILL_SIDE) {
+        run.tap.join_labels(labels, opts.quality.id_column.clone());
+    }
 }
 
 /// The baseline's estimation model, when it has one.
@@ -127,44 +142,15 @@ pub(super) fn tap_windows(windows: Option<&WindowOptions>, s: &Scan) -> Result<O
     }))
 }
 
-/// The estimates of `tally`, each beside the realized metric of `realized`.
-/// The realized metrics come from the captures' own labels (read by the tap) or, when the labels
-/// arrive apart (`--ground-truth`), from model quality's scoring of the same rows.
-fn rows_of(
-    model: &EstimationModel,
-    tally: &Tally,
-    realized: Option<&Realized>,
-    scored: Option<&QualityMetrics>,
-) -> Vec<EstimatedRow> {
+/// The estimates of `tally`, each beside the realized metric of `realized`: the labelled rows'
+/// (the captures' own labels, or the ground truth's joined by id, read by the tap).
+fn rows_of(model: &EstimationModel, tally: &Tally, realized: Option<&Realized>) -> Vec<EstimatedRow> {
     let realized = realized.filter(|r| r.rows() > 0);
     model
         .estimate(tally)
         .into_iter()
-        .map(|e| {
-            let realized = match (realized, scored) {
-                (Some(r), _) => r.metric(e.metric),
-                (None, Some(q)) => scored_metric(model, q, e.metric),
-                (None, None) => None,
-            };
-            EstimatedRow { estimate: e, realized }
-        })
+        .map(|e| EstimatedRow { realized: realized.and_then(|r| r.metric(e.metric)), estimate: e })
         .collect()
-}
-
-/// A metric as model quality scored it against labels joined by id: a binary model's by its
-/// SageMaker name; a multiclass model's macro metrics from the confusion matrix (its ROC AUC
-/// needs the scores, which model quality does not read: none).
-fn scored_metric(model: &EstimationModel, q: &QualityMetrics, m: Metric) -> Option<f64> {
-    if model.classes.is_empty() {
-        let name = match m {
-            Metric::RocAuc => "auc",
-            Metric::Specificity => "true_negative_rate",
-            other => other.name(),
-        };
-        return q.values.get(name).map(|v| v.value);
-    }
-    let confusion = q.confusion_matrix.as_ref()?;
-    crate::quality::estimate::multiclass::MRealized::of_confusion(&model.classes, confusion).metric(m)
 }
 
 /// Finishes the run's estimation: the tallies (read again when the pass resumed), the run's and
@@ -185,15 +171,9 @@ pub(super) fn finish(
     super::reread_tap(opts, tap, resumed, good)?;
     let t: Tallies = tap.finish()?;
     let model = tap.model();
-    let scored = report.model_quality.as_ref().map(|q| &q.outcome);
-    let run = rows_of(model, &t.whole, Some(&t.realized), scored.map(|o| &o.metrics));
-    let scored_window =
-        |k: i64| scored.and_then(|o| o.windows.iter().find(|w| w.start == k && w.metrics.rows > 0)).map(|w| &w.metrics);
-    let per_window: Vec<(i64, u64, Vec<EstimatedRow>)> = t
-        .windows
-        .iter()
-        .map(|(k, tally)| (*k, tally.rows, rows_of(model, tally, t.realized_windows.get(k), scored_window(*k))))
-        .collect();
+    let run = rows_of(model, &t.whole, Some(&t.realized));
+    let per_window: Vec<(i64, u64, Vec<EstimatedRow>)> =
+        t.windows.iter().map(|(k, tally)| (*k, tally.rows, rows_of(model, tally, t.realized_windows.get(k)))).collect();
     let dir = opts.output.join(crate::quality::run::FOLDER);
     let p = dir.join("estimated.csv");
     write_table(&p, (&run, t.whole.rows), &per_window, windows.map(|w| w.window))?;

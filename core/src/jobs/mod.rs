@@ -323,7 +323,8 @@ fn bias_tap(
     let plan = crate::quality::bias::BiasPlan::load(&b.config, s, truth)?;
     let labels = match truth {
         Some(t) => {
-            let labels = match joined.and_then(|(scoring, _)| scoring.late_labels(&plan.label.0)) {
+            let side = crate::quality::bias::SPILL_SIDE;
+            let labels = match joined.and_then(|(scoring, _)| scoring.late_labels(&plan.label.0, side)) {
                 Some(shared) => shared,
                 None => crate::quality::join::late_labels(
                     t,
@@ -331,6 +332,7 @@ fn bias_tap(
                     opts.quality.id_column.as_deref(),
                     opts.quality.join_memory.unwrap_or(crate::quality::join::DEFAULT_JOIN_MEMORY),
                     &opts.output,
+                    side,
                 )?,
             };
             Some(crate::quality::bias::TruthLabels { labels, id_column: opts.quality.id_column.clone() })

@@ -154,7 +154,7 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
     let loaded = load_baseline(baseline_dir, opts.ks_alpha)?;
     let s = scan_inputs(opts)?;
     let windows = opts.windows.as_ref().map(|t| time_column(t, &s)).transpose()?;
-    let (quality, estimation) = est::start(opts, baseline_dir, quality, windows.as_ref(), &s)?;
+    let (quality, mut estimation) = est::start(opts, baseline_dir, quality, windows.as_ref(), &s)?;
     // Captures scored or estimated need not hold the training table's columns (nor empty inputs).
     if let (Some(b), None, None, true) = (&loaded, &quality, &estimation, s.rows() > 0) {
         check_shared_columns(b, &s, opts.columns.as_deref())?;
@@ -167,6 +167,7 @@ pub fn run_monitor(opts: &JobOptions, baseline_dir: Option<&std::path::Path>) ->
     // Model quality is scored in the pass that profiles the inputs (the last one).
     let truth = if quality.is_some() { ground_truth(opts)? } else { None };
     let scoring = scoring(opts, quality.as_ref(), &s.files, truth.as_deref(), quality_window(windows.as_ref()))?;
+    est::join_labels(opts, estimation.as_mut(), scoring.as_ref());
     // Attributions are summed in the same pass, per calendar window as model quality is.
     let joined = scoring.as_ref().zip(truth.as_deref());
     let clarify = ClarifyRuns::start(opts, baseline_dir, &s, quality_window(windows.as_ref()), joined)?;

@@ -299,6 +299,9 @@ struct Part {
     failure: Option<String>,
 }
 
+/// The name of the bias metrics' spilled rows beside spilled late labels.
+pub const SPILL_SIDE: &str = "bias";
+
 /// Late labels: the ground truth's labels by id, and the id column of the captures.
 pub struct TruthLabels {
     /// The labels, in memory or spilled.
@@ -464,7 +467,8 @@ impl BiasTap {
         if t.labels.spilled().is_some() {
             return Ok(Some(RowLabels::Ids(ids)));
         }
-        let text: Vec<Option<String>> = ids.iter().map(|id| id.as_deref().and_then(|id| t.labels.get(id))).collect();
+        let text: Vec<Option<String>> =
+            ids.iter().map(|id| id.as_deref().and_then(|id| t.labels.value(id)).map(|v| v.class())).collect();
         let number = numbers.then(|| text.iter().map(|t| t.as_ref().and_then(|t| t.trim().parse().ok())).collect());
         Ok(Some(RowLabels::Values(Values { text: Text::Owned(text), number })))
     }
@@ -598,13 +602,14 @@ impl BiasTap {
             let mut part = Part { whole: self.empty(), ..Part::default() };
             let facets = self.plan.facets.len();
             spill.join(&mut |label, record| {
+                let label = label.class();
                 let Some((file, row)) = Row::decode(record, facets) else {
                     return Err(crate::error::invalid(Opt::GroundTruth, "a spilled row could not be read back"));
                 };
                 if dropped.contains(&file) {
                     return Ok(());
                 }
-                let positive = self.plan.label.1.positive(Some(label), label.trim().parse().ok());
+                let positive = self.plan.label.1.positive(Some(&label), label.trim().parse().ok());
                 self.count(&mut part, positive, &row).map_err(|e| crate::error::invalid(Opt::BiasConfig, e))
             })?;
             out.absorb(&part, facets);
@@ -624,7 +629,7 @@ impl BiasCounts {
 }
 
 /// A batch's counts, and its rows to spill (id, record) when the labels are spilled.
-type Fed = (Part, Vec<(String, Vec<u8>)>);
+type Fed = (Part, crate::quality::join::WaitingRows);
 
 fn merge(into: &mut [Cells], from: &[Cells]) {
     for (a, b) in into.iter_mut().zip(from) {

@@ -242,11 +242,11 @@ enum Late {
 }
 
 impl LateLabels {
-    /// The label of `id` as class text (`1.0` is `1`), when the labels are held in memory and
-    /// one has that id; `None` otherwise.
-    pub fn get(&self, id: &str) -> Option<String> {
+    /// The label of `id`, when the labels are held in memory and one has that id; `None`
+    /// otherwise.
+    pub fn value(&self, id: &str) -> Option<Value<'_>> {
         match &self.0 {
-            Late::Memory(l) => l.map.get(id).map(|(l, _)| l.value().class()),
+            Late::Memory(l) => l.map.get(id).map(|(l, _)| l.value()),
             Late::Spilled(_) => None,
         }
     }
@@ -260,17 +260,24 @@ impl LateLabels {
     }
 }
 
+/// Rows that wait for spilled labels: each row's id and its reader's record of it.
+pub type WaitingRows = Vec<(String, Vec<u8>)>;
+
 /// Labels spilled by id to partition files, and rows spilled beside them by the same id, each
-/// row an opaque record of its reader's: joined one partition at a time ([`RowSpill::join`]).
-pub struct RowSpill(Arc<Mutex<Spill>>);
+/// row an opaque record of its reader's, in partition files of the reader's own (`side`):
+/// joined one partition at a time ([`RowSpill::join`]).
+pub struct RowSpill {
+    spill: Arc<Mutex<Spill>>,
+    side: &'static str,
+}
 
 impl RowSpill {
     /// Spills `rows` (id, record) to their partitions.
     ///
     /// # Errors
     /// [`Error::Output`] when a spill file cannot be written.
-    pub fn push(&self, rows: Vec<(String, Vec<u8>)>) -> Result<()> {
-        self.0.lock().expect("spill lock").rows(rows)
+    pub fn push(&self, rows: WaitingRows) -> Result<()> {
+        self.spill.lock().expect("spill lock").rows(self.side, rows)
     }
 
     /// Forgets every row spilled so far (the labels stay).
@@ -278,28 +285,28 @@ impl RowSpill {
     /// # Errors
     /// [`Error::Output`] when a spill file cannot be made again.
     pub fn clear_rows(&self) -> Result<()> {
-        self.0.lock().expect("spill lock").clear_rows()
+        self.spill.lock().expect("spill lock").clear_rows(self.side)
     }
 
-    /// Calls `each` with every spilled row whose id has a label: the label's class text and the
-    /// row's record. A partition's labels are held in memory while its rows are read; an id
+    /// Calls `each` with every spilled row whose id has a label: the label and the row's
+    /// record. A partition's labels are held in memory while its rows are read; an id
     /// labelled twice keeps the label read first.
     ///
     /// # Errors
     /// [`Error::Output`] when a spill file cannot be read; `each`'s first error.
-    pub fn join(&self, each: &mut dyn FnMut(&str, &[u8]) -> Result<()>) -> Result<()> {
-        let mut sp = self.0.lock().expect("spill lock");
+    pub fn join(&self, each: &mut dyn FnMut(Value, &[u8]) -> Result<()>) -> Result<()> {
+        let mut sp = self.spill.lock().expect("spill lock");
         sp.finish_writing()?;
         for part in 0..SPILL_PARTITIONS {
-            let mut table: HashMap<String, String, Fast> = HashMap::default();
+            let mut table: HashMap<String, Owned, Fast> = HashMap::default();
             sp.read_labels(part, &mut |id, l| {
-                table.entry(id).or_insert_with(|| l.value().class());
+                table.entry(id).or_insert(l);
             })?;
             let mut failure = None;
-            sp.read_rows(part, &mut |id, row| {
+            sp.read_rows(self.side, part, &mut |id, row| {
                 if failure.is_none() {
                     if let Some(l) = table.get(&id) {
-                        failure = each(l, &row).err();
+                        failure = each(l.value(), &row).err();
                     }
                 }
             })?;
@@ -314,7 +321,8 @@ impl RowSpill {
 /// The ground truth's labels by id, for the bias metrics' late labels: the label column named
 /// `label` in each file (or, in SageMaker's ground-truth JSON Lines, its data), joined by
 /// `id_column` or the capture ids. Held in memory up to `memory_limit` bytes; past it they are
-/// spilled to partition files in `spill_dir`, as model quality's join spills them.
+/// spilled to partition files in `spill_dir`, as model quality's join spills them, with the
+/// rows that wait for them on `side`.
 ///
 /// # Errors
 /// [`Error::Input`] naming a file without an id or a label column, or that cannot be read;
@@ -325,6 +333,7 @@ pub fn late_labels(
     id_column: Option<&str>,
     memory_limit: u64,
     spill_dir: &Path,
+    side: &'static str,
 ) -> Result<LateLabels> {
     let s = QualitySettings::new(crate::quality::ProblemType::BinaryClassification, label);
     for f in truth {
@@ -337,7 +346,7 @@ pub fn late_labels(
     }
     Ok(LateLabels(match read_label_table(&s, id_column, memory_limit, spill_dir, truth)? {
         (labels, None) => Late::Memory(Arc::new(labels)),
-        (_, Some(spill)) => Late::Spilled(RowSpill(Arc::new(Mutex::new(spill)))),
+        (_, Some(spill)) => Late::Spilled(RowSpill { spill: Arc::new(Mutex::new(spill)), side }),
     }))
 }
 
@@ -624,14 +633,14 @@ impl<'a> Scoring<'a> {
     /// label column by the same ids: shared, not read again (in memory, or the same spilled
     /// partitions, which the bias rows then join on their own). `None` without a ground truth or
     /// for another label column.
-    pub fn late_labels(&self, label: &str) -> Option<LateLabels> {
+    pub fn late_labels(&self, label: &str, side: &'static str) -> Option<LateLabels> {
         if self.req.settings.label != label {
             return None;
         }
         match &self.side {
             Side::Unjoined => None,
             Side::Memory { labels, .. } => Some(LateLabels(Late::Memory(Arc::clone(labels)))),
-            Side::Spilled { spill, .. } => Some(LateLabels(Late::Spilled(RowSpill(Arc::clone(spill))))),
+            Side::Spilled { spill, .. } => Some(LateLabels(Late::Spilled(RowSpill { spill: Arc::clone(spill), side }))),
         }
     }
 
@@ -1025,13 +1034,13 @@ fn finish(
 /// A spilled prediction: id, prediction, probability, time.
 type SpilledPrediction = (String, Option<Owned>, Option<Owned>, Option<i64>);
 
-/// Spill files: per partition, one file of labels and one of predictions, and one of the bias
-/// metrics' rows when they wait for the same labels ([`RowSpill`]).
+/// Spill files: per partition, one file of labels and one of predictions, and one per reader
+/// of rows that wait for the same labels ([`RowSpill`]: the bias metrics, estimation).
 struct Spill {
     dir: tempfile::TempDir,
     labels: Vec<BufWriter<File>>,
     predictions: Vec<BufWriter<File>>,
-    rows: Vec<BufWriter<File>>,
+    rows: BTreeMap<&'static str, Vec<BufWriter<File>>>,
 }
 
 /// Makes partition file `p` of `side` in `dir`, empty.
@@ -1115,7 +1124,7 @@ impl Spill {
         let labels = (0..SPILL_PARTITIONS).map(|p| open_part(dir.path(), "labels", p)).collect::<Result<_>>()?;
         let predictions =
             (0..SPILL_PARTITIONS).map(|p| open_part(dir.path(), "predictions", p)).collect::<Result<_>>()?;
-        Ok(Spill { dir, labels, predictions, rows: Vec::new() })
+        Ok(Spill { dir, labels, predictions, rows: BTreeMap::new() })
     }
     fn io(&self, e: std::io::Error) -> Error {
         Error::Output { path: self.dir.path().into(), source: e }
@@ -1140,29 +1149,34 @@ impl Spill {
         }
         Ok(())
     }
-    /// Rows of a reader of their own (id, record), in partition files of their own (made at
-    /// the first rows).
-    fn rows(&mut self, rows: Vec<(String, Vec<u8>)>) -> Result<()> {
-        if self.rows.is_empty() {
-            self.clear_rows()?;
+    /// Rows of a reader of their own (id, record), in partition files of `side` (made at its
+    /// first rows).
+    fn rows(&mut self, side: &'static str, rows: WaitingRows) -> Result<()> {
+        if !self.rows.contains_key(side) {
+            self.clear_rows(side)?;
         }
+        let files = self.rows.get_mut(side).expect("made above");
+        let mut failure = None;
         for (id, row) in rows {
-            let w = &mut self.rows[partition(&id)];
-            let r = put_str(w, &id).and_then(|_| put_bytes(w, &row));
-            r.map_err(|e| self.io(e))?;
+            let w = &mut files[partition(&id)];
+            if let Err(e) = put_str(w, &id).and_then(|_| put_bytes(w, &row)) {
+                failure = Some(e);
+                break;
+            }
         }
+        failure.map_or(Ok(()), |e| Err(self.io(e)))
+    }
+    /// Makes `side`'s partition files, empty.
+    fn clear_rows(&mut self, side: &'static str) -> Result<()> {
+        let files = (0..SPILL_PARTITIONS).map(|p| open_part(self.dir.path(), side, p)).collect::<Result<_>>()?;
+        self.rows.insert(side, files);
         Ok(())
     }
-    /// Makes the rows' partition files, empty.
-    fn clear_rows(&mut self) -> Result<()> {
-        self.rows = (0..SPILL_PARTITIONS).map(|p| open_part(self.dir.path(), "rows", p)).collect::<Result<_>>()?;
-        Ok(())
-    }
-    fn read_rows(&self, p: usize, each: &mut dyn FnMut(String, Vec<u8>)) -> Result<()> {
-        if self.rows.is_empty() {
+    fn read_rows(&self, side: &str, p: usize, each: &mut dyn FnMut(String, Vec<u8>)) -> Result<()> {
+        if !self.rows.contains_key(side) {
             return Ok(());
         }
-        let mut r = self.reader("rows", p)?;
+        let mut r = self.reader(side, p)?;
         while let Some(id) = get_str(&mut r).map_err(|e| self.io(e))? {
             let row = get_bytes(&mut r).map_err(|e| self.io(e))?.unwrap_or_default();
             each(id, row);
@@ -1170,7 +1184,7 @@ impl Spill {
         Ok(())
     }
     fn finish_writing(&mut self) -> Result<()> {
-        for w in self.labels.iter_mut().chain(self.predictions.iter_mut()).chain(self.rows.iter_mut()) {
+        for w in self.labels.iter_mut().chain(self.predictions.iter_mut()).chain(self.rows.values_mut().flatten()) {
             w.flush().map_err(|source| Error::Output { path: PathBuf::new(), source })?;
         }
         Ok(())

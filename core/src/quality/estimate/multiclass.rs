@@ -172,24 +172,6 @@ impl MRealized {
         self.matrix.iter().sum()
     }
 
-    /// The rows of a confusion matrix (label → prediction → rows) over `classes`, without their
-    /// scores (no ROC AUC then); labels outside the classes are left out.
-    pub fn of_confusion(
-        classes: &[String],
-        confusion: &std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>>,
-    ) -> MRealized {
-        let k = classes.len();
-        let mut r = MRealized { k, matrix: vec![0; k * (k + 1)], scores: vec![BTreeMap::new(); k] };
-        for (actual, row) in confusion {
-            let Some(a) = classes.iter().position(|c| c == actual) else { continue };
-            for (predicted, n) in row {
-                let p = classes.iter().position(|c| c == predicted).unwrap_or(k);
-                r.matrix[a * (k + 1) + p] += n;
-            }
-        }
-        r
-    }
-
     fn cell(&self, actual: usize, predicted: usize) -> f64 {
         self.matrix[actual * (self.k + 1) + predicted] as f64
     }

@@ -13,7 +13,7 @@ use super::{EstimationModel, Realized, Row, Tally};
 use crate::engine::tap::Windows;
 use crate::engine::Tap;
 use crate::error::{invalid, Opt, Result};
-use crate::quality::join::View;
+use crate::quality::join::{LateLabels, View};
 use crate::quality::{QualitySettings, Value};
 use crate::source::scan::ScannedFile;
 
@@ -335,6 +335,63 @@ pub struct Estimating {
     reading: Reading,
     windows: Option<Windows>,
     units: Mutex<BTreeMap<(usize, usize), Part>>,
+    /// Labels that arrive apart, joined by the captures' id column, for the realized metrics.
+    late: Option<(LateLabels, Option<String>)>,
+    /// Files left out of the run, whose spilled rows are not counted.
+    dropped: Mutex<std::collections::BTreeSet<usize>>,
+    /// The first failure to spill rows.
+    spill_error: Mutex<Option<crate::Error>>,
+}
+
+/// The name of estimation's spilled rows beside spilled late labels.
+pub const SPILL_SIDE: &str = "estimation";
+
+/// A labelled row as spilled while it waits for its label: its window, predicted class and
+/// scores, with its file's index.
+struct Waiting {
+    file: usize,
+    key: Option<i64>,
+    predicted: Option<usize>,
+    scores: Vec<f64>,
+}
+
+impl Waiting {
+    fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(26 + 8 * self.scores.len());
+        out.extend_from_slice(&(self.file as u64).to_le_bytes());
+        match self.key {
+            None => out.push(0),
+            Some(k) => {
+                out.push(1);
+                out.extend_from_slice(&k.to_le_bytes());
+            }
+        }
+        out.extend_from_slice(&self.predicted.map_or(u64::MAX, |p| p as u64).to_le_bytes());
+        for x in &self.scores {
+            out.extend_from_slice(&x.to_le_bytes());
+        }
+        out
+    }
+
+    /// The row [`Waiting::encode`] wrote; `None` for a damaged record.
+    fn decode(b: &[u8]) -> Option<Waiting> {
+        let word = |at: usize| -> Option<[u8; 8]> { b.get(at..at + 8)?.try_into().ok() };
+        let file = u64::from_le_bytes(word(0)?) as usize;
+        let (key, at) = match *b.get(8)? {
+            0 => (None, 9),
+            _ => (Some(i64::from_le_bytes(word(9)?)), 17),
+        };
+        let predicted = match u64::from_le_bytes(word(at)?) {
+            u64::MAX => None,
+            p => Some(p as usize),
+        };
+        let rest = b.get(at + 8..)?;
+        if rest.len() % 8 != 0 {
+            return None;
+        }
+        let scores = rest.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().expect("eight bytes"))).collect();
+        Some(Waiting { file, key, predicted, scores })
+    }
 }
 
 /// What estimation counted: the run's tally, each window's (by start), the same of the rows
@@ -364,7 +421,22 @@ impl Estimating {
         windows: Option<Windows>,
     ) -> Result<Estimating> {
         let reading = Reading::of(settings, Some(false))?;
-        Ok(Estimating { model, reading, windows, units: Mutex::new(BTreeMap::new()) })
+        Ok(Estimating {
+            model,
+            reading,
+            windows,
+            units: Mutex::new(BTreeMap::new()),
+            late: None,
+            dropped: Mutex::default(),
+            spill_error: Mutex::new(None),
+        })
+    }
+
+    /// Takes the realized metrics' labels from `labels` (the ground truth's, arriving apart),
+    /// joined by the captures' `id_column` (default: SageMaker's capture ids), for rows whose
+    /// own label column is missing.
+    pub fn join_labels(&mut self, labels: LateLabels, id_column: Option<String>) {
+        self.late = Some((labels, id_column));
     }
 
     /// The model estimated with.
@@ -372,10 +444,18 @@ impl Estimating {
         &self.model
     }
 
-    /// A batch's part; `seen`: the unit's rows fed before it.
-    fn feed(&self, unit: (usize, usize), batch: &RecordBatch, seen: u64) -> std::result::Result<Part, String> {
-        let mut part = Part::default();
-        let rows = self.reading.rows(batch)?;
+    /// A batch's part, and its rows that wait for spilled labels (id, record); `seen`: the
+    /// unit's rows fed before it.
+    fn feed(
+        &self,
+        unit: (usize, usize),
+        file: &ScannedFile,
+        batch: &RecordBatch,
+        seen: u64,
+    ) -> std::result::Result<(Part, crate::quality::join::WaitingRows), String> {
+        let (mut part, mut spilled) = (Part::default(), Vec::new());
+        let mut rows = self.reading.rows(batch)?;
+        let waiting = self.join(file, batch, &mut rows)?;
         let keys = self.windows.as_ref().map(|w| w.keys(unit, batch, seen)).transpose()?.flatten();
         part.seen += rows.len() as u64;
         let multiclass = !self.model.classes.is_empty();
@@ -386,6 +466,10 @@ impl Estimating {
             };
             let key = keys.as_ref().and_then(|k| k[i]);
             let actual = rows.actual[i];
+            if let Some(Some(id)) = waiting.as_ref().map(|w| &w[i]) {
+                let row = Waiting { file: unit.0, key, predicted, scores: scores.to_vec() };
+                spilled.push((id.clone(), row.encode()));
+            }
             if multiclass {
                 let p = self.model.calibrate_classes(scores);
                 part.whole.add_classes(scores, &p, predicted);
@@ -413,7 +497,29 @@ impl Estimating {
                 }
             }
         }
-        Ok(part)
+        Ok((part, spilled))
+    }
+
+    /// Fills the rows' labels from the labels that arrive apart, joined by id, where the batch
+    /// holds none; with spilled labels, returns each row's id instead (the row waits for its
+    /// label in the spill).
+    fn join(
+        &self,
+        file: &ScannedFile,
+        batch: &RecordBatch,
+        rows: &mut Rows,
+    ) -> std::result::Result<Option<Vec<Option<String>>>, String> {
+        let Some((labels, id_column)) = &self.late else { return Ok(None) };
+        let ids = crate::quality::join::row_ids(file, batch, id_column.as_deref()).map_err(|e| e.to_string())?;
+        if labels.spilled().is_some() {
+            return Ok(Some(ids));
+        }
+        for (actual, id) in rows.actual.iter_mut().zip(&ids) {
+            if actual.is_none() {
+                *actual = id.as_deref().and_then(|id| labels.value(id)).and_then(|v| self.reading.class_of(&v));
+            }
+        }
+        Ok(None)
     }
 
     /// The tallies, folded in file and row-group order.
@@ -421,6 +527,9 @@ impl Estimating {
     /// # Errors
     /// [`crate::Error::Invalid`] naming the file and column of a batch that could not be read.
     pub fn finish(&self) -> Result<Tallies> {
+        if let Some(e) = self.spill_error.lock().expect("estimation lock").take() {
+            return Err(e);
+        }
         let units = std::mem::take(&mut *self.units.lock().expect("estimation lock"));
         let mut all = Part::default();
         for (_, part) in units {
@@ -428,6 +537,27 @@ impl Estimating {
                 return Err(invalid(Opt::EstimatePerformance, f));
             }
             all.merge(&part);
+        }
+        if let Some(spill) = self.late.as_ref().and_then(|(l, _)| l.spilled()) {
+            let dropped = std::mem::take(&mut *self.dropped.lock().expect("estimation lock"));
+            let multiclass = !self.model.classes.is_empty();
+            spill.join(&mut |label, record| {
+                let Some(w) = Waiting::decode(record) else {
+                    return Err(invalid(Opt::GroundTruth, "a spilled row could not be read back"));
+                };
+                let Some(actual) = self.reading.class_of(&label).filter(|_| !dropped.contains(&w.file)) else {
+                    return Ok(());
+                };
+                let add = |r: &mut Realized| match multiclass {
+                    true => r.add_classes(&w.scores, actual, w.predicted),
+                    false => r.add(Row { score: w.scores[0], actual: actual == 1, predicted: w.predicted == Some(1) }),
+                };
+                add(&mut all.realized);
+                if let Some(k) = w.key {
+                    add(all.realized_windows.entry(k).or_default());
+                }
+                Ok(())
+            })?;
         }
         let Part { whole, windows, realized, realized_windows, missing, .. } = all;
         Ok(Tallies { whole, windows, realized, realized_windows, missing })
@@ -461,7 +591,15 @@ impl Tap for Estimating {
         // Batches of one row group come in order from one thread: its rows seen so far are
         // known before the batch is read, outside the lock.
         let seen = self.units.lock().expect("estimation lock").get(&unit).map_or(0, |p| p.seen);
-        let fed = self.feed(unit, batch, seen);
+        let fed = self.feed(unit, file, batch, seen).map(|(part, waiting)| {
+            if let Some(spill) = self.late.as_ref().and_then(|(l, _)| l.spilled()).filter(|_| !waiting.is_empty()) {
+                if let Err(e) = spill.push(waiting) {
+                    let mut f = self.spill_error.lock().expect("estimation lock");
+                    *f = f.take().or(Some(e));
+                }
+            }
+            part
+        });
         let mut units = self.units.lock().expect("estimation lock");
         let part = units.entry(unit).or_default();
         match fed {
@@ -473,9 +611,17 @@ impl Tap for Estimating {
 
     fn drop_file(&self, fi: usize) {
         self.units.lock().expect("estimation lock").retain(|(f, _), _| *f != fi);
+        self.dropped.lock().expect("estimation lock").insert(fi);
     }
 
     fn reset(&self) {
         self.units.lock().expect("estimation lock").clear();
+        self.dropped.lock().expect("estimation lock").clear();
+        if let Some(spill) = self.late.as_ref().and_then(|(l, _)| l.spilled()) {
+            if let Err(e) = spill.clear_rows() {
+                let mut f = self.spill_error.lock().expect("estimation lock");
+                *f = f.take().or(Some(e));
+            }
+        }
     }
 }
