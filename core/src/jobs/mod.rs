@@ -335,7 +335,7 @@ fn bias_tap(
                     side,
                 )?,
             };
-            Some(crate::quality::bias::TruthLabels { labels, id_column: opts.quality.id_column.clone() })
+            Some(crate::quality::join::LateJoin::new(labels, opts.quality.id_column.clone()))
         }
         None => None,
     };

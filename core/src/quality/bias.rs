@@ -25,6 +25,7 @@ use crate::engine::window::Window;
 use crate::engine::Tap;
 use crate::error::{Error, Opt, Result};
 use crate::judge::bias::FacetCounts;
+use crate::quality::join::LateJoin;
 use crate::source::scan::{Scan, ScannedFile};
 
 /// Clarify's analysis configuration, as far as bias goes.
@@ -302,14 +303,6 @@ struct Part {
 /// The name of the bias metrics' spilled rows beside spilled late labels.
 pub const SPILL_SIDE: &str = "bias";
 
-/// Late labels: the ground truth's labels by id, and the id column of the captures.
-pub struct TruthLabels {
-    /// The labels, in memory or spilled.
-    pub labels: crate::quality::join::LateLabels,
-    /// The captures' id column (default: SageMaker's capture ids).
-    pub id_column: Option<String>,
-}
-
 /// Each row's label: its own or joined by id from labels in memory (`Values`), or, for labels
 /// spilled to disk, the row's id (the row is spilled beside them and counted at the end).
 enum RowLabels {
@@ -336,10 +329,9 @@ fn put_text(out: &mut Vec<u8>, t: &str) {
 }
 
 impl<'a> Row<'a> {
-    /// The record a spilled row keeps: the file's index, the prediction, window, group and cells.
-    fn encode(&self, file: usize) -> Vec<u8> {
-        let mut out = Vec::with_capacity(32);
-        out.extend_from_slice(&(file as u64).to_le_bytes());
+    /// The record a spilled row keeps: the prediction, window, group and cells.
+    fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(24);
         out.push(match self.prediction {
             None => 0,
             Some(false) => 1,
@@ -371,15 +363,14 @@ impl<'a> Row<'a> {
         out
     }
 
-    /// The row [`Row::encode`] wrote, with the file's index; `None` for a damaged record.
-    fn decode(b: &'a [u8], facets: usize) -> Option<(usize, Row<'a>)> {
+    /// The row [`Row::encode`] wrote; `None` for a damaged record.
+    fn decode(b: &'a [u8], facets: usize) -> Option<Row<'a>> {
         let mut at = 0usize;
         let mut take = |n: usize| -> Option<&'a [u8]> {
             let s = b.get(at..at + n)?;
             at += n;
             Some(s)
         };
-        let file = u64::from_le_bytes(take(8)?.try_into().ok()?) as usize;
         let prediction = match take(1)?[0] {
             0 => None,
             p => Some(p == 2),
@@ -403,7 +394,7 @@ impl<'a> Row<'a> {
                 s => Some((text(&mut take)?, s == 2)),
             });
         }
-        Some((file, Row { prediction, group, window, cells }))
+        Some(Row { prediction, group, window, cells })
     }
 }
 
@@ -411,12 +402,8 @@ impl<'a> Row<'a> {
 pub struct BiasTap {
     plan: BiasPlan,
     window: Option<(String, Window)>,
-    truth: Option<TruthLabels>,
+    truth: Option<LateJoin>,
     units: Mutex<BTreeMap<(usize, usize), Part>>,
-    /// Files left out of the run, whose spilled rows are not counted.
-    dropped: Mutex<std::collections::BTreeSet<usize>>,
-    /// The first failure to spill rows.
-    spill_error: Mutex<Option<Error>>,
 }
 
 /// The counts of a run: per facet (in the plan's order), the whole and per window start.
@@ -431,15 +418,8 @@ pub struct BiasCounts {
 impl BiasTap {
     /// A tap for `plan`, keyed by `window`'s calendar windows when given, its labels from the
     /// rows or, late, from `truth`.
-    pub fn new(plan: BiasPlan, window: Option<(&str, Window)>, truth: Option<TruthLabels>) -> BiasTap {
-        BiasTap {
-            plan,
-            window: window.map(|(c, w)| (c.to_string(), w)),
-            truth,
-            units: Mutex::new(BTreeMap::new()),
-            dropped: Mutex::default(),
-            spill_error: Mutex::new(None),
-        }
+    pub fn new(plan: BiasPlan, window: Option<(&str, Window)>, truth: Option<LateJoin>) -> BiasTap {
+        BiasTap { plan, window: window.map(|(c, w)| (c.to_string(), w)), truth, units: Mutex::new(BTreeMap::new()) }
     }
 
     /// The plan.
@@ -449,7 +429,7 @@ impl BiasTap {
 
     /// Whether the late labels were spilled to disk (past the join's memory limit).
     pub fn spilled(&self) -> bool {
-        self.truth.as_ref().is_some_and(|t| t.labels.spilled().is_some())
+        self.truth.as_ref().is_some_and(LateJoin::spilled)
     }
 
     fn empty(&self) -> Vec<Cells> {
@@ -463,19 +443,19 @@ impl BiasTap {
         let Some(t) = &self.truth else {
             return Ok(values_of(batch, &self.plan.label.0, numbers)?.map(RowLabels::Values));
         };
-        let ids = crate::quality::join::row_ids(file, batch, t.id_column.as_deref()).map_err(|e| e.to_string())?;
-        if t.labels.spilled().is_some() {
+        let ids = t.ids(file, batch)?;
+        if t.spilled() {
             return Ok(Some(RowLabels::Ids(ids)));
         }
         let text: Vec<Option<String>> =
-            ids.iter().map(|id| id.as_deref().and_then(|id| t.labels.value(id)).map(|v| v.class())).collect();
+            ids.iter().map(|id| id.as_deref().and_then(|id| t.value(id)).map(|v| v.class())).collect();
         let number = numbers.then(|| text.iter().map(|t| t.as_ref().and_then(|t| t.trim().parse().ok())).collect());
         Ok(Some(RowLabels::Values(Values { text: Text::Owned(text), number })))
     }
 
-    /// Counts the rows of `batch` (of the file at index `fi`) whose label is known; with spilled
-    /// labels, returns the rows to spill instead (id, record).
-    fn feed(&self, fi: usize, file: &ScannedFile, batch: &RecordBatch) -> std::result::Result<Fed, String> {
+    /// Counts the rows of `batch` whose label is known; with spilled labels, returns the rows
+    /// to spill instead (id, record).
+    fn feed(&self, file: &ScannedFile, batch: &RecordBatch) -> std::result::Result<Fed, String> {
         let mut part = Part { whole: self.empty(), ..Part::default() };
         let mut spilled = Vec::new();
         let Some(mut label) = self.labels(file, batch)? else { return Ok((part, spilled)) };
@@ -540,7 +520,7 @@ impl BiasTap {
             };
             match (positive, id) {
                 (Some(p), _) => self.count(&mut part, p, &r)?,
-                (None, Some(id)) => spilled.push((id, r.encode(fi))),
+                (None, Some(id)) => spilled.push((id, r.encode())),
                 (None, None) => {}
             }
         }
@@ -586,9 +566,6 @@ impl BiasTap {
     /// [`Error::Invalid`] when a batch could not be read (its message names the column);
     /// [`Error::Output`] when a spill file could not be written or read.
     pub fn finish(&self) -> Result<BiasCounts> {
-        if let Some(e) = self.spill_error.lock().expect("bias lock").take() {
-            return Err(e);
-        }
         let units = std::mem::take(&mut *self.units.lock().expect("bias lock"));
         let mut out = BiasCounts { whole: self.empty(), windows: BTreeMap::new() };
         for (_, part) in units {
@@ -597,18 +574,12 @@ impl BiasTap {
             }
             out.absorb(&part, self.plan.facets.len());
         }
-        if let Some(spill) = self.truth.as_ref().and_then(|t| t.labels.spilled()) {
-            let dropped = std::mem::take(&mut *self.dropped.lock().expect("bias lock"));
+        if let Some(t) = &self.truth {
             let mut part = Part { whole: self.empty(), ..Part::default() };
             let facets = self.plan.facets.len();
-            spill.join(&mut |label, record| {
+            t.join(&mut |label, record| {
+                let row = Row::decode(record, facets).ok_or_else(crate::quality::join::damaged)?;
                 let label = label.class();
-                let Some((file, row)) = Row::decode(record, facets) else {
-                    return Err(crate::error::invalid(Opt::GroundTruth, "a spilled row could not be read back"));
-                };
-                if dropped.contains(&file) {
-                    return Ok(());
-                }
                 let positive = self.plan.label.1.positive(Some(&label), label.trim().parse().ok());
                 self.count(&mut part, positive, &row).map_err(|e| crate::error::invalid(Opt::BiasConfig, e))
             })?;
@@ -670,25 +641,18 @@ impl Tap for BiasTap {
         let mut v = self.plan.columns();
         v.extend(self.window.as_ref().map(|w| w.0.clone()));
         if let Some(t) = &self.truth {
-            v.extend(crate::quality::join::id_columns(file, t.id_column.as_deref()));
+            v.extend(t.id_columns(file));
         }
         v
     }
 
     fn batch(&self, unit: (usize, usize), file: &ScannedFile, batch: &RecordBatch) {
-        let fed = self.feed(unit.0, file, batch);
-        let fed = match fed {
-            Ok((p, rows)) if !rows.is_empty() => {
-                let spill =
-                    self.truth.as_ref().and_then(|t| t.labels.spilled()).expect("rows spill with spilled labels");
-                if let Err(e) = spill.push(rows) {
-                    let mut f = self.spill_error.lock().expect("bias lock");
-                    *f = f.take().or(Some(e));
-                }
-                Ok(p)
+        let fed = self.feed(file, batch).map(|(part, waiting)| {
+            if let Some(t) = &self.truth {
+                t.wait(unit.0, waiting);
             }
-            other => other.map(|(p, _)| p),
-        };
+            part
+        });
         let mut units = self.units.lock().expect("bias lock");
         let part = units.entry(unit).or_insert_with(|| Part { whole: self.empty(), ..Part::default() });
         match fed {
@@ -704,17 +668,15 @@ impl Tap for BiasTap {
 
     fn drop_file(&self, fi: usize) {
         self.units.lock().expect("bias lock").retain(|(f, _), _| *f != fi);
-        self.dropped.lock().expect("bias lock").insert(fi);
+        if let Some(t) = &self.truth {
+            t.drop_file(fi);
+        }
     }
 
     fn reset(&self) {
         self.units.lock().expect("bias lock").clear();
-        self.dropped.lock().expect("bias lock").clear();
-        if let Some(spill) = self.truth.as_ref().and_then(|t| t.labels.spilled()) {
-            if let Err(e) = spill.clear_rows() {
-                let mut f = self.spill_error.lock().expect("bias lock");
-                *f = f.take().or(Some(e));
-            }
+        if let Some(t) = &self.truth {
+            t.reset();
         }
     }
 }

@@ -318,6 +318,110 @@ impl RowSpill {
     }
 }
 
+/// A tap's join with labels that arrive apart: the labels, the captures' id column, and, when
+/// the labels are spilled, the rows that wait for them — each with its file's index, so that a
+/// file left out of the run ([`LateJoin::drop_file`]) is left out of the join too.
+pub struct LateJoin {
+    labels: LateLabels,
+    id_column: Option<String>,
+    dropped: Mutex<std::collections::BTreeSet<usize>>,
+    /// The first failure to spill rows, said when the tap is finished.
+    failure: Mutex<Option<Error>>,
+}
+
+impl LateJoin {
+    /// A join with `labels` by the captures' `id_column` (default: SageMaker's capture ids).
+    pub fn new(labels: LateLabels, id_column: Option<String>) -> LateJoin {
+        LateJoin { labels, id_column, dropped: Mutex::default(), failure: Mutex::new(None) }
+    }
+
+    /// The id of each row of `batch` from `file`.
+    ///
+    /// # Errors
+    /// A message naming the file when an id column cannot be read.
+    pub fn ids(&self, file: &ScannedFile, batch: &RecordBatch) -> std::result::Result<Vec<Option<String>>, String> {
+        row_ids(file, batch, self.id_column.as_deref()).map_err(|e| e.to_string())
+    }
+
+    /// The columns of `file` a tap reads the ids from.
+    pub fn id_columns(&self, file: &ScannedFile) -> Vec<String> {
+        id_columns(file, self.id_column.as_deref())
+    }
+
+    /// The label of `id`, when the labels are in memory (see [`LateLabels::value`]).
+    pub fn value(&self, id: &str) -> Option<Value<'_>> {
+        self.labels.value(id)
+    }
+
+    /// Whether the labels were spilled: rows then wait for them ([`LateJoin::wait`]).
+    pub fn spilled(&self) -> bool {
+        self.labels.spilled().is_some()
+    }
+
+    /// Spills `rows` of the file at index `file` (id, record) to wait for their labels; a
+    /// failure is kept for [`LateJoin::join`].
+    pub fn wait(&self, file: usize, rows: WaitingRows) {
+        let Some(spill) = self.labels.spilled().filter(|_| !rows.is_empty()) else { return };
+        let tagged = rows
+            .into_iter()
+            .map(|(id, record)| {
+                let mut r = Vec::with_capacity(8 + record.len());
+                r.extend_from_slice(&(file as u64).to_le_bytes());
+                r.extend_from_slice(&record);
+                (id, r)
+            })
+            .collect();
+        if let Err(e) = spill.push(tagged) {
+            let mut f = self.failure.lock().expect("join lock");
+            *f = f.take().or(Some(e));
+        }
+    }
+
+    /// Leaves the file at index `fi` out of the join.
+    pub fn drop_file(&self, fi: usize) {
+        self.dropped.lock().expect("join lock").insert(fi);
+    }
+
+    /// Forgets every row that waits (the tap is fed again).
+    pub fn reset(&self) {
+        self.dropped.lock().expect("join lock").clear();
+        if let Some(spill) = self.labels.spilled() {
+            if let Err(e) = spill.clear_rows() {
+                let mut f = self.failure.lock().expect("join lock");
+                *f = f.take().or(Some(e));
+            }
+        }
+    }
+
+    /// Calls `each` with every waiting row whose id has a label and whose file was not left
+    /// out: the label and the row's record. Nothing without spilled labels.
+    ///
+    /// # Errors
+    /// The first failure to spill rows; a spill file that cannot be read or holds a damaged
+    /// row; `each`'s first error.
+    pub fn join(&self, each: &mut dyn FnMut(Value, &[u8]) -> Result<()>) -> Result<()> {
+        if let Some(e) = self.failure.lock().expect("join lock").take() {
+            return Err(e);
+        }
+        let Some(spill) = self.labels.spilled() else { return Ok(()) };
+        let dropped = std::mem::take(&mut *self.dropped.lock().expect("join lock"));
+        spill.join(&mut |label, record| {
+            let Some(file) = record.get(..8).and_then(|b| b.try_into().ok()).map(u64::from_le_bytes) else {
+                return Err(damaged());
+            };
+            if dropped.contains(&(file as usize)) {
+                return Ok(());
+            }
+            each(label, &record[8..])
+        })
+    }
+}
+
+/// The error of a spilled row that cannot be read back.
+pub fn damaged() -> Error {
+    crate::error::invalid(crate::Opt::GroundTruth, "a spilled row could not be read back")
+}
+
 /// The ground truth's labels by id, for the bias metrics' late labels: the label column named
 /// `label` in each file (or, in SageMaker's ground-truth JSON Lines, its data), joined by
 /// `id_column` or the capture ids. Held in memory up to `memory_limit` bytes; past it they are

@@ -228,7 +228,7 @@ fn buffer(ctx: &Context, label: &str, size: usize, usage: wgpu::BufferUsages) ->
     })
 }
 
-fn bind(
+pub(super) fn bind(
     ctx: &Context,
     label: &str,
     layout: &wgpu::BindGroupLayout,

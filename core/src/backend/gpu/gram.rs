@@ -30,15 +30,6 @@ struct Params {
     pad: [u32; 3],
 }
 
-fn buffer(ctx: &Context, label: &str, bytes: usize, usage: wgpu::BufferUsages) -> wgpu::Buffer {
-    ctx.device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some(label),
-        size: (bytes.max(64) as u64).next_multiple_of(16),
-        usage,
-        mapped_at_creation: false,
-    })
-}
-
 /// A value in the shader's sign-and-magnitude words.
 fn words(q: i64) -> [u32; 2] {
     let m = q.unsigned_abs();
@@ -59,23 +50,25 @@ impl GramBuffers {
     fn new(ctx: &Context, chunk: usize, k: usize, sums_bytes: usize) -> GramBuffers {
         use wgpu::BufferUsages as U;
         let pairs = k * (k + 1) / 2;
-        let params = buffer(ctx, "gram.params", std::mem::size_of::<Params>(), U::UNIFORM | U::COPY_DST);
-        let values = buffer(ctx, "gram.values", chunk * k * 8, U::STORAGE | U::COPY_DST);
-        let pair_buf = buffer(ctx, "gram.pairs", pairs * 4, U::STORAGE | U::COPY_DST);
-        let sums = buffer(ctx, "gram.sums", sums_bytes, U::STORAGE | U::COPY_SRC | U::COPY_DST);
-        let readback = buffer(ctx, "gram.readback", sums_bytes, U::MAP_READ | U::COPY_DST);
+        let params = ctx.sized_buffer("gram.params", std::mem::size_of::<Params>(), U::UNIFORM | U::COPY_DST);
+        let values = ctx.sized_buffer("gram.values", chunk * k * 8, U::STORAGE | U::COPY_DST);
+        let pair_buf = ctx.sized_buffer("gram.pairs", pairs * 4, U::STORAGE | U::COPY_DST);
+        let sums = ctx.sized_buffer("gram.sums", sums_bytes, U::STORAGE | U::COPY_SRC | U::COPY_DST);
+        let readback = ctx.sized_buffer("gram.readback", sums_bytes, U::MAP_READ | U::COPY_DST);
         let table: Vec<u32> = (0..k).flat_map(|a| (a..k).map(move |b| a as u32 | (b as u32) << 16)).collect();
         ctx.queue.write_buffer(&pair_buf, 0, bytemuck::cast_slice(&table));
-        let entries: Vec<wgpu::BindGroupEntry> = [&params, &values, &pair_buf, &sums]
-            .iter()
-            .enumerate()
-            .map(|(i, b)| wgpu::BindGroupEntry { binding: i as u32, resource: b.as_entire_binding() })
-            .collect();
-        let bind = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("gram"),
-            layout: &ctx.gram.get_bind_group_layout(0),
-            entries: &entries,
-        });
+        let layout = ctx.gram.get_bind_group_layout(0);
+        let bind = super::folder::bind(
+            ctx,
+            "gram",
+            &layout,
+            &[
+                params.as_entire_binding(),
+                values.as_entire_binding(),
+                pair_buf.as_entire_binding(),
+                sums.as_entire_binding(),
+            ],
+        );
         GramBuffers { params, values, sums, readback, bind }
     }
 }
@@ -111,45 +104,18 @@ impl GpuBackend {
         for start in (0..rows).step_by(chunk) {
             let n = chunk.min(rows - start);
             let invocations = n.div_ceil(PER) * pairs;
-            let workgroups = invocations.div_ceil(WG as usize);
-            let max_x = (ctx.limits.max_compute_workgroups_per_dimension as usize).min(65_535);
-            let (x, y) = (workgroups.min(max_x), workgroups.div_ceil(max_x));
-            let p = Params {
-                rows: n as u32,
-                k: k as u32,
-                pairs: pairs as u32,
-                per: PER as u32,
-                groups_x: x as u32,
-                pad: [0; 3],
-            };
+            let (x, y) = ctx.grid(invocations, WG);
+            let p =
+                Params { rows: n as u32, k: k as u32, pairs: pairs as u32, per: PER as u32, groups_x: x, pad: [0; 3] };
             upload.clear();
             upload.extend(q[start * k..(start + n) * k].iter().flat_map(|&v| words(v)));
             ctx.queue.write_buffer(&params, 0, bytemuck::bytes_of(&p));
             ctx.queue.write_buffer(&values, 0, bytemuck::cast_slice(&upload));
-            let mut enc = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("gram") });
-            enc.clear_buffer(&sums, 0, None);
-            {
-                let mut pass = enc
-                    .begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("gram"), timestamp_writes: None });
-                pass.set_pipeline(&ctx.gram);
-                pass.set_bind_group(0, &bind, &[]);
-                pass.dispatch_workgroups(x as u32, y as u32, 1);
-            }
-            enc.copy_buffer_to_buffer(&sums, 0, &readback, 0, sums_bytes as u64);
-            let submission = ctx.queue.submit([enc.finish()]);
-            let mapped = super::map_read(readback.slice(..sums_bytes as u64));
-            ctx.wait_mapped(submission, &mapped)?;
-            {
-                let view = readback
-                    .slice(..sums_bytes as u64)
-                    .get_mapped_range()
-                    .map_err(|e| BackendError::Failed { step: "readback", source: e.into() })?;
-                let w: &[i32] = bytemuck::cast_slice(&view);
+            ctx.sum_and_read((&ctx.gram, &bind, (x, y)), (&sums, &readback, sums_bytes), |w| {
                 for (t, pair) in totals.iter_mut().zip(w.chunks_exact(WORDS)) {
                     *t += pair.iter().enumerate().map(|(m, &v)| i128::from(v) << (16 * m)).sum::<i128>();
                 }
-            }
-            readback.unmap();
+            })?;
         }
         Ok(totals)
     }

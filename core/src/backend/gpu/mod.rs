@@ -340,6 +340,56 @@ impl GpuBackend {
 }
 
 impl Context {
+    /// A buffer of `bytes` (at least 64, rounded up to a multiple of 16).
+    pub(crate) fn sized_buffer(&self, label: &str, bytes: usize, usage: wgpu::BufferUsages) -> wgpu::Buffer {
+        self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size: (bytes.max(64) as u64).next_multiple_of(16),
+            usage,
+            mapped_at_creation: false,
+        })
+    }
+
+    /// The workgroups of a one-dimensional kernel of `invocations` in workgroups of `wg`:
+    /// along x up to the device's limit (and lavapipe's 65,535), then rows of them along y.
+    pub(crate) fn grid(&self, invocations: usize, wg: u32) -> (u32, u32) {
+        let workgroups = invocations.div_ceil(wg as usize);
+        let max_x = (self.limits.max_compute_workgroups_per_dimension as usize).min(65_535);
+        (workgroups.min(max_x) as u32, workgroups.div_ceil(max_x) as u32)
+    }
+
+    /// Runs `pipeline` over the `grid` with `bind`, on `sums` cleared first, and hands the
+    /// words of `sums` (its first `bytes`) to `read` through `readback`, a mapped copy.
+    pub(crate) fn sum_and_read(
+        &self,
+        (pipeline, bind, grid): (&wgpu::ComputePipeline, &wgpu::BindGroup, (u32, u32)),
+        (sums, readback, bytes): (&wgpu::Buffer, &wgpu::Buffer, usize),
+        read: impl FnOnce(&[i32]),
+    ) -> Result<()> {
+        let mut enc = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("sums") });
+        enc.clear_buffer(sums, 0, None);
+        {
+            let mut pass =
+                enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("sums"), timestamp_writes: None });
+            pass.set_pipeline(pipeline);
+            pass.set_bind_group(0, bind, &[]);
+            pass.dispatch_workgroups(grid.0, grid.1, 1);
+        }
+        enc.copy_buffer_to_buffer(sums, 0, readback, 0, bytes as u64);
+        let submission = self.queue.submit([enc.finish()]);
+        let mapped = map_read(readback.slice(..bytes as u64));
+        self.wait_mapped(submission, &mapped)?;
+        {
+            let view = readback
+                .slice(..bytes as u64)
+                .get_mapped_range()
+                .map_err(|e| BackendError::Failed { step: "readback", source: e.into() })?;
+            read(bytemuck::cast_slice(&view));
+        }
+        readback.unmap();
+        Ok(())
+    }
+
     /// Returns (and clears) the validation errors the device reported.
     pub(crate) fn check(&self) -> Result<()> {
         let mut e = self.errors.lock().map_err(|_| BackendError::Stalled("error log poisoned"))?;

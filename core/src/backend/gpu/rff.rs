@@ -2,7 +2,7 @@
 //! features per group of rows, for the kernel two-sample test. Its CPU twin is
 //! [`crate::profile::rff::Rff::group_sums`]; both compute the same integers.
 
-use super::{Context, GpuBackend};
+use super::GpuBackend;
 use crate::error::backend::BackendError;
 use crate::error::Result;
 use crate::profile::rff::Rff;
@@ -27,15 +27,6 @@ struct Params {
     per: u32,
     groups_x: u32,
     pad: [u32; 3],
-}
-
-fn buffer(ctx: &Context, label: &str, bytes: usize, usage: wgpu::BufferUsages) -> wgpu::Buffer {
-    ctx.device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some(label),
-        size: (bytes.max(64) as u64).next_multiple_of(16),
-        usage,
-        mapped_at_creation: false,
-    })
 }
 
 impl GpuBackend {
@@ -67,62 +58,46 @@ impl GpuBackend {
             ))
             .into());
         }
-        let params = buffer(ctx, "rff.params", std::mem::size_of::<Params>(), U::UNIFORM | U::COPY_DST);
-        let values = buffer(ctx, "rff.values", chunk * k * 4, U::STORAGE | U::COPY_DST);
-        let keys = buffer(ctx, "rff.groups", chunk * 4, U::STORAGE | U::COPY_DST);
-        let weights = buffer(ctx, "rff.weights", rff.frequencies.len() * 4, U::STORAGE | U::COPY_DST);
-        let phases = buffer(ctx, "rff.phases", d * 4, U::STORAGE | U::COPY_DST);
-        let table = buffer(ctx, "rff.table", crate::profile::rff::cosine_table().len() * 4, U::STORAGE | U::COPY_DST);
-        let sums = buffer(ctx, "rff.sums", sums_bytes, U::STORAGE | U::COPY_SRC | U::COPY_DST);
-        let readback = buffer(ctx, "rff.readback", sums_bytes, U::MAP_READ | U::COPY_DST);
+        let params = ctx.sized_buffer("rff.params", std::mem::size_of::<Params>(), U::UNIFORM | U::COPY_DST);
+        let values = ctx.sized_buffer("rff.values", chunk * k * 4, U::STORAGE | U::COPY_DST);
+        let keys = ctx.sized_buffer("rff.groups", chunk * 4, U::STORAGE | U::COPY_DST);
+        let weights = ctx.sized_buffer("rff.weights", rff.frequencies.len() * 4, U::STORAGE | U::COPY_DST);
+        let phases = ctx.sized_buffer("rff.phases", d * 4, U::STORAGE | U::COPY_DST);
+        let table =
+            ctx.sized_buffer("rff.table", crate::profile::rff::cosine_table().len() * 4, U::STORAGE | U::COPY_DST);
+        let sums = ctx.sized_buffer("rff.sums", sums_bytes, U::STORAGE | U::COPY_SRC | U::COPY_DST);
+        let readback = ctx.sized_buffer("rff.readback", sums_bytes, U::MAP_READ | U::COPY_DST);
         ctx.queue.write_buffer(&weights, 0, bytemuck::cast_slice(&rff.frequencies));
         ctx.queue.write_buffer(&phases, 0, bytemuck::cast_slice(&rff.phases));
         ctx.queue.write_buffer(&table, 0, bytemuck::cast_slice(crate::profile::rff::cosine_table()));
-        let entries: Vec<wgpu::BindGroupEntry> = [&params, &values, &keys, &weights, &phases, &table, &sums]
-            .iter()
-            .enumerate()
-            .map(|(i, b)| wgpu::BindGroupEntry { binding: i as u32, resource: b.as_entire_binding() })
-            .collect();
-        let bind = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("rff"),
-            layout: &ctx.rff.get_bind_group_layout(0),
-            entries: &entries,
-        });
+        let layout = ctx.rff.get_bind_group_layout(0);
+        let bind = super::folder::bind(
+            ctx,
+            "rff",
+            &layout,
+            &[
+                params.as_entire_binding(),
+                values.as_entire_binding(),
+                keys.as_entire_binding(),
+                weights.as_entire_binding(),
+                phases.as_entire_binding(),
+                table.as_entire_binding(),
+                sums.as_entire_binding(),
+            ],
+        );
         for start in (0..rows).step_by(chunk) {
             let n = chunk.min(rows - start);
             let invocations = n.div_ceil(per) * d;
-            let workgroups = invocations.div_ceil(WG as usize);
-            let max_x = (ctx.limits.max_compute_workgroups_per_dimension as usize).min(65_535);
-            let (x, y) = (workgroups.min(max_x), workgroups.div_ceil(max_x));
-            let p =
-                Params { rows: n as u32, k: k as u32, d: d as u32, per: per as u32, groups_x: x as u32, pad: [0; 3] };
+            let (x, y) = ctx.grid(invocations, WG);
+            let p = Params { rows: n as u32, k: k as u32, d: d as u32, per: per as u32, groups_x: x, pad: [0; 3] };
             ctx.queue.write_buffer(&params, 0, bytemuck::bytes_of(&p));
             ctx.queue.write_buffer(&values, 0, bytemuck::cast_slice(&q[start * k..(start + n) * k]));
             ctx.queue.write_buffer(&keys, 0, bytemuck::cast_slice(&groups[start..start + n]));
-            let mut enc = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("rff") });
-            enc.clear_buffer(&sums, 0, None);
-            {
-                let mut pass =
-                    enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("rff"), timestamp_writes: None });
-                pass.set_pipeline(&ctx.rff);
-                pass.set_bind_group(0, &bind, &[]);
-                pass.dispatch_workgroups(x as u32, y as u32, 1);
-            }
-            enc.copy_buffer_to_buffer(&sums, 0, &readback, 0, sums_bytes as u64);
-            let submission = ctx.queue.submit([enc.finish()]);
-            let mapped = super::map_read(readback.slice(..sums_bytes as u64));
-            ctx.wait_mapped(submission, &mapped)?;
-            {
-                let view = readback
-                    .slice(..sums_bytes as u64)
-                    .get_mapped_range()
-                    .map_err(|e| BackendError::Failed { step: "readback", source: e.into() })?;
-                let words: &[i32] = bytemuck::cast_slice(&view);
+            ctx.sum_and_read((&ctx.rff, &bind, (x, y)), (&sums, &readback, sums_bytes), |words| {
                 for (t, w) in totals.iter_mut().zip(words.chunks_exact(2)) {
                     *t += i64::from(w[1]) * 65_536 + i64::from(w[0]);
                 }
-            }
-            readback.unmap();
+            })?;
         }
         Ok(totals)
     }

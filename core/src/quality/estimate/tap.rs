@@ -13,7 +13,7 @@ use super::{EstimationModel, Realized, Row, Tally};
 use crate::engine::tap::Windows;
 use crate::engine::Tap;
 use crate::error::{invalid, Opt, Result};
-use crate::quality::join::{LateLabels, View};
+use crate::quality::join::{LateJoin, LateLabels, View};
 use crate::quality::{QualitySettings, Value};
 use crate::source::scan::ScannedFile;
 
@@ -336,20 +336,15 @@ pub struct Estimating {
     windows: Option<Windows>,
     units: Mutex<BTreeMap<(usize, usize), Part>>,
     /// Labels that arrive apart, joined by the captures' id column, for the realized metrics.
-    late: Option<(LateLabels, Option<String>)>,
-    /// Files left out of the run, whose spilled rows are not counted.
-    dropped: Mutex<std::collections::BTreeSet<usize>>,
-    /// The first failure to spill rows.
-    spill_error: Mutex<Option<crate::Error>>,
+    late: Option<LateJoin>,
 }
 
 /// The name of estimation's spilled rows beside spilled late labels.
 pub const SPILL_SIDE: &str = "estimation";
 
 /// A labelled row as spilled while it waits for its label: its window, predicted class and
-/// scores, with its file's index.
+/// scores.
 struct Waiting {
-    file: usize,
     key: Option<i64>,
     predicted: Option<usize>,
     scores: Vec<f64>,
@@ -357,8 +352,7 @@ struct Waiting {
 
 impl Waiting {
     fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(26 + 8 * self.scores.len());
-        out.extend_from_slice(&(self.file as u64).to_le_bytes());
+        let mut out = Vec::with_capacity(17 + 8 * self.scores.len());
         match self.key {
             None => out.push(0),
             Some(k) => {
@@ -376,10 +370,9 @@ impl Waiting {
     /// The row [`Waiting::encode`] wrote; `None` for a damaged record.
     fn decode(b: &[u8]) -> Option<Waiting> {
         let word = |at: usize| -> Option<[u8; 8]> { b.get(at..at + 8)?.try_into().ok() };
-        let file = u64::from_le_bytes(word(0)?) as usize;
-        let (key, at) = match *b.get(8)? {
-            0 => (None, 9),
-            _ => (Some(i64::from_le_bytes(word(9)?)), 17),
+        let (key, at) = match *b.first()? {
+            0 => (None, 1),
+            _ => (Some(i64::from_le_bytes(word(1)?)), 9),
         };
         let predicted = match u64::from_le_bytes(word(at)?) {
             u64::MAX => None,
@@ -390,7 +383,7 @@ impl Waiting {
             return None;
         }
         let scores = rest.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().expect("eight bytes"))).collect();
-        Some(Waiting { file, key, predicted, scores })
+        Some(Waiting { key, predicted, scores })
     }
 }
 
@@ -421,22 +414,14 @@ impl Estimating {
         windows: Option<Windows>,
     ) -> Result<Estimating> {
         let reading = Reading::of(settings, Some(false))?;
-        Ok(Estimating {
-            model,
-            reading,
-            windows,
-            units: Mutex::new(BTreeMap::new()),
-            late: None,
-            dropped: Mutex::default(),
-            spill_error: Mutex::new(None),
-        })
+        Ok(Estimating { model, reading, windows, units: Mutex::new(BTreeMap::new()), late: None })
     }
 
     /// Takes the realized metrics' labels from `labels` (the ground truth's, arriving apart),
     /// joined by the captures' `id_column` (default: SageMaker's capture ids), for rows whose
     /// own label column is missing.
     pub fn join_labels(&mut self, labels: LateLabels, id_column: Option<String>) {
-        self.late = Some((labels, id_column));
+        self.late = Some(LateJoin::new(labels, id_column));
     }
 
     /// The model estimated with.
@@ -467,7 +452,7 @@ impl Estimating {
             let key = keys.as_ref().and_then(|k| k[i]);
             let actual = rows.actual[i];
             if let Some(Some(id)) = waiting.as_ref().map(|w| &w[i]) {
-                let row = Waiting { file: unit.0, key, predicted, scores: scores.to_vec() };
+                let row = Waiting { key, predicted, scores: scores.to_vec() };
                 spilled.push((id.clone(), row.encode()));
             }
             if multiclass {
@@ -509,14 +494,14 @@ impl Estimating {
         batch: &RecordBatch,
         rows: &mut Rows,
     ) -> std::result::Result<Option<Vec<Option<String>>>, String> {
-        let Some((labels, id_column)) = &self.late else { return Ok(None) };
-        let ids = crate::quality::join::row_ids(file, batch, id_column.as_deref()).map_err(|e| e.to_string())?;
-        if labels.spilled().is_some() {
+        let Some(late) = &self.late else { return Ok(None) };
+        let ids = late.ids(file, batch)?;
+        if late.spilled() {
             return Ok(Some(ids));
         }
         for (actual, id) in rows.actual.iter_mut().zip(&ids) {
             if actual.is_none() {
-                *actual = id.as_deref().and_then(|id| labels.value(id)).and_then(|v| self.reading.class_of(&v));
+                *actual = id.as_deref().and_then(|id| late.value(id)).and_then(|v| self.reading.class_of(&v));
             }
         }
         Ok(None)
@@ -527,9 +512,6 @@ impl Estimating {
     /// # Errors
     /// [`crate::Error::Invalid`] naming the file and column of a batch that could not be read.
     pub fn finish(&self) -> Result<Tallies> {
-        if let Some(e) = self.spill_error.lock().expect("estimation lock").take() {
-            return Err(e);
-        }
         let units = std::mem::take(&mut *self.units.lock().expect("estimation lock"));
         let mut all = Part::default();
         for (_, part) in units {
@@ -538,16 +520,11 @@ impl Estimating {
             }
             all.merge(&part);
         }
-        if let Some(spill) = self.late.as_ref().and_then(|(l, _)| l.spilled()) {
-            let dropped = std::mem::take(&mut *self.dropped.lock().expect("estimation lock"));
+        if let Some(late) = &self.late {
             let multiclass = !self.model.classes.is_empty();
-            spill.join(&mut |label, record| {
-                let Some(w) = Waiting::decode(record) else {
-                    return Err(invalid(Opt::GroundTruth, "a spilled row could not be read back"));
-                };
-                let Some(actual) = self.reading.class_of(&label).filter(|_| !dropped.contains(&w.file)) else {
-                    return Ok(());
-                };
+            late.join(&mut |label, record| {
+                let w = Waiting::decode(record).ok_or_else(crate::quality::join::damaged)?;
+                let Some(actual) = self.reading.class_of(&label) else { return Ok(()) };
                 let add = |r: &mut Realized| match multiclass {
                     true => r.add_classes(&w.scores, actual, w.predicted),
                     false => r.add(Row { score: w.scores[0], actual: actual == 1, predicted: w.predicted == Some(1) }),
@@ -592,11 +569,8 @@ impl Tap for Estimating {
         // known before the batch is read, outside the lock.
         let seen = self.units.lock().expect("estimation lock").get(&unit).map_or(0, |p| p.seen);
         let fed = self.feed(unit, file, batch, seen).map(|(part, waiting)| {
-            if let Some(spill) = self.late.as_ref().and_then(|(l, _)| l.spilled()).filter(|_| !waiting.is_empty()) {
-                if let Err(e) = spill.push(waiting) {
-                    let mut f = self.spill_error.lock().expect("estimation lock");
-                    *f = f.take().or(Some(e));
-                }
+            if let Some(late) = &self.late {
+                late.wait(unit.0, waiting);
             }
             part
         });
@@ -611,17 +585,15 @@ impl Tap for Estimating {
 
     fn drop_file(&self, fi: usize) {
         self.units.lock().expect("estimation lock").retain(|(f, _), _| *f != fi);
-        self.dropped.lock().expect("estimation lock").insert(fi);
+        if let Some(late) = &self.late {
+            late.drop_file(fi);
+        }
     }
 
     fn reset(&self) {
         self.units.lock().expect("estimation lock").clear();
-        self.dropped.lock().expect("estimation lock").clear();
-        if let Some(spill) = self.late.as_ref().and_then(|(l, _)| l.spilled()) {
-            if let Err(e) = spill.clear_rows() {
-                let mut f = self.spill_error.lock().expect("estimation lock");
-                *f = f.take().or(Some(e));
-            }
+        if let Some(late) = &self.late {
+            late.reset();
         }
     }
 }
