@@ -231,9 +231,11 @@ fn read_all<T: Send>(
         .collect()
 }
 
-/// The ground truth's labels by id, for the bias metrics' late labels: held in memory while they
-/// fit the join's memory limit, spilled by id to partition files past it (and then the rows that
-/// wait for them too, joined a partition at a time at the end: [`RowSpill`]).
+/// The ground truth's labels by id, for a tap that joins them with the captures (the bias
+/// metrics, estimation's realized metrics): held in memory while they fit the join's memory
+/// limit, spilled by id to partition files past it (and then the rows that wait for them too,
+/// joined a partition at a time at the end: [`RowSpill`]). Model quality's join shares its own
+/// ([`Scoring::late_labels`]).
 pub struct LateLabels(Late);
 
 enum Late {
@@ -422,8 +424,8 @@ pub fn damaged() -> Error {
     crate::error::invalid(crate::Opt::GroundTruth, "a spilled row could not be read back")
 }
 
-/// The ground truth's labels by id, for the bias metrics' late labels: the label column named
-/// `label` in each file (or, in SageMaker's ground-truth JSON Lines, its data), joined by
+/// The ground truth's labels by id, read for a tap when model quality does not read them: the
+/// label column named `label` in each file (or, in SageMaker's ground-truth JSON Lines, its data), joined by
 /// `id_column` or the capture ids. Held in memory up to `memory_limit` bytes; past it they are
 /// spilled to partition files in `spill_dir`, as model quality's join spills them, with the
 /// rows that wait for them on `side`.
