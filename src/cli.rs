@@ -220,6 +220,12 @@ pub struct MonitorArgs {
     /// segment, window and feature. The (segment, window) pairs count against --max-windows.
     #[arg(long, requires = "segment_by")]
     pub segment_windows: bool,
+    /// Which windows get windows/…/constraint_violations.json: all (as SageMaker's hourly
+    /// monitoring writes them), violations (only windows with a violation: a backfill of
+    /// years otherwise writes a folder per hour) or none. windows.csv and windows.parquet hold
+    /// every window either way.
+    #[arg(long, value_name = "WHICH", default_value = "all")]
+    pub window_files: driftscope::output::windows::WindowFiles,
     /// What each window is compared with: baseline, previous (the window before),
     /// rolling:N (the N windows before, merged) or window:START..END (the windows starting
     /// in that range, merged; dates or ISO 8601 times, UTC). Without -b, the bin edges and

@@ -78,6 +78,7 @@ fn options(c: CommonArgs) -> anyhow::Result<JobOptions> {
         segments: None,
         multivariate: None,
         estimation: None,
+        window_files: Default::default(),
     })
 }
 
@@ -352,6 +353,7 @@ fn monitor_command(args: cli::MonitorArgs) -> anyhow::Result<u8> {
         segments,
         segment_reference,
         segment_windows,
+        window_files,
         reference,
         false_alarm_rate,
         metrics,
@@ -404,12 +406,14 @@ fn monitor_command(args: cli::MonitorArgs) -> anyhow::Result<u8> {
         && (windows.time_column.is_some()
             || windows.time_from_partitions
             || reference != Default::default()
-            || rate_asked)
+            || rate_asked
+            || window_files != Default::default())
     {
         anyhow::bail!(
-            "--time-column, --time-from-partitions, --reference and --false-alarm-rate need --window or --window-rows"
+            "--time-column, --time-from-partitions, --reference, --false-alarm-rate and --window-files need --window or --window-rows"
         );
     }
+    opts.window_files = window_files;
     let changes = driftscope::time::changepoint::Search::new(Default::default(), false_alarm_rate)?;
     opts.windows = if asked { Some(time_options(windows, reference, changes)?) } else { None };
     opts.alerts = alert_options(alerts)?;

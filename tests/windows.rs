@@ -374,6 +374,37 @@ fn monitor_judges_every_window_and_finds_the_injected_hours() {
     let file = std::fs::File::open(out.join("windows.parquet")).unwrap();
     let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
     assert_eq!(reader.metadata().file_metadata().num_rows(), 12);
+    // --window-files: only the windows with a violation get their folder (the same files), or
+    // none; the tables hold every window either way.
+    for (which, hours) in [("violations", 3..6), ("none", 0..0)] {
+        let o = d.path().join(which);
+        crate::common::driftscope()
+            .args(["monitor", "-q", "--window", "1h", "--time-column", "t", "--window-files", which, "-b"])
+            .arg(&base)
+            .arg("-o")
+            .arg(&o)
+            .arg(d.path().join("cur"))
+            .assert()
+            .code(1);
+        let read = |dir: &std::path::Path, f: &str| std::fs::read(dir.join(f)).unwrap();
+        assert!(read(&out, "windows.csv") == read(&o, "windows.csv"), "{which}: windows.csv");
+        for hour in 0..6 {
+            let f = format!("windows/2026/11/28/{hour:02}/constraint_violations.json");
+            assert_eq!(o.join(&f).is_file(), hours.contains(&hour), "{which}: hour {hour}");
+            if hours.contains(&hour) {
+                assert!(read(&out, &f) == read(&o, &f), "{which}: {f}");
+            }
+        }
+    }
+    crate::common::driftscope()
+        .args(["monitor", "-q", "--window-files", "none", "-b"])
+        .arg(&base)
+        .arg("-o")
+        .arg(d.path().join("unwindowed"))
+        .arg(d.path().join("cur"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--window-files need --window or --window-rows"));
 }
 
 /// A baseline of the features only (training data has no capture time): the time column that

@@ -89,6 +89,8 @@ pub struct JobOptions {
     /// Performance estimation without labels (`baseline`): fit the calibration and ranges;
     /// the rows per baseline chunk (default: a tenth of the labelled rows).
     pub estimation: Option<EstimationOptions>,
+    /// Which windows of `monitor` get their own `constraint_violations.json` folder.
+    pub window_files: crate::output::windows::WindowFiles,
 }
 
 /// Performance estimation in a baseline: the chunks its normal ranges come from.
@@ -162,6 +164,7 @@ impl JobOptions {
             segments: None,
             multivariate: None,
             estimation: None,
+            window_files: Default::default(),
         }
     }
 }

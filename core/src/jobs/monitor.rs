@@ -353,7 +353,12 @@ fn monitor_windows(
     };
     let estimated = est::join_windows(report, &mut window_results);
     let table = timeline::table(&window_results, segments)?;
-    written.extend(crate::output::windows::write(&opts.output, &w.window, &window_results, &table)?);
+    written.extend(crate::output::windows::write(
+        &opts.output,
+        &w.window,
+        (&window_results, opts.window_files),
+        &table,
+    )?);
     let mut series = changepoint::profile_series(&names, &segments.windows().map(|w| w.1).collect::<Vec<_>>());
     series.extend(timeline::drift_series(&window_results));
     let (changes, unsearched) =

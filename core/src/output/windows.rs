@@ -26,12 +26,55 @@ pub fn folder(start: i64, window: &Window) -> PathBuf {
     PathBuf::from(d.format(fmt).to_string())
 }
 
-/// Writes `windows.csv`, `windows.parquet` and each window's `constraint_violations.json`
-/// under `dir`; every file is written whole or not at all.
-pub fn write(dir: &Path, window: &Window, results: &[WindowResult], table: &RecordBatch) -> Result<Vec<PathBuf>> {
+/// Which windows of a run get a folder with their own `constraint_violations.json`
+/// (`windows.csv` and `windows.parquet` hold every window either way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WindowFiles {
+    /// Every window, as SageMaker's hourly monitoring writes one per execution.
+    #[default]
+    All,
+    /// Only windows with a violation (a backfill of years writes tens of thousands of folders
+    /// otherwise).
+    Violations,
+    /// None.
+    None,
+}
+
+impl std::str::FromStr for WindowFiles {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<WindowFiles, String> {
+        match s {
+            "all" => Ok(WindowFiles::All),
+            "violations" => Ok(WindowFiles::Violations),
+            "none" => Ok(WindowFiles::None),
+            other => Err(format!("expected all, violations or none, got '{other}'")),
+        }
+    }
+}
+
+impl WindowFiles {
+    /// Whether the window of `r` gets its folder.
+    fn keeps(self, r: &WindowResult) -> bool {
+        match self {
+            WindowFiles::All => true,
+            WindowFiles::Violations => !r.violations.is_empty(),
+            WindowFiles::None => false,
+        }
+    }
+}
+
+/// Writes `windows.csv`, `windows.parquet` and the `constraint_violations.json` of each window
+/// `files` keeps under `dir`; every file is written whole or not at all.
+pub fn write(
+    dir: &Path,
+    window: &Window,
+    (results, files): (&[WindowResult], WindowFiles),
+    table: &RecordBatch,
+) -> Result<Vec<PathBuf>> {
     // windows.parquet needs the parquet feature (the CLI always has it). The tables are made
     // while the file system makes the window folders (thousands of them in a backfill).
-    let (tables, folders) = rayon::join(|| export(dir, WINDOWS, table), || write_folders(dir, window, results));
+    let kept: Vec<&WindowResult> = results.iter().filter(|r| files.keeps(r)).collect();
+    let (tables, folders) = rayon::join(|| export(dir, WINDOWS, table), || write_folders(dir, window, &kept));
     let mut written = tables?;
     written.extend(folders?);
     Ok(written)
@@ -39,10 +82,15 @@ pub fn write(dir: &Path, window: &Window, results: &[WindowResult], table: &Reco
 
 /// Writes each window's `windows/yyyy/mm/dd/hh/constraint_violations.json` under `dir`, each
 /// whole or not at all, with one sync for all of them ([`write_atomic_all`]).
-pub fn write_folders(dir: &Path, window: &Window, results: &[WindowResult]) -> Result<Vec<PathBuf>> {
+pub fn write_folders<R: std::borrow::Borrow<WindowResult> + Sync>(
+    dir: &Path,
+    window: &Window,
+    results: &[R],
+) -> Result<Vec<PathBuf>> {
     let files: Vec<(PathBuf, Vec<u8>)> = results
         .par_iter()
         .map(|r| {
+            let r = r.borrow();
             let p = dir.join("windows").join(folder(r.start, window)).join("constraint_violations.json");
             (p, to_json(&Violations { violations: r.violations.clone() }))
         })
