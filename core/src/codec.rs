@@ -1,5 +1,5 @@
 //! Encodings every floor shares, with no stage of their own: the SplitMix64 generator, FNV-1a
-//! fingerprints and sealed
+//! and word-at-a-time fingerprints and sealed
 //! bytes (checkpoints and the watch state), lenient JSON numbers (SageMaker writes counts as
 //! `24.0` and non-finite values as strings), the serde form of non-finite floats, and pretty JSON. It imports
 //! nothing of the crate.
@@ -59,17 +59,80 @@ pub fn seal(mut body: Vec<u8>) -> Vec<u8> {
     body
 }
 
-/// A writer that seals what goes through it as [`seal`] does, without holding it: the bytes
-/// pass on to `inner` as they come, and [`Sealer::finish`] writes the fingerprint line.
+/// The seal line of [`Sealer`]'s word-at-a-time fingerprint ([`Words`]).
+const SEAL_WORDS: &[u8] = b"\n#words64 ";
+
+/// A fingerprint of a byte stream eight bytes at a time: each little-endian word is mixed in by a
+/// xor, a multiply by an odd constant and a rotation (each a bijection, so a change of any one
+/// word always changes the result), the last word padded with zeros and the length mixed in at
+/// the end. About eight times faster than FNV-1a, which takes a byte per multiply: checkpoints of
+/// windowed runs are hundreds of megabytes.
+struct Words {
+    h: u64,
+    len: u64,
+    tail: [u8; 8],
+    held: usize,
+}
+
+impl Words {
+    fn new() -> Words {
+        Words { h: FNV_START, len: 0, tail: [0; 8], held: 0 }
+    }
+
+    fn word(&mut self, w: u64) {
+        self.h = (self.h ^ w).wrapping_mul(SPLITMIX_GAMMA).rotate_left(29);
+    }
+
+    fn update(&mut self, mut bytes: &[u8]) {
+        self.len += bytes.len() as u64;
+        if self.held > 0 {
+            let take = (8 - self.held).min(bytes.len());
+            self.tail[self.held..self.held + take].copy_from_slice(&bytes[..take]);
+            self.held += take;
+            bytes = &bytes[take..];
+            if self.held < 8 {
+                return;
+            }
+            self.word(u64::from_le_bytes(self.tail));
+            self.held = 0;
+        }
+        let words = bytes.chunks_exact(8);
+        let rest = words.remainder();
+        for w in words {
+            self.word(u64::from_le_bytes(w.try_into().expect("eight bytes")));
+        }
+        self.tail[..rest.len()].copy_from_slice(rest);
+        self.held = rest.len();
+    }
+
+    fn finish(mut self) -> u64 {
+        if self.held > 0 {
+            let mut last = [0u8; 8];
+            last[..self.held].copy_from_slice(&self.tail[..self.held]);
+            self.word(u64::from_le_bytes(last));
+        }
+        mix64(self.h ^ self.len)
+    }
+
+    fn of(bytes: &[u8]) -> u64 {
+        let mut w = Words::new();
+        w.update(bytes);
+        w.finish()
+    }
+}
+
+/// A writer that seals what goes through it, without holding it: the bytes pass on to `inner`
+/// as they come, and [`Sealer::finish`] writes the fingerprint line — [`Words`]'s, which
+/// [`unseal`] reads as it reads [`seal`]'s FNV-1a line.
 pub struct Sealer<W: std::io::Write> {
     inner: W,
-    sum: u64,
+    sum: Words,
 }
 
 impl<W: std::io::Write> Sealer<W> {
     /// A sealer writing to `inner`.
     pub fn new(inner: W) -> Self {
-        Sealer { inner, sum: FNV_START }
+        Sealer { inner, sum: Words::new() }
     }
 
     /// Writes the fingerprint line of everything written; returns the inner writer.
@@ -77,8 +140,8 @@ impl<W: std::io::Write> Sealer<W> {
     /// # Errors
     /// When the inner writer fails.
     pub fn finish(mut self) -> std::io::Result<W> {
-        self.inner.write_all(SEAL)?;
-        self.inner.write_all(format!("{:016x}\n", self.sum).as_bytes())?;
+        self.inner.write_all(SEAL_WORDS)?;
+        self.inner.write_all(format!("{:016x}\n", self.sum.finish()).as_bytes())?;
         Ok(self.inner)
     }
 }
@@ -86,7 +149,7 @@ impl<W: std::io::Write> Sealer<W> {
 impl<W: std::io::Write> std::io::Write for Sealer<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let n = self.inner.write(buf)?;
-        self.sum = fnv1a64_more(self.sum, &buf[..n]);
+        self.sum.update(&buf[..n]);
         Ok(n)
     }
 
@@ -97,10 +160,17 @@ impl<W: std::io::Write> std::io::Write for Sealer<W> {
 
 /// The body of a sealed file whose fingerprint matches; `None` for a damaged or unsealed one.
 pub fn unseal(bytes: &[u8]) -> Option<&[u8]> {
-    let at = bytes.windows(SEAL.len()).rposition(|w| w == SEAL)?;
-    let (body, tail) = (&bytes[..at], &bytes[at + SEAL.len()..]);
+    // The seal line is the file's last: its marker is found in the last few dozen bytes.
+    let last = bytes.len().saturating_sub(64);
+    let (at, words) = match bytes[last..].windows(SEAL_WORDS.len()).rposition(|w| w == SEAL_WORDS) {
+        Some(i) => (last + i, true),
+        None => (bytes.windows(SEAL.len()).rposition(|w| w == SEAL)?, false),
+    };
+    let marker = if words { SEAL_WORDS.len() } else { SEAL.len() };
+    let (body, tail) = (&bytes[..at], &bytes[at + marker..]);
     let hex = std::str::from_utf8(tail).ok()?.trim_end_matches('\n');
-    (hex.len() == 16 && u64::from_str_radix(hex, 16).ok()? == fnv1a64(body)).then_some(body)
+    let sum = if words { Words::of(body) } else { fnv1a64(body) };
+    (hex.len() == 16 && u64::from_str_radix(hex, 16).ok()? == sum).then_some(body)
 }
 
 /// Accepts a JSON number, or a string holding one (`"NaN"`, `"Infinity"`, `"1.5"`).
@@ -164,17 +234,43 @@ pub mod nonfinite {
 mod tests {
     use super::*;
 
+    /// The sealer's fingerprint does not depend on how the bytes come: in uneven pieces (as a
+    /// serializer writes) or at once; `unseal` takes its files and `seal`'s.
     #[test]
-    fn a_sealer_writes_what_seal_makes() {
+    fn a_sealer_seals_in_any_pieces() {
         use std::io::Write;
         let body: Vec<u8> = (0..10_000u32).map(|i| (i * 7 % 251) as u8).collect();
-        let mut sealer = Sealer::new(Vec::new());
-        // In uneven pieces, as a serializer writes.
-        for piece in body.chunks(13) {
-            sealer.write_all(piece).unwrap();
+        let sealed = |pieces: usize| {
+            let mut sealer = Sealer::new(Vec::new());
+            for piece in body.chunks(pieces) {
+                sealer.write_all(piece).unwrap();
+            }
+            sealer.finish().unwrap()
+        };
+        let once = sealed(body.len());
+        for pieces in [1, 3, 7, 8, 13, 4096] {
+            assert_eq!(sealed(pieces), once, "pieces of {pieces}");
         }
-        assert_eq!(sealer.finish().unwrap(), seal(body.clone()));
+        assert_eq!(unseal(&once), Some(&body[..]));
         assert_eq!(unseal(&seal(body.clone())), Some(&body[..]));
+        assert_ne!(Words::of(b"ab"), Words::of(b"ab\0"), "trailing zeros count");
+    }
+
+    /// Any one byte changed in a sealed file, body or seal line, in either seal, is found.
+    #[test]
+    fn every_changed_byte_is_found() {
+        use std::io::Write;
+        let body = b"{\"rows\":20000,\"done\":[\"a\",\"b\"]}".to_vec();
+        let mut sealer = Sealer::new(Vec::new());
+        sealer.write_all(&body).unwrap();
+        for sealed in [sealer.finish().unwrap(), seal(body.clone())] {
+            assert_eq!(unseal(&sealed), Some(&body[..]));
+            for i in 0..sealed.len() {
+                let mut bad = sealed.clone();
+                bad[i] ^= 0x04;
+                assert_eq!(unseal(&bad), None, "byte {i} changed");
+            }
+        }
     }
 
     #[test]

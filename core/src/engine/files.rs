@@ -308,9 +308,14 @@ fn save_checkpoint(cp: &Checkpoint, state: &mut CheckpointState) {
     // Windows' edges are the whole profile's: written once.
     let edges = state.total.take_segment_edges();
     // Streamed to the file: a run of many windows has a checkpoint of hundreds of megabytes.
+    // The serializer writes token by token: buffered before the sealer, which then fingerprints
+    // and passes on large pieces.
     let saved = (cp.save)(&cp.path, &mut |w| {
         let mut sealed = crate::codec::Sealer::new(w);
-        serde_json::to_writer(&mut sealed, &*state).map_err(std::io::Error::other)?;
+        let mut buffered = std::io::BufWriter::with_capacity(1 << 16, &mut sealed);
+        serde_json::to_writer(&mut buffered, &*state).map_err(std::io::Error::other)?;
+        std::io::Write::flush(&mut buffered)?;
+        drop(buffered);
         sealed.finish().map(drop)
     });
     state.total.put_back_edges(edges);
