@@ -222,31 +222,28 @@ pub fn gram_sums(q: &[i64], k: usize) -> Vec<i128> {
         let most = rows.iter().map(|v| v.unsigned_abs()).max().unwrap_or(0) as u128;
         if most * most * (GRAM_BLOCK as u128) < (1u128 << 63) {
             block.fill(0);
-            for row in rows.chunks_exact(k) {
-                let mut at = 0;
-                for (a, &x) in row.iter().enumerate() {
-                    for (s, &y) in block[at..at + k - a].iter_mut().zip(&row[a..]) {
-                        *s += x * y;
-                    }
-                    at += k - a;
-                }
-            }
+            add_products(rows, k, &mut block, |x, y| x * y);
             for (t, b) in out.iter_mut().zip(&block) {
                 *t += i128::from(*b);
             }
         } else {
-            for row in rows.chunks_exact(k) {
-                let mut at = 0;
-                for (a, &x) in row.iter().enumerate() {
-                    for (t, &y) in out[at..at + k - a].iter_mut().zip(&row[a..]) {
-                        *t += i128::from(x) * i128::from(y);
-                    }
-                    at += k - a;
-                }
-            }
+            add_products(rows, k, &mut out, |x, y| i128::from(x) * i128::from(y));
         }
     }
     out
+}
+
+/// Adds each row's products qₐ·q_b (a ≤ b, in [`gram_sums`]' order) to `sums`, taken by `product`.
+fn add_products<T: std::ops::AddAssign>(rows: &[i64], k: usize, sums: &mut [T], product: impl Fn(i64, i64) -> T) {
+    for row in rows.chunks_exact(k) {
+        let mut at = 0;
+        for (a, &x) in row.iter().enumerate() {
+            for (s, &y) in sums[at..at + k - a].iter_mut().zip(&row[a..]) {
+                *s += product(x, y);
+            }
+            at += k - a;
+        }
+    }
 }
 
 /// Σ z·zᵀ over standardized rows: the (uncentred) second moments the components are found from.

@@ -478,6 +478,7 @@ impl BiasTap {
             Some(w) => crate::engine::window::row_starts(batch, w).map_err(|e| e.to_string())?,
             None => None,
         };
+        let mut spare: RowCells = Vec::with_capacity(facets.len());
         for row in 0..batch.num_rows() {
             let (positive, id) = match &mut label {
                 RowLabels::Values(v) => {
@@ -502,16 +503,15 @@ impl BiasTap {
             if self.plan.post_training() && prediction.is_none() {
                 continue;
             }
-            let cells = facets
-                .iter()
-                .zip(&self.plan.facets)
-                .map(|(f, (_, split))| {
-                    let f = f.as_ref()?;
-                    let text = f.text(row)?;
-                    let key = if matches!(split, Split::EachValue) { text } else { "" };
-                    Some((key, split.positive(Some(text), f.number(row))))
-                })
-                .collect();
+            // One list of cells for every row of the batch, not one allocation a row.
+            let mut cells = std::mem::take(&mut spare);
+            cells.clear();
+            cells.extend(facets.iter().zip(&self.plan.facets).map(|(f, (_, split))| {
+                let f = f.as_ref()?;
+                let text = f.text(row)?;
+                let key = if matches!(split, Split::EachValue) { text } else { "" };
+                Some((key, split.positive(Some(text), f.number(row))))
+            }));
             let r = Row {
                 prediction,
                 group: group.as_ref().and_then(|g| g.text(row)),
@@ -523,6 +523,7 @@ impl BiasTap {
                 (None, Some(id)) => spilled.push((id, r.encode())),
                 (None, None) => {}
             }
+            spare = r.cells;
         }
         Ok((part, spilled))
     }
