@@ -206,7 +206,7 @@ fn profile_unit(file: &ScannedFile, (fi, rg): (usize, usize), req: &Request, row
     if let Some(e) = failure {
         return Err(e);
     }
-    let set = profiler.finish()?;
+    let set = profiler.finish_light()?;
     req.progress.inc(file.row_group_rows(rg));
     Ok(set)
 }
@@ -536,10 +536,10 @@ impl<'a> Run<'a> {
 pub fn profile_files(files: &[ScannedFile], req: &Request, checkpoint: Option<&Checkpoint>) -> Result<Outcome> {
     let rows = RowPlan::of(files, req.plan)?;
     let mut run = Run::start(files, req, checkpoint);
-    // A few row groups per thread in flight at a time: memory stays flat, every core busy. With
-    // windows, a row group out of time order holds a profile of every window it touches: one
-    // per thread.
-    let per_thread = if matches!(req.plan.segment, SegmentKey::Whole) && req.plan.groups.is_none() { 4 } else { 1 };
+    // A few row groups per thread in flight at a time: memory stays flat, every core busy. A
+    // row group out of time order holds a tally of every window it touches (about a kilobyte
+    // per window for ten columns).
+    let per_thread = 4;
     let chunk = (rayon::current_num_threads() * per_thread).max(per_thread * 2);
     let units = run.units();
     // Each chunk's results are folded in (in order, on one thread) while the next chunk is

@@ -11,13 +11,13 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::group::{group_values, GroupBy};
-use super::text::apply_column;
+use super::text::{apply_column, Target};
 use super::window::{self, Window};
 use crate::backend::{Backend, BatchFold, ColumnKind, ColumnTask, Detail, FoldPlan, Folder, MAX_BATCH_ROWS};
 use crate::error::{Error, Result};
 use crate::profile::kll::SketchPlan;
 use crate::profile::pca::{Pca, Standardize, RECONSTRUCTION};
-use crate::profile::{ColumnProfile, DatasetProfile, Histogram, Role};
+use crate::profile::{ColumnProfile, DatasetProfile, Histogram, Role, Tally};
 
 // Decoded batches are as long as a fold takes: none is sliced.
 const _: () = assert!(crate::source::decode::BATCH_ROWS == MAX_BATCH_ROWS);
@@ -206,6 +206,48 @@ pub struct ProfileSet {
     /// One profile per segment, in key order (in JSON, a list of `[segment, profile]` pairs).
     #[serde(with = "pairs")]
     pub segments: BTreeMap<Segment, DatasetProfile>,
+    /// A row group's light profiles (windows, segments by value) as tallies, until the set is
+    /// settled ([`ProfileSet::settle`]; every set a caller sees is).
+    #[serde(skip)]
+    light: Option<Light>,
+}
+
+/// Light profiles kept lean: per segment, each column's [`Tally`]. A row group whose rows are
+/// spread over a thousand windows (a shuffled backfill) would otherwise make, fill, merge and
+/// drop a thousand full [`DatasetProfile`]s; the file engine merges the tallies of a file's
+/// row groups and settles them once per file.
+#[derive(Debug, Clone, PartialEq)]
+struct Light {
+    /// The empty profile the tallies' columns are of (names, types, roles, edges).
+    template: Arc<DatasetProfile>,
+    parts: BTreeMap<Segment, Part>,
+}
+
+/// A segment's rows in one light profile: how many, and each column's tally.
+#[derive(Debug, Clone, PartialEq)]
+struct Part {
+    rows: u64,
+    columns: Vec<Tally>,
+}
+
+impl Part {
+    fn of(template: &DatasetProfile) -> Part {
+        Part { rows: 0, columns: template.columns.iter().map(Tally::of).collect() }
+    }
+
+    fn merge(&mut self, o: &Part) {
+        self.rows += o.rows;
+        self.columns.iter_mut().zip(&o.columns).for_each(|(a, b)| a.merge(b));
+    }
+
+    /// The profile of the part's rows: the template holding the tallies, as the fold would
+    /// have filled a copy of the template.
+    fn settle(self, template: &DatasetProfile) -> DatasetProfile {
+        let mut p = template.clone();
+        p.rows += self.rows;
+        p.columns.iter_mut().zip(self.columns).for_each(|(c, t)| c.merge_tally(&t.settled()));
+        p
+    }
 }
 
 /// A map whose keys are not strings, as a JSON list of pairs.
@@ -225,11 +267,39 @@ mod pairs {
 impl ProfileSet {
     /// A set of one profile, the whole.
     pub fn whole(p: DatasetProfile) -> ProfileSet {
-        ProfileSet { segments: BTreeMap::from([(Segment::Whole, p)]) }
+        ProfileSet { segments: BTreeMap::from([(Segment::Whole, p)]), light: None }
+    }
+
+    /// Turns the light profiles held as tallies into profiles.
+    pub fn settle(&mut self) {
+        let Some(light) = self.light.take() else { return };
+        for (k, part) in light.parts {
+            let p = part.settle(&light.template);
+            match self.segments.get_mut(&k) {
+                Some(mine) => mine.merge(&p),
+                None => {
+                    self.segments.insert(k, p);
+                }
+            }
+        }
+    }
+
+    /// True when the set holds segment `k`, as a profile or a tally.
+    fn holds(&self, k: &Segment) -> bool {
+        self.segments.contains_key(k) || self.light.as_ref().is_some_and(|l| l.parts.contains_key(k))
+    }
+
+    /// The light parts, made for `template` when there are none.
+    fn light(&mut self, template: &Arc<DatasetProfile>) -> &mut Light {
+        self.light.get_or_insert_with(|| Light { template: template.clone(), parts: BTreeMap::new() })
     }
 
     /// Merges another set: profiles of the same segment merge, others are added.
     pub fn merge(&mut self, other: &ProfileSet) {
+        if self.light.is_some() || other.light.is_some() {
+            self.absorb(other.clone());
+            return;
+        }
         for (k, p) in &other.segments {
             match self.segments.get_mut(k) {
                 Some(mine) => mine.merge(p),
@@ -241,8 +311,29 @@ impl ProfileSet {
     }
 
     /// Merges another set, taking its profiles: as [`ProfileSet::merge`], without copying
-    /// the segments this set lacks.
-    pub fn absorb(&mut self, other: ProfileSet) {
+    /// the segments this set lacks. The tallies of two sets of the same columns (a file's row
+    /// groups) merge as tallies; otherwise both sets are settled first.
+    pub fn absorb(&mut self, mut other: ProfileSet) {
+        match (self.light.as_mut(), other.light.take()) {
+            (None, None) => {}
+            (Some(mine), Some(theirs))
+                if Arc::ptr_eq(&mine.template, &theirs.template) || mine.template == theirs.template =>
+            {
+                for (k, part) in theirs.parts {
+                    match mine.parts.get_mut(&k) {
+                        Some(p) => p.merge(&part),
+                        None => {
+                            mine.parts.insert(k, part);
+                        }
+                    }
+                }
+            }
+            (_, theirs) => {
+                other.light = theirs;
+                other.settle();
+                self.settle();
+            }
+        }
         for (k, p) in other.segments {
             match self.segments.get_mut(&k) {
                 Some(mine) => mine.merge(&p),
@@ -261,6 +352,7 @@ impl ProfileSet {
 
     /// The profile of all rows (see [`ProfileSet::into_whole`]) and the other segments.
     pub fn split_whole(mut self) -> (DatasetProfile, ProfileSet) {
+        self.settle();
         if let Some(p) = self.segments.remove(&Segment::Whole) {
             return (p, self);
         }
@@ -342,7 +434,7 @@ pub struct Profiler<'b> {
     folded: SchemaRef,
     /// Work on whole rows.
     derived: Option<Derived>,
-    template: DatasetProfile,
+    template: Arc<DatasetProfile>,
     set: ProfileSet,
     /// The whole profile's fold.
     whole: Stream<'b>,
@@ -372,6 +464,8 @@ struct Stream<'b> {
     detail: Detail,
     folder: Box<dyn Folder + 'b>,
     in_flight: VecDeque<Segment>,
+    /// The segments' profiles are light, held as tallies until the set is settled.
+    tallied: bool,
 }
 
 /// The window of each row, for windows of rows.
@@ -409,10 +503,16 @@ impl std::fmt::Debug for Profiler<'_> {
 }
 
 impl<'b> Stream<'b> {
-    fn new(plan: &ProfilePlan, schema: &Schema, detail: Detail, backend: &'b dyn Backend) -> Result<Self> {
+    fn new(
+        plan: &ProfilePlan,
+        schema: &Schema,
+        detail: Detail,
+        tallied: bool,
+        backend: &'b dyn Backend,
+    ) -> Result<Self> {
         let tasks = Arc::new(plan.fold_plan(schema, detail));
         let folder = backend.folder(tasks.clone())?;
-        Ok(Stream { tasks, detail, folder, in_flight: VecDeque::new() })
+        Ok(Stream { tasks, detail, folder, in_flight: VecDeque::new(), tallied })
     }
 
     /// Pushes a batch whose rows are in `groups`, one per segment of `segments` (each with
@@ -424,8 +524,9 @@ impl<'b> Stream<'b> {
         batch: &RecordBatch,
         groups: &[Range<usize>],
     ) -> Result<()> {
+        let sketched = self.tasks.columns.iter().any(|t| t.sketched());
         let sketches: Vec<Option<SketchPlan>> = match &segments[..] {
-            [one] => {
+            [one] if sketched => {
                 let profile = &set.segments[one];
                 self.tasks
                     .columns
@@ -449,14 +550,16 @@ impl<'b> Stream<'b> {
     fn push_groups(
         &mut self,
         set: &mut ProfileSet,
-        template: &DatasetProfile,
+        template: &Arc<DatasetProfile>,
         batch: &RecordBatch,
         groups: window::Groups,
         column: &str,
     ) -> Result<()> {
+        debug_assert!(self.tallied, "segments of rows are light profiles");
+        let light = set.light(template);
         for (segment, _) in &groups.segments {
-            if !set.segments.contains_key(segment) {
-                set.segments.insert(segment.clone(), template.clone());
+            if !light.parts.contains_key(segment) {
+                light.parts.insert(segment.clone(), Part::of(template));
             }
         }
         let grouped = match &groups.order {
@@ -499,16 +602,28 @@ impl<'b> Stream<'b> {
         Ok(())
     }
 
-    /// Applies a fold's groups to their segments' profiles: each column in parallel, each
-    /// group's rows in turn.
+    /// Applies a fold's groups to their segments' profiles (or tallies): each column in
+    /// parallel, each group's rows in turn.
     fn apply(&mut self, set: &mut ProfileSet, fold: BatchFold) {
         let segments: Vec<Segment> = self.in_flight.drain(..fold.groups.len()).collect();
-        let mut profiles: Vec<DatasetProfile> =
-            segments.iter().map(|k| set.segments.remove(k).expect("segment created on push")).collect();
-        let mut per_column: Vec<Vec<&mut ColumnProfile>> = self.tasks.columns.iter().map(|_| Vec::new()).collect();
+        let mut per_column: Vec<Vec<Target>> = self.tasks.columns.iter().map(|_| Vec::new()).collect();
+        let (mut profiles, mut parts, roles): (Vec<DatasetProfile>, Vec<Part>, Vec<Role>) = if self.tallied {
+            let light = set.light.as_mut().expect("tallies made on push");
+            let parts = segments.iter().map(|k| light.parts.remove(k).expect("segment created on push")).collect();
+            (Vec::new(), parts, light.template.columns.iter().map(|c| c.role).collect())
+        } else {
+            let profiles = segments.iter().map(|k| set.segments.remove(k).expect("segment created on push")).collect();
+            (profiles, Vec::new(), Vec::new())
+        };
         for (p, rows) in profiles.iter_mut().zip(&fold.groups) {
             p.rows += rows.len() as u64;
-            p.columns.iter_mut().zip(per_column.iter_mut()).for_each(|(c, list)| list.push(c));
+            p.columns.iter_mut().zip(per_column.iter_mut()).for_each(|(c, list)| list.push(Target::profile(c)));
+        }
+        for (p, rows) in parts.iter_mut().zip(&fold.groups) {
+            p.rows += rows.len() as u64;
+            p.columns.iter_mut().zip(per_column.iter_mut()).zip(&roles).for_each(|((t, list), &role)| {
+                list.push(Target::tally(t, role));
+            });
         }
         let (detail, batch, groups) = (self.detail, &fold.batch, &fold.groups);
         let whole = groups.len() == 1;
@@ -524,8 +639,13 @@ impl<'b> Stream<'b> {
                 }
             },
         );
-        for (k, p) in segments.into_iter().zip(profiles) {
-            set.segments.insert(k, p);
+        for (k, p) in segments.iter().zip(profiles) {
+            set.segments.insert(k.clone(), p);
+        }
+        if let Some(light) = set.light.as_mut() {
+            for (k, p) in segments.into_iter().zip(parts) {
+                light.parts.insert(k, p);
+            }
         }
     }
 }
@@ -546,10 +666,10 @@ impl<'b> Profiler<'b> {
             }
             _ => schema.clone(),
         };
-        let whole = Stream::new(plan, &folded, plan.detail(), backend)?;
-        let template = plan.empty_profile(&folded);
+        let whole = Stream::new(plan, &folded, plan.detail(), false, backend)?;
+        let template = Arc::new(plan.empty_profile(&folded));
         let mut set = ProfileSet::default();
-        set.segments.insert(Segment::Whole, template.clone());
+        set.segments.insert(Segment::Whole, template.as_ref().clone());
         let windows = match &plan.segment {
             SegmentKey::Whole => None,
             SegmentKey::Window { column, window, limit } => {
@@ -571,7 +691,7 @@ impl<'b> Profiler<'b> {
                     fixed: None,
                     rows: RowKeys::Next(0),
                     held: 0,
-                    stream: Stream::new(plan, &folded, Detail::Light, backend)?,
+                    stream: Stream::new(plan, &folded, Detail::Light, true, backend)?,
                 })
             }
         };
@@ -582,7 +702,7 @@ impl<'b> Profiler<'b> {
                     g.columns.iter().map(|c| (c.clone(), schema.column_with_name(c).map(|(i, _)| i))).collect();
                 let detail = if plan.histogram_only { Detail::HistogramOnly } else { Detail::Light };
                 let key = GroupBy { by_window: g.by_window && windows.is_some(), ..g.clone() };
-                let stream = Stream::new(plan, &folded, detail, backend)?;
+                let stream = Stream::new(plan, &folded, detail, true, backend)?;
                 Some(ByValue { columns, key, held: 0, stream })
             }
         };
@@ -677,7 +797,7 @@ impl<'b> Profiler<'b> {
             }
         };
         for (segment, _) in &groups.segments {
-            if !self.set.segments.contains_key(segment) {
+            if !self.set.holds(segment) {
                 // The whole and the windows held so far.
                 if 1 + w.held > w.limit {
                     return Err(crate::error::invalid(
@@ -711,7 +831,7 @@ impl<'b> Profiler<'b> {
         let Some(g) = &mut self.groups else { return Ok(()) };
         let groups = group_values(batch, &g.columns, row_windows)?;
         for (segment, _) in &groups.segments {
-            if !self.set.segments.contains_key(segment) {
+            if !self.set.holds(segment) {
                 g.held += 1;
                 if g.held > g.key.limit {
                     return Err(g.key.too_many(None));
@@ -747,7 +867,16 @@ impl<'b> Profiler<'b> {
     }
 
     /// Completes the batches in flight and returns the profiles.
-    pub fn finish(mut self) -> Result<ProfileSet> {
+    pub fn finish(self) -> Result<ProfileSet> {
+        let mut set = self.finish_light()?;
+        set.settle();
+        Ok(set)
+    }
+
+    /// [`Profiler::finish`], the light profiles left as tallies: a set for
+    /// [`ProfileSet::absorb`] (the file engine merges a file's row groups so), settled by it
+    /// when merged with a set of other columns, or by [`ProfileSet::settle`].
+    pub(crate) fn finish_light(mut self) -> Result<ProfileSet> {
         self.whole.flush(&mut self.set)?;
         if let Some(w) = &mut self.windows {
             w.stream.flush(&mut self.set)?;

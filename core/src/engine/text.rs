@@ -14,7 +14,7 @@ use arrow_array::{Array, ArrayRef};
 use arrow_schema::DataType;
 
 use crate::backend::{Bins, ColumnFold, Detail, NumericFold, SketchFeed};
-use crate::profile::{ColumnProfile, Histogram, Role};
+use crate::profile::{Categories, ColumnProfile, Histogram, Hll, Kll, Moments, NumberHll, Role, Tally, TypeCounts};
 
 /// How a text value classifies.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -56,17 +56,77 @@ pub fn classify(s: &str) -> TextKind {
     }
 }
 
-/// Applies one column's fold of a batch (`array` is the column) to its profile.
-pub(super) fn apply_column(col: &mut ColumnProfile, array: &ArrayRef, fold: ColumnFold, detail: Detail) {
-    col.rows += array.len() as u64;
-    col.missing += array.logical_null_count() as u64;
+/// The sketches of a column profile a fold feeds.
+pub(super) struct Sketches<'a> {
+    kll: &'a mut Kll,
+    hll: &'a mut Hll,
+    numbers: &'a mut NumberHll,
+}
+
+/// What a fold is applied to: a column's profile, or a light profile's [`Tally`] (which has
+/// no sketches: its folds feed none). Both get the same operations in the same order, so a
+/// tally merged into a profile gives that profile the fields the fold would have given it.
+pub(super) struct Target<'a> {
+    rows: &'a mut u64,
+    missing: &'a mut u64,
+    types: &'a mut TypeCounts,
+    nan: &'a mut u64,
+    pos_inf: &'a mut u64,
+    neg_inf: &'a mut u64,
+    moments: &'a mut Moments,
+    categories: &'a mut Categories,
+    histogram: &'a mut Option<Histogram>,
+    sketches: Option<Sketches<'a>>,
+    role: Role,
+}
+
+impl<'a> Target<'a> {
+    /// A column's profile.
+    pub(super) fn profile(c: &'a mut ColumnProfile) -> Self {
+        Target {
+            rows: &mut c.rows,
+            missing: &mut c.missing,
+            types: &mut c.types,
+            nan: &mut c.nan,
+            pos_inf: &mut c.pos_inf,
+            neg_inf: &mut c.neg_inf,
+            moments: &mut c.moments,
+            categories: &mut c.categories,
+            histogram: &mut c.histogram,
+            sketches: Some(Sketches { kll: &mut c.kll, hll: &mut c.hll, numbers: &mut c.numbers }),
+            role: c.role,
+        }
+    }
+
+    /// A tally of a column whose role is `role`.
+    pub(super) fn tally(t: &'a mut Tally, role: Role) -> Self {
+        Target {
+            rows: &mut t.rows,
+            missing: &mut t.missing,
+            types: &mut t.types,
+            nan: &mut t.nan,
+            pos_inf: &mut t.pos_inf,
+            neg_inf: &mut t.neg_inf,
+            moments: &mut t.moments,
+            categories: &mut t.categories,
+            histogram: &mut t.histogram,
+            sketches: None,
+            role,
+        }
+    }
+}
+
+/// Applies one column's fold of a batch (`array` is the column) to its profile or tally.
+pub(super) fn apply_column(mut col: Target, array: &ArrayRef, fold: ColumnFold, detail: Detail) {
+    *col.rows += array.len() as u64;
+    *col.missing += array.logical_null_count() as u64;
     match fold {
         ColumnFold::Numeric(f) => numeric(col, *f, array.data_type(), detail),
         ColumnFold::Keys(counts) => {
             let Some(values) = array.as_any_dictionary_opt().and_then(|d| Strings::of(d.values().as_ref())) else {
                 return;
             };
-            let mut text = TextFold::new(col, detail);
+            let mut text = TextFold::new(&mut col, detail);
             for (i, &c) in counts.iter().enumerate() {
                 if c > 0 {
                     if let Some(s) = values.get(i) {
@@ -82,8 +142,8 @@ pub(super) fn apply_column(col: &mut ColumnProfile, array: &ArrayRef, fold: Colu
                 for (name, n) in [("true", trues), ("false", falses)] {
                     if n > 0 {
                         col.categories.add(name, n);
-                        if detail == Detail::Full {
-                            col.hll.update_str(name);
+                        if let Some(s) = col.sketches.as_mut().filter(|_| detail == Detail::Full) {
+                            s.hll.update_str(name);
                         }
                     }
                 }
@@ -91,15 +151,15 @@ pub(super) fn apply_column(col: &mut ColumnProfile, array: &ArrayRef, fold: Colu
         }
         ColumnFold::Host => {
             if let Some(strings) = Strings::of(array.as_ref()) {
-                plain_text(col, &strings, detail);
+                plain_text(&mut col, &strings, detail);
             }
             // Other types (lists, structs, binary): counted as rows and missing only.
         }
     }
 }
 
-fn numeric(col: &mut ColumnProfile, f: NumericFold, t: &DataType, detail: Detail) {
-    match (&mut col.histogram, f.bins) {
+fn numeric(col: Target, f: NumericFold, t: &DataType, detail: Detail) {
+    match (&mut *col.histogram, f.bins) {
         (Some(h), Some(Bins::Dense(counts))) => h.add_counts(&counts),
         (Some(h), Some(Bins::Few(at))) => h.add_sorted_owned(at),
         _ => {}
@@ -113,16 +173,21 @@ fn numeric(col: &mut ColumnProfile, f: NumericFold, t: &DataType, detail: Detail
     } else {
         col.types.fractional += present;
     }
-    col.nan += f.nan;
-    col.pos_inf += f.pos_inf;
-    col.neg_inf += f.neg_inf;
+    *col.nan += f.nan;
+    *col.pos_inf += f.pos_inf;
+    *col.neg_inf += f.neg_inf;
     col.moments.merge(&f.moments);
-    col.numbers.merge(&f.distinct);
+    // A tally's folds feed no sketch (light and histogram-only folds sketch nothing).
+    let Some(s) = col.sketches else {
+        debug_assert!(f.distinct.is_empty() && matches!(f.sketch, SketchFeed::None), "a tally is never sketched");
+        return;
+    };
+    s.numbers.merge(&f.distinct);
     match f.sketch {
         SketchFeed::None => {}
-        SketchFeed::Values(v) => v.iter().for_each(|&x| col.kll.update(x)),
-        SketchFeed::Selected(sel, v) => col.kll.update_selected(&sel, &v),
-        SketchFeed::Sorted(v) => col.kll.update_sorted(&v),
+        SketchFeed::Values(v) => v.iter().for_each(|&x| s.kll.update(x)),
+        SketchFeed::Selected(sel, v) => s.kll.update_selected(&sel, &v),
+        SketchFeed::Sorted(v) => s.kll.update_sorted(&v),
     }
 }
 
@@ -158,7 +223,7 @@ impl<'a> Strings<'a> {
     }
 }
 
-fn plain_text(col: &mut ColumnProfile, strings: &Strings, detail: Detail) {
+fn plain_text(col: &mut Target, strings: &Strings, detail: Detail) {
     let identifier = col.role == Role::Identifier;
     let mut text = TextFold::new(col, detail);
     if identifier {
@@ -185,16 +250,16 @@ fn plain_text(col: &mut ColumnProfile, strings: &Strings, detail: Detail) {
 }
 
 /// Folds distinct text values of one batch into a column's profile.
-struct TextFold<'c> {
-    col: &'c mut ColumnProfile,
+struct TextFold<'c, 'a> {
+    col: &'c mut Target<'a>,
     detail: Detail,
     /// Finite numbers found in the text, with their counts: they go to the moments and the
     /// quantile sketch as one sorted batch at the end, like a numeric column's values.
     numbers: Vec<(f64, u64)>,
 }
 
-impl<'c> TextFold<'c> {
-    fn new(col: &'c mut ColumnProfile, detail: Detail) -> Self {
+impl<'c, 'a> TextFold<'c, 'a> {
+    fn new(col: &'c mut Target<'a>, detail: Detail) -> Self {
         TextFold { col, detail, numbers: Vec::new() }
     }
 
@@ -223,24 +288,24 @@ impl<'c> TextFold<'c> {
             if col.role != Role::Identifier {
                 col.categories.add(s, count);
             }
-            if self.detail == Detail::Full {
-                col.hll.update_str(s);
+            if let Some(sk) = col.sketches.as_mut().filter(|_| self.detail == Detail::Full) {
+                sk.hll.update_str(s);
             }
         }
         let Some(v) = number else { return };
         if v.is_nan() {
-            col.nan += count;
+            *col.nan += count;
         } else if v.is_infinite() {
             if v > 0.0 {
-                col.pos_inf += count;
+                *col.pos_inf += count;
             } else {
-                col.neg_inf += count;
+                *col.neg_inf += count;
             }
         } else {
             if self.detail != Detail::HistogramOnly {
                 self.numbers.push((v, count));
             }
-            if let Some(h) = &mut col.histogram {
+            if let Some(h) = col.histogram.as_mut() {
                 let bin = Histogram::bin(&h.edges, v);
                 h.add(bin, count);
             }
@@ -257,9 +322,9 @@ impl<'c> TextFold<'c> {
             values.extend(std::iter::repeat_n(v, c as usize));
         }
         self.col.moments.update_slice(&values);
-        if self.detail == Detail::Full {
-            self.col.kll.update_sorted(&values);
-            self.col.numbers.update_slice(&values);
+        if let Some(s) = self.col.sketches.as_mut().filter(|_| self.detail == Detail::Full) {
+            s.kll.update_sorted(&values);
+            s.numbers.update_slice(&values);
         }
     }
 }

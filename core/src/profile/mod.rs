@@ -218,13 +218,58 @@ impl Counts {
 
     /// Dense from a quarter of the bins on (a sparse entry takes two dense counts' room).
     fn settle(&mut self) {
+        self.dense_from(4);
+    }
+
+    /// Dense once the bins holding values are a `1/share` of all.
+    fn dense_from(&mut self, share: usize) {
         if let Counts::Sparse { bins, at } = self {
-            if at.len() * 4 >= *bins {
+            if at.len() * share >= *bins {
                 let mut dense = vec![0; *bins];
                 at.iter().for_each(|&(i, c)| dense[i as usize] += c);
                 *self = Counts::Dense(dense);
             }
         }
+    }
+
+    /// The form [`Counts::settle`] gives counts that hold these bins: sparse below a quarter.
+    fn settled(self) -> Counts {
+        match self {
+            Counts::Dense(c) if c.iter().filter(|&&n| n > 0).count() * 4 < c.len() => Counts::Sparse {
+                bins: c.len(),
+                at: c.iter().enumerate().filter(|(_, &n)| n > 0).map(|(i, &n)| (i as u32, n)).collect(),
+            },
+            other => other,
+        }
+    }
+}
+
+/// Merges `pairs` (ascending bins, each once) into the ascending list `at`, adding the counts
+/// of a bin both hold: the list grows by the pairs' room and is filled from its end, then the
+/// room left by shared bins is closed.
+fn merge_sorted_pairs(at: &mut Vec<(u32, u64)>, pairs: &[(u32, u64)]) {
+    let (mine, theirs) = (at.len(), pairs.len());
+    at.resize(mine + theirs, (0, 0));
+    let (mut i, mut j, mut w) = (mine, theirs, mine + theirs);
+    // Invariant: at[..i] are the list's entries still to place, at[w..] the merged tail; w ≥ i.
+    while j > 0 {
+        w -= 1;
+        let (b, c) = pairs[j - 1];
+        if i > 0 && at[i - 1].0 > b {
+            at[w] = at[i - 1];
+            i -= 1;
+        } else if i > 0 && at[i - 1].0 == b {
+            at[w] = (b, at[i - 1].1 + c);
+            i -= 1;
+            j -= 1;
+        } else {
+            at[w] = (b, c);
+            j -= 1;
+        }
+    }
+    if w > i {
+        at.copy_within(w.., i);
+        at.truncate(at.len() - (w - i));
     }
 }
 
@@ -326,34 +371,22 @@ impl Histogram {
     }
 
     /// Adds counts given as `(bin, count)` pairs in ascending bin order, each bin once (pairs
-    /// past the last bin are left out): while sparse, a few pairs are inserted in place, more
-    /// are merged with the list in one pass.
+    /// past the last bin are left out): while sparse, merged into the list in place, from its
+    /// end (no search, no new list).
     pub fn add_sorted(&mut self, pairs: &[(u32, u64)]) {
         let bins = self.bins();
-        let mut pairs = pairs.iter().copied().filter(|&(i, c)| (i as usize) < bins && c > 0).peekable();
+        let fits = |&(i, c): &(u32, u64)| (i as usize) < bins && c > 0;
+        let kept: Vec<(u32, u64)>;
+        let pairs = if pairs.iter().all(fits) {
+            pairs
+        } else {
+            kept = pairs.iter().copied().filter(fits).collect();
+            &kept
+        };
         match &mut self.counts {
-            Counts::Dense(c) => pairs.for_each(|(i, n)| c[i as usize] += n),
-            Counts::Sparse { .. } if pairs.size_hint().1.is_some_and(|n| n <= 8) => {
-                pairs.for_each(|(i, n)| self.add(i as usize, n));
-            }
+            Counts::Dense(c) => pairs.iter().for_each(|&(i, n)| c[i as usize] += n),
             Counts::Sparse { at, .. } => {
-                let mut merged = Vec::with_capacity(at.len() + pairs.size_hint().1.unwrap_or(0));
-                let mut mine = at.iter().copied().peekable();
-                loop {
-                    let next = match (mine.peek(), pairs.peek()) {
-                        (Some(&(a, x)), Some(&(b, y))) if a == b => {
-                            mine.next();
-                            pairs.next();
-                            (a, x + y)
-                        }
-                        (Some(&(a, _)), Some(&(b, _))) if b < a => pairs.next().expect("peeked"),
-                        (Some(_), _) => mine.next().expect("peeked"),
-                        (None, Some(_)) => pairs.next().expect("peeked"),
-                        (None, None) => break,
-                    };
-                    merged.push(next);
-                }
-                *at = merged;
+                merge_sorted_pairs(at, pairs);
                 self.counts.settle();
             }
         }
@@ -374,6 +407,21 @@ impl Histogram {
             }
             _ => self.add_sorted(&pairs),
         }
+    }
+
+    /// Counts kept dense from a sixteenth of the bins on rather than a quarter: for a
+    /// histogram many small ones are merged into (a window's over a file's row groups), each
+    /// merge then costs its own bins, not a walk of the list. [`Histogram::settled`] gives the
+    /// usual form back.
+    pub fn accumulating(&mut self) {
+        self.counts.dense_from(16);
+    }
+
+    /// The histogram in the form its bins give it (sparse below a quarter of the bins), after
+    /// [`Histogram::accumulating`]: the form it would have had merged without it.
+    pub fn settled(mut self) -> Histogram {
+        self.counts = self.counts.settled();
+        self
     }
 
     /// Adds another histogram's counts, bin by bin (its edges are not looked at).
@@ -524,7 +572,12 @@ impl Categories {
             }
             (None, None) => {
                 for (k, v) in &o.exact {
-                    *self.exact.entry(k.clone()).or_insert(0) += v;
+                    match self.exact.get_mut(k) {
+                        Some(c) => *c += v,
+                        None => {
+                            self.exact.insert(k.clone(), *v);
+                        }
+                    }
                 }
                 self.spill_if_needed();
             }
@@ -545,6 +598,81 @@ impl Categories {
         v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         v.truncate(n);
         v
+    }
+}
+
+/// Adds the counts, moments, categories and histogram of `$o` to `$mine`'s: the fields a
+/// [`ColumnProfile`] and a [`Tally`] share, merged the same way for both.
+macro_rules! add_tallied {
+    ($mine:expr, $o:expr) => {{
+        let (mine, o) = (&mut *$mine, &*$o);
+        let was_empty = mine.rows == 0;
+        mine.rows += o.rows;
+        mine.missing += o.missing;
+        mine.types.merge(&o.types);
+        mine.nan += o.nan;
+        mine.pos_inf += o.pos_inf;
+        mine.neg_inf += o.neg_inf;
+        mine.moments.merge(&o.moments);
+        mine.categories.merge(&o.categories);
+        match (&mut mine.histogram, &o.histogram) {
+            // Profiles of one plan share their edges: the same `Arc` needs no comparison.
+            (Some(a), Some(b)) if std::sync::Arc::ptr_eq(&a.edges, &b.edges) || a.edges == b.edges => {
+                a.add_histogram(b)
+            }
+            // Only an empty profile adopts the other's edges; counts on different edges never mix.
+            (None, Some(b)) if was_empty => mine.histogram = Some(b.clone()),
+            _ => {}
+        }
+    }};
+}
+
+/// What one row group adds to a column of a light profile (a time window's, a segment's):
+/// counts, moments, categories and histogram, without the column's name, type or sketches,
+/// which the profile it is merged into holds ([`ColumnProfile::merge_tally`]). A row group
+/// whose rows are spread over a thousand windows makes a thousand of these per column: they
+/// cost no allocation until they hold categories or histogram bins.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Tally {
+    /// Rows seen (present + missing).
+    pub rows: u64,
+    /// Null values.
+    pub missing: u64,
+    /// Per-value type classification of present values.
+    pub types: TypeCounts,
+    /// NaN values.
+    pub nan: u64,
+    /// +∞ values.
+    pub pos_inf: u64,
+    /// −∞ values.
+    pub neg_inf: u64,
+    /// Exact moments of the finite numeric values.
+    pub moments: Moments,
+    /// Category counts (text and boolean columns).
+    pub categories: Categories,
+    /// Exact histogram of the finite numeric values, over the column's edges.
+    pub histogram: Option<Histogram>,
+}
+
+impl Tally {
+    /// An empty tally of `column`: no counts, a histogram over its edges when it has one.
+    pub fn of(column: &ColumnProfile) -> Tally {
+        Tally { histogram: column.histogram.as_ref().map(|h| Histogram::new(h.edges.clone())), ..Tally::default() }
+    }
+
+    /// Adds another tally of the same column, as [`ColumnProfile::merge`] adds these fields
+    /// (a histogram merged into goes dense early: [`Histogram::accumulating`]).
+    pub fn merge(&mut self, o: &Tally) {
+        add_tallied!(self, o);
+        if let Some(h) = &mut self.histogram {
+            h.accumulating();
+        }
+    }
+
+    /// The tally with its histogram in the form its bins give it ([`Histogram::settled`]).
+    pub fn settled(mut self) -> Tally {
+        self.histogram = self.histogram.map(Histogram::settled);
+        self
     }
 }
 
@@ -643,27 +771,17 @@ impl ColumnProfile {
         if self.arrow_type != o.arrow_type && !self.arrow_type.split(" | ").any(|t| t == o.arrow_type) {
             self.arrow_type = format!("{} | {}", self.arrow_type, o.arrow_type);
         }
-        let was_empty = self.rows == 0;
-        self.rows += o.rows;
-        self.missing += o.missing;
-        self.types.merge(&o.types);
-        self.nan += o.nan;
-        self.pos_inf += o.pos_inf;
-        self.neg_inf += o.neg_inf;
-        self.moments.merge(&o.moments);
+        add_tallied!(self, o);
         self.kll.merge(&o.kll);
         self.hll.merge(&o.hll);
         self.numbers.merge(&o.numbers);
-        self.categories.merge(&o.categories);
-        match (&mut self.histogram, &o.histogram) {
-            // Profiles of one plan share their edges: the same `Arc` needs no comparison.
-            (Some(a), Some(b)) if std::sync::Arc::ptr_eq(&a.edges, &b.edges) || a.edges == b.edges => {
-                a.add_histogram(b)
-            }
-            // Only an empty profile adopts the other's edges; counts on different edges never mix.
-            (None, Some(b)) if was_empty => self.histogram = Some(b.clone()),
-            _ => {}
-        }
+    }
+
+    /// Adds a tally of this column (a window's rows in one row group): what
+    /// [`ColumnProfile::merge`] does with a profile of the same name and type holding the
+    /// tally's counts and no sketch.
+    pub fn merge_tally(&mut self, o: &Tally) {
+        add_tallied!(self, o);
     }
 
     /// Adds `n` rows in which this column does not exist (a file without it).
@@ -861,6 +979,7 @@ mod tests {
             let mut dense_total = vec![0u64; 41];
             let mut merged = Histogram::new(edges.clone());
             let mut sparse_only = Histogram::new(edges.clone());
+            let mut accumulated = Histogram::new(edges.clone());
             for (k, part) in parts.iter().enumerate() {
                 let mut h = Histogram::new(edges.clone());
                 let mut reference = vec![0u64; 41];
@@ -881,6 +1000,8 @@ mod tests {
                     merged.add_histogram(&h);
                 }
                 sparse_only.add_histogram(&h);
+                accumulated.add_histogram(&h);
+                accumulated.accumulating();
                 let mut from_slice = Histogram::new(edges.clone());
                 from_slice.add_counts(&reference);
                 assert_eq!(from_slice, dense);
@@ -894,6 +1015,14 @@ mod tests {
             assert_eq!(merged.counts(), dense_total, "{touched}");
             assert_eq!(sparse_only.counts(), dense_total, "{touched}");
             assert_eq!(sparse_only, Histogram::from_counts(edges.clone(), dense_total.clone()));
+            // Merged dense early then settled: the form merging sparse gave, as a checkpoint
+            // writes it (sparse forms show there, with the edges taken out).
+            let written = |h: &Histogram| {
+                let mut h = h.clone();
+                h.edges = Vec::new().into();
+                serde_json::to_string(&h).unwrap()
+            };
+            assert_eq!(written(&accumulated.settled()), written(&sparse_only), "{touched}");
         }
         for bad in [
             r#"{"edges":[],"bins":3,"at":[[2,1],[1,1]]}"#,
@@ -906,6 +1035,33 @@ mod tests {
         ] {
             assert!(serde_json::from_str::<Histogram>(bad).is_err(), "{bad}");
         }
+    }
+
+    /// Pairs merged into a sparse list in place give each bin the sum of its counts, in bin
+    /// order, whatever the lists' overlap (none, some, all, one side empty).
+    #[test]
+    fn sorted_pairs_merge_in_place() {
+        let mut state = 0x0dd_u64;
+        let mut next = |m: u64| crate::codec::splitmix64(&mut state) % m;
+        for _ in 0..2_000 {
+            let span = 1 + next(60);
+            let list = |next: &mut dyn FnMut(u64) -> u64| -> Vec<(u32, u64)> {
+                let mut m = BTreeMap::new();
+                for _ in 0..next(span + 1) {
+                    *m.entry(next(span) as u32).or_insert(0) += 1 + next(9);
+                }
+                m.into_iter().collect()
+            };
+            let (mut at, pairs) = (list(&mut next), list(&mut next));
+            let mut want: BTreeMap<u32, u64> = at.iter().copied().collect();
+            pairs.iter().for_each(|&(b, c)| *want.entry(b).or_insert(0) += c);
+            merge_sorted_pairs(&mut at, &pairs);
+            assert_eq!(at, want.into_iter().collect::<Vec<_>>());
+        }
+        // Pairs past the last bin or of no count are left out.
+        let mut h = Histogram::new(vec![0.0, 1.0, 2.0]);
+        h.add_sorted(&[(0, 2), (2, 0), (3, 1), (9, 4)]);
+        assert_eq!(h.counts(), vec![2, 0, 0, 1]);
     }
 
     /// A column merged with one profiled without the distinct sketch (by an older driftscope)
