@@ -11,9 +11,11 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::group::{group_values, GroupBy};
-use super::text::{apply_column, Target};
+use super::text::{apply_column, apply_counted, Target};
 use super::window::{self, Window};
-use crate::backend::{Backend, BatchFold, ColumnKind, ColumnTask, Detail, FoldPlan, Folder, MAX_BATCH_ROWS};
+use crate::backend::{
+    Backend, BatchFold, ColumnFold, ColumnKind, ColumnTask, Detail, FoldPlan, Folder, MAX_BATCH_ROWS,
+};
 use crate::error::{Error, Result};
 use crate::profile::kll::SketchPlan;
 use crate::profile::pca::{Pca, Standardize, RECONSTRUCTION};
@@ -223,6 +225,13 @@ struct Light {
     parts: BTreeMap<Segment, Part>,
 }
 
+impl Light {
+    /// True when `o`'s tallies are of the same columns (names, types, roles, edges).
+    fn same_columns(&self, o: &Light) -> bool {
+        Arc::ptr_eq(&self.template, &o.template) || self.template == o.template
+    }
+}
+
 /// A segment's rows in one light profile: how many, and each column's tally.
 #[derive(Debug, Clone, PartialEq)]
 struct Part {
@@ -315,10 +324,7 @@ impl ProfileSet {
     /// groups) merge as tallies; otherwise both sets are settled first.
     pub fn absorb(&mut self, mut other: ProfileSet) {
         match (self.light.as_mut(), other.light.take()) {
-            (None, None) => {}
-            (Some(mine), Some(theirs))
-                if Arc::ptr_eq(&mine.template, &theirs.template) || mine.template == theirs.template =>
-            {
+            (Some(mine), Some(theirs)) if mine.same_columns(&theirs) => {
                 for (k, part) in theirs.parts {
                     match mine.parts.get_mut(&k) {
                         Some(p) => p.merge(&part),
@@ -328,11 +334,13 @@ impl ProfileSet {
                     }
                 }
             }
-            (_, theirs) => {
-                other.light = theirs;
+            (_, Some(theirs)) => {
+                other.light = Some(theirs);
                 other.settle();
                 self.settle();
             }
+            (Some(mine), None) if other.segments.keys().any(|k| mine.parts.contains_key(k)) => self.settle(),
+            _ => {}
         }
         for (k, p) in other.segments {
             match self.segments.get_mut(&k) {
@@ -630,11 +638,17 @@ impl<'b> Stream<'b> {
         per_column.into_par_iter().zip(self.tasks.columns.par_iter()).zip(fold.columns.into_par_iter()).for_each(
             |((columns, task), folds)| {
                 let array = batch.column(task.index);
+                // A group's nulls are counted on the column's null buffer: slicing the array
+                // for every group of a few rows costs more than the fold.
+                let nulls = if whole { None } else { array.logical_nulls() };
                 for ((col, rows), f) in columns.into_iter().zip(groups).zip(folds) {
                     if whole {
                         apply_column(col, array, f, detail);
-                    } else {
+                    } else if matches!(f, ColumnFold::Host) {
                         apply_column(col, &array.slice(rows.start, rows.len()), f, detail);
+                    } else {
+                        let missing = nulls.as_ref().map_or(0, |n| n.slice(rows.start, rows.len()).null_count());
+                        apply_counted(col, array, (rows.len(), missing), f, detail);
                     }
                 }
             },

@@ -117,9 +117,22 @@ impl<'a> Target<'a> {
 }
 
 /// Applies one column's fold of a batch (`array` is the column) to its profile or tally.
-pub(super) fn apply_column(mut col: Target, array: &ArrayRef, fold: ColumnFold, detail: Detail) {
-    *col.rows += array.len() as u64;
-    *col.missing += array.logical_null_count() as u64;
+pub(super) fn apply_column(col: Target, array: &ArrayRef, fold: ColumnFold, detail: Detail) {
+    apply_counted(col, array, (array.len(), array.logical_null_count()), fold, detail);
+}
+
+/// Applies the fold of some rows of a column: `array` holds them, or is the whole column
+/// when the fold is not [`ColumnFold::Host`] (a fold of counts: its dictionary and type are
+/// the rows'); `(rows, missing)` counts them.
+pub(super) fn apply_counted(
+    mut col: Target,
+    array: &ArrayRef,
+    (rows, missing): (usize, usize),
+    fold: ColumnFold,
+    detail: Detail,
+) {
+    *col.rows += rows as u64;
+    *col.missing += missing as u64;
     match fold {
         ColumnFold::Numeric(f) => numeric(col, *f, array.data_type(), detail),
         ColumnFold::Keys(counts) => {

@@ -106,6 +106,15 @@ impl Folder for CpuFolder {
                 if one {
                     return vec![fold_column(array, task, sketch.as_ref(), scratch)];
                 }
+                // A numeric column is read as f64 once, and each group is a slice of that.
+                if let Some(values) = matches!(task.kind, ColumnKind::Numeric { .. }).then(|| as_f64(array)).flatten() {
+                    return groups
+                        .iter()
+                        .map(|g| {
+                            ColumnFold::Numeric(Box::new(numeric(&values.slice(g.start, g.len()), task, None, scratch)))
+                        })
+                        .collect();
+                }
                 groups.iter().map(|g| fold_column(&array.slice(g.start, g.len()), task, None, scratch)).collect()
             })
             .collect();
