@@ -528,9 +528,10 @@ impl<'de> Deserialize<'de> for Histogram {
 pub struct Categories {
     /// Exact counts per value while the column has at most [`MAX_EXACT_CATEGORIES`] values.
     pub exact: BTreeMap<String, u64>,
-    /// Set once the cap is passed: approximate counts from then on, `exact` is emptied.
+    /// Set once the cap is passed: approximate counts from then on, `exact` is emptied. (Boxed:
+    /// a window's categories, of which a backfill holds millions, never spill.)
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub frequent: Option<Frequent>,
+    pub frequent: Option<Box<Frequent>>,
 }
 
 impl Categories {
@@ -550,7 +551,7 @@ impl Categories {
 
     fn spill_if_needed(&mut self) {
         if self.exact.len() > MAX_EXACT_CATEGORIES {
-            let mut f = Frequent::default();
+            let mut f = Box::<Frequent>::default();
             for (k, v) in std::mem::take(&mut self.exact) {
                 f.update(&k, v);
             }
