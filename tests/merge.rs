@@ -284,3 +284,105 @@ fn units_handed_over_in_other_pieces_give_the_file_engines_profile() {
     let (a, b) = (serde_json::to_string(&total.into_whole()).unwrap(), serde_json::to_string(&engine.profile).unwrap());
     assert!(a == b, "the units' profile differs from the file engine's");
 }
+
+/// Windows of files whose row groups each hold a few rows of many windows (a shuffled
+/// backfill): the file engine keeps a row group's windows as lean tallies, merges them into its
+/// file's and makes profiles once per file. Every window's profile (and the untimed rows', and
+/// the whole's) must be, to the byte, the merge in the engine's order of the profiles
+/// `engine::profile_unit` makes of each row group — full profiles per window, merged one row
+/// group at a time, as the engine did before it kept tallies.
+#[test]
+fn window_tallies_give_the_row_groups_merged_profiles() {
+    use arrow_array::{DictionaryArray, TimestampMillisecondArray};
+    use driftscope::engine::{profile_files, profile_unit, ProfileSet, Request, SegmentKey};
+    use driftscope::profile::Role;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let d = tempfile::tempdir().unwrap();
+    let mut state = 23u64;
+    let mut next = move || {
+        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        state >> 11
+    };
+    let mut paths = Vec::new();
+    for f in 0..3 {
+        let n = 6_000;
+        let t: TimestampMillisecondArray = (0..n)
+            .map(|i| (i % 97 != 0).then(|| 1_767_225_600_000 + (next() % (48 * 3_600_000)) as i64))
+            .collect::<Vec<_>>()
+            .into();
+        let x: Float64Array = (0..n)
+            .map(|i| match i % 53 {
+                0 => None,
+                1 => Some(f64::NAN),
+                2 => Some(f64::INFINITY),
+                _ => Some((next() % 10_000) as f64 / 997.0 - 3.0),
+            })
+            .collect::<Vec<_>>()
+            .into();
+        let kinds = ["sensor", "gateway", "relay", "meter"];
+        let c: DictionaryArray<arrow_array::types::Int32Type> =
+            (0..n).map(|i| (i % 31 != 0).then(|| kinds[(next() % 4) as usize])).collect();
+        let batch = RecordBatch::try_from_iter([
+            ("t", Arc::new(t) as ArrayRef),
+            ("x", Arc::new(x) as ArrayRef),
+            ("c", Arc::new(c) as ArrayRef),
+        ])
+        .unwrap();
+        let path = d.path().join(format!("part-{f}.parquet"));
+        let props =
+            parquet::file::properties::WriterProperties::builder().set_max_row_group_row_count(Some(700)).build();
+        let mut w =
+            parquet::arrow::ArrowWriter::try_new(std::fs::File::create(&path).unwrap(), batch.schema(), Some(props))
+                .unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+        paths.push(path);
+    }
+    let inputs: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    let s = driftscope::source::scan::scan(&inputs, &Role::is_identifier_name);
+    let plan = ProfilePlan {
+        edges: [("x".to_string(), (-3..8).map(f64::from).collect::<Vec<_>>().into())].into(),
+        segment: SegmentKey::Window { column: "t".into(), window: "1h".parse().unwrap(), limit: 1_000 },
+        ..Default::default()
+    };
+    let pb = driftscope::engine::progress::Progress::hidden();
+    let engine =
+        profile_files(&s.files, &Request { plan: &plan, backend: &CpuBackend, progress: &pb, tap: None }, None)
+            .unwrap();
+    assert!(engine.segments.windows().count() >= 40, "the rows are spread over two days of windows");
+
+    let mut total = ProfileSet::default();
+    for path in &paths {
+        let file = std::fs::File::open(path).unwrap();
+        let groups =
+            ParquetRecordBatchReaderBuilder::try_new(file.try_clone().unwrap()).unwrap().metadata().num_row_groups();
+        assert!(groups >= 8);
+        let mut acc: Option<ProfileSet> = None;
+        for rg in 0..groups {
+            let batches: Vec<RecordBatch> = ParquetRecordBatchReaderBuilder::try_new(file.try_clone().unwrap())
+                .unwrap()
+                .with_row_groups(vec![rg])
+                .build()
+                .unwrap()
+                .map(|b| driftscope::source::scan::text_as_read(&b.unwrap(), &Role::is_identifier_name).unwrap())
+                .collect();
+            let unit = profile_unit(&batches, &plan, &CpuBackend).unwrap();
+            assert!(unit.windows().count() > 20, "a row group holds rows of many windows");
+            match &mut acc {
+                None => acc = Some(unit),
+                Some(a) => a.merge(&unit),
+            }
+        }
+        total.merge(&acc.unwrap());
+    }
+    let (whole, windows) = total.split_whole();
+    assert_eq!(serde_json::to_string(&whole).unwrap(), serde_json::to_string(&engine.profile).unwrap());
+    assert_eq!(windows.segments.len(), engine.segments.segments.len());
+    for ((k, want), (k2, got)) in windows.segments.iter().zip(&engine.segments.segments) {
+        assert_eq!(k, k2);
+        assert!(
+            serde_json::to_string(want).unwrap() == serde_json::to_string(got).unwrap(),
+            "segment {k:?}: the tallies' profile differs from the row groups' merged profiles"
+        );
+    }
+}
