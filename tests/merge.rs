@@ -293,51 +293,11 @@ fn units_handed_over_in_other_pieces_give_the_file_engines_profile() {
 /// group at a time, as the engine did before it kept tallies.
 #[test]
 fn window_tallies_give_the_row_groups_merged_profiles() {
-    use arrow_array::{DictionaryArray, TimestampMillisecondArray};
     use driftscope::engine::{profile_files, profile_unit, ProfileSet, Request, SegmentKey};
     use driftscope::profile::Role;
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     let d = tempfile::tempdir().unwrap();
-    let mut state = 23u64;
-    let mut next = move || {
-        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-        state >> 11
-    };
-    let mut paths = Vec::new();
-    for f in 0..3 {
-        let n = 6_000;
-        let t: TimestampMillisecondArray = (0..n)
-            .map(|i| (i % 97 != 0).then(|| 1_767_225_600_000 + (next() % (48 * 3_600_000)) as i64))
-            .collect::<Vec<_>>()
-            .into();
-        let x: Float64Array = (0..n)
-            .map(|i| match i % 53 {
-                0 => None,
-                1 => Some(f64::NAN),
-                2 => Some(f64::INFINITY),
-                _ => Some((next() % 10_000) as f64 / 997.0 - 3.0),
-            })
-            .collect::<Vec<_>>()
-            .into();
-        let kinds = ["sensor", "gateway", "relay", "meter"];
-        let c: DictionaryArray<arrow_array::types::Int32Type> =
-            (0..n).map(|i| (i % 31 != 0).then(|| kinds[(next() % 4) as usize])).collect();
-        let batch = RecordBatch::try_from_iter([
-            ("t", Arc::new(t) as ArrayRef),
-            ("x", Arc::new(x) as ArrayRef),
-            ("c", Arc::new(c) as ArrayRef),
-        ])
-        .unwrap();
-        let path = d.path().join(format!("part-{f}.parquet"));
-        let props =
-            parquet::file::properties::WriterProperties::builder().set_max_row_group_row_count(Some(700)).build();
-        let mut w =
-            parquet::arrow::ArrowWriter::try_new(std::fs::File::create(&path).unwrap(), batch.schema(), Some(props))
-                .unwrap();
-        w.write(&batch).unwrap();
-        w.close().unwrap();
-        paths.push(path);
-    }
+    let paths = shuffled_files(d.path());
     let inputs: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     let s = driftscope::source::scan::scan(&inputs, &Role::is_identifier_name);
     let plan = ProfilePlan {
@@ -385,4 +345,51 @@ fn window_tallies_give_the_row_groups_merged_profiles() {
             "segment {k:?}: the tallies' profile differs from the row groups' merged profiles"
         );
     }
+}
+
+/// Three files of 6,000 rows in 700-row groups, their times spread at random over two days
+/// (some null), a float with nulls, NaN and ∞, and a category with nulls.
+fn shuffled_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    use arrow_array::{DictionaryArray, TimestampMillisecondArray};
+    let mut state = 23u64;
+    let mut next = move || {
+        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        state >> 11
+    };
+    let mut paths = Vec::new();
+    for f in 0..3 {
+        let n = 6_000;
+        let t: TimestampMillisecondArray = (0..n)
+            .map(|i| (i % 97 != 0).then(|| 1_767_225_600_000 + (next() % (48 * 3_600_000)) as i64))
+            .collect::<Vec<_>>()
+            .into();
+        let x: Float64Array = (0..n)
+            .map(|i| match i % 53 {
+                0 => None,
+                1 => Some(f64::NAN),
+                2 => Some(f64::INFINITY),
+                _ => Some((next() % 10_000) as f64 / 997.0 - 3.0),
+            })
+            .collect::<Vec<_>>()
+            .into();
+        let kinds = ["sensor", "gateway", "relay", "meter"];
+        let c: DictionaryArray<arrow_array::types::Int32Type> =
+            (0..n).map(|i| (i % 31 != 0).then(|| kinds[(next() % 4) as usize])).collect();
+        let batch = RecordBatch::try_from_iter([
+            ("t", Arc::new(t) as ArrayRef),
+            ("x", Arc::new(x) as ArrayRef),
+            ("c", Arc::new(c) as ArrayRef),
+        ])
+        .unwrap();
+        let path = dir.join(format!("part-{f}.parquet"));
+        let props =
+            parquet::file::properties::WriterProperties::builder().set_max_row_group_row_count(Some(700)).build();
+        let mut w =
+            parquet::arrow::ArrowWriter::try_new(std::fs::File::create(&path).unwrap(), batch.schema(), Some(props))
+                .unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+        paths.push(path);
+    }
+    paths
 }
