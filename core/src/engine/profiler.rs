@@ -474,6 +474,8 @@ struct Stream<'b> {
     in_flight: VecDeque<Segment>,
     /// The segments' profiles are light, held as tallies until the set is settled.
     tallied: bool,
+    /// Some column feeds a quantile sketch (a plan that folds one segment per batch).
+    sketched: bool,
 }
 
 /// The window of each row, for windows of rows.
@@ -520,7 +522,8 @@ impl<'b> Stream<'b> {
     ) -> Result<Self> {
         let tasks = Arc::new(plan.fold_plan(schema, detail));
         let folder = backend.folder(tasks.clone())?;
-        Ok(Stream { tasks, detail, folder, in_flight: VecDeque::new(), tallied })
+        let sketched = tasks.columns.iter().any(ColumnTask::sketched);
+        Ok(Stream { tasks, detail, folder, in_flight: VecDeque::new(), tallied, sketched })
     }
 
     /// Pushes a batch whose rows are in `groups`, one per segment of `segments` (each with
@@ -532,9 +535,8 @@ impl<'b> Stream<'b> {
         batch: &RecordBatch,
         groups: &[Range<usize>],
     ) -> Result<()> {
-        let sketched = self.tasks.columns.iter().any(|t| t.sketched());
         let sketches: Vec<Option<SketchPlan>> = match &segments[..] {
-            [one] if sketched => {
+            [one] if self.sketched => {
                 let profile = &set.segments[one];
                 self.tasks
                     .columns
