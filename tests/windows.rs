@@ -200,7 +200,7 @@ fn many_windows_per_batch_are_the_same_on_the_gpu() {
 /// submissions of consecutive groups: the folds are the CPU folder's, group by group.
 #[test]
 fn a_gpu_folder_splits_a_batch_of_many_groups() {
-    use driftscope::backend::{ColumnKind, ColumnTask, Detail, FoldPlan};
+    use driftscope::backend::{ColumnFold, ColumnKind, ColumnTask, Detail, FoldPlan};
     let Some(g) = gpu() else { return };
     let batch = capture(65_536, 5);
     let edges: Arc<[f64]> = (0..200).map(|i| i as f64 * 0.25).collect::<Vec<_>>().into();
@@ -219,8 +219,20 @@ fn a_gpu_folder_splits_a_batch_of_many_groups() {
     let (cpu, gpu_folds) = (fold(&CpuBackend), fold(g));
     assert_eq!(cpu.len(), 1);
     assert!(gpu_folds.len() > 1, "one submission");
+    // The CPU folds a numeric column's groups at once: each group's fold, as the GPU's.
     let flat = |folds: &[driftscope::backend::BatchFold], task: usize| -> Vec<String> {
-        folds.iter().flat_map(|f| f.columns[task].iter().map(|c| format!("{c:?}"))).collect()
+        let bins = plan.columns[task].edges.as_ref().map(|e| e.len() + 1);
+        folds
+            .iter()
+            .flat_map(|f| match &f.columns[task][..] {
+                [ColumnFold::Grouped(g)] => g
+                    .folds(&f.groups, bins)
+                    .into_iter()
+                    .map(|n| format!("{:?}", ColumnFold::Numeric(Box::new(n))))
+                    .collect::<Vec<_>>(),
+                columns => columns.iter().map(|c| format!("{c:?}")).collect(),
+            })
+            .collect()
     };
     for task in 0..2 {
         let (a, b) = (flat(&cpu, task), flat(&gpu_folds, task));

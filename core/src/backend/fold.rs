@@ -181,11 +181,80 @@ impl Bins {
     }
 }
 
+/// What a numeric column's group adds besides its bins (a [`NumericFold`] of an unsketched
+/// column, less its bins).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NumericCounts {
+    /// Null values.
+    pub nulls: u64,
+    /// Finite values.
+    pub finite: u64,
+    /// NaN values.
+    pub nan: u64,
+    /// +∞ values.
+    pub pos_inf: u64,
+    /// −∞ values.
+    pub neg_inf: u64,
+    /// Moments of the finite values (empty for a histogram-only task).
+    pub moments: Moments,
+}
+
+/// A numeric column of an unsketched task folded in many groups at once (a row group's
+/// windows): per group what its [`NumericFold`] would hold, flat.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GroupedNumeric {
+    /// Each group's counts and moments.
+    pub groups: Vec<NumericCounts>,
+    /// Every group's bins holding values as `(bin, count)` pairs, group after group, each in
+    /// ascending bin order (none for a task without edges).
+    pub pairs: Vec<(u32, u64)>,
+    /// Where each group's pairs end in `pairs`.
+    pub ends: Vec<usize>,
+}
+
+impl GroupedNumeric {
+    /// Group `i`'s pairs.
+    pub fn pairs_of(&self, i: usize) -> &[(u32, u64)] {
+        let from = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.pairs[from..self.ends[i]]
+    }
+
+    /// Each group's fold as a backend folding the group alone gives it (`rows`: the groups'
+    /// rows; `bins`: the task's bins, when it has edges): for comparing backends.
+    pub fn folds(&self, rows: &[std::ops::Range<usize>], bins: Option<usize>) -> Vec<NumericFold> {
+        self.groups
+            .iter()
+            .zip(rows)
+            .enumerate()
+            .map(|(i, (c, r))| NumericFold {
+                nulls: c.nulls,
+                finite: c.finite,
+                nan: c.nan,
+                pos_inf: c.pos_inf,
+                neg_inf: c.neg_inf,
+                moments: c.moments.clone(),
+                bins: bins.map(|b| match Bins::for_rows(r.len(), b) {
+                    Bins::Few(_) => Bins::Few(self.pairs_of(i).to_vec()),
+                    Bins::Dense(mut d) => {
+                        self.pairs_of(i).iter().for_each(|&(b, n)| d[b as usize] = n);
+                        Bins::Dense(d)
+                    }
+                }),
+                sketch: SketchFeed::None,
+                distinct: crate::profile::NumberHll::default(),
+            })
+            .collect()
+    }
+}
+
 /// One column of one batch.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ColumnFold {
     /// A numeric column.
     Numeric(Box<NumericFold>),
+    /// A numeric column's every group at once: the only fold of its column in a
+    /// [`BatchFold`] of several groups (the CPU backend's, for unsketched tasks).
+    Grouped(Box<GroupedNumeric>),
     /// A text dictionary: rows per dictionary entry (index = key); null keys are not counted.
     Keys(Vec<u64>),
     /// A boolean column.
@@ -211,6 +280,6 @@ pub struct BatchFold {
     pub batch: RecordBatch,
     /// The rows of each group, in order.
     pub groups: Vec<std::ops::Range<usize>>,
-    /// Per task, one fold per group.
+    /// Per task, one fold per group (or one [`ColumnFold::Grouped`] for all).
     pub columns: Vec<Vec<ColumnFold>>,
 }

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::group::{group_values, GroupBy};
-use super::text::{apply_column, apply_counted, Target};
+use super::text::{apply_column, apply_counted, apply_grouped, Target};
 use super::window::{self, Window};
 use crate::backend::{
     Backend, BatchFold, ColumnFold, ColumnKind, ColumnTask, Detail, FoldPlan, Folder, MAX_BATCH_ROWS,
@@ -223,12 +223,142 @@ struct Light {
     /// The empty profile the tallies' columns are of (names, types, roles, edges).
     template: Arc<DatasetProfile>,
     parts: BTreeMap<Segment, Part>,
+    /// The windows of a row group's first batch, kept flat ([`Sheet`]); never a segment of
+    /// `parts` while the sheet is held.
+    sheet: Option<Sheet>,
 }
 
 impl Light {
+    /// Empty tallies of `template`'s columns.
+    fn of(template: &Arc<DatasetProfile>) -> Light {
+        Light { template: template.clone(), parts: BTreeMap::new(), sheet: None }
+    }
+
     /// True when `o`'s tallies are of the same columns (names, types, roles, edges).
     fn same_columns(&self, o: &Light) -> bool {
         Arc::ptr_eq(&self.template, &o.template) || self.template == o.template
+    }
+
+    /// True when segment `k` has a tally.
+    fn holds(&self, k: &Segment) -> bool {
+        self.parts.contains_key(k) || self.sheet.as_ref().is_some_and(|s| s.segments.binary_search(k).is_ok())
+    }
+
+    /// Moves the sheet's segments into `parts` (a segment both hold has the sheet's rows
+    /// first: they came first).
+    fn unsheet(&mut self) {
+        let Some(sheet) = self.sheet.take() else { return };
+        for (i, k) in sheet.segments.iter().enumerate() {
+            let mut part = sheet.part(i);
+            if let Some(later) = self.parts.remove(k) {
+                part.merge(&later);
+            }
+            self.parts.insert(k.clone(), part);
+        }
+    }
+
+    /// Merges row groups' sheets, in their order, into these tallies: window by window, each
+    /// window's tallies merged with every sheet's in turn while they are in cache (row group by
+    /// row group, each merge would touch every window's histograms again).
+    fn merge_sheets(&mut self, sheets: &[Sheet]) {
+        let mut at = vec![0usize; sheets.len()];
+        while let Some(k) = sheets.iter().zip(&at).filter_map(|(s, &i)| s.segments.get(i)).min().cloned() {
+            let mut holders = sheets.iter().zip(at.iter_mut()).filter(|(s, i)| s.segments.get(**i) == Some(&k));
+            let part = match self.parts.entry(k.clone()) {
+                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    let (s, i) = holders.next().expect("a sheet holds the least segment");
+                    *i += 1;
+                    e.insert(s.part(*i - 1))
+                }
+            };
+            for (s, i) in holders {
+                part.rows += s.rows[*i];
+                part.columns.iter_mut().zip(&s.columns).for_each(|(t, c)| c.merge_into(*i, t));
+                *i += 1;
+            }
+        }
+    }
+}
+
+/// The windows of one batch, flat: the segments in key order, and per column one tally per
+/// segment, whose histogram counts are kept apart in one list of `(bin, count)` pairs for all
+/// segments. A shuffled backfill's row group touches a thousand windows with a few rows each:
+/// as [`Part`]s that is a map entry, a histogram and an allocation per window and column.
+#[derive(Debug, Clone, PartialEq)]
+struct Sheet {
+    segments: Vec<Segment>,
+    rows: Vec<u64>,
+    columns: Vec<SheetColumn>,
+}
+
+/// One column of a [`Sheet`].
+#[derive(Debug, Clone, PartialEq)]
+struct SheetColumn {
+    role: Role,
+    /// The column's histogram edges, when it has one.
+    edges: Option<Arc<[f64]>>,
+    /// One tally per segment, without a histogram.
+    tallies: Vec<Tally>,
+    /// Every segment's histogram counts, segment after segment, each in ascending bin order.
+    pairs: Vec<(u32, u64)>,
+    /// Where each segment's pairs end in `pairs`.
+    ends: Vec<usize>,
+}
+
+impl Sheet {
+    /// An empty sheet of `template`'s columns, with room for `segments` segments of `rows`
+    /// rows in all.
+    fn of(template: &DatasetProfile, segments: usize, rows: usize) -> Sheet {
+        let columns = template
+            .columns
+            .iter()
+            .map(|c| {
+                let edges = c.histogram.as_ref().map(|h| h.edges.clone());
+                let bins = edges.as_ref().map_or(0, |e| e.len() + 1);
+                SheetColumn {
+                    role: c.role,
+                    edges,
+                    tallies: Vec::with_capacity(segments),
+                    pairs: Vec::with_capacity(rows.min(segments.saturating_mul(bins))),
+                    ends: Vec::with_capacity(segments),
+                }
+            })
+            .collect();
+        Sheet { segments: Vec::with_capacity(segments), rows: Vec::with_capacity(segments), columns }
+    }
+
+    /// Segment `i` as a part (as a fold makes a fresh part's tallies).
+    fn part(&self, i: usize) -> Part {
+        Part { rows: self.rows[i], columns: self.columns.iter().map(|c| c.tally(i)).collect() }
+    }
+}
+
+impl SheetColumn {
+    /// Segment `i`'s pairs.
+    fn pairs_of(&self, i: usize) -> &[(u32, u64)] {
+        let from = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.pairs[from..self.ends[i]]
+    }
+
+    /// Segment `i`'s tally, its histogram made of its pairs (as a fold makes a fresh tally's).
+    fn tally(&self, i: usize) -> Tally {
+        let mut t = self.tallies[i].clone();
+        t.histogram = self.edges.as_ref().map(|e| {
+            let mut h = Histogram::new(e.clone());
+            h.add_sorted_owned(self.pairs_of(i).to_vec());
+            h
+        });
+        t
+    }
+
+    /// Adds segment `i` to `t` as [`Tally::merge`] adds a tally.
+    fn merge_into(&self, i: usize, t: &mut Tally) {
+        t.merge(&self.tallies[i]);
+        if let Some(h) = &mut t.histogram {
+            h.add_sorted(self.pairs_of(i));
+            h.accumulating();
+        }
     }
 }
 
@@ -259,6 +389,11 @@ impl Part {
     }
 }
 
+/// The rows of a group and how many of them are null (`nulls`: the column's).
+fn counted(nulls: Option<&arrow_buffer::NullBuffer>, rows: &Range<usize>) -> (usize, usize) {
+    (rows.len(), nulls.map_or(0, |n| n.slice(rows.start, rows.len()).null_count()))
+}
+
 /// A map whose keys are not strings, as a JSON list of pairs.
 mod pairs {
     use super::{BTreeMap, DatasetProfile, Segment};
@@ -281,7 +416,8 @@ impl ProfileSet {
 
     /// Turns the light profiles held as tallies into profiles.
     pub fn settle(&mut self) {
-        let Some(light) = self.light.take() else { return };
+        let Some(mut light) = self.light.take() else { return };
+        light.unsheet();
         for (k, part) in light.parts {
             let p = part.settle(&light.template);
             match self.segments.get_mut(&k) {
@@ -295,12 +431,12 @@ impl ProfileSet {
 
     /// True when the set holds segment `k`, as a profile or a tally.
     fn holds(&self, k: &Segment) -> bool {
-        self.segments.contains_key(k) || self.light.as_ref().is_some_and(|l| l.parts.contains_key(k))
+        self.segments.contains_key(k) || self.light.as_ref().is_some_and(|l| l.holds(k))
     }
 
     /// The light parts, made for `template` when there are none.
     fn light(&mut self, template: &Arc<DatasetProfile>) -> &mut Light {
-        self.light.get_or_insert_with(|| Light { template: template.clone(), parts: BTreeMap::new() })
+        self.light.get_or_insert_with(|| Light::of(template))
     }
 
     /// Merges another set: profiles of the same segment merge, others are added.
@@ -324,7 +460,12 @@ impl ProfileSet {
     /// groups) merge as tallies; otherwise both sets are settled first.
     pub fn absorb(&mut self, mut other: ProfileSet) {
         match (self.light.as_mut(), other.light.take()) {
-            (Some(mine), Some(theirs)) if mine.same_columns(&theirs) => {
+            (Some(mine), Some(mut theirs)) if mine.same_columns(&theirs) => {
+                // The sheet's rows came before the parts' (a row group's later batches).
+                mine.unsheet();
+                if let Some(sheet) = theirs.sheet.take() {
+                    mine.merge_sheets(std::slice::from_ref(&sheet));
+                }
                 for (k, part) in theirs.parts {
                     match mine.parts.get_mut(&k) {
                         Some(p) => p.merge(&part),
@@ -339,7 +480,7 @@ impl ProfileSet {
                 other.settle();
                 self.settle();
             }
-            (Some(mine), None) if other.segments.keys().any(|k| mine.parts.contains_key(k)) => self.settle(),
+            (Some(mine), None) if other.segments.keys().any(|k| mine.holds(k)) => self.settle(),
             _ => {}
         }
         for (k, p) in other.segments {
@@ -349,6 +490,34 @@ impl ProfileSet {
                     self.segments.insert(k, p);
                 }
             }
+        }
+    }
+
+    /// True when the set holds a row group's windows as a sheet (and no window otherwise):
+    /// sets for [`ProfileSet::absorb_all`].
+    pub(crate) fn sheeted(&self) -> bool {
+        self.light.as_ref().is_some_and(|l| {
+            l.sheet.is_some() && l.parts.keys().all(|k| !matches!(k, Segment::Window(_) | Segment::Untimed))
+        })
+    }
+
+    /// [`ProfileSet::absorb`] of each of `others` in turn; the windows of sets of the same
+    /// columns held as sheets ([`ProfileSet::sheeted`]) are merged window by window, which
+    /// gives each window the same merges in the same order.
+    pub(crate) fn absorb_all(&mut self, mut others: Vec<ProfileSet>) {
+        let together = others.len() > 1
+            && self.light.as_ref().is_some_and(|mine| {
+                others.iter().all(|o| o.sheeted() && o.light.as_ref().is_some_and(|l| mine.same_columns(l)))
+            });
+        if together {
+            let mine = self.light.as_mut().expect("checked");
+            mine.unsheet();
+            let sheets: Vec<Sheet> =
+                others.iter_mut().filter_map(|o| o.light.as_mut().and_then(|l| l.sheet.take())).collect();
+            mine.merge_sheets(&sheets);
+        }
+        for o in others {
+            self.absorb(o);
         }
     }
 
@@ -471,9 +640,12 @@ struct Stream<'b> {
     tasks: Arc<FoldPlan>,
     detail: Detail,
     folder: Box<dyn Folder + 'b>,
-    in_flight: VecDeque<Segment>,
+    /// The segment of each group pushed and not applied yet, and whether it goes to the sheet.
+    in_flight: VecDeque<(Segment, bool)>,
     /// The segments' profiles are light, held as tallies until the set is settled.
     tallied: bool,
+    /// A row group's first batch goes to a [`Sheet`] (the windows' stream).
+    sheets: bool,
     /// Some column feeds a quantile sketch (a plan that folds one segment per batch).
     sketched: bool,
 }
@@ -523,7 +695,7 @@ impl<'b> Stream<'b> {
         let tasks = Arc::new(plan.fold_plan(schema, detail));
         let folder = backend.folder(tasks.clone())?;
         let sketched = tasks.columns.iter().any(ColumnTask::sketched);
-        Ok(Stream { tasks, detail, folder, in_flight: VecDeque::new(), tallied, sketched })
+        Ok(Stream { tasks, detail, folder, in_flight: VecDeque::new(), tallied, sheets: false, sketched })
     }
 
     /// Pushes a batch whose rows are in `groups`, one per segment of `segments` (each with
@@ -534,6 +706,7 @@ impl<'b> Stream<'b> {
         segments: Vec<Segment>,
         batch: &RecordBatch,
         groups: &[Range<usize>],
+        to_sheet: bool,
     ) -> Result<()> {
         let sketches: Vec<Option<SketchPlan>> = match &segments[..] {
             [one] if self.sketched => {
@@ -547,7 +720,7 @@ impl<'b> Stream<'b> {
             }
             _ => vec![None; self.tasks.columns.len()],
         };
-        self.in_flight.extend(segments);
+        self.in_flight.extend(segments.into_iter().map(|k| (k, to_sheet)));
         let done = self.folder.push(batch, groups, &sketches)?;
         done.into_iter().for_each(|f| self.apply(set, f));
         Ok(())
@@ -566,10 +739,23 @@ impl<'b> Stream<'b> {
         column: &str,
     ) -> Result<()> {
         debug_assert!(self.tallied, "segments of rows are light profiles");
+        if self.sheets && set.light.as_ref().is_some_and(|l| l.sheet.is_some()) {
+            // A row group's later batch: its windows are folded into the first's, in place, as
+            // parts (the sheet's groups applied first).
+            if self.in_flight.iter().any(|(_, sheet)| *sheet) {
+                self.flush(set)?;
+            }
+            set.light(template).unsheet();
+        }
         let light = set.light(template);
-        for (segment, _) in &groups.segments {
-            if !light.parts.contains_key(segment) {
-                light.parts.insert(segment.clone(), Part::of(template));
+        let to_sheet = self.sheets && light.sheet.is_none() && light.parts.is_empty();
+        if to_sheet {
+            light.sheet = Some(Sheet::of(template, groups.segments.len(), batch.num_rows()));
+        } else {
+            for (segment, _) in &groups.segments {
+                if !light.parts.contains_key(segment) {
+                    light.parts.insert(segment.clone(), Part::of(template));
+                }
             }
         }
         let grouped = match &groups.order {
@@ -584,10 +770,10 @@ impl<'b> Stream<'b> {
             let (keys, rows): (Vec<Segment>, Vec<Range<usize>>) = segments.by_ref().take(most).unzip();
             let (from, to) = (rows[0].start, rows[rows.len() - 1].end);
             if from == 0 && to == grouped.num_rows() {
-                self.push(set, keys, &grouped, &rows)?;
+                self.push(set, keys, &grouped, &rows, to_sheet)?;
             } else {
                 let rows: Vec<Range<usize>> = rows.iter().map(|r| r.start - from..r.end - from).collect();
-                self.push(set, keys, &grouped.slice(from, to - from), &rows)?;
+                self.push(set, keys, &grouped.slice(from, to - from), &rows, to_sheet)?;
             }
         }
         Ok(())
@@ -615,7 +801,12 @@ impl<'b> Stream<'b> {
     /// Applies a fold's groups to their segments' profiles (or tallies): each column in
     /// parallel, each group's rows in turn.
     fn apply(&mut self, set: &mut ProfileSet, fold: BatchFold) {
-        let segments: Vec<Segment> = self.in_flight.drain(..fold.groups.len()).collect();
+        let (segments, to_sheet): (Vec<Segment>, Vec<bool>) = self.in_flight.drain(..fold.groups.len()).unzip();
+        if to_sheet.first() == Some(&true) {
+            let sheet = set.light.as_mut().and_then(|l| l.sheet.as_mut()).expect("sheet made on push");
+            self.apply_to_sheet(sheet, segments, fold);
+            return;
+        }
         let mut per_column: Vec<Vec<Target>> = self.tasks.columns.iter().map(|_| Vec::new()).collect();
         let (mut profiles, mut parts, roles): (Vec<DatasetProfile>, Vec<Part>, Vec<Role>) = if self.tallied {
             let light = set.light.as_mut().expect("tallies made on push");
@@ -640,6 +831,13 @@ impl<'b> Stream<'b> {
         per_column.into_par_iter().zip(self.tasks.columns.par_iter()).zip(fold.columns.into_par_iter()).for_each(
             |((columns, task), folds)| {
                 let array = batch.column(task.index);
+                if let [ColumnFold::Grouped(g)] = &folds[..] {
+                    let nulls = array.logical_nulls();
+                    for (i, (col, rows)) in columns.into_iter().zip(groups).enumerate() {
+                        apply_grouped(col, counted(nulls.as_ref(), rows), (g, i), array.data_type(), detail);
+                    }
+                    return;
+                }
                 // A group's nulls are counted on the column's null buffer: slicing the array
                 // for every group of a few rows costs more than the fold.
                 let nulls = if whole { None } else { array.logical_nulls() };
@@ -649,8 +847,7 @@ impl<'b> Stream<'b> {
                     } else if matches!(f, ColumnFold::Host) {
                         apply_column(col, &array.slice(rows.start, rows.len()), f, detail);
                     } else {
-                        let missing = nulls.as_ref().map_or(0, |n| n.slice(rows.start, rows.len()).null_count());
-                        apply_counted(col, array, (rows.len(), missing), f, detail);
+                        apply_counted(col, array, counted(nulls.as_ref(), rows), f, detail);
                     }
                 }
             },
@@ -663,6 +860,43 @@ impl<'b> Stream<'b> {
                 light.parts.insert(k, p);
             }
         }
+    }
+
+    /// Applies a fold's groups to new segments of the sheet (after those it holds, in key
+    /// order): each column in parallel, each group's rows in turn, as [`Stream::apply`] does
+    /// to fresh tallies.
+    fn apply_to_sheet(&self, sheet: &mut Sheet, segments: Vec<Segment>, fold: BatchFold) {
+        debug_assert!(sheet.segments.last().is_none_or(|last| Some(last) < segments.first()));
+        sheet.segments.extend(segments);
+        sheet.rows.extend(fold.groups.iter().map(|g| g.len() as u64));
+        let (detail, batch, groups) = (self.detail, &fold.batch, &fold.groups);
+        sheet.columns.par_iter_mut().zip(self.tasks.columns.par_iter()).zip(fold.columns.into_par_iter()).for_each(
+            |((sheet, task), folds)| {
+                let array = batch.column(task.index);
+                let nulls = array.logical_nulls();
+                let edges = sheet.edges.clone();
+                let mut folds = folds.into_iter().peekable();
+                let grouped = match folds.next_if(|f| matches!(f, ColumnFold::Grouped(_))) {
+                    Some(ColumnFold::Grouped(g)) => Some(g),
+                    _ => None,
+                };
+                for (i, rows) in groups.iter().enumerate() {
+                    sheet.tallies.push(Tally::default());
+                    let t = sheet.tallies.last_mut().expect("pushed");
+                    let col = Target::paired(t, sheet.role, &mut sheet.pairs, edges.as_deref());
+                    let counts = counted(nulls.as_ref(), rows);
+                    match (&grouped, folds.next()) {
+                        (Some(g), _) => apply_grouped(col, counts, (g, i), array.data_type(), detail),
+                        (None, Some(f @ ColumnFold::Host)) => {
+                            apply_column(col, &array.slice(rows.start, rows.len()), f, detail);
+                        }
+                        (None, Some(f)) => apply_counted(col, array, counts, f, detail),
+                        (None, None) => unreachable!("a fold per group"),
+                    }
+                    sheet.ends.push(sheet.pairs.len());
+                }
+            },
+        );
     }
 }
 
@@ -707,7 +941,7 @@ impl<'b> Profiler<'b> {
                     fixed: None,
                     rows: RowKeys::Next(0),
                     held: 0,
-                    stream: Stream::new(plan, &folded, Detail::Light, true, backend)?,
+                    stream: Stream { sheets: true, ..Stream::new(plan, &folded, Detail::Light, true, backend)? },
                 })
             }
         };
@@ -774,7 +1008,7 @@ impl<'b> Profiler<'b> {
 
     fn fold(&mut self, batch: &RecordBatch) -> Result<()> {
         let all = 0..batch.num_rows();
-        self.whole.push(&mut self.set, vec![Segment::Whole], batch, std::slice::from_ref(&all))?;
+        self.whole.push(&mut self.set, vec![Segment::Whole], batch, std::slice::from_ref(&all), false)?;
         let per_window = self.groups.as_ref().is_some_and(|g| g.key.by_window);
         let row_windows = self.fold_windows(batch, per_window)?;
         self.fold_groups(batch, row_windows.as_deref())

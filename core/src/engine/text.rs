@@ -13,6 +13,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::{Array, ArrayRef};
 use arrow_schema::DataType;
 
+use crate::backend::fold::{GroupedNumeric, NumericCounts};
 use crate::backend::{Bins, ColumnFold, Detail, NumericFold, SketchFeed};
 use crate::profile::{Categories, ColumnProfile, Histogram, Hll, Kll, Moments, NumberHll, Role, Tally, TypeCounts};
 
@@ -75,9 +76,19 @@ pub(super) struct Target<'a> {
     neg_inf: &'a mut u64,
     moments: &'a mut Moments,
     categories: &'a mut Categories,
-    histogram: &'a mut Option<Histogram>,
+    histogram: Sink<'a>,
     sketches: Option<Sketches<'a>>,
     role: Role,
+}
+
+/// Where a fold's histogram counts go.
+pub(super) enum Sink<'a> {
+    /// A histogram (`None`: the column has none).
+    Histogram(&'a mut Option<Histogram>),
+    /// A list of `(bin, count)` pairs that one group's counts are appended to, in ascending
+    /// bin order, each bin once (`edges`: the column's; `None`: it has no histogram). A row
+    /// group's windows keep theirs in one list ([`super::profiler`]'s sheet).
+    Pairs { pairs: &'a mut Vec<(u32, u64)>, edges: Option<&'a [f64]> },
 }
 
 impl<'a> Target<'a> {
@@ -92,7 +103,7 @@ impl<'a> Target<'a> {
             neg_inf: &mut c.neg_inf,
             moments: &mut c.moments,
             categories: &mut c.categories,
-            histogram: &mut c.histogram,
+            histogram: Sink::Histogram(&mut c.histogram),
             sketches: Some(Sketches { kll: &mut c.kll, hll: &mut c.hll, numbers: &mut c.numbers }),
             role: c.role,
         }
@@ -109,10 +120,21 @@ impl<'a> Target<'a> {
             neg_inf: &mut t.neg_inf,
             moments: &mut t.moments,
             categories: &mut t.categories,
-            histogram: &mut t.histogram,
+            histogram: Sink::Histogram(&mut t.histogram),
             sketches: None,
             role,
         }
+    }
+
+    /// A tally of a column whose role is `role`, its histogram counts going to `pairs`
+    /// (binned on `edges`, when the column has a histogram).
+    pub(super) fn paired(
+        t: &'a mut Tally,
+        role: Role,
+        pairs: &'a mut Vec<(u32, u64)>,
+        edges: Option<&'a [f64]>,
+    ) -> Self {
+        Target { histogram: Sink::Pairs { pairs, edges }, ..Target::tally(t, role) }
     }
 }
 
@@ -135,6 +157,11 @@ pub(super) fn apply_counted(
     *col.missing += missing as u64;
     match fold {
         ColumnFold::Numeric(f) => numeric(col, *f, array.data_type(), detail),
+        ColumnFold::Grouped(g) => {
+            debug_assert_eq!(g.groups.len(), 1, "a grouped fold is applied group by group");
+            let (rows, missing) = (0, 0);
+            apply_grouped(col, (rows, missing), (&g, 0), array.data_type(), detail);
+        }
         ColumnFold::Keys(counts) => {
             let Some(values) = array.as_any_dictionary_opt().and_then(|d| Strings::of(d.values().as_ref())) else {
                 return;
@@ -171,25 +198,28 @@ pub(super) fn apply_counted(
     }
 }
 
-fn numeric(col: Target, f: NumericFold, t: &DataType, detail: Detail) {
-    match (&mut *col.histogram, f.bins) {
-        (Some(h), Some(Bins::Dense(counts))) => h.add_counts(&counts),
-        (Some(h), Some(Bins::Few(at))) => h.add_sorted_owned(at),
+fn numeric(mut col: Target, f: NumericFold, t: &DataType, detail: Detail) {
+    match (&mut col.histogram, f.bins) {
+        (Sink::Histogram(Some(h)), Some(Bins::Dense(counts))) => h.add_counts(&counts),
+        (Sink::Histogram(Some(h)), Some(Bins::Few(at))) => h.add_sorted_owned(at),
+        (Sink::Pairs { pairs, edges: Some(_) }, Some(Bins::Dense(counts))) => {
+            pairs.extend(counts.iter().enumerate().filter(|(_, &c)| c > 0).map(|(i, &c)| (i as u32, c)));
+        }
+        (Sink::Pairs { pairs, edges: Some(_) }, Some(Bins::Few(at))) => pairs.extend(at),
         _ => {}
     }
     if detail == Detail::HistogramOnly {
         return;
     }
-    let present = f.finite + f.nan + f.pos_inf + f.neg_inf;
-    if matches!(crate::backend::ColumnKind::of(t), crate::backend::ColumnKind::Numeric { integral: true }) {
-        col.types.integral += present;
-    } else {
-        col.types.fractional += present;
-    }
-    *col.nan += f.nan;
-    *col.pos_inf += f.pos_inf;
-    *col.neg_inf += f.neg_inf;
-    col.moments.merge(&f.moments);
+    let counts = NumericCounts {
+        nulls: f.nulls,
+        finite: f.finite,
+        nan: f.nan,
+        pos_inf: f.pos_inf,
+        neg_inf: f.neg_inf,
+        moments: f.moments,
+    };
+    numeric_counts(&mut col, &counts, t);
     // A tally's folds feed no sketch (light and histogram-only folds sketch nothing).
     let Some(s) = col.sketches else {
         debug_assert!(f.distinct.is_empty() && matches!(f.sketch, SketchFeed::None), "a tally is never sketched");
@@ -201,6 +231,43 @@ fn numeric(col: Target, f: NumericFold, t: &DataType, detail: Detail) {
         SketchFeed::Values(v) => v.iter().for_each(|&x| s.kll.update(x)),
         SketchFeed::Selected(sel, v) => s.kll.update_selected(&sel, &v),
         SketchFeed::Sorted(v) => s.kll.update_sorted(&v),
+    }
+}
+
+/// A numeric group's types, non-finite counts and moments.
+fn numeric_counts(col: &mut Target, f: &NumericCounts, t: &DataType) {
+    let present = f.finite + f.nan + f.pos_inf + f.neg_inf;
+    if matches!(crate::backend::ColumnKind::of(t), crate::backend::ColumnKind::Numeric { integral: true }) {
+        col.types.integral += present;
+    } else {
+        col.types.fractional += present;
+    }
+    *col.nan += f.nan;
+    *col.pos_inf += f.pos_inf;
+    *col.neg_inf += f.neg_inf;
+    col.moments.merge(&f.moments);
+}
+
+/// Applies group `i` of a column's [`GroupedNumeric`] fold (`t`: the column's type), of
+/// `rows` rows of which `missing` are null: what [`apply_counted`] does with that group's
+/// [`NumericFold`].
+pub(super) fn apply_grouped(
+    mut col: Target,
+    (rows, missing): (usize, usize),
+    (g, i): (&GroupedNumeric, usize),
+    t: &DataType,
+    detail: Detail,
+) {
+    *col.rows += rows as u64;
+    *col.missing += missing as u64;
+    let pairs = g.pairs_of(i);
+    match &mut col.histogram {
+        Sink::Histogram(Some(h)) => h.add_sorted(pairs),
+        Sink::Pairs { pairs: list, edges: Some(_) } => list.extend_from_slice(pairs),
+        _ => {}
+    }
+    if detail != Detail::HistogramOnly {
+        numeric_counts(&mut col, &g.groups[i], t);
     }
 }
 
@@ -269,11 +336,17 @@ struct TextFold<'c, 'a> {
     /// Finite numbers found in the text, with their counts: they go to the moments and the
     /// quantile sketch as one sorted batch at the end, like a numeric column's values.
     numbers: Vec<(f64, u64)>,
+    /// Where this fold's histogram pairs start, for a [`Sink::Pairs`].
+    pairs_from: usize,
 }
 
 impl<'c, 'a> TextFold<'c, 'a> {
     fn new(col: &'c mut Target<'a>, detail: Detail) -> Self {
-        TextFold { col, detail, numbers: Vec::new() }
+        let pairs_from = match &col.histogram {
+            Sink::Pairs { pairs, .. } => pairs.len(),
+            Sink::Histogram(_) => 0,
+        };
+        TextFold { col, detail, numbers: Vec::new(), pairs_from }
     }
 
     fn value(&mut self, s: &str, count: u64) {
@@ -318,14 +391,34 @@ impl<'c, 'a> TextFold<'c, 'a> {
             if self.detail != Detail::HistogramOnly {
                 self.numbers.push((v, count));
             }
-            if let Some(h) = col.histogram.as_mut() {
-                let bin = Histogram::bin(&h.edges, v);
-                h.add(bin, count);
+            match &mut col.histogram {
+                Sink::Histogram(Some(h)) => {
+                    let bin = Histogram::bin(&h.edges, v);
+                    h.add(bin, count);
+                }
+                Sink::Pairs { pairs, edges: Some(e) } => pairs.push((Histogram::bin(e, v) as u32, count)),
+                _ => {}
             }
         }
     }
 
     fn finish(mut self) {
+        if let Sink::Pairs { pairs, .. } = &mut self.col.histogram {
+            // Numbers come in the text's order: their bins are put in order, each once.
+            let mine = &mut pairs[self.pairs_from..];
+            if !mine.is_sorted_by(|a, b| a.0 < b.0) {
+                mine.sort_unstable_by_key(|p| p.0);
+                let mut merged: Vec<(u32, u64)> = Vec::with_capacity(mine.len());
+                for &(b, c) in mine.iter() {
+                    match merged.last_mut() {
+                        Some(last) if last.0 == b => last.1 += c,
+                        _ => merged.push((b, c)),
+                    }
+                }
+                pairs.truncate(self.pairs_from);
+                pairs.extend(merged);
+            }
+        }
         if self.numbers.is_empty() {
             return;
         }

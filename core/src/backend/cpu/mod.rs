@@ -19,6 +19,7 @@ use arrow_buffer::BooleanBuffer;
 use arrow_schema::DataType;
 use rayon::prelude::*;
 
+use super::fold::{GroupedNumeric, NumericCounts};
 use super::{Backend, BatchFold, ColumnFold, ColumnKind, ColumnTask, FoldPlan, Folder};
 use super::{Bins, NumericFold, SketchFeed};
 use crate::error::Result;
@@ -35,6 +36,8 @@ pub struct ColumnScratch {
     finite: Vec<f64>,
     select: select::Scratch,
     keys: Vec<u32>,
+    /// One group's bins holding values ([`grouped`]).
+    few: Vec<(u32, u64)>,
 }
 
 /// Folds batches on the calling thread and rayon's pool, one batch at a time.
@@ -106,14 +109,9 @@ impl Folder for CpuFolder {
                 if one {
                     return vec![fold_column(array, task, sketch.as_ref(), scratch)];
                 }
-                // A numeric column is read as f64 once, and each group is a slice of that.
+                // A numeric column is read as f64 once, and its groups folded in one sweep.
                 if let Some(values) = matches!(task.kind, ColumnKind::Numeric { .. }).then(|| as_f64(array)).flatten() {
-                    return groups
-                        .iter()
-                        .map(|g| {
-                            ColumnFold::Numeric(Box::new(numeric(&values.slice(g.start, g.len()), task, None, scratch)))
-                        })
-                        .collect();
+                    return vec![ColumnFold::Grouped(Box::new(grouped(&values, groups, task, scratch)))];
                 }
                 groups.iter().map(|g| fold_column(&array.slice(g.start, g.len()), task, None, scratch)).collect()
             })
@@ -282,6 +280,73 @@ fn numeric(
     fold
 }
 
+/// The fold of each of `groups` (ranges of `values`) of an unsketched numeric column, flat: what
+/// [`numeric`] gives each group's slice (the same filter, moments over the same values, the
+/// same bins), without a fold, a slice and a list per group.
+fn grouped(values: &Float64Array, groups: &[Range<usize>], task: &ColumnTask, s: &mut ColumnScratch) -> GroupedNumeric {
+    debug_assert!(!task.sketched(), "a sketched column is folded one group per batch");
+    let whole = matches!(task.kind, ColumnKind::Numeric { integral: true });
+    let edges: &[f64] = task.edges.as_deref().unwrap_or(&[]);
+    let bins = task.edges.as_ref().map(|e| e.len() + 1);
+    let mut out = GroupedNumeric {
+        groups: Vec::with_capacity(groups.len()),
+        pairs: Vec::new(),
+        ends: Vec::with_capacity(groups.len()),
+    };
+    let nulls = values.nulls().filter(|n| n.null_count() > 0);
+    let raw = values.values();
+    let mut dense: Vec<u64> = Vec::new();
+    for g in groups {
+        let finite = &mut s.finite;
+        finite.clear();
+        let mut c = NumericCounts::default();
+        let mut push = |v: f64| {
+            if v.is_finite() {
+                finite.push(v);
+            } else if v.is_nan() {
+                c.nan += 1;
+            } else if v > 0.0 {
+                c.pos_inf += 1;
+            } else {
+                c.neg_inf += 1;
+            }
+        };
+        match nulls {
+            None => raw[g.clone()].iter().for_each(|&v| push(v)),
+            Some(n) => {
+                let valid = n.inner().slice(g.start, g.len());
+                c.nulls = (g.len() - valid.count_set_bits()) as u64;
+                valid.iter().zip(&raw[g.clone()]).for_each(|(ok, &v)| {
+                    if ok {
+                        push(v)
+                    }
+                });
+            }
+        }
+        c.finite = finite.len() as u64;
+        if task.moments() {
+            c.moments.update_slice(finite);
+        }
+        match bins.map(|b| Bins::for_rows(g.len(), b)) {
+            Some(Bins::Few(_)) => {
+                select::few_bins(finite, edges, &mut s.few);
+                out.pairs.extend_from_slice(&s.few);
+            }
+            Some(Bins::Dense(_)) => {
+                dense.clear();
+                dense.resize(edges.len() + 1, 0);
+                let bounds = c.moments.min.zip(c.moments.max);
+                select::bin_and_select(finite, bounds, whole, edges, &mut dense, &[], &mut [], &mut s.select);
+                out.pairs.extend(dense.iter().enumerate().filter(|(_, &n)| n > 0).map(|(i, &n)| (i as u32, n)));
+            }
+            None => {}
+        }
+        out.ends.push(out.pairs.len());
+        out.groups.push(c);
+    }
+    out
+}
+
 /// Rows per dictionary entry of a text dictionary array (null keys not counted).
 fn dictionary_counts(array: &ArrayRef, keys: &mut Vec<u32>) -> Vec<u64> {
     let Some(dict) = array.as_any_dictionary_opt() else { return Vec::new() };
@@ -367,5 +432,61 @@ mod tests {
         // -0.0 counts as 0.0: it lands in [0, 2) with 1.0.
         assert_eq!(f.bins, Some(Bins::Dense(vec![0, 2, 1])));
         assert_eq!(f.moments.mean(), Some(4.0 / 3.0));
+    }
+
+    /// A column folded in many groups at once gives each group the fold of its slice alone:
+    /// nulls, NaN and ±∞, integers, groups of one row to a thousand (few bins and dense),
+    /// histogram-only and edgeless tasks.
+    #[test]
+    fn grouped_folds_equal_each_groups_fold() {
+        let mut seed = 7u64;
+        let mut next = move || {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let values: Vec<Option<f64>> = (0..6_000)
+            .map(|i| match (next() * 40.0) as u32 {
+                0 => None,
+                1 => Some(f64::NAN),
+                2 => Some(f64::INFINITY),
+                3 => Some(f64::NEG_INFINITY),
+                4 => Some(-0.0),
+                _ if i % 7 == 0 => Some((next() * 30.0).round()),
+                _ => Some((next() - 0.3) * 50.0),
+            })
+            .collect();
+        let values = Float64Array::from(values);
+        let mut groups = Vec::new();
+        let mut at = 0;
+        while at < values.len() {
+            let len = match groups.len() % 5 {
+                0 => 1,
+                1 => 3,
+                2 => (next() * 40.0) as usize,
+                3 => 700,
+                _ => 17,
+            }
+            .min(values.len() - at);
+            groups.push(at..at + len);
+            at += len;
+        }
+        let edges: Arc<[f64]> = (0..255).map(|i| f64::from(i) / 6.0 - 10.0).collect::<Vec<_>>().into();
+        for (edges, detail) in [
+            (Some(edges.clone()), crate::backend::Detail::Light),
+            (Some(edges), crate::backend::Detail::HistogramOnly),
+            (None, crate::backend::Detail::Light),
+        ] {
+            for integral in [false, true] {
+                let task =
+                    ColumnTask { index: 0, kind: ColumnKind::Numeric { integral }, edges: edges.clone(), detail };
+                let mut s = ColumnScratch::default();
+                let g = grouped(&values, &groups, &task, &mut s);
+                let bins = task.edges.as_ref().map(|e| e.len() + 1);
+                let each: Vec<NumericFold> =
+                    groups.iter().map(|r| numeric(&values.slice(r.start, r.len()), &task, None, &mut s)).collect();
+                assert_eq!(g.folds(&groups, bins), each, "{detail:?}, integral {integral}");
+                assert!(g.groups.iter().any(|c| c.nulls > 0 && c.nan > 0 && c.finite > 0));
+            }
+        }
     }
 }
