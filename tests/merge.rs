@@ -297,7 +297,7 @@ fn window_tallies_give_the_row_groups_merged_profiles() {
     use driftscope::profile::Role;
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     let d = tempfile::tempdir().unwrap();
-    let paths = shuffled_files(d.path());
+    let paths = shuffled_files(d.path(), 3, 6_000, 700);
     let inputs: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     let s = driftscope::source::scan::scan(&inputs, &Role::is_identifier_name);
     let plan = ProfilePlan {
@@ -347,9 +347,52 @@ fn window_tallies_give_the_row_groups_merged_profiles() {
     }
 }
 
-/// Three files of 6,000 rows in 700-row groups, their times spread at random over two days
-/// (some null), a float with nulls, NaN and ∞, and a category with nulls.
-fn shuffled_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+/// A row group longer than a decoded batch has its windows folded over two batches: the
+/// first batch's windows kept flat, the second's folded into them in place. Each window's
+/// profile must be, to the byte, the merge of the two batches' profiles made apart.
+#[test]
+fn a_row_group_of_two_batches_folds_its_windows_in_order() {
+    use driftscope::engine::{profile_files, profile_unit, Request, SegmentKey};
+    use driftscope::profile::Role;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let d = tempfile::tempdir().unwrap();
+    let paths = shuffled_files(d.path(), 1, 70_000, 70_000);
+    let s = driftscope::source::scan::scan(&[paths[0].display().to_string()], &Role::is_identifier_name);
+    let plan = ProfilePlan {
+        edges: [("x".to_string(), (-3..8).map(f64::from).collect::<Vec<_>>().into())].into(),
+        segment: SegmentKey::Window { column: "t".into(), window: "1h".parse().unwrap(), limit: 1_000 },
+        ..Default::default()
+    };
+    let pb = driftscope::engine::progress::Progress::hidden();
+    let engine =
+        profile_files(&s.files, &Request { plan: &plan, backend: &CpuBackend, progress: &pb, tap: None }, None)
+            .unwrap();
+    let file = std::fs::File::open(&paths[0]).unwrap();
+    let batches: Vec<RecordBatch> = ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .with_batch_size(driftscope::source::decode::BATCH_ROWS)
+        .build()
+        .unwrap()
+        .map(|b| driftscope::source::scan::text_as_read(&b.unwrap(), &Role::is_identifier_name).unwrap())
+        .collect();
+    assert_eq!(batches.len(), 2, "one row group, two batches");
+    let mut reference = profile_unit(&batches[..1], &plan, &CpuBackend).unwrap();
+    reference.merge(&profile_unit(&batches[1..], &plan, &CpuBackend).unwrap());
+    let (_, windows) = reference.split_whole();
+    assert!(windows.segments.len() >= 48, "both batches hold rows of every window");
+    assert_eq!(windows.segments.len(), engine.segments.segments.len());
+    for ((k, want), (k2, got)) in windows.segments.iter().zip(&engine.segments.segments) {
+        assert_eq!(k, k2);
+        assert!(
+            serde_json::to_string(want).unwrap() == serde_json::to_string(got).unwrap(),
+            "segment {k:?}: the row group's windows differ from its two batches' merged"
+        );
+    }
+}
+
+/// `files` files of `n` rows in groups of `group` rows, their times spread at random over two
+/// days (some null), a float with nulls, NaN and ∞, and a category with nulls.
+fn shuffled_files(dir: &std::path::Path, files: usize, n: usize, group: usize) -> Vec<std::path::PathBuf> {
     use arrow_array::{DictionaryArray, TimestampMillisecondArray};
     let mut state = 23u64;
     let mut next = move || {
@@ -357,8 +400,7 @@ fn shuffled_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         state >> 11
     };
     let mut paths = Vec::new();
-    for f in 0..3 {
-        let n = 6_000;
+    for f in 0..files {
         let t: TimestampMillisecondArray = (0..n)
             .map(|i| (i % 97 != 0).then(|| 1_767_225_600_000 + (next() % (48 * 3_600_000)) as i64))
             .collect::<Vec<_>>()
@@ -383,7 +425,7 @@ fn shuffled_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         .unwrap();
         let path = dir.join(format!("part-{f}.parquet"));
         let props =
-            parquet::file::properties::WriterProperties::builder().set_max_row_group_row_count(Some(700)).build();
+            parquet::file::properties::WriterProperties::builder().set_max_row_group_row_count(Some(group)).build();
         let mut w =
             parquet::arrow::ArrowWriter::try_new(std::fs::File::create(&path).unwrap(), batch.schema(), Some(props))
                 .unwrap();
