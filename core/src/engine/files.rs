@@ -340,10 +340,10 @@ enum FileFold {
     Failed(UnitError),
 }
 
-/// Row groups whose windows are merged together: a shuffled backfill's row group holds a few
-/// rows of a thousand windows, and merging sixteen at a time touches each window's tallies
-/// once instead of sixteen times (a sheet is about a kilobyte per window for five columns).
-const SHEETS_TOGETHER: usize = 16;
+/// The bytes of row groups' sheets merged together: a shuffled backfill's row group holds a
+/// few rows of a thousand windows, and merging twenty at a time touches each window's tallies
+/// once instead of twenty times (a sheet holds about 250 bytes per window and column).
+const SHEETS_TOGETHER: usize = 32 << 20;
 
 /// The state of a run over files: what is folded, what is pending, when it was last saved.
 struct Run<'a> {
@@ -425,7 +425,7 @@ impl<'a> Run<'a> {
             (FileFold::Partial(mut acc, mut pending), Some(Ok(p))) => {
                 if p.sheeted() {
                     pending.push(p);
-                    if pending.len() >= SHEETS_TOGETHER {
+                    if pending.iter().map(ProfileSet::sheet_bytes).sum::<usize>() >= SHEETS_TOGETHER {
                         acc.absorb_all(std::mem::take(&mut pending));
                     }
                 } else {

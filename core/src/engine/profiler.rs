@@ -389,6 +389,15 @@ impl Part {
     }
 }
 
+/// True when `p`'s columns are `template`'s (names and types, in order) and the template has
+/// nothing but columns: merging a profile of the template's makes no column and no
+/// covariance, only column merges.
+fn same_columns(p: &DatasetProfile, template: &DatasetProfile) -> bool {
+    template.covariance.is_none()
+        && p.columns.len() == template.columns.len()
+        && p.columns.iter().zip(&template.columns).all(|(a, b)| a.name == b.name && a.arrow_type == b.arrow_type)
+}
+
 /// The rows of a group and how many of them are null (`nulls`: the column's).
 fn counted(nulls: Option<&arrow_buffer::NullBuffer>, rows: &Range<usize>) -> (usize, usize) {
     (rows.len(), nulls.map_or(0, |n| n.slice(rows.start, rows.len()).null_count()))
@@ -475,10 +484,14 @@ impl ProfileSet {
                     }
                 }
             }
-            (_, Some(theirs)) => {
+            (_, Some(theirs)) if theirs.parts.keys().any(|k| other.segments.contains_key(k)) => {
                 other.light = Some(theirs);
                 other.settle();
                 self.settle();
+            }
+            (_, Some(theirs)) => {
+                self.settle();
+                self.add_parts(theirs);
             }
             (Some(mine), None) if other.segments.keys().any(|k| mine.holds(k)) => self.settle(),
             _ => {}
@@ -493,11 +506,38 @@ impl ProfileSet {
         }
     }
 
+    /// Adds the tallies of another set (of segments this set holds as profiles or lacks): a
+    /// profile of the same columns takes a tally as it would take its settled profile
+    /// ([`ColumnProfile::merge_tally`]), without making that profile.
+    fn add_parts(&mut self, mut theirs: Light) {
+        theirs.unsheet();
+        let template = &theirs.template;
+        for (k, part) in theirs.parts {
+            match self.segments.get_mut(&k) {
+                Some(mine) if same_columns(mine, template) => {
+                    mine.rows += part.rows;
+                    mine.columns.iter_mut().zip(part.columns).for_each(|(c, t)| c.merge_tally(&t.settled()));
+                }
+                Some(mine) => mine.merge(&part.settle(template)),
+                None => {
+                    self.segments.insert(k, part.settle(template));
+                }
+            }
+        }
+    }
+
     /// True when the set holds a row group's windows as a sheet (and no window otherwise):
     /// sets for [`ProfileSet::absorb_all`].
     pub(crate) fn sheeted(&self) -> bool {
         self.light.as_ref().is_some_and(|l| {
             l.sheet.is_some() && l.parts.keys().all(|k| !matches!(k, Segment::Window(_) | Segment::Untimed))
+        })
+    }
+
+    /// The bytes the set's sheet holds (none without one).
+    pub(crate) fn sheet_bytes(&self) -> usize {
+        self.light.as_ref().and_then(|l| l.sheet.as_ref()).map_or(0, |s| {
+            s.columns.iter().map(|c| c.tallies.len() * std::mem::size_of::<Tally>() + c.pairs.len() * 16).sum()
         })
     }
 
