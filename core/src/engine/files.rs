@@ -341,9 +341,9 @@ enum FileFold {
 }
 
 /// The bytes of row groups' sheets merged together: a shuffled backfill's row group holds a
-/// few rows of a thousand windows, and merging twenty at a time touches each window's tallies
-/// once instead of twenty times (a sheet holds about 250 bytes per window and column).
-const SHEETS_TOGETHER: usize = 32 << 20;
+/// few rows of a thousand windows, and merging a dozen at a time touches each window's tallies
+/// once instead of a dozen times (a sheet holds about 250 bytes per window and column).
+const SHEETS_TOGETHER: usize = 16 << 20;
 
 /// The state of a run over files: what is folded, what is pending, when it was last saved.
 struct Run<'a> {
