@@ -552,9 +552,11 @@ pub fn profile_files(files: &[ScannedFile], req: &Request, checkpoint: Option<&C
     let rows = RowPlan::of(files, req.plan)?;
     let mut run = Run::start(files, req, checkpoint);
     // A few row groups per thread in flight at a time: memory stays flat, every core busy. A
-    // row group out of time order holds a tally of every window it touches (about a kilobyte
-    // per window for ten columns).
-    let per_thread = 4;
+    // row group out of time order holds a tally of every window it touches (about 2.5 KB per
+    // window for ten columns). Eight rather than four: the chunk folded in on one thread and
+    // the next one profiled on the others take more even times (shuffled backfill, 2 cores:
+    // 6% faster, 25 MB more at peak).
+    let per_thread = 8;
     let chunk = (rayon::current_num_threads() * per_thread).max(per_thread * 2);
     let units = run.units();
     // Each chunk's results are folded in (in order, on one thread) while the next chunk is
