@@ -5,7 +5,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
-use arrow_array::RecordBatch;
+use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Schema, SchemaRef};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -13,13 +13,14 @@ use serde::{Deserialize, Serialize};
 use super::group::{group_values, GroupBy};
 use super::text::{apply_column, apply_counted, apply_grouped, Target};
 use super::window::{self, Window};
+use crate::backend::fold::NumericCounts;
 use crate::backend::{
     Backend, BatchFold, ColumnFold, ColumnKind, ColumnTask, Detail, FoldPlan, Folder, MAX_BATCH_ROWS,
 };
 use crate::error::{Error, Result};
 use crate::profile::kll::SketchPlan;
 use crate::profile::pca::{Pca, Standardize, RECONSTRUCTION};
-use crate::profile::{ColumnProfile, DatasetProfile, Histogram, Role, Tally};
+use crate::profile::{ColumnProfile, DatasetProfile, Histogram, Role, Tally, TypeCounts};
 
 // Decoded batches are as long as a fold takes: none is sliced.
 const _: () = assert!(crate::source::decode::BATCH_ROWS == MAX_BATCH_ROWS);
@@ -300,6 +301,11 @@ struct SheetColumn {
     edges: Option<Arc<[f64]>>,
     /// One tally per segment, without a histogram.
     tallies: Vec<Tally>,
+    /// A numeric column folded in groups: per segment its rows, null rows and counts, in place
+    /// of `tallies` (which are empty while these are not), and whether its values are whole
+    /// numbers.
+    numeric: Vec<(u64, u64, NumericCounts)>,
+    integral: bool,
     /// Every segment's histogram counts, segment after segment, each in ascending bin order.
     pairs: Vec<(u32, u64)>,
     /// Where each segment's pairs end in `pairs`.
@@ -319,7 +325,9 @@ impl Sheet {
                 SheetColumn {
                     role: c.role,
                     edges,
-                    tallies: Vec::with_capacity(segments),
+                    tallies: Vec::new(),
+                    numeric: Vec::new(),
+                    integral: false,
                     pairs: Vec::with_capacity(rows.min(segments.saturating_mul(bins))),
                     ends: Vec::with_capacity(segments),
                 }
@@ -343,7 +351,7 @@ impl SheetColumn {
 
     /// Segment `i`'s tally, its histogram made of its pairs (as a fold makes a fresh tally's).
     fn tally(&self, i: usize) -> Tally {
-        let mut t = self.tallies[i].clone();
+        let mut t = self.bare(i);
         t.histogram = self.edges.as_ref().map(|e| {
             let mut h = Histogram::new(e.clone());
             h.add_sorted_owned(self.pairs_of(i).to_vec());
@@ -352,12 +360,103 @@ impl SheetColumn {
         t
     }
 
+    /// Segment `i`'s tally without its histogram: what applying its fold to an empty tally
+    /// gives.
+    fn bare(&self, i: usize) -> Tally {
+        let Some((rows, missing, c)) = self.numeric.get(i) else { return self.tallies[i].clone() };
+        let present = c.finite + c.nan + c.pos_inf + c.neg_inf;
+        let types = match self.integral {
+            true => TypeCounts { integral: present, ..TypeCounts::default() },
+            false => TypeCounts { fractional: present, ..TypeCounts::default() },
+        };
+        Tally {
+            rows: *rows,
+            missing: *missing,
+            types,
+            nan: c.nan,
+            pos_inf: c.pos_inf,
+            neg_inf: c.neg_inf,
+            moments: c.moments.clone(),
+            ..Tally::default()
+        }
+    }
+
     /// Adds segment `i` to `t` as [`Tally::merge`] adds a tally.
     fn merge_into(&self, i: usize, t: &mut Tally) {
-        t.merge(&self.tallies[i]);
+        match self.numeric.get(i) {
+            // The fields a numeric tally holds, added as `Tally::merge` adds them (its empty
+            // categories add nothing).
+            Some((rows, missing, c)) => {
+                let present = c.finite + c.nan + c.pos_inf + c.neg_inf;
+                t.rows += rows;
+                t.missing += missing;
+                match self.integral {
+                    true => t.types.integral += present,
+                    false => t.types.fractional += present,
+                }
+                t.nan += c.nan;
+                t.pos_inf += c.pos_inf;
+                t.neg_inf += c.neg_inf;
+                t.moments.merge(&c.moments);
+                if let Some(h) = &mut t.histogram {
+                    h.accumulating();
+                }
+            }
+            None => t.merge(&self.tallies[i]),
+        }
         if let Some(h) = &mut t.histogram {
             h.add_sorted(self.pairs_of(i));
             h.accumulating();
+        }
+    }
+
+    /// Applies one fold's groups (`groups` of `array`, the column) as new segments: a grouped
+    /// numeric fold as counts while every group so far came so, else as tallies.
+    fn apply(&mut self, groups: &[Range<usize>], folds: Vec<ColumnFold>, array: &ArrayRef, detail: Detail) {
+        let nulls = array.logical_nulls();
+        let mut folds = folds.into_iter().peekable();
+        let grouped = match folds.next_if(|f| matches!(f, ColumnFold::Grouped(_))) {
+            Some(ColumnFold::Grouped(g)) => Some(g),
+            _ => None,
+        };
+        if let Some(g) = grouped.as_ref().filter(|_| self.tallies.is_empty()) {
+            if self.numeric.is_empty() {
+                self.integral = matches!(ColumnKind::of(array.data_type()), ColumnKind::Numeric { integral: true });
+            }
+            self.numeric.reserve_exact(groups.len());
+            for (i, rows) in groups.iter().enumerate() {
+                let (rows, missing) = counted(nulls.as_ref(), rows);
+                let counts =
+                    if detail == Detail::HistogramOnly { NumericCounts::default() } else { g.groups[i].clone() };
+                self.numeric.push((rows as u64, missing as u64, counts));
+                if self.edges.is_some() {
+                    self.pairs.extend_from_slice(g.pairs_of(i));
+                }
+                self.ends.push(self.pairs.len());
+            }
+            return;
+        }
+        if !self.numeric.is_empty() {
+            // Folds of another kind after grouped ones (a run of one group): tallies for all.
+            self.tallies = (0..self.numeric.len()).map(|i| self.bare(i)).collect();
+            self.numeric.clear();
+        }
+        let edges = self.edges.clone();
+        self.tallies.reserve_exact(groups.len());
+        for (i, rows) in groups.iter().enumerate() {
+            self.tallies.push(Tally::default());
+            let t = self.tallies.last_mut().expect("pushed");
+            let col = Target::paired(t, self.role, &mut self.pairs, edges.as_deref());
+            let counts = counted(nulls.as_ref(), rows);
+            match (&grouped, folds.next()) {
+                (Some(g), _) => apply_grouped(col, counts, (g, i), array.data_type(), detail),
+                (None, Some(f @ ColumnFold::Host)) => {
+                    apply_column(col, &array.slice(rows.start, rows.len()), f, detail);
+                }
+                (None, Some(f)) => apply_counted(col, array, counts, f, detail),
+                (None, None) => unreachable!("a fold per group"),
+            }
+            self.ends.push(self.pairs.len());
         }
     }
 }
@@ -537,7 +636,14 @@ impl ProfileSet {
     /// The bytes the set's sheet holds (none without one).
     pub(crate) fn sheet_bytes(&self) -> usize {
         self.light.as_ref().and_then(|l| l.sheet.as_ref()).map_or(0, |s| {
-            s.columns.iter().map(|c| c.tallies.len() * std::mem::size_of::<Tally>() + c.pairs.len() * 16).sum()
+            s.columns
+                .iter()
+                .map(|c| {
+                    c.tallies.len() * std::mem::size_of::<Tally>()
+                        + c.numeric.len() * std::mem::size_of::<(u64, u64, NumericCounts)>()
+                        + c.pairs.len() * 16
+                })
+                .sum()
         })
     }
 
@@ -910,33 +1016,12 @@ impl<'b> Stream<'b> {
         sheet.segments.extend(segments);
         sheet.rows.extend(fold.groups.iter().map(|g| g.len() as u64));
         let (detail, batch, groups) = (self.detail, &fold.batch, &fold.groups);
-        sheet.columns.par_iter_mut().zip(self.tasks.columns.par_iter()).zip(fold.columns.into_par_iter()).for_each(
-            |((sheet, task), folds)| {
-                let array = batch.column(task.index);
-                let nulls = array.logical_nulls();
-                let edges = sheet.edges.clone();
-                let mut folds = folds.into_iter().peekable();
-                let grouped = match folds.next_if(|f| matches!(f, ColumnFold::Grouped(_))) {
-                    Some(ColumnFold::Grouped(g)) => Some(g),
-                    _ => None,
-                };
-                for (i, rows) in groups.iter().enumerate() {
-                    sheet.tallies.push(Tally::default());
-                    let t = sheet.tallies.last_mut().expect("pushed");
-                    let col = Target::paired(t, sheet.role, &mut sheet.pairs, edges.as_deref());
-                    let counts = counted(nulls.as_ref(), rows);
-                    match (&grouped, folds.next()) {
-                        (Some(g), _) => apply_grouped(col, counts, (g, i), array.data_type(), detail),
-                        (None, Some(f @ ColumnFold::Host)) => {
-                            apply_column(col, &array.slice(rows.start, rows.len()), f, detail);
-                        }
-                        (None, Some(f)) => apply_counted(col, array, counts, f, detail),
-                        (None, None) => unreachable!("a fold per group"),
-                    }
-                    sheet.ends.push(sheet.pairs.len());
-                }
-            },
-        );
+        sheet
+            .columns
+            .par_iter_mut()
+            .zip(self.tasks.columns.par_iter())
+            .zip(fold.columns.into_par_iter())
+            .for_each(|((column, task), folds)| column.apply(groups, folds, batch.column(task.index), detail));
     }
 }
 
