@@ -242,6 +242,46 @@ fn a_gpu_folder_splits_a_batch_of_many_groups() {
     assert_eq!(gpu_folds.iter().map(|f| f.groups.len()).sum::<usize>(), groups.len());
 }
 
+/// Windows with so many bins that a batch's windows are folded a few at a time, the last run
+/// a single window (folded alone, not as a group): every window's profile is, to the byte,
+/// the profile of its own rows alone.
+#[test]
+fn windows_folded_in_runs_are_each_the_profile_of_their_rows() {
+    use arrow_array::cast::AsArray;
+    use driftscope::engine::profile_unit;
+    let batch = capture(3_000, 10);
+    // 100,001 bins and 3 keys a window: ten windows a run, then the untimed rows alone.
+    let edges: Arc<[f64]> = (0..100_000).map(|i| f64::from(i) * 2e-4).collect::<Vec<_>>().into();
+    let plan = ProfilePlan { edges: BTreeMap::from([("x".to_string(), edges)]), ..plan(100) };
+    let set = profile_unit(std::slice::from_ref(&batch), &plan, &CpuBackend).unwrap();
+    let times = batch.column(0).as_primitive::<arrow_array::types::TimestampMillisecondType>();
+    let mut checked = 0;
+    for (k, got) in set.segments.iter().filter(|(k, _)| **k != Segment::Whole) {
+        let mine: arrow_array::BooleanArray = times
+            .iter()
+            .map(|t| {
+                Some(match k {
+                    Segment::Window(s) => t.is_some_and(|t| *s <= t && t < s + HOUR),
+                    _ => t.is_none(),
+                })
+            })
+            .collect();
+        let rows = arrow_select::filter::filter_record_batch(&batch, &mine).unwrap();
+        let alone = profile_unit(&[rows], &plan, &CpuBackend).unwrap();
+        let want = &alone.segments[k];
+        assert_eq!(want.rows, got.rows, "{k:?}");
+        for (w, g) in want.columns.iter().zip(&got.columns) {
+            assert!(w.histogram == g.histogram, "{k:?} {}: histograms differ", w.name);
+            let bare = |c: &driftscope::profile::ColumnProfile| {
+                serde_json::to_string(&driftscope::profile::ColumnProfile { histogram: None, ..c.clone() }).unwrap()
+            };
+            assert_eq!(bare(w), bare(g), "{k:?}");
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 11, "ten hours and the untimed rows");
+}
+
 /// The two sets hold the same segments with the same profiles, to the byte once serialized;
 /// names the first segment and column that differ.
 fn assert_same_sets(want: &ProfileSet, got: &ProfileSet) {
