@@ -293,22 +293,13 @@ fn units_handed_over_in_other_pieces_give_the_file_engines_profile() {
 /// group at a time, as the engine did before it kept tallies.
 #[test]
 fn window_tallies_give_the_row_groups_merged_profiles() {
-    use driftscope::engine::{profile_files, profile_unit, ProfileSet, Request, SegmentKey};
+    use driftscope::engine::{profile_unit, ProfileSet};
     use driftscope::profile::Role;
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     let d = tempfile::tempdir().unwrap();
     let paths = shuffled_files(d.path(), 3, 6_000, 700);
-    let inputs: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-    let s = driftscope::source::scan::scan(&inputs, &Role::is_identifier_name);
-    let plan = ProfilePlan {
-        edges: [("x".to_string(), (-3..8).map(f64::from).collect::<Vec<_>>().into())].into(),
-        segment: SegmentKey::Window { column: "t".into(), window: "1h".parse().unwrap(), limit: 1_000 },
-        ..Default::default()
-    };
-    let pb = driftscope::engine::progress::Progress::hidden();
-    let engine =
-        profile_files(&s.files, &Request { plan: &plan, backend: &CpuBackend, progress: &pb, tap: None }, None)
-            .unwrap();
+    let plan = hourly_plan();
+    let engine = file_engine(&paths, &plan);
     assert!(engine.segments.windows().count() >= 40, "the rows are spread over two days of windows");
 
     let mut total = ProfileSet::default();
@@ -352,21 +343,13 @@ fn window_tallies_give_the_row_groups_merged_profiles() {
 /// profile must be, to the byte, the merge of the two batches' profiles made apart.
 #[test]
 fn a_row_group_of_two_batches_folds_its_windows_in_order() {
-    use driftscope::engine::{profile_files, profile_unit, Request, SegmentKey};
+    use driftscope::engine::profile_unit;
     use driftscope::profile::Role;
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     let d = tempfile::tempdir().unwrap();
     let paths = shuffled_files(d.path(), 1, 70_000, 70_000);
-    let s = driftscope::source::scan::scan(&[paths[0].display().to_string()], &Role::is_identifier_name);
-    let plan = ProfilePlan {
-        edges: [("x".to_string(), (-3..8).map(f64::from).collect::<Vec<_>>().into())].into(),
-        segment: SegmentKey::Window { column: "t".into(), window: "1h".parse().unwrap(), limit: 1_000 },
-        ..Default::default()
-    };
-    let pb = driftscope::engine::progress::Progress::hidden();
-    let engine =
-        profile_files(&s.files, &Request { plan: &plan, backend: &CpuBackend, progress: &pb, tap: None }, None)
-            .unwrap();
+    let plan = hourly_plan();
+    let engine = file_engine(&paths, &plan);
     let file = std::fs::File::open(&paths[0]).unwrap();
     let batches: Vec<RecordBatch> = ParquetRecordBatchReaderBuilder::try_new(file)
         .unwrap()
@@ -388,6 +371,28 @@ fn a_row_group_of_two_batches_folds_its_windows_in_order() {
             "segment {k:?}: the row group's windows differ from its two batches' merged"
         );
     }
+}
+
+/// Hourly windows on `t`, with bins for `x`.
+fn hourly_plan() -> ProfilePlan {
+    ProfilePlan {
+        edges: [("x".to_string(), (-3..8).map(f64::from).collect::<Vec<_>>().into())].into(),
+        segment: driftscope::engine::SegmentKey::Window {
+            column: "t".into(),
+            window: "1h".parse().unwrap(),
+            limit: 1_000,
+        },
+        ..Default::default()
+    }
+}
+
+/// The file engine's profiles of `paths` (CPU backend).
+fn file_engine(paths: &[std::path::PathBuf], plan: &ProfilePlan) -> driftscope::engine::Outcome {
+    use driftscope::engine::{profile_files, Request};
+    let inputs: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    let s = driftscope::source::scan::scan(&inputs, &driftscope::profile::Role::is_identifier_name);
+    let pb = driftscope::engine::progress::Progress::hidden();
+    profile_files(&s.files, &Request { plan, backend: &CpuBackend, progress: &pb, tap: None }, None).unwrap()
 }
 
 /// `files` files of `n` rows in groups of `group` rows, their times spread at random over two

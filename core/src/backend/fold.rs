@@ -138,18 +138,8 @@ pub enum SketchFeed {
 /// One numeric column of one batch.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NumericFold {
-    /// Null values.
-    pub nulls: u64,
-    /// Finite values.
-    pub finite: u64,
-    /// NaN values.
-    pub nan: u64,
-    /// +∞ values.
-    pub pos_inf: u64,
-    /// −∞ values.
-    pub neg_inf: u64,
-    /// Moments of the finite values (empty for a histogram-only task).
-    pub moments: Moments,
+    /// Nulls, finite values, NaN, ±∞ and the moments.
+    pub counts: NumericCounts,
     /// Exact counts over the task's edges, `edges.len() + 1` bins.
     pub bins: Option<Bins>,
     /// What the quantile sketch takes.
@@ -181,8 +171,8 @@ impl Bins {
     }
 }
 
-/// What a numeric column's group adds besides its bins (a [`NumericFold`] of an unsketched
-/// column, less its bins).
+/// A numeric column's (or group's) counts and moments: what a [`NumericFold`] holds besides
+/// its bins and sketches.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct NumericCounts {
     /// Null values.
@@ -227,12 +217,7 @@ impl GroupedNumeric {
             .zip(rows)
             .enumerate()
             .map(|(i, (c, r))| NumericFold {
-                nulls: c.nulls,
-                finite: c.finite,
-                nan: c.nan,
-                pos_inf: c.pos_inf,
-                neg_inf: c.neg_inf,
-                moments: c.moments.clone(),
+                counts: c.clone(),
                 bins: bins.map(|b| match Bins::for_rows(r.len(), b) {
                     Bins::Few(_) => Bins::Few(self.pairs_of(i).to_vec()),
                     Bins::Dense(mut d) => {

@@ -211,15 +211,7 @@ fn numeric(mut col: Target, f: NumericFold, t: &DataType, detail: Detail) {
     if detail == Detail::HistogramOnly {
         return;
     }
-    let counts = NumericCounts {
-        nulls: f.nulls,
-        finite: f.finite,
-        nan: f.nan,
-        pos_inf: f.pos_inf,
-        neg_inf: f.neg_inf,
-        moments: f.moments,
-    };
-    numeric_counts(&mut col, &counts, t);
+    numeric_counts(&mut col, &f.counts, t);
     // A tally's folds feed no sketch (light and histogram-only folds sketch nothing).
     let Some(s) = col.sketches else {
         debug_assert!(f.distinct.is_empty() && matches!(f.sketch, SketchFeed::None), "a tally is never sketched");

@@ -216,12 +216,14 @@ pub fn split_finite(values: &Float64Array, finite: &mut Vec<f64>) -> (u64, u64, 
 pub fn numeric_host_pass(values: &Float64Array, task: &ColumnTask, finite: &mut Vec<f64>) -> NumericFold {
     let (nan, pos_inf, neg_inf) = split_finite(values, finite);
     let mut fold = NumericFold {
-        nulls: values.null_count() as u64,
-        finite: finite.len() as u64,
-        nan,
-        pos_inf,
-        neg_inf,
-        moments: Moments::default(),
+        counts: NumericCounts {
+            nulls: values.null_count() as u64,
+            finite: finite.len() as u64,
+            nan,
+            pos_inf,
+            neg_inf,
+            moments: Moments::default(),
+        },
         bins: task.edges.as_ref().map(|e| match task.sketched() {
             true => Bins::Dense(vec![0; e.len() + 1]),
             false => Bins::for_rows(values.len(), e.len() + 1),
@@ -230,7 +232,7 @@ pub fn numeric_host_pass(values: &Float64Array, task: &ColumnTask, finite: &mut 
         distinct: crate::profile::NumberHll::default(),
     };
     if task.moments() {
-        fold.moments.update_slice(finite);
+        fold.counts.moments.update_slice(finite);
     }
     if task.sketched() {
         fold.distinct.update_slice(finite);
@@ -253,7 +255,7 @@ fn numeric(
     let whole = matches!(task.kind, ColumnKind::Numeric { integral: true });
     let mut fold = numeric_host_pass(values, task, &mut s.finite);
     let finite = &mut s.finite;
-    let bounds = fold.moments.min.zip(fold.moments.max);
+    let bounds = fold.counts.moments.min.zip(fold.counts.moments.max);
     let edges: &[f64] = task.edges.as_deref().unwrap_or(&[]);
     let mut unused = [0u64];
     let bins: &mut [u64] = match &mut fold.bins {
@@ -428,10 +430,11 @@ mod tests {
             detail: crate::backend::Detail::Full,
         };
         let ColumnFold::Numeric(f) = fold_column(&a, &task, None, &mut ColumnScratch::default()) else { panic!() };
-        assert_eq!((f.nulls, f.finite, f.nan, f.pos_inf, f.neg_inf), (1, 3, 1, 1, 1));
+        let c = &f.counts;
+        assert_eq!((c.nulls, c.finite, c.nan, c.pos_inf, c.neg_inf), (1, 3, 1, 1, 1));
         // -0.0 counts as 0.0: it lands in [0, 2) with 1.0.
         assert_eq!(f.bins, Some(Bins::Dense(vec![0, 2, 1])));
-        assert_eq!(f.moments.mean(), Some(4.0 / 3.0));
+        assert_eq!(c.moments.mean(), Some(4.0 / 3.0));
     }
 
     /// A column folded in many groups at once gives each group the fold of its slice alone:
