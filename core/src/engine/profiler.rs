@@ -245,8 +245,8 @@ impl Light {
         self.parts.contains_key(k) || self.sheet.as_ref().is_some_and(|s| s.segments.binary_search(k).is_ok())
     }
 
-    /// Moves the sheet's segments into `parts` (a segment both hold has the sheet's rows
-    /// first: they came first).
+    /// Moves the sheet's segments into `parts` (which holds none of them; were one held, the
+    /// sheet's rows would come first: they are the row group's first batch).
     fn unsheet(&mut self) {
         let Some(sheet) = self.sheet.take() else { return };
         for (i, k) in sheet.segments.iter().enumerate() {
@@ -569,7 +569,7 @@ impl ProfileSet {
     pub fn absorb(&mut self, mut other: ProfileSet) {
         match (self.light.as_mut(), other.light.take()) {
             (Some(mine), Some(mut theirs)) if mine.same_columns(&theirs) => {
-                // The sheet's rows came before the parts' (a row group's later batches).
+                // Theirs' sheet and parts hold different segments: either may go first.
                 mine.unsheet();
                 if let Some(sheet) = theirs.sheet.take() {
                     mine.merge_sheets(std::slice::from_ref(&sheet));
@@ -583,7 +583,8 @@ impl ProfileSet {
                     }
                 }
             }
-            (_, Some(theirs)) if theirs.parts.keys().any(|k| other.segments.contains_key(k)) => {
+            // A segment held both as a tally and as a profile: the profile takes the tally first.
+            (_, Some(theirs)) if other.segments.keys().any(|k| theirs.holds(k)) => {
                 other.light = Some(theirs);
                 other.settle();
                 self.settle();

@@ -158,9 +158,9 @@ pub(super) fn apply_counted(
     match fold {
         ColumnFold::Numeric(f) => numeric(col, *f, array.data_type(), detail),
         ColumnFold::Grouped(g) => {
+            // One group (several are applied group by group); its rows are counted above.
             debug_assert_eq!(g.groups.len(), 1, "a grouped fold is applied group by group");
-            let (rows, missing) = (0, 0);
-            apply_grouped(col, (rows, missing), (&g, 0), array.data_type(), detail);
+            apply_grouped(col, (0, 0), (&g, 0), array.data_type(), detail);
         }
         ColumnFold::Keys(counts) => {
             let Some(values) = array.as_any_dictionary_opt().and_then(|d| Strings::of(d.values().as_ref())) else {

@@ -109,8 +109,22 @@ impl Folder for CpuFolder {
                 if one {
                     return vec![fold_column(array, task, sketch.as_ref(), scratch)];
                 }
-                // A numeric column is read as f64 once, and its groups folded in one sweep.
+                // A numeric column is read as f64 once, and its groups folded in one sweep (a
+                // sketched one, which no plan folds in groups, group by group).
                 if let Some(values) = matches!(task.kind, ColumnKind::Numeric { .. }).then(|| as_f64(array)).flatten() {
+                    if task.sketched() {
+                        return groups
+                            .iter()
+                            .map(|g| {
+                                ColumnFold::Numeric(Box::new(numeric(
+                                    &values.slice(g.start, g.len()),
+                                    task,
+                                    None,
+                                    scratch,
+                                )))
+                            })
+                            .collect();
+                    }
                     return vec![ColumnFold::Grouped(Box::new(grouped(&values, groups, task, scratch)))];
                 }
                 groups.iter().map(|g| fold_column(&array.slice(g.start, g.len()), task, None, scratch)).collect()
