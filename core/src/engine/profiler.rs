@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::group::{group_values, GroupBy};
-use super::text::{apply_column, apply_counted, apply_grouped, Target};
+use super::text::{apply_column, counted, GroupFolds, Target};
 use super::window::{self, Window};
 use crate::backend::fold::NumericCounts;
 use crate::backend::{
@@ -414,12 +414,8 @@ impl SheetColumn {
     /// numeric fold as counts while every group so far came so, else as tallies.
     fn apply(&mut self, groups: &[Range<usize>], folds: Vec<ColumnFold>, array: &ArrayRef, detail: Detail) {
         let nulls = array.logical_nulls();
-        let mut folds = folds.into_iter().peekable();
-        let grouped = match folds.next_if(|f| matches!(f, ColumnFold::Grouped(_))) {
-            Some(ColumnFold::Grouped(g)) => Some(g),
-            _ => None,
-        };
-        if let Some(g) = grouped.as_ref().filter(|_| self.tallies.is_empty()) {
+        let mut folds = GroupFolds::of(folds);
+        if let (GroupFolds::Grouped(g), true) = (&folds, self.tallies.is_empty()) {
             if self.numeric.is_empty() {
                 self.integral = matches!(ColumnKind::of(array.data_type()), ColumnKind::Numeric { integral: true });
             }
@@ -447,15 +443,7 @@ impl SheetColumn {
             self.tallies.push(Tally::default());
             let t = self.tallies.last_mut().expect("pushed");
             let col = Target::paired(t, self.role, &mut self.pairs, edges.as_deref());
-            let counts = counted(nulls.as_ref(), rows);
-            match (&grouped, folds.next()) {
-                (Some(g), _) => apply_grouped(col, counts, (g, i), array.data_type(), detail),
-                (None, Some(f @ ColumnFold::Host)) => {
-                    apply_column(col, &array.slice(rows.start, rows.len()), f, detail);
-                }
-                (None, Some(f)) => apply_counted(col, array, counts, f, detail),
-                (None, None) => unreachable!("a fold per group"),
-            }
+            folds.apply(col, (i, rows), (array, nulls.as_ref()), detail);
             self.ends.push(self.pairs.len());
         }
     }
@@ -495,11 +483,6 @@ fn same_columns(p: &DatasetProfile, template: &DatasetProfile) -> bool {
     template.covariance.is_none()
         && p.columns.len() == template.columns.len()
         && p.columns.iter().zip(&template.columns).all(|(a, b)| a.name == b.name && a.arrow_type == b.arrow_type)
-}
-
-/// The rows of a group and how many of them are null (`nulls`: the column's).
-fn counted(nulls: Option<&arrow_buffer::NullBuffer>, rows: &Range<usize>) -> (usize, usize) {
-    (rows.len(), nulls.map_or(0, |n| n.slice(rows.start, rows.len()).null_count()))
 }
 
 /// A map whose keys are not strings, as a JSON list of pairs.
@@ -948,8 +931,9 @@ impl<'b> Stream<'b> {
     /// Applies a fold's groups to their segments' profiles (or tallies): each column in
     /// parallel, each group's rows in turn.
     fn apply(&mut self, set: &mut ProfileSet, fold: BatchFold) {
-        let (segments, to_sheet): (Vec<Segment>, Vec<bool>) = self.in_flight.drain(..fold.groups.len()).unzip();
-        if to_sheet.first() == Some(&true) {
+        let to_sheet = self.in_flight.front().is_some_and(|(_, sheet)| *sheet);
+        let segments: Vec<Segment> = self.in_flight.drain(..fold.groups.len()).map(|(k, _)| k).collect();
+        if to_sheet {
             let sheet = set.light.as_mut().and_then(|l| l.sheet.as_mut()).expect("sheet made on push");
             self.apply_to_sheet(sheet, segments, fold);
             return;
@@ -978,24 +962,14 @@ impl<'b> Stream<'b> {
         per_column.into_par_iter().zip(self.tasks.columns.par_iter()).zip(fold.columns.into_par_iter()).for_each(
             |((columns, task), folds)| {
                 let array = batch.column(task.index);
-                if let [ColumnFold::Grouped(g)] = &folds[..] {
-                    let nulls = array.logical_nulls();
-                    for (i, (col, rows)) in columns.into_iter().zip(groups).enumerate() {
-                        apply_grouped(col, counted(nulls.as_ref(), rows), (g, i), array.data_type(), detail);
-                    }
+                if whole {
+                    columns.into_iter().zip(folds).for_each(|(col, f)| apply_column(col, array, f, detail));
                     return;
                 }
-                // A group's nulls are counted on the column's null buffer: slicing the array
-                // for every group of a few rows costs more than the fold.
-                let nulls = if whole { None } else { array.logical_nulls() };
-                for ((col, rows), f) in columns.into_iter().zip(groups).zip(folds) {
-                    if whole {
-                        apply_column(col, array, f, detail);
-                    } else if matches!(f, ColumnFold::Host) {
-                        apply_column(col, &array.slice(rows.start, rows.len()), f, detail);
-                    } else {
-                        apply_counted(col, array, counted(nulls.as_ref(), rows), f, detail);
-                    }
+                let nulls = array.logical_nulls();
+                let mut folds = GroupFolds::of(folds);
+                for (i, (col, rows)) in columns.into_iter().zip(groups).enumerate() {
+                    folds.apply(col, (i, rows), (array, nulls.as_ref()), detail);
                 }
             },
         );

@@ -8,9 +8,11 @@
 //! the moments and the quantile sketch like a numeric column's values.
 
 use std::collections::HashMap;
+use std::ops::Range;
 
 use arrow_array::cast::AsArray;
 use arrow_array::{Array, ArrayRef};
+use arrow_buffer::NullBuffer;
 use arrow_schema::DataType;
 
 use crate::backend::fold::{GroupedNumeric, NumericCounts};
@@ -243,7 +245,7 @@ fn numeric_counts(col: &mut Target, f: &NumericCounts, t: &DataType) {
 /// Applies group `i` of a column's [`GroupedNumeric`] fold (`t`: the column's type), of
 /// `rows` rows of which `missing` are null: what [`apply_counted`] does with that group's
 /// [`NumericFold`].
-pub(super) fn apply_grouped(
+fn apply_grouped(
     mut col: Target,
     (rows, missing): (usize, usize),
     (g, i): (&GroupedNumeric, usize),
@@ -261,6 +263,51 @@ pub(super) fn apply_grouped(
     if detail != Detail::HistogramOnly {
         numeric_counts(&mut col, &g.groups[i], t);
     }
+}
+
+/// A column's folds of a batch's groups: one grouped fold for all, or one fold per group.
+pub(super) enum GroupFolds {
+    Grouped(Box<GroupedNumeric>),
+    Each(std::vec::IntoIter<ColumnFold>),
+}
+
+impl GroupFolds {
+    /// The folds a backend gave one column of a batch of several groups.
+    pub(super) fn of(folds: Vec<ColumnFold>) -> GroupFolds {
+        let mut folds = folds.into_iter();
+        match folds.as_slice() {
+            [ColumnFold::Grouped(_)] => match folds.next() {
+                Some(ColumnFold::Grouped(g)) => GroupFolds::Grouped(g),
+                _ => unreachable!("matched"),
+            },
+            _ => GroupFolds::Each(folds),
+        }
+    }
+
+    /// Applies group `i`, rows `rows` of `array` (`nulls`: the column's), to `col`; groups are
+    /// applied in order.
+    pub(super) fn apply(
+        &mut self,
+        col: Target,
+        (i, rows): (usize, &Range<usize>),
+        (array, nulls): (&ArrayRef, Option<&NullBuffer>),
+        detail: Detail,
+    ) {
+        match self {
+            GroupFolds::Grouped(g) => apply_grouped(col, counted(nulls, rows), (g, i), array.data_type(), detail),
+            GroupFolds::Each(folds) => match folds.next().expect("a fold per group") {
+                // A group's nulls are counted on the column's null buffer: slicing the array
+                // for every group of a few rows costs more than the fold.
+                f @ ColumnFold::Host => apply_column(col, &array.slice(rows.start, rows.len()), f, detail),
+                f => apply_counted(col, array, counted(nulls, rows), f, detail),
+            },
+        }
+    }
+}
+
+/// The rows of a group and how many of them are null (`nulls`: the column's).
+pub(super) fn counted(nulls: Option<&NullBuffer>, rows: &Range<usize>) -> (usize, usize) {
+    (rows.len(), nulls.map_or(0, |n| n.slice(rows.start, rows.len()).null_count()))
 }
 
 /// Uniform access to the three Arrow string layouts.

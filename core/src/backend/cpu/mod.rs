@@ -197,6 +197,12 @@ fn lengths(array: &ArrayRef) -> Option<Float64Array> {
 pub fn split_finite(values: &Float64Array, finite: &mut Vec<f64>) -> (u64, u64, u64) {
     finite.clear();
     finite.reserve(values.len());
+    split_values(values.values(), values.nulls().filter(|n| n.null_count() > 0).map(|n| n.inner()), finite)
+}
+
+/// [`split_finite`] of raw values, `valid` their validity (`None`: all valid), appending to
+/// `finite`.
+fn split_values(values: &[f64], valid: Option<&BooleanBuffer>, finite: &mut Vec<f64>) -> (u64, u64, u64) {
     let (mut nan, mut pinf, mut ninf) = (0u64, 0u64, 0u64);
     let mut push = |v: f64| {
         if v.is_finite() {
@@ -209,10 +215,10 @@ pub fn split_finite(values: &Float64Array, finite: &mut Vec<f64>) -> (u64, u64, 
             ninf += 1;
         }
     };
-    match values.nulls().filter(|n| n.null_count() > 0) {
-        None => values.values().iter().for_each(|&v| push(v)),
-        Some(n) => n.inner().iter().zip(values.values().iter()).for_each(|(valid, &v)| {
-            if valid {
+    match valid {
+        None => values.iter().for_each(|&v| push(v)),
+        Some(bits) => bits.iter().zip(values).for_each(|(ok, &v)| {
+            if ok {
                 push(v)
             }
         }),
@@ -315,31 +321,10 @@ fn grouped(values: &Float64Array, groups: &[Range<usize>], task: &ColumnTask, s:
     for g in groups {
         let finite = &mut s.finite;
         finite.clear();
-        let mut c = NumericCounts::default();
-        let mut push = |v: f64| {
-            if v.is_finite() {
-                finite.push(v);
-            } else if v.is_nan() {
-                c.nan += 1;
-            } else if v > 0.0 {
-                c.pos_inf += 1;
-            } else {
-                c.neg_inf += 1;
-            }
-        };
-        match nulls {
-            None => raw[g.clone()].iter().for_each(|&v| push(v)),
-            Some(n) => {
-                let valid = n.inner().slice(g.start, g.len());
-                c.nulls = (g.len() - valid.count_set_bits()) as u64;
-                valid.iter().zip(&raw[g.clone()]).for_each(|(ok, &v)| {
-                    if ok {
-                        push(v)
-                    }
-                });
-            }
-        }
-        c.finite = finite.len() as u64;
+        let valid = nulls.map(|n| n.inner().slice(g.start, g.len()));
+        let (nan, pos_inf, neg_inf) = split_values(&raw[g.clone()], valid.as_ref(), finite);
+        let nulls = valid.map_or(0, |v| (g.len() - v.count_set_bits()) as u64);
+        let mut c = NumericCounts { nulls, finite: finite.len() as u64, nan, pos_inf, neg_inf, ..Default::default() };
         if task.moments() {
             c.moments.update_slice(finite);
         }
