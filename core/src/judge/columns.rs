@@ -61,10 +61,8 @@ impl VerdictColumns {
         self.distance.append_option(f.distance);
         self.threshold.append_option(f.threshold);
         self.violations.append_value(violations.iter().filter(|v| v.feature_name == f.name).count() as u64);
-        // Serialized once per row, not once per metric.
-        let values = f.metric_values();
-        for (b, name) in self.metrics.iter_mut().zip(METRICS) {
-            b.append_option(values.get(name).and_then(|v| v.as_f64()));
+        for (b, v) in self.metrics.iter_mut().zip(f.metric_row()) {
+            b.append_option(v);
         }
     }
 

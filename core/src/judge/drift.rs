@@ -154,13 +154,57 @@ impl FeatureDrift {
         self.either(|m| m.psi, |m| m.psi)
     }
 
-    /// The drift metrics by name (numeric or categorical), as `drift.json` names them.
-    pub fn metric_values(&self) -> serde_json::Value {
-        match (&self.numeric, &self.categorical) {
-            (Some(m), _) => serde_json::to_value(m).unwrap_or_default(),
-            (_, Some(m)) => serde_json::to_value(m).unwrap_or_default(),
-            _ => serde_json::Value::Null,
-        }
+    /// The drift metrics in [`METRICS`]' order, as `drift.json` holds them: `None` for a metric
+    /// the comparison lacks and for one that is not finite (JSON has no such number).
+    pub fn metric_row(&self) -> [Option<f64>; METRICS.len()] {
+        let row = match (&self.numeric, &self.categorical) {
+            (Some(m), _) => [
+                Some(m.linf_simple),
+                Some(m.linf_robust),
+                Some(m.ks_statistic),
+                Some(m.ks_pvalue),
+                Some(m.psi),
+                Some(m.js_distance),
+                Some(m.hellinger),
+                Some(m.wasserstein),
+                m.wasserstein_normalized,
+                Some(m.kl_divergence),
+                None,
+                None,
+                None,
+                None,
+                Some(m.tv_distance),
+                Some(m.energy_distance),
+                Some(m.cvm_statistic),
+                Some(m.cvm_pvalue),
+                m.anderson_statistic,
+                m.anderson_pvalue,
+            ],
+            (_, Some(m)) => [
+                Some(m.linf_simple),
+                Some(m.linf_robust),
+                None,
+                None,
+                Some(m.psi),
+                Some(m.js_distance),
+                None,
+                None,
+                None,
+                None,
+                m.chi2_statistic,
+                Some(m.chi2_dof as f64),
+                Some(m.chi2_pvalue),
+                Some(m.unseen_share),
+                Some(m.tv_distance),
+                None,
+                None,
+                None,
+                None,
+                None,
+            ],
+            _ => [None; METRICS.len()],
+        };
+        row.map(|v| v.filter(|v| v.is_finite()))
     }
 
     /// Jensen–Shannon distance against the reference, when compared.
@@ -407,5 +451,70 @@ fn judge_categorical(
         chart,
         categorical: Some(m),
         ..FeatureDrift::compared(name, FeatureKind::Categorical)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::judge::compare::{CategoricalMetrics, NumericMetrics};
+
+    /// The row as `drift.json` gives it: each metric's JSON value by name, as a number.
+    fn by_json(f: &FeatureDrift) -> Vec<Option<f64>> {
+        let json = match (&f.numeric, &f.categorical) {
+            (Some(m), _) => serde_json::to_value(m).unwrap(),
+            (_, Some(m)) => serde_json::to_value(m).unwrap(),
+            _ => serde_json::Value::Null,
+        };
+        if let Some(fields) = json.as_object() {
+            for name in fields.keys() {
+                assert!(METRICS.contains(&name.as_str()), "{name} is in drift.json but not a table column");
+            }
+        }
+        METRICS.iter().map(|m| json.get(m).and_then(serde_json::Value::as_f64)).collect()
+    }
+
+    #[test]
+    fn metric_rows_are_drift_json_s_metrics() {
+        let numeric = NumericMetrics {
+            linf_simple: 0.5,
+            linf_robust: 0.25,
+            ks_statistic: 0.5,
+            ks_pvalue: 1e-9,
+            psi: f64::INFINITY,
+            js_distance: 0.125,
+            hellinger: f64::NAN,
+            wasserstein: 3.0,
+            wasserstein_normalized: None,
+            kl_divergence: 7.5,
+            tv_distance: -0.0,
+            energy_distance: 0.75,
+            cvm_statistic: 11.0,
+            cvm_pvalue: 0.0625,
+            anderson_statistic: Some(2.5),
+            anderson_pvalue: Some(f64::NEG_INFINITY),
+        };
+        let categorical = CategoricalMetrics {
+            linf_simple: 0.1,
+            linf_robust: f64::NAN,
+            psi: 0.2,
+            chi2_statistic: None,
+            chi2_dof: 7,
+            chi2_pvalue: 0.3,
+            js_distance: 0.4,
+            unseen_share: 0.5,
+            tv_distance: 0.6,
+        };
+        let mut f = FeatureDrift::skipped("x", "test");
+        assert_eq!(f.metric_row().to_vec(), by_json(&f));
+        f.numeric = Some(numeric.clone());
+        assert_eq!(f.metric_row().to_vec(), by_json(&f));
+        f.numeric = Some(NumericMetrics { wasserstein_normalized: Some(0.5), anderson_statistic: None, ..numeric });
+        assert_eq!(f.metric_row().to_vec(), by_json(&f));
+        f.numeric = None;
+        f.categorical = Some(categorical.clone());
+        assert_eq!(f.metric_row().to_vec(), by_json(&f));
+        f.categorical = Some(CategoricalMetrics { chi2_statistic: Some(12.0), ..categorical });
+        assert_eq!(f.metric_row().to_vec(), by_json(&f));
     }
 }

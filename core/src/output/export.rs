@@ -1,6 +1,7 @@
 //! The writers of whole files, behind one small trait: an [`Exporter`] names its file and turns
 //! what a job made into the file's bytes; [`export`] writes a job's list of them, each
-//! atomically. A job's files are therefore a list that reads like its output folder:
+//! atomically, side by side. A table of a backfill's windows (hundreds of megabytes of CSV) is
+//! streamed to its file in chunks encoded in parallel rather than made whole in memory first. A job's files are therefore a list that reads like its output folder:
 //! [`MONITOR`], [`MONITOR_QUALITY_ONLY`], [`BASELINE`], [`WINDOWS`], [`SEGMENTS`].
 //!
 //! Files written a piece at a time are not exporters: `watch`'s `windows.csv` grows as windows
@@ -8,12 +9,14 @@
 //! per-window folders are thousands of small files written in parallel
 //! ([`super::windows::write_folders`]).
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use arrow_array::RecordBatch;
+use rayon::prelude::*;
 
 use super::report::MonitorReport;
-use super::{to_json, write_atomic};
+use super::{to_json, write_atomic, write_atomic_with};
 use crate::error::{one_line, Error, Result};
 use crate::judge::sagemaker::{Constraints, Statistics, Violations};
 use crate::profile::DatasetProfile;
@@ -27,21 +30,37 @@ pub trait Exporter<R: ?Sized>: Sync {
     /// # Errors
     /// [`Error::Output`] naming the file when its encoder fails.
     fn serialize(&self, run: &R) -> Result<Vec<u8>>;
+
+    /// Writes the file at `path`, whole or not at all: by default [`Exporter::serialize`]'s
+    /// bytes, which a large file streams instead.
+    ///
+    /// # Errors
+    /// [`Error::Output`] naming the file when it cannot be made or written.
+    fn write(&self, run: &R, path: &Path) -> Result<()> {
+        write_atomic(path, &self.serialize(run)?)
+    }
 }
 
-/// Writes each exporter's file for `run` into `dir`, in order; returns their paths.
+/// Writes each exporter's file for `run` into `dir`, side by side; returns their paths, in the
+/// exporters' order.
 ///
 /// # Errors
-/// [`Error::Output`] for the first file that cannot be made or written (those before it are
-/// written).
-pub fn export<R: ?Sized, E: Exporter<R> + ?Sized>(dir: &Path, exporters: &[&E], run: &R) -> Result<Vec<PathBuf>> {
-    let mut written = Vec::with_capacity(exporters.len());
-    for e in exporters {
-        let p = dir.join(e.file_name());
-        write_atomic(&p, &e.serialize(run)?)?;
-        written.push(p);
-    }
-    Ok(written)
+/// [`Error::Output`] for the first file in that order that cannot be made or written (every
+/// other file is written, each whole or not at all).
+pub fn export<R: ?Sized + Sync, E: Exporter<R> + ?Sized>(
+    dir: &Path,
+    exporters: &[&E],
+    run: &R,
+) -> Result<Vec<PathBuf>> {
+    exporters
+        .par_iter()
+        .map(|e| {
+            let p = dir.join(e.file_name());
+            e.write(run, &p).map(|()| p)
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .collect()
 }
 
 /// What a monitoring run's files are made from.
@@ -174,16 +193,45 @@ fn encode_error(file: &str, e: &dyn std::fmt::Display) -> Error {
     Error::Output { path: file.into(), source: std::io::Error::other(one_line(e)) }
 }
 
+/// Rows of a table encoded as CSV in one piece ([`write_csv`]).
+const CSV_CHUNK_ROWS: usize = 16_384;
+
+/// Writes `table` as CSV (a header, then a line per row) to `out`: chunks of
+/// [`CSV_CHUNK_ROWS`] rows encoded in parallel, a few per thread at a time, and written in
+/// order — the bytes of one encoding of the whole table.
+fn write_csv(table: &RecordBatch, out: &mut dyn Write) -> std::io::Result<()> {
+    let encode = |start: usize| -> std::io::Result<Vec<u8>> {
+        let rows = table.slice(start, CSV_CHUNK_ROWS.min(table.num_rows() - start));
+        let mut csv = Vec::new();
+        arrow_csv::WriterBuilder::new()
+            .with_header(start == 0)
+            .with_timestamp_tz_format(TIME_FORMAT.into())
+            .build(&mut csv)
+            .write(&rows)
+            .map_err(|e| std::io::Error::other(one_line(e)))?;
+        Ok(csv)
+    };
+    // An empty table is its header.
+    let starts: Vec<usize> = (0..table.num_rows().max(1)).step_by(CSV_CHUNK_ROWS).collect();
+    for at_once in starts.chunks(2 * rayon::current_num_threads()) {
+        for chunk in at_once.par_iter().map(|&s| encode(s)).collect::<Vec<_>>() {
+            out.write_all(&chunk?)?;
+        }
+    }
+    Ok(())
+}
+
 impl Exporter<RecordBatch> for CsvTable {
     fn file_name(&self) -> &'static str {
         self.0
     }
     fn serialize(&self, table: &RecordBatch) -> Result<Vec<u8>> {
         let mut csv = Vec::new();
-        let mut w = arrow_csv::WriterBuilder::new().with_timestamp_tz_format(TIME_FORMAT.into()).build(&mut csv);
-        w.write(table).map_err(|e| encode_error(self.file_name(), &e))?;
-        drop(w);
+        write_csv(table, &mut csv).map_err(|e| encode_error(self.file_name(), &e))?;
         Ok(csv)
+    }
+    fn write(&self, table: &RecordBatch, path: &Path) -> Result<()> {
+        write_atomic_with(path, &mut |out| write_csv(table, out))
     }
 }
 

@@ -268,8 +268,38 @@ pub fn summary(opts: &WindowOptions, set: &ProfileSet, results: &[WindowResult])
     }
 }
 
+/// Windows whose rows are made into one piece of [`table`] (in parallel with the others).
+const TABLE_CHUNK_WINDOWS: usize = 2048;
+
 /// One row per (window, feature), windows in time order, features in the baseline's order.
 pub fn table(results: &[WindowResult], set: &ProfileSet) -> Result<RecordBatch> {
+    let fail = |e: arrow_schema::ArrowError| Error::Output {
+        path: "windows".into(),
+        source: std::io::Error::other(one_line(e)),
+    };
+    // Pieces of a few thousand windows are built side by side, then put end to end (an empty
+    // run is one empty piece, for the columns).
+    let pieces: Vec<RecordBatch> = (0..results.len().max(1))
+        .step_by(TABLE_CHUNK_WINDOWS)
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map(|at| {
+            let end = (at + TABLE_CHUNK_WINDOWS).min(results.len());
+            table_piece(&results[at.min(end)..end], at, set).map_err(fail)
+        })
+        .collect::<Result<_>>()?;
+    if pieces.len() == 1 {
+        return Ok(pieces.into_iter().next().expect("one piece"));
+    }
+    arrow_select::concat::concat_batches(&pieces[0].schema(), &pieces).map_err(fail)
+}
+
+/// The rows of `results`, the first of which is window `first` of the run.
+fn table_piece(
+    results: &[WindowResult],
+    first: usize,
+    set: &ProfileSet,
+) -> std::result::Result<RecordBatch, arrow_schema::ArrowError> {
     let utc = "+00:00";
     let mut start = TimestampMillisecondBuilder::new().with_timezone(utc);
     let mut end = TimestampMillisecondBuilder::new().with_timezone(utc);
@@ -281,7 +311,7 @@ pub fn table(results: &[WindowResult], set: &ProfileSet) -> Result<RecordBatch> 
             // Windows of rows have no instants.
             start.append_option((!r.of_rows).then_some(r.start));
             end.append_option((!r.of_rows).then_some(r.end));
-            index.append_value(i as u64);
+            index.append_value((first + i) as u64);
             verdicts.append(f, profile.column(&f.name), &r.violations);
         }
     }
@@ -292,7 +322,6 @@ pub fn table(results: &[WindowResult], set: &ProfileSet) -> Result<RecordBatch> 
     ];
     columns.extend(verdicts.finish());
     RecordBatch::try_from_iter(columns)
-        .map_err(|e| Error::Output { path: "windows".into(), source: std::io::Error::other(one_line(e)) })
 }
 
 /// The drift-distance series of every feature over the windows: `psi`, where the window was
