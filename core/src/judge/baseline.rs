@@ -7,8 +7,10 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::error::{one_line, Error, Result};
+use crate::judge::compare::BaseBins;
 use crate::judge::sagemaker::*;
 use crate::profile::{bin_edges, ColumnProfile, DatasetProfile, InferredType, Kll, Role, DEFAULT_BINS};
 
@@ -310,6 +312,9 @@ pub enum Reference {
         kll: Kll,
         /// True when the weights are exact counts (driftscope baseline).
         exact: bool,
+        /// The weights' side of the comparison, worked out once for every current compared
+        /// with them (`None` when they sum to nothing).
+        side: Option<Arc<BaseBins>>,
     },
     /// Categorical: count per value.
     Categorical {
@@ -327,16 +332,20 @@ impl Reference {
     pub fn of_column(t: InferredType, col: &ColumnProfile, what: &str) -> Reference {
         if t.is_numeric() {
             return match &col.histogram {
-                Some(h) if h.total() > 0 => Reference::Numeric {
-                    discrete: per_value(&col.kll, col.moments.min.zip(col.moments.max), &h.edges),
-                    edges: h.edges.to_vec(),
-                    weights: h.iter().map(|c| c as f64).collect(),
-                    min: col.moments.min,
-                    max: col.moments.max,
-                    std_dev: col.moments.std_dev(),
-                    kll: col.kll.clone(),
-                    exact: true,
-                },
+                Some(h) if h.total() > 0 => {
+                    let weights: Vec<f64> = h.iter().map(|c| c as f64).collect();
+                    Reference::Numeric {
+                        discrete: per_value(&col.kll, col.moments.min.zip(col.moments.max), &h.edges),
+                        edges: h.edges.to_vec(),
+                        side: BaseBins::of(&weights).map(Arc::new),
+                        weights,
+                        min: col.moments.min,
+                        max: col.moments.max,
+                        std_dev: col.moments.std_dev(),
+                        kll: col.kll.clone(),
+                        exact: true,
+                    }
+                }
                 _ => Reference::Unavailable(format!("{what} has no finite values")),
             };
         }
@@ -529,6 +538,7 @@ impl Baseline {
             let discrete = per_value(&kll, ns.min.zip(ns.max), &edges);
             return Reference::Numeric {
                 edges,
+                side: BaseBins::of(&weights).map(Arc::new),
                 weights,
                 min: ns.min,
                 max: ns.max,

@@ -29,24 +29,30 @@ pub struct VerdictColumns {
 
 impl Default for VerdictColumns {
     fn default() -> Self {
-        VerdictColumns {
-            feature: StringBuilder::new(),
-            rows: UInt64Builder::new(),
-            completeness: Float64Builder::new(),
-            mean: Float64Builder::new(),
-            std_dev: Float64Builder::new(),
-            status: StringBuilder::new(),
-            method: StringBuilder::new(),
-            distance: Float64Builder::new(),
-            threshold: Float64Builder::new(),
-            violations: UInt64Builder::new(),
-            reason: StringBuilder::new(),
-            metrics: METRICS.iter().map(|_| Float64Builder::new()).collect(),
-        }
+        VerdictColumns::with_capacity(0)
     }
 }
 
 impl VerdictColumns {
+    /// Builders with room for `rows` rows (their text columns for names of about 16 bytes).
+    pub fn with_capacity(rows: usize) -> Self {
+        let text = || StringBuilder::with_capacity(rows, 16 * rows);
+        VerdictColumns {
+            feature: text(),
+            rows: UInt64Builder::with_capacity(rows),
+            completeness: Float64Builder::with_capacity(rows),
+            mean: Float64Builder::with_capacity(rows),
+            std_dev: Float64Builder::with_capacity(rows),
+            status: text(),
+            method: text(),
+            distance: Float64Builder::with_capacity(rows),
+            threshold: Float64Builder::with_capacity(rows),
+            violations: UInt64Builder::with_capacity(rows),
+            reason: StringBuilder::with_capacity(rows, 0),
+            metrics: METRICS.iter().map(|_| Float64Builder::with_capacity(rows)).collect(),
+        }
+    }
+
     /// One row: feature `f`'s verdict, its column's profile `col` (in the window or segment),
     /// and the window's or segment's `violations` (those of the feature are counted).
     pub fn append(&mut self, f: &FeatureDrift, col: Option<&ColumnProfile>, violations: &[Violation]) {

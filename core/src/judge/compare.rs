@@ -28,6 +28,8 @@
 //!   function. When the baseline expects nothing where values are observed, the statistic is
 //!   unbounded: reported as `null` with p-value 0.
 
+use std::sync::{Arc, Mutex};
+
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 
@@ -202,9 +204,18 @@ pub const DIVERGENCE_NOISE: f64 = 0.01;
 /// `B` bins within the range (few values, one bin each; a constant) keep every bin, the end bins
 /// apart. L∞, KS and Wasserstein always keep every bin.
 pub fn divergence_groups(base: &[f64], n: f64, m: f64) -> Vec<usize> {
+    groups_of(base, divergence_target(n, m))
+}
+
+/// The number of groups [`divergence_groups`] aims at for `n` baseline and `m` current rows.
+fn divergence_target(n: f64, m: f64) -> f64 {
+    (1.0 + (DIVERGENCE_NOISE * n * m / (n + m)).floor()).max(MIN_DIVERGENCE_BINS as f64)
+}
+
+/// [`divergence_groups`] for `target` groups.
+fn groups_of(base: &[f64], target: f64) -> Vec<usize> {
     let len = base.len();
     let inner = len.saturating_sub(2);
-    let target = (1.0 + (DIVERGENCE_NOISE * n * m / (n + m)).floor()).max(MIN_DIVERGENCE_BINS as f64);
     let total: f64 = base[1..len.saturating_sub(1).max(1)].iter().sum();
     if len < 3 || inner as f64 <= target || total <= 0.0 {
         return (0..len).collect();
@@ -331,10 +342,64 @@ pub fn numeric(
     spread: &Spread,
     base_std: Option<f64>,
 ) -> Option<NumericMetrics> {
+    numeric_against(&BaseBins::of(base)?, edges, cur, spread, base_std)
+}
+
+/// The baseline's side of [`numeric`], worked out once for the many currents a backfill compares
+/// with it: its weights, their proportions and total, and for each number of divergence groups
+/// asked for, the groups and their proportions (made at first use). The arithmetic is
+/// [`numeric`]'s own: the metrics are the same to the bit.
+#[derive(Debug)]
+pub struct BaseBins {
+    base: Vec<f64>,
+    p: Vec<f64>,
+    n: f64,
+    /// By target group count, made at first use.
+    groupings: Mutex<Vec<(f64, Arc<Grouping>)>>,
+}
+
+/// The divergence groups of a baseline's bins for one group count.
+#[derive(Debug)]
+struct Grouping {
+    /// Each bin's group.
+    groups: Vec<usize>,
+    /// The baseline's proportions in each group.
+    p: Vec<f64>,
+}
+
+impl BaseBins {
+    /// The side of baseline weights `base` (`None` when they sum to nothing).
+    pub fn of(base: &[f64]) -> Option<BaseBins> {
+        let (p, n) = proportions(base)?;
+        Some(BaseBins { base: base.to_vec(), p, n, groupings: Mutex::default() })
+    }
+
+    /// The divergence groups against `m` current rows, and the baseline's proportions in them.
+    fn grouping(&self, m: f64) -> Arc<Grouping> {
+        let target = divergence_target(self.n, m);
+        let mut made = self.groupings.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((_, g)) = made.iter().find(|(t, _)| *t == target) {
+            return g.clone();
+        }
+        let groups = groups_of(&self.base, target);
+        let g = Arc::new(Grouping { p: grouped(&self.p, &groups), groups });
+        made.push((target, g.clone()));
+        g
+    }
+}
+
+/// [`numeric`] against a baseline's side made beforehand.
+pub fn numeric_against(
+    side: &BaseBins,
+    edges: &[f64],
+    cur: &[f64],
+    spread: &Spread,
+    base_std: Option<f64>,
+) -> Option<NumericMetrics> {
+    let (base, p, n) = (&side.base[..], &side.p, side.n);
     if base.len() != cur.len() || base.len() != edges.len() + 1 {
         return None;
     }
-    let (p, n) = proportions(base)?;
     let (q, m) = proportions(cur)?;
     let last = p.len() - 1;
     let mut linf = 0.0f64;
@@ -343,7 +408,8 @@ pub fn numeric(
     // that 5/10 against 4/10 is exactly 0.1 and a distance equal to a threshold is not over it.
     let (mut cb, mut cc) = (0.0f64, 0.0f64);
     let mut gap_before = 0.0f64;
-    for (k, shape) in bin_shapes(edges, spread).into_iter().enumerate() {
+    let shapes = bin_shapes(edges, spread);
+    for (k, &shape) in shapes.iter().enumerate() {
         cb += base[k];
         cc += cur[k];
         let gap = if k < last { (cb * m - cc * n) / (n * m) } else { 0.0 };
@@ -352,9 +418,9 @@ pub fn numeric(
         gap_before = gap;
     }
     let en = (n * m / (n + m)).sqrt();
-    let groups = divergence_groups(base, n, m);
-    let (pg, qg) = (grouped(&p, &groups), grouped(&q, &groups));
-    let (psi, kl) = psi_kl(&pg, &qg);
+    let grouping = side.grouping(m);
+    let (pg, qg) = (&grouping.p, grouped(&q, &grouping.groups));
+    let (psi, kl) = psi_kl(pg, &qg);
     let (cvm_statistic, cvm_pvalue) = ordered::cramer_von_mises(base, cur, spread.discrete)?;
     let anderson = ordered::anderson_darling(base, cur, spread.discrete);
     Some(NumericMetrics {
@@ -363,13 +429,13 @@ pub fn numeric(
         ks_statistic: linf,
         ks_pvalue: kolmogorov_sf(en * linf),
         psi,
-        js_distance: js_distance(&pg, &qg),
-        hellinger: hellinger(&pg, &qg),
+        js_distance: js_distance(pg, &qg),
+        hellinger: hellinger(pg, &qg),
         wasserstein: wass,
         wasserstein_normalized: base_std.filter(|s| *s > 0.0).map(|s| wass / s),
         kl_divergence: kl,
         tv_distance: ordered::total_variation(base, cur)?,
-        energy_distance: ordered::energy_distance(edges, base, cur, spread)?,
+        energy_distance: ordered::energy_distance_shaped(&shapes, base, cur, spread)?,
         cvm_statistic,
         cvm_pvalue,
         anderson_statistic: anderson.map(|a| a.0),
@@ -443,6 +509,24 @@ pub fn categorical(base: &[f64], cur: &[f64], unseen: &[bool]) -> Option<Categor
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_baseline_side_made_once_gives_each_current_its_own_metrics() {
+        // Currents of about 360, 3,600 and 360M rows against a 240k-row baseline: 10 divergence
+        // groups, 36, and every bin; each asked for again after the others.
+        let edges: Vec<f64> = (1..40).map(f64::from).collect();
+        let base: Vec<f64> = (0..40).map(|i| f64::from((i * 37) % 11 + 1) * 1000.0).collect();
+        let side = BaseBins::of(&base).unwrap();
+        let spread = Spread::even((0.0, 41.0));
+        for scale in [3.0, 3e6, 30.0, 3.0, 3e6, 30.0] {
+            let cur: Vec<f64> = (0..40).map(|i| f64::from((i * 13) % 7) * scale).collect();
+            let made_once = numeric_against(&side, &edges, &cur, &spread, Some(2.0)).unwrap();
+            assert_eq!(made_once, numeric(&edges, &base, &cur, &spread, Some(2.0)).unwrap(), "{scale}");
+        }
+        // One grouping per group count, each made once: 10 groups, every bin, and some between.
+        let groups: Vec<usize> = side.groupings.lock().unwrap().iter().map(|(_, g)| g.p.len()).collect();
+        assert!(groups.len() == 3 && groups[0] == 10 && groups[1] == 40 && (11..40).contains(&groups[2]), "{groups:?}");
+    }
 
     #[test]
     fn numeric_identical_is_zero() {

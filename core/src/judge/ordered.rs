@@ -27,7 +27,7 @@
 
 use statrs::function::gamma::ln_gamma;
 
-use crate::judge::compare::{bin_shapes, Spread};
+use crate::judge::compare::{bin_shapes, BinShape, Spread};
 
 /// Euler–Mascheroni constant.
 const EULER_GAMMA: f64 = 0.577_215_664_901_532_9;
@@ -324,13 +324,17 @@ fn g_summed(n: u64) -> f64 {
 /// The energy distance `sqrt(2·∫(F − G)²)` between the binned distributions (`edges` the interior
 /// edges, `spread` what is known of the values inside the bins, as for Wasserstein-1).
 pub fn energy_distance(edges: &[f64], base: &[f64], cur: &[f64], spread: &Spread) -> Option<f64> {
+    energy_distance_shaped(&bin_shapes(edges, spread), base, cur, spread)
+}
+
+/// [`energy_distance`] with the bins' [`bin_shapes`] made beforehand.
+pub fn energy_distance_shaped(shapes: &[BinShape], base: &[f64], cur: &[f64], spread: &Spread) -> Option<f64> {
     let (n, m) = totals(base, cur)?;
-    let shapes = bin_shapes(edges, spread);
     let last = shapes.len() - 1;
     let (mut cb, mut cc) = (0.0f64, 0.0f64);
     let mut before = 0.0f64;
     let mut integral = 0.0f64;
-    for (k, shape) in shapes.into_iter().enumerate() {
+    for (k, shape) in shapes.iter().enumerate() {
         cb += base[k];
         cc += cur[k];
         let gap = if k < last { (cb * m - cc * n) / (n * m) } else { 0.0 };

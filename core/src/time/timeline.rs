@@ -301,10 +301,11 @@ fn table_piece(
     set: &ProfileSet,
 ) -> std::result::Result<RecordBatch, arrow_schema::ArrowError> {
     let utc = "+00:00";
-    let mut start = TimestampMillisecondBuilder::new().with_timezone(utc);
-    let mut end = TimestampMillisecondBuilder::new().with_timezone(utc);
-    let mut index = UInt64Builder::new();
-    let mut verdicts = VerdictColumns::default();
+    let rows = results.iter().map(|r| r.features.len()).sum();
+    let mut start = TimestampMillisecondBuilder::with_capacity(rows).with_timezone(utc);
+    let mut end = TimestampMillisecondBuilder::with_capacity(rows).with_timezone(utc);
+    let mut index = UInt64Builder::with_capacity(rows);
+    let mut verdicts = VerdictColumns::with_capacity(rows);
     for (i, r) in results.iter().enumerate() {
         let profile = &set.segments[&Segment::Window(r.start)];
         for f in &r.features {
