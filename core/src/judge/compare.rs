@@ -356,6 +356,8 @@ pub struct BaseBins {
     n: f64,
     /// By target group count, made at first use.
     groupings: Mutex<Vec<(f64, Arc<Grouping>)>>,
+    /// Anderson–Darling's logarithms of the bins small currents leave empty.
+    anderson: ordered::AndersonMemo,
 }
 
 /// The divergence groups of a baseline's bins for one group count.
@@ -371,7 +373,7 @@ impl BaseBins {
     /// The side of baseline weights `base` (`None` when they sum to nothing).
     pub fn of(base: &[f64]) -> Option<BaseBins> {
         let (p, n) = proportions(base)?;
-        Some(BaseBins { base: base.to_vec(), p, n, groupings: Mutex::default() })
+        Some(BaseBins { base: base.to_vec(), p, n, groupings: Mutex::default(), anderson: Default::default() })
     }
 
     /// The divergence groups against `m` current rows, and the baseline's proportions in them.
@@ -422,7 +424,7 @@ pub fn numeric_against(
     let (pg, qg) = (&grouping.p, grouped(&q, &grouping.groups));
     let (psi, kl) = psi_kl(pg, &qg);
     let (cvm_statistic, cvm_pvalue) = ordered::cramer_von_mises(base, cur, spread.discrete)?;
-    let anderson = ordered::anderson_darling(base, cur, spread.discrete);
+    let anderson = ordered::anderson_darling_with(base, cur, spread.discrete, Some(&side.anderson));
     Some(NumericMetrics {
         linf_simple: linf,
         linf_robust: (linf - robust_allowance(n, m)).max(0.0),

@@ -25,6 +25,8 @@
 //!   distance from the edge to their mean, when it is known), or, for one bin per value, at the
 //!   value (beyond the range: at their mean).
 
+use std::sync::{Arc, Mutex};
+
 use statrs::function::gamma::ln_gamma;
 
 use crate::judge::compare::{bin_shapes, BinShape, Spread};
@@ -139,6 +141,70 @@ fn scaled_bessel_k_quarter(q: f64) -> f64 {
 /// [`cramer_von_mises`]. `None` when a side is empty or all values share one bin (the statistic
 /// is undefined there; scipy refuses such samples).
 pub fn anderson_darling(base: &[f64], cur: &[f64], discrete: bool) -> Option<(f64, f64)> {
+    anderson_darling_with(base, cur, discrete, None)
+}
+
+/// Currents of at most this many values use an [`AndersonMemo`].
+const MEMO_MAX_ROWS: f64 = 64.0;
+/// Tables an [`AndersonMemo`] keeps at most (each 16 bytes per bin).
+const MEMO_TABLES: usize = 256;
+
+/// The logarithms of [`anderson_darling`]'s bins that a small current leaves empty, against one
+/// baseline. Such a bin's [`anderson_logs`] depend on the baseline's counts, the pooled total
+/// and how many current values lie below the bin, nothing else: for a current of a few values
+/// (an hour of a sensor) that is most bins, and the same few tables serve every window. A table
+/// is made with the very operations of the pass over the bins, so the statistic is the same to
+/// the bit with or without the memo.
+#[derive(Debug, Default)]
+pub struct AndersonMemo {
+    /// By (pooled total, current values below) as bits: each bin's logarithms when the current
+    /// has none in it.
+    tables: Mutex<Vec<((u64, u64), LogTable)>>,
+}
+
+/// Each bin's two logarithms ([`anderson_logs`]).
+type LogTable = Arc<[(f64, f64)]>;
+
+impl AndersonMemo {
+    /// The table for a pooled total `n` and `before_y` current values below, when the memo keeps
+    /// one (a small current, and room left).
+    fn table(&self, base: &[f64], n: f64, before_y: f64) -> Option<LogTable> {
+        let key = (n.to_bits(), before_y.to_bits());
+        let mut tables = self.tables.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((_, t)) = tables.iter().find(|(k, _)| *k == key) {
+            return Some(t.clone());
+        }
+        if tables.len() >= MEMO_TABLES {
+            return None;
+        }
+        let mut before_x = 0.0f64;
+        let table: LogTable = base
+            .iter()
+            .map(|&a| {
+                // As in the pass: an empty bin's `l` is `a + 0.0`, its first rank `j0` the
+                // baseline's values before it plus the current's.
+                let (l, j0) = (a + 0.0, before_x + before_y);
+                before_x += a;
+                if l > 0.0 {
+                    anderson_logs(n, j0, l)
+                } else {
+                    (0.0, 0.0)
+                }
+            })
+            .collect();
+        tables.push((key, table.clone()));
+        Some(table)
+    }
+}
+
+/// [`anderson_darling`], with the logarithms of the bins a small current leaves empty taken from
+/// `memo` when given (the same bits).
+pub fn anderson_darling_with(
+    base: &[f64],
+    cur: &[f64],
+    discrete: bool,
+    memo: Option<&AndersonMemo>,
+) -> Option<(f64, f64)> {
     let (nx, ny) = totals(base, cur)?;
     let n = nx + ny;
     if base.iter().zip(cur).filter(|(a, b)| *a + *b > 0.0).count() < 2 {
@@ -147,7 +213,10 @@ pub fn anderson_darling(base: &[f64], cur: &[f64], discrete: bool) -> Option<(f6
     let (mut before_x, mut before_y) = (0.0f64, 0.0f64);
     let mut a2 = 0.0f64;
     let (inv_nx, inv_ny, inv_n) = (1.0 / nx, 1.0 / ny, 1.0 / n);
-    for (&a, &b) in base.iter().zip(cur) {
+    let memo = memo.filter(|_| !discrete && ny <= MEMO_MAX_ROWS);
+    let table_at = |before_y: f64| memo.and_then(|m| m.table(base, n, before_y));
+    let mut table = table_at(0.0);
+    for (k, (&a, &b)) in base.iter().zip(cur).enumerate() {
         let l = a + b;
         if l > 0.0 {
             let j0 = before_x + before_y;
@@ -164,7 +233,10 @@ pub fn anderson_darling(base: &[f64], cur: &[f64], discrete: bool) -> Option<(f6
                 // Their eq. 3 for continuous data, Σ_j (N·M_ij − j·n_i)²/(j·(N − j)) over the
                 // pooled ranks j, with the bin's values interleaved: M_ij linear in j across the
                 // bin, the sum its integral.
-                let logs = anderson_logs(n, j0, l);
+                let logs = match &table {
+                    Some(t) if b == 0.0 => t[k],
+                    _ => anderson_logs(n, j0, l),
+                };
                 let inv_l = 1.0 / l;
                 let bin = (j0, l, inv_l);
                 a2 += anderson_bin((n, inv_n), nx, bin, before_x, a, logs) * inv_nx
@@ -173,6 +245,9 @@ pub fn anderson_darling(base: &[f64], cur: &[f64], discrete: bool) -> Option<(f6
         }
         before_x += a;
         before_y += b;
+        if b != 0.0 && memo.is_some() {
+            table = table_at(before_y);
+        }
     }
     // Eq. 7's factor (N − 1)/N for tied data; eq. 3's 1/N, taken out of the sum.
     a2 *= if discrete { (n - 1.0) / n } else { 1.0 / n };
@@ -371,6 +446,32 @@ fn totals(base: &[f64], cur: &[f64]) -> Option<(f64, f64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_memo_gives_anderson_darling_to_the_bit() {
+        // A baseline of 257 uneven bins (some empty); currents of 1 to 80 values scattered over
+        // them, one memo for all: small ones take most bins' logarithms from it.
+        let base: Vec<f64> = (0..257u64).map(|i| ((i * 7919) % 23) as f64 * 13.0).collect();
+        let memo = AndersonMemo::default();
+        let mut seed = 12345u64;
+        let mut next = |k: u64| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) % k
+        };
+        for round in 0..400 {
+            let rows = [1, 2, 3, 4, 5, 8, 64, 65, 80][round % 9];
+            let mut cur = vec![0.0; 257];
+            for _ in 0..rows {
+                cur[next(257) as usize] += 1.0;
+            }
+            let plain = anderson_darling(&base, &cur, false).map(|(a, p)| (a.to_bits(), p.to_bits()));
+            let memoized =
+                anderson_darling_with(&base, &cur, false, Some(&memo)).map(|(a, p)| (a.to_bits(), p.to_bits()));
+            assert_eq!(plain, memoized, "round {round}: {rows} rows");
+        }
+        let tables = memo.tables.lock().unwrap();
+        assert!(tables.len() > 9 && tables.len() <= MEMO_TABLES, "{} tables", tables.len());
+    }
 
     #[test]
     fn g_series_meets_the_sum() {
