@@ -244,9 +244,9 @@ fn groups_of(base: &[f64], target: f64) -> Vec<usize> {
 }
 
 /// Adds each bin's weight into its group's.
-fn grouped(w: &[f64], groups: &[usize]) -> Vec<f64> {
+fn grouped(w: impl IntoIterator<Item = f64>, groups: &[usize]) -> Vec<f64> {
     let mut out = vec![0.0; groups.last().map_or(0, |g| g + 1)];
-    for (x, &g) in w.iter().zip(groups) {
+    for (x, &g) in w.into_iter().zip(groups) {
         out[g] += x;
     }
     out
@@ -286,19 +286,33 @@ pub struct BinShape {
 
 /// Each bin's [`BinShape`] (`edges.len() + 1` bins).
 pub fn bin_shapes(edges: &[f64], spread: &Spread) -> Vec<BinShape> {
+    let mut out = Vec::with_capacity(edges.len() + 1);
+    bin_shapes_into(edges, spread, &mut out);
+    out
+}
+
+/// [`bin_shapes`] into `out` (cleared first).
+fn bin_shapes_into(edges: &[f64], spread: &Spread, out: &mut Vec<BinShape>) {
+    out.clear();
     let Some((&first, &last)) = edges.first().zip(edges.last()) else {
-        return vec![BinShape { width: 0.0, step: false }];
+        out.push(BinShape { width: 0.0, step: false });
+        return;
     };
     let (lo, hi) = spread.span;
     let below =
         spread.tails.0.filter(|m| m.is_finite() && *m <= first).map_or(first - lo.min(first), |m| 2.0 * (first - m));
     let above =
         spread.tails.1.filter(|m| m.is_finite() && *m >= last).map_or(hi.max(last) - last, |m| 2.0 * (m - last));
-    let mut out = Vec::with_capacity(edges.len() + 1);
     out.push(BinShape { width: below.max(0.0), step: false });
     out.extend(edges.windows(2).map(|w| BinShape { width: (w[1] - w[0]).max(0.0), step: spread.discrete }));
     out.push(BinShape { width: above.max(0.0), step: false });
-    out
+}
+
+thread_local! {
+    /// The bins' shapes of the comparison in progress on this thread: a backfill compares
+    /// hundreds of thousands of windows, and a fresh buffer for each would keep the allocator
+    /// handing out (and the kernel zeroing) fresh pages.
+    static SHAPES: std::cell::RefCell<Vec<BinShape>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// `∫|F − G|` across a bin where `F − G` is `a` at its lower edge and `b` at its upper one.
@@ -384,7 +398,7 @@ impl BaseBins {
             return g.clone();
         }
         let groups = groups_of(&self.base, target);
-        let g = Arc::new(Grouping { p: grouped(&self.p, &groups), groups });
+        let g = Arc::new(Grouping { p: grouped(self.p.iter().copied(), &groups), groups });
         made.push((target, g.clone()));
         g
     }
@@ -398,11 +412,30 @@ pub fn numeric_against(
     spread: &Spread,
     base_std: Option<f64>,
 ) -> Option<NumericMetrics> {
-    let (base, p, n) = (&side.base[..], &side.p, side.n);
-    if base.len() != cur.len() || base.len() != edges.len() + 1 {
+    if side.base.len() != cur.len() || cur.len() != edges.len() + 1 {
         return None;
     }
-    let (q, m) = proportions(cur)?;
+    let m: f64 = cur.iter().sum();
+    (m > 0.0)
+        .then(|| {
+            SHAPES.with_borrow_mut(|shapes| {
+                bin_shapes_into(edges, spread, shapes);
+                numeric_shaped(side, shapes, cur, m, spread, base_std)
+            })
+        })
+        .flatten()
+}
+
+/// [`numeric_against`] of a current of `m` values, the bins' shapes made.
+fn numeric_shaped(
+    side: &BaseBins,
+    shapes: &[BinShape],
+    cur: &[f64],
+    m: f64,
+    spread: &Spread,
+    base_std: Option<f64>,
+) -> Option<NumericMetrics> {
+    let (base, p, n) = (&side.base[..], &side.p, side.n);
     let last = p.len() - 1;
     let mut linf = 0.0f64;
     let mut wass = 0.0f64;
@@ -410,7 +443,6 @@ pub fn numeric_against(
     // that 5/10 against 4/10 is exactly 0.1 and a distance equal to a threshold is not over it.
     let (mut cb, mut cc) = (0.0f64, 0.0f64);
     let mut gap_before = 0.0f64;
-    let shapes = bin_shapes(edges, spread);
     for (k, &shape) in shapes.iter().enumerate() {
         cb += base[k];
         cc += cur[k];
@@ -421,7 +453,8 @@ pub fn numeric_against(
     }
     let en = (n * m / (n + m)).sqrt();
     let grouping = side.grouping(m);
-    let (pg, qg) = (&grouping.p, grouped(&q, &grouping.groups));
+    // The current's proportions, summed straight into their groups.
+    let (pg, qg) = (&grouping.p, grouped(cur.iter().map(|c| c / m), &grouping.groups));
     let (psi, kl) = psi_kl(pg, &qg);
     let (cvm_statistic, cvm_pvalue) = ordered::cramer_von_mises(base, cur, spread.discrete)?;
     let anderson = ordered::anderson_darling_with(base, cur, spread.discrete, Some(&side.anderson));
@@ -437,7 +470,7 @@ pub fn numeric_against(
         wasserstein_normalized: base_std.filter(|s| *s > 0.0).map(|s| wass / s),
         kl_divergence: kl,
         tv_distance: ordered::total_variation(base, cur)?,
-        energy_distance: ordered::energy_distance_shaped(&shapes, base, cur, spread)?,
+        energy_distance: ordered::energy_distance_shaped(shapes, base, cur, spread)?,
         cvm_statistic,
         cvm_pvalue,
         anderson_statistic: anderson.map(|a| a.0),
