@@ -435,8 +435,8 @@ fn numeric_shaped(
     spread: &Spread,
     base_std: Option<f64>,
 ) -> Option<NumericMetrics> {
-    let (base, p, n) = (&side.base[..], &side.p, side.n);
-    let last = p.len() - 1;
+    let (base, n) = (&side.base[..], side.n);
+    let last = base.len() - 1;
     let mut linf = 0.0f64;
     let mut wass = 0.0f64;
     // Cumulative weights, compared as `(B·m − C·n) / (n·m)`: one rounding instead of three, so

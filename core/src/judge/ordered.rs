@@ -146,7 +146,7 @@ pub fn anderson_darling(base: &[f64], cur: &[f64], discrete: bool) -> Option<(f6
 
 /// Currents of at most this many values use an [`AndersonMemo`].
 const MEMO_MAX_ROWS: f64 = 64.0;
-/// Tables an [`AndersonMemo`] keeps at most (each 16 bytes per bin).
+/// Tables an [`AndersonMemo`] keeps at most (each 16 bytes per bin), made or asked for once.
 const MEMO_TABLES: usize = 256;
 
 /// The logarithms of [`anderson_darling`]'s bins that a small current leaves empty, against one
@@ -154,13 +154,17 @@ const MEMO_TABLES: usize = 256;
 /// and how many current values lie below the bin, nothing else: for a current of a few values
 /// (an hour of a sensor) that is most bins, and the same few tables serve every window. A table
 /// is made with the very operations of the pass over the bins, so the statistic is the same to
-/// the bit with or without the memo.
+/// the bit with or without the memo; it is made the second time it is asked for, so that a
+/// reference compared once (the previous window) costs no table.
 #[derive(Debug, Default)]
 pub struct AndersonMemo {
     /// By (pooled total, current values below) as bits: each bin's logarithms when the current
-    /// has none in it.
-    tables: Mutex<Vec<((u64, u64), LogTable)>>,
+    /// has none in it, once asked for twice.
+    tables: Mutex<Vec<(MemoKey, Option<LogTable>)>>,
 }
+
+/// A pooled total and a count of current values below, as bits.
+type MemoKey = (u64, u64);
 
 /// Each bin's two logarithms ([`anderson_logs`]).
 type LogTable = Arc<[(f64, f64)]>;
@@ -171,11 +175,17 @@ impl AndersonMemo {
     fn table(&self, base: &[f64], n: f64, before_y: f64) -> Option<LogTable> {
         let key = (n.to_bits(), before_y.to_bits());
         let mut tables = self.tables.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some((_, t)) = tables.iter().find(|(k, _)| *k == key) {
+        let at = match tables.iter().position(|(k, _)| *k == key) {
+            Some(at) => at,
+            None => {
+                if tables.len() < MEMO_TABLES {
+                    tables.push((key, None));
+                }
+                return None;
+            }
+        };
+        if let Some(t) = &tables[at].1 {
             return Some(t.clone());
-        }
-        if tables.len() >= MEMO_TABLES {
-            return None;
         }
         let mut before_x = 0.0f64;
         let table: LogTable = base
@@ -192,7 +202,7 @@ impl AndersonMemo {
                 }
             })
             .collect();
-        tables.push((key, table.clone()));
+        tables[at].1 = Some(table.clone());
         Some(table)
     }
 }
@@ -469,8 +479,8 @@ mod tests {
                 anderson_darling_with(&base, &cur, false, Some(&memo)).map(|(a, p)| (a.to_bits(), p.to_bits()));
             assert_eq!(plain, memoized, "round {round}: {rows} rows");
         }
-        let tables = memo.tables.lock().unwrap();
-        assert!(tables.len() > 9 && tables.len() <= MEMO_TABLES, "{} tables", tables.len());
+        let made = memo.tables.lock().unwrap().iter().filter(|(_, t)| t.is_some()).count();
+        assert!(made > 9 && made <= MEMO_TABLES, "{made} tables");
     }
 
     #[test]
