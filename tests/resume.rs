@@ -81,6 +81,15 @@ fn windowed_resume_equals_uninterrupted_run() {
     let req = Request { plan: &plan, backend: &CpuBackend, progress: &pb, tap: None };
     let whole = profile_files(&s.files, &req, None).unwrap();
     assert!(whole.segments.windows().count() > 1, "the capture spans several windows");
+    // Hundreds of windows: their pairs are encoded in parallel, and written as the pairs encoded
+    // one after the other would be.
+    let pairs: Vec<_> = whole.segments.segments.iter().collect();
+    assert!(pairs.len() > 600, "{} windows", pairs.len());
+    assert!(
+        serde_json::to_string(&whole.segments).unwrap()
+            == format!("{{\"segments\":{}}}", serde_json::to_string(&pairs).unwrap()),
+        "a set's JSON differs from its pairs' one by one"
+    );
     let cp = Checkpoint {
         path: d.path().join("out/.checkpoint.json"),
         resume: false,

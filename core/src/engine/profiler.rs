@@ -488,10 +488,43 @@ fn same_columns(p: &DatasetProfile, template: &DatasetProfile) -> bool {
 /// A map whose keys are not strings, as a JSON list of pairs.
 mod pairs {
     use super::{BTreeMap, DatasetProfile, Segment};
+    use rayon::prelude::*;
+    use serde::ser::{Error, SerializeSeq};
     use serde::{Deserialize, Deserializer, Serializer};
 
+    /// Sets of more pairs than this are encoded in parallel.
+    const IN_PARALLEL_FROM: usize = 256;
+    /// Pairs encoded at a time (a window's pair is a few kilobytes of JSON).
+    const CHUNK: usize = 2048;
+
+    /// The pairs in key order. A large set (a checkpoint of a backfill's windows: hundreds of
+    /// megabytes) has its pairs encoded as JSON in parallel, a chunk at a time, and passed on as
+    /// that text: serde_json's compact writer (a set is only ever written so) writes it as it
+    /// is, the bytes it would have written itself.
     pub fn serialize<S: Serializer>(m: &BTreeMap<Segment, DatasetProfile>, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(m.iter())
+        if m.len() < IN_PARALLEL_FROM {
+            return s.collect_seq(m.iter());
+        }
+        let pairs: Vec<(&Segment, &DatasetProfile)> = m.iter().collect();
+        let encode = |chunk: &[(&Segment, &DatasetProfile)]| -> Vec<_> {
+            chunk.par_iter().map(serde_json::value::to_raw_value).collect()
+        };
+        let mut seq = s.serialize_seq(Some(pairs.len()))?;
+        // Each chunk is written (on this thread) while the next one is encoded (on the others).
+        let mut chunks = pairs.chunks(CHUNK);
+        let mut ready = chunks.next().map(encode);
+        while let Some(encoded) = ready.take() {
+            let mut next = None;
+            let written = rayon::in_place_scope(|scope| {
+                if let Some(chunk) = chunks.next() {
+                    scope.spawn(|_| next = Some(encode(chunk)));
+                }
+                encoded.into_iter().try_for_each(|pair| seq.serialize_element(&pair.map_err(S::Error::custom)?))
+            });
+            written?;
+            ready = next;
+        }
+        seq.end()
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<Segment, DatasetProfile>, D::Error> {
