@@ -298,8 +298,9 @@ pub enum Reference {
     Numeric {
         /// Interior bin edges.
         edges: Vec<f64>,
-        /// Weight per bin (`edges.len() + 1`), exact counts or sketch estimates.
-        weights: Vec<f64>,
+        /// Weight per bin (`edges.len() + 1`), exact counts or sketch estimates, with their
+        /// side of the comparison worked out once for every current compared with them.
+        weights: Arc<BaseBins>,
         /// Baseline minimum.
         min: Option<f64>,
         /// Baseline maximum.
@@ -312,9 +313,6 @@ pub enum Reference {
         kll: Kll,
         /// True when the weights are exact counts (driftscope baseline).
         exact: bool,
-        /// The weights' side of the comparison, worked out once for every current compared
-        /// with them (`None` when they sum to nothing).
-        side: Option<Arc<BaseBins>>,
     },
     /// Categorical: count per value.
     Categorical {
@@ -332,20 +330,16 @@ impl Reference {
     pub fn of_column(t: InferredType, col: &ColumnProfile, what: &str) -> Reference {
         if t.is_numeric() {
             return match &col.histogram {
-                Some(h) if h.total() > 0 => {
-                    let weights: Vec<f64> = h.iter().map(|c| c as f64).collect();
-                    Reference::Numeric {
-                        discrete: per_value(&col.kll, col.moments.min.zip(col.moments.max), &h.edges),
-                        edges: h.edges.to_vec(),
-                        side: BaseBins::of(&weights).map(Arc::new),
-                        weights,
-                        min: col.moments.min,
-                        max: col.moments.max,
-                        std_dev: col.moments.std_dev(),
-                        kll: col.kll.clone(),
-                        exact: true,
-                    }
-                }
+                Some(h) if h.total() > 0 => Reference::Numeric {
+                    discrete: per_value(&col.kll, col.moments.min.zip(col.moments.max), &h.edges),
+                    edges: h.edges.to_vec(),
+                    weights: Arc::new(BaseBins::new(h.iter().map(|c| c as f64).collect())),
+                    min: col.moments.min,
+                    max: col.moments.max,
+                    std_dev: col.moments.std_dev(),
+                    kll: col.kll.clone(),
+                    exact: true,
+                },
                 _ => Reference::Unavailable(format!("{what} has no finite values")),
             };
         }
@@ -538,8 +532,7 @@ impl Baseline {
             let discrete = per_value(&kll, ns.min.zip(ns.max), &edges);
             return Reference::Numeric {
                 edges,
-                side: BaseBins::of(&weights).map(Arc::new),
-                weights,
+                weights: Arc::new(BaseBins::new(weights)),
                 min: ns.min,
                 max: ns.max,
                 discrete,

@@ -356,7 +356,7 @@ pub fn numeric(
     spread: &Spread,
     base_std: Option<f64>,
 ) -> Option<NumericMetrics> {
-    numeric_against(&BaseBins::of(base)?, edges, cur, spread, base_std)
+    numeric_against(&BaseBins::new(base.to_vec()), edges, cur, spread, base_std)
 }
 
 /// The baseline's side of [`numeric`], worked out once for the many currents a backfill compares
@@ -384,10 +384,16 @@ struct Grouping {
 }
 
 impl BaseBins {
-    /// The side of baseline weights `base` (`None` when they sum to nothing).
-    pub fn of(base: &[f64]) -> Option<BaseBins> {
-        let (p, n) = proportions(base)?;
-        Some(BaseBins { base: base.to_vec(), p, n, groupings: Mutex::default(), anderson: Default::default() })
+    /// The side of baseline weights `base` (weights that sum to nothing compare with no
+    /// current).
+    pub fn new(base: Vec<f64>) -> BaseBins {
+        let (p, n) = proportions(&base).unwrap_or_default();
+        BaseBins { base, p, n, groupings: Mutex::default(), anderson: Default::default() }
+    }
+
+    /// The weight of each bin.
+    pub fn weights(&self) -> &[f64] {
+        &self.base
     }
 
     /// The divergence groups against `m` current rows, and the baseline's proportions in them.
@@ -416,7 +422,7 @@ pub fn numeric_against(
         return None;
     }
     let m: f64 = cur.iter().sum();
-    (m > 0.0)
+    (side.n > 0.0 && m > 0.0)
         .then(|| {
             SHAPES.with_borrow_mut(|shapes| {
                 bin_shapes_into(edges, spread, shapes);
@@ -551,7 +557,7 @@ mod tests {
         // groups, 36, and every bin; each asked for again after the others.
         let edges: Vec<f64> = (1..40).map(f64::from).collect();
         let base: Vec<f64> = (0..40).map(|i| f64::from((i * 37) % 11 + 1) * 1000.0).collect();
-        let side = BaseBins::of(&base).unwrap();
+        let side = BaseBins::new(base.clone());
         let spread = Spread::even((0.0, 41.0));
         for scale in [3.0, 3e6, 30.0, 3.0, 3e6, 30.0] {
             let cur: Vec<f64> = (0..40).map(|i| f64::from((i * 13) % 7) * scale).collect();

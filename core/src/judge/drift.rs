@@ -359,8 +359,7 @@ fn judge_reference<'r>(
 /// A numeric feature's drift: the current histogram against the reference's over its edges
 /// (L∞ between the two sketches for a SageMaker baseline), by the configured method.
 fn judge_numeric(name: &str, cfg: &EffectiveConfig, r: &Reference, cur: &ColumnProfile, charts: bool) -> FeatureDrift {
-    let &Reference::Numeric { ref edges, ref weights, min, max, discrete, std_dev, ref kll, exact, ref side } = r
-    else {
+    let &Reference::Numeric { ref edges, ref weights, min, max, discrete, std_dev, ref kll, exact } = r else {
         return FeatureDrift::skipped(name, "the reference is not numeric");
     };
     let Some(h) = cur.histogram.as_ref().filter(|h| h.edges[..] == edges[..]) else {
@@ -375,8 +374,7 @@ fn judge_numeric(name: &str, cfg: &EffectiveConfig, r: &Reference, cur: &ColumnP
         tails: tail_means(&cur.kll, edges),
         discrete,
     };
-    let Some(mut m) = side.as_ref().and_then(|side| compare::numeric_against(side, edges, &counts, &spread, std_dev))
-    else {
+    let Some(mut m) = compare::numeric_against(weights, edges, &counts, &spread, std_dev) else {
         return FeatureDrift::skipped(name, "no finite current values");
     };
     if !exact {
@@ -398,9 +396,9 @@ fn judge_numeric(name: &str, cfg: &EffectiveConfig, r: &Reference, cur: &ColumnP
         distance: Some(distance),
         threshold: Some(cfg.comparison_threshold),
         status: if drift { Verdict::Drift } else { Verdict::Ok },
-        baseline_count: Some(weights.iter().sum()),
+        baseline_count: Some(weights.weights().iter().sum()),
         current_count: Some(counts.iter().sum()),
-        chart: charts.then(|| regroup(edges, weights, &counts)),
+        chart: charts.then(|| regroup(edges, weights.weights(), &counts)),
         numeric: Some(m),
         ..FeatureDrift::compared(name, FeatureKind::Numeric)
     }
