@@ -25,6 +25,7 @@
 //!   distance from the edge to their mean, when it is known), or, for one bin per value, at the
 //!   value (beyond the range: at their mean).
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use statrs::function::gamma::ln_gamma;
@@ -144,8 +145,10 @@ pub fn anderson_darling(base: &[f64], cur: &[f64], discrete: bool) -> Option<(f6
     anderson_darling_with(base, cur, discrete, None)
 }
 
-/// Currents of at most this many values use an [`AndersonMemo`].
-const MEMO_MAX_ROWS: f64 = 64.0;
+/// Currents of at most this many values use an [`AndersonMemo`]: a current of `m` values asks
+/// for up to `m + 1` tables per comparison, and each pooled total has its own, so the memo pays
+/// where windows hold a few values (an hour of a sensor) and would only cost lookups past that.
+const MEMO_MAX_ROWS: f64 = 16.0;
 /// Tables an [`AndersonMemo`] keeps at most (each 16 bytes per bin), made or asked for once.
 const MEMO_TABLES: usize = 256;
 
@@ -160,7 +163,7 @@ const MEMO_TABLES: usize = 256;
 pub struct AndersonMemo {
     /// By (pooled total, current values below) as bits: each bin's logarithms when the current
     /// has none in it, once asked for twice.
-    tables: Mutex<Vec<(MemoKey, Option<LogTable>)>>,
+    tables: Mutex<HashMap<MemoKey, Option<LogTable>>>,
 }
 
 /// A pooled total and a count of current values below, as bits.
@@ -175,17 +178,15 @@ impl AndersonMemo {
     fn table(&self, base: &[f64], n: f64, before_y: f64) -> Option<LogTable> {
         let key = (n.to_bits(), before_y.to_bits());
         let mut tables = self.tables.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let at = match tables.iter().position(|(k, _)| *k == key) {
-            Some(at) => at,
+        match tables.get(&key) {
+            Some(Some(t)) => return Some(t.clone()),
+            Some(None) => {}
             None => {
                 if tables.len() < MEMO_TABLES {
-                    tables.push((key, None));
+                    tables.insert(key, None);
                 }
                 return None;
             }
-        };
-        if let Some(t) = &tables[at].1 {
-            return Some(t.clone());
         }
         let mut before_x = 0.0f64;
         let table: LogTable = base
@@ -202,7 +203,7 @@ impl AndersonMemo {
                 }
             })
             .collect();
-        tables[at].1 = Some(table.clone());
+        tables.insert(key, Some(table.clone()));
         Some(table)
     }
 }
@@ -460,7 +461,7 @@ mod tests {
     #[test]
     fn the_memo_gives_anderson_darling_to_the_bit() {
         // A baseline of 257 uneven bins (some empty); currents of 1 to 80 values scattered over
-        // them, one memo for all: small ones take most bins' logarithms from it.
+        // them, one memo for all: those of at most 16 take most bins' logarithms from it.
         let base: Vec<f64> = (0..257u64).map(|i| ((i * 7919) % 23) as f64 * 13.0).collect();
         let memo = AndersonMemo::default();
         let mut seed = 12345u64;
@@ -469,7 +470,7 @@ mod tests {
             (seed >> 33) % k
         };
         for round in 0..400 {
-            let rows = [1, 2, 3, 4, 5, 8, 64, 65, 80][round % 9];
+            let rows = [1, 2, 3, 4, 5, 8, 16, 17, 80][round % 9];
             let mut cur = vec![0.0; 257];
             for _ in 0..rows {
                 cur[next(257) as usize] += 1.0;
@@ -479,7 +480,7 @@ mod tests {
                 anderson_darling_with(&base, &cur, false, Some(&memo)).map(|(a, p)| (a.to_bits(), p.to_bits()));
             assert_eq!(plain, memoized, "round {round}: {rows} rows");
         }
-        let made = memo.tables.lock().unwrap().iter().filter(|(_, t)| t.is_some()).count();
+        let made = memo.tables.lock().unwrap().values().filter(|t| t.is_some()).count();
         assert!(made > 9 && made <= MEMO_TABLES, "{made} tables");
     }
 
