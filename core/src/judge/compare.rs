@@ -204,16 +204,7 @@ pub const DIVERGENCE_NOISE: f64 = 0.01;
 /// `B` bins within the range (few values, one bin each; a constant) keep every bin, the end bins
 /// apart. L∞, KS and Wasserstein always keep every bin.
 pub fn divergence_groups(base: &[f64], n: f64, m: f64) -> Vec<usize> {
-    groups_of(base, divergence_target(n, m))
-}
-
-/// The number of groups [`divergence_groups`] aims at for `n` baseline and `m` current rows.
-fn divergence_target(n: f64, m: f64) -> f64 {
-    (1.0 + (DIVERGENCE_NOISE * n * m / (n + m)).floor()).max(MIN_DIVERGENCE_BINS as f64)
-}
-
-/// [`divergence_groups`] for `target` groups.
-fn groups_of(base: &[f64], target: f64) -> Vec<usize> {
+    let target = divergence_target(n, m);
     let len = base.len();
     let inner = len.saturating_sub(2);
     let total: f64 = base[1..len.saturating_sub(1).max(1)].iter().sum();
@@ -241,6 +232,11 @@ fn groups_of(base: &[f64], target: f64) -> Vec<usize> {
         *g = next;
     }
     out
+}
+
+/// The number of groups [`divergence_groups`] aims at for `n` baseline and `m` current rows.
+fn divergence_target(n: f64, m: f64) -> f64 {
+    (1.0 + (DIVERGENCE_NOISE * n * m / (n + m)).floor()).max(MIN_DIVERGENCE_BINS as f64)
 }
 
 /// Adds each bin's weight into its group's.
@@ -403,7 +399,7 @@ impl BaseBins {
         if let Some((_, g)) = made.iter().find(|(t, _)| *t == target) {
             return g.clone();
         }
-        let groups = groups_of(&self.base, target);
+        let groups = divergence_groups(&self.base, self.n, m);
         let g = Arc::new(Grouping { p: grouped(self.p.iter().copied(), &groups), groups });
         made.push((target, g.clone()));
         g

@@ -1,8 +1,9 @@
 //! The writers of whole files, behind one small trait: an [`Exporter`] names its file and turns
 //! what a job made into the file's bytes; [`export`] writes a job's list of them, each
 //! atomically, side by side. A table of a backfill's windows (hundreds of megabytes of CSV) is
-//! streamed to its file in chunks encoded in parallel rather than made whole in memory first. A job's files are therefore a list that reads like its output folder:
-//! [`MONITOR`], [`MONITOR_QUALITY_ONLY`], [`BASELINE`], [`WINDOWS`], [`SEGMENTS`].
+//! streamed to its file in chunks encoded in parallel rather than made whole in memory first. A
+//! job's files are therefore a list that reads like its output folder: [`MONITOR`],
+//! [`MONITOR_QUALITY_ONLY`], [`BASELINE`], [`WINDOWS`], [`SEGMENTS`].
 //!
 //! Files written a piece at a time are not exporters: `watch`'s `windows.csv` grows as windows
 //! close ([`super::windows::write_csv`]), the EMF log is appended to ([`super::metrics`]), and the
