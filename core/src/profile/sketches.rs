@@ -217,14 +217,21 @@ impl NumberHll {
         }
         self.values += values.len() as u64;
         let r = self.registers.get_or_insert_with(|| vec![0; NUMBER_REGISTERS].into_boxed_slice());
-        for &v in values {
-            let h = crate::codec::mix64((v + 0.0).to_bits());
-            let i = (h >> (64 - NUMBER_HLL_LG_K)) as usize;
-            // A sentinel bit below the rank bits caps the rank at MAX_RANK.
-            let rank = ((h << NUMBER_HLL_LG_K) | (1 << (NUMBER_HLL_LG_K - 1))).leading_zeros() as u8 + 1;
-            if rank > r[i] {
-                r[i] = rank;
+        let r: &mut [u8; NUMBER_REGISTERS] = (&mut **r).try_into().expect("NUMBER_REGISTERS registers");
+        // Eight values' hashes first, then their registers: the hashes of a block are
+        // independent work the core overlaps, where hash, load and store value by value wait on
+        // each other (about 15% faster on the profiling pass's columns). The registers are
+        // maxima: the same whatever the order.
+        let mut blocks = values.chunks_exact(8);
+        for block in &mut blocks {
+            let slots: [(usize, u8); 8] = std::array::from_fn(|l| number_slot(block[l]));
+            for (i, rank) in slots {
+                r[i] = r[i].max(rank);
             }
+        }
+        for &v in blocks.remainder() {
+            let (i, rank) = number_slot(v);
+            r[i] = r[i].max(rank);
         }
     }
 
@@ -296,6 +303,18 @@ fn ertl_tau(mut x: f64) -> f64 {
             return z / 3.0;
         }
     }
+}
+
+/// The register of finite `v` (−0 as 0) and its rank there: the top [`NUMBER_HLL_LG_K`] bits of
+/// SplitMix64's output function of its bits pick the register, the leading zeros of the rest
+/// (plus one) give the rank.
+#[inline(always)]
+fn number_slot(v: f64) -> (usize, u8) {
+    let h = crate::codec::mix64((v + 0.0).to_bits());
+    let i = (h >> (64 - NUMBER_HLL_LG_K)) as usize;
+    // A sentinel bit below the rank bits caps the rank at MAX_RANK.
+    let rank = ((h << NUMBER_HLL_LG_K) | (1 << (NUMBER_HLL_LG_K - 1))).leading_zeros() as u8 + 1;
+    (i, rank)
 }
 
 /// The stored form: the values fed and the registers in hex.
@@ -402,6 +421,17 @@ mod tests {
             };
             let mut once = NumberHll::default();
             once.update_slice(&values);
+            // The registers by the definition, value by value: each register the largest rank
+            // of the values hashed to it (leading zeros of the bits below the index, plus one,
+            // at most MAX_RANK).
+            let mut by_value = vec![0u8; NUMBER_REGISTERS];
+            for &v in &values {
+                let h = crate::codec::mix64((v + 0.0).to_bits());
+                let rank = ((h << NUMBER_HLL_LG_K).leading_zeros() + 1).min(MAX_RANK as u32) as u8;
+                let r = &mut by_value[(h >> (64 - NUMBER_HLL_LG_K)) as usize];
+                *r = (*r).max(rank);
+            }
+            assert_eq!(once.registers.as_deref(), Some(&by_value[..]), "{distinct} values");
             let e = once.estimate();
             let allowed = if exact <= 100.0 { 1.0 } else { 3.0 * 1.04 / 64.0 * exact };
             assert!((e - exact).abs() <= allowed, "{distinct}: {e} vs {exact}");
