@@ -11,7 +11,6 @@ use std::str::FromStr;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, Int64Type};
 use arrow_array::{Array, ArrayRef, UInt32Array};
-use std::collections::BTreeMap;
 
 use super::Segment;
 use arrow_schema::{DataType, TimeUnit};
@@ -295,17 +294,21 @@ pub fn group_keys(keys: Vec<Option<i64>>) -> Groups {
         }
         return Groups { segments, order: None };
     }
-    let mut rows: BTreeMap<(u8, i64), Vec<u32>> = BTreeMap::new();
-    for (i, &k) in keys.iter().enumerate() {
-        rows.entry(rank(k)).or_default().push(i as u32);
+    // Rows sorted by (key, row): a segment's rows together, in batch order. One sort of the
+    // batch instead of a map entry and a list per window (a shuffled row group touches a
+    // thousand windows).
+    let mut rows: Vec<((u8, i64), u32)> = keys.iter().enumerate().map(|(i, &k)| (rank(k), i as u32)).collect();
+    rows.sort_unstable();
+    let mut segments = Vec::new();
+    let mut from = 0;
+    for i in 1..=rows.len() {
+        if i == rows.len() || rows[i].0 != rows[from].0 {
+            let (untimed, start) = rows[from].0;
+            segments.push((segment((untimed == 0).then_some(start)), from..i));
+            from = i;
+        }
     }
-    let (mut segments, mut order) = (Vec::with_capacity(rows.len()), Vec::with_capacity(keys.len()));
-    for ((untimed, start), idx) in rows {
-        let k = (untimed == 0).then_some(start);
-        segments.push((segment(k), order.len()..order.len() + idx.len()));
-        order.extend(idx);
-    }
-    Groups { segments, order: Some(UInt32Array::from(order)) }
+    Groups { segments, order: Some(rows.into_iter().map(|(_, i)| i).collect()) }
 }
 
 /// Milliseconds since the epoch of each row of a time column; `None` for a null, or a number
@@ -482,6 +485,31 @@ mod tests {
             vec![(Segment::Window(t - HOUR), 0..1), (Segment::Window(t), 1..3), (Segment::Untimed, 3..4)]
         );
         assert!(group(&[], &h).segments.is_empty());
+        // Shuffled rows over many windows, some untimed: every row once, each window's rows in
+        // batch order, windows in key order, untimed last.
+        let mut state = 7u64;
+        let times: Vec<Option<i64>> = (0..5000)
+            .map(|_| {
+                let r = crate::codec::splitmix64(&mut state);
+                (!r.is_multiple_of(50)).then_some(t + (r % 1000) as i64 * 7 * MINUTE)
+            })
+            .collect();
+        let g = group(&times, &h);
+        let order = g.order.expect("shuffled rows are reordered").values().to_vec();
+        let mut seen = order.clone();
+        seen.sort_unstable();
+        assert_eq!(seen, (0..5000).collect::<Vec<u32>>());
+        let mut last: Option<&Segment> = None;
+        for (k, rows) in &g.segments {
+            assert!(last.is_none_or(|l| l < k), "{k:?} after {last:?}");
+            last = Some(k);
+            let idx = &order[rows.clone()];
+            assert!(idx.windows(2).all(|w| w[0] < w[1]), "{k:?}: rows in batch order");
+            for &i in idx {
+                let want = times[i as usize].map_or(Segment::Untimed, |x| Segment::Window(h.start(x)));
+                assert_eq!(&want, k);
+            }
+        }
         // Month windows: bounds found once per run of rows, right across a month's end.
         let m: Window = "1mo".parse().unwrap();
         let g = group(&[Some(at("2026-11-30T23:59:59Z")), Some(at("2026-12-01T00:00:00Z"))], &m);
