@@ -293,21 +293,101 @@ fn units_handed_over_in_other_pieces_give_the_file_engines_profile() {
 /// group at a time, as the engine did before it kept tallies.
 #[test]
 fn window_tallies_give_the_row_groups_merged_profiles() {
-    use driftscope::engine::{profile_unit, ProfileSet};
-    use driftscope::profile::Role;
-    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     let d = tempfile::tempdir().unwrap();
     let paths = shuffled_files(d.path(), 3, 6_000, 700);
     let plan = hourly_plan();
     let engine = file_engine(&paths, &plan);
     assert!(engine.segments.windows().count() >= 40, "the rows are spread over two days of windows");
+    let (whole, windows) = row_groups_merged(&paths, &plan, 20).split_whole();
+    assert_eq!(serde_json::to_string(&whole).unwrap(), serde_json::to_string(&engine.profile).unwrap());
+    same_windows(windows, &engine);
+}
 
+/// Windows of thousands of distinct values each (a text column of codes, and a boolean): their
+/// rows spread over many small row groups of one file (a row group's windows keep their
+/// categories as codes) and one large row group of another (each window's group more rows than
+/// categories are kept exact for: its windows keep them as categories); and, in a file of its
+/// own, one row group whose windows each hold more values than are kept exact (a window's
+/// categories spill while it is folded). Every window is the merge of the row groups'
+/// profiles, to the byte.
+#[test]
+fn windows_of_many_values_give_the_row_groups_merged_profiles() {
+    use arrow_array::{BooleanArray, DictionaryArray, TimestampMillisecondArray};
+    let max = driftscope::profile::MAX_EXACT_CATEGORIES as u64;
+    // (rows, row group, distinct values) per file; whether the windows' values spill.
+    for (files, spill) in [
+        (vec![(30_000usize, 700usize, 6_000usize), (30_000, 30_000, 6_000)], false),
+        (vec![(45_000, 45_000, 40_000)], true),
+    ] {
+        let d = tempfile::tempdir().unwrap();
+        let mut paths = Vec::new();
+        for (f, (n, group, values)) in files.into_iter().enumerate() {
+            let t: TimestampMillisecondArray = (0..n)
+                .map(|i| Some(1_767_225_600_000 + ((i * 7_919) % (2 * 3_600_000)) as i64))
+                .collect::<Vec<_>>()
+                .into();
+            // Dictionary-encoded: the reference reads the values in the engine's order (a plain
+            // text column is read as a dictionary by the one and not the other, and the order
+            // values reach categories past the exact counts tells in their sketch).
+            let code: DictionaryArray<arrow_array::types::Int32Type> = (0..n)
+                .map(|i| format!("v{}", if i % 3 == 0 { i % 50 } else { (i * 13 + f) % values }))
+                .enumerate()
+                .map(|(i, v)| (i % 41 != 0).then_some(v))
+                .collect::<Vec<_>>()
+                .iter()
+                .map(|v| v.as_deref())
+                .collect();
+            let flag: BooleanArray = (0..n).map(|i| (i % 29 != 0).then_some(i % 3 == 0)).collect();
+            let batch = RecordBatch::try_from_iter([
+                ("t", Arc::new(t) as ArrayRef),
+                ("code", Arc::new(code) as ArrayRef),
+                ("flag", Arc::new(flag) as ArrayRef),
+            ])
+            .unwrap();
+            paths.push(write_groups(d.path(), f, &batch, group));
+        }
+        let plan = hourly_plan();
+        let engine = file_engine(&paths, &plan);
+        assert_eq!(engine.segments.windows().count(), 2, "two hours");
+        let merged = row_groups_merged(&paths, &plan, 1);
+        for (_, w) in merged.windows() {
+            let code = &w.columns[1];
+            assert!(code.rows > max, "each window of more rows than categories are kept exact for");
+            assert_eq!(!code.categories.is_exact(), spill);
+            assert!(spill || code.categories.exact.len() > 5_000, "thousands of values");
+        }
+        same_windows(merged.split_whole().1, &engine);
+    }
+}
+
+/// Every window of `engine` is, as JSON, that of `windows`.
+fn same_windows(windows: driftscope::engine::ProfileSet, engine: &driftscope::engine::Outcome) {
+    assert_eq!(windows.segments.len(), engine.segments.segments.len());
+    for ((k, want), (k2, got)) in windows.segments.iter().zip(&engine.segments.segments) {
+        assert_eq!(k, k2);
+        assert!(
+            serde_json::to_string(want).unwrap() == serde_json::to_string(got).unwrap(),
+            "segment {k:?}: the tallies' profile differs from the row groups' merged profiles"
+        );
+    }
+}
+
+/// The profiles `engine::profile_unit` makes of each row group of `paths` (each holding rows of
+/// at least `windows` windows), merged one row group at a time, file by file: full profiles
+/// per window, as the engine made them before it kept tallies.
+fn row_groups_merged(
+    paths: &[std::path::PathBuf],
+    plan: &ProfilePlan,
+    windows: usize,
+) -> driftscope::engine::ProfileSet {
+    use driftscope::engine::{profile_unit, ProfileSet};
+    use driftscope::profile::Role;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     let mut total = ProfileSet::default();
-    for path in &paths {
+    for path in paths {
         let file = std::fs::File::open(path).unwrap();
         let groups =
             ParquetRecordBatchReaderBuilder::try_new(file.try_clone().unwrap()).unwrap().metadata().num_row_groups();
-        assert!(groups >= 8);
         let mut acc: Option<ProfileSet> = None;
         for rg in 0..groups {
             let batches: Vec<RecordBatch> = ParquetRecordBatchReaderBuilder::try_new(file.try_clone().unwrap())
@@ -317,8 +397,8 @@ fn window_tallies_give_the_row_groups_merged_profiles() {
                 .unwrap()
                 .map(|b| driftscope::source::scan::text_as_read(&b.unwrap(), &Role::is_identifier_name).unwrap())
                 .collect();
-            let unit = profile_unit(&batches, &plan, &CpuBackend).unwrap();
-            assert!(unit.windows().count() > 20, "a row group holds rows of many windows");
+            let unit = profile_unit(&batches, plan, &CpuBackend).unwrap();
+            assert!(unit.windows().count() >= windows, "a row group holds rows of many windows");
             match &mut acc {
                 None => acc = Some(unit),
                 Some(a) => a.merge(&unit),
@@ -326,16 +406,7 @@ fn window_tallies_give_the_row_groups_merged_profiles() {
         }
         total.merge(&acc.unwrap());
     }
-    let (whole, windows) = total.split_whole();
-    assert_eq!(serde_json::to_string(&whole).unwrap(), serde_json::to_string(&engine.profile).unwrap());
-    assert_eq!(windows.segments.len(), engine.segments.segments.len());
-    for ((k, want), (k2, got)) in windows.segments.iter().zip(&engine.segments.segments) {
-        assert_eq!(k, k2);
-        assert!(
-            serde_json::to_string(want).unwrap() == serde_json::to_string(got).unwrap(),
-            "segment {k:?}: the tallies' profile differs from the row groups' merged profiles"
-        );
-    }
+    total
 }
 
 /// A row group longer than a decoded batch has its windows folded over two batches: the
@@ -428,15 +499,19 @@ fn shuffled_files(dir: &std::path::Path, files: usize, n: usize, group: usize) -
             ("c", Arc::new(c) as ArrayRef),
         ])
         .unwrap();
-        let path = dir.join(format!("part-{f}.parquet"));
-        let props =
-            parquet::file::properties::WriterProperties::builder().set_max_row_group_row_count(Some(group)).build();
-        let mut w =
-            parquet::arrow::ArrowWriter::try_new(std::fs::File::create(&path).unwrap(), batch.schema(), Some(props))
-                .unwrap();
-        w.write(&batch).unwrap();
-        w.close().unwrap();
-        paths.push(path);
+        paths.push(write_groups(dir, f, &batch, group));
     }
     paths
+}
+
+/// Writes `batch` to `dir/part-{f}.parquet` in row groups of `group` rows.
+fn write_groups(dir: &std::path::Path, f: usize, batch: &RecordBatch, group: usize) -> std::path::PathBuf {
+    let path = dir.join(format!("part-{f}.parquet"));
+    let props = parquet::file::properties::WriterProperties::builder().set_max_row_group_row_count(Some(group)).build();
+    let mut w =
+        parquet::arrow::ArrowWriter::try_new(std::fs::File::create(&path).unwrap(), batch.schema(), Some(props))
+            .unwrap();
+    w.write(batch).unwrap();
+    w.close().unwrap();
+    path
 }

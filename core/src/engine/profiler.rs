@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::group::{group_values, GroupBy};
-use super::text::{apply_column, counted, GroupFolds, Target};
+use super::text::{apply_column, counted, Codes, GroupFolds, Target};
 use super::window::{self, Window};
 use crate::backend::fold::NumericCounts;
 use crate::backend::{
@@ -299,8 +299,13 @@ struct SheetColumn {
     role: Role,
     /// The column's histogram edges, when it has one.
     edges: Option<Arc<[f64]>>,
-    /// One tally per segment, without a histogram.
+    /// One tally per segment, without a histogram, and without categories while `codes` holds
+    /// them.
     tallies: Vec<Tally>,
+    /// The segments' category counts, while no fold of the sheet had a group of more rows than
+    /// a tally keeps exact categories of (each segment's pairs end at `code_ends`).
+    codes: Option<Codes>,
+    code_ends: Vec<usize>,
     /// A numeric column folded in groups: per segment its rows, null rows and counts, in place
     /// of `tallies` (which are empty while these are not), and whether its values are whole
     /// numbers.
@@ -326,6 +331,8 @@ impl Sheet {
                     role: c.role,
                     edges,
                     tallies: Vec::new(),
+                    codes: None,
+                    code_ends: Vec::new(),
                     numeric: Vec::new(),
                     integral: false,
                     pairs: Vec::with_capacity(rows.min(segments.saturating_mul(bins))),
@@ -360,10 +367,23 @@ impl SheetColumn {
         t
     }
 
+    /// Segment `i`'s category pairs (with `codes`).
+    fn codes_of(&self, i: usize) -> &[(u32, u64)] {
+        let from = if i == 0 { 0 } else { self.code_ends[i - 1] };
+        self.codes.as_ref().map_or(&[], |c| &c.pairs[from..self.code_ends[i]])
+    }
+
     /// Segment `i`'s tally without its histogram: what applying its fold to an empty tally
     /// gives.
     fn bare(&self, i: usize) -> Tally {
-        let Some((rows, missing, c)) = self.numeric.get(i) else { return self.tallies[i].clone() };
+        let Some((rows, missing, c)) = self.numeric.get(i) else {
+            let mut t = self.tallies[i].clone();
+            if let Some(codes) = &self.codes {
+                // At most MAX_EXACT_CATEGORIES values: the fold's categories, never spilled.
+                t.categories.merge_counts(&mut codes.counts(self.codes_of(i)));
+            }
+            return t;
+        };
         let present = c.finite + c.nan + c.pos_inf + c.neg_inf;
         let types = match self.integral {
             true => TypeCounts { integral: present, ..TypeCounts::default() },
@@ -402,7 +422,12 @@ impl SheetColumn {
                     h.accumulating();
                 }
             }
-            None => t.merge(&self.tallies[i]),
+            None => {
+                t.merge(&self.tallies[i]);
+                if let Some(codes) = &self.codes {
+                    t.categories.merge_counts(&mut codes.counts(self.codes_of(i)));
+                }
+            }
         }
         if let Some(h) = &mut t.histogram {
             h.add_sorted(self.pairs_of(i));
@@ -437,14 +462,31 @@ impl SheetColumn {
             self.tallies = (0..self.numeric.len()).map(|i| self.bare(i)).collect();
             self.numeric.clear();
         }
+        // Categories as codes while no group can hold more values than a tally keeps exact
+        // (so that none of the folds' categories would have spilled); past that, as tallies.
+        let coded = (self.tallies.is_empty() || self.codes.is_some())
+            && groups.iter().all(|g| g.len() <= crate::profile::MAX_EXACT_CATEGORIES);
+        if !coded && self.codes.is_some() {
+            for i in 0..self.tallies.len() {
+                self.tallies[i] = self.bare(i);
+            }
+            self.codes = None;
+            self.code_ends.clear();
+        }
+        if coded && self.codes.is_none() {
+            self.codes = Some(Codes::default());
+        }
         let edges = self.edges.clone();
         self.tallies.reserve_exact(groups.len());
         for (i, rows) in groups.iter().enumerate() {
             self.tallies.push(Tally::default());
             let t = self.tallies.last_mut().expect("pushed");
-            let col = Target::paired(t, self.role, &mut self.pairs, edges.as_deref());
+            let col = Target::paired(t, self.role, &mut self.pairs, edges.as_deref(), self.codes.as_mut());
             folds.apply(col, (i, rows), (array, nulls.as_ref()), detail);
             self.ends.push(self.pairs.len());
+            if let Some(c) = &self.codes {
+                self.code_ends.push(c.pairs.len());
+            }
         }
     }
 }
@@ -657,6 +699,7 @@ impl ProfileSet {
                 .iter()
                 .map(|c| {
                     c.tallies.len() * std::mem::size_of::<Tally>()
+                        + c.codes.as_ref().map_or(0, Codes::bytes)
                         + c.numeric.len() * std::mem::size_of::<(u64, u64, NumericCounts)>()
                         + c.pairs.len() * 16
                 })

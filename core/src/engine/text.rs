@@ -77,10 +77,66 @@ pub(super) struct Target<'a> {
     pos_inf: &'a mut u64,
     neg_inf: &'a mut u64,
     moments: &'a mut Moments,
-    categories: &'a mut Categories,
+    categories: Kept<'a>,
     histogram: Sink<'a>,
     sketches: Option<Sketches<'a>>,
     role: Role,
+}
+
+/// Where a fold's category counts go.
+pub(super) enum Kept<'a> {
+    /// A profile's or a tally's categories.
+    Categories(&'a mut Categories),
+    /// A sheet's list of `(value, count)` pairs ([`Codes`]).
+    Codes(&'a mut Codes),
+}
+
+impl Kept<'_> {
+    fn add(&mut self, value: &str, count: u64) {
+        match self {
+            Kept::Categories(c) => c.add(value, count),
+            Kept::Codes(c) => c.add(value, count),
+        }
+    }
+}
+
+/// The category counts of a row group's windows, flat ([`super::profiler`]'s sheet): each
+/// distinct value once, and every window's `(value, count)` pairs in one list. A shuffled
+/// backfill's row group touches a thousand windows with a few rows each: as categories, that is
+/// a map and a copy of each value per window, merged value by value into the file's.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(super) struct Codes {
+    /// The distinct values, in the order first seen.
+    pub(super) values: Vec<String>,
+    index: HashMap<String, u32>,
+    /// Every window's pairs (a value's code in `values`, its count), window after window, each
+    /// value at most once per window.
+    pub(super) pairs: Vec<(u32, u64)>,
+}
+
+impl Codes {
+    fn add(&mut self, value: &str, count: u64) {
+        let code = match self.index.get(value) {
+            Some(&c) => c,
+            None => {
+                let c = self.values.len() as u32;
+                self.values.push(value.to_string());
+                self.index.insert(value.to_string(), c);
+                c
+            }
+        };
+        self.pairs.push((code, count));
+    }
+
+    /// The values and counts of `pairs` (one window's).
+    pub(super) fn counts<'s>(&'s self, pairs: &[(u32, u64)]) -> Vec<(&'s str, u64)> {
+        pairs.iter().map(|&(c, n)| (self.values[c as usize].as_str(), n)).collect()
+    }
+
+    /// The bytes held, roughly.
+    pub(super) fn bytes(&self) -> usize {
+        self.pairs.len() * 16 + self.values.iter().map(|v| 2 * (v.len() + 48)).sum::<usize>()
+    }
 }
 
 /// Where a fold's histogram counts go.
@@ -104,7 +160,7 @@ impl<'a> Target<'a> {
             pos_inf: &mut c.pos_inf,
             neg_inf: &mut c.neg_inf,
             moments: &mut c.moments,
-            categories: &mut c.categories,
+            categories: Kept::Categories(&mut c.categories),
             histogram: Sink::Histogram(&mut c.histogram),
             sketches: Some(Sketches { kll: &mut c.kll, hll: &mut c.hll, numbers: &mut c.numbers }),
             role: c.role,
@@ -121,7 +177,7 @@ impl<'a> Target<'a> {
             pos_inf: &mut t.pos_inf,
             neg_inf: &mut t.neg_inf,
             moments: &mut t.moments,
-            categories: &mut t.categories,
+            categories: Kept::Categories(&mut t.categories),
             histogram: Sink::Histogram(&mut t.histogram),
             sketches: None,
             role,
@@ -129,14 +185,20 @@ impl<'a> Target<'a> {
     }
 
     /// A tally of a column whose role is `role`, its histogram counts going to `pairs`
-    /// (binned on `edges`, when the column has a histogram).
+    /// (binned on `edges`, when the column has a histogram), and its category counts to
+    /// `codes` when given (else to the tally).
     pub(super) fn paired(
         t: &'a mut Tally,
         role: Role,
         pairs: &'a mut Vec<(u32, u64)>,
         edges: Option<&'a [f64]>,
+        codes: Option<&'a mut Codes>,
     ) -> Self {
-        Target { histogram: Sink::Pairs { pairs, edges }, ..Target::tally(t, role) }
+        let target = Target { histogram: Sink::Pairs { pairs, edges }, ..Target::tally(t, role) };
+        match codes {
+            Some(c) => Target { categories: Kept::Codes(c), ..target },
+            None => target,
+        }
     }
 }
 
