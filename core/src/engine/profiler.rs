@@ -380,7 +380,7 @@ impl SheetColumn {
             let mut t = self.tallies[i].clone();
             if let Some(codes) = &self.codes {
                 // At most MAX_EXACT_CATEGORIES values: the fold's categories, never spilled.
-                t.categories.merge_counts(&mut codes.counts(self.codes_of(i)));
+                t.categories.merge_counts(codes.counts(self.codes_of(i)));
             }
             return t;
         };
@@ -425,7 +425,7 @@ impl SheetColumn {
             None => {
                 t.merge(&self.tallies[i]);
                 if let Some(codes) = &self.codes {
-                    t.categories.merge_counts(&mut codes.counts(self.codes_of(i)));
+                    t.categories.merge_counts(codes.counts(self.codes_of(i)));
                 }
             }
         }

@@ -107,7 +107,7 @@ impl Kept<'_> {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(super) struct Codes {
     /// The distinct values, in the order first seen.
-    pub(super) values: Vec<String>,
+    values: Vec<String>,
     index: HashMap<String, u32>,
     /// Every window's pairs (a value's code in `values`, its count), window after window, each
     /// value at most once per window.
@@ -129,8 +129,8 @@ impl Codes {
     }
 
     /// The values and counts of `pairs` (one window's).
-    pub(super) fn counts<'s>(&'s self, pairs: &[(u32, u64)]) -> Vec<(&'s str, u64)> {
-        pairs.iter().map(|&(c, n)| (self.values[c as usize].as_str(), n)).collect()
+    pub(super) fn counts<'s>(&'s self, pairs: &'s [(u32, u64)]) -> impl Iterator<Item = (&'s str, u64)> + 's {
+        pairs.iter().map(|&(c, n)| (self.values[c as usize].as_str(), n))
     }
 
     /// The bytes held, roughly.

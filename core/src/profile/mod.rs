@@ -588,14 +588,15 @@ impl Categories {
     /// Merges the exact counts of distinct values `counts`, as [`Categories::merge`] merges
     /// categories holding exactly these counts (their order is of no account: they are taken in
     /// value order where it matters).
-    pub fn merge_counts(&mut self, counts: &mut [(&str, u64)]) {
+    pub fn merge_counts<'s>(&mut self, counts: impl Iterator<Item = (&'s str, u64)>) {
         match &mut self.frequent {
             Some(f) => {
+                let mut counts: Vec<(&str, u64)> = counts.collect();
                 counts.sort_unstable_by(|a, b| a.0.cmp(b.0));
                 counts.iter().for_each(|&(k, v)| f.update(k, v));
             }
             None => {
-                for &mut (k, v) in counts {
+                for (k, v) in counts {
                     match self.exact.get_mut(k) {
                         Some(c) => *c += v,
                         None => {
