@@ -329,14 +329,10 @@ fn windows_of_many_values_give_the_row_groups_merged_profiles() {
             // Dictionary-encoded: the reference reads the values in the engine's order (a plain
             // text column is read as a dictionary by the one and not the other, and the order
             // values reach categories past the exact counts tells in their sketch).
-            let code: DictionaryArray<arrow_array::types::Int32Type> = (0..n)
-                .map(|i| format!("v{}", if i % 3 == 0 { i % 50 } else { (i * 13 + f) % values }))
-                .enumerate()
-                .map(|(i, v)| (i % 41 != 0).then_some(v))
-                .collect::<Vec<_>>()
-                .iter()
-                .map(|v| v.as_deref())
+            let code: Vec<Option<String>> = (0..n)
+                .map(|i| (i % 41 != 0).then(|| format!("v{}", if i % 3 == 0 { i % 50 } else { (i * 13 + f) % values })))
                 .collect();
+            let code: DictionaryArray<arrow_array::types::Int32Type> = code.iter().map(Option::as_deref).collect();
             let flag: BooleanArray = (0..n).map(|i| (i % 29 != 0).then_some(i % 3 == 0)).collect();
             let batch = RecordBatch::try_from_iter([
                 ("t", Arc::new(t) as ArrayRef),

@@ -303,9 +303,8 @@ struct SheetColumn {
     /// them.
     tallies: Vec<Tally>,
     /// The segments' category counts, while no fold of the sheet had a group of more rows than
-    /// a tally keeps exact categories of (each segment's pairs end at `code_ends`).
+    /// a tally keeps exact categories of.
     codes: Option<Codes>,
-    code_ends: Vec<usize>,
     /// A numeric column folded in groups: per segment its rows, null rows and counts, in place
     /// of `tallies` (which are empty while these are not), and whether its values are whole
     /// numbers.
@@ -332,7 +331,6 @@ impl Sheet {
                     edges,
                     tallies: Vec::new(),
                     codes: None,
-                    code_ends: Vec::new(),
                     numeric: Vec::new(),
                     integral: false,
                     pairs: Vec::with_capacity(rows.min(segments.saturating_mul(bins))),
@@ -367,12 +365,6 @@ impl SheetColumn {
         t
     }
 
-    /// Segment `i`'s category pairs (with `codes`).
-    fn codes_of(&self, i: usize) -> &[(u32, u64)] {
-        let from = if i == 0 { 0 } else { self.code_ends[i - 1] };
-        self.codes.as_ref().map_or(&[], |c| &c.pairs[from..self.code_ends[i]])
-    }
-
     /// Segment `i`'s tally without its histogram: what applying its fold to an empty tally
     /// gives.
     fn bare(&self, i: usize) -> Tally {
@@ -380,7 +372,7 @@ impl SheetColumn {
             let mut t = self.tallies[i].clone();
             if let Some(codes) = &self.codes {
                 // At most MAX_EXACT_CATEGORIES values: the fold's categories, never spilled.
-                t.categories.merge_counts(codes.counts(self.codes_of(i)));
+                t.categories.merge_counts(codes.counts(i));
             }
             return t;
         };
@@ -425,7 +417,7 @@ impl SheetColumn {
             None => {
                 t.merge(&self.tallies[i]);
                 if let Some(codes) = &self.codes {
-                    t.categories.merge_counts(codes.counts(self.codes_of(i)));
+                    t.categories.merge_counts(codes.counts(i));
                 }
             }
         }
@@ -471,7 +463,6 @@ impl SheetColumn {
                 self.tallies[i] = self.bare(i);
             }
             self.codes = None;
-            self.code_ends.clear();
         }
         if coded && self.codes.is_none() {
             self.codes = Some(Codes::default());
@@ -484,8 +475,8 @@ impl SheetColumn {
             let col = Target::paired(t, self.role, &mut self.pairs, edges.as_deref(), self.codes.as_mut());
             folds.apply(col, (i, rows), (array, nulls.as_ref()), detail);
             self.ends.push(self.pairs.len());
-            if let Some(c) = &self.codes {
-                self.code_ends.push(c.pairs.len());
+            if let Some(c) = &mut self.codes {
+                c.end_window();
             }
         }
     }

@@ -111,7 +111,9 @@ pub(super) struct Codes {
     index: HashMap<String, u32>,
     /// Every window's pairs (a value's code in `values`, its count), window after window, each
     /// value at most once per window.
-    pub(super) pairs: Vec<(u32, u64)>,
+    pairs: Vec<(u32, u64)>,
+    /// Where each window's pairs end in `pairs`.
+    ends: Vec<usize>,
 }
 
 impl Codes {
@@ -128,14 +130,20 @@ impl Codes {
         self.pairs.push((code, count));
     }
 
-    /// The values and counts of `pairs` (one window's).
-    pub(super) fn counts<'s>(&'s self, pairs: &'s [(u32, u64)]) -> impl Iterator<Item = (&'s str, u64)> + 's {
-        pairs.iter().map(|&(c, n)| (self.values[c as usize].as_str(), n))
+    /// Ends the window whose pairs were added since the last one ended.
+    pub(super) fn end_window(&mut self) {
+        self.ends.push(self.pairs.len());
+    }
+
+    /// The values and counts of window `i`.
+    pub(super) fn counts(&self, i: usize) -> impl Iterator<Item = (&str, u64)> {
+        let from = if i == 0 { 0 } else { self.ends[i - 1] };
+        self.pairs[from..self.ends[i]].iter().map(|&(c, n)| (self.values[c as usize].as_str(), n))
     }
 
     /// The bytes held, roughly.
     pub(super) fn bytes(&self) -> usize {
-        self.pairs.len() * 16 + self.values.iter().map(|v| 2 * (v.len() + 48)).sum::<usize>()
+        self.pairs.len() * 16 + self.ends.len() * 8 + self.values.iter().map(|v| 2 * (v.len() + 48)).sum::<usize>()
     }
 }
 

@@ -308,7 +308,7 @@ pub fn group_keys(keys: Vec<Option<i64>>) -> Groups {
             from = i;
         }
     }
-    Groups { segments, order: Some(rows.into_iter().map(|(_, i)| i).collect()) }
+    Groups { segments, order: Some(UInt32Array::from(rows.into_iter().map(|(_, i)| i).collect::<Vec<u32>>())) }
 }
 
 /// Milliseconds since the epoch of each row of a time column; `None` for a null, or a number
