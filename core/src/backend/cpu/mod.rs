@@ -38,6 +38,8 @@ pub struct ColumnScratch {
     keys: Vec<u32>,
     /// One group's bins holding values ([`grouped`]).
     few: Vec<(u32, u64)>,
+    /// The column's edges, with their lookup table (groups of few rows).
+    edges: select::Edges,
 }
 
 /// Folds batches on the calling thread and rayon's pool, one batch at a time.
@@ -281,7 +283,8 @@ fn numeric(
     let bins: &mut [u64] = match &mut fold.bins {
         Some(Bins::Dense(b)) => b,
         Some(Bins::Few(at)) => {
-            select::few_bins(finite, edges, at);
+            s.edges.prepare(edges);
+            select::few_bins(finite, &s.edges, at);
             return fold;
         }
         None => &mut unused,
@@ -307,7 +310,6 @@ fn numeric(
 /// same bins), without a fold, a slice and a list per group.
 fn grouped(values: &Float64Array, groups: &[Range<usize>], task: &ColumnTask, s: &mut ColumnScratch) -> GroupedNumeric {
     debug_assert!(!task.sketched(), "a sketched column is folded one group per batch");
-    let whole = matches!(task.kind, ColumnKind::Numeric { integral: true });
     let edges: &[f64] = task.edges.as_deref().unwrap_or(&[]);
     let bins = task.edges.as_ref().map(|e| e.len() + 1);
     let mut out = GroupedNumeric {
@@ -318,6 +320,9 @@ fn grouped(values: &Float64Array, groups: &[Range<usize>], task: &ColumnTask, s:
     let nulls = values.nulls().filter(|n| n.null_count() > 0);
     let raw = values.values();
     let mut dense: Vec<u64> = Vec::new();
+    if bins.is_some() {
+        s.edges.prepare(edges);
+    }
     for g in groups {
         let finite = &mut s.finite;
         finite.clear();
@@ -330,14 +335,13 @@ fn grouped(values: &Float64Array, groups: &[Range<usize>], task: &ColumnTask, s:
         }
         match bins.map(|b| Bins::for_rows(g.len(), b)) {
             Some(Bins::Few(_)) => {
-                select::few_bins(finite, edges, &mut s.few);
+                select::few_bins(finite, &s.edges, &mut s.few);
                 out.pairs.extend_from_slice(&s.few);
             }
             Some(Bins::Dense(_)) => {
                 dense.clear();
                 dense.resize(edges.len() + 1, 0);
-                let bounds = c.moments.min.zip(c.moments.max);
-                select::bin_and_select(finite, bounds, whole, edges, &mut dense, &[], &mut [], &mut s.select);
+                s.edges.count(finite, &mut dense);
                 out.pairs.extend(dense.iter().enumerate().filter(|(_, &n)| n > 0).map(|(i, &n)| (i as u32, n)));
             }
             None => {}
@@ -479,6 +483,11 @@ mod tests {
             (None, crate::backend::Detail::Light),
         ] {
             for integral in [false, true] {
+                // An integral column's values are whole numbers (a fold may count them so).
+                let values: Float64Array = match integral {
+                    false => values.clone(),
+                    true => values.iter().map(|v| v.map(f64::round)).collect(),
+                };
                 let task =
                     ColumnTask { index: 0, kind: ColumnKind::Numeric { integral }, edges: edges.clone(), detail };
                 let mut s = ColumnScratch::default();

@@ -163,13 +163,92 @@ pub fn bin_and_select(
     solve(values, lo, hi, edges, 0, bins, ranks, out, &mut scratch.levels);
 }
 
-/// The bins of a few finite `values` over `edges` (sorted, finite, distinct), as
-/// [`bin_and_select`] counts them (bin `i` holds the values with exactly `i` edges `<=` them;
-/// -0.0 and 0.0 alike): one search per value, `at` cleared and filled with the bins holding
-/// values, in bin order, and their counts.
-pub fn few_bins(values: &[f64], edges: &[f64], at: &mut Vec<(u32, u64)>) {
+/// Histogram edges with a table that finds a value's bin (the count of edges at or below it)
+/// in a few steps rather than a binary search of all of them: for a window's few rows, where
+/// [`bin_and_select`]'s passes cost more than they save.
+///
+/// The table cuts `[first edge, last edge]` into equal cells, four per edge, by a map that
+/// never decreases in the value (values outside fall in the end cells), and keeps for each
+/// cell the edges whose cell comes before it. A value's own cell then bounds its bin exactly:
+/// an edge in an earlier cell is below the value (were it not, its cell could not come first),
+/// one in a later cell is above it, so only the edges of the value's cell are compared — with
+/// the map monotone, whatever its rounding. -0.0 and 0.0 fall in the same cell and compare
+/// equal to the edges, as in [`bin_and_select`].
+#[derive(Debug, Default)]
+pub struct Edges {
+    /// The edges, then [`PAD`] infinities: the comparisons of a cell's edges read past the
+    /// last one.
+    padded: Vec<f64>,
+    lo: f64,
+    scale: f64,
+    /// Per cell (and one past the last), the edges in earlier cells.
+    before: Vec<u32>,
+}
+
+/// Edges compared without a branch: a cell holding at most this many takes all its
+/// comparisons at once.
+const PAD: usize = 4;
+
+impl Edges {
+    /// The table for `edges` (sorted, finite, distinct), made again only when they differ from
+    /// the last ones.
+    pub fn prepare(&mut self, edges: &[f64]) {
+        if self.padded.len() == edges.len() + PAD && self.padded[..edges.len()] == *edges {
+            return;
+        }
+        self.padded.clear();
+        self.padded.extend_from_slice(edges);
+        self.padded.extend([f64::INFINITY; PAD]);
+        let cells = (PAD * edges.len()).next_power_of_two().clamp(16, 1 << 16);
+        self.lo = edges.first().copied().unwrap_or(0.0);
+        let span = edges.last().map_or(0.0, |&hi| hi - self.lo);
+        // Edges too far apart for f64 (or one edge): every value in one cell, searched.
+        self.scale = if span > 0.0 && (cells as f64 / span).is_finite() { cells as f64 / span } else { 0.0 };
+        self.before.clear();
+        self.before.resize(cells + 1, 0);
+        for &e in edges {
+            let c = self.cell(e);
+            self.before[c + 1] += 1;
+        }
+        for c in 0..cells {
+            self.before[c + 1] += self.before[c];
+        }
+    }
+
+    #[inline(always)]
+    fn cell(&self, v: f64) -> usize {
+        // `as` saturates: values below the first edge go to cell 0.
+        (((v - self.lo) * self.scale) as usize).min(self.before.len() - 2)
+    }
+
+    /// The bin of finite `v`: the count of edges `<=` it.
+    #[inline(always)]
+    pub fn bin(&self, v: f64) -> usize {
+        let c = self.cell(v);
+        let (from, to) = (self.before[c] as usize, self.before[c + 1] as usize);
+        if to - from <= PAD {
+            // The edges past this cell's are above `v`: counting them adds nothing.
+            let e = &self.padded[from..from + PAD];
+            from + e.iter().map(|&e| usize::from(e <= v)).sum::<usize>()
+        } else {
+            from + self.padded[from..to].partition_point(|&e| e <= v)
+        }
+    }
+
+    /// Adds to `bins` (`edges.len() + 1` of them) the histogram of finite `values`.
+    pub fn count(&self, values: &[f64], bins: &mut [u64]) {
+        for &v in values {
+            bins[self.bin(v)] += 1;
+        }
+    }
+}
+
+/// The bins of a few finite `values` over `edges` (prepared), as [`bin_and_select`] counts
+/// them (bin `i` holds the values with exactly `i` edges `<=` them; -0.0 and 0.0 alike): `at`
+/// cleared and filled with the bins holding values, in bin order, and their counts.
+pub fn few_bins(values: &[f64], edges: &Edges, at: &mut Vec<(u32, u64)>) {
     at.clear();
-    at.extend(values.iter().map(|&v| (edges.partition_point(|&e| e <= v) as u32, 1)));
+    at.extend(values.iter().map(|&v| (edges.bin(v) as u32, 1)));
     at.sort_unstable_by_key(|e| e.0);
     at.dedup_by(|next, kept| {
         let same = next.0 == kept.0;
@@ -429,6 +508,8 @@ mod tests {
         let mut u = lcg(29);
         let edges: Vec<f64> = (0..256).map(|i| f64::from(i - 128) / 16.0).collect();
         let mut scratch = Scratch::default();
+        let mut table = Edges::default();
+        table.prepare(&edges);
         let mut at = Vec::new();
         for n in 0..64 {
             // Values on edges, between them, outside them, repeated, and -0.0.
@@ -440,13 +521,61 @@ mod tests {
                     _ => ((u() - 0.5) * 20.0).round() / 4.0,
                 })
                 .collect();
-            few_bins(&values, &edges, &mut at);
+            few_bins(&values, &table, &mut at);
             let mut bins = vec![0u64; edges.len() + 1];
             bin_and_select(&mut values, None, false, &edges, &mut bins, &[], &mut [], &mut scratch);
             let dense: Vec<(u32, u64)> =
                 bins.iter().enumerate().filter(|e| *e.1 > 0).map(|(i, &c)| (i as u32, c)).collect();
             assert_eq!(at, dense, "{n} values");
         }
+    }
+
+    /// The table's bin of every value is the binary search's, for edges even, crowded (a
+    /// lognormal's quantiles), spanning all of f64, one or none, and values on the edges, just
+    /// beside them, outside them, and -0.0; one table made again for other edges of the same
+    /// count.
+    #[test]
+    fn edges_table_gives_each_values_search() {
+        let mut u = lcg(41);
+        let mut normal = {
+            let mut u = lcg(5);
+            move || (-2.0 * u().max(1e-300).ln()).sqrt() * (std::f64::consts::TAU * u()).cos()
+        };
+        let quantiles = |mut v: Vec<f64>, k: usize| {
+            v.sort_by(f64::total_cmp);
+            let mut e: Vec<f64> = (1..k).map(|i| v[i * v.len() / k] + 0.0).collect();
+            e.dedup();
+            e
+        };
+        let edge_sets: Vec<Vec<f64>> = vec![
+            (0..256).map(|i| f64::from(i - 128) / 16.0).collect(),
+            quantiles((0..20_000).map(|_| normal()).collect(), 256),
+            quantiles((0..20_000).map(|_| (5.0 * normal()).exp()).collect(), 256),
+            quantiles((0..20_000).map(|_| (u() * 100.0).floor()).collect(), 64),
+            vec![-f64::MAX, -1.0, 0.0, 1e-300, 1.0, f64::MAX],
+            vec![-1e308, 1e308],
+            vec![0.0],
+            vec![2.5],
+            Vec::new(),
+        ];
+        let mut table = Edges::default();
+        for edges in &edge_sets {
+            table.prepare(edges);
+            let mut values: Vec<f64> =
+                (0..5_000).map(|_| (5.0 * normal()).exp() * if u() < 0.5 { -1.0 } else { 1.0 }).collect();
+            values.extend((0..5_000).map(|_| normal() * 3.0));
+            values.extend(edges.iter().flat_map(|&e| [e, e.next_up(), e.next_down()]).filter(|v| v.is_finite()));
+            values.extend([-0.0, 0.0, f64::MAX, -f64::MAX, 5e-324, -5e-324]);
+            for &v in &values {
+                assert_eq!(table.bin(v), edges.partition_point(|&e| e <= v), "{v:e} over {} edges", edges.len());
+            }
+        }
+        // The same count of edges, other values: made again.
+        let (a, b): (Vec<f64>, Vec<f64>) =
+            ((0..8).map(f64::from).collect(), (0..8).map(|i| f64::from(i) * 10.0).collect());
+        table.prepare(&a);
+        table.prepare(&b);
+        assert_eq!(table.bin(15.0), 2);
     }
 
     #[test]
