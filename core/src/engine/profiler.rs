@@ -258,25 +258,59 @@ impl Light {
         }
     }
 
-    /// Merges row groups' sheets, in their order, into these tallies: window by window, each
-    /// window's tallies merged with every sheet's in turn while they are in cache (row group by
-    /// row group, each merge would touch every window's histograms again).
+    /// Merges row groups' sheets, in their order, into these tallies. A window new to the
+    /// tallies takes its first sheet's tally; then, column by column, each window's tally
+    /// merges every other sheet's in turn (so each window takes the same merges in the same
+    /// order as sheet after sheet would give it). A column at a time, the reads follow a
+    /// few lists per sheet instead of all the columns' at once, and a window's tallies of
+    /// that column stay in cache across the sheets.
     fn merge_sheets(&mut self, sheets: &[Sheet]) {
+        // Per window with sheets to merge, in key order: its key, and the (sheet, position)
+        // of those sheets, flat, with where each window's end.
+        let mut keys: Vec<Segment> = Vec::new();
+        let mut holders: Vec<(usize, usize)> = Vec::new();
+        let mut ends: Vec<usize> = Vec::new();
         let mut at = vec![0usize; sheets.len()];
         while let Some(k) = sheets.iter().zip(&at).filter_map(|(s, &i)| s.segments.get(i)).min().cloned() {
-            let mut holders = sheets.iter().zip(at.iter_mut()).filter(|(s, i)| s.segments.get(**i) == Some(&k));
-            let part = match self.parts.entry(k.clone()) {
-                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
-                std::collections::btree_map::Entry::Vacant(e) => {
-                    let (s, i) = holders.next().expect("a sheet holds the least segment");
-                    *i += 1;
-                    e.insert(s.part(*i - 1))
+            let mut new = !self.parts.contains_key(&k);
+            let from = holders.len();
+            for (si, (s, i)) in sheets.iter().zip(at.iter_mut()).enumerate() {
+                if s.segments.get(*i) != Some(&k) {
+                    continue;
                 }
-            };
-            for (s, i) in holders {
-                part.rows += s.rows[*i];
-                part.columns.iter_mut().zip(&s.columns).for_each(|(t, c)| c.merge_into(*i, t));
+                if new {
+                    self.parts.insert(k.clone(), s.part(*i));
+                    new = false;
+                } else {
+                    holders.push((si, *i));
+                }
                 *i += 1;
+            }
+            if holders.len() > from {
+                keys.push(k);
+                ends.push(holders.len());
+            }
+        }
+        let mut parts: Vec<&mut Part> = Vec::with_capacity(keys.len());
+        let mut wanted = keys.iter().peekable();
+        for (k, p) in self.parts.iter_mut() {
+            if wanted.peek() == Some(&k) {
+                parts.push(p);
+                wanted.next();
+            }
+        }
+        debug_assert_eq!(parts.len(), keys.len());
+        let spans: Vec<Range<usize>> =
+            ends.iter().scan(0, |from, &end| Some(std::mem::replace(from, end)..end)).collect();
+        for (part, span) in parts.iter_mut().zip(&spans) {
+            part.rows += holders[span.clone()].iter().map(|&(s, i)| sheets[s].rows[i]).sum::<u64>();
+        }
+        for c in 0..self.template.columns.len() {
+            for (part, span) in parts.iter_mut().zip(&spans) {
+                let t = &mut part.columns[c];
+                for &(s, i) in &holders[span.clone()] {
+                    sheets[s].columns[c].merge_into(i, t);
+                }
             }
         }
     }
