@@ -129,6 +129,9 @@ impl Folder for CpuFolder {
                     }
                     return vec![ColumnFold::Grouped(Box::new(grouped(&values, groups, task, scratch)))];
                 }
+                if let (ColumnKind::Keys, Some(d)) = (task.kind, array.as_dictionary_opt::<Int32Type>()) {
+                    return grouped_keys(d, groups);
+                }
                 groups.iter().map(|g| fold_column(&array.slice(g.start, g.len()), task, None, scratch)).collect()
             })
             .collect();
@@ -352,6 +355,25 @@ fn grouped(values: &Float64Array, groups: &[Range<usize>], task: &ColumnTask, s:
     out
 }
 
+/// [`dictionary_counts`] of each of `groups` (ranges of `dict`'s rows), read off the keys in
+/// place: a window's few rows cost no sliced array.
+fn grouped_keys(dict: &arrow_array::DictionaryArray<Int32Type>, groups: &[Range<usize>]) -> Vec<ColumnFold> {
+    let entries = dict.values().len();
+    let keys: &[u32] = bytemuck::cast_slice(dict.keys().values().as_ref());
+    let validity = dict.keys().nulls().map(|n| n.inner());
+    groups
+        .iter()
+        .map(|g| {
+            let mut counts = vec![0u64; entries];
+            if entries > 0 {
+                let valid = validity.map(|v| v.slice(g.start, g.len()));
+                key_counts(&keys[g.clone()], valid.as_ref(), &mut counts);
+            }
+            ColumnFold::Keys(counts)
+        })
+        .collect()
+}
+
 /// Rows per dictionary entry of a text dictionary array (null keys not counted).
 fn dictionary_counts(array: &ArrayRef, keys: &mut Vec<u32>) -> Vec<u64> {
     let Some(dict) = array.as_any_dictionary_opt() else { return Vec::new() };
@@ -413,6 +435,30 @@ mod tests {
         let bits = BooleanBuffer::from(vec![true, true, false, true]);
         assert_eq!(key_counts(&[0, 2, 1, 2], Some(&bits), &mut c), 1);
         assert_eq!(c, vec![1, 0, 2]);
+    }
+
+    /// A dictionary column's groups counted in place equal each group's slice counted alone:
+    /// null keys, groups of one row and empty ones, and a dictionary without entries.
+    #[test]
+    fn grouped_keys_equal_each_groups_counts() {
+        use arrow_array::{DictionaryArray, Int32Array, StringArray};
+        let keys = Int32Array::from((0..500).map(|i| (i % 7 != 3).then_some(i * 13 % 5)).collect::<Vec<_>>());
+        let values = StringArray::from(vec!["a", "b", "c", "d", "e"]);
+        let full = DictionaryArray::try_new(keys, Arc::new(values)).unwrap();
+        let empty = DictionaryArray::try_new(
+            Int32Array::from(vec![None::<i32>; 500]),
+            Arc::new(StringArray::from(Vec::<&str>::new())),
+        )
+        .unwrap();
+        let groups = vec![0..1, 1..1, 1..40, 40..41, 41..300, 300..500];
+        for dict in [full, empty] {
+            let array: ArrayRef = Arc::new(dict.clone());
+            let each: Vec<ColumnFold> = groups
+                .iter()
+                .map(|g| ColumnFold::Keys(dictionary_counts(&array.slice(g.start, g.len()), &mut Vec::new())))
+                .collect();
+            assert_eq!(grouped_keys(&dict, &groups), each);
+        }
     }
 
     #[test]
