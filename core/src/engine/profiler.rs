@@ -322,6 +322,8 @@ impl Light {
 /// as [`Part`]s that is a map entry, a histogram and an allocation per window and column.
 #[derive(Debug, Clone, PartialEq)]
 struct Sheet {
+    /// The segments the row group's first batch was found to hold (all the sheet will hold).
+    planned: usize,
     segments: Vec<Segment>,
     rows: Vec<u64>,
     columns: Vec<SheetColumn>,
@@ -372,7 +374,7 @@ impl Sheet {
                 }
             })
             .collect();
-        Sheet { segments: Vec::with_capacity(segments), rows: Vec::with_capacity(segments), columns }
+        Sheet { planned: segments, segments: Vec::with_capacity(segments), rows: Vec::with_capacity(segments), columns }
     }
 
     /// Segment `i` as a part (as a fold makes a fresh part's tallies).
@@ -463,14 +465,23 @@ impl SheetColumn {
 
     /// Applies one fold's groups (`groups` of `array`, the column) as new segments: a grouped
     /// numeric fold as counts while every group so far came so, else as tallies.
-    fn apply(&mut self, groups: &[Range<usize>], folds: Vec<ColumnFold>, array: &ArrayRef, detail: Detail) {
+    /// `planned`: the segments the sheet will hold in all (a fold pushes a run of them), room
+    /// for which is made at once.
+    fn apply(
+        &mut self,
+        groups: &[Range<usize>],
+        folds: Vec<ColumnFold>,
+        array: &ArrayRef,
+        detail: Detail,
+        planned: usize,
+    ) {
         let nulls = array.logical_nulls();
         let mut folds = GroupFolds::of(folds);
         if let (GroupFolds::Grouped(g), true) = (&folds, self.tallies.is_empty()) {
             if self.numeric.is_empty() {
                 self.integral = matches!(ColumnKind::of(array.data_type()), ColumnKind::Numeric { integral: true });
             }
-            self.numeric.reserve_exact(groups.len());
+            self.numeric.reserve_exact(groups.len().max(planned.saturating_sub(self.numeric.len())));
             for (i, rows) in groups.iter().enumerate() {
                 let (rows, missing) = counted(nulls.as_ref(), rows);
                 let counts =
@@ -502,7 +513,7 @@ impl SheetColumn {
             self.codes = Some(Codes::default());
         }
         let edges = self.edges.clone();
-        self.tallies.reserve_exact(groups.len());
+        self.tallies.reserve_exact(groups.len().max(planned.saturating_sub(self.tallies.len())));
         for (i, rows) in groups.iter().enumerate() {
             self.tallies.push(Tally::default());
             let t = self.tallies.last_mut().expect("pushed");
@@ -1092,12 +1103,9 @@ impl<'b> Stream<'b> {
         sheet.segments.extend(segments);
         sheet.rows.extend(fold.groups.iter().map(|g| g.len() as u64));
         let (detail, batch, groups) = (self.detail, &fold.batch, &fold.groups);
-        sheet
-            .columns
-            .par_iter_mut()
-            .zip(self.tasks.columns.par_iter())
-            .zip(fold.columns.into_par_iter())
-            .for_each(|((column, task), folds)| column.apply(groups, folds, batch.column(task.index), detail));
+        sheet.columns.par_iter_mut().zip(self.tasks.columns.par_iter()).zip(fold.columns.into_par_iter()).for_each(
+            |((column, task), folds)| column.apply(groups, folds, batch.column(task.index), detail, sheet.planned),
+        );
     }
 }
 
