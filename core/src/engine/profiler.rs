@@ -266,7 +266,7 @@ impl Light {
     /// that column stay in cache across the sheets.
     fn merge_sheets(&mut self, sheets: &[Sheet]) {
         // Per window with sheets to merge, in key order: its key, and the (sheet, position)
-        // of those sheets, flat, with where each window's end.
+        // of those sheets, flat, with where each window's holders end.
         let mut keys: Vec<Segment> = Vec::new();
         let mut holders: Vec<(usize, usize)> = Vec::new();
         let mut ends: Vec<usize> = Vec::new();

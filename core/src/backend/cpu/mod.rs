@@ -38,7 +38,7 @@ pub struct ColumnScratch {
     keys: Vec<u32>,
     /// One group's bins holding values ([`grouped`]).
     few: Vec<(u32, u64)>,
-    /// The column's edges, with their lookup table (groups of few rows).
+    /// The column's edges, with their lookup table (the bins of a batch's windows).
     edges: select::Edges,
 }
 

@@ -503,6 +503,12 @@ mod tests {
         }
     }
 
+    /// Standard normal draws (Box–Muller over [`lcg`]).
+    fn normal(seed: u64) -> impl FnMut() -> f64 {
+        let mut u = lcg(seed);
+        move || (-2.0 * u().max(1e-300).ln()).sqrt() * (std::f64::consts::TAU * u()).cos()
+    }
+
     #[test]
     fn few_bins_equal_bin_and_select() {
         let mut u = lcg(29);
@@ -537,10 +543,7 @@ mod tests {
     #[test]
     fn edges_table_gives_each_values_search() {
         let mut u = lcg(41);
-        let mut normal = {
-            let mut u = lcg(5);
-            move || (-2.0 * u().max(1e-300).ln()).sqrt() * (std::f64::consts::TAU * u()).cos()
-        };
+        let mut normal = normal(5);
         let quantiles = |mut v: Vec<f64>, k: usize| {
             v.sort_by(f64::total_cmp);
             let mut e: Vec<f64> = (1..k).map(|i| v[i * v.len() / k] + 0.0).collect();
@@ -581,10 +584,7 @@ mod tests {
     #[test]
     fn bins_and_ranks_equal_sorting() {
         let mut u = lcg(17);
-        let mut normal = {
-            let mut u = lcg(3);
-            move || (-2.0 * u().max(1e-300).ln()).sqrt() * (std::f64::consts::TAU * u()).cos()
-        };
+        let mut normal = normal(3);
         let n = 70_001;
         let cases: Vec<(&str, Vec<f64>)> = vec![
             ("normal", (0..n).map(|_| normal()).collect()),
