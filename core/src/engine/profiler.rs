@@ -267,15 +267,15 @@ impl Light {
     fn merge_sheets(&mut self, sheets: &[Sheet]) {
         // Per window with sheets to merge, in key order: its key, and the (sheet, position)
         // of those sheets, flat, with where each window's holders end.
-        let mut keys: Vec<Segment> = Vec::new();
+        let mut keys: Vec<&Segment> = Vec::new();
         let mut holders: Vec<(usize, usize)> = Vec::new();
         let mut ends: Vec<usize> = Vec::new();
         let mut at = vec![0usize; sheets.len()];
-        while let Some(k) = sheets.iter().zip(&at).filter_map(|(s, &i)| s.segments.get(i)).min().cloned() {
-            let mut new = !self.parts.contains_key(&k);
+        while let Some(k) = sheets.iter().zip(&at).filter_map(|(s, &i)| s.segments.get(i)).min() {
+            let mut new = !self.parts.contains_key(k);
             let from = holders.len();
             for (si, (s, i)) in sheets.iter().zip(at.iter_mut()).enumerate() {
-                if s.segments.get(*i) != Some(&k) {
+                if s.segments.get(*i) != Some(k) {
                     continue;
                 }
                 if new {
@@ -294,7 +294,7 @@ impl Light {
         let mut parts: Vec<&mut Part> = Vec::with_capacity(keys.len());
         let mut wanted = keys.iter().peekable();
         for (k, p) in self.parts.iter_mut() {
-            if wanted.peek() == Some(&k) {
+            if wanted.peek() == Some(&&k) {
                 parts.push(p);
                 wanted.next();
             }
