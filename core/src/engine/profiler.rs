@@ -1251,7 +1251,7 @@ impl<'b> Profiler<'b> {
                     let k = window::group(&[t], &w.window).segments.remove(0).0;
                     window::Groups { segments: vec![(k, 0..batch.num_rows())], order: None }
                 }
-                (None, Some(t)) => window::group(&window::times_ms(&w.column, batch.column(t))?, &w.window),
+                (None, Some(t)) => window::group_column(&w.column, batch.column(t), &w.window)?,
                 (None, None) => window::Groups { segments: vec![(Segment::Untimed, 0..batch.num_rows())], order: None },
             }
         };

@@ -9,8 +9,11 @@
 use std::str::FromStr;
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::{Float64Type, Int64Type};
-use arrow_array::{Array, ArrayRef, UInt32Array};
+use arrow_array::types::{
+    Date64Type, Float64Type, Int64Type, TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
+    TimestampSecondType,
+};
+use arrow_array::{Array, ArrayRef, ArrowPrimitiveType, PrimitiveArray, UInt32Array};
 
 use super::Segment;
 use arrow_schema::{DataType, TimeUnit};
@@ -260,6 +263,85 @@ pub fn group(times: &[Option<i64>], window: &Window) -> Groups {
     group_keys(window_keys(times, window))
 }
 
+/// [`group`] of [`times_ms`] of a time column: in one pass over its values, without a time
+/// or a key per row, when the column is a timestamp (or a 64-bit date) whose rows come in time
+/// order with any nulls last, as a time-ordered file's do; rows out of order, and other types,
+/// go the general way.
+///
+/// # Errors
+/// As [`times_ms`].
+pub fn group_column(column: &str, array: &ArrayRef, window: &Window) -> Result<Groups> {
+    let sorted = match array.data_type() {
+        DataType::Timestamp(TimeUnit::Second, _) => {
+            sorted_groups(array.as_primitive::<TimestampSecondType>(), |v| v.checked_mul(1000), window)
+        }
+        DataType::Timestamp(TimeUnit::Millisecond, _) => {
+            sorted_groups(array.as_primitive::<TimestampMillisecondType>(), Some, window)
+        }
+        DataType::Timestamp(TimeUnit::Microsecond, _) => {
+            sorted_groups(array.as_primitive::<TimestampMicrosecondType>(), |v| Some(v.div_euclid(1000)), window)
+        }
+        DataType::Timestamp(TimeUnit::Nanosecond, _) => {
+            sorted_groups(array.as_primitive::<TimestampNanosecondType>(), |v| Some(v.div_euclid(1_000_000)), window)
+        }
+        DataType::Date64 => sorted_groups(array.as_primitive::<Date64Type>(), Some, window),
+        _ => None,
+    };
+    match sorted {
+        Some(groups) => Ok(groups),
+        None => Ok(group(&times_ms(column, array)?, window)),
+    }
+}
+
+/// The runs of rows of one window of `times` (`ms`: a value's instant, as [`times_ms`] reads
+/// it), while each run's key sorts after the last; `None` at the first row out of order.
+fn sorted_groups<T>(times: &PrimitiveArray<T>, ms: impl Fn(i64) -> Option<i64>, window: &Window) -> Option<Groups>
+where
+    T: ArrowPrimitiveType<Native = i64>,
+{
+    let nulls = times.nulls().filter(|n| n.null_count() > 0);
+    let mut segments: Vec<(Segment, std::ops::Range<usize>)> = Vec::new();
+    // The current run: its key (`None`: untimed) and first row; the last window's bounds.
+    let mut run: Option<(Option<i64>, usize)> = None;
+    let mut bounds: Option<(i64, i64)> = None;
+    for (i, &v) in times.values().iter().enumerate() {
+        let t = if nulls.is_some_and(|n| n.is_null(i)) { None } else { ms(v) };
+        let key = t.map(|t| match bounds {
+            Some((start, end)) if start <= t && t < end => start,
+            _ => {
+                let start = window.start(t);
+                bounds = Some((start, window.end(start)));
+                start
+            }
+        });
+        match run {
+            Some((k, _)) if k == key => {}
+            Some((k, from)) => {
+                if rank(key) < rank(k) {
+                    return None;
+                }
+                segments.push((segment(k), from..i));
+                run = Some((key, i));
+            }
+            None => run = Some((key, i)),
+        }
+    }
+    if let Some((k, from)) = run {
+        segments.push((segment(k), from..times.len()));
+    }
+    Some(Groups { segments, order: None })
+}
+
+/// The segment of a window key (`None`: untimed).
+fn segment(key: Option<i64>) -> Segment {
+    key.map_or(Segment::Untimed, Segment::Window)
+}
+
+/// The order of window keys: by start, untimed (`None`) last, like the segments.
+fn rank(key: Option<i64>) -> (u8, i64) {
+    key.map_or((1, 0), |s| (0, s))
+}
+
 /// The window start of each time.
 fn window_keys(times: &[Option<i64>], window: &Window) -> Vec<Option<i64>> {
     let mut keys: Vec<Option<i64>> = Vec::with_capacity(times.len());
@@ -280,9 +362,6 @@ fn window_keys(times: &[Option<i64>], window: &Window) -> Vec<Option<i64>> {
 
 /// Rows grouped by their window key (`None`: untimed), in key order.
 pub fn group_keys(keys: Vec<Option<i64>>) -> Groups {
-    let segment = |k: Option<i64>| k.map_or(Segment::Untimed, Segment::Window);
-    // Untimed (`None`) sorts last, like the segment.
-    let rank = |k: Option<i64>| k.map_or((1, 0), |s| (0, s));
     if keys.windows(2).all(|w| rank(w[0]) <= rank(w[1])) {
         let mut segments: Vec<(Segment, std::ops::Range<usize>)> = Vec::new();
         let mut from = 0;
@@ -422,6 +501,53 @@ mod tests {
         for bad in ["", "h", "0h", "-1h", "1y", "1.5h", "99999999999999999h"] {
             assert!(bad.parse::<Window>().is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn time_ordered_columns_group_in_one_pass() {
+        use arrow_array::{Date64Array, TimestampMillisecondArray, TimestampNanosecondArray};
+        // `in_order`: the rows come grouped already (no order to take).
+        let same = |a: ArrayRef, w: &Window, in_order: bool| {
+            let want = group(&times_ms("t", &a).unwrap(), w);
+            let got = group_column("t", &a, w).unwrap();
+            assert_eq!(got.segments, want.segments, "{a:?} by {w:?}");
+            assert_eq!(got.order, want.order, "{a:?} by {w:?}");
+            assert_eq!(got.order.is_none(), in_order, "{a:?} by {w:?}");
+        };
+        let h: Window = "1h".parse().unwrap();
+        let t = at("2026-11-28T14:00:00Z");
+        // In time order, nulls last: runs of the array as it is.
+        let ms = [Some(t - 1), Some(t), Some(t), Some(t + HOUR - 1), Some(t + HOUR), None, None];
+        same(Arc::new(TimestampMillisecondArray::from(ms.to_vec())), &h, true);
+        same(Arc::new(Date64Array::from(ms.to_vec())), &h, true);
+        same(Arc::new(TimestampMillisecondArray::from(ms.to_vec()).with_timezone("+05:30")), &h, true);
+        // Before the epoch, every unit: a microsecond or nanosecond before a window's start is
+        // in the window before (rounded down, as `times_ms` reads it).
+        let e = at("1969-12-31T23:00:00Z");
+        let micros = vec![Some(e * 1000 - 1), Some(e * 1000), Some(e * 1000 + 1)];
+        same(Arc::new(TimestampMicrosecondArray::from(micros)), &h, true);
+        let nanos = vec![Some(e * 1_000_000 - 1), Some(e * 1_000_000), None];
+        same(Arc::new(TimestampNanosecondArray::from(nanos)), &h, true);
+        // Seconds past what milliseconds hold are untimed, after the timed rows.
+        same(Arc::new(TimestampSecondArray::from(vec![Some(t / 1000), Some(i64::MAX / 100)])), &h, true);
+        // Out of order (a null among times, a time going back, untimed first): the general way.
+        same(Arc::new(TimestampMillisecondArray::from(vec![Some(t), None, Some(t + 1)])), &h, false);
+        same(Arc::new(TimestampMillisecondArray::from(vec![Some(t + HOUR), Some(t)])), &h, false);
+        same(Arc::new(TimestampMillisecondArray::from(vec![None, Some(t)])), &h, false);
+        // One window, and none.
+        same(Arc::new(TimestampMillisecondArray::from(vec![Some(t); 3])), &h, true);
+        same(Arc::new(TimestampMillisecondArray::from(Vec::<i64>::new())), &h, true);
+        // A time zone's calendar, across the fall-back night's repeated hour and a day's end.
+        let paris: Window = "1h".parse::<Window>().unwrap().in_tz(chrono_tz::Europe::Paris);
+        let night: Vec<i64> = (0..48).map(|i| at("2026-10-24T20:00:00Z") + i * 7 * MINUTE).collect();
+        same(Arc::new(TimestampMillisecondArray::from(night.clone())), &paris, true);
+        let month: Window = "1mo".parse::<Window>().unwrap().in_tz(chrono_tz::Europe::Paris);
+        same(Arc::new(TimestampMillisecondArray::from(night)), &month, true);
+        // Other types go the general way, with its errors.
+        same(Arc::new(Int64Array::from(vec![t + HOUR, t])), &h, false);
+        same(Arc::new(Int64Array::from(vec![t, t + 1])), &h, true);
+        let text: ArrayRef = Arc::new(arrow_array::BinaryArray::from(vec![b"x".as_ref()]));
+        assert!(group_column("when", &text, &h).unwrap_err().to_string().contains("'when'"));
     }
 
     #[test]
