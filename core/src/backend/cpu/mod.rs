@@ -51,19 +51,28 @@ pub struct CpuFolder {
 
 thread_local! {
     /// Buffers of the folders that finished on this thread, for the next ones: a file engine
-    /// makes a folder per row group, and fresh buffers would be zeroed pages every time.
-    static SPARE: std::cell::RefCell<Vec<ColumnScratch>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// makes a folder per row group, and fresh buffers would be zeroed pages every time. Light
+    /// folders (windows, segments: a group's values at a time) keep theirs apart from the
+    /// others (a batch's values, selected in place): a row group's two folders taking each
+    /// other's buffers by turns would grow every buffer to a whole batch's size.
+    static SPARE: std::cell::RefCell<[Vec<ColumnScratch>; 2]> = const { std::cell::RefCell::new([Vec::new(), Vec::new()]) };
+}
+
+/// The [`SPARE`] pool of a folder of `plan`.
+fn pool(plan: &FoldPlan) -> usize {
+    usize::from(plan.columns.first().is_some_and(|t| t.detail == super::Detail::Light))
 }
 
 impl CpuFolder {
     /// A folder for `plan`.
     pub fn new(plan: Arc<FoldPlan>) -> CpuFolder {
         let n = plan.columns.len();
+        let at = pool(&plan);
         let mut scratch: Vec<ColumnScratch> = SPARE.with(|s| {
             s.try_borrow_mut()
                 .map(|mut s| {
-                    let at = s.len().saturating_sub(n);
-                    s.split_off(at)
+                    let from = s[at].len().saturating_sub(n);
+                    s[at].split_off(from)
                 })
                 .unwrap_or_default()
         });
@@ -75,8 +84,10 @@ impl CpuFolder {
 impl Drop for CpuFolder {
     fn drop(&mut self) {
         let mine = std::mem::take(&mut self.scratch);
+        let at = pool(&self.plan);
         SPARE.with(|s| {
             if let Ok(mut s) = s.try_borrow_mut() {
+                let s = &mut s[at];
                 s.extend(mine);
                 // Enough for the widest plan seen lately; older buffers go.
                 let keep = 4 * self.plan.columns.len().max(16);
