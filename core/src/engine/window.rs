@@ -375,7 +375,18 @@ pub fn group_keys(keys: Vec<Option<i64>>) -> Groups {
     }
     // Rows sorted by (key, row): a segment's rows together, in batch order. One sort of the
     // batch instead of a map entry and a list per window (a shuffled row group touches a
-    // thousand windows).
+    // thousand windows); of single integers where the keys allow.
+    if let Some(rows) = packed_rows(&keys) {
+        let mut segments = Vec::new();
+        let mut from = 0;
+        for i in 1..=rows.len() {
+            if i == rows.len() || rows[i] >> 32 != rows[from] >> 32 {
+                segments.push((segment(keys[rows[from] as u32 as usize]), from..i));
+                from = i;
+            }
+        }
+        return Groups { segments, order: Some(UInt32Array::from_iter_values(rows.into_iter().map(|r| r as u32))) };
+    }
     let mut rows: Vec<((u8, i64), u32)> = keys.iter().enumerate().map(|(i, &k)| (rank(k), i as u32)).collect();
     rows.sort_unstable();
     let mut segments = Vec::new();
@@ -388,6 +399,29 @@ pub fn group_keys(keys: Vec<Option<i64>>) -> Groups {
         }
     }
     Groups { segments, order: Some(UInt32Array::from(rows.into_iter().map(|(_, i)| i).collect::<Vec<u32>>())) }
+}
+
+/// The rows of `keys` sorted by (key, row), untimed last, each as one integer: the key's offset
+/// from the least key (in units of the offsets' common power of two; untimed: `u32::MAX`) in
+/// the high half, the row in the low half. `None` when an offset does not fit below `u32::MAX`.
+fn packed_rows(keys: &[Option<i64>]) -> Option<Vec<u64>> {
+    if keys.len() > u32::MAX as usize {
+        return None;
+    }
+    let least = keys.iter().flatten().copied().min().unwrap_or(0);
+    let offset = |k: i64| (i128::from(k) - i128::from(least)) as u128;
+    let zeros = keys.iter().flatten().fold(0u128, |all, &k| all | offset(k)).trailing_zeros().min(127);
+    let untimed = u128::from(u32::MAX);
+    let mut rows = Vec::with_capacity(keys.len());
+    for (i, k) in keys.iter().enumerate() {
+        let high = k.map_or(untimed, |k| offset(k) >> zeros);
+        if k.is_some() && high >= untimed {
+            return None;
+        }
+        rows.push(((high as u64) << 32) | i as u64);
+    }
+    rows.sort_unstable();
+    Some(rows)
 }
 
 /// Milliseconds since the epoch of each row of a time column; `None` for a null, or a number
@@ -501,6 +535,53 @@ mod tests {
         for bad in ["", "h", "0h", "-1h", "1y", "1.5h", "99999999999999999h"] {
             assert!(bad.parse::<Window>().is_err(), "{bad}");
         }
+    }
+
+    /// Rows out of order come grouped as a plain sort by (untimed last, key, row) gives them,
+    /// whether their keys pack into integers (hour starts, a key at the bounds' edge) or not
+    /// (offsets past 32 bits, the extremes of i64).
+    #[test]
+    fn shuffled_keys_group_as_a_sort_gives() {
+        let reference = |keys: &[Option<i64>]| {
+            let mut rows: Vec<usize> = (0..keys.len()).collect();
+            rows.sort_by_key(|&i| (rank(keys[i]), i));
+            let mut segments = Vec::new();
+            let mut from = 0;
+            for i in 1..=rows.len() {
+                if i == rows.len() || keys[rows[i]] != keys[rows[from]] {
+                    segments.push((segment(keys[rows[from]]), from..i));
+                    from = i;
+                }
+            }
+            (segments, rows.into_iter().map(|i| i as u32).collect::<Vec<u32>>())
+        };
+        let t = at("2026-11-28T14:00:00Z");
+        let mut state = 11u64;
+        let mut draw = |n: usize, f: &dyn Fn(u64) -> Option<i64>| -> Vec<Option<i64>> {
+            (0..n).map(|_| f(crate::codec::splitmix64(&mut state))).collect()
+        };
+        let cases = vec![
+            draw(4096, &|r| (!r.is_multiple_of(40)).then_some(t + (r % 1080) as i64 * HOUR)),
+            draw(300, &|r| Some(t - (r % 7) as i64 * DAY)),
+            draw(300, &|r| (!r.is_multiple_of(3)).then_some(t + (r % 5) as i64 * (u32::MAX as i64 - 2) / 4)),
+            draw(300, &|r| Some(t + (r % 3) as i64 * (1 << 40) + 1)),
+            draw(300, &|r| [Some(i64::MIN), Some(i64::MAX), None, Some(0)][(r % 4) as usize]),
+            draw(50, &|_| None),
+            vec![Some(t), Some(t - 1), Some(t)],
+        ];
+        for keys in cases {
+            let (segments, order) = reference(&keys);
+            let g = group_keys(keys.clone());
+            assert_eq!(g.segments, segments, "{keys:?}");
+            // No order: the rows were grouped already.
+            let got = g.order.map_or_else(|| (0..keys.len() as u32).collect(), |o| o.values().to_vec());
+            assert_eq!(got, order, "{keys:?}");
+        }
+        // Which pack: offsets in units of their common power of two, below u32::MAX.
+        assert!(packed_rows(&[Some(t), Some(t + 1), Some(t + u32::MAX as i64 - 1), None]).is_some());
+        assert!(packed_rows(&[Some(t), Some(t + u32::MAX as i64)]).is_none());
+        assert!(packed_rows(&[Some(t), Some(t + (1 << 40))]).is_some());
+        assert!(packed_rows(&[Some(i64::MIN), Some(i64::MAX)]).is_none());
     }
 
     #[test]
