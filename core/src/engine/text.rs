@@ -47,8 +47,12 @@ pub fn classify(s: &str) -> TextKind {
             return TextKind::Integral(v);
         }
     }
-    // Only strings made of number characters, or short ones (NaN, inf, infinity), can parse:
-    // most text is rejected on its first letter without running the float parser.
+    // A number starts with a digit or a point, else it is inf, infinity or NaN (any case):
+    // other text is rejected on its first character without running the float parser.
+    if !digits.bytes().next().is_some_and(|b| b.is_ascii_digit() || matches!(b, b'.' | b'i' | b'I' | b'n' | b'N')) {
+        return TextKind::String;
+    }
+    // Only strings made of number characters, or short ones (NaN, inf, infinity), can parse.
     let numberish = digits.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'));
     if !numberish && digits.len() > 8 {
         return TextKind::String;
@@ -576,6 +580,37 @@ mod tests {
         assert_eq!(classify("True"), TextKind::Boolean);
         assert_eq!(classify("n/a"), TextKind::String);
         assert_eq!(classify(""), TextKind::String);
+        // Against the float parser itself: every string of up to four characters of an
+        // alphabet of number parts and letters, and longer words, class for class.
+        let reference = |s: &str| {
+            let t = s.trim();
+            if t.eq_ignore_ascii_case("true") || t.eq_ignore_ascii_case("false") {
+                return TextKind::Boolean;
+            }
+            let digits = t.strip_prefix(['+', '-']).unwrap_or(t);
+            match t.parse::<f64>() {
+                Ok(v) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => TextKind::Integral(v),
+                Ok(v) => TextKind::Fractional(v),
+                Err(_) => TextKind::String,
+            }
+        };
+        let alphabet = ['0', '7', '.', 'e', 'E', '+', '-', 'i', 'I', 'n', 'N', 'a', 'f', 's', ' '];
+        let (mut words, mut level) = (vec![String::new()], vec![String::new()]);
+        for _ in 0..4 {
+            level = level.iter().flat_map(|w| alphabet.iter().map(move |c| format!("{w}{c}"))).collect();
+            words.extend(level.iter().cloned());
+        }
+        words.extend(
+            ["infinity", "-Infinity", "+iNf", "nan", "-NaN", "infinite", "sensor", "gateway", ".5e-3", "x1", "1x"]
+                .map(String::from),
+        );
+        for w in &words {
+            match (classify(w), reference(w)) {
+                (TextKind::Fractional(a), TextKind::Fractional(b)) if a.is_nan() && b.is_nan() => {}
+                (got, want) => assert_eq!(got, want, "{w:?}"),
+            }
+        }
+        assert!(words.len() > 50_000, "{}", words.len());
     }
 
     #[test]
