@@ -263,47 +263,44 @@ pub fn group(times: &[Option<i64>], window: &Window) -> Groups {
     group_keys(window_keys(times, window))
 }
 
-/// [`group`] of [`times_ms`] of a time column: in one pass over its values, without a time
-/// or a key per row, when the column is a timestamp (or a 64-bit date) whose rows come in time
-/// order with any nulls last, as a time-ordered file's do; rows out of order, and other types,
-/// go the general way.
+/// [`group`] of [`times_ms`] of a time column, in one pass over its values when the column is
+/// a timestamp (or a 64-bit date): rows in time order with any nulls last, as a time-ordered
+/// file's come, are grouped without a time or a key per row; other types go the general way.
 ///
 /// # Errors
 /// As [`times_ms`].
 pub fn group_column(column: &str, array: &ArrayRef, window: &Window) -> Result<Groups> {
-    let sorted = match array.data_type() {
+    Ok(match array.data_type() {
         DataType::Timestamp(TimeUnit::Second, _) => {
-            sorted_groups(array.as_primitive::<TimestampSecondType>(), |v| v.checked_mul(1000), window)
+            column_groups(array.as_primitive::<TimestampSecondType>(), |v| v.checked_mul(1000), window)
         }
         DataType::Timestamp(TimeUnit::Millisecond, _) => {
-            sorted_groups(array.as_primitive::<TimestampMillisecondType>(), Some, window)
+            column_groups(array.as_primitive::<TimestampMillisecondType>(), Some, window)
         }
         DataType::Timestamp(TimeUnit::Microsecond, _) => {
-            sorted_groups(array.as_primitive::<TimestampMicrosecondType>(), |v| Some(v.div_euclid(1000)), window)
+            column_groups(array.as_primitive::<TimestampMicrosecondType>(), |v| Some(v.div_euclid(1000)), window)
         }
         DataType::Timestamp(TimeUnit::Nanosecond, _) => {
-            sorted_groups(array.as_primitive::<TimestampNanosecondType>(), |v| Some(v.div_euclid(1_000_000)), window)
+            column_groups(array.as_primitive::<TimestampNanosecondType>(), |v| Some(v.div_euclid(1_000_000)), window)
         }
-        DataType::Date64 => sorted_groups(array.as_primitive::<Date64Type>(), Some, window),
-        _ => None,
-    };
-    match sorted {
-        Some(groups) => Ok(groups),
-        None => Ok(group(&times_ms(column, array)?, window)),
-    }
+        DataType::Date64 => column_groups(array.as_primitive::<Date64Type>(), Some, window),
+        _ => group(&times_ms(column, array)?, window),
+    })
 }
 
-/// The runs of rows of one window of `times` (`ms`: a value's instant, as [`times_ms`] reads
-/// it), while each run's key sorts after the last; `None` at the first row out of order.
-fn sorted_groups<T>(times: &PrimitiveArray<T>, ms: impl Fn(i64) -> Option<i64>, window: &Window) -> Option<Groups>
+/// The rows of `times` grouped by window (`ms`: a value's instant, as [`times_ms`] reads it):
+/// runs of rows as they come while each run's key sorts after the last; from the first row out
+/// of order on, a key per row, grouped by [`group_keys`].
+fn column_groups<T>(times: &PrimitiveArray<T>, ms: impl Fn(i64) -> Option<i64>, window: &Window) -> Groups
 where
     T: ArrowPrimitiveType<Native = i64>,
 {
     let nulls = times.nulls().filter(|n| n.null_count() > 0);
-    let mut segments: Vec<(Segment, std::ops::Range<usize>)> = Vec::new();
-    // The current run: its key (`None`: untimed) and first row; the last window's bounds.
-    let mut run: Option<(Option<i64>, usize)> = None;
+    // The runs so far: each one's key (`None`: untimed) and end; the last window's bounds; the
+    // key of every row, once one came out of order.
+    let mut runs: Vec<(Option<i64>, usize)> = Vec::new();
     let mut bounds: Option<(i64, i64)> = None;
+    let mut keys: Option<Vec<Option<i64>>> = None;
     for (i, &v) in times.values().iter().enumerate() {
         let t = if nulls.is_some_and(|n| n.is_null(i)) { None } else { ms(v) };
         let key = t.map(|t| match bounds {
@@ -314,22 +311,38 @@ where
                 start
             }
         });
-        match run {
-            Some((k, _)) if k == key => {}
-            Some((k, from)) => {
-                if rank(key) < rank(k) {
-                    return None;
+        if let Some(keys) = &mut keys {
+            keys.push(key);
+            continue;
+        }
+        match runs.last_mut() {
+            Some((k, end)) if *k == key => *end = i + 1,
+            Some((k, _)) if rank(key) < rank(*k) => {
+                let mut all = Vec::with_capacity(times.len());
+                let mut from = 0;
+                for &(k, end) in &runs {
+                    all.extend(std::iter::repeat_n(k, end - from));
+                    from = end;
                 }
-                segments.push((segment(k), from..i));
-                run = Some((key, i));
+                all.push(key);
+                keys = Some(all);
             }
-            None => run = Some((key, i)),
+            _ => runs.push((key, i + 1)),
         }
     }
-    if let Some((k, from)) = run {
-        segments.push((segment(k), from..times.len()));
+    if let Some(keys) = keys {
+        return group_keys(keys);
     }
-    Some(Groups { segments, order: None })
+    let mut from = 0;
+    let segments = runs
+        .into_iter()
+        .map(|(k, end)| {
+            let rows = from..end;
+            from = end;
+            (segment(k), rows)
+        })
+        .collect();
+    Groups { segments, order: None }
 }
 
 /// The segment of a window key (`None`: untimed).
@@ -615,6 +628,20 @@ mod tests {
         same(Arc::new(TimestampMillisecondArray::from(vec![Some(t), None, Some(t + 1)])), &h, false);
         same(Arc::new(TimestampMillisecondArray::from(vec![Some(t + HOUR), Some(t)])), &h, false);
         same(Arc::new(TimestampMillisecondArray::from(vec![None, Some(t)])), &h, false);
+        // Shuffled after a sorted start, with nulls and times past what milliseconds hold: keys
+        // per row from the first row out of order on.
+        let mut state = 3u64;
+        let mut shuffled: Vec<Option<i64>> = (0..40).map(|i| Some(t + i * MINUTE)).collect();
+        shuffled.extend((0..3000).map(|_| {
+            let r = crate::codec::splitmix64(&mut state);
+            (!r.is_multiple_of(20)).then_some(t + (r % 500) as i64 * 13 * MINUTE)
+        }));
+        same(Arc::new(TimestampMillisecondArray::from(shuffled.clone())), &h, false);
+        let micros: Vec<Option<i64>> = shuffled.iter().map(|t| t.map(|t| t * 1000 + 999)).collect();
+        same(Arc::new(TimestampMicrosecondArray::from(micros)), &h, false);
+        let mut secs: Vec<Option<i64>> = shuffled.iter().map(|t| t.map(|t| t / 1000)).collect();
+        secs[2000] = Some(i64::MAX / 10);
+        same(Arc::new(TimestampSecondArray::from(secs)), &h, false);
         // One window, and none.
         same(Arc::new(TimestampMillisecondArray::from(vec![Some(t); 3])), &h, true);
         same(Arc::new(TimestampMillisecondArray::from(Vec::<i64>::new())), &h, true);
