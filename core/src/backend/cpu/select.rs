@@ -286,6 +286,9 @@ fn counted(
     out: &mut [f64],
     counts: &mut Vec<u32>,
 ) {
+    // A fractional value would be counted as the whole number below it: `whole` comes from the
+    // column's type (integers, times, scale-0 decimals), never from the values.
+    debug_assert!(values.iter().all(|v| v.fract() == 0.0), "whole-number path given a fractional value");
     counts.clear();
     counts.resize((hi - lo) as usize + 1, 0);
     for &v in values {
