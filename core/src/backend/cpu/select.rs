@@ -172,15 +172,24 @@ pub fn bin_and_select(
 /// cell the edges whose cell comes before it. A value's own cell then bounds its bin exactly:
 /// an edge in an earlier cell is below the value (were it not, its cell could not come first),
 /// one in a later cell is above it, so only the edges of the value's cell are compared — with
-/// the map monotone, whatever its rounding. -0.0 and 0.0 fall in the same cell and compare
-/// equal to the edges, as in [`bin_and_select`].
+/// the map monotone, whatever its rounding. The map is linear in the value, or, when that
+/// crowds more than [`PAD`] edges into a cell (heavy tails: most quantile edges near zero, a
+/// few far out), linear in the value's order key (its bits made to sort as the numbers do),
+/// which spaces the cells about evenly in the exponent; the one with the fuller cell emptier is
+/// kept. -0.0 and 0.0 fall in the same cell and compare equal to the edges, as in
+/// [`bin_and_select`].
 #[derive(Debug, Default)]
 pub struct Edges {
     /// The edges, then [`PAD`] infinities: the comparisons of a cell's edges read past the
     /// last one.
     padded: Vec<f64>,
+    /// The map: the cells linear in the order key (`key_lo`, `shift`), or in the value (`lo`,
+    /// `scale`).
+    by_key: bool,
     lo: f64,
     scale: f64,
+    key_lo: u64,
+    shift: u32,
     /// Per cell (and one past the last), the edges in earlier cells.
     before: Vec<u32>,
 }
@@ -204,21 +213,45 @@ impl Edges {
         let span = edges.last().map_or(0.0, |&hi| hi - self.lo);
         // Edges too far apart for f64 (or one edge): every value in one cell, searched.
         self.scale = if span > 0.0 && (cells as f64 / span).is_finite() { cells as f64 / span } else { 0.0 };
+        self.key_lo = edges.first().map_or(0, |&e| order_key(e));
+        let key_span = edges.last().map_or(0, |&e| order_key(e) - self.key_lo);
+        self.shift = (u64::BITS - key_span.leading_zeros()).saturating_sub(cells.trailing_zeros());
+        self.by_key = false;
+        if self.fill(edges, cells) > PAD {
+            self.by_key = true;
+            let fullest = self.fill(edges, cells);
+            self.by_key = false;
+            if fullest < self.fill(edges, cells) {
+                self.by_key = true;
+                self.fill(edges, cells);
+            }
+        }
+    }
+
+    /// Fills `before` for `cells` cells under the current map; the most edges in one cell.
+    fn fill(&mut self, edges: &[f64], cells: usize) -> usize {
         self.before.clear();
         self.before.resize(cells + 1, 0);
         for &e in edges {
             let c = self.cell(e);
             self.before[c + 1] += 1;
         }
+        let fullest = self.before.iter().max().copied().unwrap_or(0) as usize;
         for c in 0..cells {
             self.before[c + 1] += self.before[c];
         }
+        fullest
     }
 
     #[inline(always)]
     fn cell(&self, v: f64) -> usize {
+        let last = self.before.len() - 2;
+        if self.by_key {
+            // Below the first edge: cell 0 (the subtraction saturates).
+            return ((order_key(v).saturating_sub(self.key_lo) >> self.shift) as usize).min(last);
+        }
         // `as` saturates: values below the first edge go to cell 0.
-        (((v - self.lo) * self.scale) as usize).min(self.before.len() - 2)
+        (((v - self.lo) * self.scale) as usize).min(last)
     }
 
     /// The bin of finite `v`: the count of edges `<=` it.
@@ -557,6 +590,8 @@ mod tests {
             (0..256).map(|i| f64::from(i - 128) / 16.0).collect(),
             quantiles((0..20_000).map(|_| normal()).collect(), 256),
             quantiles((0..20_000).map(|_| (5.0 * normal()).exp()).collect(), 256),
+            quantiles((0..20_000).map(|_| (3.0 * normal()).exp() * if u() < 0.5 { -1.0 } else { 1.0 }).collect(), 256),
+            vec![-1e300, -1e-300, -0.0_f64.next_down(), 0.0, 5e-324, 1e-300, 1e300],
             quantiles((0..20_000).map(|_| (u() * 100.0).floor()).collect(), 64),
             vec![-f64::MAX, -1.0, 0.0, 1e-300, 1.0, f64::MAX],
             vec![-1e308, 1e308],
@@ -567,6 +602,11 @@ mod tests {
         let mut table = Edges::default();
         for edges in &edge_sets {
             table.prepare(edges);
+            // Quantile edges of a heavy tail crowd the linear map: the order key spreads them.
+            let fullest = table.before.windows(2).map(|w| (w[1] - w[0]) as usize).max().unwrap_or(0);
+            if edges.len() == 255 && edges[0] > 0.0 {
+                assert!(table.by_key && fullest <= PAD, "heavy tail: {fullest} edges in a cell");
+            }
             let mut values: Vec<f64> =
                 (0..5_000).map(|_| (5.0 * normal()).exp() * if u() < 0.5 { -1.0 } else { 1.0 }).collect();
             values.extend((0..5_000).map(|_| normal() * 3.0));
