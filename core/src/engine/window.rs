@@ -271,17 +271,17 @@ pub fn group(times: &[Option<i64>], window: &Window) -> Groups {
 /// As [`times_ms`].
 pub fn group_column(column: &str, array: &ArrayRef, window: &Window) -> Result<Groups> {
     Ok(match array.data_type() {
-        DataType::Timestamp(TimeUnit::Second, _) => {
-            column_groups(array.as_primitive::<TimestampSecondType>(), |v| v.checked_mul(1000), window)
+        DataType::Timestamp(u @ TimeUnit::Second, _) => {
+            column_groups(array.as_primitive::<TimestampSecondType>(), unit_ms(*u), window)
         }
-        DataType::Timestamp(TimeUnit::Millisecond, _) => {
-            column_groups(array.as_primitive::<TimestampMillisecondType>(), Some, window)
+        DataType::Timestamp(u @ TimeUnit::Millisecond, _) => {
+            column_groups(array.as_primitive::<TimestampMillisecondType>(), unit_ms(*u), window)
         }
-        DataType::Timestamp(TimeUnit::Microsecond, _) => {
-            column_groups(array.as_primitive::<TimestampMicrosecondType>(), |v| Some(v.div_euclid(1000)), window)
+        DataType::Timestamp(u @ TimeUnit::Microsecond, _) => {
+            column_groups(array.as_primitive::<TimestampMicrosecondType>(), unit_ms(*u), window)
         }
-        DataType::Timestamp(TimeUnit::Nanosecond, _) => {
-            column_groups(array.as_primitive::<TimestampNanosecondType>(), |v| Some(v.div_euclid(1_000_000)), window)
+        DataType::Timestamp(u @ TimeUnit::Nanosecond, _) => {
+            column_groups(array.as_primitive::<TimestampNanosecondType>(), unit_ms(*u), window)
         }
         DataType::Date64 => column_groups(array.as_primitive::<Date64Type>(), Some, window),
         _ => group(&times_ms(column, array)?, window),
@@ -296,21 +296,14 @@ where
     T: ArrowPrimitiveType<Native = i64>,
 {
     let nulls = times.nulls().filter(|n| n.null_count() > 0);
-    // The runs so far: each one's key (`None`: untimed) and end; the last window's bounds; the
-    // key of every row, once one came out of order.
+    // The runs so far: each one's key (`None`: untimed) and end; the windows' starts; the key
+    // of every row, once one came out of order.
     let mut runs: Vec<(Option<i64>, usize)> = Vec::new();
-    let mut bounds: Option<(i64, i64)> = None;
+    let mut starts = Starts { window, bounds: None };
     let mut keys: Option<Vec<Option<i64>>> = None;
     for (i, &v) in times.values().iter().enumerate() {
         let t = if nulls.is_some_and(|n| n.is_null(i)) { None } else { ms(v) };
-        let key = t.map(|t| match bounds {
-            Some((start, end)) if start <= t && t < end => start,
-            _ => {
-                let start = window.start(t);
-                bounds = Some((start, window.end(start)));
-                start
-            }
-        });
+        let key = t.map(|t| starts.of(t));
         if let Some(keys) = &mut keys {
             keys.push(key);
             continue;
@@ -357,20 +350,38 @@ fn rank(key: Option<i64>) -> (u8, i64) {
 
 /// The window start of each time.
 fn window_keys(times: &[Option<i64>], window: &Window) -> Vec<Option<i64>> {
-    let mut keys: Vec<Option<i64>> = Vec::with_capacity(times.len());
-    // Rows of one window usually come together: its bounds are computed once per run.
-    let mut last: Option<(i64, i64)> = None;
-    for t in times {
-        keys.push(t.map(|t| match last {
+    let mut starts = Starts { window, bounds: None };
+    times.iter().map(|t| t.map(|t| starts.of(t))).collect()
+}
+
+/// The start of each time's window, the last window's bounds kept: rows of one window usually
+/// come together, so its bounds are computed once per run.
+struct Starts<'w> {
+    window: &'w Window,
+    bounds: Option<(i64, i64)>,
+}
+
+impl Starts<'_> {
+    fn of(&mut self, t: i64) -> i64 {
+        match self.bounds {
             Some((start, end)) if start <= t && t < end => start,
             _ => {
-                let start = window.start(t);
-                last = Some((start, window.end(start)));
+                let start = self.window.start(t);
+                self.bounds = Some((start, self.window.end(start)));
                 start
             }
-        }));
+        }
     }
-    keys
+}
+
+/// Milliseconds of a timestamp of `unit` (rounded down; `None` past what an i64 holds).
+fn unit_ms(unit: TimeUnit) -> fn(i64) -> Option<i64> {
+    match unit {
+        TimeUnit::Second => |v| v.checked_mul(1000),
+        TimeUnit::Millisecond => Some,
+        TimeUnit::Microsecond => |v| Some(v.div_euclid(1000)),
+        TimeUnit::Nanosecond => |v| Some(v.div_euclid(1_000_000)),
+    }
 }
 
 /// Rows grouped by their window key (`None`: untimed), in key order.
@@ -445,13 +456,6 @@ fn packed_rows(keys: &[Option<i64>]) -> Option<Vec<u64>> {
 /// # Errors
 /// [`Error::Invalid`] when the column is not a timestamp, a date or a number.
 pub fn times_ms(column: &str, array: &ArrayRef) -> Result<Vec<Option<i64>>> {
-    let per_ms = |unit: &TimeUnit| match unit {
-        TimeUnit::Second => -1000,
-        TimeUnit::Millisecond => 1,
-        TimeUnit::Microsecond => 1000,
-        TimeUnit::Nanosecond => 1_000_000,
-    };
-    let scale = |v: i64, f: i64| if f < 0 { v.checked_mul(-f) } else { Some(v.div_euclid(f)) };
     let ints = |a: &ArrayRef| -> Result<arrow_array::Int64Array> {
         arrow_cast::cast(a, &DataType::Int64).map(|a| a.as_primitive::<Int64Type>().clone()).map_err(|e| {
             crate::error::invalid(crate::Opt::TimeColumn, format!("'{column}': {}", crate::error::one_line(e)))
@@ -459,8 +463,8 @@ pub fn times_ms(column: &str, array: &ArrayRef) -> Result<Vec<Option<i64>>> {
     };
     match array.data_type() {
         DataType::Timestamp(unit, _) => {
-            let f = per_ms(unit);
-            Ok(ints(array)?.iter().map(|v| v.and_then(|v| scale(v, f))).collect())
+            let ms = unit_ms(*unit);
+            Ok(ints(array)?.iter().map(|v| v.and_then(ms)).collect())
         }
         DataType::Date32 => Ok(ints(array)?.iter().map(|v| v.and_then(|d| d.checked_mul(DAY))).collect()),
         DataType::Date64 => Ok(ints(array)?.iter().collect()),

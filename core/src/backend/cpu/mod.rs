@@ -52,8 +52,8 @@ pub struct CpuFolder {
 thread_local! {
     /// Buffers of the folders that finished on this thread, for the next ones: a file engine
     /// makes a folder per row group, and fresh buffers would be zeroed pages every time. Light
-    /// folders (windows, segments: a group's values at a time) keep theirs apart from the
-    /// others (a batch's values, selected in place): a row group's two folders taking each
+    /// folders (a monitoring run's windows and segments: a group's values at a time) keep
+    /// theirs apart from the others (a batch's values, selected in place): a row group's two folders taking each
     /// other's buffers by turns would grow every buffer to a whole batch's size.
     static SPARE: std::cell::RefCell<[Vec<ColumnScratch>; 2]> = const { std::cell::RefCell::new([Vec::new(), Vec::new()]) };
 }
@@ -224,6 +224,11 @@ fn split_values(values: &[f64], valid: Option<&BooleanBuffer>, finite: &mut Vec<
         finite.extend_from_slice(values);
         return (0, 0, 0);
     }
+    split_each(values, valid, finite)
+}
+
+/// [`split_values`] value by value.
+fn split_each(values: &[f64], valid: Option<&BooleanBuffer>, finite: &mut Vec<f64>) -> (u64, u64, u64) {
     let (mut nan, mut pinf, mut ninf) = (0u64, 0u64, 0u64);
     let mut push = |v: f64| {
         if v.is_finite() {
@@ -356,7 +361,7 @@ fn grouped(values: &Float64Array, groups: &[Range<usize>], task: &ColumnTask, s:
             ((0, 0, 0), group)
         } else {
             s.finite.clear();
-            (split_values(group, valid.as_ref(), &mut s.finite), &s.finite[..])
+            (split_each(group, valid.as_ref(), &mut s.finite), &s.finite[..])
         };
         let nulls = valid.map_or(0, |v| (g.len() - v.count_set_bits()) as u64);
         let mut c = NumericCounts { nulls, finite: finite.len() as u64, nan, pos_inf, neg_inf, ..Default::default() };

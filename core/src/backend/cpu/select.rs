@@ -172,10 +172,10 @@ pub fn bin_and_select(
 /// cell the edges whose cell comes before it. A value's own cell then bounds its bin exactly:
 /// an edge in an earlier cell is below the value (were it not, its cell could not come first),
 /// one in a later cell is above it, so only the edges of the value's cell are compared — with
-/// the map monotone, whatever its rounding. The map is linear in the value, or, when that
-/// crowds more than [`PAD`] edges into a cell (heavy tails: most quantile edges near zero, a
-/// few far out), linear in the value's order key (its bits made to sort as the numbers do),
-/// which spaces the cells about evenly in the exponent; the one with the fuller cell emptier is
+/// the map monotone, whatever its rounding. The map ([`Map`], as the bucket selection's) is
+/// linear in the value, or, when that crowds more than [`PAD`] edges into a cell (heavy tails:
+/// most quantile edges near zero, a few far out), linear in the value's order key, which spaces
+/// the cells about evenly in the exponent; the one whose fullest cell holds fewer edges is
 /// kept. -0.0 and 0.0 fall in the same cell and compare equal to the edges, as in
 /// [`bin_and_select`].
 #[derive(Debug, Default)]
@@ -183,13 +183,8 @@ pub struct Edges {
     /// The edges, then [`PAD`] infinities: the comparisons of a cell's edges read past the
     /// last one.
     padded: Vec<f64>,
-    /// The map: the cells linear in the order key (`key_lo`, `shift`), or in the value (`lo`,
-    /// `scale`).
-    by_key: bool,
-    lo: f64,
-    scale: f64,
-    key_lo: u64,
-    shift: u32,
+    /// The value's cell, before it is clamped to the cells.
+    map: Option<Map>,
     /// Per cell (and one past the last), the edges in earlier cells.
     before: Vec<u32>,
 }
@@ -209,19 +204,15 @@ impl Edges {
         self.padded.extend_from_slice(edges);
         self.padded.extend([f64::INFINITY; PAD]);
         let cells = (PAD * edges.len()).next_power_of_two().clamp(16, 1 << 16);
-        self.lo = edges.first().copied().unwrap_or(0.0);
-        let span = edges.last().map_or(0.0, |&hi| hi - self.lo);
-        // Edges too far apart for f64 (or one edge): every value in one cell, searched.
-        self.scale = if span > 0.0 && (cells as f64 / span).is_finite() { cells as f64 / span } else { 0.0 };
-        self.key_lo = edges.first().map_or(0, |&e| order_key(e));
-        let key_span = edges.last().map_or(0, |&e| order_key(e) - self.key_lo);
-        self.shift = (u64::BITS - key_span.leading_zeros()).saturating_sub(cells.trailing_zeros());
-        self.by_key = false;
-        let linear = self.fill(edges, cells);
-        if linear > PAD {
-            self.by_key = true;
-            if self.fill(edges, cells) >= linear {
-                self.by_key = false;
+        let (lo, hi) = (edges.first().copied().unwrap_or(0.0), edges.last().copied().unwrap_or(0.0));
+        let bits = cells.trailing_zeros();
+        // Edges too far apart for f64 take the order key at once.
+        self.map = Some(Map::new(lo, hi, bits, false));
+        let first = self.fill(edges, cells);
+        if first > PAD && matches!(self.map, Some(Map::Value { .. })) {
+            self.map = Some(Map::new(lo, hi, bits, true));
+            if self.fill(edges, cells) >= first {
+                self.map = Some(Map::new(lo, hi, bits, false));
                 self.fill(edges, cells);
             }
         }
@@ -245,12 +236,14 @@ impl Edges {
     #[inline(always)]
     fn cell(&self, v: f64) -> usize {
         let last = self.before.len() - 2;
-        if self.by_key {
-            // Below the first edge: cell 0 (the subtraction saturates).
-            return ((order_key(v).saturating_sub(self.key_lo) >> self.shift) as usize).min(last);
+        match self.map {
+            // `as` saturates (and makes NaN, 0·∞ for one edge, 0): values below the first edge
+            // go to cell 0, above the last to the last cell.
+            Some(Map::Value { lo, scale }) => (((v - lo) * scale) as usize).min(last),
+            // The subtraction saturates: values below the first edge go to cell 0.
+            Some(Map::Key { lo, shift }) => ((order_key(v).saturating_sub(lo) >> shift) as usize).min(last),
+            None => 0,
         }
-        // `as` saturates: values below the first edge go to cell 0.
-        (((v - self.lo) * self.scale) as usize).min(last)
     }
 
     /// The bin of finite `v`: the count of edges `<=` it.
@@ -605,7 +598,10 @@ mod tests {
             let fullest = table.before.windows(2).map(|w| (w[1] - w[0]) as usize).max().unwrap_or(0);
             if edges.len() == 255 && edges[0] > 0.0 {
                 // exp(5z)'s quantiles.
-                assert!(table.by_key && fullest <= PAD, "heavy tail: {fullest} edges in a cell");
+                assert!(
+                    matches!(table.map, Some(Map::Key { .. })) && fullest <= PAD,
+                    "heavy tail: {fullest} in a cell"
+                );
             }
             let mut values: Vec<f64> =
                 (0..5_000).map(|_| (5.0 * normal()).exp() * if u() < 0.5 { -1.0 } else { 1.0 }).collect();
